@@ -1,0 +1,168 @@
+package io.moelab.eplb;
+
+import java.util.Arrays;
+
+/**
+ * Per-layer, per-logical-expert load (tokens routed to each expert) of one window of traffic: an immutable,
+ * validated {@code layers × experts} matrix. Every instance is non-empty, rectangular, finite and
+ * non-negative, so algorithms and evaluators never re-check their input.
+ */
+public final class LoadMatrix {
+    private final int layers;
+    private final int experts;
+    private final double[] values; // row-major, layers * experts
+
+    private LoadMatrix(int layers, int experts, double[] values) {
+        this.layers = layers;
+        this.experts = experts;
+        this.values = values;
+    }
+
+    /**
+     * Validates and copies a matrix given as rows.
+     *
+     * @param rows  {@code [layers][experts]}
+     * @param field name used in error messages, e.g. {@code weight}
+     * @throws InvalidInputException for an empty or ragged matrix or a negative, NaN or infinite entry,
+     *                               naming the entry as {@code field[layer][expert]}
+     */
+    public static LoadMatrix of(double[][] rows, String field) {
+        if (rows == null || rows.length == 0) {
+            throw new InvalidInputException(field, "is empty (expected [layers][experts] loads)");
+        }
+        int experts = rows[0] == null ? 0 : rows[0].length;
+        if (experts == 0) {
+            throw new InvalidInputException(field + "[0]", "is empty (expected one load per expert)");
+        }
+        double[] flat = new double[rows.length * experts];
+        for (int l = 0; l < rows.length; l++) {
+            double[] row = rows[l];
+            int length = row == null ? 0 : row.length;
+            if (length != experts) {
+                throw new InvalidInputException(field + "[" + l + "]",
+                        "has " + length + " values, expected " + experts + " like " + field + "[0] (ragged matrix)");
+            }
+            System.arraycopy(row, 0, flat, l * experts, experts);
+        }
+        return ofFlat(rows.length, experts, flat, field);
+    }
+
+    /**
+     * Validates and copies a row-major matrix.
+     *
+     * @throws InvalidInputException as {@link #of(double[][], String)}
+     */
+    public static LoadMatrix ofFlat(int layers, int experts, double[] rowMajor, String field) {
+        if (layers <= 0 || experts <= 0) {
+            throw new InvalidInputException(field, "is empty (" + layers + " layers x " + experts + " experts)");
+        }
+        if (rowMajor.length != layers * experts) {
+            throw new IllegalArgumentException("expected " + layers * experts + " values, got " + rowMajor.length);
+        }
+        double[] copy = rowMajor.clone();
+        for (int i = 0; i < copy.length; i++) {
+            double v = copy[i];
+            if (!(v >= 0) || v == Double.POSITIVE_INFINITY) {
+                String where = field + "[" + i / experts + "][" + i % experts + "]";
+                throw new InvalidInputException(where, Double.isNaN(v) ? "load is NaN"
+                        : Double.isInfinite(v) ? "load is infinite" : "load is negative (" + v + ")");
+            }
+            copy[i] = v + 0.0; // turns -0.0 into +0.0, so sorts by bit pattern stay monotone
+        }
+        return new LoadMatrix(layers, experts, copy);
+    }
+
+    /** Sums matrices of equal shape entry by entry, e.g. the steps of one window. */
+    public static LoadMatrix sum(Iterable<LoadMatrix> matrices) {
+        double[] acc = null;
+        int layers = 0;
+        int experts = 0;
+        for (LoadMatrix m : matrices) {
+            if (acc == null) {
+                layers = m.layers;
+                experts = m.experts;
+                acc = new double[m.values.length];
+            } else {
+                m.requireShape(layers, experts, "summed matrix");
+            }
+            for (int i = 0; i < acc.length; i++) {
+                acc[i] += m.values[i];
+            }
+        }
+        if (acc == null) {
+            throw new IllegalArgumentException("nothing to sum");
+        }
+        return new LoadMatrix(layers, experts, acc);
+    }
+
+    /** MoE layers (rows). */
+    public int layers() {
+        return layers;
+    }
+
+    /** Logical experts per layer (columns). */
+    public int experts() {
+        return experts;
+    }
+
+    /** The load of {@code expert} in {@code layer}. */
+    public double load(int layer, int expert) {
+        return values[layer * experts + expert];
+    }
+
+    /** Sum of the loads of one layer. */
+    public double layerTotal(int layer) {
+        double total = 0;
+        for (int e = 0, base = layer * experts; e < experts; e++) {
+            total += values[base + e];
+        }
+        return total;
+    }
+
+    /** Copies one layer's loads into {@code dst}, which must hold {@link #experts()} values. */
+    public void copyLayer(int layer, double[] dst) {
+        System.arraycopy(values, layer * experts, dst, 0, experts);
+    }
+
+    /** A fresh {@code [layers][experts]} copy. */
+    public double[][] toArray() {
+        double[][] rows = new double[layers][];
+        for (int l = 0; l < layers; l++) {
+            rows[l] = Arrays.copyOfRange(values, l * experts, (l + 1) * experts);
+        }
+        return rows;
+    }
+
+    /**
+     * Throws unless this matrix is {@code layers × experts}.
+     *
+     * @param field name of this matrix in the error message
+     */
+    public void requireShape(int layers, int experts, String field) {
+        if (this.layers != layers || this.experts != experts) {
+            throw new InvalidInputException(field, "is " + shape() + ", expected " + layers + " layers x "
+                    + experts + " experts");
+        }
+    }
+
+    /** The shape as {@code "L layers x E experts"}. */
+    public String shape() {
+        return layers + " layers x " + experts + " experts";
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof LoadMatrix m && m.layers == layers && m.experts == experts
+                && Arrays.equals(m.values, values);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * (31 * layers + experts) + Arrays.hashCode(values);
+    }
+
+    @Override
+    public String toString() {
+        return "LoadMatrix[" + shape() + "]";
+    }
+}

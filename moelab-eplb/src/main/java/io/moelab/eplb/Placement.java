@@ -1,0 +1,225 @@
+package io.moelab.eplb;
+
+import java.util.Arrays;
+
+/**
+ * Where every replica of every expert lives, for every MoE layer: the output of a load balancer.
+ *
+ * <p>It carries the three arrays of DeepSeek's EPLB interface: {@code phy2log[layer][slot]} (the logical
+ * expert in each physical slot), {@code logcnt[layer][expert]} (replicas per expert) and
+ * {@code log2phy[layer][expert][rank]} (the slots of each expert, padded with -1 to the largest replica count
+ * over all layers and experts). Each replica has a rank 0..logcnt-1 within its expert, which orders
+ * {@code log2phy}. Instances are immutable and always valid for their {@link Topology}: every slot holds an
+ * expert in range, every expert has at least one replica and ranks are a permutation of 0..logcnt-1.
+ */
+public final class Placement {
+    private final Topology topology;
+    private final int experts;
+    private final int[][] phy2log;
+    private final int[][] rank;
+    private final int[][] logcnt;
+
+    private Placement(Topology topology, int experts, int[][] phy2log, int[][] rank, int[][] logcnt) {
+        this.topology = topology;
+        this.experts = experts;
+        this.phy2log = phy2log;
+        this.rank = rank;
+        this.logcnt = logcnt;
+    }
+
+    /**
+     * A placement from {@code phy2log}; replicas of an expert are ranked in ascending slot order.
+     *
+     * @throws InvalidInputException naming {@code phy2log[layer][slot]} or the expert without a replica
+     */
+    public static Placement of(Topology topology, int experts, int[][] phy2log) {
+        int[][] copy = copyRows(phy2log, topology, experts);
+        int[][] counts = new int[copy.length][experts];
+        int[][] ranks = new int[copy.length][topology.replicas()];
+        for (int l = 0; l < copy.length; l++) {
+            for (int p = 0; p < topology.replicas(); p++) {
+                ranks[l][p] = counts[l][copy[l][p]]++;
+            }
+        }
+        requireEveryExpertPlaced(counts);
+        return new Placement(topology, experts, copy, ranks, counts);
+    }
+
+    /**
+     * A placement from {@code phy2log} and the rank of each slot's replica within its expert, as DeepSeek's
+     * EPLB produces it.
+     *
+     * @throws InvalidInputException if a slot is out of range, an expert has no replica, or the ranks of an
+     *                               expert's replicas are not 0..count-1
+     */
+    public static Placement withRanks(Topology topology, int experts, int[][] phy2log, int[][] ranks) {
+        int[][] copy = copyRows(phy2log, topology, experts);
+        if (ranks.length != copy.length) {
+            throw new InvalidInputException("phyrank", "has " + ranks.length + " layers, expected " + copy.length);
+        }
+        int[][] counts = new int[copy.length][experts];
+        int[][] rankCopy = new int[copy.length][];
+        for (int l = 0; l < copy.length; l++) {
+            for (int e : copy[l]) {
+                counts[l][e]++;
+            }
+            if (ranks[l].length != copy[l].length) {
+                throw new InvalidInputException("phyrank[" + l + "]",
+                        "has " + ranks[l].length + " slots, expected " + copy[l].length);
+            }
+            rankCopy[l] = ranks[l].clone();
+            // Each expert's ranks must be exactly 0..count-1: mark them off in a per-layer bitmap.
+            boolean[][] seen = new boolean[experts][];
+            for (int p = 0; p < copy[l].length; p++) {
+                int e = copy[l][p];
+                int r = rankCopy[l][p];
+                if (seen[e] == null) {
+                    seen[e] = new boolean[counts[l][e]];
+                }
+                if (r < 0 || r >= counts[l][e] || seen[e][r]) {
+                    throw new InvalidInputException("phyrank[" + l + "][" + p + "]",
+                            "rank " + r + " of expert " + e + " is out of range or repeated");
+                }
+                seen[e][r] = true;
+            }
+        }
+        requireEveryExpertPlaced(counts);
+        return new Placement(topology, experts, copy, rankCopy, counts);
+    }
+
+    private static int[][] copyRows(int[][] phy2log, Topology topology, int experts) {
+        if (phy2log.length == 0) {
+            throw new InvalidInputException("phy2log", "is empty");
+        }
+        topology.requireFits(experts);
+        int[][] copy = new int[phy2log.length][];
+        for (int l = 0; l < phy2log.length; l++) {
+            if (phy2log[l].length != topology.replicas()) {
+                throw new InvalidInputException("phy2log[" + l + "]",
+                        "has " + phy2log[l].length + " slots, expected num_replicas=" + topology.replicas());
+            }
+            copy[l] = phy2log[l].clone();
+            for (int p = 0; p < copy[l].length; p++) {
+                if (copy[l][p] < 0 || copy[l][p] >= experts) {
+                    throw new InvalidInputException("phy2log[" + l + "][" + p + "]",
+                            "expert " + copy[l][p] + " is out of range 0.." + (experts - 1));
+                }
+            }
+        }
+        return copy;
+    }
+
+    private static void requireEveryExpertPlaced(int[][] counts) {
+        for (int l = 0; l < counts.length; l++) {
+            for (int e = 0; e < counts[l].length; e++) {
+                if (counts[l][e] == 0) {
+                    throw new InvalidInputException("phy2log[" + l + "]", "expert " + e + " has no replica");
+                }
+            }
+        }
+    }
+
+    /** The cluster this placement is for. */
+    public Topology topology() {
+        return topology;
+    }
+
+    /** MoE layers. */
+    public int layers() {
+        return phy2log.length;
+    }
+
+    /** Logical experts per layer. */
+    public int experts() {
+        return experts;
+    }
+
+    /** Physical slots per layer (R). */
+    public int replicas() {
+        return topology.replicas();
+    }
+
+    /** The logical expert in physical slot {@code slot} of {@code layer}. */
+    public int expertAt(int layer, int slot) {
+        return phy2log[layer][slot];
+    }
+
+    /** The rank (0-based) of the replica in {@code slot} among its expert's replicas. */
+    public int rankAt(int layer, int slot) {
+        return rank[layer][slot];
+    }
+
+    /** Replicas of {@code expert} in {@code layer}. */
+    public int replicaCount(int layer, int expert) {
+        return logcnt[layer][expert];
+    }
+
+    /** The largest replica count over all layers and experts: the width of {@link #log2phy()}. */
+    public int maxReplicaCount() {
+        int max = 0;
+        for (int[] row : logcnt) {
+            for (int c : row) {
+                max = Math.max(max, c);
+            }
+        }
+        return max;
+    }
+
+    /** {@code [layers][replicas]}: the logical expert in each slot (a copy). */
+    public int[][] phy2log() {
+        return deepCopy(phy2log);
+    }
+
+    /** {@code [layers][replicas]}: each slot's replica rank within its expert (a copy). */
+    public int[][] phyRank() {
+        return deepCopy(rank);
+    }
+
+    /** {@code [layers][experts]}: replicas per expert (a copy). */
+    public int[][] logcnt() {
+        return deepCopy(logcnt);
+    }
+
+    /**
+     * {@code [layers][experts][maxReplicaCount]}: the slots of each expert ordered by replica rank, padded
+     * with -1.
+     */
+    public int[][][] log2phy() {
+        int width = maxReplicaCount();
+        int[][][] out = new int[phy2log.length][experts][width];
+        for (int l = 0; l < phy2log.length; l++) {
+            for (int[] slots : out[l]) {
+                Arrays.fill(slots, -1);
+            }
+            for (int p = 0; p < phy2log[l].length; p++) {
+                out[l][phy2log[l][p]][rank[l][p]] = p;
+            }
+        }
+        return out;
+    }
+
+    private static int[][] deepCopy(int[][] a) {
+        int[][] c = new int[a.length][];
+        for (int i = 0; i < a.length; i++) {
+            c[i] = a[i].clone();
+        }
+        return c;
+    }
+
+    /** Equal when the topology, the expert in every slot and every replica rank are equal. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Placement p && p.topology.equals(topology) && p.experts == experts
+                && Arrays.deepEquals(p.phy2log, phy2log) && Arrays.deepEquals(p.rank, rank);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * topology.hashCode() + Arrays.deepHashCode(phy2log);
+    }
+
+    @Override
+    public String toString() {
+        return "Placement[" + layers() + " layers, " + experts + " experts, " + topology + "]";
+    }
+}

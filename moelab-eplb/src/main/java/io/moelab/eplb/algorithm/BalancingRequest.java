@@ -1,0 +1,50 @@
+package io.moelab.eplb.algorithm;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.LoadMatrix;
+import io.moelab.eplb.Placement;
+import io.moelab.eplb.Topology;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What a load balancer plans from: the load of the latest window, optionally earlier windows (oldest first)
+ * and the placement currently deployed, for a target topology.
+ *
+ * @param weight   per-layer, per-expert load of the latest window
+ * @param history  earlier windows, oldest first (may be empty); same shape as {@code weight}
+ * @param topology the cluster to place onto
+ * @param previous the placement in service now, or {@code null}; migration-aware algorithms keep what they can
+ */
+public record BalancingRequest(LoadMatrix weight, List<LoadMatrix> history, Topology topology,
+                               Placement previous) {
+
+    /** Validates that history and previous placement match the shape of {@code weight}. */
+    public BalancingRequest {
+        history = List.copyOf(history);
+        for (int i = 0; i < history.size(); i++) {
+            history.get(i).requireShape(weight.layers(), weight.experts(), "history[" + i + "]");
+        }
+        topology.requireFits(weight.experts());
+        if (previous != null) {
+            if (!previous.topology().equals(topology)) {
+                throw new InvalidInputException("previous", "placement is for " + previous.topology()
+                        + ", expected " + topology);
+            }
+            if (previous.layers() != weight.layers() || previous.experts() != weight.experts()) {
+                throw new InvalidInputException("previous", "placement covers " + previous.layers() + " layers x "
+                        + previous.experts() + " experts, expected " + weight.shape());
+            }
+        }
+    }
+
+    /** A request with no history and no previous placement. */
+    public static BalancingRequest of(LoadMatrix weight, Topology topology) {
+        return new BalancingRequest(weight, List.of(), topology, null);
+    }
+
+    /** The placement in service now, if any. */
+    public Optional<Placement> previousPlacement() {
+        return Optional.ofNullable(previous);
+    }
+}

@@ -1,0 +1,233 @@
+package io.moelab.eplb.algorithm;
+
+import io.moelab.eplb.LoadMatrix;
+import io.moelab.eplb.Placement;
+import io.moelab.eplb.Topology;
+import java.util.Arrays;
+
+/**
+ * A faithful port of DeepSeek's open-source EPLB ({@code rebalance_experts} in deepseek-ai/EPLB, eplb.py).
+ *
+ * <p>Hierarchical policy when the expert groups divide evenly over nodes, otherwise the global policy (the
+ * same steps with one group and one node):
+ * <ol>
+ *   <li>expert groups are packed onto nodes by balanced packing of the group loads;</li>
+ *   <li>within each node, replicas are added one at a time to the expert with the highest load per replica;</li>
+ *   <li>each node's replicas are packed onto its GPUs by balanced packing of the per-replica loads.</li>
+ * </ol>
+ * Balanced packing takes items heaviest first and puts each into the lightest pack that still has room.
+ *
+ * <p>Arithmetic is float32 like the reference. Ties follow the reference run with stable sorts: equal loads
+ * keep ascending index order, pack ties go to the lowest pack index and replica ties to the first maximum.
+ * Like the reference, it may put two replicas of one expert on one GPU.
+ */
+public final class DeepSeekBalancer implements BalancerAlgorithm {
+    /** Command-line name. */
+    public static final String NAME = "deepseek";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String description() {
+        return "DeepSeek's open-source EPLB, reproduced exactly (greedy replication, balanced packing)";
+    }
+
+    @Override
+    public Placement rebalance(BalancingRequest request) {
+        LoadMatrix weight = request.weight();
+        Topology topology = request.topology();
+        int experts = weight.experts();
+        boolean hierarchical = topology.groupsDivideNodes();
+        if (hierarchical) {
+            topology.requireEqualGroups(experts);
+        }
+        LayerPlanner planner = hierarchical
+                ? new LayerPlanner(experts, topology.replicas(), topology.groups(), topology.nodes(), topology.gpus())
+                : new LayerPlanner(experts, topology.replicas(), 1, 1, topology.gpus());
+        int[][] phy2log = new int[weight.layers()][];
+        int[][] ranks = new int[weight.layers()][];
+        double[] row = new double[experts];
+        for (int l = 0; l < weight.layers(); l++) {
+            weight.copyLayer(l, row);
+            phy2log[l] = new int[topology.replicas()];
+            ranks[l] = new int[topology.replicas()];
+            planner.plan(row, phy2log[l], ranks[l]);
+        }
+        return Placement.withRanks(topology, experts, phy2log, ranks);
+    }
+
+    /** One layer of the hierarchical policy, with scratch arrays reused across layers. */
+    private static final class LayerPlanner {
+        private final int groups;
+        private final int nodes;
+        private final int groupSize;
+        private final int groupsPerNode;
+        private final int expertsPerNode;
+        private final int slotsPerNode;
+        private final int gpusPerNode;
+        private final int slotsPerGpu;
+
+        private final float[] load;
+        private final float[] groupLoad;
+        private final int[] groupPack;
+        private final int[] groupRank;
+        private final int[] mlog2log;
+        private final float[] nodeLoad;
+        private final int[] phy2mlog;
+        private final int[] phyRank;
+        private final int[] mlogCount;
+        private final float[] perReplica;
+        private final float[] slotLoad;
+        private final int[] slotPack;
+        private final int[] slotRank;
+        private final BalancedPacker packer;
+
+        LayerPlanner(int experts, int replicas, int groups, int nodes, int gpus) {
+            this.groups = groups;
+            this.nodes = nodes;
+            this.groupSize = experts / groups;
+            this.groupsPerNode = groups / nodes;
+            this.expertsPerNode = experts / nodes;
+            this.slotsPerNode = replicas / nodes;
+            this.gpusPerNode = gpus / nodes;
+            this.slotsPerGpu = replicas / gpus;
+            load = new float[experts];
+            groupLoad = new float[groups];
+            groupPack = new int[groups];
+            groupRank = new int[groups];
+            mlog2log = new int[experts];
+            nodeLoad = new float[expertsPerNode];
+            phy2mlog = new int[slotsPerNode];
+            phyRank = new int[slotsPerNode];
+            mlogCount = new int[expertsPerNode];
+            perReplica = new float[expertsPerNode];
+            slotLoad = new float[slotsPerNode];
+            slotPack = new int[slotsPerNode];
+            slotRank = new int[slotsPerNode];
+            packer = new BalancedPacker(Math.max(groups, slotsPerNode), Math.max(nodes, gpusPerNode));
+        }
+
+        void plan(double[] weight, int[] phy2log, int[] ranks) {
+            for (int e = 0; e < load.length; e++) {
+                load[e] = (float) weight[e];
+            }
+            // Step 1: pack expert groups onto nodes. The group sum is rounded once to float32, which is what
+            // the reference's float32 reduction gives up to ties far below any load resolution.
+            for (int g = 0; g < groups; g++) {
+                double sum = 0;
+                for (int i = g * groupSize; i < (g + 1) * groupSize; i++) {
+                    sum += load[i];
+                }
+                groupLoad[g] = (float) sum;
+            }
+            packer.pack(groupLoad, groups, nodes, groupPack, groupRank);
+            // Node-major ("mlog") order: node n owns mlog experts [n*E/N, (n+1)*E/N).
+            for (int e = 0; e < load.length; e++) {
+                int g = e / groupSize;
+                int mlog = (groupPack[g] * groupsPerNode + groupRank[g]) * groupSize + e % groupSize;
+                mlog2log[mlog] = e;
+            }
+            for (int n = 0; n < nodes; n++) {
+                int mlogBase = n * expertsPerNode;
+                for (int j = 0; j < expertsPerNode; j++) {
+                    nodeLoad[j] = load[mlog2log[mlogBase + j]];
+                }
+                // Step 2: replicate within the node.
+                replicate();
+                // Step 3: pack the node's replicas onto its GPUs by per-replica load.
+                for (int p = 0; p < slotsPerNode; p++) {
+                    int m = phy2mlog[p];
+                    slotLoad[p] = nodeLoad[m] / mlogCount[m];
+                }
+                packer.pack(slotLoad, slotsPerNode, gpusPerNode, slotPack, slotRank);
+                int slotBase = n * slotsPerNode;
+                for (int p = 0; p < slotsPerNode; p++) {
+                    int slot = slotBase + slotPack[p] * slotsPerGpu + slotRank[p];
+                    phy2log[slot] = mlog2log[mlogBase + phy2mlog[p]];
+                    ranks[slot] = phyRank[p];
+                }
+            }
+        }
+
+        /** Greedy replication: each extra slot goes to the expert with the highest load per replica. */
+        private void replicate() {
+            for (int j = 0; j < expertsPerNode; j++) {
+                phy2mlog[j] = j;
+                phyRank[j] = 0;
+                mlogCount[j] = 1;
+                perReplica[j] = nodeLoad[j];
+            }
+            for (int p = expertsPerNode; p < slotsPerNode; p++) {
+                int best = 0;
+                for (int j = 1; j < expertsPerNode; j++) {
+                    if (perReplica[j] > perReplica[best]) {
+                        best = j;
+                    }
+                }
+                phy2mlog[p] = best;
+                phyRank[p] = mlogCount[best];
+                mlogCount[best]++;
+                perReplica[best] = nodeLoad[best] / mlogCount[best];
+            }
+        }
+    }
+
+    /**
+     * DeepSeek's balanced packing: items in stable descending order of weight, each into the lightest pack
+     * (lowest index on ties) that has fewer than {@code items / packs} items. Pack weights add in float32.
+     */
+    static final class BalancedPacker {
+        private final long[] keys;
+        private final float[] packWeight;
+        private final int[] packItems;
+
+        BalancedPacker(int maxItems, int maxPacks) {
+            keys = new long[maxItems];
+            packWeight = new float[maxPacks];
+            packItems = new int[maxPacks];
+        }
+
+        void pack(float[] weight, int items, int packs, int[] packOut, int[] rankOut) {
+            int perPack = items / packs;
+            if (perPack == 1) {
+                for (int i = 0; i < items; i++) {
+                    packOut[i] = i;
+                    rankOut[i] = 0;
+                }
+                return;
+            }
+            sortDescending(weight, items, keys);
+            Arrays.fill(packWeight, 0, packs, 0f);
+            Arrays.fill(packItems, 0, packs, 0);
+            for (int k = 0; k < items; k++) {
+                int item = (int) keys[k];
+                int best = -1;
+                for (int p = 0; p < packs; p++) {
+                    if (packItems[p] < perPack && (best < 0 || packWeight[p] < packWeight[best])) {
+                        best = p;
+                    }
+                }
+                packOut[item] = best;
+                rankOut[item] = packItems[best];
+                packWeight[best] += weight[item];
+                packItems[best]++;
+            }
+        }
+    }
+
+    /**
+     * Fills {@code keys[0..n)} so that {@code (int) keys[k]} is the index of the k-th largest of
+     * {@code weight[0..n)}, equal weights in ascending index order (a stable descending sort).
+     * Weights must be non-negative and not -0.0: their float bits then order like the values.
+     */
+    static void sortDescending(float[] weight, int n, long[] keys) {
+        for (int i = 0; i < n; i++) {
+            long descending = Integer.MAX_VALUE - Float.floatToRawIntBits(weight[i]);
+            keys[i] = descending << 32 | i;
+        }
+        Arrays.sort(keys, 0, n);
+    }
+}

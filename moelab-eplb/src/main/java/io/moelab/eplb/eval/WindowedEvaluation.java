@@ -1,0 +1,143 @@
+package io.moelab.eplb.eval;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.LoadMatrix;
+import io.moelab.eplb.Placement;
+import io.moelab.eplb.Topology;
+import io.moelab.eplb.algorithm.BalancerAlgorithm;
+import io.moelab.eplb.algorithm.BalancingRequest;
+import io.moelab.eplb.trace.ExpertLoadTrace;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The field's protocol for scoring load balancers on a trace (as in vLLM and the ADRS benchmark): sum
+ * consecutive steps into windows, plan on window i (with earlier windows as history), score the plan on
+ * window i+1. Planning on the window that is scored would be hindsight; this measures what a deployed
+ * balancer achieves when traffic drifts.
+ */
+public final class WindowedEvaluation {
+
+    /**
+     * Protocol settings.
+     *
+     * @param window         trace steps per window
+     * @param historyWindows earlier windows passed to the algorithm (0 for none)
+     * @param warmupMillis   wall-clock spent calling each algorithm before timing it, so that the JIT has
+     *                       compiled it
+     * @param minTimedCalls  timed calls per algorithm at least; short traces are cycled to reach it
+     */
+    public record Options(int window, int historyWindows, long warmupMillis, int minTimedCalls) {
+        /** Validates the settings. */
+        public Options {
+            if (window <= 0) {
+                throw new InvalidInputException("window", "must be at least 1 step, got " + window);
+            }
+            if (historyWindows < 0) {
+                throw new InvalidInputException("history", "must be 0 or more windows, got " + historyWindows);
+            }
+        }
+
+        /** Defaults: 16 windows of history, 300 ms warm-up, at least 10 timed calls. */
+        public static Options window(int window) {
+            return new Options(window, 16, 300, 10);
+        }
+    }
+
+    /** Receives progress: plans done out of plans in total. */
+    @FunctionalInterface
+    public interface Progress {
+        /** No reporting. */
+        Progress NONE = (done, total) -> { };
+
+        /** Called after each plan. */
+        void update(int done, int total);
+    }
+
+    private WindowedEvaluation() {
+    }
+
+    /** Runs the protocol on a trace; see {@link #run(List, int, Topology, List, Options, Progress)}. */
+    public static EvaluationReport run(ExpertLoadTrace trace, Topology topology, List<BalancerAlgorithm> algorithms,
+                                       Options options, Progress progress) {
+        List<LoadMatrix> windows = trace.windows(options.window());
+        if (windows.size() < 2) {
+            throw new InvalidInputException("window", "the trace has " + trace.steps() + " steps, so windows of "
+                    + options.window() + " give " + windows.size()
+                    + " complete window(s); at least 2 are needed (plan on one, score on the next)");
+        }
+        return run(windows, options.window(), topology, algorithms, options, progress);
+    }
+
+    /**
+     * Runs the protocol on pre-summed windows.
+     *
+     * @param windows    at least two windows of equal shape, oldest first
+     * @param windowSize steps per window, for the report
+     */
+    public static EvaluationReport run(List<LoadMatrix> windows, int windowSize, Topology topology,
+                                       List<BalancerAlgorithm> algorithms, Options options, Progress progress) {
+        if (windows.size() < 2) {
+            throw new InvalidInputException("windows", "need at least 2 windows, got " + windows.size());
+        }
+        LoadMatrix first = windows.getFirst();
+        topology.requireFits(first.experts());
+        int plans = windows.size() - 1;
+        int total = plans * algorithms.size();
+        List<AlgorithmReport> reports = new ArrayList<>();
+        int done = 0;
+        for (BalancerAlgorithm algorithm : algorithms) {
+            warmUp(algorithm, windows, topology, options);
+            double[] gpu = new double[plans];
+            double[] slot = new double[plans];
+            double[] node = new double[plans];
+            double[] nanos = new double[Math.max(plans, options.minTimedCalls())];
+            double moved = 0;
+            double colocations = 0;
+            Placement previous = null;
+            for (int i = 0; i < plans; i++) {
+                BalancingRequest request = request(windows, i, topology, options, previous);
+                long start = System.nanoTime();
+                Placement plan = algorithm.rebalance(request);
+                nanos[i] = System.nanoTime() - start;
+                PlacementScore score = PlacementEvaluator.score(plan, windows.get(i + 1));
+                gpu[i] = score.gpuBalancedness();
+                slot[i] = score.slotBalancedness();
+                node[i] = score.nodeBalancedness();
+                colocations += score.colocations().size();
+                if (previous != null) {
+                    moved += PlacementEvaluator.migration(previous, plan).expertsMoved();
+                }
+                previous = plan;
+                progress.update(++done, total);
+            }
+            for (int k = plans; k < nanos.length; k++) {
+                BalancingRequest request = request(windows, k % plans, topology, options, null);
+                long start = System.nanoTime();
+                algorithm.rebalance(request);
+                nanos[k] = System.nanoTime() - start;
+            }
+            reports.add(new AlgorithmReport(algorithm.name(), Stats.mean(gpu), Stats.min(gpu), Stats.mean(slot),
+                    Stats.mean(node), gpu, plans > 1 ? moved / (plans - 1) : 0, colocations / plans,
+                    Timing.ofNanos(nanos)));
+        }
+        return new EvaluationReport(topology, windowSize, windows.size(), first.layers(), first.experts(),
+                List.copyOf(reports));
+    }
+
+    private static BalancingRequest request(List<LoadMatrix> windows, int i, Topology topology, Options options,
+                                            Placement previous) {
+        List<LoadMatrix> history = windows.subList(Math.max(0, i - options.historyWindows()), i);
+        return new BalancingRequest(windows.get(i), history, topology, previous);
+    }
+
+    private static void warmUp(BalancerAlgorithm algorithm, List<LoadMatrix> windows, Topology topology,
+                               Options options) {
+        long deadline = System.nanoTime() + options.warmupMillis() * 1_000_000L;
+        int calls = 0;
+        do {
+            algorithm.rebalance(request(windows, calls % (windows.size() - 1), topology, options, null));
+            calls++;
+        } while (System.nanoTime() < deadline);
+    }
+}

@@ -1,0 +1,51 @@
+package io.moelab.eplb.io;
+
+import io.moelab.eplb.InvalidInputException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Function;
+
+/** Opening JSON input files with errors that name the file. */
+final class JsonFiles {
+    private JsonFiles() {
+    }
+
+    /** Parses a JSON file with {@code parser}, turning I/O failures into {@link InvalidInputException}s. */
+    static <T> T parse(Path path, Function<JsonReader, T> parser) {
+        String source = path.toString();
+        if (!Files.exists(path)) {
+            throw new InvalidInputException(source, "no such file");
+        }
+        if (Files.isDirectory(path)) {
+            throw new InvalidInputException(source, "is a directory, expected a JSON file");
+        }
+        try (InputStream in = Files.newInputStream(path);
+             JsonReader reader = new JsonReader(new InputStreamReader(in, StandardCharsets.UTF_8), source)) {
+            if (reader.peek() != JsonReader.Token.BEGIN_OBJECT) {
+                throw new InvalidInputException(source, "expected a JSON object but found " + reader.peek().phrase());
+            }
+            T result = parser.apply(reader);
+            reader.endDocument();
+            return result;
+        } catch (IOException | UncheckedIOException e) {
+            throw new InvalidInputException(source, "cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads a non-negative integer member value. */
+    static int readInt(JsonReader reader, String field) {
+        if (reader.peek() != JsonReader.Token.NUMBER) {
+            throw new InvalidInputException(field, "expected an integer but found " + reader.peek().phrase());
+        }
+        double v = reader.nextDouble();
+        if (v != Math.rint(v) || Math.abs(v) > Integer.MAX_VALUE) {
+            throw new InvalidInputException(field, "expected an integer but found " + v);
+        }
+        return (int) v;
+    }
+}

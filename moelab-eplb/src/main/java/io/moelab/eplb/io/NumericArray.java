@@ -1,0 +1,94 @@
+package io.moelab.eplb.io;
+
+import io.moelab.eplb.InvalidInputException;
+import java.util.Arrays;
+
+/**
+ * A rectangular nested JSON array of numbers of any depth, read in one pass: its shape and its values in
+ * row-major order. Values are not range-checked here; {@link io.moelab.eplb.LoadMatrix} validates loads.
+ *
+ * @param shape  length at each depth, outermost first
+ * @param values row-major values
+ */
+public record NumericArray(int[] shape, double[] values) {
+
+    /** Nesting depth: 2 for a matrix. */
+    public int depth() {
+        return shape.length;
+    }
+
+    /** Each top-level element as a row-major block: for a 3-D array, its matrices. */
+    public double[] block(int index) {
+        int size = values.length / shape[0];
+        return Arrays.copyOfRange(values, index * size, (index + 1) * size);
+    }
+
+    /**
+     * Reads the next value as a rectangular nested array of numbers.
+     *
+     * @param path JSON path of the value, for error messages, e.g. {@code load_history[3].logical_expert_load}
+     * @throws InvalidInputException naming the offending element for a ragged or empty array or a value that
+     *                               is not a number
+     */
+    public static NumericArray read(JsonReader reader, String path) {
+        Builder b = new Builder();
+        b.readLevel(reader, path, 0);
+        return new NumericArray(Arrays.copyOf(b.shape, b.depth), Arrays.copyOf(b.values, b.size));
+    }
+
+    private static final class Builder {
+        private int[] shape = new int[8];
+        private int depth = -1; // known once the first scalar is reached
+        private double[] values = new double[1024];
+        private int size;
+
+        void readLevel(JsonReader reader, String path, int level) {
+            JsonReader.Token t = reader.peek();
+            if (t != JsonReader.Token.BEGIN_ARRAY) {
+                throw new InvalidInputException(path, "expected an array but found " + t.phrase());
+            }
+            reader.beginArray();
+            int count = 0;
+            while (reader.hasNext()) {
+                String child = path + "[" + count + "]";
+                JsonReader.Token next = reader.peek();
+                boolean leafLevel = depth >= 0 ? level == depth - 1 : next != JsonReader.Token.BEGIN_ARRAY;
+                if (leafLevel) {
+                    if (depth < 0) {
+                        depth = level + 1;
+                    }
+                    if (next != JsonReader.Token.NUMBER) {
+                        throw new InvalidInputException(child, "expected a number but found " + next.phrase());
+                    }
+                    add(reader.nextDouble());
+                } else {
+                    if (level + 1 >= 64) {
+                        throw new InvalidInputException(child, "arrays nested too deeply");
+                    }
+                    readLevel(reader, child, level + 1);
+                }
+                count++;
+            }
+            reader.endArray();
+            if (count == 0) {
+                throw new InvalidInputException(path, "is an empty array");
+            }
+            if (level >= shape.length) {
+                shape = Arrays.copyOf(shape, shape.length * 2);
+            }
+            if (shape[level] == 0) {
+                shape[level] = count;
+            } else if (shape[level] != count) {
+                throw new InvalidInputException(path, "has " + count + " elements where earlier arrays at this depth "
+                        + "have " + shape[level] + " (ragged array)");
+            }
+        }
+
+        private void add(double v) {
+            if (size == values.length) {
+                values = Arrays.copyOf(values, values.length * 2);
+            }
+            values[size++] = v;
+        }
+    }
+}

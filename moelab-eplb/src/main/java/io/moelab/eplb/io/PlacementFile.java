@@ -1,0 +1,124 @@
+package io.moelab.eplb.io;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Placement;
+import io.moelab.eplb.Topology;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The placement file {@code eplb rebalance} writes and migration-aware planning reads back:
+ * <pre>{"algorithm": NAME, "num_replicas": R, "num_groups": G, "num_nodes": N, "num_gpus": M,
+ *  "phy2log": [[...]], "log2phy": [[[...]]], "logcnt": [[...]]}</pre>
+ * The first three arrays are DeepSeek EPLB's outputs; the topology makes the file self-describing.
+ */
+public final class PlacementFile {
+    private PlacementFile() {
+    }
+
+    /** Writes a placement atomically, tagged with the algorithm that planned it. */
+    public static void write(Path path, String algorithm, Placement placement) throws IOException {
+        AtomicFiles.write(path, raw -> {
+            BufferedWriter out = new BufferedWriter(new OutputStreamWriter(raw, StandardCharsets.UTF_8), 1 << 16);
+            JsonWriter json = new JsonWriter(out);
+            Topology t = placement.topology();
+            json.beginObject()
+                    .name("algorithm").value(algorithm)
+                    .name("num_replicas").value(t.replicas())
+                    .name("num_groups").value(t.groups())
+                    .name("num_nodes").value(t.nodes())
+                    .name("num_gpus").value(t.gpus());
+            json.name("phy2log").beginArray();
+            for (int[] row : placement.phy2log()) {
+                json.numbers(row);
+            }
+            json.endArray();
+            json.name("log2phy").beginArray();
+            for (int[][] layer : placement.log2phy()) {
+                json.beginArray();
+                for (int[] slots : layer) {
+                    json.numbers(slots);
+                }
+                json.endArray();
+            }
+            json.endArray();
+            json.name("logcnt").beginArray();
+            for (int[] row : placement.logcnt()) {
+                json.numbers(row);
+            }
+            json.endArray();
+            json.endObject().finish();
+            out.flush();
+        });
+    }
+
+    /**
+     * Reads a placement's {@code phy2log}; the topology comes from the file where it has one, else from
+     * {@code fallback}.
+     *
+     * @param experts logical experts per layer
+     * @throws InvalidInputException for a malformed file or a placement that is invalid for its topology
+     */
+    public static Placement read(Path path, int experts, Topology fallback) {
+        return JsonFiles.parse(path, reader -> {
+            reader.beginObject();
+            int[][] phy2log = null;
+            Integer r = null;
+            Integer g = null;
+            Integer n = null;
+            Integer m = null;
+            while (reader.hasNext()) {
+                String name = reader.nextName();
+                switch (name) {
+                    case "phy2log" -> phy2log = intMatrix(NumericArray.read(reader, "phy2log"));
+                    case "num_replicas" -> r = JsonFiles.readInt(reader, name);
+                    case "num_groups" -> g = JsonFiles.readInt(reader, name);
+                    case "num_nodes" -> n = JsonFiles.readInt(reader, name);
+                    case "num_gpus" -> m = JsonFiles.readInt(reader, name);
+                    default -> reader.skipValue();
+                }
+            }
+            reader.endObject();
+            if (phy2log == null) {
+                throw new InvalidInputException(path.toString(), "has no \"phy2log\"");
+            }
+            Topology topology = fallback == null && (r == null || g == null || n == null || m == null)
+                    ? null
+                    : new Topology(r != null ? r : fallback.replicas(), g != null ? g : fallback.groups(),
+                            n != null ? n : fallback.nodes(), m != null ? m : fallback.gpus());
+            if (topology == null) {
+                throw new InvalidInputException(path.toString(), "has no topology (num_replicas, num_groups, "
+                        + "num_nodes, num_gpus) and none was given");
+            }
+            return Placement.of(topology, experts, phy2log);
+        });
+    }
+
+    private static int[][] intMatrix(NumericArray array) {
+        if (array.depth() != 2) {
+            throw new InvalidInputException("phy2log", "expected [layers][replicas] but found a " + array.depth()
+                    + "-dimensional array");
+        }
+        int rows = array.shape()[0];
+        int cols = array.shape()[1];
+        List<int[]> out = new ArrayList<>(rows);
+        for (int l = 0; l < rows; l++) {
+            int[] row = new int[cols];
+            for (int p = 0; p < cols; p++) {
+                double v = array.values()[l * cols + p];
+                if (v != Math.rint(v) || Math.abs(v) > Integer.MAX_VALUE) {
+                    throw new InvalidInputException("phy2log[" + l + "][" + p + "]", "expected an expert index but found "
+                            + v);
+                }
+                row[p] = (int) v;
+            }
+            out.add(row);
+        }
+        return out.toArray(int[][]::new);
+    }
+}

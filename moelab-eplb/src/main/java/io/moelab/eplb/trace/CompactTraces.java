@@ -1,0 +1,157 @@
+package io.moelab.eplb.trace;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.LoadMatrix;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * moelab's compact trace format. Inside a gzip stream:
+ * <pre>
+ *   magic    8 bytes  "MOELABTR"
+ *   version  1 byte   1
+ *   layers, experts, steps   unsigned varints
+ *   encoding 1 byte   0 = integers, 1 = float64
+ *   values   steps x layers x experts, row-major:
+ *            encoding 0: zig-zag varint of (value - the same cell's value in the previous step)
+ *            encoding 1: IEEE-754 big-endian doubles
+ * </pre>
+ * Token counts change little between steps, so integer deltas take one or two bytes before gzip.
+ */
+final class CompactTraces {
+    static final byte[] MAGIC = "MOELABTR".getBytes(StandardCharsets.US_ASCII);
+    private static final int VERSION = 1;
+    private static final int INTEGERS = 0;
+    private static final int DOUBLES = 1;
+
+    private CompactTraces() {
+    }
+
+    static void write(ExpertLoadTrace trace, OutputStream raw) throws IOException {
+        DataOutputStream out = new DataOutputStream(raw);
+        out.write(MAGIC);
+        out.writeByte(VERSION);
+        writeVarint(out, trace.layers());
+        writeVarint(out, trace.experts());
+        writeVarint(out, trace.steps());
+        boolean integral = isIntegral(trace);
+        out.writeByte(integral ? INTEGERS : DOUBLES);
+        int cells = trace.layers() * trace.experts();
+        long[] previous = new long[cells];
+        double[] row = new double[trace.experts()];
+        for (LoadMatrix step : trace.stepList()) {
+            for (int l = 0; l < trace.layers(); l++) {
+                step.copyLayer(l, row);
+                for (int e = 0; e < row.length; e++) {
+                    if (integral) {
+                        int cell = l * row.length + e;
+                        long v = (long) row[e];
+                        long delta = v - previous[cell];
+                        writeVarint(out, (delta << 1) ^ (delta >> 63));
+                        previous[cell] = v;
+                    } else {
+                        out.writeDouble(row[e]);
+                    }
+                }
+            }
+        }
+        out.flush();
+    }
+
+    private static boolean isIntegral(ExpertLoadTrace trace) {
+        for (LoadMatrix step : trace.stepList()) {
+            for (int l = 0; l < step.layers(); l++) {
+                for (int e = 0; e < step.experts(); e++) {
+                    double v = step.load(l, e);
+                    if (v != Math.rint(v) || v >= 0x1p53) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Reads a trace whose magic has not been consumed yet. */
+    static ExpertLoadTrace read(InputStream raw, String source) throws IOException {
+        DataInputStream in = new DataInputStream(raw);
+        try {
+            byte[] magic = in.readNBytes(MAGIC.length);
+            if (!java.util.Arrays.equals(magic, MAGIC)) {
+                throw new InvalidInputException(source, "not a moelab compact trace (bad magic)");
+            }
+            int version = in.readUnsignedByte();
+            if (version != VERSION) {
+                throw new InvalidInputException(source, "compact trace version " + version + " is not supported "
+                        + "(this build reads version " + VERSION + ")");
+            }
+            int layers = readCount(in, source, "layers");
+            int experts = readCount(in, source, "experts");
+            int steps = readCount(in, source, "steps");
+            if ((long) layers * experts > Integer.MAX_VALUE / 8) {
+                throw new InvalidInputException(source, "implausible shape " + layers + " x " + experts);
+            }
+            int encoding = in.readUnsignedByte();
+            if (encoding != INTEGERS && encoding != DOUBLES) {
+                throw new InvalidInputException(source, "unknown value encoding " + encoding);
+            }
+            int cells = layers * experts;
+            long[] previous = new long[cells];
+            List<LoadMatrix> out = new ArrayList<>(Math.min(steps, 1 << 16));
+            for (int s = 0; s < steps; s++) {
+                double[] values = new double[cells];
+                for (int c = 0; c < cells; c++) {
+                    if (encoding == INTEGERS) {
+                        long z = readVarint(in, source);
+                        previous[c] += (z >>> 1) ^ -(z & 1);
+                        values[c] = previous[c];
+                    } else {
+                        values[c] = in.readDouble();
+                    }
+                }
+                out.add(LoadMatrix.ofFlat(layers, experts, values, source + " step " + s));
+            }
+            if (in.read() != -1) {
+                throw new InvalidInputException(source, "unexpected data after " + steps + " steps");
+            }
+            return ExpertLoadTrace.of(out);
+        } catch (EOFException e) {
+            throw new InvalidInputException(source, "truncated compact trace", e);
+        }
+    }
+
+    private static int readCount(DataInputStream in, String source, String what) throws IOException {
+        long v = readVarint(in, source);
+        if (v <= 0 || v > Integer.MAX_VALUE) {
+            throw new InvalidInputException(source, "invalid " + what + " count " + v);
+        }
+        return (int) v;
+    }
+
+    private static void writeVarint(DataOutputStream out, long v) throws IOException {
+        while ((v & ~0x7FL) != 0) {
+            out.writeByte((int) ((v & 0x7F) | 0x80));
+            v >>>= 7;
+        }
+        out.writeByte((int) v);
+    }
+
+    private static long readVarint(DataInputStream in, String source) throws IOException {
+        long v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            int b = in.readUnsignedByte();
+            v |= (long) (b & 0x7F) << shift;
+            if ((b & 0x80) == 0) {
+                return v;
+            }
+        }
+        throw new InvalidInputException(source, "corrupt varint");
+    }
+}

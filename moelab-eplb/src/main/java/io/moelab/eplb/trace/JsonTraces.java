@@ -1,0 +1,144 @@
+package io.moelab.eplb.trace;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.LoadMatrix;
+import io.moelab.eplb.io.JsonReader;
+import io.moelab.eplb.io.JsonWriter;
+import io.moelab.eplb.io.NumericArray;
+import java.io.Writer;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Reads the JSON trace formats (vLLM and SGLang dumps, told apart by their keys) and writes vLLM's. */
+final class JsonTraces {
+    private JsonTraces() {
+    }
+
+    static ExpertLoadTrace read(JsonReader reader) {
+        if (reader.peek() != JsonReader.Token.BEGIN_OBJECT) {
+            throw new InvalidInputException(reader.source(), "expected a JSON object with \"load_history\" (vLLM) or "
+                    + "\"logical_count\" (SGLang) but found " + reader.peek().phrase());
+        }
+        reader.beginObject();
+        ExpertLoadTrace trace = null;
+        while (reader.hasNext()) {
+            String name = reader.nextName();
+            switch (name) {
+                case "load_history" -> trace = readVllmHistory(reader);
+                case "logical_count", "counts" -> trace = readSglangCounts(reader, name);
+                default -> reader.skipValue();
+            }
+        }
+        reader.endObject();
+        reader.endDocument();
+        if (trace == null) {
+            throw new InvalidInputException(reader.source(), "no expert loads found: expected a \"load_history\" "
+                    + "(vLLM) or \"logical_count\" (SGLang recorder dump) member");
+        }
+        return trace;
+    }
+
+    private static ExpertLoadTrace readVllmHistory(JsonReader reader) {
+        if (reader.peek() != JsonReader.Token.BEGIN_ARRAY) {
+            throw new InvalidInputException("load_history", "expected an array of steps but found "
+                    + reader.peek().phrase());
+        }
+        reader.beginArray();
+        List<LoadMatrix> steps = new ArrayList<>();
+        while (reader.hasNext()) {
+            String path = "load_history[" + steps.size() + "]";
+            if (reader.peek() != JsonReader.Token.BEGIN_OBJECT) {
+                throw new InvalidInputException(path, "expected an object but found " + reader.peek().phrase());
+            }
+            reader.beginObject();
+            LoadMatrix step = null;
+            while (reader.hasNext()) {
+                if (reader.nextName().equals("logical_expert_load")) {
+                    step = matrix(NumericArray.read(reader, path + ".logical_expert_load"),
+                            path + ".logical_expert_load");
+                } else {
+                    reader.skipValue();
+                }
+            }
+            reader.endObject();
+            if (step == null) {
+                throw new InvalidInputException(path, "has no \"logical_expert_load\"");
+            }
+            steps.add(step);
+        }
+        reader.endArray();
+        if (steps.isEmpty()) {
+            throw new InvalidInputException("load_history", "has no steps");
+        }
+        return ExpertLoadTrace.of(steps);
+    }
+
+    private static LoadMatrix matrix(NumericArray array, String path) {
+        if (array.depth() != 2) {
+            throw new InvalidInputException(path, "expected [layers][experts] but found a " + array.depth()
+                    + "-dimensional array");
+        }
+        return LoadMatrix.ofFlat(array.shape()[0], array.shape()[1], array.values(), path);
+    }
+
+    /** One aggregate matrix, or one per recorded pass; all-zero (dense) layers are dropped. */
+    private static ExpertLoadTrace readSglangCounts(JsonReader reader, String key) {
+        NumericArray array = NumericArray.read(reader, key);
+        List<LoadMatrix> steps = new ArrayList<>();
+        switch (array.depth()) {
+            case 2 -> steps.add(matrix(array, key));
+            case 3 -> {
+                for (int s = 0; s < array.shape()[0]; s++) {
+                    steps.add(LoadMatrix.ofFlat(array.shape()[1], array.shape()[2], array.block(s),
+                            key + "[" + s + "]"));
+                }
+            }
+            default -> throw new InvalidInputException(key, "expected [layers][experts] or [steps][layers][experts] "
+                    + "but found a " + array.depth() + "-dimensional array");
+        }
+        return dropIdleLayers(ExpertLoadTrace.of(steps), key);
+    }
+
+    private static ExpertLoadTrace dropIdleLayers(ExpertLoadTrace trace, String key) {
+        LoadMatrix total = trace.sum(0, trace.steps());
+        List<Integer> kept = new ArrayList<>();
+        for (int l = 0; l < trace.layers(); l++) {
+            if (total.layerTotal(l) > 0) {
+                kept.add(l);
+            }
+        }
+        if (kept.isEmpty()) {
+            throw new InvalidInputException(key, "every layer has zero load");
+        }
+        if (kept.size() == trace.layers()) {
+            return trace;
+        }
+        int experts = trace.experts();
+        List<LoadMatrix> steps = new ArrayList<>();
+        double[] row = new double[experts];
+        for (LoadMatrix step : trace.stepList()) {
+            double[] values = new double[kept.size() * experts];
+            for (int i = 0; i < kept.size(); i++) {
+                step.copyLayer(kept.get(i), row);
+                System.arraycopy(row, 0, values, i * experts, experts);
+            }
+            steps.add(LoadMatrix.ofFlat(kept.size(), experts, values, key));
+        }
+        return ExpertLoadTrace.of(steps);
+    }
+
+    static void writeVllm(ExpertLoadTrace trace, Writer out) {
+        JsonWriter json = new JsonWriter(out);
+        json.beginObject().name("load_history").beginArray();
+        double[] row = new double[trace.experts()];
+        for (LoadMatrix step : trace.stepList()) {
+            json.beginObject().name("logical_expert_load").beginArray();
+            for (int l = 0; l < step.layers(); l++) {
+                step.copyLayer(l, row);
+                json.numbers(row);
+            }
+            json.endArray().endObject();
+        }
+        json.endArray().endObject().finish();
+    }
+}

@@ -1,0 +1,117 @@
+package io.moelab.eplb.trace;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.io.AtomicFiles;
+import io.moelab.eplb.io.JsonReader;
+import java.io.BufferedInputStream;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
+import java.util.zip.ZipException;
+
+/**
+ * Reads and writes expert-load traces. Reading detects the format from the content: gzip or not, then
+ * moelab's compact magic, else JSON told apart by its keys (see {@link TraceFormat}).
+ */
+public final class TraceFiles {
+    private static final int BUFFER = 1 << 16;
+
+    private TraceFiles() {
+    }
+
+    /**
+     * Reads a trace file in any supported format, gzip-compressed or not.
+     *
+     * @throws InvalidInputException for a missing, unreadable or malformed file, naming it
+     */
+    public static ExpertLoadTrace read(Path path) {
+        String source = path.toString();
+        if (!Files.exists(path)) {
+            throw new InvalidInputException(source, "no such file");
+        }
+        if (Files.isDirectory(path)) {
+            throw new InvalidInputException(source, "is a directory, expected a trace file");
+        }
+        try (InputStream in = Files.newInputStream(path)) {
+            return read(in, source);
+        } catch (NoSuchFileException e) {
+            throw new InvalidInputException(source, "no such file", e);
+        } catch (IOException e) {
+            throw new InvalidInputException(source, "cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Reads a trace from a stream in any supported format.
+     *
+     * @param source a name for error messages
+     */
+    public static ExpertLoadTrace read(InputStream raw, String source) throws IOException {
+        try {
+            InputStream in = new BufferedInputStream(raw, BUFFER);
+            if (startsWith(in, new byte[] {(byte) 0x1f, (byte) 0x8b})) {
+                in = new BufferedInputStream(new GZIPInputStream(in, BUFFER), BUFFER);
+            }
+            if (startsWith(in, CompactTraces.MAGIC)) {
+                return CompactTraces.read(in, source);
+            }
+            JsonReader json = new JsonReader(new InputStreamReader(in, StandardCharsets.UTF_8), source);
+            return JsonTraces.read(json);
+        } catch (ZipException e) {
+            throw new InvalidInputException(source, "corrupt gzip data: " + e.getMessage(), e);
+        } catch (java.io.EOFException e) {
+            throw new InvalidInputException(source, "truncated file", e);
+        } catch (java.io.UncheckedIOException e) {
+            if (e.getCause() instanceof ZipException z) {
+                throw new InvalidInputException(source, "corrupt gzip data: " + z.getMessage(), z);
+            }
+            if (e.getCause() instanceof java.io.EOFException eof) {
+                throw new InvalidInputException(source, "truncated file", eof);
+            }
+            throw e;
+        }
+    }
+
+    private static boolean startsWith(InputStream in, byte[] prefix) throws IOException {
+        in.mark(prefix.length);
+        byte[] head = in.readNBytes(prefix.length);
+        in.reset();
+        return Arrays.equals(head, prefix);
+    }
+
+    /**
+     * Writes a trace atomically. vLLM JSON is gzip-compressed when the file name ends in {@code .gz}; the
+     * compact format always is.
+     *
+     * @throws IllegalArgumentException for {@link TraceFormat#SGLANG}, which is read-only
+     */
+    public static void write(ExpertLoadTrace trace, Path path, TraceFormat format) throws IOException {
+        boolean gzip = format == TraceFormat.COMPACT || path.getFileName().toString().endsWith(".gz");
+        AtomicFiles.write(path, raw -> {
+            OutputStream out = gzip ? new GZIPOutputStream(raw, BUFFER) : raw;
+            switch (format) {
+                case VLLM -> {
+                    BufferedWriter writer = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8),
+                            BUFFER);
+                    JsonTraces.writeVllm(trace, writer);
+                    writer.flush();
+                }
+                case COMPACT -> CompactTraces.write(trace, out);
+                case SGLANG -> throw new IllegalArgumentException("SGLang dumps are read, not written");
+            }
+            if (out instanceof GZIPOutputStream g) {
+                g.finish();
+            }
+        });
+    }
+}

@@ -1,0 +1,43 @@
+package io.moelab.eplb.trace;
+
+import io.moelab.eplb.InvalidInputException;
+import java.util.Locale;
+
+/** The expert-load trace formats moelab reads and writes. */
+public enum TraceFormat {
+    /**
+     * vLLM's expert-load format: {@code {"load_history": [{"logical_expert_load": [[...] per layer]}, ...]}},
+     * one entry per step. Read and written.
+     */
+    VLLM,
+    /**
+     * SGLang's expert-distribution recorder dump: {@code {"logical_count": [[...] per layer]}} for one
+     * aggregate step, or {@code [step][layer][expert]}; {@code "counts"} is accepted as the key too. Layers
+     * that are zero throughout (dense layers) are dropped. Read only.
+     */
+    SGLANG,
+    /**
+     * moelab's compact binary format for long traces: gzip-compressed, zig-zag varint deltas between steps
+     * for integral loads (float64 otherwise). Read and written.
+     */
+    COMPACT;
+
+    /** The command-line spelling, lower case. */
+    public String cliName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * Parses a command-line spelling.
+     *
+     * @throws InvalidInputException naming {@code format}
+     */
+    public static TraceFormat parse(String name) {
+        for (TraceFormat f : values()) {
+            if (f.cliName().equals(name)) {
+                return f;
+            }
+        }
+        throw new InvalidInputException("format", "unknown trace format '" + name + "' (known: vllm, sglang, compact)");
+    }
+}
