@@ -1,6 +1,6 @@
 # Finds a JDK 25 or newer and exports JAVA_HOME to it. Sourced (POSIX sh) by bin/moelab and ./mvnw, so
 # both work on machines whose default `java` is older: JAVA_HOME wins if it is new enough, then the newest
-# JDK under /usr/lib/jvm, then the `java` on PATH.
+# JDK under /usr/lib/jvm (or the directories in MOELAB_JVM_DIRS, space-separated), then the `java` on PATH.
 
 MOELAB_MIN_JAVA=25
 
@@ -32,11 +32,13 @@ moelab_find_jdk() {
   _mj_best= _mj_best_f=0
   # mvnw runs with `set -f`; globbing is needed here only.
   case $- in *f*) _mj_noglob=1; set +f ;; *) _mj_noglob= ;; esac
-  for _mj_dir in /usr/lib/jvm/* /usr/lib/jvm/*/Contents/Home; do
-    if moelab_is_new_jdk "$_mj_dir"; then
-      _mj_f=$(moelab_jdk_feature "$_mj_dir")
-      if [ "$_mj_f" -gt "$_mj_best_f" ]; then _mj_best=$_mj_dir _mj_best_f=$_mj_f; fi
-    fi
+  for _mj_root in ${MOELAB_JVM_DIRS:-/usr/lib/jvm}; do
+    for _mj_dir in "$_mj_root"/*; do
+      if moelab_is_new_jdk "$_mj_dir"; then
+        _mj_f=$(moelab_jdk_feature "$_mj_dir")
+        if [ "$_mj_f" -gt "$_mj_best_f" ]; then _mj_best=$_mj_dir _mj_best_f=$_mj_f; fi
+      fi
+    done
   done
   [ -z "$_mj_noglob" ] || set -f
   if [ -z "$_mj_best" ] && command -v java >/dev/null 2>&1; then
@@ -44,7 +46,7 @@ moelab_find_jdk() {
     if moelab_is_new_jdk "$_mj_dir"; then _mj_best=$_mj_dir; fi
   fi
   if [ -z "$_mj_best" ]; then
-    echo "error: moelab needs JDK $MOELAB_MIN_JAVA or newer and found none in JAVA_HOME, /usr/lib/jvm or PATH; install one (e.g. 'apt install openjdk-25-jdk', or Temurin 25 from https://adoptium.net) or point JAVA_HOME at it" >&2
+    echo "error: moelab needs JDK $MOELAB_MIN_JAVA or newer and found none in JAVA_HOME, ${MOELAB_JVM_DIRS:-/usr/lib/jvm} or PATH; install one (e.g. 'apt install openjdk-25-jdk', or Temurin 25 from https://adoptium.net) or point JAVA_HOME at it" >&2
     return 1
   fi
   JAVA_HOME=$_mj_best

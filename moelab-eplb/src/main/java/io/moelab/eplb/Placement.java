@@ -59,6 +59,8 @@ public final class Placement {
         }
         int[][] counts = new int[copy.length][experts];
         int[][] rankCopy = new int[copy.length][];
+        int[] offset = new int[experts];
+        boolean[] seen = new boolean[topology.replicas()];
         for (int l = 0; l < copy.length; l++) {
             for (int e : copy[l]) {
                 counts[l][e]++;
@@ -68,19 +70,20 @@ public final class Placement {
                         "has " + ranks[l].length + " slots, expected " + copy[l].length);
             }
             rankCopy[l] = ranks[l].clone();
-            // Each expert's ranks must be exactly 0..count-1: mark them off in a per-layer bitmap.
-            boolean[][] seen = new boolean[experts][];
+            // Each expert's ranks must be exactly 0..count-1: expert e owns seen[offset[e] .. offset[e]+count).
+            for (int e = 0, sum = 0; e < experts; e++) {
+                offset[e] = sum;
+                sum += counts[l][e];
+            }
+            Arrays.fill(seen, false);
             for (int p = 0; p < copy[l].length; p++) {
                 int e = copy[l][p];
                 int r = rankCopy[l][p];
-                if (seen[e] == null) {
-                    seen[e] = new boolean[counts[l][e]];
-                }
-                if (r < 0 || r >= counts[l][e] || seen[e][r]) {
+                if (r < 0 || r >= counts[l][e] || seen[offset[e] + r]) {
                     throw new InvalidInputException("phyrank[" + l + "][" + p + "]",
                             "rank " + r + " of expert " + e + " is out of range or repeated");
                 }
-                seen[e][r] = true;
+                seen[offset[e] + r] = true;
             }
         }
         requireEveryExpertPlaced(counts);

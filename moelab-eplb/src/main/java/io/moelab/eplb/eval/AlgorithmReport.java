@@ -10,11 +10,11 @@ package io.moelab.eplb.eval;
  * @param meanNodeBalancedness    mean over scored windows of node balancedness
  * @param windowGpuBalancedness   GPU balancedness of each scored window (window i+1 for the plan made on i)
  * @param meanExpertsMoved        mean experts moved per rebalance, relative to the previous window's plan
- * @param meanColocations         mean (layer, GPU) pairs per plan holding two replicas of one expert
+ * @param meanColocatedPairs      mean (layer, GPU) pairs per plan holding two replicas of one expert
  * @param timing                  rebalance wall-clock time after warm-up
  */
 public record AlgorithmReport(String algorithm, double meanGpuBalancedness, double minGpuBalancedness,
                               double meanSlotBalancedness, double meanNodeBalancedness,
-                              double[] windowGpuBalancedness, double meanExpertsMoved, double meanColocations,
+                              double[] windowGpuBalancedness, double meanExpertsMoved, double meanColocatedPairs,
                               Timing timing) {
 }

@@ -66,9 +66,12 @@ public final class PlacementEvaluator {
                 ratio(sumNodeMean, sumNodeMax), layerBalancedness, gpuLoads, nodeLoads, List.copyOf(colocations));
     }
 
-    /** mean / max, with an unloaded layer counting as perfectly balanced. */
+    /**
+     * mean / max, with an unloaded layer counting as perfectly balanced. Capped at 1: the mean and the max are
+     * summed in different orders, and rounding must not report better than perfect.
+     */
     private static double ratio(double mean, double max) {
-        return max > 0 ? mean / max : 1.0;
+        return max > 0 ? Math.min(1.0, mean / max) : 1.0;
     }
 
     private static void findColocations(Placement placement, int layer, List<Colocation> out) {

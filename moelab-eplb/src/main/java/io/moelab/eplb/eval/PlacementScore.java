@@ -22,6 +22,11 @@ public record PlacementScore(double gpuBalancedness, double slotBalancedness, do
                              double[] layerGpuBalancedness, double[][] gpuLoads, double[][] nodeLoads,
                              List<Colocation> colocations) {
 
+    /** Distinct (layer, GPU) pairs holding two or more replicas of some expert. */
+    public int colocatedPairs() {
+        return (int) colocations.stream().map(c -> (long) c.layer() << 32 | c.gpu()).distinct().count();
+    }
+
     /** The largest GPU load in {@code layer}. */
     public double maxGpuLoad(int layer) {
         double max = 0;

@@ -93,7 +93,7 @@ public final class WindowedEvaluation {
             double[] node = new double[plans];
             double[] nanos = new double[Math.max(plans, options.minTimedCalls())];
             double moved = 0;
-            double colocations = 0;
+            double colocatedPairs = 0;
             Placement previous = null;
             for (int i = 0; i < plans; i++) {
                 BalancingRequest request = request(windows, i, topology, options, previous);
@@ -104,7 +104,7 @@ public final class WindowedEvaluation {
                 gpu[i] = score.gpuBalancedness();
                 slot[i] = score.slotBalancedness();
                 node[i] = score.nodeBalancedness();
-                colocations += score.colocations().size();
+                colocatedPairs += score.colocatedPairs();
                 if (previous != null) {
                     moved += PlacementEvaluator.migration(previous, plan).expertsMoved();
                 }
@@ -118,7 +118,7 @@ public final class WindowedEvaluation {
                 nanos[k] = System.nanoTime() - start;
             }
             reports.add(new AlgorithmReport(algorithm.name(), Stats.mean(gpu), Stats.min(gpu), Stats.mean(slot),
-                    Stats.mean(node), gpu, plans > 1 ? moved / (plans - 1) : 0, colocations / plans,
+                    Stats.mean(node), gpu, plans > 1 ? moved / (plans - 1) : 0, colocatedPairs / plans,
                     Timing.ofNanos(nanos)));
         }
         return new EvaluationReport(topology, windowSize, windows.size(), first.layers(), first.experts(),

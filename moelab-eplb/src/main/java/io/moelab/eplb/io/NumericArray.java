@@ -1,6 +1,7 @@
 package io.moelab.eplb.io;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.LoadMatrix;
 import java.util.Arrays;
 
 /**
@@ -15,6 +16,20 @@ public record NumericArray(int[] shape, double[] values) {
     /** Nesting depth: 2 for a matrix. */
     public int depth() {
         return shape.length;
+    }
+
+    /**
+     * This array as a validated {@code [layers][experts]} load matrix.
+     *
+     * @param path JSON path for error messages
+     * @throws InvalidInputException if it is not 2-D or holds an invalid load
+     */
+    public LoadMatrix toLoadMatrix(String path) {
+        if (depth() != 2) {
+            throw new InvalidInputException(path, "expected [layers][experts] but found a " + depth()
+                    + "-dimensional array");
+        }
+        return LoadMatrix.ofFlat(shape[0], shape[1], values, path);
     }
 
     /** Each top-level element as a row-major block: for a 3-D array, its matrices. */

@@ -68,33 +68,20 @@ public final class PlacementFile {
         return JsonFiles.parse(path, reader -> {
             reader.beginObject();
             int[][] phy2log = null;
-            Integer r = null;
-            Integer g = null;
-            Integer n = null;
-            Integer m = null;
+            TopologyFields fields = new TopologyFields();
             while (reader.hasNext()) {
                 String name = reader.nextName();
-                switch (name) {
-                    case "phy2log" -> phy2log = intMatrix(NumericArray.read(reader, "phy2log"));
-                    case "num_replicas" -> r = JsonFiles.readInt(reader, name);
-                    case "num_groups" -> g = JsonFiles.readInt(reader, name);
-                    case "num_nodes" -> n = JsonFiles.readInt(reader, name);
-                    case "num_gpus" -> m = JsonFiles.readInt(reader, name);
-                    default -> reader.skipValue();
+                if (name.equals("phy2log")) {
+                    phy2log = intMatrix(NumericArray.read(reader, "phy2log"));
+                } else if (!fields.accept(name, reader)) {
+                    reader.skipValue();
                 }
             }
             reader.endObject();
             if (phy2log == null) {
                 throw new InvalidInputException(path.toString(), "has no \"phy2log\"");
             }
-            Topology topology = fallback == null && (r == null || g == null || n == null || m == null)
-                    ? null
-                    : new Topology(r != null ? r : fallback.replicas(), g != null ? g : fallback.groups(),
-                            n != null ? n : fallback.nodes(), m != null ? m : fallback.gpus());
-            if (topology == null) {
-                throw new InvalidInputException(path.toString(), "has no topology (num_replicas, num_groups, "
-                        + "num_nodes, num_gpus) and none was given");
-            }
+            Topology topology = fields.orElse(fallback, field -> "not in " + path + " and not given otherwise");
             return Placement.of(topology, experts, phy2log);
         });
     }

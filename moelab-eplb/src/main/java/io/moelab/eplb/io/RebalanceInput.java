@@ -6,6 +6,7 @@ import io.moelab.eplb.Topology;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The input of {@code eplb rebalance}, DeepSeek EPLB's arguments as JSON:
@@ -13,16 +14,20 @@ import java.util.List;
  *  "history": [[[...]]]}</pre>
  * {@code history} (earlier windows, oldest first) is optional, and so is each topology number when the caller
  * supplies it another way (command-line overrides).
- *
- * @param weight      per-layer, per-expert load
- * @param history     earlier windows, oldest first
- * @param numReplicas R, or null when absent
- * @param numGroups   G, or null when absent
- * @param numNodes    N, or null when absent
- * @param numGpus     M, or null when absent
  */
-public record RebalanceInput(LoadMatrix weight, List<LoadMatrix> history, Integer numReplicas, Integer numGroups,
-                             Integer numNodes, Integer numGpus) {
+public final class RebalanceInput {
+    private static final Map<String, String> OPTIONS = Map.of("num_replicas", "--replicas", "num_groups",
+            "--groups", "num_nodes", "--nodes", "num_gpus", "--gpus");
+
+    private final LoadMatrix weight;
+    private final List<LoadMatrix> history;
+    private final TopologyFields topology;
+
+    private RebalanceInput(LoadMatrix weight, List<LoadMatrix> history, TopologyFields topology) {
+        this.weight = weight;
+        this.history = List.copyOf(history);
+        this.topology = topology;
+    }
 
     /**
      * Reads a rebalance input file.
@@ -34,36 +39,26 @@ public record RebalanceInput(LoadMatrix weight, List<LoadMatrix> history, Intege
             reader.beginObject();
             LoadMatrix weight = null;
             List<LoadMatrix> history = List.of();
-            Integer r = null;
-            Integer g = null;
-            Integer n = null;
-            Integer m = null;
+            TopologyFields topology = new TopologyFields();
             while (reader.hasNext()) {
                 String name = reader.nextName();
                 switch (name) {
-                    case "weight" -> weight = matrix(NumericArray.read(reader, "weight"), "weight");
+                    case "weight" -> weight = NumericArray.read(reader, "weight").toLoadMatrix("weight");
                     case "history" -> history = history(reader);
-                    case "num_replicas" -> r = JsonFiles.readInt(reader, name);
-                    case "num_groups" -> g = JsonFiles.readInt(reader, name);
-                    case "num_nodes" -> n = JsonFiles.readInt(reader, name);
-                    case "num_gpus" -> m = JsonFiles.readInt(reader, name);
-                    default -> reader.skipValue();
+                    default -> {
+                        if (!topology.accept(name, reader)) {
+                            reader.skipValue();
+                        }
+                    }
                 }
             }
             reader.endObject();
             if (weight == null) {
-                throw new InvalidInputException("weight", "missing from " + path + " (expected [layers][experts] loads)");
+                throw new InvalidInputException("weight", "missing from " + path
+                        + " (expected [layers][experts] loads)");
             }
-            return new RebalanceInput(weight, history, r, g, n, m);
+            return new RebalanceInput(weight, history, topology);
         });
-    }
-
-    private static LoadMatrix matrix(NumericArray array, String field) {
-        if (array.depth() != 2) {
-            throw new InvalidInputException(field, "expected [layers][experts] but found a " + array.depth()
-                    + "-dimensional array");
-        }
-        return LoadMatrix.ofFlat(array.shape()[0], array.shape()[1], array.values(), field);
     }
 
     private static List<LoadMatrix> history(JsonReader reader) {
@@ -79,14 +74,24 @@ public record RebalanceInput(LoadMatrix weight, List<LoadMatrix> history, Intege
         List<LoadMatrix> windows = new ArrayList<>();
         while (reader.hasNext()) {
             String field = "history[" + windows.size() + "]";
-            windows.add(matrix(NumericArray.read(reader, field), field));
+            windows.add(NumericArray.read(reader, field).toLoadMatrix(field));
         }
         reader.endArray();
         return windows;
     }
 
+    /** Per-layer, per-expert load. */
+    public LoadMatrix weight() {
+        return weight;
+    }
+
+    /** Earlier windows, oldest first (possibly empty). */
+    public List<LoadMatrix> history() {
+        return history;
+    }
+
     /**
-     * The topology, each number taken from {@code overrides} where given (non-null), else from the file.
+     * The topology, each number taken from the command line where given (non-null), else from the file.
      *
      * @param replicas R from the command line, or null
      * @param groups   G from the command line, or null
@@ -95,19 +100,7 @@ public record RebalanceInput(LoadMatrix weight, List<LoadMatrix> history, Intege
      * @throws InvalidInputException naming the first number given nowhere, or an invalid topology
      */
     public Topology topology(Integer replicas, Integer groups, Integer nodes, Integer gpus) {
-        return new Topology(pick(replicas, numReplicas, "num_replicas", "--replicas"),
-                pick(groups, numGroups, "num_groups", "--groups"),
-                pick(nodes, numNodes, "num_nodes", "--nodes"),
-                pick(gpus, numGpus, "num_gpus", "--gpus"));
-    }
-
-    private static int pick(Integer override, Integer fromFile, String field, String option) {
-        if (override != null) {
-            return override;
-        }
-        if (fromFile != null) {
-            return fromFile;
-        }
-        throw new InvalidInputException(field, "missing (give it in the input file or with " + option + ")");
+        return topology.overriddenBy(new Integer[] {replicas, groups, nodes, gpus},
+                field -> "give it in the input file or with " + OPTIONS.get(field));
     }
 }

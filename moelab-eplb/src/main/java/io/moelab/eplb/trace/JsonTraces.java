@@ -54,8 +54,8 @@ final class JsonTraces {
             LoadMatrix step = null;
             while (reader.hasNext()) {
                 if (reader.nextName().equals("logical_expert_load")) {
-                    step = matrix(NumericArray.read(reader, path + ".logical_expert_load"),
-                            path + ".logical_expert_load");
+                    String field = path + ".logical_expert_load";
+                    step = NumericArray.read(reader, field).toLoadMatrix(field);
                 } else {
                     reader.skipValue();
                 }
@@ -73,20 +73,12 @@ final class JsonTraces {
         return ExpertLoadTrace.of(steps);
     }
 
-    private static LoadMatrix matrix(NumericArray array, String path) {
-        if (array.depth() != 2) {
-            throw new InvalidInputException(path, "expected [layers][experts] but found a " + array.depth()
-                    + "-dimensional array");
-        }
-        return LoadMatrix.ofFlat(array.shape()[0], array.shape()[1], array.values(), path);
-    }
-
     /** One aggregate matrix, or one per recorded pass; all-zero (dense) layers are dropped. */
     private static ExpertLoadTrace readSglangCounts(JsonReader reader, String key) {
         NumericArray array = NumericArray.read(reader, key);
         List<LoadMatrix> steps = new ArrayList<>();
         switch (array.depth()) {
-            case 2 -> steps.add(matrix(array, key));
+            case 2 -> steps.add(array.toLoadMatrix(key));
             case 3 -> {
                 for (int s = 0; s < array.shape()[0]; s++) {
                     steps.add(LoadMatrix.ofFlat(array.shape()[1], array.shape()[2], array.block(s),

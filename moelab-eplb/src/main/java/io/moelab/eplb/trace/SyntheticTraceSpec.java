@@ -73,7 +73,7 @@ public record SyntheticTraceSpec(int layers, int experts, int steps, long seed, 
     /**
      * Defaults for the given size: 4096 tokens per step, top-8 (or E if smaller), lognormal skew with
      * sigma 1, random walk 0.02 per step, mean-reverting deviations of 0.3 with a 20-step half-life, 1.5%
-     * dead experts, two domains with correlation 0.5 cycling every 200 steps.
+     * dead experts (rounded), two domains with correlation 0.5 cycling every 200 steps.
      */
     public static SyntheticTraceSpec defaults(int layers, int experts, int steps, long seed) {
         return new SyntheticTraceSpec(layers, experts, steps, seed, 4096, Math.min(8, experts), Skew.LOGNORMAL, 1.0,
@@ -93,7 +93,7 @@ public record SyntheticTraceSpec(int layers, int experts, int steps, long seed, 
     }
 
     private static int deadExperts(int experts, double fraction) {
-        return (int) Math.floor(experts * fraction);
+        return (int) Math.round(experts * fraction);
     }
 
     private static void atLeast(int value, int min, String field) {

@@ -1,0 +1,62 @@
+package io.moelab.cli;
+
+import io.moelab.eplb.InvalidInputException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+
+/**
+ * Entry point of {@code bin/moelab}. Exit codes: 0 success, 1 failure, 2 bad input or usage. Errors print one
+ * {@code error:} line on stderr; stack traces only with {@code --verbose}.
+ */
+public final class Main {
+    /** Exit code for bad input: malformed files, invalid values, unknown names, usage errors. */
+    public static final int EXIT_BAD_INPUT = 2;
+    /** Exit code for other failures. */
+    public static final int EXIT_FAILURE = 1;
+
+    private Main() {
+    }
+
+    /** Runs the command line and exits with its code. */
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the command line with the given streams and returns the exit code (for tests). */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        MoelabCommand root = new MoelabCommand();
+        CommandLine cmd = new CommandLine(root);
+        cmd.setOut(out);
+        cmd.setErr(err);
+        cmd.setCaseInsensitiveEnumValuesAllowed(true);
+        cmd.setParameterExceptionHandler((ex, ignored) -> {
+            CommandLine failed = ex.getCommandLine();
+            err.println("error: " + ex.getMessage() + " (see '" + failed.getCommandSpec().qualifiedName()
+                    + " --help')");
+            if (root.verbose()) {
+                ex.printStackTrace(err);
+            }
+            return EXIT_BAD_INPUT;
+        });
+        cmd.setExecutionExceptionHandler((ex, failed, parseResult) -> {
+            int code = ex instanceof InvalidInputException ? EXIT_BAD_INPUT : EXIT_FAILURE;
+            err.println("error: " + describe(ex));
+            if (root.verbose()) {
+                ex.printStackTrace(err);
+            }
+            return code;
+        });
+        return cmd.execute(args);
+    }
+
+    /** The exception's message, or its type where it has none (an internal failure). */
+    private static String describe(Throwable ex) {
+        String message = ex.getMessage();
+        if (ex instanceof InvalidInputException || ex instanceof java.io.IOException
+                || ex instanceof java.io.UncheckedIOException) {
+            return message;
+        }
+        return ex.getClass().getSimpleName() + (message == null ? "" : ": " + message)
+                + " (rerun with --verbose for details)";
+    }
+}

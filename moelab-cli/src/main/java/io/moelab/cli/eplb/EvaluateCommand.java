@@ -1,0 +1,138 @@
+package io.moelab.cli.eplb;
+
+import io.moelab.cli.support.Json;
+import io.moelab.cli.support.Progress;
+import io.moelab.cli.support.Table;
+import io.moelab.eplb.Topology;
+import io.moelab.eplb.algorithm.Algorithms;
+import io.moelab.eplb.eval.AlgorithmReport;
+import io.moelab.eplb.eval.EvaluationReport;
+import io.moelab.eplb.eval.WindowedEvaluation;
+import io.moelab.eplb.io.AtomicFiles;
+import io.moelab.eplb.trace.ExpertLoadTrace;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code moelab eplb evaluate}: algorithms side by side on a trace, plan on window i, score on window i+1. */
+@Command(name = "evaluate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Score load balancers side by side on a trace (plan on window i, score on window i+1).",
+                "Sums W steps into a window, plans on window i (earlier windows as history) and scores GPU "
+                        + "balancedness (mean GPU load / max GPU load, summed over layers) on window i+1.",
+                "Traces: vLLM expert-load JSON, SGLang recorder dumps, moelab compact traces (gzip or not), or "
+                        + "builtin:NAME. Several --trace are concatenated, e.g. one-step SGLang dumps of successive "
+                        + "workloads."})
+public final class EvaluateCommand implements Callable<Integer> {
+    /** Output formats. */
+    enum Format { TABLE, JSON, CSV }
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--trace", required = true, paramLabel = "FILE", description = "Trace file or builtin:NAME; "
+            + "repeat to concatenate.")
+    private List<String> traces;
+
+    @Option(names = "--window", required = true, paramLabel = "W", description = "Trace steps per window.")
+    private int window;
+
+    @Option(names = "--replicas", required = true, paramLabel = "R", description = "Physical expert slots per layer.")
+    private int replicas;
+
+    @Option(names = "--groups", paramLabel = "G", defaultValue = "1", description = "Expert groups (default: 1).")
+    private int groups;
+
+    @Option(names = "--nodes", paramLabel = "N", defaultValue = "1", description = "Nodes (default: 1).")
+    private int nodes;
+
+    @Option(names = "--gpus", required = true, paramLabel = "M", description = "GPUs in total.")
+    private int gpus;
+
+    @Option(names = "--algorithms", split = ",", paramLabel = "NAME",
+            description = "Comma-separated algorithms (default: all: ${COMPLETION-CANDIDATES}).",
+            completionCandidates = AlgorithmNames.class)
+    private List<String> algorithms;
+
+    @Option(names = "--format", defaultValue = "table", paramLabel = "FORMAT",
+            description = "table, json or csv (default: table).")
+    private Format format;
+
+    @Option(names = "--history", defaultValue = "16", paramLabel = "H",
+            description = "Earlier windows given to algorithms that use history (default: ${DEFAULT-VALUE}).")
+    private int history;
+
+    @Option(names = "--warmup-ms", defaultValue = "300", paramLabel = "MS",
+            description = "Time spent calling each algorithm before timing it (JIT warm-up; default: ${DEFAULT-VALUE}).")
+    private long warmupMillis;
+
+    @Option(names = "--output", paramLabel = "FILE", description = "Also write the report (in --format) here.")
+    private Path output;
+
+    @Override
+    public Integer call() throws Exception {
+        var balancers = Algorithms.byNames(algorithms == null ? Algorithms.names() : algorithms);
+        Topology topology = new Topology(replicas, groups, nodes, gpus);
+        WindowedEvaluation.Options options = new WindowedEvaluation.Options(window, history, warmupMillis, 10);
+        ExpertLoadTrace trace = Traces.readAll(traces);
+        EvaluationReport report;
+        int plans = Math.max(0, trace.steps() / Math.max(1, window) - 1) * balancers.size();
+        try (Progress progress = Progress.start("evaluate", plans)) {
+            report = WindowedEvaluation.run(trace, topology, balancers, options, (done, total) -> progress.stepTo(done));
+        }
+        String text = switch (format) {
+            case TABLE -> table(report, trace);
+            case JSON -> Json.write(jsonReport(report, trace)) + "\n";
+            case CSV -> rows(report).csv();
+        };
+        if (output != null) {
+            AtomicFiles.writeString(output, text);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(text);
+        out.flush();
+        return 0;
+    }
+
+    private Map<String, Object> jsonReport(EvaluationReport report, ExpertLoadTrace trace) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("trace", traces);
+        json.put("steps", trace.steps());
+        json.putAll(Json.MAPPER.convertValue(report, Map.class));
+        return json;
+    }
+
+    private String table(EvaluationReport report, ExpertLoadTrace trace) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("trace: ").append(String.join(" + ", traces)).append(" (").append(trace.steps()).append(" steps, ")
+                .append(trace.layers()).append(" layers x ").append(trace.experts()).append(" experts)\n");
+        sb.append("window ").append(report.window()).append(" steps: ").append(report.windows())
+                .append(" windows, ").append(report.scoredWindows())
+                .append(" scored (plan on window i, score on window i+1)\n");
+        sb.append("topology: ").append(report.topology()).append(" (").append(report.topology().slotsPerGpu())
+                .append(" slots per GPU, ").append(report.topology().groupsDivideNodes() ? "groups divide nodes"
+                        : "groups do not divide nodes").append(")\n\n");
+        sb.append(rows(report).render());
+        sb.append("\nbalancedness = mean load / max load summed over layers (1 = perfect); moved = experts copied to "
+                + "a new GPU per rebalance; colocated = (layer, GPU) pairs holding two replicas of one expert\n");
+        return sb.toString();
+    }
+
+    private static Table rows(EvaluationReport report) {
+        Table t = new Table("algorithm", "gpu_balancedness", "min_gpu_balancedness", "slot_balancedness",
+                "node_balancedness", "experts_moved", "colocated", "rebalance_ms_median", "rebalance_ms_p90");
+        for (AlgorithmReport a : report.algorithms()) {
+            t.row(a.algorithm(), Formats.ratio(a.meanGpuBalancedness()), Formats.ratio(a.minGpuBalancedness()),
+                    Formats.ratio(a.meanSlotBalancedness()), Formats.ratio(a.meanNodeBalancedness()),
+                    Formats.count(a.meanExpertsMoved()), Formats.count(a.meanColocatedPairs()),
+                    Formats.millis(a.timing().medianMillis()), Formats.millis(a.timing().p90Millis()));
+        }
+        return t;
+    }
+}

@@ -1,0 +1,72 @@
+package io.moelab.cli.eplb;
+
+import io.moelab.eplb.Placement;
+import io.moelab.eplb.Topology;
+import io.moelab.eplb.algorithm.Algorithms;
+import io.moelab.eplb.algorithm.BalancerAlgorithm;
+import io.moelab.eplb.algorithm.BalancingRequest;
+import io.moelab.eplb.eval.PlacementEvaluator;
+import io.moelab.eplb.eval.PlacementScore;
+import io.moelab.eplb.io.PlacementFile;
+import io.moelab.eplb.io.RebalanceInput;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code moelab eplb rebalance}: one placement from one load matrix, like DeepSeek's rebalance_experts. */
+@Command(name = "rebalance", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Plan a placement of expert replicas on GPUs from per-layer expert loads.",
+                "IN.json: {\"weight\": [[...]], \"num_replicas\": R, \"num_groups\": G, \"num_nodes\": N, "
+                        + "\"num_gpus\": M, \"history\": [[[...]]]} (history optional: earlier windows, oldest first).",
+                "OUT.json: {\"algorithm\", \"phy2log\", \"log2phy\", \"logcnt\", and the topology}."})
+public final class RebalanceCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--input", required = true, paramLabel = "IN.json", description = "Loads and topology.")
+    private Path input;
+
+    @Option(names = "--output", required = true, paramLabel = "OUT.json", description = "Where to write the placement.")
+    private Path output;
+
+    @Option(names = "--algorithm", paramLabel = "NAME",
+            description = "Load balancer, one of: ${COMPLETION-CANDIDATES} (default: the first).",
+            completionCandidates = AlgorithmNames.class)
+    private String algorithm;
+
+    @Option(names = "--replicas", paramLabel = "R", description = "Override num_replicas: physical slots per layer.")
+    private Integer replicas;
+
+    @Option(names = "--groups", paramLabel = "G", description = "Override num_groups: expert groups.")
+    private Integer groups;
+
+    @Option(names = "--nodes", paramLabel = "N", description = "Override num_nodes.")
+    private Integer nodes;
+
+    @Option(names = "--gpus", paramLabel = "M", description = "Override num_gpus (GPUs in total).")
+    private Integer gpus;
+
+    @Override
+    public Integer call() throws Exception {
+        BalancerAlgorithm balancer = Algorithms.byName(algorithm == null ? Algorithms.defaultName() : algorithm);
+        RebalanceInput in = RebalanceInput.read(input);
+        Topology topology = in.topology(replicas, groups, nodes, gpus);
+        BalancingRequest request = new BalancingRequest(in.weight(), in.history(), topology, null);
+        long start = System.nanoTime();
+        Placement placement = balancer.rebalance(request);
+        double millis = (System.nanoTime() - start) / 1e6;
+        PlacementFile.write(output, balancer.name(), placement);
+        PlacementScore score = PlacementEvaluator.score(placement, in.weight());
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf(Locale.ROOT, "%s: %d layers x %d experts -> %s in %.1f ms; on the input load GPU balancedness "
+                        + "%.4f, %d (layer, GPU) pairs with two replicas of one expert; wrote %s%n",
+                balancer.name(), in.weight().layers(), in.weight().experts(), topology, millis,
+                score.gpuBalancedness(), score.colocatedPairs(), output);
+        return 0;
+    }
+}

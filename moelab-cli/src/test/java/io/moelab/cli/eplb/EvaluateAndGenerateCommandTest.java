@@ -1,0 +1,148 @@
+package io.moelab.cli.eplb;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moelab.cli.CliRunner;
+import io.moelab.cli.CliRunner.Result;
+import io.moelab.eplb.Topology;
+import io.moelab.eplb.algorithm.Algorithms;
+import io.moelab.eplb.eval.EvaluationReport;
+import io.moelab.eplb.eval.WindowedEvaluation;
+import io.moelab.eplb.trace.ExpertLoadTrace;
+import io.moelab.eplb.trace.SyntheticTraceGenerator;
+import io.moelab.eplb.trace.SyntheticTraceSpec;
+import io.moelab.eplb.trace.TraceFiles;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+class EvaluateAndGenerateCommandTest {
+    @TempDir
+    Path dir;
+
+    private Path generate(String name, String... extra) {
+        Path out = dir.resolve(name);
+        List<String> args = new java.util.ArrayList<>(List.of("eplb", "generate", "--layers", "4", "--experts", "32",
+                "--steps", "60", "--seed", "5", "--output", out.toString()));
+        args.addAll(List.of(extra));
+        Result r = CliRunner.run(args.toArray(String[]::new));
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("wrote").contains("60 steps x 4 layers x 32 experts");
+        return out;
+    }
+
+    @Test
+    void generateWritesTheLibrarysTraceInVllmFormat() {
+        Path out = generate("trace.json", "--tokens-per-step", "512", "--top-k", "4");
+        ExpertLoadTrace read = TraceFiles.read(out);
+        ExpertLoadTrace expected = SyntheticTraceGenerator.generate(
+                SyntheticTraceSpec.defaults(4, 32, 60, 5).withRouting(512, 4));
+        assertThat(read.stepList()).isEqualTo(expected.stepList());
+    }
+
+    @Test
+    void generateCompactEqualsVllm() {
+        ExpertLoadTrace vllm = TraceFiles.read(generate("a.json"));
+        ExpertLoadTrace compact = TraceFiles.read(generate("a.mlt", "--format", "compact"));
+        assertThat(compact.stepList()).isEqualTo(vllm.stepList());
+    }
+
+    @Test
+    void generateRejectsBadOptionsNamingThem() {
+        Result r = CliRunner.run("eplb", "generate", "--layers", "2", "--experts", "8", "--steps", "3", "--seed", "1",
+                "--top-k", "9", "--output", dir.resolve("x.json").toString());
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.errLines()).singleElement().asString().startsWith("error: top-k:");
+        assertThat(dir.resolve("x.json")).doesNotExist();
+    }
+
+    @Test
+    void evaluateTableJsonAndCsvAgreeWithTheLibrary() throws Exception {
+        Path trace = generate("trace.json");
+        String[] base = {"eplb", "evaluate", "--trace", trace.toString(), "--window", "10", "--replicas", "48",
+                "--groups", "4", "--nodes", "2", "--gpus", "8", "--algorithms", "deepseek,static", "--warmup-ms", "0"};
+
+        Result table = CliRunner.run(base);
+        assertThat(table.exitCode()).as(table.err()).isZero();
+        assertThat(table.out()).contains("6 windows, 5 scored").contains("deepseek").contains("static");
+
+        Result json = CliRunner.run(concat(base, "--format", "json"));
+        assertThat(json.exitCode()).as(json.err()).isZero();
+        JsonNode root = JsonMapper.builder().build().readTree(json.out());
+        assertThat(root.get("windows").asInt()).isEqualTo(6);
+        assertThat(root.get("topology").get("replicas").asInt()).isEqualTo(48);
+        JsonNode deepseek = root.get("algorithms").get(0);
+        assertThat(deepseek.get("algorithm").asString()).isEqualTo("deepseek");
+        assertThat(deepseek.get("window_gpu_balancedness").size()).isEqualTo(5);
+
+        // The same numbers as the library computes directly (balance does not depend on timing).
+        EvaluationReport direct = WindowedEvaluation.run(TraceFiles.read(trace), new Topology(48, 4, 2, 8),
+                Algorithms.byNames(List.of("deepseek", "static")), new WindowedEvaluation.Options(10, 16, 0, 1),
+                WindowedEvaluation.Progress.NONE);
+        assertThat(deepseek.get("mean_gpu_balancedness").asDouble())
+                .isEqualTo(direct.algorithms().get(0).meanGpuBalancedness());
+
+        Path csvFile = dir.resolve("report.csv");
+        Result csv = CliRunner.run(concat(base, "--format", "csv", "--output", csvFile.toString()));
+        assertThat(csv.exitCode()).as(csv.err()).isZero();
+        List<String> lines = csv.out().lines().toList();
+        assertThat(lines.getFirst()).startsWith("algorithm,gpu_balancedness,");
+        assertThat(lines).hasSize(3);
+        assertThat(lines.get(1)).startsWith(String.format(java.util.Locale.ROOT, "deepseek,%.4f,",
+                direct.algorithms().get(0).meanGpuBalancedness()));
+        assertThat(Files.readString(csvFile)).isEqualTo(csv.out());
+    }
+
+    @Test
+    void evaluateConcatenatesTracesAndReadsBuiltins() {
+        Result r = CliRunner.run("eplb", "evaluate", "--trace", "builtin:deepseek-v3/prefill_in512", "--trace",
+                "builtin:deepseek-v3/prefill_in1024", "--window", "1", "--replicas", "288", "--groups", "8", "--nodes",
+                "4", "--gpus", "32", "--algorithms", "static", "--warmup-ms", "0");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("2 steps, 58 layers x 256 experts").contains("2 windows, 1 scored");
+    }
+
+    @Test
+    void evaluateBadInputs() {
+        Path trace = generate("t.json");
+        Result tooFew = CliRunner.run("eplb", "evaluate", "--trace", trace.toString(), "--window", "40", "--replicas",
+                "32", "--gpus", "4");
+        assertThat(tooFew.exitCode()).isEqualTo(2);
+        assertThat(tooFew.errLines()).singleElement().asString().startsWith("error: window:");
+
+        Result unknown = CliRunner.run("eplb", "evaluate", "--trace", trace.toString(), "--window", "10",
+                "--replicas", "32", "--gpus", "4", "--algorithms", "deepseek,nope");
+        assertThat(unknown.exitCode()).isEqualTo(2);
+        assertThat(unknown.errLines()).singleElement().asString().contains("unknown algorithm 'nope'");
+
+        Result missing = CliRunner.run("eplb", "evaluate", "--trace", dir.resolve("none.json").toString(), "--window",
+                "1", "--replicas", "32", "--gpus", "4");
+        assertThat(missing.exitCode()).isEqualTo(2);
+        assertThat(missing.errLines()).singleElement().asString().contains("no such file");
+
+        Result format = CliRunner.run("eplb", "evaluate", "--trace", trace.toString(), "--window", "10", "--replicas",
+                "32", "--gpus", "4", "--format", "xml");
+        assertThat(format.exitCode()).isEqualTo(2);
+        assertThat(format.errLines()).singleElement().asString().contains("--format");
+    }
+
+    @Test
+    void demoComparesEveryAlgorithmOnSyntheticAndRealLoads() {
+        Result r = CliRunner.run("eplb", "demo", "--steps", "100", "--window", "25");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        for (String name : Algorithms.names()) {
+            assertThat(r.out()).containsPattern("(?m)^" + name + " +0\\.\\d{4} +0\\.\\d{4} ");
+        }
+        assertThat(r.out()).contains("synthetic").contains("real").contains("in512 -> in1024");
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}

@@ -1,0 +1,149 @@
+package io.moelab.cli.eplb;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moelab.cli.CliRunner;
+import io.moelab.cli.CliRunner.Result;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+class RebalanceCommandTest {
+    /** The example in the README of deepseek-ai/EPLB, and the reference's answer. */
+    private static final String README_INPUT = """
+            {"weight": [[90, 132, 40, 61, 104, 165, 39, 4, 73, 56, 183, 86],
+                        [20, 107, 104, 64, 19, 197, 187, 157, 172, 86, 16, 27]],
+             "num_replicas": 16, "num_groups": 4, "num_nodes": 2, "num_gpus": 8}
+            """;
+    private static final int[][] README_PHY2LOG = {
+            {5, 6, 5, 7, 8, 4, 3, 4, 10, 9, 10, 2, 0, 1, 11, 1},
+            {7, 10, 6, 8, 6, 11, 8, 9, 2, 4, 5, 1, 5, 0, 3, 1}};
+
+    @TempDir
+    Path dir;
+
+    private Path write(String name, String content) throws IOException {
+        return Files.writeString(dir.resolve(name), content);
+    }
+
+    @Test
+    void writesDeepSeeksAnswerForItsReadmeExample() throws IOException {
+        Path in = write("in.json", README_INPUT);
+        Path out = dir.resolve("out.json");
+        Result r = CliRunner.run("eplb", "rebalance", "--input", in.toString(), "--output", out.toString(),
+                "--algorithm", "deepseek");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("deepseek").contains(out.toString());
+        JsonNode json = JsonMapper.builder().build().readTree(out.toFile());
+        assertThat(json.get("algorithm").asString()).isEqualTo("deepseek");
+        for (int l = 0; l < 2; l++) {
+            for (int p = 0; p < 16; p++) {
+                assertThat(json.get("phy2log").get(l).get(p).asInt()).isEqualTo(README_PHY2LOG[l][p]);
+            }
+        }
+        assertThat(json.get("logcnt").get(0).toString()).isEqualTo("[1,2,1,1,2,2,1,1,1,1,2,1]");
+        assertThat(json.get("log2phy").get(0).get(1).toString()).isEqualTo("[15,13]");
+        assertThat(json.get("log2phy").get(0).get(0).toString()).isEqualTo("[12,-1]");
+    }
+
+    @Test
+    void commandLineOverridesTheTopology() throws IOException {
+        Path in = write("in.json", README_INPUT);
+        Path out = dir.resolve("out.json");
+        Result r = CliRunner.run("eplb", "rebalance", "--input", in.toString(), "--output", out.toString(),
+                "--replicas", "24", "--gpus", "4", "--nodes", "1", "--groups", "1");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode json = JsonMapper.builder().build().readTree(out.toFile());
+        assertThat(json.get("phy2log").get(0).size()).isEqualTo(24);
+        assertThat(json.get("num_gpus").asInt()).isEqualTo(4);
+    }
+
+    static Stream<Arguments> badInputs() {
+        String topo = ", \"num_replicas\": 4, \"num_groups\": 1, \"num_nodes\": 1, \"num_gpus\": 2}";
+        return Stream.of(
+                Arguments.of("malformed JSON", "{\"weight\": [[1, 2]", new String[0],
+                        "in.json: malformed JSON"),
+                Arguments.of("ragged", "{\"weight\": [[1, 2], [3]]" + topo, new String[0], "weight[1]"),
+                Arguments.of("empty", "{\"weight\": []" + topo, new String[0], "weight: is an empty array"),
+                Arguments.of("negative", "{\"weight\": [[1, -2]]" + topo, new String[0], "weight[0][1]: load is negative"),
+                Arguments.of("NaN", "{\"weight\": [[NaN, 2]]" + topo, new String[0], "weight[0][0]: load is NaN"),
+                Arguments.of("infinite", "{\"weight\": [[1, Infinity]]" + topo, new String[0],
+                        "weight[0][1]: load is infinite"),
+                Arguments.of("non-numeric", "{\"weight\": [[1, \"two\"]]" + topo, new String[0],
+                        "weight[0][1]: expected a number"),
+                Arguments.of("R < E", "{\"weight\": [[1, 2, 3, 4, 5]]" + topo, new String[0], "num_replicas"),
+                Arguments.of("R not a multiple of M", "{\"weight\": [[1, 2]]" + topo, new String[] {"--replicas", "5"},
+                        "num_replicas: R=5 is not a multiple of num_gpus"),
+                Arguments.of("M not a multiple of N", "{\"weight\": [[1, 2]]" + topo, new String[] {"--nodes", "3"},
+                        "num_gpus: M=2 is not a multiple of num_nodes"),
+                Arguments.of("E not a multiple of G", "{\"weight\": [[1, 2, 3]]" + topo,
+                        new String[] {"--groups", "2"}, "num_groups"),
+                Arguments.of("zero GPUs", "{\"weight\": [[1, 2]]" + topo, new String[] {"--gpus", "0"},
+                        "num_gpus: must be at least 1"),
+                Arguments.of("unknown algorithm", "{\"weight\": [[1, 2]]" + topo,
+                        new String[] {"--algorithm", "magic"}, "unknown algorithm 'magic'"),
+                Arguments.of("missing topology", "{\"weight\": [[1, 2]]}", new String[0], "num_replicas: missing"),
+                Arguments.of("no weight", "{\"num_gpus\": 2}", new String[0], "weight: missing"),
+                Arguments.of("fractional count", "{\"weight\": [[1, 2]], \"num_replicas\": 4.5}", new String[0],
+                        "num_replicas: expected an integer"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badInputs")
+    void badInputExitsWithTwoAndOneErrorLineAndNoOutput(String name, String input, String[] extra, String expected)
+            throws IOException {
+        Path in = write("in.json", input);
+        Path out = dir.resolve("out.json");
+        String[] base = {"eplb", "rebalance", "--input", in.toString(), "--output", out.toString()};
+        String[] args = Stream.concat(Stream.of(base), Stream.of(extra)).toArray(String[]::new);
+        Result r = CliRunner.run(args);
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.errLines()).hasSize(1);
+        assertThat(r.errLines().getFirst()).startsWith("error: ").contains(expected);
+        assertThat(r.err()).doesNotContain("\tat ");
+        assertThat(out).doesNotExist();
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactly("in.json");
+        }
+    }
+
+    @Test
+    void missingFileIsBadInput() {
+        Result r = CliRunner.run("eplb", "rebalance", "--input", dir.resolve("nope.json").toString(), "--output",
+                dir.resolve("out.json").toString());
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.errLines()).singleElement().asString().startsWith("error: ").contains("nope.json: no such file");
+    }
+
+    @Test
+    void usageErrorsAreOneLine() {
+        Result r = CliRunner.run("eplb", "rebalance", "--input", "x.json", "--output", "y.json", "--bogus");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.errLines()).singleElement().asString().startsWith("error: ").contains("--bogus");
+    }
+
+    @Test
+    void otherFailuresExitWithOneAndShowTracesOnlyWhenVerbose() throws IOException {
+        Path in = write("in.json", README_INPUT);
+        Path blocker = write("file", "not a directory");
+        String out = blocker.resolve("out.json").toString();
+        Result quiet = CliRunner.run("eplb", "rebalance", "--input", in.toString(), "--output", out);
+        assertThat(quiet.exitCode()).isEqualTo(1);
+        assertThat(quiet.errLines()).singleElement().asString().startsWith("error: ");
+        Result verbose = CliRunner.run("--verbose", "eplb", "rebalance", "--input", in.toString(), "--output", out);
+        assertThat(verbose.exitCode()).isEqualTo(1);
+        assertThat(verbose.err()).contains("\tat ");
+        Result verboseBadInput = CliRunner.run("eplb", "rebalance", "--verbose", "--input", in.toString(), "--output",
+                dir.resolve("o.json").toString(), "--gpus", "0");
+        assertThat(verboseBadInput.exitCode()).isEqualTo(2);
+        assertThat(verboseBadInput.err()).startsWith("error: num_gpus").contains("\tat ");
+    }
+}

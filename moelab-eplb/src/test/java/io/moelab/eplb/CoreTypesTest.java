@@ -1,0 +1,93 @@
+package io.moelab.eplb;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Validation and accessors of Topology, LoadMatrix and Placement. */
+class CoreTypesTest {
+
+    @Test
+    void topologyLayout() {
+        Topology t = new Topology(288, 8, 4, 32);
+        assertThat(t.slotsPerGpu()).isEqualTo(9);
+        assertThat(t.gpusPerNode()).isEqualTo(8);
+        assertThat(t.slotsPerNode()).isEqualTo(72);
+        assertThat(t.gpuOfSlot(17)).isEqualTo(1);
+        assertThat(t.nodeOfGpu(17)).isEqualTo(2);
+        assertThat(t.groupsDivideNodes()).isTrue();
+        assertThat(new Topology(288, 8, 18, 144).groupsDivideNodes()).isFalse();
+    }
+
+    @Test
+    void topologyErrorsNameTheField() {
+        assertThatThrownBy(() -> new Topology(0, 1, 1, 1)).hasMessageStartingWith("num_replicas: must be at least 1");
+        assertThatThrownBy(() -> new Topology(8, 0, 1, 1)).hasMessageStartingWith("num_groups:");
+        assertThatThrownBy(() -> new Topology(8, 1, -1, 1)).hasMessageStartingWith("num_nodes:");
+        assertThatThrownBy(() -> new Topology(8, 1, 1, 0)).hasMessageStartingWith("num_gpus:");
+        assertThatThrownBy(() -> new Topology(9, 1, 1, 2)).hasMessageStartingWith("num_replicas: R=9 is not a multiple");
+        assertThatThrownBy(() -> new Topology(8, 1, 3, 2)).hasMessageStartingWith("num_gpus: M=2 is not a multiple");
+        assertThatThrownBy(() -> new Topology(8, 1, 1, 2).requireFits(9)).hasMessageStartingWith("num_replicas: R=8");
+        assertThatThrownBy(() -> new Topology(8, 3, 1, 2).requireEqualGroups(8)).hasMessageStartingWith("num_groups:");
+    }
+
+    @Test
+    void loadMatrixValidatesAndNormalizesNegativeZero() {
+        LoadMatrix m = LoadMatrix.of(new double[][] {{1, -0.0}, {2, 3}}, "w");
+        assertThat(Double.doubleToRawLongBits(m.load(0, 1))).isZero();
+        assertThat(m.layerTotal(1)).isEqualTo(5);
+        assertThat(m.toArray()).isDeepEqualTo(new double[][] {{1, 0}, {2, 3}});
+        assertThatThrownBy(() -> LoadMatrix.of(new double[0][], "w")).hasMessageStartingWith("w: is empty");
+        assertThatThrownBy(() -> LoadMatrix.of(new double[][] {{}}, "w")).hasMessageStartingWith("w[0]: is empty");
+        assertThatThrownBy(() -> LoadMatrix.of(new double[][] {{1, 2}, {3}}, "w")).hasMessageStartingWith("w[1]: has 1");
+        assertThatThrownBy(() -> LoadMatrix.of(new double[][] {{1, Double.NaN}}, "w"))
+                .hasMessage("w[0][1]: load is NaN");
+        assertThatThrownBy(() -> LoadMatrix.of(new double[][] {{Double.NEGATIVE_INFINITY}}, "w"))
+                .hasMessage("w[0][0]: load is infinite");
+        assertThatThrownBy(() -> LoadMatrix.of(new double[][] {{-1e-9}}, "w")).hasMessageStartingWith("w[0][0]: load is negative");
+    }
+
+    @Test
+    void loadMatrixSum() {
+        LoadMatrix a = LoadMatrix.of(new double[][] {{1, 2}}, "a");
+        LoadMatrix b = LoadMatrix.of(new double[][] {{10, 20}}, "b");
+        assertThat(LoadMatrix.sum(List.of(a, b))).isEqualTo(LoadMatrix.of(new double[][] {{11, 22}}, "s"));
+        assertThatThrownBy(() -> LoadMatrix.sum(List.of(a, LoadMatrix.of(new double[][] {{1}}, "c"))))
+                .isInstanceOf(InvalidInputException.class);
+    }
+
+    @Test
+    void placementDerivesCountsRanksAndLog2phy() {
+        Placement p = Placement.of(new Topology(6, 1, 1, 2), 4, new int[][] {{2, 0, 1, 2, 3, 2}});
+        assertThat(p.logcnt()).isDeepEqualTo(new int[][] {{1, 1, 3, 1}});
+        assertThat(p.maxReplicaCount()).isEqualTo(3);
+        assertThat(p.log2phy()[0]).isDeepEqualTo(new int[][] {{1, -1, -1}, {2, -1, -1}, {0, 3, 5}, {4, -1, -1}});
+        assertThat(p.rankAt(0, 5)).isEqualTo(2);
+    }
+
+    @Test
+    void placementWithRanksOrdersLog2phyByRank() {
+        Placement p = Placement.withRanks(new Topology(4, 1, 1, 2), 3, new int[][] {{0, 1, 0, 2}},
+                new int[][] {{1, 0, 0, 0}});
+        assertThat(p.log2phy()[0][0]).containsExactly(2, 0);
+    }
+
+    @Test
+    void invalidPlacementsAreRejectedNamingTheSlot() {
+        Topology t = new Topology(4, 1, 1, 2);
+        assertThatThrownBy(() -> Placement.of(t, 3, new int[][] {{0, 1, 2, 3}}))
+                .hasMessageStartingWith("phy2log[0][3]: expert 3 is out of range");
+        assertThatThrownBy(() -> Placement.of(t, 3, new int[][] {{0, 1, 1, 1}}))
+                .hasMessageStartingWith("phy2log[0]: expert 2 has no replica");
+        assertThatThrownBy(() -> Placement.of(t, 3, new int[][] {{0, 1, 2}}))
+                .hasMessageStartingWith("phy2log[0]: has 3 slots, expected num_replicas=4");
+        assertThatThrownBy(() -> Placement.of(t, 5, new int[][] {{0, 1, 2, 3}}))
+                .hasMessageStartingWith("num_replicas: R=4 is less than");
+        assertThatThrownBy(() -> Placement.withRanks(t, 3, new int[][] {{0, 1, 0, 2}}, new int[][] {{0, 0, 0, 0}}))
+                .hasMessageStartingWith("phyrank[0][2]: rank 0 of expert 0");
+        assertThatThrownBy(() -> Placement.withRanks(t, 3, new int[][] {{0, 1, 0, 2}}, new int[][] {{0, 0, 2, 0}}))
+                .hasMessageStartingWith("phyrank[0][2]: rank 2 of expert 0");
+    }
+}

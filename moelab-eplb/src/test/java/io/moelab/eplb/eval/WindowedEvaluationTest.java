@@ -1,0 +1,123 @@
+package io.moelab.eplb.eval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.LoadMatrix;
+import io.moelab.eplb.Placement;
+import io.moelab.eplb.Topology;
+import io.moelab.eplb.algorithm.BalancerAlgorithm;
+import io.moelab.eplb.algorithm.BalancingRequest;
+import io.moelab.eplb.algorithm.StaticBalancer;
+import io.moelab.eplb.trace.ExpertLoadTrace;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The plan-on-window-i, score-on-window-i+1 protocol. */
+class WindowedEvaluationTest {
+    private static final Topology TWO_GPUS = new Topology(4, 1, 1, 2);
+    private static final WindowedEvaluation.Options FAST = new WindowedEvaluation.Options(2, 16, 0, 1);
+
+    private static ExpertLoadTrace trace(double[]... steps) {
+        List<LoadMatrix> list = new ArrayList<>();
+        for (double[] s : steps) {
+            list.add(LoadMatrix.of(new double[][] {s}, "step"));
+        }
+        return ExpertLoadTrace.of(list);
+    }
+
+    @Test
+    void scoresEachPlanOnTheNextWindow() {
+        // Windows of 2 steps: w0 = [2,2,2,2], w1 = [4,2,2,0], w2 = [1,1,1,1]; one trailing step is dropped.
+        ExpertLoadTrace t = trace(new double[] {1, 1, 1, 1}, new double[] {1, 1, 1, 1},
+                new double[] {3, 1, 0, 0}, new double[] {1, 1, 2, 0},
+                new double[] {0, 1, 0, 1}, new double[] {1, 0, 1, 0},
+                new double[] {9, 9, 9, 9});
+        EvaluationReport r = WindowedEvaluation.run(t, TWO_GPUS, List.of(new StaticBalancer()), FAST,
+                WindowedEvaluation.Progress.NONE);
+        assertThat(r.windows()).isEqualTo(3);
+        assertThat(r.scoredWindows()).isEqualTo(2);
+        AlgorithmReport a = r.algorithms().getFirst();
+        // Static placement: GPU 0 holds experts 0,1; GPU 1 holds 2,3.
+        // Scored on w1: GPU loads 6 and 2 -> 4/6. Scored on w2: 2 and 2 -> 1.
+        assertThat(a.windowGpuBalancedness()).containsExactly(new double[] {4.0 / 6, 1.0}, within(1e-12));
+        assertThat(a.meanGpuBalancedness()).isCloseTo((4.0 / 6 + 1) / 2, within(1e-12));
+        assertThat(a.minGpuBalancedness()).isCloseTo(4.0 / 6, within(1e-12));
+        assertThat(a.meanExpertsMoved()).isZero();
+        assertThat(a.timing().samples()).isEqualTo(2);
+    }
+
+    @Test
+    void plansSeeTheLatestWindowAndBoundedHistory() {
+        List<BalancingRequest> seen = new ArrayList<>();
+        BalancerAlgorithm recorder = new BalancerAlgorithm() {
+            @Override
+            public String name() {
+                return "recorder";
+            }
+
+            @Override
+            public String description() {
+                return "records requests";
+            }
+
+            @Override
+            public Placement rebalance(BalancingRequest request) {
+                seen.add(request);
+                return new StaticBalancer().rebalance(request);
+            }
+        };
+        double[][] steps = new double[8][];
+        for (int i = 0; i < steps.length; i++) {
+            steps[i] = new double[] {i, 1, 1, 1};
+        }
+        WindowedEvaluation.Options options = new WindowedEvaluation.Options(1, 2, 0, 1);
+        WindowedEvaluation.run(trace(steps), TWO_GPUS, List.of(recorder), options, WindowedEvaluation.Progress.NONE);
+        // The warm-up makes one call first; the measured plans follow, one per window but the last.
+        List<BalancingRequest> plans = seen.subList(seen.size() - 7, seen.size());
+        for (int i = 0; i < plans.size(); i++) {
+            BalancingRequest req = plans.get(i);
+            assertThat(req.weight().load(0, 0)).as("plan %d plans on window %d", i, i).isEqualTo(i);
+            List<Double> history = req.history().stream().map(m -> m.load(0, 0)).toList();
+            List<Double> expected = new ArrayList<>();
+            for (int h = Math.max(0, i - 2); h < i; h++) {
+                expected.add((double) h);
+            }
+            assertThat(history).as("history of plan %d, oldest first", i).isEqualTo(expected);
+            assertThat(req.previousPlacement().isPresent()).as("previous placement").isEqualTo(i > 0);
+        }
+    }
+
+    @Test
+    void needsTwoCompleteWindows() {
+        ExpertLoadTrace t = trace(new double[] {1, 1, 1, 1}, new double[] {1, 1, 1, 1}, new double[] {1, 1, 1, 1});
+        assertThatThrownBy(() -> WindowedEvaluation.run(t, TWO_GPUS, List.of(new StaticBalancer()), FAST,
+                WindowedEvaluation.Progress.NONE))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith("window:")
+                .hasMessageContaining("3 steps");
+    }
+
+    @Test
+    void timingHasAtLeastTheRequestedSamples() {
+        ExpertLoadTrace t = trace(new double[] {1, 2, 3, 4}, new double[] {4, 3, 2, 1});
+        EvaluationReport r = WindowedEvaluation.run(t, TWO_GPUS, List.of(new StaticBalancer()),
+                new WindowedEvaluation.Options(1, 0, 0, 5), WindowedEvaluation.Progress.NONE);
+        Timing timing = r.algorithms().getFirst().timing();
+        assertThat(timing.samples()).isEqualTo(5);
+        assertThat(timing.medianMillis()).isGreaterThanOrEqualTo(0).isLessThanOrEqualTo(timing.p90Millis());
+    }
+
+    @Test
+    void statsMatchNumpyConventions() {
+        double[] v = {4, 1, 3, 2};
+        assertThat(Stats.median(v)).isEqualTo(2.5);
+        assertThat(Stats.quantile(v, 0.9)).isCloseTo(3.7, within(1e-12));
+        assertThat(Stats.mean(v)).isEqualTo(2.5);
+        assertThat(Stats.min(v)).isEqualTo(1);
+        assertThat(Stats.median(new double[0])).isNaN();
+    }
+}
