@@ -79,7 +79,7 @@ public final class DeepSeekBalancer implements BalancerAlgorithm {
         private final int[] phy2mlog;
         private final int[] phyRank;
         private final int[] mlogCount;
-        private final float[] perReplica;
+        private final LongMinHeap replicaHeap;
         private final float[] slotLoad;
         private final int[] slotPack;
         private final int[] slotRank;
@@ -103,7 +103,7 @@ public final class DeepSeekBalancer implements BalancerAlgorithm {
             phy2mlog = new int[slotsPerNode];
             phyRank = new int[slotsPerNode];
             mlogCount = new int[expertsPerNode];
-            perReplica = new float[expertsPerNode];
+            replicaHeap = new LongMinHeap(expertsPerNode);
             slotLoad = new float[slotsPerNode];
             slotPack = new int[slotsPerNode];
             slotRank = new int[slotsPerNode];
@@ -152,26 +152,30 @@ public final class DeepSeekBalancer implements BalancerAlgorithm {
             }
         }
 
-        /** Greedy replication: each extra slot goes to the expert with the highest load per replica. */
+        /**
+         * Greedy replication: each extra slot goes to the expert with the highest load per replica (first
+         * maximum on ties). A heap of inverted (load per replica, -index) keys finds it in O(log E).
+         */
         private void replicate() {
+            replicaHeap.clear();
             for (int j = 0; j < expertsPerNode; j++) {
                 phy2mlog[j] = j;
                 phyRank[j] = 0;
                 mlogCount[j] = 1;
-                perReplica[j] = nodeLoad[j];
+                replicaHeap.push(maxFirst(nodeLoad[j], j));
             }
             for (int p = expertsPerNode; p < slotsPerNode; p++) {
-                int best = 0;
-                for (int j = 1; j < expertsPerNode; j++) {
-                    if (perReplica[j] > perReplica[best]) {
-                        best = j;
-                    }
-                }
+                int best = (int) (~replicaHeap.popMin() & 0xFFFFFFFFL) ^ 0x7FFFFFFF;
                 phy2mlog[p] = best;
                 phyRank[p] = mlogCount[best];
                 mlogCount[best]++;
-                perReplica[best] = nodeLoad[best] / mlogCount[best];
+                replicaHeap.push(maxFirst(nodeLoad[best] / mlogCount[best], best));
             }
+        }
+
+        /** A min-heap key that comes first for the largest value, ties to the lowest index. */
+        private static long maxFirst(float value, int index) {
+            return ~((long) Float.floatToRawIntBits(value) << 32 | (index ^ 0x7FFFFFFF));
         }
     }
 
@@ -183,11 +187,13 @@ public final class DeepSeekBalancer implements BalancerAlgorithm {
         private final long[] keys;
         private final float[] packWeight;
         private final int[] packItems;
+        private final LongMinHeap open;
 
         BalancedPacker(int maxItems, int maxPacks) {
             keys = new long[maxItems];
             packWeight = new float[maxPacks];
             packItems = new int[maxPacks];
+            open = new LongMinHeap(maxPacks);
         }
 
         void pack(float[] weight, int items, int packs, int[] packOut, int[] rankOut) {
@@ -200,20 +206,23 @@ public final class DeepSeekBalancer implements BalancerAlgorithm {
                 return;
             }
             sortDescending(weight, items, keys);
-            Arrays.fill(packWeight, 0, packs, 0f);
-            Arrays.fill(packItems, 0, packs, 0);
+            // The heap holds exactly the packs with room, keyed (weight, index): its minimum is the lightest
+            // such pack, lowest index first, as the reference's linear scan picks.
+            open.clear();
+            for (int p = 0; p < packs; p++) {
+                packWeight[p] = 0f;
+                packItems[p] = 0;
+                open.push(LongMinHeap.key(0f, p));
+            }
             for (int k = 0; k < items; k++) {
                 int item = (int) keys[k];
-                int best = -1;
-                for (int p = 0; p < packs; p++) {
-                    if (packItems[p] < perPack && (best < 0 || packWeight[p] < packWeight[best])) {
-                        best = p;
-                    }
-                }
+                int best = LongMinHeap.index(open.popMin());
                 packOut[item] = best;
                 rankOut[item] = packItems[best];
                 packWeight[best] += weight[item];
-                packItems[best]++;
+                if (++packItems[best] < perPack) {
+                    open.push(LongMinHeap.key(packWeight[best], best));
+                }
             }
         }
     }

@@ -384,7 +384,7 @@ public final class JsonReader implements Closeable {
                     v = v * 10 + (d - '0');
                 }
                 if (digits) {
-                    return i == 1 ? -v : v;
+                    return i == 1 ? -(double) v : v; // "-0" is -0.0
                 }
             }
         }

@@ -57,6 +57,9 @@ public final class RebalanceInput {
                 throw new InvalidInputException("weight", "missing from " + path
                         + " (expected [layers][experts] loads)");
             }
+            for (int i = 0; i < history.size(); i++) {
+                history.get(i).requireShape(weight.layers(), weight.experts(), "history[" + i + "]");
+            }
             return new RebalanceInput(weight, history, topology);
         });
     }
