@@ -125,10 +125,11 @@ public final class DeepSeekBalancer implements BalancerAlgorithm {
             }
             packer.pack(groupLoad, groups, nodes, groupPack, groupRank);
             // Node-major ("mlog") order: node n owns mlog experts [n*E/N, (n+1)*E/N).
-            for (int e = 0; e < load.length; e++) {
-                int g = e / groupSize;
-                int mlog = (groupPack[g] * groupsPerNode + groupRank[g]) * groupSize + e % groupSize;
-                mlog2log[mlog] = e;
+            for (int g = 0, e = 0; g < groups; g++) {
+                int first = (groupPack[g] * groupsPerNode + groupRank[g]) * groupSize;
+                for (int i = 0; i < groupSize; i++, e++) {
+                    mlog2log[first + i] = e;
+                }
             }
             for (int n = 0; n < nodes; n++) {
                 int mlogBase = n * expertsPerNode;

@@ -28,8 +28,8 @@ public final class StaticBalancer implements BalancerAlgorithm {
         int experts = request.weight().experts();
         int[][] phy2log = new int[request.weight().layers()][topology.replicas()];
         for (int[] row : phy2log) {
-            for (int p = 0; p < row.length; p++) {
-                row[p] = p % experts;
+            for (int p = 0, e = 0; p < row.length; p++, e = e + 1 == experts ? 0 : e + 1) {
+                row[p] = e; // p mod E, without a division per slot
             }
         }
         return Placement.of(topology, experts, phy2log);

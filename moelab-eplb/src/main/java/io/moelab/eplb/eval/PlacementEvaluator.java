@@ -5,6 +5,7 @@ import io.moelab.eplb.LoadMatrix;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /** Scores placements against load, and counts the migration between two placements. */
@@ -33,24 +34,38 @@ public final class PlacementEvaluator {
         double sumNodeMean = 0;
         double sumNodeMax = 0;
         List<Colocation> colocations = new ArrayList<>();
+        double[] share = new double[placement.experts()];
+        int[] gpuOf = new int[placement.experts()];
+        int[] copies = new int[placement.experts()];
+        int gpusPerNode = topology.gpusPerNode();
         for (int l = 0; l < layers; l++) {
+            // Each expert's load split over its replicas, once per expert rather than once per slot.
+            for (int e = 0; e < share.length; e++) {
+                share[e] = load.load(l, e) / placement.replicaCount(l, e);
+            }
             double total = 0;
             double slotMax = 0;
-            for (int p = 0; p < replicas; p++) {
-                int e = placement.expertAt(l, p);
-                double share = load.load(l, e) / placement.replicaCount(l, e);
-                gpuLoads[l][p / slotsPerGpu] += share;
-                total += share;
-                slotMax = Math.max(slotMax, share);
-            }
             double gpuMax = 0;
-            for (int g = 0; g < topology.gpus(); g++) {
-                gpuMax = Math.max(gpuMax, gpuLoads[l][g]);
-                nodeLoads[l][topology.nodeOfGpu(g)] += gpuLoads[l][g];
+            // Walk GPUs and their slots in order: no division per slot (slow on some CPUs).
+            for (int g = 0, slot = 0; g < topology.gpus(); g++) {
+                double sum = 0;
+                for (int end = slot + slotsPerGpu; slot < end; slot++) {
+                    double v = share[placement.expertAt(l, slot)];
+                    sum += v;
+                    slotMax = Math.max(slotMax, v);
+                }
+                gpuLoads[l][g] = sum;
+                total += sum;
+                gpuMax = Math.max(gpuMax, sum);
             }
             double nodeMax = 0;
-            for (double v : nodeLoads[l]) {
-                nodeMax = Math.max(nodeMax, v);
+            for (int n = 0, g = 0; n < topology.nodes(); n++) {
+                double sum = 0;
+                for (int end = g + gpusPerNode; g < end; g++) {
+                    sum += gpuLoads[l][g];
+                }
+                nodeLoads[l][n] = sum;
+                nodeMax = Math.max(nodeMax, sum);
             }
             double gpuMean = total / topology.gpus();
             layerBalancedness[l] = ratio(gpuMean, gpuMax);
@@ -60,7 +75,7 @@ public final class PlacementEvaluator {
             sumSlotMax += slotMax;
             sumNodeMean += total / topology.nodes();
             sumNodeMax += nodeMax;
-            findColocations(placement, l, colocations);
+            findColocations(placement, l, gpuOf, copies, colocations);
         }
         return new PlacementScore(ratio(sumGpuMean, sumGpuMax), ratio(sumSlotMean, sumSlotMax),
                 ratio(sumNodeMean, sumNodeMax), layerBalancedness, gpuLoads, nodeLoads, List.copyOf(colocations));
@@ -74,25 +89,28 @@ public final class PlacementEvaluator {
         return max > 0 ? Math.min(1.0, mean / max) : 1.0;
     }
 
-    private static void findColocations(Placement placement, int layer, List<Colocation> out) {
+    /**
+     * Adds the layer's colocations in slot order. {@code gpuOf[e]} and {@code copies[e]} are scratch arrays of
+     * one entry per expert: the GPU last counted for e (-1 initially) and how many replicas it holds there.
+     */
+    private static void findColocations(Placement placement, int layer, int[] gpuOf, int[] copies,
+                                        List<Colocation> out) {
+        Arrays.fill(gpuOf, -1);
         int slotsPerGpu = placement.topology().slotsPerGpu();
-        for (int g = 0; g < placement.topology().gpus(); g++) {
-            int first = g * slotsPerGpu;
-            for (int i = first; i < first + slotsPerGpu; i++) {
-                int e = placement.expertAt(layer, i);
-                boolean seenBefore = false;
-                int copies = 1;
-                for (int j = first; j < first + slotsPerGpu; j++) {
-                    if (j != i && placement.expertAt(layer, j) == e) {
-                        if (j < i) {
-                            seenBefore = true;
-                            break;
-                        }
-                        copies++;
-                    }
+        for (int g = 0, first = 0; g < placement.topology().gpus(); g++, first += slotsPerGpu) {
+            for (int s = first; s < first + slotsPerGpu; s++) {
+                int e = placement.expertAt(layer, s);
+                if (gpuOf[e] != g) {
+                    gpuOf[e] = g;
+                    copies[e] = 0;
                 }
-                if (!seenBefore && copies > 1) {
-                    out.add(new Colocation(layer, g, e, copies));
+                copies[e]++;
+            }
+            for (int s = first; s < first + slotsPerGpu; s++) {
+                int e = placement.expertAt(layer, s);
+                if (copies[e] > 1) {
+                    out.add(new Colocation(layer, g, e, copies[e]));
+                    copies[e] = 0; // reported once, at its first slot
                 }
             }
         }
@@ -116,14 +134,15 @@ public final class PlacementEvaluator {
         int touched = 0;
         for (int l = 0; l < next.layers(); l++) {
             int movedInLayer = 0;
-            for (int p = 0; p < topology.replicas(); p++) {
-                int e = next.expertAt(l, p);
-                if (e != previous.expertAt(l, p)) {
-                    changed++;
-                }
-                int first = topology.gpuOfSlot(p) * slotsPerGpu;
-                if (!holds(previous, l, first, slotsPerGpu, e) && !heldEarlier(next, l, first, p, e)) {
-                    movedInLayer++;
+            for (int first = 0; first < topology.replicas(); first += slotsPerGpu) {
+                for (int p = first; p < first + slotsPerGpu; p++) {
+                    int e = next.expertAt(l, p);
+                    if (e != previous.expertAt(l, p)) {
+                        changed++;
+                    }
+                    if (!holds(previous, l, first, slotsPerGpu, e) && !heldEarlier(next, l, first, p, e)) {
+                        movedInLayer++;
+                    }
                 }
             }
             moved += movedInLayer;
