@@ -1,6 +1,7 @@
 package io.moelab.cli.eplb;
 
 import io.moelab.cli.support.Json;
+import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.cli.support.Table;
 import io.moelab.eplb.Topology;
@@ -75,6 +76,10 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--output", paramLabel = "FILE", description = "Also write the report (in --format) here.")
     private Path output;
 
+    @Option(names = "--plot", paramLabel = "FILE.png",
+            description = "Also plot GPU balancedness per scored window, one line per algorithm.")
+    private Path plot;
+
     @Override
     public Integer call() throws Exception {
         var balancers = Algorithms.byNames(algorithms == null ? Algorithms.names() : algorithms);
@@ -93,6 +98,14 @@ public final class EvaluateCommand implements Callable<Integer> {
         };
         if (output != null) {
             AtomicFiles.writeString(output, text);
+        }
+        if (plot != null) {
+            Map<String, double[]> series = new LinkedHashMap<>();
+            for (AlgorithmReport a : report.algorithms()) {
+                series.put(a.algorithm(), a.windowGpuBalancedness());
+            }
+            Plots.lines(plot, "GPU balancedness: plan on window i, score on window i+1 (" + report.topology() + ")",
+                    "scored window", "GPU balancedness (mean / max)", series, new double[] {0, 1});
         }
         PrintWriter out = spec.commandLine().getOut();
         out.print(text);

@@ -98,6 +98,18 @@ class EvaluateAndGenerateCommandTest {
     }
 
     @Test
+    void evaluatePlotsBalancednessPerWindow() throws Exception {
+        Path trace = generate("trace.json");
+        Path png = dir.resolve("plots/eval.png");
+        Result r = CliRunner.run("eplb", "evaluate", "--trace", trace.toString(), "--window", "10", "--replicas", "32",
+                "--gpus", "4", "--warmup-ms", "0", "--plot", png.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(png.toFile());
+        assertThat(image.getWidth()).isEqualTo(900);
+        assertThat(image.getHeight()).isEqualTo(500);
+    }
+
+    @Test
     void evaluateConcatenatesTracesAndReadsBuiltins() {
         Result r = CliRunner.run("eplb", "evaluate", "--trace", "builtin:deepseek-v3/prefill_in512", "--trace",
                 "builtin:deepseek-v3/prefill_in1024", "--window", "1", "--replicas", "288", "--groups", "8", "--nodes",
