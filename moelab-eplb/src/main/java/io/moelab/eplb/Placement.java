@@ -46,6 +46,41 @@ public final class Placement {
     }
 
     /**
+     * A placement that takes ownership of {@code phy2log} (no copy): for balancers that build fresh arrays and
+     * never touch them again. Validated like {@link #of}, in one pass.
+     *
+     * @throws InvalidInputException as {@link #of}
+     */
+    public static Placement ofOwned(Topology topology, int experts, int[][] phy2log) {
+        topology.requireFits(experts);
+        int replicas = topology.replicas();
+        int[][] counts = new int[phy2log.length][experts];
+        int[][] ranks = new int[phy2log.length][replicas];
+        for (int l = 0; l < phy2log.length; l++) {
+            int[] row = phy2log[l];
+            if (row.length != replicas) {
+                throw new InvalidInputException("phy2log[" + l + "]",
+                        "has " + row.length + " slots, expected num_replicas=" + replicas);
+            }
+            int[] count = counts[l];
+            int[] rank = ranks[l];
+            for (int p = 0; p < replicas; p++) {
+                int e = row[p];
+                if (e < 0 || e >= experts) {
+                    throw new InvalidInputException("phy2log[" + l + "][" + p + "]",
+                            "expert " + e + " is out of range 0.." + (experts - 1));
+                }
+                rank[p] = count[e]++;
+            }
+        }
+        if (phy2log.length == 0) {
+            throw new InvalidInputException("phy2log", "is empty");
+        }
+        requireEveryExpertPlaced(counts);
+        return new Placement(topology, experts, phy2log, ranks, counts);
+    }
+
+    /**
      * A placement from {@code phy2log} and the rank of each slot's replica within its expert, as DeepSeek's
      * EPLB produces it.
      *
@@ -171,6 +206,11 @@ public final class Placement {
     /** {@code [layers][replicas]}: the logical expert in each slot (a copy). */
     public int[][] phy2log() {
         return deepCopy(phy2log);
+    }
+
+    /** {@code [replicas]}: the logical expert in each slot of one layer (a copy). */
+    public int[] layerPhy2log(int layer) {
+        return phy2log[layer].clone();
     }
 
     /** {@code [layers][replicas]}: each slot's replica rank within its expert (a copy). */

@@ -84,7 +84,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         var balancers = Algorithms.byNames(algorithms == null ? Algorithms.names() : algorithms);
         Topology topology = new Topology(replicas, groups, nodes, gpus);
-        WindowedEvaluation.Options options = new WindowedEvaluation.Options(window, history, warmupMillis, 10);
+        WindowedEvaluation.Options options = new WindowedEvaluation.Options(window, history, warmupMillis, 10, false);
         ExpertLoadTrace trace = Traces.readAll(traces);
         EvaluationReport report;
         int plans = Math.max(0, trace.steps() / Math.max(1, window) - 1) * balancers.size();

@@ -81,7 +81,7 @@ class EvaluateAndGenerateCommandTest {
 
         // The same numbers as the library computes directly (balance does not depend on timing).
         EvaluationReport direct = WindowedEvaluation.run(TraceFiles.read(trace), new Topology(48, 4, 2, 8),
-                Algorithms.byNames(List.of("deepseek", "static")), new WindowedEvaluation.Options(10, 16, 0, 1),
+                Algorithms.byNames(List.of("deepseek", "static")), new WindowedEvaluation.Options(10, 16, 0, 1, false),
                 WindowedEvaluation.Progress.NONE);
         assertThat(deepseek.get("mean_gpu_balancedness").asDouble())
                 .isEqualTo(direct.algorithms().get(0).meanGpuBalancedness());

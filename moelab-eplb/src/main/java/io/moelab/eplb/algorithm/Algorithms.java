@@ -4,50 +4,70 @@ import io.moelab.eplb.InvalidInputException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
+import java.util.Set;
+import java.util.function.Function;
 
-/** The load balancers moelab ships, by command-line name. */
+/**
+ * The load balancers moelab ships, made from command-line specs {@code NAME[:MODE][:KEY=VALUE]...} (see
+ * {@link AlgorithmSpec}).
+ */
 public final class Algorithms {
-    private static final Map<String, Supplier<BalancerAlgorithm>> REGISTRY = new LinkedHashMap<>();
+    private static final Map<String, Function<AlgorithmSpec, BalancerAlgorithm>> REGISTRY = new LinkedHashMap<>();
 
     static {
-        REGISTRY.put(DeepSeekBalancer.NAME, DeepSeekBalancer::new);
-        REGISTRY.put(StaticBalancer.NAME, StaticBalancer::new);
+        REGISTRY.put(MoelabBalancer.NAME, MoelabBalancer::fromSpec);
+        REGISTRY.put(DeepSeekBalancer.NAME, spec -> {
+            spec.requireOptions(Set.of());
+            return new DeepSeekBalancer(spec.mode(), DeepSeekBalancer.Packing.BALANCED, spec.text());
+        });
+        REGISTRY.put(DeepSeekBalancer.SNAKE, spec -> {
+            spec.requireOptions(Set.of());
+            return new DeepSeekBalancer(spec.mode(), DeepSeekBalancer.Packing.SERPENTINE, spec.text());
+        });
+        REGISTRY.put(StaticBalancer.NAME, spec -> {
+            spec.requireOptions(Set.of());
+            return new StaticBalancer();
+        });
     }
 
     private Algorithms() {
     }
 
-    /** The name used when none is given. */
+    /** The algorithm used when none is given. */
     public static String defaultName() {
-        return DeepSeekBalancer.NAME;
+        return MoelabBalancer.NAME;
     }
 
-    /** Every registered name, in a stable order. */
+    /** Every registered algorithm name, in a stable order. */
     public static List<String> names() {
         return List.copyOf(REGISTRY.keySet());
     }
 
     /**
-     * The algorithm registered as {@code name}.
+     * The balancer a spec describes, e.g. {@code deepseek}, {@code snake:global}, {@code moelab:global:hedge=0}.
      *
-     * @throws InvalidInputException naming {@code algorithm} if there is none
+     * @throws InvalidInputException naming {@code algorithm} for an unknown name, mode or option
      */
-    public static BalancerAlgorithm byName(String name) {
-        Supplier<BalancerAlgorithm> supplier = REGISTRY.get(name);
-        if (supplier == null) {
-            throw new InvalidInputException("algorithm", "unknown algorithm '" + name + "' (known: "
-                    + String.join(", ", REGISTRY.keySet()) + ")");
-        }
-        return supplier.get();
+    public static BalancerAlgorithm byName(String spec) {
+        return bySpec(AlgorithmSpec.parse(spec));
     }
 
-    /** The algorithms named in a list, in order; see {@link #byName(String)}. */
-    public static List<BalancerAlgorithm> byNames(List<String> names) {
-        if (names.isEmpty()) {
+    /** The balancer a parsed spec describes; see {@link #byName(String)}. */
+    public static BalancerAlgorithm bySpec(AlgorithmSpec spec) {
+        Function<AlgorithmSpec, BalancerAlgorithm> factory = REGISTRY.get(spec.name());
+        if (factory == null) {
+            throw new InvalidInputException("algorithm", "unknown algorithm '" + spec.name() + "' (known: "
+                    + String.join(", ", REGISTRY.keySet()) + ")");
+        }
+        return factory.apply(spec);
+    }
+
+    /** The balancers named in a list, in order; see {@link #byName(String)}. */
+    public static List<BalancerAlgorithm> byNames(List<String> specs) {
+        if (specs.isEmpty()) {
             throw new InvalidInputException("algorithms", "no algorithm given (known: "
                     + String.join(", ", REGISTRY.keySet()) + ")");
         }
-        return names.stream().map(Algorithms::byName).toList();
+        return specs.stream().map(Algorithms::byName).toList();
     }
 }

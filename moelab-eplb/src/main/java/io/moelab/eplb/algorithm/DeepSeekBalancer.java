@@ -20,19 +20,58 @@ import java.util.Arrays;
  * <p>Arithmetic is float32 like the reference. Ties follow the reference run with stable sorts: equal loads
  * keep ascending index order, pack ties go to the lowest pack index and replica ties to the first maximum.
  * Like the reference, it may put two replicas of one expert on one GPU.
+ *
+ * <p>With {@link Packing#SERPENTINE} it is {@code snake}, the variant found by OpenEvolve: the same three
+ * steps with both packings replaced by the serpentine assignment (the k-th heaviest item goes to pack
+ * {@code k mod m} on even stripes {@code k / m}, to {@code m - 1 - k mod m} on odd ones). The mode can force
+ * the global or hierarchical policy; {@link PlacementMode#AUTO} is the reference's choice.
  */
 public final class DeepSeekBalancer implements BalancerAlgorithm {
-    /** Command-line name. */
+    /** Command-line name of the faithful port. */
     public static final String NAME = "deepseek";
+    /** Command-line name of the serpentine variant. */
+    public static final String SNAKE = "snake";
+
+    /** How items are packed into packs of equal size. */
+    public enum Packing {
+        /** Heaviest first into the lightest pack with room (the reference). */
+        BALANCED,
+        /** Serpentine order over the items sorted heaviest first. */
+        SERPENTINE
+    }
+
+    private final PlacementMode mode;
+    private final Packing packing;
+    private final String name;
+
+    /** The faithful port: DeepSeek's own choice of policy, balanced packing. */
+    public DeepSeekBalancer() {
+        this(PlacementMode.AUTO, Packing.BALANCED, NAME);
+    }
+
+    /**
+     * A variant.
+     *
+     * @param mode    policy: the reference's choice ({@code AUTO}), or forced global or hierarchical
+     * @param packing balanced (DeepSeek) or serpentine (snake)
+     * @param name    display name, e.g. the spec it was made from
+     */
+    public DeepSeekBalancer(PlacementMode mode, Packing packing, String name) {
+        this.mode = mode;
+        this.packing = packing;
+        this.name = name;
+    }
 
     @Override
     public String name() {
-        return NAME;
+        return name;
     }
 
     @Override
     public String description() {
-        return "DeepSeek's open-source EPLB, reproduced exactly (greedy replication, balanced packing)";
+        return packing == Packing.BALANCED
+                ? "DeepSeek's open-source EPLB, reproduced exactly (greedy replication, balanced packing)"
+                : "snake: DeepSeek's steps with serpentine packing (the variant OpenEvolve found)";
     }
 
     @Override
@@ -40,13 +79,11 @@ public final class DeepSeekBalancer implements BalancerAlgorithm {
         LoadMatrix weight = request.weight();
         Topology topology = request.topology();
         int experts = weight.experts();
-        boolean hierarchical = topology.groupsDivideNodes();
-        if (hierarchical) {
-            topology.requireEqualGroups(experts);
-        }
+        boolean hierarchical = mode.hierarchical(topology, experts);
         LayerPlanner planner = hierarchical
-                ? new LayerPlanner(experts, topology.replicas(), topology.groups(), topology.nodes(), topology.gpus())
-                : new LayerPlanner(experts, topology.replicas(), 1, 1, topology.gpus());
+                ? new LayerPlanner(experts, topology.replicas(), topology.groups(), topology.nodes(), topology.gpus(),
+                        packing)
+                : new LayerPlanner(experts, topology.replicas(), 1, 1, topology.gpus(), packing);
         int[][] phy2log = new int[weight.layers()][];
         int[][] ranks = new int[weight.layers()][];
         double[] row = new double[experts];
@@ -85,7 +122,7 @@ public final class DeepSeekBalancer implements BalancerAlgorithm {
         private final int[] slotRank;
         private final BalancedPacker packer;
 
-        LayerPlanner(int experts, int replicas, int groups, int nodes, int gpus) {
+        LayerPlanner(int experts, int replicas, int groups, int nodes, int gpus, Packing packing) {
             this.groups = groups;
             this.nodes = nodes;
             this.groupSize = experts / groups;
@@ -107,7 +144,7 @@ public final class DeepSeekBalancer implements BalancerAlgorithm {
             slotLoad = new float[slotsPerNode];
             slotPack = new int[slotsPerNode];
             slotRank = new int[slotsPerNode];
-            packer = new BalancedPacker(Math.max(groups, slotsPerNode), Math.max(nodes, gpusPerNode));
+            packer = new BalancedPacker(Math.max(groups, slotsPerNode), Math.max(nodes, gpusPerNode), packing);
         }
 
         void plan(double[] weight, int[] phy2log, int[] ranks) {
@@ -163,38 +200,36 @@ public final class DeepSeekBalancer implements BalancerAlgorithm {
                 phy2mlog[j] = j;
                 phyRank[j] = 0;
                 mlogCount[j] = 1;
-                replicaHeap.push(maxFirst(nodeLoad[j], j));
+                replicaHeap.push(LongMinHeap.maxFirst(nodeLoad[j], j));
             }
             for (int p = expertsPerNode; p < slotsPerNode; p++) {
-                int best = (int) (~replicaHeap.popMin() & 0xFFFFFFFFL) ^ 0x7FFFFFFF;
+                int best = LongMinHeap.maxFirstIndex(replicaHeap.popMin());
                 phy2mlog[p] = best;
                 phyRank[p] = mlogCount[best];
                 mlogCount[best]++;
-                replicaHeap.push(maxFirst(nodeLoad[best] / mlogCount[best], best));
+                replicaHeap.push(LongMinHeap.maxFirst(nodeLoad[best] / mlogCount[best], best));
             }
-        }
-
-        /** A min-heap key that comes first for the largest value, ties to the lowest index. */
-        private static long maxFirst(float value, int index) {
-            return ~((long) Float.floatToRawIntBits(value) << 32 | (index ^ 0x7FFFFFFF));
         }
     }
 
     /**
      * DeepSeek's balanced packing: items in stable descending order of weight, each into the lightest pack
      * (lowest index on ties) that has fewer than {@code items / packs} items. Pack weights add in float32.
+     * Or, for snake, the serpentine assignment over the same order.
      */
     static final class BalancedPacker {
         private final long[] keys;
         private final float[] packWeight;
         private final int[] packItems;
         private final LongMinHeap open;
+        private final Packing packing;
 
-        BalancedPacker(int maxItems, int maxPacks) {
+        BalancedPacker(int maxItems, int maxPacks, Packing packing) {
             keys = new long[maxItems];
             packWeight = new float[maxPacks];
             packItems = new int[maxPacks];
             open = new LongMinHeap(maxPacks);
+            this.packing = packing;
         }
 
         void pack(float[] weight, int items, int packs, int[] packOut, int[] rankOut) {
@@ -207,6 +242,18 @@ public final class DeepSeekBalancer implements BalancerAlgorithm {
                 return;
             }
             sortDescending(weight, items, keys);
+            if (packing == Packing.SERPENTINE) {
+                for (int k = 0, stripe = 0, j = 0; k < items; k++) {
+                    int item = (int) keys[k];
+                    packOut[item] = (stripe & 1) == 0 ? j : packs - 1 - j;
+                    rankOut[item] = stripe;
+                    if (++j == packs) {
+                        j = 0;
+                        stripe++;
+                    }
+                }
+                return;
+            }
             // The heap holds exactly the packs with room, keyed (weight, index): its minimum is the lightest
             // such pack, lowest index first, as the reference's linear scan picks.
             open.clear();

@@ -18,6 +18,19 @@ final class LongMinHeap {
         return (long) Float.floatToRawIntBits(nonNegative) << 32 | index;
     }
 
+    /**
+     * Key that comes first for the largest value, ties to the lowest index (a max-heap order in this
+     * min-heap).
+     */
+    static long maxFirst(float nonNegative, int index) {
+        return ~((long) Float.floatToRawIntBits(nonNegative) << 32 | (index ^ 0x7FFFFFFF));
+    }
+
+    /** The index packed into a key made by {@link #maxFirst(float, int)}. */
+    static int maxFirstIndex(long key) {
+        return (int) ~key ^ 0x7FFFFFFF;
+    }
+
     /** The index packed into a key made by {@link #key(float, int)}. */
     static int index(long key) {
         return (int) key;
@@ -29,6 +42,28 @@ final class LongMinHeap {
 
     int size() {
         return size;
+    }
+
+    /** Replaces the contents with {@code keys[0..n)}, heapified bottom-up in O(n). */
+    void assign(long[] source, int n) {
+        if (keys.length < n) {
+            keys = new long[n];
+        }
+        System.arraycopy(source, 0, keys, 0, n);
+        size = n;
+        for (int i = (n >>> 1) - 1; i >= 0; i--) {
+            siftDown(i, keys[i]);
+        }
+    }
+
+    /** The smallest key, without removing it. */
+    long peek() {
+        return keys[0];
+    }
+
+    /** Replaces the smallest key with {@code key}: one sift instead of a pop and a push. */
+    void replaceTop(long key) {
+        siftDown(0, key);
     }
 
     void push(long key) {
@@ -50,22 +85,26 @@ final class LongMinHeap {
     long popMin() {
         long min = keys[0];
         long last = keys[--size];
-        int i = 0;
+        if (size > 0) {
+            siftDown(0, last);
+        }
+        return min;
+    }
+
+    /** Places {@code key} at {@code i} or below, restoring the heap order. */
+    private void siftDown(int i, long key) {
         int half = size >>> 1;
         while (i < half) {
             int child = 2 * i + 1;
             if (child + 1 < size && keys[child + 1] < keys[child]) {
                 child++;
             }
-            if (last <= keys[child]) {
+            if (key <= keys[child]) {
                 break;
             }
             keys[i] = keys[child];
             i = child;
         }
-        if (size > 0) {
-            keys[i] = last;
-        }
-        return min;
+        keys[i] = key;
     }
 }

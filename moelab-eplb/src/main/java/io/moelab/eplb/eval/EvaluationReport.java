@@ -11,10 +11,16 @@ import java.util.List;
  * @param windows    complete windows in the trace
  * @param layers     MoE layers
  * @param experts    logical experts per layer
+ * @param windowBound upper bound on GPU balancedness of each scored window ({@link BalanceBound})
  * @param algorithms one report per algorithm, in the order given
  */
 public record EvaluationReport(Topology topology, int window, int windows, int layers, int experts,
-                               List<AlgorithmReport> algorithms) {
+                               double[] windowBound, List<AlgorithmReport> algorithms) {
+
+    /** Mean over scored windows of the balancedness bound. */
+    public double meanBound() {
+        return Stats.mean(windowBound);
+    }
 
     /** Windows that were scored: every window but the first. */
     public int scoredWindows() {

@@ -26,8 +26,10 @@ public final class WindowedEvaluation {
      * @param warmupMillis   wall-clock spent calling each algorithm before timing it, so that the JIT has
      *                       compiled it
      * @param minTimedCalls  timed calls per algorithm at least; short traces are cycled to reach it
+     * @param hindsight      plan on the window that is scored (with the history before it): the reference for
+     *                       what perfect forecasting would reach
      */
-    public record Options(int window, int historyWindows, long warmupMillis, int minTimedCalls) {
+    public record Options(int window, int historyWindows, long warmupMillis, int minTimedCalls, boolean hindsight) {
         /** Validates the settings. */
         public Options {
             if (window <= 0) {
@@ -38,9 +40,14 @@ public final class WindowedEvaluation {
             }
         }
 
-        /** Defaults: 16 windows of history, 300 ms warm-up, at least 10 timed calls. */
+        /** Defaults: 16 windows of history, 300 ms warm-up, at least 10 timed calls, no hindsight. */
         public static Options window(int window) {
-            return new Options(window, 16, 300, 10);
+            return new Options(window, 16, 300, 10, false);
+        }
+
+        /** The same options, planning with hindsight or not. */
+        public Options withHindsight(boolean on) {
+            return new Options(window, historyWindows, warmupMillis, minTimedCalls, on);
         }
     }
 
@@ -96,7 +103,8 @@ public final class WindowedEvaluation {
             double colocatedPairs = 0;
             Placement previous = null;
             for (int i = 0; i < plans; i++) {
-                BalancingRequest request = request(windows, i, topology, options, previous);
+                BalancingRequest request = request(windows, options.hindsight() ? i + 1 : i, topology, options,
+                        previous);
                 long start = System.nanoTime();
                 Placement plan = algorithm.rebalance(request);
                 nanos[i] = System.nanoTime() - start;
@@ -117,11 +125,15 @@ public final class WindowedEvaluation {
                 algorithm.rebalance(request);
                 nanos[k] = System.nanoTime() - start;
             }
-            reports.add(new AlgorithmReport(algorithm.name(), Stats.mean(gpu), Stats.min(gpu), Stats.mean(slot),
-                    Stats.mean(node), gpu, plans > 1 ? moved / (plans - 1) : 0, colocatedPairs / plans,
-                    Timing.ofNanos(nanos)));
+            reports.add(new AlgorithmReport(options.hindsight() ? algorithm.name() + " (hindsight)" : algorithm.name(),
+                    Stats.mean(gpu), Stats.min(gpu), Stats.mean(slot), Stats.mean(node), gpu,
+                    plans > 1 ? moved / (plans - 1) : 0, colocatedPairs / plans, Timing.ofNanos(nanos)));
         }
-        return new EvaluationReport(topology, windowSize, windows.size(), first.layers(), first.experts(),
+        double[] bounds = new double[plans];
+        for (int i = 0; i < plans; i++) {
+            bounds[i] = BalanceBound.of(windows.get(i + 1), topology);
+        }
+        return new EvaluationReport(topology, windowSize, windows.size(), first.layers(), first.experts(), bounds,
                 List.copyOf(reports));
     }
 

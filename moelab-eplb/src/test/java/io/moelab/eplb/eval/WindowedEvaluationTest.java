@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 /** The plan-on-window-i, score-on-window-i+1 protocol. */
 class WindowedEvaluationTest {
     private static final Topology TWO_GPUS = new Topology(4, 1, 1, 2);
-    private static final WindowedEvaluation.Options FAST = new WindowedEvaluation.Options(2, 16, 0, 1);
+    private static final WindowedEvaluation.Options FAST = new WindowedEvaluation.Options(2, 16, 0, 1, false);
 
     private static ExpertLoadTrace trace(double[]... steps) {
         List<LoadMatrix> list = new ArrayList<>();
@@ -74,7 +74,7 @@ class WindowedEvaluationTest {
         for (int i = 0; i < steps.length; i++) {
             steps[i] = new double[] {i, 1, 1, 1};
         }
-        WindowedEvaluation.Options options = new WindowedEvaluation.Options(1, 2, 0, 1);
+        WindowedEvaluation.Options options = new WindowedEvaluation.Options(1, 2, 0, 1, false);
         WindowedEvaluation.run(trace(steps), TWO_GPUS, List.of(recorder), options, WindowedEvaluation.Progress.NONE);
         // The warm-up makes one call first; the measured plans follow, one per window but the last.
         List<BalancingRequest> plans = seen.subList(seen.size() - 7, seen.size());
@@ -105,7 +105,7 @@ class WindowedEvaluationTest {
     void timingHasAtLeastTheRequestedSamples() {
         ExpertLoadTrace t = trace(new double[] {1, 2, 3, 4}, new double[] {4, 3, 2, 1});
         EvaluationReport r = WindowedEvaluation.run(t, TWO_GPUS, List.of(new StaticBalancer()),
-                new WindowedEvaluation.Options(1, 0, 0, 5), WindowedEvaluation.Progress.NONE);
+                new WindowedEvaluation.Options(1, 0, 0, 5, false), WindowedEvaluation.Progress.NONE);
         Timing timing = r.algorithms().getFirst().timing();
         assertThat(timing.samples()).isEqualTo(5);
         assertThat(timing.medianMillis()).isGreaterThanOrEqualTo(0).isLessThanOrEqualTo(timing.p90Millis());

@@ -1,0 +1,183 @@
+package io.moelab.eplb.algorithm;
+
+/**
+ * Replica counts that minimize the largest per-replica load: integers {@code 1 <= c_e <= cap} with
+ * {@code Σ c_e = slots} and {@code max_e w_e / c_e} as small as possible.
+ *
+ * <p>DeepSeek's EPLB reaches the same optimum by adding one replica at a time to the current argmax,
+ * {@code slots - E} scans of all experts. Here: for a threshold {@code T}, {@code c_e(T) = max(1,
+ * ceil(w_e / T))} is the fewest replicas that keep expert e at or below T, and the optimum {@code T*} is the
+ * smallest T with {@code Σ c_e(T) <= slots}. Any {@code T >= T*} gives counts no larger than an optimal
+ * solution's, so greedy argmax additions from a heap (each O(log E)) starting there reach the optimum.
+ * A few bisection steps on T, each a branch-free O(E) pass, bring the start within a few slots of the end;
+ * the greedy then runs over the experts still above the bisection's lower bound (only they can be chosen),
+ * usually a handful. O(E log E) at worst, not DeepSeek's O(E (R - E)). Ties between equal per-replica loads
+ * go to the lower expert index, as in the reference.
+ */
+public final class Apportionment {
+    private static final int BISECTION_STEPS = 8;
+
+    private int[] heap;
+    private int[] members;
+    private double[] ratio;
+
+    /** Scratch for up to {@code maxExperts} experts; grows on demand. */
+    public Apportionment(int maxExperts) {
+        int n = Math.max(1, maxExperts);
+        heap = new int[n];
+        members = new int[n];
+        ratio = new double[n];
+    }
+
+    /**
+     * Computes the counts.
+     *
+     * @param load   non-negative load of experts {@code 0..n-1}
+     * @param n      experts
+     * @param slots  replicas to hand out, at least {@code n}
+     * @param cap    most replicas per expert (more replicas than GPUs cannot lower a GPU's share); raised to
+     *               {@code ceil(slots / n)} when the cap could not hold every slot
+     * @param counts receives the counts of experts {@code 0..n-1}
+     * @return the largest per-replica load {@code max_e w_e / c_e}
+     */
+    public double apportion(double[] load, int n, int slots, int cap, int[] counts) {
+        if (slots < n) {
+            throw new IllegalArgumentException(slots + " slots for " + n + " experts");
+        }
+        if (heap.length < n) {
+            heap = new int[n];
+            members = new int[n];
+            ratio = new double[n];
+        }
+        cap = Math.max(cap, (slots + n - 1) / n);
+        double total = 0;
+        double max = 0;
+        for (int e = 0; e < n; e++) {
+            total += load[e];
+            max = Math.max(max, load[e]);
+        }
+        if (slots == n || total <= 0) {
+            // Nothing to balance: one each, extra slots round-robin.
+            for (int e = 0; e < n; e++) {
+                counts[e] = slots / n + (e < slots % n ? 1 : 0);
+            }
+            return slots == n ? max : 0;
+        }
+        int extra = slots - n;
+        double capBound = max / cap;
+        // Invariant: hi is feasible (Σ c(hi) <= slots); lo is a lower bound on T*.
+        double lo = Math.max(capBound, total / slots);
+        double hi = Math.max(capBound, total / extra);
+        if (count(load, n, lo) <= slots) {
+            hi = lo;
+        } else {
+            for (int i = 0; i < BISECTION_STEPS && hi - lo > 1e-12 * hi; i++) {
+                double mid = 0.5 * (lo + hi);
+                if (count(load, n, mid) <= slots) {
+                    hi = mid;
+                } else {
+                    lo = mid;
+                }
+            }
+        }
+        double inverse = 1 / hi;
+        int used = 0;
+        int m = 0;
+        for (int e = 0; e < n; e++) {
+            int c = Math.max(1, (int) Math.ceil(load[e] * inverse));
+            counts[e] = c;
+            used += c;
+            // Only an expert still above the lower bound lo can be the argmax of a greedy step.
+            if (c < cap && load[e] >= lo * c) {
+                members[m++] = e;
+            }
+        }
+        int left = addGreedily(load, m, cap, counts, slots - used);
+        if (left > 0) {
+            // Rounding left slots no candidate could take: finish over every expert below the cap.
+            m = 0;
+            for (int e = 0; e < n; e++) {
+                if (counts[e] < cap) {
+                    members[m++] = e;
+                }
+            }
+            addGreedily(load, m, cap, counts, left);
+        }
+        return largestPerReplica(load, n, counts);
+    }
+
+    /**
+     * Adds {@code left} replicas one at a time to the member with the highest load per replica (lowest index
+     * on ties), from a max-heap of {@code members[0..m)} ordered by the exact double ratios.
+     *
+     * @return replicas that found no member below the cap
+     */
+    private int addGreedily(double[] load, int m, int cap, int[] counts, int left) {
+        int size = 0;
+        for (int i = 0; i < m; i++) {
+            int e = members[i];
+            if (counts[e] < cap) {
+                ratio[e] = load[e] / counts[e];
+                heap[size++] = e;
+            }
+        }
+        for (int i = (size >>> 1) - 1; i >= 0; i--) {
+            siftDown(i, heap[i], size);
+        }
+        for (; left > 0 && size > 0; left--) {
+            int e = heap[0];
+            counts[e]++;
+            if (counts[e] < cap) {
+                ratio[e] = load[e] / counts[e];
+                siftDown(0, e, size);
+            } else {
+                size--;
+                siftDown(0, heap[size], size);
+            }
+        }
+        return left;
+    }
+
+    /** True when expert a comes before b: higher ratio, or equal ratio and lower index. */
+    private boolean before(int a, int b) {
+        return ratio[a] > ratio[b] || (ratio[a] == ratio[b] && a < b);
+    }
+
+    private void siftDown(int i, int e, int size) {
+        int half = size >>> 1;
+        while (i < half) {
+            int child = 2 * i + 1;
+            if (child + 1 < size && before(heap[child + 1], heap[child])) {
+                child++;
+            }
+            if (!before(heap[child], e)) {
+                break;
+            }
+            heap[i] = heap[child];
+            i = child;
+        }
+        heap[i] = e;
+    }
+
+    private static double largestPerReplica(double[] load, int n, int[] counts) {
+        double worst = 0;
+        for (int e = 0; e < n; e++) {
+            worst = Math.max(worst, load[e] / counts[e]);
+        }
+        return worst;
+    }
+
+    /**
+     * Σ max(1, ceil(w_e / t)): the fewest slots that keep every expert's per-replica load at most t. Only called
+     * with {@code t >= total / slots}, so each term is at most {@code slots} and int arithmetic (which the JIT
+     * vectorizes) cannot overflow.
+     */
+    private static int count(double[] load, int n, double t) {
+        double inverse = 1 / t;
+        int sum = 0;
+        for (int e = 0; e < n; e++) {
+            sum += Math.max(1, (int) Math.ceil(load[e] * inverse));
+        }
+        return sum;
+    }
+}

@@ -1,0 +1,244 @@
+package io.moelab.eplb.algorithm;
+
+import io.moelab.eplb.Topology;
+import java.util.Arrays;
+
+/**
+ * Repairs the placement in service for one layer toward new replica counts, changing few slots:
+ * <ol>
+ *   <li>surplus replicas leave the most loaded GPUs holding them (duplicates on one GPU first);</li>
+ *   <li>missing replicas, heaviest per-replica load first, take the freed slot on the least loaded GPU that
+ *       does not hold the expert yet;</li>
+ *   <li>while the predicted largest GPU load exceeds the target, the best swap between the most loaded GPU
+ *       and one of the least loaded ones is applied (each swap moves two experts).</li>
+ * </ol>
+ * Loads are predicted with the new counts. In hierarchical mode every change stays inside a node, so expert
+ * groups remain on their nodes. Instances hold scratch arrays and are not thread-safe.
+ */
+final class LayerRepair {
+    private static final int PARTNERS = 4;
+
+    private final int gpus;
+    private final int slotsPerGpu;
+    private final int replicas;
+    private final double[] gpuLoad;
+    private final double[] perReplica;
+    private final int[] have;
+    private final int[] free;
+    private final int[] order;
+    private final int[] partners = new int[PARTNERS];
+    private final int gpusPerBlock;
+
+    /**
+     * @param nodeLocal keep every change inside a node (hierarchical placements)
+     */
+    LayerRepair(Topology topology, int experts, boolean nodeLocal) {
+        gpusPerBlock = nodeLocal ? topology.gpusPerNode() : topology.gpus();
+        gpus = topology.gpus();
+        slotsPerGpu = topology.slotsPerGpu();
+        replicas = topology.replicas();
+        gpuLoad = new double[gpus];
+        perReplica = new double[experts];
+        have = new int[experts];
+        free = new int[replicas];
+        order = new int[experts];
+    }
+
+    /**
+     * @param previous slots of the layer in service
+     * @param counts   replica counts to reach ({@code Σ = replicas})
+     * @param load     predicted load of each expert
+     * @param target   predicted largest GPU load to reach
+     * @return the repaired slots, or null when the target cannot be reached by swaps (or a duplicate would be
+     *         forced)
+     */
+    int[] repair(int[] previous, int[] counts, double[] load, double target) {
+        int experts = have.length;
+        int[] slots = previous.clone();
+        Arrays.fill(have, 0);
+        for (int e : slots) {
+            have[e]++;
+        }
+        for (int e = 0; e < experts; e++) {
+            perReplica[e] = load[e] / counts[e];
+        }
+        Arrays.fill(gpuLoad, 0);
+        for (int s = 0; s < replicas; s++) {
+            gpuLoad[s / slotsPerGpu] += perReplica[slots[s]];
+        }
+        int freed = 0;
+        for (int e = 0; e < experts; e++) {
+            for (; have[e] > counts[e]; have[e]--) {
+                int s = surplusSlot(slots, e);
+                slots[s] = -1;
+                gpuLoad[s / slotsPerGpu] -= perReplica[e];
+                free[freed++] = s;
+            }
+        }
+        // Missing replicas, heaviest first, into the least loaded free slot's GPU without the expert.
+        int missing = 0;
+        for (int e = 0; e < experts; e++) {
+            if (have[e] < counts[e]) {
+                order[missing++] = e;
+            }
+        }
+        sortByPerReplicaDescending(missing);
+        int remaining = freed;
+        for (int i = 0; i < missing; i++) {
+            int e = order[i];
+            int block = blockOf(slots, e);
+            for (; have[e] < counts[e]; have[e]++) {
+                int best = -1;
+                for (int f = 0; f < remaining; f++) {
+                    int g = free[f] / slotsPerGpu;
+                    if (g / gpusPerBlock == block && !holds(slots, g, e)
+                            && (best < 0 || gpuLoad[g] < gpuLoad[free[best] / slotsPerGpu])) {
+                        best = f;
+                    }
+                }
+                if (best < 0) {
+                    return null;
+                }
+                int s = free[best];
+                slots[s] = e;
+                gpuLoad[s / slotsPerGpu] += perReplica[e];
+                free[best] = free[--remaining];
+            }
+        }
+        for (int round = 0; round < replicas; round++) {
+            int top = 0;
+            for (int g = 1; g < gpus; g++) {
+                if (gpuLoad[g] > gpuLoad[top]) {
+                    top = g;
+                }
+            }
+            if (gpuLoad[top] <= target) {
+                return slots;
+            }
+            if (!swapDown(slots, top)) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    /** The block (node, or the whole cluster) holding the expert's remaining replicas. */
+    private int blockOf(int[] slots, int e) {
+        for (int s = 0; s < replicas; s++) {
+            if (slots[s] == e) {
+                return s / slotsPerGpu / gpusPerBlock;
+            }
+        }
+        return 0;
+    }
+
+    /** The slot of {@code e} to free: on a GPU holding it twice if any, else on the most loaded GPU holding it. */
+    private int surplusSlot(int[] slots, int e) {
+        int best = -1;
+        boolean bestDuplicate = false;
+        for (int s = 0; s < replicas; s++) {
+            if (slots[s] != e) {
+                continue;
+            }
+            int g = s / slotsPerGpu;
+            boolean duplicate = count(slots, g, e) > 1;
+            if (best < 0 || (duplicate && !bestDuplicate)
+                    || (duplicate == bestDuplicate && gpuLoad[g] > gpuLoad[best / slotsPerGpu])) {
+                best = s;
+                bestDuplicate = duplicate;
+            }
+        }
+        return best;
+    }
+
+    private void sortByPerReplicaDescending(int n) {
+        // Few experts change count between windows: insertion sort is enough.
+        for (int i = 1; i < n; i++) {
+            int e = order[i];
+            int j = i - 1;
+            while (j >= 0 && perReplica[order[j]] < perReplica[e]) {
+                order[j + 1] = order[j];
+                j--;
+            }
+            order[j + 1] = e;
+        }
+    }
+
+    /** Applies the best load-lowering swap between GPU {@code top} and one of the lightest GPUs. */
+    private boolean swapDown(int[] slots, int top) {
+        int found = lightest(top);
+        double topLoad = gpuLoad[top];
+        double bestGain = 1e-12 * topLoad;
+        int bestA = -1;
+        int bestB = -1;
+        for (int p = 0; p < found; p++) {
+            int other = partners[p];
+            double gap = topLoad - gpuLoad[other];
+            for (int i = top * slotsPerGpu; i < (top + 1) * slotsPerGpu; i++) {
+                int a = slots[i];
+                for (int j = other * slotsPerGpu; j < (other + 1) * slotsPerGpu; j++) {
+                    int x = slots[j];
+                    double d = perReplica[a] - perReplica[x];
+                    double gain = Math.min(d, gap - d);
+                    if (gain > bestGain && a != x && !holds(slots, other, a) && !holds(slots, top, x)) {
+                        bestGain = gain;
+                        bestA = i;
+                        bestB = j;
+                    }
+                }
+            }
+        }
+        if (bestA < 0) {
+            return false;
+        }
+        int a = slots[bestA];
+        int x = slots[bestB];
+        slots[bestA] = x;
+        slots[bestB] = a;
+        double d = perReplica[a] - perReplica[x];
+        gpuLoad[top] -= d;
+        gpuLoad[bestB / slotsPerGpu] += d;
+        return true;
+    }
+
+    private int lightest(int exclude) {
+        int found = 0;
+        int first = exclude / gpusPerBlock * gpusPerBlock;
+        for (int g = first; g < first + gpusPerBlock; g++) {
+            if (g == exclude) {
+                continue;
+            }
+            if (found < PARTNERS) {
+                partners[found++] = g;
+            } else {
+                int worst = 0;
+                for (int p = 1; p < found; p++) {
+                    if (gpuLoad[partners[p]] > gpuLoad[partners[worst]]) {
+                        worst = p;
+                    }
+                }
+                if (gpuLoad[g] < gpuLoad[partners[worst]]) {
+                    partners[worst] = g;
+                }
+            }
+        }
+        return found;
+    }
+
+    private boolean holds(int[] slots, int gpu, int expert) {
+        for (int s = gpu * slotsPerGpu; s < (gpu + 1) * slotsPerGpu; s++) {
+            if (slots[s] == expert) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private int count(int[] slots, int gpu, int expert) {
+        int n = 0;
+        for (int s = gpu * slotsPerGpu; s < (gpu + 1) * slotsPerGpu; s++) {
+            n += slots[s] == expert ? 1 : 0;
+        }
+        return n;
+    }
+}

@@ -1,0 +1,393 @@
+package io.moelab.eplb.algorithm;
+
+import io.moelab.eplb.Placement;
+import io.moelab.eplb.Topology;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Makes a fresh plan cheap to deploy over the placement in service.
+ *
+ * <ol>
+ *   <li><b>Relabel</b> (free): which GPU gets which planned bin does not change balance, so bins are matched
+ *       to GPUs greedily by how many of their experts each GPU already holds (nodes first in hierarchical
+ *       mode, then GPUs within nodes), and within a GPU every expert that stays keeps its slot.</li>
+ *   <li><b>Repair or keep</b> (bounded): per layer, the previous placement repaired toward the new replica
+ *       counts with as few changes as reach nearly the new plan's balance ({@link LayerRepair}), or kept
+ *       whole, in place of the fresh plan, in order of experts saved per unit of predicted max load added,
+ *       while the predicted GPU balancedness {@code Σ mean / Σ max} falls by at most the tolerance.</li>
+ * </ol>
+ */
+final class MigrationPlanner {
+    private final Topology topology;
+    private final int experts;
+    private final boolean hierarchical;
+    private final int gpus;
+    private final int slotsPerGpu;
+    private final int blocks;
+    private final int gpusPerBlock;
+    private final LayerPlanner planner;
+
+    /**
+     * @param planner plans a layer on a given split of groups over nodes (hierarchical mode), so that the
+     *                previous split can be kept when regrouping would move many experts for little balance
+     */
+    MigrationPlanner(Topology topology, int experts, boolean hierarchical, LayerPlanner planner) {
+        this.planner = planner;
+        this.topology = topology;
+        this.experts = experts;
+        this.hierarchical = hierarchical;
+        this.gpus = topology.gpus();
+        this.slotsPerGpu = topology.slotsPerGpu();
+        this.blocks = hierarchical ? topology.nodes() : 1;
+        this.gpusPerBlock = gpus / blocks;
+    }
+
+    /**
+     * Rewrites {@code phy2log} in place.
+     *
+     * @param load      {@code [layer][expert]} loads the plan was made for (the prediction)
+     * @param tolerance predicted GPU balancedness that keeping previous layers may cost
+     */
+    void reconcile(Placement previous, int[][] phy2log, double[][] load, double tolerance) {
+        Relabeler relabeler = new Relabeler();
+        for (int l = 0; l < phy2log.length; l++) {
+            relabeler.relabel(previous, l, phy2log[l]);
+        }
+        keepWithinTolerance(previous, phy2log, load, tolerance, relabeler);
+    }
+
+    /** Scratch for relabeling one layer at a time. */
+    private final class Relabeler {
+        private final int[] firstPrevGpu = new int[experts]; // per expert: index into prevGpuList, or -1
+        private final int[] prevGpuList = new int[topology.replicas()];
+        private final int[] prevGpuNext = new int[topology.replicas()];
+        private final int[] overlap = new int[gpus * gpus];
+        private final int[] binToGpu = new int[gpus];
+        private final boolean[] gpuTaken = new boolean[gpus];
+        private final int[] seen = new int[experts];
+        private final int[] fresh = new int[topology.replicas()];
+        private final int[] blockOf = new int[blocks];
+        private final boolean[] blockTaken = new boolean[blocks];
+        private final int[] blockOverlap = new int[blocks * blocks];
+        private final boolean[] freshUsed = new boolean[slotsPerGpu];
+        private final boolean[] slotFilled = new boolean[slotsPerGpu];
+        private int stamp;
+
+        void relabel(Placement previous, int layer, int[] slots) {
+            indexPrevious(previous, layer);
+            Arrays.fill(overlap, 0);
+            // overlap[bin * gpus + gpu]: distinct experts of the planned bin that the GPU already holds.
+            for (int b = 0; b < gpus; b++) {
+                stamp++;
+                for (int s = b * slotsPerGpu; s < (b + 1) * slotsPerGpu; s++) {
+                    int e = slots[s];
+                    if (seen[e] == stamp) {
+                        continue;
+                    }
+                    seen[e] = stamp;
+                    for (int i = firstPrevGpu[e]; i >= 0; i = prevGpuNext[i]) {
+                        overlap[b * gpus + prevGpuList[i]]++;
+                    }
+                }
+            }
+            matchBlocks();
+            Arrays.fill(gpuTaken, false);
+            Arrays.fill(binToGpu, -1);
+            for (int blk = 0; blk < blocks; blk++) {
+                matchGpus(blk, blockOf[blk]);
+            }
+            System.arraycopy(slots, 0, fresh, 0, slots.length);
+            for (int b = 0; b < gpus; b++) {
+                placeBin(previous, layer, b, binToGpu[b], slots);
+            }
+        }
+
+        /** Links each expert to the GPUs that held it in the previous layer (each GPU once). */
+        private void indexPrevious(Placement previous, int layer) {
+            Arrays.fill(firstPrevGpu, -1);
+            int n = 0;
+            for (int g = 0; g < gpus; g++) {
+                stamp++;
+                for (int s = g * slotsPerGpu; s < (g + 1) * slotsPerGpu; s++) {
+                    int e = previous.expertAt(layer, s);
+                    if (seen[e] != stamp) {
+                        seen[e] = stamp;
+                        prevGpuList[n] = g;
+                        prevGpuNext[n] = firstPrevGpu[e];
+                        firstPrevGpu[e] = n++;
+                    }
+                }
+            }
+        }
+
+        /** Planned node blocks to previous node blocks, greedily by overlap (one block in global mode). */
+        private void matchBlocks() {
+            if (blocks == 1) {
+                blockOf[0] = 0;
+                return;
+            }
+            Arrays.fill(blockOverlap, 0);
+            for (int b = 0; b < gpus; b++) {
+                for (int g = 0; g < gpus; g++) {
+                    blockOverlap[(b / gpusPerBlock) * blocks + g / gpusPerBlock] += overlap[b * gpus + g];
+                }
+            }
+            Arrays.fill(blockOf, -1);
+            Arrays.fill(blockTaken, false);
+            greedyMatch(blockOverlap, blocks, blockOf, blockTaken, 0, 0, blocks, blocks);
+        }
+
+        /** Bins of planned block {@code from} to GPUs of previous block {@code to}, greedily by overlap. */
+        private void matchGpus(int from, int to) {
+            greedyMatch(overlap, gpus, binToGpu, gpuTaken, from * gpusPerBlock, to * gpusPerBlock, gpusPerBlock,
+                    gpusPerBlock);
+        }
+
+        /**
+         * Greedy maximum-overlap matching of rows {@code rowStart..+rows} to columns {@code colStart..+cols}
+         * of a square matrix of width {@code width}: largest overlap first, lowest indices on ties; unmatched
+         * rows take the free columns in order.
+         */
+        private void greedyMatch(int[] matrix, int width, int[] rowToCol, boolean[] colTaken, int rowStart,
+                                 int colStart, int rows, int cols) {
+            int remaining = rows;
+            while (remaining > 0) {
+                int best = 0;
+                int bestRow = -1;
+                int bestCol = -1;
+                for (int r = rowStart; r < rowStart + rows; r++) {
+                    if (rowToCol[r] >= 0) {
+                        continue;
+                    }
+                    for (int c = colStart; c < colStart + cols; c++) {
+                        int v = matrix[r * width + c];
+                        if (!colTaken[c] && v > best) {
+                            best = v;
+                            bestRow = r;
+                            bestCol = c;
+                        }
+                    }
+                }
+                if (bestRow < 0) {
+                    break;
+                }
+                rowToCol[bestRow] = bestCol;
+                colTaken[bestCol] = true;
+                remaining--;
+            }
+            int c = colStart;
+            for (int r = rowStart; r < rowStart + rows; r++) {
+                if (rowToCol[r] < 0) {
+                    while (colTaken[c]) {
+                        c++;
+                    }
+                    rowToCol[r] = c;
+                    colTaken[c] = true;
+                }
+            }
+        }
+
+        /** Writes planned bin {@code bin} onto GPU {@code gpu}, experts that stay keeping their slots. */
+        private void placeBin(Placement previous, int layer, int bin, int gpu, int[] slots) {
+            int from = bin * slotsPerGpu;
+            int to = gpu * slotsPerGpu;
+            Arrays.fill(freshUsed, false);
+            Arrays.fill(slotFilled, false);
+            for (int j = 0; j < slotsPerGpu; j++) {
+                int kept = previous.expertAt(layer, to + j);
+                for (int i = 0; i < slotsPerGpu; i++) {
+                    if (!freshUsed[i] && fresh[from + i] == kept) {
+                        slots[to + j] = kept;
+                        freshUsed[i] = true;
+                        slotFilled[j] = true;
+                        break;
+                    }
+                }
+            }
+            int j = 0;
+            for (int i = 0; i < slotsPerGpu; i++) {
+                if (!freshUsed[i]) {
+                    while (slotFilled[j]) {
+                        j++;
+                    }
+                    slots[to + j] = fresh[from + i];
+                    slotFilled[j] = true;
+                }
+            }
+        }
+    }
+
+    /**
+     * Per layer, the cheapest of three options that the budget allows: the fresh plan (relabeled), the previous
+     * layer repaired toward the fresh plan's replica counts ({@link LayerRepair}), or the previous layer kept
+     * whole. Upgrades away from the fresh plan are taken in order of experts saved per unit of predicted max
+     * load added, while the predicted GPU balancedness {@code Σ mean / Σ max} falls by at most the tolerance.
+     */
+    private void keepWithinTolerance(Placement previous, int[][] phy2log, double[][] load, double tolerance,
+                                     Relabeler relabeler) {
+        int layers = phy2log.length;
+        double meanSum = 0;
+        double maxSum = 0;
+        double[] freshMax = new double[layers];
+        int[] freshMoves = new int[layers];
+        int[] counts = new int[experts];
+        for (int l = 0; l < layers; l++) {
+            double total = 0;
+            for (double v : load[l]) {
+                total += v;
+            }
+            meanSum += total / gpus;
+            countReplicas(phy2log[l], counts);
+            freshMax[l] = maxGpuLoad(phy2log[l], load[l], counts);
+            maxSum += freshMax[l];
+            freshMoves[l] = moved(previous, l, phy2log[l]);
+        }
+        if (maxSum <= 0) {
+            return;
+        }
+        double base = meanSum / maxSum;
+        // Slack for a repaired layer: the relative max increase that costs about `tolerance` of balancedness.
+        double slack = tolerance / Math.max(base, 1e-9);
+        List<Option> options = new ArrayList<>();
+        LayerRepair repair = new LayerRepair(topology, experts, hierarchical);
+        for (int l = 0; l < layers; l++) {
+            if (freshMoves[l] == 0 || (hierarchical && !respectsGroups(previous, l))) {
+                continue; // nothing to save, or reusing the previous layer would break the groups
+            }
+            int[] prev = previous.layerPhy2log(l);
+            countReplicas(prev, counts);
+            options.add(new Option(l, prev, freshMoves[l], maxGpuLoad(prev, load[l], counts) - freshMax[l]));
+            // The plan to repair toward: the fresh one, or hierarchically a plan that keeps the previous split
+            // of groups over nodes (regrouping a node moves whole groups).
+            int[] goal = phy2log[l];
+            if (hierarchical) {
+                goal = planner.planOnNodes(load[l], previousSplit(prev), new int[prev.length]);
+                relabeler.relabel(previous, l, goal);
+                int goalMoves = moved(previous, l, goal);
+                countReplicas(goal, counts);
+                options.add(new Option(l, goal, freshMoves[l] - goalMoves,
+                        maxGpuLoad(goal, load[l], counts) - freshMax[l]));
+            }
+            countReplicas(goal, counts);
+            double target = maxGpuLoad(goal, load[l], counts) * (1 + slack);
+            int[] repaired = repair.repair(prev, counts, load[l], target);
+            if (repaired != null) {
+                int moves = moved(previous, l, repaired);
+                countReplicas(repaired, counts);
+                options.add(new Option(l, repaired, freshMoves[l] - moves,
+                        maxGpuLoad(repaired, load[l], counts) - freshMax[l]));
+            }
+        }
+        // Most experts saved per unit of max load added first; free options (nothing added) before all.
+        options.sort((x, y) -> Double.compare(y.value(), x.value()));
+        double[] chosenAdded = new double[layers];
+        int[] chosenSaved = new int[layers];
+        double extra = 0;
+        for (Option o : options) {
+            if (o.saved <= chosenSaved[o.layer]) {
+                continue; // the layer already has an option that saves at least as much
+            }
+            double grown = extra - chosenAdded[o.layer] + Math.max(0, o.added);
+            if (base - meanSum / (maxSum + grown) <= tolerance) {
+                extra = grown;
+                chosenAdded[o.layer] = Math.max(0, o.added);
+                chosenSaved[o.layer] = o.saved;
+                phy2log[o.layer] = o.slots;
+            }
+        }
+    }
+
+    /** One alternative for a layer: its slots, experts it saves moving, and the predicted max load it adds. */
+    private record Option(int layer, int[] slots, int saved, double added) {
+        double value() {
+            return added <= 0 ? Double.POSITIVE_INFINITY : saved / added;
+        }
+    }
+
+    /** The groups on each node of a hierarchical layer, node after node ({@link LayerPlanner#planOnNodes}). */
+    private int[] previousSplit(int[] slots) {
+        int groupSize = experts / topology.groups();
+        int groupsPerNode = topology.groups() / topology.nodes();
+        int[] split = new int[topology.groups()];
+        int[] filled = new int[topology.nodes()];
+        boolean[] seen = new boolean[topology.groups()];
+        int slotsPerNode = topology.slotsPerNode();
+        for (int s = 0; s < slots.length; s++) {
+            int g = slots[s] / groupSize;
+            if (!seen[g]) {
+                seen[g] = true;
+                int n = s / slotsPerNode;
+                split[n * groupsPerNode + filled[n]++] = g;
+            }
+        }
+        return split;
+    }
+
+    private void countReplicas(int[] slots, int[] counts) {
+        Arrays.fill(counts, 0);
+        for (int e : slots) {
+            counts[e]++;
+        }
+    }
+
+    private double maxGpuLoad(int[] slots, double[] load, int[] counts) {
+        double max = 0;
+        for (int g = 0, s = 0; g < gpus; g++) {
+            double sum = 0;
+            for (int end = s + slotsPerGpu; s < end; s++) {
+                sum += load[slots[s]] / counts[slots[s]];
+            }
+            max = Math.max(max, sum);
+        }
+        return max;
+    }
+
+    /** (GPU, expert) pairs of {@code slots} that the previous layer did not have. */
+    private int moved(Placement previous, int layer, int[] slots) {
+        int moved = 0;
+        for (int g = 0; g < gpus; g++) {
+            int first = g * slotsPerGpu;
+            for (int s = first; s < first + slotsPerGpu; s++) {
+                int e = slots[s];
+                boolean had = false;
+                boolean earlier = false;
+                for (int q = first; q < first + slotsPerGpu && !had; q++) {
+                    had = previous.expertAt(layer, q) == e;
+                }
+                for (int q = first; q < s && !earlier; q++) {
+                    earlier = slots[q] == e;
+                }
+                if (!had && !earlier) {
+                    moved++;
+                }
+            }
+        }
+        return moved;
+    }
+
+    /** Whether every group's replicas sit on one node in the previous layer, G/N groups on each node. */
+    private boolean respectsGroups(Placement previous, int layer) {
+        int groupSize = experts / topology.groups();
+        int[] nodeOfGroup = new int[topology.groups()];
+        int[] groupsOnNode = new int[topology.nodes()];
+        Arrays.fill(nodeOfGroup, -1);
+        for (int s = 0; s < topology.replicas(); s++) {
+            int g = previous.expertAt(layer, s) / groupSize;
+            int node = topology.nodeOfGpu(topology.gpuOfSlot(s));
+            if (nodeOfGroup[g] < 0) {
+                nodeOfGroup[g] = node;
+                groupsOnNode[node]++;
+            } else if (nodeOfGroup[g] != node) {
+                return false;
+            }
+        }
+        for (int n : groupsOnNode) {
+            if (n != topology.groups() / topology.nodes()) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

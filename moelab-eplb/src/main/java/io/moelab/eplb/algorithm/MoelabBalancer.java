@@ -1,0 +1,154 @@
+package io.moelab.eplb.algorithm;
+
+import io.moelab.eplb.LoadMatrix;
+import io.moelab.eplb.Placement;
+import io.moelab.eplb.Topology;
+import java.util.Set;
+import java.util.stream.IntStream;
+
+/**
+ * moelab's load balancer. Per layer:
+ * <ol>
+ *   <li><b>forecast</b> ({@link LoadForecast}): with history, an exponentially weighted mean of per-layer
+ *       shares whose decay is chosen by one-step-ahead error, and each expert's volatility; without history,
+ *       the latest window;</li>
+ *   <li><b>hedge</b>: plan on {@code mean + hedge * volatility}, so experts whose load swings get more
+ *       replicas and lighter companions;</li>
+ *   <li><b>apportion</b> ({@link Apportionment}): replica counts minimizing the largest per-replica load,
+ *       exactly, in O(E log E), at most one replica per GPU of the expert's domain;</li>
+ *   <li><b>pack</b> ({@link ReplicaPacker}): LPT by expert from a heap of GPUs, never two replicas of one
+ *       expert on one GPU, then improving swaps between the most and least loaded GPUs;</li>
+ *   <li><b>migrate</b> ({@link MigrationPlanner}), when a previous placement is given: GPUs relabeled to
+ *       keep experts where they are (free), then whole layers kept where that costs at most
+ *       {@code tolerance} of predicted balancedness.</li>
+ * </ol>
+ * In {@link PlacementMode#GLOBAL} mode every GPU can hold every expert; in {@link PlacementMode#HIERARCHICAL}
+ * mode expert groups are first packed onto nodes (same packer, groups as items) and each node's experts are
+ * apportioned and packed on its own GPUs.
+ */
+public final class MoelabBalancer implements BalancerAlgorithm {
+    /** Command-line name. */
+    public static final String NAME = "moelab";
+
+    /**
+     * Settings.
+     *
+     * @param mode           global, hierarchical or auto (hierarchical when groups divide nodes)
+     * @param hedge          volatility multiplier added to the forecast (0: plan on the forecast alone)
+     * @param decay          forecast decay in (0, 1], or NaN to choose it from the history
+     * @param historyWindows most earlier windows the forecast reads
+     * @param swapRounds     most improving swaps per GPU packing
+     * @param migrate        use the previous placement, when there is one, to move fewer experts
+     * @param tolerance      predicted GPU balancedness the migration step may give up to keep layers in place
+     * @param parallel       plan layers on all cores
+     */
+    public record Settings(PlacementMode mode, double hedge, double decay, int historyWindows, int swapRounds,
+                           boolean migrate, double tolerance, boolean parallel) {
+
+        /**
+         * The defaults: auto mode, hedge 1, forecast model from the data over up to 32 windows, swaps until none
+         * improves (at most 64), migration-aware with tolerance 0.002, single thread.
+         */
+        public static Settings defaults() {
+            return new Settings(PlacementMode.AUTO, 1.0, Double.NaN, 32, 64, true, 0.002, false);
+        }
+    }
+
+    private static final Set<String> OPTIONS = Set.of("hedge", "forecast", "history", "swaps", "migrate",
+            "tolerance", "parallel");
+
+    private final Settings settings;
+    private final String name;
+
+    /** The default balancer. */
+    public MoelabBalancer() {
+        this(Settings.defaults(), NAME);
+    }
+
+    /** A balancer with the given settings and display name. */
+    public MoelabBalancer(Settings settings, String name) {
+        this.settings = settings;
+        this.name = name;
+    }
+
+    /**
+     * The balancer a spec describes: {@code moelab[:MODE][:hedge=X][:forecast=auto|last|A][:history=H]
+     * [:swaps=N][:migrate=on|off][:tolerance=T][:parallel=on]}.
+     */
+    static MoelabBalancer fromSpec(AlgorithmSpec spec) {
+        spec.requireOptions(OPTIONS);
+        Settings d = Settings.defaults();
+        String forecast = spec.options().getOrDefault("forecast", "auto");
+        double decay = switch (forecast) {
+            case "auto" -> Double.NaN;
+            case "last" -> 1.0;
+            default -> spec.number("forecast", Double.NaN, 1e-6, 1.0);
+        };
+        Settings s = new Settings(spec.mode(), spec.number("hedge", d.hedge(), 0, 100), decay,
+                (int) spec.number("history", d.historyWindows(), 0, 1_000_000),
+                (int) spec.number("swaps", d.swapRounds(), 0, 1_000_000), spec.flag("migrate", d.migrate()),
+                spec.number("tolerance", d.tolerance(), 0, 1), spec.flag("parallel", d.parallel()));
+        return new MoelabBalancer(s, spec.text());
+    }
+
+    /** The settings in use. */
+    public Settings settings() {
+        return settings;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String description() {
+        return "moelab: forecast + hedging, exact apportionment, LPT + swaps without colocation, migration-aware";
+    }
+
+    @Override
+    public Placement rebalance(BalancingRequest request) {
+        LoadMatrix weight = request.weight();
+        Topology topology = request.topology();
+        int layers = weight.layers();
+        int experts = weight.experts();
+        boolean hierarchical = settings.mode().hierarchical(topology, experts);
+        double[][] plan = planningLoads(request);
+        int[][] phy2log = new int[layers][];
+        if (settings.parallel() && layers > 1) {
+            ThreadLocal<LayerPlanner> planners = ThreadLocal.withInitial(
+                    () -> new LayerPlanner(topology, experts, hierarchical, settings.swapRounds()));
+            IntStream.range(0, layers).parallel().forEach(l -> phy2log[l] = planners.get().plan(plan[l]));
+        } else {
+            LayerPlanner planner = new LayerPlanner(topology, experts, hierarchical, settings.swapRounds());
+            for (int l = 0; l < layers; l++) {
+                phy2log[l] = planner.plan(plan[l]);
+            }
+        }
+        if (request.previous() != null && settings.migrate()) {
+            new MigrationPlanner(topology, experts, hierarchical,
+                    new LayerPlanner(topology, experts, hierarchical, settings.swapRounds()))
+                    .reconcile(request.previous(), phy2log, plan, settings.tolerance());
+        }
+        return Placement.ofOwned(topology, experts, phy2log);
+    }
+
+    /** {@code [layer][expert]}: the load each layer is planned on (forecast plus hedge, or the latest window). */
+    double[][] planningLoads(BalancingRequest request) {
+        if (request.history().isEmpty() || settings.historyWindows() == 0) {
+            return request.weight().toArray();
+        }
+        LoadForecast forecast = LoadForecast.of(request.weight(), request.history(), settings.historyWindows(),
+                settings.decay());
+        double[][] mean = forecast.mean();
+        if (settings.hedge() > 0) {
+            double[][] volatility = forecast.volatility();
+            for (int l = 0; l < mean.length; l++) {
+                for (int e = 0; e < mean[l].length; e++) {
+                    mean[l][e] += settings.hedge() * volatility[l][e];
+                }
+            }
+        }
+        return mean;
+    }
+}

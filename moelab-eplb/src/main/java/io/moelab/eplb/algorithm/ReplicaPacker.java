@@ -1,0 +1,351 @@
+package io.moelab.eplb.algorithm;
+
+import java.util.Arrays;
+
+/**
+ * Packs expert replicas into bins (GPUs) of equal slot count, balancing bin loads, never two replicas of
+ * one expert in one bin.
+ *
+ * <ol>
+ *   <li>Experts in descending order of per-replica load. A bucket sort on {@code value / max} (between n and 2n
+ *       buckets) replaces a comparison sort: LPT needs the order of the large items, which it keeps to within
+ *       one bucket, {@code max / n}.</li>
+ *   <li>LPT by expert: each expert's {@code c} replicas go to the {@code c} least loaded bins that still have
+ *       room, all distinct, from a 4-ary heap of (load, bin) keys (one replica: replace the root and sift).</li>
+ *   <li>Swaps between the most and the least loaded bin: while swapping one item of each lowers the larger of
+ *       the two loads, apply the best such swap; stop at a local optimum or once the maximum reaches the lower
+ *       bound {@code max(mean, largest item)}.</li>
+ * </ol>
+ * Instances hold scratch arrays and are not thread-safe.
+ */
+final class ReplicaPacker {
+    private int[] order = new int[0];
+    private int[] bucketStart = new int[1];
+    private int[] bucketOf = new int[0];
+    private long[] heap = new long[0];
+    private int size;
+    private double[] binLoad = new double[0];
+    private int[] binFill = new int[0];
+    private int[] binExpert = new int[0];
+    private int[] taken = new int[0];
+    private int slotsPerBin;
+
+    /**
+     * Packs {@code counts[e]} replicas of each expert {@code e < experts}, each weighing {@code perReplica[e]},
+     * into {@code bins} bins of {@code slotsPerBin} slots; {@code Σ counts = bins * slotsPerBin}, every count at
+     * most {@code bins} (larger counts force duplicates, which are moved out where possible).
+     *
+     * @param swapRounds most improving swaps to apply
+     * @param out        receives the expert in slot {@code j} of bin {@code b} at {@code b * slotsPerBin + j}
+     * @return the largest bin load
+     */
+    double pack(double[] perReplica, int[] counts, int experts, int bins, int slotsPerBin, int swapRounds,
+                int[] out) {
+        ensure(experts, bins, slotsPerBin);
+        this.slotsPerBin = slotsPerBin;
+        double largestItem = orderDescending(perReplica, experts);
+        Arrays.fill(binLoad, 0, bins, 0);
+        Arrays.fill(binFill, 0, bins, 0);
+        resetHeap(bins);
+        boolean duplicates = false;
+        double total = 0;
+        int[] binExpert = this.binExpert;
+        int[] binFill = this.binFill;
+        double[] binLoad = this.binLoad;
+        for (int k = 0; k < experts; k++) {
+            int e = order[k];
+            int c = counts[e];
+            double v = perReplica[e];
+            if (c == 1) {
+                // One replica: into the lightest bin, then re-sift that bin from the root.
+                int b = (int) heap[0];
+                binExpert[b * slotsPerBin + binFill[b]] = e;
+                double load = binLoad[b] + v;
+                binLoad[b] = load;
+                if (++binFill[b] == slotsPerBin) {
+                    pop();
+                } else {
+                    siftDown(LongMinHeap.key((float) load, b));
+                }
+                total += v;
+                continue;
+            }
+            total += c * v;
+            // c distinct bins: pop the c lightest, then push back the ones with room.
+            int t = Math.min(c, size);
+            for (int i = 0; i < t; i++) {
+                taken[i] = (int) heap[0];
+                pop();
+            }
+            for (int i = 0; i < t; i++) {
+                int b = taken[i];
+                place(b, e, v);
+                if (binFill[b] < slotsPerBin) {
+                    push(key(b));
+                }
+            }
+            // Fewer bins with room than replicas: the rest go where there is room, duplicating the expert.
+            for (; t < c; t++) {
+                int b = (int) heap[0];
+                place(b, e, v);
+                if (binFill[b] == slotsPerBin) {
+                    pop();
+                } else {
+                    siftDown(key(b));
+                }
+                duplicates = true;
+            }
+        }
+        if (duplicates) {
+            repairDuplicates(perReplica, bins, slotsPerBin);
+        }
+        double bound = Math.max(total / bins, largestItem);
+        for (int round = 0; round < swapRounds && swapMaxWithMin(perReplica, bins, slotsPerBin, bound); round++) {
+            // each round applied one improving swap
+        }
+        System.arraycopy(binExpert, 0, out, 0, bins * slotsPerBin);
+        double max = 0;
+        for (int b = 0; b < bins; b++) {
+            max = Math.max(max, binLoad[b]);
+        }
+        return max;
+    }
+
+    private void ensure(int experts, int bins, int slotsPerBin) {
+        if (heap.length < bins + 4) {
+            heap = new long[bins + 4];
+        }
+        if (order.length < experts) {
+            order = new int[experts];
+            bucketOf = new int[experts];
+            taken = new int[Math.max(experts, bins)];
+        }
+        if (taken.length < bins) {
+            taken = new int[bins];
+        }
+        int buckets = 2 * Integer.highestOneBit(Math.max(1, experts));
+        if (bucketStart.length < buckets + 1) {
+            bucketStart = new int[buckets + 1];
+        }
+        if (binLoad.length < bins) {
+            binLoad = new double[bins];
+            binFill = new int[bins];
+        }
+        if (binExpert.length < bins * slotsPerBin) {
+            binExpert = new int[bins * slotsPerBin];
+        }
+    }
+
+    /**
+     * Experts by descending per-replica load, experts in the same bucket by ascending index.
+     *
+     * @return the largest value
+     */
+    private double orderDescending(double[] value, int n) {
+        double max = 0;
+        for (int e = 0; e < n; e++) {
+            max = Math.max(max, value[e]);
+        }
+        int buckets = 2 * Integer.highestOneBit(Math.max(1, n));
+        Arrays.fill(bucketStart, 0, buckets + 1, 0);
+        double scale = max > 0 ? (buckets - 1) / max : 0;
+        for (int e = 0; e < n; e++) {
+            // Bucket 0 holds the largest values.
+            int bucket = buckets - 1 - (int) (value[e] * scale);
+            bucketOf[e] = bucket;
+            bucketStart[bucket + 1]++;
+        }
+        for (int b = 0; b < buckets; b++) {
+            bucketStart[b + 1] += bucketStart[b];
+        }
+        for (int e = 0; e < n; e++) {
+            order[bucketStart[bucketOf[e]]++] = e;
+        }
+        return max;
+    }
+
+    private void place(int bin, int expert, double load) {
+        binExpert[bin * slotsPerBin + binFill[bin]++] = expert;
+        binLoad[bin] += load;
+    }
+
+    // 4-ary min-heap of (load, bin) keys of the bins with room, in heap[0..size), padded with NONE so that a
+    // node's four children can be read without bound checks. Children of i: 4i+1..4i+4. Picking the least child
+    // with branch-free minimums matters here: apportioned items are nearly equal, so compares are unpredictable.
+
+    private static final long NONE = Long.MAX_VALUE;
+
+    private void resetHeap(int bins) {
+        if (heap.length < bins + 4) {
+            heap = new long[bins + 4];
+        }
+        for (int b = 0; b < bins; b++) {
+            heap[b] = b; // load 0: the key is the index, and ascending order is a valid heap
+        }
+        Arrays.fill(heap, bins, heap.length, NONE);
+        size = bins;
+    }
+
+    /** Removes the smallest key. */
+    private void pop() {
+        size--;
+        long last = heap[size];
+        heap[size] = NONE;
+        if (size > 0) {
+            siftDown(last);
+        }
+    }
+
+    private void push(long key) {
+        int i = size++;
+        while (i > 0) {
+            int parent = (i - 1) >>> 2;
+            if (heap[parent] <= key) {
+                break;
+            }
+            heap[i] = heap[parent];
+            i = parent;
+        }
+        heap[i] = key;
+    }
+
+    /** Puts {@code key} in place of the root and restores the heap order. */
+    private void siftDown(long key) {
+        int i = 0;
+        while (true) {
+            int c = 4 * i + 1;
+            if (c >= size) {
+                break;
+            }
+            long a = heap[c];
+            long b = heap[c + 1];
+            long d = heap[c + 2];
+            long f = heap[c + 3];
+            int left = b < a ? c + 1 : c;
+            long minLeft = Math.min(a, b);
+            int right = f < d ? c + 3 : c + 2;
+            long minRight = Math.min(d, f);
+            int child = minRight < minLeft ? right : left;
+            long least = Math.min(minLeft, minRight);
+            if (key <= least) {
+                break;
+            }
+            heap[i] = least;
+            i = child;
+        }
+        heap[i] = key;
+    }
+
+    private long key(int bin) {
+        return LongMinHeap.key((float) binLoad[bin], bin);
+    }
+
+    private boolean holds(int bin, int expert, int perBin) {
+        for (int j = bin * perBin, end = j + perBin; j < end; j++) {
+            if (binExpert[j] == expert) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private int copies(int bin, int expert, int perBin) {
+        int n = 0;
+        for (int j = bin * perBin, end = j + perBin; j < end; j++) {
+            n += binExpert[j] == expert ? 1 : 0;
+        }
+        return n;
+    }
+
+    /**
+     * Moves every duplicate replica out of its bin by swapping it with an item of another bin where neither
+     * expert is present yet, choosing the swap that changes the loads least.
+     */
+    private void repairDuplicates(double[] perReplica, int bins, int perBin) {
+        for (int b = 0; b < bins; b++) {
+            for (int j = b * perBin; j < (b + 1) * perBin; j++) {
+                int e = binExpert[j];
+                if (copies(b, e, perBin) < 2) {
+                    continue;
+                }
+                int bestSlot = -1;
+                double bestDelta = Double.POSITIVE_INFINITY;
+                for (int b2 = 0; b2 < bins; b2++) {
+                    if (b2 == b || holds(b2, e, perBin)) {
+                        continue;
+                    }
+                    for (int j2 = b2 * perBin; j2 < (b2 + 1) * perBin; j2++) {
+                        int x = binExpert[j2];
+                        double delta = Math.abs(perReplica[e] - perReplica[x]);
+                        if (x != e && !holds(b, x, perBin) && delta < bestDelta) {
+                            bestDelta = delta;
+                            bestSlot = j2;
+                        }
+                    }
+                }
+                if (bestSlot >= 0) {
+                    swap(j, bestSlot, b, bestSlot / perBin, perReplica);
+                }
+            }
+        }
+    }
+
+    private void swap(int slotA, int slotB, int binA, int binB, double[] perReplica) {
+        int a = binExpert[slotA];
+        int x = binExpert[slotB];
+        binExpert[slotA] = x;
+        binExpert[slotB] = a;
+        double d = perReplica[a] - perReplica[x];
+        binLoad[binA] -= d;
+        binLoad[binB] += d;
+    }
+
+    /**
+     * Applies the best swap of one item of the most loaded bin with one item of the least loaded bin that
+     * lowers the larger of the two loads, keeping bins free of duplicate experts.
+     *
+     * @return whether a swap was applied (false at a local optimum or when the maximum meets the bound)
+     */
+    private boolean swapMaxWithMin(double[] perReplica, int bins, int perBin, double bound) {
+        int top = 0;
+        int low = 0;
+        for (int b = 1; b < bins; b++) {
+            if (binLoad[b] > binLoad[top]) {
+                top = b;
+            }
+            if (binLoad[b] < binLoad[low]) {
+                low = b;
+            }
+        }
+        double topLoad = binLoad[top];
+        double gap = topLoad - binLoad[low];
+        if (topLoad <= bound * (1 + 1e-9) || gap <= 1e-12 * topLoad) {
+            return false;
+        }
+        double bestGain = 1e-12 * topLoad;
+        int bestA = -1;
+        int bestB = -1;
+        for (int i = top * perBin; i < (top + 1) * perBin; i++) {
+            int a = binExpert[i];
+            double va = perReplica[a];
+            for (int j = low * perBin; j < (low + 1) * perBin; j++) {
+                double d = va - perReplica[binExpert[j]];
+                // After the swap the pair's larger load is max(topLoad - d, lowLoad + d); best near d = gap / 2.
+                double gain = Math.min(d, gap - d);
+                if (gain > bestGain) {
+                    int x = binExpert[j];
+                    if (a != x && !holds(low, a, perBin) && !holds(top, x, perBin)) {
+                        bestGain = gain;
+                        bestA = i;
+                        bestB = j;
+                    }
+                }
+            }
+        }
+        if (bestA < 0) {
+            return false;
+        }
+        swap(bestA, bestB, top, low, perReplica);
+        return true;
+    }
+}
