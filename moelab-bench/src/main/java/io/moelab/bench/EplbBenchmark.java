@@ -6,6 +6,7 @@ import io.moelab.eplb.Topology;
 import io.moelab.eplb.algorithm.Algorithms;
 import io.moelab.eplb.algorithm.BalancerAlgorithm;
 import io.moelab.eplb.algorithm.BalancingRequest;
+import io.moelab.eplb.eval.BenchmarkShape;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -31,11 +32,11 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"-XX:+UseCompactObjectHeaders"})
 public class EplbBenchmark {
     /** Algorithm name as on the command line. */
-    @Param({"deepseek"})
+    @Param({"moelab:global", "moelab:hierarchical", "deepseek", "snake"})
     public String algorithm;
 
-    /** Problem shape, see {@link BenchmarkShapes#of(String)}. */
-    @Param({"dsv3-prefill", "adrs-26x64"})
+    /** Problem shape, see {@link BenchmarkShape}. */
+    @Param({"dsv3-prefill", "adrs"})
     public String shape;
 
     private BalancerAlgorithm balancer;
@@ -44,7 +45,7 @@ public class EplbBenchmark {
     /** Loads the shape and the algorithm. */
     @Setup
     public void setUp() {
-        BenchmarkShapes.Shape s = BenchmarkShapes.of(shape);
+        BenchmarkShape s = BenchmarkShape.parse(shape);
         LoadMatrix load = s.load();
         Topology topology = s.topology();
         balancer = Algorithms.byName(algorithm);

@@ -4,6 +4,7 @@ import io.moelab.eplb.LoadMatrix;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.algorithm.Algorithms;
 import io.moelab.eplb.algorithm.BalancingRequest;
+import io.moelab.eplb.eval.BenchmarkShape;
 import io.moelab.eplb.eval.PlacementEvaluator;
 import io.moelab.eplb.eval.PlacementScore;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +28,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"-XX:+UseCompactObjectHeaders"})
 public class EvaluatorBenchmark {
-    /** Problem shape, see {@link BenchmarkShapes#of(String)}. */
+    /** Problem shape, see {@link BenchmarkShape}. */
     @Param({"dsv3-prefill"})
     public String shape;
 
@@ -37,7 +38,7 @@ public class EvaluatorBenchmark {
     /** Plans the placement to score. */
     @Setup
     public void setUp() {
-        BenchmarkShapes.Shape s = BenchmarkShapes.of(shape);
+        BenchmarkShape s = BenchmarkShape.parse(shape);
         load = s.load();
         placement = Algorithms.byName("deepseek").rebalance(BalancingRequest.of(load, s.topology()));
     }

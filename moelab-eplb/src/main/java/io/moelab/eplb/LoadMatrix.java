@@ -124,6 +124,11 @@ public final class LoadMatrix {
         System.arraycopy(values, layer * experts, dst, 0, experts);
     }
 
+    /** Copies every load, row-major ({@code layer * experts + expert}), into {@code dst}. */
+    public void copyTo(double[] dst) {
+        System.arraycopy(values, 0, dst, 0, values.length);
+    }
+
     /** A fresh {@code [layers][experts]} copy. */
     public double[][] toArray() {
         double[][] rows = new double[layers][];

@@ -5,7 +5,10 @@ import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.cli.support.Table;
 import io.moelab.eplb.Topology;
+import io.moelab.eplb.algorithm.AlgorithmSpec;
 import io.moelab.eplb.algorithm.Algorithms;
+import io.moelab.eplb.algorithm.BalancerAlgorithm;
+import io.moelab.eplb.algorithm.PlacementMode;
 import io.moelab.eplb.eval.AlgorithmReport;
 import io.moelab.eplb.eval.EvaluationReport;
 import io.moelab.eplb.eval.WindowedEvaluation;
@@ -15,6 +18,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -56,10 +60,18 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--gpus", required = true, paramLabel = "M", description = "GPUs in total.")
     private int gpus;
 
-    @Option(names = "--algorithms", split = ",", paramLabel = "NAME",
-            description = "Comma-separated algorithms (default: all: ${COMPLETION-CANDIDATES}).",
+    @Option(names = "--algorithms", split = ",", paramLabel = "SPEC",
+            description = "Comma-separated NAME[:MODE][:KEY=VALUE...] (default: all: ${COMPLETION-CANDIDATES}).",
             completionCandidates = AlgorithmNames.class)
     private List<String> algorithms;
+
+    @Option(names = "--mode", paramLabel = "MODE",
+            description = "Mode for algorithms given without one: auto, global or hierarchical (default: auto).")
+    private String mode;
+
+    @Option(names = "--hindsight",
+            description = "Also plan each algorithm on the window it is scored on: what perfect forecasts would reach.")
+    private boolean hindsight;
 
     @Option(names = "--format", defaultValue = "table", paramLabel = "FORMAT",
             description = "table, json or csv (default: table).")
@@ -82,14 +94,22 @@ public final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        var balancers = Algorithms.byNames(algorithms == null ? Algorithms.names() : algorithms);
+        PlacementMode defaultMode = mode == null ? PlacementMode.AUTO : PlacementMode.parse(mode);
+        List<BalancerAlgorithm> balancers = (algorithms == null ? Algorithms.names() : algorithms).stream()
+                .map(a -> Algorithms.bySpec(AlgorithmSpec.parse(a).withDefaultMode(defaultMode))).toList();
         Topology topology = new Topology(replicas, groups, nodes, gpus);
         WindowedEvaluation.Options options = new WindowedEvaluation.Options(window, history, warmupMillis, 10, false);
         ExpertLoadTrace trace = Traces.readAll(traces);
         EvaluationReport report;
-        int plans = Math.max(0, trace.steps() / Math.max(1, window) - 1) * balancers.size();
+        int plans = Math.max(0, trace.steps() / Math.max(1, window) - 1) * balancers.size() * (hindsight ? 2 : 1);
         try (Progress progress = Progress.start("evaluate", plans)) {
             report = WindowedEvaluation.run(trace, topology, balancers, options, (done, total) -> progress.stepTo(done));
+            if (hindsight) {
+                int first = plans / 2;
+                EvaluationReport ideal = WindowedEvaluation.run(trace, topology, balancers,
+                        options.withHindsight(true), (done, total) -> progress.stepTo(first + done));
+                report = report.with(ideal.algorithms());
+            }
         }
         String text = switch (format) {
             case TABLE -> table(report, trace);
@@ -104,6 +124,7 @@ public final class EvaluateCommand implements Callable<Integer> {
             for (AlgorithmReport a : report.algorithms()) {
                 series.put(a.algorithm(), a.windowGpuBalancedness());
             }
+            series.put("bound", report.windowBound());
             Plots.lines(plot, "GPU balancedness: plan on window i, score on window i+1 (" + report.topology() + ")",
                     "scored window", "GPU balancedness (mean / max)", series, new double[] {0, 1});
         }
@@ -118,10 +139,12 @@ public final class EvaluateCommand implements Callable<Integer> {
         json.put("trace", traces);
         json.put("steps", trace.steps());
         json.putAll(Json.MAPPER.convertValue(report, Map.class));
+        json.put("mean_bound", report.meanBound());
         return json;
     }
 
     private String table(EvaluationReport report, ExpertLoadTrace trace) {
+        String modes = report.topology().groupsDivideNodes() ? "auto = hierarchical here" : "auto = global here";
         StringBuilder sb = new StringBuilder();
         sb.append("trace: ").append(String.join(" + ", traces)).append(" (").append(trace.steps()).append(" steps, ")
                 .append(trace.layers()).append(" layers x ").append(trace.experts()).append(" experts)\n");
@@ -129,19 +152,22 @@ public final class EvaluateCommand implements Callable<Integer> {
                 .append(" windows, ").append(report.scoredWindows())
                 .append(" scored (plan on window i, score on window i+1)\n");
         sb.append("topology: ").append(report.topology()).append(" (").append(report.topology().slotsPerGpu())
-                .append(" slots per GPU, ").append(report.topology().groupsDivideNodes() ? "groups divide nodes"
-                        : "groups do not divide nodes").append(")\n\n");
+                .append(" slots per GPU; ").append(modes).append(")\n");
+        sb.append(String.format(Locale.ROOT, "upper bound on GPU balancedness (mean over scored windows): %.4f%n%n",
+                report.meanBound()));
         sb.append(rows(report).render());
-        sb.append("\nbalancedness = mean load / max load summed over layers (1 = perfect); moved = experts copied to "
-                + "a new GPU per rebalance; colocated = (layer, GPU) pairs holding two replicas of one expert\n");
+        sb.append("\nbalancedness = mean load / max load summed over layers (1 = perfect); of_bound = balancedness / "
+                + "bound; moved = experts copied to a new GPU per rebalance; colocated = (layer, GPU) pairs holding "
+                + "two replicas of one expert; ms = rebalance time after warm-up\n");
         return sb.toString();
     }
 
     private static Table rows(EvaluationReport report) {
-        Table t = new Table("algorithm", "gpu_balancedness", "min_gpu_balancedness", "slot_balancedness",
+        Table t = new Table("algorithm", "gpu_balancedness", "of_bound", "min_gpu_balancedness", "slot_balancedness",
                 "node_balancedness", "experts_moved", "colocated", "rebalance_ms_median", "rebalance_ms_p90");
         for (AlgorithmReport a : report.algorithms()) {
-            t.row(a.algorithm(), Formats.ratio(a.meanGpuBalancedness()), Formats.ratio(a.minGpuBalancedness()),
+            t.row(a.algorithm(), Formats.ratio(a.meanGpuBalancedness()),
+                    Formats.ratio(a.meanGpuBalancedness() / report.meanBound()), Formats.ratio(a.minGpuBalancedness()),
                     Formats.ratio(a.meanSlotBalancedness()), Formats.ratio(a.meanNodeBalancedness()),
                     Formats.count(a.meanExpertsMoved()), Formats.count(a.meanColocatedPairs()),
                     Formats.millis(a.timing().medianMillis()), Formats.millis(a.timing().p90Millis()));

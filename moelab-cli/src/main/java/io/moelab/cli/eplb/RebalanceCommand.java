@@ -2,9 +2,12 @@ package io.moelab.cli.eplb;
 
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
+import io.moelab.eplb.algorithm.AlgorithmSpec;
 import io.moelab.eplb.algorithm.Algorithms;
 import io.moelab.eplb.algorithm.BalancerAlgorithm;
 import io.moelab.eplb.algorithm.BalancingRequest;
+import io.moelab.eplb.algorithm.PlacementMode;
+import io.moelab.eplb.eval.BalanceBound;
 import io.moelab.eplb.eval.PlacementEvaluator;
 import io.moelab.eplb.eval.PlacementScore;
 import io.moelab.eplb.io.PlacementFile;
@@ -34,10 +37,27 @@ public final class RebalanceCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, paramLabel = "OUT.json", description = "Where to write the placement.")
     private Path output;
 
-    @Option(names = "--algorithm", paramLabel = "NAME",
-            description = "Load balancer, one of: ${COMPLETION-CANDIDATES} (default: the first).",
+    @Option(names = "--algorithm", paramLabel = "SPEC",
+            description = "Load balancer NAME[:MODE][:KEY=VALUE...], NAME one of: ${COMPLETION-CANDIDATES} "
+                    + "(default: the first).",
             completionCandidates = AlgorithmNames.class)
     private String algorithm;
+
+    @Option(names = "--mode", paramLabel = "MODE",
+            description = "auto (hierarchical when groups divide nodes), global or hierarchical (default: auto).")
+    private String mode;
+
+    @Option(names = "--previous", paramLabel = "PLACEMENT.json",
+            description = "The placement in service (an OUT.json of this command): moelab then moves fewer experts "
+                    + "and the experts moved are reported.")
+    private Path previous;
+
+    @Option(names = "--tolerance", paramLabel = "T",
+            description = "moelab: predicted GPU balancedness it may give up to move fewer experts (default: 0.002).")
+    private Double tolerance;
+
+    @Option(names = "--parallel", description = "moelab: plan layers on all cores.")
+    private boolean parallel;
 
     @Option(names = "--replicas", paramLabel = "R", description = "Override num_replicas: physical slots per layer.")
     private Integer replicas;
@@ -53,10 +73,22 @@ public final class RebalanceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        BalancerAlgorithm balancer = Algorithms.byName(algorithm == null ? Algorithms.defaultName() : algorithm);
+        AlgorithmSpec algorithmSpec = AlgorithmSpec.parse(algorithm == null ? Algorithms.defaultName() : algorithm);
+        if (mode != null) {
+            algorithmSpec = algorithmSpec.withDefaultMode(PlacementMode.parse(mode));
+        }
+        if (tolerance != null) {
+            algorithmSpec = algorithmSpec.withDefaultOption("tolerance", tolerance.toString());
+        }
+        if (parallel) {
+            algorithmSpec = algorithmSpec.withDefaultOption("parallel", "on");
+        }
+        BalancerAlgorithm balancer = Algorithms.bySpec(algorithmSpec);
         RebalanceInput in = RebalanceInput.read(input);
         Topology topology = in.topology(replicas, groups, nodes, gpus);
-        BalancingRequest request = new BalancingRequest(in.weight(), in.history(), topology, null);
+        Placement inService = previous == null ? null
+                : PlacementFile.read(previous, in.weight().experts(), topology);
+        BalancingRequest request = new BalancingRequest(in.weight(), in.history(), topology, inService);
         long start = System.nanoTime();
         Placement placement = balancer.rebalance(request);
         double millis = (System.nanoTime() - start) / 1e6;
@@ -64,9 +96,11 @@ public final class RebalanceCommand implements Callable<Integer> {
         PlacementScore score = PlacementEvaluator.score(placement, in.weight());
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "%s: %d layers x %d experts -> %s in %.1f ms; on the input load GPU balancedness "
-                        + "%.4f, %d (layer, GPU) pairs with two replicas of one expert; wrote %s%n",
+                        + "%.4f (bound %.4f), %d (layer, GPU) pairs with two replicas of one expert%s; wrote %s%n",
                 balancer.name(), in.weight().layers(), in.weight().experts(), topology, millis,
-                score.gpuBalancedness(), score.colocatedPairs(), output);
+                score.gpuBalancedness(), BalanceBound.of(in.weight(), topology), score.colocatedPairs(),
+                inService == null ? "" : ", " + PlacementEvaluator.migration(inService, placement).expertsMoved()
+                        + " experts moved from " + previous, output);
         return 0;
     }
 }

@@ -68,12 +68,12 @@ public final class Apportionment {
         // Invariant: hi is feasible (Σ c(hi) <= slots); lo is a lower bound on T*.
         double lo = Math.max(capBound, total / slots);
         double hi = Math.max(capBound, total / extra);
-        if (count(load, n, lo) <= slots) {
+        if (count(load, n, lo, cap) <= slots) {
             hi = lo;
         } else {
             for (int i = 0; i < BISECTION_STEPS && hi - lo > 1e-12 * hi; i++) {
                 double mid = 0.5 * (lo + hi);
-                if (count(load, n, mid) <= slots) {
+                if (count(load, n, mid, cap) <= slots) {
                     hi = mid;
                 } else {
                     lo = mid;
@@ -84,7 +84,8 @@ public final class Apportionment {
         int used = 0;
         int m = 0;
         for (int e = 0; e < n; e++) {
-            int c = Math.max(1, (int) Math.ceil(load[e] * inverse));
+            // T >= max / cap keeps c <= cap; the clamp only undoes rounding at that boundary.
+            int c = Math.min(cap, Math.max(1, (int) Math.ceil(load[e] * inverse)));
             counts[e] = c;
             used += c;
             // Only an expert still above the lower bound lo can be the argmax of a greedy step.
@@ -172,11 +173,11 @@ public final class Apportionment {
      * with {@code t >= total / slots}, so each term is at most {@code slots} and int arithmetic (which the JIT
      * vectorizes) cannot overflow.
      */
-    private static int count(double[] load, int n, double t) {
+    private static int count(double[] load, int n, double t, int cap) {
         double inverse = 1 / t;
         int sum = 0;
         for (int e = 0; e < n; e++) {
-            sum += Math.max(1, (int) Math.ceil(load[e] * inverse));
+            sum += Math.min(cap, Math.max(1, (int) Math.ceil(load[e] * inverse)));
         }
         return sum;
     }

@@ -234,7 +234,8 @@ public final class DeepSeekBalancer implements BalancerAlgorithm {
 
         void pack(float[] weight, int items, int packs, int[] packOut, int[] rankOut) {
             int perPack = items / packs;
-            if (perPack == 1) {
+            // The reference returns the identity for one item per pack; the serpentine rule still sorts.
+            if (perPack == 1 && packing == Packing.BALANCED) {
                 for (int i = 0; i < items; i++) {
                     packOut[i] = i;
                     rankOut[i] = 0;

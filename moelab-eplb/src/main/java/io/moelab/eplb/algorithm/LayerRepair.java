@@ -16,7 +16,8 @@ import java.util.Arrays;
  * groups remain on their nodes. Instances hold scratch arrays and are not thread-safe.
  */
 final class LayerRepair {
-    private static final int PARTNERS = 4;
+    /** Lightest GPUs tried as swap partners of the most loaded one, at least; more on large clusters. */
+    private static final int MIN_PARTNERS = 4;
 
     private final int gpus;
     private final int slotsPerGpu;
@@ -26,7 +27,7 @@ final class LayerRepair {
     private final int[] have;
     private final int[] free;
     private final int[] order;
-    private final int[] partners = new int[PARTNERS];
+    private final int[] partners;
     private final int gpusPerBlock;
 
     /**
@@ -34,6 +35,7 @@ final class LayerRepair {
      */
     LayerRepair(Topology topology, int experts, boolean nodeLocal) {
         gpusPerBlock = nodeLocal ? topology.gpusPerNode() : topology.gpus();
+        partners = new int[Math.max(MIN_PARTNERS, gpusPerBlock / 16)];
         gpus = topology.gpus();
         slotsPerGpu = topology.slotsPerGpu();
         replicas = topology.replicas();
@@ -208,7 +210,7 @@ final class LayerRepair {
             if (g == exclude) {
                 continue;
             }
-            if (found < PARTNERS) {
+            if (found < partners.length) {
                 partners[found++] = g;
             } else {
                 int worst = 0;

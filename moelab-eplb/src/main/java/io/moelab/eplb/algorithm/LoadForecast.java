@@ -7,7 +7,7 @@ import java.util.List;
  * Forecast of the next window's expert load from the latest window and earlier ones.
  *
  * <p>Each window is turned into per-layer shares (load / layer total), so changes in traffic volume do not
- * look like changes in popularity. Two families of one-step forecasts are fitted to the history and the one
+ * look like changes in popularity. Three families of one-step forecasts are fitted to the history and the one
  * with the smallest one-step-ahead squared error over the recent windows wins (errors pooled over layers and
  * experts, so the hot experts that set the maximum weigh most):
  * <ul>
@@ -15,21 +15,32 @@ import java.util.List;
  *       {@code a = 1} is "the last window", small {@code a} averages long histories, which is what
  *       mean-reverting traffic rewards;</li>
  *   <li>seasonal differences {@code f_{t+1} = x_t + mean_k (x_{t+1-kP} - x_{t-kP})} for periods {@code P}:
- *       the last window plus the change seen one (or two) cycles earlier, for traffic whose mix cycles (time
- *       of day, alternating workloads) while it also drifts;</li>
+ *       the last window plus the change seen one or two cycles earlier, for traffic whose mix cycles (time of
+ *       day, alternating workloads) while it also drifts;</li>
  *   <li>seasonal means {@code f_{t+1} = mean_k x_{t+1-kP}}: the same phase of up to three past cycles, for
  *       cycling traffic that does not drift (less noise than the difference form).</li>
  * </ul>
- * Every candidate is scored on the same target windows. The winner's per-expert root-mean-square one-step
- * error is the volatility that hedging uses.
+ * Every candidate is scored on the same target windows, at least a third of those given; a seasonal model
+ * must beat the best weighted mean by 5%, since among many seasonal candidates one fits noise by chance on
+ * few windows. The choice is made on an evenly spaced sample of at
+ * most {@value #SAMPLE_CELLS} (layer, expert) cells, which estimates the pooled error well at a fraction of
+ * the cost; only the winner is computed on every cell. Its per-expert root-mean-square one-step error is the
+ * volatility that hedging uses.
  */
 public final class LoadForecast {
     /** Decays tried, most recent-weighted first; ties go to the earlier (more reactive) one. */
     static final double[] DECAYS = {1.0, 0.7, 0.5, 0.35, 0.25, 0.15, 0.1, 0.05};
-    /** Cycles averaged by a seasonal candidate. */
+    /** Cycles averaged by a seasonal difference; a seasonal mean averages one more. */
     private static final int SEASONS = 2;
-    /** Windows a seasonal candidate needs beyond two periods before it is tried. */
+    /** Windows scored at least, beyond the two cycles a seasonal candidate needs, before periods are tried. */
     private static final int MIN_SCORED = 3;
+    /**
+     * A seasonal model must beat the best exponentially weighted mean by this factor of error: there are many
+     * seasonal candidates, and on few scored windows one of them fits noise by chance.
+     */
+    private static final double SEASONAL_PENALTY = 1.05;
+    /** Cells the model is chosen on, at most. */
+    static final int SAMPLE_CELLS = 1024;
 
     private final double[][] mean;
     private final double[][] volatility;
@@ -39,6 +50,20 @@ public final class LoadForecast {
         this.mean = mean;
         this.volatility = volatility;
         this.model = model;
+    }
+
+    /** A one-step forecast model. */
+    private record Model(double decay, int period, boolean difference) {
+        static Model ewma(double decay) {
+            return new Model(decay, 0, false);
+        }
+
+        String describe() {
+            if (period == 0) {
+                return decay == 1.0 ? "last" : "ewma(" + decay + ")";
+            }
+            return (difference ? "seasonal-difference(" : "seasonal-mean(") + period + ")";
+        }
     }
 
     /**
@@ -59,26 +84,16 @@ public final class LoadForecast {
         for (int w = 0; w < windows; w++) {
             shares(w < used.size() ? used.get(w) : latest, x[w]);
         }
-        double[] decays = Double.isNaN(fixedDecay) ? DECAYS : new double[] {fixedDecay};
-        // Seasonal periods P need two cycles before the first scored window plus a few scored windows.
-        int maxPeriod = Double.isNaN(fixedDecay) ? (windows - 1 - MIN_SCORED) / 2 : 1;
-        int firstScored = Math.max(1, maxPeriod >= 2 ? 2 * maxPeriod : 1);
+        boolean choose = Double.isNaN(fixedDecay);
+        // Periods need two cycles before the first scored window; at least a third of the windows are scored.
+        int minScored = Math.max(MIN_SCORED, (windows - 1) / 3);
+        int maxPeriod = choose ? (windows - 1 - minScored) / 2 : 1;
+        int firstScored = maxPeriod >= 2 ? 2 * maxPeriod : 1;
+        Model best = choose ? choose(sample(x), maxPeriod, firstScored) : Model.ewma(fixedDecay);
 
-        Candidate best = null;
-        for (double a : decays) {
-            Candidate c = ewma(x, a, firstScored);
-            if (best == null || c.error < best.error) {
-                best = c;
-            }
-        }
-        for (int period = 2; period <= maxPeriod; period++) {
-            for (boolean difference : new boolean[] {true, false}) {
-                Candidate c = seasonal(x, period, difference, firstScored);
-                if (c.error < best.error) {
-                    best = c;
-                }
-            }
-        }
+        double[] next = new double[cells];
+        double[] squared = new double[cells];
+        run(x, best, firstScored, next, squared);
         double[][] mean = new double[layers][experts];
         double[][] volatility = new double[layers][experts];
         int scored = windows - firstScored;
@@ -87,90 +102,154 @@ public final class LoadForecast {
             for (int e = 0; e < experts; e++) {
                 int i = l * experts + e;
                 // Back to the latest window's units, so loads and volatilities read as tokens.
-                mean[l][e] = Math.max(0, best.next[i]) * total;
-                volatility[l][e] = Math.sqrt(best.squared[i] / scored) * total;
+                mean[l][e] = Math.max(0, next[i]) * total;
+                volatility[l][e] = Math.sqrt(squared[i] / scored) * total;
             }
         }
-        return new LoadForecast(mean, volatility, best.model);
+        return new LoadForecast(mean, volatility, best.describe());
     }
 
-    /** One candidate model: its forecast of the next window, per-cell and pooled one-step errors. */
-    private record Candidate(String model, double[] next, double[] squared, double error) {
-    }
-
-    private static Candidate ewma(double[][] x, double a, int firstScored) {
+    /** Every {@code stride}-th cell of each window, for choosing the model cheaply. */
+    private static double[][] sample(double[][] x) {
         int cells = x[0].length;
-        double[] f = x[0].clone();
-        double[] squared = new double[cells];
-        double error = 0;
-        for (int w = 1; w < x.length; w++) {
-            double[] xw = x[w];
-            boolean scored = w >= firstScored;
-            for (int i = 0; i < cells; i++) {
-                double diff = xw[i] - f[i];
-                if (scored) {
-                    squared[i] += diff * diff;
-                }
-                f[i] += a * diff;
+        int stride = Math.max(1, (cells + SAMPLE_CELLS - 1) / SAMPLE_CELLS);
+        if (stride == 1) {
+            return x;
+        }
+        int n = (cells + stride - 1) / stride;
+        double[][] s = new double[x.length][n];
+        for (int w = 0; w < x.length; w++) {
+            for (int j = 0, i = 0; j < n; j++, i += stride) {
+                s[w][j] = x[w][i];
             }
         }
-        for (double s : squared) {
-            error += s;
-        }
-        return new Candidate(a == 1.0 ? "last" : "ewma(" + a + ")", f, squared, error);
+        return s;
     }
 
-    private static Candidate seasonal(double[][] x, int period, boolean difference, int firstScored) {
+    private static Model choose(double[][] x, int maxPeriod, int firstScored) {
         int cells = x[0].length;
-        double[] squared = new double[cells];
-        double error = 0;
-        for (int w = firstScored; w < x.length; w++) {
-            for (int i = 0; i < cells; i++) {
-                double diff = x[w][i] - seasonalForecast(x, w, period, difference, i);
-                squared[i] += diff * diff;
-            }
-        }
-        for (double s : squared) {
-            error += s;
-        }
         double[] next = new double[cells];
-        for (int i = 0; i < cells; i++) {
-            next[i] = seasonalForecast(x, x.length, period, difference, i);
+        double[] squared = new double[cells];
+        Model best = null;
+        double bestError = Double.POSITIVE_INFINITY;
+        for (double a : DECAYS) {
+            Model m = Model.ewma(a);
+            double error = run(x, m, firstScored, next, squared);
+            if (error < bestError) {
+                best = m;
+                bestError = error;
+            }
         }
-        return new Candidate((difference ? "seasonal-difference(" : "seasonal-mean(") + period + ")", next, squared,
-                error);
+        for (int period = 2; period <= maxPeriod; period++) {
+            for (boolean difference : new boolean[] {true, false}) {
+                Model m = new Model(0, period, difference);
+                double error = run(x, m, firstScored, next, squared) * SEASONAL_PENALTY;
+                if (error < bestError) {
+                    best = m;
+                    bestError = error;
+                }
+            }
+        }
+        return best;
     }
 
     /**
-     * Forecast of window {@code w} from the windows before it: the last plus the average change one phase
-     * ahead in past cycles ({@code difference}), or the average of the same phase in past cycles.
+     * Runs a model over the windows: fills {@code next} with its forecast of the window after the last and
+     * {@code squared} with each cell's summed squared one-step error over windows {@code firstScored..}.
+     *
+     * @return the pooled squared error
      */
-    private static double seasonalForecast(double[][] x, int w, int period, boolean difference, int i) {
-        double sum = 0;
-        int seasons = 0;
-        if (difference) {
-            for (int k = 1; k <= SEASONS && w - 1 - k * period >= 0; k++) {
-                sum += x[w - k * period][i] - x[w - 1 - k * period][i];
-                seasons++;
+    private static double run(double[][] x, Model m, int firstScored, double[] next, double[] squared) {
+        int cells = next.length;
+        java.util.Arrays.fill(squared, 0);
+        if (m.period == 0) {
+            double a = m.decay;
+            System.arraycopy(x[0], 0, next, 0, cells);
+            for (int w = 1; w < x.length; w++) {
+                double[] xw = x[w];
+                if (w >= firstScored) {
+                    for (int i = 0; i < cells; i++) {
+                        double diff = xw[i] - next[i];
+                        squared[i] += diff * diff;
+                        next[i] += a * diff;
+                    }
+                } else {
+                    for (int i = 0; i < cells; i++) {
+                        next[i] += a * (xw[i] - next[i]);
+                    }
+                }
             }
-            return x[w - 1][i] + (seasons > 0 ? sum / seasons : 0);
+        } else {
+            for (int w = firstScored; w < x.length; w++) {
+                seasonal(x, w, m.period, m.difference, next);
+                double[] xw = x[w];
+                for (int i = 0; i < cells; i++) {
+                    double diff = xw[i] - next[i];
+                    squared[i] += diff * diff;
+                }
+            }
+            seasonal(x, x.length, m.period, m.difference, next);
         }
-        for (int k = 1; k <= SEASONS + 1 && w - k * period >= 0; k++) {
-            sum += x[w - k * period][i];
-            seasons++;
+        double error = 0;
+        for (double s : squared) {
+            error += s;
         }
-        return seasons > 0 ? sum / seasons : x[w - 1][i];
+        return error;
     }
 
+    /**
+     * Seasonal forecast of window {@code w} from the windows before it, into {@code out}: the last plus the
+     * average change one phase ahead in past cycles ({@code difference}), or the average of the same phase in
+     * past cycles.
+     */
+    private static void seasonal(double[][] x, int w, int period, boolean difference, double[] out) {
+        int cells = out.length;
+        if (difference) {
+            System.arraycopy(x[w - 1], 0, out, 0, cells);
+            int seasons = 0;
+            while (seasons < SEASONS && w - 1 - (seasons + 1) * period >= 0) {
+                seasons++;
+            }
+            double weight = seasons > 0 ? 1.0 / seasons : 0;
+            for (int k = 1; k <= seasons; k++) {
+                double[] ahead = x[w - k * period];
+                double[] before = x[w - 1 - k * period];
+                for (int i = 0; i < cells; i++) {
+                    out[i] += weight * (ahead[i] - before[i]);
+                }
+            }
+            return;
+        }
+        int seasons = 0;
+        while (seasons < SEASONS + 1 && w - (seasons + 1) * period >= 0) {
+            seasons++;
+        }
+        if (seasons == 0) {
+            System.arraycopy(x[w - 1], 0, out, 0, cells);
+            return;
+        }
+        java.util.Arrays.fill(out, 0);
+        double weight = 1.0 / seasons;
+        for (int k = 1; k <= seasons; k++) {
+            double[] same = x[w - k * period];
+            for (int i = 0; i < cells; i++) {
+                out[i] += weight * same[i];
+            }
+        }
+    }
+
+    /** Each layer's loads divided by the layer's total, row-major into {@code out}. */
     private static void shares(LoadMatrix window, double[] out) {
+        window.copyTo(out);
         int experts = window.experts();
-        double[] row = new double[experts];
-        for (int l = 0; l < window.layers(); l++) {
-            window.copyLayer(l, row);
-            double total = window.layerTotal(l);
+        for (int l = 0, base = 0; l < window.layers(); l++, base += experts) {
+            double total = 0;
+            for (int i = base; i < base + experts; i++) {
+                total += out[i];
+            }
             double scale = total > 0 ? 1 / total : 0;
-            for (int e = 0; e < experts; e++) {
-                out[l * experts + e] = row[e] * scale;
+            for (int i = base; i < base + experts; i++) {
+                out[i] *= scale;
             }
         }
     }

@@ -73,6 +73,8 @@ final class MigrationPlanner {
         private final int[] blockOverlap = new int[blocks * blocks];
         private final boolean[] freshUsed = new boolean[slotsPerGpu];
         private final boolean[] slotFilled = new boolean[slotsPerGpu];
+        private final int[] sorted = new int[gpus * gpus];
+        private int[] bucketStart = new int[slotsPerGpu + 2];
         private int stamp;
 
         void relabel(Placement previous, int layer, int[] slots) {
@@ -148,34 +150,46 @@ final class MigrationPlanner {
         /**
          * Greedy maximum-overlap matching of rows {@code rowStart..+rows} to columns {@code colStart..+cols}
          * of a square matrix of width {@code width}: largest overlap first, lowest indices on ties; unmatched
-         * rows take the free columns in order.
+         * rows take the free columns in order. Overlaps are small counts, so the entries are bucketed by value
+         * (a counting sort, row-major within a value) rather than scanned for the maximum again and again.
          */
         private void greedyMatch(int[] matrix, int width, int[] rowToCol, boolean[] colTaken, int rowStart,
                                  int colStart, int rows, int cols) {
-            int remaining = rows;
-            while (remaining > 0) {
-                int best = 0;
-                int bestRow = -1;
-                int bestCol = -1;
-                for (int r = rowStart; r < rowStart + rows; r++) {
-                    if (rowToCol[r] >= 0) {
-                        continue;
-                    }
-                    for (int c = colStart; c < colStart + cols; c++) {
-                        int v = matrix[r * width + c];
-                        if (!colTaken[c] && v > best) {
-                            best = v;
-                            bestRow = r;
-                            bestCol = c;
-                        }
+            int maxValue = 0;
+            for (int r = rowStart; r < rowStart + rows; r++) {
+                for (int c = colStart; c < colStart + cols; c++) {
+                    maxValue = Math.max(maxValue, matrix[r * width + c]);
+                }
+            }
+            if (bucketStart.length < maxValue + 2) {
+                bucketStart = new int[maxValue + 2];
+            }
+            java.util.Arrays.fill(bucketStart, 0, maxValue + 2, 0);
+            for (int r = rowStart; r < rowStart + rows; r++) {
+                for (int c = colStart; c < colStart + cols; c++) {
+                    bucketStart[maxValue - matrix[r * width + c] + 1]++;
+                }
+            }
+            for (int v = 0; v <= maxValue; v++) {
+                bucketStart[v + 1] += bucketStart[v];
+            }
+            int entries = 0;
+            for (int r = rowStart; r < rowStart + rows; r++) {
+                for (int c = colStart; c < colStart + cols; c++) {
+                    int v = matrix[r * width + c];
+                    if (v > 0) {
+                        sorted[bucketStart[maxValue - v]++] = r * width + c;
+                        entries++;
                     }
                 }
-                if (bestRow < 0) {
-                    break;
+            }
+            for (int i = 0; i < entries; i++) {
+                int r = sorted[i] / width;
+                int c = sorted[i] % width;
+                if (rowToCol[r] < 0 && !colTaken[c]) {
+                    rowToCol[r] = c;
+                    colTaken[c] = true;
                 }
-                rowToCol[bestRow] = bestCol;
-                colTaken[bestCol] = true;
-                remaining--;
             }
             int c = colStart;
             for (int r = rowStart; r < rowStart + rows; r++) {

@@ -19,6 +19,9 @@ import java.util.Arrays;
  * Instances hold scratch arrays and are not thread-safe.
  */
 final class ReplicaPacker {
+    /** Fewest buckets: few items (groups onto nodes) still get a fine order. */
+    private static final int MIN_BUCKETS = 1024;
+
     private int[] order = new int[0];
     private int[] bucketStart = new int[1];
     private int[] bucketOf = new int[0];
@@ -123,7 +126,7 @@ final class ReplicaPacker {
         if (taken.length < bins) {
             taken = new int[bins];
         }
-        int buckets = 2 * Integer.highestOneBit(Math.max(1, experts));
+        int buckets = Math.max(MIN_BUCKETS, 2 * Integer.highestOneBit(Math.max(1, experts)));
         if (bucketStart.length < buckets + 1) {
             bucketStart = new int[buckets + 1];
         }
@@ -146,7 +149,7 @@ final class ReplicaPacker {
         for (int e = 0; e < n; e++) {
             max = Math.max(max, value[e]);
         }
-        int buckets = 2 * Integer.highestOneBit(Math.max(1, n));
+        int buckets = Math.max(MIN_BUCKETS, 2 * Integer.highestOneBit(Math.max(1, n)));
         Arrays.fill(bucketStart, 0, buckets + 1, 0);
         double scale = max > 0 ? (buckets - 1) / max : 0;
         for (int e = 0; e < n; e++) {

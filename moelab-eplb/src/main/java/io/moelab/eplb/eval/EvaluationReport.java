@@ -17,6 +17,13 @@ import java.util.List;
 public record EvaluationReport(Topology topology, int window, int windows, int layers, int experts,
                                double[] windowBound, List<AlgorithmReport> algorithms) {
 
+    /** This report with {@code more} algorithm reports appended (e.g. the same algorithms with hindsight). */
+    public EvaluationReport with(List<AlgorithmReport> more) {
+        List<AlgorithmReport> all = new java.util.ArrayList<>(algorithms);
+        all.addAll(more);
+        return new EvaluationReport(topology, window, windows, layers, experts, windowBound, List.copyOf(all));
+    }
+
     /** Mean over scored windows of the balancedness bound. */
     public double meanBound() {
         return Stats.mean(windowBound);

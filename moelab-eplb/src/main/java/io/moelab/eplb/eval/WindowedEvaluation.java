@@ -26,8 +26,8 @@ public final class WindowedEvaluation {
      * @param warmupMillis   wall-clock spent calling each algorithm before timing it, so that the JIT has
      *                       compiled it
      * @param minTimedCalls  timed calls per algorithm at least; short traces are cycled to reach it
-     * @param hindsight      plan on the window that is scored (with the history before it): the reference for
-     *                       what perfect forecasting would reach
+     * @param hindsight      plan on the window that is scored, without history or previous placement: the
+     *                       reference for what perfect forecasting would reach
      */
     public record Options(int window, int historyWindows, long warmupMillis, int minTimedCalls, boolean hindsight) {
         /** Validates the settings. */
@@ -103,8 +103,9 @@ public final class WindowedEvaluation {
             double colocatedPairs = 0;
             Placement previous = null;
             for (int i = 0; i < plans; i++) {
-                BalancingRequest request = request(windows, options.hindsight() ? i + 1 : i, topology, options,
-                        previous);
+                BalancingRequest request = options.hindsight()
+                        ? BalancingRequest.of(windows.get(i + 1), topology)
+                        : request(windows, i, topology, options, previous);
                 long start = System.nanoTime();
                 Placement plan = algorithm.rebalance(request);
                 nanos[i] = System.nanoTime() - start;

@@ -1,0 +1,66 @@
+package io.moelab.eplb.eval;
+
+import io.moelab.eplb.algorithm.BalancerAlgorithm;
+import io.moelab.eplb.algorithm.BalancingRequest;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Times rebalances in-process, side by side: each algorithm is warmed up, then the algorithms take turns in
+ * rounds so that a noisy machine's slow spells hit them alike; samples from all rounds are pooled.
+ */
+public final class RebalanceTimer {
+
+    /**
+     * One algorithm's rebalance time.
+     *
+     * @param algorithm    display name
+     * @param medianMicros median per rebalance, in microseconds
+     * @param p90Micros    90th percentile
+     * @param samples      timed rebalances
+     */
+    public record Result(String algorithm, double medianMicros, double p90Micros, int samples) {
+    }
+
+    private RebalanceTimer() {
+    }
+
+    /**
+     * Times each algorithm on the same request.
+     *
+     * @param warmupMillis  wall-clock each algorithm runs untimed first, so the JIT has compiled it
+     * @param roundMillis   wall-clock each algorithm runs per round
+     * @param rounds        rounds of turns
+     */
+    public static List<Result> time(List<BalancerAlgorithm> algorithms, BalancingRequest request, long warmupMillis,
+                                    long roundMillis, int rounds) {
+        for (BalancerAlgorithm a : algorithms) {
+            long end = System.nanoTime() + warmupMillis * 1_000_000L;
+            do {
+                a.rebalance(request);
+            } while (System.nanoTime() < end);
+        }
+        List<List<Double>> samples = new ArrayList<>();
+        for (int i = 0; i < algorithms.size(); i++) {
+            samples.add(new ArrayList<>());
+        }
+        for (int r = 0; r < rounds; r++) {
+            for (int i = 0; i < algorithms.size(); i++) {
+                BalancerAlgorithm a = algorithms.get(i);
+                long end = System.nanoTime() + roundMillis * 1_000_000L;
+                do {
+                    long start = System.nanoTime();
+                    a.rebalance(request);
+                    samples.get(i).add((System.nanoTime() - start) / 1e3);
+                } while (System.nanoTime() < end);
+            }
+        }
+        List<Result> results = new ArrayList<>();
+        for (int i = 0; i < algorithms.size(); i++) {
+            double[] micros = samples.get(i).stream().mapToDouble(Double::doubleValue).toArray();
+            results.add(new Result(algorithms.get(i).name(), Stats.median(micros), Stats.quantile(micros, 0.9),
+                    micros.length));
+        }
+        return results;
+    }
+}

@@ -1,0 +1,49 @@
+package io.moelab.eplb.algorithm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.moelab.eplb.InvalidInputException;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class AlgorithmSpecTest {
+    @Test
+    void parsesNameModeAndOptions() {
+        AlgorithmSpec s = AlgorithmSpec.parse(" MoeLab:Global:hedge=0.5:forecast=last ");
+        assertThat(s.name()).isEqualTo("moelab");
+        assertThat(s.mode()).isEqualTo(PlacementMode.GLOBAL);
+        assertThat(s.options()).isEqualTo(Map.of("hedge", "0.5", "forecast", "last"));
+        assertThat(s.text()).isEqualTo("moelab:global:hedge=0.5:forecast=last");
+        assertThat(s.number("hedge", 1, 0, 10)).isEqualTo(0.5);
+        assertThat(s.number("swaps", 7, 0, 10)).isEqualTo(7);
+        assertThat(AlgorithmSpec.parse("deepseek").mode()).isEqualTo(PlacementMode.AUTO);
+    }
+
+    @Test
+    void defaultsDoNotOverrideWhatIsWritten() {
+        assertThat(AlgorithmSpec.parse("moelab").withDefaultMode(PlacementMode.GLOBAL).text())
+                .isEqualTo("moelab:global");
+        assertThat(AlgorithmSpec.parse("moelab:hierarchical").withDefaultMode(PlacementMode.GLOBAL).mode())
+                .isEqualTo(PlacementMode.HIERARCHICAL);
+        assertThat(AlgorithmSpec.parse("moelab:hedge=2").withDefaultMode(PlacementMode.GLOBAL).text())
+                .isEqualTo("moelab:global:hedge=2");
+        assertThat(AlgorithmSpec.parse("moelab:tolerance=0.1").withDefaultOption("tolerance", "0.2")
+                .options().get("tolerance")).isEqualTo("0.1");
+    }
+
+    @Test
+    void malformedSpecsAreBadInput() {
+        assertThatThrownBy(() -> AlgorithmSpec.parse(":global")).isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith("algorithm: empty algorithm name");
+        assertThatThrownBy(() -> AlgorithmSpec.parse("x:global:hierarchical")).hasMessageContaining("two modes");
+        assertThatThrownBy(() -> AlgorithmSpec.parse("x:a=1:a=2")).hasMessageContaining("given twice");
+        assertThatThrownBy(() -> AlgorithmSpec.parse("x:=1")).hasMessageContaining("malformed option");
+        assertThatThrownBy(() -> AlgorithmSpec.parse("x:on=")).hasMessageContaining("malformed option");
+        AlgorithmSpec s = AlgorithmSpec.parse("x:flag=maybe:n=abc");
+        assertThatThrownBy(() -> s.flag("flag", false)).hasMessageContaining("must be on or off");
+        assertThatThrownBy(() -> s.number("n", 0, 0, 1)).hasMessageContaining("must be a number");
+        assertThatThrownBy(() -> s.requireOptions(Set.of("flag"))).hasMessageContaining("unknown option 'n'");
+    }
+}

@@ -1,0 +1,111 @@
+package io.moelab.eplb.algorithm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.moelab.eplb.LoadMatrix;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The forecast picks the model that fits the history's structure. */
+class LoadForecastTest {
+
+    /** Windows of one layer, expert shares from a function of the window index plus multiplicative noise. */
+    private static List<LoadMatrix> windows(int n, java.util.function.BiFunction<Integer, Integer, Double> share,
+                                            double noise, long seed) {
+        Random rng = new Random(seed);
+        List<LoadMatrix> out = new ArrayList<>();
+        for (int w = 0; w < n; w++) {
+            double[] row = new double[16];
+            for (int e = 0; e < 16; e++) {
+                row[e] = 1000 * share.apply(w, e) * Math.exp(noise * rng.nextGaussian());
+            }
+            out.add(LoadMatrix.of(new double[][] {row}, "w"));
+        }
+        return out;
+    }
+
+    private static LoadForecast forecast(List<LoadMatrix> w) {
+        return LoadForecast.of(w.getLast(), w.subList(0, w.size() - 1), 32, Double.NaN);
+    }
+
+    @Test
+    void withoutHistoryTheForecastIsTheLatestWindow() {
+        LoadMatrix only = LoadMatrix.of(new double[][] {{3, 1}}, "w");
+        LoadForecast f = LoadForecast.of(only, List.of(), 32, Double.NaN);
+        assertThat(f.mean()[0]).containsExactly(3, 1);
+        assertThat(f.volatility()[0]).containsExactly(0, 0);
+        assertThat(f.model()).isEqualTo("last");
+    }
+
+    @Test
+    void stationaryNoiseIsAveraged() {
+        List<LoadMatrix> w = windows(30, (t, e) -> 1.0 + e, 0.3, 1);
+        LoadForecast f = forecast(w);
+        assertThat(f.model()).startsWith("ewma(");
+        // The average is closer to the true shares than the last window is.
+        double errForecast = 0;
+        double errLast = 0;
+        double total = 0;
+        double lastTotal = w.getLast().layerTotal(0);
+        for (int e = 0; e < 16; e++) {
+            total += f.mean()[0][e];
+        }
+        for (int e = 0; e < 16; e++) {
+            double truth = (1.0 + e) / 136.0;
+            errForecast += Math.abs(f.mean()[0][e] / total - truth);
+            errLast += Math.abs(w.getLast().load(0, e) / lastTotal - truth);
+        }
+        assertThat(errForecast).isLessThan(errLast / 2);
+        assertThat(f.volatility()[0][15]).isGreaterThan(0);
+    }
+
+    @Test
+    void aRandomWalkFollowsTheLastWindow() {
+        double[] level = new double[16];
+        java.util.Arrays.fill(level, 1);
+        Random rng = new Random(2);
+        List<double[]> path = new ArrayList<>();
+        for (int t = 0; t < 30; t++) {
+            for (int e = 0; e < 16; e++) {
+                level[e] *= Math.exp(0.4 * rng.nextGaussian());
+            }
+            path.add(level.clone());
+        }
+        LoadForecast f = forecast(windows(30, (t, e) -> path.get(t)[e], 0.0, 3));
+        assertThat(f.model()).isIn("last", "ewma(0.7)");
+    }
+
+    @Test
+    void aCycleIsRecognized() {
+        // Shares alternate between two patterns with period 6 windows.
+        List<LoadMatrix> w = windows(40, (t, e) -> 1 + 0.9 * Math.sin(2 * Math.PI * t / 6.0 + e), 0.02, 4);
+        LoadForecast f = forecast(w);
+        assertThat(f.model()).matches("seasonal-(mean|difference)\\((6|12)\\)"); // 12 is a period too
+        // And the forecast of window 40 is close to the truth.
+        double total = 0;
+        for (double v : f.mean()[0]) {
+            total += v;
+        }
+        double truthTotal = 0;
+        for (int e = 0; e < 16; e++) {
+            truthTotal += 1 + 0.9 * Math.sin(2 * Math.PI * 40 / 6.0 + e);
+        }
+        for (int e = 0; e < 16; e++) {
+            double truth = (1 + 0.9 * Math.sin(2 * Math.PI * 40 / 6.0 + e)) / truthTotal;
+            assertThat(f.mean()[0][e] / total).isCloseTo(truth, within(0.01));
+        }
+    }
+
+    @Test
+    void aFixedDecayIsUsedAsGiven() {
+        List<LoadMatrix> w = List.of(LoadMatrix.of(new double[][] {{0, 10}}, "w"),
+                LoadMatrix.of(new double[][] {{10, 0}}, "w"));
+        LoadForecast f = LoadForecast.of(w.get(1), w.subList(0, 1), 32, 0.25);
+        // Shares (0, 1) then (1, 0): f = 0.75 * (0, 1) + 0.25 * (1, 0), in the latest window's total of 10.
+        assertThat(f.mean()[0]).containsExactly(new double[] {2.5, 7.5}, within(1e-12));
+        assertThat(f.model()).isEqualTo("ewma(0.25)");
+    }
+}
