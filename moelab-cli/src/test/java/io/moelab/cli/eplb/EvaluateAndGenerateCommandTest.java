@@ -68,7 +68,8 @@ class EvaluateAndGenerateCommandTest {
 
         Result table = CliRunner.run(base);
         assertThat(table.exitCode()).as(table.err()).isZero();
-        assertThat(table.out()).contains("6 windows, 5 scored").contains("deepseek").contains("static");
+        assertThat(table.out()).contains("6 windows, 5 scored").contains("deepseek").contains("static")
+                .contains("upper bound on GPU balancedness");
 
         Result json = CliRunner.run(concat(base, "--format", "json"));
         assertThat(json.exitCode()).as(json.err()).isZero();
@@ -146,7 +147,7 @@ class EvaluateAndGenerateCommandTest {
     void demoComparesEveryAlgorithmOnSyntheticAndRealLoads() {
         Result r = CliRunner.run("eplb", "demo", "--steps", "100", "--window", "25");
         assertThat(r.exitCode()).as(r.err()).isZero();
-        for (String name : Algorithms.names()) {
+        for (String name : DemoCommand.ALGORITHMS) {
             assertThat(r.out()).containsPattern("(?m)^" + name + " +0\\.\\d{4} +0\\.\\d{4} ");
         }
         assertThat(r.out()).contains("synthetic").contains("real").contains("in512 -> in1024");

@@ -133,9 +133,15 @@ public final class MoelabBalancer implements BalancerAlgorithm {
         return Placement.ofOwned(topology, experts, phy2log);
     }
 
+    /**
+     * Earlier windows needed before forecasting and hedging: with fewer, every model fits the few one-step errors
+     * about equally and the volatility behind the hedge rests on one or two of them.
+     */
+    static final int MIN_HISTORY = 4;
+
     /** {@code [layer][expert]}: the load each layer is planned on (forecast plus hedge, or the latest window). */
     double[][] planningLoads(BalancingRequest request) {
-        if (request.history().isEmpty() || settings.historyWindows() == 0) {
+        if (Math.min(request.history().size(), settings.historyWindows()) < MIN_HISTORY) {
             return request.weight().toArray();
         }
         LoadForecast forecast = LoadForecast.of(request.weight(), request.history(), settings.historyWindows(),

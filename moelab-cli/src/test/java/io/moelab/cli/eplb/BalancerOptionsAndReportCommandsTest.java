@@ -1,0 +1,123 @@
+package io.moelab.cli.eplb;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moelab.cli.CliRunner;
+import io.moelab.cli.CliRunner.Result;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** Modes, migration, hindsight, bench and report on the command line. */
+class BalancerOptionsAndReportCommandsTest {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    @TempDir
+    Path dir;
+
+    private Path input(String name, String weights) throws Exception {
+        return Files.writeString(dir.resolve(name), "{\"weight\": " + weights
+                + ", \"num_replicas\": 16, \"num_groups\": 4, \"num_nodes\": 2, \"num_gpus\": 8}");
+    }
+
+    @Test
+    void moelabIsTheDefaultAndModesApply() throws Exception {
+        Path in = input("in.json", "[[90, 132, 40, 61, 104, 165, 39, 4, 73, 56, 183, 86]]");
+        Path out = dir.resolve("out.json");
+        Result r = CliRunner.run("eplb", "rebalance", "--input", in.toString(), "--output", out.toString(),
+                "--mode", "global");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(JSON.readTree(out.toFile()).get("algorithm").asString()).isEqualTo("moelab:global");
+        assertThat(r.out()).contains("bound");
+        Result bad = CliRunner.run("eplb", "rebalance", "--input", in.toString(), "--output", out.toString(),
+                "--mode", "sideways");
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.errLines()).singleElement().asString().startsWith("error: mode: unknown mode 'sideways'");
+    }
+
+    @Test
+    void previousPlacementMeansFewerExpertsMoved() throws Exception {
+        Path before = input("a.json", "[[90, 132, 40, 61, 104, 165, 39, 4, 73, 56, 183, 86]]");
+        Path after = input("b.json", "[[95, 120, 45, 70, 100, 150, 44, 9, 80, 50, 170, 90]]");
+        Path first = dir.resolve("first.json");
+        assertThat(CliRunner.run("eplb", "rebalance", "--input", before.toString(), "--output", first.toString(),
+                "--mode", "global").exitCode()).isZero();
+        Path fresh = dir.resolve("fresh.json");
+        Path aware = dir.resolve("aware.json");
+        Result f = CliRunner.run("eplb", "rebalance", "--input", after.toString(), "--output", fresh.toString(),
+                "--algorithm", "moelab:global:migrate=off", "--previous", first.toString());
+        Result a = CliRunner.run("eplb", "rebalance", "--input", after.toString(), "--output", aware.toString(),
+                "--mode", "global", "--previous", first.toString(), "--tolerance", "0.05");
+        assertThat(f.exitCode()).as(f.err()).isZero();
+        assertThat(a.exitCode()).as(a.err()).isZero();
+        assertThat(moved(a.out())).isLessThanOrEqualTo(moved(f.out()));
+        Result wrongShape = CliRunner.run("eplb", "rebalance", "--input", after.toString(), "--output",
+                dir.resolve("x.json").toString(), "--previous", before.toString());
+        assertThat(wrongShape.exitCode()).isEqualTo(2);
+        assertThat(wrongShape.errLines()).singleElement().asString().contains("has no \"phy2log\"");
+        Result toleranceForDeepseek = CliRunner.run("eplb", "rebalance", "--input", after.toString(), "--output",
+                dir.resolve("y.json").toString(), "--algorithm", "deepseek", "--tolerance", "0.01");
+        assertThat(toleranceForDeepseek.exitCode()).isEqualTo(2);
+        assertThat(toleranceForDeepseek.err()).contains("unknown option 'tolerance' for deepseek");
+    }
+
+    private static int moved(String out) {
+        var m = java.util.regex.Pattern.compile("(\\d+) experts moved").matcher(out);
+        assertThat(m.find()).as(out).isTrue();
+        return Integer.parseInt(m.group(1));
+    }
+
+    @Test
+    void evaluateAddsHindsightRowsAndTheBound() throws Exception {
+        Path trace = dir.resolve("t.json");
+        assertThat(CliRunner.run("eplb", "generate", "--layers", "3", "--experts", "32", "--steps", "40", "--seed",
+                "2", "--output", trace.toString()).exitCode()).isZero();
+        Result r = CliRunner.run("eplb", "evaluate", "--trace", trace.toString(), "--window", "10", "--replicas",
+                "48", "--groups", "4", "--nodes", "2", "--gpus", "8", "--algorithms", "deepseek,moelab",
+                "--mode", "global", "--hindsight", "--warmup-ms", "0", "--format", "json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode json = JSON.readTree(r.out());
+        assertThat(json.get("mean_bound").asDouble()).isBetween(0.0, 1.0);
+        assertThat(json.get("window_bound").size()).isEqualTo(3);
+        var names = new java.util.ArrayList<String>();
+        json.get("algorithms").forEach(a -> names.add(a.get("algorithm").asString()));
+        assertThat(names).containsExactly("deepseek:global", "moelab:global", "deepseek:global (hindsight)",
+                "moelab:global (hindsight)");
+        for (JsonNode a : json.get("algorithms")) {
+            assertThat(a.get("mean_gpu_balancedness").asDouble()).isLessThanOrEqualTo(
+                    json.get("mean_bound").asDouble() + 1e-9);
+        }
+    }
+
+    @Test
+    void benchPrintsTheDocumentedJson() throws Exception {
+        Result r = CliRunner.run("eplb", "bench", "--shape", "adrs", "--algorithms", "moelab:global,deepseek",
+                "--warmup-ms", "50", "--rounds", "1", "--round-ms", "50", "--format", "json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode json = JSON.readTree(r.out());
+        assertThat(json.get("shape").asString()).isEqualTo("adrs");
+        assertThat(json.get("results")).hasSize(2);
+        JsonNode first = json.get("results").get(0);
+        assertThat(first.get("algorithm").asString()).isEqualTo("moelab:global");
+        assertThat(first.get("median_us").asDouble()).isPositive();
+        assertThat(first.get("p90_us").asDouble()).isGreaterThanOrEqualTo(first.get("median_us").asDouble());
+        Result bad = CliRunner.run("eplb", "bench", "--shape", "dsv4");
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.errLines()).singleElement().asString().startsWith("error: shape: unknown shape 'dsv4'");
+    }
+
+    @Test
+    void reportWritesTablesAndPlots() throws Exception {
+        Path out = dir.resolve("report");
+        Result r = CliRunner.run("eplb", "report", "--out", out.toString(), "--cases", "in512 > prefill_in1024",
+                "--timing-rounds", "0");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        String md = Files.readString(out.resolve("RESULTS.md"));
+        assertThat(md).contains("## Real DeepSeek-V3 workloads").contains("prefill_in512 > prefill_in1024")
+                .contains("| moelab:global |").contains("timing skipped");
+        assertThat(out.resolve("real-pairs.png")).exists();
+    }
+}
