@@ -29,6 +29,7 @@ final class LayerRepair {
     private final int[] order;
     private final int[] partners;
     private final int gpusPerBlock;
+    private final GpuSlots.Swap best = new GpuSlots.Swap();
 
     /**
      * @param nodeLocal keep every change inside a node (hierarchical placements)
@@ -93,7 +94,7 @@ final class LayerRepair {
                 int best = -1;
                 for (int f = 0; f < remaining; f++) {
                     int g = free[f] / slotsPerGpu;
-                    if (g / gpusPerBlock == block && !holds(slots, g, e)
+                    if (g / gpusPerBlock == block && !GpuSlots.holds(slots, slotsPerGpu, g, e)
                             && (best < 0 || gpuLoad[g] < gpuLoad[free[best] / slotsPerGpu])) {
                         best = f;
                     }
@@ -143,7 +144,7 @@ final class LayerRepair {
                 continue;
             }
             int g = s / slotsPerGpu;
-            boolean duplicate = count(slots, g, e) > 1;
+            boolean duplicate = GpuSlots.copies(slots, slotsPerGpu, g, e) > 1;
             if (best < 0 || (duplicate && !bestDuplicate)
                     || (duplicate == bestDuplicate && gpuLoad[g] > gpuLoad[best / slotsPerGpu])) {
                 best = s;
@@ -169,37 +170,15 @@ final class LayerRepair {
     /** Applies the best load-lowering swap between GPU {@code top} and one of the lightest GPUs. */
     private boolean swapDown(int[] slots, int top) {
         int found = lightest(top);
-        double topLoad = gpuLoad[top];
-        double bestGain = 1e-12 * topLoad;
-        int bestA = -1;
-        int bestB = -1;
+        best.reset(1e-12 * gpuLoad[top]);
         for (int p = 0; p < found; p++) {
-            int other = partners[p];
-            double gap = topLoad - gpuLoad[other];
-            for (int i = top * slotsPerGpu; i < (top + 1) * slotsPerGpu; i++) {
-                int a = slots[i];
-                for (int j = other * slotsPerGpu; j < (other + 1) * slotsPerGpu; j++) {
-                    int x = slots[j];
-                    double d = perReplica[a] - perReplica[x];
-                    double gain = Math.min(d, gap - d);
-                    if (gain > bestGain && a != x && !holds(slots, other, a) && !holds(slots, top, x)) {
-                        bestGain = gain;
-                        bestA = i;
-                        bestB = j;
-                    }
-                }
-            }
+            GpuSlots.bestSwap(slots, slotsPerGpu, perReplica, top, partners[p], gpuLoad[top] - gpuLoad[partners[p]],
+                    best);
         }
-        if (bestA < 0) {
+        if (!best.found()) {
             return false;
         }
-        int a = slots[bestA];
-        int x = slots[bestB];
-        slots[bestA] = x;
-        slots[bestB] = a;
-        double d = perReplica[a] - perReplica[x];
-        gpuLoad[top] -= d;
-        gpuLoad[bestB / slotsPerGpu] += d;
+        GpuSlots.swap(slots, slotsPerGpu, perReplica, gpuLoad, best.from, best.to);
         return true;
     }
 
@@ -225,22 +204,5 @@ final class LayerRepair {
             }
         }
         return found;
-    }
-
-    private boolean holds(int[] slots, int gpu, int expert) {
-        for (int s = gpu * slotsPerGpu; s < (gpu + 1) * slotsPerGpu; s++) {
-            if (slots[s] == expert) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private int count(int[] slots, int gpu, int expert) {
-        int n = 0;
-        for (int s = gpu * slotsPerGpu; s < (gpu + 1) * slotsPerGpu; s++) {
-            n += slots[s] == expert ? 1 : 0;
-        }
-        return n;
     }
 }

@@ -40,32 +40,6 @@ final class LongMinHeap {
         size = 0;
     }
 
-    int size() {
-        return size;
-    }
-
-    /** Replaces the contents with {@code keys[0..n)}, heapified bottom-up in O(n). */
-    void assign(long[] source, int n) {
-        if (keys.length < n) {
-            keys = new long[n];
-        }
-        System.arraycopy(source, 0, keys, 0, n);
-        size = n;
-        for (int i = (n >>> 1) - 1; i >= 0; i--) {
-            siftDown(i, keys[i]);
-        }
-    }
-
-    /** The smallest key, without removing it. */
-    long peek() {
-        return keys[0];
-    }
-
-    /** Replaces the smallest key with {@code key}: one sift instead of a pop and a push. */
-    void replaceTop(long key) {
-        siftDown(0, key);
-    }
-
     void push(long key) {
         if (size == keys.length) {
             keys = java.util.Arrays.copyOf(keys, size * 2);

@@ -40,6 +40,7 @@ final class ReplicaPacker {
     private int[] binExpert = new int[0];
     private int[] taken = new int[0];
     private int slotsPerBin;
+    private final GpuSlots.Swap best = new GpuSlots.Swap();
 
     /**
      * Packs {@code counts[e]} replicas of each expert {@code e < experts}, each weighing {@code perReplica[e]},
@@ -251,23 +252,6 @@ final class ReplicaPacker {
         return LongMinHeap.key((float) binLoad[bin], bin);
     }
 
-    private boolean holds(int bin, int expert, int perBin) {
-        for (int j = bin * perBin, end = j + perBin; j < end; j++) {
-            if (binExpert[j] == expert) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private int copies(int bin, int expert, int perBin) {
-        int n = 0;
-        for (int j = bin * perBin, end = j + perBin; j < end; j++) {
-            n += binExpert[j] == expert ? 1 : 0;
-        }
-        return n;
-    }
-
     /**
      * Moves every duplicate replica out of its bin by swapping it with an item of another bin where neither
      * expert is present yet, choosing the swap that changes the loads least.
@@ -276,39 +260,29 @@ final class ReplicaPacker {
         for (int b = 0; b < bins; b++) {
             for (int j = b * perBin; j < (b + 1) * perBin; j++) {
                 int e = binExpert[j];
-                if (copies(b, e, perBin) < 2) {
+                if (GpuSlots.copies(binExpert, perBin, b, e) < 2) {
                     continue;
                 }
                 int bestSlot = -1;
                 double bestDelta = Double.POSITIVE_INFINITY;
                 for (int b2 = 0; b2 < bins; b2++) {
-                    if (b2 == b || holds(b2, e, perBin)) {
+                    if (b2 == b || GpuSlots.holds(binExpert, perBin, b2, e)) {
                         continue;
                     }
                     for (int j2 = b2 * perBin; j2 < (b2 + 1) * perBin; j2++) {
                         int x = binExpert[j2];
                         double delta = Math.abs(perReplica[e] - perReplica[x]);
-                        if (x != e && !holds(b, x, perBin) && delta < bestDelta) {
+                        if (x != e && !GpuSlots.holds(binExpert, perBin, b, x) && delta < bestDelta) {
                             bestDelta = delta;
                             bestSlot = j2;
                         }
                     }
                 }
                 if (bestSlot >= 0) {
-                    swap(j, bestSlot, b, bestSlot / perBin, perReplica);
+                    GpuSlots.swap(binExpert, perBin, perReplica, binLoad, j, bestSlot);
                 }
             }
         }
-    }
-
-    private void swap(int slotA, int slotB, int binA, int binB, double[] perReplica) {
-        int a = binExpert[slotA];
-        int x = binExpert[slotB];
-        binExpert[slotA] = x;
-        binExpert[slotB] = a;
-        double d = perReplica[a] - perReplica[x];
-        binLoad[binA] -= d;
-        binLoad[binB] += d;
     }
 
     /**
@@ -333,30 +307,11 @@ final class ReplicaPacker {
         if (topLoad <= bound * (1 + SWAP_STOP) || gap <= 1e-12 * topLoad) {
             return false;
         }
-        double bestGain = 1e-12 * topLoad;
-        int bestA = -1;
-        int bestB = -1;
-        for (int i = top * perBin; i < (top + 1) * perBin; i++) {
-            int a = binExpert[i];
-            double va = perReplica[a];
-            for (int j = low * perBin; j < (low + 1) * perBin; j++) {
-                double d = va - perReplica[binExpert[j]];
-                // After the swap the pair's larger load is max(topLoad - d, lowLoad + d); best near d = gap / 2.
-                double gain = Math.min(d, gap - d);
-                if (gain > bestGain) {
-                    int x = binExpert[j];
-                    if (a != x && !holds(low, a, perBin) && !holds(top, x, perBin)) {
-                        bestGain = gain;
-                        bestA = i;
-                        bestB = j;
-                    }
-                }
-            }
-        }
-        if (bestA < 0) {
+        GpuSlots.bestSwap(binExpert, perBin, perReplica, top, low, gap, best.reset(1e-12 * topLoad));
+        if (!best.found()) {
             return false;
         }
-        swap(bestA, bestB, top, low, perReplica);
+        GpuSlots.swap(binExpert, perBin, perReplica, binLoad, best.from, best.to);
         return true;
     }
 }

@@ -1,0 +1,86 @@
+package io.moelab.eplb.algorithm;
+
+/**
+ * Helpers over slots laid out GPU by GPU ({@code slots[g * perGpu + j]}): membership, duplicates, and the
+ * best load-lowering exchange of one replica between two GPUs, shared by the packer and the migration repair.
+ */
+final class GpuSlots {
+    private GpuSlots() {
+    }
+
+    /** A swap found by {@link #bestSwap}: the gain to beat, and the two slots (-1 while none is found). */
+    static final class Swap {
+        double gain;
+        int from = -1;
+        int to = -1;
+
+        /** Starts a search that needs a gain above {@code minimum}. */
+        Swap reset(double minimum) {
+            gain = minimum;
+            from = -1;
+            to = -1;
+            return this;
+        }
+
+        boolean found() {
+            return from >= 0;
+        }
+    }
+
+    /** Whether GPU {@code gpu} holds {@code expert}. */
+    static boolean holds(int[] slots, int perGpu, int gpu, int expert) {
+        for (int s = gpu * perGpu, end = s + perGpu; s < end; s++) {
+            if (slots[s] == expert) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** How many replicas of {@code expert} GPU {@code gpu} holds. */
+    static int copies(int[] slots, int perGpu, int gpu, int expert) {
+        int n = 0;
+        for (int s = gpu * perGpu, end = s + perGpu; s < end; s++) {
+            n += slots[s] == expert ? 1 : 0;
+        }
+        return n;
+    }
+
+    /**
+     * Looks for the exchange of one replica on GPU {@code top} with one on GPU {@code other} that lowers the
+     * larger of their two loads the most, without putting an expert twice on a GPU; records it in {@code best}
+     * if it beats the gain there.
+     *
+     * @param gap {@code top}'s load minus {@code other}'s
+     */
+    static void bestSwap(int[] slots, int perGpu, double[] perReplica, int top, int other, double gap, Swap best) {
+        for (int i = top * perGpu; i < (top + 1) * perGpu; i++) {
+            int a = slots[i];
+            double va = perReplica[a];
+            for (int j = other * perGpu; j < (other + 1) * perGpu; j++) {
+                double d = va - perReplica[slots[j]];
+                // After the swap the pair's larger load is max(top - d, other + d); best near d = gap / 2.
+                double gain = Math.min(d, gap - d);
+                if (gain > best.gain) {
+                    int x = slots[j];
+                    if (a != x && !holds(slots, perGpu, other, a) && !holds(slots, perGpu, top, x)) {
+                        best.gain = gain;
+                        best.from = i;
+                        best.to = j;
+                    }
+                }
+            }
+        }
+    }
+
+    /** Exchanges the experts in two slots and moves the load difference between their GPUs. */
+    static void swap(int[] slots, int perGpu, double[] perReplica, double[] gpuLoad, int from, int to) {
+        int a = slots[from];
+        int x = slots[to];
+        slots[from] = x;
+        slots[to] = a;
+        double d = perReplica[a] - perReplica[x];
+        gpuLoad[from / perGpu] -= d;
+        gpuLoad[to / perGpu] += d;
+    }
+}
