@@ -4,6 +4,7 @@ import io.moelab.cli.support.Json;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.cli.support.Table;
+import io.moelab.cli.support.Traces;
 import io.moelab.eplb.Topology;
 import io.moelab.eplb.algorithm.AlgorithmSpec;
 import io.moelab.eplb.algorithm.Algorithms;

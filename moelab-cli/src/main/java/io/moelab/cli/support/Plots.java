@@ -22,6 +22,12 @@ public final class Plots {
     private Plots() {
     }
 
+    /** Axis choices of a chart. */
+    public record Axes(double[] yRange, boolean logX, boolean logY) {
+        /** Linear axes fitted to the data. */
+        public static final Axes LINEAR = new Axes(null, false, false);
+    }
+
     /**
      * Writes a line chart with one series per entry of {@code series} (name to y values at x = 1, 2, ...).
      *
@@ -29,25 +35,43 @@ public final class Plots {
      */
     public static void lines(Path png, String title, String xTitle, String yTitle, Map<String, double[]> series,
                              double[] yRange) throws IOException {
+        lines(png, title, xTitle, yTitle, null, series, new Axes(yRange, false, false));
+    }
+
+    /**
+     * Writes a line chart with one series per entry of {@code series}, all over the same x values.
+     *
+     * @param x    x values, or null for 1, 2, ...
+     * @param axes axis ranges and scales
+     */
+    public static void lines(Path png, String title, String xTitle, String yTitle, double[] x,
+                             Map<String, double[]> series, Axes axes) throws IOException {
         XYChart chart = new XYChartBuilder().width(900).height(500).title(title).xAxisTitle(xTitle)
                 .yAxisTitle(yTitle).build();
         Styler styler = chart.getStyler();
         styler.setLegendPosition(Styler.LegendPosition.InsideSE);
         styler.setChartBackgroundColor(Color.WHITE);
         styler.setPlotBackgroundColor(Color.WHITE);
-        if (yRange != null) {
-            chart.getStyler().setYAxisMin(yRange[0]);
-            chart.getStyler().setYAxisMax(yRange[1]);
+        if (axes.yRange() != null) {
+            chart.getStyler().setYAxisMin(axes.yRange()[0]);
+            chart.getStyler().setYAxisMax(axes.yRange()[1]);
         }
+        chart.getStyler().setXAxisLogarithmic(axes.logX());
+        chart.getStyler().setXAxisDecimalPattern("#"); // steps and counts: no grouping commas to collide
+        chart.getStyler().setYAxisDecimalPattern("#,##0.###"); // 650,000 rather than 6.5E5
+        chart.getStyler().setYAxisLogarithmic(axes.logY());
         for (Map.Entry<String, double[]> e : series.entrySet()) {
             double[] y = e.getValue();
-            double[] x = new double[y.length];
-            for (int i = 0; i < y.length; i++) {
-                x[i] = i + 1;
+            double[] xs = x;
+            if (xs == null) {
+                xs = new double[y.length];
+                for (int i = 0; i < y.length; i++) {
+                    xs[i] = i + 1;
+                }
             }
-            XYSeries s = chart.addSeries(e.getKey(), x, y);
+            XYSeries s = chart.addSeries(e.getKey(), xs, y);
             s.setMarker(y.length <= 60 ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
-            s.setLineStyle(new BasicStroke(2f));
+            s.setLineStyle(new BasicStroke(y.length <= 60 ? 2f : 1.2f));
         }
         AtomicFiles.write(png, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
     }

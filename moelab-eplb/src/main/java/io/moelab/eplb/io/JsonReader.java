@@ -251,7 +251,7 @@ public final class JsonReader implements Closeable {
                 }
             }
             case EMPTY_OBJECT, NONEMPTY_OBJECT -> {
-                int c = nextNonWhitespace("a member or '}'");
+                int c = nextNonWhitespace(state == EMPTY_OBJECT ? "a member or '}'" : "',' or '}'");
                 if (c == '}') {
                     return Token.END_OBJECT;
                 }
@@ -467,22 +467,41 @@ public final class JsonReader implements Closeable {
                         }
                         int code = 0;
                         for (int k = 0; k < 4; k++) {
-                            int digit = Character.digit(buffer[pos++], 16);
+                            int digit = hexDigit(buffer[pos]);
                             if (digit < 0) {
                                 throw syntaxError("malformed \\u escape");
                             }
+                            pos++;
                             code = code * 16 + digit;
                         }
                         scratch.append((char) code);
                     }
-                    default -> throw syntaxError("unknown escape '\\" + e + "'");
+                    default -> {
+                        pos--; // point at the escape character
+                        throw syntaxError("unknown escape '\\" + e + "'");
+                    }
                 }
             } else if (c < 0x20) {
+                pos--; // point at the control character
                 throw syntaxError("control character in a string");
             } else {
                 scratch.append(c);
             }
         }
+    }
+
+    /** The value of an ASCII hex digit, else -1 (RFC 8259: HEXDIG is ASCII only, unlike Character.digit). */
+    private static int hexDigit(char c) {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
     }
 
     private int nextNonWhitespace(String expected) {

@@ -89,7 +89,8 @@ public record NumericArray(int[] shape, double[] values) {
                 throw new InvalidInputException(path, "is an empty array");
             }
             if (level >= shape.length) {
-                shape = Arrays.copyOf(shape, shape.length * 2);
+                // The innermost level finishes first, so the level may be more than one doubling away.
+                shape = Arrays.copyOf(shape, Math.max(shape.length * 2, level + 1));
             }
             if (shape[level] == 0) {
                 shape[level] = count;

@@ -2,41 +2,206 @@ package io.moelab.eplb.io;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.quicktheories.QuickTheory.qt;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.LoadMatrix;
 import java.io.StringReader;
+import java.util.Arrays;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.quicktheories.core.Gen;
+import org.quicktheories.core.RandomnessSource;
+import org.quicktheories.impl.Constraint;
 
 class NumericArrayTest {
     private static NumericArray read(String json) {
-        return NumericArray.read(new JsonReader(new StringReader(json), "t"), "w");
+        JsonReader r = new JsonReader(new StringReader(json), "t.json");
+        NumericArray a = NumericArray.read(r, "w");
+        r.endDocument();
+        return a;
     }
 
     @Test
-    void readsShapeAndRowMajorValues() {
-        NumericArray a = read("[[[1, 2], [3, 4], [5, 6]], [[7, 8], [9, 10], [11, 12]]]");
-        assertThat(a.shape()).containsExactly(2, 3, 2);
-        assertThat(a.values()).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
-        assertThat(a.block(1)).containsExactly(7, 8, 9, 10, 11, 12);
-        assertThat(read("[1.5]").shape()).containsExactly(1);
+    void readsShapeAndRowMajorValuesAtEveryDepth() {
+        NumericArray one = read("[1.5]");
+        assertThat(one.shape()).containsExactly(1);
+        assertThat(one.depth()).isEqualTo(1);
+        assertThat(one.values()).containsExactly(1.5);
+
+        NumericArray two = read("[[1, 2, 3], [4, 5, 6]]");
+        assertThat(two.shape()).containsExactly(2, 3);
+        assertThat(two.depth()).isEqualTo(2);
+        assertThat(two.values()).containsExactly(1, 2, 3, 4, 5, 6);
+        assertThat(two.block(1)).containsExactly(4, 5, 6);
+
+        NumericArray three = read("[[[1, 2], [3, 4], [5, 6]], [[7, 8], [9, 10], [11, 12]]]");
+        assertThat(three.shape()).containsExactly(2, 3, 2);
+        assertThat(three.values()).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+        assertThat(three.block(0)).containsExactly(1, 2, 3, 4, 5, 6);
+        assertThat(three.block(1)).containsExactly(7, 8, 9, 10, 11, 12);
+
+        NumericArray four = read("[[[[1], [2]]], [[[3], [4]]], [[[5], [6]]]]");
+        assertThat(four.shape()).containsExactly(3, 1, 2, 1);
+        assertThat(four.block(2)).containsExactly(5, 6);
     }
 
     @Test
-    void errorsNameThePath() {
-        assertThatThrownBy(() -> read("[[1, 2], [3]]")).isInstanceOf(InvalidInputException.class)
-                .hasMessageStartingWith("w[1]: has 1 elements where earlier arrays at this depth have 2");
-        assertThatThrownBy(() -> read("[[1, 2], [3, [4]]]")).hasMessageStartingWith("w[1][1]: expected a number but found an array");
-        assertThatThrownBy(() -> read("[[1, 2], 3]")).hasMessageStartingWith("w[1]: expected an array but found a number");
-        assertThatThrownBy(() -> read("[[1, null]]")).hasMessageStartingWith("w[0][1]: expected a number but found null");
-        assertThatThrownBy(() -> read("[]")).hasMessageStartingWith("w: is an empty array");
-        assertThatThrownBy(() -> read("[[]]")).hasMessageStartingWith("w[0]: is an empty array");
-        assertThatThrownBy(() -> read("{}")).hasMessageStartingWith("w: expected an array but found an object");
+    void deeperThanTheInitialShapeArrayGrows() {
+        int depth = 20; // the builder starts with room for 8 levels
+        NumericArray a = read("[".repeat(depth) + "7, 8" + "]".repeat(depth));
+        int[] expected = new int[depth];
+        Arrays.fill(expected, 1);
+        expected[depth - 1] = 2;
+        assertThat(a.shape()).containsExactly(expected);
+        assertThat(a.values()).containsExactly(7, 8);
     }
 
     @Test
-    void toLoadMatrixValidatesLoads() {
-        assertThat(read("[[1, 2], [3, 4]]").toLoadMatrix("w").load(1, 0)).isEqualTo(3);
-        assertThatThrownBy(() -> read("[1, 2]").toLoadMatrix("w")).hasMessageStartingWith("w: expected [layers][experts]");
+    void nestingIsLimitedTo64Levels() {
+        assertThat(read("[".repeat(64) + "1" + "]".repeat(64)).depth()).isEqualTo(64);
+        String path = "w" + "[0]".repeat(64);
+        assertThatThrownBy(() -> read("[".repeat(65) + "1" + "]".repeat(65))).isInstanceOf(InvalidInputException.class)
+                .hasMessage(path + ": arrays nested too deeply");
+    }
+
+    @Test
+    void manyValuesGrowTheValueArray() {
+        StringBuilder json = new StringBuilder("[");
+        for (int i = 0; i < 5000; i++) {
+            json.append(i == 0 ? "[" : ", [").append(i).append(", ").append(-i).append("]");
+        }
+        NumericArray a = read(json.append("]").toString());
+        assertThat(a.shape()).containsExactly(5000, 2);
+        for (int i = 0; i < 5000; i++) {
+            assertThat(a.values()[2 * i]).isEqualTo(i);
+            assertThat(a.values()[2 * i + 1]).isEqualTo(-i);
+        }
+    }
+
+    @Test
+    void nonFiniteValuesAreKeptForLaterValidation() {
+        NumericArray a = read("[[NaN, Infinity, -Infinity, -1]]");
+        assertThat(a.values()[0]).isNaN();
+        assertThat(a.values()).endsWith(Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, -1);
+    }
+
+    @Test
+    void leavesTheReaderAfterTheArray() {
+        JsonReader r = new JsonReader(new StringReader("{\"w\": [[1], [2]], \"next\": 3}"), "t.json");
+        r.beginObject();
+        assertThat(r.nextName()).isEqualTo("w");
+        assertThat(NumericArray.read(r, "w").values()).containsExactly(1, 2);
+        assertThat(r.nextName()).isEqualTo("next");
+        assertThat(r.nextDouble()).isEqualTo(3);
+    }
+
+    static Stream<Arguments> badArrays() {
+        return Stream.of(
+                Arguments.of("[[1, 2], [3, 4], [5, 6, 7]]",
+                        "w[2]: has 3 elements where earlier arrays at this depth have 2 (ragged array)"),
+                Arguments.of("[[1, 2], [3]]", "w[1]: has 1 elements where earlier arrays at this depth have 2 (ragged array)"),
+                Arguments.of("[[[1, 2], [3, 4]], [[5, 6]]]",
+                        "w[1]: has 1 elements where earlier arrays at this depth have 2 (ragged array)"),
+                Arguments.of("[[[1, 2], [3, 4]], [[5, 6], [7]]]",
+                        "w[1][1]: has 1 elements where earlier arrays at this depth have 2 (ragged array)"),
+                Arguments.of("[[[1, 2]], [[3, 4]], [[5, 6], [7, 8]]]",
+                        "w[2]: has 2 elements where earlier arrays at this depth have 1 (ragged array)"),
+                Arguments.of("[[1, 2], [3, [4]]]", "w[1][1]: expected a number but found an array"),
+                Arguments.of("[1, [2]]", "w[1]: expected a number but found an array"),
+                Arguments.of("[[1, 2], 3]", "w[1]: expected an array but found a number"),
+                Arguments.of("[[[1]], [2]]", "w[1][0]: expected an array but found a number"),
+                Arguments.of("[[1, null]]", "w[0][1]: expected a number but found null"),
+                Arguments.of("[[1, \"2\"]]", "w[0][1]: expected a number but found a string"),
+                Arguments.of("[[true]]", "w[0][0]: expected a number but found a boolean"),
+                Arguments.of("[[1], {}]", "w[1]: expected an array but found an object"),
+                Arguments.of("[{\"a\": 1}]", "w[0]: expected a number but found an object"),
+                Arguments.of("[]", "w: is an empty array"),
+                Arguments.of("[[]]", "w[0]: is an empty array"),
+                Arguments.of("[[1], []]", "w[1]: is an empty array"),
+                Arguments.of("[[[]]]", "w[0][0]: is an empty array"),
+                Arguments.of("{}", "w: expected an array but found an object"),
+                Arguments.of("5", "w: expected an array but found a number"),
+                Arguments.of("null", "w: expected an array but found null"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badArrays")
+    void errorsNameTheJsonPath(String json, String message) {
+        assertThatThrownBy(() -> read(json)).isInstanceOf(InvalidInputException.class).hasMessage(message);
+    }
+
+    @Test
+    void syntaxErrorsInsideTheArrayComeFromTheReader() {
+        assertThatThrownBy(() -> read("[[1, 2], [3 4]]")).isInstanceOf(InvalidInputException.class)
+                .hasMessage("t.json: malformed JSON at line 1, column 13: expected ',' or ']' in an array");
+    }
+
+    @Test
+    void toLoadMatrixValidatesShapeAndLoads() {
+        LoadMatrix m = read("[[1, 2], [3, 4.5]]").toLoadMatrix("w");
+        assertThat(m.toArray()).isDeepEqualTo(new double[][] {{1, 2}, {3, 4.5}});
+        assertThatThrownBy(() -> read("[1, 2]").toLoadMatrix("w")).isInstanceOf(InvalidInputException.class)
+                .hasMessage("w: expected [layers][experts] but found a 1-dimensional array");
+        assertThatThrownBy(() -> read("[[[1]]]").toLoadMatrix("w"))
+                .hasMessage("w: expected [layers][experts] but found a 3-dimensional array");
         assertThatThrownBy(() -> read("[[1, -2]]").toLoadMatrix("w")).hasMessage("w[0][1]: load is negative (-2.0)");
+        assertThatThrownBy(() -> read("[[1, 2], [NaN, 1]]").toLoadMatrix("w")).hasMessage("w[1][0]: load is NaN");
+        assertThatThrownBy(() -> read("[[Infinity]]").toLoadMatrix("w")).hasMessage("w[0][0]: load is infinite");
+        assertThatThrownBy(() -> read("[[1e999]]").toLoadMatrix("w")).hasMessage("w[0][0]: load is infinite");
+    }
+
+    /** A random rectangular array: its shape and its JSON text, values i * 0.5 in row-major order. */
+    record Sample(int[] shape, String json) {
+        @Override
+        public String toString() {
+            return Arrays.toString(shape);
+        }
+    }
+
+    private static Gen<Sample> samples() {
+        return (RandomnessSource r) -> {
+            int[] shape = new int[(int) r.next(Constraint.between(1, 4))];
+            for (int i = 0; i < shape.length; i++) {
+                shape[i] = (int) r.next(Constraint.between(1, 5));
+            }
+            StringBuilder sb = new StringBuilder();
+            appendLevel(sb, shape, 0, new int[] {0});
+            return new Sample(shape, sb.toString());
+        };
+    }
+
+    private static void appendLevel(StringBuilder sb, int[] shape, int level, int[] counter) {
+        sb.append('[');
+        for (int i = 0; i < shape[level]; i++) {
+            sb.append(i == 0 ? "" : ", ");
+            if (level == shape.length - 1) {
+                sb.append(counter[0]++ * 0.5);
+            } else {
+                appendLevel(sb, shape, level + 1, counter);
+            }
+        }
+        sb.append(']');
+    }
+
+    @Test
+    void anyRectangularArrayReadsBackInRowMajorOrder() {
+        qt().withExamples(300).withFixedSeed(9).forAll(samples()).checkAssert(s -> {
+            NumericArray a = read(s.json());
+            assertThat(a.shape()).containsExactly(s.shape());
+            int size = Arrays.stream(s.shape()).reduce(1, (x, y) -> x * y);
+            assertThat(a.values()).hasSize(size);
+            for (int i = 0; i < size; i++) {
+                assertThat(a.values()[i]).isEqualTo(i * 0.5);
+            }
+            int blockSize = size / s.shape()[0];
+            for (int b = 0; b < s.shape()[0]; b++) {
+                assertThat(a.block(b)).hasSize(blockSize);
+                assertThat(a.block(b)[0]).isEqualTo(b * blockSize * 0.5);
+            }
+        });
     }
 }

@@ -1,4 +1,4 @@
-package io.moelab.cli.eplb;
+package io.moelab.cli.support;
 
 import io.moelab.eplb.trace.BuiltinTraces;
 import io.moelab.eplb.trace.ExpertLoadTrace;
@@ -7,16 +7,17 @@ import java.nio.file.Path;
 import java.util.List;
 
 /** Resolves {@code --trace} arguments: a file in any supported format, or {@code builtin:NAME}. */
-final class Traces {
+public final class Traces {
     private Traces() {
     }
 
-    static ExpertLoadTrace read(String source) {
+    /** One trace: {@code builtin:NAME} or a file in any supported format. */
+    public static ExpertLoadTrace read(String source) {
         return source.startsWith(BuiltinTraces.PREFIX) ? BuiltinTraces.read(source) : TraceFiles.read(Path.of(source));
     }
 
     /** Reads every source and concatenates them in order, so one-step dumps become successive windows. */
-    static ExpertLoadTrace readAll(List<String> sources) {
+    public static ExpertLoadTrace readAll(List<String> sources) {
         return ExpertLoadTrace.concat(sources.stream().map(Traces::read).toList());
     }
 }

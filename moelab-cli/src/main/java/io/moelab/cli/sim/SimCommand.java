@@ -1,0 +1,108 @@
+package io.moelab.cli.sim;
+
+import io.moelab.cli.support.Json;
+import io.moelab.cli.support.Plots;
+import io.moelab.cli.support.Progress;
+import io.moelab.eplb.io.AtomicFiles;
+import io.moelab.eplb.trace.ExpertLoadTrace;
+import io.moelab.sim.PolicyResult;
+import io.moelab.sim.Simulation;
+import io.moelab.sim.SimulationReport;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code moelab sim}: replay a trace through an expert-parallel deployment under each policy. */
+@Command(name = "sim", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Simulate expert-parallel serving of a trace: what rebalancing buys in throughput and latency.",
+                "Each step's routed tokens run through every MoE layer: dispatch all-to-all, expert compute "
+                        + "(roofline per GPU), combine all-to-all; the slowest GPU sets each phase. Policies: none "
+                        + "(the initial placement, kept) or EPLB algorithms re-planning every K steps from the last "
+                        + "W steps, paying planning time and weight transfer. Formulas: docs/SIM.md.",
+                "Writes DIR/summary.json, DIR/balancedness.png, DIR/step_time.png and DIR/steps.csv; prints a table."},
+        subcommands = SweepCommand.class)
+public final class SimCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Mixin
+    private SimOptions options;
+
+    @Override
+    public Integer call() throws Exception {
+        options.require(spec.commandLine());
+        ExpertLoadTrace trace = options.trace();
+        Simulation simulation = new Simulation(trace, options.modelSpec(), options.clusterSpec(),
+                options.simulationOptions());
+        var policies = options.policyList();
+        SimulationReport report;
+        try (Progress progress = Progress.start("sim", (long) trace.steps() * policies.size())) {
+            report = simulation.run(policies, (done, total) -> progress.stepTo(done));
+        }
+        Path dir = options.out;
+        Files.createDirectories(dir);
+        AtomicFiles.writeString(dir.resolve("summary.json"), Json.write(summary(report, trace)) + "\n");
+        AtomicFiles.writeString(dir.resolve("steps.csv"), steps(report.policies()));
+        plot(report, dir);
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(options.describe(trace) + "\n" + SimReports.header(report) + "\n"
+                + SimReports.table(report.policies()).render());
+        out.println();
+        out.println("wrote " + dir.resolve("summary.json") + ", balancedness.png, step_time.png, steps.csv");
+        out.flush();
+        return 0;
+    }
+
+    private Map<String, Object> summary(SimulationReport report, ExpertLoadTrace trace) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("trace", options.traces);
+        json.putAll(SimReports.settings(report));
+        json.put("policies", report.policies().stream().map(SimReports::policy).toList());
+        return json;
+    }
+
+    /** Per-step series, one column pair per policy, for plotting elsewhere. */
+    private static String steps(List<PolicyResult> results) {
+        StringBuilder sb = new StringBuilder("step");
+        for (PolicyResult r : results) {
+            sb.append(',').append(r.policy()).append(" step_ms,").append(r.policy()).append(" balancedness");
+        }
+        sb.append("\r\n");
+        for (int t = 0; t < results.getFirst().stepSeconds().length; t++) {
+            sb.append(t);
+            for (PolicyResult r : results) {
+                sb.append(String.format(Locale.ROOT, ",%.6f,%.6f", r.stepSeconds()[t] * 1e3, r.balancedness()[t]));
+            }
+            sb.append("\r\n");
+        }
+        return sb.toString();
+    }
+
+    private static void plot(SimulationReport report, Path dir) throws java.io.IOException {
+        Map<String, double[]> balance = new LinkedHashMap<>();
+        Map<String, double[]> time = new LinkedHashMap<>();
+        for (PolicyResult r : report.policies()) {
+            balance.put(r.policy(), r.balancedness());
+            double[] ms = r.stepSeconds().clone();
+            for (int i = 0; i < ms.length; i++) {
+                ms[i] *= 1e3;
+            }
+            time.put(r.policy(), ms);
+        }
+        String where = report.model().name() + " on " + report.cluster().name() + ", rebalance every "
+                + report.options().rebalanceEvery() + " steps";
+        Plots.lines(dir.resolve("balancedness.png"), "GPU balancedness per step (" + where + ")", "step",
+                "GPU balancedness (mean / max)", null, balance, new Plots.Axes(new double[] {0, 1}, false, false));
+        Plots.lines(dir.resolve("step_time.png"), "Step time, rebalance stalls included (" + where + ")", "step",
+                "step time (ms)", null, time, Plots.Axes.LINEAR);
+    }
+}

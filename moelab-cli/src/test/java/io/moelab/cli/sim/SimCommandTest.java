@@ -1,0 +1,163 @@
+package io.moelab.cli.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moelab.cli.CliRunner;
+import io.moelab.cli.CliRunner.Result;
+import io.moelab.eplb.trace.ExpertLoadTrace;
+import io.moelab.eplb.trace.SyntheticTraceGenerator;
+import io.moelab.eplb.trace.SyntheticTraceSpec;
+import io.moelab.eplb.trace.TraceFiles;
+import io.moelab.eplb.trace.TraceFormat;
+import io.moelab.sim.Policy;
+import io.moelab.sim.PolicyResult;
+import io.moelab.sim.Simulation;
+import io.moelab.sim.cost.StepModel;
+import io.moelab.sim.spec.ClusterSpec;
+import io.moelab.sim.spec.ModelSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+class SimCommandTest {
+    private static final byte[] PNG_MAGIC = {(byte) 0x89, 'P', 'N', 'G'};
+
+    @TempDir
+    Path dir;
+    private Path trace;
+    private ExpertLoadTrace loads;
+
+    /** A DeepSeek-V2-Lite-shaped trace: 26 layers x 64 experts, top-6, 200 steps. */
+    @BeforeEach
+    void writeTrace() throws Exception {
+        loads = SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(26, 64, 200, 9).withRouting(2048, 6));
+        trace = dir.resolve("trace.mlt");
+        TraceFiles.write(loads, trace, TraceFormat.COMPACT);
+    }
+
+    private String[] sim(String... extra) {
+        List<String> args = new ArrayList<>(List.of("sim", "--trace", trace.toString(), "--model", "deepseek-v2-lite",
+                "--cluster", "4x8-h100", "--policies", "none,deepseek,moelab", "--rebalance-every", "50", "--window",
+                "50", "--planning-ms", "2", "--out", dir.resolve("out").toString()));
+        args.addAll(List.of(extra));
+        return args.toArray(String[]::new);
+    }
+
+    @Test
+    void writesTheSummaryPlotsAndTableTheIssueSpecifies() throws Exception {
+        Result r = CliRunner.run(sim());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("policy", "tokens/s", "p99 ms", "balancedness", "none", "deepseek", "moelab")
+                .contains("96 slots per layer (32 redundant), 3 per GPU");
+        Path out = dir.resolve("out");
+        JsonNode summary = JsonMapper.builder().build().readTree(out.resolve("summary.json").toFile());
+        JsonNode policies = summary.get("policies");
+        assertThat(policies).hasSize(3);
+        for (JsonNode p : policies) {
+            assertThat(p.propertyNames()).contains("policy", "throughput_tokens_per_s", "p50_step_ms", "p99_step_ms",
+                    "mean_gpu_balancedness", "migrated_bytes");
+        }
+        assertThat(policies.get(0).get("policy").asString()).isEqualTo("none");
+        assertThat(policies.get(0).get("migrated_bytes").asDouble()).isZero();
+        assertThat(policies.get(1).get("migrated_bytes").asDouble()).isPositive();
+        assertThat(summary.get("replicas").asInt()).isEqualTo(96);
+
+        // The numbers are the library's, for the same inputs.
+        Simulation.Options options = new Simulation.Options(50, 50, -1, 16, false, 2e-3, 0,
+                StepModel.Options.defaults());
+        PolicyResult expected = new Simulation(loads, ModelSpec.preset("deepseek-v2-lite"),
+                ClusterSpec.preset("4x8-h100"), options).run(Policy.parse("deepseek"), Simulation.Progress.NONE);
+        assertThat(policies.get(1).get("throughput_tokens_per_s").asDouble())
+                .isEqualTo(expected.throughputTokensPerSecond());
+        assertThat(policies.get(1).get("p99_step_ms").asDouble()).isEqualTo(expected.p99StepMs());
+
+        for (String png : List.of("balancedness.png", "step_time.png")) {
+            assertThat(Arrays.copyOf(Files.readAllBytes(out.resolve(png)), 4)).isEqualTo(PNG_MAGIC);
+        }
+        List<String> csv = Files.readAllLines(out.resolve("steps.csv"));
+        assertThat(csv).hasSize(201);
+        assertThat(csv.getFirst()).isEqualTo("step,none step_ms,none balancedness,deepseek step_ms,"
+                + "deepseek balancedness,moelab step_ms,moelab balancedness");
+    }
+
+    @Test
+    void missingOptionsAreUsageErrors() {
+        Result r = CliRunner.run("sim", "--model", "deepseek-v2-lite", "--cluster", "4x8-h100", "--out",
+                dir.resolve("x").toString());
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.errLines()).singleElement().asString()
+                .startsWith("error: Missing required option: '--trace=FILE'");
+    }
+
+    @Test
+    void badInputGetsOneErrorLineAndWritesNothing() throws Exception {
+        Path corrupt = dir.resolve("corrupt.json");
+        Files.writeString(corrupt, "{\"load_history\": [{\"logical_expert_load\": [[1, 2], [3");
+        Path out = dir.resolve("out");
+        List<List<String>> cases = List.of(
+                List.of("--model", "deepseek-v3"),
+                List.of("--model", "gpt-5"),
+                List.of("--cluster", "4x8-a100"),
+                List.of("--redundant", "10"),
+                List.of("--policies", "none,greedy"),
+                List.of("--routing", "random"),
+                List.of("--rebalance-every", "0"));
+        List<String> expected = List.of(
+                "error: trace: has 26 MoE layers x 64 experts, but model deepseek-v3 has 58 x 256",
+                "error: model: unknown model 'gpt-5'",
+                "error: cluster: unknown cluster '4x8-a100'",
+                "error: redundant: 64 experts + 10 redundant = 74 slots do not fill 32 GPUs evenly; try 0 or 32",
+                "error: policies: unknown policy 'greedy'",
+                "error: routing: unknown routing 'random'",
+                "error: rebalance-every: must be at least 1 step, got 0");
+        for (int i = 0; i < cases.size(); i++) {
+            List<String> args = new ArrayList<>(List.of(sim()));
+            List<String> override = cases.get(i);
+            int at = args.indexOf(override.get(0));
+            if (at >= 0) {
+                args.set(at + 1, override.get(1));
+            } else {
+                args.addAll(override);
+            }
+            Result r = CliRunner.run(args.toArray(String[]::new));
+            assertThat(r.exitCode()).as(String.join(" ", override)).isEqualTo(2);
+            assertThat(r.errLines()).singleElement().asString().startsWith(expected.get(i));
+        }
+        List<String> args = new ArrayList<>(List.of(sim()));
+        args.set(args.indexOf("--trace") + 1, corrupt.toString());
+        Result r = CliRunner.run(args.toArray(String[]::new));
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.errLines()).singleElement().asString().startsWith("error: " + corrupt + ": malformed JSON");
+        assertThat(out).doesNotExist();
+    }
+
+    @Test
+    void sweepWritesJsonAndBothPlots() throws Exception {
+        List<String> args = new ArrayList<>(List.of("sim", "sweep", "--trace", trace.toString(), "--model",
+                "deepseek-v2-lite", "--cluster", "4x8-h100", "--policies", "none,moelab", "--planning-ms", "2",
+                "--rebalance-every", "50", "--intervals", "25,100", "--redundants", "0,32", "--out",
+                dir.resolve("sweep").toString()));
+        Result r = CliRunner.run(args.toArray(String[]::new));
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("tokens/s by rebalance interval", "tokens/s by redundant slots per layer",
+                "GB/GPU");
+        Path out = dir.resolve("sweep");
+        JsonNode sweep = JsonMapper.builder().build().readTree(out.resolve("sweep.json").toFile());
+        assertThat(sweep.get("rebalance_every")).hasSize(2);
+        assertThat(sweep.get("rebalance_every").get(0).get("value").asInt()).isEqualTo(25);
+        assertThat(sweep.get("rebalance_every").get(0).get("window").asInt()).isEqualTo(25);
+        assertThat(sweep.get("redundant")).hasSize(2);
+        assertThat(sweep.get("redundant").get(1).get("replicas").asInt()).isEqualTo(96);
+        assertThat(sweep.get("redundant").get(1).get("policies").get(1).get("policy").asString()).isEqualTo("moelab");
+        for (String png : List.of("throughput_vs_interval.png", "throughput_vs_redundant.png")) {
+            assertThat(Arrays.copyOf(Files.readAllBytes(out.resolve(png)), 4)).isEqualTo(PNG_MAGIC);
+        }
+    }
+}

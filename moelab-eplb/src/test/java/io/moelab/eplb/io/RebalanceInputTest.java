@@ -1,0 +1,199 @@
+package io.moelab.eplb.io;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.LoadMatrix;
+import io.moelab.eplb.Topology;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class RebalanceInputTest {
+    private static final String TOPOLOGY = "\"num_replicas\": 4, \"num_groups\": 1, \"num_nodes\": 1, \"num_gpus\": 2";
+
+    @TempDir
+    Path dir;
+
+    private Path file(String content) throws IOException {
+        return Files.writeString(dir.resolve("in.json"), content);
+    }
+
+    private static LoadMatrix matrix(double[][] rows) {
+        return LoadMatrix.of(rows, "expected");
+    }
+
+    @Test
+    void readsAFileWithoutHistory() throws IOException {
+        RebalanceInput in = RebalanceInput.read(file("{\"weight\": [[1, 2.5, 0], [3, 4, 1e3]], " + TOPOLOGY + "}"));
+        assertThat(in.weight()).isEqualTo(matrix(new double[][] {{1, 2.5, 0}, {3, 4, 1000}}));
+        assertThat(in.history()).isEmpty();
+        assertThat(in.topology(null, null, null, null)).isEqualTo(new Topology(4, 1, 1, 2));
+    }
+
+    @Test
+    void readsAFileWithHistoryOldestFirst() throws IOException {
+        RebalanceInput in = RebalanceInput.read(file("""
+                {"weight": [[1, 2], [3, 4]],
+                 "history": [[[0, 1], [1, 0]], [[2, 2], [2, 5.5]]],
+                 "num_replicas": 4, "num_groups": 1, "num_nodes": 1, "num_gpus": 2}
+                """));
+        assertThat(in.weight()).isEqualTo(matrix(new double[][] {{1, 2}, {3, 4}}));
+        assertThat(in.history()).containsExactly(
+                matrix(new double[][] {{0, 1}, {1, 0}}),
+                matrix(new double[][] {{2, 2}, {2, 5.5}}));
+        assertThatThrownBy(() -> in.history().clear()).isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @Test
+    void nullOrEmptyHistoryIsNoHistory() throws IOException {
+        assertThat(RebalanceInput.read(file("{\"weight\": [[1]], \"history\": null}")).history()).isEmpty();
+        assertThat(RebalanceInput.read(file("{\"weight\": [[1]], \"history\": []}")).history()).isEmpty();
+    }
+
+    @Test
+    void membersMayComeInAnyOrderAndUnknownOnesAreSkipped() throws IOException {
+        RebalanceInput in = RebalanceInput.read(file("""
+                {"num_gpus": 2, "comment": {"nested": [1, [2, {"weight": "not this one"}]]},
+                 "history": [[[9, 9]]], "num_nodes": 1, "tags": ["a", null, true],
+                 "weight": [[5, 6]], "num_groups": 1, "num_replicas": 4, "zz": -1.5e3}
+                """));
+        assertThat(in.weight()).isEqualTo(matrix(new double[][] {{5, 6}}));
+        assertThat(in.history()).containsExactly(matrix(new double[][] {{9, 9}}));
+        assertThat(in.topology(null, null, null, null)).isEqualTo(new Topology(4, 1, 1, 2));
+    }
+
+    @Test
+    void integralNumbersInAnyNotationAreIntegers() throws IOException {
+        RebalanceInput in = RebalanceInput.read(file(
+                "{\"weight\": [[1]], \"num_replicas\": 8.0, \"num_groups\": 1e0, \"num_nodes\": 2, \"num_gpus\": 0.4e1}"));
+        assertThat(in.topology(null, null, null, null)).isEqualTo(new Topology(8, 1, 2, 4));
+    }
+
+    @Test
+    void commandLineNumbersOverrideTheFile() throws IOException {
+        RebalanceInput in = RebalanceInput.read(file("{\"weight\": [[1, 2]], " + TOPOLOGY + "}"));
+        assertThat(in.topology(8, null, null, null)).isEqualTo(new Topology(8, 1, 1, 2));
+        assertThat(in.topology(null, 2, null, null)).isEqualTo(new Topology(4, 2, 1, 2));
+        assertThat(in.topology(null, null, 2, null)).isEqualTo(new Topology(4, 1, 2, 2));
+        assertThat(in.topology(null, null, null, 4)).isEqualTo(new Topology(4, 1, 1, 4));
+        assertThat(in.topology(16, 4, 2, 8)).isEqualTo(new Topology(16, 4, 2, 8));
+    }
+
+    @Test
+    void numbersGivenNowhereAreMissingWithTheOptionToGiveThem() throws IOException {
+        RebalanceInput bare = RebalanceInput.read(file("{\"weight\": [[1, 2]]}"));
+        assertThatThrownBy(() -> bare.topology(null, 1, 1, 2)).isInstanceOf(InvalidInputException.class)
+                .hasMessage("num_replicas: missing (give it in the input file or with --replicas)");
+        assertThatThrownBy(() -> bare.topology(4, null, 1, 2))
+                .hasMessage("num_groups: missing (give it in the input file or with --groups)");
+        assertThatThrownBy(() -> bare.topology(4, 1, null, 2))
+                .hasMessage("num_nodes: missing (give it in the input file or with --nodes)");
+        assertThatThrownBy(() -> bare.topology(4, 1, 1, null))
+                .hasMessage("num_gpus: missing (give it in the input file or with --gpus)");
+        // The first missing one is named.
+        assertThatThrownBy(() -> bare.topology(null, null, null, null)).hasMessageStartingWith("num_replicas: missing");
+        assertThat(bare.topology(4, 1, 1, 2)).isEqualTo(new Topology(4, 1, 1, 2));
+
+        RebalanceInput partial = RebalanceInput.read(file("{\"weight\": [[1, 2]], \"num_replicas\": 4, \"num_groups\": 1,"
+                + " \"num_nodes\": 1}"));
+        InvalidInputException e = catchThrowableOfType(InvalidInputException.class,
+                () -> partial.topology(null, null, null, null));
+        assertThat(e.field()).isEqualTo("num_gpus");
+        assertThat(e).hasMessage("num_gpus: missing (give it in the input file or with --gpus)");
+        assertThat(partial.topology(null, null, null, 2)).isEqualTo(new Topology(4, 1, 1, 2));
+    }
+
+    @Test
+    void invalidTopologiesAreReportedByField() throws IOException {
+        RebalanceInput in = RebalanceInput.read(file("{\"weight\": [[1, 2]], \"num_replicas\": 6, \"num_groups\": 1,"
+                + " \"num_nodes\": 1, \"num_gpus\": 4}"));
+        assertThatThrownBy(() -> in.topology(null, null, null, null)).isInstanceOf(InvalidInputException.class)
+                .hasMessage("num_replicas: R=6 is not a multiple of num_gpus M=4 (every GPU holds R/M slots)");
+        assertThatThrownBy(() -> in.topology(null, null, null, -2)).hasMessage("num_gpus: must be at least 1, got -2");
+    }
+
+    static Stream<Arguments> badContent() {
+        return Stream.of(
+                Arguments.of("{\"num_gpus\": 2}", "weight", "weight: missing from %s (expected [layers][experts] loads)"),
+                Arguments.of("{\"weight\": [[1, 2], [3, 4, 5]]}", "weight[1]",
+                        "weight[1]: has 3 elements where earlier arrays at this depth have 2 (ragged array)"),
+                Arguments.of("{\"weight\": [[1, NaN]]}", "weight[0][1]", "weight[0][1]: load is NaN"),
+                Arguments.of("{\"weight\": [[1, 2], [-1, 0]]}", "weight[1][0]", "weight[1][0]: load is negative (-1.0)"),
+                Arguments.of("{\"weight\": [[Infinity]]}", "weight[0][0]", "weight[0][0]: load is infinite"),
+                Arguments.of("{\"weight\": [[1e400]]}", "weight[0][0]", "weight[0][0]: load is infinite"),
+                Arguments.of("{\"weight\": [[1, \"2\"]]}", "weight[0][1]", "weight[0][1]: expected a number but found a string"),
+                Arguments.of("{\"weight\": [[1, null]]}", "weight[0][1]", "weight[0][1]: expected a number but found null"),
+                Arguments.of("{\"weight\": [1, 2]}", "weight", "weight: expected [layers][experts] but found a 1-dimensional array"),
+                Arguments.of("{\"weight\": []}", "weight", "weight: is an empty array"),
+                Arguments.of("{\"weight\": \"x\"}", "weight", "weight: expected an array but found a string"),
+                Arguments.of("{\"weight\": [[1]], \"num_gpus\": 2.5}", "num_gpus", "num_gpus: expected an integer but found 2.5"),
+                Arguments.of("{\"weight\": [[1]], \"num_gpus\": \"2\"}", "num_gpus",
+                        "num_gpus: expected an integer but found a string"),
+                Arguments.of("{\"weight\": [[1]], \"num_gpus\": null}", "num_gpus", "num_gpus: expected an integer but found null"),
+                Arguments.of("{\"weight\": [[1]], \"num_gpus\": NaN}", "num_gpus", "num_gpus: expected an integer but found NaN"),
+                Arguments.of("{\"weight\": [[1]], \"num_replicas\": 1e10}", "num_replicas",
+                        "num_replicas: expected an integer but found 1.0E10"),
+                Arguments.of("{\"weight\": [[1]], \"num_nodes\": [1]}", "num_nodes",
+                        "num_nodes: expected an integer but found an array"),
+                Arguments.of("{\"weight\": [[1, 2]], \"history\": [[[1, 2]], [[1]]]}", "history[1]",
+                        "history[1]: is 1 layers x 1 experts, expected 1 layers x 2 experts"),
+                Arguments.of("{\"weight\": [[1, 2]], \"history\": [[[1, 2], [3, 4]]]}", "history[0]",
+                        "history[0]: is 2 layers x 2 experts, expected 1 layers x 2 experts"),
+                Arguments.of("{\"weight\": [[1, 2]], \"history\": [[1, 2]]}", "history[0]",
+                        "history[0]: expected [layers][experts] but found a 1-dimensional array"),
+                Arguments.of("{\"weight\": [[1, 2]], \"history\": [[[1, 2], [NaN, 0]]]}", "history[0][1][0]",
+                        "history[0][1][0]: load is NaN"),
+                Arguments.of("{\"weight\": [[1, 2]], \"history\": [[[1, 2]], [[1, 2], [3]]]}", "history[1][1]",
+                        "history[1][1]: has 1 elements where earlier arrays at this depth have 2 (ragged array)"),
+                Arguments.of("{\"weight\": [[1, 2]], \"history\": 3}", "history",
+                        "history: expected [windows][layers][experts] but found a number"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badContent")
+    void badContentNamesTheField(String content, String field, String message) throws IOException {
+        Path path = file(content);
+        assertThatThrownBy(() -> RebalanceInput.read(path)).isInstanceOfSatisfying(InvalidInputException.class, e -> {
+            assertThat(e.field()).isEqualTo(field);
+            assertThat(e).hasMessage(message.formatted(path));
+        });
+    }
+
+    @Test
+    void malformedJsonNamesTheFileLineAndColumn() throws IOException {
+        Path path = file("{\"weight\": [[1, 2]],\n \"num_gpus\": 2,,\n}");
+        assertThatThrownBy(() -> RebalanceInput.read(path)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(path + ": malformed JSON at line 2, column 16: expected a member name in double quotes");
+        Path trailing = file("{\"weight\": [[1]]} {}");
+        assertThatThrownBy(() -> RebalanceInput.read(trailing))
+                .hasMessage(trailing + ": malformed JSON at line 1, column 19: unexpected data after the top-level value");
+        Path empty = file("");
+        assertThatThrownBy(() -> RebalanceInput.read(empty))
+                .hasMessage(empty + ": malformed JSON at line 1, column 1: unexpected end of input, expected a value");
+    }
+
+    @Test
+    void theFileMustHoldAnObject() throws IOException {
+        Path path = file("[[1, 2]]");
+        assertThatThrownBy(() -> RebalanceInput.read(path)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(path + ": expected a JSON object but found an array");
+    }
+
+    @Test
+    void missingFilesAndDirectoriesAreNamed() {
+        Path missing = dir.resolve("none.json");
+        assertThatThrownBy(() -> RebalanceInput.read(missing)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(missing + ": no such file");
+        assertThatThrownBy(() -> RebalanceInput.read(dir)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(dir + ": is a directory, expected a JSON file");
+    }
+}

@@ -1,0 +1,58 @@
+package io.moelab.sim;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.algorithm.AlgorithmSpec;
+import io.moelab.eplb.algorithm.Algorithms;
+import io.moelab.eplb.algorithm.BalancerAlgorithm;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * How a deployment places experts over time: {@code none} keeps the initial placement, any other policy
+ * re-plans with an EPLB algorithm every K steps.
+ *
+ * @param name      the name in reports, as given on the command line
+ * @param balancer  the algorithm that re-plans, or {@code null} for {@code none}
+ */
+public record Policy(String name, BalancerAlgorithm balancer) {
+    /** The policy that never rebalances. */
+    public static final String NONE = "none";
+
+    /**
+     * A policy by command-line name: {@code none} or an algorithm spec such as {@code deepseek} or
+     * {@code moelab:global}.
+     *
+     * @throws InvalidInputException naming {@code policies} for an unknown name
+     */
+    public static Policy parse(String name) {
+        if (name.equals(NONE)) {
+            return new Policy(NONE, null);
+        }
+        AlgorithmSpec spec = AlgorithmSpec.parse(name);
+        if (!Algorithms.names().contains(spec.name())) {
+            throw new InvalidInputException("policies", "unknown policy '" + name + "' (known: none, "
+                    + String.join(", ", Algorithms.names()) + ")");
+        }
+        return new Policy(name, Algorithms.bySpec(spec));
+    }
+
+    /**
+     * Policies from a list of names, in order.
+     *
+     * @throws InvalidInputException for an empty list, a duplicate or an unknown name
+     */
+    public static List<Policy> parseAll(List<String> names) {
+        if (names.isEmpty()) {
+            throw new InvalidInputException("policies", "no policy given");
+        }
+        if (names.stream().distinct().count() != names.size()) {
+            throw new InvalidInputException("policies", "lists a policy twice: " + String.join(",", names));
+        }
+        return names.stream().map(Policy::parse).toList();
+    }
+
+    /** The algorithm that re-plans, if this policy rebalances. */
+    public Optional<BalancerAlgorithm> algorithm() {
+        return Optional.ofNullable(balancer);
+    }
+}

@@ -1,0 +1,109 @@
+package io.moelab.sim;
+
+import io.moelab.eplb.trace.ExpertLoadTrace;
+import io.moelab.sim.spec.ClusterSpec;
+import io.moelab.sim.spec.ModelSpec;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Simulations that vary one setting at a time around a base: the rebalance interval K (redundancy fixed), and
+ * the redundant slots per layer (K fixed). Answers "how often should I rebalance" and "how many redundant
+ * experts are worth their memory".
+ */
+public final class Sweep {
+    private Sweep() {
+    }
+
+    /** The swept settings. */
+    public enum Parameter {
+        /** Steps between rebalances. */
+        REBALANCE_EVERY("rebalance_every"),
+        /** Redundant slots per layer. */
+        REDUNDANT("redundant");
+
+        private final String key;
+
+        Parameter(String key) {
+            this.key = key;
+        }
+
+        /** The name in JSON and on plots. */
+        public String key() {
+            return key;
+        }
+    }
+
+    /**
+     * One simulation to run: the base options with one setting changed.
+     *
+     * @param parameter the setting varied
+     * @param value     its value
+     * @param options   the options to simulate with
+     */
+    public record Variant(Parameter parameter, int value, Simulation.Options options) {
+    }
+
+    /**
+     * One simulation of the sweep.
+     *
+     * @param parameter the setting varied
+     * @param value     its value
+     * @param report    the simulation's report (every policy)
+     */
+    public record Point(Parameter parameter, int value, SimulationReport report) {
+    }
+
+    /**
+     * Variants over rebalance intervals.
+     *
+     * @param windowFollows plan from the last K steps (W = K) rather than the base window
+     */
+    public static List<Variant> intervals(Simulation.Options base, List<Integer> intervals, boolean windowFollows) {
+        return intervals.stream().map(k -> new Variant(Parameter.REBALANCE_EVERY, k,
+                base.withRebalanceEvery(k, windowFollows ? k : base.window()))).toList();
+    }
+
+    /**
+     * Variants over redundant slot counts.
+     *
+     * @throws io.moelab.eplb.InvalidInputException naming {@code redundant} for a count that does not fill the
+     *                                              cluster's GPUs evenly
+     */
+    public static List<Variant> redundants(Simulation.Options base, List<Integer> redundants, ModelSpec model,
+                                           ClusterSpec cluster) {
+        for (int r : redundants) {
+            Simulation.replicas(model.experts(), cluster.gpus(), r);
+        }
+        return redundants.stream().map(r -> new Variant(Parameter.REDUNDANT, r, base.withRedundant(r))).toList();
+    }
+
+    /**
+     * Redundant slot counts worth trying: the fewest that fill every GPU evenly, and the next {@code more}
+     * counts that add one slot per GPU each.
+     */
+    public static List<Integer> defaultRedundants(int experts, int gpus, int more) {
+        int first = Math.max(gpus, Math.ceilDiv(experts, gpus) * gpus) - experts;
+        List<Integer> values = new ArrayList<>();
+        for (int j = 0; j <= more; j++) {
+            values.add(first + j * gpus);
+        }
+        return values;
+    }
+
+    /** Runs every variant with every policy, one after the other. */
+    public static List<Point> run(ExpertLoadTrace trace, ModelSpec model, ClusterSpec cluster, List<Policy> policies,
+                                  List<Variant> variants, Simulation.Progress progress) {
+        List<Point> points = new ArrayList<>();
+        long perRun = (long) trace.steps() * policies.size();
+        long total = perRun * variants.size();
+        for (int i = 0; i < variants.size(); i++) {
+            Variant v = variants.get(i);
+            long offset = perRun * i;
+            SimulationReport report = new Simulation(trace, model, cluster, v.options())
+                    .run(policies, (done, ignored) -> progress.update(offset + done, total));
+            points.add(new Point(v.parameter(), v.value(), report));
+        }
+        return List.copyOf(points);
+    }
+}

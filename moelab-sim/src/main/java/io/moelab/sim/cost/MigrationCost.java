@@ -1,0 +1,115 @@
+package io.moelab.sim.cost;
+
+import io.moelab.eplb.Placement;
+import io.moelab.eplb.Topology;
+import io.moelab.sim.spec.ClusterSpec;
+import io.moelab.sim.spec.ModelSpec;
+
+/**
+ * What it costs to switch from one placement to the next: every expert that a GPU holds after but not before
+ * (in the same layer) is copied onto it from a GPU that held it before. A source on the receiver's own node
+ * is preferred (NVLink); among candidates the one that has sent the least so far is chosen, so copies of a
+ * popular expert fan out over its holders. All layers move together: the transfer takes as long as the
+ * busiest GPU's larger of send and receive bytes on its slower link, plus that link's latency.
+ *
+ * @param copies     expert copies transferred (equals {@code PlacementEvaluator.migration(...).expertsMoved()})
+ * @param bytes      bytes transferred in total
+ * @param interBytes of which across nodes
+ * @param seconds    wall-clock time of the transfer
+ */
+public record MigrationCost(int copies, double bytes, double interBytes, double seconds) {
+    /** No change. */
+    public static final MigrationCost NONE = new MigrationCost(0, 0, 0, 0);
+
+    /**
+     * The cost of switching from {@code from} to {@code to} on {@code cluster}.
+     *
+     * @throws IllegalArgumentException if the placements differ in shape or topology
+     */
+    public static MigrationCost between(Placement from, Placement to, ModelSpec model, ClusterSpec cluster) {
+        Topology topology = to.topology();
+        if (!from.topology().equals(topology) || from.layers() != to.layers() || from.experts() != to.experts()) {
+            throw new IllegalArgumentException("placements differ: " + from + " vs " + to);
+        }
+        int gpus = topology.gpus();
+        int experts = to.experts();
+        int slotsPerGpu = topology.slotsPerGpu();
+        int gpusPerNode = topology.gpusPerNode();
+        double expertBytes = model.expertBytes();
+        double[] sendIntra = new double[gpus];
+        double[] recvIntra = new double[gpus];
+        double[] sendInter = new double[gpus];
+        double[] recvInter = new double[gpus];
+        // held[g * E + e] == layer + 1 when GPU g holds expert e in `from` (stamps avoid clearing per layer).
+        int[] heldBefore = new int[gpus * experts];
+        int[] heldAfter = new int[gpus * experts];
+        int copies = 0;
+        double interBytes = 0;
+        for (int l = 0; l < to.layers(); l++) {
+            int stamp = l + 1;
+            for (int p = 0; p < topology.replicas(); p++) {
+                heldBefore[(p / slotsPerGpu) * experts + from.expertAt(l, p)] = stamp;
+            }
+            for (int p = 0; p < topology.replicas(); p++) {
+                int g = p / slotsPerGpu;
+                int e = to.expertAt(l, p);
+                int cell = g * experts + e;
+                if (heldBefore[cell] == stamp || heldAfter[cell] == stamp) {
+                    continue; // already there, or a second replica on this GPU copied locally
+                }
+                heldAfter[cell] = stamp;
+                int source = source(heldBefore, stamp, e, experts, g / gpusPerNode, gpusPerNode, gpus, sendIntra,
+                        sendInter);
+                copies++;
+                if (source / gpusPerNode == g / gpusPerNode) {
+                    sendIntra[source] += expertBytes;
+                    recvIntra[g] += expertBytes;
+                } else {
+                    sendInter[source] += expertBytes;
+                    recvInter[g] += expertBytes;
+                    interBytes += expertBytes;
+                }
+            }
+        }
+        if (copies == 0) {
+            return NONE;
+        }
+        double seconds = 0;
+        for (int g = 0; g < gpus; g++) {
+            double intra = Math.max(sendIntra[g], recvIntra[g]);
+            double inter = Math.max(sendInter[g], recvInter[g]);
+            seconds = Math.max(seconds, Math.max(
+                    intra > 0 ? intra / cluster.nvlinkBytesPerSecond() + cluster.nvlinkLatencyUs() * 1e-6 : 0,
+                    inter > 0 ? inter / cluster.networkBytesPerSecond() + cluster.networkLatencyUs() * 1e-6 : 0));
+        }
+        return new MigrationCost(copies, copies * expertBytes, interBytes, seconds);
+    }
+
+    /** The GPU to copy expert {@code e} from: on the receiver's node if one holds it, the least busy one. */
+    private static int source(int[] heldBefore, int stamp, int e, int experts, int node, int gpusPerNode, int gpus,
+                              double[] sendIntra, double[] sendInter) {
+        int best = -1;
+        for (int g = node * gpusPerNode; g < (node + 1) * gpusPerNode; g++) {
+            if (heldBefore[g * experts + e] == stamp && (best < 0 || sendIntra[g] < sendIntra[best])) {
+                best = g;
+            }
+        }
+        if (best >= 0) {
+            return best;
+        }
+        for (int g = 0; g < gpus; g++) {
+            if (heldBefore[g * experts + e] == stamp && (best < 0 || sendInter[g] < sendInter[best])) {
+                best = g;
+            }
+        }
+        if (best < 0) {
+            throw new IllegalStateException("expert " + e + " has no replica in the previous placement");
+        }
+        return best;
+    }
+
+    @Override
+    public String toString() {
+        return copies + " expert copies, " + bytes + " bytes (" + interBytes + " across nodes), " + seconds + " s";
+    }
+}

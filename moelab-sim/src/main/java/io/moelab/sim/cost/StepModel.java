@@ -1,0 +1,284 @@
+package io.moelab.sim.cost;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.LoadMatrix;
+import io.moelab.eplb.Placement;
+import io.moelab.eplb.Topology;
+import io.moelab.sim.spec.ClusterSpec;
+import io.moelab.sim.spec.ModelSpec;
+import java.util.Arrays;
+
+/**
+ * The time of one serving step of an expert-parallel MoE deployment, for a placement and the step's routed
+ * token counts. Every formula is in docs/SIM.md; in short, per MoE layer:
+ * <ul>
+ *   <li>tokens originate evenly on all GPUs (data-parallel attention); an expert's routed tokens are split
+ *       evenly over its replicas, or (node-local routing) tokens from a node go to the expert's replicas on
+ *       that node when it has any;</li>
+ *   <li>compute of GPU g: {@code max(x_g * 6HF / F_achievable, (a_g * 3HF * b + 4 H x_g) / HBM)} for the
+ *       {@code x_g} routed tokens it serves on its {@code a_g} slots that get any: a roofline of expert FLOPs
+ *       against weights and activations read;</li>
+ *   <li>dispatch: each GPU sends its tokens' activations ({@code H} values) to the GPUs holding their experts
+ *       and receives the tokens it serves; time = the larger of send and receive bytes over each link (NVLink
+ *       inside a node, the network across nodes) plus that link's latency; combine sends the results back the same way;</li>
+ *   <li>each phase ends when its slowest GPU does: layer time = max dispatch + max compute + max combine +
+ *       the non-expert compute every GPU does alike for its own tokens.</li>
+ * </ul>
+ * A step is the sum over layers. Instances hold scratch arrays; not thread-safe.
+ */
+public final class StepModel {
+
+    /** How an expert's tokens are split over its replicas. */
+    public enum Routing {
+        /** Evenly over all replicas. */
+        EVEN,
+        /** Tokens from a node to the expert's replicas on that node when there are any, else evenly. */
+        NODE_LOCAL
+    }
+
+    /**
+     * Modeling choices.
+     *
+     * @param routing       how tokens are split over replicas
+     * @param dispatchBytes bytes per activation value sent in dispatch (2: bf16; 1: FP8 as DeepSeek-V3 does)
+     * @param combineBytes  bytes per activation value sent back in combine
+     */
+    public record Options(Routing routing, int dispatchBytes, int combineBytes) {
+        /** Even routing, bf16 both ways. */
+        public static Options defaults() {
+            return new Options(Routing.EVEN, 2, 2);
+        }
+    }
+
+    /**
+     * One step's cost.
+     *
+     * @param seconds       wall-clock time of the step
+     * @param tokens        tokens served (routed tokens / top-k, averaged over layers)
+     * @param computeBusy   expert + non-expert compute time of the average GPU, summed over layers
+     * @param balancedness  GPU balancedness of routed tokens: Σ_l mean_g x / Σ_l max_g x
+     * @param dispatch      time in dispatch, summed over layers
+     * @param compute       time of the slowest GPU's expert compute, summed over layers
+     * @param combine       time in combine, summed over layers
+     */
+    public record StepCost(double seconds, double tokens, double computeBusy, double balancedness, double dispatch,
+                           double compute, double combine) {
+        /** Fraction of the step the average GPU spends computing. */
+        public double utilization() {
+            return seconds > 0 ? computeBusy / seconds : 0;
+        }
+    }
+
+    private final ModelSpec model;
+    private final ClusterSpec cluster;
+    private final Options options;
+    private final int gpus;
+    private final int nodes;
+    private final int gpusPerNode;
+    private final double[] served;      // x_g
+    private final double[][] flow;      // [origin node][gpu]: routed tokens from that node served by the GPU
+    private final int[] activeSlots;
+    private final double[] perReplica;
+    private final int[] replicasOnNode; // [expert * nodes + node]
+    private final double[] flowTotal;   // per origin node: all its routed tokens
+    private final double[] flowLocal;   // per origin node: those served on the node
+
+    /** A step model of {@code model} served by {@code cluster}. */
+    public StepModel(ModelSpec model, ClusterSpec cluster, Options options) {
+        this.model = model;
+        this.cluster = cluster;
+        this.options = options;
+        this.gpus = cluster.gpus();
+        this.nodes = cluster.nodes();
+        this.gpusPerNode = cluster.gpusPerNode();
+        served = new double[gpus];
+        flow = new double[nodes][gpus];
+        activeSlots = new int[gpus];
+        perReplica = new double[model.experts()];
+        replicasOnNode = new int[model.experts() * nodes];
+        flowTotal = new double[nodes];
+        flowLocal = new double[nodes];
+    }
+
+    /** The placement topology this model's cluster implies for {@code replicas} slots per layer. */
+    public Topology topology(int replicas) {
+        return new Topology(replicas, model.groups(), nodes, gpus);
+    }
+
+    /**
+     * The cost of one step.
+     *
+     * @param load routed token counts of the step, {@code [MoE layer][expert]}
+     * @throws InvalidInputException if the load's shape is not the placement's
+     * @throws IllegalArgumentException if the placement is for another number of GPUs or nodes
+     */
+    public StepCost step(Placement placement, LoadMatrix load) {
+        if (placement.topology().gpus() != gpus || placement.topology().nodes() != nodes) {
+            throw new IllegalArgumentException("placement is for " + placement.topology() + ", cluster has " + gpus
+                    + " GPUs on " + nodes + " nodes");
+        }
+        load.requireShape(placement.layers(), placement.experts(), "load");
+        int layers = load.layers();
+        int experts = load.experts();
+        int slotsPerGpu = placement.topology().slotsPerGpu();
+        double h = model.hidden();
+        double flopsPerToken = model.expertFlopsPerToken();
+        double expertBytes = model.expertBytes();
+        double flops = cluster.flopsPerSecond();
+        double hbm = cluster.hbmBytesPerSecond();
+        double dispatchPerToken = h * options.dispatchBytes();
+        double combinePerToken = h * options.combineBytes();
+        double seconds = 0;
+        double busy = 0;
+        double dispatchTotal = 0;
+        double computeTotal = 0;
+        double combineTotal = 0;
+        double tokensSum = 0;
+        double meanSum = 0;
+        double maxSum = 0;
+        for (int l = 0; l < layers; l++) {
+            double routed = route(placement, load, l, experts, slotsPerGpu);
+            double layerTokens = routed / model.topK();
+            tokensSum += layerTokens;
+            // Compute: a roofline per GPU over the routed tokens it serves.
+            double computeMax = 0;
+            double computeSum = 0;
+            double servedMax = 0;
+            for (int g = 0; g < gpus; g++) {
+                double x = served[g];
+                double bytes = activeSlots[g] * expertBytes + 4 * h * x; // weights, activations in and out (bf16)
+                double t = Math.max(x * flopsPerToken / flops, bytes / hbm);
+                computeMax = Math.max(computeMax, t);
+                computeSum += t;
+                servedMax = Math.max(servedMax, x);
+            }
+            meanSum += routed / gpus;
+            maxSum += servedMax;
+            double dispatch = allToAll(dispatchPerToken);
+            double combine = allToAll(combinePerToken);
+            // Non-expert work (attention, shared experts) on each GPU's own tokens: the same everywhere.
+            double uniform = layerTokens / gpus * model.uniformFlopsPerToken() / flops;
+            seconds += dispatch + computeMax + combine + uniform;
+            busy += computeSum / gpus + uniform;
+            dispatchTotal += dispatch;
+            computeTotal += computeMax;
+            combineTotal += combine;
+        }
+        double balancedness = maxSum > 0 ? Math.min(1, meanSum / maxSum) : 1;
+        return new StepCost(seconds, tokensSum / layers, busy, balancedness, dispatchTotal, computeTotal,
+                combineTotal);
+    }
+
+    /**
+     * Fills {@link #served}, {@link #activeSlots} and {@link #flow} for one layer.
+     *
+     * @return routed tokens of the layer
+     */
+    private double route(Placement placement, LoadMatrix load, int l, int experts, int slotsPerGpu) {
+        Arrays.fill(served, 0);
+        Arrays.fill(activeSlots, 0);
+        for (double[] row : flow) {
+            Arrays.fill(row, 0);
+        }
+        double routed = 0;
+        for (int e = 0; e < experts; e++) {
+            routed += load.load(l, e);
+            perReplica[e] = load.load(l, e) / placement.replicaCount(l, e);
+        }
+        int replicas = placement.replicas();
+        if (options.routing() == Routing.EVEN) {
+            for (int s = 0; s < replicas; s++) {
+                int e = placement.expertAt(l, s);
+                int g = s / slotsPerGpu;
+                served[g] += perReplica[e];
+                activeSlots[g] += perReplica[e] > 0 ? 1 : 0;
+            }
+            for (int g = 0; g < gpus; g++) {
+                for (int n = 0; n < nodes; n++) {
+                    flow[n][g] = served[g] / nodes; // tokens originate evenly, so each node sends 1/N of them
+                }
+            }
+            return routed;
+        }
+        // Node-local: each node's share of an expert's tokens stays on the node when the expert has replicas there.
+        Arrays.fill(replicasOnNode, 0);
+        int slotsPerNode = replicas / nodes;
+        for (int s = 0; s < replicas; s++) {
+            replicasOnNode[placement.expertAt(l, s) * nodes + s / slotsPerNode]++;
+        }
+        for (int s = 0; s < replicas; s++) {
+            int e = placement.expertAt(l, s);
+            int g = s / slotsPerGpu;
+            int node = s / slotsPerNode;
+            double share = load.load(l, e) / nodes;
+            for (int n = 0; n < nodes; n++) {
+                int local = replicasOnNode[e * nodes + n];
+                double f = local > 0 ? (n == node ? share / local : 0) : share / placement.replicaCount(l, e);
+                flow[n][g] += f;
+            }
+        }
+        for (int g = 0; g < gpus; g++) {
+            double x = 0;
+            for (int n = 0; n < nodes; n++) {
+                x += flow[n][g];
+            }
+            served[g] = x;
+        }
+        for (int s = 0; s < replicas; s++) {
+            int g = s / slotsPerGpu;
+            activeSlots[g] += load.load(l, placement.expertAt(l, s)) > 0 ? 1 : 0;
+        }
+        return routed;
+    }
+
+    /**
+     * The time of one all-to-all phase: the slowest GPU's larger of send and receive bytes per link, plus the
+     * latency of each link it uses. Tokens from node n to GPU d come equally from node n's GPUs.
+     *
+     * @param bytesPerToken activation bytes per routed token
+     */
+    private double allToAll(double bytesPerToken) {
+        double nvlink = cluster.nvlinkBytesPerSecond();
+        double network = cluster.networkBytesPerSecond();
+        double nvlinkLatency = cluster.nvlinkLatencyUs() * 1e-6;
+        double networkLatency = cluster.networkLatencyUs() * 1e-6;
+        for (int n = 0; n < nodes; n++) {
+            double total = 0;
+            double local = 0;
+            for (int d = 0; d < gpus; d++) {
+                total += flow[n][d];
+                local += d / gpusPerNode == n ? flow[n][d] : 0;
+            }
+            flowTotal[n] = total;
+            flowLocal[n] = local;
+        }
+        double worst = 0;
+        for (int g = 0; g < gpus; g++) {
+            int node = g / gpusPerNode;
+            double own = flow[node][g];
+            // As the serving GPU: tokens from the other GPUs of its node, and from other nodes.
+            double servedIntra = own * (gpusPerNode - 1) / gpusPerNode;
+            double servedInter = served[g] - own;
+            // As an origin GPU: its 1/gpusPerNode share of its node's flow to every other GPU.
+            double originIntra = (flowLocal[node] - own) / gpusPerNode;
+            double originInter = (flowTotal[node] - flowLocal[node]) / gpusPerNode;
+            double intra = Math.max(servedIntra, originIntra) * bytesPerToken;
+            double inter = Math.max(servedInter, originInter) * bytesPerToken;
+            // Send and receive swap roles between dispatch and combine; the larger of the two sets the time.
+            double t = Math.max(intra > 0 ? intra / nvlink + nvlinkLatency : 0,
+                    inter > 0 ? inter / network + networkLatency : 0);
+            worst = Math.max(worst, t);
+        }
+        return worst;
+    }
+
+    /** The model simulated. */
+    public ModelSpec model() {
+        return model;
+    }
+
+    /** The cluster simulated. */
+    public ClusterSpec cluster() {
+        return cluster;
+    }
+}

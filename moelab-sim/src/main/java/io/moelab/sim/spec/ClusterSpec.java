@@ -1,0 +1,109 @@
+package io.moelab.sim.spec;
+
+import io.moelab.eplb.InvalidInputException;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The serving cluster: nodes of GPUs, what a GPU computes and reads per second, and the links between GPUs.
+ *
+ * @param name                name for reports
+ * @param nodes               nodes
+ * @param gpusPerNode         GPUs per node
+ * @param peakTflops          dense bf16 peak of one GPU, TFLOP/s
+ * @param computeEfficiency   fraction of the peak that grouped expert GEMMs reach (0..1]
+ * @param hbmTBps             HBM bandwidth of one GPU, TB/s
+ * @param nvlinkGBps          intra-node bandwidth per GPU per direction, GB/s
+ * @param networkGBps         inter-node bandwidth per GPU per direction, GB/s
+ * @param nvlinkLatencyUs     latency of an intra-node transfer, µs
+ * @param networkLatencyUs    latency of an inter-node transfer, µs
+ * @param hbmGB               HBM capacity of one GPU, GB (for the memory that redundant experts take)
+ */
+public record ClusterSpec(String name, int nodes, int gpusPerNode, double peakTflops, double computeEfficiency,
+                          double hbmTBps, double nvlinkGBps, double networkGBps, double nvlinkLatencyUs,
+                          double networkLatencyUs, double hbmGB) {
+
+    private static final Pattern PRESET = Pattern.compile("(\\d+)x(\\d+)-(h100|h800)");
+
+    /** Validates ranges, naming the field. */
+    public ClusterSpec {
+        if (nodes <= 0) {
+            throw new InvalidInputException("nodes", "must be at least 1, got " + nodes);
+        }
+        if (gpusPerNode <= 0) {
+            throw new InvalidInputException("gpus_per_node", "must be at least 1, got " + gpusPerNode);
+        }
+        positive(peakTflops, "peak_tflops");
+        positive(hbmTBps, "hbm_tbps");
+        positive(nvlinkGBps, "nvlink_gbps");
+        positive(networkGBps, "network_gbps");
+        positive(hbmGB, "hbm_gb");
+        if (!(computeEfficiency > 0 && computeEfficiency <= 1)) {
+            throw new InvalidInputException("compute_efficiency", "must be in (0, 1], got " + computeEfficiency);
+        }
+        if (!(nvlinkLatencyUs >= 0) || !(networkLatencyUs >= 0)) {
+            throw new InvalidInputException("latency", "latencies must be finite and >= 0");
+        }
+    }
+
+    private static void positive(double v, String field) {
+        if (!(v > 0) || Double.isInfinite(v)) {
+            throw new InvalidInputException(field, "must be a positive number, got " + v);
+        }
+    }
+
+    /**
+     * A preset {@code NxG-h100} or {@code NxG-h800}: N nodes of G GPUs. H100 SXM: 989 TFLOP/s dense bf16,
+     * 3.35 TB/s HBM, 80 GB, NVLink 450 GB/s per direction; H800: the same but NVLink 200 GB/s per direction.
+     * Both: 400 Gb/s (50 GB/s) network per GPU. Assumed (documented in docs/SIM.md): grouped GEMMs reach 50% of
+     * peak; transfers start after 3 µs (NVLink) or 10 µs (network).
+     *
+     * @throws InvalidInputException naming {@code cluster}
+     */
+    public static ClusterSpec preset(String name) {
+        Matcher m = PRESET.matcher(name.toLowerCase(Locale.ROOT));
+        if (!m.matches()) {
+            throw new InvalidInputException("cluster", "unknown cluster '" + name
+                    + "' (presets: NxG-h100, NxG-h800, e.g. 4x8-h100; or a JSON file)");
+        }
+        int nodes = Integer.parseInt(m.group(1));
+        int gpus = Integer.parseInt(m.group(2));
+        if (nodes <= 0 || gpus <= 0) {
+            throw new InvalidInputException("cluster", "'" + name + "' needs at least one node of one GPU");
+        }
+        double nvlink = m.group(3).equals("h100") ? 450 : 200;
+        return new ClusterSpec(name.toLowerCase(Locale.ROOT), nodes, gpus, 989, 0.5, 3.35, nvlink, 50, 3, 10, 80);
+    }
+
+    /** GPUs in total. */
+    public int gpus() {
+        return nodes * gpusPerNode;
+    }
+
+    /** Achievable FLOP/s of one GPU for expert GEMMs. */
+    public double flopsPerSecond() {
+        return peakTflops * 1e12 * computeEfficiency;
+    }
+
+    /** HBM bytes per second of one GPU. */
+    public double hbmBytesPerSecond() {
+        return hbmTBps * 1e12;
+    }
+
+    /** Intra-node bytes per second per GPU per direction. */
+    public double nvlinkBytesPerSecond() {
+        return nvlinkGBps * 1e9;
+    }
+
+    /** Inter-node bytes per second per GPU per direction. */
+    public double networkBytesPerSecond() {
+        return networkGBps * 1e9;
+    }
+
+    @Override
+    public String toString() {
+        return name + " (" + nodes + " x " + gpusPerNode + " GPUs, " + peakTflops + " TFLOP/s x " + computeEfficiency
+                + ", HBM " + hbmTBps + " TB/s, NVLink " + nvlinkGBps + " GB/s, network " + networkGBps + " GB/s)";
+    }
+}

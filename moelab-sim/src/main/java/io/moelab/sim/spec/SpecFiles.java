@@ -1,0 +1,211 @@
+package io.moelab.sim.spec;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.io.JsonReader;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Models and clusters by preset name or from JSON files: moelab's own format, or for models a Hugging Face
+ * {@code config.json} (DeepSeek, Qwen-MoE and Mixtral layouts).
+ */
+public final class SpecFiles {
+    private SpecFiles() {
+    }
+
+    /**
+     * A model: a preset name, or a JSON file (a Hugging Face config.json when it has {@code num_hidden_layers}).
+     *
+     * @throws InvalidInputException naming the file and field, or {@code model}
+     */
+    public static ModelSpec model(String nameOrFile) {
+        Path path = Path.of(nameOrFile);
+        if (!nameOrFile.endsWith(".json") && !Files.exists(path)) {
+            return ModelSpec.preset(nameOrFile);
+        }
+        Fields f = new Fields(read(path), path.toString());
+        if (f.has("num_hidden_layers")) {
+            return fromHuggingFace(f, path);
+        }
+        return new ModelSpec(f.text("name", path.getFileName().toString()), f.integer("moe_layers"),
+                f.integer("experts"), f.integer("top_k"), f.integer("hidden"), f.integer("expert_ffn"),
+                f.integer("groups", 1), f.integer("bytes_per_param", 2), f.integer("shared_experts", 0),
+                f.integer("shared_ffn", 0), f.number("dense_flops_per_token",
+                        8.0 * f.integer("hidden") * f.integer("hidden")));
+    }
+
+    private static ModelSpec fromHuggingFace(Fields f, Path path) {
+        int layers = f.integer("num_hidden_layers");
+        int experts = f.firstInteger("n_routed_experts", "num_experts", "num_local_experts");
+        int hidden = f.integer("hidden_size");
+        int ffn = f.has("moe_intermediate_size") ? f.integer("moe_intermediate_size") : f.integer("intermediate_size");
+        int moeLayers = layers;
+        if (f.has("first_k_dense_replace")) {
+            // DeepSeek: the first k layers are dense, then every moe_layer_freq-th layer is MoE.
+            int first = f.integer("first_k_dense_replace");
+            int freq = f.integer("moe_layer_freq", 1);
+            moeLayers = 0;
+            for (int l = first; l < layers; l++) {
+                moeLayers += l % Math.max(1, freq) == 0 ? 1 : 0;
+            }
+        } else if (f.has("decoder_sparse_step") || f.has("mlp_only_layers")) {
+            // Qwen-MoE: layer l is sparse unless listed in mlp_only_layers, and when (l + 1) % step == 0.
+            int step = Math.max(1, f.integer("decoder_sparse_step", 1));
+            List<Double> dense = f.numbers("mlp_only_layers");
+            moeLayers = 0;
+            for (int l = 0; l < layers; l++) {
+                moeLayers += !dense.contains((double) l) && (l + 1) % step == 0 ? 1 : 0;
+            }
+        }
+        int shared = 0;
+        int sharedFfn = 0;
+        if (f.has("n_shared_experts")) {
+            shared = f.integer("n_shared_experts");
+            sharedFfn = ffn;
+        } else if (f.has("shared_expert_intermediate_size")) {
+            shared = 1;
+            sharedFfn = f.integer("shared_expert_intermediate_size");
+        }
+        int bytes = switch (f.text("torch_dtype", "bfloat16")) {
+            case "float32" -> 4;
+            case "float8_e4m3fn", "float8_e5m2" -> 1;
+            default -> 2;
+        };
+        return new ModelSpec(f.text("model_type", path.getFileName().toString()), moeLayers, experts,
+                f.integer("num_experts_per_tok"), hidden, ffn, f.integer("n_group", 1), bytes, shared, sharedFfn,
+                8.0 * hidden * hidden);
+    }
+
+    /**
+     * A cluster: a preset {@code NxG-h100}/{@code NxG-h800}, or a JSON file with {@code nodes},
+     * {@code gpus_per_node}, {@code peak_tflops}, {@code compute_efficiency}, {@code hbm_tbps},
+     * {@code nvlink_gbps}, {@code network_gbps} and optionally latencies and {@code hbm_gb}.
+     *
+     * @throws InvalidInputException naming the file and field, or {@code cluster}
+     */
+    public static ClusterSpec cluster(String nameOrFile) {
+        Path path = Path.of(nameOrFile);
+        if (!nameOrFile.endsWith(".json") && !Files.exists(path)) {
+            return ClusterSpec.preset(nameOrFile);
+        }
+        Fields f = new Fields(read(path), path.toString());
+        return new ClusterSpec(f.text("name", path.getFileName().toString()), f.integer("nodes"),
+                f.integer("gpus_per_node"), f.number("peak_tflops"), f.number("compute_efficiency", 0.5),
+                f.number("hbm_tbps"), f.number("nvlink_gbps"), f.number("network_gbps"),
+                f.number("nvlink_latency_us", 3), f.number("network_latency_us", 10), f.number("hbm_gb", 80));
+    }
+
+    /** The top-level members of a JSON object: numbers, strings, booleans and arrays of numbers; the rest skipped. */
+    private static Map<String, Object> read(Path path) {
+        if (!Files.exists(path)) {
+            throw new InvalidInputException(path.toString(), "no such file");
+        }
+        try (Reader in = Files.newBufferedReader(path, StandardCharsets.UTF_8);
+             JsonReader json = new JsonReader(in, path.toString())) {
+            Map<String, Object> fields = new HashMap<>();
+            if (json.peek() != JsonReader.Token.BEGIN_OBJECT) {
+                throw new InvalidInputException(path.toString(), "expected a JSON object");
+            }
+            json.beginObject();
+            while (json.hasNext()) {
+                String name = json.nextName();
+                switch (json.peek()) {
+                    case NUMBER -> fields.put(name, json.nextDouble());
+                    case STRING -> fields.put(name, json.nextString());
+                    case BOOLEAN -> fields.put(name, json.nextBoolean());
+                    case BEGIN_ARRAY -> fields.put(name, numbers(json));
+                    default -> json.skipValue();
+                }
+            }
+            json.endObject();
+            json.endDocument();
+            return fields;
+        } catch (IOException e) {
+            throw new InvalidInputException(path.toString(), "cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    private static List<Double> numbers(JsonReader json) {
+        List<Double> values = new ArrayList<>();
+        json.beginArray();
+        while (json.hasNext()) {
+            if (json.peek() == JsonReader.Token.NUMBER) {
+                values.add(json.nextDouble());
+            } else {
+                json.skipValue();
+            }
+        }
+        json.endArray();
+        return values;
+    }
+
+    /** Typed access to the members, with errors that name the file and the field. */
+    private record Fields(Map<String, Object> values, String source) {
+        boolean has(String name) {
+            return values.get(name) != null;
+        }
+
+        double number(String name) {
+            Object v = values.get(name);
+            if (v == null) {
+                throw new InvalidInputException(source + ": " + name, "missing");
+            }
+            if (!(v instanceof Double d) || !Double.isFinite(d)) {
+                throw new InvalidInputException(source + ": " + name, "expected a number, found " + v);
+            }
+            return d;
+        }
+
+        double number(String name, double fallback) {
+            return has(name) ? number(name) : fallback;
+        }
+
+        int integer(String name) {
+            double d = number(name);
+            if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) {
+                throw new InvalidInputException(source + ": " + name, "expected an integer, found " + d);
+            }
+            return (int) d;
+        }
+
+        int integer(String name, int fallback) {
+            return has(name) ? integer(name) : fallback;
+        }
+
+        int firstInteger(String... names) {
+            for (String n : names) {
+                if (has(n)) {
+                    return integer(n);
+                }
+            }
+            throw new InvalidInputException(source + ": " + names[0], "missing (no " + String.join(", ", names) + ")");
+        }
+
+        String text(String name, String fallback) {
+            Object v = values.get(name);
+            return v instanceof String s ? s : fallback;
+        }
+
+        List<Double> numbers(String name) {
+            Object v = values.get(name);
+            if (v == null) {
+                return List.of();
+            }
+            if (!(v instanceof List<?> list)) {
+                throw new InvalidInputException(source + ": " + name, "expected an array of numbers");
+            }
+            List<Double> out = new ArrayList<>();
+            for (Object o : list) {
+                out.add((Double) o);
+            }
+            return out;
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package io.moelab.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.moelab.eplb.InvalidInputException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class PolicyTest {
+    @Test
+    void noneHasNoAlgorithm() {
+        assertThat(Policy.parse("none").algorithm()).isEmpty();
+    }
+
+    @Test
+    void algorithmSpecsBecomePolicies() {
+        Policy p = Policy.parse("moelab:global");
+        assertThat(p.name()).isEqualTo("moelab:global");
+        assertThat(p.algorithm()).get().extracting(a -> a.name()).isEqualTo("moelab:global");
+        assertThat(Policy.parseAll(List.of("none", "deepseek", "snake"))).extracting(Policy::name)
+                .containsExactly("none", "deepseek", "snake");
+    }
+
+    @Test
+    void unknownDuplicateAndEmptyListsAreRejected() {
+        assertThatThrownBy(() -> Policy.parse("greedy")).isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith("policies: unknown policy 'greedy' (known: none, moelab, deepseek");
+        assertThatThrownBy(() -> Policy.parseAll(List.of("none", "none")))
+                .hasMessage("policies: lists a policy twice: none,none");
+        assertThatThrownBy(() -> Policy.parseAll(List.of())).hasMessage("policies: no policy given");
+        assertThatThrownBy(() -> Policy.parse("moelab:sideways")).isInstanceOf(InvalidInputException.class);
+    }
+}

@@ -1,0 +1,181 @@
+package io.moelab.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.LoadMatrix;
+import io.moelab.eplb.trace.ExpertLoadTrace;
+import io.moelab.eplb.trace.SyntheticTraceGenerator;
+import io.moelab.eplb.trace.SyntheticTraceSpec;
+import io.moelab.sim.cost.StepModel;
+import io.moelab.sim.spec.ClusterSpec;
+import io.moelab.sim.spec.ModelSpec;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class SimulationTest {
+    /** A small DeepSeek-like model: 4 MoE layers of 64 experts, top-8. */
+    private static final ModelSpec MODEL = new ModelSpec("small", 4, 64, 8, 1024, 512, 1, 2, 1, 512,
+            8.0 * 1024 * 1024);
+    private static final ClusterSpec CLUSTER = ClusterSpec.preset("2x4-h100");
+    private static ExpertLoadTrace skewed;
+
+    @BeforeAll
+    static void trace() {
+        skewed = SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(4, 64, 600, 5));
+    }
+
+    /** K = W = 50, 8 redundant slots, 1 ms charged per plan (reproducible), stalls. */
+    private static Simulation.Options options(boolean overlap) {
+        return new Simulation.Options(50, 50, 8, 16, overlap, 1e-3, 0, StepModel.Options.defaults());
+    }
+
+    private static Map<String, PolicyResult> run(ExpertLoadTrace trace, ModelSpec model, ClusterSpec cluster,
+                                                 Simulation.Options options, String... policies) {
+        SimulationReport report = new Simulation(trace, model, cluster, options)
+                .run(Policy.parseAll(List.of(policies)), Simulation.Progress.NONE);
+        assertThat(report.policies()).extracting(PolicyResult::policy).containsExactly(policies);
+        return report.policies().stream().collect(Collectors.toMap(PolicyResult::policy, Function.identity()));
+    }
+
+    @Test
+    void onAUniformTraceEveryPolicyTies() {
+        // Every expert equally loaded and no redundant slots: any placement gives every GPU the same load.
+        List<LoadMatrix> steps = new ArrayList<>();
+        double[][] flat = new double[4][64];
+        for (double[] row : flat) {
+            Arrays.fill(row, 512);
+        }
+        for (int t = 0; t < 200; t++) {
+            steps.add(LoadMatrix.of(flat, "step"));
+        }
+        ExpertLoadTrace uniform = ExpertLoadTrace.of(steps);
+        Simulation.Options options = new Simulation.Options(50, 50, 0, 16, true, 0, 0, StepModel.Options.defaults());
+        Map<String, PolicyResult> r = run(uniform, MODEL, CLUSTER, options, "none", "deepseek", "moelab");
+        PolicyResult none = r.get("none");
+        for (PolicyResult p : r.values()) {
+            assertThat(p.throughputTokensPerSecond()).isCloseTo(none.throughputTokensPerSecond(), within(1e-6));
+            assertThat(p.stepSeconds()).containsExactly(none.stepSeconds(), within(1e-15));
+            assertThat(p.balancedness()).containsOnly(1.0);
+        }
+        // moelab keeps a placement that is already balanced: nothing to move.
+        assertThat(r.get("moelab").migratedBytes()).isZero();
+        assertThat(none.tokens()).isEqualTo(200 * 64 * 512 / 8.0);
+    }
+
+    @Test
+    void onASkewedDriftingTraceRebalancingPaysAndMoelabLeads() {
+        Map<String, PolicyResult> r = run(skewed, MODEL, CLUSTER, options(false), "none", "deepseek", "moelab");
+        PolicyResult none = r.get("none");
+        PolicyResult deepseek = r.get("deepseek");
+        PolicyResult moelab = r.get("moelab");
+        assertThat(deepseek.meanGpuBalancedness()).isGreaterThan(none.meanGpuBalancedness() + 0.1);
+        assertThat(deepseek.throughputTokensPerSecond()).isGreaterThan(none.throughputTokensPerSecond() * 1.1);
+        assertThat(moelab.throughputTokensPerSecond()).isGreaterThan(none.throughputTokensPerSecond() * 1.1);
+        // Where moelab balances better, it is faster; it also moves fewer weights.
+        assertThat(moelab.meanGpuBalancedness()).isGreaterThan(deepseek.meanGpuBalancedness());
+        assertThat(moelab.throughputTokensPerSecond()).isGreaterThan(deepseek.throughputTokensPerSecond());
+        assertThat(moelab.migratedBytes()).isLessThan(deepseek.migratedBytes());
+        assertThat(moelab.p50StepMs()).isLessThan(none.p50StepMs());
+    }
+
+    @Test
+    void stallsChargePlanningAndTransfers() {
+        Map<String, PolicyResult> r = run(skewed, MODEL, CLUSTER, options(false), "none", "deepseek");
+        PolicyResult none = r.get("none");
+        PolicyResult deepseek = r.get("deepseek");
+        // Rebalances before steps 50, 100, ..., 550.
+        assertThat(deepseek.rebalances()).isEqualTo(11);
+        assertThat(none.rebalances()).isZero();
+        assertThat(none.stallSeconds()).isZero();
+        assertThat(deepseek.planningSeconds()).isCloseTo(11e-3, within(1e-12));
+        assertThat(deepseek.stallSeconds()).isCloseTo(deepseek.planningSeconds() + deepseek.migrationSeconds(),
+                within(1e-12));
+        assertThat(deepseek.migratedBytes()).isEqualTo(deepseek.expertCopies() * MODEL.expertBytes());
+        assertThat(Arrays.stream(deepseek.stepSeconds()).sum()).isCloseTo(deepseek.totalSeconds(), within(1e-9));
+        assertThat(deepseek.throughputTokensPerSecond()).isEqualTo(deepseek.tokens() / deepseek.totalSeconds());
+        // The first 50 steps run the initial placement under every policy.
+        assertThat(Arrays.copyOf(deepseek.stepSeconds(), 50)).containsExactly(Arrays.copyOf(none.stepSeconds(), 50));
+        // A stall shows in its step: step 50 is slower than its serving time by the first rebalance's cost.
+        assertThat(deepseek.p99StepMs()).isGreaterThan(deepseek.p50StepMs());
+        assertThat(none.tokens()).isEqualTo(deepseek.tokens());
+    }
+
+    @Test
+    void overlappedMigrationNeverStallsAndSwitchesLater() {
+        Map<String, PolicyResult> stalled = run(skewed, MODEL, CLUSTER, options(false), "deepseek");
+        Map<String, PolicyResult> overlapped = run(skewed, MODEL, CLUSTER, options(true), "deepseek");
+        PolicyResult s = stalled.get("deepseek");
+        PolicyResult o = overlapped.get("deepseek");
+        assertThat(o.stallSeconds()).isZero();
+        assertThat(o.totalSeconds()).isEqualTo(o.servingSeconds());
+        // Step 50 still runs the old placement while the weights move, so it differs from the stalled run's.
+        assertThat(o.balancedness()[50]).isNotEqualTo(s.balancedness()[50]);
+        assertThat(o.rebalances()).isPositive();
+    }
+
+    @Test
+    void backgroundWorkLongerThanTheTraceKeepsTheOldPlacement() {
+        // An hour of planning per rebalance: the first never finishes, later ones are skipped, and the policy
+        // serves exactly like `none`.
+        Simulation.Options slow = new Simulation.Options(50, 50, 8, 16, true, 3600, 0, StepModel.Options.defaults());
+        Map<String, PolicyResult> r = run(skewed, MODEL, CLUSTER, slow, "none", "deepseek");
+        PolicyResult d = r.get("deepseek");
+        assertThat(d.rebalances()).isEqualTo(1);
+        assertThat(d.skipped()).isEqualTo(10);
+        assertThat(d.stepSeconds()).containsExactly(r.get("none").stepSeconds());
+    }
+
+    @Test
+    void rescalesStepsToTheRequestedTokens() {
+        Simulation.Options o = new Simulation.Options(50, 50, 8, 16, false, 0, 1000, StepModel.Options.defaults());
+        Map<String, PolicyResult> r = run(skewed, MODEL, CLUSTER, o, "none");
+        assertThat(r.get("none").tokens()).isCloseTo(600 * 1000, within(1e-6));
+    }
+
+    @Test
+    void measuresPlanningWhenNoTimeIsGiven() {
+        Simulation.Options o = new Simulation.Options(100, 100, 8, 16, false, Double.NaN, 0,
+                StepModel.Options.defaults());
+        Map<String, PolicyResult> r = run(skewed, MODEL, CLUSTER, o, "deepseek");
+        assertThat(r.get("deepseek").planningSeconds()).isPositive();
+    }
+
+    @Test
+    void rejectsATraceOfAnotherShape() {
+        assertThatThrownBy(() -> new Simulation(skewed, ModelSpec.preset("deepseek-v3"), CLUSTER, options(false)))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage("trace: has 4 MoE layers x 64 experts, but model deepseek-v3 has 58 x 256");
+    }
+
+    @Test
+    void redundancyMustFillTheGpusEvenly() {
+        assertThat(Simulation.replicas(64, 32, -1)).isEqualTo(96);
+        assertThat(Simulation.replicas(256, 32, -1)).isEqualTo(288);
+        assertThat(Simulation.replicas(8, 32, -1)).isEqualTo(64); // Mixtral on 32 GPUs: 8 experts x 8 copies
+        assertThat(Simulation.replicas(64, 32, 32)).isEqualTo(96);
+        assertThatThrownBy(() -> Simulation.replicas(64, 32, 10))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage("redundant: 64 experts + 10 redundant = 74 slots do not fill 32 GPUs evenly; try 0 or 32");
+        assertThatThrownBy(() -> Simulation.replicas(8, 32, 0))
+                .hasMessage("redundant: 8 experts + 0 redundant = 8 slots do not fill 32 GPUs evenly; try 24");
+    }
+
+    @Test
+    void optionsNameTheBadValue() {
+        assertThatThrownBy(() -> Simulation.Options.of(0, 10)).hasMessageStartingWith("rebalance-every:");
+        assertThatThrownBy(() -> Simulation.Options.of(10, 0)).hasMessageStartingWith("window:");
+        assertThatThrownBy(() -> new Simulation.Options(1, 1, -1, 0, false, -1, 0, StepModel.Options.defaults()))
+                .hasMessageStartingWith("planning-ms:");
+        assertThatThrownBy(() -> new Simulation.Options(1, 1, -1, 0, false, 0, Double.NaN,
+                StepModel.Options.defaults())).hasMessageStartingWith("tokens-per-step:");
+    }
+}

@@ -1,0 +1,62 @@
+package io.moelab.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.moelab.eplb.trace.ExpertLoadTrace;
+import io.moelab.eplb.trace.SyntheticTraceGenerator;
+import io.moelab.eplb.trace.SyntheticTraceSpec;
+import io.moelab.sim.cost.StepModel;
+import io.moelab.sim.spec.ClusterSpec;
+import io.moelab.sim.spec.ModelSpec;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SweepTest {
+    private static final ModelSpec MODEL = new ModelSpec("small", 2, 32, 4, 512, 256, 1, 2, 0, 0, 0);
+    private static final ClusterSpec CLUSTER = ClusterSpec.preset("1x8-h100");
+
+    @Test
+    void defaultRedundantsFillTheGpusThenAddOnePerGpu() {
+        assertThat(Sweep.defaultRedundants(64, 32, 3)).containsExactly(0, 32, 64, 96);
+        assertThat(Sweep.defaultRedundants(256, 32, 1)).containsExactly(0, 32);
+        assertThat(Sweep.defaultRedundants(8, 32, 1)).containsExactly(24, 56);
+        assertThat(Sweep.defaultRedundants(60, 8, 0)).containsExactly(4);
+    }
+
+    @Test
+    void intervalVariantsMayPlanFromTheLastKSteps() {
+        Simulation.Options base = Simulation.Options.of(100, 40);
+        assertThat(Sweep.intervals(base, List.of(10, 50), true)).extracting(v -> v.options().window())
+                .containsExactly(10, 50);
+        assertThat(Sweep.intervals(base, List.of(10, 50), false)).extracting(v -> v.options().window())
+                .containsExactly(40, 40);
+    }
+
+    @Test
+    void runsEveryVariantInOrderAndRejectsBadRedundancyFirst() {
+        ExpertLoadTrace trace = SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(2, 32, 120, 3)
+                .withRouting(1024, 4));
+        Simulation.Options base = new Simulation.Options(20, 20, -1, 4, false, 0, 0, StepModel.Options.defaults());
+        assertThatThrownBy(() -> Sweep.redundants(base, List.of(8, 5), MODEL, CLUSTER))
+                .hasMessageStartingWith("redundant: 32 experts + 5 redundant = 37 slots");
+        List<Sweep.Variant> variants = new ArrayList<>(Sweep.intervals(base, List.of(20, 60), true));
+        variants.addAll(Sweep.redundants(base, List.of(0, 8), MODEL, CLUSTER));
+        List<Policy> policies = Policy.parseAll(List.of("none", "deepseek"));
+        List<long[]> progress = new ArrayList<>();
+        List<Sweep.Point> points = Sweep.run(trace, MODEL, CLUSTER, policies, variants,
+                (done, total) -> progress.add(new long[] {done, total}));
+        assertThat(points).extracting(Sweep.Point::parameter).containsExactly(Sweep.Parameter.REBALANCE_EVERY,
+                Sweep.Parameter.REBALANCE_EVERY, Sweep.Parameter.REDUNDANT, Sweep.Parameter.REDUNDANT);
+        assertThat(points).extracting(Sweep.Point::value).containsExactly(20, 60, 0, 8);
+        assertThat(points.get(2).report().topology().replicas()).isEqualTo(32);
+        assertThat(points.get(3).report().topology().replicas()).isEqualTo(40);
+        assertThat(points.get(0).report().policies().get(1).rebalances()).isEqualTo(5);
+        assertThat(points.get(1).report().policies().get(1).rebalances()).isEqualTo(1);
+        // `none` does not depend on the interval.
+        assertThat(points.get(0).report().policies().getFirst().stepSeconds())
+                .containsExactly(points.get(1).report().policies().getFirst().stepSeconds());
+        assertThat(progress.getLast()).containsExactly(4L * 2 * 120, 4L * 2 * 120);
+    }
+}

@@ -1,0 +1,124 @@
+package io.moelab.sim.cost;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.moelab.eplb.Placement;
+import io.moelab.eplb.Topology;
+import io.moelab.eplb.eval.PlacementEvaluator;
+import io.moelab.sim.spec.ClusterSpec;
+import io.moelab.sim.spec.ModelSpec;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** Weight-transfer cost of a placement change: hand-worked cases and agreement with the EPLB evaluator. */
+class MigrationCostTest {
+    private static final double EPS = 1e-15;
+    /** One expert: 3 * 100 * 10 * 2 = 6000 bytes. */
+    private static final ModelSpec MODEL = new ModelSpec("tiny", 1, 3, 1, 100, 10, 1, 2, 0, 0, 0);
+
+    /** NVLink 1 GB/s with 2 us latency; network 0.5 GB/s with 10 us latency. */
+    private static ClusterSpec cluster(int nodes, int gpusPerNode) {
+        return new ClusterSpec("test", nodes, gpusPerNode, 1, 1.0, 1, 1, 0.5, 2, 10, 80);
+    }
+
+    private static Placement placement(ClusterSpec c, int experts, int[]... phy2log) {
+        return Placement.of(new Topology(phy2log[0].length, 1, c.nodes(), c.gpus()), experts, phy2log);
+    }
+
+    @Test
+    void noChangeCostsNothing() {
+        ClusterSpec c = cluster(1, 2);
+        Placement p = placement(c, 3, new int[] {0, 1, 2, 0});
+        assertThat(MigrationCost.between(p, p, MODEL, c)).isEqualTo(MigrationCost.NONE);
+        // Swapping slots on the same GPU moves nothing either.
+        assertThat(MigrationCost.between(p, placement(c, 3, new int[] {1, 0, 0, 2}), MODEL, c))
+                .isEqualTo(MigrationCost.NONE);
+    }
+
+    @Test
+    void oneCopyInsideANodeUsesNvlink() {
+        ClusterSpec c = cluster(1, 2);
+        // GPU 1 trades its second copy of expert 0 for expert 1, which GPU 0 holds: 6000 B at 1 GB/s + 2 us.
+        MigrationCost m = MigrationCost.between(placement(c, 3, new int[] {0, 1, 2, 0}),
+                placement(c, 3, new int[] {0, 1, 2, 1}), MODEL, c);
+        assertThat(m.copies()).isEqualTo(1);
+        assertThat(m.bytes()).isEqualTo(6000);
+        assertThat(m.interBytes()).isZero();
+        assertThat(m.seconds()).isCloseTo(6e-6 + 2e-6, within(EPS));
+    }
+
+    @Test
+    void oneCopyAcrossNodesUsesTheNetwork() {
+        ClusterSpec c = cluster(2, 1);
+        MigrationCost m = MigrationCost.between(placement(c, 3, new int[] {0, 1, 2, 0}),
+                placement(c, 3, new int[] {0, 1, 2, 1}), MODEL, c);
+        assertThat(m.interBytes()).isEqualTo(6000);
+        assertThat(m.seconds()).isCloseTo(12e-6 + 10e-6, within(EPS)); // 6000 B at 0.5 GB/s + 10 us
+    }
+
+    @Test
+    void copiesComeFromTheReceiversNodeWhenItHasTheExpert() {
+        // Two nodes of two GPUs, one slot each (E = 3, R = 4). Expert 0 is on GPU 1 (node 0) and GPU 2 (node 1);
+        // GPU 3 (node 1) swaps expert 2 for expert 0 and GPU 0 takes expert 2: the copy of expert 0 comes over
+        // NVLink from GPU 2, but expert 2 must cross the network from GPU 3.
+        ClusterSpec c = cluster(2, 2);
+        MigrationCost m = MigrationCost.between(placement(c, 3, new int[] {1, 0, 0, 2}),
+                placement(c, 3, new int[] {2, 1, 0, 0}), MODEL, c);
+        assertThat(m.copies()).isEqualTo(3); // GPUs 0, 1 and 3 gain experts 2, 1 and 0
+        // Expert 1 goes from GPU 0 to GPU 1 (NVLink), expert 2 from GPU 3 to GPU 0 (network), expert 0 from GPU 2
+        // to GPU 3 (NVLink).
+        assertThat(m.interBytes()).isEqualTo(6000);
+        assertThat(m.bytes()).isEqualTo(18000);
+        assertThat(m.seconds()).isCloseTo(22e-6, within(EPS)); // the network copy is the slowest
+    }
+
+    @Test
+    void copiesOfOneExpertFanOutOverItsHolders() {
+        // One node of four GPUs, two slots each (E = 4, R = 8). Expert 0 is on GPUs 0 and 1; GPUs 2 and 3 each
+        // take a copy. Each holder sends one, so the transfer takes one copy's time, not two.
+        ClusterSpec c = cluster(1, 4);
+        ModelSpec model = new ModelSpec("tiny", 1, 4, 1, 100, 10, 1, 2, 0, 0, 0);
+        MigrationCost m = MigrationCost.between(
+                placement(c, 4, new int[] {0, 1, 0, 2, 3, 1, 2, 3}),
+                placement(c, 4, new int[] {0, 1, 0, 2, 3, 0, 2, 0}), model, c);
+        // GPU 2 trades expert 1 for 0, GPU 3 trades expert 3 for 0; experts 1 and 3 keep a replica elsewhere.
+        assertThat(m.copies()).isEqualTo(2);
+        assertThat(m.seconds()).isCloseTo(6e-6 + 2e-6, within(EPS));
+    }
+
+    @Test
+    void countsTheSameCopiesAsTheEvaluatorOnRandomPlacements() {
+        Random random = new Random(11);
+        ClusterSpec c = cluster(2, 4);
+        ModelSpec model = new ModelSpec("tiny", 3, 20, 2, 100, 10, 1, 2, 0, 0, 0);
+        for (int trial = 0; trial < 200; trial++) {
+            Placement from = randomPlacement(random, c, 24, 20, 3);
+            Placement to = randomPlacement(random, c, 24, 20, 3);
+            MigrationCost m = MigrationCost.between(from, to, model, c);
+            assertThat(m.copies()).isEqualTo(PlacementEvaluator.migration(from, to).expertsMoved());
+            assertThat(m.bytes()).isEqualTo(m.copies() * model.expertBytes());
+            assertThat(m.interBytes()).isBetween(0.0, m.bytes());
+            // At least the busiest receiver's copies must cross its fastest link.
+            assertThat(m.seconds()).isGreaterThanOrEqualTo(m.copies() == 0 ? 0
+                    : model.expertBytes() / c.nvlinkBytesPerSecond());
+        }
+    }
+
+    /** Every expert once, the remaining slots random, shuffled. */
+    private static Placement randomPlacement(Random random, ClusterSpec c, int replicas, int experts, int layers) {
+        int[][] phy2log = new int[layers][replicas];
+        for (int[] row : phy2log) {
+            for (int p = 0; p < replicas; p++) {
+                row[p] = p < experts ? p : random.nextInt(experts);
+            }
+            for (int p = replicas - 1; p > 0; p--) {
+                int q = random.nextInt(p + 1);
+                int t = row[p];
+                row[p] = row[q];
+                row[q] = t;
+            }
+        }
+        return Placement.of(new Topology(replicas, 1, c.nodes(), c.gpus()), experts, phy2log);
+    }
+}

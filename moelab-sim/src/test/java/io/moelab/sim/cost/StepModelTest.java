@@ -1,0 +1,152 @@
+package io.moelab.sim.cost;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.moelab.eplb.LoadMatrix;
+import io.moelab.eplb.Placement;
+import io.moelab.eplb.Topology;
+import io.moelab.sim.cost.StepModel.Routing;
+import io.moelab.sim.cost.StepModel.StepCost;
+import io.moelab.sim.spec.ClusterSpec;
+import io.moelab.sim.spec.ModelSpec;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The step model against cases worked out by hand. Units are chosen to keep the arithmetic readable: 1 TFLOP/s,
+ * 1 TB/s HBM, 1 GB/s links; a model with H = 100 and F = 10, so one token through one expert is
+ * 6 * 100 * 10 = 6000 FLOPs, one expert's weights are 3 * 100 * 10 * 2 = 6000 bytes, and one routed token's
+ * activation is 100 * 2 = 200 bytes each way.
+ */
+class StepModelTest {
+    private static final double EPS = 1e-15;
+
+    private static ModelSpec model(int layers, int experts) {
+        return new ModelSpec("tiny", layers, experts, 1, 100, 10, 1, 2, 0, 0, 0);
+    }
+
+    private static ClusterSpec cluster(int nodes, int gpusPerNode, double nvlinkLatencyUs, double netLatencyUs) {
+        return new ClusterSpec("test", nodes, gpusPerNode, 1, 1.0, 1, 1, 0.5, nvlinkLatencyUs, netLatencyUs, 80);
+    }
+
+    private static Placement placement(ClusterSpec c, int experts, int[]... phy2log) {
+        return Placement.of(new Topology(phy2log[0].length, 1, c.nodes(), c.gpus()), experts, phy2log);
+    }
+
+    private static LoadMatrix load(double... perExpert) {
+        return LoadMatrix.of(new double[][] {perExpert}, "load");
+    }
+
+    @Test
+    void twoGpusOneLayerWorkedByHand() {
+        // One node, two GPUs; expert 0 on GPU 0 with 300 tokens, expert 1 on GPU 1 with 100. NVLink latency 2 us.
+        ClusterSpec c = cluster(1, 2, 2, 10);
+        StepModel m = new StepModel(model(1, 2), c, StepModel.Options.defaults());
+        StepCost cost = m.step(placement(c, 2, new int[] {0, 1}), load(300, 100));
+
+        // Compute: GPU 0 runs 300 * 6000 FLOPs = 1.8e6 at 1e12/s = 1.8 us; its bytes (6000 weights + 4 * 100 * 300
+        // activations = 126000) take 0.126 us, so it is compute-bound. GPU 1: 0.6 us.
+        assertThat(cost.compute()).isCloseTo(1.8e-6, within(EPS));
+        // Dispatch: 400 tokens start 200 per GPU. GPU 0 keeps 150 of its tokens for expert 0 and sends 50 to
+        // GPU 1; it receives 150 from GPU 1. The worst side is 150 tokens * 200 B = 30000 B at 1 GB/s = 30 us,
+        // plus 2 us latency. Combine is the mirror image.
+        assertThat(cost.dispatch()).isCloseTo(32e-6, within(EPS));
+        assertThat(cost.combine()).isCloseTo(32e-6, within(EPS));
+        assertThat(cost.seconds()).isCloseTo(32e-6 + 1.8e-6 + 32e-6, within(EPS));
+        assertThat(cost.tokens()).isEqualTo(400);
+        assertThat(cost.balancedness()).isCloseTo(200.0 / 300.0, within(1e-12));
+        // Average GPU compute: (1.8 + 0.6) / 2 us.
+        assertThat(cost.computeBusy()).isCloseTo(1.2e-6, within(EPS));
+        assertThat(cost.utilization()).isCloseTo(1.2e-6 / cost.seconds(), within(1e-12));
+    }
+
+    @Test
+    void acrossNodesTrafficUsesTheNetwork() {
+        // Two nodes of one GPU: every token that changes GPU crosses the network (0.5 GB/s, 10 us latency).
+        ClusterSpec c = cluster(2, 1, 2, 10);
+        StepModel m = new StepModel(model(1, 2), c, StepModel.Options.defaults());
+        StepCost cost = m.step(placement(c, 2, new int[] {0, 1}), load(300, 100));
+        // GPU 0 receives 150 tokens * 200 B = 30000 B over 0.5 GB/s = 60 us, plus 10 us.
+        assertThat(cost.dispatch()).isCloseTo(70e-6, within(EPS));
+        assertThat(cost.combine()).isCloseTo(70e-6, within(EPS));
+    }
+
+    @Test
+    void fp8DispatchHalvesDispatchBytesOnly() {
+        ClusterSpec c = cluster(1, 2, 0, 0);
+        StepModel m = new StepModel(model(1, 2), c, new StepModel.Options(Routing.EVEN, 1, 2));
+        StepCost cost = m.step(placement(c, 2, new int[] {0, 1}), load(300, 100));
+        assertThat(cost.dispatch()).isCloseTo(15e-6, within(EPS)); // 150 tokens * 100 B at 1 GB/s
+        assertThat(cost.combine()).isCloseTo(30e-6, within(EPS));
+    }
+
+    @Test
+    void aHotExpertsReplicasHalveItsGpusTime() {
+        // Four experts on two GPUs, three slots each; all 10000 tokens go to expert 0.
+        ClusterSpec c = cluster(1, 2, 0, 0);
+        StepModel m = new StepModel(model(1, 4), c, StepModel.Options.defaults());
+        LoadMatrix hot = load(10000, 0, 0, 0);
+        StepCost alone = m.step(placement(c, 4, new int[] {0, 1, 2, 3, 1, 2}), hot);
+        StepCost replicated = m.step(placement(c, 4, new int[] {0, 1, 2, 0, 3, 1}), hot);
+        // Alone: 10000 * 6000 FLOPs = 60 us on GPU 0 (bytes: 6000 + 4e6 = 4 us, compute-bound).
+        assertThat(alone.compute()).isCloseTo(60e-6, within(EPS));
+        // Two replicas, one per GPU: 5000 tokens each, half the time.
+        assertThat(replicated.compute()).isCloseTo(alone.compute() / 2, within(EPS));
+        assertThat(alone.balancedness()).isCloseTo(0.5, within(1e-12));
+        assertThat(replicated.balancedness()).isCloseTo(1.0, within(1e-12));
+        // Traffic: alone, GPU 0 receives GPU 1's 5000 tokens; replicated (even split), each GPU sends half of
+        // its 5000 tokens to the other replica and receives as many: half the bytes.
+        assertThat(alone.dispatch()).isCloseTo(5000 * 200 / 1e9, within(EPS));
+        assertThat(replicated.dispatch()).isCloseTo(2500 * 200 / 1e9, within(EPS));
+    }
+
+    @Test
+    void fewTokensAreBoundByReadingTheWeights() {
+        // One token on expert 0: 6000 FLOPs = 6 ns, but 6000 weight bytes + 400 activation bytes = 6.4 ns of HBM.
+        ClusterSpec c = cluster(1, 2, 0, 0);
+        StepModel m = new StepModel(model(1, 2), c, StepModel.Options.defaults());
+        StepCost cost = m.step(placement(c, 2, new int[] {0, 1}), load(1, 0));
+        assertThat(cost.compute()).isCloseTo(6.4e-9, within(1e-20));
+    }
+
+    @Test
+    void nodeLocalRoutingKeepsTokensOnTheirNode() {
+        // Two nodes of one GPU, two slots each: GPU 0 holds experts 0 and 1, GPU 1 holds experts 0 and 2.
+        ClusterSpec c = cluster(2, 1, 0, 0);
+        Placement p = placement(c, 3, new int[] {0, 1, 0, 2});
+        LoadMatrix l = load(400, 100, 100);
+        StepCost even = new StepModel(model(1, 3), c, StepModel.Options.defaults()).step(p, l);
+        StepCost local = new StepModel(model(1, 3), c, new StepModel.Options(Routing.NODE_LOCAL, 2, 2)).step(p, l);
+        // Even: expert 0's 400 tokens split 200/200, half of each from the other node; with expert 1 (or 2),
+        // each GPU receives 100 + 50 = 150 tokens from the other node: 30000 B at 0.5 GB/s = 60 us.
+        assertThat(even.dispatch()).isCloseTo(60e-6, within(EPS));
+        // Node-local: expert 0's tokens stay home; only experts 1 and 2 cross: 50 tokens = 10000 B = 20 us.
+        assertThat(local.dispatch()).isCloseTo(20e-6, within(EPS));
+        // Both serve 300 tokens per GPU.
+        assertThat(local.compute()).isCloseTo(even.compute(), within(EPS));
+    }
+
+    @Test
+    void stepSumsLayersAndAddsTheUniformWork() {
+        // Two identical layers; 1000 dense FLOPs per token: 400 tokens over 2 GPUs = 200 * 1000 = 0.2 us per layer.
+        ClusterSpec c = cluster(1, 2, 0, 0);
+        ModelSpec dense = new ModelSpec("tiny", 2, 2, 1, 100, 10, 1, 2, 0, 0, 1000);
+        StepModel m = new StepModel(dense, c, StepModel.Options.defaults());
+        Placement p = Placement.of(new Topology(2, 1, 1, 2), 2, new int[][] {{0, 1}, {0, 1}});
+        StepCost cost = m.step(p, LoadMatrix.of(new double[][] {{300, 100}, {300, 100}}, "load"));
+        double layer = 30e-6 + 1.8e-6 + 30e-6 + 0.2e-6;
+        assertThat(cost.seconds()).isCloseTo(2 * layer, within(EPS));
+        assertThat(cost.tokens()).isEqualTo(400);
+    }
+
+    @Test
+    void uniformLoadIsPerfectlyBalancedWhateverThePermutation() {
+        ClusterSpec c = cluster(2, 2, 3, 10);
+        StepModel m = new StepModel(model(1, 8), c, StepModel.Options.defaults());
+        LoadMatrix flat = load(64, 64, 64, 64, 64, 64, 64, 64);
+        StepCost a = m.step(placement(c, 8, new int[] {0, 1, 2, 3, 4, 5, 6, 7}), flat);
+        StepCost b = m.step(placement(c, 8, new int[] {7, 2, 5, 0, 3, 6, 1, 4}), flat);
+        assertThat(a.balancedness()).isEqualTo(1.0);
+        assertThat(b).isEqualTo(a);
+    }
+}

@@ -1,0 +1,178 @@
+package io.moelab.sim.spec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.moelab.eplb.InvalidInputException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class SpecFilesTest {
+    @TempDir
+    Path dir;
+
+    private Path write(String name, String json) throws IOException {
+        Path p = dir.resolve(name);
+        Files.writeString(p, json);
+        return p;
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "deepseek-v3, 58, 256, 8, 7168, 2048",
+        "deepseek-v2-lite, 26, 64, 6, 2048, 1408",
+        "qwen3-30b-a3b, 48, 128, 8, 2048, 768",
+        "qwen3-235b-a22b, 94, 128, 8, 4096, 1536",
+        "mixtral-8x7b, 32, 8, 2, 4096, 14336"})
+    void modelPresetsHaveThePublishedSizes(String name, int layers, int experts, int topK, int hidden, int ffn) {
+        ModelSpec m = SpecFiles.model(name);
+        assertThat(m.moeLayers()).isEqualTo(layers);
+        assertThat(m.experts()).isEqualTo(experts);
+        assertThat(m.topK()).isEqualTo(topK);
+        assertThat(m.hidden()).isEqualTo(hidden);
+        assertThat(m.expertFfn()).isEqualTo(ffn);
+        assertThat(m.bytesPerParam()).isEqualTo(2);
+        // SwiGLU: three H x F matrices; 2 FLOPs per multiply-add.
+        assertThat(m.expertBytes()).isEqualTo(3.0 * hidden * ffn * 2);
+        assertThat(m.expertFlopsPerToken()).isEqualTo(6.0 * hidden * ffn);
+    }
+
+    @Test
+    void deepSeekV3ExpertIs88MB() {
+        assertThat(ModelSpec.preset("deepseek-v3").expertBytes()).isEqualTo(88_080_384.0);
+    }
+
+    @Test
+    void clusterPresetsParseNodesGpusAndLinks() {
+        ClusterSpec h100 = SpecFiles.cluster("4x8-h100");
+        assertThat(h100.nodes()).isEqualTo(4);
+        assertThat(h100.gpusPerNode()).isEqualTo(8);
+        assertThat(h100.gpus()).isEqualTo(32);
+        assertThat(h100.hbmBytesPerSecond()).isEqualTo(3.35e12);
+        assertThat(h100.nvlinkBytesPerSecond()).isEqualTo(450e9);
+        assertThat(h100.networkBytesPerSecond()).isEqualTo(50e9); // 400 Gb/s
+        ClusterSpec h800 = SpecFiles.cluster("2x8-H800");
+        assertThat(h800.nvlinkBytesPerSecond()).isEqualTo(200e9);
+        assertThat(h800.gpus()).isEqualTo(16);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"4x8-a100", "4x8", "0x8-h100", "4x0-h100", "h100"})
+    void unknownClustersAreRejected(String name) {
+        assertThatThrownBy(() -> SpecFiles.cluster(name)).isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith("cluster: ");
+    }
+
+    @Test
+    void unknownModelListsThePresets() {
+        assertThatThrownBy(() -> SpecFiles.model("gpt-5")).isInstanceOf(InvalidInputException.class)
+                .hasMessageContaining("unknown model 'gpt-5'").hasMessageContaining("deepseek-v2-lite");
+    }
+
+    @Test
+    void readsDeepSeekV3HuggingFaceConfig() throws IOException {
+        // The fields of deepseek-ai/DeepSeek-V3's config.json that matter here.
+        Path p = write("config.json", """
+                {"architectures": ["DeepseekV3ForCausalLM"], "model_type": "deepseek_v3",
+                 "num_hidden_layers": 61, "first_k_dense_replace": 3, "moe_layer_freq": 1,
+                 "n_routed_experts": 256, "n_shared_experts": 1, "num_experts_per_tok": 8,
+                 "hidden_size": 7168, "intermediate_size": 18432, "moe_intermediate_size": 2048,
+                 "n_group": 8, "topk_group": 4, "torch_dtype": "bfloat16",
+                 "quantization_config": {"quant_method": "fp8"}}
+                """);
+        ModelSpec m = SpecFiles.model(p.toString());
+        assertThat(m.moeLayers()).isEqualTo(58);
+        assertThat(m.experts()).isEqualTo(256);
+        assertThat(m.topK()).isEqualTo(8);
+        assertThat(m.expertFfn()).isEqualTo(2048);
+        assertThat(m.groups()).isEqualTo(8);
+        assertThat(m.sharedExperts()).isEqualTo(1);
+        assertThat(m.sharedFfn()).isEqualTo(2048);
+        assertThat(m.name()).isEqualTo("deepseek_v3");
+    }
+
+    @Test
+    void readsQwen3MoeConfigWithDenseLayers() throws IOException {
+        Path p = write("qwen.json", """
+                {"model_type": "qwen3_moe", "num_hidden_layers": 48, "num_experts": 128,
+                 "num_experts_per_tok": 8, "hidden_size": 2048, "moe_intermediate_size": 768,
+                 "intermediate_size": 6144, "decoder_sparse_step": 1, "mlp_only_layers": [0, 47]}
+                """);
+        ModelSpec m = SpecFiles.model(p.toString());
+        assertThat(m.moeLayers()).isEqualTo(46);
+        assertThat(m.experts()).isEqualTo(128);
+        assertThat(m.expertFfn()).isEqualTo(768);
+        assertThat(m.sharedExperts()).isZero();
+    }
+
+    @Test
+    void readsMixtralConfig() throws IOException {
+        Path p = write("mixtral.json", """
+                {"model_type": "mixtral", "num_hidden_layers": 32, "num_local_experts": 8,
+                 "num_experts_per_tok": 2, "hidden_size": 4096, "intermediate_size": 14336,
+                 "torch_dtype": "float32"}
+                """);
+        ModelSpec m = SpecFiles.model(p.toString());
+        assertThat(m.moeLayers()).isEqualTo(32);
+        assertThat(m.experts()).isEqualTo(8);
+        assertThat(m.expertFfn()).isEqualTo(14336);
+        assertThat(m.bytesPerParam()).isEqualTo(4);
+    }
+
+    @Test
+    void readsMoelabModelAndClusterFiles() throws IOException {
+        Path model = write("m.json", """
+                {"name": "mine", "moe_layers": 12, "experts": 32, "top_k": 4, "hidden": 1024, "expert_ffn": 512}
+                """);
+        ModelSpec m = SpecFiles.model(model.toString());
+        assertThat(m).isEqualTo(new ModelSpec("mine", 12, 32, 4, 1024, 512, 1, 2, 0, 0, 8.0 * 1024 * 1024));
+        Path cluster = write("c.json", """
+                {"nodes": 2, "gpus_per_node": 4, "peak_tflops": 312, "hbm_tbps": 2.0, "nvlink_gbps": 300,
+                 "network_gbps": 25, "name": "a100s"}
+                """);
+        ClusterSpec c = SpecFiles.cluster(cluster.toString());
+        assertThat(c).isEqualTo(new ClusterSpec("a100s", 2, 4, 312, 0.5, 2.0, 300, 25, 3, 10, 80));
+    }
+
+    @Test
+    void badFilesNameTheFileAndField() throws IOException {
+        Path missing = write("m.json", "{\"moe_layers\": 12, \"experts\": 32}");
+        assertThatThrownBy(() -> SpecFiles.model(missing.toString())).isInstanceOf(InvalidInputException.class)
+                .hasMessage(missing + ": top_k: missing");
+        Path fractional = write("f.json", "{\"moe_layers\": 1.5, \"experts\": 32, \"top_k\": 2, \"hidden\": 8, "
+                + "\"expert_ffn\": 8}");
+        assertThatThrownBy(() -> SpecFiles.model(fractional.toString()))
+                .hasMessage(fractional + ": moe_layers: expected an integer, found 1.5");
+        Path text = write("t.json", "{\"nodes\": \"two\"}");
+        assertThatThrownBy(() -> SpecFiles.cluster(text.toString()))
+                .hasMessage(text + ": nodes: expected a number, found two");
+        Path array = write("a.json", "[1, 2]");
+        assertThatThrownBy(() -> SpecFiles.model(array.toString())).hasMessage(array + ": expected a JSON object");
+        Path broken = write("b.json", "{\"moe_layers\": ");
+        assertThatThrownBy(() -> SpecFiles.model(broken.toString())).isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith(broken + ": malformed JSON");
+        assertThatThrownBy(() -> SpecFiles.model(dir.resolve("nope.json").toString()))
+                .hasMessage(dir.resolve("nope.json") + ": no such file");
+        Path dense = write("dense.json", "{\"num_hidden_layers\": 2, \"hidden_size\": 8, \"intermediate_size\": 8}");
+        assertThatThrownBy(() -> SpecFiles.model(dense.toString()))
+                .hasMessage(dense + ": n_routed_experts: missing (no n_routed_experts, num_experts, "
+                        + "num_local_experts)");
+    }
+
+    @Test
+    void valuesOutOfRangeAreRejected() throws IOException {
+        Path topK = write("k.json", "{\"moe_layers\": 2, \"experts\": 4, \"top_k\": 8, \"hidden\": 8, "
+                + "\"expert_ffn\": 8}");
+        assertThatThrownBy(() -> SpecFiles.model(topK.toString())).hasMessage("top_k: k=8 exceeds experts=4");
+        Path efficiency = write("e.json", "{\"nodes\": 1, \"gpus_per_node\": 8, \"peak_tflops\": 1, "
+                + "\"hbm_tbps\": 1, \"nvlink_gbps\": 1, \"network_gbps\": 1, \"compute_efficiency\": 1.5}");
+        assertThatThrownBy(() -> SpecFiles.cluster(efficiency.toString()))
+                .hasMessage("compute_efficiency: must be in (0, 1], got 1.5");
+    }
+}
