@@ -126,6 +126,8 @@ final class SimReports {
                         report.expertsFitInHbm() ? "" : " (more than the GPU's HBM!)")
                 + "rebalance: every " + o.rebalanceEvery() + " steps from the last " + o.window() + " ("
                 + migration + " while weights move; planning "
-                + (Double.isNaN(o.planningSeconds()) ? "measured" : o.planningSeconds() * 1e3 + " ms") + ")\n";
+                + (Double.isNaN(o.planningSeconds()) ? "measured" : o.planningSeconds() * 1e3 + " ms") + ")\n"
+                + (o.rebalanceEvery() >= report.steps() ? "note: the trace has " + report.steps()
+                        + " steps, so no rebalance happens before it ends\n" : "");
     }
 }
