@@ -1,0 +1,226 @@
+package io.moelab.evolve.edit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moelab.evolve.edit.BlockOutcome.Status;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class EditApplierTest {
+
+    private static EditResult apply(String program, String search, String replace) {
+        return EditApplier.apply(program, List.of(new EditBlock(0, search, replace)), false);
+    }
+
+    private static String block(String search, String replace) {
+        return "<<<<<<< SEARCH\n" + search + "\n=======\n" + replace + "\n>>>>>>> REPLACE\n";
+    }
+
+    @Test
+    void exactMatchReplacesThoseLines() {
+        EditResult r = apply("a\nb\nc\nd\n", "b\nc", "B\nC\nC2");
+        assertThat(r.code()).isEqualTo("a\nB\nC\nC2\nd\n");
+        assertThat(r.outcomes()).singleElement().satisfies(o -> {
+            assertThat(o.status()).isEqualTo(Status.APPLIED);
+            assertThat(o.match()).isEqualTo(MatchKind.EXACT);
+            assertThat(o.line()).isEqualTo(2);
+            assertThat(o.reason()).isNull();
+        });
+        assertThat(r.changed()).isTrue();
+        assertThat(r.failures()).isEmpty();
+        assertThat(r.feedback()).isEmpty();
+    }
+
+    @Test
+    void matchesWholeLinesOnly() {
+        EditResult r = apply("foo(1)\nbar\n", "foo(1", "x");
+        assertThat(r.outcomes().getFirst().status()).isEqualTo(Status.NOT_FOUND);
+        assertThat(r.code()).isEqualTo("foo(1)\nbar\n");
+    }
+
+    @Test
+    void keepsCrlfAndMissingFinalNewline() {
+        assertThat(apply("a\r\nb\r\nc", "b", "x\ny").code()).isEqualTo("a\r\nx\r\ny\r\nc");
+        assertThat(apply("a\nb", "b", "c").code()).isEqualTo("a\nc");
+    }
+
+    @Test
+    void trailingWhitespaceAndBlankEdgesAreTolerated() {
+        String program = "def f():   \n    x = 1\t\n    return x\n";
+        EditResult r = apply(program, "\ndef f():\n    x = 1\n", "\ndef f():\n    x = 2\n");
+        assertThat(r.outcomes().getFirst().match()).isEqualTo(MatchKind.WHITESPACE);
+        assertThat(r.code()).isEqualTo("def f():\n    x = 2\n    return x\n");
+    }
+
+    @Test
+    void indentationTolerantMatchReindentsWithSpaces() {
+        String program = """
+                class A:
+                    def f(self):
+                        if x:
+                            y = 1
+                        return y
+                """;
+        // The model dropped the method's indentation.
+        EditResult r = apply(program, "if x:\n    y = 1\nreturn y", "if x:\n    y = 2\nelse:\n    y = 3\nreturn y");
+        assertThat(r.outcomes().getFirst().match()).isEqualTo(MatchKind.INDENTATION);
+        assertThat(r.outcomes().getFirst().line()).isEqualTo(3);
+        assertThat(r.code()).isEqualTo("""
+                class A:
+                    def f(self):
+                        if x:
+                            y = 2
+                        else:
+                            y = 3
+                        return y
+                """);
+    }
+
+    @Test
+    void indentationTolerantMatchKeepsTheProgramsTabs() {
+        String program = "int f() {\n\tif (x) {\n\t\ty = 1;\n\t}\n\treturn y;\n}\n";
+        // The model turned tabs into four spaces and indented one level too far.
+        String search = "        if (x) {\n            y = 1;\n        }";
+        String replace = "        if (x) {\n            y = 2;\n            z = 3;\n        }\n    // outer";
+        EditResult r = apply(program, search, replace);
+        assertThat(r.outcomes().getFirst().match()).isEqualTo(MatchKind.INDENTATION);
+        assertThat(r.code()).isEqualTo("int f() {\n\tif (x) {\n\t\ty = 2;\n\t\tz = 3;\n\t}\n// outer\n\treturn y;\n}\n");
+    }
+
+    @Test
+    void ambiguousMatchIsNotAppliedAndListsTheLines() {
+        String program = "x = 0\ny = 1\nz\ny = 1\nw\ny = 1\n";
+        EditResult r = apply(program, "y = 1", "y = 2");
+        BlockOutcome o = r.outcomes().getFirst();
+        assertThat(o.status()).isEqualTo(Status.AMBIGUOUS);
+        assertThat(o.reason()).isEqualTo(
+                "SEARCH text of block 1 matches 3 places (lines 2, 4, 6); add context lines so that it matches one");
+        assertThat(r.code()).isEqualTo(program);
+        assertThat(r.changed()).isFalse();
+    }
+
+    @Test
+    void ambiguityIsDecidedAtTheFirstKindThatMatches() {
+        // One exact match and one that matches only ignoring indentation: the exact one wins.
+        EditResult r = apply("a\n  a\nb\n", "a", "c");
+        assertThat(r.outcomes().getFirst().status()).isEqualTo(Status.APPLIED);
+        assertThat(r.code()).isEqualTo("c\n  a\nb\n");
+    }
+
+    @Test
+    void notFoundNamesTheClosestLinesAndTheDifferingLine() {
+        StringBuilder program = new StringBuilder();
+        for (int i = 1; i <= 50; i++) {
+            program.append(i == 42 ? "    for (int i = 0; i < m; i++) {" : "line" + i).append('\n');
+        }
+        String search = "line40\nline41\nfor (int i = 0; i < n; i++) {\nline43\nline44";
+        BlockOutcome o = apply(program.toString(), search, "x").outcomes().getFirst();
+        assertThat(o.status()).isEqualTo(Status.NOT_FOUND);
+        assertThat(o.line()).isEqualTo(-1);
+        assertThat(o.reason()).isEqualTo("SEARCH text of block 1 not found; closest lines 40-44 (4 of 5 lines equal)"
+                + " differ at line 42: expected `for (int i = 0; i < n; i++) {` but the program has"
+                + " `for (int i = 0; i < m; i++) {`");
+    }
+
+    @Test
+    void notFoundWithNothingAlignedNamesTheMostSimilarLine() {
+        BlockOutcome o = apply("alpha = 1\nbeta = 2\ngamma = 3\n", "beta = 7", "x").outcomes().getFirst();
+        assertThat(o.status()).isEqualTo(Status.NOT_FOUND);
+        assertThat(o.reason()).contains("`beta = 7`").contains("line 2 `beta = 2`");
+    }
+
+    @Test
+    void laterBlocksSeeEarlierEdits() {
+        String answer = block("a = 1", "a = 2") + block("a = 2\nb = 1", "a = 3\nb = 1") + block("a = 1", "nope");
+        EditResult r = EditApplier.applyAnswer("a = 1\nb = 1\n", answer, false);
+        assertThat(r.code()).isEqualTo("a = 3\nb = 1\n");
+        assertThat(r.outcomes()).extracting(BlockOutcome::status)
+                .containsExactly(Status.APPLIED, Status.APPLIED, Status.NOT_FOUND);
+        assertThat(r.outcomes()).extracting(BlockOutcome::line).containsExactly(1, 1, -1);
+    }
+
+    @Test
+    void identicalSearchAndReplaceIsNoChange() {
+        BlockOutcome o = apply("a\nb\n", "a", "a").outcomes().getFirst();
+        assertThat(o.status()).isEqualTo(Status.NO_CHANGE);
+        assertThat(o.reason()).contains("block 1").contains("changes nothing");
+        // Differs from SEARCH only in trailing whitespace, matched loosely: still nothing to change.
+        BlockOutcome loose = apply("a\nb\n", "a  ", "a").outcomes().getFirst();
+        assertThat(loose.status()).isEqualTo(Status.NO_CHANGE);
+        assertThat(loose.line()).isEqualTo(1);
+    }
+
+    @Test
+    void emptySearchIsRejected() {
+        EditResult r = EditApplier.applyAnswer("a\n", block("", "new"), false);
+        assertThat(r.outcomes().getFirst().status()).isEqualTo(Status.EMPTY_SEARCH);
+        assertThat(r.code()).isEqualTo("a\n");
+    }
+
+    @Test
+    void emptyReplaceDeletes() {
+        EditResult r = EditApplier.applyAnswer("a\nb\nc\n", "<<<<<<< SEARCH\nb\n=======\n>>>>>>> REPLACE\n", false);
+        assertThat(r.code()).isEqualTo("a\nc\n");
+        assertThat(apply("a\n", "a", "").code()).isEmpty();
+    }
+
+    private static final String EVOLVING = """
+            def helper():
+                return 1
+            # EVOLVE-BLOCK-START
+            def solve():
+                return 1
+            # EVOLVE-BLOCK-END
+            def main():
+                return 1
+            """;
+
+    @Test
+    void restrictionRejectsAMatchOutsideTheRegions() {
+        EditResult r = EditApplier.apply(EVOLVING, List.of(new EditBlock(0, "def main():\n    return 1",
+                "def main():\n    return 2")), true);
+        BlockOutcome o = r.outcomes().getFirst();
+        assertThat(o.status()).isEqualTo(Status.OUTSIDE_EVOLVE_BLOCK);
+        assertThat(o.line()).isEqualTo(7);
+        assertThat(o.reason()).contains("lines 7-8").contains("outside the EVOLVE-BLOCK regions (lines 4-5)");
+        assertThat(r.code()).isEqualTo(EVOLVING);
+        // Without the restriction the same block applies.
+        assertThat(EditApplier.apply(EVOLVING, List.of(o.block()), false).changed()).isTrue();
+    }
+
+    @Test
+    void restrictionPicksTheOnlyMatchInsideARegion() {
+        EditResult r = EditApplier.apply(EVOLVING, List.of(new EditBlock(0, "    return 1", "    return 42")), true);
+        assertThat(r.outcomes().getFirst().status()).isEqualTo(Status.APPLIED);
+        assertThat(r.outcomes().getFirst().line()).isEqualTo(5);
+        assertThat(r.code()).isEqualTo(EVOLVING.replace("def solve():\n    return 1", "def solve():\n    return 42"));
+        // Unrestricted, the three matches are ambiguous.
+        assertThat(EditApplier.apply(EVOLVING, List.of(new EditBlock(0, "    return 1", "    return 42")), false)
+                .outcomes().getFirst().status()).isEqualTo(Status.AMBIGUOUS);
+    }
+
+    @Test
+    void restrictionRejectsMarkersInReplaceAndSpanningMatches() {
+        EditResult r = EditApplier.apply(EVOLVING, List.of(
+                new EditBlock(0, "def solve():", "# EVOLVE-BLOCK-END\ndef solve():"),
+                new EditBlock(1, "    return 1\n# EVOLVE-BLOCK-END", "    return 2")), true);
+        assertThat(r.outcomes()).extracting(BlockOutcome::status)
+                .containsExactly(Status.OUTSIDE_EVOLVE_BLOCK, Status.OUTSIDE_EVOLVE_BLOCK);
+        assertThat(r.code()).isEqualTo(EVOLVING);
+    }
+
+    @Test
+    void feedbackListsEveryFailureAndParseProblem() {
+        String answer = block("nothing like this", "x") + block("a", "A") + block("b", "b")
+                + "<<<<<<< SEARCH\nc\n=======\nC\n";
+        EditResult r = EditApplier.applyAnswer("a\nb\nc\n", answer, false);
+        assertThat(r.code()).isEqualTo("A\nb\nc\n");
+        assertThat(r.failures()).extracting(BlockOutcome::status).containsExactly(Status.NOT_FOUND, Status.NO_CHANGE);
+        assertThat(r.parseProblems()).hasSize(1);
+        List<String> lines = r.feedback().lines().toList();
+        assertThat(lines).hasSize(3);
+        assertThat(lines.get(0)).startsWith("- block 4: no '>>>>>>> REPLACE'");
+        assertThat(lines.get(1)).startsWith("- SEARCH text of block 1 not found");
+        assertThat(lines.get(2)).startsWith("- block 3: SEARCH and REPLACE are the same");
+    }
+}
