@@ -1,0 +1,325 @@
+package io.moelab.evolve.llm;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.evolve.llm.LlmException.Kind;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Chat completions from one model behind an OpenAI-compatible {@code /chat/completions} endpoint (OpenAI,
+ * Gemini's OpenAI-compatible endpoint, vLLM, Ollama, llama.cpp server). Thread-safe.
+ *
+ * <p>Transient failures (HTTP 429, 408 and 5xx, timeouts, I/O errors, bodies that are not a chat completion)
+ * are retried up to {@link LlmSettings#retries()} times with exponential back-off from
+ * {@link LlmSettings#retryDelay()}, doubled per retry, with up to 10% deterministic jitter, capped at
+ * {@link LlmSettings#maxRetryDelay()}; a {@code Retry-After} header in seconds replaces the back-off (still
+ * capped). Other 4xx answers fail at once with {@link Kind#CLIENT_ERROR}. Each successful call is added to the
+ * {@link CostLedger}; no request is sent once the ledger has reached the budget.
+ *
+ * <p>The API key only ever goes into the {@code Authorization} header: not into messages, {@code toString} or
+ * files.
+ */
+public final class OpenAiCompatibleClient implements LlmClient {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final int SNIPPET = 200;
+
+    private final LlmModel model;
+    private final LlmSettings settings;
+    private final CostLedger ledger;
+    private final Sleeper sleeper;
+    private final String apiKey;
+    private final URI uri;
+    private final HttpClient http;
+
+    /**
+     * A client for one model.
+     *
+     * @param model    the model
+     * @param settings timeouts, retries, budget and sampling parameters
+     * @param ledger   where successful calls are added, and whose total is checked against the budget
+     * @param sleeper  waits between retries ({@link Sleeper#SYSTEM} in production)
+     * @param env      reads the API key variable ({@code System::getenv} in production)
+     * @throws InvalidInputException if the model's key variable is unset or blank, or the URL is invalid
+     */
+    public OpenAiCompatibleClient(
+            LlmModel model, LlmSettings settings, CostLedger ledger, Sleeper sleeper, Function<String, String> env) {
+        this.model = Objects.requireNonNull(model, "model");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.ledger = Objects.requireNonNull(ledger, "ledger");
+        this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+        Objects.requireNonNull(env, "env");
+        if (model.apiKeyEnv() != null) {
+            String key = env.apply(model.apiKeyEnv());
+            if (key == null || key.isBlank()) {
+                throw new InvalidInputException(model.apiKeyEnv(), "environment variable is not set or blank; model "
+                        + model.name() + " needs its API key there");
+            }
+            this.apiKey = key.strip();
+        } else {
+            this.apiKey = null;
+        }
+        String url = model.chatCompletionsUrl();
+        try {
+            this.uri = new URI(url);
+        } catch (URISyntaxException e) {
+            throw new InvalidInputException("llm.models[" + model.name() + "].api_base", "not a valid URL: " + url, e);
+        }
+        if (uri.getHost() == null) {
+            throw new InvalidInputException("llm.models[" + model.name() + "].api_base", "no host in " + url);
+        }
+        this.http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(settings.timeout())
+                .build(); // redirects are not followed: the key must not travel to another host
+    }
+
+    /** The model this client calls. */
+    public LlmModel model() {
+        return model;
+    }
+
+    @Override
+    public Completion complete(List<ChatMessage> messages, int iteration) throws LlmException {
+        Objects.requireNonNull(messages, "messages");
+        HttpRequest.Builder rb = HttpRequest.newBuilder(uri)
+                .timeout(settings.timeout())
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(requestBody(messages, iteration)));
+        if (apiKey != null) {
+            rb.header("Authorization", "Bearer " + apiKey);
+        }
+        HttpRequest request = rb.build();
+        int maxAttempts = settings.retries() + 1;
+        LlmException last = null;
+        for (int attempt = 1; attempt <= maxAttempts; attempt++) {
+            double spent = ledger.totalUsd();
+            if (spent >= settings.budgetUsd()) {
+                throw new LlmException(Kind.BUDGET_EXHAUSTED, String.format(
+                        "model %s: budget of $%.4f reached ($%.4f spent)", model.name(), settings.budgetUsd(), spent));
+            }
+            Duration retryAfter = null;
+            try {
+                HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+                int status = response.statusCode();
+                String body = response.body() == null ? "" : response.body();
+                if (status >= 200 && status < 300) {
+                    return parse(body, messages, attempt);
+                }
+                last = statusError(status, body);
+                retryAfter = retryAfter(response.headers().firstValue("Retry-After"));
+            } catch (LlmException e) {
+                last = e;
+            } catch (HttpTimeoutException e) {
+                last = new LlmException(Kind.TIMEOUT, prefix() + "no answer within " + settings.timeout(), e);
+            } catch (IOException e) {
+                last = new LlmException(Kind.NETWORK, prefix() + redact(e.getClass().getSimpleName() + ": "
+                        + e.getMessage()), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new LlmException(Kind.NETWORK, prefix() + "interrupted", e);
+            }
+            if (!last.kind().retryable() || attempt == maxAttempts) {
+                break;
+            }
+            try {
+                sleeper.sleep(retryAfter != null ? retryAfter : backoff(attempt - 1, iteration));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new LlmException(Kind.NETWORK, prefix() + "interrupted while waiting to retry", e);
+            }
+        }
+        if (!last.kind().retryable() || maxAttempts == 1) {
+            throw last;
+        }
+        throw new LlmException(last.kind(), last.getMessage() + " (after " + maxAttempts + " attempts)",
+                last.getCause());
+    }
+
+    /** The request JSON for a prompt. */
+    String requestBody(List<ChatMessage> messages, int iteration) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("model", model.name());
+        ArrayNode ms = root.putArray("messages");
+        for (ChatMessage m : messages) {
+            ms.addObject().put("role", m.role()).put("content", m.content());
+        }
+        root.put("temperature", settings.temperature());
+        root.put("top_p", settings.topP());
+        root.put("max_tokens", settings.maxTokens());
+        root.put("seed", samplingSeed(settings.seed(), iteration));
+        return JSON.writeValueAsString(root);
+    }
+
+    /** The per-iteration sampling seed sent to servers: non-negative and within 31 bits, which all accept. */
+    static long samplingSeed(long seed, int iteration) {
+        return Seeds.mix(seed, Seeds.SAMPLING, iteration, 0) >>> 33;
+    }
+
+    /** Back-off before retry {@code k} (0 = first retry): retryDelay·2^k plus up to 10% jitter, capped. */
+    Duration backoff(int k, int iteration) {
+        long baseNanos = settings.retryDelay().toNanos();
+        long capNanos = settings.maxRetryDelay().toNanos();
+        long nanos = k >= 62 || baseNanos > (capNanos >> Math.min(k, 62)) ? capNanos : baseNanos << k;
+        double jitter = 0.1 * Seeds.unit(Seeds.mix(settings.seed(), Seeds.JITTER, iteration, k));
+        long withJitter = nanos + (long) (nanos * jitter);
+        return Duration.ofNanos(Math.min(capNanos, withJitter < 0 ? capNanos : withJitter));
+    }
+
+    private Duration retryAfter(Optional<String> header) {
+        if (header.isEmpty()) {
+            return null;
+        }
+        try {
+            double seconds = Double.parseDouble(header.get().strip());
+            if (!(seconds >= 0) || Double.isInfinite(seconds)) {
+                return null;
+            }
+            Duration d = Duration.ofMillis((long) Math.ceil(seconds * 1000));
+            return d.compareTo(settings.maxRetryDelay()) > 0 ? settings.maxRetryDelay() : d;
+        } catch (NumberFormatException e) {
+            return null; // an HTTP date: fall back to the back-off
+        }
+    }
+
+    private LlmException statusError(int status, String body) {
+        String detail = prefix() + "HTTP " + status;
+        String snippet = errorSnippet(body);
+        if (status == 429) {
+            return new LlmException(Kind.RATE_LIMITED, detail + " (rate limited)" + snippet);
+        }
+        if (status >= 500) {
+            return new LlmException(Kind.SERVER_ERROR, detail + " (server error)" + snippet);
+        }
+        if (status == 408) {
+            return new LlmException(Kind.TIMEOUT, detail + " (request timeout)" + snippet);
+        }
+        if ((status == 401 || status == 403) && model.apiKeyEnv() != null) {
+            detail += " (check the key in $" + model.apiKeyEnv() + ")";
+        }
+        return new LlmException(Kind.CLIENT_ERROR, detail + snippet);
+    }
+
+    private Completion parse(String body, List<ChatMessage> messages, int attempt) throws LlmException {
+        JsonNode root;
+        try {
+            root = JSON.readTree(body);
+        } catch (JacksonException e) {
+            throw new LlmException(Kind.MALFORMED_RESPONSE, prefix() + "body is not JSON" + errorSnippet(body));
+        }
+        if (root == null || !root.isObject()) {
+            throw new LlmException(Kind.MALFORMED_RESPONSE, prefix() + "body is not a JSON object" + errorSnippet(body));
+        }
+        JsonNode choices = root.path("choices");
+        if (!choices.isArray() || choices.isEmpty()) {
+            throw new LlmException(Kind.MALFORMED_RESPONSE, prefix() + "no choices in the answer" + errorSnippet(body));
+        }
+        String content = contentText(choices.get(0).path("message").path("content"));
+        if (content == null) {
+            throw new LlmException(Kind.MALFORMED_RESPONSE, prefix() + "no message content in the answer"
+                    + errorSnippet(body));
+        }
+        JsonNode usage = root.path("usage");
+        long promptTokens = tokens(usage.path("prompt_tokens"), estimatePrompt(messages));
+        long completionTokens = tokens(usage.path("completion_tokens"), estimate(content.length()));
+        double cost = model.costUsd(promptTokens, completionTokens);
+        ledger.record(model.name(), promptTokens, completionTokens, cost);
+        return new Completion(model.name(), content, promptTokens, completionTokens, cost, attempt);
+    }
+
+    /** A string, or the concatenated text of an array of {@code {"type":"text","text":...}} parts; else null. */
+    static String contentText(JsonNode content) {
+        if (content.isString()) {
+            return content.stringValue();
+        }
+        if (content.isArray()) {
+            StringBuilder sb = new StringBuilder();
+            boolean any = false;
+            for (JsonNode part : content) {
+                if (part.isString()) {
+                    sb.append(part.stringValue());
+                    any = true;
+                } else if (part.isObject() && part.path("text").isString()
+                        && (part.path("type").isMissingNode() || "text".equals(part.path("type").asString()))) {
+                    sb.append(part.path("text").stringValue());
+                    any = true;
+                }
+            }
+            return any || content.isEmpty() ? sb.toString() : null;
+        }
+        return null;
+    }
+
+    private static long tokens(JsonNode n, long estimate) {
+        return n.isNumber() && n.canConvertToLong() && n.longValue() >= 0 ? n.longValue() : estimate;
+    }
+
+    private static long estimatePrompt(List<ChatMessage> messages) {
+        long chars = 0;
+        for (ChatMessage m : messages) {
+            chars += m.content().length();
+        }
+        return estimate(chars);
+    }
+
+    /** Tokens estimated as characters / 4, rounded up. */
+    static long estimate(long chars) {
+        return (chars + 3) / 4;
+    }
+
+    /** ": " and a one-line start of an error body (its error.message when it has one), or "" when empty. */
+    private String errorSnippet(String body) {
+        if (body == null || body.isBlank()) {
+            return "";
+        }
+        String text = body;
+        try {
+            JsonNode root = JSON.readTree(body);
+            if (root != null) {
+                JsonNode msg = root.path("error").isString() ? root.path("error") : root.path("error").path("message");
+                if (msg.isString() && !msg.stringValue().isBlank()) {
+                    text = msg.stringValue();
+                }
+            }
+        } catch (JacksonException e) {
+            // not JSON: show the raw start
+        }
+        text = LlmException.oneLine(redact(text));
+        if (text.length() > SNIPPET) {
+            text = text.substring(0, SNIPPET) + "...";
+        }
+        return ": " + text;
+    }
+
+    private String redact(String s) {
+        if (s == null) {
+            return "";
+        }
+        return apiKey == null ? s : s.replace(apiKey, "***");
+    }
+
+    private String prefix() {
+        return "model " + model.name() + " at " + uri + ": ";
+    }
+
+    @Override
+    public String toString() {
+        return "OpenAiCompatibleClient[model=" + model.name() + ", url=" + uri + ", key="
+                + (model.apiKeyEnv() == null ? "none" : "$" + model.apiKeyEnv()) + "]";
+    }
+}

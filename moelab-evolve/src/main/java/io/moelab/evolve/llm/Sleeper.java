@@ -1,0 +1,14 @@
+package io.moelab.evolve.llm;
+
+import java.time.Duration;
+
+/** Waits between retries; tests inject one that records instead of sleeping. */
+@FunctionalInterface
+public interface Sleeper {
+
+    /** Sleeps on the calling thread. */
+    Sleeper SYSTEM = Thread::sleep;
+
+    /** Waits for {@code d}. */
+    void sleep(Duration d) throws InterruptedException;
+}

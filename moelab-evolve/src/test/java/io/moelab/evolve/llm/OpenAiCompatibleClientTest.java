@@ -1,0 +1,268 @@
+package io.moelab.evolve.llm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.within;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.evolve.llm.LlmException.Kind;
+import io.moelab.evolve.testing.ScriptedChatServer;
+import io.moelab.evolve.testing.ScriptedChatServer.Reply;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/** The HTTP client against a scripted local server, with a sleeper that only records. */
+class OpenAiCompatibleClientTest {
+    private static final String KEY = "sk-test-SECRET-0123456789";
+    private static final Function<String, String> ENV = Map.of("TEST_KEY", KEY)::get;
+    private static final List<ChatMessage> PROMPT =
+            List.of(ChatMessage.system("You improve code."), ChatMessage.user("Make it faster."));
+
+    private ScriptedChatServer server;
+    private RecordingSleeper sleeper;
+    private CostLedger ledger;
+
+    @BeforeEach
+    void start() {
+        server = ScriptedChatServer.start();
+        sleeper = new RecordingSleeper();
+        ledger = new CostLedger();
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private LlmModel model() {
+        return new LlmModel("test-model", 1, server.apiBase(), "TEST_KEY", 2.0, 10.0);
+    }
+
+    private LlmSettings settings(LlmModel m) {
+        return LlmSettings.defaults(List.of(m))
+                .withTimeout(Duration.ofSeconds(5))
+                .withRetryDelays(Duration.ofMillis(10), Duration.ofSeconds(5));
+    }
+
+    private OpenAiCompatibleClient client() {
+        return client(settings(model()));
+    }
+
+    private OpenAiCompatibleClient client(LlmSettings s) {
+        return new OpenAiCompatibleClient(s.models().getFirst(), s, ledger, sleeper, ENV);
+    }
+
+    @Test
+    void parsesContentUsageAndCost() throws LlmException {
+        server.enqueue(Reply.content("def f(): pass"));
+        Completion c = client().complete(PROMPT, 7);
+
+        assertThat(c.model()).isEqualTo("test-model");
+        assertThat(c.content()).isEqualTo("def f(): pass");
+        assertThat(c.promptTokens()).isEqualTo(100);
+        assertThat(c.completionTokens()).isEqualTo(50);
+        assertThat(c.costUsd()).isCloseTo(100 * 2.0 / 1e6 + 50 * 10.0 / 1e6, within(1e-15));
+        assertThat(c.attempts()).isEqualTo(1);
+        assertThat(ledger.totalUsd()).isCloseTo(c.costUsd(), within(1e-15));
+        assertThat(ledger.byModel().get("test-model").calls()).isEqualTo(1);
+        assertThat(sleeper.sleeps()).isEmpty();
+
+        JsonNode req = server.requests().getFirst();
+        assertThat(req.path("model").stringValue()).isEqualTo("test-model");
+        assertThat(req.path("messages")).hasSize(2);
+        assertThat(req.path("messages").get(0).path("role").stringValue()).isEqualTo("system");
+        assertThat(req.path("messages").get(1).path("content").stringValue()).isEqualTo("Make it faster.");
+        assertThat(req.path("temperature").doubleValue()).isEqualTo(0.7);
+        assertThat(req.path("top_p").doubleValue()).isEqualTo(0.95);
+        assertThat(req.path("max_tokens").intValue()).isEqualTo(4096);
+        assertThat(req.path("seed").longValue())
+                .isEqualTo(OpenAiCompatibleClient.samplingSeed(42, 7))
+                .isBetween(0L, (long) Integer.MAX_VALUE);
+    }
+
+    @Test
+    void seedIsDeterministicPerIterationAndVaries() {
+        assertThat(OpenAiCompatibleClient.samplingSeed(42, 3)).isEqualTo(OpenAiCompatibleClient.samplingSeed(42, 3));
+        assertThat(OpenAiCompatibleClient.samplingSeed(42, 3)).isNotEqualTo(OpenAiCompatibleClient.samplingSeed(42, 4));
+        assertThat(OpenAiCompatibleClient.samplingSeed(42, 3)).isNotEqualTo(OpenAiCompatibleClient.samplingSeed(43, 3));
+    }
+
+    @Test
+    void acceptsContentAsTextParts() throws LlmException {
+        server.enqueue(Reply.contentParts("part one, ", "part two"));
+        assertThat(client().complete(PROMPT, 0).content()).isEqualTo("part one, part two");
+    }
+
+    @Test
+    void estimatesTokensWithoutUsage() throws LlmException {
+        server.enqueue(Reply.raw(200, "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"abcdefghi\"}}]}"));
+        Completion c = client().complete(PROMPT, 0);
+        long promptChars = PROMPT.stream().mapToLong(m -> m.content().length()).sum();
+        assertThat(c.completionTokens()).isEqualTo(3);
+        assertThat(c.promptTokens()).isEqualTo((promptChars + 3) / 4);
+        assertThat(c.costUsd()).isCloseTo(model().costUsd(c.promptTokens(), 3), within(1e-15));
+    }
+
+    @Test
+    void trailingSlashInApiBaseIsTolerated() throws LlmException {
+        server.enqueue(Reply.content("ok"));
+        LlmModel m = new LlmModel("m", 1, server.apiBase() + "/", null, 0, 0);
+        assertThat(client(settings(m)).complete(PROMPT, 0).content()).isEqualTo("ok");
+    }
+
+    @Test
+    void rateLimitIsRetriedHonoringRetryAfter() throws LlmException {
+        server.enqueue(Reply.status(429).withHeader("Retry-After", "3"), Reply.content("ok"));
+        Completion c = client().complete(PROMPT, 0);
+        assertThat(c.content()).isEqualTo("ok");
+        assertThat(c.attempts()).isEqualTo(2);
+        assertThat(sleeper.sleeps()).containsExactly(Duration.ofSeconds(3));
+        assertThat(ledger.byModel().get("test-model").calls()).isEqualTo(1);
+    }
+
+    @Test
+    void retryAfterIsCappedAtMaxRetryDelay() throws LlmException {
+        server.enqueue(Reply.status(429).withHeader("Retry-After", "3600"), Reply.content("ok"));
+        client().complete(PROMPT, 0);
+        assertThat(sleeper.sleeps()).containsExactly(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void serverErrorsAreRetriedWithExponentialBackoff() throws LlmException {
+        server.enqueue(Reply.status(500), Reply.status(503), Reply.content("ok"));
+        Completion c = client().complete(PROMPT, 0);
+        assertThat(c.attempts()).isEqualTo(3);
+        assertThat(server.requestCount()).isEqualTo(3);
+        List<Duration> s = sleeper.sleeps();
+        assertThat(s).hasSize(2);
+        assertThat(s.get(0)).isBetween(Duration.ofMillis(10), Duration.ofMillis(11));
+        assertThat(s.get(1)).isBetween(Duration.ofMillis(20), Duration.ofMillis(22));
+    }
+
+    @Test
+    void persistentServerErrorFailsAfterAllAttempts() {
+        // the default fallback answers 500
+        LlmException e = catchThrowableOfType(LlmException.class, () -> client().complete(PROMPT, 0));
+        assertThat(e.kind()).isEqualTo(Kind.SERVER_ERROR);
+        assertThat(e.getMessage()).contains("500").contains("after 4 attempts").doesNotContain("\n");
+        assertThat(server.requestCount()).isEqualTo(4);
+        assertThat(sleeper.sleeps()).hasSize(3);
+        assertThat(ledger.totalUsd()).isZero();
+    }
+
+    @Test
+    void clientErrorIsNotRetried() {
+        server.enqueue(Reply.status(400), Reply.content("never"));
+        LlmException e = catchThrowableOfType(LlmException.class, () -> client().complete(PROMPT, 0));
+        assertThat(e.kind()).isEqualTo(Kind.CLIENT_ERROR);
+        assertThat(e.getMessage()).contains("HTTP 400").contains("scripted error 400");
+        assertThat(server.requestCount()).isEqualTo(1);
+        assertThat(sleeper.sleeps()).isEmpty();
+    }
+
+    @Test
+    void malformedBodiesAreRetried() throws LlmException {
+        server.enqueue(
+                Reply.raw(200, "{\"choices\": [ {\"mess"),
+                Reply.raw(200, "{\"choices\": []}"),
+                Reply.raw(200, "{\"choices\": [{\"message\": {\"content\": null}}]}"),
+                Reply.content("ok"));
+        Completion c = client().complete(PROMPT, 0);
+        assertThat(c.content()).isEqualTo("ok");
+        assertThat(c.attempts()).isEqualTo(4);
+    }
+
+    @Test
+    void persistentMalformedBodyFails() {
+        server.fallback(req -> Reply.raw(200, "<html>gateway</html>"));
+        LlmException e = catchThrowableOfType(LlmException.class, () -> client().complete(PROMPT, 0));
+        assertThat(e.kind()).isEqualTo(Kind.MALFORMED_RESPONSE);
+        assertThat(e.getMessage()).contains("not JSON").contains("<html>gateway");
+    }
+
+    @Test
+    void slowServerTimesOutAfterRetries() {
+        LlmSettings s = settings(model()).withTimeout(Duration.ofMillis(150)).withRetries(1);
+        server.fallback(req -> Reply.delayed(Duration.ofSeconds(3), Reply.content("late")));
+        long t0 = System.nanoTime();
+        LlmException e = catchThrowableOfType(LlmException.class, () -> client(s).complete(PROMPT, 0));
+        assertThat(e.kind()).isEqualTo(Kind.TIMEOUT);
+        assertThat(e.getMessage()).contains("after 2 attempts");
+        assertThat(sleeper.sleeps()).hasSize(1);
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(3));
+    }
+
+    @Test
+    void refusedConnectionIsANetworkError() throws IOException {
+        int port;
+        try (ServerSocket ss = new ServerSocket(0)) {
+            port = ss.getLocalPort();
+        }
+        LlmModel m = new LlmModel("m", 1, "http://127.0.0.1:" + port + "/v1", null, 0, 0);
+        LlmException e = catchThrowableOfType(LlmException.class, () -> client(settings(m)).complete(PROMPT, 0));
+        assertThat(e.kind()).isEqualTo(Kind.NETWORK);
+        assertThat(sleeper.sleeps()).hasSize(3);
+    }
+
+    @Test
+    void keyGoesOnlyIntoTheAuthorizationHeader() {
+        server.fallback(req -> Reply.raw(401, "{\"error\":{\"message\":\"Incorrect API key provided: " + KEY + "\"}}"));
+        OpenAiCompatibleClient client = client();
+        LlmException e = catchThrowableOfType(LlmException.class, () -> client.complete(PROMPT, 0));
+        assertThat(e.kind()).isEqualTo(Kind.CLIENT_ERROR);
+        assertThat(e.getMessage()).contains("401").contains("TEST_KEY").doesNotContain(KEY);
+        assertThat(client.toString()).doesNotContain(KEY);
+        assertThat(server.authorizations()).containsExactly("Bearer " + KEY);
+        assertThat(server.requests().getFirst().toString()).doesNotContain(KEY);
+    }
+
+    @Test
+    void noKeyVariableSendsNoAuthorization() throws LlmException {
+        server.enqueue(Reply.content("ok"));
+        LlmModel m = new LlmModel("local", 1, server.apiBase(), null, 0, 0);
+        client(settings(m)).complete(PROMPT, 0);
+        assertThat(server.authorizations()).containsExactly("");
+    }
+
+    @Test
+    void missingKeyVariableIsRejectedByName() {
+        LlmSettings s = settings(model());
+        for (Function<String, String> env : List.<Function<String, String>>of(v -> null, v -> "  ")) {
+            assertThatThrownBy(() -> new OpenAiCompatibleClient(model(), s, ledger, sleeper, env))
+                    .isInstanceOf(InvalidInputException.class)
+                    .hasMessageStartingWith("TEST_KEY:");
+        }
+    }
+
+    @Test
+    void exhaustedBudgetSendsNoRequest() {
+        ledger.record("earlier", 1000, 1000, 1.0);
+        LlmSettings s = settings(model()).withBudgetUsd(1.0);
+        server.enqueue(Reply.content("never"));
+        LlmException e = catchThrowableOfType(LlmException.class, () -> client(s).complete(PROMPT, 0));
+        assertThat(e.kind()).isEqualTo(Kind.BUDGET_EXHAUSTED);
+        assertThat(server.requestCount()).isZero();
+    }
+
+    @Test
+    void backoffStaysBetweenTheExponentialDelayAndTheCap() {
+        OpenAiCompatibleClient client = client();
+        qt().forAll(integers().between(0, 100), integers().all()).checkAssert((k, it) -> {
+            long exp = k >= 20 ? Long.MAX_VALUE : 10_000_000L << k;
+            long min = Math.min(exp, 5_000_000_000L);
+            long nanos = client.backoff(k, it).toNanos();
+            assertThat(nanos).isBetween(min, Math.min(5_000_000_000L, min + min / 10));
+        });
+    }
+}

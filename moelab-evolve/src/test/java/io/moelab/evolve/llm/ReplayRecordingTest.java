@@ -1,0 +1,133 @@
+package io.moelab.evolve.llm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.evolve.llm.LlmException.Kind;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** Recording completions to JSON lines and replaying them. */
+class ReplayRecordingTest {
+    private static final List<ChatMessage> PROMPT = List.of(ChatMessage.user("improve"));
+
+    @TempDir
+    Path dir;
+
+    private Path write(String text) throws IOException {
+        Path p = dir.resolve("llm.jsonl");
+        Files.writeString(p, text, StandardCharsets.UTF_8);
+        return p;
+    }
+
+    @Test
+    void replaysByIterationLastDuplicateWins() throws Exception {
+        Path p = write("""
+                {"iteration": 0, "model": "a", "content": "zero", "prompt_tokens": 10, "completion_tokens": 5, "cost_usd": 0.5, "extra": [1]}
+
+                {"iteration": 2, "model": "b", "content": "two-old", "prompt_tokens": 1, "completion_tokens": 1, "cost_usd": 0.1}
+                {"iteration": 2, "model": "b", "content": "two-new", "prompt_tokens": 3, "completion_tokens": 4, "cost_usd": 0.25}
+                """);
+        CostLedger ledger = new CostLedger();
+        ReplayClient r = new ReplayClient(p, ledger);
+        assertThat(r.iterations()).containsExactly(0, 2);
+        assertThat(r.complete(PROMPT, 0)).isEqualTo(new Completion("a", "zero", 10, 5, 0.5, 1));
+        assertThat(r.complete(PROMPT, 2)).isEqualTo(new Completion("b", "two-new", 3, 4, 0.25, 1));
+        assertThat(ledger.totalUsd()).isEqualTo(0.75);
+        LlmException e = catchThrowableOfType(LlmException.class, () -> r.complete(PROMPT, 1));
+        assertThat(e.kind()).isEqualTo(Kind.NO_RECORDING);
+        assertThat(e.getMessage()).contains("iteration 1");
+    }
+
+    @Test
+    void tornLastLineIsIgnored() throws Exception {
+        Path p = write("""
+                {"iteration": 0, "content": "zero"}
+                {"iteration": 1, "content": "o""");
+        ReplayClient r = new ReplayClient(p);
+        assertThat(r.size()).isEqualTo(1);
+        assertThat(r.complete(PROMPT, 0)).isEqualTo(new Completion("replay", "zero", 0, 0, 0, 1));
+    }
+
+    @Test
+    void badMiddleLineIsAnErrorNamingTheLine() throws IOException {
+        Path p = write("""
+                {"iteration": 0, "content": "zero"}
+                {"iteration": 1, "content
+                {"iteration": 2, "content": "two"}
+                """);
+        assertThatThrownBy(() -> new ReplayClient(p))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith(p + ":2:");
+        Path q = write("""
+                {"iteration": 0, "content": 5}
+                """);
+        assertThatThrownBy(() -> new ReplayClient(q)).hasMessageStartingWith(q + ":1: content");
+        assertThatThrownBy(() -> new ReplayClient(dir.resolve("absent.jsonl"))).isInstanceOf(InvalidInputException.class);
+    }
+
+    @Test
+    void recordingRoundTripsThroughReplay() throws Exception {
+        Path p = dir.resolve("sub/rec.jsonl");
+        AtomicInteger calls = new AtomicInteger();
+        LlmClient fake = (messages, iteration) -> {
+            calls.incrementAndGet();
+            if (iteration == 13) {
+                throw new LlmException(Kind.SERVER_ERROR, "down");
+            }
+            return new Completion("m" + iteration % 2, "code \"" + iteration + "\"\n", iteration, 2L * iteration,
+                    iteration / 100.0, 1);
+        };
+        try (RecordingClient rec = new RecordingClient(fake, p)) {
+            IntStream.range(0, 40).parallel().forEach(i -> {
+                try {
+                    rec.complete(PROMPT, i);
+                } catch (LlmException e) {
+                    assertThat(i).isEqualTo(13);
+                }
+            });
+        }
+        List<String> lines = Files.readAllLines(p);
+        assertThat(lines).hasSize(39);
+        JsonNode first = JsonMapper.builder().build().readTree(lines.getFirst());
+        assertThat(first.path("messages_sha256").stringValue()).isEqualTo(RecordingClient.messagesSha256(PROMPT)).hasSize(64);
+
+        ReplayClient replay = new ReplayClient(p);
+        assertThat(replay.size()).isEqualTo(39);
+        for (int i = 0; i < 40; i++) {
+            if (i == 13) {
+                continue;
+            }
+            assertThat(replay.complete(PROMPT, i)).isEqualTo(fake.complete(PROMPT, i));
+        }
+    }
+
+    @Test
+    void recordingAppendsAfterCuttingATornTail() throws Exception {
+        Path p = write("{\"iteration\": 0, \"content\": \"zero\"}\n{\"iteration\": 1, \"cont");
+        try (RecordingClient rec = new RecordingClient((m, it) -> new Completion("m", "x" + it, 1, 1, 0, 1), p)) {
+            rec.complete(PROMPT, 5);
+        }
+        ReplayClient r = new ReplayClient(p);
+        assertThat(r.iterations()).containsExactly(0, 5);
+        assertThat(r.complete(PROMPT, 5).content()).isEqualTo("x5");
+    }
+
+    @Test
+    void promptHashDependsOnRolesAndContent() {
+        assertThat(RecordingClient.messagesSha256(List.of(ChatMessage.user("a"))))
+                .isNotEqualTo(RecordingClient.messagesSha256(List.of(ChatMessage.system("a"))))
+                .isEqualTo(RecordingClient.messagesSha256(List.of(new ChatMessage("user", "a"))));
+    }
+}
