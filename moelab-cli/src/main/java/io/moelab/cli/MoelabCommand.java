@@ -1,6 +1,7 @@
 package io.moelab.cli;
 
 import io.moelab.cli.eplb.EplbCommand;
+import io.moelab.cli.evolve.EvolveCommand;
 import io.moelab.cli.sim.SimCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
@@ -10,7 +11,8 @@ import picocli.CommandLine.ScopeType;
 /** The top-level {@code moelab} command. */
 @Command(name = "moelab", mixinStandardHelpOptions = true, versionProvider = MoelabCommand.Version.class,
         description = "Make Mixture-of-Experts models cheap to serve.",
-        subcommands = {EplbCommand.class, SimCommand.class, picocli.CommandLine.HelpCommand.class})
+        subcommands = {EplbCommand.class, SimCommand.class, EvolveCommand.class,
+                picocli.CommandLine.HelpCommand.class})
 public final class MoelabCommand {
     private boolean verbose;
 

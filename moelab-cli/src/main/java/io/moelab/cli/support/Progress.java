@@ -43,6 +43,15 @@ public final class Progress implements AutoCloseable {
         }
     }
 
+    /** Shows a short text after the bar (for example the best score so far). */
+    public void extra(String text) {
+        if (bar != null) {
+            synchronized (this) {
+                bar.setExtraMessage(text);
+            }
+        }
+    }
+
     @Override
     public void close() {
         if (bar != null) {

@@ -217,7 +217,7 @@ class EplbHarnessTest {
     /** The evaluator's argv for a stage, placeholders substituted. */
     private static List<String> command(Path program, int stage, Path workdir, Path metrics) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> template = EplbTask.stageCommands(java, EplbTask.classpath(), 512, "quick").get(stage - 1);
+        List<String> template = EplbTask.stageCommands(java, EplbTask.classpath(), "512", "quick").get(stage - 1);
         return template.stream().map(a -> a.replace(EplbTask.PROGRAM, program.toString())
                 .replace(EplbTask.WORKDIR, workdir.toString()).replace(EplbTask.METRICS, metrics.toString())).toList();
     }

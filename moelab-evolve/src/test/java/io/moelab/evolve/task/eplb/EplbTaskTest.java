@@ -35,7 +35,7 @@ class EplbTaskTest {
 
     @Test
     void stageCommandsKeepPlaceholders() {
-        List<List<String>> stages = EplbTask.stageCommands("/jdk/bin/java", "a.jar", 512, "quick");
+        List<List<String>> stages = EplbTask.stageCommands("/jdk/bin/java", "a.jar", "512", "quick");
         assertThat(stages).hasSize(2);
         for (int i = 0; i < 2; i++) {
             List<String> argv = stages.get(i);

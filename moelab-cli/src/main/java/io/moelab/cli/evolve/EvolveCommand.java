@@ -1,0 +1,208 @@
+package io.moelab.cli.evolve;
+
+import io.moelab.cli.support.Progress;
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.evolve.config.EvolveConfig;
+import io.moelab.evolve.llm.CostLedger;
+import io.moelab.evolve.llm.LlmClient;
+import io.moelab.evolve.llm.LlmEnsemble;
+import io.moelab.evolve.llm.RecordingClient;
+import io.moelab.evolve.llm.ReplayClient;
+import io.moelab.evolve.llm.Sleeper;
+import io.moelab.evolve.run.EvolutionRun;
+import io.moelab.evolve.run.EvolveSettings;
+import io.moelab.evolve.run.IterationReport;
+import io.moelab.evolve.run.RunListener;
+import io.moelab.evolve.run.RunSummary;
+import io.moelab.evolve.task.Task;
+import io.moelab.evolve.task.Tasks;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code moelab evolve}: the LLM-driven generate–evaluate–refine loop. */
+@Command(name = "evolve", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Evolve a program with an LLM: each iteration asks a model (any OpenAI-compatible endpoint) "
+                + "to edit a program from an island of the database, evaluates the child in a child process with a "
+                + "hard timeout, and keeps the best (islands, MAP-Elites grid, elite archive).",
+                "Writes OUT/trace.jsonl (one line per iteration), OUT/programs/, OUT/best/, "
+                        + "OUT/checkpoints/checkpoint_N/ and OUT/llm_responses.jsonl (replayable with --llm-replay). "
+                        + "See docs/EVOLVE.md."},
+        subcommands = InitCommand.class)
+public final class EvolveCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--task", paramLabel = "eplb|DIR",
+            description = "The built-in task eplb (eplb:quick for a small smoke-test suite), or a task directory "
+                    + "with task.yaml.")
+    private String task;
+
+    @Option(names = "--model", paramLabel = "NAME",
+            description = "The model to call (replaces the configuration's ensemble).")
+    private String model;
+
+    @Option(names = "--api-base", paramLabel = "URL",
+            description = "OpenAI-compatible endpoint, e.g. https://api.openai.com/v1 or http://localhost:11434/v1.")
+    private String apiBase;
+
+    @Option(names = "--api-key-env", paramLabel = "VAR",
+            description = "Environment variable holding the API key (default: OPENAI_API_KEY when it is set; "
+                    + "none for local servers). The key is never logged or written.")
+    private String apiKeyEnv;
+
+    @Option(names = "--iterations", paramLabel = "N",
+            description = "Iterations of the whole run; --resume continues to this total.")
+    private Integer iterations;
+
+    @Option(names = "--eval-timeout", paramLabel = "SECONDS",
+            description = "Hard wall-clock limit of each evaluation stage (default 60).")
+    private Double evalTimeout;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "YAML configuration (ensemble, islands, grid, prompts, cascade); "
+                    + "'moelab evolve init' writes a commented one.")
+    private Path config;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Run directory.")
+    private Path out;
+
+    @Option(names = "--resume", description = "Continue the run in --out from its newest checkpoint and trace.")
+    private boolean resume;
+
+    @Option(names = "--llm-replay", paramLabel = "FILE",
+            description = "Replay recorded responses (JSONL, e.g. an earlier run's llm_responses.jsonl) instead "
+                    + "of calling a model.")
+    private Path replay;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Random seed (default 42 or the configuration's).")
+    private Long seed;
+
+    @Option(names = "--parallel", paramLabel = "N", description = "Candidates evaluated at once (default 1).")
+    private Integer parallel;
+
+    @Option(names = "--budget", paramLabel = "USD", description = "Stop starting iterations after this LLM cost.")
+    private Double budget;
+
+    @Override
+    public Integer call() throws Exception {
+        // Checked here, not by picocli, so that 'evolve init' does not need the run's options.
+        for (var required : java.util.Map.of("--task", task == null, "--iterations", iterations == null, "--out",
+                out == null).entrySet()) {
+            if (required.getValue()) {
+                throw new InvalidInputException(required.getKey(), "missing required option (see 'moelab evolve"
+                        + " --help')");
+            }
+        }
+        Task t = Tasks.resolve(task);
+        EvolveConfig cfg = EvolveConfig.defaults(t.fitnessMetric());
+        if (config != null) {
+            if (!Files.isRegularFile(config)) {
+                throw new InvalidInputException("--config", config + " does not exist");
+            }
+            cfg.read(config);
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        cfg.warnings().forEach(w -> err.println("warning: " + w));
+        cfg.iterations(iterations);
+        if (iterations < 0) {
+            throw new InvalidInputException("--iterations", "must not be negative, got " + iterations);
+        }
+        if (evalTimeout != null) {
+            if (!(evalTimeout > 0)) {
+                throw new InvalidInputException("--eval-timeout", "must be positive, got " + evalTimeout);
+            }
+            cfg.evalTimeout(Duration.ofMillis(Math.round(evalTimeout * 1000)));
+        }
+        if (seed != null) {
+            cfg.seed(seed);
+        }
+        if (parallel != null) {
+            cfg.parallel(parallel);
+        }
+        if (budget != null) {
+            cfg.budget(budget);
+        }
+        if (model != null) {
+            cfg.model(model);
+        }
+        if (apiBase != null) {
+            cfg.apiBase(apiBase);
+        }
+        if (apiKeyEnv != null) {
+            cfg.apiKeyEnv(apiKeyEnv);
+        }
+        if (replay == null && !cfg.hasModels()) {
+            throw new InvalidInputException("--model", "no model: give --model and --api-base, llm.models in "
+                    + "--config, or --llm-replay FILE");
+        }
+        if (replay != null && !Files.isRegularFile(replay)) {
+            throw new InvalidInputException("--llm-replay", replay + " does not exist");
+        }
+        // Local servers need no key; a hosted endpoint's usual variable is used when it is set.
+        String keyDefault = System.getenv("OPENAI_API_KEY") != null ? "OPENAI_API_KEY" : null;
+        EvolveSettings settings = replay != null && !cfg.hasModels() ? cfg.build(null) : cfg.build(keyDefault);
+        CostLedger ledger = new CostLedger();
+        Files.createDirectories(out);
+        LlmClient client = replay != null ? new ReplayClient(replay, ledger)
+                : new RecordingClient(LlmEnsemble.create(settings.llm(), ledger, Sleeper.SYSTEM, System::getenv),
+                        out.resolve("llm_responses.jsonl"));
+        PrintWriter stdout = spec.commandLine().getOut();
+        RunSummary summary;
+        try (Progress progress = Progress.start("evolve", settings.maxIterations())) {
+            RunListener listener = new RunListener() {
+                @Override
+                public void started(int total, long completed, double best) {
+                    progress.stepTo(completed);
+                    progress.extra(String.format(Locale.ROOT, "best %.4g", best));
+                }
+
+                @Override
+                public void iteration(IterationReport r) {
+                    progress.stepTo(r.completed());
+                    progress.extra(String.format(Locale.ROOT, "best %.4g (#%s), $%.2f", r.bestFitness(), r.bestId(),
+                            r.costUsd()));
+                }
+
+                @Override
+                public void message(String text) {
+                    err.println(text);
+                }
+            };
+            summary = new EvolutionRun(t, settings, client, ledger, out, listener).run(resume);
+        }
+        stdout.println(describe(summary, settings, out, t));
+        stdout.flush();
+        return 0;
+    }
+
+    static String describe(RunSummary s, EvolveSettings settings, Path out, Task task) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "completed %d of %d iterations%s%n", s.completed(), s.total(),
+                s.stopReason() == null ? "" : " (stopped: " + s.stopReason() + ")"));
+        sb.append(String.format(Locale.ROOT, "best program %s: %s %.6g (initial %.6g)%n", s.bestId(),
+                settings.database().fitnessMetric(), s.bestFitness(), s.initialFitness()));
+        if (!s.bestMetrics().isEmpty()) {
+            StringBuilder m = new StringBuilder();
+            s.bestMetrics().forEach((k, v) -> m.append(m.isEmpty() ? "" : ", ").append(k).append('=')
+                    .append(String.format(Locale.ROOT, "%.6g", v)));
+            sb.append("  metrics: ").append(m).append('\n');
+        }
+        sb.append(String.format(Locale.ROOT, "LLM cost $%.4f, %d tokens%n", s.costUsd(), s.tokens()));
+        if (!s.errors().isEmpty()) {
+            StringBuilder e = new StringBuilder();
+            s.errors().forEach((k, v) -> e.append(e.isEmpty() ? "" : ", ").append(k).append(' ').append(v));
+            sb.append("failed iterations: ").append(e).append('\n');
+        }
+        sb.append("wrote ").append(out.resolve("best").resolve(task.programFileName())).append(", ")
+                .append(out.resolve("trace.jsonl"));
+        return sb.toString();
+    }
+}

@@ -1,0 +1,560 @@
+package io.moelab.evolve.config;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.evolve.database.DatabaseSettings;
+import io.moelab.evolve.eval.EvaluatorSettings;
+import io.moelab.evolve.llm.LlmModel;
+import io.moelab.evolve.llm.LlmSettings;
+import io.moelab.evolve.prompt.PromptSettings;
+import io.moelab.evolve.run.EvolveSettings;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.dataformat.yaml.YAMLMapper;
+
+/**
+ * A run's configuration as it is assembled: defaults, then a YAML file, then command-line options, then
+ * {@link #build()}. YAML keys are OpenEvolve's where the meaning is the same; OpenEvolve keys that have no
+ * meaning here are accepted with a warning, so its configuration files load; any other key is an error naming
+ * its path. An API key in the file is refused: keys come from environment variables only.
+ */
+public final class EvolveConfig {
+    private static final ObjectMapper YAML = YAMLMapper.builder().build();
+
+    /** OpenEvolve keys accepted and ignored, with why. */
+    private static final Map<String, String> IGNORED = Map.ofEntries(
+            Map.entry("log_level", "logging is not configurable"),
+            Map.entry("log_dir", "the run writes under --out"),
+            Map.entry("language", "the task defines the language"),
+            Map.entry("file_suffix", "the task defines the file name"),
+            Map.entry("early_stopping_metric", "early stopping follows the fitness metric"),
+            Map.entry("llm.evaluator_models", "LLM feedback is not used"),
+            Map.entry("llm.random_seed", "random_seed seeds everything"),
+            Map.entry("prompt.evaluator_system_message", "LLM feedback is not used"),
+            Map.entry("prompt.use_template_stochasticity", "templates are fixed"),
+            Map.entry("prompt.template_variations", "templates are fixed"),
+            Map.entry("prompt.include_changes_under_chars", "prompts show previous attempts instead"),
+            Map.entry("prompt.concise_implementation_max_lines", "not used"),
+            Map.entry("prompt.comprehensive_implementation_min_lines", "not used"),
+            Map.entry("prompt.code_length_threshold", "not used"),
+            Map.entry("database.in_memory", "the run is always checkpointed under --out"),
+            Map.entry("database.db_path", "the run is checkpointed under --out"),
+            Map.entry("database.log_prompts", "LLM responses are always recorded"),
+            Map.entry("database.elite_selection_ratio", "parents come from exploration, exploitation or fitness"),
+            Map.entry("database.random_seed", "random_seed seeds everything"),
+            Map.entry("database.diversity_reference_size", "diversity compares with the island's best five"),
+            Map.entry("evaluator.max_retries", "a failed evaluation is a result, not retried"),
+            Map.entry("evaluator.use_llm_feedback", "LLM feedback is not used"),
+            Map.entry("evaluator.llm_feedback_weight", "LLM feedback is not used"),
+            Map.entry("evaluator.distributed", "evaluations run on this machine"),
+            Map.entry("evaluator.enable_artifacts", "use prompt.include_artifacts"));
+
+    private int maxIterations = 100;
+    private int checkpointInterval = 10;
+    private int keepCheckpoints = 3;
+    private long randomSeed = 42;
+    private boolean diffBased = true;
+    private int maxCodeLength = 60_000;
+    private int earlyStoppingPatience;
+    private double convergenceThreshold = 0.001;
+
+    private String apiBase;
+    private String apiKeyEnv;
+    private final List<ModelEntry> models = new ArrayList<>();
+    private double temperature = 0.7;
+    private double topP = 0.95;
+    private int maxTokens = 4096;
+    private Duration llmTimeout = Duration.ofSeconds(120);
+    private int retries = 3;
+    private Duration retryDelay = Duration.ofSeconds(2);
+    private Duration maxRetryDelay = Duration.ofSeconds(60);
+    private double budgetUsd = Double.POSITIVE_INFINITY;
+
+    private String systemMessage;
+    private Path templateDir;
+    private int numPreviousAttempts = 5;
+    private boolean includeArtifacts = true;
+    private int maxArtifactChars = 2000;
+
+    private DatabaseSettings database = DatabaseSettings.defaults();
+    private EvaluatorSettings evaluator = EvaluatorSettings.defaults();
+    private final List<String> warnings = new ArrayList<>();
+
+    /** The defaults, with the fitness metric of the task. */
+    public static EvolveConfig defaults(String fitnessMetric) {
+        EvolveConfig c = new EvolveConfig();
+        DatabaseSettings d = c.database;
+        c.database = new DatabaseSettings(d.numIslands(), d.populationSize(), d.archiveSize(), d.migrationInterval(),
+                d.migrationRate(), d.explorationRatio(), d.exploitationRatio(), d.featureDimensions(),
+                d.featureBins(), fitnessMetric, d.paretoMetrics(), d.numTopPrograms(), d.numInspirations());
+        return c;
+    }
+
+    /**
+     * Overlays a YAML file.
+     *
+     * @throws InvalidInputException naming the file and key path of the first problem
+     */
+    public EvolveConfig read(Path file) {
+        JsonNode root;
+        try {
+            root = YAML.readTree(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (IOException | JacksonException e) {
+            throw new InvalidInputException(file.toString(), "cannot read: " + String.valueOf(e.getMessage())
+                    .lines().findFirst().orElse(""));
+        }
+        if (root == null || root.isNull() || root.isMissingNode()) {
+            return this; // an empty file changes nothing
+        }
+        Section top = new Section(file.toString(), "", root);
+        top.keys(Set.of("max_iterations", "checkpoint_interval", "keep_checkpoints", "random_seed",
+                "diff_based_evolution", "max_code_length", "early_stopping_patience", "convergence_threshold",
+                "llm", "prompt", "database", "evaluator"), warnings);
+        top.integer("max_iterations", v -> maxIterations = v);
+        top.integer("checkpoint_interval", v -> checkpointInterval = v);
+        top.integer("keep_checkpoints", v -> keepCheckpoints = v);
+        top.longValue("random_seed", v -> randomSeed = v);
+        top.bool("diff_based_evolution", v -> diffBased = v);
+        top.integer("max_code_length", v -> maxCodeLength = v);
+        top.optionalInteger("early_stopping_patience", v -> earlyStoppingPatience = v == null ? 0 : v);
+        top.number("convergence_threshold", v -> convergenceThreshold = v);
+        top.section("llm").ifPresent(this::readLlm);
+        top.section("prompt").ifPresent(this::readPrompt);
+        top.section("database").ifPresent(this::readDatabase);
+        top.section("evaluator").ifPresent(this::readEvaluator);
+        return this;
+    }
+
+    private void readLlm(Section s) {
+        if (s.has("api_key")) {
+            throw s.error("api_key", "API keys are never read from files: name an environment variable with"
+                    + " api_key_env (or --api-key-env)");
+        }
+        s.keys(Set.of("api_base", "api_key_env", "models", "temperature", "top_p", "max_tokens", "timeout",
+                "retries", "retry_delay", "max_retry_delay", "budget_usd", "primary_model", "primary_model_weight",
+                "secondary_model", "secondary_model_weight", "name"), warnings);
+        s.text("api_base", v -> apiBase = v);
+        s.text("api_key_env", v -> apiKeyEnv = v);
+        s.number("temperature", v -> temperature = v);
+        s.number("top_p", v -> topP = v);
+        s.integer("max_tokens", v -> maxTokens = v);
+        s.number("timeout", v -> llmTimeout = seconds(s, "timeout", v));
+        s.integer("retries", v -> retries = v);
+        s.number("retry_delay", v -> retryDelay = seconds(s, "retry_delay", v));
+        s.number("max_retry_delay", v -> maxRetryDelay = seconds(s, "max_retry_delay", v));
+        s.number("budget_usd", v -> budgetUsd = v);
+        List<ModelEntry> list = new ArrayList<>();
+        List<Section> entries = s.list("models");
+        for (Section m : entries) {
+            m.keys(Set.of("name", "weight", "api_base", "api_key_env", "input_price", "output_price"), warnings);
+            String name = m.requiredText("name");
+            double[] w = {1};
+            double[] in = {0};
+            double[] out = {0};
+            String[] base = {null};
+            String[] env = {null};
+            m.number("weight", v -> w[0] = v);
+            m.number("input_price", v -> in[0] = v);
+            m.number("output_price", v -> out[0] = v);
+            m.text("api_base", v -> base[0] = v);
+            m.text("api_key_env", v -> env[0] = v);
+            list.add(new ModelEntry(name, w[0], base[0], env[0], in[0], out[0]));
+        }
+        // OpenEvolve's older form: a primary and a secondary model with weights.
+        String[] primary = {null};
+        String[] secondary = {null};
+        double[] pw = {1};
+        double[] sw = {0};
+        s.text("primary_model", v -> primary[0] = v);
+        s.text("name", v -> primary[0] = v);
+        s.text("secondary_model", v -> secondary[0] = v);
+        s.number("primary_model_weight", v -> pw[0] = v);
+        s.number("secondary_model_weight", v -> sw[0] = v);
+        if (primary[0] != null) {
+            list.add(new ModelEntry(primary[0], pw[0], null, null, 0, 0));
+        }
+        if (secondary[0] != null && sw[0] > 0) {
+            list.add(new ModelEntry(secondary[0], sw[0], null, null, 0, 0));
+        }
+        if (!list.isEmpty()) {
+            models.clear();
+            models.addAll(list);
+        }
+    }
+
+    private void readPrompt(Section s) {
+        s.keys(Set.of("system_message", "template_dir", "num_top_programs", "num_diverse_programs",
+                "num_previous_attempts", "include_artifacts", "max_artifact_bytes"), warnings);
+        s.text("system_message", v -> systemMessage = v);
+        s.text("template_dir", v -> templateDir = Path.of(v));
+        s.integer("num_previous_attempts", v -> numPreviousAttempts = v);
+        s.bool("include_artifacts", v -> includeArtifacts = v);
+        s.integer("max_artifact_bytes", v -> maxArtifactChars = v);
+        s.integer("num_top_programs", v -> database = copy(database, null, null, null, null, null, null, null, null,
+                null, null, v, null));
+        s.integer("num_diverse_programs", v -> database = copy(database, null, null, null, null, null, null, null,
+                null, null, null, null, v));
+    }
+
+    private void readDatabase(Section s) {
+        s.keys(Set.of("population_size", "archive_size", "num_islands", "migration_interval", "migration_rate",
+                "exploration_ratio", "exploitation_ratio", "feature_dimensions", "feature_bins", "fitness_metric",
+                "pareto_metrics"), warnings);
+        s.integer("num_islands", v -> database = copy(database, v, null, null, null, null, null, null, null, null,
+                null, null, null));
+        s.integer("population_size", v -> database = copy(database, null, v, null, null, null, null, null, null,
+                null, null, null, null));
+        s.integer("archive_size", v -> database = copy(database, null, null, v, null, null, null, null, null, null,
+                null, null, null));
+        s.integer("migration_interval", v -> database = copy(database, null, null, null, v, null, null, null, null,
+                null, null, null, null));
+        s.number("migration_rate", v -> database = copy(database, null, null, null, null, v, null, null, null, null,
+                null, null, null));
+        s.number("exploration_ratio", v -> database = copy(database, null, null, null, null, null, v, null, null,
+                null, null, null, null));
+        s.number("exploitation_ratio", v -> database = copy(database, null, null, null, null, null, null, v, null,
+                null, null, null, null));
+        s.strings("feature_dimensions", v -> database = copy(database, null, null, null, null, null, null, null, v,
+                null, null, null, null));
+        s.integer("feature_bins", v -> database = copy(database, null, null, null, null, null, null, null, null, v,
+                null, null, null));
+        s.text("fitness_metric", v -> database = copy(database, null, null, null, null, null, null, null, null,
+                null, v, null, null));
+        s.strings("pareto_metrics", v -> database = new DatabaseSettings(database.numIslands(),
+                database.populationSize(), database.archiveSize(), database.migrationInterval(),
+                database.migrationRate(), database.explorationRatio(), database.exploitationRatio(),
+                database.featureDimensions(), database.featureBins(), database.fitnessMetric(), v,
+                database.numTopPrograms(), database.numInspirations()));
+    }
+
+    private void readEvaluator(Section s) {
+        s.keys(Set.of("timeout", "parallel_evaluations", "cascade_evaluation", "cascade_thresholds",
+                "cascade_metric", "memory_mb", "max_output_bytes"), warnings);
+        EvaluatorSettings e = evaluator;
+        Duration[] timeout = {e.timeout()};
+        int[] ints = {e.memoryMb(), e.parallel()};
+        boolean[] cascade = {e.cascade()};
+        long[] maxOut = {e.maxOutputBytes()};
+        List<List<Double>> thresholds = new ArrayList<>(List.of(e.cascadeThresholds()));
+        String[] metric = {e.cascadeMetric()};
+        s.number("timeout", v -> timeout[0] = seconds(s, "timeout", v));
+        s.integer("memory_mb", v -> ints[0] = v);
+        s.integer("parallel_evaluations", v -> ints[1] = v);
+        s.bool("cascade_evaluation", v -> cascade[0] = v);
+        s.longValue("max_output_bytes", v -> maxOut[0] = v);
+        s.numbers("cascade_thresholds", v -> thresholds.set(0, v));
+        s.text("cascade_metric", v -> metric[0] = v);
+        evaluator = new EvaluatorSettings(timeout[0], ints[0], cascade[0], thresholds.getFirst(), metric[0], ints[1],
+                maxOut[0], e.artifactBytes());
+    }
+
+    private static Duration seconds(Section s, String key, double v) {
+        if (!(v > 0) || v > 1e7) {
+            throw s.error(key, "must be a positive number of seconds, got " + v);
+        }
+        return Duration.ofMillis(Math.round(v * 1000));
+    }
+
+    private static DatabaseSettings copy(DatabaseSettings d, Integer islands, Integer population, Integer archive,
+                                         Integer interval, Double rate, Double exploration, Double exploitation,
+                                         List<String> dims, Integer bins, String fitness, Integer top,
+                                         Integer inspirations) {
+        return new DatabaseSettings(islands != null ? islands : d.numIslands(),
+                population != null ? population : d.populationSize(), archive != null ? archive : d.archiveSize(),
+                interval != null ? interval : d.migrationInterval(), rate != null ? rate : d.migrationRate(),
+                exploration != null ? exploration : d.explorationRatio(),
+                exploitation != null ? exploitation : d.exploitationRatio(), dims != null ? dims : d.featureDimensions(),
+                bins != null ? bins : d.featureBins(), fitness != null ? fitness : d.fitnessMetric(), d.paretoMetrics(),
+                top != null ? top : d.numTopPrograms(), inspirations != null ? inspirations : d.numInspirations());
+    }
+
+    /** The commented configuration file with every key at its default, as {@code evolve init} writes it. */
+    public static String commentedDefaults() {
+        try (var in = EvolveConfig.class.getResourceAsStream("config.yaml")) {
+            if (in == null) {
+                throw new IllegalStateException("built-in config.yaml missing");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Warnings about ignored keys, one line each. */
+    public List<String> warnings() {
+        return List.copyOf(warnings);
+    }
+
+    /** Sets the total iterations ({@code --iterations}). */
+    public EvolveConfig iterations(int n) {
+        maxIterations = n;
+        return this;
+    }
+
+    /** Sets the seed ({@code --seed}). */
+    public EvolveConfig seed(long seed) {
+        randomSeed = seed;
+        return this;
+    }
+
+    /** Sets the per-stage evaluation timeout ({@code --eval-timeout}). */
+    public EvolveConfig evalTimeout(Duration t) {
+        evaluator = evaluator.withTimeout(t);
+        return this;
+    }
+
+    /** Sets the parallel evaluations ({@code --parallel}). */
+    public EvolveConfig parallel(int p) {
+        evaluator = evaluator.withParallel(p);
+        return this;
+    }
+
+    /** Sets the LLM budget in US dollars ({@code --budget}). */
+    public EvolveConfig budget(double usd) {
+        budgetUsd = usd;
+        return this;
+    }
+
+    /** Sets the default endpoint ({@code --api-base}). */
+    public EvolveConfig apiBase(String base) {
+        apiBase = base;
+        return this;
+    }
+
+    /** Sets the default key variable ({@code --api-key-env}). */
+    public EvolveConfig apiKeyEnv(String env) {
+        apiKeyEnv = env;
+        return this;
+    }
+
+    /** Replaces the ensemble by one model ({@code --model}). */
+    public EvolveConfig model(String name) {
+        models.clear();
+        models.add(new ModelEntry(name, 1, null, null, 0, 0));
+        return this;
+    }
+
+    /** Whether any model is configured. */
+    public boolean hasModels() {
+        return !models.isEmpty();
+    }
+
+    /** The default endpoint, or null. */
+    public String apiBase() {
+        return apiBase;
+    }
+
+    /**
+     * The settings, with every model's endpoint and key variable defaulted to the section's.
+     *
+     * @param keyEnvDefault the key variable when none is configured (null for none)
+     * @throws InvalidInputException if a value is out of range or a model has no endpoint
+     */
+    public EvolveSettings build(String keyEnvDefault) {
+        List<LlmModel> resolved = new ArrayList<>();
+        for (ModelEntry m : models) {
+            String base = m.apiBase() != null ? m.apiBase() : apiBase;
+            if (base == null) {
+                throw new InvalidInputException("llm.api_base", "no endpoint for model " + m.name()
+                        + ": give --api-base or llm.api_base");
+            }
+            String env = m.apiKeyEnv() != null ? m.apiKeyEnv() : apiKeyEnv != null ? apiKeyEnv : keyEnvDefault;
+            resolved.add(new LlmModel(m.name(), m.weight(), base, env, m.inputPrice(), m.outputPrice()));
+        }
+        if (resolved.isEmpty()) {
+            resolved.add(new LlmModel("replay", 1, "http://127.0.0.1:9/v1", null, 0, 0));
+        }
+        LlmSettings llm = new LlmSettings(resolved, llmTimeout, retries, retryDelay, maxRetryDelay, budgetUsd,
+                temperature, topP, maxTokens, randomSeed);
+        PromptSettings prompt = new PromptSettings(systemMessage, templateDir, numPreviousAttempts, includeArtifacts,
+                maxArtifactChars);
+        return new EvolveSettings(maxIterations, checkpointInterval, keepCheckpoints, randomSeed, diffBased,
+                maxCodeLength, earlyStoppingPatience, convergenceThreshold, llm, prompt, database, evaluator);
+    }
+
+    /** A model as configured, before the section's endpoint and key variable fill its gaps. */
+    private record ModelEntry(String name, double weight, String apiBase, String apiKeyEnv, double inputPrice,
+                              double outputPrice) {
+    }
+
+    /** A mapping in the YAML tree with its path, for errors that say where. */
+    private static final class Section {
+        private final String file;
+        private final String path;
+        private final JsonNode node;
+
+        Section(String file, String path, JsonNode node) {
+            this.file = file;
+            this.path = path;
+            this.node = node;
+            if (!node.isObject()) {
+                throw new InvalidInputException(file + ": " + (path.isEmpty() ? "(top)" : path),
+                        "expected a mapping of keys, got " + node.getNodeType().name().toLowerCase(java.util.Locale.ROOT));
+            }
+        }
+
+        InvalidInputException error(String key, String problem) {
+            return new InvalidInputException(file + ": " + where(key), problem);
+        }
+
+        private String where(String key) {
+            return path.isEmpty() ? key : path + "." + key;
+        }
+
+        boolean has(String key) {
+            return node.has(key);
+        }
+
+        void keys(Set<String> known, List<String> warnings) {
+            for (String key : node.propertyNames()) {
+                if (known.contains(key)) {
+                    continue;
+                }
+                String why = IGNORED.get(where(key));
+                if (why != null) {
+                    warnings.add(file + ": " + where(key) + " ignored (" + why + ")");
+                } else {
+                    throw error(key, "unknown key (known here: " + String.join(", ", known.stream().sorted()
+                            .toList()) + ")");
+                }
+            }
+        }
+
+        java.util.Optional<Section> section(String key) {
+            JsonNode n = node.get(key);
+            return n == null || n.isNull() ? java.util.Optional.empty()
+                    : java.util.Optional.of(new Section(file, where(key), n));
+        }
+
+        List<Section> list(String key) {
+            JsonNode n = node.get(key);
+            if (n == null || n.isNull()) {
+                return List.of();
+            }
+            if (!n.isArray()) {
+                throw error(key, "expected a list");
+            }
+            List<Section> out = new ArrayList<>();
+            for (int i = 0; i < n.size(); i++) {
+                out.add(new Section(file, where(key) + "[" + i + "]", n.get(i)));
+            }
+            return out;
+        }
+
+        private JsonNode value(String key) {
+            JsonNode n = node.get(key);
+            return n == null || n.isNull() ? null : n;
+        }
+
+        void number(String key, Consumer<Double> set) {
+            JsonNode n = value(key);
+            if (n != null) {
+                if (!n.isNumber() || !Double.isFinite(n.asDouble())) {
+                    throw error(key, "expected a number, got " + n);
+                }
+                set.accept(n.asDouble());
+            }
+        }
+
+        void integer(String key, Consumer<Integer> set) {
+            JsonNode n = value(key);
+            if (n != null) {
+                if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+                    throw error(key, "expected a whole number, got " + n);
+                }
+                set.accept(n.asInt());
+            }
+        }
+
+        void optionalInteger(String key, Consumer<Integer> set) {
+            if (node.has(key) && node.get(key).isNull()) {
+                set.accept(null);
+            } else {
+                integer(key, set);
+            }
+        }
+
+        void longValue(String key, Consumer<Long> set) {
+            JsonNode n = value(key);
+            if (n != null) {
+                if (!n.isIntegralNumber() || !n.canConvertToLong()) {
+                    throw error(key, "expected a whole number, got " + n);
+                }
+                set.accept(n.asLong());
+            }
+        }
+
+        void bool(String key, Consumer<Boolean> set) {
+            JsonNode n = value(key);
+            if (n != null) {
+                if (!n.isBoolean()) {
+                    throw error(key, "expected true or false, got " + n);
+                }
+                set.accept(n.asBoolean());
+            }
+        }
+
+        void text(String key, Consumer<String> set) {
+            JsonNode n = value(key);
+            if (n != null) {
+                if (!n.isValueNode()) {
+                    throw error(key, "expected text, got " + n);
+                }
+                set.accept(n.asString());
+            }
+        }
+
+        String requiredText(String key) {
+            String[] v = {null};
+            text(key, s -> v[0] = s);
+            if (v[0] == null || v[0].isBlank()) {
+                throw error(key, "missing");
+            }
+            return v[0];
+        }
+
+        void strings(String key, Consumer<List<String>> set) {
+            JsonNode n = value(key);
+            if (n != null) {
+                if (!n.isArray()) {
+                    throw error(key, "expected a list of names");
+                }
+                List<String> out = new ArrayList<>();
+                for (JsonNode v : n) {
+                    if (!v.isString()) {
+                        throw error(key, "expected names, got " + v);
+                    }
+                    out.add(v.asString());
+                }
+                set.accept(out);
+            }
+        }
+
+        void numbers(String key, Consumer<List<Double>> set) {
+            JsonNode n = value(key);
+            if (n != null) {
+                if (!n.isArray()) {
+                    throw error(key, "expected a list of numbers");
+                }
+                List<Double> out = new ArrayList<>();
+                for (JsonNode v : n) {
+                    if (!v.isNumber()) {
+                        throw error(key, "expected numbers, got " + v);
+                    }
+                    out.add(v.asDouble());
+                }
+                set.accept(out);
+            }
+        }
+    }
+}

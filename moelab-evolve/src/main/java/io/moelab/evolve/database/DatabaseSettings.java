@@ -1,0 +1,73 @@
+package io.moelab.evolve.database;
+
+import io.moelab.eplb.InvalidInputException;
+import java.util.List;
+
+/**
+ * How the program database keeps and chooses programs. Names follow OpenEvolve's {@code database} section
+ * where the meaning is the same.
+ *
+ * @param numIslands         islands, each evolving on its own between migrations
+ * @param populationSize     programs kept over all islands (the worst unprotected ones are dropped)
+ * @param archiveSize        programs in the elite archive (top by fitness; the front in Pareto mode)
+ * @param migrationInterval  generations between ring migrations (a generation is one child per island)
+ * @param migrationRate      fraction of an island's programs, best first, copied to the next island
+ * @param explorationRatio   probability that a parent is a random program of the island
+ * @param exploitationRatio  probability that a parent comes from the archive (its members on the island)
+ * @param featureDimensions  MAP-Elites dimensions: {@code complexity} (code length), {@code diversity}
+ *                           (token-trigram distance to the island's elites) or any metric name
+ * @param featureBins        bins per dimension
+ * @param fitnessMetric      the metric that is the fitness; when a program lacks it, the mean of its metrics
+ * @param paretoMetrics      empty for one scalar fitness; else keep the non-dominated front over these metrics
+ *                           (a leading {@code -} minimizes)
+ * @param numTopPrograms     best programs of the island shown in prompts
+ * @param numInspirations    other programs shown in prompts: the island's best, grid neighbours, random ones
+ */
+public record DatabaseSettings(int numIslands, int populationSize, int archiveSize, int migrationInterval,
+                               double migrationRate, double explorationRatio, double exploitationRatio,
+                               List<String> featureDimensions, int featureBins, String fitnessMetric,
+                               List<String> paretoMetrics, int numTopPrograms, int numInspirations) {
+
+    /** Validates ranges and copies lists. */
+    public DatabaseSettings {
+        atLeast(numIslands, 1, "database.num_islands");
+        atLeast(populationSize, numIslands, "database.population_size");
+        atLeast(archiveSize, 1, "database.archive_size");
+        atLeast(migrationInterval, 1, "database.migration_interval");
+        atLeast(featureBins, 1, "database.feature_bins");
+        atLeast(numTopPrograms, 0, "database.num_top_programs");
+        atLeast(numInspirations, 0, "database.num_inspirations");
+        fraction(migrationRate, "database.migration_rate");
+        fraction(explorationRatio, "database.exploration_ratio");
+        fraction(exploitationRatio, "database.exploitation_ratio");
+        if (explorationRatio + exploitationRatio > 1 + 1e-9) {
+            throw new InvalidInputException("database.exploration_ratio", "plus exploitation_ratio must be at most 1, got "
+                    + (explorationRatio + exploitationRatio));
+        }
+        featureDimensions = List.copyOf(featureDimensions);
+        paretoMetrics = List.copyOf(paretoMetrics);
+    }
+
+    /** OpenEvolve's defaults, scaled for runs of hundreds of iterations. */
+    public static DatabaseSettings defaults() {
+        return new DatabaseSettings(5, 1000, 100, 50, 0.1, 0.2, 0.7, List.of("complexity", "diversity"), 10,
+                "combined_score", List.of(), 3, 3);
+    }
+
+    /** Whether programs are kept by Pareto dominance rather than one fitness. */
+    public boolean pareto() {
+        return !paretoMetrics.isEmpty();
+    }
+
+    private static void atLeast(int v, int min, String name) {
+        if (v < min) {
+            throw new InvalidInputException(name, "must be at least " + min + ", got " + v);
+        }
+    }
+
+    private static void fraction(double v, String name) {
+        if (!(v >= 0 && v <= 1)) {
+            throw new InvalidInputException(name, "must be in [0, 1], got " + v);
+        }
+    }
+}

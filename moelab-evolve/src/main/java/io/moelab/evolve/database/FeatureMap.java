@@ -1,0 +1,135 @@
+package io.moelab.evolve.database;
+
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The MAP-Elites coordinates of programs: raw feature values, scaled by the range seen so far and cut into
+ * bins. Ranges grow as programs arrive; a program keeps the cell it was placed in (OpenEvolve does the same),
+ * so early cells are coarser than later ones.
+ */
+final class FeatureMap {
+    static final String COMPLEXITY = "complexity";
+    static final String DIVERSITY = "diversity";
+
+    private final List<String> dimensions;
+    private final int bins;
+    private final double[] min;
+    private final double[] max;
+    /** Token trigrams per program id: computing them is the costly part of the diversity measure. */
+    private final Map<String, Set<Long>> shingles = new ConcurrentHashMap<>();
+
+    FeatureMap(List<String> dimensions, int bins) {
+        this.dimensions = List.copyOf(dimensions);
+        this.bins = bins;
+        this.min = new double[dimensions.size()];
+        this.max = new double[dimensions.size()];
+        Arrays.fill(min, Double.POSITIVE_INFINITY);
+        Arrays.fill(max, Double.NEGATIVE_INFINITY);
+    }
+
+    /**
+     * Raw feature values of {@code p}.
+     *
+     * @param references programs the diversity measure compares against (the island's elites)
+     */
+    double[] raw(Program p, List<Program> references) {
+        double[] v = new double[dimensions.size()];
+        for (int d = 0; d < v.length; d++) {
+            String name = dimensions.get(d);
+            v[d] = switch (name) {
+                case COMPLEXITY -> p.code().length();
+                case DIVERSITY -> diversity(p, references);
+                default -> {
+                    double m = p.metric(name);
+                    yield Double.isNaN(m) ? 0 : m;
+                }
+            };
+        }
+        return v;
+    }
+
+    /** Widens the ranges to include {@code raw}. */
+    void observe(double[] raw) {
+        for (int d = 0; d < raw.length; d++) {
+            min[d] = Math.min(min[d], raw[d]);
+            max[d] = Math.max(max[d], raw[d]);
+        }
+    }
+
+    /** The cell of raw values under the current ranges, as "i,j,...". */
+    String cell(double[] raw) {
+        StringBuilder key = new StringBuilder();
+        for (int d = 0; d < raw.length; d++) {
+            double span = max[d] - min[d];
+            int bin = span > 0 ? (int) Math.floor((raw[d] - min[d]) / span * bins) : 0;
+            key.append(d == 0 ? "" : ",").append(Math.max(0, Math.min(bins - 1, bin)));
+        }
+        return key.toString();
+    }
+
+    /** Whether two cells are neighbours: every coordinate differs by at most one, and they differ. */
+    static boolean adjacent(String a, String b) {
+        if (a.equals(b)) {
+            return false;
+        }
+        String[] x = a.split(",");
+        String[] y = b.split(",");
+        if (x.length != y.length) {
+            return false;
+        }
+        for (int i = 0; i < x.length; i++) {
+            if (Math.abs(Integer.parseInt(x[i]) - Integer.parseInt(y[i])) > 1) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Ranges per dimension, for checkpoints. */
+    double[][] ranges() {
+        return new double[][] {min.clone(), max.clone()};
+    }
+
+    /** Restores ranges saved by {@link #ranges()}. */
+    void restore(double[][] ranges) {
+        System.arraycopy(ranges[0], 0, min, 0, min.length);
+        System.arraycopy(ranges[1], 0, max, 0, max.length);
+    }
+
+    /** Mean Jaccard distance between the token trigrams of {@code p} and of each reference (0 with none). */
+    private double diversity(Program p, List<Program> references) {
+        Set<Long> own = shingles(p);
+        double sum = 0;
+        int n = 0;
+        for (Program r : references) {
+            if (r.id().equals(p.id())) {
+                continue;
+            }
+            Set<Long> other = shingles(r);
+            int common = 0;
+            for (Long s : own) {
+                common += other.contains(s) ? 1 : 0;
+            }
+            int union = own.size() + other.size() - common;
+            sum += union == 0 ? 0 : 1 - (double) common / union;
+            n++;
+        }
+        return n == 0 ? 0 : sum / n;
+    }
+
+    private Set<Long> shingles(Program p) {
+        return shingles.computeIfAbsent(p.id(), id -> {
+            String[] tokens = p.code().split("\\W+");
+            Set<Long> set = new HashSet<>();
+            for (int i = 0; i + 2 < tokens.length; i++) {
+                set.add(((long) tokens[i].hashCode() * 31 + tokens[i + 1].hashCode()) * 31 + tokens[i + 2].hashCode());
+            }
+            return set;
+        });
+    }
+}

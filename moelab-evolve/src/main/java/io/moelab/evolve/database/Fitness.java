@@ -1,0 +1,75 @@
+package io.moelab.evolve.database;
+
+import java.util.List;
+
+/** Scalar fitness and Pareto dominance of programs, as the settings define them. */
+final class Fitness {
+    private final String metric;
+    private final List<String> pareto;
+
+    Fitness(DatabaseSettings settings) {
+        this.metric = settings.fitnessMetric();
+        this.pareto = settings.paretoMetrics();
+    }
+
+    /**
+     * The scalar fitness: the fitness metric, else the mean of the metrics; negative infinity for a failed or
+     * unscored program, so that it never wins a comparison.
+     */
+    double of(Program p) {
+        if (!p.valid()) {
+            return Double.NEGATIVE_INFINITY;
+        }
+        double v = p.metric(metric);
+        if (!Double.isNaN(v)) {
+            return v;
+        }
+        double sum = 0;
+        int n = 0;
+        for (double m : p.metrics().values()) {
+            if (Double.isFinite(m)) {
+                sum += m;
+                n++;
+            }
+        }
+        return n == 0 ? Double.NEGATIVE_INFINITY : sum / n;
+    }
+
+    /** Whether {@code a} is better than {@code b}: dominates it in Pareto mode, has higher fitness otherwise. */
+    boolean better(Program a, Program b) {
+        if (pareto.isEmpty()) {
+            return of(a) > of(b);
+        }
+        return dominates(a, b);
+    }
+
+    /** Pareto dominance over the chosen metrics: no worse in any, better in one. Failed programs never dominate. */
+    boolean dominates(Program a, Program b) {
+        if (!a.valid()) {
+            return false;
+        }
+        if (!b.valid()) {
+            return true;
+        }
+        boolean strictly = false;
+        for (String spec : pareto) {
+            double x = objective(a, spec);
+            double y = objective(b, spec);
+            if (x < y) {
+                return false;
+            }
+            strictly |= x > y;
+        }
+        return strictly;
+    }
+
+    /** A Pareto objective, oriented so that larger is better; a missing metric is the worst value. */
+    static double objective(Program p, String spec) {
+        boolean minimize = spec.startsWith("-");
+        double v = p.metric(minimize ? spec.substring(1) : spec);
+        if (Double.isNaN(v)) {
+            return Double.NEGATIVE_INFINITY;
+        }
+        return minimize ? -v : v;
+    }
+}

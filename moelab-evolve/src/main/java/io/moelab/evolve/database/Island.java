@@ -1,0 +1,51 @@
+package io.moelab.evolve.database;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** One island's population: its programs, its MAP-Elites grid and its recent attempts. Guarded by the database. */
+final class Island {
+    static final int ATTEMPTS_KEPT = 50;
+
+    final int index;
+    /** Valid programs living here, in arrival order. */
+    final Set<String> members = new LinkedHashSet<>();
+    /** MAP-Elites: cell to the id of the best program that fell into it. */
+    final Map<String, String> grid = new LinkedHashMap<>();
+    /** Cell of each member. */
+    final Map<String, String> cellOf = new LinkedHashMap<>();
+    /** Hashes of member code, so that migration never brings a program the island already has. */
+    final Set<String> codes = new LinkedHashSet<>();
+    final Deque<Attempt> attempts = new ArrayDeque<>();
+    String bestId;
+    /** Children added here (migrants excluded). */
+    long generation;
+
+    Island(int index) {
+        this.index = index;
+    }
+
+    void recordAttempt(Attempt a) {
+        attempts.addFirst(a);
+        while (attempts.size() > ATTEMPTS_KEPT) {
+            attempts.removeLast();
+        }
+    }
+
+    List<Attempt> recentAttempts(int n) {
+        List<Attempt> out = new ArrayList<>();
+        for (Attempt a : attempts) {
+            if (out.size() == n) {
+                break;
+            }
+            out.add(a);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,381 @@
+package io.moelab.evolve.database;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The programs of a run, on islands that evolve apart: a child always lands on its parent's island, and
+ * programs cross only by ring migration (island i to i + 1) every {@code migration_interval} generations,
+ * never as a copy of what the target already holds. Each island keeps a MAP-Elites grid over the feature
+ * dimensions; an elite archive and the best program span islands but are read per island when choosing
+ * parents, so islands stay isolated. Thread-safe: every method locks the database.
+ */
+public final class ProgramDatabase {
+    private final DatabaseSettings settings;
+    private final Fitness fitness;
+    private final FeatureMap features;
+    /** Every program, failed ones included (they feed the prompt history), by id in arrival order. */
+    private final Map<String, Program> programs = new LinkedHashMap<>();
+    private final List<Island> islands = new ArrayList<>();
+    /** Elite archive: top programs by fitness, or the non-dominated front in Pareto mode. */
+    private final Set<String> archive = new LinkedHashSet<>();
+    private String bestId;
+    private long childrenSinceMigration;
+    private int migrations;
+
+    /** An empty database. */
+    public ProgramDatabase(DatabaseSettings settings) {
+        this.settings = settings;
+        this.fitness = new Fitness(settings);
+        this.features = new FeatureMap(settings.featureDimensions(), settings.featureBins());
+        for (int i = 0; i < settings.numIslands(); i++) {
+            islands.add(new Island(i));
+        }
+    }
+
+    /** The settings. */
+    public DatabaseSettings settings() {
+        return settings;
+    }
+
+    /**
+     * Seeds every island with the initial program (id {@code "0"} on island 0, copies {@code "0>i"} elsewhere),
+     * so that each island starts from it without borrowing from another.
+     */
+    public synchronized void seed(Program initial) {
+        add(initial);
+        for (int i = 1; i < islands.size(); i++) {
+            insert(initial.migrateTo(i));
+        }
+    }
+
+    /**
+     * Adds an evaluated child to its island (failed children are kept for history only) and migrates when a
+     * migration is due.
+     */
+    public synchronized void add(Program child) {
+        if (child.island() < 0 || child.island() >= islands.size()) {
+            throw new IllegalArgumentException("no island " + child.island() + " (have " + islands.size() + ")");
+        }
+        insert(child);
+        if (child.migratedFrom() == null && child.iteration() > 0) {
+            islands.get(child.island()).generation++;
+            childrenSinceMigration++;
+            if (islands.size() > 1 && childrenSinceMigration >= (long) settings.migrationInterval() * islands.size()) {
+                migrate();
+                childrenSinceMigration = 0;
+            }
+        }
+    }
+
+    private void insert(Program p) {
+        if (programs.containsKey(p.id())) {
+            throw new IllegalArgumentException("program " + p.id() + " is already in the database");
+        }
+        programs.put(p.id(), p);
+        if (!p.valid()) {
+            return;
+        }
+        Island island = islands.get(p.island());
+        double[] raw = features.raw(p, elites(island, 5));
+        features.observe(raw);
+        String cell = features.cell(raw);
+        island.members.add(p.id());
+        island.codes.add(hash(p.code()));
+        island.cellOf.put(p.id(), cell);
+        String incumbent = island.grid.get(cell);
+        if (incumbent == null || fitness.better(p, programs.get(incumbent))) {
+            island.grid.put(cell, p.id());
+        }
+        if (island.bestId == null || fitness.of(p) > fitness.of(programs.get(island.bestId))) {
+            island.bestId = p.id();
+        }
+        if (bestId == null || fitness.of(p) > fitness.of(programs.get(bestId))) {
+            bestId = p.id();
+        }
+        updateArchive(p);
+        enforcePopulation(island);
+    }
+
+    private void updateArchive(Program p) {
+        if (settings.pareto()) {
+            for (String id : archive) {
+                if (fitness.dominates(programs.get(id), p) || sameScores(programs.get(id), p)) {
+                    return;
+                }
+            }
+            archive.removeIf(id -> fitness.dominates(p, programs.get(id)));
+            archive.add(p.id());
+            if (archive.size() > settings.archiveSize()) {
+                archive.remove(archive.iterator().next()); // the oldest member of an overfull front
+            }
+            return;
+        }
+        archive.add(p.id());
+        if (archive.size() > settings.archiveSize()) {
+            archive.stream().min(Comparator.comparingDouble(id -> fitness.of(programs.get(id))))
+                    .ifPresent(archive::remove);
+        }
+    }
+
+    private boolean sameScores(Program a, Program b) {
+        for (String spec : settings.paretoMetrics()) {
+            if (Fitness.objective(a, spec) != Fitness.objective(b, spec)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Drops the island's worst programs that hold no cell, no archive place and are not its best. */
+    private void enforcePopulation(Island island) {
+        int cap = Math.max(1, settings.populationSize() / islands.size());
+        while (island.members.size() > cap) {
+            Optional<String> victim = island.members.stream()
+                    .filter(id -> !id.equals(island.bestId) && !archive.contains(id)
+                            && !id.equals(island.grid.get(island.cellOf.get(id))))
+                    .min(Comparator.comparingDouble(id -> fitness.of(programs.get(id))));
+            if (victim.isEmpty()) {
+                return;
+            }
+            island.members.remove(victim.get());
+            island.cellOf.remove(victim.get());
+        }
+    }
+
+    /** Ring migration: each island's best programs go, as copies, to the next island unless it has them. */
+    private void migrate() {
+        List<List<Program>> outgoing = new ArrayList<>();
+        for (Island island : islands) {
+            List<Program> ranked = ranked(island);
+            int k = Math.max(1, (int) Math.floor(settings.migrationRate() * ranked.size()));
+            outgoing.add(ranked.subList(0, Math.min(k, ranked.size())));
+        }
+        for (int i = 0; i < islands.size(); i++) {
+            Island target = islands.get((i + 1) % islands.size());
+            for (Program p : outgoing.get(i)) {
+                Program copy = p.migrateTo(target.index);
+                if (!target.codes.contains(hash(p.code())) && !programs.containsKey(copy.id())) {
+                    insert(copy);
+                }
+            }
+        }
+        migrations++;
+    }
+
+    /** The island's valid programs, best first. */
+    private List<Program> ranked(Island island) {
+        return island.members.stream().map(programs::get)
+                .sorted(Comparator.comparingDouble(fitness::of).reversed()).toList();
+    }
+
+    private List<Program> elites(Island island, int n) {
+        List<Program> r = ranked(island);
+        return r.subList(0, Math.min(n, r.size()));
+    }
+
+    /**
+     * Chooses a parent on {@code island} and the programs its prompt shows. With probability
+     * {@code exploration_ratio} the parent is a random program of the island; with {@code exploitation_ratio}
+     * a random archive member living on the island (the island's best if none); otherwise it is drawn with
+     * probability rising with fitness rank.
+     *
+     * @throws IllegalStateException if the island has no valid program (seed the database first)
+     */
+    public synchronized Sample sample(int island, SeededRandom rng) {
+        Island isl = islands.get(island);
+        List<Program> ranked = ranked(isl);
+        if (ranked.isEmpty()) {
+            throw new IllegalStateException("island " + island + " has no valid program");
+        }
+        Program parent;
+        double r = rng.nextDouble();
+        if (r < settings.explorationRatio()) {
+            parent = rng.pick(ranked);
+        } else if (r < settings.explorationRatio() + settings.exploitationRatio()) {
+            List<Program> elite = archive.stream().map(programs::get).filter(p -> p.island() == island)
+                    .filter(p -> isl.members.contains(p.id())).toList();
+            parent = elite.isEmpty() ? programs.get(isl.bestId) : rng.pick(elite);
+        } else {
+            parent = rankWeighted(ranked, rng);
+        }
+        List<Program> top = ranked.stream().filter(p -> !p.id().equals(parent.id()))
+                .limit(settings.numTopPrograms()).toList();
+        return new Sample(island, parent, top, inspirations(isl, parent, ranked, rng),
+                isl.recentAttempts(Island.ATTEMPTS_KEPT));
+    }
+
+    /** Rank-proportional choice: the best of n programs has weight n, the worst 1. */
+    private static Program rankWeighted(List<Program> ranked, SeededRandom rng) {
+        int n = ranked.size();
+        double total = n * (n + 1) / 2.0;
+        double x = rng.nextDouble() * total;
+        for (int i = 0; i < n; i++) {
+            x -= n - i;
+            if (x < 0) {
+                return ranked.get(i);
+            }
+        }
+        return ranked.getLast();
+    }
+
+    private List<Program> inspirations(Island island, Program parent, List<Program> ranked, SeededRandom rng) {
+        LinkedHashSet<String> chosen = new LinkedHashSet<>();
+        int want = settings.numInspirations();
+        if (want == 0) {
+            return List.of();
+        }
+        if (!island.bestId.equals(parent.id())) {
+            chosen.add(island.bestId);
+        }
+        String cell = island.cellOf.get(parent.id());
+        if (cell != null) {
+            for (Map.Entry<String, String> e : island.grid.entrySet()) {
+                if (chosen.size() >= want) {
+                    break;
+                }
+                if (FeatureMap.adjacent(cell, e.getKey()) && !e.getValue().equals(parent.id())) {
+                    chosen.add(e.getValue());
+                }
+            }
+        }
+        List<Program> others = ranked.stream().filter(p -> !p.id().equals(parent.id()) && !chosen.contains(p.id()))
+                .toList();
+        List<Program> pool = new ArrayList<>(others);
+        while (chosen.size() < want && !pool.isEmpty()) {
+            chosen.add(pool.remove(rng.nextInt(pool.size())).id());
+        }
+        return chosen.stream().limit(want).map(programs::get).toList();
+    }
+
+    /** Records what an iteration tried on an island. */
+    public synchronized void recordAttempt(int island, Attempt attempt) {
+        islands.get(island).recordAttempt(attempt);
+    }
+
+    /** The best valid program over all islands (by fitness, also in Pareto mode). */
+    public synchronized Optional<Program> best() {
+        return Optional.ofNullable(bestId).map(programs::get);
+    }
+
+    /** The scalar fitness of a program under these settings. */
+    public double fitness(Program p) {
+        return fitness.of(p);
+    }
+
+    /** A program by id. */
+    public synchronized Optional<Program> get(String id) {
+        return Optional.ofNullable(programs.get(id));
+    }
+
+    /** Every program, in arrival order. */
+    public synchronized List<Program> programs() {
+        return List.copyOf(programs.values());
+    }
+
+    /** Ids of the valid programs on an island. */
+    public synchronized List<String> members(int island) {
+        return List.copyOf(islands.get(island).members);
+    }
+
+    /** The MAP-Elites grid of an island: cell to program id. */
+    public synchronized Map<String, String> grid(int island) {
+        return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(islands.get(island).grid));
+    }
+
+    /** Ids in the elite archive (the non-dominated front in Pareto mode). */
+    public synchronized List<String> archive() {
+        return List.copyOf(archive);
+    }
+
+    /** Migrations so far. */
+    public synchronized int migrations() {
+        return migrations;
+    }
+
+    /** Islands. */
+    public int islandCount() {
+        return islands.size();
+    }
+
+    /** Everything needed to rebuild this database, for checkpoints. */
+    public synchronized DatabaseState snapshot() {
+        List<DatabaseState.IslandState> states = new ArrayList<>();
+        for (Island i : islands) {
+            // Ordered copies: iteration order feeds choices, and must survive a checkpoint.
+            states.add(new DatabaseState.IslandState(List.copyOf(i.members), new LinkedHashMap<>(i.grid),
+                    new LinkedHashMap<>(i.cellOf), i.bestId, i.generation, List.copyOf(i.attempts)));
+        }
+        double[][] ranges = features.ranges();
+        return new DatabaseState(List.copyOf(programs.values()), states, List.copyOf(archive), bestId,
+                childrenSinceMigration, migrations, List.of(finite(ranges[0]), finite(ranges[1])));
+    }
+
+    /** A database rebuilt from a snapshot taken with the same settings. */
+    public static ProgramDatabase restore(DatabaseSettings settings, DatabaseState state) {
+        if (state.islands().size() != settings.numIslands()) {
+            throw new IllegalArgumentException("checkpoint has " + state.islands().size() + " islands, settings "
+                    + settings.numIslands());
+        }
+        ProgramDatabase db = new ProgramDatabase(settings);
+        for (Program p : state.programs()) {
+            db.programs.put(p.id(), p);
+        }
+        for (int i = 0; i < state.islands().size(); i++) {
+            DatabaseState.IslandState s = state.islands().get(i);
+            Island island = db.islands.get(i);
+            island.members.addAll(s.members());
+            island.grid.putAll(s.grid());
+            island.cellOf.putAll(s.cellOf());
+            island.bestId = s.bestId();
+            island.generation = s.generation();
+            s.attempts().forEach(island.attempts::addLast);
+            for (String id : s.members()) {
+                island.codes.add(hash(db.programs.get(id).code()));
+            }
+        }
+        db.archive.addAll(state.archive());
+        db.bestId = state.bestId();
+        db.childrenSinceMigration = state.childrenSinceMigration();
+        db.migrations = state.migrations();
+        db.features.restore(new double[][] {infinite(state.featureRanges().get(0), Double.POSITIVE_INFINITY),
+                infinite(state.featureRanges().get(1), Double.NEGATIVE_INFINITY)});
+        return db;
+    }
+
+    /** JSON has no infinities: unset ranges are saved as NaN. */
+    private static double[] finite(double[] v) {
+        double[] out = v.clone();
+        for (int i = 0; i < out.length; i++) {
+            out[i] = Double.isInfinite(out[i]) ? Double.NaN : out[i];
+        }
+        return out;
+    }
+
+    private static double[] infinite(double[] v, double unset) {
+        double[] out = v.clone();
+        for (int i = 0; i < out.length; i++) {
+            out[i] = Double.isNaN(out[i]) ? unset : out[i];
+        }
+        return out;
+    }
+
+    static String hash(String code) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(code.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+        }
+    }
+}

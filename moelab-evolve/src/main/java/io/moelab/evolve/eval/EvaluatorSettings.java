@@ -1,0 +1,67 @@
+package io.moelab.evolve.eval;
+
+import io.moelab.eplb.InvalidInputException;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * How candidates are evaluated. Names follow OpenEvolve's {@code evaluator} section where the meaning is the
+ * same.
+ *
+ * @param timeout            hard wall-clock limit of each stage; the stage's whole process tree is killed when
+ *                           it passes
+ * @param memoryMb           heap cap of a candidate's JVM ({@code {memory_mb}} in stage commands)
+ * @param cascade            run later stages only when the earlier ones pass their thresholds
+ * @param cascadeThresholds  threshold after stage k (index k - 1); a stage scoring below it ends the cascade
+ * @param cascadeMetric      the metric compared with the thresholds, or null for the fitness metric
+ * @param parallel           candidates evaluated at once
+ * @param maxOutputBytes     stdout plus stderr of one stage beyond which it is killed
+ * @param artifactBytes      bytes of each stage's stdout and stderr kept as artifacts (their ends)
+ */
+public record EvaluatorSettings(Duration timeout, int memoryMb, boolean cascade, List<Double> cascadeThresholds,
+                                String cascadeMetric, int parallel, long maxOutputBytes, int artifactBytes) {
+
+    /** Validates ranges and copies the list. */
+    public EvaluatorSettings {
+        if (timeout.isZero() || timeout.isNegative()) {
+            throw new InvalidInputException("evaluator.timeout", "must be positive, got " + timeout.toMillis() / 1e3
+                    + " s");
+        }
+        if (memoryMb < 16) {
+            throw new InvalidInputException("evaluator.memory_mb", "must be at least 16, got " + memoryMb);
+        }
+        if (parallel < 1) {
+            throw new InvalidInputException("evaluator.parallel_evaluations", "must be at least 1, got " + parallel);
+        }
+        if (maxOutputBytes < 1024) {
+            throw new InvalidInputException("evaluator.max_output_bytes", "must be at least 1024, got "
+                    + maxOutputBytes);
+        }
+        if (artifactBytes < 0) {
+            throw new InvalidInputException("evaluator.max_artifact_bytes", "must not be negative");
+        }
+        for (Double t : cascadeThresholds) {
+            if (t == null || !Double.isFinite(t)) {
+                throw new InvalidInputException("evaluator.cascade_thresholds", "must be finite numbers");
+            }
+        }
+        cascadeThresholds = List.copyOf(cascadeThresholds);
+    }
+
+    /** Defaults: 60 s per stage, 512 MiB heap, cascade on without thresholds, one at a time, 8 MiB output. */
+    public static EvaluatorSettings defaults() {
+        return new EvaluatorSettings(Duration.ofSeconds(60), 512, true, List.of(), null, 1, 8L << 20, 4096);
+    }
+
+    /** A copy with another per-stage timeout. */
+    public EvaluatorSettings withTimeout(Duration t) {
+        return new EvaluatorSettings(t, memoryMb, cascade, cascadeThresholds, cascadeMetric, parallel,
+                maxOutputBytes, artifactBytes);
+    }
+
+    /** A copy with another number of parallel evaluations. */
+    public EvaluatorSettings withParallel(int p) {
+        return new EvaluatorSettings(timeout, memoryMb, cascade, cascadeThresholds, cascadeMetric, p,
+                maxOutputBytes, artifactBytes);
+    }
+}

@@ -1,0 +1,79 @@
+package io.moelab.evolve.eval;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * What one evaluator stage reported: a flat JSON object whose numbers (and booleans, as 0 or 1) are metrics,
+ * whose {@code error} and {@code error_message} say the candidate failed, and whose other text fields are
+ * feedback for the next prompt.
+ *
+ * @param metrics      numeric fields
+ * @param error        the {@code error} field, or null
+ * @param errorMessage the {@code error_message} field, or empty
+ * @param feedback     other text fields, one {@code key: value} per line
+ */
+record StageResult(Map<String, Double> metrics, String error, String errorMessage, String feedback) {
+    private static final ObjectMapper JSON = JsonMapper.builder().build();
+
+    /**
+     * Parses a stage's result.
+     *
+     * @throws IllegalArgumentException naming the problem when the text is not a JSON object of metrics
+     */
+    static StageResult parse(String text) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(text);
+        } catch (JacksonException e) {
+            throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage());
+        }
+        if (node == null || !node.isObject()) {
+            throw new IllegalArgumentException("expected a JSON object of metrics");
+        }
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        StringBuilder feedback = new StringBuilder();
+        String error = null;
+        String message = "";
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
+            String key = e.getKey();
+            JsonNode v = e.getValue();
+            if (key.equals("error")) {
+                error = v.isNull() ? null : v.asString();
+            } else if (key.equals("error_message")) {
+                message = v.isNull() ? "" : v.asString();
+            } else if (v.isNumber()) {
+                double d = v.asDouble();
+                if (!Double.isFinite(d)) {
+                    throw new IllegalArgumentException("metric " + key + " is not finite");
+                }
+                metrics.put(key, d);
+            } else if (v.isBoolean()) {
+                metrics.put(key, v.asBoolean() ? 1.0 : 0.0);
+            } else if (v.isString()) {
+                feedback.append(key).append(": ").append(v.asString()).append('\n');
+            }
+            // Arrays and objects are the evaluator's business (details for people), not metrics.
+        }
+        if (error != null && error.isBlank()) {
+            error = null;
+        }
+        return new StageResult(metrics, error, message, feedback.toString());
+    }
+
+    /** The last line of {@code stdout} that is a JSON object, or null. */
+    static String lastJsonLine(String stdout) {
+        String[] lines = stdout.split("\n");
+        for (int i = lines.length - 1; i >= 0; i--) {
+            String l = lines[i].strip();
+            if (l.startsWith("{") && l.endsWith("}")) {
+                return l;
+            }
+        }
+        return null;
+    }
+}

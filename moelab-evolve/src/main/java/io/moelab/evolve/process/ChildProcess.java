@@ -1,0 +1,114 @@
+package io.moelab.evolve.process;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs untrusted commands (candidate programs and their evaluators) so that nothing they do can stall the
+ * caller: a hard wall-clock timeout, a cap on output, and on timeout, on the output cap and after a normal
+ * exit the whole process tree is killed, including children a candidate left running in the background.
+ * On Linux the child starts in a new session ({@code setsid}), so its process group can be killed at once even
+ * if intermediate processes have exited; elsewhere the descendants known to the JVM are killed.
+ */
+public final class ChildProcess {
+    private static final Path SETSID = Path.of("/usr/bin/setsid");
+    private static final long POLL_MILLIS = 20;
+
+    private ChildProcess() {
+    }
+
+    /**
+     * Runs {@code spec} to its end.
+     *
+     * @throws IOException          if the command cannot be started (for example, no such program)
+     * @throws InterruptedException if this thread is interrupted; the process tree is killed first
+     */
+    public static ProcessOutcome run(ProcessSpec spec) throws IOException, InterruptedException {
+        Files.createDirectories(spec.workDir());
+        Path out = spec.workDir().resolve("stdout.txt");
+        Path err = spec.workDir().resolve("stderr.txt");
+        List<String> command = new ArrayList<>();
+        boolean ownGroup = Files.isExecutable(SETSID);
+        if (ownGroup) {
+            command.add(SETSID.toString());
+        }
+        command.addAll(spec.command());
+        ProcessBuilder builder = new ProcessBuilder(command).directory(spec.workDir().toFile())
+                .redirectOutput(out.toFile()).redirectError(err.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(nullDevice()));
+        builder.environment().putAll(spec.env());
+        long start = System.nanoTime();
+        Process process = builder.start();
+        long deadline = start + spec.timeout().toNanos();
+        ProcessOutcome.Ending ending = ProcessOutcome.Ending.EXITED;
+        try {
+            while (!process.waitFor(POLL_MILLIS, TimeUnit.MILLISECONDS)) {
+                if (System.nanoTime() >= deadline) {
+                    ending = ProcessOutcome.Ending.TIMED_OUT;
+                    break;
+                }
+                if (Files.size(out) + Files.size(err) > spec.maxOutputBytes()) {
+                    ending = ProcessOutcome.Ending.OUTPUT_LIMIT;
+                    break;
+                }
+            }
+        } catch (InterruptedException e) {
+            killTree(process, ownGroup);
+            throw e;
+        }
+        // Also after a normal exit: background children of a candidate must not outlive its evaluation.
+        killTree(process, ownGroup);
+        process.waitFor();
+        Duration wall = Duration.ofNanos(System.nanoTime() - start);
+        int code = ending == ProcessOutcome.Ending.EXITED ? process.exitValue() : -1;
+        return new ProcessOutcome(code, ending, wall, out, err);
+    }
+
+    /** Kills the process, its process group (when it leads one) and every descendant the JVM can see. */
+    static void killTree(Process process, boolean ownGroup) {
+        List<ProcessHandle> descendants = process.descendants().toList();
+        if (ownGroup) {
+            try {
+                // The leader's pid is the group id; "-pid" addresses the whole group.
+                Process kill = new ProcessBuilder("kill", "-KILL", "--", "-" + process.pid())
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                kill.waitFor(5, TimeUnit.SECONDS);
+            } catch (IOException e) {
+                // Fall through to the per-process kill below.
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        descendants.forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+    }
+
+    /**
+     * The last {@code maxBytes} of a file as text (invalid UTF-8 replaced), prefixed with a note when cut; empty
+     * if the file is missing.
+     */
+    public static String tail(Path file, int maxBytes) {
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
+            long length = raf.length();
+            int n = (int) Math.min(length, maxBytes);
+            byte[] bytes = new byte[n];
+            raf.seek(length - n);
+            raf.readFully(bytes);
+            String text = new String(bytes, StandardCharsets.UTF_8);
+            return length > n ? "[... " + (length - n) + " bytes cut ...]\n" + text : text;
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static java.io.File nullDevice() {
+        return new java.io.File(System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null");
+    }
+}

@@ -1,0 +1,185 @@
+package io.moelab.evolve.prompt;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.evolve.database.Attempt;
+import io.moelab.evolve.database.Program;
+import io.moelab.evolve.database.Sample;
+import io.moelab.evolve.edit.EvolveBlocks;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Builds each iteration's prompt from templates: the parent with its metrics, the island's recent attempts
+ * with their outcomes (improved, regressed, failed with the evaluator's error, or edits that did not apply
+ * and why), its best programs and inspirations. Other programs are shown by their EVOLVE-BLOCK regions only
+ * when the program has markers: the rest is the same in every program and would only cost tokens.
+ * Templates use {@code {name}} placeholders; unknown braces (code) are left alone.
+ */
+public final class PromptBuilder {
+    private final PromptSettings settings;
+    private final String systemTemplate;
+    private final String diffTemplate;
+    private final String rewriteTemplate;
+
+    /**
+     * A builder with the built-in templates, each replaced by a file of the same name in the settings'
+     * template directory when there is one.
+     *
+     * @throws InvalidInputException if the template directory does not exist
+     */
+    public PromptBuilder(PromptSettings settings) {
+        this.settings = settings;
+        Path dir = settings.templateDir();
+        if (dir != null && !Files.isDirectory(dir)) {
+            throw new InvalidInputException("prompt.template_dir", dir + " is not a directory");
+        }
+        this.systemTemplate = template(dir, "system.txt");
+        this.diffTemplate = template(dir, "diff_user.txt");
+        this.rewriteTemplate = template(dir, "full_rewrite_user.txt");
+    }
+
+    /**
+     * The prompt for one iteration.
+     *
+     * @param sample        parent and context
+     * @param language      the code fence language (java, python, ...)
+     * @param fitnessMetric the name of the fitness, for the instructions
+     * @param taskSystem    the task's system message (used unless the settings give one)
+     * @param diff          SEARCH/REPLACE answers rather than full rewrites
+     * @param fitnessOf     the fitness of a program, to describe attempts
+     */
+    public Prompt build(Sample sample, String language, String fitnessMetric, String taskSystem, boolean diff,
+                        java.util.function.ToDoubleFunction<Program> fitnessOf) {
+        Program parent = sample.parent();
+        boolean marked = !EvolveBlocks.regions(parent.code()).isEmpty();
+        Map<String, String> values = new LinkedHashMap<>();
+        values.put("metrics", metrics(parent));
+        values.put("evaluator_feedback", settings.includeArtifacts() && !parent.feedback().isBlank()
+                ? "Evaluator feedback:\n" + cut(parent.feedback()) + "\n" : "");
+        values.put("language", language);
+        values.put("program", parent.code());
+        values.put("previous_attempts", attempts(sample.attempts()));
+        values.put("top_programs", programs(sample.topPrograms(), language, marked, "Program"));
+        values.put("inspirations", programs(sample.inspirations(), language, marked, "Inspiration"));
+        values.put("fitness_metric", fitnessMetric);
+        values.put("evolve_note", marked
+                ? "Change only the code between the EVOLVE-BLOCK-START and EVOLVE-BLOCK-END markers; keep the"
+                        + " markers." : "");
+        String system = settings.systemMessage() != null ? settings.systemMessage()
+                : taskSystem != null && !taskSystem.isBlank() ? taskSystem : systemTemplate;
+        return new Prompt(fill(system, values), fill(diff ? diffTemplate : rewriteTemplate, values));
+    }
+
+    private String attempts(List<Attempt> all) {
+        List<Attempt> shown = all.subList(0, Math.min(settings.numPreviousAttempts(), all.size()));
+        if (shown.isEmpty()) {
+            return "(none yet)";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (Attempt a : shown) {
+            sb.append("- iteration ").append(a.iteration()).append(" (edited program ").append(a.parentId())
+                    .append("): ").append(switch (a.outcome()) {
+                        case IMPROVED, UNCHANGED, REGRESSED -> a.outcome().name().toLowerCase(Locale.ROOT) + ", fitness "
+                                + number(a.parentFitness()) + " -> " + number(a.fitness());
+                        case FAILED -> "failed";
+                        case NO_EDIT -> "no edit applied";
+                        case LLM_ERROR -> "the model could not be called";
+                    });
+            if (settings.includeArtifacts() && a.summary() != null && !a.summary().isBlank()) {
+                sb.append("\n  ").append(cut(a.summary()).replace("\n", "\n  "));
+            }
+            sb.append('\n');
+        }
+        return sb.toString().stripTrailing();
+    }
+
+    private String programs(List<Program> list, String language, boolean marked, String label) {
+        if (list.isEmpty()) {
+            return "(none yet)";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (Program p : list) {
+            sb.append("## ").append(label).append(' ').append(p.id()).append(" (").append(metrics(p)).append(")\n");
+            sb.append("```").append(language).append('\n').append(marked ? evolveRegions(p.code()) : p.code());
+            if (!sb.toString().endsWith("\n")) {
+                sb.append('\n');
+            }
+            sb.append("```\n\n");
+        }
+        return sb.toString().stripTrailing();
+    }
+
+    /** The text inside the EVOLVE-BLOCK markers, regions separated by an elision line. */
+    static String evolveRegions(String code) {
+        List<String> lines = code.lines().toList();
+        List<String> parts = new ArrayList<>();
+        for (int[] r : EvolveBlocks.regions(code)) {
+            parts.add(String.join("\n", lines.subList(r[0], Math.min(r[1], lines.size()))));
+        }
+        return String.join("\n// ... (unchanged code outside the evolve blocks) ...\n", parts);
+    }
+
+    static String metrics(Program p) {
+        if (p.metrics().isEmpty()) {
+            return "no metrics";
+        }
+        List<String> parts = new ArrayList<>();
+        p.metrics().forEach((k, v) -> parts.add(k + "=" + number(v)));
+        return String.join(", ", parts);
+    }
+
+    static String number(double v) {
+        if (Double.isNaN(v) || Double.isInfinite(v)) {
+            return "n/a";
+        }
+        return String.format(Locale.ROOT, Math.abs(v) >= 1000 ? "%.1f" : "%.4g", v).replaceAll("(\\.\\d*?)0+$", "$1")
+                .replaceAll("\\.$", "");
+    }
+
+    /** The end of a long text (errors are most useful at their end), with a note of what was cut. */
+    private String cut(String text) {
+        int max = settings.maxArtifactChars();
+        String t = text.strip();
+        return t.length() <= max ? t : "[... " + (t.length() - max) + " characters cut ...]\n"
+                + t.substring(t.length() - max);
+    }
+
+    /** One pass over the template, so that inserted text (code) is never scanned for placeholders again. */
+    static String fill(String template, Map<String, String> values) {
+        java.util.regex.Matcher m = PLACEHOLDER.matcher(template);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            String value = values.get(m.group(1));
+            m.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(value != null ? value : m.group()));
+        }
+        m.appendTail(out);
+        return out.toString();
+    }
+
+    private static final java.util.regex.Pattern PLACEHOLDER = java.util.regex.Pattern.compile("\\{([a-z_]+)}");
+
+    private static String template(Path dir, String name) {
+        try {
+            if (dir != null && Files.isRegularFile(dir.resolve(name))) {
+                return Files.readString(dir.resolve(name), StandardCharsets.UTF_8);
+            }
+            try (InputStream in = PromptBuilder.class.getResourceAsStream(name)) {
+                if (in == null) {
+                    throw new IllegalStateException("built-in template missing: " + name);
+                }
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

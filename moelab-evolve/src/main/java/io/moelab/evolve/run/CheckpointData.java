@@ -1,0 +1,30 @@
+package io.moelab.evolve.run;
+
+import io.moelab.evolve.database.DatabaseState;
+import io.moelab.evolve.llm.CostLedger;
+import java.util.Map;
+
+/**
+ * One checkpoint: the database (programs, islands, grids, archive, attempts) and the run's own state.
+ *
+ * @param database the database
+ * @param state    the rest
+ */
+record CheckpointData(DatabaseState database, RunState state) {
+
+    /**
+     * The run's state besides the database. Randomness needs no state: iteration i always draws from the stream
+     * seeded by (seed, i).
+     *
+     * @param completed   iterations completed when it was taken
+     * @param traceLines  trace lines (iteration 0 included) already in the database
+     * @param seed        the run's seed, checked on resume
+     * @param task        the task's name, checked on resume
+     * @param costs       LLM usage per model
+     * @param bestFitness best fitness so far (for early stopping)
+     * @param lastImprovement completed-iteration count at the last improvement
+     */
+    record RunState(long completed, long traceLines, long seed, String task, Map<String, CostLedger.ModelUsage> costs,
+                    Double bestFitness, long lastImprovement) {
+    }
+}

@@ -1,0 +1,494 @@
+package io.moelab.evolve.run;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.io.AtomicFiles;
+import io.moelab.evolve.database.Program;
+import io.moelab.evolve.database.ProgramDatabase;
+import io.moelab.evolve.database.Sample;
+import io.moelab.evolve.database.SeededRandom;
+import io.moelab.evolve.edit.BlockOutcome;
+import io.moelab.evolve.edit.CodeExtractor;
+import io.moelab.evolve.edit.EditApplier;
+import io.moelab.evolve.edit.EditException;
+import io.moelab.evolve.edit.EditResult;
+import io.moelab.evolve.edit.EvolveBlocks;
+import io.moelab.evolve.eval.CascadeEvaluator;
+import io.moelab.evolve.eval.Evaluation;
+import io.moelab.evolve.llm.ChatMessage;
+import io.moelab.evolve.llm.Completion;
+import io.moelab.evolve.llm.CostLedger;
+import io.moelab.evolve.llm.LlmClient;
+import io.moelab.evolve.llm.LlmException;
+import io.moelab.evolve.prompt.Prompt;
+import io.moelab.evolve.prompt.PromptBuilder;
+import io.moelab.evolve.task.Task;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ExecutionException;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The generate–evaluate–refine loop. Each iteration i works on island {@code i mod islands}: it samples a
+ * parent and context from that island, asks the model for an edit, applies it, evaluates the child in a child
+ * process and adds it to the parent's island. Up to {@code parallel_evaluations} iterations run at once.
+ *
+ * <p>Crash safety: an iteration's program file and then its trace line (synced) are written when it
+ * completes, in the order its program enters the database; checkpoints hold the database every
+ * {@code checkpoint_interval} completed iterations. {@link #run(boolean) Resuming} restores the newest
+ * checkpoint, replays the trace lines written after it and runs the iterations that never completed, so a
+ * crash loses only the iterations in flight. Iteration i draws its random choices from a stream seeded by
+ * (seed, i), so no random state needs saving.
+ */
+public final class EvolutionRun {
+    private static final int CUT = 4000;
+
+    private final Task task;
+    private final EvolveSettings settings;
+    private final LlmClient llm;
+    private final CostLedger ledger;
+    private final RunDirectory dir;
+    private final RunListener listener;
+    private final PromptBuilder prompts;
+    private final CascadeEvaluator evaluator;
+    private final String fitnessMetric;
+    private final Object journal = new Object();
+
+    private ProgramDatabase db;
+    private long completed;
+    private long traceLines;
+    private double bestFitness = Double.NEGATIVE_INFINITY;
+    private long lastImprovement;
+    private double initialFitness = Double.NaN;
+    private final Map<String, Integer> errors = new TreeMap<>();
+    private volatile String stopReason;
+    private volatile IOException fatal;
+
+    /**
+     * A run writing under {@code out}.
+     *
+     * @param llm    the model client (its costs go to {@code ledger})
+     * @param ledger the cost ledger the client records into; restored on resume
+     */
+    public EvolutionRun(Task task, EvolveSettings settings, LlmClient llm, CostLedger ledger, Path out,
+                        RunListener listener) {
+        this.task = task;
+        this.settings = settings;
+        this.llm = llm;
+        this.ledger = ledger;
+        this.dir = new RunDirectory(out, task.programFileName());
+        this.listener = listener;
+        this.prompts = new PromptBuilder(settings.prompt());
+        this.fitnessMetric = settings.database().fitnessMetric();
+        this.evaluator = new CascadeEvaluator(task, settings.evaluator(), fitnessMetric);
+    }
+
+    /**
+     * Runs to {@code max_iterations} completed iterations (or an early stop).
+     *
+     * @param resume continue the run in {@code out}; without it, {@code out} must not hold a run
+     * @throws InvalidInputException if {@code out} does not suit (a run there without resume, a different
+     *                               task or seed, a corrupt trace) or the initial program fails evaluation
+     * @throws IOException           if the run's files cannot be written
+     */
+    public RunSummary run(boolean resume) throws IOException, InterruptedException {
+        Files.createDirectories(dir.root());
+        List<TraceRecord> trace = dir.readTrace();
+        if (!resume && !trace.isEmpty()) {
+            throw new InvalidInputException(dir.root().toString(), "already holds a run (trace.jsonl); pass --resume"
+                    + " to continue it or choose another --out");
+        }
+        Optional<CheckpointData> checkpoint = resume ? dir.newestCheckpoint() : Optional.empty();
+        restore(trace, checkpoint);
+        if (db == null) {
+            evaluateInitial();
+        }
+        TreeSet<Long> done = new TreeSet<>();
+        trace.forEach(r -> done.add(r.iteration()));
+        List<Long> pending = new ArrayList<>();
+        for (long i = 1; i <= settings.maxIterations(); i++) {
+            if (!done.contains(i)) {
+                pending.add(i);
+            }
+        }
+        listener.started(settings.maxIterations(), completed, bestFitness);
+        checkEarlyStop();
+        int parallel = settings.evaluator().parallel();
+        try (ExecutorService pool = Executors.newFixedThreadPool(parallel, r -> {
+            Thread t = new Thread(r, "evolve-worker");
+            t.setDaemon(true);
+            return t;
+        })) {
+            List<Future<?>> futures = new ArrayList<>();
+            for (long i : pending) {
+                futures.add(pool.submit(() -> {
+                    if (stopReason == null && fatal == null) {
+                        iterate(i);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : futures) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    stopReason = "internal_error";
+                    Throwable cause = e.getCause();
+                    if (cause instanceof RuntimeException re) {
+                        throw re;
+                    }
+                    throw new IllegalStateException(cause);
+                }
+            }
+        }
+        if (fatal != null) {
+            throw fatal;
+        }
+        synchronized (journal) {
+            checkpoint();
+        }
+        return summary();
+    }
+
+    private void evaluateInitial() throws IOException, InterruptedException {
+        db = new ProgramDatabase(settings.database());
+        String code = task.initialProgram();
+        long start = System.nanoTime();
+        Evaluation ev = evaluator.evaluate(code, dir.work(0));
+        RunDirectory.deleteTree(dir.work(0));
+        if (!ev.ok()) {
+            throw new InvalidInputException("initial program", "failed evaluation: " + ev.error() + ": "
+                    + firstLines(ev.errorMessage(), 12));
+        }
+        Program initial = new Program("0", code, null, 0, 0, 0, ev.metrics(), null, cut(ev.feedback()), null);
+        double f = db.fitness(initial);
+        TraceRecord r = new TraceRecord(0, 0, null, "0", 0, "unchanged", ev.metrics(), f, Double.NaN, null, "",
+                cut(ev.feedback()), 0, 0, null, 0, 0, 0, ledger.totalUsd(), (System.nanoTime() - start) / 1e9);
+        synchronized (journal) {
+            commit(r, initial);
+        }
+    }
+
+    /** Rebuilds the state from the newest checkpoint and the trace lines after it. */
+    private void restore(List<TraceRecord> trace, Optional<CheckpointData> checkpoint) {
+        int from = 0;
+        if (checkpoint.isPresent()) {
+            CheckpointData.RunState s = checkpoint.get().state();
+            if (s.seed() != settings.randomSeed()) {
+                throw new InvalidInputException("--seed", "the run in " + dir.root() + " used seed " + s.seed()
+                        + ", not " + settings.randomSeed());
+            }
+            if (!s.task().equals(task.name())) {
+                throw new InvalidInputException("--task", "the run in " + dir.root() + " is of task " + s.task()
+                        + ", not " + task.name());
+            }
+            if (s.traceLines() > trace.size()) {
+                throw new InvalidInputException(dir.trace().toString(), "has " + trace.size()
+                        + " lines but the checkpoint covers " + s.traceLines());
+            }
+            db = ProgramDatabase.restore(settings.database(), checkpoint.get().database());
+            ledger.restore(s.costs());
+            completed = s.completed();
+            traceLines = s.traceLines();
+            bestFitness = s.bestFitness() == null ? Double.NEGATIVE_INFINITY : s.bestFitness();
+            lastImprovement = s.lastImprovement();
+            from = (int) s.traceLines();
+            for (TraceRecord r : trace.subList(0, from)) {
+                countError(r);
+                if (r.iteration() == 0) {
+                    initialFitness = r.fitness();
+                }
+            }
+        }
+        for (TraceRecord r : trace.subList(from, trace.size())) {
+            Program p = r.programId() == null ? null : new Program(r.programId(), dir.readProgram(r.programId()),
+                    r.parentId(), r.island(), r.generation(), r.iteration(), r.metrics(), r.error(), r.feedback(), null);
+            if (r.model() != null) {
+                ledger.record(r.model(), r.promptTokens(), r.completionTokens(), r.costUsd());
+            }
+            if (r.iteration() == 0 && db == null) {
+                db = new ProgramDatabase(settings.database());
+            } else if (db == null) {
+                throw new InvalidInputException(dir.trace().toString(), "does not start with the initial program");
+            }
+            apply(r, p);
+        }
+    }
+
+    private void iterate(long i) {
+        long start = System.nanoTime();
+        int island = (int) (i % settings.database().numIslands());
+        Sample sample = db.sample(island, SeededRandom.forIteration(settings.randomSeed(), i));
+        Program parent = sample.parent();
+        double parentFitness = db.fitness(parent);
+        Builder b = new Builder(i, island, parent, parentFitness);
+        try {
+            Prompt prompt = prompts.build(sample, task.language(), fitnessMetric, task.systemMessage(),
+                    settings.diffBased(), db::fitness);
+            Completion c;
+            try {
+                c = llm.complete(List.of(ChatMessage.system(prompt.system()), ChatMessage.user(prompt.user())),
+                        (int) i);
+            } catch (LlmException e) {
+                if (e.kind() == LlmException.Kind.BUDGET_EXHAUSTED) {
+                    stop("budget", "stopping: " + e.getMessage());
+                    return;
+                }
+                b.fail("llm_error", e.kind().name().toLowerCase(java.util.Locale.ROOT) + ": " + e.getMessage());
+                finish(b, null, start);
+                return;
+            }
+            b.completion = c;
+            String code = edit(b, parent, c.content());
+            if (code == null) {
+                finish(b, null, start);
+                return;
+            }
+            if (code.length() > settings.maxCodeLength()) {
+                b.fail("too_long", code.length() + " characters, more than max_code_length "
+                        + settings.maxCodeLength());
+                finish(b, null, start);
+                return;
+            }
+            Evaluation ev = evaluator.evaluate(code, dir.work(i));
+            RunDirectory.deleteTree(dir.work(i));
+            Program child = new Program(String.valueOf(i), code, parent.id(), island, parent.generation() + 1, i,
+                    ev.metrics(), ev.error(), cut(ev.feedback() + b.editNote()), null);
+            b.metrics = ev.metrics();
+            b.feedback = child.feedback();
+            if (ev.ok()) {
+                b.fitness = db.fitness(child);
+                b.outcome = b.fitness > parentFitness ? "improved" : b.fitness < parentFitness ? "regressed"
+                        : "unchanged";
+            } else {
+                b.fail(ev.error(), ev.errorMessage());
+            }
+            finish(b, child, start);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stop("interrupted", "interrupted");
+        } catch (IOException e) {
+            fatal = e;
+        } catch (RuntimeException e) {
+            // A bug or an unexpected shape of input must not end a long run: the iteration fails visibly.
+            b.fail("internal_error", e.toString());
+            finish(b, null, start);
+        }
+    }
+
+    /** Applies the model's answer to the parent; null (with the reason in {@code b}) when nothing changed. */
+    private String edit(Builder b, Program parent, String answer) {
+        if (settings.diffBased()) {
+            EditResult r = EditApplier.applyAnswer(parent.code(), answer, true);
+            b.applied = (int) r.outcomes().stream().filter(o -> o.status() == BlockOutcome.Status.APPLIED).count();
+            b.failed = r.failures().size() + r.parseProblems().size();
+            b.editFeedback = r.feedback();
+            if (!r.changed()) {
+                b.fail("no_edit", r.outcomes().isEmpty() && r.parseProblems().isEmpty()
+                        ? "the answer held no SEARCH/REPLACE block" : r.feedback());
+                return null;
+            }
+            return r.code();
+        }
+        Optional<String> rewrite = CodeExtractor.program(answer, task.language());
+        if (rewrite.isEmpty()) {
+            b.fail("no_edit", "the answer held no ```" + task.language() + " code block");
+            return null;
+        }
+        try {
+            String code = EvolveBlocks.splice(parent.code(), rewrite.get());
+            if (code.equals(parent.code())) {
+                b.fail("no_edit", "the rewrite is identical to the current program");
+                return null;
+            }
+            b.applied = 1;
+            return code;
+        } catch (EditException e) {
+            b.fail("no_edit", e.getMessage());
+            return null;
+        }
+    }
+
+    private void finish(Builder b, Program child, long start) {
+        synchronized (journal) {
+            TraceRecord r = new TraceRecord(b.iteration, b.island, b.parent.id(), child == null ? null : child.id(),
+                    b.parent.generation() + 1, b.outcome, b.metrics, b.fitness, b.parentFitness, b.error,
+                    cut(b.errorMessage), b.feedback, b.applied, b.failed,
+                    b.completion == null ? null : b.completion.model(),
+                    b.completion == null ? 0 : b.completion.promptTokens(),
+                    b.completion == null ? 0 : b.completion.completionTokens(),
+                    b.completion == null ? 0 : b.completion.costUsd(), ledger.totalUsd(),
+                    (System.nanoTime() - start) / 1e9);
+            try {
+                commit(r, child);
+            } catch (IOException e) {
+                fatal = e;
+            }
+        }
+    }
+
+    /** Writes the program and the trace line, then applies them; the caller holds the journal lock. */
+    private void commit(TraceRecord r, Program child) throws IOException {
+        if (child != null) {
+            dir.writeProgram(child.id(), child.code());
+        }
+        dir.appendTrace(RunDirectory.JSON.writeValueAsString(r.toJson(RunDirectory.JSON.createObjectNode())));
+        String bestBefore = db.best().map(Program::id).orElse(null);
+        apply(r, child);
+        String bestNow = db.best().map(Program::id).orElse(null);
+        if (bestNow != null && !bestNow.equals(bestBefore)) {
+            writeBest(db.best().orElseThrow());
+        }
+        if (r.iteration() > 0) {
+            listener.iteration(new IterationReport(r, completed, settings.maxIterations(), bestFitness,
+                    bestNow, ledger.totalUsd()));
+            if (completed % settings.checkpointInterval() == 0) {
+                checkpoint();
+            }
+            checkEarlyStop();
+        }
+    }
+
+    /** Applies one completed iteration to the in-memory state (also when replaying the trace). */
+    private void apply(TraceRecord r, Program child) {
+        traceLines++;
+        if (r.iteration() == 0) {
+            db.seed(child);
+            initialFitness = r.fitness();
+            bestFitness = db.fitness(child);
+            return;
+        }
+        completed++;
+        countError(r);
+        if (child != null) {
+            db.add(child);
+        }
+        db.recordAttempt(r.island(), r.attempt());
+        double best = db.best().map(db::fitness).orElse(Double.NEGATIVE_INFINITY);
+        if (best > bestFitness + settings.convergenceThreshold()) {
+            lastImprovement = completed;
+        }
+        bestFitness = Math.max(bestFitness, best);
+    }
+
+    private void countError(TraceRecord r) {
+        if (r.error() != null) {
+            errors.merge(r.error(), 1, Integer::sum);
+        }
+    }
+
+    private void checkEarlyStop() {
+        int patience = settings.earlyStoppingPatience();
+        if (patience > 0 && completed - lastImprovement >= patience && stopReason == null) {
+            stop("early_stopping", "stopping early: no improvement above " + settings.convergenceThreshold()
+                    + " in " + patience + " iterations");
+        }
+    }
+
+    private void stop(String reason, String message) {
+        if (stopReason == null) {
+            stopReason = reason;
+            listener.message(message);
+        }
+    }
+
+    private void checkpoint() throws IOException {
+        CheckpointData.RunState state = new CheckpointData.RunState(completed, traceLines, settings.randomSeed(),
+                task.name(), ledger.snapshot(), Double.isFinite(bestFitness) ? bestFitness : null, lastImprovement);
+        dir.writeCheckpoint(completed, new CheckpointData(db.snapshot(), state), settings.keepCheckpoints());
+    }
+
+    private void writeBest(Program best) throws IOException {
+        Files.createDirectories(dir.best());
+        AtomicFiles.writeString(dir.best().resolve(task.programFileName()), best.code());
+        ObjectNode info = RunDirectory.JSON.createObjectNode();
+        info.put("id", best.id());
+        info.put("iteration", best.iteration());
+        info.put("island", best.island());
+        info.put("generation", best.generation());
+        info.put("parent_id", best.parentId());
+        info.put("fitness_metric", fitnessMetric);
+        info.put("fitness", db.fitness(best));
+        ObjectNode m = info.putObject("metrics");
+        best.metrics().forEach(m::put);
+        AtomicFiles.writeString(dir.best().resolve("best_program_info.json"),
+                RunDirectory.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(info) + "\n");
+    }
+
+    private RunSummary summary() {
+        synchronized (journal) {
+            Program best = db.best().orElse(null);
+            return new RunSummary(completed, settings.maxIterations(), best == null ? null : best.id(),
+                    best == null ? Double.NaN : db.fitness(best), best == null ? Map.of() : best.metrics(),
+                    initialFitness, ledger.totalUsd(), ledger.totalTokens(), stopReason, Map.copyOf(errors));
+        }
+    }
+
+    /** The run directory's root. */
+    public Path out() {
+        return dir.root();
+    }
+
+    private static String cut(String s) {
+        if (s == null) {
+            return "";
+        }
+        String t = s.strip();
+        return t.length() <= CUT ? t : "[... " + (t.length() - CUT) + " characters cut ...]\n"
+                + t.substring(t.length() - CUT);
+    }
+
+    private static String firstLines(String s, int n) {
+        return String.join(" | ", s.lines().limit(n).toList());
+    }
+
+    /** The fields of one iteration's trace line as they become known. */
+    private static final class Builder {
+        final long iteration;
+        final int island;
+        final Program parent;
+        final double parentFitness;
+        String outcome = "failed";
+        Map<String, Double> metrics = Map.of();
+        double fitness = Double.NaN;
+        String error;
+        String errorMessage = "";
+        String feedback = "";
+        String editFeedback = "";
+        int applied;
+        int failed;
+        Completion completion;
+
+        Builder(long iteration, int island, Program parent, double parentFitness) {
+            this.iteration = iteration;
+            this.island = island;
+            this.parent = parent;
+            this.parentFitness = parentFitness;
+        }
+
+        void fail(String kind, String message) {
+            error = kind;
+            errorMessage = message;
+            outcome = switch (kind) {
+                case "no_edit" -> "no_edit";
+                case "llm_error" -> "llm_error";
+                default -> "failed";
+            };
+        }
+
+        /** Blocks that did not apply although others did: the model should hear about them too. */
+        String editNote() {
+            return editFeedback.isBlank() ? "" : "\nSome edits did not apply:\n" + editFeedback;
+        }
+    }
+
+}

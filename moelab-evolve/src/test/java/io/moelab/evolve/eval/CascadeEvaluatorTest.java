@@ -1,0 +1,152 @@
+package io.moelab.evolve.eval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every way a candidate can fail becomes an error kind, and nothing it does outlives its evaluation. */
+class CascadeEvaluatorTest {
+    @TempDir
+    Path tmp;
+
+    private Evaluation run(ShellTask task, Duration timeout) throws InterruptedException {
+        EvaluatorSettings s = EvaluatorSettings.defaults().withTimeout(timeout);
+        return new CascadeEvaluator(task, s, "score").evaluate(task.initialProgram(), tmp.resolve("w"));
+    }
+
+    private Evaluation run(String script) throws InterruptedException {
+        return run(ShellTask.of("x", script), Duration.ofSeconds(20));
+    }
+
+    @Test
+    void metricsFromTheLastJsonLineOfStdout() throws Exception {
+        Evaluation e = run("echo '{\"score\": 1}'; echo 'log line'; echo '{\"score\": 2.5, \"ok\": true, \"note\": \"fine\"}'");
+        assertThat(e.ok()).isTrue();
+        assertThat(e.metrics()).containsEntry("score", 2.5).containsEntry("ok", 1.0);
+        assertThat(e.feedback()).contains("note: fine");
+    }
+
+    @Test
+    void metricsFileWinsOverStdoutAndTheProgramIsPassed() throws Exception {
+        Evaluation e = run(ShellTask.of("hello", "n=$(wc -c < \"$1\"); echo \"{\\\"score\\\": $n}\" > \"$2\"; "
+                + "echo '{\"score\": -1}'"), Duration.ofSeconds(20));
+        assertThat(e.metrics()).containsEntry("score", 5.0);
+    }
+
+    @Test
+    void hangingStageIsKilledWithItsBackgroundChildren() throws Exception {
+        long start = System.nanoTime();
+        Path pidFile = tmp.resolve("bg.pid");
+        Evaluation e = run(ShellTask.of("x", "sleep 300 & echo $! > " + pidFile + "; sleep 300"),
+                Duration.ofMillis(700));
+        double seconds = (System.nanoTime() - start) / 1e9;
+        assertThat(e.error()).isEqualTo("timeout");
+        assertThat(e.errorMessage()).contains("killed after 0.7 s");
+        assertThat(seconds).isLessThan(10);
+        long pid = Long.parseLong(Files.readString(pidFile).strip());
+        Thread.sleep(200);
+        assertThat(running(pid)).as("background child").isFalse();
+    }
+
+    @Test
+    void backgroundChildOfAStageThatExitsIsKilledToo() throws Exception {
+        Path pidFile = tmp.resolve("bg.pid");
+        Evaluation e = run("sleep 300 & echo $! > " + pidFile + "; echo '{\"score\": 1}'");
+        assertThat(e.ok()).isTrue();
+        long pid = Long.parseLong(Files.readString(pidFile).strip());
+        Thread.sleep(200);
+        assertThat(running(pid)).isFalse();
+    }
+
+    @Test
+    void exitCodeWithoutMetrics() throws Exception {
+        Evaluation e = run("echo boom >&2; exit 3");
+        assertThat(e.error()).isEqualTo("exit");
+        assertThat(e.errorMessage()).contains("code 3").contains("boom");
+    }
+
+    @Test
+    void cleanExitWithoutMetrics() throws Exception {
+        assertThat(run("echo hello").error()).isEqualTo("no_metrics");
+    }
+
+    @Test
+    void garbageIsInvalidMetrics() throws Exception {
+        assertThat(run("echo '{not json at all}'").error()).isEqualTo("invalid_metrics");
+        assertThat(run("echo '{\"score\": \"high\", \"x\": [1]}' > \"$2\"; echo '[1,2]' >> \"$2\"").error())
+                .isEqualTo("invalid_metrics");
+    }
+
+    @Test
+    void floodingOutputIsStopped() throws Exception {
+        Evaluation e = run("yes garbage");
+        assertThat(e.error()).isEqualTo("output_limit");
+    }
+
+    @Test
+    void outOfMemoryIsNamed() throws Exception {
+        Evaluation e = run("echo 'Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space' >&2; exit 1");
+        assertThat(e.error()).isEqualTo("out_of_memory");
+    }
+
+    @Test
+    void errorReportedByTheStage() throws Exception {
+        Evaluation e = run("echo '{\"error\": \"compile_error\", \"error_message\": \"line 3: missing ;\"}'");
+        assertThat(e.error()).isEqualTo("compile_error");
+        assertThat(e.errorMessage()).contains("line 3: missing ;");
+    }
+
+    @Test
+    void missingEvaluatorProgramFailsTheCandidateNotTheRun() throws Exception {
+        ShellTask t = ShellTask.of("x", "exec /no/such/evaluator \"$1\"");
+        Evaluation e = run(t, Duration.ofSeconds(20));
+        assertThat(e.ok()).isFalse();
+        assertThat(e.error()).isEqualTo("exit");
+        assertThat(e.errorMessage()).contains("/no/such/evaluator");
+    }
+
+    @Test
+    void cascadeStopsBelowTheThreshold() throws Exception {
+        ShellTask t = new ShellTask("x", List.of("echo '{\"score\": 0.2}'", "echo '{\"score\": 9, \"late\": 1}'"),
+                List.of(0.5));
+        Evaluation e = run(t, Duration.ofSeconds(20));
+        assertThat(e.ok()).isTrue();
+        assertThat(e.stages()).isEqualTo(1);
+        assertThat(e.metrics()).containsEntry("score", 0.2).doesNotContainKey("late");
+        assertThat(e.feedback()).contains("cascade stopped after stage 1");
+
+        ShellTask pass = new ShellTask("x", List.of("echo '{\"score\": 0.7}'", "echo \"{\\\"score\\\": 9, \\\"late\\\": $3}\""),
+                List.of(0.5));
+        Evaluation both = run(pass, Duration.ofSeconds(20));
+        assertThat(both.ok()).as(both.errorMessage()).isTrue();
+        assertThat(both.stages()).isEqualTo(2);
+        assertThat(both.metrics()).containsEntry("score", 9.0).containsEntry("late", 2.0);
+    }
+
+    @Test
+    void aFailingFirstStageSkipsTheRest() throws Exception {
+        ShellTask t = new ShellTask("x", List.of("exit 1", "echo '{\"score\": 9}'"), List.of());
+        Evaluation e = run(t, Duration.ofSeconds(20));
+        assertThat(e.error()).isEqualTo("exit");
+        assertThat(e.stages()).isEqualTo(1);
+    }
+
+    /**
+     * Whether a process is still running. A killed process whose parent died stays a zombie until init reaps
+     * it, and some sandboxes' init never does: a zombie is dead for this purpose.
+     */
+    static boolean running(long pid) throws java.io.IOException {
+        Path stat = Path.of("/proc/" + pid + "/stat");
+        if (!Files.exists(stat)) {
+            return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        }
+        String text = Files.readString(stat);
+        char state = text.charAt(text.lastIndexOf(')') + 2);
+        return state != 'Z' && state != 'X';
+    }
+}

@@ -1,0 +1,230 @@
+package io.moelab.evolve.run;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.evolve.config.EvolveConfig;
+import io.moelab.evolve.eval.ShellTask;
+import io.moelab.evolve.llm.CostLedger;
+import io.moelab.evolve.llm.LlmClient;
+import io.moelab.evolve.llm.LlmEnsemble;
+import io.moelab.evolve.testing.ScriptedChatServer;
+import io.moelab.evolve.testing.ScriptedChatServer.Reply;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The loop against a real HTTP server with scripted answers, on a task whose candidates are shell scripts
+ * printing their own score (so that each case is cheap): what is kept, what is recorded, how failures and
+ * crashes are survived.
+ */
+class EvolutionRunTest {
+    static final String INITIAL = """
+            # EVOLVE-BLOCK-START
+            score=1
+            extra=0
+            # EVOLVE-BLOCK-END
+            echo "{\\"score\\": $score}"
+            """;
+
+    @TempDir
+    Path tmp;
+    ScriptedChatServer server;
+
+    @BeforeEach
+    void start() {
+        server = ScriptedChatServer.start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    static String edit(String from, String to) {
+        return "Idea.\n<<<<<<< SEARCH\n" + from + "\n=======\n" + to + "\n>>>>>>> REPLACE\n";
+    }
+
+    private EvolveSettings settings(int iterations, String extraYaml) throws Exception {
+        Path cfg = tmp.resolve("config.yaml");
+        Files.writeString(cfg, """
+                checkpoint_interval: 2
+                database:
+                  num_islands: 2
+                  migration_interval: 2
+                evaluator:
+                  timeout: 2
+                """ + extraYaml);
+        return EvolveConfig.defaults("score").read(cfg).iterations(iterations).model("scripted")
+                .apiBase(server.apiBase()).build(null);
+    }
+
+    private RunSummary run(EvolveSettings s, Path out, boolean resume) throws Exception {
+        CostLedger ledger = new CostLedger();
+        LlmClient client = LlmEnsemble.create(s.llm(), ledger, d -> { }, k -> null);
+        ShellTask task = ShellTask.of(INITIAL, "sh \"$1\"");
+        return new EvolutionRun(task, s, client, ledger, out, RunListener.NONE).run(resume);
+    }
+
+    static List<JsonNode> trace(Path out) throws Exception {
+        try (Stream<String> lines = Files.lines(out.resolve("trace.jsonl"))) {
+            return lines.map(l -> RunDirectory.JSON.readTree(l)).toList();
+        }
+    }
+
+    @Test
+    void improvingEditBecomesBestAndEveryFailureIsRecorded() throws Exception {
+        server.enqueue(
+                Reply.content(edit("score=1", "score=5")),                       // 1: improves
+                Reply.content("I would rather not edit anything."),              // 2: no edit
+                Reply.status(429).withHeader("Retry-After", "0"),                // 3: retried...
+                Reply.content(edit("extra=0", "sleep 30; extra=9")),             //    ...then hangs
+                Reply.raw(200, "{\"choices\": [oops"),                           // 4: malformed, retried...
+                Reply.content(edit("extra=0", "exit 3")),                        //    ...then exits
+                Reply.status(500), Reply.status(500), Reply.status(500), Reply.status(500), // 5: llm error
+                Reply.content(edit("score=404", "score=2")),                     // 6: does not apply
+                Reply.content(edit("echo", "echo")));                            // 7: outside the block
+        Path out = tmp.resolve("run");
+        RunSummary summary = run(settings(7, ""), out, false);
+
+        assertThat(summary.completed()).isEqualTo(7);
+        assertThat(summary.bestId()).isEqualTo("1");
+        assertThat(summary.bestFitness()).isEqualTo(5.0);
+        assertThat(summary.initialFitness()).isEqualTo(1.0);
+        List<JsonNode> t = trace(out);
+        assertThat(t).hasSize(8);
+        assertThat(t.stream().map(n -> n.get("iteration").asLong())).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L);
+        assertThat(t.get(1).get("outcome").asString()).isEqualTo("improved");
+        assertThat(t.get(1).get("metrics").get("score").asDouble()).isEqualTo(5.0);
+        assertThat(t.get(1).get("island").asInt()).isEqualTo(1);
+        assertThat(t.get(1).get("tokens").asLong()).isEqualTo(150);
+        assertThat(t.get(2).get("error").asString()).isEqualTo("no_edit");
+        assertThat(t.get(3).get("error").asString()).isEqualTo("timeout");
+        assertThat(t.get(4).get("error").asString()).isEqualTo("exit");
+        assertThat(t.get(4).get("error_message").asString()).contains("code 3");
+        assertThat(t.get(5).get("error").asString()).isEqualTo("llm_error");
+        assertThat(t.get(5).get("error_message").asString()).contains("server_error");
+        assertThat(t.get(6).get("error").asString()).isEqualTo("no_edit");
+        assertThat(t.get(6).get("error_message").asString()).contains("not found");
+        assertThat(t.get(7).get("error").asString()).isEqualTo("no_edit");
+        assertThat(summary.errors()).containsEntry("no_edit", 3).containsEntry("timeout", 1)
+                .containsEntry("exit", 1).containsEntry("llm_error", 1);
+
+        assertThat(Files.readString(out.resolve("best/program.sh"))).contains("score=5");
+        JsonNode info = RunDirectory.readJson(out.resolve("best/best_program_info.json"));
+        assertThat(info.get("id").asString()).isEqualTo("1");
+        assertThat(info.get("metrics").get("score").asDouble()).isEqualTo(5.0);
+        assertThat(Files.readString(out.resolve("programs/3.sh"))).contains("sleep 30");
+        assertThat(out.resolve("checkpoints/checkpoint_6")).isDirectory();
+        assertThat(out.resolve("checkpoints/checkpoint_7")).isDirectory();
+        assertThat(out.resolve("work/3")).doesNotExist();
+    }
+
+    @Test
+    void nextPromptsTellTheModelWhatWentWrong() throws Exception {
+        server.enqueue(Reply.content(edit("score=404", "score=2")), Reply.content("no edit"),
+                Reply.content(edit("score=1", "exit 7")));
+        server.fallback(req -> Reply.content("no edit"));
+        run(settings(5, ""), tmp.resolve("run"), false);
+        // Iterations 1 and 3 work on island 1; the third prompt of island 1 is iteration 5.
+        List<JsonNode> requests = server.requests();
+        String prompt5 = requests.get(4).get("messages").get(1).get("content").asString();
+        assertThat(prompt5).contains("iteration 3").contains("exit").contains("code 7");
+        assertThat(prompt5).contains("iteration 1").contains("not found");
+        assertThat(requests.get(0).get("model").asString()).isEqualTo("scripted");
+    }
+
+    @Test
+    void islandsStayApartUntilMigration() throws Exception {
+        server.enqueue(Reply.content(edit("score=1", "score=5")));
+        server.fallback(req -> Reply.content("no edit"));
+        Path out = tmp.resolve("run");
+        run(settings(3, "database:\n  num_islands: 2\n  migration_interval: 100\n"), out, false);
+        // Program 1 lives on island 1; iteration 2 (island 0) must not see it.
+        String prompt2 = server.requests().get(1).get("messages").get(1).get("content").asString();
+        assertThat(prompt2).doesNotContain("score=5");
+        String prompt3 = server.requests().get(2).get("messages").get(1).get("content").asString();
+        assertThat(prompt3).contains("score=5");
+    }
+
+    @Test
+    void resumeAfterACrashLosesNoCompletedIteration() throws Exception {
+        server.fallback(req -> {
+            int n = server.requestCount();
+            return Reply.content(edit("score=1", "score=" + (n + 1)));
+        });
+        Path out = tmp.resolve("run");
+        run(settings(5, "database:\n  num_islands: 1\n"), out, false);
+        List<JsonNode> before = trace(out);
+        assertThat(before).hasSize(6);
+        // Simulate a crash after iteration 5's line: the newest checkpoint (5) never got written, and a torn
+        // line from an iteration in flight ends the trace.
+        RunDirectory.deleteTree(out.resolve("checkpoints/checkpoint_5"));
+        Files.writeString(out.resolve("trace.jsonl"), "{\"iteration\": 6, \"isl", java.nio.file.StandardOpenOption.APPEND);
+
+        RunSummary resumed = run(settings(8, "database:\n  num_islands: 1\n"), out, true);
+        assertThat(resumed.completed()).isEqualTo(8);
+        List<JsonNode> after = trace(out);
+        assertThat(after).hasSize(9);
+        for (int i = 0; i < before.size(); i++) {
+            assertThat(after.get(i)).isEqualTo(before.get(i));
+        }
+        assertThat(after.stream().map(n -> n.get("iteration").asLong())).containsExactly(0L, 1L, 2L, 3L, 4L, 5L,
+                6L, 7L, 8L);
+        // Only iterations 6..8 called the model again.
+        assertThat(server.requestCount()).isEqualTo(8);
+    }
+
+    @Test
+    void aRunDirectoryIsNotOverwrittenWithoutResume() throws Exception {
+        server.fallback(req -> Reply.content("no edit"));
+        Path out = tmp.resolve("run");
+        run(settings(1, ""), out, false);
+        assertThatThrownBy(() -> run(settings(1, ""), out, false)).isInstanceOf(InvalidInputException.class)
+                .hasMessageContaining("--resume");
+    }
+
+    @Test
+    void earlyStoppingAfterPatience() throws Exception {
+        server.fallback(req -> Reply.content("no edit"));
+        RunSummary s = run(settings(20, "early_stopping_patience: 3\n"), tmp.resolve("run"), false);
+        assertThat(s.stopReason()).isEqualTo("early_stopping");
+        assertThat(s.completed()).isEqualTo(3);
+    }
+
+    @Test
+    void budgetStopsTheRun() throws Exception {
+        server.fallback(req -> Reply.content("no edit"));
+        EvolveSettings base = settings(10, "");
+        var priced = new io.moelab.evolve.llm.LlmModel("scripted", 1, server.apiBase(), null, 1000, 1000);
+        EvolveSettings s = new EvolveSettings(base.maxIterations(), base.checkpointInterval(), base.keepCheckpoints(),
+                base.randomSeed(), base.diffBased(), base.maxCodeLength(), base.earlyStoppingPatience(),
+                base.convergenceThreshold(), base.llm().withModels(List.of(priced)).withBudgetUsd(0.5),
+                base.prompt(), base.database(), base.evaluator());
+        RunSummary summary = run(s, tmp.resolve("run"), false);
+        // Each call costs 100 * 1000 / 1e6 + 50 * 1000 / 1e6 = 0.15 USD: the fourth call is refused.
+        assertThat(summary.stopReason()).isEqualTo("budget");
+        assertThat(summary.completed()).isEqualTo(4);
+        assertThat(summary.costUsd()).isCloseTo(0.6, org.assertj.core.data.Offset.offset(1e-9));
+    }
+
+    @Test
+    void parallelEvaluationsCompleteEveryIteration() throws Exception {
+        server.fallback(req -> Reply.content(edit("score=1", "sleep 0.3; score=2")));
+        Path out = tmp.resolve("run");
+        long start = System.nanoTime();
+        RunSummary s = run(settings(6, "evaluator:\n  parallel_evaluations: 3\n  timeout: 5\n"), out, false);
+        assertThat(s.completed()).isEqualTo(6);
+        assertThat(trace(out)).hasSize(7);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(60));
+    }
+}
