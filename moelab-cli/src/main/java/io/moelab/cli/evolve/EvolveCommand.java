@@ -177,6 +177,10 @@ public final class EvolveCommand implements Callable<Integer> {
                 }
             };
             summary = new EvolutionRun(t, settings, client, ledger, out, listener).run(resume);
+        } finally {
+            if (client instanceof AutoCloseable closeable) {
+                closeable.close();
+            }
         }
         stdout.println(describe(summary, settings, out, t));
         stdout.flush();
