@@ -1,5 +1,7 @@
 package io.moelab.cli.evolve;
 
+import io.moelab.cli.support.Json;
+import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.evolve.config.EvolveConfig;
@@ -16,16 +18,21 @@ import io.moelab.evolve.run.RunListener;
 import io.moelab.evolve.run.RunSummary;
 import io.moelab.evolve.task.Task;
 import io.moelab.evolve.task.Tasks;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import tools.jackson.databind.JsonNode;
 
 /** {@code moelab evolve}: the LLM-driven generate–evaluate–refine loop. */
 @Command(name = "evolve", mixinStandardHelpOptions = true, sortOptions = false,
@@ -182,9 +189,33 @@ public final class EvolveCommand implements Callable<Integer> {
                 closeable.close();
             }
         }
+        plotProgress(out, settings.database().fitnessMetric());
         stdout.println(describe(summary, settings, out, t));
         stdout.flush();
         return 0;
+    }
+
+    /** OUT/progress.png: every scored candidate's fitness and the best so far, by iteration. */
+    static void plotProgress(Path out, String metric) throws IOException {
+        List<double[]> rows = new ArrayList<>(); // iteration, fitness (NaN when it failed)
+        for (String line : Files.readAllLines(out.resolve("trace.jsonl"))) {
+            JsonNode n = Json.MAPPER.readTree(line);
+            rows.add(new double[] {n.get("iteration").asDouble(),
+                    n.get("fitness").isNumber() ? n.get("fitness").asDouble() : Double.NaN});
+        }
+        rows.sort(Comparator.comparingDouble(r -> r[0]));
+        double[] x = rows.stream().mapToDouble(r -> r[0]).toArray();
+        double[] best = new double[x.length];
+        double running = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < x.length; i++) {
+            running = Double.isNaN(rows.get(i)[1]) ? running : Math.max(running, rows.get(i)[1]);
+            best[i] = running;
+        }
+        List<double[]> scored = rows.stream().filter(r -> !Double.isNaN(r[1])).toList();
+        Plots.xy(out.resolve("progress.png"), "Evolution: " + metric + " by iteration (failed candidates not shown)",
+                "iteration", metric, List.of(new Plots.Series("best so far", x, best, true),
+                        new Plots.Series("candidate", scored.stream().mapToDouble(r -> r[0]).toArray(),
+                                scored.stream().mapToDouble(r -> r[1]).toArray(), false)));
     }
 
     static String describe(RunSummary s, EvolveSettings settings, Path out, Task task) {
@@ -206,7 +237,7 @@ public final class EvolveCommand implements Callable<Integer> {
             sb.append("failed iterations: ").append(e).append('\n');
         }
         sb.append("wrote ").append(out.resolve("best").resolve(task.programFileName())).append(", ")
-                .append(out.resolve("trace.jsonl"));
+                .append(out.resolve("trace.jsonl")).append(", ").append(out.resolve("progress.png"));
         return sb.toString();
     }
 }

@@ -75,4 +75,41 @@ public final class Plots {
         }
         AtomicFiles.write(png, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
     }
+
+    /**
+     * One series of {@link #xy}: drawn as a line with markers, or as markers only.
+     *
+     * @param name legend name
+     * @param x    x values
+     * @param y    y values, as many as x
+     * @param line connect the points
+     */
+    public record Series(String name, double[] x, double[] y, boolean line) {
+    }
+
+    /** Writes a chart of series with x values of their own (lines and scatter points together). */
+    public static void xy(Path png, String title, String xTitle, String yTitle, java.util.List<Series> series)
+            throws IOException {
+        XYChart chart = new XYChartBuilder().width(900).height(500).title(title).xAxisTitle(xTitle)
+                .yAxisTitle(yTitle).build();
+        Styler styler = chart.getStyler();
+        styler.setLegendPosition(Styler.LegendPosition.InsideSE);
+        styler.setChartBackgroundColor(Color.WHITE);
+        styler.setPlotBackgroundColor(Color.WHITE);
+        chart.getStyler().setXAxisDecimalPattern("#");
+        chart.getStyler().setYAxisDecimalPattern("#,##0.###");
+        for (Series e : series) {
+            if (e.x().length == 0) {
+                continue; // XChart refuses empty series
+            }
+            XYSeries s = chart.addSeries(e.name(), e.x(), e.y());
+            s.setMarker(SeriesMarkers.CIRCLE);
+            if (e.line()) {
+                s.setLineStyle(new BasicStroke(2f));
+            } else {
+                s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+            }
+        }
+        AtomicFiles.write(png, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
+    }
 }
