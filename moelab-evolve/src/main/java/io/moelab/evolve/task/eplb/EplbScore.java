@@ -8,7 +8,8 @@ package io.moelab.evolve.task.eplb;
  *   speed_score    = min(10, 10 × 1 ms / max(t, 0.001 ms))      (full bonus at 1 ms or faster)
  *   combined_score = 90 × B + speed_score − max(0, t − 10 ms) × 1 point/ms
  * </pre>
- * where B is the mean next-window GPU balancedness (0..1) and t the median wall time of one rebalance in
+ * where B is the mean next-window GPU balancedness (0..1) and t the median wall time of one rebalance (the
+ * lowest of five timing rounds' medians, so that a shared machine's bursts do not count) in
  * milliseconds. All constants of the formula live here.
  */
 public final class EplbScore {

@@ -83,7 +83,8 @@ public final class EplbTask {
                 Objective: the plan made on window i is scored on window i+1 (traffic drifts) by GPU \
                 balancedness B = sum over layers of mean GPU load / sum over layers of max GPU load (1 is \
                 perfect), on synthetic drifting traces (26 layers x 64 experts and 58 x 256, R=288) and real \
-                DeepSeek-V3 loads. Rebalance time t is the median wall time of one call on the 58 x 256, R=288, \
+                DeepSeek-V3 loads. Rebalance time t is the median wall time of one call (the quietest of five timing \
+                rounds) on the 58 x 256, R=288, \
                 32-GPU shape. combined_score = 90 * B + min(10, 10 / t_ms) - max(0, t_ms - 10): balance \
                 dominates; speed earns up to 10 points (the full bonus at 1 ms or faster) and every millisecond \
                 above 10 ms costs a point.
