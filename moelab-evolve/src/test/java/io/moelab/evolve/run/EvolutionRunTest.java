@@ -185,6 +185,26 @@ class EvolutionRunTest {
     }
 
     @Test
+    void fullRewriteChangesOnlyTheEvolveBlock() throws Exception {
+        String rewrite = "New version:\n```bash\n# EVOLVE-BLOCK-START\nscore=7\nextra=1\n# EVOLVE-BLOCK-END\n"
+                + "echo '{\"score\": 1000}'\n```\n";
+        server.enqueue(Reply.content(rewrite), Reply.content("```bash\necho no markers\n```"),
+                Reply.content("no code at all"));
+        Path out = tmp.resolve("run");
+        RunSummary s = run(settings(3, "diff_based_evolution: false\n"), out, false);
+        List<JsonNode> t = trace(out);
+        assertThat(t.get(1).get("metrics").get("score").asDouble()).isEqualTo(7.0);
+        assertThat(Files.readString(out.resolve("programs/1.sh"))).contains("score=7").doesNotContain("1000")
+                .contains("echo \"{\\\"score\\\": $score}\"");
+        assertThat(t.get(2).get("error").asString()).isEqualTo("no_edit");
+        assertThat(t.get(2).get("error_message").asString()).containsIgnoringCase("marker");
+        assertThat(t.get(3).get("error").asString()).isEqualTo("no_edit");
+        assertThat(s.bestFitness()).isEqualTo(7.0);
+        String prompt = server.requests().getFirst().get("messages").get(1).get("content").asString();
+        assertThat(prompt).contains("complete new program");
+    }
+
+    @Test
     void aRunDirectoryIsNotOverwrittenWithoutResume() throws Exception {
         server.fallback(req -> Reply.content("no edit"));
         Path out = tmp.resolve("run");
