@@ -46,12 +46,7 @@ public final class Plots {
      */
     public static void lines(Path png, String title, String xTitle, String yTitle, double[] x,
                              Map<String, double[]> series, Axes axes) throws IOException {
-        XYChart chart = new XYChartBuilder().width(900).height(500).title(title).xAxisTitle(xTitle)
-                .yAxisTitle(yTitle).build();
-        Styler styler = chart.getStyler();
-        styler.setLegendPosition(Styler.LegendPosition.InsideSE);
-        styler.setChartBackgroundColor(Color.WHITE);
-        styler.setPlotBackgroundColor(Color.WHITE);
+        XYChart chart = chart(title, xTitle, yTitle);
         if (axes.yRange() != null) {
             chart.getStyler().setYAxisMin(axes.yRange()[0]);
             chart.getStyler().setYAxisMax(axes.yRange()[1]);
@@ -90,12 +85,7 @@ public final class Plots {
     /** Writes a chart of series with x values of their own (lines and scatter points together). */
     public static void xy(Path png, String title, String xTitle, String yTitle, java.util.List<Series> series)
             throws IOException {
-        XYChart chart = new XYChartBuilder().width(900).height(500).title(title).xAxisTitle(xTitle)
-                .yAxisTitle(yTitle).build();
-        Styler styler = chart.getStyler();
-        styler.setLegendPosition(Styler.LegendPosition.InsideSE);
-        styler.setChartBackgroundColor(Color.WHITE);
-        styler.setPlotBackgroundColor(Color.WHITE);
+        XYChart chart = chart(title, xTitle, yTitle);
         chart.getStyler().setXAxisDecimalPattern("#");
         chart.getStyler().setYAxisDecimalPattern("#,##0.###");
         for (Series e : series) {
@@ -111,5 +101,16 @@ public final class Plots {
             }
         }
         AtomicFiles.write(png, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
+    }
+
+    /** An empty white chart with the legend inside, bottom right. */
+    private static XYChart chart(String title, String xTitle, String yTitle) {
+        XYChart chart = new XYChartBuilder().width(900).height(500).title(title).xAxisTitle(xTitle)
+                .yAxisTitle(yTitle).build();
+        Styler styler = chart.getStyler();
+        styler.setLegendPosition(Styler.LegendPosition.InsideSE);
+        styler.setChartBackgroundColor(Color.WHITE);
+        styler.setPlotBackgroundColor(Color.WHITE);
+        return chart;
     }
 }
