@@ -234,6 +234,7 @@ public final class EvolutionRun {
         try {
             Prompt prompt = prompts.build(sample, task.language(), fitnessMetric, task.systemMessage(),
                     settings.diffBased(), db::fitness);
+            dir.writePrompt(i, prompt.system(), prompt.user());
             Completion c;
             try {
                 c = llm.complete(List.of(ChatMessage.system(prompt.system()), ChatMessage.user(prompt.user())),

@@ -56,6 +56,17 @@ final class RunDirectory {
         return root.resolve("programs").resolve(id + extension);
     }
 
+    Path prompt(long iteration) {
+        return root.resolve("prompts").resolve(iteration + ".md");
+    }
+
+    /** Keeps the prompt of an iteration for people reading the run (not needed to resume it). */
+    void writePrompt(long iteration, String system, String user) throws IOException {
+        Files.createDirectories(prompt(iteration).getParent());
+        AtomicFiles.writeString(prompt(iteration), "# System\n\n" + system.strip() + "\n\n# User\n\n" + user.strip()
+                + "\n");
+    }
+
     Path work(long iteration) {
         return root.resolve("work").resolve(String.valueOf(iteration));
     }

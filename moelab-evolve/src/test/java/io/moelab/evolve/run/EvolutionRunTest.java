@@ -127,6 +127,8 @@ class EvolutionRunTest {
         assertThat(out.resolve("checkpoints/checkpoint_6")).isDirectory();
         assertThat(out.resolve("checkpoints/checkpoint_7")).isDirectory();
         assertThat(out.resolve("work/3")).doesNotExist();
+        assertThat(Files.readString(out.resolve("prompts/2.md"))).startsWith("# System").contains("# User")
+                .contains("score=1");
     }
 
     @Test
