@@ -57,7 +57,41 @@ public final class EvolveConfig {
             Map.entry("evaluator.use_llm_feedback", "LLM feedback is not used"),
             Map.entry("evaluator.llm_feedback_weight", "LLM feedback is not used"),
             Map.entry("evaluator.distributed", "evaluations run on this machine"),
-            Map.entry("evaluator.enable_artifacts", "use prompt.include_artifacts"));
+            Map.entry("evaluator.enable_artifacts", "use prompt.include_artifacts"),
+            Map.entry("enforce_evolve_blocks", "rewrites are spliced into EVOLVE-BLOCK regions;"
+                    + " SEARCH/REPLACE edits apply as given"),
+            Map.entry("diff_pattern", "SEARCH/REPLACE blocks have a fixed syntax"),
+            Map.entry("max_tasks_per_child", "every evaluation runs in fresh child processes"),
+            Map.entry("evolution_trace", "the run always writes OUT/trace.jsonl"),
+            Map.entry("llm.system_message", "use prompt.system_message"),
+            Map.entry("llm.reasoning_effort", "not sent"),
+            Map.entry("llm.models.temperature", "llm.temperature applies to every model"),
+            Map.entry("llm.models.top_p", "llm.top_p applies to every model"),
+            Map.entry("llm.models.max_tokens", "llm.max_tokens applies to every model"),
+            Map.entry("llm.models.timeout", "llm.timeout applies to every model"),
+            Map.entry("llm.models.retries", "llm.retries applies to every model"),
+            Map.entry("llm.models.retry_delay", "llm.retry_delay applies to every model"),
+            Map.entry("llm.models.random_seed", "random_seed seeds everything"),
+            Map.entry("llm.models.system_message", "use prompt.system_message"),
+            Map.entry("prompt.artifact_security_filter", "artifacts are shown as the evaluator wrote them"),
+            Map.entry("prompt.suggest_simplification_after_chars", "not used"),
+            Map.entry("prompt.diff_summary_max_line_len", "failed edits are shown whole"),
+            Map.entry("prompt.diff_summary_max_lines", "failed edits are shown whole"),
+            Map.entry("prompt.use_meta_prompting", "not used"),
+            Map.entry("prompt.meta_prompt_weight", "not used"),
+            Map.entry("database.diversity_metric", "diversity is a token-trigram distance"),
+            Map.entry("database.artifacts_base_path", "artifacts are kept in the trace and checkpoints"),
+            Map.entry("database.artifact_size_threshold", "artifacts are kept in the trace and checkpoints"),
+            Map.entry("database.cleanup_old_artifacts", "artifacts are kept in the trace and checkpoints"),
+            Map.entry("database.artifact_retention_days", "artifacts are kept in the trace and checkpoints"),
+            Map.entry("database.max_snapshot_artifacts", "artifacts are kept in the trace and checkpoints"),
+            Map.entry("evaluator.memory_limit_mb", "use evaluator.memory_mb"),
+            Map.entry("evaluator.cpu_limit", "not enforced"),
+            Map.entry("evaluator.max_artifact_storage", "use evaluator.max_output_bytes"));
+
+    /** {@code ${VAR}}: OpenEvolve's way of naming the environment variable that holds a key. */
+    private static final java.util.regex.Pattern ENV_REFERENCE = java.util.regex.Pattern.compile(
+            "^\\$\\{([A-Za-z_][A-Za-z0-9_]*)\\}$");
 
     private int maxIterations = 100;
     private int checkpointInterval = 10;
@@ -93,10 +127,9 @@ public final class EvolveConfig {
     /** The defaults, with the fitness metric of the task. */
     public static EvolveConfig defaults(String fitnessMetric) {
         EvolveConfig c = new EvolveConfig();
-        DatabaseSettings d = c.database;
-        c.database = new DatabaseSettings(d.numIslands(), d.populationSize(), d.archiveSize(), d.migrationInterval(),
-                d.migrationRate(), d.explorationRatio(), d.exploitationRatio(), d.featureDimensions(),
-                d.featureBins(), fitnessMetric, d.paretoMetrics(), d.numTopPrograms(), d.numInspirations());
+        DatabaseFields d = new DatabaseFields(c.database);
+        d.fitnessMetric = fitnessMetric;
+        c.database = d.build();
         return c;
     }
 
@@ -116,7 +149,7 @@ public final class EvolveConfig {
         if (root == null || root.isNull() || root.isMissingNode()) {
             return this; // an empty file changes nothing
         }
-        Section top = new Section(file.toString(), "", root);
+        Section top = new Section(file, "", root);
         top.keys(Set.of("max_iterations", "checkpoint_interval", "keep_checkpoints", "random_seed",
                 "diff_based_evolution", "max_code_length", "early_stopping_patience", "convergence_threshold",
                 "llm", "prompt", "database", "evaluator"), warnings);
@@ -129,40 +162,42 @@ public final class EvolveConfig {
         top.optionalInteger("early_stopping_patience", v -> earlyStoppingPatience = v == null ? 0 : v);
         top.number("convergence_threshold", v -> convergenceThreshold = v);
         top.section("llm").ifPresent(this::readLlm);
-        top.section("prompt").ifPresent(this::readPrompt);
-        top.section("database").ifPresent(this::readDatabase);
+        // Database fields come from two sections; they are checked together once both are read, so that the
+        // order of keys does not matter (exploration_ratio may rise while exploitation_ratio falls).
+        DatabaseFields db = new DatabaseFields(database);
+        top.section("prompt").ifPresent(s -> readPrompt(s, db));
+        top.section("database").ifPresent(s -> readDatabase(s, db));
+        database = inFile(file, db::build);
         top.section("evaluator").ifPresent(this::readEvaluator);
         return this;
     }
 
     private void readLlm(Section s) {
-        if (s.has("api_key")) {
-            throw s.error("api_key", "API keys are never read from files: name an environment variable with"
-                    + " api_key_env (or --api-key-env)");
-        }
-        s.keys(Set.of("api_base", "api_key_env", "models", "temperature", "top_p", "max_tokens", "timeout",
-                "retries", "retry_delay", "max_retry_delay", "budget_usd", "primary_model", "primary_model_weight",
-                "secondary_model", "secondary_model_weight", "name"), warnings);
+        keyReference(s).ifPresent(v -> apiKeyEnv = v);
+        s.keys(Set.of("api_base", "api_key_env", "api_key", "models", "temperature", "top_p", "max_tokens",
+                "timeout", "retries", "retry_delay", "max_retry_delay", "budget_usd", "primary_model",
+                "primary_model_weight", "secondary_model", "secondary_model_weight", "name"), warnings);
         s.text("api_base", v -> apiBase = v);
         s.text("api_key_env", v -> apiKeyEnv = v);
         s.number("temperature", v -> temperature = v);
         s.number("top_p", v -> topP = v);
         s.integer("max_tokens", v -> maxTokens = v);
-        s.number("timeout", v -> llmTimeout = seconds(s, "timeout", v));
+        s.number("timeout", v -> llmTimeout = seconds(s, "timeout", v, false));
         s.integer("retries", v -> retries = v);
-        s.number("retry_delay", v -> retryDelay = seconds(s, "retry_delay", v));
-        s.number("max_retry_delay", v -> maxRetryDelay = seconds(s, "max_retry_delay", v));
+        s.number("retry_delay", v -> retryDelay = seconds(s, "retry_delay", v, true));
+        s.number("max_retry_delay", v -> maxRetryDelay = seconds(s, "max_retry_delay", v, true));
         s.number("budget_usd", v -> budgetUsd = v);
         List<ModelEntry> list = new ArrayList<>();
         List<Section> entries = s.list("models");
         for (Section m : entries) {
-            m.keys(Set.of("name", "weight", "api_base", "api_key_env", "input_price", "output_price"), warnings);
+            String[] env = {keyReference(m).orElse(null)};
+            m.keys(Set.of("name", "weight", "api_base", "api_key_env", "api_key", "input_price", "output_price"),
+                    warnings);
             String name = m.requiredText("name");
             double[] w = {1};
             double[] in = {0};
             double[] out = {0};
             String[] base = {null};
-            String[] env = {null};
             m.number("weight", v -> w[0] = v);
             m.number("input_price", v -> in[0] = v);
             m.number("output_price", v -> out[0] = v);
@@ -170,11 +205,12 @@ public final class EvolveConfig {
             m.text("api_key_env", v -> env[0] = v);
             list.add(new ModelEntry(name, w[0], base[0], env[0], in[0], out[0]));
         }
-        // OpenEvolve's older form: a primary and a secondary model with weights.
+        // OpenEvolve's older form: a primary and a secondary model with weights (OpenEvolve's defaults: 1 and
+        // 0.2; a secondary weight of 0 leaves the secondary model out).
         String[] primary = {null};
         String[] secondary = {null};
         double[] pw = {1};
-        double[] sw = {0};
+        double[] sw = {0.2};
         s.text("primary_model", v -> primary[0] = v);
         s.text("name", v -> primary[0] = v);
         s.text("secondary_model", v -> secondary[0] = v);
@@ -192,49 +228,53 @@ public final class EvolveConfig {
         }
     }
 
-    private void readPrompt(Section s) {
+    /**
+     * The variable named by {@code api_key: ${VAR}} (OpenEvolve's syntax); empty when {@code api_key} is absent
+     * or null.
+     *
+     * @throws InvalidInputException for a literal key
+     */
+    private static java.util.Optional<String> keyReference(Section s) {
+        JsonNode n = s.value("api_key");
+        if (n == null) {
+            return java.util.Optional.empty();
+        }
+        var m = n.isString() ? ENV_REFERENCE.matcher(n.asString().strip()) : null;
+        if (m != null && m.matches()) {
+            return java.util.Optional.of(m.group(1));
+        }
+        throw s.error("api_key", "API keys are never read from files: name an environment variable with"
+                + " api_key_env (or --api-key-env, or api_key: ${VAR})");
+    }
+
+    private void readPrompt(Section s, DatabaseFields db) {
         s.keys(Set.of("system_message", "template_dir", "num_top_programs", "num_diverse_programs",
                 "num_previous_attempts", "include_artifacts", "max_artifact_bytes"), warnings);
         s.text("system_message", v -> systemMessage = v);
-        s.text("template_dir", v -> templateDir = Path.of(v));
+        // Relative to the configuration file, as in OpenEvolve, so that a file and its templates travel together.
+        s.text("template_dir", v -> templateDir = s.file().toAbsolutePath().resolveSibling(v).normalize());
         s.integer("num_previous_attempts", v -> numPreviousAttempts = v);
         s.bool("include_artifacts", v -> includeArtifacts = v);
         s.integer("max_artifact_bytes", v -> maxArtifactChars = v);
-        s.integer("num_top_programs", v -> database = copy(database, null, null, null, null, null, null, null, null,
-                null, null, v, null));
-        s.integer("num_diverse_programs", v -> database = copy(database, null, null, null, null, null, null, null,
-                null, null, null, null, v));
+        s.integer("num_top_programs", v -> db.numTopPrograms = v);
+        s.integer("num_diverse_programs", v -> db.numInspirations = v);
     }
 
-    private void readDatabase(Section s) {
+    private void readDatabase(Section s, DatabaseFields db) {
         s.keys(Set.of("population_size", "archive_size", "num_islands", "migration_interval", "migration_rate",
                 "exploration_ratio", "exploitation_ratio", "feature_dimensions", "feature_bins", "fitness_metric",
                 "pareto_metrics"), warnings);
-        s.integer("num_islands", v -> database = copy(database, v, null, null, null, null, null, null, null, null,
-                null, null, null));
-        s.integer("population_size", v -> database = copy(database, null, v, null, null, null, null, null, null,
-                null, null, null, null));
-        s.integer("archive_size", v -> database = copy(database, null, null, v, null, null, null, null, null, null,
-                null, null, null));
-        s.integer("migration_interval", v -> database = copy(database, null, null, null, v, null, null, null, null,
-                null, null, null, null));
-        s.number("migration_rate", v -> database = copy(database, null, null, null, null, v, null, null, null, null,
-                null, null, null));
-        s.number("exploration_ratio", v -> database = copy(database, null, null, null, null, null, v, null, null,
-                null, null, null, null));
-        s.number("exploitation_ratio", v -> database = copy(database, null, null, null, null, null, null, v, null,
-                null, null, null, null));
-        s.strings("feature_dimensions", v -> database = copy(database, null, null, null, null, null, null, null, v,
-                null, null, null, null));
-        s.integer("feature_bins", v -> database = copy(database, null, null, null, null, null, null, null, null, v,
-                null, null, null));
-        s.text("fitness_metric", v -> database = copy(database, null, null, null, null, null, null, null, null,
-                null, v, null, null));
-        s.strings("pareto_metrics", v -> database = new DatabaseSettings(database.numIslands(),
-                database.populationSize(), database.archiveSize(), database.migrationInterval(),
-                database.migrationRate(), database.explorationRatio(), database.exploitationRatio(),
-                database.featureDimensions(), database.featureBins(), database.fitnessMetric(), v,
-                database.numTopPrograms(), database.numInspirations()));
+        s.integer("num_islands", v -> db.numIslands = v);
+        s.integer("population_size", v -> db.populationSize = v);
+        s.integer("archive_size", v -> db.archiveSize = v);
+        s.integer("migration_interval", v -> db.migrationInterval = v);
+        s.number("migration_rate", v -> db.migrationRate = v);
+        s.number("exploration_ratio", v -> db.explorationRatio = v);
+        s.number("exploitation_ratio", v -> db.exploitationRatio = v);
+        s.strings("feature_dimensions", v -> db.featureDimensions = v);
+        s.integer("feature_bins", v -> db.featureBins = v);
+        s.text("fitness_metric", v -> db.fitnessMetric = v);
+        s.strings("pareto_metrics", v -> db.paretoMetrics = v);
     }
 
     private void readEvaluator(Section s) {
@@ -247,35 +287,73 @@ public final class EvolveConfig {
         long[] maxOut = {e.maxOutputBytes()};
         List<List<Double>> thresholds = new ArrayList<>(List.of(e.cascadeThresholds()));
         String[] metric = {e.cascadeMetric()};
-        s.number("timeout", v -> timeout[0] = seconds(s, "timeout", v));
+        s.number("timeout", v -> timeout[0] = seconds(s, "timeout", v, false));
         s.integer("memory_mb", v -> ints[0] = v);
         s.integer("parallel_evaluations", v -> ints[1] = v);
         s.bool("cascade_evaluation", v -> cascade[0] = v);
         s.longValue("max_output_bytes", v -> maxOut[0] = v);
         s.numbers("cascade_thresholds", v -> thresholds.set(0, v));
         s.text("cascade_metric", v -> metric[0] = v);
-        evaluator = new EvaluatorSettings(timeout[0], ints[0], cascade[0], thresholds.getFirst(), metric[0], ints[1],
-                maxOut[0], e.artifactBytes());
+        evaluator = inFile(s.file(), () -> new EvaluatorSettings(timeout[0], ints[0], cascade[0], thresholds.getFirst(),
+                metric[0], ints[1], maxOut[0], e.artifactBytes()));
     }
 
-    private static Duration seconds(Section s, String key, double v) {
-        if (!(v > 0) || v > 1e7) {
-            throw s.error(key, "must be a positive number of seconds, got " + v);
+    private static Duration seconds(Section s, String key, double v, boolean zeroAllowed) {
+        if (!(v > 0 || zeroAllowed && v == 0) || v > 1e7) {
+            throw s.error(key, "must be a " + (zeroAllowed ? "non-negative" : "positive") + " number of seconds, got "
+                    + v);
         }
         return Duration.ofMillis(Math.round(v * 1000));
     }
 
-    private static DatabaseSettings copy(DatabaseSettings d, Integer islands, Integer population, Integer archive,
-                                         Integer interval, Double rate, Double exploration, Double exploitation,
-                                         List<String> dims, Integer bins, String fitness, Integer top,
-                                         Integer inspirations) {
-        return new DatabaseSettings(islands != null ? islands : d.numIslands(),
-                population != null ? population : d.populationSize(), archive != null ? archive : d.archiveSize(),
-                interval != null ? interval : d.migrationInterval(), rate != null ? rate : d.migrationRate(),
-                exploration != null ? exploration : d.explorationRatio(),
-                exploitation != null ? exploitation : d.exploitationRatio(), dims != null ? dims : d.featureDimensions(),
-                bins != null ? bins : d.featureBins(), fitness != null ? fitness : d.fitnessMetric(), d.paretoMetrics(),
-                top != null ? top : d.numTopPrograms(), inspirations != null ? inspirations : d.numInspirations());
+    /** Builds settings whose constructor checks ranges, naming the file in the error. */
+    private static <T> T inFile(Path file, java.util.function.Supplier<T> build) {
+        try {
+            return build.get();
+        } catch (InvalidInputException e) {
+            String problem = e.getMessage().startsWith(e.field() + ": ")
+                    ? e.getMessage().substring(e.field().length() + 2) : e.getMessage();
+            throw new InvalidInputException(file + ": " + e.field(), problem, e);
+        }
+    }
+
+    /** The database settings as they are read, checked together by {@link #build()}. */
+    private static final class DatabaseFields {
+        int numIslands;
+        int populationSize;
+        int archiveSize;
+        int migrationInterval;
+        double migrationRate;
+        double explorationRatio;
+        double exploitationRatio;
+        List<String> featureDimensions;
+        int featureBins;
+        String fitnessMetric;
+        List<String> paretoMetrics;
+        int numTopPrograms;
+        int numInspirations;
+
+        DatabaseFields(DatabaseSettings d) {
+            numIslands = d.numIslands();
+            populationSize = d.populationSize();
+            archiveSize = d.archiveSize();
+            migrationInterval = d.migrationInterval();
+            migrationRate = d.migrationRate();
+            explorationRatio = d.explorationRatio();
+            exploitationRatio = d.exploitationRatio();
+            featureDimensions = d.featureDimensions();
+            featureBins = d.featureBins();
+            fitnessMetric = d.fitnessMetric();
+            paretoMetrics = d.paretoMetrics();
+            numTopPrograms = d.numTopPrograms();
+            numInspirations = d.numInspirations();
+        }
+
+        DatabaseSettings build() {
+            return new DatabaseSettings(numIslands, populationSize, archiveSize, migrationInterval, migrationRate,
+                    explorationRatio, exploitationRatio, featureDimensions, featureBins, fitnessMetric,
+                    paretoMetrics, numTopPrograms, numInspirations);
+        }
     }
 
     /** The commented configuration file with every key at its default, as {@code evolve init} writes it. */
@@ -389,11 +467,11 @@ public final class EvolveConfig {
 
     /** A mapping in the YAML tree with its path, for errors that say where. */
     private static final class Section {
-        private final String file;
+        private final Path file;
         private final String path;
         private final JsonNode node;
 
-        Section(String file, String path, JsonNode node) {
+        Section(Path file, String path, JsonNode node) {
             this.file = file;
             this.path = path;
             this.node = node;
@@ -411,8 +489,8 @@ public final class EvolveConfig {
             return path.isEmpty() ? key : path + "." + key;
         }
 
-        boolean has(String key) {
-            return node.has(key);
+        Path file() {
+            return file;
         }
 
         void keys(Set<String> known, List<String> warnings) {
@@ -420,7 +498,8 @@ public final class EvolveConfig {
                 if (known.contains(key)) {
                     continue;
                 }
-                String why = IGNORED.get(where(key));
+                // Ignored keys of list entries are listed without the index: llm.models.temperature.
+                String why = IGNORED.get(where(key).replaceAll("\\[\\d+]", ""));
                 if (why != null) {
                     warnings.add(file + ": " + where(key) + " ignored (" + why + ")");
                 } else {
@@ -451,7 +530,7 @@ public final class EvolveConfig {
             return out;
         }
 
-        private JsonNode value(String key) {
+        JsonNode value(String key) {
             JsonNode n = node.get(key);
             return n == null || n.isNull() ? null : n;
         }

@@ -43,7 +43,8 @@ record StageResult(Map<String, Double> metrics, String error, String errorMessag
             String key = e.getKey();
             JsonNode v = e.getValue();
             if (key.equals("error")) {
-                error = v.isNull() ? null : v.asString();
+                // "error": false (or null, or blank) says there was none; "error": true is an unnamed one.
+                error = v.isNull() || v.isBoolean() && !v.asBoolean() ? null : v.isBoolean() ? "error" : v.asString();
             } else if (key.equals("error_message")) {
                 message = v.isNull() ? "" : v.asString();
             } else if (v.isNumber()) {

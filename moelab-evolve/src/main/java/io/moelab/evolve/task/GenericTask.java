@@ -24,6 +24,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * fitness_metric: combined_score    # default combined_score
  * system_message: "..."             # optional
  * cascade_thresholds: [0.5]         # optional, used when the run's configuration gives none
+ * program_file: Main.java           # optional: the candidate's file name (default: the initial program's)
  * }</pre>
  * Placeholders are those of {@link Task}; a stage command given as one string is split at spaces.
  */
@@ -90,6 +91,12 @@ public final class GenericTask implements Task {
         String ext = fileName.contains(".") ? fileName.substring(fileName.lastIndexOf('.') + 1) : "";
         String language = text(root, "language", yaml, languageOf(ext));
         String programFile = text(root, "program_file", yaml, fileName);
+        // The candidate is written into its working directory under this name: a plain name, never a path.
+        if (programFile.isBlank() || programFile.contains("/") || programFile.contains("\\")
+                || programFile.equals(".") || programFile.equals("..")) {
+            throw new InvalidInputException(yaml + ": program_file", "must be a plain file name, got '" + programFile
+                    + "'");
+        }
         List<List<String>> stages = stages(root.get("evaluator"), yaml);
         List<Double> thresholds = new ArrayList<>();
         JsonNode t = root.get("cascade_thresholds");
