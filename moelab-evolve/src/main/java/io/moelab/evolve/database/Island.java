@@ -20,7 +20,10 @@ final class Island {
     final Map<String, String> grid = new LinkedHashMap<>();
     /** Cell of each member. */
     final Map<String, String> cellOf = new LinkedHashMap<>();
-    /** Hashes of member code, so that migration never brings a program the island already has. */
+    /**
+     * Hashes of the code of every valid program that lived here (dropped ones too), so that migration never
+     * brings code the island already has or had.
+     */
     final Set<String> codes = new LinkedHashSet<>();
     final Deque<Attempt> attempts = new ArrayDeque<>();
     String bestId;

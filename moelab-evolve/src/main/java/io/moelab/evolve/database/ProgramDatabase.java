@@ -104,7 +104,10 @@ public final class ProgramDatabase {
             bestId = p.id();
         }
         updateArchive(p);
-        enforcePopulation(island);
+        // A program that lost its archive place to p may live on another island, which may now be over its cap.
+        for (Island i : islands) {
+            enforcePopulation(i);
+        }
     }
 
     private void updateArchive(Program p) {
@@ -340,8 +343,12 @@ public final class ProgramDatabase {
             island.bestId = s.bestId();
             island.generation = s.generation();
             s.attempts().forEach(island.attempts::addLast);
-            for (String id : s.members()) {
-                island.codes.add(hash(db.programs.get(id).code()));
+        }
+        // Every valid program that ever lived on an island, dropped ones included, as insert() recorded them:
+        // rebuilding from the current members alone let migration bring back code an island had dropped.
+        for (Program p : state.programs()) {
+            if (p.valid()) {
+                db.islands.get(p.island()).codes.add(hash(p.code()));
             }
         }
         db.archive.addAll(state.archive());

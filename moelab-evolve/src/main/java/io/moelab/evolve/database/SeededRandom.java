@@ -16,10 +16,10 @@ public final class SeededRandom {
 
     /** The generator for one iteration of a run: independent of how many draws other iterations made. */
     public static SeededRandom forIteration(long seed, long iteration) {
-        SeededRandom r = new SeededRandom(seed ^ 0x5DEECE66DL);
-        r.state += iteration * 0x9E3779B97F4A7C15L;
-        r.nextLong();
-        return r;
+        // Both hashed: a state of seed + iteration * gamma would make iteration i + 1 replay iteration i's stream
+        // one draw later, so that consecutive iterations made correlated choices.
+        long s = new SeededRandom(seed ^ 0x5DEECE66DL).nextLong();
+        return new SeededRandom(s ^ new SeededRandom(iteration).nextLong());
     }
 
     /** The next 64 random bits. */

@@ -2,9 +2,11 @@ package io.moelab.evolve.process;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,31 +46,40 @@ public final class ChildProcess {
                 .redirectOutput(out.toFile()).redirectError(err.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(nullDevice()));
         builder.environment().putAll(spec.env());
-        long start = System.nanoTime();
-        Process process = builder.start();
-        long deadline = start + spec.timeout().toNanos();
-        ProcessOutcome.Ending ending = ProcessOutcome.Ending.EXITED;
-        try {
-            while (!process.waitFor(POLL_MILLIS, TimeUnit.MILLISECONDS)) {
-                if (System.nanoTime() >= deadline) {
-                    ending = ProcessOutcome.Ending.TIMED_OUT;
-                    break;
+        // Sizes are read from channels opened before the child starts (it truncates and writes the same files):
+        // a child that deletes or renames its output files can neither hide its output from the cap nor make
+        // the size check fail while its process tree is still running.
+        try (FileChannel outFile = sizeChannel(out); FileChannel errFile = sizeChannel(err)) {
+            long start = System.nanoTime();
+            Process process = builder.start();
+            long deadline = start + spec.timeout().toNanos();
+            ProcessOutcome.Ending ending = ProcessOutcome.Ending.EXITED;
+            try {
+                while (!process.waitFor(POLL_MILLIS, TimeUnit.MILLISECONDS)) {
+                    if (System.nanoTime() >= deadline) {
+                        ending = ProcessOutcome.Ending.TIMED_OUT;
+                        break;
+                    }
+                    if (outFile.size() + errFile.size() > spec.maxOutputBytes()) {
+                        ending = ProcessOutcome.Ending.OUTPUT_LIMIT;
+                        break;
+                    }
                 }
-                if (Files.size(out) + Files.size(err) > spec.maxOutputBytes()) {
-                    ending = ProcessOutcome.Ending.OUTPUT_LIMIT;
-                    break;
-                }
+            } finally {
+                // Always, also after a normal exit (background children of a candidate must not outlive its
+                // evaluation) and when interrupted or failing.
+                killTree(process, ownGroup);
             }
-        } catch (InterruptedException e) {
-            killTree(process, ownGroup);
-            throw e;
+            process.waitFor();
+            Duration wall = Duration.ofNanos(System.nanoTime() - start);
+            int code = ending == ProcessOutcome.Ending.EXITED ? process.exitValue() : -1;
+            return new ProcessOutcome(code, ending, wall, out, err);
         }
-        // Also after a normal exit: background children of a candidate must not outlive its evaluation.
-        killTree(process, ownGroup);
-        process.waitFor();
-        Duration wall = Duration.ofNanos(System.nanoTime() - start);
-        int code = ending == ProcessOutcome.Ending.EXITED ? process.exitValue() : -1;
-        return new ProcessOutcome(code, ending, wall, out, err);
+    }
+
+    private static FileChannel sizeChannel(Path file) throws IOException {
+        return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING);
     }
 
     /** Kills the process, its process group (when it leads one) and every descendant the JVM can see. */
@@ -97,7 +108,7 @@ public final class ChildProcess {
     public static String tail(Path file, int maxBytes) {
         try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
             long length = raf.length();
-            int n = (int) Math.min(length, maxBytes);
+            int n = (int) Math.min(length, Math.max(0, maxBytes));
             byte[] bytes = new byte[n];
             raf.seek(length - n);
             raf.readFully(bytes);

@@ -4,6 +4,7 @@ import io.moelab.eplb.InvalidInputException;
 import io.moelab.evolve.database.Attempt;
 import io.moelab.evolve.database.Program;
 import io.moelab.evolve.database.Sample;
+import io.moelab.evolve.edit.EditException;
 import io.moelab.evolve.edit.EvolveBlocks;
 import java.io.IOException;
 import java.io.InputStream;
@@ -60,7 +61,7 @@ public final class PromptBuilder {
     public Prompt build(Sample sample, String language, String fitnessMetric, String taskSystem, boolean diff,
                         java.util.function.ToDoubleFunction<Program> fitnessOf) {
         Program parent = sample.parent();
-        boolean marked = !EvolveBlocks.regions(parent.code()).isEmpty();
+        boolean marked = !regions(parent.code()).isEmpty();
         Map<String, String> values = new LinkedHashMap<>();
         values.put("metrics", metrics(parent));
         values.put("evaluator_feedback", settings.includeArtifacts() && !parent.feedback().isBlank()
@@ -109,7 +110,9 @@ public final class PromptBuilder {
         StringBuilder sb = new StringBuilder();
         for (Program p : list) {
             sb.append("## ").append(label).append(' ').append(p.id()).append(" (").append(metrics(p)).append(")\n");
-            sb.append("```").append(language).append('\n').append(marked ? evolveRegions(p.code()) : p.code());
+            // A program without (well-formed) markers is shown whole rather than as nothing.
+            boolean own = marked && !regions(p.code()).isEmpty();
+            sb.append("```").append(language).append('\n').append(own ? evolveRegions(p.code()) : p.code());
             if (!sb.toString().endsWith("\n")) {
                 sb.append('\n');
             }
@@ -118,11 +121,23 @@ public final class PromptBuilder {
         return sb.toString().stripTrailing();
     }
 
+    /**
+     * The EVOLVE-BLOCK regions of a program; none when its markers are malformed (a valid program may carry an
+     * unmatched marker a model wrote, and its prompt must still be built).
+     */
+    private static List<int[]> regions(String code) {
+        try {
+            return EvolveBlocks.regions(code);
+        } catch (EditException e) {
+            return List.of();
+        }
+    }
+
     /** The text inside the EVOLVE-BLOCK markers, regions separated by an elision line. */
     static String evolveRegions(String code) {
         List<String> lines = code.lines().toList();
         List<String> parts = new ArrayList<>();
-        for (int[] r : EvolveBlocks.regions(code)) {
+        for (int[] r : regions(code)) {
             parts.add(String.join("\n", lines.subList(r[0], Math.min(r[1], lines.size()))));
         }
         return String.join("\n// ... (unchanged code outside the evolve blocks) ...\n", parts);

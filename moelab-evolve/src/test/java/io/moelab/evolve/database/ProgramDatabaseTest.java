@@ -1,0 +1,404 @@
+package io.moelab.evolve.database;
+
+import static io.moelab.evolve.database.Fixtures.child;
+import static io.moelab.evolve.database.Fixtures.failed;
+import static io.moelab.evolve.database.Fixtures.initial;
+import static io.moelab.evolve.database.Fixtures.settings;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.moelab.eplb.InvalidInputException;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** Hand-computed cases for the program database. */
+class ProgramDatabaseTest {
+
+    private static List<String> ids(List<Program> programs) {
+        return programs.stream().map(Program::id).toList();
+    }
+
+    @Test
+    void seedPutsTheInitialProgramOnEveryIsland() {
+        ProgramDatabase db = new ProgramDatabase(settings(3, 30, 10, 5, 0.1, 0.2, 0.5));
+        db.seed(initial(0.25));
+        assertThat(ids(db.programs())).containsExactly("0", "0>1", "0>2");
+        for (int i = 0; i < 3; i++) {
+            String id = i == 0 ? "0" : "0>" + i;
+            assertThat(db.members(i)).containsExactly(id);
+            Program p = db.get(id).orElseThrow();
+            assertThat(p.island()).isEqualTo(i);
+            assertThat(p.code()).isEqualTo("code 0");
+            assertThat(p.metrics()).containsEntry("score", 0.25);
+            assertThat(p.migratedFrom()).isEqualTo(i == 0 ? null : "0");
+            Sample s = db.sample(i, new SeededRandom(i));
+            assertThat(s.parent().id()).isEqualTo(id);
+            assertThat(s.topPrograms()).isEmpty();
+            assertThat(s.inspirations()).isEmpty();
+        }
+        assertThat(db.migrations()).isZero();
+        assertThat(db.best().orElseThrow().id()).isEqualTo("0");
+    }
+
+    @Test
+    void sampleOfAnEmptyIslandFailsAndUnknownIslandsAreRejected() {
+        ProgramDatabase db = new ProgramDatabase(settings(2, 10, 5, 5, 0.1, 0.2, 0.5));
+        assertThatThrownBy(() -> db.sample(0, new SeededRandom(1))).isInstanceOf(IllegalStateException.class);
+        db.seed(initial(1));
+        assertThatThrownBy(() -> db.add(child(1, 2, 0.5))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> db.add(child(1, -1, 0.5))).isInstanceOf(IllegalArgumentException.class);
+        db.add(child(1, 1, 0.5));
+        assertThatThrownBy(() -> db.add(child(1, 1, 0.7))).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void childLandsOnItsParentsIslandOnly() {
+        ProgramDatabase db = new ProgramDatabase(settings(3, 30, 10, 100, 0.1, 0.2, 0.5));
+        db.seed(initial(0.1));
+        Sample s = db.sample(2, new SeededRandom(7));
+        assertThat(s.island()).isEqualTo(2);
+        assertThat(s.parent().island()).isEqualTo(2);
+        db.add(new Program("1", "code 1", s.parent().id(), s.island(), 1, 1, Map.of("score", 0.9), null, "",
+                null));
+        assertThat(db.members(2)).containsExactly("0>2", "1");
+        assertThat(db.members(0)).containsExactly("0");
+        assertThat(db.members(1)).containsExactly("0>1");
+        // Island 0 never sees the much better program of island 2.
+        for (int k = 0; k < 50; k++) {
+            Sample s0 = db.sample(0, SeededRandom.forIteration(3, k));
+            assertThat(Stream.of(List.of(s0.parent()), s0.topPrograms(), s0.inspirations()).flatMap(List::stream))
+                    .allSatisfy(p -> assertThat(p.island()).isZero());
+        }
+    }
+
+    @Test
+    void ringMigrationCopiesEachIslandsBestToTheNext() {
+        // 2 islands, interval 2: a migration after 2 x 2 = 4 children.
+        ProgramDatabase db = new ProgramDatabase(settings(2, 100, 50, 2, 0.2, 0.2, 0.5));
+        db.seed(initial(0.1));
+        db.add(child(1, 0, 0.5));
+        db.add(child(2, 0, 0.9));
+        db.add(child(3, 1, 0.3));
+        assertThat(db.migrations()).isZero();
+        db.add(child(4, 1, 0.7));
+        assertThat(db.migrations()).isEqualTo(1);
+        // Island 0 holds 0, 1, 2: at least 1 program moves (floor(0.2 * 3) = 0), its best "2".
+        // Island 1 holds 0>1, 3, 4: its best "4".
+        assertThat(db.members(0)).containsExactly("0", "1", "2", "4>0");
+        assertThat(db.members(1)).containsExactly("0>1", "3", "4", "2>1");
+        Program copy = db.get("2>1").orElseThrow();
+        assertThat(copy.island()).isEqualTo(1);
+        assertThat(copy.migratedFrom()).isEqualTo("2");
+        assertThat(copy.code()).isEqualTo("code 2");
+        assertThat(copy.metrics()).isEqualTo(Map.of("score", 0.9));
+        assertThat(db.get("4>0").orElseThrow().migratedFrom()).isEqualTo("4");
+        // Migrants do not count as children: four more children before the next migration.
+        db.add(child(5, 0, 0.2));
+        db.add(child(6, 1, 0.2));
+        db.add(child(7, 0, 0.2));
+        assertThat(db.migrations()).isEqualTo(1);
+        db.add(child(8, 1, 0.2));
+        assertThat(db.migrations()).isEqualTo(2);
+        // Six members each: floor(0.2 * 6) = 1. Island 1's best is now the migrant 2>1: going back to island 0
+        // it would duplicate "2", so it stays. Island 0's best is 2 (0.9), which island 1 already has as 2>1.
+        assertThat(db.get("2>0")).isEmpty();
+        assertThat(ids(db.programs())).hasSize(12);
+        assertThat(db.members(0)).containsExactly("0", "1", "2", "4>0", "5", "7");
+        assertThat(db.members(1)).containsExactly("0>1", "3", "4", "2>1", "6", "8");
+    }
+
+    @Test
+    void migrationSkipsCodeTheTargetAlreadyHolds() {
+        // Rate 1: everything moves, except code the target already has.
+        ProgramDatabase db = new ProgramDatabase(settings(2, 100, 50, 1, 1.0, 0.2, 0.5));
+        db.seed(initial(0.1));
+        db.add(child(1, 0, "shared", Map.of("score", 0.5)));
+        db.add(child(2, 1, "shared", Map.of("score", 0.6)));
+        assertThat(db.migrations()).isEqualTo(1);
+        // Island 0 (0, 1) to island 1 (0>1, 2): "0" and "1" have code island 1 holds. The reverse likewise.
+        assertThat(ids(db.programs())).containsExactly("0", "0>1", "1", "2");
+        assertThat(db.members(0)).containsExactly("0", "1");
+        assertThat(db.members(1)).containsExactly("0>1", "2");
+    }
+
+    @Test
+    void migrationRateTakesTheBestFractionOfTheIsland() {
+        ProgramDatabase db = new ProgramDatabase(settings(2, 100, 50, 5, 0.5, 0.2, 0.5));
+        db.seed(initial(0.1));
+        // 9 children on island 0 (10 members there) and 1 on island 1: floor(0.5 * 10) = 5 move to island 1.
+        double[] scores = {0.3, 0.8, 0.2, 0.6, 0.9, 0.4, 0.05, 0.7, 0.5};
+        for (int i = 0; i < scores.length; i++) {
+            db.add(child(i + 1, 0, scores[i]));
+        }
+        db.add(child(10, 1, 0.01));
+        assertThat(db.migrations()).isEqualTo(1);
+        assertThat(db.members(1)).containsExactly("0>1", "10", "5>1", "2>1", "8>1", "4>1", "9>1");
+        // Island 1 had 2 members: floor(0.5 * 2) = 1, its best 0>1, whose code island 0 has already.
+        assertThat(db.members(0)).hasSize(10).noneMatch(id -> id.contains(">"));
+    }
+
+    @Test
+    void failedProgramsAreKeptButNeverChosen() {
+        ProgramDatabase db = new ProgramDatabase(settings(1, 100, 50, 5, 0.1, 0.5, 0.3));
+        db.seed(initial(0.1));
+        db.add(failed(1, 0));
+        db.add(child(2, 0, 0.2));
+        db.add(failed(3, 0));
+        assertThat(ids(db.programs())).containsExactly("0", "1", "2", "3");
+        assertThat(db.get("1").orElseThrow().error()).isEqualTo("compile error");
+        assertThat(db.members(0)).containsExactly("0", "2");
+        assertThat(db.archive()).containsExactlyInAnyOrder("0", "2");
+        assertThat(db.fitness(db.get("1").orElseThrow())).isEqualTo(Double.NEGATIVE_INFINITY);
+        for (int k = 0; k < 200; k++) {
+            Sample s = db.sample(0, SeededRandom.forIteration(1, k));
+            assertThat(Stream.of(List.of(s.parent()), s.topPrograms(), s.inspirations()).flatMap(List::stream))
+                    .allSatisfy(p -> assertThat(p.valid()).isTrue());
+        }
+    }
+
+    @Test
+    void bestIsTheMaximumFitnessOverAllIslands() {
+        ProgramDatabase db = new ProgramDatabase(settings(3, 100, 50, 100, 0.1, 0.2, 0.5));
+        assertThat(db.best()).isEmpty();
+        db.seed(initial(0.1));
+        db.add(child(1, 1, 0.4));
+        db.add(child(2, 2, 0.8));
+        db.add(child(3, 0, 0.6));
+        db.add(failed(4, 0));
+        db.add(child(5, 2, 0.8)); // a tie does not replace the incumbent
+        assertThat(db.best().orElseThrow().id()).isEqualTo("2");
+        db.add(child(6, 0, 0.81));
+        assertThat(db.best().orElseThrow().id()).isEqualTo("6");
+    }
+
+    @Test
+    void fitnessFallsBackToTheMeanOfFiniteMetrics() {
+        ProgramDatabase db = new ProgramDatabase(settings(1, 10, 5, 5, 0.1, 0.2, 0.5));
+        assertThat(db.fitness(child(1, 0, "c", Map.of("score", 0.3, "a", 100.0)))).isEqualTo(0.3);
+        assertThat(db.fitness(child(1, 0, "c", Map.of("a", 1.0, "b", 4.0)))).isEqualTo(2.5);
+        assertThat(db.fitness(child(1, 0, "c", Map.of("a", 1.0, "b", 3.0, "c", Double.POSITIVE_INFINITY,
+                "d", Double.NaN)))).isEqualTo(2.0);
+        assertThat(db.fitness(child(1, 0, "c", Map.of("score", Double.NaN, "a", -1.0)))).isEqualTo(-1.0);
+        assertThat(db.fitness(child(1, 0, "c", Map.of()))).isEqualTo(Double.NEGATIVE_INFINITY);
+        assertThat(db.fitness(failed(1, 0))).isEqualTo(Double.NEGATIVE_INFINITY);
+
+        // The fallback also drives the choice of the best program.
+        db.seed(new Program("0", "x", null, 0, 0, 0, Map.of("a", 1.0, "b", 2.0), null, "", null));
+        db.add(child(1, 0, "y", Map.of("a", 0.0, "b", 4.0)));
+        db.add(child(2, 0, "z", Map.of("a", 1.0)));
+        assertThat(db.best().orElseThrow().id()).isEqualTo("1");
+    }
+
+    @Test
+    void mapElitesKeepsOneEliteACellReplacedOnlyByABetterProgram() {
+        // One metric dimension "x" in two bins. The seed (x = 0) fixes the low end; x = 10 the high end.
+        DatabaseSettings s = new DatabaseSettings(1, 100, 50, 100, 0.1, 0.2, 0.5, List.of("x"), 2, "score",
+                List.of(), 3, 3);
+        ProgramDatabase db = new ProgramDatabase(s);
+        db.seed(new Program("0", "c0", null, 0, 0, 0, Map.of("score", 0.1, "x", 0.0), null, "", null));
+        assertThat(db.grid(0)).isEqualTo(Map.of("0", "0"));
+        db.add(child(1, 0, "c1", Map.of("score", 0.5, "x", 10.0)));
+        assertThat(db.grid(0)).isEqualTo(Map.of("0", "0", "1", "1"));
+        db.add(child(2, 0, "c2", Map.of("score", 0.3, "x", 2.0))); // cell 0, better than 0
+        assertThat(db.grid(0)).isEqualTo(Map.of("0", "2", "1", "1"));
+        db.add(child(3, 0, "c3", Map.of("score", 0.2, "x", 3.0))); // cell 0, worse than 2
+        db.add(child(4, 0, "c4", Map.of("score", 0.3, "x", 4.0))); // cell 0, equal to 2: no replacement
+        assertThat(db.grid(0)).isEqualTo(Map.of("0", "2", "1", "1"));
+        db.add(child(5, 0, "c5", Map.of("score", 0.9, "x", 8.0))); // cell 1, better than 1
+        assertThat(db.grid(0)).isEqualTo(Map.of("0", "2", "1", "5"));
+        db.add(child(6, 0, "c6", Map.of("score", 0.8, "x", 10.0))); // cell 1, worse
+        assertThat(db.grid(0)).isEqualTo(Map.of("0", "2", "1", "5"));
+        assertThat(db.members(0)).containsExactly("0", "1", "2", "3", "4", "5", "6");
+    }
+
+    @Test
+    void populationCapDropsTheWorstUnprotectedProgram() {
+        // One island of at most 3; one grid cell; archive of 1. Protected: the best (also archive and elite).
+        ProgramDatabase db = new ProgramDatabase(settings(1, 3, 1, 100, 0.1, 0.2, 0.5));
+        db.seed(initial(0.1));
+        db.add(child(1, 0, 0.5));
+        db.add(child(2, 0, 0.3));
+        assertThat(db.members(0)).containsExactly("0", "1", "2");
+        db.add(child(3, 0, 0.2));
+        assertThat(db.members(0)).containsExactly("1", "2", "3");
+        db.add(child(4, 0, 0.05)); // the newcomer is the worst
+        assertThat(db.members(0)).containsExactly("1", "2", "3");
+        db.add(child(5, 0, 0.4));
+        assertThat(db.members(0)).containsExactly("1", "2", "5");
+        // Dropped programs stay in the history.
+        assertThat(ids(db.programs())).containsExactly("0", "1", "2", "3", "4", "5");
+        assertThat(db.archive()).containsExactly("1");
+    }
+
+    @Test
+    void populationCapNeverDropsArchiveMembersOrTheBest() {
+        // Cap 2 per island but an archive of 3: the archive members all stay, so the island holds 3.
+        ProgramDatabase db = new ProgramDatabase(settings(1, 2, 3, 100, 0.1, 0.2, 0.5));
+        db.seed(initial(0.1));
+        db.add(child(1, 0, 0.9));
+        db.add(child(2, 0, 0.8));
+        assertThat(db.members(0)).containsExactlyInAnyOrder("0", "1", "2");
+        db.add(child(3, 0, 0.7)); // 0 leaves the archive, then the island
+        assertThat(db.archive()).containsExactlyInAnyOrder("1", "2", "3");
+        assertThat(db.members(0)).containsExactlyInAnyOrder("1", "2", "3");
+    }
+
+    @Test
+    void archiveHoldsTheTopProgramsByFitness() {
+        ProgramDatabase db = new ProgramDatabase(settings(2, 100, 3, 100, 0.1, 0.2, 0.5));
+        db.seed(initial(0.5));
+        // The seed and its copy share the fitness 0.5.
+        double[] scores = {0.2, 0.7, 0.6, 0.1, 0.9, 0.65};
+        for (int i = 0; i < scores.length; i++) {
+            db.add(child(i + 1, i % 2, scores[i]));
+        }
+        db.add(failed(7, 0));
+        assertThat(db.archive()).containsExactlyInAnyOrder("2", "5", "6");
+    }
+
+    @Test
+    void paretoArchiveKeepsTheNonDominatedFront() {
+        DatabaseSettings s = new DatabaseSettings(1, 100, 50, 100, 0.1, 0.2, 0.5, List.of("complexity"), 1,
+                "score", List.of("a", "-b"), 3, 3);
+        ProgramDatabase db = new ProgramDatabase(s);
+        db.seed(new Program("0", "c0", null, 0, 0, 0, Map.of("a", 1.0, "b", 5.0), null, "", null));
+        db.add(child(1, 0, "c1", Map.of("a", 2.0, "b", 5.0))); // dominates 0 (a higher, b equal)
+        assertThat(db.archive()).containsExactly("1");
+        db.add(child(2, 0, "c2", Map.of("a", 1.0, "b", 1.0))); // trade-off: lower a, lower b
+        db.add(child(3, 0, "c3", Map.of("a", 3.0, "b", 9.0))); // trade-off
+        assertThat(db.archive()).containsExactlyInAnyOrder("1", "2", "3");
+        db.add(child(4, 0, "c4", Map.of("a", 1.5, "b", 6.0))); // dominated by 1
+        db.add(child(5, 0, "c5", Map.of("a", 2.0, "b", 5.0))); // same scores as 1: the first stays
+        db.add(child(6, 0, "c6", Map.of("a", 5.0))); // b missing: the worst b; not dominated (best a)
+        assertThat(db.archive()).containsExactlyInAnyOrder("1", "2", "3", "6");
+        db.add(child(7, 0, "c7", Map.of("a", 3.0, "b", 1.0))); // dominates 1 and 2 and 3
+        assertThat(db.archive()).containsExactlyInAnyOrder("6", "7");
+    }
+
+    @Test
+    void explorationOneChoosesParentsUniformly() {
+        ProgramDatabase db = new ProgramDatabase(settings(1, 100, 50, 100, 0.1, 1.0, 0.0));
+        db.seed(initial(0.1));
+        for (int i = 1; i <= 4; i++) {
+            db.add(child(i, 0, 0.1 * (i + 1)));
+        }
+        Map<String, Integer> counts = new HashMap<>();
+        int n = 10_000;
+        for (int k = 0; k < n; k++) {
+            counts.merge(db.sample(0, SeededRandom.forIteration(42, k)).parent().id(), 1, Integer::sum);
+        }
+        // Uniform: 2000 each; rank weighting would give the best 3333 and the worst 667.
+        assertThat(counts.keySet()).containsExactlyInAnyOrder("0", "1", "2", "3", "4");
+        assertThat(counts.values()).allSatisfy(c -> assertThat(c).isBetween(1800, 2200));
+    }
+
+    @Test
+    void rankWeightingFavoursTheBest() {
+        ProgramDatabase db = new ProgramDatabase(settings(1, 100, 50, 100, 0.1, 0.0, 0.0));
+        db.seed(initial(0.1));
+        db.add(child(1, 0, 0.3));
+        db.add(child(2, 0, 0.2));
+        Map<String, Integer> counts = new HashMap<>();
+        int n = 12_000;
+        for (int k = 0; k < n; k++) {
+            counts.merge(db.sample(0, SeededRandom.forIteration(5, k)).parent().id(), 1, Integer::sum);
+        }
+        // Ranks 3 : 2 : 1 of 6 for programs 1, 2, 0.
+        assertThat((double) counts.get("1") / n).isCloseTo(0.5, within(0.03));
+        assertThat((double) counts.get("2") / n).isCloseTo(1 / 3.0, within(0.03));
+        assertThat((double) counts.get("0") / n).isCloseTo(1 / 6.0, within(0.03));
+    }
+
+    @Test
+    void exploitationOneChoosesArchiveMembersOfTheIsland() {
+        // Archive of 2 over two islands.
+        ProgramDatabase db = new ProgramDatabase(settings(2, 100, 2, 100, 0.1, 0.0, 1.0));
+        db.seed(initial(0.1));
+        db.add(child(1, 0, 0.9));
+        db.add(child(2, 0, 0.2));
+        db.add(child(3, 0, 0.8));
+        db.add(child(4, 1, 0.5));
+        db.add(child(5, 1, 0.6));
+        assertThat(db.archive()).containsExactlyInAnyOrder("1", "3");
+        Set<String> parents0 = new HashSet<>();
+        Set<String> parents1 = new HashSet<>();
+        for (int k = 0; k < 200; k++) {
+            parents0.add(db.sample(0, SeededRandom.forIteration(9, k)).parent().id());
+            parents1.add(db.sample(1, SeededRandom.forIteration(9, k)).parent().id());
+        }
+        assertThat(parents0).containsExactlyInAnyOrder("1", "3");
+        // No archive member lives on island 1: its best is the parent.
+        assertThat(parents1).containsExactly("5");
+    }
+
+    @Test
+    void sampleShowsTheIslandsBestAndInspirationsWithoutTheParent() {
+        ProgramDatabase db = new ProgramDatabase(settings(2, 100, 50, 100, 0.1, 1.0, 0.0));
+        db.seed(initial(0.1));
+        for (int i = 1; i <= 6; i++) {
+            db.add(child(i, 0, 0.1 * i + 0.05));
+        }
+        db.add(child(7, 1, 0.99));
+        for (int k = 0; k < 100; k++) {
+            Sample s = db.sample(0, SeededRandom.forIteration(2, k));
+            List<String> ranked = Stream.of("6", "5", "4", "3", "2", "1", "0")
+                    .filter(id -> !id.equals(s.parent().id())).limit(3).toList();
+            assertThat(ids(s.topPrograms())).isEqualTo(ranked);
+            assertThat(ids(s.inspirations())).hasSize(3).doesNotHaveDuplicates()
+                    .doesNotContain(s.parent().id(), "7");
+            if (!s.parent().id().equals("6")) {
+                assertThat(ids(s.inspirations())).first().isEqualTo("6");
+            }
+        }
+    }
+
+    @Test
+    void sameSeedAndIterationGiveTheSameSample() {
+        ProgramDatabase db = new ProgramDatabase(settings(2, 100, 5, 100, 0.1, 0.3, 0.3));
+        db.seed(initial(0.1));
+        for (int i = 1; i <= 12; i++) {
+            db.add(child(i, i % 2, (i * 37 % 11) / 11.0));
+        }
+        Set<String> parents = new HashSet<>();
+        for (int k = 0; k < 50; k++) {
+            Sample a = db.sample(k % 2, SeededRandom.forIteration(77, k));
+            Sample b = db.sample(k % 2, SeededRandom.forIteration(77, k));
+            assertThat(b).isEqualTo(a);
+            parents.add(a.parent().id());
+        }
+        assertThat(parents).hasSizeGreaterThan(3); // the samples do depend on the iteration
+    }
+
+    @Test
+    void attemptsComeBackNewestFirstAndAreCapped() {
+        ProgramDatabase db = new ProgramDatabase(settings(2, 100, 50, 100, 0.1, 0.3, 0.3));
+        db.seed(initial(0.1));
+        for (int i = 1; i <= Island.ATTEMPTS_KEPT + 5; i++) {
+            db.recordAttempt(0, new Attempt(i, "0", null, Attempt.Outcome.NO_EDIT, 0.1, Double.NaN, "x" + i));
+        }
+        db.recordAttempt(1, new Attempt(99, "0>1", "99", Attempt.Outcome.IMPROVED, 0.1, 0.2, ""));
+        List<Attempt> a = db.sample(0, new SeededRandom(1)).attempts();
+        assertThat(a).hasSize(Island.ATTEMPTS_KEPT);
+        assertThat(a.getFirst().iteration()).isEqualTo(Island.ATTEMPTS_KEPT + 5);
+        assertThat(a.getLast().iteration()).isEqualTo(6);
+        assertThat(db.sample(1, new SeededRandom(1)).attempts()).extracting(Attempt::iteration).containsExactly(99L);
+    }
+
+    @Test
+    void settingsRejectOutOfRangeValues() {
+        assertThatThrownBy(() -> settings(0, 10, 5, 5, 0.1, 0.2, 0.5)).isInstanceOf(InvalidInputException.class);
+        assertThatThrownBy(() -> settings(3, 2, 5, 5, 0.1, 0.2, 0.5)).isInstanceOf(InvalidInputException.class);
+        assertThatThrownBy(() -> settings(1, 10, 5, 5, 1.5, 0.2, 0.5)).isInstanceOf(InvalidInputException.class);
+        assertThatThrownBy(() -> settings(1, 10, 5, 5, 0.1, 0.6, 0.5)).isInstanceOf(InvalidInputException.class);
+        assertThatThrownBy(() -> settings(1, 10, 5, 5, 0.1, Double.NaN, 0.5))
+                .isInstanceOf(InvalidInputException.class);
+        assertThat(settings(1, 10, 5, 5, 0.1, 0.5, 0.5).pareto()).isFalse();
+        assertThat(DatabaseSettings.defaults().numIslands()).isEqualTo(5);
+    }
+}
