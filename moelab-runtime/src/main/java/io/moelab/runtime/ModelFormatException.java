@@ -1,0 +1,33 @@
+package io.moelab.runtime;
+
+/**
+ * A checkpoint or model configuration that cannot be used: a truncated file, a header that lies, a missing
+ * tensor, a shape that disagrees with {@code config.json}. The message is one line naming the file and, where
+ * there is one, the tensor.
+ */
+public class ModelFormatException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+    private final String file;
+    private final String tensor;
+
+    /**
+     * @param file    the file (or directory) at fault
+     * @param tensor  the tensor at fault, or null
+     * @param problem what is wrong, without the file or tensor name
+     */
+    public ModelFormatException(String file, String tensor, String problem) {
+        super(file + (tensor == null ? "" : ": tensor " + tensor) + ": " + problem);
+        this.file = file;
+        this.tensor = tensor;
+    }
+
+    /** The file at fault. */
+    public String file() {
+        return file;
+    }
+
+    /** The tensor at fault, or null. */
+    public String tensor() {
+        return tensor;
+    }
+}
