@@ -1,0 +1,196 @@
+package io.moelab.runtime.safetensors;
+
+import io.moelab.runtime.tensor.DType;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Builds a safetensors file in memory and writes it atomically. Tensors are laid out back to back in the order
+ * they were added; the header JSON lists {@code __metadata__} (if any) first, then the tensors in the same
+ * order, each as {@code {"dtype", "shape", "data_offsets"}}, padded with spaces to a multiple of 8 bytes. Not
+ * thread-safe.
+ */
+public final class SafetensorsWriter {
+    /** The file name of the index of a sharded checkpoint. */
+    public static final String INDEX_FILE = "model.safetensors.index.json";
+
+    private record Entry(String name, String dtype, long[] shape, byte[] data) {
+    }
+
+    private final List<Entry> entries = new ArrayList<>();
+    private final Map<String, String> metadata = new LinkedHashMap<>();
+
+    /** An empty writer. */
+    public SafetensorsWriter() {
+    }
+
+    /**
+     * Adds a tensor, converting {@code values} (row-major) to {@code dtype}: F32 exactly, F16 and BF16 rounded to
+     * nearest even.
+     *
+     * @throws IllegalArgumentException if the name is taken or reserved, a dimension is negative, or the number
+     *                                  of values differs from the product of the shape
+     */
+    public SafetensorsWriter add(String name, DType dtype, long[] shape, float[] values) {
+        Objects.requireNonNull(dtype, "dtype");
+        long elements = 1;
+        for (long d : shape) {
+            if (d < 0) {
+                throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
+            }
+            elements = Math.multiplyExact(elements, d);
+        }
+        if (elements != values.length) {
+            throw new IllegalArgumentException("tensor " + name + ": shape " + Arrays.toString(shape) + " has "
+                    + elements + " elements but " + values.length + " values were given");
+        }
+        ByteBuffer buf = ByteBuffer.allocate(Math.multiplyExact(values.length, dtype.bytes()))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            switch (dtype) {
+                case F32 -> buf.putFloat(v);
+                case F16 -> buf.putShort(HalfFloats.floatToF16(v));
+                case BF16 -> buf.putShort(HalfFloats.floatToBf16(v));
+            }
+        }
+        return put(name, dtype.name(), shape, buf.array());
+    }
+
+    /**
+     * Adds a tensor of any dtype name with the given bytes, unchecked against the shape: for fixtures of
+     * unsupported or corrupt files.
+     *
+     * @throws IllegalArgumentException if the name is taken or reserved
+     */
+    public SafetensorsWriter addRaw(String name, String dtype, long[] shape, byte[] data) {
+        Objects.requireNonNull(dtype, "dtype");
+        return put(name, dtype, shape, data.clone());
+    }
+
+    private SafetensorsWriter put(String name, String dtype, long[] shape, byte[] data) {
+        Objects.requireNonNull(name, "name");
+        if (name.equals("__metadata__")) {
+            throw new IllegalArgumentException("tensor name __metadata__ is reserved");
+        }
+        for (Entry e : entries) {
+            if (e.name.equals(name)) {
+                throw new IllegalArgumentException("duplicate tensor " + name);
+            }
+        }
+        entries.add(new Entry(name, dtype, shape.clone(), data));
+        return this;
+    }
+
+    /** Sets a {@code __metadata__} entry. */
+    public SafetensorsWriter metadata(String key, String value) {
+        metadata.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+        return this;
+    }
+
+    /** The complete file contents. */
+    byte[] toBytes() {
+        ObjectNode header = Json.MAPPER.createObjectNode();
+        if (!metadata.isEmpty()) {
+            ObjectNode m = header.putObject("__metadata__");
+            metadata.forEach(m::put);
+        }
+        long offset = 0;
+        for (Entry e : entries) {
+            ObjectNode t = header.putObject(e.name);
+            t.put("dtype", e.dtype);
+            ArrayNode shape = t.putArray("shape");
+            for (long d : e.shape) {
+                shape.add(d);
+            }
+            long end = offset + e.data.length;
+            t.putArray("data_offsets").add(offset).add(end);
+            offset = end;
+        }
+        byte[] json = Json.MAPPER.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
+        int padded = (json.length + 7) & ~7;
+        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(8 + padded + offset)).order(ByteOrder.LITTLE_ENDIAN);
+        out.putLong(padded).put(json);
+        for (int i = json.length; i < padded; i++) {
+            out.put((byte) ' ');
+        }
+        for (Entry e : entries) {
+            out.put(e.data);
+        }
+        return out.array();
+    }
+
+    /**
+     * Writes the file: to a temporary file in the same directory, then renamed over {@code file} (atomically
+     * where the file system allows).
+     *
+     * @throws UncheckedIOException if writing fails
+     */
+    public void write(Path file) {
+        byte[] bytes = toBytes();
+        writeAtomically(file, out -> out.write(bytes));
+    }
+
+    /**
+     * Writes {@code dir/model.safetensors.index.json} for a sharded checkpoint: an empty {@code metadata} object
+     * and the given {@code weight_map} (tensor name to shard file name), in map order.
+     *
+     * @throws UncheckedIOException if writing fails
+     */
+    public static void writeIndex(Path dir, Map<String, String> weightMap) {
+        ObjectNode root = Json.MAPPER.createObjectNode();
+        root.putObject("metadata");
+        ObjectNode map = root.putObject("weight_map");
+        weightMap.forEach(map::put);
+        byte[] bytes = Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(root)
+                .getBytes(StandardCharsets.UTF_8);
+        writeAtomically(dir.resolve(INDEX_FILE), out -> out.write(bytes));
+    }
+
+    private interface Body {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    private static void writeAtomically(Path file, Body body) {
+        Path target = file.toAbsolutePath();
+        Path dir = target.getParent();
+        Path tmp = null;
+        try {
+            tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                body.writeTo(out);
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+            tmp = null;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // best effort: the write already failed
+                }
+            }
+        }
+    }
+}

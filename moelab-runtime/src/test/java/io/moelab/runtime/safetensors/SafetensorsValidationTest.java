@@ -1,0 +1,198 @@
+package io.moelab.runtime.safetensors;
+
+import static io.moelab.runtime.safetensors.Fixtures.assertRejects;
+import static io.moelab.runtime.safetensors.Fixtures.file;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class SafetensorsValidationTest {
+    @TempDir
+    Path dir;
+
+    /** A header with one tensor "t" whose entry is {@code entry}, and {@code dataBytes} zero bytes of data. */
+    private static byte[] one(String entry, int dataBytes) {
+        return file("{\"t\":" + entry + "}", new byte[dataBytes]);
+    }
+
+    private static String entry(String dtype, String shape, String offsets) {
+        return "{\"dtype\":" + dtype + ",\"shape\":" + shape + ",\"data_offsets\":" + offsets + "}";
+    }
+
+    @Test
+    void validBaselineOpens() {
+        Path f = Fixtures.write(dir, "ok.safetensors", one(entry("\"F32\"", "[2]", "[0,8]"), 8));
+        SafetensorsFile.open(f).close();
+    }
+
+    @Test
+    void shorterThanEightBytes() {
+        assertRejects(dir, new byte[0], null, "shorter than the 8-byte header length");
+        assertRejects(dir, new byte[7], null, "file is 7 bytes");
+    }
+
+    @Test
+    void headerLengthZero() {
+        assertRejects(dir, new byte[16], null, "header length is 0");
+    }
+
+    @Test
+    void headerLengthBeyondFile() {
+        byte[] h = "{}".getBytes(StandardCharsets.UTF_8);
+        assertRejects(dir, file(3, h, new byte[0]), null, "header length 3 exceeds the 2 bytes");
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {Long.MAX_VALUE, 1L << 40, -1L, Long.MIN_VALUE, (100L << 20) + 1})
+    void hugeHeaderLengthInTinyFileAllocatesNothing(long length) {
+        assertRejects(dir, file(length, new byte[12], new byte[0]), null, "exceeds the limit of 104857600 bytes",
+                16L << 20);
+    }
+
+    @Test
+    void headerOverHundredMiBInABigSparseFile() throws IOException {
+        Path f = dir.resolve("bad.safetensors");
+        try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
+            raf.setLength(300L << 20);
+            raf.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong((200L << 20)).array());
+        }
+        long before = Fixtures.allocatedBytes();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SafetensorsFile.open(f))
+                .isInstanceOf(io.moelab.runtime.ModelFormatException.class)
+                .hasMessageContaining(f.toString()).hasMessageContaining("exceeds the limit");
+        assertThat(Fixtures.allocatedBytes() - before).isLessThan(16L << 20);
+    }
+
+    @Test
+    void headerNotUtf8() {
+        byte[] h = {'{', '"', (byte) 0xC3, 0x28, '"', ':', '{', '}', '}'};
+        assertRejects(dir, file(h.length, h, new byte[0]), null, "not valid UTF-8");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"{", "nope", "{\"t\":1,}", "{} {}", "{}x", "{'t':1}", "\u0000\u0000"})
+    void headerNotJson(String header) {
+        assertRejects(dir, file(header, new byte[0]), null, "header is not valid JSON");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"[]", "\"s\"", "42", "null", "        "})
+    void headerNotAnObject(String header) {
+        assertRejects(dir, file(header, new byte[0]), null, "header is not");
+    }
+
+    @Test
+    void entryNotAnObject() {
+        assertRejects(dir, one("[1,2]", 0), "t", "entry is not an object");
+    }
+
+    @Test
+    void missingOrExtraKeys() {
+        assertRejects(dir, one("{\"dtype\":\"F32\",\"shape\":[2]}", 8), "t", "missing key 'data_offsets'");
+        assertRejects(dir, one("{\"shape\":[2],\"data_offsets\":[0,8]}", 8), "t", "missing key 'dtype'");
+        assertRejects(dir, one("{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"x\":1}", 8), "t",
+                "unexpected key 'x'");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"I64", "U8", "F64", "BOOL", "I8", "F8_E4M3", "f32", "garbage"})
+    void unsupportedDtypeIsNamed(String dtype) {
+        assertRejects(dir, one(entry("\"" + dtype + "\"", "[2]", "[0,8]"), 8), "t", "unsupported dtype " + dtype);
+    }
+
+    @Test
+    void dtypeNotAString() {
+        assertRejects(dir, one(entry("4", "[2]", "[0,8]"), 8), "t", "dtype is not a string");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"2", "[-1]", "[2.5]", "[\"2\"]", "[null]", "[[2]]", "[99999999999999999999]", "null",
+            "{}"})
+    void shapeNotNonNegativeIntegers(String shape) {
+        assertRejects(dir, one(entry("\"F32\"", shape, "[0,8]"), 8), "t",
+                "shape is not an array of non-negative integers");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"[0]", "[0,8,9]", "[-8,0]", "[0,8.0]", "\"0,8\"", "[0,18446744073709551616]"})
+    void offsetsNotTwoNonNegativeIntegers(String offsets) {
+        assertRejects(dir, one(entry("\"F32\"", "[2]", offsets), 8), "t",
+                "data_offsets is not an array of 2 non-negative integers");
+    }
+
+    @Test
+    void beginAfterEnd() {
+        assertRejects(dir, one(entry("\"F32\"", "[2]", "[8,0]"), 8), "t", "data_offsets begin 8 > end 0");
+    }
+
+    @Test
+    void sizeDisagreesWithShape() {
+        assertRejects(dir, one(entry("\"BF16\"", "[2,3]", "[0,8]"), 8), "t",
+                "data_offsets [0, 8] span 8 bytes but shape [2, 3] BF16 needs 12");
+    }
+
+    @Test
+    void sizeOverflowIsReported() {
+        assertRejects(dir, one(entry("\"F32\"", "[4611686018427387904,4]", "[0,8]"), 8), "t", "overflows");
+        assertRejects(dir, one(entry("\"F16\"", "[9223372036854775807]", "[0,8]"), 8), "t", "overflows");
+    }
+
+    @Test
+    void endBeyondDataSection() {
+        assertRejects(dir, one(entry("\"F32\"", "[2]", "[0,8]"), 7), "t",
+                "data_offsets end 8 is beyond the data section of 7 bytes");
+        assertRejects(dir, one(entry("\"F32\"", "[2]", "[9223372036854775799,9223372036854775807]"), 7), "t",
+                "beyond the data section");
+    }
+
+    @Test
+    void overlappingTensors() {
+        String header = "{\"a\":" + entry("\"F32\"", "[2]", "[0,8]") + ",\"b\":" + entry("\"F16\"", "[2]", "[16,20]")
+                + ",\"c\":" + entry("\"F32\"", "[2]", "[4,12]") + "}";
+        assertRejects(dir, file(header, new byte[20]), "c", "overlap tensor a");
+        String nested = "{\"a\":" + entry("\"F32\"", "[4]", "[0,16]") + ",\"b\":" + entry("\"F32\"", "[1]", "[8,12]")
+                + "}";
+        assertRejects(dir, file(nested, new byte[16]), "b", "overlap tensor a");
+    }
+
+    @Test
+    void emptyTensorsMayShareOffsets() {
+        String header = "{\"a\":" + entry("\"F32\"", "[2]", "[0,8]") + ",\"e\":" + entry("\"F32\"", "[0]", "[4,4]")
+                + ",\"f\":" + entry("\"F32\"", "[0,3]", "[8,8]") + "}";
+        Path f = Fixtures.write(dir, "ok.safetensors", file(header, new byte[8]));
+        try (SafetensorsFile s = SafetensorsFile.open(f)) {
+            assertThat(s.tensors()).containsOnlyKeys("a", "e", "f");
+        }
+    }
+
+    @Test
+    void metadataMustMapStringsToStrings() {
+        assertRejects(dir, file("{\"__metadata__\":{\"a\":\"x\",\"b\":1}}", new byte[0]), null,
+                "__metadata__ value of key 'b' is not a string");
+        assertRejects(dir, file("{\"__metadata__\":[\"a\"]}", new byte[0]), null, "__metadata__ is not an object");
+        assertRejects(dir, file("{\"__metadata__\":null}", new byte[0]), null, "__metadata__ is not an object");
+    }
+
+    @Test
+    void duplicateTensorName() {
+        String e = entry("\"F32\"", "[1]", "[0,4]");
+        assertRejects(dir, file("{\"t\":" + e + ",\"t\":" + e + "}", new byte[4]), null, "Duplicate");
+    }
+
+    @Test
+    void missingFile() {
+        Path f = dir.resolve("absent.safetensors");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SafetensorsFile.open(f))
+                .isInstanceOf(io.moelab.runtime.ModelFormatException.class)
+                .hasMessage(f + ": no such file");
+    }
+}

@@ -1,0 +1,147 @@
+package io.moelab.runtime.safetensors;
+
+import static io.moelab.runtime.safetensors.Fixtures.floats;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.moelab.runtime.ModelFormatException;
+import io.moelab.runtime.tensor.DType;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ShardedCheckpointTest {
+    private static final String S1 = "model-00001-of-00002.safetensors";
+    private static final String S2 = "model-00002-of-00002.safetensors";
+
+    @TempDir
+    Path dir;
+
+    private static float[] values(int n, float base) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = base + i;
+        }
+        return v;
+    }
+
+    private void twoShards(boolean duplicateB) {
+        new SafetensorsWriter()
+                .add("a", DType.F32, new long[] {2, 2}, values(4, 10))
+                .add("b", DType.BF16, new long[] {3}, values(3, 1))
+                .write(dir.resolve(S1));
+        SafetensorsWriter w2 = new SafetensorsWriter().add("c", DType.F32, new long[] {3}, values(3, 20));
+        if (duplicateB) {
+            w2.add("b", DType.BF16, new long[] {3}, values(3, 1));
+        }
+        w2.write(dir.resolve(S2));
+    }
+
+    private static Map<String, String> weightMap(String... pairs) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            m.put(pairs[i], pairs[i + 1]);
+        }
+        return m;
+    }
+
+    @Test
+    void twoShardsRoundTrip() throws IOException {
+        twoShards(false);
+        SafetensorsWriter.writeIndex(dir, weightMap("a", S1, "b", S1, "c", S2));
+        assertThat(Files.readString(dir.resolve("model.safetensors.index.json"))).contains("\"weight_map\"");
+        MemorySegment a;
+        try (ShardedCheckpoint c = ShardedCheckpoint.open(dir)) {
+            assertThat(c.directory()).isEqualTo(dir);
+            assertThat(c.tensors().keySet()).containsExactly("a", "b", "c");
+            assertThat(c.info("b")).get().extracting(TensorInfo::dtype).isEqualTo(DType.BF16);
+            assertThat(c.info("zzz")).isEmpty();
+            assertThat(c.fileOf("a").getFileName().toString()).isEqualTo(S1);
+            assertThat(c.fileOf("c").getFileName().toString()).isEqualTo(S2);
+            a = c.segment("a");
+            assertThat(floats(a)).containsExactly(10, 11, 12, 13);
+            assertThat(floats(c.segment("c"))).containsExactly(20, 21, 22);
+            assertThat(Fixtures.shorts(c.segment("b"))).containsExactly((short) 0x3F80, (short) 0x4000,
+                    (short) 0x4040);
+            assertThatThrownBy(() -> c.segment("zzz")).isInstanceOf(ModelFormatException.class)
+                    .hasMessageContaining(dir.toString()).hasMessageContaining("tensor zzz");
+            assertThatThrownBy(() -> c.fileOf("zzz")).isInstanceOf(ModelFormatException.class);
+        }
+        assertThatThrownBy(() -> floats(a)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void missingShardIsNamed() {
+        new SafetensorsWriter().add("a", DType.F32, new long[] {1}, values(1, 0)).write(dir.resolve(S1));
+        SafetensorsWriter.writeIndex(dir, weightMap("a", S1, "c", S2));
+        assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining(S2).hasMessageContaining("missing")
+                .extracting(e -> ((ModelFormatException) e).tensor()).isEqualTo("c");
+    }
+
+    @Test
+    void tensorListedButAbsentFromShard() {
+        twoShards(false);
+        SafetensorsWriter.writeIndex(dir, weightMap("a", S1, "b", S1, "c", S2, "d", S2));
+        assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining(S2).hasMessageContaining("tensor d").hasMessageContaining("absent");
+    }
+
+    @Test
+    void tensorInTwoShards() {
+        twoShards(true);
+        SafetensorsWriter.writeIndex(dir, weightMap("a", S1, "b", S1, "c", S2));
+        assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining("tensor b").hasMessageContaining("also present in shard " + S1);
+    }
+
+    @Test
+    void invalidShardOrIndex() throws IOException {
+        twoShards(false);
+        SafetensorsWriter.writeIndex(dir, weightMap("a", "../" + S1));
+        assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining("not a file name in the checkpoint directory");
+        Files.writeString(dir.resolve("model.safetensors.index.json"), "{\"weight_map\": [1]}");
+        assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining("no weight_map object");
+        Files.writeString(dir.resolve("model.safetensors.index.json"), "{\"weight_map\": {\"a\": 1}}");
+        assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining("tensor a").hasMessageContaining("not a string");
+        Files.writeString(dir.resolve("model.safetensors.index.json"), "{\"weight_map\": ");
+        assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining("not valid JSON");
+        Files.write(dir.resolve(S2), new byte[3]);
+        SafetensorsWriter.writeIndex(dir, weightMap("a", S1, "c", S2));
+        assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining(S2).hasMessageContaining("shorter");
+    }
+
+    @Test
+    void singleFileWithoutIndex() {
+        new SafetensorsWriter().add("x", DType.F16, new long[] {2}, values(2, 1)).write(dir.resolve("weights.safetensors"));
+        try (ShardedCheckpoint c = ShardedCheckpoint.open(dir)) {
+            assertThat(c.tensors()).containsOnlyKeys("x");
+            assertThat(c.fileOf("x").getFileName().toString()).isEqualTo("weights.safetensors");
+        }
+        new SafetensorsWriter().add("y", DType.F32, new long[] {1}, values(1, 1)).write(dir.resolve("other.safetensors"));
+        assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining("no safetensors file");
+        new SafetensorsWriter().add("m", DType.F32, new long[] {1}, values(1, 1)).write(dir.resolve("model.safetensors"));
+        try (ShardedCheckpoint c = ShardedCheckpoint.open(dir)) {
+            assertThat(c.tensors()).containsOnlyKeys("m");
+        }
+    }
+
+    @Test
+    void emptyOrMissingDirectory() {
+        assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
+                .hasMessage(dir + ": no safetensors file");
+        assertThatThrownBy(() -> ShardedCheckpoint.open(dir.resolve("nope"))).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining("not a directory");
+    }
+}
