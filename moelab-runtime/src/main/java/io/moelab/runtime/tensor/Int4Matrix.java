@@ -1,0 +1,232 @@
+package io.moelab.runtime.tensor;
+
+import static io.moelab.runtime.tensor.Kernels.B;
+import static io.moelab.runtime.tensor.Kernels.F;
+import static io.moelab.runtime.tensor.Kernels.I16_LE;
+import static io.moelab.runtime.tensor.Kernels.L;
+import static io.moelab.runtime.tensor.Kernels.LE;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Objects;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Symmetric signed 4-bit weights in groups of 32, 64 or 128 along each row, one binary16 scale per group:
+ * {@code ŵ = q · s} with {@code s = maxabs(group) / 7} and {@code q ∈ [-8, 7]} (in practice {@code [-7, 7]}).
+ *
+ * <p><b>Layout.</b> Two codes per byte, stored as {@code q + 8}, low nibble first: byte {@code j} of a group of
+ * {@code G} holds element {@code j} in its low nibble and element {@code j + G/2} in its high nibble (llama.cpp's
+ * Q4_0 order). Splitting the group in halves, rather than interleaving neighbours, lets a vector of bytes unpack
+ * into two vectors of consecutive elements.
+ *
+ * <p><b>Error bound.</b> For a group with largest magnitude {@code m}, let {@code s = m / 7} and {@code s'} its
+ * binary16 rounding (the stored scale); codes are rounded against {@code s'}. Then every element satisfies
+ * <pre>  |w − ŵ| ≤ (s / 2)·(1 + 2^-11) + 7·2^-25</pre>
+ * up to float rounding of the arithmetic itself (relative 2^-23); the additive term only matters for scales below
+ * binary16's normal range (2^-14). An all-zero group is exact. Consequently
+ * {@code |dot(ŵ, x) − dot(w, x)| ≤ Σ_i |x_i|·bound_i}, plus float accumulation error.
+ *
+ * <p>Memory: half a byte per weight plus two bytes per group, off-heap.
+ */
+public final class Int4Matrix implements WeightMatrix {
+    private static final int QMAX = 7;
+
+    private final MemorySegment packed;
+    private final MemorySegment scales;
+    private final int rows;
+    private final int cols;
+    private final int groupSize;
+    private final int groups;
+    private final boolean vector;
+
+    private Int4Matrix(MemorySegment packed, MemorySegment scales, int rows, int cols, int groupSize) {
+        this.packed = packed;
+        this.scales = scales;
+        this.rows = rows;
+        this.cols = cols;
+        this.groupSize = groupSize;
+        this.groups = cols / groupSize;
+        this.vector = B != null && (groupSize / 2) % L == 0;
+    }
+
+    /**
+     * Quantizes {@code source} with {@code groupSize} weights per scale into memory that lives as long as the
+     * result is reachable.
+     *
+     * @throws IllegalArgumentException if {@code groupSize} is not 32, 64 or 128, does not divide {@code cols}, a
+     *                                  weight is not finite, or a group scale overflows binary16
+     */
+    public static Int4Matrix quantize(WeightMatrix source, int groupSize) {
+        return quantize(source, groupSize, Arena.ofAuto());
+    }
+
+    /** As {@link #quantize(WeightMatrix, int)}, allocating in {@code arena}. */
+    public static Int4Matrix quantize(WeightMatrix source, int groupSize, Arena arena) {
+        if (groupSize != 32 && groupSize != 64 && groupSize != 128) {
+            throw new IllegalArgumentException("INT4 group size must be 32, 64 or 128, got " + groupSize);
+        }
+        int rows = source.rows();
+        int cols = source.cols();
+        if (cols % groupSize != 0) {
+            throw new IllegalArgumentException(
+                    "INT4_G" + groupSize + " needs cols divisible by " + groupSize + ", got " + cols);
+        }
+        int groups = cols / groupSize;
+        int half = groupSize / 2;
+        MemorySegment packed = arena.allocate((long) rows * cols / 2, 64);
+        MemorySegment scales = arena.allocate((long) rows * groups * Short.BYTES, 64);
+        float[] w = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            source.row(r, w);
+            for (int g = 0; g < groups; g++) {
+                int xo = g * groupSize;
+                short h = GroupQuantizer.scale(w, xo, groupSize, QMAX, r);
+                scales.set(I16_LE, ((long) r * groups + g) * Short.BYTES, h);
+                float s = Float.float16ToFloat(h);
+                long po = ((long) r * cols + xo) / 2;
+                for (int j = 0; j < half; j++) {
+                    int lo = GroupQuantizer.code(w[xo + j], s, -8, QMAX) + 8;
+                    int hi = GroupQuantizer.code(w[xo + half + j], s, -8, QMAX) + 8;
+                    packed.set(ValueLayout.JAVA_BYTE, po + j, (byte) (lo | hi << 4));
+                }
+            }
+        }
+        return new Int4Matrix(packed, scales, rows, cols, groupSize);
+    }
+
+    @Override
+    public int rows() {
+        return rows;
+    }
+
+    @Override
+    public int cols() {
+        return cols;
+    }
+
+    /** Weights per scale: 32, 64 or 128. */
+    public int groupSize() {
+        return groupSize;
+    }
+
+    @Override
+    public String format() {
+        return "INT4_G" + groupSize;
+    }
+
+    @Override
+    public long bytes() {
+        return packed.byteSize() + scales.byteSize();
+    }
+
+    /** The stored (binary16-rounded) scale of group {@code group} of row {@code row}. */
+    public float scale(int row, int group) {
+        Objects.checkIndex(row, rows);
+        Objects.checkIndex(group, groups);
+        return scaleAt((long) row * groups * Short.BYTES, group);
+    }
+
+    private float scaleAt(long sBase, int g) {
+        return Float.float16ToFloat(scales.get(I16_LE, sBase + (long) g * Short.BYTES));
+    }
+
+    @Override
+    public float dot(int row, float[] x) {
+        Objects.checkIndex(row, rows);
+        Objects.checkFromIndexSize(0, cols, x.length);
+        long pBase = (long) row * cols / 2;
+        long sBase = (long) row * groups * Short.BYTES;
+        if (!vector) {
+            return dotScalar(pBase, sBase, x);
+        }
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = acc0;
+        int g = 0;
+        for (; g + 1 < groups; g += 2) {
+            acc0 = groupDot(pBase, g, x).fma(FloatVector.broadcast(F, scaleAt(sBase, g)), acc0);
+            acc1 = groupDot(pBase, g + 1, x).fma(FloatVector.broadcast(F, scaleAt(sBase, g + 1)), acc1);
+        }
+        if (g < groups) {
+            acc0 = groupDot(pBase, g, x).fma(FloatVector.broadcast(F, scaleAt(sBase, g)), acc0);
+        }
+        return Kernels.sum(acc0.add(acc1));
+    }
+
+    private FloatVector groupDot(long pBase, int g, float[] x) {
+        int half = groupSize / 2;
+        int xo = g * groupSize;
+        long po = pBase + xo / 2;
+        FloatVector lo = FloatVector.zero(F);
+        FloatVector hi = lo;
+        for (int j = 0; j < half; j += L) {
+            ByteVector b = ByteVector.fromMemorySegment(B, packed, po + j, LE);
+            lo = Kernels.bytesToFloats(b.and((byte) 0x0F).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xo + j), lo);
+            hi = Kernels.bytesToFloats(b.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8))
+                    .fma(FloatVector.fromArray(F, x, xo + half + j), hi);
+        }
+        return lo.add(hi);
+    }
+
+    private float dotScalar(long pBase, long sBase, float[] x) {
+        int half = groupSize / 2;
+        float s = 0f;
+        for (int g = 0; g < groups; g++) {
+            int xo = g * groupSize;
+            long po = pBase + xo / 2;
+            float lo = 0f;
+            float hi = 0f;
+            for (int j = 0; j < half; j++) {
+                int b = packed.get(ValueLayout.JAVA_BYTE, po + j);
+                lo = Math.fma((b & 0x0F) - 8, x[xo + j], lo);
+                hi = Math.fma((b >> 4 & 0x0F) - 8, x[xo + half + j], hi);
+            }
+            s = Math.fma(lo + hi, scaleAt(sBase, g), s);
+        }
+        return s;
+    }
+
+    @Override
+    public void row(int row, float[] dst) {
+        Objects.checkIndex(row, rows);
+        Objects.checkFromIndexSize(0, cols, dst.length);
+        long pBase = (long) row * cols / 2;
+        long sBase = (long) row * groups * Short.BYTES;
+        int half = groupSize / 2;
+        for (int g = 0; g < groups; g++) {
+            float s = scaleAt(sBase, g);
+            int xo = g * groupSize;
+            long po = pBase + xo / 2;
+            if (vector) {
+                for (int j = 0; j < half; j += L) {
+                    ByteVector b = ByteVector.fromMemorySegment(B, packed, po + j, LE);
+                    Kernels.bytesToFloats(b.and((byte) 0x0F).sub((byte) 8)).mul(s).intoArray(dst, xo + j);
+                    Kernels.bytesToFloats(b.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8)).mul(s)
+                            .intoArray(dst, xo + half + j);
+                }
+            } else {
+                for (int j = 0; j < half; j++) {
+                    int b = packed.get(ValueLayout.JAVA_BYTE, po + j);
+                    dst[xo + j] = ((b & 0x0F) - 8) * s;
+                    dst[xo + half + j] = ((b >> 4 & 0x0F) - 8) * s;
+                }
+            }
+        }
+    }
+
+    @Override
+    public float get(int r, int c) {
+        Objects.checkIndex(r, rows);
+        Objects.checkIndex(c, cols);
+        int half = groupSize / 2;
+        int g = c / groupSize;
+        int j = c - g * groupSize;
+        long p = ((long) r * cols + (long) g * groupSize) / 2 + (j < half ? j : j - half);
+        int b = packed.get(ValueLayout.JAVA_BYTE, p);
+        int q = (j < half ? b & 0x0F : b >> 4 & 0x0F) - 8;
+        return q * scale(r, g);
+    }
+}

@@ -1,0 +1,259 @@
+package io.moelab.runtime.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.offset;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.longs;
+
+import java.lang.foreign.Arena;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.function.Function;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+class QuantizedMatricesTest {
+
+    /** The documented per-element bound for a group whose largest magnitude is {@code maxAbs}. */
+    private static double bound(double maxAbs, int qmax) {
+        double s = maxAbs / qmax;
+        return s / 2 * (1 + 0x1p-11) + qmax * 0x1p-25;
+    }
+
+    /**
+     * Random weights whose groups span magnitudes from far below binary16's normal range to 2^6 (outliers to about 2^16, still within binary16 for the scales), with some
+     * all-zero groups and some groups with one outlier a thousand times the rest.
+     */
+    private static float[] weights(Random rnd, int rows, int cols, int group) {
+        float[] w = new float[rows * cols];
+        for (int g = 0; g < rows * cols / group; g++) {
+            int kind = rnd.nextInt(10);
+            if (kind == 0) {
+                continue; // all zero
+            }
+            double magnitude = Math.scalb(1.0, rnd.nextInt(37) - 30);
+            for (int j = 0; j < group; j++) {
+                w[g * group + j] = (float) (rnd.nextGaussian() * magnitude);
+            }
+            if (kind == 1) {
+                w[g * group + rnd.nextInt(group)] = (float) (1000 * magnitude * (rnd.nextBoolean() ? 1 : -1));
+            }
+        }
+        return w;
+    }
+
+    /** Checks the element and dot-product bounds of {@code q} against the original weights {@code w}. */
+    private static void checkBounds(WeightMatrix q, float[] w, int group, int qmax, Random rnd) {
+        int rows = q.rows();
+        int cols = q.cols();
+        for (int r = 0; r < rows; r++) {
+            float[] hat = TestData.row(q, r);
+            double[] elementBound = new double[cols];
+            for (int g = 0; g < cols / group; g++) {
+                double maxAbs = 0;
+                for (int j = g * group; j < (g + 1) * group; j++) {
+                    maxAbs = Math.max(maxAbs, Math.abs(w[r * cols + j]));
+                }
+                // Slack for the float rounding of the quotient and of q·s (relative 2^-23 or so).
+                double b = bound(maxAbs, qmax) * (1 + 1e-6) + Math.ulp((float) maxAbs);
+                Arrays.fill(elementBound, g * group, (g + 1) * group, b);
+                if (maxAbs == 0) {
+                    for (int j = g * group; j < (g + 1) * group; j++) {
+                        assertThat(hat[j]).isZero();
+                    }
+                }
+            }
+            for (int j = 0; j < cols; j++) {
+                double err = Math.abs(w[r * cols + j] - (double) hat[j]);
+                assertThat(err).as("row %d col %d: w=%s ŵ=%s", r, j, w[r * cols + j], hat[j])
+                        .isLessThanOrEqualTo(elementBound[j]);
+            }
+            int c = rnd.nextInt(cols);
+            assertThat(q.get(r, c)).isEqualTo(hat[c]);
+
+            float[] x = TestData.gaussian(rnd, cols, 1.0);
+            double allowed = 0;
+            for (int j = 0; j < cols; j++) {
+                allowed += Math.abs(x[j]) * elementBound[j];
+            }
+            allowed += 1e-5 * TestData.absDot(hat, 0, x, cols) + Double.MIN_NORMAL;
+            double err = Math.abs(q.dot(r, x) - TestData.refDot(w, r * cols, x, cols));
+            assertThat(err).as("dot of row %d", r).isLessThanOrEqualTo(allowed);
+        }
+    }
+
+    @Test
+    void q8ElementAndDotBoundsHold() {
+        qt().withExamples(60).forAll(integers().between(1, 6), integers().between(1, 40), longs().all())
+                .checkAssert((rows, groups, seed) -> {
+                    Random rnd = new Random(seed);
+                    int cols = groups * Q8Matrix.GROUP;
+                    float[] w = weights(rnd, rows, cols, Q8Matrix.GROUP);
+                    Q8Matrix q = Q8Matrix.quantize(WeightMatrix.ofFloats(w, rows, cols));
+                    checkBounds(q, w, Q8Matrix.GROUP, 127, rnd);
+                });
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {32, 64, 128})
+    void int4ElementAndDotBoundsHold(int groupSize) {
+        qt().withExamples(40).forAll(integers().between(1, 6), integers().between(1, 12), longs().all())
+                .checkAssert((rows, groups, seed) -> {
+                    Random rnd = new Random(seed);
+                    int cols = groups * groupSize;
+                    float[] w = weights(rnd, rows, cols, groupSize);
+                    Int4Matrix q = Int4Matrix.quantize(WeightMatrix.ofFloats(w, rows, cols), groupSize);
+                    assertThat(q.groupSize()).isEqualTo(groupSize);
+                    checkBounds(q, w, groupSize, 7, rnd);
+                });
+    }
+
+    @Test
+    void q8ReproducesValuesOnItsGridExactly() {
+        // Codes -127..127 times 0.25: the max is 31.75, so the scale is 0.25, exact in binary16.
+        float[] w = new float[2 * 256];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = ((i % 255) - 127) * 0.25f;
+        }
+        for (int g = 0; g < w.length / 32; g++) {
+            w[g * 32] = 31.75f; // every group reaches the largest code
+        }
+        Q8Matrix q = Q8Matrix.quantize(WeightMatrix.ofFloats(w, 2, 256));
+        assertThat(q.scale(1, 3)).isEqualTo(0.25f);
+        for (int r = 0; r < 2; r++) {
+            assertThat(TestData.row(q, r)).containsExactly(Arrays.copyOfRange(w, r * 256, (r + 1) * 256));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {32, 64, 128})
+    void int4ReproducesValuesOnItsGridExactly(int groupSize) {
+        float[] w = new float[3 * 256];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = ((i * 7 % 15) - 7) * 0.5f; // codes -7..7, scale 0.5
+        }
+        for (int g = 0; g < w.length / groupSize; g++) {
+            w[g * groupSize + 1] = -3.5f; // every group reaches the largest magnitude
+        }
+        Int4Matrix q = Int4Matrix.quantize(WeightMatrix.ofFloats(w, 3, 256), groupSize);
+        assertThat(q.scale(2, 1)).isEqualTo(0.5f);
+        float[] ones = new float[256];
+        Arrays.fill(ones, 1f);
+        for (int r = 0; r < 3; r++) {
+            float[] expected = Arrays.copyOfRange(w, r * 256, (r + 1) * 256);
+            assertThat(TestData.row(q, r)).containsExactly(expected);
+            for (int c = 0; c < 256; c++) {
+                assertThat(q.get(r, c)).isEqualTo(expected[c]);
+            }
+            // Small integers times 0.5: the dot is exact in any order.
+            assertThat(q.dot(r, ones)).isEqualTo((float) TestData.refDot(expected, 0, ones, 256));
+        }
+    }
+
+    @Test
+    void allZeroGroupsAreExact() {
+        float[] w = new float[4 * 128];
+        w[200] = 1f; // one non-zero group in row 1; the zero groups beside it must stay exact too
+        for (WeightMatrix q : new WeightMatrix[] {Q8Matrix.quantize(WeightMatrix.ofFloats(w, 4, 128)),
+                Int4Matrix.quantize(WeightMatrix.ofFloats(w, 4, 128), 32)}) {
+            float[] x = TestData.gaussian(new Random(3), 128, 1.0);
+            for (int r = 0; r < 4; r++) {
+                if (r != 1) {
+                    assertThat(TestData.row(q, r)).containsOnly(0f);
+                    assertThat(q.dot(r, x)).isZero();
+                    assertThat(q.get(r, 7)).isZero();
+                }
+            }
+            float[] row1 = TestData.row(q, 1);
+            assertThat(row1[72]).isCloseTo(1f, offset(1e-3f));
+            row1[72] = 0f;
+            assertThat(row1).containsOnly(0f);
+        }
+    }
+
+    @Test
+    void anOutlierOnlyCoarsensItsOwnGroup() {
+        Random rnd = new Random(11);
+        float[] w = TestData.gaussian(rnd, 128, 0.01);
+        w[5] = 1000f;
+        for (WeightMatrix q : new WeightMatrix[] {Q8Matrix.quantize(WeightMatrix.ofFloats(w, 1, 128)),
+                Int4Matrix.quantize(WeightMatrix.ofFloats(w, 1, 128), 32)}) {
+            float[] hat = TestData.row(q, 0);
+            assertThat(hat[5]).isCloseTo(1000f, offset(0.5f));
+            for (int j = 0; j < 32; j++) {
+                if (j != 5) {
+                    assertThat(hat[j]).as("swamped by the outlier").isZero();
+                }
+            }
+            for (int j = 32; j < 128; j++) {
+                // Other groups keep their own fine scale (max about 0.04 here).
+                assertThat(Math.abs(hat[j] - w[j])).isLessThan(0.01f);
+            }
+        }
+    }
+
+    @Test
+    void groupSizesAreValidated() {
+        WeightMatrix w48 = WeightMatrix.ofFloats(new float[2 * 48], 2, 48);
+        WeightMatrix w96 = WeightMatrix.ofFloats(new float[2 * 96], 2, 96);
+        assertThatThrownBy(() -> Q8Matrix.quantize(w48)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("48");
+        assertThat(Q8Matrix.quantize(w96).cols()).isEqualTo(96);
+        assertThatThrownBy(() -> Int4Matrix.quantize(w96, 64)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("96");
+        assertThatThrownBy(() -> Int4Matrix.quantize(w96, 48)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Int4Matrix.quantize(w96, 16)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(Int4Matrix.quantize(w96, 32).cols()).isEqualTo(96);
+    }
+
+    @Test
+    void unrepresentableWeightsAreRejected() {
+        float[] w = new float[64];
+        w[3] = Float.NaN;
+        assertThatThrownBy(() -> Q8Matrix.quantize(WeightMatrix.ofFloats(w, 1, 64)))
+                .isInstanceOf(IllegalArgumentException.class);
+        w[3] = Float.POSITIVE_INFINITY;
+        assertThatThrownBy(() -> Int4Matrix.quantize(WeightMatrix.ofFloats(w, 1, 64), 32))
+                .isInstanceOf(IllegalArgumentException.class);
+        w[3] = 1e7f; // scale 1e7/127 overflows binary16
+        assertThatThrownBy(() -> Q8Matrix.quantize(WeightMatrix.ofFloats(w, 1, 64)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("binary16");
+    }
+
+    @Test
+    void formatsAndSizes() {
+        WeightMatrix src = WeightMatrix.ofFloats(new float[8 * 256], 8, 256);
+        Q8Matrix q8 = Q8Matrix.quantize(src);
+        assertThat(q8.format()).isEqualTo("Q8_32");
+        assertThat(q8.bytes()).isEqualTo(8 * 256 + 8 * 8 * 2);
+        assertThat(Int4Matrix.quantize(src, 32).format()).isEqualTo("INT4_G32");
+        assertThat(Int4Matrix.quantize(src, 64).format()).isEqualTo("INT4_G64");
+        Int4Matrix q4 = Int4Matrix.quantize(src, 128);
+        assertThat(q4.format()).isEqualTo("INT4_G128");
+        assertThat(q4.bytes()).isEqualTo(8 * 128 + 8 * 2 * 2);
+        assertThat(q4.rows()).isEqualTo(8);
+    }
+
+    @Test
+    void quantizesAnyFormatAndIntoAGivenArena() {
+        Random rnd = new Random(5);
+        short[] bits = new short[4 * 64];
+        float[] w = new float[bits.length];
+        for (int i = 0; i < bits.length; i++) {
+            bits[i] = Float.floatToFloat16((float) rnd.nextGaussian());
+            w[i] = TestData.decodeF16(bits[i]);
+        }
+        WeightMatrix f16 = WeightMatrix.of(DType.F16, TestData.shortSegment(bits), 4, 64);
+        try (Arena arena = Arena.ofConfined()) {
+            for (Function<WeightMatrix, WeightMatrix> quantizer : List.<Function<WeightMatrix, WeightMatrix>>of(
+                    m -> Q8Matrix.quantize(m, arena), m -> Int4Matrix.quantize(m, 64, arena))) {
+                WeightMatrix q = quantizer.apply(f16);
+                checkBounds(q, w, q instanceof Q8Matrix ? 32 : 64, q instanceof Q8Matrix ? 127 : 7, rnd);
+            }
+        }
+    }
+}
