@@ -1,6 +1,7 @@
 package io.moelab.cli;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.runtime.ModelFormatException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 
@@ -39,7 +40,8 @@ public final class Main {
             return EXIT_BAD_INPUT;
         });
         cmd.setExecutionExceptionHandler((ex, failed, parseResult) -> {
-            int code = ex instanceof InvalidInputException ? EXIT_BAD_INPUT : EXIT_FAILURE;
+            int code = ex instanceof InvalidInputException || ex instanceof ModelFormatException ? EXIT_BAD_INPUT
+                    : EXIT_FAILURE;
             err.println("error: " + describe(ex));
             if (root.verbose()) {
                 ex.printStackTrace(err);
@@ -52,7 +54,8 @@ public final class Main {
     /** The exception's message, or its type where it has none (an internal failure). */
     private static String describe(Throwable ex) {
         String message = ex.getMessage();
-        if (ex instanceof InvalidInputException || ex instanceof java.io.IOException
+        if (ex instanceof InvalidInputException || ex instanceof ModelFormatException
+                || ex instanceof java.io.IOException
                 || ex instanceof java.io.UncheckedIOException) {
             return message;
         }

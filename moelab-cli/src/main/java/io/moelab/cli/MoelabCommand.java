@@ -2,6 +2,7 @@ package io.moelab.cli;
 
 import io.moelab.cli.eplb.EplbCommand;
 import io.moelab.cli.evolve.EvolveCommand;
+import io.moelab.cli.runtime.LogitsCommand;
 import io.moelab.cli.sim.SimCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
@@ -12,6 +13,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "moelab", mixinStandardHelpOptions = true, versionProvider = MoelabCommand.Version.class,
         description = "Make Mixture-of-Experts models cheap to serve.",
         subcommands = {EplbCommand.class, SimCommand.class, EvolveCommand.class,
+                LogitsCommand.class,
                 picocli.CommandLine.HelpCommand.class})
 public final class MoelabCommand {
     private boolean verbose;

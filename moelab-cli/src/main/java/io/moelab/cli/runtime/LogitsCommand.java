@@ -1,0 +1,82 @@
+package io.moelab.cli.runtime;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.io.AtomicFiles;
+import io.moelab.runtime.model.MoeModel;
+import io.moelab.runtime.model.WeightFormat;
+import java.io.BufferedWriter;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code moelab logits}: the model's logits for given token ids. */
+@Command(name = "logits", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Run a Hugging Face MoE model (mixtral, qwen2_moe, qwen3_moe, olmoe; config.json + safetensors)"
+                + " over token ids and write {\"logits\": [[one float per vocabulary id] per position]}.")
+public final class LogitsCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory.")
+    private Path model;
+
+    @Option(names = "--token-ids", required = true, split = ",", paramLabel = "ID,ID,...",
+            description = "Token ids, comma-separated.")
+    private int[] tokens;
+
+    @Option(names = "--output", required = true, paramLabel = "OUT.json", description = "Where to write.")
+    private Path output;
+
+    @Option(names = "--weights", paramLabel = "stored|q8|int4", defaultValue = "stored",
+            description = "Projection weights as stored (memory-mapped) or quantized at load (default: stored).")
+    private String weights;
+
+    @Override
+    public Integer call() throws Exception {
+        WeightFormat format = switch (weights) {
+            case "stored" -> WeightFormat.STORED;
+            case "q8" -> WeightFormat.Q8;
+            case "int4" -> WeightFormat.INT4;
+            default -> throw new InvalidInputException("--weights", "expected stored, q8 or int4, got " + weights);
+        };
+        if (tokens.length == 0) {
+            throw new InvalidInputException("--token-ids", "no token ids");
+        }
+        float[][] logits;
+        try (MoeModel m = MoeModel.load(model, format)) {
+            int vocab = m.config().vocabSize();
+            for (int t : tokens) {
+                if (t < 0 || t >= vocab) {
+                    throw new InvalidInputException("--token-ids", "token id " + t + " outside the vocabulary [0, "
+                            + vocab + ")");
+                }
+            }
+            logits = m.logits(tokens);
+        }
+        AtomicFiles.write(output, out -> {
+            Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16);
+            w.write("{\"logits\": [");
+            for (int p = 0; p < logits.length; p++) {
+                w.write(p == 0 ? "\n  [" : ",\n  [");
+                for (int i = 0; i < logits[p].length; i++) {
+                    if (i > 0) {
+                        w.write(',');
+                    }
+                    w.write(Float.toString(logits[p][i]));
+                }
+                w.write(']');
+            }
+            w.write("\n]}\n");
+            w.flush();
+        });
+        spec.commandLine().getOut().println("wrote " + output + " (" + logits.length + " positions x "
+                + logits[0].length + " logits)");
+        return 0;
+    }
+}

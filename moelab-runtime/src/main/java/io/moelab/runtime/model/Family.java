@@ -1,0 +1,73 @@
+package io.moelab.runtime.model;
+
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The MoE model families the runtime reads, by Hugging Face {@code model_type}: how their tensors are named and
+ * which features their blocks have. All share RMSNorm, rotate-half RoPE, grouped-query attention and SwiGLU
+ * experts with softmax top-k routing.
+ */
+public enum Family {
+    /** Mixtral: {@code block_sparse_moe.gate}, {@code experts.E.w1/w3/w2}, top-k weights renormalized. */
+    MIXTRAL("mixtral"),
+    /**
+     * Qwen2-MoE: q/k/v biases, {@code mlp.experts.E.{gate,up,down}_proj}, a shared expert scaled by a sigmoid
+     * gate, {@code norm_topk_prob}, {@code decoder_sparse_step}, {@code mlp_only_layers}.
+     */
+    QWEN2_MOE("qwen2_moe"),
+    /** Qwen3-MoE: like Qwen2-MoE without biases or shared expert, with RMSNorm of each head's q and k. */
+    QWEN3_MOE("qwen3_moe"),
+    /** OLMoE: RMSNorm of the whole q and k projections, {@code norm_topk_prob}. */
+    OLMOE("olmoe");
+
+    private final String modelType;
+
+    Family(String modelType) {
+        this.modelType = modelType;
+    }
+
+    /** The {@code model_type} in {@code config.json}. */
+    public String modelType() {
+        return modelType;
+    }
+
+    /** The family of a {@code model_type}, if supported. */
+    public static Optional<Family> of(String modelType) {
+        for (Family f : values()) {
+            if (f.modelType.equals(modelType.toLowerCase(Locale.ROOT))) {
+                return Optional.of(f);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Whether attention q/k/v projections have biases by default. */
+    boolean defaultQkvBias() {
+        return this == QWEN2_MOE;
+    }
+
+    /** The router of layer {@code l}. */
+    String router(int l) {
+        return this == MIXTRAL ? layer(l) + "block_sparse_moe.gate.weight" : layer(l) + "mlp.gate.weight";
+    }
+
+    /** Expert {@code e}'s gate (w1), up (w3) and down (w2) projections of layer {@code l}. */
+    String[] expert(int l, int e) {
+        if (this == MIXTRAL) {
+            String p = layer(l) + "block_sparse_moe.experts." + e + ".";
+            return new String[] {p + "w1.weight", p + "w3.weight", p + "w2.weight"};
+        }
+        String p = layer(l) + "mlp.experts." + e + ".";
+        return new String[] {p + "gate_proj.weight", p + "up_proj.weight", p + "down_proj.weight"};
+    }
+
+    /** A dense MLP's (or the shared expert's) gate, up and down projections under {@code prefix}. */
+    static String[] mlp(String prefix) {
+        return new String[] {prefix + "gate_proj.weight", prefix + "up_proj.weight", prefix + "down_proj.weight"};
+    }
+
+    static String layer(int l) {
+        return "model.layers." + l + ".";
+    }
+}

@@ -1,0 +1,419 @@
+package io.moelab.runtime.model;
+
+import io.moelab.runtime.ModelFormatException;
+import io.moelab.runtime.safetensors.ShardedCheckpoint;
+import io.moelab.runtime.safetensors.TensorInfo;
+import io.moelab.runtime.tensor.MatVec;
+import io.moelab.runtime.tensor.WeightMatrix;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * A decoder-only MoE transformer read from a Hugging Face directory ({@code config.json} and safetensors):
+ * token embedding, then per layer RMSNorm, grouped-query attention with rotate-half RoPE and a KV cache, RMSNorm,
+ * and a sparse MoE block (softmax top-k routing over SwiGLU experts; Qwen2-MoE adds a sigmoid-gated shared
+ * expert) or a dense SwiGLU MLP; a final RMSNorm and the output projection.
+ *
+ * <p>Projection matrices stay memory-mapped in the checkpoint's type unless a {@link WeightFormat} quantizes
+ * them at load time. Activations are float32. One instance may serve one sequence at a time per
+ * {@link KvCache}; {@link #forward} is not thread-safe for a shared cache.
+ */
+public final class MoeModel implements AutoCloseable {
+    private final ModelConfig config;
+    private final ShardedCheckpoint checkpoint;
+    private final WeightMatrix embedding;
+    private final WeightMatrix output;
+    private final float[] finalNorm;
+    private final Layer[] layers;
+    private final double[] invFreq;
+    private RoutingListener listener = RoutingListener.NONE;
+
+    /** One decoder layer's weights; {@code experts} is null for a dense layer. */
+    private record Layer(float[] inputNorm, float[] postNorm, WeightMatrix q, WeightMatrix k, WeightMatrix v,
+                         WeightMatrix o, float[] qBias, float[] kBias, float[] vBias, float[] oBias, float[] qNorm,
+                         float[] kNorm, WeightMatrix router, WeightMatrix[][] experts, WeightMatrix[] dense,
+                         WeightMatrix[] shared, WeightMatrix sharedGate) {
+    }
+
+    private MoeModel(ModelConfig config, ShardedCheckpoint checkpoint, WeightFormat format) {
+        this.config = config;
+        this.checkpoint = checkpoint;
+        int h = config.hidden();
+        this.embedding = matrix("model.embed_tokens.weight", config.vocabSize(), h, WeightFormat.STORED);
+        this.output = config.tieWordEmbeddings() && checkpoint.info("lm_head.weight").isEmpty() ? embedding
+                : matrix("lm_head.weight", config.vocabSize(), h, format);
+        this.finalNorm = vector("model.norm.weight", h);
+        this.layers = new Layer[config.layers()];
+        for (int l = 0; l < layers.length; l++) {
+            layers[l] = layer(l, format);
+        }
+        int half = config.headDim() / 2;
+        this.invFreq = new double[half];
+        for (int i = 0; i < half; i++) {
+            invFreq[i] = 1.0 / Math.pow(config.ropeTheta(), 2.0 * i / config.headDim());
+        }
+    }
+
+    /**
+     * Loads a model directory.
+     *
+     * @throws ModelFormatException naming the file and tensor when the checkpoint is missing, corrupt or
+     *                              disagrees with {@code config.json}
+     */
+    public static MoeModel load(Path dir, WeightFormat format) {
+        Path configFile = dir.resolve("config.json");
+        if (!Files.isRegularFile(configFile)) {
+            throw new ModelFormatException(dir.toString(), null, "no config.json");
+        }
+        ModelConfig config = ModelConfig.read(configFile);
+        ShardedCheckpoint checkpoint = ShardedCheckpoint.open(dir);
+        try {
+            return new MoeModel(config, checkpoint, format);
+        } catch (RuntimeException e) {
+            checkpoint.close();
+            throw e;
+        }
+    }
+
+    private Layer layer(int l, WeightFormat format) {
+        String p = Family.layer(l);
+        ModelConfig c = config;
+        int h = c.hidden();
+        int qDim = c.heads() * c.headDim();
+        int kvDim = c.kvHeads() * c.headDim();
+        String a = p + "self_attn.";
+        float[] qNorm = null;
+        float[] kNorm = null;
+        if (c.family() == Family.QWEN3_MOE) {
+            qNorm = vector(a + "q_norm.weight", c.headDim());
+            kNorm = vector(a + "k_norm.weight", c.headDim());
+        } else if (c.family() == Family.OLMOE) {
+            qNorm = vector(a + "q_norm.weight", qDim);
+            kNorm = vector(a + "k_norm.weight", kvDim);
+        }
+        WeightMatrix router = null;
+        WeightMatrix[][] experts = null;
+        WeightMatrix[] dense = null;
+        WeightMatrix[] shared = null;
+        WeightMatrix sharedGate = null;
+        if (c.isMoe(l)) {
+            router = matrix(c.family().router(l), c.experts(), h, WeightFormat.STORED);
+            experts = new WeightMatrix[c.experts()][];
+            for (int e = 0; e < c.experts(); e++) {
+                experts[e] = swiglu(c.family().expert(l, e), c.expertIntermediate(), format);
+            }
+            if (c.sharedIntermediate() > 0) {
+                shared = swiglu(Family.mlp(p + "mlp.shared_expert."), c.sharedIntermediate(), format);
+                sharedGate = matrix(p + "mlp.shared_expert_gate.weight", 1, h, WeightFormat.STORED);
+            }
+        } else {
+            dense = swiglu(Family.mlp(p + "mlp."), c.intermediate(), format);
+        }
+        return new Layer(vector(p + "input_layernorm.weight", h), vector(p + "post_attention_layernorm.weight", h),
+                matrix(a + "q_proj.weight", qDim, h, format), matrix(a + "k_proj.weight", kvDim, h, format),
+                matrix(a + "v_proj.weight", kvDim, h, format), matrix(a + "o_proj.weight", h, qDim, format),
+                bias(a + "q_proj.bias", qDim, c.qkvBias()), bias(a + "k_proj.bias", kvDim, c.qkvBias()),
+                bias(a + "v_proj.bias", kvDim, c.qkvBias()), bias(a + "o_proj.bias", h, false), qNorm, kNorm, router,
+                experts, dense, shared, sharedGate);
+    }
+
+    private WeightMatrix[] swiglu(String[] names, int inner, WeightFormat format) {
+        int h = config.hidden();
+        return new WeightMatrix[] {matrix(names[0], inner, h, format), matrix(names[1], inner, h, format),
+                matrix(names[2], h, inner, format)};
+    }
+
+    private TensorInfo info(String name, long... shape) {
+        TensorInfo info = checkpoint.info(name).orElseThrow(() -> new ModelFormatException(
+                checkpoint.directory().toString(), name, "missing from the checkpoint"));
+        if (!Arrays.equals(info.shape(), shape)) {
+            throw new ModelFormatException(checkpoint.fileOf(name).toString(), name, "shape "
+                    + Arrays.toString(info.shape()) + " disagrees with config.json, which implies "
+                    + Arrays.toString(shape));
+        }
+        return info;
+    }
+
+    private WeightMatrix matrix(String name, int rows, int cols, WeightFormat format) {
+        TensorInfo info = info(name, rows, cols);
+        return format.apply(WeightMatrix.of(info.dtype(), checkpoint.segment(name), rows, cols));
+    }
+
+    private float[] vector(String name, int length) {
+        TensorInfo info = info(name, length);
+        float[] v = new float[length];
+        WeightMatrix.of(info.dtype(), checkpoint.segment(name), 1, length).row(0, v);
+        return v;
+    }
+
+    /** An optional bias: required when {@code required}, else read if the checkpoint has it. */
+    private float[] bias(String name, int length, boolean required) {
+        if (!required && checkpoint.info(name).isEmpty()) {
+            return null;
+        }
+        return vector(name, length);
+    }
+
+    /** The configuration. */
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** Sets who hears the routing decisions (expert-load recording). */
+    public void routingListener(RoutingListener l) {
+        this.listener = l == null ? RoutingListener.NONE : l;
+    }
+
+    /** A KV cache for up to {@code positions} tokens. */
+    public KvCache newCache(int positions) {
+        return new KvCache(config, positions);
+    }
+
+    /**
+     * The logits of every position of a sequence (a fresh cache).
+     *
+     * @throws IllegalArgumentException for a token id outside the vocabulary
+     */
+    public float[][] logits(int[] tokens) {
+        KvCache cache = newCache(Math.max(1, tokens.length));
+        float[][] out = new float[tokens.length][];
+        for (int i = 0; i < tokens.length; i++) {
+            out[i] = forward(tokens[i], i, cache);
+        }
+        return out;
+    }
+
+    /**
+     * Runs one token at {@code position} (earlier positions must be in the cache) and returns its logits.
+     *
+     * @throws IllegalArgumentException for a token id outside the vocabulary or a position beyond the cache
+     */
+    public float[] forward(int token, int position, KvCache cache) {
+        if (token < 0 || token >= config.vocabSize()) {
+            throw new IllegalArgumentException("token id " + token + " outside the vocabulary [0, "
+                    + config.vocabSize() + ")");
+        }
+        int h = config.hidden();
+        float[] x = new float[h];
+        embedding.row(token, x);
+        float[] norm = new float[h];
+        float[] delta = new float[h];
+        for (int l = 0; l < layers.length; l++) {
+            Layer layer = layers[l];
+            rmsNorm(x, layer.inputNorm(), norm, h);
+            attention(l, layer, norm, position, cache, delta);
+            MatVec.add(x, delta);
+            rmsNorm(x, layer.postNorm(), norm, h);
+            if (layer.experts() != null) {
+                moe(l, layer, norm, delta);
+            } else {
+                swiglu(layer.dense(), norm, delta);
+            }
+            MatVec.add(x, delta);
+        }
+        rmsNorm(x, finalNorm, norm, h);
+        float[] logits = new float[config.vocabSize()];
+        MatVec.multiply(output, norm, logits);
+        return logits;
+    }
+
+    private void attention(int l, Layer w, float[] x, int pos, KvCache cache, float[] out) {
+        ModelConfig c = config;
+        int hd = c.headDim();
+        float[] q = new float[c.heads() * hd];
+        float[] k = new float[c.kvHeads() * hd];
+        float[] v = new float[c.kvHeads() * hd];
+        MatVec.multiply(w.q(), x, q);
+        MatVec.multiply(w.k(), x, k);
+        MatVec.multiply(w.v(), x, v);
+        addBias(q, w.qBias());
+        addBias(k, w.kBias());
+        addBias(v, w.vBias());
+        if (c.family() == Family.OLMOE) {
+            rmsNorm(q, w.qNorm(), q, q.length);
+            rmsNorm(k, w.kNorm(), k, k.length);
+        }
+        for (int head = 0; head < c.heads(); head++) {
+            if (c.family() == Family.QWEN3_MOE) {
+                rmsNormSlice(q, head * hd, w.qNorm(), hd);
+            }
+            rope(q, head * hd, pos);
+        }
+        for (int head = 0; head < c.kvHeads(); head++) {
+            if (c.family() == Family.QWEN3_MOE) {
+                rmsNormSlice(k, head * hd, w.kNorm(), hd);
+            }
+            rope(k, head * hd, pos);
+        }
+        cache.store(l, pos, k, v);
+        float[] keys = cache.keys(l);
+        float[] values = cache.values(l);
+        int width = cache.width();
+        int group = c.heads() / c.kvHeads();
+        float[] context = new float[q.length];
+        float[] scores = new float[pos + 1];
+        double scale = 1.0 / Math.sqrt(hd);
+        for (int head = 0; head < c.heads(); head++) {
+            int qOff = head * hd;
+            int kvOff = (head / group) * hd;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int t = 0; t <= pos; t++) {
+                float s = 0;
+                int base = t * width + kvOff;
+                for (int i = 0; i < hd; i++) {
+                    s += q[qOff + i] * keys[base + i];
+                }
+                scores[t] = (float) (s * scale);
+                max = Math.max(max, scores[t]);
+            }
+            double sum = 0;
+            for (int t = 0; t <= pos; t++) {
+                scores[t] = (float) Math.exp(scores[t] - max);
+                sum += scores[t];
+            }
+            for (int t = 0; t <= pos; t++) {
+                float p = (float) (scores[t] / sum);
+                int base = t * width + kvOff;
+                for (int i = 0; i < hd; i++) {
+                    context[qOff + i] += p * values[base + i];
+                }
+            }
+        }
+        MatVec.multiply(w.o(), context, out);
+        addBias(out, w.oBias());
+    }
+
+    /** Rotate-half RoPE (Hugging Face's convention) of one head in place. */
+    private void rope(float[] v, int off, int pos) {
+        int half = invFreq.length;
+        for (int i = 0; i < half; i++) {
+            double angle = pos * invFreq[i];
+            float cos = (float) Math.cos(angle);
+            float sin = (float) Math.sin(angle);
+            float a = v[off + i];
+            float b = v[off + i + half];
+            v[off + i] = a * cos - b * sin;
+            v[off + i + half] = b * cos + a * sin;
+        }
+    }
+
+    private void moe(int l, Layer w, float[] x, float[] out) {
+        ModelConfig c = config;
+        float[] logits = new float[c.experts()];
+        MatVec.multiply(w.router(), x, logits);
+        float max = Float.NEGATIVE_INFINITY;
+        for (float v : logits) {
+            max = Math.max(max, v);
+        }
+        double sum = 0;
+        double[] probs = new double[logits.length];
+        for (int e = 0; e < logits.length; e++) {
+            probs[e] = Math.exp(logits[e] - max);
+            sum += probs[e];
+        }
+        int[] chosen = topK(probs, c.topK());
+        double chosenSum = 0;
+        for (int e : chosen) {
+            chosenSum += probs[e] / sum;
+        }
+        Arrays.fill(out, 0);
+        float[] y = new float[out.length];
+        for (int e : chosen) {
+            double weight = probs[e] / sum;
+            if (c.normTopKProb()) {
+                weight /= chosenSum;
+            }
+            swiglu(w.experts()[e], x, y);
+            MatVec.scaleAdd(out, y, (float) weight);
+        }
+        if (w.shared() != null) {
+            swiglu(w.shared(), x, y);
+            float gate = w.sharedGate().dot(0, x);
+            MatVec.scaleAdd(out, y, (float) (1 / (1 + Math.exp(-gate))));
+        }
+        listener.routed(l, chosen);
+    }
+
+    /** The indices of the k largest values, largest first; equal values in index order. */
+    static int[] topK(double[] values, int k) {
+        int[] chosen = new int[k];
+        boolean[] taken = new boolean[values.length];
+        for (int j = 0; j < k; j++) {
+            int best = -1;
+            for (int e = 0; e < values.length; e++) {
+                if (!taken[e] && (best < 0 || values[e] > values[best])) {
+                    best = e;
+                }
+            }
+            chosen[j] = best;
+            taken[best] = true;
+        }
+        return chosen;
+    }
+
+    /** down(silu(gate(x)) * up(x)). */
+    private static void swiglu(WeightMatrix[] w, float[] x, float[] out) {
+        int inner = w[0].rows();
+        float[] gate = new float[inner];
+        float[] up = new float[inner];
+        MatVec.multiply(w[0], x, gate);
+        MatVec.multiply(w[1], x, up);
+        for (int i = 0; i < inner; i++) {
+            float g = gate[i];
+            gate[i] = g / (1 + (float) Math.exp(-g)) * up[i];
+        }
+        MatVec.multiply(w[2], gate, out);
+    }
+
+    /** out = x / rms(x) * weight over the first n elements (out may be x). */
+    private void rmsNorm(float[] x, float[] weight, float[] out, int n) {
+        double ms = MatVec.sumOfSquares(x, n) / n;
+        float inv = (float) (1 / Math.sqrt(ms + config.rmsNormEps()));
+        for (int i = 0; i < n; i++) {
+            out[i] = x[i] * inv * weight[i];
+        }
+    }
+
+    private void rmsNormSlice(float[] x, int off, float[] weight, int n) {
+        double ss = 0;
+        for (int i = 0; i < n; i++) {
+            ss += (double) x[off + i] * x[off + i];
+        }
+        float inv = (float) (1 / Math.sqrt(ss / n + config.rmsNormEps()));
+        for (int i = 0; i < n; i++) {
+            x[off + i] = x[off + i] * inv * weight[i];
+        }
+    }
+
+    private static void addBias(float[] v, float[] bias) {
+        if (bias != null) {
+            MatVec.add(v, bias);
+        }
+    }
+
+    /** Bytes of weights resident for inference (mapped or quantized). */
+    public long weightBytes() {
+        long total = embedding.bytes() + (output == embedding ? 0 : output.bytes()) + 4L * finalNorm.length;
+        for (Layer w : layers) {
+            total += w.q().bytes() + w.k().bytes() + w.v().bytes() + w.o().bytes();
+            if (w.router() != null) {
+                total += w.router().bytes();
+                for (WeightMatrix[] e : w.experts()) {
+                    total += e[0].bytes() + e[1].bytes() + e[2].bytes();
+                }
+            }
+            for (WeightMatrix[] group : new WeightMatrix[][] {w.dense(), w.shared()}) {
+                if (group != null) {
+                    total += group[0].bytes() + group[1].bytes() + group[2].bytes();
+                }
+            }
+        }
+        return total;
+    }
+
+    @Override
+    public void close() {
+        checkpoint.close();
+    }
+}

@@ -1,0 +1,39 @@
+package io.moelab.runtime.model;
+
+import io.moelab.runtime.tensor.Int4Matrix;
+import io.moelab.runtime.tensor.Q8Matrix;
+import io.moelab.runtime.tensor.WeightMatrix;
+
+/**
+ * How the projection matrices are held in memory: as stored in the checkpoint (F32, F16 or BF16, memory-mapped,
+ * no copy), or quantized at load time. Norms, biases and embeddings stay as stored.
+ */
+public enum WeightFormat {
+    /** As stored in the checkpoint. */
+    STORED,
+    /** Symmetric int8, groups of 32 with an fp16 scale (llama.cpp's Q8_0). */
+    Q8,
+    /** Symmetric int4, groups of 64 with an fp16 scale. */
+    INT4;
+
+    /** Groups of this many columns share a scale. */
+    int groupSize() {
+        return switch (this) {
+            case STORED -> 1;
+            case Q8 -> 32;
+            case INT4 -> 64;
+        };
+    }
+
+    /** The matrix in this format; a matrix whose rows do not split into whole groups stays as stored. */
+    WeightMatrix apply(WeightMatrix stored) {
+        if (stored.cols() % groupSize() != 0) {
+            return stored;
+        }
+        return switch (this) {
+            case STORED -> stored;
+            case Q8 -> Q8Matrix.quantize(stored);
+            case INT4 -> Int4Matrix.quantize(stored, 64);
+        };
+    }
+}

@@ -1,0 +1,110 @@
+package io.moelab.runtime.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.moelab.runtime.ModelFormatException;
+import io.moelab.runtime.tensor.DType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The runtime against the float64 reference, for every family and stored type. */
+class MoeModelTest {
+    private static final int[] TOKENS = {3, 17, 42, 0, 49, 8, 8, 21};
+
+    @TempDir
+    Path tmp;
+
+    static Stream<Arguments> cases() {
+        List<Arguments> out = new ArrayList<>();
+        for (Family f : Family.values()) {
+            for (DType d : DType.values()) {
+                out.add(Arguments.of(f, d));
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest
+    @MethodSource("cases")
+    void logitsMatchTheFloat64Reference(Family family, DType dtype) throws Exception {
+        TinyModel tiny = TinyModel.create(family, dtype, 11 + family.ordinal() * 7L + dtype.ordinal());
+        Path dir = tiny.write(tmp.resolve(family + "-" + dtype));
+        double[][] expected = new ReferenceForward(tiny).logits(TOKENS);
+        try (MoeModel model = MoeModel.load(dir, WeightFormat.STORED)) {
+            float[][] actual = model.logits(TOKENS);
+            for (int t = 0; t < TOKENS.length; t++) {
+                double scale = 0;
+                for (double v : expected[t]) {
+                    scale = Math.max(scale, Math.abs(v));
+                }
+                for (int i = 0; i < expected[t].length; i++) {
+                    assertThat((double) actual[t][i]).as("%s %s position %d logit %d", family, dtype, t, i)
+                            .isCloseTo(expected[t][i], org.assertj.core.data.Offset.offset(1e-4 * scale));
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("cases")
+    void kvCacheDecodingEqualsFullRecomputation(Family family, DType dtype) throws Exception {
+        TinyModel tiny = TinyModel.create(family, dtype, 5);
+        Path dir = tiny.write(tmp.resolve("m"));
+        try (MoeModel model = MoeModel.load(dir, WeightFormat.STORED)) {
+            float[][] all = model.logits(TOKENS);
+            for (int n = 1; n <= TOKENS.length; n++) {
+                float[][] prefix = model.logits(java.util.Arrays.copyOf(TOKENS, n));
+                assertThat(prefix[n - 1]).containsExactly(all[n - 1]);
+            }
+        }
+    }
+
+    @Test
+    void routingIsReportedPerMoeLayer() throws Exception {
+        TinyModel tiny = TinyModel.create(Family.QWEN3_MOE, DType.F32, 3);
+        try (MoeModel model = MoeModel.load(tiny.write(tmp.resolve("m")), WeightFormat.STORED)) {
+            List<Integer> layers = new ArrayList<>();
+            model.routingListener((layer, experts) -> {
+                layers.add(layer);
+                assertThat(experts).hasSize(2).doesNotHaveDuplicates();
+            });
+            model.logits(new int[] {1, 2, 3});
+            // decoder_sparse_step 2: only layer 1 of 3 is MoE.
+            assertThat(layers).containsExactly(1, 1, 1);
+        }
+    }
+
+    @Test
+    void checkpointThatDisagreesWithConfigNamesFileAndTensor() throws Exception {
+        TinyModel tiny = TinyModel.create(Family.MIXTRAL, DType.F32, 1);
+        Path dir = tiny.write(tmp.resolve("m"));
+        String config = Files.readString(dir.resolve("config.json"));
+        Files.writeString(dir.resolve("config.json"), config.replace("\"intermediate_size\" : 12",
+                "\"intermediate_size\" : 13"));
+        assertThatThrownBy(() -> MoeModel.load(dir, WeightFormat.STORED)).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining("model.safetensors").hasMessageContaining("block_sparse_moe.experts.0.w1.weight")
+                .hasMessageContaining("[12, 16]").hasMessageContaining("[13, 16]");
+        Files.writeString(dir.resolve("config.json"), config.replace("\"mixtral\"", "\"gpt_oss\""));
+        assertThatThrownBy(() -> MoeModel.load(dir, WeightFormat.STORED)).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining("config.json").hasMessageContaining("gpt_oss");
+    }
+
+    @Test
+    void missingTensorIsNamed() throws Exception {
+        TinyModel tiny = TinyModel.create(Family.OLMOE, DType.BF16, 1);
+        tiny.weights.remove("model.layers.2.self_attn.k_norm.weight");
+        tiny.shapes.remove("model.layers.2.self_attn.k_norm.weight");
+        Path dir = tiny.write(tmp.resolve("m"));
+        assertThatThrownBy(() -> MoeModel.load(dir, WeightFormat.STORED)).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining("model.layers.2.self_attn.k_norm.weight").hasMessageContaining("missing");
+    }
+}
