@@ -19,8 +19,13 @@ final class ReferenceForward {
     private final double theta;
 
     ReferenceForward(TinyModel model) {
+        this(model, model.weights);
+    }
+
+    /** The model's architecture with other weights (for example quantized ones). */
+    ReferenceForward(TinyModel model, Map<String, double[]> weights) {
         this.m = model;
-        this.w = model.weights;
+        this.w = weights;
         this.hidden = model.hidden();
         this.heads = model.config.get("num_attention_heads").asInt();
         this.kvHeads = model.config.get("num_key_value_heads").asInt();

@@ -35,6 +35,14 @@ final class TinyModel {
 
     /** The standard tiny shape of each family: 3 layers, 4 heads over 2 KV heads, 4 experts, top-2. */
     static TinyModel create(Family family, DType dtype, long seed) {
+        return create(family, dtype, seed, false);
+    }
+
+    /**
+     * A tiny model; {@code wide} makes every projection's input a multiple of 64 (hidden 64, heads of 16,
+     * experts of 64), so that load-time quantization applies to all of them.
+     */
+    static TinyModel create(Family family, DType dtype, long seed, boolean wide) {
         TinyModel m = new TinyModel(family, dtype, seed);
         ObjectNode c = m.config;
         c.put("model_type", family.modelType());
@@ -73,6 +81,19 @@ final class TinyModel {
                 c.put("intermediate_size", 12);
                 c.put("num_experts", 4);
                 c.put("norm_topk_prob", false);
+            }
+        }
+        if (wide) {
+            c.put("hidden_size", 64);
+            c.put("intermediate_size", family == Family.MIXTRAL || family == Family.OLMOE ? 64 : 128);
+            if (c.has("moe_intermediate_size")) {
+                c.put("moe_intermediate_size", 64);
+            }
+            if (c.has("shared_expert_intermediate_size")) {
+                c.put("shared_expert_intermediate_size", 64);
+            }
+            if (c.has("head_dim")) {
+                c.put("head_dim", 16);
             }
         }
         m.fill();

@@ -1,0 +1,92 @@
+package io.moelab.runtime.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moelab.runtime.tensor.DType;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Load-time quantization end to end: the quantized model computes what a float64 forward pass computes with
+ * the weights rounded as the formats define them (rounded here by an independent implementation), and stays
+ * within a documented distance of the unquantized model.
+ */
+class QuantizedModelTest {
+    private static final int[] TOKENS = {4, 9, 33, 2, 47, 11};
+
+    @TempDir
+    Path tmp;
+
+    @ParameterizedTest
+    @EnumSource(Family.class)
+    void q8AndInt4MatchTheReferenceOnRoundedWeights(Family family) throws Exception {
+        TinyModel tiny = TinyModel.create(family, DType.F32, 21 + family.ordinal(), true);
+        Path dir = tiny.write(tmp.resolve("m"));
+        double[][] exact = new ReferenceForward(tiny).logits(TOKENS);
+        for (WeightFormat format : new WeightFormat[] {WeightFormat.Q8, WeightFormat.INT4}) {
+            double[][] expected = new ReferenceForward(tiny, rounded(tiny, format)).logits(TOKENS);
+            try (MoeModel model = MoeModel.load(dir, format)) {
+                float[][] actual = model.logits(TOKENS);
+                double worst = 0;
+                for (int t = 0; t < TOKENS.length; t++) {
+                    double scale = maxAbs(expected[t]);
+                    for (int i = 0; i < actual[t].length; i++) {
+                        assertThat((double) actual[t][i]).as("%s %s position %d logit %d", family, format, t, i)
+                                .isCloseTo(expected[t][i], org.assertj.core.data.Offset.offset(1e-4 * scale));
+                        worst = Math.max(worst, Math.abs(actual[t][i] - exact[t][i]) / maxAbs(exact[t]));
+                    }
+                }
+                // How far the formats move these random models' logits, as a share of the largest logit
+                // (docs/RUNTIME.md): Q8 2-3%, INT4 up to half, where rounding flips an expert choice. The
+                // per-weight bounds are the tensor package's tests; this guards against a format gone wrong.
+                assertThat(worst).as("%s %s distance from the unquantized logits", family, format)
+                        .isLessThan(format == WeightFormat.Q8 ? 0.05 : 1.0).isGreaterThan(0);
+            }
+        }
+    }
+
+    /** The weights as the format stores them, for the matrices the runtime quantizes. */
+    private static Map<String, double[]> rounded(TinyModel tiny, WeightFormat format) {
+        Map<String, double[]> out = new LinkedHashMap<>(tiny.weights);
+        tiny.weights.forEach((name, values) -> {
+            long[] shape = tiny.shapes.get(name);
+            boolean quantized = shape.length == 2 && !name.equals("model.embed_tokens.weight")
+                    && !name.endsWith(".gate.weight") && !name.endsWith("shared_expert_gate.weight");
+            if (quantized) {
+                out.put(name, round(values, (int) shape[1], format == WeightFormat.Q8 ? 32 : 64,
+                        format == WeightFormat.Q8 ? 127 : 7, format == WeightFormat.Q8 ? -127 : -8));
+            }
+        });
+        return out;
+    }
+
+    /** Symmetric group quantization: scale = fp16(max|w| / qmax), code = clamp(round(w / scale)). */
+    private static double[] round(double[] w, int cols, int group, int qmax, int qmin) {
+        double[] out = new double[w.length];
+        for (int start = 0; start < w.length; start += group) {
+            double max = 0;
+            for (int i = start; i < start + group; i++) {
+                max = Math.max(max, Math.abs(w[i]));
+            }
+            float scale = Float.float16ToFloat(Float.floatToFloat16((float) (max / qmax)));
+            for (int i = start; i < start + group; i++) {
+                double code = scale == 0 ? 0 : Math.max(qmin, Math.min(qmax, Math.rint(w[i] / scale)));
+                out[i] = code * scale;
+            }
+        }
+        assertThat(cols % group).isZero();
+        return out;
+    }
+
+    private static double maxAbs(double[] v) {
+        double m = 0;
+        for (double x : v) {
+            m = Math.max(m, Math.abs(x));
+        }
+        return m;
+    }
+}
