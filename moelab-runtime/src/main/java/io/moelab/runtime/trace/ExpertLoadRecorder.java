@@ -1,0 +1,67 @@
+package io.moelab.runtime.trace;
+
+import io.moelab.runtime.model.ModelConfig;
+import io.moelab.runtime.model.RoutingListener;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Counts, per step, how many tokens each expert of each MoE layer received: the expert-load statistics an EPLB
+ * plans from. A step is a batch of tokens ({@link #endStep()} closes one). Dense layers are left out, as serving
+ * systems record them.
+ */
+public final class ExpertLoadRecorder implements RoutingListener {
+    private final int[] moeIndex;
+    private final int moeLayers;
+    private final int experts;
+    private final List<long[][]> steps = new ArrayList<>();
+    private long[][] current;
+    private long tokensInStep;
+
+    /** A recorder for a model's MoE layers. */
+    public ExpertLoadRecorder(ModelConfig config) {
+        this.moeIndex = new int[config.layers()];
+        int n = 0;
+        for (int l = 0; l < config.layers(); l++) {
+            moeIndex[l] = config.isMoe(l) ? n++ : -1;
+        }
+        this.moeLayers = n;
+        this.experts = config.experts();
+        this.current = new long[moeLayers][experts];
+    }
+
+    @Override
+    public void routed(int layer, int[] chosen) {
+        int m = moeIndex[layer];
+        for (int e : chosen) {
+            current[m][e]++;
+        }
+        if (m == 0) {
+            tokensInStep++;
+        }
+    }
+
+    /** Closes the current step (ignored when it saw no token). */
+    public void endStep() {
+        if (tokensInStep > 0) {
+            steps.add(current);
+            current = new long[moeLayers][experts];
+            tokensInStep = 0;
+        }
+    }
+
+    /** Tokens routed in the step not yet closed. */
+    public long tokensInStep() {
+        return tokensInStep;
+    }
+
+    /** Closed steps: [step][moe layer][expert] token counts. */
+    public List<long[][]> steps() {
+        return List.copyOf(steps);
+    }
+
+    /** MoE layers recorded. */
+    public int moeLayers() {
+        return moeLayers;
+    }
+}

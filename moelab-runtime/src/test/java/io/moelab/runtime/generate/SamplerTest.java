@@ -1,0 +1,69 @@
+package io.moelab.runtime.generate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.doubles;
+import static org.quicktheories.generators.SourceDSL.longs;
+
+import org.junit.jupiter.api.Test;
+
+class SamplerTest {
+    private static final float[] LOGITS = {1.0f, 3.0f, 2.0f, -1.0f, 3.0f};
+
+    @Test
+    void temperatureZeroIsGreedyWithFirstOnTies() {
+        assertThat(new Sampler(0, 1, 1).sample(LOGITS)).isEqualTo(1);
+        assertThat(Sampler.argmax(new float[] {-5, -2, -2})).isEqualTo(1);
+    }
+
+    @Test
+    void sameSeedSameDraws() {
+        Sampler a = new Sampler(1.0, 0.9, 42);
+        Sampler b = new Sampler(1.0, 0.9, 42);
+        for (int i = 0; i < 100; i++) {
+            assertThat(a.sample(LOGITS)).isEqualTo(b.sample(LOGITS));
+        }
+    }
+
+    @Test
+    void frequenciesFollowTheSoftmax() {
+        Sampler s = new Sampler(1.0, 1.0, 7);
+        int[] counts = new int[LOGITS.length];
+        int n = 200_000;
+        for (int i = 0; i < n; i++) {
+            counts[s.sample(LOGITS)]++;
+        }
+        double z = 0;
+        for (float v : LOGITS) {
+            z += Math.exp(v);
+        }
+        for (int i = 0; i < LOGITS.length; i++) {
+            assertThat(counts[i] / (double) n).isCloseTo(Math.exp(LOGITS[i]) / z,
+                    org.assertj.core.data.Offset.offset(0.005));
+        }
+    }
+
+    @Test
+    void drawsStayInTheNucleus() {
+        // Probabilities at T=1: tokens 1 and 4 hold e^3 each, token 2 e^2; top-p 0.5 keeps just the first of
+        // the two most probable, up to 0.79 (their mass is 0.793) keeps tokens 1 and 4.
+        qt().forAll(longs().all(), doubles().between(0.01, 0.79)).checkAssert((seed, p) -> {
+            int t = new Sampler(1.0, p, seed).sample(LOGITS);
+            double z = Math.exp(1) + 2 * Math.exp(3) + Math.exp(2) + Math.exp(-1);
+            double top = Math.exp(3) / z;
+            if (p <= top) {
+                assertThat(t).isEqualTo(1);
+            } else {
+                assertThat(t).isIn(1, 4);
+            }
+        });
+    }
+
+    @Test
+    void badSettingsAreRefused() {
+        assertThatThrownBy(() -> new Sampler(-1, 1, 0)).hasMessageContaining("temperature");
+        assertThatThrownBy(() -> new Sampler(1, 0, 0)).hasMessageContaining("top-p");
+        assertThatThrownBy(() -> new Sampler(1, 1.5, 0)).hasMessageContaining("top-p");
+    }
+}

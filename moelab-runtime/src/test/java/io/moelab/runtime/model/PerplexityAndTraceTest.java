@@ -1,0 +1,81 @@
+package io.moelab.runtime.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moelab.runtime.generate.Perplexity;
+import io.moelab.runtime.tensor.DType;
+import io.moelab.runtime.trace.ExpertLoadRecorder;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Perplexity against the float64 reference, and expert-load recording against the routing it hears. */
+class PerplexityAndTraceTest {
+    private static final int[] TOKENS = {5, 1, 44, 23, 23, 7, 30, 12, 9, 41};
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void perplexityIsTheReferenceNegativeLogLikelihood() throws Exception {
+        TinyModel tiny = TinyModel.create(Family.MIXTRAL, DType.F32, 8);
+        try (MoeModel model = MoeModel.load(tiny.write(tmp.resolve("m")), WeightFormat.STORED)) {
+            // Windows of 4 tokens without BOS: tokens 0, 4, 8 open windows and are not scored.
+            Perplexity.Result r = Perplexity.compute(model, TOKENS, -1, 4);
+            ReferenceForward ref = new ReferenceForward(tiny);
+            double total = 0;
+            for (int start = 0; start < TOKENS.length; start += 4) {
+                int end = Math.min(TOKENS.length, start + 4);
+                double[][] logits = ref.logits(java.util.Arrays.copyOfRange(TOKENS, start, end));
+                for (int i = start + 1; i < end; i++) {
+                    total -= logProb(logits[i - 1 - start], TOKENS[i]);
+                }
+            }
+            assertThat(r.tokens()).isEqualTo(7);
+            assertThat(r.totalNll()).isCloseTo(total, org.assertj.core.data.Offset.offset(1e-4 * total));
+            assertThat(r.perplexity()).isCloseTo(Math.exp(total / 7), org.assertj.core.data.Percentage.withPercentage(1e-3));
+            assertThat(r.bitsPerByte(20)).isCloseTo(total / Math.log(2) / 20, org.assertj.core.data.Offset.offset(1e-4));
+
+            // With a BOS token every text token is scored.
+            assertThat(Perplexity.compute(model, TOKENS, 0, 4).tokens()).isEqualTo(TOKENS.length);
+        }
+    }
+
+    @Test
+    void recorderCountsEveryRoutedTokenPerMoeLayer() throws Exception {
+        TinyModel tiny = TinyModel.create(Family.QWEN2_MOE, DType.BF16, 2);
+        try (MoeModel model = MoeModel.load(tiny.write(tmp.resolve("m")), WeightFormat.STORED)) {
+            ExpertLoadRecorder recorder = new ExpertLoadRecorder(model.config());
+            model.routingListener(recorder);
+            model.logits(new int[] {1, 2, 3, 4});
+            recorder.endStep();
+            model.logits(new int[] {5, 6});
+            recorder.endStep();
+            recorder.endStep(); // an empty step is not recorded
+            List<long[][]> steps = recorder.steps();
+            // mlp_only_layers [1]: layers 0 and 2 are MoE.
+            assertThat(recorder.moeLayers()).isEqualTo(2);
+            assertThat(steps).hasSize(2);
+            for (int s = 0; s < 2; s++) {
+                long tokens = s == 0 ? 4 : 2;
+                for (long[] layer : steps.get(s)) {
+                    assertThat(java.util.Arrays.stream(layer).sum()).isEqualTo(tokens * 2);
+                    assertThat(java.util.Arrays.stream(layer).max().orElseThrow()).isLessThanOrEqualTo(tokens);
+                }
+            }
+        }
+    }
+
+    private static double logProb(double[] logits, int target) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (double v : logits) {
+            max = Math.max(max, v);
+        }
+        double z = 0;
+        for (double v : logits) {
+            z += Math.exp(v - max);
+        }
+        return logits[target] - max - Math.log(z);
+    }
+}
