@@ -1,0 +1,174 @@
+package io.moelab.runtime.tokenizer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.moelab.runtime.ModelFormatException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class HuggingFaceTokenizerTest {
+    @TempDir
+    Path dir;
+
+    private HuggingFaceTokenizer wordLevel() {
+        return HuggingFaceTokenizer.open(TokenizerFixtures.write(dir, TokenizerFixtures.WORD_LEVEL));
+    }
+
+    @Test
+    void encodesExactIdsWithoutSpecialTokens() {
+        try (HuggingFaceTokenizer tok = wordLevel()) {
+            // The post-processor would add <s> and </s>; encode leaves them out.
+            assertThat(tok.encode("the cat sat on the mat.")).containsExactly(3, 4, 5, 6, 3, 7, 11);
+            assertThat(tok.encode("a dog ran")).containsExactly(8, 9, 10);
+            assertThat(tok.encode("")).isEmpty();
+        }
+    }
+
+    @Test
+    void unknownWordsGetTheUnkId() {
+        try (HuggingFaceTokenizer tok = wordLevel()) {
+            assertThat(tok.encode("the bird sat")).containsExactly(3, 0, 5);
+        }
+    }
+
+    @Test
+    void decodesAndSkipsSpecialTokens() {
+        try (HuggingFaceTokenizer tok = wordLevel()) {
+            // No decoder: WordLevel tokens joined by spaces.
+            assertThat(tok.decode(new int[] {3, 4, 5, 6, 3, 7, 11})).isEqualTo("the cat sat on the mat .");
+            assertThat(tok.decode(new int[] {1, 8, 9, 10, 2})).isEqualTo("a dog ran");
+            assertThat(tok.decode(tok.encode("a dog sat on the cat"))).isEqualTo("a dog sat on the cat");
+            assertThat(tok.decode(new int[] {3, 12, 4, 99_999})).isEqualTo("the cat"); // beyond the vocabulary
+            assertThat(tok.decode(new int[0])).isEmpty();
+            assertThatThrownBy(() -> tok.decode(new int[] {3, -2}))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("-2");
+        }
+    }
+
+    @Test
+    void longTextIsNotTruncated() {
+        try (HuggingFaceTokenizer tok = wordLevel()) {
+            String text = IntStream.range(0, 3000).mapToObj(i -> i % 2 == 0 ? "cat" : "dog")
+                    .collect(Collectors.joining(" "));
+            int[] ids = tok.encode(text);
+            assertThat(ids).hasSize(3000);
+            assertThat(Arrays.stream(ids).distinct().sorted().toArray()).containsExactly(4, 9);
+        }
+    }
+
+    @Test
+    void vocabularyAndSpecialIds() {
+        try (HuggingFaceTokenizer tok = wordLevel()) {
+            assertThat(tok.vocabSize()).isEqualTo(12);
+            assertThat(tok.bosId()).hasValue(1);
+            assertThat(tok.eosId()).hasValue(2);
+            assertThat(tok.name()).contains("tokenizer.json").contains("WordLevel").contains("vocab=12");
+        }
+        try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(
+                TokenizerFixtures.write(dir.resolve("qwen"), TokenizerFixtures.QWEN_STYLE))) {
+            assertThat(tok.vocabSize()).isEqualTo(14); // added tokens beyond the model's vocabulary count
+            assertThat(tok.eosId()).hasValue(12); // <|endoftext|> before <|im_end|>
+            assertThat(tok.bosId()).isEmpty();
+            assertThat(tok.encode("the cat")).containsExactly(1, 2);
+        }
+    }
+
+    @Test
+    void tokenizerConfigNamesTheEosToken() throws Exception {
+        Path json = TokenizerFixtures.write(dir.resolve("chat"), TokenizerFixtures.QWEN_STYLE);
+        Files.writeString(json.resolveSibling("tokenizer_config.json"),
+                "{\"eos_token\": {\"content\": \"<|im_end|>\"}, \"bos_token\": null}");
+        try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(json)) {
+            assertThat(tok.eosId()).hasValue(13);
+            assertThat(tok.bosId()).isEmpty();
+        }
+        Files.writeString(json.resolveSibling("tokenizer_config.json"), "{\"eos_token\": \"<|endoftext|>\"}");
+        try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(json)) {
+            assertThat(tok.eosId()).hasValue(12);
+        }
+        Files.writeString(json.resolveSibling("tokenizer_config.json"), "{not json"); // optional: ignored
+        try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(json)) {
+            assertThat(tok.eosId()).hasValue(12);
+        }
+    }
+
+    @Test
+    void closedTokenizerRefusesWorkAndClosesTwice() {
+        HuggingFaceTokenizer tok = wordLevel();
+        tok.close();
+        tok.close();
+        assertThatThrownBy(() -> tok.encode("the")).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> tok.decode(new int[] {3})).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void missingFileNamesTheFile() {
+        Path missing = dir.resolve("nowhere").resolve("tokenizer.json");
+        assertThatThrownBy(() -> HuggingFaceTokenizer.open(missing))
+                .isInstanceOf(ModelFormatException.class)
+                .hasMessageStartingWith(missing.toString())
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+
+    @Test
+    void malformedJsonNamesTheFile() {
+        Path bad = TokenizerFixtures.write(dir.resolve("bad"), "{\"version\": \"1.0\", \"model\": {");
+        assertThatThrownBy(() -> HuggingFaceTokenizer.open(bad))
+                .isInstanceOf(ModelFormatException.class)
+                .hasMessageStartingWith(bad + ": not valid JSON")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+        Path notTokenizer = TokenizerFixtures.write(dir.resolve("array"), "[1, 2, 3]");
+        assertThatThrownBy(() -> HuggingFaceTokenizer.open(notTokenizer))
+                .isInstanceOf(ModelFormatException.class).hasMessageStartingWith(notTokenizer.toString());
+    }
+
+    @Test
+    void schemaErrorsFromTheNativeLibraryNameTheFile() {
+        // Valid JSON, but not a model type the tokenizers library knows.
+        Path odd = TokenizerFixtures.write(dir.resolve("odd"),
+                TokenizerFixtures.WORD_LEVEL.replace("\"type\": \"WordLevel\"", "\"type\": \"NoSuchModel\""));
+        assertThatThrownBy(() -> HuggingFaceTokenizer.open(odd))
+                .isInstanceOf(ModelFormatException.class)
+                .hasMessageStartingWith(odd + ": the tokenizers library rejected it")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+        Path badPreTokenizer = TokenizerFixtures.write(dir.resolve("nounk"),
+                TokenizerFixtures.WORD_LEVEL.replace("\"pre_tokenizer\": {\"type\": \"Whitespace\"}",
+                        "\"pre_tokenizer\": {\"type\": \"NoSuchPreTokenizer\"}"));
+        assertThatThrownBy(() -> HuggingFaceTokenizer.open(badPreTokenizer))
+                .isInstanceOf(ModelFormatException.class).hasMessageStartingWith(badPreTokenizer.toString());
+    }
+
+    @Test
+    void nativeLibraryComesFromTheJarIntoTheCacheWithoutDownloading() {
+        try (HuggingFaceTokenizer tok = wordLevel()) {
+            assertThat(tok.encode("cat")).containsExactly(4);
+        }
+        // DJL reads these; with the flavor forced to cpu its download branch (CUDA flavors only) is unreachable.
+        assertThat(ai.djl.util.Utils.isOfflineMode()).isTrue();
+        if (System.getenv("RUST_FLAVOR") == null) {
+            assertThat(ai.djl.util.Utils.getEnvOrSystemProperty("RUST_FLAVOR")).isEqualTo("cpu");
+        }
+        String arch = System.getProperty("os.arch");
+        if (System.getProperty("os.name").startsWith("Linux") && (arch.equals("amd64") || arch.equals("x86_64"))
+                && System.getenv("DJL_CACHE_DIR") == null && System.getenv("ENGINE_CACHE_DIR") == null
+                && System.getProperty("ENGINE_CACHE_DIR") == null) {
+            Path cache = Path.of(System.getProperty("DJL_CACHE_DIR"), "tokenizers");
+            assertThat(cache.resolve("0.21.0-0.35.1-cpu-linux-x86_64").resolve("libtokenizers.so")).isRegularFile();
+        }
+    }
+
+    @Test
+    void defaultCacheDirIsUnderTheUsersCache() {
+        Path d = DjlNative.defaultCacheDir();
+        assertThat(d.endsWith(Path.of("moelab", "djl"))).isTrue();
+        if (System.getenv("XDG_CACHE_HOME") == null) {
+            assertThat(d).isEqualTo(Path.of(System.getProperty("user.home"), ".cache", "moelab", "djl"));
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package io.moelab.runtime.tokenizer;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Hand-written {@code tokenizer.json} files. */
+final class TokenizerFixtures {
+    private TokenizerFixtures() {}
+
+    private static String added(int id, String content) {
+        return "{\"id\":" + id + ",\"content\":\"" + content + "\",\"single_word\":false,\"lstrip\":false,"
+                + "\"rstrip\":false,\"normalized\":false,\"special\":true}";
+    }
+
+    /**
+     * A WordLevel model with a Whitespace pre-tokenizer: [UNK]=0, &lt;s&gt;=1, &lt;/s&gt;=2, then the=3 cat=4 sat=5
+     * on=6 mat=7 a=8 dog=9 ran=10 .=11, and a post-processor that wraps a sequence in &lt;s&gt; ... &lt;/s&gt;.
+     */
+    static final String WORD_LEVEL = """
+            {
+              "version": "1.0",
+              "truncation": null,
+              "padding": null,
+              "added_tokens": [%s, %s, %s],
+              "normalizer": null,
+              "pre_tokenizer": {"type": "Whitespace"},
+              "post_processor": {
+                "type": "TemplateProcessing",
+                "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}},
+                           {"Sequence": {"id": "A", "type_id": 0}},
+                           {"SpecialToken": {"id": "</s>", "type_id": 0}}],
+                "pair": [{"Sequence": {"id": "A", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}}],
+                "special_tokens": {
+                  "<s>": {"id": "<s>", "ids": [1], "tokens": ["<s>"]},
+                  "</s>": {"id": "</s>", "ids": [2], "tokens": ["</s>"]}
+                }
+              },
+              "decoder": null,
+              "model": {
+                "type": "WordLevel",
+                "vocab": {"[UNK]": 0, "<s>": 1, "</s>": 2, "the": 3, "cat": 4, "sat": 5, "on": 6, "mat": 7,
+                          "a": 8, "dog": 9, "ran": 10, ".": 11},
+                "unk_token": "[UNK]"
+              }
+            }
+            """.formatted(added(0, "[UNK]"), added(1, "<s>"), added(2, "</s>"));
+
+    /** The same model with Qwen-style special tokens: &lt;|endoftext|&gt;=12, &lt;|im_end|&gt;=13, no BOS. */
+    static final String QWEN_STYLE = """
+            {
+              "version": "1.0", "truncation": null, "padding": null,
+              "added_tokens": [%s, %s, %s],
+              "normalizer": null, "pre_tokenizer": {"type": "Whitespace"}, "post_processor": null, "decoder": null,
+              "model": {"type": "WordLevel", "vocab": {"[UNK]": 0, "the": 1, "cat": 2}, "unk_token": "[UNK]"}
+            }
+            """.formatted(added(0, "[UNK]"), added(12, "<|endoftext|>"), added(13, "<|im_end|>"));
+
+    static Path write(Path dir, String json) {
+        try {
+            Files.createDirectories(dir);
+            return Files.writeString(dir.resolve("tokenizer.json"), json);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
