@@ -2,7 +2,10 @@ package io.moelab.cli;
 
 import io.moelab.cli.eplb.EplbCommand;
 import io.moelab.cli.evolve.EvolveCommand;
+import io.moelab.cli.runtime.GenerateCommand;
 import io.moelab.cli.runtime.LogitsCommand;
+import io.moelab.cli.runtime.PerplexityCommand;
+import io.moelab.cli.runtime.TraceCommand;
 import io.moelab.cli.sim.SimCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
@@ -13,7 +16,8 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "moelab", mixinStandardHelpOptions = true, versionProvider = MoelabCommand.Version.class,
         description = "Make Mixture-of-Experts models cheap to serve.",
         subcommands = {EplbCommand.class, SimCommand.class, EvolveCommand.class,
-                LogitsCommand.class,
+                LogitsCommand.class, GenerateCommand.class,
+                PerplexityCommand.class, TraceCommand.class,
                 picocli.CommandLine.HelpCommand.class})
 public final class MoelabCommand {
     private boolean verbose;

@@ -3,7 +3,6 @@ package io.moelab.cli.runtime;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.runtime.model.MoeModel;
-import io.moelab.runtime.model.WeightFormat;
 import java.io.BufferedWriter;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
@@ -11,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -23,8 +23,8 @@ public final class LogitsCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory.")
-    private Path model;
+    @Mixin
+    private ModelOptions model;
 
     @Option(names = "--token-ids", required = true, split = ",", paramLabel = "ID,ID,...",
             description = "Token ids, comma-separated.")
@@ -33,23 +33,13 @@ public final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, paramLabel = "OUT.json", description = "Where to write.")
     private Path output;
 
-    @Option(names = "--weights", paramLabel = "stored|q8|int4", defaultValue = "stored",
-            description = "Projection weights as stored (memory-mapped) or quantized at load (default: stored).")
-    private String weights;
-
     @Override
     public Integer call() throws Exception {
-        WeightFormat format = switch (weights) {
-            case "stored" -> WeightFormat.STORED;
-            case "q8" -> WeightFormat.Q8;
-            case "int4" -> WeightFormat.INT4;
-            default -> throw new InvalidInputException("--weights", "expected stored, q8 or int4, got " + weights);
-        };
         if (tokens.length == 0) {
             throw new InvalidInputException("--token-ids", "no token ids");
         }
         float[][] logits;
-        try (MoeModel m = MoeModel.load(model, format)) {
+        try (MoeModel m = model.load()) {
             int vocab = m.config().vocabSize();
             for (int t : tokens) {
                 if (t < 0 || t >= vocab) {

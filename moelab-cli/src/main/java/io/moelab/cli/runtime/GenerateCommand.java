@@ -1,0 +1,98 @@
+package io.moelab.cli.runtime;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.runtime.generate.Sampler;
+import io.moelab.runtime.model.KvCache;
+import io.moelab.runtime.model.MoeModel;
+import io.moelab.runtime.tokenizer.Tokenizer;
+import io.moelab.runtime.tokenizer.Tokenizers;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code moelab generate}: continue a prompt. */
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Continue a prompt with a Hugging Face MoE model: the model's tokenizer.json (or the built-in "
+                + "byte-level tokenizer of moelab's own models), greedy at temperature 0, else temperature and "
+                + "top-p sampling from a seed. Prints the continuation, then tokens/s on stderr.")
+public final class GenerateCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Mixin
+    private ModelOptions model;
+
+    @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "The prompt.")
+    private String prompt;
+
+    @Option(names = "--max-tokens", required = true, paramLabel = "N", description = "Tokens to generate at most.")
+    private int maxTokens;
+
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0",
+            description = "0 for greedy decoding (default), else the sampling temperature.")
+    private double temperature;
+
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1", description = "Nucleus mass (default 1).")
+    private double topP;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of the draws (default 0).")
+    private long seed;
+
+    @Override
+    public Integer call() throws Exception {
+        if (maxTokens < 1) {
+            throw new InvalidInputException("--max-tokens", "must be at least 1, got " + maxTokens);
+        }
+        Sampler sampler;
+        try {
+            sampler = new Sampler(temperature, topP, seed);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException(temperature < 0 ? "--temperature" : "--top-p", e.getMessage());
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        try (MoeModel m = model.load(); Tokenizer tokenizer = Tokenizers.forModel(model.dir(), m.config().vocabSize())) {
+            List<Integer> ids = new ArrayList<>();
+            tokenizer.bosId().ifPresent(ids::add);
+            for (int id : tokenizer.encode(prompt)) {
+                ids.add(id);
+            }
+            if (ids.isEmpty()) {
+                throw new InvalidInputException("--prompt", "encodes to no tokens");
+            }
+            KvCache cache = m.newCache(ids.size() + maxTokens);
+            long start = System.nanoTime();
+            float[] logits = null;
+            for (int i = 0; i < ids.size(); i++) {
+                logits = m.forward(ids.get(i), i, cache);
+            }
+            long prefillEnd = System.nanoTime();
+            int[] generated = new int[maxTokens];
+            int n = 0;
+            int pos = ids.size();
+            while (n < maxTokens) {
+                int next = sampler.sample(logits);
+                if (tokenizer.eosId().isPresent() && next == tokenizer.eosId().getAsInt()) {
+                    break;
+                }
+                generated[n++] = next;
+                if (n < maxTokens) {
+                    logits = m.forward(next, pos++, cache);
+                }
+            }
+            long end = System.nanoTime();
+            out.println(tokenizer.decode(java.util.Arrays.copyOf(generated, n)));
+            out.flush();
+            spec.commandLine().getErr().println(String.format(Locale.ROOT,
+                    "%d prompt tokens at %.1f tokens/s, %d generated at %.1f tokens/s", ids.size(),
+                    ids.size() / ((prefillEnd - start) / 1e9), n, n / Math.max(1e-9, (end - prefillEnd) / 1e9)));
+        }
+        return 0;
+    }
+}

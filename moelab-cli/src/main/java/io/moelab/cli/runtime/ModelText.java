@@ -1,0 +1,28 @@
+package io.moelab.cli.runtime;
+
+import io.moelab.eplb.InvalidInputException;
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Reading the text files the runtime commands take. */
+final class ModelText {
+    private ModelText() {
+    }
+
+    /** A UTF-8 text file, refused with a one-line error when it is missing or not UTF-8. */
+    static String read(Path file, String option) {
+        try {
+            byte[] bytes = Files.readAllBytes(file);
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new InvalidInputException(option, file + " is not UTF-8 text");
+        } catch (IOException e) {
+            throw new InvalidInputException(option, "cannot read " + file + ": " + e.getMessage());
+        }
+    }
+}

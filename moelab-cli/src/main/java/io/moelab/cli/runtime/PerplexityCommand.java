@@ -1,0 +1,76 @@
+package io.moelab.cli.runtime;
+
+import io.moelab.cli.support.Json;
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.runtime.generate.Perplexity;
+import io.moelab.runtime.model.MoeModel;
+import io.moelab.runtime.tokenizer.Tokenizer;
+import io.moelab.runtime.tokenizer.Tokenizers;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code moelab perplexity}: how well a model predicts a text. */
+@Command(name = "perplexity", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Score a text: tokens, mean negative log-likelihood per token (nats), perplexity and bits per "
+                + "byte of the UTF-8 text, in windows of --context tokens (each opened by BOS when the tokenizer "
+                + "has one, so every token is scored; otherwise a window's first token is not).")
+public final class PerplexityCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Mixin
+    private ModelOptions model;
+
+    @Option(names = "--text", required = true, paramLabel = "FILE", description = "UTF-8 text file.")
+    private Path text;
+
+    @Option(names = "--format", paramLabel = "table|json", defaultValue = "table", description = "Output format.")
+    private String format;
+
+    @Option(names = "--context", paramLabel = "N", defaultValue = "512", description = "Window length (default 512).")
+    private int context;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!format.equals("table") && !format.equals("json")) {
+            throw new InvalidInputException("--format", "expected table or json, got " + format);
+        }
+        if (context < 2) {
+            throw new InvalidInputException("--context", "must be at least 2, got " + context);
+        }
+        String content = ModelText.read(text, "--text");
+        Perplexity.Result r;
+        try (MoeModel m = model.load(); Tokenizer tokenizer = Tokenizers.forModel(model.dir(), m.config().vocabSize())) {
+            int[] tokens = tokenizer.encode(content);
+            if (tokens.length < 2) {
+                throw new InvalidInputException("--text", text + " holds fewer than two tokens");
+            }
+            r = Perplexity.compute(m, tokens, tokenizer.bosId().orElse(-1), context);
+        }
+        long bytes = content.getBytes(StandardCharsets.UTF_8).length;
+        PrintWriter out = spec.commandLine().getOut();
+        if (format.equals("json")) {
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("tokens", r.tokens());
+            json.put("nll_per_token", r.nllPerToken());
+            json.put("perplexity", r.perplexity());
+            json.put("bits_per_byte", r.bitsPerByte(bytes));
+            out.println(Json.write(json));
+        } else {
+            out.println(String.format(Locale.ROOT, "tokens          %d%nnll per token   %.4f nats%nperplexity      %.3f%n"
+                    + "bits per byte   %.4f", r.tokens(), r.nllPerToken(), r.perplexity(), r.bitsPerByte(bytes)));
+        }
+        out.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,101 @@
+package io.moelab.cli.runtime;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.LoadMatrix;
+import io.moelab.eplb.trace.ExpertLoadTrace;
+import io.moelab.eplb.trace.TraceFiles;
+import io.moelab.eplb.trace.TraceFormat;
+import io.moelab.runtime.model.KvCache;
+import io.moelab.runtime.model.MoeModel;
+import io.moelab.runtime.tokenizer.Tokenizer;
+import io.moelab.runtime.tokenizer.Tokenizers;
+import io.moelab.runtime.trace.ExpertLoadRecorder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code moelab trace}: record expert loads while a model reads texts. */
+@Command(name = "trace", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Run a MoE model over texts and record, per step of --batch-tokens tokens, how many tokens each "
+                + "expert of each MoE layer received, in vLLM's expert-load format "
+                + "({\"load_history\": [{\"logical_expert_load\": [[...] per MoE layer]}, ...]}) that 'moelab eplb' "
+                + "and 'moelab sim' read. Texts are read in windows of --context tokens.")
+public final class TraceCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Mixin
+    private ModelOptions model;
+
+    @Option(names = "--text", required = true, arity = "1..*", paramLabel = "FILE", description = "UTF-8 texts.")
+    private List<Path> texts;
+
+    @Option(names = "--output", required = true, paramLabel = "TRACE.json", description = "Where to write.")
+    private Path output;
+
+    @Option(names = "--batch-tokens", paramLabel = "N", defaultValue = "256",
+            description = "Tokens per recorded step (default 256).")
+    private int batchTokens;
+
+    @Option(names = "--context", paramLabel = "N", defaultValue = "512", description = "Window length (default 512).")
+    private int context;
+
+    @Override
+    public Integer call() throws Exception {
+        if (batchTokens < 1) {
+            throw new InvalidInputException("--batch-tokens", "must be at least 1, got " + batchTokens);
+        }
+        if (context < 1) {
+            throw new InvalidInputException("--context", "must be at least 1, got " + context);
+        }
+        List<String> contents = new ArrayList<>();
+        for (Path t : texts) {
+            contents.add(ModelText.read(t, "--text"));
+        }
+        ExpertLoadRecorder recorder;
+        long tokensRead = 0;
+        try (MoeModel m = model.load(); Tokenizer tokenizer = Tokenizers.forModel(model.dir(), m.config().vocabSize())) {
+            if (m.config().experts() == 0) {
+                throw new InvalidInputException("--model", model.dir() + " has no MoE layers");
+            }
+            recorder = new ExpertLoadRecorder(m.config());
+            m.routingListener(recorder);
+            for (String content : contents) {
+                int[] tokens = tokenizer.encode(content);
+                for (int start = 0; start < tokens.length; start += context) {
+                    KvCache cache = m.newCache(context);
+                    int end = Math.min(tokens.length, start + context);
+                    for (int i = start; i < end; i++) {
+                        m.forward(tokens[i], i - start, cache);
+                        tokensRead++;
+                        if (recorder.tokensInStep() >= batchTokens) {
+                            recorder.endStep();
+                        }
+                    }
+                }
+            }
+            recorder.endStep();
+        }
+        if (recorder.steps().isEmpty()) {
+            throw new InvalidInputException("--text", "the texts hold no tokens");
+        }
+        List<LoadMatrix> steps = new ArrayList<>();
+        for (long[][] step : recorder.steps()) {
+            double[][] rows = new double[step.length][];
+            for (int l = 0; l < step.length; l++) {
+                rows[l] = java.util.Arrays.stream(step[l]).asDoubleStream().toArray();
+            }
+            steps.add(LoadMatrix.of(rows, "load"));
+        }
+        TraceFiles.write(ExpertLoadTrace.of(steps), output, TraceFormat.VLLM);
+        spec.commandLine().getOut().println("wrote " + output + ": " + steps.size() + " steps of up to " + batchTokens
+                + " tokens (" + tokensRead + " tokens), " + recorder.moeLayers() + " MoE layers");
+        return 0;
+    }
+}

@@ -1,0 +1,122 @@
+package io.moelab.cli.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moelab.cli.CliRunner;
+import io.moelab.cli.CliRunner.Result;
+import io.moelab.eplb.trace.ExpertLoadTrace;
+import io.moelab.eplb.trace.TraceFiles;
+import io.moelab.runtime.generate.Perplexity;
+import io.moelab.runtime.generate.Sampler;
+import io.moelab.runtime.model.KvCache;
+import io.moelab.runtime.model.MoeModel;
+import io.moelab.runtime.model.WeightFormat;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * generate, perplexity and trace on a byte-level model (vocabulary 258: bytes, BOS 256, EOS 257), against the
+ * runtime called directly.
+ */
+class TextCommandsTest {
+    @TempDir
+    Path dir;
+    Path model;
+    Path text;
+
+    @BeforeEach
+    void write() throws Exception {
+        model = TinyMixtral.write(dir.resolve("model"), 258);
+        text = dir.resolve("text.txt");
+        Files.writeString(text, "The quick brown fox jumps over the lazy dog. Ünïcödé too.\n");
+    }
+
+    @Test
+    void greedyGenerationIsTheArgmaxChain() throws Exception {
+        Result r = CliRunner.run("generate", "--model", model.toString(), "--prompt", "Hi", "--max-tokens", "5");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.err()).contains("tokens/s");
+        StringBuilder expected = new StringBuilder();
+        try (MoeModel m = MoeModel.load(model, WeightFormat.STORED)) {
+            KvCache cache = m.newCache(16);
+            int[] prompt = {256, 'H', 'i'};
+            float[] logits = null;
+            for (int i = 0; i < prompt.length; i++) {
+                logits = m.forward(prompt[i], i, cache);
+            }
+            byte[] out = new byte[5];
+            int n = 0;
+            for (int pos = 3; n < 5; pos++) {
+                int next = Sampler.argmax(logits);
+                if (next == 257) {
+                    break;
+                }
+                if (next < 256) {
+                    out[n] = (byte) next;
+                }
+                n++;
+                logits = m.forward(next, pos, cache);
+            }
+            expected.append(new String(out, 0, n, StandardCharsets.UTF_8));
+        }
+        assertThat(r.out().stripTrailing()).isEqualTo(expected.toString().stripTrailing());
+        Result sampled1 = CliRunner.run("generate", "--model", model.toString(), "--prompt", "Hi", "--max-tokens", "8",
+                "--temperature", "1.0", "--top-p", "0.9", "--seed", "3");
+        Result sampled2 = CliRunner.run("generate", "--model", model.toString(), "--prompt", "Hi", "--max-tokens", "8",
+                "--temperature", "1.0", "--top-p", "0.9", "--seed", "3");
+        assertThat(sampled1.out()).isEqualTo(sampled2.out());
+    }
+
+    @Test
+    void perplexityJsonMatchesTheRuntime() throws Exception {
+        Result r = CliRunner.run("perplexity", "--model", model.toString(), "--text", text.toString(), "--format",
+                "json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode json = JsonMapper.builder().build().readTree(r.out());
+        byte[] bytes = Files.readAllBytes(text);
+        int[] tokens = new int[bytes.length];
+        for (int i = 0; i < bytes.length; i++) {
+            tokens[i] = bytes[i] & 0xFF;
+        }
+        try (MoeModel m = MoeModel.load(model, WeightFormat.STORED)) {
+            Perplexity.Result expected = Perplexity.compute(m, tokens, 256, 512);
+            assertThat(json.get("tokens").asLong()).isEqualTo(bytes.length);
+            assertThat(json.get("nll_per_token").asDouble()).isEqualTo(expected.nllPerToken());
+            assertThat(json.get("perplexity").asDouble()).isEqualTo(expected.perplexity());
+            assertThat(json.get("bits_per_byte").asDouble()).isEqualTo(expected.bitsPerByte(bytes.length));
+        }
+        Result table = CliRunner.run("perplexity", "--model", model.toString(), "--text", text.toString());
+        assertThat(table.out()).contains("perplexity", "bits per byte");
+    }
+
+    @Test
+    void traceIsReadableByEplb() throws Exception {
+        Path out = dir.resolve("trace.json");
+        Result r = CliRunner.run("trace", "--model", model.toString(), "--text", text.toString(), text.toString(),
+                "--output", out.toString(), "--batch-tokens", "16");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        ExpertLoadTrace trace = TraceFiles.read(out);
+        long tokens = 2L * Files.readAllBytes(text).length;
+        assertThat(trace.layers()).isEqualTo(1);
+        assertThat(trace.experts()).isEqualTo(2);
+        assertThat(trace.steps()).isEqualTo((int) ((tokens + 15) / 16));
+        double total = 0;
+        for (int s = 0; s < trace.steps(); s++) {
+            total += trace.step(s).layerTotal(0);
+        }
+        assertThat(total).isEqualTo(tokens); // top-1: one expert per token
+    }
+
+    @Test
+    void missingTextIsOneLineExitTwo() {
+        Result r = CliRunner.run("perplexity", "--model", model.toString(), "--text", dir.resolve("nope.txt").toString());
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).startsWith("error: --text: cannot read");
+    }
+}
