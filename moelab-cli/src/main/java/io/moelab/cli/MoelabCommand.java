@@ -2,6 +2,7 @@ package io.moelab.cli;
 
 import io.moelab.cli.eplb.EplbCommand;
 import io.moelab.cli.evolve.EvolveCommand;
+import io.moelab.cli.runtime.BenchCommand;
 import io.moelab.cli.runtime.GenerateCommand;
 import io.moelab.cli.runtime.LogitsCommand;
 import io.moelab.cli.runtime.PerplexityCommand;
@@ -17,7 +18,7 @@ import picocli.CommandLine.ScopeType;
         description = "Make Mixture-of-Experts models cheap to serve.",
         subcommands = {EplbCommand.class, SimCommand.class, EvolveCommand.class,
                 LogitsCommand.class, GenerateCommand.class,
-                PerplexityCommand.class, TraceCommand.class,
+                PerplexityCommand.class, TraceCommand.class, BenchCommand.class,
                 picocli.CommandLine.HelpCommand.class})
 public final class MoelabCommand {
     private boolean verbose;

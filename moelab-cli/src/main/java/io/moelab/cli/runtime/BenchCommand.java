@@ -1,0 +1,226 @@
+package io.moelab.cli.runtime;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.runtime.bench.ModelBench;
+import io.moelab.runtime.bench.ModelBench.Options;
+import io.moelab.runtime.bench.ModelBench.Result;
+import io.moelab.runtime.bench.SyntheticCheckpoint;
+import io.moelab.runtime.bench.SyntheticCheckpoint.Shape;
+import io.moelab.runtime.model.WeightFormat;
+import io.moelab.runtime.tensor.DType;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/** {@code moelab bench}: prefill and decode throughput, memory and the bandwidth roofline of a model. */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Benchmark a Hugging Face MoE model: sequential prefill (one forward pass per prompt token)"
+                + " and greedy decode tokens/s (medians over --runs after --warmup-tokens untimed passes), resident"
+                + " weight bytes, peak heap, off-heap bytes, weight bytes read per decoded token, and the machine's"
+                + " measured memory read bandwidth with the fraction of it that decoding achieves.",
+                "With --synthetic SHAPE a random Mixtral-layout checkpoint of that shape is first written into"
+                        + " --model DIR (m100: 102.8M parameters, 21.6M active per token; tiny: for tests), or"
+                        + " reused if DIR already holds the same one, e.g.:",
+                "  moelab bench --synthetic m100 --model /tmp/m100 --weights int4"})
+public final class BenchCommand implements Callable<Integer> {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory.")
+    private Path model;
+
+    @Option(names = "--weights", paramLabel = "stored|q8|int4", defaultValue = "stored",
+            description = "Projection weights as stored (memory-mapped) or quantized at load (default: stored).")
+    private String weights;
+
+    @Option(names = "--prompt-tokens", paramLabel = "N", defaultValue = "64",
+            description = "Prompt length (default: 64).")
+    private int promptTokens;
+
+    @Option(names = "--decode-tokens", paramLabel = "N", defaultValue = "32",
+            description = "Tokens decoded after the prompt (default: 32).")
+    private int decodeTokens;
+
+    @Option(names = "--runs", paramLabel = "N", defaultValue = "3",
+            description = "Timed prefill + decode runs; medians are reported (default: 3).")
+    private int runs;
+
+    @Option(names = "--warmup-tokens", paramLabel = "N", defaultValue = "64",
+            description = "Untimed forward passes first, for the JIT (default: 64).")
+    private int warmupTokens;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
+            description = "Seed of the prompt's token ids and of --synthetic weights (default: 1).")
+    private long seed;
+
+    @Option(names = "--measure-bandwidth", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Measure the memory read bandwidth first (default: on; --no-measure-bandwidth skips it).")
+    private boolean measureBandwidth;
+
+    @Option(names = "--bandwidth-mib", paramLabel = "MIB", defaultValue = "1024",
+            description = "Buffer of the bandwidth measurement, MiB; keep it well above the last-level cache"
+                    + " (default: 1024).")
+    private int bandwidthMib;
+
+    @Option(names = "--synthetic", paramLabel = "m100|tiny",
+            description = "Write a random Mixtral-layout checkpoint of this shape into --model DIR first (reused"
+                    + " when DIR already holds the same shape, type and seed).")
+    private String synthetic;
+
+    @Option(names = "--synthetic-dtype", paramLabel = "f32|bf16", defaultValue = "f32",
+            description = "Stored type of --synthetic weights (default: f32).")
+    private String syntheticDtype;
+
+    @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
+            description = "Output: a table or one JSON object (default: table).")
+    private String format;
+
+    @Override
+    public Integer call() {
+        WeightFormat weightFormat = switch (weights) {
+            case "stored" -> WeightFormat.STORED;
+            case "q8" -> WeightFormat.Q8;
+            case "int4" -> WeightFormat.INT4;
+            default -> throw new InvalidInputException("--weights", "expected stored, q8 or int4, got " + weights);
+        };
+        if (!format.equals("table") && !format.equals("json")) {
+            throw new InvalidInputException("--format", "expected table or json, got " + format);
+        }
+        positive("--prompt-tokens", promptTokens);
+        positive("--decode-tokens", decodeTokens);
+        positive("--runs", runs);
+        positive("--bandwidth-mib", bandwidthMib);
+        if (warmupTokens < 0) {
+            throw new InvalidInputException("--warmup-tokens", "must not be negative, got " + warmupTokens);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (synthetic != null) {
+            writeSynthetic(out);
+        }
+        Options options = new Options(weightFormat, promptTokens, decodeTokens, warmupTokens, runs, seed,
+                measureBandwidth ? (long) bandwidthMib << 20 : 0, 5);
+        Result r = ModelBench.run(model, options);
+        if (format.equals("json")) {
+            out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json(r)));
+        } else {
+            table(out, r);
+        }
+        if (r.residentWeightBytes() != r.accountedResidentBytes()) {
+            spec.commandLine().getErr().println("warning: the weight accounting (" + r.accountedResidentBytes()
+                    + " bytes) disagrees with the model's (" + r.residentWeightBytes()
+                    + "); active bytes per token may be off");
+        }
+        return 0;
+    }
+
+    private static void positive(String option, int value) {
+        if (value < 1) {
+            throw new InvalidInputException(option, "must be positive, got " + value);
+        }
+    }
+
+    private void writeSynthetic(PrintWriter out) {
+        Shape shape;
+        try {
+            shape = Shape.named(synthetic);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException("--synthetic", e.getMessage());
+        }
+        DType dtype = switch (syntheticDtype) {
+            case "f32" -> DType.F32;
+            case "bf16" -> DType.BF16;
+            default -> throw new InvalidInputException("--synthetic-dtype", "expected f32 or bf16, got "
+                    + syntheticDtype);
+        };
+        if (SyntheticCheckpoint.exists(model, shape, dtype, seed)) {
+            out.println("reusing the synthetic " + synthetic + " " + dtype + " checkpoint in " + model);
+        } else {
+            long start = System.nanoTime();
+            SyntheticCheckpoint.write(model, shape, dtype, seed);
+            out.printf(Locale.ROOT, "wrote a synthetic %s %s checkpoint (%d parameters) to %s in %.1f s%n",
+                    synthetic, dtype, shape.parameters(), model, (System.nanoTime() - start) / 1e9);
+        }
+        out.flush();
+    }
+
+    private ObjectNode json(Result r) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("model", model.toString());
+        n.put("weights", weights);
+        n.put("parameters", r.parameters());
+        n.put("prompt_tokens", promptTokens);
+        n.put("decode_tokens", decodeTokens);
+        n.put("runs", runs);
+        n.put("prefill_tokens_per_s", r.prefillTokensPerSecond());
+        n.put("decode_tokens_per_s", r.decodeTokensPerSecond());
+        array(n.putArray("prefill_tokens_per_s_runs"), r.prefillRuns());
+        array(n.putArray("decode_tokens_per_s_runs"), r.decodeRuns());
+        n.put("resident_weight_bytes", r.residentWeightBytes());
+        n.put("active_bytes_per_token", r.activeBytesPerToken());
+        n.put("peak_heap_bytes", r.peakHeapBytes());
+        n.put("off_heap_bytes", r.offHeapBytes());
+        n.put("mapped_bytes", r.mappedBytes());
+        n.put("quantized_bytes", r.quantizedBytes());
+        n.put("load_seconds", r.loadSeconds());
+        n.put("achieved_gbps", r.achievedGBps());
+        if (r.bandwidthGBps().isPresent()) {
+            n.put("memory_bandwidth_gbps", r.bandwidthGBps().getAsDouble());
+            n.put("roofline_fraction", r.rooflineFraction().getAsDouble());
+            n.put("roofline_tokens_per_s", r.rooflineTokensPerSecond().getAsDouble());
+        } else {
+            n.putNull("memory_bandwidth_gbps");
+            n.putNull("roofline_fraction");
+            n.putNull("roofline_tokens_per_s");
+        }
+        return n;
+    }
+
+    private static void array(ArrayNode a, List<Double> values) {
+        values.forEach(a::add);
+    }
+
+    private void table(PrintWriter out, Result r) {
+        String runsNote = runs == 1 ? "1 run" : "median of " + runs + " runs";
+        row(out, "model", model + " (" + String.format(Locale.ROOT, "%.1fM", r.parameters() / 1e6)
+                + " parameters), weights " + weights);
+        row(out, "prefill", String.format(Locale.ROOT, "%.1f tokens/s (sequential, %d tokens, %s)",
+                r.prefillTokensPerSecond(), promptTokens, runsNote));
+        row(out, "decode", String.format(Locale.ROOT, "%.1f tokens/s (greedy, %d tokens, %s)",
+                r.decodeTokensPerSecond(), decodeTokens, runsNote));
+        row(out, "resident weights", mb(r.residentWeightBytes()));
+        row(out, "active per token", mb(r.activeBytesPerToken()));
+        row(out, "achieved", String.format(Locale.ROOT, "%.2f GB/s (active bytes x decode tokens/s)",
+                r.achievedGBps()));
+        if (r.bandwidthGBps().isPresent()) {
+            row(out, "memory bandwidth", String.format(Locale.ROOT,
+                    "%.2f GB/s (parallel read of %d MiB, best of 5)", r.bandwidthGBps().getAsDouble(), bandwidthMib));
+            row(out, "roofline", String.format(Locale.ROOT, "%.1f%% of bandwidth (roofline %.1f tokens/s)",
+                    100 * r.rooflineFraction().getAsDouble(), r.rooflineTokensPerSecond().getAsDouble()));
+        } else {
+            row(out, "memory bandwidth", "not measured");
+        }
+        row(out, "peak heap", mb(r.peakHeapBytes()) + " (sum of heap pools' peaks, load included)");
+        row(out, "off-heap", mb(r.offHeapBytes()) + " (mapped checkpoint " + mb(r.mappedBytes())
+                + " + quantized " + mb(r.quantizedBytes()) + ")");
+        row(out, "load", String.format(Locale.ROOT, "%.2f s", r.loadSeconds()));
+    }
+
+    private static void row(PrintWriter out, String label, String value) {
+        out.printf(Locale.ROOT, "%-18s %s%n", label, value);
+    }
+
+    private static String mb(long bytes) {
+        return String.format(Locale.ROOT, "%.1f MB", bytes / 1e6);
+    }
+}

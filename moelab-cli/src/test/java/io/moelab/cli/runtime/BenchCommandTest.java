@@ -1,0 +1,96 @@
+package io.moelab.cli.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moelab.cli.CliRunner;
+import io.moelab.cli.CliRunner.Result;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** {@code moelab bench} reports its figures as a table or JSON, writes synthetic models, and refuses bad input. */
+class BenchCommandTest {
+    private static final String[] FAST = {"--prompt-tokens", "4", "--decode-tokens", "3", "--runs", "2",
+        "--warmup-tokens", "1"};
+
+    @TempDir
+    Path dir;
+
+    private static Result bench(String... args) {
+        String[] all = new String[args.length + FAST.length + 1];
+        all[0] = "bench";
+        System.arraycopy(args, 0, all, 1, args.length);
+        System.arraycopy(FAST, 0, all, 1 + args.length, FAST.length);
+        return CliRunner.run(all);
+    }
+
+    @Test
+    void jsonHasEveryKey() throws Exception {
+        Path m = dir.resolve("tiny");
+        Result r = bench("--synthetic", "tiny", "--model", m.toString(), "--weights", "int4", "--bandwidth-mib", "8",
+                "--format", "json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(Files.exists(m.resolve("config.json"))).isTrue();
+        String out = r.out();
+        JsonNode n = JsonMapper.builder().build().readTree(out.substring(out.indexOf('{')));
+        for (String key : new String[] {"prefill_tokens_per_s", "decode_tokens_per_s", "resident_weight_bytes",
+            "peak_heap_bytes", "off_heap_bytes", "active_bytes_per_token", "memory_bandwidth_gbps",
+            "roofline_fraction", "achieved_gbps", "mapped_bytes", "quantized_bytes"}) {
+            assertThat(n.get(key)).as(key).isNotNull();
+            assertThat(n.get(key).asDouble()).as(key).isPositive();
+        }
+        assertThat(n.get("decode_tokens_per_s_runs").size()).isEqualTo(2);
+        assertThat(n.get("off_heap_bytes").asLong())
+                .isEqualTo(n.get("mapped_bytes").asLong() + n.get("quantized_bytes").asLong());
+        assertThat(n.get("roofline_fraction").asDouble()).isCloseTo(
+                n.get("achieved_gbps").asDouble() / n.get("memory_bandwidth_gbps").asDouble(),
+                org.assertj.core.api.Assertions.within(1e-9));
+
+        Result again = bench("--synthetic", "tiny", "--model", m.toString(), "--no-measure-bandwidth", "--format",
+                "json");
+        assertThat(again.exitCode()).as(again.err()).isZero();
+        assertThat(again.out()).startsWith("reusing");
+        JsonNode n2 = JsonMapper.builder().build().readTree(again.out().substring(again.out().indexOf('{')));
+        assertThat(n2.get("memory_bandwidth_gbps").isNull()).isTrue();
+        assertThat(n2.get("roofline_fraction").isNull()).isTrue();
+        assertThat(n2.get("quantized_bytes").asLong()).isZero();
+    }
+
+    @Test
+    void tablePrintsTheFigures() {
+        Path m = dir.resolve("tiny");
+        Result r = bench("--synthetic", "tiny", "--synthetic-dtype", "bf16", "--model", m.toString(),
+                "--bandwidth-mib", "4");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("wrote a synthetic tiny BF16").contains("prefill").contains("decode")
+                .contains("tokens/s").contains("resident weights").contains("memory bandwidth").contains("roofline")
+                .contains("peak heap").contains("off-heap");
+    }
+
+    @Test
+    void badInputIsOneLineWithExitTwo() throws Exception {
+        Path m = dir.resolve("tiny");
+        assertOneLineError(bench("--model", dir.resolve("missing").toString(), "--no-measure-bandwidth"),
+                "missing");
+        assertOneLineError(bench("--synthetic", "m7b", "--model", m.toString()), "--synthetic");
+        assertOneLineError(bench("--synthetic", "tiny", "--synthetic-dtype", "f16", "--model", m.toString()),
+                "--synthetic-dtype");
+        assertOneLineError(bench("--model", m.toString(), "--weights", "int3"), "--weights");
+        assertOneLineError(bench("--model", m.toString(), "--format", "xml"), "--format");
+        assertOneLineError(CliRunner.run("bench", "--model", m.toString(), "--runs", "0"), "--runs");
+        assertOneLineError(CliRunner.run("bench", "--model", m.toString(), "--prompt-tokens", "0"),
+                "--prompt-tokens");
+        Files.createDirectories(m);
+        Files.writeString(m.resolve("config.json"), "{\"model_type\": \"mixtral\"");
+        assertOneLineError(bench("--model", m.toString(), "--no-measure-bandwidth"), "config.json");
+    }
+
+    private static void assertOneLineError(Result r, String mentions) {
+        assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
+        assertThat(r.err()).startsWith("error: ").contains(mentions);
+        assertThat(r.errLines()).hasSize(1);
+    }
+}

@@ -1,0 +1,95 @@
+package io.moelab.runtime.bench;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import java.util.stream.IntStream;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The machine's memory read bandwidth as decoding sees it: the roofline of a memory-bound matrix-vector product.
+ *
+ * <p><b>What is measured.</b> An off-heap buffer of the requested size (choose it well above the last-level
+ * cache: 1 GiB by default on the command line) is filled once, so that every page is mapped before timing, then
+ * read start to end by summing it as floats with the Vector API (four independent accumulators, the preferred
+ * species, as the weight kernels do). The buffer is split in {@value #CHUNK_BYTES}-byte chunks handed to a
+ * parallel stream on the common {@link java.util.concurrent.ForkJoinPool}, the same threads and scheduling that
+ * {@link io.moelab.runtime.tensor.MatVec} uses for large products (on a machine with {@code n} cores: the caller
+ * plus {@code n - 1} pool workers). A pass is timed from before the split to after the join; the result is bytes
+ * read divided by the fastest of the timed passes, in decimal GB/s (10^9 bytes per second). Nothing is written
+ * during the timed passes, so it is a pure read bandwidth, the traffic pattern of streaming weights; it is
+ * neither a copy nor a triad bandwidth (STREAM's figures, which count writes too).
+ */
+public final class MemoryBandwidth {
+    /** Bytes one parallel task reads. */
+    public static final int CHUNK_BYTES = 1 << 20;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Bytes of one block of four vectors: the buffer is read in whole blocks. */
+    private static final int BLOCK = 4 * F.vectorByteSize();
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Keeps the sums observable so that no pass can be optimized away. */
+    private static volatile float sink;
+
+    private MemoryBandwidth() {
+    }
+
+    /**
+     * Read bandwidth in GB/s (10^9 bytes per second) over {@code bytes} (rounded down to a whole number of vector
+     * blocks), best of {@code repeats} timed passes after one untimed warm-up pass.
+     *
+     * @throws IllegalArgumentException if {@code bytes} is below one chunk or {@code repeats} is not positive
+     */
+    public static double measureGBps(long bytes, int repeats) {
+        if (bytes < CHUNK_BYTES) {
+            throw new IllegalArgumentException("measure at least " + CHUNK_BYTES + " bytes, got " + bytes);
+        }
+        if (repeats < 1) {
+            throw new IllegalArgumentException("repeats must be positive, got " + repeats);
+        }
+        long size = bytes - bytes % BLOCK;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment data = arena.allocate(size, 64);
+            data.fill((byte) 0x3C);
+            read(data);
+            long best = Long.MAX_VALUE;
+            for (int r = 0; r < repeats; r++) {
+                long start = System.nanoTime();
+                float s = read(data);
+                long elapsed = System.nanoTime() - start;
+                sink += s;
+                best = Math.min(best, elapsed);
+            }
+            return (double) size / Math.max(1, best);
+        }
+    }
+
+    /** One parallel pass over {@code data}: the sum of all of it as floats. */
+    static float read(MemorySegment data) {
+        long size = data.byteSize();
+        int chunks = Math.toIntExact((size + CHUNK_BYTES - 1) / CHUNK_BYTES);
+        return (float) IntStream.range(0, chunks).parallel()
+                .mapToDouble(c -> sum(data, (long) c * CHUNK_BYTES, Math.min(size, (long) (c + 1) * CHUNK_BYTES)))
+                .sum();
+    }
+
+    /** The float sum of {@code data[from, to)}; both ends are whole blocks. */
+    private static float sum(MemorySegment data, long from, long to) {
+        int v = F.vectorByteSize();
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (long o = from; o < to; o += BLOCK) {
+            a0 = a0.add(FloatVector.fromMemorySegment(F, data, o, LE));
+            a1 = a1.add(FloatVector.fromMemorySegment(F, data, o + v, LE));
+            a2 = a2.add(FloatVector.fromMemorySegment(F, data, o + 2L * v, LE));
+            a3 = a3.add(FloatVector.fromMemorySegment(F, data, o + 3L * v, LE));
+        }
+        float s = 0;
+        for (float lane : a0.add(a1).add(a2.add(a3)).toArray()) {
+            s += lane;
+        }
+        return s;
+    }
+}

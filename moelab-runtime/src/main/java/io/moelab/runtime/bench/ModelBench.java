@@ -1,0 +1,209 @@
+package io.moelab.runtime.bench;
+
+import io.moelab.runtime.model.KvCache;
+import io.moelab.runtime.model.MoeModel;
+import io.moelab.runtime.model.WeightFormat;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalDouble;
+import java.util.SplittableRandom;
+
+/**
+ * Prefill and decode throughput of a {@link MoeModel} on this machine, with its memory and, optionally, the
+ * fraction of the measured memory bandwidth that decoding achieves.
+ *
+ * <p><b>Procedure.</b> Optionally measure the read bandwidth ({@link MemoryBandwidth}, before the model is
+ * loaded, its buffer freed again). Reset the heap pools' peaks, note the off-heap buffer pools, load the model.
+ * Warm up: {@code warmupTokens} forward passes on a scratch cache (JIT compilation). Then {@code runs} times, each
+ * on a fresh KV cache: <i>prefill</i> the same {@code promptTokens} random token ids (drawn from {@code seed}),
+ * one {@link MoeModel#forward} call per token — the model offers no batched prefill yet, so this is
+ * <b>sequential prefill</b> and costs a decode step per prompt token; then <i>decode</i> {@code decodeTokens}
+ * tokens greedily (each the argmax of the previous logits). Rates are tokens divided by wall time of each phase;
+ * the result holds every run's rates and their medians.
+ *
+ * <p><b>Memory.</b> {@code peakHeapBytes} is the sum over heap memory pools of their peak usage since the reset
+ * before loading (an upper bound of the peak of the whole heap, as the pools need not peak together; garbage
+ * counts until collected, so it reflects the collector's sizing as well as live data). {@code offHeapBytes} is
+ * {@code mappedBytes + quantizedBytes} from {@link WeightAccounting}: the checkpoint files are mapped whole
+ * (address space backed by the page cache, resident once touched) and quantized weights live in native memory.
+ * {@code offHeapPoolBytes} cross-checks it: the growth of the JVM's {@code mapped} and {@code direct} buffer pools'
+ * total capacity from before loading to the end of the last run (native segments of automatic arenas and
+ * file mappings are counted there); other allocations or frees in the process during the run distort it.
+ */
+public final class ModelBench {
+    private ModelBench() {
+    }
+
+    /**
+     * What to run.
+     *
+     * @param format            how projection weights are held
+     * @param promptTokens      prompt length (sequential prefill)
+     * @param decodeTokens      tokens decoded after the prompt
+     * @param warmupTokens      untimed forward passes before the first run
+     * @param runs              timed prefill + decode runs
+     * @param seed              seed of the prompt's token ids
+     * @param bandwidthBytes    bytes for {@link MemoryBandwidth#measureGBps}, or 0 not to measure
+     * @param bandwidthRepeats  timed passes of the bandwidth measurement
+     */
+    public record Options(WeightFormat format, int promptTokens, int decodeTokens, int warmupTokens, int runs,
+                          long seed, long bandwidthBytes, int bandwidthRepeats) {
+        /** Checks the values. */
+        public Options {
+            if (format == null || promptTokens < 1 || decodeTokens < 1 || warmupTokens < 0 || runs < 1
+                    || bandwidthBytes < 0 || (bandwidthBytes > 0 && bandwidthRepeats < 1)) {
+                throw new IllegalArgumentException("invalid benchmark options: " + this);
+            }
+        }
+
+        /**
+         * The defaults: 64 prompt tokens, 32 decoded, 64 warm-up passes, 3 runs, seed 1, bandwidth over 1 GiB, best
+         * of 5.
+         */
+        public static Options defaults(WeightFormat format) {
+            return new Options(format, 64, 32, 64, 3, 1, 1L << 30, 5);
+        }
+    }
+
+    /**
+     * What was measured.
+     *
+     * @param options                 what was run
+     * @param parameters              values of all tensors in the checkpoint
+     * @param prefillTokensPerSecond  median over runs of prompt tokens / prefill time (sequential prefill)
+     * @param decodeTokensPerSecond   median over runs of decoded tokens / decode time
+     * @param prefillRuns             each run's prefill rate
+     * @param decodeRuns              each run's decode rate
+     * @param residentWeightBytes     {@link MoeModel#weightBytes()}
+     * @param accountedResidentBytes  the same, from {@link WeightAccounting} (they agree for a model the accounting
+     *                                understands)
+     * @param activeBytesPerToken     weight bytes read per decoded token ({@link WeightAccounting})
+     * @param peakHeapBytes           sum of the heap pools' peaks since before loading
+     * @param offHeapBytes            {@code mappedBytes + quantizedBytes}
+     * @param mappedBytes             bytes of the mapped checkpoint files
+     * @param quantizedBytes          bytes of the load-time quantized weights (native memory)
+     * @param offHeapPoolBytes        growth of the JVM's mapped and direct buffer pools over the benchmark
+     * @param loadSeconds             time to load (map, and quantize when asked)
+     * @param bandwidthGBps           measured read bandwidth, if asked
+     */
+    public record Result(Options options, long parameters, double prefillTokensPerSecond,
+                         double decodeTokensPerSecond, List<Double> prefillRuns, List<Double> decodeRuns,
+                         long residentWeightBytes, long accountedResidentBytes, long activeBytesPerToken,
+                         long peakHeapBytes, long offHeapBytes, long mappedBytes, long quantizedBytes,
+                         long offHeapPoolBytes, double loadSeconds, OptionalDouble bandwidthGBps) {
+        /** Copies the lists. */
+        public Result {
+            prefillRuns = List.copyOf(prefillRuns);
+            decodeRuns = List.copyOf(decodeRuns);
+        }
+
+        /** Bandwidth decoding achieves: active bytes per token × decode tokens/s, in GB/s (10^9 bytes/s). */
+        public double achievedGBps() {
+            return activeBytesPerToken * decodeTokensPerSecond / 1e9;
+        }
+
+        /** {@link #achievedGBps} as a fraction of the measured bandwidth, if measured. */
+        public OptionalDouble rooflineFraction() {
+            return bandwidthGBps.isPresent() ? OptionalDouble.of(achievedGBps() / bandwidthGBps.getAsDouble())
+                    : OptionalDouble.empty();
+        }
+
+        /** Decode tokens/s if every active byte streamed at the measured bandwidth, if measured. */
+        public OptionalDouble rooflineTokensPerSecond() {
+            return bandwidthGBps.isPresent()
+                    ? OptionalDouble.of(bandwidthGBps.getAsDouble() * 1e9 / activeBytesPerToken)
+                    : OptionalDouble.empty();
+        }
+    }
+
+    /**
+     * Runs the benchmark on the model in {@code dir}.
+     *
+     * @throws io.moelab.runtime.ModelFormatException if the model cannot be read
+     * @throws IllegalArgumentException               if prompt and decode exceed what a KV cache can hold
+     */
+    public static Result run(Path dir, Options o) {
+        OptionalDouble bandwidth = o.bandwidthBytes() > 0
+                ? OptionalDouble.of(MemoryBandwidth.measureGBps(o.bandwidthBytes(), o.bandwidthRepeats()))
+                : OptionalDouble.empty();
+        WeightAccounting accounting = WeightAccounting.of(dir, o.format());
+        List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
+                .filter(p -> p.getType() == MemoryType.HEAP).toList();
+        heap.forEach(MemoryPoolMXBean::resetPeakUsage);
+        long poolsBefore = offHeapPools();
+        long loadStart = System.nanoTime();
+        try (MoeModel model = MoeModel.load(dir, o.format())) {
+            double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
+            int vocab = model.config().vocabSize();
+            SplittableRandom random = new SplittableRandom(o.seed());
+            int[] prompt = new int[o.promptTokens()];
+            for (int i = 0; i < prompt.length; i++) {
+                prompt[i] = random.nextInt(vocab);
+            }
+            int positions = o.promptTokens() + o.decodeTokens();
+            if (o.warmupTokens() > 0) {
+                KvCache scratch = model.newCache(o.warmupTokens());
+                for (int i = 0; i < o.warmupTokens(); i++) {
+                    model.forward(prompt[i % prompt.length], i, scratch);
+                }
+            }
+            List<Double> prefill = new ArrayList<>();
+            List<Double> decode = new ArrayList<>();
+            for (int r = 0; r < o.runs(); r++) {
+                KvCache cache = model.newCache(positions);
+                long start = System.nanoTime();
+                float[] logits = null;
+                for (int i = 0; i < prompt.length; i++) {
+                    logits = model.forward(prompt[i], i, cache);
+                }
+                long mid = System.nanoTime();
+                for (int i = 0; i < o.decodeTokens(); i++) {
+                    logits = model.forward(argmax(logits), prompt.length + i, cache);
+                }
+                long end = System.nanoTime();
+                prefill.add(prompt.length * 1e9 / Math.max(1, mid - start));
+                decode.add(o.decodeTokens() * 1e9 / Math.max(1, end - mid));
+            }
+            long pools = offHeapPools() - poolsBefore;
+            long peakHeap = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
+            return new Result(o, accounting.parameters(), median(prefill), median(decode), prefill, decode,
+                    model.weightBytes(), accounting.residentBytes(), accounting.activeBytesPerToken(), peakHeap,
+                    accounting.mappedBytes() + accounting.quantizedBytes(), accounting.mappedBytes(),
+                    accounting.quantizedBytes(), pools, loadSeconds, bandwidth);
+        }
+    }
+
+    /** Total capacity of the {@code mapped} and {@code direct} buffer pools. */
+    static long offHeapPools() {
+        long total = 0;
+        for (BufferPoolMXBean b : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
+            if (b.getName().equals("mapped") || b.getName().equals("direct")) {
+                total += b.getTotalCapacity();
+            }
+        }
+        return total;
+    }
+
+    /** The index of the largest logit (the first of equals). */
+    static int argmax(float[] logits) {
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) {
+            if (logits[i] > logits[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /** The median (the mean of the middle two for an even count). */
+    static double median(List<Double> values) {
+        double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        int n = v.length;
+        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+}

@@ -1,0 +1,77 @@
+package io.moelab.runtime.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.moelab.runtime.bench.ModelBench.Options;
+import io.moelab.runtime.bench.ModelBench.Result;
+import io.moelab.runtime.bench.SyntheticCheckpoint.Shape;
+import io.moelab.runtime.model.WeightFormat;
+import io.moelab.runtime.tensor.DType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The benchmark on a tiny synthetic model returns positive, self-consistent figures (no speed targets here). */
+class ModelBenchTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void storedF32() throws Exception {
+        Path d = SyntheticCheckpoint.write(dir, Shape.tiny(), DType.F32, 2);
+        Result r = ModelBench.run(d, new Options(WeightFormat.STORED, 6, 4, 2, 3, 9, 0, 0));
+        assertThat(r.prefillRuns()).hasSize(3).allSatisfy(v -> assertThat(v).isPositive().isFinite());
+        assertThat(r.decodeRuns()).hasSize(3).allSatisfy(v -> assertThat(v).isPositive().isFinite());
+        assertThat(r.prefillTokensPerSecond()).isEqualTo(ModelBench.median(r.prefillRuns()));
+        assertThat(r.decodeTokensPerSecond()).isEqualTo(ModelBench.median(r.decodeRuns()));
+        assertThat(r.residentWeightBytes()).isEqualTo(r.accountedResidentBytes()).isEqualTo(526_592);
+        assertThat(r.activeBytesPerToken()).isEqualTo(313_600);
+        assertThat(r.parameters()).isEqualTo(Shape.tiny().parameters());
+        long file = Files.size(d.resolve("model.safetensors"));
+        assertThat(r.mappedBytes()).isEqualTo(file);
+        assertThat(r.quantizedBytes()).isZero();
+        assertThat(r.offHeapBytes()).isEqualTo(file);
+        assertThat(r.peakHeapBytes()).isPositive();
+        assertThat(r.loadSeconds()).isPositive();
+        assertThat(r.achievedGBps()).isCloseTo(313_600 * r.decodeTokensPerSecond() / 1e9, within(1e-12));
+        assertThat(r.bandwidthGBps()).isEmpty();
+        assertThat(r.rooflineFraction()).isEmpty();
+        assertThat(r.rooflineTokensPerSecond()).isEmpty();
+    }
+
+    @Test
+    void int4WithBandwidth() {
+        Path d = SyntheticCheckpoint.write(dir, Shape.tiny(), DType.BF16, 2);
+        Result r = ModelBench.run(d, new Options(WeightFormat.INT4, 3, 2, 0, 1, 9, 2L << 20, 1));
+        WeightAccounting a = WeightAccounting.of(d, WeightFormat.INT4);
+        assertThat(r.residentWeightBytes()).isEqualTo(a.residentBytes());
+        assertThat(r.quantizedBytes()).isEqualTo(a.quantizedBytes()).isPositive();
+        assertThat(r.offHeapBytes()).isEqualTo(r.mappedBytes() + r.quantizedBytes());
+        // The embedding (64·64), routers (2·4·64) and final norm (64·4 bytes) stay BF16 / F32; everything else is
+        // quantized.
+        assertThat(r.residentWeightBytes()).isEqualTo(r.quantizedBytes() + 64 * 64 * 2 + 2 * 4 * 64 * 2 + 256);
+        double bw = r.bandwidthGBps().orElseThrow();
+        assertThat(bw).isPositive();
+        assertThat(r.rooflineFraction().orElseThrow()).isCloseTo(r.achievedGBps() / bw, within(1e-12));
+        assertThat(r.rooflineTokensPerSecond().orElseThrow() * r.activeBytesPerToken() / 1e9)
+                .isCloseTo(bw, within(1e-9 * bw));
+    }
+
+    @Test
+    void helpersAndValidation() {
+        assertThat(ModelBench.median(List.of(3.0, 1.0, 2.0))).isEqualTo(2.0);
+        assertThat(ModelBench.median(List.of(4.0, 1.0, 2.0, 3.0))).isEqualTo(2.5);
+        assertThat(ModelBench.argmax(new float[] {1, 5, 5, -1})).isEqualTo(1);
+        assertThat(Options.defaults(WeightFormat.Q8).promptTokens()).isEqualTo(64);
+        assertThatThrownBy(() -> new Options(WeightFormat.STORED, 0, 1, 0, 1, 1, 0, 0))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Options(WeightFormat.STORED, 1, 1, 0, 0, 1, 0, 0))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Options(null, 1, 1, 0, 1, 1, 0, 0))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+}
