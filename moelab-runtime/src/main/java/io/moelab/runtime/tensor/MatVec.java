@@ -34,18 +34,12 @@ public final class MatVec {
         checkLengths(w, x, out);
         int rows = w.rows();
         if ((long) rows * w.cols() <= PARALLEL_THRESHOLD) {
-            for (int r = 0; r < rows; r++) {
-                out[r] = w.dot(r, x);
-            }
+            w.dotRows(0, rows, x, out);
             return;
         }
         int block = blockRows(w);
-        IntStream.range(0, (rows + block - 1) / block).parallel().forEach(b -> {
-            int end = Math.min(rows, (b + 1) * block);
-            for (int r = b * block; r < end; r++) {
-                out[r] = w.dot(r, x);
-            }
-        });
+        IntStream.range(0, (rows + block - 1) / block).parallel()
+                .forEach(b -> w.dotRows(b * block, Math.min(rows, (b + 1) * block), x, out));
     }
 
     /**

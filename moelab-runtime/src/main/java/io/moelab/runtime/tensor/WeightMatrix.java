@@ -40,6 +40,16 @@ public sealed interface WeightMatrix permits F32Matrix, F16Matrix, BF16Matrix, Q
      */
     void row(int row, float[] dst);
 
+    /**
+     * {@code out[r] = dot(r, x)} for rows {@code from} to {@code to - 1}, with the same bits as {@link #dot}.
+     * Formats override it to stream several rows per pass, sharing the loads of {@code x}.
+     */
+    default void dotRows(int from, int to, float[] x, float[] out) {
+        for (int r = from; r < to; r++) {
+            out[r] = dot(r, x);
+        }
+    }
+
     /** Element {@code (r, c)}, dequantized. The default dequantizes the whole row: override where it matters. */
     default float get(int r, int c) {
         Objects.checkIndex(c, cols());
