@@ -9,6 +9,7 @@ public final class KvCache {
     private final int width;
     private final float[][] keys;
     private final float[][] values;
+    private final Activations activations;
 
     /**
      * A cache for {@code capacity} positions.
@@ -24,6 +25,11 @@ public final class KvCache {
         }
         keys = new float[config.layers()][(int) size];
         values = new float[config.layers()][(int) size];
+        activations = new Activations(config, capacity);
+    }
+
+    Activations activations() {
+        return activations;
     }
 
     /** Positions it can hold. */

@@ -195,10 +195,11 @@ public final class MoeModel implements AutoCloseable {
                     + config.vocabSize() + ")");
         }
         int h = config.hidden();
-        float[] x = new float[h];
+        Activations a = cache.activations();
+        float[] x = a.x;
         embedding.row(token, x);
-        float[] norm = new float[h];
-        float[] delta = new float[h];
+        float[] norm = a.norm;
+        float[] delta = a.delta;
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
             rmsNorm(x, layer.inputNorm(), norm, h);
@@ -206,9 +207,9 @@ public final class MoeModel implements AutoCloseable {
             MatVec.add(x, delta);
             rmsNorm(x, layer.postNorm(), norm, h);
             if (layer.experts() != null) {
-                moe(l, layer, norm, delta);
+                moe(l, layer, norm, delta, a);
             } else {
-                swiglu(layer.dense(), norm, delta);
+                swiglu(layer.dense(), norm, delta, a);
             }
             MatVec.add(x, delta);
         }
@@ -221,9 +222,10 @@ public final class MoeModel implements AutoCloseable {
     private void attention(int l, Layer w, float[] x, int pos, KvCache cache, float[] out) {
         ModelConfig c = config;
         int hd = c.headDim();
-        float[] q = new float[c.heads() * hd];
-        float[] k = new float[c.kvHeads() * hd];
-        float[] v = new float[c.kvHeads() * hd];
+        Activations a = cache.activations();
+        float[] q = a.q;
+        float[] k = a.k;
+        float[] v = a.v;
         MatVec.multiply(w.q(), x, q);
         MatVec.multiply(w.k(), x, k);
         MatVec.multiply(w.v(), x, v);
@@ -251,8 +253,9 @@ public final class MoeModel implements AutoCloseable {
         float[] values = cache.values(l);
         int width = cache.width();
         int group = c.heads() / c.kvHeads();
-        float[] context = new float[q.length];
-        float[] scores = new float[pos + 1];
+        float[] context = a.context;
+        java.util.Arrays.fill(context, 0);
+        float[] scores = a.scores;
         double scale = 1.0 / Math.sqrt(hd);
         for (int head = 0; head < c.heads(); head++) {
             int qOff = head * hd;
@@ -298,16 +301,16 @@ public final class MoeModel implements AutoCloseable {
         }
     }
 
-    private void moe(int l, Layer w, float[] x, float[] out) {
+    private void moe(int l, Layer w, float[] x, float[] out, Activations a) {
         ModelConfig c = config;
-        float[] logits = new float[c.experts()];
+        float[] logits = a.routerLogits;
         MatVec.multiply(w.router(), x, logits);
         float max = Float.NEGATIVE_INFINITY;
         for (float v : logits) {
             max = Math.max(max, v);
         }
         double sum = 0;
-        double[] probs = new double[logits.length];
+        double[] probs = a.probs;
         for (int e = 0; e < logits.length; e++) {
             probs[e] = Math.exp(logits[e] - max);
             sum += probs[e];
@@ -318,17 +321,17 @@ public final class MoeModel implements AutoCloseable {
             chosenSum += probs[e] / sum;
         }
         Arrays.fill(out, 0);
-        float[] y = new float[out.length];
+        float[] y = a.expertOut;
         for (int e : chosen) {
             double weight = probs[e] / sum;
             if (c.normTopKProb()) {
                 weight /= chosenSum;
             }
-            swiglu(w.experts()[e], x, y);
+            swiglu(w.experts()[e], x, y, a);
             MatVec.scaleAdd(out, y, (float) weight);
         }
         if (w.shared() != null) {
-            swiglu(w.shared(), x, y);
+            swiglu(w.shared(), x, y, a);
             float gate = w.sharedGate().dot(0, x);
             MatVec.scaleAdd(out, y, (float) (1 / (1 + Math.exp(-gate))));
         }
@@ -353,10 +356,10 @@ public final class MoeModel implements AutoCloseable {
     }
 
     /** down(silu(gate(x)) * up(x)). */
-    private static void swiglu(WeightMatrix[] w, float[] x, float[] out) {
+    private static void swiglu(WeightMatrix[] w, float[] x, float[] out, Activations a) {
         int inner = w[0].rows();
-        float[] gate = new float[inner];
-        float[] up = new float[inner];
+        float[] gate = a.gate;
+        float[] up = a.up;
         MatVec.multiply(w[0], x, gate);
         MatVec.multiply(w[1], x, up);
         for (int i = 0; i < inner; i++) {

@@ -1,0 +1,39 @@
+package io.moelab.runtime.model;
+
+/**
+ * The working arrays of one sequence's forward pass, allocated once per {@link KvCache} rather than on every
+ * token (a decode step would otherwise leave about fifteen arrays per layer to the collector).
+ */
+final class Activations {
+    final float[] x;
+    final float[] norm;
+    final float[] delta;
+    final float[] q;
+    final float[] k;
+    final float[] v;
+    final float[] context;
+    final float[] scores;
+    final float[] routerLogits;
+    final double[] probs;
+    final float[] expertOut;
+    final float[] gate;
+    final float[] up;
+
+    Activations(ModelConfig c, int capacity) {
+        int h = c.hidden();
+        x = new float[h];
+        norm = new float[h];
+        delta = new float[h];
+        q = new float[c.heads() * c.headDim()];
+        k = new float[c.kvHeads() * c.headDim()];
+        v = new float[c.kvHeads() * c.headDim()];
+        context = new float[q.length];
+        scores = new float[capacity];
+        routerLogits = new float[Math.max(1, c.experts())];
+        probs = new double[routerLogits.length];
+        expertOut = new float[h];
+        int inner = Math.max(c.intermediate(), Math.max(c.expertIntermediate(), c.sharedIntermediate()));
+        gate = new float[inner];
+        up = new float[inner];
+    }
+}
