@@ -67,7 +67,7 @@ class EplbEvolutionTest {
                 database:
                   num_islands: 1
                 evaluator:
-                  timeout: 4
+                  timeout: 12   # generous: a loaded CI machine must not time out honest candidates
                 """ + yaml);
         return cfg;
     }

@@ -62,7 +62,7 @@ class EvolutionRunTest {
                   num_islands: 2
                   migration_interval: 2
                 evaluator:
-                  timeout: 2
+                  timeout: 4
                 """ + extraYaml);
         return EvolveConfig.defaults("score").read(cfg).iterations(iterations).model("scripted")
                 .apiBase(server.apiBase()).build(null);
