@@ -23,7 +23,7 @@ import tools.jackson.databind.node.ObjectNode;
 
 /** {@code moelab bench}: prefill and decode throughput, memory and the bandwidth roofline of a model. */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Benchmark a Hugging Face MoE model: sequential prefill (one forward pass per prompt token)"
+        description = {"Benchmark a Hugging Face MoE model: batched prefill (the prompt layer by layer, each weight read once)"
                 + " and greedy decode tokens/s (medians over --runs after --warmup-tokens untimed passes), resident"
                 + " weight bytes, peak heap, off-heap bytes, weight bytes read per decoded token, and the machine's"
                 + " measured memory read bandwidth with the fraction of it that decoding achieves.",

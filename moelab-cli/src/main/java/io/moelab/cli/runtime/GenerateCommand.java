@@ -68,10 +68,7 @@ public final class GenerateCommand implements Callable<Integer> {
             }
             KvCache cache = m.newCache(ids.size() + maxTokens);
             long start = System.nanoTime();
-            float[] logits = null;
-            for (int i = 0; i < ids.size(); i++) {
-                logits = m.forward(ids.get(i), i, cache);
-            }
+            float[] logits = m.prefill(ids.stream().mapToInt(Integer::intValue).toArray(), 0, cache, false)[0];
             long prefillEnd = System.nanoTime();
             int[] generated = new int[maxTokens];
             int n = 0;

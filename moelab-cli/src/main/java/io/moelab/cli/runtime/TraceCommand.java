@@ -71,9 +71,12 @@ public final class TraceCommand implements Callable<Integer> {
                 for (int start = 0; start < tokens.length; start += context) {
                     KvCache cache = m.newCache(context);
                     int end = Math.min(tokens.length, start + context);
-                    for (int i = start; i < end; i++) {
-                        m.forward(tokens[i], i - start, cache);
-                        tokensRead++;
+                    // Chunks that end where a step ends, each prefilled in one batched pass.
+                    for (int i = start; i < end; ) {
+                        int chunk = (int) Math.min(end - i, batchTokens - recorder.tokensInStep());
+                        m.prefill(java.util.Arrays.copyOfRange(tokens, i, i + chunk), i - start, cache, false);
+                        i += chunk;
+                        tokensRead += chunk;
                         if (recorder.tokensInStep() >= batchTokens) {
                             recorder.endStep();
                         }

@@ -9,6 +9,7 @@ import io.moelab.runtime.model.MoeModel;
  * predicted from nothing and is not scored, unless a BOS token opens every window).
  */
 public final class Perplexity {
+    private static final int CHUNK = 64;
     private Perplexity() {
     }
 
@@ -46,18 +47,23 @@ public final class Perplexity {
         int step = bos >= 0 ? context - 1 : context;
         for (int start = 0; start < tokens.length; start += step) {
             int end = Math.min(tokens.length, start + step);
-            KvCache cache = model.newCache(context);
-            int pos = 0;
-            float[] logits = null;
+            // The window's input: BOS (if any) and its tokens but the last, whose logits would predict nothing.
+            int[] input = new int[(bos >= 0 ? 1 : 0) + end - start - 1];
+            int off = 0;
             if (bos >= 0) {
-                logits = model.forward(bos, pos++, cache);
+                input[off++] = bos;
             }
-            for (int i = start; i < end; i++) {
-                if (logits != null) {
-                    total -= logSoftmax(logits, tokens[i]);
+            System.arraycopy(tokens, start, input, off, end - start - 1);
+            int firstTarget = bos >= 0 ? start : start + 1;
+            KvCache cache = model.newCache(Math.max(1, input.length));
+            // Chunks bound the logits held at once (chunk x vocabulary floats).
+            for (int c = 0; c < input.length; c += CHUNK) {
+                int len = Math.min(CHUNK, input.length - c);
+                float[][] logits = model.prefill(java.util.Arrays.copyOfRange(input, c, c + len), c, cache, true);
+                for (int i = 0; i < len; i++) {
+                    total -= logSoftmax(logits[i], tokens[firstTarget + c + i]);
                     scored++;
                 }
-                logits = i + 1 < end ? model.forward(tokens[i], pos++, cache) : null;
             }
         }
         return new Result(scored, scored == 0 ? Double.NaN : total / scored, total);

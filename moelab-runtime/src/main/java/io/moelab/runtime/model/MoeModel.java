@@ -177,11 +177,7 @@ public final class MoeModel implements AutoCloseable {
      */
     public float[][] logits(int[] tokens) {
         KvCache cache = newCache(Math.max(1, tokens.length));
-        float[][] out = new float[tokens.length][];
-        for (int i = 0; i < tokens.length; i++) {
-            out[i] = forward(tokens[i], i, cache);
-        }
-        return out;
+        return prefill(tokens, 0, cache, true);
     }
 
     /**
@@ -220,15 +216,21 @@ public final class MoeModel implements AutoCloseable {
     }
 
     private void attention(int l, Layer w, float[] x, int pos, KvCache cache, float[] out) {
+        Activations a = cache.activations();
+        MatVec.multiply(w.q(), x, a.q);
+        MatVec.multiply(w.k(), x, a.k);
+        MatVec.multiply(w.v(), x, a.v);
+        prepare(w, a.q, a.k, a.v, pos);
+        cache.store(l, pos, a.k, a.v);
+        attend(l, a.q, pos, cache, a.context, a.scores);
+        MatVec.multiply(w.o(), a.context, out);
+        addBias(out, w.oBias());
+    }
+
+    /** Biases, the family's q/k norms and RoPE of one position's projections, in place. */
+    private void prepare(Layer w, float[] q, float[] k, float[] v, int pos) {
         ModelConfig c = config;
         int hd = c.headDim();
-        Activations a = cache.activations();
-        float[] q = a.q;
-        float[] k = a.k;
-        float[] v = a.v;
-        MatVec.multiply(w.q(), x, q);
-        MatVec.multiply(w.k(), x, k);
-        MatVec.multiply(w.v(), x, v);
         addBias(q, w.qBias());
         addBias(k, w.kBias());
         addBias(v, w.vBias());
@@ -248,14 +250,17 @@ public final class MoeModel implements AutoCloseable {
             }
             rope(k, head * hd, pos);
         }
-        cache.store(l, pos, k, v);
+    }
+
+    /** Causal attention of one query at {@code pos} over the cached positions 0..pos, into {@code context}. */
+    private void attend(int l, float[] q, int pos, KvCache cache, float[] context, float[] scores) {
+        ModelConfig c = config;
+        int hd = c.headDim();
         float[] keys = cache.keys(l);
         float[] values = cache.values(l);
         int width = cache.width();
         int group = c.heads() / c.kvHeads();
-        float[] context = a.context;
-        java.util.Arrays.fill(context, 0);
-        float[] scores = a.scores;
+        Arrays.fill(context, 0);
         double scale = 1.0 / Math.sqrt(hd);
         for (int head = 0; head < c.heads(); head++) {
             int qOff = head * hd;
@@ -283,8 +288,6 @@ public final class MoeModel implements AutoCloseable {
                 }
             }
         }
-        MatVec.multiply(w.o(), context, out);
-        addBias(out, w.oBias());
     }
 
     /** Rotate-half RoPE (Hugging Face's convention) of one head in place. */
@@ -302,40 +305,206 @@ public final class MoeModel implements AutoCloseable {
     }
 
     private void moe(int l, Layer w, float[] x, float[] out, Activations a) {
-        ModelConfig c = config;
-        float[] logits = a.routerLogits;
-        MatVec.multiply(w.router(), x, logits);
+        MatVec.multiply(w.router(), x, a.routerLogits);
+        int[] chosen = new int[config.topK()];
+        float[] weights = new float[config.topK()];
+        route(a.routerLogits, a.probs, chosen, weights);
+        Arrays.fill(out, 0);
+        float[] y = a.expertOut;
+        for (int j = 0; j < chosen.length; j++) {
+            swiglu(w.experts()[chosen[j]], x, y, a);
+            MatVec.scaleAdd(out, y, weights[j]);
+        }
+        if (w.shared() != null) {
+            swiglu(w.shared(), x, y, a);
+            MatVec.scaleAdd(out, y, sharedGate(w, x));
+        }
+        listener.routed(l, chosen);
+    }
+
+    /**
+     * Softmax over the router logits, the top-k experts (most probable first) and their weights (renormalized
+     * to sum to one when {@code norm_topk_prob}).
+     */
+    private void route(float[] logits, double[] probs, int[] chosen, float[] weights) {
+        int experts = config.experts();
         float max = Float.NEGATIVE_INFINITY;
-        for (float v : logits) {
-            max = Math.max(max, v);
+        for (int e = 0; e < experts; e++) {
+            max = Math.max(max, logits[e]);
         }
         double sum = 0;
-        double[] probs = a.probs;
-        for (int e = 0; e < logits.length; e++) {
+        for (int e = 0; e < experts; e++) {
             probs[e] = Math.exp(logits[e] - max);
             sum += probs[e];
         }
-        int[] chosen = topK(probs, c.topK());
+        int[] top = topK(Arrays.copyOf(probs, experts), chosen.length);
+        System.arraycopy(top, 0, chosen, 0, top.length);
         double chosenSum = 0;
         for (int e : chosen) {
             chosenSum += probs[e] / sum;
         }
-        Arrays.fill(out, 0);
-        float[] y = a.expertOut;
-        for (int e : chosen) {
-            double weight = probs[e] / sum;
-            if (c.normTopKProb()) {
-                weight /= chosenSum;
+        for (int j = 0; j < chosen.length; j++) {
+            double weight = probs[chosen[j]] / sum;
+            weights[j] = (float) (config.normTopKProb() ? weight / chosenSum : weight);
+        }
+    }
+
+    private static float sharedGate(Layer w, float[] x) {
+        float gate = w.sharedGate().dot(0, x);
+        return (float) (1 / (1 + Math.exp(-gate)));
+    }
+
+    /**
+     * Runs a prompt chunk at positions {@code start, start + 1, ...} (earlier positions must be in the cache)
+     * layer by layer over all its tokens, so that each weight is read once per chunk rather than once per token;
+     * returns the logits of every token, or of the last one only.
+     *
+     * <p>For F32, F16 and BF16 weights the results equal those of {@link #forward} token by token, bit for bit;
+     * quantized formats differ within their dot-product bound (rows are dequantized once and dotted in float).
+     *
+     * @throws IllegalArgumentException for a token id outside the vocabulary or positions beyond the cache
+     */
+    public float[][] prefill(int[] tokens, int start, KvCache cache, boolean allLogits) {
+        int n = tokens.length;
+        if (n == 0) {
+            return new float[0][];
+        }
+        if (start + n > cache.capacity()) {
+            throw new IllegalArgumentException("positions up to " + (start + n - 1) + " beyond the KV cache's "
+                    + cache.capacity());
+        }
+        int h = config.hidden();
+        float[][] x = new float[n][h];
+        for (int t = 0; t < n; t++) {
+            if (tokens[t] < 0 || tokens[t] >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + tokens[t] + " outside the vocabulary [0, "
+                        + config.vocabSize() + ")");
             }
-            swiglu(w.experts()[e], x, y, a);
-            MatVec.scaleAdd(out, y, (float) weight);
+            embedding.row(tokens[t], x[t]);
         }
+        float[][] norm = new float[n][h];
+        float[][] delta = new float[n][h];
+        for (int l = 0; l < layers.length; l++) {
+            Layer layer = layers[l];
+            for (int t = 0; t < n; t++) {
+                rmsNorm(x[t], layer.inputNorm(), norm[t], h);
+            }
+            attentionBatch(l, layer, norm, start, cache, delta);
+            for (int t = 0; t < n; t++) {
+                MatVec.add(x[t], delta[t]);
+                rmsNorm(x[t], layer.postNorm(), norm[t], h);
+            }
+            if (layer.experts() != null) {
+                moeBatch(l, layer, norm, delta);
+            } else {
+                swigluBatch(layer.dense(), norm, delta);
+            }
+            for (int t = 0; t < n; t++) {
+                MatVec.add(x[t], delta[t]);
+            }
+        }
+        int first = allLogits ? 0 : n - 1;
+        float[][] normed = new float[n - first][];
+        float[][] logits = new float[n - first][config.vocabSize()];
+        for (int t = first; t < n; t++) {
+            rmsNorm(x[t], finalNorm, norm[t], h);
+            normed[t - first] = norm[t];
+        }
+        MatVec.multiply(output, normed, logits);
+        return logits;
+    }
+
+    private void attentionBatch(int l, Layer w, float[][] x, int start, KvCache cache, float[][] out) {
+        int n = x.length;
+        ModelConfig c = config;
+        float[][] q = new float[n][c.heads() * c.headDim()];
+        float[][] k = new float[n][c.kvHeads() * c.headDim()];
+        float[][] v = new float[n][c.kvHeads() * c.headDim()];
+        MatVec.multiply(w.q(), x, q);
+        MatVec.multiply(w.k(), x, k);
+        MatVec.multiply(w.v(), x, v);
+        for (int t = 0; t < n; t++) {
+            prepare(w, q[t], k[t], v[t], start + t);
+            cache.store(l, start + t, k[t], v[t]);
+        }
+        // Token t only reads positions up to its own, so storing the chunk first changes nothing.
+        float[][] context = new float[n][c.heads() * c.headDim()];
+        float[] scores = cache.activations().scores;
+        for (int t = 0; t < n; t++) {
+            attend(l, q[t], start + t, cache, context[t], scores);
+        }
+        MatVec.multiply(w.o(), context, out);
+        for (float[] o : out) {
+            addBias(o, w.oBias());
+        }
+    }
+
+    private void moeBatch(int l, Layer w, float[][] x, float[][] out) {
+        int n = x.length;
+        int k = config.topK();
+        float[][] logits = new float[n][config.experts()];
+        MatVec.multiply(w.router(), x, logits);
+        int[][] chosen = new int[n][k];
+        float[][] weights = new float[n][k];
+        double[] probs = new double[config.experts()];
+        int[] uses = new int[config.experts()];
+        for (int t = 0; t < n; t++) {
+            route(logits[t], probs, chosen[t], weights[t]);
+            for (int e : chosen[t]) {
+                uses[e]++;
+            }
+        }
+        // Each expert runs once over the tokens routed to it; outputs are then summed per token in routing order.
+        float[][][] y = new float[n][k][];
+        for (int e = 0; e < config.experts(); e++) {
+            if (uses[e] == 0) {
+                continue;
+            }
+            float[][] in = new float[uses[e]][];
+            float[][] res = new float[uses[e]][config.hidden()];
+            int m = 0;
+            for (int t = 0; t < n; t++) {
+                for (int j = 0; j < k; j++) {
+                    if (chosen[t][j] == e) {
+                        in[m] = x[t];
+                        y[t][j] = res[m++];
+                    }
+                }
+            }
+            swigluBatch(w.experts()[e], in, res);
+        }
+        float[][] shared = null;
         if (w.shared() != null) {
-            swiglu(w.shared(), x, y, a);
-            float gate = w.sharedGate().dot(0, x);
-            MatVec.scaleAdd(out, y, (float) (1 / (1 + Math.exp(-gate))));
+            shared = new float[n][config.hidden()];
+            swigluBatch(w.shared(), x, shared);
         }
-        listener.routed(l, chosen);
+        for (int t = 0; t < n; t++) {
+            Arrays.fill(out[t], 0);
+            for (int j = 0; j < k; j++) {
+                MatVec.scaleAdd(out[t], y[t][j], weights[t][j]);
+            }
+            if (shared != null) {
+                MatVec.scaleAdd(out[t], shared[t], sharedGate(w, x[t]));
+            }
+            listener.routed(l, chosen[t]);
+        }
+    }
+
+    /** down(silu(gate(x)) * up(x)) for a batch of inputs. */
+    private static void swigluBatch(WeightMatrix[] w, float[][] xs, float[][] outs) {
+        int n = xs.length;
+        int inner = w[0].rows();
+        float[][] gate = new float[n][inner];
+        float[][] up = new float[n][inner];
+        MatVec.multiply(w[0], xs, gate);
+        MatVec.multiply(w[1], xs, up);
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < inner; i++) {
+                float g = gate[t][i];
+                gate[t][i] = g / (1 + (float) Math.exp(-g)) * up[t][i];
+            }
+        }
+        MatVec.multiply(w[2], gate, outs);
     }
 
     /** The indices of the k largest values, largest first; equal values in index order. */

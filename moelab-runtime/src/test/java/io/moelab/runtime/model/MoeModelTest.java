@@ -56,15 +56,21 @@ class MoeModelTest {
 
     @ParameterizedTest
     @MethodSource("cases")
-    void kvCacheDecodingEqualsFullRecomputation(Family family, DType dtype) throws Exception {
+    void tokenByTokenDecodingEqualsBatchedPrefill(Family family, DType dtype) throws Exception {
         TinyModel tiny = TinyModel.create(family, dtype, 5);
         Path dir = tiny.write(tmp.resolve("m"));
         try (MoeModel model = MoeModel.load(dir, WeightFormat.STORED)) {
-            float[][] all = model.logits(TOKENS);
-            for (int n = 1; n <= TOKENS.length; n++) {
-                float[][] prefix = model.logits(java.util.Arrays.copyOf(TOKENS, n));
-                assertThat(prefix[n - 1]).containsExactly(all[n - 1]);
+            float[][] batched = model.logits(TOKENS);
+            KvCache cache = model.newCache(TOKENS.length);
+            for (int i = 0; i < TOKENS.length; i++) {
+                assertThat(model.forward(TOKENS[i], i, cache)).as("position %d", i).containsExactly(batched[i]);
             }
+            // A prompt prefilled in two chunks, then decoded, equals the whole sequence at once.
+            KvCache split = model.newCache(TOKENS.length);
+            model.prefill(java.util.Arrays.copyOf(TOKENS, 3), 0, split, false);
+            float[][] rest = model.prefill(java.util.Arrays.copyOfRange(TOKENS, 3, 6), 3, split, true);
+            assertThat(rest[2]).containsExactly(batched[5]);
+            assertThat(model.forward(TOKENS[6], 6, split)).containsExactly(batched[6]);
         }
     }
 
