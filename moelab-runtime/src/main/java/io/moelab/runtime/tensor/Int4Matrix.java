@@ -143,32 +143,30 @@ public final class Int4Matrix implements WeightMatrix {
         if (!vector) {
             return dotScalar(pBase, sBase, x);
         }
+        // The group loop is written out here rather than calling a helper per group: a FloatVector returned
+        // from a method C2 does not inline is boxed on the heap, which made this kernel several times slower.
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = acc0;
-        int g = 0;
-        for (; g + 1 < groups; g += 2) {
-            acc0 = groupDot(pBase, g, x).fma(FloatVector.broadcast(F, scaleAt(sBase, g)), acc0);
-            acc1 = groupDot(pBase, g + 1, x).fma(FloatVector.broadcast(F, scaleAt(sBase, g + 1)), acc1);
-        }
-        if (g < groups) {
-            acc0 = groupDot(pBase, g, x).fma(FloatVector.broadcast(F, scaleAt(sBase, g)), acc0);
+        int half = groupSize / 2;
+        for (int g = 0; g < groups; g++) {
+            int xo = g * groupSize;
+            long po = pBase + xo / 2;
+            FloatVector lo = FloatVector.zero(F);
+            FloatVector hi = lo;
+            for (int j = 0; j < half; j += L) {
+                ByteVector b = ByteVector.fromMemorySegment(B, packed, po + j, LE);
+                lo = Kernels.bytesToFloats(b.and((byte) 0x0F).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xo + j), lo);
+                hi = Kernels.bytesToFloats(b.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8))
+                        .fma(FloatVector.fromArray(F, x, xo + half + j), hi);
+            }
+            FloatVector scale = FloatVector.broadcast(F, scaleAt(sBase, g));
+            if ((g & 1) == 0) {
+                acc0 = lo.add(hi).fma(scale, acc0);
+            } else {
+                acc1 = lo.add(hi).fma(scale, acc1);
+            }
         }
         return Kernels.sum(acc0.add(acc1));
-    }
-
-    private FloatVector groupDot(long pBase, int g, float[] x) {
-        int half = groupSize / 2;
-        int xo = g * groupSize;
-        long po = pBase + xo / 2;
-        FloatVector lo = FloatVector.zero(F);
-        FloatVector hi = lo;
-        for (int j = 0; j < half; j += L) {
-            ByteVector b = ByteVector.fromMemorySegment(B, packed, po + j, LE);
-            lo = Kernels.bytesToFloats(b.and((byte) 0x0F).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xo + j), lo);
-            hi = Kernels.bytesToFloats(b.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8))
-                    .fma(FloatVector.fromArray(F, x, xo + half + j), hi);
-        }
-        return lo.add(hi);
     }
 
     private float dotScalar(long pBase, long sBase, float[] x) {
