@@ -1,36 +1,15 @@
 package io.moelab.runtime.tensor;
 
-import static io.moelab.runtime.tensor.Kernels.F;
-import static io.moelab.runtime.tensor.Kernels.L;
-
 import java.lang.foreign.MemorySegment;
-import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * bfloat16 weights over a little-endian {@link MemorySegment}; see {@link WeightMatrix#of}.
- *
- * <p>Decoding is vectorized: shorts are widened to ints and shifted into the upper half of a binary32.
+ * bfloat16 (the upper half of a binary32; decoded by a shift) weights over a little-endian {@link MemorySegment}; see {@link WeightMatrix#of}.
  */
-public final class BF16Matrix implements WeightMatrix {
-    private final MemorySegment data;
-    private final int rows;
-    private final int cols;
+public final class BF16Matrix extends HalfMatrix {
 
     BF16Matrix(MemorySegment data, int rows, int cols) {
-        this.data = data;
-        this.rows = rows;
-        this.cols = cols;
-    }
-
-    @Override
-    public int rows() {
-        return rows;
-    }
-
-    @Override
-    public int cols() {
-        return cols;
+        super(data, rows, cols);
     }
 
     @Override
@@ -39,60 +18,12 @@ public final class BF16Matrix implements WeightMatrix {
     }
 
     @Override
-    public long bytes() {
-        return data.byteSize();
+    FloatVector decode(long offset) {
+        return Kernels.bf16(data, offset);
     }
 
     @Override
-    public float dot(int row, float[] x) {
-        Objects.checkIndex(row, rows);
-        Objects.checkFromIndexSize(0, cols, x.length);
-        long base = (long) row * cols * 2;
-        int n = cols;
-        int i = 0;
-        // Four independent accumulators keep several FMAs in flight instead of waiting on one chain.
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        for (; i <= n - 4 * L; i += 4 * L) {
-            long o = base + (long) i * 2;
-            a0 = Kernels.bf16(data, o).fma(FloatVector.fromArray(F, x, i), a0);
-            a1 = Kernels.bf16(data, o + 2L * L).fma(FloatVector.fromArray(F, x, i + L), a1);
-            a2 = Kernels.bf16(data, o + 4L * L)
-                    .fma(FloatVector.fromArray(F, x, i + 2 * L), a2);
-            a3 = Kernels.bf16(data, o + 6L * L)
-                    .fma(FloatVector.fromArray(F, x, i + 3 * L), a3);
-        }
-        for (; i <= n - L; i += L) {
-            a0 = Kernels.bf16(data, base + (long) i * 2)
-                    .fma(FloatVector.fromArray(F, x, i), a0);
-        }
-        float s = Kernels.sum(a0.add(a1).add(a2.add(a3)));
-        for (; i < n; i++) {
-            s = Math.fma(Kernels.bf16Scalar(data, base + (long) i * 2), x[i], s);
-        }
-        return s;
-    }
-
-    @Override
-    public void row(int row, float[] dst) {
-        Objects.checkIndex(row, rows);
-        Objects.checkFromIndexSize(0, cols, dst.length);
-        long base = (long) row * cols * 2;
-        int i = 0;
-        for (; i <= cols - L; i += L) {
-            Kernels.bf16(data, base + (long) i * 2).intoArray(dst, i);
-        }
-        for (; i < cols; i++) {
-            dst[i] = Kernels.bf16Scalar(data, base + (long) i * 2);
-        }
-    }
-
-    @Override
-    public float get(int r, int c) {
-        Objects.checkIndex(r, rows);
-        Objects.checkIndex(c, cols);
-        return Kernels.bf16Scalar(data, ((long) r * cols + c) * 2);
+    float decodeScalar(long offset) {
+        return Kernels.bf16Scalar(data, offset);
     }
 }
