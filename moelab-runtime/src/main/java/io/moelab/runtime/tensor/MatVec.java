@@ -18,11 +18,12 @@ import jdk.incubator.vector.FloatVector;
 public final class MatVec {
     /**
      * Weight count above which products are split over the common pool. A decode step makes about ten products
-     * per layer; forking each costs tens of microseconds of wake-up and join, so matrices under about 4 MB of
-     * F32 run on the caller's thread (measured on 2 cores: decode of a 103M-parameter model 107-121 tokens/s
-     * with a threshold of 2^16 weights, 120-148 with 2^20).
+     * per layer; forking each costs tens of microseconds of wake-up and join, so matrices up to 1 MB of F32
+     * run on the caller's thread, while larger ones, which stream long enough to repay the fork, use every core
+     * (on 2 cores, 2^20 made a 493M-parameter model's 1024 x 1024 projections single-threaded and its decode 13%
+     * slower; docs/BENCHMARKS.md).
      */
-    public static final int PARALLEL_THRESHOLD = 1 << 20;
+    public static final int PARALLEL_THRESHOLD = 1 << 18;
     /** Enough weights per task that scheduling is noise next to the arithmetic. */
     private static final int MIN_TASK_WEIGHTS = 1 << 14;
 
