@@ -156,7 +156,7 @@ public final class Int4Matrix implements WeightMatrix {
             for (int j = 0; j < half; j += L) {
                 ByteVector b = ByteVector.fromMemorySegment(B, packed, po + j, LE);
                 lo = Kernels.bytesToFloats(b.and((byte) 0x0F).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xo + j), lo);
-                hi = Kernels.bytesToFloats(b.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8))
+                hi = Kernels.bytesToFloats(highNibbles(b).sub((byte) 8))
                         .fma(FloatVector.fromArray(F, x, xo + half + j), hi);
             }
             FloatVector scale = FloatVector.broadcast(F, scaleAt(sBase, g));
@@ -167,6 +167,15 @@ public final class Int4Matrix implements WeightMatrix {
             }
         }
         return Kernels.sum(acc0.add(acc1));
+    }
+
+    /**
+     * The high nibble of every byte. x86 has no byte shift, so C2 emulates one by widening; shifting the bytes
+     * as 16-bit lanes is one instruction, and the bits it moves in from the neighbouring byte are masked off.
+     */
+    private static ByteVector highNibbles(ByteVector b) {
+        return ((ByteVector) b.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes())
+                .and((byte) 0x0F);
     }
 
     private float dotScalar(long pBase, long sBase, float[] x) {
@@ -202,7 +211,7 @@ public final class Int4Matrix implements WeightMatrix {
                 for (int j = 0; j < half; j += L) {
                     ByteVector b = ByteVector.fromMemorySegment(B, packed, po + j, LE);
                     Kernels.bytesToFloats(b.and((byte) 0x0F).sub((byte) 8)).mul(s).intoArray(dst, xo + j);
-                    Kernels.bytesToFloats(b.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8)).mul(s)
+                    Kernels.bytesToFloats(highNibbles(b).sub((byte) 8)).mul(s)
                             .intoArray(dst, xo + half + j);
                 }
             } else {
