@@ -45,7 +45,7 @@ public final class BenchCommand implements Callable<Integer> {
     private String weights;
 
     @Option(names = "--prompt-tokens", paramLabel = "N", defaultValue = "64",
-            description = "Prompt length (default: 64).")
+            description = "Prompt length (default: 256; fewer leave the JIT unfinished, measured).")
     private int promptTokens;
 
     @Option(names = "--decode-tokens", paramLabel = "N", defaultValue = "32",
@@ -56,8 +56,8 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Timed prefill + decode runs; medians are reported (default: 3).")
     private int runs;
 
-    @Option(names = "--warmup-tokens", paramLabel = "N", defaultValue = "64",
-            description = "Untimed forward passes first, for the JIT (default: 64).")
+    @Option(names = "--warmup-tokens", paramLabel = "N", defaultValue = "256",
+            description = "Untimed forward passes first, for the JIT (default: 256; fewer leave the JIT unfinished, measured).")
     private int warmupTokens;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1",

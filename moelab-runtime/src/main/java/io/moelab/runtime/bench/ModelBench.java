@@ -62,11 +62,11 @@ public final class ModelBench {
         }
 
         /**
-         * The defaults: 64 prompt tokens, 32 decoded, 64 warm-up passes, 3 runs, seed 1, bandwidth over 1 GiB, best
+         * The defaults: 64 prompt tokens, 32 decoded, 256 warm-up passes, 3 runs, seed 1, bandwidth over 1 GiB, best
          * of 5.
          */
         public static Options defaults(WeightFormat format) {
-            return new Options(format, 64, 32, 64, 3, 1, 1L << 30, 5);
+            return new Options(format, 64, 32, 256, 3, 1, 1L << 30, 5);
         }
     }
 
