@@ -8,7 +8,6 @@ import io.moelab.runtime.tensor.WeightMatrix;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.stream.IntStream;
 
 /**
  * A decoder-only MoE transformer read from a Hugging Face directory ({@code config.json} and safetensors):
@@ -21,8 +20,6 @@ import java.util.stream.IntStream;
  * {@link KvCache}; {@link #forward} is not thread-safe for a shared cache.
  */
 public final class MoeModel implements AutoCloseable {
-    /** Whether a token's chosen experts run at once (only worth it with more than one core). */
-    private static final boolean PARALLEL_EXPERTS = Runtime.getRuntime().availableProcessors() > 1;
     private final ModelConfig config;
     private final ShardedCheckpoint checkpoint;
     private final WeightMatrix embedding;
@@ -312,20 +309,13 @@ public final class MoeModel implements AutoCloseable {
         int[] chosen = new int[config.topK()];
         float[] weights = new float[config.topK()];
         route(a.routerLogits, a.probs, chosen, weights);
-        // The chosen experts are independent: on a multi-core machine they run at once, one per core (each
-        // product is below the fork threshold at decode sizes, so this is where a decode step finds its
-        // parallelism). Outputs are then summed in routing order, so the result does not depend on scheduling.
-        IntStream experts = IntStream.range(0, chosen.length);
-        if (PARALLEL_EXPERTS && chosen.length > 1) {
-            experts = experts.parallel();
-        }
-        experts.forEach(j -> swiglu(w.experts()[chosen[j]], x, a.expertOuts[j], a.gates[j], a.ups[j]));
         Arrays.fill(out, 0);
+        float[] y = a.expertOut;
         for (int j = 0; j < chosen.length; j++) {
-            MatVec.scaleAdd(out, a.expertOuts[j], weights[j]);
+            swiglu(w.experts()[chosen[j]], x, y, a);
+            MatVec.scaleAdd(out, y, weights[j]);
         }
         if (w.shared() != null) {
-            float[] y = a.expertOut;
             swiglu(w.shared(), x, y, a);
             MatVec.scaleAdd(out, y, sharedGate(w, x));
         }
@@ -536,11 +526,9 @@ public final class MoeModel implements AutoCloseable {
 
     /** down(silu(gate(x)) * up(x)). */
     private static void swiglu(WeightMatrix[] w, float[] x, float[] out, Activations a) {
-        swiglu(w, x, out, a.gate, a.up);
-    }
-
-    private static void swiglu(WeightMatrix[] w, float[] x, float[] out, float[] gate, float[] up) {
         int inner = w[0].rows();
+        float[] gate = a.gate;
+        float[] up = a.up;
         MatVec.multiply(w[0], x, gate);
         MatVec.multiply(w[1], x, up);
         for (int i = 0; i < inner; i++) {
