@@ -19,6 +19,7 @@ import io.moelab.evolve.llm.Completion;
 import io.moelab.evolve.llm.CostLedger;
 import io.moelab.evolve.llm.LlmClient;
 import io.moelab.evolve.llm.LlmException;
+import io.moelab.evolve.process.Directories;
 import io.moelab.evolve.prompt.Prompt;
 import io.moelab.evolve.prompt.PromptBuilder;
 import io.moelab.evolve.task.Task;
@@ -31,10 +32,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ExecutionException;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -164,7 +165,7 @@ public final class EvolutionRun {
         String code = task.initialProgram();
         long start = System.nanoTime();
         Evaluation ev = evaluator.evaluate(code, dir.work(0));
-        RunDirectory.deleteTree(dir.work(0));
+        Directories.deleteTree(dir.work(0));
         if (!ev.ok()) {
             throw new InvalidInputException("initial program", "failed evaluation: " + ev.error() + ": "
                     + firstLines(ev.errorMessage(), 12));
@@ -261,7 +262,7 @@ public final class EvolutionRun {
                 return;
             }
             Evaluation ev = evaluator.evaluate(code, dir.work(i));
-            RunDirectory.deleteTree(dir.work(i));
+            Directories.deleteTree(dir.work(i));
             Program child = new Program(String.valueOf(i), code, parent.id(), island, parent.generation() + 1, i,
                     ev.metrics(), ev.error(), cut(ev.feedback() + b.editNote()), null);
             b.metrics = ev.metrics();

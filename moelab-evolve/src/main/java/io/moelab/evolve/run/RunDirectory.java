@@ -2,6 +2,7 @@ package io.moelab.evolve.run;
 
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.io.AtomicFiles;
+import io.moelab.evolve.process.Directories;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -158,14 +159,14 @@ final class RunDirectory {
             return; // the same completed count means the same state
         }
         Path tmp = checkpoints().resolve(".tmp_" + completed + "_" + ProcessHandle.current().pid());
-        deleteTree(tmp);
+        Directories.deleteTree(tmp);
         Files.createDirectories(tmp);
         JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve("database.json").toFile(), data.database());
         JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve("state.json").toFile(), data.state());
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         List<Path> all = listCheckpoints();
         for (int i = 0; i < all.size() - keep; i++) {
-            deleteTree(all.get(i));
+            Directories.deleteTree(all.get(i));
         }
     }
 
@@ -194,17 +195,6 @@ final class RunDirectory {
                     .sorted(Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString()
                             .substring(CHECKPOINT.length()))))
                     .toList();
-        }
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 

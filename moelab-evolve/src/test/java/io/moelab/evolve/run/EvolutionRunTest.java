@@ -9,8 +9,9 @@ import io.moelab.evolve.eval.ShellTask;
 import io.moelab.evolve.llm.CostLedger;
 import io.moelab.evolve.llm.LlmClient;
 import io.moelab.evolve.llm.LlmEnsemble;
-import io.moelab.evolve.testing.ScriptedChatServer;
+import io.moelab.evolve.process.Directories;
 import io.moelab.evolve.testing.ScriptedChatServer.Reply;
+import io.moelab.evolve.testing.ScriptedChatServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -170,7 +171,7 @@ class EvolutionRunTest {
         assertThat(before).hasSize(6);
         // Simulate a crash after iteration 5's line: the newest checkpoint (5) never got written, and a torn
         // line from an iteration in flight ends the trace.
-        RunDirectory.deleteTree(out.resolve("checkpoints/checkpoint_5"));
+        Directories.deleteTree(out.resolve("checkpoints/checkpoint_5"));
         Files.writeString(out.resolve("trace.jsonl"), "{\"iteration\": 6, \"isl", java.nio.file.StandardOpenOption.APPEND);
 
         RunSummary resumed = run(settings(8, "database:\n  num_islands: 1\n"), out, true);

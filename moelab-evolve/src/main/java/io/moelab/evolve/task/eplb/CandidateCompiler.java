@@ -1,7 +1,7 @@
 package io.moelab.evolve.task.eplb;
 
+import io.moelab.evolve.process.Directories;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -9,14 +9,12 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import javax.tools.Diagnostic;
 import javax.tools.DiagnosticCollector;
 import javax.tools.ForwardingJavaFileManager;
@@ -56,7 +54,7 @@ final class CandidateCompiler {
         if (Files.isRegularFile(hashFile) && Files.readString(hashFile).strip().equals(hash)) {
             return false;
         }
-        deleteRecursively(classes);
+        Directories.deleteTree(classes);
         Files.createDirectories(classes);
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         if (javac == null) {
@@ -119,19 +117,6 @@ final class CandidateCompiler {
                     .append(String.join(", ", CandidateLoader.API.stream().sorted().toList())).append('\n');
         }
         return sb.isEmpty() ? "javac failed without diagnostics" : sb.toString();
-    }
-
-    static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
     }
 
     /** A source file held in memory, named after its public class so that javac accepts it. */
