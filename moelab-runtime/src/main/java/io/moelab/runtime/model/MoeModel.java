@@ -186,10 +186,7 @@ public final class MoeModel implements AutoCloseable {
      * @throws IllegalArgumentException for a token id outside the vocabulary or a position beyond the cache
      */
     public float[] forward(int token, int position, KvCache cache) {
-        if (token < 0 || token >= config.vocabSize()) {
-            throw new IllegalArgumentException("token id " + token + " outside the vocabulary [0, "
-                    + config.vocabSize() + ")");
-        }
+        requireToken(token);
         int h = config.hidden();
         Activations a = cache.activations();
         float[] x = a.x;
@@ -213,6 +210,13 @@ public final class MoeModel implements AutoCloseable {
         float[] logits = new float[config.vocabSize()];
         MatVec.multiply(output, norm, logits);
         return logits;
+    }
+
+    private void requireToken(int token) {
+        if (token < 0 || token >= config.vocabSize()) {
+            throw new IllegalArgumentException("token id " + token + " outside the vocabulary [0, "
+                    + config.vocabSize() + ")");
+        }
     }
 
     private void attention(int l, Layer w, float[] x, int pos, KvCache cache, float[] out) {
@@ -376,10 +380,7 @@ public final class MoeModel implements AutoCloseable {
         int h = config.hidden();
         float[][] x = new float[n][h];
         for (int t = 0; t < n; t++) {
-            if (tokens[t] < 0 || tokens[t] >= config.vocabSize()) {
-                throw new IllegalArgumentException("token id " + tokens[t] + " outside the vocabulary [0, "
-                        + config.vocabSize() + ")");
-            }
+            requireToken(tokens[t]);
             embedding.row(tokens[t], x[t]);
         }
         float[][] norm = new float[n][h];
