@@ -7,6 +7,7 @@ import io.moelab.cli.runtime.GenerateCommand;
 import io.moelab.cli.runtime.LogitsCommand;
 import io.moelab.cli.runtime.PerplexityCommand;
 import io.moelab.cli.runtime.TraceCommand;
+import io.moelab.cli.train.TrainCommand;
 import io.moelab.cli.sim.SimCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
@@ -18,7 +19,7 @@ import picocli.CommandLine.ScopeType;
         description = "Make Mixture-of-Experts models cheap to serve.",
         subcommands = {EplbCommand.class, SimCommand.class, EvolveCommand.class,
                 LogitsCommand.class, GenerateCommand.class,
-                PerplexityCommand.class, TraceCommand.class, BenchCommand.class,
+                PerplexityCommand.class, TraceCommand.class, BenchCommand.class, TrainCommand.class,
                 picocli.CommandLine.HelpCommand.class})
 public final class MoelabCommand {
     private boolean verbose;

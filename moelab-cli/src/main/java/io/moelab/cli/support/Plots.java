@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.HeatMapChart;
+import org.knowm.xchart.HeatMapChartBuilder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
@@ -100,6 +102,35 @@ public final class Plots {
                 s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
             }
         }
+        AtomicFiles.write(png, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
+    }
+
+    /**
+     * Writes a heat map: one row per {@code rows} entry (name to a value per column), columns labelled 0, 1, ...
+     * (for example the share of a domain's tokens each expert receives).
+     */
+    public static void heatMap(Path png, String title, String xTitle, Map<String, double[]> rows) throws IOException {
+        int columns = rows.values().iterator().next().length;
+        java.util.List<Integer> xs = new java.util.ArrayList<>();
+        for (int i = 0; i < columns; i++) {
+            xs.add(i);
+        }
+        java.util.List<String> ys = new java.util.ArrayList<>(rows.keySet());
+        java.util.List<Number[]> cells = new java.util.ArrayList<>();
+        int r = 0;
+        for (double[] row : rows.values()) {
+            for (int c = 0; c < columns; c++) {
+                cells.add(new Number[] {c, r, row[c]});
+            }
+            r++;
+        }
+        HeatMapChart chart = new HeatMapChartBuilder().width(Math.max(700, 120 + columns * 40))
+                .height(Math.max(400, 140 + ys.size() * 28)).title(title).xAxisTitle(xTitle).build();
+        chart.getStyler().setChartBackgroundColor(Color.WHITE);
+        chart.getStyler().setPlotContentSize(1.0);
+        chart.getStyler().setShowValue(false);
+        chart.getStyler().setRangeColors(new Color[] {Color.WHITE, new Color(0x9ecae1), new Color(0x08306b)});
+        chart.addSeries("share", xs, ys, cells);
         AtomicFiles.write(png, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
     }
 

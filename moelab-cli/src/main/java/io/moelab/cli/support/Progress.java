@@ -34,6 +34,15 @@ public final class Progress implements AutoCloseable {
         return new Progress(bar);
     }
 
+    /** Changes the number of units in all. */
+    public void max(long total) {
+        if (bar != null) {
+            synchronized (this) {
+                bar.maxHint(total);
+            }
+        }
+    }
+
     /** Sets the units done; safe to call from several threads. */
     public void stepTo(long done) {
         if (bar != null) {

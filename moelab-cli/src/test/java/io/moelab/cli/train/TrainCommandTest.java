@@ -1,0 +1,79 @@
+package io.moelab.cli.train;
+
+import io.moelab.cli.CliRunner;
+import io.moelab.eplb.trace.ExpertLoadTrace;
+import io.moelab.eplb.trace.TraceFiles;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code moelab train} end to end: train, plots, resume, and the exported model through the runtime commands. */
+class TrainCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void trainsExportsAndTheRuntimeReadsTheModel() throws Exception {
+        Path out = dir.resolve("run");
+        Path corpus = Files.createDirectory(dir.resolve("corpus"));
+        Files.writeString(corpus.resolve("letters.txt"), ("the quick brown fox jumps over the lazy dog. ".repeat(200)
+                + "\n\n").repeat(4));
+        Files.writeString(corpus.resolve("digits.txt"), ("0123456789 9876543210 1357924680 ".repeat(300)
+                + "\n\n").repeat(4));
+        CliRunner.Result r = CliRunner.run("train", "--preset", "tiny", "--corpus", corpus.toString(),
+                "--steps", "12", "--eval-every", "6", "--log-every", "3", "--seq", "32", "--batch", "4",
+                "--experts", "4", "--top-k", "2", "--threads", "1", "--out", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("trained 12 steps of tiny").contains("bits/byte");
+        assertThat(Files.readAllLines(out.resolve("metrics.jsonl"))).hasSize(4);
+        assertThat(out.resolve("loss.png")).exists();
+        assertThat(out.resolve("routing-layer-0.png")).exists();
+        assertThat(out.resolve("routing-layer-1.png")).exists();
+        String config = Files.readString(out.resolve("model/config.json"));
+        assertThat(config).contains("\"model_type\" : \"qwen3_moe\"").contains("\"num_experts\" : 4")
+                .contains("\"norm_topk_prob\" : true");
+
+        CliRunner.Result more = CliRunner.run("train", "--resume", "--steps", "15", "--out", out.toString());
+        assertThat(more.exitCode()).as(more.err()).isZero();
+        assertThat(more.out()).contains("trained 15 steps");
+
+        Path trace = dir.resolve("trace.json");
+        CliRunner.Result t = CliRunner.run("trace", "--model", out.resolve("model").toString(), "--text",
+                out.resolve("validation/letters.txt").toString(), out.resolve("validation/digits.txt").toString(),
+                "--batch-tokens", "64", "--output", trace.toString());
+        assertThat(t.exitCode()).as(t.err()).isZero();
+        ExpertLoadTrace loads = TraceFiles.read(trace);
+        assertThat(loads.layers()).isEqualTo(2);
+        assertThat(loads.experts()).isEqualTo(4);
+    }
+
+    @Test
+    void badInputIsOneLineAndExitCodeTwo() {
+        Path out = dir.resolve("x");
+        CliRunner.Result preset = CliRunner.run("train", "--preset", "huge", "--out", out.toString());
+        assertThat(preset.exitCode()).isEqualTo(2);
+        assertThat(preset.errLines()).singleElement().asString().startsWith("error: ").contains("huge");
+
+        CliRunner.Result corpus = CliRunner.run("train", "--corpus", dir.resolve("nope.txt").toString(),
+                "--out", out.toString());
+        assertThat(corpus.exitCode()).isEqualTo(2);
+        assertThat(corpus.errLines()).singleElement().asString().contains("nope.txt");
+
+        CliRunner.Result shape = CliRunner.run("train", "--d-model", "30", "--heads", "4", "--out", out.toString());
+        assertThat(shape.exitCode()).isEqualTo(2);
+        assertThat(shape.errLines()).singleElement().asString().contains("d-model 30");
+
+        CliRunner.Result resume = CliRunner.run("train", "--resume", "--out", out.toString());
+        assertThat(resume.exitCode()).isEqualTo(2);
+        assertThat(resume.errLines()).singleElement().asString().contains("no checkpoint");
+
+        CliRunner.Result change = CliRunner.run("train", "--resume", "--lr", "0.1", "--out", out.toString());
+        assertThat(change.exitCode()).isEqualTo(2);
+        assertThat(change.errLines()).singleElement().asString().contains("--lr");
+        assertThat(out.resolve("metrics.jsonl")).doesNotExist();
+    }
+}

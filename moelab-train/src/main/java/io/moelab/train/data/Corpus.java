@@ -1,0 +1,219 @@
+package io.moelab.train.data;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * Text documents grouped by domain, split into training and validation sets by whole documents.
+ *
+ * <p>A file is one domain, named after the file without {@code .txt} / {@code .gz}. Its documents are its
+ * blank-line-separated blocks, merged in order until each holds at least {@link #DOCUMENT_CHARS} characters, so a
+ * glossary of short entries (the Jargon File) yields documents of the same order of size as a Brown text (about
+ * 12,000 characters, no blank lines inside). A tenth of each domain's documents (at least one, when it has two or
+ * more) is held out for validation, chosen by a fixed shuffle so that the split never depends on the run's seed.
+ */
+public final class Corpus {
+    /** The minimum size, in characters, of a document made by merging blank-line-separated blocks. */
+    public static final int DOCUMENT_CHARS = 8000;
+    /** The share of each domain's documents held out for validation. */
+    public static final double VALIDATION_SHARE = 0.1;
+
+    private static final String RESOURCE_DIR = "/io/moelab/train/corpus/";
+    private static final List<String> DEFAULT_FILES = List.of(
+            "brown/press-reportage", "brown/press-editorial", "brown/press-reviews", "brown/religion",
+            "brown/skill-hobbies", "brown/popular-lore", "brown/belles-lettres", "brown/government",
+            "brown/learned", "brown/fiction-general", "brown/fiction-mystery", "brown/fiction-science",
+            "brown/fiction-adventure", "brown/fiction-romance", "brown/humor", "jargon");
+
+    private final Map<String, List<Document>> train;
+    private final Map<String, List<Document>> validation;
+
+    private Corpus(Map<String, List<Document>> train, Map<String, List<Document>> validation) {
+        this.train = train;
+        this.validation = validation;
+    }
+
+    /**
+     * The corpus shipped in this module: the 15 Brown Corpus genres and the Jargon File (see the NOTICE file next
+     * to them), 16 domains.
+     */
+    public static Corpus defaultCorpus() {
+        Map<String, String> texts = new LinkedHashMap<>();
+        for (String name : DEFAULT_FILES) {
+            String resource = RESOURCE_DIR + name + ".txt.gz";
+            try (InputStream in = Corpus.class.getResourceAsStream(resource)) {
+                if (in == null) {
+                    throw new IllegalStateException("the default corpus is missing " + resource);
+                }
+                texts.put(name.substring(name.lastIndexOf('/') + 1), decode(new GZIPInputStream(in).readAllBytes(),
+                        resource));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return fromTexts(texts);
+    }
+
+    /**
+     * A corpus from text files ({@code .txt}, or gzip-compressed {@code .gz}), or directories whose {@code .txt}
+     * and {@code .txt.gz} files are read in name order. Each file is one domain.
+     *
+     * @throws CorpusException if a path does not exist, cannot be read, is not UTF-8, two files give one domain
+     *                         name, or there is no text
+     */
+    public static Corpus fromPaths(List<Path> paths) {
+        Map<String, String> texts = new LinkedHashMap<>();
+        for (Path p : paths) {
+            for (Path file : files(p)) {
+                String domain = domainName(file);
+                if (texts.containsKey(domain)) {
+                    throw new CorpusException(file + ": a second file for domain '" + domain + "'");
+                }
+                texts.put(domain, read(file));
+            }
+        }
+        return fromTexts(texts);
+    }
+
+    /** A corpus from texts by domain, documents split as the class describes. */
+    public static Corpus fromTexts(Map<String, String> textsByDomain) {
+        Map<String, List<Document>> train = new LinkedHashMap<>();
+        Map<String, List<Document>> validation = new LinkedHashMap<>();
+        textsByDomain.forEach((domain, text) -> {
+            List<Document> docs = documents(domain, text);
+            if (docs.isEmpty()) {
+                return;
+            }
+            List<Integer> order = new ArrayList<>();
+            for (int i = 0; i < docs.size(); i++) {
+                order.add(i);
+            }
+            Collections.shuffle(order, new Random(domain.hashCode() * 31L + docs.size()));
+            int held = docs.size() < 2 ? 0 : Math.max(1, (int) Math.round(docs.size() * VALIDATION_SHARE));
+            List<Integer> heldOut = order.subList(0, held);
+            List<Document> tr = new ArrayList<>();
+            List<Document> va = new ArrayList<>();
+            for (int i = 0; i < docs.size(); i++) {
+                (heldOut.contains(i) ? va : tr).add(docs.get(i));
+            }
+            train.put(domain, List.copyOf(tr));
+            if (!va.isEmpty()) {
+                validation.put(domain, List.copyOf(va));
+            }
+        });
+        if (train.isEmpty()) {
+            throw new CorpusException("the corpus holds no text");
+        }
+        return new Corpus(Collections.unmodifiableMap(train), Collections.unmodifiableMap(validation));
+    }
+
+    /** Training documents by domain, in the order the domains were given. */
+    public Map<String, List<Document>> train() {
+        return train;
+    }
+
+    /** Held-out documents by domain; a domain with a single document has none. */
+    public Map<String, List<Document>> validation() {
+        return validation;
+    }
+
+    static List<Document> documents(String domain, String text) {
+        List<Document> docs = new ArrayList<>();
+        StringBuilder current = new StringBuilder();
+        for (String block : text.replace("\r\n", "\n").split("\n[ \t]*\n")) {
+            String b = block.strip();
+            if (b.isEmpty()) {
+                continue;
+            }
+            if (!current.isEmpty()) {
+                current.append("\n\n");
+            }
+            current.append(b);
+            if (current.length() >= DOCUMENT_CHARS) {
+                docs.add(new Document(domain, current.toString()));
+                current.setLength(0);
+            }
+        }
+        if (!current.isEmpty()) {
+            if (!docs.isEmpty() && current.length() < DOCUMENT_CHARS / 2) {
+                Document last = docs.removeLast();
+                docs.add(new Document(domain, last.text() + "\n\n" + current));
+            } else {
+                docs.add(new Document(domain, current.toString()));
+            }
+        }
+        return docs;
+    }
+
+    private static List<Path> files(Path p) {
+        if (Files.isRegularFile(p)) {
+            return List.of(p);
+        }
+        if (!Files.isDirectory(p)) {
+            throw new CorpusException(p + ": no such file or directory");
+        }
+        try (Stream<Path> s = Files.list(p)) {
+            List<Path> found = s.filter(f -> Files.isRegularFile(f)
+                            && (f.toString().endsWith(".txt") || f.toString().endsWith(".txt.gz")))
+                    .sorted().toList();
+            if (found.isEmpty()) {
+                throw new CorpusException(p + ": no .txt or .txt.gz files");
+            }
+            return found;
+        } catch (IOException e) {
+            throw new CorpusException(p + ": cannot list: " + e.getMessage());
+        }
+    }
+
+    private static String domainName(Path file) {
+        String n = file.getFileName().toString();
+        if (n.endsWith(".gz")) {
+            n = n.substring(0, n.length() - 3);
+        }
+        if (n.endsWith(".txt")) {
+            n = n.substring(0, n.length() - 4);
+        }
+        return n;
+    }
+
+    private static String read(Path file) {
+        try (InputStream raw = Files.newInputStream(file)) {
+            InputStream in = file.toString().endsWith(".gz") ? new GZIPInputStream(raw) : raw;
+            return decode(in.readAllBytes(), file.toString());
+        } catch (IOException e) {
+            throw new CorpusException(file + ": cannot read: " + e.getMessage());
+        }
+    }
+
+    private static String decode(byte[] bytes, String where) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new CorpusException(where + ": not UTF-8 text");
+        }
+    }
+
+    /** A corpus that cannot be read; the message names the file. */
+    public static final class CorpusException extends RuntimeException {
+        /** @param message what is wrong, naming the file */
+        public CorpusException(String message) {
+            super(message);
+        }
+    }
+}

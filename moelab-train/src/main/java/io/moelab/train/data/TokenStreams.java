@@ -1,0 +1,128 @@
+package io.moelab.train.data;
+
+import io.moelab.runtime.tokenizer.ByteTokenizer;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * A corpus turned into byte-level token streams, one per domain and split: each document becomes
+ * {@code BOS, its UTF-8 bytes, EOS}, documents concatenated. Training batches are windows drawn across domains;
+ * validation windows are fixed.
+ */
+public final class TokenStreams {
+    /** The vocabulary of moelab's byte-level models: 256 bytes, BOS and EOS. */
+    public static final int VOCAB = 258;
+
+    private final List<String> domains;
+    private final List<int[]> train;
+    private final long[] cumulative;
+    private final Map<String, int[]> validation;
+
+    /** Encodes {@code corpus}. */
+    public TokenStreams(Corpus corpus) {
+        this.domains = List.copyOf(corpus.train().keySet());
+        this.train = new ArrayList<>();
+        this.cumulative = new long[domains.size()];
+        long total = 0;
+        for (int d = 0; d < domains.size(); d++) {
+            int[] s = encode(corpus.train().get(domains.get(d)));
+            train.add(s);
+            total += s.length;
+            cumulative[d] = total;
+        }
+        this.validation = new LinkedHashMap<>();
+        corpus.validation().forEach((domain, docs) -> validation.put(domain, encode(docs)));
+    }
+
+    /** The training domains, in corpus order. */
+    public List<String> domains() {
+        return domains;
+    }
+
+    /** Training tokens in all. */
+    public long trainTokens() {
+        return cumulative[cumulative.length - 1];
+    }
+
+    /**
+     * The training batch of {@code step}: {@code batch} windows of {@code seq + 1} tokens, each from a domain
+     * drawn with probability proportional to its size and a uniformly drawn offset. A function of
+     * {@code (seed, step)} only, so a resumed run draws what an uninterrupted one would.
+     *
+     * @return {@code batch} rows of {@code seq + 1} token ids
+     * @throws IllegalArgumentException if some domain is shorter than one window
+     */
+    public int[][] trainBatch(long seed, long step, int batch, int seq) {
+        SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + step);
+        int[][] rows = new int[batch][];
+        for (int b = 0; b < batch; b++) {
+            long pick = rnd.nextLong(trainTokens());
+            int d = 0;
+            while (cumulative[d] <= pick) {
+                d++;
+            }
+            int[] s = train.get(d);
+            if (s.length < seq + 1) {
+                throw new IllegalArgumentException("domain '" + domains.get(d) + "' has " + s.length
+                        + " tokens, fewer than one window of " + (seq + 1));
+            }
+            int off = rnd.nextInt(s.length - seq);
+            rows[b] = java.util.Arrays.copyOfRange(s, off, off + seq + 1);
+        }
+        return rows;
+    }
+
+    /**
+     * Fixed validation windows by domain: up to {@code maxWindows} non-overlapping windows of {@code seq + 1}
+     * tokens spread evenly over the domain's held-out stream.
+     */
+    public Map<String, int[][]> validationWindows(int seq, int maxWindows) {
+        Map<String, int[][]> out = new LinkedHashMap<>();
+        validation.forEach((domain, s) -> {
+            int available = (s.length - 1) / seq;
+            int n = Math.min(available, maxWindows);
+            if (n == 0) {
+                return;
+            }
+            int[][] rows = new int[n][];
+            for (int i = 0; i < n; i++) {
+                int start = (int) ((long) i * available / n) * seq;
+                rows[i] = java.util.Arrays.copyOfRange(s, start, start + seq + 1);
+            }
+            out.put(domain, rows);
+        });
+        return out;
+    }
+
+    /** The held-out text of each domain, as it was encoded (documents separated by blank lines). */
+    public static Map<String, String> validationTexts(Corpus corpus) {
+        Map<String, String> out = new LinkedHashMap<>();
+        corpus.validation().forEach((d, docs) -> out.put(d,
+                String.join("\n\n", docs.stream().map(Document::text).toList()) + "\n"));
+        return out;
+    }
+
+    private static int[] encode(List<Document> docs) {
+        ByteTokenizer tok = new ByteTokenizer(VOCAB);
+        int n = 0;
+        List<int[]> parts = new ArrayList<>();
+        for (Document doc : docs) {
+            int[] ids = tok.encode(doc.text());
+            parts.add(ids);
+            n += ids.length + 2;
+        }
+        int[] out = new int[n];
+        int i = 0;
+        for (int[] ids : parts) {
+            out[i++] = ByteTokenizer.BOS;
+            System.arraycopy(ids, 0, out, i, ids.length);
+            i += ids.length;
+            out[i++] = ByteTokenizer.EOS;
+        }
+        return out;
+    }
+}

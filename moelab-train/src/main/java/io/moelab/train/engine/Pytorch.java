@@ -1,0 +1,55 @@
+package io.moelab.train.engine;
+
+import ai.djl.engine.Engine;
+
+import java.nio.file.Path;
+
+/**
+ * DJL's PyTorch engine, set up so that it never reaches the network: its native library comes from the
+ * {@code pytorch-native-cpu} jar on the class path (DJL extracts it into a cache directory on first use) and DJL
+ * runs in offline mode.
+ */
+public final class Pytorch {
+    private static Engine engine;
+
+    private Pytorch() {}
+
+    /**
+     * The engine. Before first touching DJL, sets (unless the user already did) {@code DJL_CACHE_DIR} to
+     * {@code $XDG_CACHE_HOME/moelab/djl} (else {@code ~/.cache/moelab/djl}) and {@code ai.djl.offline=true}.
+     *
+     * @throws IllegalStateException if the engine cannot be loaded
+     */
+    public static synchronized Engine engine() {
+        if (engine == null) {
+            if (unset("DJL_CACHE_DIR") && unset("ENGINE_CACHE_DIR")) {
+                System.setProperty("DJL_CACHE_DIR", defaultCacheDir().toString());
+            }
+            if (System.getenv("DJL_OFFLINE") == null && System.getProperty("ai.djl.offline") == null) {
+                System.setProperty("ai.djl.offline", "true");
+            }
+            try {
+                engine = Engine.getEngine("PyTorch");
+            } catch (RuntimeException | UnsatisfiedLinkError e) {
+                throw new IllegalStateException("cannot load DJL's PyTorch engine: " + e.getMessage(), e);
+            }
+        }
+        return engine;
+    }
+
+    static Path defaultCacheDir() {
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isEmpty() && Path.of(xdg).isAbsolute()
+                ? Path.of(xdg)
+                : Path.of(System.getProperty("user.home"), ".cache");
+        return base.resolve("moelab").resolve("djl");
+    }
+
+    private static boolean unset(String key) {
+        String v = System.getenv(key);
+        if (v == null) {
+            v = System.getProperty(key);
+        }
+        return v == null || v.isEmpty();
+    }
+}

@@ -1,0 +1,2 @@
+/** DJL's PyTorch engine, set up to work offline. */
+package io.moelab.train.engine;

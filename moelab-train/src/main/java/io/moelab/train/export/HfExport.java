@@ -1,0 +1,132 @@
+package io.moelab.train.export;
+
+import ai.djl.ndarray.NDArray;
+import io.moelab.runtime.safetensors.SafetensorsWriter;
+import io.moelab.runtime.tensor.DType;
+import io.moelab.runtime.tokenizer.ByteTokenizer;
+import io.moelab.train.io.RunFiles;
+import io.moelab.train.model.ModelSpec;
+import io.moelab.train.model.MoeTransformer;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Map;
+
+/**
+ * Writes a trained model as a Hugging Face {@code qwen3_moe} checkpoint that moelab-runtime (and Hugging Face
+ * transformers) load: {@code config.json}, {@code model.safetensors} (F32, experts unstacked to
+ * {@code mlp.experts.E.{gate,up,down}_proj.weight}) and {@code tokenizer_config.json} describing the byte-level
+ * tokenizer (ids 0-255 bytes, 256 BOS, 257 EOS; the runtime picks it from the vocabulary size).
+ */
+public final class HfExport {
+    private static final ObjectMapper JSON = JsonMapper.builder().build();
+
+    private HfExport() {}
+
+    /**
+     * Writes the model into {@code dir}, replacing what is there: the files are written into a hidden sibling
+     * directory that is then renamed, so a reader sees the old model or the new one.
+     *
+     * @param extra extra {@code config.json} keys under {@code "moelab"} (how it was trained)
+     */
+    public static void write(MoeTransformer model, Path dir, Map<String, Object> extra) {
+        ModelSpec spec = model.spec();
+        Path target = dir.toAbsolutePath();
+        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
+        Path old = target.resolveSibling("." + target.getFileName() + ".old");
+        try {
+            Files.createDirectories(target.getParent());
+            RunFiles.deleteTree(tmp);
+            Files.createDirectories(tmp);
+            SafetensorsWriter w = new SafetensorsWriter();
+            w.metadata("format", "pt");
+            for (Map.Entry<String, NDArray> e : model.parameters().all().entrySet()) {
+                String name = e.getKey();
+                NDArray a = e.getValue();
+                if (name.endsWith(".mlp.experts.gate_proj") || name.endsWith(".mlp.experts.up_proj")
+                        || name.endsWith(".mlp.experts.down_proj")) {
+                    String prefix = name.substring(0, name.lastIndexOf('.'));
+                    String proj = name.substring(name.lastIndexOf('.') + 1);
+                    long[] shape = a.getShape().getShape();
+                    float[] all = a.toFloatArray();
+                    int per = Math.toIntExact(shape[1] * shape[2]);
+                    for (int x = 0; x < shape[0]; x++) {
+                        w.add(prefix + "." + x + "." + proj + ".weight", DType.F32, new long[] {shape[1], shape[2]},
+                                java.util.Arrays.copyOfRange(all, x * per, (x + 1) * per));
+                    }
+                } else {
+                    w.add(name, DType.F32, a.getShape().getShape(), a.toFloatArray());
+                }
+            }
+            w.write(tmp.resolve("model.safetensors"));
+            Files.writeString(tmp.resolve("config.json"), pretty(config(spec, extra)));
+            Files.writeString(tmp.resolve("tokenizer_config.json"), pretty(tokenizer(spec)));
+            RunFiles.deleteTree(old);
+            if (Files.exists(target)) {
+                Files.move(target, old);
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, target);
+            }
+            RunFiles.deleteTree(old);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot export the model to " + dir, e);
+        }
+    }
+
+    /** The Hugging Face {@code config.json} of {@code spec}. */
+    public static ObjectNode config(ModelSpec spec, Map<String, Object> extra) {
+        ObjectNode c = JSON.createObjectNode();
+        c.putArray("architectures").add("Qwen3MoeForCausalLM");
+        c.put("model_type", "qwen3_moe");
+        c.put("vocab_size", spec.vocab());
+        c.put("hidden_size", spec.dModel());
+        c.put("num_hidden_layers", spec.layers());
+        c.put("num_attention_heads", spec.heads());
+        c.put("num_key_value_heads", spec.kvHeads());
+        c.put("head_dim", spec.headDim());
+        c.put("intermediate_size", spec.expertDim());
+        c.put("moe_intermediate_size", spec.expertDim());
+        c.put("num_experts", spec.experts());
+        c.put("num_experts_per_tok", spec.topK());
+        c.put("norm_topk_prob", spec.normTopK());
+        c.put("decoder_sparse_step", 1);
+        c.putArray("mlp_only_layers");
+        c.put("hidden_act", "silu");
+        c.put("attention_bias", false);
+        c.put("rope_theta", spec.ropeTheta());
+        c.put("rms_norm_eps", spec.rmsEps());
+        c.put("tie_word_embeddings", false);
+        c.put("bos_token_id", ByteTokenizer.BOS);
+        c.put("eos_token_id", ByteTokenizer.EOS);
+        c.put("torch_dtype", "float32");
+        if (!extra.isEmpty()) {
+            c.set("moelab", JSON.valueToTree(extra));
+        }
+        return c;
+    }
+
+    private static ObjectNode tokenizer(ModelSpec spec) {
+        ObjectNode t = JSON.createObjectNode();
+        t.put("tokenizer_class", "moelab.ByteTokenizer");
+        t.put("description", "byte-level: ids 0-255 are the bytes of the UTF-8 text, 256 is BOS, 257 is EOS");
+        t.put("vocab_size", spec.vocab());
+        t.put("bos_token_id", ByteTokenizer.BOS);
+        t.put("eos_token_id", ByteTokenizer.EOS);
+        t.put("add_bos_token", true);
+        return t;
+    }
+
+    private static String pretty(ObjectNode n) {
+        return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n";
+    }
+}

@@ -1,0 +1,2 @@
+/** Export of a trained model as a Hugging Face checkpoint that moelab-runtime loads. */
+package io.moelab.train.export;

@@ -1,0 +1,2 @@
+/** Atomic file operations of a run directory. */
+package io.moelab.train.io;

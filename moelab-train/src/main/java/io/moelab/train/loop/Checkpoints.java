@@ -1,0 +1,161 @@
+package io.moelab.train.loop;
+
+import ai.djl.ndarray.NDArray;
+import io.moelab.runtime.safetensors.SafetensorsFile;
+import io.moelab.runtime.safetensors.SafetensorsWriter;
+import io.moelab.runtime.tensor.DType;
+import io.moelab.train.io.RunFiles;
+import io.moelab.train.optim.AdamW;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * Training checkpoints under {@code OUT/checkpoints/}: one directory {@code step-N} per checkpoint holding
+ * {@code state.safetensors} (parameters {@code param/NAME}, AdamW moments {@code adam.m/NAME} and
+ * {@code adam.v/NAME}, all F32) and {@code trainer.json} (configuration, step, optimizer step count, the
+ * partially filled logging window). A checkpoint is written into a hidden directory and renamed into place, then
+ * the file {@code latest} is replaced atomically to name it; older checkpoints are deleted after that, so a crash
+ * at any moment leaves a complete checkpoint to resume from.
+ */
+public final class Checkpoints {
+    static final ObjectMapper JSON = JsonMapper.builder().build();
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final Path dir;
+
+    /** Checkpoints of the run in {@code out}. */
+    public Checkpoints(Path out) {
+        this.dir = out.resolve("checkpoints");
+    }
+
+    /**
+     * What a checkpoint records besides tensors.
+     *
+     * @param config    the run's configuration
+     * @param step      completed steps
+     * @param window    the partially filled logging window at that step
+     */
+    public record State(TrainConfig config, long step, LogWindow window) {}
+
+    /** Saves parameters, optimizer state and {@code state}. */
+    public void save(Map<String, NDArray> params, AdamW optimizer, State state) {
+        try {
+            Files.createDirectories(dir);
+            String name = "step-" + state.step();
+            Path tmp = dir.resolve(".tmp-" + name);
+            RunFiles.deleteTree(tmp);
+            Files.createDirectories(tmp);
+            SafetensorsWriter w = new SafetensorsWriter();
+            for (Map.Entry<String, NDArray> e : params.entrySet()) {
+                add(w, "param/" + e.getKey(), e.getValue());
+                add(w, "adam.m/" + e.getKey(), optimizer.firstMoments().get(e.getKey()));
+                add(w, "adam.v/" + e.getKey(), optimizer.secondMoments().get(e.getKey()));
+            }
+            w.write(tmp.resolve("state.safetensors"));
+            ObjectNode meta = JSON.createObjectNode();
+            meta.set("config", JSON.valueToTree(state.config()));
+            meta.put("step", state.step());
+            meta.put("optimizer_steps", optimizer.steps());
+            meta.set("window", JSON.valueToTree(state.window()));
+            Files.writeString(tmp.resolve("trainer.json"), JSON.writerWithDefaultPrettyPrinter()
+                    .writeValueAsString(meta));
+            Path target = dir.resolve(name);
+            RunFiles.deleteTree(target);
+            RunFiles.move(tmp, target);
+            Path latestTmp = dir.resolve(".latest.tmp");
+            Files.writeString(latestTmp, name + "\n");
+            RunFiles.move(latestTmp, dir.resolve("latest"));
+            try (Stream<Path> s = Files.list(dir)) {
+                for (Path old : s.filter(p -> p.getFileName().toString().startsWith("step-")
+                        && !p.getFileName().toString().equals(name)).toList()) {
+                    RunFiles.deleteTree(old);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write checkpoint in " + dir, e);
+        }
+    }
+
+    /** The newest complete checkpoint's directory, if any. */
+    public Optional<Path> latest() {
+        Path pointer = dir.resolve("latest");
+        try {
+            if (Files.isRegularFile(pointer)) {
+                Path p = dir.resolve(Files.readString(pointer, StandardCharsets.UTF_8).strip());
+                if (Files.isRegularFile(p.resolve("trainer.json"))) {
+                    return Optional.of(p);
+                }
+            }
+            if (!Files.isDirectory(dir)) {
+                return Optional.empty();
+            }
+            try (Stream<Path> s = Files.list(dir)) {
+                return s.filter(p -> p.getFileName().toString().matches("step-\\d+")
+                                && Files.isRegularFile(p.resolve("trainer.json")))
+                        .max(Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString().substring(5))));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + dir, e);
+        }
+    }
+
+    /** Reads the state of checkpoint {@code checkpoint} without its tensors. */
+    public static State readState(Path checkpoint) {
+        try {
+            JsonNode meta = JSON.readTree(Files.readString(checkpoint.resolve("trainer.json")));
+            return new State(JSON.treeToValue(meta.get("config"), TrainConfig.class), meta.get("step").asLong(),
+                    JSON.treeToValue(meta.get("window"), LogWindow.class));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + checkpoint.resolve("trainer.json"), e);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(checkpoint.resolve("trainer.json") + ": not a moelab checkpoint: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** Copies the checkpoint's tensors into {@code params} and {@code optimizer}. */
+    public static void restore(Path checkpoint, Map<String, NDArray> params, AdamW optimizer) {
+        try (SafetensorsFile f = SafetensorsFile.open(checkpoint.resolve("state.safetensors"))) {
+            for (Map.Entry<String, NDArray> e : params.entrySet()) {
+                load(f, "param/" + e.getKey(), e.getValue());
+                load(f, "adam.m/" + e.getKey(), optimizer.firstMoments().get(e.getKey()));
+                load(f, "adam.v/" + e.getKey(), optimizer.secondMoments().get(e.getKey()));
+            }
+        }
+        try {
+            JsonNode meta = JSON.readTree(Files.readString(checkpoint.resolve("trainer.json")));
+            optimizer.steps(meta.get("optimizer_steps").asLong());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + checkpoint.resolve("trainer.json"), e);
+        }
+    }
+
+    private static void add(SafetensorsWriter w, String name, NDArray a) {
+        w.add(name, DType.F32, a.getShape().getShape(), a.toFloatArray());
+    }
+
+    private static void load(SafetensorsFile f, String name, NDArray into) {
+        MemorySegment s = f.segment(name);
+        float[] v = s.toArray(F32);
+        if (v.length != into.getShape().size()) {
+            throw new IllegalArgumentException(f.path() + ": tensor " + name + " has " + v.length
+                    + " values, the model expects " + into.getShape().size());
+        }
+        into.set(v);
+    }
+}

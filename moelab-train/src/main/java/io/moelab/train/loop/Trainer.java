@@ -1,0 +1,313 @@
+package io.moelab.train.loop;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.training.GradientCollector;
+import io.moelab.train.data.Corpus;
+import io.moelab.train.data.TokenStreams;
+import io.moelab.train.engine.Pytorch;
+import io.moelab.train.export.HfExport;
+import io.moelab.train.io.RunFiles;
+import io.moelab.train.model.MoeTransformer;
+import io.moelab.train.optim.AdamW;
+import io.moelab.train.optim.LearningRateSchedule;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A training run: the loop, validation, checkpoints, metrics and the exported model, all under one output
+ * directory.
+ *
+ * <p>{@code OUT/metrics.jsonl} gets one JSON line per logged step: {@code step} (completed steps),
+ * {@code train_loss} (mean cross-entropy over the steps since the previous line), {@code lr}, {@code aux_loss},
+ * {@code z_loss}, {@code dropped} (share of assignments over capacity), {@code grad_norm}, {@code tokens_per_s};
+ * at validations also {@code val_loss}, {@code val_bits_per_byte}, {@code val_bits_per_byte_by_domain},
+ * {@code load_cv} (mean over layers of the coefficient of variation of expert assignments since the previous
+ * validation), {@code load_cv_by_layer} and {@code load_max_over_mean}. At the end: {@code OUT/model/} (see
+ * {@link HfExport}), {@code OUT/routing.json} (assignments per domain, layer and expert on the validation
+ * windows), {@code OUT/validation/DOMAIN.txt} (the held-out texts, a workload for {@code moelab trace}) and
+ * {@code OUT/summary.json}.
+ *
+ * <p>Runs are deterministic given their configuration: initialization and batches are functions of the seed and
+ * step, and {@code resume} restores parameters, AdamW moments and step count from the newest checkpoint, drops
+ * metric lines written after it, and continues as the uninterrupted run would (on the same machine and thread
+ * count: PyTorch's CPU kernels may sum in another order elsewhere).
+ */
+public final class Trainer {
+    private final TrainConfig config;
+    private final Path out;
+    private final TrainListener listener;
+
+    private Trainer(TrainConfig config, Path out, TrainListener listener) {
+        this.config = config;
+        this.out = out;
+        this.listener = listener;
+    }
+
+    /**
+     * What a finished run reports.
+     *
+     * @param config            its configuration
+     * @param steps             completed steps
+     * @param parameters        parameters in all
+     * @param activeParameters  parameters one token uses
+     * @param validation        the last validation
+     * @param trainSeconds      wall time of the steps run by this invocation, validation excluded
+     * @param tokensPerSecond   training tokens per second of this invocation
+     */
+    public record Summary(TrainConfig config, long steps, long parameters, long activeParameters,
+                          Validation.Result validation, double trainSeconds, double tokensPerSecond) {}
+
+    /**
+     * Trains from scratch into {@code out}.
+     *
+     * @throws IllegalArgumentException if {@code out} already holds a run
+     */
+    public static Summary start(TrainConfig config, Path out, TrainListener listener) {
+        if (Files.exists(out.resolve("metrics.jsonl")) || new Checkpoints(out).latest().isPresent()) {
+            throw new IllegalArgumentException(out + " already holds a training run; pass --resume to continue it"
+                    + " or choose another --out");
+        }
+        return new Trainer(config, out, listener).run(null);
+    }
+
+    /**
+     * Continues the run in {@code out} from its newest checkpoint.
+     *
+     * @param steps the new total step count, or null to keep the run's (the schedule follows the new count)
+     * @throws IllegalArgumentException if there is no checkpoint or {@code steps} is below its step
+     */
+    public static Summary resume(Path out, Integer steps, TrainListener listener) {
+        Path ckpt = new Checkpoints(out).latest().orElseThrow(() -> new IllegalArgumentException(
+                out + " holds no checkpoint to resume from"));
+        Checkpoints.State state = Checkpoints.readState(ckpt);
+        TrainConfig config = state.config();
+        if (steps != null) {
+            if (steps < state.step()) {
+                throw new IllegalArgumentException("--steps " + steps + " is below the checkpoint's step "
+                        + state.step());
+            }
+            config = config.withSteps(steps);
+        }
+        return new Trainer(config, out, listener).run(ckpt);
+    }
+
+    /** The corpus a configuration names. */
+    public static Corpus corpus(TrainConfig config) {
+        if (config.corpus().equals(TrainConfig.DEFAULT_CORPUS)) {
+            return Corpus.defaultCorpus();
+        }
+        return Corpus.fromPaths(config.corpus().stream().map(Path::of).toList());
+    }
+
+    private Summary run(Path checkpoint) {
+        Engine engine = Pytorch.engine();
+        Corpus corpus = corpus(config);
+        TokenStreams streams = new TokenStreams(corpus);
+        Validation validation = new Validation(streams.validationWindows(config.seq(), config.evalWindows()),
+                config.seq(), config.batch());
+        LearningRateSchedule schedule = new LearningRateSchedule(config.lr(), config.warmup(), config.steps(),
+                config.minLrRatio());
+        Checkpoints checkpoints = new Checkpoints(out);
+        try (NDManager manager = engine.newBaseManager()) {
+            Files.createDirectories(out);
+            MoeTransformer model = new MoeTransformer(config.model(), manager, config.seed());
+            Map<String, NDArray> params = model.parameters().all();
+            AdamW optimizer = new AdamW(params, manager, config.beta1(), config.beta2(), 1e-8, config.weightDecay());
+            long first = 0;
+            LogWindow window = LogWindow.EMPTY;
+            if (checkpoint != null) {
+                Checkpoints.State state = Checkpoints.readState(checkpoint);
+                Checkpoints.restore(checkpoint, params, optimizer);
+                first = state.step();
+                window = state.window();
+                truncateMetrics(first);
+            }
+            listener.started(config, first, config.steps());
+            LoadStatistics load = new LoadStatistics(config.model().layers(), config.model().experts());
+            Validation.Result last = null;
+            double trainNanos = 0;
+            long trainTokens = 0;
+            long windowStart = System.nanoTime();
+            long windowTokens = 0;
+            double gradNorm = 0;
+            try (BufferedWriter metrics = Files.newBufferedWriter(out.resolve("metrics.jsonl"),
+                    StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+                for (long step = first; step < config.steps(); step++) {
+                    long t0 = System.nanoTime();
+                    StepResult r = step(model, streams, step, manager);
+                    gradNorm = optimizer.step(schedule.at(step), config.clip());
+                    long dt = System.nanoTime() - t0;
+                    trainNanos += dt;
+                    long tokens = (long) config.batch() * config.seq();
+                    trainTokens += tokens;
+                    windowTokens += tokens;
+                    load.add(r.counts());
+                    window = window.plus(r.loss(), r.aux(), r.z(), r.dropped());
+                    long done = step + 1;
+                    listener.stepped(done, r.loss());
+                    boolean end = done == config.steps();
+                    boolean validate = done % config.evalEvery() == 0 || end;
+                    if (done % config.logEvery() == 0 || validate) {
+                        ObjectNode line = Checkpoints.JSON.createObjectNode();
+                        line.put("step", done);
+                        line.put("train_loss", window.loss() / window.steps());
+                        line.put("lr", schedule.at(step));
+                        line.put("aux_loss", window.aux() / window.steps());
+                        line.put("z_loss", window.z() / window.steps());
+                        line.put("dropped", window.dropped() / window.steps());
+                        line.put("grad_norm", gradNorm);
+                        double seconds = (System.nanoTime() - windowStart) / 1e9;
+                        line.put("tokens_per_s", Math.round(windowTokens / seconds));
+                        if (validate) {
+                            last = validation.run(model, manager);
+                            line.put("val_loss", last.loss());
+                            line.put("val_bits_per_byte", last.bitsPerByte());
+                            ObjectNode byDomain = line.putObject("val_bits_per_byte_by_domain");
+                            last.bitsPerByteByDomain().forEach(byDomain::put);
+                            double[] cv = load.coefficientOfVariation();
+                            line.put("load_cv", LoadStatistics.average(cv));
+                            ArrayNode cvs = line.putArray("load_cv_by_layer");
+                            for (double c : cv) {
+                                cvs.add(c);
+                            }
+                            ArrayNode mm = line.putArray("load_max_over_mean");
+                            for (double c : load.maxOverMean()) {
+                                mm.add(c);
+                            }
+                            load.reset();
+                            listener.validated(done, last);
+                        }
+                        metrics.write(Checkpoints.JSON.writeValueAsString(line));
+                        metrics.newLine();
+                        metrics.flush();
+                        window = LogWindow.EMPTY;
+                        windowStart = System.nanoTime();
+                        windowTokens = 0;
+                    }
+                    if (validate) {
+                        checkpoints.save(params, optimizer, new Checkpoints.State(config, done, window));
+                    }
+                }
+            }
+            if (last == null) {
+                last = validation.run(model, manager);
+            }
+            Map<String, Object> extra = new LinkedHashMap<>();
+            extra.put("preset", config.preset());
+            extra.put("trained_steps", config.steps());
+            extra.put("capacity_factor", config.capacityFactor());
+            extra.put("aux_loss_weight", config.auxWeight());
+            extra.put("z_loss_weight", config.zWeight());
+            extra.put("val_bits_per_byte", last.bitsPerByte());
+            HfExport.write(model, out.resolve("model"), extra);
+            writeRouting(last);
+            writeValidationTexts(corpus);
+            Summary summary = new Summary(config, config.steps(), config.model().parameterCount(),
+                    config.model().activeParameterCount(), last, trainNanos / 1e9,
+                    trainNanos == 0 ? 0 : trainTokens / (trainNanos / 1e9));
+            RunFiles.writeAtomically(out.resolve("summary.json"),
+                    Checkpoints.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(summary) + "\n");
+            return summary;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write in " + out, e);
+        }
+    }
+
+    private record StepResult(double loss, double aux, double z, double dropped, int[][] counts) {}
+
+    private StepResult step(MoeTransformer model, TokenStreams streams, long step, NDManager manager) {
+        int[][] rows = streams.trainBatch(config.seed(), step, config.batch(), config.seq());
+        try (NDScope scope = new NDScope();
+             GradientCollector gc = Pytorch.engine().newGradientCollector()) {
+            scope.suppressNotUsedWarning();
+            MoeTransformer.Output o = model.forward(rows, config.seq(), config.capacityFactor(), manager);
+            NDArray ce = crossEntropy(o.logits(), rows, config.seq(), config.model().vocab(), manager);
+            NDArray loss = ce.add(o.auxLoss().mul(MoeTransformer.scalar(manager, (float) config.auxWeight())))
+                    .add(o.zLoss().mul(MoeTransformer.scalar(manager, (float) config.zWeight())));
+            float lossValue = ce.getFloat();
+            if (!Float.isFinite(loss.getFloat())) {
+                throw new TrainingDivergedException("the loss is not finite at step " + (step + 1)
+                        + " (cross-entropy " + lossValue + ", aux " + o.auxLoss().getFloat() + ", z "
+                        + o.zLoss().getFloat() + "); lower --lr or raise --warmup");
+            }
+            gc.backward(loss);
+            long assignments = (long) rows.length * config.seq() * config.model().topK() * config.model().layers();
+            return new StepResult(lossValue, o.auxLoss().getFloat(), o.zLoss().getFloat(),
+                    o.dropped() / (double) assignments, o.counts());
+        }
+    }
+
+    static NDArray crossEntropy(NDArray logits, int[][] rows, int seq, int vocab, NDManager manager) {
+        long[] pick = new long[rows.length * seq];
+        for (int b = 0; b < rows.length; b++) {
+            for (int t = 0; t < seq; t++) {
+                pick[b * seq + t] = (long) (b * seq + t) * vocab + rows[b][t + 1];
+            }
+        }
+        return logits.logSoftmax(-1).reshape(-1).get(new NDIndex("{}", manager.create(pick))).mean().neg();
+    }
+
+    private void truncateMetrics(long step) throws IOException {
+        Path file = out.resolve("metrics.jsonl");
+        if (!Files.exists(file)) {
+            return;
+        }
+        List<String> keep = new ArrayList<>();
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            if (line.isBlank()) {
+                continue;
+            }
+            try {
+                if (Checkpoints.JSON.readTree(line).get("step").asLong() <= step) {
+                    keep.add(line);
+                }
+            } catch (RuntimeException torn) {
+                // a line cut off by a crash: everything after the checkpoint is rewritten anyway
+            }
+        }
+        RunFiles.writeAtomically(file, keep.isEmpty() ? "" : String.join("\n", keep) + "\n");
+    }
+
+    private void writeRouting(Validation.Result v) throws IOException {
+        ObjectNode root = Checkpoints.JSON.createObjectNode();
+        root.put("layers", config.model().layers());
+        root.put("experts", config.model().experts());
+        root.put("top_k", config.model().topK());
+        ObjectNode domains = root.putObject("domains");
+        v.routingByDomain().forEach((d, counts) -> domains.set(d, Checkpoints.JSON.valueToTree(counts)));
+        RunFiles.writeAtomically(out.resolve("routing.json"),
+                Checkpoints.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n");
+    }
+
+    private void writeValidationTexts(Corpus corpus) throws IOException {
+        Path dir = out.resolve("validation");
+        Files.createDirectories(dir);
+        for (Map.Entry<String, String> e : TokenStreams.validationTexts(corpus).entrySet()) {
+            RunFiles.writeAtomically(dir.resolve(e.getKey() + ".txt"), e.getValue());
+        }
+    }
+
+    /** The loss became NaN or infinite. */
+    public static final class TrainingDivergedException extends RuntimeException {
+        /** @param message when and what to try */
+        public TrainingDivergedException(String message) {
+            super(message);
+        }
+    }
+}

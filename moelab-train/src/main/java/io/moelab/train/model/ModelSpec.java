@@ -1,0 +1,76 @@
+package io.moelab.train.model;
+
+/**
+ * The architecture of a trainable MoE decoder: the blocks of moelab-runtime (RMSNorm, RoPE in the rotate-half
+ * convention, grouped-query attention with per-head q/k RMSNorm as in Qwen3-MoE, SwiGLU experts) and a sparse MoE
+ * layer in every block.
+ *
+ * @param vocab      vocabulary size (258 for byte-level models: 256 bytes, BOS, EOS)
+ * @param layers     decoder blocks
+ * @param dModel     hidden size
+ * @param heads      query heads
+ * @param kvHeads    key/value heads; divides {@code heads}
+ * @param experts    experts per MoE layer
+ * @param topK       experts per token
+ * @param expertDim  intermediate size of one expert
+ * @param normTopK   renormalize the chosen experts' router probabilities to sum to 1 (Mixtral, Qwen3); off, the
+ *                   expert outputs are weighted by the raw probabilities (Switch Transformer), which is what gives
+ *                   a top-1 router its gradient
+ * @param ropeTheta  RoPE base
+ * @param rmsEps     RMSNorm epsilon
+ */
+public record ModelSpec(int vocab, int layers, int dModel, int heads, int kvHeads, int experts, int topK,
+                        int expertDim, boolean normTopK, double ropeTheta, double rmsEps) {
+
+    /** @throws IllegalArgumentException naming the first inconsistent field */
+    public ModelSpec {
+        positive("vocab", vocab);
+        positive("layers", layers);
+        positive("d-model", dModel);
+        positive("heads", heads);
+        positive("kv-heads", kvHeads);
+        positive("experts", experts);
+        positive("top-k", topK);
+        positive("expert-dim", expertDim);
+        if (dModel % heads != 0) {
+            throw new IllegalArgumentException("d-model " + dModel + " is not a multiple of heads " + heads);
+        }
+        if ((dModel / heads) % 2 != 0) {
+            throw new IllegalArgumentException("head dimension " + dModel / heads + " must be even for RoPE");
+        }
+        if (heads % kvHeads != 0) {
+            throw new IllegalArgumentException("heads " + heads + " is not a multiple of kv-heads " + kvHeads);
+        }
+        if (topK > experts) {
+            throw new IllegalArgumentException("top-k " + topK + " exceeds the " + experts + " experts");
+        }
+        if (!(ropeTheta > 0) || !(rmsEps > 0)) {
+            throw new IllegalArgumentException("rope theta and RMSNorm epsilon must be positive");
+        }
+    }
+
+    /** The dimension of one attention head. */
+    public int headDim() {
+        return dModel / heads;
+    }
+
+    /** Parameters in all. */
+    public long parameterCount() {
+        long attention = (long) dModel * headDim() * (2L * heads + 2L * kvHeads) + 2L * headDim() + 2L * dModel;
+        long moe = (long) experts * dModel + 3L * experts * dModel * expertDim;
+        return layers * (attention + moe) + 2L * vocab * dModel + dModel;
+    }
+
+    /** Parameters one token uses (embedding row and output projection counted whole). */
+    public long activeParameterCount() {
+        long attention = (long) dModel * headDim() * (2L * heads + 2L * kvHeads) + 2L * headDim() + 2L * dModel;
+        long moe = (long) experts * dModel + 3L * topK * dModel * expertDim;
+        return layers * (attention + moe) + 2L * vocab * dModel + dModel;
+    }
+
+    private static void positive(String name, int v) {
+        if (v <= 0) {
+            throw new IllegalArgumentException(name + " must be positive, got " + v);
+        }
+    }
+}

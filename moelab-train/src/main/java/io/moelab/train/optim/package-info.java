@@ -1,0 +1,2 @@
+/** AdamW and the learning-rate schedule. */
+package io.moelab.train.optim;

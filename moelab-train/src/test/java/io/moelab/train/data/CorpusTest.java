@@ -1,0 +1,99 @@
+package io.moelab.train.data;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.GZIPOutputStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class CorpusTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void shortBlocksMergeIntoDocumentsOfAtLeastTheMinimumSize() {
+        String block = "x".repeat(3000);
+        List<Document> docs = Corpus.documents("d", String.join("\n\n", List.of(block, block, block, block, block)));
+        // 3000 + 2 + 3000 + 2 + 3000 >= 8000 closes the first document; the remaining two make the second.
+        assertThat(docs).hasSize(2);
+        assertThat(docs.get(0).text()).hasSize(9004);
+        assertThat(docs.get(1).text()).hasSize(6002);
+    }
+
+    @Test
+    void aShortTailJoinsThePreviousDocument() {
+        String big = "y".repeat(9000);
+        List<Document> docs = Corpus.documents("d", big + "\n\n" + "tail");
+        assertThat(docs).hasSize(1);
+        assertThat(docs.get(0).text()).endsWith("\n\ntail");
+    }
+
+    @Test
+    void holdsOutATenthOfEachDomainByWholeDocuments() {
+        Map<String, String> texts = new LinkedHashMap<>();
+        texts.put("a", docs(20, 'a'));
+        texts.put("b", docs(3, 'b'));
+        texts.put("single", docs(1, 's'));
+        Corpus c = Corpus.fromTexts(texts);
+        assertThat(c.train().get("a")).hasSize(18);
+        assertThat(c.validation().get("a")).hasSize(2);
+        assertThat(c.train().get("b")).hasSize(2);
+        assertThat(c.validation().get("b")).hasSize(1);
+        assertThat(c.train().get("single")).hasSize(1);
+        assertThat(c.validation()).doesNotContainKey("single");
+        // The split is a function of the texts: the same again.
+        assertThat(Corpus.fromTexts(texts).validation().get("a")).isEqualTo(c.validation().get("a"));
+        assertThat(c.train().get("a")).doesNotContainAnyElementsOf(c.validation().get("a"));
+    }
+
+    @Test
+    void theDefaultCorpusHasSixteenDomains() {
+        Corpus c = Corpus.defaultCorpus();
+        assertThat(c.train()).hasSize(16).containsKeys("press-reportage", "humor", "jargon");
+        assertThat(c.validation()).hasSize(16);
+        assertThat(c.train().get("jargon").size()).isGreaterThan(100);
+    }
+
+    @Test
+    void readsFilesAndDirectoriesOneDomainPerFile() throws Exception {
+        Files.writeString(dir.resolve("one.txt"), docs(4, 'o'));
+        Path sub = Files.createDirectory(dir.resolve("more"));
+        try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(sub.resolve("two.txt.gz")))) {
+            out.write(docs(4, 't').getBytes(StandardCharsets.UTF_8));
+        }
+        Files.writeString(sub.resolve("ignored.md"), "not text");
+        Corpus c = Corpus.fromPaths(List.of(dir.resolve("one.txt"), sub));
+        assertThat(c.train()).containsOnlyKeys("one", "two");
+    }
+
+    @Test
+    void badInputNamesTheFile() throws Exception {
+        assertThatThrownBy(() -> Corpus.fromPaths(List.of(dir.resolve("missing.txt"))))
+                .isInstanceOf(Corpus.CorpusException.class).hasMessageContaining("missing.txt");
+        Path bad = dir.resolve("bad.txt");
+        Files.write(bad, new byte[] {'o', 'k', (byte) 0xC3, (byte) 0x28});
+        assertThatThrownBy(() -> Corpus.fromPaths(List.of(bad)))
+                .isInstanceOf(Corpus.CorpusException.class).hasMessageContaining("bad.txt").hasMessageContaining("UTF-8");
+        Path empty = dir.resolve("empty.txt");
+        Files.writeString(empty, "\n\n  \n");
+        assertThatThrownBy(() -> Corpus.fromPaths(List.of(empty)))
+                .isInstanceOf(Corpus.CorpusException.class).hasMessageContaining("no text");
+    }
+
+    private static String docs(int n, char c) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            sb.append(String.valueOf(c).repeat(Corpus.DOCUMENT_CHARS)).append(i).append("\n\n");
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,118 @@
+package io.moelab.train.loop;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class TrainerTest {
+    @TempDir
+    Path dir;
+
+    static List<JsonNode> metrics(Path out) throws Exception {
+        return Files.readAllLines(out.resolve("metrics.jsonl")).stream()
+                .map(l -> Checkpoints.JSON.readTree(l)).toList();
+    }
+
+    /** The tiny preset with its own step and evaluation counts. */
+    static TrainConfig tiny(int steps, int logEvery, int evalEvery, double auxWeight, double capacity) {
+        TrainConfig t = TrainConfig.preset("tiny");
+        return new TrainConfig("tiny", t.model(), t.seq(), t.batch(), steps, t.lr(), t.minLrRatio(),
+                Math.min(t.warmup(), steps / 2), t.weightDecay(), t.beta1(), t.beta2(), t.clip(), auxWeight,
+                t.zWeight(), capacity, t.seed(), logEvery, evalEvery, 2, t.corpus());
+    }
+
+    @Test
+    void tinyPresetLossFallsWithinFiftySteps() throws Exception {
+        TrainConfig c = TrainConfig.preset("tiny").withSteps(50);
+        Trainer.Summary s = Trainer.start(c, dir, TrainListener.NONE);
+        List<JsonNode> m = metrics(dir);
+        assertThat(m).hasSize(5);
+        assertThat(m).extracting(n -> n.get("step").asInt()).containsExactly(10, 20, 30, 40, 50);
+        double firstLoss = m.get(0).get("train_loss").asDouble();
+        double lastLoss = m.get(4).get("train_loss").asDouble();
+        // Uniform over 258 ids is ln 258 = 5.55 nats; bytes of English fall well below that quickly.
+        assertThat(firstLoss).isGreaterThan(4.5);
+        assertThat(lastLoss).isLessThan(firstLoss - 1.0);
+        JsonNode last = m.get(4);
+        assertThat(last.get("val_bits_per_byte").asDouble()).isLessThan(Math.log(258) / Math.log(2) - 2);
+        assertThat(last.get("val_bits_per_byte_by_domain").size()).isEqualTo(16);
+        assertThat(last.get("load_cv_by_layer").size()).isEqualTo(2);
+        assertThat(s.validation().bitsPerByte()).isEqualTo(last.get("val_bits_per_byte").asDouble());
+        assertThat(dir.resolve("model/config.json")).exists();
+        assertThat(dir.resolve("model/model.safetensors")).exists();
+        assertThat(dir.resolve("validation/humor.txt")).exists();
+        assertThat(dir.resolve("routing.json")).exists();
+        assertThat(dir.resolve("checkpoints/latest")).hasContent("step-50");
+    }
+
+    @Test
+    void resumeReproducesTheUninterruptedRun() throws Exception {
+        TrainConfig c = tiny(30, 5, 10, 0.01, 1.25);
+        Path whole = dir.resolve("whole");
+        Path broken = dir.resolve("broken");
+        Trainer.start(c, whole, TrainListener.NONE);
+        // A crash at step 25: the newest checkpoint is step 20, and lines for steps 25 were already written.
+        assertThatThrownBy(() -> Trainer.start(c, broken, new TrainListener() {
+            @Override
+            public void stepped(long step, double loss) {
+                if (step == 27) {
+                    throw new IllegalStateException("simulated crash");
+                }
+            }
+        })).hasMessage("simulated crash");
+        assertThat(metrics(broken)).hasSize(5);
+        assertThat(broken.resolve("checkpoints/latest")).hasContent("step-20");
+        Trainer.resume(broken, null, TrainListener.NONE);
+        List<JsonNode> a = metrics(whole);
+        List<JsonNode> b = metrics(broken);
+        assertThat(b).hasSize(a.size());
+        for (int i = 0; i < a.size(); i++) {
+            ((ObjectNode) a.get(i)).remove("tokens_per_s");
+            ((ObjectNode) b.get(i)).remove("tokens_per_s");
+            assertThat(b.get(i)).as("line %d", i).isEqualTo(a.get(i));
+        }
+        assertThat(Files.readAllBytes(broken.resolve("model/model.safetensors")))
+                .isEqualTo(Files.readAllBytes(whole.resolve("model/model.safetensors")));
+    }
+
+    @Test
+    void resumeCanExtendARunAndRefusesToShrinkIt() throws Exception {
+        TrainConfig c = tiny(10, 5, 5, 0.01, 1.25);
+        Trainer.start(c, dir, TrainListener.NONE);
+        Trainer.Summary more = Trainer.resume(dir, 15, TrainListener.NONE);
+        assertThat(more.steps()).isEqualTo(15);
+        assertThat(metrics(dir)).extracting(n -> n.get("step").asInt()).containsExactly(5, 10, 15);
+        assertThatThrownBy(() -> Trainer.resume(dir, 12, TrainListener.NONE))
+                .hasMessageContaining("below the checkpoint's step 15");
+    }
+
+    @Test
+    void refusesToOverwriteARunOrResumeNothing() {
+        TrainConfig c = tiny(5, 5, 5, 0.01, 1.25);
+        Trainer.start(c, dir, TrainListener.NONE);
+        assertThatThrownBy(() -> Trainer.start(c, dir, TrainListener.NONE))
+                .hasMessageContaining("already holds a training run");
+        assertThatThrownBy(() -> Trainer.resume(dir.resolve("empty"), null, TrainListener.NONE))
+                .hasMessageContaining("no checkpoint");
+    }
+
+    @Test
+    void theAuxiliaryLossLowersTheLoadImbalance() throws Exception {
+        // No capacity limit, so the only force towards balance is the auxiliary loss.
+        Path without = dir.resolve("without");
+        Path with = dir.resolve("with");
+        Trainer.start(tiny(80, 40, 40, 0.0, 0), without, TrainListener.NONE);
+        Trainer.start(tiny(80, 40, 40, 0.05, 0), with, TrainListener.NONE);
+        double cvWithout = metrics(without).get(1).get("load_cv").asDouble();
+        double cvWith = metrics(with).get(1).get("load_cv").asDouble();
+        assertThat(cvWith).isLessThan(cvWithout * 0.75);
+    }
+}
