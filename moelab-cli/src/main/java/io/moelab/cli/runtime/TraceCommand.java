@@ -46,6 +46,27 @@ public final class TraceCommand implements Callable<Integer> {
     @Option(names = "--context", paramLabel = "N", defaultValue = "512", description = "Window length (default 512).")
     private int context;
 
+    @Option(names = "--plot", paramLabel = "PNG",
+            description = "Also draw a heat map: one row per text, the share of its tokens each expert of MoE layer "
+                    + "--plot-layer received (where the hot experts sit as the stream moves from text to text).")
+    private Path plot;
+
+    @Option(names = "--plot-layer", paramLabel = "N", defaultValue = "0",
+            description = "The MoE layer (0-based among MoE layers) of --plot (default 0).")
+    private int plotLayer;
+
+    private static double[] shares(long[] counts) {
+        double total = 0;
+        for (long c : counts) {
+            total += c;
+        }
+        double[] s = new double[counts.length];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = total == 0 ? 0 : counts[i] / total;
+        }
+        return s;
+    }
+
     @Override
     public Integer call() throws Exception {
         if (batchTokens < 1) {
@@ -60,13 +81,24 @@ public final class TraceCommand implements Callable<Integer> {
         }
         ExpertLoadRecorder recorder;
         long tokensRead = 0;
+        List<long[][]> perText = new ArrayList<>();
         try (MoeModel m = model.load(); Tokenizer tokenizer = Tokenizers.forModel(model.dir(), m.config().vocabSize())) {
             if (m.config().experts() == 0) {
                 throw new InvalidInputException("--model", model.dir() + " has no MoE layers");
             }
             recorder = new ExpertLoadRecorder(m.config());
-            m.routingListener(recorder);
+            if (plotLayer < 0 || plotLayer >= recorder.moeLayers()) {
+                throw new InvalidInputException("--plot-layer", "must lie in 0.." + (recorder.moeLayers() - 1)
+                        + ", got " + plotLayer);
+            }
+            ExpertLoadRecorder[] text = new ExpertLoadRecorder[1];
+            ExpertLoadRecorder all = recorder;
+            m.routingListener((layer, chosen) -> {
+                all.routed(layer, chosen);
+                text[0].routed(layer, chosen);
+            });
             for (String content : contents) {
+                text[0] = new ExpertLoadRecorder(m.config());
                 int[] tokens = tokenizer.encode(content);
                 for (int start = 0; start < tokens.length; start += context) {
                     KvCache cache = m.newCache(context);
@@ -82,6 +114,9 @@ public final class TraceCommand implements Callable<Integer> {
                         }
                     }
                 }
+                text[0].endStep();
+                perText.add(text[0].steps().isEmpty() ? new long[recorder.moeLayers()][m.config().experts()]
+                        : text[0].steps().getFirst());
             }
             recorder.endStep();
         }
@@ -97,8 +132,35 @@ public final class TraceCommand implements Callable<Integer> {
             steps.add(LoadMatrix.of(rows, "load"));
         }
         TraceFiles.write(ExpertLoadTrace.of(steps), output, TraceFormat.VLLM);
-        spec.commandLine().getOut().println("wrote " + output + ": " + steps.size() + " steps of up to " + batchTokens
+        java.io.PrintWriter out = spec.commandLine().getOut();
+        out.println("wrote " + output + ": " + steps.size() + " steps of up to " + batchTokens
                 + " tokens (" + tokensRead + " tokens), " + recorder.moeLayers() + " MoE layers");
+        // Per text, each MoE layer's hottest expert and its share of the text's routed tokens.
+        out.println("hottest expert per text and MoE layer (share of the text's assignments):");
+        java.util.Map<String, double[]> rows = new java.util.LinkedHashMap<>();
+        for (int t = 0; t < texts.size(); t++) {
+            StringBuilder line = new StringBuilder(String.format("  %-28s", texts.get(t).getFileName()));
+            long[][] counts = perText.get(t);
+            for (int l = 0; l < counts.length; l++) {
+                double[] share = shares(counts[l]);
+                int hot = 0;
+                for (int e = 1; e < share.length; e++) {
+                    if (share[e] > share[hot]) {
+                        hot = e;
+                    }
+                }
+                line.append(String.format(" L%d:e%-3d %4.1f%%", l, hot, 100 * share[hot]));
+                if (l == plotLayer) {
+                    rows.put(texts.get(t).getFileName().toString(), share);
+                }
+            }
+            out.println(line);
+        }
+        if (plot != null) {
+            io.moelab.cli.support.Plots.heatMap(plot, "MoE layer " + plotLayer
+                    + ": share of each text's tokens per expert", "expert", rows);
+            out.println("wrote " + plot);
+        }
         return 0;
     }
 }

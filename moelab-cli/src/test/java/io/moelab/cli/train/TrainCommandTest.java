@@ -44,8 +44,11 @@ class TrainCommandTest {
         Path trace = dir.resolve("trace.json");
         CliRunner.Result t = CliRunner.run("trace", "--model", out.resolve("model").toString(), "--text",
                 out.resolve("validation/letters.txt").toString(), out.resolve("validation/digits.txt").toString(),
-                "--batch-tokens", "64", "--output", trace.toString());
+                "--batch-tokens", "64", "--output", trace.toString(), "--plot", dir.resolve("shift.png").toString(),
+                "--plot-layer", "1");
         assertThat(t.exitCode()).as(t.err()).isZero();
+        assertThat(t.out()).contains("hottest expert per text").contains("letters.txt").contains("L1:e");
+        assertThat(dir.resolve("shift.png")).exists();
         ExpertLoadTrace loads = TraceFiles.read(trace);
         assertThat(loads.layers()).isEqualTo(2);
         assertThat(loads.experts()).isEqualTo(4);
