@@ -11,7 +11,9 @@ import java.util.Arrays;
  *       buckets) replaces a comparison sort: LPT needs the order of the large items, which it keeps to within
  *       one bucket, {@code max / n}.</li>
  *   <li>LPT by expert: each expert's {@code c} replicas go to the {@code c} least loaded bins that still have
- *       room, all distinct, from a 4-ary heap of (load, bin) keys (one replica: replace the root and sift).</li>
+ *       room, all distinct, from a 4-ary heap of (load, bin) keys (one replica: replace the root and sift; more:
+ *       pop {@code c - 1}, replace the root, push back). The first round, while untouched bins are the lightest,
+ *       fills bins in index order without the heap.</li>
  *   <li>Swaps between the most and the least loaded bin: while swapping one item of each lowers the larger of
  *       the two loads, apply the best such swap; stop at a local optimum or once the maximum is within 0.5% of
  *       the lower bound {@code max(mean, largest item)}.</li>
@@ -58,13 +60,41 @@ final class ReplicaPacker {
         double largestItem = orderDescending(perReplica, experts);
         Arrays.fill(binLoad, 0, bins, 0);
         Arrays.fill(binFill, 0, bins, 0);
-        resetHeap(bins);
         boolean duplicates = false;
         double total = 0;
         int[] binExpert = this.binExpert;
         int[] binFill = this.binFill;
         double[] binLoad = this.binLoad;
-        for (int k = 0; k < experts; k++) {
+        // First round: while every bin touched so far weighs more than zero (as a float), the untouched bins
+        // (key = index) are the lightest, so items take them in index order; no heap needed until then.
+        int next = 0;
+        int k = 0;
+        for (; k < experts; k++) {
+            int e = order[k];
+            int c = counts[e];
+            double v = perReplica[e];
+            if (c > bins - next || !((float) v > 0)) {
+                break;
+            }
+            for (int b = next; b < next + c; b++) {
+                binExpert[b * slotsPerBin] = e;
+                binFill[b] = 1;
+                binLoad[b] = v;
+            }
+            next += c;
+            total += c * v;
+        }
+        size = 0;
+        for (int b = next; b < bins; b++) {
+            heap[size++] = b; // ascending: a valid heap, lighter than any key pushed below
+        }
+        Arrays.fill(heap, size, heap.length, NONE);
+        if (slotsPerBin > 1) {
+            for (int b = 0; b < next; b++) {
+                push(key(b));
+            }
+        }
+        for (; k < experts; k++) {
             int e = order[k];
             int c = counts[e];
             double v = perReplica[e];
@@ -83,6 +113,29 @@ final class ReplicaPacker {
                 continue;
             }
             total += c * v;
+            if (c <= size) {
+                // c distinct bins: pop the c - 1 lightest, add to the c-th lightest in place (now the root), then
+                // push back the popped ones with room.
+                for (int i = 0; i < c - 1; i++) {
+                    taken[i] = (int) heap[0];
+                    pop();
+                }
+                int last = (int) heap[0];
+                place(last, e, v);
+                if (binFill[last] == slotsPerBin) {
+                    pop();
+                } else {
+                    siftDown(key(last));
+                }
+                for (int i = 0; i < c - 1; i++) {
+                    int b = taken[i];
+                    place(b, e, v);
+                    if (binFill[b] < slotsPerBin) {
+                        push(key(b));
+                    }
+                }
+                continue;
+            }
             // c distinct bins: pop the c lightest, then push back the ones with room.
             int t = Math.min(c, size);
             for (int i = 0; i < t; i++) {
@@ -186,17 +239,6 @@ final class ReplicaPacker {
     // with branch-free minimums matters here: apportioned items are nearly equal, so compares are unpredictable.
 
     private static final long NONE = Long.MAX_VALUE;
-
-    private void resetHeap(int bins) {
-        if (heap.length < bins + 4) {
-            heap = new long[bins + 4];
-        }
-        for (int b = 0; b < bins; b++) {
-            heap[b] = b; // load 0: the key is the index, and ascending order is a valid heap
-        }
-        Arrays.fill(heap, bins, heap.length, NONE);
-        size = bins;
-    }
 
     /** Removes the smallest key. */
     private void pop() {
