@@ -41,6 +41,15 @@ public final class Apportionment {
      * @return the largest per-replica load {@code max_e w_e / c_e}
      */
     public double apportion(double[] load, int n, int slots, int cap, int[] counts) {
+        countsOnly(load, n, slots, cap, counts);
+        return largestPerReplica(load, n, counts);
+    }
+
+    /**
+     * The counts of {@link #apportion} without the largest per-replica load, for callers that divide the loads
+     * themselves (the layer planner): saves a pass of divisions and a serial maximum per layer.
+     */
+    void countsOnly(double[] load, int n, int slots, int cap, int[] counts) {
         if (slots < n) {
             throw new IllegalArgumentException(slots + " slots for " + n + " experts");
         }
@@ -53,15 +62,19 @@ public final class Apportionment {
         double total = 0;
         double max = 0;
         for (int e = 0; e < n; e++) {
-            total += load[e];
-            max = Math.max(max, load[e]);
+            double w = load[e];
+            total += w;
+            // Not Math.max: loads are never NaN, and a predictable branch keeps max off the critical path.
+            if (w > max) {
+                max = w;
+            }
         }
         if (slots == n || total <= 0) {
             // Nothing to balance: one each, extra slots round-robin.
             for (int e = 0; e < n; e++) {
                 counts[e] = slots / n + (e < slots % n ? 1 : 0);
             }
-            return slots == n ? max : 0;
+            return;
         }
         int extra = slots - n;
         double capBound = max / cap;
@@ -104,7 +117,6 @@ public final class Apportionment {
             }
             addGreedily(load, m, cap, counts, left);
         }
-        return largestPerReplica(load, n, counts);
     }
 
     /**

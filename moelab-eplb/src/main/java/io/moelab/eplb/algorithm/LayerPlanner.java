@@ -90,7 +90,7 @@ final class LayerPlanner {
      * writing experts (mapped through {@code ids} when given) to {@code slots[offset..]}.
      */
     private void placeOnGpus(double[] load, int n, int slotCount, int gpus, int[] slots, int offset, int[] ids) {
-        apportionment.apportion(load, n, slotCount, gpus, counts);
+        apportionment.countsOnly(load, n, slotCount, gpus, counts);
         for (int e = 0; e < n; e++) {
             perReplica[e] = load[e] / counts[e];
         }
