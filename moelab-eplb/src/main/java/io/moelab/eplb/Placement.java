@@ -16,7 +16,12 @@ public final class Placement {
     private final Topology topology;
     private final int experts;
     private final int[][] phy2log;
-    private final int[][] rank;
+    /**
+     * Replica ranks; null until first asked for when they follow slot order ({@link #of}, {@link #ofOwned}):
+     * only placement files need them, and balancers build placements on every rebalance. Written once, whole,
+     * through the volatile field, so racing readers compute equal arrays and never see a partial one.
+     */
+    private volatile int[][] rank;
     private final int[][] logcnt;
 
     private Placement(Topology topology, int experts, int[][] phy2log, int[][] rank, int[][] logcnt) {
@@ -35,14 +40,14 @@ public final class Placement {
     public static Placement of(Topology topology, int experts, int[][] phy2log) {
         int[][] copy = copyRows(phy2log, topology, experts);
         int[][] counts = new int[copy.length][experts];
-        int[][] ranks = new int[copy.length][topology.replicas()];
         for (int l = 0; l < copy.length; l++) {
-            for (int p = 0; p < topology.replicas(); p++) {
-                ranks[l][p] = counts[l][copy[l][p]]++;
+            int[] count = counts[l];
+            for (int e : copy[l]) {
+                count[e]++;
             }
         }
         requireEveryExpertPlaced(counts);
-        return new Placement(topology, experts, copy, ranks, counts);
+        return new Placement(topology, experts, copy, null, counts);
     }
 
     /**
@@ -55,7 +60,6 @@ public final class Placement {
         topology.requireFits(experts);
         int replicas = topology.replicas();
         int[][] counts = new int[phy2log.length][experts];
-        int[][] ranks = new int[phy2log.length][replicas];
         for (int l = 0; l < phy2log.length; l++) {
             int[] row = phy2log[l];
             if (row.length != replicas) {
@@ -63,21 +67,20 @@ public final class Placement {
                         "has " + row.length + " slots, expected num_replicas=" + replicas);
             }
             int[] count = counts[l];
-            int[] rank = ranks[l];
             for (int p = 0; p < replicas; p++) {
                 int e = row[p];
                 if (e < 0 || e >= experts) {
                     throw new InvalidInputException("phy2log[" + l + "][" + p + "]",
                             "expert " + e + " is out of range 0.." + (experts - 1));
                 }
-                rank[p] = count[e]++;
+                count[e]++;
             }
         }
         if (phy2log.length == 0) {
             throw new InvalidInputException("phy2log", "is empty");
         }
         requireEveryExpertPlaced(counts);
-        return new Placement(topology, experts, phy2log, ranks, counts);
+        return new Placement(topology, experts, phy2log, null, counts);
     }
 
     /**
@@ -184,7 +187,27 @@ public final class Placement {
 
     /** The rank (0-based) of the replica in {@code slot} among its expert's replicas. */
     public int rankAt(int layer, int slot) {
-        return rank[layer][slot];
+        return ranks()[layer][slot];
+    }
+
+    /** The ranks, computed in slot order on first use when none were given. */
+    private int[][] ranks() {
+        int[][] r = rank;
+        if (r == null) {
+            r = new int[phy2log.length][];
+            int[] seen = new int[experts];
+            for (int l = 0; l < phy2log.length; l++) {
+                Arrays.fill(seen, 0);
+                int[] row = phy2log[l];
+                int[] ranks = new int[row.length];
+                for (int p = 0; p < row.length; p++) {
+                    ranks[p] = seen[row[p]]++;
+                }
+                r[l] = ranks;
+            }
+            rank = r;
+        }
+        return r;
     }
 
     /** Replicas of {@code expert} in {@code layer}. */
@@ -215,7 +238,7 @@ public final class Placement {
 
     /** {@code [layers][replicas]}: each slot's replica rank within its expert (a copy). */
     public int[][] phyRank() {
-        return deepCopy(rank);
+        return deepCopy(ranks());
     }
 
     /** {@code [layers][experts]}: replicas per expert (a copy). */
@@ -229,6 +252,7 @@ public final class Placement {
      */
     public int[][][] log2phy() {
         int width = maxReplicaCount();
+        int[][] rank = ranks();
         int[][][] out = new int[phy2log.length][experts][width];
         for (int l = 0; l < phy2log.length; l++) {
             for (int[] slots : out[l]) {
@@ -253,7 +277,7 @@ public final class Placement {
     @Override
     public boolean equals(Object o) {
         return o instanceof Placement p && p.topology.equals(topology) && p.experts == experts
-                && Arrays.deepEquals(p.phy2log, phy2log) && Arrays.deepEquals(p.rank, rank);
+                && Arrays.deepEquals(p.phy2log, phy2log) && Arrays.deepEquals(p.ranks(), ranks());
     }
 
     @Override
