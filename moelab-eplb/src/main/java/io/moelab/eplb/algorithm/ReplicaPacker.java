@@ -212,16 +212,20 @@ final class ReplicaPacker {
             max = Math.max(max, value[e]);
         }
         int buckets = Math.max(MIN_BUCKETS, 2 * Integer.highestOneBit(Math.max(1, n)));
-        Arrays.fill(bucketStart, 0, buckets + 1, 0);
+        Arrays.fill(bucketStart, 0, buckets, 0);
         double scale = max > 0 ? (buckets - 1) / max : 0;
         for (int e = 0; e < n; e++) {
             // Bucket 0 holds the largest values.
             int bucket = buckets - 1 - (int) (value[e] * scale);
             bucketOf[e] = bucket;
-            bucketStart[bucket + 1]++;
+            bucketStart[bucket]++;
         }
-        for (int b = 0; b < buckets; b++) {
-            bucketStart[b + 1] += bucketStart[b];
+        // Counts to starts with the running sum in a register: a scan through memory would wait on the
+        // previous iteration's store every step.
+        for (int b = 0, sum = 0; b < buckets; b++) {
+            int count = bucketStart[b];
+            bucketStart[b] = sum;
+            sum += count;
         }
         for (int e = 0; e < n; e++) {
             order[bucketStart[bucketOf[e]]++] = e;
