@@ -59,12 +59,13 @@ final class GpuSlots {
             double va = perReplica[a];
             for (int j = other * perGpu; j < (other + 1) * perGpu; j++) {
                 double d = va - perReplica[slots[j]];
-                // After the swap the pair's larger load is max(top - d, other + d); best near d = gap / 2.
-                double gain = Math.min(d, gap - d);
-                if (gain > best.gain) {
+                // After the swap the pair's larger load is max(top - d, other + d); best near d = gap / 2. The gain
+                // min(d, gap - d) beats best.gain exactly when both terms do (loads are never NaN): two compares
+                // instead of Math.min's NaN and signed-zero handling on every pair.
+                if (d > best.gain && gap - d > best.gain) {
                     int x = slots[j];
                     if (a != x && !holds(slots, perGpu, other, a) && !holds(slots, perGpu, top, x)) {
-                        best.gain = gain;
+                        best.gain = Math.min(d, gap - d);
                         best.from = i;
                         best.to = j;
                     }
