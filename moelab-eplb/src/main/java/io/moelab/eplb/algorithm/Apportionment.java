@@ -95,16 +95,19 @@ public final class Apportionment {
         }
         double inverse = 1 / hi;
         int used = 0;
-        int m = 0;
         for (int e = 0; e < n; e++) {
             // T >= max / cap keeps c <= cap; the clamp only undoes rounding at that boundary.
             int c = Math.min(cap, Math.max(1, (int) Math.ceil(load[e] * inverse)));
             counts[e] = c;
             used += c;
-            // Only an expert still above the lower bound lo can be the argmax of a greedy step.
-            if (c < cap && load[e] >= lo * c) {
-                members[m++] = e;
-            }
+        }
+        // Only an expert still above the lower bound lo can be the argmax of a greedy step. A pass of its own,
+        // branch-free, so that the one above vectorizes like count(); which experts pass is data, not a pattern.
+        int m = 0;
+        for (int e = 0; e < n; e++) {
+            int c = counts[e];
+            members[m] = e;
+            m += c < cap & load[e] >= lo * c ? 1 : 0;
         }
         int left = addGreedily(load, m, cap, counts, slots - used);
         if (left > 0) {
