@@ -94,9 +94,13 @@ final class LayerPlanner {
         for (int e = 0; e < n; e++) {
             perReplica[e] = load[e] / counts[e];
         }
+        if (ids == null) {
+            packer.pack(perReplica, counts, n, gpus, slotCount / gpus, swapRounds, slots, offset);
+            return;
+        }
         packer.pack(perReplica, counts, n, gpus, slotCount / gpus, swapRounds, bins);
         for (int s = 0; s < slotCount; s++) {
-            slots[offset + s] = ids == null ? bins[s] : ids[bins[s]];
+            slots[offset + s] = ids[bins[s]];
         }
     }
 }

@@ -113,8 +113,19 @@ public final class MoelabBalancer implements BalancerAlgorithm {
         int layers = weight.layers();
         int experts = weight.experts();
         boolean hierarchical = settings.mode().hierarchical(topology, experts);
-        double[][] plan = planningLoads(request);
+        boolean migrate = request.previous() != null && settings.migrate();
         int[][] phy2log = new int[layers][];
+        if (!migrate && !settings.parallel() && !forecasts(request)) {
+            // Planned on the latest window as it is: one reused row instead of a copy of the whole matrix.
+            LayerPlanner planner = new LayerPlanner(topology, experts, hierarchical, settings.swapRounds());
+            double[] row = new double[experts];
+            for (int l = 0; l < layers; l++) {
+                weight.copyLayer(l, row);
+                phy2log[l] = planner.plan(row);
+            }
+            return Placement.ofOwned(topology, experts, phy2log);
+        }
+        double[][] plan = planningLoads(request);
         if (settings.parallel() && layers > 1) {
             ThreadLocal<LayerPlanner> planners = ThreadLocal.withInitial(
                     () -> new LayerPlanner(topology, experts, hierarchical, settings.swapRounds()));
@@ -125,7 +136,7 @@ public final class MoelabBalancer implements BalancerAlgorithm {
                 phy2log[l] = planner.plan(plan[l]);
             }
         }
-        if (request.previous() != null && settings.migrate()) {
+        if (migrate) {
             new MigrationPlanner(topology, experts, hierarchical,
                     new LayerPlanner(topology, experts, hierarchical, settings.swapRounds()))
                     .reconcile(request.previous(), phy2log, plan, settings.tolerance());
@@ -139,9 +150,14 @@ public final class MoelabBalancer implements BalancerAlgorithm {
      */
     static final int MIN_HISTORY = 4;
 
+    /** Whether the request has enough history to plan on a forecast rather than the latest window. */
+    private boolean forecasts(BalancingRequest request) {
+        return Math.min(request.history().size(), settings.historyWindows()) >= MIN_HISTORY;
+    }
+
     /** {@code [layer][expert]}: the load each layer is planned on (forecast plus hedge, or the latest window). */
     double[][] planningLoads(BalancingRequest request) {
-        if (Math.min(request.history().size(), settings.historyWindows()) < MIN_HISTORY) {
+        if (!forecasts(request)) {
             return request.weight().toArray();
         }
         LoadForecast forecast = LoadForecast.of(request.weight(), request.history(), settings.historyWindows(),

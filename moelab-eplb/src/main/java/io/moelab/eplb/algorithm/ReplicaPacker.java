@@ -55,6 +55,12 @@ final class ReplicaPacker {
      */
     double pack(double[] perReplica, int[] counts, int experts, int bins, int slotsPerBin, int swapRounds,
                 int[] out) {
+        return pack(perReplica, counts, experts, bins, slotsPerBin, swapRounds, out, 0);
+    }
+
+    /** As {@link #pack(double[], int[], int, int, int, int, int[])}, writing {@code out[offset..]}. */
+    double pack(double[] perReplica, int[] counts, int experts, int bins, int slotsPerBin, int swapRounds,
+                int[] out, int offset) {
         ensure(experts, bins, slotsPerBin);
         this.slotsPerBin = slotsPerBin;
         double largestItem = orderDescending(perReplica, experts);
@@ -168,7 +174,7 @@ final class ReplicaPacker {
         for (int round = 0; round < swapRounds && swapMaxWithMin(perReplica, bins, slotsPerBin, bound); round++) {
             // each round applied one improving swap
         }
-        System.arraycopy(binExpert, 0, out, 0, bins * slotsPerBin);
+        System.arraycopy(binExpert, 0, out, offset, bins * slotsPerBin);
         double max = 0;
         for (int b = 0; b < bins; b++) {
             max = Math.max(max, binLoad[b]);
