@@ -1,0 +1,100 @@
+package io.moelab.bench;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Times two (or more) builds of moelab-eplb side by side in one JVM: each build gets its own class loader, and
+ * one rebalance of every layer runs in alternating 20 ms slices per (shape, algorithm, build), so a noisy
+ * neighbour slows all builds alike. Prints the median, 10th percentile and minimum time per rebalance.
+ *
+ * <p>Usage: {@code EplbSideBySide CLASSES[,CLASSES...] SHAPES ALGORITHMS SLICES}, e.g.
+ * {@code /tmp/base/moelab-eplb/target/classes,moelab-eplb/target/classes dsv3-prefill,adrs moelab:global 60}.
+ * Only moelab-eplb's public API is called, so any build since issue 3 works; the loaders fall back to this
+ * program's own class path (Jackson) for everything a build directory does not hold.
+ */
+public final class EplbSideBySide {
+    private static final long SLICE_NS = 20_000_000L;
+    private static final int WARMUP_SLICES = 50;
+    private static volatile Object sink;
+
+    private EplbSideBySide() {
+    }
+
+    /** Runs the comparison; see the class comment for the arguments. */
+    public static void main(String[] args) throws Throwable {
+        if (args.length != 4) {
+            System.err.println("usage: EplbSideBySide CLASSES[,CLASSES...] SHAPES ALGORITHMS SLICES");
+            System.exit(2);
+        }
+        String[] builds = args[0].split(",");
+        int slices = Integer.parseInt(args[3]);
+        URL own = EplbSideBySide.class.getProtectionDomain().getCodeSource().getLocation();
+        List<String> labels = new ArrayList<>();
+        List<MethodHandle> runs = new ArrayList<>();
+        for (String shape : args[1].split(",")) {
+            for (String algorithm : args[2].split(",")) {
+                for (String build : builds) {
+                    // The build first: its moelab-eplb classes win over the copies in this program's own jar.
+                    ClassLoader loader = new URLClassLoader(new URL[] {Path.of(build).toUri().toURL(), own},
+                            ClassLoader.getPlatformClassLoader());
+                    labels.add(String.format(Locale.ROOT, "%-14s %-22s %s", shape, algorithm, build));
+                    runs.add(rebalance(loader, shape, algorithm));
+                }
+            }
+        }
+        double[][] micros = new double[runs.size()][slices];
+        for (int slice = -WARMUP_SLICES; slice < slices; slice++) {
+            for (int k = 0; k < runs.size(); k++) {
+                MethodHandle run = runs.get(k);
+                int calls = 0;
+                long start = System.nanoTime();
+                long now;
+                do {
+                    sink = run.invoke();
+                    calls++;
+                } while ((now = System.nanoTime()) - start < SLICE_NS);
+                if (slice >= 0) {
+                    micros[k][slice] = (now - start) / 1e3 / calls;
+                }
+            }
+        }
+        System.out.printf(Locale.ROOT, "us per rebalance over %d slices of 20 ms each (after %d warm-up slices)%n",
+                slices, WARMUP_SLICES);
+        for (int k = 0; k < runs.size(); k++) {
+            double[] sorted = micros[k].clone();
+            Arrays.sort(sorted);
+            System.out.printf(Locale.ROOT, "%s  median %7.1f  p10 %7.1f  min %7.1f%n", labels.get(k),
+                    sorted[slices / 2], sorted[slices / 10], sorted[0]);
+        }
+    }
+
+    /** A handle that runs one rebalance of the shape's load with the algorithm, all from {@code loader}. */
+    private static MethodHandle rebalance(ClassLoader loader, String shape, String algorithm) throws Throwable {
+        MethodHandles.Lookup lookup = MethodHandles.publicLookup();
+        Class<?> shapes = loader.loadClass("io.moelab.eplb.eval.BenchmarkShape");
+        Class<?> loadMatrix = loader.loadClass("io.moelab.eplb.LoadMatrix");
+        Class<?> topology = loader.loadClass("io.moelab.eplb.Topology");
+        Class<?> request = loader.loadClass("io.moelab.eplb.algorithm.BalancingRequest");
+        Class<?> algorithms = loader.loadClass("io.moelab.eplb.algorithm.Algorithms");
+        Class<?> balancer = loader.loadClass("io.moelab.eplb.algorithm.BalancerAlgorithm");
+        Class<?> placement = loader.loadClass("io.moelab.eplb.Placement");
+        Object s = lookup.findStatic(shapes, "parse", MethodType.methodType(shapes, String.class)).invoke(shape);
+        Object load = lookup.findVirtual(shapes, "load", MethodType.methodType(loadMatrix)).invoke(s);
+        Object cluster = lookup.findVirtual(shapes, "topology", MethodType.methodType(topology)).invoke(s);
+        Object req = lookup.findStatic(request, "of", MethodType.methodType(request, loadMatrix, topology))
+                .invoke(load, cluster);
+        Object b = lookup.findStatic(algorithms, "byName", MethodType.methodType(balancer, String.class))
+                .invoke(algorithm);
+        return lookup.findVirtual(balancer, "rebalance", MethodType.methodType(placement, request))
+                .bindTo(b).bindTo(req).asType(MethodType.methodType(Object.class));
+    }
+}
