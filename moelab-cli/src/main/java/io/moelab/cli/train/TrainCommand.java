@@ -33,7 +33,7 @@ import java.util.concurrent.Callable;
                 "Writes OUT/metrics.jsonl, OUT/checkpoints/, OUT/model/, OUT/summary.json, OUT/routing.json "
                         + "(per-domain expert assignments on validation text), OUT/validation/DOMAIN.txt (held-out "
                         + "text, a workload for 'moelab trace'), OUT/loss.png and OUT/routing-layer-N.png.",
-                "Presets: tiny (0.3M parameters, about a minute) and small (the reference Switch Transformer: "
+                "Presets: tiny (0.45M parameters, about a minute) and small (the reference Switch Transformer: "
                         + "26M parameters, 16 experts, top-1). Every hyper-parameter can be overridden."})
 public final class TrainCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = JsonMapper.builder().build();

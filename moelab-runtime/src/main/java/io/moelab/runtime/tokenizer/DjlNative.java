@@ -16,7 +16,7 @@ import java.nio.file.Path;
  * {@code <cache>} is {@code ENGINE_CACHE_DIR}, else {@code DJL_CACHE_DIR}, else {@code ~/.djl.ai}; environment
  * variables win over system properties.
  */
-final class DjlNative {
+public final class DjlNative {
     private static boolean prepared;
 
     private DjlNative() {}
@@ -29,12 +29,7 @@ final class DjlNative {
      */
     static synchronized String prepare() {
         if (!prepared) {
-            if (unset("DJL_CACHE_DIR") && unset("ENGINE_CACHE_DIR")) {
-                System.setProperty("DJL_CACHE_DIR", defaultCacheDir().toString());
-            }
-            if (System.getenv("DJL_OFFLINE") == null && System.getProperty("ai.djl.offline") == null) {
-                System.setProperty("ai.djl.offline", "true");
-            }
+            useCacheAndOffline();
             if (unset("RUST_FLAVOR")) {
                 System.setProperty("RUST_FLAVOR", "cpu");
             }
@@ -48,8 +43,22 @@ final class DjlNative {
         return null;
     }
 
-    /** Where moelab has DJL extract its native library unless told otherwise. */
-    static Path defaultCacheDir() {
+    /**
+     * Sets, unless the user already chose them, {@code DJL_CACHE_DIR} to {@link #defaultCacheDir()} and
+     * {@code ai.djl.offline=true}: what every DJL engine moelab loads (tokenizers, PyTorch) needs before DJL is
+     * first touched.
+     */
+    public static synchronized void useCacheAndOffline() {
+        if (unset("DJL_CACHE_DIR") && unset("ENGINE_CACHE_DIR")) {
+            System.setProperty("DJL_CACHE_DIR", defaultCacheDir().toString());
+        }
+        if (System.getenv("DJL_OFFLINE") == null && System.getProperty("ai.djl.offline") == null) {
+            System.setProperty("ai.djl.offline", "true");
+        }
+    }
+
+    /** Where moelab has DJL extract its native libraries unless told otherwise. */
+    public static Path defaultCacheDir() {
         String xdg = System.getenv("XDG_CACHE_HOME");
         Path base = xdg != null && !xdg.isEmpty() && Path.of(xdg).isAbsolute()
                 ? Path.of(xdg)

@@ -1,8 +1,7 @@
 package io.moelab.train.engine;
 
 import ai.djl.engine.Engine;
-
-import java.nio.file.Path;
+import io.moelab.runtime.tokenizer.DjlNative;
 
 /**
  * DJL's PyTorch engine, set up so that it never reaches the network: its native library comes from the
@@ -22,12 +21,7 @@ public final class Pytorch {
      */
     public static synchronized Engine engine() {
         if (engine == null) {
-            if (unset("DJL_CACHE_DIR") && unset("ENGINE_CACHE_DIR")) {
-                System.setProperty("DJL_CACHE_DIR", defaultCacheDir().toString());
-            }
-            if (System.getenv("DJL_OFFLINE") == null && System.getProperty("ai.djl.offline") == null) {
-                System.setProperty("ai.djl.offline", "true");
-            }
+            DjlNative.useCacheAndOffline();
             try {
                 engine = Engine.getEngine("PyTorch");
             } catch (RuntimeException | UnsatisfiedLinkError e) {
@@ -35,21 +29,5 @@ public final class Pytorch {
             }
         }
         return engine;
-    }
-
-    static Path defaultCacheDir() {
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isEmpty() && Path.of(xdg).isAbsolute()
-                ? Path.of(xdg)
-                : Path.of(System.getProperty("user.home"), ".cache");
-        return base.resolve("moelab").resolve("djl");
-    }
-
-    private static boolean unset(String key) {
-        String v = System.getenv(key);
-        if (v == null) {
-            v = System.getProperty(key);
-        }
-        return v == null || v.isEmpty();
     }
 }
