@@ -264,6 +264,14 @@ public final class TrainCommand implements Callable<Integer> {
                 s.config().preset(), s.parameters(), s.activeParameters());
         stdout.printf("validation: loss %.4f nats/token, %.4f bits/byte%n", s.validation().loss(),
                 s.validation().bitsPerByte());
+        double[] between = s.validation().specialization().betweenDomains();
+        double[] within = s.validation().specialization().withinDomain();
+        StringBuilder spec = new StringBuilder("routing by domain (total-variation distance, between domains vs"
+                + " between halves of one domain):");
+        for (int l = 0; l < between.length; l++) {
+            spec.append(String.format(" L%d %.3f vs %.3f", l, between[l], within[l]));
+        }
+        stdout.println(spec);
         stdout.printf("this invocation: %.1f s of training, %.0f tokens/s%n", s.trainSeconds(), s.tokensPerSecond());
         stdout.printf("model: %s (load with 'moelab generate --model %s ...')%n", out.resolve("model"),
                 out.resolve("model"));

@@ -289,6 +289,9 @@ public final class Trainer {
         root.put("layers", config.model().layers());
         root.put("experts", config.model().experts());
         root.put("top_k", config.model().topK());
+        ObjectNode spec = root.putObject("specialization");
+        spec.set("between_domains_tv", Checkpoints.JSON.valueToTree(v.specialization().betweenDomains()));
+        spec.set("within_domain_tv", Checkpoints.JSON.valueToTree(v.specialization().withinDomain()));
         ObjectNode domains = root.putObject("domains");
         v.routingByDomain().forEach((d, counts) -> domains.set(d, Checkpoints.JSON.valueToTree(counts)));
         RunFiles.writeAtomically(out.resolve("routing.json"),

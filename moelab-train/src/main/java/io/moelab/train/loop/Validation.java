@@ -36,62 +36,108 @@ public final class Validation {
      * @param bitsPerByte           bits per byte, all domains
      * @param bitsPerByteByDomain   bits per byte by domain
      * @param routingByDomain       per domain, assignments per layer and expert
+     * @param specialization        how much routing differs between domains, against its sampling noise
      */
     public record Result(double loss, double bitsPerByte, Map<String, Double> bitsPerByteByDomain,
-                         Map<String, long[][]> routingByDomain) {}
+                         Map<String, long[][]> routingByDomain, Specialization specialization) {}
+
+    /** Sums over one domain's windows. */
+    private static final class Tally {
+        double nll;
+        long tokens;
+        double byteNll;
+        long bytes;
+        final long[][][] halves;
+
+        Tally(int layers, int experts) {
+            halves = new long[2][layers][experts];
+        }
+
+        long[][] counts() {
+            long[][] c = new long[halves[0].length][];
+            for (int l = 0; l < c.length; l++) {
+                c[l] = new long[halves[0][l].length];
+                for (int x = 0; x < c[l].length; x++) {
+                    c[l][x] = halves[0][l][x] + halves[1][l][x];
+                }
+            }
+            return c;
+        }
+    }
 
     /** Evaluates {@code model}. */
     public Result run(MoeTransformer model, NDManager manager) {
+        Map<String, Tally> tallies = new LinkedHashMap<>();
+        for (Map.Entry<String, int[][]> e : windows.entrySet()) {
+            Tally t = new Tally(model.spec().layers(), model.spec().experts());
+            // Even and odd windows in separate passes: two independent samples of the domain's routing.
+            for (int h = 0; h < 2; h++) {
+                int[][] part = every(e.getValue(), h);
+                for (int from = 0; from < part.length; from += batch) {
+                    evaluate(model, manager, java.util.Arrays.copyOfRange(part, from,
+                            Math.min(part.length, from + batch)), t, t.halves[h]);
+                }
+            }
+            tallies.put(e.getKey(), t);
+        }
         double nll = 0;
         long tokens = 0;
         double byteNll = 0;
         long bytes = 0;
         Map<String, Double> bpb = new LinkedHashMap<>();
         Map<String, long[][]> routing = new LinkedHashMap<>();
+        Map<String, long[][][]> halves = new LinkedHashMap<>();
+        for (Map.Entry<String, Tally> e : tallies.entrySet()) {
+            Tally t = e.getValue();
+            nll += t.nll;
+            tokens += t.tokens;
+            byteNll += t.byteNll;
+            bytes += t.bytes;
+            bpb.put(e.getKey(), t.bytes == 0 ? Double.NaN : t.byteNll / LN2 / t.bytes);
+            routing.put(e.getKey(), t.counts());
+            halves.put(e.getKey(), t.halves);
+        }
+        return new Result(tokens == 0 ? Double.NaN : nll / tokens, bytes == 0 ? Double.NaN : byteNll / LN2 / bytes,
+                bpb, routing, Specialization.of(halves));
+    }
+
+    private void evaluate(MoeTransformer model, NDManager manager, int[][] chunk, Tally t, long[][] counts) {
         int vocab = model.spec().vocab();
-        for (Map.Entry<String, int[][]> e : windows.entrySet()) {
-            int[][] rows = e.getValue();
-            double dNll = 0;
-            long dBytes = 0;
-            long[][] counts = new long[model.spec().layers()][model.spec().experts()];
-            for (int from = 0; from < rows.length; from += batch) {
-                int[][] chunk = java.util.Arrays.copyOfRange(rows, from, Math.min(rows.length, from + batch));
-                try (NDScope scope = new NDScope()) {
-                    scope.suppressNotUsedWarning();
-                    MoeTransformer.Output out = model.forward(chunk, seq, 0, manager);
-                    long[] pick = new long[chunk.length * seq];
-                    for (int b = 0; b < chunk.length; b++) {
-                        for (int t = 0; t < seq; t++) {
-                            pick[b * seq + t] = (long) (b * seq + t) * vocab + chunk[b][t + 1];
-                        }
-                    }
-                    NDArray logp = out.logits().logSoftmax(-1).reshape(-1)
-                            .get(new NDIndex("{}", manager.create(pick)));
-                    float[] lp = logp.toFloatArray();
-                    for (int b = 0; b < chunk.length; b++) {
-                        for (int t = 0; t < seq; t++) {
-                            double x = -lp[b * seq + t];
-                            nll += x;
-                            tokens++;
-                            if (chunk[b][t + 1] < 256) {
-                                dNll += x;
-                                dBytes++;
-                            }
-                        }
-                    }
-                    for (int l = 0; l < counts.length; l++) {
-                        for (int x = 0; x < counts[l].length; x++) {
-                            counts[l][x] += out.counts()[l][x];
-                        }
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            MoeTransformer.Output out = model.forward(chunk, seq, 0, manager);
+            long[] pick = new long[chunk.length * seq];
+            for (int b = 0; b < chunk.length; b++) {
+                for (int i = 0; i < seq; i++) {
+                    pick[b * seq + i] = (long) (b * seq + i) * vocab + chunk[b][i + 1];
+                }
+            }
+            NDArray logp = out.logits().logSoftmax(-1).reshape(-1).get(new NDIndex("{}", manager.create(pick)));
+            float[] lp = logp.toFloatArray();
+            for (int b = 0; b < chunk.length; b++) {
+                for (int i = 0; i < seq; i++) {
+                    double x = -lp[b * seq + i];
+                    t.nll += x;
+                    t.tokens++;
+                    if (chunk[b][i + 1] < 256) {
+                        t.byteNll += x;
+                        t.bytes++;
                     }
                 }
             }
-            byteNll += dNll;
-            bytes += dBytes;
-            bpb.put(e.getKey(), dBytes == 0 ? Double.NaN : dNll / LN2 / dBytes);
-            routing.put(e.getKey(), counts);
+            for (int l = 0; l < counts.length; l++) {
+                for (int x = 0; x < counts[l].length; x++) {
+                    counts[l][x] += out.counts()[l][x];
+                }
+            }
         }
-        return new Result(tokens == 0 ? Double.NaN : nll / tokens, bytes == 0 ? Double.NaN : byteNll / LN2 / bytes,
-                bpb, routing);
+    }
+
+    private static int[][] every(int[][] rows, int parity) {
+        int[][] out = new int[(rows.length + 1 - parity) / 2][];
+        for (int i = parity, j = 0; i < rows.length; i += 2, j++) {
+            out[j] = rows[i];
+        }
+        return out;
     }
 }

@@ -1,0 +1,24 @@
+package io.moelab.train.loop;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+class SpecializationTest {
+    @Test
+    void distancesByHand() {
+        Map<String, long[][][]> d = new LinkedHashMap<>();
+        // One layer of 2 experts. Domain a: halves (3,1) and (1,3) -> whole (4,4) = (0.5, 0.5); halves differ by
+        // TV 0.5. Domain b: halves (2,0) and (2,0) -> whole (1, 0); halves alike.
+        d.put("a", new long[][][] {{{3, 1}}, {{1, 3}}});
+        d.put("b", new long[][][] {{{2, 0}}, {{2, 0}}});
+        Specialization s = Specialization.of(d);
+        assertThat(s.betweenDomains()[0]).isCloseTo(0.5, within(1e-12));
+        assertThat(s.withinDomain()[0]).isCloseTo(0.25, within(1e-12));
+        assertThat(Specialization.distance(new double[] {1, 0}, new double[] {0, 1})).isEqualTo(1.0);
+    }
+}
