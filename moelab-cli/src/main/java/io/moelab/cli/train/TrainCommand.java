@@ -34,7 +34,8 @@ import java.util.concurrent.Callable;
                         + "(per-domain expert assignments on validation text), OUT/validation/DOMAIN.txt (held-out "
                         + "text, a workload for 'moelab trace'), OUT/loss.png and OUT/routing-layer-N.png.",
                 "Presets: tiny (0.45M parameters, about a minute) and small (the reference Switch Transformer: "
-                        + "26M parameters, 16 experts, top-1). Every hyper-parameter can be overridden."})
+                        + "26M parameters, 16 experts, top-1). Every hyper-parameter can be overridden; unset ones "
+                        + "come from the preset (see docs/TRAINING.md)."})
 public final class TrainCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = JsonMapper.builder().build();
 
@@ -65,25 +66,33 @@ public final class TrainCommand implements Callable<Integer> {
                     + "machine 1 is often faster.")
     private Integer threads;
 
-    @Option(names = "--layers", paramLabel = "N") private Integer layers;
-    @Option(names = "--d-model", paramLabel = "N") private Integer dModel;
-    @Option(names = "--heads", paramLabel = "N") private Integer heads;
-    @Option(names = "--kv-heads", paramLabel = "N") private Integer kvHeads;
-    @Option(names = "--experts", paramLabel = "N") private Integer experts;
-    @Option(names = "--top-k", paramLabel = "K") private Integer topK;
-    @Option(names = "--expert-dim", paramLabel = "N") private Integer expertDim;
+    @Option(names = "--layers", paramLabel = "N", description = "Decoder blocks.") private Integer layers;
+    @Option(names = "--d-model", paramLabel = "N", description = "Hidden size.") private Integer dModel;
+    @Option(names = "--heads", paramLabel = "N", description = "Query heads.") private Integer heads;
+    @Option(names = "--kv-heads", paramLabel = "N",
+            description = "Key/value heads (grouped-query attention).")
+    private Integer kvHeads;
+    @Option(names = "--experts", paramLabel = "N", description = "Experts per MoE layer.") private Integer experts;
+    @Option(names = "--top-k", paramLabel = "K", description = "Experts per token (1: Switch).") private Integer topK;
+    @Option(names = "--expert-dim", paramLabel = "N",
+            description = "Intermediate size of one expert.")
+    private Integer expertDim;
     @Option(names = "--norm-topk", paramLabel = "true|false", arity = "1",
             description = "Renormalize the top-k gates (default: true for top-k > 1, false for top-1 Switch).")
     private Boolean normTopK;
-    @Option(names = "--rope-theta", paramLabel = "X") private Double ropeTheta;
+    @Option(names = "--rope-theta", paramLabel = "X", description = "RoPE base.") private Double ropeTheta;
     @Option(names = "--seq", paramLabel = "N", description = "Tokens per training window.") private Integer seq;
     @Option(names = "--batch", paramLabel = "N", description = "Windows per step.") private Integer batch;
     @Option(names = "--lr", paramLabel = "X", description = "Peak learning rate.") private Double lr;
-    @Option(names = "--min-lr-ratio", paramLabel = "X") private Double minLrRatio;
-    @Option(names = "--warmup", paramLabel = "N") private Integer warmup;
-    @Option(names = "--weight-decay", paramLabel = "X") private Double weightDecay;
-    @Option(names = "--beta1", paramLabel = "X") private Double beta1;
-    @Option(names = "--beta2", paramLabel = "X") private Double beta2;
+    @Option(names = "--min-lr-ratio", paramLabel = "X",
+            description = "Final learning rate as a share of the peak (cosine decay).")
+    private Double minLrRatio;
+    @Option(names = "--warmup", paramLabel = "N", description = "Linear warm-up steps.") private Integer warmup;
+    @Option(names = "--weight-decay", paramLabel = "X",
+            description = "AdamW decoupled weight decay (matrices only).")
+    private Double weightDecay;
+    @Option(names = "--beta1", paramLabel = "X", description = "AdamW first-moment decay.") private Double beta1;
+    @Option(names = "--beta2", paramLabel = "X", description = "AdamW second-moment decay.") private Double beta2;
     @Option(names = "--clip", paramLabel = "X", description = "Global gradient-norm clip, 0 for none.")
     private Double clip;
     @Option(names = "--aux-weight", paramLabel = "X", description = "Switch load-balancing loss weight.")
@@ -91,8 +100,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--z-weight", paramLabel = "X", description = "Router z-loss weight.") private Double zWeight;
     @Option(names = "--capacity-factor", paramLabel = "X", description = "0 for no capacity (no dropping).")
     private Double capacityFactor;
-    @Option(names = "--seed", paramLabel = "N") private Long seed;
-    @Option(names = "--log-every", paramLabel = "N") private Integer logEvery;
+    @Option(names = "--seed", paramLabel = "N", description = "Seeds initialization and batches.") private Long seed;
+    @Option(names = "--log-every", paramLabel = "N",
+            description = "Steps between metrics.jsonl lines.")
+    private Integer logEvery;
     @Option(names = "--eval-every", paramLabel = "N", description = "Steps between validations and checkpoints.")
     private Integer evalEvery;
     @Option(names = "--eval-windows", paramLabel = "N", description = "Validation windows per domain.")
