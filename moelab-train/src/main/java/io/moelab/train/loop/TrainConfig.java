@@ -75,7 +75,8 @@ public record TrainConfig(String preset, ModelSpec model, int seq, int batch, in
                     64, 16, 200, 3e-3, 0.1, 20, 0.1, 0.9, 0.95, 1.0, 0.01, 0.001, 1.25, 1, 10, 50, 4, DEFAULT_CORPUS);
             case "small" -> new TrainConfig("small",
                     new ModelSpec(TokenStreams.VOCAB, 4, 256, 8, 4, 16, 1, 512, false, 10000, 1e-6),
-                    256, 8, 1500, 1.5e-3, 0.1, 60, 0.1, 0.9, 0.95, 1.0, 0.01, 0.001, 1.25, 1, 10, 250, 8, DEFAULT_CORPUS);
+                    256, 8, 1500, 1.5e-3, 0.1, 60, 0.1, 0.9, 0.95, 1.0, 0.01, 0.001, 1.25, 1, 10, 250, 8,
+                    DEFAULT_CORPUS);
             default -> throw new IllegalArgumentException("unknown preset '" + name + "' (tiny, small)");
         };
     }

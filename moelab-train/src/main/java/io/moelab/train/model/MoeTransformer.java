@@ -134,7 +134,8 @@ public final class MoeTransformer {
             k = k.expandDims(2).repeat(2, h / kv).reshape(batch, h, seq, hd);
             v = v.expandDims(2).repeat(2, h / kv).reshape(batch, h, seq, hd);
         }
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scalar(x.getManager(), (float) (1.0 / Math.sqrt(hd)))).add(mask(seq));
+        NDArray scale = scalar(x.getManager(), (float) (1.0 / Math.sqrt(hd)));
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(mask(seq));
         NDArray out = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(batch * seq, h * hd);
         return out.matMul(blk.o().transpose());
     }
