@@ -22,17 +22,8 @@ class ReplicaPackerReferenceTest {
         return r -> {
             int bins = (int) r.next(Constraint.between(1, 40));
             int perBin = (int) r.next(Constraint.between(1, 10));
-            int slots = bins * perBin;
-            int experts = (int) r.next(Constraint.between((slots + bins - 1) / bins, slots));
-            int[] counts = new int[experts];
-            Arrays.fill(counts, 1);
-            for (int left = slots - experts; left > 0; ) {
-                int e = (int) r.next(Constraint.between(0, experts - 1));
-                if (counts[e] < bins) {
-                    counts[e]++;
-                    left--;
-                }
-            }
+            int[] counts = ReplicaPackerTest.replicaCounts(r, bins, perBin);
+            int experts = counts.length;
             int kind = (int) r.next(Constraint.between(0, 3));
             double[] v = new double[experts];
             for (int e = 0; e < experts; e++) {

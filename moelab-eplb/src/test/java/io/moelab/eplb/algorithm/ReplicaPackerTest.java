@@ -18,22 +18,29 @@ class ReplicaPackerTest {
         }
     }
 
+    /** Replica counts of a random number of experts that fill {@code bins x perBin} slots, each at most {@code bins}. */
+    static int[] replicaCounts(org.quicktheories.core.RandomnessSource r, int bins, int perBin) {
+        int slots = bins * perBin;
+        int experts = (int) r.next(Constraint.between((slots + bins - 1) / bins, slots));
+        int[] counts = new int[experts];
+        Arrays.fill(counts, 1);
+        for (int left = slots - experts; left > 0; ) {
+            int e = (int) r.next(Constraint.between(0, experts - 1));
+            if (counts[e] < bins) {
+                counts[e]++;
+                left--;
+            }
+        }
+        return counts;
+    }
+
     /** Replica counts that fill bins x perBin exactly, each count at most the number of bins. */
     static Gen<Problem> problems() {
         return r -> {
             int bins = (int) r.next(Constraint.between(1, 12));
             int perBin = (int) r.next(Constraint.between(1, 6));
-            int slots = bins * perBin;
-            int experts = (int) r.next(Constraint.between((slots + bins - 1) / bins, slots));
-            int[] counts = new int[experts];
-            Arrays.fill(counts, 1);
-            for (int left = slots - experts; left > 0; ) {
-                int e = (int) r.next(Constraint.between(0, experts - 1));
-                if (counts[e] < bins) {
-                    counts[e]++;
-                    left--;
-                }
-            }
+            int[] counts = replicaCounts(r, bins, perBin);
+            int experts = counts.length;
             double[] v = new double[experts];
             for (int e = 0; e < experts; e++) {
                 v[e] = r.next(Constraint.between(0, 1000)) / 10.0;
