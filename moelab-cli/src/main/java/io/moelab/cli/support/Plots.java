@@ -115,20 +115,22 @@ public final class Plots {
         for (int i = 0; i < columns; i++) {
             xs.add(i);
         }
-        java.util.List<String> ys = new java.util.ArrayList<>(rows.keySet());
+        // XChart draws the first category at the bottom; reversed, the rows read top-down in the given order.
+        java.util.List<String> ys = new java.util.ArrayList<>(rows.keySet()).reversed();
         java.util.List<Number[]> cells = new java.util.ArrayList<>();
-        int r = 0;
+        int r = rows.size() - 1;
         for (double[] row : rows.values()) {
             for (int c = 0; c < columns; c++) {
                 cells.add(new Number[] {c, r, row[c]});
             }
-            r++;
+            r--;
         }
         HeatMapChart chart = new HeatMapChartBuilder().width(Math.max(700, 120 + columns * 40))
                 .height(Math.max(400, 140 + ys.size() * 28)).title(title).xAxisTitle(xTitle).build();
         chart.getStyler().setChartBackgroundColor(Color.WHITE);
         chart.getStyler().setPlotContentSize(1.0);
         chart.getStyler().setShowValue(false);
+        chart.getStyler().setHeatMapValueDecimalPattern("0.000");
         chart.getStyler().setRangeColors(new Color[] {Color.WHITE, new Color(0x9ecae1), new Color(0x08306b)});
         chart.addSeries("share", xs, ys, cells);
         AtomicFiles.write(png, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));

@@ -106,7 +106,8 @@ public final class TrainCommand implements Callable<Integer> {
     private Integer logEvery;
     @Option(names = "--eval-every", paramLabel = "N", description = "Steps between validations and checkpoints.")
     private Integer evalEvery;
-    @Option(names = "--eval-windows", paramLabel = "N", description = "Validation windows per domain.")
+    @Option(names = "--eval-windows", paramLabel = "N", description = "Validation windows per domain (may change "
+            + "with --resume: resuming a finished run with more windows re-evaluates it).")
     private Integer evalWindows;
 
     @Override
@@ -131,7 +132,7 @@ public final class TrainCommand implements Callable<Integer> {
                     throw new InvalidInputException(given.getFirst(),
                             "cannot change with --resume: the run continues with its saved configuration");
                 }
-                summary = Trainer.resume(out, steps, listener);
+                summary = Trainer.resume(out, steps, evalWindows, listener);
             } else {
                 summary = Trainer.start(config(), out, listener);
             }
@@ -214,7 +215,7 @@ public final class TrainCommand implements Callable<Integer> {
         List<String> given = new ArrayList<>();
         spec.commandLine().getParseResult().matchedOptions().forEach(o -> {
             String name = o.longestName();
-            if (!List.of("--steps", "--out", "--resume", "--verbose", "--threads").contains(name)) {
+            if (!List.of("--steps", "--out", "--resume", "--verbose", "--threads", "--eval-windows").contains(name)) {
                 given.add(name);
             }
         });

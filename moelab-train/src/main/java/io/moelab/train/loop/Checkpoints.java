@@ -156,6 +156,10 @@ public final class Checkpoints {
             throw new IllegalArgumentException(f.path() + ": tensor " + name + " has " + v.length
                     + " values, the model expects " + into.getShape().size());
         }
-        into.set(v);
+        // In place through arithmetic rather than NDArray.set: DJL sets a tensor that requires gradients under
+        // libtorch's deprecated AutoNonVariableTypeMode, which prints a warning on stderr. 0 * x + v is v exactly.
+        try (NDArray loaded = into.getManager().create(v, into.getShape())) {
+            into.muli(0).addi(loaded);
+        }
     }
 }

@@ -81,6 +81,12 @@ public record TrainConfig(String preset, ModelSpec model, int seq, int batch, in
         };
     }
 
+    /** This configuration with another number of validation windows per domain. */
+    public TrainConfig withEvalWindows(int w) {
+        return new TrainConfig(preset, model, seq, batch, steps, lr, minLrRatio, warmup, weightDecay, beta1, beta2, clip,
+                auxWeight, zWeight, capacityFactor, seed, logEvery, evalEvery, w, corpus);
+    }
+
     /** This configuration with another step count. */
     public TrainConfig withSteps(int s) {
         return new TrainConfig(preset, model, seq, batch, s, lr, minLrRatio, warmup, weightDecay, beta1, beta2, clip,

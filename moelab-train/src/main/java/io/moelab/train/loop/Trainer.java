@@ -93,6 +93,17 @@ public final class Trainer {
      * @throws IllegalArgumentException if there is no checkpoint or {@code steps} is below its step
      */
     public static Summary resume(Path out, Integer steps, TrainListener listener) {
+        return resume(out, steps, null, listener);
+    }
+
+    /**
+     * Continues the run in {@code out} from its newest checkpoint, validating on {@code evalWindows} windows per
+     * domain from now on (null: the run's count). Validation does not feed back into training, so this changes
+     * what is measured, not what is learned: resuming a finished run with more windows re-evaluates it.
+     *
+     * @throws IllegalArgumentException if there is no checkpoint or {@code steps} is below its step
+     */
+    public static Summary resume(Path out, Integer steps, Integer evalWindows, TrainListener listener) {
         Path ckpt = new Checkpoints(out).latest().orElseThrow(() -> new IllegalArgumentException(
                 out + " holds no checkpoint to resume from"));
         Checkpoints.State state = Checkpoints.readState(ckpt);
@@ -103,6 +114,9 @@ public final class Trainer {
                         + state.step());
             }
             config = config.withSteps(steps);
+        }
+        if (evalWindows != null) {
+            config = config.withEvalWindows(evalWindows);
         }
         return new Trainer(config, out, listener).run(ckpt);
     }
