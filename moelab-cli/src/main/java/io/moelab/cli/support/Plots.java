@@ -130,7 +130,6 @@ public final class Plots {
         chart.getStyler().setChartBackgroundColor(Color.WHITE);
         chart.getStyler().setPlotContentSize(1.0);
         chart.getStyler().setShowValue(false);
-        chart.getStyler().setHeatMapValueDecimalPattern("0.000");
         chart.getStyler().setRangeColors(new Color[] {Color.WHITE, new Color(0x9ecae1), new Color(0x08306b)});
         chart.addSeries("share", xs, ys, cells);
         AtomicFiles.write(png, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
