@@ -1,0 +1,145 @@
+package io.moelab.bench.runtime;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * Times the single-threaded matrix-vector product ({@code dotRows} over all rows, as {@link DotBenchmark}) of two
+ * or more builds of moelab-runtime side by side in one JVM: each build gets its own class loader, and the builds
+ * run in alternating 20 ms slices per (format, shape), so a noisy neighbour slows them alike. Prints the median,
+ * 10th percentile and best GB/s of weight bytes read, and each build's median relative to the first.
+ *
+ * <p>Usage: {@code DotSideBySide CLASSES[,CLASSES...] FORMATS SHAPES SLICES}, e.g.
+ * {@code /tmp/base/classes,moelab-runtime/target/classes INT4,Q8 512x448,1024x2816 100}; formats are F32, BF16, Q8
+ * and INT4 (groups of 64). Needs {@code --add-modules jdk.incubator.vector}.
+ */
+public final class DotSideBySide {
+    private static final long SLICE_NS = 20_000_000L;
+    private static final int WARMUP_SLICES = 100;
+
+    private DotSideBySide() {
+    }
+
+    /** Runs the comparison; see the class comment for the arguments. */
+    public static void main(String[] args) throws Throwable {
+        if (args.length != 4) {
+            System.err.println("usage: DotSideBySide CLASSES[,CLASSES...] FORMATS SHAPES SLICES");
+            System.exit(2);
+        }
+        String[] builds = args[0].split(",");
+        int slices = Integer.parseInt(args[3]);
+        URL own = DotSideBySide.class.getProtectionDomain().getCodeSource().getLocation();
+        List<String> labels = new ArrayList<>();
+        List<Product> runs = new ArrayList<>();
+        try (Arena arena = Arena.ofShared()) {
+            for (String format : args[1].split(",")) {
+                for (String shape : args[2].split(",")) {
+                    for (String build : builds) {
+                        // The build first: its runtime classes win over the copies in this program's own jar.
+                        ClassLoader loader = new URLClassLoader(new URL[] {Path.of(build).toUri().toURL(), own},
+                                ClassLoader.getPlatformClassLoader());
+                        labels.add(String.format(Locale.ROOT, "%-5s %-10s %s", format, shape, build));
+                        runs.add(Product.of(loader, format, shape, arena));
+                    }
+                }
+            }
+            double[][] gbps = new double[runs.size()][slices];
+            for (int slice = -WARMUP_SLICES; slice < slices; slice++) {
+                for (int k = 0; k < runs.size(); k++) {
+                    Product run = runs.get(k);
+                    int calls = 0;
+                    long start = System.nanoTime();
+                    long now;
+                    do {
+                        run.run();
+                        calls++;
+                    } while ((now = System.nanoTime()) - start < SLICE_NS);
+                    if (slice >= 0) {
+                        gbps[k][slice] = (double) run.bytes * calls / (now - start);
+                    }
+                }
+            }
+            System.out.printf(Locale.ROOT, "GB/s of weights read over %d slices of 20 ms each (after %d warm-up)%n",
+                    slices, WARMUP_SLICES);
+            double first = 0;
+            for (int k = 0; k < runs.size(); k++) {
+                double[] sorted = gbps[k].clone();
+                Arrays.sort(sorted);
+                double median = sorted[slices / 2];
+                if (k % builds.length == 0) {
+                    first = median;
+                }
+                System.out.printf(Locale.ROOT, "%s  median %6.2f  p10 %6.2f  best %6.2f  x%.2f%n", labels.get(k),
+                        median, sorted[slices / 10], sorted[slices - 1], median / first);
+            }
+        }
+    }
+
+    /** One build's matrix and its {@code dotRows} handle. */
+    private record Product(MethodHandle dotRows, Object matrix, int rows, float[] x, float[] out, long bytes) {
+        void run() throws Throwable {
+            dotRows.invoke(matrix, 0, rows, x, out);
+        }
+
+        static Product of(ClassLoader loader, String format, String shape, Arena arena) throws Throwable {
+            String[] dims = shape.split("x");
+            int rows = Integer.parseInt(dims[0]);
+            int cols = Integer.parseInt(dims[1]);
+            Random rnd = new Random(1);
+            MemorySegment f32 = arena.allocate((long) rows * cols * Float.BYTES, 64);
+            MemorySegment bf16 = arena.allocate((long) rows * cols * 2, 64);
+            ValueLayout.OfFloat fl = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+            ValueLayout.OfShort sl = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+            for (long i = 0; i < (long) rows * cols; i++) {
+                float v = (float) (rnd.nextGaussian() * 0.02);
+                f32.setAtIndex(fl, i, v);
+                bf16.setAtIndex(sl, i, (short) (Float.floatToRawIntBits(v) >>> 16));
+            }
+            String pkg = "io.moelab.runtime.tensor.";
+            Class<?> matrix = loader.loadClass(pkg + "WeightMatrix");
+            Class<?> dtype = loader.loadClass(pkg + "DType");
+            MethodHandles.Lookup lookup = MethodHandles.publicLookup();
+            MethodHandle of = lookup.findStatic(matrix, "of",
+                    MethodType.methodType(matrix, dtype, MemorySegment.class, int.class, int.class));
+            Object dF32 = dtype.getField("F32").get(null);
+            Object dBF16 = dtype.getField("BF16").get(null);
+            Object source = of.invoke(dF32, f32, rows, cols);
+            Object w = switch (format) {
+                case "F32" -> source;
+                case "BF16" -> of.invoke(dBF16, bf16, rows, cols);
+                case "Q8" -> {
+                    Class<?> q8 = loader.loadClass(pkg + "Q8Matrix");
+                    yield lookup.findStatic(q8, "quantize", MethodType.methodType(q8, matrix, Arena.class))
+                            .invoke(source, arena);
+                }
+                case "INT4" -> {
+                    Class<?> q4 = loader.loadClass(pkg + "Int4Matrix");
+                    yield lookup.findStatic(q4, "quantize",
+                            MethodType.methodType(q4, matrix, int.class, Arena.class)).invoke(source, 64, arena);
+                }
+                default -> throw new IllegalArgumentException("unknown format " + format);
+            };
+            MethodHandle dotRows = lookup.findVirtual(matrix, "dotRows",
+                    MethodType.methodType(void.class, int.class, int.class, float[].class, float[].class));
+            long bytes = (long) lookup.findVirtual(matrix, "bytes", MethodType.methodType(long.class)).invoke(w);
+            float[] x = new float[cols];
+            for (int i = 0; i < cols; i++) {
+                x[i] = (float) rnd.nextGaussian();
+            }
+            return new Product(dotRows, w, rows, x, new float[rows], bytes);
+        }
+    }
+}
