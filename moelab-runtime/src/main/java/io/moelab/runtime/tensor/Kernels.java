@@ -19,11 +19,14 @@ import jdk.incubator.vector.VectorSpecies;
  * then one accumulator, a fixed sequential lane reduction, a fused scalar tail), so a row dotted by a
  * {@link WeightMatrix} and the same row dequantized and dotted by {@link MatVec#dot} give identical bits for the
  * float formats. The lane reduction is done by hand because {@code reduceLanes(ADD)} leaves the order open, and the
- * interpreter and C2 might then disagree from one call to the next.
+ * interpreter and C2 might then disagree from one call to the next. The quantized formats, which owe no bit
+ * equality to {@link MatVec#dot}, reduce with the shorter {@link #sumStored} instead.
  */
 final class Kernels {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final int L = F.length();
+    /** Four float lanes, the narrowest block {@link #sumStored} reduces. */
+    static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
     static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED.withShape(F.vectorShape()).check(int.class);
     /** Shorts with as many lanes as {@link #F}: half the bits. */
     static final VectorSpecies<Short> S = ShortVector.SPECIES_64.withShape(VectorShape.forBitSize(L * 16))
@@ -57,6 +60,19 @@ final class Kernels {
             s += v.lane(i);
         }
         return s;
+    }
+
+    /**
+     * Sum of the {@link #L} lanes stored at {@code lanes[off..off+L)}: the 128-bit blocks added first to last, then
+     * their four lanes as {@code (l0 + l1) + (l2 + l3)}. A fixed order like {@link #sum}, but with a chain of a few
+     * adds instead of {@code L}, and reading the lanes back from memory instead of extracting each from a register.
+     */
+    static float sumStored(float[] lanes, int off) {
+        FloatVector v = FloatVector.fromArray(F4, lanes, off);
+        for (int k = 4; k < L; k += 4) {
+            v = v.add(FloatVector.fromArray(F4, lanes, off + k));
+        }
+        return (v.lane(0) + v.lane(1)) + (v.lane(2) + v.lane(3));
     }
 
     /** The float values of {@link #L} little-endian binary16 values at {@code offset}. */

@@ -114,24 +114,66 @@ public final class Q8Matrix implements WeightMatrix {
     public float dot(int row, float[] x) {
         Objects.checkIndex(row, rows);
         Objects.checkFromIndexSize(0, cols, x.length);
+        if (!VECTOR) {
+            return dotScalar((long) row * cols, (long) row * groups * Short.BYTES, x);
+        }
+        return dotRow(row, x, new float[L]);
+    }
+
+    /**
+     * Two rows per pass, sharing the loads of {@code x}, one accumulator per row: the two rows' chains overlap.
+     * (Two accumulators per row, or more rows, made the method too large for C2 to inline the Vector API calls, and
+     * boxed vectors made it slower than one row at a time.) Every row accumulates exactly as {@link #dot} does, so
+     * the bits are the same.
+     */
+    @Override
+    public void dotRows(int from, int to, float[] x, float[] out) {
+        Objects.checkFromToIndex(from, to, rows);
+        Objects.checkFromIndexSize(0, cols, x.length);
+        Objects.checkFromToIndex(from, to, out.length);
+        if (!VECTOR) {
+            for (int r = from; r < to; r++) {
+                out[r] = dotScalar((long) r * cols, (long) r * groups * Short.BYTES, x);
+            }
+            return;
+        }
+        float[] lanes = new float[2 * L];
+        long rowScales = (long) groups * Short.BYTES;
+        int r = from;
+        for (; r + 2 <= to; r += 2) {
+            long q0 = (long) r * cols;
+            long q1 = q0 + cols;
+            long s0 = r * rowScales;
+            long s1 = s0 + rowScales;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector b0 = a0;
+            for (int g = 0; g < groups; g++) {
+                a0 = groupDot(q0, g, x).fma(FloatVector.broadcast(F, scaleAt(s0, g)), a0);
+                b0 = groupDot(q1, g, x).fma(FloatVector.broadcast(F, scaleAt(s1, g)), b0);
+            }
+            a0.intoArray(lanes, 0);
+            b0.intoArray(lanes, L);
+            out[r] = Kernels.sumStored(lanes, 0);
+            out[r + 1] = Kernels.sumStored(lanes, L);
+        }
+        for (; r < to; r++) {
+            out[r] = dotRow(r, x, lanes);
+        }
+    }
+
+    /**
+     * One row, accumulated exactly as each row of {@link #dotRows}: each group's {@code Σ q·x} scaled into one
+     * accumulator, whose lanes are summed in {@link Kernels#sumStored}'s fixed order.
+     */
+    private float dotRow(int row, float[] x, float[] lanes) {
         long qBase = (long) row * cols;
         long sBase = (long) row * groups * Short.BYTES;
-        if (!VECTOR) {
-            return dotScalar(qBase, sBase, x);
+        FloatVector acc = FloatVector.zero(F);
+        for (int g = 0; g < groups; g++) {
+            acc = groupDot(qBase, g, x).fma(FloatVector.broadcast(F, scaleAt(sBase, g)), acc);
         }
-        // Each group's partial sum is independent of the others; only the scaled accumulation is a chain, so two
-        // accumulators (even and odd groups) keep it off the critical path.
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = acc0;
-        int g = 0;
-        for (; g + 1 < groups; g += 2) {
-            acc0 = groupDot(qBase, g, x).fma(FloatVector.broadcast(F, scaleAt(sBase, g)), acc0);
-            acc1 = groupDot(qBase, g + 1, x).fma(FloatVector.broadcast(F, scaleAt(sBase, g + 1)), acc1);
-        }
-        if (g < groups) {
-            acc0 = groupDot(qBase, g, x).fma(FloatVector.broadcast(F, scaleAt(sBase, g)), acc0);
-        }
-        return Kernels.sum(acc0.add(acc1));
+        acc.intoArray(lanes, 0);
+        return Kernels.sumStored(lanes, 0);
     }
 
     private FloatVector groupDot(long qBase, int g, float[] x) {

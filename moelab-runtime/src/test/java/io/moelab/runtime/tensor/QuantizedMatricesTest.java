@@ -112,6 +112,70 @@ class QuantizedMatricesTest {
                 });
     }
 
+    /**
+     * {@code dotRows} over a random sub-range (odd starts and lengths included, so row pairs and the single-row
+     * tail both run) gives {@code dot}'s bits for every row, leaves the other outputs alone, and is within float
+     * accumulation error of the naive dot of the dequantized row computed in double.
+     */
+    private static void checkDotRows(WeightMatrix q, Random rnd) {
+        int rows = q.rows();
+        int cols = q.cols();
+        float[] x = TestData.gaussian(rnd, cols + rnd.nextInt(3), 1.0);
+        int from = rnd.nextInt(rows);
+        int to = from + 1 + rnd.nextInt(rows - from);
+        float[] out = new float[rows];
+        Arrays.fill(out, Float.NaN);
+        q.dotRows(from, to, x, out);
+        for (int r = 0; r < rows; r++) {
+            if (r < from || r >= to) {
+                assertThat(out[r]).as("row %d outside [%d, %d)", r, from, to).isNaN();
+                continue;
+            }
+            assertThat(Float.floatToRawIntBits(out[r])).as("row %d of [%d, %d)", r, from, to)
+                    .isEqualTo(Float.floatToRawIntBits(q.dot(r, x)));
+            float[] hat = TestData.row(q, r);
+            double err = Math.abs(out[r] - TestData.refDot(hat, 0, x, cols));
+            assertThat(err).as("row %d against the dequantized row", r)
+                    .isLessThanOrEqualTo(1e-5 * TestData.absDot(hat, 0, x, cols) + Double.MIN_NORMAL);
+        }
+    }
+
+    @Test
+    void q8DotRowsMatchDotAndTheDequantizedRow() {
+        qt().withExamples(60).forAll(integers().between(1, 9), integers().between(1, 24), longs().all())
+                .checkAssert((rows, groups, seed) -> {
+                    Random rnd = new Random(seed);
+                    int cols = groups * Q8Matrix.GROUP;
+                    float[] w = weights(rnd, rows, cols, Q8Matrix.GROUP);
+                    checkDotRows(Q8Matrix.quantize(WeightMatrix.ofFloats(w, rows, cols)), rnd);
+                });
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {32, 64, 128})
+    void int4DotRowsMatchDotAndTheDequantizedRow(int groupSize) {
+        qt().withExamples(60).forAll(integers().between(1, 9), integers().between(1, 12), longs().all())
+                .checkAssert((rows, groups, seed) -> {
+                    Random rnd = new Random(seed);
+                    int cols = groups * groupSize;
+                    float[] w = weights(rnd, rows, cols, groupSize);
+                    checkDotRows(Int4Matrix.quantize(WeightMatrix.ofFloats(w, rows, cols), groupSize), rnd);
+                });
+    }
+
+    @Test
+    void dotRowsChecksItsArguments() {
+        for (WeightMatrix q : new WeightMatrix[] {Q8Matrix.quantize(WeightMatrix.ofFloats(new float[3 * 64], 3, 64)),
+                Int4Matrix.quantize(WeightMatrix.ofFloats(new float[3 * 64], 3, 64), 64)}) {
+            assertThatThrownBy(() -> q.dotRows(0, 4, new float[64], new float[4]))
+                    .isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> q.dotRows(0, 3, new float[63], new float[3]))
+                    .isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> q.dotRows(0, 3, new float[64], new float[2]))
+                    .isInstanceOf(IndexOutOfBoundsException.class);
+        }
+    }
+
     @Test
     void q8ReproducesValuesOnItsGridExactly() {
         // Codes -127..127 times 0.25: the max is 31.75, so the scale is 0.25, exact in binary16.
