@@ -18,10 +18,6 @@ final class Activations {
     final float[] expertOut;
     final float[] gate;
     final float[] up;
-    /** Per chosen expert: output, gate and up buffers, so that a token's top-k experts can run at once. */
-    final float[][] expertOuts;
-    final float[][] gates;
-    final float[][] ups;
 
     Activations(ModelConfig c, int capacity) {
         int h = c.hidden();
@@ -39,9 +35,5 @@ final class Activations {
         int inner = Math.max(c.intermediate(), Math.max(c.expertIntermediate(), c.sharedIntermediate()));
         gate = new float[inner];
         up = new float[inner];
-        int k = Math.max(1, c.topK());
-        expertOuts = new float[k][h];
-        gates = new float[k][c.expertIntermediate()];
-        ups = new float[k][c.expertIntermediate()];
     }
 }

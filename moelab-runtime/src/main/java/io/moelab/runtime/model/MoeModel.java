@@ -8,7 +8,6 @@ import io.moelab.runtime.tensor.WeightMatrix;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.stream.IntStream;
 
 /**
  * A decoder-only MoE transformer read from a Hugging Face directory ({@code config.json} and safetensors):
@@ -28,13 +27,6 @@ public final class MoeModel implements AutoCloseable {
     private final float[] finalNorm;
     private final Layer[] layers;
     private final double[] invFreq;
-    /**
-     * Whether a decoded token's chosen experts run at once, one task each. Only where each expert's products are
-     * small enough to run on the caller's thread anyway ({@link MatVec#PARALLEL_THRESHOLD}): there a decode step
-     * otherwise uses one core for all its expert work; larger experts already split their rows over every core,
-     * and nesting the two would only add scheduling.
-     */
-    private final boolean parallelExperts;
     private RoutingListener listener = RoutingListener.NONE;
 
     /** One decoder layer's weights; {@code experts} is null for a dense layer. */
@@ -52,8 +44,6 @@ public final class MoeModel implements AutoCloseable {
         this.output = config.tieWordEmbeddings() && checkpoint.info("lm_head.weight").isEmpty() ? embedding
                 : matrix("lm_head.weight", config.vocabSize(), h, format);
         this.finalNorm = vector("model.norm.weight", h);
-        this.parallelExperts = Runtime.getRuntime().availableProcessors() > 1 && config.topK() > 1
-                && (long) config.expertIntermediate() * h <= MatVec.PARALLEL_THRESHOLD;
         this.layers = new Layer[config.layers()];
         for (int l = 0; l < layers.length; l++) {
             layers[l] = layer(l, format);
@@ -325,19 +315,9 @@ public final class MoeModel implements AutoCloseable {
         route(a.routerLogits, a.probs, chosen, weights);
         Arrays.fill(out, 0);
         float[] y = a.expertOut;
-        if (parallelExperts) {
-            // Outputs are summed in routing order afterwards, so the bits do not depend on scheduling and equal
-            // the sequential path's.
-            IntStream.range(0, chosen.length).parallel().forEach(j ->
-                    swiglu(w.experts()[chosen[j]], x, a.expertOuts[j], a.gates[j], a.ups[j]));
-            for (int j = 0; j < chosen.length; j++) {
-                MatVec.scaleAdd(out, a.expertOuts[j], weights[j]);
-            }
-        } else {
-            for (int j = 0; j < chosen.length; j++) {
-                swiglu(w.experts()[chosen[j]], x, y, a);
-                MatVec.scaleAdd(out, y, weights[j]);
-            }
+        for (int j = 0; j < chosen.length; j++) {
+            swiglu(w.experts()[chosen[j]], x, y, a);
+            MatVec.scaleAdd(out, y, weights[j]);
         }
         if (w.shared() != null) {
             swiglu(w.shared(), x, y, a);
@@ -547,11 +527,9 @@ public final class MoeModel implements AutoCloseable {
 
     /** down(silu(gate(x)) * up(x)). */
     private static void swiglu(WeightMatrix[] w, float[] x, float[] out, Activations a) {
-        swiglu(w, x, out, a.gate, a.up);
-    }
-
-    private static void swiglu(WeightMatrix[] w, float[] x, float[] out, float[] gate, float[] up) {
         int inner = w[0].rows();
+        float[] gate = a.gate;
+        float[] up = a.up;
         MatVec.multiply(w[0], x, gate);
         MatVec.multiply(w[1], x, up);
         for (int i = 0; i < inner; i++) {
