@@ -55,18 +55,6 @@ public final class TraceCommand implements Callable<Integer> {
             description = "The MoE layer (0-based among MoE layers) of --plot (default 0).")
     private int plotLayer;
 
-    private static double[] shares(long[] counts) {
-        double total = 0;
-        for (long c : counts) {
-            total += c;
-        }
-        double[] s = new double[counts.length];
-        for (int i = 0; i < s.length; i++) {
-            s[i] = total == 0 ? 0 : counts[i] / total;
-        }
-        return s;
-    }
-
     @Override
     public Integer call() throws Exception {
         if (batchTokens < 1) {
@@ -142,7 +130,7 @@ public final class TraceCommand implements Callable<Integer> {
             StringBuilder line = new StringBuilder(String.format("  %-28s", texts.get(t).getFileName()));
             long[][] counts = perText.get(t);
             for (int l = 0; l < counts.length; l++) {
-                double[] share = shares(counts[l]);
+                double[] share = ExpertLoadRecorder.shares(counts[l]);
                 int hot = 0;
                 for (int e = 1; e < share.length; e++) {
                     if (share[e] > share[hot]) {

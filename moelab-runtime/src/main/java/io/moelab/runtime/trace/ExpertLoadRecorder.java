@@ -64,4 +64,17 @@ public final class ExpertLoadRecorder implements RoutingListener {
     public int moeLayers() {
         return moeLayers;
     }
+
+    /** Each count's share of their total (all zeros when the total is zero). */
+    public static double[] shares(long[] counts) {
+        double total = 0;
+        for (long c : counts) {
+            total += c;
+        }
+        double[] s = new double[counts.length];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = total == 0 ? 0 : counts[i] / total;
+        }
+        return s;
+    }
 }

@@ -1,5 +1,7 @@
 package io.moelab.train.loop;
 
+import io.moelab.runtime.trace.ExpertLoadRecorder;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -31,8 +33,8 @@ public record Specialization(double[] betweenDomains, double[] withinDomain) {
             List<double[]> whole = new ArrayList<>();
             double w = 0;
             for (long[][][] d : domains) {
-                whole.add(share(sum(d[0][l], d[1][l])));
-                w += distance(share(d[0][l]), share(d[1][l]));
+                whole.add(ExpertLoadRecorder.shares(sum(d[0][l], d[1][l])));
+                w += distance(ExpertLoadRecorder.shares(d[0][l]), ExpertLoadRecorder.shares(d[1][l]));
             }
             within[l] = w / domains.size();
             double b = 0;
@@ -61,18 +63,6 @@ public record Specialization(double[] betweenDomains, double[] withinDomain) {
         long[] s = new long[a.length];
         for (int i = 0; i < a.length; i++) {
             s[i] = a[i] + b[i];
-        }
-        return s;
-    }
-
-    private static double[] share(long[] counts) {
-        double total = 0;
-        for (long c : counts) {
-            total += c;
-        }
-        double[] s = new double[counts.length];
-        for (int i = 0; i < s.length; i++) {
-            s[i] = total == 0 ? 0 : counts[i] / total;
         }
         return s;
     }
