@@ -18,7 +18,8 @@ import java.util.Map;
  * residual, RMSNorm, a {@link MoeLayer}, a residual; then a final RMSNorm and an untied output projection.
  */
 public final class MoeTransformer {
-    private static final double INIT_STD = 0.02;
+    /** Standard deviation of initial matrices. */
+    static final double INIT_STD = 0.02;
 
     private final ModelSpec spec;
     private final Parameters params;
@@ -40,6 +41,14 @@ public final class MoeTransformer {
      * @param seed    seeds the initial values
      */
     public MoeTransformer(ModelSpec spec, NDManager manager, long seed) {
+        this(spec, manager, seed, MoeFactory.STANDARD);
+    }
+
+    /**
+     * A freshly initialized model whose MoE layers come from {@code moeFactory} (the attention, norms, embedding
+     * and output projection are initialized as in {@link #MoeTransformer(ModelSpec, NDManager, long)}).
+     */
+    public MoeTransformer(ModelSpec spec, NDManager manager, long seed, MoeFactory moeFactory) {
         this.spec = spec;
         this.params = new Parameters(manager, seed);
         int d = spec.dModel();
@@ -56,13 +65,7 @@ public final class MoeTransformer {
             NDArray qn = params.constant(p + "self_attn.q_norm.weight", 1f, hd);
             NDArray kn = params.constant(p + "self_attn.k_norm.weight", 1f, hd);
             NDArray postNorm = params.constant(p + "post_attention_layernorm.weight", 1f, d);
-            NDArray router = params.normal(p + "mlp.gate.weight", INIT_STD, spec.experts(), d);
-            NDArray gate = params.normal(p + "mlp.experts.gate_proj", INIT_STD, spec.experts(), spec.expertDim(), d);
-            NDArray up = params.normal(p + "mlp.experts.up_proj", INIT_STD, spec.experts(), spec.expertDim(), d);
-            NDArray down = params.normal(p + "mlp.experts.down_proj", residualStd, spec.experts(), d,
-                    spec.expertDim());
-            MoeLayer moe = new MoeLayer(new LinearRouter(router), new SwiGluExperts(gate, up, down), spec.topK(),
-                    spec.normTopK());
+            MoeLayer moe = moeFactory.create(i, p, spec, params, residualStd);
             blocks.add(new Block(inNorm, q, k, v, o, qn, kn, postNorm, moe));
         }
         finalNorm = params.constant("model.norm.weight", 1f, d);
