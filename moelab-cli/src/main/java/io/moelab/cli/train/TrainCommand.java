@@ -3,6 +3,7 @@ package io.moelab.cli.train;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.runtime.trace.ExpertLoadRecorder;
 import io.moelab.train.data.Corpus;
 import io.moelab.train.loop.TrainConfig;
 import io.moelab.train.loop.TrainListener;
@@ -146,7 +147,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             throw new InvalidInputException("train", e.getMessage(), e);
         }
-        plots();
+        plots(summary);
         report(stdout, summary);
         return 0;
     }
@@ -226,7 +227,7 @@ public final class TrainCommand implements Callable<Integer> {
         return value != null ? value : fallback;
     }
 
-    private void plots() throws Exception {
+    private void plots(Trainer.Summary summary) throws Exception {
         List<Double> stepsSeen = new ArrayList<>();
         List<Double> train = new ArrayList<>();
         List<Double> valSteps = new ArrayList<>();
@@ -243,22 +244,11 @@ public final class TrainCommand implements Callable<Integer> {
         Plots.xy(out.resolve("loss.png"), "Training: cross-entropy per token (nats)", "step", "loss",
                 List.of(new Plots.Series("train", array(stepsSeen), array(train), true),
                         new Plots.Series("validation", array(valSteps), array(val), true)));
-        JsonNode routing = JSON.readTree(Files.readString(out.resolve("routing.json")));
-        int layerCount = routing.get("layers").asInt();
-        for (int l = 0; l < layerCount; l++) {
+        Map<String, long[][]> routing = summary.validation().routingByDomain();
+        for (int l = 0; l < summary.config().model().layers(); l++) {
             Map<String, double[]> rows = new LinkedHashMap<>();
-            for (Map.Entry<String, JsonNode> d : routing.get("domains").properties()) {
-                JsonNode counts = d.getValue().get(l);
-                double[] share = new double[counts.size()];
-                double total = 0;
-                for (int e = 0; e < share.length; e++) {
-                    share[e] = counts.get(e).asDouble();
-                    total += share[e];
-                }
-                for (int e = 0; e < share.length; e++) {
-                    share[e] = total == 0 ? 0 : share[e] / total;
-                }
-                rows.put(d.getKey(), share);
+            for (Map.Entry<String, long[][]> d : routing.entrySet()) {
+                rows.put(d.getKey(), ExpertLoadRecorder.shares(d.getValue()[l]));
             }
             if (!rows.isEmpty()) {
                 Plots.heatMap(out.resolve("routing-layer-" + l + ".png"),

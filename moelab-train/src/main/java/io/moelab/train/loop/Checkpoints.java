@@ -49,8 +49,9 @@ public final class Checkpoints {
      * @param config    the run's configuration
      * @param step      completed steps
      * @param window    the partially filled logging window at that step
+     * @param optimizerSteps AdamW updates taken (its bias corrections depend on it)
      */
-    public record State(TrainConfig config, long step, LogWindow window) {}
+    public record State(TrainConfig config, long step, LogWindow window, long optimizerSteps) {}
 
     /** Saves parameters, optimizer state and {@code state}. */
     public void save(Map<String, NDArray> params, AdamW optimizer, State state) {
@@ -70,7 +71,7 @@ public final class Checkpoints {
             ObjectNode meta = JSON.createObjectNode();
             meta.set("config", JSON.valueToTree(state.config()));
             meta.put("step", state.step());
-            meta.put("optimizer_steps", optimizer.steps());
+            meta.put("optimizer_steps", state.optimizerSteps());
             meta.set("window", JSON.valueToTree(state.window()));
             Files.writeString(tmp.resolve("trainer.json"), JSON.writerWithDefaultPrettyPrinter()
                     .writeValueAsString(meta));
@@ -119,7 +120,7 @@ public final class Checkpoints {
         try {
             JsonNode meta = JSON.readTree(Files.readString(checkpoint.resolve("trainer.json")));
             return new State(JSON.treeToValue(meta.get("config"), TrainConfig.class), meta.get("step").asLong(),
-                    JSON.treeToValue(meta.get("window"), LogWindow.class));
+                    JSON.treeToValue(meta.get("window"), LogWindow.class), meta.get("optimizer_steps").asLong());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + checkpoint.resolve("trainer.json"), e);
         } catch (RuntimeException e) {
@@ -128,8 +129,11 @@ public final class Checkpoints {
         }
     }
 
-    /** Copies the checkpoint's tensors into {@code params} and {@code optimizer}. */
-    public static void restore(Path checkpoint, Map<String, NDArray> params, AdamW optimizer) {
+    /**
+     * Copies the tensors of {@code checkpoint}, whose state is {@code state}, into {@code params} and
+     * {@code optimizer}, and restores the optimizer's step count.
+     */
+    public static void restore(Path checkpoint, State state, Map<String, NDArray> params, AdamW optimizer) {
         try (SafetensorsFile f = SafetensorsFile.open(checkpoint.resolve("state.safetensors"))) {
             for (Map.Entry<String, NDArray> e : params.entrySet()) {
                 load(f, "param/" + e.getKey(), e.getValue());
@@ -137,12 +141,7 @@ public final class Checkpoints {
                 load(f, "adam.v/" + e.getKey(), optimizer.secondMoments().get(e.getKey()));
             }
         }
-        try {
-            JsonNode meta = JSON.readTree(Files.readString(checkpoint.resolve("trainer.json")));
-            optimizer.steps(meta.get("optimizer_steps").asLong());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + checkpoint.resolve("trainer.json"), e);
-        }
+        optimizer.steps(state.optimizerSteps());
     }
 
     private static void add(SafetensorsWriter w, String name, NDArray a) {

@@ -83,7 +83,7 @@ public final class Trainer {
             throw new IllegalArgumentException(out + " already holds a training run; pass --resume to continue it"
                     + " or choose another --out");
         }
-        return new Trainer(config, out, listener).run(null);
+        return new Trainer(config, out, listener).run(null, null);
     }
 
     /**
@@ -118,7 +118,7 @@ public final class Trainer {
         if (evalWindows != null) {
             config = config.withEvalWindows(evalWindows);
         }
-        return new Trainer(config, out, listener).run(ckpt);
+        return new Trainer(config, out, listener).run(ckpt, state);
     }
 
     /** The corpus a configuration names. */
@@ -129,7 +129,7 @@ public final class Trainer {
         return Corpus.fromPaths(config.corpus().stream().map(Path::of).toList());
     }
 
-    private Summary run(Path checkpoint) {
+    private Summary run(Path checkpoint, Checkpoints.State state) {
         Engine engine = Pytorch.engine();
         Corpus corpus = corpus(config);
         TokenStreams streams = new TokenStreams(corpus);
@@ -146,8 +146,7 @@ public final class Trainer {
             long first = 0;
             LogWindow window = LogWindow.EMPTY;
             if (checkpoint != null) {
-                Checkpoints.State state = Checkpoints.readState(checkpoint);
-                Checkpoints.restore(checkpoint, params, optimizer);
+                Checkpoints.restore(checkpoint, state, params, optimizer);
                 first = state.step();
                 window = state.window();
                 truncateMetrics(first);
@@ -215,7 +214,7 @@ public final class Trainer {
                         windowTokens = 0;
                     }
                     if (validate) {
-                        checkpoints.save(params, optimizer, new Checkpoints.State(config, done, window));
+                        checkpoints.save(params, optimizer, new Checkpoints.State(config, done, window, optimizer.steps()));
                     }
                 }
             }
@@ -268,13 +267,21 @@ public final class Trainer {
     }
 
     static NDArray crossEntropy(NDArray logits, int[][] rows, int seq, int vocab, NDManager manager) {
+        return targetLogProbs(logits, rows, seq, vocab, manager).mean().neg();
+    }
+
+    /**
+     * The log-probability each position gives its next token: row {@code b * seq + t} of {@code logits} scored on
+     * {@code rows[b][t + 1]}; shape {@code (rows.length * seq)}.
+     */
+    static NDArray targetLogProbs(NDArray logits, int[][] rows, int seq, int vocab, NDManager manager) {
         long[] pick = new long[rows.length * seq];
         for (int b = 0; b < rows.length; b++) {
             for (int t = 0; t < seq; t++) {
                 pick[b * seq + t] = (long) (b * seq + t) * vocab + rows[b][t + 1];
             }
         }
-        return logits.logSoftmax(-1).reshape(-1).get(new NDIndex("{}", manager.create(pick))).mean().neg();
+        return logits.logSoftmax(-1).reshape(-1).get(new NDIndex("{}", manager.create(pick)));
     }
 
     private void truncateMetrics(long step) throws IOException {

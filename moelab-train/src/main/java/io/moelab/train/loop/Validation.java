@@ -1,9 +1,7 @@
 package io.moelab.train.loop;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.index.NDIndex;
 import io.moelab.train.model.MoeTransformer;
 
 import java.util.LinkedHashMap;
@@ -102,18 +100,11 @@ public final class Validation {
     }
 
     private void evaluate(MoeTransformer model, NDManager manager, int[][] chunk, Tally t, long[][] counts) {
-        int vocab = model.spec().vocab();
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             MoeTransformer.Output out = model.forward(chunk, seq, 0, manager);
-            long[] pick = new long[chunk.length * seq];
-            for (int b = 0; b < chunk.length; b++) {
-                for (int i = 0; i < seq; i++) {
-                    pick[b * seq + i] = (long) (b * seq + i) * vocab + chunk[b][i + 1];
-                }
-            }
-            NDArray logp = out.logits().logSoftmax(-1).reshape(-1).get(new NDIndex("{}", manager.create(pick)));
-            float[] lp = logp.toFloatArray();
+            float[] lp = Trainer.targetLogProbs(out.logits(), chunk, seq, model.spec().vocab(), manager)
+                    .toFloatArray();
             for (int b = 0; b < chunk.length; b++) {
                 for (int i = 0; i < seq; i++) {
                     double x = -lp[b * seq + i];
