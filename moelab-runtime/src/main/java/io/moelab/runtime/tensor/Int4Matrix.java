@@ -208,8 +208,9 @@ public final class Int4Matrix implements WeightMatrix {
      * One row, accumulated exactly as each row of {@link #dotRows}. The row is walked as one flat loop over blocks
      * of {@code L} bytes ({@code L} low and {@code L} high codes, in the two halves of a group; {@code half / L} is
      * 1, 2, 4 or 8, so the group and block within it are a shift and a mask): the former nested loop per group, one
-     * or two iterations long, measured up to 1.27x slower on its own. Each block's partial sum {@code Σ q·x} is scaled into the accumulator by its group's scale; the lanes are
-     * then summed in {@link Kernels#sumStored}'s fixed order.
+     * or two iterations long, measured up to 1.27x slower on its own. Each block's partial sum {@code Σ q·x} is
+     * scaled into the accumulator by its group's scale; the lanes are then summed in {@link Kernels#sumStored}'s
+     * fixed order.
      */
     private float dotRow(int row, float[] x, float[] lanes) {
         long pBase = (long) row * cols / 2;
