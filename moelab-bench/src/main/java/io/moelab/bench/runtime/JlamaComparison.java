@@ -13,6 +13,7 @@ import io.moelab.runtime.model.MoeModel;
 import io.moelab.runtime.model.WeightFormat;
 import io.moelab.runtime.safetensors.SafetensorsWriter;
 import io.moelab.runtime.tensor.DType;
+import io.moelab.runtime.tensor.ProductTeam;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -27,7 +28,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.UUID;
-import java.util.concurrent.ForkJoinPool;
 import java.util.stream.Stream;
 
 /**
@@ -129,9 +129,9 @@ public final class JlamaComparison {
 
         int cpus = Runtime.getRuntime().availableProcessors();
         PhysicalCoreExecutor.overrideThreadCount(cpus);
-        System.out.printf(Locale.ROOT, "JDK %s, %d CPUs (moelab: common pool parallelism %d + caller; Jlama: %d "
-                        + "threads), Jlama tensor ops: %s%n", Runtime.version(), cpus,
-                ForkJoinPool.getCommonPoolParallelism(), cpus, TensorOperationsProvider.get().name());
+        System.out.printf(Locale.ROOT, "JDK %s, %d CPUs (moelab: product team of %d threads, caller included; Jlama: "
+                        + "%d threads), Jlama tensor ops: %s%n", Runtime.version(), cpus,
+                ProductTeam.shared().threads(), cpus, TensorOperationsProvider.get().name());
         System.out.printf(Locale.ROOT, "model: Mixtral layout, vocab %d, hidden %d, %d layers, %d heads / %d KV "
                         + "heads, %d experts top-%d, intermediate %d: %.0fM parameters, %.0fM active per token%n",
                 shape.vocab, shape.hidden, shape.layers, shape.heads, shape.kvHeads, shape.experts, shape.topK,

@@ -1,9 +1,9 @@
 package io.moelab.runtime.bench;
 
+import io.moelab.runtime.tensor.ProductTeam;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
-import java.util.stream.IntStream;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -13,10 +13,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p><b>What is measured.</b> An off-heap buffer of the requested size (choose it well above the last-level
  * cache: 1 GiB by default on the command line) is filled once, so that every page is mapped before timing, then
  * read start to end by summing it as floats with the Vector API (four independent accumulators, the preferred
- * species, as the weight kernels do). The buffer is split in {@value #CHUNK_BYTES}-byte chunks handed to a
- * parallel stream on the common {@link java.util.concurrent.ForkJoinPool}, the same threads and scheduling that
- * {@link io.moelab.runtime.tensor.MatVec} uses for large products (on a machine with {@code n} cores: the caller
- * plus {@code n - 1} pool workers). A pass is timed from before the split to after the join; the result is bytes
+ * species). The buffer is split in {@value #CHUNK_BYTES}-byte chunks shared out by the
+ * {@linkplain ProductTeam#shared() product team}, the same threads that run a model's matrix products (on a
+ * machine with {@code n} cores: the caller plus {@code n - 1} workers). A pass is timed from before the split to after the join; the result is bytes
  * read divided by the fastest of the timed passes, in decimal GB/s (10^9 bytes per second). Nothing is written
  * during the timed passes, so it is a pure read bandwidth, the traffic pattern of streaming weights; it is
  * neither a copy nor a triad bandwidth (STREAM's figures, which count writes too).
@@ -68,9 +67,19 @@ public final class MemoryBandwidth {
     static float read(MemorySegment data) {
         long size = data.byteSize();
         int chunks = Math.toIntExact((size + CHUNK_BYTES - 1) / CHUNK_BYTES);
-        return (float) IntStream.range(0, chunks).parallel()
-                .mapToDouble(c -> sum(data, (long) c * CHUNK_BYTES, Math.min(size, (long) (c + 1) * CHUNK_BYTES)))
-                .sum();
+        ProductTeam team = ProductTeam.shared();
+        double[] partial = new double[team.threads()];
+        // One "row" per chunk, weighing its floats: the team hands out a few chunks at a time.
+        team.run(new int[] {chunks}, new int[] {CHUNK_BYTES / Float.BYTES}, (item, from, to, thread) -> {
+            for (int c = from; c < to; c++) {
+                partial[thread] += sum(data, (long) c * CHUNK_BYTES, Math.min(size, (long) (c + 1) * CHUNK_BYTES));
+            }
+        });
+        double s = 0;
+        for (double p : partial) {
+            s += p;
+        }
+        return (float) s;
     }
 
     /** The float sum of {@code data[from, to)}; both ends are whole blocks. */

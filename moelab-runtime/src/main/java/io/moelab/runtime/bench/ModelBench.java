@@ -18,7 +18,7 @@ import java.util.SplittableRandom;
  * fraction of the measured memory bandwidth that decoding achieves.
  *
  * <p><b>Procedure.</b> Optionally measure the read bandwidth ({@link MemoryBandwidth}, before the model is
- * loaded, its buffer freed again). Reset the heap pools' peaks, note the off-heap buffer pools, load the model.
+ * loaded, its buffer freed again, and once more after the timed runs; the result keeps the higher reading). Reset the heap pools' peaks, note the off-heap buffer pools, load the model.
  * Warm up: {@code warmupTokens} forward passes on a scratch cache (JIT compilation). Then {@code runs} times, each
  * on a fresh KV cache: <i>prefill</i> the same {@code promptTokens} random token ids (drawn from {@code seed}),
  * with one {@link MoeModel#prefill} (batched: layer by layer over the whole prompt, each weight read once); then
@@ -128,9 +128,8 @@ public final class ModelBench {
      * @throws IllegalArgumentException               if prompt and decode exceed what a KV cache can hold
      */
     public static Result run(Path dir, Options o) {
-        OptionalDouble bandwidth = o.bandwidthBytes() > 0
-                ? OptionalDouble.of(MemoryBandwidth.measureGBps(o.bandwidthBytes(), o.bandwidthRepeats()))
-                : OptionalDouble.empty();
+        double bandwidthBefore = o.bandwidthBytes() > 0
+                ? MemoryBandwidth.measureGBps(o.bandwidthBytes(), o.bandwidthRepeats()) : 0;
         WeightAccounting accounting = WeightAccounting.of(dir, o.format());
         List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
                 .filter(p -> p.getType() == MemoryType.HEAP).toList();
@@ -170,6 +169,10 @@ public final class ModelBench {
             }
             long pools = offHeapPools() - poolsBefore;
             long peakHeap = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
+            // Measured again after the runs: a shared host's bandwidth drifts by 2x within minutes, and the higher
+            // of the two readings keeps the roofline fraction from flattering a run made in a slow spell.
+            OptionalDouble bandwidth = o.bandwidthBytes() > 0 ? OptionalDouble.of(Math.max(bandwidthBefore,
+                    MemoryBandwidth.measureGBps(o.bandwidthBytes(), o.bandwidthRepeats()))) : OptionalDouble.empty();
             return new Result(o, accounting.parameters(), median(prefill), median(decode), prefill, decode,
                     model.weightBytes(), accounting.residentBytes(), accounting.activeBytesPerToken(), peakHeap,
                     accounting.mappedBytes() + accounting.quantizedBytes(), accounting.mappedBytes(),

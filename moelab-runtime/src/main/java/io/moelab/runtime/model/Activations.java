@@ -15,9 +15,12 @@ final class Activations {
     final float[] scores;
     final float[] routerLogits;
     final double[] probs;
-    final float[] expertOut;
-    final float[] gate;
-    final float[] up;
+    /** Per expert run in one step (the chosen ones, then the shared one): gate, up and output vectors. */
+    final float[][] gates;
+    final float[][] ups;
+    final float[][] expertOuts;
+    final float[] ropeCos;
+    final float[] ropeSin;
 
     Activations(ModelConfig c, int capacity) {
         int h = c.hidden();
@@ -28,12 +31,15 @@ final class Activations {
         k = new float[c.kvHeads() * c.headDim()];
         v = new float[c.kvHeads() * c.headDim()];
         context = new float[q.length];
-        scores = new float[capacity];
+        scores = new float[Math.multiplyExact(c.heads(), capacity)];
         routerLogits = new float[Math.max(1, c.experts())];
         probs = new double[routerLogits.length];
-        expertOut = new float[h];
         int inner = Math.max(c.intermediate(), Math.max(c.expertIntermediate(), c.sharedIntermediate()));
-        gate = new float[inner];
-        up = new float[inner];
+        int runs = Math.max(1, c.topK() + (c.sharedIntermediate() > 0 ? 1 : 0));
+        gates = new float[runs][inner];
+        ups = new float[runs][inner];
+        expertOuts = new float[runs][h];
+        ropeCos = new float[c.headDim() / 2];
+        ropeSin = new float[c.headDim() / 2];
     }
 }

@@ -4,6 +4,7 @@ import io.moelab.runtime.ModelFormatException;
 import io.moelab.runtime.safetensors.ShardedCheckpoint;
 import io.moelab.runtime.safetensors.TensorInfo;
 import io.moelab.runtime.tensor.MatVec;
+import io.moelab.runtime.tensor.ProductTeam;
 import io.moelab.runtime.tensor.WeightMatrix;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -202,7 +203,8 @@ public final class MoeModel implements AutoCloseable {
             if (layer.experts() != null) {
                 moe(l, layer, norm, delta, a);
             } else {
-                swiglu(layer.dense(), norm, delta, a);
+                swiglu(new WeightMatrix[][] {layer.dense()}, norm, a);
+                System.arraycopy(a.expertOuts[0], 0, delta, 0, h);
             }
             MatVec.add(x, delta);
         }
@@ -221,10 +223,9 @@ public final class MoeModel implements AutoCloseable {
 
     private void attention(int l, Layer w, float[] x, int pos, KvCache cache, float[] out) {
         Activations a = cache.activations();
-        MatVec.multiply(w.q(), x, a.q);
-        MatVec.multiply(w.k(), x, a.k);
-        MatVec.multiply(w.v(), x, a.v);
-        prepare(w, a.q, a.k, a.v, pos);
+        MatVec.multiplyAll(new WeightMatrix[] {w.q(), w.k(), w.v()}, new float[][] {x, x, x},
+                new float[][] {a.q, a.k, a.v});
+        prepare(w, a.q, a.k, a.v, pos, a);
         cache.store(l, pos, a.k, a.v);
         attend(l, a.q, pos, cache, a.context, a.scores);
         MatVec.multiply(w.o(), a.context, out);
@@ -232,8 +233,16 @@ public final class MoeModel implements AutoCloseable {
     }
 
     /** Biases, the family's q/k norms and RoPE of one position's projections, in place. */
-    private void prepare(Layer w, float[] q, float[] k, float[] v, int pos) {
+    private void prepare(Layer w, float[] q, float[] k, float[] v, int pos, Activations a) {
         ModelConfig c = config;
+        // The rotation angles depend on the position only: computed once for every head.
+        float[] cos = a.ropeCos;
+        float[] sin = a.ropeSin;
+        for (int i = 0; i < invFreq.length; i++) {
+            double angle = pos * invFreq[i];
+            cos[i] = (float) Math.cos(angle);
+            sin[i] = (float) Math.sin(angle);
+        }
         int hd = c.headDim();
         addBias(q, w.qBias());
         addBias(k, w.kBias());
@@ -246,17 +255,21 @@ public final class MoeModel implements AutoCloseable {
             if (c.family() == Family.QWEN3_MOE) {
                 rmsNormSlice(q, head * hd, w.qNorm(), hd);
             }
-            rope(q, head * hd, pos);
+            rope(q, head * hd, cos, sin);
         }
         for (int head = 0; head < c.kvHeads(); head++) {
             if (c.family() == Family.QWEN3_MOE) {
                 rmsNormSlice(k, head * hd, w.kNorm(), hd);
             }
-            rope(k, head * hd, pos);
+            rope(k, head * hd, cos, sin);
         }
     }
 
-    /** Causal attention of one query at {@code pos} over the cached positions 0..pos, into {@code context}. */
+    /**
+     * Causal attention of one query at {@code pos} over the cached positions 0..pos, into {@code context}: the heads
+     * shared out by the product team (each head writes its own slice of {@code context} and its own row of
+     * {@code scores}, so the result does not depend on which thread runs it).
+     */
     private void attend(int l, float[] q, int pos, KvCache cache, float[] context, float[] scores) {
         ModelConfig c = config;
         int hd = c.headDim();
@@ -264,47 +277,46 @@ public final class MoeModel implements AutoCloseable {
         float[] values = cache.values(l);
         int width = cache.width();
         int group = c.heads() / c.kvHeads();
-        Arrays.fill(context, 0);
+        int capacity = cache.capacity();
         double scale = 1.0 / Math.sqrt(hd);
-        for (int head = 0; head < c.heads(); head++) {
-            int qOff = head * hd;
-            int kvOff = (head / group) * hd;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int t = 0; t <= pos; t++) {
-                float s = 0;
-                int base = t * width + kvOff;
-                for (int i = 0; i < hd; i++) {
-                    s += q[qOff + i] * keys[base + i];
-                }
-                scores[t] = (float) (s * scale);
-                max = Math.max(max, scores[t]);
+        // A head's work is about two multiply-adds per cached element: that is what its chunks are measured in.
+        int work = (int) Math.min(Integer.MAX_VALUE, 2L * (pos + 1) * hd);
+        ProductTeam.shared().run(new int[] {c.heads()}, new int[] {work}, (item, from, to, thread) -> {
+            for (int head = from; head < to; head++) {
+                attendHead(q, head * hd, (head / group) * hd, pos, keys, values, width, hd, scale, context, scores,
+                        head * capacity);
             }
-            double sum = 0;
-            for (int t = 0; t <= pos; t++) {
-                scores[t] = (float) Math.exp(scores[t] - max);
-                sum += scores[t];
-            }
-            for (int t = 0; t <= pos; t++) {
-                float p = (float) (scores[t] / sum);
-                int base = t * width + kvOff;
-                for (int i = 0; i < hd; i++) {
-                    context[qOff + i] += p * values[base + i];
-                }
-            }
+        });
+    }
+
+    private static void attendHead(float[] q, int qOff, int kvOff, int pos, float[] keys, float[] values, int width,
+                                   int hd, double scale, float[] context, float[] scores, int sOff) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int t = 0; t <= pos; t++) {
+            float s = (float) (MatVec.dot(q, qOff, keys, t * width + kvOff, hd) * scale);
+            scores[sOff + t] = s;
+            max = Math.max(max, s);
+        }
+        double sum = 0;
+        for (int t = 0; t <= pos; t++) {
+            float e = (float) Math.exp(scores[sOff + t] - max);
+            scores[sOff + t] = e;
+            sum += e;
+        }
+        Arrays.fill(context, qOff, qOff + hd, 0);
+        for (int t = 0; t <= pos; t++) {
+            MatVec.scaleAdd(context, qOff, values, t * width + kvOff, (float) (scores[sOff + t] / sum), hd);
         }
     }
 
-    /** Rotate-half RoPE (Hugging Face's convention) of one head in place. */
-    private void rope(float[] v, int off, int pos) {
-        int half = invFreq.length;
+    /** Rotate-half RoPE (Hugging Face's convention) of one head in place, by the position's angles. */
+    private static void rope(float[] v, int off, float[] cos, float[] sin) {
+        int half = cos.length;
         for (int i = 0; i < half; i++) {
-            double angle = pos * invFreq[i];
-            float cos = (float) Math.cos(angle);
-            float sin = (float) Math.sin(angle);
             float a = v[off + i];
             float b = v[off + i + half];
-            v[off + i] = a * cos - b * sin;
-            v[off + i + half] = b * cos + a * sin;
+            v[off + i] = a * cos[i] - b * sin[i];
+            v[off + i + half] = b * cos[i] + a * sin[i];
         }
     }
 
@@ -313,15 +325,21 @@ public final class MoeModel implements AutoCloseable {
         int[] chosen = new int[config.topK()];
         float[] weights = new float[config.topK()];
         route(a.routerLogits, a.probs, chosen, weights);
-        Arrays.fill(out, 0);
-        float[] y = a.expertOut;
+        int runs = chosen.length + (w.shared() != null ? 1 : 0);
+        WeightMatrix[][] run = new WeightMatrix[runs][];
         for (int j = 0; j < chosen.length; j++) {
-            swiglu(w.experts()[chosen[j]], x, y, a);
-            MatVec.scaleAdd(out, y, weights[j]);
+            run[j] = w.experts()[chosen[j]];
         }
         if (w.shared() != null) {
-            swiglu(w.shared(), x, y, a);
-            MatVec.scaleAdd(out, y, sharedGate(w, x));
+            run[runs - 1] = w.shared();
+        }
+        swiglu(run, x, a);
+        Arrays.fill(out, 0);
+        for (int j = 0; j < chosen.length; j++) {
+            MatVec.scaleAdd(out, a.expertOuts[j], weights[j]);
+        }
+        if (w.shared() != null) {
+            MatVec.scaleAdd(out, a.expertOuts[runs - 1], sharedGate(w, x));
         }
         listener.routed(l, chosen);
     }
@@ -425,7 +443,7 @@ public final class MoeModel implements AutoCloseable {
         MatVec.multiply(w.k(), x, k);
         MatVec.multiply(w.v(), x, v);
         for (int t = 0; t < n; t++) {
-            prepare(w, q[t], k[t], v[t], start + t);
+            prepare(w, q[t], k[t], v[t], start + t, cache.activations());
             cache.store(l, start + t, k[t], v[t]);
         }
         // Token t only reads positions up to its own, so storing the chunk first changes nothing.
@@ -500,10 +518,7 @@ public final class MoeModel implements AutoCloseable {
         MatVec.multiply(w[0], xs, gate);
         MatVec.multiply(w[1], xs, up);
         for (int t = 0; t < n; t++) {
-            for (int i = 0; i < inner; i++) {
-                float g = gate[t][i];
-                gate[t][i] = g / (1 + (float) Math.exp(-g)) * up[t][i];
-            }
+            siluTimes(gate[t], up[t], inner);
         }
         MatVec.multiply(w[2], gate, outs);
     }
@@ -525,18 +540,42 @@ public final class MoeModel implements AutoCloseable {
         return chosen;
     }
 
-    /** down(silu(gate(x)) * up(x)). */
-    private static void swiglu(WeightMatrix[] w, float[] x, float[] out, Activations a) {
-        int inner = w[0].rows();
-        float[] gate = a.gate;
-        float[] up = a.up;
-        MatVec.multiply(w[0], x, gate);
-        MatVec.multiply(w[1], x, up);
-        for (int i = 0; i < inner; i++) {
+    /**
+     * {@code a.expertOuts[j] = down(silu(gate(x)) * up(x))} of each SwiGLU block {@code mlps[j]}: every block's
+     * gate and up projections as one job of the product team, then every down projection as another.
+     */
+    private static void swiglu(WeightMatrix[][] mlps, float[] x, Activations a) {
+        int n = mlps.length;
+        WeightMatrix[] first = new WeightMatrix[2 * n];
+        float[][] xs = new float[2 * n][];
+        float[][] outs = new float[2 * n][];
+        for (int j = 0; j < n; j++) {
+            first[2 * j] = mlps[j][0];
+            first[2 * j + 1] = mlps[j][1];
+            xs[2 * j] = x;
+            xs[2 * j + 1] = x;
+            outs[2 * j] = a.gates[j];
+            outs[2 * j + 1] = a.ups[j];
+        }
+        MatVec.multiplyAll(first, xs, outs);
+        WeightMatrix[] down = new WeightMatrix[n];
+        float[][] hidden = new float[n][];
+        float[][] result = new float[n][];
+        for (int j = 0; j < n; j++) {
+            siluTimes(a.gates[j], a.ups[j], mlps[j][0].rows());
+            down[j] = mlps[j][2];
+            hidden[j] = a.gates[j];
+            result[j] = a.expertOuts[j];
+        }
+        MatVec.multiplyAll(down, hidden, result);
+    }
+
+    /** {@code gate[i] = silu(gate[i]) * up[i]} for {@code i < n}. */
+    private static void siluTimes(float[] gate, float[] up, int n) {
+        for (int i = 0; i < n; i++) {
             float g = gate[i];
             gate[i] = g / (1 + (float) Math.exp(-g)) * up[i];
         }
-        MatVec.multiply(w[2], gate, out);
     }
 
     /** out = x / rms(x) * weight over the first n elements (out may be x). */

@@ -15,8 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Species, layouts and shared pieces of the Vector API kernels.
  *
- * <p>All float dot products here use the same accumulation scheme (four accumulators over blocks of four vectors,
- * then one accumulator, a fixed sequential lane reduction, a fused scalar tail), so a row dotted by a
+ * <p>All float dot products here use the same accumulation scheme (two accumulators over blocks of two vectors,
+ * then one accumulator, a fixed halving lane reduction, a fused scalar tail), so a row dotted by a
  * {@link WeightMatrix} and the same row dequantized and dotted by {@link MatVec#dot} give identical bits for the
  * float formats. The lane reduction is done by hand because {@code reduceLanes(ADD)} leaves the order open, and the
  * interpreter and C2 might then disagree from one call to the next. The quantized formats, which owe no bit
@@ -27,6 +27,8 @@ final class Kernels {
     static final int L = F.length();
     /** Four float lanes, the narrowest block {@link #sumStored} reduces. */
     static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
+    /** Eight float lanes, the half of a 512-bit vector that {@link #sum} adds first. */
+    static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
     static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED.withShape(F.vectorShape()).check(int.class);
     /** Shorts with as many lanes as {@link #F}: half the bits. */
     static final VectorSpecies<Short> S = ShortVector.SPECIES_64.withShape(VectorShape.forBitSize(L * 16))
@@ -51,15 +53,69 @@ final class Kernels {
                 : null;
     }
 
-    /** Sum of the lanes, first to last: a fixed order, unlike {@code reduceLanes}. */
+    /**
+     * Sum of the lanes in a fixed order: the upper half of the vector added to the lower half until four lanes
+     * remain, then {@code (l0 + l1) + (l2 + l3)}. Lanewise adds are exact IEEE operations in every execution tier,
+     * so the bits never depend on the JIT, unlike {@code reduceLanes(ADD)}, whose order is left open. A halving
+     * tree rather than sixteen dependent lane extracts: the extracts' shuffles and their chain held the F32 row
+     * kernels at two thirds of their streaming speed (docs/BENCHMARKS.md).
+     */
     static float sum(FloatVector v) {
-        // Lane extracts with a constant trip count: C2 unrolls them into register moves, where toArray() would
-        // store the vector and, unless escape analysis removes it, allocate an array for every row.
-        float s = 0f;
-        for (int i = 0; i < L; i++) {
-            s += v.lane(i);
+        FloatVector q;
+        if (L == 16) {
+            q = halves(halves(v, F8), F4);
+        } else if (L == 8) {
+            q = halves(v, F4);
+        } else if (L == 4) {
+            q = v;
+        } else {
+            float s = 0f;
+            for (int i = 0; i < L; i++) {
+                s += v.lane(i);
+            }
+            return s;
         }
-        return s;
+        return (q.lane(0) + q.lane(1)) + (q.lane(2) + q.lane(3));
+    }
+
+    /**
+     * {@link #sum} of a vector stored at {@code lanes[off..off+L)}, in exactly its order and so with its bits: for
+     * kernels that reduce many rows at once, where calling {@link #sum} on each would outgrow C2's inlining budget
+     * and box the vectors.
+     */
+    static float sumLanes(float[] lanes, int off) {
+        float q0;
+        float q1;
+        float q2;
+        float q3;
+        if (L == 16) {
+            q0 = (lanes[off] + lanes[off + 8]) + (lanes[off + 4] + lanes[off + 12]);
+            q1 = (lanes[off + 1] + lanes[off + 9]) + (lanes[off + 5] + lanes[off + 13]);
+            q2 = (lanes[off + 2] + lanes[off + 10]) + (lanes[off + 6] + lanes[off + 14]);
+            q3 = (lanes[off + 3] + lanes[off + 11]) + (lanes[off + 7] + lanes[off + 15]);
+        } else if (L == 8) {
+            q0 = lanes[off] + lanes[off + 4];
+            q1 = lanes[off + 1] + lanes[off + 5];
+            q2 = lanes[off + 2] + lanes[off + 6];
+            q3 = lanes[off + 3] + lanes[off + 7];
+        } else if (L == 4) {
+            q0 = lanes[off];
+            q1 = lanes[off + 1];
+            q2 = lanes[off + 2];
+            q3 = lanes[off + 3];
+        } else {
+            float s = 0f;
+            for (int i = 0; i < L; i++) {
+                s += lanes[off + i];
+            }
+            return s;
+        }
+        return (q0 + q1) + (q2 + q3);
+    }
+
+    /** The lower half of {@code v} plus its upper half, as a vector of {@code half} (half the bits of v). */
+    private static FloatVector halves(FloatVector v, VectorSpecies<Float> half) {
+        return ((FloatVector) v.reinterpretShape(half, 0)).add((FloatVector) v.reinterpretShape(half, 1));
     }
 
     /**

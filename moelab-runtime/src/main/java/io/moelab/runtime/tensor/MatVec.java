@@ -4,29 +4,16 @@ import static io.moelab.runtime.tensor.Kernels.F;
 import static io.moelab.runtime.tensor.Kernels.L;
 
 import java.util.Objects;
-import java.util.concurrent.ForkJoinPool;
-import java.util.stream.IntStream;
 import jdk.incubator.vector.FloatVector;
 
 /**
  * Matrix-vector products over {@link WeightMatrix} and the vectorized float helpers a model needs.
  *
- * <p>Products with more than {@value #PARALLEL_THRESHOLD} weights run in parallel over blocks of rows on the
- * common {@link ForkJoinPool}; smaller ones run on the caller's thread, where the fork would cost more than it
- * saves. Either way each output element is computed by the same call, so both paths give identical bits.
+ * <p>Products run on the {@linkplain ProductTeam#shared() shared product team}, split over its threads by blocks of
+ * rows when they have at least {@value ProductTeam#MIN_PARALLEL_WEIGHTS} weights. Each output element is computed
+ * by the same kernel whichever thread runs its rows, so results do not depend on the split.
  */
 public final class MatVec {
-    /**
-     * Weight count above which products are split over the common pool. A decode step makes about ten products
-     * per layer; forking each costs tens of microseconds of wake-up and join, so matrices up to 1 MB of F32
-     * run on the caller's thread, while larger ones, which stream long enough to repay the fork, use every core
-     * (on 2 cores, 2^20 made a 493M-parameter model's 1024 x 1024 projections single-threaded and its decode 13%
-     * slower; docs/BENCHMARKS.md).
-     */
-    public static final int PARALLEL_THRESHOLD = 1 << 18;
-    /** Enough weights per task that scheduling is noise next to the arithmetic. */
-    private static final int MIN_TASK_WEIGHTS = 1 << 14;
-
     private MatVec() {
     }
 
@@ -38,14 +25,30 @@ public final class MatVec {
      */
     public static void multiply(WeightMatrix w, float[] x, float[] out) {
         checkLengths(w, x, out);
-        int rows = w.rows();
-        if ((long) rows * w.cols() <= PARALLEL_THRESHOLD) {
-            w.dotRows(0, rows, x, out);
-            return;
+        ProductTeam.shared().run(new int[] {w.rows()}, new int[] {w.cols()},
+                (item, from, to, thread) -> w.dotRows(from, to, x, out));
+    }
+
+    /**
+     * Several independent products at once, {@code outs[i][r] = ws[i].dot(r, xs[i])}, as one job of the product
+     * team: one hand-off for all of them (a layer's q, k and v projections; the chosen experts' gate and up).
+     *
+     * @throws IllegalArgumentException if the arrays differ in length or a vector is too short for its matrix
+     */
+    public static void multiplyAll(WeightMatrix[] ws, float[][] xs, float[][] outs) {
+        if (ws.length != xs.length || ws.length != outs.length) {
+            throw new IllegalArgumentException(ws.length + " matrices, " + xs.length + " inputs and " + outs.length
+                    + " outputs");
         }
-        int block = blockRows(w);
-        IntStream.range(0, (rows + block - 1) / block).parallel()
-                .forEach(b -> w.dotRows(b * block, Math.min(rows, (b + 1) * block), x, out));
+        int[] rows = new int[ws.length];
+        int[] cols = new int[ws.length];
+        for (int i = 0; i < ws.length; i++) {
+            checkLengths(ws[i], xs[i], outs[i]);
+            rows[i] = ws[i].rows();
+            cols[i] = ws[i].cols();
+        }
+        ProductTeam.shared().run(rows, cols, (item, from, to, thread) -> ws[item].dotRows(from, to, xs[item],
+                outs[item]));
     }
 
     /**
@@ -65,15 +68,16 @@ public final class MatVec {
         if (xs.length == 0) {
             return;
         }
-        int rows = w.rows();
         int cols = w.cols();
-        if ((long) rows * cols <= PARALLEL_THRESHOLD) {
-            batchRows(w, xs, outs, 0, rows, new float[cols]);
-            return;
-        }
-        int block = blockRows(w);
-        IntStream.range(0, (rows + block - 1) / block).parallel()
-                .forEach(b -> batchRows(w, xs, outs, b * block, Math.min(rows, (b + 1) * block), new float[cols]));
+        ProductTeam team = ProductTeam.shared();
+        float[][] scratch = new float[team.threads()][];
+        // The batch multiplies the arithmetic per weight: chunks are sized by weights times batch.
+        team.run(new int[] {w.rows()}, new int[] {Math.multiplyExact(cols, xs.length)}, (item, from, to, thread) -> {
+            if (scratch[thread] == null) {
+                scratch[thread] = new float[cols];
+            }
+            batchRows(w, xs, outs, from, to, scratch[thread]);
+        });
     }
 
     private static void batchRows(WeightMatrix w, float[][] xs, float[][] outs, int from, int to, float[] scratch) {
@@ -84,14 +88,6 @@ public final class MatVec {
                 outs[b][r] = dot(scratch, xs[b], cols);
             }
         }
-    }
-
-    private static int blockRows(WeightMatrix w) {
-        // A few blocks per worker so that uneven progress evens out, none so small that it is all overhead.
-        int targetBlocks = 4 * ForkJoinPool.getCommonPoolParallelism();
-        int byCount = (w.rows() + targetBlocks - 1) / targetBlocks;
-        int bySize = (MIN_TASK_WEIGHTS + w.cols() - 1) / w.cols();
-        return Math.max(1, Math.max(byCount, bySize));
     }
 
     private static void checkLengths(WeightMatrix w, float[] x, float[] out) {
@@ -105,25 +101,29 @@ public final class MatVec {
 
     /** {@code Σ a[i]·b[i]} over {@code [0, n)}, with the same accumulation order as {@link F32Matrix#dot}. */
     public static float dot(float[] a, float[] b, int n) {
-        Objects.checkFromIndexSize(0, n, a.length);
-        Objects.checkFromIndexSize(0, n, b.length);
+        return dot(a, 0, b, 0, n);
+    }
+
+    /**
+     * {@code Σ a[aOff + i]·b[bOff + i]} over {@code i < n}, accumulated as {@link #dot(float[], float[], int)}
+     * does (an attention head's query against one cached key, say).
+     */
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        Objects.checkFromIndexSize(aOff, n, a.length);
+        Objects.checkFromIndexSize(bOff, n, b.length);
         int i = 0;
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        for (; i <= n - 4 * L; i += 4 * L) {
-            a0 = FloatVector.fromArray(F, a, i).fma(FloatVector.fromArray(F, b, i), a0);
-            a1 = FloatVector.fromArray(F, a, i + L).fma(FloatVector.fromArray(F, b, i + L), a1);
-            a2 = FloatVector.fromArray(F, a, i + 2 * L).fma(FloatVector.fromArray(F, b, i + 2 * L), a2);
-            a3 = FloatVector.fromArray(F, a, i + 3 * L).fma(FloatVector.fromArray(F, b, i + 3 * L), a3);
+        for (; i <= n - 2 * L; i += 2 * L) {
+            a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
+            a1 = FloatVector.fromArray(F, a, aOff + i + L).fma(FloatVector.fromArray(F, b, bOff + i + L), a1);
         }
         for (; i <= n - L; i += L) {
-            a0 = FloatVector.fromArray(F, a, i).fma(FloatVector.fromArray(F, b, i), a0);
+            a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
         }
-        float s = Kernels.sum(a0.add(a1).add(a2.add(a3)));
+        float s = Kernels.sum(a0.add(a1));
         for (; i < n; i++) {
-            s = Math.fma(a[i], b[i], s);
+            s = Math.fma(a[aOff + i], b[bOff + i], s);
         }
         return s;
     }
@@ -160,6 +160,24 @@ public final class MatVec {
         }
         for (; i < n; i++) {
             dst[i] = Math.fma(s, src[i], dst[i]);
+        }
+    }
+
+    /**
+     * {@code dst[dOff + i] = fma(s, src[sOff + i], dst[dOff + i])} for {@code i < n}, as
+     * {@link #scaleAdd(float[], float[], float)} does element by element.
+     */
+    public static void scaleAdd(float[] dst, int dOff, float[] src, int sOff, float s, int n) {
+        Objects.checkFromIndexSize(dOff, n, dst.length);
+        Objects.checkFromIndexSize(sOff, n, src.length);
+        FloatVector sv = FloatVector.broadcast(F, s);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(F, src, sOff + i).fma(sv, FloatVector.fromArray(F, dst, dOff + i))
+                    .intoArray(dst, dOff + i);
+        }
+        for (; i < n; i++) {
+            dst[dOff + i] = Math.fma(s, src[sOff + i], dst[dOff + i]);
         }
     }
 

@@ -27,11 +27,12 @@ class MatVecTest {
                 Int4Matrix.quantize(f32, 64));
     }
 
-    // 50x1024 stays below the parallel threshold; 300x1024 and 257x1088 go above it.
+    // 1x64 and 20x1024 run on the caller; the others are split over the product team (rows not a multiple of the
+    // chunk's or of four included).
     @ParameterizedTest
-    @CsvSource({"50, 1024", "1, 64", "300, 1024", "257, 1088"})
+    @CsvSource({"50, 1024", "1, 64", "20, 1024", "300, 1024", "257, 1088"})
     void multiplyEqualsRowByRowDot(int rows, int cols) {
-        assertThat((long) rows * cols > MatVec.PARALLEL_THRESHOLD).isEqualTo(rows >= 257);
+        assertThat((long) rows * cols >= ProductTeam.MIN_PARALLEL_WEIGHTS).isEqualTo(rows >= 50);
         Random rnd = new Random(rows * 31L + cols);
         for (WeightMatrix w : allFormats(rnd, rows, cols)) {
             float[] x = TestData.gaussian(rnd, cols, 1.0);
@@ -121,6 +122,56 @@ class MatVecTest {
         }
         assertThatThrownBy(() -> MatVec.add(new float[4], new float[3]))
                 .isInstanceOf(IndexOutOfBoundsException.class);
+    }
+
+    @Test
+    void offsetDotAndScaleAddEqualTheirWholeArrayFormsOnCopies() {
+        Random rnd = new Random(4);
+        for (int n : new int[] {0, 1, 15, 16, 64, 65, 130}) {
+            float[] a = TestData.gaussian(rnd, n + 40, 1.0);
+            float[] b = TestData.gaussian(rnd, n + 40, 1.0);
+            int aOff = 7;
+            int bOff = 33;
+            float[] aCopy = java.util.Arrays.copyOfRange(a, aOff, aOff + n);
+            float[] bCopy = java.util.Arrays.copyOfRange(b, bOff, bOff + n);
+            assertThat(Float.floatToRawIntBits(MatVec.dot(a, aOff, b, bOff, n))).as("n=%d", n)
+                    .isEqualTo(Float.floatToRawIntBits(MatVec.dot(aCopy, bCopy, n)));
+            float s = (float) rnd.nextGaussian();
+            float[] dst = a.clone();
+            MatVec.scaleAdd(dst, aOff, b, bOff, s, n);
+            MatVec.scaleAdd(aCopy, bCopy, s);
+            for (int i = 0; i < a.length; i++) {
+                float expected = i >= aOff && i < aOff + n ? aCopy[i - aOff] : a[i];
+                assertThat(dst[i]).as("n=%d i=%d", n, i).isEqualTo(expected);
+            }
+        }
+        assertThatThrownBy(() -> MatVec.dot(new float[8], 5, new float[8], 0, 4))
+                .isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> MatVec.scaleAdd(new float[8], 0, new float[8], 6, 1f, 4))
+                .isInstanceOf(IndexOutOfBoundsException.class);
+    }
+
+    @Test
+    void multiplyAllEqualsEachProductAlone() {
+        Random rnd = new Random(5);
+        WeightMatrix[] ws = new WeightMatrix[3];
+        float[][] xs = new float[3][];
+        float[][] outs = new float[3][];
+        int[][] shapes = {{512, 512}, {130, 512}, {448, 64}};
+        for (int i = 0; i < 3; i++) {
+            ws[i] = allFormats(rnd, shapes[i][0], shapes[i][1]).get(i == 2 ? 4 : i);
+            xs[i] = TestData.gaussian(rnd, shapes[i][1], 1.0);
+            outs[i] = new float[shapes[i][0]];
+        }
+        MatVec.multiplyAll(ws, xs, outs);
+        for (int i = 0; i < 3; i++) {
+            for (int r = 0; r < ws[i].rows(); r++) {
+                assertThat(Float.floatToRawIntBits(outs[i][r])).as("%s product %d row %d", ws[i].format(), i, r)
+                        .isEqualTo(Float.floatToRawIntBits(ws[i].dot(r, xs[i])));
+            }
+        }
+        assertThatThrownBy(() -> MatVec.multiplyAll(ws, xs, new float[2][]))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

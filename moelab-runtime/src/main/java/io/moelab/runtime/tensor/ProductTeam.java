@@ -1,0 +1,235 @@
+package io.moelab.runtime.tensor;
+
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A fixed team of threads that share the rows of a few matrix products at a time: the caller plus
+ * {@code threads - 1} workers that spin briefly between jobs, then park.
+ *
+ * <p>Why not the common {@link java.util.concurrent.ForkJoinPool}: one decoded token of a small MoE makes about ten
+ * products per layer of a few hundred thousand weights each, 0.1-1 ms of streaming apiece, and waking a parked pool
+ * worker and joining it costs tens of microseconds per product. Here a worker that finished the previous job is
+ * still spinning when the next one is posted, so it joins within about a microsecond; and the products a layer can
+ * run together (q, k and v; the chosen experts' gate and up projections) form one job, so the team synchronizes a
+ * few times per layer rather than once per product.
+ *
+ * <p>A job is cut into chunks of about {@value #CHUNK_WEIGHTS} weights (rows in multiples of eight, which the
+ * multi-row kernels stream together, where rows are that light) that threads claim from a shared counter, so a thread that the host
+ * preempts delays the job by at most a chunk. Which thread computes a row never changes its bits: every row is
+ * one {@link WeightMatrix#dotRows} call of the same kernel. Callers that find the team busy (another thread's job
+ * in flight) run their job alone.
+ */
+public final class ProductTeam {
+    /**
+     * Weights per chunk. Larger chunks stream faster (each chunk restarts the row streams and the prefetchers'
+     * ramp), smaller ones even out better when the host stalls a thread. Measured on m100 decode (2 threads, tok/s
+     * F32 / BF16): 2^13 219 / 286, 2^14 223-254 / 389-452, 2^15 251-253 / 407-424, 2^16 281-329 / 459-541, 2^17
+     * 266-341 / 442-567.
+     */
+    static final int CHUNK_WEIGHTS = 1 << 16;
+    /** Jobs with fewer weights run on the caller: the hand-off would cost more than it saves. */
+    public static final int MIN_PARALLEL_WEIGHTS = 1 << 15;
+    /** How long an idle worker spins before it parks: longer than the gaps between a decode step's products. */
+    private static final long SPIN_NANOS = 500_000;
+
+    private static final ProductTeam SHARED = new ProductTeam(defaultThreads());
+
+    /** The rows of the items of one job; called for disjoint row ranges, possibly from several threads at once. */
+    @FunctionalInterface
+    public interface RowWork {
+        /**
+         * Computes rows {@code from} to {@code to - 1} of item {@code item}.
+         *
+         * @param thread the calling thread's index in the team, 0 for the caller: for per-thread scratch
+         */
+        void rows(int item, int from, int to, int thread);
+    }
+
+    private final int threads;
+    private final Thread[] workers;
+    private final AtomicIntegerArray sleeping;
+    private final ReentrantLock lock = new ReentrantLock();
+    private volatile Job posted;
+
+    /**
+     * A team of {@code threads} threads: the caller and {@code threads - 1} daemon workers, started now.
+     *
+     * @throws IllegalArgumentException if {@code threads < 1}
+     */
+    public ProductTeam(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("a team needs at least one thread, got " + threads);
+        }
+        this.threads = threads;
+        this.workers = new Thread[threads - 1];
+        this.sleeping = new AtomicIntegerArray(Math.max(1, threads - 1));
+        for (int w = 0; w < workers.length; w++) {
+            int index = w + 1;
+            workers[w] = Thread.ofPlatform().daemon().name("moelab-products-" + index).unstarted(() -> work(index));
+            workers[w].start();
+        }
+    }
+
+    /**
+     * The process-wide team: as many threads as available processors, or the system property
+     * {@code moelab.threads} where set.
+     */
+    public static ProductTeam shared() {
+        return SHARED;
+    }
+
+    private static int defaultThreads() {
+        String p = System.getProperty("moelab.threads");
+        if (p != null) {
+            try {
+                return Math.max(1, Integer.parseInt(p.trim()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("moelab.threads must be an integer, got '" + p + "'", e);
+            }
+        }
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    /** Threads of the team, the caller included. */
+    public int threads() {
+        return threads;
+    }
+
+    /**
+     * Runs {@code work} over every row of every item: item {@code i} has {@code rows[i]} rows of {@code cols[i]}
+     * weights each (what a chunk's size is measured in). Returns when all rows are done.
+     *
+     * @throws RuntimeException the first exception thrown by {@code work}, after every chunk has finished
+     */
+    public void run(int[] rows, int[] cols, RowWork work) {
+        Objects.requireNonNull(work, "work");
+        if (rows.length != cols.length) {
+            throw new IllegalArgumentException(rows.length + " row counts but " + cols.length + " column counts");
+        }
+        long weights = 0;
+        for (int i = 0; i < rows.length; i++) {
+            weights += (long) rows[i] * cols[i];
+        }
+        if (threads == 1 || weights < MIN_PARALLEL_WEIGHTS || !lock.tryLock()) {
+            for (int i = 0; i < rows.length; i++) {
+                if (rows[i] > 0) {
+                    work.rows(i, 0, rows[i], 0);
+                }
+            }
+            return;
+        }
+        try {
+            Job job = new Job(rows, cols, work);
+            posted = job;
+            for (int w = 0; w < workers.length; w++) {
+                if (sleeping.get(w) != 0) {
+                    LockSupport.unpark(workers[w]);
+                }
+            }
+            job.runChunks(0);
+            job.awaitDone();
+            posted = null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void work(int index) {
+        Job seen = null;
+        while (true) {
+            Job job = posted;
+            long idleSince = System.nanoTime();
+            while (job == null || job == seen) {
+                if (System.nanoTime() - idleSince < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    // Announce the nap, then look once more: the poster writes the job before it reads the flag,
+                    // so either it sees the flag and unparks, or this read sees its job.
+                    sleeping.set(index - 1, 1);
+                    if (posted == null || posted == seen) {
+                        LockSupport.park(this);
+                    }
+                    sleeping.set(index - 1, 0);
+                    idleSince = System.nanoTime();
+                }
+                job = posted;
+            }
+            seen = job;
+            job.runChunks(index);
+        }
+    }
+
+    /** One posted job: its chunk layout and the counters its threads share. */
+    private static final class Job {
+        private final int[] rows;
+        private final int[] chunkRows;
+        private final int[] firstChunk;
+        private final int chunks;
+        private final RowWork work;
+        private final AtomicInteger next = new AtomicInteger();
+        private final AtomicInteger done = new AtomicInteger();
+        private volatile Throwable failure;
+
+        Job(int[] rows, int[] cols, RowWork work) {
+            this.rows = rows;
+            this.work = work;
+            this.chunkRows = new int[rows.length];
+            this.firstChunk = new int[rows.length + 1];
+            int total = 0;
+            for (int i = 0; i < rows.length; i++) {
+                int byWeights = Math.max(1, CHUNK_WEIGHTS / Math.max(1, cols[i]));
+                // Whole passes of the eight-row kernels where rows are light; heavy rows (attention heads) one by one.
+                chunkRows[i] = byWeights >= 8 ? (byWeights + 7) & ~7 : byWeights;
+                firstChunk[i] = total;
+                total += (rows[i] + chunkRows[i] - 1) / chunkRows[i];
+            }
+            firstChunk[rows.length] = total;
+            this.chunks = total;
+        }
+
+        void runChunks(int thread) {
+            int finished = 0;
+            int item = 0;
+            for (int c = next.getAndIncrement(); c < chunks; c = next.getAndIncrement()) {
+                while (c >= firstChunk[item + 1]) {
+                    item++;
+                }
+                int from = (c - firstChunk[item]) * chunkRows[item];
+                try {
+                    work.rows(item, from, Math.min(rows[item], from + chunkRows[item]), thread);
+                } catch (Throwable t) {
+                    failure = t;
+                }
+                finished++;
+            }
+            if (finished > 0) {
+                done.addAndGet(finished);
+            }
+        }
+
+        void awaitDone() {
+            for (int spins = 0; done.get() < chunks; spins++) {
+                // A worker the host has descheduled mid-chunk: give the core away rather than spin against it.
+                if ((spins & 0xfff) == 0xfff) {
+                    Thread.yield();
+                } else {
+                    Thread.onSpinWait();
+                }
+            }
+            Throwable t = failure;
+            if (t instanceof RuntimeException e) {
+                throw e;
+            }
+            if (t instanceof Error e) {
+                throw e;
+            }
+            if (t != null) {
+                throw new IllegalStateException(t);
+            }
+        }
+    }
+}

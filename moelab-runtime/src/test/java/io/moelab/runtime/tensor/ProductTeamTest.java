@@ -1,0 +1,124 @@
+package io.moelab.runtime.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
+
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+class ProductTeamTest {
+    private static final ProductTeam TEAM = new ProductTeam(3);
+
+    @Test
+    void everyRowOfEveryItemRunsExactlyOnce() {
+        qt().withExamples(200).forAll(lists().of(integers().between(0, 700)).ofSizeBetween(1, 6),
+                integers().between(1, 3000)).checkAssert((rowList, colsSeed) -> {
+                    int n = rowList.size();
+                    int[] rows = rowList.stream().mapToInt(Integer::intValue).toArray();
+                    int[] cols = new int[n];
+                    int offset = 0;
+                    int[] first = new int[n];
+                    for (int i = 0; i < n; i++) {
+                        cols[i] = 1 + (colsSeed * (i + 1)) % 3000;
+                        first[i] = offset;
+                        offset += rows[i];
+                    }
+                    AtomicIntegerArray seen = new AtomicIntegerArray(Math.max(1, offset));
+                    TEAM.run(rows, cols, (item, from, to, thread) -> {
+                        assertThat(thread).isBetween(0, 2);
+                        assertThat(from).isLessThan(to);
+                        assertThat(to).isLessThanOrEqualTo(rows[item]);
+                        for (int r = from; r < to; r++) {
+                            seen.incrementAndGet(first[item] + r);
+                        }
+                    });
+                    for (int k = 0; k < offset; k++) {
+                        assertThat(seen.get(k)).as("row %d of %s", k, rowList).isEqualTo(1);
+                    }
+                });
+    }
+
+    @Test
+    void largeJobsUseTheWorkersAndSmallOnesStayOnTheCaller() {
+        boolean[] byWorker = new boolean[1];
+        // Each chunk waits briefly, so that spinning workers pick some up.
+        TEAM.run(new int[] {4096}, new int[] {1024}, (item, from, to, thread) -> {
+            if (thread > 0) {
+                byWorker[0] = true;
+            }
+            long until = System.nanoTime() + 20_000;
+            while (System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
+        });
+        assertThat(byWorker[0]).isTrue();
+        TEAM.run(new int[] {4}, new int[] {1024}, (item, from, to, thread) -> {
+            assertThat(thread).isZero();
+            assertThat(from).isZero();
+            assertThat(to).isEqualTo(4);
+        });
+    }
+
+    @Test
+    void aFailingChunkFailsTheJobAfterTheOthersFinish() {
+        AtomicIntegerArray done = new AtomicIntegerArray(1);
+        assertThatThrownBy(() -> TEAM.run(new int[] {2048}, new int[] {512}, (item, from, to, thread) -> {
+            if (from == 0) {
+                throw new IllegalStateException("chunk 0 failed");
+            }
+            done.addAndGet(0, to - from);
+        })).isInstanceOf(IllegalStateException.class).hasMessage("chunk 0 failed");
+        assertThat(done.get(0)).isEqualTo(2048 - ProductTeam.CHUNK_WEIGHTS / 512);
+        // The team still works afterwards.
+        int[] sum = new int[1];
+        TEAM.run(new int[] {8}, new int[] {8}, (item, from, to, thread) -> sum[0] += to - from);
+        assertThat(sum[0]).isEqualTo(8);
+    }
+
+    @Test
+    void concurrentCallersEachGetTheirOwnProducts() throws Exception {
+        Random rnd = new Random(9);
+        WeightMatrix w = WeightMatrix.ofFloats(TestData.gaussian(rnd, 256 * 512, 1.0), 256, 512);
+        List<float[]> inputs = List.of(TestData.gaussian(rnd, 512, 1.0), TestData.gaussian(rnd, 512, 1.0));
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        CountDownLatch start = new CountDownLatch(1);
+        Thread[] callers = new Thread[2];
+        for (int c = 0; c < 2; c++) {
+            float[] x = inputs.get(c);
+            callers[c] = new Thread(() -> {
+                try {
+                    start.await();
+                    for (int round = 0; round < 200; round++) {
+                        float[] out = new float[256];
+                        MatVec.multiply(w, x, out);
+                        for (int r = 0; r < 256; r += 37) {
+                            assertThat(out[r]).isEqualTo(w.dot(r, x));
+                        }
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+            });
+            callers[c].start();
+        }
+        start.countDown();
+        for (Thread t : callers) {
+            t.join();
+        }
+        assertThat(failure.get()).isNull();
+    }
+
+    @Test
+    void rejectsBadArguments() {
+        assertThatThrownBy(() -> new ProductTeam(0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> TEAM.run(new int[] {1}, new int[0], (item, from, to, thread) -> { }))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+}
