@@ -40,8 +40,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory.")
     private Path model;
 
-    @Option(names = "--weights", paramLabel = "stored|q8|int4", defaultValue = "stored",
-            description = "Projection weights as stored (memory-mapped) or quantized at load (default: stored).")
+    @Option(names = "--weights", paramLabel = "stored|q8|int4|packed", defaultValue = "stored",
+            description = "Projection weights as stored (memory-mapped), quantized at load, or F32 copied into a"
+                    + " layout that streams faster (default: stored).")
     private String weights;
 
     @Option(names = "--prompt-tokens", paramLabel = "N", defaultValue = "64",
@@ -89,12 +90,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        WeightFormat weightFormat = switch (weights) {
-            case "stored" -> WeightFormat.STORED;
-            case "q8" -> WeightFormat.Q8;
-            case "int4" -> WeightFormat.INT4;
-            default -> throw new InvalidInputException("--weights", "expected stored, q8 or int4, got " + weights);
-        };
+        WeightFormat weightFormat = ModelOptions.weightFormat(weights);
         if (!format.equals("table") && !format.equals("json")) {
             throw new InvalidInputException("--format", "expected table or json, got " + format);
         }

@@ -12,8 +12,9 @@ final class ModelOptions {
             description = "Model directory: config.json, safetensors (sharded or not), optionally tokenizer.json.")
     private Path dir;
 
-    @Option(names = "--weights", paramLabel = "stored|q8|int4", defaultValue = "stored",
-            description = "Projection weights as stored (memory-mapped) or quantized at load (default: stored).")
+    @Option(names = "--weights", paramLabel = "stored|q8|int4|packed", defaultValue = "stored",
+            description = "Projection weights as stored (memory-mapped), quantized at load, or F32 copied into a"
+                    + " layout that streams faster (default: stored).")
     private String weights;
 
     Path dir() {
@@ -21,11 +22,18 @@ final class ModelOptions {
     }
 
     WeightFormat format() {
+        return weightFormat(weights);
+    }
+
+    /** The {@code --weights} value as a format. */
+    static WeightFormat weightFormat(String weights) {
         return switch (weights) {
             case "stored" -> WeightFormat.STORED;
             case "q8" -> WeightFormat.Q8;
             case "int4" -> WeightFormat.INT4;
-            default -> throw new InvalidInputException("--weights", "expected stored, q8 or int4, got " + weights);
+            case "packed" -> WeightFormat.PACKED;
+            default -> throw new InvalidInputException("--weights", "expected stored, q8, int4 or packed, got "
+                    + weights);
         };
     }
 

@@ -7,6 +7,7 @@ import io.moelab.runtime.model.WeightFormat;
 import io.moelab.runtime.safetensors.ShardedCheckpoint;
 import io.moelab.runtime.safetensors.TensorInfo;
 import io.moelab.runtime.tensor.DType;
+import io.moelab.runtime.tensor.PackedF32Matrix;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -23,7 +24,8 @@ import java.util.function.Function;
  * <p><b>Bytes of one matrix</b> ({@code rows × cols}, stored type of {@code b} bytes): as stored,
  * {@code rows·cols·b}; {@link WeightFormat#Q8} when 32 divides {@code cols}, {@code rows·cols + 2·rows·cols/32}
  * (an int8 per weight, a binary16 scale per group of 32); {@link WeightFormat#INT4} when 64 divides {@code cols},
- * {@code rows·cols/2 + 2·rows·cols/64}; a matrix whose rows do not split into whole groups stays as stored. The
+ * {@code rows·cols/2 + 2·rows·cols/64}; a matrix whose rows do not split into whole groups stays as stored;
+ * {@link WeightFormat#PACKED} keeps the size of F32 but copies the matrices that pack off-heap. The
  * format applies to the attention projections, the experts, dense and shared MLPs and the output projection; the
  * embedding, the routers and the shared-expert gate always stay as stored. This mirrors {@code MoeModel}'s loader,
  * and {@link #residentBytes} equals {@code MoeModel.weightBytes()} (the tests check it).
@@ -40,7 +42,7 @@ import java.util.function.Function;
  *                            them (embedding, output projection unless tied, final norm, every projection, router
  *                            and expert)
  * @param activeBytesPerToken weight bytes read per decoded token, as above
- * @param quantizedBytes      bytes of the matrices quantized at load time (held off-heap by the quantized formats)
+ * @param quantizedBytes      bytes of the matrices quantized or packed at load time (copies held off-heap)
  * @param mappedBytes         bytes of the checkpoint's safetensors files, which the loader maps whole
  */
 public record WeightAccounting(long parameters, long residentBytes, long activeBytesPerToken, long quantizedBytes,
@@ -134,7 +136,7 @@ public record WeightAccounting(long parameters, long residentBytes, long activeB
      */
     public static long matrixBytes(long rows, long cols, DType stored, WeightFormat format) {
         return switch (format) {
-            case STORED -> rows * cols * stored.bytes();
+            case STORED, PACKED -> rows * cols * stored.bytes();
             case Q8 -> cols % 32 == 0 ? rows * cols + 2 * rows * (cols / 32) : rows * cols * stored.bytes();
             case INT4 -> cols % 64 == 0 ? rows * cols / 2 + 2 * rows * (cols / 64) : rows * cols * stored.bytes();
         };
@@ -165,7 +167,8 @@ public record WeightAccounting(long parameters, long residentBytes, long activeB
         long formatted(String name, int rows, int cols) {
             DType d = dtype(name);
             long bytes = matrixBytes(rows, cols, d, format);
-            if (bytes != matrixBytes(rows, cols, d, WeightFormat.STORED)) {
+            boolean packed = format == WeightFormat.PACKED && d == DType.F32 && PackedF32Matrix.fits(rows, cols);
+            if (packed || bytes != matrixBytes(rows, cols, d, WeightFormat.STORED)) {
                 quantized += bytes;
             }
             return bytes;

@@ -1,12 +1,14 @@
 package io.moelab.runtime.model;
 
+import io.moelab.runtime.tensor.F32Matrix;
 import io.moelab.runtime.tensor.Int4Matrix;
+import io.moelab.runtime.tensor.PackedF32Matrix;
 import io.moelab.runtime.tensor.Q8Matrix;
 import io.moelab.runtime.tensor.WeightMatrix;
 
 /**
  * How the projection matrices are held in memory: as stored in the checkpoint (F32, F16 or BF16, memory-mapped,
- * no copy), or quantized at load time. Norms, biases and embeddings stay as stored.
+ * no copy), quantized at load time, or (F32) copied into a layout that streams faster. Norms, biases and embeddings stay as stored.
  */
 public enum WeightFormat {
     /** As stored in the checkpoint. */
@@ -14,12 +16,17 @@ public enum WeightFormat {
     /** Symmetric int8, groups of 32 with an fp16 scale (llama.cpp's Q8_0). */
     Q8,
     /** Symmetric int4, groups of 64 with an fp16 scale. */
-    INT4;
+    INT4,
+    /**
+     * F32 matrices copied into {@link PackedF32Matrix}'s sequential layout (same values and products, faster
+     * streaming); other types and shapes that do not pack stay as stored.
+     */
+    PACKED;
 
     /** Groups of this many columns share a scale. */
     int groupSize() {
         return switch (this) {
-            case STORED -> 1;
+            case STORED, PACKED -> 1;
             case Q8 -> 32;
             case INT4 -> 64;
         };
@@ -32,6 +39,8 @@ public enum WeightFormat {
         }
         return switch (this) {
             case STORED -> stored;
+            case PACKED -> stored instanceof F32Matrix && PackedF32Matrix.fits(stored.rows(), stored.cols())
+                    ? PackedF32Matrix.pack(stored) : stored;
             case Q8 -> Q8Matrix.quantize(stored);
             case INT4 -> Int4Matrix.quantize(stored, 64);
         };

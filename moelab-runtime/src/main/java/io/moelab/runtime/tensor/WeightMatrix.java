@@ -12,7 +12,7 @@ import java.util.Objects;
  * made from another matrix and document their error bounds. Implementations are immutable and safe for concurrent
  * reads.
  */
-public sealed interface WeightMatrix permits F32Matrix, HalfMatrix, Q8Matrix, Int4Matrix {
+public sealed interface WeightMatrix permits F32Matrix, HalfMatrix, Q8Matrix, Int4Matrix, PackedF32Matrix {
 
     /** Number of rows. */
     int rows();

@@ -9,6 +9,7 @@ import io.moelab.runtime.safetensors.ShardedCheckpoint;
 import io.moelab.runtime.safetensors.TensorInfo;
 import io.moelab.runtime.tensor.DType;
 import io.moelab.runtime.tensor.Int4Matrix;
+import io.moelab.runtime.tensor.PackedF32Matrix;
 import io.moelab.runtime.tensor.Q8Matrix;
 import io.moelab.runtime.tensor.WeightMatrix;
 import java.nio.file.Files;
@@ -57,6 +58,19 @@ class WeightAccountingTest {
         long activeLayer = 34L * (64 + 32 + 32 + 64 + 2 * 3 * 64) + 1024;
         assertThat(a.activeBytesPerToken()).isEqualTo(34L * 64 + 256 + 2 * activeLayer);
         assertThat(a.mappedBytes()).isEqualTo(Files.size(d.resolve("model.safetensors")));
+    }
+
+    @Test
+    void packedCountsF32CopiesOffHeapAtTheirSize() {
+        Path d = SyntheticCheckpoint.write(dir, Shape.tiny(), DType.F32, 1);
+        WeightAccounting stored = WeightAccounting.of(d, WeightFormat.STORED);
+        WeightAccounting packed = WeightAccounting.of(d, WeightFormat.PACKED);
+        assertThat(packed.residentBytes()).isEqualTo(stored.residentBytes());
+        assertThat(packed.activeBytesPerToken()).isEqualTo(stored.activeBytesPerToken());
+        // Tiny's projections (64 and 32 rows of 64 columns) all pack: lm_head and per layer q, k, v, o, experts.
+        assertThat(packed.quantizedBytes()).isEqualTo(16384 + 2 * (16384 + 8192 + 8192 + 16384 + 4 * 3 * 16384));
+        Path bf16 = SyntheticCheckpoint.write(dir.resolve("bf16"), Shape.tiny(), DType.BF16, 1);
+        assertThat(WeightAccounting.of(bf16, WeightFormat.PACKED).quantizedBytes()).as("only F32 packs").isZero();
     }
 
     @Test
@@ -113,6 +127,8 @@ class WeightAccountingTest {
             case STORED -> stored;
             case Q8 -> stored.cols() % Q8Matrix.GROUP == 0 ? Q8Matrix.quantize(stored) : stored;
             case INT4 -> stored.cols() % 64 == 0 ? Int4Matrix.quantize(stored, 64) : stored;
+            case PACKED -> info.dtype() == DType.F32 && PackedF32Matrix.fits(stored.rows(), stored.cols())
+                    ? PackedF32Matrix.pack(stored) : stored;
         };
     }
 }
