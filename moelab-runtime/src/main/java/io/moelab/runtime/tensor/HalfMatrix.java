@@ -62,7 +62,11 @@ public abstract sealed class HalfMatrix implements WeightMatrix permits F16Matri
             a0 = decode(base + (long) i * 2)
                     .fma(FloatVector.fromArray(F, x, i), a0);
         }
-        return tail(base, i, x, Kernels.sum(a0.add(a1)));
+        // Reduced from memory: with both formats' decode inlined here, a call to Kernels.sum can fall outside C2's
+        // inlining budget and box its argument on every row (seen as garbage-collector churn).
+        float[] lanes = new float[L];
+        a0.add(a1).intoArray(lanes, 0);
+        return tail(base, i, x, Kernels.sumLanes(lanes, 0));
     }
 
     /**
