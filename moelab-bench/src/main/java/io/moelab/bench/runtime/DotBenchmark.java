@@ -30,8 +30,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * The primary score is products per second; the {@code gigabytes} counter is the weight and scale bytes read per
  * second (GB/s, 10^9), comparable with the machine's read bandwidth.
  *
- * <p>The product is {@code dotRows} over all rows, which is what {@code MatVec.multiply} runs for matrices under its
- * fork threshold; calling it directly keeps the larger shape single-threaded too, so the score is the kernel's.
+ * <p>The product is {@code dotRows} over all rows, which is what each thread of {@code MatVec.multiply}'s product team
+ * runs on its chunks; calling it directly keeps every shape single-threaded, so the score is the kernel's.
  * Float weights live off-heap like a mapped checkpoint; quantized ones are quantized from them at setup.
  */
 @State(Scope.Thread)

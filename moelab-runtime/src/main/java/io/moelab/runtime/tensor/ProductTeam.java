@@ -76,22 +76,29 @@ public final class ProductTeam {
 
     /**
      * The process-wide team: as many threads as available processors, or the system property
-     * {@code moelab.threads} where set.
+     * {@code moelab.threads} where set to a positive integer (otherwise a warning and the default).
      */
     public static ProductTeam shared() {
         return SHARED;
     }
 
-    private static int defaultThreads() {
+    static int defaultThreads() {
+        int cores = Runtime.getRuntime().availableProcessors();
         String p = System.getProperty("moelab.threads");
-        if (p != null) {
-            try {
-                return Math.max(1, Integer.parseInt(p.trim()));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("moelab.threads must be an integer, got '" + p + "'", e);
-            }
+        if (p == null) {
+            return cores;
         }
-        return Runtime.getRuntime().availableProcessors();
+        try {
+            int n = Integer.parseInt(p.trim());
+            if (n >= 1) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        // Read while a class initializes, where an exception would surface as an initializer error: warn instead.
+        System.err.println("warning: moelab.threads must be a positive integer, got '" + p + "'; using " + cores);
+        return cores;
     }
 
     /** Threads of the team, the caller included. */

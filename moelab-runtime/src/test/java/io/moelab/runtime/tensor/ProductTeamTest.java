@@ -116,6 +116,28 @@ class ProductTeamTest {
     }
 
     @Test
+    void threadCountComesFromThePropertyOrTheProcessors() {
+        String before = System.getProperty("moelab.threads");
+        int cores = Runtime.getRuntime().availableProcessors();
+        try {
+            System.setProperty("moelab.threads", " 3 ");
+            assertThat(ProductTeam.defaultThreads()).isEqualTo(3);
+            System.setProperty("moelab.threads", "0");
+            assertThat(ProductTeam.defaultThreads()).isEqualTo(cores);
+            System.setProperty("moelab.threads", "many");
+            assertThat(ProductTeam.defaultThreads()).isEqualTo(cores);
+            System.clearProperty("moelab.threads");
+            assertThat(ProductTeam.defaultThreads()).isEqualTo(cores);
+        } finally {
+            if (before == null) {
+                System.clearProperty("moelab.threads");
+            } else {
+                System.setProperty("moelab.threads", before);
+            }
+        }
+    }
+
+    @Test
     void rejectsBadArguments() {
         assertThatThrownBy(() -> new ProductTeam(0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> TEAM.run(new int[] {1}, new int[0], (item, from, to, thread) -> { }))
