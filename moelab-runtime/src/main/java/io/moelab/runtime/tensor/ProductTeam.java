@@ -21,7 +21,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * multi-row kernels stream together, where rows are that light) that threads claim from a shared counter, so a thread that the host
  * preempts delays the job by at most a chunk. Which thread computes a row never changes its bits: every row is
  * one {@link WeightMatrix#dotRows} call of the same kernel. Callers that find the team busy (another thread's job
- * in flight) run their job alone.
+ * in flight, or their own work posting a job from inside a job) run their job alone.
  */
 public final class ProductTeam {
     /**
@@ -44,7 +44,8 @@ public final class ProductTeam {
         /**
          * Computes rows {@code from} to {@code to - 1} of item {@code item}.
          *
-         * @param thread the calling thread's index in the team, 0 for the caller: for per-thread scratch
+         * @param thread the calling thread's index in this job, 0 for its caller (and for every row of a job run
+         *               alone): for scratch that the job allocates per thread
          */
         void rows(int item, int from, int to, int thread);
     }
@@ -121,7 +122,8 @@ public final class ProductTeam {
         for (int i = 0; i < rows.length; i++) {
             weights += (long) rows[i] * cols[i];
         }
-        if (threads == 1 || weights < MIN_PARALLEL_WEIGHTS || !lock.tryLock()) {
+        // A job posted from inside another job's work (the lock is reentrant) would replace the one in flight.
+        if (threads == 1 || weights < MIN_PARALLEL_WEIGHTS || lock.isHeldByCurrentThread() || !lock.tryLock()) {
             for (int i = 0; i < rows.length; i++) {
                 if (rows[i] > 0) {
                     work.rows(i, 0, rows[i], 0);

@@ -138,6 +138,24 @@ class ProductTeamTest {
     }
 
     @Test
+    void aJobPostedFromInsideAJobRunsOnItsCaller() {
+        AtomicIntegerArray rows = new AtomicIntegerArray(1);
+        TEAM.run(new int[] {1024}, new int[] {1024}, (item, from, to, thread) -> {
+            int[] inner = new int[1];
+            Thread outer = Thread.currentThread();
+            TEAM.run(new int[] {512}, new int[] {1024}, (i2, f2, t2, th2) -> {
+                // Alone on the thread that posted it: index 0 of its own job.
+                assertThat(Thread.currentThread()).isSameAs(outer);
+                assertThat(th2).isZero();
+                inner[0] += t2 - f2;
+            });
+            assertThat(inner[0]).isEqualTo(512);
+            rows.addAndGet(0, to - from);
+        });
+        assertThat(rows.get(0)).isEqualTo(1024);
+    }
+
+    @Test
     void rejectsBadArguments() {
         assertThatThrownBy(() -> new ProductTeam(0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> TEAM.run(new int[] {1}, new int[0], (item, from, to, thread) -> { }))
