@@ -8,6 +8,7 @@ import io.moelab.runtime.bench.SyntheticCheckpoint;
 import io.moelab.runtime.bench.SyntheticCheckpoint.Shape;
 import io.moelab.runtime.model.WeightFormat;
 import io.moelab.runtime.tensor.DType;
+import io.moelab.runtime.tensor.ProductTeam;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -44,6 +45,9 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Projection weights as stored (memory-mapped), quantized at load, or F32 copied into a"
                     + " layout that streams faster (default: stored).")
     private String weights;
+
+    @Option(names = "--threads", paramLabel = "N", description = ModelOptions.THREADS)
+    private Integer threads;
 
     @Option(names = "--prompt-tokens", paramLabel = "N", defaultValue = "64",
             description = "Prompt length (default: 256; fewer leave the JIT unfinished, measured).")
@@ -101,6 +105,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (warmupTokens < 0) {
             throw new InvalidInputException("--warmup-tokens", "must not be negative, got " + warmupTokens);
         }
+        ModelOptions.useThreads(threads);
         PrintWriter out = spec.commandLine().getOut();
         if (synthetic != null) {
             writeSynthetic(out);
@@ -155,6 +160,7 @@ public final class BenchCommand implements Callable<Integer> {
         ObjectNode n = JSON.createObjectNode();
         n.put("model", model.toString());
         n.put("weights", weights);
+        n.put("threads", ProductTeam.shared().threads());
         n.put("parameters", r.parameters());
         n.put("prompt_tokens", promptTokens);
         n.put("decode_tokens", decodeTokens);
@@ -190,7 +196,7 @@ public final class BenchCommand implements Callable<Integer> {
     private void table(PrintWriter out, Result r) {
         String runsNote = runs == 1 ? "1 run" : "median of " + runs + " runs";
         row(out, "model", model + " (" + String.format(Locale.ROOT, "%.1fM", r.parameters() / 1e6)
-                + " parameters), weights " + weights);
+                + " parameters), weights " + weights + ", " + ProductTeam.shared().threads() + " threads");
         row(out, "prefill", String.format(Locale.ROOT, "%.1f tokens/s (sequential, %d tokens, %s)",
                 r.prefillTokensPerSecond(), promptTokens, runsNote));
         row(out, "decode", String.format(Locale.ROOT, "%.1f tokens/s (greedy, %d tokens, %s)",

@@ -3,10 +3,11 @@ package io.moelab.cli.runtime;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.runtime.model.MoeModel;
 import io.moelab.runtime.model.WeightFormat;
+import io.moelab.runtime.tensor.ProductTeam;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
-/** The options every runtime command shares: the model directory and how its weights are held. */
+/** The options every runtime command shares: the model directory, how its weights are held, threads. */
 final class ModelOptions {
     @Option(names = "--model", required = true, paramLabel = "DIR",
             description = "Model directory: config.json, safetensors (sharded or not), optionally tokenizer.json.")
@@ -16,6 +17,13 @@ final class ModelOptions {
             description = "Projection weights as stored (memory-mapped), quantized at load, or F32 copied into a"
                     + " layout that streams faster (default: stored).")
     private String weights;
+
+    @Option(names = "--threads", paramLabel = "N", description = THREADS)
+    private Integer threads;
+
+    /** The description of every runtime command's {@code --threads}. */
+    static final String THREADS = "Threads for the matrix products, the caller included (default: the available"
+            + " processors, or -Dmoelab.threads=N in MOELAB_JAVA_OPTS).";
 
     Path dir() {
         return dir;
@@ -39,6 +47,18 @@ final class ModelOptions {
 
     MoeModel load() {
         WeightFormat f = format();
+        useThreads(threads);
         return MoeModel.load(dir, f);
+    }
+
+    /** Sizes the shared product team to {@code --threads}, when given. */
+    static void useThreads(Integer threads) {
+        if (threads == null) {
+            return;
+        }
+        if (threads < 1) {
+            throw new InvalidInputException("--threads", "must be positive, got " + threads);
+        }
+        ProductTeam.useShared(threads);
     }
 }

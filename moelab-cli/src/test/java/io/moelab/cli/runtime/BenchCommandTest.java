@@ -49,14 +49,22 @@ class BenchCommandTest {
                 n.get("achieved_gbps").asDouble() / n.get("memory_bandwidth_gbps").asDouble(),
                 org.assertj.core.api.Assertions.within(1e-9));
 
-        Result again = bench("--synthetic", "tiny", "--model", m.toString(), "--no-measure-bandwidth", "--format",
-                "json");
+        assertThat(n.get("threads").asInt()).isEqualTo(io.moelab.runtime.tensor.ProductTeam.shared().threads());
+
+        Result again;
+        try {
+            again = bench("--synthetic", "tiny", "--model", m.toString(), "--no-measure-bandwidth", "--format",
+                    "json", "--threads", "1");
+        } finally {
+            io.moelab.runtime.tensor.ProductTeam.useShared(Runtime.getRuntime().availableProcessors());
+        }
         assertThat(again.exitCode()).as(again.err()).isZero();
         assertThat(again.out()).startsWith("reusing");
         JsonNode n2 = JsonMapper.builder().build().readTree(again.out().substring(again.out().indexOf('{')));
         assertThat(n2.get("memory_bandwidth_gbps").isNull()).isTrue();
         assertThat(n2.get("roofline_fraction").isNull()).isTrue();
         assertThat(n2.get("quantized_bytes").asLong()).isZero();
+        assertThat(n2.get("threads").asInt()).isEqualTo(1);
     }
 
     @Test
@@ -80,6 +88,7 @@ class BenchCommandTest {
                 "--synthetic-dtype");
         assertOneLineError(bench("--model", m.toString(), "--weights", "int3"), "--weights");
         assertOneLineError(bench("--model", m.toString(), "--format", "xml"), "--format");
+        assertOneLineError(bench("--model", m.toString(), "--threads", "0"), "--threads");
         assertOneLineError(CliRunner.run("bench", "--model", m.toString(), "--runs", "0"), "--runs");
         assertOneLineError(CliRunner.run("bench", "--model", m.toString(), "--prompt-tokens", "0"),
                 "--prompt-tokens");

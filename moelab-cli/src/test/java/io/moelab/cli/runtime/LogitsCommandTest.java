@@ -6,6 +6,7 @@ import io.moelab.cli.CliRunner;
 import io.moelab.cli.CliRunner.Result;
 import io.moelab.runtime.model.MoeModel;
 import io.moelab.runtime.model.WeightFormat;
+import io.moelab.runtime.tensor.ProductTeam;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -41,6 +42,17 @@ class LogitsCommandTest {
                 assertThat(logits.get(p).get(i).floatValue()).isEqualTo(expected[p][i]);
             }
         }
+        // One thread and the packed layout: the same bytes.
+        Path again = dir.resolve("again.json");
+        try {
+            Result one = CliRunner.run("logits", "--model", model.toString(), "--token-ids", "1,5,9", "--output",
+                    again.toString(), "--threads", "1", "--weights", "packed");
+            assertThat(one.exitCode()).as(one.err()).isZero();
+            assertThat(ProductTeam.shared().threads()).isEqualTo(1);
+        } finally {
+            ProductTeam.useShared(Runtime.getRuntime().availableProcessors());
+        }
+        assertThat(Files.readAllBytes(again)).isEqualTo(Files.readAllBytes(out));
     }
 
     @Test

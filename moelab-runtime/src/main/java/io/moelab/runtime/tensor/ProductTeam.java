@@ -36,7 +36,8 @@ public final class ProductTeam {
     /** How long an idle worker spins before it parks: longer than the gaps between a decode step's products. */
     private static final long SPIN_NANOS = 500_000;
 
-    private static final ProductTeam SHARED = new ProductTeam(defaultThreads());
+    /** The process-wide team, started on first use. */
+    private static volatile ProductTeam shared;
 
     /** The rows of the items of one job; called for disjoint row ranges, possibly from several threads at once. */
     @FunctionalInterface
@@ -55,6 +56,7 @@ public final class ProductTeam {
     private final AtomicIntegerArray sleeping;
     private final ReentrantLock lock = new ReentrantLock();
     private volatile Job posted;
+    private volatile boolean closed;
 
     /**
      * A team of {@code threads} threads: the caller and {@code threads - 1} daemon workers, started now.
@@ -80,7 +82,51 @@ public final class ProductTeam {
      * {@code moelab.threads} where set to a positive integer (otherwise a warning and the default).
      */
     public static ProductTeam shared() {
-        return SHARED;
+        ProductTeam t = shared;
+        if (t != null) {
+            return t;
+        }
+        synchronized (ProductTeam.class) {
+            if (shared == null) {
+                shared = new ProductTeam(defaultThreads());
+            }
+            return shared;
+        }
+    }
+
+    /**
+     * Makes the process-wide team {@code threads} threads strong (a command's {@code --threads}): starts it so, or
+     * replaces a team of another size once its job in flight, if any, is done.
+     *
+     * @throws IllegalArgumentException if {@code threads < 1}
+     */
+    public static synchronized void useShared(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("a team needs at least one thread, got " + threads);
+        }
+        if (shared != null && shared.threads == threads) {
+            return;
+        }
+        if (shared != null) {
+            shared.close();
+        }
+        shared = new ProductTeam(threads);
+    }
+
+    /**
+     * Stops the workers once the job in flight, if any, is done; later jobs run on their callers alone. Teams are
+     * cheap to keep (idle workers park), so only {@link #useShared} closes the shared one.
+     */
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            for (Thread w : workers) {
+                LockSupport.unpark(w);
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     static int defaultThreads() {
@@ -123,7 +169,8 @@ public final class ProductTeam {
             weights += (long) rows[i] * cols[i];
         }
         // A job posted from inside another job's work (the lock is reentrant) would replace the one in flight.
-        if (threads == 1 || weights < MIN_PARALLEL_WEIGHTS || lock.isHeldByCurrentThread() || !lock.tryLock()) {
+        if (threads == 1 || weights < MIN_PARALLEL_WEIGHTS || closed || lock.isHeldByCurrentThread()
+                || !lock.tryLock()) {
             for (int i = 0; i < rows.length; i++) {
                 if (rows[i] > 0) {
                     work.rows(i, 0, rows[i], 0);
@@ -149,17 +196,20 @@ public final class ProductTeam {
 
     private void work(int index) {
         Job seen = null;
-        while (true) {
+        while (!closed) {
             Job job = posted;
             long idleSince = System.nanoTime();
             while (job == null || job == seen) {
+                if (closed) {
+                    return;
+                }
                 if (System.nanoTime() - idleSince < SPIN_NANOS) {
                     Thread.onSpinWait();
                 } else {
                     // Announce the nap, then look once more: the poster writes the job before it reads the flag,
                     // so either it sees the flag and unparks, or this read sees its job.
                     sleeping.set(index - 1, 1);
-                    if (posted == null || posted == seen) {
+                    if ((posted == null || posted == seen) && !closed) {
                         LockSupport.park(this);
                     }
                     sleeping.set(index - 1, 0);

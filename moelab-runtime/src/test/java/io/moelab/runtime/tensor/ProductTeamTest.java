@@ -156,6 +156,33 @@ class ProductTeamTest {
     }
 
     @Test
+    void aClosedTeamRunsJobsOnTheCallerAndTheSharedTeamCanBeResized() throws Exception {
+        ProductTeam team = new ProductTeam(2);
+        team.close();
+        boolean[] byWorker = new boolean[1];
+        team.run(new int[] {4096}, new int[] {1024}, (item, from, to, thread) -> byWorker[0] |= thread != 0);
+        assertThat(byWorker[0]).isFalse();
+        int before = ProductTeam.shared().threads();
+        try {
+            ProductTeam.useShared(1);
+            assertThat(ProductTeam.shared().threads()).isEqualTo(1);
+            ProductTeam one = ProductTeam.shared();
+            ProductTeam.useShared(1);
+            assertThat(ProductTeam.shared()).as("same size: kept").isSameAs(one);
+            ProductTeam.useShared(3);
+            assertThat(ProductTeam.shared().threads()).isEqualTo(3);
+            float[] x = TestData.gaussian(new Random(3), 512, 1.0);
+            WeightMatrix w = WeightMatrix.ofFloats(TestData.gaussian(new Random(4), 512 * 512, 1.0), 512, 512);
+            float[] out = new float[512];
+            MatVec.multiply(w, x, out);
+            assertThat(out[511]).isEqualTo(w.dot(511, x));
+        } finally {
+            ProductTeam.useShared(before);
+        }
+        assertThatThrownBy(() -> ProductTeam.useShared(0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void rejectsBadArguments() {
         assertThatThrownBy(() -> new ProductTeam(0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> TEAM.run(new int[] {1}, new int[0], (item, from, to, thread) -> { }))
