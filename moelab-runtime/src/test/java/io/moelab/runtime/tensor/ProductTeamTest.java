@@ -9,6 +9,7 @@ import static org.quicktheories.generators.SourceDSL.lists;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -47,18 +48,19 @@ class ProductTeamTest {
 
     @Test
     void largeJobsUseTheWorkersAndSmallOnesStayOnTheCaller() {
-        boolean[] byWorker = new boolean[1];
-        // Each chunk waits briefly, so that spinning workers pick some up.
+        AtomicBoolean byWorker = new AtomicBoolean();
+        // The caller's chunks wait (up to a generous bound) until a worker has taken one, so that a parked worker
+        // on a loaded machine has all the time it needs to wake.
+        long deadline = System.nanoTime() + 10_000_000_000L;
         TEAM.run(new int[] {4096}, new int[] {1024}, (item, from, to, thread) -> {
             if (thread > 0) {
-                byWorker[0] = true;
+                byWorker.set(true);
             }
-            long until = System.nanoTime() + 20_000;
-            while (System.nanoTime() < until) {
+            while (!byWorker.get() && System.nanoTime() < deadline) {
                 Thread.onSpinWait();
             }
         });
-        assertThat(byWorker[0]).isTrue();
+        assertThat(byWorker.get()).isTrue();
         TEAM.run(new int[] {4}, new int[] {1024}, (item, from, to, thread) -> {
             assertThat(thread).isZero();
             assertThat(from).isZero();
