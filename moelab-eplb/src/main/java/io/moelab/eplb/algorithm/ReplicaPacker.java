@@ -11,7 +11,7 @@ import java.util.Arrays;
  *       buckets) replaces a comparison sort: LPT needs the order of the large items, which it keeps to within
  *       one bucket, {@code max / n}.</li>
  *   <li>LPT by expert: each expert's {@code c} replicas go to the {@code c} least loaded bins that still have
- *       room, all distinct, from a 4-ary heap of (load, bin) keys (one replica: replace the root and sift; more:
+ *       room, all distinct, from a 4-ary heap of (load, bin) keys (one level of eight for few bins) (one replica: replace the root and sift; more:
  *       pop {@code c - 1}, replace the root, push back). The first round, while untouched bins are the lightest,
  *       fills bins in index order without the heap.</li>
  *   <li>Swaps between the most and the least loaded bin: while swapping one item of each lowers the larger of
@@ -42,6 +42,8 @@ final class ReplicaPacker {
     private int[] binExpert = new int[0];
     private int[] taken = new int[0];
     private int slotsPerBin;
+    /** Whether the heap is one root over up to eight children (few bins) rather than 4-ary. */
+    private boolean wide;
     private final GpuSlots.Swap best = new GpuSlots.Swap();
 
     /**
@@ -63,6 +65,7 @@ final class ReplicaPacker {
                 int[] out, int offset) {
         ensure(experts, bins, slotsPerBin);
         this.slotsPerBin = slotsPerBin;
+        this.wide = bins <= WIDE_BINS;
         double largestItem = orderDescending(perReplica, experts);
         Arrays.fill(binLoad, 0, bins, 0);
         Arrays.fill(binFill, 0, bins, 0);
@@ -183,8 +186,8 @@ final class ReplicaPacker {
     }
 
     private void ensure(int experts, int bins, int slotsPerBin) {
-        if (heap.length < bins + 4) {
-            heap = new long[bins + 4];
+        if (heap.length < bins + 8) {
+            heap = new long[bins + 8];
         }
         if (order.length < experts) {
             order = new int[experts];
@@ -244,9 +247,15 @@ final class ReplicaPacker {
         binLoad[bin] += load;
     }
 
-    // 4-ary min-heap of (load, bin) keys of the bins with room, in heap[0..size), padded with NONE so that a
-    // node's four children can be read without bound checks. Children of i: 4i+1..4i+4. Picking the least child
-    // with branch-free minimums matters here: apportioned items are nearly equal, so compares are unpredictable.
+    // Min-heap of (load, bin) keys of the bins with room, in heap[0..size), padded with NONE so that a node's
+    // children can be read without bound checks: 4-ary (children of i: 4i+1..4i+4), or for at most WIDE_BINS bins
+    // one root over eight children, a single level (the GPUs of one node in hierarchical mode). Picking the least
+    // child with branch-free minimums matters here: apportioned items are nearly equal, so compares are
+    // unpredictable. Measured side by side (EplbSideBySide, docs/BENCHMARKS.md): the single wide level made
+    // hierarchical DeepSeek-V3 prefill 12% faster; an 8-ary heap for 32 bins made global mode 24% slower.
+
+    /** Bins up to which the heap is one wide level. */
+    private static final int WIDE_BINS = 9;
 
     private static final long NONE = Long.MAX_VALUE;
 
@@ -262,8 +271,9 @@ final class ReplicaPacker {
 
     private void push(long key) {
         int i = size++;
+        int shift = wide ? 3 : 2;
         while (i > 0) {
-            int parent = (i - 1) >>> 2;
+            int parent = (i - 1) >>> shift;
             if (heap[parent] <= key) {
                 break;
             }
@@ -275,6 +285,10 @@ final class ReplicaPacker {
 
     /** Puts {@code key} in place of the root and restores the heap order. */
     private void siftDown(long key) {
+        if (wide) {
+            siftDownWide(key);
+            return;
+        }
         int i = 0;
         while (true) {
             int c = 4 * i + 1;
@@ -298,6 +312,37 @@ final class ReplicaPacker {
             i = child;
         }
         heap[i] = key;
+    }
+
+    /** {@link #siftDown} of the one-level heap: the root swaps with the least of its (up to) eight children. */
+    private void siftDownWide(long key) {
+        long h0 = heap[1];
+        long h1 = heap[2];
+        long h2 = heap[3];
+        long h3 = heap[4];
+        long h4 = heap[5];
+        long h5 = heap[6];
+        long h6 = heap[7];
+        long h7 = heap[8];
+        int i01 = h1 < h0 ? 2 : 1;
+        long m01 = Math.min(h0, h1);
+        int i23 = h3 < h2 ? 4 : 3;
+        long m23 = Math.min(h2, h3);
+        int i45 = h5 < h4 ? 6 : 5;
+        long m45 = Math.min(h4, h5);
+        int i67 = h7 < h6 ? 8 : 7;
+        long m67 = Math.min(h6, h7);
+        int left = m23 < m01 ? i23 : i01;
+        long minLeft = Math.min(m01, m23);
+        int right = m67 < m45 ? i67 : i45;
+        long minRight = Math.min(m45, m67);
+        long least = Math.min(minLeft, minRight);
+        if (key <= least) {
+            heap[0] = key;
+            return;
+        }
+        heap[0] = least;
+        heap[minRight < minLeft ? right : left] = key;
     }
 
     private long key(int bin) {
