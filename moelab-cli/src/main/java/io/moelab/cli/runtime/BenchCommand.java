@@ -50,7 +50,7 @@ public final class BenchCommand implements Callable<Integer> {
     private Integer threads;
 
     @Option(names = "--prompt-tokens", paramLabel = "N", defaultValue = "64",
-            description = "Prompt length (default: 256; fewer leave the JIT unfinished, measured).")
+            description = "Prompt length, prefilled in one batch (default: 64).")
     private int promptTokens;
 
     @Option(names = "--decode-tokens", paramLabel = "N", defaultValue = "32",
@@ -62,7 +62,8 @@ public final class BenchCommand implements Callable<Integer> {
     private int runs;
 
     @Option(names = "--warmup-tokens", paramLabel = "N", defaultValue = "256",
-            description = "Untimed forward passes first, for the JIT (default: 256; fewer leave the JIT unfinished, measured).")
+            description = "Untimed forward passes first, for the JIT (default: 256; fewer leave the JIT"
+                    + " unfinished, measured).")
     private int warmupTokens;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
@@ -197,7 +198,7 @@ public final class BenchCommand implements Callable<Integer> {
         String runsNote = runs == 1 ? "1 run" : "median of " + runs + " runs";
         row(out, "model", model + " (" + String.format(Locale.ROOT, "%.1fM", r.parameters() / 1e6)
                 + " parameters), weights " + weights + ", " + ProductTeam.shared().threads() + " threads");
-        row(out, "prefill", String.format(Locale.ROOT, "%.1f tokens/s (sequential, %d tokens, %s)",
+        row(out, "prefill", String.format(Locale.ROOT, "%.1f tokens/s (batched, %d-token prompt, %s)",
                 r.prefillTokensPerSecond(), promptTokens, runsNote));
         row(out, "decode", String.format(Locale.ROOT, "%.1f tokens/s (greedy, %d tokens, %s)",
                 r.decodeTokensPerSecond(), decodeTokens, runsNote));
