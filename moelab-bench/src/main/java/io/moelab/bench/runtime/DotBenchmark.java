@@ -5,10 +5,6 @@ import io.moelab.runtime.tensor.Int4Matrix;
 import io.moelab.runtime.tensor.Q8Matrix;
 import io.moelab.runtime.tensor.WeightMatrix;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -71,33 +67,18 @@ public class DotBenchmark {
     /** Builds the matrix from seeded Gaussian weights. */
     @Setup
     public void setUp() {
-        String[] dims = shape.split("x");
-        int rows = Integer.parseInt(dims[0]);
-        int cols = Integer.parseInt(dims[1]);
-        Random rnd = new Random(1);
         arena = Arena.ofShared();
-        MemorySegment f32 = arena.allocate((long) rows * cols * Float.BYTES, 64);
-        MemorySegment bf16 = arena.allocate((long) rows * cols * 2, 64);
-        ValueLayout.OfFloat fl = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-        ValueLayout.OfShort sl = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-        for (long i = 0; i < (long) rows * cols; i++) {
-            float v = (float) (rnd.nextGaussian() * 0.02);
-            f32.setAtIndex(fl, i, v);
-            bf16.setAtIndex(sl, i, (short) (Float.floatToRawIntBits(v) >>> 16));
-        }
-        WeightMatrix source = WeightMatrix.of(DType.F32, f32, rows, cols);
+        RandomWeights r = RandomWeights.of(shape, arena);
+        WeightMatrix source = WeightMatrix.of(DType.F32, r.f32(), r.rows(), r.cols());
         w = switch (format) {
             case "F32" -> source;
-            case "BF16" -> WeightMatrix.of(DType.BF16, bf16, rows, cols);
+            case "BF16" -> WeightMatrix.of(DType.BF16, r.bf16(), r.rows(), r.cols());
             case "Q8" -> Q8Matrix.quantize(source, arena);
             case "INT4" -> Int4Matrix.quantize(source, 64, arena);
             default -> throw new IllegalArgumentException("unknown format " + format);
         };
-        x = new float[cols];
-        for (int i = 0; i < cols; i++) {
-            x[i] = (float) rnd.nextGaussian();
-        }
-        out = new float[rows];
+        x = r.x();
+        out = new float[r.rows()];
     }
 
     /** Frees the off-heap weights. */

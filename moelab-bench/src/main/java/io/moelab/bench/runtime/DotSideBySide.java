@@ -2,19 +2,16 @@ package io.moelab.bench.runtime;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.net.URL;
 import java.net.URLClassLoader;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Random;
 
 /**
  * Times the single-threaded matrix-vector product ({@code dotRows} over all rows, as {@link DotBenchmark}) of two
@@ -95,19 +92,8 @@ public final class DotSideBySide {
         }
 
         static Product of(ClassLoader loader, String format, String shape, Arena arena) throws Throwable {
-            String[] dims = shape.split("x");
-            int rows = Integer.parseInt(dims[0]);
-            int cols = Integer.parseInt(dims[1]);
-            Random rnd = new Random(1);
-            MemorySegment f32 = arena.allocate((long) rows * cols * Float.BYTES, 64);
-            MemorySegment bf16 = arena.allocate((long) rows * cols * 2, 64);
-            ValueLayout.OfFloat fl = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-            ValueLayout.OfShort sl = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-            for (long i = 0; i < (long) rows * cols; i++) {
-                float v = (float) (rnd.nextGaussian() * 0.02);
-                f32.setAtIndex(fl, i, v);
-                bf16.setAtIndex(sl, i, (short) (Float.floatToRawIntBits(v) >>> 16));
-            }
+            RandomWeights r = RandomWeights.of(shape, arena);
+            int rows = r.rows();
             String pkg = "io.moelab.runtime.tensor.";
             Class<?> matrix = loader.loadClass(pkg + "WeightMatrix");
             Class<?> dtype = loader.loadClass(pkg + "DType");
@@ -116,10 +102,10 @@ public final class DotSideBySide {
                     MethodType.methodType(matrix, dtype, MemorySegment.class, int.class, int.class));
             Object dF32 = dtype.getField("F32").get(null);
             Object dBF16 = dtype.getField("BF16").get(null);
-            Object source = of.invoke(dF32, f32, rows, cols);
+            Object source = of.invoke(dF32, r.f32(), rows, r.cols());
             Object w = switch (format) {
                 case "F32" -> source;
-                case "BF16" -> of.invoke(dBF16, bf16, rows, cols);
+                case "BF16" -> of.invoke(dBF16, r.bf16(), rows, r.cols());
                 case "Q8" -> {
                     Class<?> q8 = loader.loadClass(pkg + "Q8Matrix");
                     yield lookup.findStatic(q8, "quantize", MethodType.methodType(q8, matrix, Arena.class))
@@ -135,11 +121,7 @@ public final class DotSideBySide {
             MethodHandle dotRows = lookup.findVirtual(matrix, "dotRows",
                     MethodType.methodType(void.class, int.class, int.class, float[].class, float[].class));
             long bytes = (long) lookup.findVirtual(matrix, "bytes", MethodType.methodType(long.class)).invoke(w);
-            float[] x = new float[cols];
-            for (int i = 0; i < cols; i++) {
-                x[i] = (float) rnd.nextGaussian();
-            }
-            return new Product(dotRows, w, rows, x, new float[rows], bytes);
+            return new Product(dotRows, w, rows, r.x(), new float[rows], bytes);
         }
     }
 }
