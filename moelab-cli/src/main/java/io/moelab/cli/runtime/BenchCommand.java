@@ -71,8 +71,8 @@ public final class BenchCommand implements Callable<Integer> {
     private long seed;
 
     @Option(names = "--measure-bandwidth", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Measure the memory read bandwidth before and after the runs, keeping the higher (default: on;"
-                    + " --no-measure-bandwidth skips it).")
+            description = "Measure the memory read bandwidth before and after the runs, keeping the higher"
+                    + " (default: on; --no-measure-bandwidth skips it).")
     private boolean measureBandwidth;
 
     @Option(names = "--bandwidth-mib", paramLabel = "MIB", defaultValue = "1024",
@@ -208,7 +208,8 @@ public final class BenchCommand implements Callable<Integer> {
                 r.achievedGBps()));
         if (r.bandwidthGBps().isPresent()) {
             row(out, "memory bandwidth", String.format(Locale.ROOT,
-                    "%.2f GB/s (parallel read of %d MiB, best of 5, higher of before and after the runs)", r.bandwidthGBps().getAsDouble(), bandwidthMib));
+                    "%.2f GB/s (parallel read of %d MiB, best of 5, higher of before and after the runs)",
+                    r.bandwidthGBps().getAsDouble(), bandwidthMib));
             row(out, "roofline", String.format(Locale.ROOT, "%.1f%% of bandwidth (roofline %.1f tokens/s)",
                     100 * r.rooflineFraction().getAsDouble(), r.rooflineTokensPerSecond().getAsDouble()));
         } else {

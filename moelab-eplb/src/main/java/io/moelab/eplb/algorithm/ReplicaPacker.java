@@ -11,9 +11,9 @@ import java.util.Arrays;
  *       buckets) replaces a comparison sort: LPT needs the order of the large items, which it keeps to within
  *       one bucket, {@code max / n}.</li>
  *   <li>LPT by expert: each expert's {@code c} replicas go to the {@code c} least loaded bins that still have
- *       room, all distinct, from a 4-ary heap of (load, bin) keys (one level of eight for few bins) (one replica: replace the root and sift; more:
- *       pop {@code c - 1}, replace the root, push back). The first round, while untouched bins are the lightest,
- *       fills bins in index order without the heap.</li>
+ *       room, all distinct, from a 4-ary heap of (load, bin) keys, one level of eight for few bins (one
+ *       replica: replace the root and sift; more: pop {@code c - 1}, replace the root, push back). The first
+ *       round, while untouched bins are the lightest, fills bins in index order without the heap.</li>
  *   <li>Swaps between the most and the least loaded bin: while swapping one item of each lowers the larger of
  *       the two loads, apply the best such swap; stop at a local optimum or once the maximum is within 0.5% of
  *       the lower bound {@code max(mean, largest item)}.</li>

@@ -15,8 +15,9 @@ import jdk.incubator.vector.VectorSpecies;
  * read start to end by summing it as floats with the Vector API (four independent accumulators, the preferred
  * species). The buffer is split in {@value #CHUNK_BYTES}-byte chunks shared out by the
  * {@linkplain ProductTeam#shared() product team}, the same threads that run a model's matrix products (on a
- * machine with {@code n} cores: the caller plus {@code n - 1} workers). A pass is timed from before the split to after the join; the result is bytes
- * read divided by the fastest of the timed passes, in decimal GB/s (10^9 bytes per second). Nothing is written
+ * machine with {@code n} cores: the caller plus {@code n - 1} workers). A pass is timed from before the split to
+ * after the join; the result is bytes read divided by the fastest of the timed passes, in decimal GB/s (10^9
+ * bytes per second). Nothing is written
  * during the timed passes, so it is a pure read bandwidth, the traffic pattern of streaming weights; it is
  * neither a copy nor a triad bandwidth (STREAM's figures, which count writes too).
  */

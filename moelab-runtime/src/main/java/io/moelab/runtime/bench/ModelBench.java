@@ -18,7 +18,8 @@ import java.util.SplittableRandom;
  * fraction of the measured memory bandwidth that decoding achieves.
  *
  * <p><b>Procedure.</b> Optionally measure the read bandwidth ({@link MemoryBandwidth}, before the model is
- * loaded, its buffer freed again, and once more after the timed runs; the result keeps the higher reading). Reset the heap pools' peaks, note the off-heap buffer pools, load the model.
+ * loaded, its buffer freed again, and once more after the timed runs; the result keeps the higher reading).
+ * Reset the heap pools' peaks, note the off-heap buffer pools, load the model.
  * Warm up: {@code warmupTokens} forward passes on a scratch cache (JIT compilation). Then {@code runs} times, each
  * on a fresh KV cache: <i>prefill</i> the same {@code promptTokens} random token ids (drawn from {@code seed}),
  * with one {@link MoeModel#prefill} (batched: layer by layer over the whole prompt, each weight read once); then

@@ -21,6 +21,8 @@ final class Activations {
     final float[][] expertOuts;
     final float[] ropeCos;
     final float[] ropeSin;
+    /** The position {@link #ropeCos} and {@link #ropeSin} hold the angles of, or -1. */
+    int ropePosition = -1;
 
     Activations(ModelConfig c, int capacity) {
         int h = c.hidden();

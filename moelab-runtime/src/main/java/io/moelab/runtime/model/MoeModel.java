@@ -235,13 +235,17 @@ public final class MoeModel implements AutoCloseable {
     /** Biases, the family's q/k norms and RoPE of one position's projections, in place. */
     private void prepare(Layer w, float[] q, float[] k, float[] v, int pos, Activations a) {
         ModelConfig c = config;
-        // The rotation angles depend on the position only: computed once for every head.
+        // The rotation angles depend on the position only: computed once for every head and, while a token goes
+        // through the layers, once for all of them.
         float[] cos = a.ropeCos;
         float[] sin = a.ropeSin;
-        for (int i = 0; i < invFreq.length; i++) {
-            double angle = pos * invFreq[i];
-            cos[i] = (float) Math.cos(angle);
-            sin[i] = (float) Math.sin(angle);
+        if (a.ropePosition != pos) {
+            for (int i = 0; i < invFreq.length; i++) {
+                double angle = pos * invFreq[i];
+                cos[i] = (float) Math.cos(angle);
+                sin[i] = (float) Math.sin(angle);
+            }
+            a.ropePosition = pos;
         }
         int hd = c.headDim();
         addBias(q, w.qBias());

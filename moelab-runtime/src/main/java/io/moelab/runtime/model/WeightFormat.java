@@ -8,7 +8,8 @@ import io.moelab.runtime.tensor.WeightMatrix;
 
 /**
  * How the projection matrices are held in memory: as stored in the checkpoint (F32, F16 or BF16, memory-mapped,
- * no copy), quantized at load time, or (F32) copied into a layout that streams faster. Norms, biases and embeddings stay as stored.
+ * no copy), quantized at load time, or (F32) copied into a layout that streams faster. Norms, biases and
+ * embeddings stay as stored.
  */
 public enum WeightFormat {
     /** As stored in the checkpoint. */

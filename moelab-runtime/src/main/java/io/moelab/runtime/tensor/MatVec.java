@@ -24,9 +24,7 @@ public final class MatVec {
      *                                  {@code w.rows()}
      */
     public static void multiply(WeightMatrix w, float[] x, float[] out) {
-        checkLengths(w, x, out);
-        ProductTeam.shared().run(new int[] {w.rows()}, new int[] {w.cols()},
-                (item, from, to, thread) -> w.dotRows(from, to, x, out));
+        multiplyAll(new WeightMatrix[] {w}, new float[][] {x}, new float[][] {out});
     }
 
     /**
@@ -151,16 +149,7 @@ public final class MatVec {
      * @throws IndexOutOfBoundsException if {@code src} is shorter than {@code dst}
      */
     public static void scaleAdd(float[] dst, float[] src, float s) {
-        int n = dst.length;
-        Objects.checkFromIndexSize(0, n, src.length);
-        FloatVector sv = FloatVector.broadcast(F, s);
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            FloatVector.fromArray(F, src, i).fma(sv, FloatVector.fromArray(F, dst, i)).intoArray(dst, i);
-        }
-        for (; i < n; i++) {
-            dst[i] = Math.fma(s, src[i], dst[i]);
-        }
+        scaleAdd(dst, 0, src, 0, s, dst.length);
     }
 
     /**

@@ -30,7 +30,8 @@ class PackedF32MatrixTest {
                     float[] row = new float[cols];
                     for (int r = 0; r < rows; r++) {
                         float expected = plain.dot(r, x);
-                        assertThat(Float.floatToRawIntBits(packed.dot(r, x))).isEqualTo(Float.floatToRawIntBits(expected));
+                        assertThat(Float.floatToRawIntBits(packed.dot(r, x)))
+                                .isEqualTo(Float.floatToRawIntBits(expected));
                         if (r >= from && r < to) {
                             assertThat(Float.floatToRawIntBits(out[r])).as("row %d of [%d, %d)", r, from, to)
                                     .isEqualTo(Float.floatToRawIntBits(expected));
