@@ -6,14 +6,15 @@ import static org.quicktheories.QuickTheory.qt;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.quicktheories.core.Gen;
 import org.quicktheories.impl.Constraint;
 
 /**
  * {@link ReplicaPacker} against a naive restatement of what it computes: the same bucket order, LPT choosing
- * bins by linear scans over (float load, index) keys, the same duplicate repair and swaps. The packer's heap,
- * first-round shortcut and scratch reuse must not change a single slot.
+ * bins by linear scans over (float load, index) keys, the same duplicate repair and swaps. Neither LPT (winner
+ * tree, sorted array), nor the first-round shortcut or scratch reuse, may change a single slot.
  */
 class ReplicaPackerReferenceTest {
 
@@ -38,9 +39,10 @@ class ReplicaPackerReferenceTest {
         };
     }
 
-    @Test
-    void packsExactlyAsTheNaiveReference() {
-        ReplicaPacker packer = new ReplicaPacker(); // reused across problems, like a planner's
+    @ParameterizedTest
+    @EnumSource(ReplicaPacker.Lpt.class)
+    void packsExactlyAsTheNaiveReference(ReplicaPacker.Lpt lpt) {
+        ReplicaPacker packer = new ReplicaPacker(lpt); // reused across problems, like a planner's
         qt().withExamples(4000).withFixedSeed(77).forAll(problems()).checkAssert(p -> {
             for (int swaps : new int[] {0, 64}) {
                 int[] out = new int[p.bins() * p.perBin()];
