@@ -78,19 +78,23 @@ public final class Apportionment {
         }
         int extra = slots - n;
         double capBound = max / cap;
-        // Invariant: hi is feasible (Σ c(hi) <= slots); lo is a lower bound on T*.
+        // Invariant: hi is feasible (Σ c(hi) <= slots); lo is not (or is 0), so the greedy never adds at a ratio
+        // below lo.
         double lo = Math.max(capBound, total / slots);
         double hi = Math.max(capBound, total / extra);
         if (count(load, n, lo, cap) <= slots) {
+            // Feasible already: the cap binds (lo = max / cap), and the greedy hands the slots left over to the
+            // other experts at ratios below lo. Bisect below it, or the greedy below would add them one by one
+            // (measured: 28 additions per node on 26 x 64 in hierarchical mode, a quarter of its planning time).
             hi = lo;
-        } else {
-            for (int i = 0; i < BISECTION_STEPS && hi - lo > 1e-12 * hi; i++) {
-                double mid = 0.5 * (lo + hi);
-                if (count(load, n, mid, cap) <= slots) {
-                    hi = mid;
-                } else {
-                    lo = mid;
-                }
+            lo = 0;
+        }
+        for (int i = 0; i < BISECTION_STEPS && hi - lo > 1e-12 * hi; i++) {
+            double mid = 0.5 * (lo + hi);
+            if (count(load, n, mid, cap) <= slots) {
+                hi = mid;
+            } else {
+                lo = mid;
             }
         }
         double inverse = 1 / hi;
@@ -184,9 +188,9 @@ public final class Apportionment {
     }
 
     /**
-     * Σ max(1, ceil(w_e / t)): the fewest slots that keep every expert's per-replica load at most t. Only called
-     * with {@code t >= total / slots}, so each term is at most {@code slots} and int arithmetic (which the JIT
-     * vectorizes) cannot overflow.
+     * Σ min(cap, max(1, ceil(w_e / t))): the fewest slots (at most {@code cap} each) that keep every expert's
+     * per-replica load at most t. The int cast saturates and each term is clamped to {@code cap} before the sum,
+     * so int arithmetic (which the JIT vectorizes) cannot overflow even for tiny t.
      */
     private static int count(double[] load, int n, double t, int cap) {
         double inverse = 1 / t;

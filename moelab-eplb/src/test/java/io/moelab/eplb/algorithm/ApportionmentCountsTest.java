@@ -47,14 +47,14 @@ class ApportionmentCountsTest {
         double hi = Math.max(capBound, total / (slots - n));
         if (count(load, lo, cap) <= slots) {
             hi = lo;
-        } else {
-            for (int i = 0; i < 8 && hi - lo > 1e-12 * hi; i++) {
-                double mid = 0.5 * (lo + hi);
-                if (count(load, mid, cap) <= slots) {
-                    hi = mid;
-                } else {
-                    lo = mid;
-                }
+            lo = 0;
+        }
+        for (int i = 0; i < 8 && hi - lo > 1e-12 * hi; i++) {
+            double mid = 0.5 * (lo + hi);
+            if (count(load, mid, cap) <= slots) {
+                hi = mid;
+            } else {
+                lo = mid;
             }
         }
         double inverse = 1 / hi;
