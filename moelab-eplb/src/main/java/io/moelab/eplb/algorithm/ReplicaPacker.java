@@ -233,10 +233,10 @@ final class ReplicaPacker {
                 double load = binLoad[b] + v;
                 binLoad[b] = load;
                 if (++binFill[b] == slotsPerBin) {
-                    tree.set(b, WinnerTree.NONE);
+                    tree.replaceMin(WinnerTree.NONE);
                     open--;
                 } else {
-                    tree.set(b, LongMinHeap.key((float) load, b));
+                    tree.replaceMin(LongMinHeap.key((float) load, b));
                 }
                 continue;
             }

@@ -134,6 +134,29 @@ final class WinnerTree {
         }
     }
 
+    /**
+     * Sets the key of the current minimum's leaf (there must be one): the LPT's most frequent update. With two
+     * levels, the leaf's and its group's entries are cleared first and the minimums of the rest taken: those
+     * loads do not depend on the new key, so only two compares follow it.
+     */
+    void replaceMin(long key) {
+        int i = (int) min;
+        if (depth != 2) {
+            set(i, key);
+            return;
+        }
+        long[] leaves = this.leaves;
+        long[] mid = this.mid;
+        int g = i >>> 3;
+        leaves[i] = NONE;
+        mid[g] = NONE;
+        long group = Math.min(key, min8(leaves, g << 3));
+        long rest = min8(mid, 0);
+        leaves[i] = key;
+        mid[g] = group;
+        min = Math.min(group, rest);
+    }
+
     /** The smallest key, {@link #NONE} when every leaf is empty. */
     long min() {
         return min;
