@@ -318,9 +318,27 @@ final class ReplicaPacker {
                 }
             }
             head += t;
-            // Merge back; the writes start kept places early and never overtake the reads.
+            // Merge back; the writes start kept places early and never overtake the reads. The keys below the
+            // lightest re-keyed one (usually most: the bins just filled are now among the heaviest) move as one
+            // block; a binary search finds where it ends. Not for a node's few bins, where it measured slower.
             int o = head - kept;
             int r = head;
+            if (kept > 0 && end - head > 16) {
+                int lo = head;
+                int hi = end;
+                long first = fresh[0];
+                while (lo < hi) {
+                    int mid = (lo + hi) >>> 1;
+                    if (sorted[mid] < first) {
+                        lo = mid + 1;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                System.arraycopy(sorted, head, sorted, o, lo - head);
+                o += lo - head;
+                r = lo;
+            }
             for (int j = 0; j < kept; ) {
                 if (r < end && sorted[r] < fresh[j]) {
                     sorted[o++] = sorted[r++];
