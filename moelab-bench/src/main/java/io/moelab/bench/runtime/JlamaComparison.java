@@ -58,7 +58,7 @@ import java.util.stream.Stream;
  * <pre>
  * "$JAVA_HOME"/bin/java --add-modules jdk.incubator.vector -Xmx12g \
  *     -cp moelab-bench/target/benchmarks.jar io.moelab.bench.runtime.JlamaComparison \
- *     [--out DIR] [--tokens 64] [--rounds 5] [--dtypes F32,BF16] [--keep]
+ *     [--out DIR] [--tokens 64] [--rounds 5] [--dtypes F32,BF16] [--weights stored|packed] [--keep]
  *     [--hidden 1024] [--layers 8] [--heads 16] [--kv-heads 8] [--experts 8] [--top-k 2]
  *     [--intermediate 2048] [--vocab 32000]
  * </pre>
@@ -117,6 +117,8 @@ public final class JlamaComparison {
         int tokens = Integer.parseInt(opt.getOrDefault("tokens", "64"));
         int rounds = Integer.parseInt(opt.getOrDefault("rounds", "5"));
         boolean keep = opt.containsKey("keep");
+        // moelab's weight layout: as stored (memory-mapped), or packed at load (F32 only; others stay stored).
+        WeightFormat weights = WeightFormat.valueOf(opt.getOrDefault("weights", "stored").toUpperCase(Locale.ROOT));
         Shape shape = new Shape(Integer.parseInt(opt.getOrDefault("vocab", "32000")),
                 Integer.parseInt(opt.getOrDefault("hidden", "1024")), Integer.parseInt(opt.getOrDefault("layers", "8")),
                 Integer.parseInt(opt.getOrDefault("heads", "16")), Integer.parseInt(opt.getOrDefault("kv-heads", "8")),
@@ -129,9 +131,10 @@ public final class JlamaComparison {
 
         int cpus = Runtime.getRuntime().availableProcessors();
         PhysicalCoreExecutor.overrideThreadCount(cpus);
-        System.out.printf(Locale.ROOT, "JDK %s, %d CPUs (moelab: product team of %d threads, caller included; Jlama: "
-                        + "%d threads), Jlama tensor ops: %s%n", Runtime.version(), cpus,
-                ProductTeam.shared().threads(), cpus, TensorOperationsProvider.get().name());
+        System.out.printf(Locale.ROOT, "JDK %s, %d CPUs (moelab: product team of %d threads, caller included, weights "
+                        + "%s; Jlama: %d threads), Jlama tensor ops: %s%n", Runtime.version(), cpus,
+                ProductTeam.shared().threads(), weights.name().toLowerCase(Locale.ROOT), cpus,
+                TensorOperationsProvider.get().name());
         System.out.printf(Locale.ROOT, "model: Mixtral layout, vocab %d, hidden %d, %d layers, %d heads / %d KV "
                         + "heads, %d experts top-%d, intermediate %d: %.0fM parameters, %.0fM active per token%n",
                 shape.vocab, shape.hidden, shape.layers, shape.heads, shape.kvHeads, shape.experts, shape.topK,
@@ -146,7 +149,7 @@ public final class JlamaComparison {
                 long t0 = System.nanoTime();
                 writeModel(dir, shape, dtype);
                 System.out.printf(Locale.ROOT, "%n[%s] wrote %s in %.1f s%n", dtype, dir, (System.nanoTime() - t0) / 1e9);
-                rows.addAll(compare(dir, dtype, tokens, rounds));
+                rows.addAll(compare(dir, dtype, tokens, rounds, weights));
                 if (!keep) {
                     deleteTree(dir);
                 }
@@ -178,8 +181,8 @@ public final class JlamaComparison {
         }
     }
 
-    private static List<Row> compare(Path dir, DType dtype, int tokens, int rounds) {
-        MoeModel moelab = MoeModel.load(dir, WeightFormat.STORED);
+    private static List<Row> compare(Path dir, DType dtype, int tokens, int rounds, WeightFormat weights) {
+        MoeModel moelab = MoeModel.load(dir, weights);
         int topK = moelab.config().topK();
         // Working memory F32 and Jlama's default working quantization I8; for an F32 or BF16 checkpoint Jlama
         // itself switches the quantized working type to the checkpoint's (see AbstractModel's constructor).
