@@ -73,73 +73,12 @@ public final class F32Matrix implements WeightMatrix {
     public void dotRows(int from, int to, float[] x, float[] out) {
         Objects.checkFromToIndex(from, to, rows);
         Objects.checkFromIndexSize(0, cols, x.length);
-        int n = cols;
-        long stride = (long) n * Float.BYTES;
-        // The eight sums are reduced from memory: eight inlined vector reductions would exceed C2's inlining
-        // budget, and the vectors passed to a call that is not inlined get boxed (allocation on every pass).
+        long stride = (long) cols * Float.BYTES;
         float[] lanes = new float[8 * L];
         int r = from;
         for (; r + 8 <= to; r += 8) {
             long b = r * stride;
-            FloatVector z = FloatVector.zero(F);
-            FloatVector a0 = z;
-            FloatVector c0 = z;
-            FloatVector a1 = z;
-            FloatVector c1 = z;
-            FloatVector a2 = z;
-            FloatVector c2 = z;
-            FloatVector a3 = z;
-            FloatVector c3 = z;
-            FloatVector a4 = z;
-            FloatVector c4 = z;
-            FloatVector a5 = z;
-            FloatVector c5 = z;
-            FloatVector a6 = z;
-            FloatVector c6 = z;
-            FloatVector a7 = z;
-            FloatVector c7 = z;
-            int i = 0;
-            for (; i <= n - 2 * L; i += 2 * L) {
-                long o = b + (long) i * Float.BYTES;
-                FloatVector x0 = FloatVector.fromArray(F, x, i);
-                FloatVector x1 = FloatVector.fromArray(F, x, i + L);
-                a0 = FloatVector.fromMemorySegment(F, data, o, LE).fma(x0, a0);
-                c0 = FloatVector.fromMemorySegment(F, data, o + 4L * L, LE).fma(x1, c0);
-                a1 = FloatVector.fromMemorySegment(F, data, o + stride, LE).fma(x0, a1);
-                c1 = FloatVector.fromMemorySegment(F, data, o + stride + 4L * L, LE).fma(x1, c1);
-                a2 = FloatVector.fromMemorySegment(F, data, o + 2 * stride, LE).fma(x0, a2);
-                c2 = FloatVector.fromMemorySegment(F, data, o + 2 * stride + 4L * L, LE).fma(x1, c2);
-                a3 = FloatVector.fromMemorySegment(F, data, o + 3 * stride, LE).fma(x0, a3);
-                c3 = FloatVector.fromMemorySegment(F, data, o + 3 * stride + 4L * L, LE).fma(x1, c3);
-                a4 = FloatVector.fromMemorySegment(F, data, o + 4 * stride, LE).fma(x0, a4);
-                c4 = FloatVector.fromMemorySegment(F, data, o + 4 * stride + 4L * L, LE).fma(x1, c4);
-                a5 = FloatVector.fromMemorySegment(F, data, o + 5 * stride, LE).fma(x0, a5);
-                c5 = FloatVector.fromMemorySegment(F, data, o + 5 * stride + 4L * L, LE).fma(x1, c5);
-                a6 = FloatVector.fromMemorySegment(F, data, o + 6 * stride, LE).fma(x0, a6);
-                c6 = FloatVector.fromMemorySegment(F, data, o + 6 * stride + 4L * L, LE).fma(x1, c6);
-                a7 = FloatVector.fromMemorySegment(F, data, o + 7 * stride, LE).fma(x0, a7);
-                c7 = FloatVector.fromMemorySegment(F, data, o + 7 * stride + 4L * L, LE).fma(x1, c7);
-            }
-            for (; i <= n - L; i += L) {
-                long o = b + (long) i * Float.BYTES;
-                FloatVector xv = FloatVector.fromArray(F, x, i);
-                a0 = FloatVector.fromMemorySegment(F, data, o, LE).fma(xv, a0);
-                a1 = FloatVector.fromMemorySegment(F, data, o + stride, LE).fma(xv, a1);
-                a2 = FloatVector.fromMemorySegment(F, data, o + 2 * stride, LE).fma(xv, a2);
-                a3 = FloatVector.fromMemorySegment(F, data, o + 3 * stride, LE).fma(xv, a3);
-                a4 = FloatVector.fromMemorySegment(F, data, o + 4 * stride, LE).fma(xv, a4);
-                a5 = FloatVector.fromMemorySegment(F, data, o + 5 * stride, LE).fma(xv, a5);
-                a6 = FloatVector.fromMemorySegment(F, data, o + 6 * stride, LE).fma(xv, a6);
-                a7 = FloatVector.fromMemorySegment(F, data, o + 7 * stride, LE).fma(xv, a7);
-            }
-            a0.add(c0).intoArray(lanes, 0);
-            a1.add(c1).intoArray(lanes, 1 * L);
-            a2.add(c2).intoArray(lanes, 2 * L);
-            a3.add(c3).intoArray(lanes, 3 * L);
-            a4.add(c4).intoArray(lanes, 4 * L);
-            a5.add(c5).intoArray(lanes, 5 * L);
-            a6.add(c6).intoArray(lanes, 6 * L);
-            a7.add(c7).intoArray(lanes, 7 * L);
+            int i = dotEightRows(data, b, stride, 4L * L, x, cols, lanes);
             for (int k = 0; k < 8; k++) {
                 out[r + k] = tail(b + k * stride, i, x, Kernels.sumLanes(lanes, k * L));
             }
@@ -147,6 +86,86 @@ public final class F32Matrix implements WeightMatrix {
         for (; r < to; r++) {
             out[r] = dot(r, x);
         }
+    }
+
+    /**
+     * The vector part of eight rows' dot products with {@code x}, accumulated as {@link #dot} does: row {@code k}'s
+     * block of {@code L} columns number {@code j} lies at byte {@code base + k * rowStep + j * blockStep} (row after
+     * row for a stored matrix; interleaved for {@link PackedF32Matrix}). Leaves row {@code k}'s vector sum in
+     * {@code lanes[k * L..(k + 1) * L)}, to be reduced from memory (eight inlined vector reductions would exceed
+     * C2's inlining budget, and vectors passed to a call that is not inlined get boxed).
+     *
+     * @return the first column not covered: the rows' scalar tails start there
+     */
+    static int dotEightRows(MemorySegment data, long base, long rowStep, long blockStep, float[] x, int n,
+                            float[] lanes) {
+        long r1 = rowStep;
+        long r2 = 2 * rowStep;
+        long r3 = 3 * rowStep;
+        long r4 = 4 * rowStep;
+        long r5 = 5 * rowStep;
+        long r6 = 6 * rowStep;
+        long r7 = 7 * rowStep;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z;
+        FloatVector c0 = z;
+        FloatVector a1 = z;
+        FloatVector c1 = z;
+        FloatVector a2 = z;
+        FloatVector c2 = z;
+        FloatVector a3 = z;
+        FloatVector c3 = z;
+        FloatVector a4 = z;
+        FloatVector c4 = z;
+        FloatVector a5 = z;
+        FloatVector c5 = z;
+        FloatVector a6 = z;
+        FloatVector c6 = z;
+        FloatVector a7 = z;
+        FloatVector c7 = z;
+        int i = 0;
+        long o = base;
+        for (; i <= n - 2 * L; i += 2 * L, o += 2 * blockStep) {
+            FloatVector x0 = FloatVector.fromArray(F, x, i);
+            FloatVector x1 = FloatVector.fromArray(F, x, i + L);
+            long p = o + blockStep;
+            a0 = FloatVector.fromMemorySegment(F, data, o, LE).fma(x0, a0);
+            c0 = FloatVector.fromMemorySegment(F, data, p, LE).fma(x1, c0);
+            a1 = FloatVector.fromMemorySegment(F, data, o + r1, LE).fma(x0, a1);
+            c1 = FloatVector.fromMemorySegment(F, data, p + r1, LE).fma(x1, c1);
+            a2 = FloatVector.fromMemorySegment(F, data, o + r2, LE).fma(x0, a2);
+            c2 = FloatVector.fromMemorySegment(F, data, p + r2, LE).fma(x1, c2);
+            a3 = FloatVector.fromMemorySegment(F, data, o + r3, LE).fma(x0, a3);
+            c3 = FloatVector.fromMemorySegment(F, data, p + r3, LE).fma(x1, c3);
+            a4 = FloatVector.fromMemorySegment(F, data, o + r4, LE).fma(x0, a4);
+            c4 = FloatVector.fromMemorySegment(F, data, p + r4, LE).fma(x1, c4);
+            a5 = FloatVector.fromMemorySegment(F, data, o + r5, LE).fma(x0, a5);
+            c5 = FloatVector.fromMemorySegment(F, data, p + r5, LE).fma(x1, c5);
+            a6 = FloatVector.fromMemorySegment(F, data, o + r6, LE).fma(x0, a6);
+            c6 = FloatVector.fromMemorySegment(F, data, p + r6, LE).fma(x1, c6);
+            a7 = FloatVector.fromMemorySegment(F, data, o + r7, LE).fma(x0, a7);
+            c7 = FloatVector.fromMemorySegment(F, data, p + r7, LE).fma(x1, c7);
+        }
+        for (; i <= n - L; i += L, o += blockStep) {
+            FloatVector xv = FloatVector.fromArray(F, x, i);
+            a0 = FloatVector.fromMemorySegment(F, data, o, LE).fma(xv, a0);
+            a1 = FloatVector.fromMemorySegment(F, data, o + r1, LE).fma(xv, a1);
+            a2 = FloatVector.fromMemorySegment(F, data, o + r2, LE).fma(xv, a2);
+            a3 = FloatVector.fromMemorySegment(F, data, o + r3, LE).fma(xv, a3);
+            a4 = FloatVector.fromMemorySegment(F, data, o + r4, LE).fma(xv, a4);
+            a5 = FloatVector.fromMemorySegment(F, data, o + r5, LE).fma(xv, a5);
+            a6 = FloatVector.fromMemorySegment(F, data, o + r6, LE).fma(xv, a6);
+            a7 = FloatVector.fromMemorySegment(F, data, o + r7, LE).fma(xv, a7);
+        }
+        a0.add(c0).intoArray(lanes, 0);
+        a1.add(c1).intoArray(lanes, L);
+        a2.add(c2).intoArray(lanes, 2 * L);
+        a3.add(c3).intoArray(lanes, 3 * L);
+        a4.add(c4).intoArray(lanes, 4 * L);
+        a5.add(c5).intoArray(lanes, 5 * L);
+        a6.add(c6).intoArray(lanes, 6 * L);
+        a7.add(c7).intoArray(lanes, 7 * L);
+        return i;
     }
 
     /** The scalar tail of a row from column {@code i}, fused into {@code s} as {@link #dot} does. */

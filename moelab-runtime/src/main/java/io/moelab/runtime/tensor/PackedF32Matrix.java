@@ -120,71 +120,15 @@ public final class PackedF32Matrix implements WeightMatrix {
         Objects.checkFromToIndex(from, to, rows);
         Objects.checkFromIndexSize(0, cols, x.length);
         int n = cols;
-        // Reduced from memory: eight inlined vector reductions would box the vectors (see F32Matrix.dotRows).
         float[] lanes = new float[ROWS * L];
         int r = from;
         for (; r < to && r % ROWS != 0; r++) {
             out[r] = dot(r, x);
         }
+        long blockStep = (long) ROWS * L * Float.BYTES;
         for (; r + ROWS <= to; r += ROWS) {
-            long o = (r / ROWS) * groupBytes;
-            FloatVector z = FloatVector.zero(F);
-            FloatVector a0 = z;
-            FloatVector c0 = z;
-            FloatVector a1 = z;
-            FloatVector c1 = z;
-            FloatVector a2 = z;
-            FloatVector c2 = z;
-            FloatVector a3 = z;
-            FloatVector c3 = z;
-            FloatVector a4 = z;
-            FloatVector c4 = z;
-            FloatVector a5 = z;
-            FloatVector c5 = z;
-            FloatVector a6 = z;
-            FloatVector c6 = z;
-            FloatVector a7 = z;
-            FloatVector c7 = z;
-            int i = 0;
-            for (; i <= n - 2 * L; i += 2 * L, o += 16L * L * Float.BYTES) {
-                FloatVector x0 = FloatVector.fromArray(F, x, i);
-                FloatVector x1 = FloatVector.fromArray(F, x, i + L);
-                a0 = FloatVector.fromMemorySegment(F, data, o + 0L * L, LE).fma(x0, a0);
-                a1 = FloatVector.fromMemorySegment(F, data, o + 4L * L, LE).fma(x0, a1);
-                a2 = FloatVector.fromMemorySegment(F, data, o + 8L * L, LE).fma(x0, a2);
-                a3 = FloatVector.fromMemorySegment(F, data, o + 12L * L, LE).fma(x0, a3);
-                a4 = FloatVector.fromMemorySegment(F, data, o + 16L * L, LE).fma(x0, a4);
-                a5 = FloatVector.fromMemorySegment(F, data, o + 20L * L, LE).fma(x0, a5);
-                a6 = FloatVector.fromMemorySegment(F, data, o + 24L * L, LE).fma(x0, a6);
-                a7 = FloatVector.fromMemorySegment(F, data, o + 28L * L, LE).fma(x0, a7);
-                c0 = FloatVector.fromMemorySegment(F, data, o + 32L * L, LE).fma(x1, c0);
-                c1 = FloatVector.fromMemorySegment(F, data, o + 36L * L, LE).fma(x1, c1);
-                c2 = FloatVector.fromMemorySegment(F, data, o + 40L * L, LE).fma(x1, c2);
-                c3 = FloatVector.fromMemorySegment(F, data, o + 44L * L, LE).fma(x1, c3);
-                c4 = FloatVector.fromMemorySegment(F, data, o + 48L * L, LE).fma(x1, c4);
-                c5 = FloatVector.fromMemorySegment(F, data, o + 52L * L, LE).fma(x1, c5);
-                c6 = FloatVector.fromMemorySegment(F, data, o + 56L * L, LE).fma(x1, c6);
-                c7 = FloatVector.fromMemorySegment(F, data, o + 60L * L, LE).fma(x1, c7);
-            }
-            if (i < n) {
-                FloatVector xv = FloatVector.fromArray(F, x, i);
-                a0 = FloatVector.fromMemorySegment(F, data, o + 0L * L, LE).fma(xv, a0);
-                a1 = FloatVector.fromMemorySegment(F, data, o + 4L * L, LE).fma(xv, a1);
-                a2 = FloatVector.fromMemorySegment(F, data, o + 8L * L, LE).fma(xv, a2);
-                a3 = FloatVector.fromMemorySegment(F, data, o + 12L * L, LE).fma(xv, a3);
-                a4 = FloatVector.fromMemorySegment(F, data, o + 16L * L, LE).fma(xv, a4);
-                a5 = FloatVector.fromMemorySegment(F, data, o + 20L * L, LE).fma(xv, a5);
-                a6 = FloatVector.fromMemorySegment(F, data, o + 24L * L, LE).fma(xv, a6);
-                a7 = FloatVector.fromMemorySegment(F, data, o + 28L * L, LE).fma(xv, a7);
-            }
-            a0.add(c0).intoArray(lanes, 0);
-            a1.add(c1).intoArray(lanes, 1 * L);
-            a2.add(c2).intoArray(lanes, 2 * L);
-            a3.add(c3).intoArray(lanes, 3 * L);
-            a4.add(c4).intoArray(lanes, 4 * L);
-            a5.add(c5).intoArray(lanes, 5 * L);
-            a6.add(c6).intoArray(lanes, 6 * L);
-            a7.add(c7).intoArray(lanes, 7 * L);
+            // Row k's block j at group + (j * ROWS + k) * L floats: the rows step by one block.
+            F32Matrix.dotEightRows(data, (r / ROWS) * groupBytes, 4L * L, blockStep, x, n, lanes);
             for (int k = 0; k < ROWS; k++) {
                 out[r + k] = Kernels.sumLanes(lanes, k * L);
             }
