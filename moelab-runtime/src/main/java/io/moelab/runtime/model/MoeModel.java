@@ -295,9 +295,10 @@ public final class MoeModel implements AutoCloseable {
 
     private static void attendHead(float[] q, int qOff, int kvOff, int pos, float[] keys, float[] values, int width,
                                    int hd, double scale, float[] context, float[] scores, int sOff) {
+        MatVec.dotStrided(q, qOff, keys, kvOff, width, pos + 1, hd, scores, sOff);
         float max = Float.NEGATIVE_INFINITY;
         for (int t = 0; t <= pos; t++) {
-            float s = (float) (MatVec.dot(q, qOff, keys, t * width + kvOff, hd) * scale);
+            float s = (float) (scores[sOff + t] * scale);
             scores[sOff + t] = s;
             max = Math.max(max, s);
         }

@@ -25,7 +25,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class Kernels {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final int L = F.length();
-    /** Four float lanes, the narrowest block {@link #sumStored} reduces. */
+    /** Four float lanes, where {@link #sum} stops halving. */
     static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
     /** Eight float lanes, the half of a 512-bit vector that {@link #sum} adds first. */
     static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
@@ -121,14 +121,24 @@ final class Kernels {
     /**
      * Sum of the {@link #L} lanes stored at {@code lanes[off..off+L)}: the 128-bit blocks added first to last, then
      * their four lanes as {@code (l0 + l1) + (l2 + l3)}. A fixed order like {@link #sum}, but with a chain of a few
-     * adds instead of {@code L}, and reading the lanes back from memory instead of extracting each from a register.
+     * adds instead of {@code L}.
+     *
+     * <p>Scalar on purpose. The same order written with 128-bit vectors and {@code lane(i)} fell out of C2's inlining
+     * budget inside the two-row quantized kernels, whose lane extracts then ran the Vector API's Java fallback:
+     * 10.7 ns a call against 3.8 ns for these adds (docs/BENCHMARKS.md), about a fifth of an INT4 decode step.
      */
     static float sumStored(float[] lanes, int off) {
-        FloatVector v = FloatVector.fromArray(F4, lanes, off);
+        float q0 = lanes[off];
+        float q1 = lanes[off + 1];
+        float q2 = lanes[off + 2];
+        float q3 = lanes[off + 3];
         for (int k = 4; k < L; k += 4) {
-            v = v.add(FloatVector.fromArray(F4, lanes, off + k));
+            q0 += lanes[off + k];
+            q1 += lanes[off + k + 1];
+            q2 += lanes[off + k + 2];
+            q3 += lanes[off + k + 3];
         }
-        return (v.lane(0) + v.lane(1)) + (v.lane(2) + v.lane(3));
+        return (q0 + q1) + (q2 + q3);
     }
 
     /** The float values of {@link #L} little-endian binary16 values at {@code offset}. */

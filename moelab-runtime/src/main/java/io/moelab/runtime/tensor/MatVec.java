@@ -80,10 +80,11 @@ public final class MatVec {
 
     private static void batchRows(WeightMatrix w, float[][] xs, float[][] outs, int from, int to, float[] scratch) {
         int cols = w.cols();
+        float[] lanes = new float[L];
         for (int r = from; r < to; r++) {
             w.row(r, scratch);
             for (int b = 0; b < xs.length; b++) {
-                outs[b][r] = dot(scratch, xs[b], cols);
+                outs[b][r] = dot(scratch, 0, xs[b], 0, cols, lanes);
             }
         }
     }
@@ -104,11 +105,43 @@ public final class MatVec {
 
     /**
      * {@code Σ a[aOff + i]·b[bOff + i]} over {@code i < n}, accumulated as {@link #dot(float[], float[], int)}
-     * does (an attention head's query against one cached key, say).
+     * does.
      */
     public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         Objects.checkFromIndexSize(aOff, n, a.length);
         Objects.checkFromIndexSize(bOff, n, b.length);
+        return dot(a, aOff, b, bOff, n, new float[L]);
+    }
+
+    /**
+     * {@code out[outOff + t] = dot(a, aOff, b, bOff + t * stride, n)} for {@code t < count}, bit for bit: an
+     * attention head's query against {@code count} cached keys that lie {@code stride} floats apart.
+     */
+    public static void dotStrided(float[] a, int aOff, float[] b, int bOff, int stride, int count, int n,
+                                  float[] out, int outOff) {
+        Objects.checkFromIndexSize(aOff, n, a.length);
+        Objects.checkFromIndexSize(outOff, count, out.length);
+        if (count == 0) {
+            return;
+        }
+        if (n < 0 || stride < 0 || bOff < 0 || bOff + (long) (count - 1) * stride + n > b.length) {
+            throw new IndexOutOfBoundsException(count + " rows of " + n + " from " + bOff + " every " + stride
+                    + " in " + b.length);
+        }
+        float[] lanes = new float[L];
+        for (int t = 0; t < count; t++) {
+            out[outOff + t] = dot(a, aOff, b, bOff + t * stride, n, lanes);
+        }
+    }
+
+    /**
+     * The dot product, its lanes reduced from {@code lanes} (scratch of {@link Kernels#L} floats) by
+     * {@link Kernels#sumLanes}: {@link Kernels#sum}'s order, without its in-register halving. Inlined deep in a
+     * call chain (an attention loop in a product team's job, a batched product), that halving exceeded C2's inlining
+     * depth and ran the Vector API's Java fallback, which builds a shuffle per call: on an AVX-512 host it took
+     * 5-10% of a decode step's samples (docs/BENCHMARKS.md). Bounds are the caller's to check.
+     */
+    private static float dot(float[] a, int aOff, float[] b, int bOff, int n, float[] lanes) {
         int i = 0;
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
@@ -119,7 +152,8 @@ public final class MatVec {
         for (; i <= n - L; i += L) {
             a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
         }
-        float s = Kernels.sum(a0.add(a1));
+        a0.add(a1).intoArray(lanes, 0);
+        float s = Kernels.sumLanes(lanes, 0);
         for (; i < n; i++) {
             s = Math.fma(a[aOff + i], b[bOff + i], s);
         }

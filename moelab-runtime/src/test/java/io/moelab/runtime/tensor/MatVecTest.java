@@ -152,6 +152,32 @@ class MatVecTest {
     }
 
     @Test
+    void stridedDotsEqualOneDotPerRowBitForBit() {
+        Random rnd = new Random(9);
+        for (int n : new int[] {1, 15, 16, 64, 65, 130}) {
+            for (int count : new int[] {0, 1, 7, 8, 9, 33}) {
+                int stride = n + 3 * (count % 4);
+                int bOff = 5;
+                float[] q = TestData.gaussian(rnd, n + 11, 1.0);
+                float[] keys = TestData.gaussian(rnd, bOff + Math.max(0, count - 1) * stride + n, 1.0);
+                float[] out = new float[count + 2];
+                out[0] = 42f;
+                MatVec.dotStrided(q, 11, keys, bOff, stride, count, n, out, 1);
+                assertThat(out[0]).isEqualTo(42f);
+                for (int t = 0; t < count; t++) {
+                    assertThat(Float.floatToRawIntBits(out[1 + t])).as("n=%d t=%d", n, t)
+                            .isEqualTo(Float.floatToRawIntBits(MatVec.dot(q, 11, keys, bOff + t * stride, n)));
+                }
+            }
+        }
+        // The last row must fit: one float short is out of range, not a partial product.
+        assertThatThrownBy(() -> MatVec.dotStrided(new float[4], 0, new float[4 + 6 + 3], 0, 6, 3, 4,
+                new float[3], 0)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> MatVec.dotStrided(new float[4], 1, new float[16], 0, 4, 2, 4, new float[2], 0))
+                .isInstanceOf(IndexOutOfBoundsException.class);
+    }
+
+    @Test
     void multiplyAllEqualsEachProductAlone() {
         Random rnd = new Random(5);
         WeightMatrix[] ws = new WeightMatrix[3];
