@@ -308,10 +308,11 @@ public final class MoeModel implements AutoCloseable {
             scores[sOff + t] = e;
             sum += e;
         }
-        Arrays.fill(context, qOff, qOff + hd, 0);
         for (int t = 0; t <= pos; t++) {
-            MatVec.scaleAdd(context, qOff, values, t * width + kvOff, (float) (scores[sOff + t] / sum), hd);
+            scores[sOff + t] = (float) (scores[sOff + t] / sum);
         }
+        Arrays.fill(context, qOff, qOff + hd, 0);
+        MatVec.weightedSumStrided(context, qOff, values, kvOff, width, scores, sOff, pos + 1, hd);
     }
 
     /** Rotate-half RoPE (Hugging Face's convention) of one head in place, by the position's angles. */

@@ -205,6 +205,60 @@ public final class MatVec {
     }
 
     /**
+     * {@code dst[dOff + i] = fma(w[wOff + t], src[sOff + t * stride + i], dst[dOff + i])} for {@code t = 0, 1, ...,
+     * count - 1} in turn, for every {@code i < n}: {@link #scaleAdd(float[], int, float[], int, float, int)} once per
+     * row, with the same bits (each element sees the same fused multiply-adds in the same order), but with up to four
+     * vectors of {@code dst} held in registers across all rows instead of loaded and stored once per row. An
+     * attention head's context is this sum over its cached values.
+     */
+    public static void weightedSumStrided(float[] dst, int dOff, float[] src, int sOff, int stride, float[] w,
+                                          int wOff, int count, int n) {
+        Objects.checkFromIndexSize(dOff, n, dst.length);
+        Objects.checkFromIndexSize(wOff, count, w.length);
+        if (count == 0 || n == 0) {
+            return;
+        }
+        if (stride < 0 || sOff < 0 || sOff + (long) (count - 1) * stride + n > src.length) {
+            throw new IndexOutOfBoundsException(count + " rows of " + n + " from " + sOff + " every " + stride
+                    + " in " + src.length);
+        }
+        int i = 0;
+        for (; i <= n - 4 * L; i += 4 * L) {
+            int d = dOff + i;
+            FloatVector a0 = FloatVector.fromArray(F, dst, d);
+            FloatVector a1 = FloatVector.fromArray(F, dst, d + L);
+            FloatVector a2 = FloatVector.fromArray(F, dst, d + 2 * L);
+            FloatVector a3 = FloatVector.fromArray(F, dst, d + 3 * L);
+            for (int t = 0; t < count; t++) {
+                FloatVector s = FloatVector.broadcast(F, w[wOff + t]);
+                int o = sOff + t * stride + i;
+                a0 = FloatVector.fromArray(F, src, o).fma(s, a0);
+                a1 = FloatVector.fromArray(F, src, o + L).fma(s, a1);
+                a2 = FloatVector.fromArray(F, src, o + 2 * L).fma(s, a2);
+                a3 = FloatVector.fromArray(F, src, o + 3 * L).fma(s, a3);
+            }
+            a0.intoArray(dst, d);
+            a1.intoArray(dst, d + L);
+            a2.intoArray(dst, d + 2 * L);
+            a3.intoArray(dst, d + 3 * L);
+        }
+        for (; i <= n - L; i += L) {
+            FloatVector a = FloatVector.fromArray(F, dst, dOff + i);
+            for (int t = 0; t < count; t++) {
+                a = FloatVector.fromArray(F, src, sOff + t * stride + i).fma(FloatVector.broadcast(F, w[wOff + t]), a);
+            }
+            a.intoArray(dst, dOff + i);
+        }
+        for (; i < n; i++) {
+            float a = dst[dOff + i];
+            for (int t = 0; t < count; t++) {
+                a = Math.fma(w[wOff + t], src[sOff + t * stride + i], a);
+            }
+            dst[dOff + i] = a;
+        }
+    }
+
+    /**
      * {@code Σ x[i]²} over {@code [0, n)}: squares accumulated in float lanes, the lanes and tail summed in double
      * (relative error about {@code n/(4L) · 2^-24}, ample for RMS normalization).
      */

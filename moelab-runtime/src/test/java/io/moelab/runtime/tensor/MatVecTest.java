@@ -178,6 +178,31 @@ class MatVecTest {
     }
 
     @Test
+    void stridedWeightedSumEqualsOneScaleAddPerRowBitForBit() {
+        Random rnd = new Random(10);
+        for (int n : new int[] {1, 15, 16, 64, 65, 130}) {
+            for (int count : new int[] {0, 1, 2, 9, 40}) {
+                int stride = n + 2 * (count % 3);
+                int sOff = 3;
+                float[] src = TestData.gaussian(rnd, sOff + Math.max(0, count - 1) * stride + n, 1.0);
+                float[] w = TestData.gaussian(rnd, count + 5, 1.0);
+                float[] dst = TestData.gaussian(rnd, n + 9, 1.0);
+                float[] expected = dst.clone();
+                for (int t = 0; t < count; t++) {
+                    MatVec.scaleAdd(expected, 4, src, sOff + t * stride, w[5 + t], n);
+                }
+                MatVec.weightedSumStrided(dst, 4, src, sOff, stride, w, 5, count, n);
+                for (int i = 0; i < dst.length; i++) {
+                    assertThat(Float.floatToRawIntBits(dst[i])).as("n=%d count=%d i=%d", n, count, i)
+                            .isEqualTo(Float.floatToRawIntBits(expected[i]));
+                }
+            }
+        }
+        assertThatThrownBy(() -> MatVec.weightedSumStrided(new float[4], 0, new float[4 + 6 + 3], 0, 6, new float[3],
+                0, 3, 4)).isInstanceOf(IndexOutOfBoundsException.class);
+    }
+
+    @Test
     void multiplyAllEqualsEachProductAlone() {
         Random rnd = new Random(5);
         WeightMatrix[] ws = new WeightMatrix[3];
