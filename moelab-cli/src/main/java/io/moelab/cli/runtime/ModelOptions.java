@@ -13,9 +13,10 @@ final class ModelOptions {
             description = "Model directory: config.json, safetensors (sharded or not), optionally tokenizer.json.")
     private Path dir;
 
-    @Option(names = "--weights", paramLabel = "stored|q8|int4|packed", defaultValue = "stored",
-            description = "Projection weights as stored (memory-mapped), quantized at load, or F32 copied into a"
-                    + " layout that streams faster (default: stored).")
+    @Option(names = "--weights", paramLabel = "stored|q8|int4|int4-i8|packed", defaultValue = "stored",
+            description = "Projection weights as stored (memory-mapped), quantized at load (int4-i8: INT4 times"
+                    + " activations rounded to int8, in integer lanes), or F32 copied into a layout that streams"
+                    + " faster (default: stored).")
     private String weights;
 
     @Option(names = "--threads", paramLabel = "N", description = THREADS)
@@ -39,8 +40,9 @@ final class ModelOptions {
             case "stored" -> WeightFormat.STORED;
             case "q8" -> WeightFormat.Q8;
             case "int4" -> WeightFormat.INT4;
+            case "int4-i8" -> WeightFormat.INT4_I8;
             case "packed" -> WeightFormat.PACKED;
-            default -> throw new InvalidInputException("--weights", "expected stored, q8, int4 or packed, got "
+            default -> throw new InvalidInputException("--weights", "expected stored, q8, int4, int4-i8 or packed, got "
                     + weights);
         };
     }

@@ -7,6 +7,7 @@ import io.moelab.runtime.model.WeightFormat;
 import io.moelab.runtime.safetensors.ShardedCheckpoint;
 import io.moelab.runtime.safetensors.TensorInfo;
 import io.moelab.runtime.tensor.DType;
+import io.moelab.runtime.tensor.Int4BlockMatrix;
 import io.moelab.runtime.tensor.PackedF32Matrix;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,7 +25,8 @@ import java.util.function.Function;
  * <p><b>Bytes of one matrix</b> ({@code rows × cols}, stored type of {@code b} bytes): as stored,
  * {@code rows·cols·b}; {@link WeightFormat#Q8} when 32 divides {@code cols}, {@code rows·cols + 2·rows·cols/32}
  * (an int8 per weight, a binary16 scale per group of 32); {@link WeightFormat#INT4} when 64 divides {@code cols},
- * {@code rows·cols/2 + 2·rows·cols/64}; a matrix whose rows do not split into whole groups stays as stored;
+ * {@code rows·cols/2 + 2·rows·cols/64}; {@link WeightFormat#INT4_I8} the same with rows padded to whole blocks
+ * ({@link Int4BlockMatrix#paddedRows}); a matrix whose rows do not split into whole groups stays as stored;
  * {@link WeightFormat#PACKED} keeps the size of F32 but copies the matrices that pack off-heap. The
  * format applies to the attention projections, the experts, dense and shared MLPs and the output projection; the
  * embedding, the routers and the shared-expert gate always stay as stored. This mirrors {@code MoeModel}'s loader,
@@ -139,6 +141,10 @@ public record WeightAccounting(long parameters, long residentBytes, long activeB
             case STORED, PACKED -> rows * cols * stored.bytes();
             case Q8 -> cols % 32 == 0 ? rows * cols + 2 * rows * (cols / 32) : rows * cols * stored.bytes();
             case INT4 -> cols % 64 == 0 ? rows * cols / 2 + 2 * rows * (cols / 64) : rows * cols * stored.bytes();
+            case INT4_I8 -> {
+                long padded = Int4BlockMatrix.paddedRows(rows);
+                yield cols % 64 == 0 ? padded * cols / 2 + 2 * padded * (cols / 64) : rows * cols * stored.bytes();
+            }
         };
     }
 

@@ -17,8 +17,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * run together (q, k and v; the chosen experts' gate and up projections) form one job, so the team synchronizes a
  * few times per layer rather than once per product.
  *
- * <p>A job is cut into chunks of about {@value #CHUNK_WEIGHTS} weights (rows in multiples of eight, which the
- * multi-row kernels stream together, where rows are that light) that threads claim from a shared counter, so a
+ * <p>A job is cut into chunks of about {@value #CHUNK_WEIGHTS} weights (rows in multiples of 32 or eight, which the
+ * multi-row kernels and {@link Int4BlockMatrix}'s row blocks stream together, where rows are that light) that threads claim from a shared counter, so a
  * thread that the host preempts delays the job by at most a chunk. Which thread computes a row never changes its
  * bits: every row is one {@link WeightMatrix#dotRows} call of the same kernel. Callers that find the team busy
  * (another thread's job in flight, or their own work posting a job from inside a job) run their job alone.
@@ -241,8 +241,10 @@ public final class ProductTeam {
             int total = 0;
             for (int i = 0; i < rows.length; i++) {
                 int byWeights = Math.max(1, CHUNK_WEIGHTS / Math.max(1, cols[i]));
-                // Whole passes of the eight-row kernels where rows are light; heavy rows (attention heads) one by one.
-                chunkRows[i] = byWeights >= 8 ? (byWeights + 7) & ~7 : byWeights;
+                // Whole blocks of Int4BlockMatrix (up to 32 rows) and whole passes of the eight-row kernels where rows
+                // are light; heavy rows (attention heads) one by one.
+                chunkRows[i] = byWeights >= 32 ? (byWeights + 31) & ~31
+                        : byWeights >= 8 ? (byWeights + 7) & ~7 : byWeights;
                 firstChunk[i] = total;
                 total += (rows[i] + chunkRows[i] - 1) / chunkRows[i];
             }

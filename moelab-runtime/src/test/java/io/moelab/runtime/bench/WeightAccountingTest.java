@@ -8,6 +8,7 @@ import io.moelab.runtime.model.WeightFormat;
 import io.moelab.runtime.safetensors.ShardedCheckpoint;
 import io.moelab.runtime.safetensors.TensorInfo;
 import io.moelab.runtime.tensor.DType;
+import io.moelab.runtime.tensor.Int4BlockMatrix;
 import io.moelab.runtime.tensor.Int4Matrix;
 import io.moelab.runtime.tensor.PackedF32Matrix;
 import io.moelab.runtime.tensor.Q8Matrix;
@@ -127,6 +128,7 @@ class WeightAccountingTest {
             case STORED -> stored;
             case Q8 -> stored.cols() % Q8Matrix.GROUP == 0 ? Q8Matrix.quantize(stored) : stored;
             case INT4 -> stored.cols() % 64 == 0 ? Int4Matrix.quantize(stored, 64) : stored;
+            case INT4_I8 -> stored.cols() % 64 == 0 ? Int4BlockMatrix.quantize(stored, 64) : stored;
             case PACKED -> info.dtype() == DType.F32 && PackedF32Matrix.fits(stored.rows(), stored.cols())
                     ? PackedF32Matrix.pack(stored) : stored;
         };

@@ -1,0 +1,193 @@
+package io.moelab.runtime.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class Int4BlockMatrixTest {
+    /** Row counts around the block size (16 or 32 rows): partial last blocks, a single row, several blocks. */
+    private static final int[] ROWS = {1, 7, 16, 31, 32, 33, 64, 70, 100};
+
+    private static float[] weights(Random rnd, int n) {
+        float[] w = new float[n];
+        for (int i = 0; i < n; i++) {
+            // Row scales spread over decades, so groups differ in scale.
+            w[i] = (float) (rnd.nextGaussian() * Math.scalb(1.0, rnd.nextInt(12) - 6));
+        }
+        return w;
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {32, 64, 128})
+    void holdsInt4MatrixCodesAndScales(int group) {
+        Random rnd = new Random(group);
+        for (int rows : ROWS) {
+            int cols = 2 * group;
+            WeightMatrix src = WeightMatrix.ofFloats(weights(rnd, rows * cols), rows, cols);
+            Int4Matrix plain = Int4Matrix.quantize(src, group);
+            Int4BlockMatrix blocked = Int4BlockMatrix.quantize(src, group);
+            float[] row = new float[cols];
+            for (int r = 0; r < rows; r++) {
+                blocked.row(r, row);
+                for (int c = 0; c < cols; c++) {
+                    assertThat(blocked.get(r, c)).as("rows=%d r=%d c=%d", rows, r, c).isEqualTo(plain.get(r, c));
+                    assertThat(row[c]).isEqualTo(plain.get(r, c));
+                }
+                for (int g = 0; g < cols / group; g++) {
+                    assertThat(blocked.scale(r, g)).isEqualTo(plain.scale(r, g));
+                }
+            }
+            assertThat(blocked.format()).isEqualTo("INT4_G" + group + "_I8");
+            long padded = Int4BlockMatrix.paddedRows(rows);
+            assertThat(padded % Int4BlockMatrix.R).isZero();
+            assertThat(padded).isBetween((long) rows, (long) rows + Int4BlockMatrix.R - 1);
+            assertThat(blocked.bytes()).isEqualTo(padded * cols / 2 + 2 * padded * (cols / group));
+        }
+    }
+
+    /**
+     * The documented arithmetic restated: activations rounded (ties to even) to {@code x · 127 / max|x_g|},
+     * integer group sums, then one fused multiply-add per group by {@code s_g · (max|x_g| / 127)}.
+     */
+    private static float reference(Int4BlockMatrix m, int r, float[] x) {
+        int group = m.groupSize();
+        float f = 0f;
+        for (int g = 0; g < m.cols() / group; g++) {
+            float max = 0f;
+            for (int c = g * group; c < (g + 1) * group; c++) {
+                max = Math.max(max, Math.abs(x[c]));
+            }
+            float inverse = max > 0f ? 127f / max : 0f;
+            long sum = 0;
+            for (int c = g * group; c < (g + 1) * group; c++) {
+                long a = (long) Math.max(-127, Math.min(127, Math.rint(x[c] * inverse)));
+                long q = Math.round(m.get(r, c) / m.scale(r, g));
+                sum += q * a;
+            }
+            f = Math.fma((float) sum, m.scale(r, g) * (max / 127f), f);
+        }
+        return f;
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {32, 64, 128})
+    void everyPathComputesTheDocumentedArithmeticBitForBit(int group) {
+        Random rnd = new Random(100 + group);
+        for (int rows : ROWS) {
+            int cols = 3 * group;
+            WeightMatrix src = WeightMatrix.ofFloats(weights(rnd, rows * cols), rows, cols);
+            Int4BlockMatrix m = Int4BlockMatrix.quantize(src, group);
+            float[] x = weights(rnd, cols);
+            float[] all = new float[rows];
+            m.dotRows(0, rows, x, all);
+            for (int r = 0; r < rows; r++) {
+                float expected = reference(m, r, x);
+                assertThat(Float.floatToRawIntBits(all[r])).as("rows=%d r=%d", rows, r)
+                        .isEqualTo(Float.floatToRawIntBits(expected));
+                assertThat(Float.floatToRawIntBits(m.dot(r, x))).isEqualTo(Float.floatToRawIntBits(expected));
+            }
+            // Ranges that start and end inside blocks, as an uneven split would give.
+            for (int k = 0; k < 5; k++) {
+                int from = rnd.nextInt(rows);
+                int to = from + 1 + rnd.nextInt(rows - from);
+                float[] part = new float[rows];
+                m.dotRows(from, to, x, part);
+                for (int r = 0; r < rows; r++) {
+                    assertThat(part[r]).isEqualTo(r >= from && r < to ? all[r] : 0f);
+                }
+            }
+        }
+    }
+
+    @Test
+    void activationRoundingStaysWithinTheDocumentedBound() {
+        Random rnd = new Random(7);
+        int rows = 40;
+        int cols = 256;
+        WeightMatrix src = WeightMatrix.ofFloats(weights(rnd, rows * cols), rows, cols);
+        Int4BlockMatrix m = Int4BlockMatrix.quantize(src, 64);
+        for (int trial = 0; trial < 20; trial++) {
+            float[] x = weights(rnd, cols);
+            if (trial % 5 == 0) {
+                x[rnd.nextInt(cols)] *= 1000; // one outlier coarsens its group's activation scale
+            }
+            float[] out = new float[rows];
+            m.dotRows(0, rows, x, out);
+            for (int r = 0; r < rows; r++) {
+                double exact = 0;
+                double bound = 0;
+                double magnitude = 0;
+                for (int g = 0; g < cols / 64; g++) {
+                    double max = 0;
+                    for (int c = g * 64; c < (g + 1) * 64; c++) {
+                        max = Math.max(max, Math.abs(x[c]));
+                    }
+                    for (int c = g * 64; c < (g + 1) * 64; c++) {
+                        double w = m.get(r, c);
+                        exact += w * x[c];
+                        bound += Math.abs(w) * (max / 127) / 2;
+                        magnitude += Math.abs(w * x[c]);
+                    }
+                }
+                // Plus float rounding of the per-group scaling and accumulation.
+                assertThat(Math.abs(out[r] - exact)).as("trial %d row %d", trial, r)
+                        .isLessThanOrEqualTo(bound * (1 + 1e-6) + 1e-6 * magnitude);
+            }
+        }
+    }
+
+    @Test
+    void zeroAndNonFiniteActivations() {
+        Random rnd = new Random(8);
+        WeightMatrix src = WeightMatrix.ofFloats(weights(rnd, 40 * 128), 40, 128);
+        Int4BlockMatrix m = Int4BlockMatrix.quantize(src, 64);
+        float[] out = new float[40];
+        m.dotRows(0, 40, new float[128], out);
+        assertThat(out).containsOnly(0f);
+        float[] x = weights(rnd, 128);
+        x[100] = Float.POSITIVE_INFINITY;
+        m.dotRows(0, 40, x, out);
+        for (float v : out) {
+            assertThat(v).isNaN();
+        }
+        x[100] = Float.NaN;
+        assertThat(m.dot(3, x)).isNaN();
+    }
+
+    @Test
+    void theSameValuesAfterOtherActivationsGiveTheSameResult() {
+        // The per-thread activation cache must notice changed values, not just a different array.
+        Random rnd = new Random(9);
+        WeightMatrix src = WeightMatrix.ofFloats(weights(rnd, 64 * 128), 64, 128);
+        Int4BlockMatrix m = Int4BlockMatrix.quantize(src, 64);
+        float[] x = weights(rnd, 128);
+        float[] first = new float[64];
+        m.dotRows(0, 64, x, first);
+        float before = x[5];
+        x[5] = before * 3 + 1;
+        float[] changed = new float[64];
+        m.dotRows(0, 64, x, changed);
+        assertThat(changed).isNotEqualTo(first);
+        x[5] = before;
+        float[] again = new float[64];
+        m.dotRows(0, 64, x, again);
+        assertThat(again).isEqualTo(first);
+    }
+
+    @Test
+    void validatesGroupsAndArguments() {
+        WeightMatrix src = WeightMatrix.ofFloats(new float[4 * 96], 4, 96);
+        assertThatThrownBy(() -> Int4BlockMatrix.quantize(src, 64)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("divisible by 64");
+        assertThatThrownBy(() -> Int4BlockMatrix.quantize(src, 48)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("32, 64 or 128");
+        Int4BlockMatrix m = Int4BlockMatrix.quantize(src, 32);
+        assertThatThrownBy(() -> m.dotRows(0, 5, new float[96], new float[5]))
+                .isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> m.dot(0, new float[95])).isInstanceOf(IndexOutOfBoundsException.class);
+    }
+}
