@@ -57,7 +57,6 @@ public final class Int4BlockMatrix implements WeightMatrix {
             ? ByteVector.SPECIES_64.withShape(VectorShape.forBitSize(R * 8)).check(byte.class) : null;
     /** Columns whose products a 16-bit lane holds exactly: 32 · 8 · 127 < 2^15. */
     private static final int LANE_COLUMNS = 32;
-    private static final int QMAX = 7;
 
     private final MemorySegment codes;
     private final MemorySegment scales;
@@ -90,34 +89,25 @@ public final class Int4BlockMatrix implements WeightMatrix {
 
     /** As {@link #quantize(WeightMatrix, int)}, allocating in {@code arena}. */
     public static Int4BlockMatrix quantize(WeightMatrix source, int groupSize, Arena arena) {
-        if (groupSize != 32 && groupSize != 64 && groupSize != 128) {
-            throw new IllegalArgumentException("INT4 group size must be 32, 64 or 128, got " + groupSize);
-        }
-        int rows = source.rows();
-        int cols = source.cols();
-        if (cols % groupSize != 0) {
-            throw new IllegalArgumentException(
-                    "INT4_G" + groupSize + " needs cols divisible by " + groupSize + ", got " + cols);
-        }
+        // Int4Matrix rounds (and validates); its codes and scales are then laid out in blocks, so both formats
+        // hold the same values. Its memory is garbage once this returns.
+        Int4Matrix q = Int4Matrix.quantize(source, groupSize, Arena.ofAuto());
+        int rows = q.rows();
+        int cols = q.cols();
         int groups = cols / groupSize;
-        int blocks = (rows + R - 1) / R;
-        MemorySegment codes = arena.allocate((long) blocks * R * cols / 2, 64);
-        MemorySegment scales = arena.allocate((long) blocks * groups * R * Short.BYTES, 64);
+        long padded = paddedRows(rows);
+        MemorySegment codes = arena.allocate(padded * cols / 2, 64);
+        MemorySegment scales = arena.allocate(padded * groups * Short.BYTES, 64);
         codes.fill((byte) 0x88);
         Int4BlockMatrix m = new Int4BlockMatrix(codes, scales, rows, cols, groupSize);
-        float[] w = new float[cols];
         for (int r = 0; r < rows; r++) {
-            source.row(r, w);
             for (int g = 0; g < groups; g++) {
-                int xo = g * groupSize;
-                short h = GroupQuantizer.scale(w, xo, groupSize, QMAX, r);
-                scales.set(I16_LE, m.scaleOffset(r, g), h);
-                float s = Float.float16ToFloat(h);
-                for (int c = xo; c < xo + groupSize; c += 2) {
-                    int lo = GroupQuantizer.code(w[c], s, -8, QMAX) + 8;
-                    int hi = GroupQuantizer.code(w[c + 1], s, -8, QMAX) + 8;
-                    codes.set(ValueLayout.JAVA_BYTE, m.codeOffset(r, c), (byte) (lo | hi << 4));
-                }
+                scales.set(I16_LE, m.scaleOffset(r, g), q.scaleBits(r, g));
+            }
+            for (int c = 0; c < cols; c += 2) {
+                int lo = q.code(r, c) + 8;
+                int hi = q.code(r, c + 1) + 8;
+                codes.set(ValueLayout.JAVA_BYTE, m.codeOffset(r, c), (byte) (lo | hi << 4));
             }
         }
         return m;

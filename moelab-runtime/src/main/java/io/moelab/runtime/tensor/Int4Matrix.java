@@ -297,16 +297,25 @@ public final class Int4Matrix implements WeightMatrix {
         }
     }
 
-    @Override
-    public float get(int r, int c) {
-        Objects.checkIndex(r, rows);
-        Objects.checkIndex(c, cols);
+    /** The code {@code q} in {@code [-8, 7]} of element {@code (r, c)} (no bounds check). */
+    int code(int r, int c) {
         int half = groupSize / 2;
         int g = c / groupSize;
         int j = c - g * groupSize;
         long p = ((long) r * cols + (long) g * groupSize) / 2 + (j < half ? j : j - half);
         int b = packed.get(ValueLayout.JAVA_BYTE, p);
-        int q = (j < half ? b & 0x0F : b >> 4 & 0x0F) - 8;
-        return q * scale(r, g);
+        return (j < half ? b & 0x0F : b >> 4 & 0x0F) - 8;
+    }
+
+    /** The binary16 bits of the scale of group {@code group} of row {@code row} (no bounds check). */
+    short scaleBits(int row, int group) {
+        return scales.get(I16_LE, ((long) row * groups + group) * Short.BYTES);
+    }
+
+    @Override
+    public float get(int r, int c) {
+        Objects.checkIndex(r, rows);
+        Objects.checkIndex(c, cols);
+        return code(r, c) * scale(r, c / groupSize);
     }
 }
