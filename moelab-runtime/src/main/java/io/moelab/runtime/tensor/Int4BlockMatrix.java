@@ -26,7 +26,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p><b>Why.</b> {@link Int4Matrix} turns every code into a float before its multiply-add (two conversions and an
  * offset per sixteen weights), which holds it near 15 G weights/s per core on an AVX-512 host, compute-bound. Here
  * a 16-bit multiply and add serve {@code 2L} rows at once with no conversion per weight: 2.5-2.7x INT4's
- * single-threaded throughput on the same host, and m100 decode twice as fast (docs/BENCHMARKS.md).
+ * single-threaded throughput on the same host, and m100 decode 1.8x as fast (docs/BENCHMARKS.md).
  *
  * <p><b>Layout.</b> Rows in blocks of {@code R = 2L} (32 with 512-bit vectors). Within a block, for each pair of
  * columns {@code (2p, 2p+1)}, {@code R} bytes: byte {@code k} holds row {@code k}'s code for column {@code 2p} in its
