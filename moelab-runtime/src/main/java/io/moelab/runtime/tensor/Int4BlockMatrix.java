@@ -35,13 +35,15 @@ import jdk.incubator.vector.VectorSpecies;
  * zero scales.
  *
  * <p><b>Arithmetic.</b> For group {@code g} with activation scale {@code t_g = max|x_g| / 127} (float), the codes
- * {@code a_i = round(x_i · 127 / max|x_g|)} in {@code [-127, 127]}; then {@code dot = Σ_g fma(Σ_{i∈g} q_i a_i, s_g · t_g)} in
- * group order, the integer sums exact (32 products of at most 8 · 127 fit a 16-bit lane; they are widened to 32
- * bits every 32 columns). {@link #dot} and {@link #dotRows} compute exactly this, so their bits agree.
+ * {@code a_i = round(x_i · 127 / max|x_g|)} in {@code [-127, 127]} (ties to even); then
+ * {@code dot = Σ_g fma(Σ_{i∈g} q_i a_i, s_g · t_g)} in group order, the integer sums exact (32 products of at
+ * most 8 · 127 fit a 16-bit lane; they are widened to 32 bits every 32 columns). {@link #dot} and
+ * {@link #dotRows} compute exactly this, so their bits agree.
  *
- * <p><b>Error bound.</b> With {@code ŵ} the dequantized weights (bounded against {@code w} as in {@link Int4Matrix})
- * and {@code |x_i − a_i t_g| ≤ t_g / 2}: {@code |dot − ŵ·x| ≤ Σ_i |ŵ_i| · t_{g(i)} / 2}, plus float rounding of the
- * per-group scaling and accumulation (relative {@code 2^-23} per group). Non-finite activations give NaN.
+ * <p><b>Error bound.</b> With {@code ŵ} the dequantized weights (bounded against {@code w} as in
+ * {@link Int4Matrix}) and {@code |x_i − a_i t_g| ≤ t_g / 2}: {@code |dot − ŵ·x| ≤ Σ_i |ŵ_i| · t_{g(i)} / 2},
+ * plus float rounding of the per-group scaling and accumulation (relative {@code 2^-23} per group). Non-finite
+ * activations give NaN.
  *
  * <p>Memory: half a byte per weight plus two bytes per group and row, off-heap.
  */
