@@ -20,8 +20,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>A job is cut into chunks of about {@value #CHUNK_WEIGHTS} weights (rows in multiples of 32 or eight, which
  * the multi-row kernels and {@link Int4BlockMatrix}'s row blocks stream together, where rows are that light) that
  * threads claim from a shared counter, so a thread that the host preempts delays the job by at most a chunk. Which
- * thread computes a row never changes its bits: every row is one {@link WeightMatrix#dotRows} call of the same kernel. Callers that find the team busy
- * (another thread's job in flight, or their own work posting a job from inside a job) run their job alone.
+ * thread computes a row never changes its bits: every row is one {@link WeightMatrix#dotRows} call of the same
+ * kernel. Callers that find the team busy (another thread's job in flight, or their own work posting a job from
+ * inside a job) run their job alone.
  */
 public final class ProductTeam {
     /**
