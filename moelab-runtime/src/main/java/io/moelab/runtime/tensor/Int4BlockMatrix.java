@@ -177,10 +177,14 @@ public final class Int4BlockMatrix implements WeightMatrix {
     public void row(int row, float[] dst) {
         Objects.checkIndex(row, rows);
         Objects.checkFromIndexSize(0, cols, dst.length);
+        // One byte per column pair, R bytes apart (batched prefill dequantizes every row this way).
+        long p = codeOffset(row, 0);
         for (int g = 0; g < groups; g++) {
-            float s = scale(row, g);
-            for (int c = g * groupSize; c < (g + 1) * groupSize; c++) {
-                dst[c] = code(row, c) * s;
+            float s = Float.float16ToFloat(scales.get(I16_LE, scaleOffset(row, g)));
+            for (int c = g * groupSize, end = c + groupSize; c < end; c += 2, p += R) {
+                int b = codes.get(ValueLayout.JAVA_BYTE, p);
+                dst[c] = ((b & 0x0F) - 8) * s;
+                dst[c + 1] = ((b >> 4 & 0x0F) - 8) * s;
             }
         }
     }
