@@ -195,7 +195,7 @@ public final class MatVec {
      * {@link Kernels#sumLanes}: {@link Kernels#sum}'s order, without its in-register halving. Inlined deep in a
      * call chain (an attention loop in a product team's job, a batched product), that halving exceeded C2's inlining
      * depth and ran the Vector API's Java fallback, which builds a shuffle per call: on an AVX-512 host it took
-     * 5-10% of a decode step's samples (docs/BENCHMARKS.md). Bounds are the caller's to check.
+     * about 5% of an INT4 decode profile's samples (docs/BENCHMARKS.md). Bounds are the caller's to check.
      */
     private static float dot(float[] a, int aOff, float[] b, int bOff, int n, float[] lanes) {
         int i = 0;
