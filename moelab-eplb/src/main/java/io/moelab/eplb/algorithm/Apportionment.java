@@ -29,7 +29,10 @@ public final class Apportionment {
 
     /** Scratch for up to {@code maxExperts} experts; grows on demand. */
     public Apportionment(int maxExperts) {
-        int n = Math.max(1, maxExperts);
+        allocate(Math.max(1, maxExperts));
+    }
+
+    private void allocate(int n) {
         heap = new int[n];
         members = new int[n];
         ratio = new double[n];
@@ -62,11 +65,7 @@ public final class Apportionment {
             throw new IllegalArgumentException(slots + " slots for " + n + " experts");
         }
         if (heap.length < n) {
-            heap = new int[n];
-            members = new int[n];
-            ratio = new double[n];
-            candidates = new int[n];
-            candidateLoad = new double[n];
+            allocate(n);
         }
         cap = Math.max(cap, (slots + n - 1) / n);
         double total = 0;
@@ -110,11 +109,10 @@ public final class Apportionment {
             candidateLoad[k] = w;
             k += w >= lo ? 1 : 0;
         }
-        double[] cl = candidateLoad;
         int singles = n - k;
         for (int i = 0; i < BISECTION_STEPS && hi - lo > 1e-12 * hi; i++) {
             double mid = 0.5 * (lo + hi);
-            if (singles + count(cl, k, mid, cap) <= slots) {
+            if (singles + count(candidateLoad, k, mid, cap) <= slots) {
                 hi = mid;
             } else {
                 lo = mid;
@@ -125,7 +123,7 @@ public final class Apportionment {
         int used = singles;
         for (int i = 0; i < k; i++) {
             // T >= max / cap keeps c <= cap; the clamp only undoes rounding at that boundary.
-            int c = Math.min(cap, Math.max(1, (int) Math.ceil(cl[i] * inverse)));
+            int c = Math.min(cap, Math.max(1, (int) Math.ceil(candidateLoad[i] * inverse)));
             counts[candidates[i]] = c;
             used += c;
         }
@@ -136,7 +134,7 @@ public final class Apportionment {
             int e = candidates[i];
             int c = counts[e];
             members[m] = e;
-            m += c < cap & cl[i] >= lo * c ? 1 : 0;
+            m += c < cap & candidateLoad[i] >= lo * c ? 1 : 0;
         }
         int left = addGreedily(load, m, cap, counts, slots - used);
         if (left > 0) {

@@ -141,10 +141,9 @@ public record WeightAccounting(long parameters, long residentBytes, long activeB
             case STORED, PACKED -> rows * cols * stored.bytes();
             case Q8 -> cols % 32 == 0 ? rows * cols + 2 * rows * (cols / 32) : rows * cols * stored.bytes();
             case INT4 -> cols % 64 == 0 ? rows * cols / 2 + 2 * rows * (cols / 64) : rows * cols * stored.bytes();
-            case INT4_I8 -> {
-                long padded = Int4BlockMatrix.paddedRows(rows);
-                yield cols % 64 == 0 ? padded * cols / 2 + 2 * padded * (cols / 64) : rows * cols * stored.bytes();
-            }
+            case INT4_I8 -> cols % 64 == 0
+                    ? matrixBytes(Int4BlockMatrix.paddedRows(rows), cols, stored, WeightFormat.INT4)
+                    : rows * cols * stored.bytes();
         };
     }
 

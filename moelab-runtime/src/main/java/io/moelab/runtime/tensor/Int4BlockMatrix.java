@@ -9,6 +9,7 @@ import static io.moelab.runtime.tensor.Kernels.LE;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -206,7 +207,7 @@ public final class Int4BlockMatrix implements WeightMatrix {
      */
     private Activations activations(float[] x) {
         Activations c = LAST.get();
-        if (c.groupSize == groupSize && c.x.length == cols && java.util.Arrays.equals(c.x, 0, cols, x, 0, cols)) {
+        if (c.groupSize == groupSize && c.x.length == cols && Arrays.equals(c.x, 0, cols, x, 0, cols)) {
             return c;
         }
         if (c.x.length != cols) {
@@ -242,7 +243,7 @@ public final class Int4BlockMatrix implements WeightMatrix {
             }
             if (!(max < Float.POSITIVE_INFINITY)) {
                 t[g] = Float.NaN;
-                java.util.Arrays.fill(a, xo, end, (short) 0);
+                Arrays.fill(a, xo, end, (short) 0);
                 continue;
             }
             t[g] = max / 127f;
@@ -331,8 +332,7 @@ public final class Int4BlockMatrix implements WeightMatrix {
                 for (int j = 0; j < LANE_COLUMNS / 2; j++) {
                     ByteVector b = ByteVector.fromMemorySegment(BR, codes, p + (long) j * R, LE);
                     ByteVector lo = b.and((byte) 0x0F).sub((byte) 8);
-                    ByteVector hi = ((ByteVector) b.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4)
-                            .reinterpretAsBytes()).and((byte) 0x0F).sub((byte) 8);
+                    ByteVector hi = Int4Matrix.highNibbles(b).sub((byte) 8);
                     acc = acc.add(((ShortVector) lo.convertShape(VectorOperators.B2S, S, 0)).mul(a[c0 + 2 * j]))
                             .add(((ShortVector) hi.convertShape(VectorOperators.B2S, S, 0)).mul(a[c0 + 2 * j + 1]));
                 }

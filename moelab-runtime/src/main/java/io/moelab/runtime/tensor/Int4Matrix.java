@@ -246,7 +246,7 @@ public final class Int4Matrix implements WeightMatrix {
      * The high nibble of every byte. x86 has no byte shift, so C2 emulates one by widening; shifting the bytes
      * as 16-bit lanes is one instruction, and the bits it moves in from the neighbouring byte are masked off.
      */
-    private static ByteVector highNibbles(ByteVector b) {
+    static ByteVector highNibbles(ByteVector b) {
         return ((ByteVector) b.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes())
                 .and((byte) 0x0F);
     }

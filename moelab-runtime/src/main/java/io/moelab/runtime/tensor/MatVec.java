@@ -124,10 +124,7 @@ public final class MatVec {
         if (count == 0) {
             return;
         }
-        if (n < 0 || stride < 0 || bOff < 0 || bOff + (long) (count - 1) * stride + n > b.length) {
-            throw new IndexOutOfBoundsException(count + " rows of " + n + " from " + bOff + " every " + stride
-                    + " in " + b.length);
-        }
+        checkStrided(bOff, stride, count, n, b.length);
         float[] lanes = new float[4 * L];
         int t = 0;
         for (; t + 4 <= count; t += 4) {
@@ -135,6 +132,17 @@ public final class MatVec {
         }
         for (; t < count; t++) {
             out[outOff + t] = dot(a, aOff, b, bOff + t * stride, n, lanes);
+        }
+    }
+
+    /**
+     * Checks that {@code count >= 1} rows of {@code n} floats, the first at {@code off} and each {@code stride} after
+     * the previous, lie within an array of {@code length}.
+     */
+    private static void checkStrided(int off, int stride, int count, int n, int length) {
+        if (n < 0 || stride < 0 || off < 0 || off + (long) (count - 1) * stride + n > length) {
+            throw new IndexOutOfBoundsException(count + " rows of " + n + " from " + off + " every " + stride
+                    + " in " + length);
         }
     }
 
@@ -180,14 +188,18 @@ public final class MatVec {
         q0.add(q1).intoArray(lanes, L);
         s0.add(s1).intoArray(lanes, 2 * L);
         t0.add(t1).intoArray(lanes, 3 * L);
-        int[] rows = {bOff, r1, r2, r3};
-        for (int k = 0; k < 4; k++) {
-            float s = Kernels.sumLanes(lanes, k * L);
-            for (int j = i; j < n; j++) {
-                s = Math.fma(a[aOff + j], b[rows[k] + j], s);
-            }
-            out[outOff + k] = s;
+        out[outOff] = tail(a, aOff, b, bOff, i, n, Kernels.sumLanes(lanes, 0));
+        out[outOff + 1] = tail(a, aOff, b, r1, i, n, Kernels.sumLanes(lanes, L));
+        out[outOff + 2] = tail(a, aOff, b, r2, i, n, Kernels.sumLanes(lanes, 2 * L));
+        out[outOff + 3] = tail(a, aOff, b, r3, i, n, Kernels.sumLanes(lanes, 3 * L));
+    }
+
+    /** {@code s} with the products of elements {@code i..n-1} fused in, one at a time: every dot's scalar tail. */
+    private static float tail(float[] a, int aOff, float[] b, int bOff, int i, int n, float s) {
+        for (; i < n; i++) {
+            s = Math.fma(a[aOff + i], b[bOff + i], s);
         }
+        return s;
     }
 
     /**
@@ -209,11 +221,7 @@ public final class MatVec {
             a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
         }
         a0.add(a1).intoArray(lanes, 0);
-        float s = Kernels.sumLanes(lanes, 0);
-        for (; i < n; i++) {
-            s = Math.fma(a[aOff + i], b[bOff + i], s);
-        }
-        return s;
+        return tail(a, aOff, b, bOff, i, n, Kernels.sumLanes(lanes, 0));
     }
 
     /**
@@ -274,10 +282,7 @@ public final class MatVec {
         if (count == 0 || n == 0) {
             return;
         }
-        if (stride < 0 || sOff < 0 || sOff + (long) (count - 1) * stride + n > src.length) {
-            throw new IndexOutOfBoundsException(count + " rows of " + n + " from " + sOff + " every " + stride
-                    + " in " + src.length);
-        }
+        checkStrided(sOff, stride, count, n, src.length);
         int i = 0;
         for (; i <= n - 4 * L; i += 4 * L) {
             int d = dOff + i;
