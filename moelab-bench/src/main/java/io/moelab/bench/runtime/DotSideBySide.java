@@ -20,8 +20,8 @@ import java.util.Locale;
  * 10th percentile and best GB/s of weight bytes read, and each build's median relative to the first.
  *
  * <p>Usage: {@code DotSideBySide CLASSES[,CLASSES...] FORMATS SHAPES SLICES}, e.g.
- * {@code /tmp/base/classes,moelab-runtime/target/classes INT4,Q8 512x448,1024x2816 100}; formats are F32, BF16, Q8,
- * INT4 and INT4_I8 (groups of 64). Needs {@code --add-modules jdk.incubator.vector}.
+ * {@code /tmp/base/classes,moelab-runtime/target/classes INT4,Q8 512x448,1024x2816 100}; formats are F32, PACKED (F32 in
+ * {@code PackedF32Matrix}'s layout), BF16, Q8, INT4 and INT4_I8 (groups of 64). Needs {@code --add-modules jdk.incubator.vector}.
  */
 public final class DotSideBySide {
     private static final long SLICE_NS = 20_000_000L;
@@ -116,6 +116,8 @@ public final class DotSideBySide {
                     yield lookup.findStatic(q4, "quantize",
                             MethodType.methodType(q4, matrix, int.class, Arena.class)).invoke(source, 64, arena);
                 }
+                case "PACKED" -> lookup.findStatic(loader.loadClass(pkg + "PackedF32Matrix"), "pack",
+                        MethodType.methodType(loader.loadClass(pkg + "PackedF32Matrix"), matrix)).invoke(source);
                 case "INT4_I8" -> {
                     Class<?> q4 = loader.loadClass(pkg + "Int4BlockMatrix");
                     yield lookup.findStatic(q4, "quantize",

@@ -90,10 +90,10 @@ public final class F32Matrix implements WeightMatrix {
 
     /**
      * The vector part of eight rows' dot products with {@code x}, accumulated as {@link #dot} does: row {@code k}'s
-     * block of {@code L} columns number {@code j} lies at byte {@code base + k * rowStep + j * blockStep} (row after
-     * row for a stored matrix; interleaved for {@link PackedF32Matrix}). Leaves row {@code k}'s vector sum in
-     * {@code lanes[k * L..(k + 1) * L)}, to be reduced from memory (eight inlined vector reductions would exceed
-     * C2's inlining budget, and vectors passed to a call that is not inlined get boxed).
+     * block of {@code L} columns number {@code j} lies at byte {@code base + k * rowStep + j * blockStep}. Leaves
+     * row {@code k}'s vector sum in {@code lanes[k * L..(k + 1) * L)}, to be reduced from memory (eight inlined
+     * vector reductions would exceed C2's inlining budget, and vectors passed to a call that is not inlined get
+     * boxed).
      *
      * @return the first column not covered: the rows' scalar tails start there
      */

@@ -13,10 +13,13 @@ import jdk.incubator.vector.FloatVector;
 /**
  * F32 weights copied at load time into a layout that a matrix-vector product reads in one sequential stream:
  * rows in groups of {@value #ROWS}, and within a group, for each block of {@link Kernels#L} columns, the block of
- * each of the eight rows in turn (llama.cpp repacks its CPU weights the same way). Row by row the arithmetic is
- * exactly {@link F32Matrix}'s, so every product has the same bits as on the memory-mapped checkpoint; only the
- * order in which memory is read changes. On two threads of the 2-vCPU test machine the sequential stream read
- * 1.4x the bytes per second of eight interleaved row streams (docs/BENCHMARKS.md).
+ * each of the eight rows in turn (llama.cpp repacks its CPU weights the same way). Each row sums into one
+ * accumulator of {@code L} lanes, column block after column block, then the lanes are added in
+ * {@link Kernels#sum}'s order: {@link F32Matrix} uses two accumulators, so products agree with the memory-mapped
+ * checkpoint's to float rounding, not bit for bit. One accumulator per row streamed 1.2-1.8x the bytes per second
+ * of two in this layout, single-threaded, and decoded 1.24x as fast on two threads (AVX-512 host,
+ * docs/BENCHMARKS.md); on the mapped checkpoint, whose tensors need not start on a cache line, the same change
+ * made decode slower, so F32Matrix keeps two.
  *
  * <p>Memory: four bytes per weight, off-heap (a copy: the checkpoint's mapped pages are no longer read).
  */
@@ -93,7 +96,7 @@ public final class PackedF32Matrix implements WeightMatrix {
         return data.byteSize();
     }
 
-    /** Same accumulators and order as {@link F32Matrix#dot}; a row's blocks lie {@code ROWS * L} floats apart. */
+    /** One accumulator, as each row of {@link #dotRows}: the same bits; a row's blocks lie {@code ROWS * L} floats apart. */
     @Override
     public float dot(int row, float[] x) {
         Objects.checkIndex(row, rows);
@@ -103,15 +106,10 @@ public final class PackedF32Matrix implements WeightMatrix {
         int n = cols;
         int i = 0;
         FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0;
-        for (; i <= n - 2 * L; i += 2 * L, o += 2 * step) {
-            a0 = FloatVector.fromMemorySegment(F, data, o, LE).fma(FloatVector.fromArray(F, x, i), a0);
-            a1 = FloatVector.fromMemorySegment(F, data, o + step, LE).fma(FloatVector.fromArray(F, x, i + L), a1);
-        }
-        if (i < n) {
+        for (; i < n; i += L, o += step) {
             a0 = FloatVector.fromMemorySegment(F, data, o, LE).fma(FloatVector.fromArray(F, x, i), a0);
         }
-        return Kernels.sum(a0.add(a1));
+        return Kernels.sum(a0);
     }
 
     /** A group per pass, its memory read front to back; whole groups only, as {@link #fits} guarantees. */
@@ -125,10 +123,8 @@ public final class PackedF32Matrix implements WeightMatrix {
         for (; r < to && r % ROWS != 0; r++) {
             out[r] = dot(r, x);
         }
-        long blockStep = (long) ROWS * L * Float.BYTES;
         for (; r + ROWS <= to; r += ROWS) {
-            // Row k's block j at group + (j * ROWS + k) * L floats: the rows step by one block.
-            F32Matrix.dotEightRows(data, (r / ROWS) * groupBytes, 4L * L, blockStep, x, n, lanes);
+            dotGroup((r / ROWS) * groupBytes, x, n, lanes);
             for (int k = 0; k < ROWS; k++) {
                 out[r + k] = Kernels.sumLanes(lanes, k * L);
             }
@@ -136,6 +132,43 @@ public final class PackedF32Matrix implements WeightMatrix {
         for (; r < to; r++) {
             out[r] = dot(r, x);
         }
+    }
+
+    /**
+     * The vector part of one group's eight dot products with {@code x}, its memory read front to back, one
+     * accumulator per row: row {@code k}'s vector sum lands in {@code lanes[k * L..(k + 1) * L)}, reduced from memory
+     * by the caller (eight inlined vector reductions would exceed C2's inlining budget and box the vectors).
+     */
+    private void dotGroup(long group, float[] x, int n, float[] lanes) {
+        long v = (long) L * Float.BYTES;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector a4 = a0;
+        FloatVector a5 = a0;
+        FloatVector a6 = a0;
+        FloatVector a7 = a0;
+        long o = group;
+        for (int i = 0; i < n; i += L, o += ROWS * v) {
+            FloatVector xv = FloatVector.fromArray(F, x, i);
+            a0 = FloatVector.fromMemorySegment(F, data, o, LE).fma(xv, a0);
+            a1 = FloatVector.fromMemorySegment(F, data, o + v, LE).fma(xv, a1);
+            a2 = FloatVector.fromMemorySegment(F, data, o + 2 * v, LE).fma(xv, a2);
+            a3 = FloatVector.fromMemorySegment(F, data, o + 3 * v, LE).fma(xv, a3);
+            a4 = FloatVector.fromMemorySegment(F, data, o + 4 * v, LE).fma(xv, a4);
+            a5 = FloatVector.fromMemorySegment(F, data, o + 5 * v, LE).fma(xv, a5);
+            a6 = FloatVector.fromMemorySegment(F, data, o + 6 * v, LE).fma(xv, a6);
+            a7 = FloatVector.fromMemorySegment(F, data, o + 7 * v, LE).fma(xv, a7);
+        }
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        a4.intoArray(lanes, 4 * L);
+        a5.intoArray(lanes, 5 * L);
+        a6.intoArray(lanes, 6 * L);
+        a7.intoArray(lanes, 7 * L);
     }
 
     @Override

@@ -51,11 +51,12 @@ class QuantizedModelTest {
 
     @ParameterizedTest
     @EnumSource(Family.class)
-    void packedF32GivesTheStoredModelsLogitsBitForBit(Family family) throws Exception {
+    void packedF32GivesTheStoredModelsLogits(Family family) throws Exception {
         TinyModel tiny = TinyModel.create(family, DType.F32, 41 + family.ordinal(), true);
         Path dir = tiny.write(tmp.resolve("p"));
         try (MoeModel stored = MoeModel.load(dir, WeightFormat.STORED);
              MoeModel packed = MoeModel.load(dir, WeightFormat.PACKED)) {
+            // Batched prefill multiplies rows read back from either layout with the same kernel: the same bits.
             float[][] expected = stored.logits(TOKENS);
             float[][] actual = packed.logits(TOKENS);
             for (int t = 0; t < TOKENS.length; t++) {
@@ -64,12 +65,18 @@ class QuantizedModelTest {
                             .isEqualTo(Float.floatToRawIntBits(expected[t][i]));
                 }
             }
-            // Decoding token by token (the packed kernels' single-vector path) agrees too.
+            // Decoding token by token runs the packed single-vector kernel, which sums each row in another order
+            // (one accumulator, not two): the same logits to float rounding.
             KvCache cache = packed.newCache(TOKENS.length);
             for (int t = 0; t < TOKENS.length; t++) {
                 float[] logits = packed.forward(TOKENS[t], t, cache);
+                double scale = 0;
+                for (float e : expected[t]) {
+                    scale = Math.max(scale, Math.abs(e));
+                }
                 for (int i = 0; i < logits.length; i++) {
-                    assertThat(Float.floatToRawIntBits(logits[i])).isEqualTo(Float.floatToRawIntBits(expected[t][i]));
+                    assertThat((double) logits[i]).as("%s decode position %d logit %d", family, t, i)
+                            .isCloseTo(expected[t][i], org.assertj.core.data.Offset.offset(1e-5 * scale));
                 }
             }
         }
