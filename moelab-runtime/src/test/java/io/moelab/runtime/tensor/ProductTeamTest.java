@@ -47,6 +47,24 @@ class ProductTeamTest {
     }
 
     @Test
+    void chunksKeepWholeBlocksAndTheLastOnesAreCutFiner() {
+        // 512 columns: 128-row chunks (2^16 weights), whole 32-row blocks; the last three (one per thread) in pieces
+        // of 32. 1000 rows: seven chunks of 128 and one of 104 rows.
+        java.util.List<int[]> ranges = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        TEAM.run(new int[] {1000}, new int[] {512}, (item, from, to, thread) -> ranges.add(new int[] {from, to}));
+        ranges.sort(java.util.Comparator.comparingInt(r -> r[0]));
+        int expectedFrom = 0;
+        for (int[] r : ranges) {
+            assertThat(r[0]).isEqualTo(expectedFrom);
+            assertThat(r[0] % 32).isZero();
+            assertThat(r[1] - r[0]).isEqualTo(r[0] < 5 * 128 ? 128 : Math.min(32, 1000 - r[0]));
+            expectedFrom = r[1];
+        }
+        assertThat(expectedFrom).isEqualTo(1000);
+        assertThat(ranges).hasSize(5 + 3 * 4);
+    }
+
+    @Test
     void largeJobsUseTheWorkersAndSmallOnesStayOnTheCaller() {
         AtomicBoolean byWorker = new AtomicBoolean();
         // The caller's chunks wait (up to a generous bound) until a worker has taken one, so that a parked worker
