@@ -96,7 +96,10 @@ public final class PackedF32Matrix implements WeightMatrix {
         return data.byteSize();
     }
 
-    /** One accumulator, as each row of {@link #dotRows}: the same bits; a row's blocks lie {@code ROWS * L} floats apart. */
+    /**
+     * One accumulator, as each row of {@link #dotRows} (the same bits); a row's blocks lie {@code ROWS * L} floats
+     * apart.
+     */
     @Override
     public float dot(int row, float[] x) {
         Objects.checkIndex(row, rows);

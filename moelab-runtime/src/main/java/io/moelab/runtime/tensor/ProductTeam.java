@@ -23,8 +23,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * job's last chunks, one per thread, are cut in up to {@value #TAIL_PIECES} pieces (whole blocks still): the caller,
  * done with its own, waits for the others' last one (m100 packed decode: that wait fell from a median of about 100
  * to 57 µs per token of 2.7-3.2 ms). Which thread computes a row never changes its bits: every row is one
- * {@link WeightMatrix#dotRows} call of the same kernel. Callers that find the team busy (another thread's job in flight, or their own work posting a job from
- * inside a job) run their job alone.
+ * {@link WeightMatrix#dotRows} call of the same kernel. Callers that find the team busy (another thread's job in
+ * flight, or their own work posting a job from inside a job) run their job alone.
  */
 public final class ProductTeam {
     /**
