@@ -282,7 +282,7 @@ public final class MoeModel implements AutoCloseable {
         int width = cache.width();
         int group = c.heads() / c.kvHeads();
         int capacity = cache.capacity();
-        double scale = 1.0 / Math.sqrt(hd);
+        float scale = (float) (1.0 / Math.sqrt(hd));
         // A head's work is about two multiply-adds per cached element: that is what its chunks are measured in.
         int work = (int) Math.min(Integer.MAX_VALUE, 2L * (pos + 1) * hd);
         ProductTeam.shared().run(new int[] {c.heads()}, new int[] {work}, (item, from, to, thread) -> {
@@ -294,23 +294,9 @@ public final class MoeModel implements AutoCloseable {
     }
 
     private static void attendHead(float[] q, int qOff, int kvOff, int pos, float[] keys, float[] values, int width,
-                                   int hd, double scale, float[] context, float[] scores, int sOff) {
+                                   int hd, float scale, float[] context, float[] scores, int sOff) {
         MatVec.dotStrided(q, qOff, keys, kvOff, width, pos + 1, hd, scores, sOff);
-        float max = Float.NEGATIVE_INFINITY;
-        for (int t = 0; t <= pos; t++) {
-            float s = (float) (scores[sOff + t] * scale);
-            scores[sOff + t] = s;
-            max = Math.max(max, s);
-        }
-        double sum = 0;
-        for (int t = 0; t <= pos; t++) {
-            float e = (float) Math.exp(scores[sOff + t] - max);
-            scores[sOff + t] = e;
-            sum += e;
-        }
-        for (int t = 0; t <= pos; t++) {
-            scores[sOff + t] = (float) (scores[sOff + t] / sum);
-        }
+        MatVec.softmax(scores, sOff, pos + 1, scale);
         Arrays.fill(context, qOff, qOff + hd, 0);
         MatVec.weightedSumStrided(context, qOff, values, kvOff, width, scores, sOff, pos + 1, hd);
     }

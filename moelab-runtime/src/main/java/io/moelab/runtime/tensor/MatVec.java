@@ -243,6 +243,62 @@ public final class MatVec {
     }
 
     /**
+     * Softmax in place of {@code x[off..off+n)} scaled by {@code scale}: {@code x[i] = exp(scale x[i] - m) / Σ}, with
+     * {@code m} the largest scaled value and {@code Σ} the float sum of the exponentials. Whole vectors take
+     * {@code exp} from the Vector API ({@link VectorOperators#EXP}), the rest from {@link Math#exp}; the lane
+     * maximum and sum are reduced through memory, in a fixed order (in-register reductions fell back to the Vector
+     * API's Java code deep inside team jobs, where attention runs). An attention head's weights over its cached
+     * positions: at 100 positions 234-281 ns a head, against 560-582 with {@code Math.exp} per position (a
+     * 103M-parameter model's decode step has 64 heads: about 36 -> 16 µs).
+     *
+     * @throws IndexOutOfBoundsException if the range lies outside {@code x}
+     */
+    public static void softmax(float[] x, int off, int n, float scale) {
+        Objects.checkFromIndexSize(off, n, x.length);
+        float[] lanes = new float[L];
+        FloatVector sv = FloatVector.broadcast(F, scale);
+        FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, off + i).mul(sv);
+            v.intoArray(x, off + i);
+            mv = mv.max(v);
+        }
+        mv.intoArray(lanes, 0);
+        float max = Float.NEGATIVE_INFINITY;
+        for (float lane : lanes) {
+            max = Math.max(max, lane);
+        }
+        for (int j = i; j < n; j++) {
+            float v = x[off + j] * scale;
+            x[off + j] = v;
+            max = Math.max(max, v);
+        }
+        FloatVector m = FloatVector.broadcast(F, max);
+        FloatVector acc = FloatVector.zero(F);
+        for (i = 0; i <= n - L; i += L) {
+            FloatVector e = FloatVector.fromArray(F, x, off + i).sub(m).lanewise(VectorOperators.EXP);
+            e.intoArray(x, off + i);
+            acc = acc.add(e);
+        }
+        acc.intoArray(lanes, 0);
+        float sum = Kernels.sumLanes(lanes, 0);
+        for (int j = i; j < n; j++) {
+            float e = (float) Math.exp(x[off + j] - max);
+            x[off + j] = e;
+            sum += e;
+        }
+        float inverse = 1 / sum;
+        FloatVector inv = FloatVector.broadcast(F, inverse);
+        for (i = 0; i <= n - L; i += L) {
+            FloatVector.fromArray(F, x, off + i).mul(inv).intoArray(x, off + i);
+        }
+        for (int j = i; j < n; j++) {
+            x[off + j] *= inverse;
+        }
+    }
+
+    /**
      * SwiGLU's gating in place: {@code gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i]} for {@code i < n}, in
      * floats. Whole vectors take {@code exp} from the Vector API ({@link VectorOperators#EXP}: the JDK's SVML
      * routines on x86, within an ulp or two of {@link Math#exp}); the last {@code n mod L} elements from

@@ -266,4 +266,41 @@ class MatVecTest {
         assertThatThrownBy(() -> MatVec.siluTimes(gate.clone(), shortUp, n))
                 .isInstanceOf(IndexOutOfBoundsException.class);
     }
+
+    @ParameterizedTest
+    @CsvSource({"1", "7", "16", "33", "100", "257"})
+    void softmaxMatchesTheDoublePrecisionOneWithinFloatRounding(int n) {
+        // Whole vectors and a scalar tail, after an offset; scores wide enough that most weights underflow to zero.
+        Random rnd = new Random(n);
+        int off = 3;
+        float[] x = new float[off + n + 2];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (rnd.nextGaussian() * 20);
+        }
+        float scale = 0.125f;
+        float[] out = x.clone();
+        MatVec.softmax(out, off, n, scale);
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, (double) (x[off + i] * scale));
+        }
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += Math.exp(x[off + i] * scale - max);
+        }
+        double total = 0;
+        for (int i = 0; i < n; i++) {
+            double expected = Math.exp(x[off + i] * scale - max) / sum;
+            assertThat((double) out[off + i]).as("weight %d of %d", i, n)
+                    .isCloseTo(expected, Offset.offset(1e-6 * expected + 1e-12));
+            total += out[off + i];
+        }
+        assertThat(total).isCloseTo(1.0, Offset.offset(1e-5));
+        // Outside the range nothing moves.
+        for (int i = 0; i < off; i++) {
+            assertThat(out[i]).isEqualTo(x[i]);
+        }
+        assertThat(out[off + n]).isEqualTo(x[off + n]);
+        assertThat(out[off + n + 1]).isEqualTo(x[off + n + 1]);
+    }
 }
