@@ -2,10 +2,13 @@ package io.moelab.runtime.model;
 
 /**
  * Keys and values of every layer for the positions seen so far, so that decoding a token attends to earlier
- * tokens without recomputing them. Keys are stored after RoPE.
+ * tokens without recomputing them. Keys are stored after RoPE and transposed, one row of {@link #stride} positions
+ * per key dimension, so that a head's scores come out a vector of positions at a time ({@code MatVec.dotColumns});
+ * values one position after another.
  */
 public final class KvCache {
     private final int capacity;
+    private final int stride;
     private final int width;
     private final float[][] keys;
     private final float[][] values;
@@ -19,14 +22,20 @@ public final class KvCache {
     public KvCache(ModelConfig config, int capacity) {
         this.capacity = capacity;
         this.width = config.kvHeads() * config.headDim();
-        long size = (long) capacity * width;
+        // Whole vectors of positions (up to 64 floats wide) fit in every key row and every head's scores.
+        this.stride = (int) Math.min(Integer.MAX_VALUE, ((long) capacity + STRIDE_MULTIPLE - 1)
+                / STRIDE_MULTIPLE * STRIDE_MULTIPLE);
+        long size = (long) stride * width;
         if (capacity < 1 || size > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("a KV cache of " + capacity + " positions does not fit");
         }
         keys = new float[config.layers()][(int) size];
         values = new float[config.layers()][(int) size];
-        activations = new Activations(config, capacity);
+        activations = new Activations(config, stride);
     }
+
+    /** Positions per key row: the capacity rounded up to a multiple of {@value #STRIDE_MULTIPLE}. */
+    static final int STRIDE_MULTIPLE = 64;
 
     Activations activations() {
         return activations;
@@ -41,12 +50,21 @@ public final class KvCache {
         if (position >= capacity) {
             throw new IllegalArgumentException("position " + position + " beyond the KV cache's " + capacity);
         }
-        System.arraycopy(k, 0, keys[layer], position * width, width);
+        float[] kt = keys[layer];
+        for (int j = 0, o = position; j < width; j++, o += stride) {
+            kt[o] = k[j];
+        }
         System.arraycopy(v, 0, values[layer], position * width, width);
     }
 
+    /** A layer's keys, transposed: dimension {@code j} of position {@code p} at {@code j * stride() + p}. */
     float[] keys(int layer) {
         return keys[layer];
+    }
+
+    /** Positions per key row and per head's row of attention scores (at least {@link #capacity}). */
+    int stride() {
+        return stride;
     }
 
     float[] values(int layer) {

@@ -281,21 +281,24 @@ public final class MoeModel implements AutoCloseable {
         float[] values = cache.values(l);
         int width = cache.width();
         int group = c.heads() / c.kvHeads();
-        int capacity = cache.capacity();
+        int stride = cache.stride();
         float scale = (float) (1.0 / Math.sqrt(hd));
         // A head's work is about two multiply-adds per cached element: that is what its chunks are measured in.
         int work = (int) Math.min(Integer.MAX_VALUE, 2L * (pos + 1) * hd);
         ProductTeam.shared().run(new int[] {c.heads()}, new int[] {work}, (item, from, to, thread) -> {
             for (int head = from; head < to; head++) {
-                attendHead(q, head * hd, (head / group) * hd, pos, keys, values, width, hd, scale, context, scores,
-                        head * capacity);
+                attendHead(q, head * hd, (head / group) * hd, pos, keys, values, width, stride, hd, scale, context,
+                        scores, head * stride);
             }
         });
     }
 
     private static void attendHead(float[] q, int qOff, int kvOff, int pos, float[] keys, float[] values, int width,
-                                   int hd, float scale, float[] context, float[] scores, int sOff) {
-        MatVec.dotStrided(q, qOff, keys, kvOff, width, pos + 1, hd, scores, sOff);
+                                   int stride, int hd, float scale, float[] context, float[] scores, int sOff) {
+        // Scores for whole vectors of positions (up to a multiple of 16, within the stride); those past pos are
+        // never read.
+        int n = Math.min(stride, (pos + 16) & ~15);
+        MatVec.dotColumns(q, qOff, keys, kvOff * stride, stride, hd, n, scores, sOff);
         MatVec.softmax(scores, sOff, pos + 1, scale);
         Arrays.fill(context, qOff, qOff + hd, 0);
         MatVec.weightedSumStrided(context, qOff, values, kvOff, width, scores, sOff, pos + 1, hd);

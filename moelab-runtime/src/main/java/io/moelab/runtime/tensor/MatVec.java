@@ -115,24 +115,53 @@ public final class MatVec {
     }
 
     /**
-     * {@code out[outOff + t] = dot(a, aOff, b, bOff + t * stride, n)} for {@code t < count}, bit for bit: an
-     * attention head's query against {@code count} cached keys that lie {@code stride} floats apart.
+     * {@code out[oOff + t] = Σ_{d < m} a[aOff + d] b[bOff + d * stride + t]} for {@code t < n}, each summed over
+     * {@code d} in order by fused multiply-adds from zero (so every {@code t} has the bits of that scalar loop,
+     * whichever path computes it): an attention head's query against {@code n} cached keys stored transposed, one
+     * row per dimension. Positions go in whole vectors, four at a time, so there is no lane reduction at all; the
+     * last {@code n mod L} positions are scalar, each a serial chain of {@code m} multiply-adds, so callers that
+     * can should round {@code n} up to whole vectors.
+     *
+     * @throws IndexOutOfBoundsException if a range lies outside its array
      */
-    public static void dotStrided(float[] a, int aOff, float[] b, int bOff, int stride, int count, int n,
-                                  float[] out, int outOff) {
-        Objects.checkFromIndexSize(aOff, n, a.length);
-        Objects.checkFromIndexSize(outOff, count, out.length);
-        if (count == 0) {
-            return;
+    public static void dotColumns(float[] a, int aOff, float[] b, int bOff, int stride, int m, int n, float[] out,
+                                  int oOff) {
+        Objects.checkFromIndexSize(aOff, m, a.length);
+        Objects.checkFromIndexSize(oOff, n, out.length);
+        if (m > 0 && n > 0) {
+            Objects.checkFromIndexSize(bOff, Math.addExact(Math.multiplyExact(m - 1, stride), n), b.length);
         }
-        checkStrided(bOff, stride, count, n, b.length);
-        float[] lanes = new float[4 * L];
         int t = 0;
-        for (; t + 4 <= count; t += 4) {
-            dotFour(a, aOff, b, bOff + t * stride, stride, n, lanes, out, outOff + t);
+        for (; t <= n - 4 * L; t += 4 * L) {
+            FloatVector s0 = FloatVector.zero(F);
+            FloatVector s1 = s0;
+            FloatVector s2 = s0;
+            FloatVector s3 = s0;
+            for (int d = 0, o = bOff + t; d < m; d++, o += stride) {
+                FloatVector ad = FloatVector.broadcast(F, a[aOff + d]);
+                s0 = FloatVector.fromArray(F, b, o).fma(ad, s0);
+                s1 = FloatVector.fromArray(F, b, o + L).fma(ad, s1);
+                s2 = FloatVector.fromArray(F, b, o + 2 * L).fma(ad, s2);
+                s3 = FloatVector.fromArray(F, b, o + 3 * L).fma(ad, s3);
+            }
+            s0.intoArray(out, oOff + t);
+            s1.intoArray(out, oOff + t + L);
+            s2.intoArray(out, oOff + t + 2 * L);
+            s3.intoArray(out, oOff + t + 3 * L);
         }
-        for (; t < count; t++) {
-            out[outOff + t] = dot(a, aOff, b, bOff + t * stride, n, lanes);
+        for (; t <= n - L; t += L) {
+            FloatVector s0 = FloatVector.zero(F);
+            for (int d = 0, o = bOff + t; d < m; d++, o += stride) {
+                s0 = FloatVector.fromArray(F, b, o).fma(FloatVector.broadcast(F, a[aOff + d]), s0);
+            }
+            s0.intoArray(out, oOff + t);
+        }
+        for (; t < n; t++) {
+            float s0 = 0;
+            for (int d = 0, o = bOff + t; d < m; d++, o += stride) {
+                s0 = Math.fma(b[o], a[aOff + d], s0);
+            }
+            out[oOff + t] = s0;
         }
     }
 
@@ -145,54 +174,6 @@ public final class MatVec {
             throw new IndexOutOfBoundsException(count + " rows of " + n + " from " + off + " every " + stride
                     + " in " + length);
         }
-    }
-
-    /**
-     * Four rows of {@link #dotStrided} in one pass: each load of {@code a} serves four rows, and the four lane
-     * reductions are independent. Every row accumulates exactly as {@link #dot} does.
-     */
-    private static void dotFour(float[] a, int aOff, float[] b, int bOff, int stride, int n, float[] lanes,
-                                float[] out, int outOff) {
-        int r1 = bOff + stride;
-        int r2 = r1 + stride;
-        int r3 = r2 + stride;
-        FloatVector z = FloatVector.zero(F);
-        FloatVector p0 = z;
-        FloatVector p1 = z;
-        FloatVector q0 = z;
-        FloatVector q1 = z;
-        FloatVector s0 = z;
-        FloatVector s1 = z;
-        FloatVector t0 = z;
-        FloatVector t1 = z;
-        int i = 0;
-        for (; i <= n - 2 * L; i += 2 * L) {
-            FloatVector x0 = FloatVector.fromArray(F, a, aOff + i);
-            FloatVector x1 = FloatVector.fromArray(F, a, aOff + i + L);
-            p0 = x0.fma(FloatVector.fromArray(F, b, bOff + i), p0);
-            p1 = x1.fma(FloatVector.fromArray(F, b, bOff + i + L), p1);
-            q0 = x0.fma(FloatVector.fromArray(F, b, r1 + i), q0);
-            q1 = x1.fma(FloatVector.fromArray(F, b, r1 + i + L), q1);
-            s0 = x0.fma(FloatVector.fromArray(F, b, r2 + i), s0);
-            s1 = x1.fma(FloatVector.fromArray(F, b, r2 + i + L), s1);
-            t0 = x0.fma(FloatVector.fromArray(F, b, r3 + i), t0);
-            t1 = x1.fma(FloatVector.fromArray(F, b, r3 + i + L), t1);
-        }
-        for (; i <= n - L; i += L) {
-            FloatVector x0 = FloatVector.fromArray(F, a, aOff + i);
-            p0 = x0.fma(FloatVector.fromArray(F, b, bOff + i), p0);
-            q0 = x0.fma(FloatVector.fromArray(F, b, r1 + i), q0);
-            s0 = x0.fma(FloatVector.fromArray(F, b, r2 + i), s0);
-            t0 = x0.fma(FloatVector.fromArray(F, b, r3 + i), t0);
-        }
-        p0.add(p1).intoArray(lanes, 0);
-        q0.add(q1).intoArray(lanes, L);
-        s0.add(s1).intoArray(lanes, 2 * L);
-        t0.add(t1).intoArray(lanes, 3 * L);
-        out[outOff] = tail(a, aOff, b, bOff, i, n, Kernels.sumLanes(lanes, 0));
-        out[outOff + 1] = tail(a, aOff, b, r1, i, n, Kernels.sumLanes(lanes, L));
-        out[outOff + 2] = tail(a, aOff, b, r2, i, n, Kernels.sumLanes(lanes, 2 * L));
-        out[outOff + 3] = tail(a, aOff, b, r3, i, n, Kernels.sumLanes(lanes, 3 * L));
     }
 
     /** {@code s} with the products of elements {@code i..n-1} fused in, one at a time: every dot's scalar tail. */

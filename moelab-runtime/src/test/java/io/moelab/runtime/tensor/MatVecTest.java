@@ -152,32 +152,6 @@ class MatVecTest {
     }
 
     @Test
-    void stridedDotsEqualOneDotPerRowBitForBit() {
-        Random rnd = new Random(9);
-        for (int n : new int[] {1, 15, 16, 64, 65, 130}) {
-            for (int count : new int[] {0, 1, 7, 8, 9, 33}) {
-                int stride = n + 3 * (count % 4);
-                int bOff = 5;
-                float[] q = TestData.gaussian(rnd, n + 11, 1.0);
-                float[] keys = TestData.gaussian(rnd, bOff + Math.max(0, count - 1) * stride + n, 1.0);
-                float[] out = new float[count + 2];
-                out[0] = 42f;
-                MatVec.dotStrided(q, 11, keys, bOff, stride, count, n, out, 1);
-                assertThat(out[0]).isEqualTo(42f);
-                for (int t = 0; t < count; t++) {
-                    assertThat(Float.floatToRawIntBits(out[1 + t])).as("n=%d t=%d", n, t)
-                            .isEqualTo(Float.floatToRawIntBits(MatVec.dot(q, 11, keys, bOff + t * stride, n)));
-                }
-            }
-        }
-        // The last row must fit: one float short is out of range, not a partial product.
-        assertThatThrownBy(() -> MatVec.dotStrided(new float[4], 0, new float[4 + 6 + 3], 0, 6, 3, 4,
-                new float[3], 0)).isInstanceOf(IndexOutOfBoundsException.class);
-        assertThatThrownBy(() -> MatVec.dotStrided(new float[4], 1, new float[16], 0, 4, 2, 4, new float[2], 0))
-                .isInstanceOf(IndexOutOfBoundsException.class);
-    }
-
-    @Test
     void stridedWeightedSumEqualsOneScaleAddPerRowBitForBit() {
         Random rnd = new Random(10);
         for (int n : new int[] {1, 15, 16, 64, 65, 130}) {
@@ -302,5 +276,42 @@ class MatVecTest {
         }
         assertThat(out[off + n]).isEqualTo(x[off + n]);
         assertThat(out[off + n + 1]).isEqualTo(x[off + n + 1]);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"64, 1", "64, 15", "64, 16", "64, 70", "64, 130", "7, 33", "1, 5", "0, 9", "3, 0"})
+    void dotColumnsEqualsTheSequentialFusedSumBitForBit(int m, int n) {
+        // Four vectors of positions at a time, single vectors, then scalar positions: each position's bits are those
+        // of one fused multiply-add chain over the dimensions in order, whichever path computes it.
+        Random rnd = new Random(m * 1000L + n);
+        int stride = n + 11;
+        int aOff = 2;
+        int bOff = 5;
+        int oOff = 3;
+        float[] a = TestData.gaussian(rnd, aOff + m + 1, 1.0);
+        float[] b = TestData.gaussian(rnd, bOff + Math.max(0, m) * stride + 4, 1.0);
+        float[] out = new float[oOff + n + 2];
+        out[oOff + n] = 42f;
+        MatVec.dotColumns(a, aOff, b, bOff, stride, m, n, out, oOff);
+        for (int t = 0; t < n; t++) {
+            float expected = 0;
+            for (int d = 0; d < m; d++) {
+                expected = Math.fma(b[bOff + d * stride + t], a[aOff + d], expected);
+            }
+            assertThat(Float.floatToRawIntBits(out[oOff + t])).as("position %d of %d", t, n)
+                    .isEqualTo(Float.floatToRawIntBits(expected));
+        }
+        assertThat(out[oOff + n]).isEqualTo(42f);
+        assertThat(out[0]).isZero();
+    }
+
+    @Test
+    void dotColumnsRejectsRangesOutsideTheArrays() {
+        assertThatThrownBy(() -> MatVec.dotColumns(new float[4], 0, new float[3 * 8 + 7], 0, 8, 4, 8, new float[8], 0))
+                .isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> MatVec.dotColumns(new float[4], 1, new float[64], 0, 8, 4, 8, new float[8], 0))
+                .isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> MatVec.dotColumns(new float[4], 0, new float[64], 0, 8, 4, 8, new float[7], 0))
+                .isInstanceOf(IndexOutOfBoundsException.class);
     }
 }
