@@ -2,7 +2,7 @@ package io.moelab.runtime.model;
 
 /**
  * Keys and values of every layer for the positions seen so far, so that decoding a token attends to earlier
- * tokens without recomputing them. Keys are stored after RoPE and transposed, one row of {@link #stride} positions
+ * tokens without recomputing them. Keys are stored after RoPE and transposed, one row of {@code stride()} positions
  * per key dimension, so that a head's scores come out a vector of positions at a time ({@code MatVec.dotColumns});
  * values one position after another.
  */
@@ -62,7 +62,7 @@ public final class KvCache {
         return keys[layer];
     }
 
-    /** Positions per key row and per head's row of attention scores (at least {@link #capacity}). */
+    /** Positions per key row and per head's row of attention scores (at least {@link #capacity()}). */
     int stride() {
         return stride;
     }
