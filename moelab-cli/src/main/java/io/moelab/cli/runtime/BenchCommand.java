@@ -41,10 +41,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory.")
     private Path model;
 
-    @Option(names = "--weights", paramLabel = "stored|q8|int4|int4-i8|packed", defaultValue = "stored",
-            description = "Projection weights as stored (memory-mapped), quantized at load (int4-i8: INT4 times"
-                    + " activations rounded to int8, in integer lanes), or F32 copied into a layout that streams"
-                    + " faster (default: stored).")
+    @Option(names = "--weights", paramLabel = ModelOptions.WEIGHTS_LABEL, defaultValue = "stored",
+            description = ModelOptions.WEIGHTS)
     private String weights;
 
     @Option(names = "--threads", paramLabel = "N", description = ModelOptions.THREADS)

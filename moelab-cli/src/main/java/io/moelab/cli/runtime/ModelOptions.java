@@ -13,14 +13,19 @@ final class ModelOptions {
             description = "Model directory: config.json, safetensors (sharded or not), optionally tokenizer.json.")
     private Path dir;
 
-    @Option(names = "--weights", paramLabel = "stored|q8|int4|int4-i8|packed", defaultValue = "stored",
-            description = "Projection weights as stored (memory-mapped), quantized at load (int4-i8: INT4 times"
-                    + " activations rounded to int8, in integer lanes), or F32 copied into a layout that streams"
-                    + " faster (default: stored).")
+    @Option(names = "--weights", paramLabel = WEIGHTS_LABEL, defaultValue = "stored", description = WEIGHTS)
     private String weights;
 
     @Option(names = "--threads", paramLabel = "N", description = THREADS)
     private Integer threads;
+
+    /** The values of every runtime command's {@code --weights}. */
+    static final String WEIGHTS_LABEL = "stored|q8|int4|int4-i8|packed";
+
+    /** The description of every runtime command's {@code --weights}. */
+    static final String WEIGHTS = "Projection weights as stored (memory-mapped), quantized at load (int4-i8: INT4"
+            + " times activations rounded to int8, in integer lanes), or F32 copied into a layout that streams faster"
+            + " (default: stored).";
 
     /** The description of every runtime command's {@code --threads}. */
     static final String THREADS = "Threads for the matrix products, the caller included (default: the available"
@@ -42,8 +47,8 @@ final class ModelOptions {
             case "int4" -> WeightFormat.INT4;
             case "int4-i8" -> WeightFormat.INT4_I8;
             case "packed" -> WeightFormat.PACKED;
-            default -> throw new InvalidInputException("--weights", "expected stored, q8, int4, int4-i8 or packed, got "
-                    + weights);
+            default -> throw new InvalidInputException("--weights",
+                    "expected stored, q8, int4, int4-i8 or packed, got " + weights);
         };
     }
 

@@ -25,8 +25,8 @@ public enum WeightFormat {
      */
     INT4_I8,
     /**
-     * F32 matrices copied into {@link PackedF32Matrix}'s sequential layout (same values and products, faster
-     * streaming); other types and shapes that do not pack stay as stored.
+     * F32 matrices copied into {@link PackedF32Matrix}'s sequential layout (same values; products equal to float
+     * rounding, one accumulator per row; faster streaming); other types and shapes that do not pack stay as stored.
      */
     PACKED;
 

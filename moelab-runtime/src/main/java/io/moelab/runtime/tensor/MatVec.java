@@ -129,7 +129,7 @@ public final class MatVec {
         Objects.checkFromIndexSize(aOff, m, a.length);
         Objects.checkFromIndexSize(oOff, n, out.length);
         if (m > 0 && n > 0) {
-            Objects.checkFromIndexSize(bOff, Math.addExact(Math.multiplyExact(m - 1, stride), n), b.length);
+            checkStrided(bOff, stride, m, n, b.length);
         }
         int t = 0;
         for (; t <= n - 4 * L; t += 4 * L) {
@@ -176,14 +176,6 @@ public final class MatVec {
         }
     }
 
-    /** {@code s} with the products of elements {@code i..n-1} fused in, one at a time: every dot's scalar tail. */
-    private static float tail(float[] a, int aOff, float[] b, int bOff, int i, int n, float s) {
-        for (; i < n; i++) {
-            s = Math.fma(a[aOff + i], b[bOff + i], s);
-        }
-        return s;
-    }
-
     /**
      * The dot product, its lanes reduced from {@code lanes} (scratch of {@link Kernels#L} floats) by
      * {@link Kernels#sumLanes}: {@link Kernels#sum}'s order, without its in-register halving. Inlined deep in a
@@ -203,7 +195,11 @@ public final class MatVec {
             a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
         }
         a0.add(a1).intoArray(lanes, 0);
-        return tail(a, aOff, b, bOff, i, n, Kernels.sumLanes(lanes, 0));
+        float s = Kernels.sumLanes(lanes, 0);
+        for (; i < n; i++) {
+            s = Math.fma(a[aOff + i], b[bOff + i], s);
+        }
+        return s;
     }
 
     /**
