@@ -30,7 +30,7 @@ public final class KvCache {
             throw new IllegalArgumentException("a KV cache of " + capacity + " positions does not fit");
         }
         keys = new float[config.layers()][(int) size];
-        values = new float[config.layers()][(int) size];
+        values = new float[config.layers()][capacity * width];
         activations = new Activations(config, stride);
     }
 
