@@ -116,25 +116,32 @@ public final class MoelabBalancer implements BalancerAlgorithm {
         boolean migrate = request.previous() != null && settings.migrate();
         int[][] phy2log = new int[layers][];
         if (!migrate && !settings.parallel() && !forecasts(request)) {
-            // Planned on the latest window as it is: one reused row instead of a copy of the whole matrix.
+            // Planned on the latest window as it is: two reused rows instead of a copy of the whole matrix.
             LayerPlanner planner = new LayerPlanner(topology, experts, hierarchical, settings.swapRounds());
-            double[] row = new double[experts];
-            for (int l = 0; l < layers; l++) {
-                weight.copyLayer(l, row);
-                phy2log[l] = planner.plan(row);
-            }
+            planLayers(planner, layers, topology.replicas(), (l, scratch) -> {
+                weight.copyLayer(l, scratch);
+                return scratch;
+            }, phy2log);
             return Placement.ofOwned(topology, experts, phy2log);
         }
         double[][] plan = planningLoads(request);
         if (settings.parallel() && layers > 1) {
             ThreadLocal<LayerPlanner> planners = ThreadLocal.withInitial(
                     () -> new LayerPlanner(topology, experts, hierarchical, settings.swapRounds()));
-            IntStream.range(0, layers).parallel().forEach(l -> phy2log[l] = planners.get().plan(plan[l]));
+            int replicas = topology.replicas();
+            IntStream.range(0, (layers + 1) / 2).parallel().forEach(pair -> {
+                int l = 2 * pair;
+                if (l + 1 < layers) {
+                    phy2log[l] = new int[replicas];
+                    phy2log[l + 1] = new int[replicas];
+                    planners.get().planTwo(plan[l], phy2log[l], plan[l + 1], phy2log[l + 1]);
+                } else {
+                    phy2log[l] = planners.get().plan(plan[l]);
+                }
+            });
         } else {
             LayerPlanner planner = new LayerPlanner(topology, experts, hierarchical, settings.swapRounds());
-            for (int l = 0; l < layers; l++) {
-                phy2log[l] = planner.plan(plan[l]);
-            }
+            planLayers(planner, layers, topology.replicas(), (l, scratch) -> plan[l], phy2log);
         }
         if (migrate) {
             new MigrationPlanner(topology, experts, hierarchical,
@@ -142,6 +149,28 @@ public final class MoelabBalancer implements BalancerAlgorithm {
                     .reconcile(request.previous(), phy2log, plan, settings.tolerance());
         }
         return Placement.ofOwned(topology, experts, phy2log);
+    }
+
+    /** Layer {@code l}'s planning loads, written into {@code scratch} or held elsewhere. */
+    private interface LayerLoads {
+        double[] of(int l, double[] scratch);
+    }
+
+    /** Plans every layer into {@code phy2log} on one thread, two layers at a time ({@link LayerPlanner#planTwo}). */
+    private static void planLayers(LayerPlanner planner, int layers, int replicas, LayerLoads loads,
+                                   int[][] phy2log) {
+        int experts = planner.experts();
+        double[] first = new double[experts];
+        double[] second = new double[experts];
+        int l = 0;
+        for (; l + 1 < layers; l += 2) {
+            phy2log[l] = new int[replicas];
+            phy2log[l + 1] = new int[replicas];
+            planner.planTwo(loads.of(l, first), phy2log[l], loads.of(l + 1, second), phy2log[l + 1]);
+        }
+        if (l < layers) {
+            phy2log[l] = planner.plan(loads.of(l, first));
+        }
     }
 
     /**

@@ -56,6 +56,29 @@ class ReplicaPackerReferenceTest {
         });
     }
 
+    /** Two packings whose LPTs run interleaved give each one's slots, whatever LPT each uses and however long. */
+    @ParameterizedTest
+    @EnumSource(ReplicaPacker.Lpt.class)
+    void interleavedPackingsAreEachExactlyTheReference(ReplicaPacker.Lpt lpt) {
+        ReplicaPacker a = new ReplicaPacker(lpt);
+        ReplicaPacker b = new ReplicaPacker(); // its own choice: sometimes the same LPT, sometimes not
+        qt().withExamples(3000).withFixedSeed(78).forAll(problems(), problems()).checkAssert((p, q) -> {
+            a.begin(p.perReplica(), p.counts(), p.counts().length, p.bins(), p.perBin());
+            b.begin(q.perReplica(), q.counts(), q.counts().length, q.bins(), q.perBin());
+            ReplicaPacker.lptTogether(a, b);
+            int[] outP = new int[p.bins() * p.perBin()];
+            int[] outQ = new int[q.bins() * q.perBin()];
+            double maxP = a.finish(64, outP, 0);
+            double maxQ = b.finish(64, outQ, 0);
+            Reference refP = new Reference(p.perReplica(), p.counts(), p.bins(), p.perBin());
+            Reference refQ = new Reference(q.perReplica(), q.counts(), q.bins(), q.perBin());
+            assertThat(maxP).isEqualTo(refP.pack(64));
+            assertThat(maxQ).isEqualTo(refQ.pack(64));
+            assertThat(outP).containsExactly(refP.slots);
+            assertThat(outQ).containsExactly(refQ.slots);
+        });
+    }
+
     /** The packer's algorithm without heaps or shortcuts. */
     static final class Reference {
         final double[] v;
