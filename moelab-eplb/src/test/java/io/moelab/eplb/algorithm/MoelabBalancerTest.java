@@ -34,12 +34,39 @@ class MoelabBalancerTest {
 
     @Test
     void parallelPlansEqualSerialPlans() {
-        LoadMatrix w = SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(12, 64, 5, 3)).sum(0, 5);
+        LoadMatrix w = SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(13, 64, 5, 3)).sum(0, 5);
         Topology t = new Topology(96, 8, 4, 16);
         for (String mode : List.of("global", "hierarchical")) {
             Placement serial = Algorithms.byName("moelab:" + mode).rebalance(BalancingRequest.of(w, t));
             Placement parallel = Algorithms.byName("moelab:" + mode + ":parallel=on").rebalance(BalancingRequest.of(w, t));
             assertThat(parallel).isEqualTo(serial);
+        }
+    }
+
+    /**
+     * Layers are planned several at a time with their packings interleaved (and a layer's nodes likewise); each
+     * layer must still get exactly the slots it gets when it is the only layer, whatever the layer count and the
+     * number of nodes (odd counts leave one packing alone).
+     */
+    @Test
+    void layersPlannedTogetherEqualLayersPlannedAlone() {
+        for (int layers : new int[] {1, 2, 3, 7}) {
+            LoadMatrix w = SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(layers, 60, 3, layers))
+                    .sum(0, 3);
+            for (Topology t : List.of(new Topology(96, 6, 3, 12), new Topology(80, 4, 2, 16),
+                    new Topology(120, 12, 6, 24))) {
+                for (String spec : List.of("moelab:global", "moelab:hierarchical", "moelab:global:parallel=on")) {
+                    Placement together = Algorithms.byName(spec).rebalance(BalancingRequest.of(w, t));
+                    for (int l = 0; l < layers; l++) {
+                        double[][] row = {new double[w.experts()]};
+                        w.copyLayer(l, row[0]);
+                        Placement alone = Algorithms.byName(spec)
+                                .rebalance(BalancingRequest.of(LoadMatrix.of(row, "weight"), t));
+                        assertThat(together.layerPhy2log(l)).as("%s %s layer %d of %d", spec, t, l, layers)
+                                .containsExactly(alone.layerPhy2log(0));
+                    }
+                }
+            }
         }
     }
 
