@@ -206,7 +206,10 @@ final class ReplicaPacker {
         }
     }
 
-    /** The tree LPT over the experts left. */
+    /**
+     * The tree LPT over the experts left: {@link #treeStep}'s body with the position and sum in locals (a loop of
+     * {@code treeStep} calls measured 15-20% slower rebalances on DeepSeek-V3 prefill).
+     */
     private void lptTree() {
         int[] order = this.order;
         int[] counts = this.counts;
