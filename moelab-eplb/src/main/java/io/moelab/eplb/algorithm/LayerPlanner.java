@@ -57,9 +57,9 @@ final class LayerPlanner {
         secondNodeGroups = new int[topology.groups()];
     }
 
-    /** Experts per layer. */
-    int experts() {
-        return experts;
+    /** Slots per layer. */
+    int replicas() {
+        return topology.replicas();
     }
 
     /** The layer's slots for {@code load}: globally, or with groups packed onto nodes first. */

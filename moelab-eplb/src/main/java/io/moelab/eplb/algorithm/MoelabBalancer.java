@@ -4,6 +4,7 @@ import io.moelab.eplb.LoadMatrix;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
 import java.util.Set;
+import java.util.function.IntFunction;
 import java.util.stream.IntStream;
 
 /**
@@ -116,11 +117,13 @@ public final class MoelabBalancer implements BalancerAlgorithm {
         boolean migrate = request.previous() != null && settings.migrate();
         int[][] phy2log = new int[layers][];
         if (!migrate && !settings.parallel() && !forecasts(request)) {
-            // Planned on the latest window as it is: two reused rows instead of a copy of the whole matrix.
+            // Planned on the latest window as it is: two reused rows (a layer and the one planned with it) instead
+            // of a copy of the whole matrix.
             LayerPlanner planner = new LayerPlanner(topology, experts, hierarchical, settings.swapRounds());
-            planLayers(planner, layers, topology.replicas(), (l, scratch) -> {
-                weight.copyLayer(l, scratch);
-                return scratch;
+            double[][] rows = new double[2][experts];
+            planLayers(planner, 0, layers, l -> {
+                weight.copyLayer(l, rows[l & 1]);
+                return rows[l & 1];
             }, phy2log);
             return Placement.ofOwned(topology, experts, phy2log);
         }
@@ -128,20 +131,12 @@ public final class MoelabBalancer implements BalancerAlgorithm {
         if (settings.parallel() && layers > 1) {
             ThreadLocal<LayerPlanner> planners = ThreadLocal.withInitial(
                     () -> new LayerPlanner(topology, experts, hierarchical, settings.swapRounds()));
-            int replicas = topology.replicas();
-            IntStream.range(0, (layers + 1) / 2).parallel().forEach(pair -> {
-                int l = 2 * pair;
-                if (l + 1 < layers) {
-                    phy2log[l] = new int[replicas];
-                    phy2log[l + 1] = new int[replicas];
-                    planners.get().planTwo(plan[l], phy2log[l], plan[l + 1], phy2log[l + 1]);
-                } else {
-                    phy2log[l] = planners.get().plan(plan[l]);
-                }
-            });
+            IntStream.range(0, (layers + 1) / 2).parallel()
+                    .forEach(pair -> planLayers(planners.get(), 2 * pair, Math.min(layers, 2 * pair + 2), l -> plan[l],
+                            phy2log));
         } else {
             LayerPlanner planner = new LayerPlanner(topology, experts, hierarchical, settings.swapRounds());
-            planLayers(planner, layers, topology.replicas(), (l, scratch) -> plan[l], phy2log);
+            planLayers(planner, 0, layers, l -> plan[l], phy2log);
         }
         if (migrate) {
             new MigrationPlanner(topology, experts, hierarchical,
@@ -151,25 +146,21 @@ public final class MoelabBalancer implements BalancerAlgorithm {
         return Placement.ofOwned(topology, experts, phy2log);
     }
 
-    /** Layer {@code l}'s planning loads, written into {@code scratch} or held elsewhere. */
-    private interface LayerLoads {
-        double[] of(int l, double[] scratch);
-    }
-
-    /** Plans every layer into {@code phy2log} on one thread, two layers at a time ({@link LayerPlanner#planTwo}). */
-    private static void planLayers(LayerPlanner planner, int layers, int replicas, LayerLoads loads,
+    /**
+     * Plans layers {@code [from, to)} into {@code phy2log}, two at a time ({@link LayerPlanner#planTwo}); layer
+     * {@code l}'s planning loads are {@code loads.apply(l)}, read before the next pair's are asked for.
+     */
+    private static void planLayers(LayerPlanner planner, int from, int to, IntFunction<double[]> loads,
                                    int[][] phy2log) {
-        int experts = planner.experts();
-        double[] first = new double[experts];
-        double[] second = new double[experts];
-        int l = 0;
-        for (; l + 1 < layers; l += 2) {
+        int replicas = planner.replicas();
+        int l = from;
+        for (; l + 1 < to; l += 2) {
             phy2log[l] = new int[replicas];
             phy2log[l + 1] = new int[replicas];
-            planner.planTwo(loads.of(l, first), phy2log[l], loads.of(l + 1, second), phy2log[l + 1]);
+            planner.planTwo(loads.apply(l), phy2log[l], loads.apply(l + 1), phy2log[l + 1]);
         }
-        if (l < layers) {
-            phy2log[l] = planner.plan(loads.of(l, first));
+        if (l < to) {
+            phy2log[l] = planner.plan(loads.apply(l));
         }
     }
 
