@@ -190,12 +190,17 @@ public final class Int4BlockMatrix implements WeightMatrix {
         }
     }
 
-    /** The last activation vector a thread quantized, with its codes: one product's chunks share it. */
+    /**
+     * The last activation vector a thread quantized, with its codes: one product's chunks share it. Also the
+     * thread's scratch for {@link #dotBlock}, which every chunk needs.
+     */
     private static final class Activations {
         float[] x = new float[0];
         int groupSize;
         short[] a = new short[0];
         float[] t = new float[0];
+        final float[] lanes = new float[R];
+        float[] blockScales = new float[0];
     }
 
     private static final ThreadLocal<Activations> LAST = ThreadLocal.withInitial(Activations::new);
@@ -293,8 +298,11 @@ public final class Int4BlockMatrix implements WeightMatrix {
             for (; r < to && r % R != 0; r++) {
                 out[r] = dotScalar(r, a, t);
             }
-            float[] lanes = new float[R];
-            float[] blockScales = new float[groups * R];
+            float[] lanes = q.lanes;
+            if (q.blockScales.length < groups * R) {
+                q.blockScales = new float[groups * R];
+            }
+            float[] blockScales = q.blockScales;
             for (; r + R <= to; r += R) {
                 dotBlock(r / R, a, t, blockScales, lanes);
                 System.arraycopy(lanes, 0, out, r, R);
