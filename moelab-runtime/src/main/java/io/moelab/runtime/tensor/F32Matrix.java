@@ -68,6 +68,12 @@ public final class F32Matrix implements WeightMatrix {
      * single-threaded streamed 1.2x the bytes per second of four rows with four accumulators each (on 512-column
      * rows; eight rows of four accumulators would not fit the 32 vector registers). Every row accumulates exactly
      * as {@link #dot} does (same accumulators, same order), so the bits are the same.
+     *
+     * <p>The eight rows of a pass lie {@code (to - from) / 8} rows apart, so each stream runs on through whole
+     * consecutive rows in memory order. Eight adjacent short rows (2 KB at 512 columns) gave eight streams that
+     * ended after 32 cache lines each, before the hardware prefetchers had much to do: on a Zen 4 host an
+     * 8192 x 512 product out of cache streamed 2.3-2.6x the bytes per second spread apart, other shapes 1.0-1.1x
+     * (docs/BENCHMARKS.md).
      */
     @Override
     public void dotRows(int from, int to, float[] x, float[] out) {
@@ -75,15 +81,17 @@ public final class F32Matrix implements WeightMatrix {
         Objects.checkFromIndexSize(0, cols, x.length);
         long stride = (long) cols * Float.BYTES;
         float[] lanes = new float[8 * L];
-        int r = from;
-        for (; r + 8 <= to; r += 8) {
+        // Eight rows a spread apart: each of the eight streams runs through whole consecutive rows, in memory order.
+        int spread = (to - from) / 8;
+        long step = spread * stride;
+        for (int r = from; r < from + spread; r++) {
             long b = r * stride;
-            int i = dotEightRows(data, b, stride, 4L * L, x, cols, lanes);
+            int i = dotEightRows(data, b, step, 4L * L, x, cols, lanes);
             for (int k = 0; k < 8; k++) {
-                out[r + k] = tail(b + k * stride, i, x, Kernels.sumLanes(lanes, k * L));
+                out[r + k * spread] = tail(b + k * step, i, x, Kernels.sumLanes(lanes, k * L));
             }
         }
-        for (; r < to; r++) {
+        for (int r = from + 8 * spread; r < to; r++) {
             out[r] = dot(r, x);
         }
     }

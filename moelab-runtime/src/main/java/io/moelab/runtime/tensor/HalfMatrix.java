@@ -81,12 +81,15 @@ public abstract sealed class HalfMatrix implements WeightMatrix permits F16Matri
         long stride = (long) n * 2;
         // Reduced from memory, as in F32Matrix.dotRows: four inlined vector reductions would box the vectors.
         float[] lanes = new float[4 * L];
-        int r = from;
-        for (; r + 4 <= to; r += 4) {
+        // Four rows a spread apart, as in F32Matrix.dotRows: four streams through whole consecutive rows (BF16 on a
+        // Zen 4 host: 1.1-1.2x the bytes per second of four adjacent rows, 2.4x on 8192 x 512 out of cache).
+        int spread = (to - from) / 4;
+        long step = spread * stride;
+        for (int r = from; r < from + spread; r++) {
             long b0 = r * stride;
-            long b1 = b0 + stride;
-            long b2 = b1 + stride;
-            long b3 = b2 + stride;
+            long b1 = b0 + step;
+            long b2 = b1 + step;
+            long b3 = b2 + step;
             FloatVector p0 = FloatVector.zero(F);
             FloatVector p1 = p0;
             FloatVector q0 = p0;
@@ -122,10 +125,10 @@ public abstract sealed class HalfMatrix implements WeightMatrix permits F16Matri
             s0.add(s1).intoArray(lanes, 2 * L);
             t0.add(t1).intoArray(lanes, 3 * L);
             for (int k = 0; k < 4; k++) {
-                out[r + k] = tail(b0 + k * stride, i, x, Kernels.sumLanes(lanes, k * L));
+                out[r + k * spread] = tail(b0 + k * step, i, x, Kernels.sumLanes(lanes, k * L));
             }
         }
-        for (; r < to; r++) {
+        for (int r = from + 4 * spread; r < to; r++) {
             out[r] = dot(r, x);
         }
     }

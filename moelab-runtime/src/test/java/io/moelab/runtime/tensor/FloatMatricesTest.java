@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.offset;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.Random;
 import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
@@ -86,6 +87,38 @@ class FloatMatricesTest {
     @Test
     void bf16MatchesIndependentlyDecodedReference() {
         checkAgainstReference(FloatMatricesTest::bf16, "BF16");
+    }
+
+    /**
+     * {@code dotRows} over sub-ranges (rows taken a spread apart, several spreads per range, with a remainder of
+     * single rows) gives {@code dot}'s bits for every row of the range and leaves the other outputs alone.
+     */
+    @Test
+    void dotRowsGivesTheBitsOfDotOverAnyRange() {
+        Random rnd = new Random(77);
+        Maker[] makers = {FloatMatricesTest::f32, FloatMatricesTest::f16, FloatMatricesTest::bf16};
+        for (Maker maker : makers) {
+            for (int cols : new int[] {7, 40, 257}) {
+                WeightMatrix m = maker.make(rnd, 75, cols).matrix();
+                float[] x = TestData.gaussian(rnd, cols, 1.0);
+                for (int trial = 0; trial < 40; trial++) {
+                    int from = rnd.nextInt(m.rows());
+                    int to = from + 1 + rnd.nextInt(m.rows() - from);
+                    float[] out = new float[m.rows()];
+                    Arrays.fill(out, Float.NaN);
+                    m.dotRows(from, to, x, out);
+                    for (int r = 0; r < m.rows(); r++) {
+                        if (r < from || r >= to) {
+                            assertThat(out[r]).as("%s row %d outside [%d, %d)", m.format(), r, from, to).isNaN();
+                        } else {
+                            assertThat(Float.floatToRawIntBits(out[r]))
+                                    .as("%s %dx%d row %d of [%d, %d)", m.format(), m.rows(), cols, r, from, to)
+                                    .isEqualTo(Float.floatToRawIntBits(m.dot(r, x)));
+                        }
+                    }
+                }
+            }
+        }
     }
 
     @Test
