@@ -103,6 +103,41 @@ class Int4BlockMatrixTest {
         }
     }
 
+    /**
+     * Extreme codes and activations: stored codes {@code q + 8 = 15} times activation codes 127 over 32 columns sum
+     * to ±60960, past a 16-bit lane, before the offset {@code 8 Σa} is taken off; the lanes must still give the
+     * exact {@code Σ q·a}, so every row equals the reference.
+     */
+    @Test
+    void extremeCodesAndActivationsSumExactly() {
+        int rows = 40;
+        int cols = 128;
+        float[] w = new float[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                // Rows of +7 and -8 codes (a positive or negative maximum per group), and rows mixing them.
+                float max = 1 + r % 3;
+                w[r * cols + c] = switch (r % 4) {
+                    case 0 -> max;
+                    case 1 -> -max;
+                    case 2 -> c % 2 == 0 ? max : -max;
+                    default -> c < 64 ? -max : max;
+                };
+            }
+        }
+        Int4BlockMatrix m = Int4BlockMatrix.quantize(WeightMatrix.ofFloats(w, rows, cols), 64);
+        for (float sign : new float[] {1, -1}) {
+            float[] x = new float[cols];
+            java.util.Arrays.fill(x, sign * 3.5f);
+            float[] out = new float[rows];
+            m.dotRows(0, rows, x, out);
+            for (int r = 0; r < rows; r++) {
+                assertThat(Float.floatToRawIntBits(out[r])).as("sign %s row %d", sign, r)
+                        .isEqualTo(Float.floatToRawIntBits(reference(m, r, x)));
+            }
+        }
+    }
+
     @Test
     void activationRoundingStaysWithinTheDocumentedBound() {
         Random rnd = new Random(7);
