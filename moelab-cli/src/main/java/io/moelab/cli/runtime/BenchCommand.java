@@ -11,6 +11,7 @@ import io.moelab.runtime.tensor.DType;
 import io.moelab.runtime.tensor.ProductTeam;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.DoubleSummaryStatistics;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -70,8 +71,8 @@ public final class BenchCommand implements Callable<Integer> {
     private long seed;
 
     @Option(names = "--measure-bandwidth", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Measure the memory read bandwidth before and after the runs, keeping the higher"
-                    + " (default: on; --no-measure-bandwidth skips it).")
+            description = "Measure the memory read bandwidth before and after the runs, keeping the higher, and"
+                    + " right after each run for a paired roofline (default: on; --no-measure-bandwidth skips it).")
     private boolean measureBandwidth;
 
     @Option(names = "--bandwidth-mib", paramLabel = "MIB", defaultValue = "1024",
@@ -181,10 +182,14 @@ public final class BenchCommand implements Callable<Integer> {
             n.put("memory_bandwidth_gbps", r.bandwidthGBps().getAsDouble());
             n.put("roofline_fraction", r.rooflineFraction().getAsDouble());
             n.put("roofline_tokens_per_s", r.rooflineTokensPerSecond().getAsDouble());
+            array(n.putArray("run_bandwidth_gbps"), r.runBandwidthGBps());
+            n.put("paired_roofline_fraction", r.pairedRooflineFraction().getAsDouble());
         } else {
             n.putNull("memory_bandwidth_gbps");
             n.putNull("roofline_fraction");
             n.putNull("roofline_tokens_per_s");
+            n.putNull("run_bandwidth_gbps");
+            n.putNull("paired_roofline_fraction");
         }
         return n;
     }
@@ -211,6 +216,11 @@ public final class BenchCommand implements Callable<Integer> {
                     r.bandwidthGBps().getAsDouble(), bandwidthMib));
             row(out, "roofline", String.format(Locale.ROOT, "%.1f%% of bandwidth (roofline %.1f tokens/s)",
                     100 * r.rooflineFraction().getAsDouble(), r.rooflineTokensPerSecond().getAsDouble()));
+            DoubleSummaryStatistics readings = r.runBandwidthGBps().stream().mapToDouble(Double::doubleValue)
+                    .summaryStatistics();
+            row(out, "roofline, paired", String.format(Locale.ROOT,
+                    "%.1f%% (median over runs of each run's decode against a reading right after it: %.2f-%.2f GB/s)",
+                    100 * r.pairedRooflineFraction().getAsDouble(), readings.getMin(), readings.getMax()));
         } else {
             row(out, "memory bandwidth", "not measured");
         }

@@ -50,6 +50,18 @@ class BenchCommandTest {
                 org.assertj.core.api.Assertions.within(1e-9));
 
         assertThat(n.get("threads").asInt()).isEqualTo(io.moelab.runtime.tensor.ProductTeam.shared().threads());
+        // One reading after each of the two runs, and the paired fraction within the runs' own fractions.
+        JsonNode readings = n.get("run_bandwidth_gbps");
+        assertThat(readings.size()).isEqualTo(2);
+        double lowest = Double.MAX_VALUE;
+        double highest = 0;
+        for (int i = 0; i < 2; i++) {
+            double f = n.get("active_bytes_per_token").asDouble() * n.get("decode_tokens_per_s_runs").get(i).asDouble()
+                    / 1e9 / readings.get(i).asDouble();
+            lowest = Math.min(lowest, f);
+            highest = Math.max(highest, f);
+        }
+        assertThat(n.get("paired_roofline_fraction").asDouble()).isBetween(lowest * (1 - 1e-9), highest * (1 + 1e-9));
 
         Result again;
         try {
@@ -63,6 +75,7 @@ class BenchCommandTest {
         JsonNode n2 = JsonMapper.builder().build().readTree(again.out().substring(again.out().indexOf('{')));
         assertThat(n2.get("memory_bandwidth_gbps").isNull()).isTrue();
         assertThat(n2.get("roofline_fraction").isNull()).isTrue();
+        assertThat(n2.get("paired_roofline_fraction").isNull()).isTrue();
         assertThat(n2.get("quantized_bytes").asLong()).isZero();
         assertThat(n2.get("threads").asInt()).isEqualTo(1);
     }
@@ -75,6 +88,7 @@ class BenchCommandTest {
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).contains("wrote a synthetic tiny BF16").contains("prefill").contains("decode")
                 .contains("tokens/s").contains("resident weights").contains("memory bandwidth").contains("roofline")
+                .contains("roofline, paired")
                 .contains("peak heap").contains("off-heap");
     }
 

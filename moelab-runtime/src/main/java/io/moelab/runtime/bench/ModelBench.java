@@ -18,7 +18,8 @@ import java.util.SplittableRandom;
  * fraction of the measured memory bandwidth that decoding achieves.
  *
  * <p><b>Procedure.</b> Optionally measure the read bandwidth ({@link MemoryBandwidth}, before the model is
- * loaded, its buffer freed again, and once more after the timed runs; the result keeps the higher reading).
+ * loaded, its buffer freed again, and once more after the timed runs; the result keeps the higher reading; and
+ * once right after each run's decode, for a roofline fraction paired run by run).
  * Reset the heap pools' peaks, note the off-heap buffer pools, load the model.
  * Warm up: {@code warmupTokens} forward passes on a scratch cache (JIT compilation). Then {@code runs} times, each
  * on a fresh KV cache: <i>prefill</i> the same {@code promptTokens} random token ids (drawn from {@code seed}),
@@ -37,6 +38,9 @@ import java.util.SplittableRandom;
  * file mappings are counted there); other allocations or frees in the process during the run distort it.
  */
 public final class ModelBench {
+    /** Timed passes of the bandwidth reading after each run: few, so that it stays close in time to the run. */
+    static final int PAIRED_REPEATS = 2;
+
     private ModelBench() {
     }
 
@@ -91,16 +95,37 @@ public final class ModelBench {
      * @param offHeapPoolBytes        growth of the JVM's mapped and direct buffer pools over the benchmark
      * @param loadSeconds             time to load (map, and quantize when asked)
      * @param bandwidthGBps           measured read bandwidth, if asked
+     * @param runBandwidthGBps        when the bandwidth is measured: one reading right after each run's decode (best
+     *                                of {@value #PAIRED_REPEATS} passes), in run order; otherwise empty
      */
     public record Result(Options options, long parameters, double prefillTokensPerSecond,
                          double decodeTokensPerSecond, List<Double> prefillRuns, List<Double> decodeRuns,
                          long residentWeightBytes, long accountedResidentBytes, long activeBytesPerToken,
                          long peakHeapBytes, long offHeapBytes, long mappedBytes, long quantizedBytes,
-                         long offHeapPoolBytes, double loadSeconds, OptionalDouble bandwidthGBps) {
+                         long offHeapPoolBytes, double loadSeconds, OptionalDouble bandwidthGBps,
+                         List<Double> runBandwidthGBps) {
         /** Copies the lists. */
         public Result {
             prefillRuns = List.copyOf(prefillRuns);
             decodeRuns = List.copyOf(decodeRuns);
+            runBandwidthGBps = List.copyOf(runBandwidthGBps);
+        }
+
+        /**
+         * The median over runs of each run's achieved bandwidth (active bytes × its decode tokens/s) as a fraction of
+         * the reading taken right after it, if measured: decode and bandwidth side by side, so that a host whose
+         * bandwidth drifts (by 2x within minutes on a shared one) is compared with itself. {@link #rooflineFraction}
+         * is the conservative reading: a median decode against the best bandwidth seen before or after.
+         */
+        public OptionalDouble pairedRooflineFraction() {
+            if (runBandwidthGBps.isEmpty()) {
+                return OptionalDouble.empty();
+            }
+            List<Double> fractions = new ArrayList<>();
+            for (int r = 0; r < decodeRuns.size(); r++) {
+                fractions.add(activeBytesPerToken * decodeRuns.get(r) / 1e9 / runBandwidthGBps.get(r));
+            }
+            return OptionalDouble.of(median(fractions));
         }
 
         /** Bandwidth decoding achieves: active bytes per token × decode tokens/s, in GB/s (10^9 bytes/s). */
@@ -156,6 +181,7 @@ public final class ModelBench {
             }
             List<Double> prefill = new ArrayList<>();
             List<Double> decode = new ArrayList<>();
+            List<Double> runBandwidth = new ArrayList<>();
             for (int r = 0; r < o.runs(); r++) {
                 KvCache cache = model.newCache(positions);
                 long start = System.nanoTime();
@@ -167,6 +193,9 @@ public final class ModelBench {
                 long end = System.nanoTime();
                 prefill.add(prompt.length * 1e9 / Math.max(1, mid - start));
                 decode.add(o.decodeTokens() * 1e9 / Math.max(1, end - mid));
+                if (o.bandwidthBytes() > 0) {
+                    runBandwidth.add(MemoryBandwidth.measureGBps(o.bandwidthBytes(), PAIRED_REPEATS));
+                }
             }
             long pools = offHeapPools() - poolsBefore;
             long peakHeap = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
@@ -177,7 +206,7 @@ public final class ModelBench {
             return new Result(o, accounting.parameters(), median(prefill), median(decode), prefill, decode,
                     model.weightBytes(), accounting.residentBytes(), accounting.activeBytesPerToken(), peakHeap,
                     accounting.mappedBytes() + accounting.quantizedBytes(), accounting.mappedBytes(),
-                    accounting.quantizedBytes(), pools, loadSeconds, bandwidth);
+                    accounting.quantizedBytes(), pools, loadSeconds, bandwidth, runBandwidth);
         }
     }
 

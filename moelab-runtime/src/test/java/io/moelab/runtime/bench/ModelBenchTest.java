@@ -12,6 +12,7 @@ import io.moelab.runtime.tensor.DType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.OptionalDouble;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,6 +42,8 @@ class ModelBenchTest {
         assertThat(r.bandwidthGBps()).isEmpty();
         assertThat(r.rooflineFraction()).isEmpty();
         assertThat(r.rooflineTokensPerSecond()).isEmpty();
+        assertThat(r.runBandwidthGBps()).isEmpty();
+        assertThat(r.pairedRooflineFraction()).isEmpty();
     }
 
     @Test
@@ -59,6 +62,21 @@ class ModelBenchTest {
         assertThat(r.rooflineFraction().orElseThrow()).isCloseTo(r.achievedGBps() / bw, within(1e-12));
         assertThat(r.rooflineTokensPerSecond().orElseThrow() * r.activeBytesPerToken() / 1e9)
                 .isCloseTo(bw, within(1e-9 * bw));
+        // One run: its reading, taken right after it, pairs with its decode rate.
+        assertThat(r.runBandwidthGBps()).hasSize(1).allSatisfy(v -> assertThat(v).isPositive().isFinite());
+        assertThat(r.pairedRooflineFraction().orElseThrow()).isCloseTo(
+                r.activeBytesPerToken() * r.decodeRuns().get(0) / 1e9 / r.runBandwidthGBps().get(0), within(1e-12));
+    }
+
+    @Test
+    void pairedRooflineIsTheMedianOfEachRunAgainstItsOwnReading() {
+        // 1 GB per token; runs at 10, 20 and 30 tokens/s read 20, 25 and 60 GB/s right after: 0.5, 0.8 and 0.5 of
+        // the bandwidth, median 0.5, where the median decode (20) against the best reading (60) gives 1/3.
+        Result r = new Result(Options.defaults(WeightFormat.STORED), 1, 1, 20, List.of(1.0, 1.0, 1.0),
+                List.of(10.0, 20.0, 30.0), 1, 1, 1_000_000_000L, 1, 1, 1, 0, 0, 1, OptionalDouble.of(60),
+                List.of(20.0, 25.0, 60.0));
+        assertThat(r.pairedRooflineFraction().orElseThrow()).isCloseTo(0.5, within(1e-12));
+        assertThat(r.rooflineFraction().orElseThrow()).isCloseTo(1.0 / 3, within(1e-12));
     }
 
     @Test
