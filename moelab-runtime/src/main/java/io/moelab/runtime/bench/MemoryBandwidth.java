@@ -64,8 +64,11 @@ public final class MemoryBandwidth {
         }
     }
 
-    /** One parallel pass over {@code data}: the sum of all of it as floats. */
-    static float read(MemorySegment data) {
+    /**
+     * One parallel pass over {@code data} on the shared product team: the sum of all of it as floats. Public for
+     * benchmarks that set the matrix products' streaming beside a bare read of the same bytes.
+     */
+    public static float read(MemorySegment data) {
         long size = data.byteSize();
         int chunks = Math.toIntExact((size + CHUNK_BYTES - 1) / CHUNK_BYTES);
         ProductTeam team = ProductTeam.shared();
