@@ -8,6 +8,7 @@ import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.KvBufferCache;
 import com.github.tjake.jlama.tensor.operations.TensorOperationsProvider;
 import com.github.tjake.jlama.util.PhysicalCoreExecutor;
+import io.moelab.eplb.eval.Stats;
 import io.moelab.runtime.model.KvCache;
 import io.moelab.runtime.model.MoeModel;
 import io.moelab.runtime.model.WeightFormat;
@@ -165,14 +166,14 @@ public final class JlamaComparison {
         System.out.println("|---|---|---:|---|---:|");
         for (Row r : rows) {
             double moelab = rows.stream().filter(x -> x.dtype.equals(r.dtype) && x.engine.equals("moelab"))
-                    .mapToDouble(x -> median(x.tokensPerSecond)).findFirst().orElse(Double.NaN);
+                    .mapToDouble(x -> Stats.median(x.tokensPerSecond)).findFirst().orElse(Double.NaN);
             StringBuilder runs = new StringBuilder();
             for (double v : r.tokensPerSecond) {
                 runs.append(runs.isEmpty() ? "" : ", ").append(String.format(Locale.ROOT, "%.1f", v));
             }
-            System.out.printf(Locale.ROOT, "| %s | %s | %.2f | %s | %s |%n", r.engine, r.dtype, median(r.tokensPerSecond),
-                    runs, r.engine.equals("moelab") ? "1.00" : String.format(Locale.ROOT, "%.2f",
-                            moelab / median(r.tokensPerSecond)));
+            double median = Stats.median(r.tokensPerSecond);
+            System.out.printf(Locale.ROOT, "| %s | %s | %.2f | %s | %s |%n", r.engine, r.dtype, median, runs,
+                    r.engine.equals("moelab") ? "1.00" : String.format(Locale.ROOT, "%.2f", moelab / median));
         }
         for (Row r : rows) {
             if (r.note != null) {
@@ -430,13 +431,6 @@ public final class JlamaComparison {
     }
 
     // ---------------------------------------------------------------------------------------------------------
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        int n = s.length;
-        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-    }
 
     private static Map<String, String> parse(String[] args) {
         Map<String, String> m = new LinkedHashMap<>();

@@ -1,5 +1,6 @@
 package io.moelab.bench.runtime;
 
+import io.moelab.eplb.eval.Stats;
 import io.moelab.runtime.bench.MemoryBandwidth;
 import io.moelab.runtime.tensor.DType;
 import io.moelab.runtime.tensor.MatVec;
@@ -9,8 +10,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
@@ -58,9 +57,9 @@ public final class StreamSideBySide {
         }
         System.out.printf(Locale.ROOT, "%d x %dx%d F32 matrices (%.0f MB), %d threads; GB/s per round:%n", count, rows,
                 cols, all.byteSize() / 1e6, ProductTeam.shared().threads());
-        List<Double> products = new ArrayList<>();
-        List<Double> reads = new ArrayList<>();
-        List<Double> ratios = new ArrayList<>();
+        double[] products = new double[rounds];
+        double[] reads = new double[rounds];
+        double[] ratios = new double[rounds];
         for (int round = -WARMUP_ROUNDS; round < rounds; round++) {
             long start = System.nanoTime();
             for (WeightMatrix m : matrices) {
@@ -72,18 +71,14 @@ public final class StreamSideBySide {
             sink += MemoryBandwidth.read(all);
             double read = all.byteSize() / (double) (System.nanoTime() - start);
             if (round >= 0) {
-                products.add(product);
-                reads.add(read);
-                ratios.add(product / read);
-                System.out.printf(Locale.ROOT, "products %6.2f  read %6.2f  ratio %.2f%n", product, read, product / read);
+                products[round] = product;
+                reads[round] = read;
+                ratios[round] = product / read;
+                System.out.printf(Locale.ROOT, "products %6.2f  read %6.2f  ratio %.2f%n", product, read,
+                        ratios[round]);
             }
         }
-        System.out.printf(Locale.ROOT, "median   %6.2f       %6.2f        %.2f%n", median(products), median(reads),
-                median(ratios));
-    }
-
-    private static double median(List<Double> values) {
-        double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+        System.out.printf(Locale.ROOT, "median   %6.2f       %6.2f        %.2f%n", Stats.median(products),
+                Stats.median(reads), Stats.median(ratios));
     }
 }
