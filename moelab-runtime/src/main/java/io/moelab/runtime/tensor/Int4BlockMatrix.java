@@ -29,21 +29,27 @@ import jdk.incubator.vector.VectorSpecies;
  * a 16-bit multiply and add serve {@code 2L} rows at once with no conversion per weight: 2.5-2.7x INT4's
  * single-threaded throughput on the same host, and m100 decode 1.8x as fast (docs/BENCHMARKS.md).
  *
- * <p><b>Layout.</b> Rows in blocks of {@code R = 2L} (32 with 512-bit vectors). Within a block, for each pair of
- * columns {@code (2p, 2p+1)}, {@code R} bytes: byte {@code k} holds row {@code k}'s code for column {@code 2p} in its
- * low nibble and for column {@code 2p + 1} in its high nibble, each stored as {@code q + 8}. Then, separately, for
- * each block and group, the {@code R} rows' binary16 scales. A last partial block is padded with zero codes and
- * zero scales.
+ * <p><b>Layout.</b> Rows in blocks of {@code R = 2L} (32 with 512-bit vectors), each two halves of {@code L} rows.
+ * Within a block, for each step of four columns {@code 4j .. 4j+3}, {@code 2R} bytes: half after half, row after
+ * row, two bytes per row, one per column parity {@code p}: byte {@code 2i + p} of a half holds its row {@code i}'s
+ * code for column {@code 4j + p} in its low nibble and for column {@code 4j + 2 + p} in its high nibble, each stored
+ * as {@code q + 8}. Widened to 16 bits, a half's {@code 2L} bytes are one vector whose lanes pair up per row (even
+ * and odd columns), so the activations enter as broadcast 32-bit pairs. Then, separately, for each block and group,
+ * the {@code R} rows' binary16 scales. A last partial block is padded with zero codes and zero scales.
  *
  * <p><b>Arithmetic.</b> For group {@code g} with activation scale {@code t_g = max|x_g| / 127} (float), the codes
  * {@code a_i = round(x_i · 127 / max|x_g|)} in {@code [-127, 127]} (ties to even); then
- * {@code dot = Σ_g fma(Σ_{i∈g} q_i a_i, s_g · t_g)} in group order, the integer sums exact: a 16-bit lane sums
- * 32 columns' stored codes times activations, {@code Σ (q_i + 8) a_i}, which may wrap around, less {@code 8 Σ a_i}
- * (kept with the activations); the result, {@code Σ q_i a_i}, is at most {@code 32 · 8 · 127 < 2^15} in magnitude, so
- * wrap-around arithmetic leaves it exact. Lanes are widened to 32 bits every 32 columns. (Subtracting the offset
- * once per lane instead of from every code, and widening the codes' bytes to 16 bits once before taking the
- * nibbles: 1.13-1.17x the weights per second.) {@link #dot} and
- * {@link #dotRows} compute exactly this, so their bits agree.
+ * {@code dot = Σ_g fma(Σ_{i∈g} q_i a_i, s_g · t_g)} in group order, the integer sums exact. A 16-bit lane holds
+ * one row and one column parity over a window of up to 64 columns (a group, or half of a 128-column one): it sums
+ * the stored codes times the activations, {@code Σ (q_i + 8) a_i}, which may wrap around, less {@code 8 Σ a_i}
+ * (kept with the activations); the result, {@code Σ q_i a_i} over 32 columns, is at most
+ * {@code 32 · 8 · 127 = 32512 < 2^15} in magnitude, so wrap-around arithmetic leaves it exact. Per window the two
+ * lanes of a row are added in 32 bits. Each byte {@code b = lo + 16 hi} of codes enters as
+ * {@code b · a_lo + hi · (a_hi − 16 a_lo)} (the pairs precomputed with the activations), which equals
+ * {@code lo · a_lo + hi · a_hi} modulo 2^16 without masking the low nibble. (Against rows in single lanes with a
+ * broadcast activation per column: 1.33x the weights per second, in cache, single thread; earlier, subtracting the
+ * offset once per lane and widening the bytes once: 1.13-1.17x.) {@link #dot} and {@link #dotRows} compute
+ * exactly this, so their bits agree.
  *
  * <p><b>Error bound.</b> With {@code ŵ} the dequantized weights (bounded against {@code w} as in
  * {@link Int4Matrix}) and {@code |x_i − a_i t_g| ≤ t_g / 2}: {@code |dot − ŵ·x| ≤ Σ_i |ŵ_i| · t_{g(i)} / 2},
@@ -62,8 +68,11 @@ public final class Int4BlockMatrix implements WeightMatrix {
     /** Bytes, one per row of a block. */
     private static final VectorSpecies<Byte> BR = VECTOR
             ? ByteVector.SPECIES_64.withShape(VectorShape.forBitSize(R * 8)).check(byte.class) : null;
-    /** Columns whose exact sum {@code Σ q·a} a 16-bit lane holds: 32 · 8 · 127 < 2^15. */
-    private static final int LANE_COLUMNS = 32;
+    /**
+     * Most columns per window, whose exact sums the 16-bit lanes hold: each lane takes every other column,
+     * {@code 32 · 8 · 127 < 2^15}.
+     */
+    private static final int MAX_WINDOW = 64;
 
     private final MemorySegment codes;
     private final MemorySegment scales;
@@ -71,6 +80,8 @@ public final class Int4BlockMatrix implements WeightMatrix {
     private final int cols;
     private final int groupSize;
     private final int groups;
+    /** Columns per window of 16-bit sums: the group, at most {@value #MAX_WINDOW}. */
+    private final int window;
     /** Bytes of one block's codes: {@code R * cols / 2}. */
     private final long blockBytes;
 
@@ -81,6 +92,7 @@ public final class Int4BlockMatrix implements WeightMatrix {
         this.cols = cols;
         this.groupSize = groupSize;
         this.groups = cols / groupSize;
+        this.window = Math.min(groupSize, MAX_WINDOW);
         this.blockBytes = (long) R * cols / 2;
     }
 
@@ -111,10 +123,12 @@ public final class Int4BlockMatrix implements WeightMatrix {
             for (int g = 0; g < groups; g++) {
                 scales.set(I16_LE, m.scaleOffset(r, g), q.scaleBits(r, g));
             }
-            for (int c = 0; c < cols; c += 2) {
-                int lo = q.code(r, c) + 8;
-                int hi = q.code(r, c + 1) + 8;
-                codes.set(ValueLayout.JAVA_BYTE, m.codeOffset(r, c), (byte) (lo | hi << 4));
+            for (int c = 0; c < cols; c += 4) {
+                for (int p = 0; p < 2; p++) {
+                    int lo = q.code(r, c + p) + 8;
+                    int hi = q.code(r, c + 2 + p) + 8;
+                    codes.set(ValueLayout.JAVA_BYTE, m.codeOffset(r, c + p), (byte) (lo | hi << 4));
+                }
             }
         }
         return m;
@@ -125,9 +139,9 @@ public final class Int4BlockMatrix implements WeightMatrix {
         return (rows + R - 1) / R * R;
     }
 
-    /** Byte of row {@code r}'s codes for columns {@code c} (even) and {@code c + 1}. */
+    /** Byte of row {@code r}'s codes for column {@code c} and {@code c ^ 2}: the low nibble is the one of {@code c & ~2}. */
     private long codeOffset(int r, int c) {
-        return (r / R) * blockBytes + (long) (c / 2) * R + r % R;
+        return (r / R) * blockBytes + (long) (c / 4) * 2 * R + (r % R) * 2 + (c & 1);
     }
 
     private long scaleOffset(int r, int g) {
@@ -167,8 +181,8 @@ public final class Int4BlockMatrix implements WeightMatrix {
     }
 
     private int code(int r, int c) {
-        int b = codes.get(ValueLayout.JAVA_BYTE, codeOffset(r, c & ~1));
-        return ((c & 1) == 0 ? b & 0x0F : b >> 4 & 0x0F) - 8;
+        int b = codes.get(ValueLayout.JAVA_BYTE, codeOffset(r, c));
+        return ((c & 2) == 0 ? b & 0x0F : b >> 4 & 0x0F) - 8;
     }
 
     @Override
@@ -182,14 +196,17 @@ public final class Int4BlockMatrix implements WeightMatrix {
     public void row(int row, float[] dst) {
         Objects.checkIndex(row, rows);
         Objects.checkFromIndexSize(0, cols, dst.length);
-        // One byte per column pair, R bytes apart (batched prefill dequantizes every row this way).
+        // Two bytes per step of four columns, 2R bytes apart (batched prefill dequantizes every row this way).
         long p = codeOffset(row, 0);
         for (int g = 0; g < groups; g++) {
             float s = Float.float16ToFloat(scales.get(I16_LE, scaleOffset(row, g)));
-            for (int c = g * groupSize, end = c + groupSize; c < end; c += 2, p += R) {
-                int b = codes.get(ValueLayout.JAVA_BYTE, p);
-                dst[c] = ((b & 0x0F) - 8) * s;
-                dst[c + 1] = ((b >> 4 & 0x0F) - 8) * s;
+            for (int c = g * groupSize, end = c + groupSize; c < end; c += 4, p += 2 * R) {
+                int even = codes.get(ValueLayout.JAVA_BYTE, p);
+                int odd = codes.get(ValueLayout.JAVA_BYTE, p + 1);
+                dst[c] = ((even & 0x0F) - 8) * s;
+                dst[c + 1] = ((odd & 0x0F) - 8) * s;
+                dst[c + 2] = ((even >> 4 & 0x0F) - 8) * s;
+                dst[c + 3] = ((odd >> 4 & 0x0F) - 8) * s;
             }
         }
     }
@@ -203,8 +220,14 @@ public final class Int4BlockMatrix implements WeightMatrix {
         int groupSize;
         short[] a = new short[0];
         float[] t = new float[0];
-        /** Per {@value #LANE_COLUMNS} columns: {@code 8 Σ a}, the stored codes' offset times the activations. */
-        short[] offsets = new short[0];
+        /**
+         * Per step of four columns {@code 4j..4j+3}, two 16-bit pairs as ints: {@code (a_4j, a_4j+1)} and
+         * {@code (a_4j+2 − 16 a_4j, a_4j+3 − 16 a_4j+1)}, the even column's in the low half.
+         */
+        int[] pairs = new int[0];
+        /** Per window, as a pair: {@code 8 Σ a} over its even and odd columns, the stored codes' offset. */
+        int[] offsets = new int[0];
+        int window;
         final float[] lanes = new float[R];
         float[] blockScales = new float[0];
     }
@@ -218,28 +241,45 @@ public final class Int4BlockMatrix implements WeightMatrix {
      */
     private Activations activations(float[] x) {
         Activations c = LAST.get();
-        if (c.groupSize == groupSize && c.x.length == cols && Arrays.equals(c.x, 0, cols, x, 0, cols)) {
+        if (c.groupSize == groupSize && c.window == window && c.x.length == cols
+                && Arrays.equals(c.x, 0, cols, x, 0, cols)) {
             return c;
         }
         if (c.x.length != cols) {
             c.x = new float[cols];
             c.a = new short[cols];
-            c.offsets = new short[cols / LANE_COLUMNS];
+            c.pairs = new int[cols / 2];
+        }
+        if (c.offsets.length != cols / window) {
+            c.offsets = new int[cols / window];
         }
         if (c.t.length < groups) {
             c.t = new float[groups];
         }
         System.arraycopy(x, 0, c.x, 0, cols);
         c.groupSize = groupSize;
-        quantizeActivations(x, c.a, c.t);
-        for (int k = 0; k < cols / LANE_COLUMNS; k++) {
-            int sum = 0;
-            for (int i = k * LANE_COLUMNS; i < (k + 1) * LANE_COLUMNS; i++) {
-                sum += c.a[i];
+        c.window = window;
+        short[] a = c.a;
+        quantizeActivations(x, a, c.t);
+        for (int i = 0; i < cols; i += 4) {
+            c.pairs[i / 2] = pair(a[i], a[i + 1]);
+            c.pairs[i / 2 + 1] = pair(a[i + 2] - 16 * a[i], a[i + 3] - 16 * a[i + 1]); // |.| <= 17 * 127 < 2^15
+        }
+        for (int k = 0; k < cols / window; k++) {
+            int even = 0;
+            int odd = 0;
+            for (int i = k * window; i < (k + 1) * window; i += 2) {
+                even += a[i];
+                odd += a[i + 1];
             }
-            c.offsets[k] = (short) (8 * sum); // |8 Σ a| <= 8 * 32 * 127 < 2^15
+            c.offsets[k] = pair(8 * even, 8 * odd); // |8 Σ a| <= 8 * 32 * 127 < 2^15
         }
         return c;
+    }
+
+    /** Two 16-bit values in an int, {@code low} in the low half: a 32-bit lane that is two 16-bit lanes. */
+    private static int pair(int low, int high) {
+        return (low & 0xFFFF) | high << 16;
     }
 
     /** 1.5 · 2^23: adding and subtracting it rounds a float of magnitude below 2^22 to the nearest integer. */
@@ -318,12 +358,12 @@ public final class Int4BlockMatrix implements WeightMatrix {
             }
             float[] blockScales = q.blockScales;
             for (; r + R <= to; r += R) {
-                dotBlock(r / R, a, q.offsets, t, blockScales, lanes);
+                dotBlock(r / R, q.pairs, q.offsets, t, blockScales, lanes);
                 System.arraycopy(lanes, 0, out, r, R);
             }
             if (to == rows && r < to) {
                 // The last, padded block: its padding rows compute zeros that are not written.
-                dotBlock(r / R, a, q.offsets, t, blockScales, lanes);
+                dotBlock(r / R, q.pairs, q.offsets, t, blockScales, lanes);
                 System.arraycopy(lanes, 0, out, r, to - r);
                 r = to;
             }
@@ -338,30 +378,35 @@ public final class Int4BlockMatrix implements WeightMatrix {
      * {@code blockScales} first: decoding binary16 vectors inside the loop made the method too large for C2, which
      * then ran part of the Vector API calls through their Java fallback (13 against 27 G weights/s).
      */
-    private void dotBlock(int block, short[] a, short[] offsets, float[] t, float[] blockScales, float[] lanes) {
+    private void dotBlock(int block, int[] pairs, int[] offsets, float[] t, float[] blockScales, float[] lanes) {
         long p = block * blockBytes;
         long s = (long) block * groups * R * Short.BYTES;
         for (int k = 0; k < groups * R; k++) {
             blockScales[k] = Float.float16ToFloat(scales.get(I16_LE, s + (long) k * Short.BYTES));
         }
+        int window = this.window;
         FloatVector f0 = FloatVector.zero(F);
         FloatVector f1 = f0;
         for (int g = 0; g < groups; g++) {
             IntVector i0 = IntVector.zero(I);
             IntVector i1 = i0;
-            for (int c0 = g * groupSize, end = c0 + groupSize; c0 < end; c0 += LANE_COLUMNS) {
-                ShortVector acc = ShortVector.zero(S);
-                for (int j = 0; j < LANE_COLUMNS / 2; j++) {
-                    ByteVector b = ByteVector.fromMemorySegment(BR, codes, p + (long) j * R, LE);
-                    ShortVector w = (ShortVector) b.convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    acc = acc.add(w.and((short) 0x0F).mul(a[c0 + 2 * j]))
-                            .add(w.lanewise(VectorOperators.LSHR, 4).mul(a[c0 + 2 * j + 1]));
+            for (int c0 = g * groupSize, end = c0 + groupSize; c0 < end; c0 += window) {
+                ShortVector acc0 = ShortVector.zero(S);
+                ShortVector acc1 = acc0;
+                for (int j = c0 / 2, last = (c0 + window) / 2; j < last; j += 2, p += 2 * R) {
+                    ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(BR, codes, p, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(BR, codes, p + R, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    ShortVector lo = IntVector.broadcast(I, pairs[j]).reinterpretAsShorts();
+                    ShortVector hi = IntVector.broadcast(I, pairs[j + 1]).reinterpretAsShorts();
+                    acc0 = acc0.add(w0.mul(lo)).add(w0.lanewise(VectorOperators.LSHR, 4).mul(hi));
+                    acc1 = acc1.add(w1.mul(lo)).add(w1.lanewise(VectorOperators.LSHR, 4).mul(hi));
                 }
-                // Σ (q + 8)·a wraps around in 16 bits; less 8·Σa it is Σ q·a, which fits, so the lane is exact.
-                acc = acc.sub(offsets[c0 / LANE_COLUMNS]);
-                p += (long) LANE_COLUMNS / 2 * R;
-                i0 = i0.add((IntVector) acc.convertShape(VectorOperators.S2I, I, 0));
-                i1 = i1.add((IntVector) acc.convertShape(VectorOperators.S2I, I, 1));
+                // Σ (q + 8)·a wraps around in 16 bits; less 8·Σa it is Σ q·a, which fits, so each lane is exact.
+                ShortVector offset = IntVector.broadcast(I, offsets[c0 / window]).reinterpretAsShorts();
+                i0 = i0.add(pairSums(acc0.sub(offset)));
+                i1 = i1.add(pairSums(acc1.sub(offset)));
             }
             float tg = t[g];
             FloatVector s0 = FloatVector.fromArray(F, blockScales, g * R).mul(tg);
@@ -371,5 +416,12 @@ public final class Int4BlockMatrix implements WeightMatrix {
         }
         f0.intoArray(lanes, 0);
         f1.intoArray(lanes, L);
+    }
+
+    /** Per row, the sum of its two signed 16-bit lanes (even and odd columns), in 32 bits. */
+    private static IntVector pairSums(ShortVector lanes) {
+        IntVector v = lanes.reinterpretAsInts();
+        return v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                .add(v.lanewise(VectorOperators.ASHR, 16));
     }
 }

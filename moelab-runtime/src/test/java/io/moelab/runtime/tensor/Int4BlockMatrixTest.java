@@ -104,14 +104,17 @@ class Int4BlockMatrixTest {
     }
 
     /**
-     * Extreme codes and activations: stored codes {@code q + 8 = 15} times activation codes 127 over 32 columns sum
-     * to ±60960, past a 16-bit lane, before the offset {@code 8 Σa} is taken off; the lanes must still give the
-     * exact {@code Σ q·a}, so every row equals the reference.
+     * Extreme codes and activations: stored codes {@code q + 8 = 15} times activation codes 127 over a window sum to
+     * ±60960 in a 16-bit lane, past its range, before the offset {@code 8 Σa} is taken off; codes of -8 times ±127
+     * on every column of a lane's parity reach the bound, {@code 32 · 8 · 127 = 32512}. The lanes must still give
+     * the exact {@code Σ q·a}, so every row equals the reference: with groups of 64 (one window) and 128 (two), and
+     * activations of one sign or alternating by column (the two lanes of a row at opposite extremes).
      */
-    @Test
-    void extremeCodesAndActivationsSumExactly() {
+    @ParameterizedTest
+    @ValueSource(ints = {64, 128})
+    void extremeCodesAndActivationsSumExactly(int group) {
         int rows = 40;
-        int cols = 128;
+        int cols = 256;
         float[] w = new float[rows * cols];
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
@@ -121,18 +124,21 @@ class Int4BlockMatrixTest {
                     case 0 -> max;
                     case 1 -> -max;
                     case 2 -> c % 2 == 0 ? max : -max;
-                    default -> c < 64 ? -max : max;
+                    default -> c % 128 < 64 ? -max : max;
                 };
             }
         }
-        Int4BlockMatrix m = Int4BlockMatrix.quantize(WeightMatrix.ofFloats(w, rows, cols), 64);
-        for (float sign : new float[] {1, -1}) {
+        Int4BlockMatrix m = Int4BlockMatrix.quantize(WeightMatrix.ofFloats(w, rows, cols), group);
+        for (int pattern = 0; pattern < 4; pattern++) {
             float[] x = new float[cols];
-            java.util.Arrays.fill(x, sign * 3.5f);
+            for (int c = 0; c < cols; c++) {
+                float sign = pattern < 2 ? (pattern == 0 ? 1 : -1) : (c % 2 == pattern % 2 ? 1 : -1);
+                x[c] = sign * 3.5f;
+            }
             float[] out = new float[rows];
             m.dotRows(0, rows, x, out);
             for (int r = 0; r < rows; r++) {
-                assertThat(Float.floatToRawIntBits(out[r])).as("sign %s row %d", sign, r)
+                assertThat(Float.floatToRawIntBits(out[r])).as("pattern %d row %d", pattern, r)
                         .isEqualTo(Float.floatToRawIntBits(reference(m, r, x)));
             }
         }
