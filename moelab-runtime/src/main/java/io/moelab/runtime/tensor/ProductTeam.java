@@ -160,7 +160,8 @@ public final class ProductTeam {
 
     /**
      * Runs {@code work} over every row of every item: item {@code i} has {@code rows[i]} rows of {@code cols[i]}
-     * weights each (what a chunk's size is measured in). Returns when all rows are done.
+     * weights each (what a chunk's size is measured in; {@link MatVec} counts a row's bytes in F32 weights, so that
+     * compressed formats get chunks of as many bytes). Returns when all rows are done.
      *
      * @throws RuntimeException the first exception thrown by {@code work}, after every chunk has finished
      */

@@ -1,0 +1,117 @@
+package io.moelab.bench.runtime;
+
+import io.moelab.eplb.eval.Stats;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * Greedy decode of one model by two or more builds of moelab-runtime side by side in one JVM: each build gets its
+ * own class loader (and so its own product team), loads the model in the given weight format, and the builds take
+ * turns decoding {@code TOKENS} tokens on a fresh KV cache, so that a shared host's drifting load and bandwidth hit
+ * them alike. Separate launches of {@code moelab bench}, alternated, spread by 2x on such a host; this compares
+ * within a few percent. Prints each build's median and 10th-percentile tokens/s over the rounds and its median
+ * relative to the first build.
+ *
+ * <p>Usage: {@code DecodeSideBySide CLASSES[,CLASSES...] MODEL_DIR WEIGHTS [TOKENS] [ROUNDS]}, e.g.
+ * {@code /tmp/base/classes,moelab-runtime/target/classes /tmp/m100 INT4_I8 32 40}; WEIGHTS is a
+ * {@code WeightFormat} name (STORED, PACKED, Q8, INT4, INT4_I8). Needs {@code --add-modules jdk.incubator.vector};
+ * {@code -Dmoelab.threads=N} sets every build's team size. Idle teams' workers spin for up to half a millisecond
+ * after their build's turn, a small fraction of a turn (tens of milliseconds).
+ */
+public final class DecodeSideBySide {
+    private static final int WARMUP_TOKENS = 256;
+
+    private DecodeSideBySide() {
+    }
+
+    /** One build's loaded model and the handles that decode with it. */
+    private record Decoder(Object model, MethodHandle newCache, MethodHandle forward) {
+        static Decoder load(String build, Path modelDir, String weights) throws Throwable {
+            URL own = DecodeSideBySide.class.getProtectionDomain().getCodeSource().getLocation();
+            // The build first: its runtime classes win over the copies in this program's own jar.
+            ClassLoader loader = new URLClassLoader(new URL[] {Path.of(build).toUri().toURL(), own},
+                    ClassLoader.getPlatformClassLoader());
+            Class<?> modelClass = loader.loadClass("io.moelab.runtime.model.MoeModel");
+            Class<?> format = loader.loadClass("io.moelab.runtime.model.WeightFormat");
+            Class<?> cache = loader.loadClass("io.moelab.runtime.model.KvCache");
+            MethodHandles.Lookup lookup = MethodHandles.publicLookup();
+            Object value = format.getMethod("valueOf", String.class).invoke(null, weights);
+            Object model = modelClass.getMethod("load", Path.class, format).invoke(null, modelDir, value);
+            MethodHandle newCache = lookup.findVirtual(modelClass, "newCache", MethodType.methodType(cache, int.class))
+                    .bindTo(model).asType(MethodType.methodType(Object.class, int.class));
+            MethodHandle forward = lookup.findVirtual(modelClass, "forward",
+                            MethodType.methodType(float[].class, int.class, int.class, cache)).bindTo(model)
+                    .asType(MethodType.methodType(float[].class, int.class, int.class, Object.class));
+            return new Decoder(model, newCache, forward);
+        }
+
+        /** Decodes {@code tokens} tokens greedily from token 1 on a fresh cache; returns tokens per second. */
+        double decode(int tokens) throws Throwable {
+            Object cache = newCache.invokeExact(tokens);
+            int token = 1;
+            long start = System.nanoTime();
+            for (int i = 0; i < tokens; i++) {
+                token = argmax((float[]) forward.invokeExact(token, i, cache));
+            }
+            return tokens * 1e9 / (System.nanoTime() - start);
+        }
+    }
+
+    /** Runs the comparison; see the class comment for the arguments. */
+    public static void main(String[] args) throws Throwable {
+        if (args.length < 3 || args.length > 5) {
+            System.err.println("usage: DecodeSideBySide CLASSES[,CLASSES...] MODEL_DIR WEIGHTS [TOKENS] [ROUNDS]");
+            System.exit(2);
+        }
+        String[] builds = args[0].split(",");
+        Path modelDir = Path.of(args[1]);
+        int tokens = args.length > 3 ? Integer.parseInt(args[3]) : 32;
+        int rounds = args.length > 4 ? Integer.parseInt(args[4]) : 40;
+        Decoder[] decoders = new Decoder[builds.length];
+        for (int b = 0; b < builds.length; b++) {
+            decoders[b] = Decoder.load(builds[b], modelDir, args[2]);
+        }
+        for (Decoder d : decoders) {
+            for (int done = 0; done < WARMUP_TOKENS; done += tokens) {
+                d.decode(tokens);
+            }
+        }
+        double[][] rates = new double[builds.length][rounds];
+        for (int round = 0; round < rounds; round++) {
+            // Alternate which build goes first, so neither always follows the other's team.
+            for (int k = 0; k < builds.length; k++) {
+                int b = (round + k) % builds.length;
+                rates[b][round] = decoders[b].decode(tokens);
+            }
+        }
+        System.out.printf(Locale.ROOT, "%s decode, %d tokens per turn, %d rounds; tokens/s:%n", args[2], tokens,
+                rounds);
+        double first = Stats.median(rates[0]);
+        for (int b = 0; b < builds.length; b++) {
+            double[] sorted = rates[b].clone();
+            Arrays.sort(sorted);
+            double median = Stats.median(rates[b]);
+            System.out.printf(Locale.ROOT, "%-40s median %8.1f  p10 %8.1f  x%.2f%n", builds[b], median,
+                    sorted[rounds / 10], median / first);
+        }
+        for (Decoder d : decoders) {
+            ((AutoCloseable) d.model()).close();
+        }
+    }
+
+    private static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+}
