@@ -20,7 +20,8 @@ import java.util.Locale;
  *
  * <p>Usage: {@code DecodeSideBySide CLASSES[,CLASSES...] MODEL_DIR WEIGHTS [TOKENS] [ROUNDS]}, e.g.
  * {@code /tmp/base/classes,moelab-runtime/target/classes /tmp/m100 INT4_I8 32 40}; WEIGHTS is a
- * {@code WeightFormat} name (STORED, PACKED, Q8, INT4, INT4_I8). Needs {@code --add-modules jdk.incubator.vector};
+ * {@code WeightFormat} name (STORED, PACKED, Q8, INT4, INT4_I8). Needs {@code --add-modules jdk.incubator.vector}
+ * (and {@code --enable-native-access=ALL-UNNAMED} to load weights onto huge-page slabs without a warning);
  * {@code -Dmoelab.threads=N} sets every build's team size. Idle teams' workers spin for up to half a millisecond
  * after their build's turn, a small fraction of a turn (tens of milliseconds).
  */

@@ -57,7 +57,7 @@ import java.util.stream.Stream;
  *
  * <p>Run (after {@code ./mvnw -q -B -DskipTests package}) with a JDK 25:
  * <pre>
- * "$JAVA_HOME"/bin/java --add-modules jdk.incubator.vector -Xmx12g \
+ * "$JAVA_HOME"/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx12g \
  *     -cp moelab-bench/target/benchmarks.jar io.moelab.bench.runtime.JlamaComparison \
  *     [--out DIR] [--tokens 64] [--rounds 5] [--dtypes F32,BF16] [--weights stored|packed] [--keep]
  *     [--hidden 1024] [--layers 8] [--heads 16] [--kv-heads 8] [--experts 8] [--top-k 2]

@@ -1,6 +1,7 @@
 package io.moelab.runtime.bench;
 
 import io.moelab.runtime.tensor.ProductTeam;
+import io.moelab.runtime.tensor.WeightSlabs;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -11,7 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * The machine's memory read bandwidth as decoding sees it: the roofline of a memory-bound matrix-vector product.
  *
  * <p><b>What is measured.</b> An off-heap buffer of the requested size (choose it well above the last-level
- * cache: 1 GiB by default on the command line) is filled once, so that every page is mapped before timing, then
+ * cache: 1 GiB by default on the command line), allocated as load-time weights are ({@link WeightSlabs}: on huge
+ * pages where the OS gives them), is filled once, so that every page is mapped before timing, then
  * read start to end by summing it as floats with the Vector API (four independent accumulators, the preferred
  * species). The buffer is split in {@value #CHUNK_BYTES}-byte chunks shared out by the
  * {@linkplain ProductTeam#shared() product team}, the same threads that run a model's matrix products (on a
@@ -49,7 +51,9 @@ public final class MemoryBandwidth {
         }
         long size = bytes - bytes % BLOCK;
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment data = arena.allocate(size, 64);
+            // The weights' kind of memory (huge pages where the OS gives them), so that the roofline is the one
+            // their products stream against; unmapped when the arena closes.
+            MemorySegment data = new WeightSlabs(arena).allocate(size, 64);
             data.fill((byte) 0x3C);
             read(data);
             long best = Long.MAX_VALUE;

@@ -3,6 +3,7 @@ package io.moelab.runtime.bench;
 import io.moelab.runtime.model.KvCache;
 import io.moelab.runtime.model.MoeModel;
 import io.moelab.runtime.model.WeightFormat;
+import io.moelab.runtime.tensor.WeightSlabs;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -34,8 +35,9 @@ import java.util.SplittableRandom;
  * {@code mappedBytes + quantizedBytes} from {@link WeightAccounting}: the checkpoint files are mapped whole
  * (address space backed by the page cache, resident once touched) and quantized weights live in native memory.
  * {@code offHeapPoolBytes} cross-checks it: the growth of the JVM's {@code mapped} and {@code direct} buffer pools'
- * total capacity from before loading to the end of the last run (native segments of automatic arenas and
- * file mappings are counted there); other allocations or frees in the process during the run distort it.
+ * total capacity, plus the {@link WeightSlabs} mapped, from before loading to the end of the last run (native
+ * segments of automatic arenas and file mappings are counted in the pools); other allocations or frees in the
+ * process during the run distort it.
  */
 public final class ModelBench {
     /** Timed passes of the bandwidth reading after each run: few, so that it stays close in time to the run. */
@@ -210,9 +212,12 @@ public final class ModelBench {
         }
     }
 
-    /** Total capacity of the {@code mapped} and {@code direct} buffer pools. */
+    /**
+     * Total capacity of the {@code mapped} and {@code direct} buffer pools, plus the {@link WeightSlabs} mapped now
+     * (load-time weights' native memory, which the pools do not see).
+     */
     static long offHeapPools() {
-        long total = 0;
+        long total = WeightSlabs.mappedBytes();
         for (BufferPoolMXBean b : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
             if (b.getName().equals("mapped") || b.getName().equals("direct")) {
                 total += b.getTotalCapacity();

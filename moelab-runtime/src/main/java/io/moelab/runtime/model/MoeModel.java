@@ -6,6 +6,7 @@ import io.moelab.runtime.safetensors.TensorInfo;
 import io.moelab.runtime.tensor.MatVec;
 import io.moelab.runtime.tensor.ProductTeam;
 import io.moelab.runtime.tensor.WeightMatrix;
+import io.moelab.runtime.tensor.WeightSlabs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -23,6 +24,8 @@ import java.util.Arrays;
 public final class MoeModel implements AutoCloseable {
     private final ModelConfig config;
     private final ShardedCheckpoint checkpoint;
+    /** Where load-time copies (packed, quantized) go: back to back, on huge pages where the OS gives them. */
+    private final WeightSlabs weightMemory = new WeightSlabs();
     private final WeightMatrix embedding;
     private final WeightMatrix output;
     private final float[] finalNorm;
@@ -138,7 +141,7 @@ public final class MoeModel implements AutoCloseable {
 
     private WeightMatrix matrix(String name, int rows, int cols, WeightFormat format) {
         TensorInfo info = info(name, rows, cols);
-        return format.apply(WeightMatrix.of(info.dtype(), checkpoint.segment(name), rows, cols));
+        return format.apply(WeightMatrix.of(info.dtype(), checkpoint.segment(name), rows, cols), weightMemory);
     }
 
     private float[] vector(String name, int length) {

@@ -6,6 +6,7 @@ import io.moelab.runtime.tensor.Int4Matrix;
 import io.moelab.runtime.tensor.PackedF32Matrix;
 import io.moelab.runtime.tensor.Q8Matrix;
 import io.moelab.runtime.tensor.WeightMatrix;
+import java.lang.foreign.SegmentAllocator;
 
 /**
  * How the projection matrices are held in memory: as stored in the checkpoint (F32, F16 or BF16, memory-mapped,
@@ -39,18 +40,21 @@ public enum WeightFormat {
         };
     }
 
-    /** The matrix in this format; a matrix whose rows do not split into whole groups stays as stored. */
-    WeightMatrix apply(WeightMatrix stored) {
+    /**
+     * The matrix in this format, its copy (if any) allocated from {@code memory}; a matrix whose rows do not split
+     * into whole groups stays as stored.
+     */
+    WeightMatrix apply(WeightMatrix stored, SegmentAllocator memory) {
         if (stored.cols() % groupSize() != 0) {
             return stored;
         }
         return switch (this) {
             case STORED -> stored;
             case PACKED -> stored instanceof F32Matrix && PackedF32Matrix.fits(stored.rows(), stored.cols())
-                    ? PackedF32Matrix.pack(stored) : stored;
-            case Q8 -> Q8Matrix.quantize(stored);
-            case INT4 -> Int4Matrix.quantize(stored, 64);
-            case INT4_I8 -> Int4BlockMatrix.quantize(stored, 64);
+                    ? PackedF32Matrix.pack(stored, memory) : stored;
+            case Q8 -> Q8Matrix.quantize(stored, memory);
+            case INT4 -> Int4Matrix.quantize(stored, 64, memory);
+            case INT4_I8 -> Int4BlockMatrix.quantize(stored, 64, memory);
         };
     }
 }

@@ -8,6 +8,7 @@ import static io.moelab.runtime.tensor.Kernels.LE;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.Objects;
@@ -106,8 +107,11 @@ public final class Int4BlockMatrix implements WeightMatrix {
         return quantize(source, groupSize, Arena.ofAuto());
     }
 
-    /** As {@link #quantize(WeightMatrix, int)}, allocating in {@code arena}. */
-    public static Int4BlockMatrix quantize(WeightMatrix source, int groupSize, Arena arena) {
+    /**
+     * As {@link #quantize(WeightMatrix, int)}, allocating from {@code arena} (an {@link Arena} or
+     * {@link WeightSlabs}).
+     */
+    public static Int4BlockMatrix quantize(WeightMatrix source, int groupSize, SegmentAllocator arena) {
         // Int4Matrix rounds (and validates); its codes and scales are then laid out in blocks, so both formats
         // hold the same values. Its memory is garbage once this returns.
         Int4Matrix q = Int4Matrix.quantize(source, groupSize, Arena.ofAuto());

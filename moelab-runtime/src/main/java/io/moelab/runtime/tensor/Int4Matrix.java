@@ -8,6 +8,7 @@ import static io.moelab.runtime.tensor.Kernels.LE;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
@@ -64,8 +65,11 @@ public final class Int4Matrix implements WeightMatrix {
         return quantize(source, groupSize, Arena.ofAuto());
     }
 
-    /** As {@link #quantize(WeightMatrix, int)}, allocating in {@code arena}. */
-    public static Int4Matrix quantize(WeightMatrix source, int groupSize, Arena arena) {
+    /**
+     * As {@link #quantize(WeightMatrix, int)}, allocating from {@code arena} (an {@link Arena} or
+     * {@link WeightSlabs}).
+     */
+    public static Int4Matrix quantize(WeightMatrix source, int groupSize, SegmentAllocator arena) {
         if (groupSize != 32 && groupSize != 64 && groupSize != 128) {
             throw new IllegalArgumentException("INT4 group size must be 32, 64 or 128, got " + groupSize);
         }

@@ -7,6 +7,7 @@ import static io.moelab.runtime.tensor.Kernels.LE;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
 
@@ -52,13 +53,22 @@ public final class PackedF32Matrix implements WeightMatrix {
      * @throws IllegalArgumentException if the shape does not {@linkplain #fits fit}
      */
     public static PackedF32Matrix pack(WeightMatrix source) {
+        return pack(source, Arena.ofAuto());
+    }
+
+    /**
+     * As {@link #pack(WeightMatrix)}, allocating from {@code arena} (an {@link Arena} or {@link WeightSlabs}).
+     *
+     * @throws IllegalArgumentException if the shape does not {@linkplain #fits fit}
+     */
+    public static PackedF32Matrix pack(WeightMatrix source, SegmentAllocator arena) {
         int rows = source.rows();
         int cols = source.cols();
         if (!fits(rows, cols)) {
             throw new IllegalArgumentException("a " + rows + "x" + cols + " matrix does not pack into groups of "
                     + ROWS + " rows and blocks of " + L + " columns");
         }
-        MemorySegment data = Arena.ofAuto().allocate((long) rows * cols * Float.BYTES, 64);
+        MemorySegment data = arena.allocate((long) rows * cols * Float.BYTES, 64);
         PackedF32Matrix m = new PackedF32Matrix(data, rows, cols);
         float[] row = new float[cols];
         for (int r = 0; r < rows; r++) {

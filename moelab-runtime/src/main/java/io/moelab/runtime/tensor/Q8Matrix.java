@@ -8,6 +8,7 @@ import static io.moelab.runtime.tensor.Kernels.LE;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
@@ -57,8 +58,8 @@ public final class Q8Matrix implements WeightMatrix {
         return quantize(source, Arena.ofAuto());
     }
 
-    /** As {@link #quantize(WeightMatrix)}, allocating in {@code arena}. */
-    public static Q8Matrix quantize(WeightMatrix source, Arena arena) {
+    /** As {@link #quantize(WeightMatrix)}, allocating from {@code arena} (an {@link Arena} or {@link WeightSlabs}). */
+    public static Q8Matrix quantize(WeightMatrix source, SegmentAllocator arena) {
         int rows = source.rows();
         int cols = source.cols();
         if (cols % GROUP != 0) {
