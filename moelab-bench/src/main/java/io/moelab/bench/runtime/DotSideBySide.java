@@ -2,6 +2,7 @@ package io.moelab.bench.runtime;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -109,20 +110,17 @@ public final class DotSideBySide {
                 case "BF16" -> of.invoke(dBF16, r.bf16(), rows, r.cols());
                 case "Q8" -> {
                     Class<?> q8 = loader.loadClass(pkg + "Q8Matrix");
-                    yield lookup.findStatic(q8, "quantize", MethodType.methodType(q8, matrix, Arena.class))
-                            .invoke(source, arena);
+                    yield allocating(lookup, q8, matrix).invoke(source, arena);
                 }
                 case "INT4" -> {
                     Class<?> q4 = loader.loadClass(pkg + "Int4Matrix");
-                    yield lookup.findStatic(q4, "quantize",
-                            MethodType.methodType(q4, matrix, int.class, Arena.class)).invoke(source, 64, arena);
+                    yield allocating(lookup, q4, matrix, int.class).invoke(source, 64, arena);
                 }
                 case "PACKED" -> lookup.findStatic(loader.loadClass(pkg + "PackedF32Matrix"), "pack",
                         MethodType.methodType(loader.loadClass(pkg + "PackedF32Matrix"), matrix)).invoke(source);
                 case "INT4_I8" -> {
                     Class<?> q4 = loader.loadClass(pkg + "Int4BlockMatrix");
-                    yield lookup.findStatic(q4, "quantize",
-                            MethodType.methodType(q4, matrix, int.class, Arena.class)).invoke(source, 64, arena);
+                    yield allocating(lookup, q4, matrix, int.class).invoke(source, 64, arena);
                 }
                 default -> throw new IllegalArgumentException("unknown format " + format);
             };
@@ -130,6 +128,24 @@ public final class DotSideBySide {
                     MethodType.methodType(void.class, int.class, int.class, float[].class, float[].class));
             long bytes = (long) lookup.findVirtual(matrix, "bytes", MethodType.methodType(long.class)).invoke(w);
             return new Product(dotRows, w, rows, r.x(), new float[rows], bytes);
+        }
+
+        /**
+         * {@code cls.quantize(leading..., memory)}: builds since the ninth session take a {@link SegmentAllocator},
+         * earlier ones an {@link Arena}.
+         */
+        private static MethodHandle allocating(MethodHandles.Lookup lookup, Class<?> cls, Class<?>... leading)
+                throws ReflectiveOperationException {
+            for (Class<?> memory : new Class<?>[] {SegmentAllocator.class, Arena.class}) {
+                Class<?>[] params = Arrays.copyOf(leading, leading.length + 1);
+                params[leading.length] = memory;
+                try {
+                    return lookup.findStatic(cls, "quantize", MethodType.methodType(cls, params));
+                } catch (NoSuchMethodException e) {
+                    // an older build: try its signature
+                }
+            }
+            throw new NoSuchMethodException(cls.getName() + ".quantize");
         }
     }
 }
