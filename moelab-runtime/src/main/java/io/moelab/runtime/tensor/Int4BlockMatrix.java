@@ -143,7 +143,10 @@ public final class Int4BlockMatrix implements WeightMatrix {
         return (rows + R - 1) / R * R;
     }
 
-    /** Byte of row {@code r}'s codes for column {@code c} and {@code c ^ 2}: the low nibble is the one of {@code c & ~2}. */
+    /**
+     * Byte of row {@code r}'s codes for columns {@code c} and {@code c ^ 2}: the low nibble holds column
+     * {@code c & ~2}, the high one {@code c | 2}.
+     */
     private long codeOffset(int r, int c) {
         return (r / R) * blockBytes + (long) (c / 4) * 2 * R + (r % R) * 2 + (c & 1);
     }
