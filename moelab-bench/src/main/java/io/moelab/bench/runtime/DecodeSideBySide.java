@@ -1,6 +1,7 @@
 package io.moelab.bench.runtime;
 
 import io.moelab.eplb.eval.Stats;
+import io.moelab.runtime.generate.Sampler;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -58,7 +59,7 @@ public final class DecodeSideBySide {
             int token = 1;
             long start = System.nanoTime();
             for (int i = 0; i < tokens; i++) {
-                token = argmax((float[]) forward.invokeExact(token, i, cache));
+                token = Sampler.argmax((float[]) forward.invokeExact(token, i, cache));
             }
             return tokens * 1e9 / (System.nanoTime() - start);
         }
@@ -104,15 +105,5 @@ public final class DecodeSideBySide {
         for (Decoder d : decoders) {
             ((AutoCloseable) d.model()).close();
         }
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }

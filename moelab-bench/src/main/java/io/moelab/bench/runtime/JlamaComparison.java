@@ -9,6 +9,7 @@ import com.github.tjake.jlama.tensor.KvBufferCache;
 import com.github.tjake.jlama.tensor.operations.TensorOperationsProvider;
 import com.github.tjake.jlama.util.PhysicalCoreExecutor;
 import io.moelab.eplb.eval.Stats;
+import io.moelab.runtime.generate.Sampler;
 import io.moelab.runtime.model.KvCache;
 import io.moelab.runtime.model.MoeModel;
 import io.moelab.runtime.model.WeightFormat;
@@ -263,27 +264,18 @@ public final class JlamaComparison {
         for (int t : prompt) {
             logits = model.forward(t, pos++, cache);
         }
-        int next = argmax(logits);
+        int next = Sampler.argmax(logits);
         int[] out = new int[n];
         long start = System.nanoTime();
         for (int i = 0; i < n; i++) {
             logits = model.forward(next, pos++, cache);
-            next = argmax(logits);
+            next = Sampler.argmax(logits);
             out[i] = next;
         }
         long ns = System.nanoTime() - start;
         return new Result(n / (ns / 1e9), out, null);
     }
 
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
 
     private static Result jlamaLoop(AbstractModel model, int[] prompt, int n) {
         KvBufferCache kvCache = new KvBufferCache(model);

@@ -1,5 +1,6 @@
 package io.moelab.runtime.bench;
 
+import io.moelab.runtime.generate.Sampler;
 import io.moelab.runtime.model.KvCache;
 import io.moelab.runtime.model.MoeModel;
 import io.moelab.runtime.model.WeightFormat;
@@ -190,7 +191,7 @@ public final class ModelBench {
                 float[] logits = model.prefill(prompt, 0, cache, false)[0];
                 long mid = System.nanoTime();
                 for (int i = 0; i < o.decodeTokens(); i++) {
-                    logits = model.forward(argmax(logits), prompt.length + i, cache);
+                    logits = model.forward(Sampler.argmax(logits), prompt.length + i, cache);
                 }
                 long end = System.nanoTime();
                 prefill.add(prompt.length * 1e9 / Math.max(1, mid - start));
@@ -224,17 +225,6 @@ public final class ModelBench {
             }
         }
         return total;
-    }
-
-    /** The index of the largest logit (the first of equals). */
-    static int argmax(float[] logits) {
-        int best = 0;
-        for (int i = 1; i < logits.length; i++) {
-            if (logits[i] > logits[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     /** The median (the mean of the middle two for an even count). */

@@ -83,7 +83,6 @@ class ModelBenchTest {
     void helpersAndValidation() {
         assertThat(ModelBench.median(List.of(3.0, 1.0, 2.0))).isEqualTo(2.0);
         assertThat(ModelBench.median(List.of(4.0, 1.0, 2.0, 3.0))).isEqualTo(2.5);
-        assertThat(ModelBench.argmax(new float[] {1, 5, 5, -1})).isEqualTo(1);
         assertThat(Options.defaults(WeightFormat.Q8).promptTokens()).isEqualTo(64);
         assertThatThrownBy(() -> new Options(WeightFormat.STORED, 0, 1, 0, 1, 1, 0, 0))
                 .isInstanceOf(IllegalArgumentException.class);
