@@ -95,7 +95,8 @@ public final class ModelBench {
      * @param offHeapBytes            {@code mappedBytes + quantizedBytes}
      * @param mappedBytes             bytes of the mapped checkpoint files
      * @param quantizedBytes          bytes of the load-time quantized weights (native memory)
-     * @param offHeapPoolBytes        growth of the JVM's mapped and direct buffer pools over the benchmark
+     * @param offHeapPoolBytes        growth of the JVM's mapped and direct buffer pools plus the {@link WeightSlabs}
+     *                                mapped, over the benchmark
      * @param loadSeconds             time to load (map, and quantize when asked)
      * @param bandwidthGBps           measured read bandwidth, if asked
      * @param runBandwidthGBps        when the bandwidth is measured: one reading right after each run's decode (best
