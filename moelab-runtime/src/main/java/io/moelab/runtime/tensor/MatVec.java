@@ -55,7 +55,7 @@ public final class MatVec {
      * about the same bytes in every format. Counting weights instead gave compressed formats chunks of a few KB: an
      * INT4 expert of 448x512 (122 KB) cut in four to eight pieces, each thread restarting its stream at every
      * piece. Side by side (m100 decode, {@code DecodeSideBySide}, builds in both orders): INT4 with int8 activations
-     * 1.11-1.18x; Q8 0.98-1.02x and BF16 0.99-1.03x, within the harness's spread; F32 rows keep their weight.
+     * 1.11-1.20x; Q8 0.95-1.01x and BF16 1.01-1.03x, within the harness's spread; F32 rows keep their weight.
      */
     private static int f32Weights(WeightMatrix w) {
         return (int) Math.max(1, Math.min(w.cols(), w.bytes() / Float.BYTES / Math.max(1, w.rows())));
