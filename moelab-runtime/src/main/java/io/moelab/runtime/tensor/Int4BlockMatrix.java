@@ -232,9 +232,11 @@ public final class Int4BlockMatrix implements WeightMatrix {
          * {@code (a_4j+2 − 16 a_4j, a_4j+3 − 16 a_4j+1)}, the even column's in the low half.
          */
         int[] pairs = new int[0];
-        /** Per window, as a pair: {@code 8 Σ a} over its even and odd columns, the stored codes' offset. */
+        /**
+         * Per window (its width follows from the group size), as a pair: {@code 8 Σ a} over its even and odd
+         * columns, the stored codes' offset.
+         */
         int[] offsets = new int[0];
-        int window;
         final float[] lanes = new float[R];
         float[] blockScales = new float[0];
     }
@@ -248,8 +250,7 @@ public final class Int4BlockMatrix implements WeightMatrix {
      */
     private Activations activations(float[] x) {
         Activations c = LAST.get();
-        if (c.groupSize == groupSize && c.window == window && c.x.length == cols
-                && Arrays.equals(c.x, 0, cols, x, 0, cols)) {
+        if (c.groupSize == groupSize && c.x.length == cols && Arrays.equals(c.x, 0, cols, x, 0, cols)) {
             return c;
         }
         if (c.x.length != cols) {
@@ -265,7 +266,6 @@ public final class Int4BlockMatrix implements WeightMatrix {
         }
         System.arraycopy(x, 0, c.x, 0, cols);
         c.groupSize = groupSize;
-        c.window = window;
         short[] a = c.a;
         quantizeActivations(x, a, c.t);
         for (int i = 0; i < cols; i += 4) {
