@@ -46,22 +46,116 @@ class ProductTeamTest {
                 });
     }
 
-    @Test
-    void chunksKeepWholeBlocksAndTheLastOnesAreCutFiner() {
-        // 512 columns: 128-row chunks (2^16 weights), whole 32-row blocks; the last three (one per thread) in pieces
-        // of 32. 1000 rows: seven chunks of 128 and one of 104 rows.
-        java.util.List<int[]> ranges = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
-        TEAM.run(new int[] {1000}, new int[] {512}, (item, from, to, thread) -> ranges.add(new int[] {from, to}));
-        ranges.sort(java.util.Comparator.comparingInt(r -> r[0]));
-        int expectedFrom = 0;
-        for (int[] r : ranges) {
-            assertThat(r[0]).isEqualTo(expectedFrom);
-            assertThat(r[0] % 32).isZero();
-            assertThat(r[1] - r[0]).isEqualTo(r[0] < 5 * 128 ? 128 : Math.min(32, 1000 - r[0]));
-            expectedFrom = r[1];
+    /** The layout's chunks as {item, from, to} triples, share by share. */
+    private static List<List<List<Integer>>> shares(int[] rows, int[] cols, int threads) {
+        ProductTeam.Layout layout = ProductTeam.layout(rows, cols, threads);
+        List<List<List<Integer>>> shares = new java.util.ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            List<List<Integer>> chunks = new java.util.ArrayList<>();
+            for (int c = layout.start[t]; c < layout.start[t + 1]; c++) {
+                chunks.add(List.of(layout.item[c], layout.from[c], layout.to[c]));
+            }
+            shares.add(chunks);
         }
-        assertThat(expectedFrom).isEqualTo(1000);
-        assertThat(ranges).hasSize(5 + 3 * 4);
+        return shares;
+    }
+
+    @Test
+    void sharesEndAtTheWholeBlockNearestAnEqualPartAndTheirLastChunksAreCutFiner() {
+        // 1000 rows of 512 columns on three threads: a third is 333.3 rows, two thirds 666.7, so the shares end at
+        // blocks 10 and 21 (rows 320 and 672). Chunks of 128 rows (2^16 weights); each share's last one in pieces of
+        // ceil(rows / 4) rounded up to whole 32-row blocks.
+        assertThat(shares(new int[] {1000}, new int[] {512}, 3)).containsExactly(
+                List.of(List.of(0, 0, 128), List.of(0, 128, 256), List.of(0, 256, 288), List.of(0, 288, 320)),
+                List.of(List.of(0, 320, 448), List.of(0, 448, 576), List.of(0, 576, 608), List.of(0, 608, 640),
+                        List.of(0, 640, 672)),
+                List.of(List.of(0, 672, 800), List.of(0, 800, 928), List.of(0, 928, 960), List.of(0, 960, 992),
+                        List.of(0, 992, 1000)));
+    }
+
+    @Test
+    void equalProductsGoWholeToEachThreadAndAnUnevenJobSplitsWhereTheWeightHalves() {
+        // Two experts' down projections on two threads: one each, the last (only) chunk in pieces of 128 rows.
+        List<List<Integer>> pieces = List.of(List.of(0, 0, 128), List.of(0, 128, 256), List.of(0, 256, 384),
+                List.of(0, 384, 448));
+        assertThat(shares(new int[] {448, 448}, new int[] {68, 68}, 2)).containsExactly(pieces,
+                pieces.stream().map(c -> List.of(1, c.get(1), c.get(2))).toList());
+        // q, k and v (512, 256 and 256 rows of one width): q alone, then k and v.
+        List<List<List<Integer>>> qkv = shares(new int[] {512, 256, 256}, new int[] {128, 128, 128}, 2);
+        assertThat(qkv.get(0)).allMatch(c -> c.get(0) == 0).hasSize(4);
+        assertThat(qkv.get(1)).extracting(c -> c.get(0)).containsExactly(1, 2, 2, 2, 2);
+    }
+
+    @Test
+    void everyRowIsInExactlyOneChunkInRowOrderAndTheSharesAreNearlyEqual() {
+        qt().withExamples(300).forAll(lists().of(integers().between(0, 3000)).ofSizeBetween(1, 6),
+                integers().between(1, 5000), integers().between(1, 5)).checkAssert((rowList, colsSeed, threads) -> {
+                    int n = rowList.size();
+                    int[] rows = rowList.stream().mapToInt(Integer::intValue).toArray();
+                    int[] cols = new int[n];
+                    long total = 0;
+                    for (int i = 0; i < n; i++) {
+                        cols[i] = 1 + (colsSeed * (i + 1)) % 5000;
+                        total += (long) rows[i] * cols[i];
+                    }
+                    ProductTeam.Layout layout = ProductTeam.layout(rows, cols, threads);
+                    assertThat(layout.start[0]).isZero();
+                    int item = 0;
+                    int row = 0;
+                    for (int t = 0; t < threads; t++) {
+                        long weight = 0;
+                        long slack = 0;
+                        for (int c = layout.start[t]; c < layout.start[t + 1]; c++) {
+                            while (item < n && row == rows[item]) {
+                                item++;
+                                row = 0;
+                            }
+                            assertThat(List.of(layout.item[c], layout.from[c])).isEqualTo(List.of(item, row));
+                            assertThat(layout.to[c]).isGreaterThan(row).isLessThanOrEqualTo(rows[item]);
+                            weight += (long) (layout.to[c] - row) * cols[item];
+                            // A share ends within half a block (at most 32 rows) of its equal part, each end.
+                            slack = Math.max(slack, 32L * cols[item]);
+                            row = layout.to[c];
+                        }
+                        if (weight > 0) {
+                            assertThat((double) weight).isCloseTo((double) total / threads,
+                                    org.assertj.core.data.Offset.offset(2.0 * slack + 1));
+                        }
+                    }
+                    while (item < n && row == rows[item]) {
+                        item++;
+                        row = 0;
+                    }
+                    assertThat(item).as("every row laid out").isEqualTo(n);
+                });
+    }
+
+    @Test
+    void aThreadDoneWithItsShareTakesChunksFromTheBackOfAnothers() {
+        ProductTeam pair = new ProductTeam(2);
+        try {
+            // 1024 rows of 512 columns: the caller's share is rows 0-511, the worker's 512-1023. The worker's first
+            // chunk waits until a chunk of its share has run on the caller, which only taking from the back allows;
+            // a worker that never wakes leaves the caller all of its share anyway.
+            AtomicBoolean stolen = new AtomicBoolean();
+            AtomicReference<Integer> firstStolen = new AtomicReference<>();
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            pair.run(new int[] {1024}, new int[] {512}, (item, from, to, thread) -> {
+                if (thread == 0 && from >= 512) {
+                    firstStolen.compareAndSet(null, from);
+                    stolen.set(true);
+                }
+                if (thread == 1 && from == 512) {
+                    while (!stolen.get() && System.nanoTime() < deadline) {
+                        Thread.onSpinWait();
+                    }
+                }
+            });
+            // The worker's share's last chunk, [896, 1024), is cut in pieces of 32 rows: the back one goes first.
+            assertThat(firstStolen.get()).isEqualTo(992);
+        } finally {
+            pair.close();
+        }
     }
 
     @Test
