@@ -181,6 +181,45 @@ class Int4BlockMatrixTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = {32, 64, 128})
+    void vectorQuantizationGivesTheScalarReferencesValues(int group) {
+        Random rnd = new Random(group);
+        int cols = 4 * 128;
+        Int4BlockMatrix m = Int4BlockMatrix.quantize(WeightMatrix.ofFloats(weights(rnd, 32 * cols), 32, cols), group);
+        for (int trial = 0; trial < 300; trial++) {
+            float[] x = weights(rnd, cols);
+            int kind = trial % 6;
+            int at = rnd.nextInt(cols);
+            int g0 = at / group * group;
+            switch (kind) {
+                case 1 -> java.util.Arrays.fill(x, g0, g0 + group, 0f);
+                case 2 -> x[at] = rnd.nextBoolean() ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
+                case 3 -> x[at] = Float.NaN;
+                case 4 -> {
+                    // max |x| = 127: x itself is scaled by one, so halves are ties (to even) and the extremes clamp.
+                    for (int i = g0; i < g0 + group; i++) {
+                        x[i] = (rnd.nextInt(255) - 127) + (rnd.nextBoolean() ? 0.5f : 0f);
+                    }
+                    x[g0 + rnd.nextInt(group)] = rnd.nextBoolean() ? 127f : -127f;
+                }
+                case 5 -> x[at] = Float.MIN_VALUE;
+                default -> { }
+            }
+            Int4BlockMatrix.Activations scalar = new Int4BlockMatrix.Activations();
+            Int4BlockMatrix.Activations vectors = new Int4BlockMatrix.Activations();
+            m.quantize(x, scalar, false);
+            m.quantize(x, vectors, true);
+            assertThat(vectors.a).as("codes, trial %d", trial).isEqualTo(scalar.a);
+            assertThat(vectors.pairs).as("pairs, trial %d", trial).isEqualTo(scalar.pairs);
+            assertThat(vectors.offsets).as("offsets, trial %d", trial).isEqualTo(scalar.offsets);
+            for (int g = 0; g < cols / group; g++) {
+                assertThat(Float.floatToIntBits(vectors.t[g])).as("scale %d, trial %d", g, trial)
+                        .isEqualTo(Float.floatToIntBits(scalar.t[g]));
+            }
+        }
+    }
+
     @Test
     void zeroAndNonFiniteActivations() {
         Random rnd = new Random(8);
