@@ -10,6 +10,7 @@ import java.net.URLClassLoader;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.SplittableRandom;
 
 /**
  * Greedy decode of one model by two or more builds of moelab-runtime side by side in one JVM: each build gets its
@@ -19,7 +20,11 @@ import java.util.Locale;
  * within a few percent. Prints each build's median and 10th-percentile tokens/s over the rounds and its median
  * relative to the first build.
  *
- * <p>Usage: {@code DecodeSideBySide CLASSES[,CLASSES...] MODEL_DIR WEIGHTS [TOKENS] [ROUNDS]}, e.g.
+ * <p>Greedy decode from one token repeats the same tokens, and so the same experts, every turn: those weights stay
+ * in the last-level cache. With {@code random}, each step's input token is drawn at random (the same draws for
+ * every build in a round), so the experts vary as in serving and the weights come from memory.
+ *
+ * <p>Usage: {@code DecodeSideBySide CLASSES[,CLASSES...] MODEL_DIR WEIGHTS [TOKENS] [ROUNDS] [greedy|random]}, e.g.
  * {@code /tmp/base/classes,moelab-runtime/target/classes /tmp/m100 INT4_I8 32 40}; WEIGHTS is a
  * {@code WeightFormat} name (STORED, PACKED, Q8, INT4, INT4_I8). Needs {@code --add-modules jdk.incubator.vector}
  * (and {@code --enable-native-access=ALL-UNNAMED} to load weights onto huge-page slabs without a warning);
@@ -53,13 +58,17 @@ public final class DecodeSideBySide {
             return new Decoder(model, newCache, forward);
         }
 
-        /** Decodes {@code tokens} tokens greedily from token 1 on a fresh cache; returns tokens per second. */
-        double decode(int tokens) throws Throwable {
+        /**
+         * Decodes {@code tokens} tokens on a fresh cache, greedily from token 1, or each step's input drawn from
+         * {@code random} where given; returns tokens per second.
+         */
+        double decode(int tokens, SplittableRandom random) throws Throwable {
             Object cache = newCache.invokeExact(tokens);
             int token = 1;
             long start = System.nanoTime();
             for (int i = 0; i < tokens; i++) {
-                token = Sampler.argmax((float[]) forward.invokeExact(token, i, cache));
+                float[] logits = (float[]) forward.invokeExact(token, i, cache);
+                token = random == null ? Sampler.argmax(logits) : random.nextInt(logits.length);
             }
             return tokens * 1e9 / (System.nanoTime() - start);
         }
@@ -67,21 +76,23 @@ public final class DecodeSideBySide {
 
     /** Runs the comparison; see the class comment for the arguments. */
     public static void main(String[] args) throws Throwable {
-        if (args.length < 3 || args.length > 5) {
-            System.err.println("usage: DecodeSideBySide CLASSES[,CLASSES...] MODEL_DIR WEIGHTS [TOKENS] [ROUNDS]");
+        if (args.length < 3 || args.length > 6) {
+            System.err.println("usage: DecodeSideBySide CLASSES[,CLASSES...] MODEL_DIR WEIGHTS [TOKENS] [ROUNDS]"
+                    + " [greedy|random]");
             System.exit(2);
         }
         String[] builds = args[0].split(",");
         Path modelDir = Path.of(args[1]);
         int tokens = args.length > 3 ? Integer.parseInt(args[3]) : 32;
         int rounds = args.length > 4 ? Integer.parseInt(args[4]) : 40;
+        boolean random = args.length > 5 && args[5].equals("random");
         Decoder[] decoders = new Decoder[builds.length];
         for (int b = 0; b < builds.length; b++) {
             decoders[b] = Decoder.load(builds[b], modelDir, args[2]);
         }
         for (Decoder d : decoders) {
             for (int done = 0; done < WARMUP_TOKENS; done += tokens) {
-                d.decode(tokens);
+                d.decode(tokens, random ? new SplittableRandom(done) : null);
             }
         }
         double[][] rates = new double[builds.length][rounds];
@@ -89,11 +100,12 @@ public final class DecodeSideBySide {
             // Alternate which build goes first, so neither always follows the other's team.
             for (int k = 0; k < builds.length; k++) {
                 int b = (round + k) % builds.length;
-                rates[b][round] = decoders[b].decode(tokens);
+                // Both builds get the same tokens in a round; each round new ones, so the experts vary.
+                rates[b][round] = decoders[b].decode(tokens, random ? new SplittableRandom(1000 + round) : null);
             }
         }
-        System.out.printf(Locale.ROOT, "%s decode, %d tokens per turn, %d rounds; tokens/s:%n", args[2], tokens,
-                rounds);
+        System.out.printf(Locale.ROOT, "%s decode, %d tokens per turn (%s), %d rounds; tokens/s:%n", args[2], tokens,
+                random ? "random inputs" : "greedy", rounds);
         double first = Stats.median(rates[0]);
         for (int b = 0; b < builds.length; b++) {
             double[] sorted = rates[b].clone();
