@@ -37,7 +37,7 @@ public final class ProductTeam {
      * F32 / BF16): 2^13 219 / 286, 2^14 223-254 / 389-452, 2^15 251-253 / 407-424, 2^16 281-329 / 459-541, 2^17
      * 266-341 / 442-567.
      */
-    static final int CHUNK_WEIGHTS = 1 << 16;
+    public static final int CHUNK_WEIGHTS = 1 << 16;
     /** Jobs with fewer weights run on the caller: the hand-off would cost more than it saves. */
     public static final int MIN_PARALLEL_WEIGHTS = 1 << 15;
     /** Pieces each share's last chunk is cut into. */

@@ -43,6 +43,12 @@ final class TinyModel {
      * experts of 64), so that load-time quantization applies to all of them.
      */
     static TinyModel create(Family family, DType dtype, long seed, boolean wide) {
+        return create(family, dtype, seed, wide, c -> { });
+    }
+
+    /** As {@link #create(Family, DType, long, boolean)}, with {@code edit} applied to the config before filling. */
+    static TinyModel create(Family family, DType dtype, long seed, boolean wide,
+                            java.util.function.Consumer<ObjectNode> edit) {
         TinyModel m = new TinyModel(family, dtype, seed);
         ObjectNode c = m.config;
         c.put("model_type", family.modelType());
@@ -96,6 +102,7 @@ final class TinyModel {
                 c.put("head_dim", 16);
             }
         }
+        edit.accept(c);
         m.fill();
         return m;
     }
