@@ -178,18 +178,22 @@ public final class BenchCommand implements Callable<Integer> {
         n.put("quantized_bytes", r.quantizedBytes());
         n.put("load_seconds", r.loadSeconds());
         n.put("achieved_gbps", r.achievedGBps());
+        n.put("decode_token_us_median", r.medianTokenMicros());
+        n.put("decode_token_us_p90", r.p90TokenMicros());
         if (r.bandwidthGBps().isPresent()) {
             n.put("memory_bandwidth_gbps", r.bandwidthGBps().getAsDouble());
             n.put("roofline_fraction", r.rooflineFraction().getAsDouble());
             n.put("roofline_tokens_per_s", r.rooflineTokensPerSecond().getAsDouble());
             array(n.putArray("run_bandwidth_gbps"), r.runBandwidthGBps());
             n.put("paired_roofline_fraction", r.pairedRooflineFraction().getAsDouble());
+            n.put("token_roofline_fraction", r.tokenRooflineFraction().getAsDouble());
         } else {
             n.putNull("memory_bandwidth_gbps");
             n.putNull("roofline_fraction");
             n.putNull("roofline_tokens_per_s");
             n.putNull("run_bandwidth_gbps");
             n.putNull("paired_roofline_fraction");
+            n.putNull("token_roofline_fraction");
         }
         return n;
     }
@@ -206,6 +210,9 @@ public final class BenchCommand implements Callable<Integer> {
                 r.prefillTokensPerSecond(), promptTokens, runsNote));
         row(out, "decode", String.format(Locale.ROOT, "%.1f tokens/s (greedy, %d tokens, %s)",
                 r.decodeTokensPerSecond(), decodeTokens, runsNote));
+        row(out, "token time", String.format(Locale.ROOT,
+                "median %.0f us (%.1f tokens/s), p90 %.0f us, over every decoded token of every run",
+                r.medianTokenMicros(), 1e6 / r.medianTokenMicros(), r.p90TokenMicros()));
         row(out, "resident weights", mb(r.residentWeightBytes()));
         row(out, "active per token", mb(r.activeBytesPerToken()));
         row(out, "achieved", String.format(Locale.ROOT, "%.2f GB/s (active bytes x decode tokens/s)",
@@ -221,6 +228,9 @@ public final class BenchCommand implements Callable<Integer> {
             row(out, "roofline, paired", String.format(Locale.ROOT,
                     "%.1f%% (median over runs of each run's decode against a reading right after it: %.2f-%.2f GB/s)",
                     100 * r.pairedRooflineFraction().getAsDouble(), readings.getMin(), readings.getMax()));
+            row(out, "roofline, token", String.format(Locale.ROOT,
+                    "%.1f%% (active bytes in the median token time, against the bandwidth above)",
+                    100 * r.tokenRooflineFraction().getAsDouble()));
         } else {
             row(out, "memory bandwidth", "not measured");
         }

@@ -38,7 +38,8 @@ class BenchCommandTest {
         JsonNode n = JsonMapper.builder().build().readTree(out.substring(out.indexOf('{')));
         for (String key : new String[] {"prefill_tokens_per_s", "decode_tokens_per_s", "resident_weight_bytes",
             "peak_heap_bytes", "off_heap_bytes", "active_bytes_per_token", "memory_bandwidth_gbps",
-            "roofline_fraction", "achieved_gbps", "mapped_bytes", "quantized_bytes"}) {
+            "roofline_fraction", "achieved_gbps", "mapped_bytes", "quantized_bytes", "decode_token_us_median",
+            "decode_token_us_p90", "token_roofline_fraction"}) {
             assertThat(n.get(key)).as(key).isNotNull();
             assertThat(n.get(key).asDouble()).as(key).isPositive();
         }
@@ -62,6 +63,11 @@ class BenchCommandTest {
             highest = Math.max(highest, f);
         }
         assertThat(n.get("paired_roofline_fraction").asDouble()).isBetween(lowest * (1 - 1e-9), highest * (1 + 1e-9));
+        // The median token against the best reading.
+        double median = n.get("decode_token_us_median").asDouble();
+        assertThat(n.get("decode_token_us_p90").asDouble()).isGreaterThanOrEqualTo(median);
+        assertThat(n.get("token_roofline_fraction").asDouble()).isCloseTo(n.get("active_bytes_per_token").asDouble()
+                / (median * 1e3) / n.get("memory_bandwidth_gbps").asDouble(), org.assertj.core.api.Assertions.within(1e-9));
 
         Result again;
         try {
@@ -76,6 +82,7 @@ class BenchCommandTest {
         assertThat(n2.get("memory_bandwidth_gbps").isNull()).isTrue();
         assertThat(n2.get("roofline_fraction").isNull()).isTrue();
         assertThat(n2.get("paired_roofline_fraction").isNull()).isTrue();
+        assertThat(n2.get("token_roofline_fraction").isNull()).isTrue();
         assertThat(n2.get("quantized_bytes").asLong()).isZero();
         assertThat(n2.get("threads").asInt()).isEqualTo(1);
     }
@@ -88,7 +95,7 @@ class BenchCommandTest {
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).contains("wrote a synthetic tiny BF16").contains("prefill").contains("decode")
                 .contains("tokens/s").contains("resident weights").contains("memory bandwidth").contains("roofline")
-                .contains("roofline, paired")
+                .contains("roofline, paired").contains("token time").contains("roofline, token")
                 .contains("peak heap").contains("off-heap");
     }
 

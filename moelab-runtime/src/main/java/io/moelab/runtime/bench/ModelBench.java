@@ -28,7 +28,13 @@ import java.util.SplittableRandom;
  * with one {@link MoeModel#prefill} (batched: layer by layer over the whole prompt, each weight read once); then
  * <i>decode</i> {@code decodeTokens}
  * tokens greedily (each the argmax of the previous logits). Rates are tokens divided by wall time of each phase;
- * the result holds every run's rates and their medians.
+ * the result holds every run's rates and their medians, and every decoded token's own time.
+ *
+ * <p><b>Token times.</b> On a shared host a run's rate counts every stall of the machine: the same build's per-token
+ * times on m100 ranged from 0.39 ms to 5.4 ms within one run (the host taking the vCPU away for milliseconds),
+ * and runs from 1000 to 2260 tokens/s. The median token time is what a token costs when the host lets the process
+ * run, the figure to hold against the bandwidth reading, which is itself the best of its passes:
+ * {@link Result#tokenRooflineFraction}. The rate-based fractions stay beside it.
  *
  * <p><b>Memory.</b> {@code peakHeapBytes} is the sum over heap memory pools of their peak usage since the reset
  * before loading (an upper bound of the peak of the whole heap, as the pools need not peak together; garbage
@@ -101,18 +107,41 @@ public final class ModelBench {
      * @param bandwidthGBps           measured read bandwidth, if asked
      * @param runBandwidthGBps        when the bandwidth is measured: one reading right after each run's decode (best
      *                                of {@value #PAIRED_REPEATS} passes), in run order; otherwise empty
+     * @param decodeTokenMicros       every decoded token's time (its forward pass), in microseconds, runs in order
      */
     public record Result(Options options, long parameters, double prefillTokensPerSecond,
                          double decodeTokensPerSecond, List<Double> prefillRuns, List<Double> decodeRuns,
                          long residentWeightBytes, long accountedResidentBytes, long activeBytesPerToken,
                          long peakHeapBytes, long offHeapBytes, long mappedBytes, long quantizedBytes,
                          long offHeapPoolBytes, double loadSeconds, OptionalDouble bandwidthGBps,
-                         List<Double> runBandwidthGBps) {
+                         List<Double> runBandwidthGBps, List<Double> decodeTokenMicros) {
         /** Copies the lists. */
         public Result {
             prefillRuns = List.copyOf(prefillRuns);
             decodeRuns = List.copyOf(decodeRuns);
             runBandwidthGBps = List.copyOf(runBandwidthGBps);
+            decodeTokenMicros = List.copyOf(decodeTokenMicros);
+        }
+
+        /** The median of {@link #decodeTokenMicros}: a decoded token's typical time. */
+        public double medianTokenMicros() {
+            return median(decodeTokenMicros);
+        }
+
+        /** The 90th percentile of {@link #decodeTokenMicros} (nearest rank). */
+        public double p90TokenMicros() {
+            double[] v = decodeTokenMicros.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            return v[Math.max(0, (int) Math.ceil(0.9 * v.length) - 1)];
+        }
+
+        /**
+         * Active bytes per token over the median token time, as a fraction of the measured bandwidth, if measured:
+         * the typical token against the best bandwidth reading, each robust to the host's stalls in its own way.
+         */
+        public OptionalDouble tokenRooflineFraction() {
+            return bandwidthGBps.isPresent()
+                    ? OptionalDouble.of(activeBytesPerToken / (medianTokenMicros() * 1e3) / bandwidthGBps.getAsDouble())
+                    : OptionalDouble.empty();
         }
 
         /**
@@ -186,15 +215,20 @@ public final class ModelBench {
             List<Double> prefill = new ArrayList<>();
             List<Double> decode = new ArrayList<>();
             List<Double> runBandwidth = new ArrayList<>();
+            List<Double> tokenMicros = new ArrayList<>();
             for (int r = 0; r < o.runs(); r++) {
                 KvCache cache = model.newCache(positions);
                 long start = System.nanoTime();
                 float[] logits = model.prefill(prompt, 0, cache, false)[0];
                 long mid = System.nanoTime();
+                long before = mid;
                 for (int i = 0; i < o.decodeTokens(); i++) {
                     logits = model.forward(Sampler.argmax(logits), prompt.length + i, cache);
+                    long after = System.nanoTime();
+                    tokenMicros.add((after - before) / 1e3);
+                    before = after;
                 }
-                long end = System.nanoTime();
+                long end = before;
                 prefill.add(prompt.length * 1e9 / Math.max(1, mid - start));
                 decode.add(o.decodeTokens() * 1e9 / Math.max(1, end - mid));
                 if (o.bandwidthBytes() > 0) {
@@ -210,7 +244,7 @@ public final class ModelBench {
             return new Result(o, accounting.parameters(), median(prefill), median(decode), prefill, decode,
                     model.weightBytes(), accounting.residentBytes(), accounting.activeBytesPerToken(), peakHeap,
                     accounting.mappedBytes() + accounting.quantizedBytes(), accounting.mappedBytes(),
-                    accounting.quantizedBytes(), pools, loadSeconds, bandwidth, runBandwidth);
+                    accounting.quantizedBytes(), pools, loadSeconds, bandwidth, runBandwidth, tokenMicros);
         }
     }
 

@@ -74,9 +74,14 @@ class ModelBenchTest {
         // the bandwidth, median 0.5, where the median decode (20) against the best reading (60) gives 1/3.
         Result r = new Result(Options.defaults(WeightFormat.STORED), 1, 1, 20, List.of(1.0, 1.0, 1.0),
                 List.of(10.0, 20.0, 30.0), 1, 1, 1_000_000_000L, 1, 1, 1, 0, 0, 1, OptionalDouble.of(60),
-                List.of(20.0, 25.0, 60.0));
+                List.of(20.0, 25.0, 60.0), List.of(50_000.0, 20_000.0, 25_000.0, 400_000.0, 30_000.0));
         assertThat(r.pairedRooflineFraction().orElseThrow()).isCloseTo(0.5, within(1e-12));
         assertThat(r.rooflineFraction().orElseThrow()).isCloseTo(1.0 / 3, within(1e-12));
+        // Token times of 20, 25, 30, 50 and 400 ms: median 30 ms, 1 GB in 30 ms is 33.3 GB/s, 5/9 of 60 GB/s; the
+        // 90th percentile by nearest rank is the fifth of five.
+        assertThat(r.medianTokenMicros()).isEqualTo(30_000.0);
+        assertThat(r.p90TokenMicros()).isEqualTo(400_000.0);
+        assertThat(r.tokenRooflineFraction().orElseThrow()).isCloseTo(5.0 / 9, within(1e-12));
     }
 
     @Test
