@@ -266,6 +266,9 @@ public final class ProductTeam {
      */
     static Layout layout(int[] rows, int[] cols, int threads) {
         int n = rows.length;
+        if (n == 0) {
+            return new Layout(new int[0], new int[0], new int[0], new int[threads + 1]);
+        }
         int[] chunkRows = new int[n];
         int[] align = new int[n];
         long[] firstRow = new long[n + 1];
