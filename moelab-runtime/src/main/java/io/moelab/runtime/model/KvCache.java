@@ -47,14 +47,19 @@ public final class KvCache {
     }
 
     void store(int layer, int position, float[] k, float[] v) {
+        store(layer, position, k, v, 0, width);
+    }
+
+    /** Stores dimensions {@code from} to {@code from + n - 1} of a position's key and value (one KV head's). */
+    void store(int layer, int position, float[] k, float[] v, int from, int n) {
         if (position >= capacity) {
             throw new IllegalArgumentException("position " + position + " beyond the KV cache's " + capacity);
         }
         float[] kt = keys[layer];
-        for (int j = 0, o = position; j < width; j++, o += stride) {
+        for (int j = from, o = from * stride + position; j < from + n; j++, o += stride) {
             kt[o] = k[j];
         }
-        System.arraycopy(v, 0, values[layer], position * width, width);
+        System.arraycopy(v, from, values[layer], position * width + from, n);
     }
 
     /** A layer's keys, transposed: dimension {@code j} of position {@code p} at {@code j * stride() + p}. */

@@ -226,30 +226,102 @@ public final class MoeModel implements AutoCloseable {
 
     private void attention(int l, Layer w, float[] x, int pos, KvCache cache, float[] out) {
         Activations a = cache.activations();
-        MatVec.multiplyAll(new WeightMatrix[] {w.q(), w.k(), w.v()}, new float[][] {x, x, x},
-                new float[][] {a.q, a.k, a.v});
-        prepare(w, a.q, a.k, a.v, pos, a);
-        cache.store(l, pos, a.k, a.v);
-        attend(l, a.q, pos, cache, a.context, a.scores);
+        int kvHeads = config.kvHeads();
+        if (config.family() != Family.OLMOE && kvHeads % ProductTeam.shared().threads() == 0) {
+            byKvGroups(l, w, x, pos, cache, a);
+        } else {
+            MatVec.multiplyAll(new WeightMatrix[] {w.q(), w.k(), w.v()}, new float[][] {x, x, x},
+                    new float[][] {a.q, a.k, a.v});
+            prepare(w, a.q, a.k, a.v, pos, a);
+            cache.store(l, pos, a.k, a.v);
+            attend(l, a.q, pos, cache, a.context, a.scores);
+        }
         MatVec.multiply(w.o(), a.context, out);
         addBias(out, w.oBias());
+    }
+
+    /**
+     * q, k and v, their biases, norms and RoPE, the cache's new entry and the attention, one KV head's group at a
+     * time, as one job of the product team: a group needs nothing from the others, so the threads take whole groups
+     * and the work between the projections and the attention runs on all of them, with one hand-off instead of two.
+     * The same rows by the same kernels and the same per-head steps as the other path, so the same bits. Not for
+     * OLMoE, whose q and k norms span every head.
+     */
+    private void byKvGroups(int l, Layer w, float[] x, int pos, KvCache cache, Activations a) {
+        ModelConfig c = config;
+        int kvHeads = c.kvHeads();
+        int hd = c.headDim();
+        int group = c.heads() / kvHeads;
+        ropeAngles(pos, a);
+        float[] keys = cache.keys(l);
+        float[] values = cache.values(l);
+        int width = cache.width();
+        int stride = cache.stride();
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        // A group's weight: its rows of q, k and v (by bytes, as MatVec weighs rows) and its heads' attention.
+        long rowBytes = (w.q().bytes() + w.k().bytes() + w.v().bytes()) / kvHeads;
+        long attention = 2L * (pos + 1) * hd * group;
+        int[] rows = new int[kvHeads];
+        int[] weights = new int[kvHeads];
+        Arrays.fill(rows, 1);
+        Arrays.fill(weights, (int) Math.min(Integer.MAX_VALUE, rowBytes / Float.BYTES + attention));
+        ProductTeam.shared().run(rows, weights, (g, from, to, thread) -> {
+            int q0 = g * group * hd;
+            int k0 = g * hd;
+            w.q().dotRows(q0, q0 + group * hd, x, a.q);
+            w.k().dotRows(k0, k0 + hd, x, a.k);
+            w.v().dotRows(k0, k0 + hd, x, a.v);
+            addBias(a.q, w.qBias(), q0, group * hd);
+            addBias(a.k, w.kBias(), k0, hd);
+            addBias(a.v, w.vBias(), k0, hd);
+            for (int head = g * group; head < (g + 1) * group; head++) {
+                if (c.family() == Family.QWEN3_MOE) {
+                    rmsNormSlice(a.q, head * hd, w.qNorm(), hd);
+                }
+                rope(a.q, head * hd, a.ropeCos, a.ropeSin);
+            }
+            if (c.family() == Family.QWEN3_MOE) {
+                rmsNormSlice(a.k, k0, w.kNorm(), hd);
+            }
+            rope(a.k, k0, a.ropeCos, a.ropeSin);
+            cache.store(l, pos, a.k, a.v, k0, hd);
+            for (int head = g * group; head < (g + 1) * group; head++) {
+                attendHead(a.q, head * hd, k0, pos, keys, values, width, stride, hd, scale, a.context, a.scores,
+                        head * stride);
+            }
+        });
+    }
+
+    /** {@code v[off + i] += bias[off + i]} for {@code i < n}, if there is a bias: {@link #addBias}'s slice. */
+    private static void addBias(float[] v, float[] bias, int off, int n) {
+        if (bias != null) {
+            for (int i = off; i < off + n; i++) {
+                v[i] += bias[i];
+            }
+        }
+    }
+
+    /**
+     * The rotation angles of {@code pos} into {@code a}: they depend on the position only, so they are computed once
+     * for every head and, while a token goes through the layers, once for all of them.
+     */
+    private void ropeAngles(int pos, Activations a) {
+        if (a.ropePosition != pos) {
+            for (int i = 0; i < invFreq.length; i++) {
+                double angle = pos * invFreq[i];
+                a.ropeCos[i] = (float) Math.cos(angle);
+                a.ropeSin[i] = (float) Math.sin(angle);
+            }
+            a.ropePosition = pos;
+        }
     }
 
     /** Biases, the family's q/k norms and RoPE of one position's projections, in place. */
     private void prepare(Layer w, float[] q, float[] k, float[] v, int pos, Activations a) {
         ModelConfig c = config;
-        // The rotation angles depend on the position only: computed once for every head and, while a token goes
-        // through the layers, once for all of them.
+        ropeAngles(pos, a);
         float[] cos = a.ropeCos;
         float[] sin = a.ropeSin;
-        if (a.ropePosition != pos) {
-            for (int i = 0; i < invFreq.length; i++) {
-                double angle = pos * invFreq[i];
-                cos[i] = (float) Math.cos(angle);
-                sin[i] = (float) Math.sin(angle);
-            }
-            a.ropePosition = pos;
-        }
         int hd = c.headDim();
         addBias(q, w.qBias());
         addBias(k, w.kBias());
