@@ -274,16 +274,7 @@ public final class MoeModel implements AutoCloseable {
             addBias(a.q, w.qBias(), q0, group * hd);
             addBias(a.k, w.kBias(), k0, hd);
             addBias(a.v, w.vBias(), k0, hd);
-            for (int head = g * group; head < (g + 1) * group; head++) {
-                if (c.family() == Family.QWEN3_MOE) {
-                    rmsNormSlice(a.q, head * hd, w.qNorm(), hd);
-                }
-                rope(a.q, head * hd, a.ropeCos, a.ropeSin);
-            }
-            if (c.family() == Family.QWEN3_MOE) {
-                rmsNormSlice(a.k, k0, w.kNorm(), hd);
-            }
-            rope(a.k, k0, a.ropeCos, a.ropeSin);
+            normAndRotate(w, g, a.q, a.k, a);
             cache.store(l, pos, a.k, a.v, k0, hd);
             for (int head = g * group; head < (g + 1) * group; head++) {
                 attendHead(a.q, head * hd, k0, pos, keys, values, width, stride, hd, scale, a.context, a.scores,
@@ -292,7 +283,7 @@ public final class MoeModel implements AutoCloseable {
         });
     }
 
-    /** {@code v[off + i] += bias[off + i]} for {@code i < n}, if there is a bias: {@link #addBias}'s slice. */
+    /** {@code v[off + i] += bias[off + i]} for {@code i < n}, if there is a bias. */
     private static void addBias(float[] v, float[] bias, int off, int n) {
         if (bias != null) {
             for (int i = off; i < off + n; i++) {
@@ -320,28 +311,37 @@ public final class MoeModel implements AutoCloseable {
     private void prepare(Layer w, float[] q, float[] k, float[] v, int pos, Activations a) {
         ModelConfig c = config;
         ropeAngles(pos, a);
-        float[] cos = a.ropeCos;
-        float[] sin = a.ropeSin;
-        int hd = c.headDim();
-        addBias(q, w.qBias());
-        addBias(k, w.kBias());
-        addBias(v, w.vBias());
+        addBias(q, w.qBias(), 0, q.length);
+        addBias(k, w.kBias(), 0, k.length);
+        addBias(v, w.vBias(), 0, v.length);
         if (c.family() == Family.OLMOE) {
             rmsNorm(q, w.qNorm(), q, q.length);
             rmsNorm(k, w.kNorm(), k, k.length);
         }
-        for (int head = 0; head < c.heads(); head++) {
-            if (c.family() == Family.QWEN3_MOE) {
+        for (int g = 0; g < c.kvHeads(); g++) {
+            normAndRotate(w, g, q, k, a);
+        }
+    }
+
+    /**
+     * The per-head steps of KV head {@code g}'s group, in place: Qwen3's q/k norms, then RoPE (angles already in
+     * {@code a}), for the group's query heads and its key head. Each head's slice only, so groups run in any order.
+     */
+    private void normAndRotate(Layer w, int g, float[] q, float[] k, Activations a) {
+        ModelConfig c = config;
+        int hd = c.headDim();
+        int group = c.heads() / c.kvHeads();
+        boolean qkNorms = c.family() == Family.QWEN3_MOE;
+        for (int head = g * group; head < (g + 1) * group; head++) {
+            if (qkNorms) {
                 rmsNormSlice(q, head * hd, w.qNorm(), hd);
             }
-            rope(q, head * hd, cos, sin);
+            rope(q, head * hd, a.ropeCos, a.ropeSin);
         }
-        for (int head = 0; head < c.kvHeads(); head++) {
-            if (c.family() == Family.QWEN3_MOE) {
-                rmsNormSlice(k, head * hd, w.kNorm(), hd);
-            }
-            rope(k, head * hd, cos, sin);
+        if (qkNorms) {
+            rmsNormSlice(k, g * hd, w.kNorm(), hd);
         }
+        rope(k, g * hd, a.ropeCos, a.ropeSin);
     }
 
     /**
@@ -710,9 +710,7 @@ public final class MoeModel implements AutoCloseable {
     }
 
     private static void addBias(float[] v, float[] bias) {
-        if (bias != null) {
-            MatVec.add(v, bias);
-        }
+        addBias(v, bias, 0, v.length);
     }
 
     /** Bytes of weights resident for inference (mapped or quantized). */
