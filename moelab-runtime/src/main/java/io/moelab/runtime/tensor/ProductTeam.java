@@ -269,18 +269,20 @@ public final class ProductTeam {
         if (n == 0) {
             return new Layout(new int[0], new int[0], new int[0], new int[threads + 1]);
         }
+        int[] width = new int[n];
         int[] chunkRows = new int[n];
         int[] align = new int[n];
         long[] firstRow = new long[n + 1];
         long total = 0;
         for (int i = 0; i < n; i++) {
-            int byWeights = Math.max(1, CHUNK_WEIGHTS / Math.max(1, cols[i]));
+            width[i] = Math.max(1, cols[i]);
+            int byWeights = Math.max(1, CHUNK_WEIGHTS / width[i]);
             // Whole blocks of Int4BlockMatrix (up to 32 rows) and whole passes of the eight-row kernels where rows
             // are light; heavy rows (attention heads) one by one.
             align[i] = byWeights >= 32 ? 32 : byWeights >= 8 ? 8 : 1;
             chunkRows[i] = (byWeights + align[i] - 1) / align[i] * align[i];
             firstRow[i + 1] = firstRow[i] + rows[i];
-            total += (long) rows[i] * Math.max(1, cols[i]);
+            total += (long) rows[i] * width[i];
         }
         // Share boundaries as row indices into the items laid end to end, at the whole block nearest each
         // thread's equal part of the weight.
@@ -290,11 +292,11 @@ public final class ProductTeam {
         long before = 0;
         for (int t = 1; t < threads; t++) {
             double target = (double) total * t / threads;
-            while (i < n - 1 && before + (long) rows[i] * Math.max(1, cols[i]) <= target) {
-                before += (long) rows[i] * Math.max(1, cols[i]);
+            while (i < n - 1 && before + (long) rows[i] * width[i] <= target) {
+                before += (long) rows[i] * width[i];
                 i++;
             }
-            long r = Math.round((target - before) / Math.max(1, cols[i]) / align[i]) * align[i];
+            long r = Math.round((target - before) / width[i] / align[i]) * align[i];
             bound[t] = Math.max(bound[t - 1], firstRow[i] + Math.clamp(r, 0, rows[i]));
         }
         int[] item = new int[16];
