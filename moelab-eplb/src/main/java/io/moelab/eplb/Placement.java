@@ -22,7 +22,12 @@ public final class Placement {
      * through the volatile field, so racing readers compute equal arrays and never see a partial one.
      */
     private volatile int[][] rank;
-    private final int[][] logcnt;
+    /**
+     * Replicas per expert; null until first asked for in a placement from {@link #ofOwned}, whose validation
+     * needs no counts (balancers build placements on every rebalance, and most callers read only slots). Written
+     * once, whole, through the volatile field, as {@link #rank}.
+     */
+    private volatile int[][] logcnt;
 
     private Placement(Topology topology, int experts, int[][] phy2log, int[][] rank, int[][] logcnt) {
         this.topology = topology;
@@ -39,13 +44,7 @@ public final class Placement {
      */
     public static Placement of(Topology topology, int experts, int[][] phy2log) {
         int[][] copy = copyRows(phy2log, topology, experts);
-        int[][] counts = new int[copy.length][experts];
-        for (int l = 0; l < copy.length; l++) {
-            int[] count = counts[l];
-            for (int e : copy[l]) {
-                count[e]++;
-            }
-        }
+        int[][] counts = countReplicas(copy, experts);
         requireEveryExpertPlaced(counts);
         return new Placement(topology, experts, copy, null, counts);
     }
@@ -58,29 +57,35 @@ public final class Placement {
      */
     public static Placement ofOwned(Topology topology, int experts, int[][] phy2log) {
         topology.requireFits(experts);
+        if (phy2log.length == 0) {
+            throw new InvalidInputException("phy2log", "is empty");
+        }
         int replicas = topology.replicas();
-        int[][] counts = new int[phy2log.length][experts];
+        // stamp[e] == l + 1 once layer l has placed expert e: plain stores, where counting is a load, an add and
+        // a store per slot (validation in about half the time on DeepSeek-V3 prefill); counts wait until asked for.
+        int[] stamp = new int[experts];
         for (int l = 0; l < phy2log.length; l++) {
             int[] row = phy2log[l];
             if (row.length != replicas) {
                 throw new InvalidInputException("phy2log[" + l + "]",
                         "has " + row.length + " slots, expected num_replicas=" + replicas);
             }
-            int[] count = counts[l];
+            int mark = l + 1;
             for (int p = 0; p < replicas; p++) {
                 int e = row[p];
                 if (e < 0 || e >= experts) {
                     throw new InvalidInputException("phy2log[" + l + "][" + p + "]",
                             "expert " + e + " is out of range 0.." + (experts - 1));
                 }
-                count[e]++;
+                stamp[e] = mark;
+            }
+            for (int e = 0; e < experts; e++) {
+                if (stamp[e] != mark) {
+                    throw new InvalidInputException("phy2log[" + l + "]", "expert " + e + " has no replica");
+                }
             }
         }
-        if (phy2log.length == 0) {
-            throw new InvalidInputException("phy2log", "is empty");
-        }
-        requireEveryExpertPlaced(counts);
-        return new Placement(topology, experts, phy2log, null, counts);
+        return new Placement(topology, experts, phy2log, null, null);
     }
 
     /**
@@ -210,15 +215,36 @@ public final class Placement {
         return r;
     }
 
+    /** Replicas per expert, counted from the slots on first use when none were given. */
+    private int[][] counts() {
+        int[][] c = logcnt;
+        if (c == null) {
+            c = countReplicas(phy2log, experts);
+            logcnt = c;
+        }
+        return c;
+    }
+
+    private static int[][] countReplicas(int[][] phy2log, int experts) {
+        int[][] counts = new int[phy2log.length][experts];
+        for (int l = 0; l < phy2log.length; l++) {
+            int[] count = counts[l];
+            for (int e : phy2log[l]) {
+                count[e]++;
+            }
+        }
+        return counts;
+    }
+
     /** Replicas of {@code expert} in {@code layer}. */
     public int replicaCount(int layer, int expert) {
-        return logcnt[layer][expert];
+        return counts()[layer][expert];
     }
 
     /** The largest replica count over all layers and experts: the width of {@link #log2phy()}. */
     public int maxReplicaCount() {
         int max = 0;
-        for (int[] row : logcnt) {
+        for (int[] row : counts()) {
             for (int c : row) {
                 max = Math.max(max, c);
             }
@@ -243,7 +269,7 @@ public final class Placement {
 
     /** {@code [layers][experts]}: replicas per expert (a copy). */
     public int[][] logcnt() {
-        return deepCopy(logcnt);
+        return deepCopy(counts());
     }
 
     /**

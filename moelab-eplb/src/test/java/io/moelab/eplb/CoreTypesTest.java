@@ -90,4 +90,33 @@ class CoreTypesTest {
         assertThatThrownBy(() -> Placement.withRanks(t, 3, new int[][] {{0, 1, 0, 2}}, new int[][] {{0, 0, 2, 0}}))
                 .hasMessageStartingWith("phyrank[0][2]: rank 2 of expert 0");
     }
+
+    @Test
+    void ownedPlacementsCountLazilyAsCopiedOnesDo() {
+        Topology t = new Topology(6, 1, 1, 2);
+        int[][] slots = {{2, 0, 1, 2, 3, 2}, {3, 3, 0, 1, 2, 0}};
+        Placement copied = Placement.of(t, 4, slots);
+        Placement owned = Placement.ofOwned(t, 4, new int[][] {slots[0].clone(), slots[1].clone()});
+        assertThat(owned.logcnt()).isDeepEqualTo(new int[][] {{1, 1, 3, 1}, {2, 1, 1, 2}});
+        assertThat(owned.replicaCount(1, 3)).isEqualTo(2);
+        assertThat(owned.maxReplicaCount()).isEqualTo(3);
+        assertThat(owned.log2phy()).isDeepEqualTo(copied.log2phy());
+        assertThat(owned).isEqualTo(copied);
+    }
+
+    @Test
+    void invalidOwnedPlacementsAreRejectedNamingTheSlot() {
+        Topology t = new Topology(4, 1, 1, 2);
+        assertThatThrownBy(() -> Placement.ofOwned(t, 3, new int[][] {{0, 1, 2, 0}, {0, 1, 2, 3}}))
+                .hasMessageStartingWith("phy2log[1][3]: expert 3 is out of range");
+        assertThatThrownBy(() -> Placement.ofOwned(t, 3, new int[][] {{0, 1, 2, -1}}))
+                .hasMessageStartingWith("phy2log[0][3]: expert -1 is out of range");
+        // Each layer is checked on its own: layer 1 places every expert of layer 0 but 2.
+        assertThatThrownBy(() -> Placement.ofOwned(t, 3, new int[][] {{0, 1, 2, 0}, {0, 1, 1, 0}}))
+                .hasMessageStartingWith("phy2log[1]: expert 2 has no replica");
+        assertThatThrownBy(() -> Placement.ofOwned(t, 3, new int[][] {{0, 1, 2}}))
+                .hasMessageStartingWith("phy2log[0]: has 3 slots, expected num_replicas=4");
+        assertThatThrownBy(() -> Placement.ofOwned(t, 3, new int[0][]))
+                .hasMessageStartingWith("phy2log: is empty");
+    }
 }
