@@ -22,6 +22,7 @@ final class LayerPlanner {
     private final int[] groupCounts;
     private final int[] nodeGroups;
     private final int[] secondNodeGroups;
+    private final double[][] rows;
 
     /** Scratch of one packing of experts onto GPUs. */
     private static final class Lane {
@@ -55,6 +56,17 @@ final class LayerPlanner {
         groupCounts = new int[topology.groups()];
         nodeGroups = new int[topology.groups()];
         secondNodeGroups = new int[topology.groups()];
+        rows = new double[2][experts];
+    }
+
+    /** Whether this planner plans {@code experts} experts on {@code topology} in the given mode. */
+    boolean fits(Topology topology, int experts, boolean hierarchical) {
+        return this.topology.equals(topology) && this.experts == experts && this.hierarchical == hierarchical;
+    }
+
+    /** Two rows of {@code experts} loads, for callers that copy layers in turn. */
+    double[][] rows() {
+        return rows;
     }
 
     /** Slots per layer. */

@@ -4,6 +4,7 @@ import io.moelab.eplb.LoadMatrix;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntFunction;
 import java.util.stream.IntStream;
 
@@ -60,6 +61,8 @@ public final class MoelabBalancer implements BalancerAlgorithm {
 
     private final Settings settings;
     private final String name;
+    /** A planner kept from an earlier rebalance, or null ({@link #takePlanner}). */
+    private final AtomicReference<LayerPlanner> spare = new AtomicReference<>();
 
     /** The default balancer. */
     public MoelabBalancer() {
@@ -119,12 +122,13 @@ public final class MoelabBalancer implements BalancerAlgorithm {
         if (!migrate && !settings.parallel() && !forecasts(request)) {
             // Planned on the latest window as it is: two reused rows (a layer and the one planned with it) instead
             // of a copy of the whole matrix.
-            LayerPlanner planner = new LayerPlanner(topology, experts, hierarchical, settings.swapRounds());
-            double[][] rows = new double[2][experts];
+            LayerPlanner planner = takePlanner(topology, experts, hierarchical);
+            double[][] rows = planner.rows();
             planLayers(planner, 0, layers, l -> {
                 weight.copyLayer(l, rows[l & 1]);
                 return rows[l & 1];
             }, phy2log);
+            spare.set(planner);
             return Placement.ofOwned(topology, experts, phy2log);
         }
         double[][] plan = planningLoads(request);
@@ -135,8 +139,9 @@ public final class MoelabBalancer implements BalancerAlgorithm {
                     .forEach(pair -> planLayers(planners.get(), 2 * pair, Math.min(layers, 2 * pair + 2), l -> plan[l],
                             phy2log));
         } else {
-            LayerPlanner planner = new LayerPlanner(topology, experts, hierarchical, settings.swapRounds());
+            LayerPlanner planner = takePlanner(topology, experts, hierarchical);
             planLayers(planner, 0, layers, l -> plan[l], phy2log);
+            spare.set(planner);
         }
         if (migrate) {
             new MigrationPlanner(topology, experts, hierarchical,
@@ -144,6 +149,17 @@ public final class MoelabBalancer implements BalancerAlgorithm {
                     .reconcile(request.previous(), phy2log, plan, settings.tolerance());
         }
         return Placement.ofOwned(topology, experts, phy2log);
+    }
+
+    /**
+     * The spare planner if it fits the problem, else a new one. Its scratch (a few KB of arrays, grown on first use)
+     * outlives the rebalance: planning 26 x 64 allocated and zeroed it anew every time. Taken, not shared, so
+     * concurrent rebalances each get their own.
+     */
+    private LayerPlanner takePlanner(Topology topology, int experts, boolean hierarchical) {
+        LayerPlanner planner = spare.getAndSet(null);
+        return planner != null && planner.fits(topology, experts, hierarchical) ? planner
+                : new LayerPlanner(topology, experts, hierarchical, settings.swapRounds());
     }
 
     /**

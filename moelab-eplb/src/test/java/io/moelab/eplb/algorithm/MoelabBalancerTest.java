@@ -44,6 +44,35 @@ class MoelabBalancerTest {
     }
 
     /**
+     * A balancer keeps its planner between rebalances: one instance used on problems of other shapes in turn, and
+     * from several threads at once, must plan each exactly as a fresh instance does.
+     */
+    @Test
+    void aReusedBalancerPlansAsAFreshOne() throws Exception {
+        List<BalancingRequest> requests = List.of(
+                BalancingRequest.of(SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(5, 64, 3, 1)).sum(0, 3),
+                        new Topology(96, 8, 4, 16)),
+                BalancingRequest.of(SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(4, 60, 3, 2)).sum(0, 3),
+                        new Topology(96, 6, 3, 12)),
+                BalancingRequest.of(SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(3, 64, 3, 3)).sum(0, 3),
+                        new Topology(128, 8, 4, 32)));
+        for (String spec : List.of("moelab:global", "moelab:hierarchical", "moelab")) {
+            BalancerAlgorithm reused = Algorithms.byName(spec);
+            List<Placement> fresh = requests.stream().map(r -> Algorithms.byName(spec).rebalance(r)).toList();
+            for (int round = 0; round < 2; round++) {
+                for (int i = 0; i < requests.size(); i++) {
+                    assertThat(reused.rebalance(requests.get(i))).as(spec + " request " + i).isEqualTo(fresh.get(i));
+                }
+            }
+            List<Placement> concurrent = java.util.stream.IntStream.range(0, 60).parallel()
+                    .mapToObj(i -> reused.rebalance(requests.get(i % requests.size()))).toList();
+            for (int i = 0; i < concurrent.size(); i++) {
+                assertThat(concurrent.get(i)).as(spec + " concurrent " + i).isEqualTo(fresh.get(i % requests.size()));
+            }
+        }
+    }
+
+    /**
      * Layers are planned several at a time with their packings interleaved (and a layer's nodes likewise); each
      * layer must still get exactly the slots it gets when it is the only layer, whatever the layer count and the
      * number of nodes (odd counts leave one packing alone).
