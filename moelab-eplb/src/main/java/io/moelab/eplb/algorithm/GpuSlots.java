@@ -13,6 +13,8 @@ final class GpuSlots {
         double gain;
         int from = -1;
         int to = -1;
+        /** Scratch: the per-replica loads of the other GPU's slots, read once per search. */
+        private double[] values = new double[0];
 
         /** Starts a search that needs a gain above {@code minimum}. */
         Swap reset(double minimum) {
@@ -54,24 +56,40 @@ final class GpuSlots {
      * @param gap {@code top}'s load minus {@code other}'s
      */
     static void bestSwap(int[] slots, int perGpu, double[] perReplica, int top, int other, double gap, Swap best) {
+        // The other GPU's loads gathered once: the pair loop then reads them in order (81 pairs on 9-slot GPUs, each
+        // of which gathered through slots[] before).
+        if (best.values.length < perGpu) {
+            best.values = new double[perGpu];
+        }
+        double[] values = best.values;
+        int first = other * perGpu;
+        for (int j = 0; j < perGpu; j++) {
+            values[j] = perReplica[slots[first + j]];
+        }
+        double gain = best.gain;
+        int from = best.from;
+        int to = best.to;
         for (int i = top * perGpu; i < (top + 1) * perGpu; i++) {
             int a = slots[i];
             double va = perReplica[a];
-            for (int j = other * perGpu; j < (other + 1) * perGpu; j++) {
-                double d = va - perReplica[slots[j]];
+            for (int j = 0; j < perGpu; j++) {
+                double d = va - values[j];
                 // After the swap the pair's larger load is max(top - d, other + d); best near d = gap / 2. The gain
-                // min(d, gap - d) beats best.gain exactly when both terms do (loads are never NaN): two compares
-                // instead of Math.min's NaN and signed-zero handling on every pair.
-                if (d > best.gain && gap - d > best.gain) {
-                    int x = slots[j];
+                // min(d, gap - d) beats the best so far exactly when both terms do (loads are never NaN): two
+                // compares instead of Math.min's NaN and signed-zero handling on every pair.
+                if (d > gain && gap - d > gain) {
+                    int x = slots[first + j];
                     if (a != x && !holds(slots, perGpu, other, a) && !holds(slots, perGpu, top, x)) {
-                        best.gain = Math.min(d, gap - d);
-                        best.from = i;
-                        best.to = j;
+                        gain = Math.min(d, gap - d);
+                        from = i;
+                        to = first + j;
                     }
                 }
             }
         }
+        best.gain = gain;
+        best.from = from;
+        best.to = to;
     }
 
     /** Exchanges the experts in two slots and moves the load difference between their GPUs. */

@@ -578,18 +578,23 @@ final class ReplicaPacker {
      * @return whether a swap was applied (false at a local optimum or when the maximum meets the bound)
      */
     private boolean swapMaxWithMin(double[] perReplica, int bins, int perBin, double bound) {
+        double[] binLoad = this.binLoad;
         int top = 0;
         int low = 0;
+        double topLoad = binLoad[0];
+        double lowLoad = topLoad;
         for (int b = 1; b < bins; b++) {
-            if (binLoad[b] > binLoad[top]) {
+            double load = binLoad[b];
+            if (load > topLoad) {
+                topLoad = load;
                 top = b;
             }
-            if (binLoad[b] < binLoad[low]) {
+            if (load < lowLoad) {
+                lowLoad = load;
                 low = b;
             }
         }
-        double topLoad = binLoad[top];
-        double gap = topLoad - binLoad[low];
+        double gap = topLoad - lowLoad;
         if (topLoad <= bound * (1 + SWAP_STOP) || gap <= 1e-12 * topLoad) {
             return false;
         }
