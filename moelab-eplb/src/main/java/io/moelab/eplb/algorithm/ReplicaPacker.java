@@ -308,11 +308,13 @@ final class ReplicaPacker {
             return max;
         }
         Arrays.fill(bucketStart, 0, buckets, 0);
+        int[] bucketOf = this.bucketOf;
+        // Bucket 0 holds the largest values. A loop of its own, which C2 vectorizes; the counting below cannot be.
         for (int e = 0; e < n; e++) {
-            // Bucket 0 holds the largest values.
-            int bucket = buckets - 1 - (int) (value[e] * scale);
-            bucketOf[e] = bucket;
-            bucketStart[bucket]++;
+            bucketOf[e] = buckets - 1 - (int) (value[e] * scale);
+        }
+        for (int e = 0; e < n; e++) {
+            bucketStart[bucketOf[e]]++;
         }
         // Counts to starts with the running sum in a register: a scan through memory would wait on the
         // previous iteration's store every step.
