@@ -474,9 +474,16 @@ final class ReplicaPacker {
             int kept = 0;
             for (int i = 0; i < t; i++) {
                 int b = (int) sorted[head + i];
-                place(b, e, v);
-                if (binFill[b] < slotsPerBin) {
-                    kept = insertSorted(fresh, kept, key(b));
+                // place(b, e, v) with the fill and load kept in registers: after the store to binExpert, C2 reloaded
+                // binFill (another int[] that it cannot tell apart). 26 x 64 global 1-2% faster. (The three arrays
+                // in locals as well: 2-3% faster in global mode, 4-7% slower in hierarchical.)
+                int fill = binFill[b];
+                binExpert[b * slotsPerBin + fill] = e;
+                binFill[b] = ++fill;
+                double load = binLoad[b] + v;
+                binLoad[b] = load;
+                if (fill < slotsPerBin) {
+                    kept = insertSorted(fresh, kept, LongMinHeap.key((float) load, b));
                 }
             }
             head += t;
