@@ -89,7 +89,7 @@ public final class Apportionment {
             t1 += w1;
             t2 += w2;
             t3 += w3;
-            // Not Math.max at the end: loads are never NaN, and a predictable branch keeps max off the critical path.
+            // The four by Math.max, then a predictable branch (loads are never NaN) that keeps max off the chain.
             double m = Math.max(Math.max(w0, w1), Math.max(w2, w3));
             if (m > max) {
                 max = m;
