@@ -90,9 +90,9 @@ public final class Apportionment {
             t2 += w2;
             t3 += w3;
             // The four by Math.max, then a predictable branch (loads are never NaN) that keeps max off the chain.
-            double m = Math.max(Math.max(w0, w1), Math.max(w2, w3));
-            if (m > max) {
-                max = m;
+            double largest = Math.max(Math.max(w0, w1), Math.max(w2, w3));
+            if (largest > max) {
+                max = largest;
             }
         }
         for (; j < n; j++) {
