@@ -14,7 +14,12 @@ import java.util.Locale;
 /**
  * Times two (or more) builds of moelab-eplb side by side in one JVM: each build gets its own class loader, and
  * one rebalance of every layer runs in alternating 20 ms slices per (shape, algorithm, build), so a noisy
- * neighbour slows all builds alike. Prints the median, 10th percentile and minimum time per rebalance.
+ * neighbour slows all builds alike. Prints the median, 10th percentile and minimum time per rebalance, and each
+ * build's time as a ratio to the first build's: per round of slices (the builds of one shape and algorithm one after
+ * another, their order rotating from round to round), so both sides of a ratio ran within a few tens of
+ * milliseconds; the median and quartiles of those ratios. On a host whose speed swings by 1.5x within a minute
+ * (other tenants' load), the medians of separate runs can rank builds either way; the paired ratio is the figure
+ * to read.
  *
  * <p>Usage: {@code EplbSideBySide CLASSES[,CLASSES...] SHAPES ALGORITHMS SLICES}, e.g.
  * {@code /tmp/base/moelab-eplb/target/classes,moelab-eplb/target/classes dsv3-prefill,adrs moelab:global 60}.
@@ -51,30 +56,47 @@ public final class EplbSideBySide {
                 }
             }
         }
+        int perGroup = builds.length;
         double[][] micros = new double[runs.size()][slices];
         for (int slice = -WARMUP_SLICES; slice < slices; slice++) {
-            for (int k = 0; k < runs.size(); k++) {
-                MethodHandle run = runs.get(k);
-                int calls = 0;
-                long start = System.nanoTime();
-                long now;
-                do {
-                    sink = run.invoke();
-                    calls++;
-                } while ((now = System.nanoTime()) - start < SLICE_NS);
-                if (slice >= 0) {
-                    micros[k][slice] = (now - start) / 1e3 / calls;
+            for (int group = 0; group < runs.size(); group += perGroup) {
+                for (int q = 0; q < perGroup; q++) {
+                    // Rotating order: no build always runs right after another shape's or right before the next one.
+                    int k = group + (q + Math.floorMod(slice, perGroup)) % perGroup;
+                    double us = timeSlice(runs.get(k));
+                    if (slice >= 0) {
+                        micros[k][slice] = us;
+                    }
                 }
             }
         }
-        System.out.printf(Locale.ROOT, "us per rebalance over %d slices of 20 ms each (after %d warm-up slices)%n",
-                slices, WARMUP_SLICES);
+        System.out.printf(Locale.ROOT, "us per rebalance over %d slices of 20 ms each (after %d warm-up slices); "
+                + "ratio: per round of slices, to the first build's time, median (quartiles)%n", slices, WARMUP_SLICES);
         for (int k = 0; k < runs.size(); k++) {
             double[] sorted = micros[k].clone();
             Arrays.sort(sorted);
-            System.out.printf(Locale.ROOT, "%s  median %7.1f  p10 %7.1f  min %7.1f%n", labels.get(k),
-                    sorted[slices / 2], sorted[slices / 10], sorted[0]);
+            double[] ratio = new double[slices];
+            int base = k - k % perGroup;
+            for (int slice = 0; slice < slices; slice++) {
+                ratio[slice] = micros[k][slice] / micros[base][slice];
+            }
+            Arrays.sort(ratio);
+            System.out.printf(Locale.ROOT, "%s  median %7.1f  p10 %7.1f  min %7.1f  ratio %.3f (%.3f-%.3f)%n",
+                    labels.get(k), sorted[slices / 2], sorted[slices / 10], sorted[0], ratio[slices / 2],
+                    ratio[slices / 4], ratio[3 * slices / 4]);
         }
+    }
+
+    /** Runs {@code run} for one slice; returns the µs per call. */
+    private static double timeSlice(MethodHandle run) throws Throwable {
+        int calls = 0;
+        long start = System.nanoTime();
+        long now;
+        do {
+            sink = run.invoke();
+            calls++;
+        } while ((now = System.nanoTime()) - start < SLICE_NS);
+        return (now - start) / 1e3 / calls;
     }
 
     /** A handle that runs one rebalance of the shape's load with the algorithm, all from {@code loader}. */
