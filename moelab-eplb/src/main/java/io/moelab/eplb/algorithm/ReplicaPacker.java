@@ -472,6 +472,11 @@ final class ReplicaPacker {
             total += c * v;
             int t = Math.min(c, end - head);
             int kept = 0;
+            // The taken bins' new keys come out ascending but for float ties between bins out of index order (the
+            // loads were ascending, and adding v keeps their order): appended as they come, sorted below only then.
+            // No loop inside this one, so C2 compiles it as a counted loop without a safepoint poll per placement.
+            long disorder = 0;
+            long previous = Long.MIN_VALUE;
             for (int i = 0; i < t; i++) {
                 int b = (int) sorted[head + i];
                 // place(b, e, v) with the fill and load kept in registers: after the store to binExpert, C2 reloaded
@@ -482,8 +487,16 @@ final class ReplicaPacker {
                 binFill[b] = ++fill;
                 double load = binLoad[b] + v;
                 binLoad[b] = load;
-                if (fill < slotsPerBin) {
-                    kept = insertSorted(fresh, kept, LongMinHeap.key((float) load, b));
+                long key = LongMinHeap.key((float) load, b);
+                fresh[kept] = key;
+                int room = fill < slotsPerBin ? 1 : 0;
+                disorder |= room & (key < previous ? 1 : 0);
+                previous = room == 1 ? key : previous;
+                kept += room;
+            }
+            if (disorder != 0) {
+                for (int i = 1; i < kept; i++) {
+                    insertSorted(fresh, i, fresh[i]);
                 }
             }
             head += t;

@@ -6,6 +6,8 @@ import static org.quicktheories.QuickTheory.qt;
 
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.quicktheories.core.Gen;
 import org.quicktheories.impl.Constraint;
 
@@ -102,5 +104,22 @@ class ReplicaPackerTest {
         double max = new ReplicaPacker().pack(new double[] {7, 5, 4, 3, 2, 1}, new int[] {1, 1, 1, 1, 1, 1}, 6, 2, 3,
                 64, out);
         assertThat(max).isEqualTo(11);
+    }
+
+    /**
+     * Bins whose loads are equal as floats (so ordered by index) can come out of an item in the other order: bin 0
+     * holds 1 + 2^-26, bin 1 holds 1, both 1.0f; adding v = 0.5 + 2^-24 - 2^-27 puts them either side of a float
+     * rounding midpoint, 1.5 + 2^-23 against 1.5. The expert after v must then take bin 1, the lighter, whichever
+     * LPT runs (the sorted one appends the re-keyed bins in the order it took them and must re-sort them).
+     */
+    @ParameterizedTest
+    @EnumSource(ReplicaPacker.Lpt.class)
+    void binsThatFloatRoundingReordersAreTakenLightestFirst(ReplicaPacker.Lpt lpt) {
+        double v = 0.5 + 0x1p-24 - 0x1p-27;
+        double[] perReplica = {1 + 0x1p-26, 1, v, 0.25, 0.125};
+        int[] counts = {1, 1, 2, 1, 1};
+        int[] out = new int[6];
+        new ReplicaPacker(lpt).pack(perReplica, counts, 5, 2, 3, 0, out);
+        assertThat(out).containsExactly(0, 2, 4, 1, 2, 3);
     }
 }
