@@ -80,6 +80,9 @@ final class GpuSlots {
         int to = best.to;
         for (int i = start; i < start + perGpu; i++) {
             int a = slots[i];
+            if ((onOther & 1L << a) != 0 && holds(slots, perGpu, other, a)) {
+                continue; // a would be on the other GPU twice: no pair of this row is allowed
+            }
             double va = perReplica[a];
             for (int j = 0; j < perGpu; j++) {
                 double d = va - values[j];
@@ -87,9 +90,6 @@ final class GpuSlots {
                 // min(d, gap - d) beats the best so far exactly when both terms do (loads are never NaN): two
                 // compares instead of Math.min's NaN and signed-zero handling on every pair.
                 if (d > gain && gap - d > gain) {
-                    if ((onOther & 1L << a) != 0 && holds(slots, perGpu, other, a)) {
-                        break; // a would be on the other GPU twice: no pair of this row is allowed
-                    }
                     int x = slots[first + j];
                     if (a != x && ((onTop & 1L << x) == 0 || !holds(slots, perGpu, top, x))) {
                         gain = Math.min(d, gap - d);
