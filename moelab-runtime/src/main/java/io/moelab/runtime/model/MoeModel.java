@@ -261,11 +261,8 @@ public final class MoeModel implements AutoCloseable {
         // A group's weight: its rows of q, k and v (by bytes, as MatVec weighs rows) and its heads' attention.
         long rowBytes = (w.q().bytes() + w.k().bytes() + w.v().bytes()) / kvHeads;
         long attention = 2L * (pos + 1) * hd * group;
-        int[] rows = new int[kvHeads];
-        int[] weights = new int[kvHeads];
-        Arrays.fill(rows, 1);
-        Arrays.fill(weights, (int) Math.min(Integer.MAX_VALUE, rowBytes / Float.BYTES + attention));
-        ProductTeam.shared().run(rows, weights, (g, from, to, thread) -> {
+        int weight = (int) Math.min(Integer.MAX_VALUE, rowBytes / Float.BYTES + attention);
+        ProductTeam.shared().runWhole(kvHeads, weight, (g, from, to, thread) -> {
             int q0 = g * group * hd;
             int k0 = g * hd;
             w.q().dotRows(q0, q0 + group * hd, x, a.q);
@@ -311,9 +308,9 @@ public final class MoeModel implements AutoCloseable {
     private void prepare(Layer w, float[] q, float[] k, float[] v, int pos, Activations a) {
         ModelConfig c = config;
         ropeAngles(pos, a);
-        addBias(q, w.qBias(), 0, q.length);
-        addBias(k, w.kBias(), 0, k.length);
-        addBias(v, w.vBias(), 0, v.length);
+        addBias(q, w.qBias());
+        addBias(k, w.kBias());
+        addBias(v, w.vBias());
         if (c.family() == Family.OLMOE) {
             rmsNorm(q, w.qNorm(), q, q.length);
             rmsNorm(k, w.kNorm(), k, k.length);
@@ -656,13 +653,9 @@ public final class MoeModel implements AutoCloseable {
      * activations 1.03-1.06x; packed F32 0.97-1.00x and Q8 0.98-0.99x, which is why heavier blocks keep two jobs.
      */
     private static void wholeBlocks(WeightMatrix[][] mlps, float[] x, Activations a) {
-        int n = mlps.length;
-        int[] rows = new int[n];
-        int[] weights = new int[n];
-        Arrays.fill(rows, 1);
-        // One "row" per block, weighing its bytes in F32 weights, as MatVec weighs rows.
-        Arrays.fill(weights, (int) (blockBytes(mlps[0]) / Float.BYTES));
-        ProductTeam.shared().run(rows, weights, (item, from, to, thread) -> {
+        // One item per block, weighing its bytes in F32 weights, as MatVec weighs rows.
+        int weight = (int) (blockBytes(mlps[0]) / Float.BYTES);
+        ProductTeam.shared().runWhole(mlps.length, weight, (item, from, to, thread) -> {
             WeightMatrix[] w = mlps[item];
             float[] gate = a.gates[item];
             float[] up = a.ups[item];

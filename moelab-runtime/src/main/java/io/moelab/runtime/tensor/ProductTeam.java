@@ -163,6 +163,19 @@ public final class ProductTeam {
     }
 
     /**
+     * Runs {@code work} once for each of {@code items} whole items of {@code weight} weights each: every item is one
+     * row, so a thread takes an item whole ({@code from = 0, to = 1}). For jobs whose items need nothing from one
+     * another, such as a KV head's group of attention heads or an expert's SwiGLU block.
+     */
+    public void runWhole(int items, int weight, RowWork work) {
+        int[] rows = new int[items];
+        int[] cols = new int[items];
+        Arrays.fill(rows, 1);
+        Arrays.fill(cols, weight);
+        run(rows, cols, work);
+    }
+
+    /**
      * Runs {@code work} over every row of every item: item {@code i} has {@code rows[i]} rows of {@code cols[i]}
      * weights each (what a chunk's size is measured in; {@link MatVec} counts a row's bytes in F32 weights, so that
      * compressed formats get chunks of as many bytes). Returns when all rows are done.

@@ -46,6 +46,22 @@ class ProductTeamTest {
                 });
     }
 
+    @Test
+    void wholeItemsRunOnceEachAsOneRow() {
+        for (int items : new int[] {1, 2, 3, 7}) {
+            AtomicIntegerArray seen = new AtomicIntegerArray(items);
+            // Heavy enough items (2^20 weights each) that several threads take part.
+            TEAM.runWhole(items, 1 << 20, (item, from, to, thread) -> {
+                assertThat(from).isZero();
+                assertThat(to).isEqualTo(1);
+                seen.incrementAndGet(item);
+            });
+            for (int i = 0; i < items; i++) {
+                assertThat(seen.get(i)).as("item %d of %d", i, items).isEqualTo(1);
+            }
+        }
+    }
+
     /** The layout's chunks as {item, from, to} triples, share by share. */
     private static List<List<List<Integer>>> shares(int[] rows, int[] cols, int threads) {
         ProductTeam.Layout layout = ProductTeam.layout(rows, cols, threads);
