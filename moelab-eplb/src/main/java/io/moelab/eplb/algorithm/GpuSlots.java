@@ -64,9 +64,9 @@ final class GpuSlots {
         double[] values = best.values;
         int first = other * perGpu;
         int start = top * perGpu;
-        // Which experts each GPU may hold, as bits e mod 64: a clear bit rules the expert out without scanning the
-        // GPU's slots. Most pairs that would improve are not allowed (26 x 64: 12.4 such pairs a search, 3.6
-        // allowed), and each scanned both GPUs' slots.
+        // Which experts each GPU may hold, as bits e mod 64: a clear bit proves the GPU does not hold the expert,
+        // without scanning its slots. Most pairs that would improve are not allowed (26 x 64: 12.4 such pairs a
+        // search, 3.6 allowed), and each scanned both GPUs' slots.
         long onOther = 0;
         long onTop = 0;
         for (int j = 0; j < perGpu; j++) {
@@ -90,8 +90,9 @@ final class GpuSlots {
                 // min(d, gap - d) beats the best so far exactly when both terms do (loads are never NaN): two
                 // compares instead of Math.min's NaN and signed-zero handling on every pair.
                 if (d > gain && gap - d > gain) {
+                    // x != a: the other GPU holds x, so a row whose expert is x was skipped above.
                     int x = slots[first + j];
-                    if (a != x && ((onTop & 1L << x) == 0 || !holds(slots, perGpu, top, x))) {
+                    if ((onTop & 1L << x) == 0 || !holds(slots, perGpu, top, x)) {
                         gain = Math.min(d, gap - d);
                         from = i;
                         to = first + j;

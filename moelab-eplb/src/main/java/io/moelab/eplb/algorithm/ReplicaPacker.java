@@ -475,7 +475,7 @@ final class ReplicaPacker {
             // The taken bins' new keys come out ascending but for float ties between bins out of index order (the
             // loads were ascending, and adding v keeps their order): appended as they come, sorted below only then.
             // No loop inside this one, so C2 compiles it as a counted loop without a safepoint poll per placement.
-            long disorder = 0;
+            int disorder = 0;
             long previous = Long.MIN_VALUE;
             for (int i = 0; i < t; i++) {
                 int b = (int) sorted[head + i];
