@@ -23,13 +23,17 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * One rebalance (all layers, single thread) per operation, per algorithm and shape. Run with
  * {@code bin/bench EplbBenchmark}; add algorithms with {@code -p algorithm=deepseek,static}.
+ *
+ * <p>Three forks: where a launch's compiled code lands (address-space randomization, compile order) moves the
+ * planners' speed by up to 15% from one JVM to the next on the same build (docs/BENCHMARKS.md, twelfth session), so
+ * one fork is one draw of it; the score averages three, and its error includes the spread between them.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"-XX:+UseCompactObjectHeaders"})
+@Fork(value = 3, jvmArgsAppend = {"-XX:+UseCompactObjectHeaders"})
 public class EplbBenchmark {
     /** Algorithm name as on the command line. */
     @Param({"moelab:global", "moelab:hierarchical", "deepseek", "snake"})
