@@ -51,7 +51,8 @@ public final class Placement {
 
     /**
      * A placement that takes ownership of {@code phy2log} (no copy): for balancers that build fresh arrays and
-     * never touch them again. Validated like {@link #of}, in one pass.
+     * never touch them again. Validated like {@link #of} (the same errors), without counting replicas: counts are
+     * computed when first asked for.
      *
      * @throws InvalidInputException as {@link #of}
      */
@@ -81,7 +82,7 @@ public final class Placement {
             }
             for (int e = 0; e < experts; e++) {
                 if (stamp[e] != mark) {
-                    throw new InvalidInputException("phy2log[" + l + "]", "expert " + e + " has no replica");
+                    throw noReplica(l, e);
                 }
             }
         }
@@ -155,11 +156,16 @@ public final class Placement {
         return copy;
     }
 
+    /** The error for a layer that places no replica of an expert, the same whichever factory finds it. */
+    private static InvalidInputException noReplica(int layer, int expert) {
+        return new InvalidInputException("phy2log[" + layer + "]", "expert " + expert + " has no replica");
+    }
+
     private static void requireEveryExpertPlaced(int[][] counts) {
         for (int l = 0; l < counts.length; l++) {
             for (int e = 0; e < counts[l].length; e++) {
                 if (counts[l][e] == 0) {
-                    throw new InvalidInputException("phy2log[" + l + "]", "expert " + e + " has no replica");
+                    throw noReplica(l, e);
                 }
             }
         }
