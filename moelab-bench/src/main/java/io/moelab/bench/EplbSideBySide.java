@@ -3,9 +3,6 @@ package io.moelab.bench;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.net.URL;
-import java.net.URLClassLoader;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -42,15 +39,12 @@ public final class EplbSideBySide {
         }
         String[] builds = args[0].split(",");
         int slices = Integer.parseInt(args[3]);
-        URL own = EplbSideBySide.class.getProtectionDomain().getCodeSource().getLocation();
         List<String> labels = new ArrayList<>();
         List<MethodHandle> runs = new ArrayList<>();
         for (String shape : args[1].split(",")) {
             for (String algorithm : args[2].split(",")) {
                 for (String build : builds) {
-                    // The build first: its moelab-eplb classes win over the copies in this program's own jar.
-                    ClassLoader loader = new URLClassLoader(new URL[] {Path.of(build).toUri().toURL(), own},
-                            ClassLoader.getPlatformClassLoader());
+                    ClassLoader loader = BuildLoader.of(build, EplbSideBySide.class);
                     labels.add(String.format(Locale.ROOT, "%-14s %-22s %s", shape, algorithm, build));
                     runs.add(rebalance(loader, shape, algorithm));
                 }

@@ -1,12 +1,12 @@
 package io.moelab.bench.runtime;
 
+import io.moelab.bench.BuildLoader;
+
 import io.moelab.eplb.eval.Stats;
 import io.moelab.runtime.generate.Sampler;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
@@ -40,10 +40,7 @@ public final class DecodeSideBySide {
     /** One build's loaded model and the handles that decode with it. */
     private record Decoder(Object model, MethodHandle newCache, MethodHandle forward) {
         static Decoder load(String build, Path modelDir, String weights) throws Throwable {
-            URL own = DecodeSideBySide.class.getProtectionDomain().getCodeSource().getLocation();
-            // The build first: its runtime classes win over the copies in this program's own jar.
-            ClassLoader loader = new URLClassLoader(new URL[] {Path.of(build).toUri().toURL(), own},
-                    ClassLoader.getPlatformClassLoader());
+            ClassLoader loader = BuildLoader.of(build, DecodeSideBySide.class);
             Class<?> modelClass = loader.loadClass("io.moelab.runtime.model.MoeModel");
             Class<?> format = loader.loadClass("io.moelab.runtime.model.WeightFormat");
             Class<?> cache = loader.loadClass("io.moelab.runtime.model.KvCache");

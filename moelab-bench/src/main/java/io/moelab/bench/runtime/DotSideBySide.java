@@ -1,14 +1,13 @@
 package io.moelab.bench.runtime;
 
+import io.moelab.bench.BuildLoader;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.net.URL;
-import java.net.URLClassLoader;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -40,16 +39,13 @@ public final class DotSideBySide {
         }
         String[] builds = args[0].split(",");
         int slices = Integer.parseInt(args[3]);
-        URL own = DotSideBySide.class.getProtectionDomain().getCodeSource().getLocation();
         List<String> labels = new ArrayList<>();
         List<Product> runs = new ArrayList<>();
         try (Arena arena = Arena.ofShared()) {
             for (String format : args[1].split(",")) {
                 for (String shape : args[2].split(",")) {
                     for (String build : builds) {
-                        // The build first: its runtime classes win over the copies in this program's own jar.
-                        ClassLoader loader = new URLClassLoader(new URL[] {Path.of(build).toUri().toURL(), own},
-                                ClassLoader.getPlatformClassLoader());
+                        ClassLoader loader = BuildLoader.of(build, DotSideBySide.class);
                         labels.add(String.format(Locale.ROOT, "%-5s %-10s %s", format, shape, build));
                         runs.add(Product.of(loader, format, shape, arena));
                     }

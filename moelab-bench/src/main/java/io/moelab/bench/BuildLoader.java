@@ -1,0 +1,29 @@
+package io.moelab.bench;
+
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Path;
+
+/**
+ * Class loaders for the side-by-side harnesses, which time two or more builds of a module in one JVM so that a
+ * shared host's drifting load hits them alike.
+ */
+public final class BuildLoader {
+    private BuildLoader() {
+    }
+
+    /**
+     * A loader over one build's classes directory, then the harness's own jar (for what the build does not hold:
+     * the other modules and the dependencies), then the platform: the build first, so that its classes win over
+     * the copies of the same module inside the harness's jar.
+     *
+     * @param classes the build's {@code target/classes} directory (or a copy of it)
+     * @param harness a class of the running harness, whose code source is the jar to fall back on
+     */
+    public static ClassLoader of(String classes, Class<?> harness) throws MalformedURLException {
+        URL own = harness.getProtectionDomain().getCodeSource().getLocation();
+        return new URLClassLoader(new URL[] {Path.of(classes).toUri().toURL(), own},
+                ClassLoader.getPlatformClassLoader());
+    }
+}
