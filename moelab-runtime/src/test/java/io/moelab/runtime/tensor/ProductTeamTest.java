@@ -103,47 +103,72 @@ class ProductTeamTest {
     }
 
     @Test
+    void theLastShareMayStartAtTheEndOfAShortHeavyItem() {
+        // Found by the property below (QuickTheories draws new examples every run): 6 rows of 2501 weights and one
+        // of 1 on three threads. The equal parts end at rows 2 and 4 of the first item; its blocks are 8 rows,
+        // so the boundaries round to rows 0 and 8, clamped to the item's end.
+        ProductTeam.Layout layout = ProductTeam.layout(new int[] {6, 1}, new int[] {2501, 1}, 3);
+        assertThat(layout.start).containsExactly(0, 0, 1, 2);
+        assertThat(List.of(layout.item[0], layout.from[0], layout.to[0])).isEqualTo(List.of(0, 0, 6));
+        assertThat(List.of(layout.item[1], layout.from[1], layout.to[1])).isEqualTo(List.of(1, 0, 1));
+        // The last share holds one weight against an equal part of 5002, within half a block of item 0 (4 x 2501).
+        assertLaidOut(new int[] {6, 1}, new int[] {2501, 1}, 3);
+    }
+
+    @Test
     void everyRowIsInExactlyOneChunkInRowOrderAndTheSharesAreNearlyEqual() {
         qt().withExamples(300).forAll(lists().of(integers().between(0, 3000)).ofSizeBetween(1, 6),
                 integers().between(1, 5000), integers().between(1, 5)).checkAssert((rowList, colsSeed, threads) -> {
                     int n = rowList.size();
-                    int[] rows = rowList.stream().mapToInt(Integer::intValue).toArray();
                     int[] cols = new int[n];
-                    long total = 0;
                     for (int i = 0; i < n; i++) {
                         cols[i] = 1 + (colsSeed * (i + 1)) % 5000;
-                        total += (long) rows[i] * cols[i];
                     }
-                    ProductTeam.Layout layout = ProductTeam.layout(rows, cols, threads);
-                    assertThat(layout.start[0]).isZero();
-                    int item = 0;
-                    int row = 0;
-                    for (int t = 0; t < threads; t++) {
-                        long weight = 0;
-                        long slack = 0;
-                        for (int c = layout.start[t]; c < layout.start[t + 1]; c++) {
-                            while (item < n && row == rows[item]) {
-                                item++;
-                                row = 0;
-                            }
-                            assertThat(List.of(layout.item[c], layout.from[c])).isEqualTo(List.of(item, row));
-                            assertThat(layout.to[c]).isGreaterThan(row).isLessThanOrEqualTo(rows[item]);
-                            weight += (long) (layout.to[c] - row) * cols[item];
-                            // A share ends within half a block (at most 32 rows) of its equal part, each end.
-                            slack = Math.max(slack, 32L * cols[item]);
-                            row = layout.to[c];
-                        }
-                        if (weight > 0) {
-                            assertThat((double) weight).isCloseTo((double) total / threads,
-                                    org.assertj.core.data.Offset.offset(2.0 * slack + 1));
-                        }
-                    }
-                    while (item < n && row == rows[item]) {
-                        item++;
-                        row = 0;
-                    }
-                    assertThat(item).as("every row laid out").isEqualTo(n);
+                    assertLaidOut(rowList.stream().mapToInt(Integer::intValue).toArray(), cols, threads);
                 });
+    }
+
+    /** Every row in exactly one chunk, in row order; each share's weight near an equal part. */
+    private static void assertLaidOut(int[] rows, int[] cols, int threads) {
+        int n = rows.length;
+        long total = 0;
+        for (int i = 0; i < n; i++) {
+            total += (long) rows[i] * cols[i];
+        }
+        ProductTeam.Layout layout = ProductTeam.layout(rows, cols, threads);
+        assertThat(layout.start[0]).isZero();
+        int item = 0;
+        int row = 0;
+        // The item of the last chunk laid out so far: the share after it starts at a block boundary of that item
+        // (rows [6, 1] on three threads start the last share at the end of item 0).
+        int lastItem = -1;
+        for (int t = 0; t < threads; t++) {
+            long weight = 0;
+            // A share ends within half a block (at most 32 rows) of its equal part, each end: the start in the item
+            // before it or in its own first one, the end in one of its own.
+            long slack = lastItem < 0 ? 0 : 32L * cols[lastItem];
+            for (int c = layout.start[t]; c < layout.start[t + 1]; c++) {
+                while (item < n && row == rows[item]) {
+                    item++;
+                    row = 0;
+                }
+                assertThat(List.of(layout.item[c], layout.from[c])).isEqualTo(List.of(item, row));
+                assertThat(layout.to[c]).isGreaterThan(row).isLessThanOrEqualTo(rows[item]);
+                weight += (long) (layout.to[c] - row) * cols[item];
+                slack = Math.max(slack, 32L * cols[item]);
+                row = layout.to[c];
+                lastItem = item;
+            }
+            if (weight > 0) {
+                assertThat((double) weight).isCloseTo((double) total / threads,
+                        org.assertj.core.data.Offset.offset(2.0 * slack + 1));
+            }
+        }
+        while (item < n && row == rows[item]) {
+            item++;
+            row = 0;
+        }
+        assertThat(item).as("every row laid out").isEqualTo(n);
     }
 
     @Test
