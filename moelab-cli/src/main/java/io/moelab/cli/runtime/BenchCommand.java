@@ -6,6 +6,7 @@ import io.moelab.runtime.bench.ModelBench.Options;
 import io.moelab.runtime.bench.ModelBench.Result;
 import io.moelab.runtime.bench.SyntheticCheckpoint;
 import io.moelab.runtime.bench.SyntheticCheckpoint.Shape;
+import io.moelab.runtime.model.ModelConfig;
 import io.moelab.runtime.model.WeightFormat;
 import io.moelab.runtime.tensor.DType;
 import io.moelab.runtime.tensor.ProductTeam;
@@ -113,6 +114,10 @@ public final class BenchCommand implements Callable<Integer> {
         if (synthetic != null) {
             writeSynthetic(out);
         }
+        ModelConfig config = ModelConfig.ofModel(model);
+        KvCacheSize.require("--decode-tokens", config, (long) promptTokens + decodeTokens,
+                "a run of " + promptTokens + " prompt tokens plus " + decodeTokens + " decoded ones");
+        KvCacheSize.require("--warmup-tokens", config, warmupTokens, "a warm-up of " + warmupTokens + " tokens");
         Options options = new Options(weightFormat, promptTokens, decodeTokens, warmupTokens, runs, seed,
                 measureBandwidth ? (long) bandwidthMib << 20 : 0, 5);
         Result r = ModelBench.run(model, options);

@@ -66,6 +66,8 @@ public final class GenerateCommand implements Callable<Integer> {
             if (ids.isEmpty()) {
                 throw new InvalidInputException("--prompt", "encodes to no tokens");
             }
+            KvCacheSize.require("--max-tokens", m.config(), (long) ids.size() + maxTokens,
+                    "a prompt of " + ids.size() + " tokens plus " + maxTokens + " new ones");
             KvCache cache = m.newCache(ids.size() + maxTokens);
             long start = System.nanoTime();
             float[] logits = m.prefill(ids.stream().mapToInt(Integer::intValue).toArray(), 0, cache, false)[0];

@@ -89,8 +89,11 @@ public final class TraceCommand implements Callable<Integer> {
                 text[0] = new ExpertLoadRecorder(m.config());
                 int[] tokens = tokenizer.encode(content);
                 for (int start = 0; start < tokens.length; start += context) {
-                    KvCache cache = m.newCache(context);
-                    int end = Math.min(tokens.length, start + context);
+                    int end = (int) Math.min(tokens.length, (long) start + context);
+                    // A window's own length: a --context longer than the text asks for no larger cache.
+                    KvCacheSize.require("--context", m.config(), end - start, "a window of " + (end - start)
+                            + " tokens");
+                    KvCache cache = m.newCache(end - start);
                     // Chunks that end where a step ends, each prefilled in one batched pass.
                     for (int i = start; i < end; ) {
                         int chunk = (int) Math.min(end - i, batchTokens - recorder.tokensInStep());

@@ -113,6 +113,13 @@ class BenchCommandTest {
         assertOneLineError(CliRunner.run("bench", "--model", m.toString(), "--runs", "0"), "--runs");
         assertOneLineError(CliRunner.run("bench", "--model", m.toString(), "--prompt-tokens", "0"),
                 "--prompt-tokens");
+        Path model = TinyMixtral.write(dir.resolve("mixtral"), 258);
+        // One KV head of 4 dimensions: at most 536870848 positions in a cache; refused before loading or measuring.
+        assertOneLineError(CliRunner.run("bench", "--model", model.toString(), "--no-measure-bandwidth",
+                "--decode-tokens", "2000000000"), "--decode-tokens: a run of 64 prompt tokens plus 2000000000 "
+                + "decoded ones needs a KV cache of 2000000064 positions; this model's holds at most 536870848");
+        assertOneLineError(CliRunner.run("bench", "--model", model.toString(), "--no-measure-bandwidth",
+                "--warmup-tokens", "1000000000"), "--warmup-tokens: a warm-up of 1000000000 tokens needs");
         Files.createDirectories(m);
         Files.writeString(m.resolve("config.json"), "{\"model_type\": \"mixtral\"");
         assertOneLineError(bench("--model", m.toString(), "--no-measure-bandwidth"), "config.json");

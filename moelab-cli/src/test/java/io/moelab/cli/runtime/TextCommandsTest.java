@@ -114,6 +114,38 @@ class TextCommandsTest {
     }
 
     @Test
+    void generateRefusesAKvCacheThatCannotExistNamingTheOption() {
+        // TinyMixtral: one KV head of 4 dimensions, so a layer's keys (one array) hold at most 536870848 positions.
+        Result tooLong = CliRunner.run("generate", "--model", model.toString(), "--prompt", "Hi", "--max-tokens",
+                "536870846");
+        assertThat(tooLong.exitCode()).isEqualTo(2);
+        assertThat(tooLong.errLines()).containsExactly("error: --max-tokens: a prompt of 3 tokens plus 536870846 new "
+                + "ones needs a KV cache of 536870849 positions; this model's holds at most 536870848");
+        // 32 bytes a position (keys and values, 4 floats each): past the heap long before the limit above.
+        long beyondHeap = Runtime.getRuntime().maxMemory() / 32 + 1000;
+        org.junit.jupiter.api.Assumptions.assumeTrue(beyondHeap < 536870845, "a heap above 16 GiB");
+        Result tooBig = CliRunner.run("generate", "--model", model.toString(), "--prompt", "Hi", "--max-tokens",
+                Long.toString(beyondHeap));
+        assertThat(tooBig.exitCode()).isEqualTo(2);
+        assertThat(tooBig.errLines()).singleElement().asString()
+                .startsWith("error: --max-tokens: a prompt of 3 tokens plus " + beyondHeap
+                        + " new ones needs a KV cache")
+                .contains("more than this JVM's heap");
+    }
+
+    @Test
+    void traceWindowsLongerThanTheTextAskForNoLargerCache() throws Exception {
+        Path usual = dir.resolve("usual.json");
+        Path huge = dir.resolve("huge.json");
+        assertThat(CliRunner.run("trace", "--model", model.toString(), "--text", text.toString(), "--output",
+                usual.toString()).exitCode()).isZero();
+        Result r = CliRunner.run("trace", "--model", model.toString(), "--text", text.toString(), "--output",
+                huge.toString(), "--context", "2000000000");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(TraceFiles.read(huge).stepList()).isEqualTo(TraceFiles.read(usual).stepList());
+    }
+
+    @Test
     void missingTextIsOneLineExitTwo() {
         Result r = CliRunner.run("perplexity", "--model", model.toString(), "--text", dir.resolve("nope.txt").toString());
         assertThat(r.exitCode()).isEqualTo(2);

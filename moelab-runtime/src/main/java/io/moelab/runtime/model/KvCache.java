@@ -22,13 +22,12 @@ public final class KvCache {
     public KvCache(ModelConfig config, int capacity) {
         this.capacity = capacity;
         this.width = config.kvHeads() * config.headDim();
-        // Whole vectors of positions (up to 64 floats wide) fit in every key row and every head's scores.
-        this.stride = (int) Math.min(Integer.MAX_VALUE, ((long) capacity + STRIDE_MULTIPLE - 1)
-                / STRIDE_MULTIPLE * STRIDE_MULTIPLE);
-        long size = (long) stride * width;
-        if (capacity < 1 || size > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("a KV cache of " + capacity + " positions does not fit");
+        if (capacity < 1 || capacity > maxPositions(config)) {
+            throw new IllegalArgumentException("a KV cache of " + capacity + " positions does not fit (at most "
+                    + maxPositions(config) + " for this model)");
         }
+        this.stride = stride(capacity);
+        long size = (long) stride * width;
         keys = new float[config.layers()][(int) size];
         values = new float[config.layers()][capacity * width];
         activations = new Activations(config, stride);
@@ -36,6 +35,26 @@ public final class KvCache {
 
     /** Positions per key row: the capacity rounded up to a multiple of {@value #STRIDE_MULTIPLE}. */
     static final int STRIDE_MULTIPLE = 64;
+
+    /** Whole vectors of positions (up to 64 floats wide) fit in every key row and every head's scores. */
+    private static int stride(long capacity) {
+        return (int) Math.min(Integer.MAX_VALUE, (capacity + STRIDE_MULTIPLE - 1) / STRIDE_MULTIPLE * STRIDE_MULTIPLE);
+    }
+
+    /** Most positions a cache of this model can hold: a layer's keys are one Java array. */
+    public static int maxPositions(ModelConfig config) {
+        long width = (long) config.kvHeads() * config.headDim();
+        return (int) ((Integer.MAX_VALUE - 8) / width / STRIDE_MULTIPLE * STRIDE_MULTIPLE);
+    }
+
+    /**
+     * Heap bytes of the keys and values of a cache for {@code positions} positions ({@code positions} at most
+     * {@link #maxPositions}), so that callers can refuse a size before allocating it.
+     */
+    public static long bytes(ModelConfig config, long positions) {
+        long width = (long) config.kvHeads() * config.headDim();
+        return (long) Float.BYTES * config.layers() * width * (stride(positions) + positions);
+    }
 
     Activations activations() {
         return activations;

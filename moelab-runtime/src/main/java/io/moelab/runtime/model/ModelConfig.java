@@ -50,6 +50,19 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
     }
 
     /**
+     * Reads a model directory's {@code config.json}.
+     *
+     * @throws ModelFormatException naming the directory when it has no {@code config.json}, else as {@link #read}
+     */
+    public static ModelConfig ofModel(Path dir) {
+        Path file = dir.resolve("config.json");
+        if (!Files.isRegularFile(file)) {
+            throw new ModelFormatException(dir.toString(), null, "no config.json");
+        }
+        return read(file);
+    }
+
+    /**
      * Reads {@code config.json}.
      *
      * @throws ModelFormatException naming the file and key when it is missing, malformed or unsupported

@@ -7,7 +7,6 @@ import io.moelab.runtime.tensor.MatVec;
 import io.moelab.runtime.tensor.ProductTeam;
 import io.moelab.runtime.tensor.WeightMatrix;
 import io.moelab.runtime.tensor.WeightSlabs;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 
@@ -66,11 +65,7 @@ public final class MoeModel implements AutoCloseable {
      *                              disagrees with {@code config.json}
      */
     public static MoeModel load(Path dir, WeightFormat format) {
-        Path configFile = dir.resolve("config.json");
-        if (!Files.isRegularFile(configFile)) {
-            throw new ModelFormatException(dir.toString(), null, "no config.json");
-        }
-        ModelConfig config = ModelConfig.read(configFile);
+        ModelConfig config = ModelConfig.ofModel(dir);
         ShardedCheckpoint checkpoint = ShardedCheckpoint.open(dir);
         try {
             return new MoeModel(config, checkpoint, format);

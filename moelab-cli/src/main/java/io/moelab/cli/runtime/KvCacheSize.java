@@ -1,0 +1,43 @@
+package io.moelab.cli.runtime;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.runtime.model.KvCache;
+import io.moelab.runtime.model.ModelConfig;
+import java.util.Locale;
+
+/**
+ * Refuses, as bad input naming the option, a KV cache that the options ask for but that cannot exist: more
+ * positions than a cache of the model holds, or more bytes than the heap. Without this a large {@code --max-tokens}
+ * or {@code --context} ended in an internal error or in running out of memory.
+ */
+final class KvCacheSize {
+    private KvCacheSize() {
+    }
+
+    /**
+     * @param option    the option to name in the error
+     * @param config    the model's configuration
+     * @param positions positions the cache must hold
+     * @param what      what needs them, e.g. "a prompt of 3 tokens plus 100 new ones"
+     */
+    static void require(String option, ModelConfig config, long positions, String what) {
+        int most = KvCache.maxPositions(config);
+        if (positions > most) {
+            throw new InvalidInputException(option, String.format(Locale.ROOT,
+                    "%s needs a KV cache of %d positions; this model's holds at most %d", what, positions, most));
+        }
+        long bytes = KvCache.bytes(config, positions);
+        long heap = Runtime.getRuntime().maxMemory();
+        if (bytes > heap) {
+            throw new InvalidInputException(option, String.format(Locale.ROOT,
+                    "%s needs a KV cache of %d positions, %s, more than this JVM's heap of %s (give it more with "
+                            + "MOELAB_JAVA_OPTS=-Xmx..., or ask for fewer)", what, positions, size(bytes), size(heap)));
+        }
+    }
+
+    /** Bytes in GiB with one decimal, or in whole MiB below one GiB. */
+    static String size(long bytes) {
+        return bytes >= 1L << 30 ? String.format(Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30))
+                : (bytes >> 20) + " MiB";
+    }
+}

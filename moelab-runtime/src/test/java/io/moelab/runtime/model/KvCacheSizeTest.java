@@ -1,0 +1,38 @@
+package io.moelab.runtime.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.moelab.runtime.ModelFormatException;
+import io.moelab.runtime.tensor.DType;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class KvCacheSizeTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void limitsAndBytesFollowTheKeyRowsAndValues() throws Exception {
+        // The tiny Mixtral: 3 layers, 2 KV heads of 4 dimensions (hidden 16 over 4 heads): 8 floats per position.
+        Path dir = TinyModel.create(Family.MIXTRAL, DType.F32, 1).write(tmp.resolve("m"));
+        ModelConfig config = ModelConfig.ofModel(dir);
+        assertThat(config.kvHeads() * config.headDim()).isEqualTo(8);
+        // Keys are one array of stride x 8 floats per layer: stride at most (2^31 - 9) / 8 = 268435454, rounded down
+        // to a multiple of 64.
+        assertThat(KvCache.maxPositions(config)).isEqualTo(268435392);
+        // 100 positions: keys with a stride of 128, values of 100, 8 floats each, 3 layers, 4 bytes a float.
+        assertThat(KvCache.bytes(config, 100)).isEqualTo(4L * 3 * 8 * (128 + 100));
+        assertThat(KvCache.bytes(config, 128)).isEqualTo(4L * 3 * 8 * (128 + 128));
+        assertThatThrownBy(() -> new KvCache(config, 268435393)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("a KV cache of 268435393 positions does not fit (at most 268435392 for this model)");
+        assertThat(new KvCache(config, 100).capacity()).isEqualTo(100);
+    }
+
+    @Test
+    void aDirectoryWithoutConfigIsNamed() {
+        assertThatThrownBy(() -> ModelConfig.ofModel(tmp.resolve("none"))).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining(tmp.resolve("none").toString()).hasMessageContaining("no config.json");
+    }
+}
