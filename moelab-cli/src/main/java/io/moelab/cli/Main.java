@@ -3,6 +3,7 @@ package io.moelab.cli;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.runtime.ModelFormatException;
 import java.io.PrintWriter;
+import java.util.Locale;
 import picocli.CommandLine;
 
 /**
@@ -48,7 +49,18 @@ public final class Main {
             }
             return code;
         });
-        return cmd.execute(args);
+        try {
+            return cmd.execute(args);
+        } catch (OutOfMemoryError e) {
+            // Errors pass picocli's handlers. The allocation that failed is gone, so there is room to say what
+            // happened; what was being written is still only a temporary file.
+            err.printf(Locale.ROOT, "error: out of memory (this JVM's heap is %d MiB; give it more with "
+                    + "MOELAB_JAVA_OPTS=-Xmx..., or ask for less)%n", Runtime.getRuntime().maxMemory() >> 20);
+            if (root.verbose()) {
+                e.printStackTrace(err);
+            }
+            return EXIT_FAILURE;
+        }
     }
 
     /** The exception's message, or its type where it has none (an internal failure). */

@@ -15,9 +15,22 @@ package io.moelab.eplb;
  */
 public record Topology(int replicas, int groups, int nodes, int gpus) {
 
-    /** Validates the shape that every placement needs: positive counts, R a multiple of M, M of N. */
+    /**
+     * Most physical slots per layer a topology may have, over 200 times DeepSeek-V3's 288. The degenerate extreme,
+     * two experts on 65,536 slots, plans in about a second; two billion slots ran the planner out of heap.
+     */
+    public static final int MAX_REPLICAS = 1 << 16;
+
+    /**
+     * Validates the shape that every placement needs: positive counts, R at most {@link #MAX_REPLICAS} and a
+     * multiple of M, M of N.
+     */
     public Topology {
         requirePositive(replicas, "num_replicas");
+        if (replicas > MAX_REPLICAS) {
+            throw new InvalidInputException("num_replicas",
+                    "R=" + replicas + " slots per layer is more than this tool plans (at most " + MAX_REPLICAS + ")");
+        }
         requirePositive(groups, "num_groups");
         requirePositive(nodes, "num_nodes");
         requirePositive(gpus, "num_gpus");

@@ -61,6 +61,23 @@ class EvaluateAndGenerateCommandTest {
     }
 
     @Test
+    void generateRefusesTracesTooLargeToHoldBeforeAllocatingThem() {
+        Result overflow = CliRunner.run("eplb", "generate", "--layers", "100000", "--experts", "100000", "--steps", "1",
+                "--seed", "1", "--output", dir.resolve("x.json").toString());
+        assertThat(overflow.exitCode()).isEqualTo(2);
+        assertThat(overflow.errLines()).singleElement().asString()
+                .startsWith("error: experts: L x E = 100000 x 100000 = 10000000000 loads per step");
+        // 2^40 loads fit no heap this test runs in; the command says so instead of running out of memory.
+        Result heap = CliRunner.run("eplb", "generate", "--layers", "1024", "--experts", "1024", "--steps", "1048576",
+                "--seed", "1", "--output", dir.resolve("x.json").toString());
+        assertThat(heap.exitCode()).isEqualTo(2);
+        assertThat(heap.errLines()).singleElement().asString()
+                .startsWith("error: steps: S x L x E = 1048576 x 1024 x 1024 loads need about 16384.0 GiB of memory")
+                .contains("MOELAB_JAVA_OPTS=-Xmx");
+        assertThat(dir.resolve("x.json")).doesNotExist();
+    }
+
+    @Test
     void evaluateTableJsonAndCsvAgreeWithTheLibrary() throws Exception {
         Path trace = generate("trace.json");
         String[] base = {"eplb", "evaluate", "--trace", trace.toString(), "--window", "10", "--replicas", "48",

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
+import java.util.HashSet;
 
 /**
  * A small streaming (pull) JSON parser for the expert-load formats, which can run to hundreds of megabytes of
@@ -13,7 +14,9 @@ import java.util.Arrays;
  * plus the {@code NaN}, {@code Infinity} and {@code -Infinity} literals Python's {@code json} module writes,
  * so such values reach validation and are reported as bad loads rather than as a syntax error.
  *
- * <p>Syntax errors are {@link InvalidInputException}s naming the source and the line and column.
+ * <p>Syntax errors are {@link InvalidInputException}s naming the source and the line and column. A member name
+ * that repeats within one object read through {@link #nextName} is one too: which of two {@code "weight"}s
+ * was meant cannot be known, and taking the last one silently plans on loads the user may not have looked at.
  */
 public final class JsonReader implements Closeable {
 
@@ -77,6 +80,8 @@ public final class JsonReader implements Closeable {
 
     private int[] stack = new int[32];
     private int depth = 1;
+    /** Per depth, the member names {@link #nextName} returned in the object open there (made on first use). */
+    private HashSet<String>[] names = newNameSets(32);
 
     private Token peeked;
     private String peekedString;
@@ -137,9 +142,20 @@ public final class JsonReader implements Closeable {
         depth--;
     }
 
-    /** Consumes a member name and returns it. */
+    /**
+     * Consumes a member name and returns it.
+     *
+     * @throws InvalidInputException if the object already had a member of that name
+     */
     public String nextName() {
         expect(Token.NAME);
+        HashSet<String> seen = names[depth - 1];
+        if (seen == null) {
+            seen = names[depth - 1] = new HashSet<>();
+        }
+        if (!seen.add(peekedString)) {
+            throw syntaxError("member \"" + peekedString + "\" appears twice in one object");
+        }
         return peekedString;
     }
 
@@ -225,8 +241,17 @@ public final class JsonReader implements Closeable {
     private void push(int state) {
         if (depth == stack.length) {
             stack = Arrays.copyOf(stack, depth * 2);
+            names = Arrays.copyOf(names, depth * 2);
+        }
+        if (state == EMPTY_OBJECT && names[depth] != null) {
+            names[depth].clear();
         }
         stack[depth++] = state;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static HashSet<String>[] newNameSets(int n) {
+        return (HashSet<String>[]) new HashSet<?>[n];
     }
 
     private Token advance() {

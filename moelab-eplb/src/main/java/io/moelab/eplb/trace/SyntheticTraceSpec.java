@@ -36,6 +36,9 @@ public record SyntheticTraceSpec(int layers, int experts, int steps, long seed, 
         ZIPF
     }
 
+    /** Most loads (layers x experts) one step of a generated trace holds: what one Java array can index. */
+    public static final int MAX_LOADS_PER_STEP = Integer.MAX_VALUE - 8;
+
     /** Validates ranges. */
     public SyntheticTraceSpec {
         atLeast(layers, 1, "layers");
@@ -44,6 +47,12 @@ public record SyntheticTraceSpec(int layers, int experts, int steps, long seed, 
         atLeast(tokensPerStep, 1, "tokens-per-step");
         atLeast(topK, 1, "top-k");
         atLeast(domains, 1, "domains");
+        if ((long) layers * experts > MAX_LOADS_PER_STEP) {
+            // A step's loads are one array: past that size its index would overflow.
+            throw new InvalidInputException("experts", "L x E = " + layers + " x " + experts + " = "
+                    + (long) layers * experts + " loads per step, more than one step holds (at most "
+                    + MAX_LOADS_PER_STEP + ")");
+        }
         if (topK > experts) {
             throw new InvalidInputException("top-k", "k=" + topK + " exceeds the number of experts E=" + experts);
         }
@@ -85,6 +94,11 @@ public record SyntheticTraceSpec(int layers, int experts, int steps, long seed, 
         return new SyntheticTraceSpec(layers, experts, steps, seed, tokensPerStep, topK, skew, skewParameter,
                 walkSigma, revertStd, revertHalfLife, zeroFraction, domains, domainCorrelation, domainPeriod,
                 domainSwing);
+    }
+
+    /** Loads in the whole trace: steps x layers x experts. */
+    public long loads() {
+        return (long) steps * layers * experts;
     }
 
     /** Experts per layer that get no tokens. */

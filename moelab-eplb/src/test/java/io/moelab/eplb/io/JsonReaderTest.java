@@ -667,4 +667,47 @@ class JsonReaderTest {
         assertThatThrownBy(() -> new JsonReader(failing, SOURCE).peek()).isInstanceOf(UncheckedIOException.class)
                 .hasMessageContaining("reading " + SOURCE).hasRootCauseMessage("disk gone");
     }
+
+    /** Reads every member name of every object by {@link JsonReader#nextName}, recursively. */
+    private static void readNames(JsonReader r) {
+        switch (r.peek()) {
+            case BEGIN_OBJECT -> {
+                r.beginObject();
+                while (r.hasNext()) {
+                    r.nextName();
+                    readNames(r);
+                }
+                r.endObject();
+            }
+            case BEGIN_ARRAY -> {
+                r.beginArray();
+                while (r.hasNext()) {
+                    readNames(r);
+                }
+                r.endArray();
+            }
+            default -> r.skipValue();
+        }
+    }
+
+    @Test
+    void aNameTwiceInOneObjectIsAnErrorNamingIt() {
+        JsonReader r = reader("{\"weight\": [[1, 2]],\n \"num_gpus\": 2, \"weight\": [[3, 4]]}");
+        assertThatThrownBy(() -> readNames(r)).isInstanceOf(InvalidInputException.class)
+                .hasMessage("test.json: malformed JSON at line 2, column 25: member \"weight\" appears twice in one "
+                        + "object");
+        JsonReader nested = reader("{\"a\": {\"b\": 1, \"b\": 2}}");
+        assertThatThrownBy(() -> readNames(nested)).hasMessageContaining("member \"b\" appears twice");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "{\"a\": {\"a\": {\"a\": 1}}, \"b\": {\"a\": 2}}", // the same name in nested and sibling objects
+        "[{\"a\": 1, \"b\": 2}, {\"a\": 3, \"b\": 4}]", // in every object of an array
+        "{\"x\": [{\"a\": 1}], \"y\": [{\"a\": 1}, {\"a\": 2}]}"})
+    void theSameNameInDifferentObjectsIsFine(String json) {
+        JsonReader r = reader(json);
+        readNames(r);
+        r.endDocument();
+    }
 }
