@@ -58,7 +58,9 @@ public final class Simulation {
                 throw new InvalidInputException("history", "must be 0 or more windows, got " + historyWindows);
             }
             if (!Double.isNaN(planningSeconds) && !(planningSeconds >= 0 && Double.isFinite(planningSeconds))) {
-                throw new InvalidInputException("planning-ms", "must be a finite number >= 0, got " + planningSeconds);
+                // The field is in seconds; the option it comes from, in milliseconds.
+                throw new InvalidInputException("planning-ms", "must be a finite number >= 0, got "
+                        + planningSeconds * 1e3);
             }
             if (!(tokensPerStep >= 0) || Double.isInfinite(tokensPerStep)) {
                 throw new InvalidInputException("tokens-per-step", "must be a finite number >= 0, got "

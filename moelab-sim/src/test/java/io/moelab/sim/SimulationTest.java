@@ -173,8 +173,9 @@ class SimulationTest {
     void optionsNameTheBadValue() {
         assertThatThrownBy(() -> Simulation.Options.of(0, 10)).hasMessageStartingWith("rebalance-every:");
         assertThatThrownBy(() -> Simulation.Options.of(10, 0)).hasMessageStartingWith("window:");
-        assertThatThrownBy(() -> new Simulation.Options(1, 1, -1, 0, false, -1, 0, StepModel.Options.defaults()))
-                .hasMessageStartingWith("planning-ms:");
+        // Seconds in the record, milliseconds in the message, as the option is given.
+        assertThatThrownBy(() -> new Simulation.Options(1, 1, -1, 0, false, -0.005, 0, StepModel.Options.defaults()))
+                .hasMessage("planning-ms: must be a finite number >= 0, got -5.0");
         assertThatThrownBy(() -> new Simulation.Options(1, 1, -1, 0, false, 0, Double.NaN,
                 StepModel.Options.defaults())).hasMessageStartingWith("tokens-per-step:");
     }
