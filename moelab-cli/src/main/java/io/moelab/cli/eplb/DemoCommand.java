@@ -1,5 +1,6 @@
 package io.moelab.cli.eplb;
 
+import io.moelab.cli.support.Heap;
 import io.moelab.cli.support.Json;
 import io.moelab.cli.support.Progress;
 import io.moelab.cli.support.Table;
@@ -64,6 +65,7 @@ public final class DemoCommand implements Callable<Integer> {
     public Integer call() {
         List<BalancerAlgorithm> balancers = Algorithms.byNames(ALGORITHMS);
         SyntheticTraceSpec synthSpec = SyntheticTraceSpec.defaults(26, 64, steps, seed).withRouting(4096, 6);
+        Heap.requireTrace("steps", synthSpec);
         EvaluationReport synthetic;
         EvaluationReport real;
         int syntheticPlans = Math.max(0, steps / Math.max(1, window) - 1);

@@ -1,5 +1,6 @@
 package io.moelab.cli.eplb;
 
+import io.moelab.cli.support.Heap;
 import io.moelab.cli.support.Progress;
 import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.eplb.trace.SyntheticTraceGenerator;
@@ -106,15 +107,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 or(zeroFraction, defaults.zeroFraction()), or(domains, defaults.domains()),
                 or(domainCorrelation, defaults.domainCorrelation()), or(domainPeriod, defaults.domainPeriod()),
                 or(domainSwing, defaults.domainSwing()));
-        // The generator holds every load twice at its peak (the steps it fills, then the trace's own matrices).
-        long bytes = 2 * Double.BYTES * s.loads();
-        long heap = Runtime.getRuntime().maxMemory();
-        if (bytes > heap) {
-            throw new io.moelab.eplb.InvalidInputException("steps", String.format(Locale.ROOT,
-                    "S x L x E = %d x %d x %d loads need about %s of memory, more than this JVM's heap of %s "
-                            + "(give it more with MOELAB_JAVA_OPTS=-Xmx..., or generate fewer steps)", s.steps(),
-                    s.layers(), s.experts(), size(bytes), size(heap)));
-        }
+        Heap.requireTrace("steps", s);
         ExpertLoadTrace trace;
         try (Progress progress = Progress.start("generate", s.layers())) {
             trace = SyntheticTraceGenerator.generate(s, (done, total) -> progress.stepTo(done));
@@ -126,12 +119,6 @@ public final class GenerateCommand implements Callable<Integer> {
                 s.skew().name().toLowerCase(Locale.ROOT), s.skewParameter(), s.deadExperts(), s.domains(),
                 traceFormat.cliName(), Files.size(output));
         return 0;
-    }
-
-    /** Bytes in GiB with one decimal, or in whole MiB below one GiB. */
-    private static String size(long bytes) {
-        return bytes >= 1L << 30 ? String.format(Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30))
-                : (bytes >> 20) + " MiB";
     }
 
     private static <T> T or(T value, T fallback) {

@@ -1,5 +1,6 @@
 package io.moelab.cli.runtime;
 
+import io.moelab.cli.support.Heap;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.runtime.model.KvCache;
 import io.moelab.runtime.model.ModelConfig;
@@ -26,18 +27,7 @@ final class KvCacheSize {
             throw new InvalidInputException(option, String.format(Locale.ROOT,
                     "%s needs a KV cache of %d positions; this model's holds at most %d", what, positions, most));
         }
-        long bytes = KvCache.bytes(config, positions);
-        long heap = Runtime.getRuntime().maxMemory();
-        if (bytes > heap) {
-            throw new InvalidInputException(option, String.format(Locale.ROOT,
-                    "%s needs a KV cache of %d positions, %s, more than this JVM's heap of %s (give it more with "
-                            + "MOELAB_JAVA_OPTS=-Xmx..., or ask for fewer)", what, positions, size(bytes), size(heap)));
-        }
-    }
-
-    /** Bytes in GiB with one decimal, or in whole MiB below one GiB. */
-    static String size(long bytes) {
-        return bytes >= 1L << 30 ? String.format(Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30))
-                : (bytes >> 20) + " MiB";
+        Heap.require(option, KvCache.bytes(config, positions), String.format(Locale.ROOT,
+                "%s needs a KV cache of %d positions, which", what, positions), "fewer");
     }
 }

@@ -72,9 +72,15 @@ class EvaluateAndGenerateCommandTest {
                 "--seed", "1", "--output", dir.resolve("x.json").toString());
         assertThat(heap.exitCode()).isEqualTo(2);
         assertThat(heap.errLines()).singleElement().asString()
-                .startsWith("error: steps: S x L x E = 1048576 x 1024 x 1024 loads need about 16384.0 GiB of memory")
+                .startsWith("error: steps: a trace of S x L x E = 1048576 x 1024 x 1024 loads needs about 16384.0 GiB "
+                        + "of memory, more than this JVM's heap of ")
                 .contains("MOELAB_JAVA_OPTS=-Xmx");
         assertThat(dir.resolve("x.json")).doesNotExist();
+        // The demo's synthetic trace (26 x 64 loads a step) too.
+        Result demo = CliRunner.run("eplb", "demo", "--steps", "2000000000");
+        assertThat(demo.exitCode()).isEqualTo(2);
+        assertThat(demo.errLines()).singleElement().asString()
+                .startsWith("error: steps: a trace of S x L x E = 2000000000 x 26 x 64 loads needs about");
     }
 
     @Test
