@@ -1,5 +1,6 @@
 package io.moelab.cli.train;
 
+import io.moelab.cli.support.Heap;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.eplb.InvalidInputException;
@@ -19,11 +20,13 @@ import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -194,6 +197,7 @@ public final class TrainCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException("model", e.getMessage());
         }
+        requireMemoryFor(spec);
         List<String> corpusSpec = corpus == null ? base.corpus() : corpus.stream()
                 .map(c -> c.equals("default") ? c : Path.of(c).toAbsolutePath().normalize().toString()).toList();
         if (corpusSpec.size() > 1 && corpusSpec.contains("default")) {
@@ -209,6 +213,25 @@ public final class TrainCommand implements Callable<Integer> {
                     or(evalWindows, base.evalWindows()), corpusSpec);
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException("train", e.getMessage());
+        }
+    }
+
+    /**
+     * Refuses a model this machine cannot train: its weights pass through direct buffers bounded by the heap's
+     * size on their way to PyTorch, and training holds four floats a parameter (weights, gradients and AdamW's two
+     * moments) in native memory.
+     */
+    private static void requireMemoryFor(ModelSpec spec) {
+        long parameters = spec.parameterCount();
+        String what = String.format(Locale.ROOT, "a model of %,d parameters", parameters);
+        Heap.require("model", (long) Float.BYTES * parameters, what, "a smaller model");
+        long machine = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getTotalMemorySize();
+        long training = 4L * Float.BYTES * parameters;
+        if (training > machine) {
+            throw new InvalidInputException("model", String.format(Locale.ROOT, "%s needs about %s for weights, "
+                    + "gradients and AdamW's two moments, more than this machine's %s of memory", what,
+                    Heap.size(training), Heap.size(machine)));
         }
     }
 

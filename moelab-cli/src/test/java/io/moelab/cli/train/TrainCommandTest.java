@@ -70,6 +70,22 @@ class TrainCommandTest {
         assertThat(shape.exitCode()).isEqualTo(2);
         assertThat(shape.errLines()).singleElement().asString().contains("d-model 30");
 
+        // Sizes refused before anything is allocated: one tensor too large, a model beyond the heap, a step's tokens
+        // beyond one array.
+        CliRunner.Result tensor = CliRunner.run("train", "--d-model", "100000000", "--out", out.toString());
+        assertThat(tensor.errLines()).singleElement().asString().isEqualTo("error: model: a weight of d-model x "
+                + "d-model = 10000000000000000 values is more than one tensor holds (at most 2147483639)");
+        assertThat(tensor.exitCode()).isEqualTo(2);
+        CliRunner.Result layers = CliRunner.run("train", "--layers", "100000000", "--out", out.toString());
+        assertThat(layers.exitCode()).isEqualTo(2);
+        assertThat(layers.errLines()).singleElement().asString().startsWith("error: model: a model of ")
+                .contains("parameters needs about").contains("MOELAB_JAVA_OPTS=-Xmx");
+        CliRunner.Result batch = CliRunner.run("train", "--batch", "2000000000", "--out", out.toString());
+        assertThat(batch.exitCode()).isEqualTo(2);
+        assertThat(batch.errLines()).singleElement().asString()
+                .startsWith("error: train: batch x (seq + 1) = 2000000000 x ")
+                .contains("tokens a step is more than one array holds");
+
         CliRunner.Result resume = CliRunner.run("train", "--resume", "--out", out.toString());
         assertThat(resume.exitCode()).isEqualTo(2);
         assertThat(resume.errLines()).singleElement().asString().contains("no checkpoint");

@@ -44,6 +44,12 @@ public record TrainConfig(String preset, ModelSpec model, int seq, int batch, in
             throw new IllegalArgumentException("seq must be at least 2 and batch, steps, log-every, eval-every and"
                     + " eval-windows at least 1");
         }
+        // A step's token ids are one array (batch rows of seq + 1), and its logits one tensor of batch x seq rows.
+        if ((long) batch * (seq + 1) > ModelSpec.MAX_TENSOR) {
+            throw new IllegalArgumentException("batch x (seq + 1) = " + batch + " x " + (seq + 1) + " = "
+                    + (long) batch * (seq + 1) + " tokens a step is more than one array holds (at most "
+                    + ModelSpec.MAX_TENSOR + ")");
+        }
         if (!(lr > 0) || warmup < 0 || minLrRatio < 0 || minLrRatio > 1) {
             throw new IllegalArgumentException("lr must be positive, warmup non-negative, min-lr-ratio in [0, 1]");
         }

@@ -79,11 +79,21 @@ public final class Trainer {
      * @throws IllegalArgumentException if {@code out} already holds a run
      */
     public static Summary start(TrainConfig config, Path out, TrainListener listener) {
-        if (Files.exists(out.resolve("metrics.jsonl")) || new Checkpoints(out).latest().isPresent()) {
+        // An empty metrics file without a checkpoint is a start that failed before its first step: not a run.
+        if (hasMetrics(out) || new Checkpoints(out).latest().isPresent()) {
             throw new IllegalArgumentException(out + " already holds a training run; pass --resume to continue it"
                     + " or choose another --out");
         }
         return new Trainer(config, out, listener).run(null, null);
+    }
+
+    private static boolean hasMetrics(Path out) {
+        try {
+            Path metrics = out.resolve("metrics.jsonl");
+            return Files.exists(metrics) && Files.size(metrics) > 0;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /**

@@ -47,7 +47,27 @@ public record ModelSpec(int vocab, int layers, int dModel, int heads, int kvHead
         if (!(ropeTheta > 0) || !(rmsEps > 0)) {
             throw new IllegalArgumentException("rope theta and RMSNorm epsilon must be positive");
         }
+        // Each weight is one tensor, filled from one Java array at initialization: the largest must fit one.
+        double embedding = (double) vocab * dModel;
+        double attention = (double) dModel * dModel;
+        double expertBank = (double) experts * expertDim * dModel;
+        if (Math.max(Math.max(embedding, attention), expertBank) > MAX_TENSOR) {
+            String which = expertBank >= Math.max(embedding, attention) ? "experts x expert-dim x d-model"
+                    : embedding >= attention ? "vocab x d-model" : "d-model x d-model";
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
+                    "a weight of %s = %.0f values is more than one tensor holds (at most %d)", which,
+                    Math.max(Math.max(embedding, attention), expertBank), MAX_TENSOR));
+        }
+        // Then the count itself fits a long (layers up to 2^31 of tensors up to 2^31 values could not).
+        double perLayer = 4 * attention + expertBank * 3 + (double) experts * dModel;
+        if ((double) layers * perLayer + 2 * embedding > 1e18) {
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
+                    "%d layers of %.0f parameters each is more than any machine holds", layers, perLayer));
+        }
     }
+
+    /** Most values one weight tensor may have: what one Java array holds. */
+    public static final int MAX_TENSOR = Integer.MAX_VALUE - 8;
 
     /** The dimension of one attention head. */
     public int headDim() {

@@ -105,6 +105,17 @@ class TrainerTest {
     }
 
     @Test
+    void aStartThatFailedBeforeItsFirstStepDoesNotBlockTheNext() throws Exception {
+        // What a start that ran out of memory in its first step leaves: the metrics file, empty, and no checkpoint.
+        Path failed = dir.resolve("failed");
+        Files.createDirectories(failed);
+        Files.createFile(failed.resolve("metrics.jsonl"));
+        Trainer.Summary s = Trainer.start(tiny(5, 5, 5, 0.01, 1.25), failed, TrainListener.NONE);
+        assertThat(s.steps()).isEqualTo(5);
+        assertThat(metrics(failed)).extracting(n -> n.get("step").asInt()).containsExactly(5);
+    }
+
+    @Test
     void theAuxiliaryLossLowersTheLoadImbalance() throws Exception {
         // No capacity limit, so the only force towards balance is the auxiliary loss.
         Path without = dir.resolve("without");
