@@ -112,7 +112,8 @@ public final class EvolveCommand implements Callable<Integer> {
         EvolveConfig cfg = EvolveConfig.defaults(t.fitnessMetric());
         if (config != null) {
             if (!Files.isRegularFile(config)) {
-                throw new InvalidInputException("--config", config + " does not exist");
+                throw new InvalidInputException("--config", config + (Files.exists(config) ? " is not a regular file"
+                        : " does not exist"));
             }
             cfg.read(config);
         }
@@ -135,6 +136,9 @@ public final class EvolveCommand implements Callable<Integer> {
             cfg.parallel(parallel);
         }
         if (budget != null) {
+            if (!(budget >= 0)) {
+                throw new InvalidInputException("--budget", "must be at least 0 USD, got " + budget);
+            }
             cfg.budget(budget);
         }
         if (model != null) {
@@ -151,7 +155,8 @@ public final class EvolveCommand implements Callable<Integer> {
                     + "--config, or --llm-replay FILE");
         }
         if (replay != null && !Files.isRegularFile(replay)) {
-            throw new InvalidInputException("--llm-replay", replay + " does not exist");
+            throw new InvalidInputException("--llm-replay", replay + (Files.exists(replay) ? " is not a regular file"
+                    : " does not exist"));
         }
         // Local servers need no key; a hosted endpoint's usual variable is used when it is set.
         String keyDefault = System.getenv("OPENAI_API_KEY") != null ? "OPENAI_API_KEY" : null;

@@ -83,6 +83,14 @@ class EvolveCommandTest {
                 "MOELAB_NO_SUCH_KEY_VAR");
         assertBad(CliRunner.run("evolve", "--task", "eplb", "--iterations", "3", "--out", out.toString(),
                 "--model", "m", "--api-base", "http://127.0.0.1:1/v1", "--eval-timeout", "0"), "--eval-timeout");
+        assertBad(CliRunner.run("evolve", "--task", "eplb", "--iterations", "3", "--out", out.toString(),
+                "--model", "m", "--api-base", "http://127.0.0.1:1/v1", "--budget", "-1"),
+                "error: --budget: must be at least 0 USD, got -1.0");
+        // A directory where a file belongs is not "missing".
+        assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--iterations", "3", "--out", out.toString(),
+                "--llm-replay", dir.toString()), "--llm-replay: " + dir + " is not a regular file");
+        assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--iterations", "3", "--out", out.toString(),
+                "--llm-replay", dir.resolve("none.jsonl").toString()), "none.jsonl does not exist");
     }
 
     private static void assertBad(Result r, String mentions) {
