@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -30,6 +31,8 @@ final class CompactTraces {
     private static final int VERSION = 1;
     private static final int INTEGERS = 0;
     private static final int DOUBLES = 1;
+    /** Values the first step's arrays start with before they grow. */
+    private static final int FIRST_ALLOCATION = 1 << 16;
 
     private CompactTraces() {
     }
@@ -84,7 +87,7 @@ final class CompactTraces {
         DataInputStream in = new DataInputStream(raw);
         try {
             byte[] magic = in.readNBytes(MAGIC.length);
-            if (!java.util.Arrays.equals(magic, MAGIC)) {
+            if (!Arrays.equals(magic, MAGIC)) {
                 throw new InvalidInputException(source, "not a moelab compact trace (bad magic)");
             }
             int version = in.readUnsignedByte();
@@ -103,11 +106,18 @@ final class CompactTraces {
                 throw new InvalidInputException(source, "unknown value encoding " + encoding);
             }
             int cells = layers * experts;
-            long[] previous = new long[cells];
+            // The first step's arrays grow with the values read, so that a header promising more than the file
+            // holds fails at its end without allocating for the promise (a 37-byte file asked for 4 GB).
+            long[] previous = new long[Math.min(cells, FIRST_ALLOCATION)];
             List<LoadMatrix> out = new ArrayList<>(Math.min(steps, 1 << 16));
             for (int s = 0; s < steps; s++) {
-                double[] values = new double[cells];
+                double[] values = new double[s == 0 ? previous.length : cells];
                 for (int c = 0; c < cells; c++) {
+                    if (c == values.length) {
+                        int grown = (int) Math.min(cells, 2L * c);
+                        values = Arrays.copyOf(values, grown);
+                        previous = Arrays.copyOf(previous, grown);
+                    }
                     if (encoding == INTEGERS) {
                         long z = readVarint(in, source);
                         previous[c] += (z >>> 1) ^ -(z & 1);

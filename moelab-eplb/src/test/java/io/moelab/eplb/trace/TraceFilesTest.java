@@ -501,6 +501,19 @@ class TraceFilesTest {
     }
 
     @Test
+    void aHeaderPromisingMoreThanTheFileHoldsAllocatesOnlyForWhatIsThere() throws IOException {
+        // 16384 x 16383 x 1000 and no values: 268 million cells a step, which once meant 4 GB before the read failed.
+        byte[] header = concat(MAGIC, new byte[] {1, (byte) 0x80, (byte) 0x80, 0x01, (byte) 0xff, (byte) 0x7f,
+                (byte) 0xe8, 0x07, 0, 1, 2});
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        assertCompactError(header, "truncated compact trace");
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertThat(allocated).as("bytes allocated reading a 19-byte header").isLessThan(16L << 20);
+    }
+
+    @Test
     void compactDeltasThatGoNegativeAreBadLoads() throws IOException {
         // 1 x 1 x 2, integers: +1 (zig-zag 2), then -3 (zig-zag 5) gives a load of -2.
         Path path = bytes("neg.mlt", gzip(concat(MAGIC, new byte[] {1, 1, 1, 2, 0, 2, 5})));
