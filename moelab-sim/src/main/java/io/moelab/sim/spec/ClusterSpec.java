@@ -1,6 +1,7 @@
 package io.moelab.sim.spec;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Topology;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -33,6 +34,11 @@ public record ClusterSpec(String name, int nodes, int gpusPerNode, double peakTf
         }
         if (gpusPerNode <= 0) {
             throw new InvalidInputException("gpus_per_node", "must be at least 1, got " + gpusPerNode);
+        }
+        if ((long) nodes * gpusPerNode > Topology.MAX_REPLICAS) {
+            // Every GPU holds at least one slot of each layer, and a layer has at most MAX_REPLICAS slots.
+            throw new InvalidInputException("gpus_per_node", nodes + " nodes x " + gpusPerNode + " GPUs is more "
+                    + "GPUs than a placement has slots (at most " + Topology.MAX_REPLICAS + ")");
         }
         positive(peakTflops, "peak_tflops");
         positive(hbmTBps, "hbm_tbps");
@@ -67,11 +73,18 @@ public record ClusterSpec(String name, int nodes, int gpusPerNode, double peakTf
             throw new InvalidInputException("cluster", "unknown cluster '" + name
                     + "' (presets: NxG-h100, NxG-h800, e.g. 4x8-h100; or a JSON file)");
         }
-        int nodes = Integer.parseInt(m.group(1));
-        int gpus = Integer.parseInt(m.group(2));
-        if (nodes <= 0 || gpus <= 0) {
+        // As doubles: digits past an int's range are too many GPUs, not a number format error.
+        double nodeCount = Double.parseDouble(m.group(1));
+        double gpuCount = Double.parseDouble(m.group(2));
+        if (nodeCount <= 0 || gpuCount <= 0) {
             throw new InvalidInputException("cluster", "'" + name + "' needs at least one node of one GPU");
         }
+        if (nodeCount * gpuCount > Topology.MAX_REPLICAS) {
+            throw new InvalidInputException("cluster", "'" + name + "' has more GPUs than a placement has slots "
+                    + "(at most " + Topology.MAX_REPLICAS + ")");
+        }
+        int nodes = (int) nodeCount;
+        int gpus = (int) gpuCount;
         double nvlink = m.group(3).equals("h100") ? 450 : 200;
         return new ClusterSpec(name.toLowerCase(Locale.ROOT), nodes, gpus, 989, 0.5, 3.35, nvlink, 50, 3, 10, 80);
     }

@@ -31,14 +31,24 @@ public final class SpecFiles {
             return ModelSpec.preset(nameOrFile);
         }
         Fields f = new Fields(read(path), path.toString());
-        if (f.has("num_hidden_layers")) {
-            return fromHuggingFace(f, path);
+        try {
+            if (f.has("num_hidden_layers")) {
+                return fromHuggingFace(f, path);
+            }
+            return new ModelSpec(f.text("name", path.getFileName().toString()), f.integer("moe_layers"),
+                    f.integer("experts"), f.integer("top_k"), f.integer("hidden"), f.integer("expert_ffn"),
+                    f.integer("groups", 1), f.integer("bytes_per_param", 2), f.integer("shared_experts", 0),
+                    f.integer("shared_ffn", 0), f.number("dense_flops_per_token",
+                            8.0 * f.integer("hidden") * f.integer("hidden")));
+        } catch (InvalidInputException e) {
+            throw inFile(path, e);
         }
-        return new ModelSpec(f.text("name", path.getFileName().toString()), f.integer("moe_layers"),
-                f.integer("experts"), f.integer("top_k"), f.integer("hidden"), f.integer("expert_ffn"),
-                f.integer("groups", 1), f.integer("bytes_per_param", 2), f.integer("shared_experts", 0),
-                f.integer("shared_ffn", 0), f.number("dense_flops_per_token",
-                        8.0 * f.integer("hidden") * f.integer("hidden")));
+    }
+
+    /** A value the spec refused, named with the file it came from (errors reading the file already are). */
+    private static InvalidInputException inFile(Path path, InvalidInputException e) {
+        String file = path.toString();
+        return e.getMessage().startsWith(file + ": ") ? e : new InvalidInputException(file, e.getMessage(), e);
     }
 
     private static ModelSpec fromHuggingFace(Fields f, Path path) {
@@ -96,10 +106,14 @@ public final class SpecFiles {
             return ClusterSpec.preset(nameOrFile);
         }
         Fields f = new Fields(read(path), path.toString());
-        return new ClusterSpec(f.text("name", path.getFileName().toString()), f.integer("nodes"),
-                f.integer("gpus_per_node"), f.number("peak_tflops"), f.number("compute_efficiency", 0.5),
-                f.number("hbm_tbps"), f.number("nvlink_gbps"), f.number("network_gbps"),
-                f.number("nvlink_latency_us", 3), f.number("network_latency_us", 10), f.number("hbm_gb", 80));
+        try {
+            return new ClusterSpec(f.text("name", path.getFileName().toString()), f.integer("nodes"),
+                    f.integer("gpus_per_node"), f.number("peak_tflops"), f.number("compute_efficiency", 0.5),
+                    f.number("hbm_tbps"), f.number("nvlink_gbps"), f.number("network_gbps"),
+                    f.number("nvlink_latency_us", 3), f.number("network_latency_us", 10), f.number("hbm_gb", 80));
+        } catch (InvalidInputException e) {
+            throw inFile(path, e);
+        }
     }
 
     /** The top-level members of a JSON object: numbers, strings, booleans and arrays of numbers; the rest skipped. */

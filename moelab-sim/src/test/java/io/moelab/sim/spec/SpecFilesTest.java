@@ -169,10 +169,17 @@ class SpecFilesTest {
     void valuesOutOfRangeAreRejected() throws IOException {
         Path topK = write("k.json", "{\"moe_layers\": 2, \"experts\": 4, \"top_k\": 8, \"hidden\": 8, "
                 + "\"expert_ffn\": 8}");
-        assertThatThrownBy(() -> SpecFiles.model(topK.toString())).hasMessage("top_k: k=8 exceeds experts=4");
+        assertThatThrownBy(() -> SpecFiles.model(topK.toString())).hasMessage(topK + ": top_k: k=8 exceeds experts=4");
         Path efficiency = write("e.json", "{\"nodes\": 1, \"gpus_per_node\": 8, \"peak_tflops\": 1, "
                 + "\"hbm_tbps\": 1, \"nvlink_gbps\": 1, \"network_gbps\": 1, \"compute_efficiency\": 1.5}");
         assertThatThrownBy(() -> SpecFiles.cluster(efficiency.toString()))
-                .hasMessage("compute_efficiency: must be in (0, 1], got 1.5");
+                .hasMessage(efficiency + ": compute_efficiency: must be in (0, 1], got 1.5");
+        Path huge = write("h.json", "{\"nodes\": 100000, \"gpus_per_node\": 100000, \"peak_tflops\": 1, "
+                + "\"hbm_tbps\": 1, \"nvlink_gbps\": 1, \"network_gbps\": 1}");
+        assertThatThrownBy(() -> SpecFiles.cluster(huge.toString())).hasMessage(huge + ": gpus_per_node: 100000 "
+                + "nodes x 100000 GPUs is more GPUs than a placement has slots (at most 65536)");
+        // The preset names too, digits past an int included.
+        assertThatThrownBy(() -> SpecFiles.cluster("99999999999x8-h100")).isInstanceOf(InvalidInputException.class)
+                .hasMessage("cluster: '99999999999x8-h100' has more GPUs than a placement has slots (at most 65536)");
     }
 }
