@@ -1,5 +1,6 @@
 package io.moelab.cli.eplb;
 
+import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
 import io.moelab.eplb.algorithm.AlgorithmSpec;
@@ -78,6 +79,9 @@ public final class RebalanceCommand implements Callable<Integer> {
             algorithmSpec = algorithmSpec.withDefaultMode(PlacementMode.parse(mode));
         }
         if (tolerance != null) {
+            if (!(tolerance >= 0 && tolerance <= 1)) {
+                throw new InvalidInputException("--tolerance", "must be a number in [0, 1], got " + tolerance);
+            }
             algorithmSpec = algorithmSpec.withDefaultOption("tolerance", tolerance.toString());
         }
         if (parallel) {

@@ -62,6 +62,16 @@ class BalancerOptionsAndReportCommandsTest {
                 dir.resolve("y.json").toString(), "--algorithm", "deepseek", "--tolerance", "0.01");
         assertThat(toleranceForDeepseek.exitCode()).isEqualTo(2);
         assertThat(toleranceForDeepseek.err()).contains("unknown option 'tolerance' for deepseek");
+        Result negative = CliRunner.run("eplb", "rebalance", "--input", after.toString(), "--output",
+                dir.resolve("z.json").toString(), "--tolerance", "-1");
+        assertThat(negative.exitCode()).isEqualTo(2);
+        assertThat(negative.errLines()).containsExactly("error: --tolerance: must be a number in [0, 1], got -1.0");
+        Path more = input("c.json", "[[95, 120, 45, 70, 100, 150, 44, 9, 80, 50, 170, 90, 1, 2, 3, 4]]");
+        Result smaller = CliRunner.run("eplb", "rebalance", "--input", more.toString(), "--output",
+                dir.resolve("w.json").toString(), "--previous", first.toString());
+        assertThat(smaller.exitCode()).isEqualTo(2);
+        assertThat(smaller.errLines()).containsExactly("error: " + first
+                + ": phy2log: places experts 0..11 but the loads have 16 experts per layer");
     }
 
     private static int moved(String out) {

@@ -65,6 +65,16 @@ public final class PlacementFile {
      * @throws InvalidInputException for a malformed file or a placement that is invalid for its topology
      */
     public static Placement read(Path path, int experts, Topology fallback) {
+        try {
+            return parse(path, experts, fallback);
+        } catch (InvalidInputException e) {
+            // Name the file: a --previous placement's "phy2log[0]" could be mistaken for the input's.
+            String file = path.toString();
+            throw e.getMessage().startsWith(file) ? e : new InvalidInputException(file, e.getMessage(), e);
+        }
+    }
+
+    private static Placement parse(Path path, int experts, Topology fallback) {
         return JsonFiles.parse(path, reader -> {
             reader.beginObject();
             int[][] phy2log = null;
@@ -82,6 +92,20 @@ public final class PlacementFile {
                 throw new InvalidInputException(path.toString(), "has no \"phy2log\"");
             }
             Topology topology = fields.orElse(fallback, field -> "not in " + path + " and not given otherwise");
+            int highest = -1;
+            int lowest = 0;
+            for (int[] row : phy2log) {
+                for (int e : row) {
+                    highest = Math.max(highest, e);
+                    lowest = Math.min(lowest, e);
+                }
+            }
+            // Indices in range and slots enough (Placement.of names those problems), yet experts never named.
+            if (lowest >= 0 && highest >= 0 && highest < experts - 1 && topology.replicas() >= experts) {
+                // Experts the file never names: a placement for a smaller model, not a missing replica.
+                throw new InvalidInputException("phy2log", "places experts 0.." + highest + " but the loads have "
+                        + experts + " experts per layer");
+            }
             return Placement.of(topology, experts, phy2log);
         });
     }

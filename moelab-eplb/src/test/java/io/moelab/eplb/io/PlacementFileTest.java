@@ -185,7 +185,7 @@ class PlacementFileTest {
         assertThat(p.phy2log()).isDeepEqualTo(new int[][] {{0, 1, 2, 0}});
         assertThat(p.replicaCount(0, 0)).isEqualTo(2);
         assertThatThrownBy(() -> PlacementFile.read(f, 3, null)).isInstanceOf(InvalidInputException.class)
-                .hasMessage("num_replicas: missing (not in " + f + " and not given otherwise)");
+                .hasMessage(f + ": num_replicas: missing (not in " + f + " and not given otherwise)");
     }
 
     @Test
@@ -209,7 +209,10 @@ class PlacementFileTest {
                 Arguments.of("{\"phy2log\": [[0, 5]]}", 2, two, "phy2log[0][1]: expert 5 is out of range 0..1"),
                 Arguments.of("{\"phy2log\": [[0, -1]]}", 2, two, "phy2log[0][1]: expert -1 is out of range 0..1"),
                 Arguments.of("{\"phy2log\": [[0, 1, 0]]}", 2, two, "phy2log[0]: has 3 slots, expected num_replicas=2"),
-                Arguments.of("{\"phy2log\": [[0, 0, 1, 1], [0, 0, 0, 1]]}", 3, four, "phy2log[0]: expert 2 has no replica"),
+                Arguments.of("{\"phy2log\": [[0, 0, 1, 1], [0, 0, 0, 1]]}", 3, four,
+                        "phy2log: places experts 0..1 but the loads have 3 experts per layer"),
+                Arguments.of("{\"phy2log\": [[0, 0, 2, 1], [0, 0, 0, 2]]}", 3, four,
+                        "phy2log[1]: expert 1 has no replica"),
                 Arguments.of("{\"phy2log\": [[0, 1], [0]]}", 2, two,
                         "phy2log[1]: has 1 elements where earlier arrays at this depth have 2 (ragged array)"),
                 Arguments.of("{\"phy2log\": [0, 1]}", 2, two, "phy2log: expected [layers][replicas] but found a 1-dimensional array"),
@@ -228,8 +231,10 @@ class PlacementFileTest {
     @MethodSource("badFiles")
     void badFilesNameTheProblem(String content, int experts, Topology fallback, String message) throws IOException {
         Path f = file(content);
+        // Every message names the file: read as --previous, its "phy2log[0]" is not the input's.
+        String expected = message.startsWith("%s") ? message.formatted(f) : f + ": " + message;
         assertThatThrownBy(() -> PlacementFile.read(f, experts, fallback)).isInstanceOf(InvalidInputException.class)
-                .hasMessage(message.formatted(f));
+                .hasMessage(expected);
     }
 
     @Test
