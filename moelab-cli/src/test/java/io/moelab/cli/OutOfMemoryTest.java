@@ -27,8 +27,8 @@ class OutOfMemoryTest {
                 TraceFormat.VLLM);
         String java = ProcessHandle.current().info().command().orElseThrow();
         Process p = new ProcessBuilder(java, "-Xmx24m", "-XX:+UseSerialGC", "-cp",
-                System.getProperty("java.class.path"), Main.class.getName(), "eplb", "evaluate", "--trace", trace.toString(), "--window", "10",
-                "--replicas", "288", "--gpus", "32")
+                System.getProperty("java.class.path"), Main.class.getName(), "eplb", "evaluate", "--trace",
+                trace.toString(), "--window", "10", "--replicas", "288", "--gpus", "32")
                 .redirectOutput(dir.resolve("out.txt").toFile()).redirectError(dir.resolve("err.txt").toFile()).start();
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
         List<String> err = Files.readAllLines(dir.resolve("err.txt"), StandardCharsets.UTF_8).stream()
