@@ -98,6 +98,11 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
         if (headDim % 2 != 0) {
             throw new ModelFormatException(where, null, "head_dim " + headDim + " must be even for RoPE");
         }
+        if ((long) heads * headDim > Integer.MAX_VALUE) {
+            // The query projection's rows: an int everywhere after this.
+            throw new ModelFormatException(where, null, "num_attention_heads x head_dim = " + heads + " x " + headDim
+                    + " is more rows than a projection can have");
+        }
         int intermediate = positive(n, "intermediate_size", where);
         int experts = family == Family.MIXTRAL ? positive(n, "num_local_experts", where)
                 : optionalInt(n, "num_experts", 0, where);

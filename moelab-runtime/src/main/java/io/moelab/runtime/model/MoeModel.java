@@ -47,6 +47,9 @@ public final class MoeModel implements AutoCloseable {
         this.output = config.tieWordEmbeddings() && checkpoint.info("lm_head.weight").isEmpty() ? embedding
                 : matrix("lm_head.weight", config.vocabSize(), h, format);
         this.finalNorm = vector("model.norm.weight", h);
+        // The last layer's first tensor before an array of every layer: num_hidden_layers cannot size an allocation
+        // the checkpoint does not back.
+        info("model.layers." + (config.layers() - 1) + ".input_layernorm.weight", h);
         this.layers = new Layer[config.layers()];
         for (int l = 0; l < layers.length; l++) {
             layers[l] = layer(l, format);

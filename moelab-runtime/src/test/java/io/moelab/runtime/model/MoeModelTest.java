@@ -113,4 +113,23 @@ class MoeModelTest {
         assertThatThrownBy(() -> MoeModel.load(dir, WeightFormat.STORED)).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining("model.layers.2.self_attn.k_norm.weight").hasMessageContaining("missing");
     }
+
+    @Test
+    void configSizesThatTheCheckpointDoesNotBackAreRefusedBeforeAllocating() throws Exception {
+        TinyModel tiny = TinyModel.create(Family.QWEN3_MOE, DType.F32, 1);
+        Path dir = tiny.write(tmp.resolve("m"));
+        String config = Files.readString(dir.resolve("config.json"));
+        // Two billion layers once meant an array of two billion before the first missing tensor was noticed.
+        Files.writeString(dir.resolve("config.json"), config.replace("\"num_hidden_layers\" : 3",
+                "\"num_hidden_layers\" : 2000000000"));
+        assertThatThrownBy(() -> MoeModel.load(dir, WeightFormat.STORED)).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining("model.layers.1999999999.input_layernorm.weight").hasMessageContaining("missing");
+        // Heads times head dimension past an int: named, not wrapped around into a shape that merely disagrees.
+        Files.writeString(dir.resolve("config.json"), config.replace("\"num_attention_heads\" : 4",
+                "\"num_attention_heads\" : 1000000000").replace("\"num_key_value_heads\" : 2",
+                "\"num_key_value_heads\" : 1"));
+        assertThatThrownBy(() -> MoeModel.load(dir, WeightFormat.STORED)).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining("config.json")
+                .hasMessageContaining("num_attention_heads x head_dim = 1000000000 x 6 is more rows than a projection");
+    }
 }
