@@ -11,6 +11,7 @@ import io.moelab.runtime.model.WeightFormat;
 import io.moelab.runtime.tensor.DType;
 import io.moelab.runtime.tensor.ProductTeam;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.DoubleSummaryStatistics;
 import java.util.List;
@@ -106,6 +107,13 @@ public final class BenchCommand implements Callable<Integer> {
         positive("--decode-tokens", decodeTokens);
         positive("--runs", runs);
         positive("--bandwidth-mib", bandwidthMib);
+        long machine = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getTotalMemorySize();
+        if (measureBandwidth && (long) bandwidthMib << 20 > machine / 2) {
+            // The buffer is off-heap and touched whole; half the machine leaves room for the model beside it.
+            throw new InvalidInputException("--bandwidth-mib", bandwidthMib + " MiB is more than half of this "
+                    + "machine's " + (machine >> 20) + " MiB of memory");
+        }
         if (warmupTokens < 0) {
             throw new InvalidInputException("--warmup-tokens", "must not be negative, got " + warmupTokens);
         }

@@ -54,7 +54,8 @@ public final class GenerateCommand implements Callable<Integer> {
         try {
             sampler = new Sampler(temperature, topP, seed);
         } catch (IllegalArgumentException e) {
-            throw new InvalidInputException(temperature < 0 ? "--temperature" : "--top-p", e.getMessage());
+            // Not "temperature < 0": a NaN temperature is the temperature's fault too.
+            throw new InvalidInputException(!(temperature >= 0) ? "--temperature" : "--top-p", e.getMessage());
         }
         PrintWriter out = spec.commandLine().getOut();
         try (MoeModel m = model.load(); Tokenizer tokenizer = Tokenizers.forModel(model.dir(), m.config().vocabSize())) {

@@ -66,6 +66,12 @@ final class ModelOptions {
         if (threads < 1) {
             throw new InvalidInputException("--threads", "must be positive, got " + threads);
         }
+        int processors = Runtime.getRuntime().availableProcessors();
+        int most = ProductTeam.MAX_THREADS_PER_PROCESSOR * processors;
+        if (threads > most) {
+            throw new InvalidInputException("--threads", threads + " on " + processors + " processors; at most "
+                    + most + " (" + ProductTeam.MAX_THREADS_PER_PROCESSOR + " a processor)");
+        }
         ProductTeam.useShared(threads);
     }
 }

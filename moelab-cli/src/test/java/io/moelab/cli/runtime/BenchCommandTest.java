@@ -120,6 +120,8 @@ class BenchCommandTest {
                 + "decoded ones needs a KV cache of 2000000064 positions; this model's holds at most 536870848");
         assertOneLineError(CliRunner.run("bench", "--model", model.toString(), "--no-measure-bandwidth",
                 "--warmup-tokens", "1000000000"), "--warmup-tokens: a warm-up of 1000000000 tokens needs");
+        assertOneLineError(CliRunner.run("bench", "--model", model.toString(), "--bandwidth-mib", "2000000000"),
+                "--bandwidth-mib: 2000000000 MiB is more than half of this machine's");
         Files.createDirectories(m);
         Files.writeString(m.resolve("config.json"), "{\"model_type\": \"mixtral\"");
         assertOneLineError(bench("--model", m.toString(), "--no-measure-bandwidth"), "config.json");

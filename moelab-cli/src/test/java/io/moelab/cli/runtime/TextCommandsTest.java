@@ -134,6 +134,24 @@ class TextCommandsTest {
     }
 
     @Test
+    void samplingErrorsNameTheirOption() {
+        Result nan = CliRunner.run("generate", "--model", model.toString(), "--prompt", "Hi", "--max-tokens", "2",
+                "--temperature", "NaN");
+        assertThat(nan.exitCode()).isEqualTo(2);
+        assertThat(nan.errLines()).singleElement().asString().startsWith("error: --temperature: ");
+        Result topP = CliRunner.run("generate", "--model", model.toString(), "--prompt", "Hi", "--max-tokens", "2",
+                "--top-p", "0");
+        assertThat(topP.exitCode()).isEqualTo(2);
+        assertThat(topP.errLines()).singleElement().asString().startsWith("error: --top-p: ");
+        int most = 8 * Runtime.getRuntime().availableProcessors();
+        Result threads = CliRunner.run("generate", "--model", model.toString(), "--prompt", "Hi", "--max-tokens", "2",
+                "--threads", Integer.toString(most + 1));
+        assertThat(threads.exitCode()).isEqualTo(2);
+        assertThat(threads.errLines()).singleElement().asString().startsWith("error: --threads: " + (most + 1) + " on ")
+                .endsWith("at most " + most + " (8 a processor)");
+    }
+
+    @Test
     void traceWindowsLongerThanTheTextAskForNoLargerCache() throws Exception {
         Path usual = dir.resolve("usual.json");
         Path huge = dir.resolve("huge.json");

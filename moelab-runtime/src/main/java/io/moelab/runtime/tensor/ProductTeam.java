@@ -138,6 +138,12 @@ public final class ProductTeam {
         }
     }
 
+    /**
+     * Most threads a team should have per available processor: each is a platform thread spinning or parked
+     * between jobs, and beyond a few per core they only wait for one.
+     */
+    public static final int MAX_THREADS_PER_PROCESSOR = 8;
+
     static int defaultThreads() {
         int cores = Runtime.getRuntime().availableProcessors();
         String p = System.getProperty("moelab.threads");
@@ -146,14 +152,15 @@ public final class ProductTeam {
         }
         try {
             int n = Integer.parseInt(p.trim());
-            if (n >= 1) {
+            if (n >= 1 && n <= MAX_THREADS_PER_PROCESSOR * cores) {
                 return n;
             }
         } catch (NumberFormatException e) {
             // reported below
         }
         // Read while a class initializes, where an exception would surface as an initializer error: warn instead.
-        System.err.println("warning: moelab.threads must be a positive integer, got '" + p + "'; using " + cores);
+        System.err.println("warning: moelab.threads must be an integer from 1 to " + MAX_THREADS_PER_PROCESSOR * cores
+                + ", got '" + p + "'; using " + cores);
         return cores;
     }
 

@@ -281,6 +281,11 @@ class ProductTeamTest {
             assertThat(ProductTeam.defaultThreads()).isEqualTo(cores);
             System.setProperty("moelab.threads", "many");
             assertThat(ProductTeam.defaultThreads()).isEqualTo(cores);
+            // At most eight a processor: a hundred thousand platform threads ran the JVM out of memory.
+            System.setProperty("moelab.threads", Integer.toString(8 * cores));
+            assertThat(ProductTeam.defaultThreads()).isEqualTo(8 * cores);
+            System.setProperty("moelab.threads", Integer.toString(8 * cores + 1));
+            assertThat(ProductTeam.defaultThreads()).isEqualTo(cores);
             System.clearProperty("moelab.threads");
             assertThat(ProductTeam.defaultThreads()).isEqualTo(cores);
         } finally {
