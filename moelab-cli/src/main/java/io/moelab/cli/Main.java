@@ -3,6 +3,7 @@ package io.moelab.cli;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.runtime.ModelFormatException;
 import java.io.PrintWriter;
+import java.nio.file.FileSystemException;
 import java.util.Locale;
 import picocli.CommandLine;
 
@@ -65,6 +66,10 @@ public final class Main {
 
     /** The exception's message, or its type where it has none (an internal failure). */
     private static String describe(Throwable ex) {
+        if (ex instanceof FileSystemException fs && fs.getReason() != null) {
+            // Its message is the path with the reason; without one, the bare path.
+            return fs.getFile() + ": " + fs.getReason();
+        }
         String message = ex.getMessage();
         if (ex instanceof InvalidInputException || ex instanceof ModelFormatException
                 || ex instanceof java.io.IOException

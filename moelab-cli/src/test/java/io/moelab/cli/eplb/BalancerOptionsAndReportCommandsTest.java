@@ -130,4 +130,15 @@ class BalancerOptionsAndReportCommandsTest {
                 .contains("| moelab:global |").contains("timing skipped");
         assertThat(out.resolve("real-pairs.png")).exists();
     }
+
+    @Test
+    void reportRefusesAFilterThatMatchesNothing() {
+        Result none = CliRunner.run("eplb", "report", "--out", dir.resolve("r").toString(), "--cases", "nope");
+        assertThat(none.exitCode()).isEqualTo(2);
+        assertThat(none.errLines()).singleElement().asString()
+                .startsWith("error: --cases: no case name contains 'nope' (cases: adrs-26x64, ");
+        Result rounds = CliRunner.run("eplb", "report", "--out", dir.resolve("r").toString(), "--timing-rounds", "-1");
+        assertThat(rounds.errLines()).containsExactly("error: --timing-rounds: must be 0 or more, got -1");
+        assertThat(dir.resolve("r")).doesNotExist();
+    }
 }

@@ -164,6 +164,20 @@ class EvaluateAndGenerateCommandTest {
                 "32", "--gpus", "4", "--format", "xml");
         assertThat(format.exitCode()).isEqualTo(2);
         assertThat(format.errLines()).singleElement().asString().contains("--format");
+
+        Result warmup = CliRunner.run("eplb", "evaluate", "--trace", trace.toString(), "--window", "10", "--replicas",
+                "32", "--gpus", "4", "--warmup-ms", "-1");
+        assertThat(warmup.exitCode()).isEqualTo(2);
+        assertThat(warmup.errLines()).containsExactly("error: warmup-ms: must be 0 or more, got -1");
+
+        // A file standing where the output's directory goes: named, not the temporary file beside it.
+        Path file = generate("in-the-way.json");
+        Result blocked = CliRunner.run("eplb", "evaluate", "--trace", trace.toString(), "--window", "10",
+                "--replicas", "32", "--gpus", "4", "--warmup-ms", "0", "--algorithms", "static", "--output",
+                file.resolve("report.txt").toString());
+        assertThat(blocked.exitCode()).isEqualTo(1);
+        assertThat(blocked.errLines()).containsExactly("error: " + file.resolve("report.txt") + ": cannot write: "
+                + file + " is a file, not a directory");
     }
 
     @Test

@@ -38,6 +38,12 @@ public final class WindowedEvaluation {
             if (historyWindows < 0) {
                 throw new InvalidInputException("history", "must be 0 or more windows, got " + historyWindows);
             }
+            if (warmupMillis < 0) {
+                throw new InvalidInputException("warmup-ms", "must be 0 or more, got " + warmupMillis);
+            }
+            if (minTimedCalls < 1) {
+                throw new InvalidInputException("timed calls", "must be at least 1, got " + minTimedCalls);
+            }
         }
 
         /** Defaults: 16 windows of history, 300 ms warm-up, at least 10 timed calls, no hindsight. */

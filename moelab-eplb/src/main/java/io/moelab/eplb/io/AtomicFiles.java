@@ -6,8 +6,13 @@ import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -31,8 +36,31 @@ public final class AtomicFiles {
     private AtomicFiles() {
     }
 
-    /** Writes {@code target} atomically, creating missing parent directories. */
+    /**
+     * Writes {@code target} atomically, creating missing parent directories.
+     *
+     * @throws IOException from the content, or a {@link FileSystemException} naming {@code target} (not the
+     *                     temporary file a user never asked for) when the file system refuses
+     */
     public static void write(Path target, Content content) throws IOException {
+        try {
+            writeAtomically(target, content);
+        } catch (FileSystemException e) {
+            String reason = e.getReason() != null ? e.getReason() : switch (e) {
+                case NoSuchFileException n -> "no such file or directory";
+                case AccessDeniedException a -> "access denied";
+                case NotDirectoryException d -> "not a directory";
+                // From creating the parent directories: a file stands where one of them goes.
+                case FileAlreadyExistsException f -> f.getFile() + " is a file, not a directory";
+                default -> e.getClass().getSimpleName();
+            };
+            FileSystemException named = new FileSystemException(target.toString(), null, "cannot write: " + reason);
+            named.initCause(e);
+            throw named;
+        }
+    }
+
+    private static void writeAtomically(Path target, Content content) throws IOException {
         Path absolute = target.toAbsolutePath();
         Path dir = absolute.getParent();
         Files.createDirectories(dir);

@@ -137,4 +137,15 @@ class AtomicFilesTest {
         assertThat(target.resolve("inside.txt")).hasContent("keep");
         assertThat(namesIn(dir)).containsExactly("taken");
     }
+
+    @Test
+    void fileSystemRefusalsNameTheTargetNotTheTemporaryFile() throws IOException {
+        Path file = Files.writeString(dir.resolve("afile"), "x");
+        Path under = file.resolve("out.json");
+        assertThatThrownBy(() -> AtomicFiles.writeString(under, "x")).isInstanceOf(java.nio.file.FileSystemException.class)
+                .hasMessage(under + ": cannot write: " + file + " is a file, not a directory");
+        Path target = Files.createDirectory(dir.resolve("taken"));
+        assertThatThrownBy(() -> AtomicFiles.writeString(target, "x")).hasMessageStartingWith(target + ": cannot write: ")
+                .hasMessageNotContaining(".tmp");
+    }
 }
