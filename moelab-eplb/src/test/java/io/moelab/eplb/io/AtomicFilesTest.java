@@ -142,10 +142,10 @@ class AtomicFilesTest {
     void fileSystemRefusalsNameTheTargetNotTheTemporaryFile() throws IOException {
         Path file = Files.writeString(dir.resolve("afile"), "x");
         Path under = file.resolve("out.json");
-        assertThatThrownBy(() -> AtomicFiles.writeString(under, "x")).isInstanceOf(java.nio.file.FileSystemException.class)
-                .hasMessage(under + ": cannot write: " + file + " is a file, not a directory");
+        assertThatThrownBy(() -> AtomicFiles.writeString(under, "x"))
+                .isInstanceOf(java.nio.file.FileSystemException.class).hasMessage(under + ": cannot write: " + file + " is a file, not a directory");
         Path target = Files.createDirectory(dir.resolve("taken"));
-        assertThatThrownBy(() -> AtomicFiles.writeString(target, "x")).hasMessageStartingWith(target + ": cannot write: ")
-                .hasMessageNotContaining(".tmp");
+        assertThatThrownBy(() -> AtomicFiles.writeString(target, "x"))
+                .hasMessageStartingWith(target + ": cannot write: ").hasMessageNotContaining(".tmp");
     }
 }
