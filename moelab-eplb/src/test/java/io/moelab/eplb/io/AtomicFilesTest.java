@@ -143,7 +143,8 @@ class AtomicFilesTest {
         Path file = Files.writeString(dir.resolve("afile"), "x");
         Path under = file.resolve("out.json");
         assertThatThrownBy(() -> AtomicFiles.writeString(under, "x"))
-                .isInstanceOf(java.nio.file.FileSystemException.class).hasMessage(under + ": cannot write: " + file + " is a file, not a directory");
+                .isInstanceOf(java.nio.file.FileSystemException.class)
+                .hasMessage(under + ": cannot write: " + file + " is a file, not a directory");
         Path target = Files.createDirectory(dir.resolve("taken"));
         assertThatThrownBy(() -> AtomicFiles.writeString(target, "x"))
                 .hasMessageStartingWith(target + ": cannot write: ").hasMessageNotContaining(".tmp");
