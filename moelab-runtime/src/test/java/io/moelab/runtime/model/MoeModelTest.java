@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -89,19 +90,23 @@ class MoeModelTest {
         }
     }
 
+    /** Loading a tiny model of {@code family} whose config.json {@code edit} rewrote fails naming every text given. */
+    private void assertConfigRefused(Family family, UnaryOperator<String> edit, String... mentions) throws Exception {
+        Path dir = TinyModel.create(family, DType.F32, 1)
+                .write(tmp.resolve("m-" + family + "-" + Integer.toHexString(mentions[0].hashCode())));
+        Files.writeString(dir.resolve("config.json"), edit.apply(Files.readString(dir.resolve("config.json"))));
+        var thrown = assertThatThrownBy(() -> MoeModel.load(dir, WeightFormat.STORED))
+                .isInstanceOf(ModelFormatException.class);
+        for (String text : mentions) {
+            thrown.hasMessageContaining(text);
+        }
+    }
+
     @Test
     void checkpointThatDisagreesWithConfigNamesFileAndTensor() throws Exception {
-        TinyModel tiny = TinyModel.create(Family.MIXTRAL, DType.F32, 1);
-        Path dir = tiny.write(tmp.resolve("m"));
-        String config = Files.readString(dir.resolve("config.json"));
-        Files.writeString(dir.resolve("config.json"), config.replace("\"intermediate_size\" : 12",
-                "\"intermediate_size\" : 13"));
-        assertThatThrownBy(() -> MoeModel.load(dir, WeightFormat.STORED)).isInstanceOf(ModelFormatException.class)
-                .hasMessageContaining("model.safetensors").hasMessageContaining("block_sparse_moe.experts.0.w1.weight")
-                .hasMessageContaining("[12, 16]").hasMessageContaining("[13, 16]");
-        Files.writeString(dir.resolve("config.json"), config.replace("\"mixtral\"", "\"gpt_oss\""));
-        assertThatThrownBy(() -> MoeModel.load(dir, WeightFormat.STORED)).isInstanceOf(ModelFormatException.class)
-                .hasMessageContaining("config.json").hasMessageContaining("gpt_oss");
+        assertConfigRefused(Family.MIXTRAL, c -> c.replace("\"intermediate_size\" : 12", "\"intermediate_size\" : 13"),
+                "model.safetensors", "block_sparse_moe.experts.0.w1.weight", "[12, 16]", "[13, 16]");
+        assertConfigRefused(Family.MIXTRAL, c -> c.replace("\"mixtral\"", "\"gpt_oss\""), "config.json", "gpt_oss");
     }
 
     @Test
@@ -116,20 +121,13 @@ class MoeModelTest {
 
     @Test
     void configSizesThatTheCheckpointDoesNotBackAreRefusedBeforeAllocating() throws Exception {
-        TinyModel tiny = TinyModel.create(Family.QWEN3_MOE, DType.F32, 1);
-        Path dir = tiny.write(tmp.resolve("m"));
-        String config = Files.readString(dir.resolve("config.json"));
         // Two billion layers once meant an array of two billion before the first missing tensor was noticed.
-        Files.writeString(dir.resolve("config.json"), config.replace("\"num_hidden_layers\" : 3",
-                "\"num_hidden_layers\" : 2000000000"));
-        assertThatThrownBy(() -> MoeModel.load(dir, WeightFormat.STORED)).isInstanceOf(ModelFormatException.class)
-                .hasMessageContaining("model.layers.1999999999.input_layernorm.weight").hasMessageContaining("missing");
+        assertConfigRefused(Family.QWEN3_MOE, c -> c.replace("\"num_hidden_layers\" : 3",
+                "\"num_hidden_layers\" : 2000000000"), "model.layers.1999999999.input_layernorm.weight", "missing");
         // Heads times head dimension past an int: named, not wrapped around into a shape that merely disagrees.
-        Files.writeString(dir.resolve("config.json"), config.replace("\"num_attention_heads\" : 4",
+        assertConfigRefused(Family.QWEN3_MOE, c -> c.replace("\"num_attention_heads\" : 4",
                 "\"num_attention_heads\" : 1000000000").replace("\"num_key_value_heads\" : 2",
-                "\"num_key_value_heads\" : 1"));
-        assertThatThrownBy(() -> MoeModel.load(dir, WeightFormat.STORED)).isInstanceOf(ModelFormatException.class)
-                .hasMessageContaining("config.json")
-                .hasMessageContaining("num_attention_heads x head_dim = 1000000000 x 6 is more rows than a projection");
+                "\"num_key_value_heads\" : 1"), "config.json",
+                "num_attention_heads x head_dim = 1000000000 x 6 is more rows than a projection");
     }
 }
