@@ -72,6 +72,28 @@ public final class LoadMatrix {
         return new LoadMatrix(layers, experts, copy);
     }
 
+    /**
+     * Largest load a balancer plans on: 2^53 tokens, the largest count a double holds exactly. Files may hold any
+     * finite load, but planning sums and squares them: loads near the largest double (1e308) made a layer's total
+     * infinite and every balancedness NaN.
+     */
+    public static final double MAX_PLANNED_LOAD = 0x1p53;
+
+    /**
+     * Checks that every load is at most {@link #MAX_PLANNED_LOAD}.
+     *
+     * @param field names the matrix in the error, e.g. {@code weight}
+     * @throws InvalidInputException naming the first load above it
+     */
+    public void requirePlannable(String field) {
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] > MAX_PLANNED_LOAD) {
+                throw new InvalidInputException(field + "[" + i / experts + "][" + i % experts + "]", "load "
+                        + values[i] + " is above 2^53 tokens, which planning cannot sum or square reliably");
+            }
+        }
+    }
+
     /** Sums matrices of equal shape entry by entry, e.g. the steps of one window. */
     public static LoadMatrix sum(Iterable<LoadMatrix> matrices) {
         double[] acc = null;

@@ -10,6 +10,25 @@ import org.junit.jupiter.api.Test;
 class CoreTypesTest {
 
     @Test
+    void balancersPlanOnLoadsUpToTwoToThe53AndFilesHoldAnyFiniteLoad() {
+        LoadMatrix top = LoadMatrix.of(new double[][] {{0x1p53, 1}}, "w");
+        top.requirePlannable("weight");
+        LoadMatrix above = LoadMatrix.of(new double[][] {{1, Math.nextUp(0x1p53)}}, "w"); // a file may hold it
+        assertThatThrownBy(() -> above.requirePlannable("weight")).isInstanceOf(InvalidInputException.class)
+                .hasMessage("weight[0][1]: load 9.007199254740994E15 is above 2^53 tokens, which planning cannot sum "
+                        + "or square reliably");
+        Topology two = new Topology(2, 1, 1, 1);
+        assertThatThrownBy(() -> io.moelab.eplb.algorithm.BalancingRequest.of(above, two))
+                .hasMessageStartingWith("weight[0][1]: ");
+        assertThatThrownBy(() -> new io.moelab.eplb.algorithm.BalancingRequest(top, List.of(top, above), two,
+                null)).hasMessageStartingWith("history[1][0][1]: ");
+        // Topologies: at most 65,536 slots a layer.
+        assertThat(new Topology(Topology.MAX_REPLICAS, 1, 1, 1).replicas()).isEqualTo(65536);
+        assertThatThrownBy(() -> new Topology(Topology.MAX_REPLICAS + 1, 1, 1, 1))
+                .hasMessage("num_replicas: R=65537 slots per layer is more than this tool plans (at most 65536)");
+    }
+
+    @Test
     void topologyLayout() {
         Topology t = new Topology(288, 8, 4, 32);
         assertThat(t.slotsPerGpu()).isEqualTo(9);

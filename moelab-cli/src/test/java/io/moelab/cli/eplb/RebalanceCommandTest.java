@@ -86,6 +86,8 @@ class RebalanceCommandTest {
                         "num_gpus: M=2 is not a multiple of num_nodes"),
                 Arguments.of("E not a multiple of G", "{\"weight\": [[1, 2, 3]]" + topo,
                         new String[] {"--groups", "2"}, "num_groups"),
+                Arguments.of("a load no token count reaches", "{\"weight\": [[1e308, 1e308]]" + topo, new String[0],
+                        "weight[0][0]: load 1.0E308 is above 2^53 tokens"),
                 Arguments.of("too many slots", "{\"weight\": [[1, 2]]" + topo, new String[] {"--replicas", "131072"},
                         "num_replicas: R=131072 slots per layer is more than this tool plans (at most 65536)"),
                 Arguments.of("a member twice", "{\"weight\": [[1, 2]], \"weight\": [[2, 1]]" + topo,

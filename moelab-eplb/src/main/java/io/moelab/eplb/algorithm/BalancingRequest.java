@@ -19,11 +19,16 @@ import java.util.Optional;
 public record BalancingRequest(LoadMatrix weight, List<LoadMatrix> history, Topology topology,
                                Placement previous) {
 
-    /** Validates that history and previous placement match the shape of {@code weight}. */
+    /**
+     * Validates that history and previous placement match the shape of {@code weight}, and that every load is one a
+     * balancer can plan on ({@link LoadMatrix#requirePlannable}).
+     */
     public BalancingRequest {
         history = List.copyOf(history);
+        weight.requirePlannable("weight");
         for (int i = 0; i < history.size(); i++) {
             history.get(i).requireShape(weight.layers(), weight.experts(), "history[" + i + "]");
+            history.get(i).requirePlannable("history[" + i + "]");
         }
         topology.requireFits(weight.experts());
         if (previous != null) {
