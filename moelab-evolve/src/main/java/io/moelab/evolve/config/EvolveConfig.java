@@ -143,8 +143,7 @@ public final class EvolveConfig {
         try {
             root = YAML.readTree(Files.readString(file, StandardCharsets.UTF_8));
         } catch (IOException | JacksonException e) {
-            throw new InvalidInputException(file.toString(), "cannot read: " + String.valueOf(e.getMessage())
-                    .lines().findFirst().orElse(""));
+            throw new InvalidInputException(file.toString(), "cannot read: " + YamlErrors.describe(e));
         }
         if (root == null || root.isNull() || root.isMissingNode()) {
             return this; // an empty file changes nothing

@@ -1,6 +1,7 @@
 package io.moelab.evolve.task;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.evolve.config.YamlErrors;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -69,7 +70,7 @@ public final class GenericTask implements Task {
         try {
             root = YAML.readTree(Files.readString(yaml, StandardCharsets.UTF_8));
         } catch (IOException | JacksonException e) {
-            throw new InvalidInputException(yaml.toString(), "cannot read: " + oneLine(e.getMessage()));
+            throw new InvalidInputException(yaml.toString(), "cannot read: " + YamlErrors.describe(e));
         }
         if (root == null || !root.isObject()) {
             throw new InvalidInputException(yaml.toString(), "expected a mapping of keys");
@@ -199,10 +200,6 @@ public final class GenericTask implements Task {
             case "" -> "text";
             default -> ext;
         };
-    }
-
-    private static String oneLine(String s) {
-        return s == null ? "" : s.lines().findFirst().orElse("");
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.moelab.evolve.task;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.moelab.eplb.InvalidInputException;
@@ -146,6 +147,10 @@ class GenericTaskTest {
     void malformedYaml() throws IOException {
         Path d = dir("evaluator: [x\nlanguage: python\n", "initial_program.py", "");
         error(d, d.resolve("task.yaml").toString(), "cannot read");
+        // The parser's problem and where, on one line; its first line alone ("while parsing a flow node") said neither.
+        Path open = dir("evaluator: [\n", "initial_program.py", "");
+        assertThatThrownBy(() -> GenericTask.load(open)).hasMessage(open.resolve("task.yaml") + ": cannot read: while "
+                + "parsing a flow node: expected the node content, but found '<stream end>' (line 2, column 1)");
         Path list = dir("- evaluator\n", "initial_program.py", "");
         error(list, list.resolve("task.yaml").toString(), "mapping");
     }

@@ -1,0 +1,41 @@
+package io.moelab.evolve.config;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import tools.jackson.core.JacksonException;
+
+/** One line for a YAML file that does not parse: what the parser expected, and where. */
+public final class YamlErrors {
+    private static final Pattern WHERE = Pattern.compile("line (\\d+), column (\\d+)");
+
+    private YamlErrors() {
+    }
+
+    /**
+     * The parser's problem in one line. SnakeYAML's message is several lines, context first ("while parsing a flow
+     * node") and the problem after an excerpt of the file; the first line alone said nothing of what was wrong.
+     *
+     * @param e what reading the YAML threw
+     * @return e.g. {@code while parsing a flow node: expected the node content, but found '<stream end>' (line 2,
+     *         column 1)}
+     */
+    public static String describe(Exception e) {
+        String message = e instanceof JacksonException j ? j.getOriginalMessage() : e.getMessage();
+        if (message == null) {
+            return e.getClass().getSimpleName();
+        }
+        StringBuilder out = new StringBuilder();
+        for (String line : message.lines().toList()) {
+            // Excerpts and markers are indented; "in reader, line..." repeats the location found below.
+            if (line.isBlank() || Character.isWhitespace(line.charAt(0))) {
+                continue;
+            }
+            out.append(out.isEmpty() ? "" : ": ").append(line.strip());
+        }
+        Matcher where = WHERE.matcher(message);
+        if (where.find()) {
+            out.append(" (line ").append(where.group(1)).append(", column ").append(where.group(2)).append(')');
+        }
+        return out.toString();
+    }
+}
