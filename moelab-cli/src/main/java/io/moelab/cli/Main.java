@@ -1,6 +1,7 @@
 package io.moelab.cli;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.runtime.ModelFormatException;
 import java.io.PrintWriter;
 import java.nio.file.FileSystemException;
@@ -66,9 +67,10 @@ public final class Main {
 
     /** The exception's message, or its type where it has none (an internal failure). */
     private static String describe(Throwable ex) {
-        if (ex instanceof FileSystemException fs && fs.getReason() != null) {
-            // Its message is the path with the reason; without one, the bare path.
-            return fs.getFile() + ": " + fs.getReason();
+        if (ex instanceof FileSystemException fs) {
+            // Its message is the path, with the reason only where the file system gave one.
+            return fs.getFile() + (fs.getOtherFile() == null ? "" : " -> " + fs.getOtherFile()) + ": "
+                    + AtomicFiles.reason(fs);
         }
         String message = ex.getMessage();
         if (ex instanceof InvalidInputException || ex instanceof ModelFormatException

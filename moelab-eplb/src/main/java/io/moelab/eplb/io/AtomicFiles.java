@@ -46,18 +46,28 @@ public final class AtomicFiles {
         try {
             writeAtomically(target, content);
         } catch (FileSystemException e) {
-            String reason = e.getReason() != null ? e.getReason() : switch (e) {
-                case NoSuchFileException n -> "no such file or directory";
-                case AccessDeniedException a -> "access denied";
-                case NotDirectoryException d -> "not a directory";
-                // From creating the parent directories: a file stands where one of them goes.
-                case FileAlreadyExistsException f -> f.getFile() + " is a file, not a directory";
-                default -> e.getClass().getSimpleName();
-            };
+            // From creating the parent directories: a file stands where one of them goes.
+            String reason = e instanceof FileAlreadyExistsException && e.getReason() == null
+                    ? e.getFile() + " is a file, not a directory" : reason(e);
             FileSystemException named = new FileSystemException(target.toString(), null, "cannot write: " + reason);
             named.initCause(e);
             throw named;
         }
+    }
+
+    /**
+     * What went wrong, in words: the exception's reason where the file system gave one, else what its type means
+     * (a {@code NoSuchFileException}'s message is the bare path).
+     */
+    public static String reason(FileSystemException e) {
+        return e.getReason() != null ? e.getReason() : switch (e) {
+            case NoSuchFileException n -> "no such file or directory";
+            case AccessDeniedException a -> "access denied";
+            case NotDirectoryException d -> "not a directory";
+            // Where a directory was to be created (the CLI's output directories and their parents).
+            case FileAlreadyExistsException f -> "is a file, not a directory";
+            default -> e.getClass().getSimpleName();
+        };
     }
 
     private static void writeAtomically(Path target, Content content) throws IOException {
