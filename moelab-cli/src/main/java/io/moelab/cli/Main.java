@@ -45,7 +45,8 @@ public final class Main {
         cmd.setExecutionExceptionHandler((ex, failed, parseResult) -> {
             int code = ex instanceof InvalidInputException || ex instanceof ModelFormatException ? EXIT_BAD_INPUT
                     : EXIT_FAILURE;
-            err.println("error: " + describe(ex));
+            // One line, whatever a library put in the message (the rest is for --verbose).
+            err.println("error: " + describe(ex).lines().findFirst().orElse(""));
             if (root.verbose()) {
                 ex.printStackTrace(err);
             }

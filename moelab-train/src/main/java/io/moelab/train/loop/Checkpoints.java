@@ -6,6 +6,7 @@ import io.moelab.runtime.safetensors.SafetensorsWriter;
 import io.moelab.runtime.tensor.DType;
 import io.moelab.train.io.RunFiles;
 import io.moelab.train.optim.AdamW;
+import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
@@ -124,8 +125,10 @@ public final class Checkpoints {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + checkpoint.resolve("trainer.json"), e);
         } catch (RuntimeException e) {
+            // Jackson's own message ends in a second line with its location, which says nothing here.
+            String problem = e instanceof JacksonException j ? j.getOriginalMessage() : e.getMessage();
             throw new IllegalArgumentException(checkpoint.resolve("trainer.json") + ": not a moelab checkpoint: "
-                    + e.getMessage(), e);
+                    + (problem == null ? e.getClass().getSimpleName() : problem.lines().findFirst().orElse("")), e);
         }
     }
 

@@ -105,6 +105,17 @@ class TrainerTest {
     }
 
     @Test
+    void aCorruptCheckpointIsOneLineNamingItsFile() throws Exception {
+        Trainer.start(tiny(5, 5, 5, 0.01, 1.25), dir, TrainListener.NONE);
+        Path meta = new Checkpoints(dir).latest().orElseThrow().resolve("trainer.json");
+        Files.writeString(meta, "{");
+        assertThatThrownBy(() -> Trainer.resume(dir, null, TrainListener.NONE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith(meta + ": not a moelab checkpoint: Unexpected end-of-input")
+                .hasMessageNotContaining("\n");
+    }
+
+    @Test
     void aStartThatFailedBeforeItsFirstStepDoesNotBlockTheNext() throws Exception {
         // What a start that ran out of memory in its first step leaves: the metrics file, empty, and no checkpoint.
         Path failed = dir.resolve("failed");
