@@ -100,9 +100,9 @@ public final class PlacementFile {
                     lowest = Math.min(lowest, e);
                 }
             }
-            // Indices in range and slots enough (Placement.of names those problems), yet experts never named.
+            // Indices in range and slots enough (Placement.of names those problems), yet experts the file never
+            // names: a placement for a smaller model, which "expert E has no replica" would misdescribe.
             if (lowest >= 0 && highest >= 0 && highest < experts - 1 && topology.replicas() >= experts) {
-                // Experts the file never names: a placement for a smaller model, not a missing replica.
                 throw new InvalidInputException("phy2log", "places experts 0.." + highest + " but the loads have "
                         + experts + " experts per layer");
             }
