@@ -43,8 +43,12 @@ final class JsonFiles {
             throw new InvalidInputException(field, "expected an integer but found " + reader.peek().phrase());
         }
         double v = reader.nextDouble();
-        if (v != Math.rint(v) || Math.abs(v) > Integer.MAX_VALUE) {
+        if (v != Math.rint(v)) {
             throw new InvalidInputException(field, "expected an integer but found " + v);
+        }
+        if (Math.abs(v) > Integer.MAX_VALUE) {
+            throw new InvalidInputException(field, "expected an integer of at most " + Integer.MAX_VALUE
+                    + " in magnitude but found " + v);
         }
         return (int) v;
     }

@@ -303,7 +303,14 @@ public final class JsonReader implements Closeable {
                 }
                 stack[depth - 1] = NONEMPTY_OBJECT;
             }
-            case EMPTY_DOCUMENT -> stack[depth - 1] = NONEMPTY_DOCUMENT;
+            case EMPTY_DOCUMENT -> {
+                // A UTF-8 byte order mark, as Windows editors write one: RFC 8259 lets a parser ignore it.
+                if (fill(1) && buffer[pos] == '\uFEFF') {
+                    pos++;
+                    lineStart = pos;
+                }
+                stack[depth - 1] = NONEMPTY_DOCUMENT;
+            }
             case NONEMPTY_DOCUMENT -> {
                 int c = nextNonWhitespaceOrEnd();
                 if (c == -1) {

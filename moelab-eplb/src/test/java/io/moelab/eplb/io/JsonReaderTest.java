@@ -710,4 +710,17 @@ class JsonReaderTest {
         readNames(r);
         r.endDocument();
     }
+
+    @Test
+    void aLeadingByteOrderMarkIsIgnoredAndColumnsCountAfterIt() {
+        JsonReader r = reader("\uFEFF{\"a\": [1, 2]}");
+        r.beginObject();
+        assertThat(r.nextName()).isEqualTo("a");
+        r.skipValue();
+        r.endObject();
+        r.endDocument();
+        // Only at the start: elsewhere it is a character like any other, and an error.
+        assertThat(errorOf(reader("\uFEFF[1, x]"))).isEqualTo(message(1, 5, "unexpected character 'x'"));
+        assertThat(errorOf(reader("[1,\uFEFF2]"))).startsWith(SOURCE + ": malformed JSON at line 1, column 4: ");
+    }
 }

@@ -141,7 +141,7 @@ class RebalanceInputTest {
                 Arguments.of("{\"weight\": [[1]], \"num_gpus\": null}", "num_gpus", "num_gpus: expected an integer but found null"),
                 Arguments.of("{\"weight\": [[1]], \"num_gpus\": NaN}", "num_gpus", "num_gpus: expected an integer but found NaN"),
                 Arguments.of("{\"weight\": [[1]], \"num_replicas\": 1e10}", "num_replicas",
-                        "num_replicas: expected an integer but found 1.0E10"),
+                        "num_replicas: expected an integer of at most 2147483647 in magnitude but found 1.0E10"),
                 Arguments.of("{\"weight\": [[1]], \"num_nodes\": [1]}", "num_nodes",
                         "num_nodes: expected an integer but found an array"),
                 Arguments.of("{\"weight\": [[1, 2]], \"history\": [[[1, 2]], [[1]]]}", "history[1]",
