@@ -71,7 +71,10 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
         String where = file.toString();
         JsonNode n;
         try {
-            n = JSON.readTree(Files.readString(file));
+            String text = Files.readString(file);
+            // A byte order mark from a hand edit on Windows: JSON lets a parser ignore it, Jackson reading a String
+            // does not.
+            n = JSON.readTree(text.startsWith("\uFEFF") ? text.substring(1) : text);
         } catch (IOException e) {
             throw new ModelFormatException(where, null, "cannot read: " + e.getMessage());
         } catch (JacksonException e) {

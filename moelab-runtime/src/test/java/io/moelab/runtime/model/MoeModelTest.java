@@ -120,6 +120,19 @@ class MoeModelTest {
     }
 
     @Test
+    void aConfigWithAByteOrderMarkLoads() throws Exception {
+        Path dir = TinyModel.create(Family.MIXTRAL, DType.F32, 1).write(tmp.resolve("bom"));
+        Path config = dir.resolve("config.json");
+        ModelConfig without = ModelConfig.read(config);
+        Files.writeString(config, "\uFEFF" + Files.readString(config));
+        assertThat(Files.readString(config)).startsWith("\uFEFF");
+        assertThat(ModelConfig.read(config)).isEqualTo(without);
+        try (MoeModel m = MoeModel.load(dir, WeightFormat.STORED)) {
+            assertThat(m.config().layers()).isEqualTo(3);
+        }
+    }
+
+    @Test
     void configSizesThatTheCheckpointDoesNotBackAreRefusedBeforeAllocating() throws Exception {
         // Two billion layers once meant an array of two billion before the first missing tensor was noticed.
         assertConfigRefused(Family.QWEN3_MOE, c -> c.replace("\"num_hidden_layers\" : 3",
