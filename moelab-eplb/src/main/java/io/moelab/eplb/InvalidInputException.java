@@ -28,6 +28,15 @@ public class InvalidInputException extends IllegalArgumentException {
         this.field = field;
     }
 
+    /**
+     * This error as found in {@code source} (a file): itself where its message already starts with the source,
+     * else a new one whose field is the source, so that a field such as {@code phy2log[0]} is not mistaken for one
+     * of another file.
+     */
+    public InvalidInputException in(String source) {
+        return getMessage().startsWith(source + ": ") ? this : new InvalidInputException(source, getMessage(), this);
+    }
+
     /** The offending field, parameter or file. */
     public String field() {
         return field;

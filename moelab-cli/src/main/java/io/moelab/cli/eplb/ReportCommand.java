@@ -76,17 +76,19 @@ public final class ReportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        List<EplbSuite.Case> drifting = selected(EplbSuite.drifting());
-        List<EplbSuite.Case> stationary = selected(EplbSuite.stationary());
-        List<EplbSuite.Case> pairs = selected(EplbSuite.realPairs());
+        List<EplbSuite.Case> allDrifting = EplbSuite.drifting();
+        List<EplbSuite.Case> allStationary = EplbSuite.stationary();
+        List<EplbSuite.Case> allPairs = EplbSuite.realPairs();
+        List<EplbSuite.Case> drifting = selected(allDrifting);
+        List<EplbSuite.Case> stationary = selected(allStationary);
+        List<EplbSuite.Case> pairs = selected(allPairs);
         if (timingRounds < 0) {
             throw new InvalidInputException("--timing-rounds", "must be 0 or more, got " + timingRounds);
         }
         if (only != null) {
             // A filter that matches nothing would write an empty report and call it done.
             List<String> names = new ArrayList<>();
-            for (List<EplbSuite.Case> cases : List.of(EplbSuite.drifting(), EplbSuite.stationary(),
-                    EplbSuite.realPairs())) {
+            for (List<EplbSuite.Case> cases : List.of(allDrifting, allStationary, allPairs)) {
                 cases.forEach(c -> names.add(c.name()));
             }
             for (String text : only) {

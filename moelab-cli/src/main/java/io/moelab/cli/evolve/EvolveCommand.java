@@ -111,10 +111,7 @@ public final class EvolveCommand implements Callable<Integer> {
         Task t = Tasks.resolve(task);
         EvolveConfig cfg = EvolveConfig.defaults(t.fitnessMetric());
         if (config != null) {
-            if (!Files.isRegularFile(config)) {
-                throw new InvalidInputException("--config", config + (Files.exists(config) ? " is not a regular file"
-                        : " does not exist"));
-            }
+            requireFile("--config", config);
             cfg.read(config);
         }
         PrintWriter err = spec.commandLine().getErr();
@@ -154,9 +151,8 @@ public final class EvolveCommand implements Callable<Integer> {
             throw new InvalidInputException("--model", "no model: give --model and --api-base, llm.models in "
                     + "--config, or --llm-replay FILE");
         }
-        if (replay != null && !Files.isRegularFile(replay)) {
-            throw new InvalidInputException("--llm-replay", replay + (Files.exists(replay) ? " is not a regular file"
-                    : " does not exist"));
+        if (replay != null) {
+            requireFile("--llm-replay", replay);
         }
         // Local servers need no key; a hosted endpoint's usual variable is used when it is set.
         String keyDefault = System.getenv("OPENAI_API_KEY") != null ? "OPENAI_API_KEY" : null;
@@ -244,5 +240,13 @@ public final class EvolveCommand implements Callable<Integer> {
         sb.append("wrote ").append(out.resolve("best").resolve(task.programFileName())).append(", ")
                 .append(out.resolve("trace.jsonl")).append(", ").append(out.resolve("progress.png"));
         return sb.toString();
+    }
+
+    /** Refuses an option's path that is not a regular file, saying whether it is missing or something else. */
+    private static void requireFile(String option, Path path) {
+        if (!Files.isRegularFile(path)) {
+            throw new InvalidInputException(option, path + (Files.exists(path) ? " is not a regular file"
+                    : " does not exist"));
+        }
     }
 }

@@ -1,5 +1,6 @@
 package io.moelab.cli.runtime;
 
+import io.moelab.cli.support.Heap;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.runtime.bench.ModelBench;
 import io.moelab.runtime.bench.ModelBench.Options;
@@ -11,7 +12,6 @@ import io.moelab.runtime.model.WeightFormat;
 import io.moelab.runtime.tensor.DType;
 import io.moelab.runtime.tensor.ProductTeam;
 import java.io.PrintWriter;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.DoubleSummaryStatistics;
 import java.util.List;
@@ -107,12 +107,10 @@ public final class BenchCommand implements Callable<Integer> {
         positive("--decode-tokens", decodeTokens);
         positive("--runs", runs);
         positive("--bandwidth-mib", bandwidthMib);
-        long machine = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
-                .getTotalMemorySize();
-        if (measureBandwidth && (long) bandwidthMib << 20 > machine / 2) {
-            // The buffer is off-heap and touched whole; half the machine leaves room for the model beside it.
+        // The buffer is off-heap and touched whole; half the machine leaves room for the model beside it.
+        if (measureBandwidth && (long) bandwidthMib << 20 > Heap.machineBytes() / 2) {
             throw new InvalidInputException("--bandwidth-mib", bandwidthMib + " MiB is more than half of this "
-                    + "machine's " + (machine >> 20) + " MiB of memory");
+                    + "machine's " + (Heap.machineBytes() >> 20) + " MiB of memory");
         }
         if (warmupTokens < 0) {
             throw new InvalidInputException("--warmup-tokens", "must not be negative, got " + warmupTokens);

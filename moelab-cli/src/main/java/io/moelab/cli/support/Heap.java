@@ -2,6 +2,7 @@ package io.moelab.cli.support;
 
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.trace.SyntheticTraceSpec;
+import java.lang.management.ManagementFactory;
 import java.util.Locale;
 
 /**
@@ -32,6 +33,12 @@ public final class Heap {
     public static void requireTrace(String option, SyntheticTraceSpec s) {
         require(option, 2 * Double.BYTES * s.loads(), String.format(Locale.ROOT, "a trace of S x L x E = %d x %d x %d "
                 + "loads", s.steps(), s.layers(), s.experts()), "fewer steps");
+    }
+
+    /** This machine's physical memory in bytes, for what lives outside the heap (native buffers, PyTorch). */
+    public static long machineBytes() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getTotalMemorySize();
     }
 
     /** Bytes in GiB with one decimal, or in whole MiB below one GiB. */

@@ -20,7 +20,6 @@ import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.io.PrintWriter;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -225,8 +224,7 @@ public final class TrainCommand implements Callable<Integer> {
         long parameters = spec.parameterCount();
         String what = String.format(Locale.ROOT, "a model of %,d parameters", parameters);
         Heap.require("model", (long) Float.BYTES * parameters, what, "a smaller model");
-        long machine = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
-                .getTotalMemorySize();
+        long machine = Heap.machineBytes();
         long training = 4L * Float.BYTES * parameters;
         if (training > machine) {
             throw new InvalidInputException("model", String.format(Locale.ROOT, "%s needs about %s for weights, "

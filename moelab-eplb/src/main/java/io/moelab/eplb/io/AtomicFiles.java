@@ -46,9 +46,9 @@ public final class AtomicFiles {
         try {
             writeAtomically(target, content);
         } catch (FileSystemException e) {
-            // From creating the parent directories: a file stands where one of them goes.
+            // From creating the parent directories, name which one: a file stands where it goes.
             String reason = e instanceof FileAlreadyExistsException && e.getReason() == null
-                    ? e.getFile() + " is a file, not a directory" : reason(e);
+                    ? e.getFile() + " " + reason(e) : reason(e);
             FileSystemException named = new FileSystemException(target.toString(), null, "cannot write: " + reason);
             named.initCause(e);
             throw named;

@@ -69,8 +69,7 @@ public final class PlacementFile {
             return parse(path, experts, fallback);
         } catch (InvalidInputException e) {
             // Name the file: a --previous placement's "phy2log[0]" could be mistaken for the input's.
-            String file = path.toString();
-            throw e.getMessage().startsWith(file) ? e : new InvalidInputException(file, e.getMessage(), e);
+            throw e.in(path.toString());
         }
     }
 

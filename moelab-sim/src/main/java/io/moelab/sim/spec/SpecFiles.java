@@ -41,14 +41,8 @@ public final class SpecFiles {
                     f.integer("shared_ffn", 0), f.number("dense_flops_per_token",
                             8.0 * f.integer("hidden") * f.integer("hidden")));
         } catch (InvalidInputException e) {
-            throw inFile(path, e);
+            throw e.in(path.toString());
         }
-    }
-
-    /** A value the spec refused, named with the file it came from (errors reading the file already are). */
-    private static InvalidInputException inFile(Path path, InvalidInputException e) {
-        String file = path.toString();
-        return e.getMessage().startsWith(file + ": ") ? e : new InvalidInputException(file, e.getMessage(), e);
     }
 
     private static ModelSpec fromHuggingFace(Fields f, Path path) {
@@ -112,7 +106,7 @@ public final class SpecFiles {
                     f.number("hbm_tbps"), f.number("nvlink_gbps"), f.number("network_gbps"),
                     f.number("nvlink_latency_us", 3), f.number("network_latency_us", 10), f.number("hbm_gb", 80));
         } catch (InvalidInputException e) {
-            throw inFile(path, e);
+            throw e.in(path.toString());
         }
     }
 
