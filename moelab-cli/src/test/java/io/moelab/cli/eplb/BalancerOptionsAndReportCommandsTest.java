@@ -129,6 +129,29 @@ class BalancerOptionsAndReportCommandsTest {
         assertThat(md).contains("## Real DeepSeek-V3 workloads").contains("prefill_in512 > prefill_in1024")
                 .contains("| moelab:global |").contains("timing skipped");
         assertThat(out.resolve("real-pairs.png")).exists();
+        // The pair's detail table: one row per algorithm and the hindsight row, the columns.
+        assertThat(md).contains("### Each pair in detail").contains(
+                "| pair | algorithm | mode | GPU balancedness | of bound | slot balancedness | experts moved | µs |");
+        String[] global = detailRow(md, "moelab:global");
+        String[] deepseek = detailRow(md, "deepseek");
+        String[] hindsight = detailRow(md, "moelab:global (hindsight)");
+        assertThat(global[3]).isEqualTo("global");
+        assertThat(deepseek[3]).isEqualTo("auto = hierarchical");
+        // Planned on the workload it is scored on, moelab beats its own plan on the other workload.
+        assertThat(Double.parseDouble(hindsight[4])).isGreaterThan(Double.parseDouble(global[4]));
+        assertThat(hindsight[7]).isEqualTo("n/a");
+        // Replanning for the second workload: DeepSeek's EPLB ignores the placement in service, moelab keeps most
+        // of it (migration-aware), so it moves fewer copies; both move some, since the loads changed.
+        assertThat(Integer.parseInt(global[7])).isPositive()
+                .isLessThan(Integer.parseInt(deepseek[7]));
+    }
+
+    /** The cells of the detail table's row for {@code algorithm} (index 1 is the pair, 2 the algorithm). */
+    private static String[] detailRow(String md, String algorithm) {
+        String table = md.substring(md.indexOf("### Each pair in detail"));
+        return table.lines().filter(l -> l.startsWith("| prefill_in512 > prefill_in1024 | " + algorithm + " |"))
+                .findFirst().orElseThrow(() -> new AssertionError("no detail row for " + algorithm))
+                .split("\\s*\\|\\s*");
     }
 
     @Test
