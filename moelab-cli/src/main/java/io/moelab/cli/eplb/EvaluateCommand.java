@@ -96,6 +96,9 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PlacementMode defaultMode = mode == null ? PlacementMode.AUTO : PlacementMode.parse(mode);
+        if (algorithms != null) {
+            Algorithms.requireDistinct(algorithms);
+        }
         List<BalancerAlgorithm> balancers = (algorithms == null ? Algorithms.names() : algorithms).stream()
                 .map(a -> Algorithms.bySpec(AlgorithmSpec.parse(a).withDefaultMode(defaultMode))).toList();
         Topology topology = new Topology(replicas, groups, nodes, gpus);

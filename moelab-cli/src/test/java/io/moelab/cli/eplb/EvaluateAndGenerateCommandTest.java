@@ -155,6 +155,16 @@ class EvaluateAndGenerateCommandTest {
         assertThat(unknown.exitCode()).isEqualTo(2);
         assertThat(unknown.errLines()).singleElement().asString().contains("unknown algorithm 'nope'");
 
+        // Two rows of one name: the plot's lines and JSON readers keyed by name could not tell them apart.
+        Result twice = CliRunner.run("eplb", "evaluate", "--trace", trace.toString(), "--window", "10",
+                "--replicas", "32", "--gpus", "4", "--algorithms", "moelab,deepseek,moelab");
+        assertThat(twice.exitCode()).isEqualTo(2);
+        assertThat(twice.errLines()).containsExactly(
+                "error: algorithms: lists an algorithm twice: moelab,deepseek,moelab");
+        Result bench = CliRunner.run("eplb", "bench", "--shape", "adrs", "--algorithms", "static,static");
+        assertThat(bench.exitCode()).isEqualTo(2);
+        assertThat(bench.errLines()).containsExactly("error: algorithms: lists an algorithm twice: static,static");
+
         Result missing = CliRunner.run("eplb", "evaluate", "--trace", dir.resolve("none.json").toString(), "--window",
                 "1", "--replicas", "32", "--gpus", "4");
         assertThat(missing.exitCode()).isEqualTo(2);

@@ -1,6 +1,7 @@
 package io.moelab.eplb.algorithm;
 
 import io.moelab.eplb.InvalidInputException;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -68,6 +69,19 @@ public final class Algorithms {
             throw new InvalidInputException("algorithms", "no algorithm given (known: "
                     + String.join(", ", REGISTRY.keySet()) + ")");
         }
+        requireDistinct(specs);
         return specs.stream().map(Algorithms::byName).toList();
+    }
+
+    /**
+     * Checks that no spec is listed twice: the results of two runs of one algorithm would share a name, and tables,
+     * plots and JSON keyed by it could not tell them apart.
+     *
+     * @throws InvalidInputException naming the list, if a spec repeats
+     */
+    public static void requireDistinct(List<String> specs) {
+        if (new HashSet<>(specs).size() != specs.size()) {
+            throw new InvalidInputException("algorithms", "lists an algorithm twice: " + String.join(",", specs));
+        }
     }
 }

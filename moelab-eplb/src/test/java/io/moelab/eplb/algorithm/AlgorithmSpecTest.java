@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.moelab.eplb.InvalidInputException;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -45,5 +46,14 @@ class AlgorithmSpecTest {
         assertThatThrownBy(() -> s.flag("flag", false)).hasMessageContaining("must be on or off");
         assertThatThrownBy(() -> s.number("n", 0, 0, 1)).hasMessageContaining("must be a number");
         assertThatThrownBy(() -> s.requireOptions(Set.of("flag"))).hasMessageContaining("unknown option 'n'");
+    }
+
+    @Test
+    void aListNamesEachAlgorithmOnce() {
+        assertThat(Algorithms.byNames(List.of("moelab:global", "moelab"))).extracting(BalancerAlgorithm::name)
+                .containsExactly("moelab:global", "moelab");
+        assertThatThrownBy(() -> Algorithms.byNames(List.of("deepseek", "static", "deepseek")))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage("algorithms: lists an algorithm twice: deepseek,static,deepseek");
     }
 }
