@@ -95,13 +95,14 @@ public final class DemoCommand implements Callable<Integer> {
                 + "-> in2048 -> in4096: %d plans%n", real.scoredWindows());
         out.printf(Locale.ROOT, "  topology: %s (%d slots per GPU)%n%n", TOPOLOGY, TOPOLOGY.slotsPerGpu());
         Table table = new Table("algorithm", "synthetic", "real", "ms synthetic", "ms real", "moved synthetic",
-                "colocated real", "description");
+                "moved real", "colocated real", "description");
         for (int i = 0; i < balancers.size(); i++) {
             AlgorithmReport s = synthetic.algorithms().get(i);
             AlgorithmReport r = real.algorithms().get(i);
             table.row(s.algorithm(), Formats.ratio(s.meanGpuBalancedness()), Formats.ratio(r.meanGpuBalancedness()),
                     Formats.millis(s.timing().medianMillis()), Formats.millis(r.timing().medianMillis()),
-                    Formats.count(s.meanExpertsMoved()), Formats.count(r.meanColocatedPairs()),
+                    Formats.count(s.meanExpertsMoved()), Formats.count(r.meanExpertsMoved()),
+                    Formats.count(r.meanColocatedPairs()),
                     balancers.get(i).description());
         }
         out.print(table.render());

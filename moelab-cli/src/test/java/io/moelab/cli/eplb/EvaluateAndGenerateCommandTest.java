@@ -198,6 +198,18 @@ class EvaluateAndGenerateCommandTest {
             assertThat(r.out()).containsPattern("(?m)^" + name + " +0\\.\\d{4} +0\\.\\d{4} ");
         }
         assertThat(r.out()).contains("synthetic").contains("real").contains("in512 -> in1024");
+        // Moves on the real loads, where moelab replans with its placement in service and DeepSeek's EPLB does not.
+        assertThat(r.out()).contains("moved synthetic  moved real  colocated real");
+        double moelab = Double.parseDouble(demoRow(r.out(), "moelab:global")[6]);
+        double deepseek = Double.parseDouble(demoRow(r.out(), "deepseek")[6]);
+        assertThat(moelab).isPositive().isLessThan(deepseek / 2);
+        assertThat(demoRow(r.out(), "static")[6]).isEqualTo("0");
+    }
+
+    /** The cells of the demo table's row for {@code algorithm}, split at runs of two or more spaces. */
+    private static String[] demoRow(String out, String algorithm) {
+        return out.lines().filter(l -> l.startsWith(algorithm + " ")).findFirst()
+                .orElseThrow(() -> new AssertionError("no row for " + algorithm)).split("\\s{2,}");
     }
 
     private static String[] concat(String[] a, String... b) {
