@@ -290,11 +290,11 @@ public final class ReportCommand implements Callable<Integer> {
             }
             rows.add(detail.hindsight());
             for (AlgorithmReport a : rows) {
-                Double moved = detail.moved().get(a.algorithm());
+                Integer moved = detail.moved().get(a.algorithm());
                 md.append(String.format(Locale.ROOT, "| %s | %s | %s | %.4f | %.3f | %.4f | %s | %.0f |%n", e.getKey(),
                         a.algorithm(), mode(a.algorithm(), detail.topology()), a.meanGpuBalancedness(),
                         a.meanGpuBalancedness() / r.meanBound(), a.meanSlotBalancedness(),
-                        moved == null ? "n/a" : String.format(Locale.ROOT, "%.0f", moved),
+                        moved == null ? "n/a" : moved.toString(),
                         a.timing().medianMillis() * 1000));
             }
         }
@@ -302,18 +302,18 @@ public final class ReportCommand implements Callable<Integer> {
     }
 
     /** What a real pair's detail table adds to its evaluation: the hindsight row and the experts moved. */
-    private record PairDetail(Topology topology, AlgorithmReport hindsight, Map<String, Double> moved) {
+    private record PairDetail(Topology topology, AlgorithmReport hindsight, Map<String, Integer> moved) {
         static PairDetail of(EplbSuite.Case c, ExpertLoadTrace trace) {
             AlgorithmReport hindsight = evaluate(c, trace, List.of("moelab:global"), true).algorithms().getFirst();
             List<LoadMatrix> windows = trace.windows(c.window());
-            Map<String, Double> moved = new LinkedHashMap<>();
+            Map<String, Integer> moved = new LinkedHashMap<>();
             for (String spec : MAIN) {
                 if (applicable(spec, c.topology())) {
                     BalancerAlgorithm algorithm = Algorithms.byName(spec);
                     Placement first = algorithm.rebalance(BalancingRequest.of(windows.get(0), c.topology()));
                     Placement second = algorithm.rebalance(
                             new BalancingRequest(windows.get(1), List.of(), c.topology(), first));
-                    moved.put(spec, (double) PlacementEvaluator.migration(first, second).expertsMoved());
+                    moved.put(spec, PlacementEvaluator.migration(first, second).expertsMoved());
                 }
             }
             return new PairDetail(c.topology(), hindsight, moved);
