@@ -63,7 +63,7 @@ public final class BenchCommand implements Callable<Integer> {
                 : List.of("moelab:global", "moelab", "deepseek", "snake", "snake:global");
         List<BalancerAlgorithm> balancers = Algorithms.byNames(names);
         List<RebalanceTimer.Result> results = RebalanceTimer.time(balancers,
-                BalancingRequest.of(s.load(), s.topology()), warmupMillis, roundMillis, Math.max(1, rounds));
+                BalancingRequest.of(s.load(), s.topology()), warmupMillis, roundMillis, rounds);
         PrintWriter out = spec.commandLine().getOut();
         if (format == Format.JSON) {
             Map<String, Object> json = new LinkedHashMap<>();

@@ -50,13 +50,18 @@ public final class GenerateCommand implements Callable<Integer> {
         if (maxTokens < 1) {
             throw new InvalidInputException("--max-tokens", "must be at least 1, got " + maxTokens);
         }
-        Sampler sampler;
+        // Each checked on its own, so the message names the option at fault (NaN and infinities included).
         try {
-            sampler = new Sampler(temperature, topP, seed);
+            Sampler.requireTemperature(temperature);
         } catch (IllegalArgumentException e) {
-            // Not "temperature < 0": a NaN temperature is the temperature's fault too.
-            throw new InvalidInputException(!(temperature >= 0) ? "--temperature" : "--top-p", e.getMessage());
+            throw new InvalidInputException("--temperature", e.getMessage());
         }
+        try {
+            Sampler.requireTopP(topP);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException("--top-p", e.getMessage());
+        }
+        Sampler sampler = new Sampler(temperature, topP, seed);
         PrintWriter out = spec.commandLine().getOut();
         try (MoeModel m = model.load(); Tokenizer tokenizer = Tokenizers.forModel(model.dir(), m.config().vocabSize())) {
             List<Integer> ids = new ArrayList<>();

@@ -117,6 +117,12 @@ class BalancerOptionsAndReportCommandsTest {
         Result bad = CliRunner.run("eplb", "bench", "--shape", "dsv4");
         assertThat(bad.exitCode()).isEqualTo(2);
         assertThat(bad.errLines()).singleElement().asString().startsWith("error: shape: unknown shape 'dsv4'");
+        // Settings that would time something else than asked (they were clamped to one round, or one call a round).
+        Result rounds = CliRunner.run("eplb", "bench", "--shape", "adrs", "--algorithms", "static", "--rounds", "0");
+        assertThat(rounds.exitCode()).isEqualTo(2);
+        assertThat(rounds.errLines()).containsExactly("error: rounds: must be at least 1, got 0");
+        Result roundMs = CliRunner.run("eplb", "bench", "--shape", "adrs", "--algorithms", "static", "--round-ms", "-5");
+        assertThat(roundMs.errLines()).containsExactly("error: round-ms: must be 1 to 3600000 ms, got -5");
     }
 
     @Test

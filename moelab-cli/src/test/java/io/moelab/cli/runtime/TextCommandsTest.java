@@ -139,6 +139,11 @@ class TextCommandsTest {
                 "--temperature", "NaN");
         assertThat(nan.exitCode()).isEqualTo(2);
         assertThat(nan.errLines()).singleElement().asString().startsWith("error: --temperature: ");
+        // An infinite temperature is the temperature's fault too (it was blamed on --top-p).
+        Result infinite = CliRunner.run("generate", "--model", model.toString(), "--prompt", "Hi", "--max-tokens",
+                "2", "--temperature", "Infinity");
+        assertThat(infinite.errLines()).containsExactly(
+                "error: --temperature: temperature must be a finite number, 0 or more, got Infinity");
         Result topP = CliRunner.run("generate", "--model", model.toString(), "--prompt", "Hi", "--max-tokens", "2",
                 "--top-p", "0");
         assertThat(topP.exitCode()).isEqualTo(2);

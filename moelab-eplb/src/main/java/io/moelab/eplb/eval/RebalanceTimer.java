@@ -1,5 +1,6 @@
 package io.moelab.eplb.eval;
 
+import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.algorithm.BalancerAlgorithm;
 import io.moelab.eplb.algorithm.BalancingRequest;
 import java.util.ArrayList;
@@ -28,12 +29,19 @@ public final class RebalanceTimer {
     /**
      * Times each algorithm on the same request.
      *
-     * @param warmupMillis  wall-clock each algorithm runs untimed first, so the JIT has compiled it
-     * @param roundMillis   wall-clock each algorithm runs per round
-     * @param rounds        rounds of turns
+     * @param warmupMillis  wall-clock each algorithm runs untimed first, so the JIT has compiled it (0 to an hour)
+     * @param roundMillis   wall-clock each algorithm runs per round (1 ms to an hour)
+     * @param rounds        rounds of turns, at least one
+     * @throws InvalidInputException naming the setting ({@code warmup-ms}, {@code round-ms}, {@code rounds}) that is
+     *                               out of range: a silently clamped one would time something else than asked
      */
     public static List<Result> time(List<BalancerAlgorithm> algorithms, BalancingRequest request, long warmupMillis,
                                     long roundMillis, int rounds) {
+        requireMillis("warmup-ms", warmupMillis, 0);
+        requireMillis("round-ms", roundMillis, 1);
+        if (rounds < 1) {
+            throw new InvalidInputException("rounds", "must be at least 1, got " + rounds);
+        }
         for (BalancerAlgorithm a : algorithms) {
             long end = System.nanoTime() + warmupMillis * 1_000_000L;
             do {
@@ -62,5 +70,14 @@ public final class RebalanceTimer {
                     micros.length));
         }
         return results;
+    }
+
+    /** Most milliseconds a warm-up or a round may take: an hour, far below where nanoseconds overflow a long. */
+    static final long MAX_MILLIS = 3_600_000L;
+
+    private static void requireMillis(String field, long millis, long least) {
+        if (millis < least || millis > MAX_MILLIS) {
+            throw new InvalidInputException(field, "must be " + least + " to " + MAX_MILLIS + " ms, got " + millis);
+        }
     }
 }

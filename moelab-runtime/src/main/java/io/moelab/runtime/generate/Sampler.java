@@ -20,15 +20,33 @@ public final class Sampler {
      * @throws IllegalArgumentException for a negative temperature or topP outside (0, 1]
      */
     public Sampler(double temperature, double topP, long seed) {
-        if (!(temperature >= 0) || Double.isInfinite(temperature)) {
-            throw new IllegalArgumentException("temperature must be a non-negative number, got " + temperature);
-        }
-        if (!(topP > 0 && topP <= 1)) {
-            throw new IllegalArgumentException("top-p must be in (0, 1], got " + topP);
-        }
+        requireTemperature(temperature);
+        requireTopP(topP);
         this.temperature = temperature;
         this.topP = topP;
         this.random = new SplittableRandom(seed);
+    }
+
+    /**
+     * Checks a temperature as the constructor does, for callers that name the setting at fault.
+     *
+     * @throws IllegalArgumentException unless it is a finite number, 0 or more
+     */
+    public static void requireTemperature(double temperature) {
+        if (!(temperature >= 0) || Double.isInfinite(temperature)) {
+            throw new IllegalArgumentException("temperature must be a finite number, 0 or more, got " + temperature);
+        }
+    }
+
+    /**
+     * Checks a nucleus mass as the constructor does.
+     *
+     * @throws IllegalArgumentException unless it is in (0, 1]
+     */
+    public static void requireTopP(double topP) {
+        if (!(topP > 0 && topP <= 1)) {
+            throw new IllegalArgumentException("top-p must be in (0, 1], got " + topP);
+        }
     }
 
     /** The next token. */

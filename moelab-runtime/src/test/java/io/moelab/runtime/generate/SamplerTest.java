@@ -63,6 +63,9 @@ class SamplerTest {
     @Test
     void badSettingsAreRefused() {
         assertThatThrownBy(() -> new Sampler(-1, 1, 0)).hasMessageContaining("temperature");
+        assertThatThrownBy(() -> new Sampler(Double.POSITIVE_INFINITY, 1, 0)).hasMessageContaining("temperature");
+        assertThatThrownBy(() -> Sampler.requireTemperature(Double.NaN)).hasMessageContaining("temperature");
+        assertThatThrownBy(() -> Sampler.requireTopP(Double.NaN)).hasMessageContaining("top-p");
         assertThatThrownBy(() -> new Sampler(1, 0, 0)).hasMessageContaining("top-p");
         assertThatThrownBy(() -> new Sampler(1, 1.5, 0)).hasMessageContaining("top-p");
     }
