@@ -1,5 +1,6 @@
 package io.moelab.sim;
 
+import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.sim.spec.ClusterSpec;
 import io.moelab.sim.spec.ModelSpec;
@@ -67,12 +68,16 @@ public final class Sweep {
     /**
      * Variants over redundant slot counts.
      *
-     * @throws io.moelab.eplb.InvalidInputException naming {@code redundant} for a count that does not fill the
-     *                                              cluster's GPUs evenly
+     * @throws InvalidInputException naming {@code redundants} for a negative count, {@code redundant} for one that
+     *                               does not fill the cluster's GPUs evenly
      */
     public static List<Variant> redundants(Simulation.Options base, List<Integer> redundants, ModelSpec model,
                                            ClusterSpec cluster) {
         for (int r : redundants) {
+            // -1 is Simulation.Options' sentinel for the default count; here every count is one the user asked for.
+            if (r < 0) {
+                throw new InvalidInputException("redundants", "must be 0 or more, got " + r);
+            }
             Simulation.replicas(model.experts(), cluster.gpus(), r);
         }
         return redundants.stream().map(r -> new Variant(Parameter.REDUNDANT, r, base.withRedundant(r))).toList();

@@ -41,6 +41,9 @@ class SweepTest {
         Simulation.Options base = new Simulation.Options(20, 20, -1, 4, false, 0, 0, StepModel.Options.defaults());
         assertThatThrownBy(() -> Sweep.redundants(base, List.of(8, 5), MODEL, CLUSTER))
                 .hasMessageStartingWith("redundant: 32 experts + 5 redundant = 37 slots");
+        // -1 is the options' "default" sentinel; asked for in a sweep it was run as the default under the label -1.
+        assertThatThrownBy(() -> Sweep.redundants(base, List.of(0, -1), MODEL, CLUSTER))
+                .hasMessage("redundants: must be 0 or more, got -1");
         List<Sweep.Variant> variants = new ArrayList<>(Sweep.intervals(base, List.of(20, 60), true));
         variants.addAll(Sweep.redundants(base, List.of(0, 8), MODEL, CLUSTER));
         List<Policy> policies = Policy.parseAll(List.of("none", "deepseek"));

@@ -115,8 +115,21 @@ final class SimOptions {
             default -> throw new InvalidInputException("routing", "unknown routing '" + routing
                     + "' (known: even, node-local)");
         };
-        if (dispatchBytes <= 0 || combineBytes <= 0) {
-            throw new InvalidInputException("dispatch-bytes", "bytes per value must be at least 1");
+        if (dispatchBytes <= 0) {
+            throw new InvalidInputException("dispatch-bytes", "bytes per value must be at least 1, got " + dispatchBytes);
+        }
+        if (combineBytes <= 0) {
+            throw new InvalidInputException("combine-bytes", "bytes per value must be at least 1, got " + combineBytes);
+        }
+        // The library reads -1, NaN and 0 as "the default" for these three; a user who typed one meant something else.
+        if (redundant != null && redundant < 0) {
+            throw new InvalidInputException("redundant", "must be 0 or more, got " + redundant);
+        }
+        if (planningMs != null && !(planningMs >= 0 && Double.isFinite(planningMs))) {
+            throw new InvalidInputException("planning-ms", "must be a finite number >= 0, got " + planningMs);
+        }
+        if (tokensPerStep != null && !(tokensPerStep > 0 && Double.isFinite(tokensPerStep))) {
+            throw new InvalidInputException("tokens-per-step", "must be a finite number > 0, got " + tokensPerStep);
         }
         return new Simulation.Options(rebalanceEvery, window == null ? rebalanceEvery : window,
                 redundant == null ? -1 : redundant, history, overlapMigration,

@@ -108,7 +108,12 @@ class SimCommandTest {
                 List.of("--redundant", "10"),
                 List.of("--policies", "none,greedy"),
                 List.of("--routing", "random"),
-                List.of("--rebalance-every", "0"));
+                List.of("--rebalance-every", "0"),
+                // Values the library reads as "the default" (-1, NaN, 0) are refused when a user types them.
+                List.of("--redundant", "-1"),
+                List.of("--planning-ms", "NaN"),
+                List.of("--tokens-per-step", "0"),
+                List.of("--combine-bytes", "0"));
         List<String> expected = List.of(
                 "error: trace: has 26 MoE layers x 64 experts, but model deepseek-v3 has 58 x 256",
                 "error: model: unknown model 'gpt-5'",
@@ -116,7 +121,11 @@ class SimCommandTest {
                 "error: redundant: 64 experts + 10 redundant = 74 slots do not fill 32 GPUs evenly; try 0 or 32",
                 "error: policies: unknown policy 'greedy'",
                 "error: routing: unknown routing 'random'",
-                "error: rebalance-every: must be at least 1 step, got 0");
+                "error: rebalance-every: must be at least 1 step, got 0",
+                "error: redundant: must be 0 or more, got -1",
+                "error: planning-ms: must be a finite number >= 0, got NaN",
+                "error: tokens-per-step: must be a finite number > 0, got 0.0",
+                "error: combine-bytes: bytes per value must be at least 1, got 0");
         for (int i = 0; i < cases.size(); i++) {
             List<String> args = new ArrayList<>(List.of(sim()));
             List<String> override = cases.get(i);
