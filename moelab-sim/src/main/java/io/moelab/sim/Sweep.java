@@ -5,6 +5,7 @@ import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.sim.spec.ClusterSpec;
 import io.moelab.sim.spec.ModelSpec;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 
 /**
@@ -59,8 +60,15 @@ public final class Sweep {
      * Variants over rebalance intervals.
      *
      * @param windowFollows plan from the last K steps (W = K) rather than the base window
+     * @throws InvalidInputException naming {@code intervals} for an interval below one step or listed twice
      */
     public static List<Variant> intervals(Simulation.Options base, List<Integer> intervals, boolean windowFollows) {
+        for (int k : intervals) {
+            if (k < 1) {
+                throw new InvalidInputException("intervals", "must be at least 1 step, got " + k);
+            }
+        }
+        requireDistinct("intervals", intervals);
         return intervals.stream().map(k -> new Variant(Parameter.REBALANCE_EVERY, k,
                 base.withRebalanceEvery(k, windowFollows ? k : base.window()))).toList();
     }
@@ -68,8 +76,8 @@ public final class Sweep {
     /**
      * Variants over redundant slot counts.
      *
-     * @throws InvalidInputException naming {@code redundants} for a negative count, {@code redundant} for one that
-     *                               does not fill the cluster's GPUs evenly
+     * @throws InvalidInputException naming {@code redundants} for a negative count or one listed twice,
+     *                               {@code redundant} for one that does not fill the cluster's GPUs evenly
      */
     public static List<Variant> redundants(Simulation.Options base, List<Integer> redundants, ModelSpec model,
                                            ClusterSpec cluster) {
@@ -80,7 +88,16 @@ public final class Sweep {
             }
             Simulation.replicas(model.experts(), cluster.gpus(), r);
         }
+        requireDistinct("redundants", redundants);
         return redundants.stream().map(r -> new Variant(Parameter.REDUNDANT, r, base.withRedundant(r))).toList();
+    }
+
+    /** A value swept twice would be simulated twice and drawn as two points at one x. */
+    private static void requireDistinct(String field, List<Integer> values) {
+        if (new HashSet<>(values).size() != values.size()) {
+            throw new InvalidInputException(field, "lists a value twice: "
+                    + String.join(",", values.stream().map(String::valueOf).toList()));
+        }
     }
 
     /**

@@ -44,6 +44,12 @@ class SweepTest {
         // -1 is the options' "default" sentinel; asked for in a sweep it was run as the default under the label -1.
         assertThatThrownBy(() -> Sweep.redundants(base, List.of(0, -1), MODEL, CLUSTER))
                 .hasMessage("redundants: must be 0 or more, got -1");
+        assertThatThrownBy(() -> Sweep.redundants(base, List.of(0, 8, 0), MODEL, CLUSTER))
+                .hasMessage("redundants: lists a value twice: 0,8,0");
+        assertThatThrownBy(() -> Sweep.intervals(base, List.of(20, 0), true))
+                .hasMessage("intervals: must be at least 1 step, got 0");
+        assertThatThrownBy(() -> Sweep.intervals(base, List.of(20, 60, 20), true))
+                .hasMessage("intervals: lists a value twice: 20,60,20");
         List<Sweep.Variant> variants = new ArrayList<>(Sweep.intervals(base, List.of(20, 60), true));
         variants.addAll(Sweep.redundants(base, List.of(0, 8), MODEL, CLUSTER));
         List<Policy> policies = Policy.parseAll(List.of("none", "deepseek"));
