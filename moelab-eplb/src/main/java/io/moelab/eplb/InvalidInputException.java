@@ -1,6 +1,8 @@
 package io.moelab.eplb;
 
 import java.io.Serial;
+import java.util.HashSet;
+import java.util.List;
 
 /**
  * Input that cannot be used: malformed, inconsistent or out of range. The message always starts with the
@@ -35,6 +37,22 @@ public class InvalidInputException extends IllegalArgumentException {
      */
     public InvalidInputException in(String source) {
         return getMessage().startsWith(source + ": ") ? this : new InvalidInputException(source, getMessage(), this);
+    }
+
+    /**
+     * Checks that a list given on the command line names nothing twice: results keyed by what the list names (table
+     * rows, plot series, JSON) could not tell the two apart, and the work would be done twice.
+     *
+     * @param field  the list's parameter
+     * @param what   one item, for the message ("an algorithm", "a policy", "a value")
+     * @param values the list
+     * @throws InvalidInputException {@code FIELD: lists WHAT twice: v1,v2,...} if an item repeats
+     */
+    public static void requireDistinct(String field, String what, List<?> values) {
+        if (new HashSet<>(values).size() != values.size()) {
+            throw new InvalidInputException(field, "lists " + what + " twice: "
+                    + String.join(",", values.stream().map(String::valueOf).toList()));
+        }
     }
 
     /** The offending field, parameter or file. */

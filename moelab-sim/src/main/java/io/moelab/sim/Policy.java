@@ -45,9 +45,7 @@ public record Policy(String name, BalancerAlgorithm balancer) {
         if (names.isEmpty()) {
             throw new InvalidInputException("policies", "no policy given");
         }
-        if (names.stream().distinct().count() != names.size()) {
-            throw new InvalidInputException("policies", "lists a policy twice: " + String.join(",", names));
-        }
+        InvalidInputException.requireDistinct("policies", "a policy", names);
         return names.stream().map(Policy::parse).toList();
     }
 

@@ -5,7 +5,6 @@ import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.sim.spec.ClusterSpec;
 import io.moelab.sim.spec.ModelSpec;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 
 /**
@@ -68,7 +67,7 @@ public final class Sweep {
                 throw new InvalidInputException("intervals", "must be at least 1 step, got " + k);
             }
         }
-        requireDistinct("intervals", intervals);
+        InvalidInputException.requireDistinct("intervals", "a value", intervals);
         return intervals.stream().map(k -> new Variant(Parameter.REBALANCE_EVERY, k,
                 base.withRebalanceEvery(k, windowFollows ? k : base.window()))).toList();
     }
@@ -88,16 +87,8 @@ public final class Sweep {
             }
             Simulation.replicas(model.experts(), cluster.gpus(), r);
         }
-        requireDistinct("redundants", redundants);
+        InvalidInputException.requireDistinct("redundants", "a value", redundants);
         return redundants.stream().map(r -> new Variant(Parameter.REDUNDANT, r, base.withRedundant(r))).toList();
-    }
-
-    /** A value swept twice would be simulated twice and drawn as two points at one x. */
-    private static void requireDistinct(String field, List<Integer> values) {
-        if (new HashSet<>(values).size() != values.size()) {
-            throw new InvalidInputException(field, "lists a value twice: "
-                    + String.join(",", values.stream().map(String::valueOf).toList()));
-        }
     }
 
     /**

@@ -1,7 +1,6 @@
 package io.moelab.eplb.algorithm;
 
 import io.moelab.eplb.InvalidInputException;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -80,8 +79,6 @@ public final class Algorithms {
      * @throws InvalidInputException naming the list, if a spec repeats
      */
     public static void requireDistinct(List<String> specs) {
-        if (new HashSet<>(specs).size() != specs.size()) {
-            throw new InvalidInputException("algorithms", "lists an algorithm twice: " + String.join(",", specs));
-        }
+        InvalidInputException.requireDistinct("algorithms", "an algorithm", specs);
     }
 }
