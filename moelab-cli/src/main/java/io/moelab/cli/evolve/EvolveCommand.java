@@ -5,6 +5,7 @@ import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.evolve.config.EvolveConfig;
+import io.moelab.evolve.eval.EvaluatorSettings;
 import io.moelab.evolve.llm.CostLedger;
 import io.moelab.evolve.llm.LlmClient;
 import io.moelab.evolve.llm.LlmEnsemble;
@@ -121,8 +122,9 @@ public final class EvolveCommand implements Callable<Integer> {
             throw new InvalidInputException("--iterations", "must not be negative, got " + iterations);
         }
         if (evalTimeout != null) {
-            if (!(evalTimeout > 0)) {
-                throw new InvalidInputException("--eval-timeout", "must be positive, got " + evalTimeout);
+            if (!(evalTimeout > 0 && evalTimeout <= EvolveConfig.MAX_SECONDS)) {
+                throw new InvalidInputException("--eval-timeout", "must be a positive number of seconds up to "
+                        + (long) EvolveConfig.MAX_SECONDS + ", got " + evalTimeout);
             }
             cfg.evalTimeout(Duration.ofMillis(Math.round(evalTimeout * 1000)));
         }
@@ -130,6 +132,11 @@ public final class EvolveCommand implements Callable<Integer> {
             cfg.seed(seed);
         }
         if (parallel != null) {
+            // Checked here too, so the message names the option rather than the configuration key it overrides.
+            if (parallel < 1 || parallel > EvaluatorSettings.MAX_PARALLEL) {
+                throw new InvalidInputException("--parallel", "must be 1 to " + EvaluatorSettings.MAX_PARALLEL
+                        + ", got " + parallel);
+            }
             cfg.parallel(parallel);
         }
         if (budget != null) {

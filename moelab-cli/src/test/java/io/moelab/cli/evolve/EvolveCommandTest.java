@@ -86,6 +86,17 @@ class EvolveCommandTest {
         assertBad(CliRunner.run("evolve", "--task", "eplb", "--iterations", "3", "--out", out.toString(),
                 "--model", "m", "--api-base", "http://127.0.0.1:1/v1", "--budget", "-1"),
                 "error: --budget: must be at least 0 USD, got -1.0");
+        // An infinite timeout overflowed a Duration (an ArithmeticException's message); --parallel named the
+        // configuration key it overrides, and a typo's 100000 was taken.
+        assertBad(CliRunner.run("evolve", "--task", "eplb", "--iterations", "3", "--out", out.toString(),
+                "--model", "m", "--api-base", "http://127.0.0.1:1/v1", "--eval-timeout", "Infinity"),
+                "error: --eval-timeout: must be a positive number of seconds up to 10000000, got Infinity");
+        assertBad(CliRunner.run("evolve", "--task", "eplb", "--iterations", "3", "--out", out.toString(),
+                "--model", "m", "--api-base", "http://127.0.0.1:1/v1", "--parallel", "0"),
+                "error: --parallel: must be 1 to 256, got 0");
+        assertBad(CliRunner.run("evolve", "--task", "eplb", "--iterations", "3", "--out", out.toString(),
+                "--model", "m", "--api-base", "http://127.0.0.1:1/v1", "--parallel", "100000"),
+                "error: --parallel: must be 1 to 256, got 100000");
         // A directory where a file belongs is not "missing".
         assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--iterations", "3", "--out", out.toString(),
                 "--llm-replay", dir.toString()), "--llm-replay: " + dir + " is not a regular file");

@@ -31,6 +31,9 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
 public final class EvolveConfig {
     private static final ObjectMapper YAML = YAMLMapper.builder().build();
 
+    /** Longest timeout, in seconds, a setting may give (about 115 days): far below where milliseconds overflow. */
+    public static final double MAX_SECONDS = 1e7;
+
     /** OpenEvolve keys accepted and ignored, with why. */
     private static final Map<String, String> IGNORED = Map.ofEntries(
             Map.entry("log_level", "logging is not configurable"),
@@ -298,7 +301,7 @@ public final class EvolveConfig {
     }
 
     private static Duration seconds(Section s, String key, double v, boolean zeroAllowed) {
-        if (!(v > 0 || zeroAllowed && v == 0) || v > 1e7) {
+        if (!(v > 0 || zeroAllowed && v == 0) || v > MAX_SECONDS) {
             throw s.error(key, "must be a " + (zeroAllowed ? "non-negative" : "positive") + " number of seconds, got "
                     + v);
         }

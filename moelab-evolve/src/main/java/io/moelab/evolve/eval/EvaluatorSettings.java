@@ -21,6 +21,12 @@ import java.util.List;
 public record EvaluatorSettings(Duration timeout, int memoryMb, boolean cascade, List<Double> cascadeThresholds,
                                 String cascadeMetric, int parallel, long maxOutputBytes, int artifactBytes) {
 
+    /**
+     * Most candidates evaluated at once: each is a child JVM with its own heap, and a typo such as 100000 would start
+     * that many.
+     */
+    public static final int MAX_PARALLEL = 256;
+
     /** Validates ranges and copies the list. */
     public EvaluatorSettings {
         if (timeout.isZero() || timeout.isNegative()) {
@@ -30,8 +36,9 @@ public record EvaluatorSettings(Duration timeout, int memoryMb, boolean cascade,
         if (memoryMb < 16) {
             throw new InvalidInputException("evaluator.memory_mb", "must be at least 16, got " + memoryMb);
         }
-        if (parallel < 1) {
-            throw new InvalidInputException("evaluator.parallel_evaluations", "must be at least 1, got " + parallel);
+        if (parallel < 1 || parallel > MAX_PARALLEL) {
+            throw new InvalidInputException("evaluator.parallel_evaluations", "must be 1 to " + MAX_PARALLEL + ", got "
+                    + parallel);
         }
         if (maxOutputBytes < 1024) {
             throw new InvalidInputException("evaluator.max_output_bytes", "must be at least 1024, got "

@@ -608,6 +608,8 @@ class EvolveConfigTest {
         assertThat(readError("evaluator:\n  timeout: -3\n")).contains("evaluator.timeout");
         assertThat(readError("evaluator:\n  memory_mb: 8\n")).contains("evaluator.memory_mb");
         assertThat(readError("evaluator:\n  parallel_evaluations: 0\n")).contains("evaluator.parallel_evaluations");
+        assertThat(readError("evaluator:\n  parallel_evaluations: 257\n"))
+                .contains("evaluator.parallel_evaluations: must be 1 to 256, got 257");
         assertThat(readError("llm:\n  timeout: 0\n")).contains("llm.timeout");
         assertThat(readError("llm:\n  retry_delay: -1\n")).contains("llm.retry_delay");
     }
