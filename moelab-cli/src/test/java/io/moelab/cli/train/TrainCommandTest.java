@@ -86,6 +86,24 @@ class TrainCommandTest {
                 .startsWith("error: train: batch x (seq + 1) = 2000000000 x ")
                 .contains("tokens a step is more than one array holds");
 
+        // Not finite: an infinite --lr passed "positive", trained on NaN and failed saving its configuration as JSON
+        // (a Jackson message); an infinite --rope-theta trained without positions; a NaN --clip or --aux-weight ran
+        // (the latter blamed --lr). Each is now named with its value.
+        String[][] notFinite = {
+            {"--lr", "Infinity", "error: train: lr must be a finite number > 0, got Infinity"},
+            {"--weight-decay", "Infinity", "error: train: weight-decay must be a finite number >= 0, got Infinity"},
+            {"--clip", "NaN", "error: train: clip must be a finite number >= 0, got NaN"},
+            {"--aux-weight", "NaN", "error: train: aux-weight must be a finite number >= 0, got NaN"},
+            {"--capacity-factor", "NaN", "error: train: capacity-factor must be a finite number >= 0, got NaN"},
+            {"--beta2", "1", "error: train: beta2 must lie in [0, 1), got 1.0"},
+            {"--eval-every", "0", "error: train: eval-every must be at least 1, got 0"},
+            {"--rope-theta", "Infinity", "error: model: rope-theta must be a finite number > 0, got Infinity"}};
+        for (String[] c : notFinite) {
+            CliRunner.Result r = CliRunner.run("train", c[0], c[1], "--out", out.toString());
+            assertThat(r.exitCode()).as(c[0]).isEqualTo(2);
+            assertThat(r.errLines()).as(c[0]).containsExactly(c[2]);
+        }
+
         CliRunner.Result resume = CliRunner.run("train", "--resume", "--out", out.toString());
         assertThat(resume.exitCode()).isEqualTo(2);
         assertThat(resume.errLines()).singleElement().asString().contains("no checkpoint");

@@ -40,29 +40,52 @@ public record TrainConfig(String preset, ModelSpec model, int seq, int batch, in
 
     /** @throws IllegalArgumentException naming the first bad field */
     public TrainConfig {
-        if (seq < 2 || batch < 1 || steps < 1 || logEvery < 1 || evalEvery < 1 || evalWindows < 1) {
-            throw new IllegalArgumentException("seq must be at least 2 and batch, steps, log-every, eval-every and"
-                    + " eval-windows at least 1");
-        }
+        atLeast("seq", seq, 2);
+        atLeast("batch", batch, 1);
+        atLeast("steps", steps, 1);
+        atLeast("log-every", logEvery, 1);
+        atLeast("eval-every", evalEvery, 1);
+        atLeast("eval-windows", evalWindows, 1);
         // A step's token ids are one array (batch rows of seq + 1), and its logits one tensor of batch x seq rows.
         if ((long) batch * (seq + 1) > ModelSpec.MAX_TENSOR) {
             throw new IllegalArgumentException("batch x (seq + 1) = " + batch + " x " + (seq + 1) + " = "
                     + (long) batch * (seq + 1) + " tokens a step is more than one array holds (at most "
                     + ModelSpec.MAX_TENSOR + ")");
         }
-        if (!(lr > 0) || warmup < 0 || minLrRatio < 0 || minLrRatio > 1) {
-            throw new IllegalArgumentException("lr must be positive, warmup non-negative, min-lr-ratio in [0, 1]");
+        // Finite numbers only: an infinite one passed these bounds, trained on NaN and could not be saved as JSON.
+        if (!(lr > 0 && Double.isFinite(lr))) {
+            throw new IllegalArgumentException("lr must be a finite number > 0, got " + lr);
         }
-        if (weightDecay < 0 || clip < 0 || auxWeight < 0 || zWeight < 0 || capacityFactor < 0) {
-            throw new IllegalArgumentException(
-                    "weight-decay, clip, aux-weight, z-weight and capacity-factor must not be negative");
+        atLeast("warmup", warmup, 0);
+        if (!(minLrRatio >= 0 && minLrRatio <= 1)) {
+            throw new IllegalArgumentException("min-lr-ratio must lie in [0, 1], got " + minLrRatio);
         }
-        if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1)) {
-            throw new IllegalArgumentException("betas must lie in [0, 1)");
+        nonNegative("weight-decay", weightDecay);
+        nonNegative("clip", clip);
+        nonNegative("aux-weight", auxWeight);
+        nonNegative("z-weight", zWeight);
+        nonNegative("capacity-factor", capacityFactor);
+        if (!(beta1 >= 0 && beta1 < 1)) {
+            throw new IllegalArgumentException("beta1 must lie in [0, 1), got " + beta1);
+        }
+        if (!(beta2 >= 0 && beta2 < 1)) {
+            throw new IllegalArgumentException("beta2 must lie in [0, 1), got " + beta2);
         }
         corpus = List.copyOf(corpus);
         if (corpus.isEmpty()) {
             throw new IllegalArgumentException("no corpus");
+        }
+    }
+
+    private static void atLeast(String field, long value, long least) {
+        if (value < least) {
+            throw new IllegalArgumentException(field + " must be at least " + least + ", got " + value);
+        }
+    }
+
+    private static void nonNegative(String field, double value) {
+        if (!(value >= 0 && Double.isFinite(value))) {
+            throw new IllegalArgumentException(field + " must be a finite number >= 0, got " + value);
         }
     }
 

@@ -44,8 +44,12 @@ public record ModelSpec(int vocab, int layers, int dModel, int heads, int kvHead
         if (topK > experts) {
             throw new IllegalArgumentException("top-k " + topK + " exceeds the " + experts + " experts");
         }
-        if (!(ropeTheta > 0) || !(rmsEps > 0)) {
-            throw new IllegalArgumentException("rope theta and RMSNorm epsilon must be positive");
+        if (!(ropeTheta > 0 && Double.isFinite(ropeTheta))) {
+            // Infinite: every rotation angle is 0, and the model silently loses positions.
+            throw new IllegalArgumentException("rope-theta must be a finite number > 0, got " + ropeTheta);
+        }
+        if (!(rmsEps > 0 && Double.isFinite(rmsEps))) {
+            throw new IllegalArgumentException("RMSNorm epsilon must be a finite number > 0, got " + rmsEps);
         }
         // Each weight is one tensor, filled from one Java array at initialization: the largest must fit one.
         double embedding = (double) vocab * dModel;
