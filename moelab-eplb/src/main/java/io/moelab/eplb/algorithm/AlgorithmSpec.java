@@ -116,6 +116,29 @@ public record AlgorithmSpec(String name, PlacementMode mode, Map<String, String>
     }
 
     /**
+     * A whole-number option in {@code [min, max]}, or {@code fallback} when absent: {@code swaps=1.5} is refused, not
+     * cut to 1.
+     *
+     * @throws InvalidInputException naming {@code algorithm} for a value that is not a whole number in range
+     */
+    public int integer(String key, int fallback, int min, int max) {
+        String value = options.get(key);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            int v = Integer.parseInt(value);
+            if (v < min || v > max) {
+                throw new NumberFormatException();
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException("algorithm", "option " + key + "=" + value + " of " + name
+                    + " must be a whole number in [" + min + ", " + max + "]");
+        }
+    }
+
+    /**
      * A yes/no option ({@code on/off}, {@code true/false}, {@code 1/0}), or {@code fallback} when absent.
      *
      * @throws InvalidInputException naming {@code algorithm}

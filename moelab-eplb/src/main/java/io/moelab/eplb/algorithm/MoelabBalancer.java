@@ -89,8 +89,8 @@ public final class MoelabBalancer implements BalancerAlgorithm {
             default -> spec.number("forecast", Double.NaN, 1e-6, 1.0);
         };
         Settings s = new Settings(spec.mode(), spec.number("hedge", d.hedge(), 0, 100), decay,
-                (int) spec.number("history", d.historyWindows(), 0, 1_000_000),
-                (int) spec.number("swaps", d.swapRounds(), 0, 1_000_000), spec.flag("migrate", d.migrate()),
+                spec.integer("history", d.historyWindows(), 0, 1_000_000),
+                spec.integer("swaps", d.swapRounds(), 0, 1_000_000), spec.flag("migrate", d.migrate()),
                 spec.number("tolerance", d.tolerance(), 0, 1), spec.flag("parallel", d.parallel()));
         return new MoelabBalancer(s, spec.text());
     }

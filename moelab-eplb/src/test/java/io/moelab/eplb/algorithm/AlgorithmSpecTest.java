@@ -45,6 +45,14 @@ class AlgorithmSpecTest {
         AlgorithmSpec s = AlgorithmSpec.parse("x:flag=maybe:n=abc");
         assertThatThrownBy(() -> s.flag("flag", false)).hasMessageContaining("must be on or off");
         assertThatThrownBy(() -> s.number("n", 0, 0, 1)).hasMessageContaining("must be a number");
+        // Whole-number options: a fraction was cut to its integer part (swaps=1.5 ran as 1).
+        AlgorithmSpec w = AlgorithmSpec.parse("x:swaps=1.5:history=7:big=3000000000");
+        assertThatThrownBy(() -> w.integer("swaps", 0, 0, 10))
+                .hasMessage("algorithm: option swaps=1.5 of x must be a whole number in [0, 10]");
+        assertThat(w.integer("history", 0, 0, 10)).isEqualTo(7);
+        assertThat(w.integer("absent", 4, 0, 10)).isEqualTo(4);
+        assertThatThrownBy(() -> w.integer("big", 0, 0, 10)).hasMessageContaining("whole number in [0, 10]");
+        assertThatThrownBy(() -> Algorithms.byName("moelab:swaps=2.5")).hasMessageContaining("swaps=2.5");
         assertThatThrownBy(() -> s.requireOptions(Set.of("flag"))).hasMessageContaining("unknown option 'n'");
     }
 
