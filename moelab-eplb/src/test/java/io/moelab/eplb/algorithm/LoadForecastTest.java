@@ -62,6 +62,80 @@ class LoadForecastTest {
         assertThat(f.volatility()[0][15]).isGreaterThan(0);
     }
 
+    /**
+     * On six windows (no seasonal candidate fits) the choice is the least one-step squared error of the shares, a
+     * smoothing decay's error counted 1.2 times: a naive reference of that rule over random histories, drawn so
+     * that smoothing wins outright, wins by less than the margin (then the last window is kept), or loses.
+     */
+    @Test
+    void smoothingMustBeatTheLastWindowByTwentyPercent() {
+        int keptLast = 0;
+        int smoothed = 0;
+        int withinMargin = 0;
+        Random rng = new Random(11);
+        for (int trial = 0; trial < 300; trial++) {
+            double noise = 0.05 + 0.5 * rng.nextDouble();
+            double drift = rng.nextDouble() * 0.6;
+            double[] level = new double[16];
+            for (int e = 0; e < 16; e++) {
+                level[e] = 1 + e;
+            }
+            List<LoadMatrix> w = new ArrayList<>();
+            for (int t = 0; t < 6; t++) {
+                double[] row = new double[16];
+                for (int e = 0; e < 16; e++) {
+                    level[e] *= Math.exp(drift * rng.nextGaussian());
+                    row[e] = 1000 * level[e] * Math.exp(noise * rng.nextGaussian());
+                }
+                w.add(LoadMatrix.of(new double[][] {row}, "w"));
+            }
+            // Reference: shares, then each decay's one-step errors on windows 1..5.
+            double[][] x = new double[6][16];
+            for (int t = 0; t < 6; t++) {
+                double total = w.get(t).layerTotal(0);
+                for (int e = 0; e < 16; e++) {
+                    x[t][e] = w.get(t).load(0, e) / total;
+                }
+            }
+            String expected = null;
+            double best = Double.POSITIVE_INFINITY;
+            double lastError = 0;
+            double bestSmoothing = Double.POSITIVE_INFINITY;
+            for (double a : LoadForecast.DECAYS) {
+                double error = 0;
+                for (int e = 0; e < 16; e++) {
+                    double f = x[0][e];
+                    for (int t = 1; t < 6; t++) {
+                        error += (x[t][e] - f) * (x[t][e] - f);
+                        f += a * (x[t][e] - f);
+                    }
+                }
+                if (a == 1.0) {
+                    lastError = error;
+                } else {
+                    bestSmoothing = Math.min(bestSmoothing, error);
+                }
+                double counted = a == 1.0 ? error : 1.2 * error;
+                if (counted < best) {
+                    best = counted;
+                    expected = a == 1.0 ? "last" : "ewma(" + a + ")";
+                }
+            }
+            String model = forecast(w).model();
+            assertThat(model).as("trial %d", trial).isEqualTo(expected);
+            if (model.equals("last")) {
+                keptLast++;
+                withinMargin += bestSmoothing < lastError ? 1 : 0;
+            } else {
+                smoothed++;
+            }
+        }
+        // Every branch of the rule was exercised, including a smoothing decay better, but not 20% better.
+        assertThat(keptLast).isPositive();
+        assertThat(smoothed).isPositive();
+        assertThat(withinMargin).isPositive();
+    }
+
     @Test
     void aRandomWalkFollowsTheLastWindow() {
         double[] level = new double[16];
