@@ -6,6 +6,7 @@ import io.moelab.cli.CliRunner;
 import io.moelab.cli.CliRunner.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -70,38 +71,33 @@ class EvolveCommandTest {
         assertBad(CliRunner.run("evolve", "--task", "eplb", "--iterations", "3", "--out", out.toString()), "--model");
         Path cfg = dir.resolve("bad.yaml");
         Files.writeString(cfg, "llm:\n  api_key: sk-secret\n");
-        Result key = CliRunner.run("evolve", "--task", "eplb", "--iterations", "3", "--out", out.toString(),
-                "--model", "m", "--api-base", "http://127.0.0.1:1/v1", "--config", cfg.toString());
+        Result key = withModel(out, "--config", cfg.toString());
         assertBad(key, "llm.api_key");
         assertThat(key.err()).doesNotContain("sk-secret");
         Files.writeString(cfg, "database:\n  num_islandz: 3\n");
-        assertBad(CliRunner.run("evolve", "--task", "eplb", "--iterations", "3", "--out", out.toString(),
-                "--model", "m", "--api-base", "http://127.0.0.1:1/v1", "--config", cfg.toString()),
-                "database.num_islandz");
-        assertBad(CliRunner.run("evolve", "--task", "eplb", "--iterations", "3", "--out", out.toString(),
-                "--model", "m", "--api-base", "http://127.0.0.1:1/v1", "--api-key-env", "MOELAB_NO_SUCH_KEY_VAR"),
-                "MOELAB_NO_SUCH_KEY_VAR");
-        assertBad(CliRunner.run("evolve", "--task", "eplb", "--iterations", "3", "--out", out.toString(),
-                "--model", "m", "--api-base", "http://127.0.0.1:1/v1", "--eval-timeout", "0"), "--eval-timeout");
-        assertBad(CliRunner.run("evolve", "--task", "eplb", "--iterations", "3", "--out", out.toString(),
-                "--model", "m", "--api-base", "http://127.0.0.1:1/v1", "--budget", "-1"),
-                "error: --budget: must be at least 0 USD, got -1.0");
+        assertBad(withModel(out, "--config", cfg.toString()), "database.num_islandz");
+        assertBad(withModel(out, "--api-key-env", "MOELAB_NO_SUCH_KEY_VAR"), "MOELAB_NO_SUCH_KEY_VAR");
+        assertBad(withModel(out, "--eval-timeout", "0"), "--eval-timeout");
+        assertBad(withModel(out, "--budget", "-1"), "error: --budget: must be at least 0 USD, got -1.0");
         // An infinite timeout overflowed a Duration (an ArithmeticException's message); --parallel named the
         // configuration key it overrides, and a typo's 100000 was taken.
-        assertBad(CliRunner.run("evolve", "--task", "eplb", "--iterations", "3", "--out", out.toString(),
-                "--model", "m", "--api-base", "http://127.0.0.1:1/v1", "--eval-timeout", "Infinity"),
+        assertBad(withModel(out, "--eval-timeout", "Infinity"),
                 "error: --eval-timeout: must be a positive number of seconds up to 10000000, got Infinity");
-        assertBad(CliRunner.run("evolve", "--task", "eplb", "--iterations", "3", "--out", out.toString(),
-                "--model", "m", "--api-base", "http://127.0.0.1:1/v1", "--parallel", "0"),
-                "error: --parallel: must be 1 to 256, got 0");
-        assertBad(CliRunner.run("evolve", "--task", "eplb", "--iterations", "3", "--out", out.toString(),
-                "--model", "m", "--api-base", "http://127.0.0.1:1/v1", "--parallel", "100000"),
-                "error: --parallel: must be 1 to 256, got 100000");
+        assertBad(withModel(out, "--parallel", "0"), "error: --parallel: must be 1 to 256, got 0");
+        assertBad(withModel(out, "--parallel", "100000"), "error: --parallel: must be 1 to 256, got 100000");
         // A directory where a file belongs is not "missing".
         assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--iterations", "3", "--out", out.toString(),
                 "--llm-replay", dir.toString()), "--llm-replay: " + dir + " is not a regular file");
         assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--iterations", "3", "--out", out.toString(),
                 "--llm-replay", dir.resolve("none.jsonl").toString()), "none.jsonl does not exist");
+    }
+
+    /** {@code evolve} on the EPLB task with a model and an endpoint (never reached), plus {@code extra}. */
+    private static Result withModel(Path out, String... extra) {
+        List<String> args = new ArrayList<>(List.of("evolve", "--task", "eplb", "--iterations", "3", "--out",
+                out.toString(), "--model", "m", "--api-base", "http://127.0.0.1:1/v1"));
+        args.addAll(List.of(extra));
+        return CliRunner.run(args.toArray(String[]::new));
     }
 
     private static void assertBad(Result r, String mentions) {

@@ -110,8 +110,7 @@ public record AlgorithmSpec(String name, PlacementMode mode, Map<String, String>
             }
             return v;
         } catch (NumberFormatException e) {
-            throw new InvalidInputException("algorithm", "option " + key + "=" + value + " of " + name
-                    + " must be a number in [" + min + ", " + max + "]");
+            throw invalid(key, value, "a number in [" + min + ", " + max + "]");
         }
     }
 
@@ -133,9 +132,13 @@ public record AlgorithmSpec(String name, PlacementMode mode, Map<String, String>
             }
             return v;
         } catch (NumberFormatException e) {
-            throw new InvalidInputException("algorithm", "option " + key + "=" + value + " of " + name
-                    + " must be a whole number in [" + min + ", " + max + "]");
+            throw invalid(key, value, "a whole number in [" + min + ", " + max + "]");
         }
+    }
+
+    private InvalidInputException invalid(String key, String value, String what) {
+        return new InvalidInputException("algorithm", "option " + key + "=" + value + " of " + name + " must be "
+                + what);
     }
 
     /**
@@ -151,8 +154,7 @@ public record AlgorithmSpec(String name, PlacementMode mode, Map<String, String>
         return switch (value) {
             case "on", "true", "1", "yes" -> true;
             case "off", "false", "0", "no" -> false;
-            default -> throw new InvalidInputException("algorithm", "option " + key + "=" + value + " of " + name
-                    + " must be on or off");
+            default -> throw invalid(key, value, "on or off");
         };
     }
 
@@ -164,8 +166,7 @@ public record AlgorithmSpec(String name, PlacementMode mode, Map<String, String>
     public String word(String key, String fallback, Set<String> allowed) {
         String value = options.getOrDefault(key, fallback);
         if (!allowed.contains(value)) {
-            throw new InvalidInputException("algorithm", "option " + key + "=" + value + " of " + name
-                    + " must be one of " + String.join(", ", new TreeSet<>(allowed)));
+            throw invalid(key, value, "one of " + String.join(", ", new TreeSet<>(allowed)));
         }
         return value;
     }
