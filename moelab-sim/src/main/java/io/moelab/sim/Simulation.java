@@ -269,11 +269,11 @@ public final class Simulation {
         int w = options.window();
         LoadMatrix latest = windowSum(Math.max(0, t - w), t);
         List<LoadMatrix> history = new ArrayList<>();
-        for (int j = options.historyWindows(); j >= 1; j--) {
+        // Only the windows that start at step 0 or later: (j + 1) * w <= t. Counting down from the option's value
+        // instead overflowed (j + 1) * w for a large --history and looped that many times.
+        for (int j = Math.min(options.historyWindows(), t / w - 1); j >= 1; j--) {
             int start = t - (j + 1) * w;
-            if (start >= 0) {
-                history.add(windowSum(start, start + w));
-            }
+            history.add(windowSum(start, start + w));
         }
         return new BalancingRequest(latest, history, topology, deployed);
     }

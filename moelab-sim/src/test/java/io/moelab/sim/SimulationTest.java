@@ -72,6 +72,19 @@ class SimulationTest {
     }
 
     @Test
+    void historyBeyondTheTraceIsTheWholeTrace() {
+        // 600 steps in windows of 50 hold at most 11 earlier windows: 16 and Integer.MAX_VALUE ask for all of them.
+        // The largest value overflowed (j + 1) * W into an IndexOutOfBoundsException and looped two billion times.
+        Simulation.Options all = new Simulation.Options(50, 50, 8, 16, false, 1e-3, 0, StepModel.Options.defaults());
+        Simulation.Options huge = new Simulation.Options(50, 50, 8, Integer.MAX_VALUE, false, 1e-3, 0,
+                StepModel.Options.defaults());
+        PolicyResult a = run(skewed, MODEL, CLUSTER, all, "moelab").get("moelab");
+        PolicyResult b = run(skewed, MODEL, CLUSTER, huge, "moelab").get("moelab");
+        assertThat(b.balancedness()).containsExactly(a.balancedness());
+        assertThat(b.migratedBytes()).isEqualTo(a.migratedBytes());
+    }
+
+    @Test
     void onASkewedDriftingTraceRebalancingPaysAndMoelabLeads() {
         Map<String, PolicyResult> r = run(skewed, MODEL, CLUSTER, options(false), "none", "deepseek", "moelab");
         PolicyResult none = r.get("none");

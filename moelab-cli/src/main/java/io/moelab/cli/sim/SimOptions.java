@@ -128,8 +128,10 @@ final class SimOptions {
         if (planningMs != null && !(planningMs >= 0 && Double.isFinite(planningMs))) {
             throw new InvalidInputException("planning-ms", "must be a finite number >= 0, got " + planningMs);
         }
-        if (tokensPerStep != null && !(tokensPerStep > 0 && Double.isFinite(tokensPerStep))) {
-            throw new InvalidInputException("tokens-per-step", "must be a finite number > 0, got " + tokensPerStep);
+        // At most a billion: far beyond any batch, and window sums of such steps stay loads a planner can add up.
+        if (tokensPerStep != null && !(tokensPerStep > 0 && tokensPerStep <= 1e9)) {
+            throw new InvalidInputException("tokens-per-step", "must be a number > 0 and at most 1e9, got "
+                    + tokensPerStep);
         }
         return new Simulation.Options(rebalanceEvery, window == null ? rebalanceEvery : window,
                 redundant == null ? -1 : redundant, history, overlapMigration,

@@ -113,6 +113,7 @@ class SimCommandTest {
                 List.of("--redundant", "-1"),
                 List.of("--planning-ms", "NaN"),
                 List.of("--tokens-per-step", "0"),
+                List.of("--tokens-per-step", "1e300"),
                 List.of("--combine-bytes", "0"));
         List<String> expected = List.of(
                 "error: trace: has 26 MoE layers x 64 experts, but model deepseek-v3 has 58 x 256",
@@ -124,7 +125,8 @@ class SimCommandTest {
                 "error: rebalance-every: must be at least 1 step, got 0",
                 "error: redundant: must be 0 or more, got -1",
                 "error: planning-ms: must be a finite number >= 0, got NaN",
-                "error: tokens-per-step: must be a finite number > 0, got 0.0",
+                "error: tokens-per-step: must be a number > 0 and at most 1e9, got 0.0",
+                "error: tokens-per-step: must be a number > 0 and at most 1e9, got 1.0E300",
                 "error: combine-bytes: bytes per value must be at least 1, got 0");
         for (int i = 0; i < cases.size(); i++) {
             List<String> args = new ArrayList<>(List.of(sim()));
