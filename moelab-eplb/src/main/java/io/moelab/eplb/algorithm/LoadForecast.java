@@ -43,9 +43,9 @@ public final class LoadForecast {
      * A weighted mean that smooths ({@code a < 1}) must beat the last window by this factor of error. The last window
      * has no fitted parameter; the best of seven decays, scored on a few windows, looks better than it will do next
      * (the least of several noisy errors is biased low), and on traffic whose hot experts jump (one text genre after
-     * another, docs/TRAINING.md) that chose smoothing in a third of the rebalances and lost 0.011 of balancedness.
+     * another, docs/TRAINING.md) that chose smoothing in 8 of 20 rebalances and lost 0.011 of balancedness.
      * Measured from 1.0 to 2.0 (docs/EPLB.md): that trace gains 0.011 at any value from 1.05, the synthetic suite
-     * moves by -0.004 to +0.004 with the value, and 1.2 was the best there.
+     * moves by -0.003 to +0.004 with the value, and 1.2 was the best there.
      */
     static final double SMOOTHING_PENALTY = 1.2;
     /** Cells the model is chosen on, at most. */
