@@ -178,7 +178,13 @@ class EvaluateAndGenerateCommandTest {
         Result warmup = CliRunner.run("eplb", "evaluate", "--trace", trace.toString(), "--window", "10", "--replicas",
                 "32", "--gpus", "4", "--warmup-ms", "-1");
         assertThat(warmup.exitCode()).isEqualTo(2);
-        assertThat(warmup.errLines()).containsExactly("error: warmup-ms: must be 0 or more, got -1");
+        assertThat(warmup.errLines()).containsExactly("error: warmup-ms: must be 0 to 3600000 ms, got -1");
+        // The largest long overflowed the warm-up's nanosecond deadline (one call, no warm-up); now refused.
+        Result huge = CliRunner.run("eplb", "evaluate", "--trace", trace.toString(), "--window", "10", "--replicas",
+                "32", "--gpus", "4", "--warmup-ms", Long.toString(Long.MAX_VALUE));
+        assertThat(huge.exitCode()).isEqualTo(2);
+        assertThat(huge.errLines()).containsExactly(
+                "error: warmup-ms: must be 0 to 3600000 ms, got " + Long.MAX_VALUE);
 
         // A file standing where the output's directory goes: named, not the temporary file beside it.
         Path file = generate("in-the-way.json");

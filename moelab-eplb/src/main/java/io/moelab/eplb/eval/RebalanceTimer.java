@@ -75,7 +75,8 @@ public final class RebalanceTimer {
     /** Most milliseconds a warm-up or a round may take: an hour, far below where nanoseconds overflow a long. */
     static final long MAX_MILLIS = 3_600_000L;
 
-    private static void requireMillis(String field, long millis, long least) {
+    /** Refuses a duration in milliseconds outside {@code [least, MAX_MILLIS]}, naming {@code field}. */
+    static void requireMillis(String field, long millis, long least) {
         if (millis < least || millis > MAX_MILLIS) {
             throw new InvalidInputException(field, "must be " + least + " to " + MAX_MILLIS + " ms, got " + millis);
         }

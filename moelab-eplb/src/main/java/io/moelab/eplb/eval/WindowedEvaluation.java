@@ -38,9 +38,8 @@ public final class WindowedEvaluation {
             if (historyWindows < 0) {
                 throw new InvalidInputException("history", "must be 0 or more windows, got " + historyWindows);
             }
-            if (warmupMillis < 0) {
-                throw new InvalidInputException("warmup-ms", "must be 0 or more, got " + warmupMillis);
-            }
+            // The same bounds as bench's warm-up: a deadline in nanoseconds must not overflow.
+            RebalanceTimer.requireMillis("warmup-ms", warmupMillis, 0);
             if (minTimedCalls < 1) {
                 throw new InvalidInputException("timed calls", "must be at least 1, got " + minTimedCalls);
             }
