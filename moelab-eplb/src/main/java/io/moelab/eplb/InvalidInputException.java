@@ -40,6 +40,20 @@ public class InvalidInputException extends IllegalArgumentException {
     }
 
     /**
+     * The same problem under another field: a command-line option that set the value a library checked under its
+     * own name (a configuration key, a record component).
+     */
+    public InvalidInputException as(String otherField) {
+        return new InvalidInputException(otherField, problem(), this);
+    }
+
+    /** What is wrong, without the field: the message less its {@code "field: "} prefix. */
+    public String problem() {
+        String message = getMessage();
+        return message.startsWith(field + ": ") ? message.substring(field.length() + 2) : message;
+    }
+
+    /**
      * Checks that a list given on the command line names nothing twice: results keyed by what the list names (table
      * rows, plot series, JSON) could not tell the two apart, and the work would be done twice.
      *

@@ -5,7 +5,6 @@ import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.evolve.config.EvolveConfig;
-import io.moelab.evolve.eval.EvaluatorSettings;
 import io.moelab.evolve.llm.CostLedger;
 import io.moelab.evolve.llm.LlmClient;
 import io.moelab.evolve.llm.LlmEnsemble;
@@ -23,7 +22,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -122,22 +120,18 @@ public final class EvolveCommand implements Callable<Integer> {
             throw new InvalidInputException("--iterations", "must not be negative, got " + iterations);
         }
         if (evalTimeout != null) {
-            if (!(evalTimeout > 0 && evalTimeout <= EvolveConfig.MAX_SECONDS)) {
-                throw new InvalidInputException("--eval-timeout", "must be a positive number of seconds up to "
-                        + (long) EvolveConfig.MAX_SECONDS + ", got " + evalTimeout);
-            }
-            cfg.evalTimeout(Duration.ofMillis(Math.round(evalTimeout * 1000)));
+            cfg.evalTimeout(EvolveConfig.seconds("--eval-timeout", evalTimeout, false));
         }
         if (seed != null) {
             cfg.seed(seed);
         }
         if (parallel != null) {
-            // Checked here too, so the message names the option rather than the configuration key it overrides.
-            if (parallel < 1 || parallel > EvaluatorSettings.MAX_PARALLEL) {
-                throw new InvalidInputException("--parallel", "must be 1 to " + EvaluatorSettings.MAX_PARALLEL
-                        + ", got " + parallel);
+            try {
+                cfg.parallel(parallel);
+            } catch (InvalidInputException e) {
+                // Named as the option, not as the configuration key it overrides.
+                throw e.as("--parallel");
             }
-            cfg.parallel(parallel);
         }
         if (budget != null) {
             if (!(budget >= 0)) {

@@ -301,9 +301,20 @@ public final class EvolveConfig {
     }
 
     private static Duration seconds(Section s, String key, double v, boolean zeroAllowed) {
+        return seconds(s.field(key), v, zeroAllowed);
+    }
+
+    /**
+     * A timeout or delay given in seconds ({@code --eval-timeout}, {@code evaluator.timeout}, ...), checked: positive
+     * (or zero where allowed), finite and at most {@link #MAX_SECONDS}.
+     *
+     * @param field names the setting in the error
+     * @throws InvalidInputException naming {@code field} for a value out of range
+     */
+    public static Duration seconds(String field, double v, boolean zeroAllowed) {
         if (!(v > 0 || zeroAllowed && v == 0) || v > MAX_SECONDS) {
-            throw s.error(key, "must be a " + (zeroAllowed ? "non-negative" : "positive") + " number of seconds, got "
-                    + v);
+            throw new InvalidInputException(field, "must be a " + (zeroAllowed ? "non-negative" : "positive")
+                    + " number of seconds up to " + (long) MAX_SECONDS + ", got " + v);
         }
         return Duration.ofMillis(Math.round(v * 1000));
     }
@@ -313,9 +324,7 @@ public final class EvolveConfig {
         try {
             return build.get();
         } catch (InvalidInputException e) {
-            String problem = e.getMessage().startsWith(e.field() + ": ")
-                    ? e.getMessage().substring(e.field().length() + 2) : e.getMessage();
-            throw new InvalidInputException(file + ": " + e.field(), problem, e);
+            throw e.as(file + ": " + e.field());
         }
     }
 
@@ -484,7 +493,12 @@ public final class EvolveConfig {
         }
 
         InvalidInputException error(String key, String problem) {
-            return new InvalidInputException(file + ": " + where(key), problem);
+            return new InvalidInputException(field(key), problem);
+        }
+
+        /** How errors name {@code key} of this section: the file, then its dotted path. */
+        String field(String key) {
+            return file + ": " + where(key);
         }
 
         private String where(String key) {
