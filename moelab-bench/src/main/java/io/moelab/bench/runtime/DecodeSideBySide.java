@@ -1,7 +1,6 @@
 package io.moelab.bench.runtime;
 
 import io.moelab.bench.BuildLoader;
-
 import io.moelab.eplb.eval.Stats;
 import io.moelab.runtime.generate.Sampler;
 import java.lang.invoke.MethodHandle;

@@ -1,7 +1,6 @@
 package io.moelab.bench.runtime;
 
 import io.moelab.bench.BuildLoader;
-
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
