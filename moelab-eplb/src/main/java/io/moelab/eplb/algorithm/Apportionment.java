@@ -24,12 +24,22 @@ public final class Apportionment {
      */
     private static final int BISECTION_STEPS = 6;
 
+    /**
+     * Loads whose largest value is below this are planned on a copy scaled by a power of two, which multiplies
+     * without rounding, so the counts are those of the loads at any scale. Below it a threshold's reciprocal
+     * overflows (1 / T for a subnormal T handed every expert the cap: 12 replicas on 7 slots) and the packer's float
+     * keys flush the loads to zero. Token counts and their shares lie far above it.
+     */
+    static final double TINY = 0x1p-64;
+
     private int[] heap;
     private int[] members;
     private double[] ratio;
     /** Experts at or above the bisection's first lower bound, and their loads, contiguous. */
     private int[] candidates;
     private double[] candidateLoad;
+    /** Tiny loads scaled up ({@link #TINY}). */
+    private double[] scaled;
 
     /** Scratch for up to {@code maxExperts} experts; grows on demand. */
     public Apportionment(int maxExperts) {
@@ -42,6 +52,7 @@ public final class Apportionment {
         ratio = new double[n];
         candidates = new int[n];
         candidateLoad = new double[n];
+        scaled = new double[n];
     }
 
     /**
@@ -63,8 +74,12 @@ public final class Apportionment {
     /**
      * The counts of {@link #apportion} without the largest per-replica load, for callers that divide the loads
      * themselves (the layer planner): saves a pass of divisions and a serial maximum per layer.
+     *
+     * @return the loads the counts are for: {@code load}, or when it was {@link #TINY} this apportionment's copy
+     *         of it scaled by a power of two (valid until the next call), so that the caller's per-replica loads are
+     *         those the counts balance
      */
-    void countsOnly(double[] load, int n, int slots, int cap, int[] counts) {
+    double[] countsOnly(double[] load, int n, int slots, int cap, int[] counts) {
         if (slots < n) {
             throw new IllegalArgumentException(slots + " slots for " + n + " experts");
         }
@@ -107,7 +122,11 @@ public final class Apportionment {
             for (int e = 0; e < n; e++) {
                 counts[e] = slots / n + (e < slots % n ? 1 : 0);
             }
-            return;
+            return load;
+        }
+        if (max < TINY) {
+            scaleUp(load, scaled, n, max);
+            return countsOnly(scaled, n, slots, cap, counts);
         }
         int extra = slots - n;
         double capBound = max / cap;
@@ -168,6 +187,22 @@ public final class Apportionment {
                 }
             }
             addGreedily(load, m, cap, counts, left);
+        }
+        return load;
+    }
+
+    /**
+     * Writes {@code src[0..n)} times the power of two that brings {@code max} (their largest, positive) into
+     * [1, 2) to {@code dst}, exactly. Applied in two steps: the power can exceed the largest double (2^1074 for the
+     * smallest subnormal).
+     */
+    static void scaleUp(double[] src, double[] dst, int n, double max) {
+        // The exponent of max, subnormal or not: max * 2^200 is a normal number for every positive double below 1.
+        int k = 200 - Math.getExponent(max * 0x1p200);
+        double first = Math.scalb(1.0, Math.min(k, 1000));
+        double second = Math.scalb(1.0, k - Math.min(k, 1000));
+        for (int e = 0; e < n; e++) {
+            dst[e] = src[e] * first * second;
         }
     }
 

@@ -110,6 +110,7 @@ final class LayerPlanner {
     private int[] splitGroups(double[] load, int[] split) {
         int groups = topology.groups();
         int groupSize = experts / groups;
+        double largest = 0;
         for (int g = 0; g < groups; g++) {
             double sum = 0;
             for (int e = g * groupSize; e < (g + 1) * groupSize; e++) {
@@ -117,6 +118,11 @@ final class LayerPlanner {
             }
             groupLoad[g] = sum;
             groupCounts[g] = 1;
+            largest = Math.max(largest, sum);
+        }
+        if (largest > 0 && largest < Apportionment.TINY) {
+            // The packer's float keys would flush such loads to zero.
+            Apportionment.scaleUp(groupLoad, groupLoad, groups, largest);
         }
         groupPacker.pack(groupLoad, groupCounts, groups, topology.nodes(), groups / topology.nodes(), swapRounds,
                 split);
@@ -168,9 +174,9 @@ final class LayerPlanner {
     private void begin(Lane lane, double[] load, int n, int slotCount, int gpus) {
         int[] counts = lane.counts;
         double[] perReplica = lane.perReplica;
-        apportionment.countsOnly(load, n, slotCount, gpus, counts);
+        double[] planned = apportionment.countsOnly(load, n, slotCount, gpus, counts);
         for (int e = 0; e < n; e++) {
-            perReplica[e] = load[e] / counts[e];
+            perReplica[e] = planned[e] / counts[e];
         }
         lane.packer.begin(perReplica, counts, n, gpus, slotCount / gpus);
     }

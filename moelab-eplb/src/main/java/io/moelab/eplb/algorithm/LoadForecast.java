@@ -257,6 +257,13 @@ public final class LoadForecast {
                 total += out[i];
             }
             double scale = total > 0 ? 1 / total : 0;
+            if (Double.isInfinite(scale)) {
+                // A total below 2^-1024 (subnormal loads): its reciprocal overflows, so divide instead.
+                for (int i = base; i < base + experts; i++) {
+                    out[i] /= total;
+                }
+                continue;
+            }
             for (int i = base; i < base + experts; i++) {
                 out[i] *= scale;
             }

@@ -168,4 +168,50 @@ class ApportionmentTest {
         new Apportionment(3).apportion(new double[] {0, 0, 0}, 3, 7, 4, counts);
         assertThat(counts).containsExactly(3, 2, 2);
     }
+
+    @Test
+    void tinyLoadsGetTheCountsOfTheSameLoadsAtAnyScale() {
+        // Loads that are small integers times the smallest double: 1 / T overflowed for such a threshold and handed
+        // every expert its cap (12 replicas for 7 slots), and float keys flush them to zero; they are now planned
+        // scaled up by a power of two, which is exact, so they get the counts of the integers themselves.
+        double[] integers = {1, 1, 1};
+        double[] tiny = {2e-323, 2e-323, 2e-323};
+        assertThat(tiny[0]).isEqualTo(4 * Double.MIN_VALUE);
+        int[] counts = new int[3];
+        new Apportionment(3).apportion(tiny, 3, 7, 4, counts);
+        assertThat(counts).containsExactly(3, 2, 2).containsExactly(naiveGreedy(integers, 7, 4));
+        int[] one = new int[1];
+        new Apportionment(1).apportion(new double[] {Double.MIN_VALUE}, 1, 2, 3, one);
+        assertThat(one).containsExactly(2);
+        // Integer loads up to 2^17 scaled by powers of two down to 2^-1057 are exact doubles, subnormal at the end.
+        int[] exponents = {-60, -70, -300, -1000, -1057};
+        qt().withExamples(300).forAll(integerProblems()).checkAssert(p -> {
+            int n = p.load().length;
+            int[] expected = naiveGreedy(p.load(), p.slots(), p.cap());
+            for (int exponent : exponents) {
+                double[] scaled = new double[n];
+                for (int e = 0; e < n; e++) {
+                    scaled[e] = Math.scalb(p.load()[e], exponent);
+                    assertThat(Math.scalb(scaled[e], -exponent)).isEqualTo(p.load()[e]);
+                }
+                int[] got = new int[n];
+                double largest = new Apportionment(1).apportion(scaled, n, p.slots(), p.cap(), got);
+                assertThat(got).as("2^%d x %s", exponent, p).containsExactly(expected);
+                assertThat(largest).isEqualTo(largest(scaled, got));
+            }
+        });
+    }
+
+    /** Up to 40 integer loads from 0 to 2^17, slots from E to 4E, caps from 1 to 8. */
+    private static Gen<Problem> integerProblems() {
+        return r -> {
+            int n = (int) r.next(Constraint.between(1, 40));
+            double[] load = new double[n];
+            for (int e = 0; e < n; e++) {
+                load[e] = r.next(Constraint.between(0, 1 << 17));
+            }
+            return new Problem(load, n + (int) r.next(Constraint.between(0, 3L * n)),
+                    (int) r.next(Constraint.between(1, 8)));
+        };
+    }
 }

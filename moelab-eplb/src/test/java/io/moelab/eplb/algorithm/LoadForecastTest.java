@@ -182,4 +182,35 @@ class LoadForecastTest {
         assertThat(f.mean()[0]).containsExactly(new double[] {2.5, 7.5}, within(1e-12));
         assertThat(f.model()).isEqualTo("ewma(0.25)");
     }
+
+    @Test
+    void subnormalLoadsAreForecastAsTheSameLoadsAtAnyScale() {
+        // Shares divided by a total's reciprocal, which overflows below 2^-1024: every share became NaN or infinite,
+        // no model was chosen and planning failed with a NullPointerException.
+        List<LoadMatrix> w = windows(20, (t, e) -> 1 + 0.9 * Math.sin(2 * Math.PI * t / 5.0 + e), 0.1, 6);
+        List<LoadMatrix> tiny = new ArrayList<>();
+        for (LoadMatrix m : w) {
+            double[][] rows = m.toArray();
+            for (int e = 0; e < rows[0].length; e++) {
+                rows[0][e] = Math.scalb(Math.rint(rows[0][e]), -1057); // whole numbers below 2^17: exact
+            }
+            tiny.add(LoadMatrix.of(rows, "w"));
+        }
+        List<LoadMatrix> whole = new ArrayList<>();
+        for (LoadMatrix m : tiny) {
+            double[][] rows = m.toArray();
+            for (int e = 0; e < rows[0].length; e++) {
+                rows[0][e] = Math.scalb(rows[0][e], 1057);
+            }
+            whole.add(LoadMatrix.of(rows, "w"));
+        }
+        LoadForecast small = forecast(tiny);
+        LoadForecast expected = forecast(whole);
+        assertThat(small.model()).isEqualTo(expected.model());
+        // Loads of about 1000 at 2^-1057 keep about 27 bits: agreement within a thousandth of a token (1e-6).
+        for (int e = 0; e < 16; e++) {
+            assertThat(Math.scalb(small.mean()[0][e], 1057)).isCloseTo(expected.mean()[0][e], within(1e-3));
+            assertThat(Math.scalb(small.volatility()[0][e], 1057)).isCloseTo(expected.volatility()[0][e], within(1e-3));
+        }
+    }
 }

@@ -2,6 +2,7 @@ package io.moelab.eplb.algorithm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 import static org.quicktheories.QuickTheory.qt;
 
 import io.moelab.eplb.BalancingCases;
@@ -40,6 +41,35 @@ class MoelabBalancerTest {
             Placement serial = Algorithms.byName("moelab:" + mode).rebalance(BalancingRequest.of(w, t));
             Placement parallel = Algorithms.byName("moelab:" + mode + ":parallel=on").rebalance(BalancingRequest.of(w, t));
             assertThat(parallel).isEqualTo(serial);
+        }
+    }
+
+    /**
+     * Placements do not depend on the unit of load: the same loads scaled by 2^-1057 (tiny, mostly subnormal
+     * doubles) got an {@code ArrayIndexOutOfBoundsException} from the bucket order, or more replicas than slots.
+     */
+    @Test
+    void tinyLoadsArePlacedAsTheSameLoadsAtAnyScale() {
+        LoadMatrix w = SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(6, 64, 5, 4)).sum(0, 5);
+        double[][] rows = w.toArray();
+        for (double[] row : rows) {
+            for (int e = 0; e < row.length; e++) {
+                assertThat(row[e]).isLessThan(0x1p17); // so that 2^-1057 times it is exact
+                row[e] = Math.scalb(row[e], -1057);
+            }
+        }
+        LoadMatrix tiny = LoadMatrix.of(rows, "weight");
+        Topology t = new Topology(96, 8, 4, 16);
+        for (String spec : List.of("moelab:global", "moelab:hierarchical")) {
+            Placement expected = Algorithms.byName(spec).rebalance(BalancingRequest.of(w, t));
+            assertThat(Algorithms.byName(spec).rebalance(BalancingRequest.of(tiny, t))).as(spec).isEqualTo(expected);
+            assertThat(Algorithms.byName(spec + ":parallel=on").rebalance(BalancingRequest.of(tiny, t))).as(spec)
+                    .isEqualTo(expected);
+            // With history (a forecast, whose shares of tiny totals failed) and a placement in service.
+            BalancingRequest withHistory = new BalancingRequest(tiny, List.of(tiny, tiny, tiny, tiny), t, expected);
+            Placement planned = Algorithms.byName(spec).rebalance(withHistory);
+            assertThat(PlacementEvaluator.score(planned, tiny).gpuBalancedness())
+                    .isCloseTo(PlacementEvaluator.score(expected, w).gpuBalancedness(), within(1e-9));
         }
     }
 
