@@ -211,7 +211,7 @@ public final class LoadForecast {
      * average change one phase ahead in past cycles ({@code difference}), or the average of the same phase in
      * past cycles.
      */
-    private static void seasonal(double[][] x, int w, int period, boolean difference, double[] out) {
+    static void seasonal(double[][] x, int w, int period, boolean difference, double[] out) {
         int cells = out.length;
         if (difference) {
             System.arraycopy(x[w - 1], 0, out, 0, cells);

@@ -213,4 +213,150 @@ class LoadForecastTest {
             assertThat(Math.scalb(small.volatility()[0][e], 1057)).isCloseTo(expected.volatility()[0][e], within(1e-3));
         }
     }
+
+    @Test
+    void seasonalForecastsByHand() {
+        // One cell, windows x0..x7 = 1, 4, 2, 8, 3, 9, 5, 7; period 2.
+        double[][] x = {{1}, {4}, {2}, {8}, {3}, {9}, {5}, {7}};
+        double[] out = new double[1];
+        // Difference, window 8: x7 + mean of the two latest cycles' changes (x6 - x5, x4 - x3) = 7 - 4.5.
+        LoadForecast.seasonal(x, 8, 2, true, out);
+        assertThat(out[0]).isEqualTo(2.5);
+        // Mean, window 8: the same phase in three cycles, (x6 + x4 + x2) / 3.
+        LoadForecast.seasonal(x, 8, 2, false, out);
+        assertThat(out[0]).isCloseTo(10.0 / 3, within(1e-15));
+        // Window 3: one cycle behind it; a difference x2 + (x1 - x0), a mean x1.
+        LoadForecast.seasonal(x, 3, 2, true, out);
+        assertThat(out[0]).isEqualTo(5);
+        LoadForecast.seasonal(x, 3, 2, false, out);
+        assertThat(out[0]).isEqualTo(4);
+        // Too early for a cycle: the last window.
+        LoadForecast.seasonal(x, 2, 2, true, out);
+        assertThat(out[0]).isEqualTo(4);
+        LoadForecast.seasonal(x, 1, 2, false, out);
+        assertThat(out[0]).isEqualTo(1);
+    }
+
+    @Test
+    void seasonalForecastsMatchTheirFormulas() {
+        Random rng = new Random(8);
+        for (int trial = 0; trial < 300; trial++) {
+            int windows = 1 + rng.nextInt(20);
+            int cells = 1 + rng.nextInt(4);
+            double[][] x = new double[windows][cells];
+            for (double[] row : x) {
+                for (int i = 0; i < cells; i++) {
+                    row[i] = rng.nextInt(100);
+                }
+            }
+            int w = 1 + rng.nextInt(windows);
+            int period = 2 + rng.nextInt(6);
+            for (boolean difference : new boolean[] {true, false}) {
+                double[] out = new double[cells];
+                LoadForecast.seasonal(x, w, period, difference, out);
+                for (int i = 0; i < cells; i++) {
+                    double expected = naiveSeasonal(x, w, period, difference, i);
+                    assertThat(out[i]).as("trial %d difference %s", trial, difference)
+                            .isCloseTo(expected, within(1e-9));
+                }
+            }
+        }
+    }
+
+    /**
+     * f_w = x_{w-1} + mean over k = 1..2 of (x_{w-kP} - x_{w-1-kP}), or mean over k = 1..3 of x_{w-kP}, over
+     * the k whose windows exist; x_{w-1} when there is none.
+     */
+    private static double naiveSeasonal(double[][] x, int w, int period, boolean difference, int i) {
+        double sum = 0;
+        int seasons = 0;
+        for (int k = 1; k <= (difference ? 2 : 3); k++) {
+            int older = difference ? w - 1 - k * period : w - k * period;
+            if (older >= 0) {
+                sum += difference ? x[w - k * period][i] - x[older][i] : x[older][i];
+                seasons++;
+            }
+        }
+        if (difference) {
+            return x[w - 1][i] + (seasons == 0 ? 0 : sum / seasons);
+        }
+        return seasons == 0 ? x[w - 1][i] : sum / seasons;
+    }
+
+    /**
+     * On twelve windows, periods 2 to 4 are tried and windows 8 to 11 scored: the choice is the least one-step
+     * squared error of the shares, a smoothing decay's counted 1.2 times and a seasonal model's 1.05 times (first
+     * candidate on ties: decays, then periods with the difference form first). A naive reference of that rule
+     * over random histories whose mix partly cycles.
+     */
+    @Test
+    void seasonalModelsMustBeatTheWeightedMeansByFivePercent() {
+        int seasonal = 0;
+        int withinMargin = 0;
+        Random rng = new Random(12);
+        for (int trial = 0; trial < 300; trial++) {
+            int period = 2 + rng.nextInt(3);
+            double swing = rng.nextDouble();
+            double noise = 0.02 + 0.3 * rng.nextDouble();
+            List<LoadMatrix> w = new ArrayList<>();
+            double[][] x = new double[12][16];
+            for (int t = 0; t < 12; t++) {
+                double[] row = new double[16];
+                for (int e = 0; e < 16; e++) {
+                    double phase = 2 * Math.PI * (t % period) / period + e;
+                    row[e] = 1000 * (1 + e % 5) * Math.exp(swing * Math.sin(phase) + noise * rng.nextGaussian());
+                }
+                w.add(LoadMatrix.of(new double[][] {row}, "w"));
+                double total = w.get(t).layerTotal(0);
+                for (int e = 0; e < 16; e++) {
+                    x[t][e] = row[e] / total;
+                }
+            }
+            String expected = null;
+            double best = Double.POSITIVE_INFINITY;
+            double bestMean = Double.POSITIVE_INFINITY;
+            double bestSeasonal = Double.POSITIVE_INFINITY;
+            for (double a : LoadForecast.DECAYS) {
+                double error = 0;
+                for (int e = 0; e < 16; e++) {
+                    double f = x[0][e];
+                    for (int t = 1; t < 12; t++) {
+                        if (t >= 8) {
+                            error += (x[t][e] - f) * (x[t][e] - f);
+                        }
+                        f += a * (x[t][e] - f);
+                    }
+                }
+                double counted = a == 1.0 ? error : 1.2 * error;
+                bestMean = Math.min(bestMean, counted);
+                if (counted < best) {
+                    best = counted;
+                    expected = a == 1.0 ? "last" : "ewma(" + a + ")";
+                }
+            }
+            for (int p = 2; p <= 4; p++) {
+                for (boolean difference : new boolean[] {true, false}) {
+                    double error = 0;
+                    for (int t = 8; t < 12; t++) {
+                        for (int e = 0; e < 16; e++) {
+                            double f = naiveSeasonal(x, t, p, difference, e);
+                            error += (x[t][e] - f) * (x[t][e] - f);
+                        }
+                    }
+                    bestSeasonal = Math.min(bestSeasonal, error);
+                    if (1.05 * error < best) {
+                        best = 1.05 * error;
+                        expected = (difference ? "seasonal-difference(" : "seasonal-mean(") + p + ")";
+                    }
+                }
+            }
+            String model = forecast(w).model();
+            assertThat(model).as("trial %d", trial).isEqualTo(expected);
+            seasonal += model.startsWith("seasonal") ? 1 : 0;
+            withinMargin += !model.startsWith("seasonal") && bestSeasonal < bestMean ? 1 : 0;
+        }
+        // Seasonal models chosen, and a seasonal model better than every weighted mean but not by 5%.
+        assertThat(seasonal).isPositive();
+        assertThat(withinMargin).isPositive();
+    }
 }
