@@ -44,6 +44,44 @@ class SamplerTest {
         }
     }
 
+    /**
+     * Other temperatures and nuclei: frequencies follow the softmax of logits / T, cut to the smallest prefix of
+     * the tokens by probability whose mass reaches top-p and renormalized there (a naive reference; at T = 1 and
+     * top-p = 1 a temperature multiplied instead of divided, or a nucleus left unnormalized, would not show).
+     */
+    @Test
+    void frequenciesFollowTheTemperedNucleus() {
+        double[][] settings = {{0.5, 1.0}, {2.0, 1.0}, {0.7, 0.9}, {1.5, 0.95}, {3.0, 0.6}};
+        for (double[] setting : settings) {
+            double temperature = setting[0];
+            double topP = setting[1];
+            double[] p = new double[LOGITS.length];
+            double z = 0;
+            for (int i = 0; i < p.length; i++) {
+                p[i] = Math.exp(LOGITS[i] / temperature);
+                z += p[i];
+            }
+            // Tokens by descending probability, lower index first on ties: 1, 4, 2, 0, 3.
+            int[] order = {1, 4, 2, 0, 3};
+            double[] expected = new double[p.length];
+            double mass = 0;
+            for (int k = 0; k < order.length && (k == 0 || mass < topP); k++) {
+                expected[order[k]] = p[order[k]] / z;
+                mass += p[order[k]] / z;
+            }
+            Sampler s = new Sampler(temperature, topP, 11);
+            int[] counts = new int[LOGITS.length];
+            int n = 200_000;
+            for (int i = 0; i < n; i++) {
+                counts[s.sample(LOGITS)]++;
+            }
+            for (int i = 0; i < LOGITS.length; i++) {
+                assertThat(counts[i] / (double) n).as("T=%s top-p=%s token %d", temperature, topP, i)
+                        .isCloseTo(expected[i] / mass, org.assertj.core.data.Offset.offset(0.005));
+            }
+        }
+    }
+
     @Test
     void drawsStayInTheNucleus() {
         // Probabilities at T=1: tokens 1 and 4 hold e^3 each, token 2 e^2; top-p 0.5 keeps just the first of
