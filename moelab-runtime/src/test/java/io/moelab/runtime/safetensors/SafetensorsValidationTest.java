@@ -138,6 +138,11 @@ class SafetensorsValidationTest {
     void sizeDisagreesWithShape() {
         assertRejects(dir, one(entry("\"BF16\"", "[2,3]", "[0,8]"), 8), "t",
                 "data_offsets [0, 8] span 8 bytes but shape [2, 3] BF16 needs 12");
+        // Not at the start of the data: the span is end - begin.
+        String header = "{\"a\":" + entry("\"F32\"", "[2]", "[0,8]") + ",\"t\":"
+                + entry("\"BF16\"", "[2,3]", "[8,16]") + "}";
+        assertRejects(dir, file(header, new byte[16]), "t",
+                "data_offsets [8, 16] span 8 bytes but shape [2, 3] BF16 needs 12");
     }
 
     @Test
