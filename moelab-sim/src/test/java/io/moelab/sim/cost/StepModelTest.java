@@ -149,4 +149,75 @@ class StepModelTest {
         assertThat(a.balancedness()).isEqualTo(1.0);
         assertThat(b).isEqualTo(a);
     }
+
+    /**
+     * Layers are independent in the model: a step of several layers costs the sum of one-layer steps (tokens
+     * averaged), whatever the routing, and a model reused across steps prices each as a fresh one. Scratch state
+     * left from an earlier layer (served tokens, active slots, flows, replicas per node) would break this; random
+     * placements on two nodes of two GPUs, with colocated replicas and loads from memory-bound to compute-bound.
+     */
+    @Test
+    void aStepIsTheSumOfItsLayersAndReuseChangesNothing() {
+        java.util.Random rng = new java.util.Random(5);
+        ClusterSpec c = cluster(2, 2, 3, 10);
+        int experts = 6;
+        int replicas = 8;
+        for (int trial = 0; trial < 200; trial++) {
+            int layers = 2 + rng.nextInt(3);
+            int[][] phy2log = new int[layers][replicas];
+            double[][] loads = new double[layers][experts];
+            for (int l = 0; l < layers; l++) {
+                java.util.List<Integer> slots = new java.util.ArrayList<>();
+                for (int e = 0; e < experts; e++) {
+                    slots.add(e);
+                }
+                while (slots.size() < replicas) {
+                    slots.add(rng.nextInt(experts));
+                }
+                java.util.Collections.shuffle(slots, rng);
+                for (int s = 0; s < replicas; s++) {
+                    phy2log[l][s] = slots.get(s);
+                }
+                for (int e = 0; e < experts; e++) {
+                    loads[l][e] = rng.nextInt(4) == 0 ? 0 : rng.nextInt(rng.nextBoolean() ? 3 : 5000);
+                }
+            }
+            Placement p = Placement.of(new Topology(replicas, 1, 2, 4), experts, phy2log);
+            for (StepModel.Options options : new StepModel.Options[] {StepModel.Options.defaults(),
+                    new StepModel.Options(Routing.NODE_LOCAL, 2, 2)}) {
+                StepModel reused = new StepModel(model(layers, experts), c, options);
+                // Another step first (the layers in reverse order), so that the step below starts from used scratch.
+                double[][] other = new double[layers][];
+                for (int l = 0; l < layers; l++) {
+                    other[l] = loads[layers - 1 - l].clone();
+                }
+                reused.step(p, LoadMatrix.of(other, "load"));
+                StepCost whole = reused.step(p, LoadMatrix.of(loads, "load"));
+                double seconds = 0;
+                double dispatch = 0;
+                double compute = 0;
+                double combine = 0;
+                double busy = 0;
+                double tokens = 0;
+                for (int l = 0; l < layers; l++) {
+                    Placement one = Placement.of(new Topology(replicas, 1, 2, 4), experts, new int[][] {phy2log[l]});
+                    StepCost layer = new StepModel(model(1, experts), c, options)
+                            .step(one, LoadMatrix.of(new double[][] {loads[l]}, "load"));
+                    seconds += layer.seconds();
+                    dispatch += layer.dispatch();
+                    compute += layer.compute();
+                    combine += layer.combine();
+                    busy += layer.computeBusy();
+                    tokens += layer.tokens();
+                }
+                String as = "trial " + trial + " " + options;
+                assertThat(whole.seconds()).as(as).isCloseTo(seconds, within(1e-12 * seconds + 1e-18));
+                assertThat(whole.dispatch()).as(as).isCloseTo(dispatch, within(1e-12 * dispatch + 1e-18));
+                assertThat(whole.compute()).as(as).isCloseTo(compute, within(1e-12 * compute + 1e-18));
+                assertThat(whole.combine()).as(as).isCloseTo(combine, within(1e-12 * combine + 1e-18));
+                assertThat(whole.computeBusy()).as(as).isCloseTo(busy, within(1e-12 * busy + 1e-18));
+                assertThat(whole.tokens()).as(as).isCloseTo(tokens / layers, within(1e-9));
+            }
+        }
+    }
 }
