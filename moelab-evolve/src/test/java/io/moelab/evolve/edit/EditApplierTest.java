@@ -88,6 +88,29 @@ class EditApplierTest {
     }
 
     @Test
+    void twoSpaceStepsBecomeTabsInATabbedProgram() {
+        // The SEARCH starts at column 0, so the program's style comes from its lines (tabs); the model indents
+        // by two spaces, so each two columns are one tab.
+        String program = "int f() {\n\treturn 1;\n}\nint g() {\n\tif (x) {\n\t\ty = 1;\n\t}\n}\n";
+        String search = "int g() {\n  if (x) {\n    y = 1;\n  }";
+        String replace = "int g() {\n  if (x) {\n    y = 2;\n  }\n  return;";
+        EditResult r = apply(program, search, replace);
+        assertThat(r.outcomes().getFirst().match()).isEqualTo(MatchKind.INDENTATION);
+        assertThat(r.code()).isEqualTo(
+                "int f() {\n\treturn 1;\n}\nint g() {\n\tif (x) {\n\t\ty = 2;\n\t}\n\treturn;\n}\n");
+    }
+
+    @Test
+    void aLineLessIndentedThanTheSearchDropsWholeTabs() {
+        // Matched two tabs deep; the closing brace sits one model step (two spaces) left of the SEARCH's first
+        // line, which is one tab.
+        String program = "class A {\n\tvoid f() {\n\t\tx();\n\t}\n}\n";
+        EditResult r = apply(program, "    x();\n  }", "    x();\n    y();\n  }");
+        assertThat(r.outcomes().getFirst().match()).isEqualTo(MatchKind.INDENTATION);
+        assertThat(r.code()).isEqualTo("class A {\n\tvoid f() {\n\t\tx();\n\t\ty();\n\t}\n}\n");
+    }
+
+    @Test
     void ambiguousMatchIsNotAppliedAndListsTheLines() {
         String program = "x = 0\ny = 1\nz\ny = 1\nw\ny = 1\n";
         EditResult r = apply(program, "y = 1", "y = 2");
