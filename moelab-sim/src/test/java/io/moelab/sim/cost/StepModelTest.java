@@ -140,6 +140,29 @@ class StepModelTest {
     }
 
     @Test
+    void twoNodesOfTwoGpusWorkedByHand() {
+        // GPUs 0, 1 on node 0 and 2, 3 on node 1, one expert each; 400 tokens for expert 0 (GPU 0) and 200 for
+        // expert 3 (GPU 3), starting evenly: each node sends GPU 0 200 tokens and GPU 3 100, half from each of
+        // its GPUs. GPU 0 receives 100 over NVLink (from GPU 1; GPU 0's own 100 stay) and 200 over the network:
+        // 200 tokens * 200 B = 40000 B at 0.5 GB/s = 80 us, the slowest link of any GPU. GPU 3 receives 50 and
+        // 100 and sends 100 across: 40 us; GPU 1 sends 100 within its node and 50 across: 20 us.
+        ClusterSpec c = cluster(2, 2, 0, 0);
+        StepCost cost = new StepModel(model(1, 4), c, StepModel.Options.defaults())
+                .step(placement(c, 4, new int[] {0, 1, 2, 3}), load(400, 0, 0, 200));
+        assertThat(cost.dispatch()).isCloseTo(80e-6, within(EPS));
+        assertThat(cost.combine()).isCloseTo(80e-6, within(EPS));
+        assertThat(cost.tokens()).isEqualTo(600);
+        // GPU 0 computes 400 tokens: 2.4 us; mean load 150 against the largest 400.
+        assertThat(cost.compute()).isCloseTo(2.4e-6, within(EPS));
+        assertThat(cost.balancedness()).isCloseTo(150.0 / 400, within(1e-12));
+        // Node-local routing: each node's share goes to a replica on the node when there is one, else to the
+        // expert's replicas wherever they are; here every expert has one replica, so nothing changes.
+        StepCost local = new StepModel(model(1, 4), c, new StepModel.Options(Routing.NODE_LOCAL, 2, 2))
+                .step(placement(c, 4, new int[] {0, 1, 2, 3}), load(400, 0, 0, 200));
+        assertThat(local).isEqualTo(cost);
+    }
+
+    @Test
     void uniformLoadIsPerfectlyBalancedWhateverThePermutation() {
         ClusterSpec c = cluster(2, 2, 3, 10);
         StepModel m = new StepModel(model(1, 8), c, StepModel.Options.defaults());
