@@ -102,14 +102,7 @@ class LoadForecastTest {
             double lastError = 0;
             double bestSmoothing = Double.POSITIVE_INFINITY;
             for (double a : LoadForecast.DECAYS) {
-                double error = 0;
-                for (int e = 0; e < 16; e++) {
-                    double f = x[0][e];
-                    for (int t = 1; t < 6; t++) {
-                        error += (x[t][e] - f) * (x[t][e] - f);
-                        f += a * (x[t][e] - f);
-                    }
-                }
+                double error = ewmaError(x, a, 1);
                 if (a == 1.0) {
                     lastError = error;
                 } else {
@@ -264,6 +257,24 @@ class LoadForecastTest {
     }
 
     /**
+     * Summed squared one-step error of {@code f_{t+1} = f_t + a (x_t - f_t)}, {@code f_1 = x_0}, over windows
+     * {@code firstScored..} and every cell.
+     */
+    private static double ewmaError(double[][] x, double a, int firstScored) {
+        double error = 0;
+        for (int e = 0; e < x[0].length; e++) {
+            double f = x[0][e];
+            for (int t = 1; t < x.length; t++) {
+                if (t >= firstScored) {
+                    error += (x[t][e] - f) * (x[t][e] - f);
+                }
+                f += a * (x[t][e] - f);
+            }
+        }
+        return error;
+    }
+
+    /**
      * f_w = x_{w-1} + mean over k = 1..2 of (x_{w-kP} - x_{w-1-kP}), or mean over k = 1..3 of x_{w-kP}, over
      * the k whose windows exist; x_{w-1} when there is none.
      */
@@ -317,16 +328,7 @@ class LoadForecastTest {
             double bestMean = Double.POSITIVE_INFINITY;
             double bestSeasonal = Double.POSITIVE_INFINITY;
             for (double a : LoadForecast.DECAYS) {
-                double error = 0;
-                for (int e = 0; e < 16; e++) {
-                    double f = x[0][e];
-                    for (int t = 1; t < 12; t++) {
-                        if (t >= 8) {
-                            error += (x[t][e] - f) * (x[t][e] - f);
-                        }
-                        f += a * (x[t][e] - f);
-                    }
-                }
+                double error = ewmaError(x, a, 8);
                 double counted = a == 1.0 ? error : 1.2 * error;
                 bestMean = Math.min(bestMean, counted);
                 if (counted < best) {
