@@ -190,6 +190,27 @@ class SyntheticTraceGeneratorTest {
         assertThatThrownBy(() -> new SyntheticTraceSpec(1, 8, 1, 0, 10, 4, SyntheticTraceSpec.Skew.LOGNORMAL,
                 Double.NaN, 0, 0, 1, 0, 1, 0, 1, 0)).isInstanceOf(InvalidInputException.class)
                 .hasMessageStartingWith("skew-param:");
+        // Every other range, one field out of range at a time on a valid spec (1, 8, 1, 0, 10, 4, ...).
+        var lognormal = SyntheticTraceSpec.Skew.LOGNORMAL;
+        java.util.Map<String, org.assertj.core.api.ThrowableAssert.ThrowingCallable> bad =
+                new java.util.LinkedHashMap<>();
+        bad.put("experts:", () -> new SyntheticTraceSpec(1, 0, 1, 0, 10, 4, lognormal, 1, 0, 0, 1, 0, 1, 0, 1, 0));
+        bad.put("steps:", () -> new SyntheticTraceSpec(1, 8, 0, 0, 10, 4, lognormal, 1, 0, 0, 1, 0, 1, 0, 1, 0));
+        bad.put("tokens-per-step:", () -> new SyntheticTraceSpec(1, 8, 1, 0, 0, 4, lognormal, 1, 0, 0, 1, 0, 1, 0, 1,
+                0));
+        bad.put("top-k:", () -> new SyntheticTraceSpec(1, 8, 1, 0, 10, 0, lognormal, 1, 0, 0, 1, 0, 1, 0, 1, 0));
+        bad.put("domains:", () -> new SyntheticTraceSpec(1, 8, 1, 0, 10, 4, lognormal, 1, 0, 0, 1, 0, 0, 0, 1, 0));
+        bad.put("walk-sigma:", () -> new SyntheticTraceSpec(1, 8, 1, 0, 10, 4, lognormal, 1, -1, 0, 1, 0, 1, 0, 1, 0));
+        bad.put("revert-std:", () -> new SyntheticTraceSpec(1, 8, 1, 0, 10, 4, lognormal, 1, 0, -1, 1, 0, 1, 0, 1, 0));
+        bad.put("revert-half-life:", () -> new SyntheticTraceSpec(1, 8, 1, 0, 10, 4, lognormal, 1, 0, 0, 0, 0, 1, 0, 1,
+                0));
+        bad.put("domain-period:", () -> new SyntheticTraceSpec(1, 8, 1, 0, 10, 4, lognormal, 1, 0, 0, 1, 0, 1, 0,
+                Double.POSITIVE_INFINITY, 0));
+        bad.put("domain-swing:", () -> new SyntheticTraceSpec(1, 8, 1, 0, 10, 4, lognormal, 1, 0, 0, 1, 0, 1, 0, 1,
+                -0.5));
+        new SyntheticTraceSpec(1, 8, 1, 0, 10, 4, lognormal, 1, 0, 0, 1, 0, 1, 0, 1, 0); // the valid base
+        bad.forEach((field, call) -> assertThatThrownBy(call).as(field).isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith(field));
     }
 
     private static int argmax(LoadMatrix m, int layer) {
