@@ -154,7 +154,8 @@ class MatVecTest {
     @Test
     void stridedWeightedSumEqualsOneScaleAddPerRowBitForBit() {
         Random rnd = new Random(10);
-        for (int n : new int[] {1, 15, 16, 64, 65, 130}) {
+        // 83 = 64 + 16 + 3 and 48: the one-vector loop after the four-vector one at 16 lanes.
+        for (int n : new int[] {1, 15, 16, 48, 64, 65, 83, 130}) {
             for (int count : new int[] {0, 1, 2, 9, 40}) {
                 int stride = n + 2 * (count % 3);
                 int sOff = 3;
@@ -174,6 +175,14 @@ class MatVecTest {
         }
         assertThatThrownBy(() -> MatVec.weightedSumStrided(new float[4], 0, new float[4 + 6 + 3], 0, 6, new float[3],
                 0, 3, 4)).isInstanceOf(IndexOutOfBoundsException.class);
+        // Three rows of 4 from offset 3, every 6: the last ends at 3 + 2 * 6 + 4 = 19 (fits 19, not 18).
+        MatVec.weightedSumStrided(new float[4], 0, new float[19], 3, 6, new float[3], 0, 3, 4);
+        assertThatThrownBy(() -> MatVec.weightedSumStrided(new float[4], 0, new float[18], 3, 6, new float[3], 0, 3,
+                4)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> MatVec.weightedSumStrided(new float[4], 0, new float[19], -1, 6, new float[3], 0, 3,
+                4)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> MatVec.weightedSumStrided(new float[4], 0, new float[19], 3, -1, new float[3], 0, 3,
+                4)).isInstanceOf(IndexOutOfBoundsException.class);
     }
 
     @Test
