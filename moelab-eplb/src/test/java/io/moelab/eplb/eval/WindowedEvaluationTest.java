@@ -119,5 +119,56 @@ class WindowedEvaluationTest {
         assertThat(Stats.mean(v)).isEqualTo(2.5);
         assertThat(Stats.min(v)).isEqualTo(1);
         assertThat(Stats.median(new double[0])).isNaN();
+        // The ends and a lower quantile (numpy.quantile([1, 2, 3, 4], 0.25) = 1.75), and one sample.
+        assertThat(Stats.quantile(v, 0)).isEqualTo(1);
+        assertThat(Stats.quantile(v, 1)).isEqualTo(4);
+        assertThat(Stats.quantile(v, 0.25)).isCloseTo(1.75, within(1e-12));
+        assertThat(Stats.quantile(new double[] {5}, 0.9)).isEqualTo(5);
+    }
+
+    /**
+     * The report's means against a recomputation from the protocol's definition: DeepSeek's balancer plans on the
+     * latest window alone, so plan i is its placement of window i, scored on window i+1; experts moved average over
+     * consecutive plans, colocated pairs over plans.
+     */
+    @Test
+    void aggregatesEqualARecomputationFromTheDefinition() {
+        ExpertLoadTrace t = io.moelab.eplb.trace.SyntheticTraceGenerator.generate(
+                io.moelab.eplb.trace.SyntheticTraceSpec.defaults(3, 16, 40, 9).withRouting(256, 4));
+        Topology topology = new Topology(24, 4, 2, 8);
+        WindowedEvaluation.Options options = new WindowedEvaluation.Options(5, 16, 0, 1, false);
+        AlgorithmReport a = WindowedEvaluation.run(t, topology,
+                List.of(io.moelab.eplb.algorithm.Algorithms.byName("deepseek")), options,
+                WindowedEvaluation.Progress.NONE).algorithms().getFirst();
+        List<LoadMatrix> windows = t.windows(5);
+        BalancerAlgorithm deepseek = io.moelab.eplb.algorithm.Algorithms.byName("deepseek");
+        int plans = windows.size() - 1;
+        double[] gpu = new double[plans];
+        double slot = 0;
+        double node = 0;
+        double moved = 0;
+        double colocated = 0;
+        Placement previous = null;
+        for (int i = 0; i < plans; i++) {
+            Placement plan = deepseek.rebalance(BalancingRequest.of(windows.get(i), topology));
+            PlacementScore score = PlacementEvaluator.score(plan, windows.get(i + 1));
+            gpu[i] = score.gpuBalancedness();
+            slot += score.slotBalancedness();
+            node += score.nodeBalancedness();
+            colocated += score.colocatedPairs();
+            if (previous != null) {
+                moved += PlacementEvaluator.migration(previous, plan).expertsMoved();
+            }
+            previous = plan;
+        }
+        assertThat(a.windowGpuBalancedness()).containsExactly(gpu);
+        assertThat(a.meanGpuBalancedness()).isCloseTo(java.util.Arrays.stream(gpu).average().orElseThrow(),
+                within(1e-12));
+        assertThat(a.minGpuBalancedness()).isEqualTo(java.util.Arrays.stream(gpu).min().orElseThrow());
+        assertThat(a.meanSlotBalancedness()).isCloseTo(slot / plans, within(1e-12));
+        assertThat(a.meanNodeBalancedness()).isCloseTo(node / plans, within(1e-12));
+        assertThat(a.meanExpertsMoved()).isCloseTo(moved / (plans - 1), within(1e-12)).isPositive();
+        assertThat(a.meanColocatedPairs()).isCloseTo(colocated / plans, within(1e-12));
+        assertThat(a.timing().samples()).isEqualTo(plans);
     }
 }
