@@ -8,11 +8,15 @@ import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
+import io.moelab.eplb.algorithm.Algorithms;
 import io.moelab.eplb.algorithm.BalancerAlgorithm;
 import io.moelab.eplb.algorithm.BalancingRequest;
 import io.moelab.eplb.algorithm.StaticBalancer;
 import io.moelab.eplb.trace.ExpertLoadTrace;
+import io.moelab.eplb.trace.SyntheticTraceGenerator;
+import io.moelab.eplb.trace.SyntheticTraceSpec;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -133,15 +137,14 @@ class WindowedEvaluationTest {
      */
     @Test
     void aggregatesEqualARecomputationFromTheDefinition() {
-        ExpertLoadTrace t = io.moelab.eplb.trace.SyntheticTraceGenerator.generate(
-                io.moelab.eplb.trace.SyntheticTraceSpec.defaults(3, 16, 40, 9).withRouting(256, 4));
+        ExpertLoadTrace t =
+                SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(3, 16, 40, 9).withRouting(256, 4));
         Topology topology = new Topology(24, 4, 2, 8);
         WindowedEvaluation.Options options = new WindowedEvaluation.Options(5, 16, 0, 1, false);
-        AlgorithmReport a = WindowedEvaluation.run(t, topology,
-                List.of(io.moelab.eplb.algorithm.Algorithms.byName("deepseek")), options,
+        AlgorithmReport a = WindowedEvaluation.run(t, topology, List.of(Algorithms.byName("deepseek")), options,
                 WindowedEvaluation.Progress.NONE).algorithms().getFirst();
         List<LoadMatrix> windows = t.windows(5);
-        BalancerAlgorithm deepseek = io.moelab.eplb.algorithm.Algorithms.byName("deepseek");
+        BalancerAlgorithm deepseek = Algorithms.byName("deepseek");
         int plans = windows.size() - 1;
         double[] gpu = new double[plans];
         double slot = 0;
@@ -162,9 +165,8 @@ class WindowedEvaluationTest {
             previous = plan;
         }
         assertThat(a.windowGpuBalancedness()).containsExactly(gpu);
-        assertThat(a.meanGpuBalancedness()).isCloseTo(java.util.Arrays.stream(gpu).average().orElseThrow(),
-                within(1e-12));
-        assertThat(a.minGpuBalancedness()).isEqualTo(java.util.Arrays.stream(gpu).min().orElseThrow());
+        assertThat(a.meanGpuBalancedness()).isCloseTo(Arrays.stream(gpu).average().orElseThrow(), within(1e-12));
+        assertThat(a.minGpuBalancedness()).isEqualTo(Arrays.stream(gpu).min().orElseThrow());
         assertThat(a.meanSlotBalancedness()).isCloseTo(slot / plans, within(1e-12));
         assertThat(a.meanNodeBalancedness()).isCloseTo(node / plans, within(1e-12));
         assertThat(a.meanExpertsMoved()).isCloseTo(moved / (plans - 1), within(1e-12)).isPositive();

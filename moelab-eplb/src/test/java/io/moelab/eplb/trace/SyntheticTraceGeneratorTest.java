@@ -11,10 +11,13 @@ import static org.quicktheories.generators.SourceDSL.lists;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.random.RandomGenerator;
 import java.util.random.RandomGeneratorFactory;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 
 /** The synthetic generator's structure, checked statistically on fixed seeds. */
@@ -192,8 +195,7 @@ class SyntheticTraceGeneratorTest {
                 .hasMessageStartingWith("skew-param:");
         // Every other range, one field out of range at a time on a valid spec (1, 8, 1, 0, 10, 4, ...).
         var lognormal = SyntheticTraceSpec.Skew.LOGNORMAL;
-        java.util.Map<String, org.assertj.core.api.ThrowableAssert.ThrowingCallable> bad =
-                new java.util.LinkedHashMap<>();
+        Map<String, ThrowingCallable> bad = new LinkedHashMap<>();
         bad.put("experts:", () -> new SyntheticTraceSpec(1, 0, 1, 0, 10, 4, lognormal, 1, 0, 0, 1, 0, 1, 0, 1, 0));
         bad.put("steps:", () -> new SyntheticTraceSpec(1, 8, 0, 0, 10, 4, lognormal, 1, 0, 0, 1, 0, 1, 0, 1, 0));
         bad.put("tokens-per-step:", () -> new SyntheticTraceSpec(1, 8, 1, 0, 0, 4, lognormal, 1, 0, 0, 1, 0, 1, 0, 1,

@@ -10,6 +10,10 @@ import io.moelab.sim.cost.StepModel.Routing;
 import io.moelab.sim.cost.StepModel.StepCost;
 import io.moelab.sim.spec.ClusterSpec;
 import io.moelab.sim.spec.ModelSpec;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -181,7 +185,7 @@ class StepModelTest {
      */
     @Test
     void aStepIsTheSumOfItsLayersAndReuseChangesNothing() {
-        java.util.Random rng = new java.util.Random(5);
+        Random rng = new Random(5);
         ClusterSpec c = cluster(2, 2, 3, 10);
         int experts = 6;
         int replicas = 8;
@@ -190,14 +194,14 @@ class StepModelTest {
             int[][] phy2log = new int[layers][replicas];
             double[][] loads = new double[layers][experts];
             for (int l = 0; l < layers; l++) {
-                java.util.List<Integer> slots = new java.util.ArrayList<>();
+                List<Integer> slots = new ArrayList<>();
                 for (int e = 0; e < experts; e++) {
                     slots.add(e);
                 }
                 while (slots.size() < replicas) {
                     slots.add(rng.nextInt(experts));
                 }
-                java.util.Collections.shuffle(slots, rng);
+                Collections.shuffle(slots, rng);
                 for (int s = 0; s < replicas; s++) {
                     phy2log[l][s] = slots.get(s);
                 }
