@@ -54,7 +54,8 @@ public final class RebalanceCommand implements Callable<Integer> {
     private Path previous;
 
     @Option(names = "--tolerance", paramLabel = "T",
-            description = "moelab: predicted GPU balancedness it may give up to move fewer experts (default: 0.002).")
+            description = "moelab: GPU balancedness it may give up to move fewer experts, on the predicted loads "
+                    + "and on the latest window (default: 0.002).")
     private Double tolerance;
 
     @Option(names = "--parallel", description = "moelab: plan layers on all cores.")

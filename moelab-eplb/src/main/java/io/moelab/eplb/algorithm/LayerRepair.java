@@ -8,9 +8,11 @@ import java.util.Arrays;
  * <ol>
  *   <li>surplus replicas leave the most loaded GPUs holding them (duplicates on one GPU first);</li>
  *   <li>missing replicas, heaviest per-replica load first, take the freed slot on the least loaded GPU that
- *       does not hold the expert yet;</li>
+ *       does not hold the expert yet; where every freed slot's GPU holds it, a replica from another GPU moves
+ *       into the freed slot and the missing one takes its place;</li>
  *   <li>while the predicted largest GPU load exceeds the target, the best swap between the most loaded GPU
- *       and one of the least loaded ones is applied (each swap moves two experts).</li>
+ *       and one of the least loaded ones is applied, or with any GPU when none of those has a replica light
+ *       enough (each swap moves two experts).</li>
  * </ol>
  * Loads are predicted with the new counts. In hierarchical mode every change stays inside a node, so expert
  * groups remain on their nodes. Instances hold scratch arrays and are not thread-safe.
@@ -56,20 +58,37 @@ final class LayerRepair {
      *         forced)
      */
     int[] repair(int[] previous, int[] counts, double[] load, double target) {
+        return repair(previous, counts, load, target, null);
+    }
+
+    /**
+     * Like {@link #repair(int[], int[], double[], double)}, from a start that may have empty slots ({@code -1}),
+     * with each expert's block given: how a group that changes nodes is repaired (its old slots emptied, its
+     * replicas placed on its new node like missing ones).
+     *
+     * @param blockOfExpert the block (node) each expert's replicas must be on, or null to keep them where they are
+     */
+    int[] repair(int[] start, int[] counts, double[] load, double target, int[] blockOfExpert) {
         int experts = have.length;
-        int[] slots = previous.clone();
+        int[] slots = start.clone();
         Arrays.fill(have, 0);
-        for (int e : slots) {
-            have[e]++;
+        int freed = 0;
+        for (int s = 0; s < replicas; s++) {
+            if (slots[s] >= 0) {
+                have[slots[s]]++;
+            } else {
+                free[freed++] = s;
+            }
         }
         for (int e = 0; e < experts; e++) {
             perReplica[e] = load[e] / counts[e];
         }
         Arrays.fill(gpuLoad, 0);
         for (int s = 0; s < replicas; s++) {
-            gpuLoad[s / slotsPerGpu] += perReplica[slots[s]];
+            if (slots[s] >= 0) {
+                gpuLoad[s / slotsPerGpu] += perReplica[slots[s]];
+            }
         }
-        int freed = 0;
         for (int e = 0; e < experts; e++) {
             for (; have[e] > counts[e]; have[e]--) {
                 int s = surplusSlot(slots, e);
@@ -89,7 +108,7 @@ final class LayerRepair {
         int remaining = freed;
         for (int i = 0; i < missing; i++) {
             int e = order[i];
-            int block = blockOf(slots, e);
+            int block = blockOfExpert != null ? blockOfExpert[e] : blockOf(slots, e);
             for (; have[e] < counts[e]; have[e]++) {
                 int best = -1;
                 for (int f = 0; f < remaining; f++) {
@@ -100,7 +119,13 @@ final class LayerRepair {
                     }
                 }
                 if (best < 0) {
-                    return null;
+                    // Every free slot of the block is on a GPU that holds the expert already: a replica of another
+                    // expert moves into the free slot and the missing one takes its place (two moves, not one).
+                    if (!relocate(slots, e, block, remaining)) {
+                        return null;
+                    }
+                    remaining--;
+                    continue;
                 }
                 int s = free[best];
                 slots[s] = e;
@@ -123,6 +148,51 @@ final class LayerRepair {
             }
         }
         return null;
+    }
+
+    /**
+     * Fills a free slot of {@code block} with a replica {@code x} from another GPU of the block that does not hold
+     * {@code e}, and puts {@code e} where {@code x} was, choosing the pair that leaves the two GPUs' larger load
+     * smallest. The used free slot is swapped to position {@code remaining - 1}.
+     */
+    private boolean relocate(int[] slots, int e, int block, int remaining) {
+        double bestMax = Double.POSITIVE_INFINITY;
+        int bestFree = -1;
+        int bestSlot = -1;
+        for (int f = 0; f < remaining; f++) {
+            int a = free[f] / slotsPerGpu;
+            if (a / gpusPerBlock != block) {
+                continue;
+            }
+            for (int b = block * gpusPerBlock; b < (block + 1) * gpusPerBlock; b++) {
+                if (b == a || GpuSlots.holds(slots, slotsPerGpu, b, e)) {
+                    continue;
+                }
+                for (int t = b * slotsPerGpu; t < (b + 1) * slotsPerGpu; t++) {
+                    int x = slots[t];
+                    if (x < 0 || GpuSlots.holds(slots, slotsPerGpu, a, x)) {
+                        continue;
+                    }
+                    double max = Math.max(gpuLoad[a] + perReplica[x], gpuLoad[b] - perReplica[x] + perReplica[e]);
+                    if (max < bestMax) {
+                        bestMax = max;
+                        bestFree = f;
+                        bestSlot = t;
+                    }
+                }
+            }
+        }
+        if (bestFree < 0) {
+            return false;
+        }
+        int f = free[bestFree];
+        int x = slots[bestSlot];
+        slots[f] = x;
+        slots[bestSlot] = e;
+        gpuLoad[f / slotsPerGpu] += perReplica[x];
+        gpuLoad[bestSlot / slotsPerGpu] += perReplica[e] - perReplica[x];
+        free[bestFree] = free[remaining - 1];
+        return true;
     }
 
     /** The block (node, or the whole cluster) holding the expert's remaining replicas. */
@@ -174,6 +244,16 @@ final class LayerRepair {
         for (int p = 0; p < found; p++) {
             GpuSlots.bestSwap(slots, slotsPerGpu, perReplica, top, partners[p], gpuLoad[top] - gpuLoad[partners[p]],
                     best);
+        }
+        if (!best.found()) {
+            // The lightest GPUs may hold no replica light enough (two slots per GPU: a hot expert wants the
+            // coldest replica, which may sit beside a warm one): try every GPU of the block.
+            int first = top / gpusPerBlock * gpusPerBlock;
+            for (int g = first; g < first + gpusPerBlock; g++) {
+                if (g != top) {
+                    GpuSlots.bestSwap(slots, slotsPerGpu, perReplica, top, g, gpuLoad[top] - gpuLoad[g], best);
+                }
+            }
         }
         if (!best.found()) {
             return false;

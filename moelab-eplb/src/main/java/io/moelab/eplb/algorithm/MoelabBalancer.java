@@ -21,8 +21,9 @@ import java.util.stream.IntStream;
  *   <li><b>pack</b> ({@link ReplicaPacker}): LPT by expert from a heap of GPUs, never two replicas of one
  *       expert on one GPU, then improving swaps between the most and least loaded GPUs;</li>
  *   <li><b>migrate</b> ({@link MigrationPlanner}), when a previous placement is given: GPUs relabeled to
- *       keep experts where they are (free), then whole layers kept where that costs at most
- *       {@code tolerance} of predicted balancedness.</li>
+ *       keep experts where they are (free), then layers kept whole or repaired (hierarchically, also with one
+ *       exchange of groups between nodes) where that costs at most {@code tolerance} of GPU balancedness, both
+ *       on the loads planned on and on the latest window.</li>
  * </ol>
  * In {@link PlacementMode#GLOBAL} mode every GPU can hold every expert; in {@link PlacementMode#HIERARCHICAL}
  * mode expert groups are first packed onto nodes (same packer, groups as items) and each node's experts are
@@ -41,7 +42,8 @@ public final class MoelabBalancer implements BalancerAlgorithm {
      * @param historyWindows most earlier windows the forecast reads
      * @param swapRounds     most improving swaps per GPU packing
      * @param migrate        use the previous placement, when there is one, to move fewer experts
-     * @param tolerance      predicted GPU balancedness the migration step may give up to keep layers in place
+     * @param tolerance      GPU balancedness the migration step may give up to keep layers in place (on the
+     *                       loads planned on and on the latest window)
      * @param parallel       plan layers on all cores
      */
     public record Settings(PlacementMode mode, double hedge, double decay, int historyWindows, int swapRounds,
@@ -146,7 +148,8 @@ public final class MoelabBalancer implements BalancerAlgorithm {
         if (migrate) {
             new MigrationPlanner(topology, experts, hierarchical,
                     new LayerPlanner(topology, experts, hierarchical, settings.swapRounds()))
-                    .reconcile(request.previous(), phy2log, plan, settings.tolerance());
+                    .reconcile(request.previous(), phy2log, plan, forecasts(request) ? weight.toArray() : plan,
+                            settings.tolerance());
         }
         return Placement.ofOwned(topology, experts, phy2log);
     }

@@ -162,8 +162,10 @@ class MoelabBalancerTest {
             Placement c = aware.rebalance(next);
             int movedFresh = PlacementEvaluator.migration(previous, a).expertsMoved();
             int movedAware = PlacementEvaluator.migration(previous, c).expertsMoved();
-            // Global mode can repair anywhere; hierarchical repairs stay inside nodes and save less.
-            assertThat(movedAware).as(mode).isLessThan(mode.equals("global") ? movedFresh / 2 : movedFresh);
+            // Global mode can repair anywhere. Hierarchical repairs stay inside nodes, except for one exchange of
+            // groups between two nodes: measured 705 of 1,323 here, 793 without the exchange.
+            assertThat((double) movedAware).as(mode)
+                    .isLessThan(movedFresh * (mode.equals("global") ? 0.5 : 0.57));
             double balanceFresh = PlacementEvaluator.score(a, windows.get(2)).gpuBalancedness();
             double balanceAware = PlacementEvaluator.score(c, windows.get(2)).gpuBalancedness();
             // Planned on window 2 itself (no history): the predicted loss is the real one, within the tolerance.

@@ -5,12 +5,15 @@ import static org.quicktheories.QuickTheory.qt;
 
 import io.moelab.eplb.BalancingCases;
 import io.moelab.eplb.BalancingCases.Case;
+import io.moelab.eplb.LoadMatrix;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
 /** Every algorithm returns a valid placement for every legal problem. */
@@ -80,33 +83,64 @@ class PlacementPropertiesTest {
         }
     }
 
+    /**
+     * Migration with every option allowed (tolerance 1: kept layers, repairs, hierarchical group exchanges), from a
+     * placement planned on other loads (each layer's loads reversed over the experts) and with four windows of
+     * history, so the loads planned on and the latest window differ: valid placements, and in hierarchical mode
+     * every group on one node.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"moelab:global:tolerance=1", "moelab:tolerance=1"})
+    void migrationOutputsAreValidPlacements(String spec) {
+        BalancerAlgorithm algorithm = Algorithms.byName(spec);
+        qt().withExamples(300).withFixedSeed(17).forAll(BalancingCases.cases()).checkAssert(c -> {
+            Topology t = c.topology();
+            LoadMatrix weight = c.weight();
+            double[][] reversed = new double[weight.layers()][weight.experts()];
+            for (int l = 0; l < weight.layers(); l++) {
+                for (int e = 0; e < weight.experts(); e++) {
+                    reversed[l][e] = weight.load(l, weight.experts() - 1 - e);
+                }
+            }
+            LoadMatrix other = LoadMatrix.of(reversed, "reversed");
+            Placement previous = algorithm.rebalance(BalancingRequest.of(other, t));
+            Placement p = algorithm.rebalance(new BalancingRequest(weight, List.of(other, weight, other, other), t,
+                    previous));
+            assertValid(p, c);
+            if (spec.equals("moelab:tolerance=1") && t.groupsDivideNodes()) {
+                assertGroupsOnNodes(p, c);
+            }
+        });
+    }
+
     @Test
     void deepSeekHierarchicalKeepsEachGroupOnOneNode() {
         qt().withExamples(400).withFixedSeed(11).forAll(BalancingCases.cases())
                 .assuming(c -> c.topology().groupsDivideNodes())
-                .checkAssert(c -> {
-                    Topology t = c.topology();
-                    Placement p = new DeepSeekBalancer().rebalance(BalancingRequest.of(c.weight(), t));
-                    int groupSize = c.weight().experts() / t.groups();
-                    int expertsPerNode = c.weight().experts() / t.nodes();
-                    for (int l = 0; l < p.layers(); l++) {
-                        int[] nodeOfGroup = new int[t.groups()];
-                        java.util.Arrays.fill(nodeOfGroup, -1);
-                        Set<Integer>[] expertsOnNode = newSets(t.nodes());
-                        for (int s = 0; s < t.replicas(); s++) {
-                            int e = p.expertAt(l, s);
-                            int node = t.nodeOfGpu(t.gpuOfSlot(s));
-                            int g = e / groupSize;
-                            assertThat(nodeOfGroup[g] == -1 || nodeOfGroup[g] == node)
-                                    .as("group %d on one node", g).isTrue();
-                            nodeOfGroup[g] = node;
-                            expertsOnNode[node].add(e);
-                        }
-                        for (Set<Integer> onNode : expertsOnNode) {
-                            assertThat(onNode).as("each node hosts E/N experts").hasSize(expertsPerNode);
-                        }
-                    }
-                });
+                .checkAssert(c -> assertGroupsOnNodes(
+                        new DeepSeekBalancer().rebalance(BalancingRequest.of(c.weight(), c.topology())), c));
+    }
+
+    private static void assertGroupsOnNodes(Placement p, Case c) {
+        Topology t = c.topology();
+        int groupSize = c.weight().experts() / t.groups();
+        int expertsPerNode = c.weight().experts() / t.nodes();
+        for (int l = 0; l < p.layers(); l++) {
+            int[] nodeOfGroup = new int[t.groups()];
+            java.util.Arrays.fill(nodeOfGroup, -1);
+            Set<Integer>[] expertsOnNode = newSets(t.nodes());
+            for (int s = 0; s < t.replicas(); s++) {
+                int e = p.expertAt(l, s);
+                int node = t.nodeOfGpu(t.gpuOfSlot(s));
+                int g = e / groupSize;
+                assertThat(nodeOfGroup[g] == -1 || nodeOfGroup[g] == node).as("group %d on one node", g).isTrue();
+                nodeOfGroup[g] = node;
+                expertsOnNode[node].add(e);
+            }
+            for (Set<Integer> onNode : expertsOnNode) {
+                assertThat(onNode).as("each node hosts E/N experts").hasSize(expertsPerNode);
+            }
+        }
     }
 
     @SuppressWarnings("unchecked")
