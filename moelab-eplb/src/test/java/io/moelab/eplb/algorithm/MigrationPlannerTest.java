@@ -37,6 +37,12 @@ class MigrationPlannerTest {
     }
 
     @Test
+    void aWindowWithoutLoadVetoesNothing() {
+        // Every layout balances an empty window equally (no load, no balance to lose).
+        assertThat(reconcile(new double[] {1, 1, 1, 1}, new double[] {0, 0, 0, 0})).containsExactly(0, 1, 2, 3);
+    }
+
+    @Test
     void theObservedLossIsHeldToTheTolerance() {
         // Keeping the layer costs 1 - (Σ / 2) / (l0 + l1) of observed balancedness (the fresh plan balances it
         // exactly): 0.0015 for loads 1.003, 1.003, 1, 1 (within 0.002: kept) and 0.0025 for 1.005, 1.005, 1, 1 (not).

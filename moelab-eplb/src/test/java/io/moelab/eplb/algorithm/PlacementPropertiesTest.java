@@ -109,6 +109,11 @@ class PlacementPropertiesTest {
             assertValid(p, c);
             if (spec.equals("moelab:tolerance=1") && t.groupsDivideNodes()) {
                 assertGroupsOnNodes(p, c);
+                // A placement in service that breaks the groups (planned globally) must not be kept or repaired.
+                Placement global = Algorithms.byName("moelab:global").rebalance(BalancingRequest.of(other, t));
+                Placement fromGlobal = algorithm.rebalance(new BalancingRequest(weight, List.of(), t, global));
+                assertValid(fromGlobal, c);
+                assertGroupsOnNodes(fromGlobal, c);
             }
         });
     }
