@@ -265,11 +265,9 @@ final class MigrationPlanner {
             freshMoves[l] = moved(previous, l, phy2log[l]);
         }
         Budget planned = budgets[0];
-        if (planned.maxSum <= 0) {
-            return;
-        }
         // Slack for a repaired layer: the relative max increase that costs about `tolerance` of balancedness.
-        double slack = tolerance / Math.max(planned.meanSum / planned.maxSum, 1e-9);
+        // Without any planned load every option is free (nothing to balance): the previous layers stay whole.
+        double slack = planned.maxSum > 0 ? tolerance / Math.max(planned.meanSum / planned.maxSum, 1e-9) : 0;
         List<Option> options = new ArrayList<>();
         LayerRepair repair = new LayerRepair(topology, experts, hierarchical);
         for (int l = 0; l < layers; l++) {

@@ -43,6 +43,13 @@ class MigrationPlannerTest {
     }
 
     @Test
+    void withoutAnyLoadTheLayerInServiceStays() {
+        // Nothing to balance: the fresh plan (arbitrary on zeros) would move two experts for nothing.
+        double[] zero = {0, 0, 0, 0};
+        assertThat(reconcile(zero, zero)).containsExactly(0, 1, 2, 3);
+    }
+
+    @Test
     void theObservedLossIsHeldToTheTolerance() {
         // Keeping the layer costs 1 - (Σ / 2) / (l0 + l1) of observed balancedness (the fresh plan balances it
         // exactly): 0.0015 for loads 1.003, 1.003, 1, 1 (within 0.002: kept) and 0.0025 for 1.005, 1.005, 1, 1 (not).
