@@ -83,15 +83,24 @@ final class MigrationPlanner {
         private final boolean[] freshUsed = new boolean[slotsPerGpu];
         private final boolean[] slotFilled = new boolean[slotsPerGpu];
         private final int[] sorted = new int[gpus * gpus];
+        /**
+         * The nonzero entries of {@link #overlap} in row-major order: a bin shares experts with few GPUs (on
+         * DeepSeek-V3 decode about 3 of 144), and scanning and clearing all {@code gpus²} entries took half of
+         * a migration-aware rebalance there.
+         */
+        private final int[] nonzero = new int[gpus * gpus];
+        private int nonzeroCount;
+        private final int[] blockEntries = new int[blocks * blocks];
         private int[] bucketStart = new int[slotsPerGpu + 2];
         private int stamp;
 
         void relabel(Placement previous, int layer, int[] slots) {
             indexPrevious(previous, layer);
-            Arrays.fill(overlap, 0);
             // overlap[bin * gpus + gpu]: distinct experts of the planned bin that the GPU already holds.
+            int count = 0;
             for (int b = 0; b < gpus; b++) {
                 stamp++;
+                int rowStart = count;
                 for (int s = b * slotsPerGpu; s < (b + 1) * slotsPerGpu; s++) {
                     int e = slots[s];
                     if (seen[e] == stamp) {
@@ -99,15 +108,28 @@ final class MigrationPlanner {
                     }
                     seen[e] = stamp;
                     for (int i = firstPrevGpu[e]; i >= 0; i = prevGpuNext[i]) {
-                        overlap[b * gpus + prevGpuList[i]]++;
+                        int index = b * gpus + prevGpuList[i];
+                        if (overlap[index]++ == 0) {
+                            // Kept in ascending order within the row (a few entries: insertion).
+                            int j = count++;
+                            while (j > rowStart && nonzero[j - 1] > index) {
+                                nonzero[j] = nonzero[j - 1];
+                                j--;
+                            }
+                            nonzero[j] = index;
+                        }
                     }
                 }
             }
+            nonzeroCount = count;
             matchBlocks();
             Arrays.fill(gpuTaken, false);
             Arrays.fill(binToGpu, -1);
             for (int blk = 0; blk < blocks; blk++) {
                 matchGpus(blk, blockOf[blk]);
+            }
+            for (int i = 0; i < count; i++) {
+                overlap[nonzero[i]] = 0;
             }
             System.arraycopy(slots, 0, fresh, 0, slots.length);
             for (int b = 0; b < gpus; b++) {
@@ -140,56 +162,61 @@ final class MigrationPlanner {
                 return;
             }
             Arrays.fill(blockOverlap, 0);
-            for (int b = 0; b < gpus; b++) {
-                for (int g = 0; g < gpus; g++) {
-                    blockOverlap[(b / gpusPerBlock) * blocks + g / gpusPerBlock] += overlap[b * gpus + g];
-                }
+            for (int i = 0; i < nonzeroCount; i++) {
+                int index = nonzero[i];
+                blockOverlap[(index / gpus / gpusPerBlock) * blocks + index % gpus / gpusPerBlock] += overlap[index];
+            }
+            for (int i = 0; i < blockEntries.length; i++) {
+                blockEntries[i] = i;
             }
             Arrays.fill(blockOf, -1);
             Arrays.fill(blockTaken, false);
-            greedyMatch(blockOverlap, blocks, blockOf, blockTaken, 0, 0, blocks, blocks);
+            greedyMatch(blockOverlap, blocks, blockOf, blockTaken, 0, 0, blocks, blocks, blockEntries,
+                    blockEntries.length);
         }
 
         /** Bins of planned block {@code from} to GPUs of previous block {@code to}, greedily by overlap. */
         private void matchGpus(int from, int to) {
             greedyMatch(overlap, gpus, binToGpu, gpuTaken, from * gpusPerBlock, to * gpusPerBlock, gpusPerBlock,
-                    gpusPerBlock);
+                    gpusPerBlock, nonzero, nonzeroCount);
         }
 
         /**
          * Greedy maximum-overlap matching of rows {@code rowStart..+rows} to columns {@code colStart..+cols}
-         * of a square matrix of width {@code width}: largest overlap first, lowest indices on ties; unmatched
-         * rows take the free columns in order. Overlaps are small counts, so the entries are bucketed by value
-         * (a counting sort, row-major within a value) rather than scanned for the maximum again and again.
+         * of a square matrix of width {@code width}, whose nonzero entries are among {@code candidates[0..count)}
+         * (indices in row-major order): largest overlap first, lowest indices on ties; unmatched rows take the
+         * free columns in order. Overlaps are small counts, so the entries are bucketed by value (a counting
+         * sort, row-major within a value) rather than scanned for the maximum again and again.
          */
         private void greedyMatch(int[] matrix, int width, int[] rowToCol, boolean[] colTaken, int rowStart,
-                                 int colStart, int rows, int cols) {
+                                 int colStart, int rows, int cols, int[] candidates, int count) {
             int maxValue = 0;
-            for (int r = rowStart; r < rowStart + rows; r++) {
-                for (int c = colStart; c < colStart + cols; c++) {
-                    maxValue = Math.max(maxValue, matrix[r * width + c]);
+            for (int i = 0; i < count; i++) {
+                int index = candidates[i];
+                if (inRange(index, width, rowStart, colStart, rows, cols)) {
+                    maxValue = Math.max(maxValue, matrix[index]);
                 }
             }
             if (bucketStart.length < maxValue + 2) {
                 bucketStart = new int[maxValue + 2];
             }
-            java.util.Arrays.fill(bucketStart, 0, maxValue + 2, 0);
-            for (int r = rowStart; r < rowStart + rows; r++) {
-                for (int c = colStart; c < colStart + cols; c++) {
-                    bucketStart[maxValue - matrix[r * width + c] + 1]++;
+            Arrays.fill(bucketStart, 0, maxValue + 2, 0);
+            for (int i = 0; i < count; i++) {
+                int index = candidates[i];
+                if (matrix[index] > 0 && inRange(index, width, rowStart, colStart, rows, cols)) {
+                    bucketStart[maxValue - matrix[index] + 1]++;
                 }
             }
             for (int v = 0; v <= maxValue; v++) {
                 bucketStart[v + 1] += bucketStart[v];
             }
             int entries = 0;
-            for (int r = rowStart; r < rowStart + rows; r++) {
-                for (int c = colStart; c < colStart + cols; c++) {
-                    int v = matrix[r * width + c];
-                    if (v > 0) {
-                        sorted[bucketStart[maxValue - v]++] = r * width + c;
-                        entries++;
-                    }
+            for (int i = 0; i < count; i++) {
+                int index = candidates[i];
+                int v = matrix[index];
+                if (v > 0 && inRange(index, width, rowStart, colStart, rows, cols)) {
+                    sorted[bucketStart[maxValue - v]++] = index;
+                    entries++;
                 }
             }
             for (int i = 0; i < entries; i++) {
@@ -210,6 +237,12 @@ final class MigrationPlanner {
                     colTaken[c] = true;
                 }
             }
+        }
+
+        private static boolean inRange(int index, int width, int rowStart, int colStart, int rows, int cols) {
+            int r = index / width - rowStart;
+            int c = index % width - colStart;
+            return r >= 0 && r < rows && c >= 0 && c < cols;
         }
 
         /** Writes planned bin {@code bin} onto GPU {@code gpu}, experts that stay keeping their slots. */
