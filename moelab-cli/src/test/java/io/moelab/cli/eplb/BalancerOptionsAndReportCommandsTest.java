@@ -6,6 +6,7 @@ import io.moelab.cli.CliRunner;
 import io.moelab.cli.CliRunner.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -66,6 +67,23 @@ class BalancerOptionsAndReportCommandsTest {
                 dir.resolve("z.json").toString(), "--tolerance", "-1");
         assertThat(negative.exitCode()).isEqualTo(2);
         assertThat(negative.errLines()).containsExactly("error: --tolerance: must be a number in [0, 1], got -1.0");
+        // The ends of the range are allowed; at 1 any balance may go, so the placement in service stays whole.
+        Result all = CliRunner.run("eplb", "rebalance", "--input", after.toString(), "--output",
+                dir.resolve("v.json").toString(), "--mode", "global", "--previous", first.toString(),
+                "--tolerance", "1");
+        assertThat(all.exitCode()).as(all.err()).isZero();
+        assertThat(moved(all.out())).isZero();
+        Result none = CliRunner.run("eplb", "rebalance", "--input", after.toString(), "--output",
+                dir.resolve("u.json").toString(), "--mode", "global", "--previous", first.toString(),
+                "--tolerance", "0");
+        assertThat(none.exitCode()).as(none.err()).isZero();
+        for (String beyond : List.of("1.5", "NaN")) {
+            Result r = CliRunner.run("eplb", "rebalance", "--input", after.toString(), "--output",
+                    dir.resolve("t.json").toString(), "--tolerance", beyond);
+            assertThat(r.exitCode()).as(beyond).isEqualTo(2);
+            assertThat(r.errLines()).singleElement().asString()
+                    .startsWith("error: --tolerance: must be a number in [0, 1]");
+        }
         Path more = input("c.json", "[[95, 120, 45, 70, 100, 150, 44, 9, 80, 50, 170, 90, 1, 2, 3, 4]]");
         Result smaller = CliRunner.run("eplb", "rebalance", "--input", more.toString(), "--output",
                 dir.resolve("w.json").toString(), "--previous", first.toString());
