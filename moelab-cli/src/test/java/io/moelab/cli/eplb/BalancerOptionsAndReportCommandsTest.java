@@ -132,6 +132,15 @@ class BalancerOptionsAndReportCommandsTest {
         assertThat(first.get("algorithm").asString()).isEqualTo("moelab:global");
         assertThat(first.get("median_us").asDouble()).isPositive();
         assertThat(first.get("p90_us").asDouble()).isGreaterThanOrEqualTo(first.get("median_us").asDouble());
+        // The default table: the shape line, the header, one row per algorithm in the order asked.
+        Result table = CliRunner.run("eplb", "bench", "--shape", "adrs", "--algorithms", "static,moelab:global",
+                "--warmup-ms", "20", "--rounds", "1", "--round-ms", "20");
+        assertThat(table.exitCode()).as(table.err()).isZero();
+        List<String> lines = table.out().lines().filter(l -> !l.isBlank()).toList();
+        assertThat(lines.get(0)).startsWith("shape adrs: ");
+        assertThat(lines.get(1).split("\\s+")).containsExactly("algorithm", "median_us", "p90_us", "samples");
+        assertThat(lines.subList(2, lines.size())).extracting(l -> l.split("\\s+")[0])
+                .containsExactly("static", "moelab:global");
         Result bad = CliRunner.run("eplb", "bench", "--shape", "dsv4");
         assertThat(bad.exitCode()).isEqualTo(2);
         assertThat(bad.errLines()).singleElement().asString().startsWith("error: shape: unknown shape 'dsv4'");
