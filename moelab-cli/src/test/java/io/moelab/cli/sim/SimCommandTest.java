@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -68,6 +69,27 @@ class SimCommandTest {
         assertThat(policies.get(0).get("migrated_bytes").asDouble()).isZero();
         assertThat(policies.get(1).get("migrated_bytes").asDouble()).isPositive();
         assertThat(summary.get("replicas").asInt()).isEqualTo(96);
+        assertThat(summary.get("rebalance_every").asInt()).isEqualTo(50);
+        assertThat(summary.get("window").asInt()).isEqualTo(50);
+        assertThat(r.out()).contains(String.format(Locale.ROOT, "expert weights %.1f GB per GPU",
+                summary.get("expert_memory_gb_per_gpu").asDouble()));
+        // Each printed row carries the json's figures, in the table's formats.
+        List<String> rows = r.out().lines().map(String::strip).toList();
+        double base = policies.get(0).get("throughput_tokens_per_s").asDouble();
+        for (JsonNode p : policies) {
+            String[] row = rows.stream().filter(l -> l.startsWith(p.get("policy").asString() + " ")).findFirst()
+                    .orElseThrow().split("\\s+");
+            double tokens = p.get("throughput_tokens_per_s").asDouble();
+            assertThat(row).containsExactly(p.get("policy").asString(), String.format(Locale.ROOT, "%.0f", tokens),
+                    String.format(Locale.ROOT, "%.3fx", tokens / base),
+                    String.format(Locale.ROOT, "%.3f", p.get("p50_step_ms").asDouble()),
+                    String.format(Locale.ROOT, "%.3f", p.get("p99_step_ms").asDouble()),
+                    String.format(Locale.ROOT, "%.4f", p.get("mean_gpu_balancedness").asDouble()),
+                    String.format(Locale.ROOT, "%.1f%%", 100 * p.get("gpu_utilization").asDouble()),
+                    p.get("rebalances").asString(),
+                    String.format(Locale.ROOT, "%.2f", p.get("migrated_bytes").asDouble() / 1e9),
+                    String.format(Locale.ROOT, "%.1f", p.get("stall_s").asDouble() * 1e3));
+        }
 
         // The numbers are the library's, for the same inputs.
         Simulation.Options options = new Simulation.Options(50, 50, -1, 16, false, 2e-3, 0,
@@ -178,5 +200,27 @@ class SimCommandTest {
         for (String png : List.of("throughput_vs_interval.png", "throughput_vs_redundant.png")) {
             assertThat(Arrays.copyOf(Files.readAllBytes(out.resolve(png)), 4)).isEqualTo(PNG_MAGIC);
         }
+        // The printed tables carry the json's figures: tokens/s per policy, and the expert memory per GPU.
+        List<String> lines = r.out().lines().map(String::strip).toList();
+        int k = lines.indexOf("tokens/s by rebalance interval (32 redundant slots per layer; window = K):");
+        assertThat(k).as(r.out()).isNotNegative();
+        assertThat(lines.get(k + 1).split("\\s+")).containsExactly("K", "none", "moelab");
+        int red = lines.indexOf("tokens/s by redundant slots per layer (rebalance every 50):");
+        assertThat(red).as(r.out()).isNotNegative();
+        assertThat(lines.get(red + 1).split("\\s+")).containsExactly("redundant", "GB/GPU", "none", "moelab");
+        for (int i = 0; i < 2; i++) {
+            JsonNode byK = sweep.get("rebalance_every").get(i);
+            assertThat(lines.get(k + 2 + i).split("\\s+")).containsExactly(byK.get("value").asString(),
+                    tokens(byK, 0), tokens(byK, 1));
+            JsonNode byR = sweep.get("redundant").get(i);
+            assertThat(lines.get(red + 2 + i).split("\\s+")).containsExactly(byR.get("value").asString(),
+                    String.format(Locale.ROOT, "%.1f", byR.get("expert_memory_gb_per_gpu").asDouble()),
+                    tokens(byR, 0), tokens(byR, 1));
+        }
+    }
+
+    private static String tokens(JsonNode point, int policy) {
+        return String.format(Locale.ROOT, "%.0f",
+                point.get("policies").get(policy).get("throughput_tokens_per_s").asDouble());
     }
 }
