@@ -14,6 +14,8 @@ import io.moelab.runtime.model.WeightFormat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -154,6 +156,41 @@ class TextCommandsTest {
         assertThat(threads.exitCode()).isEqualTo(2);
         assertThat(threads.errLines()).singleElement().asString().startsWith("error: --threads: " + (most + 1) + " on ")
                 .endsWith("at most " + most + " (8 a processor)");
+    }
+
+    @Test
+    void traceSummarizesEachTextsHottestExpertAndPlotsThem() throws Exception {
+        Path out = dir.resolve("short-windows.json");
+        Path png = dir.resolve("heat.png");
+        Result r = CliRunner.run("trace", "--model", model.toString(), "--text", text.toString(), "--output",
+                out.toString(), "--context", "5", "--batch-tokens", "7", "--plot", png.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        ExpertLoadTrace trace = TraceFiles.read(out);
+        long tokens = Files.readAllBytes(text).length; // one byte a token, no BOS
+        assertThat(trace.steps()).isEqualTo((int) ((tokens + 6) / 7));
+        // One text: its hottest expert and share are the whole trace's, recomputed here.
+        double[] perExpert = new double[trace.experts()];
+        for (int s = 0; s < trace.steps(); s++) {
+            for (int e = 0; e < trace.experts(); e++) {
+                perExpert[e] += trace.step(s).load(0, e);
+            }
+        }
+        int hot = perExpert[1] > perExpert[0] ? 1 : 0;
+        String line = r.out().lines().filter(l -> l.strip().startsWith("text.txt")).findFirst().orElseThrow();
+        assertThat(line.strip().split("\\s+", 2)[1].replaceAll("\\s+", " ")).isEqualTo(String.format(
+                Locale.ROOT, "L0:e%d %.1f%%", hot, 100 * perExpert[hot] / (perExpert[0] + perExpert[1])));
+        assertThat(r.out()).contains("wrote " + png);
+        assertThat(Arrays.copyOf(Files.readAllBytes(png), 4)).containsExactly(0x89, 'P', 'N', 'G');
+        for (String[] bad : new String[][] {
+                {"--batch-tokens", "0", "error: --batch-tokens: must be at least 1, got 0"},
+                {"--context", "0", "error: --context: must be at least 1, got 0"},
+                {"--plot-layer", "1", "error: --plot-layer: must lie in 0..0, got 1"}}) {
+            Result e = CliRunner.run("trace", "--model", model.toString(), "--text", text.toString(), "--output",
+                    dir.resolve("bad.json").toString(), bad[0], bad[1]);
+            assertThat(e.exitCode()).as(bad[0]).isEqualTo(2);
+            assertThat(e.errLines()).containsExactly(bad[2]);
+            assertThat(dir.resolve("bad.json")).doesNotExist();
+        }
     }
 
     @Test
