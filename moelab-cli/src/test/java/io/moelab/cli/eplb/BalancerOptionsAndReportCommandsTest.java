@@ -159,10 +159,7 @@ class BalancerOptionsAndReportCommandsTest {
     @Test
     void reportWritesTablesAndPlots() throws Exception {
         Path out = dir.resolve("report");
-        Result r = CliRunner.run("eplb", "report", "--out", out.toString(), "--cases", "in512 > prefill_in1024",
-                "--timing-rounds", "0");
-        assertThat(r.exitCode()).as(r.err()).isZero();
-        String md = Files.readString(out.resolve("RESULTS.md"));
+        String md = report(out, "in512 > prefill_in1024");
         assertThat(md).contains("## Real DeepSeek-V3 workloads").contains("prefill_in512 > prefill_in1024")
                 .contains("| moelab:global |").contains("timing skipped");
         assertThat(out.resolve("real-pairs.png")).exists();
@@ -186,10 +183,7 @@ class BalancerOptionsAndReportCommandsTest {
     @Test
     void reportOnADriftingAndACyclingCase() throws Exception {
         Path out = dir.resolve("report2");
-        Result r = CliRunner.run("eplb", "report", "--out", out.toString(), "--cases", "adrs-26x64,cycling-noisy",
-                "--timing-rounds", "0");
-        assertThat(r.exitCode()).as(r.err()).isZero();
-        String md = Files.readString(out.resolve("RESULTS.md"));
+        String md = report(out, "adrs-26x64,cycling-noisy");
         assertThat(out.resolve("adrs-26x64.png")).exists();
         assertThat(out.resolve("cycling-noisy.png")).exists();
         // Migration: each row's percentage recomputed from its experts moved and its mode's migrate=off row; and
@@ -218,6 +212,13 @@ class BalancerOptionsAndReportCommandsTest {
         double ideal = Double.parseDouble(history[5]);
         assertThat(Double.parseDouble(history[6].replace("%", ""))).isCloseTo(100 * (full - last) / (ideal - last),
                 within(1.0));
+    }
+
+    /** Runs {@code eplb report} on the cases named, without timing; returns RESULTS.md. */
+    private static String report(Path out, String cases) throws Exception {
+        Result r = CliRunner.run("eplb", "report", "--out", out.toString(), "--cases", cases, "--timing-rounds", "0");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        return Files.readString(out.resolve("RESULTS.md"));
     }
 
     /** The cells of the detail table's row for {@code algorithm} (index 1 is the pair, 2 the algorithm). */
