@@ -5,6 +5,7 @@ import io.moelab.eplb.Topology;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * Makes a fresh plan cheap to deploy over the placement in service.
@@ -90,7 +91,8 @@ final class MigrationPlanner {
          */
         private final int[] nonzero = new int[gpus * gpus];
         private int nonzeroCount;
-        private final int[] blockEntries = new int[blocks * blocks];
+        /** Every entry of the (small, dense) block overlap matrix, in row-major order. */
+        private final int[] blockEntries = IntStream.range(0, blocks * blocks).toArray();
         private int[] bucketStart = new int[slotsPerGpu + 2];
         private int stamp;
 
@@ -165,9 +167,6 @@ final class MigrationPlanner {
             for (int i = 0; i < nonzeroCount; i++) {
                 int index = nonzero[i];
                 blockOverlap[(index / gpus / gpusPerBlock) * blocks + index % gpus / gpusPerBlock] += overlap[index];
-            }
-            for (int i = 0; i < blockEntries.length; i++) {
-                blockEntries[i] = i;
             }
             Arrays.fill(blockOf, -1);
             Arrays.fill(blockTaken, false);
