@@ -2,12 +2,25 @@ package io.moelab.cli.evolve;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpServer;
 import io.moelab.cli.CliRunner;
 import io.moelab.cli.CliRunner.Result;
+import io.moelab.evolve.config.EvolveConfig;
+import io.moelab.evolve.run.RunSummary;
+import io.moelab.evolve.task.Tasks;
+import java.awt.image.BufferedImage;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.json.JsonMapper;
@@ -60,6 +73,111 @@ class EvolveCommandTest {
         assertThat(resumed.exitCode()).as(resumed.err()).isZero();
         assertThat(resumed.out()).contains("completed 3 of 3 iterations");
         assertThat(Files.readAllLines(out.resolve("trace.jsonl"))).hasSize(4);
+    }
+
+    /**
+     * A run against a live (local) model: the configuration file's settings take effect (prices, checkpoint
+     * interval; an ignored key is a warning), the budget stops the run before the call that would exceed it, the
+     * responses are recorded, and replaying the recording reproduces the run's best program.
+     */
+    @Test
+    void liveModelRunStopsAtTheBudgetAndItsRecordingReplays() throws Exception {
+        String improve = "<<<<<<< SEARCH\n" + POLICY + "\n=======\n        boolean hierarchical = false;\n>>>>>>> REPLACE";
+        AtomicInteger calls = new AtomicInteger();
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/v1/chat/completions", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            var root = JSON.createObjectNode();
+            root.put("id", "c").put("object", "chat.completion").put("model", "scripted");
+            root.putArray("choices").addObject().put("index", 0).put("finish_reason", "stop")
+                    .putObject("message").put("role", "assistant")
+                    .put("content", calls.incrementAndGet() == 1 ? improve : "nothing to change");
+            root.putObject("usage").put("prompt_tokens", 900).put("completion_tokens", 100).put("total_tokens", 1000);
+            byte[] body = JSON.writeValueAsString(root).getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream o = exchange.getResponseBody()) {
+                o.write(body);
+            }
+        });
+        server.start();
+        try {
+            Path cfg = dir.resolve("config.yaml");
+            // $10 per million tokens both ways: 1000 tokens a call cost $0.01.
+            Files.writeString(cfg, "checkpoint_interval: 1\nlog_dir: logs\nllm:\n  models:\n    - name: scripted\n"
+                    + "      api_base: http://127.0.0.1:" + server.getAddress().getPort() + "/v1\n"
+                    + "      input_price: 10\n      output_price: 10\n");
+            Path out = dir.resolve("live");
+            // After two calls $0.02 are spent, beyond $0.015: the third iteration does not call.
+            Result r = CliRunner.run("evolve", "--task", "eplb:quick", "--config", cfg.toString(), "--iterations", "4",
+                    "--budget", "0.015", "--out", out.toString());
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            assertThat(calls).hasValue(2);
+            assertThat(r.out()).contains("completed 2 of 4 iterations (stopped: budget)",
+                    "best program 1: combined_score", "LLM cost $0.0200, 2000 tokens", "failed iterations: no_edit 1");
+            assertThat(r.out().lines().filter(l -> l.startsWith("  metrics: ")).findFirst()).get().asString()
+                    .contains("combined_score=");
+            assertThat(r.err()).contains("warning: " + cfg + ": log_dir ignored")
+                    .contains("budget of $0.0150 reached ($0.0200 spent)");
+            assertThat(out.resolve("checkpoints/checkpoint_1")).isDirectory();
+            assertThat(out.resolve("checkpoints/checkpoint_2")).isDirectory();
+            BufferedImage plot = ImageIO.read(out.resolve("progress.png").toFile());
+            assertThat(plot).isNotNull();
+            assertThat(plot.getWidth()).isPositive();
+
+            Path recording = out.resolve("llm_responses.jsonl");
+            assertThat(Files.readAllLines(recording)).hasSize(2);
+            Path again = dir.resolve("replayed");
+            Result replayed = CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", recording.toString(),
+                    "--iterations", "2", "--out", again.toString());
+            assertThat(replayed.exitCode()).as(replayed.err()).isZero();
+            assertThat(calls).hasValue(2);
+            assertThat(replayed.out()).contains("completed 2 of 2 iterations\n", "best program 1: combined_score");
+            assertThat(Files.readString(again.resolve("best/EvolvedBalancer.java")))
+                    .isEqualTo(Files.readString(out.resolve("best/EvolvedBalancer.java")))
+                    .contains("hierarchical = false;");
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    /** The bounds themselves are allowed: no iterations (the initial program scored alone) and a zero budget. */
+    @Test
+    void zeroIterationsAndZeroBudgetAreAllowed() throws Exception {
+        Path out = dir.resolve("zero");
+        Result r = CliRunner.run("evolve", "--task", "eplb:quick", "--iterations", "0", "--budget", "0", "--model",
+                "m", "--api-base", "http://127.0.0.1:1/v1", "--out", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("completed 0 of 0 iterations\n", "best program 0: combined_score");
+        assertThat(Files.readAllLines(out.resolve("trace.jsonl"))).hasSize(1);
+    }
+
+    /** The closing summary's optional lines, from a summary made by hand. */
+    @Test
+    void summaryNamesStopReasonMetricsAndFailures() {
+        var task = Tasks.resolve("eplb:quick");
+        var settings = EvolveConfig.defaults(task.fitnessMetric()).build(null);
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        metrics.put("balancedness", 0.75);
+        metrics.put("speed", 2.0);
+        Map<String, Integer> errors = new LinkedHashMap<>();
+        errors.put("no_edit", 2);
+        errors.put("timeout", 1);
+        Path out = Path.of("run");
+        String full = EvolveCommand.describe(new RunSummary(7, 10, "5", 0.8, metrics, 0.5, 1.25, 12_345,
+                "early_stopping", errors), settings, out, task);
+        assertThat(full.lines().toList()).containsExactly(
+                "completed 7 of 10 iterations (stopped: early_stopping)",
+                "best program 5: combined_score 0.800000 (initial 0.500000)",
+                "  metrics: balancedness=0.750000, speed=2.00000",
+                "LLM cost $1.2500, 12345 tokens",
+                "failed iterations: no_edit 2, timeout 1",
+                "wrote " + out.resolve("best/EvolvedBalancer.java") + ", " + out.resolve("trace.jsonl") + ", "
+                        + out.resolve("progress.png"));
+        String bare = EvolveCommand.describe(new RunSummary(10, 10, "0", 0.5, Map.of(), 0.5, 0, 0, null, Map.of()),
+                settings, out, task);
+        assertThat(bare.lines().toList()).hasSize(4).first().isEqualTo("completed 10 of 10 iterations");
+        assertThat(bare).doesNotContain("metrics", "failed", "stopped");
     }
 
     @Test
