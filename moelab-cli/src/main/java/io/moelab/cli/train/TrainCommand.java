@@ -175,6 +175,11 @@ public final class TrainCommand implements Callable<Integer> {
             public void validated(long step, Validation.Result result) {
                 val = result.bitsPerByte();
             }
+
+            @Override
+            public void warning(String message) {
+                spec.commandLine().getErr().println("warning: " + message);
+            }
         };
     }
 
@@ -257,7 +262,8 @@ public final class TrainCommand implements Callable<Integer> {
             JsonNode n = JSON.readTree(line);
             stepsSeen.add(n.get("step").asDouble());
             train.add(n.get("train_loss").asDouble());
-            if (n.has("val_loss")) {
+            // A run without validation text writes "NaN" (JSON has no NaN number): nothing to plot.
+            if (n.path("val_loss").isNumber()) {
                 valSteps.add(n.get("step").asDouble());
                 val.add(n.get("val_loss").asDouble());
             }
@@ -285,20 +291,24 @@ public final class TrainCommand implements Callable<Integer> {
     private void report(PrintWriter stdout, Trainer.Summary s) {
         stdout.printf("trained %d steps of %s: %,d parameters (%,d active per token)%n", s.steps(),
                 s.config().preset(), s.parameters(), s.activeParameters());
-        stdout.printf("validation: loss %.4f nats/token, %.4f bits/byte%n", s.validation().loss(),
-                s.validation().bitsPerByte());
-        double[] between = s.validation().specialization().betweenDomains();
-        double[] within = s.validation().specialization().withinDomain();
-        StringBuilder spec = new StringBuilder("routing by domain (total-variation distance, between domains vs"
-                + " between halves of one domain):");
-        for (int l = 0; l < between.length; l++) {
-            spec.append(String.format(" L%d %.3f vs %.3f", l, between[l], within[l]));
+        if (s.validation().bitsPerByteByDomain().isEmpty()) {
+            stdout.println("validation: none (no domain has held-out text; see the warnings above)");
+        } else {
+            stdout.printf("validation: loss %.4f nats/token, %.4f bits/byte%n", s.validation().loss(),
+                    s.validation().bitsPerByte());
+            double[] between = s.validation().specialization().betweenDomains();
+            double[] within = s.validation().specialization().withinDomain();
+            StringBuilder spec = new StringBuilder("routing by domain (total-variation distance, between domains"
+                    + " vs between halves of one domain):");
+            for (int l = 0; l < between.length; l++) {
+                spec.append(String.format(" L%d %.3f vs %.3f", l, between[l], within[l]));
+            }
+            stdout.println(spec);
         }
-        stdout.println(spec);
         stdout.printf("this invocation: %.1f s of training, %.0f tokens/s%n", s.trainSeconds(), s.tokensPerSecond());
         stdout.printf("model: %s (load with 'moelab generate --model %s ...')%n", out.resolve("model"),
                 out.resolve("model"));
-        stdout.printf("metrics: %s, plots: %s, %s%n", out.resolve("metrics.jsonl"), out.resolve("loss.png"),
-                out.resolve("routing-layer-0.png"));
+        stdout.printf("metrics: %s, plots: %s%s%n", out.resolve("metrics.jsonl"), out.resolve("loss.png"),
+                s.validation().routingByDomain().isEmpty() ? "" : ", " + out.resolve("routing-layer-0.png"));
     }
 }

@@ -28,7 +28,10 @@ class TrainCommandTest {
                 "--steps", "12", "--eval-every", "6", "--log-every", "3", "--seq", "32", "--batch", "4",
                 "--experts", "4", "--top-k", "2", "--threads", "1", "--out", out.toString());
         assertThat(r.exitCode()).as(r.err()).isZero();
-        assertThat(r.out()).contains("trained 12 steps of tiny").contains("bits/byte");
+        assertThat(r.out()).contains("trained 12 steps of tiny").contains("bits/byte").contains("this invocation: ");
+        // One distance pair per layer (the tiny preset has two).
+        assertThat(r.out().lines().filter(l -> l.startsWith("routing by domain")).findFirst()).get().asString()
+                .containsPattern(" L0 \\d\\.\\d{3} vs \\d\\.\\d{3} L1 \\d\\.\\d{3} vs \\d\\.\\d{3}$");
         assertThat(Files.readAllLines(out.resolve("metrics.jsonl"))).hasSize(4);
         assertThat(out.resolve("loss.png")).exists();
         assertThat(out.resolve("routing-layer-0.png")).exists();
@@ -54,6 +57,36 @@ class TrainCommandTest {
         assertThat(loads.experts()).isEqualTo(4);
     }
 
+    /**
+     * The smallest run there is (one step), with an explicit top-1 (a given top-k decides the gates'
+     * renormalization by itself: none for one expert, as in Switch; for two or more, the test above, it
+     * renormalizes), on domains of one document each, which leave nothing to validate on. That run used to finish
+     * training and then fail reading its own metrics ({@code "val_loss": "NaN"}) with a JSON library's message and
+     * exit code 1; now each domain gets a warning up front and the report says there was no validation.
+     */
+    @Test
+    void oneStepTopOneRunWithoutValidationText() throws Exception {
+        Path out = dir.resolve("one");
+        Path corpus = Files.createDirectory(dir.resolve("text"));
+        Files.writeString(corpus.resolve("a.txt"), "abcdefghij klmnopqrst ".repeat(400));
+        Files.writeString(corpus.resolve("b.txt"), "0123456789 ".repeat(800));
+        CliRunner.Result r = CliRunner.run("train", "--preset", "tiny", "--corpus", corpus.toString(), "--steps", "1",
+                "--seq", "32", "--batch", "2", "--top-k", "1", "--eval-windows", "1", "--threads", "1",
+                "--out", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("trained 1 steps of tiny",
+                "validation: none (no domain has held-out text; see the warnings above)")
+                .doesNotContain("routing by domain", "routing-layer-0.png");
+        assertThat(r.errLines()).filteredOn(l -> l.startsWith("warning: ")).containsExactly(
+                "warning: domain a is not validated: it has one document, and a domain needs two or more "
+                        + "(blank-line-separated blocks, merged up to 8,000 characters each) to hold one out",
+                "warning: domain b is not validated: it has one document, and a domain needs two or more "
+                        + "(blank-line-separated blocks, merged up to 8,000 characters each) to hold one out");
+        assertThat(out.resolve("loss.png")).exists();
+        String config = Files.readString(out.resolve("model/config.json"));
+        assertThat(config).contains("\"num_experts_per_tok\" : 1").contains("\"norm_topk_prob\" : false");
+    }
+
     @Test
     void badInputIsOneLineAndExitCodeTwo() {
         Path out = dir.resolve("x");
@@ -65,6 +98,11 @@ class TrainCommandTest {
                 "--out", out.toString());
         assertThat(corpus.exitCode()).isEqualTo(2);
         assertThat(corpus.errLines()).singleElement().asString().contains("nope.txt");
+
+        CliRunner.Result mixed = CliRunner.run("train", "--corpus", "default", dir.toString(), "--out",
+                out.toString());
+        assertThat(mixed.exitCode()).isEqualTo(2);
+        assertThat(mixed.errLines()).containsExactly("error: --corpus: 'default' cannot be combined with paths");
 
         CliRunner.Result shape = CliRunner.run("train", "--d-model", "30", "--heads", "4", "--out", out.toString());
         assertThat(shape.exitCode()).isEqualTo(2);

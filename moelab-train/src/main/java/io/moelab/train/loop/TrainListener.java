@@ -11,6 +11,9 @@ public interface TrainListener {
     /** A validation finished after {@code step} steps. */
     default void validated(long step, Validation.Result result) {}
 
+    /** Something the user should know that does not stop the run, such as a domain left out of validation. */
+    default void warning(String message) {}
+
     /** Listens to nothing. */
     TrainListener NONE = new TrainListener() {};
 }

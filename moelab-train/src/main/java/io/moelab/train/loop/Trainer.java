@@ -27,6 +27,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -139,12 +140,28 @@ public final class Trainer {
         return Corpus.fromPaths(config.corpus().stream().map(Path::of).toList());
     }
 
+    /** Why {@code domain} has no validation window, for a warning. */
+    static String unvalidated(Corpus corpus, String domain, int seq) {
+        if (!corpus.validation().containsKey(domain)) {
+            return String.format(Locale.ROOT, "domain %s is not validated: it has one document, and a "
+                    + "domain needs two or more (blank-line-separated blocks, merged up to %,d characters each) to "
+                    + "hold one out", domain, Corpus.DOCUMENT_CHARS);
+        }
+        return "domain " + domain + " is not validated: its held-out text is shorter than one window of " + seq
+                + " tokens";
+    }
+
     private Summary run(Path checkpoint, Checkpoints.State state) {
         Engine engine = Pytorch.engine();
         Corpus corpus = corpus(config);
         TokenStreams streams = new TokenStreams(corpus);
-        Validation validation = new Validation(streams.validationWindows(config.seq(), config.evalWindows()),
-                config.seq(), config.batch());
+        Map<String, int[][]> validationWindows = streams.validationWindows(config.seq(), config.evalWindows());
+        for (String domain : corpus.train().keySet()) {
+            if (!validationWindows.containsKey(domain)) {
+                listener.warning(unvalidated(corpus, domain, config.seq()));
+            }
+        }
+        Validation validation = new Validation(validationWindows, config.seq(), config.batch());
         LearningRateSchedule schedule = new LearningRateSchedule(config.lr(), config.warmup(), config.steps(),
                 config.minLrRatio());
         Checkpoints checkpoints = new Checkpoints(out);

@@ -1,5 +1,6 @@
 package io.moelab.train.loop;
 
+import io.moelab.train.data.Corpus;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -8,6 +9,7 @@ import tools.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -27,6 +29,18 @@ class TrainerTest {
         return new TrainConfig("tiny", t.model(), t.seq(), t.batch(), steps, t.lr(), t.minLrRatio(),
                 Math.min(t.warmup(), steps / 2), t.weightDecay(), t.beta1(), t.beta2(), t.clip(), auxWeight,
                 t.zWeight(), capacity, t.seed(), logEvery, evalEvery, 2, t.corpus());
+    }
+
+    /** Each reason a domain can have no validation window has its own words. */
+    @Test
+    void unvalidatedDomainsSayWhy() {
+        String block = "x".repeat(Corpus.DOCUMENT_CHARS);
+        Corpus c = Corpus.fromTexts(Map.of("one", block, "two", block + "\n\n" + block));
+        assertThat(c.validation()).containsOnlyKeys("two");
+        assertThat(Trainer.unvalidated(c, "one", 64)).startsWith("domain one is not validated: it has one document");
+        // Two documents hold one out, 8,000 characters: not a window of 10,000 tokens.
+        assertThat(Trainer.unvalidated(c, "two", 10_000)).isEqualTo(
+                "domain two is not validated: its held-out text is shorter than one window of 10000 tokens");
     }
 
     @Test
