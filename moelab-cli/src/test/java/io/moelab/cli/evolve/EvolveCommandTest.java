@@ -29,6 +29,9 @@ import tools.jackson.databind.json.JsonMapper;
 class EvolveCommandTest {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final String POLICY = "        boolean hierarchical = topology.groups() % topology.nodes() == 0;";
+    /** A model's answer that edits the initial program: global placement always. */
+    private static final String IMPROVE = "<<<<<<< SEARCH\n" + POLICY + "\n=======\n"
+            + "        boolean hierarchical = false;\n>>>>>>> REPLACE";
 
     @TempDir
     Path dir;
@@ -51,9 +54,8 @@ class EvolveCommandTest {
     @Test
     void replayedRunWritesTraceBestAndResumes() throws Exception {
         Path replay = dir.resolve("replay.jsonl");
-        String improve = "<<<<<<< SEARCH\n" + POLICY + "\n=======\n        boolean hierarchical = false;\n>>>>>>> REPLACE";
         Files.write(replay, List.of(
-                line(1, improve), line(2, "nothing to change"), line(3, "still nothing")));
+                line(1, IMPROVE), line(2, "nothing to change"), line(3, "still nothing")));
         Path out = dir.resolve("run");
         Result r = CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(), "--iterations",
                 "2", "--out", out.toString());
@@ -82,7 +84,6 @@ class EvolveCommandTest {
      */
     @Test
     void liveModelRunStopsAtTheBudgetAndItsRecordingReplays() throws Exception {
-        String improve = "<<<<<<< SEARCH\n" + POLICY + "\n=======\n        boolean hierarchical = false;\n>>>>>>> REPLACE";
         AtomicInteger calls = new AtomicInteger();
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/v1/chat/completions", exchange -> {
@@ -91,7 +92,7 @@ class EvolveCommandTest {
             root.put("id", "c").put("object", "chat.completion").put("model", "scripted");
             root.putArray("choices").addObject().put("index", 0).put("finish_reason", "stop")
                     .putObject("message").put("role", "assistant")
-                    .put("content", calls.incrementAndGet() == 1 ? improve : "nothing to change");
+                    .put("content", calls.incrementAndGet() == 1 ? IMPROVE : "nothing to change");
             root.putObject("usage").put("prompt_tokens", 900).put("completion_tokens", 100).put("total_tokens", 1000);
             byte[] body = JSON.writeValueAsString(root).getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().add("Content-Type", "application/json");

@@ -79,9 +79,9 @@ class TrainCommandTest {
                 .doesNotContain("routing by domain", "routing-layer-0.png");
         assertThat(r.errLines()).filteredOn(l -> l.startsWith("warning: ")).containsExactly(
                 "warning: domain a is not validated: it has one document, and a domain needs two or more "
-                        + "(blank-line-separated blocks, merged up to 8,000 characters each) to hold one out",
+                        + "(blank-line-separated blocks, merged until each holds 8,000 characters) to hold one out",
                 "warning: domain b is not validated: it has one document, and a domain needs two or more "
-                        + "(blank-line-separated blocks, merged up to 8,000 characters each) to hold one out");
+                        + "(blank-line-separated blocks, merged until each holds 8,000 characters) to hold one out");
         assertThat(out.resolve("loss.png")).exists();
         String config = Files.readString(out.resolve("model/config.json"));
         assertThat(config).contains("\"num_experts_per_tok\" : 1").contains("\"norm_topk_prob\" : false");

@@ -143,9 +143,9 @@ public final class Trainer {
     /** Why {@code domain} has no validation window, for a warning. */
     static String unvalidated(Corpus corpus, String domain, int seq) {
         if (!corpus.validation().containsKey(domain)) {
-            return String.format(Locale.ROOT, "domain %s is not validated: it has one document, and a "
-                    + "domain needs two or more (blank-line-separated blocks, merged up to %,d characters each) to "
-                    + "hold one out", domain, Corpus.DOCUMENT_CHARS);
+            return String.format(Locale.ROOT, "domain %s is not validated: it has one document, and a domain needs "
+                    + "two or more (blank-line-separated blocks, merged until each holds %,d characters) to hold one "
+                    + "out", domain, Corpus.DOCUMENT_CHARS);
         }
         return "domain " + domain + " is not validated: its held-out text is shorter than one window of " + seq
                 + " tokens";
