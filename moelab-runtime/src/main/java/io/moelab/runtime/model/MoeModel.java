@@ -176,6 +176,7 @@ public final class MoeModel implements AutoCloseable {
      * The logits of every position of a sequence (a fresh cache).
      *
      * @throws IllegalArgumentException for a token id outside the vocabulary
+     * @throws ModelFormatException   if the logits are not finite, naming the weight that holds NaN or an infinity
      */
     public float[][] logits(int[] tokens) {
         KvCache cache = newCache(Math.max(1, tokens.length));
@@ -186,6 +187,7 @@ public final class MoeModel implements AutoCloseable {
      * Runs one token at {@code position} (earlier positions must be in the cache) and returns its logits.
      *
      * @throws IllegalArgumentException for a token id outside the vocabulary or a position beyond the cache
+     * @throws ModelFormatException   if the logits are not finite, naming the weight that holds NaN or an infinity
      */
     public float[] forward(int token, int position, KvCache cache) {
         requireToken(token);
@@ -212,7 +214,22 @@ public final class MoeModel implements AutoCloseable {
         rmsNorm(x, finalNorm, norm, h);
         float[] logits = new float[config.vocabSize()];
         MatVec.multiply(output, norm, logits);
+        requireFinite(logits, position);
         return logits;
+    }
+
+    /**
+     * Refuses logits that are not finite: NaN would pass silently into sampling, argmax, perplexity and written
+     * JSON (a weight that is NaN in the router sent every token to expert 0 without a word). NaN and infinities
+     * spread through the residual stream into every later position's logits, so checking the logits covers every
+     * weight a token used.
+     *
+     * @throws ModelFormatException naming the weight that holds NaN or an infinity
+     */
+    private void requireFinite(float[] logits, int position) {
+        if (!MatVec.allFinite(logits)) {
+            throw NonFiniteWeights.blame(checkpoint, position);
+        }
     }
 
     private void requireToken(int token) {
@@ -450,6 +467,7 @@ public final class MoeModel implements AutoCloseable {
      * quantized formats differ within their dot-product bound (rows are dequantized once and dotted in float).
      *
      * @throws IllegalArgumentException for a token id outside the vocabulary or positions beyond the cache
+     * @throws ModelFormatException   if the logits are not finite, naming the weight that holds NaN or an infinity
      */
     public float[][] prefill(int[] tokens, int start, KvCache cache, boolean allLogits) {
         int n = tokens.length;
@@ -495,6 +513,9 @@ public final class MoeModel implements AutoCloseable {
             normed[t - first] = norm[t];
         }
         MatVec.multiply(output, normed, logits);
+        for (int t = 0; t < logits.length; t++) {
+            requireFinite(logits[t], start + first + t);
+        }
         return logits;
     }
 

@@ -231,6 +231,35 @@ public final class MatVec {
     }
 
     /**
+     * Whether every value of {@code a} is finite (no NaN, no infinity). {@code v - v} is 0 for a finite {@code v}
+     * and NaN otherwise, so the lanes' running sums are NaN exactly where some value was not finite; checked once
+     * per decoded token on its logits, so it is vectorized (a scalar test per value cost about 2% of a small
+     * model's token).
+     */
+    public static boolean allFinite(float[] a) {
+        int n = a.length;
+        int i = 0;
+        FloatVector acc = FloatVector.zero(F);
+        for (; i <= n - L; i += L) {
+            FloatVector v = FloatVector.fromArray(F, a, i);
+            acc = acc.add(v.sub(v));
+        }
+        float[] lanes = new float[L];
+        acc.intoArray(lanes, 0);
+        for (float lane : lanes) {
+            if (lane != 0f) {
+                return false;
+            }
+        }
+        for (; i < n; i++) {
+            if (!Float.isFinite(a[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * Softmax in place of {@code x[off..off+n)} scaled by {@code scale}: {@code x[i] = exp(scale x[i] - m) / Σ}, with
      * {@code m} the largest scaled value and {@code Σ} the float sum of the exponentials. Whole vectors take
      * {@code exp} from the Vector API ({@link VectorOperators#EXP}), the rest from {@link Math#exp}; the lane

@@ -16,9 +16,33 @@ class TokenizersTest {
     void tokenizerJsonWins() {
         TokenizerFixtures.write(dir, TokenizerFixtures.WORD_LEVEL);
         try (Tokenizer tok = Tokenizers.forModel(dir, 300)) {
-            assertThat(tok).isInstanceOf(HuggingFaceTokenizer.class);
+            assertThat(tok).isNotInstanceOf(ByteTokenizer.class);
             assertThat(tok.encode("the cat")).containsExactly(3, 4);
+            assertThat(tok.decode(new int[] {3, 4})).isEqualTo("the cat");
+            assertThat(tok.bosId()).hasValue(1);
+            assertThat(tok.eosId()).hasValue(2);
         }
+    }
+
+    /**
+     * A tokenizer.json whose ids reach past the model's vocabulary: the text's ids are refused naming the file, not
+     * handed to the model (which refused them as an internal error, exit code 1); so are BOS or EOS ids beyond it.
+     */
+    @Test
+    void idsBeyondTheModelsVocabularyAreRefusedNamingTheFile() {
+        Path json = TokenizerFixtures.write(dir, TokenizerFixtures.WORD_LEVEL);
+        // The fixture's ids run to 11: a model of 10 ids cannot take "." (11), one of 2 not its EOS (2).
+        try (Tokenizer tok = Tokenizers.forModel(dir, 10)) {
+            assertThat(tok.encode("the cat sat")).containsExactly(3, 4, 5);
+            assertThatThrownBy(() -> tok.encode("the cat ."))
+                    .isInstanceOf(ModelFormatException.class)
+                    .hasMessage(json + ": a text's token id 11 is outside the model's vocabulary [0, 10) "
+                            + "(config.json vocab_size)");
+        }
+        assertThatThrownBy(() -> Tokenizers.forModel(dir, 2))
+                .isInstanceOf(ModelFormatException.class)
+                .hasMessage(json + ": its EOS id 2 is outside the model's vocabulary [0, 2) (config.json "
+                        + "vocab_size)");
     }
 
     @Test
@@ -36,7 +60,8 @@ class TokenizersTest {
         for (int vocab : new int[] {0, 255, 513, 32_000}) {
             assertThatThrownBy(() -> Tokenizers.forModel(dir, vocab))
                     .isInstanceOf(ModelFormatException.class)
-                    .hasMessage(dir + ": no tokenizer.json; give token ids directly");
+                    .hasMessage(dir + ": no tokenizer.json to read text with ('moelab logits --token-ids' runs "
+                            + "without one)");
         }
     }
 

@@ -1,0 +1,96 @@
+package io.moelab.runtime.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.moelab.runtime.ModelFormatException;
+import io.moelab.runtime.tensor.DType;
+import io.moelab.runtime.tensor.MatVec;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Weights that are NaN or infinite, or large enough to overflow float32, end a forward pass with an error naming the
+ * weight, instead of logits of NaN (which went silently into sampling, perplexity and written JSON, and with a NaN
+ * router sent every token to expert 0).
+ */
+class NonFiniteWeightsTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aNanRouterWeightIsNamedWithItsIndex() throws Exception {
+        TinyModel tiny = TinyModel.create(Family.MIXTRAL, DType.F32, 3);
+        String router = Family.MIXTRAL.router(1);
+        tiny.weights.get(router)[16 + 3] = Double.NaN; // row 1, column 3 of [4 experts, hidden 16]
+        Path dir = tiny.write(tmp.resolve("nan"));
+        try (MoeModel model = MoeModel.load(dir, WeightFormat.STORED)) {
+            assertThatThrownBy(() -> model.logits(new int[] {1, 2, 3}))
+                    .isInstanceOf(ModelFormatException.class)
+                    .hasMessage(dir.resolve("model.safetensors") + ": tensor " + router + ": holds NaN at [1, 3] "
+                            + "(the forward pass gave non-finite logits at position 0)");
+        }
+    }
+
+    @Test
+    void anInfiniteEmbeddingRowFailsTheTokenThatUsesIt() throws Exception {
+        TinyModel tiny = TinyModel.create(Family.QWEN3_MOE, DType.F16, 4);
+        tiny.weights.get("model.embed_tokens.weight")[7 * 16 + 5] = Double.POSITIVE_INFINITY;
+        Path dir = tiny.write(tmp.resolve("inf"));
+        try (MoeModel model = MoeModel.load(dir, WeightFormat.STORED)) {
+            KvCache cache = model.newCache(4);
+            // Tokens that do not read row 7 decode; the one that does is refused at its position.
+            assertThat(MatVec.allFinite(model.forward(1, 0, cache))).isTrue();
+            assertThat(MatVec.allFinite(model.forward(2, 1, cache))).isTrue();
+            assertThatThrownBy(() -> model.forward(7, 2, cache))
+                    .isInstanceOf(ModelFormatException.class)
+                    .hasMessage(dir.resolve("model.safetensors") + ": tensor model.embed_tokens.weight: holds "
+                            + "Infinity at [7, 5] (the forward pass gave non-finite logits at position 2)");
+        }
+    }
+
+    @Test
+    void finiteWeightsThatOverflowAreReportedAsOverflow() throws Exception {
+        TinyModel tiny = TinyModel.create(Family.OLMOE, DType.F32, 5);
+        Arrays.fill(tiny.weights.get("model.norm.weight"), 1e30);
+        Arrays.fill(tiny.weights.get("lm_head.weight"), 1e20);
+        Path dir = tiny.write(tmp.resolve("big"));
+        try (MoeModel model = MoeModel.load(dir, WeightFormat.STORED)) {
+            assertThatThrownBy(() -> model.logits(new int[] {4, 5}))
+                    .isInstanceOf(ModelFormatException.class)
+                    .hasMessage(dir + ": the forward pass gave non-finite logits at position 0 although every "
+                            + "weight is finite: float32 overflowed (weights far larger than a trained model's)");
+        }
+    }
+
+    @Test
+    void indexOfAFlatPositionIsRowMajor() {
+        assertThat(NonFiniteWeights.index(0, new long[] {4, 16})).isEqualTo("[0, 0]");
+        assertThat(NonFiniteWeights.index(16 * 3 + 15, new long[] {4, 16})).isEqualTo("[3, 15]");
+        assertThat(NonFiniteWeights.index(2 * 12 + 2 * 4 + 1, new long[] {5, 3, 4})).isEqualTo("[2, 2, 1]");
+        assertThat(NonFiniteWeights.index(9, new long[] {16})).isEqualTo("[9]");
+    }
+
+    /** The vectorized check against a scalar loop, with one bad value at every position of short and long arrays. */
+    @Test
+    void allFiniteAgreesWithAScalarLoop() {
+        Random random = new Random(11);
+        float[] bad = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+        for (int n : new int[] {0, 1, 7, 16, 17, 33, 100}) {
+            float[] a = new float[n];
+            for (int i = 0; i < n; i++) {
+                a[i] = (random.nextFloat() - 0.5f) * (i % 3 == 0 ? Float.MAX_VALUE : 1f);
+            }
+            assertThat(MatVec.allFinite(a)).as("n=%d", n).isTrue();
+            for (int i = 0; i < n; i++) {
+                float keep = a[i];
+                a[i] = bad[i % bad.length];
+                assertThat(MatVec.allFinite(a)).as("n=%d, bad at %d", n, i).isFalse();
+                a[i] = keep;
+            }
+        }
+    }
+}
