@@ -159,6 +159,26 @@ class SyntheticTraceGeneratorTest {
                 });
     }
 
+    /**
+     * Strong skew by hand: one expert holds all but 6e-20 of the mass, so 1 + 6e-20 is 1 in double. It is capped at
+     * 1 and the second pick spreads over the rest in proportion, 1/6, 2/6 and 3/6; subtracting the capped mass from
+     * the total (the old way) left 0 and gave the others nothing.
+     */
+    @Test
+    void pickProbabilitiesUnderExtremeSkewByHand() {
+        double[] q = new double[4];
+        SyntheticTraceGenerator.topKPickProbabilities(new double[] {1.0, 1e-20, 2e-20, 3e-20}, 2, q);
+        assertThat(q[0]).isEqualTo(1.0);
+        assertThat(q[1]).isCloseTo(1 / 6.0, within(1e-12));
+        assertThat(q[2]).isCloseTo(2 / 6.0, within(1e-12));
+        assertThat(q[3]).isCloseTo(3 / 6.0, within(1e-12));
+        // Every expert of four, top-4: each is picked by every token whatever the skew.
+        SyntheticTraceGenerator.topKPickProbabilities(new double[] {1.0, 1e-30, 1e-31, 1e-32}, 4, q);
+        for (double v : q) {
+            assertThat(v).isCloseTo(1.0, within(1e-12));
+        }
+    }
+
     @Test
     void binomialDrawsHaveTheRightMoments() {
         RandomGenerator rng = RandomGeneratorFactory.of("L64X128MixRandom").create(17);
