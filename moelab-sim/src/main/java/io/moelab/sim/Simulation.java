@@ -118,13 +118,18 @@ public final class Simulation {
     /**
      * A simulation of {@code trace} on {@code model} served by {@code cluster}.
      *
-     * @throws InvalidInputException if the trace's shape is not the model's, or the redundancy does not fit
-     *                               the cluster
+     * @throws InvalidInputException if the trace's shape is not the model's, it holds no tokens, or the redundancy
+     *                               does not fit the cluster
      */
     public Simulation(ExpertLoadTrace trace, ModelSpec model, ClusterSpec cluster, Options options) {
         if (trace.layers() != model.moeLayers() || trace.experts() != model.experts()) {
             throw new InvalidInputException("trace", "has " + trace.layers() + " MoE layers x " + trace.experts()
                     + " experts, but model " + model.name() + " has " + model.moeLayers() + " x " + model.experts());
+        }
+        if (!hasLoad(trace)) {
+            // Every rate and share would be 0 / 0: NaN in the table and in summary.json.
+            throw new InvalidInputException("trace", "holds no tokens (every load of every step is 0): nothing to "
+                    + "simulate");
         }
         this.model = model;
         this.cluster = cluster;
@@ -133,6 +138,17 @@ public final class Simulation {
         this.topology = new Topology(replicas(model.experts(), cluster.gpus(), options.redundant()), model.groups(),
                 cluster.nodes(), cluster.gpus());
         this.initial = new StaticBalancer().rebalance(BalancingRequest.of(trace.step(0), topology));
+    }
+
+    private static boolean hasLoad(ExpertLoadTrace trace) {
+        for (LoadMatrix step : trace.stepList()) {
+            for (int l = 0; l < step.layers(); l++) {
+                if (step.layerTotal(l) > 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /**

@@ -169,6 +169,19 @@ class SimulationTest {
                 .hasMessage("trace: has 4 MoE layers x 64 experts, but model deepseek-v3 has 58 x 256");
     }
 
+    /** A trace of zeros had every rate 0 / 0: NaN in the table and summary.json, with exit code 0. */
+    @Test
+    void rejectsATraceWithoutTokens() {
+        List<LoadMatrix> zeros = new ArrayList<>();
+        for (int s = 0; s < 3; s++) {
+            zeros.add(LoadMatrix.ofFlat(skewed.layers(), skewed.experts(),
+                    new double[skewed.layers() * skewed.experts()], "step"));
+        }
+        assertThatThrownBy(() -> new Simulation(ExpertLoadTrace.of(zeros), MODEL, CLUSTER, options(false)))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage("trace: holds no tokens (every load of every step is 0): nothing to simulate");
+    }
+
     @Test
     void redundancyMustFillTheGpusEvenly() {
         assertThat(Simulation.replicas(64, 32, -1)).isEqualTo(96);

@@ -94,6 +94,12 @@ public final class WindowedEvaluation {
         }
         LoadMatrix first = windows.getFirst();
         topology.requireFits(first.experts());
+        // Every window is planned on or scored on (or both): the last one, only scored, once passed unchecked and
+        // its loads near 1e308 made every balancedness NaN. Windows are named as traces count them.
+        for (int w = 0; w < windows.size(); w++) {
+            windows.get(w).requirePlannable("window " + w + " (steps " + (long) w * windowSize + "-"
+                    + ((long) (w + 1) * windowSize - 1) + "), layer and expert ");
+        }
         int plans = windows.size() - 1;
         int total = plans * algorithms.size();
         List<AlgorithmReport> reports = new ArrayList<>();

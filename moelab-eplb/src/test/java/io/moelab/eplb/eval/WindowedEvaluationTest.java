@@ -105,6 +105,21 @@ class WindowedEvaluationTest {
                 .hasMessageContaining("3 steps");
     }
 
+    /**
+     * The last window is only scored, never planned on: it once escaped the planners' check and its loads near the
+     * largest double turned every balancedness into NaN with exit code 0. Now it is named like any other window.
+     */
+    @Test
+    void aScoredWindowBeyondTwoToThe53IsRefusedByName() {
+        ExpertLoadTrace t = trace(new double[] {1, 2, 3, 4}, new double[] {1, 2, 3, 4}, new double[] {1, 1e300, 1, 1},
+                new double[] {1, 1, 1, 1});
+        assertThatThrownBy(() -> WindowedEvaluation.run(t, TWO_GPUS, List.of(new StaticBalancer()),
+                new WindowedEvaluation.Options(2, 0, 0, 1, false), WindowedEvaluation.Progress.NONE))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage("window 1 (steps 2-3), layer and expert [0][1]: load 1.0E300 is above 2^53 tokens, "
+                        + "which planning cannot sum or square reliably");
+    }
+
     @Test
     void timingHasAtLeastTheRequestedSamples() {
         ExpertLoadTrace t = trace(new double[] {1, 2, 3, 4}, new double[] {4, 3, 2, 1});

@@ -4,6 +4,8 @@ import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.io.JsonReader;
 import java.io.IOException;
 import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -115,6 +117,9 @@ public final class SpecFiles {
         if (!Files.exists(path)) {
             throw new InvalidInputException(path.toString(), "no such file");
         }
+        if (Files.isDirectory(path)) {
+            throw new InvalidInputException(path.toString(), "is a directory, expected a JSON file");
+        }
         try (Reader in = Files.newBufferedReader(path, StandardCharsets.UTF_8);
              JsonReader json = new JsonReader(in, path.toString())) {
             Map<String, Object> fields = new HashMap<>();
@@ -135,8 +140,11 @@ public final class SpecFiles {
             json.endObject();
             json.endDocument();
             return fields;
-        } catch (IOException e) {
-            throw new InvalidInputException(path.toString(), "cannot read: " + e.getMessage(), e);
+        } catch (IOException | UncheckedIOException e) {
+            // The reader decodes strictly: a binary or UTF-16 file ends here, not as a JSON syntax error.
+            Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
+            throw new InvalidInputException(path.toString(), cause instanceof CharacterCodingException
+                    ? "is not UTF-8 text, expected a JSON file" : "cannot read: " + cause.getMessage(), e);
         }
     }
 

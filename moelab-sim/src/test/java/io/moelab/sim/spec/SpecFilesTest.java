@@ -159,6 +159,13 @@ class SpecFilesTest {
                 .hasMessageStartingWith(broken + ": malformed JSON");
         assertThatThrownBy(() -> SpecFiles.model(dir.resolve("nope.json").toString()))
                 .hasMessage(dir.resolve("nope.json") + ": no such file");
+        // Not text, and not a file: named as such (they were internal errors, exit code 1, "reading X").
+        Path binary = dir.resolve("gz.json");
+        Files.write(binary, new byte[] {0x1f, (byte) 0x8b, 8, 0, (byte) 0xff, (byte) 0xfe, 0});
+        assertThatThrownBy(() -> SpecFiles.model(binary.toString())).isInstanceOf(InvalidInputException.class)
+                .hasMessage(binary + ": is not UTF-8 text, expected a JSON file");
+        assertThatThrownBy(() -> SpecFiles.cluster(dir.toString())).isInstanceOf(InvalidInputException.class)
+                .hasMessage(dir + ": is a directory, expected a JSON file");
         Path dense = write("dense.json", "{\"num_hidden_layers\": 2, \"hidden_size\": 8, \"intermediate_size\": 8}");
         assertThatThrownBy(() -> SpecFiles.model(dense.toString()))
                 .hasMessage(dense + ": n_routed_experts: missing (no n_routed_experts, num_experts, "
