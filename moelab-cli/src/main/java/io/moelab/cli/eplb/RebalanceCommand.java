@@ -76,16 +76,29 @@ public final class RebalanceCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         AlgorithmSpec algorithmSpec = AlgorithmSpec.parse(algorithm == null ? Algorithms.defaultName() : algorithm);
+        // An option given both ways must agree: the spec's value used to win silently.
         if (mode != null) {
-            algorithmSpec = algorithmSpec.withDefaultMode(PlacementMode.parse(mode));
+            PlacementMode m = PlacementMode.parse(mode);
+            boolean written = algorithmSpec.mode() != PlacementMode.AUTO || algorithmSpec.text().contains(":auto");
+            if (written && algorithmSpec.mode() != m) {
+                throw conflict("--mode", mode, "mode " + algorithmSpec.mode().cliName());
+            }
+            algorithmSpec = algorithmSpec.withDefaultMode(m);
         }
         if (tolerance != null) {
             if (!(tolerance >= 0 && tolerance <= 1)) {
                 throw new InvalidInputException("--tolerance", "must be a number in [0, 1], got " + tolerance);
             }
+            String given = algorithmSpec.options().get("tolerance");
+            if (given != null && !(algorithmSpec.number("tolerance", Double.NaN, 0, 1) == tolerance)) {
+                throw conflict("--tolerance", tolerance.toString(), "tolerance=" + given);
+            }
             algorithmSpec = algorithmSpec.withDefaultOption("tolerance", tolerance.toString());
         }
         if (parallel) {
+            if (!algorithmSpec.flag("parallel", true)) {
+                throw conflict("--parallel", "on", "parallel=" + algorithmSpec.options().get("parallel"));
+            }
             algorithmSpec = algorithmSpec.withDefaultOption("parallel", "on");
         }
         BalancerAlgorithm balancer = Algorithms.bySpec(algorithmSpec);
@@ -107,5 +120,10 @@ public final class RebalanceCommand implements Callable<Integer> {
                 inService == null ? "" : ", " + PlacementEvaluator.migration(inService, placement).expertsMoved()
                         + " experts moved from " + previous, output);
         return 0;
+    }
+
+    private InvalidInputException conflict(String option, String value, String specSays) {
+        return new InvalidInputException(option, value + " conflicts with --algorithm " + algorithm + ", which sets "
+                + specSays);
     }
 }

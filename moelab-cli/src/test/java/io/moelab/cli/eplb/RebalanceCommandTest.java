@@ -66,6 +66,18 @@ class RebalanceCommandTest {
         assertThat(json.get("num_gpus").asInt()).isEqualTo(4);
     }
 
+    /** The same setting given both ways is no conflict. */
+    @Test
+    void anOptionGivenTwiceAlikeIsAccepted() throws IOException {
+        Path in = write("in.json", README_INPUT);
+        Path out = dir.resolve("out.json");
+        Result r = CliRunner.run("eplb", "rebalance", "--input", in.toString(), "--output", out.toString(),
+                "--algorithm", "moelab:global:tolerance=0.01:parallel=on", "--mode", "global", "--tolerance", "0.010",
+                "--parallel");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(out).exists();
+    }
+
     static Stream<Arguments> badInputs() {
         String topo = ", \"num_replicas\": 4, \"num_groups\": 1, \"num_nodes\": 1, \"num_gpus\": 2}";
         return Stream.of(
@@ -97,6 +109,16 @@ class RebalanceCommandTest {
                 Arguments.of("unknown algorithm", "{\"weight\": [[1, 2]]" + topo,
                         new String[] {"--algorithm", "magic"}, "unknown algorithm 'magic'"),
                 Arguments.of("missing topology", "{\"weight\": [[1, 2]]}", new String[0], "num_replicas: missing"),
+                // Given twice, differently: the spec's value used to win without a word.
+                Arguments.of("mode twice", "{\"weight\": [[1, 2]]" + topo,
+                        new String[] {"--algorithm", "moelab:global", "--mode", "hierarchical"},
+                        "--mode: hierarchical conflicts with --algorithm moelab:global, which sets mode global"),
+                Arguments.of("tolerance twice", "{\"weight\": [[1, 2]]" + topo,
+                        new String[] {"--algorithm", "moelab:tolerance=0.1", "--tolerance", "0.5"},
+                        "--tolerance: 0.5 conflicts with --algorithm moelab:tolerance=0.1, which sets tolerance=0.1"),
+                Arguments.of("parallel twice", "{\"weight\": [[1, 2]]" + topo,
+                        new String[] {"--algorithm", "moelab:parallel=off", "--parallel"},
+                        "--parallel: on conflicts with --algorithm moelab:parallel=off, which sets parallel=off"),
                 Arguments.of("no weight", "{\"num_gpus\": 2}", new String[0], "weight: missing"),
                 Arguments.of("fractional count", "{\"weight\": [[1, 2]], \"num_replicas\": 4.5}", new String[0],
                         "num_replicas: expected an integer"));
