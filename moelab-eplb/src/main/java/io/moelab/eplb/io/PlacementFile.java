@@ -9,6 +9,7 @@ import java.io.OutputStreamWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -58,8 +59,8 @@ public final class PlacementFile {
     }
 
     /**
-     * Reads a placement's {@code phy2log}; the topology comes from the file where it has one, else from
-     * {@code fallback}.
+     * Reads a placement's {@code phy2log} ({@code logcnt} and {@code log2phy}, where present, must agree with it);
+     * the topology comes from the file where it has one, else from {@code fallback}.
      *
      * @param experts logical experts per layer
      * @throws InvalidInputException for a malformed file or a placement that is invalid for its topology
@@ -77,11 +78,17 @@ public final class PlacementFile {
         return JsonFiles.parse(path, reader -> {
             reader.beginObject();
             int[][] phy2log = null;
+            NumericArray logcnt = null;
+            NumericArray log2phy = null;
             TopologyFields fields = new TopologyFields();
             while (reader.hasNext()) {
                 String name = reader.nextName();
                 if (name.equals("phy2log")) {
                     phy2log = intMatrix(NumericArray.read(reader, "phy2log"));
+                } else if (name.equals("logcnt")) {
+                    logcnt = NumericArray.read(reader, "logcnt");
+                } else if (name.equals("log2phy")) {
+                    log2phy = NumericArray.read(reader, "log2phy");
                 } else if (!fields.accept(name, reader)) {
                     reader.skipValue();
                 }
@@ -105,8 +112,70 @@ public final class PlacementFile {
                 throw new InvalidInputException("phy2log", "places experts 0.." + highest + " but the loads have "
                         + experts + " experts per layer");
             }
-            return Placement.of(topology, experts, phy2log);
+            Placement placement = Placement.of(topology, experts, phy2log);
+            requireAgreement(phy2log, experts, logcnt, log2phy);
+            return placement;
         });
+    }
+
+    /**
+     * The placement is read from {@code phy2log}; {@code logcnt} and {@code log2phy}, where the file has them, must
+     * say the same (a file edited in one field only was taken by that field without a word). {@code log2phy}'s
+     * order of replicas is not checked, only which slots it lists: other tools rank replicas their own way.
+     */
+    private static String number(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+    }
+
+    private static final String DROP_DERIVED = " (phy2log defines the placement: fix or drop logcnt and log2phy)";
+
+    private static void requireAgreement(int[][] phy2log, int experts, NumericArray logcnt, NumericArray log2phy) {
+        int layers = phy2log.length;
+        List<List<Integer>> slots = new ArrayList<>();
+        for (int l = 0; l < layers; l++) {
+            for (int e = 0; e < experts; e++) {
+                slots.add(new ArrayList<>());
+            }
+            for (int p = 0; p < phy2log[l].length; p++) {
+                slots.get(l * experts + phy2log[l][p]).add(p);
+            }
+        }
+        if (logcnt != null) {
+            if (logcnt.depth() != 2 || logcnt.shape()[0] != layers || logcnt.shape()[1] != experts) {
+                throw new InvalidInputException("logcnt", "expected [" + layers + "][" + experts + "] to match "
+                        + "phy2log, found shape " + Arrays.toString(logcnt.shape()));
+            }
+            for (int i = 0; i < layers * experts; i++) {
+                int held = slots.get(i).size();
+                if (logcnt.values()[i] != held) {
+                    throw new InvalidInputException("logcnt[" + i / experts + "][" + i % experts + "]", "is "
+                            + number(logcnt.values()[i]) + " but phy2log holds " + held + " replica(s) of expert " + i % experts
+                            + DROP_DERIVED);
+                }
+            }
+        }
+        if (log2phy != null) {
+            if (log2phy.depth() != 3 || log2phy.shape()[0] != layers || log2phy.shape()[1] != experts) {
+                throw new InvalidInputException("log2phy", "expected [" + layers + "][" + experts + "][replicas] "
+                        + "to match phy2log, found shape " + Arrays.toString(log2phy.shape()));
+            }
+            int width = log2phy.shape()[2];
+            for (int i = 0; i < layers * experts; i++) {
+                List<Integer> listed = new ArrayList<>();
+                for (int r = 0; r < width; r++) {
+                    double v = log2phy.values()[i * width + r];
+                    if (v != -1) {
+                        listed.add((int) v == v ? (int) v : Integer.MIN_VALUE);
+                    }
+                }
+                listed.sort(null);
+                if (!listed.equals(slots.get(i))) {
+                    throw new InvalidInputException("log2phy[" + i / experts + "][" + i % experts + "]", "lists slots "
+                            + listed + " but phy2log puts expert " + i % experts + " in slots " + slots.get(i)
+                            + DROP_DERIVED);
+                }
+            }
+        }
     }
 
     private static int[][] intMatrix(NumericArray array) {

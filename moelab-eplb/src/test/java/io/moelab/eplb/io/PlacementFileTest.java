@@ -188,14 +188,31 @@ class PlacementFileTest {
                 .hasMessage(f + ": num_replicas: missing (not in " + f + " and not given otherwise)");
     }
 
+    /**
+     * phy2log defines a placement; logcnt and log2phy, where a file has them, must agree with it (a file edited in one
+     * field only was once taken by phy2log without a word). Their absence is fine, and so is another order of a
+     * expert's replicas in log2phy (other tools rank replicas their own way).
+     */
     @Test
-    void log2phyAndLogcntInTheFileAreNotTrusted() throws IOException {
-        // Only phy2log defines a placement; the other arrays are derived, so stale copies are ignored.
-        Path f = file("{\"algorithm\": \"x\", \"phy2log\": [[1, 0]], \"log2phy\": [[[7]]], \"logcnt\": [[9, 9]],"
-                + " \"num_replicas\": 2, \"num_groups\": 1, \"num_nodes\": 1, \"num_gpus\": 1}");
-        Placement p = PlacementFile.read(f, 2, null);
-        assertThat(p.logcnt()).isDeepEqualTo(new int[][] {{1, 1}});
-        assertThat(p.log2phy()).isDeepEqualTo(new int[][][] {{{1}, {0}}});
+    void log2phyAndLogcntMustAgreeWithPhy2log() throws IOException {
+        String topology = ", \"num_replicas\": 3, \"num_groups\": 1, \"num_nodes\": 1, \"num_gpus\": 1}";
+        Path bare = file("{\"phy2log\": [[1, 0, 1]]" + topology);
+        assertThat(PlacementFile.read(bare, 2, null).log2phy()).isDeepEqualTo(new int[][][] {{{1, -1}, {0, 2}}});
+        Path reordered = file("{\"phy2log\": [[1, 0, 1]], \"logcnt\": [[1, 2]], \"log2phy\": [[[1, -1], [2, 0]]]"
+                + topology);
+        assertThat(PlacementFile.read(reordered, 2, null).logcnt()).isDeepEqualTo(new int[][] {{1, 2}});
+
+        Path count = file("{\"phy2log\": [[1, 0, 1]], \"logcnt\": [[2, 1]]" + topology);
+        assertThatThrownBy(() -> PlacementFile.read(count, 2, null)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(count + ": logcnt[0][0]: is 2 but phy2log holds 1 replica(s) of expert 0 (phy2log "
+                        + "defines the placement: fix or drop logcnt and log2phy)");
+        Path slots = file("{\"phy2log\": [[1, 0, 1]], \"log2phy\": [[[2, -1], [0, 1]]]" + topology);
+        assertThatThrownBy(() -> PlacementFile.read(slots, 2, null)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(slots + ": log2phy[0][0]: lists slots [2] but phy2log puts expert 0 in slots [1] (phy2log "
+                        + "defines the placement: fix or drop logcnt and log2phy)");
+        Path shape = file("{\"phy2log\": [[1, 0, 1]], \"logcnt\": [[1, 2, 0]]" + topology);
+        assertThatThrownBy(() -> PlacementFile.read(shape, 2, null)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(shape + ": logcnt: expected [1][2] to match phy2log, found shape [1, 3]");
     }
 
     static Stream<Arguments> badFiles() {
