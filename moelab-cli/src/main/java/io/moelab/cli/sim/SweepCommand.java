@@ -61,6 +61,7 @@ public final class SweepCommand implements Callable<Integer> {
         List<Integer> ks = intervals != null ? intervals
                 : List.of(10, 25, 50, 100, 200, 400).stream().filter(k -> k < trace.steps()).toList();
         List<Integer> rs = redundants != null ? redundants : Sweep.defaultRedundants(model.experts(), cluster.gpus(), 3);
+        warnAboutShortTraces(trace.steps(), ks, rs, base.rebalanceEvery());
         List<Sweep.Variant> variants = new ArrayList<>(Sweep.intervals(base, ks, options.window == null));
         variants.addAll(Sweep.redundants(base, rs, model, cluster));
         List<Sweep.Point> points;
@@ -104,6 +105,28 @@ public final class SweepCommand implements Callable<Integer> {
                 + (byRedundant.isEmpty() ? "" : ", throughput_vs_redundant.png"));
         out.flush();
         return 0;
+    }
+
+    /**
+     * Sweeps that a short trace leaves empty or flat, said on stderr: an interval no shorter than the trace never
+     * rebalances, so every policy serves its first placement and the rows are alike (the sweep used to print them
+     * without a word, and dropped the interval sweep altogether when no default interval fit).
+     */
+    private void warnAboutShortTraces(int steps, List<Integer> ks, List<Integer> rs, int rebalanceEvery) {
+        PrintWriter err = spec.commandLine().getErr();
+        if (intervals == null && ks.isEmpty()) {
+            err.println("warning: the trace's " + steps + " steps are fewer than the shortest default interval (10): "
+                    + "no interval sweep (give --intervals)");
+        }
+        List<Integer> never = ks.stream().filter(k -> k >= steps).toList();
+        if (!never.isEmpty()) {
+            err.println("warning: intervals " + never + " are not shorter than the trace's " + steps + " steps: "
+                    + "those runs never rebalance");
+        }
+        if (!rs.isEmpty() && rebalanceEvery >= steps) {
+            err.println("warning: --rebalance-every " + rebalanceEvery + " is not shorter than the trace's " + steps
+                    + " steps: the redundancy sweep never rebalances (give a smaller --rebalance-every)");
+        }
     }
 
     private Map<String, Object> json(ExpertLoadTrace trace, List<Sweep.Point> byInterval,

@@ -179,6 +179,29 @@ class SimCommandTest {
         assertThat(b.errLines()).containsExactly("error: " + file.resolve("out") + ": Not a directory");
     }
 
+    /** Sweeps that a short trace leaves empty or flat are said, not printed as if they meant something. */
+    @Test
+    void sweepWarnsWhereTheTraceIsTooShortToRebalance() throws Exception {
+        Path shortTrace = dir.resolve("short.mlt");
+        TraceFiles.write(SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(26, 64, 8, 9)
+                .withRouting(2048, 6)), shortTrace, TraceFormat.COMPACT);
+        Result r = CliRunner.run("sim", "sweep", "--trace", shortTrace.toString(), "--model", "deepseek-v2-lite",
+                "--cluster", "4x8-h100", "--policies", "none,moelab", "--planning-ms", "2", "--redundants", "0,32",
+                "--out", dir.resolve("short").toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.errLines()).filteredOn(l -> l.startsWith("warning: ")).containsExactly(
+                "warning: the trace's 8 steps are fewer than the shortest default interval (10): no interval sweep "
+                        + "(give --intervals)",
+                "warning: --rebalance-every 100 is not shorter than the trace's 8 steps: the redundancy sweep never "
+                        + "rebalances (give a smaller --rebalance-every)");
+        Result given = CliRunner.run("sim", "sweep", "--trace", shortTrace.toString(), "--model", "deepseek-v2-lite",
+                "--cluster", "4x8-h100", "--policies", "none", "--planning-ms", "2", "--intervals", "4,8",
+                "--redundants", "0", "--rebalance-every", "4", "--out", dir.resolve("short2").toString());
+        assertThat(given.exitCode()).as(given.err()).isZero();
+        assertThat(given.errLines()).filteredOn(l -> l.startsWith("warning: ")).containsExactly(
+                "warning: intervals [8] are not shorter than the trace's 8 steps: those runs never rebalance");
+    }
+
     @Test
     void sweepWritesJsonAndBothPlots() throws Exception {
         List<String> args = new ArrayList<>(List.of("sim", "sweep", "--trace", trace.toString(), "--model",
@@ -187,6 +210,7 @@ class SimCommandTest {
                 dir.resolve("sweep").toString()));
         Result r = CliRunner.run(args.toArray(String[]::new));
         assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.err()).doesNotContain("warning");
         assertThat(r.out()).contains("tokens/s by rebalance interval", "tokens/s by redundant slots per layer",
                 "GB/GPU");
         Path out = dir.resolve("sweep");
