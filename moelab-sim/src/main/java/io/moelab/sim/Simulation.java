@@ -27,6 +27,9 @@ import java.util.Map;
  */
 public final class Simulation {
 
+    /** The longest planning time a run may charge per rebalance: ten thousand seconds. */
+    public static final double MAX_PLANNING_SECONDS = 1e4;
+
     /**
      * Simulation settings.
      *
@@ -57,10 +60,11 @@ public final class Simulation {
             if (historyWindows < 0) {
                 throw new InvalidInputException("history", "must be 0 or more windows, got " + historyWindows);
             }
-            if (!Double.isNaN(planningSeconds) && !(planningSeconds >= 0 && Double.isFinite(planningSeconds))) {
-                // The field is in seconds; the option it comes from, in milliseconds.
-                throw new InvalidInputException("planning-ms", "must be a finite number >= 0, got "
-                        + planningSeconds * 1e3);
+            if (!Double.isNaN(planningSeconds) && !(planningSeconds >= 0 && planningSeconds <= MAX_PLANNING_SECONDS)) {
+                // The field is in seconds; the option it comes from, in milliseconds. Beyond a few hours a plan
+                // is no longer a rebalance (and 1e300 ms overran the table's columns).
+                throw new InvalidInputException("planning-ms", "must be a number from 0 to "
+                        + (long) (MAX_PLANNING_SECONDS * 1e3) + " ms, got " + planningSeconds * 1e3);
             }
             if (!(tokensPerStep >= 0) || Double.isInfinite(tokensPerStep)) {
                 throw new InvalidInputException("tokens-per-step", "must be a finite number >= 0, got "

@@ -125,8 +125,9 @@ final class SimOptions {
         if (redundant != null && redundant < 0) {
             throw new InvalidInputException("redundant", "must be 0 or more, got " + redundant);
         }
-        if (planningMs != null && !(planningMs >= 0 && Double.isFinite(planningMs))) {
-            throw new InvalidInputException("planning-ms", "must be a finite number >= 0, got " + planningMs);
+        if (planningMs != null && !(planningMs >= 0 && planningMs <= Simulation.MAX_PLANNING_SECONDS * 1e3)) {
+            throw new InvalidInputException("planning-ms", "must be a number from 0 to "
+                    + (long) (Simulation.MAX_PLANNING_SECONDS * 1e3) + " ms, got " + planningMs);
         }
         // At most a billion: far beyond any batch, and window sums of such steps stay loads a planner can add up.
         if (tokensPerStep != null && !(tokensPerStep > 0 && tokensPerStep <= 1e9)) {

@@ -134,6 +134,7 @@ class SimCommandTest {
                 // Values the library reads as "the default" (-1, NaN, 0) are refused when a user types them.
                 List.of("--redundant", "-1"),
                 List.of("--planning-ms", "NaN"),
+                List.of("--planning-ms", "1e300"),
                 List.of("--tokens-per-step", "0"),
                 List.of("--tokens-per-step", "1e300"),
                 List.of("--combine-bytes", "0"));
@@ -146,7 +147,8 @@ class SimCommandTest {
                 "error: routing: unknown routing 'random'",
                 "error: rebalance-every: must be at least 1 step, got 0",
                 "error: redundant: must be 0 or more, got -1",
-                "error: planning-ms: must be a finite number >= 0, got NaN",
+                "error: planning-ms: must be a number from 0 to 10000000 ms, got NaN",
+                "error: planning-ms: must be a number from 0 to 10000000 ms, got 1.0E300",
                 "error: tokens-per-step: must be a number > 0 and at most 1e9, got 0.0",
                 "error: tokens-per-step: must be a number > 0 and at most 1e9, got 1.0E300",
                 "error: combine-bytes: bytes per value must be at least 1, got 0");
