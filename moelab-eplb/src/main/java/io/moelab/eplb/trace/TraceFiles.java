@@ -44,6 +44,9 @@ public final class TraceFiles {
         }
         try (InputStream in = Files.newInputStream(path)) {
             return read(in, source);
+        } catch (InvalidInputException e) {
+            // Every problem names the file ("step 1: is 58 layers x 256 experts..." did not say which).
+            throw e.getMessage().startsWith(source) ? e : e.in(source);
         } catch (NoSuchFileException e) {
             throw new InvalidInputException(source, "no such file", e);
         } catch (IOException e) {

@@ -371,7 +371,9 @@ class TraceFilesTest {
     @MethodSource("badJson")
     void badTracesNameTheOffendingField(String content, String message) throws IOException {
         Path path = text("bad.json", content);
-        assertThatThrownBy(() -> TraceFiles.read(path)).isInstanceOf(InvalidInputException.class).hasMessage(message);
+        // Named after the file, as every trace error is (a step of the wrong shape once was not).
+        assertThatThrownBy(() -> TraceFiles.read(path)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(path + ": " + message);
     }
 
     static Stream<Arguments> badDocuments() {
