@@ -71,4 +71,31 @@ class LogitsCommandTest {
         assertThat(corrupt.err().strip().lines().count()).isEqualTo(1);
         assertThat(out).doesNotExist();
     }
+
+    @Test
+    void configValuesTheRuntimeCannotHonourAreBadInput() throws Exception {
+        Path model = tinyMixtral();
+        Path config = model.resolve("config.json");
+        String original = Files.readString(config);
+        Path out = dir.resolve("out.json");
+        // Each edit once failed differently: a division by zero (exit 1), or silently computed something else.
+        String[][] cases = {
+            {"\"num_key_value_heads\": 1", "\"num_key_value_heads\": 0", "num_key_value_heads must be positive"},
+            {"\"rope_theta\": 10000", "\"rope_theta\": 1e999", "rope_theta must be a finite positive number"},
+            {"\"rope_theta\": 10000", "\"rope_theta\": 10000, \"hidden_act\": \"gelu\"", "hidden_act \"gelu\""},
+            {"\"rope_theta\": 10000", "\"rope_theta\": 10000, \"sliding_window\": 4096",
+                "sliding-window attention is not supported"},
+            {"\"rope_theta\": 10000", "\"rope_theta\": 10000, \"rope_theta\": 20000", "duplicate key \"rope_theta\""},
+        };
+        for (String[] c : cases) {
+            assertThat(original).contains(c[0]);
+            Files.writeString(config, original.replace(c[0], c[1]));
+            Result r = CliRunner.run("logits", "--model", model.toString(), "--token-ids", "1,2", "--output",
+                    out.toString());
+            assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
+            assertThat(r.err()).as(c[1]).startsWith("error: " + config + ": ").contains(c[2]);
+            assertThat(r.err().strip().lines().count()).as(r.err()).isEqualTo(1);
+            assertThat(out).doesNotExist();
+        }
+    }
 }

@@ -94,7 +94,8 @@ public record WeightAccounting(long parameters, long residentBytes, long activeB
         int qDim = c.heads() * c.headDim();
         int kvDim = c.kvHeads() * c.headDim();
         long embedding = s.stored("model.embed_tokens.weight", c.vocabSize(), h);
-        boolean tied = c.tieWordEmbeddings() && dtypes.apply("lm_head.weight").isEmpty();
+        // As MoeModel: tied means the embedding, whether or not the checkpoint also holds an lm_head.
+        boolean tied = c.tieWordEmbeddings();
         long output = tied ? embedding : s.formatted("lm_head.weight", c.vocabSize(), h);
         long resident = embedding + (tied ? 0 : output) + 4L * h;
         long active = output + (long) h * s.dtype("model.embed_tokens.weight").bytes();

@@ -7,6 +7,9 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.StreamReadFeature;
+import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -31,13 +34,16 @@ import tools.jackson.databind.json.JsonMapper;
  * @param qkvBias             q/k/v projections have biases
  * @param ropeTheta           RoPE base
  * @param rmsNormEps          RMSNorm epsilon
- * @param tieWordEmbeddings   the output projection is the embedding matrix
+ * @param tieWordEmbeddings   the output projection is the embedding matrix (a stored {@code lm_head.weight} is then
+ *                            ignored, as transformers ignores it)
  */
 public record ModelConfig(Family family, int vocabSize, int hidden, int layers, int heads, int kvHeads, int headDim,
                           int intermediate, int expertIntermediate, int experts, int topK, boolean normTopKProb,
                           int sharedIntermediate, int sparseStep, Set<Integer> mlpOnlyLayers, boolean qkvBias,
                           double ropeTheta, double rmsNormEps, boolean tieWordEmbeddings) {
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** Duplicate keys fail: Python's json, which transformers reads with, silently keeps the last of them. */
+    private static final JsonMapper JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     /** Copies the set. */
     public ModelConfig {
@@ -78,7 +84,10 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
         } catch (IOException e) {
             throw new ModelFormatException(where, null, "cannot read: " + e.getMessage());
         } catch (JacksonException e) {
-            throw new ModelFormatException(where, null, "not valid JSON: " + e.getOriginalMessage());
+            String duplicate = duplicateKey(e);
+            throw new ModelFormatException(where, null, duplicate == null ? "not valid JSON: " + e.getOriginalMessage()
+                    : "duplicate key \"" + duplicate + "\""
+                            + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
         }
         if (n == null || !n.isObject()) {
             throw new ModelFormatException(where, null, "expected a JSON object");
@@ -90,13 +99,21 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
         if (scaling != null && !scaling.isNull()) {
             throw new ModelFormatException(where, null, "rope_scaling is not supported");
         }
+        activation(n, where);
+        slidingWindow(n, family, where);
         int hidden = positive(n, "hidden_size", where);
         int heads = positive(n, "num_attention_heads", where);
-        int kvHeads = optionalInt(n, "num_key_value_heads", heads, where);
-        int headDim = optionalInt(n, "head_dim", hidden / heads, where);
+        int kvHeads = optionalPositive(n, "num_key_value_heads", heads, where);
         if (heads % kvHeads != 0) {
+            // Grouped-query attention: each key/value head serves the same number of query heads.
             throw new ModelFormatException(where, null, "num_attention_heads " + heads
                     + " is not a multiple of num_key_value_heads " + kvHeads);
+        }
+        int headDim = optionalPositive(n, "head_dim", hidden / heads, where);
+        if (headDim == 0) {
+            // Hugging Face's default, hidden_size // num_attention_heads, is 0 when there are more heads.
+            throw new ModelFormatException(where, null, "hidden_size " + hidden + " is smaller than "
+                    + "num_attention_heads " + heads + " (head_dim would be 0)");
         }
         if (headDim % 2 != 0) {
             throw new ModelFormatException(where, null, "head_dim " + headDim + " must be even for RoPE");
@@ -147,6 +164,15 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
                 optionalBool(n, "tie_word_embeddings", false, where));
     }
 
+    /** The repeated key when {@code e} is the parser's strict duplicate detection, else null. */
+    private static String duplicateKey(JacksonException e) {
+        if (e instanceof StreamReadException read && read.processor() instanceof JsonParser p
+                && String.valueOf(e.getOriginalMessage()).startsWith("Duplicate")) {
+            return p.streamReadContext().currentName();
+        }
+        return null;
+    }
+
     private static String text(JsonNode n, String key, String where) {
         JsonNode v = n.get(key);
         if (v == null || !v.isString()) {
@@ -172,11 +198,71 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
         return v == null || v.isNull() ? fallback : integer(v, key, where);
     }
 
+    /** An optional key that must be positive when present; {@code fallback} (unchecked) when absent or null. */
+    private static int optionalPositive(JsonNode n, String key, int fallback, String where) {
+        JsonNode v = n.get(key);
+        return v == null || v.isNull() ? fallback : positive(n, key, where);
+    }
+
     private static int integer(JsonNode v, String key, String where) {
+        if (v.isIntegralNumber() && !v.canConvertToInt() && v.bigIntegerValue().signum() > 0) {
+            // Every size here indexes a Java array or counts its elements.
+            throw new ModelFormatException(where, null, key + " " + v + " is too large (the limit is "
+                    + Integer.MAX_VALUE + ")");
+        }
         if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 0) {
             throw new ModelFormatException(where, null, key + " must be a non-negative integer, got " + v);
         }
         return v.asInt();
+    }
+
+    /**
+     * Refuses an activation other than SiLU: every family's experts and MLPs are SwiGLU, so another
+     * {@code hidden_act} would be computed as SiLU without a word. {@code swish} is Hugging Face's other name
+     * for the same function ({@code ACT2FN} maps both to {@code nn.SiLU}); absent means the default, silu.
+     */
+    private static void activation(JsonNode n, String where) {
+        JsonNode v = n.get("hidden_act");
+        if (v == null || v.isNull()) {
+            return;
+        }
+        if (!v.isString() || !(v.asString().equals("silu") || v.asString().equals("swish"))) {
+            throw new ModelFormatException(where, null, "hidden_act " + v
+                    + " is not supported (only \"silu\", also called \"swish\")");
+        }
+    }
+
+    /**
+     * Refuses sliding-window attention that could apply: attention here always sees the whole prefix, while
+     * Hugging Face masks keys more than {@code sliding_window} positions back, so logits would differ past the
+     * window. Mixtral enables it by an integer {@code sliding_window} (null: none), and so does OLMoE, whose
+     * attention hands the key to the attention kernel (flash attention applies it); Qwen2-MoE and Qwen3-MoE by
+     * {@code use_sliding_window: true} with a non-null {@code sliding_window} (otherwise transformers discards the
+     * window). Their {@code max_window_layers} is not consulted: transformers versions disagree on which layers it
+     * selects (from it on, below it on every other layer, or ignored). A window of at least
+     * {@code max_position_embeddings} (the family's transformers default when absent) never takes effect on a
+     * sequence the model supports, so it is accepted.
+     */
+    private static void slidingWindow(JsonNode n, Family family, String where) {
+        int defaultMaxPositions = switch (family) {
+            case MIXTRAL -> 4096 * 32;
+            case QWEN2_MOE, QWEN3_MOE -> 32768;
+            case OLMOE -> 4096;
+        };
+        boolean enabled = switch (family) {
+            case MIXTRAL, OLMOE -> true;
+            case QWEN2_MOE, QWEN3_MOE -> optionalBool(n, "use_sliding_window", false, where);
+        };
+        JsonNode w = n.get("sliding_window");
+        if (!enabled || w == null || w.isNull()) {
+            return;
+        }
+        int window = integer(w, "sliding_window", where);
+        int maxPositions = optionalPositive(n, "max_position_embeddings", defaultMaxPositions, where);
+        if (window < maxPositions) {
+            throw new ModelFormatException(where, null, "sliding-window attention is not supported (sliding_window "
+                    + window + " is below max_position_embeddings " + maxPositions + ", so it would apply)");
+        }
     }
 
     private static boolean optionalBool(JsonNode n, String key, boolean fallback, String where) {
@@ -195,8 +281,11 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
         if (v == null || v.isNull()) {
             return fallback;
         }
-        if (!v.isNumber() || !(v.asDouble() > 0)) {
-            throw new ModelFormatException(where, null, key + " must be a positive number, got " + v);
+        // Infinity (1e999 overflows a double) would make every RoPE frequency or norm collapse, as NaN would.
+        if (!v.isNumber() || !(v.asDouble() > 0) || !Double.isFinite(v.asDouble())) {
+            String got = v.isNumber() && Double.isInfinite(v.asDouble()) ? v.asDouble() + " (beyond a double's range)"
+                    : v.toString();
+            throw new ModelFormatException(where, null, key + " must be a finite positive number, got " + got);
         }
         return v.asDouble();
     }

@@ -44,7 +44,9 @@ public final class MoeModel implements AutoCloseable {
         this.checkpoint = checkpoint;
         int h = config.hidden();
         this.embedding = matrix("model.embed_tokens.weight", config.vocabSize(), h, WeightFormat.STORED);
-        this.output = config.tieWordEmbeddings() && checkpoint.info("lm_head.weight").isEmpty() ? embedding
+        // Tied as Hugging Face ties them: the embedding is the output projection, and an lm_head.weight in the
+        // checkpoint is ignored (transformers overwrites it with the embedding after loading).
+        this.output = config.tieWordEmbeddings() ? embedding
                 : matrix("lm_head.weight", config.vocabSize(), h, format);
         this.finalNorm = vector("model.norm.weight", h);
         // The last layer's first tensor before an array of every layer: num_hidden_layers cannot size an allocation

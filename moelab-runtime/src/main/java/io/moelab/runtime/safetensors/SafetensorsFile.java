@@ -30,8 +30,8 @@ import tools.jackson.databind.JsonNode;
 /**
  * One safetensors file, memory-mapped read-only. {@link #open} validates the whole header before mapping: every
  * tensor has a supported dtype, a shape whose size matches its byte range, and a byte range inside the data
- * section that overlaps no other tensor. Segments returned by {@link #segment} are valid until {@link #close}.
- * Thread-safe: the mapping belongs to a shared arena.
+ * section that overlaps no other tensor; the data section ends where the last tensor ends. Segments returned by
+ * {@link #segment} are valid until {@link #close}. Thread-safe: the mapping belongs to a shared arena.
  */
 public final class SafetensorsFile implements AutoCloseable {
     /** The largest header accepted, as the reference implementation limits it. */
@@ -59,7 +59,8 @@ public final class SafetensorsFile implements AutoCloseable {
     /**
      * Validates the header of {@code file} and maps the file read-only.
      *
-     * @throws ModelFormatException if the file is missing, truncated or its header is invalid in any way
+     * @throws ModelFormatException if the file is missing, truncated, longer than its tensors, or its header is
+     *                              invalid in any way
      * @throws UncheckedIOException on other I/O failures
      */
     public static SafetensorsFile open(Path file) {
@@ -143,6 +144,7 @@ public final class SafetensorsFile implements AutoCloseable {
             }
         }
         checkOverlaps(f, tensors);
+        checkCovered(f, tensors, dataSize);
         return new Header(Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
     }
 
@@ -226,6 +228,24 @@ public final class SafetensorsFile implements AutoCloseable {
             out[i] = v.longValue();
         }
         return out;
+    }
+
+    /**
+     * The data section ends where the last tensor ends, as the reference implementation requires (it refuses a
+     * buffer whose length is not the tensors' end): bytes after it belong to no tensor, the sign of a file
+     * appended to or written by something else.
+     */
+    private static void checkCovered(String f, Map<String, TensorInfo> tensors, long dataSize) {
+        long end = 0;
+        for (TensorInfo t : tensors.values()) {
+            end = Math.max(end, t.end());
+        }
+        if (end != dataSize) {
+            long extra = dataSize - end;
+            throw new ModelFormatException(f, null, extra + (extra == 1 ? " byte" : " bytes") + " after the last"
+                    + " tensor unaccounted for (the data section is " + dataSize + " bytes, the tensors'"
+                    + " data_offsets end at " + end + ")");
+        }
     }
 
     /** Empty tensors occupy no bytes and overlap nothing; the others must be pairwise disjoint. */

@@ -62,6 +62,28 @@ class WeightAccountingTest {
     }
 
     @Test
+    void tiedEmbeddingsCountNoLmHeadEvenWhenTheFileHasOne() throws Exception {
+        Path d = SyntheticCheckpoint.write(dir, Shape.tiny(), DType.F32, 1);
+        Path config = d.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replace("\"tie_word_embeddings\" : false",
+                "\"tie_word_embeddings\" : true"));
+        WeightAccounting stored = WeightAccounting.of(d, WeightFormat.STORED);
+        // tinyF32ByHand less the lm_head's 64·64·4; a token still reads 64·64·4 of output projection.
+        long perLayer = 16384 + 8192 + 8192 + 16384 + 1024 + 4 * 3 * 16384;
+        assertThat(stored.residentBytes()).isEqualTo(16384 + 256 + 2 * perLayer);
+        assertThat(stored.activeBytesPerToken()).isEqualTo(313_600);
+        // INT4 leaves the embedding, now the output projection too, as stored: tinyInt4ByHand less 34·64.
+        WeightAccounting int4 = WeightAccounting.of(d, WeightFormat.INT4);
+        assertThat(int4.quantizedBytes()).isEqualTo(2 * 34L * (64 + 32 + 32 + 64 + 4 * 3 * 64));
+        for (WeightFormat format : WeightFormat.values()) {
+            try (MoeModel m = MoeModel.load(d, format)) {
+                assertThat(WeightAccounting.of(d, format).residentBytes()).as("%s", format)
+                        .isEqualTo(m.weightBytes());
+            }
+        }
+    }
+
+    @Test
     void packedCountsF32CopiesOffHeapAtTheirSize() {
         Path d = SyntheticCheckpoint.write(dir, Shape.tiny(), DType.F32, 1);
         WeightAccounting stored = WeightAccounting.of(d, WeightFormat.STORED);

@@ -90,6 +90,38 @@ class MoeModelTest {
         }
     }
 
+    @Test
+    void tiedEmbeddingsReplaceAStoredLmHead() throws Exception {
+        // transformers ties the output projection to the embedding after loading, so a checkpoint's own
+        // lm_head.weight (TinyModel always writes one) takes no part in the logits.
+        TinyModel tiny = TinyModel.create(Family.QWEN3_MOE, DType.F32, 9, false,
+                c -> c.put("tie_word_embeddings", true));
+        Path dir = tiny.write(tmp.resolve("tied"));
+        java.util.Map<String, double[]> tied = new java.util.LinkedHashMap<>(tiny.weights);
+        tied.put("lm_head.weight", tiny.weights.get("model.embed_tokens.weight"));
+        double[][] expected = new ReferenceForward(tiny, tied).logits(TOKENS);
+        double[][] withLmHead = new ReferenceForward(tiny).logits(TOKENS);
+        try (MoeModel model = MoeModel.load(dir, WeightFormat.STORED)) {
+            float[][] actual = model.logits(TOKENS);
+            double scale = 0;
+            double apart = 0;
+            for (int t = 0; t < TOKENS.length; t++) {
+                for (int i = 0; i < expected[t].length; i++) {
+                    scale = Math.max(scale, Math.abs(expected[t][i]));
+                    apart = Math.max(apart, Math.abs(expected[t][i] - withLmHead[t][i]));
+                }
+            }
+            // The two heads give logits far apart, so matching one is not matching both.
+            assertThat(apart).isGreaterThan(0.1 * scale);
+            for (int t = 0; t < TOKENS.length; t++) {
+                for (int i = 0; i < expected[t].length; i++) {
+                    assertThat((double) actual[t][i]).as("position %d logit %d", t, i)
+                            .isCloseTo(expected[t][i], org.assertj.core.data.Offset.offset(1e-4 * scale));
+                }
+            }
+        }
+    }
+
     /** Loading a tiny model of {@code family} whose config.json {@code edit} rewrote fails naming every text given. */
     private void assertConfigRefused(Family family, UnaryOperator<String> edit, String... mentions) throws Exception {
         Path dir = TinyModel.create(family, DType.F32, 1)

@@ -188,6 +188,25 @@ class SafetensorsValidationTest {
     }
 
     @Test
+    void bytesAfterTheLastTensorAreRefused() {
+        // One F32 of 4 bytes in 7: 3 left over. The reference library refuses any length but the tensors' end.
+        assertRejects(dir, one(entry("\"F32\"", "[1]", "[0,4]"), 7), null,
+                "3 bytes after the last tensor unaccounted for (the data section is 7 bytes, the tensors' "
+                        + "data_offsets end at 4)");
+        // The last tensor is the one ending furthest, not the last listed; an empty tensor ends nothing.
+        String header = "{\"b\":" + entry("\"F16\"", "[2]", "[8,12]") + ",\"a\":" + entry("\"F32\"", "[2]", "[0,8]")
+                + ",\"e\":" + entry("\"F32\"", "[0]", "[4,4]") + "}";
+        assertRejects(dir, file(header, new byte[13]), null, "1 byte after the last tensor unaccounted for");
+        assertThat(Fixtures.write(dir, "exact.safetensors", file(header, new byte[12]))).satisfies(f -> {
+            try (SafetensorsFile s = SafetensorsFile.open(f)) {
+                assertThat(s.tensors()).hasSize(3);
+            }
+        });
+        // No tensors at all: any data is unaccounted for.
+        assertRejects(dir, file("{}", new byte[2]), null, "2 bytes after the last tensor");
+    }
+
+    @Test
     void duplicateTensorName() {
         String e = entry("\"F32\"", "[1]", "[0,4]");
         assertRejects(dir, file("{\"t\":" + e + ",\"t\":" + e + "}", new byte[4]), null, "Duplicate");

@@ -1,0 +1,171 @@
+package io.moelab.runtime.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.moelab.runtime.ModelFormatException;
+import io.moelab.runtime.tensor.DType;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.node.ObjectNode;
+
+/** {@code config.json} values the runtime cannot honour are refused, naming the file and the key. */
+class ModelConfigTest {
+    @TempDir
+    Path tmp;
+
+    private int written;
+
+    /** The tiny model's config.json of {@code family}, with {@code edit} applied, written to a file of its own. */
+    private Path config(Family family, Consumer<ObjectNode> edit) throws IOException {
+        ObjectNode c = TinyModel.create(family, DType.F32, 1).config.deepCopy();
+        edit.accept(c);
+        return text(TinyModel.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(c));
+    }
+
+    private Path text(String json) throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("c" + written++));
+        return Files.writeString(dir.resolve("config.json"), json);
+    }
+
+    private ModelConfig read(Family family, Consumer<ObjectNode> edit) throws IOException {
+        return ModelConfig.read(config(family, edit));
+    }
+
+    /** Reading fails with exactly "FILE: problem". */
+    private static void assertRefused(Path file, String problem) {
+        assertThatThrownBy(() -> ModelConfig.read(file)).isInstanceOf(ModelFormatException.class)
+                .hasMessage(file + ": " + problem);
+    }
+
+    private void assertRefused(Family family, Consumer<ObjectNode> edit, String problem) throws IOException {
+        assertRefused(config(family, edit), problem);
+    }
+
+    @Test
+    void headCountsMustBePositiveAndKeyValueHeadsDivideTheQueryHeads() throws IOException {
+        // Zero key/value heads used to reach heads % kvHeads: ArithmeticException, exit 1.
+        assertRefused(Family.MIXTRAL, c -> c.put("num_key_value_heads", 0),
+                "num_key_value_heads must be positive, got 0");
+        assertRefused(Family.MIXTRAL, c -> c.put("num_key_value_heads", -2),
+                "num_key_value_heads must be a non-negative integer, got -2");
+        assertRefused(Family.MIXTRAL, c -> c.put("num_key_value_heads", 3),
+                "num_attention_heads 4 is not a multiple of num_key_value_heads 3");
+        assertRefused(Family.MIXTRAL, c -> c.put("num_attention_heads", 0),
+                "num_attention_heads must be positive, got 0");
+        assertRefused(Family.QWEN3_MOE, c -> c.put("head_dim", 0), "head_dim must be positive, got 0");
+        // Without head_dim it is hidden_size // num_attention_heads: 2 // 4 = 0.
+        assertRefused(Family.MIXTRAL, c -> c.put("hidden_size", 2),
+                "hidden_size 2 is smaller than num_attention_heads 4 (head_dim would be 0)");
+        // Absent or null key/value heads mean multi-head attention; absent head_dim is 16 / 4.
+        ModelConfig mha = read(Family.MIXTRAL, c -> c.putNull("num_key_value_heads"));
+        assertThat(mha.kvHeads()).isEqualTo(4);
+        assertThat(mha.headDim()).isEqualTo(4);
+        assertThat(read(Family.MIXTRAL, c -> c.remove("num_key_value_heads")).kvHeads()).isEqualTo(4);
+        assertThat(read(Family.MIXTRAL, c -> c.put("num_key_value_heads", 1)).kvHeads()).isEqualTo(1);
+    }
+
+    @Test
+    void onlySiluIsAccepted() throws IOException {
+        for (String act : new String[] {"gelu", "relu", "foo", "SiLU"}) {
+            assertRefused(Family.QWEN2_MOE, c -> c.put("hidden_act", act),
+                    "hidden_act \"" + act + "\" is not supported (only \"silu\", also called \"swish\")");
+        }
+        assertRefused(Family.OLMOE, c -> c.put("hidden_act", 1),
+                "hidden_act 1 is not supported (only \"silu\", also called \"swish\")");
+        // swish is transformers' other name for SiLU; absent and null mean its default, silu.
+        for (Family f : Family.values()) {
+            read(f, c -> c.put("hidden_act", "silu"));
+            read(f, c -> c.put("hidden_act", "swish"));
+            read(f, c -> c.remove("hidden_act"));
+            read(f, c -> c.putNull("hidden_act"));
+        }
+    }
+
+    @Test
+    void aSlidingWindowThatCouldApplyIsRefused() throws IOException {
+        String refused = "sliding-window attention is not supported (sliding_window %d is below "
+                + "max_position_embeddings %d, so it would apply)";
+        // Mixtral: an integer enables it; Mixtral-8x7B's own config has "sliding_window": null.
+        assertRefused(Family.MIXTRAL, c -> c.put("sliding_window", 4096).put("max_position_embeddings", 32768),
+                refused.formatted(4096, 32768));
+        // Without max_position_embeddings, transformers' Mixtral default, 4096 x 32.
+        assertRefused(Family.MIXTRAL, c -> c.put("sliding_window", 4096), refused.formatted(4096, 131072));
+        assertRefused(Family.MIXTRAL, c -> c.put("sliding_window", 0), refused.formatted(0, 131072));
+        read(Family.MIXTRAL, c -> c.putNull("sliding_window").put("max_position_embeddings", 32768));
+        read(Family.MIXTRAL, c -> c.put("sliding_window", 32768).put("max_position_embeddings", 32768));
+        read(Family.MIXTRAL, c -> c.put("sliding_window", 131072));
+        // Qwen: only with use_sliding_window true and a window.
+        assertRefused(Family.QWEN3_MOE, c -> c.put("use_sliding_window", true).put("sliding_window", 4096)
+                .put("max_position_embeddings", 40960), refused.formatted(4096, 40960));
+        // max_window_layers past the last layer does not save it: transformers versions disagree on its meaning.
+        assertRefused(Family.QWEN2_MOE, c -> c.put("use_sliding_window", true).put("sliding_window", 4096)
+                .put("max_window_layers", 28), refused.formatted(4096, 32768));
+        read(Family.QWEN3_MOE, c -> c.put("use_sliding_window", true).put("sliding_window", 40960)
+                .put("max_position_embeddings", 40960));
+        read(Family.QWEN3_MOE, c -> c.put("use_sliding_window", true).putNull("sliding_window"));
+        // Qwen3-30B-A3B's and Qwen1.5-MoE-A2.7B's settings: disabled, whatever the window says.
+        read(Family.QWEN3_MOE, c -> c.put("use_sliding_window", false).putNull("sliding_window")
+                .put("max_window_layers", 48).put("max_position_embeddings", 40960));
+        read(Family.QWEN2_MOE, c -> c.put("use_sliding_window", false).put("sliding_window", 32768)
+                .put("max_window_layers", 21).put("max_position_embeddings", 8192));
+        read(Family.QWEN2_MOE, c -> c.put("sliding_window", 4));
+        assertRefused(Family.QWEN2_MOE, c -> c.put("use_sliding_window", "yes"),
+                "use_sliding_window must be true or false, got \"yes\"");
+        // OLMoE hands the key to the attention kernel; its default context is 4096.
+        assertRefused(Family.OLMOE, c -> c.put("sliding_window", 2048), refused.formatted(2048, 4096));
+        read(Family.OLMOE, c -> c.put("sliding_window", 4096));
+    }
+
+    @Test
+    void ropeThetaAndEpsilonMustBeFinite() throws IOException {
+        // 1e999 overflows a double to Infinity, which every RoPE frequency would then divide by.
+        Path inf = text(Files.readString(config(Family.MIXTRAL, c -> c.put("rope_theta", 12345.0)))
+                .replace("12345.0", "1e999"));
+        assertRefused(inf, "rope_theta must be a finite positive number, got Infinity (beyond a double's range)");
+        Path eps = text(Files.readString(config(Family.MIXTRAL, c -> c.put("rms_norm_eps", 12345.0)))
+                .replace("12345.0", "1e999"));
+        assertRefused(eps, "rms_norm_eps must be a finite positive number, got Infinity (beyond a double's range)");
+        assertRefused(Family.MIXTRAL, c -> c.put("rope_theta", 0),
+                "rope_theta must be a finite positive number, got 0");
+        assertThat(read(Family.MIXTRAL, c -> c.put("rope_theta", 1e300)).ropeTheta()).isEqualTo(1e300);
+    }
+
+    @Test
+    void duplicateKeysAreRefusedByName() throws IOException {
+        // Python's json keeps the last of two, which is rarely what the hand that added it meant.
+        Path top = text("""
+                {"model_type": "mixtral", "vocab_size": 50,
+                 "hidden_size": 16, "num_hidden_layers": 3,
+                 "num_attention_heads": 4, "hidden_size": 32}
+                """);
+        assertRefused(top, "duplicate key \"hidden_size\" (line 3)");
+        Path nested = text("""
+                {"model_type": "mixtral",
+                 "moelab": {"preset": "tiny",
+                  "preset": "small"}}
+                """);
+        assertRefused(nested, "duplicate key \"preset\" (line 3)");
+    }
+
+    @Test
+    void integersPastAnIntAreCalledTooLarge() throws IOException {
+        assertRefused(Family.MIXTRAL, c -> c.put("hidden_size", 1099511627776L),
+                "hidden_size 1099511627776 is too large (the limit is 2147483647)");
+        assertRefused(Family.MIXTRAL, c -> c.put("num_hidden_layers", new BigInteger("99999999999999999999")),
+                "num_hidden_layers 99999999999999999999 is too large (the limit is 2147483647)");
+        assertRefused(Family.MIXTRAL, c -> c.put("num_hidden_layers", 2147483648L),
+                "num_hidden_layers 2147483648 is too large (the limit is 2147483647)");
+        assertRefused(Family.MIXTRAL, c -> c.put("hidden_size", -1099511627776L),
+                "hidden_size must be a non-negative integer, got -1099511627776");
+        assertRefused(Family.MIXTRAL, c -> c.put("hidden_size", 16.5),
+                "hidden_size must be a non-negative integer, got 16.5");
+        assertThat(read(Family.MIXTRAL, c -> c.put("num_hidden_layers", Integer.MAX_VALUE)).layers())
+                .isEqualTo(Integer.MAX_VALUE);
+    }
+}
