@@ -101,6 +101,11 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
         }
         activation(n, where);
         slidingWindow(n, family, where);
+        JsonNode clip = n.get("clip_qkv");
+        if (clip != null && !clip.isNull()) {
+            // OLMoE's option to clamp q, k and v: null in the released models; computing without it would differ.
+            throw new ModelFormatException(where, null, "clip_qkv is not supported (got " + clip + ")");
+        }
         int hidden = positive(n, "hidden_size", where);
         int heads = positive(n, "num_attention_heads", where);
         int kvHeads = optionalPositive(n, "num_key_value_heads", heads, where);
@@ -159,7 +164,7 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
                 : family.defaultQkvBias();
         return new ModelConfig(family, positive(n, "vocab_size", where), hidden,
                 positive(n, "num_hidden_layers", where), heads, kvHeads, headDim, intermediate, expertIntermediate,
-                experts, topK, normTopK, shared, step, mlpOnly, bias, optionalDouble(n, "rope_theta", 10000, where),
+                experts, topK, normTopK, shared, step, mlpOnly, bias, ropeTheta(n, where),
                 optionalDouble(n, "rms_norm_eps", 1e-6, where),
                 optionalBool(n, "tie_word_embeddings", false, where));
     }
@@ -274,6 +279,37 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
             throw new ModelFormatException(where, null, key + " must be true or false, got " + v);
         }
         return v.asBoolean();
+    }
+
+    /**
+     * {@code rope_theta}, or where the config has it, transformers v5's {@code rope_parameters} object (which holds
+     * it instead): read from the old key alone, such a config ran at the default 10000 without a word. Only the
+     * default RoPE is implemented, so another {@code rope_type} there is refused as {@code rope_scaling} is.
+     */
+    private static double ropeTheta(JsonNode n, String where) {
+        JsonNode p = n.get("rope_parameters");
+        if (p == null || p.isNull()) {
+            return optionalDouble(n, "rope_theta", 10000, where);
+        }
+        if (!p.isObject()) {
+            throw new ModelFormatException(where, null, "rope_parameters must be an object, got " + p);
+        }
+        JsonNode type = p.get("rope_type");
+        if (type != null && !type.isNull() && !"default".equals(type.asString(""))) {
+            throw new ModelFormatException(where, null, "rope_parameters.rope_type " + type + " is not supported "
+                    + "(only the default RoPE)");
+        }
+        double outer = optionalDouble(n, "rope_theta", 10000, where);
+        JsonNode inner = p.get("rope_theta");
+        if (inner == null || inner.isNull()) {
+            return outer;
+        }
+        double theta = optionalDouble(p, "rope_theta", 10000, where + ": rope_parameters");
+        if (n.has("rope_theta") && !n.get("rope_theta").isNull() && theta != outer) {
+            throw new ModelFormatException(where, null, "rope_theta " + outer + " disagrees with "
+                    + "rope_parameters.rope_theta " + theta);
+        }
+        return theta;
     }
 
     private static double optionalDouble(JsonNode n, String key, double fallback, String where) {

@@ -47,6 +47,35 @@ class ModelConfigTest {
         assertRefused(config(family, edit), problem);
     }
 
+    /**
+     * transformers v5 writes RoPE's base into {@code rope_parameters}: it used to be missed (the default 10000 ran
+     * instead). A RoPE other than the default is refused there as in {@code rope_scaling}; two bases that disagree
+     * are refused.
+     */
+    @Test
+    void ropeParametersGiveTheBase() throws IOException {
+        assertThat(read(Family.QWEN3_MOE, c -> {
+            c.remove("rope_theta");
+            c.putObject("rope_parameters").put("rope_type", "default").put("rope_theta", 1e6);
+        }).ropeTheta()).isEqualTo(1e6);
+        assertThat(read(Family.QWEN3_MOE, c -> c.putObject("rope_parameters").put("rope_theta", 10000.0))
+                .ropeTheta()).isEqualTo(10000.0);
+        assertThat(read(Family.MIXTRAL, c -> c.put("rope_theta", 5e5).putObject("rope_parameters")
+                .put("rope_type", "default")).ropeTheta()).isEqualTo(5e5);
+        assertRefused(Family.QWEN3_MOE, c -> c.putObject("rope_parameters").put("rope_type", "yarn")
+                .put("factor", 4.0), "rope_parameters.rope_type \"yarn\" is not supported (only the default RoPE)");
+        assertRefused(Family.QWEN3_MOE, c -> c.putObject("rope_parameters").put("rope_theta", 1e6),
+                "rope_theta 10000.0 disagrees with rope_parameters.rope_theta 1000000.0");
+        assertRefused(Family.QWEN3_MOE, c -> c.put("rope_parameters", 3), "rope_parameters must be an object, got 3");
+    }
+
+    /** OLMoE's clamp of q, k and v is not implemented: a value other than null is refused, null loads. */
+    @Test
+    void clipQkvIsRefused() throws IOException {
+        assertThat(read(Family.OLMOE, c -> c.putNull("clip_qkv")).family()).isEqualTo(Family.OLMOE);
+        assertRefused(Family.OLMOE, c -> c.put("clip_qkv", 8.0), "clip_qkv is not supported (got 8.0)");
+    }
+
     @Test
     void headCountsMustBePositiveAndKeyValueHeadsDivideTheQueryHeads() throws IOException {
         // Zero key/value heads used to reach heads % kvHeads: ArithmeticException, exit 1.
