@@ -123,7 +123,9 @@ public final class BenchCommand implements Callable<Integer> {
             writeSynthetic(out);
         }
         ModelConfig config = ModelConfig.ofModel(model);
-        KvCacheSize.require("--decode-tokens", config, (long) promptTokens + decodeTokens,
+        // Named after the larger of the two, the one to lower (a huge --prompt-tokens is not --decode-tokens' fault).
+        KvCacheSize.require(promptTokens > decodeTokens ? "--prompt-tokens" : "--decode-tokens", config,
+                (long) promptTokens + decodeTokens,
                 "a run of " + promptTokens + " prompt tokens plus " + decodeTokens + " decoded ones");
         KvCacheSize.require("--warmup-tokens", config, warmupTokens, "a warm-up of " + warmupTokens + " tokens");
         Options options = new Options(weightFormat, promptTokens, decodeTokens, warmupTokens, runs, seed,

@@ -120,6 +120,10 @@ class BenchCommandTest {
         assertOneLineError(CliRunner.run("bench", "--model", model.toString(), "--no-measure-bandwidth",
                 "--decode-tokens", "2000000000"), "--decode-tokens: a run of 64 prompt tokens plus 2000000000 "
                 + "decoded ones needs a KV cache of 2000000064 positions; this model's holds at most 536870848");
+        // The prompt alone is too long: named as such, not as --decode-tokens.
+        assertOneLineError(CliRunner.run("bench", "--model", model.toString(), "--no-measure-bandwidth",
+                "--prompt-tokens", "2000000000"), "--prompt-tokens: a run of 2000000000 prompt tokens plus 32 "
+                + "decoded ones needs a KV cache of 2000000032 positions; this model's holds at most 536870848");
         assertOneLineError(CliRunner.run("bench", "--model", model.toString(), "--no-measure-bandwidth",
                 "--warmup-tokens", "1000000000"), "--warmup-tokens: a warm-up of 1000000000 tokens needs");
         assertOneLineError(CliRunner.run("bench", "--model", model.toString(), "--bandwidth-mib", "2000000000"),
