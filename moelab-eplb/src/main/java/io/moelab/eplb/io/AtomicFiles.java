@@ -296,8 +296,12 @@ public final class AtomicFiles {
     }
 
     private static Path temporary(Path destination) {
-        return destination.resolveSibling("." + destination.getFileName() + "."
-                + Long.toHexString(RANDOM.nextLong()) + ".tmp");
+        String name = destination.getFileName().toString();
+        // Names hold at most 255 bytes on most file systems: a target name near that must not fail for ours.
+        if (name.getBytes(StandardCharsets.UTF_8).length > 200) {
+            name = name.substring(0, name.offsetByCodePoints(0, 48));
+        }
+        return destination.resolveSibling("." + name + "." + Long.toHexString(RANDOM.nextLong()) + ".tmp");
     }
 
     private static void deleteQuietly(Path tmp, Throwable failure) {

@@ -380,4 +380,16 @@ class AtomicFilesTest {
         assertThatThrownBy(() -> AtomicFiles.checkWritable(target)).isInstanceOf(OutputPathException.class)
                 .hasMessageStartingWith(target + ": cannot write: ");
     }
+
+    @Test
+    void aTargetNameNearTheLengthLimitIsWritten() throws IOException {
+        // 250 bytes is a valid name; the temporary file's longer name once made it fail ("File name too long").
+        for (String name : new String[] {"x".repeat(250), "é".repeat(125)}) {
+            Path target = dir.resolve(name);
+            AtomicFiles.writeString(target, "long");
+            assertThat(target).hasContent("long");
+            AtomicFiles.checkWritable(target);
+        }
+        assertThat(namesIn(dir)).hasSize(2);
+    }
 }
