@@ -2,6 +2,7 @@ package io.moelab.cli;
 
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.io.AtomicFiles;
+import io.moelab.eplb.io.OutputPathException;
 import io.moelab.runtime.ModelFormatException;
 import java.io.PrintWriter;
 import java.nio.file.FileSystemException;
@@ -13,7 +14,10 @@ import picocli.CommandLine;
  * {@code error:} line on stderr; stack traces only with {@code --verbose}.
  */
 public final class Main {
-    /** Exit code for bad input: malformed files, invalid values, unknown names, usage errors. */
+    /**
+     * Exit code for bad input: malformed files, invalid values, unknown names, usage errors, output paths that cannot
+     * be written ({@link OutputPathException}).
+     */
     public static final int EXIT_BAD_INPUT = 2;
     /** Exit code for other failures. */
     public static final int EXIT_FAILURE = 1;
@@ -43,8 +47,10 @@ public final class Main {
             return EXIT_BAD_INPUT;
         });
         cmd.setExecutionExceptionHandler((ex, failed, parseResult) -> {
-            int code = ex instanceof InvalidInputException || ex instanceof ModelFormatException ? EXIT_BAD_INPUT
-                    : EXIT_FAILURE;
+            // An output path the user can fix (a directory in the file's place, a file where a parent goes, no
+            // access) is bad input; the file system failing while writing (disk full, I/O error) is a failure.
+            int code = ex instanceof InvalidInputException || ex instanceof ModelFormatException
+                    || ex instanceof OutputPathException ? EXIT_BAD_INPUT : EXIT_FAILURE;
             // One line, whatever a library put in the message (the rest is for --verbose).
             err.println("error: " + describe(ex).lines().findFirst().orElse(""));
             if (root.verbose()) {

@@ -1,6 +1,7 @@
 package io.moelab.cli.eplb;
 
 import io.moelab.cli.support.Json;
+import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.cli.support.Table;
@@ -103,6 +104,8 @@ public final class EvaluateCommand implements Callable<Integer> {
                 .map(a -> Algorithms.bySpec(AlgorithmSpec.parse(a).withDefaultMode(defaultMode))).toList();
         Topology topology = new Topology(replicas, groups, nodes, gpus);
         WindowedEvaluation.Options options = new WindowedEvaluation.Options(window, history, warmupMillis, 10, false);
+        // Before the evaluation: a bad path would otherwise fail only after it.
+        Outputs.check("--output", output, "--plot", plot);
         ExpertLoadTrace trace = Traces.readAll(traces);
         EvaluationReport report;
         int plans = Math.max(0, trace.steps() / Math.max(1, window) - 1) * balancers.size() * (hindsight ? 2 : 1);
@@ -120,18 +123,22 @@ public final class EvaluateCommand implements Callable<Integer> {
             case JSON -> Json.write(jsonReport(report, trace)) + "\n";
             case CSV -> rows(report).csv();
         };
-        if (output != null) {
-            AtomicFiles.writeString(output, text);
+        Map<String, double[]> series = new LinkedHashMap<>();
+        for (AlgorithmReport a : report.algorithms()) {
+            series.put(a.algorithm(), a.windowGpuBalancedness());
         }
-        if (plot != null) {
-            Map<String, double[]> series = new LinkedHashMap<>();
-            for (AlgorithmReport a : report.algorithms()) {
-                series.put(a.algorithm(), a.windowGpuBalancedness());
+        series.put("bound", report.windowBound());
+        String title = "GPU balancedness: plan on window i, score on window i+1 (" + report.topology() + ")";
+        // Both files or neither.
+        AtomicFiles.together(() -> {
+            if (output != null) {
+                AtomicFiles.writeString(output, text);
             }
-            series.put("bound", report.windowBound());
-            Plots.lines(plot, "GPU balancedness: plan on window i, score on window i+1 (" + report.topology() + ")",
-                    "scored window", "GPU balancedness (mean / max)", series, new double[] {0, 1});
-        }
+            if (plot != null) {
+                Plots.lines(plot, title, "scored window", "GPU balancedness (mean / max)", series,
+                        new double[] {0, 1});
+            }
+        });
         PrintWriter out = spec.commandLine().getOut();
         out.print(text);
         out.flush();

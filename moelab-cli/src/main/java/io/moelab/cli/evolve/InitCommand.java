@@ -1,5 +1,6 @@
 package io.moelab.cli.evolve;
 
+import io.moelab.cli.support.Outputs;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.evolve.config.EvolveConfig;
@@ -42,9 +43,11 @@ public final class InitCommand implements Callable<Integer> {
                 throw new InvalidInputException("--dir", p + " exists (use --force to overwrite)");
             }
         }
-        Files.createDirectories(dir);
-        AtomicFiles.writeString(program, t.initialProgram());
-        AtomicFiles.writeString(config, EvolveConfig.commentedDefaults());
+        Outputs.checkDirectory("--dir", dir, t.programFileName(), "config.yaml");
+        AtomicFiles.together(() -> { // both files or neither
+            AtomicFiles.writeString(program, t.initialProgram());
+            AtomicFiles.writeString(config, EvolveConfig.commentedDefaults());
+        });
         PrintWriter out = spec.commandLine().getOut();
         out.println("wrote " + program + " (the initial program of task " + t.name() + ") and " + config);
         out.println("run: bin/moelab evolve --task " + task + " --model NAME --api-base URL --iterations 100 --config "

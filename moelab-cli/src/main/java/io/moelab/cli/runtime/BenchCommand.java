@@ -12,6 +12,7 @@ import io.moelab.runtime.model.WeightFormat;
 import io.moelab.runtime.tensor.DType;
 import io.moelab.runtime.tensor.ProductTeam;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.DoubleSummaryStatistics;
 import java.util.List;
@@ -34,8 +35,8 @@ import tools.jackson.databind.node.ObjectNode;
                 + " fraction of it that decoding achieves (by the median run, run by run against a reading right"
                 + " after it, and by the median token).",
                 "With --synthetic SHAPE a random Mixtral-layout checkpoint of that shape is first written into"
-                        + " --model DIR (m100: 102.8M parameters, 21.6M active per token; tiny: for tests), or"
-                        + " reused if DIR already holds the same one, e.g.:",
+                        + " --model DIR (m100: 102.8M parameters, 21.6M active per token; tiny: for tests), a new or"
+                        + " empty directory, or reused if DIR already holds the same one, e.g.:",
                 "  moelab bench --synthetic m100 --model /tmp/m100 --weights int4"})
 public final class BenchCommand implements Callable<Integer> {
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -85,8 +86,9 @@ public final class BenchCommand implements Callable<Integer> {
     private int bandwidthMib;
 
     @Option(names = "--synthetic", paramLabel = "m100|tiny",
-            description = "Write a random Mixtral-layout checkpoint of this shape into --model DIR first (reused"
-                    + " when DIR already holds the same shape, type and seed).")
+            description = "Write a random Mixtral-layout checkpoint of this shape into --model DIR first: a new or"
+                    + " empty directory (reused when DIR already holds the same shape, type and seed; refused when"
+                    + " it holds anything else).")
     private String synthetic;
 
     @Option(names = "--synthetic-dtype", paramLabel = "f32|bf16", defaultValue = "f32",
@@ -121,7 +123,9 @@ public final class BenchCommand implements Callable<Integer> {
             writeSynthetic(out);
         }
         ModelConfig config = ModelConfig.ofModel(model);
-        KvCacheSize.require("--decode-tokens", config, (long) promptTokens + decodeTokens,
+        // Named after the larger of the two, the one to lower (a huge --prompt-tokens is not --decode-tokens' fault).
+        KvCacheSize.require(promptTokens > decodeTokens ? "--prompt-tokens" : "--decode-tokens", config,
+                (long) promptTokens + decodeTokens,
                 "a run of " + promptTokens + " prompt tokens plus " + decodeTokens + " decoded ones");
         KvCacheSize.require("--warmup-tokens", config, warmupTokens, "a warm-up of " + warmupTokens + " tokens");
         Options options = new Options(weightFormat, promptTokens, decodeTokens, warmupTokens, runs, seed,
@@ -159,8 +163,15 @@ public final class BenchCommand implements Callable<Integer> {
             default -> throw new InvalidInputException("--synthetic-dtype", "expected f32 or bf16, got "
                     + syntheticDtype);
         };
-        if (SyntheticCheckpoint.exists(model, shape, dtype, seed)) {
+        SyntheticCheckpoint.Contents contents = SyntheticCheckpoint.inspect(model, shape, dtype, seed);
+        if (contents == SyntheticCheckpoint.Contents.SAME) {
             out.println("reusing the synthetic " + synthetic + " " + dtype + " checkpoint in " + model);
+        } else if (contents == SyntheticCheckpoint.Contents.OTHER) {
+            // Writing would replace another model's config.json and weights, or leave a mix (shards beside ours).
+            throw new InvalidInputException("--model", model + (Files.isDirectory(model)
+                    ? " holds another model (or other files)" : " is not a directory") + "; --synthetic writes into a"
+                    + " new or empty directory, or reuses one that holds the same synthetic checkpoint (" + synthetic
+                    + " " + dtype + ", seed " + seed + ")");
         } else {
             long start = System.nanoTime();
             SyntheticCheckpoint.write(model, shape, dtype, seed);

@@ -1,5 +1,6 @@
 package io.moelab.cli.runtime;
 
+import io.moelab.cli.support.Outputs;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.runtime.model.MoeModel;
@@ -38,6 +39,7 @@ public final class LogitsCommand implements Callable<Integer> {
         if (tokens.length == 0) {
             throw new InvalidInputException("--token-ids", "no token ids");
         }
+        Outputs.check("--output", output); // before the model runs
         float[][] logits;
         try (MoeModel m = model.load()) {
             int vocab = m.config().vocabSize();

@@ -1,7 +1,10 @@
 package io.moelab.cli.runtime;
 
+import io.moelab.cli.support.Outputs;
+import io.moelab.cli.support.Plots;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
+import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.eplb.trace.TraceFiles;
 import io.moelab.eplb.trace.TraceFormat;
@@ -63,6 +66,8 @@ public final class TraceCommand implements Callable<Integer> {
         if (context < 1) {
             throw new InvalidInputException("--context", "must be at least 1, got " + context);
         }
+        // Before the model runs: a bad path would otherwise fail only after it.
+        Outputs.check("--output", output, "--plot", plot);
         List<String> contents = new ArrayList<>();
         for (Path t : texts) {
             contents.add(ModelText.read(t, "--text"));
@@ -122,12 +127,8 @@ public final class TraceCommand implements Callable<Integer> {
             }
             steps.add(LoadMatrix.of(rows, "load"));
         }
-        TraceFiles.write(ExpertLoadTrace.of(steps), output, TraceFormat.VLLM);
-        java.io.PrintWriter out = spec.commandLine().getOut();
-        out.println("wrote " + output + ": " + steps.size() + " steps of up to " + batchTokens
-                + " tokens (" + tokensRead + " tokens), " + recorder.moeLayers() + " MoE layers");
         // Per text, each MoE layer's hottest expert and its share of the text's routed tokens.
-        out.println("hottest expert per text and MoE layer (share of the text's assignments):");
+        List<String> lines = new ArrayList<>();
         java.util.Map<String, double[]> rows = new java.util.LinkedHashMap<>();
         for (int t = 0; t < texts.size(); t++) {
             StringBuilder line = new StringBuilder(String.format("  %-28s", texts.get(t).getFileName()));
@@ -145,11 +146,22 @@ public final class TraceCommand implements Callable<Integer> {
                     rows.put(texts.get(t).getFileName().toString(), share);
                 }
             }
-            out.println(line);
+            lines.add(line.toString());
         }
+        // Both files or neither: a plot that cannot be written leaves no trace behind.
+        AtomicFiles.together(() -> {
+            TraceFiles.write(ExpertLoadTrace.of(steps), output, TraceFormat.VLLM);
+            if (plot != null) {
+                Plots.heatMap(plot, "MoE layer " + plotLayer + ": share of each text's tokens per expert", "expert",
+                        rows);
+            }
+        });
+        java.io.PrintWriter out = spec.commandLine().getOut();
+        out.println("wrote " + output + ": " + steps.size() + " steps of up to " + batchTokens
+                + " tokens (" + tokensRead + " tokens), " + recorder.moeLayers() + " MoE layers");
+        out.println("hottest expert per text and MoE layer (share of the text's assignments):");
+        lines.forEach(out::println);
         if (plot != null) {
-            io.moelab.cli.support.Plots.heatMap(plot, "MoE layer " + plotLayer
-                    + ": share of each text's tokens per expert", "expert", rows);
             out.println("wrote " + plot);
         }
         return 0;

@@ -1,6 +1,7 @@
 package io.moelab.cli.sim;
 
 import io.moelab.cli.support.Json;
+import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.eplb.io.AtomicFiles;
@@ -9,7 +10,6 @@ import io.moelab.sim.PolicyResult;
 import io.moelab.sim.Simulation;
 import io.moelab.sim.SimulationReport;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,6 +40,9 @@ public final class SimCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         options.require(spec.commandLine());
+        // Before the simulation: a bad --out would otherwise fail only after it.
+        Outputs.checkDirectory("--out", options.out, "summary.json", "steps.csv", "balancedness.png",
+                "step_time.png");
         ExpertLoadTrace trace = options.trace();
         Simulation simulation = new Simulation(trace, options.modelSpec(), options.clusterSpec(),
                 options.simulationOptions());
@@ -49,10 +52,12 @@ public final class SimCommand implements Callable<Integer> {
             report = simulation.run(policies, (done, total) -> progress.stepTo(done));
         }
         Path dir = options.out;
-        Files.createDirectories(dir);
-        AtomicFiles.writeString(dir.resolve("summary.json"), Json.write(summary(report, trace)) + "\n");
-        AtomicFiles.writeString(dir.resolve("steps.csv"), steps(report.policies()));
-        plot(report, dir);
+        // All four files or none (over an earlier run's: none of them replaced).
+        AtomicFiles.together(() -> {
+            AtomicFiles.writeString(dir.resolve("summary.json"), Json.write(summary(report, trace)) + "\n");
+            AtomicFiles.writeString(dir.resolve("steps.csv"), steps(report.policies()));
+            plot(report, dir);
+        });
         PrintWriter out = spec.commandLine().getOut();
         out.print(options.describe(trace) + "\n" + SimReports.header(report) + "\n"
                 + SimReports.table(report.policies()).render());

@@ -1,6 +1,7 @@
 package io.moelab.cli.sim;
 
 import io.moelab.cli.support.Json;
+import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.cli.support.Table;
@@ -14,7 +15,6 @@ import io.moelab.sim.Sweep;
 import io.moelab.sim.spec.ClusterSpec;
 import io.moelab.sim.spec.ModelSpec;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -53,6 +53,9 @@ public final class SweepCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         options.require(spec.commandLine());
+        // Before the sweep: a bad --out would otherwise fail only after it.
+        Outputs.checkDirectory("--out", options.out, "sweep.json", "throughput_vs_interval.png",
+                "throughput_vs_redundant.png");
         ExpertLoadTrace trace = options.trace();
         ModelSpec model = options.modelSpec();
         ClusterSpec cluster = options.clusterSpec();
@@ -72,18 +75,21 @@ public final class SweepCommand implements Callable<Integer> {
                 .filter(p -> p.parameter() == Sweep.Parameter.REBALANCE_EVERY).toList();
         List<Sweep.Point> byRedundant = points.stream().filter(p -> p.parameter() == Sweep.Parameter.REDUNDANT).toList();
         Path dir = options.out;
-        Files.createDirectories(dir);
-        AtomicFiles.writeString(dir.resolve("sweep.json"), Json.write(json(trace, byInterval, byRedundant)) + "\n");
         String where = model.name() + " on " + cluster.name();
-        if (!byInterval.isEmpty()) {
-            plot(dir.resolve("throughput_vs_interval.png"), "Throughput vs rebalance interval (" + where + ")",
-                    "rebalance every K steps (log scale)", byInterval, policies, true);
-        }
-        if (!byRedundant.isEmpty()) {
-            plot(dir.resolve("throughput_vs_redundant.png"), "Throughput vs redundant experts (" + where
-                    + ", rebalance every " + base.rebalanceEvery() + " steps)", "redundant slots per layer",
-                    byRedundant, policies, false);
-        }
+        // Every file or none.
+        AtomicFiles.together(() -> {
+            AtomicFiles.writeString(dir.resolve("sweep.json"), Json.write(json(trace, byInterval, byRedundant))
+                    + "\n");
+            if (!byInterval.isEmpty()) {
+                plot(dir.resolve("throughput_vs_interval.png"), "Throughput vs rebalance interval (" + where + ")",
+                        "rebalance every K steps (log scale)", byInterval, policies, true);
+            }
+            if (!byRedundant.isEmpty()) {
+                plot(dir.resolve("throughput_vs_redundant.png"), "Throughput vs redundant experts (" + where
+                        + ", rebalance every " + base.rebalanceEvery() + " steps)", "redundant slots per layer",
+                        byRedundant, policies, false);
+            }
+        });
         PrintWriter out = spec.commandLine().getOut();
         out.println(options.describe(trace));
         out.println("model: " + model);

@@ -1,9 +1,11 @@
 package io.moelab.cli.train;
 
 import io.moelab.cli.support.Heap;
+import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.runtime.trace.ExpertLoadRecorder;
 import io.moelab.train.data.Corpus;
 import io.moelab.train.loop.TrainConfig;
@@ -126,6 +128,8 @@ public final class TrainCommand implements Callable<Integer> {
             // Read by DJL when the engine loads, which happens below.
             System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         }
+        // Before training: a bad --out (a file, no access) would otherwise fail only when the first file is written.
+        Outputs.checkDirectory("--out", out, "summary.json", "loss.png");
         Trainer.Summary summary;
         try (Progress progress = Progress.start("train", 1)) {
             TrainListener listener = listener(progress);
@@ -149,7 +153,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             throw new InvalidInputException("train", e.getMessage(), e);
         }
-        plots(summary);
+        AtomicFiles.together(() -> plots(summary)); // every plot or none
         report(stdout, summary);
         return 0;
     }
@@ -253,7 +257,7 @@ public final class TrainCommand implements Callable<Integer> {
         return value != null ? value : fallback;
     }
 
-    private void plots(Trainer.Summary summary) throws Exception {
+    private void plots(Trainer.Summary summary) throws java.io.IOException {
         List<Double> stepsSeen = new ArrayList<>();
         List<Double> train = new ArrayList<>();
         List<Double> valSteps = new ArrayList<>();

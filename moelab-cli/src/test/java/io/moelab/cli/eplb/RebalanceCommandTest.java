@@ -159,15 +159,17 @@ class RebalanceCommandTest {
     }
 
     @Test
-    void otherFailuresExitWithOneAndShowTracesOnlyWhenVerbose() throws IOException {
+    void outputPathFailuresAreBadInputAndShowTracesOnlyWhenVerbose() throws IOException {
         Path in = write("in.json", README_INPUT);
         Path blocker = write("file", "not a directory");
         String out = blocker.resolve("out.json").toString();
         Result quiet = CliRunner.run("eplb", "rebalance", "--input", in.toString(), "--output", out);
-        assertThat(quiet.exitCode()).isEqualTo(1);
-        assertThat(quiet.errLines()).singleElement().asString().startsWith("error: ");
+        // A file where the output's directory goes is the user's to fix: bad input, not a failure (exit 1).
+        assertThat(quiet.exitCode()).isEqualTo(2);
+        assertThat(quiet.errLines()).containsExactly("error: " + out + ": cannot write: " + blocker.toRealPath()
+                + " is a file, not a directory");
         Result verbose = CliRunner.run("--verbose", "eplb", "rebalance", "--input", in.toString(), "--output", out);
-        assertThat(verbose.exitCode()).isEqualTo(1);
+        assertThat(verbose.exitCode()).isEqualTo(2);
         assertThat(verbose.err()).contains("\tat ");
         Result verboseBadInput = CliRunner.run("eplb", "rebalance", "--verbose", "--input", in.toString(), "--output",
                 dir.resolve("o.json").toString(), "--gpus", "0");

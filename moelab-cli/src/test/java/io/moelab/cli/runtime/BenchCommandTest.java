@@ -6,6 +6,8 @@ import io.moelab.cli.CliRunner;
 import io.moelab.cli.CliRunner.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -118,6 +120,10 @@ class BenchCommandTest {
         assertOneLineError(CliRunner.run("bench", "--model", model.toString(), "--no-measure-bandwidth",
                 "--decode-tokens", "2000000000"), "--decode-tokens: a run of 64 prompt tokens plus 2000000000 "
                 + "decoded ones needs a KV cache of 2000000064 positions; this model's holds at most 536870848");
+        // The prompt alone is too long: named as such, not as --decode-tokens.
+        assertOneLineError(CliRunner.run("bench", "--model", model.toString(), "--no-measure-bandwidth",
+                "--prompt-tokens", "2000000000"), "--prompt-tokens: a run of 2000000000 prompt tokens plus 32 "
+                + "decoded ones needs a KV cache of 2000000032 positions; this model's holds at most 536870848");
         assertOneLineError(CliRunner.run("bench", "--model", model.toString(), "--no-measure-bandwidth",
                 "--warmup-tokens", "1000000000"), "--warmup-tokens: a warm-up of 1000000000 tokens needs");
         assertOneLineError(CliRunner.run("bench", "--model", model.toString(), "--bandwidth-mib", "2000000000"),
@@ -125,6 +131,59 @@ class BenchCommandTest {
         Files.createDirectories(m);
         Files.writeString(m.resolve("config.json"), "{\"model_type\": \"mixtral\"");
         assertOneLineError(bench("--model", m.toString(), "--no-measure-bandwidth"), "config.json");
+    }
+
+    @Test
+    void syntheticRefusesADirectoryHoldingAnotherModel() throws Exception {
+        Path other = TinyMixtral.write(dir.resolve("other"), 258);
+        Map<String, byte[]> before = contents(other);
+        Result r = bench("--synthetic", "tiny", "--model", other.toString(), "--no-measure-bandwidth");
+        assertOneLineError(r, "--model: " + other + " holds another model");
+        Map<String, byte[]> after = contents(other);
+        assertThat(after).containsOnlyKeys(before.keySet());
+        before.forEach((name, bytes) -> assertThat(after.get(name)).as(name).isEqualTo(bytes));
+
+        // Sharded: a config.json and an index, no model.safetensors (ours would sit beside the shards).
+        Path sharded = Files.createDirectory(dir.resolve("sharded"));
+        Files.copy(other.resolve("config.json"), sharded.resolve("config.json"));
+        Files.writeString(sharded.resolve("model.safetensors.index.json"),
+                "{\"weight_map\": {\"lm_head.weight\": \"model-00001-of-00001.safetensors\"}}");
+        Files.copy(other.resolve("model.safetensors"), sharded.resolve("model-00001-of-00001.safetensors"));
+        assertOneLineError(bench("--synthetic", "tiny", "--model", sharded.toString(), "--no-measure-bandwidth"),
+                "--model: " + sharded + " holds another model");
+        assertThat(sharded.resolve("model.safetensors")).doesNotExist();
+        assertThat(sharded.resolve("config.json")).hasSameBinaryContentAs(other.resolve("config.json"));
+
+        // Another synthetic checkpoint (another seed) is another model too.
+        Path synthetic = dir.resolve("seed1");
+        assertThat(bench("--synthetic", "tiny", "--model", synthetic.toString(), "--no-measure-bandwidth")
+                .exitCode()).isZero();
+        assertOneLineError(bench("--synthetic", "tiny", "--model", synthetic.toString(), "--no-measure-bandwidth",
+                "--seed", "2"), "holds another model");
+
+        Path file = Files.writeString(dir.resolve("file"), "x");
+        assertOneLineError(bench("--synthetic", "tiny", "--model", file.toString(), "--no-measure-bandwidth"),
+                "--model: " + file + " is not a directory");
+    }
+
+    @Test
+    void syntheticWritesIntoAnEmptyDirectory() throws Exception {
+        Path empty = Files.createDirectory(dir.resolve("empty"));
+        Result r = bench("--synthetic", "tiny", "--model", empty.toString(), "--no-measure-bandwidth");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).startsWith("wrote a synthetic tiny F32 checkpoint");
+        assertThat(contents(empty)).containsOnlyKeys("config.json", "model.safetensors");
+    }
+
+    /** Every file of a directory by name. */
+    private static Map<String, byte[]> contents(Path d) throws Exception {
+        Map<String, byte[]> files = new TreeMap<>();
+        try (var list = Files.list(d)) {
+            for (Path p : list.toList()) {
+                files.put(p.getFileName().toString(), Files.readAllBytes(p));
+            }
+        }
+        return files;
     }
 
     private static void assertOneLineError(Result r, String mentions) {

@@ -172,13 +172,14 @@ class SimCommandTest {
         assertThat(r.errLines()).singleElement().asString().startsWith("error: " + corrupt + ": malformed JSON");
         assertThat(out).doesNotExist();
 
-        // An output directory that cannot be made: the path and why, not the bare path (exit 1, not bad input).
+        // An output directory that cannot be made: the path and why, not the bare path; bad input the user fixes.
         Path file = Files.writeString(dir.resolve("a-file"), "x");
         List<String> blocked = new ArrayList<>(List.of(sim()));
         blocked.set(blocked.indexOf("--out") + 1, file.resolve("out").toString());
         Result b = CliRunner.run(blocked.toArray(String[]::new));
-        assertThat(b.exitCode()).isEqualTo(1);
-        assertThat(b.errLines()).containsExactly("error: " + file.resolve("out") + ": Not a directory");
+        assertThat(b.exitCode()).isEqualTo(2);
+        assertThat(b.errLines()).containsExactly("error: " + file.resolve("out/summary.json") + ": cannot write: "
+                + file.toRealPath() + " is a file, not a directory");
     }
 
     /** Sweeps that a short trace leaves empty or flat are said, not printed as if they meant something. */

@@ -1,6 +1,7 @@
 package io.moelab.eplb.io;
 
 import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
@@ -10,6 +11,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
+import java.nio.file.FileSystemLoopException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
@@ -17,10 +19,19 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Writes files all-or-nothing: into a temporary file beside the target, synced, then renamed over it. A
  * failure part-way leaves the previous file (or none) in place, never a half-written one.
+ *
+ * <p>A symbolic link is followed: the file it points to is written (its temporary file beside it) and the link
+ * stays, also where it dangles. An existing file that is neither regular nor a directory (a FIFO, a device such as
+ * {@code /dev/stdout}'s) cannot be replaced, nor have a temporary file beside it: it is written through in place.
+ * {@link #together} makes several files appear together or not at all.
  */
 public final class AtomicFiles {
 
@@ -31,28 +42,174 @@ public final class AtomicFiles {
         void writeTo(OutputStream out) throws IOException;
     }
 
+    /** Code that writes files through {@link AtomicFiles}, run by {@link #together}. */
+    @FunctionalInterface
+    public interface Writes {
+        /** Writes the files; may throw I/O errors. */
+        void run() throws IOException;
+    }
+
+    /**
+     * Where {@link #write} puts a target's bytes.
+     *
+     * @param path    the file written: links followed, absolute, with links and {@code ..} resolved as far as it
+     *                exists (so two names of one file compare equal); for a file written through, the path as given,
+     *                absolute
+     * @param replace true where a temporary file is renamed over {@code path} (a regular file, or none yet); false
+     *                where an existing file of another kind (a FIFO, a device) is written through in place
+     */
+    public record Destination(Path path, boolean replace) {
+    }
+
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Links followed before giving up, as Linux does (ELOOP). */
+    private static final int MAX_LINKS = 40;
+    private static final ScopedValue<Batch> BATCH = ScopedValue.newInstance();
 
     private AtomicFiles() {
     }
 
     /**
-     * Writes {@code target} atomically, creating missing parent directories.
+     * Writes {@code target} atomically, creating missing parent directories. Inside {@link #together} the file is
+     * only staged: it appears when the whole group has been written.
      *
      * @throws IOException from the content, or a {@link FileSystemException} naming {@code target} (not the
-     *                     temporary file a user never asked for) when the file system refuses
+     *                     temporary file a user never asked for) when the file system refuses: an
+     *                     {@link OutputPathException} where the path is at fault (a directory, a file where a
+     *                     parent goes, no access)
      */
     public static void write(Path target, Content content) throws IOException {
-        try {
-            writeAtomically(target, content);
-        } catch (FileSystemException e) {
-            // From creating the parent directories, name which one: a file stands where it goes.
-            String reason = e instanceof FileAlreadyExistsException && e.getReason() == null
-                    ? e.getFile() + " " + reason(e) : reason(e);
-            FileSystemException named = new FileSystemException(target.toString(), null, "cannot write: " + reason);
-            named.initCause(e);
-            throw named;
+        Destination destination = destination(target);
+        Batch batch = BATCH.isBound() ? BATCH.get() : null;
+        if (!destination.replace()) {
+            if (batch == null) {
+                writeThrough(target, destination.path(), content);
+            } else {
+                // Nothing can be staged beside a device: its bytes wait in memory until the group is complete.
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                content.writeTo(bytes);
+                batch.through.add(new Through(target, destination.path(), bytes.toByteArray()));
+            }
+            return;
         }
+        if (batch != null && batch.staged.containsKey(destination.path())) {
+            throw new OutputPathException(target.toString(), "written twice by one command (two outputs name "
+                    + "the same file)");
+        }
+        Path tmp = stage(target, destination.path(), content);
+        if (batch == null) {
+            rename(target, tmp, destination.path());
+        } else {
+            batch.staged.put(destination.path(), new Staged(target, tmp));
+        }
+    }
+
+    /** Writes a string as UTF-8, atomically. */
+    public static void writeString(Path target, String text) throws IOException {
+        write(target, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * Runs {@code writes} so that the files it writes with {@link #write} appear together or not at all: each is
+     * written and synced to its temporary file as usual, but renamed over its target only once {@code writes} has
+     * returned; if it throws, every temporary file is deleted and no target changes. Files written through (a FIFO,
+     * a device) are held in memory and written last. Until then {@code writes} does not see its new files at their
+     * targets. A call inside another joins the outer one.
+     *
+     * <p>What remains possible: a rename failing after others succeeded (renaming a synced file over another in
+     * the same directory practically cannot fail), or a device failing at the end.
+     *
+     * @throws IOException from {@code writes}, or from putting the files in place
+     */
+    public static void together(Writes writes) throws IOException {
+        if (BATCH.isBound()) {
+            writes.run();
+            return;
+        }
+        Batch batch = new Batch();
+        try {
+            ScopedValue.where(BATCH, batch).call(() -> {
+                writes.run();
+                return null;
+            });
+            batch.commit();
+        } finally {
+            batch.discard();
+        }
+    }
+
+    /**
+     * Where {@link #write} would put {@code target}'s bytes, following symbolic links (a dangling one to the file
+     * it names).
+     *
+     * @throws OutputPathException if {@code target} is a directory, or links loop
+     * @throws IOException         if a link cannot be read
+     */
+    public static Destination destination(Path target) throws IOException {
+        Path p = target.toAbsolutePath();
+        for (int links = 0; ; links++) {
+            if (Files.isDirectory(p)) {
+                throw new OutputPathException(target.toString(), "is a directory");
+            }
+            if (Files.exists(p)) {
+                // A device behind a link may have no real path (/dev/stdout -> /proc/self/fd/1 -> pipe:[...]).
+                return Files.isRegularFile(p) ? new Destination(p.toRealPath(), true) : new Destination(p, false);
+            }
+            if (!Files.isSymbolicLink(p)) {
+                break;
+            }
+            if (links == MAX_LINKS) {
+                throw new OutputPathException(target.toString(), "too many levels of symbolic links");
+            }
+            try {
+                p = p.resolveSibling(Files.readSymbolicLink(p)); // a dangling link: the file it names
+            } catch (FileSystemException e) {
+                throw named(target, e);
+            }
+        }
+        // Not there yet: the real path of its nearest existing ancestor, and the names below it.
+        Path existing = p.getParent();
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return new Destination(p, true);
+        }
+        try {
+            return new Destination(existing.toRealPath().resolve(existing.relativize(p)), true);
+        } catch (FileSystemException e) {
+            throw named(target, e);
+        }
+    }
+
+    /**
+     * Checks, leaving nothing behind, that {@link #write} can write {@code target}: it is no directory, no file
+     * stands where a parent directory goes, and a file can be created in its directory (or in the nearest existing
+     * one, where directories are still to be made), or, for a file written through, that it is writable. Lets a
+     * command refuse a bad output path before its work rather than after. A full disk is not detected.
+     *
+     * @return where the bytes would go
+     * @throws OutputPathException where the path is at fault
+     * @throws IOException         where the file system fails otherwise (a read-only mount, say)
+     */
+    public static Destination checkWritable(Path target) throws IOException {
+        Destination destination = destination(target);
+        if (!destination.replace()) {
+            if (!Files.isWritable(destination.path())) {
+                throw new OutputPathException(target.toString(), "access denied");
+            }
+            return destination;
+        }
+        Path dir = existingDirectory(target, destination.path());
+        // The file system's own answer (permissions, read-only mounts, /proc), from a file created and removed.
+        Path probe = temporary(dir.resolve(destination.path().getFileName()));
+        try {
+            Files.newByteChannel(probe, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+            Files.delete(probe);
+        } catch (FileSystemException e) {
+            throw named(target, e);
+        }
+        return destination;
     }
 
     /**
@@ -70,33 +227,147 @@ public final class AtomicFiles {
         };
     }
 
-    private static void writeAtomically(Path target, Content content) throws IOException {
-        Path absolute = target.toAbsolutePath();
-        Path dir = absolute.getParent();
-        Files.createDirectories(dir);
-        // Not Files.createTempFile: that makes the file owner-only, and the rename would keep those permissions.
-        Path tmp = dir.resolve("." + absolute.getFileName() + "." + Long.toHexString(RANDOM.nextLong()) + ".tmp");
+    /** Writes the content to a new temporary file beside {@code destination}, synced; returns it. */
+    private static Path stage(Path target, Path destination, Content content) throws IOException {
+        Path tmp = temporary(destination);
+        FileChannel channel;
+        existingDirectory(target, destination);
         try {
-            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE);
-                 OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel),
-                         1 << 16)) {
+            Files.createDirectories(destination.getParent());
+            // Not Files.createTempFile: that makes the file owner-only, and the rename would keep those permissions.
+            channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        } catch (FileSystemException e) {
+            throw named(target, e);
+        }
+        try {
+            try (channel; OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16)) {
                 content.writeTo(out);
                 out.flush();
                 channel.force(true);
             }
+        } catch (Throwable t) {
+            deleteQuietly(tmp, t);
+            throw t;
+        }
+        return tmp;
+    }
+
+    /**
+     * The nearest existing directory above {@code destination}, where its missing parents will be made.
+     *
+     * @throws OutputPathException if a file stands there (the file system would answer with a bare "Not a directory"
+     *                             or "File exists", naming neither file)
+     */
+    private static Path existingDirectory(Path target, Path destination) throws OutputPathException {
+        Path dir = destination.getParent();
+        while (!Files.exists(dir)) {
+            dir = dir.getParent();
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new OutputPathException(target.toString(), dir + " is a file, not a directory");
+        }
+        return dir;
+    }
+
+    private static void rename(Path target, Path tmp, Path destination) throws IOException {
+        try {
             try {
-                Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(tmp, destination, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(tmp, destination, StandardCopyOption.REPLACE_EXISTING);
             }
-        } finally {
-            Files.deleteIfExists(tmp);
+        } catch (FileSystemException e) {
+            deleteQuietly(tmp, e);
+            throw named(target, e);
         }
     }
 
-    /** Writes a string as UTF-8, atomically. */
-    public static void writeString(Path target, String text) throws IOException {
-        write(target, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
+    /** Writes into an existing file of another kind, in place: there is no temporary file beside a device. */
+    private static void writeThrough(Path target, Path file, Content content) throws IOException {
+        OutputStream raw;
+        try {
+            raw = Files.newOutputStream(file, StandardOpenOption.WRITE); // neither created nor truncated
+        } catch (FileSystemException e) {
+            throw named(target, e);
+        }
+        try (OutputStream out = new BufferedOutputStream(raw, 1 << 16)) {
+            content.writeTo(out);
+        }
+    }
+
+    private static Path temporary(Path destination) {
+        String name = destination.getFileName().toString();
+        // Names hold at most 255 bytes on most file systems: a target name near that must not fail for ours.
+        if (name.getBytes(StandardCharsets.UTF_8).length > 200) {
+            name = name.substring(0, name.offsetByCodePoints(0, 48));
+        }
+        return destination.resolveSibling("." + name + "." + Long.toHexString(RANDOM.nextLong()) + ".tmp");
+    }
+
+    private static void deleteQuietly(Path tmp, Throwable failure) {
+        try {
+            Files.deleteIfExists(tmp);
+        } catch (IOException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    /**
+     * The file system's refusal, naming {@code target}: an {@link OutputPathException} where the path is at fault,
+     * which the user fixes by naming another; else (disk full, I/O error, read-only mount) a plain one.
+     */
+    private static FileSystemException named(Path target, FileSystemException e) {
+        if (e instanceof OutputPathException) {
+            return e;
+        }
+        // From creating the parent directories, name which one: a file stands where it goes.
+        String reason = e instanceof FileAlreadyExistsException && e.getReason() == null
+                ? e.getFile() + " " + reason(e) : reason(e);
+        FileSystemException named = switch (e) {
+            case NoSuchFileException n -> new OutputPathException(target.toString(), reason);
+            case AccessDeniedException a -> new OutputPathException(target.toString(), reason);
+            case NotDirectoryException d -> new OutputPathException(target.toString(), reason);
+            case FileAlreadyExistsException f -> new OutputPathException(target.toString(), reason);
+            case FileSystemLoopException l -> new OutputPathException(target.toString(), reason);
+            default -> new FileSystemException(target.toString(), null, "cannot write: " + reason);
+        };
+        named.initCause(e);
+        return named;
+    }
+
+    private record Staged(Path target, Path tmp) {
+    }
+
+    private record Through(Path target, Path file, byte[] bytes) {
+    }
+
+    /** The files of one {@link #together} call, staged and not yet in place. */
+    private static final class Batch {
+        /** Temporary files by destination, in the order written. */
+        final Map<Path, Staged> staged = new LinkedHashMap<>();
+        final List<Through> through = new ArrayList<>();
+
+        void commit() throws IOException {
+            for (var it = staged.entrySet().iterator(); it.hasNext(); ) {
+                Map.Entry<Path, Staged> e = it.next();
+                it.remove(); // renamed, or deleted by rename's failure
+                rename(e.getValue().target(), e.getValue().tmp(), e.getKey());
+            }
+            for (Through t : through) {
+                writeThrough(t.target(), t.file(), out -> out.write(t.bytes()));
+            }
+        }
+
+        /** Deletes the temporary files not renamed. */
+        void discard() {
+            for (Staged s : staged.values()) {
+                try {
+                    Files.deleteIfExists(s.tmp());
+                } catch (IOException ignored) {
+                    // Best effort: the failure being reported matters more than a stray temporary file.
+                }
+            }
+            staged.clear();
+        }
     }
 }

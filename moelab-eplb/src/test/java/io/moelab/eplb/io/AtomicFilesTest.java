@@ -9,6 +9,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
+import java.nio.file.LinkOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -148,5 +152,244 @@ class AtomicFilesTest {
         Path target = Files.createDirectory(dir.resolve("taken"));
         assertThatThrownBy(() -> AtomicFiles.writeString(target, "x"))
                 .hasMessageStartingWith(target + ": cannot write: ").hasMessageNotContaining(".tmp");
+    }
+
+    @Test
+    void aTargetThatIsADirectoryIsAnOutputPathProblem() throws IOException {
+        Path target = Files.createDirectory(dir.resolve("adir"));
+        assertThatThrownBy(() -> AtomicFiles.writeString(target, "x")).isInstanceOf(OutputPathException.class)
+                .hasMessage(target + ": cannot write: is a directory");
+        assertThatThrownBy(() -> AtomicFiles.checkWritable(target)).isInstanceOf(OutputPathException.class)
+                .hasMessage(target + ": cannot write: is a directory");
+    }
+
+    @Test
+    void aFileWhereAParentGoesIsAnOutputPathProblem() throws IOException {
+        Path file = Files.writeString(dir.resolve("afile"), "keep");
+        Path under = file.resolve("sub/out.json");
+        assertThatThrownBy(() -> AtomicFiles.writeString(under, "x")).isInstanceOf(OutputPathException.class);
+        assertThatThrownBy(() -> AtomicFiles.checkWritable(under)).isInstanceOf(OutputPathException.class)
+                .hasMessage(under + ": cannot write: " + file + " is a file, not a directory");
+        assertThat(file).hasContent("keep");
+        assertThat(namesIn(dir)).containsExactly("afile");
+    }
+
+    @Test
+    void aSymbolicLinkIsFollowedAndKept() throws IOException {
+        Path real = Files.writeString(Files.createDirectory(dir.resolve("real")).resolve("data.json"), "old");
+        // A relative link from another directory: resolved against the link's own directory.
+        Path link = Files.createSymbolicLink(Files.createDirectory(dir.resolve("links")).resolve("out.json"),
+                Path.of("../real/data.json"));
+        AtomicFiles.writeString(link, "new");
+        assertThat(Files.isSymbolicLink(link)).isTrue();
+        assertThat(Files.readSymbolicLink(link)).isEqualTo(Path.of("../real/data.json"));
+        assertThat(real).hasContent("new");
+        // The temporary file went beside the target, and is gone.
+        assertThat(namesIn(dir.resolve("real"))).containsExactly("data.json");
+        assertThat(namesIn(dir.resolve("links"))).containsExactly("out.json");
+    }
+
+    @Test
+    void aChainOfLinksIsFollowedToTheEnd() throws IOException {
+        Path real = Files.writeString(dir.resolve("real.txt"), "old");
+        Path middle = Files.createSymbolicLink(dir.resolve("middle"), real);
+        Path first = Files.createSymbolicLink(dir.resolve("first"), middle.getFileName());
+        AtomicFiles.writeString(first, "new");
+        assertThat(real).hasContent("new");
+        assertThat(Files.isSymbolicLink(first)).isTrue();
+        assertThat(Files.isSymbolicLink(middle)).isTrue();
+        assertThat(AtomicFiles.destination(first)).isEqualTo(
+                new AtomicFiles.Destination(real.toRealPath(), true));
+    }
+
+    @Test
+    void aDanglingLinkWritesTheFileItNames() throws IOException {
+        Path link = Files.createSymbolicLink(dir.resolve("out.json"), Path.of("made/later.json"));
+        AtomicFiles.writeString(link, "x");
+        assertThat(Files.isSymbolicLink(link)).isTrue();
+        assertThat(dir.resolve("made/later.json")).isRegularFile().hasContent("x");
+        assertThat(link).hasContent("x");
+    }
+
+    @Test
+    void linksThatLoopAreAnOutputPathProblem() throws IOException {
+        Path a = dir.resolve("a");
+        Files.createSymbolicLink(a, Path.of("b"));
+        Files.createSymbolicLink(dir.resolve("b"), Path.of("a"));
+        assertThatThrownBy(() -> AtomicFiles.writeString(a, "x")).isInstanceOf(OutputPathException.class)
+                .hasMessage(a + ": cannot write: too many levels of symbolic links");
+        assertThat(namesIn(dir)).containsExactly("a", "b");
+    }
+
+    @Test
+    void twoNamesOfOneFileHaveOneDestination() throws IOException {
+        Path sub = Files.createDirectory(dir.resolve("sub"));
+        Path alias = Files.createSymbolicLink(dir.resolve("alias"), sub);
+        // Neither file exists yet: the directories they would go in decide.
+        assertThat(AtomicFiles.destination(alias.resolve("x.png")).path())
+                .isEqualTo(AtomicFiles.destination(sub.resolve("../sub/x.png")).path())
+                .isEqualTo(sub.toRealPath().resolve("x.png"));
+        assertThat(AtomicFiles.destination(sub.resolve("new/x.png")).path())
+                .isEqualTo(sub.toRealPath().resolve("new/x.png"));
+    }
+
+    /** A FIFO made with mkfifo(1); the test is skipped where there is none. */
+    private Path fifo(String name) throws Exception {
+        Path fifo = dir.resolve(name);
+        int code;
+        try {
+            code = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor();
+        } catch (IOException e) {
+            code = -1;
+        }
+        assumeTrue(code == 0 && Files.exists(fifo), "mkfifo is not available");
+        return fifo;
+    }
+
+    /** Reads a FIFO whole in a daemon thread (a reader must open it for a writer to get through). */
+    private static CompletableFuture<byte[]> reader(Path fifo) {
+        CompletableFuture<byte[]> read = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                read.complete(Files.readAllBytes(fifo));
+            } catch (Throwable e) {
+                read.completeExceptionally(e);
+            }
+        });
+        t.setDaemon(true); // stays blocked in open() if nothing writes: must not hold up the JVM
+        t.start();
+        return read;
+    }
+
+    @Test
+    void aFifoIsWrittenThroughNotReplaced() throws Exception {
+        Path fifo = fifo("out.fifo");
+        CompletableFuture<byte[]> read = reader(fifo);
+        AtomicFiles.writeString(fifo, "through the pipe");
+        assertThat(read.get(20, TimeUnit.SECONDS)).asString(StandardCharsets.UTF_8).isEqualTo("through the pipe");
+        assertThat(Files.readAttributes(fifo, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther())
+                .isTrue();
+        assertThat(namesIn(dir)).containsExactly("out.fifo");
+        assertThat(AtomicFiles.destination(fifo)).isEqualTo(new AtomicFiles.Destination(fifo, false));
+    }
+
+    @Test
+    void aLinkToAFifoWritesThroughIt() throws Exception {
+        Path fifo = fifo("pipe");
+        Path link = Files.createSymbolicLink(dir.resolve("link"), fifo.getFileName());
+        CompletableFuture<byte[]> read = reader(fifo);
+        AtomicFiles.writeString(link, "via the link");
+        assertThat(read.get(20, TimeUnit.SECONDS)).asString(StandardCharsets.UTF_8).isEqualTo("via the link");
+        assertThat(Files.isSymbolicLink(link)).isTrue();
+        assertThat(Files.readAttributes(fifo, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther())
+                .isTrue();
+    }
+
+    @Test
+    void togetherPutsEveryFileInPlaceAtTheEnd() throws IOException {
+        Path a = dir.resolve("a.json");
+        Path b = dir.resolve("sub/b.png");
+        Files.writeString(a, "old");
+        AtomicFiles.together(() -> {
+            AtomicFiles.writeString(a, "new a");
+            assertThat(a).hasContent("old"); // staged, not yet in place
+            AtomicFiles.writeString(b, "new b");
+            assertThat(b).doesNotExist();
+        });
+        assertThat(a).hasContent("new a");
+        assertThat(b).hasContent("new b");
+        assertThat(namesIn(dir)).containsExactly("a.json", "sub");
+        assertThat(namesIn(dir.resolve("sub"))).containsExactly("b.png");
+    }
+
+    @Test
+    void togetherLeavesNothingWhenALaterFileFails() throws IOException {
+        Path a = dir.resolve("a.json");
+        Files.writeString(a, "old");
+        Path fresh = dir.resolve("fresh.json");
+        Path taken = Files.createDirectory(dir.resolve("taken"));
+        assertThatThrownBy(() -> AtomicFiles.together(() -> {
+            AtomicFiles.writeString(a, "new");
+            AtomicFiles.writeString(fresh, "new");
+            AtomicFiles.writeString(taken, "x");
+        })).isInstanceOf(OutputPathException.class);
+        assertThat(a).hasContent("old");
+        assertThat(namesIn(dir)).containsExactly("a.json", "taken");
+        // A failure of the code itself, after files were staged, also leaves nothing.
+        assertThatThrownBy(() -> AtomicFiles.together(() -> {
+            AtomicFiles.writeString(fresh, "new");
+            throw new IOException("disk full");
+        })).hasMessage("disk full");
+        assertThat(namesIn(dir)).containsExactly("a.json", "taken");
+    }
+
+    @Test
+    void togetherRefusesOneFileTwice() throws IOException {
+        Path a = dir.resolve("a.json");
+        Path alias = Files.createSymbolicLink(dir.resolve("alias.json"), a.getFileName());
+        assertThatThrownBy(() -> AtomicFiles.together(() -> {
+            AtomicFiles.writeString(a, "first");
+            AtomicFiles.writeString(alias, "second");
+        })).isInstanceOf(OutputPathException.class).hasMessageContaining("written twice");
+        assertThat(namesIn(dir)).containsExactly("alias.json");
+    }
+
+    @Test
+    void togetherNestedJoinsTheOuterGroup() throws IOException {
+        Path a = dir.resolve("a");
+        Path b = dir.resolve("b");
+        AtomicFiles.together(() -> {
+            AtomicFiles.together(() -> AtomicFiles.writeString(a, "a"));
+            assertThat(a).doesNotExist(); // the inner group ended, the outer has not
+            AtomicFiles.writeString(b, "b");
+        });
+        assertThat(a).hasContent("a");
+        assertThat(b).hasContent("b");
+    }
+
+    @Test
+    void togetherWritesAFifoLast() throws Exception {
+        Path fifo = fifo("out.fifo");
+        Path file = dir.resolve("file.txt");
+        CompletableFuture<byte[]> read = reader(fifo);
+        AtomicFiles.together(() -> {
+            AtomicFiles.writeString(fifo, "piped");
+            AtomicFiles.writeString(file, "filed");
+        });
+        assertThat(read.get(20, TimeUnit.SECONDS)).asString(StandardCharsets.UTF_8).isEqualTo("piped");
+        assertThat(file).hasContent("filed");
+    }
+
+    @Test
+    void checkWritableLeavesNothingBehind() throws IOException {
+        Path target = dir.resolve("deep/er/out.json");
+        assertThat(AtomicFiles.checkWritable(target))
+                .isEqualTo(new AtomicFiles.Destination(dir.toRealPath().resolve("deep/er/out.json"), true));
+        assertThat(namesIn(dir)).isEmpty(); // neither the probe nor the directories
+        Path existing = Files.writeString(dir.resolve("existing.json"), "keep");
+        AtomicFiles.checkWritable(existing);
+        assertThat(existing).hasContent("keep");
+        assertThat(namesIn(dir)).containsExactly("existing.json");
+    }
+
+    @Test
+    void checkWritableAsksTheFileSystem() throws IOException {
+        // Root may write anywhere by permissions; /proc still refuses new files, which only trying shows.
+        assumeTrue(Files.isDirectory(Path.of("/proc/self")));
+        Path target = Path.of("/proc/moelab-test.png");
+        assertThatThrownBy(() -> AtomicFiles.checkWritable(target)).isInstanceOf(OutputPathException.class)
+                .hasMessageStartingWith(target + ": cannot write: ");
+    }
+
+    @Test
+    void aTargetNameNearTheLengthLimitIsWritten() throws IOException {
+        // 250 bytes is a valid name; the temporary file's longer name once made it fail ("File name too long").
+        for (String name : new String[] {"x".repeat(250), "é".repeat(125)}) {
+            Path target = dir.resolve(name);
+            AtomicFiles.writeString(target, "long");
+            assertThat(target).hasContent("long");
+            AtomicFiles.checkWritable(target);
+        }
+        assertThat(namesIn(dir)).hasSize(2);
     }
 }

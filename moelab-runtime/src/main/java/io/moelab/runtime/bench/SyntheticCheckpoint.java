@@ -20,6 +20,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.SplittableRandom;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -35,10 +38,25 @@ import tools.jackson.databind.node.ObjectNode;
  * bounded chunks (no whole-checkpoint buffer), to a temporary file renamed over {@code model.safetensors}.
  */
 public final class SyntheticCheckpoint {
+    /** What a directory holds, as far as writing a synthetic checkpoint into it goes: see {@link #inspect}. */
+    public enum Contents {
+        /** Exactly the checkpoint {@link #write} would write for the arguments, and nothing else: reuse it. */
+        SAME,
+        /**
+         * Nothing (or no directory yet), or only part of that checkpoint, as an interrupted write leaves it:
+         * writing it there replaces nothing else.
+         */
+        NONE,
+        /** Anything else (another model, other files, or not a directory): writing there would replace or mix. */
+        OTHER
+    }
+
     /** The safetensors metadata key that records what wrote the file (shape, type, seed). */
     public static final String METADATA_KEY = "moelab.synthetic";
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final int CHUNK = 1 << 20;
+    /** Temporary files of a write, left behind only by a killed one: {@code .model.safetensors<...>.tmp}. */
+    private static final Pattern TEMPORARY = Pattern.compile("\\.(model\\.safetensors|config\\.json).*\\.tmp");
 
     private SyntheticCheckpoint() {
     }
@@ -198,8 +216,8 @@ public final class SyntheticCheckpoint {
     }
 
     /**
-     * Writes {@code config.json} and {@code model.safetensors} into {@code dir} (created if needed; files there
-     * are replaced).
+     * Writes {@code config.json} and {@code model.safetensors} into {@code dir} (created if needed; files of those
+     * names there are replaced, each atomically; {@link #inspect} tells whether that destroys another model).
      *
      * @throws IllegalArgumentException if {@code dtype} is F16 (only F32 and BF16 are offered)
      * @throws UncheckedIOException     if writing fails
@@ -229,10 +247,10 @@ public final class SyntheticCheckpoint {
         try {
             Files.createDirectories(dir);
             Path target = dir.resolve("model.safetensors").toAbsolutePath();
-            Path tmp = Files.createTempFile(target.getParent(), ".model.safetensors", ".tmp");
+            Path tmp = temporary(target);
             try {
-                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE,
-                        StandardOpenOption.TRUNCATE_EXISTING)) {
+                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW,
+                        StandardOpenOption.WRITE)) {
                     ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
                     head.putLong(padded).put(json);
                     while (head.hasRemaining()) {
@@ -252,8 +270,17 @@ public final class SyntheticCheckpoint {
                     Files.deleteIfExists(tmp);
                 }
             }
-            Files.writeString(dir.resolve("config.json"),
-                    JSON.writerWithDefaultPrettyPrinter().writeValueAsString(shape.config()) + "\n");
+            // Atomically too: a half-written config.json would make the directory look like another model's.
+            Path config = dir.resolve("config.json").toAbsolutePath();
+            Path configTmp = temporary(config);
+            try {
+                Files.writeString(configTmp, JSON.writerWithDefaultPrettyPrinter()
+                        .writeValueAsString(shape.config()) + "\n", StandardOpenOption.CREATE_NEW,
+                        StandardOpenOption.WRITE);
+                move(configTmp, config);
+            } finally {
+                Files.deleteIfExists(configTmp);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write a synthetic checkpoint to " + dir, e);
         }
@@ -261,20 +288,78 @@ public final class SyntheticCheckpoint {
     }
 
     /**
-     * Whether {@code dir} already holds what {@link #write} would write for these arguments: a
-     * {@code model.safetensors} with the same {@value #METADATA_KEY} record and a {@code config.json}. (The
-     * weights themselves are not re-read.)
+     * Whether {@code dir} already holds what {@link #write} would write for these arguments, and nothing else:
+     * {@link #inspect} says {@link Contents#SAME}.
      */
     public static boolean exists(Path dir, Shape shape, DType dtype, long seed) {
-        Path file = dir.resolve("model.safetensors");
-        if (!Files.isRegularFile(file) || !Files.isRegularFile(dir.resolve("config.json"))) {
+        return inspect(dir, shape, dtype, seed) == Contents.SAME;
+    }
+
+    /**
+     * What {@code dir} holds compared with what {@link #write} would write there: the same checkpoint (a
+     * {@code model.safetensors} with the same {@value #METADATA_KEY} record, whose weights are not re-read, and the
+     * same {@code config.json}), nothing or part of it, or anything else. Temporary files a killed write left
+     * behind are ignored.
+     *
+     * @throws UncheckedIOException if the directory cannot be listed
+     */
+    public static Contents inspect(Path dir, Shape shape, DType dtype, long seed) {
+        if (!Files.exists(dir)) {
+            return Contents.NONE;
+        }
+        if (!Files.isDirectory(dir)) {
+            return Contents.OTHER;
+        }
+        boolean config = false;
+        boolean weights = false;
+        try (Stream<Path> entries = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) entries::iterator) {
+                String name = p.getFileName().toString();
+                switch (name) {
+                    case "config.json" -> config = true;
+                    case "model.safetensors" -> weights = true;
+                    default -> {
+                        if (!TEMPORARY.matcher(name).matches()) {
+                            return Contents.OTHER;
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir, e);
+        }
+        if (config && !sameConfig(dir.resolve("config.json"), shape)
+                || weights && !sameWeights(dir.resolve("model.safetensors"), shape.describe(dtype, seed))) {
+            return Contents.OTHER;
+        }
+        return config && weights ? Contents.SAME : Contents.NONE;
+    }
+
+    /** Whether the file holds the configuration of {@code shape} (as JSON: formatting aside). */
+    private static boolean sameConfig(Path file, Shape shape) {
+        try {
+            return Files.isRegularFile(file) && shape.config().equals(JSON.readTree(Files.readString(file)));
+        } catch (IOException | RuntimeException e) {
+            return false; // not JSON, or unreadable: not ours
+        }
+    }
+
+    /** Whether the file is a safetensors checkpoint whose {@value #METADATA_KEY} record is {@code description}. */
+    private static boolean sameWeights(Path file, String description) {
+        if (!Files.isRegularFile(file)) {
             return false;
         }
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
-            return shape.describe(dtype, seed).equals(f.metadata().get(METADATA_KEY));
+            return description.equals(f.metadata().get(METADATA_KEY));
         } catch (ModelFormatException | UncheckedIOException e) {
             return false;
         }
+    }
+
+    /** A new temporary file's name beside {@code target}, matching {@link #TEMPORARY}. */
+    private static Path temporary(Path target) {
+        return target.resolveSibling("." + target.getFileName() + "."
+                + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
     }
 
     private static void writeTensor(FileChannel ch, ByteBuffer buf, Tensor t, DType dtype, SplittableRandom random)

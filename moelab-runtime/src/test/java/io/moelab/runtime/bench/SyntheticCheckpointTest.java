@@ -3,6 +3,7 @@ package io.moelab.runtime.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.moelab.runtime.bench.SyntheticCheckpoint.Contents;
 import io.moelab.runtime.bench.SyntheticCheckpoint.Shape;
 import io.moelab.runtime.bench.SyntheticCheckpoint.Tensor;
 import io.moelab.runtime.model.Family;
@@ -95,5 +96,63 @@ class SyntheticCheckpointTest {
         assertThatThrownBy(() -> new Shape(8, 8, 1, 3, 2, 4, 8, 2, 1)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new Shape(8, 8, 1, 2, 2, 4, 8, 2, 3)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new Shape(8, 0, 1, 2, 2, 4, 8, 2, 1)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void inspectTellsTheSameCheckpointFromPartsOfItAndFromAnythingElse() throws Exception {
+        Shape tiny = Shape.tiny();
+        assertThat(SyntheticCheckpoint.inspect(dir.resolve("none"), tiny, DType.F32, 3)).isEqualTo(Contents.NONE);
+        Path empty = Files.createDirectory(dir.resolve("empty"));
+        assertThat(SyntheticCheckpoint.inspect(empty, tiny, DType.F32, 3)).isEqualTo(Contents.NONE);
+
+        Path a = SyntheticCheckpoint.write(dir.resolve("a"), tiny, DType.F32, 3);
+        assertThat(SyntheticCheckpoint.inspect(a, tiny, DType.F32, 3)).isEqualTo(Contents.SAME);
+        // Another seed, type or shape is another model: its weights would be replaced.
+        assertThat(SyntheticCheckpoint.inspect(a, tiny, DType.F32, 4)).isEqualTo(Contents.OTHER);
+        assertThat(SyntheticCheckpoint.inspect(a, tiny, DType.BF16, 3)).isEqualTo(Contents.OTHER);
+        assertThat(SyntheticCheckpoint.inspect(a, new Shape(64, 64, 1, 4, 2, 16, 64, 4, 2), DType.F32, 3))
+                .isEqualTo(Contents.OTHER);
+        // A killed write's temporary file is no reason to refuse.
+        Files.writeString(a.resolve(".model.safetensors.1f2e.tmp"), "partial");
+        assertThat(SyntheticCheckpoint.inspect(a, tiny, DType.F32, 3)).isEqualTo(Contents.SAME);
+        // Any other file is: shards of another model beside ours would make a mix.
+        Files.writeString(a.resolve("model.safetensors.index.json"), "{}");
+        assertThat(SyntheticCheckpoint.inspect(a, tiny, DType.F32, 3)).isEqualTo(Contents.OTHER);
+        assertThat(SyntheticCheckpoint.exists(a, tiny, DType.F32, 3)).isFalse();
+
+        // Part of the checkpoint (the weights renamed into place, the configuration not yet) is finished by a write.
+        Path half = SyntheticCheckpoint.write(dir.resolve("half"), tiny, DType.F32, 3);
+        Files.delete(half.resolve("config.json"));
+        assertThat(SyntheticCheckpoint.inspect(half, tiny, DType.F32, 3)).isEqualTo(Contents.NONE);
+        // A configuration alone: ours is part of the checkpoint, another model's (or a broken one) is not.
+        Path configOnly = Files.createDirectory(dir.resolve("config-only"));
+        Files.copy(a.resolve("config.json"), configOnly.resolve("config.json"));
+        assertThat(SyntheticCheckpoint.inspect(configOnly, tiny, DType.F32, 3)).isEqualTo(Contents.NONE);
+        Files.writeString(configOnly.resolve("config.json"), Files.readString(configOnly.resolve("config.json"))
+                .replace("\"num_local_experts\" : 4", "\"num_local_experts\" : 8"));
+        assertThat(SyntheticCheckpoint.inspect(configOnly, tiny, DType.F32, 3)).isEqualTo(Contents.OTHER);
+        Files.writeString(configOnly.resolve("config.json"), "{\"model_type\": ");
+        assertThat(SyntheticCheckpoint.inspect(configOnly, tiny, DType.F32, 3)).isEqualTo(Contents.OTHER);
+        // Weights that are not ours, under our name.
+        Path foreign = Files.createDirectory(dir.resolve("foreign"));
+        Files.writeString(foreign.resolve("model.safetensors"), "not safetensors");
+        assertThat(SyntheticCheckpoint.inspect(foreign, tiny, DType.F32, 3)).isEqualTo(Contents.OTHER);
+        // A file where the directory goes.
+        Path file = Files.writeString(dir.resolve("file"), "x");
+        assertThat(SyntheticCheckpoint.inspect(file, tiny, DType.F32, 3)).isEqualTo(Contents.OTHER);
+    }
+
+    @Test
+    void writeLeavesOnlyItsTwoFilesReadableByOthers() throws Exception {
+        Path d = SyntheticCheckpoint.write(dir.resolve("d"), Shape.tiny(), DType.BF16, 1);
+        try (var files = Files.list(d)) {
+            assertThat(files.map(p -> p.getFileName().toString()))
+                    .containsExactlyInAnyOrder("config.json", "model.safetensors");
+        }
+        // Files.createTempFile made the weights owner-only; they should look like the configuration beside them.
+        if (d.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            assertThat(Files.getPosixFilePermissions(d.resolve("model.safetensors")))
+                    .isEqualTo(Files.getPosixFilePermissions(d.resolve("config.json")));
+        }
     }
 }

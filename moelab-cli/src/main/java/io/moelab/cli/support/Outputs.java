@@ -1,0 +1,77 @@
+package io.moelab.cli.support;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.io.AtomicFiles;
+import io.moelab.eplb.io.OutputPathException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Checks a command's output paths before it does its work: each can be written, and no two name the same file (the
+ * second would silently replace the first). Together with {@link AtomicFiles#together}, which puts all outputs in
+ * place at the end or none, a bad output path costs neither the work nor the other outputs.
+ */
+public final class Outputs {
+    private Outputs() {
+    }
+
+    /**
+     * Checks the outputs, in order.
+     *
+     * @param outputs the option (or a description such as {@code "--out DIR/summary.json"}) and its file; null files
+     *                (options not given) are skipped
+     * @throws OutputPathException   if a path cannot be written (a directory, a file where a parent goes, no access)
+     * @throws InvalidInputException {@code OPTION: names the same file as OTHER (PATH)} for a file named twice
+     * @throws IOException           if the file system fails otherwise
+     */
+    public static void check(Map<String, Path> outputs) throws IOException {
+        Map<Path, String> seen = new HashMap<>();
+        for (Map.Entry<String, Path> e : outputs.entrySet()) {
+            if (e.getValue() == null) {
+                continue;
+            }
+            AtomicFiles.Destination d = AtomicFiles.checkWritable(e.getValue());
+            // A device or FIFO is written through, not replaced: naming it twice loses nothing (/dev/null twice).
+            if (d.replace()) {
+                String other = seen.putIfAbsent(d.path(), e.getKey());
+                if (other != null) {
+                    throw new InvalidInputException(e.getKey(), "names the same file as " + other + " ("
+                            + e.getValue() + "); give each output its own file");
+                }
+            }
+        }
+    }
+
+    /** Checks one output (none if {@code file} is null): {@link #check(Map)}. */
+    public static void check(String option, Path file) throws IOException {
+        check(option, file, null, null);
+    }
+
+    /** Checks two outputs, either of them null if not given: {@link #check(Map)}. */
+    public static void check(String option, Path file, String otherOption, Path otherFile) throws IOException {
+        Map<String, Path> outputs = new LinkedHashMap<>();
+        outputs.put(option, file);
+        if (otherOption != null) {
+            outputs.put(otherOption, otherFile);
+        }
+        check(outputs);
+    }
+
+    /**
+     * Checks the files a command writes into an output directory.
+     *
+     * @param option the directory's option
+     * @param dir    the directory (created if missing)
+     * @param names  the files it will hold
+     */
+    public static void checkDirectory(String option, Path dir, String... names) throws IOException {
+        Map<String, Path> files = new LinkedHashMap<>();
+        for (String name : names) {
+            files.put(option + " " + name, dir.resolve(name));
+        }
+        check(files);
+    }
+}
