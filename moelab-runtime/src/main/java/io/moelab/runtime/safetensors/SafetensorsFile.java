@@ -248,7 +248,11 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
-    /** Empty tensors occupy no bytes and overlap nothing; the others must be pairwise disjoint. */
+    /**
+     * Empty tensors occupy no bytes and overlap nothing; the others must be pairwise disjoint and, as the reference
+     * library requires, leave no gap: the first starts at 0 and each starts where the one before ends (bytes between
+     * tensors belong to none of them).
+     */
     private static void checkOverlaps(String f, Map<String, TensorInfo> tensors) {
         List<TensorInfo> sorted = new ArrayList<>();
         for (TensorInfo t : tensors.values()) {
@@ -263,6 +267,12 @@ public final class SafetensorsFile implements AutoCloseable {
                 throw new ModelFormatException(f, t.name(), "data_offsets [" + t.begin() + ", " + t.end()
                         + "] overlap tensor " + previous.name() + " [" + previous.begin() + ", "
                         + previous.end() + "]");
+            }
+            long gapFrom = previous == null ? 0 : previous.end();
+            if (t.begin() > gapFrom) {
+                throw new ModelFormatException(f, t.name(), "data_offsets [" + t.begin() + ", " + t.end()
+                        + "] leave bytes " + gapFrom + ".." + (t.begin() - 1) + " unaccounted for"
+                        + (previous == null ? " before the first tensor" : " after tensor " + previous.name()));
             }
             if (previous == null || t.end() > previous.end()) {
                 previous = t;

@@ -206,6 +206,18 @@ class SafetensorsValidationTest {
         assertRejects(dir, file("{}", new byte[2]), null, "2 bytes after the last tensor");
     }
 
+    /** Bytes between tensors, or before the first, belong to none: the reference library refuses them too. */
+    @Test
+    void gapsBetweenTensorsAreRefused() {
+        String gap = "{\"a\":" + entry("\"F32\"", "[1]", "[0,4]") + ",\"b\":" + entry("\"F32\"", "[1]", "[6,10]")
+                + "}";
+        assertRejects(dir, file(gap, new byte[10]), "b", "data_offsets [6, 10] leave bytes 4..5 unaccounted for "
+                + "after tensor a");
+        String before = "{\"a\":" + entry("\"F32\"", "[1]", "[2,6]") + "}";
+        assertRejects(dir, file(before, new byte[6]), "a", "data_offsets [2, 6] leave bytes 0..1 unaccounted for "
+                + "before the first tensor");
+    }
+
     @Test
     void duplicateTensorName() {
         String e = entry("\"F32\"", "[1]", "[0,4]");
