@@ -107,6 +107,10 @@ public final class EvolveCommand implements Callable<Integer> {
                         + " --help')");
             }
         }
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            // Checked before the initial program's evaluation; createDirectories failed on it later, with exit 1.
+            throw new InvalidInputException("--out", out + " is a file, not a run directory");
+        }
         Task t = Tasks.resolve(task);
         EvolveConfig cfg = EvolveConfig.defaults(t.fitnessMetric());
         if (config != null) {

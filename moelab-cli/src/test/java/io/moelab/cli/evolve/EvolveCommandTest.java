@@ -209,6 +209,10 @@ class EvolveCommandTest {
                 "--llm-replay", dir.toString()), "--llm-replay: " + dir + " is not a regular file");
         assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--iterations", "3", "--out", out.toString(),
                 "--llm-replay", dir.resolve("none.jsonl").toString()), "none.jsonl does not exist");
+        Path file = Files.writeString(dir.resolve("not-a-dir"), "x");
+        assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--iterations", "3", "--out", file.toString(),
+                "--llm-replay", dir.resolve("none.jsonl").toString()), "error: --out: " + file
+                + " is a file, not a run directory");
     }
 
     /** {@code evolve} on the EPLB task with a model and an endpoint (never reached), plus {@code extra}. */
