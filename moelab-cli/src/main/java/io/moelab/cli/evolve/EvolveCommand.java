@@ -111,6 +111,10 @@ public final class EvolveCommand implements Callable<Integer> {
             // Checked before the initial program's evaluation; createDirectories failed on it later, with exit 1.
             throw new InvalidInputException("--out", out + " is a file, not a run directory");
         }
+        if (resume && !Files.isDirectory(out)) {
+            throw new InvalidInputException("--out", out + " does not exist: no run to resume (leave out --resume "
+                    + "to start one)");
+        }
         Task t = Tasks.resolve(task);
         EvolveConfig cfg = EvolveConfig.defaults(t.fitnessMetric());
         if (config != null) {

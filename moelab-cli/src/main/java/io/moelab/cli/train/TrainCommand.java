@@ -6,6 +6,7 @@ import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.io.AtomicFiles;
+import io.moelab.runtime.tensor.ProductTeam;
 import io.moelab.runtime.trace.ExpertLoadRecorder;
 import io.moelab.train.data.Corpus;
 import io.moelab.train.loop.TrainConfig;
@@ -122,8 +123,11 @@ public final class TrainCommand implements Callable<Integer> {
             throw new InvalidInputException("--steps", "must be at least 1, got " + steps);
         }
         if (threads != null) {
-            if (threads < 1) {
-                throw new InvalidInputException("--threads", "must be at least 1, got " + threads);
+            // PyTorch starts them all: 100000 exhausted the machine's processes.
+            int most = ProductTeam.MAX_THREADS_PER_PROCESSOR * Runtime.getRuntime().availableProcessors();
+            if (threads < 1 || threads > most) {
+                throw new InvalidInputException("--threads", "must be from 1 to " + most + " ("
+                        + ProductTeam.MAX_THREADS_PER_PROCESSOR + " per processor), got " + threads);
             }
             // Read by DJL when the engine loads, which happens below.
             System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));

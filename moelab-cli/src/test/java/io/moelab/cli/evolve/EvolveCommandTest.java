@@ -75,6 +75,19 @@ class EvolveCommandTest {
         assertThat(resumed.exitCode()).as(resumed.err()).isZero();
         assertThat(resumed.out()).contains("completed 3 of 3 iterations");
         assertThat(Files.readAllLines(out.resolve("trace.jsonl"))).hasSize(4);
+
+        // Resuming wrong: fewer iterations than done, the run's islands not given, nothing to resume.
+        Result fewer = CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(),
+                "--iterations", "2", "--out", out.toString(), "--resume");
+        assertBad(fewer, "error: --iterations: 2 is below the 3 iterations the run has completed");
+        Result none = CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(),
+                "--iterations", "2", "--out", dir.resolve("typo").toString(), "--resume");
+        assertBad(none, "no run to resume");
+        assertThat(dir.resolve("typo")).doesNotExist();
+        Path empty = Files.createDirectory(dir.resolve("empty"));
+        assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(),
+                "--iterations", "2", "--out", empty.toString(), "--resume"), "holds no run to resume");
+        assertThat(Files.readAllLines(out.resolve("trace.jsonl"))).hasSize(4);
     }
 
     /**
@@ -137,6 +150,12 @@ class EvolveCommandTest {
             assertThat(Files.readString(again.resolve("best/EvolvedBalancer.java")))
                     .isEqualTo(Files.readString(out.resolve("best/EvolvedBalancer.java")))
                     .contains("hierarchical = false;");
+
+            // Resumed from its checkpoint without the run's settings: named as the setting, not an internal error.
+            Path islands = Files.writeString(dir.resolve("islands.yaml"), "database:\n  num_islands: 3\n");
+            Result config = CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", recording.toString(),
+                    "--iterations", "4", "--out", out.toString(), "--resume", "--config", islands.toString());
+            assertBad(config, "error: database.num_islands: 3 islands, but the run's checkpoint has ");
         } finally {
             server.stop(0);
         }

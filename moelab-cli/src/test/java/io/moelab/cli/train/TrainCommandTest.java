@@ -142,6 +142,15 @@ class TrainCommandTest {
             assertThat(r.errLines()).as(c[0]).containsExactly(c[2]);
         }
 
+        // PyTorch starts every thread asked for: 100000 exhausted the machine's processes.
+        int most = 8 * Runtime.getRuntime().availableProcessors();
+        for (String threads : new String[] {"0", Integer.toString(most + 1)}) {
+            CliRunner.Result r = CliRunner.run("train", "--threads", threads, "--out", out.toString());
+            assertThat(r.exitCode()).as(threads).isEqualTo(2);
+            assertThat(r.errLines()).containsExactly("error: --threads: must be from 1 to " + most + " (8 per "
+                    + "processor), got " + threads);
+        }
+
         CliRunner.Result resume = CliRunner.run("train", "--resume", "--out", out.toString());
         assertThat(resume.exitCode()).isEqualTo(2);
         assertThat(resume.errLines()).singleElement().asString().contains("no checkpoint");

@@ -327,8 +327,10 @@ public final class ProgramDatabase {
     /** A database rebuilt from a snapshot taken with the same settings. */
     public static ProgramDatabase restore(DatabaseSettings settings, DatabaseState state) {
         if (state.islands().size() != settings.numIslands()) {
-            throw new IllegalArgumentException("checkpoint has " + state.islands().size() + " islands, settings "
-                    + settings.numIslands());
+            // A resume without the run's --config is the usual cause: name the setting, as bad input.
+            throw new io.moelab.eplb.InvalidInputException("database.num_islands", settings.numIslands()
+                    + " islands, but the run's checkpoint has " + state.islands().size() + " (resume with the run's "
+                    + "--config)");
         }
         ProgramDatabase db = new ProgramDatabase(settings);
         for (Program p : state.programs()) {

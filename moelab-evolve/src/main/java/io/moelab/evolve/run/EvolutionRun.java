@@ -109,7 +109,16 @@ public final class EvolutionRun {
                     + " to continue it or choose another --out");
         }
         Optional<CheckpointData> checkpoint = resume ? dir.newestCheckpoint() : Optional.empty();
+        if (resume && trace.isEmpty() && checkpoint.isEmpty()) {
+            // As train refuses it: a mistyped --out would otherwise start a fresh run where a resume was meant.
+            throw new InvalidInputException(dir.root().toString(), "holds no run to resume (no trace.jsonl, no "
+                    + "checkpoint); leave out --resume to start one");
+        }
         restore(trace, checkpoint);
+        if (completed > settings.maxIterations()) {
+            throw new InvalidInputException("--iterations", settings.maxIterations() + " is below the "
+                    + completed + " iterations the run has completed");
+        }
         if (db == null) {
             evaluateInitial();
         }

@@ -191,7 +191,8 @@ final class RunDirectory {
             return List.of();
         }
         try (Stream<Path> s = Files.list(checkpoints())) {
-            return s.filter(p -> p.getFileName().toString().matches(CHECKPOINT + "\\d+"))
+            // At most 18 digits: a longer number is no checkpoint this program wrote (it broke Long.parseLong).
+            return s.filter(p -> p.getFileName().toString().matches(CHECKPOINT + "\\d{1,18}"))
                     .sorted(Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString()
                             .substring(CHECKPOINT.length()))))
                     .toList();
