@@ -44,6 +44,9 @@ public final class Checkpoints {
         this.dir = out.resolve("checkpoints");
     }
 
+    /** A checkpoint directory's name: {@code step-N}, N of at most 18 digits (so that it parses as a long). */
+    private static final String STEP_DIR = "step-\\d{1,18}";
+
     /**
      * What a checkpoint records besides tensors.
      *
@@ -107,7 +110,7 @@ public final class Checkpoints {
                 return Optional.empty();
             }
             try (Stream<Path> s = Files.list(dir)) {
-                return s.filter(p -> p.getFileName().toString().matches("step-\\d+")
+                return s.filter(p -> p.getFileName().toString().matches(STEP_DIR)
                                 && Files.isRegularFile(p.resolve("trainer.json")))
                         .max(Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString().substring(5))));
             }
@@ -120,7 +123,19 @@ public final class Checkpoints {
     public static State readState(Path checkpoint) {
         try {
             JsonNode meta = JSON.readTree(Files.readString(checkpoint.resolve("trainer.json")));
-            return new State(JSON.treeToValue(meta.get("config"), TrainConfig.class), meta.get("step").asLong(),
+            for (String key : new String[] {"config", "step", "window", "optimizer_steps"}) {
+                if (meta.get(key) == null || meta.get(key).isNull()) {
+                    throw new IllegalArgumentException("no \"" + key + "\"");
+                }
+            }
+            long step = meta.get("step").asLong();
+            // The directory's name says which step it saved: a step edited to -1 restarted the schedule at 0 on
+            // the saved weights.
+            String name = checkpoint.getFileName().toString();
+            if (step < 0 || name.matches(STEP_DIR) && Long.parseLong(name.substring(5)) != step) {
+                throw new IllegalArgumentException("step " + step + " disagrees with its directory " + name);
+            }
+            return new State(JSON.treeToValue(meta.get("config"), TrainConfig.class), step,
                     JSON.treeToValue(meta.get("window"), LogWindow.class), meta.get("optimizer_steps").asLong());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + checkpoint.resolve("trainer.json"), e);

@@ -127,6 +127,14 @@ class TrainerTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith(meta + ": not a moelab checkpoint: Unexpected end-of-input")
                 .hasMessageNotContaining("\n");
+        // Valid JSON that lies: a step its directory does not name (-1 restarted the schedule on the saved weights),
+        // a missing field (a NullPointerException's text).
+        Files.writeString(meta, "{\"config\": {}, \"step\": -1, \"window\": {}, \"optimizer_steps\": 5}");
+        assertThatThrownBy(() -> Trainer.resume(dir, null, TrainListener.NONE))
+                .hasMessage(meta + ": not a moelab checkpoint: step -1 disagrees with its directory step-5");
+        Files.writeString(meta, "{}");
+        assertThatThrownBy(() -> Trainer.resume(dir, null, TrainListener.NONE))
+                .hasMessage(meta + ": not a moelab checkpoint: no \"config\"");
     }
 
     @Test
