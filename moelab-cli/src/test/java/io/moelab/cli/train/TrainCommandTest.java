@@ -40,6 +40,18 @@ class TrainCommandTest {
         assertThat(config).contains("\"model_type\" : \"qwen3_moe\"").contains("\"num_experts\" : 4")
                 .contains("\"norm_topk_prob\" : true");
 
+        // On changed text the batches would not be the run's: refused, and nothing is written.
+        Path letters = corpus.resolve("letters.txt");
+        String original = Files.readString(letters);
+        Files.writeString(letters, original + "one more line\n");
+        String metricsBefore = Files.readString(out.resolve("metrics.jsonl"));
+        CliRunner.Result changed = CliRunner.run("train", "--resume", "--steps", "15", "--out", out.toString());
+        assertThat(changed.exitCode()).isEqualTo(2);
+        assertThat(changed.errLines()).singleElement().asString().startsWith("error: train: the corpus (")
+                .contains("has changed since the checkpoint at step 12 was saved");
+        assertThat(out.resolve("metrics.jsonl")).hasContent(metricsBefore);
+        Files.writeString(letters, original);
+
         CliRunner.Result more = CliRunner.run("train", "--resume", "--steps", "15", "--out", out.toString());
         assertThat(more.exitCode()).as(more.err()).isZero();
         assertThat(more.out()).contains("trained 15 steps");

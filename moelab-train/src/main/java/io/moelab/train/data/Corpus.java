@@ -122,6 +122,35 @@ public final class Corpus {
         return new Corpus(Collections.unmodifiableMap(train), Collections.unmodifiableMap(validation));
     }
 
+    /**
+     * A SHA-256 of every document, training and validation, with its domain, in order: two corpora that train and
+     * validate alike have the same one. A checkpoint records it so that a resume on changed files is refused
+     * (an exact resume needs the same batches).
+     */
+    public String sha256() {
+        java.security.MessageDigest digest;
+        try {
+            digest = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+        for (Map<String, List<Document>> part : List.of(train, validation)) {
+            for (Map.Entry<String, List<Document>> e : part.entrySet()) {
+                for (Document d : e.getValue()) {
+                    // Lengths first, so that no two different sequences of strings hash the same bytes.
+                    byte[] domain = e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                    byte[] text = d.text().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                    digest.update(java.nio.ByteBuffer.allocate(16).putLong(domain.length).putLong(text.length)
+                            .array());
+                    digest.update(domain);
+                    digest.update(text);
+                }
+            }
+            digest.update((byte) 0xff);
+        }
+        return java.util.HexFormat.of().formatHex(digest.digest());
+    }
+
     /** Training documents by domain, in the order the domains were given. */
     public Map<String, List<Document>> train() {
         return train;

@@ -54,8 +54,10 @@ public final class Checkpoints {
      * @param step      completed steps
      * @param window    the partially filled logging window at that step
      * @param optimizerSteps AdamW updates taken (its bias corrections depend on it)
+     * @param corpusSha256 the corpus's {@link io.moelab.train.data.Corpus#sha256()}, or null in checkpoints saved
+     *                     before it was recorded
      */
-    public record State(TrainConfig config, long step, LogWindow window, long optimizerSteps) {}
+    public record State(TrainConfig config, long step, LogWindow window, long optimizerSteps, String corpusSha256) {}
 
     /** Saves parameters, optimizer state and {@code state}. */
     public void save(Map<String, NDArray> params, AdamW optimizer, State state) {
@@ -76,6 +78,9 @@ public final class Checkpoints {
             meta.set("config", JSON.valueToTree(state.config()));
             meta.put("step", state.step());
             meta.put("optimizer_steps", state.optimizerSteps());
+            if (state.corpusSha256() != null) {
+                meta.put("corpus_sha256", state.corpusSha256());
+            }
             meta.set("window", JSON.valueToTree(state.window()));
             Files.writeString(tmp.resolve("trainer.json"), JSON.writerWithDefaultPrettyPrinter()
                     .writeValueAsString(meta));
@@ -135,8 +140,10 @@ public final class Checkpoints {
             if (step < 0 || name.matches(STEP_DIR) && Long.parseLong(name.substring(5)) != step) {
                 throw new IllegalArgumentException("step " + step + " disagrees with its directory " + name);
             }
+            JsonNode corpus = meta.get("corpus_sha256");
             return new State(JSON.treeToValue(meta.get("config"), TrainConfig.class), step,
-                    JSON.treeToValue(meta.get("window"), LogWindow.class), meta.get("optimizer_steps").asLong());
+                    JSON.treeToValue(meta.get("window"), LogWindow.class), meta.get("optimizer_steps").asLong(),
+                    corpus == null || corpus.isNull() ? null : corpus.asString());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + checkpoint.resolve("trainer.json"), e);
         } catch (RuntimeException e) {

@@ -154,6 +154,13 @@ public final class Trainer {
     private Summary run(Path checkpoint, Checkpoints.State state) {
         Engine engine = Pytorch.engine();
         Corpus corpus = corpus(config);
+        String corpusSha256 = corpus.sha256();
+        if (state != null && state.corpusSha256() != null && !state.corpusSha256().equals(corpusSha256)) {
+            // The batches are a function of the corpus: on other text the resumed run is not the run it continues.
+            throw new IllegalArgumentException("the corpus (" + String.join(", ", config.corpus()) + ") has changed "
+                    + "since the checkpoint at step " + state.step() + " was saved; an exact resume needs the same "
+                    + "files (start a new run to train on the new text)");
+        }
         TokenStreams streams = new TokenStreams(corpus);
         Map<String, int[][]> validationWindows = streams.validationWindows(config.seq(), config.evalWindows());
         for (String domain : corpus.train().keySet()) {
@@ -241,7 +248,8 @@ public final class Trainer {
                         windowTokens = 0;
                     }
                     if (validate) {
-                        checkpoints.save(params, optimizer, new Checkpoints.State(config, done, window, optimizer.steps()));
+                        checkpoints.save(params, optimizer,
+                                new Checkpoints.State(config, done, window, optimizer.steps(), corpusSha256));
                     }
                 }
             }

@@ -96,4 +96,15 @@ class CorpusTest {
         }
         return sb.toString();
     }
+
+    /** The fingerprint a checkpoint keeps: equal for equal text, different for a changed byte or a renamed domain. */
+    @Test
+    void sha256FollowsTheTextAndTheDomains() {
+        String block = "y".repeat(Corpus.DOCUMENT_CHARS);
+        String a = Corpus.fromTexts(Map.of("a", block + "\n\n" + block)).sha256();
+        assertThat(Corpus.fromTexts(Map.of("a", block + "\n\n" + block)).sha256()).isEqualTo(a)
+                .hasSize(64);
+        assertThat(Corpus.fromTexts(Map.of("a", block + "\n\n" + block + "z")).sha256()).isNotEqualTo(a);
+        assertThat(Corpus.fromTexts(Map.of("b", block + "\n\n" + block)).sha256()).isNotEqualTo(a);
+    }
 }
