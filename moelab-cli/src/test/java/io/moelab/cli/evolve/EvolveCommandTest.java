@@ -228,6 +228,14 @@ class EvolveCommandTest {
                 "--llm-replay", dir.toString()), "--llm-replay: " + dir + " is not a regular file");
         assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--iterations", "3", "--out", out.toString(),
                 "--llm-replay", dir.resolve("none.jsonl").toString()), "none.jsonl does not exist");
+        // A misspelt fitness metric silently optimized the mean of every metric.
+        Path metric = Files.writeString(dir.resolve("metric.yaml"), "database:\n  fitness_metric: combined_scor\n");
+        Result typo = CliRunner.run("evolve", "--task", "eplb:quick", "--iterations", "1", "--out",
+                dir.resolve("typo-run").toString(), "--model", "m", "--api-base", "http://127.0.0.1:1/v1", "--config",
+                metric.toString());
+        assertBad(typo, "error: database.fitness_metric: 'combined_scor' is not a metric of the initial program, "
+                + "which reports ");
+        assertThat(typo.err()).contains("combined_score");
         Path file = Files.writeString(dir.resolve("not-a-dir"), "x");
         assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--iterations", "3", "--out", file.toString(),
                 "--llm-replay", dir.resolve("none.jsonl").toString()), "error: --out: " + file

@@ -179,6 +179,13 @@ public final class EvolutionRun {
             throw new InvalidInputException("initial program", "failed evaluation: " + ev.error() + ": "
                     + firstLines(ev.errorMessage(), 12));
         }
+        String metric = settings.database().fitnessMetric();
+        if (!ev.metrics().containsKey(metric) && !metric.equals(task.fitnessMetric())) {
+            // A fitness metric no program reports falls back to the mean of all metrics (for tasks without one):
+            // a misspelt name would silently optimize that mean instead.
+            throw new InvalidInputException("database.fitness_metric", "'" + metric + "' is not a metric of the "
+                    + "initial program, which reports " + String.join(", ", new TreeSet<>(ev.metrics().keySet())));
+        }
         Program initial = new Program("0", code, null, 0, 0, 0, ev.metrics(), null, cut(ev.feedback()), null);
         double f = db.fitness(initial);
         TraceRecord r = new TraceRecord(0, 0, null, "0", 0, "unchanged", ev.metrics(), f, Double.NaN, null, "",
