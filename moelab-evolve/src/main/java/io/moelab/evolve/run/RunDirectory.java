@@ -121,6 +121,7 @@ final class RunDirectory {
         String text = new String(bytes, StandardCharsets.UTF_8);
         String[] lines = text.split("\n", -1);
         long goodBytes = 0;
+        java.util.Set<Long> seen = new java.util.HashSet<>();
         for (int i = 0; i < lines.length; i++) {
             String line = lines[i];
             boolean last = i == lines.length - 1;
@@ -130,9 +131,9 @@ final class RunDirectory {
                 }
                 continue;
             }
+            TraceRecord record;
             try {
-                records.add(TraceRecord.fromJson(JSON.readTree(line)));
-                goodBytes += line.getBytes(StandardCharsets.UTF_8).length + (last ? 0 : 1);
+                record = TraceRecord.fromJson(JSON.readTree(line));
             } catch (JacksonException | NullPointerException | IllegalArgumentException e) {
                 boolean torn = last || (i == lines.length - 2 && lines[lines.length - 1].isEmpty());
                 if (!torn) {
@@ -141,6 +142,14 @@ final class RunDirectory {
                 }
                 break;
             }
+            // Each iteration completes once (iteration 0 is the initial program): a repeated or negative one
+            // is a trace edited or concatenated by hand, which a resume replayed as if it were the run.
+            if (record.iteration() < 0 || !seen.add(record.iteration())) {
+                throw new InvalidInputException(trace() + ":" + (i + 1), "iteration " + record.iteration()
+                        + (record.iteration() < 0 ? " is negative" : " appears twice"));
+            }
+            records.add(record);
+            goodBytes += line.getBytes(StandardCharsets.UTF_8).length + (last ? 0 : 1);
         }
         if (goodBytes < bytes.length) {
             try (FileChannel ch = FileChannel.open(trace(), StandardOpenOption.WRITE)) {

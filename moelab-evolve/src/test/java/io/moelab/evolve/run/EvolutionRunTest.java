@@ -187,6 +187,23 @@ class EvolutionRunTest {
         assertThat(server.requestCount()).isEqualTo(8);
     }
 
+    /** A trace with an iteration twice (a line copied by hand) was replayed as if it were the run. */
+    @Test
+    void aRepeatedOrNegativeIterationInTheTraceIsRefused() throws Exception {
+        server.fallback(req -> Reply.content("no edit"));
+        Path out = tmp.resolve("run");
+        run(settings(2, ""), out, false);
+        Path trace = out.resolve("trace.jsonl");
+        List<String> lines = Files.readAllLines(trace);
+        Files.write(trace, List.of(lines.get(0), lines.get(1), lines.get(1), lines.get(2)));
+        assertThatThrownBy(() -> run(settings(3, ""), out, true)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(trace + ":3: iteration 1 appears twice");
+        Files.write(trace, List.of(lines.get(0), lines.get(1).replace("\"iteration\":1", "\"iteration\":-1"),
+                lines.get(2)));
+        assertThatThrownBy(() -> run(settings(3, ""), out, true)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(trace + ":2: iteration -1 is negative");
+    }
+
     @Test
     void fullRewriteChangesOnlyTheEvolveBlock() throws Exception {
         String rewrite = "New version:\n```bash\n# EVOLVE-BLOCK-START\nscore=7\nextra=1\n# EVOLVE-BLOCK-END\n"
