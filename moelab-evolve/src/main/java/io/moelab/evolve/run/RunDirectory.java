@@ -186,13 +186,24 @@ final class RunDirectory {
             return Optional.empty();
         }
         Path dir = all.getLast();
+        CheckpointData data;
         try {
-            return Optional.of(new CheckpointData(
+            data = new CheckpointData(
                     JSON.readValue(dir.resolve("database.json").toFile(), io.moelab.evolve.database.DatabaseState.class),
-                    JSON.readValue(dir.resolve("state.json").toFile(), CheckpointData.RunState.class)));
+                    JSON.readValue(dir.resolve("state.json").toFile(), CheckpointData.RunState.class));
         } catch (JacksonException e) {
             throw new InvalidInputException(dir.toString(), "unreadable checkpoint: " + e.getOriginalMessage());
         }
+        // The directory is named after the iterations it completed: a state that says otherwise was edited, and
+        // resuming from it counted on from 400 (or -4) and named new checkpoints after that.
+        long named = Long.parseLong(dir.getFileName().toString().substring(CHECKPOINT.length()));
+        CheckpointData.RunState state = data.state();
+        if (state.completed() != named || state.traceLines() < 0) {
+            throw new InvalidInputException(dir.resolve("state.json").toString(), "completed " + state.completed()
+                    + " and trace lines " + state.traceLines() + " disagree with the checkpoint's name "
+                    + dir.getFileName());
+        }
+        return Optional.of(data);
     }
 
     private List<Path> listCheckpoints() throws IOException {

@@ -187,6 +187,20 @@ class EvolutionRunTest {
         assertThat(server.requestCount()).isEqualTo(8);
     }
 
+    /** A checkpoint's state.json edited to another count: resuming counted on from it. */
+    @Test
+    void aCheckpointWhoseCountDisagreesWithItsNameIsRefused() throws Exception {
+        server.fallback(req -> Reply.content("no edit"));
+        Path out = tmp.resolve("run");
+        run(settings(2, "checkpoint_interval: 1\n"), out, false);
+        Path state = out.resolve("checkpoints/checkpoint_2/state.json");
+        Files.writeString(state, Files.readString(state).replaceFirst("\"completed\"\\s*:\\s*2", "\"completed\" : 400"));
+        assertThatThrownBy(() -> run(settings(3, "checkpoint_interval: 1\n"), out, true))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith(state + ": completed 400 and trace lines ")
+                .hasMessageEndingWith(" disagree with the checkpoint's name checkpoint_2");
+    }
+
     /** A trace with an iteration twice (a line copied by hand) was replayed as if it were the run. */
     @Test
     void aRepeatedOrNegativeIterationInTheTraceIsRefused() throws Exception {
