@@ -103,6 +103,12 @@ public final class EvolutionRun {
      */
     public RunSummary run(boolean resume) throws IOException, InterruptedException {
         Files.createDirectories(dir.root());
+        for (Path sub : List.of(dir.checkpoints(), dir.root().resolve("programs"), dir.root().resolve("best"))) {
+            // Checked before any work: a file named so failed at the first checkpoint, with the trace written on.
+            if (Files.exists(sub) && !Files.isDirectory(sub)) {
+                throw new InvalidInputException(sub.toString(), "is a file where the run keeps a directory");
+            }
+        }
         List<TraceRecord> trace = dir.readTrace();
         if (!resume && !trace.isEmpty()) {
             throw new InvalidInputException(dir.root().toString(), "already holds a run (trace.jsonl); pass --resume"

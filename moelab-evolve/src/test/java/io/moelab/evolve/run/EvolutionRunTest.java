@@ -201,6 +201,18 @@ class EvolutionRunTest {
                 .hasMessageEndingWith(" disagree with the checkpoint's name checkpoint_2");
     }
 
+    /** A file where the run keeps a directory is refused before any work (it failed at the first checkpoint). */
+    @Test
+    void aFileWhereTheRunKeepsADirectoryIsRefusedFirst() throws Exception {
+        server.fallback(req -> Reply.content("no edit"));
+        Path out = Files.createDirectories(tmp.resolve("run"));
+        Files.writeString(out.resolve("checkpoints"), "x");
+        assertThatThrownBy(() -> run(settings(2, ""), out, false)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(out.resolve("checkpoints") + ": is a file where the run keeps a directory");
+        assertThat(out.resolve("trace.jsonl")).doesNotExist();
+        assertThat(server.requestCount()).isZero();
+    }
+
     /** A trace with an iteration twice (a line copied by hand) was replayed as if it were the run. */
     @Test
     void aRepeatedOrNegativeIterationInTheTraceIsRefused() throws Exception {
