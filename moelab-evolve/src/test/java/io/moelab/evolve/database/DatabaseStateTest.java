@@ -73,7 +73,9 @@ class DatabaseStateTest {
         db.seed(initial(0.5));
         DatabaseState state = db.snapshot();
         assertThatThrownBy(() -> ProgramDatabase.restore(settings(3, 20, 5, 10, 0.1, 0.2, 0.5), state))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2 islands");
+                .isInstanceOf(io.moelab.eplb.InvalidInputException.class)
+                .hasMessage("database.num_islands: 3 islands, but the run's checkpoint has 2 (resume with the run's "
+                        + "--config)");
     }
 
     @Test
