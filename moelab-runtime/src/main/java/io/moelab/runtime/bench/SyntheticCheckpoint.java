@@ -246,41 +246,23 @@ public final class SyntheticCheckpoint {
         int padded = (json.length + 7) & ~7;
         try {
             Files.createDirectories(dir);
-            Path target = dir.resolve("model.safetensors").toAbsolutePath();
-            Path tmp = temporary(target);
-            try {
-                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW,
-                        StandardOpenOption.WRITE)) {
-                    ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
-                    head.putLong(padded).put(json);
-                    while (head.hasRemaining()) {
-                        head.put((byte) ' ');
-                    }
-                    writeFully(ch, head.flip());
-                    SplittableRandom random = new SplittableRandom(seed);
-                    ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
-                    for (Tensor t : tensors) {
-                        writeTensor(ch, buf, t, dtype, random);
-                    }
+            writeAtomically(dir.resolve("model.safetensors"), ch -> {
+                ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+                head.putLong(padded).put(json);
+                while (head.hasRemaining()) {
+                    head.put((byte) ' ');
                 }
-                move(tmp, target);
-                tmp = null;
-            } finally {
-                if (tmp != null) {
-                    Files.deleteIfExists(tmp);
+                writeFully(ch, head.flip());
+                SplittableRandom random = new SplittableRandom(seed);
+                ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
+                for (Tensor t : tensors) {
+                    writeTensor(ch, buf, t, dtype, random);
                 }
-            }
+            });
             // Atomically too: a half-written config.json would make the directory look like another model's.
-            Path config = dir.resolve("config.json").toAbsolutePath();
-            Path configTmp = temporary(config);
-            try {
-                Files.writeString(configTmp, JSON.writerWithDefaultPrettyPrinter()
-                        .writeValueAsString(shape.config()) + "\n", StandardOpenOption.CREATE_NEW,
-                        StandardOpenOption.WRITE);
-                move(configTmp, config);
-            } finally {
-                Files.deleteIfExists(configTmp);
-            }
+            byte[] config = (JSON.writerWithDefaultPrettyPrinter().writeValueAsString(shape.config()) + "\n")
+                    .getBytes(StandardCharsets.UTF_8);
+            writeAtomically(dir.resolve("config.json"), ch -> writeFully(ch, ByteBuffer.wrap(config)));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write a synthetic checkpoint to " + dir, e);
         }
@@ -353,6 +335,25 @@ public final class SyntheticCheckpoint {
             return description.equals(f.metadata().get(METADATA_KEY));
         } catch (ModelFormatException | UncheckedIOException e) {
             return false;
+        }
+    }
+
+    /** Writes the contents of a file to a channel. */
+    @FunctionalInterface
+    private interface ChannelWriter {
+        void write(FileChannel ch) throws IOException;
+    }
+
+    /** Writes {@code target} through a new temporary file beside it, renamed over it once complete. */
+    private static void writeAtomically(Path target, ChannelWriter writer) throws IOException {
+        Path tmp = temporary(target.toAbsolutePath());
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                writer.write(ch);
+            }
+            move(tmp, target.toAbsolutePath());
+        } finally {
+            Files.deleteIfExists(tmp); // gone after the move; left only by a failure
         }
     }
 
