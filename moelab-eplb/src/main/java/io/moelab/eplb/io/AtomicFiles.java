@@ -324,11 +324,8 @@ public final class AtomicFiles {
         String reason = e instanceof FileAlreadyExistsException && e.getReason() == null
                 ? e.getFile() + " " + reason(e) : reason(e);
         FileSystemException named = switch (e) {
-            case NoSuchFileException n -> new OutputPathException(target.toString(), reason);
-            case AccessDeniedException a -> new OutputPathException(target.toString(), reason);
-            case NotDirectoryException d -> new OutputPathException(target.toString(), reason);
-            case FileAlreadyExistsException f -> new OutputPathException(target.toString(), reason);
-            case FileSystemLoopException l -> new OutputPathException(target.toString(), reason);
+            case NoSuchFileException _, AccessDeniedException _, NotDirectoryException _, FileAlreadyExistsException _,
+                 FileSystemLoopException _ -> new OutputPathException(target.toString(), reason);
             default -> new FileSystemException(target.toString(), null, "cannot write: " + reason);
         };
         named.initCause(e);
