@@ -64,7 +64,7 @@ public final class Outputs {
      * Checks the files a command writes into an output directory.
      *
      * @param option the directory's option
-     * @param dir    the directory (created if missing)
+     * @param dir    the directory (it may not exist yet: the command creates it when writing)
      * @param names  the files it will hold
      */
     public static void checkDirectory(String option, Path dir, String... names) throws IOException {

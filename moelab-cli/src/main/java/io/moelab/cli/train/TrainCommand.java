@@ -22,6 +22,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -261,7 +262,7 @@ public final class TrainCommand implements Callable<Integer> {
         return value != null ? value : fallback;
     }
 
-    private void plots(Trainer.Summary summary) throws java.io.IOException {
+    private void plots(Trainer.Summary summary) throws IOException {
         List<Double> stepsSeen = new ArrayList<>();
         List<Double> train = new ArrayList<>();
         List<Double> valSteps = new ArrayList<>();
@@ -299,7 +300,8 @@ public final class TrainCommand implements Callable<Integer> {
     private void report(PrintWriter stdout, Trainer.Summary s) {
         stdout.printf("trained %d steps of %s: %,d parameters (%,d active per token)%n", s.steps(),
                 s.config().preset(), s.parameters(), s.activeParameters());
-        if (s.validation().bitsPerByteByDomain().isEmpty()) {
+        boolean validated = !s.validation().bitsPerByteByDomain().isEmpty();
+        if (!validated) {
             stdout.println("validation: none (no domain has held-out text; see the warnings above)");
         } else {
             stdout.printf("validation: loss %.4f nats/token, %.4f bits/byte%n", s.validation().loss(),
@@ -317,6 +319,6 @@ public final class TrainCommand implements Callable<Integer> {
         stdout.printf("model: %s (load with 'moelab generate --model %s ...')%n", out.resolve("model"),
                 out.resolve("model"));
         stdout.printf("metrics: %s, plots: %s%s%n", out.resolve("metrics.jsonl"), out.resolve("loss.png"),
-                s.validation().routingByDomain().isEmpty() ? "" : ", " + out.resolve("routing-layer-0.png"));
+                validated ? ", " + out.resolve("routing-layer-0.png") : "");
     }
 }

@@ -1,5 +1,6 @@
 package io.moelab.evolve.database;
 
+import io.moelab.eplb.InvalidInputException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -328,7 +329,7 @@ public final class ProgramDatabase {
     public static ProgramDatabase restore(DatabaseSettings settings, DatabaseState state) {
         if (state.islands().size() != settings.numIslands()) {
             // A resume without the run's --config is the usual cause: name the setting, as bad input.
-            throw new io.moelab.eplb.InvalidInputException("database.num_islands", settings.numIslands()
+            throw new InvalidInputException("database.num_islands", settings.numIslands()
                     + " islands, but the run's checkpoint has " + state.islands().size() + " (resume with the run's "
                     + "--config)");
         }

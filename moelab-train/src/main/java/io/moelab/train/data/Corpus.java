@@ -9,8 +9,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -128,19 +131,19 @@ public final class Corpus {
      * (an exact resume needs the same batches).
      */
     public String sha256() {
-        java.security.MessageDigest digest;
+        MessageDigest digest;
         try {
-            digest = java.security.MessageDigest.getInstance("SHA-256");
-        } catch (java.security.NoSuchAlgorithmException e) {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
         }
         for (Map<String, List<Document>> part : List.of(train, validation)) {
             for (Map.Entry<String, List<Document>> e : part.entrySet()) {
                 for (Document d : e.getValue()) {
                     // Lengths first, so that no two different sequences of strings hash the same bytes.
-                    byte[] domain = e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                    byte[] text = d.text().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                    digest.update(java.nio.ByteBuffer.allocate(16).putLong(domain.length).putLong(text.length)
+                    byte[] domain = e.getKey().getBytes(StandardCharsets.UTF_8);
+                    byte[] text = d.text().getBytes(StandardCharsets.UTF_8);
+                    digest.update(ByteBuffer.allocate(16).putLong(domain.length).putLong(text.length)
                             .array());
                     digest.update(domain);
                     digest.update(text);
@@ -148,7 +151,7 @@ public final class Corpus {
             }
             digest.update((byte) 0xff);
         }
-        return java.util.HexFormat.of().formatHex(digest.digest());
+        return HexFormat.of().formatHex(digest.digest());
     }
 
     /** Training documents by domain, in the order the domains were given. */
