@@ -29,7 +29,8 @@ import tools.jackson.databind.node.ObjectNode;
 /** {@code moelab bench}: prefill and decode throughput, memory and the bandwidth roofline of a model. */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Benchmark a Hugging Face MoE model: batched prefill (the prompt layer by layer, each weight read once)"
-                + " and greedy decode tokens/s (medians over --runs after --warmup-tokens untimed passes), the median"
+                + " and greedy decode tokens/s (medians over --runs after --warmup-tokens untimed passes and untimed"
+                + " runs until the JIT settles), the median"
                 + " and 90th-percentile time of a decoded token, resident weight bytes, peak heap, off-heap bytes,"
                 + " weight bytes read per decoded token, and the machine's measured memory read bandwidth with the"
                 + " fraction of it that decoding achieves (by the median run, run by run against a reading right"
@@ -70,6 +71,12 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Untimed forward passes first, for the JIT (default: 256; fewer leave the JIT"
                     + " unfinished, measured).")
     private int warmupTokens;
+
+    @Option(names = "--warmup-runs", paramLabel = "N", defaultValue = "" + ModelBench.DEFAULT_WARMUP_RUNS,
+            description = "Most untimed runs (shaped as the timed ones) after the warm-up tokens, stopped once two in a"
+                    + " row added no JIT compilation: a compilation takes a core from decoding on a small machine"
+                    + " (default: ${DEFAULT-VALUE}; 0 for none).")
+    private int warmupRuns;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
             description = "Seed of the prompt's token ids and of --synthetic weights (default: 1).")
@@ -117,6 +124,9 @@ public final class BenchCommand implements Callable<Integer> {
         if (warmupTokens < 0) {
             throw new InvalidInputException("--warmup-tokens", "must not be negative, got " + warmupTokens);
         }
+        if (warmupRuns < 0) {
+            throw new InvalidInputException("--warmup-runs", "must not be negative, got " + warmupRuns);
+        }
         ModelOptions.useThreads(threads);
         PrintWriter out = spec.commandLine().getOut();
         if (synthetic != null) {
@@ -128,7 +138,7 @@ public final class BenchCommand implements Callable<Integer> {
                 (long) promptTokens + decodeTokens,
                 "a run of " + promptTokens + " prompt tokens plus " + decodeTokens + " decoded ones");
         KvCacheSize.require("--warmup-tokens", config, warmupTokens, "a warm-up of " + warmupTokens + " tokens");
-        Options options = new Options(weightFormat, promptTokens, decodeTokens, warmupTokens, runs, seed,
+        Options options = new Options(weightFormat, promptTokens, decodeTokens, warmupTokens, warmupRuns, runs, seed,
                 measureBandwidth ? (long) bandwidthMib << 20 : 0, 5);
         Result r = ModelBench.run(model, options);
         if (format.equals("json")) {
@@ -190,6 +200,8 @@ public final class BenchCommand implements Callable<Integer> {
         n.put("prompt_tokens", promptTokens);
         n.put("decode_tokens", decodeTokens);
         n.put("runs", runs);
+        n.put("warmup_runs", r.warmupRunsDone());
+        n.put("jit_settled", r.jitSettled());
         n.put("prefill_tokens_per_s", r.prefillTokensPerSecond());
         n.put("decode_tokens_per_s", r.decodeTokensPerSecond());
         array(n.putArray("prefill_tokens_per_s_runs"), r.prefillRuns());
@@ -234,6 +246,9 @@ public final class BenchCommand implements Callable<Integer> {
                 r.prefillTokensPerSecond(), promptTokens, runsNote));
         row(out, "decode", String.format(Locale.ROOT, "%.1f tokens/s (greedy, %d tokens, %s)",
                 r.decodeTokensPerSecond(), decodeTokens, runsNote));
+        row(out, "warm-up", warmupTokens + " tokens, then " + r.warmupRunsDone() + " untimed run"
+                + (r.warmupRunsDone() == 1 ? "" : "s") + (r.jitSettled() ? " (until the JIT settled)"
+                : warmupRuns == 0 ? "" : " (the JIT still compiling: raise --warmup-runs)"));
         row(out, "token time", String.format(Locale.ROOT,
                 "median %.0f us (%.1f tokens/s), p90 %.0f us, over every decoded token of every run",
                 r.medianTokenMicros(), 1e6 / r.medianTokenMicros(), r.p90TokenMicros()));

@@ -16,7 +16,7 @@ import tools.jackson.databind.json.JsonMapper;
 /** {@code moelab bench} reports its figures as a table or JSON, writes synthetic models, and refuses bad input. */
 class BenchCommandTest {
     private static final String[] FAST = {"--prompt-tokens", "4", "--decode-tokens", "3", "--runs", "2",
-        "--warmup-tokens", "1"};
+        "--warmup-tokens", "1", "--warmup-runs", "3"};
 
     @TempDir
     Path dir;
@@ -46,6 +46,13 @@ class BenchCommandTest {
             assertThat(n.get(key).asDouble()).as(key).isPositive();
         }
         assertThat(n.get("decode_tokens_per_s_runs").size()).isEqualTo(2);
+        // Settling takes two quiet runs in a row, so two or three warm-up runs; three when the JIT never settled.
+        int warmups = n.get("warmup_runs").asInt();
+        assertThat(warmups).isBetween(2, 3);
+        assertThat(n.get("jit_settled").isBoolean()).isTrue();
+        if (!n.get("jit_settled").asBoolean()) {
+            assertThat(warmups).isEqualTo(3);
+        }
         assertThat(n.get("off_heap_bytes").asLong())
                 .isEqualTo(n.get("mapped_bytes").asLong() + n.get("quantized_bytes").asLong());
         assertThat(n.get("roofline_fraction").asDouble()).isCloseTo(
@@ -87,6 +94,13 @@ class BenchCommandTest {
         assertThat(n2.get("token_roofline_fraction").isNull()).isTrue();
         assertThat(n2.get("quantized_bytes").asLong()).isZero();
         assertThat(n2.get("threads").asInt()).isEqualTo(1);
+
+        Result none = CliRunner.run("bench", "--model", m.toString(), "--no-measure-bandwidth", "--format", "json",
+                "--prompt-tokens", "4", "--decode-tokens", "3", "--runs", "2", "--warmup-runs", "0");
+        assertThat(none.exitCode()).as(none.err()).isZero();
+        JsonNode n3 = JsonMapper.builder().build().readTree(none.out().substring(none.out().indexOf('{')));
+        assertThat(n3.get("warmup_runs").asInt()).isZero();
+        assertThat(n3.get("jit_settled").asBoolean()).isFalse();
     }
 
     @Test
@@ -98,7 +112,7 @@ class BenchCommandTest {
         assertThat(r.out()).contains("wrote a synthetic tiny BF16").contains("prefill").contains("decode")
                 .contains("tokens/s").contains("resident weights").contains("memory bandwidth").contains("roofline")
                 .contains("roofline, paired").contains("token time").contains("roofline, token")
-                .contains("peak heap").contains("off-heap");
+                .contains("peak heap").contains("off-heap").containsPattern("warm-up +1 tokens, then [23] untimed runs");
     }
 
     @Test
@@ -113,6 +127,8 @@ class BenchCommandTest {
         assertOneLineError(bench("--model", m.toString(), "--format", "xml"), "--format");
         assertOneLineError(bench("--model", m.toString(), "--threads", "0"), "--threads");
         assertOneLineError(CliRunner.run("bench", "--model", m.toString(), "--runs", "0"), "--runs");
+        assertOneLineError(CliRunner.run("bench", "--model", m.toString(), "--warmup-runs", "-1"),
+                "--warmup-runs: must not be negative, got -1");
         assertOneLineError(CliRunner.run("bench", "--model", m.toString(), "--prompt-tokens", "0"),
                 "--prompt-tokens");
         Path model = TinyMixtral.write(dir.resolve("mixtral"), 258);

@@ -23,7 +23,9 @@ import java.util.SplittableRandom;
  * loaded, its buffer freed again, and once more after the timed runs; the result keeps the higher reading; and
  * once right after each run's decode, for a roofline fraction paired run by run).
  * Reset the heap pools' peaks, note the off-heap buffer pools, load the model.
- * Warm up: {@code warmupTokens} forward passes on a scratch cache (JIT compilation). Then {@code runs} times, each
+ * Warm up: {@code warmupTokens} forward passes on a scratch cache and one prefill, then untimed runs shaped as the
+ * timed ones (paired bandwidth reading included) until the JIT has settled ({@link JitSettling}: two runs in a row
+ * without compilation) or {@code warmupRuns} have run. Then {@code runs} times, each
  * on a fresh KV cache: <i>prefill</i> the same {@code promptTokens} random token ids (drawn from {@code seed}),
  * with one {@link MoeModel#prefill} (batched: layer by layer over the whole prompt, each weight read once); then
  * <i>decode</i> {@code decodeTokens}
@@ -47,6 +49,11 @@ import java.util.SplittableRandom;
  * process during the run distort it.
  */
 public final class ModelBench {
+    /**
+     * Most warm-up runs by default: m100's JIT settled after 11-14 (a run of 64 prompt and 64 decoded tokens, about
+     * 0.3 s); the cap bounds a JVM that never stops compiling.
+     */
+    public static final int DEFAULT_WARMUP_RUNS = 40;
     /** Timed passes of the bandwidth reading after each run: few, so that it stays close in time to the run. */
     static final int PAIRED_REPEATS = 2;
 
@@ -60,27 +67,29 @@ public final class ModelBench {
      * @param promptTokens      prompt length (one batched prefill)
      * @param decodeTokens      tokens decoded after the prompt
      * @param warmupTokens      untimed forward passes before the first run
+     * @param warmupRuns        most untimed runs after those passes, stopped early once the JIT settles; 0 for none
      * @param runs              timed prefill + decode runs
      * @param seed              seed of the prompt's token ids
      * @param bandwidthBytes    bytes for {@link MemoryBandwidth#measureGBps}, or 0 not to measure
      * @param bandwidthRepeats  timed passes of the bandwidth measurement
      */
-    public record Options(WeightFormat format, int promptTokens, int decodeTokens, int warmupTokens, int runs,
-                          long seed, long bandwidthBytes, int bandwidthRepeats) {
+    public record Options(WeightFormat format, int promptTokens, int decodeTokens, int warmupTokens, int warmupRuns,
+                          int runs, long seed, long bandwidthBytes, int bandwidthRepeats) {
         /** Checks the values. */
         public Options {
-            if (format == null || promptTokens < 1 || decodeTokens < 1 || warmupTokens < 0 || runs < 1
+            if (format == null || promptTokens < 1 || decodeTokens < 1 || warmupTokens < 0 || warmupRuns < 0
+                    || runs < 1
                     || bandwidthBytes < 0 || (bandwidthBytes > 0 && bandwidthRepeats < 1)) {
                 throw new IllegalArgumentException("invalid benchmark options: " + this);
             }
         }
 
         /**
-         * The defaults: 64 prompt tokens, 32 decoded, 256 warm-up passes, 3 runs, seed 1, bandwidth over 1 GiB, best
-         * of 5.
+         * The defaults: 64 prompt tokens, 32 decoded, 256 warm-up passes, at most {@value #DEFAULT_WARMUP_RUNS}
+         * warm-up runs, 3 runs, seed 1, bandwidth over 1 GiB, best of 5.
          */
         public static Options defaults(WeightFormat format) {
-            return new Options(format, 64, 32, 256, 3, 1, 1L << 30, 5);
+            return new Options(format, 64, 32, 256, DEFAULT_WARMUP_RUNS, 3, 1, 1L << 30, 5);
         }
     }
 
@@ -108,13 +117,17 @@ public final class ModelBench {
      * @param runBandwidthGBps        when the bandwidth is measured: one reading right after each run's decode (best
      *                                of {@value #PAIRED_REPEATS} passes), in run order; otherwise empty
      * @param decodeTokenMicros       every decoded token's time (its forward pass), in microseconds, runs in order
+     * @param warmupRunsDone          untimed runs made before the timed ones
+     * @param jitSettled              whether the warm-up runs ended because the JIT had settled (false when they ran
+     *                                their full count, or there were none)
      */
     public record Result(Options options, long parameters, double prefillTokensPerSecond,
                          double decodeTokensPerSecond, List<Double> prefillRuns, List<Double> decodeRuns,
                          long residentWeightBytes, long accountedResidentBytes, long activeBytesPerToken,
                          long peakHeapBytes, long offHeapBytes, long mappedBytes, long quantizedBytes,
                          long offHeapPoolBytes, double loadSeconds, OptionalDouble bandwidthGBps,
-                         List<Double> runBandwidthGBps, List<Double> decodeTokenMicros) {
+                         List<Double> runBandwidthGBps, List<Double> decodeTokenMicros, int warmupRunsDone,
+                         boolean jitSettled) {
         /** Copies the lists. */
         public Result {
             prefillRuns = List.copyOf(prefillRuns);
@@ -203,7 +216,6 @@ public final class ModelBench {
             for (int i = 0; i < prompt.length; i++) {
                 prompt[i] = random.nextInt(vocab);
             }
-            int positions = o.promptTokens() + o.decodeTokens();
             if (o.warmupTokens() > 0) {
                 KvCache scratch = model.newCache(o.warmupTokens());
                 for (int i = 0; i < o.warmupTokens(); i++) {
@@ -212,28 +224,16 @@ public final class ModelBench {
                 // The batched path too, so that its kernels are compiled before timing.
                 model.prefill(prompt, 0, model.newCache(prompt.length), false);
             }
-            List<Double> prefill = new ArrayList<>();
-            List<Double> decode = new ArrayList<>();
-            List<Double> runBandwidth = new ArrayList<>();
-            List<Double> tokenMicros = new ArrayList<>();
+            JitSettling jit = JitSettling.ofThisJvm();
+            Runs warmup = new Runs();
+            boolean settled = false;
+            while (!settled && warmup.count() < o.warmupRuns()) {
+                warmup.run(model, prompt, o);
+                settled = jit.runDone();
+            }
+            Runs timed = new Runs();
             for (int r = 0; r < o.runs(); r++) {
-                KvCache cache = model.newCache(positions);
-                long start = System.nanoTime();
-                float[] logits = model.prefill(prompt, 0, cache, false)[0];
-                long mid = System.nanoTime();
-                long before = mid;
-                for (int i = 0; i < o.decodeTokens(); i++) {
-                    logits = model.forward(Sampler.argmax(logits), prompt.length + i, cache);
-                    long after = System.nanoTime();
-                    tokenMicros.add((after - before) / 1e3);
-                    before = after;
-                }
-                long end = before;
-                prefill.add(prompt.length * 1e9 / Math.max(1, mid - start));
-                decode.add(o.decodeTokens() * 1e9 / Math.max(1, end - mid));
-                if (o.bandwidthBytes() > 0) {
-                    runBandwidth.add(MemoryBandwidth.measureGBps(o.bandwidthBytes(), PAIRED_REPEATS));
-                }
+                timed.run(model, prompt, o);
             }
             long pools = offHeapPools() - poolsBefore;
             long peakHeap = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
@@ -241,10 +241,44 @@ public final class ModelBench {
             // of the two readings keeps the roofline fraction from flattering a run made in a slow spell.
             OptionalDouble bandwidth = o.bandwidthBytes() > 0 ? OptionalDouble.of(Math.max(bandwidthBefore,
                     MemoryBandwidth.measureGBps(o.bandwidthBytes(), o.bandwidthRepeats()))) : OptionalDouble.empty();
-            return new Result(o, accounting.parameters(), median(prefill), median(decode), prefill, decode,
+            return new Result(o, accounting.parameters(), median(timed.prefill), median(timed.decode), timed.prefill,
+                    timed.decode,
                     model.weightBytes(), accounting.residentBytes(), accounting.activeBytesPerToken(), peakHeap,
                     accounting.mappedBytes() + accounting.quantizedBytes(), accounting.mappedBytes(),
-                    accounting.quantizedBytes(), pools, loadSeconds, bandwidth, runBandwidth, tokenMicros);
+                    accounting.quantizedBytes(), pools, loadSeconds, bandwidth, timed.bandwidth, timed.tokenMicros,
+                    warmup.count(), settled);
+        }
+    }
+
+    /** What runs measured, in run order: one prefill, then greedy decoding, then the paired bandwidth reading. */
+    private static final class Runs {
+        final List<Double> prefill = new ArrayList<>();
+        final List<Double> decode = new ArrayList<>();
+        final List<Double> bandwidth = new ArrayList<>();
+        final List<Double> tokenMicros = new ArrayList<>();
+
+        int count() {
+            return prefill.size();
+        }
+
+        /** One run on a fresh KV cache. */
+        void run(MoeModel model, int[] prompt, Options o) {
+            KvCache cache = model.newCache(o.promptTokens() + o.decodeTokens());
+            long start = System.nanoTime();
+            float[] logits = model.prefill(prompt, 0, cache, false)[0];
+            long mid = System.nanoTime();
+            long before = mid;
+            for (int i = 0; i < o.decodeTokens(); i++) {
+                logits = model.forward(Sampler.argmax(logits), prompt.length + i, cache);
+                long after = System.nanoTime();
+                tokenMicros.add((after - before) / 1e3);
+                before = after;
+            }
+            prefill.add(prompt.length * 1e9 / Math.max(1, mid - start));
+            decode.add(o.decodeTokens() * 1e9 / Math.max(1, before - mid));
+            if (o.bandwidthBytes() > 0) {
+                bandwidth.add(MemoryBandwidth.measureGBps(o.bandwidthBytes(), PAIRED_REPEATS));
+            }
         }
     }
 

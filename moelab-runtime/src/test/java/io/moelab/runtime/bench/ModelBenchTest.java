@@ -24,7 +24,7 @@ class ModelBenchTest {
     @Test
     void storedF32() throws Exception {
         Path d = SyntheticCheckpoint.write(dir, Shape.tiny(), DType.F32, 2);
-        Result r = ModelBench.run(d, new Options(WeightFormat.STORED, 6, 4, 2, 3, 9, 0, 0));
+        Result r = ModelBench.run(d, new Options(WeightFormat.STORED, 6, 4, 2, 0, 3, 9, 0, 0));
         assertThat(r.prefillRuns()).hasSize(3).allSatisfy(v -> assertThat(v).isPositive().isFinite());
         assertThat(r.decodeRuns()).hasSize(3).allSatisfy(v -> assertThat(v).isPositive().isFinite());
         assertThat(r.prefillTokensPerSecond()).isEqualTo(ModelBench.median(r.prefillRuns()));
@@ -49,7 +49,7 @@ class ModelBenchTest {
     @Test
     void int4WithBandwidth() {
         Path d = SyntheticCheckpoint.write(dir, Shape.tiny(), DType.BF16, 2);
-        Result r = ModelBench.run(d, new Options(WeightFormat.INT4, 3, 2, 0, 1, 9, 2L << 20, 1));
+        Result r = ModelBench.run(d, new Options(WeightFormat.INT4, 3, 2, 0, 0, 1, 9, 2L << 20, 1));
         WeightAccounting a = WeightAccounting.of(d, WeightFormat.INT4);
         assertThat(r.residentWeightBytes()).isEqualTo(a.residentBytes());
         assertThat(r.quantizedBytes()).isEqualTo(a.quantizedBytes()).isPositive();
@@ -69,12 +69,33 @@ class ModelBenchTest {
     }
 
     @Test
+    void warmupRunsStopOnceTheJitSettlesAndStayOutOfTheResults() {
+        Path d = SyntheticCheckpoint.write(dir, Shape.tiny(), DType.F32, 2);
+        Result none = ModelBench.run(d, new Options(WeightFormat.STORED, 3, 2, 0, 0, 2, 9, 0, 0));
+        assertThat(none.warmupRunsDone()).isZero();
+        assertThat(none.jitSettled()).isFalse();
+        Result r = ModelBench.run(d, new Options(WeightFormat.STORED, 3, 2, 0, 25, 2, 9, 0, 0));
+        // Settled needs two quiet runs in a row; a JIT still compiling after 25 runs uses them all.
+        assertThat(r.warmupRunsDone()).isBetween(JitSettling.QUIET_RUNS, 25);
+        // Stopped early only because it settled.
+        if (r.warmupRunsDone() < 25) {
+            assertThat(r.jitSettled()).isTrue();
+        }
+        // Only the timed runs are reported: two runs of two decoded tokens.
+        assertThat(r.decodeRuns()).hasSize(2);
+        assertThat(r.prefillRuns()).hasSize(2);
+        assertThat(r.decodeTokenMicros()).hasSize(4);
+        assertThatThrownBy(() -> new Options(WeightFormat.STORED, 1, 1, 0, -1, 1, 1, 0, 0))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void pairedRooflineIsTheMedianOfEachRunAgainstItsOwnReading() {
         // 1 GB per token; runs at 10, 20 and 30 tokens/s read 20, 25 and 60 GB/s right after: 0.5, 0.8 and 0.5 of
         // the bandwidth, median 0.5, where the median decode (20) against the best reading (60) gives 1/3.
         Result r = new Result(Options.defaults(WeightFormat.STORED), 1, 1, 20, List.of(1.0, 1.0, 1.0),
                 List.of(10.0, 20.0, 30.0), 1, 1, 1_000_000_000L, 1, 1, 1, 0, 0, 1, OptionalDouble.of(60),
-                List.of(20.0, 25.0, 60.0), List.of(50_000.0, 20_000.0, 25_000.0, 400_000.0, 30_000.0));
+                List.of(20.0, 25.0, 60.0), List.of(50_000.0, 20_000.0, 25_000.0, 400_000.0, 30_000.0), 0, false);
         assertThat(r.pairedRooflineFraction().orElseThrow()).isCloseTo(0.5, within(1e-12));
         assertThat(r.rooflineFraction().orElseThrow()).isCloseTo(1.0 / 3, within(1e-12));
         // Token times of 20, 25, 30, 50 and 400 ms: median 30 ms, 1 GB in 30 ms is 33.3 GB/s, 5/9 of 60 GB/s; the
@@ -89,11 +110,11 @@ class ModelBenchTest {
         assertThat(ModelBench.median(List.of(3.0, 1.0, 2.0))).isEqualTo(2.0);
         assertThat(ModelBench.median(List.of(4.0, 1.0, 2.0, 3.0))).isEqualTo(2.5);
         assertThat(Options.defaults(WeightFormat.Q8).promptTokens()).isEqualTo(64);
-        assertThatThrownBy(() -> new Options(WeightFormat.STORED, 0, 1, 0, 1, 1, 0, 0))
+        assertThatThrownBy(() -> new Options(WeightFormat.STORED, 0, 1, 0, 0, 1, 1, 0, 0))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new Options(WeightFormat.STORED, 1, 1, 0, 0, 1, 0, 0))
+        assertThatThrownBy(() -> new Options(WeightFormat.STORED, 1, 1, 0, 0, 0, 1, 0, 0))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new Options(null, 1, 1, 0, 1, 1, 0, 0))
+        assertThatThrownBy(() -> new Options(null, 1, 1, 0, 0, 1, 1, 0, 0))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 }
