@@ -26,7 +26,7 @@ public final class Algorithms {
         });
         REGISTRY.put(StaticBalancer.NAME, spec -> {
             spec.requireOptions(Set.of());
-            return new StaticBalancer();
+            return new StaticBalancer(spec.mode(), spec.text());
         });
     }
 

@@ -1,6 +1,7 @@
 package io.moelab.eplb.algorithm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.quicktheories.QuickTheory.qt;
 
 import io.moelab.eplb.BalancingCases;
@@ -124,6 +125,39 @@ class PlacementPropertiesTest {
                 .assuming(c -> c.topology().groupsDivideNodes())
                 .checkAssert(c -> assertGroupsOnNodes(
                         new DeepSeekBalancer().rebalance(BalancingRequest.of(c.weight(), c.topology())), c));
+    }
+
+    @Test
+    void staticHierarchicalKeepsEachGroupOnOneNode() {
+        BalancerAlgorithm algorithm = Algorithms.byName("static:hierarchical");
+        qt().withExamples(400).withFixedSeed(13).forAll(BalancingCases.cases())
+                .assuming(c -> c.topology().groupsDivideNodes())
+                .checkAssert(c -> {
+                    Placement p = algorithm.rebalance(BalancingRequest.of(c.weight(), c.topology()));
+                    assertValid(p, c);
+                    assertGroupsOnNodes(p, c);
+                });
+    }
+
+    @Test
+    void staticLayoutsByHand() {
+        // E=8 in G=2 groups on N=2 nodes of 8 slots: contiguous fills slots 0-7 with experts 0-7 and wraps (experts
+        // 0-3, group 0, get their second replicas on node 1); hierarchical keeps node 0 to group 0 and node 1 to
+        // group 1, each round-robin over its own slots.
+        Topology t = new Topology(16, 2, 2, 4);
+        LoadMatrix w = LoadMatrix.of(new double[][] {{5, 1, 1, 1, 2, 2, 3, 1}}, "by hand");
+        assertThat(Algorithms.byName("static").rebalance(BalancingRequest.of(w, t)).phy2log()[0])
+                .containsExactly(0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7);
+        assertThat(Algorithms.byName("static:global").rebalance(BalancingRequest.of(w, t)).phy2log()[0])
+                .containsExactly(0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7);
+        assertThat(Algorithms.byName("static:hierarchical").rebalance(BalancingRequest.of(w, t)).phy2log()[0])
+                .containsExactly(0, 1, 2, 3, 0, 1, 2, 3, 4, 5, 6, 7, 4, 5, 6, 7);
+        assertThat(Algorithms.byName("static:hierarchical").name()).isEqualTo("static:hierarchical");
+        // Groups that cannot stay on nodes: refused, as for the other algorithms' hierarchical mode.
+        Topology three = new Topology(16, 3, 2, 4);
+        LoadMatrix six = LoadMatrix.of(new double[][] {{5, 1, 1, 1, 2, 2}}, "by hand");
+        assertThatThrownBy(() -> Algorithms.byName("static:hierarchical")
+                .rebalance(BalancingRequest.of(six, three))).hasMessageContaining("G=3 expert groups");
     }
 
     private static void assertGroupsOnNodes(Placement p, Case c) {
