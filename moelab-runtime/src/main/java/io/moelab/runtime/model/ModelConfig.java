@@ -140,11 +140,9 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
             case MIXTRAL, OLMOE -> intermediate;
             case QWEN2_MOE, QWEN3_MOE -> positive(n, "moe_intermediate_size", where);
         };
-        boolean normTopK = switch (family) {
-            case MIXTRAL -> true;
-            case QWEN2_MOE, OLMOE -> optionalBool(n, "norm_topk_prob", false, where);
-            case QWEN3_MOE -> optionalBool(n, "norm_topk_prob", true, where);
-        };
+        // Where config.json omits it, transformers' default for each family: false for all three (Qwen3-MoE's
+        // released configs set true explicitly).
+        boolean normTopK = family == Family.MIXTRAL || optionalBool(n, "norm_topk_prob", false, where);
         int shared = family == Family.QWEN2_MOE ? optionalInt(n, "shared_expert_intermediate_size", 0, where) : 0;
         int step = family == Family.QWEN2_MOE || family == Family.QWEN3_MOE
                 ? optionalInt(n, "decoder_sparse_step", 1, where) : 1;

@@ -52,6 +52,20 @@ class ModelConfigTest {
      * instead). A RoPE other than the default is refused there as in {@code rope_scaling}; two bases that disagree
      * are refused.
      */
+    /**
+     * An omitted {@code norm_topk_prob} takes transformers' default, false, in every family that reads it; Qwen3-MoE
+     * used to default to true here, renormalizing the top-k weights where transformers does not. Mixtral always
+     * renormalizes.
+     */
+    @Test
+    void normTopKProbDefaultsAsInTransformers() throws IOException {
+        for (Family f : new Family[] {Family.QWEN2_MOE, Family.QWEN3_MOE, Family.OLMOE}) {
+            assertThat(read(f, c -> c.remove("norm_topk_prob")).normTopKProb()).as(f.name()).isFalse();
+            assertThat(read(f, c -> c.put("norm_topk_prob", true)).normTopKProb()).as(f.name()).isTrue();
+        }
+        assertThat(read(Family.MIXTRAL, c -> c.remove("norm_topk_prob")).normTopKProb()).isTrue();
+    }
+
     @Test
     void ropeParametersGiveTheBase() throws IOException {
         assertThat(read(Family.QWEN3_MOE, c -> {
