@@ -74,6 +74,15 @@ public final class Main {
 
     /** The exception's message, or its type where it has none (an internal failure). */
     private static String describe(Throwable ex) {
+        // A library that wraps a write failure (a serializer's own exception type) still names the file: the
+        // file system's exception, wherever it is in the chain, says what failed where. Our own messages stand.
+        boolean ours = ex instanceof InvalidInputException || ex instanceof ModelFormatException;
+        for (Throwable c = ex.getCause(); c != null && !ours && !(ex instanceof FileSystemException);
+                c = c.getCause()) {
+            if (c instanceof FileSystemException) {
+                ex = c;
+            }
+        }
         if (ex instanceof FileSystemException fs) {
             // Its message is the path, with the reason only where the file system gave one.
             return fs.getFile() + (fs.getOtherFile() == null ? "" : " -> " + fs.getOtherFile()) + ": "

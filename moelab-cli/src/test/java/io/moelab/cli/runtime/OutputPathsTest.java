@@ -59,6 +59,19 @@ class OutputPathsTest {
     }
 
     @Test
+    void aFullDeviceIsAFailureThatNamesTheFile() {
+        // /dev/full fails every write as a full disk does: exit 1 (the file system failed, not the input), one
+        // line naming the file; it used to read "error: java.io.IOException: No space left on device".
+        Path full = Path.of("/dev/full");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(full), "/dev/full is not available");
+        for (Result r : List.of(trace(full), CliRunner.run("eplb", "generate", "--layers", "2", "--experts", "4",
+                "--steps", "300", "--seed", "1", "--output", full.toString()))) {
+            assertThat(r.exitCode()).as(r.err()).isEqualTo(1);
+            assertThat(r.errLines()).containsExactly("error: /dev/full: cannot write: No space left on device");
+        }
+    }
+
+    @Test
     void aLinkedOutputWritesTheLinksTarget() throws Exception {
         Path target = Files.writeString(Files.createDirectory(dir.resolve("kept")).resolve("trace.json"), "old");
         Path link = Files.createSymbolicLink(out.resolve("trace.json"), target);

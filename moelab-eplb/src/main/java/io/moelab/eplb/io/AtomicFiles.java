@@ -2,6 +2,7 @@ package io.moelab.eplb.io;
 
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
@@ -240,10 +241,15 @@ public final class AtomicFiles {
             throw named(target, e);
         }
         try {
-            try (channel; OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16)) {
+            try (channel; OutputStream out = new BufferedOutputStream(new Named(target,
+                    Channels.newOutputStream(channel)), 1 << 16)) {
                 content.writeTo(out);
                 out.flush();
-                channel.force(true);
+                try {
+                    channel.force(true);
+                } catch (IOException e) {
+                    throw Named.failure(target, e);
+                }
             }
         } catch (Throwable t) {
             deleteQuietly(tmp, t);
@@ -290,8 +296,68 @@ public final class AtomicFiles {
         } catch (FileSystemException e) {
             throw named(target, e);
         }
-        try (OutputStream out = new BufferedOutputStream(raw, 1 << 16)) {
+        try (OutputStream out = new BufferedOutputStream(new Named(target, raw), 1 << 16)) {
             content.writeTo(out);
+        }
+    }
+
+    /**
+     * The stream to a file, its write failures named: a full disk or an I/O error surfaces as a
+     * {@link FileSystemException} naming the file the user asked for ("cannot write: No space left on device")
+     * rather than a bare "No space left on device" from deep inside a serializer.
+     */
+    private static final class Named extends FilterOutputStream {
+        private final Path target;
+
+        Named(Path target, OutputStream out) {
+            super(out);
+            this.target = target;
+        }
+
+        static IOException failure(Path target, IOException e) {
+            if (e instanceof FileSystemException) {
+                return e;
+            }
+            FileSystemException named = new FileSystemException(target.toString(), null, "cannot write: "
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+            named.initCause(e);
+            return named;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            try {
+                out.write(b, off, len);
+            } catch (IOException e) {
+                throw failure(target, e);
+            }
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            try {
+                out.write(b);
+            } catch (IOException e) {
+                throw failure(target, e);
+            }
+        }
+
+        @Override
+        public void flush() throws IOException {
+            try {
+                out.flush();
+            } catch (IOException e) {
+                throw failure(target, e);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                out.close();
+            } catch (IOException e) {
+                throw failure(target, e);
+            }
         }
     }
 

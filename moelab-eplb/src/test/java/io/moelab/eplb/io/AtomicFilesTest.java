@@ -382,6 +382,19 @@ class AtomicFilesTest {
     }
 
     @Test
+    void aWriteFailureNamesTheFile() {
+        // /dev/full answers every write with ENOSPC, as a full disk does: the failure used to surface as a bare
+        // "No space left on device" (wrapped by whatever serializer was writing), naming no file.
+        Path full = Path.of("/dev/full");
+        assumeTrue(Files.exists(full) && Files.isWritable(full), "/dev/full is not available");
+        Throwable t = catchThrowable(() -> AtomicFiles.write(full, out -> out.write(new byte[1 << 17])));
+        assertThat(t).isInstanceOf(java.nio.file.FileSystemException.class)
+                .isNotInstanceOf(OutputPathException.class)
+                .hasMessage("/dev/full: cannot write: No space left on device");
+        assertThat(Files.exists(full)).isTrue();
+    }
+
+    @Test
     void aTargetNameNearTheLengthLimitIsWritten() throws IOException {
         // 250 bytes is a valid name; the temporary file's longer name once made it fail ("File name too long").
         for (String name : new String[] {"x".repeat(250), "é".repeat(125)}) {
