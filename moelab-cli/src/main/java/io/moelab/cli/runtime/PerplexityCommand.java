@@ -23,7 +23,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "perplexity", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Score a text: tokens, mean negative log-likelihood per token (nats), perplexity and bits per "
                 + "byte of the UTF-8 text, in windows of --context tokens (each opened by BOS when the tokenizer "
-                + "has one, so every token is scored; otherwise a window's first token is not).")
+                + "has one, so every token is scored; otherwise by the token before its first, so every token but "
+                + "the text's first is).")
 public final class PerplexityCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
@@ -52,10 +53,13 @@ public final class PerplexityCommand implements Callable<Integer> {
         Perplexity.Result r;
         try (MoeModel m = model.load(); Tokenizer tokenizer = Tokenizers.forModel(model.dir(), m.config().vocabSize())) {
             int[] tokens = tokenizer.encode(content);
-            if (tokens.length < 2) {
-                throw new InvalidInputException("--text", text + " holds fewer than two tokens");
+            int bos = tokenizer.bosId().orElse(-1);
+            // Without BOS the first token is only conditioned on, so a second one is needed to score anything.
+            if (tokens.length < (bos >= 0 ? 1 : 2)) {
+                throw new InvalidInputException("--text", text + (bos >= 0 ? " holds no tokens"
+                        : " holds fewer than two tokens (without a BOS token the first is not scored)"));
             }
-            r = Perplexity.compute(m, tokens, tokenizer.bosId().orElse(-1), context);
+            r = Perplexity.compute(m, tokens, bos, context);
         }
         long bytes = content.getBytes(StandardCharsets.UTF_8).length;
         PrintWriter out = spec.commandLine().getOut();

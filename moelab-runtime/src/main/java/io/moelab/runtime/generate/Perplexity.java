@@ -5,8 +5,10 @@ import io.moelab.runtime.model.MoeModel;
 
 /**
  * How well a model predicts a text: the negative log-likelihood of every token given the ones before it, in
- * windows of at most {@code context} tokens (each window starts a fresh KV cache, so its first token is
- * predicted from nothing and is not scored, unless a BOS token opens every window).
+ * windows of at most {@code context} tokens, each on a fresh KV cache. With a BOS token, BOS opens every window and
+ * every token is scored. Without one, a window's first token can only be conditioned on: windows overlap by that
+ * one token, so that every token but the text's first is scored whatever the window length (disjoint windows left
+ * one token in {@code context} unscored, whose bytes bits per byte still counted: a shorter window read lower).
  */
 public final class Perplexity {
     private static final int CHUNK = 64;
@@ -36,7 +38,7 @@ public final class Perplexity {
      * Scores {@code tokens}.
      *
      * @param bos     a token to open every window with (then every text token is scored), or -1 for none
-     * @param context the longest window, BOS included
+     * @param context the longest window, its opening BOS or conditioning token included
      */
     public static Result compute(MoeModel model, int[] tokens, int bos, int context) {
         if (context < 2) {
@@ -44,27 +46,26 @@ public final class Perplexity {
         }
         double total = 0;
         long scored = 0;
-        int step = bos >= 0 ? context - 1 : context;
-        for (int start = 0; start < tokens.length; start += step) {
-            int end = Math.min(tokens.length, start + step);
-            // The window's input: BOS (if any) and its tokens but the last, whose logits would predict nothing.
-            int[] input = new int[(bos >= 0 ? 1 : 0) + end - start - 1];
-            int off = 0;
-            if (bos >= 0) {
-                input[off++] = bos;
-            }
-            System.arraycopy(tokens, start, input, off, end - start - 1);
-            int firstTarget = bos >= 0 ? start : start + 1;
-            KvCache cache = model.newCache(Math.max(1, input.length));
+        int conditioning = bos >= 0 ? 0 : 1;
+        // Each window scores the tokens [start, end) (targets) given BOS or the token before them.
+        for (int start = conditioning; start < tokens.length; ) {
+            int end = Math.min(tokens.length, start + context - 1);
+            // The window's input: BOS or the token before the targets, then the targets but the last, whose logits
+            // would predict nothing.
+            int[] input = new int[end - start];
+            input[0] = bos >= 0 ? bos : tokens[start - 1];
+            System.arraycopy(tokens, start, input, 1, end - start - 1);
+            KvCache cache = model.newCache(input.length);
             // Chunks bound the logits held at once (chunk x vocabulary floats).
             for (int c = 0; c < input.length; c += CHUNK) {
                 int len = Math.min(CHUNK, input.length - c);
                 float[][] logits = model.prefill(java.util.Arrays.copyOfRange(input, c, c + len), c, cache, true);
                 for (int i = 0; i < len; i++) {
-                    total -= logSoftmax(logits[i], tokens[firstTarget + c + i]);
+                    total -= logSoftmax(logits[i], tokens[start + c + i]);
                     scored++;
                 }
             }
+            start = end;
         }
         return new Result(scored, scored == 0 ? Double.NaN : total / scored, total);
     }

@@ -3,6 +3,7 @@ package io.moelab.runtime.tensor;
 import static io.moelab.runtime.tensor.Kernels.F;
 import static io.moelab.runtime.tensor.Kernels.L;
 
+import java.util.Arrays;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -64,7 +65,9 @@ public final class MatVec {
     /**
      * For a small batch: {@code outs[b][r] = dot(row r of w, xs[b], cols)}, loading (dequantizing) each row once
      * and dotting it with every vector. For F32, F16 and BF16 this equals {@code w.dot(r, xs[b])} bit for bit; for
-     * quantized formats it is the float dot of the dequantized row, within the format's bound of the same.
+     * quantized formats it is the float dot of the dequantized row, within the format's bound of the same. An
+     * {@link Int4BlockMatrix}, whose products round the activations to int8, runs its own kernel per vector instead
+     * (equal to {@code w.dotRows} bit for bit), so that a prompt is computed as its tokens would be decoded.
      *
      * @throws IllegalArgumentException if {@code xs} and {@code outs} differ in length or a vector is too short
      */
@@ -76,6 +79,14 @@ public final class MatVec {
             checkLengths(w, xs[b], outs[b]);
         }
         if (xs.length == 0) {
+            return;
+        }
+        if (w instanceof Int4BlockMatrix) {
+            // One item per vector: its chunks keep the kernel's 32-row blocks, and a thread's consecutive chunks
+            // of one vector quantize it once. The matrix is re-read per vector, from cache for an expert's size.
+            WeightMatrix[] ws = new WeightMatrix[xs.length];
+            Arrays.fill(ws, w);
+            multiplyAll(ws, xs, outs);
             return;
         }
         int cols = w.cols();

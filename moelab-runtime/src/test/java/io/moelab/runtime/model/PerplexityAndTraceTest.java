@@ -21,24 +21,30 @@ class PerplexityAndTraceTest {
     void perplexityIsTheReferenceNegativeLogLikelihood() throws Exception {
         TinyModel tiny = TinyModel.create(Family.MIXTRAL, DType.F32, 8);
         try (MoeModel model = MoeModel.load(tiny.write(tmp.resolve("m")), WeightFormat.STORED)) {
-            // Windows of 4 tokens without BOS: tokens 0, 4, 8 open windows and are not scored.
+            // Windows of 4 tokens without BOS overlap by one: tokens 1-3 given token 0, 4-6 given token 3, 7-9 given
+            // token 6. Every token but the first is scored, whatever the window length.
             Perplexity.Result r = Perplexity.compute(model, TOKENS, -1, 4);
             ReferenceForward ref = new ReferenceForward(tiny);
             double total = 0;
-            for (int start = 0; start < TOKENS.length; start += 4) {
-                int end = Math.min(TOKENS.length, start + 4);
-                double[][] logits = ref.logits(java.util.Arrays.copyOfRange(TOKENS, start, end));
-                for (int i = start + 1; i < end; i++) {
-                    total -= logProb(logits[i - 1 - start], TOKENS[i]);
+            for (int start = 1; start < TOKENS.length; start += 3) {
+                int end = Math.min(TOKENS.length, start + 3);
+                double[][] logits = ref.logits(java.util.Arrays.copyOfRange(TOKENS, start - 1, end - 1));
+                for (int i = start; i < end; i++) {
+                    total -= logProb(logits[i - start], TOKENS[i]);
                 }
             }
-            assertThat(r.tokens()).isEqualTo(7);
+            assertThat(r.tokens()).isEqualTo(9);
             assertThat(r.totalNll()).isCloseTo(total, org.assertj.core.data.Offset.offset(1e-4 * total));
-            assertThat(r.perplexity()).isCloseTo(Math.exp(total / 7), org.assertj.core.data.Percentage.withPercentage(1e-3));
+            assertThat(r.perplexity()).isCloseTo(Math.exp(total / 9), org.assertj.core.data.Percentage.withPercentage(1e-3));
+            // The shortest window (one conditioning token, one target) still scores the same nine tokens.
+            assertThat(Perplexity.compute(model, TOKENS, -1, 2).tokens()).isEqualTo(9);
+            assertThat(Perplexity.compute(model, TOKENS, -1, 100).tokens()).isEqualTo(9);
             assertThat(r.bitsPerByte(20)).isCloseTo(total / Math.log(2) / 20, org.assertj.core.data.Offset.offset(1e-4));
 
-            // With a BOS token every text token is scored.
+            // With a BOS token every text token is scored, a single one too.
             assertThat(Perplexity.compute(model, TOKENS, 0, 4).tokens()).isEqualTo(TOKENS.length);
+            assertThat(Perplexity.compute(model, TOKENS, 0, 2).tokens()).isEqualTo(TOKENS.length);
+            assertThat(Perplexity.compute(model, new int[] {7}, 0, 4).tokens()).isEqualTo(1);
         }
     }
 

@@ -49,6 +49,32 @@ class QuantizedModelTest {
         }
     }
 
+    /**
+     * INT4 with int8 activations rounds every activation vector it multiplies, in prefill as in decoding: the batched
+     * prompt used to multiply dequantized rows by float activations (plain INT4's arithmetic), so that {@code logits}
+     * and {@code perplexity} measured INT4 under the int4-i8 name and a prompt's KV cache mixed the two.
+     */
+    @ParameterizedTest
+    @EnumSource(Family.class)
+    void int4WithInt8ActivationsPrefillsAsItDecodes(Family family) throws Exception {
+        TinyModel tiny = TinyModel.create(family, DType.F32, 31 + family.ordinal(), true);
+        Path dir = tiny.write(tmp.resolve("i8"));
+        try (MoeModel i8 = MoeModel.load(dir, WeightFormat.INT4_I8);
+             MoeModel int4 = MoeModel.load(dir, WeightFormat.INT4)) {
+            float[][] batched = i8.logits(TOKENS);
+            KvCache cache = i8.newCache(TOKENS.length);
+            for (int t = 0; t < TOKENS.length; t++) {
+                float[] decoded = i8.forward(TOKENS[t], t, cache);
+                for (int i = 0; i < decoded.length; i++) {
+                    assertThat(Float.floatToRawIntBits(batched[t][i])).as("%s position %d logit %d", family, t, i)
+                            .isEqualTo(Float.floatToRawIntBits(decoded[i]));
+                }
+            }
+            assertThat(java.util.Arrays.deepEquals(batched, int4.logits(TOKENS)))
+                    .as("int8 activations round differently from float ones").isFalse();
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Family.class)
     void packedF32GivesTheStoredModelsLogits(Family family) throws Exception {
