@@ -39,6 +39,12 @@ public final class LogitsCommand implements Callable<Integer> {
         if (tokens.length == 0) {
             throw new InvalidInputException("--token-ids", "no token ids");
         }
+        // The split drops trailing empty values, so '1,2,' would pass where '1,,2' is refused.
+        for (String given : spec.commandLine().getParseResult().matchedOption("--token-ids").originalStringValues()) {
+            if (given.endsWith(",")) {
+                throw new InvalidInputException("--token-ids", "'" + given + "' ends with a comma (an empty id)");
+            }
+        }
         Outputs.check("--output", output); // before the model runs
         float[][] logits;
         try (MoeModel m = model.load()) {

@@ -63,6 +63,11 @@ class LogitsCommandTest {
                 out.toString());
         assertThat(vocab.exitCode()).isEqualTo(2);
         assertThat(vocab.err()).startsWith("error: ").contains("20").contains("vocabulary");
+        // A trailing comma is an empty id, as '1,,2' is (the split alone dropped it).
+        Result trailing = CliRunner.run("logits", "--model", model.toString(), "--token-ids", "1,2,", "--output",
+                out.toString());
+        assertThat(trailing.exitCode()).isEqualTo(2);
+        assertThat(trailing.errLines()).containsExactly("error: --token-ids: '1,2,' ends with a comma (an empty id)");
         Files.write(model.resolve("model.safetensors"), new byte[] {1, 2, 3});
         Result corrupt = CliRunner.run("logits", "--model", model.toString(), "--token-ids", "1", "--output",
                 out.toString());
