@@ -164,6 +164,16 @@ public final class StepModel {
             computeTotal += computeMax;
             combineTotal += combine;
         }
+        if (!Double.isFinite(seconds) || !Double.isFinite(busy)) {
+            // Each value passed its own range check, but rates near zero or sizes near the largest double make a
+            // time no double holds; reported here rather than as NaN rates or a plot library's failure.
+            String part = !Double.isFinite(dispatchTotal) || !Double.isFinite(combineTotal)
+                    ? "the all-to-all (cluster nvlink_gbps, network_gbps, latencies; model hidden)"
+                    : !Double.isFinite(computeTotal) ? "the experts' compute (cluster peak_tflops, hbm_tbps; model "
+                    + "expert sizes)" : "the non-expert work (model dense_flops_per_token; cluster peak_tflops)";
+            throw new InvalidInputException("cluster", "a step's time is not finite: " + part + " has values "
+                    + "too extreme to compute (cluster " + cluster.name() + ", model " + model.name() + ")");
+        }
         double balancedness = maxSum > 0 ? Math.min(1, meanSum / maxSum) : 1;
         return new StepCost(seconds, tokensSum / layers, busy, balancedness, dispatchTotal, computeTotal,
                 combineTotal);

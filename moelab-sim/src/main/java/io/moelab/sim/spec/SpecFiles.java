@@ -57,13 +57,25 @@ public final class SpecFiles {
             // DeepSeek: the first k layers are dense, then every moe_layer_freq-th layer is MoE.
             int first = f.integer("first_k_dense_replace");
             int freq = f.integer("moe_layer_freq", 1);
+            // Checked, not clamped: a negative count of dense layers counted MoE layers beyond the model's, and
+            // DeepSeek's code divides by the frequency.
+            if (first < 0) {
+                throw new InvalidInputException("first_k_dense_replace", "must be >= 0, got " + first);
+            }
+            if (freq < 1) {
+                throw new InvalidInputException("moe_layer_freq", "must be >= 1, got " + freq);
+            }
             moeLayers = 0;
             for (int l = first; l < layers; l++) {
-                moeLayers += l % Math.max(1, freq) == 0 ? 1 : 0;
+                moeLayers += l % freq == 0 ? 1 : 0;
             }
         } else if (f.has("decoder_sparse_step") || f.has("mlp_only_layers")) {
             // Qwen-MoE: layer l is sparse unless listed in mlp_only_layers, and when (l + 1) % step == 0.
-            int step = Math.max(1, f.integer("decoder_sparse_step", 1));
+            int step = f.integer("decoder_sparse_step", 1);
+            if (step < 1) {
+                // transformers divides by it.
+                throw new InvalidInputException("decoder_sparse_step", "must be >= 1, got " + step);
+            }
             List<Double> dense = f.numbers("mlp_only_layers");
             moeLayers = 0;
             for (int l = 0; l < layers; l++) {

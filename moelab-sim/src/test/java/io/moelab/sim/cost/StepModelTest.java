@@ -1,8 +1,10 @@
 package io.moelab.sim.cost;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
@@ -62,6 +64,22 @@ class StepModelTest {
         // Average GPU compute: (1.8 + 0.6) / 2 us.
         assertThat(cost.computeBusy()).isCloseTo(1.2e-6, within(EPS));
         assertThat(cost.utilization()).isCloseTo(1.2e-6 / cost.seconds(), within(1e-12));
+    }
+
+    @Test
+    void aStepTimeNoDoubleHoldsIsBadInputNamingThePart() {
+        // Each value passes its range check; together they make an infinite time, which reached the report as NaN
+        // rates and failed in the plot library (exit 1) or printed "Infinity" (sim sweep, exit 0).
+        ClusterSpec slowLinks = new ClusterSpec("slow", 1, 2, 1, 1.0, 1, 1e-310, 0.5, 0, 0, 80);
+        StepModel links = new StepModel(model(1, 2), slowLinks, StepModel.Options.defaults());
+        assertThatThrownBy(() -> links.step(placement(slowLinks, 2, new int[] {0, 1}), load(3e6, 1e6)))
+                .isInstanceOf(InvalidInputException.class).hasMessageContaining("the all-to-all")
+                .hasMessageContaining("cluster slow");
+        ClusterSpec c = cluster(1, 2, 0, 0);
+        ModelSpec dense = new ModelSpec("dense", 1, 2, 1, 100, 10, 1, 2, 0, 0, 1e308);
+        StepModel m = new StepModel(dense, c, StepModel.Options.defaults());
+        assertThatThrownBy(() -> m.step(placement(c, 2, new int[] {0, 1}), load(3e12, 1e12)))
+                .isInstanceOf(InvalidInputException.class).hasMessageContaining("the non-expert work");
     }
 
     @Test

@@ -112,6 +112,26 @@ class SpecFilesTest {
     }
 
     @Test
+    void layerPatternCountsOutOfRangeAreRefused() throws IOException {
+        // A negative first_k_dense_replace counted 127 MoE layers in a 27-layer model; a zero frequency or step
+        // was read as 1 where the reference code divides by it.
+        String base = "{\"num_hidden_layers\": 27, \"n_routed_experts\": 64, \"num_experts_per_tok\": 6, "
+                + "\"hidden_size\": 2048, \"moe_intermediate_size\": 1408, ";
+        Path negative = write("neg.json", base + "\"first_k_dense_replace\": -100}");
+        assertThatThrownBy(() -> SpecFiles.model(negative.toString()))
+                .hasMessage(negative + ": first_k_dense_replace: must be >= 0, got -100");
+        Path freq = write("freq.json", base + "\"first_k_dense_replace\": 1, \"moe_layer_freq\": 0}");
+        assertThatThrownBy(() -> SpecFiles.model(freq.toString()))
+                .hasMessage(freq + ": moe_layer_freq: must be >= 1, got 0");
+        Path step = write("step.json", base + "\"decoder_sparse_step\": 0}");
+        assertThatThrownBy(() -> SpecFiles.model(step.toString()))
+                .hasMessage(step + ": decoder_sparse_step: must be >= 1, got 0");
+        // Every second layer from the second: layers 1, 3, ..., 25 (13 of 27).
+        Path every = write("every.json", base + "\"first_k_dense_replace\": 1, \"moe_layer_freq\": 2}");
+        assertThat(SpecFiles.model(every.toString()).moeLayers()).isEqualTo(13);
+    }
+
+    @Test
     void readsMixtralConfig() throws IOException {
         Path p = write("mixtral.json", """
                 {"model_type": "mixtral", "num_hidden_layers": 32, "num_local_experts": 8,
