@@ -1,5 +1,6 @@
 package io.moelab.eplb.trace;
 
+import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
 import java.util.ArrayList;
 import java.util.List;
@@ -198,12 +199,30 @@ public final class SyntheticTraceGenerator {
                         probs[e] += mixture[t][d] * domainProbs[e];
                     }
                 }
+                requireTopKRoutable(probs, t);
                 topKPickProbabilities(probs, spec.topK(), pick);
                 sampleCounts(pick, out[t], base);
                 for (int e = 0; e < experts; e++) {
                     walk[e] += spec.walkSigma() * rng.nextGaussian();
                     revert[e] = decay * revert[e] + innovation * rng.nextGaussian();
                 }
+            }
+        }
+
+        /**
+         * Refuses a step whose routing probabilities underflowed to zero for all but fewer than k experts: its tokens
+         * could not pick k distinct experts, and the step would hold fewer than T k picks (a lognormal skew of 1000
+         * kept 2 live experts of 16 under top-8). Only such extreme skews reach it; every other trace is unchanged.
+         */
+        private void requireTopKRoutable(double[] probs, int step) {
+            int live = 0;
+            for (double p : probs) {
+                live += p > 0 ? 1 : 0;
+            }
+            if (live < spec.topK()) {
+                throw new InvalidInputException("skew-param", spec.skewParameter() + " is too strong to route: in "
+                        + "layer " + layer + " step " + step + " only " + live + " of " + probs.length + " experts have"
+                        + " a routing probability a double holds, fewer than top-" + spec.topK());
             }
         }
 

@@ -35,6 +35,27 @@ class SyntheticTraceGeneratorTest {
     }
 
     @Test
+    void aSkewTooStrongToRouteTopKIsRefused() {
+        // Lognormal sigma 1000: the softmax leaves a handful of the 64 experts a probability a double holds, fewer
+        // than top-6, and a step held fewer than T k picks. Refused, naming the option; sigma 30 routes every pick.
+        assertThatThrownBy(() -> SyntheticTraceGenerator.generate(custom(1000, 0, 0, 1, 0, 0, 100, 3)))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith("skew-param: 1000.0 is too strong to route: in layer ")
+                .hasMessageContaining("fewer than top-6");
+        ExpertLoadTrace strong = SyntheticTraceGenerator.generate(custom(30, 0, 0, 1, 0, 0, 100, 3));
+        for (int t = 0; t < strong.steps(); t++) {
+            LoadMatrix step = strong.step(t);
+            for (int l = 0; l < step.layers(); l++) {
+                double picks = 0;
+                for (int e = 0; e < step.experts(); e++) {
+                    picks += step.load(l, e);
+                }
+                assertThat(picks).as("step %d layer %d", t, l).isEqualTo(4096.0 * 6);
+            }
+        }
+    }
+
+    @Test
     void sameSeedSameTraceOtherSeedOtherTrace() {
         ExpertLoadTrace a = SyntheticTraceGenerator.generate(spec(3, 32, 20, 1));
         ExpertLoadTrace b = SyntheticTraceGenerator.generate(spec(3, 32, 20, 1));
