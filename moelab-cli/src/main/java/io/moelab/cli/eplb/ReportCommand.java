@@ -95,7 +95,12 @@ public final class ReportCommand implements Callable<Integer> {
             for (List<EplbSuite.Case> cases : List.of(allDrifting, allStationary, allPairs)) {
                 cases.forEach(c -> names.add(c.name()));
             }
+            InvalidInputException.requireDistinct("--cases", "a case filter", only);
             for (String text : only) {
+                if (text.isEmpty()) {
+                    throw new InvalidInputException("--cases", "an empty filter matches every case (drop --cases to "
+                            + "run them all)");
+                }
                 if (names.stream().noneMatch(n -> n.contains(text))) {
                     throw new InvalidInputException("--cases", "no case name contains '" + text + "' (cases: "
                             + String.join(", ", names) + ")");
@@ -126,7 +131,10 @@ public final class ReportCommand implements Callable<Integer> {
                 System.getProperty("os.name"), System.getProperty("os.arch")));
         try (Progress progress = Progress.start("report", steps)) {
             int done = 0;
-            md.append("## Drifting traffic: the algorithms side by side\n\n");
+            // Sections of suites --cases left out are left out too, not written empty.
+            if (!drifting.isEmpty()) {
+                md.append("## Drifting traffic: the algorithms side by side\n\n");
+            }
             Map<String, EvaluationReport> driftingAblation = new LinkedHashMap<>();
             for (EplbSuite.Case c : drifting) {
                 ExpertLoadTrace trace = c.trace().get();
@@ -135,10 +143,11 @@ public final class ReportCommand implements Callable<Integer> {
                 driftingAblation.put(c.name(), evaluate(c, trace, union(ABLATION, MIGRATION), false));
                 progress.stepTo(++done);
             }
-            md.append("## Stationary and cycling traffic: what history buys\n\n");
-            historySection(stationary, progress, done);
-            done += stationary.size();
-            md.append("## Real DeepSeek-V3 workloads: plan on one, score on another\n\n");
+            if (!stationary.isEmpty()) {
+                md.append("## Stationary and cycling traffic: what history buys\n\n");
+                historySection(stationary, progress, done);
+                done += stationary.size();
+            }
             Map<String, EvaluationReport> realReports = new LinkedHashMap<>();
             Map<String, PairDetail> realDetails = new LinkedHashMap<>();
             for (EplbSuite.Case c : pairs) {
@@ -147,12 +156,19 @@ public final class ReportCommand implements Callable<Integer> {
                 realDetails.put(c.name(), PairDetail.of(c, trace));
                 progress.stepTo(++done);
             }
-            realSection(realReports);
-            realDetailSection(realReports, realDetails);
-            md.append("## Ablation: what each part of moelab buys\n\n");
-            ablationSection(driftingAblation, realReports);
-            md.append("## Migration: experts moved per rebalance\n\n");
-            migrationSection(driftingAblation);
+            if (!pairs.isEmpty()) {
+                md.append("## Real DeepSeek-V3 workloads: plan on one, score on another\n\n");
+                realSection(realReports);
+                realDetailSection(realReports, realDetails);
+            }
+            if (!driftingAblation.isEmpty() || !realReports.isEmpty()) {
+                md.append("## Ablation: what each part of moelab buys\n\n");
+                ablationSection(driftingAblation, realReports);
+            }
+            if (!driftingAblation.isEmpty()) {
+                md.append("## Migration: experts moved per rebalance\n\n");
+                migrationSection(driftingAblation);
+            }
             md.append("## Rebalance time (in-process, side by side)\n\n");
             timingSection(progress, done);
         }
@@ -331,12 +347,17 @@ public final class ReportCommand implements Callable<Integer> {
     }
 
     private void ablationSection(Map<String, EvaluationReport> drifting, Map<String, EvaluationReport> real) {
-        md.append("Mean GPU balancedness; `moelab:global` is everything on. Real pairs: mean over the 12 prefill "
-                + "pairs.\n\n| variant | what changes |");
+        long prefillPairs = real.keySet().stream().filter(k -> k.startsWith("prefill")).count();
+        md.append("Mean GPU balancedness; `moelab:global` is everything on.")
+                .append(prefillPairs == 0 ? "" : " Real pairs: mean over the " + prefillPairs + " prefill pair"
+                        + (prefillPairs == 1 ? "" : "s") + ".")
+                .append("\n\n| variant | what changes |");
         for (String name : drifting.keySet()) {
             md.append(' ').append(name).append(" |");
         }
-        md.append(" real prefill pairs |\n|---|---|").append("---:|".repeat(drifting.size() + 1)).append('\n');
+        int realColumns = prefillPairs == 0 ? 0 : 1;
+        md.append(realColumns == 0 ? "" : " real prefill pairs |").append("\n|---|---|")
+                .append("---:|".repeat(drifting.size() + realColumns)).append('\n');
         Map<String, String> what = Map.of(
                 "moelab:global", "everything on",
                 "moelab:global:hedge=0", "no hedging (plan on the forecast alone)",
@@ -360,7 +381,10 @@ public final class ReportCommand implements Callable<Integer> {
                     n++;
                 }
             }
-            md.append(n == 0 ? " n/a |" : String.format(Locale.ROOT, " %.4f |", sum / n)).append('\n');
+            if (realColumns > 0) {
+                md.append(n == 0 ? " n/a |" : String.format(Locale.ROOT, " %.4f |", sum / n));
+            }
+            md.append('\n');
         }
         md.append('\n');
     }

@@ -163,6 +163,9 @@ class BalancerOptionsAndReportCommandsTest {
         assertThat(md).contains("## Real DeepSeek-V3 workloads").contains("prefill_in512 > prefill_in1024")
                 .contains("| moelab:global |").contains("timing skipped");
         assertThat(out.resolve("real-pairs.png")).exists();
+        // Only a real pair ran: no drifting, history or migration sections, and the ablation names one pair.
+        assertThat(md).doesNotContain("## Drifting traffic").doesNotContain("## Stationary and cycling")
+                .doesNotContain("## Migration").contains("Real pairs: mean over the 1 prefill pair.");
         // The pair's detail table: one row per algorithm and the hindsight row, the issue's columns.
         assertThat(md).contains("### Each pair in detail").contains(
                 "| pair | algorithm | mode | GPU balancedness | of bound | slot balancedness | experts moved | µs |");
@@ -186,6 +189,10 @@ class BalancerOptionsAndReportCommandsTest {
         String md = report(out, "adrs-26x64,cycling-noisy");
         assertThat(out.resolve("adrs-26x64.png")).exists();
         assertThat(out.resolve("cycling-noisy.png")).exists();
+        // No real pair ran: no real-pairs section, plot or ablation column (they were written empty, "12 pairs").
+        assertThat(out.resolve("real-pairs.png")).doesNotExist();
+        assertThat(md).doesNotContain("## Real DeepSeek-V3").doesNotContain("real prefill pairs")
+                .doesNotContain("Real pairs:").contains("## Ablation").contains("## Migration");
         // Migration: each row's percentage recomputed from its experts moved and its mode's migrate=off row; and
         // issue 3's target on this case: at least 50% fewer moved for at most 0.005 of balancedness.
         Map<String, String[]> migration = new HashMap<>();
@@ -235,6 +242,13 @@ class BalancerOptionsAndReportCommandsTest {
         assertThat(none.exitCode()).isEqualTo(2);
         assertThat(none.errLines()).singleElement().asString()
                 .startsWith("error: --cases: no case name contains 'nope' (cases: adrs-26x64, ");
+        Result empty = CliRunner.run("eplb", "report", "--out", dir.resolve("r").toString(), "--cases", "");
+        assertThat(empty.errLines()).containsExactly("error: --cases: an empty filter matches every case (drop "
+                + "--cases to run them all)");
+        Result twice = CliRunner.run("eplb", "report", "--out", dir.resolve("r").toString(), "--cases",
+                "cycling,cycling");
+        assertThat(twice.exitCode()).isEqualTo(2);
+        assertThat(twice.errLines()).singleElement().asString().startsWith("error: --cases: ");
         Result rounds = CliRunner.run("eplb", "report", "--out", dir.resolve("r").toString(), "--timing-rounds", "-1");
         assertThat(rounds.errLines()).containsExactly("error: --timing-rounds: must be 0 or more, got -1");
         assertThat(dir.resolve("r")).doesNotExist();
