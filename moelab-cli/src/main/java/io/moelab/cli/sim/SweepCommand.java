@@ -64,9 +64,10 @@ public final class SweepCommand implements Callable<Integer> {
         List<Integer> ks = intervals != null ? intervals
                 : List.of(10, 25, 50, 100, 200, 400).stream().filter(k -> k < trace.steps()).toList();
         List<Integer> rs = redundants != null ? redundants : Sweep.defaultRedundants(model.experts(), cluster.gpus(), 3);
-        warnAboutShortTraces(trace.steps(), ks, rs, base.rebalanceEvery());
         List<Sweep.Variant> variants = new ArrayList<>(Sweep.intervals(base, ks, options.window == null));
         variants.addAll(Sweep.redundants(base, rs, model, cluster));
+        // After the values are checked: bad input is one error line, without warnings before it.
+        warnAboutShortTraces(trace.steps(), ks, rs, base.rebalanceEvery());
         List<Sweep.Point> points;
         try (Progress progress = Progress.start("sweep", (long) trace.steps() * policies.size() * variants.size())) {
             points = Sweep.run(trace, model, cluster, policies, variants, (done, total) -> progress.stepTo(done));

@@ -203,6 +203,12 @@ class SimCommandTest {
         assertThat(given.exitCode()).as(given.err()).isZero();
         assertThat(given.errLines()).filteredOn(l -> l.startsWith("warning: ")).containsExactly(
                 "warning: intervals [8] are not shorter than the trace's 8 steps: those runs never rebalance");
+        // Bad input on the same short trace: the error alone, not the warnings before it.
+        Result bad = CliRunner.run("sim", "sweep", "--trace", shortTrace.toString(), "--model", "deepseek-v2-lite",
+                "--cluster", "4x8-h100", "--policies", "none", "--intervals", "0", "--out",
+                dir.resolve("short3").toString());
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.errLines()).containsExactly("error: intervals: must be at least 1 step, got 0");
     }
 
     @Test
