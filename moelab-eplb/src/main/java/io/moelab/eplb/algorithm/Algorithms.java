@@ -1,10 +1,13 @@
 package io.moelab.eplb.algorithm;
 
 import io.moelab.eplb.InvalidInputException;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
@@ -74,11 +77,21 @@ public final class Algorithms {
 
     /**
      * Checks that no spec is listed twice: the results of two runs of one algorithm would share a name, and tables,
-     * plots and JSON keyed by it could not tell them apart.
+     * plots and JSON keyed by it could not tell them apart. Specs are compared as parsed: case, spaces and the order
+     * of options do not make two ({@code moelab:hedge=0:history=0} repeats {@code MOELAB:history=0:hedge=0}); a mode
+     * written out differs from none, since a command's {@code --mode} fills in only the latter.
      *
      * @throws InvalidInputException naming the list, if a spec repeats
      */
     public static void requireDistinct(List<String> specs) {
-        InvalidInputException.requireDistinct("algorithms", "an algorithm", specs);
+        List<String> keys = specs.stream().map(text -> {
+            AlgorithmSpec spec = AlgorithmSpec.parse(text);
+            String written = Arrays.stream(spec.text().split(":")).skip(1).filter(part -> !part.contains("="))
+                    .findFirst().orElse("");
+            return spec.name() + ":" + written + ":" + new TreeMap<>(spec.options());
+        }).toList();
+        if (new HashSet<>(keys).size() != keys.size()) {
+            throw new InvalidInputException("algorithms", "lists an algorithm twice: " + String.join(",", specs));
+        }
     }
 }

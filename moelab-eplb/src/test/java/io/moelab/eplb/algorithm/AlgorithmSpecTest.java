@@ -63,5 +63,12 @@ class AlgorithmSpecTest {
         assertThatThrownBy(() -> Algorithms.byNames(List.of("deepseek", "static", "deepseek")))
                 .isInstanceOf(InvalidInputException.class)
                 .hasMessage("algorithms: lists an algorithm twice: deepseek,static,deepseek");
+        // Compared as parsed: case, spaces and option order do not make another algorithm.
+        assertThatThrownBy(() -> Algorithms.requireDistinct(List.of("moelab:global:hedge=0:history=0",
+                " MOELAB:global:history=0:hedge=0"))).hasMessageStartingWith("algorithms: lists an algorithm twice");
+        assertThatThrownBy(() -> Algorithms.requireDistinct(List.of("snake", "SNAKE")))
+                .hasMessage("algorithms: lists an algorithm twice: snake,SNAKE");
+        // A written mode differs from none (a command's --mode fills in only the latter), and options differ.
+        Algorithms.requireDistinct(List.of("moelab:auto", "moelab", "moelab:global", "moelab:global:hedge=0"));
     }
 }
