@@ -50,8 +50,8 @@ import java.util.SplittableRandom;
  */
 public final class ModelBench {
     /**
-     * Most warm-up runs by default: m100's JIT settled after 11-14 (a run of 64 prompt and 64 decoded tokens, about
-     * 0.3 s); the cap bounds a JVM that never stops compiling.
+     * Most warm-up runs by default: m100's JIT settled after 8-18 (runs of 64 prompt and 64 decoded tokens, 3-5 s
+     * in all); the cap bounds a JVM that never stops compiling.
      */
     public static final int DEFAULT_WARMUP_RUNS = 40;
     /** Timed passes of the bandwidth reading after each run: few, so that it stays close in time to the run. */
