@@ -9,6 +9,7 @@ import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.runtime.tensor.ProductTeam;
 import io.moelab.runtime.trace.ExpertLoadRecorder;
 import io.moelab.train.data.Corpus;
+import io.moelab.train.loop.Checkpoints;
 import io.moelab.train.loop.TrainConfig;
 import io.moelab.train.loop.TrainListener;
 import io.moelab.train.loop.Trainer;
@@ -140,6 +141,11 @@ public final class TrainCommand implements Callable<Integer> {
             TrainListener listener = listener(progress);
             if (resume) {
                 List<String> given = overridesGiven();
+                // The README's "--preset small --steps 3000 --resume": naming the run's own preset changes nothing.
+                String saved = savedPreset();
+                if (saved == null || saved.equals(preset)) {
+                    given.remove("--preset");
+                }
                 if (!given.isEmpty()) {
                     throw new InvalidInputException(given.getFirst(),
                             "cannot change with --resume: the run continues with its saved configuration");
@@ -245,6 +251,11 @@ public final class TrainCommand implements Callable<Integer> {
                     + "gradients and AdamW's two moments, more than this machine's %s of memory", what,
                     Heap.size(training), Heap.size(machine)));
         }
+    }
+
+    /** The preset of the run in {@code --out}, or null without a checkpoint (resuming then says so). */
+    private String savedPreset() {
+        return new Checkpoints(out).latest().map(c -> Checkpoints.readState(c).config().preset()).orElse(null);
     }
 
     private List<String> overridesGiven() {

@@ -55,6 +55,17 @@ class TrainCommandTest {
         CliRunner.Result more = CliRunner.run("train", "--resume", "--steps", "15", "--out", out.toString());
         assertThat(more.exitCode()).as(more.err()).isZero();
         assertThat(more.out()).contains("trained 15 steps");
+        // The README's "--preset small --steps 3000 --out runs/small --resume": the run's own preset may be named
+        // (it was refused as a change); another is still a change.
+        CliRunner.Result samePreset = CliRunner.run("train", "--resume", "--preset", "tiny", "--steps", "16", "--out",
+                out.toString());
+        assertThat(samePreset.exitCode()).as(samePreset.err()).isZero();
+        assertThat(samePreset.out()).contains("trained 16 steps");
+        CliRunner.Result otherPreset = CliRunner.run("train", "--resume", "--preset", "small", "--out",
+                out.toString());
+        assertThat(otherPreset.exitCode()).isEqualTo(2);
+        assertThat(otherPreset.errLines()).containsExactly("error: --preset: cannot change with --resume: the run "
+                + "continues with its saved configuration");
 
         Path trace = dir.resolve("trace.json");
         CliRunner.Result t = CliRunner.run("trace", "--model", out.resolve("model").toString(), "--text",
@@ -166,6 +177,8 @@ class TrainCommandTest {
         CliRunner.Result resume = CliRunner.run("train", "--resume", "--out", out.toString());
         assertThat(resume.exitCode()).isEqualTo(2);
         assertThat(resume.errLines()).singleElement().asString().contains("no checkpoint");
+        CliRunner.Result withPreset = CliRunner.run("train", "--resume", "--preset", "small", "--out", out.toString());
+        assertThat(withPreset.errLines()).singleElement().asString().contains("no checkpoint");
 
         CliRunner.Result change = CliRunner.run("train", "--resume", "--lr", "0.1", "--out", out.toString());
         assertThat(change.exitCode()).isEqualTo(2);
