@@ -35,16 +35,9 @@ class TeamSizeTest {
         int before = ProductTeam.shared().threads();
         List<float[][]> runs = new ArrayList<>();
         try (MoeModel model = MoeModel.load(dir, format)) {
-            // Until C2 compiles the kernels the Vector API computes exp by its Java fallback, a few ulps off the
-            // compiled one (docs/RUNTIME.md); a comparison that straddled that moment failed once. So the compared
-            // runs start from compiled kernels: decode a few thousand tokens first.
+            // The compared runs start from compiled kernels (the Vector API's exp differs by a few ulps before).
             ProductTeam.useShared(1);
-            for (int round = 0; round < 60; round++) {
-                KvCache warm = model.newCache(40);
-                for (int t = 0; t < 40; t++) {
-                    model.forward((round * 7 + t * 13) % 50, t, warm);
-                }
-            }
+            CompiledKernels.warm(model);
             for (int threads : new int[] {1, 2, 3}) {
                 ProductTeam.useShared(threads);
                 KvCache cache = model.newCache(TOKENS.length);
