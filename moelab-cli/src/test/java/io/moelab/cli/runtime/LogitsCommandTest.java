@@ -27,32 +27,45 @@ class LogitsCommandTest {
     void writesEveryPositionsLogits() throws Exception {
         Path model = tinyMixtral();
         Path out = dir.resolve("out.json");
-        Result r = CliRunner.run("logits", "--model", model.toString(), "--token-ids", "1,5,9", "--output",
-                out.toString());
-        assertThat(r.exitCode()).as(r.err()).isZero();
-        JsonNode logits = JsonMapper.builder().build().readTree(out.toFile()).get("logits");
-        assertThat(logits.size()).isEqualTo(3);
-        float[][] expected;
-        try (MoeModel m = MoeModel.load(model, WeightFormat.STORED)) {
-            expected = m.logits(new int[] {1, 5, 9});
-        }
-        for (int p = 0; p < 3; p++) {
-            assertThat(logits.get(p).size()).isEqualTo(20);
-            for (int i = 0; i < 20; i++) {
-                assertThat(logits.get(p).get(i).floatValue()).isEqualTo(expected[p][i]);
+        Path again = dir.resolve("again.json");
+        // Bit for bit once the kernels are compiled: before C2 compiles them the Vector API's exp is its Java
+        // fallback, a few ulps off, so runs on either side of a compilation are retried (a real difference stays).
+        for (int attempt = 1; ; attempt++) {
+            Result r = CliRunner.run("logits", "--model", model.toString(), "--token-ids", "1,5,9", "--output",
+                    out.toString());
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            JsonNode logits = JsonMapper.builder().build().readTree(out.toFile()).get("logits");
+            assertThat(logits.size()).isEqualTo(3);
+            float[][] expected;
+            try (MoeModel m = MoeModel.load(model, WeightFormat.STORED)) {
+                expected = m.logits(new int[] {1, 5, 9});
+            }
+            // One thread and the packed layout: the same bytes.
+            try {
+                Result one = CliRunner.run("logits", "--model", model.toString(), "--token-ids", "1,5,9", "--output",
+                        again.toString(), "--threads", "1", "--weights", "packed");
+                assertThat(one.exitCode()).as(one.err()).isZero();
+                assertThat(ProductTeam.shared().threads()).isEqualTo(1);
+            } finally {
+                ProductTeam.useShared(Runtime.getRuntime().availableProcessors());
+            }
+            boolean same = java.util.Arrays.equals(Files.readAllBytes(again), Files.readAllBytes(out));
+            for (int p = 0; p < 3; p++) {
+                assertThat(logits.get(p).size()).isEqualTo(20);
+                for (int i = 0; i < 20; i++) {
+                    same &= logits.get(p).get(i).floatValue() == expected[p][i];
+                }
+            }
+            if (same || attempt == 20) {
+                for (int p = 0; p < 3; p++) {
+                    for (int i = 0; i < 20; i++) {
+                        assertThat(logits.get(p).get(i).floatValue()).isEqualTo(expected[p][i]);
+                    }
+                }
+                assertThat(Files.readAllBytes(again)).isEqualTo(Files.readAllBytes(out));
+                return;
             }
         }
-        // One thread and the packed layout: the same bytes.
-        Path again = dir.resolve("again.json");
-        try {
-            Result one = CliRunner.run("logits", "--model", model.toString(), "--token-ids", "1,5,9", "--output",
-                    again.toString(), "--threads", "1", "--weights", "packed");
-            assertThat(one.exitCode()).as(one.err()).isZero();
-            assertThat(ProductTeam.shared().threads()).isEqualTo(1);
-        } finally {
-            ProductTeam.useShared(Runtime.getRuntime().availableProcessors());
-        }
-        assertThat(Files.readAllBytes(again)).isEqualTo(Files.readAllBytes(out));
     }
 
     @Test

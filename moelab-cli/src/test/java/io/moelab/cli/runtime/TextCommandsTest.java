@@ -89,9 +89,12 @@ class TextCommandsTest {
         try (MoeModel m = MoeModel.load(model, WeightFormat.STORED)) {
             Perplexity.Result expected = Perplexity.compute(m, tokens, 256, 512);
             assertThat(json.get("tokens").asLong()).isEqualTo(bytes.length);
-            assertThat(json.get("nll_per_token").asDouble()).isEqualTo(expected.nllPerToken());
-            assertThat(json.get("perplexity").asDouble()).isEqualTo(expected.perplexity());
-            assertThat(json.get("bits_per_byte").asDouble()).isEqualTo(expected.bitsPerByte(bytes.length));
+            // Within a millionth, not bit for bit: the two computations may fall on either side of a C2
+            // compilation, which moves the Vector API exp's last bits (the runtime's CompiledKernels test helper).
+            org.assertj.core.data.Percentage millionth = org.assertj.core.data.Percentage.withPercentage(1e-4);
+            assertThat(json.get("nll_per_token").asDouble()).isCloseTo(expected.nllPerToken(), millionth);
+            assertThat(json.get("perplexity").asDouble()).isCloseTo(expected.perplexity(), millionth);
+            assertThat(json.get("bits_per_byte").asDouble()).isCloseTo(expected.bitsPerByte(bytes.length), millionth);
         }
         Result table = CliRunner.run("perplexity", "--model", model.toString(), "--text", text.toString());
         assertThat(table.out()).contains("perplexity", "bits per byte");
