@@ -34,6 +34,16 @@ final class CompiledKernels {
         }
     }
 
+    /** Every position's logits, decoded token by token on a fresh KV cache. */
+    static float[][] decoded(MoeModel model, int[] tokens) {
+        KvCache cache = model.newCache(tokens.length);
+        float[][] logits = new float[tokens.length][];
+        for (int t = 0; t < tokens.length; t++) {
+            logits[t] = model.forward(tokens[t], t, cache);
+        }
+        return logits;
+    }
+
     /**
      * Asserts that {@code a} and {@code b} compute the same bits once their code is compiled: both are recomputed
      * until they agree, {@value #TRIES} times at most. A deterministic difference (a wrong cache position, another

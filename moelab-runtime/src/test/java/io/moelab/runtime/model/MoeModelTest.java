@@ -61,14 +61,8 @@ class MoeModelTest {
         TinyModel tiny = TinyModel.create(family, dtype, 5);
         Path dir = tiny.write(tmp.resolve("m"));
         try (MoeModel model = MoeModel.load(dir, WeightFormat.STORED)) {
-            CompiledKernels.assertSameOnceCompiled(() -> model.logits(TOKENS), () -> {
-                KvCache cache = model.newCache(TOKENS.length);
-                float[][] decoded = new float[TOKENS.length][];
-                for (int i = 0; i < TOKENS.length; i++) {
-                    decoded[i] = model.forward(TOKENS[i], i, cache);
-                }
-                return decoded;
-            }, family + " " + dtype + ": decoding against batched prefill");
+            CompiledKernels.assertSameOnceCompiled(() -> model.logits(TOKENS),
+                    () -> CompiledKernels.decoded(model, TOKENS), family + " " + dtype + ": decoding against prefill");
             // A prompt prefilled in two chunks, then decoded, equals the whole sequence at once.
             CompiledKernels.assertSameOnceCompiled(() -> {
                 float[][] batched = model.logits(TOKENS);

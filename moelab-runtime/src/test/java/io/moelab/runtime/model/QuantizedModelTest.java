@@ -61,14 +61,8 @@ class QuantizedModelTest {
         Path dir = tiny.write(tmp.resolve("i8"));
         try (MoeModel i8 = MoeModel.load(dir, WeightFormat.INT4_I8);
              MoeModel int4 = MoeModel.load(dir, WeightFormat.INT4)) {
-            CompiledKernels.assertSameOnceCompiled(() -> i8.logits(TOKENS), () -> {
-                KvCache cache = i8.newCache(TOKENS.length);
-                float[][] decoded = new float[TOKENS.length][];
-                for (int t = 0; t < TOKENS.length; t++) {
-                    decoded[t] = i8.forward(TOKENS[t], t, cache);
-                }
-                return decoded;
-            }, family + ": int4-i8 decoding against batched prefill");
+            CompiledKernels.assertSameOnceCompiled(() -> i8.logits(TOKENS), () -> CompiledKernels.decoded(i8, TOKENS),
+                    family + ": int4-i8 decoding against batched prefill");
             float[][] batched = i8.logits(TOKENS);
             assertThat(java.util.Arrays.deepEquals(batched, int4.logits(TOKENS)))
                     .as("int8 activations round differently from float ones").isFalse();
