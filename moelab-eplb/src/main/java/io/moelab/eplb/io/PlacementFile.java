@@ -113,7 +113,7 @@ public final class PlacementFile {
                         + experts + " experts per layer");
             }
             Placement placement = Placement.of(topology, experts, phy2log);
-            requireAgreement(phy2log, experts, logcnt, log2phy);
+            requireAgreement(placement, logcnt, log2phy);
             return placement;
         });
     }
@@ -129,24 +129,18 @@ public final class PlacementFile {
 
     private static final String DROP_DERIVED = " (phy2log defines the placement: fix or drop logcnt and log2phy)";
 
-    private static void requireAgreement(int[][] phy2log, int experts, NumericArray logcnt, NumericArray log2phy) {
-        int layers = phy2log.length;
-        List<List<Integer>> slots = new ArrayList<>();
-        for (int l = 0; l < layers; l++) {
-            for (int e = 0; e < experts; e++) {
-                slots.add(new ArrayList<>());
-            }
-            for (int p = 0; p < phy2log[l].length; p++) {
-                slots.get(l * experts + phy2log[l][p]).add(p);
-            }
-        }
+    private static void requireAgreement(Placement placement, NumericArray logcnt, NumericArray log2phy) {
+        int layers = placement.layers();
+        int experts = placement.experts();
+        // The placement's own derivation from phy2log: each expert's slots in ascending order (rank = slot order).
+        int[][][] slotsOf = placement.log2phy();
         if (logcnt != null) {
             if (logcnt.depth() != 2 || logcnt.shape()[0] != layers || logcnt.shape()[1] != experts) {
                 throw new InvalidInputException("logcnt", "expected [" + layers + "][" + experts + "] to match "
                         + "phy2log, found shape " + Arrays.toString(logcnt.shape()));
             }
             for (int i = 0; i < layers * experts; i++) {
-                int held = slots.get(i).size();
+                int held = placement.replicaCount(i / experts, i % experts);
                 if (logcnt.values()[i] != held) {
                     throw new InvalidInputException("logcnt[" + i / experts + "][" + i % experts + "]", "is "
                             + number(logcnt.values()[i]) + " but phy2log holds " + held + " replica(s) of expert " + i % experts
@@ -169,9 +163,11 @@ public final class PlacementFile {
                     }
                 }
                 listed.sort(null);
-                if (!listed.equals(slots.get(i))) {
+                List<Integer> slots = Arrays.stream(slotsOf[i / experts][i % experts]).filter(p -> p >= 0).boxed()
+                        .toList();
+                if (!listed.equals(slots)) {
                     throw new InvalidInputException("log2phy[" + i / experts + "][" + i % experts + "]", "lists slots "
-                            + listed + " but phy2log puts expert " + i % experts + " in slots " + slots.get(i)
+                            + listed + " but phy2log puts expert " + i % experts + " in slots " + slots
                             + DROP_DERIVED);
                 }
             }
