@@ -79,8 +79,7 @@ public final class RebalanceCommand implements Callable<Integer> {
         // An option given both ways must agree: the spec's value used to win silently.
         if (mode != null) {
             PlacementMode m = PlacementMode.parse(mode);
-            boolean written = algorithmSpec.mode() != PlacementMode.AUTO || algorithmSpec.text().contains(":auto");
-            if (written && algorithmSpec.mode() != m) {
+            if (algorithmSpec.modeWritten() && algorithmSpec.mode() != m) {
                 throw conflict("--mode", mode, "mode " + algorithmSpec.mode().cliName());
             }
             algorithmSpec = algorithmSpec.withDefaultMode(m);

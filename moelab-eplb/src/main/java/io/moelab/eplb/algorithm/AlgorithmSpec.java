@@ -1,6 +1,7 @@
 package io.moelab.eplb.algorithm;
 
 import io.moelab.eplb.InvalidInputException;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -58,9 +59,17 @@ public record AlgorithmSpec(String name, PlacementMode mode, Map<String, String>
         return new AlgorithmSpec(parts[0], mode == null ? PlacementMode.AUTO : mode, options, normalized);
     }
 
+    /**
+     * Whether the spec writes its mode out ({@code moelab:auto} does, {@code moelab} does not): only an unwritten
+     * mode is a command's {@code --mode} to fill in.
+     */
+    public boolean modeWritten() {
+        return Arrays.stream(text.split(":")).skip(1).anyMatch(part -> !part.contains("="));
+    }
+
     /** This spec with {@code mode} where none was written. */
     public AlgorithmSpec withDefaultMode(PlacementMode defaultMode) {
-        if (mode != PlacementMode.AUTO || defaultMode == PlacementMode.AUTO || text.contains(":auto")) {
+        if (modeWritten() || defaultMode == PlacementMode.AUTO) {
             return this;
         }
         String[] parts = text.split(":", 2);

@@ -1,7 +1,6 @@
 package io.moelab.eplb.algorithm;
 
 import io.moelab.eplb.InvalidInputException;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -86,9 +85,8 @@ public final class Algorithms {
     public static void requireDistinct(List<String> specs) {
         List<String> keys = specs.stream().map(text -> {
             AlgorithmSpec spec = AlgorithmSpec.parse(text);
-            String written = Arrays.stream(spec.text().split(":")).skip(1).filter(part -> !part.contains("="))
-                    .findFirst().orElse("");
-            return spec.name() + ":" + written + ":" + new TreeMap<>(spec.options());
+            return spec.name() + ":" + (spec.modeWritten() ? spec.mode().cliName() : "") + ":"
+                    + new TreeMap<>(spec.options());
         }).toList();
         if (new HashSet<>(keys).size() != keys.size()) {
             throw new InvalidInputException("algorithms", "lists an algorithm twice: " + String.join(",", specs));
