@@ -169,10 +169,7 @@ public final class AtomicFiles {
             }
         }
         // Not there yet: the real path of its nearest existing ancestor, and the names below it.
-        Path existing = p.getParent();
-        while (existing != null && !Files.exists(existing)) {
-            existing = existing.getParent();
-        }
+        Path existing = nearestExisting(p);
         if (existing == null) {
             return new Destination(p, true);
         }
@@ -265,12 +262,18 @@ public final class AtomicFiles {
      *                             or "File exists", naming neither file)
      */
     private static Path existingDirectory(Path target, Path destination) throws OutputPathException {
-        Path dir = destination.getParent();
-        while (!Files.exists(dir)) {
-            dir = dir.getParent();
-        }
+        Path dir = nearestExisting(destination); // an absolute path: its root exists
         if (!Files.isDirectory(dir)) {
             throw new OutputPathException(target.toString(), dir + " is a file, not a directory");
+        }
+        return dir;
+    }
+
+    /** The nearest ancestor of {@code p} that exists, or null if none does. */
+    private static Path nearestExisting(Path p) {
+        Path dir = p.getParent();
+        while (dir != null && !Files.exists(dir)) {
+            dir = dir.getParent();
         }
         return dir;
     }
