@@ -155,7 +155,14 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
             if (!only.isArray()) {
                 throw new ModelFormatException(where, null, "mlp_only_layers must be a list of layer indices");
             }
-            only.forEach(v -> mlpOnly.add(v.asInt()));
+            for (JsonNode v : only) {
+                // asInt() would turn 1.5 into layer 1 and fail on "a" with a parser exception instead of this error.
+                if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+                    throw new ModelFormatException(where, null, "mlp_only_layers must be a list of layer indices, "
+                            + "got " + only);
+                }
+                mlpOnly.add(v.asInt());
+            }
         }
         boolean bias = family == Family.QWEN3_MOE || family == Family.OLMOE
                 ? optionalBool(n, "attention_bias", false, where)

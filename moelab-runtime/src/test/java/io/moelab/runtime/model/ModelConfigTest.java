@@ -196,6 +196,24 @@ class ModelConfigTest {
         assertRefused(nested, "duplicate key \"preset\" (line 3)");
     }
 
+    /**
+     * {@code mlp_only_layers} holds layer indices: a string in it used to end in the JSON library's exception (exit 1,
+     * no file named) and a fraction was truncated to a layer. Indices that name no layer select none, as in
+     * transformers.
+     */
+    @Test
+    void mlpOnlyLayersMustBeIntegers() throws IOException {
+        assertRefused(Family.QWEN2_MOE, c -> c.putArray("mlp_only_layers").add(1).add("a"),
+                "mlp_only_layers must be a list of layer indices, got [1,\"a\"]");
+        assertRefused(Family.QWEN3_MOE, c -> c.putArray("mlp_only_layers").add(1.5),
+                "mlp_only_layers must be a list of layer indices, got [1.5]");
+        assertRefused(Family.QWEN3_MOE, c -> c.putArray("mlp_only_layers").add(4294967297L),
+                "mlp_only_layers must be a list of layer indices, got [4294967297]");
+        ModelConfig c = read(Family.QWEN2_MOE, n -> n.putArray("mlp_only_layers").add(2).add(-1).add(7));
+        assertThat(c.mlpOnlyLayers()).containsExactlyInAnyOrder(2, -1, 7);
+        assertThat(new boolean[] {c.isMoe(0), c.isMoe(1), c.isMoe(2)}).containsExactly(true, true, false);
+    }
+
     @Test
     void integersPastAnIntAreCalledTooLarge() throws IOException {
         assertRefused(Family.MIXTRAL, c -> c.put("hidden_size", 1099511627776L),
