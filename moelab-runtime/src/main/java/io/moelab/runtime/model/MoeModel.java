@@ -141,7 +141,14 @@ public final class MoeModel implements AutoCloseable {
 
     private WeightMatrix matrix(String name, int rows, int cols, WeightFormat format) {
         TensorInfo info = info(name, rows, cols);
-        return format.apply(WeightMatrix.of(info.dtype(), checkpoint.segment(name), rows, cols), weightMemory);
+        WeightMatrix stored = WeightMatrix.of(info.dtype(), checkpoint.segment(name), rows, cols);
+        try {
+            return format.apply(stored, weightMemory);
+        } catch (IllegalArgumentException e) {
+            // A weight the format cannot hold (not finite, or a group scale past binary16): the checkpoint's fault.
+            throw new ModelFormatException(checkpoint.fileOf(name).toString(), name, format + " quantization: "
+                    + e.getMessage());
+        }
     }
 
     private float[] vector(String name, int length) {

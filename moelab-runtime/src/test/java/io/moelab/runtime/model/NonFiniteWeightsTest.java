@@ -66,6 +66,37 @@ class NonFiniteWeightsTest {
         }
     }
 
+    /**
+     * Quantizing at load reads every weight of a projection, so a weight no format can hold (not finite, or so large
+     * that its group's scale overflows binary16) is refused at load, naming the file and tensor as bad input. It
+     * used to surface as a bare IllegalArgumentException (exit 1, "rerun with --verbose") naming neither.
+     */
+    @Test
+    void quantizingAWeightNoFormatHoldsNamesTheTensor() throws Exception {
+        TinyModel tiny = TinyModel.create(Family.MIXTRAL, DType.F32, 6, true);
+        String expert = Family.MIXTRAL.expert(1, 2)[0];
+        tiny.weights.get(expert)[3 * 64 + 40] = Double.POSITIVE_INFINITY; // row 3, column 40 of [64, 64]
+        Path dir = tiny.write(tmp.resolve("inf"));
+        String file = dir.resolve("model.safetensors").toString();
+        assertThatThrownBy(() -> MoeModel.load(dir, WeightFormat.Q8)).isInstanceOf(ModelFormatException.class)
+                .hasMessage(file + ": tensor " + expert + ": Q8 quantization: cannot quantize non-finite weight "
+                        + "Infinity in row 3, column 40");
+        for (WeightFormat f : new WeightFormat[] {WeightFormat.INT4, WeightFormat.INT4_I8}) {
+            assertThatThrownBy(() -> MoeModel.load(dir, f)).as(f.name()).isInstanceOf(ModelFormatException.class)
+                    .hasMessageStartingWith(file + ": tensor " + expert + ": " + f + " quantization: ");
+        }
+        // As stored the weight is only read when a token uses the expert.
+        MoeModel.load(dir, WeightFormat.STORED).close();
+
+        TinyModel big = TinyModel.create(Family.MIXTRAL, DType.F32, 6, true);
+        // 1e7 / 127 is past binary16's largest finite value, 65504.
+        big.weights.get("lm_head.weight")[5] = 1e7;
+        Path bigDir = big.write(tmp.resolve("big"));
+        assertThatThrownBy(() -> MoeModel.load(bigDir, WeightFormat.Q8)).isInstanceOf(ModelFormatException.class)
+                .hasMessage(bigDir.resolve("model.safetensors") + ": tensor lm_head.weight: Q8 quantization: row 0: "
+                        + "group scale 78740.16 is beyond the binary16 range");
+    }
+
     @Test
     void indexOfAFlatPositionIsRowMajor() {
         assertThat(NonFiniteWeights.index(0, new long[] {4, 16})).isEqualTo("[0, 0]");
