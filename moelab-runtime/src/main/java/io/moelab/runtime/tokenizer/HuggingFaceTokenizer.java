@@ -31,6 +31,8 @@ public final class HuggingFaceTokenizer implements Tokenizer {
     private static final List<String> BOS_NAMES = List.of("<s>", "<|begin_of_text|>");
 
     private final ai.djl.huggingface.tokenizers.HuggingFaceTokenizer djl;
+    /** The file, to name in errors. */
+    private final String file;
     private final String name;
     private final int vocabSize;
     private final OptionalInt eos;
@@ -38,9 +40,10 @@ public final class HuggingFaceTokenizer implements Tokenizer {
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private boolean closed;
 
-    private HuggingFaceTokenizer(ai.djl.huggingface.tokenizers.HuggingFaceTokenizer djl, String name, int vocabSize,
-            OptionalInt eos, OptionalInt bos) {
+    private HuggingFaceTokenizer(ai.djl.huggingface.tokenizers.HuggingFaceTokenizer djl, String file, String name,
+            int vocabSize, OptionalInt eos, OptionalInt bos) {
         this.djl = djl;
+        this.file = file;
         this.name = name;
         this.vocabSize = vocabSize;
         this.eos = eos;
@@ -94,7 +97,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         Path dir = tokenizerJson.toAbsolutePath().getParent();
         String label = (dir != null && dir.getFileName() != null ? dir.getFileName() + "/" : "") + file;
         String type = root.path("model").path("type").asString("");
-        return new HuggingFaceTokenizer(djl, "hf(" + label + (type.isEmpty() ? "" : ", " + type) + ", vocab="
+        return new HuggingFaceTokenizer(djl, where, "hf(" + label + (type.isEmpty() ? "" : ", " + type) + ", vocab="
                 + vocab + ")", vocab, eos, bos);
     }
 
@@ -161,12 +164,24 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         return OptionalInt.empty();
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws ModelFormatException naming the file when the library cannot encode the text with it (a WordLevel or
+     *                              WordPiece {@code unk_token} missing from the vocabulary meets an unknown word:
+     *                              the library accepts such a file and fails only then)
+     */
     @Override
     public int[] encode(String text) {
         long[] ids;
         lock.readLock().lock();
         try {
-            ids = live().encode(text, false, false).getIds();
+            ai.djl.huggingface.tokenizers.HuggingFaceTokenizer live = live();
+            try {
+                ids = live.encode(text, false, false).getIds();
+            } catch (RuntimeException e) {
+                throw new ModelFormatException(file, null, "cannot encode a text: " + causes(e));
+            }
         } finally {
             lock.readLock().unlock();
         }

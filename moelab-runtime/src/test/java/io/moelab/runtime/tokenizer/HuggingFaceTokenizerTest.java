@@ -37,6 +37,22 @@ class HuggingFaceTokenizerTest {
         }
     }
 
+    /**
+     * The library accepts a WordLevel model whose {@code unk_token} is not in its vocabulary, and fails only when a
+     * text holds an unknown word: that used to end the command in a bare RuntimeException (exit 1, no file named).
+     */
+    @Test
+    void aTextTheFileCannotEncodeIsBlamedOnTheFile() {
+        Path file = TokenizerFixtures.write(dir.resolve("unk"), TokenizerFixtures.WORD_LEVEL
+                .replace("\"unk_token\": \"[UNK]\"", "\"unk_token\": \"[NONE]\""));
+        try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(file)) {
+            assertThat(tok.encode("the cat")).containsExactly(3, 4);
+            assertThatThrownBy(() -> tok.encode("the bird")).isInstanceOf(ModelFormatException.class)
+                    .hasMessage(file + ": cannot encode a text: WordLevel error: Missing [UNK] token from the "
+                            + "vocabulary");
+        }
+    }
+
     @Test
     void decodesAndSkipsSpecialTokens() {
         try (HuggingFaceTokenizer tok = wordLevel()) {
