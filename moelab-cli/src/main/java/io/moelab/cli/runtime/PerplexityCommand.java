@@ -59,6 +59,10 @@ public final class PerplexityCommand implements Callable<Integer> {
                 throw new InvalidInputException("--text", text + (bos >= 0 ? " holds no tokens"
                         : " holds fewer than two tokens (without a BOS token the first is not scored)"));
             }
+            // The longest window's cache: BOS or the conditioning token, then the targets but the last. A --context
+            // longer than the text asks for no more; one that cannot exist is bad input, as in trace and generate.
+            int window = (int) Math.min(context - 1L, tokens.length - (bos >= 0 ? 0 : 1));
+            KvCacheSize.require("--context", m.config(), window, "a window of " + window + " positions");
             r = Perplexity.compute(m, tokens, bos, context);
         }
         long bytes = content.getBytes(StandardCharsets.UTF_8).length;

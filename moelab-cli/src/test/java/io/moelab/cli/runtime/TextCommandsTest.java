@@ -208,6 +208,34 @@ class TextCommandsTest {
         assertThat(TraceFiles.read(huge).stepList()).isEqualTo(TraceFiles.read(usual).stepList());
     }
 
+    /**
+     * perplexity's windows need a KV cache as trace's do: one that cannot exist is refused naming --context (it used to
+     * end in the cache's IllegalArgumentException or running out of heap, exit 1), and a --context longer than the
+     * text asks for no larger cache than the text's.
+     */
+    @Test
+    void perplexityRefusesAWindowThatNoKvCacheHolds() throws Exception {
+        // Heads of 32768 dimensions: a layer's keys (one array) hold at most 65472 positions.
+        Path wide = TinyMixtral.write(dir.resolve("wide"), 258, 32768);
+        Path longText = dir.resolve("long.txt");
+        Files.writeString(longText, "ab".repeat(40_000)); // 80000 byte tokens, after BOS
+        Result r = CliRunner.run("perplexity", "--model", wide.toString(), "--text", longText.toString(), "--context",
+                "70000");
+        assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
+        assertThat(r.errLines()).containsExactly("error: --context: a window of 69999 positions needs a KV cache of "
+                + "69999 positions; this model's holds at most 65472");
+        Result huge = CliRunner.run("perplexity", "--model", model.toString(), "--text", text.toString(), "--context",
+                "2000000000", "--format", "json");
+        assertThat(huge.exitCode()).as(huge.err()).isZero();
+        JsonNode one = JsonMapper.builder().build().readTree(huge.out());
+        JsonNode usual = JsonMapper.builder().build().readTree(CliRunner.run("perplexity", "--model",
+                model.toString(), "--text", text.toString(), "--format", "json").out());
+        // One window either way; within a millionth, as the Vector API's exp may be compiled in between.
+        assertThat(one.get("tokens").asLong()).isEqualTo(usual.get("tokens").asLong());
+        assertThat(one.get("nll_per_token").asDouble()).isCloseTo(usual.get("nll_per_token").asDouble(),
+                org.assertj.core.data.Percentage.withPercentage(1e-4));
+    }
+
     @Test
     void missingTextIsOneLineExitTwo() {
         Result r = CliRunner.run("perplexity", "--model", model.toString(), "--text", dir.resolve("nope.txt").toString());

@@ -13,21 +13,29 @@ final class TinyMixtral {
 
     /** Writes the model into {@code m} with a vocabulary of {@code vocab} tokens. */
     static Path write(Path m, int vocab) throws Exception {
+        return write(m, vocab, 4);
+    }
+
+    /**
+     * Writes the model with heads of {@code headDim} dimensions (even): a wide head makes a KV cache that holds few
+     * positions ({@code KvCache.maxPositions}).
+     */
+    static Path write(Path m, int vocab, int headDim) throws Exception {
         Files.createDirectories(m);
         Files.writeString(m.resolve("config.json"), """
                 {"model_type": "mixtral", "vocab_size": %d, "hidden_size": 8, "num_hidden_layers": 1,
-                 "num_attention_heads": 2, "num_key_value_heads": 1, "intermediate_size": 6,
+                 "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": %d, "intermediate_size": 6,
                  "num_local_experts": 2, "num_experts_per_tok": 1, "rms_norm_eps": 1e-5, "rope_theta": 10000}
-                """.formatted(vocab));
+                """.formatted(vocab, headDim));
         Random r = new Random(1);
         SafetensorsWriter w = new SafetensorsWriter();
         add(w, r, "model.embed_tokens.weight", vocab, 8);
         add(w, r, "model.layers.0.input_layernorm.weight", 8);
         add(w, r, "model.layers.0.post_attention_layernorm.weight", 8);
-        add(w, r, "model.layers.0.self_attn.q_proj.weight", 8, 8);
-        add(w, r, "model.layers.0.self_attn.k_proj.weight", 4, 8);
-        add(w, r, "model.layers.0.self_attn.v_proj.weight", 4, 8);
-        add(w, r, "model.layers.0.self_attn.o_proj.weight", 8, 8);
+        add(w, r, "model.layers.0.self_attn.q_proj.weight", 2 * headDim, 8);
+        add(w, r, "model.layers.0.self_attn.k_proj.weight", headDim, 8);
+        add(w, r, "model.layers.0.self_attn.v_proj.weight", headDim, 8);
+        add(w, r, "model.layers.0.self_attn.o_proj.weight", 8, 2 * headDim);
         add(w, r, "model.layers.0.block_sparse_moe.gate.weight", 2, 8);
         for (int e = 0; e < 2; e++) {
             String p = "model.layers.0.block_sparse_moe.experts." + e + ".";
