@@ -1,10 +1,12 @@
 package io.moelab.cli.runtime;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -21,6 +23,9 @@ final class ModelText {
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
             throw new InvalidInputException(option, file + " is not UTF-8 text");
+        } catch (FileSystemException e) {
+            // Its message is the bare path where the file system gave no reason (a missing file).
+            throw new InvalidInputException(option, "cannot read " + file + ": " + AtomicFiles.reason(e));
         } catch (IOException e) {
             throw new InvalidInputException(option, "cannot read " + file + ": " + e.getMessage());
         }

@@ -240,6 +240,9 @@ class TextCommandsTest {
     void missingTextIsOneLineExitTwo() {
         Result r = CliRunner.run("perplexity", "--model", model.toString(), "--text", dir.resolve("nope.txt").toString());
         assertThat(r.exitCode()).isEqualTo(2);
-        assertThat(r.err()).startsWith("error: --text: cannot read");
+        // The reason in words: the file system's message for a missing file is the bare path, which read
+        // "cannot read X: X".
+        assertThat(r.errLines()).containsExactly("error: --text: cannot read " + dir.resolve("nope.txt")
+                + ": no such file or directory");
     }
 }
