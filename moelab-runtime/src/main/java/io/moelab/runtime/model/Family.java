@@ -42,6 +42,16 @@ public enum Family {
         return Optional.empty();
     }
 
+    /** transformers' {@code rms_norm_eps} of the family's config class, for a {@code config.json} without one. */
+    double defaultRmsNormEps() {
+        return this == MIXTRAL || this == OLMOE ? 1e-5 : 1e-6;
+    }
+
+    /** transformers' RoPE base of the family's config class, for a {@code config.json} without one. */
+    double defaultRopeTheta() {
+        return this == MIXTRAL ? 1e6 : 10000;
+    }
+
     /** Whether attention q/k/v projections have biases by default. */
     boolean defaultQkvBias() {
         return this == QWEN2_MOE;

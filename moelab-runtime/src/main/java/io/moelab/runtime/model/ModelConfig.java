@@ -169,8 +169,10 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
                 : family.defaultQkvBias();
         return new ModelConfig(family, positive(n, "vocab_size", where), hidden,
                 positive(n, "num_hidden_layers", where), heads, kvHeads, headDim, intermediate, expertIntermediate,
-                experts, topK, normTopK, shared, step, mlpOnly, bias, ropeTheta(n, where),
-                optionalDouble(n, "rms_norm_eps", 1e-6, where),
+                experts, topK, normTopK, shared, step, mlpOnly, bias, ropeTheta(n, family, where),
+                // As transformers reads an omitted key: the family's default (1e-6 for all gave Mixtral and OLMoE
+                // configs without the key other logits).
+                optionalDouble(n, "rms_norm_eps", family.defaultRmsNormEps(), where),
                 optionalBool(n, "tie_word_embeddings", false, where));
     }
 
@@ -289,12 +291,14 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
     /**
      * {@code rope_theta}, or where the config has it, transformers v5's {@code rope_parameters} object (which holds
      * it instead): read from the old key alone, such a config ran at the default 10000 without a word. Only the
-     * default RoPE is implemented, so another {@code rope_type} there is refused as {@code rope_scaling} is.
+     * default RoPE is implemented, so another {@code rope_type} there is refused as {@code rope_scaling} is. Where
+     * neither gives the base, the family's transformers default (Mixtral's is 1e6).
      */
-    private static double ropeTheta(JsonNode n, String where) {
+    private static double ropeTheta(JsonNode n, Family family, String where) {
+        double fallback = family.defaultRopeTheta();
         JsonNode p = n.get("rope_parameters");
         if (p == null || p.isNull()) {
-            return optionalDouble(n, "rope_theta", 10000, where);
+            return optionalDouble(n, "rope_theta", fallback, where);
         }
         if (!p.isObject()) {
             throw new ModelFormatException(where, null, "rope_parameters must be an object, got " + p);
@@ -304,12 +308,12 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
             throw new ModelFormatException(where, null, "rope_parameters.rope_type " + type + " is not supported "
                     + "(only the default RoPE)");
         }
-        double outer = optionalDouble(n, "rope_theta", 10000, where);
+        double outer = optionalDouble(n, "rope_theta", fallback, where);
         JsonNode inner = p.get("rope_theta");
         if (inner == null || inner.isNull()) {
             return outer;
         }
-        double theta = optionalDouble(p, "rope_theta", 10000, where + ": rope_parameters");
+        double theta = optionalDouble(p, "rope_theta", fallback, where + ": rope_parameters");
         if (n.has("rope_theta") && !n.get("rope_theta").isNull() && theta != outer) {
             throw new ModelFormatException(where, null, "rope_theta " + outer + " disagrees with "
                     + "rope_parameters.rope_theta " + theta);

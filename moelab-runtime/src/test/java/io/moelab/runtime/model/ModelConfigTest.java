@@ -197,6 +197,37 @@ class ModelConfigTest {
     }
 
     /**
+     * An omitted {@code rms_norm_eps} or {@code rope_theta} takes the family's transformers default, as transformers
+     * reads the config: Mixtral 1e-5 and a RoPE base of 1e6, OLMoE 1e-5, the Qwen families 1e-6, the others' base
+     * 10000. Every family used to get 1e-6 and 10000, so such a Mixtral or OLMoE config computed other logits than
+     * transformers without a word.
+     */
+    @Test
+    void omittedNormEpsilonAndRopeBaseTakeTheFamilysDefault() throws IOException {
+        Family[] families = {Family.MIXTRAL, Family.QWEN2_MOE, Family.QWEN3_MOE, Family.OLMOE};
+        double[] eps = {1e-5, 1e-6, 1e-6, 1e-5};
+        double[] theta = {1e6, 10000, 10000, 10000};
+        for (int i = 0; i < families.length; i++) {
+            Family f = families[i];
+            ModelConfig c = read(f, n -> {
+                n.remove("rms_norm_eps");
+                n.remove("rope_theta");
+            });
+            assertThat(c.rmsNormEps()).as(f.name()).isEqualTo(eps[i]);
+            assertThat(c.ropeTheta()).as(f.name()).isEqualTo(theta[i]);
+            // transformers v5 writes rope_parameters, which may leave the base to the class default too.
+            assertThat(read(f, n -> {
+                n.remove("rope_theta");
+                n.putObject("rope_parameters").put("rope_type", "default");
+            }).ropeTheta()).as(f.name() + " rope_parameters").isEqualTo(theta[i]);
+            // Null is transformers' "unset" for these keys as well; a value given is kept.
+            assertThat(read(f, n -> n.putNull("rms_norm_eps")).rmsNormEps()).as(f.name()).isEqualTo(eps[i]);
+            assertThat(read(f, n -> n.put("rms_norm_eps", 3e-6).put("rope_theta", 5e5)))
+                    .extracting(ModelConfig::rmsNormEps, ModelConfig::ropeTheta).containsExactly(3e-6, 5e5);
+        }
+    }
+
+    /**
      * {@code mlp_only_layers} holds layer indices: a string in it used to end in the JSON library's exception (exit 1,
      * no file named) and a fraction was truncated to a layer. Indices that name no layer select none, as in
      * transformers.
