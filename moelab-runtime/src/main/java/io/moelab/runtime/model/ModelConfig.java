@@ -143,7 +143,8 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
         // Where config.json omits it, transformers' default for each family: false for all three (Qwen3-MoE's
         // released configs set true explicitly).
         boolean normTopK = family == Family.MIXTRAL || optionalBool(n, "norm_topk_prob", false, where);
-        int shared = family == Family.QWEN2_MOE ? optionalInt(n, "shared_expert_intermediate_size", 0, where) : 0;
+        // transformers' default, 5632: without it a checkpoint's shared expert was skipped without a word.
+        int shared = family == Family.QWEN2_MOE ? optionalInt(n, "shared_expert_intermediate_size", 5632, where) : 0;
         int step = family == Family.QWEN2_MOE || family == Family.QWEN3_MOE
                 ? optionalInt(n, "decoder_sparse_step", 1, where) : 1;
         if (step < 1) {

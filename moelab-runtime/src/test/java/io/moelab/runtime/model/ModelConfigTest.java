@@ -228,6 +228,27 @@ class ModelConfigTest {
     }
 
     /**
+     * Qwen2-MoE's {@code shared_expert_intermediate_size} defaults to 5632 in transformers. Omitted, it used to mean
+     * no shared expert here: a checkpoint's shared expert was then skipped without a word. Now the default applies, so
+     * such a checkpoint is refused by its shapes unless its shared expert has the default size; 0 still means none.
+     */
+    @Test
+    void qwen2MoeSharedExpertSizeDefaultsAsInTransformers() throws IOException {
+        assertThat(read(Family.QWEN2_MOE, c -> c.remove("shared_expert_intermediate_size")).sharedIntermediate())
+                .isEqualTo(5632);
+        assertThat(read(Family.QWEN2_MOE, c -> c.put("shared_expert_intermediate_size", 0)).sharedIntermediate())
+                .isZero();
+        assertThat(read(Family.QWEN2_MOE, c -> { }).sharedIntermediate()).isEqualTo(10);
+        // The tiny model's shared expert (10 wide) with the key left out of config.json.
+        TinyModel tiny = TinyModel.create(Family.QWEN2_MOE, DType.F32, 1);
+        tiny.config.remove("shared_expert_intermediate_size");
+        Path dir = tiny.write(tmp.resolve("no-shared-size"));
+        assertThatThrownBy(() -> MoeModel.load(dir, WeightFormat.STORED)).isInstanceOf(ModelFormatException.class)
+                .hasMessage(dir.resolve("model.safetensors") + ": tensor model.layers.0.mlp.shared_expert.gate_proj"
+                        + ".weight: shape [10, 16] disagrees with config.json, which implies [5632, 16]");
+    }
+
+    /**
      * {@code mlp_only_layers} holds layer indices: a string in it used to end in the JSON library's exception (exit 1,
      * no file named) and a fraction was truncated to a layer. Indices that name no layer select none, as in
      * transformers.
