@@ -76,7 +76,12 @@ public final class TraceCommand implements Callable<Integer> {
         long tokensRead = 0;
         List<long[][]> perText = new ArrayList<>();
         try (MoeModel m = model.load(); Tokenizer tokenizer = Tokenizers.forModel(model.dir(), m.config().vocabSize())) {
-            if (m.config().experts() == 0) {
+            // No experts, or experts that no layer uses (mlp_only_layers, decoder_sparse_step): nothing to record.
+            boolean moe = false;
+            for (int l = 0; l < m.config().layers() && !moe; l++) {
+                moe = m.config().isMoe(l);
+            }
+            if (!moe) {
                 throw new InvalidInputException("--model", model.dir() + " has no MoE layers");
             }
             recorder = new ExpertLoadRecorder(m.config());

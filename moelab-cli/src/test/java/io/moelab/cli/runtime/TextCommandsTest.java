@@ -236,6 +236,48 @@ class TextCommandsTest {
                 org.assertj.core.data.Percentage.withPercentage(1e-4));
     }
 
+    /**
+     * A Qwen3-MoE config with experts but no MoE layer (here decoder_sparse_step 2 over one layer) has nothing to
+     * trace: it is refused as a model without experts is. It used to fail on --plot-layer ("must lie in 0..-1, got
+     * 0"), an option not even given.
+     */
+    @Test
+    void traceRefusesAModelWhoseLayersAreAllDense() throws Exception {
+        Path dense = Files.createDirectories(dir.resolve("dense"));
+        Files.writeString(dense.resolve("config.json"), """
+                {"model_type": "qwen3_moe", "vocab_size": 258, "hidden_size": 8, "num_hidden_layers": 1,
+                 "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 4, "intermediate_size": 6,
+                 "moe_intermediate_size": 6, "num_experts": 2, "num_experts_per_tok": 1, "decoder_sparse_step": 2}
+                """);
+        java.util.Random r = new java.util.Random(2);
+        io.moelab.runtime.safetensors.SafetensorsWriter w = new io.moelab.runtime.safetensors.SafetensorsWriter();
+        String l = "model.layers.0.";
+        TinyMixtral.add(w, r, "model.embed_tokens.weight", 258, 8);
+        TinyMixtral.add(w, r, l + "input_layernorm.weight", 8);
+        TinyMixtral.add(w, r, l + "post_attention_layernorm.weight", 8);
+        TinyMixtral.add(w, r, l + "self_attn.q_proj.weight", 8, 8);
+        TinyMixtral.add(w, r, l + "self_attn.k_proj.weight", 4, 8);
+        TinyMixtral.add(w, r, l + "self_attn.v_proj.weight", 4, 8);
+        TinyMixtral.add(w, r, l + "self_attn.o_proj.weight", 8, 8);
+        TinyMixtral.add(w, r, l + "self_attn.q_norm.weight", 4);
+        TinyMixtral.add(w, r, l + "self_attn.k_norm.weight", 4);
+        TinyMixtral.add(w, r, l + "mlp.gate_proj.weight", 6, 8);
+        TinyMixtral.add(w, r, l + "mlp.up_proj.weight", 6, 8);
+        TinyMixtral.add(w, r, l + "mlp.down_proj.weight", 8, 6);
+        TinyMixtral.add(w, r, "model.norm.weight", 8);
+        TinyMixtral.add(w, r, "lm_head.weight", 258, 8);
+        w.write(dense.resolve("model.safetensors"));
+        // The model itself runs.
+        assertThat(CliRunner.run("generate", "--model", dense.toString(), "--prompt", "Hi", "--max-tokens", "2")
+                .exitCode()).isZero();
+        Path out = dir.resolve("dense-trace.json");
+        Result r2 = CliRunner.run("trace", "--model", dense.toString(), "--text", text.toString(), "--output",
+                out.toString());
+        assertThat(r2.exitCode()).isEqualTo(2);
+        assertThat(r2.errLines()).containsExactly("error: --model: " + dense + " has no MoE layers");
+        assertThat(out).doesNotExist();
+    }
+
     @Test
     void missingTextIsOneLineExitTwo() {
         Result r = CliRunner.run("perplexity", "--model", model.toString(), "--text", dir.resolve("nope.txt").toString());

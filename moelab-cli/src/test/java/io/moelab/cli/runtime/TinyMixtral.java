@@ -49,7 +49,8 @@ final class TinyMixtral {
         return m;
     }
 
-    private static void add(SafetensorsWriter w, Random r, String name, int... shape) {
+    /** Adds a tensor of {@code shape} with random values. */
+    static void add(SafetensorsWriter w, Random r, String name, int... shape) {
         int n = 1;
         long[] s = new long[shape.length];
         for (int i = 0; i < shape.length; i++) {
