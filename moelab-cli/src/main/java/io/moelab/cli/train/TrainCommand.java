@@ -32,6 +32,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** {@code moelab train}: train a small MoE language model with DJL's PyTorch engine. */
@@ -140,16 +141,7 @@ public final class TrainCommand implements Callable<Integer> {
         try (Progress progress = Progress.start("train", 1)) {
             TrainListener listener = listener(progress);
             if (resume) {
-                List<String> given = overridesGiven();
-                // The README's "--preset small --steps 3000 --resume": naming the run's own preset changes nothing.
-                String saved = savedPreset();
-                if (saved == null || saved.equals(preset)) {
-                    given.remove("--preset");
-                }
-                if (!given.isEmpty()) {
-                    throw new InvalidInputException(given.getFirst(),
-                            "cannot change with --resume: the run continues with its saved configuration");
-                }
+                requireSavedConfiguration();
                 summary = Trainer.resume(out, steps, evalWindows, listener);
             } else {
                 summary = Trainer.start(config(), out, listener);
@@ -217,8 +209,7 @@ public final class TrainCommand implements Callable<Integer> {
             throw new InvalidInputException("model", e.getMessage());
         }
         requireMemoryFor(spec);
-        List<String> corpusSpec = corpus == null ? base.corpus() : corpus.stream()
-                .map(c -> c.equals("default") ? c : Path.of(c).toAbsolutePath().normalize().toString()).toList();
+        List<String> corpusSpec = corpus == null ? base.corpus() : corpusPaths(corpus);
         if (corpusSpec.size() > 1 && corpusSpec.contains("default")) {
             throw new InvalidInputException("--corpus", "'default' cannot be combined with paths");
         }
@@ -253,20 +244,83 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    /** The preset of the run in {@code --out}, or null without a checkpoint (resuming then says so). */
-    private String savedPreset() {
-        return new Checkpoints(out).latest().map(c -> Checkpoints.readState(c).config().preset()).orElse(null);
+    /** Options that may differ from the saved run on {@code --resume}: none changes what the run learns. */
+    private static final List<String> RESUME_MAY_CHANGE =
+            List.of("--steps", "--out", "--resume", "--verbose", "--threads", "--eval-windows");
+
+    /** One option given with {@code --resume}, its value (null: not given) and the saved run's. */
+    private record Given(String option, Object value, Object saved) {
+        boolean changes() {
+            if (value == null) {
+                return false;
+            }
+            // Numerically: "--lr 3e-3" is the saved 0.003, "--capacity-factor 0" the saved 0.0.
+            if (value instanceof Double v && saved instanceof Double s) {
+                return v.doubleValue() != s.doubleValue();
+            }
+            return !value.equals(saved);
+        }
     }
 
-    private List<String> overridesGiven() {
-        List<String> given = new ArrayList<>();
+    /**
+     * With {@code --resume}, refuses an option that would make the continued run another one (its model, data,
+     * optimizer, schedule or logging), naming the option and both values. An option equal to the saved value
+     * changes nothing and is accepted, as in the README's {@code --preset small --steps 3000 --resume}; so are
+     * {@link #RESUME_MAY_CHANGE}. Without a checkpoint there is nothing to compare: resuming then says so.
+     */
+    private void requireSavedConfiguration() {
+        Optional<Path> checkpoint = new Checkpoints(out).latest();
+        if (checkpoint.isEmpty()) {
+            return;
+        }
+        TrainConfig saved = Checkpoints.readState(checkpoint.get()).config();
+        ModelSpec m = saved.model();
+        boolean presetGiven = spec.commandLine().getParseResult().hasMatchedOption("--preset");
+        List<Given> options = List.of(
+                new Given("--preset", presetGiven ? preset : null, saved.preset()),
+                new Given("--corpus", corpus == null ? null : corpusPaths(corpus), saved.corpus()),
+                new Given("--layers", layers, m.layers()), new Given("--d-model", dModel, m.dModel()),
+                new Given("--heads", heads, m.heads()), new Given("--kv-heads", kvHeads, m.kvHeads()),
+                new Given("--experts", experts, m.experts()), new Given("--top-k", topK, m.topK()),
+                new Given("--expert-dim", expertDim, m.expertDim()), new Given("--norm-topk", normTopK, m.normTopK()),
+                new Given("--rope-theta", ropeTheta, m.ropeTheta()), new Given("--seq", seq, saved.seq()),
+                new Given("--batch", batch, saved.batch()), new Given("--lr", lr, saved.lr()),
+                new Given("--min-lr-ratio", minLrRatio, saved.minLrRatio()),
+                new Given("--warmup", warmup, saved.warmup()),
+                new Given("--weight-decay", weightDecay, saved.weightDecay()),
+                new Given("--beta1", beta1, saved.beta1()), new Given("--beta2", beta2, saved.beta2()),
+                new Given("--clip", clip, saved.clip()), new Given("--aux-weight", auxWeight, saved.auxWeight()),
+                new Given("--z-weight", zWeight, saved.zWeight()),
+                new Given("--capacity-factor", capacityFactor, saved.capacityFactor()),
+                new Given("--seed", seed, saved.seed()), new Given("--log-every", logEvery, saved.logEvery()),
+                new Given("--eval-every", evalEvery, saved.evalEvery()));
+        for (Given g : options) {
+            if (g.changes()) {
+                throw new InvalidInputException(g.option(), "the run in " + out + " was saved with " + show(g.saved())
+                        + ", got " + show(g.value()) + "; with --resume only --steps, --eval-windows and --threads may change "
+                        + "(start a new run in another --out to train differently)");
+            }
+        }
+        // An option this list does not know yet cannot be compared: refused rather than silently ignored.
+        List<String> known = options.stream().map(Given::option).toList();
         spec.commandLine().getParseResult().matchedOptions().forEach(o -> {
             String name = o.longestName();
-            if (!List.of("--steps", "--out", "--resume", "--verbose", "--threads", "--eval-windows").contains(name)) {
-                given.add(name);
+            if (!RESUME_MAY_CHANGE.contains(name) && !known.contains(name)) {
+                throw new InvalidInputException(name, "cannot change with --resume: the run continues with its "
+                        + "saved configuration");
             }
         });
-        return given;
+    }
+
+    private static String show(Object value) {
+        return value instanceof List<?> l ? String.join(", ", l.stream().map(String::valueOf).toList())
+                : String.valueOf(value);
+    }
+
+    /** {@code --corpus} as a configuration records it: {@code default}, or absolute normalized paths. */
+    private static List<String> corpusPaths(List<String> given) {
+        return given.stream()
+                .map(c -> c.equals("default") ? c : Path.of(c).toAbsolutePath().normalize().toString()).toList();
     }
 
     private static <T> T or(T value, T fallback) {

@@ -56,16 +56,32 @@ class TrainCommandTest {
         assertThat(more.exitCode()).as(more.err()).isZero();
         assertThat(more.out()).contains("trained 15 steps");
         // The README's "--preset small --steps 3000 --out runs/small --resume": the run's own preset may be named
-        // (it was refused as a change); another is still a change.
-        CliRunner.Result samePreset = CliRunner.run("train", "--resume", "--preset", "tiny", "--steps", "16", "--out",
-                out.toString());
+        // (it was refused as a change), and so may every option of the run with its saved value (they were refused
+        // too, whatever their value): the command that started the run, with --resume and a new total, continues it.
+        // The peak lr is given as 3e-3, the preset's 0.003.
+        CliRunner.Result samePreset = CliRunner.run("train", "--resume", "--preset", "tiny", "--corpus",
+                corpus.toString(), "--steps", "16", "--eval-every", "6", "--log-every", "3", "--seq", "32", "--batch",
+                "4", "--experts", "4", "--top-k", "2", "--lr", "3e-3", "--capacity-factor", "1.25", "--threads", "1",
+                "--out", out.toString());
         assertThat(samePreset.exitCode()).as(samePreset.err()).isZero();
         assertThat(samePreset.out()).contains("trained 16 steps");
-        CliRunner.Result otherPreset = CliRunner.run("train", "--resume", "--preset", "small", "--out",
-                out.toString());
-        assertThat(otherPreset.exitCode()).isEqualTo(2);
-        assertThat(otherPreset.errLines()).containsExactly("error: --preset: cannot change with --resume: the run "
-                + "continues with its saved configuration");
+        // A value that differs is a change, named with both values; nothing is written.
+        String metricsAt16 = Files.readString(out.resolve("metrics.jsonl"));
+        String[][] changes = {
+            {"--preset", "small", "tiny", "small"},
+            {"--lr", "1e-3", "0.003", "0.001"},
+            {"--eval-every", "5", "6", "5"},
+            {"--top-k", "1", "2", "1"},
+            {"--corpus", "default", corpus.toString(), "default"}};
+        for (String[] c : changes) {
+            CliRunner.Result refused = CliRunner.run("train", "--resume", "--steps", "18", c[0], c[1], "--out",
+                    out.toString());
+            assertThat(refused.exitCode()).as(c[0]).isEqualTo(2);
+            assertThat(refused.errLines()).as(c[0]).containsExactly("error: " + c[0] + ": the run in " + out + " was saved "
+                    + "with " + c[2] + ", got " + c[3] + "; with --resume only --steps, --eval-windows and --threads "
+                    + "may change (start a new run in another --out to train differently)");
+        }
+        assertThat(out.resolve("metrics.jsonl")).hasContent(metricsAt16);
 
         Path trace = dir.resolve("trace.json");
         CliRunner.Result t = CliRunner.run("trace", "--model", out.resolve("model").toString(), "--text",
@@ -180,9 +196,10 @@ class TrainCommandTest {
         CliRunner.Result withPreset = CliRunner.run("train", "--resume", "--preset", "small", "--out", out.toString());
         assertThat(withPreset.errLines()).singleElement().asString().contains("no checkpoint");
 
+        // Without a checkpoint there is no saved value to compare --lr with: the missing checkpoint is the error.
         CliRunner.Result change = CliRunner.run("train", "--resume", "--lr", "0.1", "--out", out.toString());
         assertThat(change.exitCode()).isEqualTo(2);
-        assertThat(change.errLines()).singleElement().asString().contains("--lr");
+        assertThat(change.errLines()).containsExactly("error: train: " + out + " holds no checkpoint to resume from");
         assertThat(out.resolve("metrics.jsonl")).doesNotExist();
     }
 }
