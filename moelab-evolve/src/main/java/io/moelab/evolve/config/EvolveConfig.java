@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.dataformat.yaml.YAMLMapper;
@@ -29,7 +30,9 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * its path. An API key in the file is refused: keys come from environment variables only.
  */
 public final class EvolveConfig {
-    private static final ObjectMapper YAML = YAMLMapper.builder().build();
+    // A key given twice: which of the two was meant cannot be known (the parser silently kept the last).
+    private static final ObjectMapper YAML = YAMLMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     /** Longest timeout, in seconds, a setting may give (about 115 days): far below where milliseconds overflow. */
     public static final double MAX_SECONDS = 1e7;

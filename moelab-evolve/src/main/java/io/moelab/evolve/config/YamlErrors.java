@@ -35,6 +35,10 @@ public final class YamlErrors {
         Matcher where = WHERE.matcher(message);
         if (where.find()) {
             out.append(" (line ").append(where.group(1)).append(", column ").append(where.group(2)).append(')');
+        } else if (e instanceof JacksonException j && j.getLocation() != null && j.getLocation().getLineNr() > 0) {
+            // Jackson's own problems (a duplicate key) keep the location out of the original message.
+            out.append(" (line ").append(j.getLocation().getLineNr()).append(", column ")
+                    .append(j.getLocation().getColumnNr()).append(')');
         }
         return out.toString();
     }

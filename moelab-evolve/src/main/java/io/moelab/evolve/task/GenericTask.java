@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.dataformat.yaml.YAMLMapper;
@@ -30,7 +31,9 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * Placeholders are those of {@link Task}; a stage command given as one string is split at spaces.
  */
 public final class GenericTask implements Task {
-    private static final ObjectMapper YAML = YAMLMapper.builder().build();
+    // A key given twice: which of the two was meant cannot be known (the parser silently kept the last).
+    private static final ObjectMapper YAML = YAMLMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
     private static final Set<String> KEYS = Set.of("language", "initial_program", "evaluator", "fitness_metric",
             "system_message", "cascade_thresholds", "program_file");
 

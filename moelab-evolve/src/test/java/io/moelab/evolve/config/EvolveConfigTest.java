@@ -426,6 +426,15 @@ class EvolveConfigTest {
     }
 
     @Test
+    void aKeyGivenTwiceIsAnErrorWithItsLine() throws IOException {
+        // Both sections are valid alone; the parser kept the second and 2 islands silently became 3.
+        assertThat(readError("database:\n  num_islands: 2\ndatabase:\n  num_islands: 3\n"))
+                .endsWith(": cannot read: Duplicate Object property \"database\" (line 3, column 9)");
+        assertThat(readError("evaluator:\n  timeout: 60\n  memory_mb: 512\n  timeout: 5\n"))
+                .endsWith(": cannot read: Duplicate Object property \"timeout\" (line 4, column 10)");
+    }
+
+    @Test
     void malformedYamlNamesTheFile() throws IOException {
         assertThat(readError("llm: {temperature: 0.5\n")).contains("cannot read");
         assertThatThrownBy(() -> EvolveConfig.defaults("x").read(tmp.resolve("absent.yaml")))

@@ -64,8 +64,10 @@ class EvolutionRunTest {
                   migration_interval: 2
                 evaluator:
                   timeout: 4
-                """ + extraYaml);
-        return EvolveConfig.defaults("score").read(cfg).iterations(iterations).model("scripted")
+                """);
+        // Overlaid from a second file: one file may not give a key twice.
+        Path extra = Files.writeString(tmp.resolve("extra.yaml"), extraYaml);
+        return EvolveConfig.defaults("score").read(cfg).read(extra).iterations(iterations).model("scripted")
                 .apiBase(server.apiBase()).build(null);
     }
 

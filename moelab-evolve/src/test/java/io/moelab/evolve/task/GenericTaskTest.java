@@ -151,6 +151,11 @@ class GenericTaskTest {
         Path open = dir("evaluator: [\n", "initial_program.py", "");
         assertThatThrownBy(() -> GenericTask.load(open)).hasMessage(open.resolve("task.yaml") + ": cannot read: while "
                 + "parsing a flow node: expected the node content, but found '<stream end>' (line 2, column 1)");
+        // A key given twice was read as the last one: which was meant cannot be known.
+        Path twice = dir("evaluator: [x]\nfitness_metric: score\nfitness_metric: combined_score\n",
+                "initial_program.py", "");
+        assertThatThrownBy(() -> GenericTask.load(twice)).hasMessage(twice.resolve("task.yaml") + ": cannot read: "
+                + "Duplicate Object property \"fitness_metric\" (line 3, column 15)");
         Path list = dir("- evaluator\n", "initial_program.py", "");
         error(list, list.resolve("task.yaml").toString(), "mapping");
     }
