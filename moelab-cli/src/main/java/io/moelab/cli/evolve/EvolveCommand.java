@@ -167,8 +167,10 @@ public final class EvolveCommand implements Callable<Integer> {
         String keyDefault = System.getenv("OPENAI_API_KEY") != null ? "OPENAI_API_KEY" : null;
         EvolveSettings settings = replay != null && !cfg.hasModels() ? cfg.build(null) : cfg.build(keyDefault);
         CostLedger ledger = new CostLedger();
+        // Read before --out is created: a bad recording leaves no empty run directory behind.
+        ReplayClient replayed = replay != null ? new ReplayClient(replay, ledger) : null;
         Files.createDirectories(out);
-        LlmClient client = replay != null ? new ReplayClient(replay, ledger)
+        LlmClient client = replayed != null ? replayed
                 : new RecordingClient(LlmEnsemble.create(settings.llm(), ledger, Sleeper.SYSTEM, System::getenv),
                         out.resolve("llm_responses.jsonl"));
         PrintWriter stdout = spec.commandLine().getOut();

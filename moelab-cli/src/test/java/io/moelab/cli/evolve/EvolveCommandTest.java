@@ -228,6 +228,13 @@ class EvolveCommandTest {
                 "--llm-replay", dir.toString()), "--llm-replay: " + dir + " is not a regular file");
         assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--iterations", "3", "--out", out.toString(),
                 "--llm-replay", dir.resolve("none.jsonl").toString()), "none.jsonl does not exist");
+        // An empty recording ran every iteration as llm_error and exited 0; a bad one left an empty --out behind.
+        Path emptyRecording = Files.writeString(dir.resolve("empty.jsonl"), "");
+        Path fresh = dir.resolve("fresh-run");
+        assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--iterations", "3", "--out", fresh.toString(),
+                "--llm-replay", emptyRecording.toString()), "error: " + emptyRecording + ": holds no recorded "
+                + "completion");
+        assertThat(fresh).doesNotExist();
         // A misspelt fitness metric silently optimized the mean of every metric.
         Path metric = Files.writeString(dir.resolve("metric.yaml"), "database:\n  fitness_metric: combined_scor\n");
         Result typo = CliRunner.run("evolve", "--task", "eplb:quick", "--iterations", "1", "--out",

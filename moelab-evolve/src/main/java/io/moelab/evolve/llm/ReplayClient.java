@@ -22,7 +22,8 @@ import tools.jackson.databind.json.JsonMapper;
  * <pre>{"iteration": 7, "model": "m", "content": "...", "prompt_tokens": 10, "completion_tokens": 5, "cost_usd": 0.001}</pre>
  * Other fields are ignored; {@code model}, the token counts and the cost default to {@code "replay"} and 0. When
  * an iteration appears more than once the last line wins. An unparseable last line is ignored (a crash while it
- * was written); any other bad line is an error naming its line number. Thread-safe.
+ * was written); any other bad line is an error naming its line number, and so is a recording with no completion
+ * at all (empty, or its only line unparseable). Thread-safe.
  */
 public final class ReplayClient implements LlmClient {
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -33,7 +34,8 @@ public final class ReplayClient implements LlmClient {
     /**
      * Reads a recording.
      *
-     * @throws InvalidInputException if the file cannot be read or a line other than the last is invalid
+     * @throws InvalidInputException if the file cannot be read, a line other than the last is invalid or it records
+     *                               no completion
      */
     public ReplayClient(Path jsonl) {
         this(jsonl, null);
@@ -42,7 +44,8 @@ public final class ReplayClient implements LlmClient {
     /**
      * Reads a recording; replayed completions are added to {@code ledger} (may be null).
      *
-     * @throws InvalidInputException if the file cannot be read or a line other than the last is invalid
+     * @throws InvalidInputException if the file cannot be read, a line other than the last is invalid or it records
+     *                               no completion
      */
     public ReplayClient(Path jsonl, CostLedger ledger) {
         Objects.requireNonNull(jsonl, "jsonl");
@@ -59,6 +62,7 @@ public final class ReplayClient implements LlmClient {
             last--;
         }
         Map<Integer, Completion> map = new HashMap<>();
+        InvalidInputException torn = null;
         for (int i = 0; i <= last; i++) {
             if (lines[i].isBlank()) {
                 continue;
@@ -68,14 +72,21 @@ public final class ReplayClient implements LlmClient {
             try {
                 node = JSON.readTree(lines[i]);
             } catch (JacksonException e) {
+                InvalidInputException bad = new InvalidInputException(where, "not valid JSON: "
+                        + LlmException.oneLine(e.getOriginalMessage()), e);
                 if (i == last) {
-                    break; // torn by a crash while writing
+                    torn = bad; // torn by a crash while writing
+                    break;
                 }
-                throw new InvalidInputException(where, "not valid JSON: " + LlmException.oneLine(e.getOriginalMessage()),
-                        e);
+                throw bad;
             }
             Entry e = entry(node, where);
             map.put(e.iteration(), e.completion());
+        }
+        // Nothing to replay: every iteration would fail as llm_error and the run would "complete" without a model.
+        if (map.isEmpty()) {
+            throw torn != null ? torn : new InvalidInputException(jsonl.toString(), "holds no recorded completion "
+                    + "(JSON lines with \"iteration\" and \"content\", as a run's llm_responses.jsonl)");
         }
         this.byIteration = Map.copyOf(map);
     }

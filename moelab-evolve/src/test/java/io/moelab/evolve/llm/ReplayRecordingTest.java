@@ -60,6 +60,23 @@ class ReplayRecordingTest {
         assertThat(r.complete(PROMPT, 0)).isEqualTo(new Completion("replay", "zero", 0, 0, 0, 1));
     }
 
+    /**
+     * A recording with nothing to replay was accepted as empty, and a run on it "completed" every iteration as
+     * llm_error with exit code 0; a lone unparseable line was taken for a torn last line.
+     */
+    @Test
+    void aRecordingWithoutACompletionIsAnError() throws IOException {
+        Path empty = write("");
+        assertThatThrownBy(() -> new ReplayClient(empty)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(empty + ": holds no recorded completion (JSON lines with \"iteration\" and \"content\", "
+                        + "as a run's llm_responses.jsonl)");
+        Path blank = write("\n  \n\n");
+        assertThatThrownBy(() -> new ReplayClient(blank)).hasMessageStartingWith(blank + ": holds no recorded");
+        Path garbage = write("not json\n");
+        assertThatThrownBy(() -> new ReplayClient(garbage)).isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith(garbage + ":1: not valid JSON: ");
+    }
+
     @Test
     void badMiddleLineIsAnErrorNamingTheLine() throws IOException {
         Path p = write("""
