@@ -309,7 +309,8 @@ public final class EvolveConfig {
 
     /**
      * A timeout or delay given in seconds ({@code --eval-timeout}, {@code evaluator.timeout}, ...), checked: positive
-     * (or zero where allowed), finite and at most {@link #MAX_SECONDS}.
+     * (or zero where allowed), finite and at most {@link #MAX_SECONDS}; durations count whole milliseconds, so a
+     * positive one must reach half a millisecond.
      *
      * @param field names the setting in the error
      * @throws InvalidInputException naming {@code field} for a value out of range
@@ -319,7 +320,13 @@ public final class EvolveConfig {
             throw new InvalidInputException(field, "must be a " + (zeroAllowed ? "non-negative" : "positive")
                     + " number of seconds up to " + (long) MAX_SECONDS + ", got " + v);
         }
-        return Duration.ofMillis(Math.round(v * 1000));
+        long millis = Math.round(v * 1000);
+        if (millis == 0 && !zeroAllowed) {
+            // Rounded to 0 it failed later, under the settings' name and not the option's, as "got 0.0 s" or "PT0S".
+            throw new InvalidInputException(field, "must be at least 0.001 seconds (durations count whole "
+                    + "milliseconds), got " + v);
+        }
+        return Duration.ofMillis(millis);
     }
 
     /** Builds settings whose constructor checks ranges, naming the file in the error. */
