@@ -168,7 +168,7 @@ public final class EvolveCommand implements Callable<Integer> {
         EvolveSettings settings = replay != null && !cfg.hasModels() ? cfg.build(null) : cfg.build(keyDefault);
         CostLedger ledger = new CostLedger();
         // Read before --out is created: a bad recording leaves no empty run directory behind.
-        ReplayClient replayed = replay != null ? new ReplayClient(replay, ledger) : null;
+        ReplayClient replayed = replay != null ? new ReplayClient(replay, ledger, settings.llm().budgetUsd()) : null;
         Files.createDirectories(out);
         LlmClient client = replayed != null ? replayed
                 : new RecordingClient(LlmEnsemble.create(settings.llm(), ledger, Sleeper.SYSTEM, System::getenv),

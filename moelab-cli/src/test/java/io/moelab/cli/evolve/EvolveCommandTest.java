@@ -150,6 +150,16 @@ class EvolveCommandTest {
             assertThat(Files.readString(again.resolve("best/EvolvedBalancer.java")))
                     .isEqualTo(Files.readString(out.resolve("best/EvolvedBalancer.java")))
                     .contains("hierarchical = false;");
+            // With the run's budget the replay stops where the run did (the budget was ignored: the third and fourth
+            // iterations ran, as llm_error for want of a recording).
+            Path budgeted = dir.resolve("replayed-budget");
+            Result stopped = CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", recording.toString(),
+                    "--iterations", "4", "--budget", "0.015", "--out", budgeted.toString());
+            assertThat(stopped.exitCode()).as(stopped.err()).isZero();
+            assertThat(stopped.out()).contains("completed 2 of 4 iterations (stopped: budget)",
+                    "LLM cost $0.0200, 2000 tokens").doesNotContain("llm_error");
+            assertThat(stopped.err()).contains("budget of $0.0150 reached ($0.0200 spent)");
+            assertThat(Files.readAllLines(budgeted.resolve("trace.jsonl"))).hasSize(3);
 
             // Resumed from its checkpoint without the run's settings: named as the setting, not an internal error.
             Path islands = Files.writeString(dir.resolve("islands.yaml"), "database:\n  num_islands: 3\n");

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -30,6 +31,7 @@ public final class ReplayClient implements LlmClient {
 
     private final Map<Integer, Completion> byIteration;
     private final CostLedger ledger;
+    private final double budgetUsd;
 
     /**
      * Reads a recording.
@@ -48,8 +50,21 @@ public final class ReplayClient implements LlmClient {
      *                               no completion
      */
     public ReplayClient(Path jsonl, CostLedger ledger) {
+        this(jsonl, ledger, Double.POSITIVE_INFINITY);
+    }
+
+    /**
+     * Reads a recording; replayed completions are added to {@code ledger}, and once it has reached
+     * {@code budgetUsd} no completion is replayed ({@link Kind#BUDGET_EXHAUSTED}), as a model would not be called:
+     * a replay with the run's budget stops where the run did.
+     *
+     * @throws InvalidInputException if the file cannot be read, a line other than the last is invalid or it records
+     *                               no completion
+     */
+    public ReplayClient(Path jsonl, CostLedger ledger, double budgetUsd) {
         Objects.requireNonNull(jsonl, "jsonl");
         this.ledger = ledger;
+        this.budgetUsd = budgetUsd;
         String text;
         try {
             text = new String(Files.readAllBytes(jsonl), StandardCharsets.UTF_8);
@@ -143,6 +158,14 @@ public final class ReplayClient implements LlmClient {
     @Override
     public Completion complete(List<ChatMessage> messages, int iteration) throws LlmException {
         Completion c = byIteration.get(iteration);
+        // Checked first, as a model is not called once the budget is reached: a run that stopped there recorded
+        // nothing after it.
+        double spent = ledger == null ? 0 : ledger.totalUsd();
+        if (spent >= budgetUsd) {
+            throw new LlmException(Kind.BUDGET_EXHAUSTED, String.format(Locale.ROOT,
+                    "model %s: budget of $%.4f reached ($%.4f spent)", c == null ? "replay" : c.model(), budgetUsd,
+                    spent));
+        }
         if (c == null) {
             throw new LlmException(Kind.NO_RECORDING, "no recorded completion for iteration " + iteration);
         }

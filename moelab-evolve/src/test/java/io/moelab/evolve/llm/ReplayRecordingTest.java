@@ -50,6 +50,35 @@ class ReplayRecordingTest {
         assertThat(e.getMessage()).contains("iteration 1");
     }
 
+    /** --budget was ignored by a replay: every recorded call was replayed, past the budget the run stopped at. */
+    @Test
+    void noCompletionIsReplayedOnceTheBudgetIsReached() throws Exception {
+        Path p = write("""
+                {"iteration": 1, "model": "m", "content": "one", "cost_usd": 0.3}
+                {"iteration": 2, "model": "m", "content": "two", "cost_usd": 0.3}
+                {"iteration": 3, "model": "m", "content": "three", "cost_usd": 0.3}
+                """);
+        CostLedger ledger = new CostLedger();
+        ReplayClient r = new ReplayClient(p, ledger, 0.5);
+        assertThat(r.complete(PROMPT, 1).content()).isEqualTo("one"); // $0 spent before it
+        assertThat(r.complete(PROMPT, 2).content()).isEqualTo("two"); // $0.30, still below $0.50
+        LlmException e = catchThrowableOfType(LlmException.class, () -> r.complete(PROMPT, 3));
+        assertThat(e.kind()).isEqualTo(Kind.BUDGET_EXHAUSTED);
+        assertThat(e.getMessage()).isEqualTo("model m: budget of $0.5000 reached ($0.6000 spent)");
+        assertThat(ledger.totalUsd()).isEqualTo(0.6);
+        assertThat(ledger.totalCalls()).isEqualTo(2);
+        // Before a missing recording: a run stopped by its budget recorded nothing after the stop.
+        assertThat(catchThrowableOfType(LlmException.class, () -> r.complete(PROMPT, 4)).kind())
+                .isEqualTo(Kind.BUDGET_EXHAUSTED);
+        // A budget of 0 replays nothing; without one, everything.
+        assertThat(catchThrowableOfType(LlmException.class, () -> new ReplayClient(p, new CostLedger(), 0)
+                .complete(PROMPT, 1)).kind()).isEqualTo(Kind.BUDGET_EXHAUSTED);
+        ReplayClient unlimited = new ReplayClient(p, new CostLedger());
+        for (int i = 1; i <= 3; i++) {
+            assertThat(unlimited.complete(PROMPT, i).costUsd()).isEqualTo(0.3);
+        }
+    }
+
     @Test
     void tornLastLineIsIgnored() throws Exception {
         Path p = write("""
