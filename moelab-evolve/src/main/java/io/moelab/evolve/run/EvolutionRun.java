@@ -192,12 +192,34 @@ public final class EvolutionRun {
             throw new InvalidInputException("database.fitness_metric", "'" + metric + "' is not a metric of the "
                     + "initial program, which reports " + String.join(", ", new TreeSet<>(ev.metrics().keySet())));
         }
+        // Likewise a Pareto objective no program reports is every program's worst value (the objective silently
+        // drops out), and a grid dimension every program's bin 0 (the axis collapses). Only when every stage ran:
+        // a cascade that stopped the initial program early leaves the later stages' metrics unknown.
+        if (ev.stages() == task.stageCommands().size()) {
+            for (String objective : settings.database().paretoMetrics()) {
+                requireMetric("database.pareto_metrics", objective.startsWith("-") ? objective.substring(1)
+                        : objective, ev);
+            }
+            for (String dimension : settings.database().featureDimensions()) {
+                if (!dimension.equals("complexity") && !dimension.equals("diversity")) {
+                    requireMetric("database.feature_dimensions", dimension, ev);
+                }
+            }
+        }
         Program initial = new Program("0", code, null, 0, 0, 0, ev.metrics(), null, cut(ev.feedback()), null);
         double f = db.fitness(initial);
         TraceRecord r = new TraceRecord(0, 0, null, "0", 0, "unchanged", ev.metrics(), f, Double.NaN, null, "",
                 cut(ev.feedback()), 0, 0, null, 0, 0, 0, ledger.totalUsd(), (System.nanoTime() - start) / 1e9);
         synchronized (journal) {
             commit(r, initial);
+        }
+    }
+
+    private static void requireMetric(String setting, String name, Evaluation initial) {
+        if (!initial.metrics().containsKey(name)) {
+            throw new InvalidInputException(setting, "'" + name + "' is not a metric of the initial program, which "
+                    + "reports " + String.join(", ", new TreeSet<>(initial.metrics().keySet()))
+                    + (setting.endsWith("feature_dimensions") ? " (or use complexity, diversity)" : ""));
         }
     }
 

@@ -215,6 +215,39 @@ class EvolutionRunTest {
         assertThat(server.requestCount()).isZero();
     }
 
+    /**
+     * A misspelt Pareto objective was every program's worst value, so it silently dropped out of the dominance
+     * test; a misspelt grid dimension put every program in its bin 0. Both are refused once the initial program
+     * has shown its metrics, before any model call; names the initial program reports, the built-in dimensions and
+     * metrics of stages a cascade did not run are accepted.
+     */
+    @Test
+    void paretoObjectivesAndGridDimensionsMustBeMetrics() throws Exception {
+        server.fallback(req -> Reply.content("no edit"));
+        assertThatThrownBy(() -> run(settings(2, "database:\n  pareto_metrics: [score, -sizee]\n"),
+                tmp.resolve("pareto"), false)).isInstanceOf(InvalidInputException.class)
+                .hasMessage("database.pareto_metrics: 'sizee' is not a metric of the initial program, which reports "
+                        + "score");
+        assertThatThrownBy(() -> run(settings(2, "database:\n  feature_dimensions: [complexity, scor]\n"),
+                tmp.resolve("grid"), false)).isInstanceOf(InvalidInputException.class)
+                .hasMessage("database.feature_dimensions: 'scor' is not a metric of the initial program, which "
+                        + "reports score (or use complexity, diversity)");
+        assertThat(server.requestCount()).isZero();
+
+        RunSummary ok = run(settings(1, "database:\n  pareto_metrics: [-score]\n  feature_dimensions: [score, "
+                + "diversity]\n"), tmp.resolve("ok"), false);
+        assertThat(ok.completed()).isEqualTo(1);
+        // Two stages, the second reporting "size"; the cascade stops the initial program after the first (score 1 <
+        // 2), so that "size" cannot be checked, and is not refused.
+        ShellTask cascade = new ShellTask(INITIAL, List.of("sh \"$1\"", "echo '{\"size\": 3}'"), List.of(2.0));
+        EvolveSettings s = settings(1, "database:\n  pareto_metrics: [score, -size]\n"
+                + "evaluator:\n  cascade_evaluation: true\n");
+        CostLedger ledger = new CostLedger();
+        RunSummary stopped = new EvolutionRun(cascade, s, LlmEnsemble.create(s.llm(), ledger, d -> { }, k -> null),
+                ledger, tmp.resolve("cascade"), RunListener.NONE).run(false);
+        assertThat(stopped.completed()).isEqualTo(1);
+    }
+
     /** A trace with an iteration twice (a line copied by hand) was replayed as if it were the run. */
     @Test
     void aRepeatedOrNegativeIterationInTheTraceIsRefused() throws Exception {
