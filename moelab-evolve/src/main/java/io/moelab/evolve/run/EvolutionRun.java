@@ -192,6 +192,17 @@ public final class EvolutionRun {
             throw new InvalidInputException("database.fitness_metric", "'" + metric + "' is not a metric of the "
                     + "initial program, which reports " + String.join(", ", new TreeSet<>(ev.metrics().keySet())));
         }
+        // A cascade that stopped the initial program because its metric was missing stops every candidate there:
+        // the later stages would never run (a misspelt cascade_metric, or a first stage without the fitness metric).
+        String cascadeMetric = settings.evaluator().cascadeMetric() != null ? settings.evaluator().cascadeMetric()
+                : metric;
+        if (ev.stages() < task.stageCommands().size() && !ev.metrics().containsKey(cascadeMetric)) {
+            throw new InvalidInputException("evaluator.cascade_metric", "'" + cascadeMetric + "'"
+                    + (settings.evaluator().cascadeMetric() == null ? " (the fitness metric)" : "")
+                    + " is not reported by stage " + ev.stages() + " of the initial program, which reports "
+                    + String.join(", ", new TreeSet<>(ev.metrics().keySet())) + ": the cascade would stop every "
+                    + "candidate after that stage");
+        }
         // Likewise a Pareto objective no program reports is every program's worst value (the objective silently
         // drops out), and a grid dimension every program's bin 0 (the axis collapses). Only when every stage ran:
         // a cascade that stopped the initial program early leaves the later stages' metrics unknown.

@@ -248,6 +248,29 @@ class EvolutionRunTest {
         assertThat(stopped.completed()).isEqualTo(1);
     }
 
+    /**
+     * A cascade metric the gating stage does not report stopped every candidate after that stage, silently (only
+     * the feedback said "missing"): the later stages never ran. Refused from the initial program's evaluation.
+     */
+    @Test
+    void aCascadeMetricTheStageDoesNotReportIsRefused() throws Exception {
+        server.fallback(req -> Reply.content("no edit"));
+        ShellTask cascade = new ShellTask(INITIAL, List.of("sh \"$1\"", "echo '{\"score\": 5}'"), List.of(0.5));
+        EvolveSettings misspelt = settings(1, "evaluator:\n  cascade_evaluation: true\n  cascade_metric: scor\n");
+        assertThatThrownBy(() -> new EvolutionRun(cascade, misspelt, LlmEnsemble.create(misspelt.llm(),
+                new CostLedger(), d -> { }, k -> null), new CostLedger(), tmp.resolve("misspelt"), RunListener.NONE)
+                .run(false)).isInstanceOf(InvalidInputException.class)
+                .hasMessage("evaluator.cascade_metric: 'scor' is not reported by stage 1 of the initial program, which "
+                        + "reports score: the cascade would stop every candidate after that stage");
+        assertThat(server.requestCount()).isZero();
+        // Named right, the initial program (score 1 >= 0.5) passes to stage 2, whose score wins.
+        EvolveSettings named = settings(1, "evaluator:\n  cascade_evaluation: true\n  cascade_metric: score\n");
+        CostLedger ledger = new CostLedger();
+        RunSummary ok = new EvolutionRun(cascade, named, LlmEnsemble.create(named.llm(), ledger, d -> { }, k -> null),
+                ledger, tmp.resolve("named"), RunListener.NONE).run(false);
+        assertThat(ok.initialFitness()).isEqualTo(5);
+    }
+
     /** A trace with an iteration twice (a line copied by hand) was replayed as if it were the run. */
     @Test
     void aRepeatedOrNegativeIterationInTheTraceIsRefused() throws Exception {
