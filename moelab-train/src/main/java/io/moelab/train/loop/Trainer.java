@@ -75,15 +75,26 @@ public final class Trainer {
                           Validation.Result validation, double trainSeconds, double tokensPerSecond) {}
 
     /**
+     * Metric lines but no checkpoint: a run stopped before its first validation (or its checkpoints were deleted).
+     * Neither a resume nor, over its files, a new start can continue it; the start's advice to resume was wrong.
+     */
+    private static final String WITHOUT_CHECKPOINT = "without a checkpoint to resume from (it stopped before its "
+            + "first validation, or its checkpoints were deleted)";
+
+    /**
      * Trains from scratch into {@code out}.
      *
      * @throws IllegalArgumentException if {@code out} already holds a run
      */
     public static Summary start(TrainConfig config, Path out, TrainListener listener) {
-        // An empty metrics file without a checkpoint is a start that failed before its first step: not a run.
-        if (hasMetrics(out) || new Checkpoints(out).latest().isPresent()) {
+        if (new Checkpoints(out).latest().isPresent()) {
             throw new IllegalArgumentException(out + " already holds a training run; pass --resume to continue it"
                     + " or choose another --out");
+        }
+        // An empty metrics file without a checkpoint is a start that failed before its first step: not a run.
+        if (hasMetrics(out)) {
+            throw new IllegalArgumentException(out + " already holds a training run " + WITHOUT_CHECKPOINT
+                    + "; choose another --out, or delete " + out.resolve("metrics.jsonl") + " to start over in it");
         }
         return new Trainer(config, out, listener).run(null, null);
     }
@@ -115,8 +126,10 @@ public final class Trainer {
      * @throws IllegalArgumentException if there is no checkpoint or {@code steps} is below its step
      */
     public static Summary resume(Path out, Integer steps, Integer evalWindows, TrainListener listener) {
-        Path ckpt = new Checkpoints(out).latest().orElseThrow(() -> new IllegalArgumentException(
-                out + " holds no checkpoint to resume from"));
+        Path ckpt = new Checkpoints(out).latest().orElseThrow(() -> new IllegalArgumentException(hasMetrics(out)
+                ? out + " holds a training run " + WITHOUT_CHECKPOINT + "; start it again without --resume in "
+                        + "another --out, or in this one after deleting " + out.resolve("metrics.jsonl")
+                : out + " holds no checkpoint to resume from"));
         Checkpoints.State state = Checkpoints.readState(ckpt);
         TrainConfig config = state.config();
         if (steps != null) {

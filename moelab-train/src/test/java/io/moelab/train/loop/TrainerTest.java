@@ -137,6 +137,31 @@ class TrainerTest {
                 .hasMessage(meta + ": not a moelab checkpoint: no \"config\"");
     }
 
+    /**
+     * A run killed after logging but before its first validation has metric lines and no checkpoint: starting again
+     * said "pass --resume to continue it", and resuming then said there was no checkpoint. Both now say what
+     * happened and what can be done; neither touches the metrics.
+     */
+    @Test
+    void aRunWithoutACheckpointIsNamedAsSuchByStartAndResume() throws Exception {
+        Path killed = Files.createDirectories(dir.resolve("killed"));
+        String line = "{\"step\":5,\"train_loss\":5.1}\n";
+        Files.writeString(killed.resolve("metrics.jsonl"), line);
+        String why = "without a checkpoint to resume from (it stopped before its first validation, or its checkpoints "
+                + "were deleted)";
+        assertThatThrownBy(() -> Trainer.start(tiny(5, 5, 5, 0.01, 1.25), killed, TrainListener.NONE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage(killed + " already holds a training run " + why + "; choose another --out, or delete "
+                        + killed.resolve("metrics.jsonl") + " to start over in it");
+        assertThatThrownBy(() -> Trainer.resume(killed, null, TrainListener.NONE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage(killed + " holds a training run " + why + "; start it again without --resume in another "
+                        + "--out, or in this one after deleting " + killed.resolve("metrics.jsonl"));
+        assertThat(killed.resolve("metrics.jsonl")).hasContent(line);
+        assertThatThrownBy(() -> Trainer.resume(dir.resolve("empty"), null, TrainListener.NONE))
+                .hasMessage(dir.resolve("empty") + " holds no checkpoint to resume from");
+    }
+
     @Test
     void aStartThatFailedBeforeItsFirstStepDoesNotBlockTheNext() throws Exception {
         // What a start that ran out of memory in its first step leaves: the metrics file, empty, and no checkpoint.
