@@ -4,9 +4,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
 
-/** One line for a YAML file that does not parse: what the parser expected, and where. */
+/** One line for a YAML or JSON file that does not parse: what the parser expected, and where. */
 public final class YamlErrors {
     private static final Pattern WHERE = Pattern.compile("line (\\d+), column (\\d+)");
+    /**
+     * Jackson's clause for an object or array cut short, {@code (start marker at [Source: REDACTED
+     * (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); byte offset: #UNKNOWN])}: names the parser's settings,
+     * not the file.
+     */
+    private static final Pattern START_MARKER = Pattern.compile("\\s*\\(start marker at \\[Source:[^\\]]*]\\)");
 
     private YamlErrors() {
     }
@@ -20,7 +26,7 @@ public final class YamlErrors {
      *         column 1)}
      */
     public static String describe(Exception e) {
-        String message = e instanceof JacksonException j ? j.getOriginalMessage() : e.getMessage();
+        String message = e instanceof JacksonException j ? withoutSource(j.getOriginalMessage()) : e.getMessage();
         if (message == null) {
             return e.getClass().getSimpleName();
         }
@@ -41,5 +47,20 @@ public final class YamlErrors {
                     .append(j.getLocation().getColumnNr()).append(')');
         }
         return out.toString();
+    }
+
+    /**
+     * A JSON parser's problem in one line: Jackson's original message without its {@code [Source: REDACTED ...]}
+     * clause, whitespace runs as one space.
+     *
+     * @return e.g. {@code Unexpected end-of-input: expected close marker for Object}
+     */
+    public static String jsonProblem(JacksonException e) {
+        String message = withoutSource(e.getOriginalMessage());
+        return message == null ? e.getClass().getSimpleName() : message.replaceAll("\\s+", " ").strip();
+    }
+
+    private static String withoutSource(String message) {
+        return message == null ? null : START_MARKER.matcher(message).replaceAll("");
     }
 }

@@ -1,5 +1,6 @@
 package io.moelab.evolve.eval;
 
+import io.moelab.evolve.config.YamlErrors;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import tools.jackson.core.JacksonException;
@@ -30,7 +31,7 @@ record StageResult(Map<String, Double> metrics, String error, String errorMessag
         try {
             node = JSON.readTree(text);
         } catch (JacksonException e) {
-            throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage());
+            throw new IllegalArgumentException("not JSON: " + YamlErrors.jsonProblem(e));
         }
         if (node == null || !node.isObject()) {
             throw new IllegalArgumentException("expected a JSON object of metrics");

@@ -1,6 +1,7 @@
 package io.moelab.evolve.llm;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.evolve.config.YamlErrors;
 import io.moelab.evolve.llm.LlmException.Kind;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -88,7 +89,7 @@ public final class ReplayClient implements LlmClient {
                 node = JSON.readTree(lines[i]);
             } catch (JacksonException e) {
                 InvalidInputException bad = new InvalidInputException(where, "not valid JSON: "
-                        + LlmException.oneLine(e.getOriginalMessage()), e);
+                        + YamlErrors.jsonProblem(e), e);
                 if (i == last) {
                     torn = bad; // torn by a crash while writing
                     break;

@@ -2,6 +2,7 @@ package io.moelab.evolve.run;
 
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.io.AtomicFiles;
+import io.moelab.evolve.config.YamlErrors;
 import io.moelab.evolve.process.Directories;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -194,7 +195,7 @@ final class RunDirectory {
                     JSON.readValue(dir.resolve("database.json").toFile(), io.moelab.evolve.database.DatabaseState.class),
                     JSON.readValue(dir.resolve("state.json").toFile(), CheckpointData.RunState.class));
         } catch (JacksonException e) {
-            throw new InvalidInputException(dir.toString(), "unreadable checkpoint: " + e.getOriginalMessage());
+            throw new InvalidInputException(dir.toString(), "unreadable checkpoint: " + YamlErrors.jsonProblem(e));
         }
         // The directory is named after the iterations it completed: a state that says otherwise was edited, and
         // resuming from it counted on from 400 (or -4) and named new checkpoints after that.

@@ -75,6 +75,13 @@ class StageResultTest {
     }
 
     @Test
+    void aCutShortObjectIsNamedWithoutTheParsersSettings() {
+        // Jackson's message adds "(start marker at [Source: REDACTED (`StreamReadFeature...` disabled); ...])".
+        assertThatThrownBy(() -> StageResult.parse("{\"score\": 1, \"detail\": {"))
+                .hasMessage("not JSON: Unexpected end-of-input: expected close marker for Object");
+    }
+
+    @Test
     void nonFiniteNumbersAreRefused() {
         // Jackson reads 1e999 as infinity.
         assertThatThrownBy(() -> StageResult.parse("{\"score\": 1e999}")).isInstanceOf(IllegalArgumentException.class)
