@@ -52,6 +52,19 @@ public enum Family {
         return this == MIXTRAL ? 1e6 : 10000;
     }
 
+    /**
+     * transformers' {@code num_key_value_heads} of the family's config class, for a {@code config.json} without the
+     * key: MixtralConfig 8, Qwen2MoeConfig 16, Qwen3MoeConfig 4, OlmoeConfig the query heads.
+     */
+    int defaultKeyValueHeads(int heads) {
+        return switch (this) {
+            case MIXTRAL -> 8;
+            case QWEN2_MOE -> 16;
+            case QWEN3_MOE -> 4;
+            case OLMOE -> heads;
+        };
+    }
+
     /** Whether attention q/k/v projections have biases by default. */
     boolean defaultQkvBias() {
         return this == QWEN2_MOE;

@@ -108,11 +108,18 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
         }
         int hidden = positive(n, "hidden_size", where);
         int heads = positive(n, "num_attention_heads", where);
-        int kvHeads = optionalPositive(n, "num_key_value_heads", heads, where);
+        // Absent, the family's transformers default (Mixtral 8, Qwen2-MoE 16, Qwen3-MoE 4, OLMoE the query heads):
+        // taking the query heads for all of them read such a config with other attention than transformers. Null
+        // means the query heads, as MixtralConfig and OlmoeConfig (and transformers 4's Qwen configs) read it.
+        boolean absent = !n.has("num_key_value_heads");
+        int kvHeads = absent ? family.defaultKeyValueHeads(heads)
+                : optionalPositive(n, "num_key_value_heads", heads, where);
         if (heads % kvHeads != 0) {
             // Grouped-query attention: each key/value head serves the same number of query heads.
             throw new ModelFormatException(where, null, "num_attention_heads " + heads
-                    + " is not a multiple of num_key_value_heads " + kvHeads);
+                    + " is not a multiple of num_key_value_heads " + kvHeads
+                    + (absent ? " (transformers' default for " + family.modelType() + " where config.json has none)"
+                    : ""));
         }
         int headDim = optionalPositive(n, "head_dim", hidden / heads, where);
         if (headDim == 0) {

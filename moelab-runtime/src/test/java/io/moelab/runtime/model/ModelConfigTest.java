@@ -105,12 +105,62 @@ class ModelConfigTest {
         // Without head_dim it is hidden_size // num_attention_heads: 2 // 4 = 0.
         assertRefused(Family.MIXTRAL, c -> c.put("hidden_size", 2),
                 "hidden_size 2 is smaller than num_attention_heads 4 (head_dim would be 0)");
-        // Absent or null key/value heads mean multi-head attention; absent head_dim is 16 / 4.
+        // Null key/value heads mean multi-head attention; absent head_dim is 16 / 4.
         ModelConfig mha = read(Family.MIXTRAL, c -> c.putNull("num_key_value_heads"));
         assertThat(mha.kvHeads()).isEqualTo(4);
         assertThat(mha.headDim()).isEqualTo(4);
-        assertThat(read(Family.MIXTRAL, c -> c.remove("num_key_value_heads")).kvHeads()).isEqualTo(4);
         assertThat(read(Family.MIXTRAL, c -> c.put("num_key_value_heads", 1)).kvHeads()).isEqualTo(1);
+    }
+
+    /**
+     * An absent {@code num_key_value_heads} takes the default of the family's transformers config class: 8 in
+     * MixtralConfig, 16 in Qwen2MoeConfig, 4 in Qwen3MoeConfig, the query heads in OlmoeConfig. It used to be the
+     * query heads for every family, so such a Mixtral or Qwen config read other attention than transformers.
+     */
+    @Test
+    void absentKeyValueHeadsTakeTheFamilysDefault() throws IOException {
+        Family[] families = {Family.MIXTRAL, Family.QWEN2_MOE, Family.QWEN3_MOE, Family.OLMOE};
+        int[] expected = {8, 16, 4, 32};
+        for (int i = 0; i < families.length; i++) {
+            // 32 query heads of 2 dimensions (Qwen3's explicit head_dim overridden): every default divides them.
+            ModelConfig c = read(families[i], n -> {
+                n.remove("num_key_value_heads");
+                n.put("hidden_size", 64).put("num_attention_heads", 32).put("head_dim", 2);
+            });
+            assertThat(c.kvHeads()).as(families[i].name()).isEqualTo(expected[i]);
+            assertThat(c.heads()).isEqualTo(32);
+        }
+        // The tiny configs' 4 query heads: Mixtral's 8 and Qwen2-MoE's 16 cannot serve them, refused by name.
+        assertRefused(Family.MIXTRAL, n -> n.remove("num_key_value_heads"), "num_attention_heads 4 is not a multiple "
+                + "of num_key_value_heads 8 (transformers' default for mixtral where config.json has none)");
+        assertRefused(Family.QWEN2_MOE, n -> n.remove("num_key_value_heads"), "num_attention_heads 4 is not a "
+                + "multiple of num_key_value_heads 16 (transformers' default for qwen2_moe where config.json has "
+                + "none)");
+        assertThat(read(Family.QWEN3_MOE, n -> n.remove("num_key_value_heads")).kvHeads()).isEqualTo(4);
+        assertThat(read(Family.OLMOE, n -> n.remove("num_key_value_heads")).kvHeads()).isEqualTo(4);
+    }
+
+    /**
+     * A Qwen3-MoE checkpoint with 8 query heads over 4 key/value heads whose config.json leaves the key out loads with
+     * Qwen3MoeConfig's 4 and computes the reference's logits (it used to expect 8 and refuse the k_proj shape).
+     */
+    @Test
+    void aCheckpointWithoutKeyValueHeadsLoadsWithTheDefault() throws IOException {
+        TinyModel tiny = TinyModel.create(Family.QWEN3_MOE, DType.F32, 4, false,
+                c -> c.put("num_attention_heads", 8).put("num_key_value_heads", 4));
+        double[][] expected = new ReferenceForward(tiny).logits(new int[] {1, 7, 30});
+        tiny.config.remove("num_key_value_heads");
+        Path dir = tiny.write(tmp.resolve("no-kv-heads"));
+        try (MoeModel model = MoeModel.load(dir, WeightFormat.STORED)) {
+            assertThat(model.config().kvHeads()).isEqualTo(4);
+            float[][] actual = model.logits(new int[] {1, 7, 30});
+            for (int t = 0; t < expected.length; t++) {
+                for (int i = 0; i < expected[t].length; i++) {
+                    assertThat((double) actual[t][i]).as("position %d logit %d", t, i)
+                            .isCloseTo(expected[t][i], org.assertj.core.data.Offset.offset(1e-4));
+                }
+            }
+        }
     }
 
     @Test
