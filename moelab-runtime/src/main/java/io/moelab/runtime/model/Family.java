@@ -65,11 +65,6 @@ public enum Family {
         };
     }
 
-    /** Whether attention q/k/v projections have biases by default. */
-    boolean defaultQkvBias() {
-        return this == QWEN2_MOE;
-    }
-
     /** The router of layer {@code l}. */
     String router(int l) {
         return this == MIXTRAL ? layer(l) + "block_sparse_moe.gate.weight" : layer(l) + "mlp.gate.weight";

@@ -31,7 +31,9 @@ import tools.jackson.databind.json.JsonMapper;
  * @param sharedIntermediate  shared expert size (Qwen2-MoE), 0 for none
  * @param sparseStep          every {@code sparseStep}-th layer is MoE (Qwen2/3-MoE {@code decoder_sparse_step})
  * @param mlpOnlyLayers       layers that are dense although the step would make them MoE
- * @param qkvBias             q/k/v projections have biases
+ * @param qkvBias             q/k/v projections have biases (Qwen2-MoE's {@code qkv_bias}, Qwen3-MoE's and OLMoE's
+ *                            {@code attention_bias}; never Mixtral's)
+ * @param oBias               the output projection has a bias (Qwen3-MoE's and OLMoE's {@code attention_bias})
  * @param ropeTheta           RoPE base
  * @param rmsNormEps          RMSNorm epsilon
  * @param tieWordEmbeddings   the output projection is the embedding matrix (a stored {@code lm_head.weight} is then
@@ -40,7 +42,7 @@ import tools.jackson.databind.json.JsonMapper;
 public record ModelConfig(Family family, int vocabSize, int hidden, int layers, int heads, int kvHeads, int headDim,
                           int intermediate, int expertIntermediate, int experts, int topK, boolean normTopKProb,
                           int sharedIntermediate, int sparseStep, Set<Integer> mlpOnlyLayers, boolean qkvBias,
-                          double ropeTheta, double rmsNormEps, boolean tieWordEmbeddings) {
+                          boolean oBias, double ropeTheta, double rmsNormEps, boolean tieWordEmbeddings) {
     /** Duplicate keys fail: Python's json, which transformers reads with, silently keeps the last of them. */
     private static final JsonMapper JSON = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
@@ -172,12 +174,19 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
                 mlpOnly.add(v.asInt());
             }
         }
-        boolean bias = family == Family.QWEN3_MOE || family == Family.OLMOE
-                ? optionalBool(n, "attention_bias", false, where)
-                : family.defaultQkvBias();
+        // Which projections have biases, as transformers' attention modules decide: Mixtral's none; Qwen2-MoE's q, k
+        // and v by qkv_bias (default true), never o; Qwen3-MoE's and OLMoE's q, k, v and o by attention_bias (default
+        // false). A bias tensor the module lacks is ignored, as transformers ignores unused weights; one that the
+        // checkpoint held was used here whatever the config said.
+        boolean qkvBias = switch (family) {
+            case MIXTRAL -> false;
+            case QWEN2_MOE -> optionalBool(n, "qkv_bias", true, where);
+            case QWEN3_MOE, OLMOE -> optionalBool(n, "attention_bias", false, where);
+        };
+        boolean oBias = (family == Family.QWEN3_MOE || family == Family.OLMOE) && qkvBias;
         return new ModelConfig(family, positive(n, "vocab_size", where), hidden,
                 positive(n, "num_hidden_layers", where), heads, kvHeads, headDim, intermediate, expertIntermediate,
-                experts, topK, normTopK, shared, step, mlpOnly, bias, ropeTheta(n, family, where),
+                experts, topK, normTopK, shared, step, mlpOnly, qkvBias, oBias, ropeTheta(n, family, where),
                 // As transformers reads an omitted key: the family's default (1e-6 for all gave Mixtral and OLMoE
                 // configs without the key other logits).
                 optionalDouble(n, "rms_norm_eps", family.defaultRmsNormEps(), where),

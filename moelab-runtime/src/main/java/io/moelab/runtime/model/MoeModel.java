@@ -118,8 +118,8 @@ public final class MoeModel implements AutoCloseable {
                 matrix(a + "q_proj.weight", qDim, h, format), matrix(a + "k_proj.weight", kvDim, h, format),
                 matrix(a + "v_proj.weight", kvDim, h, format), matrix(a + "o_proj.weight", h, qDim, format),
                 bias(a + "q_proj.bias", qDim, c.qkvBias()), bias(a + "k_proj.bias", kvDim, c.qkvBias()),
-                bias(a + "v_proj.bias", kvDim, c.qkvBias()), bias(a + "o_proj.bias", h, false), qNorm, kNorm, router,
-                experts, dense, shared, sharedGate);
+                bias(a + "v_proj.bias", kvDim, c.qkvBias()), bias(a + "o_proj.bias", h, c.oBias()), qNorm, kNorm,
+                router, experts, dense, shared, sharedGate);
     }
 
     private WeightMatrix[] swiglu(String[] names, int inner, WeightFormat format) {
@@ -158,12 +158,12 @@ public final class MoeModel implements AutoCloseable {
         return v;
     }
 
-    /** An optional bias: required when {@code required}, else read if the checkpoint has it. */
-    private float[] bias(String name, int length, boolean required) {
-        if (!required && checkpoint.info(name).isEmpty()) {
-            return null;
-        }
-        return vector(name, length);
+    /**
+     * A projection's bias where config.json gives the projection one (then it must be in the checkpoint), else null:
+     * a stray bias tensor is ignored, as transformers ignores weights its modules do not have.
+     */
+    private float[] bias(String name, int length, boolean present) {
+        return present ? vector(name, length) : null;
     }
 
     /** The configuration. */

@@ -119,6 +119,9 @@ final class ReferenceForward {
                 }
             }
             out[t] = matvec(w.get(a + "o_proj.weight"), context);
+            if (w.containsKey(a + "o_proj.bias")) {
+                add(out[t], w.get(a + "o_proj.bias"));
+            }
         }
         return out;
     }

@@ -23,6 +23,8 @@ final class TinyModel {
     final ObjectNode config;
     final Map<String, double[]> weights = new LinkedHashMap<>();
     final Map<String, long[]> shapes = new LinkedHashMap<>();
+    /** Tensors written to the checkpoint but not part of the model ({@link #stray}). */
+    final Map<String, double[]> strays = new LinkedHashMap<>();
     private final DType dtype;
     private final Random random;
 
@@ -107,6 +109,20 @@ final class TinyModel {
         return m;
     }
 
+    private boolean flag(String key, boolean fallback) {
+        return config.has(key) && !config.get(key).isNull() ? config.get(key).asBoolean() : fallback;
+    }
+
+    /**
+     * Adds a tensor of {@code n} values, all {@code value}, to the checkpoint only: the reference forward pass does
+     * not see it (a weight the family's transformers module does not have).
+     */
+    void stray(String name, double value, int n) {
+        double[] v = new double[n];
+        java.util.Arrays.fill(v, representable(value));
+        strays.put(name, v);
+    }
+
     int hidden() {
         return config.get("hidden_size").asInt();
     }
@@ -142,10 +158,17 @@ final class TinyModel {
             add(p + "self_attn.k_proj.weight", s, kv * hd, h);
             add(p + "self_attn.v_proj.weight", s, kv * hd, h);
             add(p + "self_attn.o_proj.weight", 1 / Math.sqrt(heads * hd), h, heads * hd);
-            if (family == Family.QWEN2_MOE) {
+            // The biases transformers' attention has: Qwen2-MoE's q/k/v by qkv_bias (default true), Qwen3-MoE's and
+            // OLMoE's q/k/v/o by attention_bias (default false), Mixtral's none.
+            boolean qkvBias = family == Family.QWEN2_MOE ? flag("qkv_bias", true)
+                    : family != Family.MIXTRAL && flag("attention_bias", false);
+            if (qkvBias) {
                 add(p + "self_attn.q_proj.bias", 0.1, heads * hd);
                 add(p + "self_attn.k_proj.bias", 0.1, kv * hd);
                 add(p + "self_attn.v_proj.bias", 0.1, kv * hd);
+                if (family != Family.QWEN2_MOE) {
+                    add(p + "self_attn.o_proj.bias", 0.1, h);
+                }
             }
             if (family == Family.QWEN3_MOE) {
                 norm(p + "self_attn.q_norm.weight", hd);
@@ -236,6 +259,13 @@ final class TinyModel {
                 f[i] = (float) v[i];
             }
             w.add(name, dtype, shapes.get(name), f);
+        });
+        strays.forEach((name, v) -> {
+            float[] f = new float[v.length];
+            for (int i = 0; i < v.length; i++) {
+                f[i] = (float) v[i];
+            }
+            w.add(name, dtype, new long[] {v.length}, f);
         });
         w.write(dir.resolve("model.safetensors"));
         return dir;
