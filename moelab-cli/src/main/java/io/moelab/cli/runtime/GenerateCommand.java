@@ -4,12 +4,15 @@ import io.moelab.eplb.InvalidInputException;
 import io.moelab.runtime.generate.Sampler;
 import io.moelab.runtime.model.KvCache;
 import io.moelab.runtime.model.MoeModel;
+import io.moelab.runtime.model.StopTokens;
 import io.moelab.runtime.tokenizer.Tokenizer;
 import io.moelab.runtime.tokenizer.Tokenizers;
 import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -21,7 +24,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Continue a prompt with a Hugging Face MoE model: the model's tokenizer.json (or the built-in "
                 + "byte-level tokenizer of moelab's own models), greedy at temperature 0, else temperature and "
-                + "top-p sampling from a seed. Prints the continuation, then tokens/s on stderr.")
+                + "top-p sampling from a seed. Stops at the model's EOS ids (generation_config.json's eos_token_id, "
+                + "else config.json's) or the tokenizer's EOS. Prints the continuation, then tokens/s on stderr.")
 public final class GenerateCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
@@ -74,6 +78,12 @@ public final class GenerateCommand implements Callable<Integer> {
             }
             KvCacheSize.require("--max-tokens", m.config(), (long) ids.size() + maxTokens,
                     "a prompt of " + ids.size() + " tokens plus " + maxTokens + " new ones");
+            // transformers' stop ids (generation_config.json, else config.json), and the tokenizer's EOS as before.
+            Set<Integer> stops = new HashSet<>();
+            for (int id : StopTokens.of(model.dir(), m.config())) {
+                stops.add(id);
+            }
+            tokenizer.eosId().ifPresent(stops::add);
             KvCache cache = m.newCache(ids.size() + maxTokens);
             long start = System.nanoTime();
             float[] logits = m.prefill(ids.stream().mapToInt(Integer::intValue).toArray(), 0, cache, false)[0];
@@ -83,7 +93,7 @@ public final class GenerateCommand implements Callable<Integer> {
             int pos = ids.size();
             while (n < maxTokens) {
                 int next = sampler.sample(logits);
-                if (tokenizer.eosId().isPresent() && next == tokenizer.eosId().getAsInt()) {
+                if (stops.contains(next)) {
                     break;
                 }
                 generated[n++] = next;

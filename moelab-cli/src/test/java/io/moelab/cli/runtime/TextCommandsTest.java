@@ -75,6 +75,98 @@ class TextCommandsTest {
         assertThat(sampled1.out()).isEqualTo(sampled2.out());
     }
 
+    /** The greedy continuation of "Hi" (after BOS) for {@code n} tokens, not stopping anywhere. */
+    private int[] greedyChain(int n) throws Exception {
+        try (MoeModel m = MoeModel.load(model, WeightFormat.STORED)) {
+            KvCache cache = m.newCache(16);
+            int[] prompt = {256, 'H', 'i'};
+            float[] logits = null;
+            for (int i = 0; i < prompt.length; i++) {
+                logits = m.forward(prompt[i], i, cache);
+            }
+            int[] chain = new int[n];
+            for (int i = 0; i < n; i++) {
+                chain[i] = Sampler.argmax(logits);
+                logits = m.forward(chain[i], prompt.length + i, cache);
+            }
+            return chain;
+        }
+    }
+
+    /** Whether {@code chain[i]} occurs before position {@code i}. */
+    private static boolean seen(int[] chain, int i) {
+        for (int j = 0; j < i; j++) {
+            if (chain[j] == chain[i]) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The byte model's text of {@code ids} (BOS, EOS and ids past the bytes skipped). */
+    private static String bytes(int[] ids) {
+        byte[] out = new byte[ids.length];
+        int n = 0;
+        for (int id : ids) {
+            if (id < 256) {
+                out[n++] = (byte) id;
+            }
+        }
+        return new String(out, 0, n, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * generate stops at every id of generation_config.json's eos_token_id, or without that file config.json's, as
+     * transformers does (Qwen3 instruct models list two); it used to stop only at the tokenizer's EOS (257 here).
+     */
+    @Test
+    void generateStopsAtEveryEosIdOfTheGenerationConfig() throws Exception {
+        int[] chain = greedyChain(6);
+        // The first position whose token did not come earlier in the chain, past the first: generation must end
+        // right before it.
+        int cut = 1;
+        while (cut < chain.length && seen(chain, cut)) {
+            cut++;
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(cut < chain.length
+                && Arrays.stream(chain, 0, cut).noneMatch(t -> t == 257), "a chain with a new token, no EOS before it");
+        String expected = bytes(Arrays.copyOf(chain, cut));
+        // An id the chain never reaches first, so that only a list's later entry can stop it.
+        int unused = java.util.stream.IntStream.range(0, 256)
+                .filter(id -> Arrays.stream(chain).noneMatch(t -> t == id)).findFirst().orElseThrow();
+        Files.writeString(model.resolve("generation_config.json"),
+                "{\"bos_token_id\": 256, \"eos_token_id\": [" + unused + ", " + chain[cut] + "]}");
+        Result r = CliRunner.run("generate", "--model", model.toString(), "--prompt", "Hi", "--max-tokens", "6");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out().stripTrailing()).isEqualTo(expected.stripTrailing());
+        assertThat(r.err()).contains(", " + cut + " generated");
+        // Without the generation config, config.json's list.
+        Files.delete(model.resolve("generation_config.json"));
+        Path config = model.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replaceFirst("\\{", "{\"eos_token_id\": [257, "
+                + chain[cut] + "], "));
+        Result fromConfig = CliRunner.run("generate", "--model", model.toString(), "--prompt", "Hi", "--max-tokens",
+                "6");
+        assertThat(fromConfig.exitCode()).as(fromConfig.err()).isZero();
+        assertThat(fromConfig.out().stripTrailing()).isEqualTo(expected.stripTrailing());
+        assertThat(fromConfig.err()).contains(", " + cut + " generated");
+    }
+
+    @Test
+    void aMalformedEosTokenIdIsBadInputNamingFileAndKey() throws Exception {
+        Path file = model.resolve("generation_config.json");
+        for (String value : new String[] {"\"257\"", "257.0", "-1", "258", "[1, 2.5]"}) {
+            Files.writeString(file, "{\"eos_token_id\": " + value + "}");
+            Result r = CliRunner.run("generate", "--model", model.toString(), "--prompt", "Hi", "--max-tokens", "2");
+            assertThat(r.exitCode()).as(value).isEqualTo(2);
+            assertThat(r.errLines()).as(value).singleElement().asString()
+                    .startsWith("error: " + file + ": eos_token_id ");
+        }
+        Result r = CliRunner.run("generate", "--model", model.toString(), "--prompt", "Hi", "--max-tokens", "2");
+        assertThat(r.errLines()).containsExactly("error: " + file + ": eos_token_id must be a token id or a list of "
+                + "token ids, got [1,2.5]");
+    }
+
     @Test
     void perplexityJsonMatchesTheRuntime() throws Exception {
         Result r = CliRunner.run("perplexity", "--model", model.toString(), "--text", text.toString(), "--format",

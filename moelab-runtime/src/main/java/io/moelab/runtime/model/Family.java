@@ -65,6 +65,18 @@ public enum Family {
         };
     }
 
+    /**
+     * transformers' {@code eos_token_id} of the family's config class, for a {@code config.json} without the key:
+     * MixtralConfig 2, OlmoeConfig 50279, none for the Qwen configs.
+     */
+    int[] defaultEosTokenIds() {
+        return switch (this) {
+            case MIXTRAL -> new int[] {2};
+            case OLMOE -> new int[] {50279};
+            case QWEN2_MOE, QWEN3_MOE -> new int[0];
+        };
+    }
+
     /** The router of layer {@code l}. */
     String router(int l) {
         return this == MIXTRAL ? layer(l) + "block_sparse_moe.gate.weight" : layer(l) + "mlp.gate.weight";

@@ -77,23 +77,7 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
      */
     public static ModelConfig read(Path file) {
         String where = file.toString();
-        JsonNode n;
-        try {
-            String text = Files.readString(file);
-            // A byte order mark from a hand edit on Windows: JSON lets a parser ignore it, Jackson reading a String
-            // does not.
-            n = JSON.readTree(text.startsWith("\uFEFF") ? text.substring(1) : text);
-        } catch (IOException e) {
-            throw new ModelFormatException(where, null, "cannot read: " + e.getMessage());
-        } catch (JacksonException e) {
-            String duplicate = duplicateKey(e);
-            throw new ModelFormatException(where, null, duplicate == null ? "not valid JSON: " + e.getOriginalMessage()
-                    : "duplicate key \"" + duplicate + "\""
-                            + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
-        }
-        if (n == null || !n.isObject()) {
-            throw new ModelFormatException(where, null, "expected a JSON object");
-        }
+        JsonNode n = readObject(file);
         String type = text(n, "model_type", where);
         Family family = Family.of(type).orElseThrow(() -> new ModelFormatException(where, null,
                 "unsupported model_type '" + type + "' (supported: mixtral, qwen2_moe, qwen3_moe, olmoe)"));
@@ -191,6 +175,35 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
                 // configs without the key other logits).
                 optionalDouble(n, "rms_norm_eps", family.defaultRmsNormEps(), where),
                 optionalBool(n, "tie_word_embeddings", false, where));
+    }
+
+    /**
+     * A JSON file of the model directory that must hold an object ({@code config.json},
+     * {@code generation_config.json}), read as strictly as {@code config.json}.
+     *
+     * @throws ModelFormatException naming the file when it cannot be read, is not JSON, repeats a key or is not an
+     *                              object
+     */
+    static JsonNode readObject(Path file) {
+        String where = file.toString();
+        JsonNode n;
+        try {
+            String text = Files.readString(file);
+            // A byte order mark from a hand edit on Windows: JSON lets a parser ignore it, Jackson reading a String
+            // does not.
+            n = JSON.readTree(text.startsWith("\uFEFF") ? text.substring(1) : text);
+        } catch (IOException e) {
+            throw new ModelFormatException(where, null, "cannot read: " + e.getMessage());
+        } catch (JacksonException e) {
+            String duplicate = duplicateKey(e);
+            throw new ModelFormatException(where, null, duplicate == null ? "not valid JSON: " + e.getOriginalMessage()
+                    : "duplicate key \"" + duplicate + "\""
+                            + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
+        }
+        if (n == null || !n.isObject()) {
+            throw new ModelFormatException(where, null, "expected a JSON object");
+        }
+        return n;
     }
 
     /** The repeated key when {@code e} is the parser's strict duplicate detection, else null. */
