@@ -1,5 +1,6 @@
 package io.moelab.runtime.model;
 
+import io.moelab.runtime.JsonProblems;
 import io.moelab.runtime.ModelFormatException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -196,7 +197,8 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
             throw new ModelFormatException(where, null, "cannot read: " + e.getMessage());
         } catch (JacksonException e) {
             String duplicate = duplicateKey(e);
-            throw new ModelFormatException(where, null, duplicate == null ? "not valid JSON: " + e.getOriginalMessage()
+            throw new ModelFormatException(where, null, duplicate == null
+                    ? "not valid JSON: " + JsonProblems.describe(e)
                     : "duplicate key \"" + duplicate + "\""
                             + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
         }

@@ -1,6 +1,5 @@
 package io.moelab.runtime.safetensors;
 
-import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.json.JsonMapper;
@@ -14,15 +13,5 @@ final class Json {
             .build();
 
     private Json() {
-    }
-
-    /** A one-line, bounded description of a parse failure. */
-    static String describe(JacksonException e) {
-        String m = e.getOriginalMessage();
-        if (m == null) {
-            m = e.getClass().getSimpleName();
-        }
-        m = m.replaceAll("\\s+", " ").strip();
-        return m.length() > 200 ? m.substring(0, 200) + "..." : m;
     }
 }

@@ -1,5 +1,6 @@
 package io.moelab.runtime.safetensors;
 
+import io.moelab.runtime.JsonProblems;
 import io.moelab.runtime.ModelFormatException;
 import io.moelab.runtime.tensor.DType;
 import java.io.IOException;
@@ -129,7 +130,7 @@ public final class SafetensorsFile implements AutoCloseable {
         try {
             root = Json.MAPPER.readTree(text);
         } catch (JacksonException e) {
-            throw new ModelFormatException(f, null, "header is not valid JSON: " + Json.describe(e));
+            throw new ModelFormatException(f, null, "header is not valid JSON: " + JsonProblems.describe(e));
         }
         if (root == null || !root.isObject()) {
             throw new ModelFormatException(f, null, "header is not a JSON object");

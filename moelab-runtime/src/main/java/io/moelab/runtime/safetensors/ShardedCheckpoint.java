@@ -1,5 +1,6 @@
 package io.moelab.runtime.safetensors;
 
+import io.moelab.runtime.JsonProblems;
 import io.moelab.runtime.ModelFormatException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -95,7 +96,7 @@ public final class ShardedCheckpoint implements AutoCloseable {
         try {
             root = Json.MAPPER.readTree(Files.readString(index));
         } catch (JacksonException e) {
-            throw new ModelFormatException(i, null, "not valid JSON: " + Json.describe(e));
+            throw new ModelFormatException(i, null, "not valid JSON: " + JsonProblems.describe(e));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + i, e);
         }

@@ -1,5 +1,6 @@
 package io.moelab.runtime.tokenizer;
 
+import io.moelab.runtime.JsonProblems;
 import io.moelab.runtime.ModelFormatException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -64,7 +65,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         } catch (IOException e) {
             throw new ModelFormatException(where, null, "cannot read: " + oneLine(e.toString()));
         } catch (JacksonException e) {
-            throw new ModelFormatException(where, null, "not valid JSON: " + oneLine(e.getOriginalMessage()));
+            throw new ModelFormatException(where, null, "not valid JSON: " + JsonProblems.describe(e));
         }
         if (root == null || !root.isObject() || !root.path("model").isObject()) {
             throw new ModelFormatException(where, null, "not a tokenizer.json: expected an object with a \"model\"");

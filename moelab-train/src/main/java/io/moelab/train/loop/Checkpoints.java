@@ -1,6 +1,7 @@
 package io.moelab.train.loop;
 
 import ai.djl.ndarray.NDArray;
+import io.moelab.runtime.JsonProblems;
 import io.moelab.runtime.safetensors.SafetensorsFile;
 import io.moelab.runtime.safetensors.SafetensorsWriter;
 import io.moelab.runtime.tensor.DType;
@@ -148,7 +149,7 @@ public final class Checkpoints {
             throw new UncheckedIOException("cannot read " + checkpoint.resolve("trainer.json"), e);
         } catch (RuntimeException e) {
             // Jackson's own message ends in a second line with its location, which says nothing here.
-            String problem = e instanceof JacksonException j ? j.getOriginalMessage() : e.getMessage();
+            String problem = e instanceof JacksonException j ? JsonProblems.describe(j) : e.getMessage();
             throw new IllegalArgumentException(checkpoint.resolve("trainer.json") + ": not a moelab checkpoint: "
                     + (problem == null ? e.getClass().getSimpleName() : problem.lines().findFirst().orElse("")), e);
         }

@@ -1,0 +1,33 @@
+package io.moelab.runtime;
+
+import java.util.regex.Pattern;
+import tools.jackson.core.JacksonException;
+
+/** One-line descriptions of JSON that does not parse, for error messages that name the file themselves. */
+public final class JsonProblems {
+    /**
+     * Jackson's clause for an object or array cut short, {@code (start marker at [Source: REDACTED
+     * (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); byte offset: #UNKNOWN])}: it names the parser's
+     * settings, not the file.
+     */
+    private static final Pattern START_MARKER = Pattern.compile("\\s*\\(start marker at \\[Source:[^\\]]*]\\)");
+    private static final int MOST_CHARS = 200;
+
+    private JsonProblems() {
+    }
+
+    /**
+     * The parser's problem in one bounded line: Jackson's original message without its source clause, whitespace
+     * runs as one space, at most 200 characters.
+     *
+     * @return e.g. {@code Unexpected end-of-input: expected close marker for Object}
+     */
+    public static String describe(JacksonException e) {
+        String m = e.getOriginalMessage();
+        if (m == null) {
+            return e.getClass().getSimpleName();
+        }
+        m = START_MARKER.matcher(m).replaceAll("").replaceAll("\\s+", " ").strip();
+        return m.length() > MOST_CHARS ? m.substring(0, MOST_CHARS) + "..." : m;
+    }
+}
