@@ -1,9 +1,11 @@
 package io.moelab.cli.support;
 
+import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.trace.BuiltinTraces;
 import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.eplb.trace.TraceFiles;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /** Resolves {@code --trace} arguments: a file in any supported format, or {@code builtin:NAME}. */
@@ -16,8 +18,25 @@ public final class Traces {
         return source.startsWith(BuiltinTraces.PREFIX) ? BuiltinTraces.read(source) : TraceFiles.read(Path.of(source));
     }
 
-    /** Reads every source and concatenates them in order, so one-step dumps become successive windows. */
+    /**
+     * Reads every source and concatenates them in order, so one-step dumps become successive windows.
+     *
+     * @throws InvalidInputException naming {@code --trace} and both sources when one's shape differs from the first's
+     */
     public static ExpertLoadTrace readAll(List<String> sources) {
-        return ExpertLoadTrace.concat(sources.stream().map(Traces::read).toList());
+        List<ExpertLoadTrace> traces = new ArrayList<>();
+        for (String source : sources) {
+            ExpertLoadTrace trace = read(source);
+            ExpertLoadTrace first = traces.isEmpty() ? trace : traces.getFirst();
+            // Checked per source: the concatenation's own check counts steps across files ("step 3: is 2 layers x 5
+            // experts") and names neither file.
+            if (trace.layers() != first.layers() || trace.experts() != first.experts()) {
+                throw new InvalidInputException("--trace " + source, "is " + trace.layers() + " layers x "
+                        + trace.experts() + " experts, but --trace " + sources.getFirst() + " is " + first.layers()
+                        + " x " + first.experts() + " (traces given together are concatenated: one shape)");
+            }
+            traces.add(trace);
+        }
+        return ExpertLoadTrace.concat(traces);
     }
 }

@@ -143,6 +143,25 @@ class EvaluateAndGenerateCommandTest {
     }
 
     @Test
+    void tracesOfTwoShapesAreRefusedNamingBothFiles() throws Exception {
+        Path first = generate("a.json");
+        Path other = dir.resolve("b.json");
+        Files.writeString(other, "{\"load_history\": [{\"logical_expert_load\": [[1, 2, 3], [4, 5, 6]]}]}");
+        // It used to read "error: step 60: is 2 layers x 3 experts, expected 4 layers x 32 experts": a step counted
+        // over both files, and neither named.
+        Result r = CliRunner.run("eplb", "evaluate", "--trace", first.toString(), "--trace", other.toString(),
+                "--window", "10", "--replicas", "32", "--gpus", "4", "--warmup-ms", "0");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.errLines()).containsExactly("error: --trace " + other + ": is 2 layers x 3 experts, but --trace "
+                + first + " is 4 x 32 (traces given together are concatenated: one shape)");
+        Result sim = CliRunner.run("sim", "--trace", first.toString(), "--trace", other.toString(), "--model",
+                "deepseek-v2-lite", "--cluster", "1x4-h100", "--out", dir.resolve("sim").toString());
+        assertThat(sim.exitCode()).isEqualTo(2);
+        assertThat(sim.errLines()).singleElement().asString().startsWith("error: --trace " + other + ": is 2 layers");
+        assertThat(dir.resolve("sim")).doesNotExist();
+    }
+
+    @Test
     void evaluateBadInputs() throws Exception {
         Path trace = generate("t.json");
         Result tooFew = CliRunner.run("eplb", "evaluate", "--trace", trace.toString(), "--window", "40", "--replicas",
