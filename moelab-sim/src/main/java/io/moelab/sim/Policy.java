@@ -11,7 +11,7 @@ import java.util.Optional;
  * How a deployment places experts over time: {@code none} keeps the initial placement, any other policy
  * re-plans with an EPLB algorithm every K steps.
  *
- * @param name      the name in reports, as given on the command line
+ * @param name      the name in reports: the spec as parsed (lower case, without surrounding spaces)
  * @param balancer  the algorithm that re-plans, or {@code null} for {@code none}
  */
 public record Policy(String name, BalancerAlgorithm balancer) {
@@ -25,15 +25,19 @@ public record Policy(String name, BalancerAlgorithm balancer) {
      * @throws InvalidInputException naming {@code policies} for an unknown name
      */
     public static Policy parse(String name) {
-        if (name.equals(NONE)) {
+        // Read as algorithm specs are (case and surrounding spaces do not matter), and named as parsed: "DeepSeek"
+        // was accepted beside "deepseek" as another policy, " deepseek" kept its space in the table, and "NONE"
+        // was unknown.
+        AlgorithmSpec spec = AlgorithmSpec.parse(name);
+        if (spec.text().equals(NONE)) {
             return new Policy(NONE, null);
         }
-        AlgorithmSpec spec = AlgorithmSpec.parse(name);
         if (!Algorithms.names().contains(spec.name())) {
             throw new InvalidInputException("policies", "unknown policy '" + name + "' (known: none, "
                     + String.join(", ", Algorithms.names()) + ")");
         }
-        return new Policy(name, Algorithms.bySpec(spec));
+        BalancerAlgorithm balancer = Algorithms.bySpec(spec);
+        return new Policy(balancer.name(), balancer);
     }
 
     /**
@@ -45,7 +49,8 @@ public record Policy(String name, BalancerAlgorithm balancer) {
         if (names.isEmpty()) {
             throw new InvalidInputException("policies", "no policy given");
         }
-        InvalidInputException.requireDistinct("policies", "a policy", names);
+        // Compared as parsed, as eplb's algorithm lists are: "deepseek,DeepSeek" is one policy twice.
+        Algorithms.requireDistinct("policies", "a policy", names);
         return names.stream().map(Policy::parse).toList();
     }
 

@@ -31,4 +31,23 @@ class PolicyTest {
         assertThatThrownBy(() -> Policy.parseAll(List.of())).hasMessage("policies: no policy given");
         assertThatThrownBy(() -> Policy.parse("moelab:sideways")).isInstanceOf(InvalidInputException.class);
     }
+
+    @Test
+    void policiesAreReadAsAlgorithmSpecsAreAndNamedAsParsed() {
+        // Case and surrounding spaces do not make another policy: the sim ran "deepseek,DeepSeek" twice under two
+        // names, kept " deepseek"'s space in its table, and did not know "NONE".
+        assertThat(Policy.parseAll(List.of("NONE", " deepseek", "Moelab:Global"))).extracting(Policy::name)
+                .containsExactly("none", "deepseek", "moelab:global");
+        assertThat(Policy.parse(" None ").algorithm()).isEmpty();
+        assertThatThrownBy(() -> Policy.parseAll(List.of("deepseek", "DeepSeek")))
+                .hasMessage("policies: lists a policy twice: deepseek,DeepSeek");
+        assertThatThrownBy(() -> Policy.parseAll(List.of("none", " none")))
+                .hasMessage("policies: lists a policy twice: none, none");
+        assertThatThrownBy(() -> Policy.parseAll(List.of("moelab:hedge=0:history=4", "moelab:history=4:hedge=0")))
+                .hasMessage("policies: lists a policy twice: moelab:hedge=0:history=4,moelab:history=4:hedge=0");
+        // A written mode still differs from none, as in eplb's lists.
+        assertThat(Policy.parseAll(List.of("deepseek", "deepseek:auto"))).hasSize(2);
+        assertThatThrownBy(() -> Policy.parse("none:global")).isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith("policies: unknown policy 'none:global'");
+    }
 }

@@ -83,13 +83,24 @@ public final class Algorithms {
      * @throws InvalidInputException naming the list, if a spec repeats
      */
     public static void requireDistinct(List<String> specs) {
+        requireDistinct("algorithms", "an algorithm", specs);
+    }
+
+    /**
+     * {@link #requireDistinct(List)} for a list under another name ({@code sim --policies}).
+     *
+     * @param field the list's parameter
+     * @param what  one item, for the message ("a policy")
+     * @throws InvalidInputException naming {@code field}, if a spec repeats
+     */
+    public static void requireDistinct(String field, String what, List<String> specs) {
         List<String> keys = specs.stream().map(text -> {
             AlgorithmSpec spec = AlgorithmSpec.parse(text);
             return spec.name() + ":" + (spec.modeWritten() ? spec.mode().cliName() : "") + ":"
                     + new TreeMap<>(spec.options());
         }).toList();
         if (new HashSet<>(keys).size() != keys.size()) {
-            throw new InvalidInputException("algorithms", "lists an algorithm twice: " + String.join(",", specs));
+            throw new InvalidInputException(field, "lists " + what + " twice: " + String.join(",", specs));
         }
     }
 }
