@@ -21,13 +21,24 @@ final class JsonTraces {
         }
         reader.beginObject();
         ExpertLoadTrace trace = null;
+        String found = null;
         while (reader.hasNext()) {
             String name = reader.nextName();
-            switch (name) {
-                case "load_history" -> trace = readVllmHistory(reader);
-                case "logical_count", "counts" -> trace = readSglangCounts(reader, name);
-                default -> reader.skipValue();
+            boolean loads = switch (name) {
+                case "load_history", "logical_count", "counts" -> true;
+                default -> false;
+            };
+            if (!loads) {
+                reader.skipValue();
+                continue;
             }
+            // Two members holding loads: the later one used to replace the earlier without a word.
+            if (found != null) {
+                throw new InvalidInputException(reader.source(), "has both \"" + found + "\" and \"" + name
+                        + "\": which of them holds the expert loads is ambiguous (keep one)");
+            }
+            found = name;
+            trace = name.equals("load_history") ? readVllmHistory(reader) : readSglangCounts(reader, name);
         }
         reader.endObject();
         reader.endDocument();

@@ -281,6 +281,19 @@ class TraceFilesTest {
     }
 
     @Test
+    void twoMembersHoldingLoadsAreAmbiguous() throws IOException {
+        // The later member used to replace the earlier: a two-step dump was read as the one step of "counts".
+        Path both = text("both.json", "{\"logical_count\": [[[1, 2]], [[3, 4]]], \"counts\": [[5, 6]]}");
+        assertThatThrownBy(() -> TraceFiles.read(both)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(both + ": has both \"logical_count\" and \"counts\": which of them holds the expert "
+                        + "loads is ambiguous (keep one)");
+        Path mixed = text("mixed.json", "{\"counts\": [[5, 6]], \"x\": 1, "
+                + "\"load_history\": [{\"logical_expert_load\": [[1, 2]]}]}");
+        assertThatThrownBy(() -> TraceFiles.read(mixed)).isInstanceOf(InvalidInputException.class)
+                .hasMessageContaining(": has both \"counts\" and \"load_history\"");
+    }
+
+    @Test
     void sglangNonIntegralCountsAreKept() throws IOException {
         ExpertLoadTrace t = TraceFiles.read(text("f.json", "{\"logical_count\": [[0.5, 1.25e2]]}"));
         assertThat(values(t)).isDeepEqualTo(new double[][][] {{{0.5, 125}}});
