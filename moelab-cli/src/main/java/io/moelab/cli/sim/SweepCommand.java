@@ -15,6 +15,7 @@ import io.moelab.sim.Sweep;
 import io.moelab.sim.spec.ClusterSpec;
 import io.moelab.sim.spec.ModelSpec;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -91,6 +92,11 @@ public final class SweepCommand implements Callable<Integer> {
                         byRedundant, policies, false);
             }
         });
+        if (byInterval.isEmpty()) {
+            // An earlier sweep's plot in the directory would read as this one's, beside a sweep.json without an
+            // interval sweep.
+            Files.deleteIfExists(dir.resolve("throughput_vs_interval.png"));
+        }
         PrintWriter out = spec.commandLine().getOut();
         out.println(options.describe(trace));
         out.println("model: " + model);

@@ -188,10 +188,18 @@ class SimCommandTest {
         Path shortTrace = dir.resolve("short.mlt");
         TraceFiles.write(SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(26, 64, 8, 9)
                 .withRouting(2048, 6)), shortTrace, TraceFormat.COMPACT);
+        // Over an earlier sweep's output: its interval plot must not stay beside a sweep.json without that sweep.
+        Path earlier = dir.resolve("short").resolve("throughput_vs_interval.png");
+        Files.createDirectories(earlier.getParent());
+        Files.write(earlier, PNG_MAGIC);
         Result r = CliRunner.run("sim", "sweep", "--trace", shortTrace.toString(), "--model", "deepseek-v2-lite",
                 "--cluster", "4x8-h100", "--policies", "none,moelab", "--planning-ms", "2", "--redundants", "0,32",
                 "--out", dir.resolve("short").toString());
         assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(earlier).doesNotExist();
+        assertThat(dir.resolve("short").resolve("throughput_vs_redundant.png")).exists();
+        assertThat(r.out()).contains("wrote " + dir.resolve("short").resolve("sweep.json")
+                + ", throughput_vs_redundant.png");
         assertThat(r.errLines()).filteredOn(l -> l.startsWith("warning: ")).containsExactly(
                 "warning: the trace's 8 steps are fewer than the shortest default interval (10): no interval sweep "
                         + "(give --intervals)",
