@@ -77,6 +77,13 @@ public final class SpecFiles {
                 throw new InvalidInputException("decoder_sparse_step", "must be >= 1, got " + step);
             }
             List<Double> dense = f.numbers("mlp_only_layers");
+            for (double d : dense) {
+                // 1.5 or "3" matched no layer, so a layer listed as dense was counted as MoE without a word.
+                if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) {
+                    throw new InvalidInputException("mlp_only_layers", "must be a list of layer indices, got "
+                            + (Double.isNaN(d) ? "an entry that is not a number" : String.valueOf(d)));
+                }
+            }
             moeLayers = 0;
             for (int l = 0; l < layers; l++) {
                 moeLayers += !dense.contains((double) l) && (l + 1) % step == 0 ? 1 : 0;
@@ -160,6 +167,7 @@ public final class SpecFiles {
         }
     }
 
+    /** An array's entries, NaN for each that is not a number (so that a reader of the array can refuse it). */
     private static List<Double> numbers(JsonReader json) {
         List<Double> values = new ArrayList<>();
         json.beginArray();
@@ -168,6 +176,7 @@ public final class SpecFiles {
                 values.add(json.nextDouble());
             } else {
                 json.skipValue();
+                values.add(Double.NaN);
             }
         }
         json.endArray();

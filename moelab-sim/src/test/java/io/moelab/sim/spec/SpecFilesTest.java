@@ -132,6 +132,22 @@ class SpecFilesTest {
     }
 
     @Test
+    void mlpOnlyLayersMustBeLayerIndices() throws IOException {
+        // Entries that name no layer matched none, so the layer meant as dense was counted as MoE without a word
+        // (4 MoE layers of 4 instead of 3).
+        String base = "{\"num_hidden_layers\": 4, \"num_experts\": 8, \"num_experts_per_tok\": 2, "
+                + "\"hidden_size\": 64, \"moe_intermediate_size\": 32, \"mlp_only_layers\": ";
+        Path fraction = write("fraction.json", base + "[1.5]}");
+        assertThatThrownBy(() -> SpecFiles.model(fraction.toString())).isInstanceOf(InvalidInputException.class)
+                .hasMessage(fraction + ": mlp_only_layers: must be a list of layer indices, got 1.5");
+        Path text = write("text.json", base + "[0, \"3\"]}");
+        assertThatThrownBy(() -> SpecFiles.model(text.toString())).isInstanceOf(InvalidInputException.class)
+                .hasMessage(text + ": mlp_only_layers: must be a list of layer indices, got an entry that is not a "
+                        + "number");
+        assertThat(SpecFiles.model(write("ok.json", base + "[3]}").toString()).moeLayers()).isEqualTo(3);
+    }
+
+    @Test
     void readsMixtralConfig() throws IOException {
         Path p = write("mixtral.json", """
                 {"model_type": "mixtral", "num_hidden_layers": 32, "num_local_experts": 8,
