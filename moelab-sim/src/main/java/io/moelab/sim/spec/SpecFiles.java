@@ -98,7 +98,8 @@ public final class SpecFiles {
             shared = 1;
             sharedFfn = f.integer("shared_expert_intermediate_size");
         }
-        int bytes = switch (f.text("torch_dtype", "bfloat16")) {
+        // transformers 4.56 and later write "dtype" where earlier versions wrote "torch_dtype".
+        int bytes = switch (f.text("torch_dtype", f.text("dtype", "bfloat16"))) {
             case "float32" -> 4;
             case "float8_e4m3fn", "float8_e5m2" -> 1;
             default -> 2;

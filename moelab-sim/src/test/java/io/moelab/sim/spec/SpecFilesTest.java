@@ -148,6 +148,19 @@ class SpecFilesTest {
     }
 
     @Test
+    void newerConfigsNameTheWeightTypeDtype() throws IOException {
+        // transformers 4.56 and later write "dtype" for "torch_dtype"; a float32 model was priced as bf16.
+        String base = "{\"model_type\": \"mixtral\", \"num_hidden_layers\": 2, \"num_local_experts\": 4, "
+                + "\"num_experts_per_tok\": 2, \"hidden_size\": 64, \"intermediate_size\": 32, ";
+        assertThat(SpecFiles.model(write("f32.json", base + "\"dtype\": \"float32\"}").toString())
+                .bytesPerParam()).isEqualTo(4);
+        assertThat(SpecFiles.model(write("f8.json", base + "\"dtype\": \"float8_e4m3fn\"}").toString())
+                .bytesPerParam()).isEqualTo(1);
+        assertThat(SpecFiles.model(write("both.json", base + "\"torch_dtype\": \"float32\", "
+                + "\"dtype\": \"float32\"}").toString()).bytesPerParam()).isEqualTo(4);
+    }
+
+    @Test
     void readsMixtralConfig() throws IOException {
         Path p = write("mixtral.json", """
                 {"model_type": "mixtral", "num_hidden_layers": 32, "num_local_experts": 8,
