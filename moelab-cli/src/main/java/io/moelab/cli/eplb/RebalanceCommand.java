@@ -105,7 +105,14 @@ public final class RebalanceCommand implements Callable<Integer> {
         Topology topology = in.topology(replicas, groups, nodes, gpus);
         Placement inService = previous == null ? null
                 : PlacementFile.read(previous, in.weight().experts(), topology);
-        BalancingRequest request = new BalancingRequest(in.weight(), in.history(), topology, inService);
+        BalancingRequest request;
+        try {
+            request = new BalancingRequest(in.weight(), in.history(), topology, inService);
+        } catch (InvalidInputException e) {
+            // The request names the placement in service "previous"; the file is what the user fixes, and every
+            // other problem with it (PlacementFile's) names the file too.
+            throw inService != null && e.field().equals("previous") ? e.as(previous.toString()) : e;
+        }
         long start = System.nanoTime();
         Placement placement = balancer.rebalance(request);
         double millis = (System.nanoTime() - start) / 1e6;

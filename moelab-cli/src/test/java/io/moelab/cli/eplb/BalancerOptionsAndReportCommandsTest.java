@@ -94,6 +94,20 @@ class BalancerOptionsAndReportCommandsTest {
         assertThat(smaller.exitCode()).isEqualTo(2);
         assertThat(smaller.errLines()).containsExactly("error: " + first
                 + ": phy2log: places experts 0..11 but the loads have 16 experts per layer");
+        // A placement for another topology or layer count names its file as well (it read "previous: ...").
+        Result otherGpus = CliRunner.run("eplb", "rebalance", "--input", after.toString(), "--output",
+                dir.resolve("s.json").toString(), "--previous", first.toString(), "--gpus", "2");
+        assertThat(otherGpus.exitCode()).isEqualTo(2);
+        assertThat(otherGpus.errLines()).containsExactly("error: " + first
+                + ": placement is for R=16 G=4 N=2 M=8, expected R=16 G=4 N=2 M=2");
+        Path twoLayers = input("d.json", "[[95, 120, 45, 70, 100, 150, 44, 9, 80, 50, 170, 90], "
+                + "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]]");
+        Result otherLayers = CliRunner.run("eplb", "rebalance", "--input", twoLayers.toString(), "--output",
+                dir.resolve("s.json").toString(), "--previous", first.toString());
+        assertThat(otherLayers.exitCode()).isEqualTo(2);
+        assertThat(otherLayers.errLines()).containsExactly("error: " + first
+                + ": placement covers 1 layers x 12 experts, expected 2 layers x 12 experts");
+        assertThat(dir.resolve("s.json")).doesNotExist();
     }
 
     private static int moved(String out) {
