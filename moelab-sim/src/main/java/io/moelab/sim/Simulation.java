@@ -139,9 +139,28 @@ public final class Simulation {
         this.cluster = cluster;
         this.options = options;
         this.trace = options.tokensPerStep() > 0 ? rescale(trace, options.tokensPerStep(), model.topK()) : trace;
+        requirePlannable(this.trace);
         this.topology = new Topology(replicas(model.experts(), cluster.gpus(), options.redundant()), model.groups(),
                 cluster.nodes(), cluster.gpus());
         this.initial = new StaticBalancer().rebalance(BalancingRequest.of(trace.step(0), topology));
+    }
+
+    /**
+     * Checks that every window a rebalance can plan on (a sum of some of the steps) holds loads a balancer accepts.
+     * A load past 2^53 failed mid-run, after other policies had been simulated, as "weight[0][3]: ...", a name of
+     * {@code eplb rebalance}'s input file.
+     */
+    private static void requirePlannable(ExpertLoadTrace trace) {
+        LoadMatrix total = trace.sum(0, trace.steps());
+        for (int l = 0; l < total.layers(); l++) {
+            for (int e = 0; e < total.experts(); e++) {
+                if (total.load(l, e) > LoadMatrix.MAX_PLANNED_LOAD) {
+                    throw new InvalidInputException("trace", "layer " + l + ", expert " + e + " receives "
+                            + total.load(l, e) + " tokens over the " + trace.steps() + " steps, above 2^53, which "
+                            + "planning cannot sum or square reliably");
+                }
+            }
+        }
     }
 
     private static boolean hasLoad(ExpertLoadTrace trace) {

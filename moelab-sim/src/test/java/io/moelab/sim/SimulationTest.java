@@ -182,6 +182,31 @@ class SimulationTest {
                 .hasMessage("trace: holds no tokens (every load of every step is 0): nothing to simulate");
     }
 
+    /**
+     * Loads a balancer refuses (past 2^53 in some window) failed mid-run, after the policies before it, naming
+     * "weight[0][3]"; now the trace is refused before anything runs.
+     */
+    @Test
+    void rejectsLoadsNoWindowCanBePlannedOn() {
+        int cells = skewed.layers() * skewed.experts();
+        double[] step = new double[cells];
+        java.util.Arrays.fill(step, 1);
+        double[] big = step.clone();
+        big[skewed.experts() + 3] = 0x1p52 + 8; // layer 1, expert 3: alone plannable, two steps of it are not
+        List<LoadMatrix> steps = List.of(LoadMatrix.ofFlat(skewed.layers(), skewed.experts(), big, "s"),
+                LoadMatrix.ofFlat(skewed.layers(), skewed.experts(), big, "s"),
+                LoadMatrix.ofFlat(skewed.layers(), skewed.experts(), step, "s"));
+        assertThatThrownBy(() -> new Simulation(ExpertLoadTrace.of(steps), MODEL, CLUSTER, options(false)))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage("trace: layer 1, expert 3 receives " + (0x1p53 + 17) + " tokens over the 3 steps, above "
+                        + "2^53, which planning cannot sum or square reliably");
+        // Rescaled to a batch size, the same trace is planned on as it will be served.
+        Simulation.Options rescaled = new Simulation.Options(1, 2, 8, 16, false, 1e-3, 4096,
+                StepModel.Options.defaults());
+        assertThat(new Simulation(ExpertLoadTrace.of(steps), MODEL, CLUSTER, rescaled)
+                .run(Policy.parseAll(List.of("deepseek")), Simulation.Progress.NONE).policies()).hasSize(1);
+    }
+
     @Test
     void redundancyMustFillTheGpusEvenly() {
         assertThat(Simulation.replicas(64, 32, -1)).isEqualTo(96);
