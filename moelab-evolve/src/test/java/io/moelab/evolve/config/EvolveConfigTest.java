@@ -622,13 +622,13 @@ class EvolveConfigTest {
         assertThat(readError("llm:\n  timeout: 0\n")).contains("llm.timeout");
         // Positive but under half a millisecond: rounded to 0 ms it failed later without the file (llm.timeout) or
         // with "got 0.0 s".
-        assertThat(readError("llm:\n  timeout: 0.0001\n")).endsWith(": llm.timeout: must be at least 0.001 "
-                + "seconds (durations count whole milliseconds), got 1.0E-4");
+        assertThat(readError("llm:\n  timeout: 0.0001\n")).endsWith(": llm.timeout: must be at least 0.0005 "
+                + "seconds (durations are rounded to whole milliseconds), got 1.0E-4");
         assertThat(readError("evaluator:\n  timeout: 0.0004\n")).endsWith(": evaluator.timeout: must be at least "
-                + "0.001 seconds (durations count whole milliseconds), got 4.0E-4");
+                + "0.0005 seconds (durations are rounded to whole milliseconds), got 4.0E-4");
         assertThatThrownBy(() -> EvolveConfig.seconds("--eval-timeout", 1e-9, false))
-                .isInstanceOf(InvalidInputException.class).hasMessage("--eval-timeout: must be at least 0.001 seconds "
-                        + "(durations count whole milliseconds), got 1.0E-9");
+                .isInstanceOf(InvalidInputException.class).hasMessage("--eval-timeout: must be at least 0.0005 seconds "
+                        + "(durations are rounded to whole milliseconds), got 1.0E-9");
         assertThat(EvolveConfig.seconds("--eval-timeout", 0.0005, false)).isEqualTo(Duration.ofMillis(1));
         assertThat(EvolveConfig.seconds("llm.retry_delay", 0.0001, true)).isEqualTo(Duration.ZERO);
         assertThat(readError("llm:\n  retry_delay: -1\n")).contains("llm.retry_delay");
