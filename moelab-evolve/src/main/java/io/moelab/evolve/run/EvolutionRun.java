@@ -102,6 +102,7 @@ public final class EvolutionRun {
      * @throws IOException           if the run's files cannot be written
      */
     public RunSummary run(boolean resume) throws IOException, InterruptedException {
+        boolean created = !Files.exists(dir.root());
         Files.createDirectories(dir.root());
         for (Path sub : List.of(dir.checkpoints(), dir.root().resolve("programs"), dir.root().resolve("best"))) {
             // Checked before any work: a file named so failed at the first checkpoint, with the trace written on.
@@ -126,7 +127,14 @@ public final class EvolutionRun {
                     + completed + " iterations the run has completed");
         }
         if (db == null) {
-            evaluateInitial();
+            try {
+                evaluateInitial();
+            } catch (IOException | InterruptedException | RuntimeException e) {
+                // The initial program or a setting it disproves (a metric it does not report): nothing of the run
+                // was written, so no folder is left behind either.
+                dir.removeEmpty(created);
+                throw e;
+            }
         }
         TreeSet<Long> done = new TreeSet<>();
         trace.forEach(r -> done.add(r.iteration()));
@@ -172,6 +180,7 @@ public final class EvolutionRun {
         synchronized (journal) {
             checkpoint();
         }
+        dir.removeEmpty(false);
         return summary();
     }
 

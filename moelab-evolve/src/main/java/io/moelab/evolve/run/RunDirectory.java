@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -73,6 +74,21 @@ final class RunDirectory {
 
     Path work(long iteration) {
         return root.resolve("work").resolve(String.valueOf(iteration));
+    }
+
+    /**
+     * Removes the evaluations' working folder once it is empty (each evaluation deletes its own), and, when
+     * {@code alsoRoot}, the run's folder if nothing else is in it: a start that failed before its first file
+     * leaves no empty {@code --out} behind.
+     */
+    void removeEmpty(boolean alsoRoot) throws IOException {
+        for (Path p : alsoRoot ? List.of(root.resolve("work"), root) : List.of(root.resolve("work"))) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (DirectoryNotEmptyException e) {
+                // Holds files of the run, or an evaluation still running: kept.
+            }
+        }
     }
 
     Path checkpoints() {

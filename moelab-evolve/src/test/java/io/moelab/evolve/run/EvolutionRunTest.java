@@ -233,10 +233,14 @@ class EvolutionRunTest {
                 .hasMessage("database.feature_dimensions: 'scor' is not a metric of the initial program, which "
                         + "reports score (or use complexity, diversity)");
         assertThat(server.requestCount()).isZero();
+        // Refused before the run wrote anything: no --out folder (it held an empty work/) is left behind.
+        assertThat(tmp.resolve("pareto")).doesNotExist();
+        assertThat(tmp.resolve("grid")).doesNotExist();
 
         RunSummary ok = run(settings(1, "database:\n  pareto_metrics: [-score]\n  feature_dimensions: [score, "
                 + "diversity]\n"), tmp.resolve("ok"), false);
         assertThat(ok.completed()).isEqualTo(1);
+        assertThat(tmp.resolve("ok").resolve("work")).doesNotExist();
         // Two stages, the second reporting "size"; the cascade stops the initial program after the first (score 1 <
         // 2), so that "size" cannot be checked, and is not refused.
         ShellTask cascade = new ShellTask(INITIAL, List.of("sh \"$1\"", "echo '{\"size\": 3}'"), List.of(2.0));
