@@ -67,10 +67,13 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         Sampler sampler = new Sampler(temperature, topP, seed);
         PrintWriter out = spec.commandLine().getOut();
-        try (MoeModel m = model.load(); Tokenizer tokenizer = Tokenizers.forModel(model.dir(), m.config().vocabSize())) {
+        try (MoeModel m = model.load(); Tokenizer tokenizer = Tokenizers.forModel(model.dir(), m.config().vocabSize(),
+                m.config().family().modelType())) {
+            // The prompt with the special tokens transformers' tokenizer(prompt) adds (generate pipelines use it so):
+            // a BOS only where the tokenizer adds one, and an EOS that add_eos_token appends is kept, as transformers
+            // feeds it to the model (which then continues after the end of a sequence).
             List<Integer> ids = new ArrayList<>();
-            tokenizer.bosId().ifPresent(ids::add);
-            for (int id : tokenizer.encode(prompt)) {
+            for (int id : tokenizer.encodeWithSpecialTokens(prompt).all()) {
                 ids.add(id);
             }
             if (ids.isEmpty()) {

@@ -9,6 +9,7 @@ import io.moelab.runtime.tokenizer.Tokenizers;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -23,8 +24,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "perplexity", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Score a text: tokens, mean negative log-likelihood per token (nats), perplexity and bits per "
                 + "byte of the UTF-8 text, in windows of --context tokens (each opened by BOS when the tokenizer "
-                + "has one, so every token is scored; otherwise by the token before its first, so every token but "
-                + "the text's first is).")
+                + "adds one to a text, as transformers does, so every token after it is scored; otherwise by the "
+                + "token before its first, so every token but the text's first is).")
 public final class PerplexityCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
@@ -51,9 +52,15 @@ public final class PerplexityCommand implements Callable<Integer> {
         }
         String content = ModelText.read(text, "--text");
         Perplexity.Result r;
-        try (MoeModel m = model.load(); Tokenizer tokenizer = Tokenizers.forModel(model.dir(), m.config().vocabSize())) {
-            int[] tokens = tokenizer.encode(content);
-            int bos = tokenizer.bosId().orElse(-1);
+        try (MoeModel m = model.load(); Tokenizer tokenizer = Tokenizers.forModel(model.dir(), m.config().vocabSize(),
+                m.config().family().modelType())) {
+            // The ids transformers' tokenizer(text) gives. A single id added before the text is the BOS that opens
+            // every window; otherwise (none, or an empty text's added ids) all are scored but the first. An EOS the
+            // tokenizer appends is scored, as transformers scores it.
+            Tokenizer.Encoded encoded = tokenizer.encodeWithSpecialTokens(content);
+            int bos = encoded.prefix().length == 1 ? encoded.prefix()[0] : -1;
+            int[] all = encoded.all();
+            int[] tokens = bos >= 0 ? Arrays.copyOfRange(all, 1, all.length) : all;
             // Without BOS the first token is only conditioned on, so a second one is needed to score anything.
             if (tokens.length < (bos >= 0 ? 1 : 2)) {
                 throw new InvalidInputException("--text", text + (bos >= 0 ? " holds no tokens"

@@ -356,6 +356,93 @@ class TextCommandsTest {
         assertThat(out).doesNotExist();
     }
 
+    /**
+     * A WordLevel tokenizer.json over the byte model's ids ([UNK]=0, &lt;s&gt;=1, &lt;/s&gt;=2, the=3, cat=4,
+     * sat=5, on=6, mat=7, .=8, &lt;|endoftext|&gt;=12) with {@code postProcessor}, and {@code config} as its
+     * tokenizer_config.json.
+     */
+    private static void writeHfTokenizer(Path dir, String postProcessor, String config) throws Exception {
+        StringBuilder added = new StringBuilder();
+        String[][] tokens = {{"0", "[UNK]"}, {"1", "<s>"}, {"2", "</s>"}, {"12", "<|endoftext|>"}};
+        for (String[] t : tokens) {
+            added.append(added.isEmpty() ? "" : ", ").append("{\"id\": ").append(t[0]).append(", \"content\": \"")
+                    .append(t[1]).append("\", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, "
+                    + "\"normalized\": false, \"special\": true}");
+        }
+        Files.writeString(dir.resolve("tokenizer.json"), """
+                {"version": "1.0", "truncation": null, "padding": null, "added_tokens": [%s],
+                 "normalizer": null, "pre_tokenizer": {"type": "Whitespace"}, "post_processor": %s, "decoder": null,
+                 "model": {"type": "WordLevel", "unk_token": "[UNK]", "vocab": {"[UNK]": 0, "<s>": 1, "</s>": 2,
+                   "the": 3, "cat": 4, "sat": 5, "on": 6, "mat": 7, ".": 8, "<|endoftext|>": 12}}}
+                """.formatted(added, postProcessor));
+        Files.writeString(dir.resolve("tokenizer_config.json"), config);
+    }
+
+    private JsonNode perplexityJson() throws Exception {
+        Result r = CliRunner.run("perplexity", "--model", model.toString(), "--text", text.toString(), "--format",
+                "json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        return JsonMapper.builder().build().readTree(r.out());
+    }
+
+    private void assertPerplexity(JsonNode json, int[] tokens, int bos) {
+        try (MoeModel m = MoeModel.load(model, WeightFormat.STORED)) {
+            Perplexity.Result expected = Perplexity.compute(m, tokens, bos, 512);
+            assertThat(json.get("tokens").asLong()).isEqualTo(expected.tokens());
+            assertThat(json.get("nll_per_token").asDouble()).isCloseTo(expected.nllPerToken(),
+                    org.assertj.core.data.Percentage.withPercentage(1e-4));
+        }
+    }
+
+    /**
+     * A Qwen-style tokenizer whose config names a bos_token but whose ByteLevel post-processor adds none:
+     * transformers' tokenizer(text) gives the text's ids alone, so perplexity scores every token but the first and
+     * generate's prompt has no BOS. moelab used to prepend the named &lt;|endoftext|&gt; (12) to both.
+     */
+    @Test
+    void aTokenizerThatAddsNoBosGetsNone() throws Exception {
+        writeHfTokenizer(model, """
+                {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}""", """
+                {"tokenizer_class": "Qwen2Tokenizer", "bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>"}""");
+        Files.writeString(text, "the cat sat on the mat .\n");
+        assertPerplexity(perplexityJson(), new int[] {3, 4, 5, 6, 3, 7, 8}, -1);
+        assertThat(perplexityJson().get("tokens").asLong()).isEqualTo(6);
+        Result r = CliRunner.run("generate", "--model", model.toString(), "--prompt", "the cat", "--max-tokens", "1");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.err()).contains("2 prompt tokens");
+    }
+
+    /**
+     * A Llama-class config with add_eos_token true: transformers' template is "&lt;s&gt; $A &lt;/s&gt;", so the text
+     * is scored after BOS with its EOS scored too, and generate's prompt ends in EOS as transformers feeds it.
+     */
+    @Test
+    void addEosTokenAppendsAScoredEos() throws Exception {
+        writeHfTokenizer(model, "null", """
+                {"tokenizer_class": "LlamaTokenizer", "add_bos_token": true, "add_eos_token": true,
+                 "bos_token": "<s>", "eos_token": "</s>"}""");
+        Files.writeString(text, "the cat sat on the mat .\n");
+        assertPerplexity(perplexityJson(), new int[] {3, 4, 5, 6, 3, 7, 8, 2}, 1);
+        assertThat(perplexityJson().get("tokens").asLong()).isEqualTo(8);
+        Result r = CliRunner.run("generate", "--model", model.toString(), "--prompt", "the cat", "--max-tokens", "1");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.err()).contains("4 prompt tokens");
+    }
+
+    /** A tokenizer_config.json whose add_bos_token is not a boolean: one line naming the file and key, exit 2. */
+    @Test
+    void aBadAddBosTokenIsOneLineNamingTheFile() throws Exception {
+        writeHfTokenizer(model, "null", "{\"add_bos_token\": \"yes\"}");
+        for (String[] args : new String[][] {
+                {"perplexity", "--model", model.toString(), "--text", text.toString()},
+                {"generate", "--model", model.toString(), "--prompt", "the cat", "--max-tokens", "1"}}) {
+            Result r = CliRunner.run(args);
+            assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
+            assertThat(r.errLines()).containsExactly("error: " + model.resolve("tokenizer_config.json")
+                    + ": add_bos_token: expected true, false or null, got \"yes\"");
+        }
+    }
+
     @Test
     void missingTextIsOneLineExitTwo() {
         Result r = CliRunner.run("perplexity", "--model", model.toString(), "--text", dir.resolve("nope.txt").toString());

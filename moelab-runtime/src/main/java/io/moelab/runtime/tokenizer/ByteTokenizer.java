@@ -45,6 +45,12 @@ public final class ByteTokenizer implements Tokenizer {
         return ids;
     }
 
+    /** The text's bytes after BOS when the vocabulary has one (as moelab's models are trained); no EOS. */
+    @Override
+    public Encoded encodeWithSpecialTokens(String text) {
+        return new Encoded(vocabSize > EOS ? new int[] {BOS} : new int[0], encode(text), new int[0]);
+    }
+
     private static byte[] utf8(String text) {
         CharsetEncoder enc = StandardCharsets.UTF_8.newEncoder()
                 .onMalformedInput(CodingErrorAction.REPLACE)

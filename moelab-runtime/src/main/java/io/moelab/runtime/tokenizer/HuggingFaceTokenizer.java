@@ -21,6 +21,18 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code ENGINE_CACHE_DIR} when set); nothing is downloaded. {@link #encode} adds no special tokens (the
  * post-processor's BOS/EOS are left out); {@link #decode} skips special tokens.
  *
+ * <p>{@link #encodeWithSpecialTokens} adds what transformers' {@code tokenizer(text)} adds
+ * ({@code add_special_tokens=True}). transformers' Llama and GPT-NeoX fast tokenizer classes
+ * ({@code LlamaTokenizerFast.__init__} and {@code GPTNeoXTokenizerFast.__init__} call
+ * {@code update_post_processor}) replace the file's post-processor by a template built from
+ * {@code tokenizer_config.json}: {@code bos_token} first when {@code add_bos_token} (class default true for Llama,
+ * false for GPT-NeoX), {@code eos_token} last when {@code add_eos_token} (default false). transformers v5's
+ * {@code TokenizersBackend} builds the same template for any class whose config names either key. Otherwise the
+ * file's own {@code post_processor} adds them ({@code TemplateProcessing}: its {@code single} template;
+ * {@code ByteLevel}: nothing), applied by the tokenizers library itself. The class is the config's
+ * {@code tokenizer_class}, or where it has none the one transformers' {@code AutoTokenizer} takes for the model's
+ * {@code model_type}.
+ *
  * <p>{@link #eosId()} and {@link #bosId()} come from {@code tokenizer_config.json} beside the file
  * ({@code eos_token}, {@code bos_token}) when it names an added token, otherwise from the {@code added_tokens} by
  * the usual names: EOS {@code </s>}, {@code <|endoftext|>}, {@code <|end_of_text|>}, {@code <|im_end|>}; BOS
@@ -31,6 +43,24 @@ public final class HuggingFaceTokenizer implements Tokenizer {
     private static final List<String> EOS_NAMES = List.of("</s>", "<|endoftext|>", "<|end_of_text|>", "<|im_end|>");
     private static final List<String> BOS_NAMES = List.of("<s>", "<|begin_of_text|>");
 
+    /**
+     * The transformers classes whose constructor rebuilds the post-processor from {@code add_bos_token} and
+     * {@code add_eos_token} whatever the file holds, with their defaults for those keys and for {@code bos_token} and
+     * {@code eos_token} (transformers v4: {@code LlamaTokenizerFast}, {@code GPTNeoXTokenizerFast}).
+     */
+    private record TemplateClass(boolean addBos, boolean addEos, String bosToken, String eosToken) {}
+
+    private static final TemplateClass LLAMA = new TemplateClass(true, false, "<s>", "</s>");
+    private static final TemplateClass GPT_NEOX = new TemplateClass(false, false, "<|endoftext|>",
+            "<|endoftext|>");
+    private static final Map<String, TemplateClass> TEMPLATE_CLASSES = Map.of(
+            "LlamaTokenizer", LLAMA, "LlamaTokenizerFast", LLAMA,
+            "GPTNeoXTokenizer", GPT_NEOX, "GPTNeoXTokenizerFast", GPT_NEOX);
+    /** AutoTokenizer's class for a {@code model_type} when {@code tokenizer_config.json} names none. */
+    private static final Map<String, String> CLASS_OF_MODEL_TYPE = Map.of(
+            "mixtral", "LlamaTokenizerFast", "olmoe", "GPTNeoXTokenizerFast",
+            "qwen2_moe", "Qwen2TokenizerFast", "qwen3_moe", "Qwen2TokenizerFast");
+
     private final ai.djl.huggingface.tokenizers.HuggingFaceTokenizer djl;
     /** The file, to name in errors. */
     private final String file;
@@ -38,26 +68,45 @@ public final class HuggingFaceTokenizer implements Tokenizer {
     private final int vocabSize;
     private final OptionalInt eos;
     private final OptionalInt bos;
+    /** The ids put before and after a text as tokenizer_config.json says, or null to let the file's post-processor. */
+    private final int[] templatePrefix;
+    private final int[] templateSuffix;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private boolean closed;
 
     private HuggingFaceTokenizer(ai.djl.huggingface.tokenizers.HuggingFaceTokenizer djl, String file, String name,
-            int vocabSize, OptionalInt eos, OptionalInt bos) {
+            int vocabSize, OptionalInt eos, OptionalInt bos, int[][] template) {
         this.djl = djl;
         this.file = file;
         this.name = name;
         this.vocabSize = vocabSize;
         this.eos = eos;
         this.bos = bos;
+        this.templatePrefix = template == null ? null : template[0];
+        this.templateSuffix = template == null ? null : template[1];
     }
 
     /**
-     * Loads {@code tokenizerJson}.
+     * Loads {@code tokenizerJson}, for a model of unknown {@code model_type}.
      *
-     * @throws ModelFormatException naming the file when it is missing, malformed or not a tokenizer the library
-     *                              accepts, or when the native library cannot be loaded
+     * @see #open(Path, String)
      */
     public static HuggingFaceTokenizer open(Path tokenizerJson) {
+        return open(tokenizerJson, null);
+    }
+
+    /**
+     * Loads {@code tokenizerJson} and the {@code tokenizer_config.json} beside it, if any.
+     *
+     * @param modelType the model's {@code model_type}, which picks transformers' tokenizer class when
+     *                  {@code tokenizer_config.json} names none; null when unknown
+     * @throws ModelFormatException naming the file when it is missing, malformed or not a tokenizer the library
+     *                              accepts, or when the native library cannot be loaded; naming
+     *                              {@code tokenizer_config.json} when it is malformed, holds an
+     *                              {@code add_bos_token} or {@code add_eos_token} that is not a boolean, or asks
+     *                              for a BOS or EOS that the tokenizer does not have
+     */
+    public static HuggingFaceTokenizer open(Path tokenizerJson, String modelType) {
         String where = tokenizerJson.toString();
         JsonNode root;
         try {
@@ -78,6 +127,8 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         JsonNode config = tokenizerConfig(tokenizerJson);
         OptionalInt eos = specialId(config, "eos_token", added, EOS_NAMES);
         OptionalInt bos = specialId(config, "bos_token", added, BOS_NAMES);
+        int[][] template = template(root, config, tokenizerJson.resolveSibling("tokenizer_config.json").toString(),
+                modelType);
 
         String refusal = DjlNative.prepare();
         if (refusal != null) {
@@ -99,7 +150,91 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         String label = (dir != null && dir.getFileName() != null ? dir.getFileName() + "/" : "") + file;
         String type = root.path("model").path("type").asString("");
         return new HuggingFaceTokenizer(djl, where, "hf(" + label + (type.isEmpty() ? "" : ", " + type) + ", vocab="
-                + vocab + ")", vocab, eos, bos);
+                + vocab + ")", vocab, eos, bos, template);
+    }
+
+    /**
+     * The ids transformers puts before and after a text when its tokenizer class or {@code tokenizer_config.json}
+     * replaces the file's post-processor (see the class comment), or null when the file's post-processor stands.
+     */
+    private static int[][] template(JsonNode root, JsonNode config, String configFile, String modelType) {
+        JsonNode cls = config == null ? null : config.get("tokenizer_class");
+        String className = cls != null && cls.isString() ? cls.stringValue()
+                : modelType == null ? null : CLASS_OF_MODEL_TYPE.get(modelType);
+        TemplateClass defaults = className == null ? null : TEMPLATE_CLASSES.get(className);
+        Boolean addBos = flag(config, "add_bos_token", configFile);
+        Boolean addEos = flag(config, "add_eos_token", configFile);
+        if (defaults == null && addBos == null && addEos == null) {
+            return null;
+        }
+        // A key the config leaves out takes the class's default (v4); classes without a template of their own
+        // default to false (v5's TokenizersBackend).
+        boolean bosOn = addBos != null ? addBos : defaults != null && defaults.addBos();
+        boolean eosOn = addEos != null ? addEos : defaults != null && defaults.addEos();
+        int[] prefix = bosOn ? new int[] {tokenId(root, config, "bos_token", "add_bos_token",
+                defaults == null ? null : defaults.bosToken(), configFile)} : new int[0];
+        int[] suffix = eosOn ? new int[] {tokenId(root, config, "eos_token", "add_eos_token",
+                defaults == null ? null : defaults.eosToken(), configFile)} : new int[0];
+        return new int[][] {prefix, suffix};
+    }
+
+    /** {@code add_bos_token} or {@code add_eos_token}: null when absent; a JSON null is false, as in transformers. */
+    private static Boolean flag(JsonNode config, String key, String configFile) {
+        JsonNode v = config == null ? null : config.get(key);
+        if (v == null) {
+            return null;
+        }
+        if (v.isNull()) {
+            return false;
+        }
+        if (!v.isBoolean()) {
+            throw new ModelFormatException(configFile, null, key + ": expected true, false or null, got " + v);
+        }
+        return v.booleanValue();
+    }
+
+    /**
+     * The id of the token that {@code key} ({@code bos_token}, {@code eos_token}) names, looked up as transformers'
+     * {@code convert_tokens_to_ids} does: added tokens, then the model's vocabulary.
+     */
+    private static int tokenId(JsonNode root, JsonNode config, String key, String flag, String classDefault,
+            String configFile) {
+        JsonNode v = config == null ? null : config.get(key);
+        String content = v == null ? classDefault : v.isString() ? v.stringValue()
+                : v.path("content").isString() ? v.path("content").stringValue() : null;
+        if (content == null) {
+            // transformers' update_post_processor raises "add_bos_token = True but bos_token = None".
+            throw new ModelFormatException(configFile, null, flag + " is true but there is no " + key);
+        }
+        Integer id = addedTokens(root).get(content);
+        if (id == null) {
+            id = vocabId(root, content);
+        }
+        if (id == null) {
+            throw new ModelFormatException(configFile, null, key + " " + quote(content) + " (added by " + flag
+                    + ") is neither an added token nor in the vocabulary of tokenizer.json");
+        }
+        return id;
+    }
+
+    private static Integer vocabId(JsonNode root, String token) {
+        JsonNode vocab = root.path("model").path("vocab");
+        if (vocab.isObject()) {
+            JsonNode id = vocab.get(token);
+            return id != null && id.canConvertToInt() ? id.asInt() : null;
+        }
+        int i = 0;
+        for (JsonNode piece : vocab.values()) { // Unigram: [[piece, score], ...], ids by position
+            if (piece.path(0).isString() && piece.path(0).stringValue().equals(token)) {
+                return i;
+            }
+            i++;
+        }
+        return null;
+    }
+
+    private static String quote(String s) {
+        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 
     /** One more than the largest id in the model's vocabulary and the added tokens. */
@@ -133,17 +268,27 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         return out;
     }
 
-    /** {@code tokenizer_config.json} beside the file, or null when absent or unreadable (it is optional). */
+    /**
+     * {@code tokenizer_config.json} beside the file, or null when there is none (it is optional). One that cannot be
+     * read is refused, as transformers refuses it: it decides which special tokens a text gets.
+     */
     private static JsonNode tokenizerConfig(Path tokenizerJson) {
         Path cfg = tokenizerJson.resolveSibling("tokenizer_config.json");
-        if (!Files.isRegularFile(cfg)) {
+        if (!Files.exists(cfg)) {
             return null;
         }
+        JsonNode n;
         try {
-            return JSON.readTree(Files.readString(cfg));
-        } catch (IOException | JacksonException e) {
-            return null;
+            n = JSON.readTree(Files.readString(cfg));
+        } catch (IOException e) {
+            throw new ModelFormatException(cfg.toString(), null, "cannot read: " + oneLine(e.toString()));
+        } catch (JacksonException e) {
+            throw new ModelFormatException(cfg.toString(), null, "not valid JSON: " + JsonProblems.describe(e));
         }
+        if (n == null || !n.isObject()) {
+            throw new ModelFormatException(cfg.toString(), null, "expected a JSON object");
+        }
+        return n;
     }
 
     private static OptionalInt specialId(JsonNode config, String key, Map<String, Integer> added,
@@ -174,21 +319,54 @@ public final class HuggingFaceTokenizer implements Tokenizer {
      */
     @Override
     public int[] encode(String text) {
-        long[] ids;
+        return ints(djlEncode(text, false).getIds(), 0, -1);
+    }
+
+    /**
+     * {@inheritDoc} With the file's post-processor, the ids it adds are those the library marks as belonging to no
+     * sequence (a text's own ids, a literal {@code <s>} in it included, belong to sequence 0).
+     *
+     * @throws ModelFormatException as {@link #encode}
+     */
+    @Override
+    public Encoded encodeWithSpecialTokens(String text) {
+        if (templatePrefix != null) {
+            return new Encoded(templatePrefix.clone(), encode(text), templateSuffix.clone());
+        }
+        ai.djl.huggingface.tokenizers.Encoding e = djlEncode(text, true);
+        long[] ids = e.getIds();
+        long[] seq = e.getSequenceIds();
+        int start = 0;
+        while (start < ids.length && seq[start] < 0) {
+            start++;
+        }
+        int end = ids.length;
+        while (end > start && seq[end - 1] < 0) {
+            end--;
+        }
+        return new Encoded(ints(ids, 0, start), ints(ids, start, end), ints(ids, end, ids.length));
+    }
+
+    private ai.djl.huggingface.tokenizers.Encoding djlEncode(String text, boolean addSpecialTokens) {
         lock.readLock().lock();
         try {
             ai.djl.huggingface.tokenizers.HuggingFaceTokenizer live = live();
             try {
-                ids = live.encode(text, false, false).getIds();
+                return live.encode(text, addSpecialTokens, false);
             } catch (RuntimeException e) {
                 throw new ModelFormatException(file, null, "cannot encode a text: " + causes(e));
             }
         } finally {
             lock.readLock().unlock();
         }
-        int[] out = new int[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            out[i] = Math.toIntExact(ids[i]);
+    }
+
+    /** {@code ids[from, to)} as ints ({@code to} -1: to the end). */
+    private static int[] ints(long[] ids, int from, int to) {
+        int end = to < 0 ? ids.length : to;
+        int[] out = new int[end - from];
+        for (int i = from; i < end; i++) {
+            out[i - from] = Math.toIntExact(ids[i]);
         }
         return out;
     }

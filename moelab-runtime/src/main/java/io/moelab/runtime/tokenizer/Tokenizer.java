@@ -12,6 +12,15 @@ public interface Tokenizer extends AutoCloseable {
     int[] encode(String text);
 
     /**
+     * The ids a model is given for {@code text}: the text's own ids ({@link #encode}) with the special ids the
+     * tokenizer adds around them, as transformers' {@code tokenizer(text)} adds them by default. The default adds
+     * none.
+     */
+    default Encoded encodeWithSpecialTokens(String text) {
+        return new Encoded(new int[0], encode(text), new int[0]);
+    }
+
+    /**
      * The text of {@code ids}. Special tokens and ids at or above {@link #vocabSize()} are skipped.
      *
      * @throws IllegalArgumentException if an id is negative
@@ -24,11 +33,33 @@ public interface Tokenizer extends AutoCloseable {
     /** The end-of-sequence id, if there is one. */
     OptionalInt eosId();
 
-    /** The beginning-of-sequence id, if there is one. */
+    /**
+     * The beginning-of-sequence id the tokenizer names, if there is one. Whether a text gets it is
+     * {@link #encodeWithSpecialTokens}'s to say: a tokenizer may name a BOS that it never adds.
+     */
     OptionalInt bosId();
 
     /** A short description for logs, e.g. {@code byte(vocab=258)}. */
     String name();
+
+    /**
+     * A text's ids with the special ids added before and after them.
+     *
+     * @param prefix ids added before the text's (a BOS), possibly none; where the text has no ids of its own,
+     *               every added id
+     * @param text   the text's own ids
+     * @param suffix ids added after the text's (an EOS), possibly none
+     */
+    record Encoded(int[] prefix, int[] text, int[] suffix) {
+        /** Prefix, text and suffix in order: what the model is given. */
+        public int[] all() {
+            int[] out = new int[prefix.length + text.length + suffix.length];
+            System.arraycopy(prefix, 0, out, 0, prefix.length);
+            System.arraycopy(text, 0, out, prefix.length, text.length);
+            System.arraycopy(suffix, 0, out, prefix.length + text.length, suffix.length);
+            return out;
+        }
+    }
 
     /** Frees native resources, if any; the default does nothing. */
     @Override

@@ -26,9 +26,19 @@ public final class Tokenizers {
      *                              byte-level one
      */
     public static Tokenizer forModel(Path modelDir, int vocabSize) {
+        return forModel(modelDir, vocabSize, null);
+    }
+
+    /**
+     * As {@link #forModel(Path, int)}, for a model whose {@code config.json} has {@code model_type}
+     * {@code modelType}: where {@code tokenizer_config.json} names no {@code tokenizer_class}, that picks the class
+     * transformers would load, which decides the special tokens a text gets
+     * ({@link HuggingFaceTokenizer#open(Path, String)}).
+     */
+    public static Tokenizer forModel(Path modelDir, int vocabSize, String modelType) {
         Path json = modelDir.resolve("tokenizer.json");
         if (Files.exists(json)) {
-            return new WithinVocabulary(HuggingFaceTokenizer.open(json), json, vocabSize);
+            return new WithinVocabulary(HuggingFaceTokenizer.open(json, modelType), json, vocabSize);
         }
         if (vocabSize >= 256 && vocabSize <= MAX_BYTE_VOCAB) {
             return new ByteTokenizer(vocabSize);
@@ -76,6 +86,20 @@ public final class Tokenizers {
                 check(id, "a text's token id");
             }
             return ids;
+        }
+
+        @Override
+        public Encoded encodeWithSpecialTokens(String text) {
+            Encoded e = inner.encodeWithSpecialTokens(text);
+            for (int id : e.text()) {
+                check(id, "a text's token id");
+            }
+            for (int[] added : new int[][] {e.prefix(), e.suffix()}) {
+                for (int id : added) {
+                    check(id, "the special token id it adds to a text");
+                }
+            }
+            return e;
         }
 
         @Override

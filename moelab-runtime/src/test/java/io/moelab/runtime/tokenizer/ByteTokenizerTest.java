@@ -64,6 +64,17 @@ class ByteTokenizerTest {
         assertThat(tok.decode(new int[] {0xF0, 0x9F, 0x98, 0x80})).isEqualTo("😀");
     }
 
+    /** A model text is BOS and the bytes, as moelab's models are trained and as generate and perplexity read it. */
+    @Test
+    void aModelTextIsBosThenTheBytes() {
+        Tokenizer.Encoded e = tok.encodeWithSpecialTokens("Hi");
+        assertThat(e.prefix()).containsExactly(256);
+        assertThat(e.text()).containsExactly(72, 105);
+        assertThat(e.suffix()).isEmpty();
+        assertThat(e.all()).containsExactly(256, 72, 105);
+        assertThat(new ByteTokenizer(257).encodeWithSpecialTokens("Hi").all()).containsExactly(72, 105);
+    }
+
     @Test
     void specialIds() {
         assertThat(tok.bosId()).hasValue(256);

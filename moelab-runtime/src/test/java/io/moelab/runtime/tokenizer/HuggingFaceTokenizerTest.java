@@ -108,7 +108,12 @@ class HuggingFaceTokenizerTest {
         try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(json)) {
             assertThat(tok.eosId()).hasValue(12);
         }
-        Files.writeString(json.resolveSibling("tokenizer_config.json"), "{not json"); // optional: ignored
+        // Optional, but one that is there must be read: it decides which special tokens a text gets (transformers
+        // fails on it too). A malformed one used to be skipped silently.
+        Files.writeString(json.resolveSibling("tokenizer_config.json"), "{not json");
+        assertThatThrownBy(() -> HuggingFaceTokenizer.open(json)).isInstanceOf(ModelFormatException.class)
+                .hasMessageStartingWith(json.resolveSibling("tokenizer_config.json") + ": not valid JSON");
+        Files.delete(json.resolveSibling("tokenizer_config.json"));
         try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(json)) {
             assertThat(tok.eosId()).hasValue(12);
         }

@@ -45,6 +45,30 @@ class TokenizersTest {
                         + "vocab_size)");
     }
 
+    /**
+     * The model type reaches the tokenizer: a Mixtral directory's tokenizer gets LlamaTokenizerFast's BOS-only
+     * template, as transformers' AutoTokenizer picks that class for mixtral (the file's template would add EOS too).
+     * A special id the tokenizer adds beyond the model's vocabulary is refused as a text's would be.
+     */
+    @Test
+    void theModelTypeDecidesTheAddedTokensAndTheyAreChecked() throws Exception {
+        Path json = TokenizerFixtures.write(dir, TokenizerFixtures.WORD_LEVEL);
+        try (Tokenizer tok = Tokenizers.forModel(dir, 300, "mixtral")) {
+            assertThat(tok.encodeWithSpecialTokens("the cat").all()).containsExactly(1, 3, 4);
+        }
+        try (Tokenizer tok = Tokenizers.forModel(dir, 300)) {
+            assertThat(tok.encodeWithSpecialTokens("the cat").all()).containsExactly(1, 3, 4, 2);
+        }
+        java.nio.file.Files.writeString(dir.resolve("tokenizer_config.json"), """
+                {"tokenizer_class": "LlamaTokenizerFast", "bos_token": "."}""");
+        try (Tokenizer tok = Tokenizers.forModel(dir, 10, "mixtral")) {
+            assertThatThrownBy(() -> tok.encodeWithSpecialTokens("the cat"))
+                    .isInstanceOf(ModelFormatException.class)
+                    .hasMessage(json + ": the special token id it adds to a text 11 is outside the model's vocabulary "
+                            + "[0, 10) (config.json vocab_size)");
+        }
+    }
+
     @Test
     void smallVocabulariesWithoutTokenizerJsonAreByteLevel() {
         for (int vocab : new int[] {256, 258, 512}) {

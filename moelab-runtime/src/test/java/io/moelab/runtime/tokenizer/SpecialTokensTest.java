@@ -1,0 +1,208 @@
+package io.moelab.runtime.tokenizer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.moelab.runtime.ModelFormatException;
+import io.moelab.runtime.tokenizer.Tokenizer.Encoded;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The special ids added to a text, against what transformers' {@code tokenizer(text)} (add_special_tokens=True)
+ * gives for the same files, worked out by hand from its source: {@code LlamaTokenizerFast.__init__} and
+ * {@code GPTNeoXTokenizerFast.__init__} (v4) call {@code update_post_processor}, which replaces the file's
+ * post-processor by {@code TemplateProcessing(single="<bos>:0 $A:0 <eos>:0")} holding BOS only when
+ * {@code add_bos_token} and EOS only when {@code add_eos_token} (defaults: Llama true/false, GPT-NeoX false/false);
+ * v5's {@code TokenizersBackend.__init__} does the same for any class when the config holds either key; otherwise
+ * the file's {@code post_processor} is applied by the tokenizers library. The fixture's ids: [UNK]=0, &lt;s&gt;=1,
+ * &lt;/s&gt;=2, the=3, cat=4 ({@link TokenizerFixtures#wordLevel}); the Qwen-style one: the=1, cat=2,
+ * &lt;|endoftext|&gt;=12, &lt;|im_end|&gt;=13.
+ */
+class SpecialTokensTest {
+    @TempDir
+    Path dir;
+
+    private int n;
+
+    /** The encoding of {@code text} by a tokenizer.json and tokenizer_config.json (null: none) in a fresh folder. */
+    private Encoded encode(String json, String config, String modelType, String text) {
+        Path d = dir.resolve("t" + n++);
+        Path file = config == null ? TokenizerFixtures.write(d, json) : TokenizerFixtures.write(d, json, config);
+        try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(file, modelType)) {
+            return tok.encodeWithSpecialTokens(text);
+        }
+    }
+
+    private Encoded encode(String json, String config) {
+        return encode(json, config, null, "the cat");
+    }
+
+    private static void assertIds(Encoded e, int[] prefix, int[] text, int[] suffix) {
+        assertThat(e.prefix()).as("prefix").containsExactly(prefix);
+        assertThat(e.text()).as("text").containsExactly(text);
+        assertThat(e.suffix()).as("suffix").containsExactly(suffix);
+    }
+
+    private static int[] ids(int... ids) {
+        return ids;
+    }
+
+    /**
+     * No tokenizer_config.json and no model type: PreTrainedTokenizerFast keeps the file's TemplateProcessing, so
+     * tokenizer("the cat").input_ids is [1, 3, 4, 2]. A literal "&lt;s&gt;" in the text is the text's own id, not
+     * taken for the added one; an empty text gets the added ids alone ([1, 2]).
+     */
+    @Test
+    void theFilesTemplateAddsItsTokens() {
+        Encoded e = encode(TokenizerFixtures.WORD_LEVEL, null);
+        assertIds(e, ids(1), ids(3, 4), ids(2));
+        assertThat(e.all()).containsExactly(1, 3, 4, 2);
+        assertIds(encode(TokenizerFixtures.WORD_LEVEL, null, null, "<s> the cat"), ids(1), ids(1, 3, 4), ids(2));
+        assertThat(encode(TokenizerFixtures.WORD_LEVEL, null, null, "").all()).containsExactly(1, 2);
+    }
+
+    /**
+     * Qwen-style: the ByteLevel post-processor adds nothing, whatever bos_token the config names
+     * (Qwen2TokenizerFast does not rebuild it); tokenizer("the cat").input_ids is [1, 2]. moelab used to prepend
+     * the named &lt;|endoftext|&gt; (12). Without a post-processor at all (v5 then builds "$A:0") nothing either.
+     */
+    @Test
+    void byteLevelAddsNothingThoughTheConfigNamesABosToken() throws Exception {
+        String config = """
+                {"tokenizer_class": "Qwen2Tokenizer", "bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>"}""";
+        assertIds(encode(TokenizerFixtures.QWEN_BYTE_LEVEL, config), ids(), ids(1, 2), ids());
+        assertIds(encode(TokenizerFixtures.QWEN_STYLE, config), ids(), ids(1, 2), ids());
+        Path file = TokenizerFixtures.write(dir.resolve("named"), TokenizerFixtures.QWEN_BYTE_LEVEL, config);
+        try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(file, "qwen2_moe")) {
+            assertThat(tok.bosId()).hasValue(12); // named, yet not added
+            assertThat(tok.encodeWithSpecialTokens("the cat").all()).containsExactly(1, 2);
+        }
+    }
+
+    /** Mixtral's files: "tokenizer_class": "LlamaTokenizer", add_bos_token true, add_eos_token false: [1, 3, 4]. */
+    @Test
+    void mixtralGetsBos() {
+        String config = """
+                {"tokenizer_class": "LlamaTokenizer", "add_bos_token": true, "add_eos_token": false,
+                 "bos_token": "<s>", "eos_token": "</s>"}""";
+        assertIds(encode(TokenizerFixtures.wordLevel(TokenizerFixtures.BOS_A), config), ids(1), ids(3, 4), ids());
+    }
+
+    /**
+     * add_bos_token false rebuilds the template without BOS, dropping the file's &lt;s&gt; (and its &lt;/s&gt;,
+     * add_eos_token being false): [3, 4]. For the Llama class (v4 always rebuilds) and for a config without a
+     * tokenizer_class (v5 rebuilds when the key is present). A JSON null is false too.
+     */
+    @Test
+    void addBosTokenFalseOverridesTheFilesTemplate() {
+        assertIds(encode(TokenizerFixtures.WORD_LEVEL, """
+                {"tokenizer_class": "LlamaTokenizerFast", "add_bos_token": false, "add_eos_token": false}"""),
+                ids(), ids(3, 4), ids());
+        assertIds(encode(TokenizerFixtures.WORD_LEVEL, "{\"add_bos_token\": false}"), ids(), ids(3, 4), ids());
+        assertIds(encode(TokenizerFixtures.WORD_LEVEL, """
+                {"tokenizer_class": "LlamaTokenizerFast", "add_bos_token": null}"""), ids(), ids(3, 4), ids());
+    }
+
+    /** add_eos_token true: single "&lt;s&gt;:0 $A:0 &lt;/s&gt;:0", though the file's template adds no EOS. */
+    @Test
+    void addEosTokenAppendsEos() {
+        assertIds(encode(TokenizerFixtures.wordLevel(TokenizerFixtures.BOS_A), """
+                {"tokenizer_class": "LlamaTokenizer", "add_bos_token": true, "add_eos_token": true,
+                 "bos_token": "<s>", "eos_token": {"content": "</s>", "special": true}}"""),
+                ids(1), ids(3, 4), ids(2));
+    }
+
+    /**
+     * The Llama class without add_bos_token/add_eos_token takes LlamaTokenizerFast's defaults (true, false,
+     * bos_token "&lt;s&gt;"): BOS even where the file adds nothing, and the file's &lt;/s&gt; dropped.
+     */
+    @Test
+    void theLlamaClassDefaultsToBosOnly() {
+        String config = "{\"tokenizer_class\": \"LlamaTokenizerFast\"}";
+        assertIds(encode(TokenizerFixtures.WORD_LEVEL, config), ids(1), ids(3, 4), ids());
+        assertIds(encode(TokenizerFixtures.wordLevel(TokenizerFixtures.BYTE_LEVEL), config), ids(1), ids(3, 4), ids());
+        assertIds(encode(TokenizerFixtures.wordLevel("null"), config), ids(1), ids(3, 4), ids());
+    }
+
+    /**
+     * OLMoE's class, GPTNeoXTokenizer: GPTNeoXTokenizerFast defaults add_bos_token and add_eos_token to false and
+     * rebuilds the template, so nothing is added though bos_token is named and the file's template adds both
+     * (moelab used to prepend the named BOS); add_bos_token true adds it.
+     */
+    @Test
+    void theGptNeoXClassAddsNothingByDefault() {
+        assertIds(encode(TokenizerFixtures.WORD_LEVEL, """
+                {"tokenizer_class": "GPTNeoXTokenizer", "bos_token": "<s>", "eos_token": "</s>"}"""),
+                ids(), ids(3, 4), ids());
+        assertIds(encode(TokenizerFixtures.WORD_LEVEL, """
+                {"tokenizer_class": "GPTNeoXTokenizer", "add_bos_token": false, "add_eos_token": false,
+                 "bos_token": null, "eos_token": "</s>"}"""), ids(), ids(3, 4), ids());
+        assertIds(encode(TokenizerFixtures.WORD_LEVEL, """
+                {"tokenizer_class": "GPTNeoXTokenizerFast", "add_bos_token": true, "bos_token": "<s>"}"""),
+                ids(1), ids(3, 4), ids());
+    }
+
+    /**
+     * Without a tokenizer_class, AutoTokenizer takes the class of config.json's model_type: mixtral
+     * LlamaTokenizerFast (BOS only), olmoe GPTNeoXTokenizerFast (nothing), the Qwen families Qwen2TokenizerFast
+     * (the file's template, here BOS and EOS).
+     */
+    @Test
+    void theModelTypePicksTheClassWhenTheConfigNamesNone() {
+        String json = TokenizerFixtures.WORD_LEVEL;
+        assertIds(encode(json, null, "mixtral", "the cat"), ids(1), ids(3, 4), ids());
+        assertIds(encode(json, "{\"bos_token\": \"<s>\"}", "mixtral", "the cat"), ids(1), ids(3, 4), ids());
+        assertIds(encode(json, null, "olmoe", "the cat"), ids(), ids(3, 4), ids());
+        assertIds(encode(json, null, "qwen3_moe", "the cat"), ids(1), ids(3, 4), ids(2));
+        assertIds(encode(json, null, "qwen2_moe", "the cat"), ids(1), ids(3, 4), ids(2));
+        // A named class wins over the model type.
+        assertIds(encode(json, "{\"tokenizer_class\": \"PreTrainedTokenizerFast\"}", "mixtral", "the cat"), ids(1),
+                ids(3, 4), ids(2));
+    }
+
+    /**
+     * A class without a template of its own whose config sets the keys: v5 builds the template from them (v4 left
+     * such keys unread); the tokens are looked up as convert_tokens_to_ids does, the added tokens and then the
+     * vocabulary ("cat", 2, is no added token).
+     */
+    @Test
+    void explicitKeysBuildTheTemplateForAnyClass() {
+        assertIds(encode(TokenizerFixtures.QWEN_BYTE_LEVEL, """
+                {"tokenizer_class": "Qwen2Tokenizer", "add_bos_token": true, "bos_token": "<|endoftext|>",
+                 "add_eos_token": true, "eos_token": "<|im_end|>"}"""), ids(12), ids(1, 2), ids(13));
+        assertIds(encode(TokenizerFixtures.QWEN_STYLE, """
+                {"tokenizer_class": "LlamaTokenizerFast", "bos_token": "cat"}"""), ids(2), ids(1, 2), ids());
+    }
+
+    /**
+     * Bad tokenizer_config.json: one message naming it. transformers raises for add_bos_token true without a
+     * bos_token, and fails to read malformed JSON; it used to be skipped silently here.
+     */
+    @Test
+    void aBadTokenizerConfigIsRefusedNamingIt() {
+        String json = TokenizerFixtures.WORD_LEVEL;
+        String[][] cases = {
+                {"{\"add_bos_token\": \"yes\"}", "add_bos_token: expected true, false or null, got \"yes\""},
+                {"{\"add_eos_token\": 1}", "add_eos_token: expected true, false or null, got 1"},
+                {"{\"tokenizer_class\": \"LlamaTokenizerFast\", \"bos_token\": null}",
+                        "add_bos_token is true but there is no bos_token"},
+                {"{\"add_eos_token\": true}", "add_eos_token is true but there is no eos_token"},
+                {"{\"tokenizer_class\": \"LlamaTokenizerFast\", \"bos_token\": \"<bos>\"}",
+                        "bos_token \"<bos>\" (added by add_bos_token) is neither an added token nor in the "
+                                + "vocabulary of tokenizer.json"},
+                {"[1, 2]", "expected a JSON object"},
+        };
+        for (String[] c : cases) {
+            Path file = TokenizerFixtures.write(dir.resolve("bad" + n++), json, c[0]);
+            assertThatThrownBy(() -> HuggingFaceTokenizer.open(file)).as(c[0])
+                    .isInstanceOf(ModelFormatException.class)
+                    .hasMessage(file.resolveSibling("tokenizer_config.json") + ": " + c[1]);
+        }
+        Path file = TokenizerFixtures.write(dir.resolve("bad" + n++), json, "{not json");
+        assertThatThrownBy(() -> HuggingFaceTokenizer.open(file)).isInstanceOf(ModelFormatException.class)
+                .hasMessageStartingWith(file.resolveSibling("tokenizer_config.json") + ": not valid JSON")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+}
