@@ -87,7 +87,8 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Intermediate size of one expert.")
     private Integer expertDim;
     @Option(names = "--norm-topk", paramLabel = "true|false", arity = "1",
-            description = "Renormalize the top-k gates (default: true for top-k > 1, false for top-1 Switch).")
+            description = "Renormalize the top-k gates (default: true for top-k > 1, false for top-1 Switch; "
+                    + "with top-1, true makes the gate 1).")
     private Boolean normTopK;
     @Option(names = "--rope-theta", paramLabel = "X", description = "RoPE base.") private Double ropeTheta;
     @Option(names = "--seq", paramLabel = "N", description = "Tokens per training window.") private Integer seq;

@@ -115,7 +115,9 @@ public final class MoeLayer {
         }
 
         NDArray gates = probs.reshape(-1).get(new NDIndex("{}", m.create(pick))).reshape(n, k);
-        if (normTopK && k > 1) {
+        if (normTopK) {
+            // Also for top-1, where the gate becomes 1: the export says norm_topk_prob, and Hugging Face and the
+            // runtime then weight by 1, so training with the raw probability trained another model than it exported.
             gates = gates.div(gates.sum(new int[] {1}, true));
         }
         NDList outs = new NDList();
