@@ -49,6 +49,25 @@ public final class TokenStreams {
     }
 
     /**
+     * Refuses a corpus with a domain too short for one training window. Such a domain would be drawn, in
+     * proportion to its size, only now and then: the run failed at whichever step first drew it, and a resume drew
+     * it again at that step.
+     *
+     * @throws Corpus.CorpusException naming the first such domain
+     */
+    public void requireTrainingWindows(int seq) {
+        for (int d = 0; d < domains.size(); d++) {
+            int tokens = train.get(d).length;
+            if (tokens < seq + 1) {
+                throw new Corpus.CorpusException(String.format(java.util.Locale.ROOT, "domain '%s' has %,d training "
+                        + "tokens (its bytes, with BOS and EOS around each document), fewer than one window of "
+                        + "--seq + 1 = %,d: give it more text, leave it out, or lower --seq", domains.get(d), tokens,
+                        (long) seq + 1));
+            }
+        }
+    }
+
+    /**
      * The training batch of {@code step}: {@code batch} windows of {@code seq + 1} tokens, each from a domain
      * drawn with probability proportional to its size and a uniformly drawn offset. A function of
      * {@code (seed, step)} only, so a resumed run draws what an uninterrupted one would.

@@ -175,6 +175,7 @@ public final class Trainer {
                     + "files (start a new run to train on the new text)");
         }
         TokenStreams streams = new TokenStreams(corpus);
+        streams.requireTrainingWindows(config.seq());
         Map<String, int[][]> validationWindows = streams.validationWindows(config.seq(), config.evalWindows());
         for (String domain : corpus.train().keySet()) {
             if (!validationWindows.containsKey(domain)) {

@@ -43,6 +43,35 @@ class TrainerTest {
                 "domain two is not validated: its held-out text is shorter than one window of 10000 tokens");
     }
 
+    /**
+     * A domain shorter than one window is refused before the first step: drawn now and then in proportion to its
+     * size, it failed the run at step 71 of this one (and its resume at the same step).
+     */
+    @Test
+    void aDomainShorterThanAWindowIsRefusedBeforeTraining() throws Exception {
+        Path corpus = Files.createDirectories(dir.resolve("corpus"));
+        Files.writeString(corpus.resolve("big.txt"), ("the quick brown fox jumps over the lazy dog. ".repeat(200)
+                + "\n\n").repeat(5));
+        Files.writeString(corpus.resolve("small.txt"), "just a short line of text here, fifty bytes long.");
+        TrainConfig t = tiny(200, 10, 50, 0.01, 1.25);
+        TrainConfig c = new TrainConfig("tiny", t.model(), t.seq(), t.batch(), t.steps(), t.lr(), t.minLrRatio(),
+                t.warmup(), t.weightDecay(), t.beta1(), t.beta2(), t.clip(), t.auxWeight(), t.zWeight(),
+                t.capacityFactor(), t.seed(), t.logEvery(), t.evalEvery(), t.evalWindows(),
+                List.of(corpus.toString()));
+        Path out = dir.resolve("out");
+        List<Long> steps = new java.util.ArrayList<>();
+        assertThatThrownBy(() -> Trainer.start(c, out, new TrainListener() {
+            @Override
+            public void stepped(long step, double loss) {
+                steps.add(step);
+            }
+        })).isInstanceOf(Corpus.CorpusException.class)
+                .hasMessage("domain 'small' has 51 training tokens (its bytes, with BOS and EOS around each document), "
+                        + "fewer than one window of --seq + 1 = 65: give it more text, leave it out, or lower --seq");
+        assertThat(steps).isEmpty();
+        assertThat(out.resolve("metrics.jsonl")).doesNotExist();
+    }
+
     @Test
     void tinyPresetLossFallsWithinFiftySteps() throws Exception {
         TrainConfig c = TrainConfig.preset("tiny").withSteps(50);
