@@ -377,7 +377,9 @@ public final class TrainCommand implements Callable<Integer> {
             StringBuilder spec = new StringBuilder("routing by domain (total-variation distance, between domains"
                     + " vs between halves of one domain):");
             for (int l = 0; l < between.length; l++) {
-                spec.append(String.format(" L%d %.3f vs %.3f", l, between[l], within[l]));
+                // NaN: every domain has a single validation window, so none has two halves to compare.
+                spec.append(String.format(" L%d %.3f vs %s", l, between[l],
+                        Double.isNaN(within[l]) ? "n/a" : String.format("%.3f", within[l])));
             }
             stdout.println(spec);
         }

@@ -14,7 +14,8 @@ import java.util.Map;
  * the second.
  *
  * @param betweenDomains per layer, mean distance over pairs of domains
- * @param withinDomain   per layer, mean distance between the halves of a domain
+ * @param withinDomain   per layer, mean distance between the halves of a domain, over the domains with two or more
+ *                       validation windows (NaN when none has)
  */
 public record Specialization(double[] betweenDomains, double[] withinDomain) {
 
@@ -32,11 +33,17 @@ public record Specialization(double[] betweenDomains, double[] withinDomain) {
         for (int l = 0; l < layers; l++) {
             List<double[]> whole = new ArrayList<>();
             double w = 0;
+            int split = 0;
             for (long[][][] d : domains) {
                 whole.add(ExpertLoadRecorder.shares(sum(d[0][l], d[1][l])));
-                w += distance(ExpertLoadRecorder.shares(d[0][l]), ExpertLoadRecorder.shares(d[1][l]));
+                // A domain of one window has an empty second half, whose all-zero shares are 0.5 from any
+                // distribution: that is no measure of noise, so such a domain is left out.
+                if (total(d[0][l]) > 0 && total(d[1][l]) > 0) {
+                    w += distance(ExpertLoadRecorder.shares(d[0][l]), ExpertLoadRecorder.shares(d[1][l]));
+                    split++;
+                }
             }
-            within[l] = w / domains.size();
+            within[l] = split == 0 ? Double.NaN : w / split;
             double b = 0;
             int pairs = 0;
             for (int i = 0; i < whole.size(); i++) {
@@ -57,6 +64,14 @@ public record Specialization(double[] betweenDomains, double[] withinDomain) {
             d += Math.abs(p[i] - q[i]);
         }
         return d / 2;
+    }
+
+    private static long total(long[] a) {
+        long t = 0;
+        for (long c : a) {
+            t += c;
+        }
+        return t;
     }
 
     private static long[] sum(long[] a, long[] b) {

@@ -21,4 +21,21 @@ class SpecializationTest {
         assertThat(s.withinDomain()[0]).isCloseTo(0.25, within(1e-12));
         assertThat(Specialization.distance(new double[] {1, 0}, new double[] {0, 1})).isEqualTo(1.0);
     }
+
+    /** A domain of one validation window has no second half: it adds nothing to the within-domain distance. */
+    @Test
+    void aDomainOfOneWindowIsNotAHalfApartFromItself() {
+        Map<String, long[][][]> d = new LinkedHashMap<>();
+        d.put("a", new long[][][] {{{3, 1}}, {{1, 3}}});
+        d.put("b", new long[][][] {{{2, 0}}, {{2, 0}}});
+        d.put("c", new long[][][] {{{0, 4}}, {{0, 0}}});
+        Specialization s = Specialization.of(d);
+        // Between: a-b 0.5, a-c 0.5, b-c 1.0. Within: a 0.5 and b 0, c left out (not 0.5 from empty shares).
+        assertThat(s.betweenDomains()[0]).isCloseTo(2.0 / 3, within(1e-12));
+        assertThat(s.withinDomain()[0]).isCloseTo(0.25, within(1e-12));
+        Map<String, long[][][]> single = new LinkedHashMap<>();
+        single.put("a", new long[][][] {{{3, 1}}, {{0, 0}}});
+        single.put("b", new long[][][] {{{2, 0}}, {{0, 0}}});
+        assertThat(Specialization.of(single).withinDomain()[0]).isNaN();
+    }
 }
