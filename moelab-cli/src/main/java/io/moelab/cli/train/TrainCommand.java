@@ -359,6 +359,10 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    private static String threeDecimals(double v) {
+        return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.3f", v);
+    }
+
     private static double[] array(List<Double> v) {
         return v.stream().mapToDouble(Double::doubleValue).toArray();
     }
@@ -377,9 +381,9 @@ public final class TrainCommand implements Callable<Integer> {
             StringBuilder spec = new StringBuilder("routing by domain (total-variation distance, between domains"
                     + " vs between halves of one domain):");
             for (int l = 0; l < between.length; l++) {
-                // NaN: every domain has a single validation window, so none has two halves to compare.
-                spec.append(String.format(" L%d %.3f vs %s", l, between[l],
-                        Double.isNaN(within[l]) ? "n/a" : String.format("%.3f", within[l])));
+                // NaN: a single domain (no pair to compare), or every domain has a single validation window (no
+                // halves to compare).
+                spec.append(String.format(" L%d %s vs %s", l, threeDecimals(between[l]), threeDecimals(within[l])));
             }
             stdout.println(spec);
         }

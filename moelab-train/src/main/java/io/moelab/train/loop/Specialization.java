@@ -13,7 +13,7 @@ import java.util.Map;
  * windows), which is what sampling noise alone gives. Routing differs by domain where the first clearly exceeds
  * the second.
  *
- * @param betweenDomains per layer, mean distance over pairs of domains
+ * @param betweenDomains per layer, mean distance over pairs of domains (NaN for a single domain)
  * @param withinDomain   per layer, mean distance between the halves of a domain, over the domains with two or more
  *                       validation windows (NaN when none has)
  */
@@ -52,7 +52,8 @@ public record Specialization(double[] betweenDomains, double[] withinDomain) {
                     pairs++;
                 }
             }
-            between[l] = pairs == 0 ? 0 : b / pairs;
+            // One domain has no pair: not 0, which would say domains route alike.
+            between[l] = pairs == 0 ? Double.NaN : b / pairs;
         }
         return new Specialization(between, within);
     }

@@ -38,4 +38,12 @@ class SpecializationTest {
         single.put("b", new long[][][] {{{2, 0}}, {{0, 0}}});
         assertThat(Specialization.of(single).withinDomain()[0]).isNaN();
     }
+
+    /** One domain has no other to differ from: no distance between domains, rather than 0 (routing alike). */
+    @Test
+    void aSingleDomainHasNoDistanceBetweenDomains() {
+        Specialization s = Specialization.of(Map.of("a", new long[][][] {{{3, 1}}, {{1, 3}}}));
+        assertThat(s.betweenDomains()[0]).isNaN();
+        assertThat(s.withinDomain()[0]).isCloseTo(0.5, within(1e-12));
+    }
 }
