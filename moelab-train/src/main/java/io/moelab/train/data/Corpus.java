@@ -45,10 +45,12 @@ public final class Corpus {
 
     private final Map<String, List<Document>> train;
     private final Map<String, List<Document>> validation;
+    private final List<String> empty;
 
-    private Corpus(Map<String, List<Document>> train, Map<String, List<Document>> validation) {
+    private Corpus(Map<String, List<Document>> train, Map<String, List<Document>> validation, List<String> empty) {
         this.train = train;
         this.validation = validation;
+        this.empty = empty;
     }
 
     /**
@@ -97,9 +99,11 @@ public final class Corpus {
     public static Corpus fromTexts(Map<String, String> textsByDomain) {
         Map<String, List<Document>> train = new LinkedHashMap<>();
         Map<String, List<Document>> validation = new LinkedHashMap<>();
+        List<String> empty = new ArrayList<>();
         textsByDomain.forEach((domain, text) -> {
             List<Document> docs = documents(domain, text);
             if (docs.isEmpty()) {
+                empty.add(domain);
                 return;
             }
             List<Integer> order = new ArrayList<>();
@@ -122,7 +126,8 @@ public final class Corpus {
         if (train.isEmpty()) {
             throw new CorpusException("the corpus holds no text");
         }
-        return new Corpus(Collections.unmodifiableMap(train), Collections.unmodifiableMap(validation));
+        return new Corpus(Collections.unmodifiableMap(train), Collections.unmodifiableMap(validation),
+                List.copyOf(empty));
     }
 
     /**
@@ -157,6 +162,11 @@ public final class Corpus {
     /** Training documents by domain, in the order the domains were given. */
     public Map<String, List<Document>> train() {
         return train;
+    }
+
+    /** The domains whose text is empty or blank, left out of training and validation, in the order given. */
+    public List<String> emptyDomains() {
+        return empty;
     }
 
     /** Held-out documents by domain; a domain with a single document has none. */

@@ -182,6 +182,11 @@ public final class Trainer {
                 listener.warning(unvalidated(corpus, domain, config.seq()));
             }
         }
+        for (String domain : corpus.emptyDomains()) {
+            // One domain per file: a file without text is none, and the user should hear it rather than find it
+            // missing from the per-domain metrics.
+            listener.warning("domain " + domain + " is left out: its text is empty");
+        }
         Validation validation = new Validation(validationWindows, config.seq(), config.batch());
         LearningRateSchedule schedule = new LearningRateSchedule(config.lr(), config.warmup(), config.steps(),
                 config.minLrRatio());

@@ -30,6 +30,18 @@ class CorpusTest {
     }
 
     @Test
+    void emptyAndBlankDomainsAreLeftOutAndNamed() {
+        String block = "x".repeat(Corpus.DOCUMENT_CHARS);
+        Map<String, String> texts = new LinkedHashMap<>();
+        texts.put("blank", " \n\n\t\n");
+        texts.put("text", block + "\n\n" + block);
+        texts.put("empty", "");
+        Corpus c = Corpus.fromTexts(texts);
+        assertThat(c.train()).containsOnlyKeys("text");
+        assertThat(c.emptyDomains()).containsExactly("blank", "empty");
+    }
+
+    @Test
     void aShortTailJoinsThePreviousDocument() {
         String big = "y".repeat(9000);
         List<Document> docs = Corpus.documents("d", big + "\n\n" + "tail");

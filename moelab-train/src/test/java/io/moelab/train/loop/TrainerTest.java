@@ -72,6 +72,28 @@ class TrainerTest {
         assertThat(out.resolve("metrics.jsonl")).doesNotExist();
     }
 
+    /** A file without text is no domain: the run says so instead of leaving it out in silence. */
+    @Test
+    void anEmptyDomainIsNamedInAWarning() throws Exception {
+        Path corpus = Files.createDirectories(dir.resolve("corpus"));
+        Files.writeString(corpus.resolve("big.txt"), ("the quick brown fox jumps over the lazy dog. ".repeat(200)
+                + "\n\n").repeat(5));
+        Files.writeString(corpus.resolve("empty.txt"), "");
+        TrainConfig t = tiny(1, 1, 1, 0.01, 1.25);
+        TrainConfig c = new TrainConfig("tiny", t.model(), t.seq(), t.batch(), t.steps(), t.lr(), t.minLrRatio(),
+                t.warmup(), t.weightDecay(), t.beta1(), t.beta2(), t.clip(), t.auxWeight(), t.zWeight(),
+                t.capacityFactor(), t.seed(), t.logEvery(), t.evalEvery(), t.evalWindows(),
+                List.of(corpus.toString()));
+        List<String> warnings = new java.util.ArrayList<>();
+        Trainer.start(c, dir.resolve("out"), new TrainListener() {
+            @Override
+            public void warning(String message) {
+                warnings.add(message);
+            }
+        });
+        assertThat(warnings).containsExactly("domain empty is left out: its text is empty");
+    }
+
     @Test
     void tinyPresetLossFallsWithinFiftySteps() throws Exception {
         TrainConfig c = TrainConfig.preset("tiny").withSteps(50);
