@@ -43,6 +43,14 @@ class TrainerTest {
                 "domain two is not validated: its held-out text is shorter than one window of 10000 tokens");
     }
 
+    /** {@code t} trained on the text files of {@code corpus} instead of the default corpus. */
+    private static TrainConfig withCorpus(TrainConfig t, Path corpus) {
+        return new TrainConfig("tiny", t.model(), t.seq(), t.batch(), t.steps(), t.lr(), t.minLrRatio(),
+                t.warmup(), t.weightDecay(), t.beta1(), t.beta2(), t.clip(), t.auxWeight(), t.zWeight(),
+                t.capacityFactor(), t.seed(), t.logEvery(), t.evalEvery(), t.evalWindows(),
+                List.of(corpus.toString()));
+    }
+
     /**
      * A domain shorter than one window is refused before the first step: drawn now and then in proportion to its
      * size, it failed the run at step 71 of this one (and its resume at the same step).
@@ -53,11 +61,7 @@ class TrainerTest {
         Files.writeString(corpus.resolve("big.txt"), ("the quick brown fox jumps over the lazy dog. ".repeat(200)
                 + "\n\n").repeat(5));
         Files.writeString(corpus.resolve("small.txt"), "just a short line of text here, fifty bytes long.");
-        TrainConfig t = tiny(200, 10, 50, 0.01, 1.25);
-        TrainConfig c = new TrainConfig("tiny", t.model(), t.seq(), t.batch(), t.steps(), t.lr(), t.minLrRatio(),
-                t.warmup(), t.weightDecay(), t.beta1(), t.beta2(), t.clip(), t.auxWeight(), t.zWeight(),
-                t.capacityFactor(), t.seed(), t.logEvery(), t.evalEvery(), t.evalWindows(),
-                List.of(corpus.toString()));
+        TrainConfig c = withCorpus(tiny(200, 10, 50, 0.01, 1.25), corpus);
         Path out = dir.resolve("out");
         List<Long> steps = new java.util.ArrayList<>();
         assertThatThrownBy(() -> Trainer.start(c, out, new TrainListener() {
@@ -79,11 +83,7 @@ class TrainerTest {
         Files.writeString(corpus.resolve("big.txt"), ("the quick brown fox jumps over the lazy dog. ".repeat(200)
                 + "\n\n").repeat(5));
         Files.writeString(corpus.resolve("empty.txt"), "");
-        TrainConfig t = tiny(1, 1, 1, 0.01, 1.25);
-        TrainConfig c = new TrainConfig("tiny", t.model(), t.seq(), t.batch(), t.steps(), t.lr(), t.minLrRatio(),
-                t.warmup(), t.weightDecay(), t.beta1(), t.beta2(), t.clip(), t.auxWeight(), t.zWeight(),
-                t.capacityFactor(), t.seed(), t.logEvery(), t.evalEvery(), t.evalWindows(),
-                List.of(corpus.toString()));
+        TrainConfig c = withCorpus(tiny(1, 1, 1, 0.01, 1.25), corpus);
         List<String> warnings = new java.util.ArrayList<>();
         Trainer.start(c, dir.resolve("out"), new TrainListener() {
             @Override
