@@ -119,16 +119,16 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         if (root == null || !root.isObject() || !root.path("model").isObject()) {
             throw new ModelFormatException(where, null, "not a tokenizer.json: expected an object with a \"model\"");
         }
-        int vocab = vocabSize(root);
+        Map<String, Integer> added = addedTokens(root);
+        int vocab = vocabSize(root, added);
         if (vocab == 0) {
             throw new ModelFormatException(where, null, "empty vocabulary");
         }
-        Map<String, Integer> added = addedTokens(root);
         JsonNode config = tokenizerConfig(tokenizerJson);
         OptionalInt eos = specialId(config, "eos_token", added, EOS_NAMES);
         OptionalInt bos = specialId(config, "bos_token", added, BOS_NAMES);
-        int[][] template = template(root, config, tokenizerJson.resolveSibling("tokenizer_config.json").toString(),
-                modelType);
+        int[][] template = template(root, added, config,
+                tokenizerJson.resolveSibling("tokenizer_config.json").toString(), modelType);
 
         String refusal = DjlNative.prepare();
         if (refusal != null) {
@@ -157,7 +157,8 @@ public final class HuggingFaceTokenizer implements Tokenizer {
      * The ids transformers puts before and after a text when its tokenizer class or {@code tokenizer_config.json}
      * replaces the file's post-processor (see the class comment), or null when the file's post-processor stands.
      */
-    private static int[][] template(JsonNode root, JsonNode config, String configFile, String modelType) {
+    private static int[][] template(JsonNode root, Map<String, Integer> added, JsonNode config, String configFile,
+            String modelType) {
         JsonNode cls = config == null ? null : config.get("tokenizer_class");
         String className = cls != null && cls.isString() ? cls.stringValue()
                 : modelType == null ? null : CLASS_OF_MODEL_TYPE.get(modelType);
@@ -171,9 +172,9 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         // default to false (v5's TokenizersBackend).
         boolean bosOn = addBos != null ? addBos : defaults != null && defaults.addBos();
         boolean eosOn = addEos != null ? addEos : defaults != null && defaults.addEos();
-        int[] prefix = bosOn ? new int[] {tokenId(root, config, "bos_token", "add_bos_token",
+        int[] prefix = bosOn ? new int[] {tokenId(root, added, config, "bos_token", "add_bos_token",
                 defaults == null ? null : defaults.bosToken(), configFile)} : new int[0];
-        int[] suffix = eosOn ? new int[] {tokenId(root, config, "eos_token", "add_eos_token",
+        int[] suffix = eosOn ? new int[] {tokenId(root, added, config, "eos_token", "add_eos_token",
                 defaults == null ? null : defaults.eosToken(), configFile)} : new int[0];
         return new int[][] {prefix, suffix};
     }
@@ -197,8 +198,8 @@ public final class HuggingFaceTokenizer implements Tokenizer {
      * The id of the token that {@code key} ({@code bos_token}, {@code eos_token}) names, looked up as transformers'
      * {@code convert_tokens_to_ids} does: added tokens, then the model's vocabulary.
      */
-    private static int tokenId(JsonNode root, JsonNode config, String key, String flag, String classDefault,
-            String configFile) {
+    private static int tokenId(JsonNode root, Map<String, Integer> added, JsonNode config, String key, String flag,
+            String classDefault, String configFile) {
         JsonNode v = config == null ? null : config.get(key);
         String content = v == null ? classDefault : v.isString() ? v.stringValue()
                 : v.path("content").isString() ? v.path("content").stringValue() : null;
@@ -206,7 +207,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
             // transformers' update_post_processor raises "add_bos_token = True but bos_token = None".
             throw new ModelFormatException(configFile, null, flag + " is true but there is no " + key);
         }
-        Integer id = addedTokens(root).get(content);
+        Integer id = added.get(content);
         if (id == null) {
             id = vocabId(root, content);
         }
@@ -237,8 +238,8 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 
-    /** One more than the largest id in the model's vocabulary and the added tokens. */
-    private static int vocabSize(JsonNode root) {
+    /** One more than the largest id in the model's vocabulary and the {@code added} tokens. */
+    private static int vocabSize(JsonNode root, Map<String, Integer> added) {
         int max = -1;
         JsonNode vocab = root.path("model").path("vocab");
         if (vocab.isObject()) { // WordLevel, WordPiece, BPE: token -> id
@@ -250,7 +251,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         } else if (vocab.isArray()) { // Unigram: [[piece, score], ...], ids by position
             max = vocab.size() - 1;
         }
-        for (int id : addedTokens(root).values()) {
+        for (int id : added.values()) {
             max = Math.max(max, id);
         }
         return max + 1;
