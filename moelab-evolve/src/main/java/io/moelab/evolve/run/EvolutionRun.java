@@ -195,11 +195,10 @@ public final class EvolutionRun {
                     + firstLines(ev.errorMessage(), 12));
         }
         String metric = settings.database().fitnessMetric();
-        if (!ev.metrics().containsKey(metric) && !metric.equals(task.fitnessMetric())) {
+        if (!metric.equals(task.fitnessMetric())) {
             // A fitness metric no program reports falls back to the mean of all metrics (for tasks without one):
             // a misspelt name would silently optimize that mean instead.
-            throw new InvalidInputException("database.fitness_metric", "'" + metric + "' is not a metric of the "
-                    + "initial program, which reports " + String.join(", ", new TreeSet<>(ev.metrics().keySet())));
+            requireMetric("database.fitness_metric", metric, ev, "");
         }
         // A cascade that stopped the initial program because its metric was missing stops every candidate there:
         // the later stages would never run (a misspelt cascade_metric, or a first stage without the fitness metric).
@@ -209,8 +208,7 @@ public final class EvolutionRun {
             throw new InvalidInputException("evaluator.cascade_metric", "'" + cascadeMetric + "'"
                     + (settings.evaluator().cascadeMetric() == null ? " (the fitness metric)" : "")
                     + " is not reported by stage " + ev.stages() + " of the initial program, which reports "
-                    + String.join(", ", new TreeSet<>(ev.metrics().keySet())) + ": the cascade would stop every "
-                    + "candidate after that stage");
+                    + reported(ev) + ": the cascade would stop every candidate after that stage");
         }
         // Likewise a Pareto objective no program reports is every program's worst value (the objective silently
         // drops out), and a grid dimension every program's bin 0 (the axis collapses). Only when every stage ran:
@@ -218,11 +216,11 @@ public final class EvolutionRun {
         if (ev.stages() == task.stageCommands().size()) {
             for (String objective : settings.database().paretoMetrics()) {
                 requireMetric("database.pareto_metrics", objective.startsWith("-") ? objective.substring(1)
-                        : objective, ev);
+                        : objective, ev, "");
             }
             for (String dimension : settings.database().featureDimensions()) {
                 if (!dimension.equals("complexity") && !dimension.equals("diversity")) {
-                    requireMetric("database.feature_dimensions", dimension, ev);
+                    requireMetric("database.feature_dimensions", dimension, ev, " (or use complexity, diversity)");
                 }
             }
         }
@@ -235,12 +233,17 @@ public final class EvolutionRun {
         }
     }
 
-    private static void requireMetric(String setting, String name, Evaluation initial) {
+    /** Refuses {@code setting}'s {@code name} unless the initial program reports it; {@code besides}: other choices. */
+    private static void requireMetric(String setting, String name, Evaluation initial, String besides) {
         if (!initial.metrics().containsKey(name)) {
             throw new InvalidInputException(setting, "'" + name + "' is not a metric of the initial program, which "
-                    + "reports " + String.join(", ", new TreeSet<>(initial.metrics().keySet()))
-                    + (setting.endsWith("feature_dimensions") ? " (or use complexity, diversity)" : ""));
+                    + "reports " + reported(initial) + besides);
         }
+    }
+
+    /** The initial program's metric names, sorted, for messages. */
+    private static String reported(Evaluation initial) {
+        return String.join(", ", new TreeSet<>(initial.metrics().keySet()));
     }
 
     /** Rebuilds the state from the newest checkpoint and the trace lines after it. */
