@@ -3,6 +3,7 @@ package io.moelab.train.loop;
 import io.moelab.runtime.trace.ExpertLoadRecorder;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -38,7 +39,7 @@ public record Specialization(double[] betweenDomains, double[] withinDomain) {
                 whole.add(ExpertLoadRecorder.shares(sum(d[0][l], d[1][l])));
                 // A domain of one window has an empty second half, whose all-zero shares are 0.5 from any
                 // distribution: that is no measure of noise, so such a domain is left out.
-                if (total(d[0][l]) > 0 && total(d[1][l]) > 0) {
+                if (Arrays.stream(d[0][l]).sum() > 0 && Arrays.stream(d[1][l]).sum() > 0) {
                     w += distance(ExpertLoadRecorder.shares(d[0][l]), ExpertLoadRecorder.shares(d[1][l]));
                     split++;
                 }
@@ -65,14 +66,6 @@ public record Specialization(double[] betweenDomains, double[] withinDomain) {
             d += Math.abs(p[i] - q[i]);
         }
         return d / 2;
-    }
-
-    private static long total(long[] a) {
-        long t = 0;
-        for (long c : a) {
-            t += c;
-        }
-        return t;
     }
 
     private static long[] sum(long[] a, long[] b) {
