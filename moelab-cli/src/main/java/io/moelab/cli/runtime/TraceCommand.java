@@ -76,15 +76,11 @@ public final class TraceCommand implements Callable<Integer> {
         long tokensRead = 0;
         List<long[][]> perText = new ArrayList<>();
         try (MoeModel m = model.load(); Tokenizer tokenizer = Tokenizers.forModel(model.dir(), m.config().vocabSize())) {
+            recorder = new ExpertLoadRecorder(m.config());
             // No experts, or experts that no layer uses (mlp_only_layers, decoder_sparse_step): nothing to record.
-            boolean moe = false;
-            for (int l = 0; l < m.config().layers() && !moe; l++) {
-                moe = m.config().isMoe(l);
-            }
-            if (!moe) {
+            if (recorder.moeLayers() == 0) {
                 throw new InvalidInputException("--model", model.dir() + " has no MoE layers");
             }
-            recorder = new ExpertLoadRecorder(m.config());
             if (plotLayer < 0 || plotLayer >= recorder.moeLayers()) {
                 throw new InvalidInputException("--plot-layer", "must lie in 0.." + (recorder.moeLayers() - 1)
                         + ", got " + plotLayer);
