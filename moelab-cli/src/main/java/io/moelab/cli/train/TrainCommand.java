@@ -112,9 +112,10 @@ public final class TrainCommand implements Callable<Integer> {
     private Double capacityFactor;
     @Option(names = "--seed", paramLabel = "N", description = "Seeds initialization and batches.") private Long seed;
     @Option(names = "--log-every", paramLabel = "N",
-            description = "Steps between metrics.jsonl lines.")
+            description = "Steps between metrics.jsonl lines (may change with --resume).")
     private Integer logEvery;
-    @Option(names = "--eval-every", paramLabel = "N", description = "Steps between validations and checkpoints.")
+    @Option(names = "--eval-every", paramLabel = "N", description = "Steps between validations and checkpoints "
+            + "(may change with --resume).")
     private Integer evalEvery;
     @Option(names = "--eval-windows", paramLabel = "N", description = "Validation windows per domain (may change "
             + "with --resume: resuming a finished run with more windows re-evaluates it).")
@@ -143,7 +144,7 @@ public final class TrainCommand implements Callable<Integer> {
             TrainListener listener = listener(progress);
             if (resume) {
                 requireSavedConfiguration();
-                summary = Trainer.resume(out, steps, evalWindows, listener);
+                summary = Trainer.resume(out, steps, evalWindows, logEvery, evalEvery, listener);
             } else {
                 summary = Trainer.start(config(), out, listener);
             }
@@ -245,9 +246,12 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    /** Options that may differ from the saved run on {@code --resume}: none changes what the run learns. */
-    private static final List<String> RESUME_MAY_CHANGE =
-            List.of("--steps", "--out", "--resume", "--verbose", "--threads", "--eval-windows");
+    /**
+     * Options that may differ from the saved run on {@code --resume}: none changes what the run learns (the last
+     * three only what is measured, and how often).
+     */
+    private static final List<String> RESUME_MAY_CHANGE = List.of("--steps", "--out", "--resume", "--verbose",
+            "--threads", "--eval-windows", "--log-every", "--eval-every");
 
     /** One option given with {@code --resume}, its value (null: not given) and the saved run's. */
     private record Given(String option, Object value, Object saved) {
@@ -265,7 +269,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     /**
      * With {@code --resume}, refuses an option that would make the continued run another one (its model, data,
-     * optimizer, schedule or logging), naming the option and both values. An option equal to the saved value
+     * optimizer or schedule), naming the option and both values. An option equal to the saved value
      * changes nothing and is accepted, as in the README's {@code --preset small --steps 3000 --resume}; so are
      * {@link #RESUME_MAY_CHANGE}. Without a checkpoint there is nothing to compare: resuming then says so.
      */
@@ -293,13 +297,13 @@ public final class TrainCommand implements Callable<Integer> {
                 new Given("--clip", clip, saved.clip()), new Given("--aux-weight", auxWeight, saved.auxWeight()),
                 new Given("--z-weight", zWeight, saved.zWeight()),
                 new Given("--capacity-factor", capacityFactor, saved.capacityFactor()),
-                new Given("--seed", seed, saved.seed()), new Given("--log-every", logEvery, saved.logEvery()),
-                new Given("--eval-every", evalEvery, saved.evalEvery()));
+                new Given("--seed", seed, saved.seed()));
         for (Given g : options) {
             if (g.changes()) {
                 throw new InvalidInputException(g.option(), "the run in " + out + " was saved with " + show(g.saved())
-                        + ", got " + show(g.value()) + "; with --resume only --steps, --eval-windows and --threads may change "
-                        + "(start a new run in another --out to train differently)");
+                        + ", got " + show(g.value()) + "; with --resume only --steps, --threads, --eval-windows, "
+                        + "--eval-every and --log-every may change (start a new run in another --out to train "
+                        + "differently)");
             }
         }
         // An option this list does not know yet cannot be compared: refused rather than silently ignored.

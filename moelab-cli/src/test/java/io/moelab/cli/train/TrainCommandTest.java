@@ -70,7 +70,7 @@ class TrainCommandTest {
         String[][] changes = {
             {"--preset", "small", "tiny", "small"},
             {"--lr", "1e-3", "0.003", "0.001"},
-            {"--eval-every", "5", "6", "5"},
+            {"--seed", "5", "1", "5"},
             {"--top-k", "1", "2", "1"},
             {"--corpus", "default", corpus.toString(), "default"}};
         for (String[] c : changes) {
@@ -78,10 +78,20 @@ class TrainCommandTest {
                     out.toString());
             assertThat(refused.exitCode()).as(c[0]).isEqualTo(2);
             assertThat(refused.errLines()).as(c[0]).containsExactly("error: " + c[0] + ": the run in " + out + " was saved "
-                    + "with " + c[2] + ", got " + c[3] + "; with --resume only --steps, --eval-windows and --threads "
-                    + "may change (start a new run in another --out to train differently)");
+                    + "with " + c[2] + ", got " + c[3] + "; with --resume only --steps, --threads, --eval-windows, "
+                    + "--eval-every and --log-every may change (start a new run in another --out to train differently)");
         }
         assertThat(out.resolve("metrics.jsonl")).hasContent(metricsAt16);
+        // How often the run logs and validates changes what is reported, not what is learned: accepted (it was
+        // refused like --lr), used from the checkpoint on, and recorded as the run's settings from then.
+        CliRunner.Result reporting = CliRunner.run("train", "--resume", "--steps", "22", "--eval-every", "4",
+                "--log-every", "1", "--threads", "1", "--out", out.toString());
+        assertThat(reporting.exitCode()).as(reporting.err()).isZero();
+        assertThat(Files.readAllLines(out.resolve("metrics.jsonl")).stream()
+                .map(l -> l.replaceAll("^\\{\"step\":(\\d+),.*", "$1") + (l.contains("val_loss") ? "v" : "")))
+                .containsExactly("3", "6v", "9", "12v", "15v", "16v", "17", "18", "19", "20v", "21", "22v");
+        String summary = Files.readString(out.resolve("summary.json"));
+        assertThat(summary).contains("\"logEvery\" : 1").contains("\"evalEvery\" : 4");
 
         Path trace = dir.resolve("trace.json");
         CliRunner.Result t = CliRunner.run("trace", "--model", out.resolve("model").toString(), "--text",

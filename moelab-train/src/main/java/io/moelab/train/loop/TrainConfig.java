@@ -116,6 +116,19 @@ public record TrainConfig(String preset, ModelSpec model, int seq, int batch, in
                 auxWeight, zWeight, capacityFactor, seed, logEvery, evalEvery, w, corpus);
     }
 
+    /**
+     * This configuration with other reporting: steps between metrics lines, steps between validations and
+     * validation windows per domain, each null to keep this one's. None of them changes what is trained.
+     *
+     * @throws IllegalArgumentException if a value is below 1
+     */
+    public TrainConfig withReporting(Integer logEvery, Integer evalEvery, Integer evalWindows) {
+        return new TrainConfig(preset, model, seq, batch, steps, lr, minLrRatio, warmup, weightDecay, beta1, beta2, clip,
+                auxWeight, zWeight, capacityFactor, seed, logEvery != null ? logEvery : this.logEvery,
+                evalEvery != null ? evalEvery : this.evalEvery, evalWindows != null ? evalWindows : this.evalWindows,
+                corpus);
+    }
+
     /** This configuration with another step count. */
     public TrainConfig withSteps(int s) {
         return new TrainConfig(preset, model, seq, batch, s, lr, minLrRatio, warmup, weightDecay, beta1, beta2, clip,

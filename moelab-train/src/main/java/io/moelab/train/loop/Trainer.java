@@ -126,6 +126,21 @@ public final class Trainer {
      * @throws IllegalArgumentException if there is no checkpoint or {@code steps} is below its step
      */
     public static Summary resume(Path out, Integer steps, Integer evalWindows, TrainListener listener) {
+        return resume(out, steps, evalWindows, null, null, listener);
+    }
+
+    /**
+     * Continues the run in {@code out} from its newest checkpoint with its reporting changed: validation windows
+     * per domain, steps between {@code metrics.jsonl} lines and steps between validations (and checkpoints), each
+     * null to keep the run's. None feeds back into training (a checkpoint is taken where a metrics line has just
+     * been written and the load statistics reset, so nothing is pending across it): the run learns what it would
+     * have, and its saved configuration and {@code summary.json} record the values used from now on.
+     *
+     * @throws IllegalArgumentException if there is no checkpoint, {@code steps} is below its step or a value is
+     *                                  below 1
+     */
+    public static Summary resume(Path out, Integer steps, Integer evalWindows, Integer logEvery, Integer evalEvery,
+                                 TrainListener listener) {
         Path ckpt = new Checkpoints(out).latest().orElseThrow(() -> new IllegalArgumentException(hasMetrics(out)
                 ? out + " holds a training run " + WITHOUT_CHECKPOINT + "; start it again without --resume in "
                         + "another --out, or in this one after deleting " + out.resolve("metrics.jsonl")
@@ -139,9 +154,7 @@ public final class Trainer {
             }
             config = config.withSteps(steps);
         }
-        if (evalWindows != null) {
-            config = config.withEvalWindows(evalWindows);
-        }
+        config = config.withReporting(logEvery, evalEvery, evalWindows);
         return new Trainer(config, out, listener).run(ckpt, state);
     }
 
