@@ -4,6 +4,7 @@ import io.moelab.cli.support.Json;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.evolve.config.EvolveConfig;
 import io.moelab.evolve.llm.CostLedger;
 import io.moelab.evolve.llm.LlmClient;
@@ -20,17 +21,22 @@ import io.moelab.evolve.task.Task;
 import io.moelab.evolve.task.Tasks;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 
 /** {@code moelab evolve}: the LLM-driven generate–evaluate–refine loop. */
@@ -74,7 +80,7 @@ public final class EvolveCommand implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE",
             description = "YAML configuration (ensemble, islands, grid, prompts, cascade); "
-                    + "'moelab evolve init' writes a commented one.")
+                    + "'moelab evolve init' writes a commented one; with --resume the run's, from OUT/run.json.")
     private Path config;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Run directory.")
@@ -88,7 +94,8 @@ public final class EvolveCommand implements Callable<Integer> {
                     + "of calling a model.")
     private Path replay;
 
-    @Option(names = "--seed", paramLabel = "N", description = "Random seed (default 42 or the configuration's).")
+    @Option(names = "--seed", paramLabel = "N", description = "Random seed (default 42 or the configuration's; "
+            + "with --resume the run's).")
     private Long seed;
 
     @Option(names = "--parallel", paramLabel = "N", description = "Candidates evaluated at once (default 1).")
@@ -116,10 +123,15 @@ public final class EvolveCommand implements Callable<Integer> {
                     + "to start one)");
         }
         Task t = Tasks.resolve(task);
+        // A resume continues the run as it was started: its seed and configuration unless given again, and given
+        // again only with the same values.
+        Origin origin = resume ? Origin.read(out) : null;
+        Path configFile = origin == null ? config : origin.config(out, config);
+        Long seedUsed = origin == null ? seed : origin.seed(out, seed);
         EvolveConfig cfg = EvolveConfig.defaults(t.fitnessMetric());
-        if (config != null) {
-            requireFile("--config", config);
-            cfg.read(config);
+        if (configFile != null) {
+            requireFile("--config", configFile);
+            cfg.read(configFile);
         }
         PrintWriter err = spec.commandLine().getErr();
         cfg.warnings().forEach(w -> err.println("warning: " + w));
@@ -130,8 +142,8 @@ public final class EvolveCommand implements Callable<Integer> {
         if (evalTimeout != null) {
             cfg.evalTimeout(EvolveConfig.seconds("--eval-timeout", evalTimeout, false));
         }
-        if (seed != null) {
-            cfg.seed(seed);
+        if (seedUsed != null) {
+            cfg.seed(seedUsed);
         }
         if (parallel != null) {
             try {
@@ -179,6 +191,10 @@ public final class EvolveCommand implements Callable<Integer> {
             RunListener listener = new RunListener() {
                 @Override
                 public void started(int total, long completed, double best) {
+                    if (!resume) {
+                        // Now that the run exists (its initial program scored): what a resume takes from it.
+                        Origin.write(out, settings.randomSeed(), configFile);
+                    }
                     progress.stepTo(completed);
                     progress.extra(String.format(Locale.ROOT, "best %.4g", best));
                 }
@@ -251,6 +267,81 @@ public final class EvolveCommand implements Callable<Integer> {
         sb.append("wrote ").append(out.resolve("best").resolve(task.programFileName())).append(", ")
                 .append(out.resolve("trace.jsonl")).append(", ").append(out.resolve("progress.png"));
         return sb.toString();
+    }
+
+    /**
+     * How a run was started, kept in {@code OUT/run.json} so that {@code --resume} needs neither {@code --seed} nor
+     * {@code --config} again.
+     *
+     * @param seed        the run's seed (null: unknown, a run without run.json or checkpoint)
+     * @param config      the configuration file's absolute path, null for none
+     * @param configKnown whether the run recorded its configuration (runs started before run.json did not)
+     */
+    private record Origin(Long seed, String config, boolean configKnown) {
+        private static final String FILE = "run.json";
+
+        /** The run in {@code out}'s origin: run.json, else only the seed of its newest checkpoint. */
+        static Origin read(Path out) throws IOException {
+            Path file = out.resolve(FILE);
+            if (!Files.exists(file)) {
+                OptionalLong seed = EvolutionRun.checkpointSeed(out);
+                return new Origin(seed.isPresent() ? seed.getAsLong() : null, null, false);
+            }
+            JsonNode n;
+            try {
+                n = Json.MAPPER.readTree(file.toFile());
+            } catch (JacksonException e) {
+                throw new InvalidInputException(file.toString(), "unreadable: " + e.getOriginalMessage());
+            }
+            if (!n.path("seed").isIntegralNumber() || !(n.path("config").isString() || n.path("config").isNull())) {
+                throw new InvalidInputException(file.toString(), "needs an integer \"seed\" and a \"config\" path "
+                        + "or null");
+            }
+            return new Origin(n.get("seed").asLong(), n.get("config").isNull() ? null : n.get("config").asString(),
+                    true);
+        }
+
+        static void write(Path out, long seed, Path config) {
+            Map<String, Object> n = new LinkedHashMap<>();
+            n.put("seed", seed);
+            n.put("config", config == null ? null : absolute(config).toString());
+            try {
+                AtomicFiles.writeString(out.resolve(FILE), Json.write(n) + "\n");
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write " + out.resolve(FILE), e);
+            }
+        }
+
+        /** The seed to use: the run's when {@code given} is null; refused when it differs. */
+        Long seed(Path out, Long given) {
+            if (given != null && seed != null && !given.equals(seed)) {
+                throw new InvalidInputException("--seed", "the run in " + out + " used seed " + seed + ", not "
+                        + given);
+            }
+            return given != null ? given : seed;
+        }
+
+        /** The configuration to use: the run's when {@code given} is null; refused when it is another file. */
+        Path config(Path out, Path given) throws IOException {
+            if (!configKnown) {
+                return given;
+            }
+            if (given == null) {
+                return config == null ? null : Path.of(config);
+            }
+            Path saved = config == null ? null : Path.of(config);
+            boolean same = saved != null && (absolute(given).equals(saved)
+                    || Files.exists(given) && Files.exists(saved) && Files.isSameFile(given, saved));
+            if (!same) {
+                throw new InvalidInputException("--config", "the run in " + out + " used "
+                        + (config == null ? "no --config" : config) + ", not " + absolute(given));
+            }
+            return given;
+        }
+
+        private static Path absolute(Path p) {
+            return p.toAbsolutePath().normalize();
+        }
     }
 
     /** Refuses an option's path that is not a regular file, saying whether it is missing or something else. */

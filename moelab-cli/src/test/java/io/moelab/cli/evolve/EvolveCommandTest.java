@@ -91,6 +91,46 @@ class EvolveCommandTest {
     }
 
     /**
+     * A resume takes the run's seed and configuration from its folder: given with other values they are refused,
+     * naming both; left out they used to be the defaults (seed 42, no configuration), which the checkpoint refused.
+     */
+    @Test
+    void resumeTakesTheRunsSeedAndConfiguration() throws Exception {
+        Path replay = dir.resolve("replay.jsonl");
+        Files.write(replay, List.of(line(1, IMPROVE), line(2, "nothing to change"), line(3, "still nothing")));
+        Path cfg = Files.writeString(dir.resolve("three.yaml"),
+                "checkpoint_interval: 1\ndatabase:\n  num_islands: 3\n");
+        Path out = dir.resolve("seeded");
+        Result r = CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(), "--seed", "7",
+                "--config", cfg.toString(), "--iterations", "2", "--out", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(out.resolve("checkpoints/checkpoint_2")).isDirectory();
+
+        Path other = Files.writeString(dir.resolve("other.yaml"), "checkpoint_interval: 1\n");
+        assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(), "--seed", "8",
+                "--iterations", "3", "--out", out.toString(), "--resume"),
+                "error: --seed: the run in " + out + " used seed 7, not 8");
+        assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(), "--config",
+                other.toString(), "--iterations", "3", "--out", out.toString(), "--resume"),
+                "error: --config: the run in " + out + " used " + cfg.toAbsolutePath().normalize() + ", not "
+                        + other.toAbsolutePath().normalize());
+        assertThat(Files.readAllLines(out.resolve("trace.jsonl"))).hasSize(3);
+
+        Result resumed = CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(),
+                "--iterations", "3", "--out", out.toString(), "--resume");
+        assertThat(resumed.exitCode()).as(resumed.err()).isZero();
+        assertThat(resumed.out()).contains("completed 3 of 3 iterations");
+        // Iteration 3 works on island 3 mod 3 = 0: the run's three islands, not the default's.
+        List<String> trace = Files.readAllLines(out.resolve("trace.jsonl"));
+        assertThat(trace).hasSize(4);
+        assertThat(JSON.readTree(trace.getLast()).get("island").asInt()).isZero();
+        // The same values given again are no change.
+        Result same = CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(), "--seed", "7",
+                "--config", cfg.toString(), "--iterations", "3", "--out", out.toString(), "--resume");
+        assertThat(same.exitCode()).as(same.err()).isZero();
+    }
+
+    /**
      * A run against a live (local) model: the configuration file's settings take effect (prices, checkpoint
      * interval; an ignored key is a warning), the budget stops the run before the call that would exceed it, the
      * responses are recorded, and replaying the recording reproduces the run's best program.
@@ -161,10 +201,12 @@ class EvolveCommandTest {
             assertThat(stopped.err()).contains("budget of $0.0150 reached ($0.0200 spent)");
             assertThat(Files.readAllLines(budgeted.resolve("trace.jsonl"))).hasSize(3);
 
-            // Resumed from its checkpoint without the run's settings: named as the setting, not an internal error.
-            Path islands = Files.writeString(dir.resolve("islands.yaml"), "database:\n  num_islands: 3\n");
+            // Resumed from its checkpoint without the run's settings (its configuration file edited since):
+            // named as the setting, not an internal error. (Another file is refused first, see
+            // resumeTakesTheRunsSeedAndConfiguration.)
+            Files.writeString(cfg, "database:\n  num_islands: 3\n");
             Result config = CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", recording.toString(),
-                    "--iterations", "4", "--out", out.toString(), "--resume", "--config", islands.toString());
+                    "--iterations", "4", "--out", out.toString(), "--resume", "--config", cfg.toString());
             assertBad(config, "error: database.num_islands: 3 islands, but the run's checkpoint has ");
         } finally {
             server.stop(0);

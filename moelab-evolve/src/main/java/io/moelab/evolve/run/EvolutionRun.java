@@ -30,6 +30,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
@@ -91,6 +92,18 @@ public final class EvolutionRun {
         this.prompts = new PromptBuilder(settings.prompt());
         this.fitnessMetric = settings.database().fitnessMetric();
         this.evaluator = new CascadeEvaluator(task, settings.evaluator(), fitnessMetric);
+    }
+
+    /**
+     * The seed the newest checkpoint of the run in {@code out} records, if it has a checkpoint: what a resume
+     * must use.
+     *
+     * @throws InvalidInputException if the checkpoint cannot be read
+     * @throws IOException           if the checkpoints cannot be listed
+     */
+    public static OptionalLong checkpointSeed(Path out) throws IOException {
+        return new RunDirectory(out, "").newestCheckpoint().map(c -> OptionalLong.of(c.state().seed()))
+                .orElse(OptionalLong.empty());
     }
 
     /**
