@@ -105,7 +105,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         Topology topology = new Topology(replicas, groups, nodes, gpus);
         WindowedEvaluation.Options options = new WindowedEvaluation.Options(window, history, warmupMillis, 10, false);
         // Before the evaluation: a bad path would otherwise fail only after it.
-        Outputs.check("--output", output, "--plot", plot);
+        Outputs.check("--output", output, "--plot", plot, Map.of("--trace", Traces.files(traces)));
         ExpertLoadTrace trace = Traces.readAll(traces);
         EvaluationReport report;
         int plans = Math.max(0, trace.steps() / Math.max(1, window) - 1) * balancers.size() * (hindsight ? 2 : 1);

@@ -1,5 +1,6 @@
 package io.moelab.cli.eplb;
 
+import io.moelab.cli.support.Outputs;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
@@ -15,7 +16,9 @@ import io.moelab.eplb.io.PlacementFile;
 import io.moelab.eplb.io.RebalanceInput;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -101,6 +104,8 @@ public final class RebalanceCommand implements Callable<Integer> {
             algorithmSpec = algorithmSpec.withDefaultOption("parallel", "on");
         }
         BalancerAlgorithm balancer = Algorithms.bySpec(algorithmSpec);
+        // Not --previous: the new placement replacing the one in service, in place, is an update, not a loss.
+        Outputs.check("--output", output, null, null, Map.of("--input", List.of(input)));
         RebalanceInput in = RebalanceInput.read(input);
         Topology topology = in.topology(replicas, groups, nodes, gpus);
         Placement inService = previous == null ? null

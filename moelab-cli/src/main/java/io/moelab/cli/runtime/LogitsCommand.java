@@ -9,6 +9,7 @@ import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -45,7 +46,8 @@ public final class LogitsCommand implements Callable<Integer> {
                 throw new InvalidInputException("--token-ids", "'" + given + "' ends with a comma (an empty id)");
             }
         }
-        Outputs.check("--output", output); // before the model runs
+        // Before the model runs; not over one of the model's files.
+        Outputs.check("--output", output, null, null, Map.of("--model", Outputs.filesIn(model.dir())));
         float[][] logits;
         try (MoeModel m = model.load()) {
             int vocab = m.config().vocabSize();

@@ -16,6 +16,7 @@ import io.moelab.runtime.trace.ExpertLoadRecorder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -67,7 +68,8 @@ public final class TraceCommand implements Callable<Integer> {
             throw new InvalidInputException("--context", "must be at least 1, got " + context);
         }
         // Before the model runs: a bad path would otherwise fail only after it.
-        Outputs.check("--output", output, "--plot", plot);
+        Outputs.check("--output", output, "--plot", plot,
+                Map.of("--text", texts, "--model", Outputs.filesIn(model.dir())));
         List<String> contents = new ArrayList<>();
         for (Path t : texts) {
             contents.add(ModelText.read(t, "--text"));

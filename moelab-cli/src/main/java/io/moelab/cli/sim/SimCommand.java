@@ -41,7 +41,7 @@ public final class SimCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         options.require(spec.commandLine());
         // Before the simulation: a bad --out would otherwise fail only after it.
-        Outputs.checkDirectory("--out", options.out, "summary.json", "steps.csv", "balancedness.png",
+        Outputs.checkDirectory("--out", options.out, options.inputs(), "summary.json", "steps.csv", "balancedness.png",
                 "step_time.png");
         ExpertLoadTrace trace = options.trace();
         Simulation simulation = new Simulation(trace, options.modelSpec(), options.clusterSpec(),

@@ -12,6 +12,7 @@ import io.moelab.sim.spec.SpecFiles;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -90,6 +91,12 @@ final class SimOptions {
         if (missing != null) {
             throw new ParameterException(commandLine, "Missing required option: '" + missing + "'");
         }
+    }
+
+    /** The files the options name (a preset or {@code builtin:} trace is none), for checks against outputs. */
+    Map<String, List<Path>> inputs() {
+        return Map.of("--trace", Traces.files(traces), "--model", List.of(Path.of(model)), "--cluster",
+                List.of(Path.of(cluster)));
     }
 
     ExpertLoadTrace trace() {

@@ -55,7 +55,7 @@ public final class SweepCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         options.require(spec.commandLine());
         // Before the sweep: a bad --out would otherwise fail only after it.
-        Outputs.checkDirectory("--out", options.out, "sweep.json", "throughput_vs_interval.png",
+        Outputs.checkDirectory("--out", options.out, options.inputs(), "sweep.json", "throughput_vs_interval.png",
                 "throughput_vs_redundant.png");
         ExpertLoadTrace trace = options.trace();
         ModelSpec model = options.modelSpec();

@@ -4,10 +4,13 @@ import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.eplb.io.OutputPathException;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * Checks a command's output paths before it does its work: each can be written, and no two name the same file (the
@@ -45,6 +48,43 @@ public final class Outputs {
         }
     }
 
+    /**
+     * Checks the outputs as {@link #check(Map)} does, and that none is the same file as one of the command's inputs
+     * (compared as files, through links): an output replaces its file at the end, so an input named as an output was
+     * read and then lost ({@code --trace t.json --output t.json} replaced the trace by the report).
+     *
+     * @param inputs each input option and the files it reads; null files, and files that do not exist, are skipped
+     * @throws InvalidInputException {@code OPTION: PATH is also the input INPUT; write the output to another file}
+     */
+    public static void check(Map<String, Path> outputs, Map<String, List<Path>> inputs) throws IOException {
+        check(outputs);
+        for (Map.Entry<String, Path> out : outputs.entrySet()) {
+            Path file = out.getValue();
+            // A file written through (a device, a FIFO) is not replaced: nothing read from it is lost.
+            if (file == null || !Files.isRegularFile(file)) {
+                continue;
+            }
+            for (Map.Entry<String, List<Path>> in : inputs.entrySet()) {
+                for (Path input : in.getValue()) {
+                    if (input != null && Files.exists(input) && Files.isSameFile(file, input)) {
+                        throw new InvalidInputException(out.getKey(), file + " is also the input " + in.getKey()
+                                + "; write the output to another file");
+                    }
+                }
+            }
+        }
+    }
+
+    /** The regular files directly in {@code dir} (none if it is no directory): the inputs a model directory holds. */
+    public static List<Path> filesIn(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(Files::isRegularFile).toList();
+        }
+    }
+
     /** Checks one output (none if {@code file} is null): {@link #check(Map)}. */
     public static void check(String option, Path file) throws IOException {
         check(option, file, null, null);
@@ -52,12 +92,21 @@ public final class Outputs {
 
     /** Checks two outputs, either of them null if not given: {@link #check(Map)}. */
     public static void check(String option, Path file, String otherOption, Path otherFile) throws IOException {
+        check(option, file, otherOption, otherFile, Map.of());
+    }
+
+    /**
+     * Checks one or two outputs ({@code otherOption} null for one; a file null if not given) and that neither is one
+     * of the {@code inputs}: {@link #check(Map, Map)}.
+     */
+    public static void check(String option, Path file, String otherOption, Path otherFile,
+                             Map<String, List<Path>> inputs) throws IOException {
         Map<String, Path> outputs = new LinkedHashMap<>();
         outputs.put(option, file);
         if (otherOption != null) {
             outputs.put(otherOption, otherFile);
         }
-        check(outputs);
+        check(outputs, inputs);
     }
 
     /**
@@ -68,10 +117,19 @@ public final class Outputs {
      * @param names  the files it will hold
      */
     public static void checkDirectory(String option, Path dir, String... names) throws IOException {
+        checkDirectory(option, dir, Map.of(), names);
+    }
+
+    /**
+     * Checks the files a command writes into an output directory, and that none is one of its inputs:
+     * {@link #check(Map, Map)}.
+     */
+    public static void checkDirectory(String option, Path dir, Map<String, List<Path>> inputs, String... names)
+            throws IOException {
         Map<String, Path> files = new LinkedHashMap<>();
         for (String name : names) {
             files.put(option + " " + name, dir.resolve(name));
         }
-        check(files);
+        check(files, inputs);
     }
 }

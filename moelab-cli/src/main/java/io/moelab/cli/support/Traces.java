@@ -18,6 +18,12 @@ public final class Traces {
         return source.startsWith(BuiltinTraces.PREFIX) ? BuiltinTraces.read(source) : TraceFiles.read(Path.of(source));
     }
 
+    /** The files among {@code --trace} sources ({@code builtin:NAME} is none), for checks against outputs. */
+    public static List<Path> files(List<String> sources) {
+        return sources == null ? List.of() : sources.stream().filter(s -> !s.startsWith(BuiltinTraces.PREFIX))
+                .map(Path::of).toList();
+    }
+
     /**
      * Reads every source and concatenates them in order, so one-step dumps become successive windows.
      *

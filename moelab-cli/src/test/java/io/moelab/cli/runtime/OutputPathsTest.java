@@ -156,6 +156,61 @@ class OutputPathsTest {
         }
     }
 
+    /**
+     * An output that is one of the command's own inputs (through a link too) is refused before any work, and the
+     * input is left as it was: each command used to replace it by its output (the trace by the report, say).
+     */
+    @Test
+    void anOutputThatIsAnInputIsBadInput() throws Exception {
+        Path trace = out.resolve("trace.json");
+        Result generated = CliRunner.run("eplb", "generate", "--layers", "2", "--experts", "8", "--steps", "20",
+                "--seed", "1", "--output", trace.toString());
+        assertThat(generated.exitCode()).as(generated.err()).isZero();
+        Path link = Files.createSymbolicLink(dir.resolve("link.json"), trace);
+        Path loads = Files.writeString(out.resolve("in.json"), "{\"weight\": [[90, 132, 40, 61]], \"num_replicas\": 8,"
+                + " \"num_groups\": 1, \"num_nodes\": 1, \"num_gpus\": 4}");
+        Path cluster = Files.writeString(out.resolve("cluster.json"), "{\"nodes\": 1, \"gpus_per_node\": 4, "
+                + "\"peak_tflops\": 900, \"hbm_tbps\": 3, \"nvlink_gbps\": 400, \"network_gbps\": 50}");
+        Path config = model.resolve("config.json");
+        Files.copy(text, out.resolve("text.txt"));
+        Path textCopy = out.resolve("text.txt");
+        List<Path> inputs = List.of(trace, loads, cluster, config, textCopy);
+        List<String> before = new java.util.ArrayList<>();
+        for (Path p : inputs) {
+            before.add(Files.readString(p));
+        }
+        String[] evaluate = {"eplb", "evaluate", "--trace", trace.toString(), "--window", "5", "--replicas", "16",
+            "--gpus", "4"};
+        assertBadInput(CliRunner.run(concat(evaluate, "--output", link.toString())),
+                "--output: " + link + " is also the input --trace; write the output to another file");
+        assertBadInput(CliRunner.run(concat(evaluate, "--plot", trace.toString())),
+                "--plot: " + trace + " is also the input --trace; write the output to another file");
+        assertBadInput(CliRunner.run("eplb", "rebalance", "--input", loads.toString(), "--output",
+                out.resolve("../out/in.json").toString()), "--output: " + out.resolve("../out/in.json")
+                + " is also the input --input; write the output to another file");
+        String[] sim = {"--trace", out.resolve("steps.csv").toString(), "--model", "deepseek-v2-lite", "--cluster",
+            cluster.toString(), "--out", out.toString()};
+        Files.copy(trace, out.resolve("steps.csv"));
+        Files.copy(trace, out.resolve("sweep.json"));
+        assertBadInput(CliRunner.run(concat(new String[] {"sim"}, sim)), "--out steps.csv: "
+                + out.resolve("steps.csv") + " is also the input --trace; write the output to another file");
+        sim[1] = out.resolve("sweep.json").toString();
+        assertBadInput(CliRunner.run(concat(new String[] {"sim", "sweep"}, sim)), "--out sweep.json: "
+                + out.resolve("sweep.json") + " is also the input --trace; write the output to another file");
+        assertBadInput(CliRunner.run("logits", "--model", model.toString(), "--token-ids", "1,2", "--output",
+                config.toString()), "--output: " + config + " is also the input --model; write the output to another "
+                + "file");
+        assertBadInput(trace(textCopy, "--text", textCopy.toString()),
+                "--output: " + textCopy + " is also the input --text; write the output to another file");
+        assertBadInput(trace(out.resolve("t.json"), "--plot", config.toString()),
+                "--plot: " + config + " is also the input --model; write the output to another file");
+        for (int i = 0; i < inputs.size(); i++) {
+            assertThat(inputs.get(i)).hasContent(before.get(i));
+        }
+        assertThat(outputs()).containsExactly("cluster.json", "in.json", "steps.csv", "sweep.json", "text.txt",
+                "trace.json");
+    }
+
     @Test
     void aPlotThatCannotBeWrittenLeavesNoTrace() throws Exception {
         Path file = Files.writeString(out.resolve("file"), "keep");
