@@ -54,7 +54,8 @@ public final class LoadMatrix {
      */
     public static LoadMatrix ofFlat(int layers, int experts, double[] rowMajor, String field) {
         if (layers <= 0 || experts <= 0) {
-            throw new InvalidInputException(field, "is empty (" + layers + " layers x " + experts + " experts)");
+            throw new InvalidInputException(field, "is empty (" + Nouns.count(layers, "layer") + " x "
+                    + Nouns.count(experts, "expert") + ")");
         }
         if (rowMajor.length != layers * experts) {
             throw new IllegalArgumentException("expected " + layers * experts + " values, got " + rowMajor.length);
@@ -167,14 +168,14 @@ public final class LoadMatrix {
      */
     public void requireShape(int layers, int experts, String field) {
         if (this.layers != layers || this.experts != experts) {
-            throw new InvalidInputException(field, "is " + shape() + ", expected " + layers + " layers x "
-                    + experts + " experts");
+            throw new InvalidInputException(field, "is " + shape() + ", expected "
+                    + Nouns.count(layers, "layer") + " x " + Nouns.count(experts, "expert"));
         }
     }
 
     /** The shape as {@code "L layers x E experts"}. */
     public String shape() {
-        return layers + " layers x " + experts + " experts";
+        return Nouns.count(layers, "layer") + " x " + Nouns.count(experts, "expert");
     }
 
     @Override

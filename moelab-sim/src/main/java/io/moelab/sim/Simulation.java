@@ -2,6 +2,7 @@ package io.moelab.sim;
 
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
+import io.moelab.eplb.Nouns;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
 import io.moelab.eplb.algorithm.BalancerAlgorithm;
@@ -127,8 +128,9 @@ public final class Simulation {
      */
     public Simulation(ExpertLoadTrace trace, ModelSpec model, ClusterSpec cluster, Options options) {
         if (trace.layers() != model.moeLayers() || trace.experts() != model.experts()) {
-            throw new InvalidInputException("trace", "has " + trace.layers() + " MoE layers x " + trace.experts()
-                    + " experts, but model " + model.name() + " has " + model.moeLayers() + " x " + model.experts());
+            throw new InvalidInputException("trace", "has " + Nouns.count(trace.layers(), "MoE layer") + " x "
+                    + Nouns.count(trace.experts(), "expert") + ", but model " + model.name() + " has "
+                    + model.moeLayers() + " x " + model.experts());
         }
         if (!hasLoad(trace)) {
             // Every rate and share would be 0 / 0: NaN in the table and in summary.json.

@@ -6,6 +6,7 @@ import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.cli.support.Table;
 import io.moelab.cli.support.Traces;
+import io.moelab.eplb.Nouns;
 import io.moelab.eplb.Topology;
 import io.moelab.eplb.algorithm.AlgorithmSpec;
 import io.moelab.eplb.algorithm.Algorithms;
@@ -157,13 +158,15 @@ public final class EvaluateCommand implements Callable<Integer> {
     private String table(EvaluationReport report, ExpertLoadTrace trace) {
         String modes = report.topology().groupsDivideNodes() ? "auto = hierarchical here" : "auto = global here";
         StringBuilder sb = new StringBuilder();
-        sb.append("trace: ").append(String.join(" + ", traces)).append(" (").append(trace.steps()).append(" steps, ")
-                .append(trace.layers()).append(" layers x ").append(trace.experts()).append(" experts)\n");
-        sb.append("window ").append(report.window()).append(" steps: ").append(report.windows())
-                .append(" windows, ").append(report.scoredWindows())
+        sb.append("trace: ").append(String.join(" + ", traces)).append(" (").append(Nouns.count(trace.steps(), "step"))
+                .append(", ").append(Nouns.count(trace.layers(), "layer")).append(" x ")
+                .append(Nouns.count(trace.experts(), "expert")).append(")\n");
+        sb.append("window ").append(Nouns.count(report.window(), "step")).append(": ")
+                .append(Nouns.count(report.windows(), "window")).append(", ").append(report.scoredWindows())
                 .append(" scored (plan on window i, score on window i+1)\n");
-        sb.append("topology: ").append(report.topology()).append(" (").append(report.topology().slotsPerGpu())
-                .append(" slots per GPU; ").append(modes).append(")\n");
+        sb.append("topology: ").append(report.topology()).append(" (")
+                .append(Nouns.count(report.topology().slotsPerGpu(), "slot")).append(" per GPU; ").append(modes)
+                .append(")\n");
         sb.append(String.format(Locale.ROOT, "upper bound on GPU balancedness (mean over scored windows): %.4f%n%n",
                 report.meanBound()));
         sb.append(rows(report).render());

@@ -2,6 +2,7 @@ package io.moelab.cli.eplb;
 
 import io.moelab.cli.support.Heap;
 import io.moelab.cli.support.Progress;
+import io.moelab.eplb.Nouns;
 import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.eplb.trace.SyntheticTraceGenerator;
 import io.moelab.eplb.trace.SyntheticTraceSpec;
@@ -113,10 +114,11 @@ public final class GenerateCommand implements Callable<Integer> {
             trace = SyntheticTraceGenerator.generate(s, (done, total) -> progress.stepTo(done));
         }
         TraceFiles.write(trace, output, traceFormat);
-        spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s: %d steps x %d layers x %d experts, %d tokens x top-%d "
-                        + "per step, %s skew %.2f, %d dead experts per layer, %d domains (%s, %,d bytes)%n", output,
-                s.steps(), s.layers(), s.experts(), s.tokensPerStep(), s.topK(),
-                s.skew().name().toLowerCase(Locale.ROOT), s.skewParameter(), s.deadExperts(), s.domains(),
+        spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s: %s x %s x %s, %s x top-%d "
+                        + "per step, %s skew %.2f, %s per layer, %s (%s, %,d bytes)%n", output,
+                Nouns.count(s.steps(), "step"), Nouns.count(s.layers(), "layer"), Nouns.count(s.experts(), "expert"),
+                Nouns.count(s.tokensPerStep(), "token"), s.topK(), s.skew().name().toLowerCase(Locale.ROOT),
+                s.skewParameter(), Nouns.count(s.deadExperts(), "dead expert"), Nouns.count(s.domains(), "domain"),
                 traceFormat.cliName(), Files.size(output));
         return 0;
     }

@@ -2,6 +2,7 @@ package io.moelab.cli.eplb;
 
 import io.moelab.cli.support.Outputs;
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Nouns;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
 import io.moelab.eplb.algorithm.AlgorithmSpec;
@@ -124,12 +125,12 @@ public final class RebalanceCommand implements Callable<Integer> {
         PlacementFile.write(output, balancer.name(), placement);
         PlacementScore score = PlacementEvaluator.score(placement, in.weight());
         PrintWriter out = spec.commandLine().getOut();
-        out.printf(Locale.ROOT, "%s: %d layers x %d experts -> %s in %.1f ms; on the input load GPU balancedness "
+        out.printf(Locale.ROOT, "%s: %s -> %s in %.1f ms; on the input load GPU balancedness "
                         + "%.4f (bound %.4f), %d (layer, GPU) pairs with two replicas of one expert%s; wrote %s%n",
-                balancer.name(), in.weight().layers(), in.weight().experts(), topology, millis,
+                balancer.name(), in.weight().shape(), topology, millis,
                 score.gpuBalancedness(), BalanceBound.of(in.weight(), topology), score.colocatedPairs(),
-                inService == null ? "" : ", " + PlacementEvaluator.migration(inService, placement).expertsMoved()
-                        + " experts moved from " + previous, output);
+                inService == null ? "" : ", " + Nouns.count(PlacementEvaluator.migration(inService, placement)
+                        .expertsMoved(), "expert") + " moved from " + previous, output);
         return 0;
     }
 

@@ -5,6 +5,7 @@ import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
+import io.moelab.eplb.Nouns;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
 import io.moelab.eplb.algorithm.AlgorithmSpec;
@@ -370,8 +371,8 @@ public final class ReportCommand implements Callable<Integer> {
     private void ablationSection(Map<String, EvaluationReport> drifting, Map<String, EvaluationReport> real) {
         long prefillPairs = real.keySet().stream().filter(k -> k.startsWith("prefill")).count();
         md.append("Mean GPU balancedness; `moelab:global` is everything on.")
-                .append(prefillPairs == 0 ? "" : " Real pairs: mean over the " + prefillPairs + " prefill pair"
-                        + (prefillPairs == 1 ? "" : "s") + ".")
+                .append(prefillPairs == 0 ? "" : " Real pairs: mean over the "
+                        + Nouns.count(prefillPairs, "prefill pair") + ".")
                 .append("\n\n| variant | what changes |");
         for (String name : drifting.keySet()) {
             md.append(' ').append(name).append(" |");

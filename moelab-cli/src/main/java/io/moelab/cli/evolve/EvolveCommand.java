@@ -4,6 +4,7 @@ import io.moelab.cli.support.Json;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Nouns;
 import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.evolve.config.EvolveConfig;
 import io.moelab.evolve.llm.CostLedger;
@@ -248,7 +249,8 @@ public final class EvolveCommand implements Callable<Integer> {
 
     static String describe(RunSummary s, EvolveSettings settings, Path out, Task task) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "completed %d of %d iterations%s%n", s.completed(), s.total(),
+        sb.append(String.format(Locale.ROOT, "completed %d of %s%s%n", s.completed(), Nouns.count(s.total(),
+                "iteration"),
                 s.stopReason() == null ? "" : " (stopped: " + s.stopReason() + ")"));
         sb.append(String.format(Locale.ROOT, "best program %s: %s %.6g (initial %.6g)%n", s.bestId(),
                 settings.database().fitnessMetric(), s.bestFitness(), s.initialFitness()));
@@ -258,7 +260,7 @@ public final class EvolveCommand implements Callable<Integer> {
                     .append(String.format(Locale.ROOT, "%.6g", v)));
             sb.append("  metrics: ").append(m).append('\n');
         }
-        sb.append(String.format(Locale.ROOT, "LLM cost $%.4f, %d tokens%n", s.costUsd(), s.tokens()));
+        sb.append(String.format(Locale.ROOT, "LLM cost $%.4f, %s%n", s.costUsd(), Nouns.count(s.tokens(), "token")));
         if (!s.errors().isEmpty()) {
             StringBuilder e = new StringBuilder();
             s.errors().forEach((k, v) -> e.append(e.isEmpty() ? "" : ", ").append(k).append(' ').append(v));

@@ -2,6 +2,7 @@ package io.moelab.cli.runtime;
 
 import io.moelab.cli.support.Heap;
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Nouns;
 import io.moelab.runtime.bench.ModelBench;
 import io.moelab.runtime.bench.ModelBench.Options;
 import io.moelab.runtime.bench.ModelBench.Result;
@@ -244,10 +245,10 @@ public final class BenchCommand implements Callable<Integer> {
                 + " parameters), weights " + weights + ", " + ProductTeam.shared().threads() + " threads");
         row(out, "prefill", String.format(Locale.ROOT, "%.1f tokens/s (batched, %d-token prompt, %s)",
                 r.prefillTokensPerSecond(), promptTokens, runsNote));
-        row(out, "decode", String.format(Locale.ROOT, "%.1f tokens/s (greedy, %d tokens, %s)",
-                r.decodeTokensPerSecond(), decodeTokens, runsNote));
-        row(out, "warm-up", warmupTokens + " tokens, then " + r.warmupRunsDone() + " untimed run"
-                + (r.warmupRunsDone() == 1 ? "" : "s") + (r.jitSettled() ? " (until the JIT settled)"
+        row(out, "decode", String.format(Locale.ROOT, "%.1f tokens/s (greedy, %s, %s)",
+                r.decodeTokensPerSecond(), Nouns.count(decodeTokens, "token"), runsNote));
+        row(out, "warm-up", Nouns.count(warmupTokens, "token") + ", then "
+                + Nouns.count(r.warmupRunsDone(), "untimed run") + (r.jitSettled() ? " (until the JIT settled)"
                 : warmupRuns == 0 ? "" : " (the JIT still compiling: raise --warmup-runs)"));
         row(out, "token time", String.format(Locale.ROOT,
                 "median %.0f us (%.1f tokens/s), p90 %.0f us, over every decoded token of every run",

@@ -1,6 +1,7 @@
 package io.moelab.cli.runtime;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Nouns;
 import io.moelab.runtime.generate.Sampler;
 import io.moelab.runtime.model.KvCache;
 import io.moelab.runtime.model.MoeModel;
@@ -80,7 +81,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 throw new InvalidInputException("--prompt", "encodes to no tokens");
             }
             KvCacheSize.require("--max-tokens", m.config(), (long) ids.size() + maxTokens,
-                    "a prompt of " + ids.size() + " tokens plus " + maxTokens + " new ones");
+                    "a prompt of " + Nouns.count(ids.size(), "token") + " plus " + maxTokens + " new ones");
             // transformers' stop ids (generation_config.json, else config.json), and the tokenizer's EOS as before.
             Set<Integer> stops = new HashSet<>();
             for (int id : StopTokens.of(model.dir(), m.config())) {

@@ -2,6 +2,7 @@ package io.moelab.cli.runtime;
 
 import io.moelab.cli.support.Outputs;
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Nouns;
 import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.runtime.model.MoeModel;
 import java.io.BufferedWriter;
@@ -75,8 +76,8 @@ public final class LogitsCommand implements Callable<Integer> {
             w.write("\n]}\n");
             w.flush();
         });
-        spec.commandLine().getOut().println("wrote " + output + " (" + logits.length + " positions x "
-                + logits[0].length + " logits)");
+        spec.commandLine().getOut().println("wrote " + output + " (" + Nouns.count(logits.length, "position")
+                + " x " + Nouns.count(logits[0].length, "logit") + ")");
         return 0;
     }
 }

@@ -4,6 +4,7 @@ import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
+import io.moelab.eplb.Nouns;
 import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.eplb.trace.TraceFiles;
@@ -99,8 +100,8 @@ public final class TraceCommand implements Callable<Integer> {
                 for (int start = 0; start < tokens.length; start += context) {
                     int end = (int) Math.min(tokens.length, (long) start + context);
                     // A window's own length: a --context longer than the text asks for no larger cache.
-                    KvCacheSize.require("--context", m.config(), end - start, "a window of " + (end - start)
-                            + " tokens");
+                    KvCacheSize.require("--context", m.config(), end - start, "a window of "
+                            + Nouns.count(end - start, "token"));
                     KvCache cache = m.newCache(end - start);
                     // Chunks that end where a step ends, each prefilled in one batched pass.
                     for (int i = start; i < end; ) {
@@ -160,8 +161,9 @@ public final class TraceCommand implements Callable<Integer> {
             }
         });
         java.io.PrintWriter out = spec.commandLine().getOut();
-        out.println("wrote " + output + ": " + steps.size() + " steps of up to " + batchTokens
-                + " tokens (" + tokensRead + " tokens), " + recorder.moeLayers() + " MoE layers");
+        out.println("wrote " + output + ": " + Nouns.count(steps.size(), "step") + " of up to "
+                + Nouns.count(batchTokens, "token") + " (" + Nouns.count(tokensRead, "token") + "), "
+                + Nouns.count(recorder.moeLayers(), "MoE layer"));
         out.println("hottest expert per text and MoE layer (share of the text's assignments):");
         lines.forEach(out::println);
         if (plot != null) {

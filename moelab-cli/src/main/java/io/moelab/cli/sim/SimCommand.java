@@ -4,6 +4,7 @@ import io.moelab.cli.support.Json;
 import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
+import io.moelab.eplb.Nouns;
 import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.sim.PolicyResult;
@@ -104,7 +105,7 @@ public final class SimCommand implements Callable<Integer> {
             time.put(r.policy(), ms);
         }
         String where = report.model().name() + " on " + report.cluster().name() + ", rebalance every "
-                + report.options().rebalanceEvery() + " steps";
+                + Nouns.count(report.options().rebalanceEvery(), "step");
         Plots.lines(dir.resolve("balancedness.png"), "GPU balancedness per step (" + where + ")", "step",
                 "GPU balancedness (mean / max)", null, balance, new Plots.Axes(new double[] {0, 1}, false, false));
         Plots.lines(dir.resolve("step_time.png"), "Step time, rebalance stalls included (" + where + ")", "step",

@@ -2,6 +2,7 @@ package io.moelab.cli.sim;
 
 import io.moelab.cli.support.Traces;
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Nouns;
 import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.sim.Policy;
 import io.moelab.sim.Simulation;
@@ -149,7 +150,7 @@ final class SimOptions {
 
     /** One line on what is being simulated, for the table's header. */
     String describe(ExpertLoadTrace trace) {
-        return "trace: " + String.join(" + ", traces) + " (" + trace.steps() + " steps, " + trace.layers()
-                + " layers x " + trace.experts() + " experts)";
+        return "trace: " + String.join(" + ", traces) + " (" + Nouns.count(trace.steps(), "step") + ", "
+                + Nouns.count(trace.layers(), "layer") + " x " + Nouns.count(trace.experts(), "expert") + ")";
     }
 }

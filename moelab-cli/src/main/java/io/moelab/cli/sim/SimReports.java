@@ -1,6 +1,7 @@
 package io.moelab.cli.sim;
 
 import io.moelab.cli.support.Table;
+import io.moelab.eplb.Nouns;
 import io.moelab.sim.PolicyResult;
 import io.moelab.sim.SimulationReport;
 import io.moelab.sim.spec.ClusterSpec;
@@ -124,10 +125,10 @@ final class SimReports {
                         + "weights %.1f GB per GPU%s%n", report.topology().replicas(), report.redundant(),
                         report.topology().slotsPerGpu(), report.expertBytesPerGpu() / 1e9,
                         report.expertsFitInHbm() ? "" : " (more than the GPU's HBM!)")
-                + "rebalance: every " + o.rebalanceEvery() + " steps from the last " + o.window() + " ("
+                + "rebalance: every " + Nouns.count(o.rebalanceEvery(), "step") + " from the last " + o.window() + " ("
                 + migration + " while weights move; planning "
                 + (Double.isNaN(o.planningSeconds()) ? "measured" : o.planningSeconds() * 1e3 + " ms") + ")\n"
-                + (o.rebalanceEvery() >= report.steps() ? "note: the trace has " + report.steps()
-                        + " steps, so no rebalance happens before it ends\n" : "");
+                + (o.rebalanceEvery() >= report.steps() ? "note: the trace has " + Nouns.count(report.steps(), "step")
+                        + ", so no rebalance happens before it ends\n" : "");
     }
 }

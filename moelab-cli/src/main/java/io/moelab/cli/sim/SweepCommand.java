@@ -5,6 +5,7 @@ import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.cli.support.Table;
+import io.moelab.eplb.Nouns;
 import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.sim.Policy;
@@ -88,7 +89,8 @@ public final class SweepCommand implements Callable<Integer> {
             }
             if (!byRedundant.isEmpty()) {
                 plot(dir.resolve("throughput_vs_redundant.png"), "Throughput vs redundant experts (" + where
-                        + ", rebalance every " + base.rebalanceEvery() + " steps)", "redundant slots per layer",
+                        + ", rebalance every " + Nouns.count(base.rebalanceEvery(), "step") + ")",
+                        "redundant slots per layer",
                         byRedundant, policies, false);
             }
         });
@@ -128,17 +130,18 @@ public final class SweepCommand implements Callable<Integer> {
     private void warnAboutShortTraces(int steps, List<Integer> ks, List<Integer> rs, int rebalanceEvery) {
         PrintWriter err = spec.commandLine().getErr();
         if (intervals == null && ks.isEmpty()) {
-            err.println("warning: the trace's " + steps + " steps are fewer than the shortest default interval (10): "
-                    + "no interval sweep (give --intervals)");
+            err.println("warning: the trace has " + Nouns.count(steps, "step") + ", fewer than the shortest default "
+                    + "interval (10): no interval sweep (give --intervals)");
         }
         List<Integer> never = ks.stream().filter(k -> k >= steps).toList();
         if (!never.isEmpty()) {
-            err.println("warning: intervals " + never + " are not shorter than the trace's " + steps + " steps: "
-                    + "those runs never rebalance");
+            err.println("warning: intervals " + never + " are not shorter than the trace's "
+                    + Nouns.count(steps, "step") + ": those runs never rebalance");
         }
         if (!rs.isEmpty() && rebalanceEvery >= steps) {
-            err.println("warning: --rebalance-every " + rebalanceEvery + " is not shorter than the trace's " + steps
-                    + " steps: the redundancy sweep never rebalances (give a smaller --rebalance-every)");
+            err.println("warning: --rebalance-every " + rebalanceEvery + " is not shorter than the trace's "
+                    + Nouns.count(steps, "step") + ": the redundancy sweep never rebalances (give a smaller "
+                    + "--rebalance-every)");
         }
     }
 

@@ -1,6 +1,7 @@
 package io.moelab.cli.support;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Nouns;
 import io.moelab.eplb.trace.BuiltinTraces;
 import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.eplb.trace.TraceFiles;
@@ -37,8 +38,9 @@ public final class Traces {
             // Checked per source: the concatenation's own check counts steps across files ("step 3: is 2 layers x 5
             // experts") and names neither file.
             if (trace.layers() != first.layers() || trace.experts() != first.experts()) {
-                throw new InvalidInputException("--trace " + source, "is " + trace.layers() + " layers x "
-                        + trace.experts() + " experts, but --trace " + sources.getFirst() + " is " + first.layers()
+                throw new InvalidInputException("--trace " + source, "is " + Nouns.count(trace.layers(), "layer")
+                        + " x " + Nouns.count(trace.experts(), "expert") + ", but --trace " + sources.getFirst()
+                        + " is " + first.layers()
                         + " x " + first.experts() + " (traces given together are concatenated: one shape)");
             }
             traces.add(trace);

@@ -5,6 +5,7 @@ import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Nouns;
 import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.runtime.tensor.ProductTeam;
 import io.moelab.runtime.trace.ExpertLoadRecorder;
@@ -372,7 +373,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private void report(PrintWriter stdout, Trainer.Summary s) {
-        stdout.printf("trained %d steps of %s: %,d parameters (%,d active per token)%n", s.steps(),
+        stdout.printf("trained %s of %s: %,d parameters (%,d active per token)%n", Nouns.count(s.steps(), "step"),
                 s.config().preset(), s.parameters(), s.activeParameters());
         boolean validated = !s.validation().bitsPerByteByDomain().isEmpty();
         if (!validated) {

@@ -106,7 +106,7 @@ class BalancerOptionsAndReportCommandsTest {
                 dir.resolve("s.json").toString(), "--previous", first.toString());
         assertThat(otherLayers.exitCode()).isEqualTo(2);
         assertThat(otherLayers.errLines()).containsExactly("error: " + first
-                + ": placement covers 1 layers x 12 experts, expected 2 layers x 12 experts");
+                + ": placement covers 1 layer x 12 experts, expected 2 layers x 12 experts");
         assertThat(dir.resolve("s.json")).doesNotExist();
     }
 

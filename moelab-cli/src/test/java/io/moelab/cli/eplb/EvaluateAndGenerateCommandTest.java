@@ -121,6 +121,27 @@ class EvaluateAndGenerateCommandTest {
         assertThat(Files.readString(csvFile)).isEqualTo(csv.out());
     }
 
+    /** A count of one reads in the singular (it was "1 layers", "1 windows", "1 slots per GPU"). */
+    @Test
+    void countsOfOneAreSingular() {
+        Path out = dir.resolve("one.json");
+        Result g = CliRunner.run("eplb", "generate", "--layers", "1", "--experts", "8", "--steps", "2", "--domains",
+                "1", "--seed", "1", "--output", out.toString());
+        assertThat(g.exitCode()).as(g.err()).isZero();
+        assertThat(g.out()).contains("wrote " + out + ": 2 steps x 1 layer x 8 experts, ", ", 1 domain (vllm, ");
+        Result e = CliRunner.run("eplb", "evaluate", "--trace", out.toString(), "--window", "1", "--replicas", "8",
+                "--gpus", "8", "--algorithms", "deepseek");
+        assertThat(e.exitCode()).as(e.err()).isZero();
+        assertThat(e.out().lines().limit(3)).containsExactly("trace: " + out + " (2 steps, 1 layer x 8 experts)",
+                "window 1 step: 2 windows, 1 scored (plan on window i, score on window i+1)",
+                "topology: R=8 G=1 N=1 M=8 (1 slot per GPU; auto = hierarchical here)");
+        Result short_ = CliRunner.run("eplb", "evaluate", "--trace", out.toString(), "--window", "2", "--replicas",
+                "8", "--gpus", "8");
+        assertThat(short_.exitCode()).isEqualTo(2);
+        assertThat(short_.errLines()).containsExactly("error: window: the trace has 2 steps, so windows of 2 give 1 "
+                + "complete window; at least 2 are needed (plan on one, score on the next)");
+    }
+
     @Test
     void evaluatePlotsBalancednessPerWindow() throws Exception {
         Path trace = generate("trace.json");

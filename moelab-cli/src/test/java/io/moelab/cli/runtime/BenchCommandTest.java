@@ -112,7 +112,7 @@ class BenchCommandTest {
         assertThat(r.out()).contains("wrote a synthetic tiny BF16").contains("prefill").contains("decode")
                 .contains("tokens/s").contains("resident weights").contains("memory bandwidth").contains("roofline")
                 .contains("roofline, paired").contains("token time").contains("roofline, token")
-                .contains("peak heap").contains("off-heap").containsPattern("warm-up +1 tokens, then [23] untimed runs");
+                .contains("peak heap").contains("off-heap").containsPattern("warm-up +1 token, then [23] untimed runs");
     }
 
     @Test

@@ -201,7 +201,7 @@ class SimCommandTest {
         assertThat(r.out()).contains("wrote " + dir.resolve("short").resolve("sweep.json")
                 + ", throughput_vs_redundant.png");
         assertThat(r.errLines()).filteredOn(l -> l.startsWith("warning: ")).containsExactly(
-                "warning: the trace's 8 steps are fewer than the shortest default interval (10): no interval sweep "
+                "warning: the trace has 8 steps, fewer than the shortest default interval (10): no interval sweep "
                         + "(give --intervals)",
                 "warning: --rebalance-every 100 is not shorter than the trace's 8 steps: the redundancy sweep never "
                         + "rebalances (give a smaller --rebalance-every)");

@@ -123,7 +123,7 @@ class TrainCommandTest {
                 "--seq", "32", "--batch", "2", "--top-k", "1", "--eval-windows", "1", "--threads", "1",
                 "--out", out.toString());
         assertThat(r.exitCode()).as(r.err()).isZero();
-        assertThat(r.out()).contains("trained 1 steps of tiny",
+        assertThat(r.out()).contains("trained 1 step of tiny",
                 "validation: none (no domain has held-out text; see the warnings above)")
                 .doesNotContain("routing by domain", "routing-layer-0.png");
         assertThat(r.errLines()).filteredOn(l -> l.startsWith("warning: ")).containsExactly(

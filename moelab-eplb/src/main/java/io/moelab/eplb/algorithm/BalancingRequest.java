@@ -2,6 +2,7 @@ package io.moelab.eplb.algorithm;
 
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
+import io.moelab.eplb.Nouns;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
 import java.util.List;
@@ -37,8 +38,9 @@ public record BalancingRequest(LoadMatrix weight, List<LoadMatrix> history, Topo
                         + ", expected " + topology);
             }
             if (previous.layers() != weight.layers() || previous.experts() != weight.experts()) {
-                throw new InvalidInputException("previous", "placement covers " + previous.layers() + " layers x "
-                        + previous.experts() + " experts, expected " + weight.shape());
+                throw new InvalidInputException("previous", "placement covers "
+                        + Nouns.count(previous.layers(), "layer") + " x " + Nouns.count(previous.experts(), "expert")
+                        + ", expected " + weight.shape());
             }
         }
     }

@@ -1,6 +1,7 @@
 package io.moelab.eplb.algorithm;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Nouns;
 import io.moelab.eplb.Topology;
 import java.util.Locale;
 
@@ -51,7 +52,7 @@ public enum PlacementMode {
             case HIERARCHICAL -> {
                 if (!topology.groupsDivideNodes()) {
                     throw new InvalidInputException("num_groups", "hierarchical mode needs the G=" + topology.groups()
-                            + " expert groups to divide evenly over the N=" + topology.nodes() + " nodes");
+                            + " expert groups to divide evenly over the N=" + Nouns.count(topology.nodes(), "node"));
                 }
                 yield true;
             }

@@ -2,6 +2,7 @@ package io.moelab.eplb.eval;
 
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
+import io.moelab.eplb.Nouns;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
 import io.moelab.eplb.algorithm.BalancerAlgorithm;
@@ -74,9 +75,9 @@ public final class WindowedEvaluation {
                                        Options options, Progress progress) {
         List<LoadMatrix> windows = trace.windows(options.window());
         if (windows.size() < 2) {
-            throw new InvalidInputException("window", "the trace has " + trace.steps() + " steps, so windows of "
-                    + options.window() + " give " + windows.size()
-                    + " complete window(s); at least 2 are needed (plan on one, score on the next)");
+            throw new InvalidInputException("window", "the trace has " + Nouns.count(trace.steps(), "step")
+                    + ", so windows of " + options.window() + " give " + Nouns.count(windows.size(), "complete window")
+                    + "; at least 2 are needed (plan on one, score on the next)");
         }
         return run(windows, options.window(), topology, algorithms, options, progress);
     }

@@ -365,7 +365,7 @@ class TraceFilesTest {
                 Arguments.of("{\"load_history\": {}}", "load_history: expected an array of steps but found an object"),
                 Arguments.of("{\"load_history\": []}", "load_history: has no steps"),
                 Arguments.of("{\"load_history\": [{\"logical_expert_load\": [[1, 2]]}, {\"logical_expert_load\": [[1, 2, 3]]}]}",
-                        "step 1: is 1 layers x 3 experts, expected 1 layers x 2 experts"),
+                        "step 1: is 1 layer x 3 experts, expected 1 layer x 2 experts"),
                 Arguments.of("{\"logical_count\": [[[1, 2]], [[1, 2], [3, 4]]]}",
                         "logical_count[1]: has 2 elements where earlier arrays at this depth have 1 (ragged array)"),
                 Arguments.of("{\"logical_count\": [[0, 0]]}", "logical_count: every layer has zero load"),

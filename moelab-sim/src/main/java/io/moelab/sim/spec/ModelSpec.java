@@ -1,6 +1,7 @@
 package io.moelab.sim.spec;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Nouns;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -107,7 +108,7 @@ public record ModelSpec(String name, int moeLayers, int experts, int topK, int h
 
     @Override
     public String toString() {
-        return name + " (" + moeLayers + " MoE layers x " + experts + " experts, top-" + topK + ", hidden " + hidden
-                + ", expert FFN " + expertFfn + ")";
+        return name + " (" + Nouns.count(moeLayers, "MoE layer") + " x " + Nouns.count(experts, "expert") + ", top-"
+                + topK + ", hidden " + hidden + ", expert FFN " + expertFfn + ")";
     }
 }

@@ -1,6 +1,7 @@
 package io.moelab.evolve.task.eplb;
 
 import io.moelab.eplb.LoadMatrix;
+import io.moelab.eplb.Nouns;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
 import io.moelab.eplb.algorithm.BalancingRequest;
@@ -27,10 +28,12 @@ final class PlacementCheck {
             throw invalid(where, "placement is for topology " + placement.topology() + ", expected " + topology);
         }
         if (placement.layers() != weight.layers()) {
-            throw invalid(where, "placement has " + placement.layers() + " layers, expected " + weight.layers());
+            throw invalid(where, "placement has " + Nouns.count(placement.layers(), "layer") + ", expected "
+                    + weight.layers());
         }
         if (placement.experts() != weight.experts()) {
-            throw invalid(where, "placement has " + placement.experts() + " experts, expected " + weight.experts());
+            throw invalid(where, "placement has " + Nouns.count(placement.experts(), "expert") + ", expected "
+                    + weight.experts());
         }
         int replicas = topology.replicas();
         int experts = weight.experts();

@@ -118,7 +118,7 @@ class EplbHarnessTest {
                 """), 1, dir.resolve("work"));
         assertThat(r.exitCode()).as(r.output()).isZero();
         assertThat(r.error()).isEqualTo("invalid_output");
-        assertThat(r.message()).contains("case 2", "placement has 1 layers, expected 3");
+        assertThat(r.message()).contains("case 2", "placement has 1 layer, expected 3");
     }
 
     @Test
