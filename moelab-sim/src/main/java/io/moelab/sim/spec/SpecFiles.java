@@ -99,11 +99,10 @@ public final class SpecFiles {
             sharedFfn = f.integer("shared_expert_intermediate_size");
         }
         // transformers 4.56 and later write "dtype" where earlier versions wrote "torch_dtype".
-        int bytes = switch (f.text("torch_dtype", f.text("dtype", "bfloat16"))) {
-            case "float32" -> 4;
-            case "float8_e4m3fn", "float8_e5m2" -> 1;
-            default -> 2;
-        };
+        String dtype = f.text("torch_dtype", f.text("dtype", "bfloat16"));
+        // Every float8 type is one byte: torch also has float8_e4m3fnuz, float8_e5m2fnuz (AMD) and float8_e8m0fnu,
+        // which a list of two names priced as bf16.
+        int bytes = dtype.equals("float32") ? 4 : dtype.startsWith("float8_") ? 1 : 2;
         return new ModelSpec(f.text("model_type", path.getFileName().toString()), moeLayers, experts,
                 f.integer("num_experts_per_tok"), hidden, ffn, f.integer("n_group", 1), bytes, shared, sharedFfn,
                 8.0 * hidden * hidden);

@@ -156,6 +156,13 @@ class SpecFilesTest {
                 .bytesPerParam()).isEqualTo(4);
         assertThat(SpecFiles.model(write("f8.json", base + "\"dtype\": \"float8_e4m3fn\"}").toString())
                 .bytesPerParam()).isEqualTo(1);
+        // docs/SIM.md: float8_* is one byte, whichever of torch's float8 types (AMD's fnuz ones included).
+        for (String f8 : new String[] {"float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu"}) {
+            assertThat(SpecFiles.model(write(f8 + ".json", base + "\"torch_dtype\": \"" + f8 + "\"}").toString())
+                    .bytesPerParam()).as(f8).isEqualTo(1);
+        }
+        assertThat(SpecFiles.model(write("f16.json", base + "\"torch_dtype\": \"float16\"}").toString())
+                .bytesPerParam()).isEqualTo(2);
         assertThat(SpecFiles.model(write("both.json", base + "\"torch_dtype\": \"float32\", "
                 + "\"dtype\": \"float32\"}").toString()).bytesPerParam()).isEqualTo(4);
     }
