@@ -56,7 +56,8 @@ public final class Sweep {
     }
 
     /**
-     * Variants over rebalance intervals.
+     * Variants over rebalance intervals, in ascending order of the interval (a sweep's plot joins its points in
+     * order: intervals given as 100,10,50 drew a line back and forth).
      *
      * @param windowFollows plan from the last K steps (W = K) rather than the base window
      * @throws InvalidInputException naming {@code intervals} for an interval below one step or listed twice
@@ -68,12 +69,12 @@ public final class Sweep {
             }
         }
         InvalidInputException.requireDistinct("intervals", "a value", intervals);
-        return intervals.stream().map(k -> new Variant(Parameter.REBALANCE_EVERY, k,
+        return intervals.stream().sorted().map(k -> new Variant(Parameter.REBALANCE_EVERY, k,
                 base.withRebalanceEvery(k, windowFollows ? k : base.window()))).toList();
     }
 
     /**
-     * Variants over redundant slot counts.
+     * Variants over redundant slot counts, in ascending order of the count (as {@link #intervals}).
      *
      * @throws InvalidInputException naming {@code redundants} for a negative count or one listed twice,
      *                               {@code redundant} for one that does not fill the cluster's GPUs evenly
@@ -88,7 +89,7 @@ public final class Sweep {
             Simulation.replicas(model.experts(), cluster.gpus(), r);
         }
         InvalidInputException.requireDistinct("redundants", "a value", redundants);
-        return redundants.stream().map(r -> new Variant(Parameter.REDUNDANT, r, base.withRedundant(r))).toList();
+        return redundants.stream().sorted().map(r -> new Variant(Parameter.REDUNDANT, r, base.withRedundant(r))).toList();
     }
 
     /**

@@ -35,6 +35,18 @@ class SweepTest {
     }
 
     @Test
+    void variantsRunInAscendingOrderWhateverTheOrderGiven() {
+        // The plots join a sweep's points in order; 8,0,4 drew a line from 8 back to 0 and on to 4.
+        Simulation.Options base = Simulation.Options.of(100, 100);
+        assertThat(Sweep.intervals(base, List.of(100, 10, 50), true)).extracting(Sweep.Variant::value)
+                .containsExactly(10, 50, 100);
+        assertThat(Sweep.intervals(base, List.of(100, 10, 50), true)).extracting(v -> v.options().rebalanceEvery())
+                .containsExactly(10, 50, 100);
+        assertThat(Sweep.redundants(base, List.of(16, 0, 8), MODEL, CLUSTER)).extracting(v -> v.options().redundant())
+                .containsExactly(0, 8, 16);
+    }
+
+    @Test
     void runsEveryVariantInOrderAndRejectsBadRedundancyFirst() {
         ExpertLoadTrace trace = SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(2, 32, 120, 3)
                 .withRouting(1024, 4));
