@@ -103,6 +103,12 @@ public final class SpecFiles {
         // Every float8 type is one byte: torch also has float8_e4m3fnuz, float8_e5m2fnuz (AMD) and float8_e8m0fnu,
         // which a list of two names priced as bf16.
         int bytes = dtype.equals("float32") ? 4 : dtype.startsWith("float8_") ? 1 : 2;
+        // FP8 checkpoints (DeepSeek-V3/R1, Qwen3-*-FP8) say "bfloat16" in torch_dtype, the type they compute in,
+        // and store their weights as FP8 per quantization_config: one byte each (a block scale per 128 x 128
+        // weights adds 0.02%, not counted). They were priced as bf16: twice the migration and expert memory.
+        if (f.text("quantization_config.quant_method", "").equals("fp8")) {
+            bytes = 1;
+        }
         return new ModelSpec(f.text("model_type", path.getFileName().toString()), moeLayers, experts,
                 f.integer("num_experts_per_tok"), hidden, ffn, f.integer("n_group", 1), bytes, shared, sharedFfn,
                 8.0 * hidden * hidden);
@@ -153,6 +159,13 @@ public final class SpecFiles {
                     case STRING -> fields.put(name, json.nextString());
                     case BOOLEAN -> fields.put(name, json.nextBoolean());
                     case BEGIN_ARRAY -> fields.put(name, numbers(json));
+                    case BEGIN_OBJECT -> {
+                        if (name.equals("quantization_config")) {
+                            strings(json, name, fields);
+                        } else {
+                            json.skipValue();
+                        }
+                    }
                     default -> json.skipValue();
                 }
             }
@@ -165,6 +178,20 @@ public final class SpecFiles {
             throw new InvalidInputException(path.toString(), cause instanceof CharacterCodingException
                     ? "is not UTF-8 text, expected a JSON file" : "cannot read: " + cause.getMessage(), e);
         }
+    }
+
+    /** An object's string members, each as {@code prefix.member}; other members skipped. */
+    private static void strings(JsonReader json, String prefix, Map<String, Object> fields) {
+        json.beginObject();
+        while (json.hasNext()) {
+            String name = json.nextName();
+            if (json.peek() == JsonReader.Token.STRING) {
+                fields.put(prefix + "." + name, json.nextString());
+            } else {
+                json.skipValue();
+            }
+        }
+        json.endObject();
     }
 
     /** An array's entries, NaN for each that is not a number (so that a reader of the array can refuse it). */

@@ -95,6 +95,25 @@ class SpecFilesTest {
         assertThat(m.sharedExperts()).isEqualTo(1);
         assertThat(m.sharedFfn()).isEqualTo(2048);
         assertThat(m.name()).isEqualTo("deepseek_v3");
+        // Its weights are stored as FP8 (torch_dtype names the compute type): 3 x 7168 x 2048 x 1 byte per expert.
+        assertThat(m.bytesPerParam()).isEqualTo(1);
+        assertThat(m.expertBytes()).isEqualTo(3.0 * 7168 * 2048);
+    }
+
+    @Test
+    void onlyAnFp8QuantizationConfigMakesWeightsOneByte() throws IOException {
+        String base = "{\"model_type\": \"qwen3_moe\", \"num_hidden_layers\": 2, \"num_experts\": 4, "
+                + "\"num_experts_per_tok\": 2, \"hidden_size\": 64, \"moe_intermediate_size\": 32, "
+                + "\"torch_dtype\": \"bfloat16\"";
+        // Qwen3-30B-A3B-FP8's quantization_config.
+        assertThat(SpecFiles.model(write("fp8.json", base + ", \"quantization_config\": {\"activation_scheme\": "
+                + "\"dynamic\", \"fmt\": \"e4m3\", \"quant_method\": \"fp8\", \"weight_block_size\": [128, 128]}}")
+                .toString()).bytesPerParam()).isEqualTo(1);
+        assertThat(SpecFiles.model(write("gptq.json", base + ", \"quantization_config\": {\"quant_method\": "
+                + "\"gptq\", \"bits\": 8}}").toString()).bytesPerParam()).isEqualTo(2);
+        // A member of another object, or a top-level one, of the same name is not the quantization method.
+        assertThat(SpecFiles.model(write("other.json", base + ", \"rope_scaling\": {\"quant_method\": \"fp8\"}, "
+                + "\"quant_method\": \"fp8\"}").toString()).bytesPerParam()).isEqualTo(2);
     }
 
     @Test
