@@ -16,7 +16,7 @@ import java.util.Map;
  * @param topK               experts per token
  * @param hidden             hidden size H (activation width)
  * @param expertFfn          expert intermediate size F (SwiGLU: gate, up and down projections)
- * @param groups             expert groups for group-limited routing (DeepSeek-V3: 8), else 1
+ * @param groups             expert groups for group-limited routing (DeepSeek-V3: 8), else 1; divides {@code experts}
  * @param bytesPerParam      bytes per expert weight (bf16: 2)
  * @param sharedExperts      shared experts every token passes through (computed where the token is)
  * @param sharedFfn          intermediate size of a shared expert
@@ -35,6 +35,12 @@ public record ModelSpec(String name, int moeLayers, int experts, int topK, int h
         positive(expertFfn, "expert_ffn");
         positive(groups, "groups");
         positive(bytesPerParam, "bytes_per_param");
+        if (experts % groups != 0) {
+            // Group-limited routing splits the experts into equal groups; the default deepseek policy plans by them,
+            // and a remainder failed only at its first rebalance, after the policies before it had been simulated.
+            throw new InvalidInputException("groups", groups + " expert groups do not split the " + experts
+                    + " experts evenly");
+        }
         if (topK > experts) {
             throw new InvalidInputException("top_k", "k=" + topK + " exceeds experts=" + experts);
         }

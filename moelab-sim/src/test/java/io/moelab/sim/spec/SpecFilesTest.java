@@ -101,6 +101,25 @@ class SpecFilesTest {
     }
 
     @Test
+    void expertGroupsMustSplitTheExpertsEvenly() throws IOException {
+        // 8 experts in 3 groups: refused with the file, not at the first rebalance as eplb's "num_groups".
+        Path p = write("g3.json", """
+                {"moe_layers": 2, "experts": 8, "top_k": 2, "hidden": 64, "expert_ffn": 32, "groups": 3}
+                """);
+        assertThatThrownBy(() -> SpecFiles.model(p.toString())).isInstanceOf(InvalidInputException.class)
+                .hasMessage(p + ": groups: 3 expert groups do not split the 8 experts evenly");
+        Path hf = write("config.json", """
+                {"model_type": "deepseek_v3", "num_hidden_layers": 4, "first_k_dense_replace": 1,
+                 "n_routed_experts": 64, "num_experts_per_tok": 6, "hidden_size": 64, "moe_intermediate_size": 32,
+                 "n_group": 5}
+                """);
+        assertThatThrownBy(() -> SpecFiles.model(hf.toString())).hasMessageStartingWith(hf + ": groups: 5 expert");
+        assertThat(SpecFiles.model(write("g4.json", """
+                {"moe_layers": 2, "experts": 8, "top_k": 2, "hidden": 64, "expert_ffn": 32, "groups": 4}
+                """).toString()).groups()).isEqualTo(4);
+    }
+
+    @Test
     void onlyAnFp8QuantizationConfigMakesWeightsOneByte() throws IOException {
         String base = "{\"model_type\": \"qwen3_moe\", \"num_hidden_layers\": 2, \"num_experts\": 4, "
                 + "\"num_experts_per_tok\": 2, \"hidden_size\": 64, \"moe_intermediate_size\": 32, "
