@@ -216,8 +216,16 @@ public final class Simulation {
         return ExpertLoadTrace.of(steps);
     }
 
-    /** Simulates every policy, one after the other (planning time is measured alone). */
+    /**
+     * Simulates every policy, one after the other (planning time is measured alone).
+     *
+     * @throws InvalidInputException naming {@code policies}, before any policy runs, if one cannot plan for this
+     *                               deployment (hierarchical where the expert groups do not divide over the nodes)
+     */
     public SimulationReport run(List<Policy> policies, Progress progress) {
+        for (Policy policy : policies) {
+            requireCanPlan(policy);
+        }
         List<PolicyResult> results = new ArrayList<>();
         long total = (long) trace.steps() * policies.size();
         for (int i = 0; i < policies.size(); i++) {
@@ -303,6 +311,24 @@ public final class Simulation {
         }
         return new PolicyResult(policy.name(), tokens, serving, stalls, compute, rebalances, skipped, planningTotal,
                 migrationTotal, bytes, copies, stepSeconds, balancedness, dispatch, expert, combine);
+    }
+
+    /**
+     * Plans once as the first rebalance will. A policy that cannot plan here failed at its first rebalance, after
+     * the policies before it had been simulated, as eplb's "num_groups".
+     */
+    private void requireCanPlan(Policy policy) {
+        int k = options.rebalanceEvery();
+        if (policy.balancer() == null || k >= trace.steps()) {
+            return; // never plans
+        }
+        try {
+            policy.balancer().rebalance(request(k, initial));
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException("policies", "'" + policy.name() + "' cannot plan for " + topology.gpus()
+                    + " GPUs on " + topology.nodes() + " nodes with " + model.groups() + " expert groups: "
+                    + e.problem(), e);
+        }
     }
 
     /** What a rebalance before step {@code t} plans from: the last W steps, earlier W-step windows as history. */

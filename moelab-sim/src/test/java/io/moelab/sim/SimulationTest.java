@@ -72,6 +72,28 @@ class SimulationTest {
     }
 
     @Test
+    void aPolicyThatCannotPlanForTheClusterIsRefusedBeforeAnyPolicyRuns() {
+        // 4 expert groups cannot be kept on 3 nodes: hierarchical planning is impossible there. It failed at the
+        // first rebalance, after `none` had been simulated, as eplb's "num_groups".
+        ModelSpec grouped = new ModelSpec("grouped", 4, 64, 8, 1024, 512, 4, 2, 0, 0, 0);
+        ClusterSpec threeNodes = ClusterSpec.preset("3x4-h100");
+        Simulation simulation = new Simulation(skewed, grouped, threeNodes, options(false));
+        List<Long> progress = new ArrayList<>();
+        assertThatThrownBy(() -> simulation.run(Policy.parseAll(List.of("none", "deepseek:hierarchical")),
+                (done, total) -> progress.add(done)))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith("policies: 'deepseek:hierarchical' cannot plan for 12 GPUs on 3 nodes with 4 "
+                        + "expert groups: ")
+                .hasMessageContaining("divide evenly over the N=3 nodes");
+        assertThat(progress).isEmpty();
+        // The same policies on 2 nodes, and the default deepseek (global where groups do not fit) on 3, run.
+        assertThat(run(skewed, grouped, CLUSTER, options(false), "none",
+                "deepseek:hierarchical").get("deepseek:hierarchical").rebalances()).isEqualTo(11);
+        assertThat(run(skewed, grouped, threeNodes, options(false), "none", "deepseek").get("deepseek").rebalances())
+                .isEqualTo(11);
+    }
+
+    @Test
     void historyBeyondTheTraceIsTheWholeTrace() {
         // 600 steps in windows of 50 hold at most 11 earlier windows: 16 and Integer.MAX_VALUE ask for all of them.
         // The largest value overflowed (j + 1) * W into an IndexOutOfBoundsException and looped two billion times.
