@@ -130,15 +130,18 @@ public final class BenchCommand implements Callable<Integer> {
         }
         ModelOptions.useThreads(threads);
         PrintWriter out = spec.commandLine().getOut();
-        if (synthetic != null) {
-            writeSynthetic(out);
-        }
-        ModelConfig config = ModelConfig.ofModel(model);
+        Synthetic checkpoint = synthetic != null ? synthetic() : null;
+        // A synthetic model's configuration is known before it is written: the options are checked against it first,
+        // so that bad input writes nothing (a too long --prompt-tokens left a fresh checkpoint behind).
+        ModelConfig config = checkpoint != null ? checkpoint.shape().modelConfig() : ModelConfig.ofModel(model);
         // Named after the larger of the two, the one to lower (a huge --prompt-tokens is not --decode-tokens' fault).
         KvCacheSize.require(promptTokens > decodeTokens ? "--prompt-tokens" : "--decode-tokens", config,
                 (long) promptTokens + decodeTokens,
                 "a run of " + promptTokens + " prompt tokens plus " + decodeTokens + " decoded ones");
         KvCacheSize.require("--warmup-tokens", config, warmupTokens, "a warm-up of " + warmupTokens + " tokens");
+        if (checkpoint != null) {
+            writeSynthetic(out, checkpoint);
+        }
         Options options = new Options(weightFormat, promptTokens, decodeTokens, warmupTokens, warmupRuns, runs, seed,
                 measureBandwidth ? (long) bandwidthMib << 20 : 0, 5);
         Result r = ModelBench.run(model, options);
@@ -161,7 +164,16 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private void writeSynthetic(PrintWriter out) {
+    /** A synthetic checkpoint to write or reuse: its shape, stored type and what {@code --model} holds now. */
+    private record Synthetic(Shape shape, DType dtype, SyntheticCheckpoint.Contents contents) {
+    }
+
+    /**
+     * The synthetic checkpoint the options ask for, checked against what {@code --model} holds, nothing written.
+     *
+     * @throws InvalidInputException for an unknown shape or type, or a directory that holds something else
+     */
+    private Synthetic synthetic() {
         Shape shape;
         try {
             shape = Shape.named(synthetic);
@@ -175,19 +187,24 @@ public final class BenchCommand implements Callable<Integer> {
                     + syntheticDtype);
         };
         SyntheticCheckpoint.Contents contents = SyntheticCheckpoint.inspect(model, shape, dtype, seed);
-        if (contents == SyntheticCheckpoint.Contents.SAME) {
-            out.println("reusing the synthetic " + synthetic + " " + dtype + " checkpoint in " + model);
-        } else if (contents == SyntheticCheckpoint.Contents.OTHER) {
+        if (contents == SyntheticCheckpoint.Contents.OTHER) {
             // Writing would replace another model's config.json and weights, or leave a mix (shards beside ours).
             throw new InvalidInputException("--model", model + (Files.isDirectory(model)
                     ? " holds another model (or other files)" : " is not a directory") + "; --synthetic writes into a"
                     + " new or empty directory, or reuses one that holds the same synthetic checkpoint (" + synthetic
                     + " " + dtype + ", seed " + seed + ")");
+        }
+        return new Synthetic(shape, dtype, contents);
+    }
+
+    private void writeSynthetic(PrintWriter out, Synthetic s) {
+        if (s.contents() == SyntheticCheckpoint.Contents.SAME) {
+            out.println("reusing the synthetic " + synthetic + " " + s.dtype() + " checkpoint in " + model);
         } else {
             long start = System.nanoTime();
-            SyntheticCheckpoint.write(model, shape, dtype, seed);
+            SyntheticCheckpoint.write(model, s.shape(), s.dtype(), seed);
             out.printf(Locale.ROOT, "wrote a synthetic %s %s checkpoint (%d parameters) to %s in %.1f s%n",
-                    synthetic, dtype, shape.parameters(), model, (System.nanoTime() - start) / 1e9);
+                    synthetic, s.dtype(), s.shape().parameters(), model, (System.nanoTime() - start) / 1e9);
         }
         out.flush();
     }

@@ -144,6 +144,16 @@ class BenchCommandTest {
                 "--warmup-tokens", "1000000000"), "--warmup-tokens: a warm-up of 1000000000 tokens needs");
         assertOneLineError(CliRunner.run("bench", "--model", model.toString(), "--bandwidth-mib", "2000000000"),
                 "--bandwidth-mib: 2000000000 MiB is more than half of this machine's");
+        // Checked against the synthetic model's configuration before writing it: bad input writes nothing. The tiny
+        // shape has 2 KV heads of 16 dimensions, at most (2^31 - 9) / 32 rounded down to 64 = 67108800 positions.
+        Path fresh = dir.resolve("fresh");
+        assertOneLineError(CliRunner.run("bench", "--synthetic", "tiny", "--model", fresh.toString(),
+                "--no-measure-bandwidth", "--prompt-tokens", "100000000"),
+                "--prompt-tokens: a run of 100000000 prompt tokens plus 32 decoded ones needs a KV cache of 100000032 "
+                + "positions; this model's holds at most 67108800");
+        assertOneLineError(CliRunner.run("bench", "--synthetic", "tiny", "--model", fresh.toString(),
+                "--no-measure-bandwidth", "--warmup-tokens", "100000000"), "--warmup-tokens");
+        assertThat(fresh).doesNotExist();
         Files.createDirectories(m);
         Files.writeString(m.resolve("config.json"), "{\"model_type\": \"mixtral\"");
         assertOneLineError(bench("--model", m.toString(), "--no-measure-bandwidth"), "config.json");

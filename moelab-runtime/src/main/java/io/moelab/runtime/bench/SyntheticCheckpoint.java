@@ -3,6 +3,7 @@ package io.moelab.runtime.bench;
 import io.moelab.runtime.ModelFormatException;
 import io.moelab.runtime.safetensors.HalfFloats;
 import io.moelab.runtime.safetensors.SafetensorsFile;
+import io.moelab.runtime.model.ModelConfig;
 import io.moelab.runtime.tensor.DType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -171,6 +172,14 @@ public final class SyntheticCheckpoint {
         String describe(DType dtype, long seed) {
             return "mixtral " + vocab + "/" + hidden + "/" + layers + "/" + heads + "/" + kvHeads + "/" + headDim
                     + "/" + intermediate + "/" + experts + "/" + topK + " " + dtype + " seed " + seed;
+        }
+
+        /**
+         * The configuration of the checkpoint {@link #write} makes, known before it is written (so that options can
+         * be checked against it first).
+         */
+        public ModelConfig modelConfig() {
+            return ModelConfig.of(config(), "synthetic " + describe(DType.F32, 0));
         }
 
         /** {@code config.json}. */

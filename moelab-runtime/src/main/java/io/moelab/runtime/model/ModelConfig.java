@@ -77,8 +77,16 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
      * @throws ModelFormatException naming the file and key when it is missing, malformed or unsupported
      */
     public static ModelConfig read(Path file) {
-        String where = file.toString();
-        JsonNode n = readObject(file);
+        return of(readObject(file), file.toString());
+    }
+
+    /**
+     * A configuration from {@code config.json}'s parsed contents, as {@link #read} reads them.
+     *
+     * @param where what to name in errors (a file)
+     * @throws ModelFormatException naming {@code where} and the key when one is missing, malformed or unsupported
+     */
+    public static ModelConfig of(JsonNode n, String where) {
         String type = text(n, "model_type", where);
         Family family = Family.of(type).orElseThrow(() -> new ModelFormatException(where, null,
                 "unsupported model_type '" + type + "' (supported: mixtral, qwen2_moe, qwen3_moe, olmoe)"));

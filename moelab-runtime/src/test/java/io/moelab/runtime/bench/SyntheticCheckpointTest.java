@@ -52,6 +52,8 @@ class SyntheticCheckpointTest {
                 assertThat(config.expertIntermediate()).isEqualTo(shape.intermediate());
                 assertThat(config.experts()).isEqualTo(shape.experts());
                 assertThat(config.topK()).isEqualTo(shape.topK());
+                // Known before writing, so that bench checks its options against it first.
+                assertThat(shape.modelConfig()).isEqualTo(config);
             }
         }
     }
