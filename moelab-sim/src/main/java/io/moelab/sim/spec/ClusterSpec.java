@@ -48,8 +48,14 @@ public record ClusterSpec(String name, int nodes, int gpusPerNode, double peakTf
         if (!(computeEfficiency > 0 && computeEfficiency <= 1)) {
             throw new InvalidInputException("compute_efficiency", "must be in (0, 1], got " + computeEfficiency);
         }
-        if (!(nvlinkLatencyUs >= 0) || !(networkLatencyUs >= 0)) {
-            throw new InvalidInputException("latency", "latencies must be finite and >= 0");
+        // Each named: "latency" is no field of a cluster file, and which of the two was wrong went unsaid.
+        latency(nvlinkLatencyUs, "nvlink_latency_us");
+        latency(networkLatencyUs, "network_latency_us");
+    }
+
+    private static void latency(double v, String field) {
+        if (!(v >= 0) || Double.isInfinite(v)) {
+            throw new InvalidInputException(field, "must be a finite number of microseconds >= 0, got " + v);
         }
     }
 
