@@ -44,8 +44,12 @@ public record ModelSpec(String name, int moeLayers, int experts, int topK, int h
         if (topK > experts) {
             throw new InvalidInputException("top_k", "k=" + topK + " exceeds experts=" + experts);
         }
-        if (sharedExperts < 0 || sharedFfn < 0) {
-            throw new InvalidInputException("shared_experts", "must not be negative");
+        // Each named with its value: a negative shared_ffn was reported as shared_experts.
+        if (sharedExperts < 0) {
+            throw new InvalidInputException("shared_experts", "must not be negative, got " + sharedExperts);
+        }
+        if (sharedFfn < 0) {
+            throw new InvalidInputException("shared_ffn", "must not be negative, got " + sharedFfn);
         }
         if (!(denseFlopsPerToken >= 0) || Double.isInfinite(denseFlopsPerToken)) {
             throw new InvalidInputException("dense_flops_per_token", "must be a finite number >= 0");

@@ -275,6 +275,14 @@ class SpecFilesTest {
                 + "\"hbm_tbps\": 1, \"nvlink_gbps\": 1, \"network_gbps\": 1, \"compute_efficiency\": 1.5}");
         assertThatThrownBy(() -> SpecFiles.cluster(efficiency.toString()))
                 .hasMessage(efficiency + ": compute_efficiency: must be in (0, 1], got 1.5");
+        Path sharedFfn = write("s.json", "{\"moe_layers\": 2, \"experts\": 4, \"top_k\": 2, \"hidden\": 8, "
+                + "\"expert_ffn\": 8, \"shared_experts\": 1, \"shared_ffn\": -3}");
+        assertThatThrownBy(() -> SpecFiles.model(sharedFfn.toString()))
+                .hasMessage(sharedFfn + ": shared_ffn: must not be negative, got -3");
+        Path shared = write("s2.json", "{\"moe_layers\": 2, \"experts\": 4, \"top_k\": 2, \"hidden\": 8, "
+                + "\"expert_ffn\": 8, \"shared_experts\": -1, \"shared_ffn\": 8}");
+        assertThatThrownBy(() -> SpecFiles.model(shared.toString()))
+                .hasMessage(shared + ": shared_experts: must not be negative, got -1");
         // Each latency is named: the error said "latency: latencies must be ...", no field of the file.
         Path nvlink = write("l.json", "{\"nodes\": 1, \"gpus_per_node\": 8, \"peak_tflops\": 1, "
                 + "\"hbm_tbps\": 1, \"nvlink_gbps\": 1, \"network_gbps\": 1, \"nvlink_latency_us\": -1}");
