@@ -100,7 +100,7 @@ public final class BenchCommand implements Callable<Integer> {
     private String synthetic;
 
     @Option(names = "--synthetic-dtype", paramLabel = "f32|bf16", defaultValue = "f32",
-            description = "Stored type of --synthetic weights (default: f32).")
+            description = "Stored type of --synthetic weights; only with --synthetic (default: f32).")
     private String syntheticDtype;
 
     @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
@@ -127,6 +127,12 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (warmupRuns < 0) {
             throw new InvalidInputException("--warmup-runs", "must not be negative, got " + warmupRuns);
+        }
+        if (synthetic == null && spec.commandLine().getParseResult().hasMatchedOption("--synthetic-dtype")) {
+            // Without --synthetic nothing is written and the model is benchmarked as stored: the type asked for was
+            // silently not the one measured.
+            throw new InvalidInputException("--synthetic-dtype", "applies only with --synthetic (the model in --model "
+                    + "is benchmarked as stored; --weights chooses how its weights are held)");
         }
         ModelOptions.useThreads(threads);
         PrintWriter out = spec.commandLine().getOut();

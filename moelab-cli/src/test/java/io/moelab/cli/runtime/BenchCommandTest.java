@@ -132,6 +132,9 @@ class BenchCommandTest {
         assertOneLineError(CliRunner.run("bench", "--model", m.toString(), "--prompt-tokens", "0"),
                 "--prompt-tokens");
         Path model = TinyMixtral.write(dir.resolve("mixtral"), 258);
+        // Without --synthetic the type was ignored: the stored model was measured as it is, exit 0.
+        assertOneLineError(bench("--model", model.toString(), "--no-measure-bandwidth", "--synthetic-dtype", "bf16"),
+                "--synthetic-dtype: applies only with --synthetic");
         // One KV head of 4 dimensions: at most 536870848 positions in a cache; refused before loading or measuring.
         assertOneLineError(CliRunner.run("bench", "--model", model.toString(), "--no-measure-bandwidth",
                 "--decode-tokens", "2000000000"), "--decode-tokens: a run of 64 prompt tokens plus 2000000000 "
