@@ -219,6 +219,34 @@ class SimCommandTest {
         assertThat(bad.errLines()).containsExactly("error: intervals: must be at least 1 step, got 0");
     }
 
+    /** One step, one layer: counted in the singular ("1 layers" and "1 steps" were printed). */
+    @Test
+    void oneStepOfOneLayerIsCountedInTheSingular() throws Exception {
+        Path one = dir.resolve("one.mlt");
+        TraceFiles.write(SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(1, 4, 1, 9)
+                .withRouting(64, 1)), one, TraceFormat.COMPACT);
+        Path model = dir.resolve("one-layer.json");
+        Files.writeString(model, "{\"moe_layers\": 1, \"experts\": 4, \"top_k\": 1, \"hidden\": 64, "
+                + "\"expert_ffn\": 32}");
+        Result r = CliRunner.run("sim", "--trace", one.toString(), "--model", model.toString(), "--cluster",
+                "1x2-h100", "--policies", "none", "--rebalance-every", "1", "--out", dir.resolve("one").toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("(1 step, 1 layer x 4 experts)", "(1 MoE layer x 4 experts, top-1",
+                "rebalance: every 1 step from the last 1 (", "note: the trace has 1 step, so no rebalance");
+        Result sweep = CliRunner.run("sim", "sweep", "--trace", one.toString(), "--model", model.toString(),
+                "--cluster", "1x2-h100", "--policies", "none", "--redundants", "0", "--rebalance-every", "1",
+                "--out", dir.resolve("one-sweep").toString());
+        assertThat(sweep.exitCode()).as(sweep.err()).isZero();
+        assertThat(sweep.err()).contains("the trace has 1 step, fewer than", "not shorter than the trace's 1 step: ");
+        for (String text : List.of(r.out(), sweep.out(), sweep.err())) {
+            assertThat(text).doesNotContainPattern("\\b1 (MoE )?(step|layer|expert)s\\b");
+        }
+        Result shape = CliRunner.run("sim", "--trace", one.toString(), "--model", "deepseek-v3", "--cluster",
+                "4x8-h100", "--out", dir.resolve("shape").toString());
+        assertThat(shape.errLines()).containsExactly(
+                "error: trace: has 1 MoE layer x 4 experts, but model deepseek-v3 has 58 x 256");
+    }
+
     @Test
     void sweepWritesJsonAndBothPlots() throws Exception {
         List<String> args = new ArrayList<>(List.of("sim", "sweep", "--trace", trace.toString(), "--model",
