@@ -44,6 +44,32 @@ class EvaluateAndGenerateCommandTest {
         assertThat(read.stepList()).isEqualTo(expected.stepList());
     }
 
+    /** Generate's dead experts and domains and rebalance's layers count one in the singular too. */
+    @Test
+    void generateAndRebalanceCountOneInTheSingular() throws Exception {
+        Path one = dir.resolve("one.json");
+        Result g = CliRunner.run("eplb", "generate", "--layers", "1", "--experts", "4", "--steps", "2", "--seed", "1",
+                "--top-k", "1", "--tokens-per-step", "16", "--zero-fraction", "0.3", "--domains", "1", "--output",
+                one.toString());
+        assertThat(g.exitCode()).as(g.err()).isZero();
+        assertThat(g.out()).contains(": 2 steps x 1 layer x 4 experts, 16 tokens x top-1 per step, lognormal skew "
+                + "1.00, 1 dead expert per layer, 1 domain (vllm, ");
+        Result e = CliRunner.run("eplb", "evaluate", "--trace", one.toString(), "--window", "1", "--replicas", "4",
+                "--groups", "1", "--nodes", "1", "--gpus", "2", "--algorithms", "deepseek");
+        assertThat(e.exitCode()).as(e.err()).isZero();
+        assertThat(e.out()).contains("(2 steps, 1 layer x 4 experts)", "window 1 step: 2 windows, 1 scored");
+        Path in = dir.resolve("in.json");
+        Files.writeString(in, "{\"weight\": [[90, 132, 40, 61]], \"num_replicas\": 4, \"num_groups\": 1, "
+                + "\"num_nodes\": 1, \"num_gpus\": 2}");
+        Result r = CliRunner.run("eplb", "rebalance", "--input", in.toString(), "--output",
+                dir.resolve("out.json").toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("moelab: 1 layer x 4 experts -> ");
+        for (String text : List.of(g.out(), e.out(), r.out())) {
+            assertThat(text).doesNotContainPattern("\\b1 (step|layer|dead expert|domain|window)s\\b");
+        }
+    }
+
     @Test
     void generateCompactEqualsVllm() {
         ExpertLoadTrace vllm = TraceFiles.read(generate("a.json"));
