@@ -6,6 +6,7 @@ import io.moelab.eplb.algorithm.Algorithms;
 import io.moelab.eplb.algorithm.BalancerAlgorithm;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * How a deployment places experts over time: {@code none} keeps the initial placement, any other policy
@@ -28,7 +29,7 @@ public record Policy(String name, BalancerAlgorithm balancer) {
         // Read as algorithm specs are (case and surrounding spaces do not matter), and named as parsed: "DeepSeek"
         // was accepted beside "deepseek" as another policy, " deepseek" kept its space in the table, and "NONE"
         // was unknown.
-        AlgorithmSpec spec = AlgorithmSpec.parse(name);
+        AlgorithmSpec spec = named(name, () -> AlgorithmSpec.parse(name));
         if (spec.text().equals(NONE)) {
             return new Policy(NONE, null);
         }
@@ -36,8 +37,20 @@ public record Policy(String name, BalancerAlgorithm balancer) {
             throw new InvalidInputException("policies", "unknown policy '" + name + "' (known: none, "
                     + String.join(", ", Algorithms.names()) + ")");
         }
-        BalancerAlgorithm balancer = Algorithms.bySpec(spec);
+        BalancerAlgorithm balancer = named(name, () -> Algorithms.bySpec(spec));
         return new Policy(balancer.name(), balancer);
+    }
+
+    /**
+     * The spec's errors named as the option they came from: eplb names them "algorithm" or "mode" (its
+     * {@code --algorithms} and {@code --mode}), which {@code sim} does not have.
+     */
+    private static <T> T named(String name, Supplier<T> parse) {
+        try {
+            return parse.get();
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException("policies", "'" + name + "': " + e.problem(), e);
+        }
     }
 
     /**
@@ -49,9 +62,11 @@ public record Policy(String name, BalancerAlgorithm balancer) {
         if (names.isEmpty()) {
             throw new InvalidInputException("policies", "no policy given");
         }
-        // Compared as parsed, as eplb's algorithm lists are: "deepseek,DeepSeek" is one policy twice.
+        // Each parsed first, so that a bad spec is named as a policy; then compared as parsed, as eplb's algorithm
+        // lists are: "deepseek,DeepSeek" is one policy twice.
+        List<Policy> policies = names.stream().map(Policy::parse).toList();
         Algorithms.requireDistinct("policies", "a policy", names);
-        return names.stream().map(Policy::parse).toList();
+        return policies;
     }
 
     /** The algorithm that re-plans, if this policy rebalances. */

@@ -33,6 +33,18 @@ class PolicyTest {
     }
 
     @Test
+    void aBadSpecIsNamedAsAPolicy() {
+        // sim has --policies, not eplb's --algorithms and --mode, which these errors named.
+        assertThatThrownBy(() -> Policy.parseAll(List.of("none", ""))).isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith("policies: '': empty algorithm name");
+        assertThatThrownBy(() -> Policy.parseAll(List.of("moelab:sideways")))
+                .hasMessage("policies: 'moelab:sideways': unknown mode 'sideways' (known: auto, global, hierarchical)");
+        assertThatThrownBy(() -> Policy.parse("deepseek:foo=1"))
+                .hasMessage("policies: 'deepseek:foo=1': unknown option 'foo' for deepseek (it takes none)");
+        assertThatThrownBy(() -> Policy.parse("moelab:hedge=x")).hasMessageStartingWith("policies: 'moelab:hedge=x': ");
+    }
+
+    @Test
     void policiesAreReadAsAlgorithmSpecsAreAndNamedAsParsed() {
         // Case and surrounding spaces do not make another policy: the sim ran "deepseek,DeepSeek" twice under two
         // names, kept " deepseek"'s space in its table, and did not know "NONE".
