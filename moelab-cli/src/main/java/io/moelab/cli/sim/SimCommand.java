@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.knowm.xchart.XYChart;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -94,6 +95,13 @@ public final class SimCommand implements Callable<Integer> {
     }
 
     private static void plot(SimulationReport report, Path dir) throws java.io.IOException {
+        for (Map.Entry<String, XYChart> chart : charts(report).entrySet()) {
+            Plots.write(dir.resolve(chart.getKey()), chart.getValue());
+        }
+    }
+
+    /** The two plots by file name: balancedness and step time per step, steps numbered from 0 as in steps.csv. */
+    static Map<String, XYChart> charts(SimulationReport report) {
         Map<String, double[]> balance = new LinkedHashMap<>();
         Map<String, double[]> time = new LinkedHashMap<>();
         for (PolicyResult r : report.policies()) {
@@ -104,11 +112,19 @@ public final class SimCommand implements Callable<Integer> {
             }
             time.put(r.policy(), ms);
         }
+        // The table, steps.csv and the docs ("before steps K, 2K") count steps from 0; the plots' default x of
+        // 1, 2, ... showed each rebalance's stall one step late.
+        double[] steps = new double[report.steps()];
+        for (int i = 0; i < steps.length; i++) {
+            steps[i] = i;
+        }
         String where = report.model().name() + " on " + report.cluster().name() + ", rebalance every "
                 + Nouns.count(report.options().rebalanceEvery(), "step");
-        Plots.lines(dir.resolve("balancedness.png"), "GPU balancedness per step (" + where + ")", "step",
-                "GPU balancedness (mean / max)", null, balance, new Plots.Axes(new double[] {0, 1}, false, false));
-        Plots.lines(dir.resolve("step_time.png"), "Step time, rebalance stalls included (" + where + ")", "step",
-                "step time (ms)", null, time, Plots.Axes.LINEAR);
+        Map<String, XYChart> charts = new LinkedHashMap<>();
+        charts.put("balancedness.png", Plots.lineChart("GPU balancedness per step (" + where + ")", "step",
+                "GPU balancedness (mean / max)", steps, balance, new Plots.Axes(new double[] {0, 1}, false, false)));
+        charts.put("step_time.png", Plots.lineChart("Step time, rebalance stalls included (" + where + ")", "step",
+                "step time (ms)", steps, time, Plots.Axes.LINEAR));
+        return charts;
     }
 }

@@ -48,6 +48,15 @@ public final class Plots {
      */
     public static void lines(Path png, String title, String xTitle, String yTitle, double[] x,
                              Map<String, double[]> series, Axes axes) throws IOException {
+        write(png, lineChart(title, xTitle, yTitle, x, series, axes));
+    }
+
+    /**
+     * The chart {@link #lines(Path, String, String, String, double[], Map, Axes)} writes, for callers that check
+     * what it plots.
+     */
+    public static XYChart lineChart(String title, String xTitle, String yTitle, double[] x,
+                                    Map<String, double[]> series, Axes axes) {
         XYChart chart = chart(title, xTitle, yTitle);
         if (axes.yRange() != null) {
             chart.getStyler().setYAxisMin(axes.yRange()[0]);
@@ -70,6 +79,11 @@ public final class Plots {
             s.setMarker(y.length <= 60 ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
             s.setLineStyle(new BasicStroke(y.length <= 60 ? 2f : 1.2f));
         }
+        return chart;
+    }
+
+    /** Writes {@code chart} as a PNG, atomically. */
+    public static void write(Path png, XYChart chart) throws IOException {
         AtomicFiles.write(png, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
     }
 

@@ -1,6 +1,7 @@
 package io.moelab.cli.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import io.moelab.cli.CliRunner;
 import io.moelab.cli.CliRunner.Result;
@@ -107,6 +108,29 @@ class SimCommandTest {
         assertThat(csv).hasSize(201);
         assertThat(csv.getFirst()).isEqualTo("step,none step_ms,none balancedness,deepseek step_ms,"
                 + "deepseek balancedness,moelab step_ms,moelab balancedness");
+    }
+
+    /** Each plot's points are steps.csv's rows: the same step numbers (from 0) and values. */
+    @Test
+    void plotsPlotTheStepsOfTheCsv() throws Exception {
+        Path out = dir.resolve("plotted");
+        Result r = CliRunner.run("sim", "--trace", trace.toString(), "--model", "deepseek-v2-lite", "--cluster",
+                "4x8-h100", "--policies", "none,deepseek", "--rebalance-every", "50", "--window", "50", "--planning-ms",
+                "2", "--out", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        List<String[]> rows = Files.readAllLines(out.resolve("steps.csv")).stream().skip(1)
+                .map(l -> l.split(",")).toList();
+        Simulation.Options options = new Simulation.Options(50, 50, -1, 16, false, 2e-3, 0,
+                StepModel.Options.defaults());
+        var report = new Simulation(TraceFiles.read(trace), ModelSpec.preset("deepseek-v2-lite"),
+                ClusterSpec.preset("4x8-h100"), options).run(Policy.parseAll(List.of("none", "deepseek")),
+                Simulation.Progress.NONE);
+        var series = SimCommand.charts(report).get("balancedness.png").getSeriesMap().get("deepseek");
+        assertThat(series.getXData()).hasSize(rows.size());
+        for (int i = 0; i < rows.size(); i++) {
+            assertThat(series.getXData()[i]).isEqualTo(Double.parseDouble(rows.get(i)[0]));
+            assertThat(series.getYData()[i]).isCloseTo(Double.parseDouble(rows.get(i)[4]), within(1e-6));
+        }
     }
 
     @Test
