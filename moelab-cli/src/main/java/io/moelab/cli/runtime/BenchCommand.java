@@ -90,7 +90,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--bandwidth-mib", paramLabel = "MIB", defaultValue = "1024",
             description = "Buffer of the bandwidth measurement, MiB; keep it well above the last-level cache"
-                    + " (default: 1024).")
+                    + " (default: 1024); not with --no-measure-bandwidth.")
     private int bandwidthMib;
 
     @Option(names = "--synthetic", paramLabel = "m100|tiny",
@@ -127,6 +127,11 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (warmupRuns < 0) {
             throw new InvalidInputException("--warmup-runs", "must not be negative, got " + warmupRuns);
+        }
+        if (!measureBandwidth && spec.commandLine().getParseResult().hasMatchedOption("--bandwidth-mib")) {
+            // The buffer size was asked for, and no measurement would use it.
+            throw new InvalidInputException("--bandwidth-mib", "sizes the bandwidth measurement, which "
+                    + "--no-measure-bandwidth turns off");
         }
         if (synthetic == null && spec.commandLine().getParseResult().hasMatchedOption("--synthetic-dtype")) {
             // Without --synthetic nothing is written and the model is benchmarked as stored: the type asked for was

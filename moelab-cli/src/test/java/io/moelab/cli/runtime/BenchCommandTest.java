@@ -135,6 +135,9 @@ class BenchCommandTest {
         // Without --synthetic the type was ignored: the stored model was measured as it is, exit 0.
         assertOneLineError(bench("--model", model.toString(), "--no-measure-bandwidth", "--synthetic-dtype", "bf16"),
                 "--synthetic-dtype: applies only with --synthetic");
+        // No measurement to size: the option was silently ignored.
+        assertOneLineError(bench("--model", model.toString(), "--no-measure-bandwidth", "--bandwidth-mib", "64"),
+                "--bandwidth-mib: sizes the bandwidth measurement, which --no-measure-bandwidth turns off");
         // One KV head of 4 dimensions: at most 536870848 positions in a cache; refused before loading or measuring.
         assertOneLineError(CliRunner.run("bench", "--model", model.toString(), "--no-measure-bandwidth",
                 "--decode-tokens", "2000000000"), "--decode-tokens: a run of 64 prompt tokens plus 2000000000 "
