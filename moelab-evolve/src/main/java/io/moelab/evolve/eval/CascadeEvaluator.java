@@ -20,7 +20,8 @@ import java.util.Map;
  * a candidate does (hang, exit, throw, exhaust its heap, print garbage, fork) stops the caller: every way to
  * fail becomes an {@link Evaluation} with an {@code error} kind.
  *
- * <p>Error kinds: {@code timeout}, {@code output_limit}, {@code out_of_memory} (the JVM reported
+ * <p>Error kinds: {@code timeout}, {@code output_limit} (also for a metrics file larger than the output cap),
+ * {@code out_of_memory} (the JVM reported
  * {@code OutOfMemoryError}), {@code exit} (a non-zero exit code without a result), {@code no_metrics} (exit 0
  * without a result), {@code invalid_metrics} (a result that is not a flat JSON object of finite metrics),
  * {@code evaluator_error} (the stage command could not be started), and whatever the stage itself reports in
@@ -96,6 +97,14 @@ public final class CascadeEvaluator {
                     // handled below
                 }
             }
+            long metricsBytes = size(metricsFile);
+            if (metricsBytes > settings.maxOutputBytes()) {
+                // Read whole, a file the stage filled without end took the run's heap (the cap covered only the
+                // stage's stdout and stderr).
+                return finish(metrics, "output_limit", where + "wrote a metrics file of " + metricsBytes
+                        + " bytes, more than " + settings.maxOutputBytes() + tails(stdout, stderr), feedback, ran,
+                        start);
+            }
             String resultText = readResult(metricsFile, outcome);
             if (resultText == null) {
                 if (stderr.contains("java.lang.OutOfMemoryError")) {
@@ -140,6 +149,15 @@ public final class CascadeEvaluator {
                                      StringBuilder feedback, int stages, long start) {
         return new Evaluation(metrics, error, message, feedback.toString().strip(), stages,
                 (System.nanoTime() - start) / 1e9);
+    }
+
+    /** The size of the metrics file, 0 when the stage wrote none (or it cannot be read). */
+    private static long size(Path metricsFile) {
+        try {
+            return Files.isRegularFile(metricsFile) ? Files.size(metricsFile) : 0;
+        } catch (IOException e) {
+            return 0;
+        }
     }
 
     /** The metrics file when the stage wrote one, else the last JSON line of its stdout. */

@@ -88,6 +88,24 @@ class CascadeEvaluatorTest {
         assertThat(e.error()).isEqualTo("output_limit");
     }
 
+    /** The metrics file was read whole: one larger than the heap ended the run with an OutOfMemoryError. */
+    @Test
+    void anOversizedMetricsFileIsAnOutputLimit() throws Exception {
+        EvaluatorSettings s = EvaluatorSettings.defaults();
+        long cap = s.maxOutputBytes();
+        // Valid JSON padded with spaces to one byte over the cap: its size alone fails it.
+        Evaluation e = run("printf '{\"score\": 1}' > \"$2\"; head -c " + (cap + 1 - 12)
+                + " /dev/zero | tr '\\0' ' ' >> \"$2\"; echo '{\"score\": 2}'");
+        assertThat(Files.size(tmp.resolve("w/stage1/metrics.json"))).isEqualTo(cap + 1);
+        assertThat(e.error()).isEqualTo("output_limit");
+        assertThat(e.errorMessage()).contains("metrics file of " + (cap + 1) + " bytes");
+        // At the cap it is read as usual.
+        Evaluation atCap = run("printf '{\"score\": 1}' > \"$2\"; head -c " + (cap - 12)
+                + " /dev/zero | tr '\\0' ' ' >> \"$2\"");
+        assertThat(atCap.ok()).as(atCap.errorMessage()).isTrue();
+        assertThat(atCap.metrics()).containsEntry("score", 1.0);
+    }
+
     @Test
     void outOfMemoryIsNamed() throws Exception {
         Evaluation e = run("echo 'Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space' >&2; exit 1");
