@@ -333,6 +333,13 @@ public final class ProgramDatabase {
                     + " islands, but the run's checkpoint has " + state.islands().size() + " (resume with the run's "
                     + "--config)");
         }
+        int dimensions = state.featureRanges().get(0).length;
+        if (dimensions != settings.featureDimensions().size()) {
+            // Copying the saved ranges failed with an index out of bounds for more dimensions, and fewer mixed
+            // cells of two shapes in one grid.
+            throw new InvalidInputException("database.feature_dimensions", settings.featureDimensions().size()
+                    + " dimensions, but the run's checkpoint has " + dimensions + " (resume with the run's --config)");
+        }
         ProgramDatabase db = new ProgramDatabase(settings);
         for (Program p : state.programs()) {
             db.programs.put(p.id(), p);

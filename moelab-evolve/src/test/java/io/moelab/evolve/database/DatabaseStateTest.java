@@ -79,6 +79,23 @@ class DatabaseStateTest {
     }
 
     @Test
+    void restoreRejectsADifferentNumberOfFeatureDimensions() {
+        DatabaseSettings two = new DatabaseSettings(1, 20, 5, 10, 0.1, 0.2, 0.5, List.of("complexity", "diversity"),
+                4, "score", List.of(), 3, 3);
+        ProgramDatabase db = new ProgramDatabase(two);
+        db.seed(initial(0.5));
+        DatabaseState state = fromJson(json(db.snapshot()));
+        for (List<String> dims : List.of(List.of("complexity", "diversity", "score"), List.of("score"))) {
+            DatabaseSettings other = new DatabaseSettings(1, 20, 5, 10, 0.1, 0.2, 0.5, dims, 4, "score", List.of(),
+                    3, 3);
+            assertThatThrownBy(() -> ProgramDatabase.restore(other, state))
+                    .isInstanceOf(io.moelab.eplb.InvalidInputException.class)
+                    .hasMessage("database.feature_dimensions: " + dims.size() + " dimensions, but the run's "
+                            + "checkpoint has 2 (resume with the run's --config)");
+        }
+    }
+
+    @Test
     void restoredDatabaseRemembersCodeDroppedFromAnIsland() {
         // Island 1 drops "1" (the worst, unprotected); island 0 later has the same code as its best. Migrating
         // it would bring back code island 1 had, which the original database refuses: so must the restored one.
