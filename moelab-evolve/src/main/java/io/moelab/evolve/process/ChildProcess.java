@@ -10,6 +10,8 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -17,11 +19,21 @@ import java.util.concurrent.TimeUnit;
  * caller: a hard wall-clock timeout, a cap on output, and on timeout, on the output cap and after a normal
  * exit the whole process tree is killed, including children a candidate left running in the background.
  * On Linux the child starts in a new session ({@code setsid}), so its process group can be killed at once even
- * if intermediate processes have exited; elsewhere the descendants known to the JVM are killed.
+ * if intermediate processes have exited; elsewhere the descendants known to the JVM are killed. When this JVM
+ * is ended by a signal (Ctrl-C, {@code kill}) or exits, the trees still running are killed too.
  */
 public final class ChildProcess {
     private static final Path SETSID = Path.of("/usr/bin/setsid");
     private static final long POLL_MILLIS = 20;
+    /** Processes running now, with whether each leads its own process group. */
+    private static final Map<Process, Boolean> LIVE = new ConcurrentHashMap<>();
+    private static volatile boolean exiting;
+
+    static {
+        // A child in a session of its own gets none of the terminal's signals: without this, Ctrl-C ended the run
+        // and left a hanging candidate running, with nothing left to enforce its timeout.
+        Runtime.getRuntime().addShutdownHook(new Thread(ChildProcess::killAll, "moelab-child-reaper"));
+    }
 
     private ChildProcess() {
     }
@@ -54,7 +66,12 @@ public final class ChildProcess {
             Process process = builder.start();
             long deadline = start + spec.timeout().toNanos();
             ProcessOutcome.Ending ending = ProcessOutcome.Ending.EXITED;
+            LIVE.put(process, ownGroup);
             try {
+                if (exiting) {
+                    // Started while the JVM shuts down, after the reaper looked: killed below.
+                    throw new InterruptedException("the JVM is shutting down");
+                }
                 while (!process.waitFor(POLL_MILLIS, TimeUnit.MILLISECONDS)) {
                     if (System.nanoTime() >= deadline) {
                         ending = ProcessOutcome.Ending.TIMED_OUT;
@@ -69,6 +86,7 @@ public final class ChildProcess {
                 // Always, also after a normal exit (background children of a candidate must not outlive its
                 // evaluation) and when interrupted or failing.
                 killTree(process, ownGroup);
+                LIVE.remove(process);
             }
             process.waitFor();
             Duration wall = Duration.ofNanos(System.nanoTime() - start);
@@ -80,6 +98,12 @@ public final class ChildProcess {
     private static FileChannel sizeChannel(Path file) throws IOException {
         return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING);
+    }
+
+    /** Kills every process tree still running: the JVM is exiting. */
+    private static void killAll() {
+        exiting = true;
+        LIVE.forEach(ChildProcess::killTree);
     }
 
     /** Kills the process, its process group (when it leads one) and every descendant the JVM can see. */

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
@@ -179,6 +180,42 @@ class ChildProcessTest {
         assertThat(t.isAlive()).isFalse();
         assertThat(thrown.get()).isInstanceOf(InterruptedException.class);
         assertThat(stillRunningAfterGrace(pid)).isFalse();
+    }
+
+    /**
+     * The child runs in a session of its own, so the terminal's Ctrl-C never reaches it: ending the JVM that ran it
+     * (SIGTERM here, as Ctrl-C or {@code kill} do) left it and its background child running.
+     */
+    @Test
+    @EnabledOnOs(OS.LINUX)
+    void endingTheJvmBySignalKillsTheRunningTree() throws Exception {
+        Path pidFile = tmp.resolve("pids");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process jvm = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                HoldChildMain.class.getName(), tmp.resolve("w").toString(), pidFile.toString())
+                .redirectErrorStream(true).redirectOutput(tmp.resolve("jvm.log").toFile()).start();
+        long[] pids = new long[2];
+        try {
+            for (int i = 0; i < 500 && !Files.exists(pidFile); i++) {
+                Thread.sleep(20);
+            }
+            assertThat(pidFile).as(Files.exists(tmp.resolve("jvm.log")) ? Files.readString(tmp.resolve("jvm.log"))
+                    : "").exists();
+            String[] parts = Files.readString(pidFile).strip().split(" ");
+            pids[0] = Long.parseLong(parts[0]);
+            pids[1] = Long.parseLong(parts[1]);
+            assertThat(running(pids[0])).isTrue();
+            jvm.destroy(); // SIGTERM
+            assertThat(jvm.waitFor(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(stillRunningAfterGrace(pids[0])).as("the child").isFalse();
+            assertThat(stillRunningAfterGrace(pids[1])).as("its background child").isFalse();
+        } finally {
+            jvm.destroyForcibly();
+            if (pids[0] > 0) {
+                // The child leads its process group: nothing of it may outlive a failed test.
+                new ProcessBuilder("kill", "-KILL", "--", "-" + pids[0]).start().waitFor();
+            }
+        }
     }
 
     @Test
