@@ -182,12 +182,13 @@ public final class EvolveCommand implements Callable<Integer> {
         CostLedger ledger = new CostLedger();
         // Read before --out is created: a bad recording leaves no empty run directory behind.
         ReplayClient replayed = replay != null ? new ReplayClient(replay, ledger, settings.llm().budgetUsd()) : null;
+        boolean created = !Files.exists(out);
         Files.createDirectories(out);
         LlmClient client = replayed != null ? replayed
                 : new RecordingClient(LlmEnsemble.create(settings.llm(), ledger, Sleeper.SYSTEM, System::getenv),
                         out.resolve("llm_responses.jsonl"));
         PrintWriter stdout = spec.commandLine().getOut();
-        RunSummary summary;
+        RunSummary summary = null;
         try (Progress progress = Progress.start("evolve", settings.maxIterations())) {
             RunListener listener = new RunListener() {
                 @Override
@@ -216,6 +217,11 @@ public final class EvolveCommand implements Callable<Integer> {
         } finally {
             if (client instanceof AutoCloseable closeable) {
                 closeable.close();
+            }
+            if (summary == null && created) {
+                // A run that failed to start (its initial program failed, a setting it disproved) removes the --out
+                // it was given only if nothing but this command's empty recording is in it.
+                removeUnused(out);
             }
         }
         plotProgress(out, settings.database().fitnessMetric());
@@ -343,6 +349,23 @@ public final class EvolveCommand implements Callable<Integer> {
 
         private static Path absolute(Path p) {
             return p.toAbsolutePath().normalize();
+        }
+    }
+
+    /** Deletes {@code out} when it holds nothing, or only an empty {@code llm_responses.jsonl}. */
+    private static void removeUnused(Path out) throws IOException {
+        Path recording = out.resolve("llm_responses.jsonl");
+        List<Path> entries;
+        try (var list = Files.list(out)) {
+            entries = list.toList();
+        } catch (java.nio.file.NoSuchFileException e) {
+            return;
+        }
+        boolean unused = entries.isEmpty() || entries.equals(List.of(recording)) && Files.isRegularFile(recording)
+                && Files.size(recording) == 0;
+        if (unused) {
+            Files.deleteIfExists(recording);
+            Files.deleteIfExists(out);
         }
     }
 

@@ -295,6 +295,7 @@ class EvolveCommandTest {
         assertBad(typo, "error: database.fitness_metric: 'combined_scor' is not a metric of the initial program, "
                 + "which reports ");
         assertThat(typo.err()).contains("combined_score");
+        assertThat(dir.resolve("typo-run")).doesNotExist();
         Path file = Files.writeString(dir.resolve("not-a-dir"), "x");
         assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--iterations", "3", "--out", file.toString(),
                 "--llm-replay", dir.resolve("none.jsonl").toString()), "error: --out: " + file
@@ -307,6 +308,30 @@ class EvolveCommandTest {
                 out.toString(), "--model", "m", "--api-base", "http://127.0.0.1:1/v1"));
         args.addAll(List.of(extra));
         return CliRunner.run(args.toArray(String[]::new));
+    }
+
+    /**
+     * A run whose initial program fails writes nothing, so it leaves no --out behind (the command created it, and
+     * with a model an empty llm_responses.jsonl in it); an --out that existed before is kept.
+     */
+    @Test
+    void aRunThatFailsToStartLeavesNoOutBehind() throws Exception {
+        Path task = Files.createDirectory(dir.resolve("failing-task"));
+        Files.writeString(task.resolve("initial_program.sh"), "# EVOLVE-BLOCK-START\nexit 3\n# EVOLVE-BLOCK-END\n");
+        Files.writeString(task.resolve("task.yaml"), "evaluator: [sh, \"{program}\"]\nfitness_metric: score\n");
+        Path replay = Files.write(dir.resolve("replay.jsonl"), List.of(line(1, "nothing to change")));
+        Path replayed = dir.resolve("replayed");
+        assertBad(CliRunner.run("evolve", "--task", task.toString(), "--iterations", "1", "--out",
+                replayed.toString(), "--llm-replay", replay.toString()), "initial program");
+        assertThat(replayed).doesNotExist();
+        Path modelled = dir.resolve("modelled");
+        assertBad(CliRunner.run("evolve", "--task", task.toString(), "--iterations", "1", "--out",
+                modelled.toString(), "--model", "m", "--api-base", "http://127.0.0.1:1/v1"), "initial program");
+        assertThat(modelled).doesNotExist();
+        Path existing = Files.createDirectory(dir.resolve("existing"));
+        assertBad(CliRunner.run("evolve", "--task", task.toString(), "--iterations", "1", "--out",
+                existing.toString(), "--llm-replay", replay.toString()), "initial program");
+        assertThat(existing).isEmptyDirectory();
     }
 
     private static void assertBad(Result r, String mentions) {
