@@ -23,8 +23,10 @@ record CheckpointData(DatabaseState database, RunState state) {
      * @param costs       LLM usage per model
      * @param bestFitness best fitness so far (for early stopping)
      * @param lastImprovement completed-iteration count at the last improvement
+     * @param improvedTo  the best fitness at that improvement, which the next must exceed by the convergence
+     *                    threshold (null in checkpoints written before it was kept: the best fitness is used)
      */
     record RunState(long completed, long traceLines, long seed, String task, Map<String, CostLedger.ModelUsage> costs,
-                    Double bestFitness, long lastImprovement) {
+                    Double bestFitness, long lastImprovement, Double improvedTo) {
     }
 }

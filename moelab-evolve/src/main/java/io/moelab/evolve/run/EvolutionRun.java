@@ -70,6 +70,11 @@ public final class EvolutionRun {
     private long traceLines;
     private double bestFitness = Double.NEGATIVE_INFINITY;
     private long lastImprovement;
+    /**
+     * The best fitness when the patience was last reset. Improvements are measured from it, not from the best so
+     * far: else a best rising by less than the threshold each time, however much in all, stopped the run early.
+     */
+    private double improvedTo = Double.NEGATIVE_INFINITY;
     private double initialFitness = Double.NaN;
     private final Map<String, Integer> errors = new TreeMap<>();
     private volatile String stopReason;
@@ -282,6 +287,7 @@ public final class EvolutionRun {
             traceLines = s.traceLines();
             bestFitness = s.bestFitness() == null ? Double.NEGATIVE_INFINITY : s.bestFitness();
             lastImprovement = s.lastImprovement();
+            improvedTo = s.improvedTo() != null ? s.improvedTo() : bestFitness;
             from = (int) s.traceLines();
             for (TraceRecord r : trace.subList(0, from)) {
                 countError(r);
@@ -447,6 +453,7 @@ public final class EvolutionRun {
             db.seed(child);
             initialFitness = r.fitness();
             bestFitness = db.fitness(child);
+            improvedTo = bestFitness;
             return;
         }
         completed++;
@@ -456,8 +463,9 @@ public final class EvolutionRun {
         }
         db.recordAttempt(r.island(), r.attempt());
         double best = db.best().map(db::fitness).orElse(Double.NEGATIVE_INFINITY);
-        if (best > bestFitness + settings.convergenceThreshold()) {
+        if (best > improvedTo + settings.convergenceThreshold()) {
             lastImprovement = completed;
+            improvedTo = best;
         }
         bestFitness = Math.max(bestFitness, best);
     }
@@ -485,7 +493,8 @@ public final class EvolutionRun {
 
     private void checkpoint() throws IOException {
         CheckpointData.RunState state = new CheckpointData.RunState(completed, traceLines, settings.randomSeed(),
-                task.name(), ledger.snapshot(), Double.isFinite(bestFitness) ? bestFitness : null, lastImprovement);
+                task.name(), ledger.snapshot(), Double.isFinite(bestFitness) ? bestFitness : null, lastImprovement,
+                Double.isFinite(improvedTo) ? improvedTo : null);
         dir.writeCheckpoint(completed, new CheckpointData(db.snapshot(), state), settings.keepCheckpoints());
     }
 

@@ -329,6 +329,30 @@ class EvolutionRunTest {
         assertThat(s.completed()).isEqualTo(3);
     }
 
+    /**
+     * Steps below the threshold add up: the best rises by 3 an iteration against a threshold of 5, so it passes the
+     * best at the last reset by more than 5 every second iteration and a patience of 2 never runs out (it ran out
+     * at iteration 3, each step measured from the step before). Also across a resume from iteration 4, between
+     * two resets.
+     */
+    @Test
+    void smallImprovementsAddUpAgainstTheConvergenceThreshold() throws Exception {
+        server.fallback(req -> {
+            int n = server.requestCount();
+            return Reply.content("```bash\n" + INITIAL.replace("score=1", "score=" + (10 + 3 * n)) + "```\n");
+        });
+        String yaml = "diff_based_evolution: false\nearly_stopping_patience: 2\nconvergence_threshold: 5\n"
+                + "database:\n  num_islands: 1\n";
+        Path out = tmp.resolve("run");
+        RunSummary first = run(settings(4, yaml), out, false);
+        assertThat(first.stopReason()).isNull();
+        assertThat(first.completed()).isEqualTo(4);
+        RunSummary resumed = run(settings(6, yaml), out, true);
+        assertThat(resumed.stopReason()).isNull();
+        assertThat(resumed.completed()).isEqualTo(6);
+        assertThat(resumed.bestFitness()).isEqualTo(28.0);
+    }
+
     @Test
     void budgetStopsTheRun() throws Exception {
         server.fallback(req -> Reply.content("no edit"));
