@@ -154,6 +154,11 @@ public final class EvolutionRun {
                 throw e;
             }
         }
+        if (resume && db.best().isPresent()) {
+            // A crash after a trace line and before best/ was replaced left best/ behind the trace, and replaying
+            // the line does not write it.
+            writeBest(db.best().orElseThrow());
+        }
         TreeSet<Long> done = new TreeSet<>();
         trace.forEach(r -> done.add(r.iteration()));
         List<Long> pending = new ArrayList<>();

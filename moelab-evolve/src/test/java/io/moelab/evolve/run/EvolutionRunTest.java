@@ -189,6 +189,29 @@ class EvolutionRunTest {
         assertThat(server.requestCount()).isEqualTo(8);
     }
 
+    /**
+     * A crash after iteration 3's trace line and before best/ was replaced: the resume replays the line (its
+     * checkpoint was never written) and best/ must then hold program 3, which the trace says is the best.
+     */
+    @Test
+    void resumeBringsBestUpToTheTrace() throws Exception {
+        server.enqueue(Reply.content("no edit"), Reply.content("no edit"), Reply.content(edit("score=1", "score=7")));
+        Path out = tmp.resolve("run");
+        run(settings(3, "database:\n  num_islands: 1\n"), out, false);
+        assertThat(RunDirectory.readJson(out.resolve("best/best_program_info.json")).get("id").asString())
+                .isEqualTo("3");
+        Directories.deleteTree(out.resolve("checkpoints/checkpoint_3"));
+        Files.writeString(out.resolve("best/program.sh"), INITIAL);
+        Files.writeString(out.resolve("best/best_program_info.json"), "{\"id\": \"0\"}\n");
+
+        run(settings(3, "database:\n  num_islands: 1\n"), out, true);
+        JsonNode info = RunDirectory.readJson(out.resolve("best/best_program_info.json"));
+        assertThat(info.get("id").asString()).isEqualTo("3");
+        assertThat(info.get("metrics").get("score").asDouble()).isEqualTo(7.0);
+        assertThat(Files.readString(out.resolve("best/program.sh"))).contains("score=7")
+                .isEqualTo(Files.readString(out.resolve("programs/3.sh")));
+    }
+
     /** A checkpoint's state.json edited to another count: resuming counted on from it. */
     @Test
     void aCheckpointWhoseCountDisagreesWithItsNameIsRefused() throws Exception {
