@@ -183,16 +183,21 @@ public final class PromptBuilder {
     private static final java.util.regex.Pattern PLACEHOLDER = java.util.regex.Pattern.compile("\\{([a-z_]+)}");
 
     private static String template(Path dir, String name) {
-        try {
-            if (dir != null && Files.isRegularFile(dir.resolve(name))) {
-                return Files.readString(dir.resolve(name), StandardCharsets.UTF_8);
+        if (dir != null && Files.isRegularFile(dir.resolve(name))) {
+            Path file = dir.resolve(name);
+            try {
+                return Files.readString(file, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                // The user's file: bad input named as such (a decoding error ended the command as an internal one).
+                throw new InvalidInputException(file.toString(), "cannot read: " + (e instanceof
+                        java.nio.charset.CharacterCodingException ? "not UTF-8 text" : e.getMessage()));
             }
-            try (InputStream in = PromptBuilder.class.getResourceAsStream(name)) {
-                if (in == null) {
-                    throw new IllegalStateException("built-in template missing: " + name);
-                }
-                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        try (InputStream in = PromptBuilder.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("built-in template missing: " + name);
             }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

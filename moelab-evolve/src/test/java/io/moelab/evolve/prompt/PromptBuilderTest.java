@@ -256,6 +256,13 @@ class PromptBuilderTest {
     }
 
     @Test
+    void aTemplateThatIsNotUtf8IsAnInputErrorNamingIt() throws Exception {
+        Path bad = Files.write(tmp.resolve("system.txt"), new byte[] {'h', 'i', ' ', (byte) 0xff, (byte) 0xfe});
+        assertThatThrownBy(() -> new PromptBuilder(new PromptSettings(null, tmp, 5, true, 100)))
+                .isInstanceOf(InvalidInputException.class).hasMessage(bad + ": cannot read: not UTF-8 text");
+    }
+
+    @Test
     void numbersAreShortAndReadable() {
         assertThat(PromptBuilder.number(0.5)).isEqualTo("0.5");
         assertThat(PromptBuilder.number(1.0 / 3)).isEqualTo("0.3333");
