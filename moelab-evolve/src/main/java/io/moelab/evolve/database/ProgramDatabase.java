@@ -118,6 +118,12 @@ public final class ProgramDatabase {
                     return;
                 }
             }
+            // A program that dominates p may have left an overfull front: p is still not on the front.
+            for (Program q : programs.values()) {
+                if (q.valid() && fitness.dominates(q, p)) {
+                    return;
+                }
+            }
             archive.removeIf(id -> fitness.dominates(p, programs.get(id)));
             archive.add(p.id());
             if (archive.size() > settings.archiveSize()) {

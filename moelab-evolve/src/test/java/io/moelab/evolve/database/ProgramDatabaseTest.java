@@ -281,6 +281,33 @@ class ProgramDatabaseTest {
         assertThat(db.archive()).containsExactlyInAnyOrder("6", "7");
     }
 
+    /**
+     * A front larger than archive_size loses its oldest member; a program that member dominates must still stay out
+     * (only the archive was compared, so it came in, and the archive held a dominated program).
+     */
+    @Test
+    void anOverfullFrontNeverAdmitsADominatedProgram() {
+        DatabaseSettings s = new DatabaseSettings(1, 100, 2, 100, 0.1, 0.2, 0.5, List.of("complexity"), 1,
+                "score", List.of("x", "y"), 3, 3);
+        ProgramDatabase db = new ProgramDatabase(s);
+        db.seed(new Program("0", "c0", null, 0, 0, 0, Map.of("x", 0.0, "y", 0.0), null, "", null));
+        db.add(child(1, 0, "c1", Map.of("x", 1.0, "y", 5.0)));
+        db.add(child(2, 0, "c2", Map.of("x", 5.0, "y", 1.0)));
+        db.add(child(3, 0, "c3", Map.of("x", 3.0, "y", 3.0))); // a front of three: the oldest, 1, leaves
+        assertThat(db.archive()).containsExactlyInAnyOrder("2", "3");
+        db.add(child(4, 0, "c4", Map.of("x", 0.5, "y", 4.5))); // dominated by 1 only
+        assertThat(db.archive()).containsExactlyInAnyOrder("2", "3");
+        // Every archive member is non-dominated among all valid programs.
+        for (String id : db.archive()) {
+            Program a = db.get(id).orElseThrow();
+            for (Program q : db.programs()) {
+                boolean dominates = q.metric("x") >= a.metric("x") && q.metric("y") >= a.metric("y")
+                        && (q.metric("x") > a.metric("x") || q.metric("y") > a.metric("y"));
+                assertThat(dominates).as("%s dominates archive member %s", q.id(), id).isFalse();
+            }
+        }
+    }
+
     @Test
     void explorationOneChoosesParentsUniformly() {
         ProgramDatabase db = new ProgramDatabase(settings(1, 100, 50, 100, 0.1, 1.0, 0.0));
