@@ -1,5 +1,6 @@
 package io.moelab.evolve.prompt;
 
+import io.moelab.eplb.InvalidInputException;
 import java.nio.file.Path;
 
 /**
@@ -14,6 +15,23 @@ import java.nio.file.Path;
  */
 public record PromptSettings(String systemMessage, Path templateDir, int numPreviousAttempts,
                              boolean includeArtifacts, int maxArtifactChars) {
+    /**
+     * Validates ranges: a negative count was taken, and every prompt then failed to build, so that each iteration
+     * of the run failed as an internal error.
+     *
+     * @throws InvalidInputException naming the key of a negative count
+     */
+    public PromptSettings {
+        if (numPreviousAttempts < 0) {
+            throw new InvalidInputException("prompt.num_previous_attempts", "must not be negative, got "
+                    + numPreviousAttempts);
+        }
+        if (maxArtifactChars < 0) {
+            throw new InvalidInputException("prompt.max_artifact_bytes", "must not be negative, got "
+                    + maxArtifactChars);
+        }
+    }
+
     /** Defaults: the task's system message, built-in templates, 5 attempts, artifacts up to 2000 characters. */
     public static PromptSettings defaults() {
         return new PromptSettings(null, null, 5, true, 2000);

@@ -632,6 +632,15 @@ class EvolveConfigTest {
         assertThat(EvolveConfig.seconds("--eval-timeout", 0.0005, false)).isEqualTo(Duration.ofMillis(1));
         assertThat(EvolveConfig.seconds("llm.retry_delay", 0.0001, true)).isEqualTo(Duration.ZERO);
         assertThat(readError("llm:\n  retry_delay: -1\n")).contains("llm.retry_delay");
+        // Taken, they failed every iteration of the run as an internal error (a prompt could not be built).
+        assertThatThrownBy(() -> load("prompt:\n  num_previous_attempts: -1\n"))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage("prompt.num_previous_attempts: must not be negative, got -1");
+        assertThatThrownBy(() -> load("prompt:\n  max_artifact_bytes: -1\n"))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage("prompt.max_artifact_bytes: must not be negative, got -1");
+        assertThat(load("prompt:\n  num_previous_attempts: 0\n  max_artifact_bytes: 0\n").prompt())
+                .isEqualTo(new PromptSettings(null, null, 0, true, 0));
     }
 
     @Test
