@@ -74,6 +74,9 @@ public final class CascadeEvaluator {
             List<String> argv = substitute(stages.get(s), program, workDir, metricsFile, stage);
             ProcessOutcome outcome;
             try {
+                // Left by an evaluation of this iteration that a crash cut short: read as this stage's result, it
+                // gave a candidate that reported nothing the metrics of another.
+                Files.deleteIfExists(metricsFile);
                 outcome = ChildProcess.run(new ProcessSpec(argv, stageDir, settings.timeout(),
                         Map.of("MOELAB_STAGE", String.valueOf(stage)), settings.maxOutputBytes()));
             } catch (IOException e) {

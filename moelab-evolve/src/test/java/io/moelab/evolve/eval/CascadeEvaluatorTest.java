@@ -88,6 +88,19 @@ class CascadeEvaluatorTest {
         assertThat(e.error()).isEqualTo("output_limit");
     }
 
+    /** A resumed run evaluates an iteration again in the working directory a crash left. */
+    @Test
+    void aMetricsFileLeftFromAnEarlierEvaluationIsNotTheResult() throws Exception {
+        Path stale = tmp.resolve("w/stage1/metrics.json");
+        Files.createDirectories(stale.getParent());
+        Files.writeString(stale, "{\"score\": 999}");
+        Evaluation e = run("exit 0");
+        assertThat(e.error()).isEqualTo("no_metrics");
+        assertThat(e.metrics()).isEmpty();
+        Files.writeString(stale, "{\"score\": 999}");
+        assertThat(run("echo '{\"score\": 3}'").metrics()).containsEntry("score", 3.0);
+    }
+
     /** The metrics file was read whole: one larger than the heap ended the run with an OutOfMemoryError. */
     @Test
     void anOversizedMetricsFileIsAnOutputLimit() throws Exception {
