@@ -42,7 +42,8 @@ public final class ChildProcess {
      * Runs {@code spec} to its end.
      *
      * @throws IOException          if the command cannot be started (for example, no such program)
-     * @throws InterruptedException if this thread is interrupted; the process tree is killed first
+     * @throws InterruptedException if this thread is interrupted, or the JVM is shutting down; the process tree is
+     *                              killed first
      */
     public static ProcessOutcome run(ProcessSpec spec) throws IOException, InterruptedException {
         Files.createDirectories(spec.workDir());
@@ -89,6 +90,11 @@ public final class ChildProcess {
                 LIVE.remove(process);
             }
             process.waitFor();
+            if (exiting) {
+                // Killed, or possibly so, because the JVM is ending, not for anything it did: no outcome to record
+                // (a failure recorded now would not be evaluated again on resume).
+                throw new InterruptedException("the JVM is shutting down");
+            }
             Duration wall = Duration.ofNanos(System.nanoTime() - start);
             int code = ending == ProcessOutcome.Ending.EXITED ? process.exitValue() : -1;
             return new ProcessOutcome(code, ending, wall, out, err);

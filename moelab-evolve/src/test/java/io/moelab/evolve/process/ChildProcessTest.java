@@ -184,15 +184,17 @@ class ChildProcessTest {
 
     /**
      * The child runs in a session of its own, so the terminal's Ctrl-C never reaches it: ending the JVM that ran it
-     * (SIGTERM here, as Ctrl-C or {@code kill} do) left it and its background child running.
+     * (SIGTERM here, as Ctrl-C or {@code kill} do) left it and its background child running. And the caller is told
+     * the JVM is ending, not that the child exited.
      */
     @Test
     @EnabledOnOs(OS.LINUX)
     void endingTheJvmBySignalKillsTheRunningTree() throws Exception {
         Path pidFile = tmp.resolve("pids");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path result = tmp.resolve("result");
         Process jvm = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                HoldChildMain.class.getName(), tmp.resolve("w").toString(), pidFile.toString())
+                HoldChildMain.class.getName(), tmp.resolve("w").toString(), pidFile.toString(), result.toString())
                 .redirectErrorStream(true).redirectOutput(tmp.resolve("jvm.log").toFile()).start();
         long[] pids = new long[2];
         try {
@@ -209,6 +211,9 @@ class ChildProcessTest {
             assertThat(jvm.waitFor(20, TimeUnit.SECONDS)).isTrue();
             assertThat(stillRunningAfterGrace(pids[0])).as("the child").isFalse();
             assertThat(stillRunningAfterGrace(pids[1])).as("its background child").isFalse();
+            // Killed because the JVM ended, not for anything it did: no outcome (the run would record it as failed
+            // by exit code 137, and not evaluate it again on resume).
+            assertThat(result).hasContent("interrupted");
         } finally {
             jvm.destroyForcibly();
             if (pids[0] > 0) {
