@@ -207,7 +207,10 @@ public final class GenericTask implements Task {
 
     @Override
     public String name() {
-        return dir.getFileName() == null ? dir.toString() : dir.getFileName().toString();
+        // The directory's own name however it was given: "--task ." named the task ".", and a resume from the
+        // parent directory ("--task tsp") was refused as another task.
+        Path d = dir.toAbsolutePath().normalize();
+        return d.getFileName() == null ? d.toString() : d.getFileName().toString();
     }
 
     @Override

@@ -41,6 +41,19 @@ class GenericTaskTest {
         return t.getMessage();
     }
 
+    /** The name is checked on resume: the same directory must give it however the path to it is written. */
+    @Test
+    void theNameIsTheDirectorysWhateverThePath() throws IOException {
+        Path d = dir("evaluator: [sh, \"{program}\"]\n", "initial_program.sh", "echo 1\n");
+        Files.createDirectory(d.resolve("sub"));
+        String name = d.getFileName().toString();
+        assertThat(GenericTask.load(d).name()).isEqualTo(name);
+        assertThat(GenericTask.load(d.resolve("sub").resolve("..")).name()).isEqualTo(name);
+        assertThat(GenericTask.load(d.resolve(".")).name()).isEqualTo(name);
+        Path relative = Path.of("").toAbsolutePath().relativize(d.resolve("sub"));
+        assertThat(GenericTask.load(relative.resolve("..")).name()).isEqualTo(name);
+    }
+
     @Test
     void everyKey() throws IOException {
         Path d = dir("""
