@@ -58,6 +58,11 @@ public final class EvolutionRun {
     private final EvolveSettings settings;
     private final LlmClient llm;
     private final CostLedger ledger;
+    /**
+     * The costs of the iterations in the trace: what a checkpoint saves. The live ledger also holds the calls of
+     * iterations still in flight, whose trace lines, replayed on resume after the checkpoint, counted them twice.
+     */
+    private final CostLedger journaled = new CostLedger();
     private final RunDirectory dir;
     private final RunListener listener;
     private final PromptBuilder prompts;
@@ -288,6 +293,7 @@ public final class EvolutionRun {
             }
             db = ProgramDatabase.restore(settings.database(), checkpoint.get().database());
             ledger.restore(s.costs());
+            journaled.restore(s.costs());
             completed = s.completed();
             traceLines = s.traceLines();
             bestFitness = s.bestFitness() == null ? Double.NEGATIVE_INFINITY : s.bestFitness();
@@ -463,6 +469,9 @@ public final class EvolutionRun {
         }
         completed++;
         countError(r);
+        if (r.model() != null) {
+            journaled.record(r.model(), r.promptTokens(), r.completionTokens(), r.costUsd());
+        }
         if (child != null) {
             db.add(child);
         }
@@ -498,7 +507,7 @@ public final class EvolutionRun {
 
     private void checkpoint() throws IOException {
         CheckpointData.RunState state = new CheckpointData.RunState(completed, traceLines, settings.randomSeed(),
-                task.name(), ledger.snapshot(), Double.isFinite(bestFitness) ? bestFitness : null, lastImprovement,
+                task.name(), journaled.snapshot(), Double.isFinite(bestFitness) ? bestFitness : null, lastImprovement,
                 Double.isFinite(improvedTo) ? improvedTo : null);
         dir.writeCheckpoint(completed, new CheckpointData(db.snapshot(), state), settings.keepCheckpoints());
     }

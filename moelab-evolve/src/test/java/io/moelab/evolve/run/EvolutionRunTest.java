@@ -392,6 +392,27 @@ class EvolutionRunTest {
         assertThat(summary.costUsd()).isCloseTo(0.6, org.assertj.core.data.Offset.offset(1e-9));
     }
 
+    /**
+     * With two evaluations at once, a checkpoint is taken while another iteration is in flight, its model call already
+     * counted; its trace line comes after the checkpoint and is replayed on resume. The resumed ledger must count
+     * each traced call once (it counted that one twice).
+     */
+    @Test
+    void resumedCostsCountEachTracedCallOnce() throws Exception {
+        server.fallback(req -> Reply.content("```bash\n" + INITIAL.replace("extra=0", "sleep 0.5; extra=0") + "```\n"));
+        String yaml = "checkpoint_interval: 1\ndiff_based_evolution: false\nevaluator:\n  parallel_evaluations: 2\n";
+        Path out = tmp.resolve("run");
+        RunSummary first = run(settings(6, yaml), out, false);
+        long traced = trace(out).stream().mapToLong(n -> n.get("tokens").asLong()).sum();
+        assertThat(traced).isEqualTo(6 * 150);
+        assertThat(first.tokens()).isEqualTo(traced);
+        // A crash before the last checkpoint: the resume starts from checkpoint_5 and replays the sixth line.
+        Directories.deleteTree(out.resolve("checkpoints/checkpoint_6"));
+        RunSummary resumed = run(settings(6, yaml), out, true);
+        assertThat(server.requestCount()).isEqualTo(6);
+        assertThat(resumed.tokens()).isEqualTo(traced);
+    }
+
     @Test
     void parallelEvaluationsCompleteEveryIteration() throws Exception {
         server.fallback(req -> Reply.content(edit("score=1", "sleep 0.3; score=2")));
