@@ -83,6 +83,12 @@ public final class ChildProcess {
                         break;
                     }
                 }
+                // Output written faster than the first check (a few MB within the poll interval) is over the cap
+                // too: it passed or failed depending on timing alone.
+                if (ending == ProcessOutcome.Ending.EXITED
+                        && outFile.size() + errFile.size() > spec.maxOutputBytes()) {
+                    ending = ProcessOutcome.Ending.OUTPUT_LIMIT;
+                }
             } finally {
                 // Always, also after a normal exit (background children of a candidate must not outlive its
                 // evaluation) and when interrupted or failing.

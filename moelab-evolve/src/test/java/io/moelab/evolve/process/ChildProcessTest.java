@@ -124,6 +124,21 @@ class ChildProcessTest {
         assertThat(e.ending()).isEqualTo(ProcessOutcome.Ending.OUTPUT_LIMIT);
     }
 
+    /** A burst over the cap that ends before the first size check: it passed as a normal exit. */
+    @Test
+    void outputOverTheCapIsCaughtAfterAQuickExitToo() throws Exception {
+        for (int i = 0; i < 5; i++) {
+            ProcessOutcome o = sh("head -c 1500000 /dev/zero; echo done", Duration.ofSeconds(20), 1 << 20, Map.of());
+            assertThat(Files.size(o.stdout())).isEqualTo(1_500_005);
+            assertThat(o.ending()).isEqualTo(ProcessOutcome.Ending.OUTPUT_LIMIT);
+            assertThat(o.exitCode()).isEqualTo(-1);
+        }
+        // At the cap exactly: a normal exit.
+        ProcessOutcome at = sh("head -c 1048571 /dev/zero; echo done", Duration.ofSeconds(20), 1 << 20, Map.of());
+        assertThat(at.ending()).isEqualTo(ProcessOutcome.Ending.EXITED);
+        assertThat(at.exitCode()).isZero();
+    }
+
     @Test
     void deletingItsOutputFilesNeitherHidesOutputNorBreaksTheRun() throws Exception {
         // Unlinked, the file still grows: the cap must still see it.
