@@ -307,7 +307,15 @@ public final class EvolutionRun {
                 }
             }
         }
+        int islands = settings.database().numIslands();
         for (TraceRecord r : trace.subList(from, trace.size())) {
+            if (r.island() < 0 || r.island() >= islands) {
+                // A resume before the first checkpoint with another island count (or an edited trace): as the
+                // checkpoint's check says, name the setting (it failed as an internal error).
+                throw new InvalidInputException("database.num_islands", islands + " islands, but iteration "
+                        + r.iteration() + " of the run's trace ran on island " + r.island() + " (resume with the "
+                        + "run's --config)");
+            }
             Program p = r.programId() == null ? null : new Program(r.programId(), dir.readProgram(r.programId()),
                     r.parentId(), r.island(), r.generation(), r.iteration(), r.metrics(), r.error(), r.feedback(), null);
             if (r.model() != null) {

@@ -212,6 +212,20 @@ class EvolutionRunTest {
                 .isEqualTo(Files.readString(out.resolve("programs/3.sh")));
     }
 
+    /** Resumed before its first checkpoint with fewer islands: the trace names an island the run does not have. */
+    @Test
+    void aTraceOnMoreIslandsThanTheResumeHasIsRefused() throws Exception {
+        server.fallback(req -> Reply.content("no edit"));
+        Path out = tmp.resolve("run");
+        run(settings(4, "checkpoint_interval: 100\ndatabase:\n  num_islands: 3\n"), out, false);
+        Directories.deleteTree(out.resolve("checkpoints"));
+        assertThatThrownBy(() -> run(settings(6, "checkpoint_interval: 100\ndatabase:\n  num_islands: 2\n"), out,
+                true)).isInstanceOf(InvalidInputException.class)
+                .hasMessage("database.num_islands: 2 islands, but iteration 2 of the run's trace ran on island 2 "
+                        + "(resume with the run's --config)");
+        assertThat(trace(out)).hasSize(5);
+    }
+
     /** A checkpoint's state.json edited to another count: resuming counted on from it. */
     @Test
     void aCheckpointWhoseCountDisagreesWithItsNameIsRefused() throws Exception {
