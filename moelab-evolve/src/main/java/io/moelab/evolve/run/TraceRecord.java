@@ -92,12 +92,22 @@ public record TraceRecord(long iteration, int island, String parentId, String pr
         }
     }
 
-    /** Reads a trace line written by {@link #toJson}. */
+    /**
+     * Reads a trace line written by {@link #toJson}.
+     *
+     * @throws IllegalArgumentException for an outcome that is none of the known ones
+     */
     static TraceRecord fromJson(JsonNode n) {
+        String outcome = n.get("outcome").asString();
+        // Checked here, where the line is known: replaying it failed later as an internal error.
+        if (java.util.Arrays.stream(Attempt.Outcome.values())
+                .noneMatch(o -> o.name().toLowerCase(java.util.Locale.ROOT).equals(outcome))) {
+            throw new IllegalArgumentException("unknown outcome '" + outcome + "'");
+        }
         Map<String, Double> metrics = new LinkedHashMap<>();
         n.get("metrics").properties().forEach(e -> metrics.put(e.getKey(), e.getValue().asDouble()));
         return new TraceRecord(n.get("iteration").asLong(), n.get("island").asInt(), text(n, "parent_id"),
-                text(n, "program_id"), n.get("generation").asInt(), n.get("outcome").asString(), metrics,
+                text(n, "program_id"), n.get("generation").asInt(), outcome, metrics,
                 num(n, "fitness"), num(n, "parent_fitness"), text(n, "error"), text(n, "error_message"),
                 text(n, "feedback"), n.get("edits_applied").asInt(), n.get("edits_failed").asInt(),
                 text(n, "model"), n.get("prompt_tokens").asLong(), n.get("completion_tokens").asLong(),

@@ -327,6 +327,11 @@ class EvolutionRunTest {
                 lines.get(2)));
         assertThatThrownBy(() -> run(settings(3, ""), out, true)).isInstanceOf(InvalidInputException.class)
                 .hasMessage(trace + ":2: iteration -1 is negative");
+        // An outcome the loop never writes failed the replay as an internal error.
+        Files.write(trace, List.of(lines.get(0), lines.get(1).replaceFirst("\"outcome\":\"[a-z_]+\"",
+                "\"outcome\":\"weird\""), lines.get(2)));
+        assertThatThrownBy(() -> run(settings(3, ""), out, true)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(trace + ":2: not a trace line: unknown outcome 'weird'");
     }
 
     @Test
