@@ -18,6 +18,28 @@ public record DatabaseState(List<Program> programs, List<IslandState> islands, L
                             long childrenSinceMigration, int migrations, List<double[]> featureRanges) {
 
     /**
+     * Refuses a state without its parts (a checkpoint file cut short or edited), which failed a resume later with
+     * a NullPointerException.
+     *
+     * @throws IllegalArgumentException naming the missing part
+     */
+    public DatabaseState {
+        require(programs, "programs");
+        require(islands, "islands");
+        require(archive, "archive");
+        require(featureRanges, "featureRanges");
+        if (featureRanges.size() != 2 || featureRanges.get(0) == null || featureRanges.get(1) == null) {
+            throw new IllegalArgumentException("featureRanges must hold a minimum and a maximum array");
+        }
+    }
+
+    private static void require(Object part, String name) {
+        if (part == null) {
+            throw new IllegalArgumentException("no " + name);
+        }
+    }
+
+    /**
      * One island as plain data.
      *
      * @param members    ids of its valid programs
@@ -29,5 +51,16 @@ public record DatabaseState(List<Program> programs, List<IslandState> islands, L
      */
     public record IslandState(List<String> members, Map<String, String> grid, Map<String, String> cellOf,
                               String bestId, long generation, List<Attempt> attempts) {
+        /**
+         * Refuses an island without its parts.
+         *
+         * @throws IllegalArgumentException naming the missing part
+         */
+        public IslandState {
+            require(members, "members");
+            require(grid, "grid");
+            require(cellOf, "cellOf");
+            require(attempts, "attempts");
+        }
     }
 }

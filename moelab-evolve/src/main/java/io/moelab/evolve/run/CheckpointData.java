@@ -28,5 +28,15 @@ record CheckpointData(DatabaseState database, RunState state) {
      */
     record RunState(long completed, long traceLines, long seed, String task, Map<String, CostLedger.ModelUsage> costs,
                     Double bestFitness, long lastImprovement, Double improvedTo) {
+        /**
+         * Refuses a state without its task or costs (a file cut short or edited).
+         *
+         * @throws IllegalArgumentException naming the missing part
+         */
+        RunState {
+            if (task == null || costs == null) {
+                throw new IllegalArgumentException("no " + (task == null ? "task" : "costs"));
+            }
+        }
     }
 }

@@ -226,6 +226,24 @@ class EvolutionRunTest {
         assertThat(trace(out)).hasSize(5);
     }
 
+    /** A checkpoint file without its parts (cut short, or edited) failed the resume with a NullPointerException. */
+    @Test
+    void aCheckpointWithoutItsPartsIsRefusedNamingIt() throws Exception {
+        server.fallback(req -> Reply.content("no edit"));
+        Path out = tmp.resolve("run");
+        run(settings(2, ""), out, false);
+        Path checkpoint = out.resolve("checkpoints/checkpoint_2");
+        String database = Files.readString(checkpoint.resolve("database.json"));
+        Files.writeString(checkpoint.resolve("database.json"), "{}");
+        assertThatThrownBy(() -> run(settings(3, ""), out, true)).isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith(checkpoint + ": unreadable checkpoint: ").hasMessageContaining("no programs");
+        Files.writeString(checkpoint.resolve("database.json"), database);
+        Path state = checkpoint.resolve("state.json");
+        Files.writeString(state, Files.readString(state).replaceFirst("\"task\"\\s*:\\s*\"shell\",", ""));
+        assertThatThrownBy(() -> run(settings(3, ""), out, true)).isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith(checkpoint + ": unreadable checkpoint: ").hasMessageContaining("no task");
+    }
+
     /** A checkpoint's state.json edited to another count: resuming counted on from it. */
     @Test
     void aCheckpointWhoseCountDisagreesWithItsNameIsRefused() throws Exception {
