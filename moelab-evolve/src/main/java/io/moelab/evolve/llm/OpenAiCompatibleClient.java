@@ -110,7 +110,8 @@ public final class OpenAiCompatibleClient implements LlmClient {
         for (int attempt = 1; attempt <= maxAttempts; attempt++) {
             double spent = ledger.totalUsd();
             if (spent >= settings.budgetUsd()) {
-                throw new LlmException(Kind.BUDGET_EXHAUSTED, String.format(
+                // As the replay's message: amounts with a decimal point in any locale.
+                throw new LlmException(Kind.BUDGET_EXHAUSTED, String.format(java.util.Locale.ROOT,
                         "model %s: budget of $%.4f reached ($%.4f spent)", model.name(), settings.budgetUsd(), spent));
             }
             Duration retryAfter = null;

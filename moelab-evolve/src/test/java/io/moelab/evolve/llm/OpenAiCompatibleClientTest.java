@@ -255,6 +255,21 @@ class OpenAiCompatibleClientTest {
         assertThat(server.requestCount()).isZero();
     }
 
+    /** The amounts were written in the default locale: "$1,0000" in a German one. */
+    @Test
+    void theBudgetMessageUsesADecimalPointInAnyLocale() {
+        java.util.Locale before = java.util.Locale.getDefault();
+        try {
+            java.util.Locale.setDefault(java.util.Locale.GERMANY);
+            ledger.record("earlier", 1000, 1000, 1.5);
+            LlmException e = catchThrowableOfType(LlmException.class,
+                    () -> client(settings(model()).withBudgetUsd(1.25)).complete(PROMPT, 0));
+            assertThat(e.getMessage()).contains("budget of $1.2500 reached ($1.5000 spent)");
+        } finally {
+            java.util.Locale.setDefault(before);
+        }
+    }
+
     @Test
     void backoffStaysBetweenTheExponentialDelayAndTheCap() {
         OpenAiCompatibleClient client = client();
