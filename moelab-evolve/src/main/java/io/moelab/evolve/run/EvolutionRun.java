@@ -215,6 +215,11 @@ public final class EvolutionRun {
     private void evaluateInitial() throws IOException, InterruptedException {
         db = new ProgramDatabase(settings.database());
         String code = task.initialProgram();
+        if (code.length() > settings.maxCodeLength()) {
+            // Children start from it: nearly every one would fail as too_long, each after a paid model call.
+            throw new InvalidInputException("max_code_length", settings.maxCodeLength() + " characters, but the "
+                    + "initial program has " + code.length() + ": its children would fail as too_long unless they cut it");
+        }
         long start = System.nanoTime();
         Evaluation ev = evaluator.evaluate(code, dir.work(0));
         Directories.deleteTree(dir.work(0));

@@ -244,6 +244,21 @@ class EvolutionRunTest {
                 .hasMessageStartingWith(checkpoint + ": unreadable checkpoint: ").hasMessageContaining("no task");
     }
 
+    /** A max_code_length below the initial program's length: every child failed as too_long, the run went on. */
+    @Test
+    void aMaxCodeLengthBelowTheInitialProgramIsRefused() throws Exception {
+        Path out = tmp.resolve("short");
+        assertThatThrownBy(() -> run(settings(3, "max_code_length: " + (INITIAL.length() - 1) + "\n"), out, false))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage("max_code_length: " + (INITIAL.length() - 1) + " characters, but the initial program has "
+                        + INITIAL.length() + ": its children would fail as too_long unless they cut it");
+        assertThat(server.requestCount()).isZero();
+        assertThat(out).doesNotExist();
+        server.fallback(req -> Reply.content("no edit"));
+        assertThat(run(settings(1, "max_code_length: " + INITIAL.length() + "\n"), tmp.resolve("equal"), false)
+                .completed()).isEqualTo(1);
+    }
+
     /** A checkpoint's state.json edited to another count: resuming counted on from it. */
     @Test
     void aCheckpointWhoseCountDisagreesWithItsNameIsRefused() throws Exception {
