@@ -75,6 +75,15 @@ class CascadeEvaluatorTest {
         assertThat(run("echo hello").error()).isEqualTo("no_metrics");
     }
 
+    /** A result of text only was a success with no metrics: a valid program whose fitness is no number. */
+    @Test
+    void aResultWithoutAnyNumberIsNoMetrics() throws Exception {
+        Evaluation e = run("echo '{\"score\": \"12\", \"note\": \"fine\"}'");
+        assertThat(e.ok()).isFalse();
+        assertThat(e.error()).isEqualTo("no_metrics");
+        assertThat(e.feedback()).contains("note: fine");
+    }
+
     @Test
     void garbageIsInvalidMetrics() throws Exception {
         assertThat(run("echo '{not json at all}'").error()).isEqualTo("invalid_metrics");
