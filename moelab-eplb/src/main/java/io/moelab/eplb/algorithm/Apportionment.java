@@ -80,13 +80,6 @@ public final class Apportionment {
      *         those the counts balance
      */
     double[] countsOnly(double[] load, int n, int slots, int cap, int[] counts) {
-        if (slots < n) {
-            throw new IllegalArgumentException(slots + " slots for " + n + " experts");
-        }
-        if (heap.length < n) {
-            allocate(n);
-        }
-        cap = Math.max(cap, (slots + n - 1) / n);
         // Four partial sums: one would be a serial chain of adds. The total only bounds the bisection below (and
         // the result is exact whatever the bounds), so its last bits do not matter.
         double t0 = 0;
@@ -116,7 +109,22 @@ public final class Apportionment {
                 max = load[j];
             }
         }
-        double total = (t0 + t1) + (t2 + t3);
+        return countsOnly(load, n, slots, cap, counts, (t0 + t1) + (t2 + t3), max);
+    }
+
+    /**
+     * {@link #countsOnly(double[], int, int, int, int[])} with the loads' sum and largest value already known (the
+     * layer planner has them from its group sums): saves a pass over the loads. The sum only bounds the search, so
+     * any order of adding gives the same counts.
+     */
+    double[] countsOnly(double[] load, int n, int slots, int cap, int[] counts, double total, double max) {
+        if (slots < n) {
+            throw new IllegalArgumentException(slots + " slots for " + n + " experts");
+        }
+        if (heap.length < n) {
+            allocate(n);
+        }
+        cap = Math.max(cap, (slots + n - 1) / n);
         if (slots == n || total <= 0) {
             // Nothing to balance: one each, extra slots round-robin.
             for (int e = 0; e < n; e++) {

@@ -19,6 +19,9 @@ final class LayerPlanner {
     private final Lane first;
     private final Lane second;
     private final double[] groupLoad;
+    /** Each group's sum and largest load, unscaled, for its node's apportionment. */
+    private final double[] groupSum;
+    private final double[] groupMax;
     private final int[] groupCounts;
     private final int[] nodeGroups;
     private final int[] secondNodeGroups;
@@ -29,16 +32,16 @@ final class LayerPlanner {
         final ReplicaPacker packer = new ReplicaPacker();
         final int[] counts;
         final double[] perReplica;
-        /** The packer's slots, before mapping through {@link #ids}. */
-        final int[] bins;
         /** A node's experts (ids and loads), in group order. */
         final int[] ids;
         final double[] load;
+        /** The node's total and largest load ({@link #gatherNode}), or NaN for the apportionment to compute. */
+        double total = Double.NaN;
+        double max;
 
         Lane(Topology topology, int experts) {
             counts = new int[experts];
             perReplica = new double[experts];
-            bins = new int[Math.max(topology.replicas(), topology.groups())];
             ids = new int[experts];
             load = new double[experts];
         }
@@ -53,6 +56,8 @@ final class LayerPlanner {
         first = new Lane(topology, experts);
         second = new Lane(topology, experts);
         groupLoad = new double[topology.groups()];
+        groupSum = new double[topology.groups()];
+        groupMax = new double[topology.groups()];
         groupCounts = new int[topology.groups()];
         nodeGroups = new int[topology.groups()];
         secondNodeGroups = new int[topology.groups()];
@@ -80,10 +85,10 @@ final class LayerPlanner {
         if (!hierarchical) {
             begin(first, load, experts, topology.replicas(), topology.gpus());
             ReplicaPacker.lptTogether(first.packer, null);
-            end(first, slots, 0, -1);
+            end(first, slots, 0, false);
             return slots;
         }
-        planOnNodes(load, splitGroups(load, nodeGroups), slots);
+        planNodes(load, splitGroups(load, nodeGroups), slots);
         return slots;
     }
 
@@ -94,39 +99,59 @@ final class LayerPlanner {
     void planTwo(double[] a, int[] slotsA, double[] b, int[] slotsB) {
         if (hierarchical) {
             // A layer's nodes already pair up.
-            planOnNodes(a, splitGroups(a, nodeGroups), slotsA);
-            planOnNodes(b, splitGroups(b, secondNodeGroups), slotsB);
+            planNodes(a, splitGroups(a, nodeGroups), slotsA);
+            planNodes(b, splitGroups(b, secondNodeGroups), slotsB);
             return;
         }
         int replicas = topology.replicas();
         begin(first, a, experts, replicas, topology.gpus());
         begin(second, b, experts, replicas, topology.gpus());
         ReplicaPacker.lptTogether(first.packer, second.packer);
-        end(first, slotsA, 0, -1);
-        end(second, slotsB, 0, -1);
+        end(first, slotsA, 0, false);
+        end(second, slotsB, 0, false);
     }
 
     /** Packs the layer's expert groups onto nodes; returns {@code split}, node after node. */
     private int[] splitGroups(double[] load, int[] split) {
         int groups = topology.groups();
-        int groupSize = experts / groups;
-        double largest = 0;
-        for (int g = 0; g < groups; g++) {
-            double sum = 0;
-            for (int e = g * groupSize; e < (g + 1) * groupSize; e++) {
-                sum += load[e];
-            }
-            groupLoad[g] = sum;
-            groupCounts[g] = 1;
-            largest = Math.max(largest, sum);
-        }
+        double largest = sumGroups(load);
+        double[] groupLoad = groupSum;
         if (largest > 0 && largest < Apportionment.TINY) {
             // The packer's float keys would flush such loads to zero.
-            Apportionment.scaleUp(groupLoad, groupLoad, groups, largest);
+            groupLoad = this.groupLoad;
+            Apportionment.scaleUp(groupSum, groupLoad, groups, largest);
         }
         groupPacker.pack(groupLoad, groupCounts, groups, topology.nodes(), groups / topology.nodes(), swapRounds,
                 split);
         return split;
+    }
+
+    /**
+     * Each group's sum and largest load into {@link #groupSum} and {@link #groupMax}; returns the largest sum. The
+     * maximum rides along the sum's pass, sparing each node's apportionment a pass of its own over the loads (with
+     * the block copy in {@link #gatherNode}: hierarchical 26 x 64 5% faster side by side, DeepSeek-V3 unchanged).
+     */
+    private double sumGroups(double[] load) {
+        int groups = topology.groups();
+        int groupSize = experts / groups;
+        double largest = 0;
+        for (int g = 0; g < groups; g++) {
+            double sum = 0;
+            double max = 0;
+            for (int e = g * groupSize; e < (g + 1) * groupSize; e++) {
+                double w = load[e];
+                sum += w;
+                // A predictable branch, not Math.max: loads are never NaN.
+                if (w > max) {
+                    max = w;
+                }
+            }
+            groupSum[g] = sum;
+            groupMax[g] = max;
+            groupCounts[g] = 1;
+            largest = Math.max(largest, sum);
+        }
+        return largest;
     }
 
     /**
@@ -135,6 +160,12 @@ final class LayerPlanner {
      * nodes at a time.
      */
     int[] planOnNodes(double[] load, int[] split, int[] slots) {
+        sumGroups(load);
+        return planNodes(load, split, slots);
+    }
+
+    /** {@link #planOnNodes} with {@link #sumGroups} already run on {@code load}. */
+    private int[] planNodes(double[] load, int[] split, int[] slots) {
         int nodes = topology.nodes();
         int perNode = experts / nodes;
         int slotsPerNode = topology.slotsPerNode();
@@ -148,9 +179,9 @@ final class LayerPlanner {
                 begin(second, second.load, perNode, slotsPerNode, gpus);
             }
             ReplicaPacker.lptTogether(first.packer, pair ? second.packer : null);
-            end(first, slots, n * slotsPerNode, slotsPerNode);
+            end(first, slots, n * slotsPerNode, true);
             if (pair) {
-                end(second, slots, (n + 1) * slotsPerNode, slotsPerNode);
+                end(second, slots, (n + 1) * slotsPerNode, true);
             }
         }
         return slots;
@@ -160,21 +191,31 @@ final class LayerPlanner {
     private void gatherNode(double[] load, int[] split, int n, Lane lane) {
         int groupSize = experts / topology.groups();
         int groupsPerNode = topology.groups() / topology.nodes();
-        int k = 0;
-        for (int j = 0; j < groupsPerNode; j++) {
+        int[] ids = lane.ids;
+        double total = 0;
+        double max = 0;
+        for (int j = 0, k = 0; j < groupsPerNode; j++, k += groupSize) {
             int g = split[n * groupsPerNode + j];
-            for (int e = g * groupSize; e < (g + 1) * groupSize; e++) {
-                lane.ids[k] = e;
-                lane.load[k++] = load[e];
+            total += groupSum[g];
+            max = Math.max(max, groupMax[g]);
+            int first = g * groupSize;
+            // A group's experts are contiguous: a block copy and a loop that C2 vectorizes (one loop doing both held
+            // 4.7% of a hierarchical DeepSeek-V3 profile).
+            System.arraycopy(load, first, lane.load, k, groupSize);
+            for (int i = 0; i < groupSize; i++) {
+                ids[k + i] = first + i;
             }
         }
+        lane.total = total;
+        lane.max = max;
     }
 
     /** Apportions {@code slotCount} replicas among {@code n} experts and begins packing them on {@code gpus} GPUs. */
     private void begin(Lane lane, double[] load, int n, int slotCount, int gpus) {
         int[] counts = lane.counts;
         double[] perReplica = lane.perReplica;
-        double[] planned = apportionment.countsOnly(load, n, slotCount, gpus, counts);
+        double[] planned = Double.isNaN(lane.total) ? apportionment.countsOnly(load, n, slotCount, gpus, counts)
+                : apportionment.countsOnly(load, n, slotCount, gpus, counts, lane.total, lane.max);
         for (int e = 0; e < n; e++) {
             perReplica[e] = planned[e] / counts[e];
         }
@@ -182,19 +223,10 @@ final class LayerPlanner {
     }
 
     /**
-     * Finishes the lane's packing into {@code slots[offset..]}: as packed, or, for a node's {@code mapped} slots
-     * (-1: none), through the lane's node experts.
+     * Finishes the lane's packing into {@code slots[offset..]}: as packed, or, for a node ({@code mapped}), through
+     * the lane's node experts.
      */
-    private void end(Lane lane, int[] slots, int offset, int mapped) {
-        if (mapped < 0) {
-            lane.packer.finish(swapRounds, slots, offset);
-            return;
-        }
-        int[] bins = lane.bins;
-        int[] ids = lane.ids;
-        lane.packer.finish(swapRounds, bins, 0);
-        for (int s = 0; s < mapped; s++) {
-            slots[offset + s] = ids[bins[s]];
-        }
+    private void end(Lane lane, int[] slots, int offset, boolean mapped) {
+        lane.packer.finish(swapRounds, slots, offset, mapped ? lane.ids : null);
     }
 }

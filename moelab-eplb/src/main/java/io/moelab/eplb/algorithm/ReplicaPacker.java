@@ -241,6 +241,14 @@ final class ReplicaPacker {
      * @return the largest bin load
      */
     double finish(int swapRounds, int[] out, int offset) {
+        return finish(swapRounds, out, offset, null);
+    }
+
+    /**
+     * As {@link #finish(int, int[], int)}, writing {@code ids[e]} for item {@code e} when {@code ids} is not null (a
+     * node's experts: the mapping folds into the copy out instead of a pass of its own).
+     */
+    double finish(int swapRounds, int[] out, int offset, int[] ids) {
         int bins = this.bins;
         int slotsPerBin = this.slotsPerBin;
         double[] perReplica = this.perReplica;
@@ -251,7 +259,14 @@ final class ReplicaPacker {
         for (int round = 0; round < swapRounds && swapMaxWithMin(perReplica, bins, slotsPerBin, bound); round++) {
             // each round applied one improving swap
         }
-        System.arraycopy(binExpert, 0, out, offset, bins * slotsPerBin);
+        if (ids == null) {
+            System.arraycopy(binExpert, 0, out, offset, bins * slotsPerBin);
+        } else {
+            int[] binExpert = this.binExpert;
+            for (int s = 0, n = bins * slotsPerBin; s < n; s++) {
+                out[offset + s] = ids[binExpert[s]];
+            }
+        }
         double max = 0;
         for (int b = 0; b < bins; b++) {
             max = Math.max(max, binLoad[b]);
