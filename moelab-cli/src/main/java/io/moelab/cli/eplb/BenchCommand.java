@@ -1,5 +1,6 @@
 package io.moelab.cli.eplb;
 
+import io.moelab.cli.support.Choices;
 import io.moelab.cli.support.Json;
 import io.moelab.cli.support.Table;
 import io.moelab.eplb.algorithm.Algorithms;
@@ -26,9 +27,6 @@ import picocli.CommandLine.Spec;
                         + "in 18 nodes), adrs (26x64, R=288 on 32 GPUs). JMH (bin/bench) is the reference; this is "
                         + "the quick look."})
 public final class BenchCommand implements Callable<Integer> {
-    /** Output formats. */
-    enum Format { TABLE, JSON }
-
     @Spec
     private CommandSpec spec;
 
@@ -54,10 +52,11 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--format", defaultValue = "table", paramLabel = "FORMAT",
             description = "table or json (default: table).")
-    private Format format;
+    private String format;
 
     @Override
     public Integer call() {
+        String format = Choices.require("--format", this.format, "table", "json");
         BenchmarkShape s = BenchmarkShape.parse(shape);
         List<String> names = algorithms != null ? algorithms
                 : List.of("moelab:global", "moelab", "deepseek", "snake", "snake:global");
@@ -65,7 +64,7 @@ public final class BenchCommand implements Callable<Integer> {
         List<RebalanceTimer.Result> results = RebalanceTimer.time(balancers,
                 BalancingRequest.of(s.load(), s.topology()), warmupMillis, roundMillis, rounds);
         PrintWriter out = spec.commandLine().getOut();
-        if (format == Format.JSON) {
+        if (format.equals("json")) {
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("shape", s.cliName());
             json.put("results", results.stream().map(r -> {

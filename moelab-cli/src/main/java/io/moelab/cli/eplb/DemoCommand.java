@@ -1,5 +1,6 @@
 package io.moelab.cli.eplb;
 
+import io.moelab.cli.support.Choices;
 import io.moelab.cli.support.Heap;
 import io.moelab.cli.support.Json;
 import io.moelab.cli.support.Progress;
@@ -39,9 +40,6 @@ public final class DemoCommand implements Callable<Integer> {
     static final List<String> REAL = List.of("deepseek-v3/prefill_in512", "deepseek-v3/prefill_in1024",
             "deepseek-v3/prefill_in2048", "deepseek-v3/prefill_in4096");
 
-    /** Output formats. */
-    enum Format { TABLE, JSON }
-
     @Spec
     private CommandSpec spec;
 
@@ -55,7 +53,7 @@ public final class DemoCommand implements Callable<Integer> {
     private int window;
 
     @Option(names = "--format", defaultValue = "table", description = "table or json (default: table).")
-    private Format format;
+    private String format;
 
     /** The algorithms compared: moelab in both modes, the public baselines in both modes, no balancing. */
     static final List<String> ALGORITHMS = List.of("moelab:global", "moelab:hierarchical", "deepseek", "snake",
@@ -63,6 +61,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        String format = Choices.require("--format", this.format, "table", "json");
         List<BalancerAlgorithm> balancers = Algorithms.byNames(ALGORITHMS);
         SyntheticTraceSpec synthSpec = SyntheticTraceSpec.defaults(26, 64, steps, seed).withRouting(4096, 6);
         Heap.requireTrace("steps", synthSpec);
@@ -79,7 +78,7 @@ public final class DemoCommand implements Callable<Integer> {
                     (done, all) -> progress.stepTo(syntheticPlans * balancers.size() + done));
         }
         PrintWriter out = spec.commandLine().getOut();
-        if (format == Format.JSON) {
+        if (format.equals("json")) {
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("synthetic", Json.MAPPER.convertValue(synthetic, Map.class));
             json.put("real", Json.MAPPER.convertValue(real, Map.class));

@@ -1,5 +1,6 @@
 package io.moelab.cli.eplb;
 
+import io.moelab.cli.support.Choices;
 import io.moelab.cli.support.Json;
 import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
@@ -38,9 +39,6 @@ import picocli.CommandLine.Spec;
                         + "builtin:NAME. Several --trace are concatenated, e.g. one-step SGLang dumps of successive "
                         + "workloads."})
 public final class EvaluateCommand implements Callable<Integer> {
-    /** Output formats. */
-    enum Format { TABLE, JSON, CSV }
-
     @Spec
     private CommandSpec spec;
 
@@ -78,7 +76,7 @@ public final class EvaluateCommand implements Callable<Integer> {
 
     @Option(names = "--format", defaultValue = "table", paramLabel = "FORMAT",
             description = "table, json or csv (default: table).")
-    private Format format;
+    private String format;
 
     @Option(names = "--history", defaultValue = "16", paramLabel = "H",
             description = "Earlier windows given to algorithms that use history (default: ${DEFAULT-VALUE}).")
@@ -97,6 +95,7 @@ public final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        String format = Choices.require("--format", this.format, "table", "json", "csv");
         PlacementMode defaultMode = mode == null ? PlacementMode.AUTO : PlacementMode.parse(mode);
         if (algorithms != null) {
             Algorithms.requireDistinct(algorithms);
@@ -120,9 +119,9 @@ public final class EvaluateCommand implements Callable<Integer> {
             }
         }
         String text = switch (format) {
-            case TABLE -> table(report, trace);
-            case JSON -> Json.write(jsonReport(report, trace)) + "\n";
-            case CSV -> rows(report).csv();
+            case "table" -> table(report, trace);
+            case "json" -> Json.write(jsonReport(report, trace)) + "\n";
+            default -> rows(report).csv();
         };
         Map<String, double[]> series = new LinkedHashMap<>();
         for (AlgorithmReport a : report.algorithms()) {

@@ -1,5 +1,6 @@
 package io.moelab.cli.runtime;
 
+import io.moelab.cli.support.Choices;
 import io.moelab.cli.support.Heap;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Nouns;
@@ -110,9 +111,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         WeightFormat weightFormat = ModelOptions.weightFormat(weights);
-        if (!format.equals("table") && !format.equals("json")) {
-            throw new InvalidInputException("--format", "expected table or json, got " + format);
-        }
+        String format = Choices.require("--format", this.format, "table", "json");
         positive("--prompt-tokens", promptTokens);
         positive("--decode-tokens", decodeTokens);
         positive("--runs", runs);

@@ -1,5 +1,6 @@
 package io.moelab.cli.runtime;
 
+import io.moelab.cli.support.Choices;
 import io.moelab.cli.support.Json;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.runtime.generate.Perplexity;
@@ -44,9 +45,7 @@ public final class PerplexityCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!format.equals("table") && !format.equals("json")) {
-            throw new InvalidInputException("--format", "expected table or json, got " + format);
-        }
+        String format = Choices.require("--format", this.format, "table", "json");
         if (context < 2) {
             throw new InvalidInputException("--context", "must be at least 2, got " + context);
         }

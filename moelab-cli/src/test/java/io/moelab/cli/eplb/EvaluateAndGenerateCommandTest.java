@@ -44,6 +44,20 @@ class EvaluateAndGenerateCommandTest {
         assertThat(read.stepList()).isEqualTo(expected.stepList());
     }
 
+    /** A format not offered is one error line listing the formats as the help spells them (it listed [TABLE, JSON]). */
+    @Test
+    void anUnknownFormatListsTheFormatsInLowerCase() {
+        Result e = CliRunner.run("eplb", "evaluate", "--trace", "no-such-trace.json", "--window", "1", "--replicas", "8",
+                "--gpus", "8", "--format", "xml");
+        assertThat(e.exitCode()).isEqualTo(2);
+        assertThat(e.errLines()).containsExactly("error: --format: expected table, json or csv, got xml");
+        Result b = CliRunner.run("eplb", "bench", "--format", "yaml");
+        assertThat(b.errLines()).containsExactly("error: --format: expected table or json, got yaml");
+        Result upper = CliRunner.run("eplb", "bench", "--format", "JSON", "--shape", "adrs", "--algorithms", "static",
+                "--rounds", "1", "--warmup-ms", "1");
+        assertThat(upper.exitCode()).as(upper.err()).isZero();
+    }
+
     /** Generate's dead experts and domains and rebalance's layers count one in the singular too. */
     @Test
     void generateAndRebalanceCountOneInTheSingular() throws Exception {
