@@ -72,7 +72,8 @@ public final class EvolveCommand implements Callable<Integer> {
     private String apiKeyEnv;
 
     @Option(names = "--iterations", paramLabel = "N",
-            description = "Iterations of the whole run; --resume continues to this total.")
+            description = "Iterations of the whole run; --resume continues to this total. Overrides the "
+                    + "configuration's max_iterations; one of the two is required.")
     private Integer iterations;
 
     @Option(names = "--eval-timeout", paramLabel = "SECONDS",
@@ -108,8 +109,8 @@ public final class EvolveCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         // Checked here, not by picocli, so that 'evolve init' does not need the run's options.
-        for (var required : java.util.Map.of("--task", task == null, "--iterations", iterations == null, "--out",
-                out == null).entrySet()) {
+        // --iterations may be left to the configuration's max_iterations, checked once the file is read.
+        for (var required : java.util.Map.of("--task", task == null, "--out", out == null).entrySet()) {
             if (required.getValue()) {
                 throw new InvalidInputException(required.getKey(), "missing required option (see 'moelab evolve"
                         + " --help')");
@@ -136,9 +137,14 @@ public final class EvolveCommand implements Callable<Integer> {
         }
         PrintWriter err = spec.commandLine().getErr();
         cfg.warnings().forEach(w -> err.println("warning: " + w));
-        cfg.iterations(iterations);
-        if (iterations < 0) {
-            throw new InvalidInputException("--iterations", "must not be negative, got " + iterations);
+        if (iterations != null) {
+            if (iterations < 0) {
+                throw new InvalidInputException("--iterations", "must not be negative, got " + iterations);
+            }
+            cfg.iterations(iterations);
+        } else if (!cfg.hasIterations()) {
+            throw new InvalidInputException("--iterations", "missing: give --iterations N or max_iterations in "
+                    + "--config");
         }
         if (evalTimeout != null) {
             cfg.evalTimeout(EvolveConfig.seconds("--eval-timeout", evalTimeout, false));

@@ -213,6 +213,37 @@ class EvolveCommandTest {
         }
     }
 
+    /**
+     * The configuration's max_iterations is the run's length when --iterations is left out (it was always
+     * required, so the key never took effect); --iterations still overrides it, and with neither the run is
+     * refused, naming both.
+     */
+    @Test
+    void iterationsComeFromTheConfigurationUnlessGiven() throws Exception {
+        Path replay = dir.resolve("replay.jsonl");
+        Files.write(replay, List.of(line(1, "nothing to change"), line(2, "still nothing")));
+        Path cfg = Files.writeString(dir.resolve("one.yaml"), "max_iterations: 1\n");
+        Path out = dir.resolve("from-config");
+        Result r = CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(), "--config",
+                cfg.toString(), "--out", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("completed 1 of 1 iteration\n");
+        assertThat(Files.readAllLines(out.resolve("trace.jsonl"))).hasSize(2);
+
+        Result longer = CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(),
+                "--iterations", "2", "--out", out.toString(), "--resume");
+        assertThat(longer.exitCode()).as(longer.err()).isZero();
+        assertThat(longer.out()).contains("completed 2 of 2 iterations");
+
+        String missing = "error: --iterations: missing: give --iterations N or max_iterations in --config";
+        assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(), "--out",
+                dir.resolve("neither").toString()), missing);
+        Path without = Files.writeString(dir.resolve("without.yaml"), "checkpoint_interval: 1\n");
+        assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(), "--config",
+                without.toString(), "--out", dir.resolve("neither").toString()), missing);
+        assertThat(dir.resolve("neither")).doesNotExist();
+    }
+
     /** The bounds themselves are allowed: no iterations (the initial program scored alone) and a zero budget. */
     @Test
     void zeroIterationsAndZeroBudgetAreAllowed() throws Exception {

@@ -100,6 +100,8 @@ public final class EvolveConfig {
             "^\\$\\{([A-Za-z_][A-Za-z0-9_]*)\\}$");
 
     private int maxIterations = 100;
+    /** Whether a file or {@link #iterations} set the total: the default alone is no choice of run length. */
+    private boolean iterationsGiven;
     private int checkpointInterval = 10;
     private int keepCheckpoints = 3;
     private long randomSeed = 42;
@@ -158,7 +160,10 @@ public final class EvolveConfig {
         top.keys(Set.of("max_iterations", "checkpoint_interval", "keep_checkpoints", "random_seed",
                 "diff_based_evolution", "max_code_length", "early_stopping_patience", "convergence_threshold",
                 "llm", "prompt", "database", "evaluator"), warnings);
-        top.integer("max_iterations", v -> maxIterations = v);
+        top.integer("max_iterations", v -> {
+            maxIterations = v;
+            iterationsGiven = true;
+        });
         top.integer("checkpoint_interval", v -> checkpointInterval = v);
         top.integer("keep_checkpoints", v -> keepCheckpoints = v);
         top.longValue("random_seed", v -> randomSeed = v);
@@ -397,7 +402,16 @@ public final class EvolveConfig {
     /** Sets the total iterations ({@code --iterations}). */
     public EvolveConfig iterations(int n) {
         maxIterations = n;
+        iterationsGiven = true;
         return this;
+    }
+
+    /**
+     * Whether the total iterations were given, by {@code max_iterations} in a file read or by
+     * {@link #iterations}, rather than left at the built-in default.
+     */
+    public boolean hasIterations() {
+        return iterationsGiven;
     }
 
     /** Sets the seed ({@code --seed}). */
