@@ -525,9 +525,13 @@ public final class EvolutionRun {
         dir.writeCheckpoint(completed, new CheckpointData(db.snapshot(), state), settings.keepCheckpoints());
     }
 
+    /**
+     * Replaces best/'s program and info together: both are written and synced before either is renamed into
+     * place, so a failure writing one leaves both as they were (two separate writes could leave a new program
+     * beside the info of the old one).
+     */
     private void writeBest(Program best) throws IOException {
         Files.createDirectories(dir.best());
-        AtomicFiles.writeString(dir.best().resolve(task.programFileName()), best.code());
         ObjectNode info = RunDirectory.JSON.createObjectNode();
         info.put("id", best.id());
         info.put("iteration", best.iteration());
@@ -538,8 +542,11 @@ public final class EvolutionRun {
         info.put("fitness", db.fitness(best));
         ObjectNode m = info.putObject("metrics");
         best.metrics().forEach(m::put);
-        AtomicFiles.writeString(dir.best().resolve("best_program_info.json"),
-                RunDirectory.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(info) + "\n");
+        String infoText = RunDirectory.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(info) + "\n";
+        AtomicFiles.together(() -> {
+            AtomicFiles.writeString(dir.best().resolve(task.programFileName()), best.code());
+            AtomicFiles.writeString(dir.best().resolve("best_program_info.json"), infoText);
+        });
     }
 
     private RunSummary summary() {

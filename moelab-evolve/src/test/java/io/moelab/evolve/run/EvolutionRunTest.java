@@ -212,6 +212,22 @@ class EvolutionRunTest {
                 .isEqualTo(Files.readString(out.resolve("programs/3.sh")));
     }
 
+    /**
+     * best/'s program and info are replaced together: when the info cannot be written (here a directory stands in
+     * its place), the program is not replaced either; two separate writes left a best program without its info.
+     */
+    @Test
+    void bestProgramIsNotWrittenWithoutItsInfo() throws Exception {
+        server.fallback(req -> Reply.content("no edit"));
+        Path out = tmp.resolve("run");
+        Files.createDirectories(out.resolve("best/best_program_info.json"));
+        assertThatThrownBy(() -> run(settings(1, ""), out, false)).hasMessageContaining("best_program_info.json");
+        assertThat(out.resolve("best/program.sh")).doesNotExist();
+        try (Stream<Path> files = Files.list(out.resolve("best"))) {
+            assertThat(files).containsExactly(out.resolve("best/best_program_info.json")); // no temporary file left
+        }
+    }
+
     /** Resumed before its first checkpoint with fewer islands: the trace names an island the run does not have. */
     @Test
     void aTraceOnMoreIslandsThanTheResumeHasIsRefused() throws Exception {
