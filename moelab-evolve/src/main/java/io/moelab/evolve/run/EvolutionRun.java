@@ -112,8 +112,9 @@ public final class EvolutionRun {
      * @throws IOException           if the checkpoints cannot be listed
      */
     public static OptionalLong checkpointSeed(Path out) throws IOException {
-        return new RunDirectory(out, "").newestCheckpoint().map(c -> OptionalLong.of(c.state().seed()))
-                .orElse(OptionalLong.empty());
+        // The run itself warns about (and removes) an unreadable newer checkpoint when it resumes.
+        return new RunDirectory(out, "").newestCheckpoint(w -> { }, false)
+                .map(c -> OptionalLong.of(c.state().seed())).orElse(OptionalLong.empty());
     }
 
     /**
@@ -133,12 +134,15 @@ public final class EvolutionRun {
                 throw new InvalidInputException(sub.toString(), "is a file where the run keeps a directory");
             }
         }
+        // A crash while writing a checkpoint leaves its temporary directory, which no later run would remove.
+        dir.removeStaleTemporaries();
         List<TraceRecord> trace = dir.readTrace();
         if (!resume && !trace.isEmpty()) {
             throw new InvalidInputException(dir.root().toString(), "already holds a run (trace.jsonl); pass --resume"
                     + " to continue it or choose another --out");
         }
-        Optional<CheckpointData> checkpoint = resume ? dir.newestCheckpoint() : Optional.empty();
+        Optional<CheckpointData> checkpoint = resume ? dir.newestCheckpoint(listener::message, true)
+                : Optional.empty();
         if (resume && trace.isEmpty() && checkpoint.isEmpty()) {
             // As train refuses it: a mistyped --out would otherwise start a fresh run where a resume was meant.
             throw new InvalidInputException(dir.root().toString(), "holds no run to resume (no trace.jsonl, no "

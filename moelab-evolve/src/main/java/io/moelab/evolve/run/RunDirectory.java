@@ -35,6 +35,10 @@ import tools.jackson.databind.json.JsonMapper;
 final class RunDirectory {
     static final ObjectMapper JSON = JsonMapper.builder().build();
     private static final String CHECKPOINT = "checkpoint_";
+    /** A checkpoint being written: {@code .tmp_<completed>_<pid>}, renamed to {@code checkpoint_<completed>}. */
+    private static final String TEMPORARY = ".tmp_";
+    private static final java.util.regex.Pattern TEMPORARY_NAME = java.util.regex.Pattern.compile(
+            "\\.tmp_\\d+_(\\d+)");
 
     private final Path root;
     private final String extension;
@@ -179,50 +183,146 @@ final class RunDirectory {
         return records;
     }
 
-    /** Writes a checkpoint directory atomically and drops all but the newest {@code keep}. */
+    /**
+     * Writes a checkpoint directory atomically and drops all but the newest {@code keep}. Its files and the
+     * directory are forced to disk before the rename, and the rename itself after: else a power cut could leave
+     * the newest checkpoint's name in place with its files empty or cut short.
+     */
     void writeCheckpoint(long completed, CheckpointData data, int keep) throws IOException {
         Files.createDirectories(checkpoints());
         Path target = checkpoints().resolve(CHECKPOINT + completed);
         if (Files.isDirectory(target)) {
             return; // the same completed count means the same state
         }
-        Path tmp = checkpoints().resolve(".tmp_" + completed + "_" + ProcessHandle.current().pid());
+        Path tmp = checkpoints().resolve(TEMPORARY + completed + "_" + ProcessHandle.current().pid());
         Directories.deleteTree(tmp);
         Files.createDirectories(tmp);
-        JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve("database.json").toFile(), data.database());
-        JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve("state.json").toFile(), data.state());
+        writeSynced(tmp.resolve("database.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(
+                data.database()));
+        writeSynced(tmp.resolve("state.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(data.state()));
+        syncDirectory(tmp);
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        syncDirectory(checkpoints());
         List<Path> all = listCheckpoints();
         for (int i = 0; i < all.size() - keep; i++) {
             Directories.deleteTree(all.get(i));
         }
     }
 
-    /** The newest whole checkpoint, if any. */
-    Optional<CheckpointData> newestCheckpoint() throws IOException {
+    private static void writeSynced(Path file, byte[] bytes) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer buf = ByteBuffer.wrap(bytes);
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+            ch.force(true);
+        }
+    }
+
+    /** Forces a directory's entries to disk where the platform allows it (Linux does; some systems refuse). */
+    private static void syncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException e) {
+            // Best effort: the files themselves are synced, and not every platform can sync a directory.
+        }
+    }
+
+    /**
+     * Removes temporary checkpoint directories left by a crash: those of processes no longer running, and this
+     * process's own (a pid reused from the crashed run). Another live process's is kept: it may be writing it.
+     */
+    void removeStaleTemporaries() throws IOException {
+        if (!Files.isDirectory(checkpoints())) {
+            return;
+        }
+        List<Path> stale;
+        try (Stream<Path> s = Files.list(checkpoints())) {
+            stale = s.filter(p -> {
+                var m = TEMPORARY_NAME.matcher(p.getFileName().toString());
+                if (!m.matches()) {
+                    return false;
+                }
+                long pid;
+                try {
+                    pid = Long.parseLong(m.group(1));
+                } catch (NumberFormatException e) {
+                    return true; // no pid this program wrote
+                }
+                return pid == ProcessHandle.current().pid()
+                        || ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true);
+            }).toList();
+        }
+        for (Path p : stale) {
+            Directories.deleteTree(p);
+        }
+    }
+
+    /**
+     * The newest readable checkpoint, if any. A newer one whose files cannot be read (cut short by a crash) is
+     * skipped, with a warning through {@code warn}, and removed when {@code removeSkipped}: the trace lines after
+     * the older checkpoint cover its iterations, and a checkpoint of the same count written later must not find
+     * its name taken.
+     *
+     * @throws InvalidInputException if no checkpoint is readable (naming the newest), or the newest readable one
+     *                               disagrees with its name
+     */
+    Optional<CheckpointData> newestCheckpoint(java.util.function.Consumer<String> warn, boolean removeSkipped)
+            throws IOException {
         List<Path> all = listCheckpoints();
         if (all.isEmpty()) {
             return Optional.empty();
         }
-        Path dir = all.getLast();
-        CheckpointData data;
+        InvalidInputException newestProblem = null;
+        List<Path> skipped = new ArrayList<>();
+        for (int i = all.size() - 1; i >= 0; i--) {
+            Path dir = all.get(i);
+            CheckpointData data;
+            try {
+                data = readCheckpoint(dir);
+            } catch (InvalidInputException e) {
+                if (newestProblem == null) {
+                    newestProblem = e;
+                }
+                skipped.add(dir);
+                continue;
+            }
+            requireNamedCount(dir, data.state());
+            for (Path bad : skipped) {
+                warn.accept("warning: skipping unreadable checkpoint " + bad + (removeSkipped ? " (removed)" : "")
+                        + "; resuming from " + dir.getFileName() + " and the trace after it");
+                if (removeSkipped) {
+                    Directories.deleteTree(bad);
+                }
+            }
+            return Optional.of(data);
+        }
+        throw newestProblem;
+    }
+
+    /** Both files of a checkpoint. @throws InvalidInputException if either cannot be read or lacks its parts */
+    private static CheckpointData readCheckpoint(Path dir) {
         try {
-            data = new CheckpointData(
+            return new CheckpointData(
                     JSON.readValue(dir.resolve("database.json").toFile(), io.moelab.evolve.database.DatabaseState.class),
                     JSON.readValue(dir.resolve("state.json").toFile(), CheckpointData.RunState.class));
         } catch (JacksonException e) {
             throw new InvalidInputException(dir.toString(), "unreadable checkpoint: " + YamlErrors.jsonProblem(e));
         }
-        // The directory is named after the iterations it completed: a state that says otherwise was edited, and
-        // resuming from it counted on from 400 (or -4) and named new checkpoints after that.
+    }
+
+    /**
+     * The directory is named after the iterations it completed: a state that says otherwise was edited (not cut
+     * short, so it is refused rather than skipped), and resuming from it counted on from 400 (or -4) and named
+     * new checkpoints after that.
+     */
+    private static void requireNamedCount(Path dir, CheckpointData.RunState state) {
         long named = Long.parseLong(dir.getFileName().toString().substring(CHECKPOINT.length()));
-        CheckpointData.RunState state = data.state();
         if (state.completed() != named || state.traceLines() < 0) {
             throw new InvalidInputException(dir.resolve("state.json").toString(), "completed " + state.completed()
                     + " and trace lines " + state.traceLines() + " disagree with the checkpoint's name "
                     + dir.getFileName());
         }
-        return Optional.of(data);
     }
 
     private List<Path> listCheckpoints() throws IOException {

@@ -72,10 +72,14 @@ class EvolutionRunTest {
     }
 
     private RunSummary run(EvolveSettings s, Path out, boolean resume) throws Exception {
+        return run(s, out, resume, RunListener.NONE);
+    }
+
+    private RunSummary run(EvolveSettings s, Path out, boolean resume, RunListener listener) throws Exception {
         CostLedger ledger = new CostLedger();
         LlmClient client = LlmEnsemble.create(s.llm(), ledger, d -> { }, k -> null);
         ShellTask task = ShellTask.of(INITIAL, "sh \"$1\"");
-        return new EvolutionRun(task, s, client, ledger, out, RunListener.NONE).run(resume);
+        return new EvolutionRun(task, s, client, ledger, out, listener).run(resume);
     }
 
     static List<JsonNode> trace(Path out) throws Exception {
@@ -225,6 +229,67 @@ class EvolutionRunTest {
         assertThat(out.resolve("best/program.sh")).doesNotExist();
         try (Stream<Path> files = Files.list(out.resolve("best"))) {
             assertThat(files).containsExactly(out.resolve("best/best_program_info.json")); // no temporary file left
+        }
+    }
+
+    /**
+     * A power cut can leave the newest checkpoint's files empty (renamed before they reached the disk): the
+     * resume refused the run; it now warns, drops that checkpoint and resumes from the one before, replaying the
+     * trace after it, so no completed iteration is lost or run twice.
+     */
+    @Test
+    void anUnreadableNewestCheckpointFallsBackToTheOneBefore() throws Exception {
+        server.fallback(req -> Reply.content(edit("score=1", "score=" + (server.requestCount() + 1))));
+        Path out = tmp.resolve("run");
+        run(settings(4, "database:\n  num_islands: 1\n"), out, false);
+        List<JsonNode> before = trace(out);
+        Path newest = out.resolve("checkpoints/checkpoint_4");
+        Files.writeString(newest.resolve("database.json"), "");
+
+        List<String> messages = new java.util.ArrayList<>();
+        RunSummary resumed = run(settings(5, "database:\n  num_islands: 1\n"), out, true, new RunListener() {
+            @Override
+            public void message(String text) {
+                messages.add(text);
+            }
+        });
+        assertThat(messages).containsExactly("warning: skipping unreadable checkpoint " + newest + " (removed); "
+                + "resuming from checkpoint_2 and the trace after it");
+        assertThat(resumed.completed()).isEqualTo(5);
+        assertThat(resumed.bestFitness()).isEqualTo(6.0); // iteration 5's score=6, after scores 2..5
+        List<JsonNode> after = trace(out);
+        assertThat(after.subList(0, before.size())).isEqualTo(before);
+        assertThat(after.stream().map(n -> n.get("iteration").asLong())).containsExactly(0L, 1L, 2L, 3L, 4L, 5L);
+        assertThat(server.requestCount()).isEqualTo(5);
+        assertThat(out.resolve("checkpoints/checkpoint_5")).isDirectory();
+        assertThat(newest).doesNotExist();
+    }
+
+    /**
+     * Temporary checkpoint directories left by a crashed run (its process gone, or its pid now this process's) are
+     * removed when a run resumes; one of a process still running is kept.
+     */
+    @Test
+    void staleTemporaryCheckpointsAreRemovedOnResume() throws Exception {
+        server.fallback(req -> Reply.content("no edit"));
+        Path out = tmp.resolve("run");
+        run(settings(2, ""), out, false);
+        Process ended = new ProcessBuilder("true").start();
+        ended.waitFor();
+        Process alive = new ProcessBuilder("sleep", "60").start();
+        try {
+            Path dead = out.resolve("checkpoints/.tmp_3_" + ended.pid());
+            Path own = out.resolve("checkpoints/.tmp_3_" + ProcessHandle.current().pid());
+            Path live = out.resolve("checkpoints/.tmp_3_" + alive.pid());
+            for (Path p : List.of(dead, own, live)) {
+                Files.writeString(Files.createDirectories(p).resolve("database.json"), "{\"programs\": [");
+            }
+            run(settings(3, ""), out, true);
+            assertThat(dead).doesNotExist();
+            assertThat(own).doesNotExist();
+            assertThat(live).isDirectory();
+        } finally {
+            alive.destroy();
         }
     }
 
