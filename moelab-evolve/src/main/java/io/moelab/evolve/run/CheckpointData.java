@@ -2,6 +2,7 @@ package io.moelab.evolve.run;
 
 import io.moelab.evolve.database.DatabaseState;
 import io.moelab.evolve.llm.CostLedger;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -25,9 +26,14 @@ record CheckpointData(DatabaseState database, RunState state) {
      * @param lastImprovement completed-iteration count at the last improvement
      * @param improvedTo  the best fitness at that improvement, which the next must exceed by the convergence
      *                    threshold (null in checkpoints written before it was kept: the best fitness is used)
+     * @param fitnessMetric     {@code database.fitness_metric}, checked on resume (null in checkpoints written
+     *                          before it was kept, as are the next two)
+     * @param paretoMetrics     {@code database.pareto_metrics}, checked on resume
+     * @param featureDimensions {@code database.feature_dimensions}, checked on resume
      */
     record RunState(long completed, long traceLines, long seed, String task, Map<String, CostLedger.ModelUsage> costs,
-                    Double bestFitness, long lastImprovement, Double improvedTo) {
+                    Double bestFitness, long lastImprovement, Double improvedTo, String fitnessMetric,
+                    List<String> paretoMetrics, List<String> featureDimensions) {
         /**
          * Refuses a state without its task or costs (a file cut short or edited).
          *

@@ -301,6 +301,13 @@ public final class EvolutionRun {
                         + " lines but the checkpoint covers " + s.traceLines());
             }
             db = ProgramDatabase.restore(settings.database(), checkpoint.get().database());
+            // What programs are ranked by and where they sit in the grids: another value mixed programs ranked
+            // two ways in one archive, or cells of two meanings in one grid (checkpoints before these were kept
+            // hold null and are not checked).
+            requireSame("database.fitness_metric", fitnessMetric, s.fitnessMetric());
+            requireSame("database.pareto_metrics", settings.database().paretoMetrics(), s.paretoMetrics());
+            requireSame("database.feature_dimensions", settings.database().featureDimensions(),
+                    s.featureDimensions());
             ledger.restore(s.costs());
             journaled.restore(s.costs());
             completed = s.completed();
@@ -336,6 +343,14 @@ public final class EvolutionRun {
                 throw new InvalidInputException(dir.trace().toString(), "does not start with the initial program");
             }
             apply(r, p);
+        }
+    }
+
+    /** Refuses a resume whose {@code setting} is not the checkpoint's {@code saved} value (unless none was saved). */
+    private static void requireSame(String setting, Object now, Object saved) {
+        if (saved != null && !saved.equals(now)) {
+            throw new InvalidInputException(setting, now + ", but the run's checkpoint has " + saved
+                    + " (resume with the run's --config)");
         }
     }
 
@@ -525,7 +540,8 @@ public final class EvolutionRun {
     private void checkpoint() throws IOException {
         CheckpointData.RunState state = new CheckpointData.RunState(completed, traceLines, settings.randomSeed(),
                 task.name(), journaled.snapshot(), Double.isFinite(bestFitness) ? bestFitness : null, lastImprovement,
-                Double.isFinite(improvedTo) ? improvedTo : null);
+                Double.isFinite(improvedTo) ? improvedTo : null, fitnessMetric, settings.database().paretoMetrics(),
+                settings.database().featureDimensions());
         dir.writeCheckpoint(completed, new CheckpointData(db.snapshot(), state), settings.keepCheckpoints());
     }
 

@@ -307,6 +307,34 @@ class EvolutionRunTest {
         assertThat(trace(out)).hasSize(5);
     }
 
+    /**
+     * Resumed with another fitness metric, other Pareto objectives or other grid dimensions of the same count: the
+     * resume went on silently, ranking the checkpoint's programs another way and mixing cells of two meanings in
+     * one grid. Each is refused naming the setting and both values, and nothing is run.
+     */
+    @Test
+    void aResumeWithOtherRankingOrGridSettingsIsRefused() throws Exception {
+        server.fallback(req -> Reply.content("no edit"));
+        Path out = tmp.resolve("run");
+        run(settings(2, ""), out, false);
+        assertThatThrownBy(() -> run(settings(3, "database:\n  fitness_metric: size\n"), out, true))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage("database.fitness_metric: size, but the run's checkpoint has score (resume with the "
+                        + "run's --config)");
+        assertThatThrownBy(() -> run(settings(3, "database:\n  pareto_metrics: [score, -size]\n"), out, true))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage("database.pareto_metrics: [score, -size], but the run's checkpoint has [] (resume with "
+                        + "the run's --config)");
+        assertThatThrownBy(() -> run(settings(3, "database:\n  feature_dimensions: [complexity, score]\n"), out,
+                true)).isInstanceOf(InvalidInputException.class)
+                .hasMessage("database.feature_dimensions: [complexity, score], but the run's checkpoint has "
+                        + "[complexity, diversity] (resume with the run's --config)");
+        assertThat(trace(out)).hasSize(3);
+        assertThat(server.requestCount()).isEqualTo(2);
+        // The run's own settings still resume.
+        assertThat(run(settings(3, ""), out, true).completed()).isEqualTo(3);
+    }
+
     /** A checkpoint file without its parts (cut short, or edited) failed the resume with a NullPointerException. */
     @Test
     void aCheckpointWithoutItsPartsIsRefusedNamingIt() throws Exception {
