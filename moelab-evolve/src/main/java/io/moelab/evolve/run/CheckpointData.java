@@ -30,10 +30,12 @@ record CheckpointData(DatabaseState database, RunState state) {
      *                          before it was kept, as are the next two)
      * @param paretoMetrics     {@code database.pareto_metrics}, checked on resume
      * @param featureDimensions {@code database.feature_dimensions}, checked on resume
+     * @param featureBins       {@code database.feature_bins}, checked on resume (null in checkpoints written before
+     *                          it was kept)
      */
     record RunState(long completed, long traceLines, long seed, String task, Map<String, CostLedger.ModelUsage> costs,
                     Double bestFitness, long lastImprovement, Double improvedTo, String fitnessMetric,
-                    List<String> paretoMetrics, List<String> featureDimensions) {
+                    List<String> paretoMetrics, List<String> featureDimensions, Integer featureBins) {
         /**
          * Refuses a state without its task or costs (a file cut short or edited).
          *

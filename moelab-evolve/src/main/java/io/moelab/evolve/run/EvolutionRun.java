@@ -308,6 +308,8 @@ public final class EvolutionRun {
             requireSame("database.pareto_metrics", settings.database().paretoMetrics(), s.paretoMetrics());
             requireSame("database.feature_dimensions", settings.database().featureDimensions(),
                     s.featureDimensions());
+            // The saved cells are bin numbers: with another count they would mean other ranges.
+            requireSame("database.feature_bins", settings.database().featureBins(), s.featureBins());
             ledger.restore(s.costs());
             journaled.restore(s.costs());
             completed = s.completed();
@@ -541,7 +543,7 @@ public final class EvolutionRun {
         CheckpointData.RunState state = new CheckpointData.RunState(completed, traceLines, settings.randomSeed(),
                 task.name(), journaled.snapshot(), Double.isFinite(bestFitness) ? bestFitness : null, lastImprovement,
                 Double.isFinite(improvedTo) ? improvedTo : null, fitnessMetric, settings.database().paretoMetrics(),
-                settings.database().featureDimensions());
+                settings.database().featureDimensions(), settings.database().featureBins());
         dir.writeCheckpoint(completed, new CheckpointData(db.snapshot(), state), settings.keepCheckpoints());
     }
 

@@ -329,6 +329,9 @@ class EvolutionRunTest {
                 true)).isInstanceOf(InvalidInputException.class)
                 .hasMessage("database.feature_dimensions: [complexity, score], but the run's checkpoint has "
                         + "[complexity, diversity] (resume with the run's --config)");
+        assertThatThrownBy(() -> run(settings(3, "database:\n  feature_bins: 7\n"), out, true))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage("database.feature_bins: 7, but the run's checkpoint has 10 (resume with the run's --config)");
         assertThat(trace(out)).hasSize(3);
         assertThat(server.requestCount()).isEqualTo(2);
         // The run's own settings still resume.
