@@ -126,9 +126,10 @@ public final class RebalanceCommand implements Callable<Integer> {
         PlacementScore score = PlacementEvaluator.score(placement, in.weight());
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "%s: %s -> %s in %.1f ms; on the input load GPU balancedness "
-                        + "%.4f (bound %.4f), %d (layer, GPU) pairs with two replicas of one expert%s; wrote %s%n",
+                        + "%.4f (bound %.4f), %s with two replicas of one expert%s; wrote %s%n",
                 balancer.name(), in.weight().shape(), topology, millis,
-                score.gpuBalancedness(), BalanceBound.of(in.weight(), topology), score.colocatedPairs(),
+                score.gpuBalancedness(), BalanceBound.of(in.weight(), topology),
+                Nouns.count(score.colocatedPairs(), "(layer, GPU) pair"),
                 inService == null ? "" : ", " + Nouns.count(PlacementEvaluator.migration(inService, placement)
                         .expertsMoved(), "expert") + " moved from " + previous, output);
         return 0;

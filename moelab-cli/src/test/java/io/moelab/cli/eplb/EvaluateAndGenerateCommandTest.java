@@ -44,11 +44,11 @@ class EvaluateAndGenerateCommandTest {
         assertThat(read.stepList()).isEqualTo(expected.stepList());
     }
 
-    /** A format not offered is one error line listing the formats as the help spells them (it listed [TABLE, JSON]). */
+    /** A format not offered is one error line listing the formats as the help spells them (not [TABLE, JSON]). */
     @Test
     void anUnknownFormatListsTheFormatsInLowerCase() {
-        Result e = CliRunner.run("eplb", "evaluate", "--trace", "no-such-trace.json", "--window", "1", "--replicas", "8",
-                "--gpus", "8", "--format", "xml");
+        Result e = CliRunner.run("eplb", "evaluate", "--trace", "no-such-trace.json", "--window", "1", "--replicas",
+                "8", "--gpus", "8", "--format", "xml");
         assertThat(e.exitCode()).isEqualTo(2);
         assertThat(e.errLines()).containsExactly("error: --format: expected table, json or csv, got xml");
         Result b = CliRunner.run("eplb", "bench", "--format", "yaml");
@@ -79,8 +79,17 @@ class EvaluateAndGenerateCommandTest {
                 dir.resolve("out.json").toString());
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).contains("moelab: 1 layer x 4 experts -> ");
-        for (String text : List.of(g.out(), e.out(), r.out())) {
-            assertThat(text).doesNotContainPattern("\\b1 (step|layer|dead expert|domain|window)s\\b");
+        // DeepSeek's packing puts the hot expert's two replicas on one of the two GPUs.
+        Path hot = dir.resolve("hot.json");
+        Files.writeString(hot, "{\"weight\": [[100, 1, 1, 1]], \"num_replicas\": 6, \"num_groups\": 1, "
+                + "\"num_nodes\": 1, \"num_gpus\": 2}");
+        Result d = CliRunner.run("eplb", "rebalance", "--input", hot.toString(), "--algorithm", "deepseek", "--output",
+                dir.resolve("hot-out.json").toString());
+        assertThat(d.exitCode()).as(d.err()).isZero();
+        assertThat(d.out()).contains(", 1 (layer, GPU) pair with two replicas of one expert; ");
+        for (String text : List.of(g.out(), e.out(), r.out(), d.out())) {
+            assertThat(text)
+                    .doesNotContainPattern("\\b1 (step|layer|dead expert|domain|window|\\(layer, GPU\\) pair)s\\b");
         }
     }
 
