@@ -1,6 +1,7 @@
 package io.moelab.eplb.algorithm;
 
 import io.moelab.eplb.InvalidInputException;
+import java.math.BigDecimal;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -108,6 +109,14 @@ public record AlgorithmSpec(String name, PlacementMode mode, Map<String, String>
      * @throws InvalidInputException naming {@code algorithm} for a value that is not a number in range
      */
     public double number(String key, double fallback, double min, double max) {
+        return number(key, fallback, min, max, "");
+    }
+
+    /**
+     * {@link #number(String, double, double, double)} for an option that also takes words, which the caller has
+     * handled: {@code words} (such as {@code "auto, last or "}) leads the error's list of what the option takes.
+     */
+    public double number(String key, double fallback, double min, double max, String words) {
         String value = options.get(key);
         if (value == null) {
             return fallback;
@@ -119,8 +128,13 @@ public record AlgorithmSpec(String name, PlacementMode mode, Map<String, String>
             }
             return v;
         } catch (NumberFormatException e) {
-            throw invalid(key, value, "a number in [" + min + ", " + max + "]");
+            throw invalid(key, value, words + "a number in [" + plain(min) + ", " + plain(max) + "]");
         }
+    }
+
+    /** A bound as people write it: 0.000001 and 1, not 1.0E-6 and 1.0. */
+    private static String plain(double v) {
+        return BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
     }
 
     /**

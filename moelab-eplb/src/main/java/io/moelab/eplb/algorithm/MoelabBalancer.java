@@ -88,7 +88,7 @@ public final class MoelabBalancer implements BalancerAlgorithm {
         double decay = switch (forecast) {
             case "auto" -> Double.NaN;
             case "last" -> 1.0;
-            default -> spec.number("forecast", Double.NaN, 1e-6, 1.0);
+            default -> spec.number("forecast", Double.NaN, 1e-6, 1.0, "auto, last or ");
         };
         Settings s = new Settings(spec.mode(), spec.number("hedge", d.hedge(), 0, 100), decay,
                 spec.integer("history", d.historyWindows(), 0, 1_000_000),

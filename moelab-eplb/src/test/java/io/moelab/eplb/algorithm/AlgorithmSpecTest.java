@@ -52,6 +52,11 @@ class AlgorithmSpecTest {
         assertThat(w.integer("history", 0, 0, 10)).isEqualTo(7);
         assertThat(w.integer("absent", 4, 0, 10)).isEqualTo(4);
         assertThatThrownBy(() -> w.integer("big", 0, 0, 10)).hasMessageContaining("whole number in [0, 10]");
+        // The forecast takes words too, and its bounds read as written (it said "a number in [1.0E-6, 1.0]").
+        assertThatThrownBy(() -> Algorithms.byName("moelab:forecast=2")).hasMessage("algorithm: option forecast=2 of "
+                + "moelab must be auto, last or a number in [0.000001, 1]");
+        assertThatThrownBy(() -> Algorithms.byName("moelab:hedge=-1")).hasMessage("algorithm: option hedge=-1 of "
+                + "moelab must be a number in [0, 100]");
         assertThatThrownBy(() -> Algorithms.byName("moelab:swaps=2.5")).hasMessageContaining("swaps=2.5");
         assertThatThrownBy(() -> s.requireOptions(Set.of("flag"))).hasMessageContaining("unknown option 'n'");
     }
