@@ -214,8 +214,21 @@ final class LayerPlanner {
     private void begin(Lane lane, double[] load, int n, int slotCount, int gpus) {
         int[] counts = lane.counts;
         double[] perReplica = lane.perReplica;
-        double[] planned = Double.isNaN(lane.total) ? apportionment.countsOnly(load, n, slotCount, gpus, counts)
-                : apportionment.countsOnly(load, n, slotCount, gpus, counts, lane.total, lane.max);
+        int perGpu = slotCount / gpus;
+        // More slots per GPU than experts: some GPU must hold an expert twice, and an expert whose replicas do not
+        // split evenly over the GPUs loads one of them more than its share (3 replicas on 2 GPUs: 2/3 of its load on
+        // one). Every GPU holding every expert the same number of times balances exactly, so the counts are
+        // apportioned per GPU and repeated on each (the packer lays them out alike on every GPU).
+        boolean everywhere = perGpu > n;
+        int share = everywhere ? perGpu : slotCount;
+        int cap = everywhere ? perGpu : gpus;
+        double[] planned = Double.isNaN(lane.total) ? apportionment.countsOnly(load, n, share, cap, counts)
+                : apportionment.countsOnly(load, n, share, cap, counts, lane.total, lane.max);
+        if (everywhere) {
+            for (int e = 0; e < n; e++) {
+                counts[e] *= gpus;
+            }
+        }
         for (int e = 0; e < n; e++) {
             perReplica[e] = planned[e] / counts[e];
         }

@@ -84,7 +84,8 @@ final class ReplicaPacker {
     /**
      * Packs {@code counts[e]} replicas of each expert {@code e < experts}, each weighing {@code perReplica[e]},
      * into {@code bins} bins of {@code slotsPerBin} slots; {@code Σ counts = bins * slotsPerBin}, every count at
-     * most {@code bins} (larger counts force duplicates, which are moved out where possible).
+     * most {@code bins} (larger counts force duplicates, which are moved out where possible), or, with more slots per
+     * bin than experts, every count a multiple of {@code bins} (each bin then holds {@code counts[e] / bins} of each).
      *
      * @param swapRounds most improving swaps to apply
      * @param out        receives the expert in slot {@code j} of bin {@code b} at {@code b * slotsPerBin + j}
@@ -152,6 +153,11 @@ final class ReplicaPacker {
         int[] binExpert = this.binExpert;
         int[] binFill = this.binFill;
         double[] binLoad = this.binLoad;
+        duplicates = false;
+        if (slotsPerBin > experts && evenOverBins(counts, experts, bins)) {
+            layOutEvenly();
+            return;
+        }
         // First round: while every bin touched so far weighs more than zero (as a float), the untouched bins
         // (key = index) are the lightest, so items take them in index order; no search needed until then.
         int next = 0;
@@ -176,7 +182,6 @@ final class ReplicaPacker {
         }
         this.total = total;
         this.k = k;
-        duplicates = false;
         // Most experts with several replicas (few experts per slot): take the lightest bins as a prefix of a
         // sorted array and merge them back; mostly single replicas: a winner tree. Both pick the same bins (the
         // smallest (load, bin) keys), so the choice only changes speed.
@@ -187,8 +192,54 @@ final class ReplicaPacker {
         }
     }
 
+    /**
+     * Whether every count is a positive multiple of {@code bins}: each bin can then hold the same replicas, which
+     * balances the bins exactly.
+     */
+    private static boolean evenOverBins(int[] counts, int experts, int bins) {
+        for (int e = 0; e < experts; e++) {
+            if (counts[e] == 0 || counts[e] % bins != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Lays {@code counts[e] / bins} replicas of every expert on every bin, in descending order of per-replica load:
+     * for more slots per bin than experts (some bin must hold an expert twice), where the LPT's duplicates would
+     * land by float ties and the repair could move none out.
+     */
+    private void layOutEvenly() {
+        double total = 0;
+        for (int b = 0; b < bins; b++) {
+            int s = b * slotsPerBin;
+            double load = 0;
+            for (int i = 0; i < experts; i++) {
+                int e = order[i];
+                for (int c = counts[e] / bins; c > 0; c--) {
+                    binExpert[s++] = e;
+                    load += perReplica[e];
+                }
+            }
+            binFill[b] = slotsPerBin;
+            binLoad[b] = load;
+        }
+        for (int e = 0; e < experts; e++) {
+            total += counts[e] * perReplica[e];
+        }
+        this.total = total;
+        k = experts;
+        next = bins;
+        // Nothing left for either LPT; the sorted one does not interleave.
+        sortedLpt = true;
+    }
+
     /** Places the experts left, alone: the LPT, tree or sorted, from {@link #k} on. */
     private void lpt() {
+        if (k >= experts) {
+            return;
+        }
         if (sortedLpt) {
             lptSorted();
         } else {

@@ -33,6 +33,63 @@ class MoelabBalancerTest {
         });
     }
 
+    /**
+     * More slots per GPU than experts in the domain: capped at one replica per GPU, the slots left over went as
+     * extra replicas that split unevenly over the GPUs. Loads 100, 1, 1 on 8 slots of 2 GPUs got counts 3, 3, 2 and
+     * GPU loads 67.4 and 34.6 (balancedness 0.7556, where {@code deepseek} reaches 1). Every GPU holding the same
+     * experts balances exactly: 100 twice, 1 and 1 on each GPU.
+     */
+    @Test
+    void moreSlotsPerGpuThanExpertsPutTheSameExpertsOnEveryGpu() {
+        LoadMatrix w = LoadMatrix.of(new double[][] {{100, 1, 1}}, "weight");
+        Placement p = Algorithms.byName("moelab").rebalance(BalancingRequest.of(w, new Topology(8, 1, 1, 2)));
+        assertThat(PlacementEvaluator.score(p, w).gpuBalancedness()).isEqualTo(1.0);
+        for (int gpu = 0; gpu < 2; gpu++) {
+            int[] held = new int[3];
+            for (int s = gpu * 4; s < gpu * 4 + 4; s++) {
+                held[p.expertAt(0, s)]++;
+            }
+            assertThat(held).as("GPU " + gpu).containsExactly(2, 1, 1);
+        }
+        // Hierarchical: 2 experts and 3 slots per GPU in each node. Groups {0, 1} and {2, 3} weigh 100 each; the node
+        // of 90 and 10 gives each GPU 90 twice and 10 once (45 + 45 + 10 per GPU), perfectly balanced.
+        LoadMatrix h = LoadMatrix.of(new double[][] {{90, 10, 50, 50}}, "weight");
+        Placement node = Algorithms.byName("moelab").rebalance(BalancingRequest.of(h, new Topology(12, 2, 2, 4)));
+        assertThat(PlacementEvaluator.score(node, h).gpuBalancedness()).isEqualTo(1.0);
+        // Random loads on such shapes: every GPU of a domain holds the same multiset of experts, so the GPUs of a
+        // node carry its load equally (global: GPU balancedness 1).
+        qt().withExamples(200).withFixedSeed(7).forAll(BalancingCases.cases()).checkAssert(c -> {
+            Topology topology = c.topology();
+            int experts = c.weight().experts();
+            for (String spec : List.of("moelab:global", "moelab")) {
+                boolean hierarchical = spec.equals("moelab") && topology.groupsDivideNodes();
+                int domainExperts = hierarchical ? experts / topology.nodes() : experts;
+                if (topology.slotsPerGpu() <= domainExperts) {
+                    continue;
+                }
+                Placement q = Algorithms.byName(spec).rebalance(BalancingRequest.of(c.weight(), topology));
+                int domainGpus = hierarchical ? topology.gpusPerNode() : topology.gpus();
+                for (int l = 0; l < q.layers(); l++) {
+                    for (int g = 0; g < topology.gpus(); g++) {
+                        int first = g / domainGpus * domainGpus;
+                        assertThat(sortedSlots(q, l, g)).as(spec + " layer " + l + " GPU " + g + " " + topology)
+                                .containsExactly(sortedSlots(q, l, first));
+                    }
+                }
+            }
+        });
+    }
+
+    private static int[] sortedSlots(Placement p, int layer, int gpu) {
+        int perGpu = p.topology().slotsPerGpu();
+        int[] held = new int[perGpu];
+        for (int j = 0; j < perGpu; j++) {
+            held[j] = p.expertAt(layer, gpu * perGpu + j);
+        }
+        java.util.Arrays.sort(held);
+        return held;
+    }
+
     @Test
     void parallelPlansEqualSerialPlans() {
         LoadMatrix w = SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(13, 64, 5, 3)).sum(0, 5);
