@@ -16,7 +16,9 @@ public class InvalidInputException extends IllegalArgumentException {
     private final String field;
 
     /**
-     * @param field   what is wrong: a parameter name, JSON path or file
+     * Reports a problem with one input.
+     *
+     * @param field   the input at fault: a parameter name, JSON path or file
      * @param problem what is wrong with it, without the field name
      */
     public InvalidInputException(String field, String problem) {

@@ -90,6 +90,8 @@ public final class JsonReader implements Closeable {
     private final StringBuilder scratch = new StringBuilder();
 
     /**
+     * A reader of the JSON text {@code in}.
+     *
      * @param in     the JSON text; closed by {@link #close()}
      * @param source a name for error messages, e.g. the file name
      */

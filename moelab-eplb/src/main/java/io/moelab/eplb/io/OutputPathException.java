@@ -17,6 +17,8 @@ public final class OutputPathException extends FileSystemException {
     private static final long serialVersionUID = 1L;
 
     /**
+     * Reports that {@code file} cannot be written for the given reason.
+     *
      * @param file    the output, as given
      * @param problem what is wrong with it, e.g. {@code "is a directory"}
      */
