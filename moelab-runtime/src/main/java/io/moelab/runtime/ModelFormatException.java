@@ -11,6 +11,8 @@ public class ModelFormatException extends IllegalArgumentException {
     private final String tensor;
 
     /**
+     * Reports a problem with a model file, or with one of its tensors.
+     *
      * @param file    the file (or directory) at fault
      * @param tensor  the tensor at fault, or null
      * @param problem what is wrong, without the file or tensor name

@@ -14,6 +14,8 @@ public final class Sampler {
     private final SplittableRandom random;
 
     /**
+     * A sampler with the given settings and its own seeded random draws.
+     *
      * @param temperature 0 for greedy decoding, else the softmax temperature
      * @param topP        nucleus mass in (0, 1]
      * @param seed        seed of the draws

@@ -25,6 +25,8 @@ public final class ByteTokenizer implements Tokenizer {
     private final int vocabSize;
 
     /**
+     * A tokenizer for a model whose vocabulary holds at least the 256 byte values.
+     *
      * @param vocabSize the model's vocabulary size, at least 256
      * @throws IllegalArgumentException if {@code vocabSize < 256}
      */
