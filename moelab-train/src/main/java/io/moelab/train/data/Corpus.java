@@ -253,7 +253,11 @@ public final class Corpus {
 
     /** A corpus that cannot be read; the message names the file. */
     public static final class CorpusException extends RuntimeException {
-        /** @param message what is wrong, naming the file */
+        /**
+         * Reports an unreadable corpus.
+         *
+         * @param message what is wrong, naming the file
+         */
         public CorpusException(String message) {
             super(message);
         }

@@ -21,6 +21,8 @@ import java.util.Map;
 public record Specialization(double[] betweenDomains, double[] withinDomain) {
 
     /**
+     * Measures specialization from the assignment counts of each domain's two halves.
+     *
      * @param halvesByDomain per domain, [half][layer][expert] assignment counts
      */
     public static Specialization of(Map<String, long[][][]> halvesByDomain) {

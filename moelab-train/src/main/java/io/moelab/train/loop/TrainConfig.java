@@ -38,7 +38,11 @@ public record TrainConfig(String preset, ModelSpec model, int seq, int batch, in
     /** The corpus shipped with moelab (Brown Corpus genres and the Jargon File). */
     public static final List<String> DEFAULT_CORPUS = List.of("default");
 
-    /** @throws IllegalArgumentException naming the first bad field */
+    /**
+     * Checks the fields.
+     *
+     * @throws IllegalArgumentException naming the first bad field
+     */
     public TrainConfig {
         atLeast("seq", seq, 2);
         atLeast("batch", batch, 1);

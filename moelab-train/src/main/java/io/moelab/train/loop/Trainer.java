@@ -396,7 +396,11 @@ public final class Trainer {
 
     /** The loss became NaN or infinite. */
     public static final class TrainingDivergedException extends RuntimeException {
-        /** @param message when and what to try */
+        /**
+         * Reports a diverged run.
+         *
+         * @param message when and what to try
+         */
         public TrainingDivergedException(String message) {
             super(message);
         }

@@ -20,7 +20,10 @@ public final class Validation {
     private final int batch;
 
     /**
+     * An evaluation over fixed windows.
+     *
      * @param windows fixed windows of {@code seq + 1} tokens by domain
+     * @param seq     positions predicted per window
      * @param batch   windows per forward pass
      */
     public Validation(Map<String, int[][]> windows, int seq, int batch) {
@@ -30,6 +33,8 @@ public final class Validation {
     }
 
     /**
+     * The result of one evaluation.
+     *
      * @param loss                  mean NLL per predicted token, nats, all domains
      * @param bitsPerByte           bits per byte, all domains
      * @param bitsPerByteByDomain   bits per byte by domain

@@ -11,6 +11,8 @@ public interface ExpertBank {
     int size();
 
     /**
+     * Runs one expert on the tokens routed to it.
+     *
      * @param expert which expert
      * @param x      the tokens routed to it, shape {@code (n, dModel)}, {@code n >= 1}
      * @return its outputs, shape {@code (n, dModel)}

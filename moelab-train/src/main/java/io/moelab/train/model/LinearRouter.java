@@ -6,7 +6,11 @@ import ai.djl.ndarray.NDArray;
 public final class LinearRouter implements Router {
     private final NDArray weight;
 
-    /** @param weight shape {@code (experts, dModel)} */
+    /**
+     * A router with the given weight.
+     *
+     * @param weight shape {@code (experts, dModel)}
+     */
     public LinearRouter(NDArray weight) {
         this.weight = weight;
     }

@@ -22,7 +22,11 @@ package io.moelab.train.model;
 public record ModelSpec(int vocab, int layers, int dModel, int heads, int kvHeads, int experts, int topK,
                         int expertDim, boolean normTopK, double ropeTheta, double rmsEps) {
 
-    /** @throws IllegalArgumentException naming the first inconsistent field */
+    /**
+     * Checks the fields.
+     *
+     * @throws IllegalArgumentException naming the first inconsistent field
+     */
     public ModelSpec {
         positive("vocab", vocab);
         positive("layers", layers);

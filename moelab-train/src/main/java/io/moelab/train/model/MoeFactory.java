@@ -8,6 +8,8 @@ package io.moelab.train.model;
 @FunctionalInterface
 public interface MoeFactory {
     /**
+     * Creates block {@code layer}'s MoE layer, its parameters created in {@code params}.
+     *
      * @param layer       the block's index
      * @param prefix      the block's parameter-name prefix, {@code model.layers.N.}
      * @param spec        the architecture

@@ -23,6 +23,8 @@ public final class MoeLayer {
     private final boolean normTopK;
 
     /**
+     * A layer routing each token to its {@code topK} highest-scoring experts.
+     *
      * @param router   scores experts
      * @param experts  the experts
      * @param topK     experts per token
@@ -48,6 +50,8 @@ public final class MoeLayer {
     public record Result(NDArray output, NDArray auxLoss, NDArray zLoss, int[] counts, int dropped) {}
 
     /**
+     * Routes {@code x} to its experts and combines their outputs by the gate values.
+     *
      * @param x              tokens, shape {@code (N, dModel)}
      * @param capacityFactor each expert takes at most {@code ceil(capacityFactor * N * topK / experts)}
      *                       assignments, first ranks first, then token order (GShard's priority); 0 for no limit

@@ -84,6 +84,8 @@ public final class MoeTransformer {
     public record Output(NDArray logits, NDArray auxLoss, NDArray zLoss, int[][] counts, long dropped) {}
 
     /**
+     * Runs the model on {@code batch} rows of {@code seq} tokens.
+     *
      * @param tokens         {@code batch} rows; the first {@code seq} ids of each are the input, positions 0..seq-1
      * @param seq            positions per row
      * @param capacityFactor see {@link MoeLayer#forward}; 0 for none (evaluation, inference)

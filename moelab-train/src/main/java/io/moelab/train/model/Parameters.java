@@ -20,6 +20,8 @@ public final class Parameters {
     private final Map<String, NDArray> byName = new LinkedHashMap<>();
 
     /**
+     * An empty set of parameters.
+     *
      * @param manager owns the tensors
      * @param seed    seeds the initial values
      */

@@ -8,6 +8,8 @@ import ai.djl.ndarray.NDArray;
  */
 public interface Router {
     /**
+     * Scores every expert for every token.
+     *
      * @param x tokens, shape {@code (N, dModel)}
      * @return router logits, shape {@code (N, experts)}; the layer takes their softmax
      */

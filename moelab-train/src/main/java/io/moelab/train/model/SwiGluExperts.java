@@ -13,7 +13,13 @@ public final class SwiGluExperts implements ExpertBank {
     private final NDArray up;
     private final NDArray down;
 
-    /** @param gate stacked gate projections; @param up stacked up projections; @param down stacked down projections */
+    /**
+     * Experts from their stacked projections.
+     *
+     * @param gate stacked gate projections, {@code (experts, expertDim, dModel)}
+     * @param up   stacked up projections, {@code (experts, expertDim, dModel)}
+     * @param down stacked down projections, {@code (experts, dModel, expertDim)}
+     */
     public SwiGluExperts(NDArray gate, NDArray up, NDArray down) {
         this.gate = gate;
         this.up = up;

@@ -25,6 +25,8 @@ public final class AdamW {
     private long steps;
 
     /**
+     * An optimizer for {@code params}, with zeroed moment estimates.
+     *
      * @param params      the trainable tensors by name (their gradients are read and zeroed)
      * @param manager     owns the moment estimates
      * @param beta1       first-moment decay
