@@ -14,6 +14,8 @@ public final class Heap {
     }
 
     /**
+     * Refuses {@code bytes} that exceed the maximum heap.
+     *
      * @param option the option to name in the error
      * @param bytes  what {@code what} needs
      * @param what   what needs the bytes, e.g. "a KV cache of 20000003 positions"

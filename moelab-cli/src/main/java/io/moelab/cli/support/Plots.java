@@ -24,7 +24,13 @@ public final class Plots {
     private Plots() {
     }
 
-    /** Axis choices of a chart. */
+    /**
+     * Axis choices of a chart.
+     *
+     * @param yRange fixed {min, max} of the y axis, or null to fit the data
+     * @param logX   a logarithmic x axis
+     * @param logY   a logarithmic y axis
+     */
     public record Axes(double[] yRange, boolean logX, boolean logY) {
         /** Linear axes fitted to the data. */
         public static final Axes LINEAR = new Axes(null, false, false);
