@@ -75,9 +75,9 @@ public final class Apportionment {
      * The counts of {@link #apportion} without the largest per-replica load, for callers that divide the loads
      * themselves (the layer planner): saves a pass of divisions and a serial maximum per layer.
      *
-     * @return the loads the counts are for: {@code load}, or when it was {@link #TINY} this apportionment's copy
-     *         of it scaled by a power of two (valid until the next call), so that the caller's per-replica loads are
-     *         those the counts balance
+     * @return the loads the counts are for: {@code load}, or when its largest is below {@link #TINY} this
+     *         apportionment's copy of it scaled by a power of two (valid until the next call), so that the caller's
+     *         per-replica loads are those the counts balance
      */
     double[] countsOnly(double[] load, int n, int slots, int cap, int[] counts) {
         // Four partial sums: one would be a serial chain of adds. The total only bounds the bisection below (and

@@ -12,13 +12,13 @@ import java.util.stream.IntStream;
  * moelab's load balancer. Per layer:
  * <ol>
  *   <li><b>forecast</b> ({@link LoadForecast}): with history, an exponentially weighted mean of per-layer
- *       shares whose decay is chosen by one-step-ahead error, and each expert's volatility; without history,
- *       the latest window;</li>
+ *       shares whose decay is chosen by one-step-ahead error, and each expert's volatility; with fewer than
+ *       {@link #MIN_HISTORY} earlier windows, the latest window;</li>
  *   <li><b>hedge</b>: plan on {@code mean + hedge * volatility}, so experts whose load swings get more
  *       replicas and lighter companions;</li>
  *   <li><b>apportion</b> ({@link Apportionment}): replica counts minimizing the largest per-replica load,
  *       exactly, in O(E log E), at most one replica per GPU of the expert's domain;</li>
- *   <li><b>pack</b> ({@link ReplicaPacker}): LPT by expert from a heap of GPUs, never two replicas of one
+ *   <li><b>pack</b> ({@link ReplicaPacker}): LPT by expert onto the least loaded GPUs, never two replicas of one
  *       expert on one GPU, then improving swaps between the most and least loaded GPUs;</li>
  *   <li><b>migrate</b> ({@link MigrationPlanner}), when a previous placement is given: GPUs relabeled to
  *       keep experts where they are (free), then layers kept whole or repaired (hierarchically, also with one

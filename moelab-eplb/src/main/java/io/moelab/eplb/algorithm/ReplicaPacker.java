@@ -7,9 +7,9 @@ import java.util.Arrays;
  * one expert in one bin.
  *
  * <ol>
- *   <li>Experts in descending order of per-replica load. A bucket sort on {@code value / max} (between n and 2n
- *       buckets) replaces a comparison sort: LPT needs the order of the large items, which it keeps to within
- *       one bucket, {@code max / n}.</li>
+ *   <li>Experts in descending order of per-replica load. A bucket sort on {@code value / max} (at least 256
+ *       buckets, and more than n) replaces a comparison sort: LPT needs the order of the large items, which it
+ *       keeps to within one bucket, at most {@code max / n}.</li>
  *   <li>LPT by expert: each expert's {@code c} replicas go to the {@code c} least loaded bins that still have
  *       room, all distinct, chosen by (float load, bin) keys: from a {@link WinnerTree} over the bins when most
  *       experts have one replica, from the front of a sorted array (merged back after) when most have several.

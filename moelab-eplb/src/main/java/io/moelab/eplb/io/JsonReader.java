@@ -22,9 +22,9 @@ public final class JsonReader implements Closeable {
 
     /** What the next value or structural element is. */
     public enum Token {
-        /** {@code {} */
+        /** <code>&#123;</code> */
         BEGIN_OBJECT,
-        /** {@code }} */
+        /** <code>&#125;</code> */
         END_OBJECT,
         /** {@code [} */
         BEGIN_ARRAY,
