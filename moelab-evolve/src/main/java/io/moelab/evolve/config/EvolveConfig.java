@@ -25,7 +25,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
 
 /**
  * A run's configuration as it is assembled: defaults, then a YAML file, then command-line options, then
- * {@link #build()}. YAML keys are OpenEvolve's where the meaning is the same; OpenEvolve keys that have no
+ * {@link #build(String)}. YAML keys are OpenEvolve's where the meaning is the same; OpenEvolve keys that have no
  * meaning here are accepted with a warning, so its configuration files load; any other key is an error naming
  * its path. An API key in the file is refused: keys come from environment variables only.
  */

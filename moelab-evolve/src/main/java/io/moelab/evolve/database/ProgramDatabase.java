@@ -19,7 +19,8 @@ import java.util.Set;
  * programs cross only by ring migration (island i to i + 1) every {@code migration_interval} generations,
  * never as a copy of what the target already holds. Each island keeps a MAP-Elites grid over the feature
  * dimensions; an elite archive and the best program span islands but are read per island when choosing
- * parents, so islands stay isolated. Thread-safe: every method locks the database.
+ * parents, so islands stay isolated. Thread-safe: every method that reads or changes the programs locks the
+ * database.
  */
 public final class ProgramDatabase {
     private final DatabaseSettings settings;
