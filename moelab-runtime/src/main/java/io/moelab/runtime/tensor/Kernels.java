@@ -171,7 +171,7 @@ final class Kernels {
         return Float.intBitsToFloat((seg.get(I16_LE, offset) & 0xFFFF) << 16);
     }
 
-    /** {@link #L} signed bytes at {@code offset} as floats. */
+    /** The {@link #L} signed bytes of {@code b} as floats. */
     static FloatVector bytesToFloats(ByteVector b) {
         return (FloatVector) b.convertShape(VectorOperators.B2F, F, 0);
     }

@@ -8,9 +8,9 @@ import java.util.Objects;
  * A {@code rows × cols} row-major matrix of weights that owns its memory and its dot product.
  *
  * <p>Float formats ({@link F32Matrix}, {@link F16Matrix}, {@link BF16Matrix}) wrap little-endian memory, typically
- * a memory-mapped safetensors slice, without copying. Quantized formats ({@link Q8Matrix}, {@link Int4Matrix},
- * {@link Int4BlockMatrix}) are made from another matrix and document their error bounds. Implementations are
- * immutable and safe for concurrent reads.
+ * a memory-mapped safetensors slice, without copying; {@link PackedF32Matrix} is an F32 copy laid out for one
+ * sequential stream. Quantized formats ({@link Q8Matrix}, {@link Int4Matrix}, {@link Int4BlockMatrix}) are made
+ * from another matrix and document their error bounds. Implementations are immutable and safe for concurrent reads.
  */
 public sealed interface WeightMatrix permits F32Matrix, HalfMatrix, Q8Matrix, Int4Matrix, Int4BlockMatrix,
         PackedF32Matrix {
