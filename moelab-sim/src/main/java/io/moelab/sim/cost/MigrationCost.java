@@ -40,7 +40,8 @@ public record MigrationCost(int copies, double bytes, double interBytes, double 
         double[] recvIntra = new double[gpus];
         double[] sendInter = new double[gpus];
         double[] recvInter = new double[gpus];
-        // held[g * E + e] == layer + 1 when GPU g holds expert e in `from` (stamps avoid clearing per layer).
+        // heldBefore[g * E + e] == layer + 1 when GPU g holds expert e in `from`, heldAfter when a copy to it is
+        // counted already (stamps avoid clearing per layer).
         int[] heldBefore = new int[gpus * experts];
         int[] heldAfter = new int[gpus * experts];
         int copies = 0;
