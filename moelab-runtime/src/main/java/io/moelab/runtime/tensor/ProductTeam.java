@@ -88,7 +88,8 @@ public final class ProductTeam {
 
     /**
      * The process-wide team: as many threads as available processors, or the system property
-     * {@code moelab.threads} where set to a positive integer (otherwise a warning and the default).
+     * {@code moelab.threads} where set to an integer from 1 to {@link #MAX_THREADS_PER_PROCESSOR} per processor
+     * (otherwise a warning and the default).
      */
     public static ProductTeam shared() {
         ProductTeam t = shared;
@@ -187,7 +188,8 @@ public final class ProductTeam {
      * weights each (what a chunk's size is measured in; {@link MatVec} counts a row's bytes in F32 weights, so that
      * compressed formats get chunks of as many bytes). Returns when all rows are done.
      *
-     * @throws RuntimeException the first exception thrown by {@code work}, after every chunk has finished
+     * @throws RuntimeException an exception thrown by {@code work}: at once when the job runs on the caller alone,
+     *                          else after every chunk has finished (one of them, if several threw)
      */
     public void run(int[] rows, int[] cols, RowWork work) {
         Objects.requireNonNull(work, "work");
