@@ -17,7 +17,7 @@ import java.util.Arrays;
  * expert) or a dense SwiGLU MLP; a final RMSNorm and the output projection.
  *
  * <p>Projection matrices stay memory-mapped in the checkpoint's type unless a {@link WeightFormat} quantizes
- * them at load time. Activations are float32. One instance may serve one sequence at a time per
+ * or repacks them at load time. Activations are float32. One instance may serve one sequence at a time per
  * {@link KvCache}; {@link #forward} is not thread-safe for a shared cache.
  */
 public final class MoeModel implements AutoCloseable {
