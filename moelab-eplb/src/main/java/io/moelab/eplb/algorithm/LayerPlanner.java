@@ -35,8 +35,8 @@ final class LayerPlanner {
         /** A node's experts (ids and loads), in group order. */
         final int[] ids;
         final double[] load;
-        /** The node's total and largest load ({@link #gatherNode}), or NaN for the apportionment to compute. */
-        double total = Double.NaN;
+        /** A node's total and largest load ({@link #gatherNode}; hierarchical mode only). */
+        double total;
         double max;
 
         Lane(Topology topology, int experts) {
@@ -222,8 +222,9 @@ final class LayerPlanner {
         boolean everywhere = perGpu > n;
         int share = everywhere ? perGpu : slotCount;
         int cap = everywhere ? perGpu : gpus;
-        double[] planned = Double.isNaN(lane.total) ? apportionment.countsOnly(load, n, share, cap, counts)
-                : apportionment.countsOnly(load, n, share, cap, counts, lane.total, lane.max);
+        double[] planned = hierarchical
+                ? apportionment.countsOnly(load, n, share, cap, counts, lane.total, lane.max)
+                : apportionment.countsOnly(load, n, share, cap, counts);
         if (everywhere) {
             for (int e = 0; e < n; e++) {
                 counts[e] *= gpus;
