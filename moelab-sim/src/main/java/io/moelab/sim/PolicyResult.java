@@ -13,10 +13,12 @@ import io.moelab.eplb.eval.Stats;
  * @param computeSeconds   compute time of the average GPU (expert and non-expert work)
  * @param rebalances       placements planned
  * @param skipped          rebalances skipped because the previous one was still being applied (overlap only)
- * @param planningSeconds  time the algorithm took to plan, summed
- * @param migrationSeconds time the weight transfers took, summed
- * @param migratedBytes    expert weight bytes transferred
- * @param expertCopies     expert copies transferred
+ * @param unfinished       rebalances planned whose placement had not taken over when the trace ended (overlap
+ *                         only: 0 or 1); their transfers are not in the migration totals
+ * @param planningSeconds  time the algorithm took to plan, summed over every rebalance planned
+ * @param migrationSeconds time the weight transfers took, summed over the placements that took over
+ * @param migratedBytes    expert weight bytes transferred for the placements that took over
+ * @param expertCopies     expert copies transferred for the placements that took over
  * @param stepSeconds      per step: serving time plus any stall in that step
  * @param balancedness     per step: GPU balancedness of routed tokens
  * @param dispatchSeconds  per step: dispatch all-to-all, summed over layers
@@ -24,7 +26,8 @@ import io.moelab.eplb.eval.Stats;
  * @param combineSeconds   per step: combine all-to-all, summed over layers
  */
 public record PolicyResult(String policy, double tokens, double servingSeconds, double stallSeconds,
-                           double computeSeconds, int rebalances, int skipped, double planningSeconds,
+                           double computeSeconds, int rebalances, int skipped, int unfinished,
+                           double planningSeconds,
                            double migrationSeconds, double migratedBytes, long expertCopies, double[] stepSeconds,
                            double[] balancedness, double[] dispatchSeconds, double[] expertSeconds,
                            double[] combineSeconds) {

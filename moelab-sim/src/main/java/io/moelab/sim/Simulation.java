@@ -263,6 +263,7 @@ public final class Simulation {
         Placement current = initial;
         Placement pending = null;
         double pendingSeconds = 0; // background work left before `pending` takes over
+        MigrationCost pendingMigration = null;
         for (int t = 0; t < n; t++) {
             double stall = 0;
             if (algorithm != null && t > 0 && t % k == 0) {
@@ -276,15 +277,18 @@ public final class Simulation {
                     MigrationCost migration = MigrationCost.between(current, plan, model, cluster);
                     rebalances++;
                     planningTotal += planning;
-                    migrationTotal += migration.seconds();
-                    bytes += migration.bytes();
-                    copies += migration.copies();
                     if (options.overlapMigration()) {
+                        // Counted once it takes over: a transfer still running when the trace ends moved nothing
+                        // that served.
                         pending = plan;
                         pendingSeconds = planning + migration.seconds();
+                        pendingMigration = migration;
                     } else {
                         stall = planning + migration.seconds();
                         current = plan;
+                        migrationTotal += migration.seconds();
+                        bytes += migration.bytes();
+                        copies += migration.copies();
                     }
                 }
             }
@@ -303,13 +307,17 @@ public final class Simulation {
                 if (pendingSeconds <= 0) {
                     current = pending;
                     pending = null;
+                    migrationTotal += pendingMigration.seconds();
+                    bytes += pendingMigration.bytes();
+                    copies += pendingMigration.copies();
                 }
             }
             if ((t & 63) == 63 || t == n - 1) {
                 progress.update(t + 1, n);
             }
         }
-        return new PolicyResult(policy.name(), tokens, serving, stalls, compute, rebalances, skipped, planningTotal,
+        return new PolicyResult(policy.name(), tokens, serving, stalls, compute, rebalances, skipped,
+                pending != null ? 1 : 0, planningTotal,
                 migrationTotal, bytes, copies, stepSeconds, balancedness, dispatch, expert, combine);
     }
 

@@ -167,6 +167,34 @@ class SimulationTest {
         assertThat(d.rebalances()).isEqualTo(1);
         assertThat(d.skipped()).isEqualTo(10);
         assertThat(d.stepSeconds()).containsExactly(r.get("none").stepSeconds());
+        // The transfer still running at the end moved nothing that served: it is reported as unfinished, not in
+        // the migration totals (they counted it as done).
+        assertThat(d.unfinished()).isEqualTo(1);
+        assertThat(d.migratedBytes()).isZero();
+        assertThat(d.expertCopies()).isZero();
+        assertThat(d.migrationSeconds()).isZero();
+        assertThat(d.planningSeconds()).isEqualTo(3600);
+    }
+
+    @Test
+    void overlappedTransfersCountOnceTheyTakeOver() {
+        // Rebalances at steps 50, 100, ..., 550. A trace that ends at step 550 leaves the last transfer in flight
+        // (a transfer takes a few steps here); one that goes on to 599 lets it finish. `deepseek` plans from the
+        // windows alone, so both runs plan the same placements, and the stalled run over steps 0..549 moves
+        // exactly the copies of the first ten.
+        ExpertLoadTrace endsAt550 = ExpertLoadTrace.of(skewed.stepList().subList(0, 551));
+        ExpertLoadTrace first550 = ExpertLoadTrace.of(skewed.stepList().subList(0, 550));
+        PolicyResult cut = run(endsAt550, MODEL, CLUSTER, options(true), "deepseek").get("deepseek");
+        PolicyResult whole = run(skewed, MODEL, CLUSTER, options(true), "deepseek").get("deepseek");
+        PolicyResult tenStalled = run(first550, MODEL, CLUSTER, options(false), "deepseek").get("deepseek");
+        assertThat(cut.rebalances()).isEqualTo(11);
+        assertThat(cut.unfinished()).isEqualTo(1);
+        assertThat(whole.rebalances()).isEqualTo(11);
+        assertThat(whole.unfinished()).isZero();
+        assertThat(tenStalled.rebalances()).isEqualTo(10);
+        assertThat(cut.expertCopies()).isEqualTo(tenStalled.expertCopies()).isLessThan(whole.expertCopies());
+        assertThat(cut.migratedBytes()).isEqualTo(tenStalled.migratedBytes());
+        assertThat(cut.migrationSeconds()).isCloseTo(tenStalled.migrationSeconds(), within(1e-12));
     }
 
     @Test

@@ -32,6 +32,7 @@ final class SimReports {
         json.put("stall_s", r.stallSeconds());
         json.put("rebalances", r.rebalances());
         json.put("skipped_rebalances", r.skipped());
+        json.put("unfinished_rebalances", r.unfinished());
         json.put("planning_s", r.planningSeconds());
         json.put("migration_s", r.migrationSeconds());
         json.put("expert_copies_moved", r.expertCopies());
