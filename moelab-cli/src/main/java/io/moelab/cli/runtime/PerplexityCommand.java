@@ -50,6 +50,10 @@ public final class PerplexityCommand implements Callable<Integer> {
             throw new InvalidInputException("--context", "must be at least 2, got " + context);
         }
         String content = ModelText.read(text, "--text");
+        if (content.isEmpty()) {
+            // A tokenizer that adds EOS would give one scored token and no bytes: bits per byte infinite.
+            throw new InvalidInputException("--text", text + " is empty");
+        }
         Perplexity.Result r;
         try (MoeModel m = model.load(); Tokenizer tokenizer = Tokenizers.forModel(model.dir(), m.config().vocabSize(),
                 m.config().family().modelType())) {

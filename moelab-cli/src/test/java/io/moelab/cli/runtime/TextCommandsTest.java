@@ -429,6 +429,23 @@ class TextCommandsTest {
         assertThat(r.err()).contains("4 prompt tokens");
     }
 
+    /**
+     * An empty text is refused naming the file: with a tokenizer that appends EOS it used to score that one token
+     * against zero bytes and print an infinite bits per byte.
+     */
+    @Test
+    void anEmptyTextIsOneLineExitTwo() throws Exception {
+        writeHfTokenizer(model, "null", """
+                {"tokenizer_class": "LlamaTokenizer", "add_bos_token": true, "add_eos_token": true,
+                 "bos_token": "<s>", "eos_token": "</s>"}""");
+        Files.writeString(text, "");
+        Result r = CliRunner.run("perplexity", "--model", model.toString(), "--text", text.toString(), "--format",
+                "json");
+        assertThat(r.exitCode()).as(r.out()).isEqualTo(2);
+        assertThat(r.errLines()).containsExactly("error: --text: " + text + " is empty");
+        assertThat(r.out()).isEmpty();
+    }
+
     /** A tokenizer_config.json whose add_bos_token is not a boolean: one line naming the file and key, exit 2. */
     @Test
     void aBadAddBosTokenIsOneLineNamingTheFile() throws Exception {
