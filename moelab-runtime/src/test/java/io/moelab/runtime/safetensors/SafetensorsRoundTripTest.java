@@ -15,7 +15,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -121,6 +123,22 @@ class SafetensorsRoundTripTest {
         try (Stream<Path> files = Files.list(dir)) {
             assertThat(files).containsExactly(f);
         }
+    }
+
+    /**
+     * The written file gets the permissions of any file the user creates (the umask's), not the owner-only ones of a
+     * temporary file, which the rename used to keep: an exported checkpoint others could not read.
+     */
+    @Test
+    void writtenFilesHaveTheUsualPermissions() throws IOException {
+        Assumptions.assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"));
+        Path usual = Files.createFile(dir.resolve("usual"));
+        Path f = dir.resolve("m.safetensors");
+        new SafetensorsWriter().add("a", DType.F32, new long[] {1}, new float[] {1}).write(f);
+        SafetensorsWriter.writeIndex(dir, Map.of("a", "m.safetensors"));
+        assertThat(Files.getPosixFilePermissions(f)).isEqualTo(Files.getPosixFilePermissions(usual));
+        assertThat(Files.getPosixFilePermissions(dir.resolve(SafetensorsWriter.INDEX_FILE)))
+                .isEqualTo(Files.getPosixFilePermissions(usual));
     }
 
     @Test
