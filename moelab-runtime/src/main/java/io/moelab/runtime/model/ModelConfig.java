@@ -2,7 +2,7 @@ package io.moelab.runtime.model;
 
 import io.moelab.runtime.JsonProblems;
 import io.moelab.runtime.ModelFormatException;
-import java.io.IOException;
+import io.moelab.runtime.TextFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -197,12 +197,7 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
         String where = file.toString();
         JsonNode n;
         try {
-            String text = Files.readString(file);
-            // A byte order mark from a hand edit on Windows: JSON lets a parser ignore it, Jackson reading a String
-            // does not.
-            n = JSON.readTree(text.startsWith("\uFEFF") ? text.substring(1) : text);
-        } catch (IOException e) {
-            throw new ModelFormatException(where, null, "cannot read: " + e.getMessage());
+            n = JSON.readTree(TextFiles.readUtf8(file));
         } catch (JacksonException e) {
             String duplicate = duplicateKey(e);
             throw new ModelFormatException(where, null, duplicate == null

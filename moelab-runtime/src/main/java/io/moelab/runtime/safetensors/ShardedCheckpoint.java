@@ -2,6 +2,7 @@ package io.moelab.runtime.safetensors;
 
 import io.moelab.runtime.JsonProblems;
 import io.moelab.runtime.ModelFormatException;
+import io.moelab.runtime.TextFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
@@ -94,11 +95,9 @@ public final class ShardedCheckpoint implements AutoCloseable {
         String i = index.toString();
         JsonNode root;
         try {
-            root = Json.MAPPER.readTree(Files.readString(index));
+            root = Json.MAPPER.readTree(TextFiles.readUtf8(index));
         } catch (JacksonException e) {
             throw new ModelFormatException(i, null, "not valid JSON: " + JsonProblems.describe(e));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + i, e);
         }
         if (root == null || !root.isObject() || !root.path("weight_map").isObject()) {
             throw new ModelFormatException(i, null, "no weight_map object");

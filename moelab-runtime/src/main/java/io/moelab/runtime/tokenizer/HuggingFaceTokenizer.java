@@ -2,6 +2,7 @@ package io.moelab.runtime.tokenizer;
 
 import io.moelab.runtime.JsonProblems;
 import io.moelab.runtime.ModelFormatException;
+import io.moelab.runtime.TextFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -110,9 +111,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         String where = tokenizerJson.toString();
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readString(tokenizerJson));
-        } catch (IOException e) {
-            throw new ModelFormatException(where, null, "cannot read: " + oneLine(e.toString()));
+            root = JSON.readTree(TextFiles.readUtf8(tokenizerJson));
         } catch (JacksonException e) {
             throw new ModelFormatException(where, null, "not valid JSON: " + JsonProblems.describe(e));
         }
@@ -280,9 +279,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         }
         JsonNode n;
         try {
-            n = JSON.readTree(Files.readString(cfg));
-        } catch (IOException e) {
-            throw new ModelFormatException(cfg.toString(), null, "cannot read: " + oneLine(e.toString()));
+            n = JSON.readTree(TextFiles.readUtf8(cfg));
         } catch (JacksonException e) {
             throw new ModelFormatException(cfg.toString(), null, "not valid JSON: " + JsonProblems.describe(e));
         }

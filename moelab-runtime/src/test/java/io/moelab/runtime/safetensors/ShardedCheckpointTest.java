@@ -115,6 +115,10 @@ class ShardedCheckpointTest {
         Files.writeString(dir.resolve("model.safetensors.index.json"), "{\"weight_map\": ");
         assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining("not valid JSON");
+        // Bytes that are not UTF-8 were an UncheckedIOException ("cannot read", exit 1 from the CLI).
+        Files.write(dir.resolve("model.safetensors.index.json"), new byte[] {'{', '"', (byte) 0xFF, '"', '}'});
+        assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
+                .hasMessage(dir.resolve("model.safetensors.index.json") + ": not UTF-8 text");
         Files.write(dir.resolve(S2), new byte[3]);
         SafetensorsWriter.writeIndex(dir, weightMap("a", S1, "c", S2));
         assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
