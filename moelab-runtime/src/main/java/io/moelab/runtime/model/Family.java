@@ -66,6 +66,54 @@ public enum Family {
     }
 
     /**
+     * transformers' expert count of the family's config class, for a {@code config.json} without the key
+     * ({@code num_local_experts} for Mixtral, {@code num_experts} for the others): MixtralConfig 8, Qwen2MoeConfig 60,
+     * Qwen3MoeConfig 128, OlmoeConfig 64.
+     */
+    int defaultExperts() {
+        return switch (this) {
+            case MIXTRAL -> 8;
+            case QWEN2_MOE -> 60;
+            case QWEN3_MOE -> 128;
+            case OLMOE -> 64;
+        };
+    }
+
+    /** The key of the expert count in {@code config.json}. */
+    String expertsKey() {
+        return this == MIXTRAL ? "num_local_experts" : "num_experts";
+    }
+
+    /**
+     * transformers' {@code num_experts_per_tok} of the family's config class, for a {@code config.json} without the
+     * key: MixtralConfig 2, Qwen2MoeConfig 4, Qwen3MoeConfig and OlmoeConfig 8.
+     */
+    int defaultTopK() {
+        return switch (this) {
+            case MIXTRAL -> 2;
+            case QWEN2_MOE -> 4;
+            case QWEN3_MOE, OLMOE -> 8;
+        };
+    }
+
+    /**
+     * transformers' {@code moe_intermediate_size} of the Qwen config classes, for a {@code config.json} without the
+     * key: Qwen2MoeConfig 1408, Qwen3MoeConfig 768 (the other families' experts take {@code intermediate_size}).
+     */
+    int defaultMoeIntermediate() {
+        return this == QWEN2_MOE ? 1408 : 768;
+    }
+
+    /**
+     * Whether the family's decoder layers choose between sparse and dense blocks by {@code num_experts > 0},
+     * {@code decoder_sparse_step} and {@code mlp_only_layers}, as transformers' Qwen MoE layers do; Mixtral's and
+     * OLMoE's layers are always sparse.
+     */
+    boolean choosesSparseLayers() {
+        return this == QWEN2_MOE || this == QWEN3_MOE;
+    }
+
+    /**
      * transformers' {@code eos_token_id} of the family's config class, for a {@code config.json} without the key:
      * MixtralConfig 2, OlmoeConfig 50279, none for the Qwen configs.
      */

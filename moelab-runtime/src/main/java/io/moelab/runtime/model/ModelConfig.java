@@ -131,29 +131,34 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
                     + " is more rows than a projection can have");
         }
         int intermediate = positive(n, "intermediate_size", where);
-        int experts = family == Family.MIXTRAL ? positive(n, "num_local_experts", where)
-                : optionalInt(n, "num_experts", 0, where);
-        int topK = positive(n, "num_experts_per_tok", where);
+        // Absent, the family's transformers default (an absent num_experts read as 0 made every layer of a Qwen config
+        // dense, and an OLMoE one looked for dense weights). An explicit 0 is a dense model only where transformers
+        // reads it so: the Qwen layers are sparse when num_experts > 0; Mixtral's and OLMoE's always are.
+        int experts = family.choosesSparseLayers()
+                ? optionalInt(n, family.expertsKey(), family.defaultExperts(), where)
+                : optionalPositive(n, family.expertsKey(), family.defaultExperts(), where);
+        int topK = optionalPositive(n, "num_experts_per_tok", family.defaultTopK(), where);
         if (experts > 0 && topK > experts) {
             throw new ModelFormatException(where, null, "num_experts_per_tok " + topK + " exceeds the " + experts
                     + " experts");
         }
         int expertIntermediate = switch (family) {
             case MIXTRAL, OLMOE -> intermediate;
-            case QWEN2_MOE, QWEN3_MOE -> positive(n, "moe_intermediate_size", where);
+            case QWEN2_MOE, QWEN3_MOE -> optionalPositive(n, "moe_intermediate_size", family.defaultMoeIntermediate(),
+                    where);
         };
         // Where config.json omits it, transformers' default for each family: false for all three (Qwen3-MoE's
         // released configs set true explicitly).
         boolean normTopK = family == Family.MIXTRAL || optionalBool(n, "norm_topk_prob", false, where);
         // transformers' default, 5632: without it a checkpoint's shared expert was skipped without a word.
         int shared = family == Family.QWEN2_MOE ? optionalInt(n, "shared_expert_intermediate_size", 5632, where) : 0;
-        int step = family == Family.QWEN2_MOE || family == Family.QWEN3_MOE
-                ? optionalInt(n, "decoder_sparse_step", 1, where) : 1;
+        int step = family.choosesSparseLayers() ? optionalInt(n, "decoder_sparse_step", 1, where) : 1;
         if (step < 1) {
             throw new ModelFormatException(where, null, "decoder_sparse_step must be at least 1, got " + step);
         }
         Set<Integer> mlpOnly = new HashSet<>();
-        JsonNode only = n.get("mlp_only_layers");
+        // Only the Qwen layers read it: transformers' Mixtral and OLMoE layers are sparse whatever the key says.
+        JsonNode only = family.choosesSparseLayers() ? n.get("mlp_only_layers") : null;
         if (only != null && !only.isNull()) {
             if (!only.isArray()) {
                 throw new ModelFormatException(where, null, "mlp_only_layers must be a list of layer indices");

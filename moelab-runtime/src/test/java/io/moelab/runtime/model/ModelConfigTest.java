@@ -316,6 +316,52 @@ class ModelConfigTest {
         assertThat(new boolean[] {c.isMoe(0), c.isMoe(1), c.isMoe(2)}).containsExactly(true, true, false);
     }
 
+    /**
+     * An omitted expert count, top-k or expert width takes the family's transformers default. An absent num_experts
+     * was read as 0, which made every Qwen layer dense and sent OLMoE looking for dense weights. An explicit 0 is a
+     * dense Qwen model, as transformers builds it (its Qwen layers are sparse when num_experts > 0); Mixtral and OLMoE
+     * have no dense layers, so there it is refused.
+     */
+    @Test
+    void omittedExpertSettingsTakeTheFamilysDefault() throws IOException {
+        Object[][] expected = {{Family.MIXTRAL, "num_local_experts", 8, 2}, {Family.QWEN2_MOE, "num_experts", 60, 4},
+                {Family.QWEN3_MOE, "num_experts", 128, 8}, {Family.OLMOE, "num_experts", 64, 8}};
+        for (Object[] row : expected) {
+            Family f = (Family) row[0];
+            ModelConfig c = read(f, n -> n.remove(java.util.List.of((String) row[1], "num_experts_per_tok")));
+            assertThat(c.experts()).as(f.name()).isEqualTo(row[2]);
+            assertThat(c.topK()).as(f.name()).isEqualTo(row[3]);
+            assertThat(anyMoe(c)).as(f.name()).isTrue();
+        }
+        assertThat(read(Family.QWEN2_MOE, n -> n.remove("moe_intermediate_size")).expertIntermediate())
+                .isEqualTo(1408);
+        assertThat(read(Family.QWEN3_MOE, n -> n.remove("moe_intermediate_size")).expertIntermediate())
+                .isEqualTo(768);
+        assertThat(anyMoe(read(Family.QWEN3_MOE, n -> n.put("num_experts", 0)))).isFalse();
+        assertRefused(Family.OLMOE, n -> n.put("num_experts", 0), "num_experts must be positive, got 0");
+        assertRefused(Family.MIXTRAL, n -> n.put("num_local_experts", 0), "num_local_experts must be positive, got 0");
+    }
+
+    private static boolean anyMoe(ModelConfig c) {
+        return java.util.stream.IntStream.range(0, c.layers()).anyMatch(c::isMoe);
+    }
+
+    /**
+     * {@code mlp_only_layers} and {@code decoder_sparse_step} are Qwen settings: transformers' Mixtral and OLMoE layers
+     * are sparse whatever they say, and a layer listed there used to be read as dense.
+     */
+    @Test
+    void onlyQwenLayersCanBeMadeDense() throws IOException {
+        for (Family f : new Family[] {Family.MIXTRAL, Family.OLMOE}) {
+            ModelConfig c = read(f, n -> {
+                n.putArray("mlp_only_layers").add(0);
+                n.put("decoder_sparse_step", 2);
+            });
+            assertThat(c.isMoe(0)).as(f.name()).isTrue();
+        }
+        assertThat(read(Family.QWEN2_MOE, n -> n.putArray("mlp_only_layers").add(0)).isMoe(0)).isFalse();
+    }
+
     @Test
     void integersPastAnIntAreCalledTooLarge() throws IOException {
         assertRefused(Family.MIXTRAL, c -> c.put("hidden_size", 1099511627776L),
