@@ -1,7 +1,7 @@
 package io.moelab.train.optim;
 
 /**
- * Linear warm-up to the peak rate, then cosine decay to {@code minRatio * peak} at the last step.
+ * Linear warm-up to the peak rate, then cosine decay to {@code minRatio * peak} at the last step ({@code steps - 1}).
  *
  * @param peak     the rate after warm-up
  * @param warmup   warm-up steps
@@ -14,7 +14,8 @@ public record LearningRateSchedule(double peak, int warmup, int steps, double mi
         if (step < warmup) {
             return peak * (step + 1) / warmup;
         }
-        long decay = Math.max(1, steps - warmup);
+        // Steps warmup to steps - 1: the last one runs at the floor.
+        long decay = Math.max(1, steps - 1L - warmup);
         double progress = Math.min(1.0, (double) (step - warmup) / decay);
         double cosine = 0.5 * (1 + Math.cos(Math.PI * progress));
         return peak * (minRatio + (1 - minRatio) * cosine);
