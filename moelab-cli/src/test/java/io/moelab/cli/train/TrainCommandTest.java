@@ -130,10 +130,36 @@ class TrainCommandTest {
                 "warning: domain a is not validated: it has one document, and a domain needs two or more "
                         + "(blank-line-separated blocks, merged until each holds 8,000 characters) to hold one out",
                 "warning: domain b is not validated: it has one document, and a domain needs two or more "
-                        + "(blank-line-separated blocks, merged until each holds 8,000 characters) to hold one out");
+                        + "(blank-line-separated blocks, merged until each holds 8,000 characters) to hold one out",
+                // The tiny preset warms up over 20 steps: one step runs at a twentieth of the peak.
+                "warning: the learning rate never reaches --lr 0.003: the warm-up is 20 steps and the run 1 (it "
+                        + "peaks at 0.000150; lower --warmup)");
         assertThat(out.resolve("loss.png")).exists();
         String config = Files.readString(out.resolve("model/config.json"));
         assertThat(config).contains("\"num_experts_per_tok\" : 1").contains("\"norm_topk_prob\" : false");
+    }
+
+    /**
+     * A step whose training loss is finite can leave weights that are not (its own update overflowed): the run used to
+     * validate them to a NaN loss, save them as a checkpoint, export them and exit 0, and every command reading the
+     * model then refused it.
+     */
+    @Test
+    void aValidationThatDivergedSavesNothing() throws Exception {
+        Path out = dir.resolve("diverged");
+        CliRunner.Result r = CliRunner.run("train", "--preset", "tiny", "--steps", "1", "--lr", "1e300", "--threads",
+                "1", "--out", out.toString());
+        assertThat(r.exitCode()).as(r.out()).isEqualTo(2);
+        assertThat(r.errLines()).filteredOn(l -> l.startsWith("error: ")).containsExactly("error: --lr: the "
+                + "validation loss is not finite after step 1 (the weights are): lower --lr or raise --warmup; "
+                + "nothing of this step was saved");
+        assertThat(out.resolve("model")).doesNotExist();
+        assertThat(out.resolve("summary.json")).doesNotExist();
+        try (var checkpoints = Files.list(out.resolve("checkpoints"))) {
+            assertThat(checkpoints).isEmpty();
+        } catch (java.nio.file.NoSuchFileException e) {
+            // no checkpoint directory at all: nothing saved either
+        }
     }
 
     @Test

@@ -203,6 +203,13 @@ public final class Trainer {
         Validation validation = new Validation(validationWindows, config.seq(), config.batch());
         LearningRateSchedule schedule = new LearningRateSchedule(config.lr(), config.warmup(), config.steps(),
                 config.minLrRatio());
+        if (config.warmup() > config.steps()) {
+            // Legal, but rarely meant: a short trial run of a preset keeps the preset's warm-up.
+            listener.warning("the learning rate never reaches --lr " + config.lr() + ": the warm-up is "
+                    + config.warmup() + " steps and the run " + config.steps() + " (it peaks at "
+                    + String.format(java.util.Locale.ROOT, "%.3g", schedule.at(config.steps() - 1)) + "; lower "
+                    + "--warmup)");
+        }
         Checkpoints checkpoints = new Checkpoints(out);
         try (NDManager manager = engine.newBaseManager()) {
             Files.createDirectories(out);
@@ -254,7 +261,7 @@ public final class Trainer {
                         double seconds = (System.nanoTime() - windowStart) / 1e9;
                         line.put("tokens_per_s", Math.round(windowTokens / seconds));
                         if (validate) {
-                            last = validation.run(model, manager);
+                            last = requireFinite(validation.run(model, manager), done);
                             line.put("val_loss", last.loss());
                             line.put("val_bits_per_byte", last.bitsPerByte());
                             ObjectNode byDomain = line.putObject("val_bits_per_byte_by_domain");
@@ -286,7 +293,7 @@ public final class Trainer {
                 }
             }
             if (last == null) {
-                last = validation.run(model, manager);
+                last = requireFinite(validation.run(model, manager), config.steps());
             }
             Map<String, Object> extra = new LinkedHashMap<>();
             extra.put("preset", config.preset());
@@ -307,6 +314,21 @@ public final class Trainer {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write in " + out, e);
         }
+    }
+
+    /**
+     * The validation, if its loss is finite (NaN where no domain has held-out text). A step whose training loss was
+     * finite can still leave non-finite weights behind (its own update overflowed): validated, they were checkpointed
+     * and exported as a model that every later command refused.
+     *
+     * @throws TrainingDivergedException if the validation loss is NaN or infinite on held-out text
+     */
+    private static Validation.Result requireFinite(Validation.Result r, long step) {
+        if (!r.bitsPerByteByDomain().isEmpty() && !Double.isFinite(r.loss())) {
+            throw new TrainingDivergedException("the validation loss is not finite after step " + step
+                    + " (the weights are): lower --lr or raise --warmup; nothing of this step was saved");
+        }
+        return r;
     }
 
     private record StepResult(double loss, double aux, double z, double dropped, int[][] counts) {}
