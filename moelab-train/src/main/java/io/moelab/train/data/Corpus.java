@@ -76,7 +76,8 @@ public final class Corpus {
 
     /**
      * A corpus from text files ({@code .txt}, or gzip-compressed {@code .gz}), or directories whose {@code .txt}
-     * and {@code .txt.gz} files are read in name order. Each file is one domain.
+     * and {@code .txt.gz} files are read in name order (hidden ones, named {@code .*}, left out). Each file is one
+     * domain.
      *
      * @throws CorpusException if a path does not exist, cannot be read, is not UTF-8, two files give one domain
      *                         name, or there is no text
@@ -210,7 +211,8 @@ public final class Corpus {
             throw new CorpusException(p + ": no such file or directory");
         }
         try (Stream<Path> s = Files.list(p)) {
-            List<Path> found = s.filter(f -> Files.isRegularFile(f)
+            // Hidden files (an editor's backup, ._ files a Mac leaves on shared drives) are nobody's domain.
+            List<Path> found = s.filter(f -> Files.isRegularFile(f) && !f.getFileName().toString().startsWith(".")
                             && (f.toString().endsWith(".txt") || f.toString().endsWith(".txt.gz")))
                     .sorted().toList();
             if (found.isEmpty()) {

@@ -83,6 +83,8 @@ class CorpusTest {
             out.write(docs(4, 't').getBytes(StandardCharsets.UTF_8));
         }
         Files.writeString(sub.resolve("ignored.md"), "not text");
+        // Hidden files in a directory are no domain (a Mac's ._two.txt beside two.txt became domain "._two").
+        Files.writeString(sub.resolve("._two.txt"), docs(4, 'x'));
         Corpus c = Corpus.fromPaths(List.of(dir.resolve("one.txt"), sub));
         assertThat(c.train()).containsOnlyKeys("one", "two");
     }
