@@ -44,6 +44,10 @@ public record AlgorithmSpec(String name, PlacementMode mode, Map<String, String>
         for (int i = 1; i < parts.length; i++) {
             String part = parts[i];
             int eq = part.indexOf('=');
+            if (part.isEmpty()) {
+                // "moelab:" and "moelab::global" were read as a mode named '' ("unknown mode ''", or "two modes").
+                throw new InvalidInputException("algorithm", "empty part after ':' in '" + text + "'");
+            }
             if (eq < 0) {
                 if (mode != null) {
                     throw new InvalidInputException("algorithm", "two modes in '" + text + "'");

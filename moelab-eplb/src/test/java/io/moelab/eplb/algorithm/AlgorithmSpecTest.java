@@ -39,6 +39,11 @@ class AlgorithmSpecTest {
         assertThatThrownBy(() -> AlgorithmSpec.parse(":global")).isInstanceOf(InvalidInputException.class)
                 .hasMessageStartingWith("algorithm: empty algorithm name");
         assertThatThrownBy(() -> AlgorithmSpec.parse("x:global:hierarchical")).hasMessageContaining("two modes");
+        // An empty part is named as such: it was read as a mode called '' ("unknown mode ''", or "two modes").
+        for (String spec : new String[] {"moelab:", "moelab::global", "moelab:global:", "moelab:hedge=1:"}) {
+            assertThatThrownBy(() -> AlgorithmSpec.parse(spec)).as(spec).isInstanceOf(InvalidInputException.class)
+                    .hasMessage("algorithm: empty part after ':' in '" + spec + "'");
+        }
         assertThatThrownBy(() -> AlgorithmSpec.parse("x:a=1:a=2")).hasMessageContaining("given twice");
         assertThatThrownBy(() -> AlgorithmSpec.parse("x:=1")).hasMessageContaining("malformed option");
         assertThatThrownBy(() -> AlgorithmSpec.parse("x:on=")).hasMessageContaining("malformed option");
