@@ -66,7 +66,7 @@ public final class LoadMatrix {
             if (!(v >= 0) || v == Double.POSITIVE_INFINITY) {
                 String where = field + "[" + i / experts + "][" + i % experts + "]";
                 throw new InvalidInputException(where, Double.isNaN(v) ? "load is NaN"
-                        : Double.isInfinite(v) ? "load is infinite" : "load is negative (" + v + ")");
+                        : Double.isInfinite(v) ? "load is infinite" : "load is negative (" + Numbers.plain(v) + ")");
             }
             copy[i] = v + 0.0; // turns -0.0 into +0.0, so sorts by bit pattern stay monotone
         }

@@ -65,7 +65,8 @@ class CoreTypesTest {
                 .hasMessage("w[0][1]: load is NaN");
         assertThatThrownBy(() -> LoadMatrix.of(new double[][] {{Double.NEGATIVE_INFINITY}}, "w"))
                 .hasMessage("w[0][0]: load is infinite");
-        assertThatThrownBy(() -> LoadMatrix.of(new double[][] {{-1e-9}}, "w")).hasMessageStartingWith("w[0][0]: load is negative");
+        assertThatThrownBy(() -> LoadMatrix.of(new double[][] {{-1e-9}}, "w")).hasMessage("w[0][0]: load is negative (-1.0E-9)");
+        assertThatThrownBy(() -> LoadMatrix.of(new double[][] {{2, -0.25}}, "w")).hasMessage("w[0][1]: load is negative (-0.25)");
     }
 
     @Test

@@ -148,7 +148,7 @@ class NumericArrayTest {
                 .hasMessage("w: expected [layers][experts] but found a 1-dimensional array");
         assertThatThrownBy(() -> read("[[[1]]]").toLoadMatrix("w"))
                 .hasMessage("w: expected [layers][experts] but found a 3-dimensional array");
-        assertThatThrownBy(() -> read("[[1, -2]]").toLoadMatrix("w")).hasMessage("w[0][1]: load is negative (-2.0)");
+        assertThatThrownBy(() -> read("[[1, -2]]").toLoadMatrix("w")).hasMessage("w[0][1]: load is negative (-2)");
         assertThatThrownBy(() -> read("[[1, 2], [NaN, 1]]").toLoadMatrix("w")).hasMessage("w[1][0]: load is NaN");
         assertThatThrownBy(() -> read("[[Infinity]]").toLoadMatrix("w")).hasMessage("w[0][0]: load is infinite");
         assertThatThrownBy(() -> read("[[1e999]]").toLoadMatrix("w")).hasMessage("w[0][0]: load is infinite");

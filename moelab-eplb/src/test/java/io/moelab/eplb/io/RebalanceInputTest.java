@@ -127,7 +127,7 @@ class RebalanceInputTest {
                 Arguments.of("{\"weight\": [[1, 2], [3, 4, 5]]}", "weight[1]",
                         "weight[1]: has 3 elements where earlier arrays at this depth have 2 (ragged array)"),
                 Arguments.of("{\"weight\": [[1, NaN]]}", "weight[0][1]", "weight[0][1]: load is NaN"),
-                Arguments.of("{\"weight\": [[1, 2], [-1, 0]]}", "weight[1][0]", "weight[1][0]: load is negative (-1.0)"),
+                Arguments.of("{\"weight\": [[1, 2], [-1, 0]]}", "weight[1][0]", "weight[1][0]: load is negative (-1)"),
                 Arguments.of("{\"weight\": [[Infinity]]}", "weight[0][0]", "weight[0][0]: load is infinite"),
                 Arguments.of("{\"weight\": [[1e400]]}", "weight[0][0]", "weight[0][0]: load is infinite"),
                 Arguments.of("{\"weight\": [[1, \"2\"]]}", "weight[0][1]", "weight[0][1]: expected a number but found a string"),

@@ -352,7 +352,7 @@ class TraceFilesTest {
                 Arguments.of("{\"load_history\": [{\"logical_expert_load\": [[1, NaN]]}]}",
                         "load_history[0].logical_expert_load[0][1]: load is NaN"),
                 Arguments.of("{\"load_history\": [{\"logical_expert_load\": [[1, 2], [-3, 0]]}]}",
-                        "load_history[0].logical_expert_load[1][0]: load is negative (-3.0)"),
+                        "load_history[0].logical_expert_load[1][0]: load is negative (-3)"),
                 Arguments.of("{\"load_history\": [{\"logical_expert_load\": [[Infinity]]}]}",
                         "load_history[0].logical_expert_load[0][0]: load is infinite"),
                 Arguments.of("{\"load_history\": [{\"logical_expert_load\": [[1, \"2\"]]}]}",
@@ -370,7 +370,7 @@ class TraceFilesTest {
                         "logical_count[1]: has 2 elements where earlier arrays at this depth have 1 (ragged array)"),
                 Arguments.of("{\"logical_count\": [[0, 0]]}", "logical_count: every layer has zero load"),
                 Arguments.of("{\"logical_count\": [[1, NaN]]}", "logical_count[0][1]: load is NaN"),
-                Arguments.of("{\"counts\": [[1, -1]]}", "counts[0][1]: load is negative (-1.0)"),
+                Arguments.of("{\"counts\": [[1, -1]]}", "counts[0][1]: load is negative (-1)"),
                 Arguments.of("{\"logical_count\": [[[1, 2]], [[3, NaN]]]}", "logical_count[1][0][1]: load is NaN"),
                 Arguments.of("{\"logical_count\": [[1, \"2\"]]}", "logical_count[0][1]: expected a number but found a string"),
                 Arguments.of("{\"logical_count\": [1, 2]}",
@@ -533,7 +533,7 @@ class TraceFilesTest {
         // 1 x 1 x 2, integers: +1 (zig-zag 2), then -3 (zig-zag 5) gives a load of -2.
         Path path = bytes("neg.mlt", gzip(concat(MAGIC, new byte[] {1, 1, 1, 2, 0, 2, 5})));
         assertThatThrownBy(() -> TraceFiles.read(path)).isInstanceOf(InvalidInputException.class)
-                .hasMessage(path + " step 1[0][0]: load is negative (-2.0)");
+                .hasMessage(path + " step 1[0][0]: load is negative (-2)");
         // And doubles that are not loads.
         byte[] nan = ByteBuffer.allocate(8).putDouble(Double.NaN).array();
         Path nanPath = bytes("nan.mlt", gzip(concat(MAGIC, new byte[] {1, 1, 1, 1, 1}, nan)));
