@@ -33,7 +33,9 @@ final class FeatureMap {
     }
 
     /**
-     * Raw feature values of {@code p}.
+     * Raw feature values of {@code p}, or null when it does not report a metric that is a dimension: it then has no
+     * place in the grid. (Read as 0, it took a cell it had not earned, possibly an elite's, and stretched the range
+     * of every later program's coordinate down to 0.)
      *
      * @param references programs the diversity measure compares against (the island's elites)
      */
@@ -41,14 +43,13 @@ final class FeatureMap {
         double[] v = new double[dimensions.size()];
         for (int d = 0; d < v.length; d++) {
             String name = dimensions.get(d);
-            v[d] = switch (name) {
-                case COMPLEXITY -> p.code().length();
-                case DIVERSITY -> diversity(p, references);
-                default -> {
-                    double m = p.metric(name);
-                    yield Double.isNaN(m) ? 0 : m;
-                }
-            };
+            if (name.equals(COMPLEXITY)) {
+                v[d] = p.code().length();
+            } else if (name.equals(DIVERSITY)) {
+                v[d] = diversity(p, references);
+            } else if (Double.isNaN(v[d] = p.metric(name))) {
+                return null;
+            }
         }
         return v;
     }

@@ -90,14 +90,16 @@ public final class ProgramDatabase {
         }
         Island island = islands.get(p.island());
         double[] raw = features.raw(p, elites(island, 5));
-        features.observe(raw);
-        String cell = features.cell(raw);
         island.members.add(p.id());
         island.codes.add(hash(p.code()));
-        island.cellOf.put(p.id(), cell);
-        String incumbent = island.grid.get(cell);
-        if (incumbent == null || fitness.better(p, programs.get(incumbent))) {
-            island.grid.put(cell, p.id());
+        if (raw != null) {
+            features.observe(raw);
+            String cell = features.cell(raw);
+            island.cellOf.put(p.id(), cell);
+            String incumbent = island.grid.get(cell);
+            if (incumbent == null || fitness.better(p, programs.get(incumbent))) {
+                island.grid.put(cell, p.id());
+            }
         }
         if (island.bestId == null || fitness.of(p) > fitness.of(programs.get(island.bestId))) {
             island.bestId = p.id();

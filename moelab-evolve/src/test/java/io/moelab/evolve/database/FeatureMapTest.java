@@ -54,7 +54,7 @@ class FeatureMapTest {
 
     @Test
     void rawValuesAreLengthJaccardDistanceAndMetrics() {
-        FeatureMap map = new FeatureMap(List.of(FeatureMap.COMPLEXITY, FeatureMap.DIVERSITY, "score", "absent"), 10);
+        FeatureMap map = new FeatureMap(List.of(FeatureMap.COMPLEXITY, FeatureMap.DIVERSITY, "score"), 10);
         // Trigrams of tokens: a has {a b c, b c d}, b has {a b c, b c e}, c is a's code again, d has none.
         Program a = program("a", "a b c d", Map.of("score", 0.25));
         Program b = program("b", "a b c e", Map.of());
@@ -64,14 +64,17 @@ class FeatureMapTest {
         // Complexity: the code's length. Diversity: a itself is skipped; against b, 1 common of 3: 2/3.
         assertThat(raw[0]).isEqualTo(7);
         assertThat(raw[1]).isCloseTo(2.0 / 3, within(1e-12));
-        // A metric as reported, 0 when the evaluator did not report it.
+        // A metric as reported; a program that does not report one has no coordinates (it used to read as 0).
         assertThat(raw[2]).isEqualTo(0.25);
-        assertThat(raw[3]).isEqualTo(0);
+        assertThat(map.raw(b, List.of(a))).isNull();
+        assertThat(new FeatureMap(List.of("score", FeatureMap.COMPLEXITY), 10).raw(a, List.of())).containsExactly(
+                0.25, 7);
         // The mean over references: b at 2/3 and c (the same trigrams) at 0.
         assertThat(map.raw(a, List.of(b, c))[1]).isCloseTo(1.0 / 3, within(1e-12));
         // No trigrams on either side: distance 0; against a, all of a's trigrams are missing: 1.
-        assertThat(map.raw(d, List.of(program("e", "z", Map.of())))[1]).isEqualTo(0);
-        assertThat(map.raw(d, List.of(a))[1]).isEqualTo(1);
+        FeatureMap lengthAndDiversity = new FeatureMap(List.of(FeatureMap.COMPLEXITY, FeatureMap.DIVERSITY), 10);
+        assertThat(lengthAndDiversity.raw(d, List.of(program("e", "z", Map.of())))[1]).isEqualTo(0);
+        assertThat(lengthAndDiversity.raw(d, List.of(a))[1]).isEqualTo(1);
         // No references: 0.
         assertThat(map.raw(a, List.of())[1]).isEqualTo(0);
     }

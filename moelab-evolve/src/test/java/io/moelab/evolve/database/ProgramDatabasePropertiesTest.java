@@ -175,6 +175,14 @@ class ProgramDatabasePropertiesTest {
             grid.forEach((cell, id) -> assertThat(is.cellOf().get(id)).isEqualTo(cell));
             for (String id : members) {
                 String cell = is.cellOf().get(id);
+                // Exactly the programs that report every metric dimension have a cell.
+                Program p = db.get(id).orElseThrow();
+                boolean reports = set.featureDimensions().stream().allMatch(d -> d.equals("complexity")
+                        || d.equals("diversity") || !Double.isNaN(p.metric(d)));
+                assertThat(cell != null).as(id).isEqualTo(reports);
+                if (cell == null) {
+                    continue;
+                }
                 assertThat(grid).containsKey(cell);
                 assertThat(db.fitness(db.get(grid.get(cell)).orElseThrow()))
                         .isGreaterThanOrEqualTo(db.fitness(db.get(id).orElseThrow()));

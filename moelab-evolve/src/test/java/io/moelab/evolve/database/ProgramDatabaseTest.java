@@ -215,6 +215,14 @@ class ProgramDatabaseTest {
         db.add(child(6, 0, "c6", Map.of("score", 0.8, "x", 10.0))); // cell 1, worse
         assertThat(db.grid(0)).isEqualTo(Map.of("0", "2", "1", "5"));
         assertThat(db.members(0)).containsExactly("0", "1", "2", "3", "4", "5", "6");
+        // A program that does not report x joins the island without a cell. Read as x = 0, it took cell 0 from 2
+        // (its score is higher) and widened the range, which moved every later program's bin.
+        db.add(child(7, 0, "c7", Map.of("score", 0.95)));
+        assertThat(db.grid(0)).isEqualTo(Map.of("0", "2", "1", "5"));
+        assertThat(db.members(0)).contains("7");
+        db.add(child(8, 0, "c8", Map.of("score", 0.1, "x", 4.9))); // still bin 0 of [0, 10]
+        db.add(child(9, 0, "c9", Map.of("score", 0.99, "x", 5.0))); // bin 1 of [0, 10]: the new elite there
+        assertThat(db.grid(0)).isEqualTo(Map.of("0", "2", "1", "9"));
     }
 
     @Test
