@@ -155,7 +155,11 @@ public final class EvaluateCommand implements Callable<Integer> {
     }
 
     private String table(EvaluationReport report, ExpertLoadTrace trace) {
-        String modes = report.topology().groupsDivideNodes() ? "auto = hierarchical here" : "auto = global here";
+        // With --mode global or hierarchical every spec that names no mode of its own runs in it: "auto = ... here"
+        // described a mode nothing ran in.
+        PlacementMode given = mode == null ? PlacementMode.AUTO : PlacementMode.parse(mode);
+        String modes = given != PlacementMode.AUTO ? "--mode " + given.cliName()
+                : report.topology().groupsDivideNodes() ? "auto = hierarchical here" : "auto = global here";
         StringBuilder sb = new StringBuilder();
         sb.append("trace: ").append(String.join(" + ", traces)).append(" (").append(Nouns.count(trace.steps(), "step"))
                 .append(", ").append(Nouns.count(trace.layers(), "layer")).append(" x ")

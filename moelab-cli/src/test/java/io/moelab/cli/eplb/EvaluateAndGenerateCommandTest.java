@@ -184,6 +184,12 @@ class EvaluateAndGenerateCommandTest {
         assertThat(e.out().lines().limit(3)).containsExactly("trace: " + out + " (2 steps, 1 layer x 8 experts)",
                 "window 1 step: 2 windows, 1 scored (plan on window i, score on window i+1)",
                 "topology: R=8 G=1 N=1 M=8 (1 slot per GPU; auto = hierarchical here)");
+        // A --mode is what ran: the line used to say "auto = hierarchical here" under --mode global too.
+        Result global = CliRunner.run("eplb", "evaluate", "--trace", out.toString(), "--window", "1", "--replicas",
+                "8", "--gpus", "8", "--algorithms", "deepseek", "--mode", "global");
+        assertThat(global.exitCode()).as(global.err()).isZero();
+        assertThat(global.out().lines().skip(2).findFirst()).hasValue(
+                "topology: R=8 G=1 N=1 M=8 (1 slot per GPU; --mode global)");
         Result short_ = CliRunner.run("eplb", "evaluate", "--trace", out.toString(), "--window", "2", "--replicas",
                 "8", "--gpus", "8");
         assertThat(short_.exitCode()).isEqualTo(2);
