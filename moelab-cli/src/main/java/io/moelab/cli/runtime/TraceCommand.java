@@ -134,8 +134,9 @@ public final class TraceCommand implements Callable<Integer> {
         // Per text, each MoE layer's hottest expert and its share of the text's routed tokens.
         List<String> lines = new ArrayList<>();
         java.util.Map<String, double[]> rows = new java.util.LinkedHashMap<>();
+        List<String> labels = labels(texts);
         for (int t = 0; t < texts.size(); t++) {
-            StringBuilder line = new StringBuilder(String.format("  %-28s", texts.get(t).getFileName()));
+            StringBuilder line = new StringBuilder(String.format("  %-28s", labels.get(t)));
             long[][] counts = perText.get(t);
             for (int l = 0; l < counts.length; l++) {
                 double[] share = ExpertLoadRecorder.shares(counts[l]);
@@ -147,7 +148,7 @@ public final class TraceCommand implements Callable<Integer> {
                 }
                 line.append(String.format(" L%d:e%-3d %4.1f%%", l, hot, 100 * share[hot]));
                 if (l == plotLayer) {
-                    rows.put(texts.get(t).getFileName().toString(), share);
+                    rows.put(labels.get(t), share);
                 }
             }
             lines.add(line.toString());
@@ -170,5 +171,40 @@ public final class TraceCommand implements Callable<Integer> {
             out.println("wrote " + plot);
         }
         return 0;
+    }
+
+    /**
+     * A distinct label per text: its file name, or as many trailing path elements as tell it from the others
+     * ({@code a/x.txt}, {@code b/x.txt}); a file given twice gets {@code (2)}. With file names alone, two texts named
+     * alike read as one in the summary, and the plot's second row replaced the first.
+     */
+    static List<String> labels(List<Path> texts) {
+        List<Path> full = texts.stream().map(p -> p.toAbsolutePath().normalize()).toList();
+        int most = full.stream().mapToInt(Path::getNameCount).max().orElse(1);
+        List<String> labels = new ArrayList<>();
+        for (int k = 1; k <= most; k++) {
+            labels.clear();
+            for (Path p : full) {
+                int n = p.getNameCount();
+                labels.add(n == 0 ? p.toString() : p.subpath(Math.max(0, n - k), n).toString());
+            }
+            // Distinct files, distinct labels (the same file given twice is numbered below).
+            java.util.Map<String, Path> owner = new java.util.HashMap<>();
+            boolean distinct = true;
+            for (int i = 0; i < labels.size() && distinct; i++) {
+                Path previous = owner.putIfAbsent(labels.get(i), full.get(i));
+                distinct = previous == null || previous.equals(full.get(i));
+            }
+            if (distinct) {
+                break;
+            }
+        }
+        java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+        List<String> numbered = new ArrayList<>();
+        for (String l : labels) {
+            int times = seen.merge(l, 1, Integer::sum);
+            numbered.add(times == 1 ? l : l + " (" + times + ")");
+        }
+        return numbered;
     }
 }

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -272,6 +273,27 @@ class TextCommandsTest {
             assertThat(e.errLines()).containsExactly(bad[2]);
             assertThat(dir.resolve("bad.json")).doesNotExist();
         }
+    }
+
+    /**
+     * Texts with the same file name are told apart by their directories, and a text given twice is numbered: the
+     * summary printed "x.txt" twice, and the plot kept one row of the two.
+     */
+    @Test
+    void traceLabelsTellTextsOfOneNameApart() throws Exception {
+        Path a = Files.createDirectories(dir.resolve("a")).resolve("x.txt");
+        Path b = Files.createDirectories(dir.resolve("b")).resolve("x.txt");
+        Files.writeString(a, "the cat sat on the mat");
+        Files.writeString(b, "a dog ran in the park");
+        Result r = CliRunner.run("trace", "--model", model.toString(), "--text", a.toString(), b.toString(),
+                a.toString(), "--output", dir.resolve("labels.json").toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out().lines().skip(2).map(l -> l.strip().split("\\s+")[0]))
+                .containsExactly("a" + java.io.File.separator + "x.txt", "b" + java.io.File.separator + "x.txt",
+                        "a" + java.io.File.separator + "x.txt");
+        assertThat(r.out()).contains("x.txt (2)");
+        assertThat(TraceCommand.labels(List.of(Path.of("one.txt"), Path.of("d", "two.txt"))))
+                .containsExactly("one.txt", "two.txt");
     }
 
     @Test
