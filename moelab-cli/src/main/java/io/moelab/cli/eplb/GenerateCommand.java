@@ -1,7 +1,9 @@
 package io.moelab.cli.eplb;
 
+import io.moelab.cli.support.Choices;
 import io.moelab.cli.support.Heap;
 import io.moelab.cli.support.Progress;
+import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Nouns;
 import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.eplb.trace.SyntheticTraceGenerator;
@@ -94,11 +96,11 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        TraceFormat traceFormat = TraceFormat.parse(format.toLowerCase(Locale.ROOT));
-        if (traceFormat == TraceFormat.SGLANG) {
-            throw new io.moelab.eplb.InvalidInputException("format", "sglang dumps are read, not written; "
-                    + "use vllm or compact");
+        // The formats it writes: the trace reader's list named sglang too, which is read-only.
+        if (format.equalsIgnoreCase("sglang")) {
+            throw new InvalidInputException("--format", "sglang dumps are read, not written; use vllm or compact");
         }
+        TraceFormat traceFormat = TraceFormat.parse(Choices.require("--format", format, "vllm", "compact"));
         SyntheticTraceSpec defaults = SyntheticTraceSpec.defaults(Math.max(1, layers), Math.max(1, experts),
                 Math.max(1, steps), seed);
         SyntheticTraceSpec s = new SyntheticTraceSpec(layers, experts, steps, seed,

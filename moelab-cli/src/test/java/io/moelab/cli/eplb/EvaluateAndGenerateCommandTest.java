@@ -51,6 +51,14 @@ class EvaluateAndGenerateCommandTest {
                 "8", "--gpus", "8", "--format", "xml");
         assertThat(e.exitCode()).isEqualTo(2);
         assertThat(e.errLines()).containsExactly("error: --format: expected table, json or csv, got xml");
+        // generate writes two formats: the reader's list (vllm, sglang, compact) named one it then refused.
+        for (String[] c : new String[][] {{"xml", "error: --format: expected vllm or compact, got xml"},
+                {"SGLang", "error: --format: sglang dumps are read, not written; use vllm or compact"}}) {
+            Result g = CliRunner.run("eplb", "generate", "--layers", "1", "--experts", "4", "--steps", "2", "--seed",
+                    "1", "--format", c[0], "--output", "never-written.json");
+            assertThat(g.exitCode()).as(c[0]).isEqualTo(2);
+            assertThat(g.errLines()).as(c[0]).containsExactly(c[1]);
+        }
         Result b = CliRunner.run("eplb", "bench", "--format", "yaml");
         assertThat(b.errLines()).containsExactly("error: --format: expected table or json, got yaml");
         Result upper = CliRunner.run("eplb", "bench", "--format", "JSON", "--shape", "adrs", "--algorithms", "static",
