@@ -35,8 +35,9 @@ public record DatabaseSettings(int numIslands, int populationSize, int archiveSi
         atLeast(archiveSize, 1, "database.archive_size");
         atLeast(migrationInterval, 1, "database.migration_interval");
         atLeast(featureBins, 1, "database.feature_bins");
-        atLeast(numTopPrograms, 0, "database.num_top_programs");
-        atLeast(numInspirations, 0, "database.num_inspirations");
+        // Read from the prompt section, as in OpenEvolve: named so ("database.num_inspirations" is no key at all).
+        atLeast(numTopPrograms, 0, "prompt.num_top_programs");
+        atLeast(numInspirations, 0, "prompt.num_diverse_programs");
         fraction(migrationRate, "database.migration_rate");
         fraction(explorationRatio, "database.exploration_ratio");
         fraction(exploitationRatio, "database.exploitation_ratio");

@@ -613,6 +613,11 @@ class EvolveConfigTest {
                 .contains("database.exploration_ratio").contains("at most 1");
         assertThat(readError("database:\n  num_islands: 10\n  population_size: 5\n"))
                 .contains("database.population_size");
+        // Prompt keys that the database settings check are named as the file has them.
+        assertThat(readError("prompt:\n  num_top_programs: -1\n")).endsWith(": prompt.num_top_programs: must be at "
+                + "least 0, got -1");
+        assertThat(readError("prompt:\n  num_diverse_programs: -2\n")).endsWith(": prompt.num_diverse_programs: "
+                + "must be at least 0, got -2");
         assertThat(readError("evaluator:\n  timeout: 0\n")).contains("evaluator.timeout").contains("positive");
         assertThat(readError("evaluator:\n  timeout: -3\n")).contains("evaluator.timeout");
         assertThat(readError("evaluator:\n  memory_mb: 8\n")).contains("evaluator.memory_mb");
