@@ -13,6 +13,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
+import tools.jackson.core.json.JsonWriteFeature;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -93,7 +94,13 @@ public final class RecordingClient implements LlmClient, AutoCloseable {
         line.put("cost_usd", c.costUsd());
         line.put("attempts", c.attempts());
         line.put("messages_sha256", messagesSha256(messages));
-        append((JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8));
+        String text = JSON.writeValueAsString(line);
+        if (!StandardCharsets.UTF_8.newEncoder().canEncode(text)) {
+            // An unpaired surrogate (a broken answer) would reach the file as '?', and a replay would then run
+            // another answer: written as a JSON escape it reads back as it came.
+            text = JSON.writer().with(JsonWriteFeature.ESCAPE_NON_ASCII).writeValueAsString(line);
+        }
+        append((text + "\n").getBytes(StandardCharsets.UTF_8));
         return c;
     }
 

@@ -381,6 +381,14 @@ public final class EvolutionRun {
                 return;
             }
             b.completion = c;
+            int broken = unpairedSurrogate(c.content());
+            if (broken >= 0) {
+                // Not text: no file could hold the child (it failed as evaluator_error, "Input length = 1").
+                b.fail("llm_error", "malformed_response: the answer holds an unpaired UTF-16 surrogate at character "
+                        + broken + ", which is not valid Unicode");
+                finish(b, null, start);
+                return;
+            }
             String code = edit(b, parent, c.content());
             if (code == null) {
                 finish(b, null, start);
@@ -638,4 +646,17 @@ public final class EvolutionRun {
         }
     }
 
+
+    /** The index of the first surrogate in {@code s} that is not half of a pair, or -1 if there is none. */
+    static int unpairedSurrogate(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            if (Character.isHighSurrogate(ch) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(ch)) {
+                return i;
+            }
+        }
+        return -1;
+    }
 }

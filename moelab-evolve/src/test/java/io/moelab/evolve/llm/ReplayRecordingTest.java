@@ -159,6 +159,20 @@ class ReplayRecordingTest {
         }
     }
 
+    /**
+     * An answer with an unpaired surrogate (not valid Unicode) is recorded so that a replay gets it back as it came:
+     * encoded to UTF-8 it used to become '?', and the replay then ran another answer than the run.
+     */
+    @Test
+    void anAnswerThatIsNotValidUnicodeReplaysAsItCame() throws Exception {
+        Path p = dir.resolve("broken.jsonl");
+        String broken = "caf\u00e9 \ud800 \ud83d\ude00 end";
+        try (RecordingClient rec = new RecordingClient((m, it) -> new Completion("m", broken, 1, 1, 0, 1), p)) {
+            rec.complete(PROMPT, 0);
+        }
+        assertThat(new ReplayClient(p).complete(PROMPT, 0).content()).isEqualTo(broken);
+    }
+
     @Test
     void recordingAppendsAfterCuttingATornTail() throws Exception {
         Path p = write("{\"iteration\": 0, \"content\": \"zero\"}\n{\"iteration\": 1, \"cont");

@@ -88,6 +88,30 @@ class EvolutionRunTest {
         }
     }
 
+    /**
+     * An answer holding an unpaired UTF-16 surrogate (a JSON escape like \\ud800 alone) is an llm_error naming it:
+     * the edit applied, and the child then failed as evaluator_error, "Input length = 1", when it was written.
+     */
+    @Test
+    void anAnswerThatIsNotValidUnicodeIsAnLlmError() throws Exception {
+        String content = RunDirectory.JSON.writeValueAsString(edit("score=1", "score=5 # MARK"))
+                .replace("MARK", "\\ud800");
+        server.enqueue(Reply.raw(200, "{\"choices\": [{\"index\": 0, \"finish_reason\": \"stop\", \"message\": "
+                + "{\"role\": \"assistant\", \"content\": " + content + "}}], \"usage\": {\"prompt_tokens\": 1, "
+                + "\"completion_tokens\": 1, \"total_tokens\": 2}}"));
+        Path out = tmp.resolve("surrogate");
+        RunSummary summary = run(settings(1, ""), out, false);
+        assertThat(summary.completed()).isEqualTo(1);
+        JsonNode line = trace(out).get(1);
+        assertThat(line.get("error").asString()).isEqualTo("llm_error");
+        assertThat(line.get("error_message").asString()).isEqualTo("malformed_response: the answer holds an "
+                + "unpaired UTF-16 surrogate at character " + edit("score=1", "score=5 # MARK").indexOf("MARK")
+                + ", which is not valid Unicode");
+        assertThat(EvolutionRun.unpairedSurrogate("a\ud83d\ude00b")).isEqualTo(-1);
+        assertThat(EvolutionRun.unpairedSurrogate("a\ude00\ud83d")).isEqualTo(1);
+        assertThat(EvolutionRun.unpairedSurrogate("ab\ud83d")).isEqualTo(2);
+    }
+
     @Test
     void improvingEditBecomesBestAndEveryFailureIsRecorded() throws Exception {
         server.enqueue(
