@@ -43,6 +43,12 @@ public final class TokenStreams {
         return domains;
     }
 
+    /** The length of {@code domain}'s held-out stream in tokens (0 if it holds nothing out). */
+    public int validationTokens(String domain) {
+        int[] s = validation.get(domain);
+        return s == null ? 0 : s.length;
+    }
+
     /** Training tokens in all. */
     public long trainTokens() {
         return cumulative[cumulative.length - 1];

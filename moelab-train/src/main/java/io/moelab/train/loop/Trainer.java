@@ -167,14 +167,17 @@ public final class Trainer {
     }
 
     /** Why {@code domain} has no validation window, for a warning. */
-    static String unvalidated(Corpus corpus, String domain, int seq) {
+    static String unvalidated(Corpus corpus, TokenStreams streams, String domain, int seq) {
         if (!corpus.validation().containsKey(domain)) {
             return String.format(Locale.ROOT, "domain %s is not validated: it has one document, and a domain needs "
                     + "two or more (blank-line-separated blocks, merged until each holds %,d characters) to hold one "
                     + "out", domain, Corpus.DOCUMENT_CHARS);
         }
-        return "domain " + domain + " is not validated: its held-out text is shorter than one window of " + seq
-                + " tokens";
+        // A window is seq inputs and their seq targets, one token later: seq + 1 tokens (a held-out text of
+        // exactly seq tokens was said to be shorter than a window of seq).
+        return String.format(Locale.ROOT, "domain %s is not validated: its held-out text has %,d tokens (its bytes, "
+                + "with BOS and EOS around each document), fewer than one window of --seq + 1 = %,d", domain,
+                streams.validationTokens(domain), (long) seq + 1);
     }
 
     private Summary run(Path checkpoint, Checkpoints.State state) {
@@ -192,7 +195,7 @@ public final class Trainer {
         Map<String, int[][]> validationWindows = streams.validationWindows(config.seq(), config.evalWindows());
         for (String domain : corpus.train().keySet()) {
             if (!validationWindows.containsKey(domain)) {
-                listener.warning(unvalidated(corpus, domain, config.seq()));
+                listener.warning(unvalidated(corpus, streams, domain, config.seq()));
             }
         }
         for (String domain : corpus.emptyDomains()) {

@@ -1,6 +1,7 @@
 package io.moelab.train.loop;
 
 import io.moelab.train.data.Corpus;
+import io.moelab.train.data.TokenStreams;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -37,10 +38,17 @@ class TrainerTest {
         String block = "x".repeat(Corpus.DOCUMENT_CHARS);
         Corpus c = Corpus.fromTexts(Map.of("one", block, "two", block + "\n\n" + block));
         assertThat(c.validation()).containsOnlyKeys("two");
-        assertThat(Trainer.unvalidated(c, "one", 64)).startsWith("domain one is not validated: it has one document");
-        // Two documents hold one out, 8,000 characters: not a window of 10,000 tokens.
-        assertThat(Trainer.unvalidated(c, "two", 10_000)).isEqualTo(
-                "domain two is not validated: its held-out text is shorter than one window of 10000 tokens");
+        TokenStreams streams = new TokenStreams(c);
+        assertThat(Trainer.unvalidated(c, streams, "one", 64))
+                .startsWith("domain one is not validated: it has one document");
+        // Two documents hold one out, 8,000 characters: BOS, 8,000 bytes, EOS. A window is --seq + 1 tokens, so
+        // --seq 8002 has none (the warning said the 8,002 tokens were "shorter than one window of 8002 tokens")
+        // and --seq 8001 has one.
+        assertThat(streams.validationWindows(8002, 8)).doesNotContainKey("two");
+        assertThat(Trainer.unvalidated(c, streams, "two", 8002)).isEqualTo("domain two is not validated: its "
+                + "held-out text has 8,002 tokens (its bytes, with BOS and EOS around each document), fewer than one "
+                + "window of --seq + 1 = 8,003");
+        assertThat(streams.validationWindows(8001, 8)).containsKey("two");
     }
 
     /** {@code t} trained on the text files of {@code corpus} instead of the default corpus. */
