@@ -3,6 +3,7 @@ package io.moelab.train.optim;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -51,14 +52,16 @@ public final class AdamW {
     }
 
     /**
-     * The global L2 norm of all gradients.
+     * The global L2 norm of all gradients, summed in float64: squared in float, a gradient above about 1.8e19
+     * overflowed to an infinite norm, whose clipping scale of 0 zeroed the step instead of clipping it.
      */
     public double gradientNorm() {
         double sum = 0;
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            for (NDArray p : params.values()) {
-                sum += p.getGradient().square().sum().getFloat();
+        for (NDArray p : params.values()) {
+            // One scope per tensor: its float64 copies are freed before the next is made.
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                sum += p.getGradient().toType(DataType.FLOAT64, false).square().sum().getDouble();
             }
         }
         return Math.sqrt(sum);

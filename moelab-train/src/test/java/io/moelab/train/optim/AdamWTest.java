@@ -71,6 +71,33 @@ class AdamWTest {
         }
     }
 
+    /**
+     * Gradients of 1e20 square to 1e40, beyond float: the norm was infinite, the clipping scale clip / norm was 0 and
+     * the step did nothing. Summed in float64, the norm is 2e20 and the step is clipped as any other.
+     */
+    @Test
+    void aGradientTooLargeToSquareInFloatIsClippedNotZeroed() {
+        try (NDManager m = Pytorch.engine().newBaseManager()) {
+            NDArray p = m.create(new float[] {1, 1, 1, 1});
+            p.setRequiresGradient(true);
+            Map<String, NDArray> params = new LinkedHashMap<>();
+            params.put("p", p);
+            AdamW opt = new AdamW(params, m, 0.9, 0.95, 1e-8, 0);
+            try (NDScope scope = new NDScope();
+                 GradientCollector gc = Pytorch.engine().newGradientCollector()) {
+                scope.suppressNotUsedWarning();
+                gc.backward(p.mul(m.create(new float[] {1e20f, 1e20f, 1e20f, 1e20f})).sum());
+            }
+            // sqrt(4 x 1e40) = 2e20.
+            assertThat(opt.step(0.1, 1.0)).isCloseTo(2e20, within(1e14));
+            // Clipped to 0.5 each; AdamW's first step moves each weight by lr: m / sqrt(v) after bias correction
+            // is 0.5 / 0.5.
+            for (float w : p.toFloatArray()) {
+                assertThat((double) w).isCloseTo(0.9, within(1e-6));
+            }
+        }
+    }
+
     private static void update(double[] p, double[] g, double[] m, double[] v, double scale, double lr, double b1,
                                double b2, double eps, double wd, int t) {
         for (int i = 0; i < p.length; i++) {
