@@ -150,7 +150,7 @@ public final class TrainCommand implements Callable<Integer> {
                 summary = Trainer.start(config(), out, listener);
             }
         } catch (Corpus.CorpusException e) {
-            throw new InvalidInputException("--corpus", e.getMessage(), e);
+            throw new InvalidInputException("--corpus", asGiven(e.getMessage()), e);
         } catch (Trainer.TrainingDivergedException e) {
             throw new InvalidInputException("--lr", e.getMessage(), e);
         } catch (IllegalArgumentException e) {
@@ -327,6 +327,33 @@ public final class TrainCommand implements Callable<Integer> {
     private static List<String> corpusPaths(List<String> given) {
         return given.stream()
                 .map(c -> c.equals("default") ? c : Path.of(c).toAbsolutePath().normalize().toString()).toList();
+    }
+
+    /**
+     * A corpus error with the path it names written as {@code --corpus} gave it. The configuration records absolute
+     * paths (so that a resume from another directory reads the same files), and errors named those: {@code
+     * /home/me/work/corp/notes.txt} for {@code --corpus corp}.
+     */
+    private String asGiven(String message) {
+        if (corpus == null) {
+            return message;
+        }
+        for (String given : corpus) {
+            if (given.equals("default")) {
+                continue;
+            }
+            String absolute = Path.of(given).toAbsolutePath().normalize().toString();
+            if (message.startsWith(absolute + ":")) {
+                return given + message.substring(absolute.length());
+            }
+            int colon = message.indexOf(": ");
+            String inside = absolute + java.io.File.separator;
+            if (colon > inside.length() && message.startsWith(inside)) {
+                // A file of a given directory: the directory as given, then the file's name.
+                return Path.of(given).resolve(message.substring(inside.length(), colon)) + message.substring(colon);
+            }
+        }
+        return message;
     }
 
     private static <T> T or(T value, T fallback) {

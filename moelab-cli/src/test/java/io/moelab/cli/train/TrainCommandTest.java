@@ -163,7 +163,7 @@ class TrainCommandTest {
     }
 
     @Test
-    void badInputIsOneLineAndExitCodeTwo() {
+    void badInputIsOneLineAndExitCodeTwo() throws Exception {
         Path out = dir.resolve("x");
         CliRunner.Result preset = CliRunner.run("train", "--preset", "huge", "--out", out.toString());
         assertThat(preset.exitCode()).isEqualTo(2);
@@ -173,6 +173,22 @@ class TrainCommandTest {
                 "--out", out.toString());
         assertThat(corpus.exitCode()).isEqualTo(2);
         assertThat(corpus.errLines()).singleElement().asString().contains("nope.txt");
+
+        // Relative paths are named as given, not as the absolute paths the run records.
+        Path here = Path.of("").toAbsolutePath();
+        String relative = here.relativize(dir.resolve("nope.txt")).toString();
+        CliRunner.Result relativeCorpus = CliRunner.run("train", "--corpus", relative, "--out", out.toString());
+        assertThat(relativeCorpus.exitCode()).isEqualTo(2);
+        assertThat(relativeCorpus.errLines()).containsExactly("error: --corpus: " + relative
+                + ": no such file or directory");
+        Path texts = dir.resolve("texts");
+        Files.createDirectories(texts);
+        Files.write(texts.resolve("latin1.txt"), new byte[] {'c', 'a', 'f', (byte) 0xe9});
+        String relativeDir = here.relativize(texts) + "/";
+        CliRunner.Result notUtf8 = CliRunner.run("train", "--corpus", relativeDir, "--out", out.toString());
+        assertThat(notUtf8.exitCode()).isEqualTo(2);
+        assertThat(notUtf8.errLines()).containsExactly("error: --corpus: " + here.relativize(texts)
+                + "/latin1.txt: not UTF-8 text");
 
         CliRunner.Result mixed = CliRunner.run("train", "--corpus", "default", dir.toString(), "--out",
                 out.toString());
