@@ -122,6 +122,9 @@ public final class TrainCommand implements Callable<Integer> {
             + "with --resume: resuming a finished run with more windows re-evaluates it).")
     private Integer evalWindows;
 
+    /** The step this invocation started from (a resume's checkpoint), once training has started. */
+    private long firstStep = -1;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
@@ -170,6 +173,7 @@ public final class TrainCommand implements Callable<Integer> {
 
             @Override
             public void started(TrainConfig config, long firstStep, long totalSteps) {
+                TrainCommand.this.firstStep = firstStep;
                 progress.max(totalSteps);
                 progress.stepTo(firstStep);
             }
@@ -419,7 +423,15 @@ public final class TrainCommand implements Callable<Integer> {
             }
             stdout.println(spec);
         }
-        stdout.printf("this invocation: %.1f s of training, %.0f tokens/s%n", s.trainSeconds(), s.tokensPerSecond());
+        if (s.steps() == firstStep) {
+            // --resume --steps S at the checkpoint's step (or a finished run resumed): "0.0 s of training, 0
+            // tokens/s" left the user to guess whether anything happened.
+            stdout.printf("this invocation: nothing to train (the checkpoint is at step %,d): its weights were "
+                    + "validated and exported%n", firstStep);
+        } else {
+            stdout.printf("this invocation: %.1f s of training, %.0f tokens/s%n", s.trainSeconds(),
+                    s.tokensPerSecond());
+        }
         stdout.printf("model: %s (load with 'moelab generate --model %s ...')%n", out.resolve("model"),
                 out.resolve("model"));
         stdout.printf("metrics: %s, plots: %s%s%n", out.resolve("metrics.jsonl"), out.resolve("loss.png"),

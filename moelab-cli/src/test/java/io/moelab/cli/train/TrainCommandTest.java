@@ -92,6 +92,19 @@ class TrainCommandTest {
                 .containsExactly("3", "6v", "9", "12v", "15v", "16v", "17", "18", "19", "20v", "21", "22v");
         String summary = Files.readString(out.resolve("summary.json"));
         assertThat(summary).contains("\"logEvery\" : 1").contains("\"evalEvery\" : 4");
+        // --steps at the checkpoint's step trains nothing: it says so (it reported "0.0 s of training, 0
+        // tokens/s"), re-validates (here on more windows) and leaves the run's outputs in place.
+        String metricsAt22 = Files.readString(out.resolve("metrics.jsonl"));
+        CliRunner.Result nothing = CliRunner.run("train", "--resume", "--steps", "22", "--eval-windows", "3",
+                "--threads", "1", "--out", out.toString());
+        assertThat(nothing.exitCode()).as(nothing.err()).isZero();
+        assertThat(nothing.out()).contains("trained 22 steps of tiny").contains("\nthis invocation: nothing to train "
+                + "(the checkpoint is at step 22): its weights were validated and exported\n")
+                .doesNotContain("tokens/s");
+        assertThat(out.resolve("metrics.jsonl")).hasContent(metricsAt22);
+        assertThat(Files.readString(out.resolve("summary.json"))).contains("\"evalWindows\" : 3");
+        assertThat(out.resolve("model/model.safetensors")).exists();
+        assertThat(out.resolve("loss.png")).exists();
 
         Path trace = dir.resolve("trace.json");
         CliRunner.Result t = CliRunner.run("trace", "--model", out.resolve("model").toString(), "--text",
