@@ -434,15 +434,18 @@ class TextCommandsTest {
         assertThat(r.err()).contains("2 prompt tokens");
     }
 
+    /** A Llama-class tokenizer_config.json that adds BOS and EOS. */
+    private static final String LLAMA_WITH_EOS = """
+            {"tokenizer_class": "LlamaTokenizer", "add_bos_token": true, "add_eos_token": true,
+             "bos_token": "<s>", "eos_token": "</s>"}""";
+
     /**
      * A Llama-class config with add_eos_token true: transformers' template is "&lt;s&gt; $A &lt;/s&gt;", so the text
      * is scored after BOS with its EOS scored too, and generate's prompt ends in EOS as transformers feeds it.
      */
     @Test
     void addEosTokenAppendsAScoredEos() throws Exception {
-        writeHfTokenizer(model, "null", """
-                {"tokenizer_class": "LlamaTokenizer", "add_bos_token": true, "add_eos_token": true,
-                 "bos_token": "<s>", "eos_token": "</s>"}""");
+        writeHfTokenizer(model, "null", LLAMA_WITH_EOS);
         Files.writeString(text, "the cat sat on the mat .\n");
         assertPerplexity(perplexityJson(), new int[] {3, 4, 5, 6, 3, 7, 8, 2}, 1);
         assertThat(perplexityJson().get("tokens").asLong()).isEqualTo(8);
@@ -457,9 +460,7 @@ class TextCommandsTest {
      */
     @Test
     void anEmptyTextIsOneLineExitTwo() throws Exception {
-        writeHfTokenizer(model, "null", """
-                {"tokenizer_class": "LlamaTokenizer", "add_bos_token": true, "add_eos_token": true,
-                 "bos_token": "<s>", "eos_token": "</s>"}""");
+        writeHfTokenizer(model, "null", LLAMA_WITH_EOS);
         Files.writeString(text, "");
         Result r = CliRunner.run("perplexity", "--model", model.toString(), "--text", text.toString(), "--format",
                 "json");
