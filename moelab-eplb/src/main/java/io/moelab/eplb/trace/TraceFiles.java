@@ -15,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 import java.util.zip.ZipException;
 
@@ -63,7 +62,8 @@ public final class TraceFiles {
         try {
             InputStream in = new BufferedInputStream(raw, BUFFER);
             if (startsWith(in, new byte[] {(byte) 0x1f, (byte) 0x8b})) {
-                in = new BufferedInputStream(new GZIPInputStream(in, BUFFER), BUFFER);
+                // Not GZIPInputStream: it silently ignores data after the last member.
+                in = new BufferedInputStream(new GzipMembersInputStream(in, BUFFER), BUFFER);
             }
             if (startsWith(in, CompactTraces.MAGIC)) {
                 return CompactTraces.read(in, source);

@@ -456,6 +456,48 @@ class TraceFilesTest {
                 .hasMessageStartingWith(method + ": corrupt gzip data: ");
     }
 
+    @Test
+    void dataAfterTheLastGzipMemberIsRefused() throws IOException {
+        Path good = dir.resolve("good.json.gz");
+        TraceFiles.write(synthetic(), good, TraceFormat.VLLM);
+        byte[] bytes = Files.readAllBytes(good);
+        byte[][] tails = {"garbage after the trace\n".getBytes(StandardCharsets.UTF_8), new byte[512], {0x1f},
+            {0x0a}};
+        for (byte[] tail : tails) {
+            Path bad = bytes("tail.json.gz", concat(bytes, tail));
+            assertThatThrownBy(() -> TraceFiles.read(bad)).as("%d bytes", tail.length)
+                    .isInstanceOf(InvalidInputException.class)
+                    .hasMessage(bad + ": corrupt gzip data: unexpected data after the last gzip member");
+        }
+        Path compact = dir.resolve("good.mlt");
+        TraceFiles.write(synthetic(), compact, TraceFormat.COMPACT);
+        Path bad = bytes("tail.mlt", concat(Files.readAllBytes(compact), new byte[] {'x'}));
+        assertThatThrownBy(() -> TraceFiles.read(bad)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(bad + ": corrupt gzip data: unexpected data after the last gzip member");
+    }
+
+    @Test
+    void everyMemberOfAMultiMemberGzipFileIsRead() throws IOException {
+        // The JSON of a trace big enough that members end in the middle of a read buffer, cut into three members.
+        ExpertLoadTrace trace = SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(4, 64, 200, 5));
+        Path plain = dir.resolve("plain.json");
+        TraceFiles.write(trace, plain, TraceFormat.VLLM);
+        byte[] json = Files.readAllBytes(plain);
+        int a = json.length / 3;
+        int b = 2 * json.length / 3 + 7;
+        byte[] members = concat(gzip(Arrays.copyOfRange(json, 0, a)), gzip(Arrays.copyOfRange(json, a, b)),
+                gzip(new byte[0]), gzip(Arrays.copyOfRange(json, b, json.length)));
+        Path multi = bytes("multi.json.gz", members);
+        assertThat(values(TraceFiles.read(multi))).isDeepEqualTo(values(trace));
+
+        // A garbled later member is not mistaken for the end of the data.
+        byte[] second = gzip(Arrays.copyOfRange(json, a, json.length));
+        second[second.length - 8] ^= 0x55;
+        Path badCrc = bytes("bad.json.gz", concat(gzip(Arrays.copyOfRange(json, 0, a)), second));
+        assertThatThrownBy(() -> TraceFiles.read(badCrc)).isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith(badCrc + ": corrupt gzip data: ");
+    }
+
     // ---------------------------------------------------------------- bad compact data
 
     /** The uncompressed compact bytes of the synthetic trace (3 layers x 16 experts x 25 steps). */
