@@ -5,6 +5,7 @@ import io.moelab.cli.support.Heap;
 import io.moelab.cli.support.Progress;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Nouns;
+import io.moelab.eplb.Numbers;
 import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.eplb.trace.SyntheticTraceGenerator;
 import io.moelab.eplb.trace.SyntheticTraceSpec;
@@ -117,10 +118,10 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         TraceFiles.write(trace, output, traceFormat);
         spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s: %s x %s x %s, %s x top-%d "
-                        + "per step, %s skew %.2f, %s per layer, %s (%s, %,d bytes)%n", output,
+                        + "per step, %s skew %s, %s per layer, %s (%s, %,d bytes)%n", output,
                 Nouns.count(s.steps(), "step"), Nouns.count(s.layers(), "layer"), Nouns.count(s.experts(), "expert"),
                 Nouns.count(s.tokensPerStep(), "token"), s.topK(), s.skew().name().toLowerCase(Locale.ROOT),
-                s.skewParameter(), Nouns.count(s.deadExperts(), "dead expert"), Nouns.count(s.domains(), "domain"),
+                Numbers.plain(s.skewParameter()), Nouns.count(s.deadExperts(), "dead expert"), Nouns.count(s.domains(), "domain"),
                 traceFormat.cliName(), Files.size(output));
         return 0;
     }

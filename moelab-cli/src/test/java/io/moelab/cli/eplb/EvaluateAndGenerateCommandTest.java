@@ -75,7 +75,7 @@ class EvaluateAndGenerateCommandTest {
                 one.toString());
         assertThat(g.exitCode()).as(g.err()).isZero();
         assertThat(g.out()).contains(": 2 steps x 1 layer x 4 experts, 16 tokens x top-1 per step, lognormal skew "
-                + "1.00, 1 dead expert per layer, 1 domain (vllm, ");
+                + "1, 1 dead expert per layer, 1 domain (vllm, ");
         Result e = CliRunner.run("eplb", "evaluate", "--trace", one.toString(), "--window", "1", "--replicas", "4",
                 "--groups", "1", "--nodes", "1", "--gpus", "2", "--algorithms", "deepseek");
         assertThat(e.exitCode()).as(e.err()).isZero();
@@ -106,6 +106,25 @@ class EvaluateAndGenerateCommandTest {
         ExpertLoadTrace vllm = TraceFiles.read(generate("a.json"));
         ExpertLoadTrace compact = TraceFiles.read(generate("a.mlt", "--format", "compact"));
         assertThat(compact.stepList()).isEqualTo(vllm.stepList());
+    }
+
+    @Test
+    void generateEchoesTheSkewParameterAsGiven() {
+        // It was printed with two decimals: --skew-param 0.125 read "skew 0.13", 4 read "skew 4.00".
+        String[][] cases = {{"0.125", "lognormal skew 0.125, "}, {"4", "lognormal skew 4, "},
+            {"0.0625", "lognormal skew 0.0625, "}};
+        for (String[] c : cases) {
+            Result r = CliRunner.run("eplb", "generate", "--layers", "1", "--experts", "8", "--steps", "2", "--seed",
+                    "1", "--skew-param", c[0], "--output", dir.resolve("s.json").toString());
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            assertThat(r.out()).as(c[0]).contains(c[1]);
+        }
+        Result zipf = CliRunner.run("eplb", "generate", "--layers", "1", "--experts", "8", "--steps", "2", "--seed",
+                "1", "--skew", "zipf", "--skew-param", "1.5", "--output", dir.resolve("z.json").toString());
+        assertThat(zipf.out()).contains("zipf skew 1.5, ");
+        Result defaults = CliRunner.run("eplb", "generate", "--layers", "1", "--experts", "8", "--steps", "2",
+                "--seed", "1", "--output", dir.resolve("d.json").toString());
+        assertThat(defaults.out()).contains("lognormal skew 1, ");
     }
 
     @Test
