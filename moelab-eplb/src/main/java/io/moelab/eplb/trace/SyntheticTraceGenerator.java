@@ -2,6 +2,7 @@ package io.moelab.eplb.trace;
 
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
+import io.moelab.eplb.Numbers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -220,9 +221,10 @@ public final class SyntheticTraceGenerator {
                 live += p > 0 ? 1 : 0;
             }
             if (live < spec.topK()) {
-                throw new InvalidInputException("skew-param", spec.skewParameter() + " is too strong to route: in "
-                        + "layer " + layer + " step " + step + " only " + live + " of " + probs.length + " experts have"
-                        + " a routing probability a double holds, fewer than top-" + spec.topK());
+                throw new InvalidInputException("skew-param", Numbers.plain(spec.skewParameter())
+                        + " is too strong to route: in layer " + layer + " step " + step + " only " + live + " of "
+                        + probs.length + " experts have a routing probability a double holds, fewer than top-"
+                        + spec.topK());
             }
         }
 

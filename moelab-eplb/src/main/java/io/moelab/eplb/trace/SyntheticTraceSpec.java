@@ -1,6 +1,7 @@
 package io.moelab.eplb.trace;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Numbers;
 
 /**
  * Parameters of a synthetic expert-load trace; see {@link SyntheticTraceGenerator} for the model. Field names
@@ -62,20 +63,22 @@ public record SyntheticTraceSpec(int layers, int experts, int steps, long seed, 
         nonNegative(domainSwing, "domain-swing");
         if (!(revertHalfLife > 0) || Double.isInfinite(revertHalfLife)) {
             throw new InvalidInputException("revert-half-life", "must be a positive number of steps, got "
-                    + revertHalfLife);
+                    + Numbers.plain(revertHalfLife));
         }
         if (!(domainPeriod > 0) || Double.isInfinite(domainPeriod)) {
-            throw new InvalidInputException("domain-period", "must be a positive number of steps, got " + domainPeriod);
+            throw new InvalidInputException("domain-period", "must be a positive number of steps, got "
+                    + Numbers.plain(domainPeriod));
         }
         if (!(zeroFraction >= 0 && zeroFraction < 1)) {
-            throw new InvalidInputException("zero-fraction", "must be in [0, 1), got " + zeroFraction);
+            throw new InvalidInputException("zero-fraction", "must be in [0, 1), got " + Numbers.plain(zeroFraction));
         }
         if (experts - deadExperts(experts, zeroFraction) < topK) {
-            throw new InvalidInputException("zero-fraction", zeroFraction + " leaves fewer live experts than top-k="
-                    + topK);
+            throw new InvalidInputException("zero-fraction", Numbers.plain(zeroFraction)
+                    + " leaves fewer live experts than top-k=" + topK);
         }
         if (!(domainCorrelation >= 0 && domainCorrelation <= 1)) {
-            throw new InvalidInputException("domain-correlation", "must be in [0, 1], got " + domainCorrelation);
+            throw new InvalidInputException("domain-correlation", "must be in [0, 1], got "
+                    + Numbers.plain(domainCorrelation));
         }
     }
 
@@ -118,7 +121,7 @@ public record SyntheticTraceSpec(int layers, int experts, int steps, long seed, 
 
     private static void nonNegative(double value, String field) {
         if (!(value >= 0) || Double.isInfinite(value)) {
-            throw new InvalidInputException(field, "must be a finite number >= 0, got " + value);
+            throw new InvalidInputException(field, "must be a finite number >= 0, got " + Numbers.plain(value));
         }
     }
 }

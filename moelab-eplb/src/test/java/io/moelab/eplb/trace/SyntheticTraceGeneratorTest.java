@@ -40,7 +40,7 @@ class SyntheticTraceGeneratorTest {
         // than top-6, and a step held fewer than T k picks. Refused, naming the option; sigma 30 routes every pick.
         assertThatThrownBy(() -> SyntheticTraceGenerator.generate(custom(1000, 0, 0, 1, 0, 0, 100, 3)))
                 .isInstanceOf(InvalidInputException.class)
-                .hasMessageStartingWith("skew-param: 1000.0 is too strong to route: in layer ")
+                .hasMessageStartingWith("skew-param: 1000 is too strong to route: in layer ")
                 .hasMessageContaining("fewer than top-6");
         ExpertLoadTrace strong = SyntheticTraceGenerator.generate(custom(30, 0, 0, 1, 0, 0, 100, 3));
         for (int t = 0; t < strong.steps(); t++) {
@@ -254,6 +254,32 @@ class SyntheticTraceGeneratorTest {
         new SyntheticTraceSpec(1, 8, 1, 0, 10, 4, lognormal, 1, 0, 0, 1, 0, 1, 0, 1, 0); // the valid base
         bad.forEach((field, call) -> assertThatThrownBy(call).as(field).isInstanceOf(InvalidInputException.class)
                 .hasMessageStartingWith(field));
+    }
+
+    @Test
+    void invalidSpecsQuoteTheValueAsWritten() {
+        // Values were quoted as Java doubles ("got -1.0", "got 0.0", "1.0 leaves...") where the option said -1, 0, 1.
+        var lognormal = SyntheticTraceSpec.Skew.LOGNORMAL;
+        Map<String, ThrowingCallable> bad = new LinkedHashMap<>();
+        bad.put("walk-sigma: must be a finite number >= 0, got -1",
+                () -> new SyntheticTraceSpec(1, 8, 1, 0, 10, 4, lognormal, 1, -1, 0, 1, 0, 1, 0, 1, 0));
+        bad.put("skew-param: must be a finite number >= 0, got -0.25",
+                () -> new SyntheticTraceSpec(1, 8, 1, 0, 10, 4, lognormal, -0.25, 0, 0, 1, 0, 1, 0, 1, 0));
+        bad.put("revert-half-life: must be a positive number of steps, got 0",
+                () -> new SyntheticTraceSpec(1, 8, 1, 0, 10, 4, lognormal, 1, 0, 0, 0, 0, 1, 0, 1, 0));
+        bad.put("domain-period: must be a positive number of steps, got -200",
+                () -> new SyntheticTraceSpec(1, 8, 1, 0, 10, 4, lognormal, 1, 0, 0, 1, 0, 1, 0, -200, 0));
+        bad.put("zero-fraction: must be in [0, 1), got 1",
+                () -> new SyntheticTraceSpec(1, 8, 1, 0, 10, 4, lognormal, 1, 0, 0, 1, 1, 1, 0, 1, 0));
+        bad.put("zero-fraction: 0.7 leaves fewer live experts than top-k=4",
+                () -> new SyntheticTraceSpec(1, 8, 1, 0, 10, 4, lognormal, 1, 0, 0, 1, 0.7, 1, 0, 1, 0));
+        bad.put("domain-correlation: must be in [0, 1], got 2",
+                () -> new SyntheticTraceSpec(1, 8, 1, 0, 10, 4, lognormal, 1, 0, 0, 1, 0, 1, 2, 1, 0));
+        bad.put("domain-swing: must be a finite number >= 0, got Infinity",
+                () -> new SyntheticTraceSpec(1, 8, 1, 0, 10, 4, lognormal, 1, 0, 0, 1, 0, 1, 0, 1,
+                        Double.POSITIVE_INFINITY));
+        bad.forEach((message, call) -> assertThatThrownBy(call).isInstanceOf(InvalidInputException.class)
+                .hasMessage(message));
     }
 
     private static int argmax(LoadMatrix m, int layer) {
