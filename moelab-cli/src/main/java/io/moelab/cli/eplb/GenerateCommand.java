@@ -2,6 +2,7 @@ package io.moelab.cli.eplb;
 
 import io.moelab.cli.support.Choices;
 import io.moelab.cli.support.Heap;
+import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Progress;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Nouns;
@@ -112,6 +113,8 @@ public final class GenerateCommand implements Callable<Integer> {
                 or(domainCorrelation, defaults.domainCorrelation()), or(domainPeriod, defaults.domainPeriod()),
                 or(domainSwing, defaults.domainSwing()));
         Heap.requireTrace("steps", s);
+        // Before generating: a path that cannot be written (a directory, a file where a parent goes) failed only after.
+        Outputs.check("--output", output);
         ExpertLoadTrace trace;
         try (Progress progress = Progress.start("generate", s.layers())) {
             trace = SyntheticTraceGenerator.generate(s, (done, total) -> progress.stepTo(done));

@@ -137,6 +137,23 @@ class EvaluateAndGenerateCommandTest {
     }
 
     @Test
+    void generateChecksItsOutputBeforeGenerating() throws Exception {
+        // A skew too strong to route fails only while generating: the bad --output is reported first, so it was
+        // checked before the work (it used to be found only when the generated trace was written).
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        String[][] cases = {{dir.toString(), "error: " + dir + ": cannot write: is a directory"},
+            {file.resolve("t.json").toString(), "error: " + file.resolve("t.json") + ": cannot write: " + file
+                    + " is a file, not a directory"}};
+        for (String[] c : cases) {
+            Result r = CliRunner.run("eplb", "generate", "--layers", "1", "--experts", "16", "--steps", "2", "--seed",
+                    "1", "--skew-param", "1000", "--output", c[0]);
+            assertThat(r.exitCode()).as(c[0]).isEqualTo(2);
+            assertThat(r.errLines()).as(c[0]).containsExactly(c[1]);
+        }
+        assertThat(Files.readString(file)).isEqualTo("x");
+    }
+
+    @Test
     void generateRefusesTracesTooLargeToHoldBeforeAllocatingThem() {
         Result overflow = CliRunner.run("eplb", "generate", "--layers", "100000", "--experts", "100000", "--steps", "1",
                 "--seed", "1", "--output", dir.resolve("x.json").toString());
