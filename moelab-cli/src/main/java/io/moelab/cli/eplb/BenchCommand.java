@@ -2,6 +2,7 @@ package io.moelab.cli.eplb;
 
 import io.moelab.cli.support.Choices;
 import io.moelab.cli.support.Json;
+import io.moelab.cli.support.Lists;
 import io.moelab.cli.support.Table;
 import io.moelab.eplb.algorithm.Algorithms;
 import io.moelab.eplb.algorithm.BalancerAlgorithm;
@@ -56,6 +57,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Lists.requireItems(spec.commandLine(), "--algorithms");
         String format = Choices.require("--format", this.format, "table", "json");
         BenchmarkShape s = BenchmarkShape.parse(shape);
         List<String> names = algorithms != null ? algorithms

@@ -2,6 +2,7 @@ package io.moelab.cli.eplb;
 
 import io.moelab.cli.support.Choices;
 import io.moelab.cli.support.Json;
+import io.moelab.cli.support.Lists;
 import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
@@ -95,6 +96,7 @@ public final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Lists.requireItems(spec.commandLine(), "--algorithms");
         String format = Choices.require("--format", this.format, "table", "json", "csv");
         PlacementMode defaultMode = mode == null ? PlacementMode.AUTO : PlacementMode.parse(mode);
         if (algorithms != null) {

@@ -1,5 +1,6 @@
 package io.moelab.cli.eplb;
 
+import io.moelab.cli.support.Lists;
 import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
@@ -107,6 +108,8 @@ public final class ReportCommand implements Callable<Integer> {
                             + String.join(", ", names) + ")");
                 }
             }
+            // A trailing comma, which picocli drops ("cycling," ran as "cycling").
+            Lists.requireItems(spec.commandLine(), "--cases");
         }
         // Before minutes of work: a bad --out would otherwise fail only after them.
         Outputs.checkDirectory("--out", out, "RESULTS.md");

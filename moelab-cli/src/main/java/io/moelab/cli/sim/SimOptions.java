@@ -1,5 +1,6 @@
 package io.moelab.cli.sim;
 
+import io.moelab.cli.support.Lists;
 import io.moelab.cli.support.Traces;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Nouns;
@@ -92,6 +93,7 @@ final class SimOptions {
         if (missing != null) {
             throw new ParameterException(commandLine, "Missing required option: '" + missing + "'");
         }
+        Lists.requireItems(commandLine, "--policies");
     }
 
     /** The files the options name (a preset or {@code builtin:} trace is none), for checks against outputs. */

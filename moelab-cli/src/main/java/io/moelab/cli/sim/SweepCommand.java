@@ -1,6 +1,7 @@
 package io.moelab.cli.sim;
 
 import io.moelab.cli.support.Json;
+import io.moelab.cli.support.Lists;
 import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
@@ -55,6 +56,7 @@ public final class SweepCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         options.require(spec.commandLine());
+        Lists.requireItems(spec.commandLine(), "--intervals", "--redundants");
         // Before the sweep: a bad --out would otherwise fail only after it.
         Outputs.checkDirectory("--out", options.out, options.inputs(), "sweep.json", "throughput_vs_interval.png",
                 "throughput_vs_redundant.png");

@@ -282,6 +282,25 @@ class EvaluateAndGenerateCommandTest {
     }
 
     @Test
+    void emptyItemsInAlgorithmListsAreRefused() throws Exception {
+        Path trace = generate("t.json");
+        // "moelab," ran moelab alone (picocli drops a trailing empty item); ",moelab" said "empty algorithm name in ''".
+        for (String list : new String[] {"moelab,", ",moelab", "moelab,,deepseek", "moelab, ,static"}) {
+            Result e = CliRunner.run("eplb", "evaluate", "--trace", trace.toString(), "--window", "20", "--replicas",
+                    "32", "--gpus", "4", "--warmup-ms", "0", "--algorithms", list);
+            assertThat(e.exitCode()).as(list).isEqualTo(2);
+            assertThat(e.errLines()).as(list).containsExactly("error: --algorithms: empty item in '" + list + "'");
+            Result b = CliRunner.run("eplb", "bench", "--shape", "adrs", "--algorithms", list);
+            assertThat(b.exitCode()).as(list).isEqualTo(2);
+            assertThat(b.errLines()).as(list).containsExactly("error: --algorithms: empty item in '" + list + "'");
+        }
+        Result report = CliRunner.run("eplb", "report", "--out", dir.resolve("r").toString(), "--cases", "cycling,");
+        assertThat(report.exitCode()).isEqualTo(2);
+        assertThat(report.errLines()).containsExactly("error: --cases: empty item in 'cycling,'");
+        assertThat(dir.resolve("r")).doesNotExist();
+    }
+
+    @Test
     void evaluateBadInputs() throws Exception {
         Path trace = generate("t.json");
         Result tooFew = CliRunner.run("eplb", "evaluate", "--trace", trace.toString(), "--window", "40", "--replicas",

@@ -161,7 +161,10 @@ class SimCommandTest {
                 List.of("--planning-ms", "1e300"),
                 List.of("--tokens-per-step", "0"),
                 List.of("--tokens-per-step", "1e300"),
-                List.of("--combine-bytes", "0"));
+                List.of("--combine-bytes", "0"),
+                // A trailing comma was dropped without a word; an inner empty item read as "empty algorithm name".
+                List.of("--policies", "none,deepseek,"),
+                List.of("--policies", "none,,moelab"));
         List<String> expected = List.of(
                 "error: trace: has 26 MoE layers x 64 experts, but model deepseek-v3 has 58 x 256",
                 "error: model: unknown model 'gpt-5'",
@@ -175,7 +178,9 @@ class SimCommandTest {
                 "error: planning-ms: must be a number from 0 to 10000000 ms, got 1.0E300",
                 "error: tokens-per-step: must be a number > 0 and at most 1e9, got 0.0",
                 "error: tokens-per-step: must be a number > 0 and at most 1e9, got 1.0E300",
-                "error: combine-bytes: bytes per value must be at least 1, got 0");
+                "error: combine-bytes: bytes per value must be at least 1, got 0",
+                "error: --policies: empty item in 'none,deepseek,'",
+                "error: --policies: empty item in 'none,,moelab'");
         for (int i = 0; i < cases.size(); i++) {
             List<String> args = new ArrayList<>(List.of(sim()));
             List<String> override = cases.get(i);
@@ -269,6 +274,19 @@ class SimCommandTest {
                 "4x8-h100", "--out", dir.resolve("shape").toString());
         assertThat(shape.errLines()).containsExactly(
                 "error: trace: has 1 MoE layer x 4 experts, but model deepseek-v3 has 58 x 256");
+    }
+
+    @Test
+    void sweepRefusesEmptyItemsInItsLists() {
+        // "--intervals 25," swept 25 alone: picocli drops a trailing empty item.
+        String[][] cases = {{"--intervals", "25,"}, {"--redundants", "0,32,"}, {"--policies", "moelab,"}};
+        for (String[] c : cases) {
+            Result r = CliRunner.run("sim", "sweep", "--trace", trace.toString(), "--model", "deepseek-v2-lite",
+                    "--cluster", "4x8-h100", "--planning-ms", "2", c[0], c[1], "--out", dir.resolve("sweep").toString());
+            assertThat(r.exitCode()).as(c[0]).isEqualTo(2);
+            assertThat(r.errLines()).containsExactly("error: " + c[0] + ": empty item in '" + c[1] + "'");
+        }
+        assertThat(dir.resolve("sweep")).doesNotExist();
     }
 
     @Test
