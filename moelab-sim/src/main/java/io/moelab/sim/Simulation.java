@@ -3,6 +3,7 @@ package io.moelab.sim;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
 import io.moelab.eplb.Nouns;
+import io.moelab.eplb.Numbers;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
 import io.moelab.eplb.algorithm.BalancerAlgorithm;
@@ -65,11 +66,11 @@ public final class Simulation {
                 // The field is in seconds; the option it comes from, in milliseconds. Beyond a few hours a plan
                 // is no longer a rebalance (and 1e300 ms overran the table's columns).
                 throw new InvalidInputException("planning-ms", "must be a number from 0 to "
-                        + (long) (MAX_PLANNING_SECONDS * 1e3) + " ms, got " + planningSeconds * 1e3);
+                        + (long) (MAX_PLANNING_SECONDS * 1e3) + " ms, got " + Numbers.plain(planningSeconds * 1e3));
             }
             if (!(tokensPerStep >= 0) || Double.isInfinite(tokensPerStep)) {
                 throw new InvalidInputException("tokens-per-step", "must be a finite number >= 0, got "
-                        + tokensPerStep);
+                        + Numbers.plain(tokensPerStep));
             }
         }
 
@@ -158,8 +159,8 @@ public final class Simulation {
             for (int e = 0; e < total.experts(); e++) {
                 if (total.load(l, e) > LoadMatrix.MAX_PLANNED_LOAD) {
                     throw new InvalidInputException("trace", "layer " + l + ", expert " + e + " receives "
-                            + total.load(l, e) + " tokens over the " + trace.steps() + " steps, above 2^53, which "
-                            + "planning cannot sum or square reliably");
+                            + Numbers.plain(total.load(l, e)) + " tokens over the " + trace.steps()
+                            + " steps, above 2^53, which planning cannot sum or square reliably");
                 }
             }
         }

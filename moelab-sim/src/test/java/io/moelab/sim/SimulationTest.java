@@ -276,10 +276,12 @@ class SimulationTest {
         assertThatThrownBy(() -> Simulation.Options.of(10, 0)).hasMessageStartingWith("window:");
         // Seconds in the record, milliseconds in the message, as the option is given.
         assertThatThrownBy(() -> new Simulation.Options(1, 1, -1, 0, false, -0.005, 0, StepModel.Options.defaults()))
-                .hasMessage("planning-ms: must be a number from 0 to 10000000 ms, got -5.0");
+                .hasMessage("planning-ms: must be a number from 0 to 10000000 ms, got -5");
         assertThatThrownBy(() -> new Simulation.Options(1, 1, -1, 0, false, 1e297, 0, StepModel.Options.defaults()))
                 .hasMessage("planning-ms: must be a number from 0 to 10000000 ms, got 1.0E300");
         assertThatThrownBy(() -> new Simulation.Options(1, 1, -1, 0, false, 0, Double.NaN,
                 StepModel.Options.defaults())).hasMessageStartingWith("tokens-per-step:");
+        assertThatThrownBy(() -> new Simulation.Options(1, 1, -1, 0, false, 0, -2, StepModel.Options.defaults()))
+                .hasMessage("tokens-per-step: must be a finite number >= 0, got -2");
     }
 }

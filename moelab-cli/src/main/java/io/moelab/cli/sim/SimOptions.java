@@ -4,6 +4,7 @@ import io.moelab.cli.support.Lists;
 import io.moelab.cli.support.Traces;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Nouns;
+import io.moelab.eplb.Numbers;
 import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.sim.Policy;
 import io.moelab.sim.Simulation;
@@ -137,12 +138,12 @@ final class SimOptions {
         }
         if (planningMs != null && !(planningMs >= 0 && planningMs <= Simulation.MAX_PLANNING_SECONDS * 1e3)) {
             throw new InvalidInputException("planning-ms", "must be a number from 0 to "
-                    + (long) (Simulation.MAX_PLANNING_SECONDS * 1e3) + " ms, got " + planningMs);
+                    + (long) (Simulation.MAX_PLANNING_SECONDS * 1e3) + " ms, got " + Numbers.plain(planningMs));
         }
         // At most a billion: far beyond any batch, and window sums of such steps stay loads a planner can add up.
         if (tokensPerStep != null && !(tokensPerStep > 0 && tokensPerStep <= 1e9)) {
             throw new InvalidInputException("tokens-per-step", "must be a number > 0 and at most 1e9, got "
-                    + tokensPerStep);
+                    + Numbers.plain(tokensPerStep));
         }
         return new Simulation.Options(rebalanceEvery, window == null ? rebalanceEvery : window,
                 redundant == null ? -1 : redundant, history, overlapMigration,

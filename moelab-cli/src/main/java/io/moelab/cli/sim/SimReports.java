@@ -2,6 +2,7 @@ package io.moelab.cli.sim;
 
 import io.moelab.cli.support.Table;
 import io.moelab.eplb.Nouns;
+import io.moelab.eplb.Numbers;
 import io.moelab.sim.PolicyResult;
 import io.moelab.sim.SimulationReport;
 import io.moelab.sim.spec.ClusterSpec;
@@ -57,7 +58,7 @@ final class SimReports {
         json.put("history_windows", report.options().historyWindows());
         json.put("overlap_migration", report.options().overlapMigration());
         json.put("planning", Double.isNaN(report.options().planningSeconds()) ? "measured"
-                : report.options().planningSeconds() * 1e3 + " ms");
+                : Numbers.plain(report.options().planningSeconds() * 1e3) + " ms");
         json.put("routing", report.options().step().routing().name().toLowerCase(Locale.ROOT));
         json.put("dispatch_bytes", report.options().step().dispatchBytes());
         json.put("combine_bytes", report.options().step().combineBytes());
@@ -128,7 +129,8 @@ final class SimReports {
                         report.expertsFitInHbm() ? "" : " (more than the GPU's HBM!)")
                 + "rebalance: every " + Nouns.count(o.rebalanceEvery(), "step") + " from the last " + o.window() + " ("
                 + migration + " while weights move; planning "
-                + (Double.isNaN(o.planningSeconds()) ? "measured" : o.planningSeconds() * 1e3 + " ms") + ")\n"
+                + (Double.isNaN(o.planningSeconds()) ? "measured" : Numbers.plain(o.planningSeconds() * 1e3) + " ms")
+                + ")\n"
                 + (o.rebalanceEvery() >= report.steps() ? "note: the trace has " + Nouns.count(report.steps(), "step")
                         + ", so no rebalance happens before it ends\n" : "");
     }

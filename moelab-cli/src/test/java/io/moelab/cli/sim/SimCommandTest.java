@@ -57,7 +57,9 @@ class SimCommandTest {
         Result r = CliRunner.run(sim());
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).contains("policy", "tokens/s", "p99 ms", "balancedness", "none", "deepseek", "moelab")
-                .contains("96 slots per layer (32 redundant), 3 per GPU");
+                .contains("96 slots per layer (32 redundant), 3 per GPU")
+                // --planning-ms 2 read "planning 2.0 ms", as a Java double.
+                .contains("; planning 2 ms)\n");
         Path out = dir.resolve("out");
         JsonNode summary = JsonMapper.builder().build().readTree(out.resolve("summary.json").toFile());
         JsonNode policies = summary.get("policies");
@@ -72,6 +74,7 @@ class SimCommandTest {
         assertThat(summary.get("replicas").asInt()).isEqualTo(96);
         assertThat(summary.get("rebalance_every").asInt()).isEqualTo(50);
         assertThat(summary.get("window").asInt()).isEqualTo(50);
+        assertThat(summary.get("planning").asString()).isEqualTo("2 ms");
         assertThat(r.out()).contains(String.format(Locale.ROOT, "expert weights %.1f GB per GPU",
                 summary.get("expert_memory_gb_per_gpu").asDouble()));
         // Each printed row carries the json's figures, in the table's formats.
@@ -176,7 +179,7 @@ class SimCommandTest {
                 "error: redundant: must be 0 or more, got -1",
                 "error: planning-ms: must be a number from 0 to 10000000 ms, got NaN",
                 "error: planning-ms: must be a number from 0 to 10000000 ms, got 1.0E300",
-                "error: tokens-per-step: must be a number > 0 and at most 1e9, got 0.0",
+                "error: tokens-per-step: must be a number > 0 and at most 1e9, got 0",
                 "error: tokens-per-step: must be a number > 0 and at most 1e9, got 1.0E300",
                 "error: combine-bytes: bytes per value must be at least 1, got 0",
                 "error: --policies: empty item in 'none,deepseek,'",
@@ -193,6 +196,20 @@ class SimCommandTest {
             Result r = CliRunner.run(args.toArray(String[]::new));
             assertThat(r.exitCode()).as(String.join(" ", override)).isEqualTo(2);
             assertThat(r.errLines()).singleElement().asString().startsWith(expected.get(i));
+        }
+        // Values are quoted as given ("got 0", "got 2500000000"), not as Java doubles ("0.0", "2.5E9").
+        String tokens = "error: tokens-per-step: must be a number > 0 and at most 1e9, got ";
+        String[][] exact = {{"--tokens-per-step", "0", tokens + "0"},
+            {"--tokens-per-step", "2.5e9", tokens + "2500000000"},
+            {"--planning-ms", "-3", "error: planning-ms: must be a number from 0 to 10000000 ms, got -3"}};
+        for (String[] c : exact) {
+            List<String> args = new ArrayList<>(List.of(sim()));
+            args.remove(args.indexOf("--planning-ms") + 1);
+            args.remove("--planning-ms");
+            args.addAll(List.of(c[0], c[1]));
+            Result r = CliRunner.run(args.toArray(String[]::new));
+            assertThat(r.exitCode()).as(c[1]).isEqualTo(2);
+            assertThat(r.errLines()).containsExactly(c[2]);
         }
         List<String> args = new ArrayList<>(List.of(sim()));
         args.set(args.indexOf("--trace") + 1, corrupt.toString());

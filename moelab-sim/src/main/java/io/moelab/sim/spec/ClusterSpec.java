@@ -1,6 +1,7 @@
 package io.moelab.sim.spec;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Numbers;
 import io.moelab.eplb.Topology;
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -46,7 +47,8 @@ public record ClusterSpec(String name, int nodes, int gpusPerNode, double peakTf
         positive(networkGBps, "network_gbps");
         positive(hbmGB, "hbm_gb");
         if (!(computeEfficiency > 0 && computeEfficiency <= 1)) {
-            throw new InvalidInputException("compute_efficiency", "must be in (0, 1], got " + computeEfficiency);
+            throw new InvalidInputException("compute_efficiency", "must be in (0, 1], got "
+                    + Numbers.plain(computeEfficiency));
         }
         // Each named: "latency" is no field of a cluster file, and which of the two was wrong went unsaid.
         latency(nvlinkLatencyUs, "nvlink_latency_us");
@@ -55,13 +57,14 @@ public record ClusterSpec(String name, int nodes, int gpusPerNode, double peakTf
 
     private static void latency(double v, String field) {
         if (!(v >= 0) || Double.isInfinite(v)) {
-            throw new InvalidInputException(field, "must be a finite number of microseconds >= 0, got " + v);
+            throw new InvalidInputException(field, "must be a finite number of microseconds >= 0, got "
+                    + Numbers.plain(v));
         }
     }
 
     private static void positive(double v, String field) {
         if (!(v > 0) || Double.isInfinite(v)) {
-            throw new InvalidInputException(field, "must be a positive number, got " + v);
+            throw new InvalidInputException(field, "must be a positive number, got " + Numbers.plain(v));
         }
     }
 

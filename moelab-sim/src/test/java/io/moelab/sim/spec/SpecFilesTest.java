@@ -287,13 +287,22 @@ class SpecFilesTest {
         Path nvlink = write("l.json", "{\"nodes\": 1, \"gpus_per_node\": 8, \"peak_tflops\": 1, "
                 + "\"hbm_tbps\": 1, \"nvlink_gbps\": 1, \"network_gbps\": 1, \"nvlink_latency_us\": -1}");
         assertThatThrownBy(() -> SpecFiles.cluster(nvlink.toString()))
-                .hasMessage(nvlink + ": nvlink_latency_us: must be a finite number of microseconds >= 0, got -1.0");
+                .hasMessage(nvlink + ": nvlink_latency_us: must be a finite number of microseconds >= 0, got -1");
         Path network = write("n.json", "{\"nodes\": 2, \"gpus_per_node\": 8, \"peak_tflops\": 1, "
                 + "\"hbm_tbps\": 1, \"nvlink_gbps\": 1, \"network_gbps\": 1, \"network_latency_us\": -0.5}");
         assertThatThrownBy(() -> SpecFiles.cluster(network.toString()))
                 .hasMessage(network + ": network_latency_us: must be a finite number of microseconds >= 0, got -0.5");
         assertThatThrownBy(() -> new ClusterSpec("c", 1, 1, 1, 1, 1, 1, 1, Double.POSITIVE_INFINITY, 0, 1))
                 .hasMessage("nvlink_latency_us: must be a finite number of microseconds >= 0, got Infinity");
+        // Values are quoted as the file wrote them ("got -1", "got 0"), not as Java doubles ("-1.0", "0.0").
+        Path zero = write("z.json", "{\"nodes\": 1, \"gpus_per_node\": 8, \"peak_tflops\": 1, "
+                + "\"hbm_tbps\": 0, \"nvlink_gbps\": 1, \"network_gbps\": 1}");
+        assertThatThrownBy(() -> SpecFiles.cluster(zero.toString()))
+                .hasMessage(zero + ": hbm_tbps: must be a positive number, got 0");
+        Path whole = write("w.json", "{\"nodes\": 1, \"gpus_per_node\": 8, \"peak_tflops\": 1, "
+                + "\"hbm_tbps\": 1, \"nvlink_gbps\": 1, \"network_gbps\": 1, \"compute_efficiency\": 2}");
+        assertThatThrownBy(() -> SpecFiles.cluster(whole.toString()))
+                .hasMessage(whole + ": compute_efficiency: must be in (0, 1], got 2");
         Path huge = write("h.json", "{\"nodes\": 100000, \"gpus_per_node\": 100000, \"peak_tflops\": 1, "
                 + "\"hbm_tbps\": 1, \"nvlink_gbps\": 1, \"network_gbps\": 1}");
         assertThatThrownBy(() -> SpecFiles.cluster(huge.toString())).hasMessage(huge + ": gpus_per_node: 100000 "
