@@ -43,16 +43,20 @@ public final class DemoCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--seed", defaultValue = "2026", description = "Seed of the synthetic trace (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", defaultValue = "2026", paramLabel = "K",
+            description = "Seed of the synthetic trace (default: ${DEFAULT-VALUE}).")
     private long seed;
 
-    @Option(names = "--steps", defaultValue = "1200", description = "Synthetic trace steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "1200", paramLabel = "S",
+            description = "Synthetic trace steps (default: ${DEFAULT-VALUE}).")
     private int steps;
 
-    @Option(names = "--window", defaultValue = "50", description = "Synthetic steps per window (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--window", defaultValue = "50", paramLabel = "W",
+            description = "Synthetic steps per window (default: ${DEFAULT-VALUE}).")
     private int window;
 
-    @Option(names = "--format", defaultValue = "table", description = "table or json (default: table).")
+    @Option(names = "--format", defaultValue = "table", paramLabel = "FORMAT",
+            description = "table or json (default: table).")
     private String format;
 
     /** The algorithms compared: moelab in both modes, the public baselines in both modes, no balancing. */

@@ -355,6 +355,19 @@ class EvaluateAndGenerateCommandTest {
     }
 
     @Test
+    void helpLabelsEveryOptionsValue() {
+        // demo's read "--seed=<seed> --steps=<steps>", picocli's field names, where every other command says K, S...
+        Result demo = CliRunner.run("eplb", "demo", "--help");
+        assertThat(demo.exitCode()).isZero();
+        assertThat(demo.out()).contains("[--format=FORMAT] [--seed=K]", "[--steps=S] [--window=W]",
+                "--seed=K ", "--steps=S ", "--window=W ", "--format=FORMAT ");
+        for (String command : new String[] {"rebalance", "evaluate", "generate", "bench", "report", "demo"}) {
+            Result help = CliRunner.run("eplb", command, "--help");
+            assertThat(help.out()).as(command).doesNotContain("=<");
+        }
+    }
+
+    @Test
     void demoComparesEveryAlgorithmOnSyntheticAndRealLoads() {
         Result r = CliRunner.run("eplb", "demo", "--steps", "100", "--window", "25");
         assertThat(r.exitCode()).as(r.err()).isZero();
