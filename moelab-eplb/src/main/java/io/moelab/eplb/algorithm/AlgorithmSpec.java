@@ -1,7 +1,7 @@
 package io.moelab.eplb.algorithm;
 
 import io.moelab.eplb.InvalidInputException;
-import java.math.BigDecimal;
+import io.moelab.eplb.Numbers;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -132,13 +132,8 @@ public record AlgorithmSpec(String name, PlacementMode mode, Map<String, String>
             }
             return v;
         } catch (NumberFormatException e) {
-            throw invalid(key, value, words + "a number in [" + plain(min) + ", " + plain(max) + "]");
+            throw invalid(key, value, words + "a number in [" + Numbers.plain(min) + ", " + Numbers.plain(max) + "]");
         }
-    }
-
-    /** A bound as people write it: 0.000001 and 1, not 1.0E-6 and 1.0. */
-    private static String plain(double v) {
-        return BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.moelab.eplb.io;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Numbers;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
 import java.io.BufferedWriter;
@@ -123,10 +124,6 @@ public final class PlacementFile {
      * say the same (a file edited in one field only was taken by that field without a word). {@code log2phy}'s
      * order of replicas is not checked, only which slots it lists: other tools rank replicas their own way.
      */
-    private static String number(double v) {
-        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
-    }
-
     private static final String DROP_DERIVED = " (phy2log defines the placement: fix or drop logcnt and log2phy)";
 
     private static void requireAgreement(Placement placement, NumericArray logcnt, NumericArray log2phy) {
@@ -143,8 +140,8 @@ public final class PlacementFile {
                 int held = placement.replicaCount(i / experts, i % experts);
                 if (logcnt.values()[i] != held) {
                     throw new InvalidInputException("logcnt[" + i / experts + "][" + i % experts + "]", "is "
-                            + number(logcnt.values()[i]) + " but phy2log holds " + held + " replica(s) of expert " + i % experts
-                            + DROP_DERIVED);
+                            + Numbers.plain(logcnt.values()[i]) + " but phy2log holds " + held + " replica(s) of expert "
+                            + i % experts + DROP_DERIVED);
                 }
             }
         }
@@ -188,7 +185,7 @@ public final class PlacementFile {
                 double v = array.values()[l * cols + p];
                 if (v != Math.rint(v) || Math.abs(v) > Integer.MAX_VALUE) {
                     throw new InvalidInputException("phy2log[" + l + "][" + p + "]", "expected an expert index but found "
-                            + v);
+                            + Numbers.plain(v));
                 }
                 row[p] = (int) v;
             }

@@ -221,6 +221,9 @@ class PlacementFileTest {
         return Stream.of(
                 Arguments.of("{\"num_gpus\": 1}", 2, two, "%s: has no \"phy2log\""),
                 Arguments.of("{\"phy2log\": [[0, 1.5]]}", 2, two, "phy2log[0][1]: expected an expert index but found 1.5"),
+                // A whole number too large for an index was quoted as a Java double ("-3.0E9").
+                Arguments.of("{\"phy2log\": [[0, -3000000000]]}", 2, two,
+                        "phy2log[0][1]: expected an expert index but found -3000000000"),
                 Arguments.of("{\"phy2log\": [[0, 1], [1, NaN]]}", 2, two,
                         "phy2log[1][1]: expected an expert index but found NaN"),
                 Arguments.of("{\"phy2log\": [[0, 5]]}", 2, two, "phy2log[0][1]: expert 5 is out of range 0..1"),
