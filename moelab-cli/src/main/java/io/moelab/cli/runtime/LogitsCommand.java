@@ -1,9 +1,12 @@
 package io.moelab.cli.runtime;
 
+import io.moelab.cli.support.Heap;
 import io.moelab.cli.support.Outputs;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Nouns;
 import io.moelab.eplb.io.AtomicFiles;
+import io.moelab.runtime.model.KvCache;
+import io.moelab.runtime.model.ModelConfig;
 import io.moelab.runtime.model.MoeModel;
 import java.io.BufferedWriter;
 import java.io.OutputStreamWriter;
@@ -50,14 +53,23 @@ public final class LogitsCommand implements Callable<Integer> {
         // Before the model runs; not over one of the model's files.
         Outputs.check("--output", output, null, null, Map.of("--model", Outputs.filesIn(model.dir())));
         float[][] logits;
+        // Loaded first: a config.json that disagrees with the checkpoint (a huge num_hidden_layers or vocab_size) is
+        // that, not too many token ids.
         try (MoeModel m = model.load()) {
-            int vocab = m.config().vocabSize();
+            ModelConfig config = m.config();
+            int vocab = config.vocabSize();
             for (int t : tokens) {
                 if (t < 0 || t >= vocab) {
                     throw new InvalidInputException("--token-ids", "token id " + t + " outside the vocabulary [0, "
                             + vocab + ")");
                 }
             }
+            // A long list ended in the cache's own exception (exit 1) or in running out of memory.
+            String what = "a sequence of " + Nouns.count(tokens.length, "token id");
+            KvCacheSize.require("--token-ids", config, tokens.length, what);
+            Heap.require("--token-ids", KvCache.bytes(config, tokens.length)
+                    + (long) Float.BYTES * tokens.length * vocab, what + ", with its KV cache and " + tokens.length
+                    + " x " + vocab + " logits,", "fewer token ids");
             logits = m.logits(tokens);
         }
         AtomicFiles.write(output, out -> {

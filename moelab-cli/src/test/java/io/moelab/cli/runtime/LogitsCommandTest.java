@@ -90,6 +90,47 @@ class LogitsCommandTest {
         assertThat(out).doesNotExist();
     }
 
+    /**
+     * More token ids than a KV cache of the model holds, or than the heap holds logits for, are refused naming
+     * --token-ids before the model runs (they ended in the cache's own message, exit 1, or out of memory).
+     */
+    @Test
+    void tooManyTokenIdsAreRefusedNamingTheOption() throws Exception {
+        // Heads of 32768 dimensions: a layer's keys (one array) hold at most 65472 positions.
+        Path wide = TinyMixtral.write(dir.resolve("wide"), 20, 32768);
+        Path out = dir.resolve("out.json");
+        Result r = CliRunner.run("logits", "--model", wide.toString(), "--token-ids", ids(65473), "--output",
+                out.toString());
+        assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
+        assertThat(r.errLines()).containsExactly("error: --token-ids: a sequence of 65473 token ids needs a KV "
+                + "cache of 65473 positions; this model's holds at most 65472");
+        // A vocabulary of 2^18: each position's logits take 1 MiB, so the heap's MiB plus one are too many.
+        Path large = TinyMixtral.write(dir.resolve("large"), 1 << 18);
+        int n = (int) (Runtime.getRuntime().maxMemory() >> 20) + 1;
+        Result heap = CliRunner.run("logits", "--model", large.toString(), "--token-ids", ids(n), "--output",
+                out.toString());
+        assertThat(heap.exitCode()).as(heap.err()).isEqualTo(2);
+        assertThat(heap.errLines()).singleElement().asString()
+                .startsWith("error: --token-ids: a sequence of " + n + " token ids, with its KV cache and " + n
+                        + " x 262144 logits, needs about ")
+                .contains("more than this JVM's heap").endsWith("or ask for fewer token ids)");
+        // A config.json whose layers would need that heap for a single id disagrees with the checkpoint: that is said.
+        Path config = wide.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replace("\"num_hidden_layers\": 1",
+                "\"num_hidden_layers\": 2147483647"));
+        Result layers = CliRunner.run("logits", "--model", wide.toString(), "--token-ids", "1", "--output",
+                out.toString());
+        assertThat(layers.exitCode()).as(layers.err()).isEqualTo(2);
+        assertThat(layers.errLines()).containsExactly("error: " + wide + ": tensor "
+                + "model.layers.2147483646.input_layernorm.weight: missing from the checkpoint");
+        assertThat(out).doesNotExist();
+    }
+
+    /** {@code n} token ids, all 1, as --token-ids takes them. */
+    private static String ids(int n) {
+        return String.join(",", java.util.Collections.nCopies(n, "1"));
+    }
+
     @Test
     void configValuesTheRuntimeCannotHonourAreBadInput() throws Exception {
         Path model = tinyMixtral();
