@@ -9,6 +9,8 @@ import io.moelab.runtime.tensor.WeightMatrix;
 import io.moelab.runtime.tensor.WeightSlabs;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * A decoder-only MoE transformer read from a Hugging Face directory ({@code config.json} and safetensors):
@@ -25,6 +27,8 @@ public final class MoeModel implements AutoCloseable {
     private final ShardedCheckpoint checkpoint;
     /** Where load-time copies (packed, quantized) go: back to back, on huge pages where the OS gives them. */
     private final WeightSlabs weightMemory = new WeightSlabs();
+    /** The checkpoint's tensors this model computes with: only they are blamed for non-finite logits. */
+    private final Set<String> used = new HashSet<>();
     private final WeightMatrix embedding;
     private final WeightMatrix output;
     private final float[] finalNorm;
@@ -136,6 +140,7 @@ public final class MoeModel implements AutoCloseable {
                     + Arrays.toString(info.shape()) + " disagrees with config.json, which implies "
                     + Arrays.toString(shape));
         }
+        used.add(name);
         return info;
     }
 
@@ -237,7 +242,7 @@ public final class MoeModel implements AutoCloseable {
      */
     private void requireFinite(float[] logits, int position) {
         if (!MatVec.allFinite(logits)) {
-            throw NonFiniteWeights.blame(checkpoint, position);
+            throw NonFiniteWeights.blame(checkpoint, used, position);
         }
     }
 

@@ -7,6 +7,7 @@ import io.moelab.runtime.tensor.WeightMatrix;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Finds the weight to blame when a forward pass produced NaN or an infinity. Loading does not scan the weights
@@ -19,10 +20,15 @@ final class NonFiniteWeights {
 
     /**
      * The error for non-finite logits at {@code position}: naming the first tensor that holds a value that is not
-     * finite and where, or, when every weight is finite, saying that float32 overflowed.
+     * finite and where, or, when every weight is finite, saying that float32 overflowed. Only the tensors in
+     * {@code used} are searched: one the model ignores (an unused bias, an {@code lm_head.weight} that tied embeddings
+     * replace) cannot have caused it.
      */
-    static ModelFormatException blame(ShardedCheckpoint checkpoint, int position) {
+    static ModelFormatException blame(ShardedCheckpoint checkpoint, Set<String> used, int position) {
         for (Map.Entry<String, TensorInfo> e : checkpoint.tensors().entrySet()) {
+            if (!used.contains(e.getKey())) {
+                continue;
+            }
             TensorInfo info = e.getValue();
             long[] shape = info.shape();
             long elements = info.elements();

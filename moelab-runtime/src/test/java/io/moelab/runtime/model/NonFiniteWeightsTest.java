@@ -67,6 +67,39 @@ class NonFiniteWeightsTest {
     }
 
     /**
+     * Only the weights the model computes with are blamed: a NaN in a tensor it ignores (a bias Mixtral has no
+     * place for, an lm_head.weight that tied embeddings replace) did not make the logits overflow, and was named as
+     * their cause.
+     */
+    @Test
+    void aNonFiniteTensorTheModelIgnoresIsNotBlamed() throws Exception {
+        TinyModel tiny = TinyModel.create(Family.MIXTRAL, DType.F32, 5);
+        Arrays.fill(tiny.weights.get("model.norm.weight"), 1e30);
+        Arrays.fill(tiny.weights.get("lm_head.weight"), 1e20);
+        tiny.stray("model.layers.0.self_attn.o_proj.bias", Double.NaN, 16);
+        Path dir = tiny.write(tmp.resolve("stray"));
+        try (MoeModel model = MoeModel.load(dir, WeightFormat.STORED)) {
+            assertThatThrownBy(() -> model.logits(new int[] {4, 5}))
+                    .isInstanceOf(ModelFormatException.class)
+                    .hasMessage(dir + ": the forward pass gave non-finite logits at position 0 although every "
+                            + "weight is finite: float32 overflowed (weights far larger than a trained model's)");
+        }
+        // Tied: the embedding is the output projection; the NaN in the lm_head.weight left in the file is not used.
+        TinyModel tied = TinyModel.create(Family.QWEN3_MOE, DType.F32, 5, false,
+                c -> c.put("tie_word_embeddings", true));
+        Arrays.fill(tied.weights.get("model.norm.weight"), 1e30);
+        Arrays.fill(tied.weights.get("model.embed_tokens.weight"), 1e10);
+        Arrays.fill(tied.weights.get("lm_head.weight"), Double.NaN);
+        Path tiedDir = tied.write(tmp.resolve("tied"));
+        try (MoeModel model = MoeModel.load(tiedDir, WeightFormat.STORED)) {
+            assertThatThrownBy(() -> model.logits(new int[] {4, 5}))
+                    .isInstanceOf(ModelFormatException.class)
+                    .hasMessageStartingWith(tiedDir + ": the forward pass gave non-finite logits at position 0 "
+                            + "although every weight is finite");
+        }
+    }
+
+    /**
      * Quantizing at load reads every weight of a projection, so a weight no format can hold (not finite, or so large
      * that its group's scale overflows binary16) is refused at load, naming the file and tensor as bad input. It
      * used to surface as a bare IllegalArgumentException (exit 1, "rerun with --verbose") naming neither.
