@@ -94,9 +94,18 @@ public final class TraceCommand implements Callable<Integer> {
                 all.routed(layer, chosen);
                 text[0].routed(layer, chosen);
             });
-            for (String content : contents) {
+            // Every text first, so that one without tokens is refused before the others run. Summarized and
+            // plotted, such a text showed expert 0 as its hottest, with 0.0%.
+            List<int[]> encoded = new ArrayList<>();
+            for (int t = 0; t < contents.size(); t++) {
+                encoded.add(tokenizer.encode(contents.get(t)));
+                if (encoded.getLast().length == 0) {
+                    throw new InvalidInputException("--text", texts.get(t) + (contents.get(t).isEmpty() ? " is empty"
+                            : " holds no tokens"));
+                }
+            }
+            for (int[] tokens : encoded) {
                 text[0] = new ExpertLoadRecorder(m.config());
-                int[] tokens = tokenizer.encode(content);
                 for (int start = 0; start < tokens.length; start += context) {
                     int end = (int) Math.min(tokens.length, (long) start + context);
                     // A window's own length: a --context longer than the text asks for no larger cache.
@@ -115,13 +124,9 @@ public final class TraceCommand implements Callable<Integer> {
                     }
                 }
                 text[0].endStep();
-                perText.add(text[0].steps().isEmpty() ? new long[recorder.moeLayers()][m.config().experts()]
-                        : text[0].steps().getFirst());
+                perText.add(text[0].steps().getFirst());
             }
             recorder.endStep();
-        }
-        if (recorder.steps().isEmpty()) {
-            throw new InvalidInputException("--text", "the texts hold no tokens");
         }
         List<LoadMatrix> steps = new ArrayList<>();
         for (long[][] step : recorder.steps()) {

@@ -296,6 +296,32 @@ class TextCommandsTest {
                 .containsExactly("one.txt", "two.txt");
     }
 
+    /**
+     * A text without tokens is refused naming it, as perplexity refuses one: among other texts it was summarized as
+     * "L0:e0 0.0%", a hottest expert that received nothing, and drawn as an empty row.
+     */
+    @Test
+    void traceRefusesATextWithoutTokensNamingIt() throws Exception {
+        Path empty = dir.resolve("empty.txt");
+        Files.writeString(empty, "");
+        Path out = dir.resolve("empty-trace.json");
+        Result r = CliRunner.run("trace", "--model", model.toString(), "--text", text.toString(), empty.toString(),
+                "--output", out.toString());
+        assertThat(r.exitCode()).as(r.out()).isEqualTo(2);
+        assertThat(r.errLines()).containsExactly("error: --text: " + empty + " is empty");
+        assertThat(out).doesNotExist();
+        // Whitespace alone: the WordLevel tokenizer's Whitespace pre-tokenizer leaves no word.
+        writeHfTokenizer(model, "null", "{}");
+        Path blank = dir.resolve("blank.txt");
+        Files.writeString(blank, "  \n\t\n");
+        Files.writeString(text, "the cat sat on the mat.");
+        Result b = CliRunner.run("trace", "--model", model.toString(), "--text", blank.toString(), text.toString(),
+                "--output", out.toString());
+        assertThat(b.exitCode()).as(b.out()).isEqualTo(2);
+        assertThat(b.errLines()).containsExactly("error: --text: " + blank + " holds no tokens");
+        assertThat(out).doesNotExist();
+    }
+
     @Test
     void traceWindowsLongerThanTheTextAskForNoLargerCache() throws Exception {
         Path usual = dir.resolve("usual.json");
