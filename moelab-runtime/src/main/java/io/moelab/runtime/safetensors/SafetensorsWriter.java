@@ -35,6 +35,9 @@ public final class SafetensorsWriter {
     private record Entry(String name, String dtype, long[] shape, byte[] data) {
     }
 
+    /** Bytes handed to the file at once. */
+    private static final int WRITE_SLICE = 1 << 20;
+
     private final List<Entry> entries = new ArrayList<>();
     private final Map<String, String> metadata = new LinkedHashMap<>();
 
@@ -105,8 +108,12 @@ public final class SafetensorsWriter {
         return this;
     }
 
-    /** The complete file contents. */
-    byte[] toBytes() {
+    /**
+     * The file's first part: the 8-byte header length and the header, padded. The tensors' bytes follow it in
+     * order; they are streamed after it rather than copied into one array, which cannot hold more than 2^31 - 1
+     * bytes (a larger checkpoint failed with "integer overflow") and held the checkpoint twice.
+     */
+    private byte[] header() {
         ObjectNode header = Json.MAPPER.createObjectNode();
         if (!metadata.isEmpty()) {
             ObjectNode m = header.putObject("__metadata__");
@@ -126,13 +133,10 @@ public final class SafetensorsWriter {
         }
         byte[] json = Json.MAPPER.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) & ~7;
-        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(8 + padded + offset)).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
         out.putLong(padded).put(json);
         for (int i = json.length; i < padded; i++) {
             out.put((byte) ' ');
-        }
-        for (Entry e : entries) {
-            out.put(e.data);
         }
         return out.array();
     }
@@ -144,8 +148,16 @@ public final class SafetensorsWriter {
      * @throws UncheckedIOException if writing fails
      */
     public void write(Path file) {
-        byte[] bytes = toBytes();
-        writeAtomically(file, out -> out.write(bytes));
+        byte[] header = header();
+        writeAtomically(file, out -> {
+            out.write(header);
+            for (Entry e : entries) {
+                // In slices: the channel copies each write into a temporary direct buffer of its size.
+                for (int at = 0; at < e.data.length; at += WRITE_SLICE) {
+                    out.write(e.data, at, Math.min(WRITE_SLICE, e.data.length - at));
+                }
+            }
+        });
     }
 
     /**

@@ -141,6 +141,39 @@ class SafetensorsRoundTripTest {
                 .isEqualTo(Files.getPosixFilePermissions(usual));
     }
 
+    /**
+     * A file past 2 GiB (a training checkpoint of ~180M parameters with their optimizer state) is written: the whole
+     * file used to be assembled in one byte array first, which failed with "integer overflow" past 2^31 - 1 bytes
+     * (and held the checkpoint twice in memory). Needs ~2.7 GiB of heap and 2.2 GB of disk.
+     */
+    @Test
+    void writesAFileLargerThanTwoGibibytes() throws IOException {
+        Assumptions.assumeTrue(Runtime.getRuntime().maxMemory() >= 7L << 29, "a heap of at least 3.5 GiB");
+        Assumptions.assumeTrue(Files.getFileStore(dir).getUsableSpace() >= 4L << 30, "4 GiB of free disk");
+        int bytes = 540_000_000; // four of them: 2.16e9 bytes, past 2^31 - 1
+        byte[] data = new byte[bytes];
+        Path f = dir.resolve("large.safetensors");
+        SafetensorsWriter w = new SafetensorsWriter();
+        for (int t = 0; t < 4; t++) {
+            data[bytes - 1] = (byte) (t + 1); // each tensor's last byte tells it apart
+            w.addRaw("t" + t, "F32", new long[] {bytes / 4}, data);
+        }
+        data = null;
+        w.write(f);
+        try (SafetensorsFile read = SafetensorsFile.open(f)) {
+            assertThat(read.tensors()).hasSize(4);
+            assertThat(Files.size(f)).isEqualTo(read.dataStart() + 4L * bytes);
+            for (int t = 0; t < 4; t++) {
+                MemorySegment s = read.segment("t" + t);
+                assertThat(s.byteSize()).isEqualTo(bytes);
+                assertThat(s.get(java.lang.foreign.ValueLayout.JAVA_BYTE, bytes - 1)).isEqualTo((byte) (t + 1));
+                assertThat(s.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0)).isZero();
+            }
+        } finally {
+            Files.deleteIfExists(f);
+        }
+    }
+
     @Test
     void writerRejectsBadInput() {
         SafetensorsWriter w = new SafetensorsWriter().add("a", DType.F32, new long[] {1}, new float[] {1});
