@@ -58,11 +58,7 @@ public record WeightAccounting(long parameters, long residentBytes, long activeB
      * @throws UncheckedIOException if a file cannot be read
      */
     public static WeightAccounting of(Path dir, WeightFormat format) {
-        Path configFile = dir.resolve("config.json");
-        if (!Files.isRegularFile(configFile)) {
-            throw new ModelFormatException(dir.toString(), null, "no config.json");
-        }
-        ModelConfig config = ModelConfig.read(configFile);
+        ModelConfig config = ModelConfig.ofModel(dir);
         try (ShardedCheckpoint checkpoint = ShardedCheckpoint.open(dir)) {
             long parameters = 0;
             Set<Path> files = new HashSet<>();

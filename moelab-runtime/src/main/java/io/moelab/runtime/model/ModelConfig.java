@@ -61,10 +61,18 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
     /**
      * Reads a model directory's {@code config.json}.
      *
-     * @throws ModelFormatException naming the directory when it has no {@code config.json}, else as {@link #read}
+     * @throws ModelFormatException naming the directory when it does not exist, is not a directory or has no
+     *                              {@code config.json}, else as {@link #read}
      */
     public static ModelConfig ofModel(Path dir) {
         Path file = dir.resolve("config.json");
+        // A missing --model or a file in its place read "no config.json", as if only that file were missing.
+        if (!Files.exists(dir)) {
+            throw new ModelFormatException(dir.toString(), null, "no such directory");
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new ModelFormatException(dir.toString(), null, "not a directory");
+        }
         if (!Files.isRegularFile(file)) {
             throw new ModelFormatException(dir.toString(), null, "no config.json");
         }

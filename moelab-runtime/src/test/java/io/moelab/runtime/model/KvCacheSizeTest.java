@@ -30,9 +30,19 @@ class KvCacheSizeTest {
         assertThat(new KvCache(config, 100).capacity()).isEqualTo(100);
     }
 
+    /**
+     * A --model that is missing or a file says so: both read "no config.json", as if a directory were there and
+     * lacked only that file.
+     */
     @Test
-    void aDirectoryWithoutConfigIsNamed() {
+    void aDirectoryWithoutConfigIsNamed() throws Exception {
+        Path empty = java.nio.file.Files.createDirectory(tmp.resolve("empty"));
+        assertThatThrownBy(() -> ModelConfig.ofModel(empty)).isInstanceOf(ModelFormatException.class)
+                .hasMessage(empty + ": no config.json");
         assertThatThrownBy(() -> ModelConfig.ofModel(tmp.resolve("none"))).isInstanceOf(ModelFormatException.class)
-                .hasMessageContaining(tmp.resolve("none").toString()).hasMessageContaining("no config.json");
+                .hasMessage(tmp.resolve("none") + ": no such directory");
+        Path file = java.nio.file.Files.writeString(tmp.resolve("file.txt"), "{}");
+        assertThatThrownBy(() -> ModelConfig.ofModel(file)).isInstanceOf(ModelFormatException.class)
+                .hasMessage(file + ": not a directory");
     }
 }
