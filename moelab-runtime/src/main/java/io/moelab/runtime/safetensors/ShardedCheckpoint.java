@@ -110,25 +110,26 @@ public final class ShardedCheckpoint implements AutoCloseable {
             weightMap.put(e.getKey(), e.getValue().stringValue());
         }
         Path base = dir.toAbsolutePath().normalize();
-        Map<String, SafetensorsFile> byName = new LinkedHashMap<>();
+        // By the file, not its spelling: "x" and "./x" are one shard (opened twice, its tensors were in "two").
+        Map<Path, SafetensorsFile> byFile = new LinkedHashMap<>();
         boolean ok = false;
         try {
             for (Map.Entry<String, String> e : weightMap.entrySet()) {
                 String shardName = e.getValue();
-                SafetensorsFile shard = byName.get(shardName);
+                Path p = base.resolve(shardName).normalize();
+                if (!base.equals(p.getParent())) {
+                    throw new ModelFormatException(i, e.getKey(),
+                            "shard " + shardName + " is not a file name in the checkpoint directory");
+                }
+                SafetensorsFile shard = byFile.get(p);
                 if (shard == null) {
-                    Path p = base.resolve(shardName).normalize();
-                    if (!base.equals(p.getParent())) {
-                        throw new ModelFormatException(i, e.getKey(),
-                                "shard " + shardName + " is not a file name in the checkpoint directory");
-                    }
                     if (!Files.isRegularFile(p)) {
                         throw new ModelFormatException(p.toString(), e.getKey(),
                                 "shard file " + shardName + " named in " + SafetensorsWriter.INDEX_FILE
                                         + " is missing");
                     }
                     shard = SafetensorsFile.open(p);
-                    byName.put(shardName, shard);
+                    byFile.put(p, shard);
                 }
                 if (shard.info(e.getKey()).isEmpty()) {
                     throw new ModelFormatException(shard.path().toString(), e.getKey(),
@@ -136,12 +137,12 @@ public final class ShardedCheckpoint implements AutoCloseable {
                                     + shardName);
                 }
             }
-            ShardedCheckpoint c = new ShardedCheckpoint(dir, new ArrayList<>(byName.values()));
+            ShardedCheckpoint c = new ShardedCheckpoint(dir, new ArrayList<>(byFile.values()));
             ok = true;
             return c;
         } finally {
             if (!ok) {
-                byName.values().forEach(SafetensorsFile::close);
+                byFile.values().forEach(SafetensorsFile::close);
             }
         }
     }

@@ -92,6 +92,21 @@ class ShardedCheckpointTest {
                 .hasMessageContaining(S2).hasMessageContaining("tensor d").hasMessageContaining("absent");
     }
 
+    /**
+     * One shard spelled two ways in the index ("x" and "./x") is one file: it was opened twice, and each of its
+     * tensors refused as "also present in shard x", naming the file it is in as the other shard.
+     */
+    @Test
+    void oneShardSpelledTwoWaysIsOpenedOnce() {
+        twoShards(false);
+        SafetensorsWriter.writeIndex(dir, weightMap("a", S1, "b", "./" + S1, "c", S2));
+        try (ShardedCheckpoint c = ShardedCheckpoint.open(dir)) {
+            assertThat(c.tensors().keySet()).containsExactly("a", "b", "c");
+            assertThat(c.fileOf("b")).isEqualTo(c.fileOf("a"));
+            assertThat(floats(c.segment("a"))).containsExactly(values(4, 10));
+        }
+    }
+
     @Test
     void tensorInTwoShards() {
         twoShards(true);
