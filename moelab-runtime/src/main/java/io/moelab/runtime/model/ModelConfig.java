@@ -235,8 +235,12 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
 
     private static String text(JsonNode n, String key, String where) {
         JsonNode v = n.get(key);
-        if (v == null || !v.isString()) {
+        if (v == null || v.isNull()) {
             throw new ModelFormatException(where, null, "missing " + key);
+        }
+        if (!v.isString()) {
+            // Present but of another type: "missing" sent the reader looking for a key that is there.
+            throw new ModelFormatException(where, null, key + " must be a string, got " + v);
         }
         return v.asString();
     }

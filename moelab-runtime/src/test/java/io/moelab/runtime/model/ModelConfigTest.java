@@ -163,6 +163,16 @@ class ModelConfigTest {
         }
     }
 
+    /** A model_type that is not a string is named as such: it read "missing model_type" although the key is there. */
+    @Test
+    void aModelTypeThatIsNotAStringIsNamed() throws IOException {
+        assertRefused(Family.MIXTRAL, c -> c.put("model_type", 5), "model_type must be a string, got 5");
+        assertRefused(Family.MIXTRAL, c -> c.putArray("model_type").add("mixtral"),
+                "model_type must be a string, got [\"mixtral\"]");
+        assertRefused(Family.MIXTRAL, c -> c.remove("model_type"), "missing model_type");
+        assertRefused(Family.MIXTRAL, c -> c.putNull("model_type"), "missing model_type");
+    }
+
     @Test
     void onlySiluIsAccepted() throws IOException {
         for (String act : new String[] {"gelu", "relu", "foo", "SiLU"}) {
