@@ -109,6 +109,10 @@ public final class ShardedCheckpoint implements AutoCloseable {
             }
             weightMap.put(e.getKey(), e.getValue().stringValue());
         }
+        if (weightMap.isEmpty()) {
+            // It opens no shard: the checkpoint would hold nothing, and the model miss its first tensor.
+            throw new ModelFormatException(i, null, "weight_map names no tensors");
+        }
         Path base = dir.toAbsolutePath().normalize();
         // By the file, not its spelling: "x" and "./x" are one shard (opened twice, its tensors were in "two").
         Map<Path, SafetensorsFile> byFile = new LinkedHashMap<>();

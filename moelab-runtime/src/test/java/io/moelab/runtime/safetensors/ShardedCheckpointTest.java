@@ -124,6 +124,10 @@ class ShardedCheckpointTest {
         Files.writeString(dir.resolve("model.safetensors.index.json"), "{\"weight_map\": [1]}");
         assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining("no weight_map object");
+        // An empty map opened no shard, and the model then missed its first tensor "from the checkpoint".
+        Files.writeString(dir.resolve("model.safetensors.index.json"), "{\"weight_map\": {}}");
+        assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
+                .hasMessage(dir.resolve("model.safetensors.index.json") + ": weight_map names no tensors");
         Files.writeString(dir.resolve("model.safetensors.index.json"), "{\"weight_map\": {\"a\": 1}}");
         assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining("tensor a").hasMessageContaining("not a string");
