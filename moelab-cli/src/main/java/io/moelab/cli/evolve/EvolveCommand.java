@@ -185,6 +185,9 @@ public final class EvolveCommand implements Callable<Integer> {
         // Local servers need no key; a hosted endpoint's usual variable is used when it is set.
         String keyDefault = System.getenv("OPENAI_API_KEY") != null ? "OPENAI_API_KEY" : null;
         EvolveSettings settings = replay != null && !cfg.hasModels() ? cfg.build(null) : cfg.build(keyDefault);
+        if (origin != null) {
+            origin.requireSame(out, settings);
+        }
         CostLedger ledger = new CostLedger();
         // Read before --out is created: a bad recording leaves no empty run directory behind.
         ReplayClient replayed = replay != null ? new ReplayClient(replay, ledger, settings.llm().budgetUsd()) : null;
@@ -201,7 +204,7 @@ public final class EvolveCommand implements Callable<Integer> {
                 public void started(int total, long completed, double best) {
                     if (!resume) {
                         // Now that the run exists (its initial program scored): what a resume takes from it.
-                        Origin.write(out, settings.randomSeed(), configFile);
+                        Origin.write(out, settings.randomSeed(), configFile, settings);
                     }
                     progress.stepTo(completed);
                     progress.extra(String.format(Locale.ROOT, "best %.4g", best));
@@ -285,13 +288,15 @@ public final class EvolveCommand implements Callable<Integer> {
 
     /**
      * How a run was started, kept in {@code OUT/run.json} so that {@code --resume} needs neither {@code --seed} nor
-     * {@code --config} again.
+     * {@code --config} again, with the settings its programs are ranked and placed in grids by, so that a resume
+     * with others is refused also before the run's first checkpoint (which checks them too).
      *
      * @param seed        the run's seed (null: unknown, a run without run.json or checkpoint)
      * @param config      the configuration file's absolute path, null for none
      * @param configKnown whether the run recorded its configuration (runs started before run.json did not)
+     * @param recorded    run.json as read (null without one): the settings it records are checked
      */
-    private record Origin(Long seed, String config, boolean configKnown) {
+    private record Origin(Long seed, String config, boolean configKnown, JsonNode recorded) {
         private static final String FILE = "run.json";
 
         /** The run in {@code out}'s origin: run.json, else only the seed of its newest checkpoint. */
@@ -299,7 +304,7 @@ public final class EvolveCommand implements Callable<Integer> {
             Path file = out.resolve(FILE);
             if (!Files.exists(file)) {
                 OptionalLong seed = EvolutionRun.checkpointSeed(out);
-                return new Origin(seed.isPresent() ? seed.getAsLong() : null, null, false);
+                return new Origin(seed.isPresent() ? seed.getAsLong() : null, null, false, null);
             }
             JsonNode n;
             try {
@@ -312,18 +317,66 @@ public final class EvolveCommand implements Callable<Integer> {
                         + "or null");
             }
             return new Origin(n.get("seed").asLong(), n.get("config").isNull() ? null : n.get("config").asString(),
-                    true);
+                    true, n);
         }
 
-        static void write(Path out, long seed, Path config) {
+        static void write(Path out, long seed, Path config, EvolveSettings settings) {
             Map<String, Object> n = new LinkedHashMap<>();
             n.put("seed", seed);
             n.put("config", config == null ? null : absolute(config).toString());
+            checked(settings).forEach((setting, value) -> n.put(key(setting), value));
             try {
                 AtomicFiles.writeString(out.resolve(FILE), Json.write(n) + "\n");
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write " + out.resolve(FILE), e);
             }
+        }
+
+        /**
+         * The settings run.json records and a resume must keep, by the configuration key that sets them: the
+         * programs are ranked and placed in grids by them.
+         */
+        private static Map<String, Object> checked(EvolveSettings settings) {
+            var d = settings.database();
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("database.fitness_metric", d.fitnessMetric());
+            m.put("database.pareto_metrics", d.paretoMetrics());
+            m.put("database.feature_dimensions", d.featureDimensions());
+            m.put("database.feature_bins", d.featureBins());
+            return m;
+        }
+
+        /** run.json's key for a setting: its last part. */
+        private static String key(String setting) {
+            return setting.substring(setting.lastIndexOf('.') + 1);
+        }
+
+        /**
+         * Refuses settings other than those the run recorded (a run.json written before a setting was recorded
+         * does not check it).
+         */
+        void requireSame(Path out, EvolveSettings settings) {
+            if (recorded == null) {
+                return;
+            }
+            checked(settings).forEach((setting, value) -> {
+                JsonNode saved = recorded.get(key(setting));
+                JsonNode now = Json.MAPPER.valueToTree(value);
+                if (saved != null && !saved.equals(now)) {
+                    throw new InvalidInputException(setting, text(now) + ", but the run's " + out.resolve(FILE)
+                            + " records " + text(saved) + " (resume with the run's --config)");
+                }
+            });
+        }
+
+        /** A recorded value as a message shows it: names bare, lists in brackets. */
+        private static String text(JsonNode n) {
+            if (n.isArray()) {
+                List<String> items = new ArrayList<>();
+                n.forEach(v -> items.add(text(v)));
+                return items.toString();
+            }
+            return n.isString() ? n.asString() : n.toString();
         }
 
         /** The seed to use: the run's when {@code given} is null; refused when it differs. */

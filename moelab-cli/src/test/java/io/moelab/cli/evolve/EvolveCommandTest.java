@@ -131,6 +131,56 @@ class EvolveCommandTest {
     }
 
     /**
+     * A resume before the run's first checkpoint (after a crash) checked none of the settings the run's programs
+     * are ranked and placed in grids by: another fitness metric, Pareto objectives or grid went on silently. run.json
+     * records them, and a resume with others is refused naming the setting and both values.
+     */
+    @Test
+    void resumeWithoutACheckpointRefusesOtherRankingAndGrid() throws Exception {
+        Path replay = dir.resolve("replay.jsonl");
+        Files.write(replay, List.of(line(1, IMPROVE), line(2, "nothing to change"), line(3, "still nothing")));
+        String settings = "database:\n  feature_bins: 5\n";
+        Path cfg = Files.writeString(dir.resolve("grid.yaml"), settings);
+        Path out = dir.resolve("grid");
+        Result r = CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(), "--config",
+                cfg.toString(), "--iterations", "2", "--out", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        var recorded = JSON.readTree(out.resolve("run.json").toFile());
+        assertThat(recorded.get("fitness_metric").asString()).isEqualTo("combined_score");
+        assertThat(recorded.get("pareto_metrics").isArray() && recorded.get("pareto_metrics").isEmpty()).isTrue();
+        assertThat(recorded.get("feature_dimensions").toString()).isEqualTo("[\"complexity\",\"diversity\"]");
+        assertThat(recorded.get("feature_bins").asInt()).isEqualTo(5);
+        // As a crash before the first checkpoint leaves it.
+        try (var files = Files.walk(out.resolve("checkpoints"))) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+        String runJson = out.resolve("run.json").toString();
+        Map<String, String> refused = new LinkedHashMap<>();
+        refused.put("database:\n  feature_bins: 4\n", "database.feature_bins: 4, but the run's " + runJson
+                + " records 5");
+        refused.put(settings + "  feature_dimensions: [complexity]\n", "database.feature_dimensions: [complexity], "
+                + "but the run's " + runJson + " records [complexity, diversity]");
+        refused.put(settings + "  pareto_metrics: [speed_score, balancedness]\n", "database.pareto_metrics: "
+                + "[speed_score, balancedness], but the run's " + runJson + " records []");
+        refused.put(settings + "  fitness_metric: speed_score\n", "database.fitness_metric: speed_score, but the "
+                + "run's " + runJson + " records combined_score");
+        for (var e : refused.entrySet()) {
+            Files.writeString(cfg, e.getKey());
+            assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(),
+                    "--iterations", "3", "--out", out.toString(), "--resume"), "error: " + e.getValue()
+                    + " (resume with the run's --config)");
+        }
+        assertThat(Files.readAllLines(out.resolve("trace.jsonl"))).hasSize(3);
+        Files.writeString(cfg, settings);
+        Result resumed = CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(),
+                "--iterations", "3", "--out", out.toString(), "--resume");
+        assertThat(resumed.exitCode()).as(resumed.err()).isZero();
+        assertThat(resumed.out()).contains("completed 3 of 3 iterations");
+    }
+
+    /**
      * A run against a live (local) model: the configuration file's settings take effect (prices, checkpoint
      * interval; an ignored key is a warning), the budget stops the run before the call that would exceed it, the
      * responses are recorded, and replaying the recording reproduces the run's best program.
