@@ -334,11 +334,13 @@ public final class EvolveCommand implements Callable<Integer> {
 
         /**
          * The settings run.json records and a resume must keep, by the configuration key that sets them: the
-         * programs are ranked and placed in grids by them.
+         * programs are placed on islands, ranked and placed in grids by them.
          */
         private static Map<String, Object> checked(EvolveSettings settings) {
             var d = settings.database();
             Map<String, Object> m = new LinkedHashMap<>();
+            // Iteration i works on island i mod num_islands: with another count the trace's islands mean others.
+            m.put("database.num_islands", d.numIslands());
             m.put("database.fitness_metric", d.fitnessMetric());
             m.put("database.pareto_metrics", d.paretoMetrics());
             m.put("database.feature_dimensions", d.featureDimensions());

@@ -181,6 +181,32 @@ class EvolveCommandTest {
     }
 
     /**
+     * A resume before the run's first checkpoint with more islands than the run's went on silently, the trace's
+     * iterations now meaning other islands (fewer failed only because the trace names an island beyond them).
+     */
+    @Test
+    void resumeWithoutACheckpointRefusesAnotherIslandCount() throws Exception {
+        Path replay = dir.resolve("replay.jsonl");
+        Files.write(replay, List.of(line(1, IMPROVE), line(2, "nothing to change"), line(3, "still nothing")));
+        Path cfg = Files.writeString(dir.resolve("islands.yaml"), "database:\n  num_islands: 3\n");
+        Path out = dir.resolve("islands");
+        Result r = CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(), "--config",
+                cfg.toString(), "--iterations", "2", "--out", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(JSON.readTree(out.resolve("run.json").toFile()).get("num_islands").asInt()).isEqualTo(3);
+        try (var files = Files.walk(out.resolve("checkpoints"))) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+        Files.writeString(cfg, "database:\n  num_islands: 5\n");
+        assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(), "--iterations",
+                "3", "--out", out.toString(), "--resume"), "error: database.num_islands: 5, but the run's "
+                + out.resolve("run.json") + " records 3 (resume with the run's --config)");
+        assertThat(Files.readAllLines(out.resolve("trace.jsonl"))).hasSize(3);
+    }
+
+    /**
      * A run against a live (local) model: the configuration file's settings take effect (prices, checkpoint
      * interval; an ignored key is a warning), the budget stops the run before the call that would exceed it, the
      * responses are recorded, and replaying the recording reproduces the run's best program.
@@ -251,13 +277,14 @@ class EvolveCommandTest {
             assertThat(stopped.err()).contains("budget of $0.0150 reached ($0.0200 spent)");
             assertThat(Files.readAllLines(budgeted.resolve("trace.jsonl"))).hasSize(3);
 
-            // Resumed from its checkpoint without the run's settings (its configuration file edited since):
-            // named as the setting, not an internal error. (Another file is refused first, see
-            // resumeTakesTheRunsSeedAndConfiguration.)
+            // Resumed without the run's settings (its configuration file edited since): named as the setting, not
+            // an internal error; run.json's record refuses it before the checkpoint would. (Another file is refused
+            // first, see resumeTakesTheRunsSeedAndConfiguration.)
             Files.writeString(cfg, "database:\n  num_islands: 3\n");
             Result config = CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", recording.toString(),
                     "--iterations", "4", "--out", out.toString(), "--resume", "--config", cfg.toString());
-            assertBad(config, "error: database.num_islands: 3 islands, but the run's checkpoint has ");
+            assertBad(config, "error: database.num_islands: 3, but the run's " + out.resolve("run.json")
+                    + " records 5");
         } finally {
             server.stop(0);
         }
