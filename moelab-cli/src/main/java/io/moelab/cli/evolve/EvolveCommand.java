@@ -128,6 +128,9 @@ public final class EvolveCommand implements Callable<Integer> {
         // A resume continues the run as it was started: its seed and configuration unless given again, and given
         // again only with the same values.
         Origin origin = resume ? Origin.read(out) : null;
+        if (origin != null) {
+            origin.requireTask(out, t);
+        }
         Path configFile = origin == null ? config : origin.config(out, config);
         Long seedUsed = origin == null ? seed : origin.seed(out, seed);
         EvolveConfig cfg = EvolveConfig.defaults(t.fitnessMetric());
@@ -204,7 +207,7 @@ public final class EvolveCommand implements Callable<Integer> {
                 public void started(int total, long completed, double best) {
                     if (!resume) {
                         // Now that the run exists (its initial program scored): what a resume takes from it.
-                        Origin.write(out, settings.randomSeed(), configFile, settings);
+                        Origin.write(out, settings.randomSeed(), configFile, t, settings);
                     }
                     progress.stepTo(completed);
                     progress.extra(String.format(Locale.ROOT, "best %.4g", best));
@@ -320,10 +323,11 @@ public final class EvolveCommand implements Callable<Integer> {
                     true, n);
         }
 
-        static void write(Path out, long seed, Path config, EvolveSettings settings) {
+        static void write(Path out, long seed, Path config, Task task, EvolveSettings settings) {
             Map<String, Object> n = new LinkedHashMap<>();
             n.put("seed", seed);
             n.put("config", config == null ? null : absolute(config).toString());
+            n.put("task", task.name());
             checked(settings).forEach((setting, value) -> n.put(key(setting), value));
             try {
                 AtomicFiles.writeString(out.resolve(FILE), Json.write(n) + "\n");
@@ -351,6 +355,18 @@ public final class EvolveCommand implements Callable<Integer> {
         /** run.json's key for a setting: its last part. */
         private static String key(String setting) {
             return setting.substring(setting.lastIndexOf('.') + 1);
+        }
+
+        /**
+         * Refuses another task than the run's (a run.json written before the task was recorded does not check it):
+         * before the run's first checkpoint, which checks it too, the run went on with the other task's programs.
+         */
+        void requireTask(Path out, Task task) {
+            JsonNode saved = recorded == null ? null : recorded.get("task");
+            if (saved != null && !saved.asString().equals(task.name())) {
+                throw new InvalidInputException("--task", "the run in " + out + " is of task " + saved.asString()
+                        + ", not " + task.name());
+            }
         }
 
         /**

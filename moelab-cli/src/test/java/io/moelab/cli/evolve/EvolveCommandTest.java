@@ -182,10 +182,11 @@ class EvolveCommandTest {
 
     /**
      * A resume before the run's first checkpoint with more islands than the run's went on silently, the trace's
-     * iterations now meaning other islands (fewer failed only because the trace names an island beyond them).
+     * iterations now meaning other islands (fewer failed only because the trace names an island beyond them), and
+     * so did one with another task, evolving its programs from the run's.
      */
     @Test
-    void resumeWithoutACheckpointRefusesAnotherIslandCount() throws Exception {
+    void resumeWithoutACheckpointRefusesAnotherIslandCountOrTask() throws Exception {
         Path replay = dir.resolve("replay.jsonl");
         Files.write(replay, List.of(line(1, IMPROVE), line(2, "nothing to change"), line(3, "still nothing")));
         Path cfg = Files.writeString(dir.resolve("islands.yaml"), "database:\n  num_islands: 3\n");
@@ -199,6 +200,11 @@ class EvolveCommandTest {
                 Files.delete(p);
             }
         }
+        // The task's name, as the checkpoint records it: eplb:quick is a task of its own.
+        assertThat(JSON.readTree(out.resolve("run.json").toFile()).get("task").asString()).isEqualTo("eplb:quick");
+        assertBad(CliRunner.run("evolve", "--task", "eplb", "--llm-replay", replay.toString(), "--iterations", "3",
+                "--out", out.toString(), "--resume"), "error: --task: the run in " + out + " is of task eplb:quick, "
+                + "not eplb");
         Files.writeString(cfg, "database:\n  num_islands: 5\n");
         assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(), "--iterations",
                 "3", "--out", out.toString(), "--resume"), "error: database.num_islands: 5, but the run's "
