@@ -205,10 +205,9 @@ public final class EvolveCommand implements Callable<Integer> {
             RunListener listener = new RunListener() {
                 @Override
                 public void started(int total, long completed, double best) {
-                    if (!resume) {
-                        // Now that the run exists (its initial program scored): what a resume takes from it.
-                        Origin.write(out, settings.randomSeed(), configFile, t, settings);
-                    }
+                    // Now that the run exists (its initial program scored): what a resume takes from it. Rewritten
+                    // on resume, which may have given the configuration's new place.
+                    Origin.write(out, settings.randomSeed(), configFile, t, settings);
                     progress.stepTo(completed);
                     progress.extra(String.format(Locale.ROOT, "best %.4g", best));
                 }
@@ -406,15 +405,25 @@ public final class EvolveCommand implements Callable<Integer> {
             return given != null ? given : seed;
         }
 
-        /** The configuration to use: the run's when {@code given} is null; refused when it is another file. */
+        /**
+         * The configuration to use: the run's when {@code given} is null; refused when it is another file, unless
+         * the run's no longer exists (moved or renamed: the settings a resume must keep are checked on their own).
+         */
         Path config(Path out, Path given) throws IOException {
             if (!configKnown) {
                 return given;
             }
-            if (given == null) {
-                return config == null ? null : Path.of(config);
-            }
             Path saved = config == null ? null : Path.of(config);
+            if (saved != null && !Files.exists(saved)) {
+                if (given == null) {
+                    throw new InvalidInputException("--config", "the run's configuration " + saved + " (recorded in "
+                            + out.resolve(FILE) + ") no longer exists; give its new place with --config");
+                }
+                return given;
+            }
+            if (given == null) {
+                return saved;
+            }
             boolean same = saved != null && (absolute(given).equals(saved)
                     || Files.exists(given) && Files.exists(saved) && Files.isSameFile(given, saved));
             if (!same) {

@@ -213,6 +213,41 @@ class EvolveCommandTest {
     }
 
     /**
+     * A configuration file moved or renamed since the run started: left out, the error named only the old path as
+     * if --config had been given; given at its new place, it was refused as another file, so the run could not be
+     * resumed at all. The new place is taken (and recorded for the next resume).
+     */
+    @Test
+    void resumeFindsAMovedConfigurationWhereItIsGiven() throws Exception {
+        Path replay = dir.resolve("replay.jsonl");
+        Files.write(replay, List.of(line(1, IMPROVE), line(2, "nothing to change"), line(3, "still nothing"),
+                line(4, "nothing either")));
+        Path cfg = Files.writeString(dir.resolve("before.yaml"), "database:\n  num_islands: 3\n");
+        Path out = dir.resolve("moved");
+        Result r = CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(), "--config",
+                cfg.toString(), "--iterations", "2", "--out", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        Path moved = Files.move(cfg, Files.createDirectory(dir.resolve("elsewhere")).resolve("after.yaml"));
+
+        assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(), "--iterations",
+                "3", "--out", out.toString(), "--resume"), "error: --config: the run's configuration "
+                + cfg.toAbsolutePath().normalize() + " (recorded in " + out.resolve("run.json") + ") no longer "
+                + "exists; give its new place with --config");
+        Result resumed = CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(),
+                "--config", moved.toString(), "--iterations", "3", "--out", out.toString(), "--resume");
+        assertThat(resumed.exitCode()).as(resumed.err()).isZero();
+        assertThat(JSON.readTree(out.resolve("run.json").toFile()).get("config").asString())
+                .isEqualTo(moved.toAbsolutePath().normalize().toString());
+        Result again = CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(),
+                "--iterations", "4", "--out", out.toString(), "--resume");
+        assertThat(again.exitCode()).as(again.err()).isZero();
+        // Iteration 4 works on island 4 mod 3 = 1: the moved file's three islands.
+        List<String> trace = Files.readAllLines(out.resolve("trace.jsonl"));
+        assertThat(trace).hasSize(5);
+        assertThat(JSON.readTree(trace.getLast()).get("island").asInt()).isEqualTo(1);
+    }
+
+    /**
      * A run against a live (local) model: the configuration file's settings take effect (prices, checkpoint
      * interval; an ignored key is a warning), the budget stops the run before the call that would exceed it, the
      * responses are recorded, and replaying the recording reproduces the run's best program.
