@@ -72,9 +72,9 @@ public final class EvolveCommand implements Callable<Integer> {
     private String apiKeyEnv;
 
     @Option(names = "--iterations", paramLabel = "N",
-            description = "Iterations of the whole run; --resume continues to this total. Overrides the "
+            description = "Iterations of the whole run (0 to 1000000); --resume continues to this total. Overrides the "
                     + "configuration's max_iterations; one of the two is required.")
-    private Integer iterations;
+    private Long iterations;
 
     @Option(names = "--eval-timeout", paramLabel = "SECONDS",
             description = "Hard wall-clock limit of each evaluation stage (default 60).")
@@ -141,10 +141,7 @@ public final class EvolveCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         cfg.warnings().forEach(w -> err.println("warning: " + w));
         if (iterations != null) {
-            if (iterations < 0) {
-                throw new InvalidInputException("--iterations", "must not be negative, got " + iterations);
-            }
-            cfg.iterations(iterations);
+            cfg.iterations(EvolveSettings.requireIterations("--iterations", iterations));
         } else if (!cfg.hasIterations()) {
             throw new InvalidInputException("--iterations", "missing: give --iterations N or max_iterations in "
                     + "--config");

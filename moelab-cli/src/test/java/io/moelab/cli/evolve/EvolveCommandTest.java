@@ -418,6 +418,11 @@ class EvolveCommandTest {
         assertBad(withModel(out, "--api-key-env", "MOELAB_NO_SUCH_KEY_VAR"), "MOELAB_NO_SUCH_KEY_VAR");
         assertBad(withModel(out, "--eval-timeout", "0"), "--eval-timeout");
         assertBad(withModel(out, "--budget", "-1"), "error: --budget: must be at least 0 USD, got -1.0");
+        // Two billion iterations filled memory before the first model call; past an int's range it was "not an int".
+        for (String n : List.of("-1", "1000001", "2000000000", "3000000000")) {
+            assertBad(CliRunner.run("evolve", "--task", "eplb", "--iterations", n, "--out", out.toString(), "--model",
+                    "m", "--api-base", "http://127.0.0.1:1/v1"), "error: --iterations: must be 0 to 1000000, got " + n);
+        }
         // An infinite timeout overflowed a Duration (an ArithmeticException's message); --parallel named the
         // configuration key it overrides, and a typo's 100000 was taken.
         assertBad(withModel(out, "--eval-timeout", "Infinity"),

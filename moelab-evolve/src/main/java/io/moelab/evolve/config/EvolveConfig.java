@@ -160,8 +160,9 @@ public final class EvolveConfig {
         top.keys(Set.of("max_iterations", "checkpoint_interval", "keep_checkpoints", "random_seed",
                 "diff_based_evolution", "max_code_length", "early_stopping_patience", "convergence_threshold",
                 "llm", "prompt", "database", "evaluator"), warnings);
-        top.integer("max_iterations", v -> {
-            maxIterations = v;
+        // Checked here, naming the file: out of an int's range it was "expected a whole number", which it is.
+        top.longValue("max_iterations", v -> {
+            maxIterations = EvolveSettings.requireIterations(top.field("max_iterations"), v);
             iterationsGiven = true;
         });
         top.integer("checkpoint_interval", v -> checkpointInterval = v);

@@ -27,11 +27,15 @@ public record EvolveSettings(int maxIterations, int checkpointInterval, int keep
                              double convergenceThreshold, LlmSettings llm, PromptSettings prompt,
                              DatabaseSettings database, EvaluatorSettings evaluator) {
 
+    /**
+     * Most iterations a run may have: far more model calls than any budget buys. The run lists its iterations up
+     * front, so two billion (an int's range) had it fill memory before the first model call.
+     */
+    public static final int MAX_ITERATIONS = 1_000_000;
+
     /** Validates ranges. */
     public EvolveSettings {
-        if (maxIterations < 0) {
-            throw new InvalidInputException("max_iterations", "must not be negative, got " + maxIterations);
-        }
+        requireIterations("max_iterations", maxIterations);
         if (checkpointInterval < 1) {
             throw new InvalidInputException("checkpoint_interval", "must be at least 1, got " + checkpointInterval);
         }
@@ -48,5 +52,19 @@ public record EvolveSettings(int maxIterations, int checkpointInterval, int keep
         if (!(convergenceThreshold >= 0)) {
             throw new InvalidInputException("convergence_threshold", "must be a non-negative number");
         }
+    }
+
+    /**
+     * Checks a run's total iterations ({@code max_iterations}, {@code --iterations}).
+     *
+     * @param field names the setting in the error
+     * @return {@code n}
+     * @throws InvalidInputException naming {@code field} unless {@code n} is 0 to {@link #MAX_ITERATIONS}
+     */
+    public static int requireIterations(String field, long n) {
+        if (n < 0 || n > MAX_ITERATIONS) {
+            throw new InvalidInputException(field, "must be 0 to " + MAX_ITERATIONS + ", got " + n);
+        }
+        return (int) n;
     }
 }

@@ -600,8 +600,15 @@ class EvolveConfigTest {
 
     @Test
     void outOfRangeValuesNameTheirKey() throws IOException {
-        assertThatThrownBy(() -> load("max_iterations: -1\n")).isInstanceOf(InvalidInputException.class)
-                .hasMessageStartingWith("max_iterations:");
+        // Named with the file, and with the bounds: past an int's range it was "expected a whole number", and two
+        // billion had the run fill memory listing its iterations.
+        assertThat(readError("max_iterations: -1\n")).endsWith(": max_iterations: must be 0 to 1000000, got -1");
+        assertThat(readError("max_iterations: 1000001\n")).endsWith(": max_iterations: must be 0 to 1000000, got "
+                + "1000001");
+        assertThat(readError("max_iterations: 3000000000\n")).endsWith(": max_iterations: must be 0 to 1000000, "
+                + "got 3000000000");
+        assertThat(load("max_iterations: 1000000\n").maxIterations()).isEqualTo(1_000_000);
+        assertThat(load("max_iterations: 0\n").maxIterations()).isZero();
         assertThatThrownBy(() -> load("checkpoint_interval: 0\n")).isInstanceOf(InvalidInputException.class)
                 .hasMessageStartingWith("checkpoint_interval:");
         assertThatThrownBy(() -> load("llm: {temperature: 2.5}\n")).isInstanceOf(InvalidInputException.class)
