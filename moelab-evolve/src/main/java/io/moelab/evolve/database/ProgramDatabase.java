@@ -72,11 +72,26 @@ public final class ProgramDatabase {
         insert(child);
         if (child.migratedFrom() == null && child.iteration() > 0) {
             islands.get(child.island()).generation++;
-            childrenSinceMigration++;
-            if (islands.size() > 1 && childrenSinceMigration >= (long) settings.migrationInterval() * islands.size()) {
-                migrate();
-                childrenSinceMigration = 0;
-            }
+            countTowardMigration();
+        }
+    }
+
+    /**
+     * Counts an iteration on {@code island} whose model answer gave no child (no usable edit) toward the migration
+     * interval, as a child counts: else a model that often answers unusably delayed migration without bound.
+     */
+    public synchronized void recordNoChild(int island) {
+        if (island < 0 || island >= islands.size()) {
+            throw new IllegalArgumentException("no island " + island + " (have " + islands.size() + ")");
+        }
+        countTowardMigration();
+    }
+
+    private void countTowardMigration() {
+        childrenSinceMigration++;
+        if (islands.size() > 1 && childrenSinceMigration >= (long) settings.migrationInterval() * islands.size()) {
+            migrate();
+            childrenSinceMigration = 0;
         }
     }
 

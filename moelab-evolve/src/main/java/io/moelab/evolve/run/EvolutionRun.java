@@ -516,6 +516,10 @@ public final class EvolutionRun {
         }
         if (child != null) {
             db.add(child);
+        } else if (r.model() != null) {
+            // The model answered, but nothing usable (no edit, too long, not text): an iteration of the island
+            // all the same, which the migration interval counts (replayed from the trace alike).
+            db.recordNoChild(r.island());
         }
         db.recordAttempt(r.island(), r.attempt());
         double best = db.best().map(db::fitness).orElse(Double.NEGATIVE_INFINITY);

@@ -189,6 +189,28 @@ class EvolutionRunTest {
         assertThat(prompt3).contains("score=5");
     }
 
+    /**
+     * An iteration whose answer gives no child counts toward the migration interval as a child does: with two
+     * islands and an interval of 1, a child on island 1 and an unusable answer on island 0 are a migration (only
+     * children counted, so a model that often answered unusably kept the islands apart far longer).
+     */
+    @Test
+    void unusableAnswersCountTowardMigration() throws Exception {
+        server.enqueue(Reply.content(edit("score=1", "score=5")));
+        server.fallback(req -> Reply.content("no edit"));
+        Path out = tmp.resolve("migrate");
+        run(settings(3, "database:\n  num_islands: 2\n  migration_interval: 1\n"), out, false);
+        assertThat(trace(out).stream().map(l -> l.get("outcome").asString()).toList())
+                .containsExactly("unchanged", "improved", "no_edit", "no_edit");
+        JsonNode database = RunDirectory.readJson(out.resolve("checkpoints/checkpoint_3/database.json"));
+        assertThat(database.get("migrations").asInt()).isEqualTo(1);
+        // Program 1 (island 1) was copied to island 0 after iteration 2; iteration 2's prompt (island 0, before
+        // the migration) did not show it.
+        assertThat(database.get("programs").toString()).contains("\"1>0\"");
+        String prompt2 = server.requests().get(1).get("messages").get(1).get("content").asString();
+        assertThat(prompt2).doesNotContain("score=5");
+    }
+
     @Test
     void resumeAfterACrashLosesNoCompletedIteration() throws Exception {
         server.fallback(req -> {
