@@ -126,6 +126,15 @@ public final class EvolutionRun {
      * @throws IOException           if the run's files cannot be written
      */
     public RunSummary run(boolean resume) throws IOException, InterruptedException {
+        int stages = task.stageCommands().size();
+        int thresholds = settings.evaluator().cascadeThresholds().size();
+        if (thresholds > stages - 1) {
+            // A threshold gates the stage after it: one past the last stage was silently ignored.
+            throw new InvalidInputException("evaluator.cascade_thresholds", io.moelab.eplb.Nouns.count(
+                    thresholds, "threshold") + ", but the task has " + io.moelab.eplb.Nouns.count(stages, "stage")
+                    + " (a threshold after each stage but "
+                    + "the last): at most " + (stages - 1));
+        }
         boolean created = !Files.exists(dir.root());
         Files.createDirectories(dir.root());
         for (Path sub : List.of(dir.checkpoints(), dir.root().resolve("programs"), dir.root().resolve("best"))) {

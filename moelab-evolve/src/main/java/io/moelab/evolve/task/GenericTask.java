@@ -115,6 +115,12 @@ public final class GenericTask implements Task {
                 thresholds.add(n.asDouble());
             }
         }
+        if (thresholds.size() > stages.size() - 1) {
+            // A threshold gates the stage after it: one past the last stage was silently ignored.
+            throw new InvalidInputException(yaml + ": cascade_thresholds", io.moelab.eplb.Nouns.count(
+                    thresholds.size(), "threshold") + ", but the evaluator has " + io.moelab.eplb.Nouns.count(
+                    stages.size(), "stage") + " (a threshold after each stage but the last): at most " + (stages.size() - 1));
+        }
         return new GenericTask(dir, language, programFile, code, text(root, "system_message", yaml, null),
                 text(root, "fitness_metric", yaml, "combined_score"), stages, List.copyOf(thresholds));
     }

@@ -484,6 +484,18 @@ class EvolutionRunTest {
      * A cascade metric the gating stage does not report stopped every candidate after that stage, silently (only
      * the feedback said "missing"): the later stages never ran. Refused from the initial program's evaluation.
      */
+    /** A threshold gates the stage after it: one past the task's last stage was silently ignored. */
+    @Test
+    void moreCascadeThresholdsThanGatedStagesAreRefused() throws Exception {
+        Path out = tmp.resolve("thresholds");
+        assertThatThrownBy(() -> run(settings(1, "evaluator:\n  cascade_thresholds: [0.5]\n"), out, false))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage("evaluator.cascade_thresholds: 1 threshold, but the task has 1 stage (a threshold after "
+                        + "each stage but the last): at most 0");
+        assertThat(out).doesNotExist();
+        assertThat(server.requests()).isEmpty();
+    }
+
     @Test
     void aCascadeMetricTheStageDoesNotReportIsRefused() throws Exception {
         server.fallback(req -> Reply.content("no edit"));

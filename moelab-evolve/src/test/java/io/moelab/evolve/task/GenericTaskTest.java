@@ -59,12 +59,14 @@ class GenericTaskTest {
         Path d = dir("""
                 language: python3
                 initial_program: src.py
-                evaluator: [python3, "{task_dir}/evaluate.py", "{program}"]
+                evaluator:
+                  - [python3, "{task_dir}/evaluate.py", "{program}"]
+                  - [python3, "{task_dir}/evaluate.py", "--full", "{program}"]
                 fitness_metric: speedup
                 system_message: |
                   Make it fast.
                   Keep it correct.
-                cascade_thresholds: [0.5, 0.8]
+                cascade_thresholds: [0.5]
                 program_file: candidate.py
                 """, "src.py", "print(1)\n");
         GenericTask t = GenericTask.load(d);
@@ -74,8 +76,9 @@ class GenericTaskTest {
         assertThat(t.programFileName()).isEqualTo("candidate.py");
         assertThat(t.fitnessMetric()).isEqualTo("speedup");
         assertThat(t.systemMessage()).isEqualTo("Make it fast.\nKeep it correct.\n");
-        assertThat(t.defaultCascadeThresholds()).containsExactly(0.5, 0.8);
-        assertThat(t.stageCommands()).containsExactly(List.of("python3", "{task_dir}/evaluate.py", "{program}"));
+        assertThat(t.defaultCascadeThresholds()).containsExactly(0.5);
+        assertThat(t.stageCommands()).containsExactly(List.of("python3", "{task_dir}/evaluate.py", "{program}"),
+                List.of("python3", "{task_dir}/evaluate.py", "--full", "{program}"));
         assertThat(t.directory()).isEqualTo(d);
     }
 
@@ -179,6 +182,15 @@ class GenericTaskTest {
         error(t, t.resolve("task.yaml") + ": cascade_thresholds");
         Path t2 = dir("evaluator: [x]\ncascade_thresholds: 0.5\n", "initial_program.py", "");
         error(t2, t2.resolve("task.yaml") + ": cascade_thresholds");
+        // A threshold gates the stage after it: one past the last stage was silently ignored.
+        Path extra = dir("evaluator: [[x], [y]]\ncascade_thresholds: [0.5, 0.8]\n", "initial_program.py", "");
+        assertThatThrownBy(() -> GenericTask.load(extra)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(extra.resolve("task.yaml") + ": cascade_thresholds: 2 thresholds, but the evaluator has 2 "
+                        + "stages (a threshold after each stage but the last): at most 1");
+        Path one = dir("evaluator: [x]\ncascade_thresholds: [0.5]\n", "initial_program.py", "");
+        assertThatThrownBy(() -> GenericTask.load(one)).isInstanceOf(InvalidInputException.class)
+                .hasMessageEndingWith(": cascade_thresholds: 1 threshold, but the evaluator has 1 stage (a threshold "
+                        + "after each stage but the last): at most 0");
         Path m = dir("evaluator: [x]\nsystem_message: [a, b]\n", "initial_program.py", "");
         error(m, m.resolve("task.yaml") + ": system_message");
     }
