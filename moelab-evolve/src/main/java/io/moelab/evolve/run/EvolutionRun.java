@@ -606,13 +606,21 @@ public final class EvolutionRun {
         return dir.root();
     }
 
-    private static String cut(String s) {
+    /** The last {@value #CUT} characters of {@code s}, stripped, never starting with half a surrogate pair. */
+    static String cut(String s) {
         if (s == null) {
             return "";
         }
         String t = s.strip();
-        return t.length() <= CUT ? t : "[... " + (t.length() - CUT) + " characters cut ...]\n"
-                + t.substring(t.length() - CUT);
+        if (t.length() <= CUT) {
+            return t;
+        }
+        int from = t.length() - CUT;
+        if (Character.isLowSurrogate(t.charAt(from)) && Character.isHighSurrogate(t.charAt(from - 1))) {
+            // Half a pair is no text: the trace line held it as '?' and the next prompt sent it on.
+            from++;
+        }
+        return "[... " + from + " characters cut ...]\n" + t.substring(from);
     }
 
     private static String firstLines(String s, int n) {

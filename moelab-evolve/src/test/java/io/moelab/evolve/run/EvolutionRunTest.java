@@ -112,6 +112,18 @@ class EvolutionRunTest {
         assertThat(EvolutionRun.unpairedSurrogate("ab\ud83d")).isEqualTo(2);
     }
 
+    /** Feedback cut to its last 4000 characters kept half of a surrogate pair when the cut fell inside one. */
+    @Test
+    void cutFeedbackNeverSplitsASurrogatePair() {
+        String emoji = "\ud83d\ude00";
+        String feedback = "a" + emoji.repeat(2500) + "b"; // 5002 characters; the last 4000 start at a low surrogate
+        String cut = EvolutionRun.cut(feedback);
+        assertThat(cut).isEqualTo("[... 1003 characters cut ...]\n" + feedback.substring(1003));
+        assertThat(EvolutionRun.unpairedSurrogate(cut)).isEqualTo(-1);
+        String plain = "x".repeat(4001);
+        assertThat(EvolutionRun.cut(plain)).isEqualTo("[... 1 characters cut ...]\n" + "x".repeat(4000));
+    }
+
     @Test
     void improvingEditBecomesBestAndEveryFailureIsRecorded() throws Exception {
         server.enqueue(
