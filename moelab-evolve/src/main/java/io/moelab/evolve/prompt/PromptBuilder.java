@@ -162,10 +162,7 @@ public final class PromptBuilder {
 
     /** The end of a long text (errors are most useful at their end), with a note of what was cut. */
     private String cut(String text) {
-        int max = settings.maxArtifactChars();
-        String t = text.strip();
-        return t.length() <= max ? t : "[... " + (t.length() - max) + " characters cut ...]\n"
-                + t.substring(t.length() - max);
+        return TextTail.of(text.strip(), settings.maxArtifactChars());
     }
 
     /** One pass over the template, so that inserted text (code) is never scanned for placeholders again. */

@@ -22,6 +22,7 @@ import io.moelab.evolve.llm.LlmException;
 import io.moelab.evolve.process.Directories;
 import io.moelab.evolve.prompt.Prompt;
 import io.moelab.evolve.prompt.PromptBuilder;
+import io.moelab.evolve.prompt.TextTail;
 import io.moelab.evolve.task.Task;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -611,16 +612,7 @@ public final class EvolutionRun {
         if (s == null) {
             return "";
         }
-        String t = s.strip();
-        if (t.length() <= CUT) {
-            return t;
-        }
-        int from = t.length() - CUT;
-        if (Character.isLowSurrogate(t.charAt(from)) && Character.isHighSurrogate(t.charAt(from - 1))) {
-            // Half a pair is no text: the trace line held it as '?' and the next prompt sent it on.
-            from++;
-        }
-        return "[... " + from + " characters cut ...]\n" + t.substring(from);
+        return TextTail.of(s.strip(), CUT);
     }
 
     private static String firstLines(String s, int n) {

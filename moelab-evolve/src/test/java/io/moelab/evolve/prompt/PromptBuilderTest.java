@@ -155,6 +155,24 @@ class PromptBuilderTest {
                 .doesNotContain("characters cut ...]\n  exactly");
     }
 
+    /**
+     * A cut that falls inside a surrogate pair keeps neither half (the prompt carried the lone low half, which no
+     * request body can encode), and one character cut is "1 character".
+     */
+    @Test
+    void cutsKeepWholeCharactersAndCountInTheSingular() {
+        Program emoji = new Program("0", "x", null, 0, 0, 0, Map.of("score", 0.5), null,
+                "a" + "\ud83d\ude00".repeat(20) + "z", null); // 42 characters: the last 30 start at a low surrogate
+        String user = new PromptBuilder(settings(5, true, 30)).build(new Sample(0, emoji, List.of(), List.of(),
+                List.of()), "java", "score", null, true, SCORE).user();
+        assertThat(user).contains("Evaluator feedback:\n[... 13 characters cut ...]\n" + "\ud83d\ude00".repeat(14)
+                + "z\n");
+        Program one = new Program("0", "x", null, 0, 0, 0, Map.of("score", 0.5), null, "y".repeat(31), null);
+        String u2 = new PromptBuilder(settings(5, true, 30)).build(new Sample(0, one, List.of(), List.of(),
+                List.of()), "java", "score", null, true, SCORE).user();
+        assertThat(u2).contains("Evaluator feedback:\n[... 1 character cut ...]\n" + "y".repeat(30) + "\n");
+    }
+
     @Test
     void feedbackIsOmittedWhenBlankOrArtifactsAreOff() {
         Program parent = new Program("0", "x", null, 0, 0, 0, Map.of(), null, "warning: slow", null);

@@ -121,7 +121,7 @@ class EvolutionRunTest {
         assertThat(cut).isEqualTo("[... 1003 characters cut ...]\n" + feedback.substring(1003));
         assertThat(EvolutionRun.unpairedSurrogate(cut)).isEqualTo(-1);
         String plain = "x".repeat(4001);
-        assertThat(EvolutionRun.cut(plain)).isEqualTo("[... 1 characters cut ...]\n" + "x".repeat(4000));
+        assertThat(EvolutionRun.cut(plain)).isEqualTo("[... 1 character cut ...]\n" + "x".repeat(4000));
     }
 
     @Test
