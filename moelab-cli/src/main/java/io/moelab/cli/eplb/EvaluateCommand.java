@@ -121,7 +121,7 @@ public final class EvaluateCommand implements Callable<Integer> {
             }
         }
         String text = switch (format) {
-            case "table" -> table(report, trace);
+            case "table" -> table(report, trace, defaultMode);
             case "json" -> Json.write(jsonReport(report, trace)) + "\n";
             default -> rows(report).csv();
         };
@@ -156,11 +156,10 @@ public final class EvaluateCommand implements Callable<Integer> {
         return json;
     }
 
-    private String table(EvaluationReport report, ExpertLoadTrace trace) {
+    private String table(EvaluationReport report, ExpertLoadTrace trace, PlacementMode defaultMode) {
         // With --mode global or hierarchical every spec that names no mode of its own runs in it: "auto = ... here"
         // described a mode nothing ran in.
-        PlacementMode given = mode == null ? PlacementMode.AUTO : PlacementMode.parse(mode);
-        String modes = given != PlacementMode.AUTO ? "--mode " + given.cliName()
+        String modes = defaultMode != PlacementMode.AUTO ? "--mode " + defaultMode.cliName()
                 : report.topology().groupsDivideNodes() ? "auto = hierarchical here" : "auto = global here";
         StringBuilder sb = new StringBuilder();
         sb.append("trace: ").append(String.join(" + ", traces)).append(" (").append(Nouns.count(trace.steps(), "step"))

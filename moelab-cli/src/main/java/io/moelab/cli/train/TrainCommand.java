@@ -330,7 +330,12 @@ public final class TrainCommand implements Callable<Integer> {
     /** {@code --corpus} as a configuration records it: {@code default}, or absolute normalized paths. */
     private static List<String> corpusPaths(List<String> given) {
         return given.stream()
-                .map(c -> c.equals("default") ? c : Path.of(c).toAbsolutePath().normalize().toString()).toList();
+                .map(c -> c.equals("default") ? c : absolute(c)).toList();
+    }
+
+    /** A {@code --corpus} path as the configuration records it: absolute and normalized. */
+    private static String absolute(String path) {
+        return Path.of(path).toAbsolutePath().normalize().toString();
     }
 
     /**
@@ -346,7 +351,7 @@ public final class TrainCommand implements Callable<Integer> {
             if (given.equals("default")) {
                 continue;
             }
-            String absolute = Path.of(given).toAbsolutePath().normalize().toString();
+            String absolute = absolute(given);
             if (message.startsWith(absolute + ":")) {
                 return given + message.substring(absolute.length());
             }

@@ -1,6 +1,7 @@
 package io.moelab.evolve.eval;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Nouns;
 import java.time.Duration;
 import java.util.List;
 
@@ -70,5 +71,21 @@ public record EvaluatorSettings(Duration timeout, int memoryMb, boolean cascade,
     public EvaluatorSettings withParallel(int p) {
         return new EvaluatorSettings(timeout, memoryMb, cascade, cascadeThresholds, cascadeMetric, p,
                 maxOutputBytes, artifactBytes);
+    }
+
+    /**
+     * Refuses more cascade thresholds than there are stages after the first: a threshold gates the stage after it,
+     * and one past the last stage would be silently ignored.
+     *
+     * @param field  names the setting in the error
+     * @param owner  what has the stages, for the message ("the task", "the evaluator")
+     * @throws InvalidInputException {@code N thresholds, but OWNER has M stages ...: at most M - 1}
+     */
+    public static void requireThresholdsFit(String field, int thresholds, int stages, String owner) {
+        if (thresholds > stages - 1) {
+            throw new InvalidInputException(field, Nouns.count(thresholds, "threshold") + ", but " + owner + " has "
+                    + Nouns.count(stages, "stage") + " (a threshold after each stage but the last): at most "
+                    + (stages - 1));
+        }
     }
 }

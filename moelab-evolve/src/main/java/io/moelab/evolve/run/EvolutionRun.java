@@ -14,6 +14,7 @@ import io.moelab.evolve.edit.EditResult;
 import io.moelab.evolve.edit.EvolveBlocks;
 import io.moelab.evolve.eval.CascadeEvaluator;
 import io.moelab.evolve.eval.Evaluation;
+import io.moelab.evolve.eval.EvaluatorSettings;
 import io.moelab.evolve.llm.ChatMessage;
 import io.moelab.evolve.llm.Completion;
 import io.moelab.evolve.llm.CostLedger;
@@ -127,15 +128,8 @@ public final class EvolutionRun {
      * @throws IOException           if the run's files cannot be written
      */
     public RunSummary run(boolean resume) throws IOException, InterruptedException {
-        int stages = task.stageCommands().size();
-        int thresholds = settings.evaluator().cascadeThresholds().size();
-        if (thresholds > stages - 1) {
-            // A threshold gates the stage after it: one past the last stage was silently ignored.
-            throw new InvalidInputException("evaluator.cascade_thresholds", io.moelab.eplb.Nouns.count(
-                    thresholds, "threshold") + ", but the task has " + io.moelab.eplb.Nouns.count(stages, "stage")
-                    + " (a threshold after each stage but "
-                    + "the last): at most " + (stages - 1));
-        }
+        EvaluatorSettings.requireThresholdsFit("evaluator.cascade_thresholds",
+                settings.evaluator().cascadeThresholds().size(), task.stageCommands().size(), "the task");
         boolean created = !Files.exists(dir.root());
         Files.createDirectories(dir.root());
         for (Path sub : List.of(dir.checkpoints(), dir.root().resolve("programs"), dir.root().resolve("best"))) {

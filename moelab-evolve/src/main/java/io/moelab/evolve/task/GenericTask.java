@@ -2,6 +2,7 @@ package io.moelab.evolve.task;
 
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.evolve.config.YamlErrors;
+import io.moelab.evolve.eval.EvaluatorSettings;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -115,12 +116,8 @@ public final class GenericTask implements Task {
                 thresholds.add(n.asDouble());
             }
         }
-        if (thresholds.size() > stages.size() - 1) {
-            // A threshold gates the stage after it: one past the last stage was silently ignored.
-            throw new InvalidInputException(yaml + ": cascade_thresholds", io.moelab.eplb.Nouns.count(
-                    thresholds.size(), "threshold") + ", but the evaluator has " + io.moelab.eplb.Nouns.count(
-                    stages.size(), "stage") + " (a threshold after each stage but the last): at most " + (stages.size() - 1));
-        }
+        EvaluatorSettings.requireThresholdsFit(yaml + ": cascade_thresholds", thresholds.size(), stages.size(),
+                "the evaluator");
         return new GenericTask(dir, language, programFile, code, text(root, "system_message", yaml, null),
                 text(root, "fitness_metric", yaml, "combined_score"), stages, List.copyOf(thresholds));
     }

@@ -210,7 +210,7 @@ public final class Trainer {
             // Legal, but rarely meant: a short trial run of a preset keeps the preset's warm-up.
             listener.warning("the learning rate never reaches --lr " + config.lr() + ": the warm-up is "
                     + config.warmup() + " steps and the run " + config.steps() + " (it peaks at "
-                    + String.format(java.util.Locale.ROOT, "%.3g", schedule.at(config.steps() - 1)) + "; lower "
+                    + String.format(Locale.ROOT, "%.3g", schedule.at(config.steps() - 1)) + "; lower "
                     + "--warmup)");
         }
         Checkpoints checkpoints = new Checkpoints(out);
