@@ -167,6 +167,37 @@ class TrainerTest {
                 .hasMessageContaining("below the checkpoint's step 15");
     }
 
+    /**
+     * A resume may also end a run before its planned total (not before its checkpoint): the cosine schedule is
+     * planned again over the new total, so the last step runs at the floor, and the checkpoints and the export
+     * record the new total.
+     */
+    @Test
+    void resumeCanEndARunBeforeItsPlannedTotalWithTheScheduleReplanned() throws Exception {
+        TrainConfig c = tiny(20, 5, 5, 0.01, 1.25); // warm-up 10 steps
+        assertThatThrownBy(() -> Trainer.start(c, dir, new TrainListener() {
+            @Override
+            public void stepped(long step, double loss) {
+                if (step == 12) {
+                    throw new IllegalStateException("simulated crash");
+                }
+            }
+        })).hasMessage("simulated crash");
+        assertThat(dir.resolve("checkpoints/latest")).hasContent("step-10");
+        Trainer.Summary s = Trainer.resume(dir, 15, TrainListener.NONE);
+        assertThat(s.steps()).isEqualTo(15);
+        List<JsonNode> lines = metrics(dir);
+        assertThat(lines).extracting(n -> n.get("step").asInt()).containsExactly(5, 10, 15);
+        // Step 10 (index 9) ran on the 20-step plan, at the peak; step 15 (index 14) is the last of 15: the floor.
+        assertThat(lines.get(1).get("lr").asDouble()).isEqualTo(c.lr());
+        assertThat(lines.get(2).get("lr").asDouble()).isCloseTo(c.lr() * c.minLrRatio(),
+                org.assertj.core.api.Assertions.within(1e-12));
+        assertThat(dir.resolve("checkpoints/latest")).hasContent("step-15");
+        assertThat(Checkpoints.readState(dir.resolve("checkpoints/step-15")).config().steps()).isEqualTo(15);
+        assertThat(Checkpoints.JSON.readTree(dir.resolve("model/config.json").toFile()).get("moelab")
+                .get("trained_steps").asInt()).isEqualTo(15);
+    }
+
     @Test
     void refusesToOverwriteARunOrResumeNothing() {
         TrainConfig c = tiny(5, 5, 5, 0.01, 1.25);
