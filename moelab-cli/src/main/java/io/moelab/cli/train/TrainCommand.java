@@ -58,7 +58,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--corpus", arity = "1..*", paramLabel = "default|PATH",
             description = "'default' (Brown Corpus genres and the Jargon File, shipped with moelab) or text files "
-                    + "(.txt, .txt.gz) and directories of them; each file is one domain.")
+                    + "(.txt, .txt.gz) and directories of them; each file is one domain (with --resume: the run's "
+                    + "own, or its text moved to another place).")
     private List<String> corpus;
 
     @Option(names = "--steps", paramLabel = "S", description = "Optimizer steps (with --resume: the new total).")
@@ -122,6 +123,12 @@ public final class TrainCommand implements Callable<Integer> {
             + "with --resume: resuming a finished run with more windows re-evaluates it).")
     private Integer evalWindows;
 
+    /**
+     * With {@code --resume}, a {@code --corpus} that names the run's text in another place (its files moved), else
+     * null.
+     */
+    private List<String> movedCorpus;
+
     /** The step this invocation started from (a resume's checkpoint), once training has started. */
     private long firstStep = -1;
 
@@ -148,12 +155,15 @@ public final class TrainCommand implements Callable<Integer> {
             TrainListener listener = listener(progress);
             if (resume) {
                 requireSavedConfiguration();
-                summary = Trainer.resume(out, steps, evalWindows, logEvery, evalEvery, listener);
+                summary = Trainer.resume(out, steps, evalWindows, logEvery, evalEvery, movedCorpus, listener);
             } else {
                 summary = Trainer.start(config(), out, listener);
             }
         } catch (Corpus.CorpusException e) {
-            throw new InvalidInputException("--corpus", asGiven(e.getMessage()), e);
+            // The saved paths, read without a --corpus: they are all the user sees of it, and may have moved.
+            String hint = resume && corpus == null ? " (the run's corpus, as its checkpoint names it; if its files "
+                    + "moved, give their new place with --corpus)" : "";
+            throw new InvalidInputException("--corpus", asGiven(e.getMessage()) + hint, e);
         } catch (Trainer.TrainingDivergedException e) {
             throw new InvalidInputException("--lr", e.getMessage(), e);
         } catch (IllegalArgumentException e) {
@@ -283,12 +293,22 @@ public final class TrainCommand implements Callable<Integer> {
         if (checkpoint.isEmpty()) {
             return;
         }
-        TrainConfig saved = Checkpoints.readState(checkpoint.get()).config();
+        Checkpoints.State state = Checkpoints.readState(checkpoint.get());
+        TrainConfig saved = state.config();
         ModelSpec m = saved.model();
         boolean presetGiven = spec.commandLine().getParseResult().hasMatchedOption("--preset");
+        List<String> corpusGiven = corpus == null ? null : corpusPaths(corpus);
+        if (corpusGiven != null && !corpusGiven.equals(saved.corpus()) && !corpusGiven.contains("default")
+                && state.corpusSha256() != null
+                && Trainer.corpus(saved.withCorpus(corpusGiven)).sha256().equals(state.corpusSha256())) {
+            // The run's text in another place (its files moved): the same documents, so the same batches. It
+            // could not be resumed at all, its saved paths gone and another --corpus refused as a change.
+            movedCorpus = corpusGiven;
+            corpusGiven = null;
+        }
         List<Given> options = List.of(
                 new Given("--preset", presetGiven ? preset : null, saved.preset()),
-                new Given("--corpus", corpus == null ? null : corpusPaths(corpus), saved.corpus()),
+                new Given("--corpus", corpusGiven, saved.corpus()),
                 new Given("--layers", layers, m.layers()), new Given("--d-model", dModel, m.dModel()),
                 new Given("--heads", heads, m.heads()), new Given("--kv-heads", kvHeads, m.kvHeads()),
                 new Given("--experts", experts, m.experts()), new Given("--top-k", topK, m.topK()),

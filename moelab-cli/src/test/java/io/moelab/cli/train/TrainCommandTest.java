@@ -175,6 +175,50 @@ class TrainCommandTest {
         }
     }
 
+    /**
+     * A run whose corpus files moved could not be resumed: the saved paths were gone, and --corpus with the new
+     * place was refused as a change. The same text in the new place is now accepted (the checkpoint's checksum
+     * says it is the same), and recorded; other text there is still refused.
+     */
+    @Test
+    void aRunWhoseCorpusMovedResumesFromItsNewPlace() throws Exception {
+        Path out = dir.resolve("run");
+        Path corpus = Files.createDirectory(dir.resolve("corpus"));
+        Files.writeString(corpus.resolve("a.txt"), ("abcdefghij klmnopqrst ".repeat(400) + "\n\n").repeat(3));
+        Files.writeString(corpus.resolve("b.txt"), ("0123456789 ".repeat(800) + "\n\n").repeat(3));
+        String[] run = {"train", "--corpus", corpus.toString(), "--steps", "2", "--eval-every", "2", "--seq", "32",
+            "--batch", "2", "--warmup", "1", "--threads", "1", "--out", out.toString()};
+        CliRunner.Result r = CliRunner.run(run);
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        Path moved = Files.move(corpus, dir.resolve("moved"));
+
+        CliRunner.Result lost = CliRunner.run("train", "--resume", "--steps", "3", "--out", out.toString());
+        assertThat(lost.exitCode()).isEqualTo(2);
+        assertThat(lost.errLines()).containsExactly("error: --corpus: " + corpus + ": no such file or directory "
+                + "(the run's corpus, as its checkpoint names it; if its files moved, give their new place with "
+                + "--corpus)");
+
+        CliRunner.Result resumed = CliRunner.run("train", "--resume", "--steps", "3", "--corpus", moved.toString(),
+                "--threads", "1", "--out", out.toString());
+        assertThat(resumed.exitCode()).as(resumed.err()).isZero();
+        assertThat(resumed.out()).contains("trained 3 steps of tiny");
+        // Recorded: the next resume reads the new place by itself.
+        CliRunner.Result again = CliRunner.run("train", "--resume", "--steps", "4", "--threads", "1", "--out",
+                out.toString());
+        assertThat(again.exitCode()).as(again.err()).isZero();
+        assertThat(again.out()).contains("trained 4 steps of tiny");
+
+        // Other text in another place is a change of corpus, refused as before.
+        Path other = Files.createDirectory(dir.resolve("other"));
+        Files.copy(moved.resolve("a.txt"), other.resolve("a.txt"));
+        Files.writeString(other.resolve("b.txt"), Files.readString(moved.resolve("b.txt")) + "more\n");
+        CliRunner.Result refused = CliRunner.run("train", "--resume", "--steps", "5", "--corpus", other.toString(),
+                "--out", out.toString());
+        assertThat(refused.exitCode()).isEqualTo(2);
+        assertThat(refused.errLines()).singleElement().asString().startsWith("error: --corpus: the run in " + out
+                + " was saved with " + moved + ", got " + other + ";");
+    }
+
     @Test
     void badInputIsOneLineAndExitCodeTwo() throws Exception {
         Path out = dir.resolve("x");

@@ -133,6 +133,15 @@ public record TrainConfig(String preset, ModelSpec model, int seq, int batch, in
                 corpus);
     }
 
+    /**
+     * This configuration reading its corpus from {@code paths}: the same text in another place, for a resume
+     * after the files were moved (the checkpoint's SHA-256 of the documents says whether it is the same).
+     */
+    public TrainConfig withCorpus(List<String> paths) {
+        return new TrainConfig(preset, model, seq, batch, steps, lr, minLrRatio, warmup, weightDecay, beta1, beta2, clip,
+                auxWeight, zWeight, capacityFactor, seed, logEvery, evalEvery, evalWindows, paths);
+    }
+
     /** This configuration with another step count. */
     public TrainConfig withSteps(int s) {
         return new TrainConfig(preset, model, seq, batch, s, lr, minLrRatio, warmup, weightDecay, beta1, beta2, clip,

@@ -141,6 +141,19 @@ public final class Trainer {
      */
     public static Summary resume(Path out, Integer steps, Integer evalWindows, Integer logEvery, Integer evalEvery,
                                  TrainListener listener) {
+        return resume(out, steps, evalWindows, logEvery, evalEvery, null, listener);
+    }
+
+    /**
+     * Continues the run in {@code out} as {@link #resume(Path, Integer, Integer, Integer, Integer, TrainListener)}
+     * does, reading its corpus from {@code corpus} (null: the saved paths): the run's text moved elsewhere. The text
+     * must be the run's (the checkpoint's SHA-256 of the documents); its checkpoints record the new paths from now on.
+     *
+     * @throws IllegalArgumentException if there is no checkpoint, {@code steps} is below its step, a value is
+     *                                  below 1 or the corpus's text is not the run's
+     */
+    public static Summary resume(Path out, Integer steps, Integer evalWindows, Integer logEvery, Integer evalEvery,
+                                 List<String> corpus, TrainListener listener) {
         Path ckpt = new Checkpoints(out).latest().orElseThrow(() -> new IllegalArgumentException(hasMetrics(out)
                 ? out + " holds a training run " + WITHOUT_CHECKPOINT + "; start it again without --resume in "
                         + "another --out, or in this one after deleting " + out.resolve("metrics.jsonl")
@@ -155,6 +168,14 @@ public final class Trainer {
             config = config.withSteps(steps);
         }
         config = config.withReporting(logEvery, evalEvery, evalWindows);
+        if (corpus != null) {
+            if (state.corpusSha256() == null) {
+                // Nothing to check the text against: another place could hold other text.
+                throw new IllegalArgumentException("the checkpoint at step " + state.step() + " records no checksum "
+                        + "of its corpus, so its corpus cannot be read from another place");
+            }
+            config = config.withCorpus(corpus);
+        }
         return new Trainer(config, out, listener).run(ckpt, state);
     }
 
