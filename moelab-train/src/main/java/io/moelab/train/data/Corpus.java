@@ -125,7 +125,9 @@ public final class Corpus {
             }
         });
         if (train.isEmpty()) {
-            throw new CorpusException("the corpus holds no text");
+            // The warning that names empty files comes only once training starts: the error names them instead.
+            throw new CorpusException("the corpus holds no text" + (empty.isEmpty() ? ""
+                    : ": every domain is empty or blank (" + String.join(", ", empty) + ")"));
         }
         return new Corpus(Collections.unmodifiableMap(train), Collections.unmodifiableMap(validation),
                 List.copyOf(empty));

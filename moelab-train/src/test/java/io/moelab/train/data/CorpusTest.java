@@ -19,6 +19,20 @@ class CorpusTest {
     @TempDir
     Path dir;
 
+    /**
+     * A corpus of empty or blank files said only "the corpus holds no text"; the warning naming them comes once
+     * training starts, which it never did. The error names them.
+     */
+    @Test
+    void aCorpusOfEmptyFilesNamesThem() throws Exception {
+        Path d = Files.createDirectories(dir.resolve("empties"));
+        Files.writeString(d.resolve("a.txt"), "");
+        Files.writeString(d.resolve("b.txt"), "\n  \n\t\n");
+        assertThatThrownBy(() -> Corpus.fromPaths(List.of(d)))
+                .isInstanceOf(Corpus.CorpusException.class)
+                .hasMessage("the corpus holds no text: every domain is empty or blank (a, b)");
+    }
+
     @Test
     void shortBlocksMergeIntoDocumentsOfAtLeastTheMinimumSize() {
         String block = "x".repeat(3000);
