@@ -509,6 +509,30 @@ class TextCommandsTest {
         }
     }
 
+    /**
+     * A text past the largest byte array (2^31 - 9 bytes) is refused naming it and its size, before the model loads:
+     * reading it used to end in "out of memory ... give it more with MOELAB_JAVA_OPTS=-Xmx", exit 1, which no heap
+     * could help. A sparse file: nothing is written.
+     */
+    @Test
+    void aTextPastTheLargestArrayIsOneLineExitTwo() throws Exception {
+        Path huge = dir.resolve("huge.txt");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+            f.setLength(3L << 30);
+        }
+        String expected = "error: --text: " + huge + " is too large (3221225472 bytes; a text can have at most "
+                + "2147483639)";
+        Result p = CliRunner.run("perplexity", "--model", model.toString(), "--text", huge.toString());
+        assertThat(p.exitCode()).as(p.err()).isEqualTo(2);
+        assertThat(p.errLines()).containsExactly(expected);
+        Path out = dir.resolve("trace.json");
+        Result t = CliRunner.run("trace", "--model", model.toString(), "--text", text.toString(), huge.toString(),
+                "--output", out.toString());
+        assertThat(t.exitCode()).as(t.err()).isEqualTo(2);
+        assertThat(t.errLines()).containsExactly(expected);
+        assertThat(out).doesNotExist();
+    }
+
     @Test
     void missingTextIsOneLineExitTwo() {
         Result r = CliRunner.run("perplexity", "--model", model.toString(), "--text", dir.resolve("nope.txt").toString());
