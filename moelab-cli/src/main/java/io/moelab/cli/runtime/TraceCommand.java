@@ -104,13 +104,15 @@ public final class TraceCommand implements Callable<Integer> {
                             : " holds no tokens"));
                 }
             }
+            // The longest window of all texts, before the model reads any: a window's own length, so a --context
+            // longer than the texts asks for no larger cache. Checked window by window, a long last text was refused
+            // only after every earlier one had run.
+            int longest = encoded.stream().mapToInt(tokens -> Math.min(tokens.length, context)).max().orElseThrow();
+            KvCacheSize.require("--context", m.config(), longest, "a window of " + Nouns.count(longest, "token"));
             for (int[] tokens : encoded) {
                 text[0] = new ExpertLoadRecorder(m.config());
                 for (int start = 0; start < tokens.length; start += context) {
                     int end = (int) Math.min(tokens.length, (long) start + context);
-                    // A window's own length: a --context longer than the text asks for no larger cache.
-                    KvCacheSize.require("--context", m.config(), end - start, "a window of "
-                            + Nouns.count(end - start, "token"));
                     KvCache cache = m.newCache(end - start);
                     // Chunks that end where a step ends, each prefilled in one batched pass.
                     for (int i = start; i < end; ) {

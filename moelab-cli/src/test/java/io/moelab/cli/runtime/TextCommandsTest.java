@@ -335,6 +335,31 @@ class TextCommandsTest {
     }
 
     /**
+     * trace checks the longest window of all texts against the KV cache before the model reads any: it used to check
+     * each window as it came to it, so a long last text was refused only after every earlier text had run. Here the
+     * model's lm_head holds NaN, which any forward pass reports; the window must be refused first.
+     */
+    @Test
+    void traceRefusesALongLastTextBeforeReadingAnyText() throws Exception {
+        // Heads of 32768 dimensions: a layer's keys (one array) hold at most 65472 positions.
+        Path wide = TinyMixtral.write(dir.resolve("wide"), 258, 32768);
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(wide.resolve("model.safetensors").toFile(),
+                "rw")) {
+            f.seek(f.length() - 4); // lm_head.weight's last element, the file's last tensor
+            f.write(new byte[] {0, 0, (byte) 0xc0, 0x7f}); // NaN, little-endian
+        }
+        Path longText = dir.resolve("long.txt");
+        Files.writeString(longText, "ab".repeat(40_000)); // 80000 byte tokens
+        Path out = dir.resolve("trace.json");
+        Result r = CliRunner.run("trace", "--model", wide.toString(), "--text", text.toString(), longText.toString(),
+                "--output", out.toString(), "--context", "70000");
+        assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
+        assertThat(r.errLines()).containsExactly("error: --context: a window of 70000 tokens needs a KV cache of "
+                + "70000 positions; this model's holds at most 65472");
+        assertThat(out).doesNotExist();
+    }
+
+    /**
      * perplexity's windows need a KV cache as trace's do: one that cannot exist is refused naming --context (it used to
      * end in the cache's IllegalArgumentException or running out of heap, exit 1), and a --context longer than the
      * text asks for no larger cache than the text's.
