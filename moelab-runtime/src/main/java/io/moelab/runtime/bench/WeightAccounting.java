@@ -41,8 +41,8 @@ import java.util.function.Function;
  *
  * @param parameters          values of all tensors in the checkpoint
  * @param residentBytes       bytes of the weights held for inference: as {@code MoeModel.weightBytes()} counts
- *                            them (embedding, output projection unless tied, final norm, every projection, router
- *                            and expert)
+ *                            them (embedding, output projection unless tied, every projection, router, expert and
+ *                            shared-expert gate, and the norms and biases as floats)
  * @param activeBytesPerToken weight bytes read per decoded token, as above
  * @param quantizedBytes      bytes of the matrices quantized or packed at load time (copies held off-heap)
  * @param mappedBytes         bytes of the checkpoint's safetensors files, which the loader maps whole
@@ -100,7 +100,14 @@ public record WeightAccounting(long parameters, long residentBytes, long activeB
             String a = p + "self_attn.";
             long attention = s.formatted(a + "q_proj.weight", qDim, h) + s.formatted(a + "k_proj.weight", kvDim, h)
                     + s.formatted(a + "v_proj.weight", kvDim, h) + s.formatted(a + "o_proj.weight", h, qDim);
-            resident += attention;
+            // The vectors MoeModel holds as floats: two norms, the biases its family reads, q and k norms.
+            long vectors = 2L * h + (c.qkvBias() ? qDim + 2L * kvDim : 0) + (c.oBias() ? h : 0)
+                    + switch (c.family()) {
+                        case QWEN3_MOE -> 2L * c.headDim();
+                        case OLMOE -> (long) qDim + kvDim;
+                        default -> 0;
+                    };
+            resident += attention + 4 * vectors;
             active += attention;
             if (c.isMoe(l)) {
                 boolean mixtral = c.family() == Family.MIXTRAL;
@@ -117,8 +124,9 @@ public record WeightAccounting(long parameters, long residentBytes, long activeB
                 if (c.sharedIntermediate() > 0) {
                     long shared = s.swiglu(p + "mlp.shared_expert.", "gate_proj", "up_proj", "down_proj",
                             c.sharedIntermediate(), h);
-                    resident += shared;
-                    active += shared + s.stored(p + "mlp.shared_expert_gate.weight", 1, h);
+                    long gate = s.stored(p + "mlp.shared_expert_gate.weight", 1, h);
+                    resident += shared + gate;
+                    active += shared + gate;
                 }
             } else {
                 long dense = s.swiglu(p + "mlp.", "gate_proj", "up_proj", "down_proj", c.intermediate(), h);

@@ -739,11 +739,21 @@ public final class MoeModel implements AutoCloseable {
         addBias(v, bias, 0, v.length);
     }
 
-    /** Bytes of weights resident for inference (mapped or quantized). */
+    /**
+     * Bytes of weights resident for inference: the matrices (mapped or quantized) and the norm and bias vectors (on
+     * the heap as floats), every tensor the model uses.
+     */
     public long weightBytes() {
         long total = embedding.bytes() + (output == embedding ? 0 : output.bytes()) + 4L * finalNorm.length;
         for (Layer w : layers) {
             total += w.q().bytes() + w.k().bytes() + w.v().bytes() + w.o().bytes();
+            for (float[] v : new float[][] {w.inputNorm(), w.postNorm(), w.qBias(), w.kBias(), w.vBias(), w.oBias(),
+                    w.qNorm(), w.kNorm()}) {
+                total += v == null ? 0 : 4L * v.length;
+            }
+            if (w.sharedGate() != null) {
+                total += w.sharedGate().bytes();
+            }
             if (w.router() != null) {
                 total += w.router().bytes();
                 for (WeightMatrix[] e : w.experts()) {

@@ -35,9 +35,10 @@ class WeightAccountingTest {
         Path d = SyntheticCheckpoint.write(dir, Shape.tiny(), DType.F32, 1);
         WeightAccounting a = WeightAccounting.of(d, WeightFormat.STORED);
         // Embedding and lm_head 64·64·4 each, final norm 64·4; per layer q 64·64·4, k and v 32·64·4, o 64·64·4,
-        // router 4·64·4, 4 experts of 3·64·64·4.
-        long perLayer = 16384 + 8192 + 8192 + 16384 + 1024 + 4 * 3 * 16384;
-        assertThat(a.residentBytes()).isEqualTo(16384 + 16384 + 256 + 2 * perLayer).isEqualTo(526_592);
+        // router 4·64·4, 4 experts of 3·64·64·4, two norms of 64·4.
+        long perLayer = 16384 + 8192 + 8192 + 16384 + 1024 + 4 * 3 * 16384 + 2 * 256;
+        assertThat(a.residentBytes()).isEqualTo(16384 + 16384 + 256 + 2 * perLayer).isEqualTo(527_616)
+                .isEqualTo(4 * Shape.tiny().parameters());
         // lm_head + one embedding row; per layer attention, router and 2 of the 4 experts.
         long activeLayer = 16384 + 8192 + 8192 + 16384 + 1024 + 2 * 3 * 16384;
         assertThat(a.activeBytesPerToken()).isEqualTo(16384 + 256 + 2 * activeLayer).isEqualTo(313_600)
@@ -54,8 +55,8 @@ class WeightAccountingTest {
         long quantizedLayer = 34L * (64 + 32 + 32 + 64 + 4 * 3 * 64);
         long quantized = 34L * 64 + 2 * quantizedLayer; // lm_head + layers
         assertThat(a.quantizedBytes()).isEqualTo(quantized);
-        // The embedding, final norm and routers stay F32.
-        assertThat(a.residentBytes()).isEqualTo(16384 + 256 + 2 * 1024 + quantized);
+        // The embedding, norms (final and two per layer) and routers stay F32.
+        assertThat(a.residentBytes()).isEqualTo(16384 + 5 * 256 + 2 * 1024 + quantized);
         long activeLayer = 34L * (64 + 32 + 32 + 64 + 2 * 3 * 64) + 1024;
         assertThat(a.activeBytesPerToken()).isEqualTo(34L * 64 + 256 + 2 * activeLayer);
         assertThat(a.mappedBytes()).isEqualTo(Files.size(d.resolve("model.safetensors")));
@@ -69,7 +70,7 @@ class WeightAccountingTest {
                 "\"tie_word_embeddings\" : true"));
         WeightAccounting stored = WeightAccounting.of(d, WeightFormat.STORED);
         // tinyF32ByHand less the lm_head's 64·64·4; a token still reads 64·64·4 of output projection.
-        long perLayer = 16384 + 8192 + 8192 + 16384 + 1024 + 4 * 3 * 16384;
+        long perLayer = 16384 + 8192 + 8192 + 16384 + 1024 + 4 * 3 * 16384 + 2 * 256;
         assertThat(stored.residentBytes()).isEqualTo(16384 + 256 + 2 * perLayer);
         assertThat(stored.activeBytesPerToken()).isEqualTo(313_600);
         // INT4 leaves the embedding, now the output projection too, as stored: tinyInt4ByHand less 34·64.

@@ -76,6 +76,29 @@ class MoeModelTest {
         }
     }
 
+    /**
+     * Every tensor a model uses is resident, so an F32 model without unused tensors holds 4 bytes per parameter of
+     * its checkpoint: norms, attention biases, q/k norms and Qwen2-MoE's shared-expert gate included. The layer
+     * norms, biases and shared-expert gates used to be left out (bench's resident weights of a tiny dense Qwen2-MoE
+     * model were 32 parameters short of its parameter count: two norms and q/k/v biases of 8, 4 and 4).
+     */
+    @Test
+    void residentBytesCountEveryTensorTheModelHolds() throws Exception {
+        for (Family family : Family.values()) {
+            // attention_bias: Qwen3-MoE's and OLMoE's q/k/v/o biases (Qwen2-MoE has q/k/v by default).
+            TinyModel tiny = TinyModel.create(family, DType.F32, 7, false, c -> c.put("attention_bias", true));
+            Path dir = tiny.write(tmp.resolve("resident-" + family));
+            long parameters = tiny.weights.values().stream().mapToLong(v -> v.length).sum();
+            try (MoeModel model = MoeModel.load(dir, WeightFormat.STORED)) {
+                assertThat(model.weightBytes()).as("%s", family).isEqualTo(4 * parameters);
+            }
+            io.moelab.runtime.bench.WeightAccounting a = io.moelab.runtime.bench.WeightAccounting.of(dir,
+                    WeightFormat.STORED);
+            assertThat(a.parameters()).as("%s", family).isEqualTo(parameters);
+            assertThat(a.residentBytes()).as("%s", family).isEqualTo(4 * parameters);
+        }
+    }
+
     @Test
     void routingIsReportedPerMoeLayer() throws Exception {
         TinyModel tiny = TinyModel.create(Family.QWEN3_MOE, DType.F32, 3);
