@@ -100,7 +100,13 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
                 "unsupported model_type '" + type + "' (supported: mixtral, qwen2_moe, qwen3_moe, olmoe)"));
         JsonNode scaling = n.get("rope_scaling");
         if (scaling != null && !scaling.isNull()) {
-            throw new ModelFormatException(where, null, "rope_scaling is not supported");
+            // transformers reads the type from rope_type, or from the older key type; "default" is the unscaled RoPE.
+            JsonNode kind = scaling.isObject() ? scaling.has("rope_type") ? scaling.get("rope_type")
+                    : scaling.get("type") : null;
+            if (kind == null || !"default".equals(kind.asString(""))) {
+                throw new ModelFormatException(where, null, "rope_scaling " + (kind != null ? kind : scaling)
+                        + " is not supported (only the default RoPE)");
+            }
         }
         activation(n, where);
         slidingWindow(n, family, where);

@@ -66,6 +66,23 @@ class ModelConfigTest {
         assertThat(read(Family.MIXTRAL, c -> c.remove("norm_topk_prob")).normTopKProb()).isTrue();
     }
 
+    /**
+     * A {@code rope_scaling} whose {@code rope_type} (or older {@code type}) is {@code default} is transformers'
+     * unscaled RoPE, as in {@code rope_parameters}: it loads. It used to be refused as any {@code rope_scaling} was;
+     * another type still is, named.
+     */
+    @Test
+    void aDefaultRopeScalingIsTheUnscaledRope() throws IOException {
+        assertThat(read(Family.MIXTRAL, c -> c.putObject("rope_scaling").put("rope_type", "default")).ropeTheta())
+                .isEqualTo(10000.0);
+        assertThat(read(Family.QWEN2_MOE, c -> c.putObject("rope_scaling").put("type", "default")).ropeTheta())
+                .isEqualTo(10000.0);
+        assertRefused(Family.QWEN2_MOE, c -> c.putObject("rope_scaling").put("type", "linear").put("factor", 2.0),
+                "rope_scaling \"linear\" is not supported (only the default RoPE)");
+        assertRefused(Family.QWEN2_MOE, c -> c.putObject("rope_scaling").put("factor", 2.0),
+                "rope_scaling {\"factor\":2.0} is not supported (only the default RoPE)");
+    }
+
     @Test
     void ropeParametersGiveTheBase() throws IOException {
         assertThat(read(Family.QWEN3_MOE, c -> {
