@@ -8,6 +8,9 @@ import java.nio.file.Path;
 
 /** Reads a model directory's JSON files ({@code config.json}, the shard index, tokenizer files) as text. */
 public final class TextFiles {
+    /** The most bytes one array holds (the JDK's soft maximum); past it reading threw an OutOfMemoryError. */
+    private static final long MAX_BYTES = Integer.MAX_VALUE - 8;
+
     private TextFiles() {
     }
 
@@ -15,12 +18,18 @@ public final class TextFiles {
      * The file's text, decoded as UTF-8, without a leading byte order mark (a hand edit on Windows leaves one; JSON
      * lets a parser ignore it, Jackson reading a string does not).
      *
-     * @throws ModelFormatException naming the file: {@code not UTF-8 text}, or {@code cannot read: REASON} (the
+     * @throws ModelFormatException naming the file: {@code not UTF-8 text}, {@code too large (N bytes; at most
+     *                              2147483639)}, or {@code cannot read: REASON} (the
      *                              decoder's and the file system's own messages named neither, e.g. "Input length
      *                              = 1")
      */
     public static String readUtf8(Path file) {
         try {
+            long size = Files.size(file);
+            if (size > MAX_BYTES) {
+                throw new ModelFormatException(file.toString(), null, "too large (" + size + " bytes; at most "
+                        + MAX_BYTES + ")");
+            }
             String text = Files.readString(file);
             return text.startsWith("\uFEFF") ? text.substring(1) : text;
         } catch (CharacterCodingException e) {

@@ -29,6 +29,20 @@ class TextFilesTest {
                 .hasMessage(f + ": not UTF-8 text");
     }
 
+    /**
+     * A file past the largest byte array is refused naming it and its size: reading it threw an OutOfMemoryError
+     * ("Required array size too large"), which the launcher reported as a heap too small. A sparse file.
+     */
+    @Test
+    void aFilePastTheLargestArrayIsRefusedNamingItsSize() throws IOException {
+        Path f = dir.resolve("tokenizer_config.json");
+        try (java.io.RandomAccessFile r = new java.io.RandomAccessFile(f.toFile(), "rw")) {
+            r.setLength(3L << 30);
+        }
+        assertThatThrownBy(() -> TextFiles.readUtf8(f)).isInstanceOf(ModelFormatException.class)
+                .hasMessage(f + ": too large (3221225472 bytes; at most 2147483639)");
+    }
+
     @Test
     void aDirectoryWhereAFileShouldBeIsOneLineNamingIt() throws IOException {
         Path d = Files.createDirectory(dir.resolve("tokenizer.json"));
