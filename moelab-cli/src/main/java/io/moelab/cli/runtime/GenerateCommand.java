@@ -80,7 +80,9 @@ public final class GenerateCommand implements Callable<Integer> {
             if (ids.isEmpty()) {
                 throw new InvalidInputException("--prompt", "encodes to no tokens");
             }
-            KvCacheSize.require("--max-tokens", m.config(), (long) ids.size() + maxTokens,
+            // The last new token is never fed back to the model: the cache holds the prompt and all but that one.
+            long positions = (long) ids.size() + maxTokens - 1;
+            KvCacheSize.require("--max-tokens", m.config(), positions,
                     "a prompt of " + Nouns.count(ids.size(), "token") + " plus " + maxTokens + " new ones");
             // transformers' stop ids (generation_config.json, else config.json), and the tokenizer's EOS as before.
             Set<Integer> stops = new HashSet<>();
@@ -88,7 +90,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 stops.add(id);
             }
             tokenizer.eosId().ifPresent(stops::add);
-            KvCache cache = m.newCache(ids.size() + maxTokens);
+            KvCache cache = m.newCache((int) positions);
             long start = System.nanoTime();
             float[] logits = m.prefill(ids.stream().mapToInt(Integer::intValue).toArray(), 0, cache, false)[0];
             long prefillEnd = System.nanoTime();
@@ -108,9 +110,12 @@ public final class GenerateCommand implements Callable<Integer> {
             long end = System.nanoTime();
             out.println(tokenizer.decode(java.util.Arrays.copyOf(generated, n)));
             out.flush();
+            // The first new token comes from the prompt's logits: the decode rate is of the n - 1 forward passes after.
+            String decode = n > 1 ? String.format(Locale.ROOT, " (decode %.1f tokens/s)",
+                    (n - 1) / Math.max(1e-9, (end - prefillEnd) / 1e9)) : "";
             spec.commandLine().getErr().println(String.format(Locale.ROOT,
-                    "%d prompt tokens at %.1f tokens/s, %d generated at %.1f tokens/s", ids.size(),
-                    ids.size() / ((prefillEnd - start) / 1e9), n, n / Math.max(1e-9, (end - prefillEnd) / 1e9)));
+                    "%d prompt tokens at %.1f tokens/s, %d generated%s", ids.size(),
+                    ids.size() / ((prefillEnd - start) / 1e9), n, decode));
         }
         return 0;
     }

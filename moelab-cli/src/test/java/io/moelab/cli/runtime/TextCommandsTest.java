@@ -198,12 +198,22 @@ class TextCommandsTest {
     }
 
     @Test
+    void oneNewTokenHasNoDecodeRate() {
+        // The first new token comes from the prompt's logits: with one, no forward pass decoded anything (the line
+        // said '1 generated at N tokens/s', timing the sampling alone).
+        Result r = CliRunner.run("generate", "--model", model.toString(), "--prompt", "Hi", "--max-tokens", "1");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.errLines()).last().asString().matches("3 prompt tokens at [0-9.]+ tokens/s, [01] generated");
+    }
+
+    @Test
     void generateRefusesAKvCacheThatCannotExistNamingTheOption() {
         // TinyMixtral: one KV head of 4 dimensions, so a layer's keys (one array) hold at most 536870848 positions.
+        // The last new token is never fed back: 3 + 536870847 - 1 positions (it asked for one more).
         Result tooLong = CliRunner.run("generate", "--model", model.toString(), "--prompt", "Hi", "--max-tokens",
-                "536870846");
+                "536870847");
         assertThat(tooLong.exitCode()).isEqualTo(2);
-        assertThat(tooLong.errLines()).containsExactly("error: --max-tokens: a prompt of 3 tokens plus 536870846 new "
+        assertThat(tooLong.errLines()).containsExactly("error: --max-tokens: a prompt of 3 tokens plus 536870847 new "
                 + "ones needs a KV cache of 536870849 positions; this model's holds at most 536870848");
         // 32 bytes a position (keys and values, 4 floats each): past the heap long before the limit above.
         long beyondHeap = Runtime.getRuntime().maxMemory() / 32 + 1000;
