@@ -21,6 +21,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.Optional;
@@ -176,6 +177,15 @@ public final class Checkpoints {
 
     private static void load(SafetensorsFile f, String name, NDArray into) {
         MemorySegment s = f.segment(name);
+        long[] expected = into.getShape().getShape();
+        // Checked before the bytes are read as floats: an F16 or BF16 tensor of the same byte count, or a transposed
+        // one of the same count, would otherwise load as other numbers.
+        f.info(name).ifPresent(info -> {
+            if (info.dtype() != DType.F32 || !Arrays.equals(info.shape(), expected)) {
+                throw new IllegalArgumentException(f.path() + ": tensor " + name + " is " + info.dtype() + " "
+                        + Arrays.toString(info.shape()) + ", the model expects F32 " + Arrays.toString(expected));
+            }
+        });
         float[] v = s.toArray(F32);
         if (v.length != into.getShape().size()) {
             throw new IllegalArgumentException(f.path() + ": tensor " + name + " has " + v.length

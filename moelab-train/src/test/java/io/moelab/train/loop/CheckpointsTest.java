@@ -1,0 +1,73 @@
+package io.moelab.train.loop;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.moelab.runtime.safetensors.SafetensorsWriter;
+import io.moelab.runtime.tensor.DType;
+import io.moelab.train.engine.Pytorch;
+import io.moelab.train.optim.AdamW;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Restoring a checkpoint's tensors: values as saved, and tensors of another dtype or shape refused. */
+class CheckpointsTest {
+    @TempDir
+    Path dir;
+
+    private static final float[] SIX = {1, 2, 3, 4, 5, 6};
+
+    /** A checkpoint whose {@code param/w} is {@code dtype} of {@code shape}; the moments are right. */
+    private Path checkpoint(DType dtype, long[] shape) {
+        new SafetensorsWriter()
+                .add("param/w", dtype, shape, SIX)
+                .add("adam.m/w", DType.F32, new long[] {2, 3}, new float[6])
+                .add("adam.v/w", DType.F32, new long[] {2, 3}, new float[6])
+                .write(dir.resolve("state.safetensors"));
+        return dir;
+    }
+
+    private static Map<String, NDArray> params(NDManager m) {
+        Map<String, NDArray> params = new LinkedHashMap<>();
+        params.put("w", m.zeros(new Shape(2, 3)));
+        return params;
+    }
+
+    private static final Checkpoints.State STATE = new Checkpoints.State(null, 10, null, 7, null);
+
+    @Test
+    void restoresTheSavedValuesAndStepCount() {
+        try (NDManager m = Pytorch.engine().newBaseManager()) {
+            Map<String, NDArray> params = params(m);
+            AdamW opt = new AdamW(params, m, 0.9, 0.95, 1e-8, 0.1);
+            Checkpoints.restore(checkpoint(DType.F32, new long[] {2, 3}), STATE, params, opt);
+            assertThat(params.get("w").toFloatArray()).containsExactly(SIX);
+        }
+    }
+
+    @Test
+    void aTensorOfAnotherShapeOrDtypeIsRefusedNamingIt() {
+        // Six values either way: the element count alone let a transposed tensor load as other numbers, and a
+        // half-precision one would be read as floats.
+        try (NDManager m = Pytorch.engine().newBaseManager()) {
+            Map<String, NDArray> params = params(m);
+            AdamW opt = new AdamW(params, m, 0.9, 0.95, 1e-8, 0.1);
+            Path transposed = checkpoint(DType.F32, new long[] {3, 2});
+            assertThatThrownBy(() -> Checkpoints.restore(transposed, STATE, params, opt))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage(transposed.resolve("state.safetensors") + ": tensor param/w is F32 [3, 2], the model "
+                            + "expects F32 [2, 3]");
+            Path half = checkpoint(DType.F16, new long[] {2, 3});
+            assertThatThrownBy(() -> Checkpoints.restore(half, STATE, params, opt))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage(half.resolve("state.safetensors") + ": tensor param/w is F16 [2, 3], the model "
+                            + "expects F32 [2, 3]");
+        }
+    }
+}
