@@ -415,6 +415,14 @@ class EvolveCommandTest {
         assertThat(key.err()).doesNotContain("sk-secret");
         Files.writeString(cfg, "database:\n  num_islandz: 3\n");
         assertBad(withModel(out, "--config", cfg.toString()), "database.num_islandz");
+        // Ranges checked once the file and the options are merged named the key alone, not the file or option.
+        Files.writeString(cfg, "llm:\n  temperature: 5\n");
+        assertBad(withModel(out, "--config", cfg.toString()), "error: " + cfg + ": llm.temperature: must be in [0, 2], "
+                + "got 5.0");
+        assertBad(CliRunner.run("evolve", "--task", "eplb", "--iterations", "3", "--out", out.toString(), "--model",
+                "m", "--api-base", "localhost:8000"), "error: --api-base: must start with http:// or https://, got "
+                + "localhost:8000");
+        assertThat(out).doesNotExist();
         assertBad(withModel(out, "--api-key-env", "MOELAB_NO_SUCH_KEY_VAR"), "MOELAB_NO_SUCH_KEY_VAR");
         assertBad(withModel(out, "--eval-timeout", "0"), "--eval-timeout");
         assertBad(withModel(out, "--budget", "-1"), "error: --budget: must be at least 0 USD, got -1.0");

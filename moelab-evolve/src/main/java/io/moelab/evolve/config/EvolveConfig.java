@@ -95,6 +95,10 @@ public final class EvolveConfig {
             Map.entry("evaluator.cpu_limit", "not enforced"),
             Map.entry("evaluator.max_artifact_storage", "use evaluator.max_output_bytes"));
 
+    /** The keys of an {@code llm.models} entry by the {@link LlmModel} components they set, where they differ. */
+    private static final Map<String, String> MODEL_KEYS = Map.of("input_usd_per_million", "input_price",
+            "output_usd_per_million", "output_price");
+
     /** {@code ${VAR}}: OpenEvolve's way of naming the environment variable that holds a key. */
     private static final java.util.regex.Pattern ENV_REFERENCE = java.util.regex.Pattern.compile(
             "^\\$\\{([A-Za-z_][A-Za-z0-9_]*)\\}$");
@@ -131,6 +135,12 @@ public final class EvolveConfig {
     private DatabaseSettings database = DatabaseSettings.defaults();
     private EvaluatorSettings evaluator = EvaluatorSettings.defaults();
     private final List<String> warnings = new ArrayList<>();
+    /**
+     * Where each key's value came from, by its dotted path: {@code FILE: key} or the option that set it. Ranges
+     * checked together in {@link #build} are reported there, after the layers are merged, and must still say which
+     * file or option to fix.
+     */
+    private final Map<String, String> sources = new java.util.HashMap<>();
 
     /** The defaults, with the fitness metric of the task. */
     public static EvolveConfig defaults(String fitnessMetric) {
@@ -156,7 +166,7 @@ public final class EvolveConfig {
         if (root == null || root.isNull() || root.isMissingNode()) {
             return this; // an empty file changes nothing
         }
-        Section top = new Section(file, "", root);
+        Section top = new Section(file, "", root, sources);
         top.keys(Set.of("max_iterations", "checkpoint_interval", "keep_checkpoints", "random_seed",
                 "diff_based_evolution", "max_code_length", "early_stopping_patience", "convergence_threshold",
                 "llm", "prompt", "database", "evaluator"), warnings);
@@ -214,28 +224,37 @@ public final class EvolveConfig {
             m.number("output_price", v -> out[0] = v);
             m.text("api_base", v -> base[0] = v);
             m.text("api_key_env", v -> env[0] = v);
-            list.add(new ModelEntry(name, w[0], base[0], env[0], in[0], out[0]));
+            list.add(new ModelEntry(name, w[0], base[0], env[0], in[0], out[0],
+                    c -> m.field(MODEL_KEYS.getOrDefault(c, c))));
         }
         // OpenEvolve's older form: a primary and a secondary model with weights (OpenEvolve's defaults: 1 and
         // 0.2; a secondary weight of 0 leaves the secondary model out).
         String[] primary = {null};
+        String[] primaryKey = {"primary_model"};
         String[] secondary = {null};
         double[] pw = {1};
         double[] sw = {0.2};
         s.text("primary_model", v -> primary[0] = v);
-        s.text("name", v -> primary[0] = v);
+        s.text("name", v -> {
+            primary[0] = v;
+            primaryKey[0] = "name";
+        });
         s.text("secondary_model", v -> secondary[0] = v);
         s.number("primary_model_weight", v -> pw[0] = v);
         s.number("secondary_model_weight", v -> sw[0] = v);
         if (primary[0] != null) {
-            list.add(new ModelEntry(primary[0], pw[0], null, null, 0, 0));
+            list.add(new ModelEntry(primary[0], pw[0], null, null, 0, 0,
+                    c -> s.field(c.equals("weight") ? "primary_model_weight" : primaryKey[0])));
         }
         if (secondary[0] != null && sw[0] > 0) {
-            list.add(new ModelEntry(secondary[0], sw[0], null, null, 0, 0));
+            list.add(new ModelEntry(secondary[0], sw[0], null, null, 0, 0,
+                    c -> s.field(c.equals("weight") ? "secondary_model_weight" : "secondary_model")));
         }
         if (!list.isEmpty()) {
             models.clear();
             models.addAll(list);
+            // A name listed twice: in the list, or the secondary model repeating the primary.
+            sources.put("llm.models", s.field(entries.isEmpty() ? "secondary_model" : "models"));
         }
     }
 
@@ -403,6 +422,7 @@ public final class EvolveConfig {
     /** Sets the total iterations ({@code --iterations}). */
     public EvolveConfig iterations(int n) {
         maxIterations = n;
+        sources.put("max_iterations", "--iterations");
         iterationsGiven = true;
         return this;
     }
@@ -436,12 +456,14 @@ public final class EvolveConfig {
     /** Sets the LLM budget in US dollars ({@code --budget}). */
     public EvolveConfig budget(double usd) {
         budgetUsd = usd;
+        sources.put("llm.budget_usd", "--budget");
         return this;
     }
 
     /** Sets the default endpoint ({@code --api-base}). */
     public EvolveConfig apiBase(String base) {
         apiBase = base;
+        sources.put("llm.api_base", "--api-base");
         return this;
     }
 
@@ -454,7 +476,7 @@ public final class EvolveConfig {
     /** Replaces the ensemble by one model ({@code --model}). */
     public EvolveConfig model(String name) {
         models.clear();
-        models.add(new ModelEntry(name, 1, null, null, 0, 0));
+        models.add(new ModelEntry(name, 1, null, null, 0, 0, c -> "--model"));
         return this;
     }
 
@@ -472,7 +494,8 @@ public final class EvolveConfig {
      * The settings, with every model's endpoint and key variable defaulted to the section's.
      *
      * @param keyEnvDefault the key variable when none is configured (null for none)
-     * @throws InvalidInputException if a value is out of range or a model has no endpoint
+     * @throws InvalidInputException if a value is out of range, naming the file and key or the option that gave
+     *                               it, or if a model has no endpoint
      */
     public EvolveSettings build(String keyEnvDefault) {
         List<LlmModel> resolved = new ArrayList<>();
@@ -483,8 +506,28 @@ public final class EvolveConfig {
                         + ": give --api-base or llm.api_base");
             }
             String env = m.apiKeyEnv() != null ? m.apiKeyEnv() : apiKeyEnv != null ? apiKeyEnv : keyEnvDefault;
-            resolved.add(new LlmModel(m.name(), m.weight(), base, env, m.inputPrice(), m.outputPrice()));
+            try {
+                resolved.add(new LlmModel(m.name(), m.weight(), base, env, m.inputPrice(), m.outputPrice()));
+            } catch (InvalidInputException e) {
+                String component = e.field().substring(e.field().lastIndexOf('.') + 1);
+                // An endpoint the entry does not give is the section's (or --api-base's).
+                throw e.as(component.equals("api_base") && m.apiBase() == null
+                        ? sources.getOrDefault("llm.api_base", e.field()) : m.source().apply(component));
+            }
         }
+        try {
+            return settings(resolved);
+        } catch (InvalidInputException e) {
+            // max_retry_delay's check fails also when only retry_delay was raised above its default cap.
+            String source = sources.get(e.field());
+            if (source == null && e.field().equals("llm.max_retry_delay")) {
+                source = sources.get("llm.retry_delay");
+            }
+            throw source == null ? e : e.as(source);
+        }
+    }
+
+    private EvolveSettings settings(List<LlmModel> resolved) {
         if (resolved.isEmpty()) {
             resolved.add(new LlmModel("replay", 1, "http://127.0.0.1:9/v1", null, 0, 0));
         }
@@ -496,9 +539,14 @@ public final class EvolveConfig {
                 maxCodeLength, earlyStoppingPatience, convergenceThreshold, llm, prompt, database, evaluator);
     }
 
-    /** A model as configured, before the section's endpoint and key variable fill its gaps. */
+    /**
+     * A model as configured, before the section's endpoint and key variable fill its gaps.
+     *
+     * @param source how an error names the setting behind one of {@link LlmModel}'s checked components ({@code name},
+     *               {@code weight}, {@code api_base}, ...): the file and key, or the option
+     */
     private record ModelEntry(String name, double weight, String apiBase, String apiKeyEnv, double inputPrice,
-                              double outputPrice) {
+                              double outputPrice, java.util.function.UnaryOperator<String> source) {
     }
 
     /** A mapping in the YAML tree with its path, for errors that say where. */
@@ -506,11 +554,13 @@ public final class EvolveConfig {
         private final Path file;
         private final String path;
         private final JsonNode node;
+        private final Map<String, String> sources;
 
-        Section(Path file, String path, JsonNode node) {
+        Section(Path file, String path, JsonNode node, Map<String, String> sources) {
             this.file = file;
             this.path = path;
             this.node = node;
+            this.sources = sources;
             if (!node.isObject()) {
                 throw new InvalidInputException(file + ": " + (path.isEmpty() ? "(top)" : path),
                         "expected a mapping of keys, got " + node.getNodeType().name().toLowerCase(java.util.Locale.ROOT));
@@ -553,7 +603,7 @@ public final class EvolveConfig {
         java.util.Optional<Section> section(String key) {
             JsonNode n = node.get(key);
             return n == null || n.isNull() ? java.util.Optional.empty()
-                    : java.util.Optional.of(new Section(file, where(key), n));
+                    : java.util.Optional.of(new Section(file, where(key), n, sources));
         }
 
         List<Section> list(String key) {
@@ -566,14 +616,18 @@ public final class EvolveConfig {
             }
             List<Section> out = new ArrayList<>();
             for (int i = 0; i < n.size(); i++) {
-                out.add(new Section(file, where(key) + "[" + i + "]", n.get(i)));
+                out.add(new Section(file, where(key) + "[" + i + "]", n.get(i), sources));
             }
             return out;
         }
 
         JsonNode value(String key) {
             JsonNode n = node.get(key);
-            return n == null || n.isNull() ? null : n;
+            if (n == null || n.isNull()) {
+                return null;
+            }
+            sources.put(where(key), field(key));
+            return n;
         }
 
         void number(String key, Consumer<Double> set) {

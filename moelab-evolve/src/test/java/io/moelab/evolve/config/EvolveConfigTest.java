@@ -609,13 +609,10 @@ class EvolveConfigTest {
                 + "got 3000000000");
         assertThat(load("max_iterations: 1000000\n").maxIterations()).isEqualTo(1_000_000);
         assertThat(load("max_iterations: 0\n").maxIterations()).isZero();
-        assertThatThrownBy(() -> load("checkpoint_interval: 0\n")).isInstanceOf(InvalidInputException.class)
-                .hasMessageStartingWith("checkpoint_interval:");
-        assertThatThrownBy(() -> load("llm: {temperature: 2.5}\n")).isInstanceOf(InvalidInputException.class)
-                .hasMessageStartingWith("llm.temperature:");
-        EvolveConfig negativeWeight = read("llm: {models: [{name: a, weight: -1}]}\n").apiBase(BASE);
-        assertThatThrownBy(() -> negativeWeight.build(null)).isInstanceOf(InvalidInputException.class)
-                .hasMessageStartingWith("llm.models[a].weight:");
+        assertThat(readError("checkpoint_interval: 0\n")).endsWith(": checkpoint_interval: must be at least 1, got 0");
+        assertThat(readError("llm: {temperature: 2.5}\n")).endsWith(": llm.temperature: must be in [0, 2], got 2.5");
+        assertThat(readError("llm: {models: [{name: a, weight: -1}]}\n")).endsWith(": llm.models[0].weight: must be "
+                + "positive and finite, got -1.0");
         assertThat(readError("database:\n  exploration_ratio: 0.5\n  exploitation_ratio: 0.6\n"))
                 .contains("database.exploration_ratio").contains("at most 1");
         assertThat(readError("database:\n  num_islands: 10\n  population_size: 5\n"))
@@ -645,14 +642,63 @@ class EvolveConfigTest {
         assertThat(EvolveConfig.seconds("llm.retry_delay", 0.0001, true)).isEqualTo(Duration.ZERO);
         assertThat(readError("llm:\n  retry_delay: -1\n")).contains("llm.retry_delay");
         // Taken, they failed every iteration of the run as an internal error (a prompt could not be built).
-        assertThatThrownBy(() -> load("prompt:\n  num_previous_attempts: -1\n"))
-                .isInstanceOf(InvalidInputException.class)
-                .hasMessage("prompt.num_previous_attempts: must not be negative, got -1");
-        assertThatThrownBy(() -> load("prompt:\n  max_artifact_bytes: -1\n"))
-                .isInstanceOf(InvalidInputException.class)
-                .hasMessage("prompt.max_artifact_bytes: must not be negative, got -1");
+        assertThat(readError("prompt:\n  num_previous_attempts: -1\n")).endsWith(": prompt.num_previous_attempts: "
+                + "must not be negative, got -1");
+        assertThat(readError("prompt:\n  max_artifact_bytes: -1\n")).endsWith(": prompt.max_artifact_bytes: must "
+                + "not be negative, got -1");
         assertThat(load("prompt:\n  num_previous_attempts: 0\n  max_artifact_bytes: 0\n").prompt())
                 .isEqualTo(new PromptSettings(null, null, 0, true, 0));
+    }
+
+    @Test
+    void valuesCheckedOnceMergedNameTheFileOrOptionTheyCameFrom() throws IOException {
+        // Checked in build(), after the file and the options are merged: the message named the key alone, so a
+        // user with a file and options could not tell which to fix.
+        Path file = write("max_code_length: 0\n");
+        assertThatThrownBy(() -> EvolveConfig.defaults("combined_score").read(file).apiBase(BASE).build(null))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage(file + ": max_code_length: must be positive, got 0");
+        assertThat(readError("early_stopping_patience: -1\n")).endsWith(": early_stopping_patience: must not be "
+                + "negative, got -1");
+        assertThat(readError("keep_checkpoints: 0\n")).endsWith(": keep_checkpoints: must be at least 1, got 0");
+        assertThat(readError("convergence_threshold: -0.5\n")).endsWith(": convergence_threshold: must be a "
+                + "non-negative number");
+        assertThat(readError("llm:\n  top_p: 0\n")).endsWith(": llm.top_p: must be in (0, 1], got 0.0");
+        assertThat(readError("llm:\n  max_tokens: 0\n")).endsWith(": llm.max_tokens: must be at least 1, got 0");
+        assertThat(readError("llm:\n  retries: -1\n")).endsWith(": llm.retries: must be at least 0, got -1");
+        assertThat(readError("llm:\n  budget_usd: -1\n")).endsWith(": llm.budget_usd: must be at least 0, got -1.0");
+        // Only retry_delay given, above the default cap of 60 s: it is the key to fix.
+        assertThat(readError("llm:\n  retry_delay: 100\n")).endsWith(": llm.retry_delay: must be at least "
+                + "retry_delay (PT1M40S), got PT1M");
+        assertThat(readError("llm:\n  max_retry_delay: 1\n")).endsWith(": llm.max_retry_delay: must be at least "
+                + "retry_delay (PT2S), got PT1S");
+        // A model entry's keys, by their index and as the file spells them.
+        assertThat(readError("llm:\n  models: [{name: a}, {name: b, input_price: -2}]\n"))
+                .endsWith(": llm.models[1].input_price: must be non-negative and finite, got -2.0");
+        assertThat(readError("llm:\n  models: [{name: a, api_base: 'ftp://x'}]\n"))
+                .endsWith(": llm.models[0].api_base: must start with http:// or https://, got ftp://x");
+        assertThat(readError("llm:\n  models: [{name: a}, {name: a}]\n"))
+                .endsWith(": llm.models: model a is listed twice");
+        assertThat(readError("llm:\n  primary_model: a\n  primary_model_weight: -1\n"))
+                .endsWith(": llm.primary_model_weight: must be positive and finite, got -1.0");
+        assertThat(readError("llm:\n  primary_model: a\n  secondary_model: a\n"))
+                .endsWith(": llm.secondary_model: model a is listed twice");
+        // The section's endpoint, in the file or given as --api-base.
+        Path badBase = write("llm:\n  api_base: 'localhost:8000'\n  models: [{name: a}]\n");
+        assertThatThrownBy(() -> EvolveConfig.defaults("combined_score").read(badBase).build(null))
+                .hasMessage(badBase + ": llm.api_base: must start with http:// or https://, got localhost:8000");
+        assertThatThrownBy(() -> EvolveConfig.defaults("combined_score").read(badBase).apiBase("x").build(null))
+                .hasMessage("--api-base: must start with http:// or https://, got x");
+        // Options name themselves, also over a file's valid value.
+        assertThatThrownBy(() -> EvolveConfig.defaults("combined_score").model(" ").apiBase(BASE).build(null))
+                .isInstanceOf(InvalidInputException.class).hasMessage("--model: must not be empty");
+        Path budget = write("llm:\n  budget_usd: 3\n");
+        assertThatThrownBy(() -> EvolveConfig.defaults("combined_score").read(budget).budget(-1).model("m")
+                .apiBase(BASE).build(null)).hasMessage("--budget: must be at least 0, got -1.0");
+        // A file's bad value that an option replaced is no error.
+        Path overridden = write("llm:\n  budget_usd: -1\n");
+        assertThat(EvolveConfig.defaults("combined_score").read(overridden).budget(2).model("m").apiBase(BASE)
+                .build(null).llm().budgetUsd()).isEqualTo(2.0);
     }
 
     @Test
