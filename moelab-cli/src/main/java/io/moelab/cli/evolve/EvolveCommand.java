@@ -186,7 +186,11 @@ public final class EvolveCommand implements Callable<Integer> {
         String keyDefault = System.getenv("OPENAI_API_KEY") != null ? "OPENAI_API_KEY" : null;
         EvolveSettings settings = replay != null && !cfg.hasModels() ? cfg.build(null) : cfg.build(keyDefault);
         if (origin != null) {
-            origin.requireSame(out, settings);
+            try {
+                origin.requireSame(out, settings);
+            } catch (InvalidInputException e) {
+                throw cfg.located(e);
+            }
         }
         CostLedger ledger = new CostLedger();
         // Read before --out is created: a bad recording leaves no empty run directory behind.
@@ -221,7 +225,13 @@ public final class EvolveCommand implements Callable<Integer> {
                     err.println(text);
                 }
             };
-            summary = new EvolutionRun(t, settings, client, ledger, out, listener).run(resume);
+            try {
+                summary = new EvolutionRun(t, settings, client, ledger, out, listener).run(resume);
+            } catch (InvalidInputException e) {
+                // A setting the run refuses (a template_dir that is no directory, a fitness_metric the initial
+                // program does not report) is named with the file or option that gave it.
+                throw cfg.located(e);
+            }
         } finally {
             if (client instanceof AutoCloseable closeable) {
                 closeable.close();

@@ -128,6 +128,11 @@ class EvolveCommandTest {
         Result same = CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(), "--seed", "7",
                 "--config", cfg.toString(), "--iterations", "3", "--out", out.toString(), "--resume");
         assertThat(same.exitCode()).as(same.err()).isZero();
+        // The run's length left to its configuration: named as the file's key, not as --iterations (not given).
+        Files.writeString(cfg, "max_iterations: 2\ncheckpoint_interval: 1\ndatabase:\n  num_islands: 3\n");
+        assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(), "--out",
+                out.toString(), "--resume"), "error: " + cfg.toAbsolutePath().normalize() + ": max_iterations: 2 is "
+                + "below the 3 iterations the run has completed");
     }
 
     /**
@@ -169,7 +174,7 @@ class EvolveCommandTest {
         for (var e : refused.entrySet()) {
             Files.writeString(cfg, e.getKey());
             assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(),
-                    "--iterations", "3", "--out", out.toString(), "--resume"), "error: " + e.getValue()
+                    "--iterations", "3", "--out", out.toString(), "--resume"), "error: " + cfg + ": " + e.getValue()
                     + " (resume with the run's --config)");
         }
         assertThat(Files.readAllLines(out.resolve("trace.jsonl"))).hasSize(3);
@@ -207,7 +212,7 @@ class EvolveCommandTest {
                 + "not eplb");
         Files.writeString(cfg, "database:\n  num_islands: 5\n");
         assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(), "--iterations",
-                "3", "--out", out.toString(), "--resume"), "error: database.num_islands: 5, but the run's "
+                "3", "--out", out.toString(), "--resume"), "error: " + cfg + ": database.num_islands: 5, but the run's "
                 + out.resolve("run.json") + " records 3 (resume with the run's --config)");
         assertThat(Files.readAllLines(out.resolve("trace.jsonl"))).hasSize(3);
     }
@@ -324,7 +329,7 @@ class EvolveCommandTest {
             Files.writeString(cfg, "database:\n  num_islands: 3\n");
             Result config = CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", recording.toString(),
                     "--iterations", "4", "--out", out.toString(), "--resume", "--config", cfg.toString());
-            assertBad(config, "error: database.num_islands: 3, but the run's " + out.resolve("run.json")
+            assertBad(config, "error: " + cfg + ": database.num_islands: 3, but the run's " + out.resolve("run.json")
                     + " records 5");
         } finally {
             server.stop(0);
@@ -423,6 +428,11 @@ class EvolveCommandTest {
                 "m", "--api-base", "localhost:8000"), "error: --api-base: must start with http:// or https://, got "
                 + "localhost:8000");
         assertThat(out).doesNotExist();
+        // Refused by the run once it starts: named with the file too.
+        Files.writeString(cfg, "prompt:\n  template_dir: no-such-templates\n");
+        assertBad(withModel(out, "--config", cfg.toString()), "error: " + cfg + ": prompt.template_dir: "
+                + dir.resolve("no-such-templates") + " is not a directory");
+        assertThat(out).doesNotExist();
         assertBad(withModel(out, "--api-key-env", "MOELAB_NO_SUCH_KEY_VAR"), "MOELAB_NO_SUCH_KEY_VAR");
         assertBad(withModel(out, "--eval-timeout", "0"), "--eval-timeout");
         assertBad(withModel(out, "--budget", "-1"), "error: --budget: must be at least 0 USD, got -1.0");
@@ -454,7 +464,8 @@ class EvolveCommandTest {
         Result typo = CliRunner.run("evolve", "--task", "eplb:quick", "--iterations", "1", "--out",
                 dir.resolve("typo-run").toString(), "--model", "m", "--api-base", "http://127.0.0.1:1/v1", "--config",
                 metric.toString());
-        assertBad(typo, "error: database.fitness_metric: 'combined_scor' is not a metric of the initial program, "
+        assertBad(typo, "error: " + metric + ": database.fitness_metric: 'combined_scor' is not a metric of the "
+                + "initial program, "
                 + "which reports ");
         assertThat(typo.err()).contains("combined_score");
         assertThat(dir.resolve("typo-run")).doesNotExist();

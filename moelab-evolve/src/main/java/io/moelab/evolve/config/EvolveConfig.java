@@ -518,13 +518,23 @@ public final class EvolveConfig {
         try {
             return settings(resolved);
         } catch (InvalidInputException e) {
-            // max_retry_delay's check fails also when only retry_delay was raised above its default cap.
-            String source = sources.get(e.field());
-            if (source == null && e.field().equals("llm.max_retry_delay")) {
-                source = sources.get("llm.retry_delay");
-            }
-            throw source == null ? e : e.as(source);
+            throw located(e);
         }
+    }
+
+    /**
+     * {@code e} named where the value it is about was set: when its field is a configuration key (such as
+     * {@code database.fitness_metric}, which a run checks against its initial program) given by a file read or an
+     * option, the same problem under the file and key or the option; else {@code e} itself (a default, or another
+     * field).
+     */
+    public InvalidInputException located(InvalidInputException e) {
+        String source = sources.get(e.field());
+        if (source == null && e.field().equals("llm.max_retry_delay")) {
+            // Its check fails also when only retry_delay was raised above the default cap.
+            source = sources.get("llm.retry_delay");
+        }
+        return source == null ? e : e.as(source);
     }
 
     private EvolveSettings settings(List<LlmModel> resolved) {

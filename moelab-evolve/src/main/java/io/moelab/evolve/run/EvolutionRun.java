@@ -154,7 +154,7 @@ public final class EvolutionRun {
         }
         restore(trace, checkpoint);
         if (completed > settings.maxIterations()) {
-            throw new InvalidInputException("--iterations", settings.maxIterations() + " is below the "
+            throw new InvalidInputException("max_iterations", settings.maxIterations() + " is below the "
                     + completed + " iterations the run has completed");
         }
         if (db == null) {
