@@ -113,6 +113,11 @@ public final class GenericTask implements Task {
                 if (!n.isNumber()) {
                     throw new InvalidInputException(yaml + ": cascade_thresholds", "expected numbers, got " + n);
                 }
+                if (!Double.isFinite(n.asDouble())) {
+                    // .inf stopped every candidate after the stage, .nan and -.inf gated nothing.
+                    throw new InvalidInputException(yaml + ": cascade_thresholds", "expected finite numbers, got "
+                            + n.asDouble());
+                }
                 thresholds.add(n.asDouble());
             }
         }

@@ -196,6 +196,20 @@ class GenericTaskTest {
     }
 
     @Test
+    void cascadeThresholdsMustBeFinite() throws IOException {
+        // Taken as they were: .inf stopped every candidate after stage 1, .nan and -.inf gated nothing, silently
+        // (the configuration's evaluator.cascade_thresholds refused them).
+        for (String bad : List.of(".inf", "-.inf", ".nan")) {
+            Path t = dir("evaluator: [[x], [y]]\ncascade_thresholds: [" + bad + "]\n", "initial_program.py", "");
+            assertThatThrownBy(() -> GenericTask.load(t)).isInstanceOf(InvalidInputException.class)
+                    .hasMessage(t.resolve("task.yaml") + ": cascade_thresholds: expected finite numbers, got "
+                            + (bad.equals(".nan") ? "NaN" : bad.startsWith("-") ? "-Infinity" : "Infinity"));
+        }
+        Path ok = dir("evaluator: [[x], [y]]\ncascade_thresholds: [-2.5]\n", "initial_program.py", "");
+        assertThat(GenericTask.load(ok).defaultCascadeThresholds()).containsExactly(-2.5);
+    }
+
+    @Test
     void programFileMustBeAPlainName() throws IOException {
         for (String bad : List.of("../escape.py", "/tmp/abs.py", "sub/dir.py", "..", "' '")) {
             Path d = dir("evaluator: [x]\nprogram_file: " + bad + "\n", "initial_program.py", "");
