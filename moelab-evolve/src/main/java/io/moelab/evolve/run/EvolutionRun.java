@@ -145,6 +145,14 @@ public final class EvolutionRun {
             throw new InvalidInputException(dir.root().toString(), "already holds a run (trace.jsonl); pass --resume"
                     + " to continue it or choose another --out");
         }
+        List<Path> earlier = resume ? List.of() : dir.listCheckpoints();
+        if (!earlier.isEmpty()) {
+            // An earlier run's, its trace removed: the new run's checkpoints joined them (one of the same count was
+            // not written, the old one kept), and a resume loaded the old run's newest.
+            throw new InvalidInputException(dir.root().toString(), "holds an earlier run's checkpoints ("
+                    + earlier.getLast().getFileName() + ", but no trace.jsonl); choose another --out, or remove "
+                    + dir.checkpoints() + " to start a run there");
+        }
         Optional<CheckpointData> checkpoint = resume ? dir.newestCheckpoint(listener::message, true)
                 : Optional.empty();
         if (resume && trace.isEmpty() && checkpoint.isEmpty()) {

@@ -325,7 +325,8 @@ final class RunDirectory {
         }
     }
 
-    private List<Path> listCheckpoints() throws IOException {
+    /** The checkpoint directories, oldest first. */
+    List<Path> listCheckpoints() throws IOException {
         if (!Files.isDirectory(checkpoints())) {
             return List.of();
         }

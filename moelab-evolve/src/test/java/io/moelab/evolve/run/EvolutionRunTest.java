@@ -578,6 +578,30 @@ class EvolutionRunTest {
                 .hasMessageContaining("--resume");
     }
 
+    /**
+     * A run whose trace was removed left its checkpoints: a new run there went on beside them, and its resume then
+     * loaded the old run's newest checkpoint ("the checkpoint covers 5" lines of a 2-line trace).
+     */
+    @Test
+    void aNewRunRefusesAnEarlierRunsCheckpoints() throws Exception {
+        server.fallback(req -> Reply.content("no edit"));
+        Path out = tmp.resolve("run");
+        run(settings(4, ""), out, false);
+        assertThat(out.resolve("checkpoints/checkpoint_4")).isDirectory();
+        Files.delete(out.resolve("trace.jsonl"));
+        assertThatThrownBy(() -> run(settings(1, ""), out, false)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(out + ": holds an earlier run's checkpoints (checkpoint_4, but no trace.jsonl); choose "
+                        + "another --out, or remove " + out.resolve("checkpoints") + " to start a run there");
+        assertThat(out.resolve("trace.jsonl")).doesNotExist();
+        // Removed as the message says, a run starts there.
+        try (Stream<Path> files = Files.walk(out.resolve("checkpoints"))) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+        assertThat(run(settings(1, ""), out, false).completed()).isEqualTo(1);
+    }
+
     @Test
     void earlyStoppingAfterPatience() throws Exception {
         server.fallback(req -> Reply.content("no edit"));
