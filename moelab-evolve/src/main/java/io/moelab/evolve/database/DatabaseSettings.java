@@ -45,8 +45,22 @@ public record DatabaseSettings(int numIslands, int populationSize, int archiveSi
             throw new InvalidInputException("database.exploration_ratio", "plus exploitation_ratio must be at most 1, got "
                     + (explorationRatio + exploitationRatio));
         }
+        // A dimension twice left the grid its diagonal (bins cells, not bins squared); a metric twice, or both
+        // maximized and minimized, let no program dominate another.
+        requireDistinct("database.feature_dimensions", featureDimensions, "an axis of the grid");
+        requireDistinct("database.pareto_metrics", paretoMetrics.stream()
+                .map(m -> m.startsWith("-") ? m.substring(1) : m).toList(), "an objective (- minimizes it)");
         featureDimensions = List.copyOf(featureDimensions);
         paretoMetrics = List.copyOf(paretoMetrics);
+    }
+
+    private static void requireDistinct(String name, List<String> values, String what) {
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (String v : values) {
+            if (!seen.add(v)) {
+                throw new InvalidInputException(name, "lists " + v + " twice: each is " + what + " once");
+            }
+        }
     }
 
     /** OpenEvolve's defaults, scaled for runs of hundreds of iterations. */

@@ -617,6 +617,14 @@ class EvolveConfigTest {
                 .contains("database.exploration_ratio").contains("at most 1");
         assertThat(readError("database:\n  num_islands: 10\n  population_size: 5\n"))
                 .contains("database.population_size");
+        // Taken: an axis twice left the grid its diagonal; a metric both maximized and minimized let no program
+        // dominate another.
+        assertThat(readError("database:\n  feature_dimensions: [complexity, complexity]\n")).endsWith(
+                ": database.feature_dimensions: lists complexity twice: each is an axis of the grid once");
+        assertThat(readError("database:\n  pareto_metrics: [balancedness, -balancedness]\n")).endsWith(
+                ": database.pareto_metrics: lists balancedness twice: each is an objective (- minimizes it) once");
+        assertThat(readError("database:\n  pareto_metrics: [a, b, a]\n")).endsWith(
+                ": database.pareto_metrics: lists a twice: each is an objective (- minimizes it) once");
         // Prompt keys that the database settings check are named as the file has them.
         assertThat(readError("prompt:\n  num_top_programs: -1\n")).endsWith(": prompt.num_top_programs: must be at "
                 + "least 0, got -1");
