@@ -77,7 +77,8 @@ public final class EvolveCommand implements Callable<Integer> {
     private Long iterations;
 
     @Option(names = "--eval-timeout", paramLabel = "SECONDS",
-            description = "Hard wall-clock limit of each evaluation stage (default 60).")
+            description = "Hard wall-clock limit of each evaluation stage (default 60 or the "
+                    + "configuration's evaluator.timeout).")
     private Double evalTimeout;
 
     @Option(names = "--config", paramLabel = "FILE",
@@ -100,7 +101,8 @@ public final class EvolveCommand implements Callable<Integer> {
             + "with --resume the run's).")
     private Long seed;
 
-    @Option(names = "--parallel", paramLabel = "N", description = "Candidates evaluated at once (default 1).")
+    @Option(names = "--parallel", paramLabel = "N", description = "Candidates evaluated at once (default 1 or the "
+            + "configuration's evaluator.parallel_evaluations).")
     private Integer parallel;
 
     @Option(names = "--budget", paramLabel = "USD", description = "Stop starting iterations after this LLM cost.")
