@@ -45,6 +45,11 @@ public record DatabaseSettings(int numIslands, int populationSize, int archiveSi
             throw new InvalidInputException("database.exploration_ratio", "plus exploitation_ratio must be at most 1, got "
                     + (explorationRatio + exploitationRatio));
         }
+        // Checked when the configuration is read: a blank name was refused only after the initial program's evaluation.
+        if (fitnessMetric != null && fitnessMetric.isBlank()) {
+            throw new InvalidInputException("database.fitness_metric", "must name a metric, got '" + fitnessMetric
+                    + "'");
+        }
         // A dimension twice left the grid its diagonal (bins cells, not bins squared); a metric twice, or both
         // maximized and minimized, let no program dominate another.
         requireDistinct("database.feature_dimensions", featureDimensions, "an axis of the grid");

@@ -625,6 +625,9 @@ class EvolveConfigTest {
                 ": database.pareto_metrics: lists balancedness twice: each is an objective (- minimizes it) once");
         assertThat(readError("database:\n  pareto_metrics: [a, b, a]\n")).endsWith(
                 ": database.pareto_metrics: lists a twice: each is an objective (- minimizes it) once");
+        // A blank fitness metric: refused on reading, not after the initial program has been evaluated.
+        assertThat(readError("database:\n  fitness_metric: \"\"\n")).endsWith(
+                ": database.fitness_metric: must name a metric, got ''");
         // Prompt keys that the database settings check are named as the file has them.
         assertThat(readError("prompt:\n  num_top_programs: -1\n")).endsWith(": prompt.num_top_programs: must be at "
                 + "least 0, got -1");
