@@ -1,5 +1,6 @@
 package io.moelab.cli;
 
+import io.moelab.cli.support.OptionFields;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.eplb.io.OutputPathException;
@@ -47,6 +48,10 @@ public final class Main {
             return EXIT_BAD_INPUT;
         });
         cmd.setExecutionExceptionHandler((ex, failed, parseResult) -> {
+            if (ex instanceof InvalidInputException e && failed.getCommand() instanceof OptionFields f) {
+                // The library's "window" is the user's --window.
+                ex = OptionFields.asTyped(e, failed.getCommandSpec(), f.fieldOptions());
+            }
             // An output path the user can fix (a directory in the file's place, a file where a parent goes, no
             // access) is bad input; the file system failing while writing (disk full, I/O error) is a failure.
             int code = ex instanceof InvalidInputException || ex instanceof ModelFormatException

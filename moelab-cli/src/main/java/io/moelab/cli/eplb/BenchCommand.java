@@ -3,6 +3,7 @@ package io.moelab.cli.eplb;
 import io.moelab.cli.support.Choices;
 import io.moelab.cli.support.Json;
 import io.moelab.cli.support.Lists;
+import io.moelab.cli.support.OptionFields;
 import io.moelab.cli.support.Table;
 import io.moelab.eplb.algorithm.Algorithms;
 import io.moelab.eplb.algorithm.BalancerAlgorithm;
@@ -27,7 +28,7 @@ import picocli.CommandLine.Spec;
                 "Shapes: dsv3-prefill (58x256, R=288 on 32 GPUs in 4 nodes), dsv3-decode (58x256, R=288 on 144 GPUs "
                         + "in 18 nodes), adrs (26x64, R=288 on 32 GPUs). JMH (bin/bench) is the reference; this is "
                         + "the quick look."})
-public final class BenchCommand implements Callable<Integer> {
+public final class BenchCommand implements Callable<Integer>, OptionFields {
     @Spec
     private CommandSpec spec;
 
@@ -54,6 +55,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "table", paramLabel = "FORMAT",
             description = "table or json (default: table).")
     private String format;
+
+    @Override
+    public Map<String, String> fieldOptions() {
+        return Map.of("algorithm", "--algorithms");
+    }
 
     @Override
     public Integer call() {

@@ -3,6 +3,7 @@ package io.moelab.cli.eplb;
 import io.moelab.cli.support.Choices;
 import io.moelab.cli.support.Heap;
 import io.moelab.cli.support.Json;
+import io.moelab.cli.support.OptionFields;
 import io.moelab.cli.support.Progress;
 import io.moelab.cli.support.Table;
 import io.moelab.eplb.Topology;
@@ -35,7 +36,7 @@ import picocli.CommandLine.Spec;
                 "A synthetic trace (DeepSeek-V2-Lite-like: 26 MoE layers x 64 experts, top-6, drifting) and real "
                         + "DeepSeek-V3 loads recorded by SGLang (four prefill workloads in sequence: plan on one, "
                         + "score on the next), both on 288 slots over 32 GPUs in 4 nodes with 8 expert groups."})
-public final class DemoCommand implements Callable<Integer> {
+public final class DemoCommand implements Callable<Integer>, OptionFields {
     static final Topology TOPOLOGY = new Topology(288, 8, 4, 32);
     static final List<String> REAL = List.of("deepseek-v3/prefill_in512", "deepseek-v3/prefill_in1024",
             "deepseek-v3/prefill_in2048", "deepseek-v3/prefill_in4096");
@@ -68,7 +69,7 @@ public final class DemoCommand implements Callable<Integer> {
         String format = Choices.require("--format", this.format, "table", "json");
         List<BalancerAlgorithm> balancers = Algorithms.byNames(ALGORITHMS);
         SyntheticTraceSpec synthSpec = SyntheticTraceSpec.defaults(26, 64, steps, seed).withRouting(4096, 6);
-        Heap.requireTrace("steps", synthSpec);
+        Heap.requireTrace("--steps", synthSpec);
         EvaluationReport synthetic;
         EvaluationReport real;
         int syntheticPlans = Math.max(0, steps / Math.max(1, window) - 1);

@@ -3,6 +3,7 @@ package io.moelab.cli.eplb;
 import io.moelab.cli.support.Choices;
 import io.moelab.cli.support.Json;
 import io.moelab.cli.support.Lists;
+import io.moelab.cli.support.OptionFields;
 import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
@@ -39,7 +40,7 @@ import picocli.CommandLine.Spec;
                 "Traces: vLLM expert-load JSON, SGLang recorder dumps, moelab compact traces (gzip or not), or "
                         + "builtin:NAME. Several --trace are concatenated, e.g. one-step SGLang dumps of successive "
                         + "workloads."})
-public final class EvaluateCommand implements Callable<Integer> {
+public final class EvaluateCommand implements Callable<Integer>, OptionFields {
     @Spec
     private CommandSpec spec;
 
@@ -93,6 +94,13 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--plot", paramLabel = "FILE.png",
             description = "Also plot GPU balancedness per scored window, one line per algorithm.")
     private Path plot;
+
+    @Override
+    public Map<String, String> fieldOptions() {
+        // The topology's checks name eplb rebalance's JSON keys; here the options set them.
+        return Map.of("num_replicas", "--replicas", "num_groups", "--groups", "num_nodes", "--nodes",
+                "num_gpus", "--gpus", "algorithm", "--algorithms");
+    }
 
     @Override
     public Integer call() throws Exception {

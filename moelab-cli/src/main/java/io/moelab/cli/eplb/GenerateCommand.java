@@ -2,6 +2,7 @@ package io.moelab.cli.eplb;
 
 import io.moelab.cli.support.Choices;
 import io.moelab.cli.support.Heap;
+import io.moelab.cli.support.OptionFields;
 import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Progress;
 import io.moelab.eplb.InvalidInputException;
@@ -28,7 +29,7 @@ import picocli.CommandLine.Spec;
                         + "drift, dead experts, and a mixture of traffic domains (say chat and math) whose shares "
                         + "cycle over time.",
                 "Written in vLLM's expert-load format (gzip-compressed if FILE ends in .gz) or moelab's compact one."})
-public final class GenerateCommand implements Callable<Integer> {
+public final class GenerateCommand implements Callable<Integer>, OptionFields {
     @Spec
     private CommandSpec spec;
 
@@ -112,7 +113,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 or(zeroFraction, defaults.zeroFraction()), or(domains, defaults.domains()),
                 or(domainCorrelation, defaults.domainCorrelation()), or(domainPeriod, defaults.domainPeriod()),
                 or(domainSwing, defaults.domainSwing()));
-        Heap.requireTrace("steps", s);
+        Heap.requireTrace("--steps", s);
         // Before generating: a path that cannot be written (a directory, a file where a parent goes) failed only after.
         Outputs.check("--output", output);
         ExpertLoadTrace trace;

@@ -1,5 +1,6 @@
 package io.moelab.cli.eplb;
 
+import io.moelab.cli.support.OptionFields;
 import io.moelab.cli.support.Outputs;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Nouns;
@@ -32,7 +33,7 @@ import picocli.CommandLine.Spec;
                 "IN.json: {\"weight\": [[...]], \"num_replicas\": R, \"num_groups\": G, \"num_nodes\": N, "
                         + "\"num_gpus\": M, \"history\": [[[...]]]} (history optional: earlier windows, oldest first).",
                 "OUT.json: {\"algorithm\", \"phy2log\", \"log2phy\", \"logcnt\", and the topology}."})
-public final class RebalanceCommand implements Callable<Integer> {
+public final class RebalanceCommand implements Callable<Integer>, OptionFields {
     @Spec
     private CommandSpec spec;
 

@@ -1,6 +1,7 @@
 package io.moelab.cli.eplb;
 
 import io.moelab.cli.support.Lists;
+import io.moelab.cli.support.OptionFields;
 import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
@@ -48,7 +49,7 @@ import picocli.CommandLine.Spec;
                 + "(plan on window i, score on i+1), an ablation of moelab's parts, migration, history, and "
                 + "rebalance time.",
                 "Writes OUT/RESULTS.md and PNG plots. Takes a few minutes."})
-public final class ReportCommand implements Callable<Integer> {
+public final class ReportCommand implements Callable<Integer>, OptionFields {
     /** The public baselines and moelab, in report order. */
     static final List<String> MAIN = List.of("deepseek", "snake", "snake:global", "moelab:hierarchical",
             "moelab:global");

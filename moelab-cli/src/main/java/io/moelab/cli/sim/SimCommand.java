@@ -1,6 +1,7 @@
 package io.moelab.cli.sim;
 
 import io.moelab.cli.support.Json;
+import io.moelab.cli.support.OptionFields;
 import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
@@ -32,7 +33,7 @@ import picocli.CommandLine.Spec;
                         + "W steps, paying planning time and weight transfer. Formulas: docs/SIM.md.",
                 "Writes DIR/summary.json, DIR/balancedness.png, DIR/step_time.png and DIR/steps.csv; prints a table."},
         subcommands = SweepCommand.class)
-public final class SimCommand implements Callable<Integer> {
+public final class SimCommand implements Callable<Integer>, OptionFields {
     @Spec
     private CommandSpec spec;
 

@@ -123,26 +123,28 @@ final class SimOptions {
         StepModel.Routing split = switch (routing.toLowerCase(Locale.ROOT)) {
             case "even" -> StepModel.Routing.EVEN;
             case "node-local", "node_local" -> StepModel.Routing.NODE_LOCAL;
-            default -> throw new InvalidInputException("routing", "unknown routing '" + routing
+            default -> throw new InvalidInputException("--routing", "unknown routing '" + routing
                     + "' (known: even, node-local)");
         };
         if (dispatchBytes <= 0) {
-            throw new InvalidInputException("dispatch-bytes", "bytes per value must be at least 1, got " + dispatchBytes);
+            throw new InvalidInputException("--dispatch-bytes", "bytes per value must be at least 1, got "
+                    + dispatchBytes);
         }
         if (combineBytes <= 0) {
-            throw new InvalidInputException("combine-bytes", "bytes per value must be at least 1, got " + combineBytes);
+            throw new InvalidInputException("--combine-bytes", "bytes per value must be at least 1, got "
+                    + combineBytes);
         }
         // The library reads -1, NaN and 0 as "the default" for these three; a user who typed one meant something else.
         if (redundant != null && redundant < 0) {
-            throw new InvalidInputException("redundant", "must be 0 or more, got " + redundant);
+            throw new InvalidInputException("--redundant", "must be 0 or more, got " + redundant);
         }
         if (planningMs != null && !(planningMs >= 0 && planningMs <= Simulation.MAX_PLANNING_SECONDS * 1e3)) {
-            throw new InvalidInputException("planning-ms", "must be a number from 0 to "
+            throw new InvalidInputException("--planning-ms", "must be a number from 0 to "
                     + (long) (Simulation.MAX_PLANNING_SECONDS * 1e3) + " ms, got " + Numbers.plain(planningMs));
         }
         // At most a billion: far beyond any batch, and window sums of such steps stay loads a planner can add up.
         if (tokensPerStep != null && !(tokensPerStep > 0 && tokensPerStep <= 1e9)) {
-            throw new InvalidInputException("tokens-per-step", "must be a number > 0 and at most 1e9, got "
+            throw new InvalidInputException("--tokens-per-step", "must be a number > 0 and at most 1e9, got "
                     + Numbers.plain(tokensPerStep));
         }
         return new Simulation.Options(rebalanceEvery, window == null ? rebalanceEvery : window,

@@ -2,10 +2,12 @@ package io.moelab.cli.sim;
 
 import io.moelab.cli.support.Json;
 import io.moelab.cli.support.Lists;
+import io.moelab.cli.support.OptionFields;
 import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.cli.support.Table;
+import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Nouns;
 import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.eplb.trace.ExpertLoadTrace;
@@ -37,7 +39,7 @@ import picocli.CommandLine.Spec;
                 + "(interval fixed), every policy at every point.",
                 "Writes DIR/sweep.json, DIR/throughput_vs_interval.png and DIR/throughput_vs_redundant.png; "
                         + "prints tables."})
-public final class SweepCommand implements Callable<Integer> {
+public final class SweepCommand implements Callable<Integer>, OptionFields {
     @Spec
     private CommandSpec spec;
 
@@ -69,7 +71,12 @@ public final class SweepCommand implements Callable<Integer> {
                 : List.of(10, 25, 50, 100, 200, 400).stream().filter(k -> k < trace.steps()).toList();
         List<Integer> rs = redundants != null ? redundants : Sweep.defaultRedundants(model.experts(), cluster.gpus(), 3);
         List<Sweep.Variant> variants = new ArrayList<>(Sweep.intervals(base, ks, options.window == null));
-        variants.addAll(Sweep.redundants(base, rs, model, cluster));
+        try {
+            variants.addAll(Sweep.redundants(base, rs, model, cluster));
+        } catch (InvalidInputException e) {
+            // A count that does not fill the GPUs is named "redundant" by the library; here --redundants listed it.
+            throw e.field().equals("redundant") ? e.as("--redundants") : e;
+        }
         // After the values are checked: bad input is one error line, without warnings before it.
         warnAboutShortTraces(trace.steps(), ks, rs, base.rebalanceEvery());
         List<Sweep.Point> points;

@@ -40,7 +40,19 @@ class BalancerOptionsAndReportCommandsTest {
         Result bad = CliRunner.run("eplb", "rebalance", "--input", in.toString(), "--output", out.toString(),
                 "--mode", "sideways");
         assertThat(bad.exitCode()).isEqualTo(2);
-        assertThat(bad.errLines()).singleElement().asString().startsWith("error: mode: unknown mode 'sideways'");
+        assertThat(bad.errLines()).singleElement().asString().startsWith("error: --mode: unknown mode 'sideways'");
+        // A mode inside --algorithm is that option's fault, not --mode's (which the user did not give).
+        Result inSpec = CliRunner.run("eplb", "rebalance", "--input", in.toString(), "--output", out.toString(),
+                "--algorithm", "moelab:sideways");
+        assertThat(inSpec.exitCode()).isEqualTo(2);
+        assertThat(inSpec.errLines()).containsExactly(
+                "error: --algorithm: unknown mode 'sideways' (known: auto, global, hierarchical)");
+        // The JSON input's topology keeps its own names: num_replicas is a key of the file.
+        Result few = CliRunner.run("eplb", "rebalance", "--input", in.toString(), "--output", out.toString(),
+                "--gpus", "5");
+        assertThat(few.exitCode()).isEqualTo(2);
+        assertThat(few.errLines()).singleElement().asString().startsWith("error: num_replicas: R=16 is not a multiple "
+                + "of num_gpus M=5");
     }
 
     @Test
@@ -161,13 +173,13 @@ class BalancerOptionsAndReportCommandsTest {
                 .containsExactly("static", "moelab:global");
         Result bad = CliRunner.run("eplb", "bench", "--shape", "dsv4");
         assertThat(bad.exitCode()).isEqualTo(2);
-        assertThat(bad.errLines()).singleElement().asString().startsWith("error: shape: unknown shape 'dsv4'");
+        assertThat(bad.errLines()).singleElement().asString().startsWith("error: --shape: unknown shape 'dsv4'");
         // Settings that would time something else than asked (they were clamped to one round, or one call a round).
         Result rounds = CliRunner.run("eplb", "bench", "--shape", "adrs", "--algorithms", "static", "--rounds", "0");
         assertThat(rounds.exitCode()).isEqualTo(2);
-        assertThat(rounds.errLines()).containsExactly("error: rounds: must be at least 1, got 0");
+        assertThat(rounds.errLines()).containsExactly("error: --rounds: must be at least 1, got 0");
         Result roundMs = CliRunner.run("eplb", "bench", "--shape", "adrs", "--algorithms", "static", "--round-ms", "-5");
-        assertThat(roundMs.errLines()).containsExactly("error: round-ms: must be 1 to 3600000 ms, got -5");
+        assertThat(roundMs.errLines()).containsExactly("error: --round-ms: must be 1 to 3600000 ms, got -5");
     }
 
     @Test

@@ -132,7 +132,7 @@ class EvaluateAndGenerateCommandTest {
         Result r = CliRunner.run("eplb", "generate", "--layers", "2", "--experts", "8", "--steps", "3", "--seed", "1",
                 "--top-k", "9", "--output", dir.resolve("x.json").toString());
         assertThat(r.exitCode()).isEqualTo(2);
-        assertThat(r.errLines()).singleElement().asString().startsWith("error: top-k:");
+        assertThat(r.errLines()).singleElement().asString().startsWith("error: --top-k:");
         assertThat(dir.resolve("x.json")).doesNotExist();
     }
 
@@ -159,21 +159,21 @@ class EvaluateAndGenerateCommandTest {
                 "--seed", "1", "--output", dir.resolve("x.json").toString());
         assertThat(overflow.exitCode()).isEqualTo(2);
         assertThat(overflow.errLines()).singleElement().asString()
-                .startsWith("error: experts: L x E = 100000 x 100000 = 10000000000 loads per step");
+                .startsWith("error: --experts: L x E = 100000 x 100000 = 10000000000 loads per step");
         // 2^40 loads fit no heap this test runs in; the command says so instead of running out of memory.
         Result heap = CliRunner.run("eplb", "generate", "--layers", "1024", "--experts", "1024", "--steps", "1048576",
                 "--seed", "1", "--output", dir.resolve("x.json").toString());
         assertThat(heap.exitCode()).isEqualTo(2);
         assertThat(heap.errLines()).singleElement().asString()
-                .startsWith("error: steps: a trace of S x L x E = 1048576 x 1024 x 1024 loads needs about 16384.0 GiB "
-                        + "of memory, more than this JVM's heap of ")
+                .startsWith("error: --steps: a trace of S x L x E = 1048576 x 1024 x 1024 loads needs about "
+                        + "16384.0 GiB of memory, more than this JVM's heap of ")
                 .contains("MOELAB_JAVA_OPTS=-Xmx");
         assertThat(dir.resolve("x.json")).doesNotExist();
         // The demo's synthetic trace (26 x 64 loads a step) too.
         Result demo = CliRunner.run("eplb", "demo", "--steps", "2000000000");
         assertThat(demo.exitCode()).isEqualTo(2);
         assertThat(demo.errLines()).singleElement().asString()
-                .startsWith("error: steps: a trace of S x L x E = 2000000000 x 26 x 64 loads needs about");
+                .startsWith("error: --steps: a trace of S x L x E = 2000000000 x 26 x 64 loads needs about");
     }
 
     @Test
@@ -237,7 +237,7 @@ class EvaluateAndGenerateCommandTest {
         Result short_ = CliRunner.run("eplb", "evaluate", "--trace", out.toString(), "--window", "2", "--replicas",
                 "8", "--gpus", "8");
         assertThat(short_.exitCode()).isEqualTo(2);
-        assertThat(short_.errLines()).containsExactly("error: window: the trace has 2 steps, so windows of 2 give 1 "
+        assertThat(short_.errLines()).containsExactly("error: --window: the trace has 2 steps, so windows of 2 give 1 "
                 + "complete window; at least 2 are needed (plan on one, score on the next)");
     }
 
@@ -306,22 +306,50 @@ class EvaluateAndGenerateCommandTest {
         Result tooFew = CliRunner.run("eplb", "evaluate", "--trace", trace.toString(), "--window", "40", "--replicas",
                 "32", "--gpus", "4");
         assertThat(tooFew.exitCode()).isEqualTo(2);
-        assertThat(tooFew.errLines()).singleElement().asString().startsWith("error: window:");
+        assertThat(tooFew.errLines()).singleElement().asString().startsWith("error: --window:");
 
         Result unknown = CliRunner.run("eplb", "evaluate", "--trace", trace.toString(), "--window", "10",
                 "--replicas", "32", "--gpus", "4", "--algorithms", "deepseek,nope");
         assertThat(unknown.exitCode()).isEqualTo(2);
-        assertThat(unknown.errLines()).singleElement().asString().contains("unknown algorithm 'nope'");
+        assertThat(unknown.errLines()).containsExactly(
+                "error: --algorithms: unknown algorithm 'nope' (known: moelab, deepseek, snake, static)");
+
+        // The library's checks name its own fields (num_gpus, window); the user typed --gpus and --window.
+        String[][] named = {
+            {"--replicas", "30", "error: --replicas: R=30 is not a multiple of --gpus M=4 (every GPU holds R/M slots)"},
+            {"--replicas", "28", "error: --replicas: R=28 is less than the number of experts E=32 (every expert needs "
+                    + "at least one slot)"},
+            {"--nodes", "0", "error: --nodes: must be at least 1, got 0"},
+            {"--groups", "3", "error: --groups: E=32 experts do not split into G=3 equal groups (hierarchical "
+                    + "placement needs E to be a multiple of G)"},
+            {"--window", "0", "error: --window: must be at least 1 step, got 0"},
+            {"--history", "-1", "error: --history: must be 0 or more windows, got -1"},
+            {"--algorithms", "moelab:sideways",
+                "error: --algorithms: unknown mode 'sideways' (known: auto, global, hierarchical)"}};
+        for (String[] c : named) {
+            List<String> args = new java.util.ArrayList<>(List.of("eplb", "evaluate", "--trace", trace.toString(),
+                    "--window", "10", "--replicas", "32", "--gpus", "4", "--warmup-ms", "0", "--mode",
+                    "hierarchical"));
+            int at = args.indexOf(c[0]);
+            if (at >= 0) {
+                args.set(at + 1, c[1]);
+            } else {
+                args.addAll(List.of(c[0], c[1]));
+            }
+            Result r = CliRunner.run(args.toArray(String[]::new));
+            assertThat(r.exitCode()).as(c[2]).isEqualTo(2);
+            assertThat(r.errLines()).containsExactly(c[2]);
+        }
 
         // Two rows of one name: the plot's lines and JSON readers keyed by name could not tell them apart.
         Result twice = CliRunner.run("eplb", "evaluate", "--trace", trace.toString(), "--window", "10",
                 "--replicas", "32", "--gpus", "4", "--algorithms", "moelab,deepseek,moelab");
         assertThat(twice.exitCode()).isEqualTo(2);
         assertThat(twice.errLines()).containsExactly(
-                "error: algorithms: lists an algorithm twice: moelab,deepseek,moelab");
+                "error: --algorithms: lists an algorithm twice: moelab,deepseek,moelab");
         Result bench = CliRunner.run("eplb", "bench", "--shape", "adrs", "--algorithms", "static,static");
         assertThat(bench.exitCode()).isEqualTo(2);
-        assertThat(bench.errLines()).containsExactly("error: algorithms: lists an algorithm twice: static,static");
+        assertThat(bench.errLines()).containsExactly("error: --algorithms: lists an algorithm twice: static,static");
 
         Result missing = CliRunner.run("eplb", "evaluate", "--trace", dir.resolve("none.json").toString(), "--window",
                 "1", "--replicas", "32", "--gpus", "4");
@@ -336,13 +364,13 @@ class EvaluateAndGenerateCommandTest {
         Result warmup = CliRunner.run("eplb", "evaluate", "--trace", trace.toString(), "--window", "10", "--replicas",
                 "32", "--gpus", "4", "--warmup-ms", "-1");
         assertThat(warmup.exitCode()).isEqualTo(2);
-        assertThat(warmup.errLines()).containsExactly("error: warmup-ms: must be 0 to 3600000 ms, got -1");
+        assertThat(warmup.errLines()).containsExactly("error: --warmup-ms: must be 0 to 3600000 ms, got -1");
         // The largest long overflowed the warm-up's nanosecond deadline (one call, no warm-up); now refused.
         Result huge = CliRunner.run("eplb", "evaluate", "--trace", trace.toString(), "--window", "10", "--replicas",
                 "32", "--gpus", "4", "--warmup-ms", Long.toString(Long.MAX_VALUE));
         assertThat(huge.exitCode()).isEqualTo(2);
         assertThat(huge.errLines()).containsExactly(
-                "error: warmup-ms: must be 0 to 3600000 ms, got " + Long.MAX_VALUE);
+                "error: --warmup-ms: must be 0 to 3600000 ms, got " + Long.MAX_VALUE);
 
         // A file standing where the output's directory goes: named, not the temporary file beside it; bad input.
         Path file = generate("in-the-way.json");

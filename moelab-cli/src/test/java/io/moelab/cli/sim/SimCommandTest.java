@@ -169,19 +169,19 @@ class SimCommandTest {
                 List.of("--policies", "none,deepseek,"),
                 List.of("--policies", "none,,moelab"));
         List<String> expected = List.of(
-                "error: trace: has 26 MoE layers x 64 experts, but model deepseek-v3 has 58 x 256",
-                "error: model: unknown model 'gpt-5'",
-                "error: cluster: unknown cluster '4x8-a100'",
-                "error: redundant: 64 experts + 10 redundant = 74 slots do not fill 32 GPUs evenly; try 0 or 32",
-                "error: policies: unknown policy 'greedy'",
-                "error: routing: unknown routing 'random'",
-                "error: rebalance-every: must be at least 1 step, got 0",
-                "error: redundant: must be 0 or more, got -1",
-                "error: planning-ms: must be a number from 0 to 10000000 ms, got NaN",
-                "error: planning-ms: must be a number from 0 to 10000000 ms, got 1.0E300",
-                "error: tokens-per-step: must be a number > 0 and at most 1e9, got 0",
-                "error: tokens-per-step: must be a number > 0 and at most 1e9, got 1.0E300",
-                "error: combine-bytes: bytes per value must be at least 1, got 0",
+                "error: --trace: has 26 MoE layers x 64 experts, but model deepseek-v3 has 58 x 256",
+                "error: --model: unknown model 'gpt-5'",
+                "error: --cluster: unknown cluster '4x8-a100'",
+                "error: --redundant: 64 experts + 10 redundant = 74 slots do not fill 32 GPUs evenly; try 0 or 32",
+                "error: --policies: unknown policy 'greedy'",
+                "error: --routing: unknown routing 'random'",
+                "error: --rebalance-every: must be at least 1 step, got 0",
+                "error: --redundant: must be 0 or more, got -1",
+                "error: --planning-ms: must be a number from 0 to 10000000 ms, got NaN",
+                "error: --planning-ms: must be a number from 0 to 10000000 ms, got 1.0E300",
+                "error: --tokens-per-step: must be a number > 0 and at most 1e9, got 0",
+                "error: --tokens-per-step: must be a number > 0 and at most 1e9, got 1.0E300",
+                "error: --combine-bytes: bytes per value must be at least 1, got 0",
                 "error: --policies: empty item in 'none,deepseek,'",
                 "error: --policies: empty item in 'none,,moelab'");
         for (int i = 0; i < cases.size(); i++) {
@@ -198,10 +198,10 @@ class SimCommandTest {
             assertThat(r.errLines()).singleElement().asString().startsWith(expected.get(i));
         }
         // Values are quoted as given ("got 0", "got 2500000000"), not as Java doubles ("0.0", "2.5E9").
-        String tokens = "error: tokens-per-step: must be a number > 0 and at most 1e9, got ";
+        String tokens = "error: --tokens-per-step: must be a number > 0 and at most 1e9, got ";
         String[][] exact = {{"--tokens-per-step", "0", tokens + "0"},
             {"--tokens-per-step", "2.5e9", tokens + "2500000000"},
-            {"--planning-ms", "-3", "error: planning-ms: must be a number from 0 to 10000000 ms, got -3"}};
+            {"--planning-ms", "-3", "error: --planning-ms: must be a number from 0 to 10000000 ms, got -3"}};
         for (String[] c : exact) {
             List<String> args = new ArrayList<>(List.of(sim()));
             args.remove(args.indexOf("--planning-ms") + 1);
@@ -262,7 +262,17 @@ class SimCommandTest {
                 "--cluster", "4x8-h100", "--policies", "none", "--intervals", "0", "--out",
                 dir.resolve("short3").toString());
         assertThat(bad.exitCode()).isEqualTo(2);
-        assertThat(bad.errLines()).containsExactly("error: intervals: must be at least 1 step, got 0");
+        assertThat(bad.errLines()).containsExactly("error: --intervals: must be at least 1 step, got 0");
+        // A redundancy that does not fill the GPUs, named by the option that gave it.
+        String[][] counts = {{"--redundants", "0,10"}, {"--redundant", "10"}};
+        for (String[] c : counts) {
+            Result count = CliRunner.run("sim", "sweep", "--trace", shortTrace.toString(), "--model",
+                    "deepseek-v2-lite", "--cluster", "4x8-h100", "--policies", "none", "--intervals", "4",
+                    "--rebalance-every", "4", c[0], c[1], "--out", dir.resolve("short4").toString());
+            assertThat(count.exitCode()).as(c[0]).isEqualTo(2);
+            assertThat(count.errLines()).as(c[0]).containsExactly("error: " + c[0] + ": 64 experts + 10 redundant = 74 "
+                    + "slots do not fill 32 GPUs evenly; try 0 or 32");
+        }
     }
 
     /** One step, one layer: counted in the singular ("1 layers" and "1 steps" were printed). */
@@ -290,7 +300,7 @@ class SimCommandTest {
         Result shape = CliRunner.run("sim", "--trace", one.toString(), "--model", "deepseek-v3", "--cluster",
                 "4x8-h100", "--out", dir.resolve("shape").toString());
         assertThat(shape.errLines()).containsExactly(
-                "error: trace: has 1 MoE layer x 4 experts, but model deepseek-v3 has 58 x 256");
+                "error: --trace: has 1 MoE layer x 4 experts, but model deepseek-v3 has 58 x 256");
     }
 
     @Test

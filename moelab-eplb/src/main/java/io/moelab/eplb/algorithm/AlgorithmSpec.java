@@ -52,7 +52,13 @@ public record AlgorithmSpec(String name, PlacementMode mode, Map<String, String>
                 if (mode != null) {
                     throw new InvalidInputException("algorithm", "two modes in '" + text + "'");
                 }
-                mode = PlacementMode.parse(part);
+                try {
+                    mode = PlacementMode.parse(part);
+                } catch (InvalidInputException e) {
+                    // The spec is at fault, not a --mode option: "mode: unknown mode" pointed a command line at
+                    // the wrong option.
+                    throw e.as("algorithm");
+                }
             } else if (eq == 0 || eq == part.length() - 1) {
                 throw new InvalidInputException("algorithm", "malformed option '" + part + "' in '" + text
                         + "' (expected KEY=VALUE)");

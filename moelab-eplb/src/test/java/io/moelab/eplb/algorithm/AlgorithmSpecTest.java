@@ -44,6 +44,9 @@ class AlgorithmSpecTest {
             assertThatThrownBy(() -> AlgorithmSpec.parse(spec)).as(spec).isInstanceOf(InvalidInputException.class)
                     .hasMessage("algorithm: empty part after ':' in '" + spec + "'");
         }
+        // A mode that is none is the spec's fault (it named "mode", which a command line read as its --mode).
+        assertThatThrownBy(() -> AlgorithmSpec.parse("moelab:sideways")).isInstanceOf(InvalidInputException.class)
+                .hasMessage("algorithm: unknown mode 'sideways' (known: auto, global, hierarchical)");
         assertThatThrownBy(() -> AlgorithmSpec.parse("x:a=1:a=2")).hasMessageContaining("given twice");
         assertThatThrownBy(() -> AlgorithmSpec.parse("x:=1")).hasMessageContaining("malformed option");
         assertThatThrownBy(() -> AlgorithmSpec.parse("x:on=")).hasMessageContaining("malformed option");
