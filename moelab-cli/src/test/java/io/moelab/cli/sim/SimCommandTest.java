@@ -263,6 +263,11 @@ class SimCommandTest {
                 dir.resolve("short3").toString());
         assertThat(bad.exitCode()).isEqualTo(2);
         assertThat(bad.errLines()).containsExactly("error: --intervals: must be at least 1 step, got 0");
+        Result otherModel = CliRunner.run("sim", "sweep", "--trace", shortTrace.toString(), "--model", "deepseek-v3",
+                "--cluster", "4x8-h100", "--policies", "none", "--out", dir.resolve("short5").toString());
+        assertThat(otherModel.exitCode()).isEqualTo(2);
+        assertThat(otherModel.errLines()).containsExactly(
+                "error: --trace: has 26 MoE layers x 64 experts, but model deepseek-v3 has 58 x 256");
         // A redundancy that does not fill the GPUs, named by the option that gave it.
         String[][] counts = {{"--redundants", "0,10"}, {"--redundant", "10"}};
         for (String[] c : counts) {
