@@ -200,7 +200,7 @@ public final class SyntheticTraceGenerator {
                         probs[e] += mixture[t][d] * domainProbs[e];
                     }
                 }
-                requireTopKRoutable(probs, t);
+                requireTopKRoutable(probs, t, walk, revert);
                 topKPickProbabilities(probs, spec.topK(), pick);
                 sampleCounts(pick, out[t], base);
                 for (int e = 0; e < experts; e++) {
@@ -215,17 +215,54 @@ public final class SyntheticTraceGenerator {
          * could not pick k distinct experts, and the step would hold fewer than T k picks (a lognormal skew of 1000
          * kept 2 live experts of 16 under top-8). Only such extreme skews reach it; every other trace is unchanged.
          */
-        private void requireTopKRoutable(double[] probs, int step) {
+        private void requireTopKRoutable(double[] probs, int step, double[] walk, double[] revert) {
             int live = 0;
             for (double p : probs) {
                 live += p > 0 ? 1 : 0;
             }
             if (live < spec.topK()) {
-                throw new InvalidInputException("skew-param", Numbers.plain(spec.skewParameter())
+                // Named after the part of log-popularity that spreads the experts the most: a huge walk or revert
+                // std was blamed on the skew, which the user had left at its default.
+                double skew = 0;
+                for (double[] logits : domainLogits) {
+                    skew = Math.max(skew, spread(logits, logits));
+                }
+                double walked = spread(walk, domainLogits[0]);
+                double reverted = spread(revert, domainLogits[0]);
+                String field = "skew-param";
+                double value = spec.skewParameter();
+                if (walked > skew && walked >= reverted) {
+                    field = "walk-sigma";
+                    value = spec.walkSigma();
+                } else if (reverted > skew && reverted > walked) {
+                    field = "revert-std";
+                    value = spec.revertStd();
+                }
+                throw new InvalidInputException(field, Numbers.plain(value)
                         + " is too strong to route: in layer " + layer + " step " + step + " only " + live + " of "
                         + probs.length + " experts have a routing probability a double holds, fewer than top-"
                         + spec.topK());
             }
+        }
+
+        /**
+         * Max minus min of {@code values} over the live experts (finite in {@code logits}; dead ones are -inf in every
+         * domain); infinite where a value is not finite.
+         */
+        private static double spread(double[] values, double[] logits) {
+            double min = Double.POSITIVE_INFINITY;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int e = 0; e < values.length; e++) {
+                if (logits[e] == Double.NEGATIVE_INFINITY) {
+                    continue;
+                }
+                if (!Double.isFinite(values[e])) {
+                    return Double.POSITIVE_INFINITY;
+                }
+                min = Math.min(min, values[e]);
+                max = Math.max(max, values[e]);
+            }
+            return max >= min ? max - min : 0;
         }
 
         /** Multinomial draw of T k routings with probabilities pick / k, each expert capped at T. */

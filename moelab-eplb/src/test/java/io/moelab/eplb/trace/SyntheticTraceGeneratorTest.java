@@ -42,6 +42,16 @@ class SyntheticTraceGeneratorTest {
                 .isInstanceOf(InvalidInputException.class)
                 .hasMessageStartingWith("skew-param: 1000 is too strong to route: in layer ")
                 .hasMessageContaining("fewer than top-6");
+        // A random walk or mean-reverting part as wild spreads log-popularity as far, and is named instead of the
+        // skew (the message said "skew-param: 1 is too strong" for a sigma left at its default).
+        assertThatThrownBy(() -> SyntheticTraceGenerator.generate(custom(1, 1e308, 0.3, 1, 0, 0, 100, 3)))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith("walk-sigma: 1.0E308 is too strong to route: in layer ")
+                .hasMessageContaining(" step 1 only ");
+        assertThatThrownBy(() -> SyntheticTraceGenerator.generate(custom(1, 0.02, 1e308, 1, 0, 0, 100, 3)))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith("revert-std: 1.0E308 is too strong to route: in layer ")
+                .hasMessageContaining(" step 0 only ");
         ExpertLoadTrace strong = SyntheticTraceGenerator.generate(custom(30, 0, 0, 1, 0, 0, 100, 3));
         for (int t = 0; t < strong.steps(); t++) {
             LoadMatrix step = strong.step(t);
