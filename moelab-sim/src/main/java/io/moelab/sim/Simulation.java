@@ -334,9 +334,9 @@ public final class Simulation {
         try {
             policy.balancer().rebalance(request(k, initial));
         } catch (InvalidInputException e) {
-            throw new InvalidInputException("policies", "'" + policy.name() + "' cannot plan for " + topology.gpus()
-                    + " GPUs on " + topology.nodes() + " nodes with " + model.groups() + " expert groups: "
-                    + e.problem(), e);
+            throw new InvalidInputException("policies", "'" + policy.name() + "' cannot plan for "
+                    + Nouns.count(topology.gpus(), "GPU") + " on " + Nouns.count(topology.nodes(), "node") + " with "
+                    + Nouns.count(model.groups(), "expert group") + ": " + e.problem(), e);
         }
     }
 

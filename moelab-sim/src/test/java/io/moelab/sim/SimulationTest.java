@@ -86,6 +86,12 @@ class SimulationTest {
                         + "expert groups: ")
                 .hasMessageContaining("divide evenly over the N=3 nodes");
         assertThat(progress).isEmpty();
+        // One group is counted in the singular ("with 1 expert groups").
+        ModelSpec ungrouped = new ModelSpec("ungrouped", 4, 64, 8, 1024, 512, 1, 2, 0, 0, 0);
+        assertThatThrownBy(() -> new Simulation(skewed, ungrouped, ClusterSpec.preset("2x1-h100"), options(false))
+                .run(Policy.parseAll(List.of("deepseek:hierarchical")), Simulation.Progress.NONE))
+                .hasMessageStartingWith("policies: 'deepseek:hierarchical' cannot plan for 2 GPUs on 2 nodes with 1 "
+                        + "expert group: ");
         // The same policies on 2 nodes, and the default deepseek (global where groups do not fit) on 3, run.
         assertThat(run(skewed, grouped, CLUSTER, options(false), "none",
                 "deepseek:hierarchical").get("deepseek:hierarchical").rebalances()).isEqualTo(11);
