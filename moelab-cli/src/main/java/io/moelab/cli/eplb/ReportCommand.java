@@ -48,7 +48,8 @@ import picocli.CommandLine.Spec;
                 + "synthetic drifting, stationary and cycling traffic and on real DeepSeek-V3 workload pairs "
                 + "(plan on window i, score on i+1), an ablation of moelab's parts, migration, history, and "
                 + "rebalance time.",
-                "Writes OUT/RESULTS.md and PNG plots. Takes a few minutes."})
+                "Writes OUT/RESULTS.md and PNG plots. Takes about a minute and a half on two cores (--cases and "
+                + "--timing-rounds 0 make it shorter)."})
 public final class ReportCommand implements Callable<Integer>, OptionFields {
     /** The public baselines and moelab, in report order. */
     static final List<String> MAIN = List.of("deepseek", "snake", "snake:global", "moelab:hierarchical",
