@@ -117,8 +117,11 @@ public final class RebalanceCommand implements Callable<Integer>, OptionFields {
             request = new BalancingRequest(in.weight(), in.history(), topology, inService);
         } catch (InvalidInputException e) {
             // The request names the placement in service "previous"; the file is what the user fixes, and every
-            // other problem with it (PlacementFile's) names the file too.
-            throw inService != null && e.field().equals("previous") ? e.as(previous.toString()) : e;
+            // other problem with it (PlacementFile's) names the file too; loads the request refuses are the input's.
+            if (inService != null && e.field().equals("previous")) {
+                throw e.as(previous.toString());
+            }
+            throw e.field().startsWith("weight") || e.field().startsWith("history") ? e.in(input.toString()) : e;
         }
         long start = System.nanoTime();
         Placement placement = balancer.rebalance(request);

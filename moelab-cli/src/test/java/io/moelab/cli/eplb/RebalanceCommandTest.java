@@ -144,6 +144,28 @@ class RebalanceCommandTest {
         }
     }
 
+    /**
+     * A bad value in --input names the file before its field, as --previous errors do, whether the reader or the
+     * request refuses it.
+     */
+    @Test
+    void badValuesInTheInputNameTheFile() throws IOException {
+        String topo = ", \"num_replicas\": 4, \"num_groups\": 1, \"num_nodes\": 1, \"num_gpus\": 2}";
+        Path nan = write("nan.json", "{\"weight\": [[1, NaN]]" + topo);
+        Path shape = write("shape.json", "{\"weight\": [[1, 2]], \"history\": [[[1, 2, 3]]]" + topo);
+        Path huge = write("huge.json", "{\"weight\": [[1, 2]], \"history\": [[[1, 1e300]]]" + topo);
+        Path out = dir.resolve("out.json");
+        assertThat(CliRunner.run("eplb", "rebalance", "--input", nan.toString(), "--output", out.toString())
+                .errLines()).containsExactly("error: " + nan + ": weight[0][1]: load is NaN");
+        assertThat(CliRunner.run("eplb", "rebalance", "--input", shape.toString(), "--output", out.toString())
+                .errLines()).containsExactly("error: " + shape
+                        + ": history[0]: is 1 layer x 3 experts, expected 1 layer x 2 experts");
+        assertThat(CliRunner.run("eplb", "rebalance", "--input", huge.toString(), "--output", out.toString())
+                .errLines()).containsExactly("error: " + huge + ": history[0][0][1]: load 1.0E300 is above 2^53 "
+                        + "tokens, which planning cannot sum or square reliably");
+        assertThat(out).doesNotExist();
+    }
+
     @Test
     void missingFileIsBadInput() {
         Result r = CliRunner.run("eplb", "rebalance", "--input", dir.resolve("nope.json").toString(), "--output",

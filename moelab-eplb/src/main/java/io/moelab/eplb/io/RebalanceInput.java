@@ -32,9 +32,18 @@ public final class RebalanceInput {
     /**
      * Reads a rebalance input file.
      *
-     * @throws InvalidInputException naming the file or the offending field
+     * @throws InvalidInputException naming the file, and the offending field where there is one
      */
     public static RebalanceInput read(Path path) {
+        try {
+            return parse(path);
+        } catch (InvalidInputException e) {
+            // Name the file, as a --previous placement's errors do: "weight[0][1]: load is NaN" did not say where.
+            throw e.in(path.toString());
+        }
+    }
+
+    private static RebalanceInput parse(Path path) {
         return JsonFiles.parse(path, reader -> {
             reader.beginObject();
             LoadMatrix weight = null;
@@ -54,8 +63,7 @@ public final class RebalanceInput {
             }
             reader.endObject();
             if (weight == null) {
-                throw new InvalidInputException("weight", "missing from " + path
-                        + " (expected [layers][experts] loads)");
+                throw new InvalidInputException("weight", "missing (expected [layers][experts] loads)");
             }
             for (int i = 0; i < history.size(); i++) {
                 history.get(i).requireShape(weight.layers(), weight.experts(), "history[" + i + "]");

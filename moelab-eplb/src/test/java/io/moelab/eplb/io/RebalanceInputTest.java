@@ -123,7 +123,7 @@ class RebalanceInputTest {
 
     static Stream<Arguments> badContent() {
         return Stream.of(
-                Arguments.of("{\"num_gpus\": 2}", "weight", "weight: missing from %s (expected [layers][experts] loads)"),
+                Arguments.of("{\"num_gpus\": 2}", "weight", "weight: missing (expected [layers][experts] loads)"),
                 Arguments.of("{\"weight\": [[1, 2], [3, 4, 5]]}", "weight[1]",
                         "weight[1]: has 3 elements where earlier arrays at this depth have 2 (ragged array)"),
                 Arguments.of("{\"weight\": [[1, NaN]]}", "weight[0][1]", "weight[0][1]: load is NaN"),
@@ -160,11 +160,14 @@ class RebalanceInputTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("badContent")
-    void badContentNamesTheField(String content, String field, String message) throws IOException {
+    void badContentNamesTheFileAndTheField(String content, String field, String message) throws IOException {
         Path path = file(content);
+        // The file first, then the field within it, as a --previous placement's errors read.
         assertThatThrownBy(() -> RebalanceInput.read(path)).isInstanceOfSatisfying(InvalidInputException.class, e -> {
-            assertThat(e.field()).isEqualTo(field);
-            assertThat(e).hasMessage(message.formatted(path));
+            assertThat(e.field()).isEqualTo(path.toString());
+            assertThat(e).hasMessage(path + ": " + message);
+            assertThat(e.getCause()).isInstanceOfSatisfying(InvalidInputException.class,
+                    cause -> assertThat(cause.field()).isEqualTo(field));
         });
     }
 
