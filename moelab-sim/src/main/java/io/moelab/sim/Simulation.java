@@ -224,9 +224,7 @@ public final class Simulation {
      *                               deployment (hierarchical where the expert groups do not divide over the nodes)
      */
     public SimulationReport run(List<Policy> policies, Progress progress) {
-        for (Policy policy : policies) {
-            requireCanPlan(policy);
-        }
+        requireCanPlan(policies);
         List<PolicyResult> results = new ArrayList<>();
         long total = (long) trace.steps() * policies.size();
         for (int i = 0; i < policies.size(); i++) {
@@ -320,6 +318,18 @@ public final class Simulation {
         return new PolicyResult(policy.name(), tokens, serving, stalls, compute, rebalances, skipped,
                 pending != null ? 1 : 0, planningTotal,
                 migrationTotal, bytes, copies, stepSeconds, balancedness, dispatch, expert, combine);
+    }
+
+    /**
+     * Checks that every policy can plan for this deployment, planning once as its first rebalance will; what
+     * {@link #run(List, Progress)} checks before any policy runs.
+     *
+     * @throws InvalidInputException naming {@code policies} for the first policy that cannot plan
+     */
+    public void requireCanPlan(List<Policy> policies) {
+        for (Policy policy : policies) {
+            requireCanPlan(policy);
+        }
     }
 
     /**

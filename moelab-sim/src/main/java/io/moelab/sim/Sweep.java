@@ -105,9 +105,29 @@ public final class Sweep {
         return values;
     }
 
-    /** Runs every variant with every policy, one after the other. */
+    /**
+     * Checks every variant before any runs: the trace against the model, and that every policy can plan there.
+     * Each simulation checked its own policies only when it started, so a policy that first plans in a later variant
+     * (an interval sweep whose runs never rebalance, before the redundancy sweep that does) failed after the earlier
+     * variants had been simulated. Costs one plan per policy and variant.
+     *
+     * @throws InvalidInputException as {@link Simulation#Simulation} and {@link Simulation#requireCanPlan(List)}
+     */
+    public static void requireCanRun(ExpertLoadTrace trace, ModelSpec model, ClusterSpec cluster,
+                                     List<Policy> policies, List<Variant> variants) {
+        for (Variant v : variants) {
+            new Simulation(trace, model, cluster, v.options()).requireCanPlan(policies);
+        }
+    }
+
+    /**
+     * Runs every variant with every policy, one after the other.
+     *
+     * @throws InvalidInputException before any variant runs, as {@link #requireCanRun}
+     */
     public static List<Point> run(ExpertLoadTrace trace, ModelSpec model, ClusterSpec cluster, List<Policy> policies,
                                   List<Variant> variants, Simulation.Progress progress) {
+        requireCanRun(trace, model, cluster, policies, variants);
         List<Point> points = new ArrayList<>();
         long perRun = (long) trace.steps() * policies.size();
         long total = perRun * variants.size();

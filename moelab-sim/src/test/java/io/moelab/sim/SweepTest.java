@@ -80,4 +80,29 @@ class SweepTest {
                 .containsExactly(points.get(1).report().policies().getFirst().stepSeconds());
         assertThat(progress.getLast()).containsExactly(4L * 2 * 120, 4L * 2 * 120);
     }
+
+    @Test
+    void aPolicyThatCannotPlanInALaterVariantIsRefusedBeforeAnyVariantRuns() {
+        // 4 expert groups cannot be kept on 3 nodes. The interval sweep's run never rebalances (K = 200 > 120 steps),
+        // so only the redundancy sweep's first rebalance found it, after the interval sweep had been simulated.
+        ModelSpec grouped = new ModelSpec("grouped", 2, 32, 4, 512, 256, 4, 2, 0, 0, 0);
+        ClusterSpec threeNodes = ClusterSpec.preset("3x1-h100");
+        ExpertLoadTrace trace = SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(2, 32, 120, 3)
+                .withRouting(1024, 4));
+        Simulation.Options base = new Simulation.Options(20, 20, -1, 4, false, 1e-3, 0, StepModel.Options.defaults());
+        List<Sweep.Variant> variants = new ArrayList<>(Sweep.intervals(base, List.of(200), true));
+        variants.addAll(Sweep.redundants(base, List.of(1), grouped, threeNodes));
+        List<Policy> policies = Policy.parseAll(List.of("none", "deepseek:hierarchical"));
+        List<Long> progress = new ArrayList<>();
+        String message = "policies: 'deepseek:hierarchical' cannot plan for 3 GPUs on 3 nodes with 4 expert groups: "
+                + "hierarchical mode needs the G=4 expert groups to divide evenly over the N=3 nodes";
+        assertThatThrownBy(() -> Sweep.requireCanRun(trace, grouped, threeNodes, policies, variants))
+                .hasMessage(message);
+        assertThatThrownBy(() -> Sweep.run(trace, grouped, threeNodes, policies, variants,
+                (done, total) -> progress.add(done))).hasMessage(message);
+        assertThat(progress).isEmpty();
+        // The interval sweep alone never plans, and runs.
+        assertThat(Sweep.run(trace, grouped, threeNodes, policies, variants.subList(0, 1), Simulation.Progress.NONE))
+                .singleElement().extracting(p -> p.report().policies().get(1).rebalances()).isEqualTo(0);
+    }
 }

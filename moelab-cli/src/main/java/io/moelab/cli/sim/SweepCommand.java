@@ -77,11 +77,10 @@ public final class SweepCommand implements Callable<Integer>, OptionFields {
             // A count that does not fill the GPUs is named "redundant" by the library; here --redundants listed it.
             throw e.field().equals("redundant") ? e.as("--redundants") : e;
         }
-        if (!variants.isEmpty()) {
-            // The trace against the model (shape, tokens) too, as every variant's simulation will: a trace of another
-            // model was refused only after the warnings about its length.
-            new Simulation(trace, model, cluster, variants.getFirst().options());
-        }
+        // The trace against the model (shape, tokens) and every policy in every variant, as each variant's simulation
+        // will: a trace of another model was refused only after the warnings about its length, and a policy that
+        // cannot plan where a later variant first rebalances only after the earlier variants had run.
+        Sweep.requireCanRun(trace, model, cluster, policies, variants);
         // After the values are checked: bad input is one error line, without warnings before it.
         warnAboutShortTraces(trace.steps(), ks, rs, base.rebalanceEvery());
         List<Sweep.Point> points;

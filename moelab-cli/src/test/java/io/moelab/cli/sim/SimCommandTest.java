@@ -268,6 +268,16 @@ class SimCommandTest {
         assertThat(otherModel.exitCode()).isEqualTo(2);
         assertThat(otherModel.errLines()).containsExactly(
                 "error: --trace: has 26 MoE layers x 64 experts, but model deepseek-v3 has 58 x 256");
+        // A policy that cannot plan (one expert group over 4 nodes), where only the redundancy sweep rebalances: it
+        // was refused after the interval sweep had run, with that sweep's warning before the error.
+        Result cannotPlan = CliRunner.run("sim", "sweep", "--trace", shortTrace.toString(), "--model",
+                "deepseek-v2-lite", "--cluster", "4x8-h100", "--policies", "none,deepseek:hierarchical", "--intervals",
+                "8", "--redundants", "0", "--rebalance-every", "4", "--out", dir.resolve("short6").toString());
+        assertThat(cannotPlan.exitCode()).isEqualTo(2);
+        assertThat(cannotPlan.errLines()).containsExactly("error: --policies: 'deepseek:hierarchical' cannot plan for "
+                + "32 GPUs on 4 nodes with 1 expert group: hierarchical mode needs the G=1 expert groups to divide "
+                + "evenly over the N=4 nodes");
+        assertThat(dir.resolve("short6")).doesNotExist();
         // A redundancy that does not fill the GPUs, named by the option that gave it.
         String[][] counts = {{"--redundants", "0,10"}, {"--redundant", "10"}};
         for (String[] c : counts) {
