@@ -182,8 +182,11 @@ public final class EvolutionRun {
         }
         TreeSet<Long> done = new TreeSet<>();
         trace.forEach(r -> done.add(r.iteration()));
+        // The lowest iteration numbers without a trace line, as many as the total still lacks: a parallel run's crash
+        // can leave a gap (1-3 and 5 done, 4 lost), and running every number up to the total then completed one more
+        // iteration than asked ("completed 5 of 4 iterations").
         List<Long> pending = new ArrayList<>();
-        for (long i = 1; i <= settings.maxIterations(); i++) {
+        for (long i = 1; pending.size() < settings.maxIterations() - completed; i++) {
             if (!done.contains(i)) {
                 pending.add(i);
             }

@@ -252,6 +252,37 @@ class EvolutionRunTest {
     }
 
     /**
+     * A parallel run's crash can lose an iteration while a later one completes (1-3 and 5 traced, 4 lost). The total
+     * counts completed iterations: a resume to 4 ran iteration 4 all the same and reported "completed 5 of 4"; it
+     * now has nothing to run, and a resume to 6 runs the two lowest missing numbers, 4 and 6.
+     */
+    @Test
+    void aResumeOverATraceWithAGapCompletesTheTotalAndNoMore() throws Exception {
+        server.fallback(req -> Reply.content(edit("score=1", "score=" + (server.requestCount() + 1))));
+        Path out = tmp.resolve("run");
+        run(settings(5, "database:\n  num_islands: 1\n"), out, false);
+        assertThat(server.requestCount()).isEqualTo(5);
+        Path trace = out.resolve("trace.jsonl");
+        List<String> lines = Files.readAllLines(trace);
+        assertThat(lines.get(4)).contains("\"iteration\":4,");
+        Files.write(trace, List.of(lines.get(0), lines.get(1), lines.get(2), lines.get(3), lines.get(5)));
+        // The checkpoints after the lost iteration were never written; checkpoint_2 stays.
+        Directories.deleteTree(out.resolve("checkpoints/checkpoint_4"));
+        Directories.deleteTree(out.resolve("checkpoints/checkpoint_5"));
+
+        RunSummary same = run(settings(4, "database:\n  num_islands: 1\n"), out, true);
+        assertThat(same.completed()).isEqualTo(4);
+        assertThat(server.requestCount()).isEqualTo(5);
+        assertThat(trace(out).stream().map(n -> n.get("iteration").asLong())).containsExactly(0L, 1L, 2L, 3L, 5L);
+
+        RunSummary more = run(settings(6, "database:\n  num_islands: 1\n"), out, true);
+        assertThat(more.completed()).isEqualTo(6);
+        assertThat(server.requestCount()).isEqualTo(7);
+        assertThat(trace(out).stream().map(n -> n.get("iteration").asLong()))
+                .containsExactlyInAnyOrder(0L, 1L, 2L, 3L, 5L, 4L, 6L);
+    }
+
+    /**
      * A crash after iteration 3's trace line and before best/ was replaced: the resume replays the line (its
      * checkpoint was never written) and best/ must then hold program 3, which the trace says is the best.
      */
