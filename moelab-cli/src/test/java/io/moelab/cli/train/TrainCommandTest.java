@@ -246,6 +246,11 @@ class TrainCommandTest {
         assertThat(notUtf8.exitCode()).isEqualTo(2);
         assertThat(notUtf8.errLines()).containsExactly("error: --corpus: " + here.relativize(texts)
                 + "/latin1.txt: not UTF-8 text");
+        Path nameless = Files.writeString(dir.resolve(".txt"), "text\n");
+        CliRunner.Result noDomain = CliRunner.run("train", "--corpus", nameless.toString(), "--out", out.toString());
+        assertThat(noDomain.exitCode()).isEqualTo(2);
+        assertThat(noDomain.errLines()).containsExactly("error: --corpus: " + nameless
+                + ": names no domain (a corpus file is named DOMAIN.txt or DOMAIN.txt.gz)");
 
         CliRunner.Result mixed = CliRunner.run("train", "--corpus", "default", dir.toString(), "--out",
                 out.toString());

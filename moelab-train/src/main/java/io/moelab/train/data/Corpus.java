@@ -79,14 +79,20 @@ public final class Corpus {
      * and {@code .txt.gz} files are read in name order (hidden ones, named {@code .*}, left out). Each file is one
      * domain.
      *
-     * @throws CorpusException if a path does not exist, cannot be read, is not UTF-8, two files give one domain
-     *                         name, or there is no text
+     * @throws CorpusException if a path does not exist, cannot be read, is not UTF-8, a file's name gives no
+     *                         domain name ({@code .txt}), two files give one domain name, or there is no text
      */
     public static Corpus fromPaths(List<Path> paths) {
         Map<String, String> texts = new LinkedHashMap<>();
         for (Path p : paths) {
             for (Path file : files(p)) {
                 String domain = domainName(file);
+                if (domain.isEmpty()) {
+                    // Named outright (in a directory it is hidden, and left out): a domain without a name in the
+                    // per-domain tables and files.
+                    throw new CorpusException(file + ": names no domain (a corpus file is named DOMAIN.txt or "
+                            + "DOMAIN.txt.gz)");
+                }
                 if (texts.containsKey(domain)) {
                     throw new CorpusException(file + ": a second file for domain '" + domain + "'");
                 }

@@ -115,6 +115,12 @@ class CorpusTest {
         Files.writeString(empty, "\n\n  \n");
         assertThatThrownBy(() -> Corpus.fromPaths(List.of(empty)))
                 .isInstanceOf(Corpus.CorpusException.class).hasMessageContaining("no text");
+        // Named outright, a file called .txt became a domain with an empty name; in a directory it is hidden.
+        for (String name : List.of(".txt", ".txt.gz", ".gz")) {
+            Path nameless = Files.writeString(dir.resolve(name), docs(2, 'n'));
+            assertThatThrownBy(() -> Corpus.fromPaths(List.of(nameless))).isInstanceOf(Corpus.CorpusException.class)
+                    .hasMessage(nameless + ": names no domain (a corpus file is named DOMAIN.txt or DOMAIN.txt.gz)");
+        }
     }
 
     private static String docs(int n, char c) {
