@@ -35,6 +35,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /** {@code moelab train}: train a small MoE language model with DJL's PyTorch engine. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
@@ -173,6 +176,7 @@ public final class TrainCommand implements Callable<Integer> {
             throw new InvalidInputException("train", e.getMessage(), e);
         }
         AtomicFiles.together(() -> plots(summary)); // every plot or none
+        removeStaleRoutingPlots(summary);
         report(stdout, summary);
         return 0;
     }
@@ -388,6 +392,26 @@ public final class TrainCommand implements Callable<Integer> {
     private static <T> T or(T value, T fallback) {
         return value != null ? value : fallback;
     }
+
+    /**
+     * Removes the routing plots this run did not write: an earlier run's in the same --out (started over once its
+     * checkpoints and metrics were deleted) for layers this model lacks, or any where nothing was validated, would
+     * read as this run's.
+     */
+    private void removeStaleRoutingPlots(Trainer.Summary summary) throws IOException {
+        int written = summary.validation().routingByDomain().isEmpty() ? 0 : summary.config().model().layers();
+        try (Stream<Path> files = Files.list(out)) {
+            for (Path f : files.toList()) {
+                Matcher m = ROUTING_PLOT.matcher(f.getFileName().toString());
+                if (m.matches() && (m.group(1).length() > 9 || Integer.parseInt(m.group(1)) >= written)) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        }
+    }
+
+    private static final Pattern ROUTING_PLOT = Pattern.compile(
+            "routing-layer-(\\d+)\\.png");
 
     private void plots(Trainer.Summary summary) throws IOException {
         List<Double> stepsSeen = new ArrayList<>();

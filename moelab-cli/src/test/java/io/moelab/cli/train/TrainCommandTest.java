@@ -24,6 +24,9 @@ class TrainCommandTest {
                 + "\n\n").repeat(4));
         Files.writeString(corpus.resolve("digits.txt"), ("0123456789 9876543210 1357924680 ".repeat(300)
                 + "\n\n").repeat(4));
+        // An earlier run's plot of a third layer, in an --out started over: the tiny preset has two.
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("routing-layer-2.png"), "old");
         CliRunner.Result r = CliRunner.run("train", "--preset", "tiny", "--corpus", corpus.toString(),
                 "--steps", "12", "--eval-every", "6", "--log-every", "3", "--seq", "32", "--batch", "4",
                 "--experts", "4", "--top-k", "2", "--threads", "1", "--out", out.toString());
@@ -36,6 +39,7 @@ class TrainCommandTest {
         assertThat(out.resolve("loss.png")).exists();
         assertThat(out.resolve("routing-layer-0.png")).exists();
         assertThat(out.resolve("routing-layer-1.png")).exists();
+        assertThat(out.resolve("routing-layer-2.png")).doesNotExist();
         String config = Files.readString(out.resolve("model/config.json"));
         assertThat(config).contains("\"model_type\" : \"qwen3_moe\"").contains("\"num_experts\" : 4")
                 .contains("\"norm_topk_prob\" : true");
@@ -132,6 +136,12 @@ class TrainCommandTest {
         Path corpus = Files.createDirectory(dir.resolve("text"));
         Files.writeString(corpus.resolve("a.txt"), "abcdefghij klmnopqrst ".repeat(400));
         Files.writeString(corpus.resolve("b.txt"), "0123456789 ".repeat(800));
+        // An earlier run's plots, its checkpoints and metrics deleted to start over here: they stayed beside this
+        // run's files, which validated nothing, as if they were its own.
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("routing-layer-0.png"), "old");
+        Files.writeString(out.resolve("routing-layer-5.png"), "old");
+        Files.writeString(out.resolve("routing-layer-x.png"), "not a plot of a run");
         CliRunner.Result r = CliRunner.run("train", "--preset", "tiny", "--corpus", corpus.toString(), "--steps", "1",
                 "--seq", "32", "--batch", "2", "--top-k", "1", "--eval-windows", "1", "--threads", "1",
                 "--out", out.toString());
@@ -148,6 +158,9 @@ class TrainCommandTest {
                 "warning: the learning rate never reaches --lr 0.003: the warm-up is 20 steps and the run 1 (it "
                         + "peaks at 0.000150; lower --warmup)");
         assertThat(out.resolve("loss.png")).exists();
+        assertThat(out.resolve("routing-layer-0.png")).doesNotExist();
+        assertThat(out.resolve("routing-layer-5.png")).doesNotExist();
+        assertThat(out.resolve("routing-layer-x.png")).exists();
         String config = Files.readString(out.resolve("model/config.json"));
         assertThat(config).contains("\"num_experts_per_tok\" : 1").contains("\"norm_topk_prob\" : false");
     }
