@@ -6,7 +6,6 @@ import static io.moelab.runtime.tensor.Kernels.L;
 import java.util.Arrays;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Matrix-vector products over {@link WeightMatrix} and the vectorized float helpers a model needs.
@@ -273,7 +272,7 @@ public final class MatVec {
     /**
      * Softmax in place of {@code x[off..off+n)} scaled by {@code scale}: {@code x[i] = exp(scale x[i] - m) / Σ}, with
      * {@code m} the largest scaled value and {@code Σ} the float sum of the exponentials. Whole vectors take
-     * {@code exp} from the Vector API ({@link VectorOperators#EXP}), the rest from {@link Math#exp}; the lane
+     * {@link Kernels#exp(FloatVector)}, the rest its scalar twin (the same bits, whatever the JIT); the lane
      * maximum and sum are reduced through memory, in a fixed order (in-register reductions fell back to the Vector
      * API's Java code deep inside team jobs, where attention runs). An attention head's weights over its cached
      * positions: at 100 positions 234-281 ns a head, against 560-582 with {@code Math.exp} per position (a
@@ -305,14 +304,14 @@ public final class MatVec {
         FloatVector m = FloatVector.broadcast(F, max);
         FloatVector acc = FloatVector.zero(F);
         for (i = 0; i <= n - L; i += L) {
-            FloatVector e = FloatVector.fromArray(F, x, off + i).sub(m).lanewise(VectorOperators.EXP);
+            FloatVector e = Kernels.exp(FloatVector.fromArray(F, x, off + i).sub(m));
             e.intoArray(x, off + i);
             acc = acc.add(e);
         }
         acc.intoArray(lanes, 0);
         float sum = Kernels.sumLanes(lanes, 0);
         for (int j = i; j < n; j++) {
-            float e = (float) Math.exp(x[off + j] - max);
+            float e = Kernels.exp(x[off + j] - max);
             x[off + j] = e;
             sum += e;
         }
@@ -328,10 +327,10 @@ public final class MatVec {
 
     /**
      * SwiGLU's gating in place: {@code gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i]} for {@code i < n}, in
-     * floats. Whole vectors take {@code exp} from the Vector API ({@link VectorOperators#EXP}: the JDK's SVML
-     * routines on x86, within an ulp or two of {@link Math#exp}); the last {@code n mod L} elements from
-     * {@link Math#exp}. A 448-wide call measured 3.5 µs with {@code Math.exp} per element and 0.16-0.21 µs so, on
-     * an AVX-512 host: about 53 µs of a 103M-parameter model's decode step, all of it on one thread.
+     * floats. Whole vectors take {@code exp} from {@link Kernels#exp(FloatVector)}, the last {@code n mod L}
+     * elements from its scalar twin: the same bits whatever the JIT has compiled (within an ulp of {@link Math#exp}).
+     * Vectorized, a 448-wide call measured 0.16-0.21 µs against 3.5 µs with {@code Math.exp} per element on an
+     * AVX-512 host: about 53 µs of a 103M-parameter model's decode step, all of it on one thread.
      *
      * @throws IndexOutOfBoundsException if {@code gate} or {@code up} is shorter than {@code n}
      */
@@ -341,12 +340,12 @@ public final class MatVec {
         int i = 0;
         for (; i <= n - L; i += L) {
             FloatVector g = FloatVector.fromArray(F, gate, i);
-            FloatVector e = g.neg().lanewise(VectorOperators.EXP);
+            FloatVector e = Kernels.exp(g.neg());
             g.div(e.add(1f)).mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
         }
         for (; i < n; i++) {
             float g = gate[i];
-            gate[i] = g / (1 + (float) Math.exp(-g)) * up[i];
+            gate[i] = g / (1 + Kernels.exp(-g)) * up[i];
         }
     }
 
