@@ -163,8 +163,14 @@ public final class Apportionment {
         int singles = n - k;
         for (int i = 0; i < BISECTION_STEPS && hi - lo > 1e-12 * hi; i++) {
             double mid = 0.5 * (lo + hi);
-            if (singles + count(candidateLoad, k, mid, cap) <= slots) {
+            int needed = singles + count(candidateLoad, k, mid, cap);
+            if (needed <= slots) {
                 hi = mid;
+                if (needed == slots) {
+                    // Every slot used: the greedy would add nothing from here, so further steps cannot change hi's
+                    // counts.
+                    break;
+                }
             } else {
                 lo = mid;
             }

@@ -1,5 +1,8 @@
 package io.moelab.eplb.algorithm;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -37,6 +40,10 @@ final class ReplicaPacker {
 
     private int[] order = new int[0];
     private int[] bucketStart = new int[1];
+    /** Bucket counts, then starts, of fewer than 256 items ({@link #orderByByteCounts}). */
+    private byte[] byteCounts = new byte[0];
+    /** Eight bytes of {@link #byteCounts} as one {@code long}, little-endian (byte j = bucket w + j). */
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private int[] bucketOf = new int[0];
     private final WinnerTree tree = new WinnerTree();
     /** Keys of the bins with room, ascending ({@link #lptSorted}). */
@@ -148,11 +155,14 @@ final class ReplicaPacker {
         this.bins = bins;
         this.slotsPerBin = slotsPerBin;
         largestItem = orderDescending(perReplica, experts);
-        Arrays.fill(binLoad, 0, bins, 0);
-        Arrays.fill(binFill, 0, bins, 0);
         int[] binExpert = this.binExpert;
         int[] binFill = this.binFill;
         double[] binLoad = this.binLoad;
+        // A loop, not two Arrays.fill calls: a node's or a layer's few bins cost less than the calls into the fill stubs.
+        for (int b = 0; b < bins; b++) {
+            binLoad[b] = 0;
+            binFill[b] = 0;
+        }
         duplicates = false;
         if (slotsPerBin > experts && evenOverBins(counts, experts, bins)) {
             layOutEvenly();
@@ -344,6 +354,9 @@ final class ReplicaPacker {
         if (bucketStart.length < buckets + 1) {
             bucketStart = new int[buckets + 1];
         }
+        if (experts < 256 && byteCounts.length < buckets) {
+            byteCounts = new byte[buckets];
+        }
         if (binLoad.length < bins) {
             binLoad = new double[bins];
             binFill = new int[bins];
@@ -373,12 +386,16 @@ final class ReplicaPacker {
             insertionOrder(value, n, buckets, scale);
             return max;
         }
-        Arrays.fill(bucketStart, 0, buckets, 0);
         int[] bucketOf = this.bucketOf;
         // Bucket 0 holds the largest values. A loop of its own, which C2 vectorizes; the counting below cannot be.
         for (int e = 0; e < n; e++) {
             bucketOf[e] = buckets - 1 - (int) (value[e] * scale);
         }
+        if (n < 256) {
+            orderByByteCounts(n, buckets);
+            return max;
+        }
+        Arrays.fill(bucketStart, 0, buckets, 0);
         for (int e = 0; e < n; e++) {
             bucketStart[bucketOf[e]]++;
         }
@@ -401,6 +418,35 @@ final class ReplicaPacker {
             order[bucketStart[bucketOf[e]]++] = e;
         }
         return max;
+    }
+
+    /**
+     * {@link #orderDescending}'s counting sort for fewer than 256 items (a node's experts in hierarchical mode): every
+     * count and start fits a byte, so the running sum over the buckets takes eight at a time from one {@code long}
+     * (a multiply by 0x0101...01 sums each byte with those below it, no carry crossing a byte below 256): an eighth of
+     * the loads and stores of the int scan over 256 buckets, and a quarter of the bytes to clear.
+     */
+    private void orderByByteCounts(int n, int buckets) {
+        byte[] counts = byteCounts;
+        Arrays.fill(counts, 0, buckets, (byte) 0);
+        int[] bucketOf = this.bucketOf;
+        for (int e = 0; e < n; e++) {
+            counts[bucketOf[e]]++;
+        }
+        long running = 0;
+        for (int w = 0; w < buckets; w += 8) {
+            long c = (long) LONGS.get(counts, w);
+            long inclusive = c * 0x0101010101010101L;
+            LONGS.set(counts, w, inclusive - c + running * 0x0101010101010101L);
+            running += inclusive >>> 56;
+        }
+        int[] order = this.order;
+        for (int e = 0; e < n; e++) {
+            int b = bucketOf[e];
+            int at = counts[b] & 0xFF;
+            order[at] = e;
+            counts[b] = (byte) (at + 1);
+        }
     }
 
     /**

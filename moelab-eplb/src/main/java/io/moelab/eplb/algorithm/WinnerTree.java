@@ -34,6 +34,22 @@ final class WinnerTree {
     /** Makes {@code n} empty leaves (all {@link #NONE}), reusing storage. */
     void reset(int n) {
         int size = Math.max(1, n);
+        if (size <= 8 && levels.length > 0 && levels[0].length >= 8) {
+            // One level (a node's GPUs, a layer's nodes), reset on every packing: its eight leaves by a loop that C2
+            // unrolls; the general path below also fills a top level that one level never reads.
+            long[] leaves = levels[0];
+            for (int i = 0; i < 8; i++) {
+                leaves[i] = NONE;
+            }
+            depth = size > 1 ? 1 : 0;
+            sizes[0] = size;
+            this.leaves = leaves;
+            mid = null;
+            top4 = false;
+            min = NONE;
+            root = -1;
+            return;
+        }
         int d = 0;
         for (int s = size; s > 1; s = (s + 7) >>> 3) {
             d++;
