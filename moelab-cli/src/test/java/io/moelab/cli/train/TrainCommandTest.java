@@ -27,6 +27,9 @@ class TrainCommandTest {
         // An earlier run's plot of a third layer, in an --out started over: the tiny preset has two.
         Files.createDirectories(out);
         Files.writeString(out.resolve("routing-layer-2.png"), "old");
+        // And its held-out text of a domain this corpus lacks.
+        Files.createDirectories(out.resolve("validation"));
+        Files.writeString(out.resolve("validation/genre.txt"), "an earlier run's held-out text");
         CliRunner.Result r = CliRunner.run("train", "--preset", "tiny", "--corpus", corpus.toString(),
                 "--steps", "12", "--eval-every", "6", "--log-every", "3", "--seq", "32", "--batch", "4",
                 "--experts", "4", "--top-k", "2", "--threads", "1", "--out", out.toString());
@@ -40,6 +43,9 @@ class TrainCommandTest {
         assertThat(out.resolve("routing-layer-0.png")).exists();
         assertThat(out.resolve("routing-layer-1.png")).exists();
         assertThat(out.resolve("routing-layer-2.png")).doesNotExist();
+        assertThat(out.resolve("validation/genre.txt")).doesNotExist();
+        assertThat(out.resolve("validation/letters.txt")).exists();
+        assertThat(out.resolve("validation/digits.txt")).exists();
         String config = Files.readString(out.resolve("model/config.json"));
         assertThat(config).contains("\"model_type\" : \"qwen3_moe\"").contains("\"num_experts\" : 4")
                 .contains("\"norm_topk_prob\" : true");

@@ -435,8 +435,20 @@ public final class Trainer {
     private void writeValidationTexts(Corpus corpus) throws IOException {
         Path dir = out.resolve("validation");
         Files.createDirectories(dir);
-        for (Map.Entry<String, String> e : TokenStreams.validationTexts(corpus).entrySet()) {
+        Map<String, String> texts = TokenStreams.validationTexts(corpus);
+        for (Map.Entry<String, String> e : texts.entrySet()) {
             RunFiles.writeAtomically(dir.resolve(e.getKey() + ".txt"), e.getValue());
+        }
+        // An earlier run's texts of domains this corpus lacks (an --out started over) would pass for this run's
+        // held-out text, e.g. as workloads for 'moelab trace'.
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                if (name.endsWith(".txt") && Files.isRegularFile(f)
+                        && !texts.containsKey(name.substring(0, name.length() - 4))) {
+                    Files.delete(f);
+                }
+            }
         }
     }
 
