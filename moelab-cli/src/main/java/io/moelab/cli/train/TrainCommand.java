@@ -173,7 +173,7 @@ public final class TrainCommand implements Callable<Integer> {
             if (e instanceof InvalidInputException) {
                 throw e;
             }
-            throw new InvalidInputException("train", e.getMessage(), e);
+            throw asOption(e, "train");
         }
         AtomicFiles.together(() -> plots(summary)); // every plot or none
         removeStaleRoutingPlots(summary);
@@ -227,7 +227,7 @@ public final class TrainCommand implements Callable<Integer> {
                     or(kvHeads, m.kvHeads()), or(experts, m.experts()), k, or(expertDim, m.expertDim()), norm,
                     or(ropeTheta, m.ropeTheta()), m.rmsEps());
         } catch (IllegalArgumentException e) {
-            throw new InvalidInputException("model", e.getMessage());
+            throw asOption(e, "model");
         }
         requireMemoryFor(spec);
         List<String> corpusSpec = corpus == null ? base.corpus() : corpusPaths(corpus);
@@ -243,8 +243,28 @@ public final class TrainCommand implements Callable<Integer> {
                     or(logEvery, base.logEvery()), or(evalEvery, base.evalEvery()),
                     or(evalWindows, base.evalWindows()), corpusSpec);
         } catch (IllegalArgumentException e) {
-            throw new InvalidInputException("train", e.getMessage());
+            throw asOption(e, "train");
         }
+    }
+
+    /**
+     * {@code e} under the option it is about: the training and model settings name a value by its option's name
+     * ({@code lr must be ...}, {@code top-k 9 exceeds ...}), which reads {@code --lr: must be ...}; other problems
+     * under {@code field}.
+     */
+    private InvalidInputException asOption(IllegalArgumentException e, String field) {
+        String message = String.valueOf(e.getMessage());
+        int space = message.indexOf(' ');
+        if (space > 0 && space + 1 < message.length()) {
+            String option = "--" + message.substring(0, space);
+            String rest = message.substring(space + 1);
+            char next = rest.charAt(0);
+            if (spec.findOption(option) != null
+                    && (rest.startsWith("must ") || Character.isDigit(next) || next == '-')) {
+                return new InvalidInputException(option, rest, e);
+            }
+        }
+        return new InvalidInputException(field, message, e);
     }
 
     /**

@@ -278,7 +278,7 @@ class TrainCommandTest {
 
         CliRunner.Result shape = CliRunner.run("train", "--d-model", "30", "--heads", "4", "--out", out.toString());
         assertThat(shape.exitCode()).isEqualTo(2);
-        assertThat(shape.errLines()).singleElement().asString().contains("d-model 30");
+        assertThat(shape.errLines()).containsExactly("error: --d-model: 30 is not a multiple of heads 4");
 
         // Sizes refused before anything is allocated: one tensor too large, a model beyond the heap, a step's tokens
         // beyond one array.
@@ -300,19 +300,24 @@ class TrainCommandTest {
         // (a Jackson message); an infinite --rope-theta trained without positions; a NaN --clip or --aux-weight ran
         // (the latter blamed --lr). Each is now named with its value.
         String[][] notFinite = {
-            {"--lr", "Infinity", "error: train: lr must be a finite number > 0, got Infinity"},
-            {"--weight-decay", "Infinity", "error: train: weight-decay must be a finite number >= 0, got Infinity"},
-            {"--clip", "NaN", "error: train: clip must be a finite number >= 0, got NaN"},
-            {"--aux-weight", "NaN", "error: train: aux-weight must be a finite number >= 0, got NaN"},
-            {"--capacity-factor", "NaN", "error: train: capacity-factor must be a finite number >= 0, got NaN"},
-            {"--beta2", "1", "error: train: beta2 must lie in [0, 1), got 1.0"},
-            {"--eval-every", "0", "error: train: eval-every must be at least 1, got 0"},
-            {"--rope-theta", "Infinity", "error: model: rope-theta must be a finite number > 0, got Infinity"}};
+            {"--lr", "Infinity", "error: --lr: must be a finite number > 0, got Infinity"},
+            {"--weight-decay", "Infinity", "error: --weight-decay: must be a finite number >= 0, got Infinity"},
+            {"--clip", "NaN", "error: --clip: must be a finite number >= 0, got NaN"},
+            {"--aux-weight", "NaN", "error: --aux-weight: must be a finite number >= 0, got NaN"},
+            {"--capacity-factor", "NaN", "error: --capacity-factor: must be a finite number >= 0, got NaN"},
+            {"--beta2", "1", "error: --beta2: must lie in [0, 1), got 1.0"},
+            {"--eval-every", "0", "error: --eval-every: must be at least 1, got 0"},
+            {"--rope-theta", "Infinity", "error: --rope-theta: must be a finite number > 0, got Infinity"}};
         for (String[] c : notFinite) {
             CliRunner.Result r = CliRunner.run("train", c[0], c[1], "--out", out.toString());
             assertThat(r.exitCode()).as(c[0]).isEqualTo(2);
             assertThat(r.errLines()).as(c[0]).containsExactly(c[2]);
         }
+        // The model's checks name the option too (they said "model: top-k 99 exceeds ...").
+        CliRunner.Result topK = CliRunner.run("train", "--top-k", "99", "--out", out.toString());
+        assertThat(topK.exitCode()).isEqualTo(2);
+        assertThat(topK.errLines()).singleElement().asString().startsWith("error: --top-k: 99 exceeds the ")
+                .endsWith(" experts");
 
         // PyTorch starts every thread asked for: 100000 exhausted the machine's processes.
         int most = 8 * Runtime.getRuntime().availableProcessors();
