@@ -6,6 +6,7 @@ import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Nouns;
+import io.moelab.eplb.Numbers;
 import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.runtime.tensor.ProductTeam;
 import io.moelab.runtime.trace.ExpertLoadRecorder;
@@ -253,7 +254,7 @@ public final class TrainCommand implements Callable<Integer> {
      * under {@code field}.
      */
     private InvalidInputException asOption(IllegalArgumentException e, String field) {
-        String message = String.valueOf(e.getMessage());
+        String message = plainValue(String.valueOf(e.getMessage()));
         int space = message.indexOf(' ');
         if (space > 0 && space + 1 < message.length()) {
             String option = "--" + message.substring(0, space);
@@ -265,6 +266,23 @@ public final class TrainCommand implements Callable<Integer> {
             }
         }
         return new InvalidInputException(field, message, e);
+    }
+
+    /**
+     * A message's closing {@code got VALUE} as the user would write the number ({@code got 1}, not {@code got 1.0}):
+     * the training library, which has no {@link Numbers}, prints Java's doubles.
+     */
+    static String plainValue(String message) {
+        int at = message.lastIndexOf("got ");
+        if (at < 0 || message.indexOf(' ', at + 4) >= 0) {
+            return message;
+        }
+        String value = message.substring(at + 4);
+        try {
+            return message.substring(0, at + 4) + Numbers.plain(Double.parseDouble(value));
+        } catch (NumberFormatException notANumber) {
+            return message;
+        }
     }
 
     /**

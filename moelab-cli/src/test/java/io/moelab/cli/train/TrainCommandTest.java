@@ -305,7 +305,9 @@ class TrainCommandTest {
             {"--clip", "NaN", "error: --clip: must be a finite number >= 0, got NaN"},
             {"--aux-weight", "NaN", "error: --aux-weight: must be a finite number >= 0, got NaN"},
             {"--capacity-factor", "NaN", "error: --capacity-factor: must be a finite number >= 0, got NaN"},
-            {"--beta2", "1", "error: --beta2: must lie in [0, 1), got 1.0"},
+            {"--beta2", "1", "error: --beta2: must lie in [0, 1), got 1"},
+            {"--lr", "-0.5", "error: --lr: must be a finite number > 0, got -0.5"},
+            {"--min-lr-ratio", "2", "error: --min-lr-ratio: must lie in [0, 1], got 2"},
             {"--eval-every", "0", "error: --eval-every: must be at least 1, got 0"},
             {"--rope-theta", "Infinity", "error: --rope-theta: must be a finite number > 0, got Infinity"}};
         for (String[] c : notFinite) {
