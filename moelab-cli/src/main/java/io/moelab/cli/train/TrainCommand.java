@@ -17,6 +17,7 @@ import io.moelab.train.loop.TrainListener;
 import io.moelab.train.loop.Trainer;
 import io.moelab.train.loop.Validation;
 import io.moelab.train.model.ModelSpec;
+import io.moelab.train.model.SettingException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -249,30 +250,21 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /**
-     * {@code e} under the option it is about: the training and model settings name a value by its option's name
-     * ({@code lr must be ...}, {@code top-k 9 exceeds ...}), which reads {@code --lr: must be ...}; other problems
-     * under {@code field}.
+     * {@code e} under the option it is about where it is a setting's ({@code --lr: must be ...}), else under
+     * {@code field}; the value it got as the user would write it.
      */
     private InvalidInputException asOption(IllegalArgumentException e, String field) {
-        String message = plainValue(String.valueOf(e.getMessage()));
-        int space = message.indexOf(' ');
-        if (space > 0 && space + 1 < message.length()) {
-            String option = "--" + message.substring(0, space);
-            String rest = message.substring(space + 1);
-            char next = rest.charAt(0);
-            if (spec.findOption(option) != null
-                    && (rest.startsWith("must ") || Character.isDigit(next) || next == '-')) {
-                return new InvalidInputException(option, rest, e);
-            }
+        if (e instanceof SettingException s && spec.findOption("--" + s.setting()) != null) {
+            return new InvalidInputException("--" + s.setting(), plainValue(s.problem()), e);
         }
-        return new InvalidInputException(field, message, e);
+        return new InvalidInputException(field, plainValue(String.valueOf(e.getMessage())), e);
     }
 
     /**
      * A message's closing {@code got VALUE} as the user would write the number ({@code got 1}, not {@code got 1.0}):
      * the training library, which has no {@link Numbers}, prints Java's doubles.
      */
-    static String plainValue(String message) {
+    private static String plainValue(String message) {
         int at = message.lastIndexOf("got ");
         if (at < 0 || message.indexOf(' ', at + 4) >= 0) {
             return message;

@@ -37,20 +37,20 @@ public record ModelSpec(int vocab, int layers, int dModel, int heads, int kvHead
         positive("top-k", topK);
         positive("expert-dim", expertDim);
         if (dModel % heads != 0) {
-            throw new IllegalArgumentException("d-model " + dModel + " is not a multiple of heads " + heads);
+            throw new SettingException("d-model", dModel + " is not a multiple of heads " + heads);
         }
         if ((dModel / heads) % 2 != 0) {
             throw new IllegalArgumentException("head dimension " + dModel / heads + " must be even for RoPE");
         }
         if (heads % kvHeads != 0) {
-            throw new IllegalArgumentException("heads " + heads + " is not a multiple of kv-heads " + kvHeads);
+            throw new SettingException("heads", heads + " is not a multiple of kv-heads " + kvHeads);
         }
         if (topK > experts) {
-            throw new IllegalArgumentException("top-k " + topK + " exceeds the " + experts + " experts");
+            throw new SettingException("top-k", topK + " exceeds the " + experts + " experts");
         }
         if (!(ropeTheta > 0 && Double.isFinite(ropeTheta))) {
             // Infinite: every rotation angle is 0, and the model silently loses positions.
-            throw new IllegalArgumentException("rope-theta must be a finite number > 0, got " + ropeTheta);
+            throw new SettingException("rope-theta", "must be a finite number > 0, got " + ropeTheta);
         }
         if (!(rmsEps > 0 && Double.isFinite(rmsEps))) {
             throw new IllegalArgumentException("RMSNorm epsilon must be a finite number > 0, got " + rmsEps);
@@ -98,7 +98,7 @@ public record ModelSpec(int vocab, int layers, int dModel, int heads, int kvHead
 
     private static void positive(String name, int v) {
         if (v <= 0) {
-            throw new IllegalArgumentException(name + " must be positive, got " + v);
+            throw new SettingException(name, "must be positive, got " + v);
         }
     }
 }
