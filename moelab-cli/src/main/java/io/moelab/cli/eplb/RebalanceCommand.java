@@ -10,6 +10,7 @@ import io.moelab.eplb.algorithm.AlgorithmSpec;
 import io.moelab.eplb.algorithm.Algorithms;
 import io.moelab.eplb.algorithm.BalancerAlgorithm;
 import io.moelab.eplb.algorithm.BalancingRequest;
+import io.moelab.eplb.algorithm.MoelabBalancer;
 import io.moelab.eplb.algorithm.PlacementMode;
 import io.moelab.eplb.eval.BalanceBound;
 import io.moelab.eplb.eval.PlacementEvaluator;
@@ -89,6 +90,9 @@ public final class RebalanceCommand implements Callable<Integer>, OptionFields {
             }
             algorithmSpec = algorithmSpec.withDefaultMode(m);
         }
+        // The spec as written first, so that its own errors name --algorithm; then each option added below is
+        // tried on it, so that an algorithm without the option blames that option, not --algorithm.
+        Algorithms.bySpec(algorithmSpec);
         if (tolerance != null) {
             if (!(tolerance >= 0 && tolerance <= 1)) {
                 throw new InvalidInputException("--tolerance", "must be a number in [0, 1], got " + tolerance);
@@ -97,13 +101,14 @@ public final class RebalanceCommand implements Callable<Integer>, OptionFields {
             if (given != null && !(algorithmSpec.number("tolerance", Double.NaN, 0, 1) == tolerance)) {
                 throw conflict("--tolerance", tolerance.toString(), "tolerance=" + given);
             }
-            algorithmSpec = algorithmSpec.withDefaultOption("tolerance", tolerance.toString());
+            algorithmSpec = requireTakes(algorithmSpec.withDefaultOption("tolerance", tolerance.toString()),
+                    "--tolerance");
         }
         if (parallel) {
             if (!algorithmSpec.flag("parallel", true)) {
                 throw conflict("--parallel", "on", "parallel=" + algorithmSpec.options().get("parallel"));
             }
-            algorithmSpec = algorithmSpec.withDefaultOption("parallel", "on");
+            algorithmSpec = requireTakes(algorithmSpec.withDefaultOption("parallel", "on"), "--parallel");
         }
         BalancerAlgorithm balancer = Algorithms.bySpec(algorithmSpec);
         // Not --previous: the new placement replacing the one in service, in place, is an update, not a loss.
@@ -137,6 +142,18 @@ public final class RebalanceCommand implements Callable<Integer>, OptionFields {
                 inService == null ? "" : ", " + Nouns.count(PlacementEvaluator.migration(inService, placement)
                         .expertsMoved(), "expert") + " moved from " + previous, output);
         return 0;
+    }
+
+    /** {@code withOption}, unless its algorithm does not take the option that {@code option} added to it. */
+    private AlgorithmSpec requireTakes(AlgorithmSpec withOption, String option) {
+        try {
+            Algorithms.bySpec(withOption);
+            return withOption;
+        } catch (InvalidInputException e) {
+            // Only a spec given with --algorithm can lack it: the default is moelab.
+            throw new InvalidInputException(option, "applies to " + MoelabBalancer.NAME + " only, not to --algorithm "
+                    + algorithm, e);
+        }
     }
 
     private InvalidInputException conflict(String option, String value, String specSays) {

@@ -120,6 +120,16 @@ class RebalanceCommandTest {
                 Arguments.of("parallel twice", "{\"weight\": [[1, 2]]" + topo,
                         new String[] {"--algorithm", "moelab:parallel=off", "--parallel"},
                         "--parallel: on conflicts with --algorithm moelab:parallel=off, which sets parallel=off"),
+                // moelab's options on another algorithm: the error named --algorithm, which the user had right.
+                Arguments.of("tolerance for deepseek", "{\"weight\": [[1, 2]]" + topo,
+                        new String[] {"--algorithm", "deepseek", "--tolerance", "0.01"},
+                        "error: --tolerance: applies to moelab only, not to --algorithm deepseek"),
+                Arguments.of("parallel for snake", "{\"weight\": [[1, 2]]" + topo,
+                        new String[] {"--algorithm", "snake:global", "--parallel"},
+                        "error: --parallel: applies to moelab only, not to --algorithm snake:global"),
+                Arguments.of("a bad spec with --tolerance", "{\"weight\": [[1, 2]]" + topo,
+                        new String[] {"--algorithm", "deepseek:hedge=1", "--tolerance", "0.01"},
+                        "error: --algorithm: unknown option 'hedge' for deepseek (it takes none)"),
                 Arguments.of("no weight", "{\"num_gpus\": 2}", new String[0], "weight: missing"),
                 Arguments.of("fractional count", "{\"weight\": [[1, 2]], \"num_replicas\": 4.5}", new String[0],
                         "num_replicas: expected an integer"));
