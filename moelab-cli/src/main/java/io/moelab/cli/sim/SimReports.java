@@ -59,7 +59,8 @@ final class SimReports {
         json.put("overlap_migration", report.options().overlapMigration());
         json.put("planning", Double.isNaN(report.options().planningSeconds()) ? "measured"
                 : Numbers.plain(report.options().planningSeconds() * 1e3) + " ms");
-        json.put("routing", report.options().step().routing().name().toLowerCase(Locale.ROOT));
+        // As --routing spells it (node-local), so the value can be given back to the option as written.
+        json.put("routing", report.options().step().routing().name().toLowerCase(Locale.ROOT).replace('_', '-'));
         json.put("dispatch_bytes", report.options().step().dispatchBytes());
         json.put("combine_bytes", report.options().step().combineBytes());
         return json;

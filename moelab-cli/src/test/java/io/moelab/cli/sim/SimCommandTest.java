@@ -318,6 +318,23 @@ class SimCommandTest {
                 "error: --trace: has 1 MoE layer x 4 experts, but model deepseek-v3 has 58 x 256");
     }
 
+    /** The settings record the routing as --routing spells it ("node_local" was the enum constant's name). */
+    @Test
+    void routingIsRecordedAsTheOptionSpellsIt() throws Exception {
+        Result r = CliRunner.run("sim", "--trace", trace.toString(), "--model", "deepseek-v2-lite", "--cluster",
+                "4x8-h100", "--policies", "none", "--routing", "node-local", "--out", dir.resolve("local").toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode summary = JsonMapper.builder().build().readTree(dir.resolve("local/summary.json").toFile());
+        assertThat(summary.get("routing").asString()).isEqualTo("node-local");
+        Result sweep = CliRunner.run("sim", "sweep", "--trace", trace.toString(), "--model", "deepseek-v2-lite",
+                "--cluster", "4x8-h100", "--policies", "none", "--routing", "node-local", "--intervals", "100",
+                "--redundants", "32", "--out", dir.resolve("local-sweep").toString());
+        assertThat(sweep.exitCode()).as(sweep.err()).isZero();
+        JsonNode points = JsonMapper.builder().build().readTree(dir.resolve("local-sweep/sweep.json").toFile());
+        assertThat(points.get("rebalance_every").get(0).get("routing").asString()).isEqualTo("node-local");
+        assertThat(points.get("redundant").get(0).get("routing").asString()).isEqualTo("node-local");
+    }
+
     @Test
     void sweepRefusesEmptyItemsInItsLists() {
         // "--intervals 25," swept 25 alone: picocli drops a trailing empty item.
