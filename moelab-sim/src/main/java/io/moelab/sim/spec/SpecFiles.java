@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -19,6 +19,14 @@ import java.util.Map;
  * {@code config.json} (DeepSeek, Qwen-MoE and Mixtral layouts).
  */
 public final class SpecFiles {
+    /** The keys of moelab's model JSON, in the order docs/SIM.md lists them. */
+    private static final List<String> MODEL_KEYS = List.of("name", "moe_layers", "experts", "top_k", "hidden",
+            "expert_ffn", "groups", "bytes_per_param", "shared_experts", "shared_ffn", "dense_flops_per_token");
+    /** The keys of moelab's cluster JSON. */
+    private static final List<String> CLUSTER_KEYS = List.of("name", "nodes", "gpus_per_node", "peak_tflops",
+            "compute_efficiency", "hbm_tbps", "nvlink_gbps", "network_gbps", "nvlink_latency_us", "network_latency_us",
+            "hbm_gb");
+
     private SpecFiles() {
     }
 
@@ -37,6 +45,7 @@ public final class SpecFiles {
             if (f.has("num_hidden_layers")) {
                 return fromHuggingFace(f, path);
             }
+            f.requireOnly(MODEL_KEYS);
             return new ModelSpec(f.text("name", path.getFileName().toString()), f.integer("moe_layers"),
                     f.integer("experts"), f.integer("top_k"), f.integer("hidden"), f.integer("expert_ffn"),
                     f.integer("groups", 1), f.integer("bytes_per_param", 2), f.integer("shared_experts", 0),
@@ -128,6 +137,7 @@ public final class SpecFiles {
         }
         Fields f = new Fields(read(path), path.toString());
         try {
+            f.requireOnly(CLUSTER_KEYS);
             return new ClusterSpec(f.text("name", path.getFileName().toString()), f.integer("nodes"),
                     f.integer("gpus_per_node"), f.number("peak_tflops"), f.number("compute_efficiency", 0.5),
                     f.number("hbm_tbps"), f.number("nvlink_gbps"), f.number("network_gbps"),
@@ -137,7 +147,10 @@ public final class SpecFiles {
         }
     }
 
-    /** The top-level members of a JSON object: numbers, strings, booleans and arrays of numbers; the rest skipped. */
+    /**
+     * The top-level members of a JSON object: numbers, strings, booleans and arrays of numbers; any other member is
+     * kept by name with a null value (absent to {@link Fields#has}, present to {@link Fields#requireOnly}).
+     */
     private static Map<String, Object> read(Path path) {
         if (!Files.exists(path)) {
             throw new InvalidInputException(path.toString(), "no such file");
@@ -147,13 +160,14 @@ public final class SpecFiles {
         }
         try (Reader in = Files.newBufferedReader(path, StandardCharsets.UTF_8);
              JsonReader json = new JsonReader(in, path.toString())) {
-            Map<String, Object> fields = new HashMap<>();
+            Map<String, Object> fields = new LinkedHashMap<>();
             if (json.peek() != JsonReader.Token.BEGIN_OBJECT) {
                 throw new InvalidInputException(path.toString(), "expected a JSON object");
             }
             json.beginObject();
             while (json.hasNext()) {
                 String name = json.nextName();
+                fields.put(name, null);
                 switch (json.peek()) {
                     case NUMBER -> fields.put(name, json.nextDouble());
                     case STRING -> fields.put(name, json.nextString());
@@ -250,6 +264,15 @@ public final class SpecFiles {
                 }
             }
             throw new InvalidInputException(source + ": " + names[0], "missing (no " + String.join(", ", names) + ")");
+        }
+
+        /** Refuses the first member not in {@code known}: a misspelled optional key would take its default. */
+        void requireOnly(List<String> known) {
+            for (String name : values.keySet()) {
+                if (!known.contains(name)) {
+                    throw new InvalidInputException(name, "unknown key (known: " + String.join(", ", known) + ")");
+                }
+            }
         }
 
         String text(String name, String fallback) {

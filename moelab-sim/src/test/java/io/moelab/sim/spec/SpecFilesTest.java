@@ -266,6 +266,34 @@ class SpecFilesTest {
                         + "num_local_experts)");
     }
 
+    /**
+     * A misspelled optional key of moelab's own formats is refused, naming it: it was skipped, and the simulation ran
+     * with the default it meant to change. A Hugging Face config.json keeps its many other keys.
+     */
+    @Test
+    void unknownKeysOfMoelabFilesAreRejected() throws IOException {
+        Path cluster = write("c.json", "{\"nodes\": 2, \"gpus_per_node\": 4, \"peak_tflops\": 312, \"hbm_tbps\": 2, "
+                + "\"nvlink_gbps\": 300, \"network_gbps\": 25, \"nvlink_latncy_us\": 1}");
+        assertThatThrownBy(() -> SpecFiles.cluster(cluster.toString())).isInstanceOf(InvalidInputException.class)
+                .hasMessage(cluster + ": nvlink_latncy_us: unknown key (known: name, nodes, gpus_per_node, "
+                        + "peak_tflops, compute_efficiency, hbm_tbps, nvlink_gbps, network_gbps, nvlink_latency_us, "
+                        + "network_latency_us, hbm_gb)");
+        // Whatever its value: a null or an object was skipped as well.
+        Path model = write("m.json", "{\"moe_layers\": 2, \"experts\": 8, \"top_k\": 2, \"hidden\": 64, "
+                + "\"expert_ffn\": 32, \"shared_expert\": null}");
+        assertThatThrownBy(() -> SpecFiles.model(model.toString())).isInstanceOf(InvalidInputException.class)
+                .hasMessage(model + ": shared_expert: unknown key (known: name, moe_layers, experts, top_k, hidden, "
+                        + "expert_ffn, groups, bytes_per_param, shared_experts, shared_ffn, dense_flops_per_token)");
+        Path nested = write("n.json", "{\"moe_layers\": 2, \"experts\": 8, \"top_k\": 2, \"hidden\": 64, "
+                + "\"expert_ffn\": 32, \"quantization_config\": {\"quant_method\": \"fp8\"}}");
+        assertThatThrownBy(() -> SpecFiles.model(nested.toString())).isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith(nested + ": quantization_config: unknown key (known: name, ");
+        Path hf = write("config.json", "{\"num_hidden_layers\": 2, \"hidden_size\": 64, \"num_local_experts\": 8, "
+                + "\"num_experts_per_tok\": 2, \"intermediate_size\": 32, \"vocab_size\": 32000, "
+                + "\"rope_scaling\": null, \"architectures\": [\"MixtralForCausalLM\"]}");
+        assertThat(SpecFiles.model(hf.toString()).experts()).isEqualTo(8);
+    }
+
     @Test
     void valuesOutOfRangeAreRejected() throws IOException {
         Path topK = write("k.json", "{\"moe_layers\": 2, \"experts\": 4, \"top_k\": 8, \"hidden\": 8, "
