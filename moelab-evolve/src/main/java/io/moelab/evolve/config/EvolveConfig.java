@@ -93,7 +93,12 @@ public final class EvolveConfig {
             Map.entry("database.max_snapshot_artifacts", "artifacts are kept in the trace and checkpoints"),
             Map.entry("evaluator.memory_limit_mb", "use evaluator.memory_mb"),
             Map.entry("evaluator.cpu_limit", "not enforced"),
-            Map.entry("evaluator.max_artifact_storage", "use evaluator.max_output_bytes"));
+            Map.entry("evaluator.max_artifact_storage", "use evaluator.max_output_bytes"),
+            // In many of OpenEvolve's example configurations, though its Config no longer reads it.
+            Map.entry("allow_full_rewrites", "diff_based_evolution alone chooses SEARCH/REPLACE or whole programs"),
+            Map.entry("llm.models.reasoning_effort", "not sent"),
+            Map.entry("database.embedding_model", "there is no embedding-based novelty check"),
+            Map.entry("database.similarity_threshold", "there is no embedding-based novelty check"));
 
     /** The keys of an {@code llm.models} entry by the {@link LlmModel} components they set, where they differ. */
     private static final Map<String, String> MODEL_KEYS = Map.of("input_usd_per_million", "input_price",

@@ -588,6 +588,30 @@ class EvolveConfigTest {
     }
 
     @Test
+    void openEvolvesNoveltyAndRewriteKeysWarnButLoad() throws IOException {
+        // allow_full_rewrites is in ten of OpenEvolve's example configurations (circle_packing, mlx_metal_kernel_opt,
+        // ...), database.similarity_threshold in function_minimization's, embedding_model and reasoning_effort are
+        // fields of its DatabaseConfig and LLMModelConfig: each file was refused as having an unknown key.
+        EvolveConfig cfg = read("""
+                allow_full_rewrites: true
+                llm:
+                  models:
+                    - name: a
+                      reasoning_effort: high
+                database:
+                  embedding_model: "text-embedding-3-small"
+                  similarity_threshold: 0.99
+                """);
+        assertThat(cfg.warnings()).hasSize(4);
+        assertThat(String.join("\n", cfg.warnings())).contains("allow_full_rewrites ignored",
+                "llm.models[0].reasoning_effort ignored", "database.embedding_model ignored",
+                "database.similarity_threshold ignored");
+        EvolveSettings s = cfg.apiBase(BASE).build(null);
+        assertThat(s.diffBased()).as("diff_based_evolution alone chooses the edit form").isTrue();
+        assertThat(s.database()).isEqualTo(EvolveConfig.defaults("combined_score").build(null).database());
+    }
+
+    @Test
     void anEmptyFileChangesNothing() throws IOException {
         EvolveSettings defaults = EvolveConfig.defaults("combined_score").model("m").apiBase(BASE).build(null);
         assertThat(load("")).isEqualTo(defaults);
