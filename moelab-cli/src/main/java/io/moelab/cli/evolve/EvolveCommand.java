@@ -197,11 +197,13 @@ public final class EvolveCommand implements Callable<Integer> {
         CostLedger ledger = new CostLedger();
         // Read before --out is created: a bad recording leaves no empty run directory behind.
         ReplayClient replayed = replay != null ? new ReplayClient(replay, ledger, settings.llm().budgetUsd()) : null;
+        // Made before --out too: a model's key variable that is not set is refused here.
+        LlmEnsemble models = replayed != null ? null
+                : LlmEnsemble.create(settings.llm(), ledger, Sleeper.SYSTEM, System::getenv);
         boolean created = !Files.exists(out);
         Files.createDirectories(out);
         LlmClient client = replayed != null ? replayed
-                : new RecordingClient(LlmEnsemble.create(settings.llm(), ledger, Sleeper.SYSTEM, System::getenv),
-                        out.resolve("llm_responses.jsonl"));
+                : new RecordingClient(models, out.resolve("llm_responses.jsonl"));
         PrintWriter stdout = spec.commandLine().getOut();
         RunSummary summary = null;
         try (Progress progress = Progress.start("evolve", settings.maxIterations())) {

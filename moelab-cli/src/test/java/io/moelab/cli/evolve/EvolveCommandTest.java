@@ -434,6 +434,8 @@ class EvolveCommandTest {
                 + dir.resolve("no-such-templates") + " is not a directory");
         assertThat(out).doesNotExist();
         assertBad(withModel(out, "--api-key-env", "MOELAB_NO_SUCH_KEY_VAR"), "MOELAB_NO_SUCH_KEY_VAR");
+        // The key is looked up when the model's client is made, which came after --out was created: it stayed, empty.
+        assertThat(out).doesNotExist();
         assertBad(withModel(out, "--eval-timeout", "0"), "--eval-timeout");
         assertBad(withModel(out, "--budget", "-1"), "error: --budget: must be at least 0 USD, got -1.0");
         // Two billion iterations filled memory before the first model call; past an int's range it was "not an int".
