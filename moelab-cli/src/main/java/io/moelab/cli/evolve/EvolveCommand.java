@@ -183,6 +183,11 @@ public final class EvolveCommand implements Callable<Integer> {
         }
         if (replay != null) {
             requireFile("--llm-replay", replay);
+            if (cfg.apiBase() == null) {
+                // A replay calls no model, so the configuration's ensemble needs no endpoint (one given as --api-base
+                // when the run was recorded is not asked for again); the discard port stands in, never reached.
+                cfg.apiBase("http://127.0.0.1:9/v1");
+            }
         }
         // Local servers need no key; a hosted endpoint's usual variable is used when it is set.
         String keyDefault = System.getenv("OPENAI_API_KEY") != null ? "OPENAI_API_KEY" : null;

@@ -509,6 +509,35 @@ class EvolveCommandTest {
         assertThat(existing).isEmptyDirectory();
     }
 
+    /**
+     * A replay calls no model, so the configuration's ensemble needs no endpoint: one recorded with the endpoint
+     * given as --api-base replays with the same file. It was refused, asking for an --api-base it does not use.
+     */
+    @Test
+    void aReplayNeedsNoEndpointForTheConfigurationsModels() throws Exception {
+        Path task = Files.createDirectory(dir.resolve("shell-task"));
+        Files.writeString(task.resolve("initial_program.sh"), "# EVOLVE-BLOCK-START\nv=1\n# EVOLVE-BLOCK-END\n");
+        Files.writeString(task.resolve("task.yaml"), "evaluator: [sh, -c, \". {program}; echo "
+                + "'{\\\"score\\\": '$v'}'\"]\nfitness_metric: score\n");
+        Path cfg = Files.writeString(dir.resolve("ensemble.yaml"), """
+                llm:
+                  models:
+                    - {name: a, weight: 0.8}
+                    - {name: b, weight: 0.2}
+                """);
+        Path replay = Files.write(dir.resolve("replay.jsonl"), List.of(line(1, "<<<<<<< SEARCH\nv=1\n=======\nv=2\n"
+                + ">>>>>>> REPLACE")));
+        Path out = dir.resolve("replayed");
+        Result r = CliRunner.run("evolve", "--task", task.toString(), "--iterations", "1", "--out", out.toString(),
+                "--config", cfg.toString(), "--llm-replay", replay.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("completed 1 of 1 iteration", "best program 1: score 2");
+        // A run that calls the models still needs their endpoint.
+        assertBad(CliRunner.run("evolve", "--task", task.toString(), "--iterations", "1", "--out",
+                dir.resolve("modelled").toString(), "--config", cfg.toString()),
+                "error: llm.api_base: no endpoint for model a");
+    }
+
     private static void assertBad(Result r, String mentions) {
         assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
         assertThat(r.err()).startsWith("error: ").contains(mentions);
