@@ -71,7 +71,7 @@ public record WeightAccounting(long parameters, long residentBytes, long activeB
                 mapped += Files.size(f);
             }
             return of(config, name -> checkpoint.info(name).map(TensorInfo::dtype), format, parameters, mapped,
-                    dir.toString());
+                    checkpoint.listing().toString());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + dir, e);
         }

@@ -134,7 +134,7 @@ public final class MoeModel implements AutoCloseable {
 
     private TensorInfo info(String name, long... shape) {
         TensorInfo info = checkpoint.info(name).orElseThrow(() -> new ModelFormatException(
-                checkpoint.directory().toString(), name, "missing from the checkpoint"));
+                checkpoint.listing().toString(), name, "missing from the checkpoint"));
         if (!Arrays.equals(info.shape(), shape)) {
             throw new ModelFormatException(checkpoint.fileOf(name).toString(), name, "shape "
                     + Arrays.toString(info.shape()) + " disagrees with config.json, which implies "

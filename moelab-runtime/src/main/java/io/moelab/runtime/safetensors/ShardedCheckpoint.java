@@ -26,12 +26,14 @@ public final class ShardedCheckpoint implements AutoCloseable {
     private static final String SINGLE_FILE = "model.safetensors";
 
     private final Path directory;
+    private final Path listing;
     private final List<SafetensorsFile> shards;
     private final Map<String, SafetensorsFile> owner;
     private final Map<String, TensorInfo> tensors;
 
-    private ShardedCheckpoint(Path directory, List<SafetensorsFile> shards) {
+    private ShardedCheckpoint(Path directory, Path listing, List<SafetensorsFile> shards) {
         this.directory = directory;
+        this.listing = listing;
         this.shards = List.copyOf(shards);
         Map<String, SafetensorsFile> own = new LinkedHashMap<>();
         Map<String, TensorInfo> all = new LinkedHashMap<>();
@@ -88,7 +90,7 @@ public final class ShardedCheckpoint implements AutoCloseable {
             single = found.get(0);
         }
         SafetensorsFile file = SafetensorsFile.open(single);
-        return new ShardedCheckpoint(dir, List.of(file));
+        return new ShardedCheckpoint(dir, single, List.of(file));
     }
 
     private static ShardedCheckpoint openIndexed(Path dir, Path index) {
@@ -141,7 +143,7 @@ public final class ShardedCheckpoint implements AutoCloseable {
                                     + shardName);
                 }
             }
-            ShardedCheckpoint c = new ShardedCheckpoint(dir, new ArrayList<>(byFile.values()));
+            ShardedCheckpoint c = new ShardedCheckpoint(dir, index, new ArrayList<>(byFile.values()));
             ok = true;
             return c;
         } finally {
@@ -154,6 +156,14 @@ public final class ShardedCheckpoint implements AutoCloseable {
     /** The checkpoint directory. */
     public Path directory() {
         return directory;
+    }
+
+    /**
+     * The file that lists the checkpoint's tensors: {@code model.safetensors.index.json} for a sharded checkpoint,
+     * else the single safetensors file. A tensor the model needs and the checkpoint lacks is missing from it.
+     */
+    public Path listing() {
+        return listing;
     }
 
     /** All tensors of all shards, shard by shard in header order. Unmodifiable. */

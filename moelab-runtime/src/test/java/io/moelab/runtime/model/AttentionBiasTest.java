@@ -111,7 +111,8 @@ class AttentionBiasTest {
             Path dir = missing.write(tmp.resolve("missing-" + f));
             assertThatThrownBy(() -> MoeModel.load(dir, WeightFormat.STORED))
                     .isInstanceOf(ModelFormatException.class)
-                    .hasMessage(dir + ": tensor model.layers.1.self_attn.o_proj.bias: missing from the checkpoint");
+                    .hasMessage(dir.resolve("model.safetensors")
+                            + ": tensor model.layers.1.self_attn.o_proj.bias: missing from the checkpoint");
         }
     }
 
@@ -121,7 +122,8 @@ class AttentionBiasTest {
         tiny.weights.remove("model.layers.2.self_attn.k_proj.bias");
         Path dir = tiny.write(tmp.resolve("no-k-bias"));
         assertThatThrownBy(() -> MoeModel.load(dir, WeightFormat.STORED)).isInstanceOf(ModelFormatException.class)
-                .hasMessage(dir + ": tensor model.layers.2.self_attn.k_proj.bias: missing from the checkpoint");
+                .hasMessage(dir.resolve("model.safetensors")
+                        + ": tensor model.layers.2.self_attn.k_proj.bias: missing from the checkpoint");
     }
 
     @Test

@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.moelab.runtime.ModelFormatException;
+import io.moelab.runtime.safetensors.SafetensorsWriter;
 import io.moelab.runtime.tensor.DType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -171,8 +174,17 @@ class MoeModelTest {
         tiny.weights.remove("model.layers.2.self_attn.k_norm.weight");
         tiny.shapes.remove("model.layers.2.self_attn.k_norm.weight");
         Path dir = tiny.write(tmp.resolve("m"));
+        // The file that should have listed it (the issue: corrupt input names the file and the tensor), not the
+        // directory: the single file, or the index of a sharded checkpoint.
         assertThatThrownBy(() -> MoeModel.load(dir, WeightFormat.STORED)).isInstanceOf(ModelFormatException.class)
-                .hasMessageContaining("model.layers.2.self_attn.k_norm.weight").hasMessageContaining("missing");
+                .hasMessage(dir.resolve("model.safetensors")
+                        + ": tensor model.layers.2.self_attn.k_norm.weight: missing from the checkpoint");
+        Map<String, String> weightMap = new LinkedHashMap<>();
+        tiny.weights.keySet().forEach(name -> weightMap.put(name, "model.safetensors"));
+        SafetensorsWriter.writeIndex(dir, weightMap);
+        assertThatThrownBy(() -> MoeModel.load(dir, WeightFormat.STORED)).isInstanceOf(ModelFormatException.class)
+                .hasMessage(dir.resolve("model.safetensors.index.json")
+                        + ": tensor model.layers.2.self_attn.k_norm.weight: missing from the checkpoint");
     }
 
     @Test

@@ -58,6 +58,7 @@ class ShardedCheckpointTest {
         MemorySegment a;
         try (ShardedCheckpoint c = ShardedCheckpoint.open(dir)) {
             assertThat(c.directory()).isEqualTo(dir);
+            assertThat(c.listing()).isEqualTo(dir.resolve("model.safetensors.index.json"));
             assertThat(c.tensors().keySet()).containsExactly("a", "b", "c");
             assertThat(c.info("b")).get().extracting(TensorInfo::dtype).isEqualTo(DType.BF16);
             assertThat(c.info("zzz")).isEmpty();
@@ -150,6 +151,7 @@ class ShardedCheckpointTest {
         try (ShardedCheckpoint c = ShardedCheckpoint.open(dir)) {
             assertThat(c.tensors()).containsOnlyKeys("x");
             assertThat(c.fileOf("x").getFileName().toString()).isEqualTo("weights.safetensors");
+            assertThat(c.listing()).isEqualTo(dir.resolve("weights.safetensors"));
         }
         new SafetensorsWriter().add("y", DType.F32, new long[] {1}, values(1, 1)).write(dir.resolve("other.safetensors"));
         assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
@@ -157,6 +159,7 @@ class ShardedCheckpointTest {
         new SafetensorsWriter().add("m", DType.F32, new long[] {1}, values(1, 1)).write(dir.resolve("model.safetensors"));
         try (ShardedCheckpoint c = ShardedCheckpoint.open(dir)) {
             assertThat(c.tensors()).containsOnlyKeys("m");
+            assertThat(c.listing()).isEqualTo(dir.resolve("model.safetensors"));
         }
     }
 
