@@ -1,6 +1,7 @@
 package io.moelab.eplb.io;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Numbers;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -44,11 +45,11 @@ final class JsonFiles {
         }
         double v = reader.nextDouble();
         if (v != Math.rint(v)) {
-            throw new InvalidInputException(field, "expected an integer but found " + v);
+            throw new InvalidInputException(field, "expected an integer but found " + Numbers.plain(v));
         }
         if (Math.abs(v) > Integer.MAX_VALUE) {
             throw new InvalidInputException(field, "expected an integer of at most " + Integer.MAX_VALUE
-                    + " in magnitude but found " + v);
+                    + " in magnitude but found " + Numbers.plain(v));
         }
         return (int) v;
     }
