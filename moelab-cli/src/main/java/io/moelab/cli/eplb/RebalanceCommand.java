@@ -4,6 +4,7 @@ import io.moelab.cli.support.OptionFields;
 import io.moelab.cli.support.Outputs;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Nouns;
+import io.moelab.eplb.Numbers;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
 import io.moelab.eplb.algorithm.AlgorithmSpec;
@@ -95,11 +96,12 @@ public final class RebalanceCommand implements Callable<Integer>, OptionFields {
         Algorithms.bySpec(algorithmSpec);
         if (tolerance != null) {
             if (!(tolerance >= 0 && tolerance <= 1)) {
-                throw new InvalidInputException("--tolerance", "must be a number in [0, 1], got " + tolerance);
+                throw new InvalidInputException("--tolerance", "must be a number in [0, 1], got "
+                        + Numbers.plain(tolerance));
             }
             String given = algorithmSpec.options().get("tolerance");
             if (given != null && !(algorithmSpec.number("tolerance", Double.NaN, 0, 1) == tolerance)) {
-                throw conflict("--tolerance", tolerance.toString(), "tolerance=" + given);
+                throw conflict("--tolerance", Numbers.plain(tolerance), "tolerance=" + given);
             }
             algorithmSpec = requireTakes(algorithmSpec.withDefaultOption("tolerance", tolerance.toString()),
                     "--tolerance");

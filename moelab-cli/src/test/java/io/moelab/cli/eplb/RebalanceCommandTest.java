@@ -117,6 +117,10 @@ class RebalanceCommandTest {
                 Arguments.of("tolerance twice", "{\"weight\": [[1, 2]]" + topo,
                         new String[] {"--algorithm", "moelab:tolerance=0.1", "--tolerance", "0.5"},
                         "--tolerance: 0.5 conflicts with --algorithm moelab:tolerance=0.1, which sets tolerance=0.1"),
+                // The option's value as written, not as Java prints a double ("1.0").
+                Arguments.of("tolerance twice, a whole number", "{\"weight\": [[1, 2]]" + topo,
+                        new String[] {"--algorithm", "moelab:tolerance=0.1", "--tolerance", "1"},
+                        "--tolerance: 1 conflicts with --algorithm moelab:tolerance=0.1, which sets tolerance=0.1"),
                 Arguments.of("parallel twice", "{\"weight\": [[1, 2]]" + topo,
                         new String[] {"--algorithm", "moelab:parallel=off", "--parallel"},
                         "--parallel: on conflicts with --algorithm moelab:parallel=off, which sets parallel=off"),
