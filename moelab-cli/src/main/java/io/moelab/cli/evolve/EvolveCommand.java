@@ -5,6 +5,7 @@ import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Nouns;
+import io.moelab.eplb.Numbers;
 import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.evolve.config.EvolveConfig;
 import io.moelab.evolve.llm.CostLedger;
@@ -164,7 +165,8 @@ public final class EvolveCommand implements Callable<Integer> {
         }
         if (budget != null) {
             if (!(budget >= 0)) {
-                throw new InvalidInputException("--budget", "must be at least 0 USD, got " + budget);
+                throw new InvalidInputException("--budget", "must be at least 0 USD, got "
+                        + Numbers.plain(budget));
             }
             cfg.budget(budget);
         }

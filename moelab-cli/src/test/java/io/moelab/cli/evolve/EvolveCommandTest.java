@@ -423,7 +423,7 @@ class EvolveCommandTest {
         // Ranges checked once the file and the options are merged named the key alone, not the file or option.
         Files.writeString(cfg, "llm:\n  temperature: 5\n");
         assertBad(withModel(out, "--config", cfg.toString()), "error: " + cfg + ": llm.temperature: must be in [0, 2], "
-                + "got 5.0");
+                + "got 5");
         assertBad(CliRunner.run("evolve", "--task", "eplb", "--iterations", "3", "--out", out.toString(), "--model",
                 "m", "--api-base", "localhost:8000"), "error: --api-base: must start with http:// or https://, got "
                 + "localhost:8000");
@@ -437,7 +437,13 @@ class EvolveCommandTest {
         // The key is looked up when the model's client is made, which came after --out was created: it stayed, empty.
         assertThat(out).doesNotExist();
         assertBad(withModel(out, "--eval-timeout", "0"), "--eval-timeout");
-        assertBad(withModel(out, "--budget", "-1"), "error: --budget: must be at least 0 USD, got -1.0");
+        assertBad(withModel(out, "--budget", "-1"), "error: --budget: must be at least 0 USD, got -1");
+        // Values as written, not as Java prints a double ("got -1.0", "got 1.0000001E7").
+        assertBad(withModel(out, "--budget", "-0.25"), "error: --budget: must be at least 0 USD, got -0.25");
+        assertBad(withModel(out, "--eval-timeout", "10000001"),
+                "error: --eval-timeout: must be a positive number of seconds up to 10000000, got 10000001");
+        assertBad(withModel(out, "--eval-timeout", "-2"),
+                "error: --eval-timeout: must be a positive number of seconds up to 10000000, got -2");
         // Two billion iterations filled memory before the first model call; past an int's range it was "not an int".
         for (String n : List.of("-1", "1000001", "2000000000", "3000000000")) {
             assertBad(CliRunner.run("evolve", "--task", "eplb", "--iterations", n, "--out", out.toString(), "--model",

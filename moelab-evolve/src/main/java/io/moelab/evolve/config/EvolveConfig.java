@@ -1,6 +1,7 @@
 package io.moelab.evolve.config;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Numbers;
 import io.moelab.evolve.database.DatabaseSettings;
 import io.moelab.evolve.eval.EvaluatorSettings;
 import io.moelab.evolve.llm.LlmModel;
@@ -348,13 +349,13 @@ public final class EvolveConfig {
     public static Duration seconds(String field, double v, boolean zeroAllowed) {
         if (!(v > 0 || zeroAllowed && v == 0) || v > MAX_SECONDS) {
             throw new InvalidInputException(field, "must be a " + (zeroAllowed ? "non-negative" : "positive")
-                    + " number of seconds up to " + (long) MAX_SECONDS + ", got " + v);
+                    + " number of seconds up to " + (long) MAX_SECONDS + ", got " + Numbers.plain(v));
         }
         long millis = Math.round(v * 1000);
         if (millis == 0 && !zeroAllowed) {
             // Rounded to 0 it failed later, under the settings' name and not the option's, as "got 0.0 s" or "PT0S".
             throw new InvalidInputException(field, "must be at least 0.0005 seconds (durations are rounded to "
-                    + "whole milliseconds), got " + v);
+                    + "whole milliseconds), got " + Numbers.plain(v));
         }
         return Duration.ofMillis(millis);
     }

@@ -1,6 +1,7 @@
 package io.moelab.evolve.database;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Numbers;
 import java.util.List;
 
 /**
@@ -43,7 +44,7 @@ public record DatabaseSettings(int numIslands, int populationSize, int archiveSi
         fraction(exploitationRatio, "database.exploitation_ratio");
         if (explorationRatio + exploitationRatio > 1 + 1e-9) {
             throw new InvalidInputException("database.exploration_ratio", "plus exploitation_ratio must be at most 1, got "
-                    + (explorationRatio + exploitationRatio));
+                    + Numbers.plain(explorationRatio + exploitationRatio));
         }
         // Checked when the configuration is read: a blank name was refused only after the initial program's evaluation.
         if (fitnessMetric != null && fitnessMetric.isBlank()) {
@@ -87,7 +88,7 @@ public record DatabaseSettings(int numIslands, int populationSize, int archiveSi
 
     private static void fraction(double v, String name) {
         if (!(v >= 0 && v <= 1)) {
-            throw new InvalidInputException(name, "must be in [0, 1], got " + v);
+            throw new InvalidInputException(name, "must be in [0, 1], got " + Numbers.plain(v));
         }
     }
 }

@@ -2,6 +2,7 @@ package io.moelab.evolve.eval;
 
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Nouns;
+import io.moelab.eplb.Numbers;
 import java.time.Duration;
 import java.util.List;
 
@@ -31,8 +32,8 @@ public record EvaluatorSettings(Duration timeout, int memoryMb, boolean cascade,
     /** Validates ranges and copies the list. */
     public EvaluatorSettings {
         if (timeout.isZero() || timeout.isNegative()) {
-            throw new InvalidInputException("evaluator.timeout", "must be positive, got " + timeout.toMillis() / 1e3
-                    + " s");
+            throw new InvalidInputException("evaluator.timeout", "must be positive, got "
+                    + Numbers.plain(timeout.toMillis() / 1e3) + " s");
         }
         if (memoryMb < 16) {
             throw new InvalidInputException("evaluator.memory_mb", "must be at least 16, got " + memoryMb);

@@ -1,6 +1,7 @@
 package io.moelab.evolve.llm;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Numbers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -39,7 +40,7 @@ public final class LlmEnsemble implements LlmClient {
         for (int i = 0; i < weights.length; i++) {
             if (!(weights[i] > 0) || !Double.isFinite(weights[i])) {
                 throw new InvalidInputException("llm.models[" + i + "].weight", "must be positive and finite, got "
-                        + weights[i]);
+                        + Numbers.plain(weights[i]));
             }
             sum += weights[i];
             cumulative[i] = sum;

@@ -1,6 +1,7 @@
 package io.moelab.evolve.llm;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Numbers;
 
 /**
  * One model behind an OpenAI-compatible endpoint.
@@ -29,7 +30,7 @@ public record LlmModel(
         }
         String f = "llm.models[" + name + "].";
         if (!(weight > 0) || !Double.isFinite(weight)) {
-            throw new InvalidInputException(f + "weight", "must be positive and finite, got " + weight);
+            throw new InvalidInputException(f + "weight", "must be positive and finite, got " + Numbers.plain(weight));
         }
         if (apiBase == null || apiBase.isBlank()) {
             throw new InvalidInputException(f + "api_base", "must not be empty");
@@ -42,11 +43,13 @@ public record LlmModel(
         }
         if (!(inputUsdPerMillion >= 0) || !Double.isFinite(inputUsdPerMillion)) {
             throw new InvalidInputException(
-                    f + "input_usd_per_million", "must be non-negative and finite, got " + inputUsdPerMillion);
+                    f + "input_usd_per_million", "must be non-negative and finite, got "
+                    + Numbers.plain(inputUsdPerMillion));
         }
         if (!(outputUsdPerMillion >= 0) || !Double.isFinite(outputUsdPerMillion)) {
             throw new InvalidInputException(
-                    f + "output_usd_per_million", "must be non-negative and finite, got " + outputUsdPerMillion);
+                    f + "output_usd_per_million", "must be non-negative and finite, got "
+                    + Numbers.plain(outputUsdPerMillion));
         }
     }
 

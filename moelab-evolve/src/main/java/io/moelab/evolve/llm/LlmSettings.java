@@ -1,6 +1,7 @@
 package io.moelab.evolve.llm;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Numbers;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -63,13 +64,13 @@ public record LlmSettings(
                     "llm.max_retry_delay", "must be at least retry_delay (" + retryDelay + "), got " + maxRetryDelay);
         }
         if (Double.isNaN(budgetUsd) || budgetUsd < 0) {
-            throw new InvalidInputException("llm.budget_usd", "must be at least 0, got " + budgetUsd);
+            throw new InvalidInputException("llm.budget_usd", "must be at least 0, got " + Numbers.plain(budgetUsd));
         }
         if (!(temperature >= 0 && temperature <= 2)) {
-            throw new InvalidInputException("llm.temperature", "must be in [0, 2], got " + temperature);
+            throw new InvalidInputException("llm.temperature", "must be in [0, 2], got " + Numbers.plain(temperature));
         }
         if (!(topP > 0 && topP <= 1)) {
-            throw new InvalidInputException("llm.top_p", "must be in (0, 1], got " + topP);
+            throw new InvalidInputException("llm.top_p", "must be in (0, 1], got " + Numbers.plain(topP));
         }
         if (maxTokens < 1) {
             throw new InvalidInputException("llm.max_tokens", "must be at least 1, got " + maxTokens);

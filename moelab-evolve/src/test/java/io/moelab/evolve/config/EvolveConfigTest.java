@@ -636,9 +636,15 @@ class EvolveConfigTest {
         assertThat(readError("checkpoint_interval: 0\n")).endsWith(": checkpoint_interval: must be at least 1, got 0");
         assertThat(readError("llm: {temperature: 2.5}\n")).endsWith(": llm.temperature: must be in [0, 2], got 2.5");
         assertThat(readError("llm: {models: [{name: a, weight: -1}]}\n")).endsWith(": llm.models[0].weight: must be "
-                + "positive and finite, got -1.0");
+                + "positive and finite, got -1");
         assertThat(readError("database:\n  exploration_ratio: 0.5\n  exploitation_ratio: 0.6\n"))
                 .contains("database.exploration_ratio").contains("at most 1");
+        // Numbers as the file wrote them, not as Java prints a double ("got 3.0", "got 2.0").
+        assertThat(readError("llm: {temperature: 3}\n")).endsWith(": llm.temperature: must be in [0, 2], got 3");
+        assertThat(readError("database:\n  migration_rate: 2\n")).endsWith(": database.migration_rate: must be in "
+                + "[0, 1], got 2");
+        assertThat(readError("database:\n  exploration_ratio: 1\n  exploitation_ratio: 1\n")).endsWith(
+                ": database.exploration_ratio: plus exploitation_ratio must be at most 1, got 2");
         assertThat(readError("database:\n  num_islands: 10\n  population_size: 5\n"))
                 .contains("database.population_size");
         // Taken: an axis twice left the grid its diagonal; a metric both maximized and minimized let no program
@@ -659,6 +665,8 @@ class EvolveConfigTest {
                 + "must be at least 0, got -2");
         assertThat(readError("evaluator:\n  timeout: 0\n")).contains("evaluator.timeout").contains("positive");
         assertThat(readError("evaluator:\n  timeout: -3\n")).contains("evaluator.timeout");
+        assertThatThrownBy(() -> EvaluatorSettings.defaults().withTimeout(Duration.ofSeconds(-3)))
+                .hasMessage("evaluator.timeout: must be positive, got -3 s");
         assertThat(readError("evaluator:\n  memory_mb: 8\n")).contains("evaluator.memory_mb");
         assertThat(readError("evaluator:\n  parallel_evaluations: 0\n")).contains("evaluator.parallel_evaluations");
         assertThat(readError("evaluator:\n  parallel_evaluations: 257\n"))
@@ -667,9 +675,9 @@ class EvolveConfigTest {
         // Positive but under half a millisecond: rounded to 0 ms it failed later without the file (llm.timeout) or
         // with "got 0.0 s".
         assertThat(readError("llm:\n  timeout: 0.0001\n")).endsWith(": llm.timeout: must be at least 0.0005 "
-                + "seconds (durations are rounded to whole milliseconds), got 1.0E-4");
+                + "seconds (durations are rounded to whole milliseconds), got 0.0001");
         assertThat(readError("evaluator:\n  timeout: 0.0004\n")).endsWith(": evaluator.timeout: must be at least "
-                + "0.0005 seconds (durations are rounded to whole milliseconds), got 4.0E-4");
+                + "0.0005 seconds (durations are rounded to whole milliseconds), got 0.0004");
         assertThatThrownBy(() -> EvolveConfig.seconds("--eval-timeout", 1e-9, false))
                 .isInstanceOf(InvalidInputException.class).hasMessage("--eval-timeout: must be at least 0.0005 seconds "
                         + "(durations are rounded to whole milliseconds), got 1.0E-9");
@@ -698,10 +706,10 @@ class EvolveConfigTest {
         assertThat(readError("keep_checkpoints: 0\n")).endsWith(": keep_checkpoints: must be at least 1, got 0");
         assertThat(readError("convergence_threshold: -0.5\n")).endsWith(": convergence_threshold: must be a "
                 + "non-negative number");
-        assertThat(readError("llm:\n  top_p: 0\n")).endsWith(": llm.top_p: must be in (0, 1], got 0.0");
+        assertThat(readError("llm:\n  top_p: 0\n")).endsWith(": llm.top_p: must be in (0, 1], got 0");
         assertThat(readError("llm:\n  max_tokens: 0\n")).endsWith(": llm.max_tokens: must be at least 1, got 0");
         assertThat(readError("llm:\n  retries: -1\n")).endsWith(": llm.retries: must be at least 0, got -1");
-        assertThat(readError("llm:\n  budget_usd: -1\n")).endsWith(": llm.budget_usd: must be at least 0, got -1.0");
+        assertThat(readError("llm:\n  budget_usd: -1\n")).endsWith(": llm.budget_usd: must be at least 0, got -1");
         // Only retry_delay given, above the default cap of 60 s: it is the key to fix.
         assertThat(readError("llm:\n  retry_delay: 100\n")).endsWith(": llm.retry_delay: must be at least "
                 + "retry_delay (PT1M40S), got PT1M");
@@ -709,13 +717,13 @@ class EvolveConfigTest {
                 + "retry_delay (PT2S), got PT1S");
         // A model entry's keys, by their index and as the file spells them.
         assertThat(readError("llm:\n  models: [{name: a}, {name: b, input_price: -2}]\n"))
-                .endsWith(": llm.models[1].input_price: must be non-negative and finite, got -2.0");
+                .endsWith(": llm.models[1].input_price: must be non-negative and finite, got -2");
         assertThat(readError("llm:\n  models: [{name: a, api_base: 'ftp://x'}]\n"))
                 .endsWith(": llm.models[0].api_base: must start with http:// or https://, got ftp://x");
         assertThat(readError("llm:\n  models: [{name: a}, {name: a}]\n"))
                 .endsWith(": llm.models: model a is listed twice");
         assertThat(readError("llm:\n  primary_model: a\n  primary_model_weight: -1\n"))
-                .endsWith(": llm.primary_model_weight: must be positive and finite, got -1.0");
+                .endsWith(": llm.primary_model_weight: must be positive and finite, got -1");
         assertThat(readError("llm:\n  primary_model: a\n  secondary_model: a\n"))
                 .endsWith(": llm.secondary_model: model a is listed twice");
         // The section's endpoint, in the file or given as --api-base.
@@ -729,7 +737,7 @@ class EvolveConfigTest {
                 .isInstanceOf(InvalidInputException.class).hasMessage("--model: must not be empty");
         Path budget = write("llm:\n  budget_usd: 3\n");
         assertThatThrownBy(() -> EvolveConfig.defaults("combined_score").read(budget).budget(-1).model("m")
-                .apiBase(BASE).build(null)).hasMessage("--budget: must be at least 0, got -1.0");
+                .apiBase(BASE).build(null)).hasMessage("--budget: must be at least 0, got -1");
         // A file's bad value that an option replaced is no error.
         Path overridden = write("llm:\n  budget_usd: -1\n");
         assertThat(EvolveConfig.defaults("combined_score").read(overridden).budget(2).model("m").apiBase(BASE)

@@ -64,7 +64,7 @@ class LlmEnsembleTest {
         assertThatThrownBy(() -> new LlmEnsemble(two, new double[] {1}, 0)).isInstanceOf(InvalidInputException.class);
         assertThatThrownBy(() -> new LlmEnsemble(two, new double[] {1, 0}, 0))
                 .isInstanceOf(InvalidInputException.class)
-                .hasMessageStartingWith("llm.models[1].weight");
+                .hasMessage("llm.models[1].weight: must be positive and finite, got 0");
         assertThatThrownBy(() -> new LlmEnsemble(two, new double[] {1, Double.NaN}, 0))
                 .isInstanceOf(InvalidInputException.class);
         assertThatThrownBy(() -> new LlmEnsemble(List.of(), new double[0], 0))
