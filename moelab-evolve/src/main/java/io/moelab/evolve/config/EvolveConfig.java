@@ -318,12 +318,16 @@ public final class EvolveConfig {
                 "cascade_metric", "memory_mb", "max_output_bytes"), warnings);
         EvaluatorSettings e = evaluator;
         Duration[] timeout = {e.timeout()};
+        String[] timeoutSetting = {e.timeoutSetting()};
         int[] ints = {e.memoryMb(), e.parallel()};
         boolean[] cascade = {e.cascade()};
         long[] maxOut = {e.maxOutputBytes()};
         List<List<Double>> thresholds = new ArrayList<>(List.of(e.cascadeThresholds()));
         String[] metric = {e.cascadeMetric()};
-        s.number("timeout", v -> timeout[0] = seconds(s, "timeout", v, false));
+        s.number("timeout", v -> {
+            timeout[0] = seconds(s, "timeout", v, false);
+            timeoutSetting[0] = "evaluator.timeout";
+        });
         s.integer("memory_mb", v -> ints[0] = v);
         s.integer("parallel_evaluations", v -> ints[1] = v);
         s.bool("cascade_evaluation", v -> cascade[0] = v);
@@ -331,7 +335,7 @@ public final class EvolveConfig {
         s.numbers("cascade_thresholds", v -> thresholds.set(0, v));
         s.text("cascade_metric", v -> metric[0] = v);
         evaluator = inFile(s.file(), () -> new EvaluatorSettings(timeout[0], ints[0], cascade[0], thresholds.getFirst(),
-                metric[0], ints[1], maxOut[0], e.artifactBytes()));
+                metric[0], ints[1], maxOut[0], e.artifactBytes(), timeoutSetting[0]));
     }
 
     private static Duration seconds(Section s, String key, double v, boolean zeroAllowed) {
@@ -447,9 +451,9 @@ public final class EvolveConfig {
         return this;
     }
 
-    /** Sets the per-stage evaluation timeout ({@code --eval-timeout}). */
+    /** Sets the per-stage evaluation timeout ({@code --eval-timeout}, which a stage killed by it names). */
     public EvolveConfig evalTimeout(Duration t) {
-        evaluator = evaluator.withTimeout(t);
+        evaluator = evaluator.withTimeout(t, "--eval-timeout");
         return this;
     }
 

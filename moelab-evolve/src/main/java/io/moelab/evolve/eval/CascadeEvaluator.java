@@ -90,7 +90,7 @@ public final class CascadeEvaluator {
             switch (outcome.ending()) {
                 case TIMED_OUT -> {
                     return finish(metrics, "timeout", where + "killed after " + seconds(settings.timeout().toMillis())
-                            + " s (evaluator.timeout)" + tails(stdout, stderr), feedback, ran, start);
+                            + " s (" + settings.timeoutSetting() + ")" + tails(stdout, stderr), feedback, ran, start);
                 }
                 case OUTPUT_LIMIT -> {
                     return finish(metrics, "output_limit", where + "killed after printing more than "

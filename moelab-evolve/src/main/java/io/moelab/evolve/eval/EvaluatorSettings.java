@@ -19,9 +19,13 @@ import java.util.List;
  * @param parallel           candidates evaluated at once
  * @param maxOutputBytes     stdout plus stderr of one stage beyond which it is killed
  * @param artifactBytes      bytes of each stage's stdout and stderr kept as artifacts (their ends)
+ * @param timeoutSetting     the setting that gave {@code timeout} ({@code evaluator.timeout}, or an option such as
+ *                           {@code --eval-timeout}), named when a stage is killed and in a range error; null for
+ *                           {@code evaluator.timeout}
  */
 public record EvaluatorSettings(Duration timeout, int memoryMb, boolean cascade, List<Double> cascadeThresholds,
-                                String cascadeMetric, int parallel, long maxOutputBytes, int artifactBytes) {
+                                String cascadeMetric, int parallel, long maxOutputBytes, int artifactBytes,
+                                String timeoutSetting) {
 
     /**
      * Most candidates evaluated at once: each is a child JVM with its own heap, and a typo such as 100000 would start
@@ -31,8 +35,11 @@ public record EvaluatorSettings(Duration timeout, int memoryMb, boolean cascade,
 
     /** Validates ranges and copies the list. */
     public EvaluatorSettings {
+        if (timeoutSetting == null) {
+            timeoutSetting = "evaluator.timeout";
+        }
         if (timeout.isZero() || timeout.isNegative()) {
-            throw new InvalidInputException("evaluator.timeout", "must be positive, got "
+            throw new InvalidInputException(timeoutSetting, "must be positive, got "
                     + Numbers.plain(timeout.toMillis() / 1e3) + " s");
         }
         if (memoryMb < 16) {
@@ -57,21 +64,33 @@ public record EvaluatorSettings(Duration timeout, int memoryMb, boolean cascade,
         cascadeThresholds = List.copyOf(cascadeThresholds);
     }
 
+    /** Settings whose timeout is {@code evaluator.timeout}'s. */
+    public EvaluatorSettings(Duration timeout, int memoryMb, boolean cascade, List<Double> cascadeThresholds,
+                             String cascadeMetric, int parallel, long maxOutputBytes, int artifactBytes) {
+        this(timeout, memoryMb, cascade, cascadeThresholds, cascadeMetric, parallel, maxOutputBytes, artifactBytes,
+                null);
+    }
+
     /** Defaults: 60 s per stage, 512 MiB heap, cascade on without thresholds, one at a time, 8 MiB output. */
     public static EvaluatorSettings defaults() {
         return new EvaluatorSettings(Duration.ofSeconds(60), 512, true, List.of(), null, 1, 8L << 20, 4096);
     }
 
-    /** A copy with another per-stage timeout. */
+    /** A copy with another per-stage timeout, from the same setting. */
     public EvaluatorSettings withTimeout(Duration t) {
+        return withTimeout(t, timeoutSetting);
+    }
+
+    /** A copy with another per-stage timeout, given by {@code setting} (such as {@code --eval-timeout}). */
+    public EvaluatorSettings withTimeout(Duration t, String setting) {
         return new EvaluatorSettings(t, memoryMb, cascade, cascadeThresholds, cascadeMetric, parallel,
-                maxOutputBytes, artifactBytes);
+                maxOutputBytes, artifactBytes, setting);
     }
 
     /** A copy with another number of parallel evaluations. */
     public EvaluatorSettings withParallel(int p) {
         return new EvaluatorSettings(timeout, memoryMb, cascade, cascadeThresholds, cascadeMetric, p,
-                maxOutputBytes, artifactBytes);
+                maxOutputBytes, artifactBytes, timeoutSetting);
     }
 
     /**

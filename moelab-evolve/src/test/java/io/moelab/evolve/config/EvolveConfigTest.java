@@ -249,6 +249,17 @@ class EvolveConfigTest {
                 1, 0));
         assertThat(s.evaluator()).isEqualTo(new EvaluatorSettings(Duration.ofMillis(1500), 256, false,
                 List.of(0.5, 0.9), "validity", 3, 4096, EvaluatorSettings.defaults().artifactBytes()));
+        assertThat(s.evaluator().timeoutSetting()).isEqualTo("evaluator.timeout");
+    }
+
+    @Test
+    void evalTimeoutStaysTheOptionsUnlessAFileReadLaterSetsTheTimeout() throws IOException {
+        EvolveConfig c = EvolveConfig.defaults("x").evalTimeout(Duration.ofSeconds(30)).apiBase(BASE).model("m");
+        c.read(write("evaluator: {parallel_evaluations: 2}\n"));
+        assertThat(c.build(null).evaluator().timeoutSetting()).isEqualTo("--eval-timeout");
+        c.read(write("evaluator: {timeout: 5}\n"));
+        assertThat(c.build(null).evaluator().timeoutSetting()).isEqualTo("evaluator.timeout");
+        assertThat(c.build(null).evaluator().timeout()).isEqualTo(Duration.ofSeconds(5));
     }
 
     @Test
@@ -270,6 +281,8 @@ class EvolveConfigTest {
         assertThat(s.randomSeed()).isEqualTo(8);
         assertThat(s.llm().seed()).isEqualTo(8);
         assertThat(s.evaluator().timeout()).isEqualTo(Duration.ofSeconds(30));
+        // A stage it kills names the option, not the file's key that it replaced.
+        assertThat(s.evaluator().timeoutSetting()).isEqualTo("--eval-timeout");
         assertThat(s.evaluator().parallel()).isEqualTo(4);
         assertThat(s.llm().budgetUsd()).isEqualTo(2);
         assertThat(s.llm().models()).containsExactly(new LlmModel("climodel", 1, "http://cli/v1", "CLI_KEY", 0, 0));

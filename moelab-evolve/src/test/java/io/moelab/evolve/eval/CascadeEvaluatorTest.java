@@ -46,11 +46,21 @@ class CascadeEvaluatorTest {
                 Duration.ofMillis(700));
         double seconds = (System.nanoTime() - start) / 1e9;
         assertThat(e.error()).isEqualTo("timeout");
-        assertThat(e.errorMessage()).contains("killed after 0.7 s");
+        assertThat(e.errorMessage()).contains("killed after 0.7 s (evaluator.timeout)");
         assertThat(seconds).isLessThan(10);
         long pid = Long.parseLong(Files.readString(pidFile).strip());
         Thread.sleep(200);
         assertThat(running(pid)).as("background child").isFalse();
+    }
+
+    @Test
+    void aTimeoutGivenByAnOptionIsNamedAsTheOption() throws Exception {
+        // It named evaluator.timeout, the configuration key, for a timeout that --eval-timeout gave.
+        ShellTask task = ShellTask.of("x", "sleep 300");
+        EvaluatorSettings s = EvaluatorSettings.defaults().withTimeout(Duration.ofMillis(300), "--eval-timeout");
+        Evaluation e = new CascadeEvaluator(task, s, "score").evaluate(task.initialProgram(), tmp.resolve("w"));
+        assertThat(e.error()).isEqualTo("timeout");
+        assertThat(e.errorMessage()).startsWith("stage 1: killed after 0.3 s (--eval-timeout)");
     }
 
     @Test
