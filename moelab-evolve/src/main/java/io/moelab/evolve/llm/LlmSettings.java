@@ -51,17 +51,18 @@ public record LlmSettings(
             }
         }
         if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-            throw new InvalidInputException("llm.timeout", "must be positive, got " + timeout);
+            throw new InvalidInputException("llm.timeout", "must be positive, got " + seconds(timeout));
         }
         if (retries < 0) {
             throw new InvalidInputException("llm.retries", "must be at least 0, got " + retries);
         }
         if (retryDelay == null || retryDelay.isNegative()) {
-            throw new InvalidInputException("llm.retry_delay", "must be at least 0, got " + retryDelay);
+            throw new InvalidInputException("llm.retry_delay", "must be at least 0, got " + seconds(retryDelay));
         }
         if (maxRetryDelay == null || maxRetryDelay.compareTo(retryDelay) < 0) {
             throw new InvalidInputException(
-                    "llm.max_retry_delay", "must be at least retry_delay (" + retryDelay + "), got " + maxRetryDelay);
+                    "llm.max_retry_delay", "must be at least retry_delay (" + seconds(retryDelay) + "), got "
+                    + seconds(maxRetryDelay));
         }
         if (Double.isNaN(budgetUsd) || budgetUsd < 0) {
             throw new InvalidInputException("llm.budget_usd", "must be at least 0, got " + Numbers.plain(budgetUsd));
@@ -75,6 +76,11 @@ public record LlmSettings(
         if (maxTokens < 1) {
             throw new InvalidInputException("llm.max_tokens", "must be at least 1, got " + maxTokens);
         }
+    }
+
+    /** A duration as the configuration gives it, in seconds ({@code 100 s}), not as {@link Duration} prints it. */
+    private static String seconds(Duration d) {
+        return d == null ? "none" : Numbers.plain(d.toMillis() / 1e3) + " s";
     }
 
     /**

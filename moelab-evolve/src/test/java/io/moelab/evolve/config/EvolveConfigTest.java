@@ -723,11 +723,12 @@ class EvolveConfigTest {
         assertThat(readError("llm:\n  max_tokens: 0\n")).endsWith(": llm.max_tokens: must be at least 1, got 0");
         assertThat(readError("llm:\n  retries: -1\n")).endsWith(": llm.retries: must be at least 0, got -1");
         assertThat(readError("llm:\n  budget_usd: -1\n")).endsWith(": llm.budget_usd: must be at least 0, got -1");
-        // Only retry_delay given, above the default cap of 60 s: it is the key to fix.
+        // Only retry_delay given, above the default cap of 60 s: it is the key to fix. Delays in seconds, as the file
+        // gives them (they read "(PT1M40S), got PT1M", Java's form of a Duration).
         assertThat(readError("llm:\n  retry_delay: 100\n")).endsWith(": llm.retry_delay: must be at least "
-                + "retry_delay (PT1M40S), got PT1M");
+                + "retry_delay (100 s), got 60 s");
         assertThat(readError("llm:\n  max_retry_delay: 1\n")).endsWith(": llm.max_retry_delay: must be at least "
-                + "retry_delay (PT2S), got PT1S");
+                + "retry_delay (2 s), got 1 s");
         // A model entry's keys, by their index and as the file spells them.
         assertThat(readError("llm:\n  models: [{name: a}, {name: b, input_price: -2}]\n"))
                 .endsWith(": llm.models[1].input_price: must be non-negative and finite, got -2");

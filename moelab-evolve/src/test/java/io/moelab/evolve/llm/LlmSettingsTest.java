@@ -35,7 +35,9 @@ class LlmSettingsTest {
         LlmSettings s = LlmSettings.defaults(List.of(M));
         assertThatThrownBy(() -> LlmSettings.defaults(List.of())).hasMessageStartingWith("llm.models:");
         assertThatThrownBy(() -> s.withModels(List.of(M, M))).hasMessageContaining("listed twice");
-        assertThatThrownBy(() -> s.withTimeout(Duration.ZERO)).hasMessageStartingWith("llm.timeout:");
+        assertThatThrownBy(() -> s.withTimeout(Duration.ZERO)).hasMessage("llm.timeout: must be positive, got 0 s");
+        assertThatThrownBy(() -> s.withRetryDelay(Duration.ofMillis(-1500)))
+                .hasMessage("llm.retry_delay: must be at least 0, got -1.5 s");
         assertThatThrownBy(() -> s.withRetries(-1)).hasMessageStartingWith("llm.retries:");
         assertThatThrownBy(() -> s.withRetryDelay(Duration.ofMinutes(5))).hasMessageStartingWith("llm.max_retry_delay:");
         assertThatThrownBy(() -> s.withBudgetUsd(-1)).hasMessageStartingWith("llm.budget_usd:");
