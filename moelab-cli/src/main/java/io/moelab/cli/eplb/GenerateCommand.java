@@ -60,7 +60,7 @@ public final class GenerateCommand implements Callable<Integer>, OptionFields {
 
     @Option(names = "--skew", defaultValue = "lognormal", paramLabel = "SHAPE",
             description = "Expert popularity: lognormal or zipf (default: ${DEFAULT-VALUE}).")
-    private SyntheticTraceSpec.Skew skew;
+    private String skew;
 
     @Option(names = "--skew-param", paramLabel = "X",
             description = "Lognormal sigma of log-popularity, or the Zipf exponent (default: 1.0).")
@@ -104,10 +104,13 @@ public final class GenerateCommand implements Callable<Integer>, OptionFields {
             throw new InvalidInputException("--format", "sglang dumps are read, not written; use vllm or compact");
         }
         TraceFormat traceFormat = TraceFormat.parse(Choices.require("--format", format, "vllm", "compact"));
+        // A word, not picocli's enum: that listed [LOGNORMAL, ZIPF] where the help says lognormal or zipf.
+        SyntheticTraceSpec.Skew shape = SyntheticTraceSpec.Skew.valueOf(
+                Choices.require("--skew", skew, "lognormal", "zipf").toUpperCase(Locale.ROOT));
         SyntheticTraceSpec defaults = SyntheticTraceSpec.defaults(Math.max(1, layers), Math.max(1, experts),
                 Math.max(1, steps), seed);
         SyntheticTraceSpec s = new SyntheticTraceSpec(layers, experts, steps, seed,
-                or(tokensPerStep, defaults.tokensPerStep()), or(topK, defaults.topK()), skew,
+                or(tokensPerStep, defaults.tokensPerStep()), or(topK, defaults.topK()), shape,
                 or(skewParameter, defaults.skewParameter()), or(walkSigma, defaults.walkSigma()),
                 or(revertStd, defaults.revertStd()), or(revertHalfLife, defaults.revertHalfLife()),
                 or(zeroFraction, defaults.zeroFraction()), or(domains, defaults.domains()),

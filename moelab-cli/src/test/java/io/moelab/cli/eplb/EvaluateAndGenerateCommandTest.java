@@ -66,6 +66,23 @@ class EvaluateAndGenerateCommandTest {
         assertThat(upper.exitCode()).as(upper.err()).isZero();
     }
 
+    /**
+     * A skew not offered is one error line listing the shapes as the help spells them: it read "Invalid value for
+     * option '--skew': expected one of [LOGNORMAL, ZIPF] (case-insensitive) but was 'foo'".
+     */
+    @Test
+    void anUnknownSkewListsTheShapesInLowerCase() {
+        Result g = CliRunner.run("eplb", "generate", "--layers", "1", "--experts", "4", "--steps", "2", "--seed", "1",
+                "--skew", "foo", "--output", dir.resolve("never-written.json").toString());
+        assertThat(g.exitCode()).isEqualTo(2);
+        assertThat(g.errLines()).containsExactly("error: --skew: expected lognormal or zipf, got foo");
+        assertThat(dir.resolve("never-written.json")).doesNotExist();
+        Result upper = CliRunner.run("eplb", "generate", "--layers", "1", "--experts", "4", "--steps", "2", "--seed",
+                "1", "--skew", "ZIPF", "--output", dir.resolve("z.json").toString());
+        assertThat(upper.exitCode()).as(upper.err()).isZero();
+        assertThat(upper.out()).contains(", zipf skew 1, ");
+    }
+
     /** Generate's dead experts and domains and rebalance's layers count one in the singular too. */
     @Test
     void generateAndRebalanceCountOneInTheSingular() throws Exception {
