@@ -5,6 +5,7 @@ import io.moelab.cli.support.Json;
 import io.moelab.cli.support.Lists;
 import io.moelab.cli.support.OptionFields;
 import io.moelab.cli.support.Table;
+import io.moelab.eplb.Nouns;
 import io.moelab.eplb.algorithm.Algorithms;
 import io.moelab.eplb.algorithm.BalancerAlgorithm;
 import io.moelab.eplb.algorithm.BalancingRequest;
@@ -86,8 +87,8 @@ public final class BenchCommand implements Callable<Integer>, OptionFields {
             out.println(Json.write(json));
             return 0;
         }
-        out.printf(Locale.ROOT, "shape %s: %s; %s (median and p90 of %d rounds, one rebalance of every layer)%n%n",
-                s.cliName(), s.topology(), Runtime.version(), rounds);
+        out.printf(Locale.ROOT, "shape %s: %s; %s (median and p90 of %s, one rebalance of every layer)%n%n",
+                s.cliName(), s.topology(), Runtime.version(), Nouns.count(rounds, "round"));
         Table table = new Table("algorithm", "median_us", "p90_us", "samples");
         for (RebalanceTimer.Result r : results) {
             table.row(r.algorithm(), String.format(Locale.ROOT, "%.1f", r.medianMicros()),

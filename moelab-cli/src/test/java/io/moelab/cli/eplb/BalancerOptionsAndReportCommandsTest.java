@@ -169,6 +169,13 @@ class BalancerOptionsAndReportCommandsTest {
         assertThat(table.exitCode()).as(table.err()).isZero();
         List<String> lines = table.out().lines().filter(l -> !l.isBlank()).toList();
         assertThat(lines.get(0)).startsWith("shape adrs: ");
+        // One round in the singular: it read "of 1 rounds".
+        assertThat(lines.get(0)).endsWith(" (median and p90 of 1 round, one rebalance of every layer)");
+        Result two = CliRunner.run("eplb", "bench", "--shape", "adrs", "--algorithms", "static", "--warmup-ms", "1",
+                "--rounds", "2", "--round-ms", "1");
+        assertThat(two.exitCode()).as(two.err()).isZero();
+        assertThat(two.out().lines().findFirst().orElseThrow())
+                .endsWith(" (median and p90 of 2 rounds, one rebalance of every layer)");
         assertThat(lines.get(1).split("\\s+")).containsExactly("algorithm", "median_us", "p90_us", "samples");
         assertThat(lines.subList(2, lines.size())).extracting(l -> l.split("\\s+")[0])
                 .containsExactly("static", "moelab:global");
