@@ -251,13 +251,24 @@ public final class TrainCommand implements Callable<Integer> {
 
     /**
      * {@code e} under the option it is about where it is a setting's ({@code --lr: must be ...}), else under
-     * {@code field}; the value it got as the user would write it.
+     * {@code field}; the value it got as the user would write it. A constraint between two settings goes under the
+     * one given on the command line where only the other was not ({@code --heads 3} with the preset's d-model 64 is
+     * {@code --heads: 3 does not divide d-model 64}).
      */
     private InvalidInputException asOption(IllegalArgumentException e, String field) {
+        if (e instanceof SettingException s && s.other() != null && spec.findOption("--" + s.other()) != null
+                && !given("--" + s.setting()) && given("--" + s.other())) {
+            return new InvalidInputException("--" + s.other(), plainValue(s.otherProblem()), e);
+        }
         if (e instanceof SettingException s && spec.findOption("--" + s.setting()) != null) {
             return new InvalidInputException("--" + s.setting(), plainValue(s.problem()), e);
         }
         return new InvalidInputException(field, plainValue(String.valueOf(e.getMessage())), e);
+    }
+
+    /** Whether {@code option} was written on the command line (not a preset's or the saved run's value). */
+    private boolean given(String option) {
+        return spec.commandLine().getParseResult().hasMatchedOption(option);
     }
 
     /**

@@ -279,6 +279,22 @@ class TrainCommandTest {
         CliRunner.Result shape = CliRunner.run("train", "--d-model", "30", "--heads", "4", "--out", out.toString());
         assertThat(shape.exitCode()).isEqualTo(2);
         assertThat(shape.errLines()).containsExactly("error: --d-model: 30 is not a multiple of heads 4");
+        // A constraint between two options is reported under the one given: --heads 3 with the preset's d-model 64
+        // read "--d-model: 64 is not a multiple of heads 3", blaming an option the user never wrote.
+        String[][] between = {
+            {"--heads", "3", "error: --heads: 3 does not divide d-model 64"},
+            {"--d-model", "66", "error: --d-model: 66 is not a multiple of heads 4"},
+            {"--kv-heads", "3", "error: --kv-heads: 3 does not divide heads 4"},
+            {"--heads", "1", "error: --heads: 1 is not a multiple of kv-heads 2"}};
+        for (String[] c : between) {
+            CliRunner.Result r = CliRunner.run("train", c[0], c[1], "--out", out.toString());
+            assertThat(r.exitCode()).as(c[0] + " " + c[1]).isEqualTo(2);
+            assertThat(r.errLines()).as(c[0] + " " + c[1]).containsExactly(c[2]);
+        }
+        CliRunner.Result both = CliRunner.run("train", "--heads", "6", "--kv-heads", "4", "--d-model", "48", "--out",
+                out.toString());
+        assertThat(both.exitCode()).isEqualTo(2);
+        assertThat(both.errLines()).containsExactly("error: --heads: 6 is not a multiple of kv-heads 4");
 
         // Sizes refused before anything is allocated: one tensor too large, a model beyond the heap, a step's tokens
         // beyond one array.

@@ -37,16 +37,19 @@ public record ModelSpec(int vocab, int layers, int dModel, int heads, int kvHead
         positive("top-k", topK);
         positive("expert-dim", expertDim);
         if (dModel % heads != 0) {
-            throw new SettingException("d-model", dModel + " is not a multiple of heads " + heads);
+            throw new SettingException("d-model", dModel + " is not a multiple of heads " + heads,
+                    "heads", heads + " does not divide d-model " + dModel);
         }
         if ((dModel / heads) % 2 != 0) {
             throw new IllegalArgumentException("head dimension " + dModel / heads + " must be even for RoPE");
         }
         if (heads % kvHeads != 0) {
-            throw new SettingException("heads", heads + " is not a multiple of kv-heads " + kvHeads);
+            throw new SettingException("heads", heads + " is not a multiple of kv-heads " + kvHeads,
+                    "kv-heads", kvHeads + " does not divide heads " + heads);
         }
         if (topK > experts) {
-            throw new SettingException("top-k", topK + " exceeds the " + experts + " experts");
+            throw new SettingException("top-k", topK + " exceeds the " + experts + " experts",
+                    "experts", experts + " is fewer than top-k " + topK);
         }
         if (!(ropeTheta > 0 && Double.isFinite(ropeTheta))) {
             // Infinite: every rotation angle is 0, and the model silently loses positions.
