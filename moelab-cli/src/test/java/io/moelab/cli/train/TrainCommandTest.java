@@ -336,6 +336,10 @@ class TrainCommandTest {
         assertThat(topK.exitCode()).isEqualTo(2);
         assertThat(topK.errLines()).singleElement().asString().startsWith("error: --top-k: 99 exceeds the ")
                 .endsWith(" experts");
+        // One expert in the singular: it read "the 1 experts".
+        CliRunner.Result oneExpert = CliRunner.run("train", "--experts", "1", "--top-k", "2", "--out", out.toString());
+        assertThat(oneExpert.exitCode()).isEqualTo(2);
+        assertThat(oneExpert.errLines()).containsExactly("error: --top-k: 2 exceeds the 1 expert");
 
         // PyTorch starts every thread asked for: 100000 exhausted the machine's processes.
         int most = 8 * Runtime.getRuntime().availableProcessors();

@@ -48,7 +48,8 @@ public record ModelSpec(int vocab, int layers, int dModel, int heads, int kvHead
                     "kv-heads", kvHeads + " does not divide heads " + heads);
         }
         if (topK > experts) {
-            throw new SettingException("top-k", topK + " exceeds the " + experts + " experts",
+            throw new SettingException("top-k",
+                    topK + " exceeds the " + experts + (experts == 1 ? " expert" : " experts"),
                     "experts", experts + " is fewer than top-k " + topK);
         }
         if (!(ropeTheta > 0 && Double.isFinite(ropeTheta))) {

@@ -19,7 +19,7 @@ class ModelSpecTest {
                 "3 does not divide d-model 64"},
             {"64", "4", "3", "8", "1", "heads", "4 is not a multiple of kv-heads 3", "kv-heads",
                 "3 does not divide heads 4"},
-            {"64", "4", "2", "1", "2", "top-k", "2 exceeds the 1 experts", "experts", "1 is fewer than top-k 2"}};
+            {"64", "4", "2", "1", "2", "top-k", "2 exceeds the 1 expert", "experts", "1 is fewer than top-k 2"}};
         for (String[] c : cases) {
             SettingException e = catchThrowableOfType(SettingException.class, () -> new ModelSpec(258, 1,
                     Integer.parseInt(c[0]), Integer.parseInt(c[1]), Integer.parseInt(c[2]), Integer.parseInt(c[3]),
