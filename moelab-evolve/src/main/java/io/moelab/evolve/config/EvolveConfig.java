@@ -357,7 +357,7 @@ public final class EvolveConfig {
         }
         long millis = Math.round(v * 1000);
         if (millis == 0 && !zeroAllowed) {
-            // Rounded to 0 it failed later, under the settings' name and not the option's, as "got 0.0 s" or "PT0S".
+            // Rounded to 0 it would fail later, in the settings' own check, under their name and not the option's.
             throw new InvalidInputException(field, "must be at least 0.0005 seconds (durations are rounded to "
                     + "whole milliseconds), got " + Numbers.plain(v));
         }
