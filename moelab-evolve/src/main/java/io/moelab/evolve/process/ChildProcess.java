@@ -20,10 +20,20 @@ import java.util.concurrent.TimeUnit;
  * exit the whole process tree is killed, including children a candidate left running in the background.
  * On Linux the child starts in a new session ({@code setsid}), so its process group can be killed at once even
  * if intermediate processes have exited; elsewhere the descendants known to the JVM are killed. When this JVM
- * is ended by a signal (Ctrl-C, {@code kill}) or exits, the trees still running are killed too.
+ * is ended by a signal (Ctrl-C, {@code kill}) or exits, the trees still running are killed too; on Linux also when
+ * it is killed outright ({@code kill -9}), by a watcher in the child's group.
  */
 public final class ChildProcess {
     private static final Path SETSID = Path.of("/usr/bin/setsid");
+    private static final Path SH = Path.of("/bin/sh");
+    /**
+     * Runs its arguments after {@code $1} (a pid) in place of the shell, with a watcher in the same process group
+     * that kills the whole group once that pid is gone. The reaper below cannot run when this JVM is killed outright
+     * (SIGKILL, the OOM killer), and a child in a session of its own then ran on, a hanging one forever; the watcher
+     * outlives the JVM and ends it within about a second.
+     */
+    private static final String WATCH_PARENT = "p=$1; shift; (while kill -0 \"$p\" 2>/dev/null; do sleep 1; done; "
+            + "kill -KILL 0) </dev/null >/dev/null 2>&1 & exec \"$@\"";
     private static final long POLL_MILLIS = 20;
     /** Processes running now, with whether each leads its own process group. */
     private static final Map<Process, Boolean> LIVE = new ConcurrentHashMap<>();
@@ -53,6 +63,10 @@ public final class ChildProcess {
         boolean ownGroup = Files.isExecutable(SETSID);
         if (ownGroup) {
             command.add(SETSID.toString());
+            if (Files.isExecutable(SH)) {
+                command.addAll(List.of(SH.toString(), "-c", WATCH_PARENT, "sh",
+                        Long.toString(ProcessHandle.current().pid())));
+            }
         }
         command.addAll(spec.command());
         ProcessBuilder builder = new ProcessBuilder(command).directory(spec.workDir().toFile())

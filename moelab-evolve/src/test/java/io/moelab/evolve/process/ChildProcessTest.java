@@ -238,6 +238,44 @@ class ChildProcessTest {
         }
     }
 
+    /**
+     * A JVM killed outright runs no shutdown hook: its child, in a session of its own, and the child's background
+     * child ran on (a hanging candidate forever). The watcher in the child's group ends them within about a second.
+     */
+    @Test
+    @EnabledOnOs(OS.LINUX)
+    void killingTheJvmOutrightEndsTheRunningTreeSoonAfter() throws Exception {
+        Path pidFile = tmp.resolve("pids");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process jvm = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                HoldChildMain.class.getName(), tmp.resolve("w").toString(), pidFile.toString())
+                .redirectErrorStream(true).redirectOutput(tmp.resolve("jvm.log").toFile()).start();
+        long[] pids = new long[2];
+        try {
+            for (int i = 0; i < 500 && !Files.exists(pidFile); i++) {
+                Thread.sleep(20);
+            }
+            assertThat(pidFile).as(Files.exists(tmp.resolve("jvm.log")) ? Files.readString(tmp.resolve("jvm.log"))
+                    : "").exists();
+            String[] parts = Files.readString(pidFile).strip().split(" ");
+            pids[0] = Long.parseLong(parts[0]);
+            pids[1] = Long.parseLong(parts[1]);
+            assertThat(running(pids[0])).isTrue();
+            jvm.destroyForcibly(); // SIGKILL
+            assertThat(jvm.waitFor(20, TimeUnit.SECONDS)).isTrue();
+            for (int i = 0; i < 250 && (running(pids[0]) || running(pids[1])); i++) {
+                Thread.sleep(20);
+            }
+            assertThat(running(pids[0])).as("the child, 5 s after").isFalse();
+            assertThat(running(pids[1])).as("its background child, 5 s after").isFalse();
+        } finally {
+            jvm.destroyForcibly();
+            if (pids[0] > 0) {
+                new ProcessBuilder("kill", "-KILL", "--", "-" + pids[0]).start().waitFor();
+            }
+        }
+    }
+
     @Test
     void tailKeepsTheEndOfABigFile() throws Exception {
         Path f = tmp.resolve("big.txt");
