@@ -544,6 +544,43 @@ class EvolveCommandTest {
                 "error: llm.api_base: no endpoint for model a");
     }
 
+    /**
+     * An OpenEvolve configuration with its built-in "score" dimension loads: score bins the fitness. It was refused
+     * as a metric the initial program does not report; a metric the task names score (not the fitness) is refused.
+     */
+    @Test
+    void openEvolvesScoreDimensionBinsTheFitness() throws Exception {
+        Path task = Files.createDirectory(dir.resolve("shell-task"));
+        Files.writeString(task.resolve("initial_program.sh"), "# EVOLVE-BLOCK-START\nv=1\n# EVOLVE-BLOCK-END\n");
+        Files.writeString(task.resolve("task.yaml"), "evaluator: [sh, -c, \". {program}; echo "
+                + "'{\\\"combined_score\\\": '$v', \\\"speed\\\": 3}'\"]\nfitness_metric: combined_score\n");
+        Path cfg = Files.writeString(dir.resolve("openevolve.yaml"), """
+                database:
+                  num_islands: 1
+                  feature_dimensions: [score, complexity]
+                  feature_bins: 2
+                """);
+        Path replay = Files.write(dir.resolve("replay.jsonl"), List.of(line(1, "<<<<<<< SEARCH\nv=1\n=======\nv=2\n"
+                + ">>>>>>> REPLACE")));
+        Path out = dir.resolve("scored");
+        Result r = CliRunner.run("evolve", "--task", task.toString(), "--iterations", "1", "--out", out.toString(),
+                "--config", cfg.toString(), "--llm-replay", replay.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("completed 1 of 1 iteration", "best program 1: combined_score 2");
+        // Fitness 1, then 2: bin 0, then (2 - 1) / 1 * 2 = 2 clamped to 1; both programs are 44 characters: bin 0.
+        var database = JSON.readTree(out.resolve("checkpoints/checkpoint_1/database.json").toFile());
+        assertThat(database.get("islands").get(0).get("cellOf"))
+                .isEqualTo(JSON.readTree("{\"0\": \"0,0\", \"1\": \"1,0\"}"));
+
+        Files.writeString(task.resolve("task.yaml"), "evaluator: [sh, -c, \". {program}; echo "
+                + "'{\\\"combined_score\\\": '$v', \\\"score\\\": 3}'\"]\nfitness_metric: combined_score\n");
+        assertBad(CliRunner.run("evolve", "--task", task.toString(), "--iterations", "1", "--out",
+                dir.resolve("named").toString(), "--config", cfg.toString(), "--llm-replay", replay.toString()),
+                "error: " + cfg + ": database.feature_dimensions: 'score' is the built-in dimension that bins the "
+                        + "fitness (combined_score), but the initial program also reports a metric named score");
+        assertThat(dir.resolve("named")).doesNotExist();
+    }
+
     private static void assertBad(Result r, String mentions) {
         assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
         assertThat(r.err()).startsWith("error: ").contains(mentions);

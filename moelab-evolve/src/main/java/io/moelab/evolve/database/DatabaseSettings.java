@@ -16,7 +16,8 @@ import java.util.List;
  * @param explorationRatio   probability that a parent is a random program of the island
  * @param exploitationRatio  probability that a parent comes from the archive (its members on the island)
  * @param featureDimensions  MAP-Elites dimensions: {@code complexity} (code length), {@code diversity}
- *                           (token-trigram distance to the island's elites) or any metric name
+ *                           (token-trigram distance to the island's elites), {@code score} (the fitness, as in
+ *                           OpenEvolve) or any other metric name
  * @param featureBins        bins per dimension
  * @param fitnessMetric      the metric that is the fitness; when a program lacks it, the mean of its metrics
  * @param paretoMetrics      empty for one scalar fitness; else keep the non-dominated front over these metrics

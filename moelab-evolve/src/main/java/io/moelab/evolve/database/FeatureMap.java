@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The MAP-Elites coordinates of programs: raw feature values, scaled by the range seen so far and cut into
@@ -15,17 +16,22 @@ import java.util.concurrent.ConcurrentHashMap;
 final class FeatureMap {
     static final String COMPLEXITY = "complexity";
     static final String DIVERSITY = "diversity";
+    /** OpenEvolve's built-in fitness axis: the program's fitness, whatever the database ranks programs by. */
+    static final String SCORE = "score";
 
     private final List<String> dimensions;
     private final int bins;
     private final double[] min;
     private final double[] max;
+    private final ToDoubleFunction<Program> fitness;
     /** Token trigrams per program id: computing them is the costly part of the diversity measure. */
     private final Map<String, Set<Long>> shingles = new ConcurrentHashMap<>();
 
-    FeatureMap(List<String> dimensions, int bins) {
+    /** @param fitness the database's scalar fitness, the value of the {@code score} dimension */
+    FeatureMap(List<String> dimensions, int bins, ToDoubleFunction<Program> fitness) {
         this.dimensions = List.copyOf(dimensions);
         this.bins = bins;
+        this.fitness = fitness;
         this.min = new double[dimensions.size()];
         this.max = new double[dimensions.size()];
         Arrays.fill(min, Double.POSITIVE_INFINITY);
@@ -47,6 +53,12 @@ final class FeatureMap {
                 v[d] = p.code().length();
             } else if (name.equals(DIVERSITY)) {
                 v[d] = diversity(p, references);
+            } else if (name.equals(SCORE)) {
+                // No finite fitness (a program without finite metrics): no place, as for a missing metric, rather
+                // than an infinite end that would leave every later program's range infinite.
+                if (!Double.isFinite(v[d] = fitness.applyAsDouble(p))) {
+                    return null;
+                }
             } else if (Double.isNaN(v[d] = p.metric(name))) {
                 return null;
             }

@@ -39,7 +39,7 @@ public final class ProgramDatabase {
     public ProgramDatabase(DatabaseSettings settings) {
         this.settings = settings;
         this.fitness = new Fitness(settings);
-        this.features = new FeatureMap(settings.featureDimensions(), settings.featureBins());
+        this.features = new FeatureMap(settings.featureDimensions(), settings.featureBins(), fitness::of);
         for (int i = 0; i < settings.numIslands(); i++) {
             islands.add(new Island(i));
         }

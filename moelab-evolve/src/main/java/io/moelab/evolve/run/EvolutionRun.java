@@ -271,10 +271,20 @@ public final class EvolutionRun {
                         : objective, ev, "");
             }
             for (String dimension : settings.database().featureDimensions()) {
-                if (!dimension.equals("complexity") && !dimension.equals("diversity")) {
-                    requireMetric("database.feature_dimensions", dimension, ev, " (or use complexity, diversity)");
+                if (!dimension.equals("complexity") && !dimension.equals("diversity") && !dimension.equals("score")) {
+                    requireMetric("database.feature_dimensions", dimension, ev, " (or use complexity, diversity, "
+                            + "score)");
                 }
             }
+        }
+        // The built-in score axis bins the fitness: a metric the task also names score would silently go unread
+        // (OpenEvolve reads the metric instead). Unambiguous when that metric is the fitness.
+        if (settings.database().featureDimensions().contains("score") && ev.metrics().containsKey("score")
+                && !metric.equals("score")) {
+            throw new InvalidInputException("database.feature_dimensions", "'score' is the built-in dimension that "
+                    + "bins the fitness (" + metric + "), but the initial program also reports a metric named score, "
+                    + "which it would not read: rename that metric, or make it the fitness (database.fitness_metric: "
+                    + "score)");
         }
         Program initial = new Program("0", code, null, 0, 0, 0, ev.metrics(), null, cut(ev.feedback()), null);
         double f = db.fitness(initial);

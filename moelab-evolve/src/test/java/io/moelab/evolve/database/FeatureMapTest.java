@@ -16,7 +16,7 @@ class FeatureMapTest {
 
     @Test
     void cellsCutTheObservedRangeIntoBins() {
-        FeatureMap map = new FeatureMap(List.of("a", "b"), 4);
+        FeatureMap map = new FeatureMap(List.of("a", "b"), 4, p -> 0);
         // Nothing observed yet: one bin.
         assertThat(map.cell(new double[] {3, 7})).isEqualTo("0,0");
         map.observe(new double[] {0, 5});
@@ -34,7 +34,7 @@ class FeatureMapTest {
         map.observe(new double[] {5, 9});
         assertThat(map.cell(new double[] {5, 8})).isEqualTo("2,3");
         // Ranges survive a checkpoint.
-        FeatureMap restored = new FeatureMap(List.of("a", "b"), 4);
+        FeatureMap restored = new FeatureMap(List.of("a", "b"), 4, p -> 0);
         restored.restore(map.ranges());
         assertThat(restored.cell(new double[] {5, 8})).isEqualTo("2,3");
         assertThat(restored.cell(new double[] {2.5, 6})).isEqualTo("1,1");
@@ -54,9 +54,9 @@ class FeatureMapTest {
 
     @Test
     void rawValuesAreLengthJaccardDistanceAndMetrics() {
-        FeatureMap map = new FeatureMap(List.of(FeatureMap.COMPLEXITY, FeatureMap.DIVERSITY, "score"), 10);
+        FeatureMap map = new FeatureMap(List.of(FeatureMap.COMPLEXITY, FeatureMap.DIVERSITY, "speed"), 10, p -> 0);
         // Trigrams of tokens: a has {a b c, b c d}, b has {a b c, b c e}, c is a's code again, d has none.
-        Program a = program("a", "a b c d", Map.of("score", 0.25));
+        Program a = program("a", "a b c d", Map.of("speed", 0.25));
         Program b = program("b", "a b c e", Map.of());
         Program c = program("c", "a(b, c) d", Map.of());
         Program d = program("d", "x y", Map.of());
@@ -67,15 +67,26 @@ class FeatureMapTest {
         // A metric as reported; a program that does not report one has no coordinates (it used to read as 0).
         assertThat(raw[2]).isEqualTo(0.25);
         assertThat(map.raw(b, List.of(a))).isNull();
-        assertThat(new FeatureMap(List.of("score", FeatureMap.COMPLEXITY), 10).raw(a, List.of())).containsExactly(
-                0.25, 7);
+        assertThat(new FeatureMap(List.of("speed", FeatureMap.COMPLEXITY), 10, p -> 0).raw(a, List.of()))
+                .containsExactly(0.25, 7);
         // The mean over references: b at 2/3 and c (the same trigrams) at 0.
         assertThat(map.raw(a, List.of(b, c))[1]).isCloseTo(1.0 / 3, within(1e-12));
         // No trigrams on either side: distance 0; against a, all of a's trigrams are missing: 1.
-        FeatureMap lengthAndDiversity = new FeatureMap(List.of(FeatureMap.COMPLEXITY, FeatureMap.DIVERSITY), 10);
+        FeatureMap lengthAndDiversity = new FeatureMap(List.of(FeatureMap.COMPLEXITY, FeatureMap.DIVERSITY), 10,
+                p -> 0);
         assertThat(lengthAndDiversity.raw(d, List.of(program("e", "z", Map.of())))[1]).isEqualTo(0);
         assertThat(lengthAndDiversity.raw(d, List.of(a))[1]).isEqualTo(1);
         // No references: 0.
         assertThat(map.raw(a, List.of())[1]).isEqualTo(0);
+    }
+
+    @Test
+    void scoreIsTheFitnessNotAMetricOfThatName() {
+        // The fitness function stands in for the database's: the metric "f", else -infinity.
+        FeatureMap map = new FeatureMap(List.of(FeatureMap.SCORE, FeatureMap.COMPLEXITY), 10,
+                p -> p.metrics().getOrDefault("f", Double.NEGATIVE_INFINITY));
+        assertThat(map.raw(program("a", "abc", Map.of("f", 0.75, "score", 9.0)), List.of())).containsExactly(0.75, 3);
+        // No finite fitness: no place in the grid (an infinite end would make every later range infinite).
+        assertThat(map.raw(program("b", "abc", Map.of("score", 9.0)), List.of())).isNull();
     }
 }

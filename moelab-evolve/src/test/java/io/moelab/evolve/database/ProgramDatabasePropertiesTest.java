@@ -50,10 +50,11 @@ class ProgramDatabasePropertiesTest {
             double rate = between(r, 0, 10) / 10.0;
             double exploration = between(r, 0, 10) / 10.0;
             double exploitation = between(r, 0, 10 - (int) Math.round(exploration * 10)) / 10.0;
-            List<String> dims = switch (between(r, 0, 3)) {
+            List<String> dims = switch (between(r, 0, 4)) {
                 case 0 -> List.of("complexity");
                 case 1 -> List.of("complexity", "diversity");
                 case 2 -> List.of("a");
+                case 3 -> List.of("score", "complexity");
                 default -> List.of("diversity", "b");
             };
             DatabaseSettings s = new DatabaseSettings(islands, population, archive, interval, rate, exploration,
@@ -175,10 +176,11 @@ class ProgramDatabasePropertiesTest {
             grid.forEach((cell, id) -> assertThat(is.cellOf().get(id)).isEqualTo(cell));
             for (String id : members) {
                 String cell = is.cellOf().get(id);
-                // Exactly the programs that report every metric dimension have a cell.
+                // Exactly the programs that report every metric dimension have a cell (score: a finite fitness).
                 Program p = db.get(id).orElseThrow();
                 boolean reports = set.featureDimensions().stream().allMatch(d -> d.equals("complexity")
-                        || d.equals("diversity") || !Double.isNaN(p.metric(d)));
+                        || d.equals("diversity") || (d.equals("score") ? Double.isFinite(db.fitness(p))
+                        : !Double.isNaN(p.metric(d))));
                 assertThat(cell != null).as(id).isEqualTo(reports);
                 if (cell == null) {
                     continue;

@@ -225,6 +225,34 @@ class ProgramDatabaseTest {
         assertThat(db.grid(0)).isEqualTo(Map.of("0", "2", "1", "9"));
     }
 
+    /**
+     * OpenEvolve's built-in "score" dimension is the fitness (here combined_score, else the mean of the metrics),
+     * scaled and binned like complexity; it was taken for a metric named score, so such grids had no cells.
+     */
+    @Test
+    void scoreDimensionBinsTheFitness() {
+        DatabaseSettings s = new DatabaseSettings(1, 100, 50, 100, 0.1, 0.2, 0.5, List.of("score", "complexity"), 2,
+                "combined_score", List.of(), 3, 3);
+        ProgramDatabase db = new ProgramDatabase(s);
+        // Score [0.2, 0.2], length [2, 2]: no span yet, bin 0 of both.
+        db.seed(new Program("0", "c0", null, 0, 0, 0, Map.of("combined_score", 0.2), null, "", null));
+        // Score 1.0 and length 6 set the high ends: (1.0 - 0.2) / 0.8 * 2 = 2 and (6 - 2) / 4 * 2 = 2, clamped to 1.
+        db.add(child(1, 0, "c1xxxx", Map.of("combined_score", 1.0)));
+        // 0.3 / 0.8 * 2 = 0.75 and 1 / 4 * 2 = 0.5: cell 0,0, where it beats the seed.
+        db.add(child(2, 0, "c2x", Map.of("combined_score", 0.5)));
+        // No combined_score: the fitness is the mean, 0.8: 0.6 / 0.8 * 2 = 1.5 and 2 / 4 * 2 = 1.
+        db.add(child(3, 0, "c3xx", Map.of("a", 0.6, "b", 1.0)));
+        // A metric named score is not read: 0.7 gives 1.25 (score 0 would have been bin 0 of a range widened to 0).
+        db.add(child(4, 0, "c4xxx", Map.of("combined_score", 0.7, "score", 0.0)));
+        // No finite metric, so no fitness: no cell.
+        db.add(child(5, 0, "c5", Map.of()));
+        DatabaseState.IslandState island = db.snapshot().islands().get(0);
+        assertThat(island.cellOf()).isEqualTo(Map.of("0", "0,0", "1", "1,1", "2", "0,0", "3", "1,1", "4", "1,1"));
+        assertThat(db.grid(0)).isEqualTo(Map.of("0,0", "2", "1,1", "1"));
+        assertThat(db.members(0)).contains("5");
+        assertThat(db.snapshot().featureRanges()).containsExactly(new double[] {0.2, 2}, new double[] {1.0, 6});
+    }
+
     @Test
     void populationCapDropsTheWorstUnprotectedProgram() {
         // One island of at most 3; one grid cell; archive of 1. Protected: the best (also archive and elite).

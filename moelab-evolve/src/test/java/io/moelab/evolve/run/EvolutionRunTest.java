@@ -502,7 +502,7 @@ class EvolutionRunTest {
         assertThatThrownBy(() -> run(settings(2, "database:\n  feature_dimensions: [complexity, scor]\n"),
                 tmp.resolve("grid"), false)).isInstanceOf(InvalidInputException.class)
                 .hasMessage("database.feature_dimensions: 'scor' is not a metric of the initial program, which "
-                        + "reports score (or use complexity, diversity)");
+                        + "reports score (or use complexity, diversity, score)");
         assertThat(server.requestCount()).isZero();
         // Refused before the run wrote anything: no --out folder (it held an empty work/) is left behind.
         assertThat(tmp.resolve("pareto")).doesNotExist();
@@ -521,6 +521,39 @@ class EvolutionRunTest {
         RunSummary stopped = new EvolutionRun(cascade, s, LlmEnsemble.create(s.llm(), ledger, d -> { }, k -> null),
                 ledger, tmp.resolve("cascade"), RunListener.NONE).run(false);
         assertThat(stopped.completed()).isEqualTo(1);
+    }
+
+    /**
+     * "score" is OpenEvolve's built-in grid dimension, the fitness: it was refused as a metric the initial program
+     * does not report. A metric the task also names score would go unread, so it is refused unless it is the
+     * fitness itself.
+     */
+    @Test
+    void scoreDimensionIsTheFitnessAndAMetricOfThatNameMustBeIt() throws Exception {
+        server.fallback(req -> Reply.content(edit("score=1", "score=3")));
+        ShellTask sized = ShellTask.of(INITIAL, "sh \"$1\" > /dev/null; echo '{\"size\": 4, \"other\": 1}'; "
+                + "grep -q score=3 \"$1\" && echo '{\"size\": 6, \"other\": 1}'; true");
+        EvolveSettings s = settings(1, "database:\n  fitness_metric: size\n  feature_dimensions: [score, "
+                + "complexity]\n  num_islands: 1\n  feature_bins: 2\n");
+        CostLedger ledger = new CostLedger();
+        RunSummary ran = new EvolutionRun(sized, s, LlmEnsemble.create(s.llm(), ledger, d -> { }, k -> null), ledger,
+                tmp.resolve("sized"), RunListener.NONE).run(false);
+        assertThat(ran.completed()).isEqualTo(1);
+        // Fitness 4 then 6: bins 0 and (6 - 4) / 2 * 2 = 2, clamped to 1; the edit keeps the length, so bin 0.
+        JsonNode database = RunDirectory.readJson(tmp.resolve("sized/checkpoints/checkpoint_1/database.json"));
+        assertThat(database.get("islands").get(0).get("cellOf"))
+                .isEqualTo(RunDirectory.JSON.readTree("{\"0\": \"0,0\", \"1\": \"1,0\"}"));
+
+        ShellTask named = ShellTask.of(INITIAL, "sh \"$1\" > /dev/null; echo '{\"size\": 4, \"score\": 1}'");
+        assertThatThrownBy(() -> new EvolutionRun(named, s, LlmEnsemble.create(s.llm(), ledger, d -> { }, k -> null),
+                ledger, tmp.resolve("named"), RunListener.NONE).run(false)).isInstanceOf(InvalidInputException.class)
+                .hasMessage("database.feature_dimensions: 'score' is the built-in dimension that bins the fitness "
+                        + "(size), but the initial program also reports a metric named score, which it would not "
+                        + "read: rename that metric, or make it the fitness (database.fitness_metric: score)");
+        assertThat(tmp.resolve("named")).doesNotExist();
+        // Where the metric is the fitness, the dimension reads it: no ambiguity.
+        assertThat(run(settings(1, "database:\n  feature_dimensions: [score, complexity]\n"), tmp.resolve("own"),
+                false).completed()).isEqualTo(1);
     }
 
     /**
