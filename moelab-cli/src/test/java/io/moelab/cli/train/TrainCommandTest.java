@@ -285,7 +285,12 @@ class TrainCommandTest {
             {"--heads", "3", "error: --heads: 3 does not divide d-model 64"},
             {"--d-model", "66", "error: --d-model: 66 is not a multiple of heads 4"},
             {"--kv-heads", "3", "error: --kv-heads: 3 does not divide heads 4"},
-            {"--heads", "1", "error: --heads: 1 is not a multiple of kv-heads 2"}};
+            {"--heads", "1", "error: --heads: 1 is not a multiple of kv-heads 2"},
+            // Head dimension 1 (d-model 64 over 64 heads) read "model: head dimension 1 must be even for RoPE",
+            // under no option at all.
+            {"--heads", "64", "error: --heads: 64 heads leave a head dimension of 1, which must be even for RoPE"},
+            {"--d-model", "36", "error: --d-model: 36 with heads 4 leaves a head dimension of 9, which must be even "
+                + "for RoPE"}};
         for (String[] c : between) {
             CliRunner.Result r = CliRunner.run("train", c[0], c[1], "--out", out.toString());
             assertThat(r.exitCode()).as(c[0] + " " + c[1]).isEqualTo(2);
@@ -295,6 +300,10 @@ class TrainCommandTest {
                 out.toString());
         assertThat(both.exitCode()).isEqualTo(2);
         assertThat(both.errLines()).containsExactly("error: --heads: 6 is not a multiple of kv-heads 4");
+        CliRunner.Result odd = CliRunner.run("train", "--heads", "2", "--d-model", "6", "--out", out.toString());
+        assertThat(odd.exitCode()).isEqualTo(2);
+        assertThat(odd.errLines()).containsExactly(
+                "error: --d-model: 6 with heads 2 leaves a head dimension of 3, which must be even for RoPE");
 
         // Sizes refused before anything is allocated: one tensor too large, a model beyond the heap, a step's tokens
         // beyond one array.

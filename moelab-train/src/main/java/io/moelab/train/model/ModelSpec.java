@@ -41,7 +41,9 @@ public record ModelSpec(int vocab, int layers, int dModel, int heads, int kvHead
                     "heads", heads + " does not divide d-model " + dModel);
         }
         if ((dModel / heads) % 2 != 0) {
-            throw new IllegalArgumentException("head dimension " + dModel / heads + " must be even for RoPE");
+            String rope = " a head dimension of " + dModel / heads + ", which must be even for RoPE";
+            throw new SettingException("d-model", dModel + " with heads " + heads + " leaves" + rope,
+                    "heads", heads + (heads == 1 ? " head leaves" : " heads leave") + rope);
         }
         if (heads % kvHeads != 0) {
             throw new SettingException("heads", heads + " is not a multiple of kv-heads " + kvHeads,

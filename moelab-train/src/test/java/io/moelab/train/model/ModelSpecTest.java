@@ -19,6 +19,8 @@ class ModelSpecTest {
                 "3 does not divide d-model 64"},
             {"64", "4", "3", "8", "1", "heads", "4 is not a multiple of kv-heads 3", "kv-heads",
                 "3 does not divide heads 4"},
+            {"7", "1", "1", "8", "1", "d-model", "7 with heads 1 leaves a head dimension of 7, which must be even for "
+                + "RoPE", "heads", "1 head leaves a head dimension of 7, which must be even for RoPE"},
             {"64", "4", "2", "1", "2", "top-k", "2 exceeds the 1 expert", "experts", "1 is fewer than top-k 2"}};
         for (String[] c : cases) {
             SettingException e = catchThrowableOfType(SettingException.class, () -> new ModelSpec(258, 1,
