@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.knowm.xchart.XYChart;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -212,6 +213,11 @@ public final class SweepCommand implements Callable<Integer>, OptionFields {
                     .map(SimulationReport::policies)
                     .mapToDouble(list -> list.get(policy).throughputTokensPerSecond()).toArray());
         }
-        Plots.lines(png, title, xTitle, "throughput (tokens/s)", x, series, new Plots.Axes(null, logX, false));
+        XYChart chart = Plots.lineChart(title, xTitle, "throughput (tokens/s)", x, series,
+                new Plots.Axes(null, logX, false));
+        if (logX) {
+            ValueLabels.addTo(chart, x); // XChart's log axis labels only the powers of ten
+        }
+        Plots.write(png, chart);
     }
 }
