@@ -197,6 +197,40 @@ class ChildProcessTest {
         assertThat(stillRunningAfterGrace(pid)).isFalse();
     }
 
+    /** Starts a JVM running {@link HoldChildMain}'s hanging child, writing its pids to {@code pidFile}. */
+    private Process startHoldingJvm(Path pidFile, Path... result) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                        .toString(), "-cp", System.getProperty("java.class.path"), HoldChildMain.class.getName(),
+                tmp.resolve("w").toString(), pidFile.toString()));
+        for (Path r : result) {
+            command.add(r.toString());
+        }
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(tmp.resolve("jvm.log").toFile())
+                .start();
+    }
+
+    /** The held child's pid and its background child's, once written; both running. */
+    private long[] heldPids(Path pidFile, long[] pids) throws IOException, InterruptedException {
+        for (int i = 0; i < 500 && !Files.exists(pidFile); i++) {
+            Thread.sleep(20);
+        }
+        assertThat(pidFile).as(Files.exists(tmp.resolve("jvm.log")) ? Files.readString(tmp.resolve("jvm.log"))
+                : "").exists();
+        String[] parts = Files.readString(pidFile).strip().split(" ");
+        pids[0] = Long.parseLong(parts[0]);
+        pids[1] = Long.parseLong(parts[1]);
+        assertThat(running(pids[0])).isTrue();
+        return pids;
+    }
+
+    /** Ends the JVM and the child's whole process group (it leads one): nothing of it may outlive a failed test. */
+    private static void killAll(Process jvm, long[] pids) throws IOException, InterruptedException {
+        jvm.destroyForcibly();
+        if (pids[0] > 0) {
+            new ProcessBuilder("kill", "-KILL", "--", "-" + pids[0]).start().waitFor();
+        }
+    }
+
     /**
      * The child runs in a session of its own, so the terminal's Ctrl-C never reaches it: ending the JVM that ran it
      * (SIGTERM here, as Ctrl-C or {@code kill} do) left it and its background child running. And the caller is told
@@ -206,22 +240,11 @@ class ChildProcessTest {
     @EnabledOnOs(OS.LINUX)
     void endingTheJvmBySignalKillsTheRunningTree() throws Exception {
         Path pidFile = tmp.resolve("pids");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Path result = tmp.resolve("result");
-        Process jvm = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                HoldChildMain.class.getName(), tmp.resolve("w").toString(), pidFile.toString(), result.toString())
-                .redirectErrorStream(true).redirectOutput(tmp.resolve("jvm.log").toFile()).start();
+        Process jvm = startHoldingJvm(pidFile, result);
         long[] pids = new long[2];
         try {
-            for (int i = 0; i < 500 && !Files.exists(pidFile); i++) {
-                Thread.sleep(20);
-            }
-            assertThat(pidFile).as(Files.exists(tmp.resolve("jvm.log")) ? Files.readString(tmp.resolve("jvm.log"))
-                    : "").exists();
-            String[] parts = Files.readString(pidFile).strip().split(" ");
-            pids[0] = Long.parseLong(parts[0]);
-            pids[1] = Long.parseLong(parts[1]);
-            assertThat(running(pids[0])).isTrue();
+            heldPids(pidFile, pids);
             jvm.destroy(); // SIGTERM
             assertThat(jvm.waitFor(20, TimeUnit.SECONDS)).isTrue();
             assertThat(stillRunningAfterGrace(pids[0])).as("the child").isFalse();
@@ -230,11 +253,7 @@ class ChildProcessTest {
             // by exit code 137, and not evaluate it again on resume).
             assertThat(result).hasContent("interrupted");
         } finally {
-            jvm.destroyForcibly();
-            if (pids[0] > 0) {
-                // The child leads its process group: nothing of it may outlive a failed test.
-                new ProcessBuilder("kill", "-KILL", "--", "-" + pids[0]).start().waitFor();
-            }
+            killAll(jvm, pids);
         }
     }
 
@@ -246,21 +265,10 @@ class ChildProcessTest {
     @EnabledOnOs(OS.LINUX)
     void killingTheJvmOutrightEndsTheRunningTreeSoonAfter() throws Exception {
         Path pidFile = tmp.resolve("pids");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process jvm = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                HoldChildMain.class.getName(), tmp.resolve("w").toString(), pidFile.toString())
-                .redirectErrorStream(true).redirectOutput(tmp.resolve("jvm.log").toFile()).start();
+        Process jvm = startHoldingJvm(pidFile);
         long[] pids = new long[2];
         try {
-            for (int i = 0; i < 500 && !Files.exists(pidFile); i++) {
-                Thread.sleep(20);
-            }
-            assertThat(pidFile).as(Files.exists(tmp.resolve("jvm.log")) ? Files.readString(tmp.resolve("jvm.log"))
-                    : "").exists();
-            String[] parts = Files.readString(pidFile).strip().split(" ");
-            pids[0] = Long.parseLong(parts[0]);
-            pids[1] = Long.parseLong(parts[1]);
-            assertThat(running(pids[0])).isTrue();
+            heldPids(pidFile, pids);
             jvm.destroyForcibly(); // SIGKILL
             assertThat(jvm.waitFor(20, TimeUnit.SECONDS)).isTrue();
             for (int i = 0; i < 250 && (running(pids[0]) || running(pids[1])); i++) {
@@ -269,10 +277,7 @@ class ChildProcessTest {
             assertThat(running(pids[0])).as("the child, 5 s after").isFalse();
             assertThat(running(pids[1])).as("its background child, 5 s after").isFalse();
         } finally {
-            jvm.destroyForcibly();
-            if (pids[0] > 0) {
-                new ProcessBuilder("kill", "-KILL", "--", "-" + pids[0]).start().waitFor();
-            }
+            killAll(jvm, pids);
         }
     }
 
