@@ -277,14 +277,22 @@ public final class EvolutionRun {
                 }
             }
         }
-        // The built-in score axis bins the fitness: a metric the task also names score would silently go unread
-        // (OpenEvolve reads the metric instead). Unambiguous when that metric is the fitness.
+        // The built-in axes are computed, not read: a metric the task gives one of their names would silently go
+        // unread (OpenEvolve reads the metric instead). Unambiguous for score when that metric is the fitness.
         if (settings.database().featureDimensions().contains("score") && ev.metrics().containsKey("score")
                 && !metric.equals("score")) {
             throw new InvalidInputException("database.feature_dimensions", "'score' is the built-in dimension that "
                     + "bins the fitness (" + metric + "), but the initial program also reports a metric named score, "
                     + "which it would not read: rename that metric, or make it the fitness (database.fitness_metric: "
                     + "score)");
+        }
+        for (String builtIn : List.of("complexity", "diversity")) {
+            if (settings.database().featureDimensions().contains(builtIn) && ev.metrics().containsKey(builtIn)) {
+                throw new InvalidInputException("database.feature_dimensions", "'" + builtIn + "' is the built-in "
+                        + "dimension that bins " + (builtIn.equals("complexity") ? "the code's length"
+                        : "the code's distance to the island's elites") + ", but the initial program also reports a "
+                        + "metric named " + builtIn + ", which it would not read: rename that metric");
+            }
         }
         Program initial = new Program("0", code, null, 0, 0, 0, ev.metrics(), null, cut(ev.feedback()), null);
         double f = db.fitness(initial);

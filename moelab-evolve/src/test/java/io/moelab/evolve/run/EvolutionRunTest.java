@@ -557,9 +557,30 @@ class EvolutionRunTest {
     }
 
     /**
-     * A cascade metric the gating stage does not report stopped every candidate after that stage, silently (only
-     * the feedback said "missing"): the later stages never ran. Refused from the initial program's evaluation.
+     * A metric the task names complexity or diversity went unread on the grid without a word: those dimensions are
+     * computed from the code (OpenEvolve reads the metric instead). Refused like a metric named score.
      */
+    @Test
+    void aMetricNamedLikeABuiltInDimensionIsRefused() throws Exception {
+        server.fallback(req -> Reply.content("no edit"));
+        CostLedger ledger = new CostLedger();
+        for (String builtIn : List.of("complexity", "diversity")) {
+            ShellTask named = ShellTask.of(INITIAL, "sh \"$1\" > /dev/null; echo '{\"size\": 4, \"" + builtIn
+                    + "\": 1}'");
+            EvolveSettings s = settings(1, "database:\n  fitness_metric: size\n  feature_dimensions: [" + builtIn
+                    + "]\n");
+            Path out = tmp.resolve("named-" + builtIn);
+            assertThatThrownBy(() -> new EvolutionRun(named, s, LlmEnsemble.create(s.llm(), ledger, d -> { },
+                    k -> null), ledger, out, RunListener.NONE).run(false)).isInstanceOf(InvalidInputException.class)
+                    .hasMessage("database.feature_dimensions: '" + builtIn + "' is the built-in dimension that bins "
+                            + (builtIn.equals("complexity") ? "the code's length" : "the code's distance to the "
+                            + "island's elites") + ", but the initial program also reports a metric named " + builtIn
+                            + ", which it would not read: rename that metric");
+            assertThat(out).doesNotExist();
+        }
+        assertThat(server.requestCount()).isZero();
+    }
+
     /** A threshold gates the stage after it: one past the task's last stage was silently ignored. */
     @Test
     void moreCascadeThresholdsThanGatedStagesAreRefused() throws Exception {
@@ -572,6 +593,10 @@ class EvolutionRunTest {
         assertThat(server.requests()).isEmpty();
     }
 
+    /**
+     * A cascade metric the gating stage does not report stopped every candidate after that stage, silently (only
+     * the feedback said "missing"): the later stages never ran. Refused from the initial program's evaluation.
+     */
     @Test
     void aCascadeMetricTheStageDoesNotReportIsRefused() throws Exception {
         server.fallback(req -> Reply.content("no edit"));
