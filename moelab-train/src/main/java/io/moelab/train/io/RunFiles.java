@@ -1,11 +1,13 @@
 package io.moelab.train.io;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
@@ -13,11 +15,36 @@ import java.util.stream.Stream;
 public final class RunFiles {
     private RunFiles() {}
 
-    /** Writes {@code text} (UTF-8) to a hidden sibling and renames it over {@code file}. */
+    /** Writes {@code text} (UTF-8) to a hidden sibling, syncs it and renames it over {@code file}. */
     public static void writeAtomically(Path file, String text) throws IOException {
         Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
         Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        sync(tmp);
         move(tmp, file);
+        syncDirectory(file.toAbsolutePath().getParent());
+    }
+
+    /**
+     * Forces {@code file}'s content to the disk. Before a rename: otherwise a crash or power cut soon after can leave
+     * the new name on an empty or partial file (the rename reaches the disk before the data), and a resumed run
+     * reads a broken checkpoint under a complete one's name.
+     */
+    public static void sync(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
+    /**
+     * Forces {@code dir}'s entries (a rename or a new file in it) to the disk, where the platform can open a
+     * directory for that (Linux, macOS); elsewhere the rename is as durable as the file system makes it.
+     */
+    public static void syncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // Not supported for directories here (Windows): nothing more to do.
+        }
     }
 
     /** Renames {@code from} to {@code to}, replacing it; atomically where the file system can. */

@@ -86,12 +86,19 @@ public final class Checkpoints {
             meta.set("window", JSON.valueToTree(state.window()));
             Files.writeString(tmp.resolve("trainer.json"), JSON.writerWithDefaultPrettyPrinter()
                     .writeValueAsString(meta));
+            // On the disk before the renames that make the checkpoint current (see RunFiles.sync).
+            RunFiles.sync(tmp.resolve("state.safetensors"));
+            RunFiles.sync(tmp.resolve("trainer.json"));
+            RunFiles.syncDirectory(tmp);
             Path target = dir.resolve(name);
             RunFiles.deleteTree(target);
             RunFiles.move(tmp, target);
+            RunFiles.syncDirectory(dir);
             Path latestTmp = dir.resolve(".latest.tmp");
             Files.writeString(latestTmp, name + "\n");
+            RunFiles.sync(latestTmp);
             RunFiles.move(latestTmp, dir.resolve("latest"));
+            RunFiles.syncDirectory(dir);
             try (Stream<Path> s = Files.list(dir)) {
                 for (Path old : s.filter(p -> p.getFileName().toString().startsWith("step-")
                         && !p.getFileName().toString().equals(name)).toList()) {
