@@ -93,7 +93,7 @@ public final class RebalanceCommand implements Callable<Integer>, OptionFields {
         }
         // The spec as written first, so that its own errors name --algorithm; then each option added below is
         // tried on it, so that an algorithm without the option blames that option, not --algorithm.
-        Algorithms.bySpec(algorithmSpec);
+        BalancerAlgorithm balancer = Algorithms.bySpec(algorithmSpec);
         if (tolerance != null) {
             if (!(tolerance >= 0 && tolerance <= 1)) {
                 throw new InvalidInputException("--tolerance", "must be a number in [0, 1], got "
@@ -103,16 +103,16 @@ public final class RebalanceCommand implements Callable<Integer>, OptionFields {
             if (given != null && !(algorithmSpec.number("tolerance", Double.NaN, 0, 1) == tolerance)) {
                 throw conflict("--tolerance", Numbers.plain(tolerance), "tolerance=" + given);
             }
-            algorithmSpec = requireTakes(algorithmSpec.withDefaultOption("tolerance", tolerance.toString()),
-                    "--tolerance");
+            algorithmSpec = algorithmSpec.withDefaultOption("tolerance", tolerance.toString());
+            balancer = requireTakes(algorithmSpec, "--tolerance");
         }
         if (parallel) {
             if (!algorithmSpec.flag("parallel", true)) {
                 throw conflict("--parallel", "on", "parallel=" + algorithmSpec.options().get("parallel"));
             }
-            algorithmSpec = requireTakes(algorithmSpec.withDefaultOption("parallel", "on"), "--parallel");
+            algorithmSpec = algorithmSpec.withDefaultOption("parallel", "on");
+            balancer = requireTakes(algorithmSpec, "--parallel");
         }
-        BalancerAlgorithm balancer = Algorithms.bySpec(algorithmSpec);
         // Not --previous: the new placement replacing the one in service, in place, is an update, not a loss.
         Outputs.check("--output", output, null, null, Map.of("--input", List.of(input)));
         RebalanceInput in = RebalanceInput.read(input);
@@ -146,11 +146,10 @@ public final class RebalanceCommand implements Callable<Integer>, OptionFields {
         return 0;
     }
 
-    /** {@code withOption}, unless its algorithm does not take the option that {@code option} added to it. */
-    private AlgorithmSpec requireTakes(AlgorithmSpec withOption, String option) {
+    /** The balancer of {@code withOption}, unless its algorithm does not take the option that {@code option} added. */
+    private BalancerAlgorithm requireTakes(AlgorithmSpec withOption, String option) {
         try {
-            Algorithms.bySpec(withOption);
-            return withOption;
+            return Algorithms.bySpec(withOption);
         } catch (InvalidInputException e) {
             // Only a spec given with --algorithm can lack it: the default is moelab.
             throw new InvalidInputException(option, "applies to " + MoelabBalancer.NAME + " only, not to --algorithm "
