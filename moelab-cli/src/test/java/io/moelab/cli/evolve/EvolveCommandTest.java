@@ -9,6 +9,7 @@ import io.moelab.evolve.config.EvolveConfig;
 import io.moelab.evolve.run.RunSummary;
 import io.moelab.evolve.task.Tasks;
 import java.awt.image.BufferedImage;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -521,10 +522,7 @@ class EvolveCommandTest {
      */
     @Test
     void aReplayNeedsNoEndpointForTheConfigurationsModels() throws Exception {
-        Path task = Files.createDirectory(dir.resolve("shell-task"));
-        Files.writeString(task.resolve("initial_program.sh"), "# EVOLVE-BLOCK-START\nv=1\n# EVOLVE-BLOCK-END\n");
-        Files.writeString(task.resolve("task.yaml"), "evaluator: [sh, -c, \". {program}; echo "
-                + "'{\\\"score\\\": '$v'}'\"]\nfitness_metric: score\n");
+        Path task = shellTask("\"score\": '$v'", "score");
         Path cfg = Files.writeString(dir.resolve("ensemble.yaml"), """
                 llm:
                   models:
@@ -550,10 +548,7 @@ class EvolveCommandTest {
      */
     @Test
     void openEvolvesScoreDimensionBinsTheFitness() throws Exception {
-        Path task = Files.createDirectory(dir.resolve("shell-task"));
-        Files.writeString(task.resolve("initial_program.sh"), "# EVOLVE-BLOCK-START\nv=1\n# EVOLVE-BLOCK-END\n");
-        Files.writeString(task.resolve("task.yaml"), "evaluator: [sh, -c, \". {program}; echo "
-                + "'{\\\"combined_score\\\": '$v', \\\"speed\\\": 3}'\"]\nfitness_metric: combined_score\n");
+        Path task = shellTask("\"combined_score\": '$v', \"speed\": 3", "combined_score");
         Path cfg = Files.writeString(dir.resolve("openevolve.yaml"), """
                 database:
                   num_islands: 1
@@ -572,13 +567,24 @@ class EvolveCommandTest {
         assertThat(database.get("islands").get(0).get("cellOf"))
                 .isEqualTo(JSON.readTree("{\"0\": \"0,0\", \"1\": \"1,0\"}"));
 
-        Files.writeString(task.resolve("task.yaml"), "evaluator: [sh, -c, \". {program}; echo "
-                + "'{\\\"combined_score\\\": '$v', \\\"score\\\": 3}'\"]\nfitness_metric: combined_score\n");
+        shellTask("\"combined_score\": '$v', \"score\": 3", "combined_score");
         assertBad(CliRunner.run("evolve", "--task", task.toString(), "--iterations", "1", "--out",
                 dir.resolve("named").toString(), "--config", cfg.toString(), "--llm-replay", replay.toString()),
                 "error: " + cfg + ": database.feature_dimensions: 'score' is the built-in dimension that bins the "
                         + "fitness (combined_score), but the initial program also reports a metric named score");
         assertThat(dir.resolve("named")).doesNotExist();
+    }
+
+    /**
+     * A shell task (made, or rewritten, in {@code shell-task}) whose program sets {@code v=1} and whose evaluator
+     * prints the JSON object of {@code fields}, in which {@code '$v'} reads the program's {@code v}.
+     */
+    private Path shellTask(String fields, String fitness) throws IOException {
+        Path task = Files.createDirectories(dir.resolve("shell-task"));
+        Files.writeString(task.resolve("initial_program.sh"), "# EVOLVE-BLOCK-START\nv=1\n# EVOLVE-BLOCK-END\n");
+        Files.writeString(task.resolve("task.yaml"), "evaluator: [sh, -c, \". {program}; echo '{"
+                + fields.replace("\"", "\\\"") + "}'\"]\nfitness_metric: " + fitness + "\n");
+        return task;
     }
 
     private static void assertBad(Result r, String mentions) {
