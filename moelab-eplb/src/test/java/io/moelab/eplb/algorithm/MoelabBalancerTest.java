@@ -102,6 +102,49 @@ class MoelabBalancerTest {
     }
 
     /**
+     * Layers planned on the common pool's threads, each with its own planner and in any order, give the bits of
+     * one thread planning them in turn: for random problems (ties, zeros, both policies), many layers (so that
+     * several threads share them), with and without history (the forecast path) and a placement in service (the
+     * migration path).
+     */
+    @Test
+    void parallelPlansEqualSerialPlansForRandomProblems() {
+        qt().withExamples(80).withFixedSeed(83).forAll(BalancingCases.cases()).checkAssert(c -> {
+            // The case's layers repeated and scaled to 9-15 layers: more pairs than one thread plans alone.
+            double[][] base = c.weight().toArray();
+            int layers = 9 + (base.length * 7 + base[0].length) % 7;
+            double[][] rows = new double[layers][];
+            for (int l = 0; l < layers; l++) {
+                rows[l] = base[l % base.length].clone();
+                for (int e = 0; e < rows[l].length; e++) {
+                    rows[l][e] *= 1 + (l / base.length) % 3;
+                }
+            }
+            LoadMatrix w = LoadMatrix.of(rows, "weight");
+            double[][] shifted = new double[layers][];
+            for (int l = 0; l < layers; l++) {
+                shifted[l] = rows[(l + 1) % layers].clone();
+            }
+            LoadMatrix other = LoadMatrix.of(shifted, "weight");
+            Topology t = c.topology();
+            List<String> specs = t.groupsDivideNodes() ? List.of("moelab:global", "moelab:hierarchical", "moelab")
+                    : List.of("moelab:global", "moelab");
+            for (String spec : specs) {
+                Placement previous = Algorithms.byName(spec).rebalance(BalancingRequest.of(other, t));
+                List<BalancingRequest> requests = List.of(BalancingRequest.of(w, t),
+                        new BalancingRequest(w, List.of(other, w, other, other, w), t, null),
+                        new BalancingRequest(w, List.of(), t, previous),
+                        new BalancingRequest(w, List.of(other, w, other, w), t, previous));
+                for (int i = 0; i < requests.size(); i++) {
+                    Placement serial = Algorithms.byName(spec).rebalance(requests.get(i));
+                    Placement parallel = Algorithms.byName(spec + ":parallel=on").rebalance(requests.get(i));
+                    assertThat(parallel).as("%s request %d", spec, i).isEqualTo(serial);
+                }
+            }
+        });
+    }
+
+    /**
      * Placements do not depend on the unit of load: the same loads scaled by 2^-1057 (tiny, mostly subnormal
      * doubles) got an {@code ArrayIndexOutOfBoundsException} from the bucket order, or more replicas than slots.
      */
