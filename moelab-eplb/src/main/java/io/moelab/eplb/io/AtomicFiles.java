@@ -24,6 +24,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Writes files all-or-nothing: into a temporary file beside the target, synced, then renamed over it. A
@@ -32,7 +34,8 @@ import java.util.Map;
  * <p>A symbolic link is followed: the file it points to is written (its temporary file beside it) and the link
  * stays, also where it dangles. An existing file that is neither regular nor a directory (a FIFO, a device such as
  * {@code /dev/stdout}'s) cannot be replaced, nor have a temporary file beside it: it is written through in place.
- * {@link #together} makes several files appear together or not at all.
+ * {@link #together} makes several files appear together or not at all. When the JVM ends by a signal (Ctrl-C,
+ * {@code kill}) or exits while a temporary file is written or staged, a shutdown hook deletes it.
  */
 public final class AtomicFiles {
 
@@ -66,6 +69,20 @@ public final class AtomicFiles {
     /** Links followed before giving up, as Linux does (ELOOP). */
     private static final int MAX_LINKS = 40;
     private static final ScopedValue<Batch> BATCH = ScopedValue.newInstance();
+    /**
+     * Temporary files written or staged and not yet renamed: the shutdown hook deletes them. A command ended by a
+     * signal mid-write left its hidden temporary file, as large as the output written so far (a trace: hundreds of
+     * MB), beside the target.
+     */
+    private static final Set<Path> PENDING = ConcurrentHashMap.newKeySet();
+
+    static {
+        try {
+            Runtime.getRuntime().addShutdownHook(new Thread(AtomicFiles::deletePending, "moelab-temporary-files"));
+        } catch (IllegalStateException e) {
+            // First used while the JVM already shuts down: nothing to register for.
+        }
+    }
 
     private AtomicFiles() {
     }
@@ -237,6 +254,7 @@ public final class AtomicFiles {
         } catch (FileSystemException e) {
             throw named(target, e);
         }
+        PENDING.add(tmp);
         try {
             try (channel; OutputStream out = new BufferedOutputStream(new Named(target,
                     Channels.newOutputStream(channel)), 1 << 16)) {
@@ -279,6 +297,8 @@ public final class AtomicFiles {
     }
 
     private static void rename(Path target, Path tmp, Path destination) throws IOException {
+        // Complete now: a hook deleting it mid-rename could only turn a whole new file into the old one.
+        PENDING.remove(tmp);
         try {
             try {
                 Files.move(tmp, destination, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -378,6 +398,19 @@ public final class AtomicFiles {
             Files.deleteIfExists(tmp);
         } catch (IOException e) {
             failure.addSuppressed(e);
+        } finally {
+            PENDING.remove(tmp);
+        }
+    }
+
+    /** The shutdown hook: deletes the temporary files not renamed. Threads still writing them are not waited for. */
+    private static void deletePending() {
+        for (Path tmp : PENDING) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException | RuntimeException ignored) {
+                // Best effort: the JVM is ending.
+            }
         }
     }
 
@@ -414,6 +447,8 @@ public final class AtomicFiles {
         final List<Through> through = new ArrayList<>();
 
         void commit() throws IOException {
+            // The whole group is written: from here its renames decide, not the shutdown hook.
+            staged.values().forEach(s -> PENDING.remove(s.tmp()));
             for (var it = staged.entrySet().iterator(); it.hasNext(); ) {
                 Map.Entry<Path, Staged> e = it.next();
                 it.remove(); // renamed, or deleted by rename's failure
@@ -431,6 +466,8 @@ public final class AtomicFiles {
                     Files.deleteIfExists(s.tmp());
                 } catch (IOException ignored) {
                     // Best effort: the failure being reported matters more than a stray temporary file.
+                } finally {
+                    PENDING.remove(s.tmp());
                 }
             }
             staged.clear();

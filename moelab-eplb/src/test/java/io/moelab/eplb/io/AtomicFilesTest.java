@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
 
 class AtomicFilesTest {
@@ -231,6 +233,36 @@ class AtomicFilesTest {
                 .isEqualTo(sub.toRealPath().resolve("x.png"));
         assertThat(AtomicFiles.destination(sub.resolve("new/x.png")).path())
                 .isEqualTo(sub.toRealPath().resolve("new/x.png"));
+    }
+
+    /**
+     * A command ended by a signal (Ctrl-C, {@code kill}) while it writes an output: nothing appears under the final
+     * name, and its temporary files, the one being written and those staged for {@link AtomicFiles#together}, are
+     * deleted too (a trace's was left behind, hidden and as large as the trace written so far).
+     */
+    @Test
+    @EnabledOnOs(OS.LINUX)
+    void endingTheJvmBySignalMidWriteLeavesNoFiles() throws Exception {
+        for (String mode : List.of("single", "together")) {
+            Path out = Files.createDirectory(dir.resolve(mode));
+            Path marker = dir.resolve(mode + ".writing");
+            Path log = dir.resolve(mode + ".log");
+            Process jvm = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), WriteAndHoldMain.class.getName(), mode,
+                    out.toString(), marker.toString()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            try {
+                for (int i = 0; i < 1000 && !Files.exists(marker) && jvm.isAlive(); i++) {
+                    Thread.sleep(20);
+                }
+                assertThat(marker).as(mode + ": " + Files.readString(log)).exists();
+                assertThat(namesIn(out)).as(mode + ": a temporary file is being written").isNotEmpty();
+                jvm.destroy(); // SIGTERM
+                assertThat(jvm.waitFor(20, TimeUnit.SECONDS)).isTrue();
+                assertThat(namesIn(out)).as(mode).isEmpty();
+            } finally {
+                jvm.destroyForcibly();
+            }
+        }
     }
 
     /** A FIFO made with mkfifo(1); the test is skipped where there is none. */
