@@ -2,10 +2,13 @@ package io.moelab.runtime.tensor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.lists;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
@@ -235,6 +238,50 @@ class ProductTeamTest {
         int[] sum = new int[1];
         TEAM.run(new int[] {8}, new int[] {8}, (item, from, to, thread) -> sum[0] += to - from);
         assertThat(sum[0]).isEqualTo(8);
+    }
+
+    /**
+     * A chunk that throws on a worker, not on the caller: the caller gets that exception (an error as it was thrown,
+     * anything else unchecked as it was), not a hang waiting for the worker's other chunks, and the team's workers
+     * go on taking jobs.
+     */
+    @Test
+    void aChunkFailingOnAWorkerFailsTheJobAndTheWorkersGoOn() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            for (int round = 0; round < 10; round++) {
+                Throwable failure = round % 2 == 0 ? new ArithmeticException("worker " + round)
+                        : new StackOverflowError("worker " + round);
+                AtomicBoolean thrown = new AtomicBoolean();
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                Throwable caught = catchThrowable(() -> TEAM.run(new int[] {4096}, new int[] {1024},
+                        (item, from, to, thread) -> {
+                            if (thread > 0 && thrown.compareAndSet(false, true)) {
+                                if (failure instanceof Error e) {
+                                    throw e;
+                                }
+                                throw (RuntimeException) failure;
+                            }
+                            // The caller's chunks wait for a worker's failure, so that the job is not all theirs.
+                            while (!thrown.get() && System.nanoTime() < deadline) {
+                                Thread.onSpinWait();
+                            }
+                        }));
+                assertThat(thrown).as("round %d: a worker took a chunk", round).isTrue();
+                assertThat(caught).as("round %d", round).isSameAs(failure);
+            }
+            AtomicBoolean byWorker = new AtomicBoolean();
+            AtomicIntegerArray rows = new AtomicIntegerArray(1);
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            TEAM.run(new int[] {4096}, new int[] {1024}, (item, from, to, thread) -> {
+                byWorker.compareAndSet(false, thread > 0);
+                while (!byWorker.get() && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
+                rows.addAndGet(0, to - from);
+            });
+            assertThat(byWorker).isTrue();
+            assertThat(rows.get(0)).isEqualTo(4096);
+        });
     }
 
     @Test
