@@ -15,12 +15,22 @@ import org.junit.jupiter.api.Test;
 class BalanceBoundTest {
     @Test
     void handCase() {
-        // One hot expert (9) and three of 1 on 4 GPUs with 5 slots: the hot one gets at most 2 extra replicas
-        // (R - E + 1 = 3), so some GPU carries at least 3 while the mean is 12 / 4 = 3: bound 1. With 4 slots
-        // (no extra replica) the hot expert's GPU carries 9: bound 3 / 9.
+        // One hot expert (9) and three of 1 on 2 GPUs with 6 slots: the hot one gets at most one replica per GPU
+        // (2), 4.5 each, below the mean 12 / 2 = 6: bound 1. With 4 slots on 4 GPUs (no extra replica) the hot
+        // expert's GPU carries 9 while the mean is 3: bound 3 / 9.
         LoadMatrix w = LoadMatrix.of(new double[][] {{9, 1, 1, 1}}, "w");
         assertThat(BalanceBound.of(w, new Topology(6, 1, 1, 2))).isCloseTo(1.0, within(1e-12));
         assertThat(BalanceBound.of(w, new Topology(4, 1, 1, 4))).isCloseTo(3.0 / 9, within(1e-12));
+    }
+
+    @Test
+    void eachLayerIsHeldToItsMeanAndLayersAreSummedBeforeDividing() {
+        // Two layers on 2 GPUs with 2 slots each (no extra replica). Layer 0, {9, 1, 1, 1}: mean 6, heaviest
+        // replica 9, floor 9. Layer 1, {3, 3, 3, 3}: mean 6, heaviest replica 3, but no GPU carries less than the
+        // mean, floor 6. Bound (6 + 6) / (9 + 6) = 0.8; a floor of the heaviest replica alone would read
+        // 12 / 12 = 1, and a mean of the layers' own ratios (6/9 + 1) / 2 = 0.833.
+        LoadMatrix w = LoadMatrix.of(new double[][] {{9, 1, 1, 1}, {3, 3, 3, 3}}, "w");
+        assertThat(BalanceBound.of(w, new Topology(4, 1, 1, 2))).isCloseTo(0.8, within(1e-12));
     }
 
     @Test
