@@ -6,6 +6,10 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
+import io.moelab.eplb.Placement;
+import io.moelab.eplb.algorithm.Algorithms;
+import io.moelab.eplb.algorithm.BalancerAlgorithm;
+import io.moelab.eplb.algorithm.BalancingRequest;
 import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.eplb.trace.SyntheticTraceGenerator;
 import io.moelab.eplb.trace.SyntheticTraceSpec;
@@ -110,6 +114,55 @@ class SimulationTest {
         PolicyResult b = run(skewed, MODEL, CLUSTER, huge, "moelab").get("moelab");
         assertThat(b.balancedness()).containsExactly(a.balancedness());
         assertThat(b.migratedBytes()).isEqualTo(a.migratedBytes());
+    }
+
+    @Test
+    void eachPlanSeesTheLastWindowItsEarlierWindowsOldestFirstAndThePlacementInService() {
+        // K = 100, W = 30, up to 16 earlier windows: the plan at step t gets steps [t - 30, t) as its window and
+        // the whole windows before it, oldest first: at t = 100, [10, 40) and [40, 70); at t = 500, fifteen of them
+        // from [20, 50). Each plan after the first is asked with the one before it in service.
+        Simulation.Options o = new Simulation.Options(100, 30, 8, 16, false, 1e-3, 0, StepModel.Options.defaults());
+        Simulation simulation = new Simulation(skewed, MODEL, CLUSTER, o);
+        BalancerAlgorithm deepseek = Algorithms.byName("deepseek");
+        List<BalancingRequest> requests = new ArrayList<>();
+        List<Placement> plans = new ArrayList<>();
+        BalancerAlgorithm recording = new BalancerAlgorithm() {
+            @Override
+            public String name() {
+                return "recording";
+            }
+
+            @Override
+            public String description() {
+                return "deepseek, recording what it is asked";
+            }
+
+            @Override
+            public Placement rebalance(BalancingRequest request) {
+                requests.add(request);
+                Placement plan = deepseek.rebalance(request);
+                plans.add(plan);
+                return plan;
+            }
+        };
+        simulation.run(new Policy("recording", recording), Simulation.Progress.NONE);
+        assertThat(requests).hasSize(5);
+        for (int i = 0; i < requests.size(); i++) {
+            int t = 100 * (i + 1);
+            BalancingRequest r = requests.get(i);
+            assertThat(r.weight()).as("window at %d", t).isEqualTo(stepSum(t - 30, t));
+            List<LoadMatrix> expected = new ArrayList<>();
+            for (int start = (t - 30) % 30; start + 30 <= t - 30; start += 30) {
+                expected.add(stepSum(start, start + 30));
+            }
+            assertThat(r.history()).as("history at %d", t).hasSize(t / 30 - 1).containsExactlyElementsOf(expected);
+            assertThat(r.previousPlacement()).get().isSameAs(i == 0 ? simulation.initialPlacement() : plans.get(i - 1));
+        }
+    }
+
+    /** Steps {@code [from, to)} of the skewed trace, added up one by one. */
+    private static LoadMatrix stepSum(int from, int to) {
+        return LoadMatrix.sum(skewed.stepList().subList(from, to));
     }
 
     @Test
