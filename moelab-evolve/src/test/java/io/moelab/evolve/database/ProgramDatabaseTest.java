@@ -114,6 +114,23 @@ class ProgramDatabaseTest {
     }
 
     @Test
+    void migrationGoesRoundTheRingToTheNextIslandAndMovesTheRoundedDownRate() {
+        // 3 islands, interval 1: a migration after 3 children; rate 0.5. Island 0 holds 0 (0.1), 1 (0.5), 2 (0.6):
+        // floor(1.5) = 1 program moves, its best "2", to island 1 (not island 2, the other way round the ring).
+        // Island 1 holds 0>1, 3 (0.7): floor(1.0) = 1, "3" to island 2. Island 2 holds 0>2 only: at least one
+        // moves, but island 0 has its code already.
+        ProgramDatabase db = new ProgramDatabase(settings(3, 100, 50, 1, 0.5, 0.2, 0.5));
+        db.seed(initial(0.1));
+        db.add(child(1, 0, 0.5));
+        db.add(child(2, 0, 0.6));
+        db.add(child(3, 1, 0.7));
+        assertThat(db.migrations()).isEqualTo(1);
+        assertThat(db.members(0)).containsExactly("0", "1", "2");
+        assertThat(db.members(1)).containsExactly("0>1", "3", "2>1");
+        assertThat(db.members(2)).containsExactly("0>2", "3>2");
+    }
+
+    @Test
     void migrationSkipsCodeTheTargetAlreadyHolds() {
         // Rate 1: everything moves, except code the target already has.
         ProgramDatabase db = new ProgramDatabase(settings(2, 100, 50, 1, 1.0, 0.2, 0.5));
