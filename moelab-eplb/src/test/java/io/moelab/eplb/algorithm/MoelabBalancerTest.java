@@ -306,4 +306,34 @@ class MoelabBalancerTest {
         assertThatThrownBy(() -> Algorithms.byName("moelab:hierarchical").rebalance(BalancingRequest.of(w,
                 noGroupsPerNode))).hasMessageStartingWith("num_groups: hierarchical mode needs");
     }
+
+    @Test
+    void theHedgeScalesTheForecastsVolatility() {
+        // Plan loads are the forecast plus hedge x volatility: moelab:hedge=2.5 adds 2.5 times the volatility
+        // that LoadForecast reports for the same windows (32 at most, model chosen from the data) to hedge=0's.
+        java.util.Random random = new java.util.Random(17);
+        List<LoadMatrix> windows = new java.util.ArrayList<>();
+        for (int w = 0; w < 7; w++) {
+            double[][] rows = new double[2][8];
+            for (double[] row : rows) {
+                for (int e = 0; e < row.length; e++) {
+                    row[e] = 100 + random.nextInt(900);
+                }
+            }
+            windows.add(LoadMatrix.of(rows, "w" + w));
+        }
+        LoadMatrix latest = windows.getLast();
+        List<LoadMatrix> history = windows.subList(0, windows.size() - 1);
+        BalancingRequest request = new BalancingRequest(latest, history, new Topology(16, 1, 1, 4), null);
+        double[][] plain = ((MoelabBalancer) Algorithms.byName("moelab:global:hedge=0")).planningLoads(request);
+        double[][] hedged = ((MoelabBalancer) Algorithms.byName("moelab:global:hedge=2.5")).planningLoads(request);
+        double[][] volatility = LoadForecast.of(latest, history, 32, Double.NaN).volatility();
+        assertThat(volatility[0][0]).isPositive();
+        for (int l = 0; l < 2; l++) {
+            for (int e = 0; e < 8; e++) {
+                assertThat(hedged[l][e]).isCloseTo(plain[l][e] + 2.5 * volatility[l][e],
+                        within(1e-9 * hedged[l][e]));
+            }
+        }
+    }
 }
