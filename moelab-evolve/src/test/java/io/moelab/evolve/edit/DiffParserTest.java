@@ -35,6 +35,22 @@ class DiffParserTest {
     }
 
     @Test
+    void aSecondDividerIsReplaceContent() {
+        // Only the first '=======' after SEARCH divides; a later one is a line the model is writing (a banner, a
+        // conflict marker in a text file) and stays in REPLACE.
+        String answer = """
+                <<<<<<< SEARCH
+                title
+                =======
+                title
+                =======
+                >>>>>>> REPLACE
+                """;
+        assertThat(DiffParser.parse(answer)).containsExactly(new EditBlock(0, "title", "title\n======="));
+        assertThat(DiffParser.parseReport(answer).problems()).isEmpty();
+    }
+
+    @Test
     void toleratesMarkerLengthCaseTrailingSpaceFencesAndCrlf() {
         String answer = "```python\r\n<<<<< search  \r\na = 1\r\n=========\t\r\na = 2\r\n>>>>>>>>> Replace \r\n```\r\n"
                 + "<<<<<<< SEARCH\r\nb\r\n=======\r\n>>>>>>> REPLACE\r\n";
