@@ -1,7 +1,9 @@
 package io.moelab.evolve.database;
 
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A program database as plain data, for checkpoints (serialized as JSON).
@@ -30,6 +32,63 @@ public record DatabaseState(List<Program> programs, List<IslandState> islands, L
         require(featureRanges, "featureRanges");
         if (featureRanges.size() != 2 || featureRanges.get(0) == null || featureRanges.get(1) == null) {
             throw new IllegalArgumentException("featureRanges must hold a minimum and a maximum array");
+        }
+        if (featureRanges.get(0).length != featureRanges.get(1).length) {
+            throw new IllegalArgumentException("featureRanges: minima for " + featureRanges.get(0).length
+                    + " dimensions but maxima for " + featureRanges.get(1).length);
+        }
+        requireReferences(programs, islands, archive, bestId);
+    }
+
+    /**
+     * Refuses ids that name no program, and programs on islands the state does not have (a checkpoint edited by
+     * hand): the database looked them up later and the resumed run failed with a NullPointerException.
+     */
+    private static void requireReferences(List<Program> programs, List<IslandState> islands, List<String> archive,
+                                          String bestId) {
+        Set<String> ids = new HashSet<>();
+        for (Program p : programs) {
+            if (p == null || p.id() == null) {
+                throw new IllegalArgumentException("a program without an id");
+            }
+            if (!ids.add(p.id())) {
+                throw new IllegalArgumentException("program '" + p.id() + "' appears twice");
+            }
+            if (p.island() < 0 || p.island() >= islands.size()) {
+                throw new IllegalArgumentException("program '" + p.id() + "' is on island " + p.island()
+                        + ", but the checkpoint has " + islands.size() + " islands");
+            }
+        }
+        for (int i = 0; i < islands.size(); i++) {
+            IslandState island = islands.get(i);
+            if (island == null) {
+                throw new IllegalArgumentException("no island " + i);
+            }
+            String where = "island " + i + ": ";
+            for (String id : island.members()) {
+                requireKnown(ids, id, where + "member");
+            }
+            for (String id : island.grid().values()) {
+                requireKnown(ids, id, where + "grid cell");
+            }
+            for (String id : island.cellOf().keySet()) {
+                requireKnown(ids, id, where + "cellOf");
+            }
+            if (island.bestId() != null) {
+                requireKnown(ids, island.bestId(), where + "bestId");
+            }
+        }
+        for (String id : archive) {
+            requireKnown(ids, id, "archive:");
+        }
+        if (bestId != null) {
+            requireKnown(ids, bestId, "bestId");
+        }
+    }
+
+    private static void requireKnown(Set<String> ids, String id, String what) {
+        if (!ids.contains(id)) {
+            throw new IllegalArgumentException(what + " '" + id + "' is not among the programs");
         }
     }
 

@@ -67,6 +67,33 @@ class DatabaseStateTest {
         assertThat(restored.grid(0)).isEqualTo(Map.of("0,0", "0", "2,0", "1"));
     }
 
+    /**
+     * A checkpoint whose ids do not line up (a program's id edited, an island's member or cell naming a program the
+     * file lacks, a program on an island the run does not have) was read as a database; the first iteration after
+     * the resume failed with a NullPointerException. Each is refused as the file is read, naming the reference.
+     */
+    @Test
+    void aStateWhoseIdsNameNoProgramIsRefused() {
+        ProgramDatabase db = new ProgramDatabase(settings(2, 20, 5, 10, 0.1, 0.2, 0.5));
+        db.seed(initial(0.5));
+        db.add(child(1, 1, 0.7));
+        String text = json(db.snapshot());
+        assertThat(fromJson(text).programs()).hasSize(3);
+        // The program "1" renamed: island 1 still lists it as a member, its cell, its best and the archive's.
+        assertThatThrownBy(() -> fromJson(text.replace("\"id\":\"1\"", "\"id\":\"9\"")))
+                .hasRootCauseInstanceOf(IllegalArgumentException.class)
+                .rootCause().hasMessage("island 1: member '1' is not among the programs");
+        assertThatThrownBy(() -> fromJson(text.replace("\"bestId\":\"1\"", "\"bestId\":\"ghost\"")))
+                .rootCause().hasMessageContaining("'ghost' is not among the programs");
+        assertThatThrownBy(() -> fromJson(text.replace("\"island\":1", "\"island\":2")))
+                .rootCause().hasMessage("program '0>1' is on island 2, but the checkpoint has 2 islands");
+        assertThatThrownBy(() -> fromJson(text.replace("\"archive\":[", "\"archive\":[\"x\",")))
+                .rootCause().hasMessage("archive: 'x' is not among the programs");
+        // Restoring copied the maxima with the minima's length: an ArrayIndexOutOfBoundsException.
+        assertThatThrownBy(() -> fromJson(text.replace("\"featureRanges\":[[", "\"featureRanges\":[[1.0,")))
+                .rootCause().hasMessage("featureRanges: minima for 2 dimensions but maxima for 1");
+    }
+
     @Test
     void restoreRejectsADifferentIslandCount() {
         ProgramDatabase db = new ProgramDatabase(settings(2, 20, 5, 10, 0.1, 0.2, 0.5));
