@@ -140,6 +140,10 @@ final class RunDirectory {
         if (!Files.exists(trace())) {
             return records;
         }
+        if (Files.isDirectory(trace())) {
+            // Reading it failed with "Is a directory", naming no file.
+            throw new InvalidInputException(trace().toString(), "is a directory, expected the run's trace (a file)");
+        }
         byte[] bytes = Files.readAllBytes(trace());
         String text = new String(bytes, StandardCharsets.UTF_8);
         String[] lines = text.split("\n", -1);
@@ -304,11 +308,22 @@ final class RunDirectory {
     private static CheckpointData readCheckpoint(Path dir) {
         try {
             return new CheckpointData(
-                    JSON.readValue(dir.resolve("database.json").toFile(), io.moelab.evolve.database.DatabaseState.class),
-                    JSON.readValue(dir.resolve("state.json").toFile(), CheckpointData.RunState.class));
+                    nonNull(dir, "database.json", JSON.readValue(dir.resolve("database.json").toFile(),
+                            io.moelab.evolve.database.DatabaseState.class)),
+                    nonNull(dir, "state.json", JSON.readValue(dir.resolve("state.json").toFile(),
+                            CheckpointData.RunState.class)));
         } catch (JacksonException e) {
             throw new InvalidInputException(dir.toString(), "unreadable checkpoint: " + YamlErrors.jsonProblem(e));
         }
+    }
+
+    /** Jackson reads the JSON literal null as no object: a resume then failed with a NullPointerException. */
+    private static <T> T nonNull(Path dir, String file, T value) {
+        if (value == null) {
+            throw new InvalidInputException(dir.toString(), "unreadable checkpoint: " + file
+                    + " holds null, not an object");
+        }
+        return value;
     }
 
     /**

@@ -445,6 +445,31 @@ class EvolutionRunTest {
                 .hasMessageStartingWith(checkpoint + ": unreadable checkpoint: ").hasMessageContaining("no task");
     }
 
+    /**
+     * A checkpoint file holding JSON's null was read as no state at all, and the resume failed with a
+     * NullPointerException; a trace.jsonl that is a directory failed it with "Is a directory", naming nothing.
+     */
+    @Test
+    void aNullCheckpointFileOrATraceThatIsADirectoryIsRefusedNamingIt() throws Exception {
+        server.fallback(req -> Reply.content("no edit"));
+        Path out = tmp.resolve("run");
+        run(settings(2, ""), out, false);
+        Path checkpoint = out.resolve("checkpoints/checkpoint_2");
+        for (String file : List.of("state.json", "database.json")) {
+            Path f = checkpoint.resolve(file);
+            String saved = Files.readString(f);
+            Files.writeString(f, "null");
+            assertThatThrownBy(() -> run(settings(3, ""), out, true)).isInstanceOf(InvalidInputException.class)
+                    .hasMessage(checkpoint + ": unreadable checkpoint: " + file + " holds null, not an object");
+            Files.writeString(f, saved);
+        }
+        Path trace = out.resolve("trace.jsonl");
+        Files.move(trace, tmp.resolve("trace.jsonl"));
+        Files.createDirectories(trace);
+        assertThatThrownBy(() -> run(settings(3, ""), out, true)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(trace + ": is a directory, expected the run's trace (a file)");
+    }
+
     /** A max_code_length below the initial program's length: every child failed as too_long, the run went on. */
     @Test
     void aMaxCodeLengthBelowTheInitialProgramIsRefused() throws Exception {
