@@ -263,6 +263,9 @@ public final class EvolveCommand implements Callable<Integer> {
     static void plotProgress(Path out, String metric) throws IOException {
         List<double[]> rows = new ArrayList<>(); // iteration, fitness (NaN when it failed)
         for (String line : Files.readAllLines(out.resolve("trace.jsonl"))) {
+            if (line.isBlank()) {
+                continue; // the run's reader skips blank lines too
+            }
             JsonNode n = Json.MAPPER.readTree(line);
             rows.add(new double[] {n.get("iteration").asDouble(),
                     n.get("fitness").isNumber() ? n.get("fitness").asDouble() : Double.NaN});

@@ -576,6 +576,32 @@ class EvolveCommandTest {
     }
 
     /**
+     * The resume reads a trace with a blank line (an editor's, or a hand-joined file) as the run, but the progress
+     * plot made after it read the blank line as a record: the run completed, then the command failed with a
+     * NullPointerException and exit code 1.
+     */
+    @Test
+    void aBlankLineInTheTraceDoesNotFailTheProgressPlot() throws Exception {
+        Path task = shellTask("\"score\": '$v'", "score");
+        Path replay = Files.write(dir.resolve("replay.jsonl"), List.of(line(1, "<<<<<<< SEARCH\nv=1\n=======\nv=2\n"
+                + ">>>>>>> REPLACE"), line(2, "<<<<<<< SEARCH\nv=2\n=======\nv=3\n>>>>>>> REPLACE")));
+        Path out = dir.resolve("blank");
+        Result r = CliRunner.run("evolve", "--task", task.toString(), "--iterations", "1", "--out", out.toString(),
+                "--llm-replay", replay.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        Path trace = out.resolve("trace.jsonl");
+        List<String> lines = Files.readAllLines(trace);
+        Files.write(trace, List.of(lines.get(0), "", lines.get(1)));
+        Files.delete(out.resolve("progress.png"));
+
+        Result resumed = CliRunner.run("evolve", "--task", task.toString(), "--iterations", "2", "--out",
+                out.toString(), "--llm-replay", replay.toString(), "--resume");
+        assertThat(resumed.exitCode()).as(resumed.err()).isZero();
+        assertThat(resumed.out()).contains("completed 2 of 2 iterations");
+        assertThat(ImageIO.read(out.resolve("progress.png").toFile())).isNotNull();
+    }
+
+    /**
      * A shell task (made, or rewritten, in {@code shell-task}) whose program sets {@code v=1} and whose evaluator
      * prints the JSON object of {@code fields}, in which {@code '$v'} reads the program's {@code v}.
      */
