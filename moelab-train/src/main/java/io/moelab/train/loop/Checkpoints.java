@@ -115,9 +115,11 @@ public final class Checkpoints {
         Path pointer = dir.resolve("latest");
         try {
             if (Files.isRegularFile(pointer)) {
-                Path p = dir.resolve(Files.readString(pointer, StandardCharsets.UTF_8).strip());
-                if (Files.isRegularFile(p.resolve("trainer.json"))) {
-                    return Optional.of(p);
+                // Only a step directory of this run: a pointer that is not UTF-8 failed the resume, and one naming
+                // a path elsewhere (absolute, or up the tree) was followed there. Else the newest step, below.
+                String name = new String(Files.readAllBytes(pointer), StandardCharsets.UTF_8).strip();
+                if (name.matches(STEP_DIR) && Files.isRegularFile(dir.resolve(name).resolve("trainer.json"))) {
+                    return Optional.of(dir.resolve(name));
                 }
             }
             if (!Files.isDirectory(dir)) {

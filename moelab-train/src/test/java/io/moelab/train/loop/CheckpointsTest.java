@@ -10,9 +10,11 @@ import io.moelab.runtime.safetensors.SafetensorsWriter;
 import io.moelab.runtime.tensor.DType;
 import io.moelab.train.engine.Pytorch;
 import io.moelab.train.optim.AdamW;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,6 +42,31 @@ class CheckpointsTest {
     }
 
     private static final Checkpoints.State STATE = new Checkpoints.State(null, 10, null, 7, null);
+
+    /**
+     * The pointer {@code latest} names the newest checkpoint; one that names nothing usable falls back to the
+     * newest step directory. A pointer that is not UTF-8 failed the resume ("cannot read .../checkpoints", exit 1),
+     * and one naming a path outside the checkpoints (absolute, or up the tree) was followed there.
+     */
+    @Test
+    void aLatestPointerThatNamesNoStepDirectoryFallsBackToTheNewest() throws Exception {
+        Path out = dir.resolve("run");
+        Path checkpoints = out.resolve("checkpoints");
+        for (String step : new String[] {"step-2", "step-10"}) {
+            Files.createDirectories(checkpoints.resolve(step));
+            Files.writeString(checkpoints.resolve(step).resolve("trainer.json"), "{}");
+        }
+        Files.writeString(out.resolve("trainer.json"), "{}"); // a checkpoint-like file outside the checkpoints
+        Path pointer = checkpoints.resolve("latest");
+        Files.writeString(pointer, "step-2\n");
+        assertThat(new Checkpoints(out).latest()).isEqualTo(Optional.of(checkpoints.resolve("step-2")));
+        for (byte[] bad : new byte[][] {{(byte) 0xff, '\n'}, "..\n".getBytes(), (out + "\n").getBytes(),
+                "step-2\u0000\n".getBytes(), "step-7\n".getBytes()}) {
+            Files.write(pointer, bad);
+            assertThat(new Checkpoints(out).latest()).as(new String(bad))
+                    .isEqualTo(Optional.of(checkpoints.resolve("step-10")));
+        }
+    }
 
     @Test
     void restoresTheSavedValuesAndStepCount() {
