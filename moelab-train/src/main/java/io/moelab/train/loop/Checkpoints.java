@@ -200,6 +200,14 @@ public final class Checkpoints {
             throw new IllegalArgumentException(f.path() + ": tensor " + name + " has " + v.length
                     + " values, the model expects " + into.getShape().size());
         }
+        // Training stops at a non-finite loss before it saves, so such a value is damage: resumed, a NaN weight
+        // failed the first step as if --lr were too high, and an infinite moment froze its weights silently.
+        for (int i = 0; i < v.length; i++) {
+            if (!Float.isFinite(v[i])) {
+                throw new IllegalArgumentException(f.path() + ": tensor " + name + " holds " + v[i] + " (value " + i
+                        + " of " + v.length + ")");
+            }
+        }
         // In place through arithmetic rather than NDArray.set: DJL sets a tensor that requires gradients under
         // libtorch's deprecated AutoNonVariableTypeMode, which prints a warning on stderr. 0 * x + v is v exactly.
         try (NDArray loaded = into.getManager().create(v, into.getShape())) {

@@ -97,4 +97,33 @@ class CheckpointsTest {
                             + "expects F32 [2, 3]");
         }
     }
+
+    /**
+     * A checkpoint holding a NaN parameter resumed, and the first step failed with "--lr: the loss is not finite ...
+     * lower --lr", blaming a setting; an infinite second moment resumed without a word and froze its weights
+     * (an update of m / sqrt(inf) is zero). Both are refused naming the tensor.
+     */
+    @Test
+    void aTensorHoldingNaNOrInfinityIsRefusedNamingIt() {
+        try (NDManager m = Pytorch.engine().newBaseManager()) {
+            Map<String, NDArray> params = params(m);
+            AdamW opt = new AdamW(params, m, 0.9, 0.95, 1e-8, 0.1);
+            new SafetensorsWriter()
+                    .add("param/w", DType.F32, new long[] {2, 3}, new float[] {1, 2, Float.NaN, 4, 5, 6})
+                    .add("adam.m/w", DType.F32, new long[] {2, 3}, new float[6])
+                    .add("adam.v/w", DType.F32, new long[] {2, 3}, new float[6])
+                    .write(dir.resolve("state.safetensors"));
+            assertThatThrownBy(() -> Checkpoints.restore(dir, STATE, params, opt))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage(dir.resolve("state.safetensors") + ": tensor param/w holds NaN (value 2 of 6)");
+            new SafetensorsWriter()
+                    .add("param/w", DType.F32, new long[] {2, 3}, SIX)
+                    .add("adam.m/w", DType.F32, new long[] {2, 3}, new float[6])
+                    .add("adam.v/w", DType.F32, new long[] {2, 3}, new float[] {0, 0, 0, 0, 0, Float.POSITIVE_INFINITY})
+                    .write(dir.resolve("state.safetensors"));
+            assertThatThrownBy(() -> Checkpoints.restore(dir, STATE, params, opt))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage(dir.resolve("state.safetensors") + ": tensor adam.v/w holds Infinity (value 5 of 6)");
+        }
+    }
 }
