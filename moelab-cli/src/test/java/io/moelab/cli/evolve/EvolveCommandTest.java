@@ -576,6 +576,29 @@ class EvolveCommandTest {
     }
 
     /**
+     * A task.yaml whose fitness_metric the initial program does not report (misspelt, or a YAML number such as .nan)
+     * fell back to the mean of all metrics without a word, as only combined_score, the default, should; the same
+     * name given in the configuration is refused.
+     */
+    @Test
+    void aTaskFitnessMetricTheInitialProgramDoesNotReportIsRefused() throws Exception {
+        Path task = shellTask("\"score\": '$v', \"size\": 3", "scor");
+        Path replay = Files.write(dir.resolve("replay.jsonl"), List.of(line(1, "<<<<<<< SEARCH\nv=1\n=======\nv=2\n"
+                + ">>>>>>> REPLACE")));
+        Path out = dir.resolve("misspelt");
+        assertBad(CliRunner.run("evolve", "--task", task.toString(), "--iterations", "1", "--out", out.toString(),
+                "--llm-replay", replay.toString()), "error: " + task.resolve("task.yaml") + ": fitness_metric: 'scor' "
+                + "is not a metric of the initial program, which reports score, size");
+        assertThat(out).doesNotExist();
+        // The default, combined_score, unreported: the mean of the metrics, as OpenEvolve does.
+        shellTask("\"score\": '$v', \"size\": 3", "combined_score");
+        Result mean = CliRunner.run("evolve", "--task", task.toString(), "--iterations", "1", "--out",
+                out.toString(), "--llm-replay", replay.toString());
+        assertThat(mean.exitCode()).as(mean.err()).isZero();
+        assertThat(mean.out()).contains("best program 1: combined_score 2.50000 (initial 2.00000)");
+    }
+
+    /**
      * The resume reads a trace with a blank line (an editor's, or a hand-joined file) as the run, but the progress
      * plot made after it read the blank line as a record: the run completed, then the command failed with a
      * NullPointerException and exit code 1.

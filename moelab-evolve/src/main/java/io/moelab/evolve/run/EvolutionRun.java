@@ -251,6 +251,9 @@ public final class EvolutionRun {
             // A fitness metric no program reports falls back to the mean of all metrics (for tasks without one):
             // a misspelt name would silently optimize that mean instead.
             requireMetric("database.fitness_metric", metric, ev, "");
+        } else if (!metric.equals("combined_score") && task.directory() != null) {
+            // Likewise a task.yaml's own: only the default, combined_score, means "the mean when not reported".
+            requireMetric(task.directory().resolve("task.yaml") + ": fitness_metric", metric, ev, "");
         }
         // A cascade that stopped the initial program because its metric was missing stops every candidate there:
         // the later stages would never run (a misspelt cascade_metric, or a first stage without the fitness metric).
