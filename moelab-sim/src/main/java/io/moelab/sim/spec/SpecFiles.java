@@ -27,6 +27,14 @@ public final class SpecFiles {
             "compute_efficiency", "hbm_tbps", "nvlink_gbps", "network_gbps", "nvlink_latency_us", "network_latency_us",
             "hbm_gb");
 
+    /** The value of an object member (other than quantization_config): present, and no number or text. */
+    private static final Object AN_OBJECT = new Object() {
+        @Override
+        public String toString() {
+            return "an object";
+        }
+    };
+
     private SpecFiles() {
     }
 
@@ -148,7 +156,8 @@ public final class SpecFiles {
     }
 
     /**
-     * The top-level members of a JSON object: numbers, strings, booleans and arrays of numbers; any other member is
+     * The top-level members of a JSON object: numbers, strings, booleans and arrays of numbers; an object as
+     * {@link #AN_OBJECT} (but quantization_config's string members as {@code quantization_config.NAME}); a null
      * kept by name with a null value (absent to {@link Fields#has}, present to {@link Fields#requireOnly}).
      */
     private static Map<String, Object> read(Path path) {
@@ -177,7 +186,10 @@ public final class SpecFiles {
                         if (name.equals("quantization_config")) {
                             strings(json, name, fields);
                         } else {
+                            // Kept as present: an object where a number goes was taken for an absent member, and
+                            // its default used without a word.
                             json.skipValue();
+                            fields.put(name, AN_OBJECT);
                         }
                     }
                     default -> json.skipValue();

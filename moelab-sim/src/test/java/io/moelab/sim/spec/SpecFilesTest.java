@@ -339,4 +339,25 @@ class SpecFilesTest {
         assertThatThrownBy(() -> SpecFiles.cluster("99999999999x8-h100")).isInstanceOf(InvalidInputException.class)
                 .hasMessage("cluster: '99999999999x8-h100' has more GPUs than a placement has slots (at most 65536)");
     }
+
+    /**
+     * A member given as an object where a number goes was skipped like an absent one: {"bytes_per_param": {}} took
+     * the default 2 and {"nvlink_latency_us": {...}} 3 without a word. It is refused, naming the file and member.
+     */
+    @Test
+    void anObjectWhereANumberGoesIsRefused() throws IOException {
+        Path model = write("m.json", "{\"moe_layers\": 3, \"experts\": 8, \"top_k\": 2, \"hidden\": 1024, "
+                + "\"expert_ffn\": 512, \"bytes_per_param\": {}}");
+        assertThatThrownBy(() -> SpecFiles.model(model.toString())).isInstanceOf(InvalidInputException.class)
+                .hasMessage(model + ": bytes_per_param: expected a number, found an object");
+        Path cluster = write("c.json", "{\"nodes\": 1, \"gpus_per_node\": 2, \"peak_tflops\": 989, "
+                + "\"hbm_tbps\": 3.35, \"nvlink_gbps\": 450, \"network_gbps\": 50, \"nvlink_latency_us\": {\"a\": 1}}");
+        assertThatThrownBy(() -> SpecFiles.cluster(cluster.toString())).isInstanceOf(InvalidInputException.class)
+                .hasMessage(cluster + ": nvlink_latency_us: expected a number, found an object");
+        // Null stays absent (Hugging Face writes "n_shared_experts": null), and an object no one reads is fine.
+        Path hf = write("config.json", "{\"num_hidden_layers\": 2, \"num_experts\": 8, \"hidden_size\": 64, "
+                + "\"moe_intermediate_size\": 32, \"num_experts_per_tok\": 2, \"n_shared_experts\": null, "
+                + "\"rope_scaling\": {\"type\": \"yarn\"}}");
+        assertThat(SpecFiles.model(hf.toString()).moeLayers()).isEqualTo(2);
+    }
 }
