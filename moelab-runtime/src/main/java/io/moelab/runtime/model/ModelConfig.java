@@ -384,12 +384,13 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
         if (v == null || v.isNull()) {
             return fallback;
         }
-        // Infinity (1e999 overflows a double) would make every RoPE frequency or norm collapse, as NaN would.
-        if (!v.isNumber() || !(v.asDouble() > 0) || !Double.isFinite(v.asDouble())) {
-            String got = v.isNumber() && Double.isInfinite(v.asDouble()) ? v.asDouble() + " (beyond a double's range)"
-                    : v.toString();
+        // Infinity (1e999 overflows a double) would make every RoPE frequency or norm collapse, as NaN would. An
+        // integer literal beyond a double's range converts through BigDecimal: Jackson's asDouble() throws on it.
+        double d = !v.isNumber() ? Double.NaN : v.isBigInteger() ? v.decimalValue().doubleValue() : v.asDouble();
+        if (!(d > 0) || !Double.isFinite(d)) {
+            String got = v.isNumber() && Double.isInfinite(d) ? d + " (beyond a double's range)" : v.toString();
             throw new ModelFormatException(where, null, key + " must be a finite positive number, got " + got);
         }
-        return v.asDouble();
+        return d;
     }
 }

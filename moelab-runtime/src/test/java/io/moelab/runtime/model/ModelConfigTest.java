@@ -251,6 +251,12 @@ class ModelConfigTest {
         Path eps = text(Files.readString(config(Family.MIXTRAL, c -> c.put("rms_norm_eps", 12345.0)))
                 .replace("12345.0", "1e999"));
         assertRefused(eps, "rms_norm_eps must be a finite positive number, got Infinity (beyond a double's range)");
+        // The same as an integer literal: Jackson's conversion of it to a double threw, and the command failed with
+        // "error: JsonNodeException: ..." (exit 1).
+        Path bigInteger = text(Files.readString(config(Family.MIXTRAL, c -> c.put("rms_norm_eps", 12345.0)))
+                .replace("12345.0", "1" + "0".repeat(400)));
+        assertRefused(bigInteger, "rms_norm_eps must be a finite positive number, got Infinity (beyond a double's "
+                + "range)");
         assertRefused(Family.MIXTRAL, c -> c.put("rope_theta", 0),
                 "rope_theta must be a finite positive number, got 0");
         assertThat(read(Family.MIXTRAL, c -> c.put("rope_theta", 1e300)).ropeTheta()).isEqualTo(1e300);
