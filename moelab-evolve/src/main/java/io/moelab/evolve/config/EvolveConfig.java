@@ -653,10 +653,13 @@ public final class EvolveConfig {
         void number(String key, Consumer<Double> set) {
             JsonNode n = value(key);
             if (n != null) {
-                if (!n.isNumber() || !Double.isFinite(n.asDouble())) {
+                // An integer beyond a double's range converts through BigDecimal: Jackson's asDouble() throws on it.
+                double d = !n.isNumber() ? Double.NaN : n.isBigInteger() ? n.decimalValue().doubleValue()
+                        : n.asDouble();
+                if (!Double.isFinite(d)) {
                     throw error(key, "expected a number, got " + n);
                 }
-                set.accept(n.asDouble());
+                set.accept(d);
             }
         }
 
@@ -742,7 +745,8 @@ public final class EvolveConfig {
                 }
                 List<Double> out = new ArrayList<>();
                 for (JsonNode v : n) {
-                    if (!v.isNumber()) {
+                    // An integer beyond a double's range: Jackson's asDouble() throws on it.
+                    if (!v.isNumber() || v.isBigInteger() && Double.isInfinite(v.decimalValue().doubleValue())) {
                         throw error(key, "expected numbers, got " + v);
                     }
                     out.add(v.asDouble());

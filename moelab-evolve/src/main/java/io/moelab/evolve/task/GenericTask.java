@@ -113,12 +113,14 @@ public final class GenericTask implements Task {
                 if (!n.isNumber()) {
                     throw new InvalidInputException(yaml + ": cascade_thresholds", "expected numbers, got " + n);
                 }
-                if (!Double.isFinite(n.asDouble())) {
+                // An integer beyond a double's range converts through BigDecimal: Jackson's asDouble() throws on it.
+                double d = n.isBigInteger() ? n.decimalValue().doubleValue() : n.asDouble();
+                if (!Double.isFinite(d)) {
                     // .inf stopped every candidate after the stage, .nan and -.inf gated nothing.
                     throw new InvalidInputException(yaml + ": cascade_thresholds", "expected finite numbers, got "
-                            + n.asDouble());
+                            + d);
                 }
-                thresholds.add(n.asDouble());
+                thresholds.add(d);
             }
         }
         EvaluatorSettings.requireThresholdsFit(yaml + ": cascade_thresholds", thresholds.size(), stages.size(),

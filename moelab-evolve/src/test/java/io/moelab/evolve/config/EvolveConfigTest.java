@@ -677,6 +677,12 @@ class EvolveConfigTest {
         assertThat(readError("prompt:\n  num_diverse_programs: -2\n")).endsWith(": prompt.num_diverse_programs: "
                 + "must be at least 0, got -2");
         assertThat(readError("evaluator:\n  timeout: 0\n")).contains("evaluator.timeout").contains("positive");
+        // An integer beyond a double's range: Jackson's conversion threw a JsonNodeException (exit 1).
+        String huge = "1" + "0".repeat(400);
+        assertThat(readError("llm:\n  temperature: " + huge + "\n")).endsWith(": llm.temperature: expected a number, "
+                + "got " + huge);
+        assertThat(readError("evaluator:\n  cascade_thresholds: [" + huge + "]\n")).endsWith(
+                ": evaluator.cascade_thresholds: expected numbers, got " + huge);
         assertThat(readError("evaluator:\n  timeout: -3\n")).contains("evaluator.timeout");
         assertThatThrownBy(() -> EvaluatorSettings.defaults().withTimeout(Duration.ofSeconds(-3)))
                 .hasMessage("evaluator.timeout: must be positive, got -3 s");

@@ -182,6 +182,10 @@ class GenericTaskTest {
         error(t, t.resolve("task.yaml") + ": cascade_thresholds");
         Path t2 = dir("evaluator: [x]\ncascade_thresholds: 0.5\n", "initial_program.py", "");
         error(t2, t2.resolve("task.yaml") + ": cascade_thresholds");
+        // An integer beyond a double's range: Jackson's conversion threw a JsonNodeException (exit 1).
+        Path huge = dir("evaluator: [[x], [y]]\ncascade_thresholds: [1" + "0".repeat(400) + "]\n", "initial_program.py",
+                "");
+        error(huge, huge.resolve("task.yaml") + ": cascade_thresholds: expected finite numbers, got Infinity");
         // A threshold gates the stage after it: one past the last stage was silently ignored.
         Path extra = dir("evaluator: [[x], [y]]\ncascade_thresholds: [0.5, 0.8]\n", "initial_program.py", "");
         assertThatThrownBy(() -> GenericTask.load(extra)).isInstanceOf(InvalidInputException.class)
