@@ -102,6 +102,57 @@ class MoeModelTest {
         }
     }
 
+    /**
+     * The RMSNorm epsilon takes part in every norm: the layers' and the final one, Qwen3-MoE's per-head q/k norms and
+     * OLMoE's whole-projection ones. With the tiny models' 1e-5 it moves the logits by about a millionth of their
+     * size, far inside the reference test's tolerance, so a norm that dropped it passed; an epsilon of the order of
+     * the activations' mean square changes the logits by a tenth of their size or more.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Family.class)
+    void aLargeNormEpsilonIsAppliedAsTheReferenceAppliesIt(Family family) throws Exception {
+        TinyModel tiny = TinyModel.create(family, DType.F32, 23, false, c -> c.put("rms_norm_eps", 2.0));
+        TinyModel usual = TinyModel.create(family, DType.F32, 23);
+        double[][] expected = new ReferenceForward(tiny).logits(TOKENS);
+        double[][] smallEps = new ReferenceForward(usual).logits(TOKENS);
+        try (MoeModel model = MoeModel.load(tiny.write(tmp.resolve("eps")), WeightFormat.STORED)) {
+            float[][] prefilled = model.logits(TOKENS);
+            float[][] decoded = CompiledKernels.decoded(model, TOKENS);
+            double scale = 0;
+            double apart = 0;
+            for (int t = 0; t < TOKENS.length; t++) {
+                for (int i = 0; i < expected[t].length; i++) {
+                    scale = Math.max(scale, Math.abs(expected[t][i]));
+                    apart = Math.max(apart, Math.abs(expected[t][i] - smallEps[t][i]));
+                }
+            }
+            assertThat(apart).as("%s: the epsilon's effect", family).isGreaterThan(0.1 * scale);
+            for (int t = 0; t < TOKENS.length; t++) {
+                for (int i = 0; i < expected[t].length; i++) {
+                    org.assertj.core.data.Offset<Double> near = org.assertj.core.data.Offset.offset(1e-4 * scale);
+                    assertThat((double) prefilled[t][i]).as("%s prefill position %d logit %d", family, t, i)
+                            .isCloseTo(expected[t][i], near);
+                    assertThat((double) decoded[t][i]).as("%s decode position %d logit %d", family, t, i)
+                            .isCloseTo(expected[t][i], near);
+                }
+            }
+        }
+    }
+
+    /**
+     * Routing picks the k most probable experts, most probable first, and among equal probabilities the lower index
+     * first, as the reference's stable sort does: a router whose logits tie (zero rows, duplicated experts) then
+     * runs the same experts and reports them in the same order. Hand cases: taking the last of equals instead
+     * passed every model test, whose random routers never tie.
+     */
+    @Test
+    void topKTakesTheLargestFirstAndEqualsInIndexOrder() {
+        assertThat(MoeModel.topK(new double[] {0.25, 0.25, 0.25, 0.25}, 2)).containsExactly(0, 1);
+        assertThat(MoeModel.topK(new double[] {0.1, 0.3, 0.3, 0.2, 0.3}, 4)).containsExactly(1, 2, 4, 3);
+        assertThat(MoeModel.topK(new double[] {0.5, 0.1, 0.4}, 3)).containsExactly(0, 2, 1);
+        assertThat(MoeModel.topK(new double[] {0.0, 0.0, 1.0}, 1)).containsExactly(2);
+    }
+
     @Test
     void routingIsReportedPerMoeLayer() throws Exception {
         TinyModel tiny = TinyModel.create(Family.QWEN3_MOE, DType.F32, 3);
