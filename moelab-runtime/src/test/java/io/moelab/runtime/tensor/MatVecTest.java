@@ -277,17 +277,21 @@ class MatVecTest {
                 .isInstanceOf(IndexOutOfBoundsException.class);
     }
 
+    /**
+     * Whole vectors and a scalar tail, after an offset; scores wide enough that most weights underflow to zero. With
+     * scale 8 the scaled scores reach several hundred, past exp's float range (about 88): only with the largest
+     * subtracted first do they come out finite (a softmax without it passed the cases of scale 0.125 alone).
+     */
     @ParameterizedTest
-    @CsvSource({"1", "7", "16", "33", "100", "257"})
-    void softmaxMatchesTheDoublePrecisionOneWithinFloatRounding(int n) {
-        // Whole vectors and a scalar tail, after an offset; scores wide enough that most weights underflow to zero.
+    @CsvSource({"1, 0.125", "7, 0.125", "16, 0.125", "33, 0.125", "100, 0.125", "257, 0.125", "1, 8", "7, 8",
+            "33, 8", "257, 8"})
+    void softmaxMatchesTheDoublePrecisionOneWithinFloatRounding(int n, float scale) {
         Random rnd = new Random(n);
         int off = 3;
         float[] x = new float[off + n + 2];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) (rnd.nextGaussian() * 20);
         }
-        float scale = 0.125f;
         float[] out = x.clone();
         MatVec.softmax(out, off, n, scale);
         double max = Double.NEGATIVE_INFINITY;
