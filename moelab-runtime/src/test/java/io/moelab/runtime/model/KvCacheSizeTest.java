@@ -31,6 +31,27 @@ class KvCacheSizeTest {
     }
 
     /**
+     * A position at the capacity is refused as the contract says, naming it, although the key rows (64 positions
+     * wide) have room for it: a bound of {@code position > capacity} let the keys take it and failed later, inside
+     * the values' copy, with an index error. The positions below are all usable.
+     */
+    @Test
+    void aPositionAtTheCapacityIsRefusedByNameAndTheOnesBelowAreUsable() throws Exception {
+        TinyModel tiny = TinyModel.create(Family.MIXTRAL, DType.F32, 2);
+        try (MoeModel model = MoeModel.load(tiny.write(tmp.resolve("m")), WeightFormat.STORED)) {
+            KvCache cache = model.newCache(4);
+            for (int p = 0; p < 4; p++) {
+                assertThat(model.forward(5 + p, p, cache)).hasSize(50);
+            }
+            assertThatThrownBy(() -> model.forward(9, 4, cache)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("position 4 beyond the KV cache's 4");
+            float[] kv = new float[8];
+            assertThatThrownBy(() -> cache.store(0, 4, kv, kv)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("position 4 beyond the KV cache's 4");
+        }
+    }
+
+    /**
      * A --model that is missing or a file says so: both read "no config.json", as if a directory were there and
      * lacked only that file.
      */
