@@ -167,6 +167,10 @@ class SafetensorsValidationTest {
         String nested = "{\"a\":" + entry("\"F32\"", "[4]", "[0,16]") + ",\"b\":" + entry("\"F32\"", "[1]", "[8,12]")
                 + "}";
         assertRejects(dir, file(nested, new byte[16]), "b", "overlap tensor a");
+        // By a single byte: a bound off by one accepted it (b's first byte is a's last).
+        String byOne = "{\"a\":" + entry("\"F16\"", "[2]", "[0,4]") + ",\"b\":" + entry("\"F16\"", "[2]", "[3,7]")
+                + "}";
+        assertRejects(dir, file(byOne, new byte[7]), "b", "data_offsets [3, 7] overlap tensor a [0, 4]");
     }
 
     @Test
