@@ -98,6 +98,32 @@ class SamplerTest {
         });
     }
 
+    /**
+     * A nucleus whose mass reaches top-p exactly stops there: four equal logits give probabilities of exactly 1/4,
+     * so top-p 1/2 keeps tokens 0 and 1 (equal ones by index) and top-p 3/4 the first three. Going on while the mass
+     * was at most top-p took one more token each time; the other cases' masses never hit top-p exactly.
+     */
+    @Test
+    void aNucleusThatReachesTopPExactlyStopsThere() {
+        float[] equal = {0.5f, 0.5f, 0.5f, 0.5f};
+        for (int size = 1; size <= 4; size++) {
+            Sampler s = new Sampler(1.0, size / 4.0, 5);
+            int[] counts = new int[equal.length];
+            int n = 20_000;
+            for (int i = 0; i < n; i++) {
+                counts[s.sample(equal)]++;
+            }
+            for (int t = 0; t < equal.length; t++) {
+                if (t < size) {
+                    assertThat(counts[t] / (double) n).as("top-p %d/4 token %d", size, t)
+                            .isCloseTo(1.0 / size, org.assertj.core.data.Offset.offset(0.02));
+                } else {
+                    assertThat(counts[t]).as("top-p %d/4 token %d", size, t).isZero();
+                }
+            }
+        }
+    }
+
     @Test
     void badSettingsAreRefused() {
         assertThatThrownBy(() -> new Sampler(-1, 1, 0)).hasMessageContaining("temperature");
