@@ -188,7 +188,11 @@ class TrainerTest {
         assertThat(s.steps()).isEqualTo(15);
         List<JsonNode> lines = metrics(dir);
         assertThat(lines).extracting(n -> n.get("step").asInt()).containsExactly(5, 10, 15);
-        // Step 10 (index 9) ran on the 20-step plan, at the peak; step 15 (index 14) is the last of 15: the floor.
+        // A line's lr is the rate its last step ran at. Step 5 (index 4) is the fifth of 10 warm-up steps: half the
+        // peak (the next step's rate, 6/10, passed the checks below, which sit where the schedule is flat). Step 10
+        // (index 9) ran on the 20-step plan, at the peak; step 15 (index 14) is the last of 15: the floor.
+        assertThat(lines.get(0).get("lr").asDouble()).isCloseTo(c.lr() * 5 / 10,
+                org.assertj.core.api.Assertions.within(1e-12));
         assertThat(lines.get(1).get("lr").asDouble()).isEqualTo(c.lr());
         assertThat(lines.get(2).get("lr").asDouble()).isCloseTo(c.lr() * c.minLrRatio(),
                 org.assertj.core.api.Assertions.within(1e-12));
