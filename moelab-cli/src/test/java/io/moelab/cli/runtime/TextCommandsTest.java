@@ -461,6 +461,39 @@ class TextCommandsTest {
         Files.writeString(dir.resolve("tokenizer_config.json"), config);
     }
 
+    /**
+     * perplexity's windows are 512 tokens unless --context says otherwise, as its help says: the other tests' text is
+     * shorter than one window, where any window of 60 tokens or more gives the same result, and a default of 256
+     * passed them. Over 1200 byte tokens the default is checked against windows of 512 computed by the runtime, and
+     * windows of 256 are shown to give another result.
+     */
+    @Test
+    void perplexityWindowsAre512TokensByDefault() throws Exception {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; b.length() < 1200; i++) {
+            b.append("line ").append(i).append(": the quick brown fox jumps over the lazy dog.\n");
+        }
+        Path longText = dir.resolve("long.txt");
+        Files.writeString(longText, b.substring(0, 1200));
+        Result r = CliRunner.run("perplexity", "--model", model.toString(), "--text", longText.toString(),
+                "--format", "json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        double nll = JsonMapper.builder().build().readTree(r.out()).get("nll_per_token").asDouble();
+        int[] tokens = new int[1200];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = b.charAt(i);
+        }
+        try (MoeModel m = MoeModel.load(model, WeightFormat.STORED)) {
+            double at512 = Perplexity.compute(m, tokens, 256, 512).nllPerToken();
+            double at256 = Perplexity.compute(m, tokens, 256, 256).nllPerToken();
+            org.assertj.core.data.Percentage millionth = org.assertj.core.data.Percentage.withPercentage(1e-4);
+            // The tiny random model is near uniform, so the windows move the result little (about 1e-4 of it), but a
+            // hundred times the tolerance below.
+            assertThat(at256).isNotCloseTo(at512, org.assertj.core.data.Percentage.withPercentage(1e-3));
+            assertThat(nll).isCloseTo(at512, millionth);
+        }
+    }
+
     private JsonNode perplexityJson() throws Exception {
         Result r = CliRunner.run("perplexity", "--model", model.toString(), "--text", text.toString(), "--format",
                 "json");
