@@ -494,6 +494,39 @@ class TextCommandsTest {
         }
     }
 
+    /**
+     * trace reads its texts in windows of 512 tokens unless --context says otherwise: the other traces' texts are
+     * shorter than a window, and a default of 256 passed them. Over 1200 byte tokens the trace without --context
+     * equals the one with --context 512, step for step, and windows of 256 route some tokens elsewhere.
+     */
+    @Test
+    void traceWindowsAre512TokensByDefault() throws Exception {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; b.length() < 1200; i++) {
+            b.append("line ").append(i).append(": the quick brown fox jumps over the lazy dog.\n");
+        }
+        Path longText = dir.resolve("long.txt");
+        Files.writeString(longText, b.substring(0, 1200));
+        List<List<Object>> traces = new java.util.ArrayList<>();
+        for (String[] context : new String[][] {{}, {"--context", "512"}, {"--context", "256"}}) {
+            Path out = dir.resolve("trace" + traces.size() + ".json");
+            List<String> args = new java.util.ArrayList<>(List.of("trace", "--model", model.toString(), "--text",
+                    longText.toString(), "--output", out.toString(), "--batch-tokens", "100"));
+            args.addAll(List.of(context));
+            Result r = CliRunner.run(args.toArray(String[]::new));
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            ExpertLoadTrace trace = TraceFiles.read(out);
+            List<Object> steps = new java.util.ArrayList<>();
+            for (int s = 0; s < trace.steps(); s++) {
+                steps.add(trace.step(s));
+            }
+            assertThat(steps).hasSize(12);
+            traces.add(steps);
+        }
+        assertThat(traces.get(0)).isEqualTo(traces.get(1));
+        assertThat(traces.get(2)).isNotEqualTo(traces.get(1));
+    }
+
     private JsonNode perplexityJson() throws Exception {
         Result r = CliRunner.run("perplexity", "--model", model.toString(), "--text", text.toString(), "--format",
                 "json");
