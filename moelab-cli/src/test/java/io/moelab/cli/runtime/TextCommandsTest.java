@@ -62,6 +62,47 @@ class TextCommandsTest {
         assertThat(sampled1.out()).isEqualTo(sampled2.out());
     }
 
+    /**
+     * Without --top-p and --seed, sampling uses the whole distribution (top-p 1) and seed 0, as the help says: the
+     * other sampling case gave both, and defaults of top-p 0.9 or seed 1 passed. The text is the runtime's own draws
+     * by a Sampler of temperature 1, top-p 1 and seed 0 (up to the EOS).
+     */
+    @Test
+    void samplingWithoutTopPOrSeedUsesTheWholeDistributionAndSeedZero() throws Exception {
+        Result r = CliRunner.run("generate", "--model", model.toString(), "--prompt", "Hi", "--max-tokens", "8",
+                "--temperature", "1.0");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        int[] chain = sampledChain(8, new Sampler(1.0, 1.0, 0));
+        // As in the greedy case: up to the EOS (257), special ids written as zero bytes.
+        byte[] out = new byte[chain.length];
+        int n = 0;
+        for (int next : chain) {
+            if (next == 257) {
+                break;
+            }
+            out[n++] = next < 256 ? (byte) next : 0;
+        }
+        assertThat(r.out().stripTrailing()).isEqualTo(new String(out, 0, n, StandardCharsets.UTF_8).stripTrailing());
+        // Another nucleus or seed draws another text, so the comparison above tells them apart.
+        assertThat(sampledChain(8, new Sampler(1.0, 0.9, 0))).isNotEqualTo(chain);
+        assertThat(sampledChain(8, new Sampler(1.0, 1.0, 1))).isNotEqualTo(chain);
+    }
+
+    /** The continuation of "Hi" (after BOS) for {@code n} tokens drawn by {@code sampler}, not stopping anywhere. */
+    private int[] sampledChain(int n, Sampler sampler) throws Exception {
+        try (MoeModel m = MoeModel.load(model, WeightFormat.STORED)) {
+            KvCache cache = m.newCache(16);
+            int[] prompt = {256, 'H', 'i'};
+            float[] logits = m.prefill(prompt, 0, cache, false)[0];
+            int[] chain = new int[n];
+            for (int i = 0; i < n; i++) {
+                chain[i] = sampler.sample(logits);
+                logits = m.forward(chain[i], prompt.length + i, cache);
+            }
+            return chain;
+        }
+    }
+
     /** The greedy continuation of "Hi" (after BOS) for {@code n} tokens, not stopping anywhere. */
     private int[] greedyChain(int n) throws Exception {
         try (MoeModel m = MoeModel.load(model, WeightFormat.STORED)) {
