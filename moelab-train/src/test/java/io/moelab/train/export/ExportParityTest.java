@@ -23,10 +23,15 @@ class ExportParityTest {
     @TempDir
     Path dir;
 
-    @ParameterizedTest(name = "top-{0}, norm {1}, kv heads {2}")
-    @CsvSource({"1, false, 2", "1, true, 2", "2, true, 4", "2, false, 1"})
-    void runtimeLogitsMatchDjlForward(int topK, boolean norm, int kvHeads) {
-        ModelSpec spec = new ModelSpec(TokenStreams.VOCAB, 2, 32, 4, kvHeads, 6, topK, 48, norm, 10000, 1e-6);
+    /**
+     * The last case's RoPE base and RMSNorm epsilon are far from the presets' (and the runtime's Qwen3-MoE defaults,
+     * 10000 and 1e-6): an export that wrote the defaults instead of the model's passed the others.
+     */
+    @ParameterizedTest(name = "top-{0}, norm {1}, kv heads {2}, rope theta {3}, eps {4}")
+    @CsvSource({"1, false, 2, 10000, 1e-6", "1, true, 2, 10000, 1e-6", "2, true, 4, 10000, 1e-6",
+            "2, false, 1, 10000, 1e-6", "2, true, 2, 50, 1"})
+    void runtimeLogitsMatchDjlForward(int topK, boolean norm, int kvHeads, double ropeTheta, double rmsEps) {
+        ModelSpec spec = new ModelSpec(TokenStreams.VOCAB, 2, 32, 4, kvHeads, 6, topK, 48, norm, ropeTheta, rmsEps);
         int[] tokens = new SplittableRandom(5).ints(24, 0, TokenStreams.VOCAB).toArray();
         float[] expected;
         try (NDManager m = Pytorch.engine().newBaseManager(); NDScope scope = new NDScope()) {
