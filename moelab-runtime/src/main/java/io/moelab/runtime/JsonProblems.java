@@ -2,6 +2,9 @@ package io.moelab.runtime;
 
 import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.StreamReadFeature;
+import tools.jackson.core.exc.StreamReadException;
 
 /** One-line descriptions of JSON that does not parse, for error messages that name the file themselves. */
 public final class JsonProblems {
@@ -29,5 +32,28 @@ public final class JsonProblems {
         }
         m = START_MARKER.matcher(m).replaceAll("").replaceAll("\\s+", " ").strip();
         return m.length() > MOST_CHARS ? m.substring(0, MOST_CHARS) + "..." : m;
+    }
+
+    /**
+     * The key an object repeats when {@code e} is the parser's {@link StreamReadFeature#STRICT_DUPLICATE_DETECTION},
+     * else null. The files moelab writes never repeat a key, so a repeat is an edit whose meaning cannot be known
+     * (Jackson otherwise keeps the last value without a word).
+     */
+    public static String duplicateKey(JacksonException e) {
+        if (e instanceof StreamReadException read && read.processor() instanceof JsonParser p
+                && String.valueOf(e.getOriginalMessage()).startsWith("Duplicate")) {
+            return p.streamReadContext().currentName();
+        }
+        return null;
+    }
+
+    /**
+     * {@code duplicate key "NAME" (line N)} when {@code e} is the parser's refusal of a repeated key (see
+     * {@link #duplicateKey}), else null.
+     */
+    public static String duplicate(JacksonException e) {
+        String key = duplicateKey(e);
+        return key == null ? null : "duplicate key \"" + key + "\""
+                + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")");
     }
 }

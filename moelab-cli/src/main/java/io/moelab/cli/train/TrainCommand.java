@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
@@ -52,7 +53,9 @@ import java.util.stream.Stream;
                         + "26M parameters, 16 experts, top-1). Every hyper-parameter can be overridden; unset ones "
                         + "come from the preset (see docs/TRAINING.md)."})
 public final class TrainCommand implements Callable<Integer> {
-    private static final ObjectMapper JSON = JsonMapper.builder().build();
+    /** Reads the run's metrics.jsonl, which never repeats a key: a repeat is refused (see Checkpoints.JSON). */
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     @Spec
     private CommandSpec spec;

@@ -219,6 +219,29 @@ class EvolveCommandTest {
     }
 
     /**
+     * run.json giving a key twice: the last value was taken without a word, though which one was meant cannot be
+     * known. It is refused naming the file and the key, and nothing is run.
+     */
+    @Test
+    void aRunJsonGivingAKeyTwiceIsRefusedNamingIt() throws Exception {
+        Path replay = dir.resolve("replay.jsonl");
+        Files.write(replay, List.of(line(1, IMPROVE), line(2, "nothing to change"), line(3, "still nothing")));
+        Path out = dir.resolve("twice");
+        Result r = CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(),
+                "--iterations", "2", "--out", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        Path runJson = out.resolve("run.json");
+        String saved = Files.readString(runJson);
+        String twice = saved.replaceFirst("\"seed\" : (\\d+)", "\"seed\" : $1, \"seed\" : $1");
+        assertThat(twice).isNotEqualTo(saved);
+        Files.writeString(runJson, twice);
+        assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(), "--iterations",
+                "3", "--out", out.toString(), "--resume"), "error: " + runJson + ": unreadable: Duplicate Object "
+                + "property \"seed\"");
+        assertThat(Files.readAllLines(out.resolve("trace.jsonl"))).hasSize(3);
+    }
+
+    /**
      * A configuration file moved or renamed since the run started: left out, the error named only the old path as
      * if --config had been given; given at its new place, it was refused as another file, so the run could not be
      * resumed at all. The new place is taken (and recorded for the next resume).

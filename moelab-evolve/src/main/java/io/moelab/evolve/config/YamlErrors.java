@@ -3,6 +3,8 @@ package io.moelab.evolve.config;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadFeature;
+import tools.jackson.core.exc.StreamReadException;
 
 /** One line for a YAML or JSON file that does not parse: what the parser expected, and where. */
 public final class YamlErrors {
@@ -58,6 +60,14 @@ public final class YamlErrors {
     public static String jsonProblem(JacksonException e) {
         String message = withoutSource(e.getOriginalMessage());
         return message == null ? e.getClass().getSimpleName() : message.replaceAll("\\s+", " ").strip();
+    }
+
+    /**
+     * Whether {@code e} is the parser's refusal of a key repeated in one object
+     * ({@link StreamReadFeature#STRICT_DUPLICATE_DETECTION}): never a file cut short, always one edited.
+     */
+    public static boolean duplicateKey(JacksonException e) {
+        return e instanceof StreamReadException && String.valueOf(e.getOriginalMessage()).startsWith("Duplicate ");
     }
 
     private static String withoutSource(String message) {

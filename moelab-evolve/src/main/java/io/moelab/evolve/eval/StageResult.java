@@ -4,6 +4,7 @@ import io.moelab.evolve.config.YamlErrors;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
@@ -19,7 +20,9 @@ import tools.jackson.databind.json.JsonMapper;
  * @param feedback     other text fields, one {@code key: value} per line
  */
 record StageResult(Map<String, Double> metrics, String error, String errorMessage, String feedback) {
-    private static final ObjectMapper JSON = JsonMapper.builder().build();
+    /** Refuses a repeated key: which of a metric's two values the evaluator meant cannot be known. */
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     /**
      * Parses a stage's result.
@@ -31,7 +34,9 @@ record StageResult(Map<String, Double> metrics, String error, String errorMessag
         try {
             node = JSON.readTree(text);
         } catch (JacksonException e) {
-            throw new IllegalArgumentException("not JSON: " + YamlErrors.jsonProblem(e));
+            // A repeated key is JSON, only not a result: named as such.
+            throw new IllegalArgumentException((YamlErrors.duplicateKey(e) ? "" : "not JSON: ")
+                    + YamlErrors.jsonProblem(e));
         }
         if (node == null || !node.isObject()) {
             throw new IllegalArgumentException("expected a JSON object of metrics");

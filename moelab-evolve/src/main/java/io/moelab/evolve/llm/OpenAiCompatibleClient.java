@@ -35,6 +35,11 @@ import tools.jackson.databind.node.ObjectNode;
  * files.
  */
 public final class OpenAiCompatibleClient implements LlmClient {
+    /**
+     * Lenient about a repeated key, unlike the run's own files: a response is a provider's output, read as other
+     * clients read it (the last value); refusing would fail iterations over a quirk of a server moelab does not
+     * control.
+     */
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final int SNIPPET = 200;
 

@@ -15,6 +15,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -24,11 +25,13 @@ import tools.jackson.databind.json.JsonMapper;
  * <pre>{"iteration": 7, "model": "m", "content": "...", "prompt_tokens": 10, "completion_tokens": 5, "cost_usd": 0.001}</pre>
  * Other fields are ignored; {@code model}, the token counts and the cost default to {@code "replay"} and 0. When
  * an iteration appears more than once the last line wins. An unparseable last line is ignored (a crash while it
- * was written); any other bad line is an error naming its line number, and so is a recording with no completion
- * at all (empty, or its only line unparseable). Thread-safe.
+ * was written); any other bad line, and a line repeating a key wherever it is, is an error naming its line number,
+ * and so is a recording with no completion at all (empty, or its only line unparseable). Thread-safe.
  */
 public final class ReplayClient implements LlmClient {
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** Refuses a repeated key: the recording is moelab's, which never repeats one, so the line was edited. */
+    private static final JsonMapper JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     private final Map<Integer, Completion> byIteration;
     private final CostLedger ledger;
@@ -88,6 +91,10 @@ public final class ReplayClient implements LlmClient {
             try {
                 node = JSON.readTree(lines[i]);
             } catch (JacksonException e) {
+                if (YamlErrors.duplicateKey(e)) {
+                    // A crash cuts a line short, it does not repeat a key: refused wherever it is.
+                    throw new InvalidInputException(where, YamlErrors.jsonProblem(e), e);
+                }
                 InvalidInputException bad = new InvalidInputException(where, "not valid JSON: "
                         + YamlErrors.jsonProblem(e), e);
                 if (i == last) {

@@ -21,6 +21,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
@@ -33,7 +34,12 @@ import tools.jackson.databind.json.JsonMapper;
  * candidates' working directories while they are evaluated).
  */
 final class RunDirectory {
-    static final ObjectMapper JSON = JsonMapper.builder().build();
+    /**
+     * Reads and writes the run's files. They never repeat a key, so a repeat is refused: which value was meant cannot
+     * be known (Jackson otherwise took the last without a word).
+     */
+    static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
     private static final String CHECKPOINT = "checkpoint_";
     /** A checkpoint being written: {@code .tmp_<completed>_<pid>}, renamed to {@code checkpoint_<completed>}. */
     private static final String TEMPORARY = ".tmp_";
@@ -162,10 +168,12 @@ final class RunDirectory {
             try {
                 record = TraceRecord.fromJson(JSON.readTree(line));
             } catch (JacksonException | NullPointerException | IllegalArgumentException e) {
-                boolean torn = last || (i == lines.length - 2 && lines[lines.length - 1].isEmpty());
+                // A crash cuts the last line short; it does not repeat a key, so such a line is refused wherever.
+                boolean torn = (last || (i == lines.length - 2 && lines[lines.length - 1].isEmpty()))
+                        && !(e instanceof JacksonException j && YamlErrors.duplicateKey(j));
                 if (!torn) {
                     throw new InvalidInputException(trace() + ":" + (i + 1), "not a trace line: "
-                            + e.getMessage());
+                            + (e instanceof JacksonException j ? YamlErrors.jsonProblem(j) : e.getMessage()));
                 }
                 break;
             }
@@ -306,19 +314,20 @@ final class RunDirectory {
 
     /** Both files of a checkpoint. @throws InvalidInputException if either cannot be read or lacks its parts */
     private static CheckpointData readCheckpoint(Path dir) {
-        try {
-            return new CheckpointData(
-                    nonNull(dir, "database.json", JSON.readValue(dir.resolve("database.json").toFile(),
-                            io.moelab.evolve.database.DatabaseState.class)),
-                    nonNull(dir, "state.json", JSON.readValue(dir.resolve("state.json").toFile(),
-                            CheckpointData.RunState.class)));
-        } catch (JacksonException e) {
-            throw new InvalidInputException(dir.toString(), "unreadable checkpoint: " + YamlErrors.jsonProblem(e));
-        }
+        return new CheckpointData(read(dir, "database.json", io.moelab.evolve.database.DatabaseState.class),
+                read(dir, "state.json", CheckpointData.RunState.class));
     }
 
-    /** Jackson reads the JSON literal null as no object: a resume then failed with a NullPointerException. */
-    private static <T> T nonNull(Path dir, String file, T value) {
+    /** One file of a checkpoint. @throws InvalidInputException if it cannot be read or lacks its parts */
+    private static <T> T read(Path dir, String file, Class<T> type) {
+        T value;
+        try {
+            value = JSON.readValue(dir.resolve(file).toFile(), type);
+        } catch (JacksonException e) {
+            throw new InvalidInputException(dir.toString(), "unreadable checkpoint: " + file + ": "
+                    + YamlErrors.jsonProblem(e));
+        }
+        // Jackson reads the JSON literal null as no object: a resume then failed with a NullPointerException.
         if (value == null) {
             throw new InvalidInputException(dir.toString(), "unreadable checkpoint: " + file
                     + " holds null, not an object");

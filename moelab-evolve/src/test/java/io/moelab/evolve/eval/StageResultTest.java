@@ -81,6 +81,15 @@ class StageResultTest {
                 .hasMessage("not JSON: Unexpected end-of-input: expected close marker for Object");
     }
 
+    /** A metric given twice: the last was scored without a word, though which one the evaluator meant is unknown. */
+    @Test
+    void aKeyGivenTwiceIsRefusedNamingIt() {
+        assertThatThrownBy(() -> StageResult.parse("{\"score\": 1, \"size\": 3, \"score\": 9}"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("Duplicate Object property \"score\"");
+        assertThatThrownBy(() -> StageResult.parse("{\"score\": 1, \"detail\": {\"a\": 1, \"a\": 2}}"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("Duplicate Object property \"a\"");
+    }
+
     @Test
     void nonFiniteNumbersAreRefused() {
         // Jackson reads 1e999 as infinity.

@@ -106,6 +106,26 @@ class ReplayRecordingTest {
                 .hasMessageStartingWith(garbage + ":1: not valid JSON: ");
     }
 
+    /**
+     * A line repeating a key was replayed with the last value, "one" here or iteration 2's answer as iteration 1's. A
+     * crash cuts a line short and does not repeat a key, so as the last line it is refused too, not ignored as torn.
+     */
+    @Test
+    void aLineRepeatingAKeyIsAnErrorNamingTheLineAndKey() throws IOException {
+        Path middle = write("""
+                {"iteration": 0, "content": "zero", "content": "one"}
+                {"iteration": 1, "content": "two"}
+                """);
+        assertThatThrownBy(() -> new ReplayClient(middle)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(middle + ":1: Duplicate Object property \"content\"");
+        Path last = write("""
+                {"iteration": 0, "content": "zero"}
+                {"iteration": 1, "content": "two", "iteration": 2}
+                """);
+        assertThatThrownBy(() -> new ReplayClient(last)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(last + ":2: Duplicate Object property \"iteration\"");
+    }
+
     @Test
     void badMiddleLineIsAnErrorNamingTheLine() throws IOException {
         Path p = write("""

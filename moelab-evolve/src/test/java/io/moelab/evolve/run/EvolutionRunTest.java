@@ -470,6 +470,61 @@ class EvolutionRunTest {
                 .hasMessage(trace + ": is a directory, expected the run's trace (a file)");
     }
 
+    /**
+     * A key given twice in a checkpoint's file or a trace line: which value was meant cannot be known, and Jackson
+     * took the last without a word. Such a checkpoint is unreadable (a resume falls back to the one before, or names
+     * the file and the key), and such a trace line is refused naming it and the key, also as the last line (a crash
+     * cuts a line short, it does not repeat a key).
+     */
+    @Test
+    void aKeyGivenTwiceInACheckpointOrTheTraceIsRefused() throws Exception {
+        server.fallback(req -> Reply.content(edit("score=1", "score=" + (server.requestCount() + 1))));
+        Path out = tmp.resolve("run");
+        run(settings(4, "database:\n  num_islands: 1\n"), out, false);
+        Path newest = out.resolve("checkpoints/checkpoint_4");
+        Path state = newest.resolve("state.json");
+        String saved = Files.readString(state);
+        String twice = saved.replaceFirst("\"seed\" : (\\d+)", "\"seed\" : $1, \"seed\" : $1");
+        assertThat(twice).isNotEqualTo(saved);
+        Files.writeString(state, twice);
+        List<String> messages = new java.util.ArrayList<>();
+        RunSummary resumed = run(settings(5, "database:\n  num_islands: 1\n"), out, true, new RunListener() {
+            @Override
+            public void message(String text) {
+                messages.add(text);
+            }
+        });
+        assertThat(messages).containsExactly("warning: skipping unreadable checkpoint " + newest + " (removed); "
+                + "resuming from checkpoint_2 and the trace after it");
+        assertThat(resumed.completed()).isEqualTo(5);
+
+        Path trace = out.resolve("trace.jsonl");
+        List<String> lines = Files.readAllLines(trace);
+        assertThat(lines).hasSize(6);
+        for (int i : new int[] {2, 5}) {
+            List<String> edited = new java.util.ArrayList<>(lines);
+            edited.set(i, lines.get(i).replaceFirst("\"iteration\":(\\d+)", "\"iteration\":$1,\"iteration\":$1"));
+            assertThat(edited.get(i)).isNotEqualTo(lines.get(i));
+            Files.write(trace, edited);
+            assertThatThrownBy(() -> run(settings(6, "database:\n  num_islands: 1\n"), out, true))
+                    .isInstanceOf(InvalidInputException.class)
+                    .hasMessage(trace + ":" + (i + 1) + ": not a trace line: Duplicate Object property \"iteration\"");
+            assertThat(Files.readAllLines(trace)).isEqualTo(edited);
+        }
+        Files.write(trace, lines);
+
+        // The only checkpoint repeating a key: named with its file and the key.
+        Path single = tmp.resolve("single");
+        run(settings(2, ""), single, false);
+        Path checkpoint = single.resolve("checkpoints/checkpoint_2");
+        Path database = checkpoint.resolve("database.json");
+        Files.writeString(database, Files.readString(database)
+                .replaceFirst("\"bestId\" : (\"[^\"]*\")", "\"bestId\" : $1, \"bestId\" : $1"));
+        assertThatThrownBy(() -> run(settings(3, ""), single, true)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(checkpoint + ": unreadable checkpoint: database.json: Duplicate Object property "
+                        + "\"bestId\"");
+    }
+
     /** A max_code_length below the initial program's length: every child failed as too_long, the run went on. */
     @Test
     void aMaxCodeLengthBelowTheInitialProgramIsRefused() throws Exception {

@@ -8,9 +8,7 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
 import tools.jackson.core.JacksonException;
-import tools.jackson.core.JsonParser;
 import tools.jackson.core.StreamReadFeature;
-import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -218,25 +216,15 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
         try {
             n = JSON.readTree(TextFiles.readUtf8(file));
         } catch (JacksonException e) {
-            String duplicate = duplicateKey(e);
-            throw new ModelFormatException(where, null, duplicate == null
-                    ? "not valid JSON: " + JsonProblems.describe(e)
-                    : "duplicate key \"" + duplicate + "\""
-                            + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
+            // A repeated key is named as such, not as invalid JSON.
+            String duplicate = JsonProblems.duplicate(e);
+            throw new ModelFormatException(where, null, duplicate != null ? duplicate
+                    : "not valid JSON: " + JsonProblems.describe(e));
         }
         if (n == null || !n.isObject()) {
             throw new ModelFormatException(where, null, "expected a JSON object");
         }
         return n;
-    }
-
-    /** The repeated key when {@code e} is the parser's strict duplicate detection, else null. */
-    private static String duplicateKey(JacksonException e) {
-        if (e instanceof StreamReadException read && read.processor() instanceof JsonParser p
-                && String.valueOf(e.getOriginalMessage()).startsWith("Duplicate")) {
-            return p.streamReadContext().currentName();
-        }
-        return null;
     }
 
     private static String text(JsonNode n, String key, String where) {

@@ -40,6 +40,11 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code <s>}, {@code <|begin_of_text|>}.
  */
 public final class HuggingFaceTokenizer implements Tokenizer {
+    /**
+     * Lenient about a repeated key, unlike config.json's reader: tokenizer.json and tokenizer_config.json are Hugging
+     * Face's formats, which its own readers (the native tokenizers library that tokenizes here too, transformers'
+     * Python json) load taking the last value; refusing would reject files that the reference loads.
+     */
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final List<String> EOS_NAMES = List.of("</s>", "<|endoftext|>", "<|end_of_text|>", "<|im_end|>");
     private static final List<String> BOS_NAMES = List.of("<s>", "<|begin_of_text|>");

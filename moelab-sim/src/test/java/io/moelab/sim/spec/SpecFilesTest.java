@@ -266,6 +266,21 @@ class SpecFilesTest {
                         + "num_local_experts)");
     }
 
+    /** A key given twice, in moelab's files and in a Hugging Face config.json: which value was meant is unknown. */
+    @Test
+    void aKeyGivenTwiceIsRefusedNamingIt() throws IOException {
+        Path cluster = write("c.json", "{\"nodes\": 2, \"gpus_per_node\": 4, \"peak_tflops\": 312, \"hbm_tbps\": 2, "
+                + "\"nvlink_gbps\": 300, \"network_gbps\": 25, \"nodes\": 3}");
+        assertThatThrownBy(() -> SpecFiles.cluster(cluster.toString())).isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith(cluster + ": malformed JSON at line 1, column ")
+                .hasMessageEndingWith(": member \"nodes\" appears twice in one object");
+        Path hf = write("config.json", "{\"num_hidden_layers\": 2, \"hidden_size\": 64, \"num_local_experts\": 8, "
+                + "\"num_experts_per_tok\": 2, \"intermediate_size\": 32, \"quantization_config\": "
+                + "{\"quant_method\": \"fp8\", \"quant_method\": \"none\"}}");
+        assertThatThrownBy(() -> SpecFiles.model(hf.toString())).isInstanceOf(InvalidInputException.class)
+                .hasMessageEndingWith(": member \"quant_method\" appears twice in one object");
+    }
+
     /**
      * A misspelled optional key of moelab's own formats is refused, naming it: it was skipped, and the simulation ran
      * with the default it meant to change. A Hugging Face config.json keeps its many other keys.

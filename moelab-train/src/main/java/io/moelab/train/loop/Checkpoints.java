@@ -8,6 +8,7 @@ import io.moelab.runtime.tensor.DType;
 import io.moelab.train.io.RunFiles;
 import io.moelab.train.optim.AdamW;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
@@ -24,6 +25,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -36,7 +38,9 @@ import java.util.stream.Stream;
  * at any moment leaves a complete checkpoint to resume from.
  */
 public final class Checkpoints {
-    static final ObjectMapper JSON = JsonMapper.builder().build();
+    /** Reads the run's own files (trainer.json, metrics.jsonl), which never repeat a key: a repeat is refused. */
+    static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final Path dir;
@@ -159,7 +163,8 @@ public final class Checkpoints {
             throw new UncheckedIOException("cannot read " + checkpoint.resolve("trainer.json"), e);
         } catch (RuntimeException e) {
             // Jackson's own message ends in a second line with its location, which says nothing here.
-            String problem = e instanceof JacksonException j ? JsonProblems.describe(j) : e.getMessage();
+            String problem = e instanceof JacksonException j
+                    ? Objects.requireNonNullElse(JsonProblems.duplicate(j), JsonProblems.describe(j)) : e.getMessage();
             throw new IllegalArgumentException(checkpoint.resolve("trainer.json") + ": not a moelab checkpoint: "
                     + (problem == null ? e.getClass().getSimpleName() : problem.lines().findFirst().orElse("")), e);
         }

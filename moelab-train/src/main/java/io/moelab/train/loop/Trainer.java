@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
+import io.moelab.runtime.JsonProblems;
 import io.moelab.train.data.Corpus;
 import io.moelab.train.data.TokenStreams;
 import io.moelab.train.engine.Pytorch;
@@ -14,6 +15,7 @@ import io.moelab.train.io.RunFiles;
 import io.moelab.train.model.MoeTransformer;
 import io.moelab.train.optim.AdamW;
 import io.moelab.train.optim.LearningRateSchedule;
+import tools.jackson.core.JacksonException;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -403,7 +405,9 @@ public final class Trainer {
             return;
         }
         List<String> keep = new ArrayList<>();
-        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
             if (line.isBlank()) {
                 continue;
             }
@@ -412,7 +416,13 @@ public final class Trainer {
                     keep.add(line);
                 }
             } catch (RuntimeException torn) {
-                // a line cut off by a crash: everything after the checkpoint is rewritten anyway
+                // A line cut off by a crash: everything after the checkpoint is rewritten anyway. A crash does not
+                // repeat a key, though: such a line was edited, and which of its values was meant cannot be known
+                // (the last was taken, keeping or dropping the line by it).
+                String duplicate = torn instanceof JacksonException j ? JsonProblems.duplicateKey(j) : null;
+                if (duplicate != null) {
+                    throw new IllegalArgumentException(file + ":" + (i + 1) + ": duplicate key \"" + duplicate + "\"");
+                }
             }
         }
         RunFiles.writeAtomically(file, keep.isEmpty() ? "" : String.join("\n", keep) + "\n");

@@ -231,6 +231,32 @@ class TrainerTest {
     }
 
     /**
+     * A key given twice in the run's own files: which value was meant cannot be known. Jackson took the last without a
+     * word (a trainer.json with two "logEvery" resumed logging on the second), and a metrics line with two "step"s
+     * was kept or dropped by the second.
+     */
+    @Test
+    void aKeyGivenTwiceInTrainerJsonOrMetricsIsRefusedNamingIt() throws Exception {
+        Trainer.start(tiny(5, 5, 5, 0.01, 1.25), dir, TrainListener.NONE);
+        Path meta = new Checkpoints(dir).latest().orElseThrow().resolve("trainer.json");
+        String saved = Files.readString(meta);
+        assertThat(saved).contains("\"logEvery\" : 5,");
+        Files.writeString(meta, saved.replace("\"logEvery\" : 5,", "\"logEvery\" : 5, \"logEvery\" : 1,"));
+        long line = saved.substring(0, saved.indexOf("\"logEvery\"")).lines().count();
+        assertThatThrownBy(() -> Trainer.resume(dir, null, TrainListener.NONE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage(meta + ": not a moelab checkpoint: duplicate key \"logEvery\" (line " + line + ")");
+        Files.writeString(meta, saved);
+        Path metrics = dir.resolve("metrics.jsonl");
+        String lines = Files.readString(metrics);
+        Files.writeString(metrics, lines + "{\"step\":5,\"train_loss\":5.1,\"step\":1}\n");
+        assertThatThrownBy(() -> Trainer.resume(dir, null, TrainListener.NONE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage(metrics + ":2: duplicate key \"step\"");
+        assertThat(Files.readString(metrics)).isEqualTo(lines + "{\"step\":5,\"train_loss\":5.1,\"step\":1}\n");
+    }
+
+    /**
      * A run killed after logging but before its first validation has metric lines and no checkpoint: starting again
      * said "pass --resume to continue it", and resuming then said there was no checkpoint. Both now say what
      * happened and what can be done; neither touches the metrics.
