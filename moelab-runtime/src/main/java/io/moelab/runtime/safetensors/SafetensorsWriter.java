@@ -1,11 +1,14 @@
 package io.moelab.runtime.safetensors;
 
+import io.moelab.runtime.PendingFiles;
 import io.moelab.runtime.tensor.DType;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -23,10 +26,10 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Builds a safetensors file in memory and writes it atomically. Tensors are laid out back to back in the order
- * they were added; the header JSON lists {@code __metadata__} (if any) first, then the tensors in the same
- * order, each as {@code {"dtype", "shape", "data_offsets"}}, padded with spaces to a multiple of 8 bytes. Not
- * thread-safe.
+ * Builds a safetensors file in memory and writes it atomically (see {@link #write}). Tensors are laid out back to
+ * back in the order they were added; the header JSON lists {@code __metadata__} (if any) first, then the tensors in
+ * the same order, each as {@code {"dtype", "shape", "data_offsets"}}, padded with spaces to a multiple of 8 bytes.
+ * Not thread-safe.
  */
 public final class SafetensorsWriter {
     /** The file name of the index of a sharded checkpoint. */
@@ -142,8 +145,9 @@ public final class SafetensorsWriter {
     }
 
     /**
-     * Writes the file: to a temporary file in the same directory, then renamed over {@code file} (atomically
-     * where the file system allows).
+     * Writes the file: to a hidden temporary file in the same directory, forced to the disk, then renamed over
+     * {@code file} (atomically where the file system allows). A JVM ended by a signal mid-write deletes the
+     * temporary file as it shuts down.
      *
      * @throws UncheckedIOException if writing fails
      */
@@ -176,11 +180,18 @@ public final class SafetensorsWriter {
         writeAtomically(dir.resolve(INDEX_FILE), out -> out.write(bytes));
     }
 
-    private interface Body {
+    /** What {@link #writeAtomically} writes. */
+    interface Body {
+        /** Writes everything to {@code out}; the caller closes it. */
         void writeTo(OutputStream out) throws IOException;
     }
 
-    private static void writeAtomically(Path file, Body body) {
+    /**
+     * Writes {@code file} through a hidden temporary file beside it, forced to the disk and then renamed over it; the
+     * temporary file is deleted on failure, and by {@link PendingFiles}' shutdown hook when the JVM ends mid-write.
+     * Package-private for a test's child JVM.
+     */
+    static void writeAtomically(Path file, Body body) {
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();
         Path tmp = null;
@@ -188,10 +199,15 @@ public final class SafetensorsWriter {
             // Not Files.createTempFile: its file is owner-only, and the rename would keep that for the checkpoint.
             tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current()
                     .nextLong()) + ".tmp");
-            try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW,
+            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW,
                     StandardOpenOption.WRITE)) {
-                body.writeTo(out);
+                PendingFiles.add(tmp);
+                body.writeTo(Channels.newOutputStream(channel));
+                // On the disk before the rename makes it the file: else a crash soon after could leave the target
+                // renamed but empty or partial.
+                channel.force(true);
             }
+            PendingFiles.remove(tmp); // complete: from here the rename decides, not the hook
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {
@@ -206,6 +222,8 @@ public final class SafetensorsWriter {
                     Files.deleteIfExists(tmp);
                 } catch (IOException ignored) {
                     // best effort: the write already failed
+                } finally {
+                    PendingFiles.remove(tmp);
                 }
             }
         }
