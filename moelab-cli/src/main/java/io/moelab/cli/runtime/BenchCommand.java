@@ -152,9 +152,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (checkpoint != null) {
             writeSynthetic(out, checkpoint);
         }
-        Options options = new Options(weightFormat, promptTokens, decodeTokens, warmupTokens, warmupRuns, runs, seed,
-                measureBandwidth ? (long) bandwidthMib << 20 : 0, 5);
-        Result r = ModelBench.run(model, options);
+        Result r = ModelBench.run(model, options());
         if (format.equals("json")) {
             out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json(r)));
         } else {
@@ -217,6 +215,12 @@ public final class BenchCommand implements Callable<Integer> {
                     synthetic, s.dtype(), s.shape().parameters(), model, (System.nanoTime() - start) / 1e9);
         }
         out.flush();
+    }
+
+    /** What the benchmark runs with, from the options as given (package-private: a test pins the defaults). */
+    Options options() {
+        return new Options(ModelOptions.weightFormat(weights), promptTokens, decodeTokens, warmupTokens, warmupRuns,
+                runs, seed, measureBandwidth ? (long) bandwidthMib << 20 : 0, 5);
     }
 
     private ObjectNode json(Result r) {

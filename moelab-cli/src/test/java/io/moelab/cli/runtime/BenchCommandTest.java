@@ -4,12 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moelab.cli.CliRunner;
 import io.moelab.cli.CliRunner.Result;
+import io.moelab.runtime.bench.ModelBench;
+import io.moelab.runtime.model.WeightFormat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -101,6 +106,41 @@ class BenchCommandTest {
         JsonNode n3 = JsonMapper.builder().build().readTree(none.out().substring(none.out().indexOf('{')));
         assertThat(n3.get("warmup_runs").asInt()).isZero();
         assertThat(n3.get("jit_settled").asBoolean()).isFalse();
+    }
+
+    /**
+     * The defaults that the help, docs/RUNTIME.md and docs/BENCHMARKS.md state: 64 prompt tokens, 32 decoded, 3 runs
+     * after 256 warm-up tokens and at most 40 warm-up runs, seed 1, the bandwidth read over 1 GiB (best of 5), the
+     * weights as stored, a table, F32 synthetic weights. Every other test gives the counts small, so a changed
+     * default passed them; and the help states each default by hand beside the one the parser uses.
+     */
+    @Test
+    void theDefaultsAreTheDocumentedOnes() {
+        BenchCommand bench = new BenchCommand();
+        CommandLine cl = new CommandLine(bench);
+        cl.parseArgs("--model", "m");
+        assertThat(bench.options()).isEqualTo(new ModelBench.Options(WeightFormat.STORED, 64, 32, 256, 40, 3, 1,
+                1L << 30, 5));
+        CommandSpec spec = cl.getCommandSpec();
+        assertThat(spec.findOption("--format").<String>getValue()).isEqualTo("table");
+        assertThat(spec.findOption("--synthetic-dtype").<String>getValue()).isEqualTo("f32");
+        assertThat(spec.findOption("--synthetic").<String>getValue()).isNull();
+        assertThat(spec.findOption("--threads").<Integer>getValue()).isNull(); // the shared team's
+        BenchCommand without = new BenchCommand();
+        new CommandLine(without).parseArgs("--model", "m", "--no-measure-bandwidth");
+        assertThat(without.options().bandwidthBytes()).isZero();
+
+        int stated = 0;
+        for (OptionSpec o : spec.options()) {
+            String help = String.join(" ", o.renderedDescription()).replaceAll("\\s+", " ");
+            if (o.defaultValue() == null) {
+                continue; // none, or one that is not a value (--threads: the available processors)
+            }
+            String value = o.longestName().equals("--measure-bandwidth") ? "on" : o.defaultValue();
+            assertThat(help).as(o.longestName()).contains("(default: " + value);
+            stated++;
+        }
+        assertThat(stated).isEqualTo(11);
     }
 
     @Test
