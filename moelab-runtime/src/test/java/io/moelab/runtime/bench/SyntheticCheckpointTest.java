@@ -3,6 +3,7 @@ package io.moelab.runtime.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.moelab.runtime.EndedMidWrite;
 import io.moelab.runtime.bench.SyntheticCheckpoint.Contents;
 import io.moelab.runtime.bench.SyntheticCheckpoint.Shape;
 import io.moelab.runtime.bench.SyntheticCheckpoint.Tensor;
@@ -21,6 +22,16 @@ import org.junit.jupiter.api.io.TempDir;
 class SyntheticCheckpointTest {
     @TempDir
     Path dir;
+
+    /**
+     * Ctrl-C while {@code bench --synthetic m100} wrote its checkpoint left a hidden {@code .model.safetensors.<hex>.tmp}
+     * of up to 411 MB in the model directory; a shutdown hook now deletes it.
+     */
+    @Test
+    void aJvmEndedMidWriteLeavesNoTemporaryFile() throws Exception {
+        EndedMidWrite.assertLeavesNothing(SyntheticWriteAndHoldMain.class, Files.createDirectory(dir.resolve("out")),
+                dir, "\\.model\\.safetensors\\.[0-9a-f]+\\.tmp");
+    }
 
     @Test
     void parameterFormulaMatchesTheTensorsWritten() throws Exception {
