@@ -30,6 +30,7 @@ final class LayerRepair {
     private final int[] free;
     private final int[] order;
     private final int[] partners;
+    private final int[] partnerHeap;
     private final int gpusPerBlock;
     private final GpuSlots.Swap best = new GpuSlots.Swap();
 
@@ -39,6 +40,7 @@ final class LayerRepair {
     LayerRepair(Topology topology, int experts, boolean nodeLocal) {
         gpusPerBlock = nodeLocal ? topology.gpusPerNode() : topology.gpus();
         partners = new int[Math.max(MIN_PARTNERS, gpusPerBlock / 16)];
+        partnerHeap = new int[partners.length];
         gpus = topology.gpus();
         slotsPerGpu = topology.slotsPerGpu();
         replicas = topology.replicas();
@@ -263,26 +265,70 @@ final class LayerRepair {
     }
 
     private int lightest(int exclude) {
-        int found = 0;
         int first = exclude / gpusPerBlock * gpusPerBlock;
-        for (int g = first; g < first + gpusPerBlock; g++) {
-            if (g == exclude) {
-                continue;
-            }
-            if (found < partners.length) {
+        return lightest(gpuLoad, first, first + gpusPerBlock, exclude, partners, partnerHeap);
+    }
+
+    /**
+     * The {@code partners.length} least loaded GPUs of {@code first..end} but {@code exclude} (all of them when
+     * fewer), in the order of a scan that fills {@code partners} with the first ones and lets each later lighter
+     * GPU replace the most loaded partner (on ties the lowest position). A heap of the positions, most loaded
+     * first, finds that partner in O(log k): the scan that looked for it among all k took O(M² / 16) per swap
+     * on clusters of M GPUs, most of a migration-aware rebalance of 1152 GPUs.
+     *
+     * @param heap scratch of at least {@code partners.length}
+     * @return partners found
+     */
+    static int lightest(double[] load, int first, int end, int exclude, int[] partners, int[] heap) {
+        int k = partners.length;
+        int found = 0;
+        int g = first;
+        for (; g < end && found < k; g++) {
+            if (g != exclude) {
                 partners[found++] = g;
-            } else {
-                int worst = 0;
-                for (int p = 1; p < found; p++) {
-                    if (gpuLoad[partners[p]] > gpuLoad[partners[worst]]) {
-                        worst = p;
-                    }
-                }
-                if (gpuLoad[g] < gpuLoad[partners[worst]]) {
-                    partners[worst] = g;
-                }
+            }
+        }
+        if (found < k) {
+            return found;
+        }
+        for (int i = 0; i < k; i++) {
+            heap[i] = i;
+        }
+        for (int i = k / 2 - 1; i >= 0; i--) {
+            siftDown(load, partners, heap, k, i);
+        }
+        for (; g < end; g++) {
+            if (g != exclude && load[g] < load[partners[heap[0]]]) {
+                partners[heap[0]] = g;
+                siftDown(load, partners, heap, k, 0);
             }
         }
         return found;
+    }
+
+    /** Whether partner position {@code p} is replaced before {@code q}: more loaded, or as loaded and earlier. */
+    private static boolean worse(double[] load, int[] partners, int p, int q) {
+        double a = load[partners[p]];
+        double b = load[partners[q]];
+        return a > b || (a == b && p < q);
+    }
+
+    private static void siftDown(double[] load, int[] partners, int[] heap, int size, int i) {
+        int p = heap[i];
+        while (true) {
+            int child = 2 * i + 1;
+            if (child >= size) {
+                break;
+            }
+            if (child + 1 < size && worse(load, partners, heap[child + 1], heap[child])) {
+                child++;
+            }
+            if (!worse(load, partners, heap[child], p)) {
+                break;
+            }
+            heap[i] = heap[child];
+            i = child;
+        }
+        heap[i] = p;
     }
 }

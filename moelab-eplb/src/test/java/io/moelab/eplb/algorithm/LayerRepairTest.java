@@ -15,6 +15,50 @@ import org.junit.jupiter.api.Test;
  */
 class LayerRepairTest {
     @Test
+    void lightestPartnersAreThoseOfTheReplaceTheHeaviestScan() {
+        // The scan the heap replaces: fill with the first GPUs, then each lighter GPU takes the position of the
+        // most loaded partner (the first such position on ties). Loads from a few values make ties common, and
+        // which tied GPU stays decides the swaps tried, so the positions must match too.
+        SplittableRandom random = new SplittableRandom(7);
+        for (int trial = 0; trial < 2000; trial++) {
+            int gpus = 1 + random.nextInt(80);
+            int k = 1 + random.nextInt(12);
+            double[] load = new double[gpus + 3];
+            for (int g = 0; g < load.length; g++) {
+                load[g] = random.nextInt(random.nextBoolean() ? 3 : 1000) * 0.5;
+            }
+            int first = random.nextInt(3);
+            int end = first + gpus;
+            int exclude = first + random.nextInt(gpus);
+            int[] expected = new int[k];
+            int expectedFound = 0;
+            for (int g = first; g < end; g++) {
+                if (g == exclude) {
+                    continue;
+                }
+                if (expectedFound < k) {
+                    expected[expectedFound++] = g;
+                } else {
+                    int worst = 0;
+                    for (int p = 1; p < k; p++) {
+                        if (load[expected[p]] > load[expected[worst]]) {
+                            worst = p;
+                        }
+                    }
+                    if (load[g] < load[expected[worst]]) {
+                        expected[worst] = g;
+                    }
+                }
+            }
+            int[] partners = new int[k];
+            int found = LayerRepair.lightest(load, first, end, exclude, partners, new int[k]);
+            assertThat(found).isEqualTo(expectedFound);
+            assertThat(Arrays.copyOf(partners, found)).as("trial %d", trial)
+                    .containsExactly(Arrays.copyOf(expected, expectedFound));
+        }
+    }
+
+    @Test
     void swapsWithAnyGpuWhenTheLightestHoldNothingLightEnough() {
         // Six GPUs of two slots, one replica per expert. GPU 0 holds {100, 30}; the only replica light enough to
         // take 30's place is the 0 on GPU 1 {70, 0}, which is not among the four lightest GPUs ({30, 31} each).
