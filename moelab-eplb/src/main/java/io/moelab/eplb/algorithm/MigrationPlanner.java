@@ -5,7 +5,6 @@ import io.moelab.eplb.Topology;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.stream.IntStream;
 
 /**
  * Makes a fresh plan cheap to deploy over the placement in service.
@@ -73,36 +72,36 @@ final class MigrationPlanner {
         private final int[] firstPrevGpu = new int[experts]; // per expert: index into prevGpuList, or -1
         private final int[] prevGpuList = new int[topology.replicas()];
         private final int[] prevGpuNext = new int[topology.replicas()];
-        private final int[] overlap = new int[gpus * gpus];
         private final int[] binToGpu = new int[gpus];
         private final boolean[] gpuTaken = new boolean[gpus];
         private final int[] seen = new int[experts];
         private final int[] fresh = new int[topology.replicas()];
         private final int[] blockOf = new int[blocks];
         private final boolean[] blockTaken = new boolean[blocks];
-        private final int[] blockOverlap = new int[blocks * blocks];
         private final boolean[] freshUsed = new boolean[slotsPerGpu];
         private final boolean[] slotFilled = new boolean[slotsPerGpu];
-        private final int[] sorted = new int[gpus * gpus];
+        /** Per GPU: distinct experts of the bin being indexed that the GPU already holds (zero between bins). */
+        private final int[] rowOverlap = new int[gpus];
+        /** Per block: the same summed over a block of bins (zero between blocks). */
+        private final int[] blockRowOverlap = new int[blocks];
         /**
-         * The nonzero entries of {@link #overlap} in row-major order: a bin shares experts with few GPUs (on
-         * DeepSeek-V3 decode about 3 of 144), and scanning and clearing all {@code gpus²} entries took half of
-         * a migration-aware rebalance there.
+         * The nonzero overlaps of planned bins with GPUs, in row-major order (bin, then GPU): a bin shares experts
+         * with few GPUs (on DeepSeek-V3 decode about 3 of 144). A table of all bins x GPUs took 12 bytes per
+         * pair (4 GB on 18,432 GPUs, more than an int counts from 46,341 on) and its scan half of a rebalance.
          */
-        private final int[] nonzero = new int[gpus * gpus];
-        private int nonzeroCount;
-        /** Every entry of the (small, dense) block overlap matrix, in row-major order. */
-        private final int[] blockEntries = IntStream.range(0, blocks * blocks).toArray();
+        private final Entries gpuEntries = new Entries(topology.replicas());
+        /** The nonzero overlaps of planned blocks with previous blocks, in row-major order. */
+        private final Entries blockEntries = new Entries(blocks);
+        private int[] sorted = new int[topology.replicas()];
         private int[] bucketStart = new int[slotsPerGpu + 2];
         private int stamp;
 
         void relabel(Placement previous, int layer, int[] slots) {
             indexPrevious(previous, layer);
-            // overlap[bin * gpus + gpu]: distinct experts of the planned bin that the GPU already holds.
-            int count = 0;
+            gpuEntries.clear();
             for (int b = 0; b < gpus; b++) {
                 stamp++;
-                int rowStart = count;
+                int rowStart = gpuEntries.count;
                 for (int s = b * slotsPerGpu; s < (b + 1) * slotsPerGpu; s++) {
                     int e = slots[s];
                     if (seen[e] == stamp) {
@@ -110,28 +109,22 @@ final class MigrationPlanner {
                     }
                     seen[e] = stamp;
                     for (int i = firstPrevGpu[e]; i >= 0; i = prevGpuNext[i]) {
-                        int index = b * gpus + prevGpuList[i];
-                        if (overlap[index]++ == 0) {
-                            // Kept in ascending order within the row (a few entries: insertion).
-                            int j = count++;
-                            while (j > rowStart && nonzero[j - 1] > index) {
-                                nonzero[j] = nonzero[j - 1];
-                                j--;
-                            }
-                            nonzero[j] = index;
+                        int g = prevGpuList[i];
+                        if (rowOverlap[g]++ == 0) {
+                            gpuEntries.insertInRow(rowStart, b, g); // a few entries a row: insertion
                         }
                     }
                 }
+                for (int i = rowStart; i < gpuEntries.count; i++) {
+                    gpuEntries.value[i] = rowOverlap[gpuEntries.col[i]];
+                    rowOverlap[gpuEntries.col[i]] = 0;
+                }
             }
-            nonzeroCount = count;
             matchBlocks();
             Arrays.fill(gpuTaken, false);
             Arrays.fill(binToGpu, -1);
             for (int blk = 0; blk < blocks; blk++) {
                 matchGpus(blk, blockOf[blk]);
-            }
-            for (int i = 0; i < count; i++) {
-                overlap[nonzero[i]] = 0;
             }
             System.arraycopy(slots, 0, fresh, 0, slots.length);
             for (int b = 0; b < gpus; b++) {
@@ -163,64 +156,75 @@ final class MigrationPlanner {
                 blockOf[0] = 0;
                 return;
             }
-            Arrays.fill(blockOverlap, 0);
-            for (int i = 0; i < nonzeroCount; i++) {
-                int index = nonzero[i];
-                blockOverlap[(index / gpus / gpusPerBlock) * blocks + index % gpus / gpusPerBlock] += overlap[index];
+            // The GPU entries summed per (bin block, GPU block); bins come in order, so block rows do too.
+            blockEntries.clear();
+            int i = 0;
+            while (i < gpuEntries.count) {
+                int rowBlock = gpuEntries.row[i] / gpusPerBlock;
+                int rowStart = blockEntries.count;
+                for (; i < gpuEntries.count && gpuEntries.row[i] / gpusPerBlock == rowBlock; i++) {
+                    int colBlock = gpuEntries.col[i] / gpusPerBlock;
+                    if (blockRowOverlap[colBlock] == 0) {
+                        blockEntries.insertInRow(rowStart, rowBlock, colBlock);
+                    }
+                    blockRowOverlap[colBlock] += gpuEntries.value[i];
+                }
+                for (int j = rowStart; j < blockEntries.count; j++) {
+                    blockEntries.value[j] = blockRowOverlap[blockEntries.col[j]];
+                    blockRowOverlap[blockEntries.col[j]] = 0;
+                }
             }
             Arrays.fill(blockOf, -1);
             Arrays.fill(blockTaken, false);
-            greedyMatch(blockOverlap, blocks, blockOf, blockTaken, 0, 0, blocks, blocks, blockEntries,
-                    blockEntries.length);
+            greedyMatch(blockEntries, blockOf, blockTaken, 0, 0, blocks, blocks);
         }
 
         /** Bins of planned block {@code from} to GPUs of previous block {@code to}, greedily by overlap. */
         private void matchGpus(int from, int to) {
-            greedyMatch(overlap, gpus, binToGpu, gpuTaken, from * gpusPerBlock, to * gpusPerBlock, gpusPerBlock,
-                    gpusPerBlock, nonzero, nonzeroCount);
+            greedyMatch(gpuEntries, binToGpu, gpuTaken, from * gpusPerBlock, to * gpusPerBlock, gpusPerBlock,
+                    gpusPerBlock);
         }
 
         /**
-         * Greedy maximum-overlap matching of rows {@code rowStart..+rows} to columns {@code colStart..+cols}
-         * of a square matrix of width {@code width}, whose nonzero entries are among {@code candidates[0..count)}
-         * (indices in row-major order): largest overlap first, lowest indices on ties; unmatched rows take the
-         * free columns in order. Overlaps are small counts, so the entries are bucketed by value (a counting
-         * sort, row-major within a value) rather than scanned for the maximum again and again.
+         * Greedy maximum-overlap matching of rows {@code rowStart..+rows} to columns {@code colStart..+cols},
+         * whose nonzero overlaps are {@code entries} (row-major): largest overlap first, lowest (row, column) on
+         * ties; unmatched rows take the free columns in order. Overlaps are small counts, so the entries are
+         * bucketed by value (a counting sort, row-major within a value) rather than scanned for the maximum again
+         * and again.
          */
-        private void greedyMatch(int[] matrix, int width, int[] rowToCol, boolean[] colTaken, int rowStart,
-                                 int colStart, int rows, int cols, int[] candidates, int count) {
+        private void greedyMatch(Entries entries, int[] rowToCol, boolean[] colTaken, int rowStart, int colStart,
+                                 int rows, int cols) {
             int maxValue = 0;
-            for (int i = 0; i < count; i++) {
-                int index = candidates[i];
-                if (inRange(index, width, rowStart, colStart, rows, cols)) {
-                    maxValue = Math.max(maxValue, matrix[index]);
+            for (int i = 0; i < entries.count; i++) {
+                if (entries.inRange(i, rowStart, colStart, rows, cols)) {
+                    maxValue = Math.max(maxValue, entries.value[i]);
                 }
             }
             if (bucketStart.length < maxValue + 2) {
                 bucketStart = new int[maxValue + 2];
             }
             Arrays.fill(bucketStart, 0, maxValue + 2, 0);
-            for (int i = 0; i < count; i++) {
-                int index = candidates[i];
-                if (matrix[index] > 0 && inRange(index, width, rowStart, colStart, rows, cols)) {
-                    bucketStart[maxValue - matrix[index] + 1]++;
+            for (int i = 0; i < entries.count; i++) {
+                if (entries.inRange(i, rowStart, colStart, rows, cols)) {
+                    bucketStart[maxValue - entries.value[i] + 1]++;
                 }
             }
             for (int v = 0; v <= maxValue; v++) {
                 bucketStart[v + 1] += bucketStart[v];
             }
-            int entries = 0;
-            for (int i = 0; i < count; i++) {
-                int index = candidates[i];
-                int v = matrix[index];
-                if (v > 0 && inRange(index, width, rowStart, colStart, rows, cols)) {
-                    sorted[bucketStart[maxValue - v]++] = index;
-                    entries++;
+            if (sorted.length < entries.count) {
+                sorted = new int[entries.row.length];
+            }
+            int found = 0;
+            for (int i = 0; i < entries.count; i++) {
+                if (entries.inRange(i, rowStart, colStart, rows, cols)) {
+                    sorted[bucketStart[maxValue - entries.value[i]]++] = i;
+                    found++;
                 }
             }
-            for (int i = 0; i < entries; i++) {
-                int r = sorted[i] / width;
-                int c = sorted[i] % width;
+            for (int i = 0; i < found; i++) {
+                int r = entries.row[sorted[i]];
+                int c = entries.col[sorted[i]];
                 if (rowToCol[r] < 0 && !colTaken[c]) {
                     rowToCol[r] = c;
                     colTaken[c] = true;
@@ -236,12 +240,6 @@ final class MigrationPlanner {
                     colTaken[c] = true;
                 }
             }
-        }
-
-        private static boolean inRange(int index, int width, int rowStart, int colStart, int rows, int cols) {
-            int r = index / width - rowStart;
-            int c = index % width - colStart;
-            return r >= 0 && r < rows && c >= 0 && c < cols;
         }
 
         /** Writes planned bin {@code bin} onto GPU {@code gpu}, experts that stay keeping their slots. */
@@ -271,6 +269,47 @@ final class MigrationPlanner {
                     slotFilled[j] = true;
                 }
             }
+        }
+    }
+
+    /** Nonzero entries (row, column, value) of an overlap matrix, in row-major order; grows as needed. */
+    private static final class Entries {
+        int[] row;
+        int[] col;
+        int[] value;
+        int count;
+
+        Entries(int capacity) {
+            row = new int[Math.max(1, capacity)];
+            col = new int[row.length];
+            value = new int[row.length];
+        }
+
+        void clear() {
+            count = 0;
+        }
+
+        /** Adds column {@code c} to the last row {@code r} (which starts at {@code rowStart}), keeping it sorted. */
+        void insertInRow(int rowStart, int r, int c) {
+            if (count == row.length) {
+                int length = Math.max(count + 1, (int) Math.min(Integer.MAX_VALUE - 8, 2L * count));
+                row = Arrays.copyOf(row, length);
+                col = Arrays.copyOf(col, length);
+                value = Arrays.copyOf(value, length);
+            }
+            int j = count++;
+            while (j > rowStart && col[j - 1] > c) {
+                col[j] = col[j - 1];
+                j--;
+            }
+            col[j] = c;
+            row[count - 1] = r; // every entry of the row has row r
+        }
+
+        boolean inRange(int i, int rowStart, int colStart, int rows, int cols) {
+            int r = row[i] - rowStart;
+            int c = col[i] - colStart;
+            return r >= 0 && r < rows && c >= 0 && c < cols;
         }
     }
 

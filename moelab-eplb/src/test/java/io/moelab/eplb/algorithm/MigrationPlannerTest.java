@@ -6,7 +6,10 @@ import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
 import org.junit.jupiter.api.Test;
 
-/** The migration step's budget, worked by hand on one layer of four experts on two GPUs of two slots. */
+/**
+ * The migration step's budget, worked by hand on one layer of four experts on two GPUs of two slots; and the
+ * relabeling on a cluster too large for a GPU-by-GPU table.
+ */
 class MigrationPlannerTest {
     private static final Topology TWO_GPUS = new Topology(4, 1, 1, 2);
     /** In service: GPU 0 holds experts 0 and 1, GPU 1 holds 2 and 3. */
@@ -56,5 +59,27 @@ class MigrationPlannerTest {
         double[] equal = {1, 1, 1, 1};
         assertThat(reconcile(equal, new double[] {1.003, 1.003, 1, 1})).containsExactly(0, 1, 2, 3);
         assertThat(reconcile(equal, new double[] {1.005, 1.005, 1, 1})).containsExactly(0, 2, 1, 3);
+    }
+
+    @Test
+    void relabelingScalesPastAGpuByGpuTable() {
+        // 50,000 GPUs of one slot: a table of bin x GPU overlaps would hold 2.5e9 entries (more than an int counts,
+        // 10 GB of ints). The fresh plan is the layer in service shifted by one GPU, the same bins under other
+        // labels: relabeled, every expert stays where it is.
+        int gpus = 50_000;
+        Topology topology = new Topology(gpus, 1, 1, gpus);
+        int[] inService = new int[gpus];
+        int[] shifted = new int[gpus];
+        double[] load = new double[gpus];
+        for (int g = 0; g < gpus; g++) {
+            inService[g] = g;
+            shifted[g] = (g + 1) % gpus;
+            load[g] = 1 + g % 7;
+        }
+        int[][] phy2log = {shifted};
+        double[][] loads = {load};
+        new MigrationPlanner(topology, gpus, false, new LayerPlanner(topology, gpus, false, 64))
+                .reconcile(Placement.of(topology, gpus, new int[][] {inService}), phy2log, loads, loads, 0.002);
+        assertThat(phy2log[0]).isEqualTo(inService);
     }
 }
