@@ -76,7 +76,13 @@ public final class StepModel {
     private final int nodes;
     private final int gpusPerNode;
     private final double[] served;      // x_g
-    private final double[][] flow;      // [origin node][gpu]: routed tokens from that node served by the GPU
+    /**
+     * [origin node][gpu]: routed tokens from that node served by the GPU; node-local routing only. Under even
+     * routing a node sends every GPU 1/N of its tokens, and the N x M table (and the scans of it in each layer's
+     * all-to-all) made a step O(N M): 20 GB and minutes on clusters of thousands of nodes.
+     */
+    private final double[][] flow;
+    private final double[] ownFlow;     // per GPU: tokens from its own node that it serves
     private final int[] activeSlots;
     private final double[] perReplica;
     private final int[] replicasOnNode; // [expert * nodes + node]
@@ -92,10 +98,12 @@ public final class StepModel {
         this.nodes = cluster.nodes();
         this.gpusPerNode = cluster.gpusPerNode();
         served = new double[gpus];
-        flow = new double[nodes][gpus];
+        boolean nodeLocal = options.routing() == Routing.NODE_LOCAL;
+        flow = nodeLocal ? new double[nodes][gpus] : null;
+        ownFlow = new double[gpus];
         activeSlots = new int[gpus];
         perReplica = new double[model.experts()];
-        replicasOnNode = new int[model.experts() * nodes];
+        replicasOnNode = nodeLocal ? new int[Math.multiplyExact(model.experts(), nodes)] : null;
         flowTotal = new double[nodes];
         flowLocal = new double[nodes];
     }
@@ -180,16 +188,14 @@ public final class StepModel {
     }
 
     /**
-     * Fills {@link #served}, {@link #activeSlots} and {@link #flow} for one layer.
+     * Fills {@link #served}, {@link #activeSlots}, {@link #ownFlow}, {@link #flowTotal} and {@link #flowLocal}
+     * (and under node-local routing {@link #flow}) for one layer.
      *
      * @return routed tokens of the layer
      */
     private double route(Placement placement, LoadMatrix load, int l, int experts, int slotsPerGpu) {
         Arrays.fill(served, 0);
         Arrays.fill(activeSlots, 0);
-        for (double[] row : flow) {
-            Arrays.fill(row, 0);
-        }
         double routed = 0;
         for (int e = 0; e < experts; e++) {
             routed += load.load(l, e);
@@ -203,12 +209,21 @@ public final class StepModel {
                 served[g] += perReplica[e];
                 activeSlots[g] += perReplica[e] > 0 ? 1 : 0;
             }
+            // Tokens originate evenly, so each node sends every GPU 1/N of its tokens: flow[n][g] = x_g / N for
+            // every n. The sums run in the order a scan of that table did, so every digit stays as it was.
+            double total = 0;
+            Arrays.fill(flowLocal, 0);
             for (int g = 0; g < gpus; g++) {
-                for (int n = 0; n < nodes; n++) {
-                    flow[n][g] = served[g] / nodes; // tokens originate evenly, so each node sends 1/N of them
-                }
+                double share = served[g] / nodes;
+                ownFlow[g] = share;
+                total += share;
+                flowLocal[g / gpusPerNode] += share;
             }
+            Arrays.fill(flowTotal, total);
             return routed;
+        }
+        for (double[] row : flow) {
+            Arrays.fill(row, 0);
         }
         // Node-local: each node's share of an expert's tokens stays on the node when the expert has replicas there.
         Arrays.fill(replicasOnNode, 0);
@@ -238,6 +253,19 @@ public final class StepModel {
             int g = s / slotsPerGpu;
             activeSlots[g] += load.load(l, placement.expertAt(l, s)) > 0 ? 1 : 0;
         }
+        for (int n = 0; n < nodes; n++) {
+            double total = 0;
+            double local = 0;
+            for (int d = 0; d < gpus; d++) {
+                total += flow[n][d];
+                local += d / gpusPerNode == n ? flow[n][d] : 0;
+            }
+            flowTotal[n] = total;
+            flowLocal[n] = local;
+        }
+        for (int g = 0; g < gpus; g++) {
+            ownFlow[g] = flow[g / gpusPerNode][g];
+        }
         return routed;
     }
 
@@ -252,20 +280,10 @@ public final class StepModel {
         double network = cluster.networkBytesPerSecond();
         double nvlinkLatency = cluster.nvlinkLatencyUs() * 1e-6;
         double networkLatency = cluster.networkLatencyUs() * 1e-6;
-        for (int n = 0; n < nodes; n++) {
-            double total = 0;
-            double local = 0;
-            for (int d = 0; d < gpus; d++) {
-                total += flow[n][d];
-                local += d / gpusPerNode == n ? flow[n][d] : 0;
-            }
-            flowTotal[n] = total;
-            flowLocal[n] = local;
-        }
         double worst = 0;
         for (int g = 0; g < gpus; g++) {
             int node = g / gpusPerNode;
-            double own = flow[node][g];
+            double own = ownFlow[g];
             // As the serving GPU: tokens from the other GPUs of its node, and from other nodes.
             double servedIntra = own * (gpusPerNode - 1) / gpusPerNode;
             double servedInter = served[g] - own;

@@ -67,6 +67,30 @@ class StepModelTest {
     }
 
     @Test
+    void evenRoutingOnFiftyThousandNodesNeedsNoNodeByGpuTable() {
+        // 50,000 nodes of one GPU, each GPU holding one expert that gets 100 tokens. A table of the tokens each node
+        // sends each GPU would hold 2.5e9 doubles (20 GB); under even routing a node's share is the same 1/N of
+        // every GPU's tokens, so none is needed.
+        int gpus = 50_000;
+        ClusterSpec c = cluster(gpus, 1, 2, 10);
+        int[] slots = new int[gpus];
+        double[] perExpert = new double[gpus];
+        for (int g = 0; g < gpus; g++) {
+            slots[g] = g;
+            perExpert[g] = 100;
+        }
+        StepCost cost = new StepModel(model(1, gpus), c, StepModel.Options.defaults())
+                .step(placement(c, gpus, slots), load(perExpert));
+        // By hand: a GPU serves 100 tokens, 100 / 50,000 = 0.002 of them from its own node (itself) and 99.998 over
+        // the network; as an origin it sends its node's 100 tokens less the 0.002 it keeps. 99.998 * 200 B at
+        // 0.5 GB/s = 39.9992 us, plus 10 us of network latency, each way. Compute: 100 * 6000 FLOPs at 1 TFLOP/s.
+        assertThat(cost.dispatch()).isCloseTo(49.9992e-6, within(1e-12));
+        assertThat(cost.combine()).isCloseTo(49.9992e-6, within(1e-12));
+        assertThat(cost.compute()).isCloseTo(0.6e-6, within(EPS));
+        assertThat(cost.balancedness()).isCloseTo(1, within(1e-12));
+    }
+
+    @Test
     void aStepTimeNoDoubleHoldsIsBadInputNamingThePart() {
         // Each value passes its range check; together they make an infinite time, which reached the report as NaN
         // rates and failed in the plot library (exit 1) or printed "Infinity" (sim sweep, exit 0).
