@@ -321,6 +321,16 @@ class EvolutionRunTest {
         }
     }
 
+    /** Resumes a one-island run in {@code out} to {@code iterations}, collecting its messages. */
+    private RunSummary resumeOneIsland(Path out, int iterations, List<String> messages) throws Exception {
+        return run(settings(iterations, "database:\n  num_islands: 1\n"), out, true, new RunListener() {
+            @Override
+            public void message(String text) {
+                messages.add(text);
+            }
+        });
+    }
+
     /**
      * A power cut can leave the newest checkpoint's files empty (renamed before they reached the disk): the
      * resume refused the run; it now warns, drops that checkpoint and resumes from the one before, replaying the
@@ -336,12 +346,7 @@ class EvolutionRunTest {
         Files.writeString(newest.resolve("database.json"), "");
 
         List<String> messages = new java.util.ArrayList<>();
-        RunSummary resumed = run(settings(5, "database:\n  num_islands: 1\n"), out, true, new RunListener() {
-            @Override
-            public void message(String text) {
-                messages.add(text);
-            }
-        });
+        RunSummary resumed = resumeOneIsland(out, 5, messages);
         assertThat(messages).containsExactly("warning: skipping unreadable checkpoint " + newest + " (removed); "
                 + "resuming from checkpoint_2 and the trace after it");
         assertThat(resumed.completed()).isEqualTo(5);
@@ -488,12 +493,7 @@ class EvolutionRunTest {
         assertThat(twice).isNotEqualTo(saved);
         Files.writeString(state, twice);
         List<String> messages = new java.util.ArrayList<>();
-        RunSummary resumed = run(settings(5, "database:\n  num_islands: 1\n"), out, true, new RunListener() {
-            @Override
-            public void message(String text) {
-                messages.add(text);
-            }
-        });
+        RunSummary resumed = resumeOneIsland(out, 5, messages);
         assertThat(messages).containsExactly("warning: skipping unreadable checkpoint " + newest + " (removed); "
                 + "resuming from checkpoint_2 and the trace after it");
         assertThat(resumed.completed()).isEqualTo(5);
