@@ -10,7 +10,7 @@ import java.util.stream.Stream;
 
 /**
  * Ends a child JVM with SIGTERM in the middle of a write and checks what it left: the tests that temporary files do
- * not outlive a JVM ended by a signal ({@link PendingFiles}).
+ * not outlive a JVM ended by a signal ({@link AtomicWrite}).
  */
 public final class EndedMidWrite {
     private EndedMidWrite() {

@@ -1,7 +1,7 @@
 package io.moelab.runtime.bench;
 
 import io.moelab.runtime.ModelFormatException;
-import io.moelab.runtime.PendingFiles;
+import io.moelab.runtime.AtomicWrite;
 import io.moelab.runtime.safetensors.HalfFloats;
 import io.moelab.runtime.safetensors.SafetensorsFile;
 import io.moelab.runtime.model.ModelConfig;
@@ -12,17 +12,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.SplittableRandom;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import tools.jackson.databind.json.JsonMapper;
@@ -348,37 +344,12 @@ public final class SyntheticCheckpoint {
         }
     }
 
-    /** Writes the contents of a file to a channel. */
-    @FunctionalInterface
-    interface ChannelWriter {
-        void write(FileChannel ch) throws IOException;
-    }
-
     /**
-     * Writes {@code target} through a new temporary file beside it, forced to the disk and renamed over it once
-     * complete; a JVM ended by a signal mid-write deletes the temporary file as it shuts down ({@link PendingFiles}:
-     * Ctrl-C while writing m100 left a hidden file of up to 411 MB). Package-private for a test's child JVM.
+     * Writes {@code target} all-or-nothing through {@link AtomicWrite}: Ctrl-C while writing m100 left a hidden file
+     * of up to 411 MB in the model directory. Package-private for a test's child JVM.
      */
-    static void writeAtomically(Path target, ChannelWriter writer) throws IOException {
-        Path tmp = temporary(target.toAbsolutePath());
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                PendingFiles.add(tmp);
-                writer.write(ch);
-                ch.force(true);
-            }
-            PendingFiles.remove(tmp);
-            move(tmp, target.toAbsolutePath());
-        } finally {
-            PendingFiles.remove(tmp);
-            Files.deleteIfExists(tmp); // gone after the move; left only by a failure
-        }
-    }
-
-    /** A new temporary file's name beside {@code target}, matching {@link #TEMPORARY}. */
-    private static Path temporary(Path target) {
-        return target.resolveSibling("." + target.getFileName() + "."
-                + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+    static void writeAtomically(Path target, AtomicWrite.Contents contents) throws IOException {
+        AtomicWrite.write(target, contents);
     }
 
     private static void writeTensor(FileChannel ch, ByteBuffer buf, Tensor t, DType dtype, SplittableRandom random)
@@ -405,14 +376,6 @@ public final class SyntheticCheckpoint {
     private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
         while (buf.hasRemaining()) {
             ch.write(buf);
-        }
-    }
-
-    private static void move(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
         }
     }
 }

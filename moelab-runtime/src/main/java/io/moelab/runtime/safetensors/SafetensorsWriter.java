@@ -1,6 +1,6 @@
 package io.moelab.runtime.safetensors;
 
-import io.moelab.runtime.PendingFiles;
+import io.moelab.runtime.AtomicWrite;
 import io.moelab.runtime.tensor.DType;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -8,20 +8,14 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ThreadLocalRandom;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -187,45 +181,15 @@ public final class SafetensorsWriter {
     }
 
     /**
-     * Writes {@code file} through a hidden temporary file beside it, forced to the disk and then renamed over it; the
-     * temporary file is deleted on failure, and by {@link PendingFiles}' shutdown hook when the JVM ends mid-write.
-     * Package-private for a test's child JVM.
+     * Writes {@code file} all-or-nothing through {@link AtomicWrite}: a hidden temporary file beside it, forced to the
+     * disk and renamed over it, deleted on failure or when the JVM ends mid-write. Package-private for a test's child
+     * JVM.
      */
     static void writeAtomically(Path file, Body body) {
-        Path target = file.toAbsolutePath();
-        Path dir = target.getParent();
-        Path tmp = null;
         try {
-            // Not Files.createTempFile: its file is owner-only, and the rename would keep that for the checkpoint.
-            tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current()
-                    .nextLong()) + ".tmp");
-            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE)) {
-                PendingFiles.add(tmp);
-                body.writeTo(Channels.newOutputStream(channel));
-                // On the disk before the rename makes it the file: else a crash soon after could leave the target
-                // renamed but empty or partial.
-                channel.force(true);
-            }
-            PendingFiles.remove(tmp); // complete: from here the rename decides, not the hook
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-            tmp = null;
+            AtomicWrite.write(file, channel -> body.writeTo(Channels.newOutputStream(channel)));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // best effort: the write already failed
-                } finally {
-                    PendingFiles.remove(tmp);
-                }
-            }
         }
     }
 }
