@@ -338,6 +338,14 @@ public final class EvolveConfig {
                 metric[0], ints[1], maxOut[0], e.artifactBytes(), timeoutSetting[0]));
     }
 
+    /**
+     * A YAML or JSON value as a double: NaN when it is not a number, and an integer literal beyond a double's range
+     * as an infinity (it converts through BigDecimal: Jackson's {@code asDouble()} throws on it).
+     */
+    public static double asDouble(JsonNode n) {
+        return !n.isNumber() ? Double.NaN : n.isBigInteger() ? n.decimalValue().doubleValue() : n.asDouble();
+    }
+
     private static Duration seconds(Section s, String key, double v, boolean zeroAllowed) {
         return seconds(s.field(key), v, zeroAllowed);
     }
@@ -653,9 +661,7 @@ public final class EvolveConfig {
         void number(String key, Consumer<Double> set) {
             JsonNode n = value(key);
             if (n != null) {
-                // An integer beyond a double's range converts through BigDecimal: Jackson's asDouble() throws on it.
-                double d = !n.isNumber() ? Double.NaN : n.isBigInteger() ? n.decimalValue().doubleValue()
-                        : n.asDouble();
+                double d = asDouble(n);
                 if (!Double.isFinite(d)) {
                     throw error(key, "expected a number, got " + n);
                 }
@@ -745,11 +751,11 @@ public final class EvolveConfig {
                 }
                 List<Double> out = new ArrayList<>();
                 for (JsonNode v : n) {
-                    // An integer beyond a double's range: Jackson's asDouble() throws on it.
-                    if (!v.isNumber() || v.isBigInteger() && Double.isInfinite(v.decimalValue().doubleValue())) {
+                    double d = asDouble(v);
+                    if (!v.isNumber() || v.isBigInteger() && Double.isInfinite(d)) {
                         throw error(key, "expected numbers, got " + v);
                     }
-                    out.add(v.asDouble());
+                    out.add(d);
                 }
                 set.accept(out);
             }

@@ -1,6 +1,7 @@
 package io.moelab.evolve.task;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.evolve.config.EvolveConfig;
 import io.moelab.evolve.config.YamlErrors;
 import io.moelab.evolve.eval.EvaluatorSettings;
 import java.io.IOException;
@@ -113,8 +114,7 @@ public final class GenericTask implements Task {
                 if (!n.isNumber()) {
                     throw new InvalidInputException(yaml + ": cascade_thresholds", "expected numbers, got " + n);
                 }
-                // An integer beyond a double's range converts through BigDecimal: Jackson's asDouble() throws on it.
-                double d = n.isBigInteger() ? n.decimalValue().doubleValue() : n.asDouble();
+                double d = EvolveConfig.asDouble(n);
                 if (!Double.isFinite(d)) {
                     // .inf stopped every candidate after the stage, .nan and -.inf gated nothing.
                     throw new InvalidInputException(yaml + ": cascade_thresholds", "expected finite numbers, got "
