@@ -216,8 +216,9 @@ public final class SweepCommand implements Callable<Integer>, OptionFields {
         XYChart chart = Plots.lineChart(title, xTitle, "throughput (tokens/s)", x, series,
                 new Plots.Axes(null, logX, false));
         if (logX) {
-            ValueLabels.addTo(chart, x); // XChart's log axis labels only the powers of ten
+            Plots.write(png, ValueLabels.render(chart, x).image()); // XChart's log axis labels only the powers of ten
+        } else {
+            Plots.write(png, chart);
         }
-        Plots.write(png, chart);
     }
 }

@@ -3,9 +3,11 @@ package io.moelab.cli.support;
 import io.moelab.eplb.io.AtomicFiles;
 import java.awt.BasicStroke;
 import java.awt.Color;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
+import javax.imageio.ImageIO;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.HeatMapChart;
 import org.knowm.xchart.HeatMapChartBuilder;
@@ -91,6 +93,11 @@ public final class Plots {
     /** Writes {@code chart} as a PNG, atomically. */
     public static void write(Path png, XYChart chart) throws IOException {
         AtomicFiles.write(png, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
+    }
+
+    /** Writes {@code image}, a rendered chart, as a PNG, atomically. */
+    public static void write(Path png, BufferedImage image) throws IOException {
+        AtomicFiles.write(png, out -> ImageIO.write(image, "png", out));
     }
 
     /**
