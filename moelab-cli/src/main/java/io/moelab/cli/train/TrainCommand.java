@@ -254,41 +254,38 @@ public final class TrainCommand implements Callable<Integer> {
 
     /**
      * {@code e} under the option it is about where it is a setting's ({@code --lr: must be ...}), else under
-     * {@code field}; the value it got as the user would write it. A constraint between two settings goes under the
-     * one given on the command line where only the other was not ({@code --heads 3} with the preset's d-model 64 is
-     * {@code --heads: 3 does not divide d-model 64}).
+     * {@code field}; a value out of range as the user would write it. A constraint between two settings goes under
+     * the one given on the command line where only the other was not ({@code --heads 3} with the preset's d-model 64
+     * is {@code --heads: 3 does not divide d-model 64}).
      */
     private InvalidInputException asOption(IllegalArgumentException e, String field) {
         if (e instanceof SettingException s && s.other() != null && spec.findOption("--" + s.other()) != null
                 && !given("--" + s.setting()) && given("--" + s.other())) {
-            return new InvalidInputException("--" + s.other(), plainValue(s.otherProblem()), e);
+            return new InvalidInputException("--" + s.other(), s.otherProblem(), e);
         }
-        if (e instanceof SettingException s && spec.findOption("--" + s.setting()) != null) {
-            return new InvalidInputException("--" + s.setting(), plainValue(s.problem()), e);
+        if (e instanceof SettingException s) {
+            return spec.findOption("--" + s.setting()) != null
+                    ? new InvalidInputException("--" + s.setting(), problem(s), e)
+                    : new InvalidInputException(field, s.setting() + " " + problem(s), e);
         }
-        return new InvalidInputException(field, plainValue(String.valueOf(e.getMessage())), e);
+        return new InvalidInputException(field, String.valueOf(e.getMessage()), e);
+    }
+
+    /**
+     * {@code s}'s problem with its value as the user would write it ({@code got 1}, not {@code got 1.0}): the
+     * training library, which has no {@link Numbers}, prints Java's doubles.
+     */
+    private static String problem(SettingException s) {
+        if (s.got() == null) {
+            return s.problem();
+        }
+        String got = s.got() instanceof Double d ? Numbers.plain(d) : String.valueOf(s.got());
+        return s.requirement() + ", got " + got;
     }
 
     /** Whether {@code option} was written on the command line (not a preset's or the saved run's value). */
     private boolean given(String option) {
         return spec.commandLine().getParseResult().hasMatchedOption(option);
-    }
-
-    /**
-     * A message's closing {@code got VALUE} as the user would write the number ({@code got 1}, not {@code got 1.0}):
-     * the training library, which has no {@link Numbers}, prints Java's doubles.
-     */
-    private static String plainValue(String message) {
-        int at = message.lastIndexOf("got ");
-        if (at < 0 || message.indexOf(' ', at + 4) >= 0) {
-            return message;
-        }
-        String value = message.substring(at + 4);
-        try {
-            return message.substring(0, at + 4) + Numbers.plain(Double.parseDouble(value));
-        } catch (NumberFormatException notANumber) {
-            return message;
-        }
     }
 
     /**

@@ -334,7 +334,16 @@ class TrainCommandTest {
             {"--lr", "-0.5", "error: --lr: must be a finite number > 0, got -0.5"},
             {"--min-lr-ratio", "2", "error: --min-lr-ratio: must lie in [0, 1], got 2"},
             {"--eval-every", "0", "error: --eval-every: must be at least 1, got 0"},
-            {"--rope-theta", "Infinity", "error: --rope-theta: must be a finite number > 0, got Infinity"}};
+            {"--rope-theta", "Infinity", "error: --rope-theta: must be a finite number > 0, got Infinity"},
+            // The value as written: whole numbers without ".0", integer settings as integers, Java's form only
+            // where a plain one would spell out many digits.
+            {"--layers", "0", "error: --layers: must be positive, got 0"},
+            {"--seq", "1", "error: --seq: must be at least 2, got 1"},
+            {"--warmup", "-2", "error: --warmup: must be at least 0, got -2"},
+            {"--weight-decay", "-1", "error: --weight-decay: must be a finite number >= 0, got -1"},
+            {"--z-weight", "-0.25", "error: --z-weight: must be a finite number >= 0, got -0.25"},
+            {"--beta1", "1.5", "error: --beta1: must lie in [0, 1), got 1.5"},
+            {"--min-lr-ratio", "1e20", "error: --min-lr-ratio: must lie in [0, 1], got 1.0E20"}};
         for (String[] c : notFinite) {
             CliRunner.Result r = CliRunner.run("train", c[0], c[1], "--out", out.toString());
             assertThat(r.exitCode()).as(c[0]).isEqualTo(2);

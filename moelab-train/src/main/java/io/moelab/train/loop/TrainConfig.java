@@ -59,11 +59,11 @@ public record TrainConfig(String preset, ModelSpec model, int seq, int batch, in
         }
         // Finite numbers only: an infinite one passed these bounds, trained on NaN and could not be saved as JSON.
         if (!(lr > 0 && Double.isFinite(lr))) {
-            throw new SettingException("lr", "must be a finite number > 0, got " + lr);
+            throw new SettingException("lr", "must be a finite number > 0", lr);
         }
         atLeast("warmup", warmup, 0);
         if (!(minLrRatio >= 0 && minLrRatio <= 1)) {
-            throw new SettingException("min-lr-ratio", "must lie in [0, 1], got " + minLrRatio);
+            throw new SettingException("min-lr-ratio", "must lie in [0, 1]", minLrRatio);
         }
         nonNegative("weight-decay", weightDecay);
         nonNegative("clip", clip);
@@ -71,10 +71,10 @@ public record TrainConfig(String preset, ModelSpec model, int seq, int batch, in
         nonNegative("z-weight", zWeight);
         nonNegative("capacity-factor", capacityFactor);
         if (!(beta1 >= 0 && beta1 < 1)) {
-            throw new SettingException("beta1", "must lie in [0, 1), got " + beta1);
+            throw new SettingException("beta1", "must lie in [0, 1)", beta1);
         }
         if (!(beta2 >= 0 && beta2 < 1)) {
-            throw new SettingException("beta2", "must lie in [0, 1), got " + beta2);
+            throw new SettingException("beta2", "must lie in [0, 1)", beta2);
         }
         corpus = List.copyOf(corpus);
         if (corpus.isEmpty()) {
@@ -84,13 +84,13 @@ public record TrainConfig(String preset, ModelSpec model, int seq, int batch, in
 
     private static void atLeast(String field, long value, long least) {
         if (value < least) {
-            throw new SettingException(field, "must be at least " + least + ", got " + value);
+            throw new SettingException(field, "must be at least " + least, value);
         }
     }
 
     private static void nonNegative(String field, double value) {
         if (!(value >= 0 && Double.isFinite(value))) {
-            throw new SettingException(field, "must be a finite number >= 0, got " + value);
+            throw new SettingException(field, "must be a finite number >= 0", value);
         }
     }
 

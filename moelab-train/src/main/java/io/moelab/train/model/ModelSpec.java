@@ -56,7 +56,7 @@ public record ModelSpec(int vocab, int layers, int dModel, int heads, int kvHead
         }
         if (!(ropeTheta > 0 && Double.isFinite(ropeTheta))) {
             // Infinite: every rotation angle is 0, and the model silently loses positions.
-            throw new SettingException("rope-theta", "must be a finite number > 0, got " + ropeTheta);
+            throw new SettingException("rope-theta", "must be a finite number > 0", ropeTheta);
         }
         if (!(rmsEps > 0 && Double.isFinite(rmsEps))) {
             throw new IllegalArgumentException("RMSNorm epsilon must be a finite number > 0, got " + rmsEps);
@@ -104,7 +104,7 @@ public record ModelSpec(int vocab, int layers, int dModel, int heads, int kvHead
 
     private static void positive(String name, int v) {
         if (v <= 0) {
-            throw new SettingException(name, "must be positive, got " + v);
+            throw new SettingException(name, "must be positive", v);
         }
     }
 }

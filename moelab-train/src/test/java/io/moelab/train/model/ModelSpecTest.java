@@ -36,4 +36,22 @@ class ModelSpecTest {
         assertThat(new String[] {single.setting(), single.problem(), single.other(), single.otherProblem()})
                 .containsExactly("layers", "must be positive, got 0", null, null);
     }
+
+    /** A value out of range is carried as a number beside its requirement, so no caller reads it back from text. */
+    @Test
+    void aValueOutOfRangeIsCarriedAsANumber() {
+        SettingException layers = catchThrowableOfType(SettingException.class,
+                () -> new ModelSpec(258, 0, 64, 4, 2, 8, 1, 8, false, 10000, 1e-6));
+        assertThat(layers.requirement()).isEqualTo("must be positive");
+        assertThat(layers.got()).isEqualTo(0);
+        SettingException theta = catchThrowableOfType(SettingException.class,
+                () -> new ModelSpec(258, 1, 64, 4, 2, 8, 1, 8, false, -2.5, 1e-6));
+        assertThat(theta.requirement()).isEqualTo("must be a finite number > 0");
+        assertThat(theta.got()).isEqualTo(-2.5);
+        assertThat(theta.getMessage()).isEqualTo("rope-theta must be a finite number > 0, got -2.5");
+        SettingException heads = catchThrowableOfType(SettingException.class,
+                () -> new ModelSpec(258, 1, 64, 3, 1, 8, 1, 8, false, 10000, 1e-6));
+        assertThat(heads.requirement()).isNull();
+        assertThat(heads.got()).isNull();
+    }
 }
