@@ -289,4 +289,70 @@ class StepModelTest {
             }
         }
     }
+
+    /**
+     * Node-local routing's per-slot sums against the [origin node][GPU] table they replace, built as the routing is
+     * defined (node n's share of expert e to e's replicas on n when it has any, else to all of e's replicas): random
+     * placements with colocated replicas, experts on several nodes or one, idle experts, 1-5 nodes.
+     */
+    @Test
+    void nodeLocalRoutingMatchesTheFlowTableItSums() {
+        Random rng = new Random(11);
+        for (int trial = 0; trial < 300; trial++) {
+            int nodes = 1 + rng.nextInt(5);
+            int gpusPerNode = 1 + rng.nextInt(3);
+            int slotsPerGpu = 1 + rng.nextInt(3);
+            int gpus = nodes * gpusPerNode;
+            int replicas = gpus * slotsPerGpu;
+            int experts = 1 + rng.nextInt(replicas);
+            List<Integer> slots = new ArrayList<>();
+            for (int e = 0; e < replicas; e++) {
+                slots.add(e < experts ? e : rng.nextInt(experts));
+            }
+            Collections.shuffle(slots, rng);
+            int[] phy2log = slots.stream().mapToInt(Integer::intValue).toArray();
+            double[] w = new double[experts];
+            for (int e = 0; e < experts; e++) {
+                w[e] = rng.nextInt(4) == 0 ? 0 : rng.nextInt(1000) + rng.nextDouble();
+            }
+            ClusterSpec c = cluster(nodes, gpusPerNode, 0, 0);
+            Placement p = Placement.of(new Topology(replicas, 1, nodes, gpus), experts, new int[][] {phy2log});
+            double[][] flow = new double[nodes][gpus];
+            int slotsPerNode = replicas / nodes;
+            for (int s = 0; s < replicas; s++) {
+                int e = phy2log[s];
+                for (int n = 0; n < nodes; n++) {
+                    int local = 0;
+                    for (int t = n * slotsPerNode; t < (n + 1) * slotsPerNode; t++) {
+                        local += phy2log[t] == e ? 1 : 0;
+                    }
+                    boolean here = s / slotsPerNode == n;
+                    flow[n][s / slotsPerGpu] += local > 0 ? (here ? w[e] / nodes / local : 0)
+                            : w[e] / nodes / p.replicaCount(0, e);
+                }
+            }
+            double[][] got = new StepModel(model(1, experts), c, new StepModel.Options(Routing.NODE_LOCAL, 2, 2))
+                    .routeLayer(p, LoadMatrix.of(new double[][] {w}, "load"), 0);
+            String as = "trial " + trial;
+            for (int g = 0; g < gpus; g++) {
+                double served = 0;
+                for (int n = 0; n < nodes; n++) {
+                    served += flow[n][g];
+                }
+                assertThat(got[0][g]).as(as + " served " + g).isCloseTo(served, within(1e-9 * (1 + served)));
+                double own = flow[g / gpusPerNode][g];
+                assertThat(got[1][g]).as(as + " own " + g).isCloseTo(own, within(1e-9 * (1 + own)));
+            }
+            for (int n = 0; n < nodes; n++) {
+                double total = 0;
+                double local = 0;
+                for (int g = 0; g < gpus; g++) {
+                    total += flow[n][g];
+                    local += g / gpusPerNode == n ? flow[n][g] : 0;
+                }
+                assertThat(got[2][n]).as(as + " total " + n).isCloseTo(total, within(1e-9 * (1 + total)));
+                assertThat(got[3][n]).as(as + " local " + n).isCloseTo(local, within(1e-9 * (1 + local)));
+            }
+        }
+    }
 }
