@@ -21,14 +21,14 @@ class OutOfMemoryTest {
 
     @Test
     void aCommandThatRunsOutOfHeapSaysSoInOneLine() throws Exception {
-        // 3.8 million loads (about 13 MB of JSON), which a 24 MiB heap cannot hold as doubles twice over.
+        // 3.8 million loads (about 13 MB of JSON) in 250 one-step windows: 31 MB of window sums, over a 24 MiB heap.
         Path trace = dir.resolve("trace.json");
         TraceFiles.write(SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(60, 256, 250, 1)), trace,
                 TraceFormat.VLLM);
         String java = ProcessHandle.current().info().command().orElseThrow();
         Process p = new ProcessBuilder(java, "-Xmx24m", "-XX:+UseSerialGC", "-cp",
                 System.getProperty("java.class.path"), Main.class.getName(), "eplb", "evaluate", "--trace",
-                trace.toString(), "--window", "10", "--replicas", "288", "--gpus", "32")
+                trace.toString(), "--window", "1", "--replicas", "288", "--gpus", "32")
                 .redirectOutput(dir.resolve("out.txt").toFile()).redirectError(dir.resolve("err.txt").toFile()).start();
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
         List<String> err = Files.readAllLines(dir.resolve("err.txt"), StandardCharsets.UTF_8).stream()

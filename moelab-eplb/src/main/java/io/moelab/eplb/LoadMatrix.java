@@ -97,25 +97,69 @@ public final class LoadMatrix {
 
     /** Sums matrices of equal shape entry by entry, e.g. the steps of one window. */
     public static LoadMatrix sum(Iterable<LoadMatrix> matrices) {
-        double[] acc = null;
-        int layers = 0;
-        int experts = 0;
+        Sum sum = null;
         for (LoadMatrix m : matrices) {
-            if (acc == null) {
-                layers = m.layers;
-                experts = m.experts;
-                acc = new double[m.values.length];
-            } else {
-                m.requireShape(layers, experts, "summed matrix");
+            if (sum == null) {
+                sum = new Sum(m.layers, m.experts);
             }
+            sum.add(m);
+        }
+        if (sum == null) {
+            throw new IllegalArgumentException("nothing to sum");
+        }
+        return sum.take();
+    }
+
+    /**
+     * A running entry-by-entry sum of matrices of one shape, added one at a time: the same additions in the same
+     * order as {@link #sum(Iterable)} of them, so the same bits, without holding the matrices (a trace's steps
+     * summed into windows as they are read).
+     */
+    public static final class Sum {
+        private final int layers;
+        private final int experts;
+        private double[] acc;
+        private int added;
+
+        /** An empty sum of {@code layers x experts} matrices. */
+        public Sum(int layers, int experts) {
+            this.layers = layers;
+            this.experts = experts;
+            this.acc = new double[layers * experts];
+        }
+
+        /**
+         * Adds a matrix.
+         *
+         * @throws InvalidInputException if its shape differs
+         */
+        public void add(LoadMatrix m) {
+            m.requireShape(layers, experts, "summed matrix");
             for (int i = 0; i < acc.length; i++) {
                 acc[i] += m.values[i];
             }
+            added++;
         }
-        if (acc == null) {
-            throw new IllegalArgumentException("nothing to sum");
+
+        /** Matrices added since the last {@link #take()}. */
+        public int added() {
+            return added;
         }
-        return new LoadMatrix(layers, experts, acc);
+
+        /**
+         * The sum of the matrices added, after which this sum starts again from none.
+         *
+         * @throws IllegalStateException if none was added
+         */
+        public LoadMatrix take() {
+            if (added == 0) {
+                throw new IllegalStateException("nothing to sum");
+            }
+            LoadMatrix result = new LoadMatrix(layers, experts, acc);
+            acc = new double[acc.length];
+            added = 0;
+            return result;
+        }
     }
 
     /** MoE layers (rows). */

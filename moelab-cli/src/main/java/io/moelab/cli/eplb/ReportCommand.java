@@ -23,7 +23,7 @@ import io.moelab.eplb.eval.PlacementEvaluator;
 import io.moelab.eplb.eval.RebalanceTimer;
 import io.moelab.eplb.eval.WindowedEvaluation;
 import io.moelab.eplb.io.AtomicFiles;
-import io.moelab.eplb.trace.ExpertLoadTrace;
+import io.moelab.eplb.trace.WindowSums;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -142,7 +142,7 @@ public final class ReportCommand implements Callable<Integer>, OptionFields {
             }
             Map<String, EvaluationReport> driftingAblation = new LinkedHashMap<>();
             for (EplbSuite.Case c : drifting) {
-                ExpertLoadTrace trace = c.trace().get();
+                WindowSums trace = windows(c);
                 caseSection(c, trace, MAIN, true);
                 progress.stepTo(++done);
                 driftingAblation.put(c.name(), evaluate(c, trace, union(ABLATION, MIGRATION), false));
@@ -156,7 +156,7 @@ public final class ReportCommand implements Callable<Integer>, OptionFields {
             Map<String, EvaluationReport> realReports = new LinkedHashMap<>();
             Map<String, PairDetail> realDetails = new LinkedHashMap<>();
             for (EplbSuite.Case c : pairs) {
-                ExpertLoadTrace trace = c.trace().get();
+                WindowSums trace = windows(c);
                 realReports.put(c.name(), evaluate(c, trace, union(MAIN, ABLATION), false));
                 realDetails.put(c.name(), PairDetail.of(c, trace));
                 progress.stepTo(++done);
@@ -232,8 +232,16 @@ public final class ReportCommand implements Callable<Integer>, OptionFields {
         return all;
     }
 
+    /**
+     * A case's trace summed into its windows, once for all its evaluations (each summed them again); only the
+     * windows are kept.
+     */
+    private static WindowSums windows(EplbSuite.Case c) {
+        return WindowSums.of(c.trace().get(), c.window());
+    }
+
     /** Evaluates the applicable specs (hierarchical ones only where groups divide nodes). */
-    private static EvaluationReport evaluate(EplbSuite.Case c, ExpertLoadTrace trace, List<String> specs,
+    private static EvaluationReport evaluate(EplbSuite.Case c, WindowSums trace, List<String> specs,
                                              boolean hindsight) {
         List<BalancerAlgorithm> algorithms = specs.stream().filter(s -> applicable(s, c.topology()))
                 .map(Algorithms::byName).toList();
@@ -246,7 +254,7 @@ public final class ReportCommand implements Callable<Integer>, OptionFields {
         return !spec.contains("hierarchical") || topology.groupsDivideNodes();
     }
 
-    private void caseSection(EplbSuite.Case c, ExpertLoadTrace trace, List<String> specs, boolean withHindsight)
+    private void caseSection(EplbSuite.Case c, WindowSums trace, List<String> specs, boolean withHindsight)
             throws IOException {
         EvaluationReport report = evaluate(c, trace, specs, false);
         if (withHindsight) {
@@ -282,7 +290,7 @@ public final class ReportCommand implements Callable<Integer>, OptionFields {
         md.append("| case | last window only | forecast, no hedge | forecast + hedge | hindsight | closure | model |\n");
         md.append("|---|---:|---:|---:|---:|---:|---|\n");
         for (EplbSuite.Case c : cases) {
-            ExpertLoadTrace trace = c.trace().get();
+            WindowSums trace = windows(c);
             EvaluationReport r = evaluate(c, trace, HISTORY, false);
             EvaluationReport h = evaluate(c, trace, List.of("moelab:global"), true);
             double last = r.algorithms().get(0).meanGpuBalancedness();
@@ -371,9 +379,9 @@ public final class ReportCommand implements Callable<Integer>, OptionFields {
 
     /** What a real pair's detail table adds to its evaluation: the hindsight row and the experts moved. */
     private record PairDetail(Topology topology, AlgorithmReport hindsight, Map<String, Integer> moved) {
-        static PairDetail of(EplbSuite.Case c, ExpertLoadTrace trace) {
+        static PairDetail of(EplbSuite.Case c, WindowSums trace) {
             AlgorithmReport hindsight = evaluate(c, trace, List.of("moelab:global"), true).algorithms().getFirst();
-            List<LoadMatrix> windows = trace.windows(c.window());
+            List<LoadMatrix> windows = trace.windows();
             Map<String, Integer> moved = new LinkedHashMap<>();
             for (String spec : MAIN) {
                 if (applicable(spec, c.topology())) {
@@ -499,8 +507,8 @@ public final class ReportCommand implements Callable<Integer>, OptionFields {
 
     /** The forecast model moelab picks on a case's last window, for the history table. */
     private static final class ForecastProbe {
-        static String model(EplbSuite.Case c, ExpertLoadTrace trace) {
-            var windows = trace.windows(c.window());
+        static String model(EplbSuite.Case c, WindowSums trace) {
+            var windows = trace.windows();
             int last = windows.size() - 2;
             return LoadForecast.of(windows.get(last),
                     windows.subList(0, last), 32, Double.NaN).model();

@@ -1,10 +1,13 @@
 package io.moelab.cli.support;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.LoadMatrix;
 import io.moelab.eplb.Nouns;
 import io.moelab.eplb.trace.BuiltinTraces;
 import io.moelab.eplb.trace.ExpertLoadTrace;
+import io.moelab.eplb.trace.StepSink;
 import io.moelab.eplb.trace.TraceFiles;
+import io.moelab.eplb.trace.WindowSums;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +20,12 @@ public final class Traces {
     /** One trace: {@code builtin:NAME} or a file in any supported format. */
     public static ExpertLoadTrace read(String source) {
         return source.startsWith(BuiltinTraces.PREFIX) ? BuiltinTraces.read(source) : TraceFiles.read(Path.of(source));
+    }
+
+    /** One trace, {@code builtin:NAME} or a file, its steps delivered one at a time; returns their number. */
+    public static int read(String source, StepSink sink) {
+        return source.startsWith(BuiltinTraces.PREFIX) ? BuiltinTraces.read(source, sink)
+                : TraceFiles.read(Path.of(source), sink);
     }
 
     /** The files among {@code --trace} sources ({@code builtin:NAME} is none), for checks against outputs. */
@@ -38,13 +47,67 @@ public final class Traces {
             // Checked per source: the concatenation's own check counts steps across files ("step 3: is 2 layers x 5
             // experts") and names neither file.
             if (trace.layers() != first.layers() || trace.experts() != first.experts()) {
-                throw new InvalidInputException("--trace " + source, "is " + Nouns.count(trace.layers(), "layer")
-                        + " x " + Nouns.count(trace.experts(), "expert") + ", but --trace " + sources.getFirst()
-                        + " is " + first.layers()
-                        + " x " + first.experts() + " (traces given together are concatenated: one shape)");
+                throw shapeMismatch(source, trace.layers(), trace.experts(), sources.getFirst(), first.layers(),
+                        first.experts());
             }
             traces.add(trace);
         }
         return ExpertLoadTrace.concat(traces);
+    }
+
+    /**
+     * Reads every source in order and sums the steps into windows of {@code window} steps as they are read: the
+     * windows of {@link #readAll(List)}'s trace, bit for bit, and the same errors, without holding the steps.
+     *
+     * @throws InvalidInputException as {@link #readAll(List)}, or naming {@code window} if it is not positive
+     */
+    public static WindowSums windows(List<String> sources, int window) {
+        WindowSums sums = new WindowSums(window);
+        for (String source : sources) {
+            ShapeCheck check = sums.steps() == 0 ? new ShapeCheck(sums, -1, -1)
+                    : new ShapeCheck(sums, sums.layers(), sums.experts());
+            read(source, check);
+            // After the whole source, as readAll checks: an error further on in it is reported first.
+            if (check.mismatch) {
+                throw shapeMismatch(source, check.layers, check.experts, sources.getFirst(), sums.layers(),
+                        sums.experts());
+            }
+        }
+        return sums;
+    }
+
+    private static InvalidInputException shapeMismatch(String source, int layers, int experts, String firstSource,
+                                                       int firstLayers, int firstExperts) {
+        return new InvalidInputException("--trace " + source, "is " + Nouns.count(layers, "layer") + " x "
+                + Nouns.count(experts, "expert") + ", but --trace " + firstSource + " is " + firstLayers + " x "
+                + firstExperts + " (traces given together are concatenated: one shape)");
+    }
+
+    /** Passes one source's steps on unless its shape differs from the earlier sources' (then it drops them). */
+    private static final class ShapeCheck implements StepSink {
+        private final WindowSums sums;
+        private final int expectedLayers;
+        private final int expectedExperts;
+        private int layers = -1;
+        private int experts = -1;
+        private boolean mismatch;
+
+        ShapeCheck(WindowSums sums, int expectedLayers, int expectedExperts) {
+            this.sums = sums;
+            this.expectedLayers = expectedLayers;
+            this.expectedExperts = expectedExperts;
+        }
+
+        @Override
+        public void accept(LoadMatrix step) {
+            if (layers < 0) {
+                layers = step.layers();
+                experts = step.experts();
+                mismatch = expectedLayers >= 0 && (layers != expectedLayers || experts != expectedExperts);
+            }
+            if (!mismatch) {
+                sums.accept(step);
+            }
+        }
     }
 }

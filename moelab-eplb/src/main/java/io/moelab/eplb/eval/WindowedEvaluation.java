@@ -8,6 +8,7 @@ import io.moelab.eplb.Topology;
 import io.moelab.eplb.algorithm.BalancerAlgorithm;
 import io.moelab.eplb.algorithm.BalancingRequest;
 import io.moelab.eplb.trace.ExpertLoadTrace;
+import io.moelab.eplb.trace.WindowSums;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -74,12 +75,33 @@ public final class WindowedEvaluation {
     public static EvaluationReport run(ExpertLoadTrace trace, Topology topology, List<BalancerAlgorithm> algorithms,
                                        Options options, Progress progress) {
         List<LoadMatrix> windows = trace.windows(options.window());
-        if (windows.size() < 2) {
-            throw new InvalidInputException("window", "the trace has " + Nouns.count(trace.steps(), "step")
-                    + ", so windows of " + options.window() + " give " + Nouns.count(windows.size(), "complete window")
+        requireTwoWindows(windows.size(), trace.steps(), options.window());
+        return run(windows, options.window(), topology, algorithms, options, progress);
+    }
+
+    /**
+     * Runs the protocol on windows summed as a trace was read (see {@link WindowSums}), with the same checks and
+     * results as {@link #run(ExpertLoadTrace, Topology, List, Options, Progress)} on that trace.
+     *
+     * @throws IllegalArgumentException if the windows are not of {@code options.window()} steps
+     */
+    public static EvaluationReport run(WindowSums sums, Topology topology, List<BalancerAlgorithm> algorithms,
+                                       Options options, Progress progress) {
+        if (sums.window() != options.window()) {
+            throw new IllegalArgumentException("windows of " + sums.window() + " steps, options say "
+                    + options.window());
+        }
+        List<LoadMatrix> windows = sums.windows();
+        requireTwoWindows(windows.size(), sums.steps(), options.window());
+        return run(windows, options.window(), topology, algorithms, options, progress);
+    }
+
+    private static void requireTwoWindows(int windows, long steps, int window) {
+        if (windows < 2) {
+            throw new InvalidInputException("window", "the trace has " + Nouns.count(steps, "step")
+                    + ", so windows of " + window + " give " + Nouns.count(windows, "complete window")
                     + "; at least 2 are needed (plan on one, score on the next)");
         }
-        return run(windows, options.window(), topology, algorithms, options, progress);
     }
 
     /**

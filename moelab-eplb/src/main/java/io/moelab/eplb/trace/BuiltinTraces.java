@@ -1,9 +1,11 @@
 package io.moelab.eplb.trace;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.LoadMatrix;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -47,6 +49,19 @@ public final class BuiltinTraces {
      * @throws InvalidInputException for an unknown name
      */
     public static ExpertLoadTrace read(String name) {
+        List<LoadMatrix> steps = new ArrayList<>();
+        read(name, steps::add);
+        return ExpertLoadTrace.of(steps);
+    }
+
+    /**
+     * Reads a built-in trace, delivering its steps one at a time.
+     *
+     * @param name a name from {@link #names()}, with or without {@link #PREFIX}
+     * @return the number of steps
+     * @throws InvalidInputException for an unknown name
+     */
+    public static int read(String name, StepSink sink) {
         String bare = name.startsWith(PREFIX) ? name.substring(PREFIX.length()) : name;
         if (!NAMES.contains(bare)) {
             throw new InvalidInputException(PREFIX + bare, "no such built-in trace (known: "
@@ -56,7 +71,7 @@ public final class BuiltinTraces {
             if (in == null) {
                 throw new IllegalStateException("built-in trace resource missing: " + bare);
             }
-            return TraceFiles.read(in, PREFIX + bare);
+            return TraceFiles.read(in, PREFIX + bare, sink);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

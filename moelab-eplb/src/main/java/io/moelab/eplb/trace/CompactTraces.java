@@ -9,9 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * moelab's compact trace format. Inside a gzip stream:
@@ -82,8 +80,12 @@ final class CompactTraces {
         return true;
     }
 
-    /** Reads a trace whose magic has not been consumed yet. */
-    static ExpertLoadTrace read(InputStream raw, String source) throws IOException {
+    /**
+     * Reads a trace whose magic has not been consumed yet, delivering each step as it is decoded.
+     *
+     * @return the number of steps
+     */
+    static int read(InputStream raw, String source, StepSink sink) throws IOException {
         DataInputStream in = new DataInputStream(raw);
         try {
             byte[] magic = in.readNBytes(MAGIC.length);
@@ -109,9 +111,9 @@ final class CompactTraces {
             // The first step's arrays grow with the values read, so that a header promising more than the file
             // holds fails at its end without allocating for the promise (a 37-byte file asked for 4 GB).
             long[] previous = new long[Math.min(cells, FIRST_ALLOCATION)];
-            List<LoadMatrix> out = new ArrayList<>(Math.min(steps, 1 << 16));
+            // Reused from step to step (a LoadMatrix copies it); it reaches its full size within the first step.
+            double[] values = new double[previous.length];
             for (int s = 0; s < steps; s++) {
-                double[] values = new double[s == 0 ? previous.length : cells];
                 for (int c = 0; c < cells; c++) {
                     if (c == values.length) {
                         int grown = (int) Math.min(cells, 2L * c);
@@ -126,12 +128,12 @@ final class CompactTraces {
                         values[c] = in.readDouble();
                     }
                 }
-                out.add(LoadMatrix.ofFlat(layers, experts, values, source + " step " + s));
+                sink.accept(LoadMatrix.ofFlat(layers, experts, values, source + " step " + s));
             }
             if (in.read() != -1) {
                 throw new InvalidInputException(source, "unexpected data after " + steps + " steps");
             }
-            return ExpertLoadTrace.of(out);
+            return steps;
         } catch (EOFException e) {
             throw new InvalidInputException(source, "truncated compact trace", e);
         }

@@ -14,13 +14,19 @@ final class JsonTraces {
     private JsonTraces() {
     }
 
-    static ExpertLoadTrace read(JsonReader reader) {
+    /**
+     * Reads a JSON trace, delivering its steps: a vLLM history's as each is parsed, an SGLang dump's once the whole
+     * array is read (its all-zero layers are known only then).
+     *
+     * @return the number of steps
+     */
+    static int read(JsonReader reader, StepSink sink) {
         if (reader.peek() != JsonReader.Token.BEGIN_OBJECT) {
             throw new InvalidInputException(reader.source(), "expected a JSON object with \"load_history\" (vLLM) or "
                     + "\"logical_count\" (SGLang) but found " + reader.peek().phrase());
         }
         reader.beginObject();
-        ExpertLoadTrace trace = null;
+        int steps = 0;
         String found = null;
         while (reader.hasNext()) {
             String name = reader.nextName();
@@ -38,26 +44,30 @@ final class JsonTraces {
                         + "\": which of them holds the expert loads is ambiguous (keep one)");
             }
             found = name;
-            trace = name.equals("load_history") ? readVllmHistory(reader) : readSglangCounts(reader, name);
+            steps = name.equals("load_history") ? readVllmHistory(reader, sink) : readSglangCounts(reader, name, sink);
         }
         reader.endObject();
         reader.endDocument();
-        if (trace == null) {
+        if (found == null) {
             throw new InvalidInputException(reader.source(), "no expert loads found: expected a \"load_history\" "
                     + "(vLLM) or \"logical_count\" (SGLang recorder dump) member");
         }
-        return trace;
+        return steps;
     }
 
-    private static ExpertLoadTrace readVllmHistory(JsonReader reader) {
+    private static int readVllmHistory(JsonReader reader, StepSink sink) {
         if (reader.peek() != JsonReader.Token.BEGIN_ARRAY) {
             throw new InvalidInputException("load_history", "expected an array of steps but found "
                     + reader.peek().phrase());
         }
         reader.beginArray();
-        List<LoadMatrix> steps = new ArrayList<>();
+        int steps = 0;
+        LoadMatrix first = null;
+        // A step of another shape is reported once the history is read, as when the whole trace was checked at
+        // once: an error later in the file (a malformed step) still comes first. Steps after it are not delivered.
+        InvalidInputException mismatch = null;
         while (reader.hasNext()) {
-            String path = "load_history[" + steps.size() + "]";
+            String path = "load_history[" + steps + "]";
             if (reader.peek() != JsonReader.Token.BEGIN_OBJECT) {
                 throw new InvalidInputException(path, "expected an object but found " + reader.peek().phrase());
             }
@@ -75,17 +85,32 @@ final class JsonTraces {
             if (step == null) {
                 throw new InvalidInputException(path, "has no \"logical_expert_load\"");
             }
-            steps.add(step);
+            if (first == null) {
+                first = step;
+            } else if (mismatch == null) {
+                try {
+                    step.requireShape(first.layers(), first.experts(), "step " + steps);
+                } catch (InvalidInputException e) {
+                    mismatch = e;
+                }
+            }
+            if (mismatch == null) {
+                sink.accept(step);
+            }
+            steps++;
         }
         reader.endArray();
-        if (steps.isEmpty()) {
+        if (steps == 0) {
             throw new InvalidInputException("load_history", "has no steps");
         }
-        return ExpertLoadTrace.of(steps);
+        if (mismatch != null) {
+            throw mismatch;
+        }
+        return steps;
     }
 
     /** One aggregate matrix, or one per recorded pass; all-zero (dense) layers are dropped. */
-    private static ExpertLoadTrace readSglangCounts(JsonReader reader, String key) {
+    private static int readSglangCounts(JsonReader reader, String key, StepSink sink) {
         NumericArray array = NumericArray.read(reader, key);
         List<LoadMatrix> steps = new ArrayList<>();
         switch (array.depth()) {
@@ -99,7 +124,9 @@ final class JsonTraces {
             default -> throw new InvalidInputException(key, "expected [layers][experts] or [steps][layers][experts] "
                     + "but found a " + array.depth() + "-dimensional array");
         }
-        return dropIdleLayers(ExpertLoadTrace.of(steps), key);
+        ExpertLoadTrace trace = dropIdleLayers(ExpertLoadTrace.of(steps), key);
+        trace.stepList().forEach(sink::accept);
+        return trace.steps();
     }
 
     private static ExpertLoadTrace dropIdleLayers(ExpertLoadTrace trace, String key) {

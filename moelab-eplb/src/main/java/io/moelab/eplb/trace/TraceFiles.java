@@ -1,6 +1,7 @@
 package io.moelab.eplb.trace;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.LoadMatrix;
 import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.eplb.io.JsonReader;
 import java.io.BufferedInputStream;
@@ -14,7 +15,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.zip.GZIPOutputStream;
 import java.util.zip.ZipException;
 
@@ -34,6 +37,21 @@ public final class TraceFiles {
      * @throws InvalidInputException for a missing, unreadable or malformed file, naming it
      */
     public static ExpertLoadTrace read(Path path) {
+        List<LoadMatrix> steps = new ArrayList<>();
+        read(path, steps::add);
+        return ExpertLoadTrace.of(steps);
+    }
+
+    /**
+     * Reads a trace file in any supported format, gzip-compressed or not, delivering its steps one at a time as
+     * they are parsed (an SGLang dump's once its array is read), so that the caller need not hold them all.
+     * Problems are reported as by {@link #read(Path)}, as the same one-line errors; steps delivered before one are
+     * to be discarded.
+     *
+     * @return the number of steps
+     * @throws InvalidInputException for a missing, unreadable or malformed file, naming it
+     */
+    public static int read(Path path, StepSink sink) {
         String source = path.toString();
         if (!Files.exists(path)) {
             throw new InvalidInputException(source, "no such file");
@@ -42,7 +60,7 @@ public final class TraceFiles {
             throw new InvalidInputException(source, "is a directory, expected a trace file");
         }
         try (InputStream in = Files.newInputStream(path)) {
-            return read(in, source);
+            return read(in, source, sink);
         } catch (InvalidInputException e) {
             // Every problem names the file ("step 1: is 58 layers x 256 experts..." did not say which).
             throw e.getMessage().startsWith(source) ? e : e.in(source);
@@ -59,6 +77,19 @@ public final class TraceFiles {
      * @param source a name for error messages
      */
     public static ExpertLoadTrace read(InputStream raw, String source) throws IOException {
+        List<LoadMatrix> steps = new ArrayList<>();
+        read(raw, source, steps::add);
+        return ExpertLoadTrace.of(steps);
+    }
+
+    /**
+     * Reads a trace from a stream in any supported format, delivering its steps one at a time (see
+     * {@link #read(Path, StepSink)}).
+     *
+     * @param source a name for error messages
+     * @return the number of steps
+     */
+    public static int read(InputStream raw, String source, StepSink sink) throws IOException {
         try {
             InputStream in = new BufferedInputStream(raw, BUFFER);
             if (startsWith(in, new byte[] {(byte) 0x1f, (byte) 0x8b})) {
@@ -66,10 +97,10 @@ public final class TraceFiles {
                 in = new BufferedInputStream(new GzipMembersInputStream(in, BUFFER), BUFFER);
             }
             if (startsWith(in, CompactTraces.MAGIC)) {
-                return CompactTraces.read(in, source);
+                return CompactTraces.read(in, source, sink);
             }
             JsonReader json = new JsonReader(new InputStreamReader(in, StandardCharsets.UTF_8), source);
-            return JsonTraces.read(json);
+            return JsonTraces.read(json, sink);
         } catch (ZipException e) {
             throw new InvalidInputException(source, "corrupt gzip data: " + e.getMessage(), e);
         } catch (java.io.EOFException e) {

@@ -366,6 +366,14 @@ class TraceFilesTest {
                 Arguments.of("{\"load_history\": []}", "load_history: has no steps"),
                 Arguments.of("{\"load_history\": [{\"logical_expert_load\": [[1, 2]]}, {\"logical_expert_load\": [[1, 2, 3]]}]}",
                         "step 1: is 1 layer x 3 experts, expected 1 layer x 2 experts"),
+                // A step of another shape is reported after the history is read: a bad step after it comes first,
+                // and of two steps of other shapes the first is named (read step by step as well as whole).
+                Arguments.of("{\"load_history\": [{\"logical_expert_load\": [[1, 2]]}, "
+                                + "{\"logical_expert_load\": [[1, 2, 3]]}, {\"logical_expert_load\": [[1, NaN]]}]}",
+                        "load_history[2].logical_expert_load[0][1]: load is NaN"),
+                Arguments.of("{\"load_history\": [{\"logical_expert_load\": [[1, 2]]}, "
+                                + "{\"logical_expert_load\": [[1, 2, 3]]}, {\"logical_expert_load\": [[1]]}]}",
+                        "step 1: is 1 layer x 3 experts, expected 1 layer x 2 experts"),
                 Arguments.of("{\"logical_count\": [[[1, 2]], [[1, 2], [3, 4]]]}",
                         "logical_count[1]: has 2 elements where earlier arrays at this depth have 1 (ragged array)"),
                 Arguments.of("{\"logical_count\": [[0, 0]]}", "logical_count: every layer has zero load"),
@@ -386,6 +394,9 @@ class TraceFilesTest {
         Path path = text("bad.json", content);
         // Named after the file, as every trace error is (a step of the wrong shape once was not).
         assertThatThrownBy(() -> TraceFiles.read(path)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(path + ": " + message);
+        // Read step by step into window sums: the same error.
+        assertThatThrownBy(() -> TraceFiles.read(path, new WindowSums(1))).isInstanceOf(InvalidInputException.class)
                 .hasMessage(path + ": " + message);
     }
 
@@ -416,6 +427,10 @@ class TraceFilesTest {
         Path gz = bytes("bad.json.gz", gzip(content.getBytes(StandardCharsets.UTF_8)));
         assertThatThrownBy(() -> TraceFiles.read(gz)).isInstanceOf(InvalidInputException.class)
                 .hasMessage(gz + ": " + problem);
+        for (Path p : List.of(path, gz)) {
+            assertThatThrownBy(() -> TraceFiles.read(p, new WindowSums(2))).isInstanceOf(InvalidInputException.class)
+                    .hasMessage(p + ": " + problem);
+        }
     }
 
     // ---------------------------------------------------------------- bad files
@@ -427,6 +442,10 @@ class TraceFilesTest {
                 .hasMessage(missing + ": no such file");
         assertThatThrownBy(() -> TraceFiles.read(dir)).isInstanceOf(InvalidInputException.class)
                 .hasMessage(dir + ": is a directory, expected a trace file");
+        assertThatThrownBy(() -> TraceFiles.read(missing, new WindowSums(1))).isInstanceOf(InvalidInputException.class)
+                .hasMessage(missing + ": no such file");
+        assertThatThrownBy(() -> TraceFiles.read(dir, new WindowSums(1))).isInstanceOf(InvalidInputException.class)
+                .hasMessage(dir + ": is a directory, expected a trace file");
     }
 
     @Test
@@ -437,6 +456,8 @@ class TraceFilesTest {
         for (int length : new int[] {bytes.length / 2, bytes.length - 4, 12}) {
             Path truncated = bytes("truncated.json.gz", Arrays.copyOf(bytes, length));
             assertThatThrownBy(() -> TraceFiles.read(truncated)).as("length " + length)
+                    .isInstanceOf(InvalidInputException.class).hasMessage(truncated + ": truncated file");
+            assertThatThrownBy(() -> TraceFiles.read(truncated, new WindowSums(1))).as("length " + length)
                     .isInstanceOf(InvalidInputException.class).hasMessage(truncated + ": truncated file");
         }
     }
@@ -510,6 +531,8 @@ class TraceFilesTest {
     private void assertCompactError(byte[] payload, String problem) throws IOException {
         Path path = bytes("bad.mlt", gzip(payload));
         assertThatThrownBy(() -> TraceFiles.read(path)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(path + ": " + problem);
+        assertThatThrownBy(() -> TraceFiles.read(path, new WindowSums(1))).isInstanceOf(InvalidInputException.class)
                 .hasMessage(path + ": " + problem);
     }
 
