@@ -150,7 +150,8 @@ public final class BenchCommand implements Callable<Integer> {
                 "a run of " + promptTokens + " prompt tokens plus " + decodeTokens + " decoded ones");
         KvCacheSize.require("--warmup-tokens", config, warmupTokens, "a warm-up of " + warmupTokens + " tokens");
         if (checkpoint != null) {
-            writeSynthetic(out, checkpoint);
+            // With JSON, stdout is the one document a pipe parses; the note of the checkpoint goes to stderr.
+            writeSynthetic(format.equals("json") ? spec.commandLine().getErr() : out, checkpoint);
         }
         Result r = ModelBench.run(model, options());
         if (format.equals("json")) {
