@@ -124,7 +124,7 @@ public final class GenerateCommand implements Callable<Integer>, OptionFields {
             trace = SyntheticTraceGenerator.generate(s, (done, total) -> progress.stepTo(done));
         }
         TraceFiles.write(trace, output, traceFormat);
-        spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s: %s x %s x %s, %s x top-%d "
+        Outputs.notes(spec, output).printf(Locale.ROOT, "wrote %s: %s x %s x %s, %s x top-%d "
                         + "per step, %s skew %s, %s per layer, %s (%s, %,d bytes)%n", output,
                 Nouns.count(s.steps(), "step"), Nouns.count(s.layers(), "layer"), Nouns.count(s.experts(), "expert"),
                 Nouns.count(s.tokensPerStep(), "token"), s.topK(), s.skew().name().toLowerCase(Locale.ROOT),

@@ -135,7 +135,7 @@ public final class RebalanceCommand implements Callable<Integer>, OptionFields {
         double millis = (System.nanoTime() - start) / 1e6;
         PlacementFile.write(output, balancer.name(), placement);
         PlacementScore score = PlacementEvaluator.score(placement, in.weight());
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = Outputs.notes(spec, output);
         out.printf(Locale.ROOT, "%s: %s -> %s in %.1f ms; on the input load GPU balancedness "
                         + "%.4f (bound %.4f), %s with two replicas of one expert%s; wrote %s%n",
                 balancer.name(), in.weight().shape(), topology, millis,

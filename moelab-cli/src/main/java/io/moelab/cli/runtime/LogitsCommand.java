@@ -88,7 +88,7 @@ public final class LogitsCommand implements Callable<Integer> {
             w.write("\n]}\n");
             w.flush();
         });
-        spec.commandLine().getOut().println("wrote " + output + " (" + Nouns.count(logits.length, "position")
+        Outputs.notes(spec, output).println("wrote " + output + " (" + Nouns.count(logits.length, "position")
                 + " x " + Nouns.count(logits[0].length, "logit") + ")");
         return 0;
     }

@@ -168,7 +168,7 @@ public final class TraceCommand implements Callable<Integer> {
                         rows);
             }
         });
-        java.io.PrintWriter out = spec.commandLine().getOut();
+        java.io.PrintWriter out = Outputs.notes(spec, output, plot);
         out.println("wrote " + output + ": " + Nouns.count(steps.size(), "step") + " of up to "
                 + Nouns.count(batchTokens, "token") + " (" + Nouns.count(tokensRead, "token") + "), "
                 + Nouns.count(recorder.moeLayers(), "MoE layer"));

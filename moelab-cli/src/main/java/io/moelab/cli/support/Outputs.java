@@ -4,6 +4,7 @@ import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.eplb.io.OutputPathException;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -11,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * Checks a command's output paths before it does its work: each can be written, and no two name the same file (the
@@ -73,6 +75,24 @@ public final class Outputs {
                 }
             }
         }
+    }
+
+    /**
+     * Where a command's notes about what it wrote ("wrote FILE ...") go: stdout, unless one of its outputs is written
+     * through (a device or FIFO, such as {@code /dev/stdout}), then stderr. Such an output is a stream, often stdout
+     * itself, and a note printed after the data would be read as part of it (a second JSON document, gzip's trailing
+     * garbage).
+     *
+     * @param spec    the command, for its stdout and stderr
+     * @param outputs its output files; null ones (options not given) are skipped
+     */
+    public static PrintWriter notes(CommandSpec spec, Path... outputs) {
+        for (Path output : outputs) {
+            if (output != null && Files.exists(output) && !Files.isRegularFile(output)) {
+                return spec.commandLine().getErr();
+            }
+        }
+        return spec.commandLine().getOut();
     }
 
     /** The regular files directly in {@code dir} (none if it is no directory): the inputs a model directory holds. */

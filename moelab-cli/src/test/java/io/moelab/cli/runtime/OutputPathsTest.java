@@ -122,6 +122,37 @@ class OutputPathsTest {
     }
 
     @Test
+    void anOutputWrittenThroughLeavesStdoutToTheData() throws Exception {
+        // A device or FIFO output is a stream, often stdout itself ('--output /dev/stdout | jq'): the "wrote ..."
+        // line printed after the data went into that stream, so jq read two documents and gunzip trailing garbage.
+        // The note goes to stderr then; with a file it stays on stdout.
+        Path sink = Path.of("/dev/null");
+        assumeTrue(Files.isWritable(sink), "/dev/null is not available");
+        Path input = Files.writeString(dir.resolve("in.json"), "{\"weight\": [[3, 1, 2, 2]], \"num_replicas\": 4, "
+                + "\"num_groups\": 1, \"num_nodes\": 1, \"num_gpus\": 2}");
+        String[][] commands = {
+            {"trace", "--model", model.toString(), "--text", text.toString(), "--output"},
+            {"trace", "--model", model.toString(), "--text", text.toString(), "--output", out.resolve("t.json")
+                .toString(), "--plot"},
+            {"logits", "--model", model.toString(), "--token-ids", "1,2", "--output"},
+            {"eplb", "generate", "--layers", "2", "--experts", "4", "--steps", "3", "--seed", "1", "--output"},
+            {"eplb", "rebalance", "--input", input.toString(), "--output"},
+        };
+        for (String[] command : commands) {
+            String name = String.join(" ", command);
+            Result r = CliRunner.run(concat(command, sink.toString()));
+            assertThat(r.exitCode()).as(name + ": " + r.err()).isZero();
+            assertThat(r.out()).as(name).doesNotContain("wrote " + sink);
+            assertThat(r.err()).as(name).contains("wrote " + sink);
+            Path file = out.resolve("file.out");
+            r = CliRunner.run(concat(command, file.toString()));
+            assertThat(r.exitCode()).as(name + ": " + r.err()).isZero();
+            assertThat(r.out()).as(name).contains("wrote " + file);
+            Files.delete(file);
+        }
+    }
+
+    @Test
     void aDirectoryInTheOutputsPlaceIsBadInput() throws Exception {
         Path taken = Files.createDirectory(out.resolve("taken"));
         assertBadInput(trace(taken), taken + ": cannot write: is a directory");
