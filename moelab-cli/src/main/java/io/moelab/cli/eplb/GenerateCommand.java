@@ -125,11 +125,13 @@ public final class GenerateCommand implements Callable<Integer>, OptionFields {
         }
         TraceFiles.write(trace, output, traceFormat);
         Outputs.notes(spec, output).printf(Locale.ROOT, "wrote %s: %s x %s x %s, %s x top-%d "
-                        + "per step, %s skew %s, %s per layer, %s (%s, %,d bytes)%n", output,
+                        + "per step, %s skew %s, %s per layer, %s (%s%s)%n", output,
                 Nouns.count(s.steps(), "step"), Nouns.count(s.layers(), "layer"), Nouns.count(s.experts(), "expert"),
                 Nouns.count(s.tokensPerStep(), "token"), s.topK(), s.skew().name().toLowerCase(Locale.ROOT),
                 Numbers.plain(s.skewParameter()), Nouns.count(s.deadExperts(), "dead expert"), Nouns.count(s.domains(), "domain"),
-                traceFormat.cliName(), Files.size(output));
+                traceFormat.cliName(),
+                // A device or FIFO, written through, has no size that counts what went into it.
+                Files.isRegularFile(output) ? String.format(Locale.ROOT, ", %,d bytes", Files.size(output)) : "");
         return 0;
     }
 

@@ -44,6 +44,22 @@ class EvaluateAndGenerateCommandTest {
         assertThat(read.stepList()).isEqualTo(expected.stepList());
     }
 
+    @Test
+    void generateCountsTheBytesOfAFileAndNoneOfAStream() throws Exception {
+        Path out = dir.resolve("trace.json.gz");
+        Result r = CliRunner.run("eplb", "generate", "--layers", "2", "--experts", "8", "--steps", "5", "--seed", "1",
+                "--output", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains(String.format(java.util.Locale.ROOT, "(vllm, %,d bytes)", Files.size(out)));
+        // A device's size is no count of what went into it: /dev/null read "(vllm, 0 bytes)".
+        Path sink = Path.of("/dev/null");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(sink), "/dev/null is not available");
+        r = CliRunner.run("eplb", "generate", "--layers", "2", "--experts", "8", "--steps", "5", "--seed", "1",
+                "--output", sink.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.err()).contains("2 domains (vllm)").doesNotContain("bytes");
+    }
+
     /** A format not offered is one error line listing the formats as the help spells them (not [TABLE, JSON]). */
     @Test
     void anUnknownFormatListsTheFormatsInLowerCase() {
