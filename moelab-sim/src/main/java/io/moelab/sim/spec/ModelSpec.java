@@ -2,6 +2,7 @@ package io.moelab.sim.spec;
 
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Nouns;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -82,9 +83,9 @@ public record ModelSpec(String name, int moeLayers, int experts, int topK, int h
         PRESETS.put("mixtral-8x7b", of("mixtral-8x7b", 32, 8, 2, 4096, 14336, 1, 0, 0));
     }
 
-    /** Preset names. */
+    /** Preset names, in a stable order: an unmodifiable view (the presets are shared by every caller). */
     public static java.util.Set<String> presets() {
-        return PRESETS.keySet();
+        return Collections.unmodifiableSet(PRESETS.keySet());
     }
 
     /**
