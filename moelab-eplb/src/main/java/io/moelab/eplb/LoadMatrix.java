@@ -34,7 +34,7 @@ public final class LoadMatrix {
         if (experts == 0) {
             throw new InvalidInputException(field + "[0]", "is empty (expected one load per expert)");
         }
-        double[] flat = new double[rows.length * experts];
+        double[] flat = new double[size(rows.length, experts, field)];
         for (int l = 0; l < rows.length; l++) {
             double[] row = rows[l];
             int length = row == null ? 0 : row.length;
@@ -57,8 +57,9 @@ public final class LoadMatrix {
             throw new InvalidInputException(field, "is empty (" + Nouns.count(layers, "layer") + " x "
                     + Nouns.count(experts, "expert") + ")");
         }
-        if (rowMajor.length != layers * experts) {
-            throw new IllegalArgumentException("expected " + layers * experts + " values, got " + rowMajor.length);
+        int size = size(layers, experts, field);
+        if (rowMajor.length != size) {
+            throw new IllegalArgumentException("expected " + size + " values, got " + rowMajor.length);
         }
         double[] copy = rowMajor.clone();
         for (int i = 0; i < copy.length; i++) {
@@ -71,6 +72,19 @@ public final class LoadMatrix {
             copy[i] = v + 0.0; // turns -0.0 into +0.0, so sorts by bit pattern stay monotone
         }
         return new LoadMatrix(layers, experts, copy);
+    }
+
+    /**
+     * {@code layers * experts}, refused where it exceeds an array's int index: the int product wrapped around, and
+     * 65,536 x 65,536 made a matrix of no values.
+     */
+    private static int size(int layers, int experts, String field) {
+        long size = (long) layers * experts;
+        if (size > Integer.MAX_VALUE) {
+            throw new InvalidInputException(field, Nouns.count(layers, "layer") + " x " + Nouns.count(experts, "expert")
+                    + " is more loads than one matrix holds (at most " + Integer.MAX_VALUE + ")");
+        }
+        return (int) size;
     }
 
     /**

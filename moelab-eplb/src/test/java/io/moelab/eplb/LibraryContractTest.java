@@ -1,0 +1,27 @@
+package io.moelab.eplb;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+/** What a program embedding the library relies on: shapes, indices, nulls and ownership of arrays. */
+class LibraryContractTest {
+
+    @Test
+    void aMatrixTooLargeForOneArrayIsRefusedNotWrappedAround() {
+        // 65,536 x 65,536 = 2^32 loads, which an int product wraps to 0: ofFlat took an empty array for it and
+        // built a matrix with no values, of returned an index error from the copy.
+        assertThatThrownBy(() -> LoadMatrix.ofFlat(65536, 65536, new double[0], "w"))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage("w: 65536 layers x 65536 experts is more loads than one matrix holds (at most "
+                        + Integer.MAX_VALUE + ")");
+        double[][] rows = new double[65536][];
+        Arrays.fill(rows, new double[65536]);
+        assertThatThrownBy(() -> LoadMatrix.of(rows, "w")).isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith("w: 65536 layers x 65536 experts is more loads");
+        // A product that fits but differs from the array's length is a caller's mistake, as before.
+        assertThatThrownBy(() -> LoadMatrix.ofFlat(2, 3, new double[5], "w"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("expected 6 values, got 5");
+    }
+}
