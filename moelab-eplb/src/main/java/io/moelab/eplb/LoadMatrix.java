@@ -1,6 +1,7 @@
 package io.moelab.eplb;
 
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * Per-layer, per-logical-expert load (tokens routed to each expert) of one window of traffic: an immutable,
@@ -186,9 +187,14 @@ public final class LoadMatrix {
         return experts;
     }
 
-    /** The load of {@code expert} in {@code layer}. */
+    /**
+     * The load of {@code expert} in {@code layer}, in tokens.
+     *
+     * @throws IndexOutOfBoundsException unless {@code 0 <= layer < layers()} and {@code 0 <= expert < experts()}
+     */
     public double load(int layer, int expert) {
-        return values[layer * experts + expert];
+        // Checked apart: in the row-major array (0, E) is (1, 0), which read the next layer's load without a word.
+        return values[Objects.checkIndex(layer, layers) * experts + Objects.checkIndex(expert, experts)];
     }
 
     /** Sum of the loads of one layer. */

@@ -1,5 +1,6 @@
 package io.moelab.eplb;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Arrays;
@@ -23,5 +24,17 @@ class LibraryContractTest {
         // A product that fits but differs from the array's length is a caller's mistake, as before.
         assertThatThrownBy(() -> LoadMatrix.ofFlat(2, 3, new double[5], "w"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("expected 6 values, got 5");
+    }
+
+    @Test
+    void aLoadOutsideTheMatrixIsAnIndexErrorNotTheNextLayersLoad() {
+        LoadMatrix m = LoadMatrix.of(new double[][] {{5, 1, 1, 1}, {7, 2, 3, 4}}, "w");
+        assertThat(m.load(1, 3)).isEqualTo(4);
+        // Row-major storage put (0, 4) at (1, 0) and (1, -1) at (0, 3): both read a load silently.
+        assertThatThrownBy(() -> m.load(0, 4)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> m.load(1, -1)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> m.load(2, 0)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> m.layerTotal(2)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> m.copyLayer(-1, new double[4])).isInstanceOf(IndexOutOfBoundsException.class);
     }
 }
