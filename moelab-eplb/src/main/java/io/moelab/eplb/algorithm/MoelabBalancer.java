@@ -1,8 +1,11 @@
 package io.moelab.eplb.algorithm;
 
+import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
+import io.moelab.eplb.Numbers;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntFunction;
@@ -36,18 +39,54 @@ public final class MoelabBalancer implements BalancerAlgorithm {
     /**
      * Settings.
      *
-     * @param mode           global, hierarchical or auto (hierarchical when groups divide nodes)
-     * @param hedge          volatility multiplier added to the forecast (0: plan on the forecast alone)
-     * @param decay          forecast decay in (0, 1], or NaN to choose it from the history
-     * @param historyWindows most earlier windows the forecast reads
-     * @param swapRounds     most improving swaps per GPU packing
+     * @param mode           global, hierarchical or auto (hierarchical when groups divide nodes); not null
+     * @param hedge          volatility multiplier added to the forecast, 0 to {@value #MAX_HEDGE} (0: plan on the
+     *                       forecast alone)
+     * @param decay          forecast decay in [{@value #MIN_DECAY}, 1] (1: the latest window), or NaN to choose the
+     *                       model from the history
+     * @param historyWindows most earlier windows the forecast reads, 0 to {@value #MAX_COUNT}
+     * @param swapRounds     most improving swaps per GPU packing, 0 to {@value #MAX_COUNT}
      * @param migrate        use the previous placement, when there is one, to move fewer experts
-     * @param tolerance      GPU balancedness the migration step may give up to keep layers in place (on the
-     *                       loads planned on and on the latest window)
+     * @param tolerance      GPU balancedness (0 to 1) the migration step may give up to keep layers in place (on
+     *                       the loads planned on and on the latest window)
      * @param parallel       plan layers on all cores
      */
     public record Settings(PlacementMode mode, double hedge, double decay, int historyWindows, int swapRounds,
                            boolean migrate, double tolerance, boolean parallel) {
+
+        /** Largest {@code hedge}. */
+        public static final double MAX_HEDGE = 100;
+        /** Smallest fixed {@code decay}. */
+        public static final double MIN_DECAY = 1e-6;
+        /** Largest {@code historyWindows} and {@code swapRounds}. */
+        public static final int MAX_COUNT = 1_000_000;
+
+        /**
+         * Checks the ranges a spec accepts, naming its option: a direct caller's infinite hedge or decay overflowed
+         * the planning loads and the packer recursed until StackOverflowError, and a NaN or negative hedge, a decay
+         * outside (0, 1] or a NaN tolerance planned without a word.
+         *
+         * @throws NullPointerException  if {@code mode} is null
+         * @throws InvalidInputException naming {@code hedge}, {@code forecast}, {@code history}, {@code swaps} or
+         *                               {@code tolerance} for a value out of range
+         */
+        public Settings {
+            Objects.requireNonNull(mode, "mode");
+            requireIn(hedge, 0, MAX_HEDGE, "hedge", "must be");
+            if (!Double.isNaN(decay)) {
+                requireIn(decay, MIN_DECAY, 1, "forecast", "the decay must be NaN (chosen from the data) or");
+            }
+            requireIn(historyWindows, 0, MAX_COUNT, "history", "must be");
+            requireIn(swapRounds, 0, MAX_COUNT, "swaps", "must be");
+            requireIn(tolerance, 0, 1, "tolerance", "must be");
+        }
+
+        private static void requireIn(double v, double min, double max, String field, String words) {
+            if (!(v >= min && v <= max)) {
+                throw new InvalidInputException(field, words + " in [" + Numbers.plain(min) + ", "
+                        + Numbers.plain(max) + "], got " + Numbers.plain(v));
+            }
+        }
 
         /**
          * The defaults: auto mode, hedge 1, forecast model from the data over up to 32 windows, swaps until none
@@ -88,11 +127,11 @@ public final class MoelabBalancer implements BalancerAlgorithm {
         double decay = switch (forecast) {
             case "auto" -> Double.NaN;
             case "last" -> 1.0;
-            default -> spec.number("forecast", Double.NaN, 1e-6, 1.0, "auto, last or ");
+            default -> spec.number("forecast", Double.NaN, Settings.MIN_DECAY, 1.0, "auto, last or ");
         };
-        Settings s = new Settings(spec.mode(), spec.number("hedge", d.hedge(), 0, 100), decay,
-                spec.integer("history", d.historyWindows(), 0, 1_000_000),
-                spec.integer("swaps", d.swapRounds(), 0, 1_000_000), spec.flag("migrate", d.migrate()),
+        Settings s = new Settings(spec.mode(), spec.number("hedge", d.hedge(), 0, Settings.MAX_HEDGE), decay,
+                spec.integer("history", d.historyWindows(), 0, Settings.MAX_COUNT),
+                spec.integer("swaps", d.swapRounds(), 0, Settings.MAX_COUNT), spec.flag("migrate", d.migrate()),
                 spec.number("tolerance", d.tolerance(), 0, 1), spec.flag("parallel", d.parallel()));
         return new MoelabBalancer(s, spec.text());
     }
