@@ -1,7 +1,10 @@
 package io.moelab.eplb.algorithm;
 
+import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
+import io.moelab.eplb.Numbers;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Forecast of the next window's expert load from the latest window and earlier ones.
@@ -78,11 +81,29 @@ public final class LoadForecast {
     /**
      * Forecasts from the latest window and up to {@code maxHistory} earlier ones (oldest first).
      *
+     * @param latest     the latest window's loads, in tokens
+     * @param history    earlier windows, oldest first, each the shape of {@code latest} (may be empty)
+     * @param maxHistory most earlier windows read (the latest ones), 0 or more
      * @param fixedDecay a decay in (0, 1] to use instead of choosing a model, or NaN to choose from the data
+     * @throws NullPointerException     if {@code latest}, {@code history} or a window in it is null
+     * @throws IllegalArgumentException for a negative {@code maxHistory} or a decay neither NaN nor in (0, 1]
+     * @throws InvalidInputException    naming {@code history[i]}, a window of another shape than {@code latest}
      */
     public static LoadForecast of(LoadMatrix latest, List<LoadMatrix> history, int maxHistory, double fixedDecay) {
+        Objects.requireNonNull(latest, "latest");
+        Objects.requireNonNull(history, "history");
+        if (maxHistory < 0) {
+            throw new IllegalArgumentException("maxHistory must be 0 or more, got " + maxHistory);
+        }
+        if (!Double.isNaN(fixedDecay) && !(fixedDecay > 0 && fixedDecay <= 1)) {
+            throw new IllegalArgumentException("fixedDecay must be NaN or in (0, 1], got " + Numbers.plain(fixedDecay));
+        }
         int layers = latest.layers();
         int experts = latest.experts();
+        for (int i = 0; i < history.size(); i++) {
+            // A window of another shape was copied into the first cells of the table below, or overran it.
+            history.get(i).requireShape(layers, experts, "history[" + i + "]");
+        }
         List<LoadMatrix> used = history.subList(Math.max(0, history.size() - maxHistory), history.size());
         int windows = used.size() + 1;
         if (windows == 1) {

@@ -2,6 +2,7 @@ package io.moelab.eplb.algorithm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
@@ -59,5 +60,30 @@ class BalancerContractTest {
         BalancingRequest request = new BalancingRequest(w, List.of(h, w, h, w, h), topology, null);
         MoelabBalancer direct = new MoelabBalancer(settings(2, Double.NaN, 32, 64, 0.002), "x");
         assertThat(direct.rebalance(request)).isEqualTo(Algorithms.byName("moelab:hedge=2").rebalance(request));
+    }
+
+    @Test
+    void aForecastRefusesArgumentsItCannotUse() {
+        LoadMatrix w = LoadMatrix.of(new double[][] {{5, 1, 1, 1}, {1, 2, 3, 4}}, "w");
+        List<LoadMatrix> history = List.of(w, w, w, w, w);
+        // A negative maxHistory failed in subList ("fromIndex(6) > toIndex(5)"), a decay of 3 forecast on it.
+        assertThatThrownBy(() -> LoadForecast.of(w, history, -1, Double.NaN))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("maxHistory must be 0 or more, got -1");
+        assertThatThrownBy(() -> LoadForecast.of(w, history, 3, 3))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("fixedDecay must be NaN or in (0, 1], got 3");
+        assertThatThrownBy(() -> LoadForecast.of(w, history, 3, 0)).isInstanceOf(IllegalArgumentException.class);
+        // A window of another shape was copied into the first cells of the forecast's table, or overran it.
+        LoadMatrix narrow = LoadMatrix.of(new double[][] {{5, 1, 1}, {1, 2, 3}}, "n");
+        assertThatThrownBy(() -> LoadForecast.of(w, List.of(w, narrow, w), 32, Double.NaN))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage("history[1]: is 2 layers x 3 experts, expected 2 layers x 4 experts");
+        assertThatThrownBy(() -> LoadForecast.of(w, null, 32, Double.NaN))
+                .isInstanceOf(NullPointerException.class).hasMessage("history");
+        assertThatThrownBy(() -> LoadForecast.of(null, history, 32, Double.NaN))
+                .isInstanceOf(NullPointerException.class).hasMessage("latest");
+        // In range, as before.
+        assertThat(LoadForecast.of(w, history, 0, Double.NaN).model()).isEqualTo("last");
+        assertThat(LoadForecast.of(w, history, 3, 1).mean()[1][3]).isCloseTo(4, within(1e-12));
     }
 }
