@@ -51,9 +51,14 @@ public final class LoadMatrix {
     /**
      * Validates and copies a row-major matrix.
      *
-     * @throws InvalidInputException as {@link #of(double[][], String)}
+     * @param rowMajor {@code layers * experts} loads, {@code [layer * experts + expert]}; copied, not kept
+     * @throws NullPointerException     if {@code rowMajor} is null
+     * @throws IllegalArgumentException if {@code rowMajor} does not hold {@code layers * experts} values
+     * @throws InvalidInputException    as {@link #of(double[][], String)}, or naming {@code field} for a shape that
+     *                                  is empty or holds more loads than an array can
      */
     public static LoadMatrix ofFlat(int layers, int experts, double[] rowMajor, String field) {
+        Objects.requireNonNull(rowMajor, "rowMajor");
         if (layers <= 0 || experts <= 0) {
             throw new InvalidInputException(field, "is empty (" + Nouns.count(layers, "layer") + " x "
                     + Nouns.count(experts, "expert") + ")");

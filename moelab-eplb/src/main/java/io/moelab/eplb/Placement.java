@@ -1,6 +1,7 @@
 package io.moelab.eplb;
 
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * Where every replica of every expert lives, for every MoE layer: the output of a load balancer.
@@ -40,9 +41,14 @@ public final class Placement {
     /**
      * A placement from {@code phy2log}; replicas of an expert are ranked in ascending slot order.
      *
+     * @param topology the cluster; not null
+     * @param experts  logical experts per layer, at most {@code topology.replicas()}
+     * @param phy2log  {@code [layers][replicas]}: the logical expert in each slot; copied, not kept
+     * @throws NullPointerException  if {@code topology} or {@code phy2log} is null
      * @throws InvalidInputException naming {@code phy2log[layer][slot]} or the expert without a replica
      */
     public static Placement of(Topology topology, int experts, int[][] phy2log) {
+        requireNonNull(topology, phy2log);
         int[][] copy = copyRows(phy2log, topology, experts);
         int[][] counts = countReplicas(copy, experts);
         requireEveryExpertPlaced(counts);
@@ -52,11 +58,14 @@ public final class Placement {
     /**
      * A placement that takes ownership of {@code phy2log} (no copy): for balancers that build fresh arrays and
      * never touch them again. Validated like {@link #of} (the same errors), without counting replicas: counts are
-     * computed when first asked for.
+     * computed when first asked for. The caller must not change {@code phy2log} (or its rows) afterwards: the
+     * placement would no longer be valid nor immutable.
      *
+     * @throws NullPointerException  as {@link #of}
      * @throws InvalidInputException as {@link #of}
      */
     public static Placement ofOwned(Topology topology, int experts, int[][] phy2log) {
+        requireNonNull(topology, phy2log);
         topology.requireFits(experts);
         if (phy2log.length == 0) {
             throw new InvalidInputException("phy2log", "is empty");
@@ -93,10 +102,15 @@ public final class Placement {
      * A placement from {@code phy2log} and the rank of each slot's replica within its expert, as DeepSeek's
      * EPLB produces it.
      *
+     * @param ranks {@code [layers][replicas]}: each slot's replica rank within its expert; copied, as
+     *              {@code phy2log} is
+     * @throws NullPointerException  if {@code topology}, {@code phy2log} or {@code ranks} is null
      * @throws InvalidInputException if a slot is out of range, an expert has no replica, or the ranks of an
      *                               expert's replicas are not 0..count-1
      */
     public static Placement withRanks(Topology topology, int experts, int[][] phy2log, int[][] ranks) {
+        requireNonNull(topology, phy2log);
+        Objects.requireNonNull(ranks, "ranks");
         int[][] copy = copyRows(phy2log, topology, experts);
         if (ranks.length != copy.length) {
             throw new InvalidInputException("phyrank", "has " + ranks.length + " layers, expected " + copy.length);
@@ -132,6 +146,11 @@ public final class Placement {
         }
         requireEveryExpertPlaced(counts);
         return new Placement(topology, experts, copy, rankCopy, counts);
+    }
+
+    private static void requireNonNull(Topology topology, int[][] phy2log) {
+        Objects.requireNonNull(topology, "topology");
+        Objects.requireNonNull(phy2log, "phy2log");
     }
 
     private static int[][] copyRows(int[][] phy2log, Topology topology, int experts) {

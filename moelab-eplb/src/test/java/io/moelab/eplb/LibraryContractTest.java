@@ -37,4 +37,21 @@ class LibraryContractTest {
         assertThatThrownBy(() -> m.layerTotal(2)).isInstanceOf(IndexOutOfBoundsException.class);
         assertThatThrownBy(() -> m.copyLayer(-1, new double[4])).isInstanceOf(IndexOutOfBoundsException.class);
     }
+
+    @Test
+    void placementFactoriesNameANullArgument() {
+        Topology topology = new Topology(8, 1, 1, 4);
+        int[][] slots = {{0, 1, 2, 3, 0, 1, 2, 3}};
+        assertThatThrownBy(() -> Placement.of(null, 4, slots)).isInstanceOf(NullPointerException.class)
+                .hasMessage("topology");
+        assertThatThrownBy(() -> Placement.of(topology, 4, null)).isInstanceOf(NullPointerException.class)
+                .hasMessage("phy2log");
+        assertThatThrownBy(() -> Placement.ofOwned(null, 4, slots)).hasMessage("topology");
+        assertThatThrownBy(() -> Placement.ofOwned(topology, 4, null)).hasMessage("phy2log");
+        assertThatThrownBy(() -> Placement.withRanks(null, 4, slots, slots)).hasMessage("topology");
+        assertThatThrownBy(() -> Placement.withRanks(topology, 4, null, slots)).hasMessage("phy2log");
+        assertThatThrownBy(() -> Placement.withRanks(topology, 4, slots, null)).hasMessage("ranks");
+        assertThatThrownBy(() -> LoadMatrix.ofFlat(1, 1, null, "w")).isInstanceOf(NullPointerException.class)
+                .hasMessage("rowMajor");
+    }
 }

@@ -6,6 +6,7 @@ import io.moelab.eplb.Nouns;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -23,8 +24,17 @@ public record BalancingRequest(LoadMatrix weight, List<LoadMatrix> history, Topo
     /**
      * Validates that history and previous placement match the shape of {@code weight}, and that every load is one a
      * balancer can plan on ({@link LoadMatrix#requirePlannable}).
+     *
+     * @throws NullPointerException  if {@code weight}, {@code history}, a window in it or {@code topology} is null
+     * @throws InvalidInputException naming {@code weight[l][e]} or {@code history[i]...} for a load above
+     *                               {@link LoadMatrix#MAX_PLANNED_LOAD} or a window of another shape,
+     *                               {@code num_replicas} for fewer slots than experts, or {@code previous} for a
+     *                               placement of another topology or shape
      */
     public BalancingRequest {
+        Objects.requireNonNull(weight, "weight");
+        Objects.requireNonNull(history, "history");
+        Objects.requireNonNull(topology, "topology");
         history = List.copyOf(history);
         weight.requirePlannable("weight");
         for (int i = 0; i < history.size(); i++) {
@@ -45,7 +55,12 @@ public record BalancingRequest(LoadMatrix weight, List<LoadMatrix> history, Topo
         }
     }
 
-    /** A request with no history and no previous placement. */
+    /**
+     * A request with no history and no previous placement.
+     *
+     * @throws NullPointerException  if an argument is null
+     * @throws InvalidInputException as the canonical constructor
+     */
     public static BalancingRequest of(LoadMatrix weight, Topology topology) {
         return new BalancingRequest(weight, List.of(), topology, null);
     }

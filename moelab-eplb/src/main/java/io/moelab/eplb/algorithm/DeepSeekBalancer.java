@@ -4,6 +4,7 @@ import io.moelab.eplb.LoadMatrix;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * A faithful port of DeepSeek's open-source EPLB ({@code rebalance_experts} in deepseek-ai/EPLB, eplb.py).
@@ -55,11 +56,12 @@ public final class DeepSeekBalancer implements BalancerAlgorithm {
      * @param mode    policy: the reference's choice ({@code AUTO}), or forced global or hierarchical
      * @param packing balanced (DeepSeek) or serpentine (snake)
      * @param name    display name, e.g. the spec it was made from
+     * @throws NullPointerException if an argument is null (a null mode failed only at the first rebalance)
      */
     public DeepSeekBalancer(PlacementMode mode, Packing packing, String name) {
-        this.mode = mode;
-        this.packing = packing;
-        this.name = name;
+        this.mode = Objects.requireNonNull(mode, "mode");
+        this.packing = Objects.requireNonNull(packing, "packing");
+        this.name = Objects.requireNonNull(name, "name");
     }
 
     @Override

@@ -110,10 +110,14 @@ public final class MoelabBalancer implements BalancerAlgorithm {
         this(Settings.defaults(), NAME);
     }
 
-    /** A balancer with the given settings and display name. */
+    /**
+     * A balancer with the given settings and display name.
+     *
+     * @throws NullPointerException if an argument is null (null settings failed only at the first rebalance)
+     */
     public MoelabBalancer(Settings settings, String name) {
-        this.settings = settings;
-        this.name = name;
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.name = Objects.requireNonNull(name, "name");
     }
 
     /**

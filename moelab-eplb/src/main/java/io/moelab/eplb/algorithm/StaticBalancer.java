@@ -2,6 +2,7 @@ package io.moelab.eplb.algorithm;
 
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
+import java.util.Objects;
 
 /**
  * The load-oblivious baseline: slot {@code p} holds expert {@code p mod E}, so experts sit contiguously on
@@ -28,10 +29,12 @@ public final class StaticBalancer implements BalancerAlgorithm {
     /**
      * The layout of {@code mode} (node-local for {@link PlacementMode#HIERARCHICAL}, contiguous otherwise), reported
      * as {@code name}.
+     *
+     * @throws NullPointerException if an argument is null (a null mode planned as {@link PlacementMode#AUTO})
      */
     public StaticBalancer(PlacementMode mode, String name) {
-        this.mode = mode;
-        this.name = name;
+        this.mode = Objects.requireNonNull(mode, "mode");
+        this.name = Objects.requireNonNull(name, "name");
     }
 
     @Override

@@ -86,4 +86,30 @@ class BalancerContractTest {
         assertThat(LoadForecast.of(w, history, 0, Double.NaN).model()).isEqualTo("last");
         assertThat(LoadForecast.of(w, history, 3, 1).mean()[1][3]).isCloseTo(4, within(1e-12));
     }
+
+    private static void assertNamesNull(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String name) {
+        assertThatThrownBy(call).isInstanceOf(NullPointerException.class).hasMessage(name);
+    }
+
+    @Test
+    void nullsAreRefusedWhenGivenNamingTheParameter() {
+        // A null mode failed at the first rebalance (DeepSeekBalancer, MoelabBalancer) or planned as AUTO
+        // (StaticBalancer); a null packing planned as BALANCED but was described as snake.
+        assertNamesNull(() -> new DeepSeekBalancer(null, DeepSeekBalancer.Packing.BALANCED, "x"), "mode");
+        assertNamesNull(() -> new DeepSeekBalancer(PlacementMode.AUTO, null, "x"), "packing");
+        assertNamesNull(() -> new DeepSeekBalancer(PlacementMode.AUTO, DeepSeekBalancer.Packing.BALANCED, null),
+                "name");
+        assertNamesNull(() -> new StaticBalancer(null, "x"), "mode");
+        assertNamesNull(() -> new StaticBalancer(PlacementMode.AUTO, null), "name");
+        assertNamesNull(() -> new MoelabBalancer(null, "x"), "settings");
+        assertNamesNull(() -> new MoelabBalancer(MoelabBalancer.Settings.defaults(), null), "name");
+        Topology topology = new Topology(8, 1, 1, 4);
+        LoadMatrix w = LoadMatrix.of(new double[][] {{5, 1, 1, 1}}, "w");
+        assertNamesNull(() -> new BalancingRequest(null, List.of(), topology, null), "weight");
+        assertNamesNull(() -> new BalancingRequest(w, null, topology, null), "history");
+        assertNamesNull(() -> new BalancingRequest(w, List.of(), null, null), "topology");
+        assertNamesNull(() -> BalancingRequest.of(w, null), "topology");
+        // previous stays optional.
+        assertThat(new BalancingRequest(w, List.of(), topology, null).previousPlacement()).isEmpty();
+    }
 }
