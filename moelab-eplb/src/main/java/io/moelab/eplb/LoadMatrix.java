@@ -6,7 +6,8 @@ import java.util.Objects;
 /**
  * Per-layer, per-logical-expert load (tokens routed to each expert) of one window of traffic: an immutable,
  * validated {@code layers × experts} matrix. Every instance is non-empty, rectangular, finite and
- * non-negative, so algorithms and evaluators never re-check their input.
+ * non-negative, so algorithms and evaluators never re-check their input. Loads are tokens (any non-negative
+ * count, not necessarily whole). Immutable, so safe to share between threads; equal when shape and every load are.
  */
 public final class LoadMatrix {
     private final int layers;
@@ -133,7 +134,7 @@ public final class LoadMatrix {
     /**
      * A running entry-by-entry sum of matrices of one shape, added one at a time: the same additions in the same
      * order as {@link #sum(Iterable)} of them, so the same bits, without holding the matrices (a trace's steps
-     * summed into windows as they are read).
+     * summed into windows as they are read). Not thread-safe.
      */
     public static final class Sum {
         private final int layers;

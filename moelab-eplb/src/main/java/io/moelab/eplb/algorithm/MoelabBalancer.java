@@ -31,6 +31,9 @@ import java.util.stream.IntStream;
  * In {@link PlacementMode#GLOBAL} mode every GPU can hold every expert; in {@link PlacementMode#HIERARCHICAL}
  * mode expert groups are first packed onto nodes (same packer, groups as items) and each node's experts are
  * apportioned and packed on its own GPUs.
+ *
+ * <p>Thread-safe, as {@link BalancerAlgorithm} promises: concurrent rebalances on one instance each plan with their
+ * own scratch (the one kept from an earlier call is taken by one call at a time).
  */
 public final class MoelabBalancer implements BalancerAlgorithm {
     /** Command-line name. */
