@@ -291,12 +291,19 @@ public final class LoadForecast {
         }
     }
 
-    /** {@code [layer][expert]}: forecast load of the next window, in the latest window's units. */
+    /**
+     * {@code [layer][expert]}: forecast load of the next window, in the latest window's units. The forecast's own
+     * array, not a copy: every call returns the same one, and a caller may change it (MoelabBalancer adds the hedge
+     * in place).
+     */
     public double[][] mean() {
         return mean;
     }
 
-    /** {@code [layer][expert]}: root-mean-square one-step forecast error, same units; 0 without history. */
+    /**
+     * {@code [layer][expert]}: root-mean-square one-step forecast error, same units; 0 without history. The
+     * forecast's own array, as {@link #mean()}'s.
+     */
     public double[][] volatility() {
         return volatility;
     }

@@ -1,7 +1,8 @@
 package io.moelab.eplb.eval;
 
 /**
- * One algorithm's results over a trace: plan on window i, score on window i+1.
+ * One algorithm's results over a trace: plan on window i, score on window i+1. {@code windowGpuBalancedness} is
+ * the report's own array, not copied; {@code equals} compares it by identity, as for any record.
  *
  * @param algorithm               algorithm name
  * @param meanGpuBalancedness     mean over scored windows of GPU balancedness

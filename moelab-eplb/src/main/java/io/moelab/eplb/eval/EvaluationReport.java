@@ -4,7 +4,8 @@ import io.moelab.eplb.Topology;
 import java.util.List;
 
 /**
- * Results of {@link WindowedEvaluation}.
+ * Results of {@link WindowedEvaluation}. {@code windowBound} is the report's own array, not copied (and shared with
+ * {@link #with}'s result); {@code equals} compares it by identity, as for any record.
  *
  * @param topology   the cluster placed onto
  * @param window     trace steps summed into one window

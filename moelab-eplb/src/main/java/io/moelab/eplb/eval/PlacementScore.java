@@ -8,7 +8,10 @@ import java.util.List;
  *
  * <p>Balancedness is mean / max: 1 is perfect. Totals follow the field's convention of summing over layers
  * before dividing, {@code Σ_l mean_l / Σ_l max_l}, so heavy layers weigh more. A layer (or a whole window)
- * with no load counts as perfectly balanced.
+ * with no load counts as perfectly balanced. Loads are in the tokens of the load scored.
+ *
+ * <p>The arrays are the score's own, not copied on the way in or out (scores are made per window and read once):
+ * a caller that changes one changes the score. As for any record, {@code equals} compares them by identity.
  *
  * @param gpuBalancedness      Σ over layers of mean GPU load / Σ over layers of max GPU load
  * @param slotBalancedness     the same over physical slots

@@ -6,7 +6,8 @@ import java.util.Arrays;
 
 /**
  * A rectangular nested JSON array of numbers of any depth, read in one pass: its shape and its values in
- * row-major order. Values are not range-checked here; {@link io.moelab.eplb.LoadMatrix} validates loads.
+ * row-major order. Values are not range-checked here; {@link io.moelab.eplb.LoadMatrix} validates loads. The arrays
+ * are the record's own, not copied; {@code equals} compares them by identity, as for any record.
  *
  * @param shape  length at each depth, outermost first
  * @param values row-major values
