@@ -4,6 +4,7 @@ import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Numbers;
 import io.moelab.eplb.Topology;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -28,8 +29,14 @@ public record ClusterSpec(String name, int nodes, int gpusPerNode, double peakTf
 
     private static final Pattern PRESET = Pattern.compile("(\\d+)x(\\d+)-(h100|h800)");
 
-    /** Validates ranges, naming the field. */
+    /**
+     * Validates ranges, naming the field.
+     *
+     * @throws NullPointerException  if {@code name} is null
+     * @throws InvalidInputException naming the field out of range
+     */
     public ClusterSpec {
+        Objects.requireNonNull(name, "name");
         if (nodes <= 0) {
             throw new InvalidInputException("nodes", "must be at least 1, got " + nodes);
         }

@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * What the simulator needs to know about an MoE model: its MoE layers and routed experts, top-k, and the
@@ -27,8 +28,14 @@ import java.util.Map;
 public record ModelSpec(String name, int moeLayers, int experts, int topK, int hidden, int expertFfn, int groups,
                         int bytesPerParam, int sharedExperts, int sharedFfn, double denseFlopsPerToken) {
 
-    /** Validates ranges, naming the field. */
+    /**
+     * Validates ranges, naming the field.
+     *
+     * @throws NullPointerException  if {@code name} is null
+     * @throws InvalidInputException naming the field out of range
+     */
     public ModelSpec {
+        Objects.requireNonNull(name, "name");
         positive(moeLayers, "moe_layers");
         positive(experts, "experts");
         positive(topK, "top_k");

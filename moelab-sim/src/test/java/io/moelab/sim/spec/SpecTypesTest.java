@@ -20,4 +20,14 @@ class SpecTypesTest {
         assertThat(ModelSpec.preset("mixtral-8x7b").experts()).isEqualTo(8);
         assertThat(ModelSpec.presets()).hasSize(5);
     }
+
+    @Test
+    void aSpecWithoutANameIsRefusedWhenMade() {
+        // A null name was kept and reports read "null (2 MoE layers x ...)".
+        assertThatThrownBy(() -> new ModelSpec(null, 2, 32, 4, 512, 256, 1, 2, 0, 0, 0))
+                .isInstanceOf(NullPointerException.class).hasMessage("name");
+        assertThatThrownBy(() -> new ClusterSpec(null, 1, 8, 1, 1.0, 1, 1, 1, 2, 10, 80))
+                .isInstanceOf(NullPointerException.class).hasMessage("name");
+        assertThat(new ClusterSpec("c", 1, 8, 1, 1.0, 1, 1, 1, 2, 10, 80).gpus()).isEqualTo(8);
+    }
 }
