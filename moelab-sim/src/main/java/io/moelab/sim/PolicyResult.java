@@ -3,7 +3,8 @@ package io.moelab.sim;
 import io.moelab.eplb.eval.Stats;
 
 /**
- * What one policy achieved over a simulated trace.
+ * What one policy achieved over a simulated trace. The per-step arrays are the result's own, not copied;
+ * {@code equals} compares them by identity, as for any record.
  *
  * @param policy           policy name
  * @param tokens           tokens served
