@@ -14,10 +14,7 @@ import io.moelab.sim.cost.MigrationCost;
 import io.moelab.sim.cost.StepModel;
 import io.moelab.sim.spec.ClusterSpec;
 import io.moelab.sim.spec.ModelSpec;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Replays an expert-load trace through an expert-parallel deployment under each policy, step by step.
@@ -26,6 +23,9 @@ import java.util.Map;
  * and the deployed placement as the one to migrate from); the new placement serves from that step on, after a
  * stall for planning and the weight transfer, or, with overlap, from the first step after both finish in the
  * background. See docs/SIM.md for every formula.
+ *
+ * <p>The trace is read step by step (see {@link TraceSource}), every policy serving each step in turn, so a run holds
+ * the windows rebalances plan from and each policy's per-step results, not the trace's steps.
  */
 public final class Simulation {
 
@@ -106,20 +106,15 @@ public final class Simulation {
     }
 
     private static final long WARMUP_NANOS = 300_000_000L;
-    private static final int CACHED_WINDOWS = 256;
 
-    private final ExpertLoadTrace trace;
+    private final TraceSource trace;
     private final ModelSpec model;
     private final ClusterSpec cluster;
     private final Options options;
     private final Topology topology;
     private final Placement initial;
-    private final Map<Long, LoadMatrix> windowSums = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, LoadMatrix> eldest) {
-            return size() > CACHED_WINDOWS;
-        }
-    };
+    /** What the first rebalance plans from (its latest window, then its history), once read for a check. */
+    private List<LoadMatrix> firstPlan;
 
     /**
      * A simulation of {@code trace} on {@code model} served by {@code cluster}.
@@ -128,33 +123,61 @@ public final class Simulation {
      *                               does not fit the cluster
      */
     public Simulation(ExpertLoadTrace trace, ModelSpec model, ClusterSpec cluster, Options options) {
+        this(TraceSource.of(trace), model, cluster, options);
+    }
+
+    /**
+     * A simulation of a trace read step by step, as often as it needs, instead of held: the first K steps once for
+     * {@link #requireCanPlan(List)}, the whole trace once per run, and once more here only if rescaled steps might
+     * add up past what planning can sum (T x top-k x layers x steps above 2^53).
+     *
+     * @throws InvalidInputException as {@link #Simulation(ExpertLoadTrace, ModelSpec, ClusterSpec, Options)}
+     */
+    public Simulation(TraceSource trace, ModelSpec model, ClusterSpec cluster, Options options) {
         if (trace.layers() != model.moeLayers() || trace.experts() != model.experts()) {
             throw new InvalidInputException("trace", "has " + Nouns.count(trace.layers(), "MoE layer") + " x "
                     + Nouns.count(trace.experts(), "expert") + ", but model " + model.name() + " has "
                     + model.moeLayers() + " x " + model.experts());
         }
-        if (!hasLoad(trace)) {
+        if (!trace.hasLoad()) {
             // Every rate and share would be 0 / 0: NaN in the table and in summary.json.
             throw new InvalidInputException("trace", "holds no tokens (every load of every step is 0): nothing to "
                     + "simulate");
         }
+        this.trace = trace;
         this.model = model;
         this.cluster = cluster;
         this.options = options;
-        this.trace = options.tokensPerStep() > 0 ? rescale(trace, options.tokensPerStep(), model.topK()) : trace;
-        requirePlannable(this.trace);
+        requirePlannable();
         this.topology = new Topology(replicas(model.experts(), cluster.gpus(), options.redundant()), model.groups(),
                 cluster.nodes(), cluster.gpus());
-        this.initial = new StaticBalancer().rebalance(BalancingRequest.of(trace.step(0), topology));
+        this.initial = new StaticBalancer().rebalance(BalancingRequest.of(trace.first(), topology));
     }
 
     /**
-     * Checks that every window a rebalance can plan on (a sum of some of the steps) holds loads a balancer accepts.
-     * A load past 2^53 failed mid-run, after other policies had been simulated, as "weight[0][3]: ...", a name of
-     * {@code eplb rebalance}'s input file.
+     * Checks that every window a rebalance can plan on (a sum of some of the steps, as served: rescaled if they are)
+     * holds loads a balancer accepts. A load past 2^53 failed mid-run, after other policies had been simulated, as
+     * "weight[0][3]: ...", a name of {@code eplb rebalance}'s input file.
      */
-    private static void requirePlannable(ExpertLoadTrace trace) {
-        LoadMatrix total = trace.sum(0, trace.steps());
+    private void requirePlannable() {
+        LoadMatrix total;
+        double tokens = options.tokensPerStep();
+        if (tokens == 0) {
+            total = trace.total();
+        } else {
+            // A rescaled step's loads add up to T x top-k x layers: no expert gets more in a step, nor more than
+            // the steps times that over the trace. Below 2^53 (with room for rounding), no window can fail and the
+            // trace need not be read again to add the rescaled steps up.
+            double bound = trace.steps() * tokens * model.topK() * trace.layers();
+            if (bound * (1 + 1e-6) <= LoadMatrix.MAX_PLANNED_LOAD) {
+                return;
+            }
+            LoadMatrix.Sum sum = new LoadMatrix.Sum(trace.layers(), trace.experts());
+            double[] cells = new double[trace.layers() * trace.experts()];
+            int[] t = {0};
+            trace.read(step -> sum.add(rescale(step, t[0]++, cells)));
+            total = sum.take();
+        }
         for (int l = 0; l < total.layers(); l++) {
             for (int e = 0; e < total.experts(); e++) {
                 if (total.load(l, e) > LoadMatrix.MAX_PLANNED_LOAD) {
@@ -164,17 +187,6 @@ public final class Simulation {
                 }
             }
         }
-    }
-
-    private static boolean hasLoad(ExpertLoadTrace trace) {
-        for (LoadMatrix step : trace.stepList()) {
-            for (int l = 0; l < step.layers(); l++) {
-                if (step.layerTotal(l) > 0) {
-                    return true;
-                }
-            }
-        }
-        return false;
     }
 
     /**
@@ -197,127 +209,67 @@ public final class Simulation {
         return slots;
     }
 
-    private static ExpertLoadTrace rescale(ExpertLoadTrace trace, double tokensPerStep, int topK) {
-        List<LoadMatrix> steps = new ArrayList<>(trace.steps());
-        double[] cells = new double[trace.layers() * trace.experts()];
-        for (int t = 0; t < trace.steps(); t++) {
-            LoadMatrix m = trace.step(t);
-            m.copyTo(cells);
-            double routed = 0;
-            for (double v : cells) {
-                routed += v;
-            }
-            double tokens = routed / topK / m.layers();
-            double factor = tokens > 0 ? tokensPerStep / tokens : 0;
-            for (int i = 0; i < cells.length; i++) {
-                cells[i] *= factor;
-            }
-            steps.add(LoadMatrix.ofFlat(m.layers(), m.experts(), cells, "step " + t));
+    /**
+     * Step {@code t} rescaled to the options' tokens per step, keeping its expert mix: as served when they are given.
+     * Done as each step is read (a rescaled copy of the whole trace doubled what a run held).
+     */
+    private LoadMatrix rescale(LoadMatrix m, int t, double[] cells) {
+        m.copyTo(cells);
+        double routed = 0;
+        for (double v : cells) {
+            routed += v;
         }
-        return ExpertLoadTrace.of(steps);
+        double tokens = routed / model.topK() / m.layers();
+        double factor = tokens > 0 ? options.tokensPerStep() / tokens : 0;
+        for (int i = 0; i < cells.length; i++) {
+            cells[i] *= factor;
+        }
+        return LoadMatrix.ofFlat(m.layers(), m.experts(), cells, "step " + t);
     }
 
     /**
-     * Simulates every policy, one after the other (planning time is measured alone).
+     * Simulates every policy over one reading of the trace, each step served by every policy in turn (planning time
+     * is measured alone, one plan at a time).
      *
      * @throws InvalidInputException naming {@code policies}, before any policy runs, if one cannot plan for this
      *                               deployment (hierarchical where the expert groups do not divide over the nodes)
      */
     public SimulationReport run(List<Policy> policies, Progress progress) {
         requireCanPlan(policies);
-        List<PolicyResult> results = new ArrayList<>();
-        long total = (long) trace.steps() * policies.size();
-        for (int i = 0; i < policies.size(); i++) {
-            long offset = (long) i * trace.steps();
-            results.add(run(policies.get(i), (done, ignored) -> progress.update(offset + done, total)));
-        }
-        return new SimulationReport(model, cluster, topology, options, trace.steps(), List.copyOf(results));
+        return together(List.of(this), policies, progress).getFirst();
     }
 
     /** Simulates one policy over the whole trace. */
     public PolicyResult run(Policy policy, Progress progress) {
-        BalancerAlgorithm algorithm = policy.balancer();
-        boolean measure = Double.isNaN(options.planningSeconds());
-        int k = options.rebalanceEvery();
-        if (algorithm != null && measure && k < trace.steps()) {
-            warmUp(algorithm, k);
+        return together(List.of(this), List.of(policy), progress).getFirst().policies().getFirst();
+    }
+
+    /**
+     * Simulates every policy under each simulation, all over one reading of their common trace, without the checks
+     * of {@link #requireCanPlan(List)}. Progress counts a step once per policy and simulation.
+     */
+    static List<SimulationReport> together(List<Simulation> simulations, List<Policy> policies, Progress progress) {
+        TraceSource trace = simulations.getFirst().trace;
+        for (Simulation s : simulations) {
+            if (s.trace != trace) {
+                throw new IllegalArgumentException("simulations of different traces");
+            }
         }
-        StepModel steps = new StepModel(model, cluster, options.step());
+        List<Pass> passes = simulations.stream().map(s -> s.new Pass(policies)).toList();
         int n = trace.steps();
-        double[] stepSeconds = new double[n];
-        double[] balancedness = new double[n];
-        double[] dispatch = new double[n];
-        double[] expert = new double[n];
-        double[] combine = new double[n];
-        double tokens = 0;
-        double serving = 0;
-        double stalls = 0;
-        double compute = 0;
-        double planningTotal = 0;
-        double migrationTotal = 0;
-        double bytes = 0;
-        long copies = 0;
-        int rebalances = 0;
-        int skipped = 0;
-        Placement current = initial;
-        Placement pending = null;
-        double pendingSeconds = 0; // background work left before `pending` takes over
-        MigrationCost pendingMigration = null;
-        for (int t = 0; t < n; t++) {
-            double stall = 0;
-            if (algorithm != null && t > 0 && t % k == 0) {
-                if (pending != null) {
-                    skipped++;
-                } else {
-                    BalancingRequest request = request(t, current);
-                    long start = System.nanoTime();
-                    Placement plan = algorithm.rebalance(request);
-                    double planning = measure ? (System.nanoTime() - start) * 1e-9 : options.planningSeconds();
-                    MigrationCost migration = MigrationCost.between(current, plan, model, cluster);
-                    rebalances++;
-                    planningTotal += planning;
-                    if (options.overlapMigration()) {
-                        // Counted once it takes over: a transfer still running when the trace ends moved nothing
-                        // that served.
-                        pending = plan;
-                        pendingSeconds = planning + migration.seconds();
-                        pendingMigration = migration;
-                    } else {
-                        stall = planning + migration.seconds();
-                        current = plan;
-                        migrationTotal += migration.seconds();
-                        bytes += migration.bytes();
-                        copies += migration.copies();
-                    }
-                }
+        long perStep = (long) policies.size() * simulations.size();
+        long total = n * perStep;
+        int[] done = {0};
+        trace.read(step -> {
+            for (Pass pass : passes) {
+                pass.accept(step);
             }
-            StepModel.StepCost cost = steps.step(current, trace.step(t));
-            stepSeconds[t] = cost.seconds() + stall;
-            balancedness[t] = cost.balancedness();
-            dispatch[t] = cost.dispatch();
-            expert[t] = cost.compute();
-            combine[t] = cost.combine();
-            tokens += cost.tokens();
-            serving += cost.seconds();
-            stalls += stall;
-            compute += cost.computeBusy();
-            if (pending != null) {
-                pendingSeconds -= cost.seconds();
-                if (pendingSeconds <= 0) {
-                    current = pending;
-                    pending = null;
-                    migrationTotal += pendingMigration.seconds();
-                    bytes += pendingMigration.bytes();
-                    copies += pendingMigration.copies();
-                }
+            int t = ++done[0];
+            if ((t & 63) == 0 || t == n) {
+                progress.update(t * perStep, total);
             }
-            if ((t & 63) == 63 || t == n - 1) {
-                progress.update(t + 1, n);
-            }
-        }
-        return new PolicyResult(policy.name(), tokens, serving, stalls, compute, rebalances, skipped,
-                pending != null ? 1 : 0, planningTotal,
-                migrationTotal, bytes, copies, stepSeconds, balancedness, dispatch, expert, combine);
+        });
+        return passes.stream().map(Pass::report).toList();
     }
 
     /**
@@ -342,7 +294,7 @@ public final class Simulation {
             return; // never plans
         }
         try {
-            policy.balancer().rebalance(request(k, initial));
+            policy.balancer().rebalance(request(firstPlan(), initial));
         } catch (InvalidInputException e) {
             throw new InvalidInputException("policies", "'" + policy.name() + "' cannot plan for "
                     + Nouns.count(topology.gpus(), "GPU") + " on " + Nouns.count(topology.nodes(), "node") + " with "
@@ -350,31 +302,170 @@ public final class Simulation {
         }
     }
 
-    /** What a rebalance before step {@code t} plans from: the last W steps, earlier W-step windows as history. */
-    private BalancingRequest request(int t, Placement deployed) {
-        int w = options.window();
-        LoadMatrix latest = windowSum(Math.max(0, t - w), t);
-        List<LoadMatrix> history = new ArrayList<>();
-        // Only the windows that start at step 0 or later: (j + 1) * w <= t. Counting down from the option's value
-        // instead overflowed (j + 1) * w for a large --history and looped that many times.
-        for (int j = Math.min(options.historyWindows(), t / w - 1); j >= 1; j--) {
-            int start = t - (j + 1) * w;
-            history.add(windowSum(start, start + w));
+    /** The windows the first rebalance (before step K) plans from, read from the first K steps once. */
+    private List<LoadMatrix> firstPlan() {
+        if (firstPlan == null) {
+            int k = options.rebalanceEvery();
+            PlanWindows windows = new PlanWindows(k, options.window(), options.historyWindows(), k + 1,
+                    trace.layers(), trace.experts());
+            double[] cells = options.tokensPerStep() > 0 ? new double[trace.layers() * trace.experts()] : null;
+            int[] t = {0};
+            trace.read(k, step -> {
+                windows.add(t[0], cells != null ? rescale(step, t[0], cells) : step);
+                t[0]++;
+            });
+            firstPlan = windows.at(k);
         }
-        return new BalancingRequest(latest, history, topology, deployed);
+        return firstPlan;
     }
 
-    private LoadMatrix windowSum(int from, int to) {
-        return windowSums.computeIfAbsent(((long) from << 32) | to, key -> trace.sum(from, to));
+    /** A request to plan from {@code windows} (the latest, then the history oldest first) away from {@code from}. */
+    private BalancingRequest request(List<LoadMatrix> windows, Placement from) {
+        return new BalancingRequest(windows.getFirst(), windows.subList(1, windows.size()), topology, from);
     }
 
     /** Runs the algorithm until the JIT has compiled it, so the measured planning time is the steady state. */
-    private void warmUp(BalancerAlgorithm algorithm, int firstRebalance) {
-        BalancingRequest request = request(firstRebalance, initial);
+    private static void warmUp(BalancerAlgorithm algorithm, BalancingRequest request) {
         long deadline = System.nanoTime() + WARMUP_NANOS;
         do {
             algorithm.rebalance(request);
         } while (System.nanoTime() < deadline);
+    }
+
+    /** One reading of the trace: the windows rebalances plan from, and every policy served step by step. */
+    private final class Pass {
+        private final List<PolicyRun> runs;
+        private final PlanWindows windows;
+        private final double[] cells;
+        private int t;
+
+        Pass(List<Policy> policies) {
+            this.runs = policies.stream().map(PolicyRun::new).toList();
+            boolean plans = policies.stream().anyMatch(p -> p.balancer() != null);
+            int k = options.rebalanceEvery();
+            // None when nothing plans: `none` alone sums no windows.
+            this.windows = plans && k < trace.steps() ? new PlanWindows(k, options.window(),
+                    options.historyWindows(), trace.steps(), trace.layers(), trace.experts()) : null;
+            this.cells = options.tokensPerStep() > 0 ? new double[trace.layers() * trace.experts()] : null;
+        }
+
+        void accept(LoadMatrix step) {
+            LoadMatrix load = cells != null ? rescale(step, t, cells) : step;
+            List<LoadMatrix> plan = null;
+            if (windows != null && t > 0 && t % options.rebalanceEvery() == 0) {
+                plan = windows.at(t);
+            }
+            for (PolicyRun run : runs) {
+                run.step(t, load, plan);
+            }
+            if (plan != null) {
+                windows.done(t);
+            }
+            if (windows != null) {
+                windows.add(t, load);
+            }
+            t++;
+        }
+
+        SimulationReport report() {
+            return new SimulationReport(model, cluster, topology, options, trace.steps(),
+                    runs.stream().map(PolicyRun::result).toList());
+        }
+    }
+
+    /** One policy's state and per-step record over a pass. */
+    private final class PolicyRun {
+        private final Policy policy;
+        private final BalancerAlgorithm algorithm;
+        private final boolean measure = Double.isNaN(options.planningSeconds());
+        private final StepModel steps = new StepModel(model, cluster, options.step());
+        private final double[] stepSeconds = new double[trace.steps()];
+        private final double[] balancedness = new double[trace.steps()];
+        private final double[] dispatch = new double[trace.steps()];
+        private final double[] expert = new double[trace.steps()];
+        private final double[] combine = new double[trace.steps()];
+        private double tokens;
+        private double serving;
+        private double stalls;
+        private double compute;
+        private double planningTotal;
+        private double migrationTotal;
+        private double bytes;
+        private long copies;
+        private int rebalances;
+        private int skipped;
+        private boolean warmedUp;
+        private Placement current = initial;
+        private Placement pending;
+        private double pendingSeconds; // background work left before `pending` takes over
+        private MigrationCost pendingMigration;
+
+        PolicyRun(Policy policy) {
+            this.policy = policy;
+            this.algorithm = policy.balancer();
+        }
+
+        /** Step {@code t}: the rebalance before it when {@code plan} (its windows) is given, then serving it. */
+        void step(int t, LoadMatrix load, List<LoadMatrix> plan) {
+            double stall = 0;
+            if (algorithm != null && plan != null) {
+                if (pending != null) {
+                    skipped++;
+                } else {
+                    BalancingRequest request = request(plan, current);
+                    if (measure && !warmedUp) {
+                        // The first plan, from the initial placement: what the run warmed up on before it started.
+                        warmUp(algorithm, request);
+                        warmedUp = true;
+                    }
+                    long start = System.nanoTime();
+                    Placement next = algorithm.rebalance(request);
+                    double planning = measure ? (System.nanoTime() - start) * 1e-9 : options.planningSeconds();
+                    MigrationCost migration = MigrationCost.between(current, next, model, cluster);
+                    rebalances++;
+                    planningTotal += planning;
+                    if (options.overlapMigration()) {
+                        // Counted once it takes over: a transfer still running when the trace ends moved nothing
+                        // that served.
+                        pending = next;
+                        pendingSeconds = planning + migration.seconds();
+                        pendingMigration = migration;
+                    } else {
+                        stall = planning + migration.seconds();
+                        current = next;
+                        migrationTotal += migration.seconds();
+                        bytes += migration.bytes();
+                        copies += migration.copies();
+                    }
+                }
+            }
+            StepModel.StepCost cost = steps.step(current, load);
+            stepSeconds[t] = cost.seconds() + stall;
+            balancedness[t] = cost.balancedness();
+            dispatch[t] = cost.dispatch();
+            expert[t] = cost.compute();
+            combine[t] = cost.combine();
+            tokens += cost.tokens();
+            serving += cost.seconds();
+            stalls += stall;
+            compute += cost.computeBusy();
+            if (pending != null) {
+                pendingSeconds -= cost.seconds();
+                if (pendingSeconds <= 0) {
+                    current = pending;
+                    pending = null;
+                    migrationTotal += pendingMigration.seconds();
+                    bytes += pendingMigration.bytes();
+                    copies += pendingMigration.copies();
+                }
+            }
+        }
+
+        PolicyResult result() {
+            return new PolicyResult(policy.name(), tokens, serving, stalls, compute, rebalances, skipped,
+                    pending != null ? 1 : 0, planningTotal,
+                    migrationTotal, bytes, copies, stepSeconds, balancedness, dispatch, expert, combine);
+        }
     }
 
     /** The slots per layer, groups, nodes and GPUs placements are planned for. */

@@ -111,32 +111,67 @@ public final class Sweep {
      * (an interval sweep whose runs never rebalance, before the redundancy sweep that does) failed after the earlier
      * variants had been simulated. Costs one plan per policy and variant.
      *
+     * @return the simulation of each variant, in order, for {@link #run(List, List, List, Simulation.Progress)}
      * @throws InvalidInputException as {@link Simulation#Simulation} and {@link Simulation#requireCanPlan(List)}
      */
-    public static void requireCanRun(ExpertLoadTrace trace, ModelSpec model, ClusterSpec cluster,
-                                     List<Policy> policies, List<Variant> variants) {
+    public static List<Simulation> requireCanRun(TraceSource trace, ModelSpec model, ClusterSpec cluster,
+                                                 List<Policy> policies, List<Variant> variants) {
+        List<Simulation> simulations = new ArrayList<>();
         for (Variant v : variants) {
-            new Simulation(trace, model, cluster, v.options()).requireCanPlan(policies);
+            Simulation simulation = new Simulation(trace, model, cluster, v.options());
+            simulation.requireCanPlan(policies);
+            simulations.add(simulation);
         }
+        return List.copyOf(simulations);
+    }
+
+    /** {@link #requireCanRun(TraceSource, ModelSpec, ClusterSpec, List, List)} of a trace in memory. */
+    public static List<Simulation> requireCanRun(ExpertLoadTrace trace, ModelSpec model, ClusterSpec cluster,
+                                                 List<Policy> policies, List<Variant> variants) {
+        return requireCanRun(TraceSource.of(trace), model, cluster, policies, variants);
     }
 
     /**
-     * Runs every variant with every policy, one after the other.
+     * Runs every variant with every policy.
      *
      * @throws InvalidInputException before any variant runs, as {@link #requireCanRun}
      */
+    public static List<Point> run(TraceSource trace, ModelSpec model, ClusterSpec cluster, List<Policy> policies,
+                                  List<Variant> variants, Simulation.Progress progress) {
+        return run(variants, requireCanRun(trace, model, cluster, policies, variants), policies, progress);
+    }
+
+    /** {@link #run(TraceSource, ModelSpec, ClusterSpec, List, List, Simulation.Progress)} of a trace in memory. */
     public static List<Point> run(ExpertLoadTrace trace, ModelSpec model, ClusterSpec cluster, List<Policy> policies,
                                   List<Variant> variants, Simulation.Progress progress) {
-        requireCanRun(trace, model, cluster, policies, variants);
+        return run(TraceSource.of(trace), model, cluster, policies, variants, progress);
+    }
+
+    /**
+     * Runs every variant with every policy on the simulations {@link #requireCanRun} made for them, all over one
+     * reading of the trace: a variant costs its policies' steps, not another reading.
+     *
+     * @param simulations one per variant, in order, of one trace
+     * @throws InvalidInputException    before any variant runs, naming {@code policies} if one cannot plan
+     * @throws IllegalArgumentException if there is not one simulation per variant, or they are of different traces
+     */
+    public static List<Point> run(List<Variant> variants, List<Simulation> simulations, List<Policy> policies,
+                                  Simulation.Progress progress) {
+        if (simulations.size() != variants.size()) {
+            throw new IllegalArgumentException(simulations.size() + " simulations for " + variants.size()
+                    + " variants");
+        }
+        if (variants.isEmpty()) {
+            return List.of();
+        }
+        for (Simulation simulation : simulations) {
+            simulation.requireCanPlan(policies);
+        }
+        List<SimulationReport> reports = Simulation.together(simulations, policies, progress);
         List<Point> points = new ArrayList<>();
-        long perRun = (long) trace.steps() * policies.size();
-        long total = perRun * variants.size();
         for (int i = 0; i < variants.size(); i++) {
             Variant v = variants.get(i);
-            long offset = perRun * i;
-            SimulationReport report = new Simulation(trace, model, cluster, v.options())
-                    .run(policies, (done, ignored) -> progress.update(offset + done, total));
-            points.add(new Point(v.parameter(), v.value(), report));
+            points.add(new Point(v.parameter(), v.value(), reports.get(i)));
         }
         return List.copyOf(points);
     }

@@ -7,10 +7,10 @@ import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.eplb.Nouns;
 import io.moelab.eplb.io.AtomicFiles;
-import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.sim.PolicyResult;
 import io.moelab.sim.Simulation;
 import io.moelab.sim.SimulationReport;
+import io.moelab.sim.TraceSource;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -46,7 +46,7 @@ public final class SimCommand implements Callable<Integer>, OptionFields {
         // Before the simulation: a bad --out would otherwise fail only after it.
         Outputs.checkDirectory("--out", options.out, options.inputs(), "summary.json", "steps.csv", "balancedness.png",
                 "step_time.png");
-        ExpertLoadTrace trace = options.trace();
+        TraceSource trace = options.trace();
         Simulation simulation = new Simulation(trace, options.modelSpec(), options.clusterSpec(),
                 options.simulationOptions());
         var policies = options.policyList();
@@ -57,7 +57,7 @@ public final class SimCommand implements Callable<Integer>, OptionFields {
         Path dir = options.out;
         // All four files or none (over an earlier run's: none of them replaced).
         AtomicFiles.together(() -> {
-            AtomicFiles.writeString(dir.resolve("summary.json"), Json.write(summary(report, trace)) + "\n");
+            AtomicFiles.writeString(dir.resolve("summary.json"), Json.write(summary(report)) + "\n");
             AtomicFiles.writeString(dir.resolve("steps.csv"), steps(report.policies()));
             plot(report, dir);
         });
@@ -70,7 +70,7 @@ public final class SimCommand implements Callable<Integer>, OptionFields {
         return 0;
     }
 
-    private Map<String, Object> summary(SimulationReport report, ExpertLoadTrace trace) {
+    private Map<String, Object> summary(SimulationReport report) {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("trace", options.traces);
         json.putAll(SimReports.settings(report));

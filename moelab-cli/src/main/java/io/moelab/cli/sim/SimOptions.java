@@ -5,13 +5,15 @@ import io.moelab.cli.support.Traces;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Nouns;
 import io.moelab.eplb.Numbers;
-import io.moelab.eplb.trace.ExpertLoadTrace;
+import io.moelab.eplb.trace.BuiltinTraces;
 import io.moelab.sim.Policy;
 import io.moelab.sim.Simulation;
+import io.moelab.sim.TraceSource;
 import io.moelab.sim.cost.StepModel;
 import io.moelab.sim.spec.ClusterSpec;
 import io.moelab.sim.spec.ModelSpec;
 import io.moelab.sim.spec.SpecFiles;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -103,8 +105,14 @@ final class SimOptions {
                 List.of(Path.of(cluster)));
     }
 
-    ExpertLoadTrace trace() {
-        return Traces.readAll(traces);
+    /**
+     * The trace, read once here to check it; a run reads it again step by step rather than hold it. A source that
+     * cannot be read twice (a pipe such as {@code /dev/stdin}) is read into memory whole, as every trace once was.
+     */
+    TraceSource trace() {
+        boolean again = traces.stream().allMatch(s -> s.startsWith(BuiltinTraces.PREFIX)
+                || Files.isRegularFile(Path.of(s)));
+        return again ? TraceSource.of(sink -> Traces.read(traces, sink)) : TraceSource.of(Traces.readAll(traces));
     }
 
     ModelSpec modelSpec() {
@@ -154,7 +162,7 @@ final class SimOptions {
     }
 
     /** One line on what is being simulated, for the table's header. */
-    String describe(ExpertLoadTrace trace) {
+    String describe(TraceSource trace) {
         return "trace: " + String.join(" + ", traces) + " (" + Nouns.count(trace.steps(), "step") + ", "
                 + Nouns.count(trace.layers(), "layer") + " x " + Nouns.count(trace.experts(), "expert") + ")";
     }

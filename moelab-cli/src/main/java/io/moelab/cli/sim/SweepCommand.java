@@ -10,12 +10,12 @@ import io.moelab.cli.support.Table;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Nouns;
 import io.moelab.eplb.io.AtomicFiles;
-import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.sim.Policy;
 import io.moelab.sim.PolicyResult;
 import io.moelab.sim.Simulation;
 import io.moelab.sim.SimulationReport;
 import io.moelab.sim.Sweep;
+import io.moelab.sim.TraceSource;
 import io.moelab.sim.spec.ClusterSpec;
 import io.moelab.sim.spec.ModelSpec;
 import java.io.PrintWriter;
@@ -63,7 +63,7 @@ public final class SweepCommand implements Callable<Integer>, OptionFields {
         // Before the sweep: a bad --out would otherwise fail only after it.
         Outputs.checkDirectory("--out", options.out, options.inputs(), "sweep.json", "throughput_vs_interval.png",
                 "throughput_vs_redundant.png");
-        ExpertLoadTrace trace = options.trace();
+        TraceSource trace = options.trace();
         ModelSpec model = options.modelSpec();
         ClusterSpec cluster = options.clusterSpec();
         List<Policy> policies = options.policyList();
@@ -81,12 +81,12 @@ public final class SweepCommand implements Callable<Integer>, OptionFields {
         // The trace against the model (shape, tokens) and every policy in every variant, as each variant's simulation
         // will: a trace of another model was refused only after the warnings about its length, and a policy that
         // cannot plan where a later variant first rebalances only after the earlier variants had run.
-        Sweep.requireCanRun(trace, model, cluster, policies, variants);
+        List<Simulation> simulations = Sweep.requireCanRun(trace, model, cluster, policies, variants);
         // After the values are checked: bad input is one error line, without warnings before it.
         warnAboutShortTraces(trace.steps(), ks, rs, base.rebalanceEvery());
         List<Sweep.Point> points;
         try (Progress progress = Progress.start("sweep", (long) trace.steps() * policies.size() * variants.size())) {
-            points = Sweep.run(trace, model, cluster, policies, variants, (done, total) -> progress.stepTo(done));
+            points = Sweep.run(variants, simulations, policies, (done, total) -> progress.stepTo(done));
         }
         List<Sweep.Point> byInterval = points.stream()
                 .filter(p -> p.parameter() == Sweep.Parameter.REBALANCE_EVERY).toList();
@@ -159,7 +159,7 @@ public final class SweepCommand implements Callable<Integer>, OptionFields {
         }
     }
 
-    private Map<String, Object> json(ExpertLoadTrace trace, List<Sweep.Point> byInterval,
+    private Map<String, Object> json(TraceSource trace, List<Sweep.Point> byInterval,
                                      List<Sweep.Point> byRedundant) {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("trace", options.traces);

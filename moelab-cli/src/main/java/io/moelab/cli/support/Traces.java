@@ -63,17 +63,31 @@ public final class Traces {
      */
     public static WindowSums windows(List<String> sources, int window) {
         WindowSums sums = new WindowSums(window);
+        read(sources, sums);
+        return sums;
+    }
+
+    /**
+     * Reads every source in order, delivering the steps of their concatenation one at a time: {@link #readAll}'s
+     * steps and errors, without holding them.
+     *
+     * @throws InvalidInputException as {@link #readAll(List)}
+     */
+    public static void read(List<String> sources, StepSink sink) {
+        int layers = -1;
+        int experts = -1;
         for (String source : sources) {
-            ShapeCheck check = sums.steps() == 0 ? new ShapeCheck(sums, -1, -1)
-                    : new ShapeCheck(sums, sums.layers(), sums.experts());
+            ShapeCheck check = new ShapeCheck(sink, layers, experts);
             read(source, check);
             // After the whole source, as readAll checks: an error further on in it is reported first.
             if (check.mismatch) {
-                throw shapeMismatch(source, check.layers, check.experts, sources.getFirst(), sums.layers(),
-                        sums.experts());
+                throw shapeMismatch(source, check.layers, check.experts, sources.getFirst(), layers, experts);
+            }
+            if (layers < 0) {
+                layers = check.layers;
+                experts = check.experts;
             }
         }
-        return sums;
     }
 
     private static InvalidInputException shapeMismatch(String source, int layers, int experts, String firstSource,
@@ -85,15 +99,15 @@ public final class Traces {
 
     /** Passes one source's steps on unless its shape differs from the earlier sources' (then it drops them). */
     private static final class ShapeCheck implements StepSink {
-        private final WindowSums sums;
+        private final StepSink sink;
         private final int expectedLayers;
         private final int expectedExperts;
         private int layers = -1;
         private int experts = -1;
         private boolean mismatch;
 
-        ShapeCheck(WindowSums sums, int expectedLayers, int expectedExperts) {
-            this.sums = sums;
+        ShapeCheck(StepSink sink, int expectedLayers, int expectedExperts) {
+            this.sink = sink;
             this.expectedLayers = expectedLayers;
             this.expectedExperts = expectedExperts;
         }
@@ -106,7 +120,7 @@ public final class Traces {
                 mismatch = expectedLayers >= 0 && (layers != expectedLayers || experts != expectedExperts);
             }
             if (!mismatch) {
-                sums.accept(step);
+                sink.accept(step);
             }
         }
     }

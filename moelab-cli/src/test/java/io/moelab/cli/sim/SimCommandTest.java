@@ -2,6 +2,7 @@ package io.moelab.cli.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.moelab.cli.CliRunner;
 import io.moelab.cli.CliRunner.Result;
@@ -16,6 +17,9 @@ import io.moelab.sim.Simulation;
 import io.moelab.sim.cost.StepModel;
 import io.moelab.sim.spec.ClusterSpec;
 import io.moelab.sim.spec.ModelSpec;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,6 +28,7 @@ import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -386,6 +391,45 @@ class SimCommandTest {
             assertThat(lines.get(red + 2 + i).split("\\s+")).containsExactly(byR.get("value").asString(),
                     String.format(Locale.ROOT, "%.1f", byR.get("expert_memory_gb_per_gpu").asDouble()),
                     tokens(byR, 0), tokens(byR, 1));
+        }
+    }
+
+    /**
+     * A trace that cannot be read twice (a pipe, as {@code --trace /dev/stdin} gives) is read once and held whole,
+     * and simulated as the file is. Files are read again for the run; a pipe read again would wait for a writer
+     * forever.
+     */
+    @Test
+    @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aTraceFromAPipeIsReadOnceAndHeld() throws Exception {
+        Path fifo = dir.resolve("trace.fifo");
+        int made;
+        try {
+            made = new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor();
+        } catch (IOException e) {
+            made = -1;
+        }
+        assumeTrue(made == 0, "mkfifo is needed to make a pipe");
+        byte[] bytes = Files.readAllBytes(trace);
+        Thread writer = new Thread(() -> {
+            try (OutputStream out = Files.newOutputStream(fifo)) {
+                out.write(bytes);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        writer.start();
+        List<String> args = new ArrayList<>(List.of(sim()));
+        args.set(args.indexOf("--trace") + 1, fifo.toString());
+        args.set(args.indexOf("--out") + 1, dir.resolve("piped").toString());
+        Result piped = CliRunner.run(args.toArray(String[]::new));
+        writer.join();
+        assertThat(piped.exitCode()).as(piped.err()).isZero();
+        Result file = CliRunner.run(sim());
+        assertThat(file.exitCode()).as(file.err()).isZero();
+        for (String name : List.of("steps.csv", "summary.json")) {
+            assertThat(Files.readString(dir.resolve("piped").resolve(name)).replace(fifo.toString(), trace.toString()))
+                    .as(name).isEqualTo(Files.readString(dir.resolve("out").resolve(name)));
         }
     }
 
