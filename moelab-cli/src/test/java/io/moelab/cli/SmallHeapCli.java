@@ -1,0 +1,80 @@
+package io.moelab.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * For the tests that commands stream long traces instead of holding them: a DeepSeek-V3-shaped trace far larger
+ * than a small heap, and the CLI run in a child JVM with that heap.
+ */
+public final class SmallHeapCli {
+    /** Layers and experts of the long trace: DeepSeek-V3's MoE layers. */
+    public static final int LAYERS = 58;
+    public static final int EXPERTS = 256;
+    /** Steps of the long trace: 238 MB as doubles, several times the child's heap. */
+    public static final int STEPS = 2000;
+
+    private SmallHeapCli() {
+    }
+
+    /**
+     * Runs the CLI in a JVM with a 64 MiB heap, stdout and stderr into files of {@code dir}; returns its stdout lines
+     * after checking that it exited with 0 (its stderr in the failure message otherwise).
+     */
+    public static List<String> run(Path dir, String... args) throws IOException, InterruptedException {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx64m", "-XX:+UseSerialGC",
+                "-Djava.awt.headless=true", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        command.addAll(List.of(args));
+        Path stdout = dir.resolve("out.txt");
+        Path stderr = dir.resolve("err.txt");
+        Process p = new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile())
+                .start();
+        assertThat(p.waitFor(300, TimeUnit.SECONDS)).isTrue();
+        String err = Files.readString(stderr, StandardCharsets.UTF_8);
+        assertThat(p.exitValue()).as(err).isZero();
+        return Files.readAllLines(stdout, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Writes the long trace in the compact format (docs/EPLB.md, Traces) directly: generated in memory it would take
+     * 238 MB. Step 0's loads are {@code 100 + (c * 37) % 200} for cell c; then each cell drifts by -1, 0 or +1 a step.
+     */
+    public static void writeLongTrace(Path path) throws IOException {
+        try (OutputStream file = Files.newOutputStream(path);
+             GZIPOutputStream gz = new GZIPOutputStream(file, 1 << 16);
+             DataOutputStream out = new DataOutputStream(new BufferedOutputStream(gz, 1 << 16))) {
+            out.write("MOELABTR".getBytes(StandardCharsets.US_ASCII));
+            out.writeByte(1);
+            varint(out, LAYERS);
+            varint(out, EXPERTS);
+            varint(out, STEPS);
+            out.writeByte(0); // integer deltas
+            for (int s = 0; s < STEPS; s++) {
+                for (int c = 0; c < LAYERS * EXPERTS; c++) {
+                    long delta = s == 0 ? 100 + (c * 37L) % 200 : (c + s) % 3 - 1;
+                    varint(out, (delta << 1) ^ (delta >> 63));
+                }
+            }
+        }
+    }
+
+    private static void varint(DataOutputStream out, long v) throws IOException {
+        while ((v & ~0x7FL) != 0) {
+            out.writeByte((int) ((v & 0x7F) | 0x80));
+            v >>>= 7;
+        }
+        out.writeByte((int) v);
+    }
+}
