@@ -210,12 +210,20 @@ public final class Placement {
         return topology.replicas();
     }
 
-    /** The logical expert in physical slot {@code slot} of {@code layer}. */
+    /**
+     * The logical expert in physical slot {@code slot} of {@code layer}.
+     *
+     * @throws IndexOutOfBoundsException unless {@code 0 <= layer < layers()} and {@code 0 <= slot < replicas()}
+     */
     public int expertAt(int layer, int slot) {
         return phy2log[layer][slot];
     }
 
-    /** The rank (0-based) of the replica in {@code slot} among its expert's replicas. */
+    /**
+     * The rank (0-based) of the replica in {@code slot} among its expert's replicas.
+     *
+     * @throws IndexOutOfBoundsException unless {@code 0 <= layer < layers()} and {@code 0 <= slot < replicas()}
+     */
     public int rankAt(int layer, int slot) {
         return ranks()[layer][slot];
     }
@@ -261,7 +269,11 @@ public final class Placement {
         return counts;
     }
 
-    /** Replicas of {@code expert} in {@code layer}. */
+    /**
+     * Replicas of {@code expert} in {@code layer}.
+     *
+     * @throws IndexOutOfBoundsException unless {@code 0 <= layer < layers()} and {@code 0 <= expert < experts()}
+     */
     public int replicaCount(int layer, int expert) {
         return counts()[layer][expert];
     }

@@ -1,5 +1,7 @@
 package io.moelab.eplb;
 
+import java.util.Objects;
+
 /**
  * The expert-parallel cluster a placement targets: {@code replicas} physical expert slots per MoE layer
  * spread evenly over {@code gpus} GPUs on {@code nodes} nodes, and {@code groups} expert groups (DeepSeek-V3's
@@ -65,14 +67,23 @@ public record Topology(int replicas, int groups, int nodes, int gpus) {
         return replicas / nodes;
     }
 
-    /** The GPU that holds physical slot {@code slot}. */
+    /**
+     * The GPU that holds physical slot {@code slot}.
+     *
+     * @throws IndexOutOfBoundsException unless {@code 0 <= slot < replicas()}
+     */
     public int gpuOfSlot(int slot) {
-        return slot / slotsPerGpu();
+        // Checked: slot R was GPU M and slot -1 GPU 0, a GPU for a slot that does not exist.
+        return Objects.checkIndex(slot, replicas) / slotsPerGpu();
     }
 
-    /** The node that holds GPU {@code gpu}. */
+    /**
+     * The node that holds GPU {@code gpu}.
+     *
+     * @throws IndexOutOfBoundsException unless {@code 0 <= gpu < gpus()}
+     */
     public int nodeOfGpu(int gpu) {
-        return gpu / gpusPerNode();
+        return Objects.checkIndex(gpu, gpus) / gpusPerNode();
     }
 
     /** Whether DeepSeek's hierarchical policy applies: expert groups divide evenly over nodes. */

@@ -36,6 +36,15 @@ class CoreTypesTest {
         assertThat(t.slotsPerNode()).isEqualTo(72);
         assertThat(t.gpuOfSlot(17)).isEqualTo(1);
         assertThat(t.nodeOfGpu(17)).isEqualTo(2);
+        assertThat(t.gpuOfSlot(287)).isEqualTo(31);
+        assertThat(t.nodeOfGpu(31)).isEqualTo(3);
+        // Slot R and GPU M are past the end (gpuOfSlot(288) was GPU 32, gpuOfSlot(-1) GPU 0).
+        for (int outside : new int[] {-1, 288}) {
+            assertThatThrownBy(() -> t.gpuOfSlot(outside)).isInstanceOf(IndexOutOfBoundsException.class);
+        }
+        for (int outside : new int[] {-1, 32}) {
+            assertThatThrownBy(() -> t.nodeOfGpu(outside)).isInstanceOf(IndexOutOfBoundsException.class);
+        }
         assertThat(t.groupsDivideNodes()).isTrue();
         assertThat(new Topology(288, 8, 18, 144).groupsDivideNodes()).isFalse();
     }
