@@ -8,10 +8,8 @@ import io.moelab.cli.support.Progress;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Nouns;
 import io.moelab.eplb.Numbers;
-import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.eplb.trace.SyntheticTraceGenerator;
 import io.moelab.eplb.trace.SyntheticTraceSpec;
-import io.moelab.eplb.trace.TraceFiles;
 import io.moelab.eplb.trace.TraceFormat;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -116,14 +114,15 @@ public final class GenerateCommand implements Callable<Integer>, OptionFields {
                 or(zeroFraction, defaults.zeroFraction()), or(domains, defaults.domains()),
                 or(domainCorrelation, defaults.domainCorrelation()), or(domainPeriod, defaults.domainPeriod()),
                 or(domainSwing, defaults.domainSwing()));
-        Heap.requireTrace("--steps", s);
+        // Generated and written block by block, the steps are never held together: only a step's size is bounded,
+        // by the block of at least one step, the step being written and the compact writer's previous step.
+        Heap.require("--experts", 4L * Double.BYTES * s.layers() * s.experts(), String.format(Locale.ROOT,
+                "a step of L x E = %d x %d loads", s.layers(), s.experts()), "fewer layers or experts");
         // Before generating: a path that cannot be written (a directory, a file where a parent goes) failed only after.
         Outputs.check("--output", output);
-        ExpertLoadTrace trace;
-        try (Progress progress = Progress.start("generate", s.layers())) {
-            trace = SyntheticTraceGenerator.generate(s, (done, total) -> progress.stepTo(done));
+        try (Progress progress = Progress.start("generate", s.steps())) {
+            SyntheticTraceGenerator.write(s, output, traceFormat, (done, total) -> progress.stepTo(done));
         }
-        TraceFiles.write(trace, output, traceFormat);
         Outputs.notes(spec, output).printf(Locale.ROOT, "wrote %s: %s x %s x %s, %s x top-%d "
                         + "per step, %s skew %s, %s per layer, %s (%s%s)%n", output,
                 Nouns.count(s.steps(), "step"), Nouns.count(s.layers(), "layer"), Nouns.count(s.experts(), "expert"),

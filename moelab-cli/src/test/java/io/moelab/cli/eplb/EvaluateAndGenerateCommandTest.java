@@ -193,13 +193,14 @@ class EvaluateAndGenerateCommandTest {
         assertThat(overflow.exitCode()).isEqualTo(2);
         assertThat(overflow.errLines()).singleElement().asString()
                 .startsWith("error: --experts: L x E = 100000 x 100000 = 10000000000 loads per step");
-        // 2^40 loads fit no heap this test runs in; the command says so instead of running out of memory.
-        Result heap = CliRunner.run("eplb", "generate", "--layers", "1024", "--experts", "1024", "--steps", "1048576",
-                "--seed", "1", "--output", dir.resolve("x.json").toString());
+        // Steps are generated and written block by block, so only a step must fit: 2^31 - 9 loads (16 GiB a copy) fit
+        // no heap this test runs in; the command says so instead of running out of memory.
+        Result heap = CliRunner.run("eplb", "generate", "--layers", "46340", "--experts", "46340", "--steps", "2",
+                "--seed", "1", "--top-k", "1", "--output", dir.resolve("x.json").toString());
         assertThat(heap.exitCode()).isEqualTo(2);
         assertThat(heap.errLines()).singleElement().asString()
-                .startsWith("error: --steps: a trace of S x L x E = 1048576 x 1024 x 1024 loads needs about "
-                        + "16384.0 GiB of memory, more than this JVM's heap of ")
+                .startsWith("error: --experts: a step of L x E = 46340 x 46340 loads needs about "
+                        + "64.0 GiB of memory, more than this JVM's heap of ")
                 .contains("MOELAB_JAVA_OPTS=-Xmx");
         assertThat(dir.resolve("x.json")).doesNotExist();
         // The demo's synthetic trace (26 x 64 loads a step) too.

@@ -36,48 +36,78 @@ final class CompactTraces {
     }
 
     static void write(ExpertLoadTrace trace, OutputStream raw) throws IOException {
+        StepWriter writer = writer(raw, trace.layers(), trace.experts(), trace.steps(), isIntegral(trace));
+        trace.stepList().forEach(writer::accept);
+        writer.finish();
+    }
+
+    /**
+     * A writer of a trace of the given shape, its header written at once; the {@code steps} steps are to follow.
+     *
+     * @param integral whether every value is a whole number below 2^53 (encoded as integer deltas); a writer told so
+     *                 refuses any other value with an {@link IllegalArgumentException}
+     */
+    static StepWriter writer(OutputStream raw, int layers, int experts, int steps, boolean integral)
+            throws IOException {
         DataOutputStream out = new DataOutputStream(raw);
         out.write(MAGIC);
         out.writeByte(VERSION);
-        writeVarint(out, trace.layers());
-        writeVarint(out, trace.experts());
-        writeVarint(out, trace.steps());
-        boolean integral = isIntegral(trace);
+        writeVarint(out, layers);
+        writeVarint(out, experts);
+        writeVarint(out, steps);
         out.writeByte(integral ? INTEGERS : DOUBLES);
-        int cells = trace.layers() * trace.experts();
-        long[] previous = new long[cells];
-        double[] row = new double[trace.experts()];
-        for (LoadMatrix step : trace.stepList()) {
-            for (int l = 0; l < trace.layers(); l++) {
-                step.copyLayer(l, row);
-                for (int e = 0; e < row.length; e++) {
-                    if (integral) {
-                        int cell = l * row.length + e;
-                        long v = (long) row[e];
-                        long delta = v - previous[cell];
-                        writeVarint(out, (delta << 1) ^ (delta >> 63));
-                        previous[cell] = v;
-                    } else {
-                        out.writeDouble(row[e]);
+        long[] previous = new long[layers * experts];
+        double[] row = new double[experts];
+        return new StepWriter() {
+            @Override
+            public void accept(LoadMatrix step) {
+                try {
+                    for (int l = 0; l < layers; l++) {
+                        step.copyLayer(l, row);
+                        for (int e = 0; e < row.length; e++) {
+                            if (integral) {
+                                if (!isIntegral(row[e])) {
+                                    throw new IllegalArgumentException("load " + row[e] + " of layer " + l
+                                            + " expert " + e + " is not a whole number below 2^53, in a trace "
+                                            + "written as integers");
+                                }
+                                int cell = l * row.length + e;
+                                long v = (long) row[e];
+                                long delta = v - previous[cell];
+                                writeVarint(out, (delta << 1) ^ (delta >> 63));
+                                previous[cell] = v;
+                            } else {
+                                out.writeDouble(row[e]);
+                            }
+                        }
                     }
+                } catch (IOException e) {
+                    throw new StepWriter.WriteFailure(e);
                 }
             }
-        }
-        out.flush();
+
+            @Override
+            public void finish() throws IOException {
+                out.flush();
+            }
+        };
     }
 
-    private static boolean isIntegral(ExpertLoadTrace trace) {
+    static boolean isIntegral(ExpertLoadTrace trace) {
         for (LoadMatrix step : trace.stepList()) {
             for (int l = 0; l < step.layers(); l++) {
                 for (int e = 0; e < step.experts(); e++) {
-                    double v = step.load(l, e);
-                    if (v != Math.rint(v) || v >= 0x1p53) {
+                    if (!isIntegral(step.load(l, e))) {
                         return false;
                     }
                 }
             }
         }
         return true;
+    }
+
+    private static boolean isIntegral(double v) {
+        return v == Math.rint(v) && v < 0x1p53;
     }
 
     /**

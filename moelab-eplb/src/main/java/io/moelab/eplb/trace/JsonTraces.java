@@ -5,6 +5,7 @@ import io.moelab.eplb.LoadMatrix;
 import io.moelab.eplb.io.JsonReader;
 import io.moelab.eplb.io.JsonWriter;
 import io.moelab.eplb.io.NumericArray;
+import java.io.IOException;
 import java.io.Writer;
 import java.util.ArrayList;
 import java.util.List;
@@ -157,18 +158,31 @@ final class JsonTraces {
         return ExpertLoadTrace.of(steps);
     }
 
-    static void writeVllm(ExpertLoadTrace trace, Writer out) {
+    /** A writer of vLLM's expert-load history, its opening written at once; {@code finish} flushes {@code out}. */
+    static StepWriter vllmWriter(Writer out) {
         JsonWriter json = new JsonWriter(out);
         json.beginObject().name("load_history").beginArray();
-        double[] row = new double[trace.experts()];
-        for (LoadMatrix step : trace.stepList()) {
-            json.beginObject().name("logical_expert_load").beginArray();
-            for (int l = 0; l < step.layers(); l++) {
-                step.copyLayer(l, row);
-                json.numbers(row);
+        return new StepWriter() {
+            private double[] row;
+
+            @Override
+            public void accept(LoadMatrix step) {
+                if (row == null || row.length != step.experts()) {
+                    row = new double[step.experts()];
+                }
+                json.beginObject().name("logical_expert_load").beginArray();
+                for (int l = 0; l < step.layers(); l++) {
+                    step.copyLayer(l, row);
+                    json.numbers(row);
+                }
+                json.endArray().endObject();
             }
-            json.endArray().endObject();
-        }
-        json.endArray().endObject().finish();
+
+            @Override
+            public void finish() throws IOException {
+                json.endArray().endObject().finish();
+                out.flush();
+            }
+        };
     }
 }

@@ -3,9 +3,10 @@ package io.moelab.eplb.trace;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
 import io.moelab.eplb.Numbers;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.random.RandomGenerator;
 import java.util.random.RandomGeneratorFactory;
 import java.util.stream.IntStream;
@@ -32,15 +33,18 @@ import java.util.stream.IntStream;
  */
 public final class SyntheticTraceGenerator {
 
-    /** Receives progress: layers done out of layers in total. May be called from several threads. */
+    /** Receives progress: steps done out of steps in total. Called from the generating thread. */
     @FunctionalInterface
     public interface Progress {
         /** No reporting. */
         Progress NONE = (done, total) -> { };
 
-        /** Called after each layer. */
+        /** Called after each block of steps. */
         void update(int done, int total);
     }
+
+    /** About the bytes of loads one block of steps holds: a few dozen steps of DeepSeek-V3's 58 x 256. */
+    private static final long BLOCK_BYTES = 16L << 20;
 
     private SyntheticTraceGenerator() {
     }
@@ -52,33 +56,73 @@ public final class SyntheticTraceGenerator {
 
     /** Generates the trace a spec describes, layers in parallel, reporting progress. */
     public static ExpertLoadTrace generate(SyntheticTraceSpec spec, Progress progress) {
-        int cells = spec.layers() * spec.experts();
-        double[][] values = new double[spec.steps()][cells];
-        double[][] mixture = domainMixture(spec);
-        AtomicInteger done = new AtomicInteger();
-        IntStream.range(0, spec.layers()).parallel().forEach(l -> {
-            new LayerGenerator(spec, l).run(mixture, values);
-            progress.update(done.incrementAndGet(), spec.layers());
-        });
         List<LoadMatrix> steps = new ArrayList<>(spec.steps());
-        for (int t = 0; t < spec.steps(); t++) {
-            steps.add(LoadMatrix.ofFlat(spec.layers(), spec.experts(), values[t], "synthetic step " + t));
-            values[t] = null; // let the copy replace it
-        }
+        generate(spec, progress, steps::add);
         return ExpertLoadTrace.of(steps);
     }
 
-    /** {@code [step][domain]}: each domain's share of traffic. */
-    static double[][] domainMixture(SyntheticTraceSpec spec) {
+    /**
+     * Generates the trace a spec describes step by step, giving each step to {@code sink} as it is made and holding
+     * only a block of steps: the steps are those {@link #generate(SyntheticTraceSpec)} returns.
+     */
+    public static void generate(SyntheticTraceSpec spec, Progress progress, StepSink sink) {
+        generate(spec, blockSteps(spec), progress, sink);
+    }
+
+    /**
+     * Writes the trace a spec describes atomically, generating it block by block (see
+     * {@link TraceFiles#write(Path, TraceFormat, int, int, int, boolean, TraceFiles.Steps)}): the bytes are those of
+     * writing {@link #generate(SyntheticTraceSpec)}'s trace, and memory does not grow with the steps.
+     *
+     * @throws InvalidInputException as {@link #generate(SyntheticTraceSpec)}, leaving no file
+     */
+    public static void write(SyntheticTraceSpec spec, Path path, TraceFormat format, Progress progress)
+            throws IOException {
+        // Loads are multinomial counts, whole numbers of at most T tokens: the compact format's integer encoding,
+        // which its header names before the first value, is known without seeing the trace.
+        TraceFiles.write(path, format, spec.layers(), spec.experts(), spec.steps(), true,
+                sink -> generate(spec, progress, sink));
+    }
+
+    /** Steps per block: as many as fit {@link #BLOCK_BYTES}, at least one. */
+    static int blockSteps(SyntheticTraceSpec spec) {
+        long stepBytes = (long) spec.layers() * spec.experts() * Double.BYTES;
+        return (int) Math.max(1, Math.min(spec.steps(), BLOCK_BYTES / stepBytes));
+    }
+
+    /**
+     * Generates in blocks of {@code block} steps: each layer's generator keeps its state and random stream from block
+     * to block, so the block size does not change a value.
+     */
+    static void generate(SyntheticTraceSpec spec, int block, Progress progress, StepSink sink) {
+        int layers = spec.layers();
+        int experts = spec.experts();
+        LayerGenerator[] generators = new LayerGenerator[layers];
+        IntStream.range(0, layers).parallel().forEach(l -> generators[l] = new LayerGenerator(spec, l));
+        double[][] values = new double[Math.min(block, spec.steps())][layers * experts];
+        for (int start = 0; start < spec.steps(); start += block) {
+            int from = start;
+            int to = Math.min(spec.steps(), from + block);
+            double[][] mixture = domainMixture(spec, from, to);
+            IntStream.range(0, layers).parallel().forEach(l -> generators[l].run(from, to, mixture, values));
+            for (int t = from; t < to; t++) {
+                sink.accept(LoadMatrix.ofFlat(layers, experts, values[t - from], "synthetic step " + t));
+            }
+            progress.update(to, spec.steps());
+        }
+    }
+
+    /** {@code [step - from][domain]}: each domain's share of traffic in steps {@code [from, to)}. */
+    static double[][] domainMixture(SyntheticTraceSpec spec, int from, int to) {
         int domains = spec.domains();
-        double[][] mixture = new double[spec.steps()][domains];
+        double[][] mixture = new double[to - from][domains];
         double[] logits = new double[domains];
-        for (int t = 0; t < spec.steps(); t++) {
+        for (int t = from; t < to; t++) {
             for (int d = 0; d < domains; d++) {
                 logits[d] = spec.domainSwing()
                         * Math.sin(2 * Math.PI * (t / spec.domainPeriod() + (double) d / domains));
             }
-            softmax(logits, mixture[t]);
+            softmax(logits, mixture[t - from]);
         }
         return mixture;
     }
@@ -112,12 +156,33 @@ public final class SyntheticTraceGenerator {
         private final int layer;
         private final RandomGenerator rng;
         private final double[][] domainLogits; // [domain][expert], -inf for dead experts
+        private final double decay;
+        private final double innovation;
+        // Drift carried from step to step, and scratch arrays.
+        private final double[] walk;
+        private final double[] revert;
+        private final double[] shifted;
+        private final double[] domainProbs;
+        private final double[] probs;
+        private final double[] pick;
 
         LayerGenerator(SyntheticTraceSpec spec, int layer) {
             this.spec = spec;
             this.layer = layer;
             this.rng = RandomGeneratorFactory.of("L64X128MixRandom").create(layerSeed(spec.seed(), layer));
             this.domainLogits = popularity();
+            int experts = spec.experts();
+            this.decay = Math.pow(2, -1 / spec.revertHalfLife());
+            this.innovation = spec.revertStd() * Math.sqrt(1 - decay * decay);
+            this.walk = new double[experts];
+            this.revert = gaussians(experts);
+            for (int e = 0; e < experts; e++) {
+                revert[e] *= spec.revertStd(); // start in the stationary distribution
+            }
+            this.shifted = new double[experts];
+            this.domainProbs = new double[experts];
+            this.probs = new double[experts];
+            this.pick = new double[experts];
         }
 
         private double[][] popularity() {
@@ -174,22 +239,12 @@ public final class SyntheticTraceGenerator {
             return g;
         }
 
-        void run(double[][] mixture, double[][] out) {
+        /** Steps {@code [from, to)}, continuing from the last step run; {@code out[t - from]} gets step t. */
+        void run(int from, int to, double[][] mixture, double[][] out) {
             int experts = spec.experts();
             int domains = spec.domains();
-            double decay = Math.pow(2, -1 / spec.revertHalfLife());
-            double innovation = spec.revertStd() * Math.sqrt(1 - decay * decay);
-            double[] walk = new double[experts];
-            double[] revert = gaussians(experts);
-            for (int e = 0; e < experts; e++) {
-                revert[e] *= spec.revertStd(); // start in the stationary distribution
-            }
-            double[] shifted = new double[experts];
-            double[] domainProbs = new double[experts];
-            double[] probs = new double[experts];
-            double[] pick = new double[experts];
             int base = layer * experts;
-            for (int t = 0; t < spec.steps(); t++) {
+            for (int t = from; t < to; t++) {
                 java.util.Arrays.fill(probs, 0);
                 for (int d = 0; d < domains; d++) {
                     for (int e = 0; e < experts; e++) {
@@ -197,12 +252,12 @@ public final class SyntheticTraceGenerator {
                     }
                     softmax(shifted, domainProbs);
                     for (int e = 0; e < experts; e++) {
-                        probs[e] += mixture[t][d] * domainProbs[e];
+                        probs[e] += mixture[t - from][d] * domainProbs[e];
                     }
                 }
                 requireTopKRoutable(probs, t, walk, revert);
                 topKPickProbabilities(probs, spec.topK(), pick);
-                sampleCounts(pick, out[t], base);
+                sampleCounts(pick, out[t - from], base);
                 for (int e = 0; e < experts; e++) {
                     walk[e] += spec.walkSigma() * rng.nextGaussian();
                     revert[e] = decay * revert[e] + innovation * rng.nextGaussian();

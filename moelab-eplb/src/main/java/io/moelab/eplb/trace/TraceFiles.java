@@ -123,6 +123,13 @@ public final class TraceFiles {
         return Arrays.equals(head, prefix);
     }
 
+    /** Produces a trace's steps, oldest first, for {@link #write(Path, TraceFormat, int, int, int, boolean, Steps)}. */
+    @FunctionalInterface
+    public interface Steps {
+        /** Gives every step to {@code sink}, in order. */
+        void deliver(StepSink sink) throws IOException;
+    }
+
     /**
      * Writes a trace atomically. vLLM JSON is gzip-compressed when the file name ends in {@code .gz}; the
      * compact format always is.
@@ -130,19 +137,51 @@ public final class TraceFiles {
      * @throws IllegalArgumentException for {@link TraceFormat#SGLANG}, which is read-only
      */
     public static void write(ExpertLoadTrace trace, Path path, TraceFormat format) throws IOException {
+        write(path, format, trace.layers(), trace.experts(), trace.steps(), CompactTraces.isIntegral(trace),
+                sink -> trace.stepList().forEach(sink::accept));
+    }
+
+    /**
+     * Writes a trace atomically as its steps are produced, holding none of them: the bytes are those
+     * {@link #write(ExpertLoadTrace, Path, TraceFormat)} writes for the same steps. A failure of {@code steps} leaves
+     * no file, as any other.
+     *
+     * @param integral whether every load is a whole number below 2^53 (the compact format's header says how values
+     *                 are encoded before the first of them); where it is not so, the write fails with an
+     *                 {@link IllegalArgumentException}
+     * @throws IllegalArgumentException for {@link TraceFormat#SGLANG}, which is read-only
+     * @throws IllegalStateException    if {@code steps} delivers a step of another shape, or another number of steps
+     */
+    public static void write(Path path, TraceFormat format, int layers, int experts, int steps, boolean integral,
+                             Steps source) throws IOException {
+        if (format == TraceFormat.SGLANG) {
+            throw new IllegalArgumentException("SGLang dumps are read, not written");
+        }
         boolean gzip = format == TraceFormat.COMPACT || path.getFileName().toString().endsWith(".gz");
         AtomicFiles.write(path, raw -> {
             OutputStream out = gzip ? new GZIPOutputStream(raw, BUFFER) : raw;
-            switch (format) {
-                case VLLM -> {
-                    BufferedWriter writer = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8),
-                            BUFFER);
-                    JsonTraces.writeVllm(trace, writer);
-                    writer.flush();
-                }
-                case COMPACT -> CompactTraces.write(trace, out);
-                case SGLANG -> throw new IllegalArgumentException("SGLang dumps are read, not written");
+            StepWriter writer = format == TraceFormat.VLLM
+                    ? JsonTraces.vllmWriter(new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8),
+                            BUFFER))
+                    : CompactTraces.writer(out, layers, experts, steps, integral);
+            int[] written = {0};
+            try {
+                source.deliver(step -> {
+                    if (step.layers() != layers || step.experts() != experts || written[0] == steps) {
+                        throw new IllegalStateException("step " + written[0] + " of " + step.layers() + " x "
+                                + step.experts() + " loads, in a trace of " + steps + " steps of " + layers + " x "
+                                + experts);
+                    }
+                    writer.accept(step);
+                    written[0]++;
+                });
+            } catch (StepWriter.WriteFailure e) {
+                throw e.getCause();
             }
+            if (written[0] != steps) {
+                throw new IllegalStateException(written[0] + " steps delivered, in a trace of " + steps);
+            }
+            writer.finish();
             if (out instanceof GZIPOutputStream g) {
                 g.finish();
             }

@@ -160,7 +160,7 @@ class SyntheticTraceGeneratorTest {
 
     @Test
     void mixtureSharesSumToOne() {
-        double[][] mix = SyntheticTraceGenerator.domainMixture(custom(1, 0, 0, 3, 0, 2, 50, 100));
+        double[][] mix = SyntheticTraceGenerator.domainMixture(custom(1, 0, 0, 3, 0, 2, 50, 100), 0, 50);
         for (double[] shares : mix) {
             assertThat(shares[0] + shares[1] + shares[2]).isCloseTo(1.0, within(1e-12));
         }
