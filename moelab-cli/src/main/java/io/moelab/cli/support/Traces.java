@@ -17,11 +17,6 @@ public final class Traces {
     private Traces() {
     }
 
-    /** One trace: {@code builtin:NAME} or a file in any supported format. */
-    public static ExpertLoadTrace read(String source) {
-        return source.startsWith(BuiltinTraces.PREFIX) ? BuiltinTraces.read(source) : TraceFiles.read(Path.of(source));
-    }
-
     /** One trace, {@code builtin:NAME} or a file, its steps delivered one at a time; returns their number. */
     public static int read(String source, StepSink sink) {
         return source.startsWith(BuiltinTraces.PREFIX) ? BuiltinTraces.read(source, sink)
@@ -40,19 +35,9 @@ public final class Traces {
      * @throws InvalidInputException naming {@code --trace} and both sources when one's shape differs from the first's
      */
     public static ExpertLoadTrace readAll(List<String> sources) {
-        List<ExpertLoadTrace> traces = new ArrayList<>();
-        for (String source : sources) {
-            ExpertLoadTrace trace = read(source);
-            ExpertLoadTrace first = traces.isEmpty() ? trace : traces.getFirst();
-            // Checked per source: the concatenation's own check counts steps across files ("step 3: is 2 layers x 5
-            // experts") and names neither file.
-            if (trace.layers() != first.layers() || trace.experts() != first.experts()) {
-                throw shapeMismatch(source, trace.layers(), trace.experts(), sources.getFirst(), first.layers(),
-                        first.experts());
-            }
-            traces.add(trace);
-        }
-        return ExpertLoadTrace.concat(traces);
+        List<LoadMatrix> steps = new ArrayList<>();
+        read(sources, steps::add);
+        return ExpertLoadTrace.of(steps);
     }
 
     /**

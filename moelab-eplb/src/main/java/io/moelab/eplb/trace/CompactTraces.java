@@ -35,12 +35,6 @@ final class CompactTraces {
     private CompactTraces() {
     }
 
-    static void write(ExpertLoadTrace trace, OutputStream raw) throws IOException {
-        StepWriter writer = writer(raw, trace.layers(), trace.experts(), trace.steps(), isIntegral(trace));
-        trace.stepList().forEach(writer::accept);
-        writer.finish();
-    }
-
     /**
      * A writer of a trace of the given shape, its header written at once; the {@code steps} steps are to follow.
      *
