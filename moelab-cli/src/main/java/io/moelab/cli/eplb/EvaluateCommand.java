@@ -88,11 +88,12 @@ public final class EvaluateCommand implements Callable<Integer>, OptionFields {
             description = "Time spent calling each algorithm before timing it (JIT warm-up; default: ${DEFAULT-VALUE}).")
     private long warmupMillis;
 
-    @Option(names = "--output", paramLabel = "FILE", description = "Also write the report (in --format) here.")
+    @Option(names = "--output", paramLabel = "FILE", description = "Also write the report (in --format) to FILE; "
+            + "- (or /dev/stdout) adds nothing: the report is printed once.")
     private Path output;
 
     @Option(names = "--plot", paramLabel = "FILE.png",
-            description = "Also plot GPU balancedness per scored window, one line per algorithm.")
+            description = "Also plot GPU balancedness per scored window, one line per algorithm (a file, not -).")
     private Path plot;
 
     @Override
@@ -115,6 +116,7 @@ public final class EvaluateCommand implements Callable<Integer>, OptionFields {
         Topology topology = new Topology(replicas, groups, nodes, gpus);
         WindowedEvaluation.Options options = new WindowedEvaluation.Options(window, history, warmupMillis, 10, false);
         // Before the evaluation: a bad path would otherwise fail only after it.
+        Outputs.refuseStdout("--plot", plot, "a PNG image");
         Outputs.check("--output", output, "--plot", plot, Map.of("--trace", Traces.files(traces)));
         // Window sums as the steps are read, not the steps: a 100,000-step DeepSeek-V3 trace held whole needed 12 GB.
         WindowSums trace = Traces.windows(traces, window);
@@ -140,10 +142,12 @@ public final class EvaluateCommand implements Callable<Integer>, OptionFields {
         }
         series.put("bound", report.windowBound());
         String title = "GPU balancedness: plan on window i, score on window i+1 (" + report.topology() + ")";
+        // The report is printed anyway: an --output that is stdout (-, /dev/stdout) printed it twice.
+        Path file = Outputs.isStdout(output) ? null : output;
         // Both files or neither.
         AtomicFiles.together(() -> {
-            if (output != null) {
-                AtomicFiles.writeString(output, text);
+            if (file != null) {
+                AtomicFiles.writeString(file, text);
             }
             if (plot != null) {
                 Plots.lines(plot, title, "scored window", "GPU balancedness (mean / max)", series,

@@ -43,7 +43,8 @@ public final class GenerateCommand implements Callable<Integer>, OptionFields {
     @Option(names = "--seed", required = true, paramLabel = "K", description = "Random seed.")
     private long seed;
 
-    @Option(names = "--output", required = true, paramLabel = "FILE", description = "Where to write the trace.")
+    @Option(names = "--output", required = true, paramLabel = "FILE",
+            description = "Where to write the trace; - prints a vllm one on stdout (the note then goes to stderr).")
     private Path output;
 
     @Option(names = "--format", defaultValue = "vllm", paramLabel = "FORMAT",
@@ -118,19 +119,29 @@ public final class GenerateCommand implements Callable<Integer>, OptionFields {
         // by the block of at least one step, the step being written and the compact writer's previous step.
         Heap.require("--experts", 4L * Double.BYTES * s.layers() * s.experts(), String.format(Locale.ROOT,
                 "a step of L x E = %d x %d loads", s.layers(), s.experts()), "fewer layers or experts");
+        // Gzip, by format or name (.gz), is binary: not for -, and written through a device such as /dev/stdout.
+        boolean binary = traceFormat == TraceFormat.COMPACT || output.toString().endsWith(".gz");
+        if (binary) {
+            Outputs.refuseStdout("--output", output, "a compact trace (gzip-compressed binary)");
+        }
         // Before generating: a path that cannot be written (a directory, a file where a parent goes) failed only after.
         Outputs.check("--output", output);
-        try (Progress progress = Progress.start("generate", s.steps())) {
-            SyntheticTraceGenerator.write(s, output, traceFormat, (done, total) -> progress.stepTo(done));
+        try (Outputs.TextOutput text = Outputs.text(binary ? null : output)) {
+            try (Progress progress = Progress.start("generate", s.steps())) {
+                SyntheticTraceGenerator.write(s, text.toStdout() ? text.file() : output, traceFormat,
+                        (done, total) -> progress.stepTo(done));
+            }
+            text.print(spec.commandLine().getOut());
         }
         Outputs.notes(spec, output).printf(Locale.ROOT, "wrote %s: %s x %s x %s, %s x top-%d "
-                        + "per step, %s skew %s, %s per layer, %s (%s%s)%n", output,
+                        + "per step, %s skew %s, %s per layer, %s (%s%s)%n", Outputs.name(output),
                 Nouns.count(s.steps(), "step"), Nouns.count(s.layers(), "layer"), Nouns.count(s.experts(), "expert"),
                 Nouns.count(s.tokensPerStep(), "token"), s.topK(), s.skew().name().toLowerCase(Locale.ROOT),
                 Numbers.plain(s.skewParameter()), Nouns.count(s.deadExperts(), "dead expert"), Nouns.count(s.domains(), "domain"),
                 traceFormat.cliName(),
                 // A device or FIFO, written through, has no size that counts what went into it.
-                Files.isRegularFile(output) ? String.format(Locale.ROOT, ", %,d bytes", Files.size(output)) : "");
+                !Outputs.isStdout(output) && Files.isRegularFile(output)
+                        ? String.format(Locale.ROOT, ", %,d bytes", Files.size(output)) : "");
         return 0;
     }
 

@@ -42,7 +42,8 @@ public final class RebalanceCommand implements Callable<Integer>, OptionFields {
     @Option(names = "--input", required = true, paramLabel = "IN.json", description = "Loads and topology.")
     private Path input;
 
-    @Option(names = "--output", required = true, paramLabel = "OUT.json", description = "Where to write the placement.")
+    @Option(names = "--output", required = true, paramLabel = "OUT.json",
+            description = "Where to write the placement; - prints it on stdout (the summary then goes to stderr).")
     private Path output;
 
     @Option(names = "--algorithm", paramLabel = "SPEC",
@@ -133,7 +134,10 @@ public final class RebalanceCommand implements Callable<Integer>, OptionFields {
         long start = System.nanoTime();
         Placement placement = balancer.rebalance(request);
         double millis = (System.nanoTime() - start) / 1e6;
-        PlacementFile.write(output, balancer.name(), placement);
+        try (Outputs.TextOutput text = Outputs.text(output)) {
+            PlacementFile.write(text.file(), balancer.name(), placement);
+            text.print(spec.commandLine().getOut());
+        }
         PlacementScore score = PlacementEvaluator.score(placement, in.weight());
         PrintWriter out = Outputs.notes(spec, output);
         out.printf(Locale.ROOT, "%s: %s -> %s in %.1f ms; on the input load GPU balancedness "
@@ -142,7 +146,7 @@ public final class RebalanceCommand implements Callable<Integer>, OptionFields {
                 score.gpuBalancedness(), BalanceBound.of(in.weight(), topology),
                 Nouns.count(score.colocatedPairs(), "(layer, GPU) pair"),
                 inService == null ? "" : ", " + Nouns.count(PlacementEvaluator.migration(inService, placement)
-                        .expertsMoved(), "expert") + " moved from " + previous, output);
+                        .expertsMoved(), "expert") + " moved from " + previous, Outputs.name(output));
         return 0;
     }
 

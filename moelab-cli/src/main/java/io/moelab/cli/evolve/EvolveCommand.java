@@ -1,6 +1,7 @@
 package io.moelab.cli.evolve;
 
 import io.moelab.cli.support.Json;
+import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.eplb.InvalidInputException;
@@ -119,6 +120,7 @@ public final class EvolveCommand implements Callable<Integer> {
                         + " --help')");
             }
         }
+        Outputs.refuseStdoutDirectory("--out", out);
         if (Files.exists(out) && !Files.isDirectory(out)) {
             // Checked before the initial program's evaluation; createDirectories failed on it later, with exit 1.
             throw new InvalidInputException("--out", out + " is a file, not a run directory");

@@ -36,7 +36,8 @@ public final class LogitsCommand implements Callable<Integer> {
             description = "Token ids, comma-separated.")
     private int[] tokens;
 
-    @Option(names = "--output", required = true, paramLabel = "OUT.json", description = "Where to write.")
+    @Option(names = "--output", required = true, paramLabel = "OUT.json",
+            description = "Where to write; - prints the JSON on stdout (the note then goes to stderr).")
     private Path output;
 
     @Override
@@ -72,24 +73,27 @@ public final class LogitsCommand implements Callable<Integer> {
                     + " x " + vocab + " logits,", "fewer token ids");
             logits = m.logits(tokens);
         }
-        AtomicFiles.write(output, out -> {
-            Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16);
-            w.write("{\"logits\": [");
-            for (int p = 0; p < logits.length; p++) {
-                w.write(p == 0 ? "\n  [" : ",\n  [");
-                for (int i = 0; i < logits[p].length; i++) {
-                    if (i > 0) {
-                        w.write(',');
+        try (Outputs.TextOutput text = Outputs.text(output)) {
+            AtomicFiles.write(text.file(), out -> {
+                Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16);
+                w.write("{\"logits\": [");
+                for (int p = 0; p < logits.length; p++) {
+                    w.write(p == 0 ? "\n  [" : ",\n  [");
+                    for (int i = 0; i < logits[p].length; i++) {
+                        if (i > 0) {
+                            w.write(',');
+                        }
+                        w.write(Float.toString(logits[p][i]));
                     }
-                    w.write(Float.toString(logits[p][i]));
+                    w.write(']');
                 }
-                w.write(']');
-            }
-            w.write("\n]}\n");
-            w.flush();
-        });
-        Outputs.notes(spec, output).println("wrote " + output + " (" + Nouns.count(logits.length, "position")
-                + " x " + Nouns.count(logits[0].length, "logit") + ")");
+                w.write("\n]}\n");
+                w.flush();
+            });
+            text.print(spec.commandLine().getOut());
+        }
+        Outputs.notes(spec, output).println("wrote " + Outputs.name(output) + " ("
+                + Nouns.count(logits.length, "position") + " x " + Nouns.count(logits[0].length, "logit") + ")");
         return 0;
     }
 }

@@ -41,7 +41,8 @@ public final class TraceCommand implements Callable<Integer> {
     @Option(names = "--text", required = true, arity = "1..*", paramLabel = "FILE", description = "UTF-8 texts.")
     private List<Path> texts;
 
-    @Option(names = "--output", required = true, paramLabel = "TRACE.json", description = "Where to write.")
+    @Option(names = "--output", required = true, paramLabel = "TRACE.json",
+            description = "Where to write; - prints the trace on stdout (the summary then goes to stderr).")
     private Path output;
 
     @Option(names = "--batch-tokens", paramLabel = "N", defaultValue = "256",
@@ -53,7 +54,8 @@ public final class TraceCommand implements Callable<Integer> {
 
     @Option(names = "--plot", paramLabel = "PNG",
             description = "Also draw a heat map: one row per text, the share of its tokens each expert of MoE layer "
-                    + "--plot-layer received (where the hot experts sit as the stream moves from text to text).")
+                    + "--plot-layer received (where the hot experts sit as the stream moves from text to text); a "
+                    + "file, not -.")
     private Path plot;
 
     @Option(names = "--plot-layer", paramLabel = "N", defaultValue = "0",
@@ -69,6 +71,7 @@ public final class TraceCommand implements Callable<Integer> {
             throw new InvalidInputException("--context", "must be at least 1, got " + context);
         }
         // Before the model runs: a bad path would otherwise fail only after it.
+        Outputs.refuseStdout("--plot", plot, "a PNG image");
         Outputs.check("--output", output, "--plot", plot,
                 Map.of("--text", texts, "--model", Outputs.filesIn(model.dir())));
         List<String> contents = new ArrayList<>();
@@ -160,16 +163,19 @@ public final class TraceCommand implements Callable<Integer> {
             }
             lines.add(line.toString());
         }
-        // Both files or neither: a plot that cannot be written leaves no trace behind.
-        AtomicFiles.together(() -> {
-            TraceFiles.write(ExpertLoadTrace.of(steps), output, TraceFormat.VLLM);
-            if (plot != null) {
-                Plots.heatMap(plot, "MoE layer " + plotLayer + ": share of each text's tokens per expert", "expert",
-                        rows);
-            }
-        });
+        // Both files or neither: a plot that cannot be written leaves no trace behind (and prints none).
+        try (Outputs.TextOutput text = Outputs.text(output)) {
+            AtomicFiles.together(() -> {
+                TraceFiles.write(ExpertLoadTrace.of(steps), text.file(), TraceFormat.VLLM);
+                if (plot != null) {
+                    Plots.heatMap(plot, "MoE layer " + plotLayer + ": share of each text's tokens per expert",
+                            "expert", rows);
+                }
+            });
+            text.print(spec.commandLine().getOut());
+        }
         java.io.PrintWriter out = Outputs.notes(spec, output, plot);
-        out.println("wrote " + output + ": " + Nouns.count(steps.size(), "step") + " of up to "
+        out.println("wrote " + Outputs.name(output) + ": " + Nouns.count(steps.size(), "step") + " of up to "
                 + Nouns.count(batchTokens, "token") + " (" + Nouns.count(tokensRead, "token") + "), "
                 + Nouns.count(recorder.moeLayers(), "MoE layer"));
         out.println("hottest expert per text and MoE layer (share of the text's assignments):");

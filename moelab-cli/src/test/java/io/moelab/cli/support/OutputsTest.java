@@ -1,0 +1,69 @@
+package io.moelab.cli.support;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.moelab.eplb.InvalidInputException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class OutputsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void standardOutputIsDashOrStdoutItselfAndNoOtherFile() throws Exception {
+        assertThat(Outputs.isStdout(Path.of("-"))).isTrue();
+        assertThat(Outputs.isStdout(Path.of("./-"))).isFalse(); // the way to name a file called -
+        assertThat(Outputs.isStdout(null)).isFalse();
+        assertThat(Outputs.isStdout(Files.writeString(dir.resolve("f.json"), "{}"))).isFalse();
+        assertThat(Outputs.isStdout(dir.resolve("missing.json"))).isFalse();
+        assertThat(Outputs.name(Path.of("-"))).isEqualTo("standard output");
+        assertThat(Outputs.name(Path.of("./-"))).isEqualTo("./-");
+    }
+
+    @Test
+    void twoOutputsCannotBothBeStandardOutput() throws Exception {
+        Map<String, Path> outputs = new LinkedHashMap<>();
+        outputs.put("--report", Path.of("-"));
+        outputs.put("--placement", dir.resolve("p.json"));
+        Outputs.check(outputs); // one is fine, and its directory (the working one) is not checked as a file's
+        outputs.put("--summary", Path.of("-"));
+        assertThatThrownBy(() -> Outputs.check(outputs)).isInstanceOf(InvalidInputException.class)
+                .hasMessage("--summary: names standard output (-) as --report does; give each output its own file");
+    }
+
+    @Test
+    void aTextOutputToAFileIsThatFileAndPrintsNothing() throws Exception {
+        Path file = dir.resolve("out.json");
+        java.io.StringWriter printed = new java.io.StringWriter();
+        try (Outputs.TextOutput text = Outputs.text(file)) {
+            assertThat(text.file()).isEqualTo(file);
+            assertThat(text.toStdout()).isFalse();
+            Files.writeString(text.file(), "{}\n");
+            text.print(new java.io.PrintWriter(printed));
+        }
+        assertThat(printed.toString()).isEmpty();
+        assertThat(file).hasContent("{}");
+    }
+
+    @Test
+    void aTextOutputToStdoutPrintsItsTemporaryFileAndDeletesIt() throws Exception {
+        java.io.StringWriter printed = new java.io.StringWriter();
+        Path temporary;
+        try (Outputs.TextOutput text = Outputs.text(Path.of("-"))) {
+            temporary = text.file();
+            assertThat(text.toStdout()).isTrue();
+            assertThat(temporary.toString()).isNotEqualTo("-");
+            Files.writeString(temporary, "{\"é\": 1}\n");
+            text.print(new java.io.PrintWriter(printed));
+        }
+        assertThat(printed.toString()).isEqualTo("{\"é\": 1}\n");
+        assertThat(temporary).doesNotExist();
+        assertThat(temporary.getParent()).doesNotExist();
+    }
+}
