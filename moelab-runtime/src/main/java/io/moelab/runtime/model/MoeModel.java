@@ -200,11 +200,14 @@ public final class MoeModel implements AutoCloseable {
     /**
      * Runs one token at {@code position} (earlier positions must be in the cache) and returns its logits.
      *
-     * @throws IllegalArgumentException for a token id outside the vocabulary or a position beyond the cache
+     * @throws IllegalArgumentException for a token id outside the vocabulary or a position that is negative or
+     *                                  beyond the cache
      * @throws ModelFormatException   if the logits are not finite, naming the weight that holds NaN or an infinity
      */
     public float[] forward(int token, int position, KvCache cache) {
         requireToken(token);
+        // One compare per token; the cache refuses positions past its end itself.
+        requirePosition(position);
         int h = config.hidden();
         Activations a = cache.activations();
         float[] x = a.x;
@@ -250,6 +253,16 @@ public final class MoeModel implements AutoCloseable {
         if (token < 0 || token >= config.vocabSize()) {
             throw new IllegalArgumentException("token id " + token + " outside the vocabulary [0, "
                     + config.vocabSize() + ")");
+        }
+    }
+
+    /**
+     * Refuses a negative position before anything is stored: the key rows are one array per layer, so -1 is the last
+     * slot of the row before, which a KV group on another thread could write before the first group failed.
+     */
+    private static void requirePosition(int position) {
+        if (position < 0) {
+            throw new IllegalArgumentException("position " + position + " is negative");
         }
     }
 
@@ -480,7 +493,8 @@ public final class MoeModel implements AutoCloseable {
      * <p>For F32, F16 and BF16 weights the results equal those of {@link #forward} token by token, bit for bit;
      * quantized formats differ within their dot-product bound (rows are dequantized once and dotted in float).
      *
-     * @throws IllegalArgumentException for a token id outside the vocabulary or positions beyond the cache
+     * @throws IllegalArgumentException for a token id outside the vocabulary or positions that are negative or
+     *                                  beyond the cache
      * @throws ModelFormatException   if the logits are not finite, naming the weight that holds NaN or an infinity
      */
     public float[][] prefill(int[] tokens, int start, KvCache cache, boolean allLogits) {
@@ -488,8 +502,10 @@ public final class MoeModel implements AutoCloseable {
         if (n == 0) {
             return new float[0][];
         }
-        if (start + n > cache.capacity()) {
-            throw new IllegalArgumentException("positions up to " + (start + n - 1) + " beyond the KV cache's "
+        requirePosition(start);
+        // As a long: start + n past the largest int wrapped to a negative sum that passed the check.
+        if ((long) start + n > cache.capacity()) {
+            throw new IllegalArgumentException("positions up to " + ((long) start + n - 1) + " beyond the KV cache's "
                     + cache.capacity());
         }
         int h = config.hidden();

@@ -52,6 +52,41 @@ class KvCacheSizeTest {
     }
 
     /**
+     * A negative position is refused by name before anything is stored, as the contract says of positions outside
+     * the cache: it failed inside RoPE's store with an index error (-1 into the key rows), and with KV groups on
+     * several threads a later group's row could take a key at the position before its own row began. Likewise a
+     * prefill chunk whose positions start below 0, or run past the largest int, which the capacity check added up
+     * as ints and let through.
+     */
+    @Test
+    void negativeOrOverflowingPositionsAreRefusedByNameAndTheCacheIsUntouched() throws Exception {
+        TinyModel tiny = TinyModel.create(Family.MIXTRAL, DType.F32, 2);
+        try (MoeModel model = MoeModel.load(tiny.write(tmp.resolve("m")), WeightFormat.STORED)) {
+            KvCache cache = model.newCache(8);
+            for (int p = 0; p < 3; p++) {
+                model.forward(5 + p, p, cache);
+            }
+            float[][] keys = new float[3][];
+            float[][] values = new float[3][];
+            for (int l = 0; l < 3; l++) {
+                keys[l] = cache.keys(l).clone();
+                values[l] = cache.values(l).clone();
+            }
+            assertThatThrownBy(() -> model.forward(9, -1, cache)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("position -1 is negative");
+            assertThatThrownBy(() -> model.prefill(new int[] {1, 2}, -1, cache, true))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessage("position -1 is negative");
+            assertThatThrownBy(() -> model.prefill(new int[] {1, 2}, Integer.MAX_VALUE, cache, true))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("positions up to 2147483648 beyond the KV cache's 8");
+            for (int l = 0; l < 3; l++) {
+                assertThat(cache.keys(l)).as("layer %d keys", l).isEqualTo(keys[l]);
+                assertThat(cache.values(l)).as("layer %d values", l).isEqualTo(values[l]);
+            }
+        }
+    }
+
+    /**
      * A --model that is missing or a file says so: both read "no config.json", as if a directory were there and
      * lacked only that file.
      */
