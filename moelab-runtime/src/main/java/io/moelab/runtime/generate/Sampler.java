@@ -6,7 +6,7 @@ import java.util.SplittableRandom;
 /**
  * Picks the next token from logits: greedy at temperature 0, otherwise softmax at the temperature restricted
  * to the nucleus (the most probable tokens whose probabilities reach {@code topP}), drawn from a seeded
- * generator so that a seed repeats a generation.
+ * generator so that a seed repeats a generation. Not thread-safe: every draw advances the one generator.
  */
 public final class Sampler {
     private final double temperature;
@@ -51,17 +51,28 @@ public final class Sampler {
         }
     }
 
-    /** The next token. */
+    /**
+     * The next token. Logits of -infinity (masked tokens) get no probability; where some are +infinity, those share
+     * all of it equally (the limits of the softmax).
+     *
+     * @throws IllegalArgumentException if {@code logits} is empty, holds NaN, or every logit is -infinity
+     */
     public int sample(float[] logits) {
+        int best = argmax(logits);
+        float max = logits[best];
+        if (max == Float.NEGATIVE_INFINITY) {
+            throw new IllegalArgumentException("every logit is -Infinity: no token can be drawn");
+        }
         if (temperature == 0) {
-            return argmax(logits);
+            return best;
         }
         int n = logits.length;
-        float max = logits[argmax(logits)];
+        boolean infinite = max == Float.POSITIVE_INFINITY;
         double[] p = new double[n];
         double sum = 0;
         for (int i = 0; i < n; i++) {
-            p[i] = Math.exp((logits[i] - max) / temperature);
+            // At +infinity, logits[i] - max is NaN for the infinite ones and -infinity for the others.
+            p[i] = infinite ? (logits[i] == max ? 1 : 0) : Math.exp((logits[i] - max) / temperature);
             sum += p[i];
         }
         Integer[] order = new Integer[n];
@@ -87,13 +98,33 @@ public final class Sampler {
         return order[size - 1];
     }
 
-    /** The index of the largest logit (the first on ties). */
+    /**
+     * The index of the largest logit (the first on ties).
+     *
+     * @throws IllegalArgumentException if {@code logits} is empty or holds NaN, which has no place in the order
+     */
     public static int argmax(float[] logits) {
+        if (logits.length == 0) {
+            throw new IllegalArgumentException("no logits to sample from");
+        }
         int best = 0;
+        float bestValue = logits[0];
+        boolean nan = bestValue != bestValue;
         for (int i = 1; i < logits.length; i++) {
-            if (logits[i] > logits[best]) {
+            float v = logits[i];
+            if (v > bestValue) {
                 best = i;
+                bestValue = v;
+            } else if (v != v) {
+                nan = true;
             }
+        }
+        if (nan) {
+            int at = 0;
+            while (!Float.isNaN(logits[at])) {
+                at++;
+            }
+            throw new IllegalArgumentException("logit " + at + " is NaN");
         }
         return best;
     }

@@ -124,6 +124,53 @@ class SamplerTest {
         }
     }
 
+    /**
+     * Logits that define no distribution are refused by name in both modes: greedy decoding of no logits returned
+     * token 0, which does not exist; a NaN was skipped by argmax unless it came first (then it won), and at a
+     * temperature made every probability NaN, which drew token 0 whatever the logits; every logit at -infinity drew
+     * token 0 as well.
+     */
+    @Test
+    void logitsWithoutADistributionAreRefused() {
+        for (double temperature : new double[] {0, 1}) {
+            Sampler s = new Sampler(temperature, 1, 3);
+            assertThatThrownBy(() -> s.sample(new float[0])).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("no logits to sample from");
+            assertThatThrownBy(() -> s.sample(new float[] {1, Float.NaN, 2}))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessage("logit 1 is NaN");
+            assertThatThrownBy(() -> s.sample(new float[] {Float.NaN, 1, 2}))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessage("logit 0 is NaN");
+            float[] impossible = {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY};
+            assertThatThrownBy(() -> s.sample(impossible)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("every logit is -Infinity: no token can be drawn");
+        }
+        assertThatThrownBy(() -> Sampler.argmax(new float[0])).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Sampler.argmax(new float[] {Float.NaN, 1}))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /**
+     * Infinite logits are the limits of the softmax: tokens at +infinity share all the mass equally (they drew
+     * token 0, whose logit was finite, through NaN probabilities), tokens at -infinity (masked) get none.
+     */
+    @Test
+    void infiniteLogitsAreTheSoftmaxLimits() {
+        float inf = Float.POSITIVE_INFINITY;
+        qt().forAll(longs().all()).checkAssert(seed -> {
+            assertThat(new Sampler(1.0, 1.0, seed).sample(new float[] {1, inf, 2})).isEqualTo(1);
+            assertThat(new Sampler(0.5, 0.9, seed).sample(new float[] {-inf, 3, -inf, 2})).isIn(1, 3);
+        });
+        Sampler s = new Sampler(2.0, 1.0, 9);
+        int[] counts = new int[4];
+        int n = 20_000;
+        for (int i = 0; i < n; i++) {
+            counts[s.sample(new float[] {inf, 5, inf, -inf})]++;
+        }
+        assertThat(counts[1] + counts[3]).isZero();
+        assertThat(counts[0] / (double) n).isCloseTo(0.5, org.assertj.core.data.Offset.offset(0.02));
+        assertThat(new Sampler(0, 1, 1).sample(new float[] {1, inf, inf})).isEqualTo(1);
+    }
+
     @Test
     void badSettingsAreRefused() {
         assertThatThrownBy(() -> new Sampler(-1, 1, 0)).hasMessageContaining("temperature");
