@@ -41,10 +41,15 @@ public final class KvCache {
         return (int) Math.min(Integer.MAX_VALUE, (capacity + STRIDE_MULTIPLE - 1) / STRIDE_MULTIPLE * STRIDE_MULTIPLE);
     }
 
-    /** Most positions a cache of this model can hold: a layer's keys are one Java array. */
+    /**
+     * Most positions a cache of this model can hold: a layer's keys ({@code kvHeads x headDim} rows of the stride)
+     * and every query head's attention scores ({@code heads} rows of it) are one Java array each.
+     */
     public static int maxPositions(ModelConfig config) {
         long width = (long) config.kvHeads() * config.headDim();
-        return (int) ((Integer.MAX_VALUE - 8) / width / STRIDE_MULTIPLE * STRIDE_MULTIPLE);
+        // With many query heads per KV head the scores are the larger array.
+        long rows = Math.max(width, config.heads());
+        return (int) ((Integer.MAX_VALUE - 8) / rows / STRIDE_MULTIPLE * STRIDE_MULTIPLE);
     }
 
     /**

@@ -31,6 +31,24 @@ class KvCacheSizeTest {
     }
 
     /**
+     * The scores of every query head are one array of {@code heads x stride} floats too: with many query heads per KV
+     * head it is the larger one. The limit only counted the keys, so 2^24 positions of a model with 256 query heads
+     * over one KV head of 2 dimensions (limit 1073741760) failed with "integer overflow", not the documented error.
+     */
+    @Test
+    void theLimitCountsTheScoresOfEveryQueryHead() throws Exception {
+        Path dir = TinyModel.create(Family.MIXTRAL, DType.F32, 1).write(tmp.resolve("m"));
+        ModelConfig c = ModelConfig.ofModel(dir);
+        ModelConfig gqa = new ModelConfig(c.family(), c.vocabSize(), c.hidden(), 1, 256, 1, 2, c.intermediate(),
+                c.expertIntermediate(), c.experts(), c.topK(), c.normTopKProb(), c.sharedIntermediate(),
+                c.sparseStep(), c.mlpOnlyLayers(), false, false, c.ropeTheta(), c.rmsNormEps(), false);
+        // Scores: 256 x stride floats, stride at most (2^31 - 9) / 256 = 8388607, rounded down to a multiple of 64.
+        assertThat(KvCache.maxPositions(gqa)).isEqualTo(8388544);
+        assertThatThrownBy(() -> new KvCache(gqa, 1 << 24)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("a KV cache of 16777216 positions does not fit (at most 8388544 for this model)");
+    }
+
+    /**
      * A position at the capacity is refused as the contract says, naming it, although the key rows (64 positions
      * wide) have room for it: a bound of {@code position > capacity} let the keys take it and failed later, inside
      * the values' copy, with an index error. The positions below are all usable.
