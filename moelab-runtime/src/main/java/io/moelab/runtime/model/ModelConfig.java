@@ -6,6 +6,7 @@ import io.moelab.runtime.TextFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.Objects;
 import java.util.Set;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
@@ -46,9 +47,66 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
     private static final JsonMapper JSON = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
-    /** Copies the set. */
+    /**
+     * Copies the set and holds the values to what {@link #of} requires of {@code config.json} (which names the key
+     * first): otherwise the fault surfaced later and elsewhere, as a division by zero in a KV cache or
+     * {@link #isMoe}.
+     *
+     * @throws IllegalArgumentException if a size is not positive ({@code experts} and {@code sharedIntermediate}:
+     *                                  negative), {@code heads} is not a multiple of {@code kvHeads}, {@code headDim}
+     *                                  is odd, {@code heads x headDim} exceeds an int, {@code topK} exceeds a
+     *                                  positive {@code experts}, or {@code ropeTheta} or {@code rmsNormEps} is not a
+     *                                  finite positive number
+     * @throws NullPointerException     if {@code family} or {@code mlpOnlyLayers} is null
+     */
     public ModelConfig {
+        Objects.requireNonNull(family, "family");
         mlpOnlyLayers = Set.copyOf(mlpOnlyLayers);
+        requirePositive("vocabSize", vocabSize);
+        requirePositive("hidden", hidden);
+        requirePositive("layers", layers);
+        requirePositive("heads", heads);
+        requirePositive("kvHeads", kvHeads);
+        requirePositive("headDim", headDim);
+        requirePositive("intermediate", intermediate);
+        requirePositive("expertIntermediate", expertIntermediate);
+        requireNonNegative("experts", experts);
+        requirePositive("topK", topK);
+        requireNonNegative("sharedIntermediate", sharedIntermediate);
+        requirePositive("sparseStep", sparseStep);
+        if (heads % kvHeads != 0) {
+            throw new IllegalArgumentException("heads " + heads + " is not a multiple of kvHeads " + kvHeads);
+        }
+        if (headDim % 2 != 0) {
+            throw new IllegalArgumentException("headDim " + headDim + " must be even for RoPE");
+        }
+        if ((long) heads * headDim > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("heads x headDim = " + heads + " x " + headDim
+                    + " is more rows than a projection can have");
+        }
+        if (experts > 0 && topK > experts) {
+            throw new IllegalArgumentException("topK " + topK + " exceeds the " + experts + " experts");
+        }
+        requireFinitePositive("ropeTheta", ropeTheta);
+        requireFinitePositive("rmsNormEps", rmsNormEps);
+    }
+
+    private static void requirePositive(String name, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(name + " must be positive, got " + value);
+        }
+    }
+
+    private static void requireNonNegative(String name, int value) {
+        if (value < 0) {
+            throw new IllegalArgumentException(name + " must not be negative, got " + value);
+        }
+    }
+
+    private static void requireFinitePositive(String name, double value) {
+        if (!(value > 0) || !Double.isFinite(value)) {
+            throw new IllegalArgumentException(name + " must be a finite positive number, got " + value);
+        }
     }
 
     /** Whether layer {@code l} has a MoE block (otherwise a dense MLP). */
