@@ -79,6 +79,7 @@ public final class F32Matrix implements WeightMatrix {
     public void dotRows(int from, int to, float[] x, float[] out) {
         Objects.checkFromToIndex(from, to, rows);
         Objects.checkFromIndexSize(0, cols, x.length);
+        Objects.checkFromToIndex(from, to, out.length);
         long stride = (long) cols * Float.BYTES;
         float[] lanes = new float[8 * L];
         // Eight rows a spread apart: each of the eight streams runs through whole consecutive rows, in memory order.

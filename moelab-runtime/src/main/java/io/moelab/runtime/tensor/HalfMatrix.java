@@ -77,6 +77,7 @@ public abstract sealed class HalfMatrix implements WeightMatrix permits F16Matri
     public final void dotRows(int from, int to, float[] x, float[] out) {
         Objects.checkFromToIndex(from, to, rows);
         Objects.checkFromIndexSize(0, cols, x.length);
+        Objects.checkFromToIndex(from, to, out.length);
         int n = cols;
         long stride = (long) n * 2;
         // Reduced from memory, as in F32Matrix.dotRows: four inlined vector reductions would box the vectors.

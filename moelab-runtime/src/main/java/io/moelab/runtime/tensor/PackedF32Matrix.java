@@ -130,6 +130,7 @@ public final class PackedF32Matrix implements WeightMatrix {
     public void dotRows(int from, int to, float[] x, float[] out) {
         Objects.checkFromToIndex(from, to, rows);
         Objects.checkFromIndexSize(0, cols, x.length);
+        Objects.checkFromToIndex(from, to, out.length);
         int n = cols;
         float[] lanes = new float[ROWS * L];
         int r = from;

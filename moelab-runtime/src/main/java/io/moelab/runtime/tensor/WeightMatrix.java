@@ -43,9 +43,16 @@ public sealed interface WeightMatrix permits F32Matrix, HalfMatrix, Q8Matrix, In
 
     /**
      * {@code out[r] = dot(r, x)} for rows {@code from} to {@code to - 1}, with the same bits as {@link #dot}.
-     * Formats override it to stream several rows per pass, sharing the loads of {@code x}.
+     * Formats override it to stream several rows per pass, sharing the loads of {@code x}. The arguments are checked
+     * before anything is written (once per call, outside the kernels' loops).
+     *
+     * @throws IndexOutOfBoundsException if {@code [from, to)} is not a range of rows, {@code x} is shorter than
+     *                                   {@code cols}, or {@code out} than {@code to}
      */
     default void dotRows(int from, int to, float[] x, float[] out) {
+        Objects.checkFromToIndex(from, to, rows());
+        Objects.checkFromIndexSize(0, cols(), x.length);
+        Objects.checkFromToIndex(from, to, out.length);
         for (int r = from; r < to; r++) {
             out[r] = dot(r, x);
         }
