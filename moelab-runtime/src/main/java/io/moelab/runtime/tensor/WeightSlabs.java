@@ -39,6 +39,8 @@ public final class WeightSlabs implements SegmentAllocator {
     static final long SLAB_BYTES = 32L << 20;
     /** The huge page size on x86-64 and AArch64 with 4 KiB base pages. */
     static final long HUGE_PAGE = 2L << 20;
+    /** The largest request mapped: rounded up to whole huge pages, plus one to align the start, it fits a long. */
+    private static final long MAX_MAPPING = Long.MAX_VALUE - 2 * HUGE_PAGE;
     private static final int PROT_READ_WRITE = 0x1 | 0x2;
     private static final int MAP_PRIVATE_ANONYMOUS = 0x02 | 0x20;
     private static final int MADV_HUGEPAGE = 14;
@@ -97,8 +99,14 @@ public final class WeightSlabs implements SegmentAllocator {
         if (NATIVE == null) {
             return arena().allocate(byteSize, byteAlignment);
         }
+        if (byteSize > MAX_MAPPING) {
+            // No mapping that large (its rounding would overflow a long): the arena refuses it as it refuses any
+            // size it cannot give, and this allocator's state is untouched.
+            return arena().allocate(byteSize, byteAlignment);
+        }
         long start = (used + byteAlignment - 1) & -byteAlignment;
-        if (start + byteSize > slab.byteSize()) {
+        // As a difference: start + byteSize overflowed for sizes near the largest long and passed as fitting.
+        if (byteSize > slab.byteSize() - start) {
             long size = Math.max(SLAB_BYTES, (byteSize + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE);
             MemorySegment fresh = NATIVE.map(size, arena());
             if (fresh == null) {

@@ -67,6 +67,29 @@ class WeightSlabsTest {
         }
     }
 
+    /**
+     * A request no memory can meet fails and leaves the allocator as it was. Sizes near the largest long overflowed
+     * the slab's bounds ({@code start + byteSize}) or the rounding to huge pages, the allocator took the request as
+     * fitting and recorded it as used before the slice failed: every later request, however small, then failed too.
+     */
+    @Test
+    void anImpossibleRequestFailsAndLeavesTheAllocatorWorking() {
+        try (Arena arena = Arena.ofConfined()) {
+            WeightSlabs fresh = new WeightSlabs(arena);
+            assertThatThrownBy(() -> fresh.allocate(Long.MAX_VALUE - 1, 64));
+            assertThat(fresh.allocate(1000, 64).byteSize()).isEqualTo(1000);
+            WeightSlabs slabs = new WeightSlabs(arena);
+            MemorySegment small = slabs.allocate(1000, 64);
+            assertThatThrownBy(() -> slabs.allocate(Long.MAX_VALUE - 100, 64));
+            MemorySegment next = slabs.allocate(1000, 64);
+            next.fill((byte) 3);
+            assertThat(small.get(ValueLayout.JAVA_BYTE, 999)).isZero();
+            if (WeightSlabs.mapsSlabs()) {
+                assertThat(next.address()).isEqualTo(small.address() + 1024);
+            }
+        }
+    }
+
     @Test
     void slabsOfAnArenaAreUnmappedWhenItCloses() {
         assumeTrue(WeightSlabs.mapsSlabs(), "slabs are mappings on this platform");
