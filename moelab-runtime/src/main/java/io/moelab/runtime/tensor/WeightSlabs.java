@@ -86,6 +86,7 @@ public final class WeightSlabs implements SegmentAllocator {
      *
      * @throws IllegalArgumentException if {@code byteSize} is negative or the alignment is not a power of two up
      *                                  to {@value #HUGE_PAGE}
+     * @throws IllegalStateException    if the arena given to the constructor is closed
      */
     @Override
     public synchronized MemorySegment allocate(long byteSize, long byteAlignment) {
@@ -95,6 +96,10 @@ public final class WeightSlabs implements SegmentAllocator {
         if (byteAlignment <= 0 || Long.bitCount(byteAlignment) != 1 || byteAlignment > HUGE_PAGE) {
             throw new IllegalArgumentException("alignment must be a power of two up to " + HUGE_PAGE + ", got "
                     + byteAlignment);
+        }
+        if (owner != null && !owner.scope().isAlive()) {
+            // The open slab is unmapped, and a new mapping could not be given to the arena (it would leak).
+            throw new IllegalStateException("the slabs' arena is closed");
         }
         if (NATIVE == null) {
             return arena().allocate(byteSize, byteAlignment);

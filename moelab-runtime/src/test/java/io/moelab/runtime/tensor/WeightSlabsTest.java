@@ -90,6 +90,23 @@ class WeightSlabsTest {
         }
     }
 
+    /**
+     * Once the slabs' arena is closed the allocator refuses at once, as an arena does: a request that fitted the open
+     * slab got a slice of the unmapped slab (every access then failed), and one that needed a new slab mapped it and
+     * lost it when the closed arena refused to own it.
+     */
+    @Test
+    void anAllocatorWhoseArenaIsClosedRefuses() {
+        Arena arena = Arena.ofConfined();
+        WeightSlabs slabs = new WeightSlabs(arena);
+        slabs.allocate(1000, 64);
+        arena.close();
+        assertThatThrownBy(() -> slabs.allocate(1000, 64)).isInstanceOf(IllegalStateException.class)
+                .hasMessage("the slabs' arena is closed");
+        assertThatThrownBy(() -> slabs.allocate(WeightSlabs.SLAB_BYTES, 64)).isInstanceOf(IllegalStateException.class)
+                .hasMessage("the slabs' arena is closed");
+    }
+
     @Test
     void slabsOfAnArenaAreUnmappedWhenItCloses() {
         assumeTrue(WeightSlabs.mapsSlabs(), "slabs are mappings on this platform");
