@@ -91,8 +91,10 @@ public final class MatVec {
         int cols = w.cols();
         ProductTeam team = ProductTeam.shared();
         float[][] scratch = new float[team.threads()][];
-        // The batch multiplies the arithmetic per weight: chunks are sized by weights times batch.
-        team.run(new int[] {w.rows()}, new int[] {Math.multiplyExact(cols, xs.length)}, (item, from, to, thread) -> {
+        // The batch multiplies the arithmetic per weight: chunks are sized by weights times batch, a row's weight
+        // saturating at the largest int (a chunk of one row; multiplyExact failed such a batch outright).
+        int weight = (int) Math.min(Integer.MAX_VALUE, (long) cols * xs.length);
+        team.run(new int[] {w.rows()}, new int[] {weight}, (item, from, to, thread) -> {
             if (scratch[thread] == null) {
                 scratch[thread] = new float[cols];
             }

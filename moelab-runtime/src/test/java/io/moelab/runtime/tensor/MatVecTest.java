@@ -354,4 +354,34 @@ class MatVecTest {
         assertThatThrownBy(() -> MatVec.dotColumns(new float[4], 0, new float[64], 0, 8, 4, 8, new float[7], 0))
                 .isInstanceOf(IndexOutOfBoundsException.class);
     }
+    /**
+     * A batch whose weights times vectors pass the largest int is computed: the product team's chunk weight was
+     * {@code Math.multiplyExact(cols, batch)}, so 2^15 vectors of 2^16 columns (a prompt chunk that long on a model
+     * that wide) failed with ArithmeticException "integer overflow" before any row was computed. The vectors are one
+     * array, shared, to keep the test small.
+     */
+    @Test
+    void aBatchPastTheLargestIntOfWeightsIsComputed() {
+        int cols = 1 << 16;
+        int batch = 1 << 15;
+        float[] w = new float[cols];
+        float[] x = new float[cols];
+        double expected = 0;
+        Random rnd = new Random(8);
+        for (int i = 0; i < cols; i++) {
+            w[i] = rnd.nextInt(5) - 2;
+            x[i] = rnd.nextInt(5) - 2;
+            expected += w[i] * x[i];
+        }
+        float[][] xs = new float[batch][];
+        float[][] outs = new float[batch][];
+        java.util.Arrays.fill(xs, x);
+        for (int b = 0; b < batch; b++) {
+            outs[b] = new float[1];
+        }
+        MatVec.multiply(WeightMatrix.ofFloats(w, 1, cols), xs, outs);
+        // Small integers: every partial sum is exact in float, so any order gives the exact dot product.
+        assertThat(outs[0][0]).isEqualTo((float) expected);
+        assertThat(outs[batch - 1][0]).isEqualTo((float) expected);
+    }
 }
