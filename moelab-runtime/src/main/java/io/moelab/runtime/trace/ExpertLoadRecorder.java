@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * Counts, per step, how many tokens each expert of each MoE layer received: the expert-load statistics an EPLB
  * plans from. A step is a batch of tokens ({@link #endStep()} closes one). Dense layers are left out, as serving
- * systems record them.
+ * systems record them. Not thread-safe: it hears one model's tokens, which the model routes on its caller's thread.
  */
 public final class ExpertLoadRecorder implements RoutingListener {
     private final int[] moeIndex;
@@ -55,7 +55,11 @@ public final class ExpertLoadRecorder implements RoutingListener {
         return tokensInStep;
     }
 
-    /** Closed steps: [step][moe layer][expert] token counts. */
+    /**
+     * Closed steps: [step][moe layer][expert] token counts. The list is a copy, the arrays are the recorder's own
+     * (a trace holds thousands of steps, too many to copy on each call): they no longer change, and callers must not
+     * change them.
+     */
     public List<long[][]> steps() {
         return List.copyOf(steps);
     }
