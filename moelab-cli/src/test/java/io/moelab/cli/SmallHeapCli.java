@@ -70,6 +70,33 @@ public final class SmallHeapCli {
         }
     }
 
+    /**
+     * Writes the long trace's loads as an SGLang recorder dump, {@code {"logical_count": [steps][61][256]}} gzip
+     * compressed, with DeepSeek-V3's three dense layers first (zero throughout, dropped when read): 58 x 256 loads a
+     * step as read, those of {@link #writeLongTrace}.
+     */
+    public static void writeLongSglangDump(Path path) throws IOException {
+        try (OutputStream file = Files.newOutputStream(path);
+             GZIPOutputStream gz = new GZIPOutputStream(file, 1 << 16);
+             java.io.Writer out = new java.io.BufferedWriter(new java.io.OutputStreamWriter(gz,
+                     StandardCharsets.UTF_8), 1 << 16)) {
+            long[] loads = new long[LAYERS * EXPERTS];
+            String dense = "[" + "0,".repeat(EXPERTS - 1) + "0],";
+            out.write("{\"logical_count\": [");
+            for (int s = 0; s < STEPS; s++) {
+                out.write(s == 0 ? "[" : ",\n[");
+                out.write(dense.repeat(3));
+                for (int c = 0; c < LAYERS * EXPERTS; c++) {
+                    loads[c] += s == 0 ? 100 + (c * 37L) % 200 : (c + s) % 3 - 1;
+                    out.write(c % EXPERTS == 0 ? (c == 0 ? "[" : "],[") : ",");
+                    out.write(Long.toString(loads[c]));
+                }
+                out.write("]]");
+            }
+            out.write("], \"rank\": 0}\n");
+        }
+    }
+
     private static void varint(DataOutputStream out, long v) throws IOException {
         while ((v & ~0x7FL) != 0) {
             out.writeByte((int) ((v & 0x7F) | 0x80));

@@ -27,4 +27,35 @@ class EvaluateMemoryTest {
                 + "i+1)");
         assertThat(out).anyMatch(l -> l.startsWith("deepseek "));
     }
+
+    @Test
+    void anSglangDumpFarLargerThanTheHeapIsEvaluated() throws Exception {
+        // The same loads as an SGLang dump with three dense layers (2,000 passes of 61 x 256). Parsed as one array
+        // before its passes were delivered, it ran out of memory; now it is read twice, holding no pass.
+        Path dump = dir.resolve("long.json.gz");
+        SmallHeapCli.writeLongSglangDump(dump);
+        Path compact = dir.resolve("long.mlt");
+        SmallHeapCli.writeLongTrace(compact);
+        String[] options = {"--window", "200", "--replicas", "288", "--groups", "8", "--nodes", "4", "--gpus", "32",
+            "--algorithms", "deepseek", "--warmup-ms", "0", "--format", "json"};
+        List<String> fromDump = SmallHeapCli.run(dir, concat(new String[] {"eplb", "evaluate", "--trace",
+            dump.toString()}, options));
+        List<String> fromCompact = SmallHeapCli.run(dir, concat(new String[] {"eplb", "evaluate", "--trace",
+            compact.toString()}, options));
+        // The same loads, so the same scores: only the trace's name and the timings differ.
+        assertThat(scores(fromDump)).isEqualTo(scores(fromCompact)).anyMatch(l -> l.contains("balancedness"));
+        assertThat(String.join("\n", fromDump)).contains("\"steps\" : 2000").contains("\"layers\" : 58");
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+
+    /** The JSON report's lines but the trace's name and the timings. */
+    private static List<String> scores(List<String> json) {
+        return json.stream().filter(l -> !l.contains("trace") && !l.contains("_ms") && !l.contains("millis"))
+                .toList();
+    }
 }

@@ -3,6 +3,7 @@ package io.moelab.eplb.io;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * A rectangular nested JSON array of numbers of any depth, read in one pass: its shape and its values in
@@ -47,16 +48,52 @@ public record NumericArray(int[] shape, double[] values) {
      *                               is not a number
      */
     public static NumericArray read(JsonReader reader, String path) {
-        Builder b = new Builder();
+        Builder b = new Builder(null);
         b.readLevel(reader, path, 0);
         return new NumericArray(Arrays.copyOf(b.shape, b.depth), Arrays.copyOf(b.values, b.size));
     }
 
+    /** Receives a nested array's top-level elements one at a time, as {@link #readElements} reads them. */
+    @FunctionalInterface
+    public interface ElementSink {
+        /**
+         * Takes the next top-level element.
+         *
+         * @param index  the element's index in the array
+         * @param shape  the element's shape: the array's less its outermost length (empty for a number); the same
+         *               array for every element, not to be changed
+         * @param values the element's values, row-major: the sink's own
+         */
+        void accept(int index, int[] shape, double[] values);
+    }
+
+    /**
+     * Reads the next value as {@link #read} does, with the same checks and errors, but hands each top-level element
+     * to {@code elements} as soon as it is read (and checked against the elements before it) instead of keeping it:
+     * memory grows with one element, not with the array. An error later in the array comes after the elements
+     * before it were handed over.
+     *
+     * @return the array's shape, outermost first
+     * @throws InvalidInputException as {@link #read}
+     */
+    public static int[] readElements(JsonReader reader, String path, ElementSink elements) {
+        Objects.requireNonNull(elements, "elements");
+        Builder b = new Builder(elements);
+        b.readLevel(reader, path, 0);
+        return Arrays.copyOf(b.shape, b.depth);
+    }
+
     private static final class Builder {
+        private final ElementSink elements;
         private int[] shape = new int[8];
         private int depth = -1; // known once the first scalar is reached
         private double[] values = new double[1024];
         private int size;
+        private int[] elementShape; // shape[1..depth), known once the first element is read
+
+        Builder(ElementSink elements) {
+            this.elements = elements;
+        }
 
         void readLevel(JsonReader reader, String path, int level) {
             JsonReader.Token t = reader.peek();
@@ -82,6 +119,13 @@ public record NumericArray(int[] shape, double[] values) {
                         throw new InvalidInputException(child, "arrays nested too deeply");
                     }
                     readLevel(reader, child, level + 1);
+                }
+                if (level == 0 && elements != null) {
+                    if (elementShape == null) {
+                        elementShape = Arrays.copyOfRange(shape, 1, depth);
+                    }
+                    elements.accept(count, elementShape, Arrays.copyOf(values, size));
+                    size = 0;
                 }
                 count++;
             }

@@ -44,14 +44,20 @@ public final class TraceFiles {
 
     /**
      * Reads a trace file in any supported format, gzip-compressed or not, delivering its steps one at a time as
-     * they are parsed (an SGLang dump's once its array is read), so that the caller need not hold them all.
-     * Problems are reported as by {@link #read(Path)}, as the same one-line errors; steps delivered before one are
-     * to be discarded.
+     * they are parsed, so that the caller need not hold them all. An SGLang dump's steps lose its all-zero layers,
+     * which may be known only at the end of its array: a long dump in a regular file is then read twice (once to find
+     * them, holding no step, once to deliver), one elsewhere (a pipe) held whole until its end. Problems are reported
+     * as by {@link #read(Path)}, as the same one-line errors; steps delivered before one are to be discarded.
      *
      * @return the number of steps
      * @throws InvalidInputException for a missing, unreadable or malformed file, naming it
      */
     public static int read(Path path, StepSink sink) {
+        return read(path, sink, JsonTraces.HELD_LOADS);
+    }
+
+    /** {@link #read(Path, StepSink)}, an SGLang dump's steps held up to {@code heldLoads} loads (tests). */
+    static int read(Path path, StepSink sink, long heldLoads) {
         String source = path.toString();
         if (!Files.exists(path)) {
             throw new InvalidInputException(source, "no such file");
@@ -59,8 +65,10 @@ public final class TraceFiles {
         if (Files.isDirectory(path)) {
             throw new InvalidInputException(source, "is a directory, expected a trace file");
         }
+        // Read again from the start only where the second reading sees what the first did: not a pipe or device.
+        JsonTraces.Reopen again = Files.isRegularFile(path) ? () -> json(path, source) : null;
         try (InputStream in = Files.newInputStream(path)) {
-            return read(in, source, sink);
+            return read(in, source, sink, again, heldLoads);
         } catch (InvalidInputException e) {
             // Every problem names the file ("step 1: is 58 layers x 256 experts..." did not say which).
             throw e.getMessage().startsWith(source) ? e : e.in(source);
@@ -84,23 +92,25 @@ public final class TraceFiles {
 
     /**
      * Reads a trace from a stream in any supported format, delivering its steps one at a time (see
-     * {@link #read(Path, StepSink)}).
+     * {@link #read(Path, StepSink)}; an SGLang dump whose all-zero layers are known only at its end is held whole
+     * until then, as a stream cannot be read twice).
      *
      * @param source a name for error messages
      * @return the number of steps
      */
     public static int read(InputStream raw, String source, StepSink sink) throws IOException {
+        return read(raw, source, sink, null, JsonTraces.HELD_LOADS);
+    }
+
+    private static int read(InputStream raw, String source, StepSink sink, JsonTraces.Reopen again, long heldLoads)
+            throws IOException {
         try {
-            InputStream in = new BufferedInputStream(raw, BUFFER);
-            if (startsWith(in, new byte[] {(byte) 0x1f, (byte) 0x8b})) {
-                // Not GZIPInputStream: it silently ignores data after the last member.
-                in = new BufferedInputStream(new GzipMembersInputStream(in, BUFFER), BUFFER);
-            }
+            InputStream in = decoded(raw);
             if (startsWith(in, CompactTraces.MAGIC)) {
                 return CompactTraces.read(in, source, sink);
             }
             JsonReader json = new JsonReader(new InputStreamReader(in, StandardCharsets.UTF_8), source);
-            return JsonTraces.read(json, sink);
+            return JsonTraces.read(json, sink, again, heldLoads);
         } catch (ZipException e) {
             throw new InvalidInputException(source, "corrupt gzip data: " + e.getMessage(), e);
         } catch (java.io.EOFException e) {
@@ -114,6 +124,27 @@ public final class TraceFiles {
             }
             throw e;
         }
+    }
+
+    /** A JSON reader of the trace file {@code path}, decompressed where it is gzip. */
+    private static JsonReader json(Path path, String source) throws IOException {
+        InputStream raw = Files.newInputStream(path);
+        try {
+            return new JsonReader(new InputStreamReader(decoded(raw), StandardCharsets.UTF_8), source);
+        } catch (IOException | RuntimeException e) {
+            raw.close();
+            throw e;
+        }
+    }
+
+    /** {@code raw} buffered, and decompressed where it starts as gzip does. */
+    private static InputStream decoded(InputStream raw) throws IOException {
+        InputStream in = new BufferedInputStream(raw, BUFFER);
+        if (startsWith(in, new byte[] {(byte) 0x1f, (byte) 0x8b})) {
+            // Not GZIPInputStream: it silently ignores data after the last member.
+            in = new BufferedInputStream(new GzipMembersInputStream(in, BUFFER), BUFFER);
+        }
+        return in;
     }
 
     private static boolean startsWith(InputStream in, byte[] prefix) throws IOException {

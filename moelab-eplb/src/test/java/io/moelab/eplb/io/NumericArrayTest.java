@@ -7,7 +7,9 @@ import static org.quicktheories.QuickTheory.qt;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
 import java.io.StringReader;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -132,6 +134,46 @@ class NumericArrayTest {
     @MethodSource("badArrays")
     void errorsNameTheJsonPath(String json, String message) {
         assertThatThrownBy(() -> read(json)).isInstanceOf(InvalidInputException.class).hasMessage(message);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badArrays")
+    void readingElementByElementGivesTheSameErrors(String json, String message) {
+        JsonReader r = new JsonReader(new StringReader(json), "t.json");
+        assertThatThrownBy(() -> NumericArray.readElements(r, "w", (index, shape, values) -> { }))
+                .isInstanceOf(InvalidInputException.class).hasMessage(message);
+    }
+
+    @Test
+    void elementsAreHandedOverAsTheyAreRead() {
+        // Element 1 is handed over before element 2 is found ragged; the reader is then past element 1 only.
+        JsonReader r = new JsonReader(new StringReader("[[[1, 2]], [[3, 4]], [[5, 6], [7, 8]]]"), "t.json");
+        List<String> seen = new ArrayList<>();
+        assertThatThrownBy(() -> NumericArray.readElements(r, "w", (index, shape, values) ->
+                seen.add(index + " " + Arrays.toString(shape) + " " + Arrays.toString(values) + " " + r.location())))
+                .hasMessage("w[2]: has 2 elements where earlier arrays at this depth have 1 (ragged array)");
+        assertThat(seen).containsExactly("0 [1, 2] [1.0, 2.0] line 1, column 10",
+                "1 [1, 2] [3.0, 4.0] line 1, column 20");
+    }
+
+    @Test
+    void anyRectangularArrayReadsElementByElementAsWhole() {
+        qt().withExamples(300).withFixedSeed(10).forAll(samples()).checkAssert(s -> {
+            NumericArray whole = read(s.json());
+            JsonReader r = new JsonReader(new StringReader(s.json()), "t.json");
+            List<double[]> elements = new ArrayList<>();
+            int[] shape = NumericArray.readElements(r, "w", (index, inner, values) -> {
+                assertThat(index).isEqualTo(elements.size());
+                assertThat(inner).containsExactly(Arrays.copyOfRange(whole.shape(), 1, whole.depth()));
+                elements.add(values);
+            });
+            r.endDocument();
+            assertThat(shape).containsExactly(whole.shape());
+            assertThat(elements).hasSize(whole.shape()[0]);
+            for (int b = 0; b < elements.size(); b++) {
+                assertThat(elements.get(b)).containsExactly(whole.block(b));
+            }
+        });
     }
 
     @Test

@@ -398,6 +398,9 @@ class TraceFilesTest {
         // Read step by step into window sums: the same error.
         assertThatThrownBy(() -> TraceFiles.read(path, new WindowSums(1))).isInstanceOf(InvalidInputException.class)
                 .hasMessage(path + ": " + message);
+        // With no SGLang pass held, so read twice where the first reading gets to the end of the array: the same.
+        assertThatThrownBy(() -> TraceFiles.read(path, step -> { }, 0)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(path + ": " + message);
     }
 
     static Stream<Arguments> badDocuments() {
