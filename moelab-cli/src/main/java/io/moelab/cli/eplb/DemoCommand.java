@@ -16,6 +16,7 @@ import io.moelab.eplb.trace.BuiltinTraces;
 import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.eplb.trace.SyntheticTraceGenerator;
 import io.moelab.eplb.trace.SyntheticTraceSpec;
+import io.moelab.eplb.trace.WindowSums;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -69,14 +70,16 @@ public final class DemoCommand implements Callable<Integer>, OptionFields {
         String format = Choices.require("--format", this.format, "table", "json");
         List<BalancerAlgorithm> balancers = Algorithms.byNames(ALGORITHMS);
         SyntheticTraceSpec synthSpec = SyntheticTraceSpec.defaults(26, 64, steps, seed).withRouting(4096, 6);
-        Heap.requireTrace("--steps", synthSpec);
+        // Summed into windows as it is generated: the windows are held, not the trace.
+        Heap.requireWindows("--steps", synthSpec, window);
         EvaluationReport synthetic;
         EvaluationReport real;
         int syntheticPlans = Math.max(0, steps / Math.max(1, window) - 1);
         int total = (syntheticPlans + REAL.size() - 1) * balancers.size();
         try (Progress progress = Progress.start("demo", total)) {
-            ExpertLoadTrace synthTrace = SyntheticTraceGenerator.generate(synthSpec);
-            synthetic = WindowedEvaluation.run(synthTrace, TOPOLOGY, balancers,
+            WindowSums synthWindows = new WindowSums(window);
+            SyntheticTraceGenerator.generate(synthSpec, SyntheticTraceGenerator.Progress.NONE, synthWindows);
+            synthetic = WindowedEvaluation.run(synthWindows, TOPOLOGY, balancers,
                     WindowedEvaluation.Options.window(window), (done, all) -> progress.stepTo(done));
             ExpertLoadTrace realTrace = ExpertLoadTrace.concat(REAL.stream().map(BuiltinTraces::read).toList());
             real = WindowedEvaluation.run(realTrace, TOPOLOGY, balancers, WindowedEvaluation.Options.window(1),

@@ -1,6 +1,8 @@
 package io.moelab.cli.support;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Nouns;
+import io.moelab.eplb.trace.SyntheticTraceGenerator;
 import io.moelab.eplb.trace.SyntheticTraceSpec;
 import java.lang.management.ManagementFactory;
 import java.util.Locale;
@@ -31,10 +33,24 @@ public final class Heap {
         }
     }
 
-    /** {@link #require} for a synthetic trace, which holds every load twice at its peak (the steps, then the trace). */
-    public static void requireTrace(String option, SyntheticTraceSpec s) {
-        require(option, 2 * Double.BYTES * s.loads(), String.format(Locale.ROOT, "a trace of S x L x E = %d x %d x %d "
-                + "loads", s.steps(), s.layers(), s.experts()), "fewer steps");
+    /**
+     * {@link #require} for a synthetic trace summed into windows of {@code window} steps as it is generated (a
+     * {@link io.moelab.eplb.trace.WindowSums} given {@link SyntheticTraceGenerator}'s steps): what is held is the
+     * windows, the window being summed and the generator's block of steps, not the trace.
+     *
+     * @param window steps per window; one below 1 is left to the windows' own check
+     */
+    public static void requireWindows(String option, SyntheticTraceSpec s, int window) {
+        require(option, windowBytes(s, window), String.format(Locale.ROOT, "a trace of S x L x E = %d x %d x %d "
+                + "loads in %s of %s", s.steps(), s.layers(), s.experts(),
+                Nouns.count(s.steps() / Math.max(1, window), "window"), Nouns.count(window, "step")),
+                "fewer steps or longer windows");
+    }
+
+    /** The bytes {@link #requireWindows} asks for: the windows, the one being summed and a block, as doubles. */
+    static long windowBytes(SyntheticTraceSpec s, int window) {
+        long held = s.steps() / Math.max(1, window) + 1 + SyntheticTraceGenerator.blockSteps(s);
+        return held * Double.BYTES * s.layers() * s.experts();
     }
 
     /** This machine's physical memory in bytes, for what lives outside the heap (native buffers, PyTorch). */

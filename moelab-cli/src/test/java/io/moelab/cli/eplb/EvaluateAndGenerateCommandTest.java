@@ -207,7 +207,8 @@ class EvaluateAndGenerateCommandTest {
         Result demo = CliRunner.run("eplb", "demo", "--steps", "2000000000");
         assertThat(demo.exitCode()).isEqualTo(2);
         assertThat(demo.errLines()).singleElement().asString()
-                .startsWith("error: --steps: a trace of S x L x E = 2000000000 x 26 x 64 loads needs about");
+                .startsWith("error: --steps: a trace of S x L x E = 2000000000 x 26 x 64 loads in 40000000 windows "
+                        + "of 50 steps needs about");
     }
 
     @Test

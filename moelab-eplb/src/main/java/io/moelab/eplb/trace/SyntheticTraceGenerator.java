@@ -84,8 +84,11 @@ public final class SyntheticTraceGenerator {
                 sink -> generate(spec, progress, sink));
     }
 
-    /** Steps per block: as many as fit {@link #BLOCK_BYTES}, at least one. */
-    static int blockSteps(SyntheticTraceSpec spec) {
+    /**
+     * Steps generated together, which {@link #generate(SyntheticTraceSpec, Progress, StepSink)} holds besides what its
+     * sink keeps: as many as fit in about 16 MiB of loads, at least one, at most the trace's.
+     */
+    public static int blockSteps(SyntheticTraceSpec spec) {
         long stepBytes = (long) spec.layers() * spec.experts() * Double.BYTES;
         return (int) Math.max(1, Math.min(spec.steps(), BLOCK_BYTES / stepBytes));
     }
