@@ -68,14 +68,41 @@ public final class TraceFiles {
         // Read again from the start only where the second reading sees what the first did: not a pipe or device.
         JsonTraces.Reopen again = Files.isRegularFile(path) ? () -> json(path, source) : null;
         try (InputStream in = Files.newInputStream(path)) {
-            return read(in, source, sink, again, heldLoads);
-        } catch (InvalidInputException e) {
-            // Every problem names the file ("step 1: is 58 layers x 256 experts..." did not say which).
-            throw e.getMessage().startsWith(source) ? e : e.in(source);
+            return readNamed(in, source, sink, again, heldLoads);
         } catch (NoSuchFileException e) {
             throw new InvalidInputException(source, "no such file", e);
         } catch (IOException e) {
             throw new InvalidInputException(source, "cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Reads a trace from a stream that is no file, such as standard input, as {@link #read(Path, StepSink)} reads a
+     * file: the format told from the content, the steps delivered one at a time, and every problem, a failing read
+     * included, one {@link InvalidInputException} naming {@code source} where a file's errors name its path. The
+     * stream is not closed.
+     *
+     * @param source the stream's name for error messages, e.g. {@code "standard input"}
+     * @return the number of steps
+     * @throws InvalidInputException for a malformed or unreadable stream, naming {@code source}
+     */
+    public static int readStream(InputStream in, String source, StepSink sink) {
+        return readNamed(in, source, sink, null, JsonTraces.HELD_LOADS);
+    }
+
+    /** Reads a trace from {@code in}, every problem one {@link InvalidInputException} naming {@code source}. */
+    private static int readNamed(InputStream in, String source, StepSink sink, JsonTraces.Reopen again,
+                                 long heldLoads) {
+        try {
+            return read(in, source, sink, again, heldLoads);
+        } catch (InvalidInputException e) {
+            // Every problem names the source ("step 1: is 58 layers x 256 experts..." did not say which).
+            throw e.getMessage().startsWith(source) ? e : e.in(source);
+        } catch (IOException e) {
+            throw new InvalidInputException(source, "cannot read: " + e.getMessage(), e);
+        } catch (java.io.UncheckedIOException e) {
+            // The JSON reader's wrapping of a failed read ("reading standard input"): the failure is what to say.
+            throw new InvalidInputException(source, "cannot read: " + e.getCause().getMessage(), e);
         }
     }
 

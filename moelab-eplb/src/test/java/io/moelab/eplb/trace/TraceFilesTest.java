@@ -339,6 +339,60 @@ class TraceFilesTest {
                 "mem")).isInstanceOf(InvalidInputException.class).hasMessageStartingWith("mem: no expert loads found");
     }
 
+    /**
+     * A stream that is no file (standard input) read as a file is: the same steps, and the same one-line errors with
+     * the stream's name where a file's path stands, a nested field's and a failing read's included.
+     */
+    @Test
+    void aStreamIsReadWithTheErrorsOfAFile() throws IOException {
+        ExpertLoadTrace t = synthetic();
+        for (TraceFormat format : new TraceFormat[] {TraceFormat.VLLM, TraceFormat.COMPACT}) {
+            Path file = dir.resolve("t." + format.cliName());
+            TraceFiles.write(t, file, format);
+            List<LoadMatrix> steps = new ArrayList<>();
+            int n = TraceFiles.readStream(new ByteArrayInputStream(Files.readAllBytes(file)), "standard input",
+                    steps::add);
+            assertThat(n).isEqualTo(t.steps());
+            assertThat(steps).isEqualTo(t.stepList());
+        }
+        byte[][] bad = {
+            "{\"load_history\": [{\"logical_expert_load\": [[1, -2]]}]}".getBytes(StandardCharsets.UTF_8),
+            gzip("{\"load_history\": [".getBytes(StandardCharsets.UTF_8)),
+            Arrays.copyOf(gzip("{\"logical_count\": [[1, 2]]}".getBytes(StandardCharsets.UTF_8)), 12),
+            "not json".getBytes(StandardCharsets.UTF_8),
+        };
+        for (byte[] content : bad) {
+            Path file = bytes("bad", content);
+            String expected = message(() -> TraceFiles.read(file, step -> { }));
+            assertThat(expected).startsWith(file + ": ");
+            assertThatThrownBy(() -> TraceFiles.readStream(new ByteArrayInputStream(content), "standard input",
+                    step -> { })).isInstanceOf(InvalidInputException.class)
+                    .hasMessage(expected.replace(file.toString(), "standard input"));
+        }
+        // Failing at once (while the format is told) and within the JSON, where the reader wraps the failure.
+        for (String head : new String[] {"", "{\"load_history\": [{\"logical_expert_load\": [[1, "}) {
+            InputStream failing = new java.io.SequenceInputStream(new ByteArrayInputStream(
+                    head.getBytes(StandardCharsets.UTF_8)), new InputStream() {
+                        @Override
+                        public int read() throws IOException {
+                            throw new IOException("Input/output error");
+                        }
+                    });
+            assertThatThrownBy(() -> TraceFiles.readStream(failing, "standard input", step -> { }))
+                    .as(head).isInstanceOf(InvalidInputException.class)
+                    .hasMessage("standard input: cannot read: Input/output error");
+        }
+    }
+
+    private static String message(Runnable r) {
+        try {
+            r.run();
+        } catch (InvalidInputException e) {
+            return e.getMessage();
+        }
+        throw new AssertionError("no error");
+    }
+
     // ---------------------------------------------------------------- bad JSON traces
 
     static Stream<Arguments> badJson() {
