@@ -16,6 +16,20 @@ public final class CliRunner {
         }
     }
 
+    /**
+     * Runs {@code moelab ARGS} with {@code stdin} as standard input ({@link System#in}, restored after), for the
+     * commands that read {@code -}.
+     */
+    public static Result runWithStdin(byte[] stdin, String... args) {
+        java.io.InputStream saved = System.in;
+        System.setIn(new java.io.ByteArrayInputStream(stdin));
+        try {
+            return run(args);
+        } finally {
+            System.setIn(saved);
+        }
+    }
+
     /** Runs {@code moelab ARGS}. */
     public static Result run(String... args) {
         StringWriter out = new StringWriter();

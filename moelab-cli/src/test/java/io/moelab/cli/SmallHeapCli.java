@@ -33,14 +33,24 @@ public final class SmallHeapCli {
      * after checking that it exited with 0 (its stderr in the failure message otherwise).
      */
     public static List<String> run(Path dir, String... args) throws IOException, InterruptedException {
+        return runWithStdin(dir, null, args);
+    }
+
+    /** {@link #run}, with the file {@code stdin} (if not null) as the child's standard input. */
+    public static List<String> runWithStdin(Path dir, Path stdin, String... args)
+            throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElseThrow();
         List<String> command = new ArrayList<>(List.of(java, "-Xmx64m", "-XX:+UseSerialGC",
                 "-Djava.awt.headless=true", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
         command.addAll(List.of(args));
         Path stdout = dir.resolve("out.txt");
         Path stderr = dir.resolve("err.txt");
-        Process p = new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile())
-                .start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(stdout.toFile())
+                .redirectError(stderr.toFile());
+        if (stdin != null) {
+            builder.redirectInput(stdin.toFile());
+        }
+        Process p = builder.start();
         assertThat(p.waitFor(300, TimeUnit.SECONDS)).isTrue();
         String err = Files.readString(stderr, StandardCharsets.UTF_8);
         assertThat(p.exitValue()).as(err).isZero();

@@ -1,6 +1,7 @@
 package io.moelab.cli.eplb;
 
 import io.moelab.cli.support.Choices;
+import io.moelab.cli.support.Inputs;
 import io.moelab.cli.support.Json;
 import io.moelab.cli.support.Lists;
 import io.moelab.cli.support.OptionFields;
@@ -37,15 +38,16 @@ import picocli.CommandLine.Spec;
         description = {"Score load balancers side by side on a trace (plan on window i, score on window i+1).",
                 "Sums W steps into a window, plans on window i (earlier windows as history) and scores GPU "
                         + "balancedness (mean GPU load / max GPU load, summed over layers) on window i+1.",
-                "Traces: vLLM expert-load JSON, SGLang recorder dumps, moelab compact traces (gzip or not), or "
-                        + "builtin:NAME. Several --trace are concatenated, e.g. one-step SGLang dumps of successive "
-                        + "workloads."})
+                "Traces: vLLM expert-load JSON, SGLang recorder dumps, moelab compact traces (gzip or not, told "
+                        + "from the content), builtin:NAME, or - for standard input (one of them), e.g. 'moelab eplb "
+                        + "generate ... --output - | moelab eplb evaluate --trace - ...'. Several --trace are "
+                        + "concatenated, e.g. one-step SGLang dumps of successive workloads."})
 public final class EvaluateCommand implements Callable<Integer>, OptionFields {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--trace", required = true, paramLabel = "FILE", description = "Trace file or builtin:NAME; "
-            + "repeat to concatenate.")
+    @Option(names = "--trace", required = true, paramLabel = "FILE", description = "Trace file, builtin:NAME, or - "
+            + "for stdin (the format told from the content); repeat to concatenate.")
     private List<String> traces;
 
     @Option(names = "--window", required = true, paramLabel = "W", description = "Trace steps per window.")
@@ -175,7 +177,8 @@ public final class EvaluateCommand implements Callable<Integer>, OptionFields {
         String modes = defaultMode != PlacementMode.AUTO ? "--mode " + defaultMode.cliName()
                 : report.topology().groupsDivideNodes() ? "auto = hierarchical here" : "auto = global here";
         StringBuilder sb = new StringBuilder();
-        sb.append("trace: ").append(String.join(" + ", traces)).append(" (").append(Nouns.count(trace.steps(), "step"))
+        sb.append("trace: ").append(String.join(" + ", traces.stream().map(Inputs::name).toList())).append(" (")
+                .append(Nouns.count(trace.steps(), "step"))
                 .append(", ").append(Nouns.count(trace.layers(), "layer")).append(" x ")
                 .append(Nouns.count(trace.experts(), "expert")).append(")\n");
         sb.append("window ").append(Nouns.count(report.window(), "step")).append(": ")

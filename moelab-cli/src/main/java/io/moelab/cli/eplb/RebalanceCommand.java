@@ -1,5 +1,6 @@
 package io.moelab.cli.eplb;
 
+import io.moelab.cli.support.Inputs;
 import io.moelab.cli.support.OptionFields;
 import io.moelab.cli.support.Outputs;
 import io.moelab.eplb.InvalidInputException;
@@ -20,6 +21,7 @@ import io.moelab.eplb.io.PlacementFile;
 import io.moelab.eplb.io.RebalanceInput;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -39,7 +41,8 @@ public final class RebalanceCommand implements Callable<Integer>, OptionFields {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--input", required = true, paramLabel = "IN.json", description = "Loads and topology.")
+    @Option(names = "--input", required = true, paramLabel = "IN.json",
+            description = "Loads and topology; - reads them from stdin.")
     private Path input;
 
     @Option(names = "--output", required = true, paramLabel = "OUT.json",
@@ -58,7 +61,7 @@ public final class RebalanceCommand implements Callable<Integer>, OptionFields {
 
     @Option(names = "--previous", paramLabel = "PLACEMENT.json",
             description = "The placement in service (an OUT.json of this command): moelab then moves fewer experts "
-                    + "and the experts moved are reported.")
+                    + "and the experts moved are reported; - reads it from stdin (then --input is a file).")
     private Path previous;
 
     @Option(names = "--tolerance", paramLabel = "T",
@@ -114,12 +117,17 @@ public final class RebalanceCommand implements Callable<Integer>, OptionFields {
             algorithmSpec = algorithmSpec.withDefaultOption("parallel", "on");
             balancer = requireTakes(algorithmSpec, "--parallel");
         }
+        Map<String, List<Path>> inputs = new LinkedHashMap<>();
+        inputs.put("--input", List.of(input));
+        inputs.put("--previous", previous == null ? null : List.of(previous));
+        Inputs.requireOne(inputs);
         // Not --previous: the new placement replacing the one in service, in place, is an update, not a loss.
-        Outputs.check("--output", output, null, null, Map.of("--input", List.of(input)));
-        RebalanceInput in = RebalanceInput.read(input);
+        Outputs.check("--output", output, null, null,
+                Map.of("--input", Inputs.isStdin(input) ? List.of() : List.of(input)));
+        RebalanceInput in = Inputs.read(input, RebalanceInput::read);
         Topology topology = in.topology(replicas, groups, nodes, gpus);
         Placement inService = previous == null ? null
-                : PlacementFile.read(previous, in.weight().experts(), topology);
+                : Inputs.read(previous, file -> PlacementFile.read(file, in.weight().experts(), topology));
         BalancingRequest request;
         try {
             request = new BalancingRequest(in.weight(), in.history(), topology, inService);
@@ -127,9 +135,9 @@ public final class RebalanceCommand implements Callable<Integer>, OptionFields {
             // The request names the placement in service "previous"; the file is what the user fixes, and every
             // other problem with it (PlacementFile's) names the file too; loads the request refuses are the input's.
             if (inService != null && e.field().equals("previous")) {
-                throw e.as(previous.toString());
+                throw e.as(Inputs.name(previous));
             }
-            throw e.field().startsWith("weight") || e.field().startsWith("history") ? e.in(input.toString()) : e;
+            throw e.field().startsWith("weight") || e.field().startsWith("history") ? e.in(Inputs.name(input)) : e;
         }
         long start = System.nanoTime();
         Placement placement = balancer.rebalance(request);
@@ -146,7 +154,7 @@ public final class RebalanceCommand implements Callable<Integer>, OptionFields {
                 score.gpuBalancedness(), BalanceBound.of(in.weight(), topology),
                 Nouns.count(score.colocatedPairs(), "(layer, GPU) pair"),
                 inService == null ? "" : ", " + Nouns.count(PlacementEvaluator.migration(inService, placement)
-                        .expertsMoved(), "expert") + " moved from " + previous, Outputs.name(output));
+                        .expertsMoved(), "expert") + " moved from " + Inputs.name(previous), Outputs.name(output));
         return 0;
     }
 

@@ -2,6 +2,7 @@ package io.moelab.cli.runtime;
 
 import io.moelab.cli.support.Choices;
 import io.moelab.cli.support.Heap;
+import io.moelab.cli.support.Inputs;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Nouns;
 import io.moelab.runtime.bench.ModelBench;
@@ -110,6 +111,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Inputs.refuseDirectory("--model", model);
         WeightFormat weightFormat = ModelOptions.weightFormat(weights);
         String format = Choices.require("--format", this.format, "table", "json");
         positive("--prompt-tokens", promptTokens);

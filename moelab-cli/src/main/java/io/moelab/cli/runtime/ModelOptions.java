@@ -1,5 +1,6 @@
 package io.moelab.cli.runtime;
 
+import io.moelab.cli.support.Inputs;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.runtime.model.MoeModel;
 import io.moelab.runtime.model.WeightFormat;
@@ -31,7 +32,9 @@ final class ModelOptions {
     static final String THREADS = "Threads for the matrix products, the caller included (default: the available"
             + " processors, or -Dmoelab.threads=N in MOELAB_JAVA_OPTS).";
 
+    /** The model directory; {@code -} is refused ({@link Inputs#refuseDirectory}). */
     Path dir() {
+        Inputs.refuseDirectory("--model", dir);
         return dir;
     }
 
@@ -55,7 +58,7 @@ final class ModelOptions {
     MoeModel load() {
         WeightFormat f = format();
         useThreads(threads);
-        return MoeModel.load(dir, f);
+        return MoeModel.load(dir(), f);
     }
 
     /** Sizes the shared product team to {@code --threads}, when given. */

@@ -1,6 +1,7 @@
 package io.moelab.cli.runtime;
 
 import io.moelab.cli.support.Choices;
+import io.moelab.cli.support.Inputs;
 import io.moelab.cli.support.Json;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.runtime.generate.Perplexity;
@@ -34,7 +35,7 @@ public final class PerplexityCommand implements Callable<Integer> {
     @Mixin
     private ModelOptions model;
 
-    @Option(names = "--text", required = true, paramLabel = "FILE", description = "UTF-8 text file.")
+    @Option(names = "--text", required = true, paramLabel = "FILE", description = "UTF-8 text file; - reads stdin.")
     private Path text;
 
     @Option(names = "--format", paramLabel = "table|json", defaultValue = "table", description = "Output format.")
@@ -49,10 +50,11 @@ public final class PerplexityCommand implements Callable<Integer> {
         if (context < 2) {
             throw new InvalidInputException("--context", "must be at least 2, got " + context);
         }
+        model.dir(); // refuses --model - before standard input is read for --text
         String content = ModelText.read(text, "--text");
         if (content.isEmpty()) {
             // A tokenizer that adds EOS would give one scored token and no bytes: bits per byte infinite.
-            throw new InvalidInputException("--text", text + " is empty");
+            throw new InvalidInputException("--text", Inputs.name(text) + " is empty");
         }
         Perplexity.Result r;
         try (MoeModel m = model.load(); Tokenizer tokenizer = Tokenizers.forModel(model.dir(), m.config().vocabSize(),
@@ -66,7 +68,7 @@ public final class PerplexityCommand implements Callable<Integer> {
             int[] tokens = bos >= 0 ? Arrays.copyOfRange(all, 1, all.length) : all;
             // Without BOS the first token is only conditioned on, so a second one is needed to score anything.
             if (tokens.length < (bos >= 0 ? 1 : 2)) {
-                throw new InvalidInputException("--text", text + (bos >= 0 ? " holds no tokens"
+                throw new InvalidInputException("--text", Inputs.name(text) + (bos >= 0 ? " holds no tokens"
                         : " holds fewer than two tokens (without a BOS token the first is not scored)"));
             }
             // The longest window's cache: BOS or the conditioning token, then the targets but the last. A --context

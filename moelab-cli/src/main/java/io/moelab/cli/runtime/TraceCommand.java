@@ -1,5 +1,6 @@
 package io.moelab.cli.runtime;
 
+import io.moelab.cli.support.Inputs;
 import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
 import io.moelab.eplb.InvalidInputException;
@@ -38,7 +39,8 @@ public final class TraceCommand implements Callable<Integer> {
     @Mixin
     private ModelOptions model;
 
-    @Option(names = "--text", required = true, arity = "1..*", paramLabel = "FILE", description = "UTF-8 texts.")
+    @Option(names = "--text", required = true, arity = "1..*", paramLabel = "FILE",
+            description = "UTF-8 texts; - reads one from stdin.")
     private List<Path> texts;
 
     @Option(names = "--output", required = true, paramLabel = "TRACE.json",
@@ -72,8 +74,9 @@ public final class TraceCommand implements Callable<Integer> {
         }
         // Before the model runs: a bad path would otherwise fail only after it.
         Outputs.refuseStdout("--plot", plot, "a PNG image");
-        Outputs.check("--output", output, "--plot", plot,
-                Map.of("--text", texts, "--model", Outputs.filesIn(model.dir())));
+        Inputs.requireOne(Map.of("--text", texts));
+        Outputs.check("--output", output, "--plot", plot, Map.of("--text",
+                texts.stream().filter(t -> !Inputs.isStdin(t)).toList(), "--model", Outputs.filesIn(model.dir())));
         List<String> contents = new ArrayList<>();
         for (Path t : texts) {
             contents.add(ModelText.read(t, "--text"));
@@ -103,7 +106,8 @@ public final class TraceCommand implements Callable<Integer> {
             for (int t = 0; t < contents.size(); t++) {
                 encoded.add(tokenizer.encode(contents.get(t)));
                 if (encoded.getLast().length == 0) {
-                    throw new InvalidInputException("--text", texts.get(t) + (contents.get(t).isEmpty() ? " is empty"
+                    throw new InvalidInputException("--text", Inputs.name(texts.get(t))
+                            + (contents.get(t).isEmpty() ? " is empty"
                             : " holds no tokens"));
                 }
             }
@@ -189,10 +193,13 @@ public final class TraceCommand implements Callable<Integer> {
     /**
      * A distinct label per text: its file name, or as many trailing path elements as tell it from the others
      * ({@code a/x.txt}, {@code b/x.txt}); a file given twice gets {@code (2)}. With file names alone, two texts named
-     * alike read as one in the summary, and the plot's second row replaced the first.
+     * alike read as one in the summary, and the plot's second row replaced the first. Standard input ({@code -}) is
+     * {@code standard input}.
      */
     static List<String> labels(List<Path> texts) {
-        List<Path> full = texts.stream().map(p -> p.toAbsolutePath().normalize()).toList();
+        // One relative element: a file of that name is told from it by its directory, as any two files are.
+        List<Path> full = texts.stream().map(p -> Inputs.isStdin(p) ? Path.of(Inputs.NAME)
+                : p.toAbsolutePath().normalize()).toList();
         int most = full.stream().mapToInt(Path::getNameCount).max().orElse(1);
         List<String> labels = new ArrayList<>();
         for (int k = 1; k <= most; k++) {

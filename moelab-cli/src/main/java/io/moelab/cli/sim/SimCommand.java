@@ -5,6 +5,7 @@ import io.moelab.cli.support.OptionFields;
 import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
+import io.moelab.cli.support.Traces;
 import io.moelab.eplb.Nouns;
 import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.sim.PolicyResult;
@@ -46,7 +47,12 @@ public final class SimCommand implements Callable<Integer>, OptionFields {
         // Before the simulation: a bad --out would otherwise fail only after it.
         Outputs.checkDirectory("--out", options.out, options.inputs(), "summary.json", "steps.csv", "balancedness.png",
                 "step_time.png");
-        TraceSource trace = options.trace();
+        try (Traces.Rereadable sources = options.traceSources()) {
+            return run(SimOptions.trace(sources));
+        }
+    }
+
+    private int run(TraceSource trace) throws Exception {
         Simulation simulation = new Simulation(trace, options.modelSpec(), options.clusterSpec(),
                 options.simulationOptions());
         var policies = options.policyList();

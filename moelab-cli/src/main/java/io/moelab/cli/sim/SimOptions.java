@@ -1,11 +1,11 @@
 package io.moelab.cli.sim;
 
+import io.moelab.cli.support.Inputs;
 import io.moelab.cli.support.Lists;
 import io.moelab.cli.support.Traces;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Nouns;
 import io.moelab.eplb.Numbers;
-import io.moelab.eplb.trace.BuiltinTraces;
 import io.moelab.sim.Policy;
 import io.moelab.sim.Simulation;
 import io.moelab.sim.TraceSource;
@@ -13,7 +13,6 @@ import io.moelab.sim.cost.StepModel;
 import io.moelab.sim.spec.ClusterSpec;
 import io.moelab.sim.spec.ModelSpec;
 import io.moelab.sim.spec.SpecFiles;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -28,7 +27,8 @@ import picocli.CommandLine.ParameterException;
  */
 final class SimOptions {
     @Option(names = "--trace", paramLabel = "FILE", description = "Expert-load trace (vLLM JSON, SGLang dump, "
-            + "moelab compact, or builtin:NAME); repeat to concatenate. Required.")
+            + "moelab compact, or builtin:NAME), - for stdin (the format told from the content); repeat to "
+            + "concatenate. Required.")
     List<String> traces;
 
     @Option(names = "--model", paramLabel = "MODEL", description = "Model preset (deepseek-v3, deepseek-v2-lite, "
@@ -106,13 +106,17 @@ final class SimOptions {
     }
 
     /**
-     * The trace, read once here to check it; a run reads it again step by step rather than hold it. A source that
-     * cannot be read twice (a pipe such as {@code /dev/stdin}) is read into memory whole, as every trace once was.
+     * The trace's sources, to be closed after the run: a source that cannot be read twice (standard input, a pipe
+     * such as {@code /dev/stdin}) copied to a temporary file, since a run reads the trace again step by step rather
+     * than hold it.
      */
-    TraceSource trace() {
-        boolean again = traces.stream().allMatch(s -> s.startsWith(BuiltinTraces.PREFIX)
-                || Files.isRegularFile(Path.of(s)));
-        return again ? TraceSource.of(sink -> Traces.read(traces, sink)) : TraceSource.of(Traces.readAll(traces));
+    Traces.Rereadable traceSources() {
+        return Traces.rereadable(traces);
+    }
+
+    /** The trace, read once here to check it. */
+    static TraceSource trace(Traces.Rereadable sources) {
+        return TraceSource.of(sources::read);
     }
 
     ModelSpec modelSpec() {
@@ -163,7 +167,8 @@ final class SimOptions {
 
     /** One line on what is being simulated, for the table's header. */
     String describe(TraceSource trace) {
-        return "trace: " + String.join(" + ", traces) + " (" + Nouns.count(trace.steps(), "step") + ", "
+        return "trace: " + String.join(" + ", traces.stream().map(Inputs::name).toList()) + " ("
+                + Nouns.count(trace.steps(), "step") + ", "
                 + Nouns.count(trace.layers(), "layer") + " x " + Nouns.count(trace.experts(), "expert") + ")";
     }
 }

@@ -7,6 +7,7 @@ import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
 import io.moelab.cli.support.Table;
+import io.moelab.cli.support.Traces;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Nouns;
 import io.moelab.eplb.io.AtomicFiles;
@@ -63,7 +64,12 @@ public final class SweepCommand implements Callable<Integer>, OptionFields {
         // Before the sweep: a bad --out would otherwise fail only after it.
         Outputs.checkDirectory("--out", options.out, options.inputs(), "sweep.json", "throughput_vs_interval.png",
                 "throughput_vs_redundant.png");
-        TraceSource trace = options.trace();
+        try (Traces.Rereadable sources = options.traceSources()) {
+            return run(SimOptions.trace(sources));
+        }
+    }
+
+    private int run(TraceSource trace) throws Exception {
         ModelSpec model = options.modelSpec();
         ClusterSpec cluster = options.clusterSpec();
         List<Policy> policies = options.policyList();

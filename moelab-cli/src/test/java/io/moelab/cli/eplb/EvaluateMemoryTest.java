@@ -26,6 +26,12 @@ class EvaluateMemoryTest {
         assertThat(out.get(1)).isEqualTo("window 200 steps: 10 windows, 9 scored (plan on window i, score on window "
                 + "i+1)");
         assertThat(out).anyMatch(l -> l.startsWith("deepseek "));
+        // From standard input (--trace -), streamed as the file is.
+        List<String> piped = SmallHeapCli.runWithStdin(dir, trace, "eplb", "evaluate", "--trace", "-", "--window",
+                "200", "--replicas", "288", "--groups", "8", "--nodes", "4", "--gpus", "32", "--algorithms",
+                "deepseek", "--warmup-ms", "0");
+        assertThat(piped.get(0)).isEqualTo("trace: standard input (2000 steps, 58 layers x 256 experts)");
+        assertThat(piped.subList(1, 6)).isEqualTo(out.subList(1, 6));
     }
 
     @Test

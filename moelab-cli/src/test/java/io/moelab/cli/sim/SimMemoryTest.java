@@ -34,5 +34,12 @@ class SimMemoryTest {
                 "--planning-ms", "5", "--intervals", "500,1000", "--redundants", "32", "--out",
                 dir.resolve("sweep").toString());
         assertThat(sweep).anyMatch(l -> l.startsWith("wrote ") && l.endsWith("throughput_vs_redundant.png"));
+        // From standard input (--trace -): copied to a temporary file once and read from there, not held.
+        List<String> piped = SmallHeapCli.runWithStdin(dir, trace, "sim", "--trace", "-", "--model", "deepseek-v3",
+                "--cluster", "4x8-h100", "--policies", "none,moelab", "--rebalance-every", "500", "--planning-ms", "5",
+                "--tokens-per-step", "8192", "--out", dir.resolve("piped").toString());
+        assertThat(piped.getFirst()).isEqualTo("trace: standard input (2000 steps, 58 layers x 256 experts)");
+        assertThat(dir.resolve("piped").resolve("steps.csv")).hasSameTextualContentAs(
+                dir.resolve("sim").resolve("steps.csv"));
     }
 }
