@@ -13,6 +13,11 @@ public final class KvCache {
     private final float[][] keys;
     private final float[][] values;
     private final Activations activations;
+    /**
+     * Positions {@code 0..filled-1} hold keys and values. A token at position p attends to 0..p, so a gap (p past
+     * {@code filled}) would attend to zeros or to a stale run's keys without a sign; running p again rewinds to it.
+     */
+    private int filled;
 
     /**
      * A cache for {@code capacity} positions.
@@ -68,6 +73,43 @@ public final class KvCache {
     /** Positions it can hold. */
     public int capacity() {
         return capacity;
+    }
+
+    /**
+     * Positions it holds, {@code 0..filled()-1}: the next token goes at {@code filled()} or earlier (which rewinds
+     * the cache to it and drops the positions after).
+     */
+    public int filled() {
+        return filled;
+    }
+
+    /**
+     * Begins running {@code n} tokens at {@code start}: refuses a start past {@link #filled()} (earlier positions
+     * must be held) or positions past the capacity, and drops the positions from {@code start} on, which the run
+     * overwrites; {@link #end} marks them held once it has stored them all.
+     *
+     * @throws IllegalArgumentException for a negative start, a gap after the held positions, or positions past the
+     *                                  capacity; the cache is then unchanged
+     */
+    void begin(int start, int n) {
+        if (start < 0) {
+            throw new IllegalArgumentException("position " + start + " is negative");
+        }
+        // As a long: start + n past the largest int wrapped to a negative sum that passed the check.
+        if ((long) start + n > capacity) {
+            throw new IllegalArgumentException((n == 1 ? "position " : "positions up to ") + ((long) start + n - 1)
+                    + " beyond the KV cache's " + capacity);
+        }
+        if (start > filled) {
+            throw new IllegalArgumentException("position " + start + " leaves a gap: the KV cache holds positions "
+                    + (filled == 0 ? "none" : "0.." + (filled - 1)) + ", so the next is at most " + filled);
+        }
+        filled = start;
+    }
+
+    /** Marks positions up to {@code start + n - 1} held, after a run {@link #begin begun} there stored them. */
+    void end(int start, int n) {
+        filled = start + n;
     }
 
     void store(int layer, int position, float[] k, float[] v) {

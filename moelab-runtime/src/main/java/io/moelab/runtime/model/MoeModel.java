@@ -198,16 +198,17 @@ public final class MoeModel implements AutoCloseable {
     }
 
     /**
-     * Runs one token at {@code position} (earlier positions must be in the cache) and returns its logits.
+     * Runs one token at {@code position} (earlier positions must be in the cache: at most {@link KvCache#filled()};
+     * an earlier one rewinds the cache to it) and returns its logits.
      *
-     * @throws IllegalArgumentException for a token id outside the vocabulary or a position that is negative or
-     *                                  beyond the cache
+     * @throws IllegalArgumentException for a token id outside the vocabulary or a position that is negative, past
+     *                                  the cache's held positions or beyond its capacity
      * @throws ModelFormatException   if the logits are not finite, naming the weight that holds NaN or an infinity
      */
     public float[] forward(int token, int position, KvCache cache) {
         requireToken(token);
-        // One compare per token; the cache refuses positions past its end itself.
-        requirePosition(position);
+        // A few compares per token.
+        cache.begin(position, 1);
         int h = config.hidden();
         Activations a = cache.activations();
         float[] x = a.x;
@@ -228,6 +229,7 @@ public final class MoeModel implements AutoCloseable {
             }
             MatVec.add(x, delta);
         }
+        cache.end(position, 1);
         rmsNorm(x, finalNorm, norm, h);
         float[] logits = new float[config.vocabSize()];
         MatVec.multiply(output, norm, logits);
@@ -253,16 +255,6 @@ public final class MoeModel implements AutoCloseable {
         if (token < 0 || token >= config.vocabSize()) {
             throw new IllegalArgumentException("token id " + token + " outside the vocabulary [0, "
                     + config.vocabSize() + ")");
-        }
-    }
-
-    /**
-     * Refuses a negative position before anything is stored: the key rows are one array per layer, so -1 is the last
-     * slot of the row before, which a KV group on another thread could write before the first group failed.
-     */
-    private static void requirePosition(int position) {
-        if (position < 0) {
-            throw new IllegalArgumentException("position " + position + " is negative");
         }
     }
 
@@ -486,15 +478,15 @@ public final class MoeModel implements AutoCloseable {
     }
 
     /**
-     * Runs a prompt chunk at positions {@code start, start + 1, ...} (earlier positions must be in the cache)
-     * layer by layer over all its tokens, so that each weight is read once per chunk rather than once per token;
+     * Runs a prompt chunk at positions {@code start, start + 1, ...} (earlier positions must be in the cache:
+     * {@code start} at most {@link KvCache#filled()}) layer by layer over all its tokens, so that each weight is read once per chunk rather than once per token;
      * returns the logits of every token, or of the last one only.
      *
      * <p>For F32, F16 and BF16 weights the results equal those of {@link #forward} token by token, bit for bit;
      * quantized formats differ within their dot-product bound (rows are dequantized once and dotted in float).
      *
-     * @throws IllegalArgumentException for a token id outside the vocabulary or positions that are negative or
-     *                                  beyond the cache
+     * @throws IllegalArgumentException for a token id outside the vocabulary or positions that are negative, start
+     *                                  past the cache's held positions or go beyond its capacity
      * @throws ModelFormatException   if the logits are not finite, naming the weight that holds NaN or an infinity
      */
     public float[][] prefill(int[] tokens, int start, KvCache cache, boolean allLogits) {
@@ -502,16 +494,14 @@ public final class MoeModel implements AutoCloseable {
         if (n == 0) {
             return new float[0][];
         }
-        requirePosition(start);
-        // As a long: start + n past the largest int wrapped to a negative sum that passed the check.
-        if ((long) start + n > cache.capacity()) {
-            throw new IllegalArgumentException("positions up to " + ((long) start + n - 1) + " beyond the KV cache's "
-                    + cache.capacity());
+        for (int token : tokens) {
+            requireToken(token);
         }
+        // Before allocating: positions past the cache are refused without a chunk-sized allocation.
+        cache.begin(start, n);
         int h = config.hidden();
         float[][] x = new float[n][h];
         for (int t = 0; t < n; t++) {
-            requireToken(tokens[t]);
             embedding.row(tokens[t], x[t]);
         }
         float[][] norm = new float[n][h];
@@ -535,6 +525,7 @@ public final class MoeModel implements AutoCloseable {
                 MatVec.add(x[t], delta[t]);
             }
         }
+        cache.end(start, n);
         int first = allLogits ? 0 : n - 1;
         float[][] normed = new float[n - first][];
         float[][] logits = new float[n - first][config.vocabSize()];

@@ -105,6 +105,38 @@ class KvCacheSizeTest {
     }
 
     /**
+     * A position past those the cache holds is refused, for forward and prefill: it attended to zeros (a new cache)
+     * or to a stale run's keys without a sign. Running an earlier position rewinds the cache to it, and what follows
+     * equals a fresh run of the new sequence bit for bit.
+     */
+    @Test
+    void aGapAfterTheHeldPositionsIsRefusedAndAnEarlierPositionRewinds() throws Exception {
+        TinyModel tiny = TinyModel.create(Family.MIXTRAL, DType.F32, 2);
+        try (MoeModel model = MoeModel.load(tiny.write(tmp.resolve("m")), WeightFormat.STORED)) {
+            KvCache cache = model.newCache(8);
+            assertThat(cache.filled()).isZero();
+            assertThatThrownBy(() -> model.forward(5, 1, cache)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("position 1 leaves a gap: the KV cache holds positions none, so the next is at most 0");
+            for (int p = 0; p < 4; p++) {
+                model.forward(5 + p, p, cache);
+            }
+            assertThat(cache.filled()).isEqualTo(4);
+            assertThatThrownBy(() -> model.prefill(new int[] {1, 2}, 5, cache, true))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("position 5 leaves a gap: the KV cache holds positions 0..3, so the next is at most 4");
+            assertThat(cache.filled()).as("a refused run leaves the cache as it was").isEqualTo(4);
+            // Rewind to 2 with other tokens: the same logits as a fresh cache given 5, 6, 11, 12.
+            model.prefill(new int[] {11}, 2, cache, true);
+            assertThat(cache.filled()).isEqualTo(3);
+            float[] rewound = model.forward(12, 3, cache);
+            float[] fresh = model.logits(new int[] {5, 6, 11, 12})[3];
+            assertThat(rewound).isEqualTo(fresh);
+            assertThatThrownBy(() -> model.forward(1, 5, cache)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("holds positions 0..3");
+        }
+    }
+
+    /**
      * A --model that is missing or a file says so: both read "no config.json", as if a directory were there and
      * lacked only that file.
      */
