@@ -77,9 +77,13 @@ public final class ChildProcess {
         // a child that deletes or renames its output files can neither hide its output from the cap nor make
         // the size check fail while its process tree is still running.
         try (FileChannel outFile = sizeChannel(out); FileChannel errFile = sizeChannel(err)) {
+            // Saturated, and compared with the elapsed time, not added to the start: a timeout beyond about 292 years
+            // (Duration.ofSeconds(Long.MAX_VALUE) as "no limit") threw ArithmeticException once the child was
+            // running, leaving it unwatched, and a start plus timeout past Long.MAX_VALUE wrapped to a deadline
+            // already passed.
+            long limit = nanos(spec.timeout());
             long start = System.nanoTime();
             Process process = builder.start();
-            long deadline = start + spec.timeout().toNanos();
             ProcessOutcome.Ending ending = ProcessOutcome.Ending.EXITED;
             LIVE.put(process, ownGroup);
             try {
@@ -88,7 +92,7 @@ public final class ChildProcess {
                     throw new InterruptedException("the JVM is shutting down");
                 }
                 while (!process.waitFor(POLL_MILLIS, TimeUnit.MILLISECONDS)) {
-                    if (System.nanoTime() >= deadline) {
+                    if (System.nanoTime() - start >= limit) {
                         ending = ProcessOutcome.Ending.TIMED_OUT;
                         break;
                     }
@@ -118,6 +122,15 @@ public final class ChildProcess {
             Duration wall = Duration.ofNanos(System.nanoTime() - start);
             int code = ending == ProcessOutcome.Ending.EXITED ? process.exitValue() : -1;
             return new ProcessOutcome(code, ending, wall, out, err);
+        }
+    }
+
+    /** A duration in nanoseconds, the largest long for one too long to count so (a deadline never reached). */
+    private static long nanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
         }
     }
 

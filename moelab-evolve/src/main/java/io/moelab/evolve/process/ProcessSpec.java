@@ -10,7 +10,8 @@ import java.util.Map;
  *
  * @param command        program and arguments
  * @param workDir        working directory (created if missing); stdout and stderr go to files in it
- * @param timeout        hard wall-clock limit; the whole process tree is killed when it passes
+ * @param timeout        hard wall-clock limit; the whole process tree is killed when it passes (one beyond about
+ *                       292 years, which nanoseconds cannot count, never passes)
  * @param env            environment variables to set on top of this process's environment
  * @param maxOutputBytes stdout plus stderr beyond this kills the process (a candidate printing without end
  *                       must not fill the disk)

@@ -101,6 +101,23 @@ class ChildProcessTest {
         assertThat(stillRunningAfterGrace(pidFrom(pidFile))).as("background sleep").isFalse();
     }
 
+    /**
+     * A timeout longer than nanoseconds can count (about 292 years: Duration.ofSeconds(Long.MAX_VALUE) as "no
+     * limit") threw ArithmeticException after the child had started, leaving it running unwatched; one that fits
+     * in nanoseconds but not added to the start time wrapped the deadline negative and killed the child at its
+     * first poll as TIMED_OUT. Both now mean a deadline that never comes.
+     */
+    @Test
+    void aTimeoutTooLongToCountInNanosecondsNeverExpires() throws Exception {
+        for (Duration forever : List.of(Duration.ofSeconds(Long.MAX_VALUE), Duration.ofNanos(Long.MAX_VALUE),
+                Duration.ofDays(200 * 365))) {
+            ProcessOutcome o = sh("sleep 0.2; echo ok", forever, 1 << 20, Map.of());
+            assertThat(o.ending()).as("%s", forever).isEqualTo(ProcessOutcome.Ending.EXITED);
+            assertThat(o.exitCode()).isZero();
+            assertThat(Files.readString(o.stdout())).isEqualTo("ok\n");
+        }
+    }
+
     @Test
     void backgroundChildOfAProcessThatExitedIsKilled() throws Exception {
         Path pidFile = tmp.resolve("bg.pid");
