@@ -146,7 +146,9 @@ class ChildProcessTest {
     void outputOverTheCapIsCaughtAfterAQuickExitToo() throws Exception {
         for (int i = 0; i < 5; i++) {
             ProcessOutcome o = sh("head -c 1500000 /dev/zero; echo done", Duration.ofSeconds(20), 1 << 20, Map.of());
-            assertThat(Files.size(o.stdout())).isEqualTo(1_500_005);
+            // 1,500,005 bytes when it exits before the first poll; 1,500,000 when a slow start lets the poll see the
+            // burst and kill it before its last echo (an exact size failed the test on a busy machine).
+            assertThat(Files.size(o.stdout())).isIn(1_500_000L, 1_500_005L);
             assertThat(o.ending()).isEqualTo(ProcessOutcome.Ending.OUTPUT_LIMIT);
             assertThat(o.exitCode()).isEqualTo(-1);
         }
