@@ -1,5 +1,7 @@
 package io.moelab.evolve.database;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.List;
 
 /** Scalar fitness and Pareto dominance of programs, as the settings define them. */
@@ -13,8 +15,8 @@ final class Fitness {
     }
 
     /**
-     * The scalar fitness: the fitness metric, else the mean of the metrics; negative infinity for a failed or
-     * unscored program, so that it never wins a comparison.
+     * The scalar fitness: the fitness metric, else the mean of the finite metrics (finite however large they are);
+     * negative infinity for a failed or unscored program, so that it never wins a comparison.
      */
     double of(Program p) {
         if (!p.valid()) {
@@ -32,7 +34,22 @@ final class Fitness {
                 n++;
             }
         }
-        return n == 0 ? Double.NEGATIVE_INFINITY : sum / n;
+        if (n == 0) {
+            return Double.NEGATIVE_INFINITY;
+        }
+        // Finite metrics summing past a double's range (1e308 twice) have a finite mean all the same: summed
+        // exactly, else the program was infinitely fit. Other sums keep their plain mean, bit for bit.
+        return Double.isInfinite(sum) ? exactMean(p.metrics().values(), n) : sum / n;
+    }
+
+    private static double exactMean(Iterable<Double> metrics, int n) {
+        BigDecimal sum = BigDecimal.ZERO;
+        for (double m : metrics) {
+            if (Double.isFinite(m)) {
+                sum = sum.add(new BigDecimal(m));
+            }
+        }
+        return sum.divide(BigDecimal.valueOf(n), MathContext.DECIMAL128).doubleValue();
     }
 
     /** Whether {@code a} is better than {@code b}: dominates it in Pareto mode, has higher fitness otherwise. */

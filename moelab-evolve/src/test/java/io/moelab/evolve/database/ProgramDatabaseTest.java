@@ -204,6 +204,13 @@ class ProgramDatabaseTest {
         assertThat(db.fitness(child(1, 0, "c", Map.of("score", Double.NaN, "a", -1.0)))).isEqualTo(-1.0);
         assertThat(db.fitness(child(1, 0, "c", Map.of()))).isEqualTo(Double.NEGATIVE_INFINITY);
         assertThat(db.fitness(failed(1, 0))).isEqualTo(Double.NEGATIVE_INFINITY);
+        // Finite metrics whose sum is past a double's range still have a finite mean (it was +-infinity: an
+        // infinitely fit program, whose fitness the trace wrote as null and which no grid's score axis could place).
+        assertThat(db.fitness(child(1, 0, "c", Map.of("a", 1e308, "b", 1e308)))).isEqualTo(1e308);
+        assertThat(db.fitness(child(1, 0, "c", Map.of("a", -Double.MAX_VALUE, "b", -Double.MAX_VALUE,
+                "c", -Double.MAX_VALUE)))).isEqualTo(-Double.MAX_VALUE);
+        assertThat(db.fitness(child(1, 0, "c", Map.of("a", Double.MAX_VALUE, "b", Double.MAX_VALUE,
+                "c", -Double.MAX_VALUE)))).isEqualTo(Double.MAX_VALUE / 3);
 
         // The fallback also drives the choice of the best program.
         db.seed(new Program("0", "x", null, 0, 0, 0, Map.of("a", 1.0, "b", 2.0), null, "", null));
