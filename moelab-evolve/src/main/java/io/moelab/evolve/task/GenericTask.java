@@ -125,8 +125,15 @@ public final class GenericTask implements Task {
         }
         EvaluatorSettings.requireThresholdsFit(yaml + ": cascade_thresholds", thresholds.size(), stages.size(),
                 "the evaluator");
+        String fitnessMetric = text(root, "fitness_metric", yaml, "combined_score");
+        if (fitnessMetric.isBlank()) {
+            // Else refused later as the configuration's database.fitness_metric, which names neither this file nor
+            // this key.
+            throw new InvalidInputException(yaml + ": fitness_metric", "must name a metric, got '" + fitnessMetric
+                    + "'");
+        }
         return new GenericTask(dir, language, programFile, code, text(root, "system_message", yaml, null),
-                text(root, "fitness_metric", yaml, "combined_score"), stages, List.copyOf(thresholds));
+                fitnessMetric, stages, List.copyOf(thresholds));
     }
 
     private static Path initialProgram(Path dir, Path yaml, String named) {

@@ -213,6 +213,19 @@ class GenericTaskTest {
         assertThat(GenericTask.load(ok).defaultCascadeThresholds()).containsExactly(-2.5);
     }
 
+    /**
+     * A blank fitness_metric was taken, and the run then refused it as the configuration's
+     * ("database.fitness_metric: must name a metric, got ''"), naming neither task.yaml nor the key there.
+     */
+    @Test
+    void aBlankFitnessMetricIsRefusedNamingTaskYaml() throws IOException {
+        for (String bad : List.of("\"\"", "\"  \"")) {
+            Path d = dir("evaluator: [x]\nfitness_metric: " + bad + "\n", "initial_program.py", "");
+            assertThatThrownBy(() -> GenericTask.load(d)).isInstanceOf(InvalidInputException.class)
+                    .hasMessageStartingWith(d.resolve("task.yaml") + ": fitness_metric: must name a metric");
+        }
+    }
+
     @Test
     void programFileMustBeAPlainName() throws IOException {
         for (String bad : List.of("../escape.py", "/tmp/abs.py", "sub/dir.py", "..", "' '")) {
