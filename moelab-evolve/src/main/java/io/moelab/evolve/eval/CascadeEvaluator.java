@@ -37,11 +37,39 @@ public final class CascadeEvaluator {
      * An evaluator for a task.
      *
      * @param fitnessMetric the metric cascade thresholds apply to when the settings name none
+     * @throws IllegalArgumentException if the task's {@link Task#programFileName()} is not a plain file name, or it
+     *                                  has no stage or an empty stage command
      */
     public CascadeEvaluator(Task task, EvaluatorSettings settings, String fitnessMetric) {
+        requireRunnable(task);
         this.task = task;
         this.settings = settings;
         this.fitnessMetric = fitnessMetric;
+    }
+
+    /**
+     * Refuses a task whose candidates could not be evaluated in their working directories: a file name that is a
+     * path wrote every candidate outside it (GenericTask checks its program_file, a task in code was not checked),
+     * and no stages scored every candidate as {@code no_metrics}.
+     */
+    private static void requireRunnable(Task task) {
+        String what = "task " + task.name() + ": ";
+        String file = task.programFileName();
+        if (file == null || file.isBlank() || file.contains("/") || file.contains("\\") || file.equals(".")
+                || file.equals("..")) {
+            throw new IllegalArgumentException(what + "programFileName() must be a plain file name, got '" + file
+                    + "' (the candidate is written under it in its own working directory)");
+        }
+        List<List<String>> stages = task.stageCommands();
+        if (stages == null || stages.isEmpty()) {
+            throw new IllegalArgumentException(what + "stageCommands() must give at least one stage");
+        }
+        for (int s = 0; s < stages.size(); s++) {
+            if (stages.get(s) == null || stages.get(s).isEmpty()) {
+                throw new IllegalArgumentException(what + "stage " + (s + 1) + " of stageCommands() is an empty "
+                        + "command");
+            }
+        }
     }
 
     /**

@@ -20,7 +20,10 @@ public interface Task {
     /** Code fence language of the candidate (java, python, ...). */
     String language();
 
-    /** File name the candidate is written to, e.g. {@code EvolvedBalancer.java}. */
+    /**
+     * File name the candidate is written to in its working directory, e.g. {@code EvolvedBalancer.java}: a plain
+     * name, without a directory part ({@link io.moelab.evolve.eval.CascadeEvaluator} refuses others).
+     */
     String programFileName();
 
     /** The program evolution starts from. */
@@ -32,7 +35,7 @@ public interface Task {
     /** The metric that is the fitness. */
     String fitnessMetric();
 
-    /** The argv templates of the evaluation stages, first stage first. */
+    /** The argv templates of the evaluation stages, first stage first: at least one, none empty. */
     List<List<String>> stageCommands();
 
     /** The directory the task came from ({@code {task_dir}}), or null for a built-in task. */

@@ -1,6 +1,9 @@
 package io.moelab.evolve.eval;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.moelab.evolve.task.Task;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -184,6 +187,81 @@ class CascadeEvaluatorTest {
         Evaluation e = run(t, Duration.ofSeconds(20));
         assertThat(e.error()).isEqualTo("exit");
         assertThat(e.stages()).isEqualTo(1);
+    }
+
+    /** ShellTask's stages under another candidate file name, or with other stage commands. */
+    private static Task task(String programFile, List<List<String>> stages) {
+        ShellTask shell = ShellTask.of("echo '{\"score\": 1}'", "sh \"$1\"");
+        return new Task() {
+            @Override
+            public String name() {
+                return shell.name();
+            }
+
+            @Override
+            public String language() {
+                return shell.language();
+            }
+
+            @Override
+            public String programFileName() {
+                return programFile;
+            }
+
+            @Override
+            public String initialProgram() {
+                return shell.initialProgram();
+            }
+
+            @Override
+            public String systemMessage() {
+                return null;
+            }
+
+            @Override
+            public String fitnessMetric() {
+                return "score";
+            }
+
+            @Override
+            public List<List<String>> stageCommands() {
+                return stages == null ? shell.stageCommands() : stages;
+            }
+
+            @Override
+            public Path directory() {
+                return null;
+            }
+        };
+    }
+
+    /**
+     * A task of a library user's own whose file name is a path wrote every candidate there, outside its working
+     * directory (GenericTask refuses such names, the Task interface did not), and one without stages scored every
+     * candidate as no_metrics ("stage 0: reported no numeric metric"), which a run reported as "0 thresholds, but
+     * the task has 0 stages ...: at most -1". Both are refused when the evaluator is made, naming the task.
+     */
+    @Test
+    void aTaskWhoseFileNameIsAPathOrThatHasNoStagesIsRefused() throws Exception {
+        EvaluatorSettings s = EvaluatorSettings.defaults();
+        for (String bad : List.of("../escape.sh", "sub/program.sh", "/tmp/abs.sh", "..", ".", "", " ",
+                "a\\b.sh")) {
+            assertThatThrownBy(() -> new CascadeEvaluator(task(bad, null), s, "score").evaluate("echo", tmp
+                    .resolve("w")))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("task shell: programFileName() must be a plain file name, got '" + bad
+                            + "'");
+        }
+        assertThat(tmp.resolve("escape.sh")).doesNotExist();
+        assertThatThrownBy(() -> new CascadeEvaluator(task("p.sh", List.of()), s, "score"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("task shell: stageCommands() must give at least one stage");
+        assertThatThrownBy(() -> new CascadeEvaluator(task("p.sh", List.of(List.of("sh"), List.of())), s, "score"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("task shell: stage 2 of stageCommands() is an empty command");
+        Evaluation fine = new CascadeEvaluator(task("p.sh", null), s, "score").evaluate("echo '{\"score\": 1}'",
+                tmp.resolve("w"));
+        assertThat(fine.ok()).as(fine.errorMessage()).isTrue();
     }
 
     /**
