@@ -19,7 +19,8 @@ import java.util.List;
  *                           (token-trigram distance to the island's elites), {@code score} (the fitness, as in
  *                           OpenEvolve) or any other metric name
  * @param featureBins        bins per dimension
- * @param fitnessMetric      the metric that is the fitness; when a program lacks it, the mean of its metrics
+ * @param fitnessMetric      the metric that is the fitness (not blank); when a program lacks it, the mean of its
+ *                           metrics
  * @param paretoMetrics      empty for one scalar fitness; else keep the non-dominated front over these metrics
  *                           (a leading {@code -} minimizes)
  * @param numTopPrograms     best programs of the island shown in prompts
@@ -47,11 +48,14 @@ public record DatabaseSettings(int numIslands, int populationSize, int archiveSi
             throw new InvalidInputException("database.exploration_ratio", "plus exploitation_ratio must be at most 1, got "
                     + Numbers.plain(explorationRatio + exploitationRatio));
         }
-        // Checked when the configuration is read: a blank name was refused only after the initial program's evaluation.
-        if (fitnessMetric != null && fitnessMetric.isBlank()) {
-            throw new InvalidInputException("database.fitness_metric", "must name a metric, got '" + fitnessMetric
-                    + "'");
+        // Checked when the configuration is read: a blank name was refused only after the initial program's evaluation,
+        // and none (settings made in code) failed the run then with a NullPointerException.
+        if (fitnessMetric == null || fitnessMetric.isBlank()) {
+            throw new InvalidInputException("database.fitness_metric", "must name a metric, got "
+                    + (fitnessMetric == null ? "none" : "'" + fitnessMetric + "'"));
         }
+        requireNames("database.feature_dimensions", featureDimensions);
+        requireNames("database.pareto_metrics", paretoMetrics);
         // A dimension twice left the grid its diagonal (bins cells, not bins squared); a metric twice, or both
         // maximized and minimized, let no program dominate another.
         requireDistinct("database.feature_dimensions", featureDimensions, "an axis of the grid");
@@ -59,6 +63,18 @@ public record DatabaseSettings(int numIslands, int populationSize, int archiveSi
                 .map(m -> m.startsWith("-") ? m.substring(1) : m).toList(), "an objective (- minimizes it)");
         featureDimensions = List.copyOf(featureDimensions);
         paretoMetrics = List.copyOf(paretoMetrics);
+    }
+
+    /** Refuses no list, or a null entry: both failed later with an unnamed NullPointerException. */
+    private static void requireNames(String name, List<String> values) {
+        if (values == null) {
+            throw new InvalidInputException(name, "must be a list (empty for none), got none");
+        }
+        for (int i = 0; i < values.size(); i++) {
+            if (values.get(i) == null) {
+                throw new InvalidInputException(name, "entry " + (i + 1) + " is null, not a name");
+            }
+        }
     }
 
     private static void requireDistinct(String name, List<String> values, String what) {

@@ -488,4 +488,27 @@ class ProgramDatabaseTest {
         assertThat(settings(1, 10, 5, 5, 0.1, 0.5, 0.5).pareto()).isFalse();
         assertThat(DatabaseSettings.defaults().numIslands()).isEqualTo(5);
     }
+
+    /**
+     * Settings made in code (a Task whose fitnessMetric() is null gives EvolveConfig.defaults(null)) took a null
+     * fitness metric, and the run failed with a NullPointerException once its initial program was scored; null lists
+     * or entries failed with an unnamed NullPointerException. Each is refused by its key.
+     */
+    @Test
+    void settingsRefuseNullsByKey() {
+        java.util.function.BiFunction<List<String>, List<String>, DatabaseSettings> make = (dims, pareto) ->
+                new DatabaseSettings(1, 10, 5, 5, 0.1, 0.2, 0.5, dims, 2, "score", pareto, 3, 3);
+        java.util.List<String> withNull = new java.util.ArrayList<>(java.util.Arrays.asList("complexity", null));
+        assertThatThrownBy(() -> new DatabaseSettings(1, 10, 5, 5, 0.1, 0.2, 0.5, List.of("complexity"), 2, null,
+                List.of(), 3, 3)).isInstanceOf(InvalidInputException.class)
+                .hasMessage("database.fitness_metric: must name a metric, got none");
+        assertThatThrownBy(() -> make.apply(null, List.of())).isInstanceOf(InvalidInputException.class)
+                .hasMessage("database.feature_dimensions: must be a list (empty for none), got none");
+        assertThatThrownBy(() -> make.apply(List.of(), null)).isInstanceOf(InvalidInputException.class)
+                .hasMessage("database.pareto_metrics: must be a list (empty for none), got none");
+        assertThatThrownBy(() -> make.apply(withNull, List.of())).isInstanceOf(InvalidInputException.class)
+                .hasMessage("database.feature_dimensions: entry 2 is null, not a name");
+        assertThatThrownBy(() -> make.apply(List.of(), withNull)).isInstanceOf(InvalidInputException.class)
+                .hasMessage("database.pareto_metrics: entry 2 is null, not a name");
+    }
 }
