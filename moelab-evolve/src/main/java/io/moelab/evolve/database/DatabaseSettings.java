@@ -12,7 +12,9 @@ import java.util.List;
  * @param populationSize     programs kept over all islands (the worst unprotected ones are dropped)
  * @param archiveSize        programs in the elite archive (top by fitness; the front in Pareto mode)
  * @param migrationInterval  generations between ring migrations (a generation is one child per island)
- * @param migrationRate      fraction of an island's programs, best first, copied to the next island
+ * @param migrationRate      fraction of an island's programs, best first, copied to the next island: rounded down,
+ *                           but at least one (as in OpenEvolve), so 0 still moves each island's best; one island
+ *                           or a {@code migrationInterval} beyond the run means no migration
  * @param explorationRatio   probability that a parent is a random program of the island
  * @param exploitationRatio  probability that a parent comes from the archive (its members on the island)
  * @param featureDimensions  MAP-Elites dimensions: {@code complexity} (code length), {@code diversity}

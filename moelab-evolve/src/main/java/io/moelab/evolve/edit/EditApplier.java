@@ -10,8 +10,9 @@ import java.util.function.UnaryOperator;
  * Applies SEARCH/REPLACE blocks to a program, one after another, each against the program as the earlier ones
  * left it. A block's SEARCH text must match whole lines at exactly one place; it is compared exactly first, then
  * ignoring trailing whitespace, then ignoring indentation (see {@link MatchKind}), and the first comparison that
- * matches anywhere decides. A block that matches several places is never applied to one of them. Every block
- * that does not apply gets a one-line reason for the next prompt.
+ * matches anywhere decides. A block that matches several places is not applied to any of them, unless edits
+ * are restricted to the EVOLVE-BLOCK regions and exactly one of the places lies inside one (the others could not
+ * be changed anyway). Every block that does not apply gets a one-line reason for the next prompt.
  *
  * <p>The program's line endings and final newline are kept; when no block applies the program is returned as it
  * was given.
