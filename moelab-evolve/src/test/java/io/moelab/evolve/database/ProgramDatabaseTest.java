@@ -477,6 +477,53 @@ class ProgramDatabaseTest {
         assertThat(db.sample(1, new SeededRandom(1)).attempts()).extracting(Attempt::iteration).containsExactly(99L);
     }
 
+    /**
+     * The class promises thread safety (the loop samples on worker threads while another commits), which no test
+     * checked. Eight threads each add 250 children to their own island (half of them failed) and sample between
+     * adds: every child must arrive, the migrations must be the count the children call for whatever their order
+     * (one per 2 x 4 children), and the result must survive a snapshot.
+     */
+    @Test
+    void concurrentAddsAndSamplesLoseNothing() throws Exception {
+        int islands = 4;
+        int threads = 8;
+        int each = 250;
+        ProgramDatabase db = new ProgramDatabase(settings(islands, 100_000, 50, 2, 0.25, 0.2, 0.5));
+        db.seed(initial(0.1));
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(threads)) {
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                done.add(pool.submit(() -> {
+                    go.await();
+                    for (int k = 0; k < each; k++) {
+                        int it = 1 + thread * each + k;
+                        int island = thread % islands;
+                        db.add(k % 2 == 0 ? child(it, island, "c" + it, Map.of("score", (double) it))
+                                : failed(it, island));
+                        db.recordAttempt(island, new Attempt(it, "0", null, Attempt.Outcome.FAILED, 0, 0, ""));
+                        assertThat(db.sample(island, SeededRandom.forIteration(7, it)).island()).isEqualTo(island);
+                    }
+                    return null;
+                }));
+            }
+            go.countDown();
+            for (var f : done) {
+                f.get();
+            }
+        }
+        Set<String> ids = new HashSet<>(ids(db.programs()));
+        for (int it = 1; it <= threads * each; it++) {
+            assertThat(ids).contains(Integer.toString(it));
+        }
+        assertThat(db.migrations()).isEqualTo(threads * each / (2 * islands));
+        assertThat(db.best().orElseThrow().metric("score")).isEqualTo(threads * each - 1);
+        String json = Fixtures.json(db.snapshot());
+        assertThat(Fixtures.json(ProgramDatabase.restore(db.settings(), Fixtures.fromJson(json)).snapshot()))
+                .isEqualTo(json);
+    }
+
     @Test
     void settingsRejectOutOfRangeValues() {
         assertThatThrownBy(() -> settings(0, 10, 5, 5, 0.1, 0.2, 0.5)).isInstanceOf(InvalidInputException.class);
