@@ -45,6 +45,14 @@ final class RunDirectory {
     private static final String TEMPORARY = ".tmp_";
     private static final java.util.regex.Pattern TEMPORARY_NAME = java.util.regex.Pattern.compile(
             "\\.tmp_\\d+_(\\d+)");
+    /**
+     * The ids the loop makes: an iteration number, or {@code ID>ISLAND} for a migrated copy. Ids come back from the
+     * trace and checkpoints, which a person may edit: any other form is refused, so that no path is ever formed from
+     * one that leaves {@code programs/} ({@code ../../x}).
+     */
+    private static final java.util.regex.Pattern PROGRAM_ID = java.util.regex.Pattern.compile(
+            "(0|[1-9]\\d{0,18})(>(0|[1-9]\\d{0,9}))?");
+    private static final String ID_FORM = "(an iteration number, or ID>ISLAND for a migrated copy)";
 
     private final Path root;
     private final String extension;
@@ -67,8 +75,17 @@ final class RunDirectory {
         return root.resolve("llm_responses.jsonl");
     }
 
+    /** The file of an iteration's program; {@code id} is an iteration number (the caller has checked it). */
     Path program(String id) {
+        if (!id.matches("0|[1-9]\\d{0,18}")) {
+            throw new IllegalStateException("not an iteration's program id: '" + id + "'");
+        }
         return root.resolve("programs").resolve(id + extension);
+    }
+
+    /** Whether {@code id} has the form of an id the loop makes. */
+    static boolean isProgramId(String id) {
+        return id != null && PROGRAM_ID.matcher(id).matches();
     }
 
     Path prompt(long iteration) {
@@ -183,6 +200,7 @@ final class RunDirectory {
                 throw new InvalidInputException(trace() + ":" + (i + 1), "iteration " + record.iteration()
                         + (record.iteration() < 0 ? " is negative" : " appears twice"));
             }
+            requireIds(record, trace() + ":" + (i + 1));
             records.add(record);
             goodBytes += line.getBytes(StandardCharsets.UTF_8).length + (last ? 0 : 1);
         }
@@ -193,6 +211,51 @@ final class RunDirectory {
             }
         }
         return records;
+    }
+
+    /**
+     * Refuses a trace line whose program is not named as the loop names it (the iteration's number), or whose
+     * parent id has no form the loop makes: a resume reads {@code programs/<program_id>}.
+     */
+    private static void requireIds(TraceRecord record, String where) {
+        String expected = String.valueOf(record.iteration());
+        if (record.programId() != null && !record.programId().equals(expected)) {
+            throw new InvalidInputException(where, "program_id '" + record.programId() + "' is not the id the loop "
+                    + "gives iteration " + expected + "'s program ('" + expected + "'): a corrupt trace");
+        }
+        if (record.parentId() != null && !isProgramId(record.parentId())) {
+            throw new InvalidInputException(where, "parent_id '" + record.parentId() + "' is not a program id "
+                    + ID_FORM + ": a corrupt trace");
+        }
+    }
+
+    /**
+     * Refuses a checkpoint naming a program by an id the loop does not make (edited by hand, so refused rather than
+     * skipped). The islands, grids and archive name only the programs' ids, which the database checked.
+     */
+    private static void requireIds(Path dir, io.moelab.evolve.database.DatabaseState state) {
+        String file = dir.resolve("database.json").toString();
+        for (int i = 0; i < state.programs().size(); i++) {
+            var p = state.programs().get(i);
+            requireId(file, "programs[" + i + "].id", p.id());
+            requireId(file, "programs[" + i + "].parentId", p.parentId());
+            requireId(file, "programs[" + i + "].migratedFrom", p.migratedFrom());
+        }
+        for (int i = 0; i < state.islands().size(); i++) {
+            var attempts = state.islands().get(i).attempts();
+            for (int j = 0; j < attempts.size(); j++) {
+                String where = "islands[" + i + "].attempts[" + j + "]";
+                requireId(file, where + ".parentId", attempts.get(j).parentId());
+                requireId(file, where + ".programId", attempts.get(j).programId());
+            }
+        }
+    }
+
+    private static void requireId(String file, String field, String id) {
+        if (id != null && !isProgramId(id)) {
+            throw new InvalidInputException(file, "corrupt checkpoint: " + field + " '" + id + "' is not a program id "
+                    + ID_FORM);
+        }
     }
 
     /**
@@ -300,6 +363,7 @@ final class RunDirectory {
                 continue;
             }
             requireNamedCount(dir, data.state());
+            requireIds(dir, data.database());
             for (Path bad : skipped) {
                 warn.accept("warning: skipping unreadable checkpoint " + bad + (removeSkipped ? " (removed)" : "")
                         + "; resuming from " + dir.getFileName() + " and the trace after it");

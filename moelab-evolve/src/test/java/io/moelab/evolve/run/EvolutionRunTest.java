@@ -718,6 +718,54 @@ class EvolutionRunTest {
                 .hasMessage(trace + ":2: not a trace line: unknown outcome 'weird'");
     }
 
+    /**
+     * A resume reads programs/ID.sh for each trace line after the checkpoint: a program_id edited to ../../x made it
+     * read a file outside the run's folder (and take it for the run's program). An id the loop does not make is
+     * refused naming the file and field, in the trace and in a checkpoint's database.json alike, and nothing is run.
+     */
+    @Test
+    void aProgramIdTheLoopDoesNotMakeIsRefusedNamingItsFileAndField() throws Exception {
+        server.fallback(req -> Reply.content(edit("score=1", "score=" + (server.requestCount() + 1))));
+        Path out = tmp.resolve("run");
+        run(settings(2, "checkpoint_interval: 100\n"), out, false);
+        Files.writeString(tmp.resolve("x.sh"), INITIAL.replace("score=1", "score=99"));
+        Path trace = out.resolve("trace.jsonl");
+        List<String> lines = Files.readAllLines(trace);
+        assertThat(lines.get(1)).contains("\"program_id\":\"1\"");
+        for (String id : List.of("../../x", "2", "/tmp/x", "1>0")) {
+            Files.write(trace, List.of(lines.get(0), lines.get(1).replace("\"program_id\":\"1\"",
+                    "\"program_id\":\"" + id + "\""), lines.get(2)));
+            assertThatThrownBy(() -> run(settings(3, "checkpoint_interval: 100\n"), out, true))
+                    .isInstanceOf(InvalidInputException.class)
+                    .hasMessage(trace + ":2: program_id '" + id + "' is not the id the loop gives iteration 1's "
+                            + "program ('1'): a corrupt trace");
+        }
+        Files.write(trace, List.of(lines.get(0), lines.get(1).replaceFirst("\"parent_id\":\"[^\"]+\"",
+                "\"parent_id\":\"../0\""), lines.get(2)));
+        assertThatThrownBy(() -> run(settings(3, "checkpoint_interval: 100\n"), out, true))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage(trace + ":2: parent_id '../0' is not a program id (an iteration number, or ID>ISLAND for"
+                        + " a migrated copy): a corrupt trace");
+        Files.write(trace, lines);
+        assertThat(server.requestCount()).isEqualTo(2);
+
+        Path checked = tmp.resolve("checked");
+        run(settings(2, ""), checked, false);
+        Path database = checked.resolve("checkpoints/checkpoint_2/database.json");
+        String saved = Files.readString(database);
+        for (String field : List.of("parentId", "migratedFrom", "programId")) {
+            String edited = saved.replaceFirst("\"" + field + "\" : (\"[^\"]*\"|null)", "\"" + field
+                    + "\" : \"../../x\"");
+            assertThat(edited).as(field).isNotEqualTo(saved);
+            Files.writeString(database, edited);
+            assertThatThrownBy(() -> run(settings(3, ""), checked, true)).isInstanceOf(InvalidInputException.class)
+                    .hasMessageStartingWith(database + ": corrupt checkpoint: ")
+                    .hasMessageContaining("." + field + " '../../x' is not a program id");
+        }
+        Files.writeString(database, saved);
+        assertThat(run(settings(3, ""), checked, true).completed()).isEqualTo(3);
+    }
+
     @Test
     void fullRewriteChangesOnlyTheEvolveBlock() throws Exception {
         String rewrite = "New version:\n```bash\n# EVOLVE-BLOCK-START\nscore=7\nextra=1\n# EVOLVE-BLOCK-END\n"
