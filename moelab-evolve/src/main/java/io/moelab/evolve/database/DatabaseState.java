@@ -20,8 +20,8 @@ public record DatabaseState(List<Program> programs, List<IslandState> islands, L
                             long childrenSinceMigration, int migrations, List<double[]> featureRanges) {
 
     /**
-     * Refuses a state without its parts (a checkpoint file cut short or edited), which failed a resume later with
-     * a NullPointerException.
+     * Refuses a state without its parts or without islands (a checkpoint file cut short or edited), which failed a
+     * resume later with a NullPointerException or blamed the settings.
      *
      * @throws IllegalArgumentException naming the missing part
      */
@@ -30,6 +30,10 @@ public record DatabaseState(List<Program> programs, List<IslandState> islands, L
         require(islands, "islands");
         require(archive, "archive");
         require(featureRanges, "featureRanges");
+        if (islands.isEmpty()) {
+            // Restoring it blamed database.num_islands for what is a file edited or cut short.
+            throw new IllegalArgumentException("no islands: a database has at least one");
+        }
         if (featureRanges.size() != 2 || featureRanges.get(0) == null || featureRanges.get(1) == null) {
             throw new IllegalArgumentException("featureRanges must hold a minimum and a maximum array");
         }

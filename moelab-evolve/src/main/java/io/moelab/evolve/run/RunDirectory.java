@@ -230,11 +230,18 @@ final class RunDirectory {
     }
 
     /**
-     * Refuses a checkpoint naming a program by an id the loop does not make (edited by hand, so refused rather than
-     * skipped). The islands, grids and archive name only the programs' ids, which the database checked.
+     * Refuses a checkpoint naming a program by an id the loop does not make, or with an island without members
+     * (edited by hand, so refused rather than skipped): the first sample on such an island failed the resume with an
+     * IllegalStateException. The islands, grids and archive name only the programs' ids, which the database checked.
      */
-    private static void requireIds(Path dir, io.moelab.evolve.database.DatabaseState state) {
+    private static void requireWellFormed(Path dir, io.moelab.evolve.database.DatabaseState state) {
         String file = dir.resolve("database.json").toString();
+        for (int i = 0; i < state.islands().size(); i++) {
+            if (state.islands().get(i).members().isEmpty()) {
+                throw new InvalidInputException(file, "corrupt checkpoint: islands[" + i + "] has no members (each "
+                        + "island of a run holds at least a copy of the initial program)");
+            }
+        }
         for (int i = 0; i < state.programs().size(); i++) {
             var p = state.programs().get(i);
             requireId(file, "programs[" + i + "].id", p.id());
@@ -363,7 +370,7 @@ final class RunDirectory {
                 continue;
             }
             requireNamedCount(dir, data.state());
-            requireIds(dir, data.database());
+            requireWellFormed(dir, data.database());
             for (Path bad : skipped) {
                 warn.accept("warning: skipping unreadable checkpoint " + bad + (removeSkipped ? " (removed)" : "")
                         + "; resuming from " + dir.getFileName() + " and the trace after it");

@@ -94,6 +94,18 @@ class DatabaseStateTest {
                 .rootCause().hasMessage("featureRanges: minima for 2 dimensions but maxima for 1");
     }
 
+    /**
+     * A state with no islands is no database (every one has at least one): restoring it blamed the settings
+     * ("database.num_islands: 5 islands, but the run's checkpoint has 0") for what is a corrupt file.
+     */
+    @Test
+    void aStateWithoutIslandsIsRefused() {
+        assertThatThrownBy(() -> fromJson("{\"programs\":[],\"islands\":[],\"archive\":[],"
+                + "\"featureRanges\":[[1,2],[3,4]]}"))
+                .rootCause().isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("no islands: a database has at least one");
+    }
+
     @Test
     void restoreRejectsADifferentIslandCount() {
         ProgramDatabase db = new ProgramDatabase(settings(2, 20, 5, 10, 0.1, 0.2, 0.5));

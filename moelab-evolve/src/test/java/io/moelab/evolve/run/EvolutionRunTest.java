@@ -451,6 +451,32 @@ class EvolutionRunTest {
     }
 
     /**
+     * A database.json edited to hold no islands was refused as "database.num_islands: 2 islands, but the run's
+     * checkpoint has 0", blaming the configuration: it is a corrupt checkpoint, named with its file. So is one whose
+     * islands have no members.
+     */
+    @Test
+    void aCheckpointWithoutIslandsIsRefusedAsCorrupt() throws Exception {
+        server.fallback(req -> Reply.content("no edit"));
+        Path out = tmp.resolve("run");
+        run(settings(2, ""), out, false);
+        Path checkpoint = out.resolve("checkpoints/checkpoint_2");
+        Files.writeString(checkpoint.resolve("database.json"),
+                "{\"programs\":[],\"islands\":[],\"archive\":[],\"featureRanges\":[[1,2],[3,4]]}");
+        assertThatThrownBy(() -> run(settings(3, ""), out, true)).isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith(checkpoint + ": unreadable checkpoint: database.json: ")
+                .hasMessageEndingWith("no islands: a database has at least one");
+        // Islands without members: the resume failed at the first iteration on one with an IllegalStateException.
+        String empty = "{\"members\":[],\"grid\":{},\"cellOf\":{},\"attempts\":[]}";
+        Files.writeString(checkpoint.resolve("database.json"), "{\"programs\":[],\"islands\":[" + empty + ","
+                + empty + "],\"archive\":[],\"featureRanges\":[[1,2],[3,4]]}");
+        assertThatThrownBy(() -> run(settings(3, ""), out, true)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(checkpoint.resolve("database.json") + ": corrupt checkpoint: islands[0] has no members (each"
+                        + " island of a run holds at least a copy of the initial program)");
+        assertThat(trace(out)).hasSize(3);
+    }
+
+    /**
      * A checkpoint file holding JSON's null was read as no state at all, and the resume failed with a
      * NullPointerException; a trace.jsonl that is a directory failed it with "Is a directory", naming nothing.
      */
