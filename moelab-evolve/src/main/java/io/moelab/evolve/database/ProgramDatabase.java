@@ -66,9 +66,7 @@ public final class ProgramDatabase {
      * migration is due.
      */
     public synchronized void add(Program child) {
-        if (child.island() < 0 || child.island() >= islands.size()) {
-            throw new IllegalArgumentException("no island " + child.island() + " (have " + islands.size() + ")");
-        }
+        island(child.island());
         insert(child);
         if (child.migratedFrom() == null && child.iteration() > 0) {
             islands.get(child.island()).generation++;
@@ -81,10 +79,20 @@ public final class ProgramDatabase {
      * interval, as a child counts: else a model that often answers unusably delayed migration without bound.
      */
     public synchronized void recordNoChild(int island) {
+        island(island);
+        countTowardMigration();
+    }
+
+    /**
+     * The island numbered {@code island}.
+     *
+     * @throws IllegalArgumentException naming it when there is none (an index out of bounds named nothing)
+     */
+    private Island island(int island) {
         if (island < 0 || island >= islands.size()) {
             throw new IllegalArgumentException("no island " + island + " (have " + islands.size() + ")");
         }
-        countTowardMigration();
+        return islands.get(island);
     }
 
     private void countTowardMigration() {
@@ -218,10 +226,11 @@ public final class ProgramDatabase {
      * a random archive member living on the island (the island's best if none); otherwise it is drawn with
      * probability rising with fitness rank.
      *
-     * @throws IllegalStateException if the island has no valid program (seed the database first)
+     * @throws IllegalStateException    if the island has no valid program (seed the database first)
+     * @throws IllegalArgumentException if there is no such island
      */
     public synchronized Sample sample(int island, SeededRandom rng) {
-        Island isl = islands.get(island);
+        Island isl = island(island);
         List<Program> ranked = ranked(isl);
         if (ranked.isEmpty()) {
             throw new IllegalStateException("island " + island + " has no valid program");
@@ -286,9 +295,9 @@ public final class ProgramDatabase {
         return chosen.stream().limit(want).map(programs::get).toList();
     }
 
-    /** Records what an iteration tried on an island. */
+    /** Records what an iteration tried on an island. @throws IllegalArgumentException if there is no such island */
     public synchronized void recordAttempt(int island, Attempt attempt) {
-        islands.get(island).recordAttempt(attempt);
+        island(island).recordAttempt(attempt);
     }
 
     /** The best valid program over all islands (by fitness, also in Pareto mode). */
@@ -311,14 +320,18 @@ public final class ProgramDatabase {
         return List.copyOf(programs.values());
     }
 
-    /** Ids of the valid programs on an island. */
+    /** Ids of the valid programs on an island. @throws IllegalArgumentException if there is no such island */
     public synchronized List<String> members(int island) {
-        return List.copyOf(islands.get(island).members);
+        return List.copyOf(island(island).members);
     }
 
-    /** The MAP-Elites grid of an island: cell to program id. */
+    /**
+     * The MAP-Elites grid of an island: cell to program id.
+     *
+     * @throws IllegalArgumentException if there is no such island
+     */
     public synchronized Map<String, String> grid(int island) {
-        return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(islands.get(island).grid));
+        return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(island(island).grid));
     }
 
     /** Ids in the elite archive (the non-dominated front in Pareto mode). */

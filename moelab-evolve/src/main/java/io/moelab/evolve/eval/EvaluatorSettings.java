@@ -5,6 +5,7 @@ import io.moelab.eplb.Nouns;
 import io.moelab.eplb.Numbers;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * How candidates are evaluated. Names follow OpenEvolve's {@code evaluator} section where the meaning is the
@@ -33,8 +34,15 @@ public record EvaluatorSettings(Duration timeout, int memoryMb, boolean cascade,
      */
     public static final int MAX_PARALLEL = 256;
 
-    /** Validates ranges and copies the list. */
+    /**
+     * Validates ranges and copies the list.
+     *
+     * @throws NullPointerException  naming {@code timeout} or {@code cascadeThresholds} when it is null
+     * @throws InvalidInputException naming the setting of a value out of range
+     */
     public EvaluatorSettings {
+        Objects.requireNonNull(timeout, "timeout");
+        Objects.requireNonNull(cascadeThresholds, "cascadeThresholds");
         if (timeoutSetting == null) {
             timeoutSetting = "evaluator.timeout";
         }

@@ -14,7 +14,8 @@ import java.util.Set;
  * @param timeout       limit on one HTTP request, positive
  * @param retries       retries after the first attempt on transient failures, at least 0
  * @param retryDelay    first back-off delay; doubles per retry
- * @param maxRetryDelay cap on any back-off delay, including one asked for by {@code Retry-After}
+ * @param maxRetryDelay cap on any back-off delay, including one asked for by {@code Retry-After}; one beyond about
+ *                      292 years (a long of nanoseconds) caps at that
  * @param budgetUsd     no new request once the ledger reaches this many dollars; {@code +Infinity} for no cap
  * @param temperature   sampling temperature, in [0, 2]
  * @param topP          nucleus sampling, in (0, 1]

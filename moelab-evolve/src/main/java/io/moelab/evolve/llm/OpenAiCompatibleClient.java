@@ -179,12 +179,17 @@ public final class OpenAiCompatibleClient implements LlmClient {
 
     /** Back-off before retry {@code k} (0 = first retry): retryDelay·2^k plus up to 10% jitter, capped. */
     Duration backoff(int k, int iteration) {
-        long baseNanos = settings.retryDelay().toNanos();
-        long capNanos = settings.maxRetryDelay().toNanos();
+        long baseNanos = saturatedNanos(settings.retryDelay());
+        long capNanos = saturatedNanos(settings.maxRetryDelay());
         long nanos = k >= 62 || baseNanos > (capNanos >> Math.min(k, 62)) ? capNanos : baseNanos << k;
         double jitter = 0.1 * Seeds.unit(Seeds.mix(settings.seed(), Seeds.JITTER, iteration, k));
         long withJitter = nanos + (long) (nanos * jitter);
         return Duration.ofNanos(Math.min(capNanos, withJitter < 0 ? capNanos : withJitter));
+    }
+
+    /** A delay in nanoseconds, or Long.MAX_VALUE past 292 years, where toNanos overflowed at the first retry. */
+    private static long saturatedNanos(Duration d) {
+        return d.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE : d.toNanos();
     }
 
     private Duration retryAfter(Optional<String> header) {

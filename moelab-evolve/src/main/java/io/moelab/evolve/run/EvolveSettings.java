@@ -5,6 +5,7 @@ import io.moelab.evolve.database.DatabaseSettings;
 import io.moelab.evolve.eval.EvaluatorSettings;
 import io.moelab.evolve.llm.LlmSettings;
 import io.moelab.evolve.prompt.PromptSettings;
+import java.util.Objects;
 
 /**
  * Everything a run is configured by. Names follow OpenEvolve's top-level keys where the meaning is the same.
@@ -33,8 +34,18 @@ public record EvolveSettings(int maxIterations, int checkpointInterval, int keep
      */
     public static final int MAX_ITERATIONS = 1_000_000;
 
-    /** Validates ranges. */
+    /**
+     * Validates ranges.
+     *
+     * @throws NullPointerException  naming {@code llm}, {@code prompt}, {@code database} or {@code evaluator} when it
+     *                               is null
+     * @throws InvalidInputException naming the setting of a value out of range
+     */
     public EvolveSettings {
+        Objects.requireNonNull(llm, "llm");
+        Objects.requireNonNull(prompt, "prompt");
+        Objects.requireNonNull(database, "database");
+        Objects.requireNonNull(evaluator, "evaluator");
         requireIterations("max_iterations", maxIterations);
         if (checkpointInterval < 1) {
             throw new InvalidInputException("checkpoint_interval", "must be at least 1, got " + checkpointInterval);

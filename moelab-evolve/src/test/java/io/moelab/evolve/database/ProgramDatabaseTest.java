@@ -57,6 +57,33 @@ class ProgramDatabaseTest {
         assertThatThrownBy(() -> db.add(child(1, 1, 0.7))).isInstanceOf(IllegalArgumentException.class);
     }
 
+    /**
+     * An unknown island given to sample, recordAttempt, members or grid failed with an IndexOutOfBoundsException,
+     * where add and recordNoChild name it: each now does as add does.
+     */
+    @Test
+    void everyMethodTakingAnIslandNamesAnUnknownOne() {
+        ProgramDatabase db = new ProgramDatabase(settings(2, 10, 5, 5, 0.1, 0.2, 0.5));
+        db.seed(initial(1));
+        Attempt attempt = new Attempt(1, "0", null, Attempt.Outcome.NO_EDIT, 1, Double.NaN, "no edit");
+        for (int island : new int[] {2, -1}) {
+            String message = "no island " + island + " (have 2)";
+            assertThatThrownBy(() -> db.sample(island, new SeededRandom(1)))
+                    .isExactlyInstanceOf(IllegalArgumentException.class).hasMessage(message);
+            assertThatThrownBy(() -> db.recordAttempt(island, attempt))
+                    .isExactlyInstanceOf(IllegalArgumentException.class).hasMessage(message);
+            assertThatThrownBy(() -> db.members(island))
+                    .isExactlyInstanceOf(IllegalArgumentException.class).hasMessage(message);
+            assertThatThrownBy(() -> db.grid(island))
+                    .isExactlyInstanceOf(IllegalArgumentException.class).hasMessage(message);
+            assertThatThrownBy(() -> db.add(child(1, island, 0.5)))
+                    .isExactlyInstanceOf(IllegalArgumentException.class).hasMessage(message);
+            assertThatThrownBy(() -> db.recordNoChild(island))
+                    .isExactlyInstanceOf(IllegalArgumentException.class).hasMessage(message);
+        }
+        assertThat(db.members(1)).containsExactly("0>1");
+    }
+
     @Test
     void childLandsOnItsParentsIslandOnly() {
         ProgramDatabase db = new ProgramDatabase(settings(3, 30, 10, 100, 0.1, 0.2, 0.5));

@@ -270,6 +270,26 @@ class OpenAiCompatibleClientTest {
         }
     }
 
+    /**
+     * A cap (or first delay) beyond what nanoseconds in a long hold, about 292 years, failed the first retry with an
+     * ArithmeticException: it now saturates, as no cap at all.
+     */
+    @Test
+    void aRetryDelayBeyondLongNanosSaturates() throws LlmException {
+        Duration ages = Duration.ofDays(365L * 300);
+        OpenAiCompatibleClient client = client(settings(model()).withRetryDelays(Duration.ofMillis(10), ages));
+        assertThat(client.backoff(0, 1).toNanos()).isBetween(10_000_000L, 11_000_000L);
+        assertThat(client.backoff(3, 1).toNanos()).isBetween(80_000_000L, 88_000_000L);
+        assertThat(client.backoff(80, 1)).isEqualTo(Duration.ofNanos(Long.MAX_VALUE));
+        assertThat(client(settings(model()).withRetryDelays(ages, ages)).backoff(0, 1))
+                .isEqualTo(Duration.ofNanos(Long.MAX_VALUE));
+        server.enqueue(Reply.status(503));
+        server.enqueue(Reply.content("ok"));
+        assertThat(client.complete(PROMPT, 1).content()).isEqualTo("ok");
+        assertThat(sleeper.sleeps()).hasSize(1);
+        assertThat(sleeper.sleeps().getFirst().toNanos()).isBetween(10_000_000L, 11_000_000L);
+    }
+
     @Test
     void backoffStaysBetweenTheExponentialDelayAndTheCap() {
         OpenAiCompatibleClient client = client();
