@@ -591,7 +591,8 @@ public final class EvolveConfig {
             this.sources = sources;
             if (!node.isObject()) {
                 throw new InvalidInputException(file + ": " + (path.isEmpty() ? "(top)" : path),
-                        "expected a mapping of keys, got " + node.getNodeType().name().toLowerCase(java.util.Locale.ROOT));
+                        "expected a mapping of keys, got "
+                                + node.getNodeType().name().toLowerCase(java.util.Locale.ROOT));
             }
         }
 

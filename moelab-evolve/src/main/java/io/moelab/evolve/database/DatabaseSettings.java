@@ -47,8 +47,8 @@ public record DatabaseSettings(int numIslands, int populationSize, int archiveSi
         fraction(explorationRatio, "database.exploration_ratio");
         fraction(exploitationRatio, "database.exploitation_ratio");
         if (explorationRatio + exploitationRatio > 1 + 1e-9) {
-            throw new InvalidInputException("database.exploration_ratio", "plus exploitation_ratio must be at most 1, got "
-                    + Numbers.plain(explorationRatio + exploitationRatio));
+            throw new InvalidInputException("database.exploration_ratio", "plus exploitation_ratio must be at most 1, "
+                    + "got " + Numbers.plain(explorationRatio + exploitationRatio));
         }
         // Checked when the configuration is read: a blank name was refused only after the initial program's evaluation,
         // and none (settings made in code) failed the run then with a NullPointerException.

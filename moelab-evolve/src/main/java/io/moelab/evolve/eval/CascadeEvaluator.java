@@ -21,9 +21,9 @@ import java.util.Map;
  * fail becomes an {@link Evaluation} with an {@code error} kind.
  *
  * <p>Error kinds: {@code timeout}, {@code output_limit} (also for a metrics file larger than the output cap),
- * {@code out_of_memory} (the JVM reported
- * {@code OutOfMemoryError}), {@code exit} (a non-zero exit code without a result), {@code no_metrics} (exit 0
- * without a result, or results without any number), {@code invalid_metrics} (a result that is not a flat JSON object of finite metrics),
+ * {@code out_of_memory} (the JVM reported {@code OutOfMemoryError}), {@code exit} (a non-zero exit code without a
+ * result), {@code no_metrics} (exit 0 without a result, or results without any number), {@code invalid_metrics} (a
+ * result that is not a flat JSON object of finite metrics),
  * {@code evaluator_error} (the stage command could not be started), and whatever the stage itself reports in
  * its {@code error} field (the EPLB task: {@code compile_error}, {@code exception}, {@code invalid_output},
  * {@code no_algorithm}).

@@ -234,7 +234,8 @@ public final class OpenAiCompatibleClient implements LlmClient {
             throw new LlmException(Kind.MALFORMED_RESPONSE, prefix() + "body is not JSON" + errorSnippet(body));
         }
         if (root == null || !root.isObject()) {
-            throw new LlmException(Kind.MALFORMED_RESPONSE, prefix() + "body is not a JSON object" + errorSnippet(body));
+            throw new LlmException(Kind.MALFORMED_RESPONSE, prefix() + "body is not a JSON object"
+                    + errorSnippet(body));
         }
         JsonNode choices = root.path("choices");
         if (!choices.isArray() || choices.isEmpty()) {

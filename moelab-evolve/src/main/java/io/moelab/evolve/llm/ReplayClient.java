@@ -22,7 +22,9 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Answers from a recording instead of a model: a JSON-lines file, one completion a line, as written by
  * {@link RecordingClient}:
- * <pre>{"iteration": 7, "model": "m", "content": "...", "prompt_tokens": 10, "completion_tokens": 5, "cost_usd": 0.001}</pre>
+ * <pre>
+ * {"iteration": 7, "model": "m", "content": "...", "prompt_tokens": 10, "completion_tokens": 5, "cost_usd": 0.001}
+ * </pre>
  * Other fields are ignored; {@code model}, the token counts and the cost default to {@code "replay"} and 0. When
  * an iteration appears more than once the last line wins. An unparseable last line is ignored (a crash while it
  * was written); any other bad line, and a line repeating a key wherever it is, is an error naming its line number,

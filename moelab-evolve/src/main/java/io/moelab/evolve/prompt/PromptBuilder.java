@@ -89,8 +89,8 @@ public final class PromptBuilder {
         for (Attempt a : shown) {
             sb.append("- iteration ").append(a.iteration()).append(" (edited program ").append(a.parentId())
                     .append("): ").append(switch (a.outcome()) {
-                        case IMPROVED, UNCHANGED, REGRESSED -> a.outcome().name().toLowerCase(Locale.ROOT) + ", fitness "
-                                + number(a.parentFitness()) + " -> " + number(a.fitness());
+                        case IMPROVED, UNCHANGED, REGRESSED -> a.outcome().name().toLowerCase(Locale.ROOT)
+                                + ", fitness " + number(a.parentFitness()) + " -> " + number(a.fitness());
                         case FAILED -> "failed";
                         case NO_EDIT -> "no edit applied";
                         case LLM_ERROR -> "the model could not be called";

@@ -237,7 +237,8 @@ public final class EvolutionRun {
         if (code.length() > settings.maxCodeLength()) {
             // Children start from it: nearly every one would fail as too_long, each after a paid model call.
             throw new InvalidInputException("max_code_length", settings.maxCodeLength() + " characters, but the "
-                    + "initial program has " + code.length() + ": its children would fail as too_long unless they cut it");
+                    + "initial program has " + code.length() + ": its children would fail as too_long unless they "
+                    + "cut it");
         }
         long start = System.nanoTime();
         Evaluation ev = evaluator.evaluate(code, dir.work(0));
@@ -371,7 +372,8 @@ public final class EvolutionRun {
                         + "run's --config)");
             }
             Program p = r.programId() == null ? null : new Program(r.programId(), dir.readProgram(r.programId()),
-                    r.parentId(), r.island(), r.generation(), r.iteration(), r.metrics(), r.error(), r.feedback(), null);
+                    r.parentId(), r.island(), r.generation(), r.iteration(), r.metrics(), r.error(), r.feedback(),
+                    null);
             if (r.model() != null) {
                 ledger.record(r.model(), r.promptTokens(), r.completionTokens(), r.costUsd());
             }

@@ -134,6 +134,19 @@ class EvolveConfigTest {
         assertThat(missing).as("keys accepted by EvolveConfig but not in config.yaml").isEmpty();
     }
 
+    /** {@code moelab evolve init} writes the shipped file for people to read: its lines fit in 120 columns. */
+    @Test
+    void shippedFileLinesFitIn120Columns() {
+        String[] lines = EvolveConfig.commentedDefaults().split("\n", -1);
+        List<String> wide = new ArrayList<>();
+        for (int i = 0; i < lines.length; i++) {
+            if (lines[i].length() > 120) {
+                wide.add((i + 1) + ": " + lines[i]);
+            }
+        }
+        assertThat(wide).isEmpty();
+    }
+
     /** The shipped file with every commented-out key line made live. */
     private static String uncommented() {
         StringBuilder sb = new StringBuilder();

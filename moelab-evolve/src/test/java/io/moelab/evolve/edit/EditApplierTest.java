@@ -84,7 +84,8 @@ class EditApplierTest {
         String replace = "        if (x) {\n            y = 2;\n            z = 3;\n        }\n    // outer";
         EditResult r = apply(program, search, replace);
         assertThat(r.outcomes().getFirst().match()).isEqualTo(MatchKind.INDENTATION);
-        assertThat(r.code()).isEqualTo("int f() {\n\tif (x) {\n\t\ty = 2;\n\t\tz = 3;\n\t}\n// outer\n\treturn y;\n}\n");
+        assertThat(r.code())
+                .isEqualTo("int f() {\n\tif (x) {\n\t\ty = 2;\n\t\tz = 3;\n\t}\n// outer\n\treturn y;\n}\n");
     }
 
     @Test

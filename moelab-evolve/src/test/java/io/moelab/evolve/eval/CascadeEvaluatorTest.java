@@ -28,7 +28,8 @@ class CascadeEvaluatorTest {
 
     @Test
     void metricsFromTheLastJsonLineOfStdout() throws Exception {
-        Evaluation e = run("echo '{\"score\": 1}'; echo 'log line'; echo '{\"score\": 2.5, \"ok\": true, \"note\": \"fine\"}'");
+        Evaluation e = run("echo '{\"score\": 1}'; echo 'log line'; "
+                + "echo '{\"score\": 2.5, \"ok\": true, \"note\": \"fine\"}'");
         assertThat(e.ok()).isTrue();
         assertThat(e.metrics()).containsEntry("score", 2.5).containsEntry("ok", 1.0);
         assertThat(e.feedback()).contains("note: fine");
@@ -143,7 +144,8 @@ class CascadeEvaluatorTest {
 
     @Test
     void outOfMemoryIsNamed() throws Exception {
-        Evaluation e = run("echo 'Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space' >&2; exit 1");
+        Evaluation e = run("echo 'Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space' >&2; "
+                + "exit 1");
         assertThat(e.error()).isEqualTo("out_of_memory");
     }
 
@@ -173,8 +175,8 @@ class CascadeEvaluatorTest {
         assertThat(e.metrics()).containsEntry("score", 0.2).doesNotContainKey("late");
         assertThat(e.feedback()).contains("cascade stopped after stage 1");
 
-        ShellTask pass = new ShellTask("x", List.of("echo '{\"score\": 0.7}'", "echo \"{\\\"score\\\": 9, \\\"late\\\": $3}\""),
-                List.of(0.5));
+        ShellTask pass = new ShellTask("x", List.of("echo '{\"score\": 0.7}'",
+                "echo \"{\\\"score\\\": 9, \\\"late\\\": $3}\""), List.of(0.5));
         Evaluation both = run(pass, Duration.ofSeconds(20));
         assertThat(both.ok()).as(both.errorMessage()).isTrue();
         assertThat(both.stages()).isEqualTo(2);

@@ -24,7 +24,8 @@ class CostLedgerTest {
         assertThat(l.totalCalls()).isEqualTo(3);
         assertThat(l.byModel()).containsExactly(
                 Map.entry("a", new ModelUsage(2, 110, 55, 0.75)), Map.entry("b", new ModelUsage(1, 1, 2, 1.0)));
-        assertThatThrownBy(() -> l.byModel().put("c", ModelUsage.ZERO)).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> l.byModel().put("c", ModelUsage.ZERO))
+                .isInstanceOf(UnsupportedOperationException.class);
     }
 
     @Test

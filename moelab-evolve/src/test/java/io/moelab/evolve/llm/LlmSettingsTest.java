@@ -39,7 +39,8 @@ class LlmSettingsTest {
         assertThatThrownBy(() -> s.withRetryDelay(Duration.ofMillis(-1500)))
                 .hasMessage("llm.retry_delay: must be at least 0, got -1.5 s");
         assertThatThrownBy(() -> s.withRetries(-1)).hasMessageStartingWith("llm.retries:");
-        assertThatThrownBy(() -> s.withRetryDelay(Duration.ofMinutes(5))).hasMessageStartingWith("llm.max_retry_delay:");
+        assertThatThrownBy(() -> s.withRetryDelay(Duration.ofMinutes(5)))
+                .hasMessageStartingWith("llm.max_retry_delay:");
         assertThatThrownBy(() -> s.withBudgetUsd(-1)).hasMessageStartingWith("llm.budget_usd:");
         assertThatThrownBy(() -> s.withBudgetUsd(Double.NaN)).hasMessageStartingWith("llm.budget_usd:");
         assertThatThrownBy(() -> s.withTemperature(3)).hasMessageStartingWith("llm.temperature:");
@@ -50,10 +51,12 @@ class LlmSettingsTest {
 
     @Test
     void modelValidationAndHelpers() {
-        assertThatThrownBy(() -> new LlmModel(" ", 1, "http://x/v1", null, 0, 0)).hasMessageStartingWith("llm.models.name:");
+        assertThatThrownBy(() -> new LlmModel(" ", 1, "http://x/v1", null, 0, 0))
+                .hasMessageStartingWith("llm.models.name:");
         assertThatThrownBy(() -> M.withWeight(0)).hasMessageStartingWith("llm.models[m].weight:");
         assertThatThrownBy(() -> M.withWeight(Double.POSITIVE_INFINITY)).isInstanceOf(InvalidInputException.class);
-        assertThatThrownBy(() -> new LlmModel("m", 1, "ftp://x", null, 0, 0)).hasMessageStartingWith("llm.models[m].api_base:");
+        assertThatThrownBy(() -> new LlmModel("m", 1, "ftp://x", null, 0, 0))
+                .hasMessageStartingWith("llm.models[m].api_base:");
         assertThatThrownBy(() -> new LlmModel("m", 1, "http://x", null, -1, 0))
                 .hasMessageStartingWith("llm.models[m].input_usd_per_million:");
         assertThat(new LlmModel("m", 1, "http://h:1/v1///", "", 0, 0).apiKeyEnv()).isNull();

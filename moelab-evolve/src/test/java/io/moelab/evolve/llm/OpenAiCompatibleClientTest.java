@@ -106,7 +106,8 @@ class OpenAiCompatibleClientTest {
 
     @Test
     void estimatesTokensWithoutUsage() throws LlmException {
-        server.enqueue(Reply.raw(200, "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"abcdefghi\"}}]}"));
+        server.enqueue(Reply.raw(200,
+                "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"abcdefghi\"}}]}"));
         Completion c = client().complete(PROMPT, 0);
         long promptChars = PROMPT.stream().mapToLong(m -> m.content().length()).sum();
         assertThat(c.completionTokens()).isEqualTo(3);

@@ -34,10 +34,13 @@ class ReplayRecordingTest {
     @Test
     void replaysByIterationLastDuplicateWins() throws Exception {
         Path p = write("""
-                {"iteration": 0, "model": "a", "content": "zero", "prompt_tokens": 10, "completion_tokens": 5, "cost_usd": 0.5, "extra": [1]}
+                {"iteration": 0, "model": "a", "content": "zero", "prompt_tokens": 10, "completion_tokens": 5, \
+                "cost_usd": 0.5, "extra": [1]}
 
-                {"iteration": 2, "model": "b", "content": "two-old", "prompt_tokens": 1, "completion_tokens": 1, "cost_usd": 0.1}
-                {"iteration": 2, "model": "b", "content": "two-new", "prompt_tokens": 3, "completion_tokens": 4, "cost_usd": 0.25}
+                {"iteration": 2, "model": "b", "content": "two-old", "prompt_tokens": 1, "completion_tokens": 1, \
+                "cost_usd": 0.1}
+                {"iteration": 2, "model": "b", "content": "two-new", "prompt_tokens": 3, "completion_tokens": 4, \
+                "cost_usd": 0.25}
                 """);
         CostLedger ledger = new CostLedger();
         ReplayClient r = new ReplayClient(p, ledger);
@@ -140,7 +143,8 @@ class ReplayRecordingTest {
                 {"iteration": 0, "content": 5}
                 """);
         assertThatThrownBy(() -> new ReplayClient(q)).hasMessageStartingWith(q + ":1: content");
-        assertThatThrownBy(() -> new ReplayClient(dir.resolve("absent.jsonl"))).isInstanceOf(InvalidInputException.class);
+        assertThatThrownBy(() -> new ReplayClient(dir.resolve("absent.jsonl")))
+                .isInstanceOf(InvalidInputException.class);
     }
 
     @Test
@@ -167,7 +171,8 @@ class ReplayRecordingTest {
         List<String> lines = Files.readAllLines(p);
         assertThat(lines).hasSize(39);
         JsonNode first = JsonMapper.builder().build().readTree(lines.getFirst());
-        assertThat(first.path("messages_sha256").stringValue()).isEqualTo(RecordingClient.messagesSha256(PROMPT)).hasSize(64);
+        assertThat(first.path("messages_sha256").stringValue()).isEqualTo(RecordingClient.messagesSha256(PROMPT))
+                .hasSize(64);
 
         ReplayClient replay = new ReplayClient(p);
         assertThat(replay.size()).isEqualTo(39);

@@ -236,7 +236,8 @@ class EvolutionRunTest {
         // Simulate a crash after iteration 5's line: the newest checkpoint (5) never got written, and a torn
         // line from an iteration in flight ends the trace.
         Directories.deleteTree(out.resolve("checkpoints/checkpoint_5"));
-        Files.writeString(out.resolve("trace.jsonl"), "{\"iteration\": 6, \"isl", java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(out.resolve("trace.jsonl"), "{\"iteration\": 6, \"isl",
+                java.nio.file.StandardOpenOption.APPEND);
 
         RunSummary resumed = run(settings(8, "database:\n  num_islands: 1\n"), out, true);
         assertThat(resumed.completed()).isEqualTo(8);
@@ -425,7 +426,8 @@ class EvolutionRunTest {
                         + "[complexity, diversity] (resume with the run's --config)");
         assertThatThrownBy(() -> run(settings(3, "database:\n  feature_bins: 7\n"), out, true))
                 .isInstanceOf(InvalidInputException.class)
-                .hasMessage("database.feature_bins: 7, but the run's checkpoint has 10 (resume with the run's --config)");
+                .hasMessage("database.feature_bins: 7, but the run's checkpoint has 10 (resume with the run's "
+                        + "--config)");
         assertThat(trace(out)).hasSize(3);
         assertThat(server.requestCount()).isEqualTo(2);
         // The run's own settings still resume.
@@ -471,8 +473,8 @@ class EvolutionRunTest {
         Files.writeString(checkpoint.resolve("database.json"), "{\"programs\":[],\"islands\":[" + empty + ","
                 + empty + "],\"archive\":[],\"featureRanges\":[[1,2],[3,4]]}");
         assertThatThrownBy(() -> run(settings(3, ""), out, true)).isInstanceOf(InvalidInputException.class)
-                .hasMessage(checkpoint.resolve("database.json") + ": corrupt checkpoint: islands[0] has no members (each"
-                        + " island of a run holds at least a copy of the initial program)");
+                .hasMessage(checkpoint.resolve("database.json") + ": corrupt checkpoint: islands[0] has no members "
+                        + "(each island of a run holds at least a copy of the initial program)");
         assertThat(trace(out)).hasSize(3);
     }
 
@@ -573,7 +575,8 @@ class EvolutionRunTest {
         Path out = tmp.resolve("run");
         run(settings(2, "checkpoint_interval: 1\n"), out, false);
         Path state = out.resolve("checkpoints/checkpoint_2/state.json");
-        Files.writeString(state, Files.readString(state).replaceFirst("\"completed\"\\s*:\\s*2", "\"completed\" : 400"));
+        Files.writeString(state, Files.readString(state).replaceFirst("\"completed\"\\s*:\\s*2",
+                "\"completed\" : 400"));
         assertThatThrownBy(() -> run(settings(3, "checkpoint_interval: 1\n"), out, true))
                 .isInstanceOf(InvalidInputException.class)
                 .hasMessageStartingWith(state + ": completed 400 and trace lines ")

@@ -105,7 +105,8 @@ public final class EplbTask {
      *
      * @param javaExecutable the {@code java} launcher of a JDK (the harness compiles with javac in-process)
      * @param classpath      the harness's class path, e.g. {@link #classpath()}
-     * @param heapMb         the child JVM's maximum heap in MiB (a number, or a placeholder such as {@code {memory_mb}})
+     * @param heapMb         the child JVM's maximum heap in MiB (a number, or a placeholder such as
+     *                       {@code {memory_mb}})
      * @param suite          {@code default}, or {@code quick} for tests
      */
     public static List<List<String>> stageCommands(String javaExecutable, String classpath, String heapMb,
