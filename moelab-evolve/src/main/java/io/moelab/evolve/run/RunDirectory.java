@@ -395,8 +395,11 @@ final class RunDirectory {
         try {
             value = JSON.readValue(dir.resolve(file).toFile(), type);
         } catch (JacksonException e) {
-            throw new InvalidInputException(dir.toString(), "unreadable checkpoint: " + file + ": "
-                    + YamlErrors.jsonProblem(e));
+            // A part the state's constructor refused: its message says what, Jackson's wrapper names a Java class.
+            String problem = e instanceof tools.jackson.databind.exc.ValueInstantiationException
+                    && e.getCause() instanceof IllegalArgumentException cause && cause.getMessage() != null
+                    ? cause.getMessage() : YamlErrors.jsonProblem(e);
+            throw new InvalidInputException(dir.toString(), "unreadable checkpoint: " + file + ": " + problem);
         }
         // Jackson reads the JSON literal null as no object: a resume then failed with a NullPointerException.
         if (value == null) {

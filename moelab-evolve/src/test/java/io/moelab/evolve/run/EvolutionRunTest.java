@@ -444,12 +444,12 @@ class EvolutionRunTest {
         String database = Files.readString(checkpoint.resolve("database.json"));
         Files.writeString(checkpoint.resolve("database.json"), "{}");
         assertThatThrownBy(() -> run(settings(3, ""), out, true)).isInstanceOf(InvalidInputException.class)
-                .hasMessageStartingWith(checkpoint + ": unreadable checkpoint: ").hasMessageContaining("no programs");
+                .hasMessage(checkpoint + ": unreadable checkpoint: database.json: no programs");
         Files.writeString(checkpoint.resolve("database.json"), database);
         Path state = checkpoint.resolve("state.json");
         Files.writeString(state, Files.readString(state).replaceFirst("\"task\"\\s*:\\s*\"shell\",", ""));
         assertThatThrownBy(() -> run(settings(3, ""), out, true)).isInstanceOf(InvalidInputException.class)
-                .hasMessageStartingWith(checkpoint + ": unreadable checkpoint: ").hasMessageContaining("no task");
+                .hasMessage(checkpoint + ": unreadable checkpoint: state.json: no task");
     }
 
     /**
@@ -466,8 +466,8 @@ class EvolutionRunTest {
         Files.writeString(checkpoint.resolve("database.json"),
                 "{\"programs\":[],\"islands\":[],\"archive\":[],\"featureRanges\":[[1,2],[3,4]]}");
         assertThatThrownBy(() -> run(settings(3, ""), out, true)).isInstanceOf(InvalidInputException.class)
-                .hasMessageStartingWith(checkpoint + ": unreadable checkpoint: database.json: ")
-                .hasMessageEndingWith("no islands: a database has at least one");
+                .hasMessage(checkpoint + ": unreadable checkpoint: database.json: no islands: a database has at least "
+                        + "one");
         // Islands without members: the resume failed at the first iteration on one with an IllegalStateException.
         String empty = "{\"members\":[],\"grid\":{},\"cellOf\":{},\"attempts\":[]}";
         Files.writeString(checkpoint.resolve("database.json"), "{\"programs\":[],\"islands\":[" + empty + ","
