@@ -320,6 +320,13 @@ class TrainCommandTest {
         assertThat(batch.errLines()).singleElement().asString()
                 .startsWith("error: train: batch x (seq + 1) = 2000000000 x ")
                 .contains("tokens a step is more than one array holds");
+        // A window of 2^31 tokens: seq + 1 wrapped to a negative int, which passed, and the first batch failed with
+        // "train: bound must be positive".
+        CliRunner.Result seq = CliRunner.run("train", "--seq", "2147483647", "--out", out.toString());
+        assertThat(seq.exitCode()).isEqualTo(2);
+        assertThat(seq.errLines()).singleElement().asString()
+                .isEqualTo("error: train: batch x (seq + 1) = 16 x 2147483648 = 34359738368 tokens a step is more "
+                        + "than one array holds (at most 2147483639)");
 
         // Not finite: an infinite --lr passed "positive", trained on NaN and failed saving its configuration as JSON
         // (a Jackson message); an infinite --rope-theta trained without positions; a NaN --clip or --aux-weight ran

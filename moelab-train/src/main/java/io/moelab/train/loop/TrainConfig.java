@@ -52,9 +52,11 @@ public record TrainConfig(String preset, ModelSpec model, int seq, int batch, in
         atLeast("eval-every", evalEvery, 1);
         atLeast("eval-windows", evalWindows, 1);
         // A step's token ids are one array (batch rows of seq + 1), and its logits one tensor of batch x seq rows.
-        if ((long) batch * (seq + 1) > ModelSpec.MAX_TENSOR) {
-            throw new IllegalArgumentException("batch x (seq + 1) = " + batch + " x " + (seq + 1) + " = "
-                    + (long) batch * (seq + 1) + " tokens a step is more than one array holds (at most "
+        // In long: seq + 1 of --seq 2147483647 wrapped to a negative int, and this check passed.
+        long window = (long) seq + 1;
+        if (batch * window > ModelSpec.MAX_TENSOR) {
+            throw new IllegalArgumentException("batch x (seq + 1) = " + batch + " x " + window + " = "
+                    + batch * window + " tokens a step is more than one array holds (at most "
                     + ModelSpec.MAX_TENSOR + ")");
         }
         // Finite numbers only: an infinite one passed these bounds, trained on NaN and could not be saved as JSON.
