@@ -42,9 +42,25 @@ public record TrainConfig(String preset, ModelSpec model, int seq, int batch, in
     /**
      * Checks the fields.
      *
-     * @throws IllegalArgumentException naming the first bad field
+     * @throws IllegalArgumentException naming the first bad field, or the first null one
      */
     public TrainConfig {
+        // Refused here rather than where first used: a checkpoint's trainer.json with "model": null resumed into a
+        // NullPointerException, and a null preset trained and was reported as "of null".
+        if (preset == null) {
+            throw new IllegalArgumentException("no preset");
+        }
+        if (model == null) {
+            throw new IllegalArgumentException("no model");
+        }
+        if (corpus == null) {
+            throw new IllegalArgumentException("no corpus");
+        }
+        for (int i = 0; i < corpus.size(); i++) {
+            if (corpus.get(i) == null) {
+                throw new IllegalArgumentException("corpus path " + (i + 1) + " of " + corpus.size() + " is null");
+            }
+        }
         atLeast("seq", seq, 2);
         atLeast("batch", batch, 1);
         atLeast("steps", steps, 1);

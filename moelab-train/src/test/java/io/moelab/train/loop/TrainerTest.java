@@ -216,6 +216,7 @@ class TrainerTest {
     void aCorruptCheckpointIsOneLineNamingItsFile() throws Exception {
         Trainer.start(tiny(5, 5, 5, 0.01, 1.25), dir, TrainListener.NONE);
         Path meta = new Checkpoints(dir).latest().orElseThrow().resolve("trainer.json");
+        String saved = Files.readString(meta);
         Files.writeString(meta, "{");
         assertThatThrownBy(() -> Trainer.resume(dir, null, TrainListener.NONE))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -228,6 +229,11 @@ class TrainerTest {
         Files.writeString(meta, "{}");
         assertThatThrownBy(() -> Trainer.resume(dir, null, TrainListener.NONE))
                 .hasMessage(meta + ": not a moelab checkpoint: no \"config\"");
+        // A configuration without its model was taken, and the run failed with a NullPointerException.
+        Files.writeString(meta, saved.replaceFirst("\"model\" : \\{[^}]*}", "\"model\" : null"));
+        assertThatThrownBy(() -> Trainer.resume(dir, null, TrainListener.NONE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith(meta + ": not a moelab checkpoint: ").hasMessageEndingWith("no model");
     }
 
     /**
