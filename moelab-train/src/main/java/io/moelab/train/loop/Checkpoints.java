@@ -11,6 +11,7 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.exc.ValueInstantiationException;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -162,8 +163,12 @@ public final class Checkpoints {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + checkpoint.resolve("trainer.json"), e);
         } catch (RuntimeException e) {
-            // Jackson's own message ends in a second line with its location, which says nothing here.
-            String problem = e instanceof JacksonException j
+            // Jackson's own message ends in a second line with its location, which says nothing here; a value the
+            // configuration refused is said as it says it (Jackson's wrapper names a Java class).
+            String problem = e instanceof ValueInstantiationException
+                    && e.getCause() instanceof IllegalArgumentException refused && refused.getMessage() != null
+                    ? refused.getMessage()
+                    : e instanceof JacksonException j
                     ? Objects.requireNonNullElse(JsonProblems.duplicate(j), JsonProblems.describe(j)) : e.getMessage();
             throw new IllegalArgumentException(checkpoint.resolve("trainer.json") + ": not a moelab checkpoint: "
                     + (problem == null ? e.getClass().getSimpleName() : problem.lines().findFirst().orElse("")), e);

@@ -233,7 +233,16 @@ class TrainerTest {
         Files.writeString(meta, saved.replaceFirst("\"model\" : \\{[^}]*}", "\"model\" : null"));
         assertThatThrownBy(() -> Trainer.resume(dir, null, TrainListener.NONE))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith(meta + ": not a moelab checkpoint: ").hasMessageEndingWith("no model");
+                .hasMessage(meta + ": not a moelab checkpoint: no model");
+        // A value the configuration refuses is said as the configuration says it, not in Jackson's wrapper
+        // ("Cannot construct instance of `io.moelab.train.loop.TrainConfig`, problem: ..."), nested or not.
+        assertThat(saved).contains("\"steps\" : 5,").contains("\"experts\" : 8,");
+        Files.writeString(meta, saved.replace("\"steps\" : 5,", "\"steps\" : 0,"));
+        assertThatThrownBy(() -> Trainer.resume(dir, null, TrainListener.NONE))
+                .hasMessage(meta + ": not a moelab checkpoint: steps must be at least 1, got 0");
+        Files.writeString(meta, saved.replace("\"experts\" : 8,", "\"experts\" : 0,"));
+        assertThatThrownBy(() -> Trainer.resume(dir, null, TrainListener.NONE))
+                .hasMessage(meta + ": not a moelab checkpoint: experts must be positive, got 0");
     }
 
     /**
