@@ -156,9 +156,20 @@ public final class Checkpoints {
             if (step < 0 || name.matches(STEP_DIR) && Long.parseLong(name.substring(5)) != step) {
                 throw new IllegalArgumentException("step " + step + " disagrees with its directory " + name);
             }
+            // The loop takes one AdamW update a step: another count (-5 made the bias corrections negative and the
+            // first step NaN, blamed on --lr) is damage, as is a logging window longer than the run.
+            long optimizerSteps = meta.get("optimizer_steps").asLong();
+            if (optimizerSteps != step) {
+                throw new IllegalArgumentException("optimizer_steps " + optimizerSteps + " disagrees with step " + step
+                        + " (one AdamW update a step)");
+            }
+            LogWindow window = JSON.treeToValue(meta.get("window"), LogWindow.class);
+            if (window.steps() > step) {
+                throw new IllegalArgumentException("window of " + window.steps() + " steps is longer than the run's "
+                        + step);
+            }
             JsonNode corpus = meta.get("corpus_sha256");
-            return new State(JSON.treeToValue(meta.get("config"), TrainConfig.class), step,
-                    JSON.treeToValue(meta.get("window"), LogWindow.class), meta.get("optimizer_steps").asLong(),
+            return new State(JSON.treeToValue(meta.get("config"), TrainConfig.class), step, window, optimizerSteps,
                     corpus == null || corpus.isNull() ? null : corpus.asString());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + checkpoint.resolve("trainer.json"), e);

@@ -11,6 +11,24 @@ package io.moelab.train.loop;
  * @param dropped summed share of assignments dropped by capacity
  */
 public record LogWindow(int steps, double loss, double aux, double z, double dropped) {
+    /**
+     * Checks the fields: a checkpoint's window edited to -3 steps made the next metrics line divide by it.
+     *
+     * @throws IllegalArgumentException if {@code steps} is negative or a sum is not finite
+     */
+    public LogWindow {
+        if (steps < 0) {
+            throw new IllegalArgumentException("window steps must be at least 0, got " + steps);
+        }
+        double[] sums = {loss, aux, z, dropped};
+        String[] names = {"loss", "aux", "z", "dropped"};
+        for (int i = 0; i < sums.length; i++) {
+            if (!Double.isFinite(sums[i])) {
+                throw new IllegalArgumentException("window " + names[i] + " must be a finite number, got " + sums[i]);
+            }
+        }
+    }
+
     /** An empty window. */
     public static final LogWindow EMPTY = new LogWindow(0, 0, 0, 0, 0);
 

@@ -220,7 +220,8 @@ class TrainerTest {
         Files.writeString(meta, "{");
         assertThatThrownBy(() -> Trainer.resume(dir, null, TrainListener.NONE))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage(meta + ": not a moelab checkpoint: Unexpected end-of-input: expected close marker for Object");
+                .hasMessage(meta + ": not a moelab checkpoint: Unexpected end-of-input: expected close marker for "
+                        + "Object");
         // Valid JSON that lies: a step its directory does not name (-1 restarted the schedule on the saved weights),
         // a missing field (a NullPointerException's text).
         Files.writeString(meta, "{\"config\": {}, \"step\": -1, \"window\": {}, \"optimizer_steps\": 5}");
@@ -243,6 +244,27 @@ class TrainerTest {
         Files.writeString(meta, saved.replace("\"experts\" : 8,", "\"experts\" : 0,"));
         assertThatThrownBy(() -> Trainer.resume(dir, null, TrainListener.NONE))
                 .hasMessage(meta + ": not a moelab checkpoint: experts must be positive, got 0");
+        // What no run writes: an AdamW update count other than the step's (-5 made the bias corrections negative
+        // and the first step NaN, blamed on --lr; 10^12 resumed silently without them), a logging window of a
+        // negative step count (the next metrics line divided by it) or one longer than the run, a sum "NaN".
+        assertThat(saved).contains("\"optimizer_steps\" : 5,").contains("\"steps\" : 0,")
+                .contains("\"loss\" : 0.0,");
+        Files.writeString(meta, saved.replace("\"optimizer_steps\" : 5,", "\"optimizer_steps\" : -5,"));
+        assertThatThrownBy(() -> Trainer.resume(dir, null, TrainListener.NONE)).hasMessage(meta
+                + ": not a moelab checkpoint: optimizer_steps -5 disagrees with step 5 (one AdamW update a step)");
+        Files.writeString(meta, saved.replace("\"optimizer_steps\" : 5,", "\"optimizer_steps\" : 1000000000000,"));
+        assertThatThrownBy(() -> Trainer.resume(dir, null, TrainListener.NONE)).hasMessage(meta
+                + ": not a moelab checkpoint: optimizer_steps 1000000000000 disagrees with step 5 (one AdamW update "
+                + "a step)");
+        Files.writeString(meta, saved.replace("\"steps\" : 0,", "\"steps\" : -3,"));
+        assertThatThrownBy(() -> Trainer.resume(dir, null, TrainListener.NONE))
+                .hasMessage(meta + ": not a moelab checkpoint: window steps must be at least 0, got -3");
+        Files.writeString(meta, saved.replace("\"steps\" : 0,", "\"steps\" : 6,"));
+        assertThatThrownBy(() -> Trainer.resume(dir, null, TrainListener.NONE))
+                .hasMessage(meta + ": not a moelab checkpoint: window of 6 steps is longer than the run's 5");
+        Files.writeString(meta, saved.replace("\"loss\" : 0.0,", "\"loss\" : \"NaN\","));
+        assertThatThrownBy(() -> Trainer.resume(dir, null, TrainListener.NONE))
+                .hasMessage(meta + ": not a moelab checkpoint: window loss must be a finite number, got NaN");
     }
 
     /**
