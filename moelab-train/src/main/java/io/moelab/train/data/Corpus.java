@@ -215,6 +215,12 @@ public final class Corpus {
         if (Files.isRegularFile(p)) {
             return List.of(p);
         }
+        if (Files.exists(p) && !Files.isDirectory(p)) {
+            // A device, a named pipe, a shell's <(...): it exists, so "no such file" would send the user looking
+            // for a typing error.
+            throw new CorpusException(p + ": not a regular file or a directory (a corpus is text files and "
+                    + "directories of them)");
+        }
         if (!Files.isDirectory(p)) {
             throw new CorpusException(p + ": no such file or directory");
         }

@@ -106,7 +106,16 @@ class CorpusTest {
     @Test
     void badInputNamesTheFile() throws Exception {
         assertThatThrownBy(() -> Corpus.fromPaths(List.of(dir.resolve("missing.txt"))))
-                .isInstanceOf(Corpus.CorpusException.class).hasMessageContaining("missing.txt");
+                .isInstanceOf(Corpus.CorpusException.class)
+                .hasMessage(dir.resolve("missing.txt") + ": no such file or directory");
+        // A device, a named pipe or a shell's <(...) exists: "no such file or directory" sent the user looking for a
+        // typing error.
+        Path device = Path.of("/dev/null");
+        if (Files.exists(device)) {
+            assertThatThrownBy(() -> Corpus.fromPaths(List.of(device))).isInstanceOf(Corpus.CorpusException.class)
+                    .hasMessage("/dev/null: not a regular file or a directory (a corpus is text files and directories "
+                            + "of them)");
+        }
         Path bad = dir.resolve("bad.txt");
         Files.write(bad, new byte[] {'o', 'k', (byte) 0xC3, (byte) 0x28});
         assertThatThrownBy(() -> Corpus.fromPaths(List.of(bad)))
