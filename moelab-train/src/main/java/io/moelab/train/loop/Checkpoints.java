@@ -20,6 +20,7 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -171,6 +172,10 @@ public final class Checkpoints {
             JsonNode corpus = meta.get("corpus_sha256");
             return new State(JSON.treeToValue(meta.get("config"), TrainConfig.class), step, window, optimizerSteps,
                     corpus == null || corpus.isNull() ? null : corpus.asString());
+        } catch (CharacterCodingException e) {
+            // Damage, not an I/O failure: "cannot read" said nothing of why.
+            throw new IllegalArgumentException(checkpoint.resolve("trainer.json") + ": not a moelab checkpoint: not "
+                    + "UTF-8 text", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + checkpoint.resolve("trainer.json"), e);
         } catch (RuntimeException e) {

@@ -230,6 +230,12 @@ class TrainerTest {
         Files.writeString(meta, "{}");
         assertThatThrownBy(() -> Trainer.resume(dir, null, TrainListener.NONE))
                 .hasMessage(meta + ": not a moelab checkpoint: no \"config\"");
+        // Bytes that are not UTF-8 failed as an I/O error, "cannot read .../trainer.json" (exit 1), saying nothing
+        // of why.
+        Files.write(meta, new byte[] {'{', (byte) 0xff, '}'});
+        assertThatThrownBy(() -> Trainer.resume(dir, null, TrainListener.NONE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage(meta + ": not a moelab checkpoint: not UTF-8 text");
         // A configuration without its model was taken, and the run failed with a NullPointerException.
         Files.writeString(meta, saved.replaceFirst("\"model\" : \\{[^}]*}", "\"model\" : null"));
         assertThatThrownBy(() -> Trainer.resume(dir, null, TrainListener.NONE))
