@@ -22,6 +22,9 @@ import tools.jackson.databind.node.ObjectNode;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -405,10 +408,11 @@ public final class Trainer {
             return;
         }
         List<String> keep = new ArrayList<>();
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        List<String> lines = utf8Lines(Files.readAllBytes(file));
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i);
-            if (line.isBlank()) {
+            if (line == null || line.isBlank()) {
+                // Null: not UTF-8, a line cut off inside a character of more than one byte (a domain café).
                 continue;
             }
             try {
@@ -426,6 +430,25 @@ public final class Trainer {
             }
         }
         RunFiles.writeAtomically(file, keep.isEmpty() ? "" : String.join("\n", keep) + "\n");
+    }
+
+    /** The lines of {@code bytes} split at line feeds, each decoded as UTF-8, or null where it is not UTF-8. */
+    private static List<String> utf8Lines(byte[] bytes) {
+        List<String> lines = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i <= bytes.length; i++) {
+            if (i == bytes.length ? i > start : bytes[i] == '\n') {
+                try {
+                    lines.add(StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                            .onUnmappableCharacter(CodingErrorAction.REPORT)
+                            .decode(ByteBuffer.wrap(bytes, start, i - start)).toString());
+                } catch (CharacterCodingException e) {
+                    lines.add(null);
+                }
+                start = i + 1;
+            }
+        }
+        return lines;
     }
 
     private void writeRouting(Validation.Result v) throws IOException {

@@ -7,8 +7,11 @@ import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -297,6 +300,36 @@ class TrainerTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage(metrics + ":2: duplicate key \"step\"");
         assertThat(Files.readString(metrics)).isEqualTo(lines + "{\"step\":5,\"train_loss\":5.1,\"step\":1}\n");
+    }
+
+    /**
+     * A crash can cut the last metrics line inside a character of more than one byte (a domain named after a file
+     * café.txt): the resume failed with "cannot write in OUT" (exit 1) instead of dropping the line as it drops any
+     * line cut off.
+     */
+    @Test
+    void aMetricsLineCutInsideACharacterIsDroppedOnResume() throws Exception {
+        Path corpus = Files.createDirectories(dir.resolve("corpus"));
+        Files.writeString(corpus.resolve("café.txt"), ("the quick brown fox jumps over the lazy dog. ".repeat(200)
+                + "\n\n").repeat(5));
+        Path out = dir.resolve("run");
+        TrainConfig c = withCorpus(tiny(10, 5, 5, 0.01, 1.25), corpus);
+        assertThatThrownBy(() -> Trainer.start(c, out, new TrainListener() {
+            @Override
+            public void stepped(long step, double loss) {
+                if (step == 8) {
+                    throw new IllegalStateException("simulated crash");
+                }
+            }
+        })).hasMessage("simulated crash");
+        Path metrics = out.resolve("metrics.jsonl");
+        String kept = Files.readString(metrics);
+        byte[] line = "{\"step\":10,\"val_bits_per_byte_by_domain\":{\"café".getBytes(StandardCharsets.UTF_8);
+        // Up to the first of the two bytes of é.
+        Files.write(metrics, Arrays.copyOf(line, line.length - 1), StandardOpenOption.APPEND);
+        Trainer.resume(out, null, TrainListener.NONE);
+        assertThat(metrics(out)).extracting(n -> n.get("step").asInt()).containsExactly(5, 10);
+        assertThat(Files.readString(metrics)).startsWith(kept);
     }
 
     /**
