@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * AdamW (Loshchilov and Hutter) with decoupled weight decay on matrices only (not on norm weights), and
@@ -34,9 +35,26 @@ public final class AdamW {
      * @param beta2       second-moment decay
      * @param eps         added to the root of the second moment
      * @param weightDecay decoupled decay per unit of learning rate, applied to tensors of rank 2 and more
+     * @throws IllegalArgumentException if a beta is outside [0, 1), {@code eps} is not a finite number above 0 or
+     *                                  {@code weightDecay} not a finite number of at least 0
      */
     public AdamW(Map<String, NDArray> params, NDManager manager, double beta1, double beta2, double eps,
                  double weightDecay) {
+        // Checked here, not at the first update: beta1 1 made the bias correction 0 and the weights NaN silently.
+        Objects.requireNonNull(params, "params");
+        Objects.requireNonNull(manager, "manager");
+        if (!(beta1 >= 0 && beta1 < 1)) {
+            throw new IllegalArgumentException("beta1 must lie in [0, 1), got " + beta1);
+        }
+        if (!(beta2 >= 0 && beta2 < 1)) {
+            throw new IllegalArgumentException("beta2 must lie in [0, 1), got " + beta2);
+        }
+        if (!(eps > 0 && Double.isFinite(eps))) {
+            throw new IllegalArgumentException("eps must be a finite number > 0, got " + eps);
+        }
+        if (!(weightDecay >= 0 && Double.isFinite(weightDecay))) {
+            throw new IllegalArgumentException("weight decay must be a finite number >= 0, got " + weightDecay);
+        }
         this.params = params;
         this.beta1 = beta1;
         this.beta2 = beta2;
@@ -107,8 +125,15 @@ public final class AdamW {
         return steps;
     }
 
-    /** Restores the update count of a checkpoint. */
+    /**
+     * Restores the update count of a checkpoint.
+     *
+     * @throws IllegalArgumentException if {@code restored} is negative (the bias corrections would be negative)
+     */
     public void steps(long restored) {
+        if (restored < 0) {
+            throw new IllegalArgumentException("an update count must be at least 0, got " + restored);
+        }
         this.steps = restored;
     }
 

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 /** AdamW against a scalar float64 implementation written out from the paper. */
@@ -124,5 +125,34 @@ class AdamWTest {
             f[i] = (float) a[i];
         }
         return f;
+    }
+
+    /**
+     * Hyper-parameters that cannot be an AdamW were taken and failed at the first update, silently: beta1 1 divides
+     * the first moment by its bias correction 0 (infinite or NaN weights), a negative update count makes the
+     * corrections negative and the root of the second moment NaN.
+     */
+    @Test
+    void refusesSettingsThatCannotBeAnAdamW() {
+        try (NDManager m = Pytorch.engine().newBaseManager()) {
+            Map<String, NDArray> none = Map.of();
+            String[][] cases = {
+                {"1", "0.95", "1e-8", "0.1", "beta1 must lie in [0, 1), got 1.0"},
+                {"0.9", "-0.5", "1e-8", "0.1", "beta2 must lie in [0, 1), got -0.5"},
+                {"0.9", "NaN", "1e-8", "0.1", "beta2 must lie in [0, 1), got NaN"},
+                {"0.9", "0.95", "0", "0.1", "eps must be a finite number > 0, got 0.0"},
+                {"0.9", "0.95", "1e-8", "-1", "weight decay must be a finite number >= 0, got -1.0"},
+                {"0.9", "0.95", "1e-8", "Infinity", "weight decay must be a finite number >= 0, got Infinity"}};
+            for (String[] c : cases) {
+                assertThatThrownBy(() -> new AdamW(none, m, Double.parseDouble(c[0]), Double.parseDouble(c[1]),
+                        Double.parseDouble(c[2]), Double.parseDouble(c[3])))
+                        .as(c[4]).isInstanceOf(IllegalArgumentException.class).hasMessage(c[4]);
+            }
+            AdamW ok = new AdamW(none, m, 0.9, 0.95, 1e-8, 0.1);
+            assertThatThrownBy(() -> ok.steps(-5)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("an update count must be at least 0, got -5");
+            assertThatThrownBy(() -> new AdamW(null, m, 0.9, 0.95, 1e-8, 0.1))
+                    .isInstanceOf(NullPointerException.class).hasMessage("params");
+        }
     }
 }
