@@ -25,9 +25,31 @@ public final class Validation {
      * @param windows fixed windows of {@code seq + 1} tokens by domain
      * @param seq     positions predicted per window
      * @param batch   windows per forward pass
+     * @throws IllegalArgumentException if {@code seq} or {@code batch} is below 1, or a window is not
+     *                                  {@code seq + 1} tokens long
      */
     public Validation(Map<String, int[][]> windows, int seq, int batch) {
-        this.windows = windows;
+        // Checked here: a batch of 0 made run() loop for ever, a window of another length failed inside the model.
+        if (seq < 1) {
+            throw new IllegalArgumentException("seq must be at least 1, got " + seq);
+        }
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+        }
+        Map<String, int[][]> copy = new LinkedHashMap<>();
+        windows.forEach((domain, rows) -> {
+            if (rows == null) {
+                throw new IllegalArgumentException("domain " + domain + " has no windows (null)");
+            }
+            for (int i = 0; i < rows.length; i++) {
+                if (rows[i] == null || rows[i].length != (long) seq + 1) {
+                    throw new IllegalArgumentException("window " + (i + 1) + " of domain " + domain + " has "
+                            + (rows[i] == null ? 0 : rows[i].length) + " tokens, not seq + 1 = " + ((long) seq + 1));
+                }
+            }
+            copy.put(domain, rows);
+        });
+        this.windows = copy;
         this.seq = seq;
         this.batch = batch;
     }
