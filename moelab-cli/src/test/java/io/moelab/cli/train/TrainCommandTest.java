@@ -87,9 +87,10 @@ class TrainCommandTest {
             CliRunner.Result refused = CliRunner.run("train", "--resume", "--steps", "18", c[0], c[1], "--out",
                     out.toString());
             assertThat(refused.exitCode()).as(c[0]).isEqualTo(2);
-            assertThat(refused.errLines()).as(c[0]).containsExactly("error: " + c[0] + ": the run in " + out + " was saved "
-                    + "with " + c[2] + ", got " + c[3] + "; with --resume only --steps, --threads, --eval-windows, "
-                    + "--eval-every and --log-every may change (start a new run in another --out to train differently)");
+            assertThat(refused.errLines()).as(c[0]).containsExactly("error: " + c[0] + ": the run in " + out
+                    + " was saved with " + c[2] + ", got " + c[3] + "; with --resume only --steps, --threads, "
+                    + "--eval-windows, --eval-every and --log-every may change (start a new run in another --out to "
+                    + "train differently)");
         }
         assertThat(out.resolve("metrics.jsonl")).hasContent(metricsAt16);
         // How often the run logs and validates changes what is reported, not what is learned: accepted (it was

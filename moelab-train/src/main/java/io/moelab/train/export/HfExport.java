@@ -32,9 +32,9 @@ public final class HfExport {
 
     /**
      * Writes the model into {@code dir}, replacing what is there: the files are written into a hidden sibling
-     * directory that is then renamed in place of the old one (moved aside first, then deleted), so a reader never sees a
-     * half-written model: the old one whole, the new one whole, or, between the two renames, none (a run killed there
-     * exports again when resumed).
+     * directory that is then renamed in place of the old one (moved aside first, then deleted), so a reader never
+     * sees a half-written model: the old one whole, the new one whole, or, between the two renames, none (a run
+     * killed there exports again when resumed).
      *
      * @param extra extra {@code config.json} keys under {@code "moelab"} (how it was trained)
      */

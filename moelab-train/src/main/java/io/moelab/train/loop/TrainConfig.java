@@ -135,8 +135,8 @@ public record TrainConfig(String preset, ModelSpec model, int seq, int batch, in
 
     /** This configuration with another number of validation windows per domain. */
     public TrainConfig withEvalWindows(int w) {
-        return new TrainConfig(preset, model, seq, batch, steps, lr, minLrRatio, warmup, weightDecay, beta1, beta2, clip,
-                auxWeight, zWeight, capacityFactor, seed, logEvery, evalEvery, w, corpus);
+        return new TrainConfig(preset, model, seq, batch, steps, lr, minLrRatio, warmup, weightDecay, beta1, beta2,
+                clip, auxWeight, zWeight, capacityFactor, seed, logEvery, evalEvery, w, corpus);
     }
 
     /**
@@ -146,8 +146,8 @@ public record TrainConfig(String preset, ModelSpec model, int seq, int batch, in
      * @throws IllegalArgumentException if a value is below 1
      */
     public TrainConfig withReporting(Integer logEvery, Integer evalEvery, Integer evalWindows) {
-        return new TrainConfig(preset, model, seq, batch, steps, lr, minLrRatio, warmup, weightDecay, beta1, beta2, clip,
-                auxWeight, zWeight, capacityFactor, seed, logEvery != null ? logEvery : this.logEvery,
+        return new TrainConfig(preset, model, seq, batch, steps, lr, minLrRatio, warmup, weightDecay, beta1, beta2,
+                clip, auxWeight, zWeight, capacityFactor, seed, logEvery != null ? logEvery : this.logEvery,
                 evalEvery != null ? evalEvery : this.evalEvery, evalWindows != null ? evalWindows : this.evalWindows,
                 corpus);
     }
@@ -157,13 +157,13 @@ public record TrainConfig(String preset, ModelSpec model, int seq, int batch, in
      * after the files were moved (the checkpoint's SHA-256 of the documents says whether it is the same).
      */
     public TrainConfig withCorpus(List<String> paths) {
-        return new TrainConfig(preset, model, seq, batch, steps, lr, minLrRatio, warmup, weightDecay, beta1, beta2, clip,
-                auxWeight, zWeight, capacityFactor, seed, logEvery, evalEvery, evalWindows, paths);
+        return new TrainConfig(preset, model, seq, batch, steps, lr, minLrRatio, warmup, weightDecay, beta1, beta2,
+                clip, auxWeight, zWeight, capacityFactor, seed, logEvery, evalEvery, evalWindows, paths);
     }
 
     /** This configuration with another step count. */
     public TrainConfig withSteps(int s) {
-        return new TrainConfig(preset, model, seq, batch, s, lr, minLrRatio, warmup, weightDecay, beta1, beta2, clip,
-                auxWeight, zWeight, capacityFactor, seed, logEvery, evalEvery, evalWindows, corpus);
+        return new TrainConfig(preset, model, seq, batch, s, lr, minLrRatio, warmup, weightDecay, beta1, beta2,
+                clip, auxWeight, zWeight, capacityFactor, seed, logEvery, evalEvery, evalWindows, corpus);
     }
 }

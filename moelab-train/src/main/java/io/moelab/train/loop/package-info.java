@@ -1,2 +1,4 @@
-/** The training loop: configuration and presets, validation, expert-load statistics, metrics, checkpoints and resume. */
+/**
+ * The training loop: configuration and presets, validation, expert-load statistics, metrics, checkpoints and resume.
+ */
 package io.moelab.train.loop;

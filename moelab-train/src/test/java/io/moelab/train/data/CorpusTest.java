@@ -119,7 +119,8 @@ class CorpusTest {
         Path bad = dir.resolve("bad.txt");
         Files.write(bad, new byte[] {'o', 'k', (byte) 0xC3, (byte) 0x28});
         assertThatThrownBy(() -> Corpus.fromPaths(List.of(bad)))
-                .isInstanceOf(Corpus.CorpusException.class).hasMessageContaining("bad.txt").hasMessageContaining("UTF-8");
+                .isInstanceOf(Corpus.CorpusException.class).hasMessageContaining("bad.txt")
+                .hasMessageContaining("UTF-8");
         Path empty = dir.resolve("empty.txt");
         Files.writeString(empty, "\n\n  \n");
         assertThatThrownBy(() -> Corpus.fromPaths(List.of(empty)))

@@ -22,7 +22,8 @@ class MoeLayerTest {
     private static final int E = 5;
 
     @ParameterizedTest(name = "top-{0}, norm {1}, capacity {2}")
-    @CsvSource({"1, false, 0", "1, true, 0", "1, true, 1.0", "2, true, 0", "2, false, 0", "3, true, 0", "1, false, 1.0", "2, true, 0.75"})
+    @CsvSource({"1, false, 0", "1, true, 0", "1, true, 1.0", "2, true, 0", "2, false, 0", "3, true, 0",
+        "1, false, 1.0", "2, true, 0.75"})
     void matchesADenseReference(int k, boolean norm, double capacity) {
         SplittableRandom rnd = new SplittableRandom(11L * k + (norm ? 1 : 0));
         double[] x = gaussian(rnd, N * D);
