@@ -524,7 +524,11 @@ public final class TrainCommand implements Callable<Integer> {
         }
         stdout.printf("model: %s (load with 'moelab generate --model %s ...')%n", out.resolve("model"),
                 out.resolve("model"));
+        // One routing plot per layer (plots()): naming only layer 0's hid the others.
+        int layers = s.config().model().layers();
+        String routing = layers == 1 ? out.resolve("routing-layer-0.png").toString()
+                : out.resolve("routing-layer-{0.." + (layers - 1) + "}.png").toString();
         stdout.printf("metrics: %s, plots: %s%s%n", out.resolve("metrics.jsonl"), out.resolve("loss.png"),
-                validated ? ", " + out.resolve("routing-layer-0.png") : "");
+                validated ? ", " + routing : "");
     }
 }

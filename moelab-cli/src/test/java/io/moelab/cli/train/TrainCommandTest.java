@@ -43,6 +43,9 @@ class TrainCommandTest {
         assertThat(out.resolve("routing-layer-0.png")).exists();
         assertThat(out.resolve("routing-layer-1.png")).exists();
         assertThat(out.resolve("routing-layer-2.png")).doesNotExist();
+        // The summary names every layer's plot, in shell brace form, not layer 0's alone.
+        assertThat(r.out())
+                .contains("plots: " + out.resolve("loss.png") + ", " + out.resolve("routing-layer-{0..1}.png"));
         assertThat(out.resolve("validation/genre.txt")).doesNotExist();
         assertThat(out.resolve("validation/letters.txt")).exists();
         assertThat(out.resolve("validation/digits.txt")).exists();
