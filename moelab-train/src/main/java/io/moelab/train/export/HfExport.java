@@ -70,6 +70,11 @@ public final class HfExport {
             w.write(tmp.resolve("model.safetensors"));
             Files.writeString(tmp.resolve("config.json"), pretty(config(spec, extra)));
             Files.writeString(tmp.resolve("tokenizer_config.json"), pretty(tokenizer(spec)));
+            // As a checkpoint: the files' data and the directory's entries reach the disk before the rename, or a
+            // power cut soon after could leave model/ with an empty config.json (the writer syncs only the weights).
+            RunFiles.sync(tmp.resolve("config.json"));
+            RunFiles.sync(tmp.resolve("tokenizer_config.json"));
+            RunFiles.syncDirectory(tmp);
             RunFiles.deleteTree(old);
             if (Files.exists(target)) {
                 Files.move(target, old);
@@ -79,6 +84,7 @@ public final class HfExport {
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, target);
             }
+            RunFiles.syncDirectory(target.getParent());
             RunFiles.deleteTree(old);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot export the model to " + dir, e);
