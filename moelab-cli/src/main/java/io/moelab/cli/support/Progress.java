@@ -1,37 +1,60 @@
 package io.moelab.cli.support;
 
 import java.io.Console;
+import java.io.IOException;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import org.jline.terminal.Terminal;
+import org.jline.terminal.TerminalBuilder;
 
 /**
  * A progress bar with ETA on stderr while long work runs, shown only on an interactive terminal so that
  * redirected output and tests stay clean.
+ *
+ * <p>The bar's width follows the terminal's through a JLine terminal of its own that leaves the process's signal
+ * handlers alone: the one the progress bar library opens by itself set SIGINT back to the operating system's default
+ * while a bar showed, so that Ctrl-C killed the JVM without its shutdown hooks (a half-written output's temporary
+ * file stayed, as large as what was written so far).
  */
 public final class Progress implements AutoCloseable {
     private final ProgressBar bar;
+    private final Terminal terminal;
 
-    private Progress(ProgressBar bar) {
+    private Progress(ProgressBar bar, Terminal terminal) {
         this.bar = bar;
+        this.terminal = terminal;
     }
 
     /** Starts a bar of {@code total} units named {@code task}, or a silent one when not on a terminal. */
     public static Progress start(String task, long total) {
         Console console = System.console();
         if (console == null || !console.isTerminal()) {
-            return new Progress(null);
+            return new Progress(null, null);
+        }
+        Terminal terminal;
+        try {
+            terminal = TerminalBuilder.builder().system(true).nativeSignals(false).dumb(true).build();
+        } catch (IOException | RuntimeException e) {
+            return new Progress(null, null); // no bar rather than a failed command
         }
         ProgressBar bar = new ProgressBarBuilder()
                 .setTaskName(task)
                 .setInitialMax(total)
                 .setStyle(ProgressBarStyle.ASCII)
-                .setConsumer(new ConsoleProgressBarConsumer(System.err))
+                .setConsumer(new ConsoleProgressBarConsumer(System.err) {
+                    // As the library's own: the terminal's width less one column, 80 where it tells none.
+                    @Override
+                    public int getMaxRenderedLength() {
+                        int width = terminal.getWidth();
+                        return (width >= 10 ? width : 80) - 1;
+                    }
+                })
                 .setUpdateIntervalMillis(200)
                 .clearDisplayOnFinish()
                 .build();
-        return new Progress(bar);
+        return new Progress(bar, terminal);
     }
 
     /** Changes the number of units in all. */
@@ -65,6 +88,11 @@ public final class Progress implements AutoCloseable {
     public void close() {
         if (bar != null) {
             bar.close();
+            try {
+                terminal.close();
+            } catch (IOException e) {
+                // Nothing to restore: the bar never changed the terminal's settings.
+            }
         }
     }
 }
