@@ -21,6 +21,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +36,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * stays, also where it dangles. An existing file that is neither regular nor a directory (a FIFO, a device such as
  * {@code /dev/stdout}'s) cannot be replaced, nor have a temporary file beside it: it is written through in place.
  * {@link #together} makes several files appear together or not at all. When the JVM ends by a signal (Ctrl-C,
- * {@code kill}) or exits while a temporary file is written or staged, a shutdown hook deletes it.
+ * {@code kill}) or exits while a temporary file is written or staged, a shutdown hook deletes it. Missing parent
+ * directories are made for a file and removed again (where still empty) with its temporary file, so that a file
+ * which never appears leaves no directory either.
  */
 public final class AtomicFiles {
 
@@ -75,6 +78,11 @@ public final class AtomicFiles {
      * MB), beside the target.
      */
     private static final Set<Path> PENDING = ConcurrentHashMap.newKeySet();
+    /**
+     * Directories made for temporary files and holding no file put in place yet: removed (where empty) with the
+     * temporary files. A run ended before its new output directory held anything left it, empty.
+     */
+    private static final Set<Path> MADE = ConcurrentHashMap.newKeySet();
 
     static {
         try {
@@ -248,10 +256,11 @@ public final class AtomicFiles {
         FileChannel channel;
         existingDirectory(target, destination);
         try {
-            Files.createDirectories(destination.getParent());
+            makeParents(destination);
             // Not Files.createTempFile: that makes the file owner-only, and the rename would keep those permissions.
             channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         } catch (FileSystemException e) {
+            removeMade(destination.getParent());
             throw named(target, e);
         }
         PENDING.add(tmp);
@@ -287,6 +296,49 @@ public final class AtomicFiles {
         return dir;
     }
 
+    /**
+     * Makes the missing directories above {@code destination}, top down, noting each in {@link #MADE}; one made
+     * meanwhile by another thread or process is not noted (not ours to remove).
+     */
+    private static void makeParents(Path destination) throws IOException {
+        List<Path> missing = new ArrayList<>();
+        for (Path d = destination.getParent(); d != null && !Files.isDirectory(d); d = d.getParent()) {
+            missing.add(d);
+        }
+        for (Path d : missing.reversed()) {
+            try {
+                Files.createDirectory(d);
+                MADE.add(d);
+            } catch (FileAlreadyExistsException e) {
+                if (!Files.isDirectory(d)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /**
+     * Removes {@code dir} and the directories above it that {@link #makeParents} made, from the bottom up, while
+     * they are empty: the files they were made for did not appear.
+     */
+    private static void removeMade(Path dir) {
+        for (Path d = dir; d != null && MADE.contains(d); d = d.getParent()) {
+            try {
+                Files.delete(d);
+            } catch (IOException | RuntimeException e) {
+                return; // not empty (another file is in it), or gone: kept as it is
+            }
+            MADE.remove(d);
+        }
+    }
+
+    /** Notes that a file is in place in {@code dir}: it and the directories above it are kept. */
+    private static void keepMade(Path dir) {
+        for (Path d = dir; d != null && MADE.remove(d); d = d.getParent()) {
+            // Removed from MADE: kept.
+        }
+    }
+
     /** The nearest ancestor of {@code p} that exists, or null if none does. */
     private static Path nearestExisting(Path p) {
         Path dir = p.getParent();
@@ -309,6 +361,7 @@ public final class AtomicFiles {
             deleteQuietly(tmp, e);
             throw named(target, e);
         }
+        keepMade(destination.getParent());
     }
 
     /** Writes into an existing file of another kind, in place: there is no temporary file beside a device. */
@@ -401,15 +454,28 @@ public final class AtomicFiles {
         } finally {
             PENDING.remove(tmp);
         }
+        removeMade(tmp.getParent());
     }
 
-    /** The shutdown hook: deletes the temporary files not renamed. Threads still writing them are not waited for. */
+    /**
+     * The shutdown hook: deletes the temporary files not renamed, then the directories made for them, deepest
+     * first, where empty. Threads still writing them are not waited for.
+     */
     private static void deletePending() {
         for (Path tmp : PENDING) {
             try {
                 Files.deleteIfExists(tmp);
             } catch (IOException | RuntimeException ignored) {
                 // Best effort: the JVM is ending.
+            }
+        }
+        List<Path> made = new ArrayList<>(MADE);
+        made.sort(Comparator.comparingInt(Path::getNameCount).reversed());
+        for (Path d : made) {
+            try {
+                Files.deleteIfExists(d);
+            } catch (IOException | RuntimeException ignored) {
+                // Not empty (a file was put in place in it), or the JVM is ending: kept.
             }
         }
     }
@@ -459,7 +525,7 @@ public final class AtomicFiles {
             }
         }
 
-        /** Deletes the temporary files not renamed. */
+        /** Deletes the temporary files not renamed, then the directories made for them where left empty. */
         void discard() {
             for (Staged s : staged.values()) {
                 try {
@@ -470,6 +536,8 @@ public final class AtomicFiles {
                     PENDING.remove(s.tmp());
                 }
             }
+            // Only now: a directory made for one file may hold another's temporary file, deleted above.
+            staged.values().forEach(s -> removeMade(s.tmp().getParent()));
             staged.clear();
         }
     }

@@ -243,7 +243,7 @@ class AtomicFilesTest {
     @Test
     @EnabledOnOs(OS.LINUX)
     void endingTheJvmBySignalMidWriteLeavesNoFiles() throws Exception {
-        for (String mode : List.of("single", "together")) {
+        for (String mode : List.of("single", "together", "new-directories")) {
             Path out = Files.createDirectory(dir.resolve(mode));
             Path marker = dir.resolve(mode + ".writing");
             Path log = dir.resolve(mode + ".log");
@@ -353,6 +353,35 @@ class AtomicFilesTest {
             throw new IOException("disk full");
         })).hasMessage("disk full");
         assertThat(namesIn(dir)).containsExactly("a.json", "taken");
+    }
+
+    /**
+     * Directories made for a file that never appears are removed with its temporary file, those of other files
+     * and those that were there before kept: a run that failed (or was ended) before its output directory held
+     * anything left that directory, empty.
+     */
+    @Test
+    void directoriesMadeForAFileThatNeverAppearsAreRemoved() throws IOException {
+        Path existing = Files.createDirectory(dir.resolve("existing"));
+        assertThatThrownBy(() -> AtomicFiles.write(existing.resolve("new/deeper/out.json"), out -> {
+            out.write('x');
+            throw new IOException("disk full");
+        })).hasMessage("disk full");
+        assertThat(namesIn(dir)).containsExactly("existing");
+        assertThat(namesIn(existing)).isEmpty();
+        // A group: one file in a directory of its own, one below it; neither appears, nor do their directories.
+        assertThatThrownBy(() -> AtomicFiles.together(() -> {
+            AtomicFiles.writeString(dir.resolve("out/summary.json"), "{}");
+            AtomicFiles.writeString(dir.resolve("out/plots/a.png"), "png");
+            throw new IOException("disk full");
+        })).hasMessage("disk full");
+        assertThat(namesIn(dir)).containsExactly("existing");
+        // A directory that holds a file in place is kept when a later file in it fails.
+        AtomicFiles.writeString(dir.resolve("kept/first.txt"), "in place");
+        assertThatThrownBy(() -> AtomicFiles.write(dir.resolve("kept/sub/second.txt"), out -> {
+            throw new IOException("disk full");
+        })).hasMessage("disk full");
+        assertThat(namesIn(dir.resolve("kept"))).containsExactly("first.txt");
     }
 
     @Test

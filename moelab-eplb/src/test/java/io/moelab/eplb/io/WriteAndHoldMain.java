@@ -5,8 +5,9 @@ import java.nio.file.Path;
 
 /**
  * A JVM that writes through {@link AtomicFiles} and stops mid-write, so that a test can end it with a signal there.
- * Arguments: {@code single} or {@code together}, the output directory, and a marker file created (outside that
- * directory) once a megabyte of the held file is written.
+ * Arguments: {@code single}, {@code together} or {@code new-directories} (together, into directories not there
+ * yet), the output directory, and a marker file created (outside that directory) once a megabyte of the held file
+ * is written.
  */
 public final class WriteAndHoldMain {
     private WriteAndHoldMain() {
@@ -28,6 +29,11 @@ public final class WriteAndHoldMain {
         };
         if (args[0].equals("single")) {
             AtomicFiles.write(dir.resolve("out.json"), held);
+        } else if (args[0].equals("new-directories")) {
+            AtomicFiles.together(() -> {
+                AtomicFiles.writeString(dir.resolve("run/summary.json"), "staged, not yet renamed");
+                AtomicFiles.write(dir.resolve("run/plots/held.png"), held);
+            });
         } else {
             AtomicFiles.together(() -> {
                 AtomicFiles.writeString(dir.resolve("first.txt"), "staged, not yet renamed");
