@@ -29,7 +29,8 @@ class CtrlCOnTerminalTest {
     /**
      * The progress bar's terminal library put the operating system's default action back on SIGINT while a bar
      * showed: Ctrl-C then killed the JVM outright, its shutdown hooks unrun, and {@code eplb generate} left its
-     * hidden temporary file (tens of MB a second) beside the output.
+     * hidden temporary file (tens of MB a second) beside the output. And the bar's line was left unended, the
+     * shell's prompt drawn after it.
      */
     @Test
     void ctrlCWhileTheProgressBarShowsLeavesNoTemporaryFile() throws Exception {
@@ -58,6 +59,9 @@ class CtrlCOnTerminalTest {
             assertThat(terminal.waitFor(20, TimeUnit.SECONDS)).isTrue();
             assertThat(namesIn(out)).as(Files.readString(log, StandardCharsets.UTF_8)).isEmpty();
             assertThat(terminal.exitValue()).isEqualTo(130);
+            // The bar's line is ended (cleared and a new line begun): the shell's prompt is not drawn after it.
+            String shown = Files.readString(log, StandardCharsets.UTF_8);
+            assertThat(shown.substring(shown.lastIndexOf('\r') + 1)).as(shown).isBlank().endsWith("\n");
         } finally {
             terminal.descendants().forEach(ProcessHandle::destroyForcibly);
             terminal.destroyForcibly();

@@ -2,6 +2,9 @@ package io.moelab.cli.support;
 
 import java.io.Console;
 import java.io.IOException;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -16,11 +19,24 @@ import org.jline.terminal.TerminalBuilder;
  * <p>The bar's width follows the terminal's through a JLine terminal of its own that leaves the process's signal
  * handlers alone: the one the progress bar library opens by itself set SIGINT back to the operating system's default
  * while a bar showed, so that Ctrl-C killed the JVM without its shutdown hooks (a half-written output's temporary
- * file stayed, as large as what was written so far).
+ * file stayed, as large as what was written so far). A run ended by a signal closes its bars on the way out, so that
+ * the shell's prompt is not drawn after one.
  */
 public final class Progress implements AutoCloseable {
+    /** Bars showing now: closed by the shutdown hook. */
+    private static final Set<Progress> OPEN = ConcurrentHashMap.newKeySet();
+
+    static {
+        try {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> OPEN.forEach(Progress::close), "moelab-progress"));
+        } catch (IllegalStateException e) {
+            // First used while the JVM already shuts down: no bar will be left open.
+        }
+    }
+
     private final ProgressBar bar;
     private final Terminal terminal;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private Progress(ProgressBar bar, Terminal terminal) {
         this.bar = bar;
@@ -54,7 +70,9 @@ public final class Progress implements AutoCloseable {
                 .setUpdateIntervalMillis(200)
                 .clearDisplayOnFinish()
                 .build();
-        return new Progress(bar, terminal);
+        Progress progress = new Progress(bar, terminal);
+        OPEN.add(progress);
+        return progress;
     }
 
     /** Changes the number of units in all. */
@@ -84,9 +102,11 @@ public final class Progress implements AutoCloseable {
         }
     }
 
+    /** Clears the bar's line and ends it; again (from the work and the shutdown hook both), does nothing. */
     @Override
     public void close() {
-        if (bar != null) {
+        if (bar != null && closed.compareAndSet(false, true)) {
+            OPEN.remove(this);
             bar.close();
             try {
                 terminal.close();
