@@ -127,40 +127,33 @@ public final class Inputs {
      * once; {@link #close} deletes it (and a run ended by a signal, through {@code deleteOnExit}).
      */
     public static final class Spool implements AutoCloseable {
-        private final Path directory;
-        private final Path file;
+        private final TemporaryFile temporary;
 
-        private Spool(Path directory, Path file) {
-            this.directory = directory;
-            this.file = file;
+        private Spool(TemporaryFile temporary) {
+            this.temporary = temporary;
         }
 
         /** Copies {@code in} to a new temporary file, to its end; deletes what it wrote if that fails. */
         public static Spool of(InputStream in) throws IOException {
-            Path dir = Files.createTempDirectory("moelab-stdin-");
-            dir.toFile().deleteOnExit();
-            Path file = dir.resolve("stdin");
-            file.toFile().deleteOnExit();
-            Spool spool = new Spool(dir, file);
+            TemporaryFile temporary = TemporaryFile.create("moelab-stdin-", "stdin");
             try {
-                Files.copy(in, file);
+                Files.copy(in, temporary.file());
             } catch (IOException | RuntimeException e) {
-                spool.close();
+                temporary.close();
                 throw e;
             }
-            return spool;
+            return new Spool(temporary);
         }
 
         /** The temporary file. */
         public Path file() {
-            return file;
+            return temporary.file();
         }
 
         /** Deletes the temporary file and its directory. */
         @Override
         public void close() throws IOException {
-            Files.deleteIfExists(file);
-            Files.deleteIfExists(directory);
+            temporary.close();
         }
     }
 }

@@ -83,12 +83,8 @@ public final class Outputs {
         if (!isStdout(output)) {
             return new TextOutput(output, null);
         }
-        Path dir = Files.createTempDirectory("moelab-stdout-");
-        // Registered so that a run ended by a signal deletes them too (a file is deleted before its directory).
-        dir.toFile().deleteOnExit();
-        Path file = dir.resolve("stdout");
-        file.toFile().deleteOnExit();
-        return new TextOutput(file, dir);
+        TemporaryFile temporary = TemporaryFile.create("moelab-stdout-", "stdout");
+        return new TextOutput(temporary.file(), temporary);
     }
 
     /**
@@ -98,11 +94,12 @@ public final class Outputs {
      */
     public static final class TextOutput implements AutoCloseable {
         private final Path file;
-        private final Path temporaryDirectory;
+        /** Null unless this output is standard output. */
+        private final TemporaryFile temporary;
 
-        private TextOutput(Path file, Path temporaryDirectory) {
+        private TextOutput(Path file, TemporaryFile temporary) {
             this.file = file;
-            this.temporaryDirectory = temporaryDirectory;
+            this.temporary = temporary;
         }
 
         /** The file to write: the output, or the temporary file for standard output; null if none was given. */
@@ -112,7 +109,7 @@ public final class Outputs {
 
         /** Whether this output is standard output. */
         public boolean toStdout() {
-            return temporaryDirectory != null;
+            return temporary != null;
         }
 
         /** For standard output, prints what was written to {@link #file()} on {@code out}; else does nothing. */
@@ -130,8 +127,7 @@ public final class Outputs {
         @Override
         public void close() throws IOException {
             if (toStdout()) {
-                Files.deleteIfExists(file);
-                Files.deleteIfExists(temporaryDirectory);
+                temporary.close();
             }
         }
     }
