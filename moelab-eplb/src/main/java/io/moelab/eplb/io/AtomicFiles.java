@@ -27,6 +27,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Writes files all-or-nothing: into a temporary file beside the target, synced, then renamed over it. A
@@ -36,7 +38,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * stays, also where it dangles. An existing file that is neither regular nor a directory (a FIFO, a device such as
  * {@code /dev/stdout}'s) cannot be replaced, nor have a temporary file beside it: it is written through in place.
  * {@link #together} makes several files appear together or not at all. When the JVM ends by a signal (Ctrl-C,
- * {@code kill}) or exits while a temporary file is written or staged, a shutdown hook deletes it. Missing parent
+ * {@code kill}) or exits while a temporary file is written or staged, a shutdown hook deletes it; a rename under way
+ * (a group's renames all) finishes first, and none starts after it. Missing parent
  * directories are made for a file and removed again (where still empty) with its temporary file, so that a file
  * which never appears leaves no directory either.
  */
@@ -83,6 +86,19 @@ public final class AtomicFiles {
      * temporary files. A run ended before its new output directory held anything left it, empty.
      */
     private static final Set<Path> MADE = ConcurrentHashMap.newKeySet();
+    /**
+     * Held by a rename (a group's renames together) and by the shutdown hook: the hook runs either before a rename,
+     * which then deletes its temporary file instead of renaming it, or after it. A temporary file left
+     * {@link #PENDING} only in the gap before its rename was forgotten by a hook running in that gap and left behind
+     * when the JVM ended there; a group could land in part.
+     */
+    private static final ReentrantLock RENAMES = new ReentrantLock();
+    /** How long the hook waits for renames in progress: they move names, not bytes, so this is never reached. */
+    private static final long HOOK_WAIT_SECONDS = 5;
+    /** Set by the shutdown hook: from then on no file is put in place. */
+    private static volatile boolean closing;
+    /** For tests: run while the rename lock is held, just before a temporary file is renamed. */
+    static volatile Runnable beforeRename;
 
     static {
         try {
@@ -349,19 +365,38 @@ public final class AtomicFiles {
     }
 
     private static void rename(Path target, Path tmp, Path destination) throws IOException {
-        // Complete now: a hook deleting it mid-rename could only turn a whole new file into the old one.
-        PENDING.remove(tmp);
+        // Still pending while it moves: a hook that could not wait for the lock deletes it, leaving the old file.
+        RENAMES.lock();
+        try {
+            if (closing) {
+                FileSystemException e = new FileSystemException(target.toString(), null,
+                        "not written: the program is ending");
+                deleteQuietly(tmp, e);
+                throw e;
+            }
+            Runnable test = beforeRename;
+            if (test != null) {
+                test.run();
+            }
+            move(target, tmp, destination);
+        } finally {
+            RENAMES.unlock();
+        }
+        keepMade(destination.getParent());
+    }
+
+    private static void move(Path target, Path tmp, Path destination) throws IOException {
         try {
             try {
                 Files.move(tmp, destination, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, destination, StandardCopyOption.REPLACE_EXISTING);
             }
+            PENDING.remove(tmp);
         } catch (FileSystemException e) {
             deleteQuietly(tmp, e);
             throw named(target, e);
         }
-        keepMade(destination.getParent());
     }
 
     /** Writes into an existing file of another kind, in place: there is no temporary file beside a device. */
@@ -458,10 +493,33 @@ public final class AtomicFiles {
     }
 
     /**
-     * The shutdown hook: deletes the temporary files not renamed, then the directories made for them, deepest
-     * first, where empty. Threads still writing them are not waited for.
+     * The shutdown hook: waits for renames in progress (a group's renames all), stops later ones, then deletes the
+     * temporary files not renamed and the directories made for them, deepest first, where empty. Threads still
+     * writing them are not waited for. Package-private for tests, which undo it with {@link #reopen}.
      */
-    private static void deletePending() {
+    static void deletePending() {
+        boolean locked = false;
+        try {
+            locked = RENAMES.tryLock(HOOK_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // ending anyway: delete what is pending without waiting
+        }
+        try {
+            closing = true;
+            deletePendingFiles();
+        } finally {
+            if (locked) {
+                RENAMES.unlock();
+            }
+        }
+    }
+
+    /** For tests: undoes {@link #deletePending}'s stop, so that files are put in place again. */
+    static void reopen() {
+        closing = false;
+    }
+
+    private static void deletePendingFiles() {
         for (Path tmp : PENDING) {
             try {
                 Files.deleteIfExists(tmp);
@@ -513,13 +571,19 @@ public final class AtomicFiles {
         final List<Through> through = new ArrayList<>();
 
         void commit() throws IOException {
-            // The whole group is written: from here its renames decide, not the shutdown hook.
-            staged.values().forEach(s -> PENDING.remove(s.tmp()));
-            for (var it = staged.entrySet().iterator(); it.hasNext(); ) {
-                Map.Entry<Path, Staged> e = it.next();
-                it.remove(); // renamed, or deleted by rename's failure
-                rename(e.getValue().target(), e.getValue().tmp(), e.getKey());
+            // All renamed before the shutdown hook runs, or none: it waits for the lock, and the first rename after
+            // it fails, which discards the rest.
+            RENAMES.lock();
+            try {
+                for (var it = staged.entrySet().iterator(); it.hasNext(); ) {
+                    Map.Entry<Path, Staged> e = it.next();
+                    it.remove(); // renamed, or deleted by rename's failure
+                    rename(e.getValue().target(), e.getValue().tmp(), e.getKey());
+                }
+            } finally {
+                RENAMES.unlock();
             }
+            // Not under the lock: a device (a FIFO without a reader) may block for ever.
             for (Through t : through) {
                 writeThrough(t.target(), t.file(), out -> out.write(t.bytes()));
             }

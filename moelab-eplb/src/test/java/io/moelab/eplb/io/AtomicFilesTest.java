@@ -16,6 +16,8 @@ import java.util.concurrent.TimeUnit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -465,5 +467,131 @@ class AtomicFilesTest {
             AtomicFiles.checkWritable(target);
         }
         assertThat(namesIn(dir)).hasSize(2);
+    }
+
+    /** The files in {@code directory} and their content: what the JVM would leave there if it ended now. */
+    private static Map<String, String> left(Path directory) {
+        try (Stream<Path> files = Files.list(directory)) {
+            Map<String, String> left = new TreeMap<>();
+            for (Path f : files.toList()) {
+                left.put(f.getFileName().toString(), Files.readString(f));
+            }
+            return left;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Set as {@link AtomicFiles#beforeRename}: at the {@code at}-th rename, runs the shutdown hook's logic on another
+     * thread, as a signal arriving then would. The JVM may end as soon as the hook is done: where it is done before
+     * the rename goes on, what {@code dir} holds then is what such an end leaves ({@link #left}); where it waits, the
+     * rename goes on and what the end leaves is taken once the hook is done ({@link #finish}).
+     */
+    private static final class SignalAtRename implements Runnable {
+        private final Path dir;
+        private final int at;
+        private int renames;
+        private Thread hook;
+        private Map<String, String> left;
+
+        SignalAtRename(Path dir, int at) {
+            this.dir = dir;
+            this.at = at;
+        }
+
+        @Override
+        public void run() {
+            if (++renames != at) {
+                return;
+            }
+            hook = new Thread(AtomicFiles::deletePending, "test-shutdown-hook");
+            hook.start();
+            while (true) {
+                switch (hook.getState()) {
+                    case TERMINATED -> {
+                        left = left(dir);
+                        return;
+                    }
+                    case WAITING, TIMED_WAITING, BLOCKED -> {
+                        return;
+                    }
+                    default -> Thread.onSpinWait();
+                }
+            }
+        }
+
+        /**
+         * Waits for the hook, lets files be put in place again (the JVM did not really end) and returns what an end
+         * as soon as the hook was done left.
+         */
+        Map<String, String> finish() throws InterruptedException {
+            AtomicFiles.beforeRename = null;
+            if (hook != null) {
+                hook.join();
+                if (left == null) {
+                    left = left(dir);
+                }
+            }
+            AtomicFiles.reopen();
+            return left;
+        }
+    }
+
+    /**
+     * A signal just before the rename, once the temporary file is complete: the hook ran while the file was in no
+     * list of pending files, and the JVM ending before the rename left the whole temporary file behind.
+     */
+    @Test
+    void aSignalJustBeforeTheRenameLeavesNoTemporaryFile() throws Exception {
+        Path target = dir.resolve("out.txt");
+        Files.writeString(target, "old");
+        SignalAtRename signal = new SignalAtRename(dir, 1);
+        AtomicFiles.beforeRename = signal;
+        Map<String, String> left;
+        try {
+            catchThrowable(() -> AtomicFiles.writeString(target, "new"));
+        } finally {
+            left = signal.finish();
+        }
+        assertThat(left).isIn(Map.of("out.txt", "old"), Map.of("out.txt", "new"));
+    }
+
+    /** A signal between the renames of a group: all of its files appear, or none, and no temporary file stays. */
+    @Test
+    void aSignalBetweenTheRenamesOfAGroupLeavesAllOrNone() throws Exception {
+        Path a = dir.resolve("a.txt");
+        Path b = dir.resolve("b.txt");
+        Files.writeString(a, "old");
+        Files.writeString(b, "old");
+        SignalAtRename signal = new SignalAtRename(dir, 2);
+        AtomicFiles.beforeRename = signal;
+        Map<String, String> left;
+        try {
+            catchThrowable(() -> AtomicFiles.together(() -> {
+                AtomicFiles.writeString(a, "new");
+                AtomicFiles.writeString(b, "new");
+            }));
+        } finally {
+            left = signal.finish();
+        }
+        assertThat(left).isIn(Map.of("a.txt", "old", "b.txt", "old"), Map.of("a.txt", "new", "b.txt", "new"));
+    }
+    /** Once the hook has run, a write completed afterwards puts nothing in place and deletes its temporary file. */
+    @Test
+    void afterTheHookNothingIsPutInPlace() throws Exception {
+        Path target = dir.resolve("out.txt");
+        Files.writeString(target, "old");
+        AtomicFiles.deletePending();
+        try {
+            assertThatThrownBy(() -> AtomicFiles.writeString(target, "new")).isInstanceOf(IOException.class)
+                    .hasMessageContaining("the program is ending");
+        } finally {
+            AtomicFiles.reopen();
+        }
+        assertThat(namesIn(dir)).containsExactly("out.txt");
+        assertThat(target).hasContent("old");
+        AtomicFiles.writeString(target, "new");
+        assertThat(target).hasContent("new");
     }
 }
