@@ -3,6 +3,7 @@ package io.moelab.runtime;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -10,17 +11,32 @@ import java.nio.file.StandardOpenOption;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Writes a file all-or-nothing: into a hidden temporary file beside it ({@code .NAME.<hex>.tmp}), forced to the disk,
  * then renamed over it (atomically where the file system allows). The temporary file is deleted when the write fails,
  * and by a shutdown hook when the JVM ends mid-write (Ctrl-C, {@code kill}, an exit on another thread): such a file,
- * as large as what was written so far, was left beside its target. A JVM killed with SIGKILL runs no hook.
+ * as large as what was written so far, was left beside its target. A rename under way finishes before the hook runs,
+ * and none starts after it. A JVM killed with SIGKILL runs no hook.
  * moelab-eplb's {@code AtomicFiles} does the same for its files; the runtime depends on no other module.
  */
 public final class AtomicWrite {
     /** Temporary files being written and not yet renamed: the shutdown hook deletes them. */
     private static final Set<Path> PENDING = ConcurrentHashMap.newKeySet();
+    /**
+     * Held by a rename and by the shutdown hook: the hook runs either before a rename, which then deletes its temporary
+     * file instead, or after it. A temporary file unlisted just before its rename was forgotten by a hook running
+     * then, and left behind, whole, when the JVM ended before the rename.
+     */
+    private static final ReentrantLock RENAMES = new ReentrantLock();
+    /** How long the hook waits for a rename under way: it moves a name, not bytes, so this is never reached. */
+    private static final long HOOK_WAIT_SECONDS = 5;
+    /** Set by the shutdown hook: from then on no file is put in place. */
+    private static volatile boolean closing;
+    /** For tests: run while the rename lock is held, just before the temporary file is renamed. */
+    static volatile Runnable beforeRename;
 
     static {
         try {
@@ -60,13 +76,24 @@ public final class AtomicWrite {
                 // renamed but empty or partial.
                 channel.force(true);
             }
-            // Complete: from here the rename decides, not the hook, which could only turn a whole new file into the
-            // old one.
-            PENDING.remove(tmp);
+            // Still pending while it moves: a hook that could not wait for the lock deletes it, leaving the old file.
+            RENAMES.lock();
             try {
-                Files.move(tmp, to, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, to, StandardCopyOption.REPLACE_EXISTING);
+                if (closing) {
+                    throw new FileSystemException(to.toString(), null, "not written: the program is ending");
+                }
+                Runnable test = beforeRename;
+                if (test != null) {
+                    test.run();
+                }
+                try {
+                    Files.move(tmp, to, StandardCopyOption.ATOMIC_MOVE);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(tmp, to, StandardCopyOption.REPLACE_EXISTING);
+                }
+                PENDING.remove(tmp);
+            } finally {
+                RENAMES.unlock();
             }
         } finally {
             PENDING.remove(tmp);
@@ -78,14 +105,36 @@ public final class AtomicWrite {
         }
     }
 
-    /** The shutdown hook. Threads still writing are not waited for: their files are deleted under them. */
-    private static void deletePending() {
-        for (Path tmp : PENDING) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException | RuntimeException ignored) {
-                // Best effort: the JVM is ending.
+    /**
+     * The shutdown hook: waits for a rename under way, stops later ones, and deletes the temporary files not renamed.
+     * Threads still writing are not waited for: their files are deleted under them. Package-private for tests, which
+     * undo it with {@link #reopen}.
+     */
+    static void deletePending() {
+        boolean locked = false;
+        try {
+            locked = RENAMES.tryLock(HOOK_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // ending anyway: delete what is pending without waiting
+        }
+        try {
+            closing = true;
+            for (Path tmp : PENDING) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException | RuntimeException ignored) {
+                    // Best effort: the JVM is ending.
+                }
+            }
+        } finally {
+            if (locked) {
+                RENAMES.unlock();
             }
         }
+    }
+
+    /** For tests: undoes {@link #deletePending}'s stop, so that files are put in place again. */
+    static void reopen() {
+        closing = false;
     }
 }
