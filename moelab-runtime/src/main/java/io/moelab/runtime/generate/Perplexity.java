@@ -39,10 +39,15 @@ public final class Perplexity {
      *
      * @param bos     a token to open every window with (then every text token is scored), or -1 for none
      * @param context the longest window, its opening BOS or conditioning token included
+     * @throws IllegalArgumentException if {@code context} is under 2, or {@code bos} is negative but not -1
      */
     public static Result compute(MoeModel model, int[] tokens, int bos, int context) {
         if (context < 2) {
             throw new IllegalArgumentException("context must be at least 2 tokens, got " + context);
+        }
+        if (bos < -1) {
+            // Only -1 means "none": another negative id is a caller's bug, not to be read silently as no BOS.
+            throw new IllegalArgumentException("bos must be a token id or -1 for none, got " + bos);
         }
         double total = 0;
         long scored = 0;

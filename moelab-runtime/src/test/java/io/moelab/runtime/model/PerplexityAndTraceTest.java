@@ -1,6 +1,7 @@
 package io.moelab.runtime.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.moelab.runtime.generate.Perplexity;
 import io.moelab.runtime.tensor.DType;
@@ -45,6 +46,20 @@ class PerplexityAndTraceTest {
             assertThat(Perplexity.compute(model, TOKENS, 0, 4).tokens()).isEqualTo(TOKENS.length);
             assertThat(Perplexity.compute(model, TOKENS, 0, 2).tokens()).isEqualTo(TOKENS.length);
             assertThat(Perplexity.compute(model, new int[] {7}, 0, 4).tokens()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aNegativeBosOtherThanMinusOneIsRefused() throws Exception {
+        TinyModel tiny = TinyModel.create(Family.MIXTRAL, DType.F32, 8);
+        try (MoeModel model = MoeModel.load(tiny.write(tmp.resolve("m")), WeightFormat.STORED)) {
+            // -1 alone means "no BOS"; -2 is a caller's mistake (an unset id, a sentinel), not a second way to say it.
+            assertThatThrownBy(() -> Perplexity.compute(model, TOKENS, -2, 4))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("bos").hasMessageContaining("-2");
+            assertThatThrownBy(() -> Perplexity.compute(model, TOKENS, Integer.MIN_VALUE, 4))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bos");
+            assertThat(Perplexity.compute(model, TOKENS, -1, 4).tokens()).isEqualTo(9);
         }
     }
 
