@@ -5,6 +5,7 @@ import io.moelab.runtime.tensor.DType;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.Channels;
@@ -32,6 +33,9 @@ public final class SafetensorsWriter {
     private record Entry(String name, String dtype, long[] shape, byte[] data) {
     }
 
+    /** The most bytes one tensor may have: the largest array the JVM allocates, 2^31 - 9. */
+    public static final int MAX_TENSOR_BYTES = Integer.MAX_VALUE - 8;
+
     /** Bytes handed to the file at once. */
     private static final int WRITE_SLICE = 1 << 20;
 
@@ -46,24 +50,34 @@ public final class SafetensorsWriter {
      * Adds a tensor, converting {@code values} (row-major) to {@code dtype}: F32 exactly, F16 and BF16 rounded to
      * nearest even.
      *
-     * @throws IllegalArgumentException if the name is taken or reserved, a dimension is negative, or the number
-     *                                  of values differs from the product of the shape
+     * @throws IllegalArgumentException if the name is taken or reserved, a dimension is negative, the tensor's
+     *                                  bytes would exceed {@value #MAX_TENSOR_BYTES} (they are held in one array;
+     *                                  refused before anything is allocated), or the number of values differs from
+     *                                  the product of the shape
      */
     public SafetensorsWriter add(String name, DType dtype, long[] shape, float[] values) {
         Objects.requireNonNull(dtype, "dtype");
-        long elements = 1;
         for (long d : shape) {
             if (d < 0) {
                 throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
             }
-            elements = Math.multiplyExact(elements, d);
         }
-        if (elements != values.length) {
+        // The size in BigInteger: a shape's element count can overflow a long, and its bytes an int.
+        BigInteger elements = BigInteger.ONE;
+        for (long d : shape) {
+            elements = elements.multiply(BigInteger.valueOf(d));
+        }
+        BigInteger bytes = elements.multiply(BigInteger.valueOf(dtype.bytes()));
+        if (bytes.compareTo(BigInteger.valueOf(MAX_TENSOR_BYTES)) > 0) {
+            throw new IllegalArgumentException("tensor " + name + ": shape " + Arrays.toString(shape) + " of "
+                    + dtype + " is " + bytes + " bytes, more than the " + MAX_TENSOR_BYTES
+                    + " (2^31 - 9) one tensor can hold");
+        }
+        if (elements.longValueExact() != values.length) {
             throw new IllegalArgumentException("tensor " + name + ": shape " + Arrays.toString(shape) + " has "
                     + elements + " elements but " + values.length + " values were given");
         }
-        ByteBuffer buf = ByteBuffer.allocate(Math.multiplyExact(values.length, dtype.bytes()))
-                .order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer buf = ByteBuffer.allocate(bytes.intValueExact()).order(ByteOrder.LITTLE_ENDIAN);
         for (float v : values) {
             switch (dtype) {
                 case F32 -> buf.putFloat(v);
