@@ -45,6 +45,11 @@ public interface Tokenizer extends AutoCloseable {
     /**
      * A text's ids with the special ids added before and after them.
      *
+     * <p>The arrays are the record's own, not copied on the way in or out: a text's ids may be a whole corpus's
+     * (perplexity, training), too many to hold twice. A tokenizer hands each call's record arrays of its own, shared
+     * with nothing it keeps; a caller may change them, changing only that record. As for any record, {@code equals}
+     * compares them by identity.
+     *
      * @param prefix ids added before the text's (a BOS), possibly none; where the text has no ids of its own,
      *               every added id
      * @param text   the text's own ids

@@ -91,6 +91,26 @@ class SpecialTokensTest {
     }
 
     /**
+     * Each call's arrays are its own (Encoded does not copy them): a caller that changes one encoding's BOS, text or
+     * EOS changes nothing of the tokenizer's template, the next encoding unchanged.
+     */
+    @Test
+    void eachEncodingOwnsItsArrays() {
+        String config = """
+                {"tokenizer_class": "LlamaTokenizer", "add_bos_token": true, "add_eos_token": true,
+                 "bos_token": "<s>", "eos_token": "</s>"}""";
+        Path file = TokenizerFixtures.write(dir.resolve("own"), TokenizerFixtures.wordLevel(TokenizerFixtures.BOS_A),
+                config);
+        try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(file, null)) {
+            Encoded first = tok.encodeWithSpecialTokens("the cat");
+            first.prefix()[0] = 99;
+            first.text()[0] = 99;
+            first.suffix()[0] = 99;
+            assertIds(tok.encodeWithSpecialTokens("the cat"), ids(1), ids(3, 4), ids(2));
+        }
+    }
+
+    /**
      * add_bos_token false rebuilds the template without BOS, dropping the file's &lt;s&gt; (and its &lt;/s&gt;,
      * add_eos_token being false): [3, 4]. For the Llama class (v4 always rebuilds) and for a config without a
      * tokenizer_class (v5 rebuilds when the key is present). A JSON null is false too.
