@@ -7,7 +7,11 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.ByteBuffer;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -234,7 +238,7 @@ public final class Corpus {
             }
             return found;
         } catch (IOException e) {
-            throw new CorpusException(p + ": cannot list: " + e.getMessage());
+            throw new CorpusException(p + ": cannot list: " + reason(e));
         }
     }
 
@@ -254,8 +258,27 @@ public final class Corpus {
             InputStream in = file.toString().endsWith(".gz") ? new GZIPInputStream(raw) : raw;
             return decode(in.readAllBytes(), file.toString());
         } catch (IOException e) {
-            throw new CorpusException(file + ": cannot read: " + e.getMessage());
+            throw new CorpusException(file + ": cannot read: " + reason(e));
         }
+    }
+
+    /**
+     * Why reading failed, in words: the file system's reason where it gave one, else what the exception's type means
+     * (a {@code NoSuchFileException}'s or {@code AccessDeniedException}'s message is the bare path, already named),
+     * else the message of an exception not the file system's (a {@code .gz} that is not gzip). As moelab-eplb's
+     * {@code AtomicFiles.reason} words it; this module does not depend on that one.
+     */
+    static String reason(IOException e) {
+        if (e instanceof FileSystemException f) {
+            return f.getReason() != null ? f.getReason() : switch (f) {
+                case NoSuchFileException n -> "no such file or directory";
+                case AccessDeniedException a -> "access denied";
+                case NotDirectoryException d -> "not a directory";
+                default -> f.getClass().getSimpleName();
+            };
+        }
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m.replaceAll("\\s+", " ").strip();
     }
 
     private static String decode(byte[] bytes, String where) {

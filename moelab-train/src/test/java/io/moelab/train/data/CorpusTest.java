@@ -20,6 +20,36 @@ class CorpusTest {
     Path dir;
 
     /**
+     * A file the corpus could not read or list was reported as "X: cannot read: /abs/X": a NoSuchFileException's or
+     * AccessDeniedException's message is the bare path. The reason is the file system's where it gave one, else what
+     * the exception's type means, else the message of an exception that is not the file system's (a .gz that is
+     * not gzip). As root a chmod 000 file reads, so the formatting is tested directly.
+     */
+    @Test
+    void aReadFailureSaysWhyNotThePathAgain() {
+        Path f = dir.resolve("a.txt");
+        assertThat(Corpus.reason(new java.nio.file.NoSuchFileException(f.toString())))
+                .isEqualTo("no such file or directory");
+        assertThat(Corpus.reason(new java.nio.file.AccessDeniedException(f.toString()))).isEqualTo("access denied");
+        assertThat(Corpus.reason(new java.nio.file.NotDirectoryException(f.toString()))).isEqualTo("not a directory");
+        assertThat(Corpus.reason(new java.nio.file.FileSystemException(f.toString(), null, "Input/output error")))
+                .isEqualTo("Input/output error");
+        assertThat(Corpus.reason(new java.nio.file.FileSystemException(f.toString())))
+                .isEqualTo("FileSystemException");
+        assertThat(Corpus.reason(new java.util.zip.ZipException("Not in GZIP format"))).isEqualTo("Not in GZIP format");
+        assertThat(Corpus.reason(new java.io.IOException())).isEqualTo("IOException");
+    }
+
+    /** A .gz that is not gzip says so, not only "cannot read". */
+    @Test
+    void aGzFileThatIsNotGzipSaysSo() throws Exception {
+        Path f = Files.writeString(dir.resolve("plain.txt.gz"), "not gzip at all\n");
+        assertThatThrownBy(() -> Corpus.fromPaths(List.of(f)))
+                .isInstanceOf(Corpus.CorpusException.class)
+                .hasMessage(f + ": cannot read: Not in GZIP format");
+    }
+
+    /**
      * A corpus of empty or blank files said only "the corpus holds no text"; the warning naming them comes once
      * training starts, which it never did. The error names them.
      */
