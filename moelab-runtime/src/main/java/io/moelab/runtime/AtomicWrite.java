@@ -8,11 +8,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
 
 /**
  * Writes a file all-or-nothing: into a hidden temporary file beside it ({@code .NAME.<hex>.tmp}), forced to the disk,
@@ -37,6 +41,8 @@ public final class AtomicWrite {
     private static volatile boolean closing;
     /** For tests: run while the rename lock is held, just before the temporary file is renamed. */
     static volatile Runnable beforeRename;
+    /** Directories being written by {@link #directory} and not yet renamed: the shutdown hook deletes them. */
+    private static final Set<Pending> PENDING_DIRECTORIES = ConcurrentHashMap.newKeySet();
 
     static {
         try {
@@ -105,8 +111,84 @@ public final class AtomicWrite {
         }
     }
 
+    /** What {@link #directory} writes. */
+    @FunctionalInterface
+    public interface DirectoryContents {
+        /** Writes everything into {@code dir}, a new empty directory. */
+        void writeTo(Path dir) throws IOException;
+    }
+
     /**
-     * The shutdown hook: waits for a rename under way, stops later ones, and deletes the temporary files not renamed.
+     * Makes the new directory {@code target} all-or-nothing: its files are written into a new hidden directory beside
+     * it ({@code .NAME.<hex>.tmp}, its missing parents made first), which is renamed to {@code target} once complete.
+     * On a failure, or when the JVM ends mid-write, the hidden directory and the parents made for it are deleted: an
+     * interrupted write left {@code target} behind, empty or partial. A JVM killed with SIGKILL runs no hook.
+     *
+     * @throws IOException if writing or renaming fails (also when {@code target} appeared meanwhile, not empty)
+     */
+    public static void directory(Path target, DirectoryContents contents) throws IOException {
+        Path to = target.toAbsolutePath();
+        List<Path> made = new ArrayList<>();
+        for (Path p = to.getParent(); p != null && Files.notExists(p); p = p.getParent()) {
+            made.add(p);
+        }
+        Path tmp = to.resolveSibling("." + to.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current()
+                .nextLong()) + ".tmp");
+        Pending pending = new Pending(tmp, List.copyOf(made));
+        PENDING_DIRECTORIES.add(pending);
+        boolean done = false;
+        try {
+            Files.createDirectories(tmp);
+            contents.writeTo(tmp);
+            try (FileChannel d = FileChannel.open(tmp, StandardOpenOption.READ)) {
+                d.force(true); // its entries on the disk before the rename makes it the directory
+            } catch (IOException ignored) {
+                // Not every file system opens a directory: its files are forced, which matters most.
+            }
+            // Under the hook's lock, as a file's rename: still pending while it moves, none after the hook has run.
+            RENAMES.lock();
+            try {
+                if (closing) {
+                    throw new FileSystemException(to.toString(), null, "not written: the program is ending");
+                }
+                Files.move(tmp, to, StandardCopyOption.ATOMIC_MOVE); // same parent: same file system
+                PENDING_DIRECTORIES.remove(pending);
+                done = true;
+            } finally {
+                RENAMES.unlock();
+            }
+        } finally {
+            PENDING_DIRECTORIES.remove(pending);
+            if (!done) {
+                pending.delete();
+            }
+        }
+    }
+
+    /** A directory being written by {@link #directory}, and the parents made for it (deepest first). */
+    private record Pending(Path dir, List<Path> madeParents) {
+        /** Deletes the directory with everything in it, then the parents made for it where empty; best effort. */
+        void delete() {
+            try (Stream<Path> all = Files.walk(dir)) {
+                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            } catch (IOException | RuntimeException ignored) {
+                // Gone already, or undeletable: nothing more to do.
+            }
+            for (Path p : madeParents) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException | RuntimeException ignored) {
+                    break; // not empty (something else was written there): it and its parents stay
+                }
+            }
+        }
+    }
+
+    /**
+     * The shutdown hook: waits for a rename under way, stops later ones, and deletes the temporary files and
+     * directories not renamed.
      * Threads still writing are not waited for: their files are deleted under them. Package-private for tests, which
      * undo it with {@link #reopen}.
      */
@@ -126,6 +208,7 @@ public final class AtomicWrite {
                     // Best effort: the JVM is ending.
                 }
             }
+            PENDING_DIRECTORIES.forEach(Pending::delete);
         } finally {
             if (locked) {
                 RENAMES.unlock();

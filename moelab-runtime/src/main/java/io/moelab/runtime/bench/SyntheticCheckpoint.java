@@ -222,8 +222,9 @@ public final class SyntheticCheckpoint {
     }
 
     /**
-     * Writes {@code config.json} and {@code model.safetensors} into {@code dir} (created if needed; files of those
-     * names there are replaced, each atomically; {@link #inspect} tells whether that destroys another model).
+     * Writes {@code config.json} and {@code model.safetensors} into {@code dir} (files of those names there are
+     * replaced, each atomically; {@link #inspect} tells whether that destroys another model). A {@code dir} that does
+     * not exist is written beside it under a hidden name and renamed once complete, so it appears whole or not at all.
      *
      * @throws IllegalArgumentException if {@code dtype} is F16 (only F32 and BF16 are offered)
      * @throws UncheckedIOException     if writing fails
@@ -251,28 +252,45 @@ public final class SyntheticCheckpoint {
         byte[] json = JSON.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) & ~7;
         try {
-            Files.createDirectories(dir);
-            writeAtomically(dir.resolve("model.safetensors"), ch -> {
-                ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
-                head.putLong(padded).put(json);
-                while (head.hasRemaining()) {
-                    head.put((byte) ' ');
-                }
-                writeFully(ch, head.flip());
-                SplittableRandom random = new SplittableRandom(seed);
-                ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
-                for (Tensor t : tensors) {
-                    writeTensor(ch, buf, t, dtype, random);
-                }
-            });
-            // Atomically too: a half-written config.json would make the directory look like another model's.
-            byte[] config = (JSON.writerWithDefaultPrettyPrinter().writeValueAsString(shape.config()) + "\n")
-                    .getBytes(StandardCharsets.UTF_8);
-            writeAtomically(dir.resolve("config.json"), ch -> writeFully(ch, ByteBuffer.wrap(config)));
+            intoNewDirectory(dir, d -> write(d, shape, tensors, json, padded, dtype, seed));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write a synthetic checkpoint to " + dir, e);
         }
         return dir;
+    }
+
+    private static void write(Path dir, Shape shape, List<Tensor> tensors, byte[] json, int padded, DType dtype,
+            long seed) throws IOException {
+        writeAtomically(dir.resolve("model.safetensors"), ch -> {
+            ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+            head.putLong(padded).put(json);
+            while (head.hasRemaining()) {
+                head.put((byte) ' ');
+            }
+            writeFully(ch, head.flip());
+            SplittableRandom random = new SplittableRandom(seed);
+            ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
+            for (Tensor t : tensors) {
+                writeTensor(ch, buf, t, dtype, random);
+            }
+        });
+        // Atomically too: a half-written config.json would make the directory look like another model's.
+        byte[] config = (JSON.writerWithDefaultPrettyPrinter().writeValueAsString(shape.config()) + "\n")
+                .getBytes(StandardCharsets.UTF_8);
+        writeAtomically(dir.resolve("config.json"), ch -> writeFully(ch, ByteBuffer.wrap(config)));
+    }
+
+    /**
+     * Writes into {@code dir} in place where it exists (empty, or holding part of this checkpoint: {@link #inspect}),
+     * else through {@link AtomicWrite#directory}, so that a new directory appears only complete: Ctrl-C while
+     * {@code bench --synthetic m100} wrote a new one left it behind, empty. Package-private for a test's child JVM.
+     */
+    static void intoNewDirectory(Path dir, AtomicWrite.DirectoryContents contents) throws IOException {
+        if (Files.isDirectory(dir)) {
+            contents.writeTo(dir);
+        } else {
+            AtomicWrite.directory(dir, contents);
+        }
     }
 
     /**

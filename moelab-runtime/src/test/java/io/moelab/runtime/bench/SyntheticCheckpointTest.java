@@ -33,6 +33,52 @@ class SyntheticCheckpointTest {
                 dir, "\\.model\\.safetensors\\.[0-9a-f]+\\.tmp");
     }
 
+    /**
+     * Ctrl-C or kill while {@code bench --synthetic m100 --model NEW} wrote its weights left NEW behind, empty: the
+     * checkpoint is now written into a hidden directory beside it, renamed when complete and deleted by a shutdown
+     * hook otherwise.
+     */
+    @Test
+    void aJvmEndedMidWriteLeavesNoNewDirectory() throws Exception {
+        EndedMidWrite.assertLeavesNothing(SyntheticNewDirectoryHoldMain.class, Files.createDirectory(dir.resolve("p")),
+                dir, "\\.model\\.[0-9a-f]+\\.tmp");
+    }
+
+    /** A new directory appears complete, nothing beside it; one that exists (empty) is written into in place. */
+    @Test
+    void aNewDirectoryAppearsWholeAndAnExistingOneIsKept() throws Exception {
+        Path parent = Files.createDirectory(dir.resolve("parent"));
+        Path model = SyntheticCheckpoint.write(parent.resolve("a/b/model"), Shape.tiny(), DType.F32, 1);
+        assertThat(names(parent)).containsExactly("a");
+        assertThat(names(model)).containsExactly("config.json", "model.safetensors");
+        assertThat(SyntheticCheckpoint.exists(model, Shape.tiny(), DType.F32, 1)).isTrue();
+
+        Path existing = Files.createDirectory(dir.resolve("existing"));
+        Object key = Files.readAttributes(existing, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        SyntheticCheckpoint.write(existing, Shape.tiny(), DType.F32, 1);
+        assertThat(Files.readAttributes(existing, java.nio.file.attribute.BasicFileAttributes.class).fileKey())
+                .as("the same directory, not one renamed over it").isEqualTo(key);
+        assertThat(Files.readAllBytes(existing.resolve("model.safetensors")))
+                .isEqualTo(Files.readAllBytes(model.resolve("model.safetensors")));
+    }
+
+    /** A write that fails leaves neither the new directory, its hidden stand-in, nor the parents it made. */
+    @Test
+    void aFailedWriteLeavesNothingOfTheNewDirectory() throws Exception {
+        Path parent = Files.createDirectory(dir.resolve("parent"));
+        assertThatThrownBy(() -> SyntheticCheckpoint.intoNewDirectory(parent.resolve("a/b/model"), d -> {
+            Files.writeString(d.resolve("config.json"), "{}");
+            throw new java.io.IOException("disk full");
+        })).isInstanceOf(java.io.IOException.class).hasMessage("disk full");
+        assertThat(names(parent)).isEmpty();
+    }
+
+    private static List<String> names(Path d) throws Exception {
+        try (java.util.stream.Stream<Path> s = Files.list(d)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
     @Test
     void parameterFormulaMatchesTheTensorsWritten() throws Exception {
         for (Shape shape : List.of(Shape.tiny(), new Shape(50, 64, 3, 4, 1, 8, 96, 5, 3))) {
