@@ -83,7 +83,8 @@ public final class Corpus {
      * and {@code .txt.gz} files are read in name order (hidden ones, named {@code .*}, left out). Each file is one
      * domain.
      *
-     * @throws CorpusException if a path does not exist, cannot be read, is not UTF-8, a file's name gives no
+     * @throws CorpusException if a path does not exist, cannot be read, is not UTF-8, is larger than 2^31 - 9 bytes
+     *                         (read whole into one array), a file's name gives no
      *                         domain name ({@code .txt}), two files give one domain name, or there is no text
      */
     public static Corpus fromPaths(List<Path> paths) {
@@ -253,8 +254,17 @@ public final class Corpus {
         return n;
     }
 
+    /** The most bytes one file's text is read into: the largest array the JVM allocates. */
+    private static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 8;
+
     private static String read(Path file) {
         try (InputStream raw = Files.newInputStream(file)) {
+            long size = Files.size(file);
+            if (size > MAX_FILE_BYTES) {
+                // Read whole into one array: past it the JVM threw an OutOfMemoryError, reported as a heap too small.
+                throw new CorpusException(file + ": too large (" + size + " bytes; a corpus file holds at most "
+                        + MAX_FILE_BYTES + ")");
+            }
             InputStream in = file.toString().endsWith(".gz") ? new GZIPInputStream(raw) : raw;
             return decode(in.readAllBytes(), file.toString());
         } catch (IOException e) {

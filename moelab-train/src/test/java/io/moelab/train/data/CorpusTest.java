@@ -40,6 +40,22 @@ class CorpusTest {
         assertThat(Corpus.reason(new java.io.IOException())).isEqualTo("IOException");
     }
 
+    /**
+     * A text file past one array (2^31 - 9 bytes) failed with an OutOfMemoryError, which train reported as "out of
+     * memory ... give it more with MOELAB_JAVA_OPTS=-Xmx": no heap reads it. It is refused by name and size, before
+     * reading (the file is sparse: nothing is written or read).
+     */
+    @Test
+    void aTextFilePastOneArrayIsRefusedBeforeReading() throws Exception {
+        Path f = dir.resolve("big.txt");
+        try (java.io.RandomAccessFile r = new java.io.RandomAccessFile(f.toFile(), "rw")) {
+            r.setLength(Integer.MAX_VALUE - 7L);
+        }
+        assertThatThrownBy(() -> Corpus.fromPaths(List.of(f)))
+                .isInstanceOf(Corpus.CorpusException.class)
+                .hasMessage(f + ": too large (2147483640 bytes; a corpus file holds at most 2147483639)");
+    }
+
     /** A .gz that is not gzip says so, not only "cannot read". */
     @Test
     void aGzFileThatIsNotGzipSaysSo() throws Exception {
