@@ -258,15 +258,28 @@ public final class Corpus {
     private static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 8;
 
     private static String read(Path file) {
+        return read(file, MAX_FILE_BYTES);
+    }
+
+    /** {@link #read(Path)} with at most {@code limit} bytes of text ({@code limit} below the largest int; tests). */
+    static String read(Path file, long limit) {
         try (InputStream raw = Files.newInputStream(file)) {
             long size = Files.size(file);
-            if (size > MAX_FILE_BYTES) {
+            if (size > limit) {
                 // Read whole into one array: past it the JVM threw an OutOfMemoryError, reported as a heap too small.
                 throw new CorpusException(file + ": too large (" + size + " bytes; a corpus file holds at most "
-                        + MAX_FILE_BYTES + ")");
+                        + limit + ")");
             }
-            InputStream in = file.toString().endsWith(".gz") ? new GZIPInputStream(raw) : raw;
-            return decode(in.readAllBytes(), file.toString());
+            if (!file.toString().endsWith(".gz")) {
+                return decode(raw.readAllBytes(), file.toString());
+            }
+            // A small .gz can expand past one array: read one byte more than the limit, and refuse it if that came.
+            byte[] text = new GZIPInputStream(raw).readNBytes((int) limit + 1);
+            if (text.length > limit) {
+                throw new CorpusException(file + ": too large (more than " + limit + " bytes of text once "
+                        + "decompressed; a corpus file holds at most " + limit + ")");
+            }
+            return decode(text, file.toString());
         } catch (IOException e) {
             throw new CorpusException(file + ": cannot read: " + reason(e));
         }

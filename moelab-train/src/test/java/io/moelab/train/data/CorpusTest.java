@@ -56,6 +56,28 @@ class CorpusTest {
                 .hasMessage(f + ": too large (2147483640 bytes; a corpus file holds at most 2147483639)");
     }
 
+    /**
+     * A .gz that expands past the limit is refused by name once it has read one byte more, not after an
+     * OutOfMemoryError (2 GB of zeros compress to 2 MB); shown with a limit of 100 bytes, exactly at and past it.
+     */
+    @Test
+    void aGzipThatExpandsPastTheLimitIsRefused() throws Exception {
+        Path at = gzip(dir.resolve("at.txt.gz"), "a".repeat(100));
+        Path past = gzip(dir.resolve("past.txt.gz"), "a".repeat(101));
+        assertThat(Corpus.read(at, 100)).isEqualTo("a".repeat(100));
+        assertThatThrownBy(() -> Corpus.read(past, 100))
+                .isInstanceOf(Corpus.CorpusException.class)
+                .hasMessage(past + ": too large (more than 100 bytes of text once decompressed; a corpus file holds "
+                        + "at most 100)");
+    }
+
+    private static Path gzip(Path file, String text) throws Exception {
+        try (var out = new java.util.zip.GZIPOutputStream(java.nio.file.Files.newOutputStream(file))) {
+            out.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        return file;
+    }
+
     /** A .gz that is not gzip says so, not only "cannot read". */
     @Test
     void aGzFileThatIsNotGzipSaysSo() throws Exception {
