@@ -1,7 +1,5 @@
 package io.moelab.runtime.bench;
 
-import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -16,15 +14,7 @@ public final class SyntheticNewDirectoryHoldMain {
     /** Writes, then waits in the middle of the weights; the test ends this JVM long before the wait does. */
     public static void main(String[] args) throws Exception {
         Path marker = Path.of(args[1]);
-        SyntheticCheckpoint.intoNewDirectory(Path.of(args[0]).resolve("model"), d ->
-                SyntheticCheckpoint.writeAtomically(d.resolve("model.safetensors"), ch -> {
-                    ch.write(ByteBuffer.allocate(1 << 20));
-                    Files.createFile(marker);
-                    try {
-                        Thread.sleep(120_000);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }));
+        SyntheticCheckpoint.intoNewDirectory(Path.of(args[0]).resolve("model"),
+                d -> SyntheticWriteAndHoldMain.writeAndHold(d, marker));
     }
 }

@@ -15,8 +15,15 @@ public final class SyntheticWriteAndHoldMain {
 
     /** Writes, then waits in the middle of the file; the test ends this JVM long before the wait does. */
     public static void main(String[] args) throws Exception {
-        Path marker = Path.of(args[1]);
-        SyntheticCheckpoint.writeAtomically(Path.of(args[0]).resolve("model.safetensors"), ch -> {
+        writeAndHold(Path.of(args[0]), Path.of(args[1]));
+    }
+
+    /**
+     * Writes a megabyte of {@code dir/model.safetensors} as {@link SyntheticCheckpoint} does, creates {@code marker},
+     * then waits (two minutes) before finishing the file.
+     */
+    static void writeAndHold(Path dir, Path marker) throws java.io.IOException {
+        SyntheticCheckpoint.writeAtomically(dir.resolve("model.safetensors"), ch -> {
             ch.write(ByteBuffer.allocate(1 << 20));
             Files.createFile(marker);
             try {
