@@ -41,6 +41,8 @@ public final class AtomicWrite {
     private static volatile boolean closing;
     /** For tests: run while the rename lock is held, just before the temporary file is renamed. */
     static volatile Runnable beforeRename;
+    /** For tests: run while the rename lock is held, just after a temporary file is created. */
+    static volatile Runnable afterCreate;
     /** Directories being written by {@link #directory} and not yet renamed: the shutdown hook deletes them. */
     private static final Set<Pending> PENDING_DIRECTORIES = ConcurrentHashMap.newKeySet();
 
@@ -75,8 +77,7 @@ public final class AtomicWrite {
         Path tmp = to.resolveSibling("." + to.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current()
                 .nextLong()) + ".tmp");
         try {
-            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                PENDING.add(tmp);
+            try (FileChannel channel = create(to, tmp)) {
                 contents.writeTo(channel);
                 // On the disk before the rename makes it the file: else a crash soon after could leave the target
                 // renamed but empty or partial.
@@ -108,6 +109,28 @@ public final class AtomicWrite {
             } catch (IOException ignored) {
                 // Best effort: the failure being reported matters more than a stray temporary file.
             }
+        }
+    }
+
+    /**
+     * Creates {@code tmp} and lists it as pending, both under the hook's lock: a hook running between the two forgot a
+     * file created just before it, which the JVM then left behind, as large as what was written when it ended.
+     */
+    private static FileChannel create(Path target, Path tmp) throws IOException {
+        RENAMES.lock();
+        try {
+            if (closing) {
+                throw new FileSystemException(target.toString(), null, "not written: the program is ending");
+            }
+            FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            PENDING.add(tmp);
+            Runnable test = afterCreate;
+            if (test != null) {
+                test.run();
+            }
+            return channel;
+        } finally {
+            RENAMES.unlock();
         }
     }
 

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,9 +66,38 @@ class AtomicWriteTest {
     void aSignalJustBeforeTheRenameLeavesNoTemporaryFile() throws Exception {
         Path target = dir.resolve("out.txt");
         Files.writeString(target, "old");
+        Map<String, String> left = leftBySignal(seam -> AtomicWrite.beforeRename = seam, () -> write(target, "new"));
+        assertThat(left).isIn(Map.of("out.txt", "old"), Map.of("out.txt", "new"));
+    }
+
+    /**
+     * A signal just after the temporary file is created, before a byte is written: a hook done before the write goes
+     * on must have deleted the file (it was created, but not yet listed as pending, so the hook forgot it and the
+     * JVM's end left it behind as large as what was written by then).
+     */
+    @Test
+    void aSignalJustAfterTheTemporaryFileIsCreatedLeavesNoTemporaryFile() throws Exception {
+        Path target = dir.resolve("out.txt");
+        Files.writeString(target, "old");
+        Map<String, String> left = leftBySignal(seam -> AtomicWrite.afterCreate = seam, () -> write(target, "new"));
+        assertThat(left).isIn(Map.of("out.txt", "old"), Map.of("out.txt", "new"));
+    }
+
+    /** A write that may fail. */
+    private interface Write {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs {@code write} with the shutdown hook's logic started on another thread at the seam {@code install} sets;
+     * returns what the JVM would leave in {@link #dir} if it ended as soon as the hook is done: taken at that moment
+     * where the hook is done before the write goes on, else once the hook is done after it.
+     */
+    private Map<String, String> leftBySignal(Consumer<Runnable> install, Write write)
+            throws InterruptedException {
         Thread[] hook = new Thread[1];
         List<Map<String, String>> left = new ArrayList<>();
-        AtomicWrite.beforeRename = () -> {
+        install.accept(() -> {
             hook[0] = new Thread(AtomicWrite::deletePending, "test-shutdown-hook");
             hook[0].start();
             while (true) {
@@ -82,11 +112,11 @@ class AtomicWriteTest {
                     default -> Thread.onSpinWait();
                 }
             }
-        };
+        });
         try {
-            catchThrowable(() -> write(target, "new"));
+            catchThrowable(write::run);
         } finally {
-            AtomicWrite.beforeRename = null;
+            install.accept(null);
             if (hook[0] != null) {
                 hook[0].join();
                 if (left.isEmpty()) {
@@ -96,7 +126,7 @@ class AtomicWriteTest {
             AtomicWrite.reopen();
         }
         assertThat(left).hasSize(1);
-        assertThat(left.getFirst()).isIn(Map.of("out.txt", "old"), Map.of("out.txt", "new"));
+        return left.getFirst();
     }
 
     /** Once the hook has run, a write completed afterwards puts nothing in place and deletes its temporary file. */
