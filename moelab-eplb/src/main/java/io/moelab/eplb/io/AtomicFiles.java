@@ -99,6 +99,8 @@ public final class AtomicFiles {
     private static volatile boolean closing;
     /** For tests: run while the rename lock is held, just before a temporary file is renamed. */
     static volatile Runnable beforeRename;
+    /** For tests: run while the rename lock is held, just after a temporary file is created. */
+    static volatile Runnable afterCreate;
 
     static {
         try {
@@ -271,15 +273,29 @@ public final class AtomicFiles {
         Path tmp = temporary(destination);
         FileChannel channel;
         existingDirectory(target, destination);
+        // Created and listed as pending under the hook's lock: a hook running between the two forgot a file created
+        // just before it, which the JVM's end then left behind, as large as what was written by then.
+        RENAMES.lock();
         try {
-            makeParents(destination);
-            // Not Files.createTempFile: that makes the file owner-only, and the rename would keep those permissions.
-            channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        } catch (FileSystemException e) {
-            removeMade(destination.getParent());
-            throw named(target, e);
+            if (closing) {
+                throw new FileSystemException(target.toString(), null, "not written: the program is ending");
+            }
+            try {
+                makeParents(destination);
+                // Not Files.createTempFile: it makes the file owner-only, and the rename would keep those permissions.
+                channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            } catch (FileSystemException e) {
+                removeMade(destination.getParent());
+                throw named(target, e);
+            }
+            PENDING.add(tmp);
+            Runnable test = afterCreate;
+            if (test != null) {
+                test.run();
+            }
+        } finally {
+            RENAMES.unlock();
         }
-        PENDING.add(tmp);
         try {
             try (channel; OutputStream out = new BufferedOutputStream(new Named(target,
                     Channels.newOutputStream(channel)), 1 << 16)) {
