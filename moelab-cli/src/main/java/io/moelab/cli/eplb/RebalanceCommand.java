@@ -38,6 +38,9 @@ import picocli.CommandLine.Spec;
                         + "\"num_gpus\": M, \"history\": [[[...]]]} (history optional: earlier windows, oldest first).",
                 "OUT.json: {\"algorithm\", \"phy2log\", \"log2phy\", \"logcnt\", and the topology}."})
 public final class RebalanceCommand implements Callable<Integer>, OptionFields {
+    private static final Map<String, String> TOPOLOGY_OPTIONS = Map.of("num_replicas", "--replicas", "num_groups",
+            "--groups", "num_nodes", "--nodes", "num_gpus", "--gpus");
+
     @Spec
     private CommandSpec spec;
 
@@ -125,7 +128,12 @@ public final class RebalanceCommand implements Callable<Integer>, OptionFields {
         Outputs.check("--output", output, null, null,
                 Map.of("--input", Inputs.isStdin(input) ? List.of() : List.of(input)));
         RebalanceInput in = Inputs.read(input, RebalanceInput::read);
-        Topology topology = in.topology(replicas, groups, nodes, gpus);
+        Topology topology;
+        try {
+            topology = in.topology(replicas, groups, nodes, gpus);
+        } catch (InvalidInputException e) {
+            throw topologyError(e);
+        }
         Placement inService = previous == null ? null
                 : Inputs.read(previous, file -> PlacementFile.read(file, in.weight().experts(), topology));
         BalancingRequest request;
@@ -137,10 +145,18 @@ public final class RebalanceCommand implements Callable<Integer>, OptionFields {
             if (inService != null && e.field().equals("previous")) {
                 throw e.as(Inputs.name(previous));
             }
-            throw e.field().startsWith("weight") || e.field().startsWith("history") ? e.in(Inputs.name(input)) : e;
+            if (e.field().startsWith("weight") || e.field().startsWith("history")) {
+                throw e.in(Inputs.name(input));
+            }
+            throw topologyError(e); // R less than E
         }
         long start = System.nanoTime();
-        Placement placement = balancer.rebalance(request);
+        Placement placement;
+        try {
+            placement = balancer.rebalance(request);
+        } catch (InvalidInputException e) {
+            throw topologyError(e); // E not a multiple of G, for a hierarchical placement
+        }
         double millis = (System.nanoTime() - start) / 1e6;
         try (Outputs.TextOutput text = Outputs.text(output)) {
             PlacementFile.write(text.file(), balancer.name(), placement);
@@ -156,6 +172,30 @@ public final class RebalanceCommand implements Callable<Integer>, OptionFields {
                 inService == null ? "" : ", " + Nouns.count(PlacementEvaluator.migration(inService, placement)
                         .expertsMoved(), "expert") + " moved from " + Inputs.name(previous), Outputs.name(output));
         return 0;
+    }
+
+    /**
+     * A topology number's error under where the user set it: the option, or else the input file (as a bad load's
+     * names it); options named in the problem under their own names. All read "num_gpus: ...", which named neither.
+     */
+    private InvalidInputException topologyError(InvalidInputException e) {
+        Map<String, Integer> given = new LinkedHashMap<>();
+        given.put("num_replicas", replicas);
+        given.put("num_groups", groups);
+        given.put("num_nodes", nodes);
+        given.put("num_gpus", gpus);
+        if (!given.containsKey(e.field())) {
+            return e;
+        }
+        String problem = e.problem();
+        for (Map.Entry<String, Integer> number : given.entrySet()) {
+            if (number.getValue() != null) {
+                problem = problem.replaceAll("\\b" + number.getKey() + "\\b", TOPOLOGY_OPTIONS.get(number.getKey()));
+            }
+        }
+        return given.get(e.field()) != null
+                ? new InvalidInputException(TOPOLOGY_OPTIONS.get(e.field()), problem, e)
+                : new InvalidInputException(Inputs.name(input), e.field() + ": " + problem, e);
     }
 
     /** The balancer of {@code withOption}, unless its algorithm does not take the option that {@code option} added. */

@@ -47,12 +47,12 @@ class BalancerOptionsAndReportCommandsTest {
         assertThat(inSpec.exitCode()).isEqualTo(2);
         assertThat(inSpec.errLines()).containsExactly(
                 "error: --algorithm: unknown mode 'sideways' (known: auto, global, hierarchical)");
-        // The JSON input's topology keeps its own names: num_replicas is a key of the file.
+        // The JSON input's topology keeps its own names, under the file (num_replicas is a key of it); M is --gpus.
         Result few = CliRunner.run("eplb", "rebalance", "--input", in.toString(), "--output", out.toString(),
                 "--gpus", "5");
         assertThat(few.exitCode()).isEqualTo(2);
-        assertThat(few.errLines()).singleElement().asString().startsWith("error: num_replicas: R=16 is not a multiple "
-                + "of num_gpus M=5");
+        assertThat(few.errLines()).singleElement().asString().startsWith("error: " + in + ": num_replicas: R=16 is not "
+                + "a multiple of --gpus M=5");
     }
 
     @Test

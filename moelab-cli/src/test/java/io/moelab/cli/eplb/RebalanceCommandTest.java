@@ -94,19 +94,19 @@ class RebalanceCommandTest {
                         "weight[0][1]: expected a number"),
                 Arguments.of("R < E", "{\"weight\": [[1, 2, 3, 4, 5]]" + topo, new String[0], "num_replicas"),
                 Arguments.of("R not a multiple of M", "{\"weight\": [[1, 2]]" + topo, new String[] {"--replicas", "5"},
-                        "num_replicas: R=5 is not a multiple of num_gpus"),
+                        "--replicas: R=5 is not a multiple of num_gpus"),
                 Arguments.of("M not a multiple of N", "{\"weight\": [[1, 2]]" + topo, new String[] {"--nodes", "3"},
-                        "num_gpus: M=2 is not a multiple of num_nodes"),
+                        "in.json: num_gpus: M=2 is not a multiple of --nodes"),
                 Arguments.of("E not a multiple of G", "{\"weight\": [[1, 2, 3]]" + topo,
-                        new String[] {"--groups", "2"}, "num_groups"),
+                        new String[] {"--groups", "2"}, "--groups: E=3 experts do not split into G=2"),
                 Arguments.of("a load no token count reaches", "{\"weight\": [[1e308, 1e308]]" + topo, new String[0],
                         "weight[0][0]: load 1.0E308 is above 2^53 tokens"),
                 Arguments.of("too many slots", "{\"weight\": [[1, 2]]" + topo, new String[] {"--replicas", "131072"},
-                        "num_replicas: R=131072 slots per layer is more than this tool plans (at most 65536)"),
+                        "--replicas: R=131072 slots per layer is more than this tool plans (at most 65536)"),
                 Arguments.of("a member twice", "{\"weight\": [[1, 2]], \"weight\": [[2, 1]]" + topo,
                         new String[0], "member \"weight\" appears twice"),
                 Arguments.of("zero GPUs", "{\"weight\": [[1, 2]]" + topo, new String[] {"--gpus", "0"},
-                        "num_gpus: must be at least 1"),
+                        "--gpus: must be at least 1"),
                 Arguments.of("unknown algorithm", "{\"weight\": [[1, 2]]" + topo,
                         new String[] {"--algorithm", "magic"}, "unknown algorithm 'magic'"),
                 Arguments.of("missing topology", "{\"weight\": [[1, 2]]}", new String[0], "num_replicas: missing"),
@@ -180,6 +180,52 @@ class RebalanceCommandTest {
         assertThat(out).doesNotExist();
     }
 
+    static Stream<Arguments> topologyErrors() {
+        return Stream.of(
+                // A number from the file: the file, then the member, as a bad load reads.
+                Arguments.of("{\"weight\": [[1, 2]], \"num_replicas\": 0, \"num_groups\": 1, \"num_nodes\": 1, "
+                        + "\"num_gpus\": 1}", new String[0], "IN: num_replicas: must be at least 1, got 0"),
+                Arguments.of("{\"weight\": [[1, 2, 3, 4]], \"num_replicas\": 2, \"num_groups\": 1, \"num_nodes\": 1, "
+                        + "\"num_gpus\": 1}", new String[0], "IN: num_replicas: R=2 is less than the number of experts "
+                        + "E=4 (every expert needs at least one slot)"),
+                Arguments.of("{\"weight\": [[1, 2]], \"num_groups\": 1, \"num_nodes\": 1, \"num_gpus\": 1}",
+                        new String[0], "IN: num_replicas: missing (give it in the input file or with --replicas)"),
+                // A number from an option: the option, and another option named in the problem by its name too.
+                Arguments.of(GOOD_INPUT, new String[] {"--gpus", "0"}, "--gpus: must be at least 1, got 0"),
+                Arguments.of(GOOD_INPUT, new String[] {"--replicas", "6"},
+                        "--replicas: R=6 is not a multiple of num_gpus M=4 (every GPU holds R/M slots)"),
+                Arguments.of(GOOD_INPUT, new String[] {"--replicas", "6", "--gpus", "4"},
+                        "--replicas: R=6 is not a multiple of --gpus M=4 (every GPU holds R/M slots)"),
+                Arguments.of(GOOD_INPUT, new String[] {"--replicas", "2", "--gpus", "2"},
+                        "--replicas: R=2 is less than the number of experts E=4 (every expert needs at least one "
+                                + "slot)"),
+                Arguments.of(GOOD_INPUT, new String[] {"--groups", "3"}, "--groups: E=4 experts do not split into G=3 "
+                        + "equal groups (hierarchical placement needs E to be a multiple of G)"),
+                // The file's number blamed, an option's in the problem.
+                Arguments.of(GOOD_INPUT, new String[] {"--nodes", "3"},
+                        "IN: num_gpus: M=4 is not a multiple of --nodes N=3 (every node holds M/N GPUs)"));
+    }
+
+    private static final String GOOD_INPUT = "{\"weight\": [[10, 20, 30, 40]], \"num_replicas\": 8, "
+            + "\"num_groups\": 2, \"num_nodes\": 1, \"num_gpus\": 4}";
+
+    /**
+     * A topology number is checked under its member name, but the user set it in one of two places: the error names
+     * that place, the input file (as a bad load does) or the option. Both used to read "num_gpus: ...".
+     */
+    @ParameterizedTest(name = "{2}")
+    @MethodSource("topologyErrors")
+    void topologyErrorsNameTheFileOrTheOptionThatGaveTheNumber(String input, String[] extra, String expected)
+            throws IOException {
+        Path in = write("in.json", input);
+        Path out = dir.resolve("out.json");
+        String[] base = {"eplb", "rebalance", "--input", in.toString(), "--output", out.toString()};
+        Result r = CliRunner.run(Stream.concat(Stream.of(base), Stream.of(extra)).toArray(String[]::new));
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.errLines()).containsExactly("error: " + expected.replace("IN", in.toString()));
+        assertThat(out).doesNotExist();
+    }
+
     @Test
     void missingFileIsBadInput() {
         Result r = CliRunner.run("eplb", "rebalance", "--input", dir.resolve("nope.json").toString(), "--output",
@@ -211,6 +257,6 @@ class RebalanceCommandTest {
         Result verboseBadInput = CliRunner.run("eplb", "rebalance", "--verbose", "--input", in.toString(), "--output",
                 dir.resolve("o.json").toString(), "--gpus", "0");
         assertThat(verboseBadInput.exitCode()).isEqualTo(2);
-        assertThat(verboseBadInput.err()).startsWith("error: num_gpus").contains("\tat ");
+        assertThat(verboseBadInput.err()).startsWith("error: --gpus").contains("\tat ");
     }
 }
