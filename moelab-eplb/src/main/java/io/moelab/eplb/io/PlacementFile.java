@@ -155,8 +155,13 @@ public final class PlacementFile {
                 List<Integer> listed = new ArrayList<>();
                 for (int r = 0; r < width; r++) {
                     double v = log2phy.values()[i * width + r];
+                    if (v != Math.rint(v) || Math.abs(v) > Integer.MAX_VALUE) {
+                        // Not an index at all: it was listed as slot -2147483648, which the file never says.
+                        throw new InvalidInputException("log2phy[" + i / experts + "][" + i % experts + "][" + r + "]",
+                                "expected a slot index or -1 but found " + Numbers.plain(v));
+                    }
                     if (v != -1) {
-                        listed.add((int) v == v ? (int) v : Integer.MIN_VALUE);
+                        listed.add((int) v);
                     }
                 }
                 listed.sort(null);

@@ -242,6 +242,11 @@ class PlacementFileTest {
                 Arguments.of("{\"phy2log\": [[0, 1]], \"num_gpus\": 1.5}", 2, two, "num_gpus: expected an integer but found 1.5"),
                 Arguments.of("{\"phy2log\": [[0, 1]]}", 3, two,
                         "num_replicas: R=2 is less than the number of experts E=3 (every expert needs at least one slot)"),
+                // A slot that is no index was listed as slot -2147483648 ("lists slots [-2147483648, 0]").
+                Arguments.of("{\"phy2log\": [[1, 0, 1]], \"log2phy\": [[[1, -1], [0, 2.5]]]}", 2,
+                        new Topology(3, 1, 1, 1), "log2phy[0][1][1]: expected a slot index or -1 but found 2.5"),
+                Arguments.of("{\"phy2log\": [[1, 0, 1]], \"log2phy\": [[[1, -1], [0, 3e9]]]}", 2,
+                        new Topology(3, 1, 1, 1), "log2phy[0][1][1]: expected a slot index or -1 but found 3000000000"),
                 Arguments.of("[]", 2, two, "%s: expected a JSON object but found an array"),
                 Arguments.of("{\"phy2log\": [[0, 1]],}", 2, two,
                         "%s: malformed JSON at line 1, column 22: expected a member name in double quotes"));
