@@ -33,8 +33,11 @@ final class JsonFiles {
             T result = parser.apply(reader);
             reader.endDocument();
             return result;
-        } catch (IOException | UncheckedIOException e) {
+        } catch (IOException e) {
             throw new InvalidInputException(source, "cannot read: " + e.getMessage(), e);
+        } catch (UncheckedIOException e) {
+            // JsonReader's wrapper says only "reading FILE": the cause says what failed (Input/output error).
+            throw new InvalidInputException(source, "cannot read: " + e.getCause().getMessage(), e);
         }
     }
 

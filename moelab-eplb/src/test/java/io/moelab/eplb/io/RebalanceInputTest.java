@@ -3,6 +3,7 @@ package io.moelab.eplb.io;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
@@ -203,5 +204,16 @@ class RebalanceInputTest {
                 .hasMessage(missing + ": no such file");
         assertThatThrownBy(() -> RebalanceInput.read(dir)).isInstanceOf(InvalidInputException.class)
                 .hasMessage(dir + ": is a directory, expected a JSON file");
+    }
+
+    /** A read the file system fails says how: it read "cannot read: reading FILE", the file twice, no cause. */
+    @Test
+    void aFailedReadSaysWhy() {
+        Path unreadable = Path.of("/proc/self/mem"); // Linux: reading at offset 0 fails with EIO
+        assumeTrue(Files.isReadable(unreadable), "needs Linux's /proc/self/mem");
+        assertThatThrownBy(() -> RebalanceInput.read(unreadable)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(unreadable + ": cannot read: Input/output error");
+        assertThatThrownBy(() -> PlacementFile.read(unreadable, 2, null)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(unreadable + ": cannot read: Input/output error");
     }
 }
