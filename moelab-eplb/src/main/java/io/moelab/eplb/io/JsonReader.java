@@ -7,6 +7,7 @@ import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.Locale;
 
 /**
  * A small streaming (pull) JSON parser for the expert-load formats, which can run to hundreds of megabytes of
@@ -370,9 +371,26 @@ public final class JsonReader implements Closeable {
                     return Token.NUMBER;
                 }
                 pos--;
-                throw syntaxError("unexpected character '" + (char) c + "'");
+                throw syntaxError("unexpected character " + describe((char) c));
             }
         }
+    }
+
+    /**
+     * A character as an error message shows it: quoted where a terminal shows it as itself, else by its code (a NUL
+     * or a line separator printed raw broke the one-line message, a lone surrogate or U+FFFD showed as a box).
+     */
+    private static String describe(char c) {
+        int type = Character.getType(c);
+        boolean visible = c > ' ' && !Character.isISOControl(c) && !Character.isSurrogate(c) && c != '\uFFFD'
+                && type != Character.SPACE_SEPARATOR && type != Character.LINE_SEPARATOR
+                && type != Character.PARAGRAPH_SEPARATOR && type != Character.FORMAT
+                && type != Character.UNASSIGNED && type != Character.PRIVATE_USE;
+        if (visible) {
+            return "'" + c + "'";
+        }
+        String code = String.format(Locale.ROOT, "U+%04X", (int) c);
+        return c == '\uFFFD' ? code + " (what stands for bytes that are not UTF-8)" : code;
     }
 
     private void readLiteral(String rest) {

@@ -488,7 +488,16 @@ class JsonReaderTest {
                 Arguments.of("{}\n\n  x", 3, 3, "unexpected data after the top-level value"),
                 Arguments.of("{\n  \"a\": [1,\n        2 x]}", 3, 11, "expected ',' or ']' in an array"),
                 // CR LF line ends: the line advances on LF.
-                Arguments.of("{\r\n  \"a\": x}", 2, 8, "unexpected character 'x'"));
+                Arguments.of("{\r\n  \"a\": x}", 2, 8, "unexpected character 'x'"),
+                // Characters a terminal would not show (a NUL ended up in the error line itself) are shown by code.
+                Arguments.of("[1,\0]", 1, 4, "unexpected character U+0000"),
+                Arguments.of("[1,\f2]", 1, 4, "unexpected character U+000C"),
+                Arguments.of("[1,\u20282]", 1, 4, "unexpected character U+2028"),
+                Arguments.of("[1,\u00A02]", 1, 4, "unexpected character U+00A0"),
+                Arguments.of("[1,\uD83D\uDE00]", 1, 4, "unexpected character U+D83D"),
+                // What InputStreamReader puts for bytes that are not UTF-8: it printed as a bare replacement character.
+                Arguments.of("[1,\uFFFD]", 1, 4, "unexpected character U+FFFD (what stands for bytes that are not "
+                        + "UTF-8)"));
     }
 
     @ParameterizedTest(name = "{index}: {3}")
