@@ -9,6 +9,8 @@ import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
 import io.moelab.eplb.Topology;
 import java.io.IOException;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
@@ -215,5 +217,28 @@ class RebalanceInputTest {
                 .hasMessage(unreadable + ": cannot read: Input/output error");
         assertThatThrownBy(() -> PlacementFile.read(unreadable, 2, null)).isInstanceOf(InvalidInputException.class)
                 .hasMessage(unreadable + ": cannot read: Input/output error");
+    }
+
+    /**
+     * A file saved as UTF-16 (Windows PowerShell's {@code >} writes it) is named as such: its BOM or its NUL bytes read
+     * as "unexpected character" at line 1, column 1 or 2, which did not say what to do.
+     */
+    @Test
+    void utf16FilesAreNamedAsNotUtf8() throws IOException {
+        String json = "{\"weight\": [[1, 2]], " + TOPOLOGY + "}";
+        String[][] cases = {
+                {"UTF-16LE", "\uFEFF", "FF FE"}, {"UTF-16BE", "\uFEFF", "FE FF"}, {"UTF-16LE", "", "7B 00"},
+                {"UTF-16BE", "", "00 7B"}, {"UTF-32BE", "", "00 00"}};
+        for (String[] c : cases) {
+            Path path = Files.write(dir.resolve("utf16.json"), (c[1] + json).getBytes(Charset.forName(c[0])));
+            assertThatThrownBy(() -> RebalanceInput.read(path)).as(c[0]).isInstanceOf(InvalidInputException.class)
+                    .hasMessage(path + ": is not UTF-8 text: it starts with bytes " + c[2] + ", as UTF-16 and UTF-32 "
+                            + "text do (save it as UTF-8)");
+            assertThatThrownBy(() -> PlacementFile.read(path, 2, null)).as(c[0])
+                    .hasMessageStartingWith(path + ": is not UTF-8 text: it starts with bytes " + c[2]);
+        }
+        // A UTF-8 byte order mark is UTF-8: read.
+        Path bom = Files.write(dir.resolve("bom.json"), ("\uFEFF" + json).getBytes(StandardCharsets.UTF_8));
+        assertThat(RebalanceInput.read(bom).weight().experts()).isEqualTo(2);
     }
 }
