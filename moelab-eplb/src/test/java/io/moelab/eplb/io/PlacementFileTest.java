@@ -13,7 +13,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -91,6 +93,44 @@ class PlacementFileTest {
         assertThat(back.phyRank()).isDeepEqualTo(p.phyRank());
         assertThat(back.log2phy()).isDeepEqualTo(p.log2phy());
         assertThat(back.logcnt()).isDeepEqualTo(p.logcnt());
+    }
+
+    /**
+     * A property: any valid placement (random topology, every expert placed at least once, the rest of the slots
+     * anywhere) reads back equal, and writing what was read gives the same bytes. Seeded, so a failure reproduces.
+     */
+    @Test
+    void randomPlacementsRoundTripExactly() throws IOException {
+        Random random = new Random(7);
+        Path first = dir.resolve("first.json");
+        Path second = dir.resolve("second.json");
+        for (int i = 0; i < 150; i++) { // each case two atomic (synced) writes
+            int gpus = 1 + random.nextInt(6);
+            int nodes = gpus % 2 == 0 && random.nextBoolean() ? 2 : 1;
+            int replicas = gpus * (1 + random.nextInt(5));
+            int experts = 1 + random.nextInt(replicas);
+            int groups = experts % 2 == 0 && random.nextBoolean() ? 2 : 1;
+            Topology topology = new Topology(replicas, groups, nodes, gpus);
+            int[][] phy2log = new int[1 + random.nextInt(4)][];
+            for (int l = 0; l < phy2log.length; l++) {
+                List<Integer> slots = new ArrayList<>();
+                for (int e = 0; e < replicas; e++) {
+                    slots.add(e < experts ? e : random.nextInt(experts));
+                }
+                Collections.shuffle(slots, random);
+                phy2log[l] = slots.stream().mapToInt(Integer::intValue).toArray();
+            }
+            Placement p = Placement.of(topology, experts, phy2log);
+            PlacementFile.write(first, "case" + i, p);
+            Placement back = PlacementFile.read(first, experts, null);
+            assertThat(back).as("case %d", i).isEqualTo(p);
+            assertThat(back.topology()).isEqualTo(topology);
+            assertThat(back.phy2log()).isDeepEqualTo(phy2log);
+            assertThat(back.log2phy()).isDeepEqualTo(p.log2phy());
+            assertThat(back.logcnt()).isDeepEqualTo(p.logcnt());
+            PlacementFile.write(second, "case" + i, back);
+            assertThat(Files.readAllBytes(second)).as("case %d", i).isEqualTo(Files.readAllBytes(first));
+        }
     }
 
     private static Placement deepSeek() {
