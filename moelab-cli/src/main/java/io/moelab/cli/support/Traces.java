@@ -101,11 +101,16 @@ public final class Traces {
         }
     }
 
+    /**
+     * A copy read as the file it is (streamed; a long SGLang dump read twice, holding no step), not as a stream: a
+     * stream's dump was held whole until its end, on every reading. Errors name the source, not the copy.
+     */
     private static void readSpooled(String source, Path file, StepSink sink) {
-        try (InputStream in = Files.newInputStream(file)) {
-            TraceFiles.readStream(in, Inputs.name(source), sink);
-        } catch (IOException e) {
-            throw new InvalidInputException(Inputs.name(source), "cannot read: " + e.getMessage(), e);
+        try {
+            TraceFiles.read(file, Inputs.name(source), sink);
+        } catch (InvalidInputException e) {
+            // An I/O failure's message may still name the copy.
+            throw Inputs.renamed(e, file.toString());
         }
     }
 

@@ -42,4 +42,29 @@ class SimMemoryTest {
         assertThat(dir.resolve("piped").resolve("steps.csv")).hasSameTextualContentAs(
                 dir.resolve("sim").resolve("steps.csv"));
     }
+
+    @Test
+    void anSglangDumpFarLargerThanTheHeapIsSimulatedFromStandardInput() throws Exception {
+        // 2,000 passes of 61 x 256 with three dense layers on standard input: spooled to a temporary file, which was
+        // then read as a stream is, every pass held until the dump's end (238 MB against a 64 MiB heap); now it is
+        // read as a named file is, twice, holding no pass.
+        Path dump = dir.resolve("long.json.gz");
+        SmallHeapCli.writeLongSglangDump(dump);
+        String[] options = {"--model", "deepseek-v3", "--cluster", "4x8-h100", "--policies", "none",
+            "--planning-ms", "5", "--tokens-per-step", "8192"};
+        List<String> named = SmallHeapCli.run(dir, concat(new String[] {"sim", "--trace", dump.toString(), "--out",
+            dir.resolve("named").toString()}, options));
+        List<String> piped = SmallHeapCli.runWithStdin(dir, dump, concat(new String[] {"sim", "--trace", "-",
+            "--out", dir.resolve("piped").toString()}, options));
+        assertThat(named.getFirst()).isEqualTo("trace: " + dump + " (2000 steps, 58 layers x 256 experts)");
+        assertThat(piped.getFirst()).isEqualTo("trace: standard input (2000 steps, 58 layers x 256 experts)");
+        assertThat(dir.resolve("piped").resolve("steps.csv")).hasSameTextualContentAs(
+                dir.resolve("named").resolve("steps.csv"));
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
 }

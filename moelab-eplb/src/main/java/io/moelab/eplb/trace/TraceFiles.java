@@ -56,9 +56,26 @@ public final class TraceFiles {
         return read(path, sink, JsonTraces.HELD_LOADS);
     }
 
+    /**
+     * Reads a trace file as {@link #read(Path, StepSink)} does, streamed from {@code path} (a long SGLang dump read
+     * twice, holding no step), but naming {@code source} where that names the path: for a copy of a stream, such as
+     * standard input spooled to a temporary file, whose errors should name the stream and not the copy.
+     *
+     * @param source the name for error messages, e.g. {@code "standard input"}
+     * @return the number of steps
+     * @throws InvalidInputException for a missing, unreadable or malformed file, naming {@code source}
+     */
+    public static int read(Path path, String source, StepSink sink) {
+        return read(path, source, sink, JsonTraces.HELD_LOADS);
+    }
+
     /** {@link #read(Path, StepSink)}, an SGLang dump's steps held up to {@code heldLoads} loads (tests). */
     static int read(Path path, StepSink sink, long heldLoads) {
-        String source = path.toString();
+        return read(path, path.toString(), sink, heldLoads);
+    }
+
+    /** {@link #read(Path, String, StepSink)}, an SGLang dump's steps held up to {@code heldLoads} loads (tests). */
+    static int read(Path path, String source, StepSink sink, long heldLoads) {
         if (!Files.exists(path)) {
             throw new InvalidInputException(source, "no such file");
         }

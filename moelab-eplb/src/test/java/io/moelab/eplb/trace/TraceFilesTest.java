@@ -384,6 +384,46 @@ class TraceFilesTest {
         }
     }
 
+    /**
+     * A file read under another name (standard input spooled to a temporary file): the file's steps, streamed from
+     * the path as a file is (a long SGLang dump read twice), and its errors, the second reading's included, naming
+     * that name and not the path.
+     */
+    @Test
+    void aFileReadUnderAnotherNameGivesItsStepsAndNamesThatName() throws IOException {
+        ExpertLoadTrace t = synthetic();
+        for (TraceFormat format : new TraceFormat[] {TraceFormat.VLLM, TraceFormat.COMPACT}) {
+            Path file = dir.resolve("named." + format.cliName());
+            TraceFiles.write(t, file, format);
+            List<LoadMatrix> steps = new ArrayList<>();
+            assertThat(TraceFiles.read(file, "standard input", steps::add)).isEqualTo(t.steps());
+            assertThat(steps).isEqualTo(t.stepList());
+        }
+        byte[][] bad = {
+            "{\"load_history\": [{\"logical_expert_load\": [[1, -2]]}]}".getBytes(StandardCharsets.UTF_8),
+            gzip("{\"load_history\": [".getBytes(StandardCharsets.UTF_8)),
+            "not json".getBytes(StandardCharsets.UTF_8),
+            // Past the array: found by the second reading of a dump with a dense layer, none held.
+            "{\"logical_count\": [[[0, 1]], [[0, 2]]]} x".getBytes(StandardCharsets.UTF_8),
+        };
+        for (byte[] content : bad) {
+            Path file = bytes("spooled", content);
+            String expected = message(() -> TraceFiles.read(file, step -> { }, 0));
+            assertThat(expected).startsWith(file + ": ");
+            assertThatThrownBy(() -> TraceFiles.read(file, "standard input", step -> { }, 0))
+                    .isInstanceOf(InvalidInputException.class)
+                    .hasMessage(expected.replace(file.toString(), "standard input"));
+        }
+        // A long dump with a dense layer, read twice from the path: the steps a stream of it gives, which holds them.
+        String dump = "{\"logical_count\": [[[0, 0], [1, 2]], [[0, 0], [3, 4]], [[0, 0], [5, 6]]]}";
+        Path file = bytes("dump", dump.getBytes(StandardCharsets.UTF_8));
+        List<LoadMatrix> streamed = new ArrayList<>();
+        TraceFiles.readStream(new ByteArrayInputStream(Files.readAllBytes(file)), "standard input", streamed::add);
+        List<LoadMatrix> twice = new ArrayList<>();
+        assertThat(TraceFiles.read(file, "standard input", twice::add, 0)).isEqualTo(3);
+        assertThat(twice).isEqualTo(streamed).hasSize(3);
+    }
+
     private static String message(Runnable r) {
         try {
             r.run();
