@@ -14,6 +14,7 @@ import io.moelab.sim.spec.ClusterSpec;
 import io.moelab.sim.spec.ModelSpec;
 import io.moelab.sim.spec.SpecFiles;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -32,12 +33,12 @@ final class SimOptions {
     List<String> traces;
 
     @Option(names = "--model", paramLabel = "MODEL", description = "Model preset (deepseek-v3, deepseek-v2-lite, "
-            + "qwen3-30b-a3b, qwen3-235b-a22b, mixtral-8x7b), a moelab model JSON or a Hugging Face config.json. "
-            + "Required.")
+            + "qwen3-30b-a3b, qwen3-235b-a22b, mixtral-8x7b), a moelab model JSON or a Hugging Face config.json, - "
+            + "for stdin. Required.")
     String model;
 
     @Option(names = "--cluster", paramLabel = "CLUSTER", description = "Cluster preset NxG-h100 or NxG-h800 "
-            + "(N nodes of G GPUs, e.g. 4x8-h100) or a cluster JSON file. Required.")
+            + "(N nodes of G GPUs, e.g. 4x8-h100) or a cluster JSON file, - for stdin. Required.")
     String cluster;
 
     @Option(names = "--policies", split = ",", paramLabel = "POLICY", defaultValue = "none,deepseek,moelab",
@@ -97,12 +98,21 @@ final class SimOptions {
             throw new ParameterException(commandLine, "Missing required option: '" + missing + "'");
         }
         Lists.requireItems(commandLine, "--policies");
+        // Before anything is read: standard input can be read once.
+        Map<String, List<String>> inputs = new LinkedHashMap<>();
+        inputs.put("--trace", traces);
+        inputs.put("--model", List.of(model));
+        inputs.put("--cluster", List.of(cluster));
+        Inputs.requireOne(inputs);
     }
 
     /** The files the options name (a preset or {@code builtin:} trace is none), for checks against outputs. */
     Map<String, List<Path>> inputs() {
-        return Map.of("--trace", Traces.files(traces), "--model", List.of(Path.of(model)), "--cluster",
-                List.of(Path.of(cluster)));
+        return Map.of("--trace", Traces.files(traces), "--model", file(model), "--cluster", file(cluster));
+    }
+
+    private static List<Path> file(String given) {
+        return Inputs.isStdin(given) ? List.of() : List.of(Path.of(given));
     }
 
     /**
@@ -119,12 +129,16 @@ final class SimOptions {
         return TraceSource.of(sources::read);
     }
 
+    /** The model: a preset, or a JSON file or standard input (copied to a temporary file, errors naming it). */
     ModelSpec modelSpec() {
-        return SpecFiles.model(model);
+        return Inputs.isStdin(model) ? Inputs.read(Path.of(model), file -> SpecFiles.model(file.toString()))
+                : SpecFiles.model(model);
     }
 
+    /** The cluster: a preset, or a JSON file or standard input, as {@link #modelSpec}. */
     ClusterSpec clusterSpec() {
-        return SpecFiles.cluster(cluster);
+        return Inputs.isStdin(cluster) ? Inputs.read(Path.of(cluster), file -> SpecFiles.cluster(file.toString()))
+                : SpecFiles.cluster(cluster);
     }
 
     List<Policy> policyList() {

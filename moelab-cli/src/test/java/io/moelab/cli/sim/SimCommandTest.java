@@ -433,6 +433,68 @@ class SimCommandTest {
         }
     }
 
+    /**
+     * {@code --model -} and {@code --cluster -} read the JSON from standard input, as the file with the same bytes
+     * (as other inputs of the CLI take {@code -}); errors name standard input, and a second {@code -} is refused.
+     */
+    @Test
+    void modelAndClusterAreReadFromStandardInputAsFiles() throws Exception {
+        byte[] model = ("{\"name\": \"toy\", \"moe_layers\": 26, \"experts\": 64, \"top_k\": 6, "
+                + "\"hidden\": 2048, \"expert_ffn\": 1408, \"shared_experts\": 2, \"shared_ffn\": 1408}")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] cluster = ("{\"name\": \"pair\", \"nodes\": 4, \"gpus_per_node\": 8, \"peak_tflops\": 900, "
+                + "\"hbm_tbps\": 3, \"nvlink_gbps\": 400, \"network_gbps\": 40}")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Path modelFile = Files.write(dir.resolve("model.json"), model);
+        Path clusterFile = Files.write(dir.resolve("cluster.json"), cluster);
+        for (String command : List.of("sim", "sweep")) {
+            boolean sweep = command.equals("sweep");
+            String written = sweep ? "sweep.json" : "summary.json";
+            List<String> common = new ArrayList<>(List.of(sim()).subList(1, sim().length));
+            common.remove(common.indexOf("--out") + 1);
+            common.remove("--out");
+            if (sweep) {
+                common.addAll(List.of("--intervals", "50", "--redundants", "32"));
+            }
+            for (String option : List.of("--model", "--cluster")) {
+                Path file = option.equals("--model") ? modelFile : clusterFile;
+                List<String> args = new ArrayList<>(sweep ? List.of("sim", "sweep") : List.of("sim"));
+                args.addAll(common);
+                args.set(args.indexOf(option) + 1, file.toString());
+                Path fromFile = dir.resolve(command + option + "-file");
+                Path fromStdin = dir.resolve(command + option + "-stdin");
+                args.addAll(List.of("--out", fromFile.toString()));
+                Result r = CliRunner.run(args.toArray(String[]::new));
+                assertThat(r.exitCode()).as(r.err()).isZero();
+                args.set(args.indexOf(option) + 1, "-");
+                args.set(args.indexOf("--out") + 1, fromStdin.toString());
+                Result piped = CliRunner.runWithStdin(Files.readAllBytes(file), args.toArray(String[]::new));
+                assertThat(piped.exitCode()).as(command + " " + option + ": " + piped.err()).isZero();
+                assertThat(fromStdin.resolve(written)).as(command + " " + option)
+                        .hasSameTextualContentAs(fromFile.resolve(written));
+                // Malformed: the file's error, naming standard input.
+                args.set(args.indexOf("--out") + 1, dir.resolve("bad").toString());
+                Result bad = CliRunner.runWithStdin("{\"nodes\": ".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                        args.toArray(String[]::new));
+                assertThat(bad.exitCode()).isEqualTo(2);
+                assertThat(bad.errLines()).singleElement().asString()
+                        .startsWith("error: standard input: malformed JSON");
+                assertThat(dir.resolve("bad")).doesNotExist();
+                // Standard input is read once: a second - among the inputs is refused before anything is read.
+                args.set(args.indexOf("--trace") + 1, "-");
+                Result twice = CliRunner.runWithStdin(Files.readAllBytes(trace), args.toArray(String[]::new));
+                assertThat(twice.exitCode()).isEqualTo(2);
+                assertThat(twice.errLines()).containsExactly("error: " + option + ": names standard input (-) as "
+                        + "--trace does; it can be read once (name a file for the other)");
+                assertThat(dir.resolve("bad")).doesNotExist();
+            }
+        }
+        Result both = CliRunner.run("sim", "--trace", trace.toString(), "--model", "-", "--cluster", "-", "--out",
+                dir.resolve("both").toString());
+        assertThat(both.errLines()).containsExactly("error: --cluster: names standard input (-) as --model does; it "
+                + "can be read once (name a file for the other)");
+    }
+
     private static String tokens(JsonNode point, int policy) {
         return String.format(Locale.ROOT, "%.0f",
                 point.get("policies").get(policy).get("throughput_tokens_per_s").asDouble());
