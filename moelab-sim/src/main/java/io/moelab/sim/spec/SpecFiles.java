@@ -236,6 +236,30 @@ public final class SpecFiles {
         return values;
     }
 
+    /**
+     * {@code text} from a file, fit for a one-line message: control characters written as JSON escapes. A string
+     * value or key with a line break in it made the message two lines, and the CLI prints the first.
+     */
+    static String printable(String text) {
+        StringBuilder sb = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            switch (c) {
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                    if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+                        sb.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        return sb.toString();
+    }
+
     /** Typed access to the members, with errors that name the file and the field. */
     private record Fields(Map<String, Object> values, String source) {
         boolean has(String name) {
@@ -248,7 +272,8 @@ public final class SpecFiles {
                 throw new InvalidInputException(source + ": " + name, "missing");
             }
             if (!(v instanceof Double d) || !Double.isFinite(d)) {
-                throw new InvalidInputException(source + ": " + name, "expected a number, found " + v);
+                throw new InvalidInputException(source + ": " + name, "expected a number, found "
+                        + printable(String.valueOf(v)));
             }
             return d;
         }
@@ -282,7 +307,8 @@ public final class SpecFiles {
         void requireOnly(List<String> known) {
             for (String name : values.keySet()) {
                 if (!known.contains(name)) {
-                    throw new InvalidInputException(name, "unknown key (known: " + String.join(", ", known) + ")");
+                    throw new InvalidInputException(printable(name), "unknown key (known: " + String.join(", ", known)
+                            + ")");
                 }
             }
         }

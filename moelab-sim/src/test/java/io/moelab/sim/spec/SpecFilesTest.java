@@ -234,6 +234,21 @@ class SpecFilesTest {
         assertThat(c).isEqualTo(new ClusterSpec("a100s", 2, 4, 312, 0.5, 2.0, 300, 25, 3, 10, 80));
     }
 
+    /**
+     * Text from the file in a message (a value where a number goes, an unknown key) keeps the message one line: a
+     * line break in it is written as JSON writes it. The CLI prints a message's first line, which said "found a".
+     */
+    @Test
+    void textFromTheFileKeepsAMessageOneLine() throws IOException {
+        Path value = write("v.json", "{\"nodes\": \"a\\nb\\u0007\"}");
+        assertThatThrownBy(() -> SpecFiles.cluster(value.toString())).isInstanceOf(InvalidInputException.class)
+                .hasMessage(value + ": nodes: expected a number, found a\\nb\\u0007");
+        Path key = write("k.json", "{\"moe_layers\": 1, \"experts\": 2, \"top_k\": 1, \"hidden\": 8, "
+                + "\"expert_ffn\": 8, \"shared\\r\\nffn\": 1}");
+        assertThatThrownBy(() -> SpecFiles.model(key.toString())).isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith(key + ": shared\\r\\nffn: unknown key (known: ");
+    }
+
     @Test
     void badFilesNameTheFileAndField() throws IOException {
         Path missing = write("m.json", "{\"moe_layers\": 12, \"experts\": 32}");
