@@ -82,10 +82,10 @@ public final class SpecFiles {
             if (freq < 1) {
                 throw new InvalidInputException("moe_layer_freq", "must be >= 1, got " + freq);
             }
-            moeLayers = 0;
-            for (int l = first; l < layers; l++) {
-                moeLayers += l % freq == 0 ? 1 : 0;
-            }
+            // Layers first..layers-1 that are multiples of freq, counted at once (a loop over 2^31 layers took
+            // seconds): the multiples below layers less those below first.
+            moeLayers = first >= layers ? 0
+                    : (int) (Math.ceilDiv((long) layers, freq) - Math.ceilDiv((long) first, freq));
         } else if (f.has("decoder_sparse_step") || f.has("mlp_only_layers")) {
             // Qwen-MoE: layer l is sparse unless listed in mlp_only_layers, and when (l + 1) % step == 0.
             int step = f.integer("decoder_sparse_step", 1);
@@ -101,9 +101,15 @@ public final class SpecFiles {
                             + (Double.isNaN(d) ? "an entry that is not a number" : String.valueOf(d)));
                 }
             }
-            moeLayers = 0;
-            for (int l = 0; l < layers; l++) {
-                moeLayers += !dense.contains((double) l) && (l + 1) % step == 0 ? 1 : 0;
+            // Layers l with (l + 1) % step == 0, less the distinct dense ones among them, counted at once: a loop
+            // over the layers, searching the list for each, took a minute for 2^31 layers.
+            moeLayers = layers / step;
+            java.util.Set<Long> denseLayers = new java.util.HashSet<>();
+            for (double d : dense) {
+                denseLayers.add((long) d); // whole numbers (checked above); -0 is layer 0
+            }
+            for (long d : denseLayers) {
+                moeLayers -= d >= 0 && d < layers && (d + 1) % step == 0 ? 1 : 0;
             }
         }
         int shared = 0;

@@ -249,6 +249,71 @@ class SpecFilesTest {
                 .hasMessageStartingWith(key + ": shared\\r\\nffn: unknown key (known: ");
     }
 
+    /**
+     * A Hugging Face config's MoE layers are counted at once, not layer by layer: 2^31 - 1 layers with a list of
+     * dense ones took a minute. Hand-counted: DeepSeek's layers 3.. that are multiples of 2, of 0..2^31 - 2
+     * (2^30 even numbers, less 0 and 2); Qwen's layers l with l + 1 even, 2^30 - 1 of them, less the dense 1 and 3
+     * (4 is odd-numbered, 5 not sparse anyway).
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(10)
+    void hugeLayerCountsAreCountedAtOnce() throws IOException {
+        Path deepseek = write("ds.json", "{\"num_hidden_layers\": 2147483647, \"first_k_dense_replace\": 3, "
+                + "\"moe_layer_freq\": 2, \"n_routed_experts\": 8, \"num_experts_per_tok\": 2, "
+                + "\"hidden_size\": 64, \"moe_intermediate_size\": 32}");
+        assertThat(SpecFiles.model(deepseek.toString()).moeLayers()).isEqualTo((1 << 30) - 2);
+        Path qwen = write("qw.json", "{\"num_hidden_layers\": 2147483647, \"decoder_sparse_step\": 2, "
+                + "\"mlp_only_layers\": [1, 3, 4, 3, 2147483647, 2147483646], \"num_experts\": 8, "
+                + "\"num_experts_per_tok\": 2, \"hidden_size\": 64, \"moe_intermediate_size\": 32}");
+        // 2147483646 is the last layer, and (it + 1) is odd; 2147483647 is no layer.
+        assertThat(SpecFiles.model(qwen.toString()).moeLayers()).isEqualTo((1 << 30) - 1 - 2);
+        // Small cases against the layer-by-layer count, every first k and frequency or step and dense list.
+        for (int layers = 1; layers <= 9; layers++) {
+            for (int first = 0; first <= 10; first++) {
+                for (int freq = 1; freq <= 4; freq++) {
+                    int expected = 0;
+                    for (int l = first; l < layers; l++) {
+                        expected += l % freq == 0 ? 1 : 0;
+                    }
+                    Path p = write("d.json", "{\"num_hidden_layers\": " + layers + ", \"first_k_dense_replace\": "
+                            + first + ", \"moe_layer_freq\": " + freq + ", \"n_routed_experts\": 8, "
+                            + "\"num_experts_per_tok\": 2, \"hidden_size\": 64, \"moe_intermediate_size\": 32}");
+                    if (expected == 0) {
+                        assertThatThrownBy(() -> SpecFiles.model(p.toString()))
+                                .hasMessage(p + ": moe_layers: must be at least 1, got 0");
+                    } else {
+                        assertThat(SpecFiles.model(p.toString()).moeLayers()).as("%d %d %d", layers, first, freq)
+                                .isEqualTo(expected);
+                    }
+                }
+            }
+            for (int step = 1; step <= 4; step++) {
+                for (int mask = 0; mask < 1 << 4; mask++) {
+                    java.util.List<Integer> dense = new java.util.ArrayList<>();
+                    for (int b = 0; b < 4; b++) {
+                        if ((mask & 1 << b) != 0) {
+                            dense.add(b * 3 % 11); // 0, 3, 6, 9: some within the layers, some past them
+                        }
+                    }
+                    int expected = 0;
+                    for (int l = 0; l < layers; l++) {
+                        expected += !dense.contains(l) && (l + 1) % step == 0 ? 1 : 0;
+                    }
+                    Path p = write("q.json", "{\"num_hidden_layers\": " + layers + ", \"decoder_sparse_step\": "
+                            + step + ", \"mlp_only_layers\": " + dense + ", \"num_experts\": 8, "
+                            + "\"num_experts_per_tok\": 2, \"hidden_size\": 64, \"moe_intermediate_size\": 32}");
+                    if (expected == 0) {
+                        assertThatThrownBy(() -> SpecFiles.model(p.toString()))
+                                .hasMessage(p + ": moe_layers: must be at least 1, got 0");
+                    } else {
+                        assertThat(SpecFiles.model(p.toString()).moeLayers()).as("%d %d %s", layers, step, dense)
+                                .isEqualTo(expected);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void badFilesNameTheFileAndField() throws IOException {
         Path missing = write("m.json", "{\"moe_layers\": 12, \"experts\": 32}");
