@@ -196,17 +196,29 @@ public final class Simulation {
      */
     public static int replicas(int experts, int gpus, int redundant) {
         if (redundant < 0) {
-            return (Math.ceilDiv(experts, gpus) + 1) * gpus;
+            long slots = (Math.ceilDiv((long) experts, gpus) + 1) * gpus;
+            if (slots > Topology.MAX_REPLICAS) {
+                throw new InvalidInputException("redundant", "the default of one slot per GPU beyond the fewest that "
+                        + "hold every expert is " + slots + " slots per layer, more than a placement has (at most "
+                        + Topology.MAX_REPLICAS + "); give fewer");
+            }
+            return (int) slots;
         }
-        int slots = experts + redundant;
+        // In long: a count near 2^31 overflowed into a negative number of slots. Checked here, before the topology,
+        // which names its own field (num_replicas), no option of the simulation's.
+        long slots = (long) experts + redundant;
+        if (slots > Topology.MAX_REPLICAS) {
+            throw new InvalidInputException("redundant", experts + " experts + " + redundant + " redundant = " + slots
+                    + " slots per layer, more than a placement has (at most " + Topology.MAX_REPLICAS + ")");
+        }
         if (slots % gpus != 0 || slots < gpus) {
-            int below = Math.max(0, Math.max(gpus, slots / gpus * gpus) - experts);
-            int above = Math.max(gpus, Math.ceilDiv(slots, gpus) * gpus) - experts;
+            long below = Math.max(0, Math.max(gpus, slots / gpus * gpus) - experts);
+            long above = Math.max(gpus, Math.ceilDiv(slots, gpus) * gpus) - experts;
             throw new InvalidInputException("redundant", experts + " experts + " + redundant + " redundant = " + slots
                     + " slots do not fill " + gpus + " GPUs evenly; try " + (below == above || slots < gpus
                     ? String.valueOf(above) : below + " or " + above));
         }
-        return slots;
+        return (int) slots;
     }
 
     /**

@@ -327,6 +327,19 @@ class SimulationTest {
                 .hasMessage("redundant: 64 experts + 10 redundant = 74 slots do not fill 32 GPUs evenly; try 0 or 32");
         assertThatThrownBy(() -> Simulation.replicas(8, 32, 0))
                 .hasMessage("redundant: 8 experts + 0 redundant = 8 slots do not fill 32 GPUs evenly; try 24");
+        // Past a placement's 65,536 slots: named as redundant (the topology said num_replicas, no option of sim's),
+        // and without overflow (2^31 - 1 read "-2147483645 slots ...; try -2").
+        assertThatThrownBy(() -> Simulation.replicas(64, 32, 65536))
+                .hasMessage("redundant: 64 experts + 65536 redundant = 65600 slots per layer, more than a placement "
+                        + "has (at most 65536)");
+        assertThatThrownBy(() -> Simulation.replicas(4, 2, Integer.MAX_VALUE))
+                .hasMessage("redundant: 4 experts + 2147483647 redundant = 2147483651 slots per layer, more than a "
+                        + "placement has (at most 65536)");
+        assertThat(Simulation.replicas(65534, 2, -1)).isEqualTo(65536);
+        assertThatThrownBy(() -> Simulation.replicas(65536, 2, -1))
+                .hasMessage("redundant: the default of one slot per GPU beyond the fewest that hold every expert is "
+                        + "65538 slots per layer, more than a placement has (at most 65536); give fewer");
+        assertThat(Simulation.replicas(65534, 2, 2)).isEqualTo(65536);
     }
 
     @Test

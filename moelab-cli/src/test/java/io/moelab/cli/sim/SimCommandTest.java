@@ -165,6 +165,7 @@ class SimCommandTest {
                 List.of("--rebalance-every", "0"),
                 // Values the library reads as "the default" (-1, NaN, 0) are refused when a user types them.
                 List.of("--redundant", "-1"),
+                List.of("--redundant", "2147483647"),
                 List.of("--planning-ms", "NaN"),
                 List.of("--planning-ms", "1e300"),
                 List.of("--tokens-per-step", "0"),
@@ -182,6 +183,8 @@ class SimCommandTest {
                 "error: --routing: unknown routing 'random'",
                 "error: --rebalance-every: must be at least 1 step, got 0",
                 "error: --redundant: must be 0 or more, got -1",
+                "error: --redundant: 64 experts + 2147483647 redundant = 2147483711 slots per layer, more than a "
+                        + "placement has (at most 65536)",
                 "error: --planning-ms: must be a number from 0 to 10000000 ms, got NaN",
                 "error: --planning-ms: must be a number from 0 to 10000000 ms, got 1.0E300",
                 "error: --tokens-per-step: must be a number > 0 and at most 1e9, got 0",
