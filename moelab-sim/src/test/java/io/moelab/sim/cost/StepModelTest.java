@@ -185,6 +185,40 @@ class StepModelTest {
         assertThat(cost.tokens()).isEqualTo(400);
     }
 
+    /**
+     * docs/SIM.md's step model, every formula at once, on two GPUs and two layers that differ: top-2, a shared
+     * expert, dense FLOPs, one compute-bound layer and one memory-bound with an idle GPU.
+     */
+    @Test
+    void twoGpusTwoLayersWorkedByHandFromTheDocsFormulas() {
+        // H = 100, F = 10, top-2, one shared expert of F_s = 10, 1000 dense FLOPs per token; links without latency.
+        ClusterSpec c = cluster(1, 2, 0, 0);
+        ModelSpec toy = new ModelSpec("toy", 2, 2, 2, 100, 10, 1, 2, 1, 10, 1000);
+        Placement p = Placement.of(new Topology(2, 1, 1, 2), 2, new int[][] {{0, 1}, {0, 1}});
+        StepCost cost = new StepModel(toy, c, StepModel.Options.defaults())
+                .step(p, LoadMatrix.of(new double[][] {{300, 100}, {1, 0}}, "load"));
+        // 1. Tokens: T = (400 / 2 + 1 / 2) / 2 layers = 100.25.
+        assertThat(cost.tokens()).isCloseTo(100.25, within(1e-12));
+        // 3. Compute, t_g = max(x_g 6HF / P, (a_g 3HF b + 4H x_g) / B_hbm). Layer 0: 300 x 6000 = 1.8e6 FLOPs,
+        // 1.8 us, over 0.126 us of bytes; GPU 1 0.6 us. Layer 1: GPU 0's one token is 6 ns of FLOPs and
+        // (6000 + 400) B = 6.4 ns of HBM, memory-bound; GPU 1 serves nothing and reads no weights (a_g = 0): 0.
+        assertThat(cost.compute()).isCloseTo(1.8e-6 + 6.4e-9, within(EPS));
+        // 4. Dispatch, one node: GPU g receives x_g (G - 1) / G and sends (sum_d x_d - x_g) / G. Layer 0: GPU 0
+        // receives 150 and sends 50, GPU 1 receives 50 and sends 150: 150 x H x 2 B = 30000 B at 1 GB/s = 30 us.
+        // Layer 1: GPU 0 receives 0.5, GPU 1 sends 0.5: 100 B = 0.1 us. Combine mirrors it.
+        assertThat(cost.dispatch()).isCloseTo(30.1e-6, within(EPS));
+        assertThat(cost.combine()).isCloseTo(30.1e-6, within(EPS));
+        // 5. u = (T_l / M)(dense + 6H F_s n_s) / P per layer: (100 + 0.25) x (1000 + 6000) FLOPs = 0.70175 us.
+        double u = (100 + 0.25) * 7000 / 1e12;
+        // 6. Step = sum over layers of D + max_g t_g + C + u.
+        assertThat(cost.seconds()).isCloseTo(30.1e-6 + 1.8064e-6 + 30.1e-6 + u, within(EPS));
+        // Balancedness: sum_l mean_g x_g / sum_l max_g x_g = (200 + 0.5) / (300 + 1), not the layers' mean ratio.
+        assertThat(cost.balancedness()).isCloseTo(200.5 / 301, within(1e-12));
+        // Busy: sum_l (mean_g t_g + u_l) = (1.8 + 0.6) / 2 us + 6.4 / 2 ns + u; utilization = busy / step.
+        assertThat(cost.computeBusy()).isCloseTo(1.2e-6 + 3.2e-9 + u, within(EPS));
+        assertThat(cost.utilization()).isCloseTo((1.2e-6 + 3.2e-9 + u) / cost.seconds(), within(1e-12));
+    }
+
     @Test
     void twoNodesOfTwoGpusWorkedByHand() {
         // GPUs 0, 1 on node 0 and 2, 3 on node 1, one expert each; 400 tokens for expert 0 (GPU 0) and 200 for
