@@ -1,5 +1,6 @@
 package io.moelab.cli.evolve;
 
+import io.moelab.cli.support.Inputs;
 import io.moelab.cli.support.Json;
 import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
@@ -84,7 +85,7 @@ public final class EvolveCommand implements Callable<Integer> {
     private Double evalTimeout;
 
     @Option(names = "--config", paramLabel = "FILE",
-            description = "YAML configuration (ensemble, islands, grid, prompts, cascade); "
+            description = "YAML configuration (ensemble, islands, grid, prompts, cascade), - for standard input; "
                     + "'moelab evolve init' writes a commented one; with --resume the run's, from OUT/run.json.")
     private Path config;
 
@@ -95,8 +96,8 @@ public final class EvolveCommand implements Callable<Integer> {
     private boolean resume;
 
     @Option(names = "--llm-replay", paramLabel = "FILE",
-            description = "Replay recorded responses (JSONL, e.g. an earlier run's llm_responses.jsonl) instead "
-                    + "of calling a model.")
+            description = "Replay recorded responses (JSONL, e.g. an earlier run's llm_responses.jsonl; - for "
+                    + "standard input) instead of calling a model.")
     private Path replay;
 
     @Option(names = "--seed", paramLabel = "N", description = "Random seed (default 42 or the configuration's; "
@@ -121,6 +122,13 @@ public final class EvolveCommand implements Callable<Integer> {
             }
         }
         Outputs.refuseStdoutDirectory("--out", out);
+        if (Inputs.isStdin(task)) {
+            Inputs.refuseDirectory("--task", Path.of(task)); // a task is a directory of files
+        }
+        Map<String, List<Path>> inputs = new LinkedHashMap<>();
+        inputs.put("--config", config == null ? null : List.of(config));
+        inputs.put("--llm-replay", replay == null ? null : List.of(replay));
+        Inputs.requireOne(inputs);
         if (Files.exists(out) && !Files.isDirectory(out)) {
             // Checked before the initial program's evaluation; createDirectories failed on it later, with exit 1.
             throw new InvalidInputException("--out", out + " is a file, not a run directory");
@@ -139,7 +147,11 @@ public final class EvolveCommand implements Callable<Integer> {
         Path configFile = origin == null ? config : origin.config(out, config);
         Long seedUsed = origin == null ? seed : origin.seed(out, seed);
         EvolveConfig cfg = EvolveConfig.defaults(t.fitnessMetric());
-        if (configFile != null) {
+        if (configFile != null && Inputs.isStdin(configFile)) {
+            // Read as a stream, not spooled to a temporary file: errors found later (by the run) still name it, and
+            // its relative paths are the working directory's.
+            cfg.read(Inputs.stdin(), Path.of(Inputs.NAME));
+        } else if (configFile != null) {
             requireFile("--config", configFile);
             cfg.read(configFile);
         }
@@ -186,7 +198,9 @@ public final class EvolveCommand implements Callable<Integer> {
                     + "--config, or --llm-replay FILE");
         }
         if (replay != null) {
-            requireFile("--llm-replay", replay);
+            if (!Inputs.isStdin(replay)) {
+                requireFile("--llm-replay", replay);
+            }
             if (cfg.apiBase() == null) {
                 // A replay calls no model, so the configuration's ensemble needs no endpoint (one given as --api-base
                 // when the run was recorded is not asked for again); the discard port stands in, never reached.
@@ -205,7 +219,8 @@ public final class EvolveCommand implements Callable<Integer> {
         }
         CostLedger ledger = new CostLedger();
         // Read before --out is created: a bad recording leaves no empty run directory behind.
-        ReplayClient replayed = replay != null ? new ReplayClient(replay, ledger, settings.llm().budgetUsd()) : null;
+        ReplayClient replayed = replay == null ? null
+                : Inputs.read(replay, file -> new ReplayClient(file, ledger, settings.llm().budgetUsd()));
         // Made before --out too: a model's key variable that is not set is refused here.
         LlmEnsemble models = replayed != null ? null
                 : LlmEnsemble.create(settings.llm(), ledger, Sleeper.SYSTEM, System::getenv);
@@ -317,7 +332,7 @@ public final class EvolveCommand implements Callable<Integer> {
      * with others is refused also before the run's first checkpoint (which checks them too).
      *
      * @param seed        the run's seed (null: unknown, a run without run.json or checkpoint)
-     * @param config      the configuration file's absolute path, null for none
+     * @param config      the configuration file's absolute path, {@code -} for standard input, null for none
      * @param configKnown whether the run recorded its configuration (runs started before run.json did not)
      * @param recorded    run.json as read (null without one): the settings it records are checked
      */
@@ -348,7 +363,8 @@ public final class EvolveCommand implements Callable<Integer> {
         static void write(Path out, long seed, Path config, Task task, EvolveSettings settings) {
             Map<String, Object> n = new LinkedHashMap<>();
             n.put("seed", seed);
-            n.put("config", config == null ? null : absolute(config).toString());
+            n.put("config", config == null ? null : Inputs.isStdin(config) ? Inputs.STDIN
+                    : absolute(config).toString());
             n.put("task", task.name());
             checked(settings).forEach((setting, value) -> n.put(key(setting), value));
             try {
@@ -431,9 +447,17 @@ public final class EvolveCommand implements Callable<Integer> {
         /**
          * The configuration to use: the run's when {@code given} is null; refused when it is another file, unless
          * the run's no longer exists (moved or renamed: the settings a resume must keep are checked on their own).
+         * A configuration read from standard input must be given again (from there or a file): it was not kept.
          */
         Path config(Path out, Path given) throws IOException {
             if (!configKnown) {
+                return given;
+            }
+            if (Inputs.isStdin(config)) {
+                if (given == null) {
+                    throw new InvalidInputException("--config", "the run in " + out + " read its configuration from "
+                            + Inputs.NAME + "; give it again (--config - or a file)");
+                }
                 return given;
             }
             Path saved = config == null ? null : Path.of(config);
@@ -447,11 +471,12 @@ public final class EvolveCommand implements Callable<Integer> {
             if (given == null) {
                 return saved;
             }
-            boolean same = saved != null && (absolute(given).equals(saved)
+            boolean same = saved != null && !Inputs.isStdin(given) && (absolute(given).equals(saved)
                     || Files.exists(given) && Files.exists(saved) && Files.isSameFile(given, saved));
             if (!same) {
                 throw new InvalidInputException("--config", "the run in " + out + " used "
-                        + (config == null ? "no --config" : config) + ", not " + absolute(given));
+                        + (config == null ? "no --config" : config) + ", not "
+                        + (Inputs.isStdin(given) ? Inputs.NAME : absolute(given)));
             }
             return given;
         }

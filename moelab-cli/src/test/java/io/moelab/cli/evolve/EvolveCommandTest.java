@@ -507,6 +507,72 @@ class EvolveCommandTest {
                 + " is a file, not a run directory");
     }
 
+    /**
+     * {@code --config -} and {@code --llm-replay -} read standard input (they looked for a file named {@code -}),
+     * errors naming it; one of them at most; {@code --task -} names no directory. A run configured from standard
+     * input records it, and a resume asks for the configuration again rather than running without it.
+     */
+    @Test
+    void configAndRecordingMayComeFromStandardInput() throws Exception {
+        byte[] cfg = "checkpoint_interval: 1\ndatabase:\n  num_islands: 3\n".getBytes(StandardCharsets.UTF_8);
+        Path replay = dir.resolve("replay.jsonl");
+        Files.write(replay, List.of(line(1, IMPROVE), line(2, "nothing to change"), line(3, "still nothing")));
+        Path out = dir.resolve("piped");
+        Result r = CliRunner.runWithStdin(cfg, "evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(),
+                "--config", "-", "--iterations", "2", "--out", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        var run = JSON.readTree(out.resolve("run.json").toFile());
+        assertThat(run.get("num_islands").asInt()).isEqualTo(3);
+        assertThat(run.get("config").asString()).isEqualTo("-");
+
+        assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(), "--iterations",
+                "3", "--out", out.toString(), "--resume"), "error: --config: the run in " + out + " read its "
+                + "configuration from standard input; give it again (--config - or a file)");
+        Result resumed = CliRunner.runWithStdin(cfg, "evolve", "--task", "eplb:quick", "--llm-replay",
+                replay.toString(), "--config", "-", "--iterations", "3", "--out", out.toString(), "--resume");
+        assertThat(resumed.exitCode()).as(resumed.err()).isZero();
+        List<String> trace = Files.readAllLines(out.resolve("trace.jsonl"));
+        assertThat(trace).hasSize(4);
+        // Iteration 3 on island 3 mod 3 = 0: the piped configuration's three islands.
+        assertThat(JSON.readTree(trace.getLast()).get("island").asInt()).isZero();
+        // Another island count from standard input is a change the run refuses, as from a file.
+        assertBad(CliRunner.runWithStdin("database:\n  num_islands: 2\n".getBytes(StandardCharsets.UTF_8), "evolve",
+                "--task", "eplb:quick", "--llm-replay", replay.toString(), "--config", "-", "--iterations", "4",
+                "--out", out.toString(), "--resume"), "num_islands");
+
+        // A problem in it names standard input, as it names a file.
+        Path none = dir.resolve("none");
+        assertBad(CliRunner.runWithStdin("llm:\n  temperature: 5\n".getBytes(StandardCharsets.UTF_8), "evolve",
+                "--task", "eplb", "--iterations", "3", "--out", none.toString(), "--model", "m", "--api-base",
+                "http://127.0.0.1:1/v1", "--config", "-"),
+                "error: standard input: llm.temperature: must be in [0, 2], got 5");
+        // Relative paths in it are the working directory's (a file's are its directory's).
+        assertBad(CliRunner.runWithStdin("prompt:\n  template_dir: no-such-templates\n"
+                        .getBytes(StandardCharsets.UTF_8), "evolve", "--task", "eplb", "--iterations", "3", "--out",
+                none.toString(), "--model", "m", "--api-base", "http://127.0.0.1:1/v1", "--config", "-"),
+                "error: standard input: prompt.template_dir: "
+                        + Path.of("no-such-templates").toAbsolutePath() + " is not a directory");
+        assertThat(none).doesNotExist();
+
+        // The recording from standard input.
+        Path replayed = dir.resolve("replayed");
+        Result fromStdin = CliRunner.runWithStdin(Files.readAllBytes(replay), "evolve", "--task", "eplb:quick",
+                "--llm-replay", "-", "--iterations", "2", "--out", replayed.toString());
+        assertThat(fromStdin.exitCode()).as(fromStdin.err()).isZero();
+        assertThat(Files.readString(replayed.resolve("best/EvolvedBalancer.java"))).contains("hierarchical = false;");
+        assertBad(CliRunner.runWithStdin(new byte[0], "evolve", "--task", "eplb:quick", "--llm-replay", "-",
+                "--iterations", "2", "--out", none.toString()), "error: standard input: holds no recorded completion");
+        assertThat(none).doesNotExist();
+
+        assertBad(CliRunner.runWithStdin(cfg, "evolve", "--task", "eplb:quick", "--config", "-", "--llm-replay", "-",
+                "--iterations", "2", "--out", none.toString()), "error: --llm-replay: names standard input (-) as "
+                + "--config does; it can be read once (name a file for the other)");
+        assertBad(CliRunner.run("evolve", "--task", "-", "--iterations", "2", "--out", none.toString(),
+                "--llm-replay", replay.toString()), "error: --task: standard input (-) is a stream, not a directory "
+                + "of files; name a directory (./- for one named -)");
+        assertThat(none).doesNotExist();
+    }
+
     /** {@code evolve} on the EPLB task with a model and an endpoint (never reached), plus {@code extra}. */
     private static Result withModel(Path out, String... extra) {
         List<String> args = new ArrayList<>(List.of("evolve", "--task", "eplb", "--iterations", "3", "--out",

@@ -163,9 +163,32 @@ public final class EvolveConfig {
      * @throws InvalidInputException naming the file and key path of the first problem
      */
     public EvolveConfig read(Path file) {
+        return read(file, () -> Files.readString(file, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Overlays YAML read from a stream that is no file (standard input), as {@link #read(Path)} does a file's.
+     *
+     * @param name how errors name the stream; relative paths in it (a {@code template_dir}) are resolved as if it
+     *             were a file of that name in the working directory, so against the working directory
+     * @throws InvalidInputException naming {@code name} and key path of the first problem
+     */
+    public EvolveConfig read(java.io.InputStream in, Path name) {
+        return read(name, () -> StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                .decode(java.nio.ByteBuffer.wrap(in.readAllBytes())).toString());
+    }
+
+    /** The text of a configuration, read when it is overlaid. */
+    private interface Text {
+        String read() throws IOException;
+    }
+
+    private EvolveConfig read(Path file, Text text) {
         JsonNode root;
         try {
-            root = YAML.readTree(Files.readString(file, StandardCharsets.UTF_8));
+            root = YAML.readTree(text.read());
         } catch (IOException | JacksonException e) {
             throw new InvalidInputException(file.toString(), "cannot read: " + YamlErrors.describe(e));
         }
