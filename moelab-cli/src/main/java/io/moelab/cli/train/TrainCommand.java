@@ -1,6 +1,7 @@
 package io.moelab.cli.train;
 
 import io.moelab.cli.support.Heap;
+import io.moelab.cli.support.Inputs;
 import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
@@ -67,7 +68,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--corpus", arity = "1..*", paramLabel = "default|PATH",
             description = "'default' (Brown Corpus genres and the Jargon File, shipped with moelab) or text files "
                     + "(.txt, .txt.gz) and directories of them; each file is one domain (with --resume: the run's "
-                    + "own, or its text moved to another place).")
+                    + "own, or its text moved to another place). Not - (standard input): a domain is a file's name, "
+                    + "and --resume reads the files again.")
     private List<String> corpus;
 
     @Option(names = "--steps", paramLabel = "S", description = "Optimizer steps (with --resume: the new total).")
@@ -143,6 +145,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
+        if (corpus != null && corpus.stream().anyMatch(Inputs::isStdin)) {
+            // Refused rather than spooled: the run would record a temporary file's path as its corpus.
+            throw new InvalidInputException("--corpus", Inputs.NAME + " (" + Inputs.STDIN + ") cannot be a corpus: "
+                    + "each corpus file is one domain, named after the file, and --resume reads it again; save the "
+                    + "text as DOMAIN.txt and name that (./- for a file named -)");
+        }
         if (steps != null && steps < 1) {
             throw new InvalidInputException("--steps", "must be at least 1, got " + steps);
         }

@@ -275,6 +275,21 @@ class TrainCommandTest {
         assertThat(noDomain.errLines()).containsExactly("error: --corpus: " + nameless
                 + ": names no domain (a corpus file is named DOMAIN.txt or DOMAIN.txt.gz)");
 
+        // Standard input cannot be a corpus (a domain is a file's name, and a resume reads the files again): it was
+        // looked for as a file named -, "no such file or directory".
+        for (String[] given : new String[][] {{"-"}, {dir.toString(), "-"}}) {
+            java.util.List<String> args = new java.util.ArrayList<>(
+                    java.util.List.of("train", "--out", out.toString(), "--corpus"));
+            args.addAll(java.util.List.of(given));
+            CliRunner.Result stdin = CliRunner.runWithStdin("text\n".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    args.toArray(String[]::new));
+            assertThat(stdin.exitCode()).isEqualTo(2);
+            assertThat(stdin.errLines()).containsExactly("error: --corpus: standard input (-) cannot be a corpus: "
+                    + "each corpus file is one domain, named after the file, and --resume reads it again; save the "
+                    + "text as DOMAIN.txt and name that (./- for a file named -)");
+        }
+        assertThat(out).doesNotExist();
+
         CliRunner.Result mixed = CliRunner.run("train", "--corpus", "default", dir.toString(), "--out",
                 out.toString());
         assertThat(mixed.exitCode()).isEqualTo(2);
