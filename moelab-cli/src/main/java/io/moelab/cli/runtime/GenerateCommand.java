@@ -1,6 +1,7 @@
 package io.moelab.cli.runtime;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Numbers;
 import io.moelab.eplb.Nouns;
 import io.moelab.runtime.generate.Sampler;
 import io.moelab.runtime.model.KvCache;
@@ -37,17 +38,20 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "The prompt.")
     private String prompt;
 
-    @Option(names = "--max-tokens", required = true, paramLabel = "N", description = "Tokens to generate at most.")
+    @Option(names = "--max-tokens", required = true, paramLabel = "N",
+            description = "Tokens to generate at most (at least 1).")
     private int maxTokens;
 
     @Option(names = "--temperature", paramLabel = "T", defaultValue = "0",
-            description = "0 for greedy decoding (default), else the sampling temperature.")
+            description = "0 for greedy decoding (default), else the sampling temperature (finite, above 0).")
     private double temperature;
 
-    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1", description = "Nucleus mass (default 1).")
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1",
+            description = "Nucleus mass, in (0, 1] (default 1: every token).")
     private double topP;
 
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of the draws (default 0).")
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of the draws, any whole number "
+            + "(default 0).")
     private long seed;
 
     @Override
@@ -55,16 +59,18 @@ public final class GenerateCommand implements Callable<Integer> {
         if (maxTokens < 1) {
             throw new InvalidInputException("--max-tokens", "must be at least 1, got " + maxTokens);
         }
-        // Each checked on its own, so the message names the option at fault (NaN and infinities included).
+        // Each checked on its own, so the message names the option at fault (NaN and infinities included), with
+        // the value as written: the sampler's own messages name the setting again and print Java's doubles.
         try {
             Sampler.requireTemperature(temperature);
         } catch (IllegalArgumentException e) {
-            throw new InvalidInputException("--temperature", e.getMessage());
+            throw new InvalidInputException("--temperature", "must be a finite number, 0 or more, got "
+                    + Numbers.plain(temperature), e);
         }
         try {
             Sampler.requireTopP(topP);
         } catch (IllegalArgumentException e) {
-            throw new InvalidInputException("--top-p", e.getMessage());
+            throw new InvalidInputException("--top-p", "must be in (0, 1], got " + Numbers.plain(topP), e);
         }
         Sampler sampler = new Sampler(temperature, topP, seed);
         PrintWriter out = spec.commandLine().getOut();

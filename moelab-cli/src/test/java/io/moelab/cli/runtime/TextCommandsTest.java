@@ -278,11 +278,24 @@ class TextCommandsTest {
         Result infinite = CliRunner.run("generate", "--model", model.toString(), "--prompt", "Hi", "--max-tokens",
                 "2", "--temperature", "Infinity");
         assertThat(infinite.errLines()).containsExactly(
-                "error: --temperature: temperature must be a finite number, 0 or more, got Infinity");
+                "error: --temperature: must be a finite number, 0 or more, got Infinity");
         Result topP = CliRunner.run("generate", "--model", model.toString(), "--prompt", "Hi", "--max-tokens", "2",
                 "--top-p", "0");
         assertThat(topP.exitCode()).isEqualTo(2);
         assertThat(topP.errLines()).singleElement().asString().startsWith("error: --top-p: ");
+        // Values as written, as every other option's ("got -1.0", "got 2.147483648E9"), the option not named twice.
+        String[][] refused = {
+            {"--temperature", "-1", "error: --temperature: must be a finite number, 0 or more, got -1"},
+            {"--top-p", "0", "error: --top-p: must be in (0, 1], got 0"},
+            {"--top-p", "2147483648", "error: --top-p: must be in (0, 1], got 2147483648"},
+            {"--top-p", "1.5", "error: --top-p: must be in (0, 1], got 1.5"}};
+        for (String[] c : refused) {
+            Result r = CliRunner.run("generate", "--model", model.toString(), "--prompt", "Hi", "--max-tokens", "2",
+                    c[0], c[1]);
+            assertThat(r.exitCode()).as(c[1]).isEqualTo(2);
+            assertThat(r.errLines()).as(c[1]).containsExactly(c[2]);
+            assertThat(r.out()).isEmpty();
+        }
         int most = 8 * Runtime.getRuntime().availableProcessors();
         Result threads = CliRunner.run("generate", "--model", model.toString(), "--prompt", "Hi", "--max-tokens", "2",
                 "--threads", Integer.toString(most + 1));
