@@ -167,6 +167,9 @@ public final class TrainCommand implements Callable<Integer> {
         // Before training: a bad --out (a file, no access) would otherwise fail only when the first file is written.
         Outputs.checkDirectory("--out", out, "summary.json", "loss.png");
         Trainer.Summary summary;
+        List<Path> created = Stream.of(out, out.resolve("checkpoints"), out.resolve("metrics.jsonl"))
+                .filter(p -> !Files.exists(p)).toList();
+        boolean trained = false;
         try (Progress progress = Progress.start("train", 1)) {
             TrainListener listener = listener(progress);
             if (resume) {
@@ -175,6 +178,7 @@ public final class TrainCommand implements Callable<Integer> {
             } else {
                 summary = Trainer.start(config(), out, listener);
             }
+            trained = true;
         } catch (Corpus.CorpusException e) {
             // The saved paths, read without a --corpus: they are all the user sees of it, and may have moved.
             String hint = resume && corpus == null ? " (the run's corpus, as its checkpoint names it; if its files "
@@ -187,11 +191,34 @@ public final class TrainCommand implements Callable<Integer> {
                 throw e;
             }
             throw asOption(e, "train");
+        } finally {
+            if (!trained) {
+                removeEmpty(created);
+            }
         }
         AtomicFiles.together(() -> plots(summary)); // every plot or none
         removeStaleRoutingPlots(summary);
         report(stdout, summary);
         return 0;
+    }
+
+    /**
+     * Deletes what a run that failed before its first checkpoint (a diverged step, a bad setting found once training
+     * started) left of {@code created}, the paths this invocation made: an empty metrics.jsonl, an empty checkpoints
+     * directory and an --out left empty, which read as a run that exists. Anything with content is kept.
+     */
+    private static void removeEmpty(List<Path> created) {
+        for (Path p : created.reversed()) {
+            try {
+                if (Files.isDirectory(p)) {
+                    Files.delete(p); // fails, and is kept, when not empty
+                } else if (Files.isRegularFile(p) && Files.size(p) == 0) {
+                    Files.delete(p);
+                }
+            } catch (IOException e) {
+                // Not empty, or gone: nothing to clean.
+            }
+        }
     }
 
     private TrainListener listener(Progress progress) {

@@ -189,12 +189,16 @@ class TrainCommandTest {
         assertThat(r.errLines()).filteredOn(l -> l.startsWith("error: ")).containsExactly("error: --lr: the "
                 + "validation loss is not finite after step 1 (the weights are): lower --lr or raise --warmup; "
                 + "nothing of this step was saved");
-        assertThat(out.resolve("model")).doesNotExist();
-        assertThat(out.resolve("summary.json")).doesNotExist();
-        try (var checkpoints = Files.list(out.resolve("checkpoints"))) {
-            assertThat(checkpoints).isEmpty();
-        } catch (java.nio.file.NoSuchFileException e) {
-            // no checkpoint directory at all: nothing saved either
+        // The --out it created is removed: it held an empty metrics.jsonl, a run that was never saved.
+        assertThat(out).doesNotExist();
+        // One that existed is kept, and holds nothing of the run.
+        Path existing = Files.createDirectory(dir.resolve("existing"));
+        Path mine = Files.writeString(existing.resolve("notes.txt"), "mine\n");
+        CliRunner.Result again = CliRunner.run("train", "--preset", "tiny", "--steps", "1", "--lr", "1e300",
+                "--threads", "1", "--out", existing.toString());
+        assertThat(again.exitCode()).as(again.out()).isEqualTo(2);
+        try (var left = Files.list(existing)) {
+            assertThat(left).containsExactly(mine);
         }
     }
 
