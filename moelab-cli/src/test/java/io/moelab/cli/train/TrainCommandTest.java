@@ -183,7 +183,7 @@ class TrainCommandTest {
     @Test
     void aValidationThatDivergedSavesNothing() throws Exception {
         Path out = dir.resolve("diverged");
-        CliRunner.Result r = CliRunner.run("train", "--preset", "tiny", "--steps", "1", "--lr", "1e300", "--threads",
+        CliRunner.Result r = CliRunner.run("train", "--preset", "tiny", "--steps", "1", "--lr", "1e20", "--threads",
                 "1", "--out", out.toString());
         assertThat(r.exitCode()).as(r.out()).isEqualTo(2);
         assertThat(r.errLines()).filteredOn(l -> l.startsWith("error: ")).containsExactly("error: --lr: the "
@@ -194,7 +194,7 @@ class TrainCommandTest {
         // One that existed is kept, and holds nothing of the run.
         Path existing = Files.createDirectory(dir.resolve("existing"));
         Path mine = Files.writeString(existing.resolve("notes.txt"), "mine\n");
-        CliRunner.Result again = CliRunner.run("train", "--preset", "tiny", "--steps", "1", "--lr", "1e300",
+        CliRunner.Result again = CliRunner.run("train", "--preset", "tiny", "--steps", "1", "--lr", "1e20",
                 "--threads", "1", "--out", existing.toString());
         assertThat(again.exitCode()).as(again.out()).isEqualTo(2);
         try (var left = Files.list(existing)) {
@@ -373,7 +373,16 @@ class TrainCommandTest {
             {"--weight-decay", "-1", "error: --weight-decay: must be a finite number >= 0, got -1"},
             {"--z-weight", "-0.25", "error: --z-weight: must be a finite number >= 0, got -0.25"},
             {"--beta1", "1.5", "error: --beta1: must lie in [0, 1), got 1.5"},
-            {"--min-lr-ratio", "1e20", "error: --min-lr-ratio: must lie in [0, 1], got 1.0E20"}};
+            {"--min-lr-ratio", "1e20", "error: --min-lr-ratio: must lie in [0, 1], got 1.0E20"},
+            // Finite as a double but infinite as the float training multiplies by: the loss overflowed at step 1 and
+            // the error blamed --lr, which the user had not given.
+            {"--aux-weight", "1e308", "error: --aux-weight: must be at most 3.4028235E38 (it is used as a float), "
+                + "got 1.0E308"},
+            {"--z-weight", "1e39", "error: --z-weight: must be at most 3.4028235E38 (it is used as a float), "
+                + "got 1.0E39"},
+            {"--weight-decay", "1e308", "error: --weight-decay: must be at most 3.4028235E38 (it is used as a "
+                + "float), got 1.0E308"},
+            {"--lr", "1e308", "error: --lr: must be at most 3.4028235E38 (it is used as a float), got 1.0E308"}};
         for (String[] c : notFinite) {
             CliRunner.Result r = CliRunner.run("train", c[0], c[1], "--out", out.toString());
             assertThat(r.exitCode()).as(c[0]).isEqualTo(2);

@@ -79,14 +79,18 @@ public record TrainConfig(String preset, ModelSpec model, int seq, int batch, in
         if (!(lr > 0 && Double.isFinite(lr))) {
             throw new SettingException("lr", "must be a finite number > 0", lr);
         }
+        floatRange("lr", lr);
         atLeast("warmup", warmup, 0);
         if (!(minLrRatio >= 0 && minLrRatio <= 1)) {
             throw new SettingException("min-lr-ratio", "must lie in [0, 1]", minLrRatio);
         }
         nonNegative("weight-decay", weightDecay);
+        floatRange("weight-decay", weightDecay);
         nonNegative("clip", clip);
         nonNegative("aux-weight", auxWeight);
+        floatRange("aux-weight", auxWeight);
         nonNegative("z-weight", zWeight);
+        floatRange("z-weight", zWeight);
         nonNegative("capacity-factor", capacityFactor);
         if (!(beta1 >= 0 && beta1 < 1)) {
             throw new SettingException("beta1", "must lie in [0, 1)", beta1);
@@ -103,6 +107,17 @@ public record TrainConfig(String preset, ModelSpec model, int seq, int batch, in
     private static void atLeast(String field, long value, long least) {
         if (value < least) {
             throw new SettingException(field, "must be at least " + least, value);
+        }
+    }
+
+    /**
+     * Refuses a finite setting the training multiplies by as a float (the loss weights, AdamW's rate and decay)
+     * that is infinite as one: the loss or the weights overflowed at the first step, reported as a divergence.
+     */
+    private static void floatRange(String field, double value) {
+        if (!Float.isFinite((float) value)) {
+            throw new SettingException(field, "must be at most " + Float.MAX_VALUE + " (it is used as a float)",
+                    value);
         }
     }
 
