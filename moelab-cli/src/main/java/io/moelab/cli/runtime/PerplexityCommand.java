@@ -41,7 +41,9 @@ public final class PerplexityCommand implements Callable<Integer> {
     @Option(names = "--format", paramLabel = "table|json", defaultValue = "table", description = "Output format.")
     private String format;
 
-    @Option(names = "--context", paramLabel = "N", defaultValue = "512", description = "Window length (default 512).")
+    @Option(names = "--context", paramLabel = "N", defaultValue = "512",
+            description = "Window length, at least 2: a window opened by its first token scores the next "
+                    + "(default 512).")
     private int context;
 
     @Override

@@ -48,10 +48,11 @@ public final class TraceCommand implements Callable<Integer> {
     private Path output;
 
     @Option(names = "--batch-tokens", paramLabel = "N", defaultValue = "256",
-            description = "Tokens per recorded step (default 256).")
+            description = "Tokens per recorded step, at least 1 (default 256).")
     private int batchTokens;
 
-    @Option(names = "--context", paramLabel = "N", defaultValue = "512", description = "Window length (default 512).")
+    @Option(names = "--context", paramLabel = "N", defaultValue = "512",
+            description = "Window length, at least 1 (default 512).")
     private int context;
 
     @Option(names = "--plot", paramLabel = "PNG",
