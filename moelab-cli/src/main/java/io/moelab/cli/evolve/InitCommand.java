@@ -1,5 +1,6 @@
 package io.moelab.cli.evolve;
 
+import io.moelab.cli.support.Inputs;
 import io.moelab.cli.support.Outputs;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.io.AtomicFiles;
@@ -35,6 +36,9 @@ public final class InitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (Inputs.isStdin(task)) {
+            Inputs.refuseDirectory("--task", Path.of(task)); // as 'evolve' refuses it
+        }
         Task t = Tasks.resolve(task);
         Path program = dir.resolve(t.programFileName());
         Path config = dir.resolve("config.yaml");

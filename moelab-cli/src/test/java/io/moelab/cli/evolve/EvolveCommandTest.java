@@ -570,6 +570,10 @@ class EvolveCommandTest {
         assertBad(CliRunner.run("evolve", "--task", "-", "--iterations", "2", "--out", none.toString(),
                 "--llm-replay", replay.toString()), "error: --task: standard input (-) is a stream, not a directory "
                 + "of files; name a directory (./- for one named -)");
+        // And 'evolve init' says so as the run does (it said "'-' is neither a built-in task ... nor a task
+        // directory").
+        assertBad(CliRunner.run("evolve", "init", "--task", "-", "--dir", none.toString()), "error: --task: standard "
+                + "input (-) is a stream, not a directory of files; name a directory (./- for one named -)");
         assertThat(none).doesNotExist();
     }
 
