@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
 
 /** {@code moelab train} end to end: train, plots, resume, and the exported model through the runtime commands. */
 class TrainCommandTest {
@@ -200,6 +201,23 @@ class TrainCommandTest {
         try (var left = Files.list(existing)) {
             assertThat(left).containsExactly(mine);
         }
+    }
+
+    /**
+     * A learning rate so large that the weights end up past 2^64 (finite, but a float's square overflows there):
+     * every RMSNorm then divides by an infinite root mean square, each layer's output is zero and so are the logits,
+     * the losses a finite ln(vocab). The run exited 0 with that model; it is now refused as diverged.
+     */
+    @Test
+    void weightsWhoseSquaresOverflowAreADivergedRun() throws Exception {
+        Path out = dir.resolve("overflowed");
+        CliRunner.Result r = CliRunner.run("train", "--preset", "tiny", "--steps", "1", "--lr", "3e38", "--threads",
+                "1", "--out", out.toString());
+        assertThat(r.exitCode()).as(r.out()).isEqualTo(2);
+        assertThat(r.errLines()).filteredOn(l -> l.startsWith("error: ")).singleElement(STRING)
+                .startsWith("error: --lr: a weight is past 2^64 after step 1 (")
+                .endsWith("): lower --lr or raise --warmup; nothing of this step was saved");
+        assertThat(out).doesNotExist();
     }
 
     /**

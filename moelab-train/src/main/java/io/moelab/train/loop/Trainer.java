@@ -290,7 +290,7 @@ public final class Trainer {
                         double seconds = (System.nanoTime() - windowStart) / 1e9;
                         line.put("tokens_per_s", Math.round(windowTokens / seconds));
                         if (validate) {
-                            last = requireFinite(validation.run(model, manager), done);
+                            last = requireSound(validation.run(model, manager), params, done);
                             line.put("val_loss", last.loss());
                             line.put("val_bits_per_byte", last.bitsPerByte());
                             ObjectNode byDomain = line.putObject("val_bits_per_byte_by_domain");
@@ -322,7 +322,7 @@ public final class Trainer {
                 }
             }
             if (last == null) {
-                last = requireFinite(validation.run(model, manager), config.steps());
+                last = requireSound(validation.run(model, manager), params, config.steps());
             }
             Map<String, Object> extra = new LinkedHashMap<>();
             extra.put("preset", config.preset());
@@ -346,19 +346,36 @@ public final class Trainer {
     }
 
     /**
-     * The validation, if its loss is finite (NaN where no domain has held-out text). A step whose training loss was
-     * finite can still leave non-finite weights behind (its own update overflowed): validated, they were checkpointed
-     * and exported as a model that every later command refused.
+     * The validation, if its loss is finite (NaN where no domain has held-out text) and every weight below 2^64. A
+     * step whose training loss was finite can still leave non-finite weights behind (its own update overflowed):
+     * validated, they were checkpointed and exported as a model that every later command refused.
      *
-     * @throws TrainingDivergedException if the validation loss is NaN or infinite on held-out text
+     * @throws TrainingDivergedException if the validation loss is NaN or infinite on held-out text, or a weight is not
+     *                                   below 2^64
      */
-    private static Validation.Result requireFinite(Validation.Result r, long step) {
+    private static Validation.Result requireSound(Validation.Result r, Map<String, NDArray> params, long step) {
         if (!r.bitsPerByteByDomain().isEmpty() && !Double.isFinite(r.loss())) {
             throw new TrainingDivergedException("the validation loss is not finite after step " + step
                     + " (the weights are): lower --lr or raise --warmup; nothing of this step was saved");
         }
+        // Finite weights past 2^64 validate to a finite loss all the same: their squares overflow a float, every
+        // RMSNorm divides by an infinite root mean square and outputs zeros, and the model predicts uniformly.
+        for (Map.Entry<String, NDArray> e : params.entrySet()) {
+            float largest;
+            try (NDArray abs = e.getValue().abs(); NDArray max = abs.max()) {
+                largest = max.getFloat();
+            }
+            if (!(largest < OVERFLOWING_WEIGHT)) {
+                throw new TrainingDivergedException("a weight is past 2^64 after step " + step + " (" + e.getKey()
+                        + ": " + largest + "; its square overflows a float, which zeroes the layers' outputs): lower "
+                        + "--lr or raise --warmup; nothing of this step was saved");
+            }
+        }
         return r;
     }
+
+    /** 2^64: a float past it squares to infinity. */
+    private static final float OVERFLOWING_WEIGHT = 0x1p64f;
 
     private record StepResult(double loss, double aux, double z, double dropped, int[][] counts) {}
 
