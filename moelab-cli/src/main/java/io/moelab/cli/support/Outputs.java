@@ -270,11 +270,24 @@ public final class Outputs {
      * Checks the files a command writes into an output directory, and that none is one of its inputs:
      * {@link #check(Map, Map)}.
      *
-     * @throws InvalidInputException for {@code -}: standard output holds no files ({@link #refuseStdoutDirectory})
+     * @throws InvalidInputException for {@code -}: standard output holds no files ({@link #refuseStdoutDirectory});
+     *                               {@code OPTION DIR: is a file, not a directory}, or {@code OPTION DIR: PARENT is a
+     *                               file, not a directory}, where a file stands in the directory's place
      */
     public static void checkDirectory(String option, Path dir, Map<String, List<Path>> inputs, String... names)
             throws IOException {
         refuseStdoutDirectory(option, dir);
+        // Said of the directory, as given: checked file by file, it read "DIR/RESULTS.md: cannot write: /abs/DIR is
+        // a file, not a directory", naming neither the option nor the path the user typed.
+        for (Path d = dir; d != null; d = d.getParent()) {
+            if (Files.exists(d)) {
+                if (!Files.isDirectory(d)) {
+                    throw new InvalidInputException(option + " " + dir, (d.equals(dir) ? "" : d + " ")
+                            + "is a file, not a directory");
+                }
+                break;
+            }
+        }
         Map<String, Path> files = new LinkedHashMap<>();
         for (String name : names) {
             files.put(option + " " + name, dir.resolve(name));

@@ -66,4 +66,23 @@ class OutputsTest {
         assertThat(temporary).doesNotExist();
         assertThat(temporary.getParent()).doesNotExist();
     }
+
+    /**
+     * An output directory given as an existing file names the option and the path as given ({@code --out ok.json:
+     * is a file, not a directory}), not a file inside it and the file's absolute path.
+     */
+    @Test
+    void anOutputDirectoryThatIsAFileNamesTheOption() throws Exception {
+        Path file = Files.writeString(dir.resolve("ok.json"), "{}");
+        assertThatThrownBy(() -> Outputs.checkDirectory("--out", file, "RESULTS.md"))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage("--out " + file + ": is a file, not a directory");
+        Path under = file.resolve("sub/deeper");
+        assertThatThrownBy(() -> Outputs.checkDirectory("--dir", under, "a.java", "config.yaml"))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage("--dir " + under + ": " + file + " is a file, not a directory");
+        assertThat(file).hasContent("{}");
+        Outputs.checkDirectory("--out", dir.resolve("new/sub"), "summary.json"); // made when written: fine
+        Outputs.checkDirectory("--out", dir, "summary.json");
+    }
 }
