@@ -4,6 +4,7 @@ import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
 import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.eplb.io.JsonReader;
+import io.moelab.eplb.io.Utf8Text;
 import java.io.BufferedInputStream;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -153,6 +154,8 @@ public final class TraceFiles {
             if (startsWith(in, CompactTraces.MAGIC)) {
                 return CompactTraces.read(in, source, sink);
             }
+            // After the compact magic, and on the decompressed bytes: a gzip-compressed UTF-16 trace is one too.
+            Utf8Text.require(in, source);
             JsonReader json = new JsonReader(new InputStreamReader(in, StandardCharsets.UTF_8), source);
             return JsonTraces.read(json, sink, again, heldLoads);
         } catch (ZipException e) {

@@ -735,4 +735,33 @@ class TraceFilesTest {
         assertThatThrownBy(() -> TraceFormat.parse("VLLM")).isInstanceOf(InvalidInputException.class)
                 .hasMessage("format: unknown trace format 'VLLM' (known: vllm, sglang, compact)");
     }
-}
+
+    /**
+     * A trace saved as UTF-16 or UTF-32 (Windows PowerShell's {@code >}), as a file, gzip-compressed or on a stream,
+     * is named as not UTF-8 with its first two bytes, as rebalance inputs are: it read as malformed JSON at an
+     * unexpected character U+FFFD or U+0000, which did not say what to do. A UTF-8 byte order mark is UTF-8.
+     */
+    @Test
+    void utf16AndUtf32TracesAreNamedAsNotUtf8() throws IOException {
+        String json = "{\"load_history\": [{\"logical_expert_load\": [[1, 2], [3, 4]]}]}";
+        String[][] cases = {
+            {"UTF-16LE", "\uFEFF", "FF FE"}, {"UTF-16BE", "\uFEFF", "FE FF"}, {"UTF-16LE", "", "7B 00"},
+            {"UTF-16BE", "", "00 7B"}, {"UTF-32BE", "", "00 00"}, {"UTF-32LE", "\uFEFF", "FF FE"}};
+        for (String[] c : cases) {
+            byte[] encoded = (c[1] + json).getBytes(java.nio.charset.Charset.forName(c[0]));
+            String problem = ": is not UTF-8 text: it starts with bytes " + c[2] + ", as UTF-16 and UTF-32 text do "
+                    + "(save it as UTF-8)";
+            Path file = bytes("t.json", encoded);
+            assertThatThrownBy(() -> TraceFiles.read(file)).as(c[0]).isInstanceOf(InvalidInputException.class)
+                    .hasMessage(file + problem);
+            Path gz = bytes("t.json.gz", gzip(encoded));
+            assertThatThrownBy(() -> TraceFiles.read(gz)).as(c[0]).hasMessage(gz + problem);
+            assertThatThrownBy(() -> TraceFiles.readStream(new ByteArrayInputStream(encoded), "standard input",
+                    step -> { })).as(c[0]).isInstanceOf(InvalidInputException.class)
+                    .hasMessage("standard input" + problem);
+        }
+        Path bom = bytes("bom.json", ("\uFEFF" + json).getBytes(StandardCharsets.UTF_8));
+        assertThat(values(TraceFiles.read(bom))).isDeepEqualTo(new double[][][] {{{1, 2}, {3, 4}}});
+        assertThat(TraceFiles.readStream(new ByteArrayInputStream(Files.readAllBytes(bom)), "standard input",
+                step -> { })).isEqualTo(1);
+    }}

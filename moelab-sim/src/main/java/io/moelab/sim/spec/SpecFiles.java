@@ -2,7 +2,11 @@ package io.moelab.sim.spec;
 
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.io.JsonReader;
+import io.moelab.eplb.io.Utf8Text;
+import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.nio.charset.CharacterCodingException;
@@ -173,8 +177,11 @@ public final class SpecFiles {
         if (Files.isDirectory(path)) {
             throw new InvalidInputException(path.toString(), "is a directory, expected a JSON file");
         }
-        try (Reader in = Files.newBufferedReader(path, StandardCharsets.UTF_8);
+        try (InputStream bytes = new BufferedInputStream(Files.newInputStream(path));
+             Reader in = new InputStreamReader(bytes, StandardCharsets.UTF_8.newDecoder());
              JsonReader json = new JsonReader(in, path.toString())) {
+            // UTF-16 of ASCII JSON, without a byte order mark, is valid UTF-8 (NULs between the characters).
+            Utf8Text.require(bytes, path.toString());
             Map<String, Object> fields = new LinkedHashMap<>();
             if (json.peek() != JsonReader.Token.BEGIN_OBJECT) {
                 throw new InvalidInputException(path.toString(), "expected a JSON object");

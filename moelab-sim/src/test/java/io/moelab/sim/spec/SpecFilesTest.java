@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.moelab.eplb.InvalidInputException;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -454,5 +455,33 @@ class SpecFilesTest {
                 + "\"moe_intermediate_size\": 32, \"num_experts_per_tok\": 2, \"n_shared_experts\": null, "
                 + "\"rope_scaling\": {\"type\": \"yarn\"}}");
         assertThat(SpecFiles.model(hf.toString()).moeLayers()).isEqualTo(2);
+    }
+
+    /**
+     * A model or cluster file saved as UTF-16 or UTF-32 (Windows PowerShell's {@code >}) is named as not UTF-8 with
+     * its first two bytes, as rebalance inputs and traces are: without a byte order mark, UTF-16 of ASCII JSON is
+     * valid UTF-8 with NULs between the characters, and read as malformed JSON at an unexpected U+0000.
+     */
+    @Test
+    void utf16AndUtf32SpecFilesAreNamedAsNotUtf8() throws IOException {
+        String model = "{\"moe_layers\": 2, \"experts\": 4, \"top_k\": 2, \"hidden\": 64, \"expert_ffn\": 32}";
+        String cluster = "{\"nodes\": 1, \"gpus_per_node\": 2, \"peak_tflops\": 100, \"hbm_tbps\": 1, "
+                + "\"nvlink_gbps\": 100, \"network_gbps\": 10}";
+        String[][] cases = {
+            {"UTF-16LE", "\uFEFF", "FF FE"}, {"UTF-16BE", "\uFEFF", "FE FF"}, {"UTF-16LE", "", "7B 00"},
+            {"UTF-16BE", "", "00 7B"}, {"UTF-32BE", "", "00 00"}};
+        for (String[] c : cases) {
+            java.nio.charset.Charset charset = java.nio.charset.Charset.forName(c[0]);
+            String problem = ": is not UTF-8 text: it starts with bytes " + c[2] + ", as UTF-16 and UTF-32 text do "
+                    + "(save it as UTF-8)";
+            Path m = Files.write(dir.resolve("m.json"), (c[1] + model).getBytes(charset));
+            assertThatThrownBy(() -> SpecFiles.model(m.toString())).as(c[0]).isInstanceOf(InvalidInputException.class)
+                    .hasMessage(m + problem);
+            Path cl = Files.write(dir.resolve("c.json"), (c[1] + cluster).getBytes(charset));
+            assertThatThrownBy(() -> SpecFiles.cluster(cl.toString())).as(c[0])
+                    .isInstanceOf(InvalidInputException.class).hasMessage(cl + problem);
+        }
+        Path bom = Files.write(dir.resolve("bom.json"), ("\uFEFF" + model).getBytes(StandardCharsets.UTF_8));
+        assertThat(SpecFiles.model(bom.toString()).experts()).isEqualTo(4);
     }
 }
