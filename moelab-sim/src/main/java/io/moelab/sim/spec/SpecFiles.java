@@ -70,10 +70,16 @@ public final class SpecFiles {
 
     private static ModelSpec fromHuggingFace(Fields f, Path path) {
         int layers = f.integer("num_hidden_layers");
-        int experts = f.firstInteger("n_routed_experts", "num_experts", "num_local_experts");
+        if (layers < 1) {
+            throw new InvalidInputException("num_hidden_layers", "must be at least 1, got " + layers);
+        }
+        String expertsKey = f.first("n_routed_experts", "num_experts", "num_local_experts");
+        int experts = f.integer(expertsKey);
         int hidden = f.integer("hidden_size");
-        int ffn = f.has("moe_intermediate_size") ? f.integer("moe_intermediate_size") : f.integer("intermediate_size");
+        String ffnKey = f.has("moe_intermediate_size") ? "moe_intermediate_size" : "intermediate_size";
+        int ffn = f.integer(ffnKey);
         int moeLayers = layers;
+        String layerKeys = null; // the keys that pick the MoE layers, where some do
         if (f.has("first_k_dense_replace")) {
             // DeepSeek: the first k layers are dense, then every moe_layer_freq-th layer is MoE.
             int first = f.integer("first_k_dense_replace");
@@ -90,6 +96,7 @@ public final class SpecFiles {
             // seconds): the multiples below layers less those below first.
             moeLayers = first >= layers ? 0
                     : (int) (Math.ceilDiv((long) layers, freq) - Math.ceilDiv((long) first, freq));
+            layerKeys = "first_k_dense_replace and moe_layer_freq";
         } else if (f.has("decoder_sparse_step") || f.has("mlp_only_layers")) {
             // Qwen-MoE: layer l is sparse unless listed in mlp_only_layers, and when (l + 1) % step == 0.
             int step = f.integer("decoder_sparse_step", 1);
@@ -115,15 +122,22 @@ public final class SpecFiles {
             for (long d : denseLayers) {
                 moeLayers -= d >= 0 && d < layers && (d + 1) % step == 0 ? 1 : 0;
             }
+            layerKeys = "decoder_sparse_step and mlp_only_layers";
+        }
+        if (moeLayers < 1) {
+            throw new InvalidInputException("num_hidden_layers", "none of its " + layers + " layers is MoE (by "
+                    + layerKeys + ")");
         }
         int shared = 0;
         int sharedFfn = 0;
+        String sharedFfnKey = ffnKey;
         if (f.has("n_shared_experts")) {
             shared = f.integer("n_shared_experts");
             sharedFfn = ffn;
         } else if (f.has("shared_expert_intermediate_size")) {
             shared = 1;
-            sharedFfn = f.integer("shared_expert_intermediate_size");
+            sharedFfnKey = "shared_expert_intermediate_size";
+            sharedFfn = f.integer(sharedFfnKey);
         }
         // transformers 4.56 and later write "dtype" where earlier versions wrote "torch_dtype".
         String dtype = f.text("torch_dtype", f.text("dtype", "bfloat16"));
@@ -136,9 +150,27 @@ public final class SpecFiles {
         if (f.text("quantization_config.quant_method", "").equals("fp8")) {
             bytes = 1;
         }
-        return new ModelSpec(f.text("model_type", path.getFileName().toString()), moeLayers, experts,
-                f.integer("num_experts_per_tok"), hidden, ffn, f.integer("n_group", 1), bytes, shared, sharedFfn,
-                8.0 * hidden * hidden);
+        int topK = f.integer("num_experts_per_tok");
+        int groups = f.integer("n_group", 1);
+        // The record checks the values under moelab's names; the user wrote the config's keys (n_group, not groups).
+        Map<String, String> keys = Map.of("experts", expertsKey, "top_k", "num_experts_per_tok", "hidden",
+                "hidden_size", "expert_ffn", ffnKey, "groups", "n_group", "shared_experts", "n_shared_experts",
+                "shared_ffn", sharedFfnKey);
+        try {
+            return new ModelSpec(f.text("model_type", path.getFileName().toString()), moeLayers, experts, topK,
+                    hidden, ffn, groups, bytes, shared, sharedFfn, 8.0 * hidden * hidden);
+        } catch (InvalidInputException e) {
+            String key = keys.get(e.field());
+            if (key == null) {
+                throw e;
+            }
+            // A value quoted as "experts=4" is the config's too.
+            String problem = e.problem();
+            for (Map.Entry<String, String> k : keys.entrySet()) {
+                problem = problem.replaceAll("\\b" + k.getKey() + "=", k.getValue() + "=");
+            }
+            throw new InvalidInputException(key, problem, e);
+        }
     }
 
     /**
@@ -307,10 +339,11 @@ public final class SpecFiles {
             return has(name) ? integer(name) : fallback;
         }
 
-        int firstInteger(String... names) {
+        /** The first of {@code names} that is present. */
+        String first(String... names) {
             for (String n : names) {
                 if (has(n)) {
-                    return integer(n);
+                    return n;
                 }
             }
             throw new InvalidInputException(source + ": " + names[0], "missing (no " + String.join(", ", names) + ")");

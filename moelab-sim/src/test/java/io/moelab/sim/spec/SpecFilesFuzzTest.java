@@ -186,4 +186,45 @@ class SpecFilesFuzzTest {
         assertThat(outcomes[1]).as("read").isGreaterThan(100);
         assertThat(outcomes[0]).as("refused").isGreaterThan(500);
     }
+
+    /** moelab's own model keys that a Hugging Face config.json does not have: no error about one names them. */
+    private static final java.util.Set<String> MOELAB_ONLY = java.util.Set.of("moe_layers", "experts", "top_k",
+            "hidden", "expert_ffn", "groups", "bytes_per_param", "shared_experts", "shared_ffn",
+            "dense_flops_per_token");
+
+    /**
+     * A Hugging Face config.json with any of its numbers replaced (out of range, of another type) is refused naming
+     * one of its own keys, never a moelab key it does not have: {@code n_group: 3} was reported as {@code groups}.
+     */
+    @Test
+    void huggingFaceErrorsNameTheirOwnKeys() {
+        String[] bases = {DEEPSEEK, QWEN, MIXTRAL};
+        Path file = dir.resolve("spec.json");
+        int[] refused = {0};
+        qt().withFixedSeed(0x4F6EL).withExamples(1500).withShrinkCycles(20)
+                .forAll(longs().all())
+                .checkAssert(seed -> {
+                    Random r = new Random(seed);
+                    String text = bases[r.nextInt(bases.length)];
+                    for (int m = 1 + r.nextInt(2); m > 0; m--) {
+                        text = replaceNth(text, NUMBER, r, VALUES[r.nextInt(VALUES.length)]);
+                    }
+                    if (!check(text, SpecFiles::model, "seed " + seed + ": " + text)) {
+                        refused[0]++;
+                        String rest = readError(text).substring(file.toString().length() + 2);
+                        String field = rest.substring(0, Math.max(0, rest.indexOf(": ")));
+                        assertThat(MOELAB_ONLY).as("seed %d: %s: %s", seed, text, rest).doesNotContain(field);
+                    }
+                });
+        assertThat(refused[0]).as("refused").isGreaterThan(500);
+    }
+
+    private String readError(String text) {
+        try {
+            SpecFiles.model(dir.resolve("spec.json").toString());
+            throw new AssertionError("read: " + text);
+        } catch (InvalidInputException e) {
+            return e.getMessage();
+        }
+    }
 }

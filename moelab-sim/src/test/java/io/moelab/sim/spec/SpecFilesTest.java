@@ -114,7 +114,8 @@ class SpecFilesTest {
                  "n_routed_experts": 64, "num_experts_per_tok": 6, "hidden_size": 64, "moe_intermediate_size": 32,
                  "n_group": 5}
                 """);
-        assertThatThrownBy(() -> SpecFiles.model(hf.toString())).hasMessageStartingWith(hf + ": groups: 5 expert");
+        assertThatThrownBy(() -> SpecFiles.model(hf.toString()))
+                .hasMessage(hf + ": n_group: 5 expert groups do not split the 64 experts evenly");
         assertThat(SpecFiles.model(write("g4.json", """
                 {"moe_layers": 2, "experts": 8, "top_k": 2, "hidden": 64, "expert_ffn": 32, "groups": 4}
                 """).toString()).groups()).isEqualTo(4);
@@ -280,8 +281,9 @@ class SpecFilesTest {
                             + first + ", \"moe_layer_freq\": " + freq + ", \"n_routed_experts\": 8, "
                             + "\"num_experts_per_tok\": 2, \"hidden_size\": 64, \"moe_intermediate_size\": 32}");
                     if (expected == 0) {
-                        assertThatThrownBy(() -> SpecFiles.model(p.toString()))
-                                .hasMessage(p + ": moe_layers: must be at least 1, got 0");
+                        assertThatThrownBy(() -> SpecFiles.model(p.toString())).hasMessage(p + ": num_hidden_layers: "
+                                + "none of its " + layers + " layers is MoE (by first_k_dense_replace and "
+                                + "moe_layer_freq)");
                     } else {
                         assertThat(SpecFiles.model(p.toString()).moeLayers()).as("%d %d %d", layers, first, freq)
                                 .isEqualTo(expected);
@@ -304,8 +306,9 @@ class SpecFilesTest {
                             + step + ", \"mlp_only_layers\": " + dense + ", \"num_experts\": 8, "
                             + "\"num_experts_per_tok\": 2, \"hidden_size\": 64, \"moe_intermediate_size\": 32}");
                     if (expected == 0) {
-                        assertThatThrownBy(() -> SpecFiles.model(p.toString()))
-                                .hasMessage(p + ": moe_layers: must be at least 1, got 0");
+                        assertThatThrownBy(() -> SpecFiles.model(p.toString())).hasMessage(p + ": num_hidden_layers: "
+                                + "none of its " + layers + " layers is MoE (by decoder_sparse_step and "
+                                + "mlp_only_layers)");
                     } else {
                         assertThat(SpecFiles.model(p.toString()).moeLayers()).as("%d %d %s", layers, step, dense)
                                 .isEqualTo(expected);
@@ -483,5 +486,39 @@ class SpecFilesTest {
         }
         Path bom = Files.write(dir.resolve("bom.json"), ("\uFEFF" + model).getBytes(StandardCharsets.UTF_8));
         assertThat(SpecFiles.model(bom.toString()).experts()).isEqualTo(4);
+    }
+
+    /**
+     * A value read from a Hugging Face config.json that is out of range is named by its key there, as the user wrote
+     * it: {@code n_group} was reported as moelab's {@code groups}, {@code num_experts_per_tok} as {@code top_k}.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "\"n_group\": 3 | n_group: 3 expert groups do not split the 4 experts evenly",
+        "\"n_group\": 0 | n_group: must be at least 1, got 0",
+        "\"num_experts_per_tok\": 8 | num_experts_per_tok: k=8 exceeds num_local_experts=4",
+        "\"num_experts_per_tok\": 0 | num_experts_per_tok: must be at least 1, got 0",
+        "\"num_local_experts\": 0 | num_local_experts: must be at least 1, got 0",
+        "\"num_local_experts\": 0, \"num_experts\": 0 | num_experts: must be at least 1, got 0",
+        "\"num_local_experts\": 0, \"n_routed_experts\": -2 | n_routed_experts: must be at least 1, got -2",
+        "\"hidden_size\": 0 | hidden_size: must be at least 1, got 0",
+        "\"intermediate_size\": 0 | intermediate_size: must be at least 1, got 0",
+        "\"moe_intermediate_size\": -1 | moe_intermediate_size: must be at least 1, got -1",
+        "\"n_shared_experts\": -1 | n_shared_experts: must not be negative, got -1",
+        "\"shared_expert_intermediate_size\": -1 | shared_expert_intermediate_size: must not be negative, got -1",
+        "\"num_hidden_layers\": 0 | num_hidden_layers: must be at least 1, got 0",
+        "\"num_hidden_layers\": -3 | num_hidden_layers: must be at least 1, got -3",
+        "\"num_hidden_layers\": -3, \"first_k_dense_replace\": 0 | num_hidden_layers: must be at least 1, got -3",
+        "\"num_hidden_layers\": -3, \"decoder_sparse_step\": 1 | num_hidden_layers: must be at least 1, got -3"})
+    void huggingFaceValuesOutOfRangeNameTheirKey(String change, String message) throws IOException {
+        // Mixtral-shaped; a later key given twice would be refused, so the change replaces the base's members.
+        java.util.Map<String, String> members = new java.util.LinkedHashMap<>();
+        for (String m : ("\"num_hidden_layers\": 2, \"num_local_experts\": 4, \"num_experts_per_tok\": 2, "
+                + "\"hidden_size\": 64, \"intermediate_size\": 32, " + change).split(", ")) {
+            members.put(m.substring(0, m.indexOf(':')), m);
+        }
+        Path hf = write("hf.json", "{" + String.join(", ", members.values()) + "}");
+        assertThatThrownBy(() -> SpecFiles.model(hf.toString())).isInstanceOf(InvalidInputException.class)
+                .hasMessage(hf + ": " + message);
     }
 }
