@@ -48,24 +48,24 @@ public record ClusterSpec(String name, int nodes, int gpusPerNode, double peakTf
             throw new InvalidInputException("gpus_per_node", nodes + " nodes x " + gpusPerNode + " GPUs is more "
                     + "GPUs than a placement has slots (at most " + Topology.MAX_REPLICAS + ")");
         }
-        positive(peakTflops, "peak_tflops");
-        positive(hbmTBps, "hbm_tbps");
-        positive(nvlinkGBps, "nvlink_gbps");
-        positive(networkGBps, "network_gbps");
+        // Wide but physical ranges (docs/SIM.md): a rate of 1e-300 passed as positive, and the report printed step
+        // times of 300 digits; 1e300 made every time vanish.
+        range(peakTflops, "peak_tflops", 0.01, 1e5, " TFLOP/s");
+        range(computeEfficiency, "compute_efficiency", 0.001, 1, "");
+        range(hbmTBps, "hbm_tbps", 0.001, 1e3, " TB/s");
+        range(nvlinkGBps, "nvlink_gbps", 0.001, 1e6, " GB/s");
+        range(networkGBps, "network_gbps", 0.001, 1e6, " GB/s");
         positive(hbmGB, "hbm_gb");
-        if (!(computeEfficiency > 0 && computeEfficiency <= 1)) {
-            throw new InvalidInputException("compute_efficiency", "must be in (0, 1], got "
-                    + Numbers.plain(computeEfficiency));
-        }
         // Each named: "latency" is no field of a cluster file, and which of the two was wrong went unsaid.
-        latency(nvlinkLatencyUs, "nvlink_latency_us");
-        latency(networkLatencyUs, "network_latency_us");
+        range(nvlinkLatencyUs, "nvlink_latency_us", 0, 1e6, " microseconds");
+        range(networkLatencyUs, "network_latency_us", 0, 1e6, " microseconds");
     }
 
-    private static void latency(double v, String field) {
-        if (!(v >= 0) || Double.isInfinite(v)) {
-            throw new InvalidInputException(field, "must be a finite number of microseconds >= 0, got "
-                    + Numbers.plain(v));
+    /** Refuses {@code v} outside [min, max] (NaN included), naming the range and its unit. */
+    private static void range(double v, String field, double min, double max, String unit) {
+        if (!(v >= min && v <= max)) {
+            throw new InvalidInputException(field, "must be from " + Numbers.plain(min) + " to " + Numbers.plain(max)
+                    + unit + ", got " + Numbers.plain(v));
         }
     }
 

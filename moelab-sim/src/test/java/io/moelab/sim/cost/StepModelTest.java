@@ -94,9 +94,10 @@ class StepModelTest {
     void aStepTimeNoDoubleHoldsIsBadInputNamingThePart() {
         // Each value passes its range check; together they make an infinite time, which reached the report as NaN
         // rates and failed in the plot library (exit 1) or printed "Infinity" (sim sweep, exit 0).
-        ClusterSpec slowLinks = new ClusterSpec("slow", 1, 2, 1, 1.0, 1, 1e-310, 0.5, 0, 0, 80);
+        // The slowest links a cluster may have (1 MB/s) and loads whose bytes overflow a double.
+        ClusterSpec slowLinks = new ClusterSpec("slow", 1, 2, 1, 1.0, 1, 0.001, 0.5, 0, 0, 80);
         StepModel links = new StepModel(model(1, 2), slowLinks, StepModel.Options.defaults());
-        assertThatThrownBy(() -> links.step(placement(slowLinks, 2, new int[] {0, 1}), load(3e6, 1e6)))
+        assertThatThrownBy(() -> links.step(placement(slowLinks, 2, new int[] {0, 1}), load(3e306, 1e306)))
                 .isInstanceOf(InvalidInputException.class).hasMessageContaining("the all-to-all")
                 .hasMessageContaining("cluster slow");
         ClusterSpec c = cluster(1, 2, 0, 0);

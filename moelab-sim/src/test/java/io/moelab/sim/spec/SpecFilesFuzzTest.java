@@ -183,7 +183,8 @@ class SpecFilesFuzzTest {
                     String text = mutate(CLUSTER, new Random(seed));
                     outcomes[check(text, SpecFiles::cluster, "seed " + seed + ": " + text) ? 1 : 0]++;
                 });
-        assertThat(outcomes[1]).as("read").isGreaterThan(100);
+        // Fewer read since each rate has a physical range (1e-300 and 1e300 are refused): still enough of both.
+        assertThat(outcomes[1]).as("read").isGreaterThan(50);
         assertThat(outcomes[0]).as("refused").isGreaterThan(500);
     }
 

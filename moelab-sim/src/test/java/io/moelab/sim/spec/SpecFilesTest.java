@@ -401,7 +401,7 @@ class SpecFilesTest {
         Path efficiency = write("e.json", "{\"nodes\": 1, \"gpus_per_node\": 8, \"peak_tflops\": 1, "
                 + "\"hbm_tbps\": 1, \"nvlink_gbps\": 1, \"network_gbps\": 1, \"compute_efficiency\": 1.5}");
         assertThatThrownBy(() -> SpecFiles.cluster(efficiency.toString()))
-                .hasMessage(efficiency + ": compute_efficiency: must be in (0, 1], got 1.5");
+                .hasMessage(efficiency + ": compute_efficiency: must be from 0.001 to 1, got 1.5");
         Path sharedFfn = write("s.json", "{\"moe_layers\": 2, \"experts\": 4, \"top_k\": 2, \"hidden\": 8, "
                 + "\"expert_ffn\": 8, \"shared_experts\": 1, \"shared_ffn\": -3}");
         assertThatThrownBy(() -> SpecFiles.model(sharedFfn.toString()))
@@ -414,22 +414,22 @@ class SpecFilesTest {
         Path nvlink = write("l.json", "{\"nodes\": 1, \"gpus_per_node\": 8, \"peak_tflops\": 1, "
                 + "\"hbm_tbps\": 1, \"nvlink_gbps\": 1, \"network_gbps\": 1, \"nvlink_latency_us\": -1}");
         assertThatThrownBy(() -> SpecFiles.cluster(nvlink.toString()))
-                .hasMessage(nvlink + ": nvlink_latency_us: must be a finite number of microseconds >= 0, got -1");
+                .hasMessage(nvlink + ": nvlink_latency_us: must be from 0 to 1000000 microseconds, got -1");
         Path network = write("n.json", "{\"nodes\": 2, \"gpus_per_node\": 8, \"peak_tflops\": 1, "
                 + "\"hbm_tbps\": 1, \"nvlink_gbps\": 1, \"network_gbps\": 1, \"network_latency_us\": -0.5}");
         assertThatThrownBy(() -> SpecFiles.cluster(network.toString()))
-                .hasMessage(network + ": network_latency_us: must be a finite number of microseconds >= 0, got -0.5");
+                .hasMessage(network + ": network_latency_us: must be from 0 to 1000000 microseconds, got -0.5");
         assertThatThrownBy(() -> new ClusterSpec("c", 1, 1, 1, 1, 1, 1, 1, Double.POSITIVE_INFINITY, 0, 1))
-                .hasMessage("nvlink_latency_us: must be a finite number of microseconds >= 0, got Infinity");
+                .hasMessage("nvlink_latency_us: must be from 0 to 1000000 microseconds, got Infinity");
         // Values are quoted as the file wrote them ("got -1", "got 0"), not as Java doubles ("-1.0", "0.0").
         Path zero = write("z.json", "{\"nodes\": 1, \"gpus_per_node\": 8, \"peak_tflops\": 1, "
                 + "\"hbm_tbps\": 0, \"nvlink_gbps\": 1, \"network_gbps\": 1}");
         assertThatThrownBy(() -> SpecFiles.cluster(zero.toString()))
-                .hasMessage(zero + ": hbm_tbps: must be a positive number, got 0");
+                .hasMessage(zero + ": hbm_tbps: must be from 0.001 to 1000 TB/s, got 0");
         Path whole = write("w.json", "{\"nodes\": 1, \"gpus_per_node\": 8, \"peak_tflops\": 1, "
                 + "\"hbm_tbps\": 1, \"nvlink_gbps\": 1, \"network_gbps\": 1, \"compute_efficiency\": 2}");
         assertThatThrownBy(() -> SpecFiles.cluster(whole.toString()))
-                .hasMessage(whole + ": compute_efficiency: must be in (0, 1], got 2");
+                .hasMessage(whole + ": compute_efficiency: must be from 0.001 to 1, got 2");
         Path huge = write("h.json", "{\"nodes\": 100000, \"gpus_per_node\": 100000, \"peak_tflops\": 1, "
                 + "\"hbm_tbps\": 1, \"nvlink_gbps\": 1, \"network_gbps\": 1}");
         assertThatThrownBy(() -> SpecFiles.cluster(huge.toString())).hasMessage(huge + ": gpus_per_node: 100000 "
@@ -520,5 +520,36 @@ class SpecFilesTest {
         Path hf = write("hf.json", "{" + String.join(", ", members.values()) + "}");
         assertThatThrownBy(() -> SpecFiles.model(hf.toString())).isInstanceOf(InvalidInputException.class)
                 .hasMessage(hf + ": " + message);
+    }
+
+    /**
+     * Each rate of a cluster file is refused outside a wide but physical range, named in the error (and docs/SIM.md):
+     * {@code "peak_tflops": 1e-300} ran, and the table printed step times of 300 digits. The bounds themselves read.
+     */
+    @ParameterizedTest
+    @CsvSource({
+        "peak_tflops, 0.01, 100000, TFLOP/s, 0.001, 1e6",
+        "compute_efficiency, 0.001, 1, '', 1e-300, 1.5",
+        "hbm_tbps, 0.001, 1000, TB/s, 1e-300, 1001",
+        "nvlink_gbps, 0.001, 1000000, GB/s, 0.0009, 1e300",
+        "network_gbps, 0.001, 1000000, GB/s, -1, 1000000.5",
+        "nvlink_latency_us, 0, 1000000, microseconds, -1e-300, 1e7",
+        "network_latency_us, 0, 1000000, microseconds, -0.5, 1e300"})
+    void clusterRatesOutsideAPhysicalRangeAreRefused(String key, String min, String max, String unit, String below,
+                                                     String above) throws IOException {
+        String base = "{\"nodes\": 2, \"gpus_per_node\": 2, \"peak_tflops\": 989, \"compute_efficiency\": 0.5, "
+                + "\"hbm_tbps\": 3.35, \"nvlink_gbps\": 450, \"network_gbps\": 50, \"nvlink_latency_us\": 3, "
+                + "\"network_latency_us\": 10}";
+        String range = "must be from " + min + " to " + max + (unit.isEmpty() ? "" : " " + unit) + ", got ";
+        for (String bad : new String[] {below, above}) {
+            Path c = write("c.json", base.replaceFirst("\"" + key + "\": [0-9.]+", "\"" + key + "\": " + bad));
+            assertThatThrownBy(() -> SpecFiles.cluster(c.toString())).isInstanceOf(InvalidInputException.class)
+                    .hasMessage(c + ": " + key + ": " + range
+                            + io.moelab.eplb.Numbers.plain(Double.parseDouble(bad)));
+        }
+        for (String edge : new String[] {min, max}) {
+            Path c = write("c.json", base.replaceFirst("\"" + key + "\": [0-9.]+", "\"" + key + "\": " + edge));
+            assertThat(SpecFiles.cluster(c.toString()).toString()).isNotEmpty();
+        }
     }
 }
