@@ -131,7 +131,7 @@ public final class EvolveCommand implements Callable<Integer> {
         Inputs.requireOne(inputs);
         if (Files.exists(out) && !Files.isDirectory(out)) {
             // Checked before the initial program's evaluation; createDirectories failed on it later, with exit 1.
-            throw new InvalidInputException("--out", out + " is a file, not a run directory");
+            throw new InvalidInputException("--out " + out, "is a file, not a run directory");
         }
         if (resume && !Files.isDirectory(out)) {
             throw new InvalidInputException("--out", out + " does not exist: no run to resume (leave out --resume "

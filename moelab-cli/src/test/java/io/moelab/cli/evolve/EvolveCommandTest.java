@@ -503,8 +503,8 @@ class EvolveCommandTest {
         assertThat(dir.resolve("typo-run")).doesNotExist();
         Path file = Files.writeString(dir.resolve("not-a-dir"), "x");
         assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--iterations", "3", "--out", file.toString(),
-                "--llm-replay", dir.resolve("none.jsonl").toString()), "error: --out: " + file
-                + " is a file, not a run directory");
+                "--llm-replay", dir.resolve("none.jsonl").toString()), "error: --out " + file
+                + ": is a file, not a run directory");
     }
 
     /**
