@@ -1,5 +1,6 @@
 package io.moelab.cli.evolve;
 
+import io.moelab.cli.support.DirectoryLock;
 import io.moelab.cli.support.Inputs;
 import io.moelab.cli.support.Json;
 import io.moelab.cli.support.Outputs;
@@ -111,6 +112,9 @@ public final class EvolveCommand implements Callable<Integer> {
     @Option(names = "--budget", paramLabel = "USD", description = "Stop starting iterations after this LLM cost.")
     private Double budget;
 
+    /** This run's claim on --out, once it exists; null before. */
+    private DirectoryLock lock;
+
     @Override
     public Integer call() throws Exception {
         // Checked here, not by picocli, so that 'evolve init' does not need the run's options.
@@ -137,6 +141,19 @@ public final class EvolveCommand implements Callable<Integer> {
             throw new InvalidInputException("--out", out + " does not exist: no run to resume (leave out --resume "
                     + "to start one)");
         }
+        // Before the run's files are read: a second run on this --out at the same time deleted the first's work
+        // files (its initial program then "failed evaluation"). A new --out is locked once it is made.
+        lock = Files.isDirectory(out) ? DirectoryLock.acquire("--out", out) : null;
+        try {
+            return evolve();
+        } finally {
+            if (lock != null) {
+                lock.close();
+            }
+        }
+    }
+
+    private Integer evolve() throws Exception {
         Task t = Tasks.resolve(task);
         // A resume continues the run as it was started: its seed and configuration unless given again, and given
         // again only with the same values.
@@ -226,6 +243,9 @@ public final class EvolveCommand implements Callable<Integer> {
                 : LlmEnsemble.create(settings.llm(), ledger, Sleeper.SYSTEM, System::getenv);
         boolean created = !Files.exists(out);
         Files.createDirectories(out);
+        if (lock == null) {
+            lock = DirectoryLock.acquire("--out", out);
+        }
         LlmClient client = replayed != null ? replayed
                 : new RecordingClient(models, out.resolve("llm_responses.jsonl"));
         PrintWriter stdout = spec.commandLine().getOut();
@@ -486,18 +506,22 @@ public final class EvolveCommand implements Callable<Integer> {
         }
     }
 
-    /** Deletes {@code out} when it holds nothing, or only an empty {@code llm_responses.jsonl}. */
-    private static void removeUnused(Path out) throws IOException {
+    /**
+     * Deletes {@code out} when it holds nothing, or only an empty {@code llm_responses.jsonl}, besides this run's
+     * lock file (released and deleted first).
+     */
+    private void removeUnused(Path out) throws IOException {
         Path recording = out.resolve("llm_responses.jsonl");
         List<Path> entries;
         try (var list = Files.list(out)) {
-            entries = list.toList();
+            entries = list.filter(p -> !p.getFileName().toString().equals(DirectoryLock.FILE)).toList();
         } catch (java.nio.file.NoSuchFileException e) {
             return;
         }
         boolean unused = entries.isEmpty() || entries.equals(List.of(recording)) && Files.isRegularFile(recording)
                 && Files.size(recording) == 0;
         if (unused) {
+            lock.close();
             Files.deleteIfExists(recording);
             Files.deleteIfExists(out);
         }

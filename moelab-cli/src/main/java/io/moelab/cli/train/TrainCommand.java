@@ -1,5 +1,6 @@
 package io.moelab.cli.train;
 
+import io.moelab.cli.support.DirectoryLock;
 import io.moelab.cli.support.Heap;
 import io.moelab.cli.support.Inputs;
 import io.moelab.cli.support.Outputs;
@@ -144,7 +145,6 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PrintWriter stdout = spec.commandLine().getOut();
         if (corpus != null && corpus.stream().anyMatch(Inputs::isStdin)) {
             // Refused rather than spooled: the run would record a temporary file's path as its corpus.
             throw new InvalidInputException("--corpus", Inputs.NAME + " (" + Inputs.STDIN + ") cannot be a corpus: "
@@ -166,9 +166,19 @@ public final class TrainCommand implements Callable<Integer> {
         }
         // Before training: a bad --out (a file, no access) would otherwise fail only when the first file is written.
         Outputs.checkDirectory("--out", out, "summary.json", "loss.png");
-        Trainer.Summary summary;
         List<Path> created = Stream.of(out, out.resolve("checkpoints"), out.resolve("metrics.jsonl"))
                 .filter(p -> !Files.exists(p)).toList();
+        // Claimed for the whole run, resume included: two runs on one --out at once wrote one metrics.jsonl and one
+        // checkpoints/ between them.
+        Files.createDirectories(out);
+        try (DirectoryLock lock = DirectoryLock.acquire("--out", out)) {
+            return train(created, lock);
+        }
+    }
+
+    private int train(List<Path> created, DirectoryLock lock) throws Exception {
+        PrintWriter stdout = spec.commandLine().getOut();
+        Trainer.Summary summary;
         boolean trained = false;
         try (Progress progress = Progress.start("train", 1)) {
             TrainListener listener = listener(progress);
@@ -193,6 +203,7 @@ public final class TrainCommand implements Callable<Integer> {
             throw asOption(e, "train");
         } finally {
             if (!trained) {
+                lock.close(); // its file would keep the --out this run created
                 removeEmpty(created);
             }
         }

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.sun.net.httpserver.HttpServer;
 import io.moelab.cli.CliRunner;
 import io.moelab.cli.CliRunner.Result;
+import io.moelab.cli.LockHolder;
+import io.moelab.cli.support.DirectoryLock;
 import io.moelab.evolve.config.EvolveConfig;
 import io.moelab.evolve.run.RunSummary;
 import io.moelab.evolve.task.Tasks;
@@ -727,6 +729,50 @@ class EvolveCommandTest {
         Files.writeString(task.resolve("task.yaml"), "evaluator: [sh, -c, \". {program}; echo '{"
                 + fields.replace("\"", "\\\"") + "}'\"]\nfitness_metric: " + fitness + "\n");
         return task;
+    }
+
+    /**
+     * Two runs on one --out at the same time: the second deleted the first's work files, and one of them failed
+     * with its initial program's "failed evaluation" (or both wrote one trace). A run in use is refused up front,
+     * starting or resuming, and the lock of a killed run does not outlive it.
+     */
+    @Test
+    void aRunDirectoryAnotherRunIsUsingIsRefused() throws Exception {
+        Path replay = dir.resolve("replay.jsonl");
+        Files.write(replay, List.of(line(1, "nothing"), line(2, "nothing"), line(3, "nothing")));
+        Path out = dir.resolve("shared");
+        try (LockHolder other = LockHolder.start(out)) {
+            assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(),
+                    "--iterations", "1", "--out", out.toString()),
+                    "error: --out " + out + ": another moelab run is using it (pid " + other.pid() + ")");
+            try (var names = Files.list(out)) {
+                assertThat(names.map(p -> p.getFileName().toString())).containsExactly(".moelab.lock");
+            }
+        }
+        // Killed, the holder left its lock file, which the next run takes over and removes.
+        Result r = CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(), "--iterations",
+                "1", "--out", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(out.resolve(".moelab.lock")).doesNotExist();
+        List<String> trace = Files.readAllLines(out.resolve("trace.jsonl"));
+        try (LockHolder other = LockHolder.start(out)) {
+            assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(),
+                    "--iterations", "2", "--out", out.toString(), "--resume"),
+                    "error: --out " + out + ": another moelab run is using it (pid " + other.pid() + ")");
+        }
+        assertThat(Files.readAllLines(out.resolve("trace.jsonl"))).isEqualTo(trace);
+        // Held in this process (a command run in-process): refused too, without opening the file (that releases it).
+        try (DirectoryLock held = DirectoryLock.acquire("--out", out)) {
+            assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(),
+                    "--iterations", "2", "--out", out.toString(), "--resume"),
+                    "error: --out " + out + ": another moelab run is using it (pid " + ProcessHandle.current().pid()
+                            + ")");
+        }
+        Result resumed = CliRunner.run("evolve", "--task", "eplb:quick", "--llm-replay", replay.toString(),
+                "--iterations", "2", "--out", out.toString(), "--resume");
+        assertThat(resumed.exitCode()).as(resumed.err()).isZero();
+        assertThat(Files.readAllLines(out.resolve("trace.jsonl"))).hasSize(trace.size() + 1);
+        assertThat(out.resolve(".moelab.lock")).doesNotExist();
     }
 
     private static void assertBad(Result r, String mentions) {

@@ -1,6 +1,7 @@
 package io.moelab.cli.train;
 
 import io.moelab.cli.CliRunner;
+import io.moelab.cli.LockHolder;
 import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.eplb.trace.TraceFiles;
 import org.junit.jupiter.api.Test;
@@ -201,6 +202,37 @@ class TrainCommandTest {
         try (var left = Files.list(existing)) {
             assertThat(left).containsExactly(mine);
         }
+    }
+
+    /**
+     * Two runs on one --out at the same time wrote one metrics.jsonl and one checkpoints/ between them. A run in
+     * use is refused up front, starting or resuming; a killed run's lock does not outlive it.
+     */
+    @Test
+    void aRunDirectoryAnotherRunIsUsingIsRefused() throws Exception {
+        Path out = dir.resolve("shared");
+        String[] run = {"train", "--preset", "tiny", "--steps", "1", "--seq", "32", "--batch", "2", "--eval-windows",
+                "1", "--threads", "1", "--out", out.toString()};
+        try (LockHolder other = LockHolder.start(out)) {
+            CliRunner.Result r = CliRunner.run(run);
+            assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
+            assertThat(r.err()).isEqualTo("error: --out " + out + ": another moelab run is using it (pid "
+                    + other.pid() + ")\n");
+            try (var names = Files.list(out)) {
+                assertThat(names.map(p -> p.getFileName().toString())).containsExactly(".moelab.lock");
+            }
+        }
+        CliRunner.Result r = CliRunner.run(run);
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(out.resolve(".moelab.lock")).doesNotExist();
+        String metrics = Files.readString(out.resolve("metrics.jsonl"));
+        try (LockHolder other = LockHolder.start(out)) {
+            CliRunner.Result resumed = CliRunner.run("train", "--resume", "--steps", "2", "--out", out.toString());
+            assertThat(resumed.exitCode()).as(resumed.err()).isEqualTo(2);
+            assertThat(resumed.err()).isEqualTo("error: --out " + out + ": another moelab run is using it (pid "
+                    + other.pid() + ")\n");
+        }
+        assertThat(Files.readString(out.resolve("metrics.jsonl"))).isEqualTo(metrics);
     }
 
     /**
