@@ -7,6 +7,8 @@ import io.moelab.sim.PolicyResult;
 import io.moelab.sim.SimulationReport;
 import io.moelab.sim.spec.ClusterSpec;
 import io.moelab.sim.spec.ModelSpec;
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -105,7 +107,7 @@ final class SimReports {
                 "GPU util", "rebalances", "migrated GB", "stall ms");
         double base = results.getFirst().throughputTokensPerSecond();
         for (PolicyResult r : results) {
-            table.row(r.policy(), String.format(Locale.ROOT, "%.0f", r.throughputTokensPerSecond()),
+            table.row(r.policy(), tokensPerSecond(r.throughputTokensPerSecond()),
                     String.format(Locale.ROOT, "%.3fx", r.throughputTokensPerSecond() / base),
                     String.format(Locale.ROOT, "%.3f", r.p50StepMs()),
                     String.format(Locale.ROOT, "%.3f", r.p99StepMs()),
@@ -116,6 +118,23 @@ final class SimReports {
                     String.format(Locale.ROOT, "%.1f", r.stallSeconds() * 1e3));
         }
         return table;
+    }
+
+    /**
+     * A throughput for the tables: whole tokens from 100 up, else three significant digits ({@code 42.5},
+     * {@code 0.00294}), in scientific notation below 0.0001 ({@code 1.2e-5}). Whole tokens alone printed a very slow
+     * cluster's 0.0029 tokens/s as 0; the JSON outputs keep the full double.
+     */
+    static String tokensPerSecond(double v) {
+        if (!Double.isFinite(v) || v == 0 || Math.abs(v) >= 99.95) {
+            return String.format(Locale.ROOT, "%.0f", v);
+        }
+        BigDecimal rounded = new BigDecimal(v).round(new MathContext(3)).stripTrailingZeros();
+        if (rounded.abs().compareTo(new BigDecimal("0.0001")) >= 0) {
+            return rounded.toPlainString();
+        }
+        int exponent = rounded.precision() - 1 - rounded.scale(); // of the leading digit
+        return rounded.movePointLeft(exponent).toPlainString() + "e" + exponent;
     }
 
     /** Lines on the deployment simulated, above the table. */

@@ -202,7 +202,7 @@ public final class SweepCommand implements Callable<Integer>, OptionFields {
                 row.add(String.format(Locale.ROOT, "%.1f", point.report().expertBytesPerGpu() / 1e9));
             }
             for (PolicyResult r : point.report().policies()) {
-                row.add(String.format(Locale.ROOT, "%.0f", r.throughputTokensPerSecond()));
+                row.add(SimReports.tokensPerSecond(r.throughputTokensPerSecond()));
             }
             table.row(row.toArray(String[]::new));
         }

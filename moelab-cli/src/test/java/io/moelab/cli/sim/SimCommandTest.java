@@ -20,6 +20,8 @@ import io.moelab.sim.spec.ModelSpec;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -119,6 +121,42 @@ class SimCommandTest {
     }
 
     /** Each plot's points are steps.csv's rows: the same step numbers (from 0) and values. */
+    /**
+     * A cluster at the accepted minimum rates serves a fraction of a token a second: the table printed its
+     * tokens/s as 0 (in sim and in sim sweep). It now prints three significant digits; summary.json and sweep.json
+     * keep the full double.
+     */
+    @Test
+    void aVerySlowClustersThroughputIsPrintedWithSignificantDigits() throws Exception {
+        Path cluster = Files.writeString(dir.resolve("slow.json"), "{\"nodes\": 4, \"gpus_per_node\": 8, "
+                + "\"peak_tflops\": 0.01, \"compute_efficiency\": 0.001, \"hbm_tbps\": 0.001, \"nvlink_gbps\": "
+                + "0.001, \"network_gbps\": 0.001, \"nvlink_latency_us\": 1000000, \"network_latency_us\": "
+                + "1000000}");
+        Result r = CliRunner.run("sim", "--trace", trace.toString(), "--model", "deepseek-v2-lite", "--cluster",
+                cluster.toString(), "--policies", "none", "--out", dir.resolve("slow").toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode summary = JsonMapper.builder().build().readTree(dir.resolve("slow/summary.json").toFile());
+        double tokens = summary.get("policies").get(0).get("throughput_tokens_per_s").asDouble();
+        BigDecimal three = new BigDecimal(tokens).round(new MathContext(3));
+        assertThat(tokens).isStrictlyBetween(0.0, 1.0).isNotEqualTo(three.doubleValue());
+        String cell = r.out().lines().map(String::strip).filter(l -> l.startsWith("none ")).findFirst().orElseThrow()
+                .split("\\s+")[1];
+        assertThat(cell).isNotEqualTo("0");
+        assertThat(Double.parseDouble(cell)).isEqualTo(three.doubleValue());
+
+        Result sweep = CliRunner.run("sim", "sweep", "--trace", trace.toString(), "--model", "deepseek-v2-lite",
+                "--cluster", cluster.toString(), "--policies", "none", "--intervals", "50", "--redundants", "32",
+                "--out", dir.resolve("slow-sweep").toString());
+        assertThat(sweep.exitCode()).as(sweep.err()).isZero();
+        JsonNode point = JsonMapper.builder().build().readTree(dir.resolve("slow-sweep/sweep.json").toFile())
+                .get("rebalance_every").get(0);
+        double swept = point.get("policies").get(0).get("throughput_tokens_per_s").asDouble();
+        List<String> lines = sweep.out().lines().map(String::strip).toList();
+        int k = lines.indexOf("tokens/s by rebalance interval (32 redundant slots per layer; window = K):");
+        assertThat(lines.get(k + 2).split("\\s+")).containsExactly("50",
+                new BigDecimal(swept).round(new MathContext(3)).stripTrailingZeros().toPlainString());
+    }
+
     @Test
     void plotsPlotTheStepsOfTheCsv() throws Exception {
         Path out = dir.resolve("plotted");
