@@ -523,7 +523,8 @@ class SpecFilesTest {
     }
 
     /**
-     * Each rate of a cluster file is refused outside a wide but physical range, named in the error (and docs/SIM.md):
+     * Each rate of a cluster file (and its HBM size) is refused outside a wide but physical range, named in the error
+     * (and docs/SIM.md):
      * {@code "peak_tflops": 1e-300} ran, and the table printed step times of 300 digits. The bounds themselves read.
      */
     @ParameterizedTest
@@ -534,12 +535,14 @@ class SpecFilesTest {
         "nvlink_gbps, 0.001, 1000000, GB/s, 0.0009, 1e300",
         "network_gbps, 0.001, 1000000, GB/s, -1, 1000000.5",
         "nvlink_latency_us, 0, 1000000, microseconds, -1e-300, 1e7",
-        "network_latency_us, 0, 1000000, microseconds, -0.5, 1e300"})
+        "network_latency_us, 0, 1000000, microseconds, -0.5, 1e300",
+        // Not a rate, but as unbounded: 1e-300 GB ran, every placement flagged as more than the GPU's HBM.
+        "hbm_gb, 0.01, 100000, GB, 1e-300, 1e300"})
     void clusterRatesOutsideAPhysicalRangeAreRefused(String key, String min, String max, String unit, String below,
                                                      String above) throws IOException {
         String base = "{\"nodes\": 2, \"gpus_per_node\": 2, \"peak_tflops\": 989, \"compute_efficiency\": 0.5, "
                 + "\"hbm_tbps\": 3.35, \"nvlink_gbps\": 450, \"network_gbps\": 50, \"nvlink_latency_us\": 3, "
-                + "\"network_latency_us\": 10}";
+                + "\"network_latency_us\": 10, \"hbm_gb\": 80}";
         String range = "must be from " + min + " to " + max + (unit.isEmpty() ? "" : " " + unit) + ", got ";
         for (String bad : new String[] {below, above}) {
             Path c = write("c.json", base.replaceFirst("\"" + key + "\": [0-9.]+", "\"" + key + "\": " + bad));
