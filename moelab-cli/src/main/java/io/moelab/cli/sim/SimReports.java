@@ -109,27 +109,36 @@ final class SimReports {
         for (PolicyResult r : results) {
             table.row(r.policy(), tokensPerSecond(r.throughputTokensPerSecond()),
                     String.format(Locale.ROOT, "%.3fx", r.throughputTokensPerSecond() / base),
-                    String.format(Locale.ROOT, "%.3f", r.p50StepMs()),
-                    String.format(Locale.ROOT, "%.3f", r.p99StepMs()),
+                    figure(r.p50StepMs(), 3), figure(r.p99StepMs(), 3),
                     String.format(Locale.ROOT, "%.4f", r.meanGpuBalancedness()),
                     String.format(Locale.ROOT, "%.1f%%", 100 * r.gpuUtilization()),
                     String.valueOf(r.rebalances()),
                     String.format(Locale.ROOT, "%.2f", r.migratedBytes() / 1e9),
-                    String.format(Locale.ROOT, "%.1f", r.stallSeconds() * 1e3));
+                    figure(r.stallSeconds() * 1e3, 1));
         }
         return table;
     }
 
-    /**
-     * A throughput for the tables: whole tokens from 100 up, else three significant digits ({@code 42.5},
-     * {@code 0.00294}), in scientific notation below 0.0001 ({@code 1.2e-5}). Whole tokens alone printed a very slow
-     * cluster's 0.0029 tokens/s as 0; the JSON outputs keep the full double.
-     */
+    /** A throughput for the tables: {@link #figure figure(v, 0)}, whole tokens from 100 up. */
     static String tokensPerSecond(double v) {
-        if (!Double.isFinite(v) || v == 0 || Math.abs(v) >= 99.95) {
-            return String.format(Locale.ROOT, "%.0f", v);
+        return figure(v, 0);
+    }
+
+    /**
+     * A figure for the tables: {@code v} to {@code decimals} places where these show three significant digits (from
+     * 100 tokens/s with none, from 0.1 ms with three), else three significant digits ({@code 42.5}, {@code 0.00294}),
+     * in scientific notation below 0.0001 ({@code 1.2e-5}). Fixed places alone printed a very slow cluster's 0.0029
+     * tokens/s as 0 and a very fast cluster's 0.00007 ms steps as 0.000; the JSON outputs keep the full double.
+     */
+    static String figure(double v, int decimals) {
+        String fixed = "%." + decimals + "f";
+        if (!Double.isFinite(v) || v == 0) {
+            return String.format(Locale.ROOT, fixed, v);
         }
         BigDecimal rounded = new BigDecimal(v).round(new MathContext(3)).stripTrailingZeros();
+        if (rounded.abs().compareTo(BigDecimal.ONE.scaleByPowerOfTen(2 - decimals)) >= 0) {
+            return String.format(Locale.ROOT, fixed, v);
+        }
         if (rounded.abs().compareTo(new BigDecimal("0.0001")) >= 0) {
             return rounded.toPlainString();
         }

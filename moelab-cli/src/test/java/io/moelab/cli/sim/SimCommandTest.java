@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -155,6 +156,32 @@ class SimCommandTest {
         int k = lines.indexOf("tokens/s by rebalance interval (32 redundant slots per layer; window = K):");
         assertThat(lines.get(k + 2).split("\\s+")).containsExactly("50",
                 new BigDecimal(swept).round(new MathContext(3)).stripTrailingZeros().toPlainString());
+    }
+
+    /**
+     * A cluster at the accepted maximum rates (and no latency) takes some microseconds a step: the table printed its
+     * p50 and p99 to three decimals, 0.008 ms (and 0.000 below half a microsecond). They now keep three significant
+     * digits; summary.json keeps the double.
+     */
+    @Test
+    void aVeryFastClustersStepTimesArePrintedWithSignificantDigits() throws Exception {
+        Path cluster = Files.writeString(dir.resolve("fast.json"), "{\"nodes\": 4, \"gpus_per_node\": 8, "
+                + "\"peak_tflops\": 100000, \"compute_efficiency\": 1, \"hbm_tbps\": 1000, \"nvlink_gbps\": "
+                + "1000000, \"network_gbps\": 1000000, \"nvlink_latency_us\": 0, \"network_latency_us\": 0}");
+        Result r = CliRunner.run("sim", "--trace", trace.toString(), "--model", "deepseek-v2-lite", "--cluster",
+                cluster.toString(), "--policies", "none", "--out", dir.resolve("fast").toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode policy = JsonMapper.builder().build().readTree(dir.resolve("fast/summary.json").toFile())
+                .get("policies").get(0);
+        String[] row = r.out().lines().map(String::strip).filter(l -> l.startsWith("none ")).findFirst()
+                .orElseThrow().split("\\s+");
+        for (var column : List.of(Map.entry(3, "p50_step_ms"), Map.entry(4, "p99_step_ms"))) {
+            double ms = policy.get(column.getValue()).asDouble();
+            assertThat(ms).as(column.getValue()).isStrictlyBetween(0.0, 0.01);
+            assertThat(row[column.getKey()]).as(column.getValue()).isNotEqualTo("0.000");
+            assertThat(Double.parseDouble(row[column.getKey()])).as(column.getValue())
+                    .isEqualTo(new BigDecimal(ms).round(new MathContext(3)).doubleValue());
+        }
     }
 
     @Test
