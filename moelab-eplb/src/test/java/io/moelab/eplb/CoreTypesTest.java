@@ -55,7 +55,8 @@ class CoreTypesTest {
         assertThatThrownBy(() -> new Topology(8, 0, 1, 1)).hasMessageStartingWith("num_groups:");
         assertThatThrownBy(() -> new Topology(8, 1, -1, 1)).hasMessageStartingWith("num_nodes:");
         assertThatThrownBy(() -> new Topology(8, 1, 1, 0)).hasMessageStartingWith("num_gpus:");
-        assertThatThrownBy(() -> new Topology(9, 1, 1, 2)).hasMessageStartingWith("num_replicas: R=9 is not a multiple");
+        assertThatThrownBy(() -> new Topology(9, 1, 1, 2))
+                .hasMessageStartingWith("num_replicas: R=9 is not a multiple");
         assertThatThrownBy(() -> new Topology(8, 1, 3, 2)).hasMessageStartingWith("num_gpus: M=2 is not a multiple");
         assertThatThrownBy(() -> new Topology(8, 1, 1, 2).requireFits(9)).hasMessageStartingWith("num_replicas: R=8");
         assertThatThrownBy(() -> new Topology(8, 3, 1, 2).requireEqualGroups(8)).hasMessageStartingWith("num_groups:");
@@ -69,13 +70,16 @@ class CoreTypesTest {
         assertThat(m.toArray()).isDeepEqualTo(new double[][] {{1, 0}, {2, 3}});
         assertThatThrownBy(() -> LoadMatrix.of(new double[0][], "w")).hasMessageStartingWith("w: is empty");
         assertThatThrownBy(() -> LoadMatrix.of(new double[][] {{}}, "w")).hasMessageStartingWith("w[0]: is empty");
-        assertThatThrownBy(() -> LoadMatrix.of(new double[][] {{1, 2}, {3}}, "w")).hasMessageStartingWith("w[1]: has 1");
+        assertThatThrownBy(() -> LoadMatrix.of(new double[][] {{1, 2}, {3}}, "w"))
+                .hasMessageStartingWith("w[1]: has 1");
         assertThatThrownBy(() -> LoadMatrix.of(new double[][] {{1, Double.NaN}}, "w"))
                 .hasMessage("w[0][1]: load is NaN");
         assertThatThrownBy(() -> LoadMatrix.of(new double[][] {{Double.NEGATIVE_INFINITY}}, "w"))
                 .hasMessage("w[0][0]: load is infinite");
-        assertThatThrownBy(() -> LoadMatrix.of(new double[][] {{-1e-9}}, "w")).hasMessage("w[0][0]: load is negative (-1.0E-9)");
-        assertThatThrownBy(() -> LoadMatrix.of(new double[][] {{2, -0.25}}, "w")).hasMessage("w[0][1]: load is negative (-0.25)");
+        assertThatThrownBy(() -> LoadMatrix.of(new double[][] {{-1e-9}}, "w"))
+                .hasMessage("w[0][0]: load is negative (-1.0E-9)");
+        assertThatThrownBy(() -> LoadMatrix.of(new double[][] {{2, -0.25}}, "w"))
+                .hasMessage("w[0][1]: load is negative (-0.25)");
     }
 
     @Test

@@ -27,8 +27,8 @@ import java.util.Objects;
  * mean must beat the last window by 20% ({@link #SMOOTHING_PENALTY}) and a seasonal model the best weighted mean by
  * 5%, since among several fitted candidates one fits noise by chance on few windows. The choice is made on an
  * evenly spaced sample of at most {@value #SAMPLE_CELLS} (layer, expert) cells, which estimates the pooled error
- * well at a fraction of the cost; only the winner is computed on every cell. Its per-expert root-mean-square one-step error is the
- * volatility that hedging uses.
+ * well at a fraction of the cost; only the winner is computed on every cell. Its per-expert root-mean-square
+ * one-step error is the volatility that hedging uses.
  */
 public final class LoadForecast {
     /** Decays tried, most recent-weighted first; ties go to the earlier (more reactive) one. */

@@ -158,7 +158,8 @@ final class ReplicaPacker {
         int[] binExpert = this.binExpert;
         int[] binFill = this.binFill;
         double[] binLoad = this.binLoad;
-        // A loop, not two Arrays.fill calls: a node's or a layer's few bins cost less than the calls into the fill stubs.
+        // A loop, not two Arrays.fill calls: a node's or a layer's few bins cost less than the calls into the fill
+        // stubs.
         for (int b = 0; b < bins; b++) {
             binLoad[b] = 0;
             binFill[b] = 0;

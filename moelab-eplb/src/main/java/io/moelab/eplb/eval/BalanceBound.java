@@ -30,7 +30,8 @@ public final class BalanceBound {
         for (int l = 0; l < load.layers(); l++) {
             load.copyLayer(l, row);
             double mean = load.layerTotal(l) / topology.gpus();
-            double heaviestReplica = apportionment.apportion(row, experts, topology.replicas(), topology.gpus(), counts);
+            double heaviestReplica = apportionment.apportion(row, experts, topology.replicas(), topology.gpus(),
+                    counts);
             meanSum += mean;
             floorSum += Math.max(mean, heaviestReplica);
         }

@@ -140,8 +140,8 @@ public final class PlacementFile {
                 int held = placement.replicaCount(i / experts, i % experts);
                 if (logcnt.values()[i] != held) {
                     throw new InvalidInputException("logcnt[" + i / experts + "][" + i % experts + "]", "is "
-                            + Numbers.plain(logcnt.values()[i]) + " but phy2log holds " + held + " replica(s) of expert "
-                            + i % experts + DROP_DERIVED);
+                            + Numbers.plain(logcnt.values()[i]) + " but phy2log holds " + held
+                            + " replica(s) of expert " + i % experts + DROP_DERIVED);
                 }
             }
         }
@@ -189,8 +189,8 @@ public final class PlacementFile {
             for (int p = 0; p < cols; p++) {
                 double v = array.values()[l * cols + p];
                 if (v != Math.rint(v) || Math.abs(v) > Integer.MAX_VALUE) {
-                    throw new InvalidInputException("phy2log[" + l + "][" + p + "]", "expected an expert index but found "
-                            + Numbers.plain(v));
+                    throw new InvalidInputException("phy2log[" + l + "][" + p + "]",
+                            "expected an expert index but found " + Numbers.plain(v));
                 }
                 row[p] = (int) v;
             }

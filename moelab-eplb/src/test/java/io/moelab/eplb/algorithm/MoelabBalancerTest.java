@@ -96,7 +96,8 @@ class MoelabBalancerTest {
         Topology t = new Topology(96, 8, 4, 16);
         for (String mode : List.of("global", "hierarchical")) {
             Placement serial = Algorithms.byName("moelab:" + mode).rebalance(BalancingRequest.of(w, t));
-            Placement parallel = Algorithms.byName("moelab:" + mode + ":parallel=on").rebalance(BalancingRequest.of(w, t));
+            Placement parallel = Algorithms.byName("moelab:" + mode + ":parallel=on")
+                    .rebalance(BalancingRequest.of(w, t));
             assertThat(parallel).isEqualTo(serial);
         }
     }
@@ -180,11 +181,14 @@ class MoelabBalancerTest {
     @Test
     void aReusedBalancerPlansAsAFreshOne() throws Exception {
         List<BalancingRequest> requests = List.of(
-                BalancingRequest.of(SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(5, 64, 3, 1)).sum(0, 3),
+                BalancingRequest.of(
+                        SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(5, 64, 3, 1)).sum(0, 3),
                         new Topology(96, 8, 4, 16)),
-                BalancingRequest.of(SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(4, 60, 3, 2)).sum(0, 3),
+                BalancingRequest.of(
+                        SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(4, 60, 3, 2)).sum(0, 3),
                         new Topology(96, 6, 3, 12)),
-                BalancingRequest.of(SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(3, 64, 3, 3)).sum(0, 3),
+                BalancingRequest.of(
+                        SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(3, 64, 3, 3)).sum(0, 3),
                         new Topology(128, 8, 4, 32)));
         for (String spec : List.of("moelab:global", "moelab:hierarchical", "moelab")) {
             BalancerAlgorithm reused = Algorithms.byName(spec);

@@ -20,7 +20,10 @@ class ReplicaPackerTest {
         }
     }
 
-    /** Replica counts of a random number of experts that fill {@code bins x perBin} slots, each at most {@code bins}. */
+    /**
+     * Replica counts of a random number of experts that fill {@code bins x perBin} slots, each at most
+     * {@code bins}.
+     */
     static int[] replicaCounts(org.quicktheories.core.RandomnessSource r, int bins, int perBin) {
         int slots = bins * perBin;
         int experts = (int) r.next(Constraint.between((slots + bins - 1) / bins, slots));
@@ -91,7 +94,8 @@ class ReplicaPackerTest {
                 largest = Math.max(largest, p.perReplica()[e]);
             }
             double noSwaps = packer.pack(p.perReplica(), p.counts(), p.counts().length, p.bins(), p.perBin(), 0, out);
-            double withSwaps = packer.pack(p.perReplica(), p.counts(), p.counts().length, p.bins(), p.perBin(), 64, out);
+            double withSwaps = packer.pack(p.perReplica(), p.counts(), p.counts().length, p.bins(), p.perBin(), 64,
+                    out);
             assertThat(withSwaps).isLessThanOrEqualTo(noSwaps + 1e-9);
             assertThat(withSwaps).isLessThanOrEqualTo(total / p.bins() + largest + 1e-9);
         });

@@ -519,7 +519,8 @@ class JsonReaderTest {
                 .hasMessageEndingWith(": expected an object but found an array");
         assertThatThrownBy(() -> reader("\"x\"").nextDouble())
                 .hasMessageEndingWith(": expected a number but found a string");
-        assertThatThrownBy(() -> reader("1").nextString()).hasMessageEndingWith(": expected a string but found a number");
+        assertThatThrownBy(() -> reader("1").nextString())
+                .hasMessageEndingWith(": expected a string but found a number");
         assertThatThrownBy(() -> reader("{}").nextName())
                 .hasMessageEndingWith(": expected a member name but found an object");
         assertThatThrownBy(() -> reader("null").nextBoolean())
@@ -533,7 +534,8 @@ class JsonReaderTest {
         JsonReader done = reader("[]");
         done.beginArray();
         done.endArray();
-        assertThatThrownBy(done::beginArray).hasMessageEndingWith(": expected an array but found the end of the document");
+        assertThatThrownBy(done::beginArray)
+                .hasMessageEndingWith(": expected an array but found the end of the document");
         assertThatThrownBy(() -> reader("[] ").endDocument())
                 .hasMessageEndingWith(": expected the end of the document but found an array");
     }
@@ -590,7 +592,8 @@ class JsonReaderTest {
         String string = "[\"" + "a".repeat(BUFFER + 10) + "\t\"]";
         int tab = string.indexOf('\t');
         assertThat(errorOf(new JsonReader(chunked(string, chunk), SOURCE)))
-                .isEqualTo(SOURCE + ": malformed JSON at " + locationOf(string, tab) + ": control character in a string");
+                .isEqualTo(SOURCE + ": malformed JSON at " + locationOf(string, tab)
+                        + ": control character in a string");
 
         // A malformed number across the boundary: the column is just past its text.
         String number = "[" + " ".repeat(BUFFER - 4) + "1.2.3]";

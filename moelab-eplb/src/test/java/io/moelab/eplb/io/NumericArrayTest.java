@@ -105,7 +105,8 @@ class NumericArrayTest {
         return Stream.of(
                 Arguments.of("[[1, 2], [3, 4], [5, 6, 7]]",
                         "w[2]: has 3 elements where earlier arrays at this depth have 2 (ragged array)"),
-                Arguments.of("[[1, 2], [3]]", "w[1]: has 1 elements where earlier arrays at this depth have 2 (ragged array)"),
+                Arguments.of("[[1, 2], [3]]",
+                        "w[1]: has 1 elements where earlier arrays at this depth have 2 (ragged array)"),
                 Arguments.of("[[[1, 2], [3, 4]], [[5, 6]]]",
                         "w[1]: has 1 elements where earlier arrays at this depth have 2 (ragged array)"),
                 Arguments.of("[[[1, 2], [3, 4]], [[5, 6], [7]]]",

@@ -260,7 +260,8 @@ class PlacementFileTest {
         Topology four = new Topology(4, 1, 1, 1);
         return Stream.of(
                 Arguments.of("{\"num_gpus\": 1}", 2, two, "%s: has no \"phy2log\""),
-                Arguments.of("{\"phy2log\": [[0, 1.5]]}", 2, two, "phy2log[0][1]: expected an expert index but found 1.5"),
+                Arguments.of("{\"phy2log\": [[0, 1.5]]}", 2, two,
+                        "phy2log[0][1]: expected an expert index but found 1.5"),
                 // A whole number too large for an index was quoted as a Java double ("-3.0E9").
                 Arguments.of("{\"phy2log\": [[0, -3000000000]]}", 2, two,
                         "phy2log[0][1]: expected an expert index but found -3000000000"),
@@ -275,13 +276,17 @@ class PlacementFileTest {
                         "phy2log[1]: expert 1 has no replica"),
                 Arguments.of("{\"phy2log\": [[0, 1], [0]]}", 2, two,
                         "phy2log[1]: has 1 elements where earlier arrays at this depth have 2 (ragged array)"),
-                Arguments.of("{\"phy2log\": [0, 1]}", 2, two, "phy2log: expected [layers][replicas] but found a 1-dimensional array"),
+                Arguments.of("{\"phy2log\": [0, 1]}", 2, two,
+                        "phy2log: expected [layers][replicas] but found a 1-dimensional array"),
                 Arguments.of("{\"phy2log\": [[[0, 1]]]}", 2, two,
                         "phy2log: expected [layers][replicas] but found a 3-dimensional array"),
-                Arguments.of("{\"phy2log\": [[0, \"1\"]]}", 2, two, "phy2log[0][1]: expected a number but found a string"),
-                Arguments.of("{\"phy2log\": [[0, 1]], \"num_gpus\": 1.5}", 2, two, "num_gpus: expected an integer but found 1.5"),
+                Arguments.of("{\"phy2log\": [[0, \"1\"]]}", 2, two,
+                        "phy2log[0][1]: expected a number but found a string"),
+                Arguments.of("{\"phy2log\": [[0, 1]], \"num_gpus\": 1.5}", 2, two,
+                        "num_gpus: expected an integer but found 1.5"),
                 Arguments.of("{\"phy2log\": [[0, 1]]}", 3, two,
-                        "num_replicas: R=2 is less than the number of experts E=3 (every expert needs at least one slot)"),
+                        "num_replicas: R=2 is less than the number of experts E=3 (every expert needs at least one "
+                                + "slot)"),
                 // A slot that is no index was listed as slot -2147483648 ("lists slots [-2147483648, 0]").
                 Arguments.of("{\"phy2log\": [[1, 0, 1]], \"log2phy\": [[[1, -1], [0, 2.5]]]}", 2,
                         new Topology(3, 1, 1, 1), "log2phy[0][1][1]: expected a slot index or -1 but found 2.5"),
@@ -307,6 +312,7 @@ class PlacementFileTest {
         Path missing = dir.resolve("none.json");
         assertThatThrownBy(() -> PlacementFile.read(missing, 2, null)).isInstanceOf(InvalidInputException.class)
                 .hasMessage(missing + ": no such file");
-        assertThatThrownBy(() -> PlacementFile.read(dir, 2, null)).hasMessage(dir + ": is a directory, expected a JSON file");
+        assertThatThrownBy(() -> PlacementFile.read(dir, 2, null))
+                .hasMessage(dir + ": is a directory, expected a JSON file");
     }
 }

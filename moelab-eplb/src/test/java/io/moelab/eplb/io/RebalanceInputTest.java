@@ -77,7 +77,8 @@ class RebalanceInputTest {
     @Test
     void integralNumbersInAnyNotationAreIntegers() throws IOException {
         RebalanceInput in = RebalanceInput.read(file(
-                "{\"weight\": [[1]], \"num_replicas\": 8.0, \"num_groups\": 1e0, \"num_nodes\": 2, \"num_gpus\": 0.4e1}"));
+                "{\"weight\": [[1]], \"num_replicas\": 8.0, \"num_groups\": 1e0, \"num_nodes\": 2, "
+                        + "\"num_gpus\": 0.4e1}"));
         assertThat(in.topology(null, null, null, null)).isEqualTo(new Topology(8, 1, 2, 4));
     }
 
@@ -106,8 +107,8 @@ class RebalanceInputTest {
         assertThatThrownBy(() -> bare.topology(null, null, null, null)).hasMessageStartingWith("num_replicas: missing");
         assertThat(bare.topology(4, 1, 1, 2)).isEqualTo(new Topology(4, 1, 1, 2));
 
-        RebalanceInput partial = RebalanceInput.read(file("{\"weight\": [[1, 2]], \"num_replicas\": 4, \"num_groups\": 1,"
-                + " \"num_nodes\": 1}"));
+        RebalanceInput partial = RebalanceInput.read(file("{\"weight\": [[1, 2]], \"num_replicas\": 4, "
+                + "\"num_groups\": 1, \"num_nodes\": 1}"));
         InvalidInputException e = catchThrowableOfType(InvalidInputException.class,
                 () -> partial.topology(null, null, null, null));
         assertThat(e.field()).isEqualTo("num_gpus");
@@ -133,16 +134,22 @@ class RebalanceInputTest {
                 Arguments.of("{\"weight\": [[1, 2], [-1, 0]]}", "weight[1][0]", "weight[1][0]: load is negative (-1)"),
                 Arguments.of("{\"weight\": [[Infinity]]}", "weight[0][0]", "weight[0][0]: load is infinite"),
                 Arguments.of("{\"weight\": [[1e400]]}", "weight[0][0]", "weight[0][0]: load is infinite"),
-                Arguments.of("{\"weight\": [[1, \"2\"]]}", "weight[0][1]", "weight[0][1]: expected a number but found a string"),
-                Arguments.of("{\"weight\": [[1, null]]}", "weight[0][1]", "weight[0][1]: expected a number but found null"),
-                Arguments.of("{\"weight\": [1, 2]}", "weight", "weight: expected [layers][experts] but found a 1-dimensional array"),
+                Arguments.of("{\"weight\": [[1, \"2\"]]}", "weight[0][1]",
+                        "weight[0][1]: expected a number but found a string"),
+                Arguments.of("{\"weight\": [[1, null]]}", "weight[0][1]",
+                        "weight[0][1]: expected a number but found null"),
+                Arguments.of("{\"weight\": [1, 2]}", "weight",
+                        "weight: expected [layers][experts] but found a 1-dimensional array"),
                 Arguments.of("{\"weight\": []}", "weight", "weight: is an empty array"),
                 Arguments.of("{\"weight\": \"x\"}", "weight", "weight: expected an array but found a string"),
-                Arguments.of("{\"weight\": [[1]], \"num_gpus\": 2.5}", "num_gpus", "num_gpus: expected an integer but found 2.5"),
+                Arguments.of("{\"weight\": [[1]], \"num_gpus\": 2.5}", "num_gpus",
+                        "num_gpus: expected an integer but found 2.5"),
                 Arguments.of("{\"weight\": [[1]], \"num_gpus\": \"2\"}", "num_gpus",
                         "num_gpus: expected an integer but found a string"),
-                Arguments.of("{\"weight\": [[1]], \"num_gpus\": null}", "num_gpus", "num_gpus: expected an integer but found null"),
-                Arguments.of("{\"weight\": [[1]], \"num_gpus\": NaN}", "num_gpus", "num_gpus: expected an integer but found NaN"),
+                Arguments.of("{\"weight\": [[1]], \"num_gpus\": null}", "num_gpus",
+                        "num_gpus: expected an integer but found null"),
+                Arguments.of("{\"weight\": [[1]], \"num_gpus\": NaN}", "num_gpus",
+                        "num_gpus: expected an integer but found NaN"),
                 // The number as people write it: these read "1.0E10", "3.0E9" and "-2.5E9", Java's form of a double.
                 Arguments.of("{\"weight\": [[1]], \"num_replicas\": 1e10}", "num_replicas",
                         "num_replicas: expected an integer of at most 2147483647 in magnitude but found 10000000000"),
@@ -186,7 +193,8 @@ class RebalanceInputTest {
                 .hasMessage(path + ": malformed JSON at line 2, column 16: expected a member name in double quotes");
         Path trailing = file("{\"weight\": [[1]]} {}");
         assertThatThrownBy(() -> RebalanceInput.read(trailing))
-                .hasMessage(trailing + ": malformed JSON at line 1, column 19: unexpected data after the top-level value");
+                .hasMessage(trailing
+                        + ": malformed JSON at line 1, column 19: unexpected data after the top-level value");
         Path empty = file("");
         assertThatThrownBy(() -> RebalanceInput.read(empty))
                 .hasMessage(empty + ": malformed JSON at line 1, column 1: unexpected end of input, expected a value");

@@ -114,7 +114,8 @@ class BuiltinTracesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nope", "builtin:nope", "", "builtin:", "qwen/qwen2-57b-a14b.json.gz", "Qwen/qwen2-57b-a14b",
+    @ValueSource(strings = {"nope", "builtin:nope", "", "builtin:", "qwen/qwen2-57b-a14b.json.gz",
+            "Qwen/qwen2-57b-a14b",
             "deepseek-v3/../qwen/qwen2-57b-a14b", "/io/moelab/eplb/trace/builtin/qwen/qwen2-57b-a14b", "qwen",
             "builtin:builtin:qwen/qwen2-57b-a14b"})
     void unknownNamesAreBadInput(String name) {

@@ -161,7 +161,8 @@ class TraceFilesTest {
     @Test
     void vllmKeepsAllZeroLayers() throws IOException {
         // Only SGLang dumps drop dense layers; a vLLM step is taken as it is.
-        ExpertLoadTrace t = TraceFiles.read(text("v.json", "{\"load_history\": [{\"logical_expert_load\": [[0, 0], [1, 2]]}]}"));
+        ExpertLoadTrace t = TraceFiles.read(text("v.json",
+                "{\"load_history\": [{\"logical_expert_load\": [[0, 0], [1, 2]]}]}"));
         assertThat(values(t)).isDeepEqualTo(new double[][][] {{{0, 0}, {1, 2}}});
     }
 
@@ -174,7 +175,8 @@ class TraceFilesTest {
         TraceFiles.write(trace, path, TraceFormat.COMPACT);
         byte[] raw = gunzip(Files.readAllBytes(path));
         assertThat(Arrays.copyOf(raw, 8)).isEqualTo(MAGIC);
-        assertThat(raw[12]).as("encoding: integers (layers, experts, steps are one-byte varints here)").isEqualTo((byte) 0);
+        assertThat(raw[12]).as("encoding: integers (layers, experts, steps are one-byte varints here)")
+                .isEqualTo((byte) 0);
         assertThat(TraceFiles.read(path).stepList()).isEqualTo(trace.stepList());
     }
 
@@ -311,7 +313,8 @@ class TraceFilesTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("disguises")
-    void formatIsDetectedByContentNotByName(String name, TraceFormat format, boolean gzipAfterwards) throws IOException {
+    void formatIsDetectedByContentNotByName(String name, TraceFormat format, boolean gzipAfterwards)
+            throws IOException {
         ExpertLoadTrace trace = synthetic();
         Path path = dir.resolve(name);
         TraceFiles.write(trace, path, format);
@@ -333,10 +336,13 @@ class TraceFilesTest {
     @Test
     void readsFromStreamsWithTheGivenSourceName() throws IOException {
         byte[] json = "{\"logical_count\": [[1, 2]]}".getBytes(StandardCharsets.UTF_8);
-        assertThat(values(TraceFiles.read(new ByteArrayInputStream(json), "mem"))).isDeepEqualTo(new double[][][] {{{1, 2}}});
-        assertThat(values(TraceFiles.read(new ByteArrayInputStream(gzip(json)), "mem"))).isDeepEqualTo(new double[][][] {{{1, 2}}});
-        assertThatThrownBy(() -> TraceFiles.read(new ByteArrayInputStream("{\"x\": 1}".getBytes(StandardCharsets.UTF_8)),
-                "mem")).isInstanceOf(InvalidInputException.class).hasMessageStartingWith("mem: no expert loads found");
+        assertThat(values(TraceFiles.read(new ByteArrayInputStream(json), "mem")))
+                .isDeepEqualTo(new double[][][] {{{1, 2}}});
+        assertThat(values(TraceFiles.read(new ByteArrayInputStream(gzip(json)), "mem")))
+                .isDeepEqualTo(new double[][][] {{{1, 2}}});
+        assertThatThrownBy(() -> TraceFiles.read(
+                new ByteArrayInputStream("{\"x\": 1}".getBytes(StandardCharsets.UTF_8)), "mem"))
+                .isInstanceOf(InvalidInputException.class).hasMessageStartingWith("mem: no expert loads found");
     }
 
     /**
@@ -438,11 +444,12 @@ class TraceFilesTest {
     static Stream<Arguments> badJson() {
         return Stream.of(
                 Arguments.of("{\"load_history\": [{\"logical_expert_load\": [[1, 2], [3]]}]}",
-                        "load_history[0].logical_expert_load[1]: has 1 elements where earlier arrays at this depth have 2"
-                                + " (ragged array)"),
-                Arguments.of("{\"load_history\": [{\"logical_expert_load\": [[1, 2]]}, {\"logical_expert_load\": [[1, 2], [3]]}]}",
-                        "load_history[1].logical_expert_load[1]: has 1 elements where earlier arrays at this depth have 2"
-                                + " (ragged array)"),
+                        "load_history[0].logical_expert_load[1]: has 1 elements where earlier arrays at this depth "
+                                + "have 2 (ragged array)"),
+                Arguments.of("{\"load_history\": [{\"logical_expert_load\": [[1, 2]]}, "
+                                + "{\"logical_expert_load\": [[1, 2], [3]]}]}",
+                        "load_history[1].logical_expert_load[1]: has 1 elements where earlier arrays at this depth "
+                                + "have 2 (ragged array)"),
                 Arguments.of("{\"load_history\": [{\"logical_expert_load\": [[1, NaN]]}]}",
                         "load_history[0].logical_expert_load[0][1]: load is NaN"),
                 Arguments.of("{\"load_history\": [{\"logical_expert_load\": [[1, 2], [-3, 0]]}]}",
@@ -452,13 +459,15 @@ class TraceFilesTest {
                 Arguments.of("{\"load_history\": [{\"logical_expert_load\": [[1, \"2\"]]}]}",
                         "load_history[0].logical_expert_load[0][1]: expected a number but found a string"),
                 Arguments.of("{\"load_history\": [{\"logical_expert_load\": [1, 2]}]}",
-                        "load_history[0].logical_expert_load: expected [layers][experts] but found a 1-dimensional array"),
+                        "load_history[0].logical_expert_load: expected [layers][experts] but found a 1-dimensional "
+                                + "array"),
                 Arguments.of("{\"load_history\": [{\"logical_expert_load\": [[1]]}, {\"other\": 1}]}",
                         "load_history[1]: has no \"logical_expert_load\""),
                 Arguments.of("{\"load_history\": [[[1]]]}", "load_history[0]: expected an object but found an array"),
                 Arguments.of("{\"load_history\": {}}", "load_history: expected an array of steps but found an object"),
                 Arguments.of("{\"load_history\": []}", "load_history: has no steps"),
-                Arguments.of("{\"load_history\": [{\"logical_expert_load\": [[1, 2]]}, {\"logical_expert_load\": [[1, 2, 3]]}]}",
+                Arguments.of("{\"load_history\": [{\"logical_expert_load\": [[1, 2]]}, "
+                                + "{\"logical_expert_load\": [[1, 2, 3]]}]}",
                         "step 1: is 1 layer x 3 experts, expected 1 layer x 2 experts"),
                 // A step of another shape is reported after the history is read: a bad step after it comes first,
                 // and of two steps of other shapes the first is named (read step by step as well as whole).
@@ -474,11 +483,14 @@ class TraceFilesTest {
                 Arguments.of("{\"logical_count\": [[1, NaN]]}", "logical_count[0][1]: load is NaN"),
                 Arguments.of("{\"counts\": [[1, -1]]}", "counts[0][1]: load is negative (-1)"),
                 Arguments.of("{\"logical_count\": [[[1, 2]], [[3, NaN]]]}", "logical_count[1][0][1]: load is NaN"),
-                Arguments.of("{\"logical_count\": [[1, \"2\"]]}", "logical_count[0][1]: expected a number but found a string"),
+                Arguments.of("{\"logical_count\": [[1, \"2\"]]}",
+                        "logical_count[0][1]: expected a number but found a string"),
                 Arguments.of("{\"logical_count\": [1, 2]}",
-                        "logical_count: expected [layers][experts] or [steps][layers][experts] but found a 1-dimensional array"),
+                        "logical_count: expected [layers][experts] or [steps][layers][experts] but found a "
+                                + "1-dimensional array"),
                 Arguments.of("{\"logical_count\": [[[[1]]]]}",
-                        "logical_count: expected [layers][experts] or [steps][layers][experts] but found a 4-dimensional array"),
+                        "logical_count: expected [layers][experts] or [steps][layers][experts] but found a "
+                                + "4-dimensional array"),
                 Arguments.of("{\"logical_count\": \"none\"}", "logical_count: expected an array but found a string"));
     }
 
@@ -505,13 +517,16 @@ class TraceFilesTest {
                         "malformed JSON at line 1, column 53: unexpected end of input, expected ',' or '}'"),
                 Arguments.of("{\"load_history\": [\n  {\"logical_expert_load\": [[1 2]]}]}",
                         "malformed JSON at line 2, column 31: expected ',' or ']' in an array"),
-                Arguments.of("{\"logical_count\": [[1]]} x", "malformed JSON at line 1, column 26: unexpected data after the top-level value"),
-                Arguments.of("{\"something\": 1}", "no expert loads found: expected a \"load_history\" (vLLM) or \"logical_count\""
-                        + " (SGLang recorder dump) member"),
+                Arguments.of("{\"logical_count\": [[1]]} x",
+                        "malformed JSON at line 1, column 26: unexpected data after the top-level value"),
+                Arguments.of("{\"something\": 1}",
+                        "no expert loads found: expected a \"load_history\" (vLLM) or \"logical_count\""
+                                + " (SGLang recorder dump) member"),
                 Arguments.of("{}", "no expert loads found: expected a \"load_history\" (vLLM) or \"logical_count\""
                         + " (SGLang recorder dump) member"),
-                Arguments.of("[1, 2]", "expected a JSON object with \"load_history\" (vLLM) or \"logical_count\" (SGLang)"
-                        + " but found an array"));
+                Arguments.of("[1, 2]",
+                        "expected a JSON object with \"load_history\" (vLLM) or \"logical_count\" (SGLang)"
+                                + " but found an array"));
     }
 
     @ParameterizedTest(name = "{1}")
@@ -670,7 +685,8 @@ class TraceFilesTest {
         assertCompactError(concat(MAGIC, new byte[] {1, 1, 1, 1, 2, 0}), "unknown value encoding 2");
         // 2^28 x 2^28 cells: refused before any allocation.
         assertCompactError(concat(MAGIC, new byte[] {1, (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x01,
-                (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x01, 1, 0}), "implausible shape 268435456 x 268435456");
+                (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x01, 1, 0}),
+                "implausible shape 268435456 x 268435456");
         // A varint of more than 64 bits.
         byte[] endless = new byte[12];
         Arrays.fill(endless, (byte) 0xff);
