@@ -89,7 +89,8 @@ public final class Sweep {
             Simulation.replicas(model.experts(), cluster.gpus(), r);
         }
         InvalidInputException.requireDistinct("redundants", "a value", redundants);
-        return redundants.stream().sorted().map(r -> new Variant(Parameter.REDUNDANT, r, base.withRedundant(r))).toList();
+        return redundants.stream().sorted().map(r -> new Variant(Parameter.REDUNDANT, r, base.withRedundant(r)))
+                .toList();
     }
 
     /**

@@ -20,7 +20,8 @@ import java.util.Arrays;
  *       against weights and activations read;</li>
  *   <li>dispatch: each GPU sends its tokens' activations ({@code H} values) to the GPUs holding their experts
  *       and receives the tokens it serves; time = the larger of send and receive bytes over each link (NVLink
- *       inside a node, the network across nodes) plus that link's latency; combine sends the results back the same way;</li>
+ *       inside a node, the network across nodes) plus that link's latency; combine sends the results back the
+ *       same way;</li>
  *   <li>each phase ends when its slowest GPU does: layer time = max dispatch + max compute + max combine +
  *       the non-expert compute every GPU does alike for its own tokens.</li>
  * </ul>

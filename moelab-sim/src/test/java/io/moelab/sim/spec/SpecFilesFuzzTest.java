@@ -33,11 +33,13 @@ class SpecFilesFuzzTest {
             + "\"hidden\": 64, \"expert_ffn\": 32, \"groups\": 2, \"bytes_per_param\": 2, \"shared_experts\": 1, "
             + "\"shared_ffn\": 32, \"dense_flops_per_token\": 32768}";
     private static final String DEEPSEEK = "{\"model_type\": \"deepseek_v3\", \"num_hidden_layers\": 61, "
-            + "\"first_k_dense_replace\": 3, \"moe_layer_freq\": 1, \"n_routed_experts\": 256, \"n_shared_experts\": 1, "
+            + "\"first_k_dense_replace\": 3, \"moe_layer_freq\": 1, \"n_routed_experts\": 256, "
+            + "\"n_shared_experts\": 1, "
             + "\"num_experts_per_tok\": 8, \"hidden_size\": 7168, \"intermediate_size\": 18432, "
             + "\"moe_intermediate_size\": 2048, \"n_group\": 8, \"torch_dtype\": \"bfloat16\", "
             + "\"quantization_config\": {\"quant_method\": \"fp8\"}}";
-    private static final String QWEN = "{\"model_type\": \"qwen3_moe\", \"num_hidden_layers\": 48, \"num_experts\": 128, "
+    private static final String QWEN = "{\"model_type\": \"qwen3_moe\", \"num_hidden_layers\": 48, "
+            + "\"num_experts\": 128, "
             + "\"num_experts_per_tok\": 8, \"hidden_size\": 2048, \"moe_intermediate_size\": 768, "
             + "\"intermediate_size\": 6144, \"decoder_sparse_step\": 1, \"mlp_only_layers\": [0, 47], "
             + "\"shared_expert_intermediate_size\": 512, \"dtype\": \"float8_e4m3fn\"}";
