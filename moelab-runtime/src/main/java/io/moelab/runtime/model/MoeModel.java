@@ -479,7 +479,8 @@ public final class MoeModel implements AutoCloseable {
 
     /**
      * Runs a prompt chunk at positions {@code start, start + 1, ...} (earlier positions must be in the cache:
-     * {@code start} at most {@link KvCache#filled()}) layer by layer over all its tokens, so that each weight is read once per chunk rather than once per token;
+     * {@code start} at most {@link KvCache#filled()}) layer by layer over all its tokens, so that each weight is
+     * read once per chunk rather than once per token;
      * returns the logits of every token, or of the last one only.
      *
      * <p>For F32, F16 and BF16 weights the results equal those of {@link #forward} token by token, bit for bit;

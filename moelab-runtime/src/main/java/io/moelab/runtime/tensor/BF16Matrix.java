@@ -4,7 +4,8 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * bfloat16 (the upper half of a binary32; decoded by a shift) weights over a little-endian {@link MemorySegment}; see {@link WeightMatrix#of}.
+ * bfloat16 (the upper half of a binary32; decoded by a shift) weights over a little-endian {@link MemorySegment};
+ * see {@link WeightMatrix#of}.
  */
 public final class BF16Matrix extends HalfMatrix {
 

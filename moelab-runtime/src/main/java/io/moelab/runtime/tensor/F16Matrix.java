@@ -4,7 +4,8 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * IEEE binary16 (decoded lane by lane into binary32 bit patterns, exact for subnormals, infinities and NaN) weights over a little-endian {@link MemorySegment}; see {@link WeightMatrix#of}.
+ * IEEE binary16 (decoded lane by lane into binary32 bit patterns, exact for subnormals, infinities and NaN) weights
+ * over a little-endian {@link MemorySegment}; see {@link WeightMatrix#of}.
  */
 public final class F16Matrix extends HalfMatrix {
 

@@ -24,8 +24,8 @@ class SyntheticCheckpointTest {
     Path dir;
 
     /**
-     * Ctrl-C while {@code bench --synthetic m100} wrote its checkpoint left a hidden {@code .model.safetensors.<hex>.tmp}
-     * of up to 411 MB in the model directory; a shutdown hook now deletes it.
+     * Ctrl-C while {@code bench --synthetic m100} wrote its checkpoint left a hidden
+     * {@code .model.safetensors.<hex>.tmp} of up to 411 MB in the model directory; a shutdown hook now deletes it.
      */
     @Test
     void aJvmEndedMidWriteLeavesNoTemporaryFile() throws Exception {

@@ -36,11 +36,13 @@ class PerplexityAndTraceTest {
             }
             assertThat(r.tokens()).isEqualTo(9);
             assertThat(r.totalNll()).isCloseTo(total, org.assertj.core.data.Offset.offset(1e-4 * total));
-            assertThat(r.perplexity()).isCloseTo(Math.exp(total / 9), org.assertj.core.data.Percentage.withPercentage(1e-3));
+            assertThat(r.perplexity()).isCloseTo(Math.exp(total / 9),
+                    org.assertj.core.data.Percentage.withPercentage(1e-3));
             // The shortest window (one conditioning token, one target) still scores the same nine tokens.
             assertThat(Perplexity.compute(model, TOKENS, -1, 2).tokens()).isEqualTo(9);
             assertThat(Perplexity.compute(model, TOKENS, -1, 100).tokens()).isEqualTo(9);
-            assertThat(r.bitsPerByte(20)).isCloseTo(total / Math.log(2) / 20, org.assertj.core.data.Offset.offset(1e-4));
+            assertThat(r.bitsPerByte(20)).isCloseTo(total / Math.log(2) / 20,
+                    org.assertj.core.data.Offset.offset(1e-4));
 
             // With a BOS token every text token is scored, a single one too.
             assertThat(Perplexity.compute(model, TOKENS, 0, 4).tokens()).isEqualTo(TOKENS.length);

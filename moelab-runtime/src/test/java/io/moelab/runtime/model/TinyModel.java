@@ -128,7 +128,8 @@ final class TinyModel {
     }
 
     int headDim() {
-        return config.has("head_dim") ? config.get("head_dim").asInt() : hidden() / config.get("num_attention_heads").asInt();
+        return config.has("head_dim") ? config.get("head_dim").asInt()
+                : hidden() / config.get("num_attention_heads").asInt();
     }
 
     boolean moeLayer(int l) {

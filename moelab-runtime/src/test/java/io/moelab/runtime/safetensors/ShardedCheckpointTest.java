@@ -147,16 +147,19 @@ class ShardedCheckpointTest {
 
     @Test
     void singleFileWithoutIndex() {
-        new SafetensorsWriter().add("x", DType.F16, new long[] {2}, values(2, 1)).write(dir.resolve("weights.safetensors"));
+        new SafetensorsWriter().add("x", DType.F16, new long[] {2}, values(2, 1))
+                .write(dir.resolve("weights.safetensors"));
         try (ShardedCheckpoint c = ShardedCheckpoint.open(dir)) {
             assertThat(c.tensors()).containsOnlyKeys("x");
             assertThat(c.fileOf("x").getFileName().toString()).isEqualTo("weights.safetensors");
             assertThat(c.listing()).isEqualTo(dir.resolve("weights.safetensors"));
         }
-        new SafetensorsWriter().add("y", DType.F32, new long[] {1}, values(1, 1)).write(dir.resolve("other.safetensors"));
+        new SafetensorsWriter().add("y", DType.F32, new long[] {1}, values(1, 1))
+                .write(dir.resolve("other.safetensors"));
         assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining("no safetensors file");
-        new SafetensorsWriter().add("m", DType.F32, new long[] {1}, values(1, 1)).write(dir.resolve("model.safetensors"));
+        new SafetensorsWriter().add("m", DType.F32, new long[] {1}, values(1, 1))
+                .write(dir.resolve("model.safetensors"));
         try (ShardedCheckpoint c = ShardedCheckpoint.open(dir)) {
             assertThat(c.tensors()).containsOnlyKeys("m");
             assertThat(c.listing()).isEqualTo(dir.resolve("model.safetensors"));

@@ -25,8 +25,9 @@ class QuantizedMatricesTest {
     }
 
     /**
-     * Random weights whose groups span magnitudes from far below binary16's normal range to 2^6 (outliers to about 2^16, still within binary16 for the scales), with some
-     * all-zero groups and some groups with one outlier a thousand times the rest.
+     * Random weights whose groups span magnitudes from far below binary16's normal range to 2^6 (outliers to about
+     * 2^16, still within binary16 for the scales), with some all-zero groups and some groups with one outlier a
+     * thousand times the rest.
      */
     private static float[] weights(Random rnd, int rows, int cols, int group) {
         float[] w = new float[rows * cols];
