@@ -151,7 +151,8 @@ public final class JlamaComparison {
                 Path dir = root.resolve(dtype.name().toLowerCase(Locale.ROOT));
                 long t0 = System.nanoTime();
                 writeModel(dir, shape, dtype);
-                System.out.printf(Locale.ROOT, "%n[%s] wrote %s in %.1f s%n", dtype, dir, (System.nanoTime() - t0) / 1e9);
+                System.out.printf(Locale.ROOT, "%n[%s] wrote %s in %.1f s%n", dtype, dir,
+                        (System.nanoTime() - t0) / 1e9);
                 rows.addAll(compare(dir, dtype, tokens, rounds, weights));
                 if (!keep) {
                     deleteTree(dir);
