@@ -55,8 +55,9 @@ class LauncherScriptTest {
         Files.writeString(fakeJdk.resolve("release"), RELEASE);
         Path jdkBin = Files.createDirectories(fakeJdk.resolve("bin"));
         // Without a release file bin/find-jdk.sh asks java -version.
-        executable(jdkBin.resolve("java"), "#!/bin/sh\n[ \"$1\" != -version ] || { echo 'openjdk version \"25.0.1\"' >&2; "
-                + "exit 0; }\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done\n");
+        executable(jdkBin.resolve("java"), "#!/bin/sh\n[ \"$1\" != -version ] || "
+                + "{ echo 'openjdk version \"25.0.1\"' >&2; exit 0; }\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; "
+                + "done\n");
         executable(jdkBin.resolve("javac"), "#!/bin/sh\nexit 0\n");
     }
 

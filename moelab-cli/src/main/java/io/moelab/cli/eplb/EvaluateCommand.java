@@ -87,7 +87,8 @@ public final class EvaluateCommand implements Callable<Integer>, OptionFields {
     private int history;
 
     @Option(names = "--warmup-ms", defaultValue = "300", paramLabel = "MS",
-            description = "Time spent calling each algorithm before timing it (JIT warm-up; default: ${DEFAULT-VALUE}).")
+            description = "Time spent calling each algorithm before timing it (JIT warm-up; "
+                    + "default: ${DEFAULT-VALUE}).")
     private long warmupMillis;
 
     @Option(names = "--output", paramLabel = "FILE", description = "Also write the report (in --format) to FILE; "
@@ -125,7 +126,8 @@ public final class EvaluateCommand implements Callable<Integer>, OptionFields {
         EvaluationReport report;
         int plans = Math.max(0, trace.windows().size() - 1) * balancers.size() * (hindsight ? 2 : 1);
         try (Progress progress = Progress.start("evaluate", plans)) {
-            report = WindowedEvaluation.run(trace, topology, balancers, options, (done, total) -> progress.stepTo(done));
+            report = WindowedEvaluation.run(trace, topology, balancers, options,
+                    (done, total) -> progress.stepTo(done));
             if (hindsight) {
                 int first = plans / 2;
                 EvaluationReport ideal = WindowedEvaluation.run(trace, topology, balancers,

@@ -137,7 +137,8 @@ public final class GenerateCommand implements Callable<Integer>, OptionFields {
                         + "per step, %s skew %s, %s per layer, %s (%s%s)%n", Outputs.name(output),
                 Nouns.count(s.steps(), "step"), Nouns.count(s.layers(), "layer"), Nouns.count(s.experts(), "expert"),
                 Nouns.count(s.tokensPerStep(), "token"), s.topK(), s.skew().name().toLowerCase(Locale.ROOT),
-                Numbers.plain(s.skewParameter()), Nouns.count(s.deadExperts(), "dead expert"), Nouns.count(s.domains(), "domain"),
+                Numbers.plain(s.skewParameter()), Nouns.count(s.deadExperts(), "dead expert"),
+                Nouns.count(s.domains(), "domain"),
                 traceFormat.cliName(),
                 // A device or FIFO, written through, has no size that counts what went into it.
                 !Outputs.isStdout(output) && Files.isRegularFile(output)

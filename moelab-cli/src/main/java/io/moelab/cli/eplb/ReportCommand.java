@@ -287,7 +287,8 @@ public final class ReportCommand implements Callable<Integer>, OptionFields {
         md.append("Closure = (with history - last window only) / (hindsight - last window only): the share of the "
                 + "gap to perfect forecasts that history closes. With unpredictable fluctuations no forecaster can "
                 + "close more than about 29% (docs/EPLB.md explains why).\n\n");
-        md.append("| case | last window only | forecast, no hedge | forecast + hedge | hindsight | closure | model |\n");
+        md.append("| case | last window only | forecast, no hedge | forecast + hedge | hindsight | closure "
+                + "| model |\n");
         md.append("|---|---:|---:|---:|---:|---:|---|\n");
         for (EplbSuite.Case c : cases) {
             WindowSums trace = windows(c);
@@ -349,10 +350,11 @@ public final class ReportCommand implements Callable<Integer>, OptionFields {
      */
     private void realDetailSection(Map<String, EvaluationReport> reports, Map<String, PairDetail> details) {
         md.append("### Each pair in detail\n\n");
-        md.append("Experts moved: expert copies sent to a GPU when the plan on the second workload replaces the plan on "
-                + "the first, which is in service (migration-aware algorithms keep what they can); hindsight: planned "
-                + "on the second workload itself.\n\n");
-        md.append("| pair | algorithm | mode | GPU balancedness | of bound | slot balancedness | experts moved | µs |\n");
+        md.append("Experts moved: expert copies sent to a GPU when the plan on the second workload replaces the plan "
+                + "on the first, which is in service (migration-aware algorithms keep what they can); hindsight: "
+                + "planned on the second workload itself.\n\n");
+        md.append("| pair | algorithm | mode | GPU balancedness | of bound | slot balancedness | experts moved "
+                + "| µs |\n");
         md.append("|---|---|---|---:|---:|---:|---:|---:|\n");
         for (Map.Entry<String, EvaluationReport> e : reports.entrySet()) {
             EvaluationReport r = e.getValue();

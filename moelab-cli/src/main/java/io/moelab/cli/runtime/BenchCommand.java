@@ -31,9 +31,9 @@ import tools.jackson.databind.node.ObjectNode;
 
 /** {@code moelab bench}: prefill and decode throughput, memory and the bandwidth roofline of a model. */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Benchmark a Hugging Face MoE model: batched prefill (the prompt layer by layer, each weight read once)"
-                + " and greedy decode tokens/s (medians over --runs after --warmup-tokens untimed passes and untimed"
-                + " runs until the JIT settles), the median"
+        description = {"Benchmark a Hugging Face MoE model: batched prefill (the prompt layer by layer, each weight"
+                + " read once) and greedy decode tokens/s (medians over --runs after --warmup-tokens untimed passes"
+                + " and untimed runs until the JIT settles), the median"
                 + " and 90th-percentile time of a decoded token, resident weight bytes, peak heap, off-heap bytes,"
                 + " weight bytes read per decoded token, and the machine's measured memory read bandwidth with the"
                 + " fraction of it that decoding achieves (by the median run, run by run against a reading right"

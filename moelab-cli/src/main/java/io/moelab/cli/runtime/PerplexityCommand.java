@@ -89,8 +89,9 @@ public final class PerplexityCommand implements Callable<Integer> {
             json.put("bits_per_byte", r.bitsPerByte(bytes));
             out.println(Json.write(json));
         } else {
-            out.println(String.format(Locale.ROOT, "tokens          %d%nnll per token   %.4f nats%nperplexity      %.3f%n"
-                    + "bits per byte   %.4f", r.tokens(), r.nllPerToken(), r.perplexity(), r.bitsPerByte(bytes)));
+            out.println(String.format(Locale.ROOT, "tokens          %d%nnll per token   %.4f nats%n"
+                    + "perplexity      %.3f%nbits per byte   %.4f", r.tokens(), r.nllPerToken(), r.perplexity(),
+                    r.bitsPerByte(bytes)));
         }
         out.flush();
         return 0;

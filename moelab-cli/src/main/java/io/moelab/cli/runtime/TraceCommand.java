@@ -85,7 +85,8 @@ public final class TraceCommand implements Callable<Integer> {
         ExpertLoadRecorder recorder;
         long tokensRead = 0;
         List<long[][]> perText = new ArrayList<>();
-        try (MoeModel m = model.load(); Tokenizer tokenizer = Tokenizers.forModel(model.dir(), m.config().vocabSize())) {
+        try (MoeModel m = model.load();
+             Tokenizer tokenizer = Tokenizers.forModel(model.dir(), m.config().vocabSize())) {
             recorder = new ExpertLoadRecorder(m.config());
             // No experts, or experts that no layer uses (mlp_only_layers, decoder_sparse_step): nothing to record.
             if (recorder.moeLayers() == 0) {

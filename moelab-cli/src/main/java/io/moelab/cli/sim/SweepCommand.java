@@ -76,7 +76,8 @@ public final class SweepCommand implements Callable<Integer>, OptionFields {
         Simulation.Options base = options.simulationOptions();
         List<Integer> ks = intervals != null ? intervals
                 : List.of(10, 25, 50, 100, 200, 400).stream().filter(k -> k < trace.steps()).toList();
-        List<Integer> rs = redundants != null ? redundants : Sweep.defaultRedundants(model.experts(), cluster.gpus(), 3);
+        List<Integer> rs = redundants != null ? redundants
+                : Sweep.defaultRedundants(model.experts(), cluster.gpus(), 3);
         List<Sweep.Variant> variants = new ArrayList<>(Sweep.intervals(base, ks, options.window == null));
         try {
             variants.addAll(Sweep.redundants(base, rs, model, cluster));
@@ -96,7 +97,8 @@ public final class SweepCommand implements Callable<Integer>, OptionFields {
         }
         List<Sweep.Point> byInterval = points.stream()
                 .filter(p -> p.parameter() == Sweep.Parameter.REBALANCE_EVERY).toList();
-        List<Sweep.Point> byRedundant = points.stream().filter(p -> p.parameter() == Sweep.Parameter.REDUNDANT).toList();
+        List<Sweep.Point> byRedundant = points.stream().filter(p -> p.parameter() == Sweep.Parameter.REDUNDANT)
+                .toList();
         Path dir = options.out;
         String where = model.name() + " on " + cluster.name();
         // Every file or none.

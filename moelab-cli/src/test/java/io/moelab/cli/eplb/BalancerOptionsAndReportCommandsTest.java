@@ -186,7 +186,8 @@ class BalancerOptionsAndReportCommandsTest {
         Result rounds = CliRunner.run("eplb", "bench", "--shape", "adrs", "--algorithms", "static", "--rounds", "0");
         assertThat(rounds.exitCode()).isEqualTo(2);
         assertThat(rounds.errLines()).containsExactly("error: --rounds: must be at least 1, got 0");
-        Result roundMs = CliRunner.run("eplb", "bench", "--shape", "adrs", "--algorithms", "static", "--round-ms", "-5");
+        Result roundMs = CliRunner.run("eplb", "bench", "--shape", "adrs", "--algorithms", "static", "--round-ms",
+                "-5");
         assertThat(roundMs.errLines()).containsExactly("error: --round-ms: must be 1 to 3600000 ms, got -5");
     }
 

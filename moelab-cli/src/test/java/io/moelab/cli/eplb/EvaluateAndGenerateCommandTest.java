@@ -319,7 +319,8 @@ class EvaluateAndGenerateCommandTest {
     @Test
     void emptyItemsInAlgorithmListsAreRefused() throws Exception {
         Path trace = generate("t.json");
-        // "moelab," ran moelab alone (picocli drops a trailing empty item); ",moelab" said "empty algorithm name in ''".
+        // "moelab," ran moelab alone (picocli drops a trailing empty item); ",moelab" said
+        // "empty algorithm name in ''".
         for (String list : new String[] {"moelab,", ",moelab", "moelab,,deepseek", "moelab, ,static"}) {
             Result e = CliRunner.run("eplb", "evaluate", "--trace", trace.toString(), "--window", "20", "--replicas",
                     "32", "--gpus", "4", "--warmup-ms", "0", "--algorithms", list);

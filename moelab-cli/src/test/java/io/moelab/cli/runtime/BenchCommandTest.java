@@ -84,7 +84,8 @@ class BenchCommandTest {
         double median = n.get("decode_token_us_median").asDouble();
         assertThat(n.get("decode_token_us_p90").asDouble()).isGreaterThanOrEqualTo(median);
         assertThat(n.get("token_roofline_fraction").asDouble()).isCloseTo(n.get("active_bytes_per_token").asDouble()
-                / (median * 1e3) / n.get("memory_bandwidth_gbps").asDouble(), org.assertj.core.api.Assertions.within(1e-9));
+                / (median * 1e3) / n.get("memory_bandwidth_gbps").asDouble(),
+                org.assertj.core.api.Assertions.within(1e-9));
 
         Result again;
         try {

@@ -254,7 +254,8 @@ class OutputPathsTest {
         if (Files.isDirectory(Path.of("/proc/self"))) {
             Result r = trace(json, "--plot", "/proc/moelab-test.png");
             assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
-            assertThat(r.errLines()).singleElement().asString().startsWith("error: /proc/moelab-test.png: cannot write");
+            assertThat(r.errLines()).singleElement().asString()
+                    .startsWith("error: /proc/moelab-test.png: cannot write");
             assertThat(outputs()).containsExactly("file");
         }
     }

@@ -690,7 +690,8 @@ class TextCommandsTest {
 
     @Test
     void missingTextIsOneLineExitTwo() {
-        Result r = CliRunner.run("perplexity", "--model", model.toString(), "--text", dir.resolve("nope.txt").toString());
+        Result r = CliRunner.run("perplexity", "--model", model.toString(), "--text",
+                dir.resolve("nope.txt").toString());
         assertThat(r.exitCode()).isEqualTo(2);
         // The reason in words: the file system's message for a missing file is the bare path, which read
         // "cannot read X: X".

@@ -414,7 +414,8 @@ class SimCommandTest {
         String[][] cases = {{"--intervals", "25,"}, {"--redundants", "0,32,"}, {"--policies", "moelab,"}};
         for (String[] c : cases) {
             Result r = CliRunner.run("sim", "sweep", "--trace", trace.toString(), "--model", "deepseek-v2-lite",
-                    "--cluster", "4x8-h100", "--planning-ms", "2", c[0], c[1], "--out", dir.resolve("sweep").toString());
+                    "--cluster", "4x8-h100", "--planning-ms", "2", c[0], c[1], "--out",
+                    dir.resolve("sweep").toString());
             assertThat(r.exitCode()).as(c[0]).isEqualTo(2);
             assertThat(r.errLines()).containsExactly("error: " + c[0] + ": empty item in '" + c[1] + "'");
         }
