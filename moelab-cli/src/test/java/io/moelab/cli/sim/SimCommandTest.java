@@ -121,7 +121,6 @@ class SimCommandTest {
                 + "deepseek balancedness,moelab step_ms,moelab balancedness");
     }
 
-    /** Each plot's points are steps.csv's rows: the same step numbers (from 0) and values. */
     /**
      * A cluster at the accepted minimum rates serves a fraction of a token a second: the table printed its
      * tokens/s as 0 (in sim and in sim sweep). It now prints three significant digits; summary.json and sweep.json
@@ -184,6 +183,7 @@ class SimCommandTest {
         }
     }
 
+    /** Each plot's points are steps.csv's rows: the same step numbers (from 0) and values. */
     @Test
     void plotsPlotTheStepsOfTheCsv() throws Exception {
         Path out = dir.resolve("plotted");
