@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -51,7 +52,8 @@ public final class Inputs {
 
     /**
      * Refuses a second {@code -} among a command's inputs: standard input can be read once, so the second would read
-     * nothing (or, spooled, the first's content again).
+     * nothing (or, spooled, the first's content again). {@code /dev/stdin}, {@code /dev/fd/0} and
+     * {@code /proc/self/fd/0} count as {@code -} here.
      *
      * @param inputs each input option, in the order given on the command line, and its values (paths or strings;
      *               null for an option not given)
@@ -60,22 +62,35 @@ public final class Inputs {
      */
     public static void requireOne(Map<String, ? extends Collection<?>> inputs) {
         String first = null;
+        String firstValue = null;
         for (Map.Entry<String, ? extends Collection<?>> e : inputs.entrySet()) {
             if (e.getValue() == null) {
                 continue;
             }
             for (Object value : e.getValue()) {
-                if (!isStdin(value)) {
+                if (!readsStdin(value)) {
                     continue;
                 }
                 if (first != null) {
-                    throw new InvalidInputException(e.getKey(), "names standard input (" + STDIN + ") "
-                            + (first.equals(e.getKey()) ? "twice" : "as " + first + " does")
+                    String same = !first.equals(e.getKey())
+                            ? "as " + first + " does" + (firstValue.equals(STDIN) ? "" : " (" + firstValue + ")")
+                            : "twice" + (firstValue.equals(value.toString()) ? "" : " (" + firstValue + " and "
+                                    + value + ")");
+                    throw new InvalidInputException(e.getKey(), "names standard input (" + value + ") " + same
                             + "; it can be read once (name a file for the other)");
                 }
                 first = e.getKey();
+                firstValue = value.toString();
             }
         }
+    }
+
+    /** The system's names for standard input: read by path, they take the same bytes as {@code -} does. */
+    private static final Set<String> STDIN_PATHS = Set.of("/dev/stdin", "/dev/fd/0", "/proc/self/fd/0");
+
+    /** Whether {@code given} reads standard input: {@code -}, or a path that names it ({@code /dev/stdin}). */
+    private static boolean readsStdin(Object given) {
+        return given != null && (isStdin(given) || STDIN_PATHS.contains(given.toString()));
     }
 
     /**
