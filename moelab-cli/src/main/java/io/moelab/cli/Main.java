@@ -22,6 +22,11 @@ public final class Main {
     public static final int EXIT_BAD_INPUT = 2;
     /** Exit code for other failures. */
     public static final int EXIT_FAILURE = 1;
+    /**
+     * Exit code of a command cut short by Ctrl-C or {@code kill} (128 + SIGINT). The process's own status is the
+     * signal's, whatever a command returns; this is what {@link #run} returns then.
+     */
+    public static final int EXIT_INTERRUPTED = 130;
 
     private Main() {
     }
@@ -48,6 +53,14 @@ public final class Main {
             return EXIT_BAD_INPUT;
         });
         cmd.setExecutionExceptionHandler((ex, failed, parseResult) -> {
+            if (jvmEnding()) {
+                // Ctrl-C or kill: the shutdown hooks deleted what was half-written and refuse to put files in
+                // place, so the command fails on its way out. That is not an error of the user's to report.
+                if (root.verbose()) {
+                    ex.printStackTrace(err);
+                }
+                return EXIT_INTERRUPTED;
+            }
             if (ex instanceof InvalidInputException e && failed.getCommand() instanceof OptionFields f) {
                 // The library's "window" is the user's --window.
                 ex = OptionFields.asTyped(e, failed.getCommandSpec(), f.fieldOptions());
@@ -74,6 +87,18 @@ public final class Main {
                 e.printStackTrace(err);
             }
             return EXIT_FAILURE;
+        }
+    }
+
+    /** Whether the JVM is shutting down: it then refuses new shutdown hooks. */
+    static boolean jvmEnding() {
+        Thread probe = new Thread(() -> { });
+        try {
+            Runtime.getRuntime().addShutdownHook(probe);
+            Runtime.getRuntime().removeShutdownHook(probe);
+            return false;
+        } catch (IllegalStateException e) {
+            return true;
         }
     }
 

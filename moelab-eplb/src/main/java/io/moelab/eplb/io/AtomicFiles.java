@@ -530,6 +530,14 @@ public final class AtomicFiles {
         }
     }
 
+    /**
+     * Whether the shutdown hook has run: the JVM is ending (Ctrl-C, {@code kill}) and no file is put in place any
+     * more.
+     */
+    public static boolean closing() {
+        return closing;
+    }
+
     /** For tests: undoes {@link #deletePending}'s stop, so that files are put in place again. */
     static void reopen() {
         closing = false;
