@@ -3,6 +3,7 @@ package io.moelab.cli.runtime;
 import io.moelab.cli.support.Choices;
 import io.moelab.cli.support.Inputs;
 import io.moelab.cli.support.Json;
+import io.moelab.cli.support.Progress;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.runtime.generate.Perplexity;
 import io.moelab.runtime.model.MoeModel;
@@ -77,7 +78,9 @@ public final class PerplexityCommand implements Callable<Integer> {
             // longer than the text asks for no more; one that cannot exist is bad input, as in trace and generate.
             int window = (int) Math.min(context - 1L, tokens.length - (bos >= 0 ? 0 : 1));
             KvCacheSize.require("--context", m.config(), window, "a window of " + window + " positions");
-            r = Perplexity.compute(m, tokens, bos, context);
+            try (Progress progress = Progress.start("perplexity", tokens.length - (bos >= 0 ? 0 : 1))) {
+                r = Perplexity.compute(m, tokens, bos, context, progress::stepTo);
+            }
         }
         long bytes = content.getBytes(StandardCharsets.UTF_8).length;
         PrintWriter out = spec.commandLine().getOut();

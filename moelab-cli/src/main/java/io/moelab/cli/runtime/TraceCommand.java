@@ -3,6 +3,7 @@ package io.moelab.cli.runtime;
 import io.moelab.cli.support.Inputs;
 import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
+import io.moelab.cli.support.Progress;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
 import io.moelab.eplb.Nouns;
@@ -118,24 +119,28 @@ public final class TraceCommand implements Callable<Integer> {
             // only after every earlier one had run.
             int longest = encoded.stream().mapToInt(tokens -> Math.min(tokens.length, context)).max().orElseThrow();
             KvCacheSize.require("--context", m.config(), longest, "a window of " + Nouns.count(longest, "token"));
-            for (int[] tokens : encoded) {
-                text[0] = new ExpertLoadRecorder(m.config());
-                for (int start = 0; start < tokens.length; start += context) {
-                    int end = (int) Math.min(tokens.length, (long) start + context);
-                    KvCache cache = m.newCache(end - start);
-                    // Chunks that end where a step ends, each prefilled in one batched pass.
-                    for (int i = start; i < end; ) {
-                        int chunk = (int) Math.min(end - i, batchTokens - recorder.tokensInStep());
-                        m.prefill(java.util.Arrays.copyOfRange(tokens, i, i + chunk), i - start, cache, false);
-                        i += chunk;
-                        tokensRead += chunk;
-                        if (recorder.tokensInStep() >= batchTokens) {
-                            recorder.endStep();
+            long total = encoded.stream().mapToLong(tokens -> tokens.length).sum();
+            try (Progress progress = Progress.start("trace", total)) {
+                for (int[] tokens : encoded) {
+                    text[0] = new ExpertLoadRecorder(m.config());
+                    for (int start = 0; start < tokens.length; start += context) {
+                        int end = (int) Math.min(tokens.length, (long) start + context);
+                        KvCache cache = m.newCache(end - start);
+                        // Chunks that end where a step ends, each prefilled in one batched pass.
+                        for (int i = start; i < end; ) {
+                            int chunk = (int) Math.min(end - i, batchTokens - recorder.tokensInStep());
+                            m.prefill(java.util.Arrays.copyOfRange(tokens, i, i + chunk), i - start, cache, false);
+                            i += chunk;
+                            tokensRead += chunk;
+                            progress.stepTo(tokensRead);
+                            if (recorder.tokensInStep() >= batchTokens) {
+                                recorder.endStep();
+                            }
                         }
                     }
+                    text[0].endStep();
+                    perText.add(text[0].steps().getFirst());
                 }
-                text[0].endStep();
-                perText.add(text[0].steps().getFirst());
             }
             recorder.endStep();
         }

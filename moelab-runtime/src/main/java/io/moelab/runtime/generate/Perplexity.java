@@ -2,6 +2,7 @@ package io.moelab.runtime.generate;
 
 import io.moelab.runtime.model.KvCache;
 import io.moelab.runtime.model.MoeModel;
+import java.util.function.LongConsumer;
 
 /**
  * How well a model predicts a text: the negative log-likelihood of every token given the ones before it, in
@@ -42,6 +43,19 @@ public final class Perplexity {
      * @throws IllegalArgumentException if {@code context} is under 2, or {@code bos} is negative but not -1
      */
     public static Result compute(MoeModel model, int[] tokens, int bos, int context) {
+        return compute(model, tokens, bos, context, scored -> { });
+    }
+
+    /**
+     * Scores {@code tokens}, telling {@code progress} the number of tokens scored so far after each batched pass
+     * (a long text takes minutes on a large model).
+     *
+     * @param bos      a token to open every window with (then every text token is scored), or -1 for none
+     * @param context  the longest window, its opening BOS or conditioning token included
+     * @param progress told the tokens scored so far, rising to {@link Result#tokens()}
+     * @throws IllegalArgumentException if {@code context} is under 2, or {@code bos} is negative but not -1
+     */
+    public static Result compute(MoeModel model, int[] tokens, int bos, int context, LongConsumer progress) {
         if (context < 2) {
             throw new IllegalArgumentException("context must be at least 2 tokens, got " + context);
         }
@@ -69,6 +83,7 @@ public final class Perplexity {
                     total -= logSoftmax(logits[i], tokens[start + c + i]);
                     scored++;
                 }
+                progress.accept(scored);
             }
             start = end;
         }

@@ -52,6 +52,25 @@ class PerplexityAndTraceTest {
     }
 
     @Test
+    void progressTellsTheTokensScoredAfterEachPass() throws Exception {
+        TinyModel tiny = TinyModel.create(Family.MIXTRAL, DType.F32, 8);
+        try (MoeModel model = MoeModel.load(tiny.write(tmp.resolve("m")), WeightFormat.STORED)) {
+            // Windows of 4 without BOS score 3 tokens each (1-3, 4-6, 7-9), one pass apiece.
+            java.util.List<Long> told = new java.util.ArrayList<>();
+            Perplexity.Result r = Perplexity.compute(model, TOKENS, -1, 4, told::add);
+            assertThat(told).containsExactly(3L, 6L, 9L);
+            // One window and one pass: the nine tokens at once; with BOS, all ten.
+            told.clear();
+            Perplexity.compute(model, TOKENS, -1, 100, told::add);
+            assertThat(told).containsExactly(9L);
+            told.clear();
+            Perplexity.compute(model, TOKENS, 0, 6, told::add);
+            assertThat(told).containsExactly(5L, 10L);
+            assertThat(Perplexity.compute(model, TOKENS, -1, 4).totalNll()).isEqualTo(r.totalNll());
+        }
+    }
+
+    @Test
     void aNegativeBosOtherThanMinusOneIsRefused() throws Exception {
         TinyModel tiny = TinyModel.create(Family.MIXTRAL, DType.F32, 8);
         try (MoeModel model = MoeModel.load(tiny.write(tmp.resolve("m")), WeightFormat.STORED)) {

@@ -1,0 +1,68 @@
+package io.moelab.cli.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.moelab.cli.Main;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The runtime's long commands show a progress bar on a terminal: the CLI in a child JVM on a pseudo-terminal of
+ * script(1), as a user runs it (redirected runs, as in the other tests, show none).
+ */
+@EnabledOnOs(OS.LINUX)
+class ProgressOnTerminalTest {
+    private static final Path SCRIPT = Path.of("/usr/bin/script");
+
+    @TempDir
+    Path dir;
+
+    /**
+     * {@code perplexity} and {@code trace} ran for minutes on a long text with a large model and showed nothing
+     * until they were done.
+     */
+    @Test
+    void perplexityAndTraceShowABarOfTokens() throws Exception {
+        assumeTrue(Files.isExecutable(SCRIPT), "script(1) is not available");
+        Path model = TinyMixtral.write(dir.resolve("model"), 258);
+        Path text = dir.resolve("text.txt");
+        Files.writeString(text, "The quick brown fox jumps over the lazy dog.\n".repeat(4));
+        String perplexity = onTerminal("perplexity", "--model", model.toString(), "--text", text.toString());
+        // The bar names its task and counts the tokens scored: 180 bytes, each scored after the byte tokenizer's BOS.
+        assertThat(perplexity).containsPattern("perplexity +[0-9]+%").contains("180/180").contains("bits per byte");
+        String trace = onTerminal("trace", "--model", model.toString(), "--text", text.toString(), "--output",
+                dir.resolve("trace.json").toString());
+        assertThat(trace).containsPattern("trace +[0-9]+%").contains("180/180");
+        assertThat(dir.resolve("trace.json")).exists();
+    }
+
+    /** What the terminal showed while the CLI ran with {@code args}; checks that it exited with 0. */
+    private String onTerminal(String... args) throws Exception {
+        Path log = Files.createTempFile(dir, "terminal", ".log");
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        String command = Stream.concat(Stream.of(java, "--add-modules=jdk.incubator.vector",
+                        "--enable-native-access=ALL-UNNAMED", "-Djava.awt.headless=true", "-cp",
+                        System.getProperty("java.class.path"), Main.class.getName()), Stream.of(args))
+                .map(a -> "'" + a.replace("'", "'\\''") + "'").collect(Collectors.joining(" "));
+        Process terminal = new ProcessBuilder(SCRIPT.toString(), "-q", "-e", "-c", command, "/dev/null")
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            assertThat(terminal.waitFor(120, TimeUnit.SECONDS)).isTrue();
+            String shown = Files.readString(log, StandardCharsets.UTF_8);
+            assertThat(terminal.exitValue()).as(shown).isZero();
+            return shown;
+        } finally {
+            terminal.descendants().forEach(ProcessHandle::destroyForcibly);
+            terminal.destroyForcibly();
+        }
+    }
+}
