@@ -85,6 +85,19 @@ public enum Family {
     }
 
     /**
+     * The other key transformers' config class reads as the expert count ({@code attribute_map}), or null:
+     * MixtralConfig maps {@code num_experts} onto {@code num_local_experts}, OlmoeConfig and transformers v5's
+     * Qwen3MoeConfig {@code num_local_experts} onto {@code num_experts}; Qwen2MoeConfig has none.
+     */
+    String expertsAlias() {
+        return switch (this) {
+            case MIXTRAL -> "num_experts";
+            case QWEN3_MOE, OLMOE -> "num_local_experts";
+            case QWEN2_MOE -> null;
+        };
+    }
+
+    /**
      * transformers' {@code num_experts_per_tok} of the family's config class, for a {@code config.json} without the
      * key: MixtralConfig 2, Qwen2MoeConfig 4, Qwen3MoeConfig and OlmoeConfig 8.
      */

@@ -204,9 +204,10 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
         // Absent, the family's transformers default (an absent num_experts read as 0 made every layer of a Qwen config
         // dense, and an OLMoE one looked for dense weights). An explicit 0 is a dense model only where transformers
         // reads it so: the Qwen layers are sparse when num_experts > 0; Mixtral's and OLMoE's always are.
+        String expertsKey = expertsKey(n, family, where);
         int experts = family.choosesSparseLayers()
-                ? optionalInt(n, family.expertsKey(), family.defaultExperts(), where)
-                : optionalPositive(n, family.expertsKey(), family.defaultExperts(), where);
+                ? optionalInt(n, expertsKey, family.defaultExperts(), where)
+                : optionalPositive(n, expertsKey, family.defaultExperts(), where);
         int topK = optionalPositive(n, "num_experts_per_tok", family.defaultTopK(), where);
         if (experts > 0 && topK > experts) {
             throw new ModelFormatException(where, null, "num_experts_per_tok " + topK + " exceeds the " + experts
@@ -330,6 +331,30 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
             throw new ModelFormatException(where, null, key + " must be a non-negative integer, got " + v);
         }
         return v.asInt();
+    }
+
+    /**
+     * The key the expert count is read from: the family's own, or the alias its transformers config class maps onto
+     * it where only the alias is given (the alias was ignored, and the family's default count taken).
+     *
+     * @throws ModelFormatException if both are given and differ: transformers versions disagree on which one wins
+     */
+    private static String expertsKey(JsonNode n, Family family, String where) {
+        String key = family.expertsKey();
+        String alias = family.expertsAlias();
+        JsonNode own = n.get(key);
+        JsonNode other = alias == null ? null : n.get(alias);
+        if (other == null || other.isNull()) {
+            return key;
+        }
+        if (own == null || own.isNull()) {
+            return alias;
+        }
+        if (!own.equals(other)) {
+            throw new ModelFormatException(where, null, key + " " + own + " disagrees with " + alias + " " + other
+                    + ", which transformers reads as the same setting");
+        }
+        return key;
     }
 
     /**

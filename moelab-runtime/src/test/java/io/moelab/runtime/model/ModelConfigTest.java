@@ -375,6 +375,31 @@ class ModelConfigTest {
         assertRefused(Family.MIXTRAL, n -> n.put("num_local_experts", 0), "num_local_experts must be positive, got 0");
     }
 
+    /**
+     * transformers' config classes map one expert-count key onto the other ({@code attribute_map}): MixtralConfig
+     * reads {@code num_experts} as {@code num_local_experts}, OlmoeConfig and (v5) Qwen3MoeConfig read
+     * {@code num_local_experts} as {@code num_experts}. The alias used to be ignored, so such a config got the
+     * family's default count (Mixtral 8) and its checkpoint was refused for a router shape that disagreed with it.
+     * Two keys that disagree are refused, since versions differ on which one wins; Qwen2MoeConfig has no alias.
+     */
+    @Test
+    void theExpertCountIsReadUnderTheKeyTransformersMapsOntoIt() throws IOException {
+        assertThat(read(Family.MIXTRAL, c -> c.put("num_experts", 4).remove("num_local_experts")).experts())
+                .isEqualTo(4);
+        assertThat(read(Family.OLMOE, c -> c.put("num_local_experts", 4).remove("num_experts")).experts())
+                .isEqualTo(4);
+        assertThat(read(Family.QWEN3_MOE, c -> c.put("num_local_experts", 4).remove("num_experts")).experts())
+                .isEqualTo(4);
+        assertThat(read(Family.MIXTRAL, c -> c.put("num_experts", 4).put("num_local_experts", 4)).experts())
+                .isEqualTo(4);
+        assertThat(read(Family.QWEN2_MOE, c -> c.put("num_local_experts", 8).put("num_experts", 4)).experts())
+                .isEqualTo(4);
+        assertRefused(Family.MIXTRAL, c -> c.put("num_experts", 8).put("num_local_experts", 4),
+                "num_local_experts 4 disagrees with num_experts 8, which transformers reads as the same setting");
+        assertRefused(Family.MIXTRAL, c -> c.put("num_experts", 0).remove("num_local_experts"),
+                "num_experts must be positive, got 0");
+    }
+
     private static boolean anyMoe(ModelConfig c) {
         return java.util.stream.IntStream.range(0, c.layers()).anyMatch(c::isMoe);
     }
