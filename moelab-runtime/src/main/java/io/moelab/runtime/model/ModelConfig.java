@@ -3,6 +3,7 @@ package io.moelab.runtime.model;
 import io.moelab.runtime.JsonProblems;
 import io.moelab.runtime.ModelFormatException;
 import io.moelab.runtime.TextFiles;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -164,6 +165,7 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
                         + " is not supported (only the default RoPE)");
             }
         }
+        wholeHeadRotary(n, "", where);
         activation(n, where);
         slidingWindow(n, family, where);
         JsonNode clip = n.get("clip_qkv");
@@ -334,6 +336,19 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
     }
 
     /**
+     * Refuses a {@code partial_rotary_factor} (at the top level, or in {@code rope_parameters} where {@code prefix}
+     * says so) other than 1: transformers' RoPE then has frequencies for only that share of a head, while RoPE here
+     * rotates the whole head.
+     */
+    private static void wholeHeadRotary(JsonNode n, String prefix, String where) {
+        JsonNode v = n.get("partial_rotary_factor");
+        if (v != null && !v.isNull() && !(v.isNumber() && v.decimalValue().compareTo(BigDecimal.ONE) == 0)) {
+            throw new ModelFormatException(where, null, prefix + "partial_rotary_factor " + v
+                    + " is not supported (only RoPE over the whole head)");
+        }
+    }
+
+    /**
      * The key the expert count is read from: the family's own, or the alias its transformers config class maps onto
      * it where only the alias is given (the alias was ignored, and the family's default count taken).
      *
@@ -432,6 +447,7 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
         if (!p.isObject()) {
             throw new ModelFormatException(where, null, "rope_parameters must be an object, got " + p);
         }
+        wholeHeadRotary(p, "rope_parameters.", where);
         JsonNode type = p.get("rope_type");
         if (type != null && !type.isNull() && !"default".equals(type.asString(""))) {
             throw new ModelFormatException(where, null, "rope_parameters.rope_type " + type + " is not supported "

@@ -100,6 +100,31 @@ class ModelConfigTest {
         assertRefused(Family.QWEN3_MOE, c -> c.put("rope_parameters", 3), "rope_parameters must be an object, got 3");
     }
 
+    /**
+     * A {@code partial_rotary_factor} below 1 makes transformers' RoPE frequencies span only that share of a head
+     * (these families' attention then fails to broadcast them, or, in versions whose default RoPE skips the key,
+     * rotates the whole head): it used to be ignored here, the whole head rotated without a word. It is refused,
+     * at the top level and in {@code rope_parameters}; 1 (the whole head) loads.
+     */
+    @Test
+    void partialRotaryIsRefused() throws IOException {
+        assertRefused(Family.QWEN3_MOE, c -> c.put("partial_rotary_factor", 0.5),
+                "partial_rotary_factor 0.5 is not supported (only RoPE over the whole head)");
+        assertRefused(Family.MIXTRAL, c -> c.putObject("rope_parameters").put("rope_type", "default")
+                .put("partial_rotary_factor", 0.25),
+                "rope_parameters.partial_rotary_factor 0.25 is not supported (only RoPE over the whole head)");
+        assertRefused(Family.OLMOE, c -> c.put("partial_rotary_factor", "half"),
+                "partial_rotary_factor \"half\" is not supported (only RoPE over the whole head)");
+        assertThat(read(Family.OLMOE, c -> c.put("partial_rotary_factor", 1.0)).headDim()).isEqualTo(4);
+        assertThat(read(Family.OLMOE, c -> c.put("partial_rotary_factor", 1)).headDim()).isEqualTo(4);
+        // An integer past a double's range is named, not a conversion failure.
+        assertRefused(Family.OLMOE, c -> c.put("partial_rotary_factor", BigInteger.TEN.pow(400)),
+                "partial_rotary_factor " + BigInteger.TEN.pow(400) + " is not supported (only RoPE over the whole "
+                        + "head)");
+        read(Family.QWEN2_MOE, c -> c.putNull("partial_rotary_factor").putObject("rope_parameters")
+                .put("partial_rotary_factor", 1.0));
+    }
+
     /** OLMoE's clamp of q, k and v is not implemented: a value other than null is refused, null loads. */
     @Test
     void clipQkvIsRefused() throws IOException {
