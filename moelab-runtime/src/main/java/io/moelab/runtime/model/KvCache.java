@@ -22,11 +22,18 @@ public final class KvCache {
     /**
      * A cache for {@code capacity} positions.
      *
-     * @throws IllegalArgumentException if the cache would not fit in a Java array
+     * @throws IllegalArgumentException if the cache would not fit in a Java array, or holds more positions than the
+     *                                  model's sliding window ({@link ModelConfig#window()})
      */
     public KvCache(ModelConfig config, int capacity) {
         this.capacity = capacity;
         this.width = config.kvHeads() * config.headDim();
+        if (capacity > config.window()) {
+            // Past the window transformers hides the oldest keys from a query; attention here sees them all.
+            throw new IllegalArgumentException("a KV cache of " + capacity + " positions goes past the model's "
+                    + "sliding_window of " + config.window() + " (config.json), which transformers applies and "
+                    + "moelab does not");
+        }
         if (capacity < 1 || capacity > maxPositions(config)) {
             throw new IllegalArgumentException("a KV cache of " + capacity + " positions does not fit (at most "
                     + maxPositions(config) + " for this model)");
@@ -48,13 +55,15 @@ public final class KvCache {
 
     /**
      * Most positions a cache of this model can hold: a layer's keys ({@code kvHeads x headDim} rows of the stride)
-     * and every query head's attention scores ({@code heads} rows of it) are one Java array each.
+     * and every query head's attention scores ({@code heads} rows of it) are one Java array each; and no more than
+     * the model's sliding window ({@link ModelConfig#window()}), past which attention here would differ.
      */
     public static int maxPositions(ModelConfig config) {
         long width = (long) config.kvHeads() * config.headDim();
         // With many query heads per KV head the scores are the larger array.
         long rows = Math.max(width, config.heads());
-        return (int) ((Integer.MAX_VALUE - 8) / rows / STRIDE_MULTIPLE * STRIDE_MULTIPLE);
+        int arrays = (int) ((Integer.MAX_VALUE - 8) / rows / STRIDE_MULTIPLE * STRIDE_MULTIPLE);
+        return Math.min(arrays, config.window());
     }
 
     /**

@@ -39,11 +39,16 @@ import tools.jackson.databind.json.JsonMapper;
  * @param rmsNormEps          RMSNorm epsilon
  * @param tieWordEmbeddings   the output projection is the embedding matrix (a stored {@code lm_head.weight} is then
  *                            ignored, as transformers ignores it)
+ * @param window              the most positions attention here computes as transformers does: a
+ *                            {@code sliding_window} accepted because it is at least {@code max_position_embeddings},
+ *                            past which transformers would hide the oldest keys; {@link Integer#MAX_VALUE} without
+ *                            one
  */
 public record ModelConfig(Family family, int vocabSize, int hidden, int layers, int heads, int kvHeads, int headDim,
                           int intermediate, int expertIntermediate, int experts, int topK, boolean normTopKProb,
                           int sharedIntermediate, int sparseStep, Set<Integer> mlpOnlyLayers, boolean qkvBias,
-                          boolean oBias, double ropeTheta, double rmsNormEps, boolean tieWordEmbeddings) {
+                          boolean oBias, double ropeTheta, double rmsNormEps, boolean tieWordEmbeddings,
+                          int window) {
     /** Duplicate keys fail: Python's json, which transformers reads with, silently keeps the last of them. */
     private static final JsonMapper JSON = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
@@ -57,7 +62,7 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
      *                                  negative), {@code heads} is not a multiple of {@code kvHeads}, {@code headDim}
      *                                  is odd, {@code heads x headDim} exceeds an int, {@code topK} exceeds a
      *                                  positive {@code experts}, or {@code ropeTheta} or {@code rmsNormEps} is not a
-     *                                  finite positive number
+     *                                  finite positive number, or {@code window} is not positive
      * @throws NullPointerException     if {@code family} or {@code mlpOnlyLayers} is null
      */
     public ModelConfig {
@@ -75,6 +80,7 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
         requirePositive("topK", topK);
         requireNonNegative("sharedIntermediate", sharedIntermediate);
         requirePositive("sparseStep", sparseStep);
+        requirePositive("window", window);
         if (heads % kvHeads != 0) {
             throw new IllegalArgumentException("heads " + heads + " is not a multiple of kvHeads " + kvHeads);
         }
@@ -90,6 +96,21 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
         }
         requireFinitePositive("ropeTheta", ropeTheta);
         requireFinitePositive("rmsNormEps", rmsNormEps);
+    }
+
+    /**
+     * A configuration without a sliding window ({@code window} {@link Integer#MAX_VALUE}).
+     *
+     * @throws IllegalArgumentException as the canonical constructor
+     * @throws NullPointerException     as the canonical constructor
+     */
+    public ModelConfig(Family family, int vocabSize, int hidden, int layers, int heads, int kvHeads, int headDim,
+                       int intermediate, int expertIntermediate, int experts, int topK, boolean normTopKProb,
+                       int sharedIntermediate, int sparseStep, Set<Integer> mlpOnlyLayers, boolean qkvBias,
+                       boolean oBias, double ropeTheta, double rmsNormEps, boolean tieWordEmbeddings) {
+        this(family, vocabSize, hidden, layers, heads, kvHeads, headDim, intermediate, expertIntermediate, experts,
+                topK, normTopKProb, sharedIntermediate, sparseStep, mlpOnlyLayers, qkvBias, oBias, ropeTheta,
+                rmsNormEps, tieWordEmbeddings, Integer.MAX_VALUE);
     }
 
     private static void requirePositive(String name, int value) {
@@ -167,7 +188,7 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
         }
         wholeHeadRotary(n, "", where);
         activation(n, where);
-        slidingWindow(n, family, where);
+        int window = slidingWindow(n, family, where);
         JsonNode clip = n.get("clip_qkv");
         if (clip != null && !clip.isNull()) {
             // OLMoE's option to clamp q, k and v: null in the released models; computing without it would differ.
@@ -261,7 +282,7 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
                 // As transformers reads an omitted key: the family's default (1e-6 for all gave Mixtral and OLMoE
                 // configs without the key other logits).
                 optionalDouble(n, "rms_norm_eps", family.defaultRmsNormEps(), where),
-                optionalBool(n, "tie_word_embeddings", false, where));
+                optionalBool(n, "tie_word_embeddings", false, where), window);
     }
 
     /**
@@ -397,9 +418,12 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
      * window). Their {@code max_window_layers} is not consulted: transformers versions disagree on which layers it
      * selects (from it on, below it on every other layer, or ignored). A window of at least
      * {@code max_position_embeddings} (the family's transformers default when absent) never takes effect on a
-     * sequence the model supports, so it is accepted.
+     * sequence the model was trained for, so it is accepted, and returned: transformers lets a sequence run past it
+     * (then masking), which a KV cache refuses.
+     *
+     * @return the accepted window, or {@link Integer#MAX_VALUE} for none
      */
-    private static void slidingWindow(JsonNode n, Family family, String where) {
+    private static int slidingWindow(JsonNode n, Family family, String where) {
         int defaultMaxPositions = switch (family) {
             case MIXTRAL -> 4096 * 32;
             case QWEN2_MOE, QWEN3_MOE -> 32768;
@@ -411,7 +435,7 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
         };
         JsonNode w = n.get("sliding_window");
         if (!enabled || w == null || w.isNull()) {
-            return;
+            return Integer.MAX_VALUE;
         }
         int window = integer(w, "sliding_window", where);
         int maxPositions = optionalPositive(n, "max_position_embeddings", defaultMaxPositions, where);
@@ -419,6 +443,7 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
             throw new ModelFormatException(where, null, "sliding-window attention is not supported (sliding_window "
                     + window + " is below max_position_embeddings " + maxPositions + ", so it would apply)");
         }
+        return window;
     }
 
     private static boolean optionalBool(JsonNode n, String key, boolean fallback, String where) {
