@@ -185,6 +185,7 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
                 throw new ModelFormatException(where, null, "rope_scaling " + (kind != null ? kind : scaling)
                         + " is not supported (only the default RoPE)");
             }
+            wholeHeadRotary(scaling, "rope_scaling.", where);
         }
         wholeHeadRotary(n, "", where);
         activation(n, where);
@@ -276,9 +277,13 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
             case QWEN3_MOE, OLMOE -> optionalBool(n, "attention_bias", false, where);
         };
         boolean oBias = (family == Family.QWEN3_MOE || family == Family.OLMOE) && qkvBias;
+        double theta = ropeTheta(n, family, where);
+        if (scaling != null && !scaling.isNull()) {
+            scaledBase(n, scaling, family, theta, where);
+        }
         return new ModelConfig(family, positive(n, "vocab_size", where), hidden,
                 positive(n, "num_hidden_layers", where), heads, kvHeads, headDim, intermediate, expertIntermediate,
-                experts, topK, normTopK, shared, step, mlpOnly, qkvBias, oBias, ropeTheta(n, family, where),
+                experts, topK, normTopK, shared, step, mlpOnly, qkvBias, oBias, theta,
                 // As transformers reads an omitted key: the family's default (1e-6 for all gave Mixtral and OLMoE
                 // configs without the key other logits).
                 optionalDouble(n, "rms_norm_eps", family.defaultRmsNormEps(), where),
@@ -357,8 +362,8 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
     }
 
     /**
-     * Refuses a {@code partial_rotary_factor} (at the top level, or in {@code rope_parameters} where {@code prefix}
-     * says so) other than 1: transformers' RoPE then has frequencies for only that share of a head, while RoPE here
+     * Refuses a {@code partial_rotary_factor} (at the top level, or in {@code rope_parameters} or
+     * {@code rope_scaling} where {@code prefix} says so) other than 1: transformers' RoPE then has frequencies for only that share of a head, while RoPE here
      * rotates the whole head.
      */
     private static void wholeHeadRotary(JsonNode n, String prefix, String where) {
@@ -489,6 +494,32 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
                     + "rope_parameters.rope_theta " + theta);
         }
         return theta;
+    }
+
+    /**
+     * Refuses a {@code rope_theta} inside a (default) {@code rope_scaling} that differs from the base transformers 4
+     * reads ({@code rope_theta}, or the family's default): transformers 5 reads {@code rope_scaling} as its
+     * {@code rope_parameters} and takes the base from there first, so the two versions would compute other RoPE;
+     * or from a {@code rope_parameters} base ({@code base}), which transformers 5 then ignores.
+     */
+    private static void scaledBase(JsonNode n, JsonNode scaling, Family family, double base, String where) {
+        JsonNode inner = scaling.get("rope_theta");
+        if (inner == null || inner.isNull()) {
+            return;
+        }
+        double theta = optionalDouble(scaling, "rope_theta", 0, where + ": rope_scaling");
+        boolean own = n.has("rope_theta") && !n.get("rope_theta").isNull();
+        double outer = optionalDouble(n, "rope_theta", family.defaultRopeTheta(), where);
+        if (theta != outer) {
+            throw new ModelFormatException(where, null, "rope_scaling.rope_theta " + theta + " disagrees with the base "
+                    + "transformers 4 reads, " + outer + (own ? " (rope_theta)" : " (the default for "
+                    + family.modelType() + ")"));
+        }
+        if (theta != base) {
+            // rope_parameters gave another base (transformers 5 reads rope_scaling instead of it).
+            throw new ModelFormatException(where, null, "rope_scaling.rope_theta " + theta + " disagrees with "
+                    + "rope_parameters.rope_theta " + base);
+        }
     }
 
     private static double optionalDouble(JsonNode n, String key, double fallback, String where) {

@@ -83,6 +83,39 @@ class ModelConfigTest {
                 "rope_scaling {\"factor\":2.0} is not supported (only the default RoPE)");
     }
 
+    /**
+     * A base inside {@code rope_scaling}: transformers 5 reads {@code rope_scaling} as its {@code rope_parameters} and
+     * takes the base from there first, transformers 4 takes {@code rope_theta} (or the family's default) and ignores
+     * it. It used to be ignored here too, so where they differ one of the two was matched without a word; that is now
+     * refused, and a base both read alike loads. A {@code partial_rotary_factor} there is refused as elsewhere.
+     */
+    @Test
+    void aBaseInsideRopeScalingMustAgreeWithTheOneTransformers4Reads() throws IOException {
+        assertRefused(Family.QWEN3_MOE, c -> c.put("rope_theta", 10000.0).putObject("rope_scaling")
+                .put("rope_type", "default").put("rope_theta", 1e6),
+                "rope_scaling.rope_theta 1000000.0 disagrees with the base transformers 4 reads, 10000.0 (rope_theta)");
+        assertRefused(Family.MIXTRAL, c -> {
+            c.remove("rope_theta");
+            c.putObject("rope_scaling").put("type", "default").put("rope_theta", 1e4);
+        },
+                "rope_scaling.rope_theta 10000.0 disagrees with the base transformers 4 reads, 1000000.0 (the "
+                        + "default for mixtral)");
+        assertThat(read(Family.QWEN3_MOE, c -> c.put("rope_theta", 1e6).putObject("rope_scaling")
+                .put("rope_type", "default").put("rope_theta", 1e6)).ropeTheta()).isEqualTo(1e6);
+        assertThat(read(Family.OLMOE, c -> {
+            c.remove("rope_theta");
+            c.putObject("rope_scaling").put("rope_type", "default").put("rope_theta", 10000);
+        }).ropeTheta()).isEqualTo(10000.0);
+        assertRefused(Family.QWEN3_MOE, c -> {
+            c.remove("rope_theta");
+            c.putObject("rope_scaling").put("rope_type", "default").put("rope_theta", 10000.0);
+            c.putObject("rope_parameters").put("rope_type", "default").put("rope_theta", 1e6);
+        }, "rope_scaling.rope_theta 10000.0 disagrees with rope_parameters.rope_theta 1000000.0");
+        assertRefused(Family.QWEN2_MOE, c -> c.putObject("rope_scaling").put("rope_type", "default")
+                .put("partial_rotary_factor", 0.5),
+                "rope_scaling.partial_rotary_factor 0.5 is not supported (only RoPE over the whole head)");
+    }
+
     @Test
     void ropeParametersGiveTheBase() throws IOException {
         assertThat(read(Family.QWEN3_MOE, c -> {
