@@ -24,8 +24,12 @@ final class KvCacheSize {
     static void require(String option, ModelConfig config, long positions, String what) {
         int most = KvCache.maxPositions(config);
         if (positions > most) {
+            // The sliding window, where it is the limit, is the model's, not a size the user could change.
+            String why = most == config.window() ? " (its config.json's sliding_window, past which transformers "
+                    + "hides the oldest keys and moelab does not)" : "";
             throw new InvalidInputException(option, String.format(Locale.ROOT,
-                    "%s needs a KV cache of %d positions; this model's holds at most %d", what, positions, most));
+                    "%s needs a KV cache of %d positions; this model's holds at most %d%s", what, positions, most,
+                    why));
         }
         Heap.require(option, KvCache.bytes(config, positions), String.format(Locale.ROOT,
                 "%s needs a KV cache of %d positions, which", what, positions), "fewer");

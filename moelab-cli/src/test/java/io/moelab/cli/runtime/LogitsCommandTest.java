@@ -126,6 +126,27 @@ class LogitsCommandTest {
         assertThat(out).doesNotExist();
     }
 
+    /** Where a model's sliding window is what limits its KV cache, the refusal says so: no option raises it. */
+    @Test
+    void aSequencePastTheSlidingWindowIsRefusedNamingTheWindow() throws Exception {
+        Path model = TinyMixtral.write(dir.resolve("windowed"), 20);
+        Path config = model.resolve("config.json");
+        String text = Files.readString(config).strip();
+        Files.writeString(config, text.substring(0, text.length() - 1)
+                + ", \"sliding_window\": 8, \"max_position_embeddings\": 8}");
+        Path out = dir.resolve("out.json");
+        Result r = CliRunner.run("logits", "--model", model.toString(), "--token-ids", ids(9), "--output",
+                out.toString());
+        assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
+        assertThat(r.errLines()).containsExactly("error: --token-ids: a sequence of 9 token ids needs a KV cache of 9 "
+                + "positions; this model's holds at most 8 (its config.json's sliding_window, past which "
+                + "transformers hides the oldest keys and moelab does not)");
+        assertThat(out).doesNotExist();
+        Result eight = CliRunner.run("logits", "--model", model.toString(), "--token-ids", ids(8), "--output",
+                out.toString());
+        assertThat(eight.exitCode()).as(eight.err()).isZero();
+    }
+
     /** {@code n} token ids, all 1, as --token-ids takes them. */
     private static String ids(int n) {
         return String.join(",", java.util.Collections.nCopies(n, "1"));

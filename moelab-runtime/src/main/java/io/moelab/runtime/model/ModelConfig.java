@@ -363,8 +363,8 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
 
     /**
      * Refuses a {@code partial_rotary_factor} (at the top level, or in {@code rope_parameters} or
-     * {@code rope_scaling} where {@code prefix} says so) other than 1: transformers' RoPE then has frequencies for only that share of a head, while RoPE here
-     * rotates the whole head.
+     * {@code rope_scaling} where {@code prefix} says so) other than 1: transformers' RoPE then has frequencies for
+     * only that share of a head, while RoPE here rotates the whole head.
      */
     private static void wholeHeadRotary(JsonNode n, String prefix, String where) {
         JsonNode v = n.get("partial_rotary_factor");
