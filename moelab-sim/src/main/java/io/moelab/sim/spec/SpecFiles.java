@@ -156,8 +156,9 @@ public final class SpecFiles {
         Map<String, String> keys = Map.of("experts", expertsKey, "top_k", "num_experts_per_tok", "hidden",
                 "hidden_size", "expert_ffn", ffnKey, "groups", "n_group", "shared_experts", "n_shared_experts",
                 "shared_ffn", sharedFfnKey);
+        ModelSpec spec;
         try {
-            return new ModelSpec(f.text("model_type", path.getFileName().toString()), moeLayers, experts, topK,
+            spec = new ModelSpec(f.text("model_type", path.getFileName().toString()), moeLayers, experts, topK,
                     hidden, ffn, groups, bytes, shared, sharedFfn, 8.0 * hidden * hidden);
         } catch (InvalidInputException e) {
             String key = keys.get(e.field());
@@ -171,6 +172,15 @@ public final class SpecFiles {
             }
             throw new InvalidInputException(key, problem, e);
         }
+        // After the count's own checks, which name a bad value first.
+        for (String other : List.of("n_routed_experts", "num_experts", "num_local_experts")) {
+            // transformers' config classes read some of these as one another: two that differ cannot both hold.
+            if (f.has(other) && f.integer(other) != experts) {
+                throw new InvalidInputException(other, f.integer(other) + " disagrees with " + expertsKey + " "
+                        + experts + ", which names the same count");
+            }
+        }
+        return spec;
     }
 
     /**

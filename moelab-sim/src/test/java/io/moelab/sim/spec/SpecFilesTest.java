@@ -172,6 +172,20 @@ class SpecFilesTest {
     }
 
     @Test
+    void expertCountsUnderTwoKeysMustAgree() throws IOException {
+        // The first key found was taken and the other ignored: a config naming 8 and 16 experts ran with 8.
+        String base = "{\"num_hidden_layers\": 4, \"num_experts_per_tok\": 2, \"hidden_size\": 64, "
+                + "\"moe_intermediate_size\": 32, ";
+        Path both = write("both.json", base + "\"num_experts\": 8, \"num_local_experts\": 16}");
+        assertThatThrownBy(() -> SpecFiles.model(both.toString())).isInstanceOf(InvalidInputException.class)
+                .hasMessage(both + ": num_local_experts: 16 disagrees with num_experts 8, which names the same "
+                        + "count");
+        Path same = write("same.json", base + "\"n_routed_experts\": 8, \"num_experts\": 8, "
+                + "\"num_local_experts\": null}");
+        assertThat(SpecFiles.model(same.toString()).experts()).isEqualTo(8);
+    }
+
+    @Test
     void mlpOnlyLayersMustBeLayerIndices() throws IOException {
         // Entries that name no layer matched none, so the layer meant as dense was counted as MoE without a word
         // (4 MoE layers of 4 instead of 3).
