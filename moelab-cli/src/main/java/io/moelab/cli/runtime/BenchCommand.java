@@ -3,6 +3,7 @@ package io.moelab.cli.runtime;
 import io.moelab.cli.support.Choices;
 import io.moelab.cli.support.Heap;
 import io.moelab.cli.support.Inputs;
+import io.moelab.cli.support.StatusLine;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Nouns;
 import io.moelab.runtime.bench.ModelBench;
@@ -155,7 +156,10 @@ public final class BenchCommand implements Callable<Integer> {
             // With JSON, stdout is the one document a pipe parses; the note of the checkpoint goes to stderr.
             writeSynthetic(format.equals("json") ? spec.commandLine().getErr() : out, checkpoint);
         }
-        Result r = ModelBench.run(model, options());
+        Result r;
+        try (StatusLine status = StatusLine.start("bench")) {
+            r = ModelBench.run(model, options(), status::show);
+        }
         if (format.equals("json")) {
             out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json(r)));
         } else {

@@ -45,6 +45,23 @@ class ProgressOnTerminalTest {
         assertThat(dir.resolve("trace.json")).exists();
     }
 
+    /**
+     * {@code bench} on a large model spent minutes in its warm-up without a word. It now says which part it is in,
+     * on one line rewritten between its timed parts (no thread redraws it while a part is timed), cleared at the end.
+     */
+    @Test
+    void benchSaysWhichPartItIsIn() throws Exception {
+        assumeTrue(Files.isExecutable(SCRIPT), "script(1) is not available");
+        String shown = onTerminal("bench", "--synthetic", "tiny", "--model", dir.resolve("tiny").toString(),
+                "--prompt-tokens", "4", "--decode-tokens", "2", "--runs", "2", "--warmup-tokens", "2",
+                "--warmup-runs", "1", "--bandwidth-mib", "8");
+        assertThat(shown).contains("\rbench: measuring memory bandwidth\u001b[K", "\rbench: loading\u001b[K",
+                "\rbench: warm-up: 2 tokens\u001b[K", "\rbench: warm-up run 1 of at most 1 (until the JIT settles)",
+                "\rbench: run 1 of 2\u001b[K", "\rbench: run 2 of 2\u001b[K");
+        // Cleared before the results: the table starts on a clean line.
+        assertThat(shown).containsPattern("\r\u001b\\[K[\\s\\S]*decode +[0-9.]+ tokens/s");
+    }
+
     /** What the terminal showed while the CLI ran with {@code args}; checks that it exited with 0. */
     private String onTerminal(String... args) throws Exception {
         Path log = Files.createTempFile(dir, "terminal", ".log");

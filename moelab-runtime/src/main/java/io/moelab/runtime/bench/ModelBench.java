@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalDouble;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 
 /**
  * Prefill and decode throughput of a {@link MoeModel} on this machine, with its memory and, optionally, the
@@ -200,6 +201,23 @@ public final class ModelBench {
      * @throws IllegalArgumentException               if prompt and decode exceed what a KV cache can hold
      */
     public static Result run(Path dir, Options o) {
+        return run(dir, o, phase -> { });
+    }
+
+    /**
+     * Runs the benchmark on the model in {@code dir}, telling {@code phases} what it starts next: "measuring memory
+     * bandwidth", "loading", "warm-up: N tokens", "warm-up run K of at most M (until the JIT settles)", "run R of N",
+     * and "measuring memory bandwidth" again. It is told between the timed parts only, never during one, so that
+     * showing them costs the measurement nothing (a large model on a small machine takes minutes to get through the
+     * warm-up alone).
+     *
+     * @throws io.moelab.runtime.ModelFormatException if the model cannot be read
+     * @throws IllegalArgumentException               if prompt and decode exceed what a KV cache can hold
+     */
+    public static Result run(Path dir, Options o, Consumer<String> phases) {
+        if (o.bandwidthBytes() > 0) {
+            phases.accept("measuring memory bandwidth");
+        }
         double bandwidthBefore = o.bandwidthBytes() > 0
                 ? MemoryBandwidth.measureGBps(o.bandwidthBytes(), o.bandwidthRepeats()) : 0;
         WeightAccounting accounting = WeightAccounting.of(dir, o.format());
@@ -207,6 +225,7 @@ public final class ModelBench {
                 .filter(p -> p.getType() == MemoryType.HEAP).toList();
         heap.forEach(MemoryPoolMXBean::resetPeakUsage);
         long poolsBefore = offHeapPools();
+        phases.accept("loading");
         long loadStart = System.nanoTime();
         try (MoeModel model = MoeModel.load(dir, o.format())) {
             double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
@@ -217,6 +236,7 @@ public final class ModelBench {
                 prompt[i] = random.nextInt(vocab);
             }
             if (o.warmupTokens() > 0) {
+                phases.accept("warm-up: " + o.warmupTokens() + " tokens");
                 KvCache scratch = model.newCache(o.warmupTokens());
                 for (int i = 0; i < o.warmupTokens(); i++) {
                     model.forward(prompt[i % prompt.length], i, scratch);
@@ -228,17 +248,23 @@ public final class ModelBench {
             Runs warmup = new Runs();
             boolean settled = false;
             while (!settled && warmup.count() < o.warmupRuns()) {
+                phases.accept("warm-up run " + (warmup.count() + 1) + " of at most " + o.warmupRuns()
+                        + " (until the JIT settles)");
                 warmup.run(model, prompt, o);
                 settled = jit.runDone();
             }
             Runs timed = new Runs();
             for (int r = 0; r < o.runs(); r++) {
+                phases.accept("run " + (r + 1) + " of " + o.runs());
                 timed.run(model, prompt, o);
             }
             long pools = offHeapPools() - poolsBefore;
             long peakHeap = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
             // Measured again after the runs: a shared host's bandwidth drifts by 2x within minutes, and the higher
             // of the two readings keeps the roofline fraction from flattering a run made in a slow spell.
+            if (o.bandwidthBytes() > 0) {
+                phases.accept("measuring memory bandwidth");
+            }
             OptionalDouble bandwidth = o.bandwidthBytes() > 0 ? OptionalDouble.of(Math.max(bandwidthBefore,
                     MemoryBandwidth.measureGBps(o.bandwidthBytes(), o.bandwidthRepeats()))) : OptionalDouble.empty();
             return new Result(o, accounting.parameters(), median(timed.prefill), median(timed.decode), timed.prefill,

@@ -92,6 +92,25 @@ class ModelBenchTest {
     }
 
     @Test
+    void phasesAreToldInOrderBetweenTheTimedParts() {
+        Path d = SyntheticCheckpoint.write(dir, Shape.tiny(), DType.F32, 2);
+        java.util.List<String> phases = new java.util.ArrayList<>();
+        // 2 warm-up tokens, no warm-up runs, 3 timed runs, a 2 MiB bandwidth reading before and after.
+        ModelBench.run(d, new Options(WeightFormat.STORED, 3, 2, 2, 0, 3, 9, 2L << 20, 1), phases::add);
+        assertThat(phases).containsExactly("measuring memory bandwidth", "loading", "warm-up: 2 tokens", "run 1 of 3",
+                "run 2 of 3", "run 3 of 3", "measuring memory bandwidth");
+        // Without a bandwidth reading or warm-up tokens, those phases are not told; warm-up runs are, one by one.
+        phases.clear();
+        Result r = ModelBench.run(d, new Options(WeightFormat.STORED, 3, 2, 0, 40, 1, 9, 0, 0), phases::add);
+        assertThat(phases.getFirst()).isEqualTo("loading");
+        assertThat(phases.getLast()).isEqualTo("run 1 of 1");
+        assertThat(phases.subList(1, phases.size() - 1)).hasSize(r.warmupRunsDone());
+        for (int k = 1; k <= r.warmupRunsDone(); k++) {
+            assertThat(phases.get(k)).isEqualTo("warm-up run " + k + " of at most 40 (until the JIT settles)");
+        }
+    }
+
+    @Test
     void pairedRooflineIsTheMedianOfEachRunAgainstItsOwnReading() {
         // 1 GB per token; runs at 10, 20 and 30 tokens/s read 20, 25 and 60 GB/s right after: 0.5, 0.8 and 0.5 of
         // the bandwidth, median 0.5, where the median decode (20) against the best reading (60) gives 1/3.
