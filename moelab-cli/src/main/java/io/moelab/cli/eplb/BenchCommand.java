@@ -4,6 +4,7 @@ import io.moelab.cli.support.Choices;
 import io.moelab.cli.support.Json;
 import io.moelab.cli.support.Lists;
 import io.moelab.cli.support.OptionFields;
+import io.moelab.cli.support.StatusLine;
 import io.moelab.cli.support.Table;
 import io.moelab.eplb.Nouns;
 import io.moelab.eplb.algorithm.Algorithms;
@@ -70,8 +71,11 @@ public final class BenchCommand implements Callable<Integer>, OptionFields {
         List<String> names = algorithms != null ? algorithms
                 : List.of("moelab:global", "moelab", "deepseek", "snake", "snake:global");
         List<BalancerAlgorithm> balancers = Algorithms.byNames(names);
-        List<RebalanceTimer.Result> results = RebalanceTimer.time(balancers,
-                BalancingRequest.of(s.load(), s.topology()), warmupMillis, roundMillis, rounds);
+        List<RebalanceTimer.Result> results;
+        try (StatusLine status = StatusLine.start("eplb bench")) {
+            results = RebalanceTimer.time(balancers, BalancingRequest.of(s.load(), s.topology()), warmupMillis,
+                    roundMillis, rounds, status::show);
+        }
         PrintWriter out = spec.commandLine().getOut();
         if (format.equals("json")) {
             Map<String, Object> json = new LinkedHashMap<>();

@@ -16,8 +16,9 @@ import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The runtime's long commands show a progress bar on a terminal: the CLI in a child JVM on a pseudo-terminal of
- * script(1), as a user runs it (redirected runs, as in the other tests, show none).
+ * The runtime's long commands, and {@code eplb bench} beside {@code bench}, show where they are on a terminal: the
+ * CLI in a child JVM on a pseudo-terminal of script(1), as a user runs it (redirected runs, as in the other tests,
+ * show nothing).
  */
 @EnabledOnOs(OS.LINUX)
 class ProgressOnTerminalTest {
@@ -60,6 +61,18 @@ class ProgressOnTerminalTest {
                 "\rbench: run 1 of 2\u001b[K", "\rbench: run 2 of 2\u001b[K");
         // Cleared before the results: the table starts on a clean line.
         assertThat(shown).containsPattern("\r\u001b\\[K[\\s\\S]*decode +[0-9.]+ tokens/s");
+    }
+
+    /** {@code eplb bench} took 18 s on DeepSeek-V3's shape without a word; it now says which round it is in. */
+    @Test
+    void eplbBenchSaysWhichRoundItIsIn() throws Exception {
+        assumeTrue(Files.isExecutable(SCRIPT), "script(1) is not available");
+        String shown = onTerminal("eplb", "bench", "--shape", "adrs", "--algorithms", "moelab,deepseek",
+                "--rounds", "2", "--round-ms", "20", "--warmup-ms", "20");
+        assertThat(shown).contains("\replb bench: warming up moelab\u001b[K",
+                "\replb bench: warming up deepseek\u001b[K", "\replb bench: round 1 of 2\u001b[K",
+                "\replb bench: round 2 of 2\u001b[K");
+        assertThat(shown).containsPattern("\r\u001b\\[K[\\s\\S]*algorithm +median_us");
     }
 
     /** What the terminal showed while the CLI ran with {@code args}; checks that it exited with 0. */

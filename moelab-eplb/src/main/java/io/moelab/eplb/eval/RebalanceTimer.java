@@ -5,6 +5,7 @@ import io.moelab.eplb.algorithm.BalancerAlgorithm;
 import io.moelab.eplb.algorithm.BalancingRequest;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Times rebalances in-process, side by side: each algorithm is warmed up, then the algorithms take turns in
@@ -37,12 +38,26 @@ public final class RebalanceTimer {
      */
     public static List<Result> time(List<BalancerAlgorithm> algorithms, BalancingRequest request, long warmupMillis,
                                     long roundMillis, int rounds) {
+        return time(algorithms, request, warmupMillis, roundMillis, rounds, phase -> { });
+    }
+
+    /**
+     * Times each algorithm on the same request, telling {@code phases} what it starts next ("warming up NAME",
+     * "round R of N"), between the timed turns only, so that showing them costs the measurement nothing.
+     *
+     * @throws InvalidInputException as {@link #time(List, BalancingRequest, long, long, int)}
+     */
+    public static List<Result> time(List<BalancerAlgorithm> algorithms, BalancingRequest request, long warmupMillis,
+                                    long roundMillis, int rounds, Consumer<String> phases) {
         requireMillis("warmup-ms", warmupMillis, 0);
         requireMillis("round-ms", roundMillis, 1);
         if (rounds < 1) {
             throw new InvalidInputException("rounds", "must be at least 1, got " + rounds);
         }
         for (BalancerAlgorithm a : algorithms) {
+            if (warmupMillis > 0) {
+                phases.accept("warming up " + a.name());
+            }
             long end = System.nanoTime() + warmupMillis * 1_000_000L;
             do {
                 a.rebalance(request);
@@ -53,6 +68,7 @@ public final class RebalanceTimer {
             samples.add(new ArrayList<>());
         }
         for (int r = 0; r < rounds; r++) {
+            phases.accept("round " + (r + 1) + " of " + rounds);
             for (int i = 0; i < algorithms.size(); i++) {
                 BalancerAlgorithm a = algorithms.get(i);
                 long end = System.nanoTime() + roundMillis * 1_000_000L;

@@ -46,6 +46,24 @@ class RebalanceTimerTest {
     }
 
     @Test
+    void phasesAreToldBetweenTheTimedTurns() {
+        Counting a = new Counting("a");
+        Counting b = new Counting("b");
+        List<String> phases = new java.util.ArrayList<>();
+        // Told before each phase begins: no call has been made by the time the first is told.
+        RebalanceTimer.time(List.of(a, b), REQUEST, 1, 1, 2, p -> {
+            phases.add(p);
+            if (phases.size() == 1) {
+                assertThat(a.calls.get() + b.calls.get()).isZero();
+            }
+        });
+        assertThat(phases).containsExactly("warming up a", "warming up b", "round 1 of 2", "round 2 of 2");
+        phases.clear();
+        RebalanceTimer.time(List.of(a), REQUEST, 0, 1, 1, phases::add);
+        assertThat(phases).containsExactly("round 1 of 1");
+    }
+
+    @Test
     void everyAlgorithmIsTimedInEveryRoundAfterItsWarmUp() {
         Counting a = new Counting("a");
         Counting b = new Counting("b");
