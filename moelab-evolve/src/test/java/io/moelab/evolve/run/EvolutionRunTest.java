@@ -917,6 +917,75 @@ class EvolutionRunTest {
         assertThat(resumed.tokens()).isEqualTo(traced);
     }
 
+    /**
+     * A run stopped after 5 iterations and resumed to 12 must equal one that ran 12 straight: the same prompts, trace
+     * lines (but their times) and final database, whether the resume starts from the last checkpoint, replays trace
+     * lines after an older one, or replays the whole trace. Each answer depends on the whole prompt (parent, attempts,
+     * top programs, inspirations), so any state the resume lost or reordered shows up in the programs that follow.
+     */
+    @Test
+    void aResumedRunEqualsAnUninterruptedOne() throws Exception {
+        server.fallback(req -> {
+            String user = req.get("messages").get(1).get("content").asString();
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("score=(\\d+)\n").matcher(user);
+            int h = Math.floorMod(user.hashCode(), 7);
+            if (!m.find() || h == 0) {
+                return Reply.content("no change to propose");
+            }
+            int score = Integer.parseInt(m.group(1));
+            return Reply.content(edit("score=" + score, "score=" + Math.floorMod(score * 5 + h, 23)));
+        });
+        String yaml = """
+                database:
+                  num_islands: 3
+                  migration_interval: 1
+                  population_size: 6
+                  archive_size: 2
+                  feature_dimensions: [complexity, score]
+                  feature_bins: 3
+                  exploration_ratio: 0.3
+                  exploitation_ratio: 0.3
+                """;
+        Path straight = tmp.resolve("straight");
+        run(settings(12, yaml), straight, false);
+        List<String> ways = List.of("last checkpoint", "older checkpoint", "no checkpoint");
+        for (String way : ways) {
+            Path out = tmp.resolve(way.replace(' ', '-'));
+            run(settings(5, yaml), out, false);
+            if (!way.equals("last checkpoint")) {
+                Directories.deleteTree(out.resolve("checkpoints/checkpoint_5"));
+                Directories.deleteTree(out.resolve("checkpoints/checkpoint_4"));
+            }
+            if (way.equals("no checkpoint")) {
+                Directories.deleteTree(out.resolve("checkpoints"));
+            }
+            run(settings(12, yaml), out, true);
+            List<JsonNode> expected = trace(straight);
+            List<JsonNode> actual = trace(out);
+            assertThat(actual).as(way).hasSize(expected.size());
+            for (int i = 0; i < expected.size(); i++) {
+                ((tools.jackson.databind.node.ObjectNode) expected.get(i)).remove("seconds");
+                ((tools.jackson.databind.node.ObjectNode) actual.get(i)).remove("seconds");
+                assertThat(actual.get(i)).as(way + ", trace line " + i).isEqualTo(expected.get(i));
+            }
+            for (int i = 1; i <= 12; i++) {
+                assertThat(Files.readString(out.resolve("prompts/" + i + ".md"))).as(way + ", prompt " + i)
+                        .isEqualTo(Files.readString(straight.resolve("prompts/" + i + ".md")));
+            }
+            assertThat(RunDirectory.readJson(out.resolve("checkpoints/checkpoint_12/database.json"))).as(way)
+                    .isEqualTo(RunDirectory.readJson(straight.resolve("checkpoints/checkpoint_12/database.json")));
+            assertThat(Files.readString(out.resolve("best/best_program_info.json"))).as(way)
+                    .isEqualTo(Files.readString(straight.resolve("best/best_program_info.json")));
+        }
+        JsonNode database = RunDirectory.readJson(straight.resolve("checkpoints/checkpoint_12/database.json"));
+        // The case exercises what a resume must carry: migrations, and programs dropped by the population cap.
+        assertThat(database.get("migrations").asInt()).isGreaterThan(1);
+        assertThat(database.get("programs").size()).as("programs, some dropped by the population cap")
+                .isGreaterThan(database.get("islands").findValues("members").stream().mapToInt(JsonNode::size).sum());
+        assertThat(trace(straight).stream().map(n -> n.get("outcome").asString()).distinct())
+                .contains("improved", "regressed");
+    }
+
     @Test
     void parallelEvaluationsCompleteEveryIteration() throws Exception {
         server.fallback(req -> Reply.content(edit("score=1", "sleep 0.3; score=2")));
