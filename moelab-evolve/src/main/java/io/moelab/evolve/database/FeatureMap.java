@@ -79,7 +79,14 @@ final class FeatureMap {
         StringBuilder key = new StringBuilder();
         for (int d = 0; d < raw.length; d++) {
             double span = max[d] - min[d];
-            int bin = span > 0 ? (int) Math.floor((raw[d] - min[d]) / span * bins) : 0;
+            double offset = raw[d] - min[d];
+            if (Double.isInfinite(span) || Double.isInfinite(offset)) {
+                // Finite ends more than a double's range apart (-1e308 and 1e308): halved, the differences fit,
+                // where the infinite span put every value in bin 0. Other spans keep their exact arithmetic.
+                span = max[d] / 2 - min[d] / 2;
+                offset = raw[d] / 2 - min[d] / 2;
+            }
+            int bin = span > 0 ? (int) Math.floor(offset / span * bins) : 0;
             key.append(d == 0 ? "" : ",").append(Math.max(0, Math.min(bins - 1, bin)));
         }
         return key.toString();

@@ -40,6 +40,25 @@ class FeatureMapTest {
         assertThat(restored.cell(new double[] {2.5, 6})).isEqualTo("1,1");
     }
 
+    /**
+     * A range wider than the largest double (metrics from -1e308 to 1e308, each finite) has an infinite span: every
+     * value fell into bin 0, the top of the range included, so the axis collapsed to one cell.
+     */
+    @Test
+    void aRangeWiderThanADoubleStillCutsIntoBins() {
+        FeatureMap map = new FeatureMap(List.of("a"), 4, p -> 0);
+        map.observe(new double[] {-1e308});
+        map.observe(new double[] {1e308});
+        // The span is 2e308 in bins of 5e307.
+        assertThat(map.cell(new double[] {-1e308})).isEqualTo("0");
+        assertThat(map.cell(new double[] {-4e307})).isEqualTo("1");
+        assertThat(map.cell(new double[] {0})).isEqualTo("2");
+        assertThat(map.cell(new double[] {6e307})).isEqualTo("3");
+        assertThat(map.cell(new double[] {1e308})).isEqualTo("3");
+        assertThat(map.cell(new double[] {Double.MAX_VALUE})).isEqualTo("3");
+        assertThat(map.cell(new double[] {-Double.MAX_VALUE})).isEqualTo("0");
+    }
+
     @Test
     void neighboursDifferByAtMostOneInEveryCoordinate() {
         assertThat(FeatureMap.adjacent("1,2", "2,3")).isTrue();
