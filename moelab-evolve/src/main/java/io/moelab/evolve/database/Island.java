@@ -11,7 +11,7 @@ import java.util.Set;
 
 /** One island's population: its programs, its MAP-Elites grid and its recent attempts. Guarded by the database. */
 final class Island {
-    static final int ATTEMPTS_KEPT = 50;
+    static final int ATTEMPTS_KEPT = ProgramDatabase.ATTEMPTS_KEPT;
 
     final int index;
     /** Valid programs living here, in arrival order. */

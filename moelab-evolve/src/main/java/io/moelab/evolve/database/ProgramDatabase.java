@@ -23,6 +23,9 @@ import java.util.Set;
  * database.
  */
 public final class ProgramDatabase {
+    /** Recent attempts each island keeps for prompts (and checkpoints): the most a prompt can show. */
+    public static final int ATTEMPTS_KEPT = 50;
+
     private final DatabaseSettings settings;
     private final Fitness fitness;
     private final FeatureMap features;

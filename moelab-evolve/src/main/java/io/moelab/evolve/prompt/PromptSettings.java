@@ -1,6 +1,7 @@
 package io.moelab.evolve.prompt;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.evolve.database.ProgramDatabase;
 import java.nio.file.Path;
 
 /**
@@ -9,7 +10,8 @@ import java.nio.file.Path;
  * @param systemMessage       the system message, or null for the task's own
  * @param templateDir         a directory whose {@code system.txt}, {@code diff_user.txt} or
  *                            {@code full_rewrite_user.txt} replace the built-in templates, or null
- * @param numPreviousAttempts recent attempts of the island shown (with their outcomes and errors)
+ * @param numPreviousAttempts recent attempts of the island shown (with their outcomes and errors), at most
+ *                            {@link ProgramDatabase#ATTEMPTS_KEPT}
  * @param includeArtifacts    show the evaluator's feedback and errors
  * @param maxArtifactChars    cut each error or feedback text to this many characters (its end is kept)
  */
@@ -19,11 +21,17 @@ public record PromptSettings(String systemMessage, Path templateDir, int numPrev
      * Validates ranges: a negative count was taken, and every prompt then failed to build, so that each iteration
      * of the run failed as an internal error.
      *
-     * @throws InvalidInputException naming the key of a negative count
+     * @throws InvalidInputException naming the key of a negative count, or of more attempts than an island keeps
      */
     public PromptSettings {
         if (numPreviousAttempts < 0) {
             throw new InvalidInputException("prompt.num_previous_attempts", "must not be negative, got "
+                    + numPreviousAttempts);
+        }
+        if (numPreviousAttempts > ProgramDatabase.ATTEMPTS_KEPT) {
+            // More were taken, and the prompt silently showed the island's 50 newest.
+            throw new InvalidInputException("prompt.num_previous_attempts", "must be at most "
+                    + ProgramDatabase.ATTEMPTS_KEPT + " (the recent attempts each island keeps), got "
                     + numPreviousAttempts);
         }
         if (maxArtifactChars < 0) {

@@ -721,6 +721,10 @@ class EvolveConfigTest {
                 + "must not be negative, got -1");
         assertThat(readError("prompt:\n  max_artifact_bytes: -1\n")).endsWith(": prompt.max_artifact_bytes: must "
                 + "not be negative, got -1");
+        // Each island keeps its 50 newest attempts: more were taken and 50 shown, silently.
+        assertThat(readError("prompt:\n  num_previous_attempts: 51\n")).endsWith(": prompt.num_previous_attempts: "
+                + "must be at most 50 (the recent attempts each island keeps), got 51");
+        assertThat(load("prompt:\n  num_previous_attempts: 50\n").prompt().numPreviousAttempts()).isEqualTo(50);
         assertThat(load("prompt:\n  num_previous_attempts: 0\n  max_artifact_bytes: 0\n").prompt())
                 .isEqualTo(new PromptSettings(null, null, 0, true, 0));
     }
