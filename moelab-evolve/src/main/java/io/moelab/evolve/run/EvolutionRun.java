@@ -576,7 +576,9 @@ public final class EvolutionRun {
 
     private void checkEarlyStop() {
         int patience = settings.earlyStoppingPatience();
-        if (patience > 0 && completed - lastImprovement >= patience && stopReason == null) {
+        // Not once the total is reached: nothing is left to stop, and the summary said "stopped: early_stopping".
+        if (patience > 0 && completed - lastImprovement >= patience && completed < settings.maxIterations()
+                && stopReason == null) {
             stop("early_stopping", "stopping early: no improvement above " + settings.convergenceThreshold()
                     + " in " + patience + " iterations");
         }

@@ -857,6 +857,32 @@ class EvolutionRunTest {
     }
 
     /**
+     * A run whose patience ran out with its last iteration completed its total: it reported "completed 3 of 3
+     * iterations (stopped: early_stopping)" and printed "stopping early" though nothing was left to stop. Resumed to a
+     * larger total it stops at once, as a run to that total would have stopped there.
+     */
+    @Test
+    void patienceRunningOutWithTheLastIterationIsNoEarlyStop() throws Exception {
+        server.fallback(req -> Reply.content("no edit"));
+        List<String> messages = new java.util.ArrayList<>();
+        RunListener listener = new RunListener() {
+            @Override
+            public void message(String text) {
+                messages.add(text);
+            }
+        };
+        Path out = tmp.resolve("run");
+        RunSummary s = run(settings(3, "early_stopping_patience: 3\n"), out, false, listener);
+        assertThat(s.completed()).isEqualTo(3);
+        assertThat(s.stopReason()).isNull();
+        assertThat(messages).noneMatch(m -> m.contains("stopping early"));
+        RunSummary more = run(settings(6, "early_stopping_patience: 3\n"), out, true, listener);
+        assertThat(more.completed()).isEqualTo(3);
+        assertThat(more.stopReason()).isEqualTo("early_stopping");
+        assertThat(server.requestCount()).isEqualTo(3);
+    }
+
+    /**
      * Steps below the threshold add up: the best rises by 3 an iteration against a threshold of 5, so it passes the
      * best at the last reset by more than 5 every second iteration and a patience of 2 never runs out (it ran out
      * at iteration 3, each step measured from the step before). Also across a resume from iteration 4, between
