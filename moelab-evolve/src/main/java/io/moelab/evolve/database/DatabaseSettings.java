@@ -22,7 +22,7 @@ import java.util.List;
  *                           OpenEvolve) or any other metric name
  * @param featureBins        bins per dimension
  * @param fitnessMetric      the metric that is the fitness (not blank); when a program lacks it, the mean of its
- *                           metrics
+ *                           metrics that are not feature dimensions (of all when every one is), as in OpenEvolve
  * @param paretoMetrics      empty for one scalar fitness; else keep the non-dominated front over these metrics
  *                           (a leading {@code -} minimizes)
  * @param numTopPrograms     best programs of the island shown in prompts

@@ -3,20 +3,25 @@ package io.moelab.evolve.database;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /** Scalar fitness and Pareto dominance of programs, as the settings define them. */
 final class Fitness {
     private final String metric;
     private final List<String> pareto;
+    private final Set<String> dimensions;
 
     Fitness(DatabaseSettings settings) {
         this.metric = settings.fitnessMetric();
         this.pareto = settings.paretoMetrics();
+        this.dimensions = Set.copyOf(settings.featureDimensions());
     }
 
     /**
-     * The scalar fitness: the fitness metric, else the mean of the finite metrics (finite however large they are);
-     * negative infinity for a failed or unscored program, so that it never wins a comparison.
+     * The scalar fitness: the fitness metric, else the mean of the finite metrics that are not grid dimensions (of
+     * all of them when every one is), finite however large they are; negative infinity for a failed or unscored
+     * program, so that it never wins a comparison.
      */
     double of(Program p) {
         if (!p.valid()) {
@@ -26,28 +31,30 @@ final class Fitness {
         if (!Double.isNaN(v)) {
             return v;
         }
-        double sum = 0;
-        int n = 0;
-        for (double m : p.metrics().values()) {
-            if (Double.isFinite(m)) {
-                sum += m;
-                n++;
-            }
+        // A dimension is an axis of diversity, not an objective: counted, a task's memory_kb = 5000 beside
+        // accuracy = 0.9 made the run evolve toward more memory. OpenEvolve leaves them out alike.
+        List<Double> objectives = p.metrics().entrySet().stream().filter(e -> !dimensions.contains(e.getKey()))
+                .map(Map.Entry::getValue).filter(Double::isFinite).toList();
+        if (objectives.isEmpty()) {
+            objectives = p.metrics().values().stream().filter(Double::isFinite).toList();
         }
+        double sum = 0;
+        for (double m : objectives) {
+            sum += m;
+        }
+        int n = objectives.size();
         if (n == 0) {
             return Double.NEGATIVE_INFINITY;
         }
         // Finite metrics summing past a double's range (1e308 twice) have a finite mean all the same: summed
         // exactly, else the program was infinitely fit. Other sums keep their plain mean, bit for bit.
-        return Double.isInfinite(sum) ? exactMean(p.metrics().values(), n) : sum / n;
+        return Double.isInfinite(sum) ? exactMean(objectives, n) : sum / n;
     }
 
-    private static double exactMean(Iterable<Double> metrics, int n) {
+    private static double exactMean(List<Double> metrics, int n) {
         BigDecimal sum = BigDecimal.ZERO;
         for (double m : metrics) {
-            if (Double.isFinite(m)) {
-                sum = sum.add(new BigDecimal(m));
-            }
+            sum = sum.add(new BigDecimal(m));
         }
         return sum.divide(BigDecimal.valueOf(n), MathContext.DECIMAL128).doubleValue();
     }

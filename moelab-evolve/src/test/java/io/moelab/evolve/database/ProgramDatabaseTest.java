@@ -246,6 +246,28 @@ class ProgramDatabaseTest {
         assertThat(db.best().orElseThrow().id()).isEqualTo("1");
     }
 
+    /**
+     * A metric that is a grid dimension is an axis of diversity, not an objective: the mean that stands in for a
+     * missing fitness metric leaves it out, as OpenEvolve's does (it counted, so a task reporting memory_kb = 5000 as
+     * a dimension beside accuracy = 0.9 had fitness 2500.45 and evolved toward more memory). Only when every metric is
+     * a dimension does the mean take them all.
+     */
+    @Test
+    void theFallbackMeanLeavesOutMetricsThatAreGridDimensions() {
+        ProgramDatabase db = new ProgramDatabase(new DatabaseSettings(1, 10, 5, 5, 0.1, 0.2, 0.5,
+                List.of("complexity", "memory_kb"), 2, "combined_score", List.of(), 3, 3));
+        assertThat(db.fitness(child(1, 0, "c", Map.of("accuracy", 0.9, "memory_kb", 5000.0)))).isEqualTo(0.9);
+        assertThat(db.fitness(child(1, 0, "c", Map.of("accuracy", 0.5, "loss", 0.25, "memory_kb", 5000.0))))
+                .isEqualTo(0.375);
+        assertThat(db.fitness(child(1, 0, "c", Map.of("memory_kb", 5000.0)))).isEqualTo(5000.0);
+        // The fitness metric itself, when reported, is the fitness whatever the dimensions.
+        assertThat(db.fitness(child(1, 0, "c", Map.of("combined_score", 2.0, "memory_kb", 5000.0)))).isEqualTo(2.0);
+        // And it decides the best: the smaller program is not the better one for using more memory.
+        db.seed(new Program("0", "x", null, 0, 0, 0, Map.of("accuracy", 0.9, "memory_kb", 10.0), null, "", null));
+        db.add(child(1, 0, "y", Map.of("accuracy", 0.5, "memory_kb", 9000.0)));
+        assertThat(db.best().orElseThrow().id()).isEqualTo("0");
+    }
+
     @Test
     void mapElitesKeepsOneEliteACellReplacedOnlyByABetterProgram() {
         // One metric dimension "x" in two bins. The seed (x = 0) fixes the low end; x = 10 the high end.
