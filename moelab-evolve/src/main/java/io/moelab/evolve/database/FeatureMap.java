@@ -142,6 +142,16 @@ final class FeatureMap {
         return n == 0 ? 0 : sum / n;
     }
 
+    /** Drops the cached trigrams of a program that can no longer be a reference (it left its island). */
+    void forget(String id) {
+        shingles.remove(id);
+    }
+
+    /** Ids whose trigrams are cached, for tests. */
+    Set<String> cached() {
+        return Set.copyOf(shingles.keySet());
+    }
+
     private Set<Long> shingles(Program p) {
         return shingles.computeIfAbsent(p.id(), id -> {
             String[] tokens = p.code().split("\\W+");

@@ -189,6 +189,8 @@ public final class ProgramDatabase {
             }
             island.members.remove(victim.get());
             island.cellOf.remove(victim.get());
+            // Diversity compares with members only: kept, its trigrams grew the heap by one program per iteration.
+            features.forget(victim.get());
         }
     }
 
@@ -340,6 +342,11 @@ public final class ProgramDatabase {
     /** Ids in the elite archive (the non-dominated front in Pareto mode). */
     public synchronized List<String> archive() {
         return List.copyOf(archive);
+    }
+
+    /** Ids of the programs whose diversity trigrams are cached, for tests. */
+    synchronized Set<String> cachedDiversityPrograms() {
+        return features.cached();
     }
 
     /** Migrations so far. */

@@ -345,6 +345,23 @@ class ProgramDatabaseTest {
         assertThat(db.archive()).containsExactly("1");
     }
 
+    /**
+     * The diversity measure compares a newcomer with its island's best members: the token trigrams it caches are
+     * those of members. A program the population cap drops is never a reference again, yet its trigrams were kept
+     * for the rest of the run (tens of kilobytes for an EPLB-sized program, so gigabytes over a long run).
+     */
+    @Test
+    void droppedProgramsLeaveTheDiversityCache() {
+        ProgramDatabase db = new ProgramDatabase(new DatabaseSettings(1, 3, 1, 100, 0.1, 0.2, 0.5,
+                List.of("diversity"), 1, "score", List.of(), 3, 3));
+        db.seed(initial(0.1));
+        for (int i = 1; i <= 40; i++) {
+            db.add(child(i, 0, "int x = " + i + "; int y = x * " + i + ";", Map.of("score", i % 7 / 10.0)));
+        }
+        assertThat(db.members(0)).hasSize(3);
+        assertThat(db.cachedDiversityPrograms()).isSubsetOf(db.members(0));
+    }
+
     @Test
     void populationCapNeverDropsArchiveMembersOrTheBest() {
         // Cap 2 per island but an archive of 3: the archive members all stay, so the island holds 3.
