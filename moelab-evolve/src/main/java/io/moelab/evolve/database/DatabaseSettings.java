@@ -10,7 +10,8 @@ import java.util.List;
  *
  * @param numIslands         islands, each evolving on its own between migrations
  * @param populationSize     programs kept over all islands (the worst unprotected ones are dropped)
- * @param archiveSize        programs in the elite archive (top by fitness; the front in Pareto mode)
+ * @param archiveSize        programs in the elite archive (top by fitness, the older kept on a tie; the front in
+ *                           Pareto mode)
  * @param migrationInterval  generations between ring migrations (a generation is one child per island)
  * @param migrationRate      fraction of an island's programs, best first, copied to the next island: rounded down,
  *                           but at least one (as in OpenEvolve), so 0 still moves each island's best; one island

@@ -160,10 +160,17 @@ public final class ProgramDatabase {
             }
             return;
         }
-        archive.add(p.id());
-        if (archive.size() > settings.archiveSize()) {
-            archive.stream().min(Comparator.comparingDouble(id -> fitness.of(programs.get(id))))
-                    .ifPresent(archive::remove);
+        if (archive.size() < settings.archiveSize()) {
+            archive.add(p.id());
+            return;
+        }
+        // Full: only a newcomer that beats the worst member (the oldest of equal ones) takes its place, as in a
+        // grid cell. A tie displaced the oldest, so migrant copies pushed out older programs, their original too.
+        String worst = archive.stream().min(Comparator.comparingDouble(id -> fitness.of(programs.get(id))))
+                .orElseThrow();
+        if (fitness.of(p) > fitness.of(programs.get(worst))) {
+            archive.remove(worst);
+            archive.add(p.id());
         }
     }
 

@@ -388,6 +388,32 @@ class ProgramDatabaseTest {
         assertThat(db.archive()).containsExactlyInAnyOrder("2", "5", "6");
     }
 
+    /**
+     * A full archive takes a newcomer only if it beats the worst member, as a grid cell and the best do (and as
+     * OpenEvolve's archive does). A tie displaced the oldest member: each migrant copy, as fit as its original, pushed
+     * older programs out, and a run's best could leave the archive to its own copies.
+     */
+    @Test
+    void aFullArchiveKeepsItsMembersAgainstANewcomerThatOnlyTies() {
+        ProgramDatabase db = new ProgramDatabase(settings(1, 100, 2, 100, 0.1, 0.2, 0.5));
+        db.seed(initial(1));
+        db.add(child(1, 0, 5));
+        db.add(child(2, 0, 5)); // beats 0, the worst
+        assertThat(db.archive()).containsExactly("1", "2");
+        db.add(child(3, 0, 5)); // ties with the worst
+        assertThat(db.archive()).containsExactly("1", "2");
+        db.add(child(4, 0, 6)); // beats them: the oldest of the equal worst leaves
+        assertThat(db.archive()).containsExactly("2", "4");
+
+        // Copies that migrate do not push their original out.
+        ProgramDatabase ring = new ProgramDatabase(settings(2, 100, 2, 1, 0.1, 0.2, 0.5));
+        ring.seed(initial(1));
+        ring.add(child(1, 1, 5));
+        ring.add(child(2, 0, 5)); // a migration follows: 2 goes to island 1, 1 to island 0
+        assertThat(ring.migrations()).isEqualTo(1);
+        assertThat(ring.archive()).containsExactly("1", "2");
+    }
+
     @Test
     void paretoArchiveKeepsTheNonDominatedFront() {
         DatabaseSettings s = new DatabaseSettings(1, 100, 50, 100, 0.1, 0.2, 0.5, List.of("complexity"), 1,
