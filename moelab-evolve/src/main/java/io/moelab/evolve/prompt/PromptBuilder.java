@@ -156,8 +156,11 @@ public final class PromptBuilder {
         if (Double.isNaN(v) || Double.isInfinite(v)) {
             return "n/a";
         }
-        return String.format(Locale.ROOT, Math.abs(v) >= 1000 ? "%.1f" : "%.4g", v).replaceAll("(\\.\\d*?)0+$", "$1")
-                .replaceAll("\\.$", "");
+        // Fixed-point from 1000 up to 15 digits; past them a double's digits are noise (1e300 took 301 characters).
+        double a = Math.abs(v);
+        String text = String.format(Locale.ROOT, a >= 1000 && a < 1e15 ? "%.1f" : "%.4g", v);
+        // Trailing zeros go from the decimals, also from a mantissa (1.000e-05 reads 1e-05).
+        return text.replaceAll("(\\.\\d*?)0+(e|$)", "$1$2").replaceAll("\\.(e|$)", "$1");
     }
 
     /** The end of a long text (errors are most useful at their end), with a note of what was cut. */

@@ -292,6 +292,16 @@ class PromptBuilderTest {
         assertThat(PromptBuilder.number(999.99)).isEqualTo("1000");
         assertThat(PromptBuilder.number(1234.5678)).isEqualTo("1234.6");
         assertThat(PromptBuilder.number(-20000)).isEqualTo("-20000");
+        // Past 15 digits a double's digits are noise: 1e300 was written out in 301 digits, in every prompt showing
+        // that metric.
+        assertThat(PromptBuilder.number(123456789012345.0)).isEqualTo("123456789012345");
+        assertThat(PromptBuilder.number(1e300)).isEqualTo("1e+300");
+        assertThat(PromptBuilder.number(-2.5e20)).isEqualTo("-2.5e+20");
+        assertThat(PromptBuilder.number(1.23456e16)).isEqualTo("1.235e+16");
+        // Small numbers in scientific form lose their trailing zeros as others do (1.000e-05 before).
+        assertThat(PromptBuilder.number(1e-5)).isEqualTo("1e-05");
+        assertThat(PromptBuilder.number(-1.5e-7)).isEqualTo("-1.5e-07");
+        assertThat(PromptBuilder.number(Double.MIN_VALUE)).isEqualTo("4.9e-324");
         assertThat(PromptBuilder.number(1e9)).isEqualTo("1000000000");
         assertThat(PromptBuilder.number(Double.NaN)).isEqualTo("n/a");
         assertThat(PromptBuilder.number(Double.NEGATIVE_INFINITY)).isEqualTo("n/a");
