@@ -83,6 +83,8 @@ public final class Corpus {
      * and {@code .txt.gz} files are read in name order (hidden ones, named {@code .*}, left out). Each file is one
      * domain.
      *
+     * <p>A leading UTF-8 byte order mark is dropped: it says how the file is encoded, not what it says.
+     *
      * @throws CorpusException if a path does not exist, cannot be read, is not UTF-8, is larger than 2^31 - 9 bytes
      *                         (read whole into one array), a file's name gives no
      *                         domain name ({@code .txt}), two files give one domain name, or there is no text
@@ -258,7 +260,10 @@ public final class Corpus {
     private static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 8;
 
     private static String read(Path file) {
-        return read(file, MAX_FILE_BYTES);
+        String text = read(file, MAX_FILE_BYTES);
+        // A byte order mark (Windows Notepad saves UTF-8 with one) marks the encoding and is no text: kept, it was
+        // trained on as three bytes at the start of the domain and written into its held-out text.
+        return text.startsWith("\uFEFF") ? text.substring(1) : text;
     }
 
     /** {@link #read(Path)} with at most {@code limit} bytes of text ({@code limit} below the largest int; tests). */

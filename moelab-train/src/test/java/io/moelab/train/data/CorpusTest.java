@@ -209,6 +209,35 @@ class CorpusTest {
         return sb.toString();
     }
 
+    /**
+     * A UTF-8 byte order mark, as Windows Notepad saves one, is no text: it was kept as U+FEFF at the start of the
+     * domain's first document, trained on as three bytes (EF BB BF) and, held out, written into the validation text.
+     */
+    @Test
+    void aLeadingByteOrderMarkIsNotText() throws Exception {
+        String text = docs(3, 'm');
+        Files.writeString(dir.resolve("plain.txt"), text);
+        Files.writeString(dir.resolve("marked.txt"), "\uFEFF" + text);
+        try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(dir.resolve("zipped.txt.gz")))) {
+            out.write(("\uFEFF" + text).getBytes(StandardCharsets.UTF_8));
+        }
+        String plain = Corpus.fromPaths(List.of(dir.resolve("plain.txt"))).sha256();
+        for (String name : List.of("marked.txt", "zipped.txt.gz")) {
+            Corpus c = Corpus.fromPaths(List.of(dir.resolve(name)));
+            String domain = name.substring(0, name.indexOf('.'));
+            List<Document> all = new java.util.ArrayList<>(c.train().get(domain));
+            all.addAll(c.validation().get(domain));
+            assertThat(all).as(name).allSatisfy(d -> assertThat(d.text()).doesNotContain("\uFEFF"));
+            // The same documents as the file without the mark.
+            assertThat(c.sha256()).as(name).isEqualTo(Corpus.fromTexts(Map.of(domain, text)).sha256());
+        }
+        assertThat(plain).isEqualTo(Corpus.fromTexts(Map.of("plain", text)).sha256());
+        // Only a leading mark: one inside the text is a character of it (a zero-width no-break space).
+        Files.writeString(dir.resolve("inner.txt"), "a\uFEFFb" + text);
+        Corpus inner = Corpus.fromPaths(List.of(dir.resolve("inner.txt")));
+        assertThat(Corpus.fromTexts(Map.of("inner", "a\uFEFFb" + text)).sha256()).isEqualTo(inner.sha256());
+    }
+
     /** The fingerprint a checkpoint keeps: equal for equal text, different for a changed byte or a renamed domain. */
     @Test
     void sha256FollowsTheTextAndTheDomains() {
