@@ -278,7 +278,8 @@ public final class Trainer {
                     listener.stepped(done, r.loss());
                     boolean end = done == config.steps();
                     boolean validate = done % config.evalEvery() == 0 || end;
-                    if (done % config.logEvery() == 0 || validate) {
+                    boolean log = done % config.logEvery() == 0 || validate;
+                    if (log) {
                         ObjectNode line = Checkpoints.JSON.createObjectNode();
                         line.put("step", done);
                         line.put("train_loss", window.loss() / window.steps());
@@ -312,12 +313,16 @@ public final class Trainer {
                         metrics.newLine();
                         metrics.flush();
                         window = LogWindow.EMPTY;
-                        windowStart = System.nanoTime();
                         windowTokens = 0;
                     }
                     if (validate) {
                         checkpoints.save(params, optimizer,
                                 new Checkpoints.State(config, done, window, optimizer.steps(), corpusSha256));
+                    }
+                    if (log) {
+                        // After the checkpoint, as after the validation: tokens_per_s is training throughput, and
+                        // writing a checkpoint (seconds for a large model) counted in the next line's time.
+                        windowStart = System.nanoTime();
                     }
                 }
             }
