@@ -116,6 +116,26 @@ class MoeLayerTest {
                 aux += counts[e] / (double) (N * k) * meanP;
             }
             assertThat((double) r.auxLoss().getFloat()).isCloseTo(aux * E, within(1e-5));
+            // Router z-loss (ST-MoE): the mean over tokens of the squared log-sum-exp of the router logits.
+            double z = 0;
+            for (int t = 0; t < N; t++) {
+                double[] logit = new double[E];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int e = 0; e < E; e++) {
+                    for (int i = 0; i < D; i++) {
+                        logit[e] += router[e * D + i] * x[t * D + i];
+                    }
+                    max = Math.max(max, logit[e]);
+                }
+                double sum = 0;
+                for (double l : logit) {
+                    sum += Math.exp(l - max);
+                }
+                double lse = max + Math.log(sum);
+                z += lse * lse / N;
+            }
+            assertThat(z).isGreaterThan(1); // far from 0, so that a missing square or mean shows
+            assertThat((double) r.zLoss().getFloat()).isCloseTo(z, within(1e-4 * z));
         }
     }
 
