@@ -74,6 +74,17 @@ public final class TokenStreams {
     }
 
     /**
+     * The batch sampler of runs started before {@link #SAMPLER} (their checkpoints record none): its generator's seed,
+     * {@code seed x 0x9E3779B97F4A7C15 + step}, used the constant SplittableRandom adds per draw, so seed s + 1 drew
+     * seed s's numbers one draw later and seed s + 2's batches were seed s's moved up one window. Kept so that such a
+     * run resumes on the batches it trained on.
+     */
+    public static final int LEGACY_SAMPLER = 1;
+
+    /** The batch sampler of new runs: independent batches for every seed and step. */
+    public static final int SAMPLER = 2;
+
+    /**
      * The training batch of {@code step}: {@code batch} windows of {@code seq + 1} tokens, each from a domain
      * drawn with probability proportional to its size and a uniformly drawn offset. A function of
      * {@code (seed, step)} only, so a resumed run draws what an uninterrupted one would.
@@ -82,7 +93,25 @@ public final class TokenStreams {
      * @throws IllegalArgumentException if some domain is shorter than one window
      */
     public int[][] trainBatch(long seed, long step, int batch, int seq) {
-        SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + step);
+        return trainBatch(seed, step, batch, seq, SAMPLER);
+    }
+
+    /**
+     * {@link #trainBatch(long, long, int, int)} drawn by sampler {@code sampler}: {@link #SAMPLER}, or
+     * {@link #LEGACY_SAMPLER} for a run that started with it.
+     *
+     * @throws IllegalArgumentException if some domain is shorter than one window, or for another sampler
+     */
+    public int[][] trainBatch(long seed, long step, int batch, int seq, int sampler) {
+        long state = seed * 0x9E3779B97F4A7C15L + step;
+        SplittableRandom rnd = switch (sampler) {
+            // Hashed: SplittableRandom(x) draws mix64(x + i * 0x9E3779B97F4A7C15), so seeds that differ by a
+            // multiple of that constant draw one stream shifted; hashed, they no longer do.
+            case SAMPLER -> new SplittableRandom(mix64(state));
+            case LEGACY_SAMPLER -> new SplittableRandom(state);
+            default -> throw new IllegalArgumentException("no batch sampler " + sampler + " (" + LEGACY_SAMPLER
+                    + ", " + SAMPLER + ")");
+        };
         int[][] rows = new int[batch][];
         for (int b = 0; b < batch; b++) {
             long pick = rnd.nextLong(trainTokens());
@@ -99,6 +128,13 @@ public final class TokenStreams {
             rows[b] = java.util.Arrays.copyOfRange(s, off, off + seq + 1);
         }
         return rows;
+    }
+
+    /** Stafford's mix 13, SplittableRandom's own finalizer: a bijection that scatters nearby inputs. */
+    private static long mix64(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
     }
 
     /**

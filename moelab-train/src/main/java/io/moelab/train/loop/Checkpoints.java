@@ -5,6 +5,7 @@ import io.moelab.runtime.JsonProblems;
 import io.moelab.runtime.safetensors.SafetensorsFile;
 import io.moelab.runtime.safetensors.SafetensorsWriter;
 import io.moelab.runtime.tensor.DType;
+import io.moelab.train.data.TokenStreams;
 import io.moelab.train.io.RunFiles;
 import io.moelab.train.optim.AdamW;
 import tools.jackson.core.JacksonException;
@@ -64,8 +65,11 @@ public final class Checkpoints {
      * @param optimizerSteps AdamW updates taken (its bias corrections depend on it)
      * @param corpusSha256 the corpus's {@link io.moelab.train.data.Corpus#sha256()}, or null in checkpoints saved
      *                     before it was recorded
+     * @param sampler   the run's batch sampler ({@link TokenStreams#SAMPLER}; {@link TokenStreams#LEGACY_SAMPLER} in
+     *                  checkpoints saved before it was recorded)
      */
-    public record State(TrainConfig config, long step, LogWindow window, long optimizerSteps, String corpusSha256) {}
+    public record State(TrainConfig config, long step, LogWindow window, long optimizerSteps, String corpusSha256,
+                        int sampler) {}
 
     /** Saves parameters, optimizer state and {@code state}. */
     public void save(Map<String, NDArray> params, AdamW optimizer, State state) {
@@ -89,6 +93,7 @@ public final class Checkpoints {
             if (state.corpusSha256() != null) {
                 meta.put("corpus_sha256", state.corpusSha256());
             }
+            meta.put("batch_sampler", state.sampler());
             meta.set("window", JSON.valueToTree(state.window()));
             Files.writeString(tmp.resolve("trainer.json"), JSON.writerWithDefaultPrettyPrinter()
                     .writeValueAsString(meta));
@@ -170,8 +175,16 @@ public final class Checkpoints {
                         + step);
             }
             JsonNode corpus = meta.get("corpus_sha256");
+            // Absent in checkpoints of runs that started before the sampler was recorded: they drew with the first.
+            JsonNode samplerNode = meta.get("batch_sampler");
+            int sampler = samplerNode == null || samplerNode.isNull() ? TokenStreams.LEGACY_SAMPLER
+                    : samplerNode.isInt() ? samplerNode.asInt() : -1;
+            if (sampler != TokenStreams.LEGACY_SAMPLER && sampler != TokenStreams.SAMPLER) {
+                throw new IllegalArgumentException("batch_sampler " + samplerNode + " is none of this moelab's ("
+                        + TokenStreams.LEGACY_SAMPLER + ", " + TokenStreams.SAMPLER + ")");
+            }
             return new State(JSON.treeToValue(meta.get("config"), TrainConfig.class), step, window, optimizerSteps,
-                    corpus == null || corpus.isNull() ? null : corpus.asString());
+                    corpus == null || corpus.isNull() ? null : corpus.asString(), sampler);
         } catch (CharacterCodingException e) {
             // Damage, not an I/O failure: "cannot read" said nothing of why.
             throw new IllegalArgumentException(checkpoint.resolve("trainer.json") + ": not a moelab checkpoint: not "

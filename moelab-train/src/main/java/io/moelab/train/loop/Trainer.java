@@ -58,6 +58,8 @@ public final class Trainer {
     private final TrainConfig config;
     private final Path out;
     private final TrainListener listener;
+    /** The batch sampler of the run ({@link TokenStreams#SAMPLER}, or its checkpoint's). */
+    private int sampler = TokenStreams.SAMPLER;
 
     private Trainer(TrainConfig config, Path out, TrainListener listener) {
         this.config = config;
@@ -207,6 +209,8 @@ public final class Trainer {
     }
 
     private Summary run(Path checkpoint, Checkpoints.State state) {
+        // A resumed run draws its batches as it started: one begun before the sampler changed, with the old one.
+        sampler = state == null ? TokenStreams.SAMPLER : state.sampler();
         Engine engine = Pytorch.engine();
         Corpus corpus = corpus(config);
         String corpusSha256 = corpus.sha256();
@@ -317,7 +321,8 @@ public final class Trainer {
                     }
                     if (validate) {
                         checkpoints.save(params, optimizer,
-                                new Checkpoints.State(config, done, window, optimizer.steps(), corpusSha256));
+                                new Checkpoints.State(config, done, window, optimizer.steps(), corpusSha256,
+                                        sampler));
                     }
                     if (log) {
                         // After the checkpoint, as after the validation: tokens_per_s is training throughput, and
@@ -385,7 +390,7 @@ public final class Trainer {
     private record StepResult(double loss, double aux, double z, double dropped, int[][] counts) {}
 
     private StepResult step(MoeTransformer model, TokenStreams streams, long step, NDManager manager) {
-        int[][] rows = streams.trainBatch(config.seed(), step, config.batch(), config.seq());
+        int[][] rows = streams.trainBatch(config.seed(), step, config.batch(), config.seq(), sampler);
         try (NDScope scope = new NDScope();
              GradientCollector gc = Pytorch.engine().newGradientCollector()) {
             scope.suppressNotUsedWarning();

@@ -41,7 +41,7 @@ class CheckpointsTest {
         return params;
     }
 
-    private static final Checkpoints.State STATE = new Checkpoints.State(null, 10, null, 7, null);
+    private static final Checkpoints.State STATE = new Checkpoints.State(null, 10, null, 7, null, 2);
 
     /**
      * The pointer {@code latest} names the newest checkpoint; one that names nothing usable falls back to the

@@ -299,6 +299,28 @@ class TrainerTest {
     }
 
     /**
+     * A checkpoint records its run's batch sampler; one saved before it did (no batch_sampler) is a run that drew with
+     * the old sampler, which its resume keeps drawing with (an exact resume needs the same batches).
+     */
+    @Test
+    void aCheckpointRecordsItsBatchSampler() throws Exception {
+        Trainer.start(tiny(5, 5, 5, 0.01, 1.25), dir, TrainListener.NONE);
+        Path ckpt = new Checkpoints(dir).latest().orElseThrow();
+        Path meta = ckpt.resolve("trainer.json");
+        String saved = Files.readString(meta);
+        assertThat(Checkpoints.readState(ckpt).sampler()).isEqualTo(TokenStreams.SAMPLER);
+        assertThat(saved).contains("\"batch_sampler\" : 2,");
+        Files.writeString(meta, saved.replace("\"batch_sampler\" : 2,", ""));
+        assertThat(Checkpoints.readState(ckpt).sampler()).isEqualTo(TokenStreams.LEGACY_SAMPLER);
+        for (String bad : new String[] {"3", "\"2\"", "2.5"}) {
+            Files.writeString(meta, saved.replace("\"batch_sampler\" : 2,", "\"batch_sampler\" : " + bad + ","));
+            assertThatThrownBy(() -> Checkpoints.readState(ckpt)).as(bad).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage(meta + ": not a moelab checkpoint: batch_sampler " + bad + " is none of this "
+                            + "moelab's (1, 2)");
+        }
+    }
+
+    /**
      * A key given twice in the run's own files: which value was meant cannot be known. Jackson took the last without a
      * word (a trainer.json with two "logEvery" resumed logging on the second), and a metrics line with two "step"s
      * was kept or dropped by the second.
