@@ -13,6 +13,7 @@ import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.runtime.tensor.ProductTeam;
 import io.moelab.runtime.trace.ExpertLoadRecorder;
 import io.moelab.train.data.Corpus;
+import io.moelab.train.data.TokenStreams;
 import io.moelab.train.loop.Checkpoints;
 import io.moelab.train.loop.TrainConfig;
 import io.moelab.train.loop.TrainListener;
@@ -124,6 +125,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--capacity-factor", paramLabel = "X", description = "0 for no capacity (no dropping).")
     private Double capacityFactor;
     @Option(names = "--seed", paramLabel = "N", description = "Seeds initialization and batches.") private Long seed;
+    @Option(names = "--batch-sampler", paramLabel = "1|2", description = "How batches are drawn from the seed: 2 "
+            + "(default), or 1 to repeat a run made before 2026-12-05, such as the reference runs in "
+            + "docs/TRAINING.md (its seeds s and s + 2 drew nearly the same batches).")
+    private Integer batchSampler;
     @Option(names = "--log-every", paramLabel = "N",
             description = "Steps between metrics.jsonl lines (may change with --resume).")
     private Integer logEvery;
@@ -186,7 +191,7 @@ public final class TrainCommand implements Callable<Integer> {
                 requireSavedConfiguration();
                 summary = Trainer.resume(out, steps, evalWindows, logEvery, evalEvery, movedCorpus, listener);
             } else {
-                summary = Trainer.start(config(), out, listener);
+                summary = Trainer.start(config(), out, listener, batchSampler());
             }
             trained = true;
         } catch (Corpus.CorpusException e) {
@@ -260,6 +265,17 @@ public final class TrainCommand implements Callable<Integer> {
                 spec.commandLine().getErr().println("warning: " + message);
             }
         };
+    }
+
+    private int batchSampler() {
+        if (batchSampler == null) {
+            return TokenStreams.SAMPLER;
+        }
+        if (batchSampler != TokenStreams.LEGACY_SAMPLER && batchSampler != TokenStreams.SAMPLER) {
+            throw new InvalidInputException("--batch-sampler", "must be " + TokenStreams.LEGACY_SAMPLER + " or "
+                    + TokenStreams.SAMPLER + ", got " + batchSampler);
+        }
+        return batchSampler;
     }
 
     private TrainConfig config() {

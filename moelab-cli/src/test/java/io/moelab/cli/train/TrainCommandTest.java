@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
@@ -250,6 +251,41 @@ class TrainCommandTest {
                 .startsWith("error: --lr: a weight is past 2^64 after step 1 (")
                 .endsWith("): lower --lr or raise --warmup; nothing of this step was saved");
         assertThat(out).doesNotExist();
+    }
+
+    /**
+     * The batch sampler changed on 2026-12-05 (seeds s and s + 2 had drawn nearly the same batches), so the reference
+     * runs in docs/TRAINING.md could no longer be repeated. {@code --batch-sampler 1} repeats them: its first two
+     * losses are those the build before the change wrote (21b71d5, {@code train --preset tiny --steps 2
+     * --log-every 1 --eval-every 2 --threads 1}), bit for bit; the default draws other batches.
+     */
+    @Test
+    void theFirstBatchSamplerRepeatsRunsMadeBeforeTheChange() throws Exception {
+        Path legacy = dir.resolve("legacy");
+        CliRunner.Result r = CliRunner.run("train", "--preset", "tiny", "--steps", "2", "--log-every", "1",
+                "--eval-every", "2", "--threads", "1", "--batch-sampler", "1", "--out", legacy.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        List<String> lines = Files.readAllLines(legacy.resolve("metrics.jsonl"));
+        assertThat(lines.get(0)).contains("\"train_loss\":5.565542697906494,");
+        assertThat(lines.get(1)).contains("\"train_loss\":5.5326385498046875,");
+        assertThat(Files.readString(legacy.resolve("checkpoints/step-2/trainer.json")))
+                .containsPattern("\"batch_sampler\" ?: ?1\\b");
+        Path current = dir.resolve("current");
+        CliRunner.Result d = CliRunner.run("train", "--preset", "tiny", "--steps", "1", "--log-every", "1",
+                "--threads", "1", "--out", current.toString());
+        assertThat(d.exitCode()).as(d.err()).isZero();
+        assertThat(Files.readAllLines(current.resolve("metrics.jsonl")).get(0))
+                .contains("\"train_loss\":").doesNotContain("5.565542697906494");
+        CliRunner.Result bad = CliRunner.run("train", "--preset", "tiny", "--steps", "1", "--batch-sampler", "3",
+                "--out", dir.resolve("bad").toString());
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.errLines()).containsExactly("error: --batch-sampler: must be 1 or 2, got 3");
+        assertThat(dir.resolve("bad")).doesNotExist();
+        CliRunner.Result resumed = CliRunner.run("train", "--resume", "--steps", "3", "--batch-sampler", "2",
+                "--out", legacy.toString());
+        assertThat(resumed.exitCode()).isEqualTo(2);
+        assertThat(resumed.errLines()).containsExactly("error: --batch-sampler: cannot change with --resume: the "
+                + "run continues with its saved configuration");
     }
 
     /**

@@ -58,7 +58,7 @@ public final class Trainer {
     private final TrainConfig config;
     private final Path out;
     private final TrainListener listener;
-    /** The batch sampler of the run ({@link TokenStreams#SAMPLER}, or its checkpoint's). */
+    /** The batch sampler of the run (as started, {@link TokenStreams#SAMPLER} by default, or its checkpoint's). */
     private int sampler = TokenStreams.SAMPLER;
 
     private Trainer(TrainConfig config, Path out, TrainListener listener) {
@@ -94,6 +94,20 @@ public final class Trainer {
      * @throws IllegalArgumentException if {@code out} already holds a run
      */
     public static Summary start(TrainConfig config, Path out, TrainListener listener) {
+        return start(config, out, listener, TokenStreams.SAMPLER);
+    }
+
+    /**
+     * Trains from scratch into {@code out}, drawing batches with {@code sampler}: {@link TokenStreams#SAMPLER}, or
+     * {@link TokenStreams#LEGACY_SAMPLER} to repeat a run made before it (the reference runs in docs/TRAINING.md).
+     *
+     * @throws IllegalArgumentException if {@code out} already holds a run, or for another sampler
+     */
+    public static Summary start(TrainConfig config, Path out, TrainListener listener, int sampler) {
+        if (sampler != TokenStreams.SAMPLER && sampler != TokenStreams.LEGACY_SAMPLER) {
+            throw new IllegalArgumentException("batch sampler must be " + TokenStreams.LEGACY_SAMPLER + " or "
+                    + TokenStreams.SAMPLER + ", got " + sampler);
+        }
         if (new Checkpoints(out).latest().isPresent()) {
             throw new IllegalArgumentException(out + " already holds a training run; pass --resume to continue it"
                     + " or choose another --out");
@@ -103,7 +117,9 @@ public final class Trainer {
             throw new IllegalArgumentException(out + " already holds a training run " + WITHOUT_CHECKPOINT
                     + "; choose another --out, or delete " + out.resolve("metrics.jsonl") + " to start over in it");
         }
-        return new Trainer(config, out, listener).run(null, null);
+        Trainer trainer = new Trainer(config, out, listener);
+        trainer.sampler = sampler;
+        return trainer.run(null, null);
     }
 
     private static boolean hasMetrics(Path out) {
@@ -210,7 +226,9 @@ public final class Trainer {
 
     private Summary run(Path checkpoint, Checkpoints.State state) {
         // A resumed run draws its batches as it started: one begun before the sampler changed, with the old one.
-        sampler = state == null ? TokenStreams.SAMPLER : state.sampler();
+        if (state != null) {
+            sampler = state.sampler();
+        }
         Engine engine = Pytorch.engine();
         Corpus corpus = corpus(config);
         String corpusSha256 = corpus.sha256();
