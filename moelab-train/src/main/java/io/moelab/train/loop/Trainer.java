@@ -341,6 +341,7 @@ public final class Trainer {
                         checkpoints.save(params, optimizer,
                                 new Checkpoints.State(config, done, window, optimizer.steps(), corpusSha256,
                                         sampler));
+                        afterCheckpoint.run();
                     }
                     if (log) {
                         // After the checkpoint, as after the validation: tokens_per_s is training throughput, and
@@ -404,6 +405,8 @@ public final class Trainer {
 
     /** 2^64: a float past it squares to infinity. */
     private static final float OVERFLOWING_WEIGHT = 0x1p64f;
+    /** For tests: run after each checkpoint is written (a slow disk, made certain). */
+    static volatile Runnable afterCheckpoint = () -> { };
 
     private record StepResult(double loss, double aux, double z, double dropped, int[][] counts) {}
 
