@@ -24,7 +24,8 @@ import java.util.zip.ZipException;
 
 /**
  * Reads and writes expert-load traces. Reading detects the format from the content: gzip or not, then
- * moelab's compact magic, else JSON told apart by its keys (see {@link TraceFormat}).
+ * moelab's compact magic, a zip holding a torch.save pickle (an SGLang {@code .pt} dump), else JSON told apart by
+ * its keys (see {@link TraceFormat}).
  */
 public final class TraceFiles {
     private static final int BUFFER = 1 << 16;
@@ -83,6 +84,14 @@ public final class TraceFiles {
         if (Files.isDirectory(path)) {
             throw new InvalidInputException(source, "is a directory, expected a trace file");
         }
+        if (Files.isRegularFile(path) && startsWith(path, TorchTraces.MAGIC)) {
+            // A torch.save file is read in place (its zip directory is at its end); a zip that is none reads on as
+            // any other content.
+            int steps = readNamed(source, () -> TorchTraces.read(path, source, sink));
+            if (steps != TorchTraces.NOT_TORCH) {
+                return steps;
+            }
+        }
         // Read again from the start only where the second reading sees what the first did: not a pipe or device.
         JsonTraces.Reopen again = Files.isRegularFile(path) ? () -> json(path, source) : null;
         try (InputStream in = Files.newInputStream(path)) {
@@ -111,8 +120,19 @@ public final class TraceFiles {
     /** Reads a trace from {@code in}, every problem one {@link InvalidInputException} naming {@code source}. */
     private static int readNamed(InputStream in, String source, StepSink sink, JsonTraces.Reopen again,
                                  long heldLoads) {
+        return readNamed(source, () -> read(in, source, sink, again, heldLoads));
+    }
+
+    /** A reading that may fail. */
+    @FunctionalInterface
+    private interface Reading {
+        int run() throws IOException;
+    }
+
+    /** Runs {@code reading}, every problem one {@link InvalidInputException} naming {@code source}. */
+    private static int readNamed(String source, Reading reading) {
         try {
-            return read(in, source, sink, again, heldLoads);
+            return reading.run();
         } catch (InvalidInputException e) {
             // Every problem names the source ("step 1: is 58 layers x 256 experts..." did not say which).
             throw e.getMessage().startsWith(source) ? e : e.in(source);
@@ -154,6 +174,9 @@ public final class TraceFiles {
             if (startsWith(in, CompactTraces.MAGIC)) {
                 return CompactTraces.read(in, source, sink);
             }
+            if (startsWith(in, TorchTraces.MAGIC)) {
+                return readTorch(in, source, sink);
+            }
             // After the compact magic, and on the decompressed bytes: a gzip-compressed UTF-16 trace is one too.
             Utf8Text.require(in, source);
             JsonReader json = new JsonReader(new InputStreamReader(in, StandardCharsets.UTF_8), source);
@@ -170,6 +193,37 @@ public final class TraceFiles {
                 throw new InvalidInputException(source, "truncated file", eof);
             }
             throw e;
+        }
+    }
+
+    /**
+     * Reads a torch.save file from a stream (standard input, or a file's gzip-compressed bytes): a zip is read from
+     * its directory, at its end, so the stream is first copied to a temporary file. A zip that is no torch file is
+     * read on as JSON, and refused as any other content that is not.
+     */
+    private static int readTorch(InputStream in, String source, StepSink sink) throws IOException {
+        Path copy = Files.createTempFile("moelab-trace", ".pt");
+        try {
+            Files.copy(in, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            int steps = TorchTraces.read(copy, source, sink);
+            if (steps != TorchTraces.NOT_TORCH) {
+                return steps;
+            }
+            try (InputStream again = new BufferedInputStream(Files.newInputStream(copy), BUFFER)) {
+                JsonReader json = new JsonReader(new InputStreamReader(again, StandardCharsets.UTF_8), source);
+                return JsonTraces.read(json, sink, null, JsonTraces.HELD_LOADS);
+            }
+        } finally {
+            Files.deleteIfExists(copy);
+        }
+    }
+
+    /** Whether the file {@code path} starts with {@code prefix}; false where it cannot be read (reported later). */
+    private static boolean startsWith(Path path, byte[] prefix) {
+        try (InputStream in = Files.newInputStream(path)) {
+            return Arrays.equals(in.readNBytes(prefix.length), prefix);
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -13,7 +13,8 @@ public enum TraceFormat {
     /**
      * SGLang's expert-distribution recorder dump: {@code {"logical_count": [[...] per layer]}} for one
      * aggregate step, or {@code [step][layer][expert]}; {@code "counts"} is accepted as the key too. Layers
-     * that are zero throughout (dense layers) are dropped. Read only.
+     * that are zero throughout (dense layers) are dropped. Read only, as JSON or as the {@code torch.save} file
+     * ({@code .pt}) SGLang's recorder writes, a dict holding a {@code logical_count} tensor.
      */
     SGLANG,
     /**

@@ -1,0 +1,317 @@
+package io.moelab.eplb.trace;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.LoadMatrix;
+import io.moelab.eplb.trace.TorchPickle.Dtype;
+import io.moelab.eplb.trace.TorchPickle.Storage;
+import io.moelab.eplb.trace.TorchPickle.Tensor;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Enumeration;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
+
+/**
+ * Reads SGLang's expert-distribution dumps as {@code torch.save} writes them ({@code .pt}): a zip archive whose
+ * {@code ARCHIVE/data.pkl} pickles {@code {"rank": ..., "logical_count": <tensor>, ...}} and whose
+ * {@code ARCHIVE/data/KEY} entries hold the tensors' storages, raw little-endian elements. The counts are read as the
+ * JSON form's are ({@link TraceFormat#SGLANG}): {@code [layers][experts]} one step, {@code [steps][layers][experts]}
+ * one per pass, all-zero layers dropped. Only the counts' storage is read, and only the part the tensor spans, after
+ * its size is checked against the zip entry's.
+ */
+final class TorchTraces {
+    /** A zip archive's first bytes (a local file header). */
+    static final byte[] MAGIC = {'P', 'K', 3, 4};
+    /** What {@link #read} returns for a zip that is no torch.save file. */
+    static final int NOT_TORCH = -1;
+    /** Largest data.pkl read: a stat dump's is under 1 KiB; a per_token dump's, refused anyway, may be far larger. */
+    static final int MAX_PICKLE = 1 << 20;
+    /** Largest span of a storage read: one Java array. */
+    private static final long MAX_SPAN = Integer.MAX_VALUE - 16;
+
+    private TorchTraces() {
+    }
+
+    /**
+     * Reads the torch.save file {@code file}, delivering its steps.
+     *
+     * @param source the name for errors
+     * @return the number of steps, or {@link #NOT_TORCH} where the zip holds no {@code ARCHIVE/data.pkl}
+     * @throws InvalidInputException for a corrupt zip, a pickle that is not read, or counts that are not loads
+     */
+    static int read(Path file, String source, StepSink sink) throws IOException {
+        ZipFile zip;
+        try {
+            zip = new ZipFile(file.toFile());
+        } catch (ZipException e) {
+            throw corrupt(source, e);
+        }
+        try (zip) {
+            Enumeration<? extends ZipEntry> entries = zip.entries();
+            if (!entries.hasMoreElements()) {
+                return NOT_TORCH;
+            }
+            // torch names every entry ARCHIVE/...; its reader takes ARCHIVE from the first.
+            String first = entries.nextElement().getName();
+            int slash = first.indexOf('/');
+            if (slash <= 0) {
+                return NOT_TORCH;
+            }
+            String prefix = first.substring(0, slash + 1);
+            ZipEntry pkl = zip.getEntry(prefix + "data.pkl");
+            if (pkl == null || pkl.isDirectory()) {
+                return NOT_TORCH;
+            }
+            requireLittleEndian(zip, prefix, source);
+            Object top;
+            try {
+                top = TorchPickle.load(bytes(zip, pkl, MAX_PICKLE, source));
+            } catch (TorchPickle.Malformed e) {
+                throw new InvalidInputException(source, pkl.getName() + ": " + e.getMessage());
+            }
+            return deliver(zip, prefix, counts(top, source), source, sink);
+        } catch (ZipException e) {
+            throw corrupt(source, e);
+        } catch (EOFException e) {
+            throw new InvalidInputException(source, "truncated zip archive", e);
+        }
+    }
+
+    private static InvalidInputException corrupt(String source, ZipException e) {
+        return new InvalidInputException(source, "corrupt zip archive: " + e.getMessage(), e);
+    }
+
+    /** torch 2.x records the byte order it wrote; torch 1.x wrote little-endian without saying so. */
+    private static void requireLittleEndian(ZipFile zip, String prefix, String source) throws IOException {
+        ZipEntry entry = zip.getEntry(prefix + "byteorder");
+        if (entry == null) {
+            return;
+        }
+        String order = new String(bytes(zip, entry, 16, source), StandardCharsets.US_ASCII);
+        if (order.equals("big")) {
+            throw new InvalidInputException(source, "is a big-endian torch file (its byteorder record says big); "
+                    + "only little-endian ones are read (load and save it again on a little-endian machine)");
+        }
+        if (!order.equals("little")) {
+            throw new InvalidInputException(source, "has a byteorder record of '" + printable(order)
+                    + "', expected little or big");
+        }
+    }
+
+    private static String printable(String s) {
+        return s.codePoints().allMatch(c -> c >= 0x20 && c < 0x7f) ? s : "(not text)";
+    }
+
+    /** The whole of {@code entry}, refused past {@code max} bytes before anything is allocated. */
+    private static byte[] bytes(ZipFile zip, ZipEntry entry, int max, String source) throws IOException {
+        long size = entry.getSize();
+        if (size < 0 || size > max) {
+            throw new InvalidInputException(source, entry.getName() + ": is " + (size < 0 ? "of unknown size"
+                    : size + " bytes") + ", more than the " + max + " read here (an SGLang stat-mode dump's is far "
+                    + "smaller)");
+        }
+        try (InputStream in = zip.getInputStream(entry)) {
+            byte[] data = in.readNBytes((int) size);
+            if (data.length != size) {
+                throw new InvalidInputException(source, entry.getName() + ": truncated (" + data.length + " of "
+                        + size + " bytes)");
+            }
+            return data;
+        }
+    }
+
+    /** The tensor of counts in the pickled dict, and its key, as the JSON form's. */
+    private record Counts(String key, Tensor tensor) {
+    }
+
+    private static Counts counts(Object top, String source) {
+        if (!(top instanceof Map<?, ?> dict)) {
+            throw new InvalidInputException(source, "holds a pickled " + kind(top) + ", expected a dict with "
+                    + "\"logical_count\" (SGLang recorder dump)");
+        }
+        String key = null;
+        for (String k : new String[] {"logical_count", "counts"}) {
+            if (dict.containsKey(k)) {
+                if (key != null) {
+                    throw new InvalidInputException(source, "has both \"" + key + "\" and \"" + k + "\": which of "
+                            + "them holds the expert loads is ambiguous (keep one)");
+                }
+                key = k;
+            }
+        }
+        if (key == null) {
+            if (dict.containsKey("records")) {
+                throw new InvalidInputException(source, "is an SGLang per_pass or per_token dump (\"records\" of "
+                        + "physical expert counts per rank), which is not read: record with "
+                        + "--expert-distribution-recorder-mode stat for \"logical_count\"");
+            }
+            throw new InvalidInputException(source, "no expert loads found: expected a \"logical_count\" tensor "
+                    + "(SGLang recorder dump)");
+        }
+        if (!(dict.get(key) instanceof Tensor tensor)) {
+            throw new InvalidInputException(key, "expected a tensor but found a " + kind(dict.get(key)));
+        }
+        return new Counts(key, tensor);
+    }
+
+    private static String kind(Object o) {
+        return switch (o) {
+            case Map<?, ?> m -> "dict";
+            case java.util.List<?> l -> "list";
+            case TorchPickle.Tuple t -> "tuple";
+            case String s -> "string";
+            case Long l -> "integer";
+            case Double d -> "float";
+            case Boolean b -> "bool";
+            case Tensor t -> "tensor";
+            case TorchPickle.None n -> "None";
+            default -> "torch storage";
+        };
+    }
+
+    /** Checks the tensor against its storage, reads the part it spans, and delivers its steps. */
+    private static int deliver(ZipFile zip, String prefix, Counts counts, String source, StepSink sink)
+            throws IOException {
+        String key = counts.key();
+        Tensor t = counts.tensor();
+        Storage storage = t.storage();
+        long[] size = t.size();
+        if (size.length != 2 && size.length != 3) {
+            throw new InvalidInputException(key, "expected [layers][experts] or [steps][layers][experts] but found "
+                    + "a " + size.length + "-dimensional tensor");
+        }
+        Dtype dtype = storage.dtype();
+        if (dtype.bytes == 0) {
+            throw new InvalidInputException(key, "is a tensor of " + dtype.torchName + ", which is not read (counts "
+                    + "are int64, int32, int16, int8, uint8, float32 or float64)");
+        }
+        ZipEntry entry = zip.getEntry(prefix + "data/" + storage.key());
+        if (entry == null || entry.isDirectory()) {
+            throw new InvalidInputException(key, "its storage " + prefix + "data/" + storage.key()
+                    + " is missing from the zip archive");
+        }
+        long numel = storage.numel();
+        if (numel > Long.MAX_VALUE / dtype.bytes || entry.getSize() != numel * dtype.bytes) {
+            throw new InvalidInputException(key, "its storage " + entry.getName() + " is " + entry.getSize()
+                    + " bytes, but the pickle says " + numel + " elements of " + dtype.torchName);
+        }
+        long offset = t.offset();
+        long last = offset;
+        long elements = 1;
+        try {
+            for (int d = 0; d < size.length; d++) {
+                if (size[d] <= 0 || t.stride()[d] < 0) {
+                    throw new InvalidInputException(key, "is an empty tensor or has a negative stride (size "
+                            + Arrays.toString(size) + ", stride " + Arrays.toString(t.stride()) + ")");
+                }
+                last = Math.addExact(last, Math.multiplyExact(size[d] - 1, t.stride()[d]));
+                elements = Math.multiplyExact(elements, size[d]);
+            }
+        } catch (ArithmeticException e) {
+            last = Long.MAX_VALUE;
+        }
+        // More elements than the storage from the offset on: strides that overlap, as no dump's do.
+        if (offset < 0 || last >= numel || elements > numel - offset) {
+            throw new InvalidInputException(key, "its size " + Arrays.toString(size) + " and stride "
+                    + Arrays.toString(t.stride()) + " from offset " + offset + " do not fit the " + numel
+                    + " elements of its storage");
+        }
+        long span = (last - offset + 1) * dtype.bytes;
+        if (span > MAX_SPAN) {
+            throw new InvalidInputException(key, "spans " + span + " bytes, more than the " + MAX_SPAN
+                    + " read at once");
+        }
+        ByteBuffer data;
+        try (InputStream in = zip.getInputStream(entry)) {
+            in.skipNBytes(offset * dtype.bytes);
+            byte[] bytes = in.readNBytes((int) span);
+            if (bytes.length != span) {
+                throw new EOFException();
+            }
+            data = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        return new Steps(key, t, dtype, data).deliver(sink);
+    }
+
+    /** The counts' steps, each made from the bytes when needed: once to find the all-zero layers, once to deliver. */
+    private record Steps(String key, Tensor t, Dtype dtype, ByteBuffer data) {
+        int deliver(StepSink sink) {
+            boolean threeD = t.size().length == 3;
+            int steps = threeD ? (int) t.size()[0] : 1;
+            int layers = (int) t.size()[threeD ? 1 : 0];
+            int experts = (int) t.size()[threeD ? 2 : 1];
+            if ((long) layers * experts > Integer.MAX_VALUE) {
+                throw new InvalidInputException(key, layers + " layers x " + experts + " experts is more loads than "
+                        + "one matrix holds");
+            }
+            boolean[] loaded = new boolean[layers];
+            int kept = 0;
+            for (int s = 0; s < steps; s++) {
+                LoadMatrix step = step(s, layers, experts, threeD);
+                for (int l = 0; l < layers; l++) {
+                    // Loads are checked non-negative: a layer total above zero is a load somewhere in it.
+                    if (!loaded[l] && step.layerTotal(l) > 0) {
+                        loaded[l] = true;
+                        kept++;
+                    }
+                }
+            }
+            if (kept == 0) {
+                throw new InvalidInputException(key, "every layer has zero load");
+            }
+            double[] row = new double[experts];
+            for (int s = 0; s < steps; s++) {
+                LoadMatrix step = step(s, layers, experts, threeD);
+                if (kept < layers) {
+                    double[] values = new double[kept * experts];
+                    for (int l = 0, i = 0; l < layers; l++) {
+                        if (loaded[l]) {
+                            step.copyLayer(l, row);
+                            System.arraycopy(row, 0, values, i++ * experts, experts);
+                        }
+                    }
+                    step = LoadMatrix.ofFlat(kept, experts, values, key);
+                }
+                sink.accept(step);
+            }
+            return steps;
+        }
+
+        /** Step {@code s}, checked as a JSON step is (named {@code key[s]}, or {@code key} for one aggregate). */
+        private LoadMatrix step(int s, int layers, int experts, boolean threeD) {
+            long[] stride = t.stride();
+            int d = threeD ? 1 : 0;
+            long base = threeD ? s * stride[0] : 0;
+            double[] values = new double[layers * experts];
+            for (int l = 0; l < layers; l++) {
+                for (int e = 0; e < experts; e++) {
+                    values[l * experts + e] = element(base + l * stride[d] + e * stride[d + 1]);
+                }
+            }
+            return LoadMatrix.ofFlat(layers, experts, values, threeD ? key + "[" + s + "]" : key);
+        }
+
+        /** Element {@code i} past the tensor's offset. */
+        private double element(long i) {
+            int at = (int) (i * dtype.bytes);
+            return switch (dtype) {
+                case DOUBLE -> data.getDouble(at);
+                case FLOAT -> data.getFloat(at);
+                case LONG -> data.getLong(at);
+                case INT -> data.getInt(at);
+                case SHORT -> data.getShort(at);
+                case CHAR -> data.get(at);
+                case BYTE -> Byte.toUnsignedInt(data.get(at));
+                default -> throw new IllegalStateException(dtype + " is not read");
+            };
+        }
+    }
+}

@@ -1,0 +1,359 @@
+package io.moelab.eplb.trace;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.LoadMatrix;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+import java.util.zip.CRC32;
+import java.util.zip.GZIPOutputStream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * SGLang's torch.save dumps ({@code .pt}), read from fixtures that torch 1.13 wrote ({@code make_fixtures.py} beside
+ * them says how), checked against the counts the script put in by hand and against the JSON form of the same dump.
+ */
+class TorchTracesTest {
+    @TempDir
+    Path dir;
+
+    private static byte[] fixture(String name) throws IOException {
+        try (InputStream in = TorchTracesTest.class.getResourceAsStream("torch/" + name)) {
+            assertThat(in).as(name).isNotNull();
+            return in.readAllBytes();
+        }
+    }
+
+    private Path file(String name, byte[] content) throws IOException {
+        return Files.write(dir.resolve(name), content);
+    }
+
+    private Path fixtureFile(String name) throws IOException {
+        return file(name, fixture(name));
+    }
+
+    private static double[][][] values(ExpertLoadTrace t) {
+        return t.stepList().stream().map(LoadMatrix::toArray).toArray(double[][][]::new);
+    }
+
+    /** Layers 0 and 3 of stat_int32.pt are zero in both passes: dropped, as the JSON form's are. */
+    private static final double[][][] STAT_INT32 = {
+            {{1, 2, 3}, {0, 0, 0}},
+            {{4, 0, 6}, {7, 0, 0}}};
+
+    @Test
+    void statModeDumpIsOneStepPerPassWithoutDenseLayers() throws IOException {
+        assertThat(values(TraceFiles.read(fixtureFile("stat_int32.pt")))).isDeepEqualTo(STAT_INT32);
+    }
+
+    @Test
+    void theJsonFormOfTheSameDumpReadsTheSame() throws IOException {
+        Path json = file("stat.json", """
+                {"rank": 0, "logical_count": [[[0, 0, 0], [1, 2, 3], [0, 0, 0], [0, 0, 0]],
+                                              [[0, 0, 0], [4, 0, 6], [7, 0, 0], [0, 0, 0]]],
+                 "average_utilization_rate_over_window": null}
+                """.getBytes(StandardCharsets.UTF_8));
+        assertThat(values(TraceFiles.read(fixtureFile("stat_int32.pt"))))
+                .isDeepEqualTo(values(TraceFiles.read(json)));
+    }
+
+    @Test
+    void anAggregateInt64DumpIsOneStep() throws IOException {
+        // Beside the counts: an int rank, a float and a string.
+        assertThat(values(TraceFiles.read(fixtureFile("aggregate_int64.pt"))))
+                .isDeepEqualTo(new double[][][] {{{5, 0, 0x1p40}}});
+    }
+
+    @Test
+    void aNonContiguousViewIsReadThroughItsOffsetAndStrides() throws IOException {
+        // base[1:4].transpose(1, 2) of arange(60).reshape(5, 3, 4): element [s][l][e] is 12 (s + 1) + 4 e + l.
+        double[][][] expected = new double[3][4][3];
+        for (int s = 0; s < 3; s++) {
+            for (int l = 0; l < 4; l++) {
+                for (int e = 0; e < 3; e++) {
+                    expected[s][l][e] = 12 * (s + 1) + 4 * e + l;
+                }
+            }
+        }
+        assertThat(values(TraceFiles.read(fixtureFile("view_float32.pt")))).isDeepEqualTo(expected);
+    }
+
+    @Test
+    void float64CountsUnderTheCountsKey() throws IOException {
+        assertThat(values(TraceFiles.read(fixtureFile("counts_float64.pt"))))
+                .isDeepEqualTo(new double[][][] {{{0.5, 125}}});
+    }
+
+    @Test
+    void aByteorderRecordOfLittleAsTorch2WritesIsRead() throws IOException {
+        assertThat(values(TraceFiles.read(fixtureFile("byteorder_little.pt")))).isDeepEqualTo(STAT_INT32);
+    }
+
+    @Test
+    void streamsGzipAndStepByStepReadingGiveTheSameSteps() throws IOException {
+        byte[] pt = fixture("stat_int32.pt");
+        assertThat(values(TraceFiles.read(new ByteArrayInputStream(pt), "in"))).isDeepEqualTo(STAT_INT32);
+        List<LoadMatrix> steps = new ArrayList<>();
+        assertThat(TraceFiles.readStream(new ByteArrayInputStream(pt), "standard input", steps::add)).isEqualTo(2);
+        assertThat(values(ExpertLoadTrace.of(steps))).isDeepEqualTo(STAT_INT32);
+        Path gz = file("dump.pt.gz", gzip(pt));
+        assertThat(values(TraceFiles.read(gz))).isDeepEqualTo(STAT_INT32);
+        WindowSums sums = new WindowSums(2);
+        assertThat(TraceFiles.read(fixtureFile("stat_int32.pt"), sums)).isEqualTo(2);
+        assertThat(sums.windows().getFirst().toArray()).isDeepEqualTo(new double[][] {{5, 2, 9}, {7, 0, 0}});
+        // Named as the caller says, as a spooled copy of standard input is.
+        assertThat(TraceFiles.read(fixtureFile("stat_int32.pt"), "standard input", step -> { })).isEqualTo(2);
+    }
+
+    private static byte[] gzip(byte[] data) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
+            gz.write(data);
+        }
+        return out.toByteArray();
+    }
+
+    static Stream<Arguments> badFixtures() {
+        return Stream.of(
+                // As the JSON form's errors.
+                Arguments.of("nan_float32.pt", "logical_count[1][0][1]: load is NaN"),
+                Arguments.of("negative_int32.pt", "logical_count[0][1]: load is negative (-1)"),
+                Arguments.of("zero.pt", "logical_count: every layer has zero load"),
+                Arguments.of("one_dim.pt", "logical_count: expected [layers][experts] or [steps][layers][experts] "
+                        + "but found a 1-dimensional tensor"),
+                Arguments.of("list.pt", "logical_count: expected a tensor but found a list"),
+                Arguments.of("half.pt", "logical_count: is a tensor of float16, which is not read (counts are int64, "
+                        + "int32, int16, int8, uint8, float32 or float64)"),
+                Arguments.of("per_pass.pt", "is an SGLang per_pass or per_token dump (\"records\" of physical expert "
+                        + "counts per rank), which is not read: record with --expert-distribution-recorder-mode stat "
+                        + "for \"logical_count\""),
+                Arguments.of("byteorder_big.pt", "is a big-endian torch file (its byteorder record says big); only "
+                        + "little-endian ones are read (load and save it again on a little-endian machine)"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badFixtures")
+    void badDumpsAreOneLineNamingTheFile(String name, String problem) throws IOException {
+        Path path = fixtureFile(name);
+        assertThatThrownBy(() -> TraceFiles.read(path)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(path + ": " + problem);
+        assertThatThrownBy(() -> TraceFiles.readStream(new ByteArrayInputStream(fixture(name)), "standard input",
+                step -> { })).isInstanceOf(InvalidInputException.class).hasMessage("standard input: " + problem);
+    }
+
+    @Test
+    void aZipThatIsNoTorchFileIsRefusedAsOtherContentThatIsNoTrace() throws IOException {
+        Path zip = file("x.zip", zip(Map.of("a.txt", "hi".getBytes(StandardCharsets.UTF_8))));
+        String json = "malformed JSON at line 1, column 1: unexpected character 'P'";
+        assertThatThrownBy(() -> TraceFiles.read(zip)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(zip + ": " + json);
+        assertThatThrownBy(() -> TraceFiles.readStream(new ByteArrayInputStream(Files.readAllBytes(zip)), "stdin",
+                step -> { })).isInstanceOf(InvalidInputException.class).hasMessage("stdin: " + json);
+        Path flat = file("flat.zip", zip(Map.of("data.pkl", new byte[] {(byte) 0x80, 2, '}', '.'})));
+        assertThatThrownBy(() -> TraceFiles.read(flat)).hasMessage(flat + ": " + json);
+    }
+
+    // ------------------------------------------------------------- edited fixtures
+
+    /**
+     * The entries of a zip, in order. Through its directory: torch marks its stored entries as followed by a data
+     * descriptor, which {@link java.util.zip.ZipInputStream} refuses for stored entries.
+     */
+    private Map<String, byte[]> entries(byte[] zip) throws IOException {
+        Path copy = file("entries.zip", zip);
+        Map<String, byte[]> entries = new LinkedHashMap<>();
+        try (ZipFile file = new ZipFile(copy.toFile())) {
+            for (ZipEntry e : java.util.Collections.list(file.entries())) {
+                try (InputStream in = file.getInputStream(e)) {
+                    entries.put(e.getName(), in.readAllBytes());
+                }
+            }
+        }
+        return entries;
+    }
+
+    /** A zip of stored entries, as torch writes. */
+    private static byte[] zip(Map<String, byte[]> entries) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (ZipOutputStream zip = new ZipOutputStream(out)) {
+            for (Map.Entry<String, byte[]> e : entries.entrySet()) {
+                ZipEntry entry = new ZipEntry(e.getKey());
+                entry.setMethod(ZipEntry.STORED);
+                entry.setSize(e.getValue().length);
+                CRC32 crc = new CRC32();
+                crc.update(e.getValue());
+                entry.setCrc(crc.getValue());
+                zip.putNextEntry(entry);
+                zip.write(e.getValue());
+                zip.closeEntry();
+            }
+        }
+        return out.toByteArray();
+    }
+
+    /** stat_int32.pt with its pickle edited, the zip otherwise as torch wrote it. */
+    private Path withPickle(UnaryOperator<byte[]> edit) throws IOException {
+        Map<String, byte[]> entries = entries(fixture("stat_int32.pt"));
+        entries.put("stat_int32/data.pkl", edit.apply(entries.get("stat_int32/data.pkl")));
+        return file("edited.pt", zip(entries));
+    }
+
+    /** {@code pickle} with the bytes of {@code from} replaced by those of {@code to} (once, same position). */
+    private static byte[] replace(byte[] pickle, String from, String to) {
+        String s = new String(pickle, StandardCharsets.ISO_8859_1);
+        int at = s.indexOf(from);
+        assertThat(at).as(from).isNotNegative();
+        return (s.substring(0, at) + to + s.substring(at + from.length())).getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    private void assertRefused(Path path, String problem) {
+        assertThatThrownBy(() -> TraceFiles.read(path)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(path + ": " + problem);
+    }
+
+    @Test
+    void theRoundTripOfTheZipItselfReadsTheSame() throws IOException {
+        assertThat(values(TraceFiles.read(withPickle(p -> p)))).isDeepEqualTo(STAT_INT32);
+    }
+
+    @Test
+    void aGlobalOtherThanTorchsIsRefusedAndNothingIsCalled() throws IOException {
+        Path other = withPickle(p -> replace(p, "ctorch._utils\n_rebuild_tensor_v2\n", "cbuiltins\neval\n"));
+        assertRefused(other, "stat_int32/data.pkl: pickle refers to builtins.eval, which is not read (only tensors, "
+                + "numbers, strings, lists and dicts)");
+        Path storage = withPickle(p -> replace(p, "ctorch\nIntStorage\n", "ctorch\nNoStorage\n"));
+        assertRefused(storage, "stat_int32/data.pkl: pickle refers to torch.NoStorage, which is not read (only "
+                + "tensors, numbers, strings, lists and dicts)");
+    }
+
+    @Test
+    void unknownOpcodesProtocolsAndTrailingBytesAreRefused() throws IOException {
+        assertRefused(withPickle(p -> replace(p, "N", "\u0093")), "stat_int32/data.pkl: pickle has opcode 0x93 at "
+                + "byte 235, which is not read (only the opcodes of torch.save's protocol-2 data)");
+        assertRefused(withPickle(p -> replace(p, "\u0080\u0002", "\u0080\u0004")),
+                "stat_int32/data.pkl: is pickle protocol 4, not 2 as torch.save writes");
+        assertRefused(withPickle(p -> concat(p, new byte[] {'N'})),
+                "stat_int32/data.pkl: has 1 bytes after the pickle's STOP");
+        assertRefused(withPickle(p -> Arrays.copyOf(p, 100)),
+                "stat_int32/data.pkl: pickle ends early, at byte 100 (truncated?)");
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
+    @Test
+    void aStorageMissingOrOfTheWrongSizeIsRefused() throws IOException {
+        Map<String, byte[]> entries = entries(fixture("stat_int32.pt"));
+        entries.remove("stat_int32/data/0");
+        assertRefused(file("missing.pt", zip(entries)),
+                "logical_count: its storage stat_int32/data/0 is missing from the zip archive");
+        // numel 24 -> 25 (BININT1 0x18 after the location 'cpu').
+        assertRefused(withPickle(p -> replace(p, "cpuq\u0007K\u0018", "cpuq\u0007K\u0019")),
+                "logical_count: its storage stat_int32/data/0 is 96 bytes, but the pickle says 25 elements of int32");
+    }
+
+    @Test
+    void sizesOrStridesReachingPastTheStorageAreRefusedBeforeAnythingIsRead() throws IOException {
+        // Offset 0 -> 1: the last element is the storage's 25th of 24.
+        assertRefused(withPickle(p -> replace(p, "QK\u0000", "QK\u0001")),
+                "logical_count: its size [2, 4, 3] and stride [12, 3, 1] from offset 1 do not fit the 24 elements "
+                        + "of its storage");
+        // Size 2 -> 200 steps: as large a tensor as an array would hold is never allocated.
+        assertRefused(withPickle(p -> replace(p, "K\u0002K\u0004K\u0003", "K\u00c8K\u0004K\u0003")),
+                "logical_count: its size [200, 4, 3] and stride [12, 3, 1] from offset 0 do not fit the 24 "
+                        + "elements of its storage");
+        // A stride of 0 (an expanded tensor) repeats elements: 200 steps of the one storage's 12, refused as more
+        // elements than it holds (which bounds the work by the file's size).
+        assertRefused(withPickle(p -> replace(replace(p, "K\u0002K\u0004K\u0003", "K\u00c8K\u0004K\u0003"),
+                "K\fK\u0003K\u0001", "K\u0000K\u0003K\u0001")),
+                "logical_count: its size [200, 4, 3] and stride [0, 3, 1] from offset 0 do not fit the 24 "
+                        + "elements of its storage");
+    }
+
+    @Test
+    void aPickleLargerThanAStatDumpsIsRefusedUnread() throws IOException {
+        // 1 MiB of pickle and more: a per_token dump's size, not a stat dump's (under 1 KiB).
+        assertRefused(withPickle(p -> concat(p, new byte[TorchTraces.MAX_PICKLE])), "stat_int32/data.pkl: is "
+                + (238 + TorchTraces.MAX_PICKLE) + " bytes, more than the 1048576 read here (an SGLang stat-mode "
+                + "dump's is far smaller)");
+    }
+
+    @Test
+    void aDictThatHoldsBothKeysIsAmbiguousAsInJson() throws IOException {
+        assertRefused(withPickle(p -> replace(p, "X\u0004\u0000\u0000\u0000rank", "X\u0006\u0000\u0000\u0000counts")),
+                "has both \"logical_count\" and \"counts\": which of them holds the expert loads is ambiguous "
+                        + "(keep one)");
+    }
+
+    // ------------------------------------------------------------- robustness
+
+    /**
+     * Seeded random byte flips and truncations, of the whole file and of its pickle alone (the zip kept valid): every
+     * outcome is the trace or one {@link InvalidInputException}, never another exception or a giant allocation.
+     */
+    @Test
+    void mutatedDumpsGiveATraceOrAnInvalidInputException() throws IOException {
+        Random random = new Random(20261205);
+        List<String> names = List.of("stat_int32.pt", "aggregate_int64.pt", "view_float32.pt", "per_pass.pt",
+                "byteorder_little.pt");
+        Path path = dir.resolve("mutant.pt");
+        int refused = 0;
+        for (int i = 0; i < 2000; i++) {
+            String name = names.get(random.nextInt(names.size()));
+            byte[] original = fixture(name);
+            byte[] mutant;
+            if (random.nextBoolean()) {
+                mutant = mutate(original, random);
+            } else {
+                Map<String, byte[]> entries = entries(original);
+                String pkl = entries.keySet().stream().filter(k -> k.endsWith("/data.pkl")).findFirst().orElseThrow();
+                entries.put(pkl, mutate(entries.get(pkl), random));
+                mutant = zip(entries);
+            }
+            Files.write(path, mutant);
+            try {
+                TraceFiles.read(path);
+            } catch (InvalidInputException e) {
+                assertThat(e.getMessage()).as(name).startsWith(path + ": ").doesNotContain("\n");
+                refused++;
+            }
+        }
+        assertThat(refused).isGreaterThan(600);
+    }
+
+    private static byte[] mutate(byte[] original, Random random) {
+        byte[] b = original.clone();
+        if (random.nextInt(4) == 0) {
+            return Arrays.copyOf(b, random.nextInt(b.length));
+        }
+        for (int flips = 1 + random.nextInt(3); flips > 0; flips--) {
+            b[random.nextInt(b.length)] = (byte) random.nextInt(256);
+        }
+        return b;
+    }
+}
