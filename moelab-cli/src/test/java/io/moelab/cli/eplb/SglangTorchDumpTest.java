@@ -1,0 +1,82 @@
+package io.moelab.cli.eplb;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moelab.cli.CliRunner;
+import io.moelab.cli.CliRunner.Result;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * {@code eplb evaluate --trace} takes SGLang's torch.save dump ({@code .pt}) as it takes the JSON form of the same
+ * dump. The fixture is moelab-eplb's {@code torch/stat_int32.pt} (see make_fixtures.py there): two passes of 4 layers
+ * x 3 experts, layers 0 and 3 zero throughout.
+ */
+class SglangTorchDumpTest {
+    @TempDir
+    Path dir;
+
+    private static byte[] dump() throws IOException {
+        try (InputStream in = SglangTorchDumpTest.class.getResourceAsStream("sglang_stat_int32.pt")) {
+            return in.readAllBytes();
+        }
+    }
+
+    private static String[] evaluate(String trace) {
+        return new String[] {"eplb", "evaluate", "--trace", trace, "--window", "1", "--replicas", "4", "--groups",
+                "1", "--nodes", "1", "--gpus", "2", "--algorithms", "deepseek,static", "--warmup-ms", "0",
+                "--format", "json"};
+    }
+
+    /** The report less the trace's name and its timings, which differ run to run. */
+    private static JsonNode results(Result r) {
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode root = JsonMapper.builder().build().readTree(r.out());
+        ((ObjectNode) root).remove("trace");
+        withoutTimings(root);
+        return root;
+    }
+
+    private static void withoutTimings(JsonNode node) {
+        if (node instanceof ObjectNode object) {
+            object.remove(object.propertyNames().stream()
+                    .filter(n -> n.matches("(?i).*(micros|millis|time|samples|_ms|_us).*")).toList());
+        }
+        node.values().forEach(SglangTorchDumpTest::withoutTimings);
+    }
+
+    @Test
+    void evaluateReadsTheDumpAsItsJsonForm() throws IOException {
+        Path pt = Files.write(dir.resolve("expert_distribution_recorder_1.pt"), dump());
+        Path json = Files.writeString(dir.resolve("dump.json"), """
+                {"rank": 0, "logical_count": [[[0, 0, 0], [1, 2, 3], [0, 0, 0], [0, 0, 0]],
+                                              [[0, 0, 0], [4, 0, 6], [7, 0, 0], [0, 0, 0]]]}
+                """);
+        JsonNode fromPt = results(CliRunner.run(evaluate(pt.toString())));
+        assertThat(fromPt.get("windows").asInt()).isEqualTo(2);
+        JsonNode fromJson = results(CliRunner.run(evaluate(json.toString())));
+        assertThat(fromPt.toString()).contains("balancedness");
+        assertThat(fromPt).isEqualTo(fromJson);
+        // From standard input too, told from its content.
+        assertThat(CliRunner.runWithStdin(dump(), evaluate("-")).exitCode()).isZero();
+        Result table = CliRunner.run("eplb", "evaluate", "--trace", pt.toString(), "--window", "1", "--replicas",
+                "4", "--groups", "1", "--nodes", "1", "--gpus", "2", "--algorithms", "static");
+        assertThat(table.out().lines().findFirst()).hasValue("trace: " + pt + " (2 steps, 2 layers x 3 experts)");
+    }
+
+    @Test
+    void aBadDumpIsOneErrorLineNamingIt() throws IOException {
+        byte[] bytes = dump();
+        Path pt = Files.write(dir.resolve("cut.pt"), java.util.Arrays.copyOf(bytes, bytes.length - 30));
+        Result r = CliRunner.run(evaluate(pt.toString()));
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.errLines()).containsExactly("error: " + pt + ": corrupt zip archive: zip END header not found");
+    }
+}
