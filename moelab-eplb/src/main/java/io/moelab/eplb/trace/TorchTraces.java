@@ -7,14 +7,17 @@ import io.moelab.eplb.trace.TorchPickle.Storage;
 import io.moelab.eplb.trace.TorchPickle.Tensor;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Enumeration;
+import java.util.Locale;
 import java.util.Map;
+import java.util.zip.CRC32;
+import java.util.zip.CheckedInputStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
@@ -118,13 +121,32 @@ final class TorchTraces {
                     : size + " bytes") + ", more than the " + max + " read here (an SGLang stat-mode dump's is far "
                     + "smaller)");
         }
-        try (InputStream in = zip.getInputStream(entry)) {
+        try (CheckedInputStream in = checked(zip, entry)) {
             byte[] data = in.readNBytes((int) size);
             if (data.length != size) {
                 throw new InvalidInputException(source, entry.getName() + ": truncated (" + data.length + " of "
                         + size + " bytes)");
             }
+            requireChecksum(in, entry, source);
             return data;
+        }
+    }
+
+    /** The entry's bytes with their CRC-32 computed as they are read: the zip reader checks none of a stored one. */
+    private static CheckedInputStream checked(ZipFile zip, ZipEntry entry) throws IOException {
+        return new CheckedInputStream(zip.getInputStream(entry), new CRC32());
+    }
+
+    /**
+     * Reads the rest of the entry and refuses it if its CRC-32 is not the archive's: a damaged byte among the counts
+     * would otherwise read as another count.
+     */
+    private static void requireChecksum(CheckedInputStream in, ZipEntry entry, String source) throws IOException {
+        in.transferTo(OutputStream.nullOutputStream());
+        if (entry.getCrc() != -1 && in.getChecksum().getValue() != entry.getCrc()) {
+            throw new InvalidInputException(source, entry.getName() + ": corrupt (its CRC-32 is "
+                    + String.format(Locale.ROOT, "%08x", in.getChecksum().getValue()) + ", the archive says "
+                    + String.format(Locale.ROOT, "%08x", entry.getCrc()) + ")");
         }
     }
 
@@ -230,12 +252,13 @@ final class TorchTraces {
                     + " read at once");
         }
         ByteBuffer data;
-        try (InputStream in = zip.getInputStream(entry)) {
+        try (CheckedInputStream in = checked(zip, entry)) {
             in.skipNBytes(offset * dtype.bytes);
             byte[] bytes = in.readNBytes((int) span);
             if (bytes.length != span) {
                 throw new EOFException();
             }
+            requireChecksum(in, entry, source);
             data = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         }
         return new Steps(key, t, dtype, data).deliver(sink);

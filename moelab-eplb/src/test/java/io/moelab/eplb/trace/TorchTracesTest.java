@@ -233,6 +233,32 @@ class TorchTracesTest {
                 .hasMessage(path + ": " + problem);
     }
 
+    /**
+     * A damaged byte among the stored counts read as another count (the zip reader checks no stored entry's CRC-32):
+     * the 2 of layer 1 read as 5. It is now refused, as is a damaged pickle.
+     */
+    @Test
+    void aDamagedByteFailsTheArchivesChecksum() throws IOException {
+        byte[] pt = fixture("stat_int32.pt");
+        String raw = new String(pt, StandardCharsets.ISO_8859_1);
+        int at = raw.indexOf("\1\0\0\0\2\0\0\0\3\0\0\0");
+        assertThat(at).isPositive().isEqualTo(raw.lastIndexOf("\1\0\0\0\2\0\0\0\3\0\0\0"));
+        byte[] damaged = pt.clone();
+        damaged[at + 4] = 5;
+        Path counts = file("damaged.pt", damaged);
+        assertThatThrownBy(() -> TraceFiles.read(counts)).isInstanceOf(InvalidInputException.class)
+                .hasMessageMatching(java.util.regex.Pattern.quote(counts.toString())
+                        + ": stat_int32/data/0: corrupt \\(its CRC-32 is [0-9a-f]{8}, the archive says [0-9a-f]{8}\\)");
+        int pickle = raw.indexOf("logical_count");
+        assertThat(pickle).isPositive();
+        byte[] renamed = pt.clone();
+        renamed[pickle] = 'L';
+        Path key = file("renamed.pt", renamed);
+        assertThatThrownBy(() -> TraceFiles.read(key)).isInstanceOf(InvalidInputException.class)
+                .hasMessageMatching(java.util.regex.Pattern.quote(key.toString())
+                        + ": stat_int32/data.pkl: corrupt \\(its CRC-32 is .*");
+    }
+
     @Test
     void theRoundTripOfTheZipItselfReadsTheSame() throws IOException {
         assertThat(values(TraceFiles.read(withPickle(p -> p)))).isDeepEqualTo(STAT_INT32);
