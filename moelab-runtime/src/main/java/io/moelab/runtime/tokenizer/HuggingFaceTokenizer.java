@@ -77,11 +77,13 @@ public final class HuggingFaceTokenizer implements Tokenizer {
     /** The ids put before and after a text as tokenizer_config.json says, or null to let the file's post-processor. */
     private final int[] templatePrefix;
     private final int[] templateSuffix;
+    /** tokenizer_config.json's {@code clean_up_tokenization_spaces}: whether decode cleans up as transformers does. */
+    private final boolean cleanUp;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private boolean closed;
 
     private HuggingFaceTokenizer(ai.djl.huggingface.tokenizers.HuggingFaceTokenizer djl, String file, String name,
-            int vocabSize, OptionalInt eos, OptionalInt bos, int[][] template) {
+            int vocabSize, OptionalInt eos, OptionalInt bos, int[][] template, boolean cleanUp) {
         this.djl = djl;
         this.file = file;
         this.name = name;
@@ -90,6 +92,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         this.bos = bos;
         this.templatePrefix = template == null ? null : template[0];
         this.templateSuffix = template == null ? null : template[1];
+        this.cleanUp = cleanUp;
     }
 
     /**
@@ -131,8 +134,10 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         JsonNode config = tokenizerConfig(tokenizerJson);
         OptionalInt eos = specialId(config, "eos_token", added, EOS_NAMES);
         OptionalInt bos = specialId(config, "bos_token", added, BOS_NAMES);
-        int[][] template = template(root, added, config,
-                tokenizerJson.resolveSibling("tokenizer_config.json").toString(), modelType);
+        String configFile = tokenizerJson.resolveSibling("tokenizer_config.json").toString();
+        int[][] template = template(root, added, config, configFile, modelType);
+        // transformers' default has been false since v4.45 (it was true before).
+        boolean cleanUp = Boolean.TRUE.equals(flag(config, "clean_up_tokenization_spaces", configFile));
 
         String refusal = DjlNative.prepare();
         if (refusal != null) {
@@ -154,7 +159,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         String label = (dir != null && dir.getFileName() != null ? dir.getFileName() + "/" : "") + file;
         String type = root.path("model").path("type").asString("");
         return new HuggingFaceTokenizer(djl, where, "hf(" + label + (type.isEmpty() ? "" : ", " + type) + ", vocab="
-                + vocab + ")", vocab, eos, bos, template);
+                + vocab + ")", vocab, eos, bos, template, cleanUp);
     }
 
     /**
@@ -183,7 +188,10 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         return new int[][] {prefix, suffix};
     }
 
-    /** {@code add_bos_token} or {@code add_eos_token}: null when absent; a JSON null is false, as in transformers. */
+    /**
+     * {@code add_bos_token}, {@code add_eos_token} or {@code clean_up_tokenization_spaces}: null when absent; a JSON
+     * null is false, as in transformers.
+     */
     private static Boolean flag(JsonNode config, String key, String configFile) {
         JsonNode v = config == null ? null : config.get(key);
         if (v == null) {
@@ -374,6 +382,11 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         return out;
     }
 
+    /**
+     * {@inheritDoc} As transformers' {@code decode(ids, skip_special_tokens=True)}: the tokenizers library's text,
+     * cleaned up as {@link #cleanUpTokenization} says when {@code tokenizer_config.json}'s
+     * {@code clean_up_tokenization_spaces} is true.
+     */
     @Override
     public String decode(int[] ids) {
         long[] keep = new long[ids.length];
@@ -386,12 +399,26 @@ public final class HuggingFaceTokenizer implements Tokenizer {
                 keep[n++] = id;
             }
         }
+        String text;
         lock.readLock().lock();
         try {
-            return live().decode(n == keep.length ? keep : Arrays.copyOf(keep, n), true);
+            text = live().decode(n == keep.length ? keep : Arrays.copyOf(keep, n), true);
         } finally {
             lock.readLock().unlock();
         }
+        return cleanUp ? cleanUpTokenization(text) : text;
+    }
+
+    /**
+     * transformers' {@code clean_up_tokenization}, in its order: the space before {@code . ? ! ,} and before the
+     * English contractions {@code n't 'm 's 've 're} is dropped, and {@code " ' "} becomes {@code "'"}. (DJL's own
+     * version differs in the apostrophe, and moelab does not let DJL read tokenizer_config.json.) transformers v5
+     * skips it for a BPE model; v4 applies it to any model, as here.
+     */
+    static String cleanUpTokenization(String s) {
+        return s.replace(" .", ".").replace(" ?", "?").replace(" !", "!").replace(" ,", ",").replace(" ' ", "'")
+                .replace(" n't", "n't").replace(" 'm", "'m").replace(" 's", "'s").replace(" 've", "'ve")
+                .replace(" 're", "'re");
     }
 
     /** The DJL tokenizer; call with the read lock held. */
