@@ -3,7 +3,9 @@ package io.moelab.runtime.tokenizer;
 import io.moelab.runtime.JsonProblems;
 import io.moelab.runtime.ModelFormatException;
 import io.moelab.runtime.TextFiles;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -15,6 +17,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.BooleanNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * A Hugging Face {@code tokenizer.json}, run by DJL's binding of the Rust {@code tokenizers} library. The native
@@ -135,7 +139,11 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         OptionalInt eos = specialId(config, "eos_token", added, EOS_NAMES);
         OptionalInt bos = specialId(config, "bos_token", added, BOS_NAMES);
         String configFile = tokenizerJson.resolveSibling("tokenizer_config.json").toString();
-        int[][] template = template(root, added, config, configFile, modelType);
+        JsonNode cls = config == null ? null : config.get("tokenizer_class");
+        String className = cls != null && cls.isString() ? cls.stringValue()
+                : modelType == null ? null : CLASS_OF_MODEL_TYPE.get(modelType);
+        int[][] template = template(root, added, config, configFile, className);
+        String rewritten = prefixSpace(root, config, configFile, className);
         // transformers' default has been false since v4.45 (it was true before).
         boolean cleanUp = Boolean.TRUE.equals(flag(config, "clean_up_tokenization_spaces", configFile));
 
@@ -145,8 +153,12 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         }
         ai.djl.huggingface.tokenizers.HuggingFaceTokenizer djl;
         try {
-            djl = ai.djl.huggingface.tokenizers.HuggingFaceTokenizer.newInstance(tokenizerJson,
-                    Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
+            Map<String, String> options = Map.of("addSpecialTokens", "false", "truncation", "false",
+                    "padding", "false");
+            djl = rewritten == null
+                    ? ai.djl.huggingface.tokenizers.HuggingFaceTokenizer.newInstance(tokenizerJson, options)
+                    : ai.djl.huggingface.tokenizers.HuggingFaceTokenizer.newInstance(
+                            new ByteArrayInputStream(rewritten.getBytes(StandardCharsets.UTF_8)), options);
         } catch (IOException e) {
             throw new ModelFormatException(where, null, "cannot read: " + oneLine(e.toString()));
         } catch (RuntimeException | LinkageError e) {
@@ -167,10 +179,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
      * replaces the file's post-processor (see the class comment), or null when the file's post-processor stands.
      */
     private static int[][] template(JsonNode root, Map<String, Integer> added, JsonNode config, String configFile,
-            String modelType) {
-        JsonNode cls = config == null ? null : config.get("tokenizer_class");
-        String className = cls != null && cls.isString() ? cls.stringValue()
-                : modelType == null ? null : CLASS_OF_MODEL_TYPE.get(modelType);
+            String className) {
         TemplateClass defaults = className == null ? null : TEMPLATE_CLASSES.get(className);
         Boolean addBos = flag(config, "add_bos_token", configFile);
         Boolean addEos = flag(config, "add_eos_token", configFile);
@@ -189,8 +198,28 @@ public final class HuggingFaceTokenizer implements Tokenizer {
     }
 
     /**
-     * {@code add_bos_token}, {@code add_eos_token} or {@code clean_up_tokenization_spaces}: null when absent; a JSON
-     * null is false, as in transformers.
+     * The file's JSON with the pre-tokenizer's {@code add_prefix_space} set as transformers' GPT-NeoX class sets it,
+     * or null when the file stands. {@code GPTNeoXTokenizerFast.__init__} (v4) takes the config's
+     * {@code add_prefix_space} (default false) and, where the file's pre-tokenizer (a ByteLevel, not inside a
+     * Sequence) holds another value, rebuilds it with the config's; other classes keep the file's.
+     */
+    private static String prefixSpace(JsonNode root, JsonNode config, String configFile, String className) {
+        if (className == null || TEMPLATE_CLASSES.get(className) != GPT_NEOX) {
+            return null;
+        }
+        boolean want = Boolean.TRUE.equals(flag(config, "add_prefix_space", configFile));
+        JsonNode pre = root.get("pre_tokenizer");
+        if (!(pre instanceof ObjectNode o) || !o.has("add_prefix_space")
+                || o.get("add_prefix_space").equals(BooleanNode.valueOf(want))) {
+            return null;
+        }
+        o.put("add_prefix_space", want);
+        return JSON.writeValueAsString(root);
+    }
+
+    /**
+     * {@code add_bos_token}, {@code add_eos_token}, {@code clean_up_tokenization_spaces} or
+     * {@code add_prefix_space}: null when absent; a JSON null is false, as in transformers.
      */
     private static Boolean flag(JsonNode config, String key, String configFile) {
         JsonNode v = config == null ? null : config.get(key);
