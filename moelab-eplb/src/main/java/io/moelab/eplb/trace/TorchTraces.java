@@ -7,7 +7,6 @@ import io.moelab.eplb.trace.TorchPickle.Storage;
 import io.moelab.eplb.trace.TorchPickle.Tensor;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -127,7 +126,7 @@ final class TorchTraces {
                 throw new InvalidInputException(source, entry.getName() + ": truncated (" + data.length + " of "
                         + size + " bytes)");
             }
-            requireChecksum(in, entry, source);
+            requireIntact(in, entry, size, source);
             return data;
         }
     }
@@ -138,11 +137,33 @@ final class TorchTraces {
     }
 
     /**
-     * Reads the rest of the entry and refuses it if its CRC-32 is not the archive's: a damaged byte among the counts
-     * would otherwise read as another count.
+     * Reads the rest of the entry, refusing it if it does not hold the bytes the zip directory says or its CRC-32 is
+     * not the archive's. The tensor was checked against the directory's size, which a deflated entry's bytes need not
+     * bear out (a tiny file could state gigabytes, read through a stride of 0 as as many counts); a damaged byte among
+     * the counts would read as another count (the zip reader checks no stored entry's CRC-32).
+     *
+     * @param consumed how many of the entry's bytes were read before
      */
-    private static void requireChecksum(CheckedInputStream in, ZipEntry entry, String source) throws IOException {
-        in.transferTo(OutputStream.nullOutputStream());
+    private static void requireIntact(CheckedInputStream in, ZipEntry entry, long consumed, String source)
+            throws IOException {
+        // One byte past the stated size, no more: a longer entry (a zip bomb, say) is not inflated to its end.
+        long left = entry.getSize() - consumed + 1;
+        byte[] buffer = new byte[8192];
+        while (left > 0) {
+            int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+            if (n < 0) {
+                break;
+            }
+            left -= n;
+        }
+        if (left == 0) {
+            throw new InvalidInputException(source, entry.getName() + ": holds more than the " + entry.getSize()
+                    + " bytes the zip archive says (corrupt)");
+        }
+        if (left > 1) {
+            throw new InvalidInputException(source, entry.getName() + ": holds " + (entry.getSize() + 1 - left)
+                    + " bytes, but the zip archive says " + entry.getSize() + " (truncated or corrupt)");
+        }
         if (entry.getCrc() != -1 && in.getChecksum().getValue() != entry.getCrc()) {
             throw new InvalidInputException(source, entry.getName() + ": corrupt (its CRC-32 is "
                     + String.format(Locale.ROOT, "%08x", in.getChecksum().getValue()) + ", the archive says "
@@ -258,7 +279,7 @@ final class TorchTraces {
             if (bytes.length != span) {
                 throw new EOFException();
             }
-            requireChecksum(in, entry, source);
+            requireIntact(in, entry, offset * dtype.bytes + span, source);
             data = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         }
         return new Steps(key, t, dtype, data).deliver(sink);

@@ -259,6 +259,59 @@ class TorchTracesTest {
                         + ": stat_int32/data.pkl: corrupt \\(its CRC-32 is .*");
     }
 
+    /** A zip of deflated entries, as a re-zipped dump may be. */
+    private static byte[] deflated(Map<String, byte[]> entries) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (ZipOutputStream zip = new ZipOutputStream(out)) {
+            for (Map.Entry<String, byte[]> e : entries.entrySet()) {
+                zip.putNextEntry(new ZipEntry(e.getKey()));
+                zip.write(e.getValue());
+                zip.closeEntry();
+            }
+        }
+        return out.toByteArray();
+    }
+
+    /** {@code zip} with the size its central directory states for {@code name}'s content set to {@code size}. */
+    private static byte[] declaring(byte[] zip, String name, int size) {
+        byte[] z = zip.clone();
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(z).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        byte[] n = name.getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i + 46 + n.length <= z.length; i++) {
+            // A central directory header: its signature, name length at 28, name at 46, uncompressed size at 24.
+            if (b.getInt(i) == 0x02014b50 && b.getShort(i + 28) == n.length
+                    && Arrays.equals(z, i + 46, i + 46 + n.length, n, 0, n.length)) {
+                b.putInt(i + 24, size);
+                return z;
+            }
+        }
+        throw new AssertionError("no central directory header for " + name);
+    }
+
+    /**
+     * The directory's uncompressed size of a deflated entry is what the tensor was checked against: a storage stated
+     * 100 times its 96 bytes let its 24 counts be read as 200 steps of 12 through a stride of 0 (and a 500-byte file
+     * stating 2 GiB ran out of memory); a pickle holding more than stated was read cut short. Both are refused.
+     */
+    @Test
+    void anEntryThatDoesNotHoldTheBytesTheDirectoryStatesIsRefused() throws IOException {
+        Map<String, byte[]> entries = entries(fixture("stat_int32.pt"));
+        // numel 24 -> 2400 (BININT2), size 2 -> 200 steps, stride 12 -> 0.
+        entries.put("stat_int32/data.pkl", replace(replace(replace(entries.get("stat_int32/data.pkl"),
+                "cpuq\u0007K\u0018", "cpuq\u0007M\u0060\u0009"), "K\u0002K\u0004K\u0003", "K\u00c8K\u0004K\u0003"),
+                "K\fK\u0003K\u0001", "K\u0000K\u0003K\u0001"));
+        Path storage = file("storage.pt", declaring(deflated(entries), "stat_int32/data/0", 9600));
+        assertRefused(storage, "stat_int32/data/0: holds 96 bytes, but the zip archive says 9600 (truncated or "
+                + "corrupt)");
+        entries = entries(fixture("stat_int32.pt"));
+        entries.put("stat_int32/data.pkl", concat(entries.get("stat_int32/data.pkl"), new byte[1000]));
+        Path pickle = file("pickle.pt", declaring(deflated(entries), "stat_int32/data.pkl", 238));
+        assertRefused(pickle, "stat_int32/data.pkl: holds more than the 238 bytes the zip archive says (corrupt)");
+        // As stated, deflated: read as stored.
+        assertThat(values(TraceFiles.read(file("deflated.pt", deflated(entries(fixture("stat_int32.pt")))))))
+                .isDeepEqualTo(STAT_INT32);
+    }
+
     @Test
     void theRoundTripOfTheZipItselfReadsTheSame() throws IOException {
         assertThat(values(TraceFiles.read(withPickle(p -> p)))).isDeepEqualTo(STAT_INT32);
