@@ -13,8 +13,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Enumeration;
+import java.util.HashSet;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.zip.CRC32;
 import java.util.zip.CheckedInputStream;
 import java.util.zip.ZipEntry;
@@ -72,6 +74,7 @@ final class TorchTraces {
             if (pkl == null || pkl.isDirectory()) {
                 return NOT_TORCH;
             }
+            requireDistinctNames(zip, source);
             requireLittleEndian(zip, prefix, source);
             Object top;
             try {
@@ -89,6 +92,21 @@ final class TorchTraces {
 
     private static InvalidInputException corrupt(String source, ZipException e) {
         return new InvalidInputException(source, "corrupt zip archive: " + e.getMessage(), e);
+    }
+
+    /**
+     * Refuses two entries of one name: which of them a reader takes differs (Java's, torch's miniz, Python's), so the
+     * counts read here could be other than those torch loads.
+     */
+    private static void requireDistinctNames(ZipFile zip, String source) {
+        Set<String> names = new HashSet<>();
+        for (Enumeration<? extends ZipEntry> e = zip.entries(); e.hasMoreElements(); ) {
+            String name = e.nextElement().getName();
+            if (!names.add(name)) {
+                throw new InvalidInputException(source, "has two entries named " + name + " (which of them is read "
+                        + "depends on the zip reader)");
+            }
+        }
     }
 
     /** torch 2.x records the byte order it wrote; torch 1.x wrote little-endian without saying so. */

@@ -312,6 +312,26 @@ class TorchTracesTest {
                 .isDeepEqualTo(STAT_INT32);
     }
 
+    /**
+     * Two entries of one name: Java's zip reader takes one of them and torch's (miniz) or Python's may take the other,
+     * so the counts read would depend on the reader. Each pair was read, silently; it is now refused.
+     */
+    @Test
+    void twoEntriesOfOneNameAreRefused() throws IOException {
+        for (String name : List.of("stat_int32/data/0", "stat_int32/data.pkl", "stat_int32/version")) {
+            Map<String, byte[]> entries = entries(fixture("stat_int32.pt"));
+            // A second entry whose name differs in its last character only, then renamed (ZipOutputStream writes
+            // no two of one name).
+            String other = name.substring(0, name.length() - 1) + "~";
+            entries.put(other, entries.get(name).clone());
+            byte[] raw = zip(entries);
+            String text = new String(raw, StandardCharsets.ISO_8859_1).replace(other, name);
+            Path twice = file("twice.pt", text.getBytes(StandardCharsets.ISO_8859_1));
+            assertRefused(twice, "has two entries named " + name + " (which of them is read depends on the zip "
+                    + "reader)");
+        }
+    }
+
     @Test
     void theRoundTripOfTheZipItselfReadsTheSame() throws IOException {
         assertThat(values(TraceFiles.read(withPickle(p -> p)))).isDeepEqualTo(STAT_INT32);
