@@ -135,13 +135,22 @@ public final class TraceFiles {
             return reading.run();
         } catch (InvalidInputException e) {
             // Every problem names the source ("step 1: is 58 layers x 256 experts..." did not say which).
-            throw e.getMessage().startsWith(source) ? e : e.in(source);
+            throw names(e.getMessage(), source) ? e : e.in(source);
         } catch (IOException e) {
             throw new InvalidInputException(source, "cannot read: " + e.getMessage(), e);
         } catch (java.io.UncheckedIOException e) {
             // The JSON reader's wrapping of a failed read ("reading standard input"): the failure is what to say.
             throw new InvalidInputException(source, "cannot read: " + e.getCause().getMessage(), e);
         }
+    }
+
+    /**
+     * Whether {@code message} starts by naming {@code source} ("SOURCE: ...", "SOURCE step 1[0][0]: ..."): not where
+     * the source's name only begins its first word ("logical_count: ..." of a file named "log").
+     */
+    private static boolean names(String message, String source) {
+        return message.startsWith(source) && message.length() > source.length()
+                && (message.charAt(source.length()) == ':' || message.charAt(source.length()) == ' ');
     }
 
     /**

@@ -163,6 +163,20 @@ class TorchTracesTest {
                 step -> { })).isInstanceOf(InvalidInputException.class).hasMessage("standard input: " + problem);
     }
 
+    /**
+     * A source whose name begins an error's field ("log", "logical", a file named so in the working directory): the
+     * error was taken as naming it already and left unnamed ("logical_count: every layer has zero load").
+     */
+    @Test
+    void anErrorNamesASourceWhoseNameBeginsItsField() throws IOException {
+        Path zero = fixtureFile("zero.pt");
+        for (String source : List.of("log", "logical")) {
+            assertThatThrownBy(() -> TraceFiles.read(zero, source, step -> { }))
+                    .isInstanceOf(InvalidInputException.class)
+                    .hasMessage(source + ": logical_count: every layer has zero load");
+        }
+    }
+
     @Test
     void aZipThatIsNoTorchFileIsRefusedAsOtherContentThatIsNoTrace() throws IOException {
         Path zip = file("x.zip", zip(Map.of("a.txt", "hi".getBytes(StandardCharsets.UTF_8))));
