@@ -71,6 +71,41 @@ class SglangTorchDumpTest {
         assertThat(table.out().lines().findFirst()).hasValue("trace: " + pt + " (2 steps, 2 layers x 3 experts)");
     }
 
+    /**
+     * {@code sim} and {@code sim sweep} read a dump through the same reader: its 2 passes of the 2 layers x 3 experts
+     * left after the dense ones are dropped, against a model of that shape, from a file and from standard input (a
+     * copy, read twice), and a dump of another shape is refused against the model.
+     */
+    @Test
+    void simAndSimSweepRunOnTheDump() throws IOException {
+        Path pt = Files.write(dir.resolve("expert_distribution_recorder_1.pt"), dump());
+        Path model = Files.writeString(dir.resolve("two-layers.json"), "{\"moe_layers\": 2, \"experts\": 3, "
+                + "\"top_k\": 1, \"hidden\": 64, \"expert_ffn\": 32}");
+        Result sim = CliRunner.run("sim", "--trace", pt.toString(), "--model", model.toString(), "--cluster",
+                "1x2-h100", "--policies", "none,deepseek", "--rebalance-every", "1", "--out",
+                dir.resolve("sim").toString());
+        assertThat(sim.exitCode()).as(sim.err()).isZero();
+        assertThat(sim.out().lines().findFirst()).hasValue("trace: " + pt + " (2 steps, 2 layers x 3 experts)");
+        JsonNode summary = JsonMapper.builder().build().readTree(dir.resolve("sim/summary.json").toFile());
+        assertThat(summary.toString()).contains("deepseek");
+        Result stdin = CliRunner.runWithStdin(dump(), "sim", "--trace", "-", "--model", model.toString(),
+                "--cluster", "1x2-h100", "--policies", "none", "--out", dir.resolve("stdin").toString());
+        assertThat(stdin.exitCode()).as(stdin.err()).isZero();
+        assertThat(stdin.out().lines().findFirst())
+                .hasValue("trace: standard input (2 steps, 2 layers x 3 experts)");
+        Result sweep = CliRunner.run("sim", "sweep", "--trace", pt.toString(), "--model", model.toString(),
+                "--cluster", "1x2-h100", "--policies", "none", "--redundants", "1,3", "--out",
+                dir.resolve("sweep").toString());
+        assertThat(sweep.exitCode()).as(sweep.err()).isZero();
+        assertThat(dir.resolve("sweep/sweep.json")).isRegularFile();
+        Path wide = Files.writeString(dir.resolve("four-layers.json"), "{\"moe_layers\": 4, \"experts\": 3, "
+                + "\"top_k\": 1, \"hidden\": 64, \"expert_ffn\": 32}");
+        Result shape = CliRunner.run("sim", "--trace", pt.toString(), "--model", wide.toString(), "--cluster",
+                "1x2-h100", "--out", dir.resolve("shape").toString());
+        assertThat(shape.errLines()).containsExactly(
+                "error: --trace: has 2 MoE layers x 3 experts, but model four-layers.json has 4 x 3");
+    }
+
     @Test
     void aBadDumpIsOneErrorLineNamingIt() throws IOException {
         byte[] bytes = dump();
