@@ -315,8 +315,31 @@ final class TorchPickle {
         throw new Malformed("pickle has a persistent id that is not a torch storage at byte " + at);
     }
 
-    private static String describe(Object o) {
-        return o instanceof Global g ? g.toString() : "a " + o.getClass().getSimpleName();
+    /** What a message calls {@code o}: a global by its name, None as such, else its Python type with an article. */
+    static String describe(Object o) {
+        if (o instanceof Global g) {
+            return g.toString();
+        }
+        String kind = kind(o);
+        return o == None.NONE ? kind : ("aeiou".indexOf(kind.charAt(0)) >= 0 ? "an " : "a ") + kind;
+    }
+
+    /** The Python type of a value read, as messages name it. */
+    static String kind(Object o) {
+        return switch (o) {
+            case Map<?, ?> m -> "dict";
+            case List<?> l -> "list";
+            case Tuple t -> "tuple";
+            case String s -> "string";
+            case Long l -> "integer";
+            case Double d -> "float";
+            case Boolean b -> "bool";
+            case Tensor t -> "tensor";
+            case Storage s -> "torch storage";
+            case Global g -> "global " + g;
+            case None n -> "None";
+            default -> o.getClass().getSimpleName();
+        };
     }
 
     private Object get(long index, int at) throws Malformed {

@@ -195,8 +195,8 @@ final class TorchTraces {
 
     private static Counts counts(Object top, String source) {
         if (!(top instanceof Map<?, ?> dict)) {
-            throw new InvalidInputException(source, "holds a pickled " + kind(top) + ", expected a dict with "
-                    + "\"logical_count\" (SGLang recorder dump)");
+            throw new InvalidInputException(source, "holds a pickled " + TorchPickle.kind(top) + ", expected a dict "
+                    + "with \"logical_count\" (SGLang recorder dump)");
         }
         String key = null;
         for (String k : new String[] {"logical_count", "counts"}) {
@@ -218,24 +218,10 @@ final class TorchTraces {
                     + "(SGLang recorder dump)");
         }
         if (!(dict.get(key) instanceof Tensor tensor)) {
-            throw new InvalidInputException(key, "expected a tensor but found a " + kind(dict.get(key)));
+            throw new InvalidInputException(key, "expected a tensor but found "
+                    + TorchPickle.describe(dict.get(key)));
         }
         return new Counts(key, tensor);
-    }
-
-    private static String kind(Object o) {
-        return switch (o) {
-            case Map<?, ?> m -> "dict";
-            case java.util.List<?> l -> "list";
-            case TorchPickle.Tuple t -> "tuple";
-            case String s -> "string";
-            case Long l -> "integer";
-            case Double d -> "float";
-            case Boolean b -> "bool";
-            case Tensor t -> "tensor";
-            case TorchPickle.None n -> "None";
-            default -> "torch storage";
-        };
     }
 
     /** Checks the tensor against its storage, reads the part it spans, and delivers its steps. */

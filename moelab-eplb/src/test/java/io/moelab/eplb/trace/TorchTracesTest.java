@@ -373,6 +373,19 @@ class TorchTracesTest {
                 "stat_int32/data.pkl: pickle ends early, at byte 100 (truncated?)");
     }
 
+    /** Errors name what the pickle holds by its Python type, not by the Java class read ("a ArrayList"). */
+    @Test
+    void misplacedValuesAreNamedByTheirPythonTypes() throws IOException {
+        // The key "rank" (memo 1) replaced by an empty list.
+        assertRefused(withPickle(p -> replace(p, "X\u0004\u0000\u0000\u0000rankq\u0001", "]q\u0001")),
+                "stat_int32/data.pkl: pickle has a dict key that is a list at byte 228");
+        // The dict replaced by a tuple; an integer as the tensor's callable.
+        assertRefused(withPickle(p -> replace(p, "}q\u0000(", ")q\u0000(")),
+                "stat_int32/data.pkl: pickle sets an item of a tuple at byte 236, not a dict");
+        assertRefused(withPickle(p -> replace(p, "ctorch._utils\n_rebuild_tensor_v2\nq\u0003", "K\u0007q\u0003")),
+                "stat_int32/data.pkl: pickle calls an integer at byte 158, which is not read");
+    }
+
     private static byte[] concat(byte[] a, byte[] b) {
         byte[] c = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, c, a.length, b.length);
