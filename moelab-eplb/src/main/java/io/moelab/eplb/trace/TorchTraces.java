@@ -235,6 +235,7 @@ final class TorchTraces {
             throw new InvalidInputException(key, "expected [layers][experts] or [steps][layers][experts] but found "
                     + "a " + size.length + "-dimensional tensor");
         }
+        requireIntDimensions(key, size);
         Dtype dtype = storage.dtype();
         if (dtype.bytes == 0) {
             throw new InvalidInputException(key, "is a tensor of " + dtype.torchName + ", which is not read (counts "
@@ -289,9 +290,23 @@ final class TorchTraces {
         return new Steps(key, t, dtype, data).deliver(sink);
     }
 
+    /**
+     * Refuses a dimension past an int, before it is cast to one: strides of 0 let a storage of 2^33 counts (a few MiB
+     * deflated) show 2^32 + 1 steps, which read as 1.
+     */
+    private static void requireIntDimensions(String key, long[] size) {
+        for (long s : size) {
+            if (s > Integer.MAX_VALUE) {
+                throw new InvalidInputException(key, "its size " + Arrays.toString(size) + " has a dimension past "
+                        + Integer.MAX_VALUE + ", more than is read");
+            }
+        }
+    }
+
     /** The counts' steps, each made from the bytes when needed: once to find the all-zero layers, once to deliver. */
-    private record Steps(String key, Tensor t, Dtype dtype, ByteBuffer data) {
+    record Steps(String key, Tensor t, Dtype dtype, ByteBuffer data) {
         int deliver(StepSink sink) {
+            requireIntDimensions(key, t.size());
             boolean threeD = t.size().length == 3;
             int steps = threeD ? (int) t.size()[0] : 1;
             int layers = (int) t.size()[threeD ? 1 : 0];

@@ -436,6 +436,27 @@ class TorchTracesTest {
                         + "(keep one)");
     }
 
+    /**
+     * A dimension past an int, as a storage of 2^33 one-byte counts (4 MiB deflated, all zero but one) allows through
+     * strides of 0: 2^32 + 1 steps were cast to 1, and read as one step of one layer; [1][2^32 + 1][1] as one layer.
+     * Here over the bytes the tensor spans, its one count.
+     */
+    @Test
+    void aDimensionPastAnIntIsRefusedNotCastDown() {
+        TorchPickle.Storage storage = new TorchPickle.Storage(TorchPickle.Dtype.BYTE, "0", "cpu", 1L << 33);
+        java.nio.ByteBuffer one = java.nio.ByteBuffer.wrap(new byte[] {1});
+        long big = (1L << 32) + 1;
+        for (long[] size : List.of(new long[] {big, 1, 1}, new long[] {1, big, 1}, new long[] {big, 1})) {
+            TorchPickle.Tensor t = new TorchPickle.Tensor(storage, 0, size, new long[size.length]);
+            List<LoadMatrix> steps = new ArrayList<>();
+            assertThatThrownBy(() -> new TorchTraces.Steps("logical_count", t, TorchPickle.Dtype.BYTE, one)
+                    .deliver(steps::add)).isInstanceOf(InvalidInputException.class)
+                    .hasMessage("logical_count: its size " + Arrays.toString(size) + " has a dimension past "
+                            + Integer.MAX_VALUE + ", more than is read");
+            assertThat(steps).isEmpty();
+        }
+    }
+
     // ------------------------------------------------------------- robustness
 
     /**
