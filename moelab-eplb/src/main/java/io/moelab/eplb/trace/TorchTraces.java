@@ -36,8 +36,12 @@ final class TorchTraces {
     static final byte[] MAGIC = {'P', 'K', 3, 4};
     /** What {@link #read} returns for a zip that is no torch.save file. */
     static final int NOT_TORCH = -1;
-    /** Largest data.pkl read: a stat dump's is under 1 KiB; a per_token dump's, refused anyway, may be far larger. */
-    static final int MAX_PICKLE = 1 << 20;
+    /**
+     * Largest data.pkl read: a stat dump's is under 1 KiB; a per_token dump's, refused anyway, may be far larger. Its
+     * values take up to about 80 bytes of heap per byte (one byte makes an empty dict), and 1 MiB of them ran out of
+     * a 64 MiB heap.
+     */
+    static final int MAX_PICKLE = 1 << 16;
     /** Largest span of a storage read: one Java array. */
     private static final long MAX_SPAN = Integer.MAX_VALUE - 16;
 

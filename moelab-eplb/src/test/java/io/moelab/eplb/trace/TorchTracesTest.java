@@ -423,10 +423,31 @@ class TorchTracesTest {
 
     @Test
     void aPickleLargerThanAStatDumpsIsRefusedUnread() throws IOException {
-        // 1 MiB of pickle and more: a per_token dump's size, not a stat dump's (under 1 KiB).
+        // 64 KiB of pickle and more: a per_token dump's size, not a stat dump's (under 1 KiB).
         assertRefused(withPickle(p -> concat(p, new byte[TorchTraces.MAX_PICKLE])), "stat_int32/data.pkl: is "
-                + (238 + TorchTraces.MAX_PICKLE) + " bytes, more than the 1048576 read here (an SGLang stat-mode "
+                + (238 + TorchTraces.MAX_PICKLE) + " bytes, more than the 65536 read here (an SGLang stat-mode "
                 + "dump's is far smaller)");
+    }
+
+    /**
+     * The pickle's values take far more heap than its bytes: one byte makes an empty dict. A pickle of 1 MiB of them,
+     * which deflates to a 1 KiB file, took over 64 MiB (out of memory in -Xmx64m, where evaluate reads long traces);
+     * the largest pickle read now makes few enough.
+     */
+    @Test
+    void theLargestPickleReadTakesLittleHeap() throws IOException {
+        byte[] pickle = new byte[TorchTraces.MAX_PICKLE];
+        Arrays.fill(pickle, (byte) '}');
+        pickle[0] = (byte) 0x80;
+        pickle[1] = 2;
+        pickle[pickle.length - 1] = '.';
+        Path dicts = file("dicts.pt", deflated(Map.of("a/data.pkl", pickle)));
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        assertRefused(dicts, "a/data.pkl: pickle stops with values left on its stack");
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertThat(allocated).as("bytes allocated reading a pickle of empty dicts").isLessThan(16L << 20);
     }
 
     @Test
