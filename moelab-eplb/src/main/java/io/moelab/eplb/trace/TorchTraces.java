@@ -84,7 +84,7 @@ final class TorchTraces {
             try {
                 top = TorchPickle.load(bytes(zip, pkl, MAX_PICKLE, source));
             } catch (TorchPickle.Malformed e) {
-                throw new InvalidInputException(source, pkl.getName() + ": " + e.getMessage());
+                throw new InvalidInputException(source, name(pkl) + ": " + e.getMessage());
             }
             return deliver(zip, prefix, counts(top, source), source, sink);
         } catch (ZipException e) {
@@ -107,8 +107,8 @@ final class TorchTraces {
         for (Enumeration<? extends ZipEntry> e = zip.entries(); e.hasMoreElements(); ) {
             String name = e.nextElement().getName();
             if (!names.add(name)) {
-                throw new InvalidInputException(source, "has two entries named " + name + " (which of them is read "
-                        + "depends on the zip reader)");
+                throw new InvalidInputException(source, "has two entries named " + oneLine(name) + " (which of them "
+                        + "is read depends on the zip reader)");
             }
         }
     }
@@ -130,6 +130,35 @@ final class TorchTraces {
         }
     }
 
+    /** An entry's name, fit for a one-line message. */
+    private static String name(ZipEntry entry) {
+        return oneLine(entry.getName());
+    }
+
+    /**
+     * A name from the file (an entry's, a storage key) fit for a one-line message: control characters escaped, as a
+     * line break in one made the error two lines.
+     */
+    private static String oneLine(String name) {
+        StringBuilder sb = new StringBuilder(name.length());
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            switch (c) {
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                    if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+                        sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        return sb.toString();
+    }
+
     private static String printable(String s) {
         return s.codePoints().allMatch(c -> c >= 0x20 && c < 0x7f) ? s : "(not text)";
     }
@@ -138,14 +167,14 @@ final class TorchTraces {
     private static byte[] bytes(ZipFile zip, ZipEntry entry, int max, String source) throws IOException {
         long size = entry.getSize();
         if (size < 0 || size > max) {
-            throw new InvalidInputException(source, entry.getName() + ": is " + (size < 0 ? "of unknown size"
+            throw new InvalidInputException(source, name(entry) + ": is " + (size < 0 ? "of unknown size"
                     : size + " bytes") + ", more than the " + max + " read here (an SGLang stat-mode dump's is far "
                     + "smaller)");
         }
         try (CheckedInputStream in = checked(zip, entry)) {
             byte[] data = in.readNBytes((int) size);
             if (data.length != size) {
-                throw new InvalidInputException(source, entry.getName() + ": truncated (" + data.length + " of "
+                throw new InvalidInputException(source, name(entry) + ": truncated (" + data.length + " of "
                         + size + " bytes)");
             }
             requireIntact(in, entry, size, source);
@@ -179,15 +208,15 @@ final class TorchTraces {
             left -= n;
         }
         if (left == 0) {
-            throw new InvalidInputException(source, entry.getName() + ": holds more than the " + entry.getSize()
+            throw new InvalidInputException(source, name(entry) + ": holds more than the " + entry.getSize()
                     + " bytes the zip archive says (corrupt)");
         }
         if (left > 1) {
-            throw new InvalidInputException(source, entry.getName() + ": holds " + (entry.getSize() + 1 - left)
+            throw new InvalidInputException(source, name(entry) + ": holds " + (entry.getSize() + 1 - left)
                     + " bytes, but the zip archive says " + entry.getSize() + " (truncated or corrupt)");
         }
         if (entry.getCrc() != -1 && in.getChecksum().getValue() != entry.getCrc()) {
-            throw new InvalidInputException(source, entry.getName() + ": corrupt (its CRC-32 is "
+            throw new InvalidInputException(source, name(entry) + ": corrupt (its CRC-32 is "
                     + String.format(Locale.ROOT, "%08x", in.getChecksum().getValue()) + ", the archive says "
                     + String.format(Locale.ROOT, "%08x", entry.getCrc()) + ")");
         }
@@ -247,12 +276,12 @@ final class TorchTraces {
         }
         ZipEntry entry = zip.getEntry(prefix + "data/" + storage.key());
         if (entry == null || entry.isDirectory()) {
-            throw new InvalidInputException(key, "its storage " + prefix + "data/" + storage.key()
+            throw new InvalidInputException(key, "its storage " + oneLine(prefix + "data/" + storage.key())
                     + " is missing from the zip archive");
         }
         long numel = storage.numel();
         if (numel > Long.MAX_VALUE / dtype.bytes || entry.getSize() != numel * dtype.bytes) {
-            throw new InvalidInputException(key, "its storage " + entry.getName() + " is " + entry.getSize()
+            throw new InvalidInputException(key, "its storage " + name(entry) + " is " + entry.getSize()
                     + " bytes, but the pickle says " + numel + " elements of " + dtype.torchName);
         }
         long offset = t.offset();

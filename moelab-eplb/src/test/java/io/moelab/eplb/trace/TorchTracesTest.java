@@ -403,6 +403,24 @@ class TorchTracesTest {
                 "logical_count: its storage stat_int32/data/0 is 96 bytes, but the pickle says 25 elements of int32");
     }
 
+    /**
+     * Names from the file (a storage key in the pickle, the archive's folder) are written with their control
+     * characters escaped: a line break in one made the error two lines, and the CLI prints one.
+     */
+    @Test
+    void namesFromTheFileAreWrittenOnOneLine() throws IOException {
+        assertRefused(withPickle(p -> replace(p, "X\u0001\u0000\u0000\u00000q\u0006",
+                        "X\u0003\u0000\u0000\u00000\nXq\u0006")),
+                "logical_count: its storage stat_int32/data/0\\nX is missing from the zip archive");
+        Map<String, byte[]> entries = new LinkedHashMap<>();
+        entries(fixture("stat_int32.pt")).forEach((name, bytes) -> entries.put(name.replace("stat_int32/",
+                "stat\r\nint32/"), bytes));
+        entries.put("stat\r\nint32/data.pkl", replace(entries.get("stat\r\nint32/data.pkl"), "\u0080\u0002",
+                "\u0080\u0004"));
+        assertRefused(file("folder.pt", zip(entries)),
+                "stat\\r\\nint32/data.pkl: is pickle protocol 4, not 2 as torch.save writes");
+    }
+
     @Test
     void sizesOrStridesReachingPastTheStorageAreRefusedBeforeAnythingIsRead() throws IOException {
         // Offset 0 -> 1: the last element is the storage's 25th of 24.
