@@ -34,6 +34,16 @@ import java.util.zip.ZipFile;
 final class TorchTraces {
     /** A zip archive's first bytes (a local file header). */
     static final byte[] MAGIC = {'P', 'K', 3, 4};
+    /**
+     * The first bytes of torch.save's legacy format (torch before 1.6, or
+     * {@code _use_new_zipfile_serialization=False}): a protocol-2 pickle of torch's magic number,
+     * 0x1950a86a20f9469cfc6c.
+     */
+    static final byte[] LEGACY_MAGIC = {(byte) 0x80, 2, (byte) 0x8a, 10, 0x6c, (byte) 0xfc, (byte) 0x9c, 0x46,
+            (byte) 0xf9, 0x20, 0x6a, (byte) 0xa8, 0x50, 0x19};
+    /** The problem with a file in torch.save's legacy format. */
+    static final String LEGACY = "is a torch.save file in the legacy format (torch before 1.6, or "
+            + "_use_new_zipfile_serialization=False), which is not read: load it and save it again with a newer torch";
     /** What {@link #read} returns for a zip that is no torch.save file. */
     static final int NOT_TORCH = -1;
     /**

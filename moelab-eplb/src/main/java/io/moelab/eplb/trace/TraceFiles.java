@@ -186,6 +186,9 @@ public final class TraceFiles {
             if (startsWith(in, TorchTraces.MAGIC)) {
                 return readTorch(in, source, sink);
             }
+            if (startsWith(in, TorchTraces.LEGACY_MAGIC)) {
+                throw new InvalidInputException(source, TorchTraces.LEGACY);
+            }
             // After the compact magic, and on the decompressed bytes: a gzip-compressed UTF-16 trace is one too.
             Utf8Text.require(in, source);
             JsonReader json = new JsonReader(new InputStreamReader(in, StandardCharsets.UTF_8), source);

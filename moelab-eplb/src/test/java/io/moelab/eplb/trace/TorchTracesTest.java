@@ -177,6 +177,23 @@ class TorchTracesTest {
         }
     }
 
+    /**
+     * torch.save's legacy format (before torch 1.6, or _use_new_zipfile_serialization=False) is no zip but pickles
+     * that start with torch's magic number: it was refused as malformed JSON at a replacement character.
+     */
+    @Test
+    void aLegacyTorchFileIsNamedAsSuch() throws IOException {
+        // PROTO 2, then LONG1 of 10 bytes: 0x1950a86a20f9469cfc6c, little-endian; the rest as torch writes it.
+        byte[] legacy = {(byte) 0x80, 2, (byte) 0x8a, 10, 0x6c, (byte) 0xfc, (byte) 0x9c, 0x46, (byte) 0xf9, 0x20,
+                0x6a, (byte) 0xa8, 0x50, 0x19, '.', (byte) 0x80, 2, 'M', (byte) 0xe9, 3, '.'};
+        String problem = "is a torch.save file in the legacy format (torch before 1.6, or "
+                + "_use_new_zipfile_serialization=False), which is not read: load it and save it again with a newer "
+                + "torch";
+        assertRefused(file("legacy.pt", legacy), problem);
+        assertThatThrownBy(() -> TraceFiles.readStream(new ByteArrayInputStream(gzip(legacy)), "standard input",
+                step -> { })).isInstanceOf(InvalidInputException.class).hasMessage("standard input: " + problem);
+    }
+
     @Test
     void aZipThatIsNoTorchFileIsRefusedAsOtherContentThatIsNoTrace() throws IOException {
         Path zip = file("x.zip", zip(Map.of("a.txt", "hi".getBytes(StandardCharsets.UTF_8))));
