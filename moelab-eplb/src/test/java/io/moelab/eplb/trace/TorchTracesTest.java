@@ -516,8 +516,9 @@ class TorchTracesTest {
     // ------------------------------------------------------------- robustness
 
     /**
-     * Seeded random byte flips and truncations, of the whole file and of its pickle alone (the zip kept valid): every
-     * outcome is the trace or one {@link InvalidInputException}, never another exception or a giant allocation.
+     * Seeded random byte flips and truncations, of the whole file (as torch wrote it, or re-zipped deflated) and of
+     * its pickle alone (the zip kept valid): every outcome is the trace or one {@link InvalidInputException}, never
+     * another exception or a giant allocation.
      */
     @Test
     void mutatedDumpsGiveATraceOrAnInvalidInputException() throws IOException {
@@ -530,8 +531,12 @@ class TorchTracesTest {
             String name = names.get(random.nextInt(names.size()));
             byte[] original = fixture(name);
             byte[] mutant;
-            if (random.nextBoolean()) {
+            int kind = random.nextInt(3);
+            if (kind == 0) {
                 mutant = mutate(original, random);
+            } else if (kind == 1) {
+                // Re-zipped deflated, as a dump may be passed on: flips in the compressed data and its directory.
+                mutant = mutate(deflated(entries(original)), random);
             } else {
                 Map<String, byte[]> entries = entries(original);
                 String pkl = entries.keySet().stream().filter(k -> k.endsWith("/data.pkl")).findFirst().orElseThrow();
