@@ -8,6 +8,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -50,6 +54,44 @@ class SglangTorchDumpTest {
                     .filter(n -> n.matches("(?i).*(micros|millis|time|samples|_ms|_us).*")).toList());
         }
         node.values().forEach(SglangTorchDumpTest::withoutTimings);
+    }
+
+    /**
+     * A dump on standard input is copied to a temporary file first (a zip is read from its end). A run ended by a
+     * signal while it copied, its input a pipe still open, left that copy behind in the temporary directory.
+     */
+    @Test
+    void aRunEndedWhileItCopiesADumpFromStandardInputLeavesNoCopy() throws Exception {
+        Path tmp = Files.createDirectory(dir.resolve("tmp"));
+        String jvm = ProcessHandle.current().info().command().orElseThrow();
+        List<String> command = new ArrayList<>(List.of(jvm, "-Djava.io.tmpdir=" + tmp,
+                "-Djava.awt.headless=true", "-cp", System.getProperty("java.class.path"),
+                io.moelab.cli.Main.class.getName()));
+        command.addAll(List.of(evaluate("-")));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("out.txt").toFile()).start();
+        try {
+            byte[] d = dump();
+            // Half the dump, the pipe left open: the copy waits for the rest.
+            p.getOutputStream().write(d, 0, d.length / 2);
+            p.getOutputStream().flush();
+            for (int i = 0; i < 1500 && listed(tmp).isEmpty(); i++) {
+                Thread.sleep(20);
+            }
+            assertThat(listed(tmp)).singleElement().asString().startsWith("moelab-trace").endsWith(".pt");
+            // SIGTERM, the pipe still open (Process.destroy would close it, ending the copy normally).
+            assertThat(new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start().waitFor()).isZero();
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(listed(tmp)).as(Files.readString(dir.resolve("out.txt"))).isEmpty();
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    private static List<String> listed(Path d) throws IOException {
+        try (Stream<Path> s = Files.list(d)) {
+            return s.map(f -> f.getFileName().toString()).toList();
+        }
     }
 
     @Test

@@ -215,6 +215,8 @@ public final class TraceFiles {
      */
     private static int readTorch(InputStream in, String source, StepSink sink) throws IOException {
         Path copy = Files.createTempFile("moelab-trace", ".pt");
+        // A run ended by a signal while it copies (standard input may be a pipe that stays open) deletes it too.
+        copy.toFile().deleteOnExit();
         try {
             Files.copy(in, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             int steps = TorchTraces.read(copy, source, sink);
