@@ -32,10 +32,14 @@ final class NonFiniteWeights {
             TensorInfo info = e.getValue();
             long[] shape = info.shape();
             long elements = info.elements();
-            if (elements == 0 || elements > Integer.MAX_VALUE) {
+            long lastDim = shape.length == 0 ? 1 : shape[shape.length - 1];
+            // Row by row, so only a row must fit an array: a tensor of more than 2^31 elements (a 4 GiB embedding)
+            // was skipped here, and a NaN in it reported as float32 overflowing. The model's matrices have int
+            // dimensions, so a tensor whose rows or columns do not fit an int is none of them.
+            if (elements == 0 || lastDim > Integer.MAX_VALUE || elements / lastDim > Integer.MAX_VALUE) {
                 continue;
             }
-            int cols = shape.length == 0 ? 1 : (int) shape[shape.length - 1];
+            int cols = (int) lastDim;
             int rows = (int) (elements / cols);
             WeightMatrix m = WeightMatrix.of(info.dtype(), checkpoint.segment(e.getKey()), rows, cols);
             float[] row = new float[cols];

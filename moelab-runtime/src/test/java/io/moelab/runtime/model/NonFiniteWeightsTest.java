@@ -4,11 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.moelab.runtime.ModelFormatException;
+import io.moelab.runtime.safetensors.ShardedCheckpoint;
+import io.moelab.runtime.safetensors.SparseCheckpoint;
 import io.moelab.runtime.tensor.DType;
 import io.moelab.runtime.tensor.MatVec;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -155,6 +159,24 @@ class NonFiniteWeightsTest {
                 assertThat(MatVec.allFinite(a)).as("n=%d, bad at %d", n, i).isFalse();
                 a[i] = keep;
             }
+        }
+    }
+
+    /**
+     * A tensor of more than 2^31 elements (a 4 GiB BF16 embedding of 1,050,000 x 2048, a sparse file) was skipped
+     * by the search, so a NaN in it was reported as float32 overflowing although a weight is not finite.
+     */
+    @Test
+    void aNanInATensorOfMoreThanTwoToTheThirtyOneElementsIsNamed() throws Exception {
+        SparseCheckpoint file = new SparseCheckpoint();
+        long begin = file.tensor("model.embed_tokens.weight", "BF16", 1_050_000, 2048);
+        file.poke16(begin + 2 * 5, (short) 0x7FC0); // BF16 NaN at row 0, column 5
+        Path dir = Files.createDirectories(tmp.resolve("huge"));
+        file.write(dir.resolve("model.safetensors"));
+        try (ShardedCheckpoint checkpoint = ShardedCheckpoint.open(dir)) {
+            assertThat(NonFiniteWeights.blame(checkpoint, Set.of("model.embed_tokens.weight"), 3))
+                    .hasMessage(dir.resolve("model.safetensors") + ": tensor model.embed_tokens.weight: holds NaN at "
+                            + "[0, 5] (the forward pass gave non-finite logits at position 3)");
         }
     }
 }
