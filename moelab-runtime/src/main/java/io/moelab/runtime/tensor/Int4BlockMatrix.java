@@ -127,8 +127,15 @@ public final class Int4BlockMatrix implements WeightMatrix {
      */
     public static Int4BlockMatrix quantize(WeightMatrix source, int groupSize, SegmentAllocator arena) {
         // Int4Matrix rounds (and validates); its codes and scales are then laid out in blocks, so both formats
-        // hold the same values. Its memory is garbage once this returns.
-        Int4Matrix q = Int4Matrix.quantize(source, groupSize, Arena.ofAuto());
+        // hold the same values. Its memory is a scratch mapping, unmapped on return: from an automatic arena it was
+        // reserved against the JVM's direct-memory limit (the heap size by default) until a collection, so a matrix
+        // whose INT4 copy exceeded it failed to load, and a model's scratch copies lingered during its load.
+        try (Arena scratch = Arena.ofConfined()) {
+            return blocks(Int4Matrix.quantize(source, groupSize, new WeightSlabs(scratch)), groupSize, arena);
+        }
+    }
+
+    private static Int4BlockMatrix blocks(Int4Matrix q, int groupSize, SegmentAllocator arena) {
         int rows = q.rows();
         int cols = q.cols();
         int groups = cols / groupSize;
