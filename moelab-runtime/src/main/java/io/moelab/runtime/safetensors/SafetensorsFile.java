@@ -62,7 +62,7 @@ public final class SafetensorsFile implements AutoCloseable {
      *
      * @throws ModelFormatException if the file is missing, truncated, longer than its tensors, or its header is
      *                              invalid in any way
-     * @throws UncheckedIOException on other I/O failures
+     * @throws UncheckedIOException if the file cannot be mapped (an address-space limit), or on other I/O failures
      */
     public static SafetensorsFile open(Path file) {
         String f = file.toString();
@@ -90,13 +90,20 @@ public final class SafetensorsFile implements AutoCloseable {
             readFully(ch, headerBytes, 8, f);
             Header header = parseHeader(f, headerBytes.array(), size - 8 - n);
             Arena arena = Arena.ofShared();
+            MemorySegment mapped;
             try {
-                MemorySegment mapped = ch.map(MapMode.READ_ONLY, 0, size, arena);
-                return new SafetensorsFile(file, header, 8 + n, arena, mapped);
-            } catch (IOException | RuntimeException | Error e) {
+                mapped = ch.map(MapMode.READ_ONLY, 0, size, arena);
+            } catch (IOException e) {
+                arena.close();
+                // Said as such: "cannot read" named no cause, and the CLI's one line dropped "Map failed".
+                throw new UncheckedIOException("cannot map " + f + " (" + size + " bytes) into memory: "
+                        + e.getMessage() + " (every shard is mapped whole: an address-space limit such as ulimit -v"
+                        + " must leave room for the whole checkpoint)", e);
+            } catch (RuntimeException | Error e) {
                 arena.close();
                 throw e;
             }
+            return new SafetensorsFile(file, header, 8 + n, arena, mapped);
         } catch (NoSuchFileException e) {
             throw new ModelFormatException(f, null, "no such file");
         } catch (IOException e) {
