@@ -93,10 +93,18 @@ public final class PerplexityCommand implements Callable<Integer> {
             out.println(Json.write(json));
         } else {
             out.println(String.format(Locale.ROOT, "tokens          %d%nnll per token   %.4f nats%n"
-                    + "perplexity      %.3f%nbits per byte   %.4f", r.tokens(), r.nllPerToken(), r.perplexity(),
-                    r.bitsPerByte(bytes)));
+                    + "perplexity      %s%nbits per byte   %.4f", r.tokens(), r.nllPerToken(),
+                    perplexity(r.perplexity()), r.bitsPerByte(bytes)));
         }
         out.flush();
         return 0;
+    }
+
+    /**
+     * A perplexity for the table: three decimals, or four significant digits in scientific notation from a million
+     * on, where a model that predicts badly (351 nats a token) printed 153 digits.
+     */
+    static String perplexity(double value) {
+        return value < 1e6 ? String.format(Locale.ROOT, "%.3f", value) : String.format(Locale.ROOT, "%.3e", value);
     }
 }
