@@ -2,6 +2,7 @@ package io.moelab.eplb.trace;
 
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
+import io.moelab.eplb.MessageText;
 import io.moelab.eplb.trace.TorchPickle.Dtype;
 import io.moelab.eplb.trace.TorchPickle.Storage;
 import io.moelab.eplb.trace.TorchPickle.Tensor;
@@ -150,23 +151,7 @@ final class TorchTraces {
      * line break in one made the error two lines.
      */
     private static String oneLine(String name) {
-        StringBuilder sb = new StringBuilder(name.length());
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            switch (c) {
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
-                        sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        return sb.toString();
+        return MessageText.oneLine(name);
     }
 
     private static String printable(String s) {

@@ -1,6 +1,7 @@
 package io.moelab.sim.spec;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.MessageText;
 import io.moelab.eplb.io.JsonReader;
 import io.moelab.eplb.io.Utf8Text;
 import java.io.BufferedInputStream;
@@ -296,23 +297,7 @@ public final class SpecFiles {
      * value or key with a line break in it made the message two lines, and the CLI prints the first.
      */
     static String printable(String text) {
-        StringBuilder sb = new StringBuilder(text.length());
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
-                        sb.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        return sb.toString();
+        return MessageText.oneLine(text);
     }
 
     /** Typed access to the members, with errors that name the file and the field. */
