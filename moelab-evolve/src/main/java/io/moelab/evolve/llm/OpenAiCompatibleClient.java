@@ -3,12 +3,15 @@ package io.moelab.evolve.llm;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.evolve.llm.LlmException.Kind;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -134,8 +137,7 @@ public final class OpenAiCompatibleClient implements LlmClient {
             } catch (HttpTimeoutException e) {
                 last = new LlmException(Kind.TIMEOUT, prefix() + "no answer within " + settings.timeout(), e);
             } catch (IOException e) {
-                last = new LlmException(Kind.NETWORK, prefix() + redact(e.getClass().getSimpleName() + ": "
-                        + e.getMessage()), e);
+                last = new LlmException(Kind.NETWORK, prefix() + redact(describe(e, uri)), e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new LlmException(Kind.NETWORK, prefix() + "interrupted", e);
@@ -316,6 +318,26 @@ public final class OpenAiCompatibleClient implements LlmClient {
             text = text.substring(0, SNIPPET) + "...";
         }
         return ": " + text;
+    }
+
+    /**
+     * One phrase for a failed request. java.net.http's exceptions often carry no message (a refused connection is
+     * a {@code ConnectException} with message null, caused by a {@code ClosedChannelException}; an unknown host adds
+     * an {@code UnresolvedAddressException}), which read as "ConnectException: null".
+     */
+    static String describe(IOException e, URI uri) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof UnresolvedAddressException || t instanceof UnknownHostException) {
+                return "cannot resolve host " + uri.getHost();
+            }
+        }
+        if (e instanceof ConnectException) {
+            int port = uri.getPort() >= 0 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+            String why = e.getMessage() == null ? "connection refused, or no route to it" : e.getMessage();
+            return "cannot connect to " + uri.getHost() + ":" + port + " (" + why + ")";
+        }
+        String name = e.getClass().getSimpleName();
+        return e.getMessage() == null ? name : name + ": " + e.getMessage();
     }
 
     private String redact(String s) {

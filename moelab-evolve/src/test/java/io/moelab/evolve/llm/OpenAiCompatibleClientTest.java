@@ -214,6 +214,32 @@ class OpenAiCompatibleClientTest {
         LlmException e = catchThrowableOfType(LlmException.class, () -> client(settings(m)).complete(PROMPT, 0));
         assertThat(e.kind()).isEqualTo(Kind.NETWORK);
         assertThat(sleeper.sleeps()).hasSize(3);
+        // java.net.http's ConnectException carries no message: the error read 'ConnectException: null'.
+        assertThat(e.getMessage()).isEqualTo("model m at http://127.0.0.1:" + port + "/v1/chat/completions: "
+                + "cannot connect to 127.0.0.1:" + port + " (connection refused, or no route to it) "
+                + "(after 4 attempts)");
+    }
+
+    /** What a failed request says, for the exceptions java.net.http throws (whose messages are often null). */
+    @Test
+    void networkFailuresAreDescribedWithoutNullMessages() {
+        java.net.URI uri = java.net.URI.create("http://llm.example:8000/v1/chat/completions");
+        IOException unresolved = new java.net.ConnectException();
+        unresolved.initCause(new java.nio.channels.UnresolvedAddressException());
+        assertThat(OpenAiCompatibleClient.describe(unresolved, uri)).isEqualTo("cannot resolve host llm.example");
+        IOException refused = new java.net.ConnectException();
+        refused.initCause(new java.nio.channels.ClosedChannelException());
+        assertThat(OpenAiCompatibleClient.describe(refused, uri))
+                .isEqualTo("cannot connect to llm.example:8000 (connection refused, or no route to it)");
+        assertThat(OpenAiCompatibleClient.describe(new java.net.ConnectException("Connection refused"), uri))
+                .isEqualTo("cannot connect to llm.example:8000 (Connection refused)");
+        assertThat(OpenAiCompatibleClient.describe(new IOException("connection reset"), uri))
+                .isEqualTo("IOException: connection reset");
+        assertThat(OpenAiCompatibleClient.describe(new java.io.EOFException(), uri)).isEqualTo("EOFException");
+        // No port in the URL: the scheme's default is named.
+        assertThat(OpenAiCompatibleClient.describe(new java.net.ConnectException(),
+                java.net.URI.create("https://api.example.com/v1/chat/completions")))
+                .isEqualTo("cannot connect to api.example.com:443 (connection refused, or no route to it)");
     }
 
     @Test
