@@ -2,6 +2,8 @@ package io.moelab.evolve.llm;
 
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Numbers;
+import java.net.URI;
+import java.net.URISyntaxException;
 
 /**
  * One model behind an OpenAI-compatible endpoint.
@@ -38,6 +40,14 @@ public record LlmModel(
         if (!apiBase.startsWith("http://") && !apiBase.startsWith("https://")) {
             throw new InvalidInputException(f + "api_base", "must start with http:// or https://, got " + apiBase);
         }
+        // Checked here, not only by the client, so that the error names the option or key that gave the endpoint.
+        try {
+            if (new URI(chatCompletionsUrl(apiBase)).getHost() == null) {
+                throw new InvalidInputException(f + "api_base", "no host in " + apiBase);
+            }
+        } catch (URISyntaxException e) {
+            throw new InvalidInputException(f + "api_base", "not a valid URL: " + apiBase + " (" + e.getReason() + ")");
+        }
         if (apiKeyEnv != null && apiKeyEnv.isBlank()) {
             apiKeyEnv = null;
         }
@@ -70,6 +80,10 @@ public record LlmModel(
 
     /** The chat-completions URL: {@code apiBase} without trailing slashes, plus {@code /chat/completions}. */
     public String chatCompletionsUrl() {
+        return chatCompletionsUrl(apiBase);
+    }
+
+    private static String chatCompletionsUrl(String apiBase) {
         String base = apiBase.strip();
         while (base.endsWith("/")) {
             base = base.substring(0, base.length() - 1);

@@ -769,6 +769,14 @@ class EvolveConfigTest {
                 .hasMessage(badBase + ": llm.api_base: must start with http:// or https://, got localhost:8000");
         assertThatThrownBy(() -> EvolveConfig.defaults("combined_score").read(badBase).apiBase("x").build(null))
                 .hasMessage("--api-base: must start with http:// or https://, got x");
+        // A URL without a host, or one that is not a URL, is named the same way and as given (it was refused only
+        // by the client, under llm.models[a].api_base, quoting the request URL: "no host in http:/chat/completions").
+        assertThatThrownBy(() -> EvolveConfig.defaults("combined_score").read(badBase).apiBase("http://").build(null))
+                .hasMessage("--api-base: no host in http://");
+        assertThatThrownBy(() -> EvolveConfig.defaults("combined_score").read(badBase).apiBase("http://a b/v1")
+                .build(null)).hasMessageStartingWith("--api-base: not a valid URL: http://a b/v1 (");
+        assertThat(readError("llm:\n  models: [{name: a, api_base: 'https:///v1'}]\n"))
+                .endsWith(": llm.models[0].api_base: no host in https:///v1");
         // Options name themselves, also over a file's valid value.
         assertThatThrownBy(() -> EvolveConfig.defaults("combined_score").model(" ").apiBase(BASE).build(null))
                 .isInstanceOf(InvalidInputException.class).hasMessage("--model: must not be empty");
