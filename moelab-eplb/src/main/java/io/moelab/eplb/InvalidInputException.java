@@ -13,6 +13,7 @@ public class InvalidInputException extends IllegalArgumentException {
     @Serial
     private static final long serialVersionUID = 1L;
 
+    /** The input at fault, as the message starts with it. */
     private final String field;
 
     /**

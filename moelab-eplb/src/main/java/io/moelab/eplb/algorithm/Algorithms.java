@@ -64,7 +64,13 @@ public final class Algorithms {
         return factory.apply(spec);
     }
 
-    /** The balancers named in a list, in order; see {@link #byName(String)}. */
+    /**
+     * The balancers named in a list, in order; see {@link #byName(String)}.
+     *
+     * @param specs algorithm specs, at least one, none repeated
+     * @throws InvalidInputException naming {@code algorithms} for an empty list or a repeated spec, or
+     *                               {@code algorithm} as {@link #byName(String)} does
+     */
     public static List<BalancerAlgorithm> byNames(List<String> specs) {
         if (specs.isEmpty()) {
             throw new InvalidInputException("algorithms", "no algorithm given (known: "

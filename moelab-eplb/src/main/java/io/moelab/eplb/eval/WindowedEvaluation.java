@@ -64,14 +64,23 @@ public final class WindowedEvaluation {
         /** No reporting. */
         Progress NONE = (done, total) -> { };
 
-        /** Called after each plan. */
+        /**
+         * Called after each plan.
+         *
+         * @param done  plans made so far, over all algorithms
+         * @param total plans to make, over all algorithms
+         */
         void update(int done, int total);
     }
 
     private WindowedEvaluation() {
     }
 
-    /** Runs the protocol on a trace; see {@link #run(List, int, Topology, List, Options, Progress)}. */
+    /**
+     * Runs the protocol on a trace; see {@link #run(List, int, Topology, List, Options, Progress)}.
+     *
+     * @param progress told of the work done; {@link Progress#NONE} for no reporting, not null
+     */
     public static EvaluationReport run(ExpertLoadTrace trace, Topology topology, List<BalancerAlgorithm> algorithms,
                                        Options options, Progress progress) {
         List<LoadMatrix> windows = trace.windows(options.window());
@@ -83,6 +92,7 @@ public final class WindowedEvaluation {
      * Runs the protocol on windows summed as a trace was read (see {@link WindowSums}), with the same checks and
      * results as {@link #run(ExpertLoadTrace, Topology, List, Options, Progress)} on that trace.
      *
+     * @param progress told of the work done; {@link Progress#NONE} for no reporting, not null
      * @throws IllegalArgumentException if the windows are not of {@code options.window()} steps
      */
     public static EvaluationReport run(WindowSums sums, Topology topology, List<BalancerAlgorithm> algorithms,
@@ -109,6 +119,7 @@ public final class WindowedEvaluation {
      *
      * @param windows    at least two windows of equal shape, oldest first
      * @param windowSize steps per window, for the report
+     * @param progress   told of the work done; {@link Progress#NONE} for no reporting, not null
      */
     public static EvaluationReport run(List<LoadMatrix> windows, int windowSize, Topology topology,
                                        List<BalancerAlgorithm> algorithms, Options options, Progress progress) {

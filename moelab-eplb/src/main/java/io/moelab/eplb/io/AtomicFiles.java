@@ -48,14 +48,22 @@ public final class AtomicFiles {
     /** Writes the content to a stream; may throw I/O errors. */
     @FunctionalInterface
     public interface Content {
-        /** Writes everything to {@code out}; the caller closes it. */
+        /**
+         * Writes everything to {@code out}; the caller closes it.
+         *
+         * @throws IOException if writing fails; {@link AtomicFiles#write} passes it on
+         */
         void writeTo(OutputStream out) throws IOException;
     }
 
     /** Code that writes files through {@link AtomicFiles}, run by {@link #together}. */
     @FunctionalInterface
     public interface Writes {
-        /** Writes the files; may throw I/O errors. */
+        /**
+         * Writes the files; may throw I/O errors.
+         *
+         * @throws IOException if a write fails; inside {@link #together} no file of the group then appears
+         */
         void run() throws IOException;
     }
 
@@ -148,7 +156,11 @@ public final class AtomicFiles {
         }
     }
 
-    /** Writes a string as UTF-8, atomically. */
+    /**
+     * Writes a string as UTF-8, atomically.
+     *
+     * @throws IOException as {@link #write(Path, Content)}
+     */
     public static void writeString(Path target, String text) throws IOException {
         write(target, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
     }

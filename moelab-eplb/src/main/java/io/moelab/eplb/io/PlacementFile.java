@@ -23,7 +23,11 @@ public final class PlacementFile {
     private PlacementFile() {
     }
 
-    /** Writes a placement atomically, tagged with the algorithm that planned it. */
+    /**
+     * Writes a placement atomically, tagged with the algorithm that planned it.
+     *
+     * @throws IOException as {@link AtomicFiles#write(Path, AtomicFiles.Content)}
+     */
     public static void write(Path path, String algorithm, Placement placement) throws IOException {
         AtomicFiles.write(path, raw -> {
             BufferedWriter out = new BufferedWriter(new OutputStreamWriter(raw, StandardCharsets.UTF_8), 1 << 16);

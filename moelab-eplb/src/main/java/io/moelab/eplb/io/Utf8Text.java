@@ -19,6 +19,7 @@ public final class Utf8Text {
      * @param source the input's name for the message (a file, {@code standard input})
      * @throws InvalidInputException {@code SOURCE: is not UTF-8 text: it starts with bytes FF FE, as UTF-16 and
      *                               UTF-32 text do (save it as UTF-8)}
+     * @throws IOException if the stream cannot be read
      */
     public static void require(InputStream in, String source) throws IOException {
         if (!in.markSupported()) {

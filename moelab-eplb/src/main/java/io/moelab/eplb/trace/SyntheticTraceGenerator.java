@@ -39,7 +39,12 @@ public final class SyntheticTraceGenerator {
         /** No reporting. */
         Progress NONE = (done, total) -> { };
 
-        /** Called after each block of steps. */
+        /**
+         * Called after each block of steps.
+         *
+         * @param done  steps generated so far
+         * @param total steps in the trace
+         */
         void update(int done, int total);
     }
 
@@ -54,7 +59,11 @@ public final class SyntheticTraceGenerator {
         return generate(spec, Progress.NONE);
     }
 
-    /** Generates the trace a spec describes, layers in parallel, reporting progress. */
+    /**
+     * Generates the trace a spec describes, layers in parallel, reporting progress.
+     *
+     * @param progress told of the work done; {@link Progress#NONE} for no reporting, not null
+     */
     public static ExpertLoadTrace generate(SyntheticTraceSpec spec, Progress progress) {
         List<LoadMatrix> steps = new ArrayList<>(spec.steps());
         generate(spec, progress, steps::add);
@@ -64,6 +73,8 @@ public final class SyntheticTraceGenerator {
     /**
      * Generates the trace a spec describes step by step, giving each step to {@code sink} as it is made and holding
      * only a block of steps: the steps are those {@link #generate(SyntheticTraceSpec)} returns.
+     *
+     * @param progress told of the work done; {@link Progress#NONE} for no reporting, not null
      */
     public static void generate(SyntheticTraceSpec spec, Progress progress, StepSink sink) {
         generate(spec, blockSteps(spec), progress, sink);
@@ -74,7 +85,9 @@ public final class SyntheticTraceGenerator {
      * {@link TraceFiles#write(Path, TraceFormat, int, int, int, boolean, TraceFiles.Steps)}): the bytes are those of
      * writing {@link #generate(SyntheticTraceSpec)}'s trace, and memory does not grow with the steps.
      *
+     * @param progress told of the work done; {@link Progress#NONE} for no reporting, not null
      * @throws InvalidInputException as {@link #generate(SyntheticTraceSpec)}, leaving no file
+     * @throws IOException as {@link TraceFiles#write(Path, TraceFormat, int, int, int, boolean, TraceFiles.Steps)}
      */
     public static void write(SyntheticTraceSpec spec, Path path, TraceFormat format, Progress progress)
             throws IOException {

@@ -157,6 +157,7 @@ public final class TraceFiles {
      * Reads a trace from a stream in any supported format.
      *
      * @param source a name for error messages
+     * @throws IOException if the stream cannot be read
      */
     public static ExpertLoadTrace read(InputStream raw, String source) throws IOException {
         List<LoadMatrix> steps = new ArrayList<>();
@@ -171,6 +172,7 @@ public final class TraceFiles {
      *
      * @param source a name for error messages
      * @return the number of steps
+     * @throws IOException if the stream cannot be read
      */
     public static int read(InputStream raw, String source, StepSink sink) throws IOException {
         return read(raw, source, sink, null, JsonTraces.HELD_LOADS);
@@ -272,7 +274,11 @@ public final class TraceFiles {
     /** Produces a trace's steps, oldest first, for {@link #write(Path, TraceFormat, int, int, int, boolean, Steps)}. */
     @FunctionalInterface
     public interface Steps {
-        /** Gives every step to {@code sink}, in order. */
+        /**
+         * Gives every step to {@code sink}, in order.
+         *
+         * @throws IOException if a step cannot be produced, which fails the write
+         */
         void deliver(StepSink sink) throws IOException;
     }
 
@@ -281,6 +287,7 @@ public final class TraceFiles {
      * compact format always is.
      *
      * @throws IllegalArgumentException for {@link TraceFormat#SGLANG}, which is read-only
+     * @throws IOException as {@link AtomicFiles#write(Path, AtomicFiles.Content)}
      */
     public static void write(ExpertLoadTrace trace, Path path, TraceFormat format) throws IOException {
         write(path, format, trace.layers(), trace.experts(), trace.steps(), CompactTraces.isIntegral(trace),
@@ -289,14 +296,16 @@ public final class TraceFiles {
 
     /**
      * Writes a trace atomically as its steps are produced, holding none of them: the bytes are those
-     * {@link #write(ExpertLoadTrace, Path, TraceFormat)} writes for the same steps. A failure of {@code steps} leaves
+     * {@link #write(ExpertLoadTrace, Path, TraceFormat)} writes for the same steps. A failure of {@code source} leaves
      * no file, as any other.
      *
      * @param integral whether every load is a whole number below 2^53 (the compact format's header says how values
      *                 are encoded before the first of them); where it is not so, the write fails with an
      *                 {@link IllegalArgumentException}
      * @throws IllegalArgumentException for {@link TraceFormat#SGLANG}, which is read-only
-     * @throws IllegalStateException    if {@code steps} delivers a step of another shape, or another number of steps
+     * @throws IllegalStateException    if {@code source} delivers a step of another shape, or another number of steps
+     * @throws IOException              from {@code source}, or as {@link AtomicFiles#write(Path, AtomicFiles.Content)};
+     *                                  no file is left
      */
     public static void write(Path path, TraceFormat format, int layers, int experts, int steps, boolean integral,
                              Steps source) throws IOException {
