@@ -77,18 +77,30 @@ public final class Simulation {
         /**
          * Defaults for K and W: default redundancy, 16 history windows, stalls, measured planning, the
          * trace's token counts, even routing with bf16 activations.
+         *
+         * @param rebalanceEvery K: steps between rebalances
+         * @param window         W: steps of load a rebalance plans from
          */
         public static Options of(int rebalanceEvery, int window) {
             return new Options(rebalanceEvery, window, -1, 16, false, Double.NaN, 0, StepModel.Options.defaults());
         }
 
-        /** The same options with another rebalance interval and window. */
+        /**
+         * The same options with another rebalance interval and window.
+         *
+         * @param k K: steps between rebalances
+         * @param w W: steps of load a rebalance plans from
+         */
         public Options withRebalanceEvery(int k, int w) {
             return new Options(k, w, redundant, historyWindows, overlapMigration, planningSeconds, tokensPerStep,
                     step);
         }
 
-        /** The same options with another redundancy. */
+        /**
+         * The same options with another redundancy.
+         *
+         * @param r redundant slots per layer, or -1 for the default
+         */
         public Options withRedundant(int r) {
             return new Options(rebalanceEvery, window, r, historyWindows, overlapMigration, planningSeconds,
                     tokensPerStep, step);
@@ -101,7 +113,12 @@ public final class Simulation {
         /** No reporting. */
         Progress NONE = (done, total) -> { };
 
-        /** Called every few steps. */
+        /**
+         * Called every few steps.
+         *
+         * @param done  steps simulated so far, over all policies
+         * @param total steps to simulate, over all policies
+         */
         void update(long done, long total);
     }
 
@@ -243,6 +260,7 @@ public final class Simulation {
      * Simulates every policy over one reading of the trace, each step served by every policy in turn (planning time
      * is measured alone, one plan at a time).
      *
+     * @param progress told of the steps simulated; {@link Progress#NONE} for no reporting, not null
      * @throws InvalidInputException naming {@code policies}, before any policy runs, if one cannot plan for this
      *                               deployment (hierarchical where the expert groups do not divide over the nodes)
      */
@@ -251,7 +269,11 @@ public final class Simulation {
         return together(List.of(this), policies, progress).getFirst();
     }
 
-    /** Simulates one policy over the whole trace. */
+    /**
+     * Simulates one policy over the whole trace.
+     *
+     * @param progress told of the steps simulated; {@link Progress#NONE} for no reporting, not null
+     */
     public PolicyResult run(Policy policy, Progress progress) {
         return together(List.of(this), List.of(policy), progress).getFirst().policies().getFirst();
     }

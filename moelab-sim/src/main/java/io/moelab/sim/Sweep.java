@@ -135,6 +135,7 @@ public final class Sweep {
     /**
      * Runs every variant with every policy.
      *
+     * @param progress told of the steps simulated; {@link Simulation.Progress#NONE} for no reporting, not null
      * @throws InvalidInputException before any variant runs, as {@link #requireCanRun}
      */
     public static List<Point> run(TraceSource trace, ModelSpec model, ClusterSpec cluster, List<Policy> policies,
@@ -142,7 +143,11 @@ public final class Sweep {
         return run(variants, requireCanRun(trace, model, cluster, policies, variants), policies, progress);
     }
 
-    /** {@link #run(TraceSource, ModelSpec, ClusterSpec, List, List, Simulation.Progress)} of a trace in memory. */
+    /**
+     * {@link #run(TraceSource, ModelSpec, ClusterSpec, List, List, Simulation.Progress)} of a trace in memory.
+     *
+     * @param progress told of the steps simulated; {@link Simulation.Progress#NONE} for no reporting, not null
+     */
     public static List<Point> run(ExpertLoadTrace trace, ModelSpec model, ClusterSpec cluster, List<Policy> policies,
                                   List<Variant> variants, Simulation.Progress progress) {
         return run(TraceSource.of(trace), model, cluster, policies, variants, progress);
@@ -153,6 +158,7 @@ public final class Sweep {
      * reading of the trace: a variant costs its policies' steps, not another reading.
      *
      * @param simulations one per variant, in order, of one trace
+     * @param progress    told of the steps simulated; {@link Simulation.Progress#NONE} for no reporting, not null
      * @throws InvalidInputException    before any variant runs, naming {@code policies} if one cannot plan
      * @throws IllegalArgumentException if there is not one simulation per variant, or they are of different traces
      */
