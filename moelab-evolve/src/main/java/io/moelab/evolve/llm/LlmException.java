@@ -38,6 +38,7 @@ public final class LlmException extends Exception {
         }
     }
 
+    /** What failed, and so whether a retry may succeed. */
     private final Kind kind;
 
     /** A failure of the given kind; line breaks in the message are replaced by spaces. */

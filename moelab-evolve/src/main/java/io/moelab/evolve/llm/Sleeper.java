@@ -9,6 +9,11 @@ public interface Sleeper {
     /** Sleeps on the calling thread. */
     Sleeper SYSTEM = Thread::sleep;
 
-    /** Waits for {@code d}. */
+    /**
+     * Waits for {@code d}.
+     *
+     * @param d how long
+     * @throws InterruptedException if the thread is interrupted while it waits
+     */
     void sleep(Duration d) throws InterruptedException;
 }

@@ -12,7 +12,11 @@ public final class Directories {
     private Directories() {
     }
 
-    /** Deletes {@code dir} and everything below it; nothing happens when it does not exist. */
+    /**
+     * Deletes {@code dir} and everything below it; nothing happens when it does not exist.
+     *
+     * @throws IOException if the tree cannot be walked or a file in it deleted
+     */
     public static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;

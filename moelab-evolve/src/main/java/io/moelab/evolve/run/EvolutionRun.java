@@ -90,8 +90,9 @@ public final class EvolutionRun {
     /**
      * A run writing under {@code out}.
      *
-     * @param llm    the model client (its costs go to {@code ledger})
-     * @param ledger the cost ledger the client records into; restored on resume
+     * @param llm      the model client (its costs go to {@code ledger})
+     * @param ledger   the cost ledger the client records into; restored on resume
+     * @param listener told how the run goes; {@link RunListener#NONE} for nothing, not null
      */
     public EvolutionRun(Task task, EvolveSettings settings, LlmClient llm, CostLedger ledger, Path out,
                         RunListener listener) {
@@ -126,6 +127,8 @@ public final class EvolutionRun {
      * @throws InvalidInputException if {@code out} does not suit (a run there without resume, a different
      *                               task or seed, a corrupt trace) or the initial program fails evaluation
      * @throws IOException           if the run's files cannot be written
+     * @throws InterruptedException  if the calling thread is interrupted while it waits for the initial
+     *                               program's evaluation or for the iterations
      */
     public RunSummary run(boolean resume) throws IOException, InterruptedException {
         EvaluatorSettings.requireThresholdsFit("evaluator.cascade_thresholds",

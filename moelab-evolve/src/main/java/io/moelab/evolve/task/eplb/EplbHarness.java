@@ -44,7 +44,12 @@ public final class EplbHarness {
     private EplbHarness() {
     }
 
-    /** Runs the harness and exits with its code (see the class comment). */
+    /**
+     * Runs the harness and exits with its code (see the class comment).
+     *
+     * @param args the arguments of the class comment
+     * @throws IOException if the working directory or the metrics file cannot be written
+     */
     public static void main(String[] args) throws IOException {
         int code = run(args);
         System.out.flush();
