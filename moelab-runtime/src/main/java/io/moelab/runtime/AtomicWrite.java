@@ -58,7 +58,12 @@ public final class AtomicWrite {
     /** What {@link #write} writes. */
     @FunctionalInterface
     public interface Contents {
-        /** Writes everything to {@code channel}; the caller forces and closes it. */
+        /**
+         * Writes everything to {@code channel}; the caller forces and closes it.
+         *
+         * @throws IOException if writing fails; {@link AtomicWrite#write} then deletes the temporary file and
+         *                     passes it on
+         */
         void writeTo(FileChannel channel) throws IOException;
     }
 
@@ -137,7 +142,12 @@ public final class AtomicWrite {
     /** What {@link #directory} writes. */
     @FunctionalInterface
     public interface DirectoryContents {
-        /** Writes everything into {@code dir}, a new empty directory. */
+        /**
+         * Writes everything into {@code dir}, a new empty directory.
+         *
+         * @throws IOException if writing fails; {@link AtomicWrite#directory} then deletes the directory and
+         *                     passes it on
+         */
         void writeTo(Path dir) throws IOException;
     }
 

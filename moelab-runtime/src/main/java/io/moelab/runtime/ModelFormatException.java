@@ -7,7 +7,9 @@ package io.moelab.runtime;
  */
 public class ModelFormatException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
+    /** The file (or directory) at fault. */
     private final String file;
+    /** The tensor at fault, or null. */
     private final String tensor;
 
     /**

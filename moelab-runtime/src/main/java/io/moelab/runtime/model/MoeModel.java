@@ -176,7 +176,11 @@ public final class MoeModel implements AutoCloseable {
         return config;
     }
 
-    /** Sets who hears the routing decisions (expert-load recording). */
+    /**
+     * Sets who hears the routing decisions (expert-load recording).
+     *
+     * @param l the listener, or null for none
+     */
     public void routingListener(RoutingListener l) {
         this.listener = l == null ? RoutingListener.NONE : l;
     }
@@ -486,6 +490,9 @@ public final class MoeModel implements AutoCloseable {
      * <p>For F32, F16 and BF16 weights the results equal those of {@link #forward} token by token, bit for bit;
      * quantized formats differ within their dot-product bound (rows are dequantized once and dotted in float).
      *
+     * @param allLogits true for the logits of every token (scoring a text); false for the last token's alone, all
+     *                  that continuing a prompt needs
+     * @return one row of logits per token asked for (none for an empty chunk)
      * @throws IllegalArgumentException for a token id outside the vocabulary or positions that are negative, start
      *                                  past the cache's held positions or go beyond its capacity
      * @throws ModelFormatException   if the logits are not finite, naming the weight that holds NaN or an infinity
