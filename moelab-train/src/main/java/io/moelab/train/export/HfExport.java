@@ -91,7 +91,11 @@ public final class HfExport {
         }
     }
 
-    /** The Hugging Face {@code config.json} of {@code spec}. */
+    /**
+     * The Hugging Face {@code config.json} of {@code spec}.
+     *
+     * @param extra keys written under {@code "moelab"} (how it was trained); empty for none
+     */
     public static ObjectNode config(ModelSpec spec, Map<String, Object> extra) {
         ObjectNode c = JSON.createObjectNode();
         c.putArray("architectures").add("Qwen3MoeForCausalLM");

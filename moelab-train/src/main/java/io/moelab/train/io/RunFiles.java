@@ -15,7 +15,11 @@ import java.util.stream.Stream;
 public final class RunFiles {
     private RunFiles() {}
 
-    /** Writes {@code text} (UTF-8) to a hidden sibling, syncs it and renames it over {@code file}. */
+    /**
+     * Writes {@code text} (UTF-8) to a hidden sibling, syncs it and renames it over {@code file}.
+     *
+     * @throws IOException if the hidden file cannot be written, synced or renamed
+     */
     public static void writeAtomically(Path file, String text) throws IOException {
         Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
         Files.writeString(tmp, text, StandardCharsets.UTF_8);
@@ -28,6 +32,8 @@ public final class RunFiles {
      * Forces {@code file}'s content to the disk. Before a rename: otherwise a crash or power cut soon after can leave
      * the new name on an empty or partial file (the rename reaches the disk before the data), and a resumed run
      * reads a broken checkpoint under a complete one's name.
+     *
+     * @throws IOException if the file cannot be opened or forced
      */
     public static void sync(Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -47,7 +53,11 @@ public final class RunFiles {
         }
     }
 
-    /** Renames {@code from} to {@code to}, replacing it; atomically where the file system can. */
+    /**
+     * Renames {@code from} to {@code to}, replacing it; atomically where the file system can.
+     *
+     * @throws IOException if the file cannot be moved
+     */
     public static void move(Path from, Path to) throws IOException {
         try {
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -56,7 +66,11 @@ public final class RunFiles {
         }
     }
 
-    /** Deletes {@code p} and everything under it, if it exists. */
+    /**
+     * Deletes {@code p} and everything under it, if it exists.
+     *
+     * @throws IOException if the tree cannot be walked or a file in it deleted
+     */
     public static void deleteTree(Path p) throws IOException {
         if (!Files.exists(p)) {
             return;

@@ -91,6 +91,7 @@ public final class Trainer {
     /**
      * Trains from scratch into {@code out}.
      *
+     * @param listener told of the run's progress; {@link TrainListener#NONE} for nothing, not null
      * @throws IllegalArgumentException if {@code out} already holds a run
      */
     public static Summary start(TrainConfig config, Path out, TrainListener listener) {
@@ -101,6 +102,7 @@ public final class Trainer {
      * Trains from scratch into {@code out}, drawing batches with {@code sampler}: {@link TokenStreams#SAMPLER}, or
      * {@link TokenStreams#LEGACY_SAMPLER} to repeat a run made before it (the reference runs in docs/TRAINING.md).
      *
+     * @param listener told of the run's progress; {@link TrainListener#NONE} for nothing, not null
      * @throws IllegalArgumentException if {@code out} already holds a run, or for another sampler
      */
     public static Summary start(TrainConfig config, Path out, TrainListener listener, int sampler) {
@@ -134,7 +136,8 @@ public final class Trainer {
     /**
      * Continues the run in {@code out} from its newest checkpoint.
      *
-     * @param steps the new total step count, or null to keep the run's (the schedule follows the new count)
+     * @param steps    the new total step count, or null to keep the run's (the schedule follows the new count)
+     * @param listener told of the run's progress; {@link TrainListener#NONE} for nothing, not null
      * @throws IllegalArgumentException if there is no checkpoint or {@code steps} is below its step
      */
     public static Summary resume(Path out, Integer steps, TrainListener listener) {
@@ -146,6 +149,7 @@ public final class Trainer {
      * domain from now on (null: the run's count). Validation does not feed back into training, so this changes
      * what is measured, not what is learned: resuming a finished run with more windows re-evaluates it.
      *
+     * @param listener told of the run's progress; {@link TrainListener#NONE} for nothing, not null
      * @throws IllegalArgumentException if there is no checkpoint or {@code steps} is below its step
      */
     public static Summary resume(Path out, Integer steps, Integer evalWindows, TrainListener listener) {
@@ -159,6 +163,7 @@ public final class Trainer {
      * been written and the load statistics reset, so nothing is pending across it): the run learns what it would
      * have, and its saved configuration and {@code summary.json} record the values used from now on.
      *
+     * @param listener told of the run's progress; {@link TrainListener#NONE} for nothing, not null
      * @throws IllegalArgumentException if there is no checkpoint, {@code steps} is below its step or a value is
      *                                  below 1
      */
@@ -172,6 +177,7 @@ public final class Trainer {
      * does, reading its corpus from {@code corpus} (null: the saved paths): the run's text moved elsewhere. The text
      * must be the run's (the checkpoint's SHA-256 of the documents); its checkpoints record the new paths from now on.
      *
+     * @param listener told of the run's progress; {@link TrainListener#NONE} for nothing, not null
      * @throws IllegalArgumentException if there is no checkpoint, {@code steps} is below its step, a value is
      *                                  below 1 or the corpus's text is not the run's
      */

@@ -11,11 +11,17 @@ package io.moelab.train.model;
 public final class SettingException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
+    /** The option's name without dashes. */
     private final String setting;
+    /** What is wrong, following the name. */
     private final String problem;
+    /** The other option of a constraint between two, or null. */
     private final String other;
+    /** The problem said of {@link #other}, or null. */
     private final String otherProblem;
+    /** What a value out of range must be, or null. */
     private final String requirement;
+    /** The value out of range, or null. */
     private final Number got;
 
     /**
