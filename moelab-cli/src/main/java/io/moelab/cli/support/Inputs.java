@@ -27,7 +27,11 @@ public final class Inputs {
     private Inputs() {
     }
 
-    /** Whether the input as given is standard input. */
+    /**
+     * Whether the input as given is standard input.
+     *
+     * @param given the input as given (a path or its text); null (not given) is not standard input
+     */
     public static boolean isStdin(Object given) {
         return given != null && given.toString().equals(STDIN);
     }
@@ -148,7 +152,11 @@ public final class Inputs {
             this.temporary = temporary;
         }
 
-        /** Copies {@code in} to a new temporary file, to its end; deletes what it wrote if that fails. */
+        /**
+         * Copies {@code in} to a new temporary file, to its end; deletes what it wrote if that fails.
+         *
+         * @throws IOException if {@code in} cannot be read or the temporary file written
+         */
         public static Spool of(InputStream in) throws IOException {
             TemporaryFile temporary = TemporaryFile.create("moelab-stdin-", "stdin");
             try {

@@ -37,6 +37,8 @@ public final class Outputs {
     /**
      * Whether {@code output} is standard output: {@code -}, or an existing file that is this process's stdout
      * (compared as files: {@code /dev/stdout}, {@code /proc/self/fd/1}, the file stdout is redirected to).
+     *
+     * @param output the output as given; null (not given) is not standard output
      */
     public static boolean isStdout(Path output) {
         if (output == null) {
@@ -63,7 +65,8 @@ public final class Outputs {
      * command wrote a file named {@code -}. A path that is stdout itself ({@code /dev/stdout}) is still written
      * through, for a pipe.
      *
-     * @param what what the output holds, e.g. {@code "a PNG image"}
+     * @param output the output as given; null if not given
+     * @param what   what the output holds, e.g. {@code "a PNG image"}
      * @throws InvalidInputException {@code OPTION: standard output (-) takes text only, not WHAT; name a file ...}
      */
     public static void refuseStdout(String option, Path output, String what) {
@@ -78,6 +81,7 @@ public final class Outputs {
      * then {@link TextOutput#print print} it once the work (and any other output) is done.
      *
      * @param output the output as given; null if not given
+     * @throws IOException if the temporary file for standard output cannot be made
      */
     public static TextOutput text(Path output) throws IOException {
         if (!isStdout(output)) {
@@ -112,7 +116,11 @@ public final class Outputs {
             return temporary != null;
         }
 
-        /** For standard output, prints what was written to {@link #file()} on {@code out}; else does nothing. */
+        /**
+         * For standard output, prints what was written to {@link #file()} on {@code out}; else does nothing.
+         *
+         * @throws IOException if the file cannot be read
+         */
         public void print(PrintWriter out) throws IOException {
             if (!toStdout()) {
                 return;
@@ -183,6 +191,7 @@ public final class Outputs {
      *
      * @param inputs each input option and the files it reads; null files, and files that do not exist, are skipped
      * @throws InvalidInputException {@code OPTION: PATH is also the input INPUT; write the output to another file}
+     * @throws IOException if the file system fails otherwise
      */
     public static void check(Map<String, Path> outputs, Map<String, List<Path>> inputs) throws IOException {
         check(outputs);
@@ -221,7 +230,11 @@ public final class Outputs {
         return spec.commandLine().getOut();
     }
 
-    /** The regular files directly in {@code dir} (none if it is no directory): the inputs a model directory holds. */
+    /**
+     * The regular files directly in {@code dir} (none if it is no directory): the inputs a model directory holds.
+     *
+     * @throws IOException if {@code dir} cannot be listed
+     */
     public static List<Path> filesIn(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
             return List.of();
@@ -231,12 +244,20 @@ public final class Outputs {
         }
     }
 
-    /** Checks one output (none if {@code file} is null): {@link #check(Map)}. */
+    /**
+     * Checks one output (none if {@code file} is null): {@link #check(Map)}.
+     *
+     * @throws IOException if the file system fails otherwise
+     */
     public static void check(String option, Path file) throws IOException {
         check(option, file, null, null);
     }
 
-    /** Checks two outputs, either of them null if not given: {@link #check(Map)}. */
+    /**
+     * Checks two outputs, either of them null if not given: {@link #check(Map)}.
+     *
+     * @throws IOException if the file system fails otherwise
+     */
     public static void check(String option, Path file, String otherOption, Path otherFile) throws IOException {
         check(option, file, otherOption, otherFile, Map.of());
     }
@@ -244,6 +265,8 @@ public final class Outputs {
     /**
      * Checks one or two outputs ({@code otherOption} null for one; a file null if not given) and that neither is one
      * of the {@code inputs}: {@link #check(Map, Map)}.
+     *
+     * @throws IOException if the file system fails otherwise
      */
     public static void check(String option, Path file, String otherOption, Path otherFile,
                              Map<String, List<Path>> inputs) throws IOException {
@@ -261,6 +284,7 @@ public final class Outputs {
      * @param option the directory's option
      * @param dir    the directory (it may not exist yet: the command creates it when writing)
      * @param names  the files it will hold
+     * @throws IOException if the file system fails otherwise
      */
     public static void checkDirectory(String option, Path dir, String... names) throws IOException {
         checkDirectory(option, dir, Map.of(), names);
@@ -273,6 +297,7 @@ public final class Outputs {
      * @throws InvalidInputException for {@code -}: standard output holds no files ({@link #refuseStdoutDirectory});
      *                               {@code OPTION DIR: is a file, not a directory}, or {@code OPTION DIR: PARENT is a
      *                               file, not a directory}, where a file stands in the directory's place
+     * @throws IOException if the file system fails otherwise
      */
     public static void checkDirectory(String option, Path dir, Map<String, List<Path>> inputs, String... names)
             throws IOException {
@@ -298,6 +323,7 @@ public final class Outputs {
     /**
      * Refuses {@code -} for an output directory: without it, the command made a directory named {@code -}.
      *
+     * @param dir the directory as given; null if not given
      * @throws InvalidInputException {@code OPTION: standard output (-) takes text only, not a directory of files ...}
      */
     public static void refuseStdoutDirectory(String option, Path dir) {

@@ -42,6 +42,7 @@ public final class Plots {
      * Writes a line chart with one series per entry of {@code series} (name to y values at x = 1, 2, ...).
      *
      * @param yRange fixed {min, max} of the y axis, or null to fit the data
+     * @throws IOException as {@link AtomicFiles#write(Path, AtomicFiles.Content)}
      */
     public static void lines(Path png, String title, String xTitle, String yTitle, Map<String, double[]> series,
                              double[] yRange) throws IOException {
@@ -53,6 +54,7 @@ public final class Plots {
      *
      * @param x    x values, or null for 1, 2, ...
      * @param axes axis ranges and scales
+     * @throws IOException as {@link AtomicFiles#write(Path, AtomicFiles.Content)}
      */
     public static void lines(Path png, String title, String xTitle, String yTitle, double[] x,
                              Map<String, double[]> series, Axes axes) throws IOException {
@@ -90,12 +92,20 @@ public final class Plots {
         return chart;
     }
 
-    /** Writes {@code chart} as a PNG, atomically. */
+    /**
+     * Writes {@code chart} as a PNG, atomically.
+     *
+     * @throws IOException as {@link AtomicFiles#write(Path, AtomicFiles.Content)}
+     */
     public static void write(Path png, XYChart chart) throws IOException {
         AtomicFiles.write(png, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
     }
 
-    /** Writes {@code image}, a rendered chart, as a PNG, atomically. */
+    /**
+     * Writes {@code image}, a rendered chart, as a PNG, atomically.
+     *
+     * @throws IOException as {@link AtomicFiles#write(Path, AtomicFiles.Content)}
+     */
     public static void write(Path png, BufferedImage image) throws IOException {
         AtomicFiles.write(png, out -> ImageIO.write(image, "png", out));
     }
@@ -111,7 +121,11 @@ public final class Plots {
     public record Series(String name, double[] x, double[] y, boolean line) {
     }
 
-    /** Writes a chart of series with x values of their own (lines and scatter points together). */
+    /**
+     * Writes a chart of series with x values of their own (lines and scatter points together).
+     *
+     * @throws IOException as {@link AtomicFiles#write(Path, AtomicFiles.Content)}
+     */
     public static void xy(Path png, String title, String xTitle, String yTitle, java.util.List<Series> series)
             throws IOException {
         XYChart chart = chart(title, xTitle, yTitle);
@@ -135,6 +149,8 @@ public final class Plots {
     /**
      * Writes a heat map: one row per {@code rows} entry (name to a value per column), columns labelled 0, 1, ...
      * (for example the share of a domain's tokens each expert receives).
+     *
+     * @throws IOException as {@link AtomicFiles#write(Path, AtomicFiles.Content)}
      */
     public static void heatMap(Path png, String title, String xTitle, Map<String, double[]> rows) throws IOException {
         int columns = rows.values().iterator().next().length;

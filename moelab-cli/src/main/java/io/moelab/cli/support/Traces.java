@@ -38,6 +38,8 @@ public final class Traces {
     /**
      * The files among {@code --trace} sources ({@code builtin:NAME} and {@code -} are none), for checks against
      * outputs.
+     *
+     * @param sources the {@code --trace} values, or null where the option was not given
      */
     public static List<Path> files(List<String> sources) {
         return sources == null ? List.of() : sources.stream()
@@ -125,7 +127,7 @@ public final class Traces {
      * Sources for a command that reads them more than once (a simulation reads its trace once per run, a sweep once
      * per variant): each that can be read only once, standard input or a stream given by its path (a pipe,
      * {@code /dev/stdin}), is first copied to a temporary file, and read from there under its own name. A regular
-     * file or a built-in trace is read where it is. {@link #close} deletes the copies.
+     * file or a built-in trace is read where it is. {@link Rereadable#close} deletes the copies.
      *
      * @throws InvalidInputException for a second {@code -} ({@link Inputs#requireOne}), or naming a stream that
      *                               cannot be read
