@@ -20,6 +20,8 @@ public final class BuildLoader {
      *
      * @param classes the build's {@code target/classes} directory (or a copy of it)
      * @param harness a class of the running harness, whose code source is the jar to fall back on
+     * @return the loader, whose parent is the platform loader
+     * @throws MalformedURLException if {@code classes} cannot be made a URL
      */
     public static ClassLoader of(String classes, Class<?> harness) throws MalformedURLException {
         URL own = harness.getProtectionDomain().getCodeSource().getLocation();

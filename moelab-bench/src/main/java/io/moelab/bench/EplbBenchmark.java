@@ -56,7 +56,11 @@ public class EplbBenchmark {
         request = BalancingRequest.of(load, topology);
     }
 
-    /** One rebalance of every layer. */
+    /**
+     * One rebalance of every layer.
+     *
+     * @return the placement, returned so that JMH consumes it and the JIT cannot drop the work
+     */
     @Benchmark
     public Placement rebalance() {
         return balancer.rebalance(request);

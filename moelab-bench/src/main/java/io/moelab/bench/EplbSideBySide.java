@@ -31,7 +31,12 @@ public final class EplbSideBySide {
     private EplbSideBySide() {
     }
 
-    /** Runs the comparison; see the class comment for the arguments. */
+    /**
+     * Runs the comparison; see the class comment for the arguments.
+     *
+     * @param args the arguments of the class comment
+     * @throws Throwable what the build's code throws, passed on unwrapped through its method handles
+     */
     public static void main(String[] args) throws Throwable {
         if (args.length != 4) {
             System.err.println("usage: EplbSideBySide CLASSES[,CLASSES...] SHAPES ALGORITHMS SLICES");

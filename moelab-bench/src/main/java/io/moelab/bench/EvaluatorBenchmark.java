@@ -43,7 +43,11 @@ public class EvaluatorBenchmark {
         placement = Algorithms.byName("deepseek").rebalance(BalancingRequest.of(load, s.topology()));
     }
 
-    /** One score, colocations included. */
+    /**
+     * One score, colocations included.
+     *
+     * @return the score, returned so that JMH consumes it and the JIT cannot drop the work
+     */
     @Benchmark
     public PlacementScore score() {
         return PlacementEvaluator.score(placement, load);

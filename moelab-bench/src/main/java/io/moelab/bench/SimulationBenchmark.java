@@ -50,7 +50,11 @@ public class SimulationBenchmark {
         trace = SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(58, 256, steps, 3));
     }
 
-    /** The whole simulation, every policy. */
+    /**
+     * The whole simulation, every policy.
+     *
+     * @return the report, returned so that JMH consumes it and the JIT cannot drop the work
+     */
     @Benchmark
     public SimulationReport simulate() {
         return new Simulation(trace, ModelSpec.preset("deepseek-v3"), ClusterSpec.preset("4x8-h100"),

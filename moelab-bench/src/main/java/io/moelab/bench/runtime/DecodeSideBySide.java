@@ -70,7 +70,12 @@ public final class DecodeSideBySide {
         }
     }
 
-    /** Runs the comparison; see the class comment for the arguments. */
+    /**
+     * Runs the comparison; see the class comment for the arguments.
+     *
+     * @param args the arguments of the class comment
+     * @throws Throwable what the build's code throws, passed on unwrapped through its method handles
+     */
     public static void main(String[] args) throws Throwable {
         if (args.length < 3 || args.length > 6) {
             System.err.println("usage: DecodeSideBySide CLASSES[,CLASSES...] MODEL_DIR WEIGHTS [TOKENS] [ROUNDS]"

@@ -87,7 +87,12 @@ public class DotBenchmark {
         arena.close();
     }
 
-    /** One product over every row. */
+    /**
+     * One product over every row.
+     *
+     * @param traffic where the bytes read are counted
+     * @return the product, returned so that JMH consumes it and the JIT cannot drop the work
+     */
     @Benchmark
     public float[] product(Traffic traffic) {
         w.dotRows(0, w.rows(), x, out);

@@ -30,7 +30,12 @@ public final class DotSideBySide {
     private DotSideBySide() {
     }
 
-    /** Runs the comparison; see the class comment for the arguments. */
+    /**
+     * Runs the comparison; see the class comment for the arguments.
+     *
+     * @param args the arguments of the class comment
+     * @throws Throwable what the build's code throws, passed on unwrapped through its method handles
+     */
     public static void main(String[] args) throws Throwable {
         if (args.length != 4) {
             System.err.println("usage: DotSideBySide CLASSES[,CLASSES...] FORMATS SHAPES SLICES");

@@ -114,7 +114,12 @@ public final class JlamaComparison {
     private record Row(String engine, String dtype, double[] tokensPerSecond, String note) {
     }
 
-    /** Runs the comparison and prints the table; the options are those of the class comment. */
+    /**
+     * Runs the comparison and prints the table; the options are those of the class comment.
+     *
+     * @param args the options of the class comment
+     * @throws Exception from writing the checkpoint or from either engine
+     */
     public static void main(String[] args) throws Exception {
         Map<String, String> opt = parse(args);
         int tokens = Integer.parseInt(opt.getOrDefault("tokens", "64"));

@@ -33,7 +33,11 @@ public final class StreamSideBySide {
     private StreamSideBySide() {
     }
 
-    /** Runs the comparison; see the class comment for the arguments. */
+    /**
+     * Runs the comparison; see the class comment for the arguments.
+     *
+     * @param args the arguments of the class comment, each optional
+     */
     public static void main(String[] args) {
         String[] shape = (args.length > 0 ? args[0] : "448x512").split("x");
         int rows = Integer.parseInt(shape[0]);
