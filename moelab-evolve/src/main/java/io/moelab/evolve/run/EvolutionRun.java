@@ -1,6 +1,7 @@
 package io.moelab.evolve.run;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Nouns;
 import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.evolve.database.Program;
 import io.moelab.evolve.database.ProgramDatabase;
@@ -131,8 +132,17 @@ public final class EvolutionRun {
      *                               program's evaluation or for the iterations
      */
     public RunSummary run(boolean resume) throws IOException, InterruptedException {
-        EvaluatorSettings.requireThresholdsFit("evaluator.cascade_thresholds",
-                settings.evaluator().cascadeThresholds().size(), task.stageCommands().size(), "the task");
+        int thresholds = settings.evaluator().cascadeThresholds().size();
+        int stages = task.stageCommands().size();
+        if (thresholds > stages - 1) {
+            // OpenEvolve's own default configuration has three thresholds and runs a one-stage evaluator with
+            // them, the extra ones unused; refused, its files did not load here. A task's own thresholds beside its
+            // own stages are still refused (task.yaml): there the two are written together.
+            listener.message("warning: evaluator.cascade_thresholds: " + Nouns.count(thresholds, "threshold")
+                    + ", but the task has " + Nouns.count(stages, "stage") + "; "
+                    + (stages > 1 ? "the last " + (thresholds - stages + 1) : "they") + " gate nothing (a threshold "
+                    + "gates the stage after the one it follows), as in OpenEvolve");
+        }
         boolean created = !Files.exists(dir.root());
         Files.createDirectories(dir.root());
         for (Path sub : List.of(dir.checkpoints(), dir.root().resolve("programs"), dir.root().resolve("best"))) {

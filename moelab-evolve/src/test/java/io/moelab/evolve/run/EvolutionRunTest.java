@@ -690,16 +690,26 @@ class EvolutionRunTest {
         assertThat(server.requestCount()).isZero();
     }
 
-    /** A threshold gates the stage after it: one past the task's last stage was silently ignored. */
+    /**
+     * A threshold gates the stage after it, so one past the task's last stage gates nothing. Refusing it refused
+     * OpenEvolve's own default configuration (three thresholds) for every one-stage evaluator, which OpenEvolve runs
+     * with them unused; it is now said in a warning, and the run goes on.
+     */
     @Test
-    void moreCascadeThresholdsThanGatedStagesAreRefused() throws Exception {
+    void moreCascadeThresholdsThanGatedStagesAreWarnedAbout() throws Exception {
         Path out = tmp.resolve("thresholds");
-        assertThatThrownBy(() -> run(settings(1, "evaluator:\n  cascade_thresholds: [0.5]\n"), out, false))
-                .isInstanceOf(InvalidInputException.class)
-                .hasMessage("evaluator.cascade_thresholds: 1 threshold, but the task has 1 stage (a threshold after "
-                        + "each stage but the last): at most 0");
-        assertThat(out).doesNotExist();
-        assertThat(server.requests()).isEmpty();
+        List<String> messages = new java.util.concurrent.CopyOnWriteArrayList<>();
+        RunListener listener = new RunListener() {
+            @Override
+            public void message(String text) {
+                messages.add(text);
+            }
+        };
+        RunSummary summary = run(settings(1, "evaluator:\n  cascade_thresholds: [0.5, 0.75, 0.9]\n"), out, false,
+                listener);
+        assertThat(summary.completed()).isEqualTo(1);
+        assertThat(messages).contains("warning: evaluator.cascade_thresholds: 3 thresholds, but the task has 1 "
+                + "stage; they gate nothing (a threshold gates the stage after the one it follows), as in OpenEvolve");
     }
 
     /**
