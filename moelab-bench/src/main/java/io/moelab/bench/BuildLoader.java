@@ -3,6 +3,7 @@ package io.moelab.bench;
 import java.net.MalformedURLException;
 import java.net.URL;
 import java.net.URLClassLoader;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -22,8 +23,14 @@ public final class BuildLoader {
      * @param harness a class of the running harness, whose code source is the jar to fall back on
      * @return the loader, whose parent is the platform loader
      * @throws MalformedURLException if {@code classes} cannot be made a URL
+     * @throws IllegalArgumentException if {@code classes} is not a directory: the loader would fall back on the
+     *                                  harness's own copy of every class, and a mistyped path compared a build with
+     *                                  itself
      */
     public static ClassLoader of(String classes, Class<?> harness) throws MalformedURLException {
+        if (!Files.isDirectory(Path.of(classes))) {
+            throw new IllegalArgumentException("not a classes directory: " + classes);
+        }
         URL own = harness.getProtectionDomain().getCodeSource().getLocation();
         return new URLClassLoader(new URL[] {Path.of(classes).toUri().toURL(), own},
                 ClassLoader.getPlatformClassLoader());
