@@ -118,8 +118,8 @@ final class TorchTraces {
         for (Enumeration<? extends ZipEntry> e = zip.entries(); e.hasMoreElements(); ) {
             String name = e.nextElement().getName();
             if (!names.add(name)) {
-                throw new InvalidInputException(source, "has two entries named " + oneLine(name) + " (which of them "
-                        + "is read depends on the zip reader)");
+                throw new InvalidInputException(source, "has two entries named " + MessageText.oneLine(name)
+                        + " (which of them is read depends on the zip reader)");
             }
         }
     }
@@ -143,15 +143,7 @@ final class TorchTraces {
 
     /** An entry's name, fit for a one-line message. */
     private static String name(ZipEntry entry) {
-        return oneLine(entry.getName());
-    }
-
-    /**
-     * A name from the file (an entry's, a storage key) fit for a one-line message: control characters escaped, as a
-     * line break in one made the error two lines.
-     */
-    private static String oneLine(String name) {
-        return MessageText.oneLine(name);
+        return MessageText.oneLine(entry.getName());
     }
 
     private static String printable(String s) {
@@ -271,8 +263,8 @@ final class TorchTraces {
         }
         ZipEntry entry = zip.getEntry(prefix + "data/" + storage.key());
         if (entry == null || entry.isDirectory()) {
-            throw new InvalidInputException(key, "its storage " + oneLine(prefix + "data/" + storage.key())
-                    + " is missing from the zip archive");
+            throw new InvalidInputException(key, "its storage " + MessageText.oneLine(prefix + "data/"
+                    + storage.key()) + " is missing from the zip archive");
         }
         long numel = storage.numel();
         if (numel > Long.MAX_VALUE / dtype.bytes || entry.getSize() != numel * dtype.bytes) {

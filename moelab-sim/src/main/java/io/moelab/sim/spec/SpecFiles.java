@@ -292,14 +292,6 @@ public final class SpecFiles {
         return values;
     }
 
-    /**
-     * {@code text} from a file, fit for a one-line message: control characters written as JSON escapes. A string
-     * value or key with a line break in it made the message two lines, and the CLI prints the first.
-     */
-    static String printable(String text) {
-        return MessageText.oneLine(text);
-    }
-
     /** Typed access to the members, with errors that name the file and the field. */
     private record Fields(Map<String, Object> values, String source) {
         boolean has(String name) {
@@ -313,7 +305,7 @@ public final class SpecFiles {
             }
             if (!(v instanceof Double d) || !Double.isFinite(d)) {
                 throw new InvalidInputException(source + ": " + name, "expected a number, found "
-                        + printable(String.valueOf(v)));
+                        + MessageText.oneLine(String.valueOf(v)));
             }
             return d;
         }
@@ -348,8 +340,8 @@ public final class SpecFiles {
         void requireOnly(List<String> known) {
             for (String name : values.keySet()) {
                 if (!known.contains(name)) {
-                    throw new InvalidInputException(printable(name), "unknown key (known: " + String.join(", ", known)
-                            + ")");
+                    throw new InvalidInputException(MessageText.oneLine(name), "unknown key (known: "
+                            + String.join(", ", known) + ")");
                 }
             }
         }
