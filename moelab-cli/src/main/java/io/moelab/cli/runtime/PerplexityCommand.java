@@ -26,9 +26,9 @@ import picocli.CommandLine.Spec;
 /** {@code moelab perplexity}: how well a model predicts a text. */
 @Command(name = "perplexity", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Score a text: tokens, mean negative log-likelihood per token (nats), perplexity and bits per "
-                + "byte of the UTF-8 text, in windows of --context tokens (each opened by BOS when the tokenizer "
-                + "adds one to a text, as transformers does, so every token after it is scored; otherwise by the "
-                + "token before its first, so every token but the text's first is).")
+                + "byte of the scored UTF-8 text, in windows of --context tokens (each opened by BOS when the "
+                + "tokenizer adds one to a text, as transformers does, so every token after it is scored; otherwise "
+                + "by the token before its first, so every token but the text's first is).")
 public final class PerplexityCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
@@ -60,6 +60,7 @@ public final class PerplexityCommand implements Callable<Integer> {
             throw new InvalidInputException("--text", Inputs.name(text) + " is empty");
         }
         Perplexity.Result r;
+        long bytes;
         try (MoeModel m = model.load(); Tokenizer tokenizer = Tokenizers.forModel(model.dir(), m.config().vocabSize(),
                 m.config().family().modelType())) {
             // The ids transformers' tokenizer(text) gives. A single id added before the text is the BOS that opens
@@ -74,6 +75,17 @@ public final class PerplexityCommand implements Callable<Integer> {
                 throw new InvalidInputException("--text", Inputs.name(text) + (bos >= 0 ? " holds no tokens"
                         : " holds fewer than two tokens (without a BOS token the first is not scored)"));
             }
+            // Bits per byte is of the scored text: without BOS, the bytes through the first token, which only
+            // conditions the rest, are left out (added ids before the text cover none of its bytes). Where only an
+            // appended EOS is left to score, no byte is: refused rather than printed as an infinite rate.
+            bytes = content.getBytes(StandardCharsets.UTF_8).length;
+            if (bos < 0 && encoded.prefix().length == 0) {
+                bytes -= tokenizer.bytesThroughFirstToken(content);
+            }
+            if (bytes <= 0) {
+                throw new InvalidInputException("--text", Inputs.name(text) + " has no bytes after its first token "
+                        + "(without a BOS token the first is not scored)");
+            }
             // The longest window's cache: BOS or the conditioning token, then the targets but the last. A --context
             // longer than the text asks for no more; one that cannot exist is bad input, as in trace and generate.
             int window = (int) Math.min(context - 1L, tokens.length - (bos >= 0 ? 0 : 1));
@@ -82,7 +94,6 @@ public final class PerplexityCommand implements Callable<Integer> {
                 r = Perplexity.compute(m, tokens, bos, context, progress::stepTo);
             }
         }
-        long bytes = content.getBytes(StandardCharsets.UTF_8).length;
         PrintWriter out = spec.commandLine().getOut();
         if (format.equals("json")) {
             Map<String, Object> json = new LinkedHashMap<>();

@@ -615,6 +615,54 @@ class TextCommandsTest {
         assertThat(r.err()).contains("2 prompt tokens");
     }
 
+    /**
+     * Without a BOS the text's first token is only conditioned on, so bits per byte counts the bytes after it: the
+     * UTF-8 bytes of the scored text, as the total NLL is of the scored tokens. It used to divide by every byte of
+     * the text, the first token's included, which read low (here 25 bytes where 22 are scored).
+     */
+    @Test
+    void bitsPerByteCountsOnlyTheScoredTextsBytes() throws Exception {
+        writeHfTokenizer(model, """
+                {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}""", """
+                {"tokenizer_class": "Qwen2Tokenizer", "bos_token": null, "eos_token": "<|endoftext|>"}""");
+        Files.writeString(text, "the cat sat on the mat .\n");
+        JsonNode json = perplexityJson();
+        try (MoeModel m = MoeModel.load(model, WeightFormat.STORED)) {
+            Perplexity.Result r = Perplexity.compute(m, new int[] {3, 4, 5, 6, 3, 7, 8}, -1, 512);
+            // 25 bytes, less the 3 of "the".
+            assertThat(json.get("bits_per_byte").asDouble()).isCloseTo(r.totalNll() / Math.log(2) / 22,
+                    org.assertj.core.data.Percentage.withPercentage(1e-4));
+        }
+        // A byte model without BOS (vocabulary 257): the first byte is unscored.
+        Path bytesModel = TinyMixtral.write(dir.resolve("no-bos"), 257);
+        Path unicode = dir.resolve("unicode.txt");
+        Files.writeString(unicode, "\u00dcn\u00efc\u00f6d\u00e9 text");
+        byte[] bytes = Files.readAllBytes(unicode);
+        Result out = CliRunner.run("perplexity", "--model", bytesModel.toString(), "--text", unicode.toString(),
+                "--format", "json");
+        assertThat(out.exitCode()).as(out.err()).isZero();
+        int[] tokens = new int[bytes.length];
+        for (int i = 0; i < bytes.length; i++) {
+            tokens[i] = bytes[i] & 0xFF;
+        }
+        try (MoeModel m = MoeModel.load(bytesModel, WeightFormat.STORED)) {
+            Perplexity.Result r = Perplexity.compute(m, tokens, -1, 512);
+            assertThat(r.tokens()).isEqualTo(bytes.length - 1);
+            assertThat(JsonMapper.builder().build().readTree(out.out()).get("bits_per_byte").asDouble())
+                    .isCloseTo(r.totalNll() / Math.log(2) / (bytes.length - 1),
+                            org.assertj.core.data.Percentage.withPercentage(1e-4));
+        }
+        // One word and an appended EOS, no BOS: only the EOS is scored, over no byte; refused, not infinite.
+        writeHfTokenizer(model, "null", """
+                {"tokenizer_class": "LlamaTokenizer", "add_bos_token": false, "add_eos_token": true}""");
+        Files.writeString(text, "the");
+        Result refused = CliRunner.run("perplexity", "--model", model.toString(), "--text", text.toString());
+        assertThat(refused.exitCode()).as(refused.err()).isEqualTo(2);
+        assertThat(refused.errLines()).containsExactly("error: --text: " + text + " has no bytes after its first "
+                + "token (without a BOS token the first is not scored)");
+        assertThat(refused.out()).isEmpty();
+    }
+
     /** A Llama-class tokenizer_config.json that adds BOS and EOS. */
     private static final String LLAMA_WITH_EOS = """
             {"tokenizer_class": "LlamaTokenizer", "add_bos_token": true, "add_eos_token": true,

@@ -53,6 +53,12 @@ public final class ByteTokenizer implements Tokenizer {
         return new Encoded(vocabSize > EOS ? new int[] {BOS} : new int[0], encode(text), new int[0]);
     }
 
+    /** {@inheritDoc} Here the first byte: 1, or 0 for an empty text. */
+    @Override
+    public long bytesThroughFirstToken(String text) {
+        return text.isEmpty() ? 0 : 1;
+    }
+
     private static byte[] utf8(String text) {
         CharsetEncoder enc = StandardCharsets.UTF_8.newEncoder()
                 .onMalformedInput(CodingErrorAction.REPLACE)

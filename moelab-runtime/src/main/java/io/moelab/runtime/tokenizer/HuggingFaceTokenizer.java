@@ -387,6 +387,22 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         return new Encoded(ints(ids, 0, start), ints(ids, start, end), ints(ids, end, ids.length));
     }
 
+    /**
+     * {@inheritDoc} From the library's span of the first token, whose offsets count Unicode code points.
+     *
+     * @throws ModelFormatException as {@link #encode}
+     */
+    @Override
+    public long bytesThroughFirstToken(String text) {
+        ai.djl.huggingface.tokenizers.jni.CharSpan[] spans = djlEncode(text, false).getCharTokenSpans();
+        if (spans.length == 0 || spans[0] == null) {
+            return 0;
+        }
+        int codePoints = text.codePointCount(0, text.length());
+        int end = Math.clamp(spans[0].getEnd(), 0, codePoints);
+        return text.substring(0, text.offsetByCodePoints(0, end)).getBytes(StandardCharsets.UTF_8).length;
+    }
+
     private ai.djl.huggingface.tokenizers.Encoding djlEncode(String text, boolean addSpecialTokens) {
         lock.readLock().lock();
         try {

@@ -21,6 +21,13 @@ public interface Tokenizer extends AutoCloseable {
     }
 
     /**
+     * The UTF-8 bytes of {@code text} from its start to the end of its first token ({@link #encode}'s first id): the
+     * part of the text left unscored when that token only conditions the rest (perplexity without a BOS). 0 for a
+     * text without tokens. A first token that ends inside a character counts that whole character.
+     */
+    long bytesThroughFirstToken(String text);
+
+    /**
      * The text of {@code ids}. Special tokens and ids at or above {@link #vocabSize()} are skipped.
      *
      * @throws IllegalArgumentException if an id is negative

@@ -103,6 +103,11 @@ public final class Tokenizers {
         }
 
         @Override
+        public long bytesThroughFirstToken(String text) {
+            return inner.bytesThroughFirstToken(text);
+        }
+
+        @Override
         public String decode(int[] ids) {
             return inner.decode(ids);
         }

@@ -30,6 +30,25 @@ class HuggingFaceTokenizerTest {
         }
     }
 
+    /**
+     * The bytes through the first token, counted in UTF-8 from the library's code-point span (not UTF-16 units,
+     * not the token's length): whitespace before it counts, a character outside the BMP is four bytes.
+     */
+    @Test
+    void bytesThroughTheFirstTokenAreUtf8BytesToItsEnd() {
+        String json = TokenizerFixtures.WORD_LEVEL.replace("\"a\": 8", "\"h\u00e9llo\": 8");
+        try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(TokenizerFixtures.write(dir, json))) {
+            assertThat(tok.bytesThroughFirstToken("h\u00e9llo the")).isEqualTo(6);
+            assertThat(tok.bytesThroughFirstToken("  h\u00e9llo the")).isEqualTo(8);
+            assertThat(tok.bytesThroughFirstToken("\uD83D\uDE00 the")).isEqualTo(4); // [UNK]
+            assertThat(tok.bytesThroughFirstToken("the \uD83D\uDE00")).isEqualTo(3);
+            assertThat(tok.bytesThroughFirstToken("")).isZero();
+            assertThat(tok.bytesThroughFirstToken("   ")).isZero();
+        }
+        assertThat(new ByteTokenizer(258).bytesThroughFirstToken("\u00e9")).isEqualTo(1);
+        assertThat(new ByteTokenizer(258).bytesThroughFirstToken("")).isZero();
+    }
+
     @Test
     void unknownWordsGetTheUnkId() {
         try (HuggingFaceTokenizer tok = wordLevel()) {
