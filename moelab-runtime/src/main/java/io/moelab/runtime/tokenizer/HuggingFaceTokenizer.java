@@ -131,11 +131,12 @@ public final class HuggingFaceTokenizer implements Tokenizer {
             throw new ModelFormatException(where, null, "not a tokenizer.json: expected an object with a \"model\"");
         }
         Map<String, Integer> added = addedTokens(root);
+        JsonNode config = tokenizerConfig(tokenizerJson);
+        boolean extended = addNamedSpecialTokens((ObjectNode) root, added, config);
         int vocab = vocabSize(root, added);
         if (vocab == 0) {
             throw new ModelFormatException(where, null, "empty vocabulary");
         }
-        JsonNode config = tokenizerConfig(tokenizerJson);
         OptionalInt eos = specialId(config, "eos_token", added, EOS_NAMES);
         OptionalInt bos = specialId(config, "bos_token", added, BOS_NAMES);
         String configFile = tokenizerJson.resolveSibling("tokenizer_config.json").toString();
@@ -144,6 +145,9 @@ public final class HuggingFaceTokenizer implements Tokenizer {
                 : modelType == null ? null : CLASS_OF_MODEL_TYPE.get(modelType);
         int[][] template = template(root, added, config, configFile, className);
         String rewritten = prefixSpace(root, config, configFile, className);
+        if (rewritten == null && extended) {
+            rewritten = JSON.writeValueAsString(root);
+        }
         // transformers' default has been false since v4.45 (it was true before).
         boolean cleanUp = Boolean.TRUE.equals(flag(config, "clean_up_tokenization_spaces", configFile));
 
@@ -195,6 +199,66 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         int[] suffix = eosOn ? new int[] {tokenId(root, added, config, "eos_token", "add_eos_token",
                 defaults == null ? null : defaults.eosToken(), configFile)} : new int[0];
         return new int[][] {prefix, suffix};
+    }
+
+    /** transformers' {@code SPECIAL_TOKENS_ATTRIBUTES} (v4), in the order its fast tokenizer adds them. */
+    private static final List<String> SPECIAL_TOKEN_KEYS = List.of("bos_token", "eos_token", "unk_token",
+            "sep_token", "pad_token", "cls_token", "mask_token", "additional_special_tokens");
+
+    /**
+     * Adds to the file's {@code added_tokens} (and to {@code added}) every special token that
+     * {@code tokenizer_config.json} names and the file lacks, as {@code PreTrainedTokenizerFast.__init__} (v4) adds
+     * them, so that a text holding one encodes it whole and decode skips it. Each is special and, unless the config
+     * gives it as an object saying otherwise, not normalized, not stripped and not a single word (the tokenizers
+     * library's defaults for a special token). Its id is the tokenizers library's: the model's own id for a token in
+     * its vocabulary, else the vocabulary's size while every added id is below it, else one past the largest.
+     *
+     * @return whether any was added
+     */
+    private static boolean addNamedSpecialTokens(ObjectNode root, Map<String, Integer> added, JsonNode config) {
+        if (config == null) {
+            return false;
+        }
+        List<JsonNode> named = new java.util.ArrayList<>();
+        for (String key : SPECIAL_TOKEN_KEYS) {
+            JsonNode v = config.get(key);
+            if (v != null && v.isArray()) {
+                v.values().forEach(named::add);
+            } else if (v != null) {
+                named.add(v);
+            }
+        }
+        JsonNode vocab = root.path("model").path("vocab");
+        int modelSize = vocab.isObject() || vocab.isArray() ? vocab.size() : 0;
+        boolean any = false;
+        for (JsonNode token : named) {
+            String content = token.isString() ? token.stringValue() : token.path("content").isString()
+                    ? token.path("content").stringValue() : null;
+            if (content == null || content.isEmpty() || added.containsKey(content)) {
+                continue;
+            }
+            Integer id = vocabId(root, content);
+            if (id == null) {
+                int max = added.values().stream().mapToInt(Integer::intValue).max().orElse(-1);
+                id = max < 0 ? modelSize : max >= modelSize || modelSize == 0 ? max + 1 : modelSize;
+            }
+            ObjectNode entry = JSON.createObjectNode();
+            entry.put("id", id);
+            entry.put("content", content);
+            for (String flag : List.of("single_word", "lstrip", "rstrip", "normalized")) {
+                JsonNode f = token.get(flag);
+                entry.put(flag, f != null && f.isBoolean() && f.booleanValue());
+            }
+            entry.put("special", true);
+            JsonNode list = root.get("added_tokens");
+            if (list == null || !list.isArray()) {
+                root.set("added_tokens", JSON.createArrayNode());
+            }
+            ((tools.jackson.databind.node.ArrayNode) root.get("added_tokens")).add(entry);
+            added.put(content, id);
+            any = true;
+        }
+        return any;
     }
 
     /**

@@ -209,8 +209,8 @@ class SpecialTokensTest {
                 {"{\"tokenizer_class\": \"LlamaTokenizerFast\", \"bos_token\": null}",
                         "add_bos_token is true but there is no bos_token"},
                 {"{\"add_eos_token\": true}", "add_eos_token is true but there is no eos_token"},
-                {"{\"tokenizer_class\": \"LlamaTokenizerFast\", \"bos_token\": \"<bos>\"}",
-                        "bos_token \"<bos>\" (added by add_bos_token) is neither an added token nor in the "
+                {"{\"tokenizer_class\": \"GPTNeoXTokenizerFast\", \"add_bos_token\": true}",
+                        "bos_token \"<|endoftext|>\" (added by add_bos_token) is neither an added token nor in the "
                                 + "vocabulary of tokenizer.json"},
                 {"[1, 2]", "expected a JSON object"},
         };
@@ -224,5 +224,41 @@ class SpecialTokensTest {
         assertThatThrownBy(() -> HuggingFaceTokenizer.open(file)).isInstanceOf(ModelFormatException.class)
                 .hasMessageStartingWith(file.resolveSibling("tokenizer_config.json") + ": not valid JSON")
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+
+    /**
+     * Special tokens that tokenizer_config.json names but tokenizer.json's added_tokens lacks are added as
+     * transformers' {@code PreTrainedTokenizerFast.__init__} (v4) adds them, in the order bos, eos, unk, sep, pad,
+     * cls, mask, additional_special_tokens, each special: a token in the model's vocabulary keeps its id, another
+     * gets the tokenizers library's next id (the vocabulary's size, 12, while the added ids are below it, then one
+     * past the largest). So a text holding them encodes them whole, decode skips them, and a named EOS is the EOS.
+     * moelab used to leave them to the file: the text split them into unknown words and decode printed them.
+     */
+    @Test
+    void specialTokensTheConfigNamesButTheFileLacksAreAdded() {
+        Path file = TokenizerFixtures.write(dir.resolve("named"), TokenizerFixtures.wordLevel("null"), """
+                {"eos_token": "<|eot|>", "pad_token": {"content": "<pad>", "lstrip": false, "rstrip": false,
+                 "normalized": false, "single_word": false, "special": true},
+                 "bos_token": null, "additional_special_tokens": ["<tool>", "cat", "<|eot|>"]}""");
+        try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(file)) {
+            assertThat(tok.encode("the <|eot|> cat <tool> <pad>sat")).containsExactly(3, 12, 4, 14, 13, 5);
+            assertThat(tok.eosId()).hasValue(12);
+            assertThat(tok.vocabSize()).isEqualTo(15);
+            assertThat(tok.decode(new int[] {3, 12, 4, 14, 13, 5})).isEqualTo("the sat");
+        }
+        // A BOS the config names and the file lacks is added, then put before a text by the Llama class's template
+        // (its constructor adds the token before it builds the template); it used to be refused.
+        Path llama = TokenizerFixtures.write(dir.resolve("llama"), TokenizerFixtures.WORD_LEVEL, """
+                {"tokenizer_class": "LlamaTokenizerFast", "bos_token": "<bos>"}""");
+        try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(llama)) {
+            assertIds(tok.encodeWithSpecialTokens("the cat"), new int[] {12}, new int[] {3, 4}, new int[0]);
+            assertThat(tok.bosId()).hasValue(12);
+        }
+        // Without them the file stands: "cat" is a word that decode prints.
+        Path plain = TokenizerFixtures.write(dir.resolve("plain"), TokenizerFixtures.wordLevel("null"), "{}");
+        try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(plain)) {
+            assertThat(tok.decode(new int[] {3, 4})).isEqualTo("the cat");
+            assertThat(tok.vocabSize()).isEqualTo(12);
+        }
     }
 }

@@ -61,11 +61,21 @@ class TokenizersTest {
         }
         java.nio.file.Files.writeString(dir.resolve("tokenizer_config.json"), """
                 {"tokenizer_class": "LlamaTokenizerFast", "bos_token": "."}""");
-        try (Tokenizer tok = Tokenizers.forModel(dir, 10, "mixtral")) {
+        // The config's bos_token is a special token (transformers adds it as one), so it is the BOS, checked at load.
+        assertThatThrownBy(() -> Tokenizers.forModel(dir, 10, "mixtral"))
+                .isInstanceOf(ModelFormatException.class)
+                .hasMessage(json + ": its BOS id 11 is outside the model's vocabulary [0, 10) (config.json "
+                        + "vocab_size)");
+        // A class default the config does not name stays the vocabulary's token: checked when a text gets it.
+        java.nio.file.Files.writeString(dir.resolve("tokenizer_config.json"), """
+                {"tokenizer_class": "GPTNeoXTokenizerFast", "add_bos_token": true}""");
+        String withEot = TokenizerFixtures.WORD_LEVEL.replace("\"a\": 8", "\"<|endoftext|>\": 8");
+        TokenizerFixtures.write(dir, withEot);
+        try (Tokenizer tok = Tokenizers.forModel(dir, 8)) {
             assertThatThrownBy(() -> tok.encodeWithSpecialTokens("the cat"))
                     .isInstanceOf(ModelFormatException.class)
-                    .hasMessage(json + ": the special token id it adds to a text 11 is outside the model's vocabulary "
-                            + "[0, 10) (config.json vocab_size)");
+                    .hasMessage(json + ": the special token id it adds to a text 8 is outside the model's vocabulary "
+                            + "[0, 8) (config.json vocab_size)");
         }
     }
 
