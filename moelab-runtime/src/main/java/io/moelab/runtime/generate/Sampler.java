@@ -71,8 +71,9 @@ public final class Sampler {
         double[] p = new double[n];
         double sum = 0;
         for (int i = 0; i < n; i++) {
-            // At +infinity, logits[i] - max is NaN for the infinite ones and -infinity for the others.
-            p[i] = infinite ? (logits[i] == max ? 1 : 0) : Math.exp((logits[i] - max) / temperature);
+            // At +infinity, logits[i] - max is NaN for the infinite ones and -infinity for the others. The difference
+            // in double: two finite floats can differ by more than float's range (an extreme mask beside a logit).
+            p[i] = infinite ? (logits[i] == max ? 1 : 0) : Math.exp(((double) logits[i] - max) / temperature);
             sum += p[i];
         }
         Integer[] order = new Integer[n];

@@ -153,6 +153,23 @@ class SamplerTest {
      * Infinite logits are the limits of the softmax: tokens at +infinity share all the mass equally (they drew
      * token 0, whose logit was finite, through NaN probabilities), tokens at -infinity (masked) get none.
      */
+    /**
+     * Logits at the ends of float's range: their difference, past float's range, is taken in double, so a large
+     * temperature still gives the lower one its softmax share (subtracted in float it overflowed to -infinity, a
+     * share of 0). Here p(1) = 1 / (1 + e^0.6).
+     */
+    @Test
+    void differencesPastFloatRangeKeepTheirShare() {
+        float[] logits = {3e38f, -3e38f};
+        Sampler s = new Sampler(1e39, 1.0, 11);
+        int n = 100_000;
+        int ones = 0;
+        for (int i = 0; i < n; i++) {
+            ones += s.sample(logits);
+        }
+        assertThat(ones / (double) n).isCloseTo(1 / (1 + Math.exp(0.6)), org.assertj.core.data.Offset.offset(0.01));
+    }
+
     @Test
     void infiniteLogitsAreTheSoftmaxLimits() {
         float inf = Float.POSITIVE_INFINITY;
