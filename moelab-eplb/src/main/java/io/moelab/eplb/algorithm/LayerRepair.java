@@ -14,8 +14,10 @@ import java.util.Arrays;
  *       and one of the least loaded ones is applied, or with any GPU when none of those has a replica light
  *       enough (each swap moves two experts).</li>
  * </ol>
- * Loads are predicted with the new counts. In hierarchical mode every change stays inside a node, so expert
- * groups remain on their nodes. Instances hold scratch arrays and are not thread-safe.
+ * An expert held twice on a GPU has its extra replicas placed anew like missing ones, unless it has more replicas
+ * than its domain has GPUs, so the result holds no expert twice on a GPU where that can be avoided. Loads are
+ * predicted with the new counts. In hierarchical mode every change stays inside a node, so expert groups remain on
+ * their nodes. Instances hold scratch arrays and are not thread-safe.
  */
 final class LayerRepair {
     /** Lightest GPUs tried as swap partners of the most loaded one, at least; more on large clusters. */
@@ -76,8 +78,21 @@ final class LayerRepair {
         Arrays.fill(have, 0);
         int freed = 0;
         for (int s = 0; s < replicas; s++) {
-            if (slots[s] >= 0) {
-                have[slots[s]]++;
+            int e = slots[s];
+            // A second replica of an expert on one GPU computes the same weights again: it is placed anew, like a
+            // missing one, where the expert's domain has GPUs enough to spread its replicas (a placement in service
+            // from another balancer may colocate them; the packer does not).
+            if (e >= 0 && counts[e] <= gpusPerBlock) {
+                int first = s / slotsPerGpu * slotsPerGpu;
+                for (int q = first; q < s && e >= 0; q++) {
+                    if (slots[q] == e) {
+                        slots[s] = -1;
+                        e = -1;
+                    }
+                }
+            }
+            if (e >= 0) {
+                have[e]++;
             } else {
                 free[freed++] = s;
             }

@@ -15,7 +15,8 @@ import java.util.List;
  *       mode, then GPUs within nodes), and within a GPU every expert that stays keeps its slot.</li>
  *   <li><b>Repair or keep</b> (bounded): per layer, the previous placement repaired toward the new replica
  *       counts with as few changes as reach nearly the new plan's balance ({@link LayerRepair}), or kept
- *       whole, in place of the fresh plan (hierarchically also a plan on the previous split of groups over
+ *       whole (not where it holds an expert twice on a GPU that the packer would spread), in place of the fresh
+ *       plan (hierarchically also a plan on the previous split of groups over
  *       nodes, and the previous layer with one exchange of groups between two nodes, repaired), in order of
  *       experts saved per unit of predicted max load added, while the GPU balancedness
  *       {@code Σ mean / Σ max} falls by at most the tolerance, both on the loads planned on and on the latest
@@ -346,7 +347,9 @@ final class MigrationPlanner {
                 continue; // nothing to save, or reusing the previous layer would break the groups
             }
             int[] prev = previous.layerPhy2log(l);
-            options.add(option(l, prev, freshMoves[l], budgets, counts));
+            if (!colocatesNeedlessly(prev)) {
+                options.add(option(l, prev, freshMoves[l], budgets, counts));
+            }
             // The plan to repair toward: the fresh one, or hierarchically a plan that keeps the previous split
             // of groups over nodes (regrouping a node moves whole groups).
             int[] goal = phy2log[l];
@@ -590,6 +593,29 @@ final class MigrationPlanner {
             }
         }
         return moved;
+    }
+
+    /**
+     * Whether a GPU holds some expert twice where the packer would not: the expert has no more replicas than its
+     * domain (node, or the cluster) has GPUs, or the domain's slots fit every expert on that many GPUs (then the
+     * apportionment gives none more). Such a layer is repaired, not kept whole.
+     */
+    private boolean colocatesNeedlessly(int[] slots) {
+        int[] counts = new int[experts];
+        for (int e : slots) {
+            counts[e]++;
+        }
+        boolean spreadable = (long) (slots.length / blocks) <= (long) (experts / blocks) * gpusPerBlock;
+        for (int first = 0; first < slots.length; first += slotsPerGpu) {
+            for (int s = first; s < first + slotsPerGpu; s++) {
+                for (int q = first; q < s; q++) {
+                    if (slots[q] == slots[s] && (spreadable || counts[slots[s]] <= gpusPerBlock)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     /** Whether every group's replicas sit on one node in the previous layer, G/N groups on each node. */

@@ -109,6 +109,20 @@ class LayerRepairTest {
     }
 
     @Test
+    void anExpertTwiceOnAGpuIsSpreadWhereItCanBe() {
+        // Two GPUs of two slots holding {0, 0} and {1, 1}, the counts unchanged: one replica of each moves to the
+        // other GPU (a swap), so no GPU computes one expert twice.
+        Topology t = new Topology(4, 1, 1, 2);
+        int[] repaired = new LayerRepair(t, 2, false).repair(new int[] {0, 0, 1, 1}, new int[] {2, 2},
+                new double[] {1, 1}, 100);
+        assertThat(repaired).containsExactly(0, 1, 1, 0);
+        // Three replicas of one expert on two GPUs cannot be spread: left as they are.
+        Topology three = new Topology(4, 1, 1, 2);
+        assertThat(new LayerRepair(three, 2, false).repair(new int[] {0, 0, 0, 1}, new int[] {3, 1},
+                new double[] {3, 1}, 100)).containsExactly(0, 0, 0, 1);
+    }
+
+    @Test
     void randomRepairsKeepTheirContract() {
         SplittableRandom random = new SplittableRandom(61);
         int checked = 0;

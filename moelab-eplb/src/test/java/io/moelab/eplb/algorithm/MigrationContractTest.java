@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
  * The migration step's promises, against references written here: the balancedness given up stays within the
  * tolerance on both views of the loads, a placement in service as good as the fresh plan moves nothing, the output
  * is a valid placement (groups on their nodes in hierarchical mode, no expert twice on a GPU where the packer would
- * not put it twice), and experts moved is the naive count of (layer, GPU, expert) triples new to a GPU.
+ * not put it twice, even when the placement in service does), and experts moved is the naive count of (layer, GPU,
+ * expert) triples new to a GPU.
  */
 class MigrationContractTest {
     private static final double[] TOLERANCES = {0, 0.002, 0.01, 0.05, 1};
@@ -95,7 +96,9 @@ class MigrationContractTest {
                 if (hierarchical) {
                     assertGroupsOnNodes(next, t);
                 }
-                if (colocations(previous) == 0 && colocations(fresh) == 0) {
+                if (colocations(fresh) == 0) {
+                    // The packer put no expert twice on a GPU: neither may a layer kept or repaired from the
+                    // placement in service, whatever that holds (another balancer's output may colocate).
                     assertThat(colocations(next)).as("%s from %s", mode, previous).isZero();
                 }
             }

@@ -62,6 +62,19 @@ class MigrationPlannerTest {
     }
 
     @Test
+    void aLayerInServiceWithAnExpertTwiceOnAGpuIsNotKept() {
+        // In service (another balancer's output): GPU 0 holds expert 0 twice, GPU 1 expert 1 twice. On equal loads
+        // it balances as well as the fresh plan (one of each per GPU), but a GPU computing one expert twice wastes
+        // a slot the packer never wastes: the fresh plan goes in (relabeled: 0 stays on GPU 0, 1 on GPU 1).
+        Topology t = new Topology(4, 1, 1, 2);
+        int[][] phy2log = {{0, 1, 0, 1}};
+        double[][] load = {{1, 1}};
+        new MigrationPlanner(t, 2, false, new LayerPlanner(t, 2, false, 64))
+                .reconcile(Placement.of(t, 2, new int[][] {{0, 0, 1, 1}}), phy2log, load, load, 0.002);
+        assertThat(phy2log[0]).containsExactly(0, 1, 1, 0);
+    }
+
+    @Test
     void relabelingScalesPastAGpuByGpuTable() {
         // 50,000 GPUs of one slot: a table of bin x GPU overlaps would hold 2.5e9 entries (more than an int counts,
         // 10 GB of ints). The fresh plan is the layer in service shifted by one GPU, the same bins under other
