@@ -14,9 +14,10 @@ import java.util.stream.IntStream;
 /**
  * moelab's load balancer. Per layer:
  * <ol>
- *   <li><b>forecast</b> ({@link LoadForecast}): with history, an exponentially weighted mean of per-layer
- *       shares whose decay is chosen by one-step-ahead error, and each expert's volatility; with fewer than
- *       {@link #MIN_HISTORY} earlier windows, the latest window;</li>
+ *   <li><b>forecast</b> ({@link LoadForecast}): with history, the one-step model of per-layer shares (an
+ *       exponentially weighted mean over a grid of decays, or a seasonal difference or mean) with the least
+ *       one-step-ahead error, and each expert's volatility; with fewer than {@link #MIN_HISTORY} earlier windows,
+ *       the latest window;</li>
  *   <li><b>hedge</b>: plan on {@code mean + hedge * volatility}, so experts whose load swings get more
  *       replicas and lighter companions;</li>
  *   <li><b>apportion</b> ({@link Apportionment}): replica counts minimizing the largest per-replica load,
