@@ -82,8 +82,9 @@ public final class LoadForecast {
      * Forecasts from the latest window and up to {@code maxHistory} earlier ones (oldest first).
      *
      * @param latest     the latest window's loads, in tokens
-     * @param history    earlier windows, oldest first, each the shape of {@code latest} (may be empty)
-     * @param maxHistory most earlier windows read (the latest ones), 0 or more
+     * @param history    earlier windows, oldest first, each the shape of {@code latest} (may be empty); those
+     *                   with no load in any layer are skipped
+     * @param maxHistory most earlier windows read (the latest ones with load), 0 or more
      * @param fixedDecay a decay in (0, 1] to use instead of choosing a model, or NaN to choose from the data
      * @throws NullPointerException     if {@code latest}, {@code history} or a window in it is null
      * @throws IllegalArgumentException for a negative {@code maxHistory} or a decay neither NaN nor in (0, 1]
@@ -104,7 +105,11 @@ public final class LoadForecast {
             // A window of another shape was copied into the first cells of the table below, or overran it.
             history.get(i).requireShape(layers, experts, "history[" + i + "]");
         }
-        List<LoadMatrix> used = history.subList(Math.max(0, history.size() - maxHistory), history.size());
+        // A window in which no layer saw a token (an idle spell, or a recorder's buffer rows never filled) says
+        // nothing about popularity; read as shares of 0 it would pull every forecast towards 0 and count as a
+        // large one-step error, inflating the volatility that hedging adds. It is skipped, as if not recorded.
+        List<LoadMatrix> active = history.stream().filter(LoadForecast::hasLoad).toList();
+        List<LoadMatrix> used = active.subList(Math.max(0, active.size() - maxHistory), active.size());
         int windows = used.size() + 1;
         if (windows == 1) {
             return new LoadForecast(latest.toArray(), new double[layers][experts], "last");
@@ -137,6 +142,15 @@ public final class LoadForecast {
             }
         }
         return new LoadForecast(mean, volatility, best.describe());
+    }
+
+    private static boolean hasLoad(LoadMatrix window) {
+        for (int l = 0; l < window.layers(); l++) {
+            if (window.layerTotal(l) > 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Every {@code stride}-th cell of each window, for choosing the model cheaply. */

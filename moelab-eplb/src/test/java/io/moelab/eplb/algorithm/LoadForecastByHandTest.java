@@ -64,6 +64,26 @@ class LoadForecastByHandTest {
         }
     }
 
+    /**
+     * A window with no load anywhere is skipped. Shares (0.25, 0.75), then latest (0.75, 0.25) of 4 tokens at decay
+     * 0.5: f = 0.25 + 0.5 (0.75 - 0.25) = 0.5, i.e. (2, 2) summing to the latest window's 4 tokens; error 0.5, i.e.
+     * 2 tokens. Read as shares of 0 the idle window made it (1.75, 1.25), 3 tokens, with volatility 1.8 and 1.5.
+     */
+    @Test
+    void aWindowWithoutAnyLoadIsSkipped() {
+        LoadForecast f = LoadForecast.of(row(3, 1), List.of(row(1, 3), row(0, 0)), 32, 0.5);
+        assertThat(f.mean()[0]).containsExactly(new double[] {2, 2}, within(1e-12));
+        assertThat(f.volatility()[0]).containsExactly(new double[] {2, 2}, within(1e-12));
+        // maxHistory counts windows with load: 1 reads (1, 3), not the idle window after it.
+        LoadForecast one = LoadForecast.of(row(3, 1), List.of(row(1, 3), row(0, 0), row(0, 0)), 1, 0.5);
+        assertThat(one.mean()[0]).containsExactly(new double[] {2, 2}, within(1e-12));
+        // Only idle windows before the latest: as with no history, the latest window, model "last".
+        LoadForecast none = LoadForecast.of(row(3, 1), List.of(row(0, 0)), 32, Double.NaN);
+        assertThat(none.model()).isEqualTo("last");
+        assertThat(none.mean()[0]).containsExactly(new double[] {3, 1}, within(1e-12));
+        assertThat(none.volatility()[0]).containsExactly(0, 0);
+    }
+
     @Test
     void aFixedDecayFollowsTheRecurrence() {
         qt().withExamples(300).withFixedSeed(53).forAll(integers().all()).checkAssert(s -> {
