@@ -292,6 +292,15 @@ final class TorchTraces {
                     + Arrays.toString(t.stride()) + " from offset " + offset + " do not fit the " + numel
                     + " elements of its storage");
         }
+        // Within the storage, a stride of 0 still repeats elements: one count with strides of 0 (a 64 KiB file
+        // stating a storage of 2^24) was read as 2^24 counts. A tensor without repeats shows no more elements than
+        // its span holds, which bounds the work by the bytes read; SGLang's are contiguous.
+        if (elements > last - offset + 1) {
+            throw new InvalidInputException(key, "its size " + Arrays.toString(size) + " and stride "
+                    + Arrays.toString(t.stride()) + " show " + elements + " elements but span " + (last - offset + 1)
+                    + " of its storage: a stride of 0 or overlapping strides repeat elements, as no SGLang dump's "
+                    + "tensor does");
+        }
         long span = (last - offset + 1) * dtype.bytes;
         if (span > MAX_SPAN) {
             throw new InvalidInputException(key, "spans " + span + " bytes, more than the " + MAX_SPAN

@@ -327,10 +327,9 @@ class TorchTracesTest {
     @Test
     void anEntryThatDoesNotHoldTheBytesTheDirectoryStatesIsRefused() throws IOException {
         Map<String, byte[]> entries = entries(fixture("stat_int32.pt"));
-        // numel 24 -> 2400 (BININT2), size 2 -> 200 steps, stride 12 -> 0.
-        entries.put("stat_int32/data.pkl", replace(replace(replace(entries.get("stat_int32/data.pkl"),
-                "cpuq\u0007K\u0018", "cpuq\u0007M\u0060\u0009"), "K\u0002K\u0004K\u0003", "K\u00c8K\u0004K\u0003"),
-                "K\fK\u0003K\u0001", "K\u0000K\u0003K\u0001"));
+        // numel 24 -> 2400 (BININT2); the tensor as it was (a stride of 0 is refused before the entry is read).
+        entries.put("stat_int32/data.pkl", replace(entries.get("stat_int32/data.pkl"), "cpuq\u0007K\u0018",
+                "cpuq\u0007M\u0060\u0009"));
         Path storage = file("storage.pt", declaring(deflated(entries), "stat_int32/data/0", 9600));
         assertRefused(storage, "stat_int32/data/0: holds 96 bytes, but the zip archive says 9600 (truncated or "
                 + "corrupt)");
@@ -454,6 +453,39 @@ class TorchTracesTest {
                 "K\fK\u0003K\u0001", "K\u0000K\u0003K\u0001")),
                 "logical_count: its size [200, 4, 3] and stride [0, 3, 1] from offset 0 do not fit the 24 "
                         + "elements of its storage");
+    }
+
+    /**
+     * A stride of 0 repeats elements: a storage of 2^24 zeros (64 KiB deflated) shown as 256 passes of 65,536 experts
+     * through strides of 0 was read as 2^24 counts from the one element it spans; a storage of 2^31 bytes (2 MiB
+     * deflated) so shown took minutes. Overlapping strides repeat elements too. A tensor is now refused, before its
+     * storage is read, if it shows more elements than lie in the span it reads (SGLang dumps fresh contiguous tensors).
+     */
+    @Test
+    void aTensorThatRepeatsElementsIsRefusedBeforeItsStorageIsRead() throws IOException {
+        Map<String, byte[]> entries = entries(fixture("stat_int32.pt"));
+        // numel 24 -> 2^24 (BININT), size [2, 4, 3] -> [256, 1, 65536], stride [12, 3, 1] -> [0, 0, 0].
+        entries.put("stat_int32/data.pkl", replace(replace(replace(entries.get("stat_int32/data.pkl"),
+                "cpuq\u0007K\u0018", "cpuq\u0007J\u0000\u0000\u0000\u0001"),
+                "K\u0002K\u0004K\u0003", "M\u0000\u0001K\u0001J\u0000\u0000\u0001\u0000"),
+                "K\fK\u0003K\u0001", "K\u0000K\u0000K\u0000"));
+        byte[] zeros = new byte[1 << 26];
+        zeros[0] = 1;
+        entries.put("stat_int32/data/0", zeros);
+        Path bomb = file("bomb.pt", deflated(entries));
+        assertThat(Files.size(bomb)).isLessThan(1 << 20);
+        String problem = "logical_count: its size [256, 1, 65536] and stride [0, 0, 0] show 16777216 elements but "
+                + "span 1 of its storage: a stride of 0 or overlapping strides repeat elements, as no SGLang dump's "
+                + "tensor does";
+        assertThatThrownBy(() -> TraceFiles.read(bomb, step -> { })).isInstanceOf(InvalidInputException.class)
+                .hasMessage(bomb + ": " + problem);
+        // The small cases: one stride of 0 (pass 0 twice), and strides that overlap (12 elements read as 24).
+        assertRefused(withPickle(p -> replace(p, "K\fK\u0003K\u0001", "K\u0000K\u0003K\u0001")),
+                "logical_count: its size [2, 4, 3] and stride [0, 3, 1] show 24 elements but span 12 of its storage: "
+                        + "a stride of 0 or overlapping strides repeat elements, as no SGLang dump's tensor does");
+        assertRefused(withPickle(p -> replace(p, "K\fK\u0003K\u0001", "K\u0001K\u0003K\u0001")),
+                "logical_count: its size [2, 4, 3] and stride [1, 3, 1] show 24 elements but span 13 of its storage: "
+                        + "a stride of 0 or overlapping strides repeat elements, as no SGLang dump's tensor does");
     }
 
     @Test
