@@ -81,6 +81,11 @@ final class TorchPickle {
     private static final Object MARK = new Object();
     private static final Global REBUILD = new Global("torch._utils", "_rebuild_tensor_v2");
     private static final Global ORDERED_DICT = new Global("collections", "OrderedDict");
+    /**
+     * Most values made (marks included): an SGLang per_pass dump makes 22 a forward pass, so about 11,900 passes are
+     * read (11,500 were, in -Xmx64m). Each takes tens of bytes of heap; 2^18 empty dicts, the worst, under 32 MiB.
+     */
+    static final int MAX_VALUES = 1 << 18;
     /** Longest module or name in a GLOBAL opcode: torch's are short. */
     private static final int MAX_LINE = 200;
 
@@ -88,6 +93,8 @@ final class TorchPickle {
     private final List<Object> stack = new ArrayList<>();
     private final List<Integer> marks = new ArrayList<>();
     private final Map<Long, Object> memo = new HashMap<>();
+    /** How many values were pushed, memo gets aside. */
+    private int values;
 
     private TorchPickle(byte[] pickle) {
         this.in = ByteBuffer.wrap(pickle).order(ByteOrder.LITTLE_ENDIAN);
@@ -126,19 +133,19 @@ final class TorchPickle {
                 }
                 case '(' -> {
                     marks.add(stack.size());
-                    stack.add(MARK);
+                    push(MARK);
                 }
-                case '}' -> stack.add(new LinkedHashMap<>());
-                case ']' -> stack.add(new ArrayList<>());
-                case ')' -> stack.add(new Tuple(List.of()));
-                case 't' -> stack.add(new Tuple(popMark()));
+                case '}' -> push(new LinkedHashMap<>());
+                case ']' -> push(new ArrayList<>());
+                case ')' -> push(new Tuple(List.of()));
+                case 't' -> push(new Tuple(popMark()));
                 case 0x85, 0x86, 0x87 -> {
                     int n = op - 0x84;
                     List<Object> items = new ArrayList<>();
                     for (int i = 0; i < n; i++) {
                         items.addFirst(pop());
                     }
-                    stack.add(new Tuple(items));
+                    push(new Tuple(items));
                 }
                 case 's' -> {
                     Object value = pop();
@@ -167,23 +174,23 @@ final class TorchPickle {
                 case 'r' -> memo.put(u32(), peek());
                 case 'h' -> stack.add(get(u8(), at));
                 case 'j' -> stack.add(get(u32(), at));
-                case 'J' -> stack.add((long) in.getInt(position(4)));
-                case 'K' -> stack.add((long) u8());
-                case 'M' -> stack.add((long) Short.toUnsignedInt(in.getShort(position(2))));
-                case 0x8a -> stack.add(long1(at));
+                case 'J' -> push((long) in.getInt(position(4)));
+                case 'K' -> push((long) u8());
+                case 'M' -> push((long) Short.toUnsignedInt(in.getShort(position(2))));
+                case 0x8a -> push(long1(at));
                 // BINFLOAT is big-endian, the rest of the pickle little-endian.
-                case 'G' -> stack.add(Double.longBitsToDouble(Long.reverseBytes(in.getLong(position(8)))));
-                case 'N' -> stack.add(None.NONE);
-                case 0x88 -> stack.add(Boolean.TRUE);
-                case 0x89 -> stack.add(Boolean.FALSE);
-                case 'X' -> stack.add(utf8(u32(), at));
-                case 'c' -> stack.add(global(at));
+                case 'G' -> push(Double.longBitsToDouble(Long.reverseBytes(in.getLong(position(8)))));
+                case 'N' -> push(None.NONE);
+                case 0x88 -> push(Boolean.TRUE);
+                case 0x89 -> push(Boolean.FALSE);
+                case 'X' -> push(utf8(u32(), at));
+                case 'c' -> push(global(at));
                 case 'R' -> {
                     Object args = pop();
                     Object callable = pop();
-                    stack.add(reduce(callable, args, at));
+                    push(reduce(callable, args, at));
                 }
-                case 'Q' -> stack.add(storage(pop(), at));
+                case 'Q' -> push(storage(pop(), at));
                 default -> throw new Malformed("pickle has opcode 0x" + Integer.toHexString(op) + " at byte " + at
                         + ", which is not read (only the opcodes of torch.save's protocol-2 data)");
             }
@@ -348,6 +355,18 @@ final class TorchPickle {
             throw new Malformed("pickle gets memo " + index + " at byte " + at + ", which was never put");
         }
         return o;
+    }
+
+    /**
+     * Pushes a value the pickle makes, refusing past {@link #MAX_VALUES}: its heap is bounded by their number (a
+     * byte can make an empty dict), not by the pickle's bytes. A value got from the memo is no new one.
+     */
+    private void push(Object value) throws Malformed {
+        if (++values > MAX_VALUES) {
+            throw new Malformed("pickle makes more than " + MAX_VALUES + " values, more than are read (an SGLang "
+                    + "per_pass dump of about 11,900 forward passes; a per_token dump's token ids make far more)");
+        }
+        stack.add(value);
     }
 
     private Object pop() throws Malformed {

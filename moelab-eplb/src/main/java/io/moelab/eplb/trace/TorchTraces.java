@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Enumeration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -48,11 +49,11 @@ final class TorchTraces {
     /** What {@link #read} returns for a zip that is no torch.save file. */
     static final int NOT_TORCH = -1;
     /**
-     * Largest data.pkl read: a stat dump's is under 1 KiB; a per_token dump's, refused anyway, may be far larger. Its
-     * values take up to about 80 bytes of heap per byte (one byte makes an empty dict), and 1 MiB of them ran out of
-     * a 64 MiB heap.
+     * Largest data.pkl read: a stat dump's is under 1 KiB, a per_pass dump's about 100 bytes a forward pass (the
+     * values it makes are bounded apart, by {@link TorchPickle#MAX_VALUES}, to about 11,900 passes); a per_token
+     * dump's token ids make it far larger.
      */
-    static final int MAX_PICKLE = 1 << 16;
+    static final int MAX_PICKLE = 1 << 21;
     /** Largest span of a storage read: one Java array. */
     private static final long MAX_SPAN = Integer.MAX_VALUE - 16;
 
@@ -97,7 +98,11 @@ final class TorchTraces {
             } catch (TorchPickle.Malformed e) {
                 throw new InvalidInputException(source, name(pkl) + ": " + e.getMessage());
             }
-            return deliver(zip, prefix, counts(top, source), source, sink);
+            Counts counts = counts(top, source);
+            if (counts.key().equals(RECORDS)) {
+                return new PerPass(zip, prefix, (Map<?, ?>) top, source).deliver(sink);
+            }
+            return deliver(zip, prefix, counts, source, sink);
         } catch (ZipException e) {
             throw corrupt(source, e);
         } catch (EOFException e) {
@@ -155,7 +160,7 @@ final class TorchTraces {
         long size = entry.getSize();
         if (size < 0 || size > max) {
             throw new InvalidInputException(source, name(entry) + ": is " + (size < 0 ? "of unknown size"
-                    : size + " bytes") + ", more than the " + max + " read here (an SGLang stat-mode dump's is far "
+                    : size + " bytes") + ", more than the " + max + " read here (an SGLang stat or per_pass dump's is "
                     + "smaller)");
         }
         try (CheckedInputStream in = checked(zip, entry)) {
@@ -209,7 +214,10 @@ final class TorchTraces {
         }
     }
 
-    /** The tensor of counts in the pickled dict, and its key, as the JSON form's. */
+    /** The key of a per_pass or per_token dump's records. */
+    private static final String RECORDS = "records";
+
+    /** The tensor of counts in the pickled dict, and its key, as the JSON form's; no tensor for {@link #RECORDS}. */
     private record Counts(String key, Tensor tensor) {
     }
 
@@ -219,7 +227,7 @@ final class TorchTraces {
                     + "with \"logical_count\" (SGLang recorder dump)");
         }
         String key = null;
-        for (String k : new String[] {"logical_count", "counts"}) {
+        for (String k : new String[] {"logical_count", "counts", RECORDS}) {
             if (dict.containsKey(k)) {
                 if (key != null) {
                     throw new InvalidInputException(source, "has both \"" + key + "\" and \"" + k + "\": which of "
@@ -229,13 +237,11 @@ final class TorchTraces {
             }
         }
         if (key == null) {
-            if (dict.containsKey("records")) {
-                throw new InvalidInputException(source, "is an SGLang per_pass or per_token dump (\"records\" of "
-                        + "physical expert counts per rank), which is not read: record with "
-                        + "--expert-distribution-recorder-mode stat for \"logical_count\"");
-            }
             throw new InvalidInputException(source, "no expert loads found: expected a \"logical_count\" tensor "
                     + "(SGLang recorder dump)");
+        }
+        if (key.equals(RECORDS)) {
+            return new Counts(key, null);
         }
         if (!(dict.get(key) instanceof Tensor tensor)) {
             throw new InvalidInputException(key, "expected a tensor but found "
@@ -249,13 +255,23 @@ final class TorchTraces {
             throws IOException {
         String key = counts.key();
         Tensor t = counts.tensor();
-        Storage storage = t.storage();
         long[] size = t.size();
         if (size.length != 2 && size.length != 3) {
             throw new InvalidInputException(key, "expected [layers][experts] or [steps][layers][experts] but found "
                     + "a " + size.length + "-dimensional tensor");
         }
         requireIntDimensions(key, size);
+        return new Steps(key, t, t.storage().dtype(), span(zip, prefix, key, t, source)).deliver(sink);
+    }
+
+    /**
+     * The bytes of the part of {@code t}'s storage that it spans, little-endian, after its type, size and strides are
+     * checked against the storage's entry; {@code key} names the tensor in errors.
+     */
+    private static ByteBuffer span(ZipFile zip, String prefix, String key, Tensor t, String source)
+            throws IOException {
+        Storage storage = t.storage();
+        long[] size = t.size();
         Dtype dtype = storage.dtype();
         if (dtype.bytes == 0) {
             throw new InvalidInputException(key, "is a tensor of " + dtype.torchName + ", which is not read (counts "
@@ -316,7 +332,7 @@ final class TorchTraces {
             requireIntact(in, entry, offset * dtype.bytes + span, source);
             data = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         }
-        return new Steps(key, t, dtype, data).deliver(sink);
+        return data;
     }
 
     /**
@@ -391,19 +407,198 @@ final class TorchTraces {
             return LoadMatrix.ofFlat(layers, experts, values, threeD ? key + "[" + s + "]" : key);
         }
 
-        /** Element {@code i} past the tensor's offset. */
         private double element(long i) {
-            int at = (int) (i * dtype.bytes);
-            return switch (dtype) {
-                case DOUBLE -> data.getDouble(at);
-                case FLOAT -> data.getFloat(at);
-                case LONG -> data.getLong(at);
-                case INT -> data.getInt(at);
-                case SHORT -> data.getShort(at);
-                case CHAR -> data.get(at);
-                case BYTE -> Byte.toUnsignedInt(data.get(at));
-                default -> throw new IllegalStateException(dtype + " is not read");
-            };
+            return TorchTraces.element(data, dtype, i);
+        }
+    }
+
+    /** Element {@code i} past a tensor's offset, in {@code data}, the bytes of its span. */
+    static double element(ByteBuffer data, Dtype dtype, long i) {
+        int at = (int) (i * dtype.bytes);
+        return switch (dtype) {
+            case DOUBLE -> data.getDouble(at);
+            case FLOAT -> data.getFloat(at);
+            case LONG -> data.getLong(at);
+            case INT -> data.getInt(at);
+            case SHORT -> data.getShort(at);
+            case CHAR -> data.get(at);
+            case BYTE -> Byte.toUnsignedInt(data.get(at));
+            default -> throw new IllegalStateException(dtype + " is not read");
+        };
+    }
+
+    /**
+     * An SGLang per_pass or per_token dump, one rank's: {@code records}, one dict per forward pass in the order run,
+     * each with {@code global_physical_count}, {@code [layers][physical slots]} (the slots of every rank, loaded by
+     * the tokens this rank recorded), and {@code last_physical_to_logical_map}, {@code [layers][physical slots]}, the
+     * logical expert each slot holds. Each record is one step of logical loads: each slot's count added to its
+     * logical expert's, as SGLang's stat mode does before it sums over ranks. All-zero layers are dropped, as the
+     * stat form's; the records' storages are read once to find them and once to deliver.
+     */
+    private static final class PerPass {
+        private static final String MAP = "last_physical_to_logical_map";
+        private static final String COUNT = "global_physical_count";
+        private static final String PRIMARY = "primary";
+
+        private final ZipFile zip;
+        private final String prefix;
+        private final String source;
+        private final List<?> records;
+        private final int layers;
+        private final int slots;
+        private final int experts;
+        /** {@code [layer * slots + slot]}: the logical expert of the slot. */
+        private final int[] map;
+
+        PerPass(ZipFile zip, String prefix, Map<?, ?> dict, String source) throws IOException {
+            this.zip = zip;
+            this.prefix = prefix;
+            this.source = source;
+            if (!(dict.get(RECORDS) instanceof List<?> list)) {
+                throw new InvalidInputException(RECORDS, "expected a list of forward passes but found "
+                        + TorchPickle.describe(dict.get(RECORDS)));
+            }
+            if (list.isEmpty()) {
+                throw new InvalidInputException(RECORDS, "is empty: no forward pass was recorded");
+            }
+            this.records = list;
+            if (!dict.containsKey(MAP)) {
+                throw new InvalidInputException(source, "is an SGLang per_pass or per_token dump without \"" + MAP
+                        + "\": its counts are of physical slots, and nothing says which logical expert each "
+                        + "holds");
+            }
+            if (!(dict.get(MAP) instanceof Tensor t)) {
+                throw new InvalidInputException(MAP, "expected a tensor but found "
+                        + TorchPickle.describe(dict.get(MAP)));
+            }
+            long[] size = t.size();
+            if (size.length != 2) {
+                throw new InvalidInputException(MAP, "expected [layers][physical slots] but found a "
+                        + size.length + "-dimensional tensor");
+            }
+            requireIntDimensions(MAP, size);
+            Dtype dtype = t.storage().dtype();
+            if (dtype != Dtype.LONG && dtype != Dtype.INT && dtype != Dtype.SHORT && dtype != Dtype.CHAR
+                    && dtype != Dtype.BYTE) {
+                throw new InvalidInputException(MAP, "is a tensor of " + dtype.torchName + ", expected integers "
+                        + "(expert ids)");
+            }
+            ByteBuffer data = span(zip, prefix, MAP, t, source);
+            layers = (int) size[0];
+            slots = (int) size[1];
+            if ((long) layers * slots > Integer.MAX_VALUE - 16) {
+                throw new InvalidInputException(MAP, layers + " layers x " + slots + " slots is more than is read");
+            }
+            map = new int[layers * slots];
+            int max = -1;
+            for (int l = 0; l < layers; l++) {
+                for (int p = 0; p < slots; p++) {
+                    double v = element(data, dtype, l * t.stride()[0] + p * t.stride()[1]);
+                    if (v < 0 || v >= slots) {
+                        throw new InvalidInputException(MAP + "[" + l + "][" + p + "]", "is "
+                                + (long) v + ", not an expert id of the " + slots + " slots (0 to "
+                                + (slots - 1) + ")");
+                    }
+                    map[l * slots + p] = (int) v;
+                    max = Math.max(max, (int) v);
+                }
+            }
+            experts = max + 1;
+            // SGLang places every logical expert in every layer; a map that does not would drop its loads.
+            for (int l = 0; l < layers; l++) {
+                boolean[] held = new boolean[experts];
+                for (int p = 0; p < slots; p++) {
+                    held[map[l * slots + p]] = true;
+                }
+                for (int e = 0; e < experts; e++) {
+                    if (!held[e]) {
+                        throw new InvalidInputException(MAP + "[" + l + "]", "has no slot for logical expert " + e
+                                + " of 0 to " + (experts - 1) + " (every expert has one in every layer)");
+                    }
+                }
+            }
+        }
+
+        int deliver(StepSink sink) throws IOException {
+            boolean[] loaded = new boolean[layers];
+            int kept = 0;
+            for (int r = 0; r < records.size(); r++) {
+                double[] step = logical(r);
+                for (int l = 0; l < layers; l++) {
+                    for (int e = 0; e < experts && !loaded[l]; e++) {
+                        if (step[l * experts + e] > 0) {
+                            loaded[l] = true;
+                            kept++;
+                        }
+                    }
+                }
+            }
+            if (kept == 0) {
+                throw new InvalidInputException(RECORDS, "every layer has zero load");
+            }
+            for (int r = 0; r < records.size(); r++) {
+                double[] step = logical(r);
+                double[] values = new double[kept * experts];
+                for (int l = 0, i = 0; l < layers; l++) {
+                    if (loaded[l]) {
+                        System.arraycopy(step, l * experts, values, i++ * experts, experts);
+                    }
+                }
+                sink.accept(LoadMatrix.ofFlat(kept, experts, values, RECORDS + "[" + r + "]"));
+            }
+            return records.size();
+        }
+
+        /** Record {@code r}'s logical loads, {@code [layer * experts + expert]}, its counts checked as loads. */
+        private double[] logical(int r) throws IOException {
+            String name = RECORDS + "[" + r + "]";
+            if (!(records.get(r) instanceof Map<?, ?> record)) {
+                throw new InvalidInputException(name, "expected a dict but found "
+                        + TorchPickle.describe(records.get(r)));
+            }
+            Object key = record.get("gatherer_key");
+            if (key != null && !PRIMARY.equals(key)) {
+                // SGLang records only "primary" today; another (a two-batch-overlap half) would count passes twice.
+                throw new InvalidInputException(name + ".gatherer_key", "is " + (key instanceof String k
+                        ? "'" + MessageText.oneLine(k) + "'" : TorchPickle.describe(key))
+                        + ", not 'primary', the only gatherer read");
+            }
+            String field = name + "." + COUNT;
+            if (!record.containsKey(COUNT)) {
+                throw new InvalidInputException(name, "has no \"" + COUNT + "\" (expert counts of the pass)");
+            }
+            if (!(record.get(COUNT) instanceof Tensor t)) {
+                throw new InvalidInputException(field, "expected a tensor but found "
+                        + TorchPickle.describe(record.get(COUNT)));
+            }
+            long[] size = t.size();
+            if (size.length != 2 || size[0] != layers || size[1] != slots) {
+                throw new InvalidInputException(field, "its size " + Arrays.toString(size) + " is not the map's ["
+                        + layers + ", " + slots + "] (layers, physical slots)");
+            }
+            Dtype dtype = t.storage().dtype();
+            if (dtype.bytes == 0) {
+                throw new InvalidInputException(field, "is a tensor of " + dtype.torchName + ", which is not read "
+                        + "(counts are int64, int32, int16, int8, uint8, float32 or float64)");
+            }
+            ByteBuffer data = span(zip, prefix, field, t, source);
+            double[] physical = new double[layers * slots];
+            for (int l = 0; l < layers; l++) {
+                for (int p = 0; p < slots; p++) {
+                    physical[l * slots + p] = element(data, dtype, l * t.stride()[0] + p * t.stride()[1]);
+                }
+            }
+            // Checked as loads before they are added up, so a negative count cannot hide in a sum.
+            LoadMatrix checked = LoadMatrix.ofFlat(layers, slots, physical, field);
+            double[] row = new double[slots];
+            double[] logical = new double[layers * experts];
+            for (int l = 0; l < layers; l++) {
+                checked.copyLayer(l, row);
+                for (int p = 0; p < slots; p++) {
+                    logical[l * experts + map[l * slots + p]] += row[p];
+                }
+            }
+            return logical;
         }
     }
 }

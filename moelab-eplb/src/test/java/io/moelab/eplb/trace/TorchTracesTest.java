@@ -135,6 +135,78 @@ class TorchTracesTest {
         return out.toByteArray();
     }
 
+    /**
+     * SGLang's per_pass and per_token dumps, one rank's, were refused by name. Each record is now a step of logical
+     * loads: the slots' counts summed per logical expert through the map (make_fixtures.py works the sums by hand),
+     * dense layer 0 dropped.
+     */
+    @Test
+    void aPerPassDumpIsOneStepOfLogicalLoadsPerForwardPass() throws IOException {
+        assertThat(values(TraceFiles.read(fixtureFile("per_pass_rank1.pt")))).isDeepEqualTo(new double[][][] {
+                {{1, 7, 3}, {4, 1, 0}},
+                {{0, 2, 0}, {0, 0, 7}}});
+        // per_token: the same counts beside the pass's tokens and their top-k slots, which are not read.
+        assertThat(values(TraceFiles.read(fixtureFile("per_token.pt")))).isDeepEqualTo(new double[][][] {
+                {{1, 7, 3}, {4, 1, 0}}});
+        // One slot per expert: the counts as they are.
+        assertThat(values(TraceFiles.read(fixtureFile("per_pass.pt")))).isDeepEqualTo(new double[][][] {{{1, 2}}});
+        List<LoadMatrix> steps = new ArrayList<>();
+        assertThat(TraceFiles.readStream(new ByteArrayInputStream(fixture("per_pass_rank1.pt")), "standard input",
+                steps::add)).isEqualTo(2);
+        assertThat(steps.get(1).toArray()).isDeepEqualTo(new double[][] {{0, 2, 0}, {0, 0, 7}});
+    }
+
+    /** per_pass_rank1.pt with its pickle edited, the zip otherwise as torch wrote it. */
+    private Path perPassWithPickle(UnaryOperator<byte[]> edit) throws IOException {
+        Map<String, byte[]> entries = entries(fixture("per_pass_rank1.pt"));
+        entries.put("per_pass_rank1/data.pkl", edit.apply(entries.get("per_pass_rank1/data.pkl")));
+        return file("edited_per_pass.pt", zip(entries));
+    }
+
+    /** per_pass_rank1.pt with one storage's bytes replaced. */
+    private Path perPassWithStorage(String key, byte[] data) throws IOException {
+        Map<String, byte[]> entries = entries(fixture("per_pass_rank1.pt"));
+        entries.put("per_pass_rank1/data/" + key, data);
+        return file("storage_per_pass.pt", zip(entries));
+    }
+
+    private static byte[] littleEndian(long[] values, int bytes) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(values.length * bytes)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (long v : values) {
+            if (bytes == 8) {
+                b.putLong(v);
+            } else {
+                b.putInt((int) v);
+            }
+        }
+        return b.array();
+    }
+
+    @Test
+    void aPerPassDumpsMapAndCountsAreChecked() throws IOException {
+        // A negative slot count is refused before it is added to its expert's (-1 + 5 would read as 4).
+        assertRefused(perPassWithStorage("0", littleEndian(new long[] {0, 0, 0, 0, 1, 2, 3, 5, 0, 4, 1, -1}, 4)),
+                "records[0].global_physical_count[2][3]: load is negative (-1)");
+        // Slot 3 of layer 1 mapped to expert 4, past the 4 slots.
+        assertRefused(perPassWithStorage("2", littleEndian(new long[] {0, 1, 2, 0, 0, 1, 2, 4, 2, 0, 1, 2}, 8)),
+                "last_physical_to_logical_map[1][3]: is 4, not an expert id of the 4 slots (0 to 3)");
+        // Layer 2 without expert 0: its loads would be lost.
+        assertRefused(perPassWithStorage("2", littleEndian(new long[] {0, 1, 2, 0, 0, 1, 2, 1, 2, 2, 1, 2}, 8)),
+                "last_physical_to_logical_map[2]: has no slot for logical expert 0 of 0 to 2 (every expert has one "
+                        + "in every layer)");
+        // The second record's counts as [4, 3]: not the map's shape.
+        assertRefused(perPassWithPickle(p -> replace(p, "h\rK\u000ctq\u0017QK\u0000K\u0003K\u0004",
+                        "h\rK\u000ctq\u0017QK\u0000K\u0004K\u0003")),
+                "records[1].global_physical_count: its size [4, 3] is not the map's [3, 4] (layers, physical slots)");
+        assertRefused(perPassWithPickle(p -> replace(p, "X\u0007\u0000\u0000\u0000primary",
+                        "X\u0007\u0000\u0000\u0000child_a")),
+                "records[0].gatherer_key: is 'child_a', not 'primary', the only gatherer read");
+        assertRefused(perPassWithPickle(p -> replace(p, "X\u0015\u0000\u0000\u0000global_physical_count",
+                        "X\u0015\u0000\u0000\u0000global_physical_coun_")),
+                "records[0]: has no \"global_physical_count\" (expert counts of the pass)");
+    }
+
     static Stream<Arguments> badFixtures() {
         return Stream.of(
                 // As the JSON form's errors.
@@ -146,9 +218,9 @@ class TorchTracesTest {
                 Arguments.of("list.pt", "logical_count: expected a tensor but found a list"),
                 Arguments.of("half.pt", "logical_count: is a tensor of float16, which is not read (counts are int64, "
                         + "int32, int16, int8, uint8, float32 or float64)"),
-                Arguments.of("per_pass.pt", "is an SGLang per_pass or per_token dump (\"records\" of physical expert "
-                        + "counts per rank), which is not read: record with --expert-distribution-recorder-mode stat "
-                        + "for \"logical_count\""),
+                Arguments.of("per_pass_no_map.pt", "is an SGLang per_pass or per_token dump without "
+                        + "\"last_physical_to_logical_map\": its counts are of physical slots, and nothing says which "
+                        + "logical expert each holds"),
                 Arguments.of("byteorder_big.pt", "is a big-endian torch file (its byteorder record says big); only "
                         + "little-endian ones are read (load and save it again on a little-endian machine)"));
     }
@@ -490,31 +562,37 @@ class TorchTracesTest {
 
     @Test
     void aPickleLargerThanAStatDumpsIsRefusedUnread() throws IOException {
-        // 64 KiB of pickle and more: a per_token dump's size, not a stat dump's (under 1 KiB).
+        // 2 MiB of pickle and more: a per_token dump's size, not a stat dump's (under 1 KiB) or a per_pass dump's.
         assertRefused(withPickle(p -> concat(p, new byte[TorchTraces.MAX_PICKLE])), "stat_int32/data.pkl: is "
-                + (238 + TorchTraces.MAX_PICKLE) + " bytes, more than the 65536 read here (an SGLang stat-mode "
-                + "dump's is far smaller)");
+                + (238 + TorchTraces.MAX_PICKLE) + " bytes, more than the 2097152 read here (an SGLang stat or "
+                + "per_pass dump's is smaller)");
     }
 
     /**
      * The pickle's values take far more heap than its bytes: one byte makes an empty dict. A pickle of 1 MiB of them,
      * which deflates to a 1 KiB file, took over 64 MiB (out of memory in -Xmx64m, where evaluate reads long traces);
-     * the largest pickle read now makes few enough.
+     * the most values read ({@link TorchPickle#MAX_VALUES}) take little heap, and a pickle that makes more, within
+     * the bytes read, is refused at the first value past them.
      */
     @Test
     void theLargestPickleReadTakesLittleHeap() throws IOException {
-        byte[] pickle = new byte[TorchTraces.MAX_PICKLE];
-        Arrays.fill(pickle, (byte) '}');
-        pickle[0] = (byte) 0x80;
-        pickle[1] = 2;
-        pickle[pickle.length - 1] = '.';
-        Path dicts = file("dicts.pt", deflated(Map.of("a/data.pkl", pickle)));
         com.sun.management.ThreadMXBean threads =
                 (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-        long before = threads.getCurrentThreadAllocatedBytes();
-        assertRefused(dicts, "a/data.pkl: pickle stops with values left on its stack");
-        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
-        assertThat(allocated).as("bytes allocated reading a pickle of empty dicts").isLessThan(16L << 20);
+        for (int length : new int[] {TorchPickle.MAX_VALUES + 3, TorchTraces.MAX_PICKLE}) {
+            byte[] pickle = new byte[length];
+            Arrays.fill(pickle, (byte) '}');
+            pickle[0] = (byte) 0x80;
+            pickle[1] = 2;
+            pickle[pickle.length - 1] = '.';
+            Path dicts = file("dicts.pt", deflated(Map.of("a/data.pkl", pickle)));
+            long before = threads.getCurrentThreadAllocatedBytes();
+            assertRefused(dicts, length == TorchTraces.MAX_PICKLE ? "a/data.pkl: pickle makes more than 262144 "
+                    + "values, more than are read (an SGLang per_pass dump of about 11,900 forward passes; a "
+                    + "per_token dump's token ids make far more)"
+                    : "a/data.pkl: pickle stops with values left on its stack");
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            assertThat(allocated).as("bytes allocated reading a pickle of empty dicts").isLessThan(32L << 20);
+        }
     }
 
     @Test
@@ -556,7 +634,7 @@ class TorchTracesTest {
     void mutatedDumpsGiveATraceOrAnInvalidInputException() throws IOException {
         Random random = new Random(20261205);
         List<String> names = List.of("stat_int32.pt", "aggregate_int64.pt", "view_float32.pt", "per_pass.pt",
-                "byteorder_little.pt");
+                "byteorder_little.pt", "per_pass_rank1.pt", "per_token.pt");
         Path path = dir.resolve("mutant.pt");
         int refused = 0;
         for (int i = 0; i < 2000; i++) {

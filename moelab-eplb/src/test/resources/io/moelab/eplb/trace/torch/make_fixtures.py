@@ -3,7 +3,7 @@
 SGLang's recorder (python/sglang/srt/eplb/expert_distribution.py, ExpertDistributionRecorder.dump_record) saves, in
 "stat" mode, dict(rank=0, logical_count=<int32 [passes][layers][logical experts]>,
 average_utilization_rate_over_window=None or a float) as expert_distribution_recorder_<time>.pt, rank 0 only; in
-"per_pass" and "per_token" mode dict(records=[...], last_physical_to_logical_map=...) per rank, which moelab refuses.
+"per_pass" and "per_token" mode dict(records=[...], last_physical_to_logical_map=...) per rank (see per_pass_rank1.pt).
 
 Regenerate (the committed files came from Debian's python3-torch 1.13.1; a newer torch changes some bytes but not
 what the tests read):
@@ -57,7 +57,7 @@ save("view_float32.pt", dict(logical_count=view))
 # float64 under the "counts" key, one step.
 save("counts_float64.pt", {"counts": torch.tensor([[0.5, 125.0]], dtype=torch.float64)})
 
-# per_pass mode: records of physical counts per rank, not read.
+# per_pass mode, one record, map [[0, 1]]: one step [[1, 2]].
 save("per_pass.pt", dict(records=[dict(forward_pass_id=1, rank=0, gatherer_key="primary",
                                        global_physical_count=torch.tensor([[1, 2]], dtype=torch.int32))],
                          last_physical_to_logical_map=torch.tensor([[0, 1]])))
@@ -72,3 +72,41 @@ save("list.pt", dict(logical_count=[[1, 2]]))
 
 add_record("stat_int32.pt", "byteorder_little.pt", "byteorder", "little")
 add_record("stat_int32.pt", "byteorder_big.pt", "byteorder", "big")
+
+# per_pass mode, laid out as SGLang writes it (sgl-project/sglang, python/sglang/srt/eplb/expert_distribution.py at
+# 02295fe5ac5ccff3e8829800d50450351c56fb53: _DetailAccumulator.append and .dump): one dict per forward pass, its
+# global_physical_count a fresh int32 [layers][physical slots] (.cpu().clone()), this rank's tokens only; then the
+# last physical-to-logical map, int64 [layers][physical slots] (torch.tensor of a list). 3 layers, 4 slots, 3 logical
+# experts; layer 0 dense (zero in every pass). Logical loads, by hand (slot counts summed through the map):
+#   pass 1: layer 1 (map 0 1 2 1, counts 1 2 3 5) [1, 2+5, 3] = [1, 7, 3]; layer 2 (map 2 0 1 2, counts 0 4 1 0)
+#           [4, 1, 0+0] = [4, 1, 0]
+#   pass 2: layer 1 (counts 0 0 0 2) [0, 0+2, 0] = [0, 2, 0]; layer 2 (counts 6 0 0 1) [0, 0, 6+1] = [0, 0, 7]
+slot_map = torch.tensor([[0, 1, 2, 0], [0, 1, 2, 1], [2, 0, 1, 2]])
+gpc = [torch.tensor([[0, 0, 0, 0], [1, 2, 3, 5], [0, 4, 1, 0]], dtype=torch.int32),
+       torch.tensor([[0, 0, 0, 0], [0, 0, 0, 2], [6, 0, 0, 1]], dtype=torch.int32)]
+save("per_pass_rank1.pt", dict(records=[dict(forward_pass_id=i + 1, rank=1, gatherer_key="primary",
+                                             global_physical_count=c.clone()) for i, c in enumerate(gpc)],
+                               last_physical_to_logical_map=slot_map))
+# The same without its map (nothing makes the slots logical).
+save("per_pass_no_map.pt", dict(records=[dict(forward_pass_id=1, rank=0, gatherer_key="primary",
+                                              global_physical_count=gpc[0].clone())]))
+
+# per_token mode (_DetailSinglePassGatherer.collect at the same commit): each record adds the pass's token ids,
+# positions, extend_seq_lens, forward_mode, topk_ids_of_layer [layers][tokens][8] and misc_objects to the same keys;
+# global_physical_count is counted from topk_ids_of_layer (physical slot ids, -1 for none). One pass of two tokens on
+# per_pass_rank1.pt's map, slots chosen to give its first pass's counts.
+topk = torch.full((3, 2, 8), -1, dtype=torch.int32)
+topk[1, 0, :6] = torch.tensor([0, 1, 1, 2, 2, 2])
+topk[1, 1, :5] = torch.tensor([3, 3, 3, 3, 3])
+topk[2, 0, :5] = torch.tensor([1, 1, 1, 1, 2])
+counts = torch.zeros((3, 4), dtype=torch.int32)
+for layer in range(3):
+    for slot in topk[layer].flatten().tolist():
+        if slot != -1:
+            counts[layer, slot] += 1
+assert counts.equal(gpc[0])
+save("per_token.pt", dict(records=[dict(forward_pass_id=7, rank=0, gatherer_key="primary", input_ids=[11, 12],
+                                        positions=[0, 1], extend_seq_lens=[2], forward_mode=1,
+                                        topk_ids_of_layer=topk.clone(), misc_objects=[],
+                                        global_physical_count=counts)],
+                          last_physical_to_logical_map=slot_map))
