@@ -1,0 +1,86 @@
+package io.moelab.cli.eplb;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moelab.cli.CliRunner;
+import io.moelab.cli.CliRunner.Result;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Wherever {@code --trace} is taken, one rank's SGLang per_pass dump reads as the stat form of its logical loads. The
+ * fixtures are moelab-eplb's {@code torch/per_pass_rank1.pt} and {@code per_pass_no_map.pt} (make_fixtures.py there
+ * works the loads by hand): two passes, 3 layers x 4 physical slots of 3 experts, layer 0 zero throughout.
+ */
+class SglangPerPassDumpTest {
+    @TempDir
+    Path dir;
+
+    private Path fixture(String name) throws IOException {
+        try (InputStream in = SglangPerPassDumpTest.class.getResourceAsStream(name)) {
+            return Files.write(dir.resolve(name), in.readAllBytes());
+        }
+    }
+
+    private static String[] evaluate(String trace) {
+        return new String[] {"eplb", "evaluate", "--trace", trace, "--window", "1", "--replicas", "4", "--gpus", "2",
+                "--algorithms", "deepseek,static", "--warmup-ms", "0", "--format", "json"};
+    }
+
+    /** The report less the trace's name and its timings, which differ run to run. */
+    private static JsonNode results(Result r) {
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode root = JsonMapper.builder().build().readTree(r.out());
+        ((ObjectNode) root).remove("trace");
+        withoutTimings(root);
+        return root;
+    }
+
+    private static void withoutTimings(JsonNode node) {
+        if (node instanceof ObjectNode object) {
+            object.remove(object.propertyNames().stream()
+                    .filter(n -> n.matches("(?i).*(micros|millis|time|samples|_ms|_us).*")).toList());
+        }
+        node.values().forEach(SglangPerPassDumpTest::withoutTimings);
+    }
+
+    @Test
+    void evaluateSimAndSweepReadThePerPassDumpAsItsLogicalLoads() throws IOException {
+        Path pt = fixture("sglang_per_pass_rank1.pt");
+        Path json = Files.writeString(dir.resolve("logical.json"), """
+                {"logical_count": [[[1, 7, 3], [4, 1, 0]], [[0, 2, 0], [0, 0, 7]]]}
+                """);
+        JsonNode fromPt = results(CliRunner.run(evaluate(pt.toString())));
+        assertThat(fromPt.get("windows").asInt()).isEqualTo(2);
+        assertThat(fromPt).isEqualTo(results(CliRunner.run(evaluate(json.toString()))));
+        Path model = Files.writeString(dir.resolve("two-layers.json"), "{\"moe_layers\": 2, \"experts\": 3, "
+                + "\"top_k\": 1, \"hidden\": 64, \"expert_ffn\": 32}");
+        Result sim = CliRunner.run("sim", "--trace", pt.toString(), "--model", model.toString(), "--cluster",
+                "1x2-h100", "--policies", "none,deepseek", "--rebalance-every", "1", "--out",
+                dir.resolve("sim").toString());
+        assertThat(sim.exitCode()).as(sim.err()).isZero();
+        assertThat(sim.out().lines().findFirst()).hasValue("trace: " + pt + " (2 steps, 2 layers x 3 experts)");
+        Result sweep = CliRunner.run("sim", "sweep", "--trace", pt.toString(), "--model", model.toString(),
+                "--cluster", "1x2-h100", "--policies", "none", "--redundants", "1,3", "--out",
+                dir.resolve("sweep").toString());
+        assertThat(sweep.exitCode()).as(sweep.err()).isZero();
+        assertThat(dir.resolve("sweep/sweep.json")).isRegularFile();
+    }
+
+    @Test
+    void aPerPassDumpWithoutItsMapIsOneErrorLine() throws IOException {
+        Path pt = fixture("sglang_per_pass_no_map.pt");
+        Result r = CliRunner.run(evaluate(pt.toString()));
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.errLines()).containsExactly("error: " + pt + ": is an SGLang per_pass or per_token dump without "
+                + "\"last_physical_to_logical_map\": its counts are of physical slots, and nothing says which logical "
+                + "expert each holds");
+    }
+}
