@@ -30,8 +30,9 @@ import java.util.zip.ZipFile;
  * {@code ARCHIVE/data.pkl} pickles {@code {"rank": ..., "logical_count": <tensor>, ...}} and whose
  * {@code ARCHIVE/data/KEY} entries hold the tensors' storages, raw little-endian elements. The counts are read as the
  * JSON form's are ({@link TraceFormat#SGLANG}): {@code [layers][experts]} one step, {@code [steps][layers][experts]}
- * one per pass, all-zero layers dropped. Only the counts' storage is read, and only the part the tensor spans, after
- * its size is checked against the zip entry's.
+ * one per pass, all-zero layers dropped. A per_pass or per_token dump ({@code {"records": [...],
+ * "last_physical_to_logical_map": ...}}) is read as one step of logical loads per record ({@link PerPass}). Only the
+ * counts' storages are read, and only the part each tensor spans, after its size is checked against the zip entry's.
  */
 final class TorchTraces {
     /** A zip archive's first bytes (a local file header). */
