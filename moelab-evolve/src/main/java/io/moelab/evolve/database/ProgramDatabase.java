@@ -17,10 +17,10 @@ import java.util.Set;
 /**
  * The programs of a run, on islands that evolve apart: a child always lands on its parent's island, and
  * programs cross only by ring migration (island i to i + 1) every {@code migration_interval} generations,
- * never as a copy of what the target already holds. Each island keeps a MAP-Elites grid over the feature
- * dimensions; an elite archive and the best program span islands but are read per island when choosing
- * parents, so islands stay isolated. Thread-safe: every method that reads or changes the programs locks the
- * database.
+ * never as a copy of what the target already holds, and a copy never moves on. Each island keeps a MAP-Elites
+ * grid over the feature dimensions; an elite archive and the best program span islands but are read per island
+ * when choosing parents, so islands stay isolated. Thread-safe: every method that reads or changes the programs
+ * locks the database.
  */
 public final class ProgramDatabase {
     /** Recent attempts each island keeps for prompts (and checkpoints): the most a prompt can show. */
@@ -201,7 +201,11 @@ public final class ProgramDatabase {
         }
     }
 
-    /** Ring migration: each island's best programs go, as copies, to the next island unless it has them. */
+    /**
+     * Ring migration: each island's best programs go, as copies, to the next island unless it has them. A copy
+     * among them stays: each program moves once (as in OpenEvolve), else an island's best went round the ring
+     * copy by copy until every island held it.
+     */
     private void migrate() {
         List<List<Program>> outgoing = new ArrayList<>();
         for (Island island : islands) {
@@ -212,6 +216,9 @@ public final class ProgramDatabase {
         for (int i = 0; i < islands.size(); i++) {
             Island target = islands.get((i + 1) % islands.size());
             for (Program p : outgoing.get(i)) {
+                if (migrant(p)) {
+                    continue;
+                }
                 Program copy = p.migrateTo(target.index);
                 if (!target.codes.contains(hash(p.code())) && !programs.containsKey(copy.id())) {
                     insert(copy);
@@ -219,6 +226,14 @@ public final class ProgramDatabase {
             }
         }
         migrations++;
+    }
+
+    /**
+     * Whether {@code p} is a migrated copy (the seed's copies included): it names its original, or, read from a
+     * checkpoint without that field, has a copy's {@code ID>ISLAND} id.
+     */
+    private static boolean migrant(Program p) {
+        return p.migratedFrom() != null || p.id().contains(">");
     }
 
     /** The island's valid programs, best first. */

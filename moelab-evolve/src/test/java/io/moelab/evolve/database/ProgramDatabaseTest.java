@@ -157,6 +157,57 @@ class ProgramDatabaseTest {
         assertThat(db.members(2)).containsExactly("0>2", "3>2");
     }
 
+    /**
+     * A migrated copy never migrates again, as in OpenEvolve (which skips programs marked as migrants): else island
+     * 0's best reached island 2 through island 1's copy, and every island filled with copies of one program.
+     */
+    @Test
+    void aMigratedCopyNeverMigratesAgain() {
+        ProgramDatabase db = threeIslandsAfterOneMigration();
+        // Island 1's best is the copy 1>1 (0.9): the top floor(0 * 4) -> 1 program, a copy, so nothing moves;
+        // the next one, 5, does not take its place (OpenEvolve skips copies among the top ones, it does not
+        // pick more). Island 0's best, 1, is on island 1 already; island 2's best, 3, on island 0.
+        db.add(child(4, 0, 0.05));
+        db.add(child(5, 1, 0.5));
+        db.add(child(6, 2, 0.05));
+        assertThat(db.migrations()).isEqualTo(2);
+        assertThat(db.members(2)).containsExactly("0>2", "3", "2>2", "6");
+        assertThat(db.get("1>2")).isEmpty();
+    }
+
+    /**
+     * A checkpoint's copy is known as one by its {@code ID>ISLAND} id even where the file lacks
+     * {@code migratedFrom}, so that a resumed run keeps the rule.
+     */
+    @Test
+    void aCopyRestoredWithoutItsOriginStillNeverMigrates() {
+        DatabaseSettings s = settings(3, 100, 50, 1, 0, 0.2, 0.5);
+        String text = Fixtures.json(threeIslandsAfterOneMigration().snapshot())
+                .replaceAll(",?\"migratedFrom\":(null|\"[^\"]*\")", "");
+        assertThat(text).doesNotContain("migratedFrom").contains("\"1>1\"");
+        ProgramDatabase db = ProgramDatabase.restore(s, Fixtures.fromJson(text));
+        assertThat(db.get("1>1").orElseThrow().migratedFrom()).isNull();
+        db.add(child(4, 0, 0.05));
+        db.add(child(5, 1, 0.5));
+        db.add(child(6, 2, 0.05));
+        assertThat(db.migrations()).isEqualTo(2);
+        assertThat(db.members(2)).containsExactly("0>2", "3", "2>2", "6");
+    }
+
+    /** Three islands, interval 1, rate 0 (one program an island), after the first migration. */
+    private static ProgramDatabase threeIslandsAfterOneMigration() {
+        ProgramDatabase db = new ProgramDatabase(settings(3, 100, 50, 1, 0, 0.2, 0.5));
+        db.seed(initial(0.1));
+        db.add(child(1, 0, 0.9));
+        db.add(child(2, 1, 0.2));
+        db.add(child(3, 2, 0.3));
+        assertThat(db.migrations()).isEqualTo(1);
+        assertThat(db.members(0)).containsExactly("0", "1", "3>0");
+        assertThat(db.members(1)).containsExactly("0>1", "2", "1>1");
+        assertThat(db.members(2)).containsExactly("0>2", "3", "2>2");
+        return db;
+    }
+
     @Test
     void migrationSkipsCodeTheTargetAlreadyHolds() {
         // Rate 1: everything moves, except code the target already has.
