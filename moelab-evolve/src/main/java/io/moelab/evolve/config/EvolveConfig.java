@@ -57,7 +57,9 @@ public final class EvolveConfig {
             Map.entry("database.in_memory", "the run is always checkpointed under --out"),
             Map.entry("database.db_path", "the run is checkpointed under --out"),
             Map.entry("database.log_prompts", "LLM responses are always recorded"),
-            Map.entry("database.elite_selection_ratio", "parents come from exploration, exploitation or fitness"),
+            // OpenEvolve reads it only in a sampler its run loop does not call, to choose inspirations.
+            Map.entry("database.elite_selection_ratio", "OpenEvolve's run loop does not read it either; inspirations "
+                    + "are the island's best, grid neighbours and random members"),
             Map.entry("database.random_seed", "random_seed seeds everything"),
             Map.entry("database.diversity_reference_size", "diversity compares with the island's best five"),
             Map.entry("evaluator.max_retries", "a failed evaluation is a result, not retried"),

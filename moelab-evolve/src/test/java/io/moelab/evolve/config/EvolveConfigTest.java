@@ -483,6 +483,9 @@ class EvolveConfigTest {
         assertThat(String.join("\n", cfg.warnings())).contains("log_level ignored", "language ignored",
                 "llm.models[0].temperature ignored", "database.elite_selection_ratio ignored");
         assertThat(cfg.warnings()).allSatisfy(w -> assertThat(w).startsWith(tmp.toString()));
+        // OpenEvolve reads elite_selection_ratio for inspirations (and only outside its run loop), not for parents.
+        assertThat(cfg.warnings()).filteredOn(w -> w.contains("elite_selection_ratio")).singleElement()
+                .asString().contains("inspirations").doesNotContain("parents");
         EvolveSettings s = cfg.apiBase(BASE).build(null);
         assertThat(s.llm().temperature()).as("the per-model temperature is not applied").isEqualTo(0.7);
         assertThat(s.database()).isEqualTo(EvolveConfig.defaults("combined_score").build(null).database());
