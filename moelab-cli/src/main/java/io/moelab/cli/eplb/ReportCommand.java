@@ -2,6 +2,7 @@ package io.moelab.cli.eplb;
 
 import io.moelab.cli.support.Lists;
 import io.moelab.cli.support.OptionFields;
+import io.moelab.cli.support.OutputLock;
 import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
@@ -115,8 +116,15 @@ public final class ReportCommand implements Callable<Integer>, OptionFields {
         }
         // Before minutes of work: a bad --out would otherwise fail only after them.
         Outputs.checkDirectory("--out", out, "RESULTS.md");
-        // The plots and RESULTS.md appear together, or none (a failure part-way replaces none of an earlier run's).
-        AtomicFiles.together(() -> write(drifting, stationary, pairs));
+        // Held until the files are in place: two runs on one --out at the same time could mix their files.
+        try (OutputLock lock = OutputLock.start("--out", out)) {
+            // The plots and RESULTS.md appear together, or none (a failure part-way replaces none of an earlier
+            // run's).
+            AtomicFiles.together(() -> {
+                write(drifting, stationary, pairs);
+                lock.beforeRenames();
+            });
+        }
         PrintWriter w = spec.commandLine().getOut();
         w.println("wrote " + out.resolve("RESULTS.md") + " and plots in " + out);
         w.flush();

@@ -2,6 +2,7 @@ package io.moelab.cli.sim;
 
 import io.moelab.cli.support.Json;
 import io.moelab.cli.support.OptionFields;
+import io.moelab.cli.support.OutputLock;
 import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
@@ -47,12 +48,14 @@ public final class SimCommand implements Callable<Integer>, OptionFields {
         // Before the simulation: a bad --out would otherwise fail only after it.
         Outputs.checkDirectory("--out", options.out, options.inputs(), "summary.json", "steps.csv", "balancedness.png",
                 "step_time.png");
-        try (Traces.Rereadable sources = options.traceSources()) {
-            return run(SimOptions.trace(sources));
+        // Held until the files are in place: two runs on one --out at the same time could mix their files.
+        try (OutputLock lock = OutputLock.start("--out", options.out);
+             Traces.Rereadable sources = options.traceSources()) {
+            return run(SimOptions.trace(sources), lock);
         }
     }
 
-    private int run(TraceSource trace) throws Exception {
+    private int run(TraceSource trace, OutputLock lock) throws Exception {
         Simulation simulation = new Simulation(trace, options.modelSpec(), options.clusterSpec(),
                 options.simulationOptions());
         var policies = options.policyList();
@@ -66,6 +69,7 @@ public final class SimCommand implements Callable<Integer>, OptionFields {
             AtomicFiles.writeString(dir.resolve("summary.json"), Json.write(summary(report)) + "\n");
             AtomicFiles.writeString(dir.resolve("steps.csv"), steps(report.policies()));
             plot(report, dir);
+            lock.beforeRenames();
         });
         PrintWriter out = spec.commandLine().getOut();
         out.print(options.describe(trace) + "\n" + SimReports.header(report) + "\n"

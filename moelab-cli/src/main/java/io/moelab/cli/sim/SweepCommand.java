@@ -3,6 +3,7 @@ package io.moelab.cli.sim;
 import io.moelab.cli.support.Json;
 import io.moelab.cli.support.Lists;
 import io.moelab.cli.support.OptionFields;
+import io.moelab.cli.support.OutputLock;
 import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
@@ -64,12 +65,14 @@ public final class SweepCommand implements Callable<Integer>, OptionFields {
         // Before the sweep: a bad --out would otherwise fail only after it.
         Outputs.checkDirectory("--out", options.out, options.inputs(), "sweep.json", "throughput_vs_interval.png",
                 "throughput_vs_redundant.png");
-        try (Traces.Rereadable sources = options.traceSources()) {
-            return run(SimOptions.trace(sources));
+        // Held until the files are in place: two runs on one --out at the same time could mix their files.
+        try (OutputLock lock = OutputLock.start("--out", options.out);
+             Traces.Rereadable sources = options.traceSources()) {
+            return run(SimOptions.trace(sources), lock);
         }
     }
 
-    private int run(TraceSource trace) throws Exception {
+    private int run(TraceSource trace, OutputLock lock) throws Exception {
         ModelSpec model = options.modelSpec();
         ClusterSpec cluster = options.clusterSpec();
         List<Policy> policies = options.policyList();
@@ -115,6 +118,7 @@ public final class SweepCommand implements Callable<Integer>, OptionFields {
                         "redundant slots per layer",
                         byRedundant, policies, false);
             }
+            lock.beforeRenames();
         });
         if (byInterval.isEmpty()) {
             // An earlier sweep's plot in the directory would read as this one's, beside a sweep.json without an

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.moelab.cli.CliRunner;
 import io.moelab.cli.CliRunner.Result;
+import io.moelab.cli.LockHolder;
+import io.moelab.cli.support.DirectoryLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -302,5 +304,42 @@ class BalancerOptionsAndReportCommandsTest {
         Result rounds = CliRunner.run("eplb", "report", "--out", dir.resolve("r").toString(), "--timing-rounds", "-1");
         assertThat(rounds.errLines()).containsExactly("error: --timing-rounds: must be 0 or more, got -1");
         assertThat(dir.resolve("r")).doesNotExist();
+    }
+
+    /**
+     * Two reports into one --out at the same time could leave one's RESULTS.md beside the other's plots (each
+     * renamed its files together, but two processes' renames interleave). A directory in use is refused before any
+     * work, a new one still works, and the lock file is gone at the end.
+     */
+    @Test
+    void reportRefusesAnOutputDirectoryAnotherRunIsUsing() throws Exception {
+        Path out = dir.resolve("report");
+        String[] run = {"eplb", "report", "--out", out.toString(), "--cases", "cycling-noisy", "--timing-rounds", "0"};
+        try (LockHolder other = LockHolder.start(out)) {
+            Result r = CliRunner.run(run);
+            assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
+            assertThat(r.err()).isEqualTo("error: --out " + out + ": another moelab run is using it (pid "
+                    + other.pid() + ")\n");
+            assertThat(r.out()).isEmpty();
+        }
+        Files.delete(out.resolve(DirectoryLock.FILE));
+        Files.delete(out);
+        Result r = CliRunner.run(run);
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        List<String> names;
+        try (var list = Files.list(out)) {
+            names = list.map(p -> p.getFileName().toString()).toList();
+        }
+        assertThat(names).contains("RESULTS.md").allMatch(n -> !n.startsWith("."));
+        String md = Files.readString(out.resolve("RESULTS.md"));
+        try (DirectoryLock held = DirectoryLock.acquire("--out", out)) {
+            Result again = CliRunner.run("eplb", "report", "--out", out.toString(), "--cases", "adrs-26x64",
+                    "--timing-rounds", "0");
+            assertThat(again.exitCode()).as(again.err()).isEqualTo(2);
+            assertThat(again.errLines()).containsExactly("error: --out " + out + ": another moelab run is using it "
+                    + "(pid " + ProcessHandle.current().pid() + ")");
+        }
+        assertThat(out.resolve("RESULTS.md")).hasContent(md);
+        assertThat(out.resolve(DirectoryLock.FILE)).doesNotExist();
     }
 }

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.moelab.cli.CliRunner;
 import io.moelab.cli.CliRunner.Result;
+import io.moelab.cli.LockHolder;
+import io.moelab.cli.support.DirectoryLock;
 import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.eplb.trace.SyntheticTraceGenerator;
 import io.moelab.eplb.trace.SyntheticTraceSpec;
@@ -567,5 +569,70 @@ class SimCommandTest {
     private static String tokens(JsonNode point, int policy) {
         return String.format(Locale.ROOT, "%.0f",
                 point.get("policies").get(policy).get("throughput_tokens_per_s").asDouble());
+    }
+
+    /**
+     * Two runs on one --out at the same time: each renamed its files together, but the renames of two processes
+     * interleave, so the directory could hold one run's summary.json beside the other's plots. A directory in use is
+     * refused up front, one that does not exist yet still works, and the lock file is gone at the end.
+     */
+    @Test
+    void anOutputDirectoryAnotherRunIsUsingIsRefused() throws Exception {
+        Path out = dir.resolve("out");
+        List<String> files = List.of("balancedness.png", "step_time.png", "steps.csv", "summary.json");
+        try (LockHolder other = LockHolder.start(out)) {
+            Result r = CliRunner.run(sim());
+            assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
+            assertThat(r.err()).isEqualTo("error: --out " + out + ": another moelab run is using it (pid "
+                    + other.pid() + ")\n");
+            assertThat(names(out)).containsExactly(DirectoryLock.FILE);
+        }
+        // Killed, the holder left its lock file, which the next run takes over and removes.
+        Result r = CliRunner.run(sim());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(names(out)).isEqualTo(files);
+        // Held in this process (a command run in-process): refused too, and the files are left as they were.
+        byte[] summary = Files.readAllBytes(out.resolve("summary.json"));
+        try (DirectoryLock held = DirectoryLock.acquire("--out", out)) {
+            Result again = CliRunner.run(sim("--redundant", "64"));
+            assertThat(again.exitCode()).as(again.err()).isEqualTo(2);
+            assertThat(again.errLines()).containsExactly("error: --out " + out + ": another moelab run is using it "
+                    + "(pid " + ProcessHandle.current().pid() + ")");
+        }
+        assertThat(out.resolve("summary.json")).hasBinaryContent(summary);
+
+        Path sweep = dir.resolve("sweep");
+        String[] args = {"sim", "sweep", "--trace", trace.toString(), "--model", "deepseek-v2-lite", "--cluster",
+                "4x8-h100", "--policies", "none", "--planning-ms", "2", "--intervals", "50", "--redundants", "32",
+                "--out", sweep.toString()};
+        try (LockHolder other = LockHolder.start(sweep)) {
+            Result s = CliRunner.run(args);
+            assertThat(s.exitCode()).as(s.err()).isEqualTo(2);
+            assertThat(s.err()).isEqualTo("error: --out " + sweep + ": another moelab run is using it (pid "
+                    + other.pid() + ")\n");
+            assertThat(names(sweep)).containsExactly(DirectoryLock.FILE);
+        }
+        Files.delete(sweep.resolve(DirectoryLock.FILE));
+        Files.delete(sweep);
+        // A directory that does not exist yet: made, locked and written; the lock file is not left in it.
+        Result s = CliRunner.run(args);
+        assertThat(s.exitCode()).as(s.err()).isZero();
+        assertThat(names(sweep)).containsExactly("sweep.json", "throughput_vs_interval.png",
+                "throughput_vs_redundant.png");
+        try (DirectoryLock held = DirectoryLock.acquire("--out", sweep)) {
+            Result again = CliRunner.run(args);
+            assertThat(again.exitCode()).as(again.err()).isEqualTo(2);
+            assertThat(again.errLines()).containsExactly("error: --out " + sweep + ": another moelab run is using "
+                    + "it (pid " + ProcessHandle.current().pid() + ")");
+        }
+        assertThat(names(sweep)).containsExactly("sweep.json", "throughput_vs_interval.png",
+                "throughput_vs_redundant.png");
+    }
+
+    /** The names in {@code dir}, hidden ones included, sorted. */
+    private static List<String> names(Path dir) throws IOException {
+        try (var list = Files.list(dir)) {
+            return list.map(p -> p.getFileName().toString()).sorted().toList();
+        }
     }
 }
