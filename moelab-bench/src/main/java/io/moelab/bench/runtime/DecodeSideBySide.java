@@ -8,6 +8,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
@@ -70,26 +71,62 @@ public final class DecodeSideBySide {
         }
     }
 
+    /** The formats {@code WEIGHTS} may name: {@code WeightFormat}'s values. */
+    static final List<String> FORMATS = List.of("STORED", "PACKED", "Q8", "INT4", "INT4_I8");
+    private static final String USAGE = "DecodeSideBySide CLASSES[,CLASSES...] MODEL_DIR WEIGHTS [TOKENS] [ROUNDS]"
+            + " [greedy|random]";
+
+    /** The arguments, checked. */
+    record Options(String[] builds, Path modelDir, String weights, int tokens, int rounds, boolean random) {
+        /**
+         * Reads the arguments of the class comment.
+         *
+         * @throws HarnessArgs.BadArgument the usage line for a wrong count, else a line naming the bad argument
+         */
+        static Options parse(String[] args) {
+            if (args.length < 3 || args.length > 6) {
+                throw HarnessArgs.usage(USAGE);
+            }
+            String[] builds = args[0].split(",");
+            for (String build : builds) {
+                HarnessArgs.directory("CLASSES", build);
+            }
+            Path modelDir = HarnessArgs.directory("MODEL_DIR", args[1]);
+            String weights = HarnessArgs.oneOf("WEIGHTS", args[2], FORMATS);
+            int tokens = args.length > 3 ? HarnessArgs.count("TOKENS", args[3]) : 32;
+            int rounds = args.length > 4 ? HarnessArgs.count("ROUNDS", args[4]) : 40;
+            boolean random = args.length > 5
+                    && HarnessArgs.oneOf("mode", args[5], List.of("greedy", "random")).equals("random");
+            return new Options(builds, modelDir, weights, tokens, rounds, random);
+        }
+    }
+
     /**
-     * Runs the comparison; see the class comment for the arguments.
+     * Runs the comparison; see the class comment for the arguments. Bad arguments print one line and exit 2.
      *
      * @param args the arguments of the class comment
      * @throws Throwable what the build's code throws, passed on unwrapped through its method handles
      */
     public static void main(String[] args) throws Throwable {
-        if (args.length < 3 || args.length > 6) {
-            System.err.println("usage: DecodeSideBySide CLASSES[,CLASSES...] MODEL_DIR WEIGHTS [TOKENS] [ROUNDS]"
-                    + " [greedy|random]");
-            System.exit(2);
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (HarnessArgs.BadArgument e) {
+            System.exit(HarnessArgs.refuse(System.err, e));
+            return;
         }
-        String[] builds = args[0].split(",");
-        Path modelDir = Path.of(args[1]);
-        int tokens = args.length > 3 ? Integer.parseInt(args[3]) : 32;
-        int rounds = args.length > 4 ? Integer.parseInt(args[4]) : 40;
-        boolean random = args.length > 5 && args[5].equals("random");
+        run(options);
+    }
+
+    private static void run(Options options) throws Throwable {
+        String[] builds = options.builds();
+        Path modelDir = options.modelDir();
+        int tokens = options.tokens();
+        int rounds = options.rounds();
+        boolean random = options.random();
         Decoder[] decoders = new Decoder[builds.length];
         for (int b = 0; b < builds.length; b++) {
-            decoders[b] = Decoder.load(builds[b], modelDir, args[2]);
+            decoders[b] = Decoder.load(builds[b], modelDir, options.weights());
         }
         for (Decoder d : decoders) {
             for (int done = 0; done < WARMUP_TOKENS; done += tokens) {
@@ -105,8 +142,8 @@ public final class DecodeSideBySide {
                 rates[b][round] = decoders[b].decode(tokens, random ? new SplittableRandom(1000 + round) : null);
             }
         }
-        System.out.printf(Locale.ROOT, "%s decode, %d tokens per turn (%s), %d rounds; tokens/s:%n", args[2], tokens,
-                random ? "random inputs" : "greedy", rounds);
+        System.out.printf(Locale.ROOT, "%s decode, %d tokens per turn (%s), %d rounds; tokens/s:%n",
+                options.weights(), tokens, random ? "random inputs" : "greedy", rounds);
         double first = Stats.median(rates[0]);
         for (int b = 0; b < builds.length; b++) {
             double[] sorted = rates[b].clone();

@@ -30,24 +30,57 @@ public final class DotSideBySide {
     private DotSideBySide() {
     }
 
+    /** The formats {@code FORMATS} may name. */
+    static final List<String> FORMATS = List.of("F32", "PACKED", "BF16", "Q8", "INT4", "INT4_I8");
+
+    /** The arguments, checked. */
+    record Options(String[] builds, List<String> formats, List<String> shapes, int slices) {
+        /**
+         * Reads the arguments of the class comment.
+         *
+         * @throws HarnessArgs.BadArgument the usage line for a wrong count, else a line naming the bad argument
+         */
+        static Options parse(String[] args) {
+            if (args.length != 4) {
+                throw HarnessArgs.usage("DotSideBySide CLASSES[,CLASSES...] FORMATS SHAPES SLICES");
+            }
+            String[] builds = args[0].split(",");
+            for (String build : builds) {
+                HarnessArgs.directory("CLASSES", build);
+            }
+            List<String> formats = List.of(args[1].split(","));
+            formats.forEach(f -> HarnessArgs.oneOf("FORMATS", f, FORMATS));
+            List<String> shapes = List.of(args[2].split(","));
+            shapes.forEach(s -> HarnessArgs.shape("SHAPES", s));
+            return new Options(builds, formats, shapes, HarnessArgs.count("SLICES", args[3]));
+        }
+    }
+
     /**
-     * Runs the comparison; see the class comment for the arguments.
+     * Runs the comparison; see the class comment for the arguments. Bad arguments print one line and exit 2.
      *
      * @param args the arguments of the class comment
      * @throws Throwable what the build's code throws, passed on unwrapped through its method handles
      */
     public static void main(String[] args) throws Throwable {
-        if (args.length != 4) {
-            System.err.println("usage: DotSideBySide CLASSES[,CLASSES...] FORMATS SHAPES SLICES");
-            System.exit(2);
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (HarnessArgs.BadArgument e) {
+            System.exit(HarnessArgs.refuse(System.err, e));
+            return;
         }
-        String[] builds = args[0].split(",");
-        int slices = Integer.parseInt(args[3]);
+        run(options);
+    }
+
+    private static void run(Options options) throws Throwable {
+        String[] builds = options.builds();
+        int slices = options.slices();
         List<String> labels = new ArrayList<>();
         List<Product> runs = new ArrayList<>();
         try (Arena arena = Arena.ofShared()) {
-            for (String format : args[1].split(",")) {
-                for (String shape : args[2].split(",")) {
+            for (String format : options.formats()) {
+                for (String shape : options.shapes()) {
                     for (String build : builds) {
                         ClassLoader loader = BuildLoader.of(build, DotSideBySide.class);
                         labels.add(String.format(Locale.ROOT, "%-5s %-10s %s", format, shape, build));

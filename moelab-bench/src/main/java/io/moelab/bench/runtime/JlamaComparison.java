@@ -115,27 +115,81 @@ public final class JlamaComparison {
     }
 
     /**
-     * Runs the comparison and prints the table; the options are those of the class comment.
+     * Runs the comparison and prints the table; the options are those of the class comment. Bad options print one
+     * line and exit 2.
      *
      * @param args the options of the class comment
      * @throws Exception from writing the checkpoint or from either engine
      */
     public static void main(String[] args) throws Exception {
-        Map<String, String> opt = parse(args);
-        int tokens = Integer.parseInt(opt.getOrDefault("tokens", "64"));
-        int rounds = Integer.parseInt(opt.getOrDefault("rounds", "5"));
-        boolean keep = opt.containsKey("keep");
-        // moelab's weight layout: as stored (memory-mapped), or packed at load (F32 only; others stay stored).
-        WeightFormat weights = WeightFormat.valueOf(opt.getOrDefault("weights", "stored").toUpperCase(Locale.ROOT));
-        Shape shape = new Shape(Integer.parseInt(opt.getOrDefault("vocab", "32000")),
-                Integer.parseInt(opt.getOrDefault("hidden", "1024")), Integer.parseInt(opt.getOrDefault("layers", "8")),
-                Integer.parseInt(opt.getOrDefault("heads", "16")), Integer.parseInt(opt.getOrDefault("kv-heads", "8")),
-                Integer.parseInt(opt.getOrDefault("experts", "8")), Integer.parseInt(opt.getOrDefault("top-k", "2")),
-                Integer.parseInt(opt.getOrDefault("intermediate", "2048")));
-        List<DType> dtypes = Arrays.stream(opt.getOrDefault("dtypes", "F32,BF16").split(","))
-                .map(s -> DType.valueOf(s.trim().toUpperCase(Locale.ROOT))).toList();
-        Path root = opt.containsKey("out") ? Path.of(opt.get("out")) : Files.createTempDirectory("moelab-vs-jlama");
-        boolean deleteRoot = !opt.containsKey("out") && !keep;
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (HarnessArgs.BadArgument e) {
+            System.exit(HarnessArgs.refuse(System.err, e));
+            return;
+        }
+        run(options);
+    }
+
+    /** The options, checked. */
+    record Options(int tokens, int rounds, boolean keep, WeightFormat weights, Shape shape, List<DType> dtypes,
+                   String out) {
+        /** The options that take a value, with their defaults ({@code out}: none, a temporary directory). */
+        private static final Map<String, String> DEFAULTS = defaults();
+
+        private static Map<String, String> defaults() {
+            Map<String, String> m = new LinkedHashMap<>();
+            for (String[] kv : new String[][] {{"out", ""}, {"tokens", "64"}, {"rounds", "5"}, {"dtypes", "F32,BF16"},
+                {"weights", "stored"}, {"hidden", "1024"}, {"layers", "8"}, {"heads", "16"}, {"kv-heads", "8"},
+                {"experts", "8"}, {"top-k", "2"}, {"intermediate", "2048"}, {"vocab", "32000"}}) {
+                m.put(kv[0], kv[1]);
+            }
+            return m;
+        }
+
+        /**
+         * Reads the options of the class comment.
+         *
+         * @throws HarnessArgs.BadArgument a line naming the bad option (unknown, without its value, or a bad value)
+         */
+        static Options parse(String[] args) {
+            Map<String, String> opt = JlamaComparison.parse(args);
+            for (String key : opt.keySet()) {
+                if (!key.equals("keep") && !DEFAULTS.containsKey(key)) {
+                    // A mistyped option (--token 8) ran the default for minutes.
+                    throw new HarnessArgs.BadArgument("error: unknown option --" + key + " (options: --"
+                            + String.join(", --", DEFAULTS.keySet()) + ", --keep)");
+                }
+            }
+            java.util.function.Function<String, Integer> count =
+                    key -> HarnessArgs.count("--" + key, opt.getOrDefault(key, DEFAULTS.get(key)));
+            // moelab's weight layout: as stored (memory-mapped), or packed at load (F32 only; others stay stored).
+            List<String> formats = Arrays.stream(WeightFormat.values()).map(f -> f.name().toLowerCase(Locale.ROOT))
+                    .toList();
+            WeightFormat weights = WeightFormat.valueOf(HarnessArgs.oneOf("--weights", opt.getOrDefault("weights",
+                    "stored").toLowerCase(Locale.ROOT), formats).toUpperCase(Locale.ROOT));
+            Shape shape = new Shape(count.apply("vocab"), count.apply("hidden"), count.apply("layers"),
+                    count.apply("heads"), count.apply("kv-heads"), count.apply("experts"), count.apply("top-k"),
+                    count.apply("intermediate"));
+            List<String> types = Arrays.stream(DType.values()).map(DType::name).toList();
+            List<DType> dtypes = Arrays.stream(opt.getOrDefault("dtypes", "F32,BF16").split(","))
+                    .map(t -> DType.valueOf(HarnessArgs.oneOf("--dtypes", t.strip().toUpperCase(Locale.ROOT),
+                            types))).toList();
+            return new Options(count.apply("tokens"), count.apply("rounds"), opt.containsKey("keep"), weights, shape,
+                    dtypes, opt.get("out"));
+        }
+    }
+
+    private static void run(Options options) throws Exception {
+        int tokens = options.tokens();
+        int rounds = options.rounds();
+        boolean keep = options.keep();
+        WeightFormat weights = options.weights();
+        Shape shape = options.shape();
+        List<DType> dtypes = options.dtypes();
+        Path root = options.out() != null ? Path.of(options.out()) : Files.createTempDirectory("moelab-vs-jlama");
+        boolean deleteRoot = options.out() == null && !keep;
 
         int cpus = Runtime.getRuntime().availableProcessors();
         PhysicalCoreExecutor.overrideThreadCount(cpus);
@@ -436,7 +490,7 @@ public final class JlamaComparison {
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (!a.startsWith("--")) {
-                throw new IllegalArgumentException("unexpected argument " + a);
+                throw new HarnessArgs.BadArgument("error: unexpected argument " + a + " (options are --NAME VALUE)");
             }
             String k = a.substring(2);
             if (k.equals("keep")) {
@@ -444,7 +498,7 @@ public final class JlamaComparison {
             } else if (i + 1 < args.length) {
                 m.put(k, args[++i]);
             } else {
-                throw new IllegalArgumentException(a + " needs a value");
+                throw new HarnessArgs.BadArgument("error: " + a + " needs a value");
             }
         }
         return m;

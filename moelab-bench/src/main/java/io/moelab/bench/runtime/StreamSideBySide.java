@@ -33,17 +33,48 @@ public final class StreamSideBySide {
     private StreamSideBySide() {
     }
 
+    /** The arguments, checked; each has a default. */
+    record Options(int rows, int cols, int count, int rounds) {
+        /**
+         * Reads the arguments of the class comment.
+         *
+         * @throws HarnessArgs.BadArgument the usage line for too many arguments, else a line naming the bad one
+         */
+        static Options parse(String[] args) {
+            if (args.length > 3) {
+                throw HarnessArgs.usage("StreamSideBySide [ROWSxCOLS] [COUNT] [ROUNDS]");
+            }
+            int[] shape = HarnessArgs.shape("ROWSxCOLS", args.length > 0 ? args[0] : "448x512");
+            int count = args.length > 1 ? HarnessArgs.count("COUNT", args[1]) : 400;
+            int rounds = args.length > 2 ? HarnessArgs.count("ROUNDS", args[2]) : 12;
+            if ((long) shape[0] * shape[1] * Float.BYTES > Integer.MAX_VALUE) {
+                throw new HarnessArgs.BadArgument("error: ROWSxCOLS: " + args[0] + " is over 2 GiB of F32");
+            }
+            return new Options(shape[0], shape[1], count, rounds);
+        }
+    }
+
     /**
-     * Runs the comparison; see the class comment for the arguments.
+     * Runs the comparison; see the class comment for the arguments. Bad arguments print one line and exit 2.
      *
      * @param args the arguments of the class comment, each optional
      */
     public static void main(String[] args) {
-        String[] shape = (args.length > 0 ? args[0] : "448x512").split("x");
-        int rows = Integer.parseInt(shape[0]);
-        int cols = Integer.parseInt(shape[1]);
-        int count = args.length > 1 ? Integer.parseInt(args[1]) : 400;
-        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 12;
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (HarnessArgs.BadArgument e) {
+            System.exit(HarnessArgs.refuse(System.err, e));
+            return;
+        }
+        run(options);
+    }
+
+    private static void run(Options options) {
+        int rows = options.rows();
+        int cols = options.cols();
+        int count = options.count();
+        int rounds = options.rounds();
         long bytes = (long) rows * cols * Float.BYTES;
         MemorySegment all = Arena.global().allocate(bytes * count, 64);
         SplittableRandom random = new SplittableRandom(1);
