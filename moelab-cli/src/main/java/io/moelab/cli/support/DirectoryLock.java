@@ -38,6 +38,17 @@ public final class DirectoryLock implements AutoCloseable {
     private static final int ATTEMPTS = 20;
     /** The lock files this JVM holds (real paths): commands run in-process, as the tests run them. */
     private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+    /** The locks this JVM holds: their files are deleted by the shutdown hook. */
+    private static final Set<DirectoryLock> OPEN = ConcurrentHashMap.newKeySet();
+
+    static {
+        try {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> OPEN.forEach(DirectoryLock::deleteOnExit),
+                    "moelab-directory-locks"));
+        } catch (IllegalStateException e) {
+            // First used while the JVM already shuts down: no lock will be taken.
+        }
+    }
 
     private final Path file;
     private final FileChannel channel;
@@ -75,6 +86,7 @@ public final class DirectoryLock implements AutoCloseable {
                 }
             }
             if (lock != null) {
+                OPEN.add(lock);
                 return lock;
             }
         }
@@ -141,6 +153,21 @@ public final class DirectoryLock implements AutoCloseable {
     }
 
     /**
+     * A run ended by Ctrl-C or SIGTERM while it held the lock: its file is deleted (while it still is this lock's), so
+     * the directory is left as the run would have left it; the lock itself ends with the process. (SIGKILL runs no
+     * hook: the file stays, unlocked, and the next run takes it over.)
+     */
+    private void deleteOnExit() {
+        try {
+            if (key.equals(key(file))) {
+                Files.deleteIfExists(file);
+            }
+        } catch (IOException | RuntimeException e) {
+            // The JVM is ending: a file that cannot be deleted stays, unlocked, as after SIGKILL.
+        }
+    }
+
+    /**
      * Deletes the lock file (while it still is this lock's) and releases the lock; does nothing when closed already.
      * Called before a command removes a directory it created and left empty, so that the file does not keep it.
      */
@@ -150,6 +177,7 @@ public final class DirectoryLock implements AutoCloseable {
             return;
         }
         closed = true;
+        OPEN.remove(this);
         try {
             // Deleted while locked: a process that opened it meanwhile finds another file (or none) at its path.
             if (key.equals(key(file))) {
