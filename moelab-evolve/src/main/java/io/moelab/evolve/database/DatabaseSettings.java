@@ -13,10 +13,10 @@ import java.util.List;
  * @param archiveSize        programs in the elite archive (top by fitness, the older kept on a tie; the front in
  *                           Pareto mode)
  * @param migrationInterval  generations between ring migrations (a generation is one child per island)
- * @param migrationRate      fraction of an island's programs, best first, copied to the next island: rounded down,
- *                           but at least one (as in OpenEvolve), so 0 still moves each island's best; a migrated
- *                           copy among them stays (moving each program once, as in OpenEvolve); one island
- *                           or a {@code migrationInterval} beyond the run means no migration
+ * @param migrationRate      fraction of an island's programs, best first, copied to both neighbouring islands in
+ *                           the ring: rounded down, but at least one, so 0 still moves each island's best; a
+ *                           migrated copy among them stays (moving each program once); all as in OpenEvolve. One
+ *                           island or a {@code migrationInterval} beyond the run means no migration
  * @param explorationRatio   probability that a parent is a random program of the island
  * @param exploitationRatio  probability that a parent comes from the archive (its members on the island)
  * @param featureDimensions  MAP-Elites dimensions: {@code complexity} (code length), {@code diversity}

@@ -7,7 +7,8 @@ import java.util.TreeMap;
  * One program the loop has produced and evaluated.
  *
  * @param id           unique id: {@code "0"} for the initial program, the iteration number for children,
- *                     {@code "ID>I"} for a copy of program ID that migrated to island I
+ *                     {@code "ID>I"} for a copy of program ID that migrated to island I (either ring
+ *                     neighbour of ID's island, so its two copies differ)
  * @param code         the source
  * @param parentId     the program it was derived from (null for the initial program)
  * @param island       the island it lives on

@@ -16,11 +16,11 @@ import java.util.Set;
 
 /**
  * The programs of a run, on islands that evolve apart: a child always lands on its parent's island, and
- * programs cross only by ring migration (island i to i + 1) every {@code migration_interval} generations,
- * never as a copy of what the target already holds, and a copy never moves on. Each island keeps a MAP-Elites
- * grid over the feature dimensions; an elite archive and the best program span islands but are read per island
- * when choosing parents, so islands stay isolated. Thread-safe: every method that reads or changes the programs
- * locks the database.
+ * programs cross only by ring migration (island i to i + 1 and i - 1, as in OpenEvolve) every
+ * {@code migration_interval} generations, never as a copy of what the target already holds, and a copy never
+ * moves on. Each island keeps a MAP-Elites grid over the feature dimensions; an elite archive and the best
+ * program span islands but are read per island when choosing parents, so islands stay isolated. Thread-safe:
+ * every method that reads or changes the programs locks the database.
  */
 public final class ProgramDatabase {
     /** Recent attempts each island keeps for prompts (and checkpoints): the most a prompt can show. */
@@ -202,26 +202,35 @@ public final class ProgramDatabase {
     }
 
     /**
-     * Ring migration: each island's best programs go, as copies, to the next island unless it has them. A copy
-     * among them stays: each program moves once (as in OpenEvolve), else an island's best went round the ring
-     * copy by copy until every island held it.
+     * Ring migration, as in OpenEvolve: each island's best programs go, as copies, to both ring neighbours (the
+     * next island, then the previous one; with two islands that is one island, which gets one copy) unless the
+     * neighbour has their code. A copy among them stays: each program moves once (as in OpenEvolve), else an
+     * island's best went round the ring copy by copy until every island held it. Every island's migrants are
+     * chosen before any copy lands, so the order of the islands does not decide which programs move.
      */
     private void migrate() {
+        int n = islands.size();
         List<List<Program>> outgoing = new ArrayList<>();
         for (Island island : islands) {
             List<Program> ranked = ranked(island);
             int k = Math.max(1, (int) Math.floor(settings.migrationRate() * ranked.size()));
             outgoing.add(ranked.subList(0, Math.min(k, ranked.size())));
         }
-        for (int i = 0; i < islands.size(); i++) {
-            Island target = islands.get((i + 1) % islands.size());
+        for (int i = 0; i < n; i++) {
+            int next = (i + 1) % n;
+            int previous = (i + n - 1) % n;
+            List<Island> targets = next == previous ? List.of(islands.get(next))
+                    : List.of(islands.get(next), islands.get(previous));
             for (Program p : outgoing.get(i)) {
                 if (migrant(p)) {
                     continue;
                 }
-                Program copy = p.migrateTo(target.index);
-                if (!target.codes.contains(hash(p.code())) && !programs.containsKey(copy.id())) {
-                    insert(copy);
+                for (Island target : targets) {
+                    // The id names the island the copy lands on, so the copies to the two neighbours differ.
+                    Program copy = p.migrateTo(target.index);
+                    if (!target.codes.contains(hash(p.code())) && !programs.containsKey(copy.id())) {
+                        insert(copy);
+                    }
                 }
             }
         }

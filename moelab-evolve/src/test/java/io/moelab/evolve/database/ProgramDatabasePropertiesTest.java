@@ -200,7 +200,8 @@ class ProgramDatabasePropertiesTest {
         // No failed program is a member.
         assertThat(everyMember).allSatisfy(id -> assertThat(db.get(id).orElseThrow().valid()).isTrue());
 
-        // Migrants: named after their origin and target, copies of a child, never bringing code the target
+        // Migrants: named after their origin and target, copies of a child on a ring neighbour of its island (the
+        // initial program's copies excepted: the seed puts one on every island), never bringing code the target
         // island held before they arrived.
         for (int k = 0; k < all.size(); k++) {
             Program m = all.get(k);
@@ -211,6 +212,10 @@ class ProgramDatabasePropertiesTest {
             Program origin = db.get(m.migratedFrom()).orElseThrow();
             assertThat(origin.migratedFrom()).isNull();
             assertThat(origin.island()).isNotEqualTo(m.island());
+            if (origin.iteration() > 0) {
+                assertThat(m.island()).as("%s's island", m.id()).isIn((origin.island() + 1) % islands,
+                        (origin.island() + islands - 1) % islands);
+            }
             assertThat(origin.code()).isEqualTo(m.code());
             assertThat(origin.metrics()).isEqualTo(m.metrics());
             for (Program q : all.subList(0, k)) {

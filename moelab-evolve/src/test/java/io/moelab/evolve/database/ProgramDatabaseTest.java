@@ -105,8 +105,9 @@ class ProgramDatabaseTest {
     }
 
     @Test
-    void ringMigrationCopiesEachIslandsBestToTheNext() {
-        // 2 islands, interval 2: a migration after 2 x 2 = 4 children.
+    void withTwoIslandsEachIslandsBestGoesOnceToTheOther() {
+        // 2 islands, interval 2: a migration after 2 x 2 = 4 children. Both ring neighbours of an island are the
+        // other island, which gets one copy (as in OpenEvolve, whose second copy finds the first's code there).
         ProgramDatabase db = new ProgramDatabase(settings(2, 100, 50, 2, 0.2, 0.2, 0.5));
         db.seed(initial(0.1));
         db.add(child(1, 0, 0.5));
@@ -140,39 +141,42 @@ class ProgramDatabaseTest {
         assertThat(db.members(1)).containsExactly("0>1", "3", "4", "2>1", "6", "8");
     }
 
+    /**
+     * As in OpenEvolve, each island's migrants go to both ring neighbours, the next island first, migrant by
+     * migrant, island by island; a copy is named {@code ID>ISLAND} after the island it lands on, so the copies of
+     * one program to its two neighbours differ.
+     */
     @Test
-    void migrationGoesRoundTheRingToTheNextIslandAndMovesTheRoundedDownRate() {
-        // 3 islands, interval 1: a migration after 3 children; rate 0.5. Island 0 holds 0 (0.1), 1 (0.5), 2 (0.6):
-        // floor(1.5) = 1 program moves, its best "2", to island 1 (not island 2, the other way round the ring).
-        // Island 1 holds 0>1, 3 (0.7): floor(1.0) = 1, "3" to island 2. Island 2 holds 0>2 only: at least one
-        // moves, but island 0 has its code already.
-        ProgramDatabase db = new ProgramDatabase(settings(3, 100, 50, 1, 0.5, 0.2, 0.5));
+    void migrationCopiesToBothNeighboursAndMovesTheRoundedDownRate() {
+        // 3 islands, interval 1: a migration after 3 children; rate 0.67. Island 0 holds 0 (0.1), 1 (0.5),
+        // 2 (0.6): floor(2.01) = 2 programs move, "2" then "1", each to island 1 then island 2. Island 1 holds
+        // 0>1 (0.1), 3 (0.7): floor(1.34) = 1, "3" to island 2 then island 0. Island 2 holds 0>2 only: at least
+        // one program, a copy, which stays.
+        ProgramDatabase db = new ProgramDatabase(settings(3, 100, 50, 1, 0.67, 0.2, 0.5));
         db.seed(initial(0.1));
         db.add(child(1, 0, 0.5));
         db.add(child(2, 0, 0.6));
         db.add(child(3, 1, 0.7));
         assertThat(db.migrations()).isEqualTo(1);
-        assertThat(db.members(0)).containsExactly("0", "1", "2");
-        assertThat(db.members(1)).containsExactly("0>1", "3", "2>1");
-        assertThat(db.members(2)).containsExactly("0>2", "3>2");
+        assertThat(ids(db.programs())).containsExactly("0", "0>1", "0>2", "1", "2", "3",
+                "2>1", "2>2", "1>1", "1>2", "3>2", "3>0");
+        assertThat(db.members(0)).containsExactly("0", "1", "2", "3>0");
+        assertThat(db.members(1)).containsExactly("0>1", "3", "2>1", "1>1");
+        assertThat(db.members(2)).containsExactly("0>2", "2>2", "1>2", "3>2");
+        // The copy on the previous island: its original's code, metrics, parent, generation and iteration.
+        assertThat(db.get("3>0")).contains(
+                new Program("3>0", "code 3", "0", 0, 1, 3, Map.of("score", 0.7), null, "", "3"));
     }
 
     /**
      * A migrated copy never migrates again, as in OpenEvolve (which skips programs marked as migrants): else island
-     * 0's best reached island 2 through island 1's copy, and every island filled with copies of one program.
+     * 0's best reached island 2, two steps round the ring, through island 1's copy, and every island filled with
+     * copies of one program.
      */
     @Test
     void aMigratedCopyNeverMigratesAgain() {
-        ProgramDatabase db = threeIslandsAfterOneMigration();
-        // Island 1's best is the copy 1>1 (0.9): the top floor(0 * 4) -> 1 program, a copy, so nothing moves;
-        // the next one, 5, does not take its place (OpenEvolve skips copies among the top ones, it does not
-        // pick more). Island 0's best, 1, is on island 1 already; island 2's best, 3, on island 0.
-        db.add(child(4, 0, 0.05));
-        db.add(child(5, 1, 0.5));
-        db.add(child(6, 2, 0.05));
-        assertThat(db.migrations()).isEqualTo(2);
-        assertThat(db.members(2)).containsExactly("0>2", "3", "2>2", "6");
-        assertThat(db.get("1>2")).isEmpty();
+        ProgramDatabase db = fourIslandsAfterOneMigration();
+        secondMigrationMovesNothing(db);
     }
 
     /**
@@ -181,31 +185,88 @@ class ProgramDatabaseTest {
      */
     @Test
     void aCopyRestoredWithoutItsOriginStillNeverMigrates() {
-        DatabaseSettings s = settings(3, 100, 50, 1, 0, 0.2, 0.5);
-        String text = Fixtures.json(threeIslandsAfterOneMigration().snapshot())
+        DatabaseSettings s = settings(4, 100, 50, 1, 0, 0.2, 0.5);
+        String text = Fixtures.json(fourIslandsAfterOneMigration().snapshot())
                 .replaceAll(",?\"migratedFrom\":(null|\"[^\"]*\")", "");
         assertThat(text).doesNotContain("migratedFrom").contains("\"1>1\"");
         ProgramDatabase db = ProgramDatabase.restore(s, Fixtures.fromJson(text));
         assertThat(db.get("1>1").orElseThrow().migratedFrom()).isNull();
-        db.add(child(4, 0, 0.05));
-        db.add(child(5, 1, 0.5));
-        db.add(child(6, 2, 0.05));
-        assertThat(db.migrations()).isEqualTo(2);
-        assertThat(db.members(2)).containsExactly("0>2", "3", "2>2", "6");
+        secondMigrationMovesNothing(db);
     }
 
-    /** Three islands, interval 1, rate 0 (one program an island), after the first migration. */
-    private static ProgramDatabase threeIslandsAfterOneMigration() {
-        ProgramDatabase db = new ProgramDatabase(settings(3, 100, 50, 1, 0, 0.2, 0.5));
+    /** Four islands, interval 1, rate 0 (one program an island), after the first migration. */
+    private static ProgramDatabase fourIslandsAfterOneMigration() {
+        ProgramDatabase db = new ProgramDatabase(settings(4, 100, 50, 1, 0, 0.2, 0.5));
         db.seed(initial(0.1));
         db.add(child(1, 0, 0.9));
         db.add(child(2, 1, 0.2));
         db.add(child(3, 2, 0.3));
+        db.add(child(4, 3, 0.4));
         assertThat(db.migrations()).isEqualTo(1);
-        assertThat(db.members(0)).containsExactly("0", "1", "3>0");
-        assertThat(db.members(1)).containsExactly("0>1", "2", "1>1");
-        assertThat(db.members(2)).containsExactly("0>2", "3", "2>2");
+        // Each island's best to the next island, then the previous one: 1>1, 1>3, 2>2, 2>0, 3>3, 3>1, 4>0, 4>2.
+        assertThat(db.members(0)).containsExactly("0", "1", "2>0", "4>0");
+        assertThat(db.members(1)).containsExactly("0>1", "2", "1>1", "3>1");
+        assertThat(db.members(2)).containsExactly("0>2", "3", "2>2", "4>2");
+        assertThat(db.members(3)).containsExactly("0>3", "4", "1>3", "3>3");
         return db;
+    }
+
+    /**
+     * The second migration of {@link #fourIslandsAfterOneMigration()}: island 0's best, 1, is on both its
+     * neighbours already; the best of islands 1, 2 and 3 (1>1, 4>2 and 1>3) are copies, which stay, and the next
+     * ones (6 on island 1, 3 on island 2) do not take their place (OpenEvolve skips copies among the top ones, it
+     * does not pick more). Nothing moves, so 1 never reaches island 2, opposite its own.
+     */
+    private static void secondMigrationMovesNothing(ProgramDatabase db) {
+        int before = db.programs().size();
+        db.add(child(5, 0, 0.05));
+        db.add(child(6, 1, 0.5));
+        db.add(child(7, 2, 0.05));
+        db.add(child(8, 3, 0.05));
+        assertThat(db.migrations()).isEqualTo(2);
+        assertThat(db.programs()).hasSize(before + 4);
+        assertThat(db.members(2)).containsExactly("0>2", "3", "2>2", "4>2", "7");
+        assertThat(db.get("1>2")).isEmpty();
+    }
+
+    /**
+     * A checkpoint written when migration went one way round the ring (each island's best to the next island
+     * only; the file is what that code saved for {@link #fourIslandsAfterOneMigration()}'s children) resumes, and
+     * its next migration follows the two-way rule: each best already copied to the next island now reaches the
+     * previous one too, under a new id.
+     */
+    @Test
+    void aCheckpointFromTheOneWayRingResumesUnderTheTwoWayRule() throws Exception {
+        String text;
+        try (var in = ProgramDatabaseTest.class.getResourceAsStream("one-way-ring-database.json")) {
+            text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        DatabaseSettings s = settings(4, 100, 50, 1, 0, 0.2, 0.5);
+        // Files from before migratedFrom was saved too: their copies are known by their ids.
+        String older = text.replaceAll(",?\\s*\"migratedFrom\":\\s*(null|\"[^\"]*\")", "");
+        assertThat(older).doesNotContain("migratedFrom");
+        for (String file : List.of(text, older)) {
+            ProgramDatabase db = ProgramDatabase.restore(s, Fixtures.fromJson(file));
+            assertThat(db.members(0)).containsExactly("0", "1", "4>0");
+            assertThat(db.members(1)).containsExactly("0>1", "2", "1>1");
+            assertThat(db.members(2)).containsExactly("0>2", "3", "2>2");
+            assertThat(db.members(3)).containsExactly("0>3", "4", "3>3");
+            db.add(child(5, 0, 0.05));
+            db.add(child(6, 1, 0.5));
+            db.add(child(7, 2, 0.05));
+            db.add(child(8, 3, 0.05));
+            assertThat(db.migrations()).isEqualTo(2);
+            // Island 0's best, 1, is on island 1 already (1>1): it goes to island 3. Island 1's best is the copy
+            // 1>1: nothing moves. Island 2's best, 3 (0.3), is on island 3 (3>3): to island 1. Island 3's best,
+            // 4 (0.4), is on island 0 (4>0): to island 2.
+            assertThat(db.programs()).hasSize(19);
+            assertThat(ids(db.programs()).subList(16, 19)).containsExactly("1>3", "3>1", "4>2");
+            assertThat(db.members(0)).containsExactly("0", "1", "4>0", "5");
+            assertThat(db.members(1)).containsExactly("0>1", "2", "1>1", "6", "3>1");
+            assertThat(db.members(2)).containsExactly("0>2", "3", "2>2", "7", "4>2");
+            assertThat(db.members(3)).containsExactly("0>3", "4", "3>3", "8", "1>3");
+            assertThat(db.get("3>1").orElseThrow().migratedFrom()).isEqualTo("3");
+        }
     }
 
     @Test

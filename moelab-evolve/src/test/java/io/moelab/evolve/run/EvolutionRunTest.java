@@ -15,7 +15,9 @@ import io.moelab.evolve.testing.ScriptedChatServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -1014,8 +1016,16 @@ class EvolutionRunTest {
                     .isEqualTo(Files.readString(straight.resolve("best/best_program_info.json")));
         }
         JsonNode database = RunDirectory.readJson(straight.resolve("checkpoints/checkpoint_12/database.json"));
-        // The case exercises what a resume must carry: migrations, and programs dropped by the population cap.
+        // The case exercises what a resume must carry: migrations (copies to the previous island as well as the
+        // next), and programs dropped by the population cap.
         assertThat(database.get("migrations").asInt()).isGreaterThan(1);
+        Map<String, Integer> islandOf = new HashMap<>();
+        database.get("programs").forEach(p -> islandOf.put(p.get("id").asString(), p.get("island").asInt()));
+        // (The initial program's copies, on every island from the start, left out.)
+        assertThat(database.get("programs").valueStream()
+                .filter(p -> !p.get("migratedFrom").isNull() && p.get("iteration").asLong() > 0)
+                .map(p -> Math.floorMod(p.get("island").asInt() - islandOf.get(p.get("migratedFrom").asString()), 3))
+                .distinct()).as("steps round the ring of the copies").contains(1, 2);
         assertThat(database.get("programs").size()).as("programs, some dropped by the population cap")
                 .isGreaterThan(database.get("islands").findValues("members").stream().mapToInt(JsonNode::size).sum());
         assertThat(trace(straight).stream().map(n -> n.get("outcome").asString()).distinct())
