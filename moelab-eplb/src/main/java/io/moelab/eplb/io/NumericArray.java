@@ -48,8 +48,18 @@ public record NumericArray(int[] shape, double[] values) {
      *                               is not a number
      */
     public static NumericArray read(JsonReader reader, String path) {
-        Builder b = new Builder(null);
-        b.readLevel(reader, path, 0);
+        return read(reader, path, Limits.NONE);
+    }
+
+    /**
+     * Reads the next value as {@link #read(JsonReader, String)} does, refusing it as soon as an innermost array or
+     * matrix passes {@code limits}: before the rest of it is read or held.
+     *
+     * @throws InvalidInputException as {@link #read(JsonReader, String)}, or naming the array past a limit
+     */
+    public static NumericArray read(JsonReader reader, String path, Limits limits) {
+        Builder b = new Builder(null, limits, path);
+        b.readLevel(reader, 0);
         return new NumericArray(Arrays.copyOf(b.shape, b.depth), Arrays.copyOf(b.values, b.size));
     }
 
@@ -77,33 +87,99 @@ public record NumericArray(int[] shape, double[] values) {
      * @throws InvalidInputException as {@link #read}
      */
     public static int[] readElements(JsonReader reader, String path, ElementSink elements) {
+        return readElements(reader, path, elements, Limits.NONE);
+    }
+
+    /**
+     * Reads the next value as {@link #readElements(JsonReader, String, ElementSink)} does, refusing it as soon as an
+     * innermost array or matrix passes {@code limits}, as {@link #read(JsonReader, String, Limits)} does.
+     *
+     * @return the array's shape, outermost first
+     * @throws InvalidInputException as {@link #read(JsonReader, String, Limits)}
+     */
+    public static int[] readElements(JsonReader reader, String path, ElementSink elements, Limits limits) {
         Objects.requireNonNull(elements, "elements");
-        Builder b = new Builder(elements);
-        b.readLevel(reader, path, 0);
+        Builder b = new Builder(elements, limits, path);
+        b.readLevel(reader, 0);
         return Arrays.copyOf(b.shape, b.depth);
+    }
+
+    /**
+     * Bounds on an array's size, checked as it is read so that a small (compressed) document cannot make the reader
+     * hold more than the caller can use: a row of 2^28 zeros is a 256 KiB gzip file and 2 GB of doubles.
+     *
+     * @param row          the most numbers an innermost array may hold
+     * @param matrix       the most numbers an innermost matrix (the two innermost levels) may hold
+     * @param rowExcess    the problem with a row past {@code row}, after its path, e.g. {@code "has more than ..."}
+     * @param matrixExcess the problem with a matrix past {@code matrix}, after its path
+     */
+    public record Limits(int row, long matrix, String rowExcess, String matrixExcess) {
+        /** No bounds but what an array can hold. */
+        public static final Limits NONE = new Limits(Integer.MAX_VALUE, Long.MAX_VALUE, "", "");
+
+        /** Validates the bounds. */
+        public Limits {
+            if (row < 1 || matrix < 1) {
+                throw new IllegalArgumentException("limits must be positive: " + row + ", " + matrix);
+            }
+            Objects.requireNonNull(rowExcess, "rowExcess");
+            Objects.requireNonNull(matrixExcess, "matrixExcess");
+        }
     }
 
     private static final class Builder {
         private final ElementSink elements;
+        private final Limits limits;
+        /** Numbers read so far, in all. */
+        private long added;
+        /** The whole array's path. */
+        private final String root;
+        /** Per level being read, the numbers read before it began ({@link #added} then), and its element's index. */
+        private long[] starts = new long[8];
+        private int[] indices = new int[8];
         private int[] shape = new int[8];
         private int depth = -1; // known once the first scalar is reached
         private double[] values = new double[1024];
         private int size;
         private int[] elementShape; // shape[1..depth), known once the first element is read
 
-        Builder(ElementSink elements) {
+        Builder(ElementSink elements, Limits limits, String root) {
             this.elements = elements;
+            this.root = root;
+            this.limits = Objects.requireNonNull(limits, "limits");
         }
 
-        void readLevel(JsonReader reader, String path, int level) {
+        /**
+         * The path of the array being read at {@code level}: made only for an error, not as a string per number read
+         * (a step of 2^24 numbers is parsed before it is refused).
+         */
+        private String path(int level) {
+            StringBuilder path = new StringBuilder(root);
+            for (int l = 0; l < level; l++) {
+                path.append('[').append(indices[l]).append(']');
+            }
+            return path.toString();
+        }
+
+        /** The path of element {@code index} of the array being read at {@code level}. */
+        private String path(int level, int index) {
+            return path(level) + "[" + index + "]";
+        }
+
+        void readLevel(JsonReader reader, int level) {
             JsonReader.Token t = reader.peek();
             if (t != JsonReader.Token.BEGIN_ARRAY) {
-                throw new InvalidInputException(path, "expected an array but found " + t.phrase());
+                throw new InvalidInputException(path(level), "expected an array but found " + t.phrase());
             }
             reader.beginArray();
+            if (level >= starts.length) {
+                starts = Arrays.copyOf(starts, 2 * starts.length);
+                indices = Arrays.copyOf(indices, 2 * indices.length);
+            }
+            starts[level] = added;
             int count = 0;
             while (reader.hasNext()) {
-                String child = path + "[" + count + "]";
+                indices[level] = count;
                 JsonReader.Token next = reader.peek();
                 boolean leafLevel = depth >= 0 ? level == depth - 1 : next != JsonReader.Token.BEGIN_ARRAY;
                 if (leafLevel) {
@@ -111,14 +187,22 @@ public record NumericArray(int[] shape, double[] values) {
                         depth = level + 1;
                     }
                     if (next != JsonReader.Token.NUMBER) {
-                        throw new InvalidInputException(child, "expected a number but found " + next.phrase());
+                        throw new InvalidInputException(path(level, count), "expected a number but found "
+                                + next.phrase());
+                    }
+                    // Refused before the number is held, so a refused array never holds more than a limit's worth.
+                    if (count == limits.row()) {
+                        throw new InvalidInputException(path(level), limits.rowExcess());
+                    }
+                    if (depth >= 2 && added - starts[depth - 2] == limits.matrix()) {
+                        throw new InvalidInputException(path(depth - 2), limits.matrixExcess());
                     }
                     add(reader.nextDouble());
                 } else {
                     if (level + 1 >= 64) {
-                        throw new InvalidInputException(child, "arrays nested too deeply");
+                        throw new InvalidInputException(path(level, count), "arrays nested too deeply");
                     }
-                    readLevel(reader, child, level + 1);
+                    readLevel(reader, level + 1);
                 }
                 if (level == 0 && elements != null) {
                     if (elementShape == null) {
@@ -131,7 +215,7 @@ public record NumericArray(int[] shape, double[] values) {
             }
             reader.endArray();
             if (count == 0) {
-                throw new InvalidInputException(path, "is an empty array");
+                throw new InvalidInputException(path(level), "is an empty array");
             }
             if (level >= shape.length) {
                 // The innermost level finishes first, so the level may be more than one doubling away.
@@ -140,8 +224,8 @@ public record NumericArray(int[] shape, double[] values) {
             if (shape[level] == 0) {
                 shape[level] = count;
             } else if (shape[level] != count) {
-                throw new InvalidInputException(path, "has " + count + " elements where earlier arrays at this depth "
-                        + "have " + shape[level] + " (ragged array)");
+                throw new InvalidInputException(path(level), "has " + count + " elements where earlier arrays at this "
+                        + "depth have " + shape[level] + " (ragged array)");
             }
         }
 
@@ -150,6 +234,7 @@ public record NumericArray(int[] shape, double[] values) {
                 values = Arrays.copyOf(values, values.length * 2);
             }
             values[size++] = v;
+            added++;
         }
     }
 }

@@ -124,9 +124,8 @@ final class CompactTraces {
             int layers = readCount(in, source, "layers");
             int experts = readCount(in, source, "experts");
             int steps = readCount(in, source, "steps");
-            if ((long) layers * experts > Integer.MAX_VALUE / 8) {
-                throw new InvalidInputException(source, "implausible shape " + layers + " x " + experts);
-            }
+            // From the header, before any load is read: its varints cost a few bytes, the loads they state gigabytes.
+            TraceLimits.requireShape("header", layers, experts, "expert");
             int encoding = in.readUnsignedByte();
             if (encoding != INTEGERS && encoding != DOUBLES) {
                 throw new InvalidInputException(source, "unknown value encoding " + encoding);

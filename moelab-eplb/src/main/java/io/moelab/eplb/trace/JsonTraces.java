@@ -117,7 +117,7 @@ final class JsonTraces {
             while (reader.hasNext()) {
                 if (reader.nextName().equals("logical_expert_load")) {
                     String field = path + ".logical_expert_load";
-                    step = NumericArray.read(reader, field).toLoadMatrix(field);
+                    step = NumericArray.read(reader, field, TraceLimits.JSON).toLoadMatrix(field);
                 } else {
                     reader.skipValue();
                 }
@@ -176,8 +176,12 @@ final class JsonTraces {
         private boolean scanned;
         /** The first bad load, reported once the array is parsed. */
         private InvalidInputException invalid;
-        /** An aggregate matrix's rows. */
-        private double[][] rows = new double[0][];
+        /**
+         * An aggregate matrix's loads so far, row-major (one array, not one per row: a matrix of 2^24 one-load rows
+         * held 2^24 arrays); {@link #rowLoads} of them are filled.
+         */
+        private double[] rows = new double[0];
+        private int rowLoads;
         private int steps;
 
         Sglang(String key, StepSink sink, long heldLoads, Sglang known) {
@@ -188,7 +192,7 @@ final class JsonTraces {
         }
 
         void read(JsonReader reader) {
-            int[] shape = NumericArray.readElements(reader, key, this);
+            int[] shape = NumericArray.readElements(reader, key, this, TraceLimits.JSON);
             if (shape.length != 2 && shape.length != 3) {
                 throw new InvalidInputException(key, "expected [layers][experts] or [steps][layers][experts] "
                         + "but found a " + shape.length + "-dimensional array");
@@ -197,10 +201,7 @@ final class JsonTraces {
                 if (known != null) {
                     throw changed(key); // passes on the first reading
                 }
-                double[] values = new double[shape[0] * shape[1]];
-                for (int l = 0; l < shape[0]; l++) {
-                    System.arraycopy(rows[l], 0, values, l * shape[1], shape[1]);
-                }
+                double[] values = Arrays.copyOf(rows, rowLoads);
                 rows = null;
                 LoadMatrix step = LoadMatrix.ofFlat(shape[0], shape[1], values, key);
                 note(step);
@@ -231,10 +232,11 @@ final class JsonTraces {
         @Override
         public void accept(int index, int[] shape, double[] values) {
             if (shape.length == 1) {
-                if (index == rows.length) {
-                    rows = Arrays.copyOf(rows, Math.max(8, 2 * rows.length));
+                if (rowLoads + values.length > rows.length) {
+                    rows = Arrays.copyOf(rows, Math.max(rowLoads + values.length, 2 * rows.length));
                 }
-                rows[index] = values;
+                System.arraycopy(values, 0, rows, rowLoads, values.length);
+                rowLoads += values.length;
                 return;
             }
             if (shape.length != 2 || invalid != null) {

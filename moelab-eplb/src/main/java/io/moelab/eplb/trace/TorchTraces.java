@@ -262,6 +262,8 @@ final class TorchTraces {
                     + "a " + size.length + "-dimensional tensor");
         }
         requireIntDimensions(key, size);
+        // From the pickle, before the storage is read: a deflated storage of 2^28 zeros is 255 KiB.
+        TraceLimits.requireShape(key, size[size.length - 2], size[size.length - 1], "expert");
         return new Steps(key, t, t.storage().dtype(), span(zip, prefix, key, t, source)).deliver(sink);
     }
 
@@ -484,6 +486,9 @@ final class TorchTraces {
                 throw new InvalidInputException(MAP, "is a tensor of " + dtype.torchName + ", expected integers "
                         + "(expert ids)");
             }
+            // Before the map's storage or any count is read; every count is of this shape. Each slot is one of a
+            // placement's, so the slots are bounded as the experts of a stat dump are.
+            TraceLimits.requireShape(MAP, size[0], size[1], "physical slot");
             ByteBuffer data = span(zip, prefix, MAP, t, source);
             layers = (int) size[0];
             slots = (int) size[1];

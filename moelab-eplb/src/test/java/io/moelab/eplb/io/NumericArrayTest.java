@@ -145,6 +145,39 @@ class NumericArrayTest {
                 .isInstanceOf(InvalidInputException.class).hasMessage(message);
     }
 
+    private static final NumericArray.Limits THREE_BY_SIX = new NumericArray.Limits(3, 6, "row too long",
+            "matrix too large");
+
+    /**
+     * Limits: a row of at most 3 numbers and a matrix (the two innermost levels) of at most 6, exactly at the limit
+     * read, one number past it refused, naming the row or matrix, with the reader just after that number (peeked,
+     * not held) and nothing after it read.
+     */
+    @Test
+    void limitsRefuseARowOrMatrixAtTheFirstNumberPastThem() {
+        record Case(String json, String message, String at) {
+        }
+        for (Case c : List.of(
+                new Case("[1, 2, 3, 4, 5]", "w: row too long", "line 1, column 12"),
+                new Case("[[1, 2, 3], [4, 5, 6], [7]]", "w: matrix too large", "line 1, column 26"),
+                new Case("[[[1], [2]], [[1], [2], [3], [4], [5], [6], [7], [8]]]", "w[1]: matrix too large",
+                        "line 1, column 47"),
+                new Case("[[[1, 2, 3]], [[1, 2, 3, 4]]]", "w[1][0]: row too long", "line 1, column 27"))) {
+            JsonReader whole = new JsonReader(new StringReader(c.json()), "t.json");
+            assertThatThrownBy(() -> NumericArray.read(whole, "w", THREE_BY_SIX)).as(c.json())
+                    .isInstanceOf(InvalidInputException.class).hasMessage(c.message());
+            assertThat(whole.location()).as(c.json()).isEqualTo(c.at());
+            JsonReader elements = new JsonReader(new StringReader(c.json()), "t.json");
+            assertThatThrownBy(() -> NumericArray.readElements(elements, "w", (index, shape, values) -> { },
+                    THREE_BY_SIX)).as(c.json()).isInstanceOf(InvalidInputException.class).hasMessage(c.message());
+        }
+        JsonReader atLimits = new JsonReader(new StringReader("[[[1, 2, 3], [4, 5, 6]], [[7, 8, 9], [1, 2, 3]]]"),
+                "t.json");
+        assertThat(NumericArray.read(atLimits, "w", THREE_BY_SIX).shape()).containsExactly(2, 2, 3);
+        JsonReader column = new JsonReader(new StringReader("[[1], [2], [3], [4], [5], [6]]"), "t.json");
+        assertThat(NumericArray.read(column, "w", THREE_BY_SIX).values()).containsExactly(1, 2, 3, 4, 5, 6);
+    }
+
     @Test
     void elementsAreHandedOverAsTheyAreRead() {
         // Element 1 is handed over before element 2 is found ragged; the reader is then past element 1 only.

@@ -686,7 +686,8 @@ class TraceFilesTest {
         // 2^28 x 2^28 cells: refused before any allocation.
         assertCompactError(concat(MAGIC, new byte[] {1, (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x01,
                 (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x01, 1, 0}),
-                "implausible shape 268435456 x 268435456");
+                "header: has 268435456 experts per layer, more than the 65536 read (a placement has at most 65536 "
+                        + "slots per layer, so no trace of more can be planned)");
         // A varint of more than 64 bits.
         byte[] endless = new byte[12];
         Arrays.fill(endless, (byte) 0xff);
@@ -695,8 +696,9 @@ class TraceFilesTest {
 
     @Test
     void aHeaderPromisingMoreThanTheFileHoldsAllocatesOnlyForWhatIsThere() throws IOException {
-        // 16384 x 16383 x 1000 and no values: 268 million cells a step, which once meant 4 GB before the read failed.
-        byte[] header = concat(MAGIC, new byte[] {1, (byte) 0x80, (byte) 0x80, 0x01, (byte) 0xff, (byte) 0x7f,
+        // 256 x 65536 x 1000 and no values: 2^24 cells a step, the most read (16384 x 16383 once meant 4 GB before
+        // the read failed).
+        byte[] header = concat(MAGIC, new byte[] {1, (byte) 0x80, 0x02, (byte) 0x80, (byte) 0x80, 0x04,
                 (byte) 0xe8, 0x07, 0, 1, 2});
         com.sun.management.ThreadMXBean threads =
                 (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
