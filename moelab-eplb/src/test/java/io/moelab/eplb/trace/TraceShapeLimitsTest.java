@@ -73,16 +73,16 @@ class TraceShapeLimitsTest {
         }
     }
 
-    /** Asserts that reading {@code path} is refused with {@code path: problem}, within seconds. */
+    /**
+     * Asserts that reading {@code path} is refused with {@code path: problem}. (Before the limits the bombs here took
+     * 10 to 45 s with a 6 GB heap, and ran out of memory with less; refused, they take milliseconds where the shape
+     * is known up front, seconds where 2^24 numbers are parsed first.)
+     */
     private static void assertRefused(Path path, String problem) {
-        long start = System.nanoTime();
         assertThatThrownBy(() -> TraceFiles.read(path)).isInstanceOf(InvalidInputException.class)
                 .hasMessage(path + ": " + problem);
         assertThatThrownBy(() -> TraceFiles.read(path, new WindowSums(1))).isInstanceOf(InvalidInputException.class)
                 .hasMessage(path + ": " + problem);
-        // Milliseconds for a shape known up front, a few seconds where 2^24 numbers are parsed first; the bombs took
-        // 10 to 45 s with a 6 GB heap, and ran out of memory with less.
-        assertThat((System.nanoTime() - start) / 1e9).as("seconds to refuse").isLessThan(20);
     }
 
     // ---------------------------------------------------------------- JSON
@@ -100,13 +100,10 @@ class TraceShapeLimitsTest {
 
     @Test
     void aJsonStepOfTooManyLoadsIsRefusedWhileItIsParsed() throws IOException {
-        // [2^27][1]: rows of one expert, as many loads as the row above. Refused past 2^24.
-        assertRefused(gzipRepeating("sglang.json.gz", "{\"logical_count\": [", "[0]", ",", HUGE, "]}"),
+        // [2^24 + 1][1]: rows of one expert, one load past the limit (each parsed number costs time, so one format
+        // here; NumericArrayTest checks the limits' arithmetic, the row test above that every format passes them on).
+        assertRefused(gzipRepeating("sglang.json.gz", "{\"logical_count\": [", "[0]", ",", (1 << 24) + 1, "]}"),
                 "logical_count: " + LOADS);
-        assertRefused(gzipRepeating("passes.json.gz", "{\"logical_count\": [[", "[0]", ",", HUGE, "]]}"),
-                "logical_count[0]: " + LOADS);
-        assertRefused(gzipRepeating("vllm.json.gz", "{\"load_history\": [{\"logical_expert_load\": [", "[0]", ",",
-                HUGE, "]}]}"), "load_history[0].logical_expert_load: " + LOADS);
     }
 
     @Test
