@@ -37,8 +37,13 @@ public record SyntheticTraceSpec(int layers, int experts, int steps, long seed, 
         ZIPF
     }
 
-    /** Most loads (layers x experts) one step of a generated trace holds: what one Java array can index. */
-    public static final int MAX_LOADS_PER_STEP = Integer.MAX_VALUE - 8;
+    /**
+     * Most loads (layers x experts) one step of a generated trace holds: what the trace readers read back
+     * (2^24; a generated trace they refuse would be of no use).
+     */
+    public static final int MAX_LOADS_PER_STEP = TraceLimits.MAX_LOADS_PER_STEP;
+    /** Most experts per layer: what a placement has slots for, and the trace readers read back. */
+    public static final int MAX_EXPERTS = TraceLimits.MAX_EXPERTS;
 
     /** Validates ranges. */
     public SyntheticTraceSpec {
@@ -48,10 +53,13 @@ public record SyntheticTraceSpec(int layers, int experts, int steps, long seed, 
         atLeast(tokensPerStep, 1, "tokens-per-step");
         atLeast(topK, 1, "top-k");
         atLeast(domains, 1, "domains");
+        if (experts > MAX_EXPERTS) {
+            throw new InvalidInputException("experts", "E=" + experts + " is more than a trace is read with (at most "
+                    + MAX_EXPERTS + ", the slots a placement has per layer)");
+        }
         if ((long) layers * experts > MAX_LOADS_PER_STEP) {
-            // A step's loads are one array: past that size its index would overflow.
             throw new InvalidInputException("experts", "L x E = " + layers + " x " + experts + " = "
-                    + (long) layers * experts + " loads per step, more than one step holds (at most "
+                    + (long) layers * experts + " loads per step, more than a trace is read with (at most "
                     + MAX_LOADS_PER_STEP + ")");
         }
         if (topK > experts) {

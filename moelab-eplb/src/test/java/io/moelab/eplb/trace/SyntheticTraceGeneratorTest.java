@@ -34,6 +34,19 @@ class SyntheticTraceGeneratorTest {
                 20, 0, domains, correlation, period, swing);
     }
 
+    /** A generated trace must be one the readers read back: at most 65,536 experts and 2^24 loads a step. */
+    @Test
+    void aShapeTheTraceReadersRefuseIsNotGenerated() {
+        assertThat(spec(1, 65_536, 1, 1).experts()).isEqualTo(65_536);
+        assertThat(spec(256, 65_536, 1, 1).layers()).isEqualTo(256);
+        assertThatThrownBy(() -> spec(1, 65_537, 1, 1)).isInstanceOf(InvalidInputException.class)
+                .hasMessage("experts: E=65537 is more than a trace is read with (at most 65536, the slots a placement "
+                        + "has per layer)");
+        assertThatThrownBy(() -> spec(257, 65_536, 1, 1)).isInstanceOf(InvalidInputException.class)
+                .hasMessage("experts: L x E = 257 x 65536 = 16842752 loads per step, more than a trace is read with "
+                        + "(at most 16777216)");
+    }
+
     @Test
     void aSkewTooStrongToRouteTopKIsRefused() {
         // Lognormal sigma 1000: the softmax leaves a handful of the 64 experts a probability a double holds, fewer
