@@ -6,6 +6,7 @@ import io.moelab.eplb.MessageText;
 import io.moelab.eplb.trace.TorchPickle.Dtype;
 import io.moelab.eplb.trace.TorchPickle.Storage;
 import io.moelab.eplb.trace.TorchPickle.Tensor;
+import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -32,7 +33,8 @@ import java.util.zip.ZipFile;
  * JSON form's are ({@link TraceFormat#SGLANG}): {@code [layers][experts]} one step, {@code [steps][layers][experts]}
  * one per pass, all-zero layers dropped. A per_pass or per_token dump ({@code {"records": [...],
  * "last_physical_to_logical_map": ...}}) is read as one step of logical loads per record ({@link PerPass}). Only the
- * counts' storages are read, and only the part each tensor spans, after its size is checked against the zip entry's.
+ * counts' storages are read, and only the part each tensor spans, after its size is checked against the zip entry's:
+ * a stat dump's as a stream, one step's bytes at a time, so that a dump of every pass is not held whole.
  */
 final class TorchTraces {
     /** A zip archive's first bytes (a local file header). */
@@ -251,7 +253,11 @@ final class TorchTraces {
         return new Counts(key, tensor);
     }
 
-    /** Checks the tensor against its storage, reads the part it spans, and delivers its steps. */
+    /**
+     * Checks the tensor against its storage and delivers its steps, read from the storage's entry twice as a stream
+     * (once to check it, find its all-zero layers and check the entry's size and CRC-32, once to deliver), one step's
+     * bytes at a time; a view whose steps interleave in its storage (none of SGLang's) from the bytes of its span.
+     */
     private static int deliver(ZipFile zip, String prefix, Counts counts, String source, StepSink sink)
             throws IOException {
         String key = counts.key();
@@ -264,7 +270,22 @@ final class TorchTraces {
         requireIntDimensions(key, size);
         // From the pickle, before the storage is read: a deflated storage of 2^28 zeros is 255 KiB.
         TraceLimits.requireShape(key, size[size.length - 2], size[size.length - 1], "expert");
-        return new Steps(key, t, t.storage().dtype(), span(zip, prefix, key, t, source)).deliver(sink);
+        Dtype dtype = t.storage().dtype();
+        ZipEntry entry = locate(zip, prefix, key, t);
+        Shape shape = Shape.of(key, t);
+        long[] stride = t.stride();
+        // One step's span in the storage, in elements: within the tensor's, which locate found to fit a long.
+        long step = (shape.layers() - 1) * stride[size.length - 2] + (shape.experts() - 1) * stride[size.length - 1]
+                + 1;
+        if (shape.steps() > 1 && stride[0] < step) {
+            return new Steps(key, t, dtype, span(zip, entry, key, t, source)).deliver(sink);
+        }
+        if (step * dtype.bytes > MAX_SPAN) {
+            throw new InvalidInputException(key, "spans " + step * dtype.bytes + " bytes a step, more than the "
+                    + MAX_SPAN + " read at once");
+        }
+        Streamed streamed = new Streamed(zip, entry, key, t, shape, (int) (step * dtype.bytes), source);
+        return deliver(key, shape, streamed, sink);
     }
 
     /**
@@ -273,6 +294,14 @@ final class TorchTraces {
      */
     private static ByteBuffer span(ZipFile zip, String prefix, String key, Tensor t, String source)
             throws IOException {
+        return span(zip, locate(zip, prefix, key, t), key, t, source);
+    }
+
+    /**
+     * The entry of {@code t}'s storage, after the tensor's type, size and strides are checked against it;
+     * {@code key} names the tensor in errors.
+     */
+    private static ZipEntry locate(ZipFile zip, String prefix, String key, Tensor t) {
         Storage storage = t.storage();
         long[] size = t.size();
         Dtype dtype = storage.dtype();
@@ -291,19 +320,10 @@ final class TorchTraces {
                     + " bytes, but the pickle says " + numel + " elements of " + dtype.torchName);
         }
         long offset = t.offset();
-        long last = offset;
+        long last = last(key, t);
         long elements = 1;
-        try {
-            for (int d = 0; d < size.length; d++) {
-                if (size[d] <= 0 || t.stride()[d] < 0) {
-                    throw new InvalidInputException(key, "is an empty tensor or has a negative stride (size "
-                            + Arrays.toString(size) + ", stride " + Arrays.toString(t.stride()) + ")");
-                }
-                last = Math.addExact(last, Math.multiplyExact(size[d] - 1, t.stride()[d]));
-                elements = Math.multiplyExact(elements, size[d]);
-            }
-        } catch (ArithmeticException e) {
-            last = Long.MAX_VALUE;
+        for (long s : size) {
+            elements = s > Long.MAX_VALUE / elements ? Long.MAX_VALUE : elements * s;
         }
         // More elements than the storage from the offset on: strides that overlap, as no dump's do.
         if (offset < 0 || last >= numel || elements > numel - offset) {
@@ -320,7 +340,33 @@ final class TorchTraces {
                     + " of its storage: a stride of 0 or overlapping strides repeat elements, as no SGLang dump's "
                     + "tensor does");
         }
-        long span = (last - offset + 1) * dtype.bytes;
+        return entry;
+    }
+
+    /** The storage index of {@code t}'s last element, {@link Long#MAX_VALUE} past a long; sizes and strides checked. */
+    private static long last(String key, Tensor t) {
+        long[] size = t.size();
+        long last = t.offset();
+        try {
+            for (int d = 0; d < size.length; d++) {
+                if (size[d] <= 0 || t.stride()[d] < 0) {
+                    throw new InvalidInputException(key, "is an empty tensor or has a negative stride (size "
+                            + Arrays.toString(size) + ", stride " + Arrays.toString(t.stride()) + ")");
+                }
+                last = Math.addExact(last, Math.multiplyExact(size[d] - 1, t.stride()[d]));
+            }
+        } catch (ArithmeticException e) {
+            last = Long.MAX_VALUE;
+        }
+        return last;
+    }
+
+    /** The bytes of the part of {@code t}'s storage, {@code entry} (checked by {@link #locate}), that it spans. */
+    private static ByteBuffer span(ZipFile zip, ZipEntry entry, String key, Tensor t, String source)
+            throws IOException {
+        Dtype dtype = t.storage().dtype();
+        long offset = t.offset();
+        long span = (last(key, t) - offset + 1) * dtype.bytes;
         if (span > MAX_SPAN) {
             throw new InvalidInputException(key, "spans " + span + " bytes, more than the " + MAX_SPAN
                     + " read at once");
@@ -351,71 +397,153 @@ final class TorchTraces {
         }
     }
 
-    /** The counts' steps, each made from the bytes when needed: once to find the all-zero layers, once to deliver. */
-    record Steps(String key, Tensor t, Dtype dtype, ByteBuffer data) {
-        int deliver(StepSink sink) {
+    /** A counts tensor's steps, layers and experts; one step for {@code [layers][experts]}. */
+    private record Shape(boolean threeD, int steps, int layers, int experts) {
+        static Shape of(String key, Tensor t) {
             requireIntDimensions(key, t.size());
             boolean threeD = t.size().length == 3;
-            int steps = threeD ? (int) t.size()[0] : 1;
             int layers = (int) t.size()[threeD ? 1 : 0];
             int experts = (int) t.size()[threeD ? 2 : 1];
             if ((long) layers * experts > Integer.MAX_VALUE) {
                 throw new InvalidInputException(key, layers + " layers x " + experts + " experts is more loads than "
                         + "one matrix holds");
             }
-            boolean[] loaded = new boolean[layers];
-            int kept = 0;
-            for (int s = 0; s < steps; s++) {
-                LoadMatrix step = step(s, layers, experts, threeD);
-                for (int l = 0; l < layers; l++) {
-                    // Loads are checked non-negative: a layer total above zero is a load somewhere in it.
-                    if (!loaded[l] && step.layerTotal(l) > 0) {
-                        loaded[l] = true;
-                        kept++;
-                    }
-                }
-            }
-            if (kept == 0) {
-                throw new InvalidInputException(key, "every layer has zero load");
-            }
-            double[] row = new double[experts];
-            for (int s = 0; s < steps; s++) {
-                LoadMatrix step = step(s, layers, experts, threeD);
-                if (kept < layers) {
-                    double[] values = new double[kept * experts];
-                    for (int l = 0, i = 0; l < layers; l++) {
-                        if (loaded[l]) {
-                            step.copyLayer(l, row);
-                            System.arraycopy(row, 0, values, i++ * experts, experts);
-                        }
-                    }
-                    step = LoadMatrix.ofFlat(kept, experts, values, key);
-                }
-                sink.accept(step);
-            }
-            return steps;
-        }
-
-        /** Step {@code s}, checked as a JSON step is (named {@code key[s]}, or {@code key} for one aggregate). */
-        private LoadMatrix step(int s, int layers, int experts, boolean threeD) {
-            long[] stride = t.stride();
-            int d = threeD ? 1 : 0;
-            long base = threeD ? s * stride[0] : 0;
-            double[] values = new double[layers * experts];
-            for (int l = 0; l < layers; l++) {
-                for (int e = 0; e < experts; e++) {
-                    values[l * experts + e] = element(base + l * stride[d] + e * stride[d + 1]);
-                }
-            }
-            return LoadMatrix.ofFlat(layers, experts, values, threeD ? key + "[" + s + "]" : key);
-        }
-
-        private double element(long i) {
-            return TorchTraces.element(data, dtype, i);
+            return new Shape(threeD, threeD ? (int) t.size()[0] : 1, layers, experts);
         }
     }
 
-    /** Element {@code i} past a tensor's offset, in {@code data}, the bytes of its span. */
+    /** One reading of a tensor's steps, in order, each made when reached and checked as a JSON step is. */
+    @FunctionalInterface
+    private interface Reading {
+        /**
+         * Gives {@code each} every step in turn; problems of the bytes (size, CRC-32) come before those of the loads,
+         * found at the end of the reading.
+         */
+        void steps(StepVisitor each) throws IOException;
+    }
+
+    /** Takes step {@code s} of a {@link Reading}. */
+    @FunctionalInterface
+    private interface StepVisitor {
+        void accept(int s, LoadMatrix step);
+    }
+
+    /**
+     * Delivers the steps of {@code reading} without the layers that are zero in all of them: a first reading finds
+     * those layers (and the problems of the bytes and loads), holding one step, the second delivers.
+     */
+    private static int deliver(String key, Shape shape, Reading reading, StepSink sink) throws IOException {
+        int layers = shape.layers();
+        int experts = shape.experts();
+        boolean[] loaded = new boolean[layers];
+        reading.steps((s, step) -> {
+            for (int l = 0; l < layers; l++) {
+                // Loads are checked non-negative: a layer total above zero is a load somewhere in it.
+                if (!loaded[l] && step.layerTotal(l) > 0) {
+                    loaded[l] = true;
+                }
+            }
+        });
+        int kept = 0;
+        for (boolean l : loaded) {
+            kept += l ? 1 : 0;
+        }
+        if (kept == 0) {
+            throw new InvalidInputException(key, "every layer has zero load");
+        }
+        int rows = kept;
+        double[] row = new double[experts];
+        reading.steps((s, step) -> {
+            if (rows < layers) {
+                double[] values = new double[rows * experts];
+                for (int l = 0, i = 0; l < layers; l++) {
+                    if (loaded[l]) {
+                        step.copyLayer(l, row);
+                        System.arraycopy(row, 0, values, i++ * experts, experts);
+                    }
+                }
+                step = LoadMatrix.ofFlat(rows, experts, values, key);
+            }
+            sink.accept(step);
+        });
+        return shape.steps();
+    }
+
+    /**
+     * Step {@code s} of {@code t}, its first element at {@code base} in {@code data} and the rest at {@code t}'s
+     * strides from it, checked as a JSON step is (named {@code key[s]}, or {@code key} for one aggregate).
+     */
+    private static LoadMatrix step(String key, Tensor t, Dtype dtype, ByteBuffer data, long base, int s,
+                                   Shape shape) {
+        long[] stride = t.stride();
+        int d = shape.threeD() ? 1 : 0;
+        int layers = shape.layers();
+        int experts = shape.experts();
+        double[] values = new double[layers * experts];
+        for (int l = 0; l < layers; l++) {
+            for (int e = 0; e < experts; e++) {
+                values[l * experts + e] = element(data, dtype, base + l * stride[d] + e * stride[d + 1]);
+            }
+        }
+        return LoadMatrix.ofFlat(layers, experts, values, shape.threeD() ? key + "[" + s + "]" : key);
+    }
+
+    /** The counts' steps, each made from the bytes of the tensor's span when needed (a view whose steps interleave). */
+    record Steps(String key, Tensor t, Dtype dtype, ByteBuffer data) {
+        int deliver(StepSink sink) throws IOException {
+            Shape shape = Shape.of(key, t);
+            long stride = shape.threeD() ? t.stride()[0] : 0;
+            return TorchTraces.deliver(key, shape, each -> {
+                for (int s = 0; s < shape.steps(); s++) {
+                    each.accept(s, step(key, t, dtype, data, s * stride, s, shape));
+                }
+            }, sink);
+        }
+    }
+
+    /**
+     * The counts' steps read from the storage's entry as a stream, each step's span in turn into one buffer of
+     * {@code stepBytes}: the steps lie in order and apart, each one's elements before the next's (SGLang's are
+     * contiguous). Each reading checks the entry's size and CRC-32 at its end, before any problem of the loads
+     * it found is thrown, so a damaged byte is named as such rather than as the bad load it made; a file changed
+     * between the two readings fails the second at its end, after the steps before.
+     */
+    private record Streamed(ZipFile zip, ZipEntry entry, String key, Tensor t, Shape shape, int stepBytes,
+                            String source) implements Reading {
+        @Override
+        public void steps(StepVisitor each) throws IOException {
+            int width = t.storage().dtype().bytes;
+            long stride = shape.threeD() ? t.stride()[0] : 0;
+            byte[] bytes = new byte[stepBytes];
+            ByteBuffer data = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+            // Buffered below the checksum: a step of SGLang's is a few KiB, one of a test's a few bytes.
+            try (CheckedInputStream in = new CheckedInputStream(new BufferedInputStream(zip.getInputStream(entry),
+                    1 << 16), new CRC32())) {
+                long at = 0;
+                for (int s = 0; s < shape.steps(); s++) {
+                    long start = (t.offset() + s * stride) * width;
+                    long skipped = start > at ? in.skip(start - at) : 0;
+                    int read = skipped == start - at ? in.readNBytes(bytes, 0, stepBytes) : 0;
+                    at += skipped + read;
+                    if (at != start + stepBytes) {
+                        requireIntact(in, entry, at, source);
+                        throw new EOFException();
+                    }
+                    LoadMatrix step;
+                    try {
+                        step = step(key, t, t.storage().dtype(), data, 0, s, shape);
+                    } catch (InvalidInputException e) {
+                        requireIntact(in, entry, at, source);
+                        throw e;
+                    }
+                    each.accept(s, step);
+                }
+                requireIntact(in, entry, at, source);
+            }
+        }
+    }
+
+    /** Element {@code i} of {@code data}, bytes of a storage from a tensor's offset or a step's first element. */
     static double element(ByteBuffer data, Dtype dtype, long i) {
         int at = (int) (i * dtype.bytes);
         return switch (dtype) {

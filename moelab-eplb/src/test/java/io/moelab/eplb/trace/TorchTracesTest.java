@@ -9,6 +9,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -360,6 +361,162 @@ class TorchTracesTest {
         assertThatThrownBy(() -> TraceFiles.read(key)).isInstanceOf(InvalidInputException.class)
                 .hasMessageMatching(java.util.regex.Pattern.quote(key.toString())
                         + ": stat_int32/data.pkl: corrupt \\(its CRC-32 is .*");
+    }
+
+    /**
+     * A stat dump's tensor was held whole as its raw bytes before its steps were made, so a long one (SGLang keeps
+     * every pass with a negative buffer size) took its whole size in heap, up to 2 GB from a deflated file of a few
+     * MB: here 2^22 passes of [1][4] int32, 64 MiB in 65 KiB, ran out of memory in a 32 MiB heap. The storage is now
+     * read as a stream, one step's bytes at a time, and the windows are the sums worked here pass by pass.
+     */
+    @Test
+    void aLongStatDumpIsReadAStepAtATimeInASmallHeap() throws Exception {
+        int steps = 1 << 22;
+        int window = 1 << 20;
+        Path pt = longStatDump(steps);
+        assertThat(Files.size(pt)).isLessThan(1 << 20);
+        double[][] sums = new double[steps / window][4];
+        for (int s = 0; s < steps; s++) {
+            sums[s / window][s % 3] += 1 + s % 5;
+        }
+        List<String> expected = new ArrayList<>();
+        for (double[] w : sums) {
+            expected.add(Arrays.deepToString(new double[][] {w}));
+        }
+        Path log = dir.resolve("child.log");
+        Process jvm = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx32m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+                WindowSumsMain.class.getName(), pt.toString(), String.valueOf(window))
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            assertThat(jvm.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            String output = Files.readString(log);
+            assertThat(jvm.exitValue()).as(output).isZero();
+            assertThat(output.lines().toList()).isEqualTo(expected);
+        } finally {
+            jvm.destroyForcibly();
+        }
+    }
+
+    /** stat_int32.pt's storage, the 24 int32 counts of [2][4][3] in order. */
+    private static final int[] STAT_INT32_STORAGE = {0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 6, 7, 0, 0, 0,
+            0, 0};
+
+    /** The view of {@code storage} at {@code size} and {@code stride}, its all-zero layers dropped, worked naively. */
+    private static double[][][] view(int[] storage, int[] size, int[] stride) {
+        double[][][] all = new double[size[0]][size[1]][size[2]];
+        boolean[] loaded = new boolean[size[1]];
+        for (int s = 0; s < size[0]; s++) {
+            for (int l = 0; l < size[1]; l++) {
+                for (int e = 0; e < size[2]; e++) {
+                    all[s][l][e] = storage[s * stride[0] + l * stride[1] + e * stride[2]];
+                    loaded[l] |= all[s][l][e] > 0;
+                }
+            }
+        }
+        return Arrays.stream(all).map(step -> java.util.stream.IntStream.range(0, size[1]).filter(l -> loaded[l])
+                .mapToObj(l -> step[l]).toArray(double[][]::new)).toArray(double[][][]::new);
+    }
+
+    /**
+     * The storage is read as a stream where each step's elements lie before the next's, at any strides within a
+     * step and with gaps between steps (view_float32.pt has both, and an offset); steps that interleave in the storage
+     * (the step dimension innermost, as no SGLang dump's) are read from the span held whole, as before. Both against
+     * the view worked naively.
+     */
+    @Test
+    void viewsAreReadStreamedOrWholeAsTheirStepsLieInTheStorage() throws IOException {
+        // stride [12, 3, 1] -> [1, 6, 2]: element [s][l][e] at s + 6 l + 2 e, every one of the 24 once.
+        assertThat(values(TraceFiles.read(withPickle(p -> replace(p, "K\fK\u0003K\u0001", "K\u0001K\u0006K\u0002")))))
+                .isDeepEqualTo(view(STAT_INT32_STORAGE, new int[] {2, 4, 3}, new int[] {1, 6, 2}));
+        // size [2, 4, 3] -> [2, 4, 2]: each step's last expert skipped, and the gap between the steps.
+        assertThat(values(TraceFiles.read(withPickle(p -> replace(p, "K\u0002K\u0004K\u0003",
+                "K\u0002K\u0004K\u0002")))))
+                .isDeepEqualTo(view(STAT_INT32_STORAGE, new int[] {2, 4, 2}, new int[] {12, 3, 1}));
+        // size [2, 4, 3] -> [1, 4, 3] stride [12, 3, 1] -> [0, 3, 1]: one step, whatever its stride.
+        assertThat(values(TraceFiles.read(withPickle(p -> replace(replace(p, "K\u0002K\u0004K\u0003",
+                "K\u0001K\u0004K\u0003"), "K\fK\u0003K\u0001", "K\u0000K\u0003K\u0001")))))
+                .isDeepEqualTo(view(STAT_INT32_STORAGE, new int[] {1, 4, 3}, new int[] {0, 3, 1}))
+                .isDeepEqualTo(new double[][][] {{{1, 2, 3}}});
+    }
+
+    /**
+     * A damaged byte that makes a count negative is named as the damage it is, after the storage is read to its end
+     * for the CRC-32, not as the negative load; and no step is delivered before it: each step is made from the
+     * storage as it is read, but the first reading checks the entry, the second delivers.
+     */
+    @Test
+    void aDamagedByteMakingABadLoadFailsTheChecksumBeforeAnyStepIsDelivered() throws IOException {
+        byte[] pt = fixture("stat_int32.pt");
+        String raw = new String(pt, StandardCharsets.ISO_8859_1);
+        int at = raw.indexOf("\1\0\0\0\2\0\0\0\3\0\0\0");
+        byte[] damaged = pt.clone();
+        damaged[at + 7] = (byte) 0x80; // the 2 of pass 0, layer 1, read as -2^31 + 2
+        Path counts = file("negative.pt", damaged);
+        List<LoadMatrix> steps = new ArrayList<>();
+        assertThatThrownBy(() -> TraceFiles.read(counts, steps::add)).isInstanceOf(InvalidInputException.class)
+                .hasMessageMatching(java.util.regex.Pattern.quote(counts.toString())
+                        + ": stat_int32/data/0: corrupt \\(its CRC-32 is [0-9a-f]{8}, the archive says [0-9a-f]{8}\\)");
+        assertThat(steps).isEmpty();
+        // The same count stored so, CRC-32 and all: the load it is.
+        Map<String, byte[]> entries = entries(fixture("stat_int32.pt"));
+        entries.get("stat_int32/data/0")[19] = (byte) 0x80;
+        assertRefused(file("stored.pt", zip(entries)), "logical_count[0][1][1]: load is negative (-2147483646)");
+    }
+
+    /** Reads the trace {@code args[0]} into windows of {@code args[1]} steps and prints each window's loads. */
+    static final class WindowSumsMain {
+        public static void main(String[] args) {
+            WindowSums sums = new WindowSums(Integer.parseInt(args[1]));
+            TraceFiles.read(Path.of(args[0]), sums);
+            for (LoadMatrix w : sums.windows()) {
+                System.out.println(Arrays.deepToString(w.toArray()));
+            }
+        }
+    }
+
+    /**
+     * stat_int32.pt re-zipped deflated with {@code steps} passes of [1][4] int32, pass s loaded {@code 1 + s % 5} on
+     * expert {@code s % 3}: the storage written in pieces, never held whole here either.
+     */
+    private Path longStatDump(int steps) throws IOException {
+        Map<String, byte[]> entries = entries(fixture("stat_int32.pt"));
+        int numel = steps * 4;
+        // numel 24 -> steps * 4, size [2, 4, 3] -> [steps, 1, 4], stride [12, 3, 1] -> [4, 4, 1] (BININT).
+        entries.put("stat_int32/data.pkl", replace(replace(replace(entries.get("stat_int32/data.pkl"),
+                "cpuq\u0007K\u0018", "cpuq\u0007J" + int32(numel)),
+                "K\u0002K\u0004K\u0003", "J" + int32(steps) + "K\u0001K\u0004"),
+                "K\fK\u0003K\u0001", "K\u0004K\u0004K\u0001"));
+        Path path = dir.resolve("long.pt");
+        try (OutputStream file = Files.newOutputStream(path);
+             ZipOutputStream zip = new ZipOutputStream(new java.io.BufferedOutputStream(file))) {
+            for (Map.Entry<String, byte[]> e : entries.entrySet()) {
+                zip.putNextEntry(new ZipEntry(e.getKey()));
+                if (!e.getKey().equals("stat_int32/data/0")) {
+                    zip.write(e.getValue());
+                    continue;
+                }
+                int piece = 1 << 12;
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(piece * 16)
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                for (int s = 0; s < steps; s += piece) {
+                    b.clear();
+                    for (int p = s; p < s + piece; p++) {
+                        for (int x = 0; x < 4; x++) {
+                            b.putInt(x == p % 3 ? 1 + p % 5 : 0);
+                        }
+                    }
+                    zip.write(b.array());
+                }
+            }
+        }
+        return path;
+    }
+
+    /** {@code v} as a pickle's BININT argument: four bytes, little-endian, as ISO-8859-1 characters. */
+    private static String int32(int v) {
+        return new String(new byte[] {(byte) v, (byte) (v >> 8), (byte) (v >> 16), (byte) (v >> 24)},
+                StandardCharsets.ISO_8859_1);
     }
 
     /** A zip of deflated entries, as a re-zipped dump may be. */
