@@ -617,6 +617,7 @@ final class TorchTraces {
             // Before the map's storage or any count is read; every count is of this shape. Each slot is one of a
             // placement's, so the slots are bounded as the experts of a stat dump are.
             TraceLimits.requireShape(MAP, size[0], size[1], "physical slot");
+            requireOwnStorages(t.storage().key());
             ByteBuffer data = span(zip, prefix, MAP, t, source);
             layers = (int) size[0];
             slots = (int) size[1];
@@ -648,6 +649,27 @@ final class TorchTraces {
                     if (!held[e]) {
                         throw new InvalidInputException(MAP + "[" + l + "]", "has no slot for logical expert " + e
                                 + " of 0 to " + (experts - 1) + " (every expert has one in every layer)");
+                    }
+                }
+            }
+        }
+
+        /**
+         * Refuses records whose counts share a storage with another record's or the map's: each record reads and
+         * checks its whole storage entry, so one large deflated storage named by thousands of records would be
+         * inflated thousands of times (hours of work from a few MB). SGLang clones each pass's counts.
+         */
+        private void requireOwnStorages(String mapKey) {
+            Map<String, String> owners = new java.util.HashMap<>();
+            owners.put(mapKey, MAP);
+            for (int r = 0; r < records.size(); r++) {
+                if (records.get(r) instanceof Map<?, ?> record && record.get(COUNT) instanceof Tensor t) {
+                    String key = t.storage().key();
+                    String owner = owners.putIfAbsent(key, RECORDS + "[" + r + "]'s counts");
+                    if (owner != null) {
+                        throw new InvalidInputException(RECORDS + "[" + r + "]." + COUNT, "shares its storage (data/"
+                                + MessageText.oneLine(key) + ") with " + owner
+                                + " (SGLang writes each forward pass's counts apart)");
                     }
                 }
             }

@@ -200,6 +200,16 @@ class TorchTracesTest {
         assertRefused(perPassWithPickle(p -> replace(p, "h\rK\u000ctq\u0017QK\u0000K\u0003K\u0004",
                         "h\rK\u000ctq\u0017QK\u0000K\u0004K\u0003")),
                 "records[1].global_physical_count: its size [4, 3] is not the map's [3, 4] (layers, physical slots)");
+        // The second record's counts in the first one's storage: each record would read (and check) the whole
+        // storage again, so a few MB of deflated zeros shared by thousands of records cost hours. SGLang clones each.
+        assertRefused(perPassWithPickle(p -> replace(p, "X\u0001\u0000\u0000\u00001q\u0016",
+                        "X\u0001\u0000\u0000\u00000q\u0016")),
+                "records[1].global_physical_count: shares its storage (data/0) with records[0]'s counts (SGLang "
+                        + "writes each forward pass's counts apart)");
+        assertRefused(perPassWithPickle(p -> replace(p, "X\u0001\u0000\u0000\u00000q\u000c",
+                        "X\u0001\u0000\u0000\u00002q\u000c")),
+                "records[0].global_physical_count: shares its storage (data/2) with last_physical_to_logical_map "
+                        + "(SGLang writes each forward pass's counts apart)");
         assertRefused(perPassWithPickle(p -> replace(p, "X\u0007\u0000\u0000\u0000primary",
                         "X\u0007\u0000\u0000\u0000child_a")),
                 "records[0].gatherer_key: is 'child_a', not 'primary', the only gatherer read");
