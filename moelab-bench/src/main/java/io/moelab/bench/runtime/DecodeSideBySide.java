@@ -108,14 +108,7 @@ public final class DecodeSideBySide {
      * @throws Throwable what the build's code throws, passed on unwrapped through its method handles
      */
     public static void main(String[] args) throws Throwable {
-        Options options;
-        try {
-            options = Options.parse(args);
-        } catch (HarnessArgs.BadArgument e) {
-            System.exit(HarnessArgs.refuse(System.err, e));
-            return;
-        }
-        run(options);
+        run(HarnessArgs.parseOrExit(args, Options::parse));
     }
 
     private static void run(Options options) throws Throwable {

@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Argument checks shared by the side-by-side harnesses, which are run by hand: a bad argument is one line naming it
@@ -30,6 +31,19 @@ final class HarnessArgs {
         err.println(e.getMessage());
         err.flush();
         return 2;
+    }
+
+    /**
+     * {@code parse} of {@code args}; on a bad argument, its line on standard error and exit 2 (a harness's
+     * {@code main} runs nothing else then).
+     */
+    static <T> T parseOrExit(String[] args, Function<String[], T> parse) {
+        try {
+            return parse.apply(args);
+        } catch (BadArgument e) {
+            System.exit(refuse(System.err, e));
+            throw new IllegalStateException("unreachable: System.exit returned");
+        }
     }
 
     /** {@code usage: LINE}, for a wrong number of arguments. */

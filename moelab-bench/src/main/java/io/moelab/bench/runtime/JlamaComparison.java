@@ -122,14 +122,7 @@ public final class JlamaComparison {
      * @throws Exception from writing the checkpoint or from either engine
      */
     public static void main(String[] args) throws Exception {
-        Options options;
-        try {
-            options = Options.parse(args);
-        } catch (HarnessArgs.BadArgument e) {
-            System.exit(HarnessArgs.refuse(System.err, e));
-            return;
-        }
-        run(options);
+        run(HarnessArgs.parseOrExit(args, Options::parse));
     }
 
     /** The options, checked. */

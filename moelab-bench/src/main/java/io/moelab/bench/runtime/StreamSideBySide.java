@@ -60,14 +60,7 @@ public final class StreamSideBySide {
      * @param args the arguments of the class comment, each optional
      */
     public static void main(String[] args) {
-        Options options;
-        try {
-            options = Options.parse(args);
-        } catch (HarnessArgs.BadArgument e) {
-            System.exit(HarnessArgs.refuse(System.err, e));
-            return;
-        }
-        run(options);
+        run(HarnessArgs.parseOrExit(args, Options::parse));
     }
 
     private static void run(Options options) {
