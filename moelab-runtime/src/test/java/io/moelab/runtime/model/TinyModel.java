@@ -109,6 +109,20 @@ final class TinyModel {
         return m;
     }
 
+    /**
+     * A copy of this model with its config edited and the same weights, which the caller then rewrites to match (a
+     * metamorphic variant: renumbered experts, repeated KV heads). Nothing is drawn: every weight is this model's.
+     */
+    TinyModel derive(java.util.function.Consumer<ObjectNode> edit) {
+        TinyModel d = new TinyModel(family, dtype, 0);
+        d.config.setAll(config.deepCopy());
+        edit.accept(d.config);
+        weights.forEach((name, v) -> d.weights.put(name, v.clone()));
+        shapes.forEach((name, s) -> d.shapes.put(name, s.clone()));
+        strays.forEach((name, v) -> d.strays.put(name, v.clone()));
+        return d;
+    }
+
     private boolean flag(String key, boolean fallback) {
         return config.has(key) && !config.get(key).isNull() ? config.get(key).asBoolean() : fallback;
     }
