@@ -129,8 +129,9 @@ public final class Int4BlockMatrix implements WeightMatrix {
         // Int4Matrix rounds (and validates); its codes and scales are then laid out in blocks, so both formats
         // hold the same values. Its memory is a scratch mapping, unmapped on return: from an automatic arena it was
         // reserved against the JVM's direct-memory limit (the heap size by default) until a collection, so a matrix
-        // whose INT4 copy exceeded it failed to load, and a model's scratch copies lingered during its load.
-        try (Arena scratch = Arena.ofConfined()) {
+        // whose INT4 copy exceeded it failed to load, and a model's scratch copies lingered during its load. Shared,
+        // as the team's threads fill and read it.
+        try (Arena scratch = Arena.ofShared()) {
             return blocks(Int4Matrix.quantize(source, groupSize, new WeightSlabs(scratch)), groupSize, arena);
         }
     }
@@ -144,7 +145,8 @@ public final class Int4BlockMatrix implements WeightMatrix {
         MemorySegment scales = arena.allocate(padded * groups * Short.BYTES, 64);
         codes.fill((byte) 0x88);
         Int4BlockMatrix m = new Int4BlockMatrix(codes, scales, rows, cols, groupSize);
-        for (int r = 0; r < rows; r++) {
+        // A row's bytes in a block are its own (two per step of four columns), so rows convert independently.
+        RowConversion.run(rows, cols, (r, unused) -> {
             for (int g = 0; g < groups; g++) {
                 scales.set(I16_LE, m.scaleOffset(r, g), q.scaleBits(r, g));
             }
@@ -155,7 +157,7 @@ public final class Int4BlockMatrix implements WeightMatrix {
                     codes.set(ValueLayout.JAVA_BYTE, m.codeOffset(r, c + p), (byte) (lo | hi << 4));
                 }
             }
-        }
+        });
         return m;
     }
 

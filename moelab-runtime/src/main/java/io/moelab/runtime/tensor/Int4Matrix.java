@@ -83,8 +83,7 @@ public final class Int4Matrix implements WeightMatrix {
         int half = groupSize / 2;
         MemorySegment packed = arena.allocate((long) rows * cols / 2, 64);
         MemorySegment scales = arena.allocate((long) rows * groups * Short.BYTES, 64);
-        float[] w = new float[cols];
-        for (int r = 0; r < rows; r++) {
+        RowConversion.run(rows, cols, (r, w) -> {
             source.row(r, w);
             for (int g = 0; g < groups; g++) {
                 int xo = g * groupSize;
@@ -98,7 +97,7 @@ public final class Int4Matrix implements WeightMatrix {
                     packed.set(ValueLayout.JAVA_BYTE, po + j, (byte) (lo | hi << 4));
                 }
             }
-        }
+        });
         return new Int4Matrix(packed, scales, rows, cols, groupSize);
     }
 

@@ -70,13 +70,12 @@ public final class PackedF32Matrix implements WeightMatrix {
         }
         MemorySegment data = arena.allocate((long) rows * cols * Float.BYTES, 64);
         PackedF32Matrix m = new PackedF32Matrix(data, rows, cols);
-        float[] row = new float[cols];
-        for (int r = 0; r < rows; r++) {
+        RowConversion.run(rows, cols, (r, row) -> {
             source.row(r, row);
             for (int j = 0; j < cols; j += L) {
                 MemorySegment.copy(row, j, data, F32_LE, m.offset(r, j), L);
             }
-        }
+        });
         return m;
     }
 

@@ -68,8 +68,7 @@ public final class Q8Matrix implements WeightMatrix {
         int groups = cols / GROUP;
         MemorySegment quants = arena.allocate((long) rows * cols, 64);
         MemorySegment scales = arena.allocate((long) rows * groups * Short.BYTES, 64);
-        float[] w = new float[cols];
-        for (int r = 0; r < rows; r++) {
+        RowConversion.run(rows, cols, (r, w) -> {
             source.row(r, w);
             for (int g = 0; g < groups; g++) {
                 short h = GroupQuantizer.scale(w, g * GROUP, GROUP, QMAX, r);
@@ -80,7 +79,7 @@ public final class Q8Matrix implements WeightMatrix {
                             (byte) GroupQuantizer.code(w[j], s, -QMAX, QMAX));
                 }
             }
-        }
+        });
         return new Q8Matrix(quants, scales, rows, cols);
     }
 
