@@ -74,6 +74,46 @@ class SglangPerPassDumpTest {
         assertThat(dir.resolve("sweep/sweep.json")).isRegularFile();
     }
 
+    /**
+     * A directory of one dump's per-rank files (moelab-eplb's {@code torch/ranks/}, make_fixtures.py working the sums)
+     * reads as one trace, step i the ranks' pass i summed: three passes, 2 layers x 4 experts after the dense layer.
+     */
+    @Test
+    void evaluateSimAndSweepReadADirectoryOfRankFilesAsTheirSum() throws IOException {
+        Path ranks = Files.createDirectory(dir.resolve("ranks"));
+        for (int r = 0; r < 3; r++) {
+            String name = "expert_distribution_recorder_1718000000.25_" + r + ".pt";
+            try (InputStream in = SglangPerPassDumpTest.class.getResourceAsStream("sglang_ranks/" + name)) {
+                Files.write(ranks.resolve(name), in.readAllBytes());
+            }
+        }
+        Path json = Files.writeString(dir.resolve("summed.json"), """
+                {"logical_count": [[[1, 1, 3, 1], [3, 0, 0, 0]], [[0, 3, 4, 2], [0, 0, 0, 1]],
+                                   [[2, 0, 1, 1], [0, 3, 0, 0]]]}
+                """);
+        JsonNode fromDir = results(CliRunner.run(evaluate(ranks.toString())));
+        assertThat(fromDir.get("windows").asInt()).isEqualTo(3);
+        assertThat(fromDir).isEqualTo(results(CliRunner.run(evaluate(json.toString()))));
+        Path model = Files.writeString(dir.resolve("two-layers.json"), "{\"moe_layers\": 2, \"experts\": 4, "
+                + "\"top_k\": 1, \"hidden\": 64, \"expert_ffn\": 32}");
+        Result sim = CliRunner.run("sim", "--trace", ranks.toString(), "--model", model.toString(), "--cluster",
+                "1x2-h100", "--policies", "none,deepseek", "--rebalance-every", "1", "--out",
+                dir.resolve("sim").toString());
+        assertThat(sim.exitCode()).as(sim.err()).isZero();
+        assertThat(sim.out().lines().findFirst()).hasValue("trace: " + ranks + " (3 steps, 2 layers x 4 experts)");
+        Result sweep = CliRunner.run("sim", "sweep", "--trace", ranks.toString(), "--model", model.toString(),
+                "--cluster", "1x2-h100", "--policies", "none", "--redundants", "0,2", "--out",
+                dir.resolve("sweep").toString());
+        assertThat(sweep.exitCode()).as(sweep.err()).isZero();
+        assertThat(dir.resolve("sweep/sweep.json")).isRegularFile();
+        // Two dumps' files in one directory: one error line naming both.
+        Files.copy(ranks.resolve("expert_distribution_recorder_1718000000.25_1.pt"), ranks.resolve("later_1.pt"));
+        Result twice = CliRunner.run(evaluate(ranks.toString()));
+        assertThat(twice.exitCode()).isEqualTo(2);
+        assertThat(twice.errLines()).containsExactly("error: " + ranks + ": expert_distribution_recorder_1718000000"
+                + ".25_1.pt and later_1.pt are both rank 1 (a directory holds one dump's files, one per rank)");
+    }
+
     @Test
     void aPerPassDumpWithoutItsMapIsOneErrorLine() throws IOException {
         Path pt = fixture("sglang_per_pass_no_map.pt");

@@ -32,7 +32,8 @@ import java.util.zip.ZipFile;
  * {@code ARCHIVE/data/KEY} entries hold the tensors' storages, raw little-endian elements. The counts are read as the
  * JSON form's are ({@link TraceFormat#SGLANG}): {@code [layers][experts]} one step, {@code [steps][layers][experts]}
  * one per pass, all-zero layers dropped. A per_pass or per_token dump ({@code {"records": [...],
- * "last_physical_to_logical_map": ...}}) is read as one step of logical loads per record ({@link PerPass}). Only the
+ * "last_physical_to_logical_map": ...}}) is read as one step of logical loads per record ({@link PerPass}); a directory
+ * of one such dump's per-rank files as their sum, record by record ({@link #readRanks}). Only the
  * counts' storages are read, and only the part each tensor spans, after its size is checked against the zip entry's:
  * a stat dump's as a stream, one step's bytes at a time, so that a dump of every pass is not held whole.
  */
@@ -71,45 +72,212 @@ final class TorchTraces {
      * @throws InvalidInputException for a corrupt zip, a pickle that is not read, or counts that are not loads
      */
     static int read(Path file, String source, StepSink sink) throws IOException {
+        Opened opened = open(file, source);
+        if (opened == null) {
+            return NOT_TORCH;
+        }
+        try (ZipFile zip = opened.zip()) {
+            Counts counts = counts(opened.top(), source);
+            if (counts.key().equals(RECORDS)) {
+                return PerPass.deliver(List.of(new PerPass(zip, opened.prefix(), (Map<?, ?>) opened.top(), source)),
+                        sink);
+            }
+            return deliver(zip, opened.prefix(), counts, source, sink);
+        } catch (ZipException e) {
+            throw corrupt(source, e);
+        } catch (EOFException e) {
+            throw new InvalidInputException(source, "truncated zip archive", e);
+        }
+    }
+
+    /** A torch.save file opened: its zip (the caller closes it), the entries' folder and the pickled object. */
+    private record Opened(ZipFile zip, String prefix, Object top) {
+    }
+
+    /**
+     * Opens the torch.save file {@code file} and reads its pickle, the zip checked (entry names distinct, byte order).
+     *
+     * @return null, the zip closed, where it holds no {@code ARCHIVE/data.pkl}
+     */
+    private static Opened open(Path file, String source) throws IOException {
         ZipFile zip;
         try {
             zip = new ZipFile(file.toFile());
         } catch (ZipException e) {
             throw corrupt(source, e);
         }
-        try (zip) {
+        try {
             Enumeration<? extends ZipEntry> entries = zip.entries();
             if (!entries.hasMoreElements()) {
-                return NOT_TORCH;
+                zip.close();
+                return null;
             }
             // torch names every entry ARCHIVE/...; its reader takes ARCHIVE from the first.
             String first = entries.nextElement().getName();
             int slash = first.indexOf('/');
-            if (slash <= 0) {
-                return NOT_TORCH;
+            ZipEntry pkl = slash <= 0 ? null : zip.getEntry(first.substring(0, slash + 1) + "data.pkl");
+            if (pkl == null || pkl.isDirectory()) {
+                zip.close();
+                return null;
             }
             String prefix = first.substring(0, slash + 1);
-            ZipEntry pkl = zip.getEntry(prefix + "data.pkl");
-            if (pkl == null || pkl.isDirectory()) {
-                return NOT_TORCH;
-            }
             requireDistinctNames(zip, source);
             requireLittleEndian(zip, prefix, source);
-            Object top;
             try {
-                top = TorchPickle.load(bytes(zip, pkl, MAX_PICKLE, source));
+                return new Opened(zip, prefix, TorchPickle.load(bytes(zip, pkl, MAX_PICKLE, source)));
             } catch (TorchPickle.Malformed e) {
                 throw new InvalidInputException(source, name(pkl) + ": " + e.getMessage());
             }
-            Counts counts = counts(top, source);
-            if (counts.key().equals(RECORDS)) {
-                return new PerPass(zip, prefix, (Map<?, ?>) top, source).deliver(sink);
+        } catch (ZipException e) {
+            zip.close();
+            throw corrupt(source, e);
+        } catch (EOFException e) {
+            zip.close();
+            throw new InvalidInputException(source, "truncated zip archive", e);
+        } catch (IOException | RuntimeException e) {
+            zip.close();
+            throw e;
+        }
+    }
+
+    /** What a directory read as a trace is, for its errors. */
+    private static final String RANKS_RULE = "a directory is read as one SGLang per_pass or per_token dump, one .pt "
+            + "file per rank";
+
+    /**
+     * Reads the directory {@code dir} as one SGLang per_pass or per_token dump, a file per rank as SGLang writes it
+     * ({@code expert_distribution_recorder_<time>_<rank>.pt}): every file named {@code *.pt} directly in it, the
+     * others ignored. Each rank's record i holds the counts of its own tokens in forward pass i; step i is their sum
+     * over the ranks (what stat mode's all-reduce makes), mapped to logical experts. Refused: no {@code .pt} file, one
+     * that is no per_pass or per_token dump, a rank twice or missing below the highest, maps or pass ids that differ
+     * between the files. The ranks' records are read one at a time: one summed step is held, and one rank's beside it.
+     *
+     * @param source the directory's name for errors; a file's are named {@code source/NAME}
+     * @return the number of steps
+     * @throws InvalidInputException naming the directory, or the file at fault
+     */
+    static int readRanks(Path dir, String source, StepSink sink) throws IOException {
+        List<Path> files;
+        try (java.util.stream.Stream<Path> list = java.nio.file.Files.list(dir)) {
+            files = list.filter(f -> f.getFileName().toString().endsWith(".pt")
+                    && java.nio.file.Files.isRegularFile(f)).sorted().toList();
+        }
+        if (files.isEmpty()) {
+            throw new InvalidInputException(source, "holds no .pt file (a trace is a file, or a directory of one "
+                    + "SGLang per_pass or per_token dump, one .pt file per rank)");
+        }
+        List<ZipFile> open = new java.util.ArrayList<>();
+        try {
+            List<PerPass> ranks = new java.util.ArrayList<>();
+            Map<Long, String> names = new java.util.TreeMap<>();
+            for (Path file : files) {
+                String name = file.getFileName().toString();
+                String fileSource = java.nio.file.Path.of(source).resolve(name).toString();
+                PerPass rank = rankFile(file, fileSource, open);
+                long r;
+                try {
+                    r = rank.rank();
+                } catch (InvalidInputException e) {
+                    throw e.in(fileSource);
+                }
+                String other = names.putIfAbsent(r, name);
+                if (other != null) {
+                    throw new InvalidInputException(source, other + " and " + name + " are both rank " + r
+                            + " (a directory holds one dump's files, one per rank)");
+                }
+                ranks.add(rank);
             }
-            return deliver(zip, prefix, counts, source, sink);
+            long expected = 0;
+            for (Map.Entry<Long, String> e : names.entrySet()) {
+                if (e.getKey() != expected) {
+                    throw new InvalidInputException(source, "has rank " + e.getKey() + " but no rank " + expected
+                            + " (a directory holds one dump's files, one per rank)");
+                }
+                expected++;
+            }
+            PerPass first = ranks.getFirst();
+            String firstName = files.getFirst().getFileName().toString();
+            for (int k = 1; k < ranks.size(); k++) {
+                requireSameDump(source, first, firstName, ranks.get(k), files.get(k).getFileName().toString());
+            }
+            try {
+                return PerPass.deliver(ranks, sink);
+            } catch (InvalidInputException e) {
+                throw e.getMessage().startsWith(source) ? e : e.in(source);
+            }
+        } finally {
+            for (ZipFile zip : open) {
+                zip.close();
+            }
+        }
+    }
+
+    /** One rank's file of a directory read by {@link #readRanks}, its zip added to {@code open}; errors name it. */
+    private static PerPass rankFile(Path file, String source, List<ZipFile> open) throws IOException {
+        boolean zip;
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+            zip = Arrays.equals(in.readNBytes(MAGIC.length), MAGIC);
+        }
+        Opened opened = zip ? open(file, source) : null;
+        if (opened == null) {
+            throw new InvalidInputException(source, "is not a torch.save file (" + RANKS_RULE + ")");
+        }
+        open.add(opened.zip());
+        try {
+            Counts counts = counts(opened.top(), source);
+            if (!counts.key().equals(RECORDS)) {
+                throw new InvalidInputException(source, "is an SGLang stat dump (\"" + counts.key() + "\"), not a "
+                        + "rank's per_pass or per_token file (a directory is read as one such dump, one .pt file "
+                        + "per rank; give a stat dump as a file)");
+            }
+            return new PerPass(opened.zip(), opened.prefix(), (Map<?, ?>) opened.top(), source);
+        } catch (InvalidInputException e) {
+            throw e.in(source);
         } catch (ZipException e) {
             throw corrupt(source, e);
         } catch (EOFException e) {
             throw new InvalidInputException(source, "truncated zip archive", e);
+        }
+    }
+
+    /**
+     * Refuses two ranks' files that are not of one dump: another map (another placement) or other forward passes.
+     * SGLang's MoE layers run on every rank together, so every rank records the same passes, in one order.
+     */
+    private static void requireSameDump(String source, PerPass a, String aName, PerPass b, String bName) {
+        if (a.layers != b.layers || a.slots != b.slots) {
+            throw new InvalidInputException(source, bName + "'s last_physical_to_logical_map is [" + b.layers + ", "
+                    + b.slots + "], " + aName + "'s [" + a.layers + ", " + a.slots + "]: the files are of different "
+                    + "dumps");
+        }
+        for (int i = 0; i < a.map.length; i++) {
+            if (a.map[i] != b.map[i]) {
+                throw new InvalidInputException(source, bName + "'s last_physical_to_logical_map differs from "
+                        + aName + "'s at [" + i / a.slots + "][" + i % a.slots + "] (" + b.map[i] + ", not "
+                        + a.map[i] + "): the files are of different dumps");
+            }
+        }
+        if (a.records.size() != b.records.size()) {
+            throw new InvalidInputException(source, bName + " has " + b.records.size() + " forward passes, but "
+                    + aName + " has " + a.records.size() + " (every rank records the same forward passes)");
+        }
+        for (int r = 0; r < a.records.size(); r++) {
+            long pa;
+            long pb;
+            try {
+                pa = a.passId(r);
+            } catch (InvalidInputException e) {
+                throw e.in(a.source);
+            }
+            try {
+                pb = b.passId(r);
+            } catch (InvalidInputException e) {
+                throw e.in(b.source);
+            }
+            if (pa != pb) {
+                throw new InvalidInputException(source, bName + "'s records[" + r + "] is forward pass " + pb
+                        + ", but " + aName + "'s is " + pa + " (every rank records the same forward passes)");
+            }
         }
     }
 
@@ -675,11 +843,20 @@ final class TorchTraces {
             }
         }
 
-        int deliver(StepSink sink) throws IOException {
+        /**
+         * Delivers the ranks' records summed pass by pass, record i of every rank in step i (their pass ids checked
+         * to match by {@link #readRanks}), the layers zero in every sum dropped: a first reading finds them, holding
+         * one step, the second delivers. One rank's dump is a list of one.
+         */
+        static int deliver(List<PerPass> ranks, StepSink sink) throws IOException {
+            PerPass first = ranks.getFirst();
+            int layers = first.layers;
+            int experts = first.experts;
+            int passes = first.records.size();
             boolean[] loaded = new boolean[layers];
             int kept = 0;
-            for (int r = 0; r < records.size(); r++) {
-                double[] step = logical(r);
+            for (int r = 0; r < passes; r++) {
+                double[] step = sum(ranks, r);
                 for (int l = 0; l < layers; l++) {
                     for (int e = 0; e < experts && !loaded[l]; e++) {
                         if (step[l * experts + e] > 0) {
@@ -692,8 +869,8 @@ final class TorchTraces {
             if (kept == 0) {
                 throw new InvalidInputException(RECORDS, "every layer has zero load");
             }
-            for (int r = 0; r < records.size(); r++) {
-                double[] step = logical(r);
+            for (int r = 0; r < passes; r++) {
+                double[] step = sum(ranks, r);
                 double[] values = new double[kept * experts];
                 for (int l = 0, i = 0; l < layers; l++) {
                     if (loaded[l]) {
@@ -702,7 +879,67 @@ final class TorchTraces {
                 }
                 sink.accept(LoadMatrix.ofFlat(kept, experts, values, RECORDS + "[" + r + "]"));
             }
-            return records.size();
+            return passes;
+        }
+
+        /** Record {@code r}'s logical loads summed over the ranks, each rank's problems naming its file. */
+        private static double[] sum(List<PerPass> ranks, int r) throws IOException {
+            double[] sum = null;
+            for (PerPass rank : ranks) {
+                double[] step;
+                try {
+                    step = rank.logical(r);
+                } catch (InvalidInputException e) {
+                    throw e.in(rank.source);
+                } catch (ZipException e) {
+                    throw corrupt(rank.source, e);
+                } catch (EOFException e) {
+                    throw new InvalidInputException(rank.source, "truncated zip archive", e);
+                }
+                if (sum == null) {
+                    sum = step;
+                } else {
+                    for (int i = 0; i < sum.length; i++) {
+                        sum[i] += step[i];
+                    }
+                }
+            }
+            return sum;
+        }
+
+        /** The rank every record names, the same in all of them. */
+        long rank() {
+            long rank = -1;
+            for (int r = 0; r < records.size(); r++) {
+                long v = integer(r, "rank");
+                if (r > 0 && v != rank) {
+                    throw new InvalidInputException(RECORDS + "[" + r + "].rank", "is " + v + ", but records[0]'s is "
+                            + rank + " (a file holds one rank's passes)");
+                }
+                rank = v;
+            }
+            return rank;
+        }
+
+        /** Record {@code r}'s {@code forward_pass_id}. */
+        long passId(int r) {
+            return integer(r, "forward_pass_id");
+        }
+
+        private long integer(int r, String key) {
+            String name = RECORDS + "[" + r + "]";
+            if (!(records.get(r) instanceof Map<?, ?> record)) {
+                throw new InvalidInputException(name, "expected a dict but found "
+                        + TorchPickle.describe(records.get(r)));
+            }
+            if (!record.containsKey(key)) {
+                throw new InvalidInputException(name, "has no \"" + key + "\"");
+            }
+            if (!(record.get(key) instanceof Long v)) {
+                throw new InvalidInputException(name + "." + key, "expected an integer but found "
+                        + TorchPickle.describe(record.get(key)));
+            }
+            return v;
         }
 
         /** Record {@code r}'s logical loads, {@code [layer * experts + expert]}, its counts checked as loads. */

@@ -34,7 +34,8 @@ public final class TraceFiles {
     }
 
     /**
-     * Reads a trace file in any supported format, gzip-compressed or not.
+     * Reads a trace file in any supported format, gzip-compressed or not, or a directory of one SGLang per_pass or
+     * per_token dump's per-rank {@code .pt} files, read as one trace whose step i sums the ranks' forward pass i.
      *
      * @throws InvalidInputException for a missing, unreadable or malformed file, naming it
      */
@@ -82,7 +83,12 @@ public final class TraceFiles {
             throw new InvalidInputException(source, "no such file");
         }
         if (Files.isDirectory(path)) {
-            throw new InvalidInputException(source, "is a directory, expected a trace file");
+            // SGLang's per_pass and per_token modes write one file per rank into one directory.
+            try {
+                return TorchTraces.readRanks(path, source, sink);
+            } catch (IOException e) {
+                throw new InvalidInputException(source, "cannot read: " + e.getMessage(), e);
+            }
         }
         if (Files.isRegularFile(path) && startsWith(path, TorchTraces.MAGIC)) {
             // A torch.save file is read in place (its zip directory is at its end); a zip that is none reads on as

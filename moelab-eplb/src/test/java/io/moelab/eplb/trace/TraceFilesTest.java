@@ -553,11 +553,13 @@ class TraceFilesTest {
         assertThatThrownBy(() -> TraceFiles.read(missing)).isInstanceOf(InvalidInputException.class)
                 .hasMessage(missing + ": no such file");
         assertThatThrownBy(() -> TraceFiles.read(dir)).isInstanceOf(InvalidInputException.class)
-                .hasMessage(dir + ": is a directory, expected a trace file");
+                .hasMessage(dir + ": holds no .pt file (a trace is a file, or a directory of one SGLang per_pass or "
+                        + "per_token dump, one .pt file per rank)");
         assertThatThrownBy(() -> TraceFiles.read(missing, new WindowSums(1))).isInstanceOf(InvalidInputException.class)
                 .hasMessage(missing + ": no such file");
         assertThatThrownBy(() -> TraceFiles.read(dir, new WindowSums(1))).isInstanceOf(InvalidInputException.class)
-                .hasMessage(dir + ": is a directory, expected a trace file");
+                .hasMessage(dir + ": holds no .pt file (a trace is a file, or a directory of one SGLang per_pass or "
+                        + "per_token dump, one .pt file per rank)");
     }
 
     @Test

@@ -110,3 +110,47 @@ save("per_token.pt", dict(records=[dict(forward_pass_id=7, rank=0, gatherer_key=
                                         topk_ids_of_layer=topk.clone(), misc_objects=[],
                                         global_physical_count=counts)],
                           last_physical_to_logical_map=slot_map))
+
+# One per_pass dump of three ranks (ranks/), as SGLang writes it: every rank saves its own records and the map as
+# expert_distribution_recorder_<time.time()>_<rank>.pt into one directory. The MoE layers run collectively, so every
+# rank records the same forward passes (ids 5, 6, 7 here, an idle pass counting nothing on some ranks); each rank's
+# counts are its own tokens', over the slots of all ranks. 3 layers, 6 slots (2 a rank), 4 logical experts; layer 0
+# zero on every rank, layer 2 zero on ranks 0 and 2 in every pass but not on rank 1 (kept in the sum).
+rank_map = torch.tensor([[0, 1, 2, 3, 0, 1], [0, 1, 2, 3, 3, 2], [3, 2, 1, 0, 0, 1]])
+Z = [0, 0, 0, 0, 0, 0]
+rank_counts = [  # [rank][pass] -> [layer][slot]
+    [[Z, [1, 0, 2, 0, 0, 1], Z], [Z, [0, 3, 0, 0, 2, 0], Z], [Z, Z, Z]],
+    [[Z, [0, 0, 0, 1, 0, 0], [0, 0, 0, 2, 1, 0]], [Z, Z, [1, 0, 0, 0, 0, 0]], [Z, [2, 0, 0, 0, 0, 0], Z]],
+    [[Z, [0, 1, 0, 0, 0, 0], Z], [Z, [0, 0, 0, 0, 0, 4], Z], [Z, [0, 0, 1, 0, 1, 0], [0, 0, 0, 0, 0, 3]]],
+]
+# Summed over the ranks, then each slot added to the expert the map names (layer 0 dropped):
+#   pass 5: layer 1 slots [1,0,2,0,0,1]+[0,0,0,1,0,0]+[0,1,0,0,0,0] = [1,1,2,1,0,1], map 0 1 2 3 3 2 -> [1, 1, 2+1, 1+0]
+#           = [1, 1, 3, 1]; layer 2 slots [0,0,0,2,1,0], map 3 2 1 0 0 1 -> [2+1, 0, 0, 0] = [3, 0, 0, 0]
+#   pass 6: layer 1 [0,3,0,0,2,0]+[0,0,0,0,0,4] = [0,3,0,0,2,4] -> [0, 3, 0+4, 0+2] = [0, 3, 4, 2]; layer 2
+#           [1,0,0,0,0,0] -> slot 0 is expert 3: [0, 0, 0, 1]
+#   pass 7: layer 1 [2,0,0,0,0,0]+[0,0,1,0,1,0] = [2,0,1,0,1,0] -> [2, 0, 1+0, 0+1] = [2, 0, 1, 1]; layer 2
+#           [0,0,0,0,0,3] -> slot 5 is expert 1: [0, 3, 0, 0]
+RANKS_EXPECTED = [[[1, 1, 3, 1], [3, 0, 0, 0]], [[0, 3, 4, 2], [0, 0, 0, 1]], [[2, 0, 1, 1], [0, 3, 0, 0]]]
+
+
+def rank_dump(rank, counts, pass_ids=(5, 6, 7), slot_map=rank_map):
+    return dict(records=[dict(forward_pass_id=i, rank=rank, gatherer_key="primary",
+                              global_physical_count=torch.tensor(c, dtype=torch.int32).clone())
+                         for i, c in zip(pass_ids, counts)],
+                last_physical_to_logical_map=slot_map)
+
+
+summed = torch.tensor(rank_counts, dtype=torch.int32).sum(0)  # [pass][layer][slot]
+logical = torch.zeros((3, 3, 4), dtype=summed.dtype)
+logical.scatter_add_(2, rank_map.unsqueeze(0).expand(3, -1, -1), summed)
+assert logical[:, 1:].tolist() == RANKS_EXPECTED
+os.makedirs(os.path.join(HERE, "ranks"), exist_ok=True)
+for r in range(3):
+    save("ranks/expert_distribution_recorder_1718000000.25_%d.pt" % r, rank_dump(r, rank_counts[r]))
+# Rank 1's file as it would differ: another map (slots 4 and 5 of layer 1 swapped), other pass ids, one pass less.
+other_map = rank_map.clone()
+other_map[1, 4], other_map[1, 5] = 2, 3
+os.makedirs(os.path.join(HERE, "ranks_other"), exist_ok=True)
+save("ranks_other/other_map_1.pt", rank_dump(1, rank_counts[1], slot_map=other_map))
+save("ranks_other/other_passes_1.pt", rank_dump(1, rank_counts[1], pass_ids=(5, 6, 8)))
+save("ranks_other/fewer_passes_1.pt", rank_dump(1, rank_counts[1][:2], pass_ids=(5, 6)))
