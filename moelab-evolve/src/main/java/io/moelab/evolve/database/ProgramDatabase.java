@@ -206,7 +206,9 @@ public final class ProgramDatabase {
      * next island, then the previous one; with two islands that is one island, which gets one copy) unless the
      * neighbour has their code. A copy among them stays: each program moves once (as in OpenEvolve), else an
      * island's best went round the ring copy by copy until every island held it. Every island's migrants are
-     * chosen before any copy lands, so the order of the islands does not decide which programs move.
+     * chosen before any copy lands, so the order of the islands does not decide which programs move; one that
+     * the population cap has dropped from its island by its turn (copies landing there pushed it out) stays, as
+     * in OpenEvolve, which chooses at the island's turn and finds it gone.
      */
     private void migrate() {
         int n = islands.size();
@@ -221,8 +223,10 @@ public final class ProgramDatabase {
             int previous = (i + n - 1) % n;
             List<Island> targets = next == previous ? List.of(islands.get(next))
                     : List.of(islands.get(next), islands.get(previous));
+            Island source = islands.get(i);
             for (Program p : outgoing.get(i)) {
-                if (migrant(p)) {
+                // Else a program its island had dropped still spread to both neighbours and could live on there.
+                if (migrant(p) || !source.members.contains(p.id())) {
                     continue;
                 }
                 for (Island target : targets) {

@@ -299,6 +299,35 @@ class ProgramDatabaseTest {
         assertThat(db.members(0)).hasSize(10).noneMatch(id -> id.contains(">"));
     }
 
+    /**
+     * Every island's migrants are chosen before any copy lands, but the copies that land can make the cap drop
+     * one of them from its island before its island's turn. Such a program no longer lives there and does not
+     * move: OpenEvolve, which chooses an island's migrants at its turn, finds it gone. Its copies moved, and one
+     * lived on a neighbour although its own island had dropped it.
+     */
+    @Test
+    void aMigrantTheCapDropsBeforeItsIslandsTurnDoesNotMove() {
+        // 4 islands of at most 12 / 4 = 3, interval 1 (a migration after 4 children), rate 1 (every program
+        // is chosen), archive 1, one grid cell: an island's best is also its cell's elite.
+        ProgramDatabase db = new ProgramDatabase(settings(4, 12, 1, 1, 1.0, 0.2, 0.5));
+        db.seed(initial(0.1));
+        db.add(child(1, 0, 0.9));
+        db.add(child(2, 1, 0.5));
+        db.add(child(3, 1, 0.4));
+        db.add(child(4, 0, 0.8));
+        assertThat(db.migrations()).isEqualTo(1);
+        // Chosen: island 0's 1, 4 (0 is on every island already); island 1's 2, 3; islands 2 and 3 hold a copy.
+        // Island 0's turn: 1>1 lands on island 1, which drops 0>1; 4>1 lands, and island 1 (2, 3, 1>1, 4>1)
+        // drops its worst unprotected program, 3 (0.4). Island 1's turn: 2 goes to islands 2 and 0 (which drops
+        // 0); 3 lives on no island any more and stays where it is, in the history.
+        assertThat(db.members(1)).containsExactly("2", "1>1", "4>1");
+        assertThat(db.members(2)).containsExactly("0>2", "2>2");
+        assertThat(db.members(0)).containsExactly("1", "4", "2>0");
+        assertThat(db.members(3)).containsExactly("0>3", "1>3", "4>3");
+        assertThat(ids(db.programs())).containsExactly("0", "0>1", "0>2", "0>3", "1", "2", "3", "4",
+                "1>1", "1>3", "4>1", "4>3", "2>2", "2>0");
+    }
+
     @Test
     void failedProgramsAreKeptButNeverChosen() {
         ProgramDatabase db = new ProgramDatabase(settings(1, 100, 50, 5, 0.1, 0.5, 0.3));
