@@ -9,7 +9,9 @@ import java.util.List;
  * where the meaning is the same.
  *
  * @param numIslands         islands, each evolving on its own between migrations
- * @param populationSize     programs kept over all islands (the worst unprotected ones are dropped)
+ * @param populationSize     programs kept over all islands: each island keeps {@code populationSize / numIslands}
+ *                           (rounded down), dropping its worst that are not a grid cell's elite, an archive member
+ *                           or its best
  * @param archiveSize        programs in the elite archive (top by fitness, the older kept on a tie; the front in
  *                           Pareto mode)
  * @param migrationInterval  generations between ring migrations (a generation is one child per island)

@@ -487,6 +487,25 @@ class ProgramDatabaseTest {
     }
 
     /**
+     * The cap is each island's: {@code population_size / num_islands}, rounded down. OpenEvolve caps the whole
+     * database instead, which here would have kept all five programs (7 allowed).
+     */
+    @Test
+    void theCapIsPerIslandThePopulationSizeOverTheIslandsRoundedDown() {
+        // 2 islands, population 7: at most 3 each (not 4, not 7 between them); no migration.
+        ProgramDatabase db = new ProgramDatabase(settings(2, 7, 1, 100, 0.1, 0.2, 0.5));
+        db.seed(initial(0.1));
+        db.add(child(1, 0, 0.5));
+        db.add(child(2, 0, 0.4));
+        assertThat(db.members(0)).containsExactly("0", "1", "2");
+        db.add(child(3, 0, 0.3)); // 4 on island 0, 1 on island 1: island 0 drops its worst, 0
+        assertThat(db.members(0)).containsExactly("1", "2", "3");
+        assertThat(db.members(1)).containsExactly("0>1");
+        db.add(child(4, 0, 0.3)); // ties with 3: the older of the two goes
+        assertThat(db.members(0)).containsExactly("1", "2", "4");
+    }
+
+    /**
      * The diversity measure compares a newcomer with its island's best members: the token trigrams it caches are
      * those of members. A program the population cap drops is never a reference again, yet its trigrams were kept
      * for the rest of the run (tens of kilobytes for an EPLB-sized program, so gigabytes over a long run).
