@@ -42,8 +42,10 @@ public final class Traces {
      * @param sources the {@code --trace} values, or null where the option was not given
      */
     public static List<Path> files(List<String> sources) {
+        // A directory (one SGLang per_pass dump, a file per rank) stands for the files in it that are read.
         return sources == null ? List.of() : sources.stream()
-                .filter(s -> !s.startsWith(BuiltinTraces.PREFIX) && !Inputs.isStdin(s)).map(Path::of).toList();
+                .filter(s -> !s.startsWith(BuiltinTraces.PREFIX) && !Inputs.isStdin(s))
+                .flatMap(s -> TraceFiles.filesRead(Path.of(s)).stream()).toList();
     }
 
     /**

@@ -106,6 +106,16 @@ class SglangPerPassDumpTest {
                 dir.resolve("sweep").toString());
         assertThat(sweep.exitCode()).as(sweep.err()).isZero();
         assertThat(dir.resolve("sweep/sweep.json")).isRegularFile();
+        // An output naming one of the directory's rank files would replace an input it read: refused up front.
+        Path rank0 = ranks.resolve("expert_distribution_recorder_1718000000.25_0.pt");
+        byte[] before = Files.readAllBytes(rank0);
+        String[] args = evaluate(ranks.toString());
+        Result over = CliRunner.run(java.util.stream.Stream.concat(java.util.Arrays.stream(args),
+                java.util.stream.Stream.of("--output", rank0.toString())).toArray(String[]::new));
+        assertThat(over.exitCode()).isEqualTo(2);
+        assertThat(over.errLines()).containsExactly("error: --output: " + rank0 + " is also the input --trace; write "
+                + "the output to another file");
+        assertThat(Files.readAllBytes(rank0)).isEqualTo(before);
         // Two dumps' files in one directory: one error line naming both.
         Files.copy(ranks.resolve("expert_distribution_recorder_1718000000.25_1.pt"), ranks.resolve("later_1.pt"));
         Result twice = CliRunner.run(evaluate(ranks.toString()));

@@ -144,6 +144,14 @@ final class TorchTraces {
     private static final String RANKS_RULE = "a directory is read as one SGLang per_pass or per_token dump, one .pt "
             + "file per rank";
 
+    /** The files {@link #readRanks} reads from {@code dir}: each regular file named {@code *.pt} directly in it. */
+    static List<Path> rankFiles(Path dir) throws IOException {
+        try (java.util.stream.Stream<Path> list = java.nio.file.Files.list(dir)) {
+            return list.filter(f -> f.getFileName().toString().endsWith(".pt")
+                    && java.nio.file.Files.isRegularFile(f)).sorted().toList();
+        }
+    }
+
     /**
      * Reads the directory {@code dir} as one SGLang per_pass or per_token dump, a file per rank as SGLang writes it
      * ({@code expert_distribution_recorder_<time>_<rank>.pt}): every file named {@code *.pt} directly in it, the
@@ -157,11 +165,7 @@ final class TorchTraces {
      * @throws InvalidInputException naming the directory, or the file at fault
      */
     static int readRanks(Path dir, String source, StepSink sink) throws IOException {
-        List<Path> files;
-        try (java.util.stream.Stream<Path> list = java.nio.file.Files.list(dir)) {
-            files = list.filter(f -> f.getFileName().toString().endsWith(".pt")
-                    && java.nio.file.Files.isRegularFile(f)).sorted().toList();
-        }
+        List<Path> files = rankFiles(dir);
         if (files.isEmpty()) {
             throw new InvalidInputException(source, "holds no .pt file (a trace is a file, or a directory of one "
                     + "SGLang per_pass or per_token dump, one .pt file per rank)");

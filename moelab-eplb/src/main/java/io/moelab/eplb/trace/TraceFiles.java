@@ -77,6 +77,22 @@ public final class TraceFiles {
         return read(path, path.toString(), sink, heldLoads);
     }
 
+    /**
+     * The files that reading {@code path} reads: {@code path} itself, or for a directory (one SGLang per_pass or
+     * per_token dump, a file per rank) each {@code *.pt} file in it; none for a directory that cannot be listed. For
+     * checks that no output replaces an input.
+     */
+    public static List<Path> filesRead(Path path) {
+        if (!Files.isDirectory(path)) {
+            return List.of(path);
+        }
+        try {
+            return TorchTraces.rankFiles(path);
+        } catch (IOException | RuntimeException e) {
+            return List.of(); // reading it fails the same way, naming the directory
+        }
+    }
+
     /** {@link #read(Path, String, StepSink)}, an SGLang dump's steps held up to {@code heldLoads} loads (tests). */
     static int read(Path path, String source, StepSink sink, long heldLoads) {
         if (!Files.exists(path)) {
