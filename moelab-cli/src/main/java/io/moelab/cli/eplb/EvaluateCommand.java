@@ -38,7 +38,8 @@ import picocli.CommandLine.Spec;
         description = {"Score load balancers side by side on a trace (plan on window i, score on window i+1).",
                 "Sums W steps into a window, plans on window i (earlier windows as history) and scores GPU "
                         + "balancedness (mean GPU load / max GPU load, summed over layers) on window i+1.",
-                "Traces: vLLM expert-load JSON, SGLang recorder dumps, moelab compact traces (gzip or not, told "
+                "Traces: vLLM expert-load JSON, SGLang recorder dumps (JSON or .pt; a directory of one per_pass "
+                        + "dump's rank files is summed pass by pass), moelab compact traces (gzip or not, told "
                         + "from the content), builtin:NAME, or - for standard input (one of them), e.g. 'moelab eplb "
                         + "generate ... --output - | moelab eplb evaluate --trace - ...'. Several --trace are "
                         + "concatenated, e.g. one-step SGLang dumps of successive workloads."})
@@ -46,8 +47,9 @@ public final class EvaluateCommand implements Callable<Integer>, OptionFields {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--trace", required = true, paramLabel = "FILE", description = "Trace file, builtin:NAME, or - "
-            + "for stdin (the format told from the content); repeat to concatenate.")
+    @Option(names = "--trace", required = true, paramLabel = "FILE", description = "Trace file, a directory of one "
+            + "SGLang per_pass dump's rank files, builtin:NAME, or - for stdin (the format told from the content); "
+            + "repeat to concatenate.")
     private List<String> traces;
 
     @Option(names = "--window", required = true, paramLabel = "W", description = "Trace steps per window.")

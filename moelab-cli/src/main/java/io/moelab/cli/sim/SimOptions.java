@@ -28,8 +28,8 @@ import picocli.CommandLine.ParameterException;
  */
 final class SimOptions {
     @Option(names = "--trace", paramLabel = "FILE", description = "Expert-load trace (vLLM JSON, SGLang dump, "
-            + "moelab compact, or builtin:NAME), - for stdin (the format told from the content); repeat to "
-            + "concatenate. Required.")
+            + "moelab compact, or builtin:NAME; a directory of one SGLang per_pass dump's rank files), - for stdin "
+            + "(the format told from the content); repeat to concatenate. Required.")
     List<String> traces;
 
     @Option(names = "--model", paramLabel = "MODEL", description = "Model preset (deepseek-v3, deepseek-v2-lite, "
