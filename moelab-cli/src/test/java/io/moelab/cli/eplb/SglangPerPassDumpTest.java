@@ -1,5 +1,6 @@
 package io.moelab.cli.eplb;
 
+import static io.moelab.cli.eplb.EvaluateReports.results;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moelab.cli.CliRunner;
@@ -11,8 +12,6 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Wherever {@code --trace} is taken, one rank's SGLang per_pass dump reads as the stat form of its logical loads. The
@@ -32,23 +31,6 @@ class SglangPerPassDumpTest {
     private static String[] evaluate(String trace) {
         return new String[] {"eplb", "evaluate", "--trace", trace, "--window", "1", "--replicas", "4", "--gpus", "2",
                 "--algorithms", "deepseek,static", "--warmup-ms", "0", "--format", "json"};
-    }
-
-    /** The report less the trace's name and its timings, which differ run to run. */
-    private static JsonNode results(Result r) {
-        assertThat(r.exitCode()).as(r.err()).isZero();
-        JsonNode root = JsonMapper.builder().build().readTree(r.out());
-        ((ObjectNode) root).remove("trace");
-        withoutTimings(root);
-        return root;
-    }
-
-    private static void withoutTimings(JsonNode node) {
-        if (node instanceof ObjectNode object) {
-            object.remove(object.propertyNames().stream()
-                    .filter(n -> n.matches("(?i).*(micros|millis|time|samples|_ms|_us).*")).toList());
-        }
-        node.values().forEach(SglangPerPassDumpTest::withoutTimings);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.moelab.cli.eplb;
 
+import static io.moelab.cli.eplb.EvaluateReports.results;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moelab.cli.CliRunner;
@@ -16,7 +17,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * {@code eplb evaluate --trace} takes SGLang's torch.save dump ({@code .pt}) as it takes the JSON form of the same
@@ -37,23 +37,6 @@ class SglangTorchDumpTest {
         return new String[] {"eplb", "evaluate", "--trace", trace, "--window", "1", "--replicas", "4", "--groups",
                 "1", "--nodes", "1", "--gpus", "2", "--algorithms", "deepseek,static", "--warmup-ms", "0",
                 "--format", "json"};
-    }
-
-    /** The report less the trace's name and its timings, which differ run to run. */
-    private static JsonNode results(Result r) {
-        assertThat(r.exitCode()).as(r.err()).isZero();
-        JsonNode root = JsonMapper.builder().build().readTree(r.out());
-        ((ObjectNode) root).remove("trace");
-        withoutTimings(root);
-        return root;
-    }
-
-    private static void withoutTimings(JsonNode node) {
-        if (node instanceof ObjectNode object) {
-            object.remove(object.propertyNames().stream()
-                    .filter(n -> n.matches("(?i).*(micros|millis|time|samples|_ms|_us).*")).toList());
-        }
-        node.values().forEach(SglangTorchDumpTest::withoutTimings);
     }
 
     /**
