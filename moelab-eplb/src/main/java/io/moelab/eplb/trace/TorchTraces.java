@@ -9,17 +9,23 @@ import io.moelab.eplb.trace.TorchPickle.Tensor;
 import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Enumeration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Stream;
 import java.util.zip.CRC32;
 import java.util.zip.CheckedInputStream;
 import java.util.zip.ZipEntry;
@@ -146,9 +152,9 @@ final class TorchTraces {
 
     /** The files {@link #readRanks} reads from {@code dir}: each regular file named {@code *.pt} directly in it. */
     static List<Path> rankFiles(Path dir) throws IOException {
-        try (java.util.stream.Stream<Path> list = java.nio.file.Files.list(dir)) {
+        try (Stream<Path> list = Files.list(dir)) {
             return list.filter(f -> f.getFileName().toString().endsWith(".pt")
-                    && java.nio.file.Files.isRegularFile(f)).sorted().toList();
+                    && Files.isRegularFile(f)).sorted().toList();
         }
     }
 
@@ -170,13 +176,13 @@ final class TorchTraces {
             throw new InvalidInputException(source, "holds no .pt file (a trace is a file, or a directory of one "
                     + "SGLang per_pass or per_token dump, one .pt file per rank)");
         }
-        List<ZipFile> open = new java.util.ArrayList<>();
+        List<ZipFile> open = new ArrayList<>();
         try {
-            List<PerPass> ranks = new java.util.ArrayList<>();
-            Map<Long, String> names = new java.util.TreeMap<>();
+            List<PerPass> ranks = new ArrayList<>();
+            Map<Long, String> names = new TreeMap<>();
             for (Path file : files) {
                 String name = file.getFileName().toString();
-                String fileSource = java.nio.file.Path.of(source).resolve(name).toString();
+                String fileSource = Path.of(source).resolve(name).toString();
                 PerPass rank = rankFile(file, fileSource, open);
                 long r;
                 try {
@@ -219,7 +225,7 @@ final class TorchTraces {
     /** One rank's file of a directory read by {@link #readRanks}, its zip added to {@code open}; errors name it. */
     private static PerPass rankFile(Path file, String source, List<ZipFile> open) throws IOException {
         boolean zip;
-        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+        try (InputStream in = Files.newInputStream(file)) {
             zip = Arrays.equals(in.readNBytes(MAGIC.length), MAGIC);
         }
         Opened opened = zip ? open(file, source) : null;
@@ -793,9 +799,6 @@ final class TorchTraces {
             ByteBuffer data = span(zip, prefix, MAP, t, source);
             layers = (int) size[0];
             slots = (int) size[1];
-            if ((long) layers * slots > Integer.MAX_VALUE - 16) {
-                throw new InvalidInputException(MAP, layers + " layers x " + slots + " slots is more than is read");
-            }
             map = new int[layers * slots];
             int max = -1;
             for (int l = 0; l < layers; l++) {
@@ -832,7 +835,7 @@ final class TorchTraces {
          * inflated thousands of times (hours of work from a few MB). SGLang clones each pass's counts.
          */
         private void requireOwnStorages(String mapKey) {
-            Map<String, String> owners = new java.util.HashMap<>();
+            Map<String, String> owners = new HashMap<>();
             owners.put(mapKey, MAP);
             for (int r = 0; r < records.size(); r++) {
                 if (records.get(r) instanceof Map<?, ?> record && record.get(COUNT) instanceof Tensor t) {
@@ -849,41 +852,19 @@ final class TorchTraces {
 
         /**
          * Delivers the ranks' records summed pass by pass, record i of every rank in step i (their pass ids checked
-         * to match by {@link #readRanks}), the layers zero in every sum dropped: a first reading finds them, holding
-         * one step, the second delivers. One rank's dump is a list of one.
+         * to match by {@link #readRanks}), the layers zero in every sum dropped as a stat dump's are
+         * ({@link TorchTraces#deliver(String, Shape, Reading, StepSink)}: a first reading finds them, holding one
+         * step, the second delivers). One rank's dump is a list of one.
          */
         static int deliver(List<PerPass> ranks, StepSink sink) throws IOException {
             PerPass first = ranks.getFirst();
-            int layers = first.layers;
-            int experts = first.experts;
-            int passes = first.records.size();
-            boolean[] loaded = new boolean[layers];
-            int kept = 0;
-            for (int r = 0; r < passes; r++) {
-                double[] step = sum(ranks, r);
-                for (int l = 0; l < layers; l++) {
-                    for (int e = 0; e < experts && !loaded[l]; e++) {
-                        if (step[l * experts + e] > 0) {
-                            loaded[l] = true;
-                            kept++;
-                        }
-                    }
+            Shape shape = new Shape(true, first.records.size(), first.layers, first.experts);
+            return TorchTraces.deliver(RECORDS, shape, each -> {
+                for (int r = 0; r < shape.steps(); r++) {
+                    each.accept(r, LoadMatrix.ofFlat(shape.layers(), shape.experts(), sum(ranks, r),
+                            RECORDS + "[" + r + "]"));
                 }
-            }
-            if (kept == 0) {
-                throw new InvalidInputException(RECORDS, "every layer has zero load");
-            }
-            for (int r = 0; r < passes; r++) {
-                double[] step = sum(ranks, r);
-                double[] values = new double[kept * experts];
-                for (int l = 0, i = 0; l < layers; l++) {
-                    if (loaded[l]) {
-                        System.arraycopy(step, l * experts, values, i++ * experts, experts);
-                    }
-                }
-                sink.accept(LoadMatrix.ofFlat(kept, experts, values, RECORDS + "[" + r + "]"));
-            }
-            return passes;
+            }, sink);
         }
 
         /** Record {@code r}'s logical loads summed over the ranks, each rank's problems naming its file. */
