@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -17,6 +18,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.BooleanNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -144,10 +146,9 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         String className = cls != null && cls.isString() ? cls.stringValue()
                 : modelType == null ? null : CLASS_OF_MODEL_TYPE.get(modelType);
         int[][] template = template(root, added, config, configFile, className);
-        String rewritten = prefixSpace(root, config, configFile, className);
-        if (rewritten == null && extended) {
-            rewritten = JSON.writeValueAsString(root);
-        }
+        boolean respaced = prefixSpace(root, config, configFile, className);
+        // DJL reads the file itself unless one of the two changed it: then the changed JSON, written once.
+        String rewritten = extended || respaced ? JSON.writeValueAsString(root) : null;
         // transformers' default has been false since v4.45 (it was true before).
         boolean cleanUp = Boolean.TRUE.equals(flag(config, "clean_up_tokenization_spaces", configFile));
 
@@ -219,7 +220,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         if (config == null) {
             return false;
         }
-        List<JsonNode> named = new java.util.ArrayList<>();
+        List<JsonNode> named = new ArrayList<>();
         for (String key : SPECIAL_TOKEN_KEYS) {
             JsonNode v = config.get(key);
             if (v != null && v.isArray()) {
@@ -254,7 +255,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
             if (list == null || !list.isArray()) {
                 root.set("added_tokens", JSON.createArrayNode());
             }
-            ((tools.jackson.databind.node.ArrayNode) root.get("added_tokens")).add(entry);
+            ((ArrayNode) root.get("added_tokens")).add(entry);
             added.put(content, id);
             any = true;
         }
@@ -262,23 +263,25 @@ public final class HuggingFaceTokenizer implements Tokenizer {
     }
 
     /**
-     * The file's JSON with the pre-tokenizer's {@code add_prefix_space} set as transformers' GPT-NeoX class sets it,
-     * or null when the file stands. {@code GPTNeoXTokenizerFast.__init__} (v4) takes the config's
-     * {@code add_prefix_space} (default false) and, where the file's pre-tokenizer (a ByteLevel, not inside a
-     * Sequence) holds another value, rebuilds it with the config's; other classes keep the file's.
+     * Sets the pre-tokenizer's {@code add_prefix_space} in the file's JSON as transformers' GPT-NeoX class sets it.
+     * {@code GPTNeoXTokenizerFast.__init__} (v4) takes the config's {@code add_prefix_space} (default false) and,
+     * where the file's pre-tokenizer (a ByteLevel, not inside a Sequence) holds another value, rebuilds it with the
+     * config's; other classes keep the file's.
+     *
+     * @return whether the JSON was changed
      */
-    private static String prefixSpace(JsonNode root, JsonNode config, String configFile, String className) {
+    private static boolean prefixSpace(JsonNode root, JsonNode config, String configFile, String className) {
         if (className == null || TEMPLATE_CLASSES.get(className) != GPT_NEOX) {
-            return null;
+            return false;
         }
         boolean want = Boolean.TRUE.equals(flag(config, "add_prefix_space", configFile));
         JsonNode pre = root.get("pre_tokenizer");
         if (!(pre instanceof ObjectNode o) || !o.has("add_prefix_space")
                 || o.get("add_prefix_space").equals(BooleanNode.valueOf(want))) {
-            return null;
+            return false;
         }
         o.put("add_prefix_space", want);
-        return JSON.writeValueAsString(root);
+        return true;
     }
 
     /**
