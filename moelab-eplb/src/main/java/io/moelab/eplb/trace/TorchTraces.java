@@ -213,7 +213,10 @@ final class TorchTraces {
             try {
                 return PerPass.deliver(ranks, sink);
             } catch (InvalidInputException e) {
-                throw e.getMessage().startsWith(source) ? e : e.in(source);
+                // A rank's problem names its file (SOURCE/NAME: ...); one of the summed passes, the directory. Told
+                // by the files' names, not by the message starting with the directory's ("rec" and "records: ...").
+                boolean named = ranks.stream().anyMatch(r -> e.getMessage().startsWith(r.source + ": "));
+                throw named ? e : e.in(source);
             }
         } finally {
             for (ZipFile zip : open) {

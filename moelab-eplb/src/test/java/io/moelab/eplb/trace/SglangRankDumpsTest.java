@@ -116,6 +116,23 @@ class SglangRankDumpsTest {
         assertRefused(json, json.resolve("x.pt") + ": is not a torch.save file (a directory is read as one SGLang "
                 + "per_pass or per_token dump, one .pt file per rank)");
 
+        // A problem of the summed passes names the directory, also where the directory's name begins the field's
+        // ("rec" and "records"): rank 0 alone, every count zeroed (its map, storage 3, kept).
+        Path rec = Files.createDirectories(dir.resolve("zeros"));
+        Path rank0 = Files.write(dir.resolve("rank0.pt"), fixture(rank(0)));
+        java.util.Map<String, byte[]> entries = new java.util.LinkedHashMap<>();
+        try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(rank0.toFile())) {
+            for (java.util.zip.ZipEntry e : java.util.Collections.list(zip.entries())) {
+                try (InputStream in = zip.getInputStream(e)) {
+                    byte[] data = in.readAllBytes();
+                    entries.put(e.getName(), e.getName().matches(".*/data/[012]") ? new byte[data.length] : data);
+                }
+            }
+        }
+        Files.write(rec.resolve(STEM + "0.pt"), TorchTracesTest.zip(entries));
+        assertThatThrownBy(() -> TraceFiles.read(rec, "rec", step -> { }))
+                .isInstanceOf(InvalidInputException.class).hasMessage("rec: records: every layer has zero load");
+
         // A problem inside one rank's file names that file.
         Path noMap = dump("nomap", rank(0), "per_pass_no_map.pt");
         assertRefused(noMap, noMap.resolve("per_pass_no_map.pt") + ": is an SGLang per_pass or per_token dump "
