@@ -33,6 +33,25 @@ class SglangPerPassDumpTest {
                 "--algorithms", "deepseek,static", "--warmup-ms", "0", "--format", "json"};
     }
 
+    /**
+     * {@code sim} and {@code sim sweep} (with {@code redundants}) on {@code trace} against a two-layer model of
+     * {@code experts} experts both run, sim's first line giving the trace's {@code shape}.
+     */
+    private void assertSimAndSweepRun(Path trace, int experts, String shape, String redundants) throws IOException {
+        Path model = Files.writeString(dir.resolve("two-layers.json"), "{\"moe_layers\": 2, \"experts\": " + experts
+                + ", \"top_k\": 1, \"hidden\": 64, \"expert_ffn\": 32}");
+        Result sim = CliRunner.run("sim", "--trace", trace.toString(), "--model", model.toString(), "--cluster",
+                "1x2-h100", "--policies", "none,deepseek", "--rebalance-every", "1", "--out",
+                dir.resolve("sim").toString());
+        assertThat(sim.exitCode()).as(sim.err()).isZero();
+        assertThat(sim.out().lines().findFirst()).hasValue("trace: " + trace + " (" + shape + ")");
+        Result sweep = CliRunner.run("sim", "sweep", "--trace", trace.toString(), "--model", model.toString(),
+                "--cluster", "1x2-h100", "--policies", "none", "--redundants", redundants, "--out",
+                dir.resolve("sweep").toString());
+        assertThat(sweep.exitCode()).as(sweep.err()).isZero();
+        assertThat(dir.resolve("sweep/sweep.json")).isRegularFile();
+    }
+
     @Test
     void evaluateSimAndSweepReadThePerPassDumpAsItsLogicalLoads() throws IOException {
         Path pt = fixture("sglang_per_pass_rank1.pt");
@@ -42,18 +61,7 @@ class SglangPerPassDumpTest {
         JsonNode fromPt = results(CliRunner.run(evaluate(pt.toString())));
         assertThat(fromPt.get("windows").asInt()).isEqualTo(2);
         assertThat(fromPt).isEqualTo(results(CliRunner.run(evaluate(json.toString()))));
-        Path model = Files.writeString(dir.resolve("two-layers.json"), "{\"moe_layers\": 2, \"experts\": 3, "
-                + "\"top_k\": 1, \"hidden\": 64, \"expert_ffn\": 32}");
-        Result sim = CliRunner.run("sim", "--trace", pt.toString(), "--model", model.toString(), "--cluster",
-                "1x2-h100", "--policies", "none,deepseek", "--rebalance-every", "1", "--out",
-                dir.resolve("sim").toString());
-        assertThat(sim.exitCode()).as(sim.err()).isZero();
-        assertThat(sim.out().lines().findFirst()).hasValue("trace: " + pt + " (2 steps, 2 layers x 3 experts)");
-        Result sweep = CliRunner.run("sim", "sweep", "--trace", pt.toString(), "--model", model.toString(),
-                "--cluster", "1x2-h100", "--policies", "none", "--redundants", "1,3", "--out",
-                dir.resolve("sweep").toString());
-        assertThat(sweep.exitCode()).as(sweep.err()).isZero();
-        assertThat(dir.resolve("sweep/sweep.json")).isRegularFile();
+        assertSimAndSweepRun(pt, 3, "2 steps, 2 layers x 3 experts", "1,3");
     }
 
     /**
@@ -76,18 +84,7 @@ class SglangPerPassDumpTest {
         JsonNode fromDir = results(CliRunner.run(evaluate(ranks.toString())));
         assertThat(fromDir.get("windows").asInt()).isEqualTo(3);
         assertThat(fromDir).isEqualTo(results(CliRunner.run(evaluate(json.toString()))));
-        Path model = Files.writeString(dir.resolve("two-layers.json"), "{\"moe_layers\": 2, \"experts\": 4, "
-                + "\"top_k\": 1, \"hidden\": 64, \"expert_ffn\": 32}");
-        Result sim = CliRunner.run("sim", "--trace", ranks.toString(), "--model", model.toString(), "--cluster",
-                "1x2-h100", "--policies", "none,deepseek", "--rebalance-every", "1", "--out",
-                dir.resolve("sim").toString());
-        assertThat(sim.exitCode()).as(sim.err()).isZero();
-        assertThat(sim.out().lines().findFirst()).hasValue("trace: " + ranks + " (3 steps, 2 layers x 4 experts)");
-        Result sweep = CliRunner.run("sim", "sweep", "--trace", ranks.toString(), "--model", model.toString(),
-                "--cluster", "1x2-h100", "--policies", "none", "--redundants", "0,2", "--out",
-                dir.resolve("sweep").toString());
-        assertThat(sweep.exitCode()).as(sweep.err()).isZero();
-        assertThat(dir.resolve("sweep/sweep.json")).isRegularFile();
+        assertSimAndSweepRun(ranks, 4, "3 steps, 2 layers x 4 experts", "0,2");
         // An output naming one of the directory's rank files would replace an input it read: refused up front.
         Path rank0 = ranks.resolve("expert_distribution_recorder_1718000000.25_0.pt");
         byte[] before = Files.readAllBytes(rank0);
