@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -21,6 +22,7 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.BooleanNode;
 import tools.jackson.databind.node.ObjectNode;
+import tools.jackson.databind.node.StringNode;
 
 /**
  * A Hugging Face {@code tokenizer.json}, run by DJL's binding of the Rust {@code tokenizers} library. The native
@@ -41,7 +43,8 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code model_type}.
  *
  * <p>{@link #eosId()} and {@link #bosId()} come from {@code tokenizer_config.json} beside the file
- * ({@code eos_token}, {@code bos_token}) when it names an added token, otherwise from the {@code added_tokens} by
+ * ({@code eos_token}, {@code bos_token}), or where it lacks the key from the class's default, when that names an
+ * added token, otherwise from the {@code added_tokens} by
  * the usual names: EOS {@code </s>}, {@code <|endoftext|>}, {@code <|end_of_text|>}, {@code <|im_end|>}; BOS
  * {@code <s>}, {@code <|begin_of_text|>}.
  */
@@ -57,17 +60,30 @@ public final class HuggingFaceTokenizer implements Tokenizer {
 
     /**
      * The transformers classes whose constructor rebuilds the post-processor from {@code add_bos_token} and
-     * {@code add_eos_token} whatever the file holds, with their defaults for those keys and for {@code bos_token} and
-     * {@code eos_token} (transformers v4: {@code LlamaTokenizerFast}, {@code GPTNeoXTokenizerFast}).
+     * {@code add_eos_token} whatever the file holds, with their defaults for those keys (transformers v4:
+     * {@code LlamaTokenizerFast}, {@code GPTNeoXTokenizerFast}).
      */
-    private record TemplateClass(boolean addBos, boolean addEos, String bosToken, String eosToken) {}
+    private record TemplateClass(boolean addBos, boolean addEos) {}
 
-    private static final TemplateClass LLAMA = new TemplateClass(true, false, "<s>", "</s>");
-    private static final TemplateClass GPT_NEOX = new TemplateClass(false, false, "<|endoftext|>",
-            "<|endoftext|>");
+    private static final TemplateClass LLAMA = new TemplateClass(true, false);
+    private static final TemplateClass GPT_NEOX = new TemplateClass(false, false);
     private static final Map<String, TemplateClass> TEMPLATE_CLASSES = Map.of(
             "LlamaTokenizer", LLAMA, "LlamaTokenizerFast", LLAMA,
             "GPTNeoXTokenizer", GPT_NEOX, "GPTNeoXTokenizerFast", GPT_NEOX);
+    /**
+     * The special tokens each class's {@code __init__} defaults to (transformers v4's fast classes), which stand
+     * where {@code tokenizer_config.json} lacks the key: a key it holds, null included, replaces the default.
+     */
+    private static final Map<String, String> LLAMA_TOKENS = Map.of("bos_token", "<s>", "eos_token", "</s>",
+            "unk_token", "<unk>");
+    private static final Map<String, String> GPT_NEOX_TOKENS = Map.of("bos_token", "<|endoftext|>",
+            "eos_token", "<|endoftext|>", "unk_token", "<|endoftext|>");
+    private static final Map<String, String> QWEN2_TOKENS = Map.of("eos_token", "<|endoftext|>",
+            "unk_token", "<|endoftext|>", "pad_token", "<|endoftext|>");
+    private static final Map<String, Map<String, String>> CLASS_TOKENS = Map.of(
+            "LlamaTokenizer", LLAMA_TOKENS, "LlamaTokenizerFast", LLAMA_TOKENS,
+            "GPTNeoXTokenizer", GPT_NEOX_TOKENS, "GPTNeoXTokenizerFast", GPT_NEOX_TOKENS,
+            "Qwen2Tokenizer", QWEN2_TOKENS, "Qwen2TokenizerFast", QWEN2_TOKENS);
     /** AutoTokenizer's class for a {@code model_type} when {@code tokenizer_config.json} names none. */
     private static final Map<String, String> CLASS_OF_MODEL_TYPE = Map.of(
             "mixtral", "LlamaTokenizerFast", "olmoe", "GPTNeoXTokenizerFast",
@@ -134,18 +150,19 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         }
         Map<String, Integer> added = addedTokens(root);
         JsonNode config = tokenizerConfig(tokenizerJson);
-        boolean extended = addNamedSpecialTokens((ObjectNode) root, added, config);
-        int vocab = vocabSize(root, added);
-        if (vocab == 0) {
-            throw new ModelFormatException(where, null, "empty vocabulary");
-        }
-        OptionalInt eos = specialId(config, "eos_token", added, EOS_NAMES);
-        OptionalInt bos = specialId(config, "bos_token", added, BOS_NAMES);
         String configFile = tokenizerJson.resolveSibling("tokenizer_config.json").toString();
         JsonNode cls = config == null ? null : config.get("tokenizer_class");
         String className = cls != null && cls.isString() ? cls.stringValue()
                 : modelType == null ? null : CLASS_OF_MODEL_TYPE.get(modelType);
-        int[][] template = template(root, added, config, configFile, className);
+        Map<String, JsonNode> special = specialTokens(config, className);
+        boolean extended = addSpecialTokens((ObjectNode) root, added, special);
+        int vocab = vocabSize(root, added);
+        if (vocab == 0) {
+            throw new ModelFormatException(where, null, "empty vocabulary");
+        }
+        OptionalInt eos = specialId(special, "eos_token", added, EOS_NAMES);
+        OptionalInt bos = specialId(special, "bos_token", added, BOS_NAMES);
+        int[][] template = template(root, added, config, special, configFile, className);
         boolean respaced = prefixSpace(root, config, configFile, className);
         // DJL reads the file itself unless one of the two changed it: then the changed JSON, written once.
         String rewritten = extended || respaced ? JSON.writeValueAsString(root) : null;
@@ -183,8 +200,8 @@ public final class HuggingFaceTokenizer implements Tokenizer {
      * The ids transformers puts before and after a text when its tokenizer class or {@code tokenizer_config.json}
      * replaces the file's post-processor (see the class comment), or null when the file's post-processor stands.
      */
-    private static int[][] template(JsonNode root, Map<String, Integer> added, JsonNode config, String configFile,
-            String className) {
+    private static int[][] template(JsonNode root, Map<String, Integer> added, JsonNode config,
+            Map<String, JsonNode> special, String configFile, String className) {
         TemplateClass defaults = className == null ? null : TEMPLATE_CLASSES.get(className);
         Boolean addBos = flag(config, "add_bos_token", configFile);
         Boolean addEos = flag(config, "add_eos_token", configFile);
@@ -195,10 +212,10 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         // default to false (v5's TokenizersBackend).
         boolean bosOn = addBos != null ? addBos : defaults != null && defaults.addBos();
         boolean eosOn = addEos != null ? addEos : defaults != null && defaults.addEos();
-        int[] prefix = bosOn ? new int[] {tokenId(root, added, config, "bos_token", "add_bos_token",
-                defaults == null ? null : defaults.bosToken(), configFile)} : new int[0];
-        int[] suffix = eosOn ? new int[] {tokenId(root, added, config, "eos_token", "add_eos_token",
-                defaults == null ? null : defaults.eosToken(), configFile)} : new int[0];
+        int[] prefix = bosOn ? new int[] {tokenId(root, added, special, "bos_token", "add_bos_token", configFile)}
+                : new int[0];
+        int[] suffix = eosOn ? new int[] {tokenId(root, added, special, "eos_token", "add_eos_token", configFile)}
+                : new int[0];
         return new int[][] {prefix, suffix};
     }
 
@@ -207,25 +224,42 @@ public final class HuggingFaceTokenizer implements Tokenizer {
             "sep_token", "pad_token", "cls_token", "mask_token", "additional_special_tokens");
 
     /**
-     * Adds to the file's {@code added_tokens} (and to {@code added}) every special token that
-     * {@code tokenizer_config.json} names and the file lacks, as {@code PreTrainedTokenizerFast.__init__} (v4) adds
-     * them, so that a text holding one encodes it whole and decode skips it. Each is special and, unless the config
-     * gives it as an object saying otherwise, not normalized, not stripped and not a single word (the tokenizers
-     * library's defaults for a special token). Its id is the tokenizers library's: the model's own id for a token in
-     * its vocabulary, else the vocabulary's size while every added id is below it, else one past the largest.
+     * The special tokens transformers v4 gives the tokenizer, by key in {@link #SPECIAL_TOKEN_KEYS}' order: the
+     * config's value where it holds the key (null included), else the class's {@code __init__} default
+     * ({@link #CLASS_TOKENS}); keys with neither are left out.
+     */
+    private static Map<String, JsonNode> specialTokens(JsonNode config, String className) {
+        Map<String, String> defaults = className == null ? Map.of() : CLASS_TOKENS.getOrDefault(className, Map.of());
+        Map<String, JsonNode> out = new LinkedHashMap<>();
+        for (String key : SPECIAL_TOKEN_KEYS) {
+            JsonNode v = config == null ? null : config.get(key);
+            if (v != null) {
+                out.put(key, v);
+            } else if (defaults.containsKey(key)) {
+                out.put(key, StringNode.valueOf(defaults.get(key)));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Adds to the file's {@code added_tokens} (and to {@code added}) every one of the {@code special} tokens (those
+     * {@code tokenizer_config.json} names and the class's defaults) that the file lacks, as
+     * {@code PreTrainedTokenizerFast.__init__} (v4) adds them, so that a text holding one encodes it whole and decode
+     * skips it. Each is special and, unless the config gives it as an object saying otherwise, not normalized, not
+     * stripped and not a single word (the tokenizers library's defaults for a special token). Its id is the
+     * tokenizers library's: the model's own id for a token in its vocabulary, else the vocabulary's size while every
+     * added id is below it, else one past the largest.
      *
      * @return whether any was added
      */
-    private static boolean addNamedSpecialTokens(ObjectNode root, Map<String, Integer> added, JsonNode config) {
-        if (config == null) {
-            return false;
-        }
+    private static boolean addSpecialTokens(ObjectNode root, Map<String, Integer> added,
+            Map<String, JsonNode> special) {
         List<JsonNode> named = new ArrayList<>();
-        for (String key : SPECIAL_TOKEN_KEYS) {
-            JsonNode v = config.get(key);
-            if (v != null && v.isArray()) {
+        for (JsonNode v : special.values()) {
+            if (v.isArray()) {
                 v.values().forEach(named::add);
-            } else if (v != null) {
+            } else {
                 named.add(v);
             }
         }
@@ -303,13 +337,13 @@ public final class HuggingFaceTokenizer implements Tokenizer {
     }
 
     /**
-     * The id of the token that {@code key} ({@code bos_token}, {@code eos_token}) names, looked up as transformers'
-     * {@code convert_tokens_to_ids} does: added tokens, then the model's vocabulary.
+     * The id of the token that {@code key} ({@code bos_token}, {@code eos_token}) names in {@code special}, looked up
+     * as transformers' {@code convert_tokens_to_ids} does: added tokens, then the model's vocabulary.
      */
-    private static int tokenId(JsonNode root, Map<String, Integer> added, JsonNode config, String key, String flag,
-            String classDefault, String configFile) {
-        JsonNode v = config == null ? null : config.get(key);
-        String content = v == null ? classDefault : v.isString() ? v.stringValue()
+    private static int tokenId(JsonNode root, Map<String, Integer> added, Map<String, JsonNode> special, String key,
+            String flag, String configFile) {
+        JsonNode v = special.get(key);
+        String content = v == null ? null : v.isString() ? v.stringValue()
                 : v.path("content").isString() ? v.path("content").stringValue() : null;
         if (content == null) {
             // transformers' update_post_processor raises "add_bos_token = True but bos_token = None".
@@ -398,10 +432,10 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         return n;
     }
 
-    private static OptionalInt specialId(JsonNode config, String key, Map<String, Integer> added,
+    private static OptionalInt specialId(Map<String, JsonNode> special, String key, Map<String, Integer> added,
             List<String> names) {
-        if (config != null) {
-            JsonNode v = config.path(key);
+        JsonNode v = special.get(key);
+        if (v != null) {
             String content = v.isString() ? v.stringValue() : v.path("content").isString()
                     ? v.path("content").stringValue() : null;
             if (content != null && added.containsKey(content)) {

@@ -209,9 +209,6 @@ class SpecialTokensTest {
                 {"{\"tokenizer_class\": \"LlamaTokenizerFast\", \"bos_token\": null}",
                         "add_bos_token is true but there is no bos_token"},
                 {"{\"add_eos_token\": true}", "add_eos_token is true but there is no eos_token"},
-                {"{\"tokenizer_class\": \"GPTNeoXTokenizerFast\", \"add_bos_token\": true}",
-                        "bos_token \"<|endoftext|>\" (added by add_bos_token) is neither an added token nor in the "
-                                + "vocabulary of tokenizer.json"},
                 {"[1, 2]", "expected a JSON object"},
         };
         for (String[] c : cases) {
@@ -260,5 +257,92 @@ class SpecialTokensTest {
             assertThat(tok.decode(new int[] {3, 4})).isEqualTo("the cat");
             assertThat(tok.vocabSize()).isEqualTo(12);
         }
+    }
+
+    /**
+     * The tokenizer class's own special tokens, where tokenizer_config.json lacks the key (or there is none) and
+     * tokenizer.json's added_tokens lacks the token, are added as the named ones are: transformers v4 passes the
+     * class's __init__ defaults (LlamaTokenizerFast: bos "&lt;s&gt;", eos "&lt;/s&gt;", unk "&lt;unk&gt;") to
+     * PreTrainedTokenizerFast.__init__, which adds every special token the tokenizer lacks. The fixture's model
+     * has 3 entries (the=1, cat=2) and the added ids reach 4 (&lt;|endoftext|&gt;=3, &lt;|im_end|&gt;=4), so the
+     * tokenizers library gives &lt;s&gt;=5, &lt;/s&gt;=6, &lt;unk&gt;=7 in that order; the Llama template puts 5
+     * first. moelab used to add none of them: "&lt;/s&gt;" split into unknown words, and the template refused the
+     * missing "&lt;s&gt;".
+     */
+    @Test
+    void theLlamaClassAddsItsDefaultTokens() {
+        String json = TokenizerFixtures.QWEN_STYLE.replace("{\"id\":12,", "{\"id\":3,")
+                .replace("{\"id\":13,", "{\"id\":4,");
+        assertThat(json).contains("{\"id\":3,").contains("{\"id\":4,");
+        for (String config : new String[] {"{\"tokenizer_class\": \"LlamaTokenizerFast\"}", null}) {
+            Path d = dir.resolve("llama" + n++);
+            Path file = config == null ? TokenizerFixtures.write(d, json) : TokenizerFixtures.write(d, json, config);
+            try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(file, "mixtral")) {
+                assertThat(tok.encode("the </s> cat <unk>")).as(config).containsExactly(1, 6, 2, 7);
+                assertIds(tok.encodeWithSpecialTokens("the cat"), ids(5), ids(1, 2), ids());
+                assertThat(tok.bosId()).hasValue(5);
+                assertThat(tok.eosId()).hasValue(6);
+                assertThat(tok.vocabSize()).isEqualTo(8);
+                assertThat(tok.decode(new int[] {5, 1, 6, 2, 7})).isEqualTo("the cat");
+            }
+        }
+        // A key the config holds, null included, replaces the default: no <unk>, no </s> (the Whitespace
+        // pre-tokenizer splits "</s>" into "</", "s", ">", each unknown), <s> still added as 5.
+        Path file = TokenizerFixtures.write(dir.resolve("nulls"), json, """
+                {"tokenizer_class": "LlamaTokenizer", "unk_token": null, "eos_token": "<|im_end|>"}""");
+        try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(file)) {
+            assertThat(tok.encode("the </s> <s>")).containsExactly(1, 0, 0, 0, 5);
+            assertThat(tok.eosId()).hasValue(4);
+            assertThat(tok.vocabSize()).isEqualTo(6);
+        }
+    }
+
+    /**
+     * A default token that the model's vocabulary holds keeps its id (the tokenizers library's add_tokens): the
+     * word-level fixture without added_tokens has &lt;s&gt;=1 and &lt;/s&gt;=2 in its vocabulary, so they become
+     * special with those ids, and &lt;unk&gt;, missing, gets the vocabulary's size, 12. "&lt;s&gt;the&lt;/s&gt;"
+     * is then three tokens, not the pieces "&lt;", "s", "&gt;the&lt;", ...
+     */
+    @Test
+    void aDefaultTokenInTheVocabularyKeepsItsId() {
+        String json = TokenizerFixtures.WORD_LEVEL.replaceFirst("\"added_tokens\": \\[[^\n]*\\],",
+                "\"added_tokens\": [],");
+        assertThat(json).contains("\"added_tokens\": [],");
+        Path file = TokenizerFixtures.write(dir.resolve("vocab"), json, "{\"tokenizer_class\": \"LlamaTokenizer\"}");
+        try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(file)) {
+            assertThat(tok.encode("<s>the</s><unk>")).containsExactly(1, 3, 2, 12);
+            assertThat(tok.decode(new int[] {1, 3, 2, 12})).isEqualTo("the");
+            assertThat(tok.vocabSize()).isEqualTo(13);
+        }
+    }
+
+    /**
+     * Qwen2TokenizerFast's defaults (unk, eos and pad "&lt;|endoftext|&gt;", no BOS) and GPTNeoXTokenizerFast's
+     * (bos, eos, unk "&lt;|endoftext|&gt;") add the one token, once, as 12 (the vocabulary's size); the EOS is that
+     * token, as transformers' eos_token_id, not the file's "&lt;/s&gt;" (2) that the usual names would find first.
+     * Qwen2 keeps the file's template (&lt;s&gt; $A &lt;/s&gt;); GPT-NeoX adds nothing, or the default BOS (12)
+     * when add_bos_token is true, which used to be refused as missing.
+     */
+    @Test
+    void theQwen2AndGptNeoXClassesAddEndOfText() {
+        String[][] cases = {{"{\"tokenizer_class\": \"Qwen2Tokenizer\"}", null}, {null, "qwen3_moe"},
+                {"{\"tokenizer_class\": \"GPTNeoXTokenizerFast\"}", null}, {null, "olmoe"}};
+        for (String[] c : cases) {
+            Path d = dir.resolve("c" + n++);
+            Path file = c[0] == null ? TokenizerFixtures.write(d, TokenizerFixtures.WORD_LEVEL)
+                    : TokenizerFixtures.write(d, TokenizerFixtures.WORD_LEVEL, c[0]);
+            try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(file, c[1])) {
+                String as = c[0] + " " + c[1];
+                assertThat(tok.encode("the <|endoftext|> cat")).as(as).containsExactly(3, 12, 4);
+                assertThat(tok.eosId()).as(as).hasValue(12);
+                assertThat(tok.vocabSize()).as(as).isEqualTo(13);
+                boolean qwen = (c[0] != null && c[0].contains("Qwen")) || "qwen3_moe".equals(c[1]);
+                assertThat(tok.bosId()).as(as).hasValue(qwen ? 1 : 12);
+                assertThat(tok.encodeWithSpecialTokens("the cat").all()).as(as)
+                        .containsExactly(qwen ? new int[] {1, 3, 4, 2} : new int[] {3, 4});
+            }
+        }
+        assertIds(encode(TokenizerFixtures.WORD_LEVEL, "{\"tokenizer_class\": \"GPTNeoXTokenizerFast\", "
+                + "\"add_bos_token\": true}"), ids(12), ids(3, 4), ids());
     }
 }

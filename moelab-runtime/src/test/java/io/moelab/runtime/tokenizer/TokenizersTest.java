@@ -66,16 +66,28 @@ class TokenizersTest {
                 .isInstanceOf(ModelFormatException.class)
                 .hasMessage(json + ": its BOS id 11 is outside the model's vocabulary [0, 10) (config.json "
                         + "vocab_size)");
-        // A class default the config does not name stays the vocabulary's token: checked when a text gets it.
+        // A class default the config does not name is a special token too (GPTNeoXTokenizerFast's bos_token
+        // <|endoftext|>, 8 in the vocabulary), so it is the BOS, checked at load.
         java.nio.file.Files.writeString(dir.resolve("tokenizer_config.json"), """
                 {"tokenizer_class": "GPTNeoXTokenizerFast", "add_bos_token": true}""");
         String withEot = TokenizerFixtures.WORD_LEVEL.replace("\"a\": 8", "\"<|endoftext|>\": 8");
         TokenizerFixtures.write(dir, withEot);
-        try (Tokenizer tok = Tokenizers.forModel(dir, 8)) {
+        assertThatThrownBy(() -> Tokenizers.forModel(dir, 8))
+                .isInstanceOf(ModelFormatException.class)
+                .hasMessage(json + ": its BOS id 8 is outside the model's vocabulary [0, 8) (config.json "
+                        + "vocab_size)");
+        // The file's own template adding a token that is neither BOS nor EOS (".", 11): checked when a text gets it.
+        java.nio.file.Files.delete(dir.resolve("tokenizer_config.json"));
+        TokenizerFixtures.write(dir, TokenizerFixtures.wordLevel("""
+                {"type": "TemplateProcessing",
+                 "single": [{"Sequence": {"id": "A", "type_id": 0}}, {"SpecialToken": {"id": ".", "type_id": 0}}],
+                 "pair": [{"Sequence": {"id": "A", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}}],
+                 "special_tokens": {".": {"id": ".", "ids": [11], "tokens": ["."]}}}"""));
+        try (Tokenizer tok = Tokenizers.forModel(dir, 10)) {
             assertThatThrownBy(() -> tok.encodeWithSpecialTokens("the cat"))
                     .isInstanceOf(ModelFormatException.class)
-                    .hasMessage(json + ": the special token id it adds to a text 8 is outside the model's vocabulary "
-                            + "[0, 8) (config.json vocab_size)");
+                    .hasMessage(json + ": the special token id it adds to a text 11 is outside the model's "
+                            + "vocabulary [0, 10) (config.json vocab_size)");
         }
     }
 
