@@ -302,9 +302,23 @@ public final class HuggingFaceTokenizer implements Tokenizer {
      * where the file's pre-tokenizer (a ByteLevel, not inside a Sequence) holds another value, rebuilds it with the
      * config's; other classes keep the file's.
      *
+     * <p>The Llama class's config may not set it (null is unset): {@code LlamaTokenizerFast.__init__} (v4) then
+     * builds the whole tokenizer from {@code tokenizer.model} ({@code from_slow}: SentencePiece's vocabulary and
+     * control tokens, normalizer or Metaspace and decoder chosen by the key and {@code legacy}), which no rewrite of
+     * {@code tokenizer.json} can be shown to match without reading that file.
+     *
      * @return whether the JSON was changed
+     * @throws ModelFormatException naming {@code configFile} for a Llama-class config that sets the key
      */
     private static boolean prefixSpace(JsonNode root, JsonNode config, String configFile, String className) {
+        if (className != null && TEMPLATE_CLASSES.get(className) == LLAMA) {
+            if (flag(config, "add_prefix_space", configFile) != null && !config.get("add_prefix_space").isNull()) {
+                throw new ModelFormatException(configFile, null, "add_prefix_space: transformers builds a "
+                        + "Llama-class tokenizer that sets it from tokenizer.model (SentencePiece), which moelab does "
+                        + "not read; without the key (or with null) tokenizer.json is used as it is");
+            }
+            return false;
+        }
         if (className == null || TEMPLATE_CLASSES.get(className) != GPT_NEOX) {
             return false;
         }

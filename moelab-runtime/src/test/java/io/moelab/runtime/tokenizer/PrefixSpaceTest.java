@@ -76,4 +76,39 @@ class PrefixSpaceTest {
                 .hasMessage(file.resolveSibling("tokenizer_config.json")
                         + ": add_prefix_space: expected true, false or null, got 1");
     }
+
+    /**
+     * A Llama-class config that sets add_prefix_space (true or false): LlamaTokenizerFast.__init__ (v4) then sets
+     * from_slow, so transformers builds the tokenizer from tokenizer.model (SentencePiece: its vocabulary, merges
+     * and control tokens, with a Prepend normalizer or Metaspace prepend_scheme and a decoder Strip chosen by the
+     * key and legacy), not from tokenizer.json. moelab does not read tokenizer.model, so it refuses the config,
+     * naming the file and key, where it used to tokenize with tokenizer.json as it is. Null (v4's None) or no key
+     * leaves tokenizer.json standing; other classes ignore the key.
+     */
+    @Test
+    void aLlamaClassConfigThatSetsPrefixSpaceIsRefused() {
+        String[][] refused = {{"{\"tokenizer_class\": \"LlamaTokenizerFast\", \"add_prefix_space\": true}", null},
+                {"{\"tokenizer_class\": \"LlamaTokenizer\", \"add_prefix_space\": false}", null},
+                {"{\"add_prefix_space\": true}", "mixtral"}};
+        for (String[] c : refused) {
+            Path file = TokenizerFixtures.write(dir.resolve("llama" + n++), json(true), c[0]);
+            assertThatThrownBy(() -> HuggingFaceTokenizer.open(file, c[1])).as(c[0])
+                    .isInstanceOf(ModelFormatException.class)
+                    .hasMessage(file.resolveSibling("tokenizer_config.json") + ": add_prefix_space: transformers "
+                            + "builds a Llama-class tokenizer that sets it from tokenizer.model (SentencePiece), "
+                            + "which moelab does not read; without the key (or with null) tokenizer.json is used as "
+                            + "it is");
+        }
+        Path bad = TokenizerFixtures.write(dir.resolve("llama" + n++), json(true),
+                "{\"tokenizer_class\": \"LlamaTokenizerFast\", \"add_prefix_space\": \"yes\"}");
+        assertThatThrownBy(() -> HuggingFaceTokenizer.open(bad)).isInstanceOf(ModelFormatException.class)
+                .hasMessage(bad.resolveSibling("tokenizer_config.json")
+                        + ": add_prefix_space: expected true, false or null, got \"yes\"");
+        assertThat(encode(true, "{\"tokenizer_class\": \"LlamaTokenizerFast\", \"add_prefix_space\": null}", null))
+                .containsExactly(5);
+        assertThat(encode(false, "{\"add_prefix_space\": null}", "mixtral")).containsExactly(4);
+        assertThat(encode(false, "{\"tokenizer_class\": \"Qwen2Tokenizer\", \"add_prefix_space\": true}", null))
+                .containsExactly(4);
+        assertThat(encode(true, "{\"add_prefix_space\": false}", null)).containsExactly(5);
+    }
 }
