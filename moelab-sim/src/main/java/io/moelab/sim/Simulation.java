@@ -12,6 +12,7 @@ import io.moelab.eplb.algorithm.StaticBalancer;
 import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.sim.cost.MigrationCost;
 import io.moelab.sim.cost.StepModel;
+import io.moelab.sim.cost.Transfer;
 import io.moelab.sim.spec.ClusterSpec;
 import io.moelab.sim.spec.ModelSpec;
 import java.util.List;
@@ -22,7 +23,8 @@ import java.util.List;
  * re-plans before steps K, 2K, ... from the last W steps (with the W-step windows before them as history
  * and the deployed placement as the one to migrate from); the new placement serves from that step on, after a
  * stall for planning and the weight transfer, or, with overlap, from the first step after both finish in the
- * background. See docs/SIM.md for every formula.
+ * background, the transfer sharing the links with the steps' all-to-all (slowing both). See docs/SIM.md for every
+ * formula.
  *
  * <p>The trace is read step by step (see {@link TraceSource}), every policy serving each step in turn, so a run holds
  * the windows rebalances plan from and each policy's per-step results, not the trace's steps.
@@ -431,7 +433,7 @@ public final class Simulation {
         private boolean warmedUp;
         private Placement current = initial;
         private Placement pending;
-        private double pendingSeconds; // background work left before `pending` takes over
+        private Transfer transfer; // planning and weight copies before `pending` takes over
         private MigrationCost pendingMigration;
 
         PolicyRun(Policy policy) {
@@ -462,7 +464,7 @@ public final class Simulation {
                         // Counted once it takes over: a transfer still running when the trace ends moved nothing
                         // that served.
                         pending = next;
-                        pendingSeconds = planning + migration.seconds();
+                        transfer = new Transfer(migration, planning, cluster);
                         pendingMigration = migration;
                     } else {
                         stall = planning + migration.seconds();
@@ -473,7 +475,7 @@ public final class Simulation {
                     }
                 }
             }
-            StepModel.StepCost cost = steps.step(current, load);
+            StepModel.StepCost cost = steps.step(current, load, pending != null ? transfer : null);
             stepSeconds[t] = cost.seconds() + stall;
             balancedness[t] = cost.balancedness();
             dispatch[t] = cost.dispatch();
@@ -483,15 +485,13 @@ public final class Simulation {
             serving += cost.seconds();
             stalls += stall;
             compute += cost.computeBusy();
-            if (pending != null) {
-                pendingSeconds -= cost.seconds();
-                if (pendingSeconds <= 0) {
-                    current = pending;
-                    pending = null;
-                    migrationTotal += pendingMigration.seconds();
-                    bytes += pendingMigration.bytes();
-                    copies += pendingMigration.copies();
-                }
+            if (pending != null && transfer.done()) {
+                current = pending;
+                pending = null;
+                // As long as it took with the links shared.
+                migrationTotal += transfer.seconds();
+                bytes += pendingMigration.bytes();
+                copies += pendingMigration.copies();
             }
         }
 

@@ -9,6 +9,7 @@ import io.moelab.eplb.algorithm.StaticBalancer;
 import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.sim.cost.MigrationCost;
 import io.moelab.sim.cost.StepModel;
+import io.moelab.sim.cost.Transfer;
 import io.moelab.sim.spec.ClusterSpec;
 import io.moelab.sim.spec.ModelSpec;
 import java.util.ArrayList;
@@ -17,7 +18,9 @@ import java.util.List;
 /**
  * The simulation as it was before it read traces step by step, written plainly as a reference: the whole trace
  * held, rescaled into a second copy up front, each policy run over it in turn, and every window summed afresh from
- * the held steps. Planning time must be given (measured times differ from run to run).
+ * the held steps. Planning time must be given (measured times differ from run to run). With {@code sharedLinks}
+ * false, an overlapped transfer is as it was before it shared the links: done once the serving time since the
+ * rebalance covers planning and {@link MigrationCost#seconds()}, slowing no step.
  */
 final class HeldTraceReference {
     private HeldTraceReference() {
@@ -25,6 +28,11 @@ final class HeldTraceReference {
 
     static PolicyResult run(ExpertLoadTrace raw, ModelSpec model, ClusterSpec cluster, Simulation.Options options,
                             Policy policy) {
+        return run(raw, model, cluster, options, policy, true);
+    }
+
+    static PolicyResult run(ExpertLoadTrace raw, ModelSpec model, ClusterSpec cluster, Simulation.Options options,
+                            Policy policy, boolean sharedLinks) {
         List<LoadMatrix> steps = new ArrayList<>();
         for (int t = 0; t < raw.steps(); t++) {
             steps.add(options.tokensPerStep() > 0 ? rescale(raw.step(t), options.tokensPerStep(), model.topK(), t)
@@ -57,6 +65,7 @@ final class HeldTraceReference {
         Placement pending = null;
         double pendingSeconds = 0;
         MigrationCost pendingMigration = null;
+        Transfer transfer = null;
         for (int t = 0; t < n; t++) {
             double stall = 0;
             if (algorithm != null && t > 0 && t % k == 0) {
@@ -77,6 +86,7 @@ final class HeldTraceReference {
                     if (options.overlapMigration()) {
                         pending = plan;
                         pendingSeconds = planning + migration.seconds();
+                        transfer = sharedLinks ? new Transfer(migration, planning, cluster) : null;
                         pendingMigration = migration;
                     } else {
                         stall = planning + migration.seconds();
@@ -87,7 +97,7 @@ final class HeldTraceReference {
                     }
                 }
             }
-            StepModel.StepCost cost = stepModel.step(current, steps.get(t));
+            StepModel.StepCost cost = stepModel.step(current, steps.get(t), pending != null ? transfer : null);
             stepSeconds[t] = cost.seconds() + stall;
             balancedness[t] = cost.balancedness();
             dispatch[t] = cost.dispatch();
@@ -99,10 +109,10 @@ final class HeldTraceReference {
             compute += cost.computeBusy();
             if (pending != null) {
                 pendingSeconds -= cost.seconds();
-                if (pendingSeconds <= 0) {
+                if (transfer != null ? transfer.done() : pendingSeconds <= 0) {
                     current = pending;
                     pending = null;
-                    migrationTotal += pendingMigration.seconds();
+                    migrationTotal += transfer != null ? transfer.seconds() : pendingMigration.seconds();
                     bytes += pendingMigration.bytes();
                     copies += pendingMigration.copies();
                 }

@@ -22,7 +22,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * golden outputs it made (resources golden/CASE) for a 150-step trace, alone and concatenated with a 30-step vLLM
  * one, over windows that overlap (K below W), leave gaps (K above W), rescaled steps, overlapped migration,
  * node-local routing and both sweeps. Planning is charged at a fixed time so that the numbers are reproducible;
- * the plots are drawn from the same per-step series as steps.csv.
+ * the plots are drawn from the same per-step series as steps.csv. The two overlapped cases (sim-overlap-local,
+ * sweep-window) were made again when an overlapped transfer began to share the links with the all-to-all; the
+ * stalled ones are as that build wrote them.
  */
 class SimGoldenTest {
     private static final String GOLDEN = "golden/";

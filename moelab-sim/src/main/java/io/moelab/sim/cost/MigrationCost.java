@@ -4,6 +4,8 @@ import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
 import io.moelab.sim.spec.ClusterSpec;
 import io.moelab.sim.spec.ModelSpec;
+import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * What it costs to switch from one placement to the next: every expert that a GPU holds after but not before
@@ -12,14 +14,35 @@ import io.moelab.sim.spec.ModelSpec;
  * popular expert fan out over its holders. All layers move together: the transfer takes as long as the
  * busiest GPU's larger of send and receive bytes on its slower link, plus that link's latency.
  *
- * @param copies     expert copies transferred (equals {@code PlacementEvaluator.migration(...).expertsMoved()})
- * @param bytes      bytes transferred in total
- * @param interBytes of which across nodes
- * @param seconds    wall-clock time of the transfer
+ * @param copies       expert copies transferred (equals {@code PlacementEvaluator.migration(...).expertsMoved()})
+ * @param bytes        bytes transferred in total
+ * @param interBytes   of which across nodes
+ * @param seconds      wall-clock time of the transfer with the links to itself
+ * @param nvlinkBytes  per GPU, the larger of the bytes it sends and receives over NVLink (empty: no copies)
+ * @param networkBytes per GPU, the same over the network; what a {@link Transfer} moves while serving goes on
  */
-public record MigrationCost(int copies, double bytes, double interBytes, double seconds) {
+public record MigrationCost(int copies, double bytes, double interBytes, double seconds, double[] nvlinkBytes,
+                            double[] networkBytes) {
     /** No change. */
-    public static final MigrationCost NONE = new MigrationCost(0, 0, 0, 0);
+    public static final MigrationCost NONE = new MigrationCost(0, 0, 0, 0, new double[0], new double[0]);
+
+    /** Copies the per-GPU arrays, so that the record stays as it was made. */
+    public MigrationCost {
+        nvlinkBytes = nvlinkBytes.clone();
+        networkBytes = networkBytes.clone();
+    }
+
+    /** Per GPU, the larger of the bytes it sends and receives over NVLink (a copy). */
+    @Override
+    public double[] nvlinkBytes() {
+        return nvlinkBytes.clone();
+    }
+
+    /** Per GPU, the larger of the bytes it sends and receives over the network (a copy). */
+    @Override
+    public double[] networkBytes() {
+        return networkBytes.clone();
+    }
 
     /**
      * The cost of switching from {@code from} to {@code to} on {@code cluster}.
@@ -76,14 +99,18 @@ public record MigrationCost(int copies, double bytes, double interBytes, double 
             return NONE;
         }
         double seconds = 0;
+        double[] nvlinkBytes = new double[gpus];
+        double[] networkBytes = new double[gpus];
         for (int g = 0; g < gpus; g++) {
             double intra = Math.max(sendIntra[g], recvIntra[g]);
             double inter = Math.max(sendInter[g], recvInter[g]);
+            nvlinkBytes[g] = intra;
+            networkBytes[g] = inter;
             seconds = Math.max(seconds, Math.max(
                     intra > 0 ? intra / cluster.nvlinkBytesPerSecond() + cluster.nvlinkLatencyUs() * 1e-6 : 0,
                     inter > 0 ? inter / cluster.networkBytesPerSecond() + cluster.networkLatencyUs() * 1e-6 : 0));
         }
-        return new MigrationCost(copies, copies * expertBytes, interBytes, seconds);
+        return new MigrationCost(copies, copies * expertBytes, interBytes, seconds, nvlinkBytes, networkBytes);
     }
 
     /** The GPU to copy expert {@code e} from: on the receiver's node if one holds it, the least busy one. */
@@ -107,6 +134,20 @@ public record MigrationCost(int copies, double bytes, double interBytes, double 
             throw new IllegalStateException("expert " + e + " has no replica in the previous placement");
         }
         return best;
+    }
+
+    /** Equal when every component is, the per-GPU bytes compared by value. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof MigrationCost m && copies == m.copies && Double.compare(bytes, m.bytes) == 0
+                && Double.compare(interBytes, m.interBytes) == 0 && Double.compare(seconds, m.seconds) == 0
+                && Arrays.equals(nvlinkBytes, m.nvlinkBytes) && Arrays.equals(networkBytes, m.networkBytes);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(copies, bytes, interBytes, seconds, Arrays.hashCode(nvlinkBytes),
+                Arrays.hashCode(networkBytes));
     }
 
     @Override

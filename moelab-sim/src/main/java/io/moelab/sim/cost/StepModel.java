@@ -25,7 +25,8 @@ import java.util.Arrays;
  *   <li>each phase ends when its slowest GPU does: layer time = max dispatch + max compute + max combine +
  *       the non-expert compute every GPU does alike for its own tokens.</li>
  * </ul>
- * A step is the sum over layers. Instances hold scratch arrays; not thread-safe.
+ * A step is the sum over layers. A {@link Transfer} in flight shares the links with the all-to-all (see
+ * {@link #step(Placement, LoadMatrix, Transfer)}). Instances hold scratch arrays; not thread-safe.
  */
 public final class StepModel {
 
@@ -86,6 +87,8 @@ public final class StepModel {
     private final int[] nodesWith;
     private final double[] flowTotal;   // per origin node: all its routed tokens
     private final double[] flowLocal;   // per origin node: those served on the node
+    private final double[] nvlinkBytes; // per GPU: the all-to-all phase's bytes on NVLink, for a transfer sharing it
+    private final double[] networkBytes;
 
     /** A step model of {@code model} served by {@code cluster}. */
     public StepModel(ModelSpec model, ClusterSpec cluster, Options options) {
@@ -104,6 +107,8 @@ public final class StepModel {
         nodesWith = nodeLocal ? new int[model.experts()] : null;
         flowTotal = new double[nodes];
         flowLocal = new double[nodes];
+        nvlinkBytes = new double[gpus];
+        networkBytes = new double[gpus];
     }
 
     /** The placement topology this model's cluster implies for {@code replicas} slots per layer. */
@@ -119,9 +124,27 @@ public final class StepModel {
      * @throws IllegalArgumentException if the placement is for another number of GPUs or nodes
      */
     public StepCost step(Placement placement, LoadMatrix load) {
+        return step(placement, load, null);
+    }
+
+    /**
+     * The cost of one step while {@code transfer} moves weights in the background, which it advances: per layer
+     * the dispatch, the experts' compute, the combine and the non-expert work follow each other, the transfer has
+     * the links to itself in the two compute phases and shares each GPU's links with the all-to-all in the other
+     * two (see {@link Transfer}). Without a transfer (null) or once it has moved every byte, the same as
+     * {@link #step(Placement, LoadMatrix)}, digit for digit.
+     *
+     * @param transfer the transfer in flight, or null
+     * @throws InvalidInputException if the load's shape is not the placement's
+     * @throws IllegalArgumentException if the placement is for another number of GPUs or nodes
+     */
+    public StepCost step(Placement placement, LoadMatrix load, Transfer transfer) {
         if (placement.topology().gpus() != gpus || placement.topology().nodes() != nodes) {
             throw new IllegalArgumentException("placement is for " + placement.topology() + ", cluster has " + gpus
                     + " GPUs on " + nodes + " nodes");
+        }
+        if (transfer != null && transfer.gpus() != gpus) {
+            throw new IllegalArgumentException("transfer is for " + transfer.gpus() + " GPUs, cluster has " + gpus);
         }
         load.requireShape(placement.layers(), placement.experts(), "load");
         int layers = load.layers();
@@ -160,10 +183,20 @@ public final class StepModel {
             }
             meanSum += routed / gpus;
             maxSum += servedMax;
-            double dispatch = allToAll(dispatchPerToken);
-            double combine = allToAll(combinePerToken);
             // Non-expert work (attention, shared experts) on each GPU's own tokens: the same everywhere.
             double uniform = layerTokens / gpus * model.uniformFlopsPerToken() / flops;
+            double dispatch = allToAll(dispatchPerToken, transfer);
+            double combine;
+            if (transfer == null) {
+                combine = allToAll(combinePerToken, null);
+            } else {
+                // In the order they run: the combine meets what the dispatch and the compute left of the transfer.
+                transfer.communicate(dispatch, nvlinkBytes, networkBytes);
+                transfer.compute(computeMax);
+                combine = allToAll(combinePerToken, transfer);
+                transfer.communicate(combine, nvlinkBytes, networkBytes);
+                transfer.compute(uniform);
+            }
             seconds += dispatch + computeMax + combine + uniform;
             busy += computeSum / gpus + uniform;
             dispatchTotal += dispatch;
@@ -271,11 +304,13 @@ public final class StepModel {
 
     /**
      * The time of one all-to-all phase: the slowest GPU's larger of send and receive bytes per link, plus the
-     * latency of each link it uses. Tokens from node n to GPU d come equally from node n's GPUs.
+     * latency of each link it uses. Tokens from node n to GPU d come equally from node n's GPUs. With a transfer,
+     * each link's time grows by what the transfer takes of it, and the bytes per GPU and link are kept for it.
      *
      * @param bytesPerToken activation bytes per routed token
+     * @param transfer      the transfer sharing the links, or null
      */
-    private double allToAll(double bytesPerToken) {
+    private double allToAll(double bytesPerToken, Transfer transfer) {
         double nvlink = cluster.nvlinkBytesPerSecond();
         double network = cluster.networkBytesPerSecond();
         double nvlinkLatency = cluster.nvlinkLatencyUs() * 1e-6;
@@ -293,8 +328,16 @@ public final class StepModel {
             double intra = Math.max(servedIntra, originIntra) * bytesPerToken;
             double inter = Math.max(servedInter, originInter) * bytesPerToken;
             // Send and receive swap roles between dispatch and combine; the larger of the two sets the time.
-            double t = Math.max(intra > 0 ? intra / nvlink + nvlinkLatency : 0,
-                    inter > 0 ? inter / network + networkLatency : 0);
+            double t;
+            if (transfer == null) {
+                t = Math.max(intra > 0 ? intra / nvlink + nvlinkLatency : 0,
+                        inter > 0 ? inter / network + networkLatency : 0);
+            } else {
+                nvlinkBytes[g] = intra;
+                networkBytes[g] = inter;
+                t = Math.max(intra > 0 ? intra / nvlink + transfer.sharedSeconds(true, g, intra) + nvlinkLatency : 0,
+                        inter > 0 ? inter / network + transfer.sharedSeconds(false, g, inter) + networkLatency : 0);
+            }
             worst = Math.max(worst, t);
         }
         return worst;
