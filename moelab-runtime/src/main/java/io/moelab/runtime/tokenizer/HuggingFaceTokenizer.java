@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -47,6 +48,11 @@ import tools.jackson.databind.node.StringNode;
  * added token, otherwise from the {@code added_tokens} by
  * the usual names: EOS {@code </s>}, {@code <|endoftext|>}, {@code <|end_of_text|>}, {@code <|im_end|>}; BOS
  * {@code <s>}, {@code <|begin_of_text|>}.
+ *
+ * <p>The added tokens' ids, and so the EOS, the BOS, the template's ids and {@link #vocabSize()}, are those the
+ * tokenizers library gives them, which {@link #encode} returns, not the ids {@code added_tokens} lists: the library
+ * adds the tokens in file order (the model vocabulary's id for a token it holds, else the next free one) and only
+ * logs a warning where the file says otherwise. They are asked of the loaded library.
  */
 public final class HuggingFaceTokenizer implements Tokenizer {
     /**
@@ -156,13 +162,10 @@ public final class HuggingFaceTokenizer implements Tokenizer {
                 : modelType == null ? null : CLASS_OF_MODEL_TYPE.get(modelType);
         Map<String, JsonNode> special = specialTokens(config, className);
         boolean extended = addSpecialTokens((ObjectNode) root, added, special);
-        int vocab = vocabSize(root, added);
-        if (vocab == 0) {
+        if (vocabSize(root, added) == 0) {
             throw new ModelFormatException(where, null, "empty vocabulary");
         }
-        OptionalInt eos = specialId(special, "eos_token", added, EOS_NAMES);
-        OptionalInt bos = specialId(special, "bos_token", added, BOS_NAMES);
-        int[][] template = template(root, added, config, special, configFile, className);
+        String[][] templateTokens = templateTokens(root, added, config, special, configFile, className);
         boolean respaced = prefixSpace(root, config, configFile, className);
         // DJL reads the file itself unless one of the two changed it: then the changed JSON, written once.
         String rewritten = extended || respaced ? JSON.writeValueAsString(root) : null;
@@ -188,6 +191,13 @@ public final class HuggingFaceTokenizer implements Tokenizer {
                     ? "cannot load the native tokenizers library: " : "the tokenizers library rejected it: ")
                     + causes(e));
         }
+        // The ids as the loaded library has them: the rest is worked out from these.
+        added = libraryIds(djl, added);
+        int vocab = vocabSize(root, added);
+        OptionalInt eos = specialId(special, "eos_token", added, EOS_NAMES);
+        OptionalInt bos = specialId(special, "bos_token", added, BOS_NAMES);
+        int[][] template = templateTokens == null ? null
+                : new int[][] {ids(root, added, templateTokens[0]), ids(root, added, templateTokens[1])};
         Path file = tokenizerJson.getFileName();
         Path dir = tokenizerJson.toAbsolutePath().getParent();
         String label = (dir != null && dir.getFileName() != null ? dir.getFileName() + "/" : "") + file;
@@ -197,10 +207,12 @@ public final class HuggingFaceTokenizer implements Tokenizer {
     }
 
     /**
-     * The ids transformers puts before and after a text when its tokenizer class or {@code tokenizer_config.json}
+     * The tokens transformers puts before and after a text when its tokenizer class or {@code tokenizer_config.json}
      * replaces the file's post-processor (see the class comment), or null when the file's post-processor stands.
+     * Each is an added token or in the model's vocabulary ({@link #ids} gives their ids); refused otherwise, so that
+     * a bad config is told before the native library loads.
      */
-    private static int[][] template(JsonNode root, Map<String, Integer> added, JsonNode config,
+    private static String[][] templateTokens(JsonNode root, Map<String, Integer> added, JsonNode config,
             Map<String, JsonNode> special, String configFile, String className) {
         TemplateClass defaults = className == null ? null : TEMPLATE_CLASSES.get(className);
         Boolean addBos = flag(config, "add_bos_token", configFile);
@@ -212,11 +224,24 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         // default to false (v5's TokenizersBackend).
         boolean bosOn = addBos != null ? addBos : defaults != null && defaults.addBos();
         boolean eosOn = addEos != null ? addEos : defaults != null && defaults.addEos();
-        int[] prefix = bosOn ? new int[] {tokenId(root, added, special, "bos_token", "add_bos_token", configFile)}
-                : new int[0];
-        int[] suffix = eosOn ? new int[] {tokenId(root, added, special, "eos_token", "add_eos_token", configFile)}
-                : new int[0];
-        return new int[][] {prefix, suffix};
+        String[] prefix = bosOn ? new String[] {token(root, added, special, "bos_token", "add_bos_token",
+                configFile)} : new String[0];
+        String[] suffix = eosOn ? new String[] {token(root, added, special, "eos_token", "add_eos_token",
+                configFile)} : new String[0];
+        return new String[][] {prefix, suffix};
+    }
+
+    /**
+     * The ids of {@code tokens}, each an added token or in the model's vocabulary, looked up as transformers'
+     * {@code convert_tokens_to_ids} does: added tokens, then the model's vocabulary.
+     */
+    private static int[] ids(JsonNode root, Map<String, Integer> added, String[] tokens) {
+        int[] out = new int[tokens.length];
+        for (int i = 0; i < tokens.length; i++) {
+            Integer id = added.get(tokens[i]);
+            out[i] = id != null ? id : vocabId(root, tokens[i]);
+        }
+        return out;
     }
 
     /** transformers' {@code SPECIAL_TOKENS_ATTRIBUTES} (v4), in the order its fast tokenizer adds them. */
@@ -263,8 +288,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
                 named.add(v);
             }
         }
-        JsonNode vocab = root.path("model").path("vocab");
-        int modelSize = vocab.isObject() || vocab.isArray() ? vocab.size() : 0;
+        Function<String, Integer> vocab = vocabIds(root);
         boolean any = false;
         for (JsonNode token : named) {
             String content = token.isString() ? token.stringValue() : token.path("content").isString()
@@ -272,11 +296,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
             if (content == null || content.isEmpty() || added.containsKey(content)) {
                 continue;
             }
-            Integer id = vocabId(root, content);
-            if (id == null) {
-                int max = added.values().stream().mapToInt(Integer::intValue).max().orElse(-1);
-                id = max < 0 ? modelSize : max >= modelSize || modelSize == 0 ? max + 1 : modelSize;
-            }
+            int id = addedId(root, vocab, added, content);
             ObjectNode entry = JSON.createObjectNode();
             entry.put("id", id);
             entry.put("content", content);
@@ -351,10 +371,10 @@ public final class HuggingFaceTokenizer implements Tokenizer {
     }
 
     /**
-     * The id of the token that {@code key} ({@code bos_token}, {@code eos_token}) names in {@code special}, looked up
-     * as transformers' {@code convert_tokens_to_ids} does: added tokens, then the model's vocabulary.
+     * The token that {@code key} ({@code bos_token}, {@code eos_token}) names in {@code special}, refused unless it
+     * is an added token or in the model's vocabulary.
      */
-    private static int tokenId(JsonNode root, Map<String, Integer> added, Map<String, JsonNode> special, String key,
+    private static String token(JsonNode root, Map<String, Integer> added, Map<String, JsonNode> special, String key,
             String flag, String configFile) {
         JsonNode v = special.get(key);
         String content = v == null ? null : v.isString() ? v.stringValue()
@@ -363,15 +383,11 @@ public final class HuggingFaceTokenizer implements Tokenizer {
             // transformers' update_post_processor raises "add_bos_token = True but bos_token = None".
             throw new ModelFormatException(configFile, null, flag + " is true but there is no " + key);
         }
-        Integer id = added.get(content);
-        if (id == null) {
-            id = vocabId(root, content);
-        }
-        if (id == null) {
+        if (!added.containsKey(content) && vocabId(root, content) == null) {
             throw new ModelFormatException(configFile, null, key + " " + quote(content) + " (added by " + flag
                     + ") is neither an added token nor in the vocabulary of tokenizer.json");
         }
-        return id;
+        return content;
     }
 
     private static Integer vocabId(JsonNode root, String token) {
@@ -380,14 +396,16 @@ public final class HuggingFaceTokenizer implements Tokenizer {
             JsonNode id = vocab.get(token);
             return id != null && id.canConvertToInt() ? id.asInt() : null;
         }
+        // Unigram: [[piece, score], ...], ids by position; a piece listed twice has its last (the library's map).
+        Integer found = null;
         int i = 0;
-        for (JsonNode piece : vocab.values()) { // Unigram: [[piece, score], ...], ids by position
+        for (JsonNode piece : vocab.values()) {
             if (piece.path(0).isString() && piece.path(0).stringValue().equals(token)) {
-                return i;
+                found = i;
             }
             i++;
         }
-        return null;
+        return found;
     }
 
     private static String quote(String s) {
@@ -413,13 +431,81 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         return max + 1;
     }
 
+    /**
+     * The file's {@code added_tokens} with the ids the tokenizers library gives them, not the ids the file lists:
+     * its deserializer (v0.21, the version DJL bundles) adds them in file order with {@code add_tokens}, only logging
+     * a warning where an id differs. See {@link #addedId}; an empty content it skips, and a repeat keeps its first id.
+     */
     private static Map<String, Integer> addedTokens(JsonNode root) {
         Map<String, Integer> out = new HashMap<>();
+        Function<String, Integer> vocab = vocabIds(root);
         for (JsonNode t : root.path("added_tokens").values()) {
-            JsonNode id = t.path("id");
             JsonNode content = t.path("content");
-            if (id.canConvertToInt() && content.isString()) {
-                out.putIfAbsent(content.stringValue(), id.asInt());
+            if (content.isString() && !content.stringValue().isEmpty()) {
+                out.put(content.stringValue(), addedId(root, vocab, out, content.stringValue()));
+            }
+        }
+        return out;
+    }
+
+    /** {@link #vocabId} as a function, a Unigram's list read into a map once rather than searched per token. */
+    private static Function<String, Integer> vocabIds(JsonNode root) {
+        JsonNode vocab = root.path("model").path("vocab");
+        if (!vocab.isArray()) {
+            return token -> vocabId(root, token);
+        }
+        Map<String, Integer> ids = new HashMap<>();
+        int i = 0;
+        for (JsonNode piece : vocab.values()) {
+            if (piece.path(0).isString()) {
+                ids.put(piece.path(0).stringValue(), i); // a repeat takes the later id, as vocabId
+            }
+            i++;
+        }
+        return ids::get;
+    }
+
+    /**
+     * The id the tokenizers library's {@code add_tokens} (v0.21) gives {@code content} after the {@code added}
+     * tokens: the added token's own where it is one already, else the model vocabulary's, else the vocabulary's
+     * size while every added id is below it (or none is added), else one past the largest added id.
+     */
+    private static int addedId(JsonNode root, Function<String, Integer> vocabIds, Map<String, Integer> added,
+            String content) {
+        Integer id = added.get(content);
+        if (id == null) {
+            id = vocabIds.apply(content);
+        }
+        if (id != null) {
+            return id;
+        }
+        JsonNode vocab = root.path("model").path("vocab");
+        int modelSize = vocab.isObject() || vocab.isArray() ? vocab.size() : 0;
+        int max = added.values().stream().mapToInt(Integer::intValue).max().orElse(-1);
+        return max < 0 ? modelSize : max >= modelSize || modelSize == 0 ? max + 1 : modelSize;
+    }
+
+    /**
+     * The {@code added} tokens' ids as the loaded library has them: each token's content encoded alone, where that
+     * gives one id spanning all of it. Otherwise (a normalized token holding a not-normalized one, which the library
+     * splits out first, so that no text produces it) the id {@link #addedId} worked out stands. Asking the library
+     * keeps moelab's ids those {@link #encode} returns should its rule differ from the one read here.
+     */
+    static Map<String, Integer> libraryIds(ai.djl.huggingface.tokenizers.HuggingFaceTokenizer djl,
+            Map<String, Integer> added) {
+        Map<String, Integer> out = new HashMap<>(added);
+        for (String content : added.keySet()) {
+            ai.djl.huggingface.tokenizers.Encoding e;
+            try {
+                e = djl.encode(content, false, false);
+            } catch (RuntimeException ex) {
+                continue; // a split piece met a WordLevel unk_token missing from the vocabulary: as above
+            }
+            long[] ids = e.getIds();
+            ai.djl.huggingface.tokenizers.jni.CharSpan[] spans = e.getCharTokenSpans();
+            if (ids.length == 1 && spans.length == 1 && spans[0] != null && spans[0].getStart() == 0
+                    && spans[0].getEnd() == content.codePointCount(0, content.length())) {
+                out.put(content, Math.toIntExact(ids[0]));
             }
         }
         return out;

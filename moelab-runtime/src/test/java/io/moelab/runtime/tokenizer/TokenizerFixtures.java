@@ -69,7 +69,10 @@ final class TokenizerFixtures {
     /** {@link #wordLevel} with a post-processor that wraps a sequence in &lt;s&gt; ... &lt;/s&gt;. */
     static final String WORD_LEVEL = wordLevel(BOS_A_EOS);
 
-    /** The same model with Qwen-style special tokens: &lt;|endoftext|&gt;=12, &lt;|im_end|&gt;=13, no BOS. */
+    /**
+     * A 3-word model ([UNK]=0, the=1, cat=2) with Qwen-style special tokens after it: &lt;|endoftext|&gt;=3,
+     * &lt;|im_end|&gt;=4, no BOS (the ids the tokenizers library gives them, see {@link AddedTokenIdsTest}).
+     */
     static final String QWEN_STYLE = """
             {
               "version": "1.0", "truncation": null, "padding": null,
@@ -77,7 +80,7 @@ final class TokenizerFixtures {
               "normalizer": null, "pre_tokenizer": {"type": "Whitespace"}, "post_processor": null, "decoder": null,
               "model": {"type": "WordLevel", "vocab": {"[UNK]": 0, "the": 1, "cat": 2}, "unk_token": "[UNK]"}
             }
-            """.formatted(added(0, "[UNK]"), added(12, "<|endoftext|>"), added(13, "<|im_end|>"));
+            """.formatted(added(0, "[UNK]"), added(3, "<|endoftext|>"), added(4, "<|im_end|>"));
 
     /** The same model as {@link #QWEN_STYLE} with the ByteLevel post-processor Qwen's files have. */
     static final String QWEN_BYTE_LEVEL = QWEN_STYLE.replace("\"post_processor\": null", "\"post_processor\": "
