@@ -448,11 +448,13 @@ public final class Int4BlockMatrix implements WeightMatrix {
             }
             float[] blockScales = q.blockScales;
             for (; r + R <= to; r += R) {
+                decodeScales(r / R, blockScales);
                 dotBlock(r / R, q.pairs, q.offsets, t, blockScales, lanes);
                 System.arraycopy(lanes, 0, out, r, R);
             }
             if (to == rows && r < to) {
                 // The last, padded block: its padding rows compute zeros that are not written.
+                decodeScales(r / R, blockScales);
                 dotBlock(r / R, q.pairs, q.offsets, t, blockScales, lanes);
                 System.arraycopy(lanes, 0, out, r, to - r);
                 r = to;
@@ -464,48 +466,82 @@ public final class Int4BlockMatrix implements WeightMatrix {
     }
 
     /**
-     * The {@code R} rows of block {@code block} into {@code lanes}. The block's scales are decoded into
-     * {@code blockScales} first: decoding binary16 vectors inside the loop made the method too large for C2, which
-     * then ran part of the Vector API calls through their Java fallback (13 against 27 G weights/s).
+     * The {@code R} rows of block {@code block} into {@code lanes}, its scales already decoded into
+     * {@code blockScales} ({@link #decodeScales}, called apart: decoding binary16 vectors in this method made it too
+     * large for C2, which then ran part of the Vector API calls through their Java fallback, 13 against
+     * 27 G weights/s; tried again with the leaner decoding, 0.45x).
+     *
+     * <p>One loop over the block's steps of four columns, the window's and the group's ends taken by countdowns
+     * inside it, rather than a loop per window: a window is 16 steps, and C2 paid each entry of such a short loop
+     * with range-check set-up (long offsets into the segment) and pre- and post-loop iterations, about a quarter of
+     * the time in cache (windows of 32 columns measured 0.77x of 64). The offset is computed from the loop's int
+     * counter, so C2 hoists the segment's bounds checks out of the loop. In cache, single thread, 1.15-1.25x the
+     * weights per second of a loop per window (docs/BENCHMARKS.md); the arithmetic, and so the bits, are the same.
+     * (Two steps per pass, tried: the method grew past C2's limit again, 0.45x.)
      */
     private void dotBlock(int block, int[] pairs, int[] offsets, float[] t, float[] blockScales, float[] lanes) {
         long p = block * blockBytes;
-        long s = (long) block * groups * R * Short.BYTES;
-        for (int k = 0; k < groups * R; k++) {
-            blockScales[k] = Float.float16ToFloat(scales.get(I16_LE, s + (long) k * Short.BYTES));
-        }
-        int window = this.window;
+        int stepsPerWindow = window / 4;
+        int windowsPerGroup = groupSize / window;
+        int steps = cols / 4;
         FloatVector f0 = FloatVector.zero(F);
         FloatVector f1 = f0;
-        for (int g = 0; g < groups; g++) {
-            IntVector i0 = IntVector.zero(I);
-            IntVector i1 = i0;
-            for (int c0 = g * groupSize, end = c0 + groupSize; c0 < end; c0 += window) {
-                ShortVector acc0 = ShortVector.zero(S);
-                ShortVector acc1 = acc0;
-                for (int j = c0 / 2, last = (c0 + window) / 2; j < last; j += 2, p += 2 * R) {
-                    ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(BR, codes, p, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(BR, codes, p + R, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    ShortVector lo = IntVector.broadcast(I, pairs[j]).reinterpretAsShorts();
-                    ShortVector hi = IntVector.broadcast(I, pairs[j + 1]).reinterpretAsShorts();
-                    acc0 = acc0.add(w0.mul(lo)).add(w0.lanewise(VectorOperators.LSHR, 4).mul(hi));
-                    acc1 = acc1.add(w1.mul(lo)).add(w1.lanewise(VectorOperators.LSHR, 4).mul(hi));
-                }
-                // Σ (q + 8)·a wraps around in 16 bits; less 8·Σa it is Σ q·a, which fits, so each lane is exact.
-                ShortVector offset = IntVector.broadcast(I, offsets[c0 / window]).reinterpretAsShorts();
+        IntVector i0 = IntVector.zero(I);
+        IntVector i1 = i0;
+        ShortVector acc0 = ShortVector.zero(S);
+        ShortVector acc1 = acc0;
+        int windowLeft = stepsPerWindow;
+        int groupLeft = windowsPerGroup;
+        int w = 0;
+        int g = 0;
+        for (int k = 0; k < steps; k++) {
+            long pk = p + (long) k * (2 * R);
+            ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(BR, codes, pk, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(BR, codes, pk + R, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            ShortVector lo = IntVector.broadcast(I, pairs[2 * k]).reinterpretAsShorts();
+            ShortVector hi = IntVector.broadcast(I, pairs[2 * k + 1]).reinterpretAsShorts();
+            acc0 = acc0.add(w0.mul(lo)).add(w0.lanewise(VectorOperators.LSHR, 4).mul(hi));
+            acc1 = acc1.add(w1.mul(lo)).add(w1.lanewise(VectorOperators.LSHR, 4).mul(hi));
+            if (--windowLeft == 0) {
+                windowLeft = stepsPerWindow;
+                ShortVector offset = IntVector.broadcast(I, offsets[w++]).reinterpretAsShorts();
                 i0 = i0.add(pairSums(acc0.sub(offset)));
                 i1 = i1.add(pairSums(acc1.sub(offset)));
+                acc0 = ShortVector.zero(S);
+                acc1 = acc0;
+                if (--groupLeft == 0) {
+                    groupLeft = windowsPerGroup;
+                    float tg = t[g];
+                    FloatVector s0 = FloatVector.fromArray(F, blockScales, g * R).mul(tg);
+                    FloatVector s1 = FloatVector.fromArray(F, blockScales, g * R + L).mul(tg);
+                    f0 = ((FloatVector) i0.convertShape(VectorOperators.I2F, F, 0)).fma(s0, f0);
+                    f1 = ((FloatVector) i1.convertShape(VectorOperators.I2F, F, 0)).fma(s1, f1);
+                    i0 = IntVector.zero(I);
+                    i1 = i0;
+                    g++;
+                }
             }
-            float tg = t[g];
-            FloatVector s0 = FloatVector.fromArray(F, blockScales, g * R).mul(tg);
-            FloatVector s1 = FloatVector.fromArray(F, blockScales, g * R + L).mul(tg);
-            f0 = ((FloatVector) i0.convertShape(VectorOperators.I2F, F, 0)).fma(s0, f0);
-            f1 = ((FloatVector) i1.convertShape(VectorOperators.I2F, F, 0)).fma(s1, f1);
         }
         f0.intoArray(lanes, 0);
         f1.intoArray(lanes, L);
+    }
+
+    /**
+     * Block {@code block}'s binary16 scales as floats into {@code dst}, {@code L} at a time: one
+     * {@code Float.float16ToFloat} per scale, 512 per block of 512 columns, was about a tenth of a block's time in
+     * cache. The scales are finite and non-negative (the quantizer refuses others), so a half's exponent and
+     * mantissa moved into binary32 position and scaled by 2^112 are its value exactly, subnormals and zero included:
+     * no special cases, unlike {@link Kernels#f16} (tested over every finite non-negative half).
+     */
+    private void decodeScales(int block, float[] dst) {
+        long s = (long) block * groups * R * Short.BYTES;
+        for (int k = 0; k < groups * R; k += L) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(SL, scales, s + (long) k * Short.BYTES, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0);
+            h.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).intoArray(dst, k);
+        }
     }
 
     /** Per row, the sum of its two signed 16-bit lanes (even and odd columns), in 32 bits. */

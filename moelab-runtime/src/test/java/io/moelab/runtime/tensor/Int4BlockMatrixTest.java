@@ -147,6 +147,43 @@ class Int4BlockMatrixTest {
         }
     }
 
+    /**
+     * Every finite non-negative binary16 value as a group scale, subnormals and zero included (each row's group
+     * {@code g} holds {@code 7 h} in its first column, so its scale is exactly {@code h}): the products, which decode
+     * a block's scales with integer vector operations, equal the reference, which reads each scale with
+     * {@code Float.float16ToFloat}, bit for bit.
+     */
+    @Test
+    void everyFiniteScaleDecodesExactly() {
+        int group = 32;
+        int groups = 32;
+        int cols = group * groups;
+        int rows = 0x7C00 / groups; // half bit patterns 0 .. 0x7BFF: zero, subnormals, normals up to 65504
+        float[] w = new float[rows * cols];
+        Random rnd = new Random(11);
+        for (int r = 0; r < rows; r++) {
+            for (int g = 0; g < groups; g++) {
+                float h = Float.float16ToFloat((short) (r * groups + g));
+                int at = r * cols + g * group;
+                w[at] = 7 * h;
+                for (int c = 1; c < group; c++) {
+                    w[at + c] = (rnd.nextInt(15) - 7) * h;
+                }
+            }
+        }
+        Int4BlockMatrix m = Int4BlockMatrix.quantize(WeightMatrix.ofFloats(w, rows, cols), group);
+        float[] x = weights(rnd, cols);
+        float[] out = new float[rows];
+        m.dotRows(0, rows, x, out);
+        for (int r = 0; r < rows; r++) {
+            for (int g = 0; g < groups; g++) {
+                assertThat(m.scale(r, g)).isEqualTo(Float.float16ToFloat((short) (r * groups + g)));
+            }
+            assertThat(Float.floatToRawIntBits(out[r])).as("row %d", r)
+                    .isEqualTo(Float.floatToRawIntBits(reference(m, r, x)));
+        }
+    }
+
     @Test
     void activationRoundingStaysWithinTheDocumentedBound() {
         Random rnd = new Random(7);
