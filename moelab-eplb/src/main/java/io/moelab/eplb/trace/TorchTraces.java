@@ -20,6 +20,7 @@ import java.util.Arrays;
 import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -41,7 +42,9 @@ import java.util.zip.ZipFile;
  * "last_physical_to_logical_map": ...}}) is read as one step of logical loads per record ({@link PerPass}); a directory
  * of one such dump's per-rank files as their sum, record by record ({@link #readRanks}). Only the
  * counts' storages are read, and only the part each tensor spans, after its size is checked against the zip entry's:
- * a stat dump's as a stream, one step's bytes at a time, so that a dump of every pass is not held whole.
+ * a stat dump's as a stream, one step's bytes at a time, so that a dump of every pass is not held whole. A per_pass
+ * dump's pickle is read as a stream too, a record at a time ({@link TorchPickle}), once to check the records and
+ * again for each pass over them, so that no number of forward passes is held.
  */
 final class TorchTraces {
     /** A zip archive's first bytes (a local file header). */
@@ -58,12 +61,6 @@ final class TorchTraces {
             + "_use_new_zipfile_serialization=False), which is not read: load it and save it again with a newer torch";
     /** What {@link #read} returns for a zip that is no torch.save file. */
     static final int NOT_TORCH = -1;
-    /**
-     * Largest data.pkl read: a stat dump's is under 1 KiB, a per_pass dump's about 100 bytes a forward pass (the
-     * values it makes are bounded apart, by {@link TorchPickle#MAX_VALUES}, to about 11,900 passes); a per_token
-     * dump's token ids make it far larger.
-     */
-    static final int MAX_PICKLE = 1 << 21;
     /** Largest span of a storage read: one Java array. */
     private static final long MAX_SPAN = Integer.MAX_VALUE - 16;
 
@@ -85,8 +82,7 @@ final class TorchTraces {
         try (ZipFile zip = opened.zip()) {
             Counts counts = counts(opened.top(), source);
             if (counts.key().equals(RECORDS)) {
-                return PerPass.deliver(List.of(new PerPass(zip, opened.prefix(), (Map<?, ?>) opened.top(), source)),
-                        sink);
+                return PerPass.deliver(List.of(new PerPass(opened, source)), sink);
             }
             return deliver(zip, opened.prefix(), counts, source, sink);
         } catch (ZipException e) {
@@ -96,8 +92,11 @@ final class TorchTraces {
         }
     }
 
-    /** A torch.save file opened: its zip (the caller closes it), the entries' folder and the pickled object. */
-    private record Opened(ZipFile zip, String prefix, Object top) {
+    /**
+     * A torch.save file opened: its zip (the caller closes it), the entries' folder, the pickled object (a per_pass
+     * dump's records list empty, its records read again from {@code pickle}) and what that reading found of them.
+     */
+    private record Opened(ZipFile zip, String prefix, Object top, Pickle pickle, Header header) {
     }
 
     /**
@@ -129,11 +128,17 @@ final class TorchTraces {
             String prefix = first.substring(0, slash + 1);
             requireDistinctNames(zip, source);
             requireLittleEndian(zip, prefix, source);
-            try {
-                return new Opened(zip, prefix, TorchPickle.load(bytes(zip, pkl, MAX_PICKLE, source)));
-            } catch (TorchPickle.Malformed e) {
-                throw new InvalidInputException(source, name(pkl) + ": " + e.getMessage());
+            Pickle pickle = Pickle.of(zip, pkl, source);
+            Header header = new Header();
+            Object top;
+            try (Pickle.Reading reading = pickle.read()) {
+                for (Object record; (record = reading.next()) != null; ) {
+                    header.accept(record);
+                }
+                top = reading.result();
+                header.streamed = reading.streamed(top);
             }
+            return new Opened(zip, prefix, top, pickle, header);
         } catch (ZipException e) {
             zip.close();
             throw corrupt(source, e);
@@ -144,6 +149,216 @@ final class TorchTraces {
             zip.close();
             throw e;
         }
+    }
+
+    /**
+     * A dump's {@code data.pkl}, read as a stream as often as needed: first scanned for the memo entries it gets
+     * again (and checked whole: its size and CRC-32), then each {@link #read} a fresh reading of it, its records
+     * handed out one at a time. Nothing of it is held between readings but those entries' numbers.
+     */
+    private record Pickle(ZipFile zip, ZipEntry entry, String source, Set<Long> got) {
+        static Pickle of(ZipFile zip, ZipEntry entry, String source) throws IOException {
+            if (entry.getSize() < 0) {
+                throw new InvalidInputException(source, name(entry) + ": is of unknown size");
+            }
+            try (CheckedInputStream in = buffered(zip, entry)) {
+                long[] read = new long[1];
+                TorchPickle.Input counted = () -> {
+                    int b = in.read();
+                    read[0] += b < 0 ? 0 : 1;
+                    return b;
+                };
+                Set<Long> got;
+                try {
+                    got = TorchPickle.gets(counted, entry.getSize());
+                } catch (TorchPickle.Malformed e) {
+                    requireIntact(in, entry, read[0], source);
+                    throw new InvalidInputException(source, name(entry) + ": " + e.getMessage());
+                }
+                requireIntact(in, entry, read[0], source);
+                return new Pickle(zip, entry, source, got);
+            }
+        }
+
+        Reading read() throws IOException {
+            return new Reading(this, buffered(zip, entry));
+        }
+
+        /**
+         * One reading: {@link #next} the records in turn, then {@link #result}. A problem of the pickle is reported
+         * after the entry's size and CRC-32 are checked, so a damaged byte is named as such.
+         */
+        static final class Reading implements AutoCloseable {
+            private final Pickle pickle;
+            private final CheckedInputStream in;
+            private final TorchPickle parser;
+
+            Reading(Pickle pickle, CheckedInputStream in) {
+                this.pickle = pickle;
+                this.in = in;
+                this.parser = TorchPickle.open(in::read, pickle.entry.getSize(), pickle.got);
+            }
+
+            /** The next record, null at the pickle's end (its entry then checked whole). */
+            Object next() throws IOException {
+                Object record;
+                try {
+                    record = parser.next();
+                } catch (TorchPickle.Malformed e) {
+                    requireIntact(in, pickle.entry, parser.position(), pickle.source);
+                    throw new InvalidInputException(pickle.source, name(pickle.entry) + ": " + e.getMessage());
+                }
+                if (record == null) {
+                    requireIntact(in, pickle.entry, parser.position(), pickle.source);
+                }
+                return record;
+            }
+
+            Object result() {
+                return parser.result();
+            }
+
+            /** Whether {@code top} is a dict whose records this reading handed out. */
+            boolean streamed(Object top) {
+                return top instanceof Map<?, ?> dict && parser.streamed(dict.get(RECORDS));
+            }
+
+            @Override
+            public void close() throws IOException {
+                in.close();
+            }
+        }
+    }
+
+    /** The entry's bytes, buffered below their CRC-32: a pickle is read a byte at a time. */
+    private static CheckedInputStream buffered(ZipFile zip, ZipEntry entry) throws IOException {
+        return new CheckedInputStream(new BufferedInputStream(zip.getInputStream(entry), 1 << 16), new CRC32());
+    }
+
+    /**
+     * What a first reading of a per_pass dump's pickle finds of its records, each looked at once and let go: how
+     * many, the rank they name (or the first problem with it, reported only where the rank is asked for) and the
+     * first record whose counts share a storage with an earlier one's ({@link Owners}).
+     */
+    private static final class Header {
+        long count;
+        /** Whether the records were handed out one at a time, read again for each pass over them. */
+        boolean streamed;
+        long rank = -1;
+        InvalidInputException rankProblem;
+        final Owners owners = new Owners();
+        InvalidInputException shared;
+        long sharedAt = -1;
+
+        void accept(Object record) {
+            long r = count++;
+            if (rankProblem == null) {
+                try {
+                    long v = PerPass.integer(r, record, "rank");
+                    if (r > 0 && v != rank) {
+                        throw new InvalidInputException(RECORDS + "[" + r + "].rank", "is " + v + ", but records[0]'s "
+                                + "is " + rank + " (a file holds one rank's passes)");
+                    }
+                    rank = v;
+                } catch (InvalidInputException e) {
+                    rankProblem = e;
+                }
+            }
+            if (shared == null && record instanceof Map<?, ?> dict && dict.get(PerPass.COUNT) instanceof Tensor t) {
+                String key = t.storage().key();
+                long owner = owners.add(key, r);
+                if (owner >= 0) {
+                    shared = PerPass.shares(r, key, RECORDS + "[" + owner + "]'s counts");
+                    sharedAt = r;
+                }
+            }
+        }
+    }
+
+    /**
+     * The record whose counts first named each storage key, in bounded memory for torch's keys: torch.save numbers
+     * storages 0, 1, 2, ... as it meets them, so the records' counts name keys in an arithmetic run (every key of a
+     * per_pass dump, every other of a per_token one's), held as its start, step and length. A key off the run is held
+     * apart, up to {@link #MAX_APART}.
+     */
+    static final class Owners {
+        /** Most keys held off the run: no torch.save file has any. */
+        static final int MAX_APART = 1 << 16;
+        private long first;
+        private long step;
+        private long firstRecord;
+        private long length;
+        private final Map<String, Long> apart = new HashMap<>();
+
+        /**
+         * Records that record {@code r}'s counts name storage {@code key}.
+         *
+         * @return the record that named it before, -1 if none
+         */
+        long add(String key, long r) {
+            long owner = owner(key);
+            if (owner >= 0) {
+                return owner;
+            }
+            long k = number(key);
+            if (k >= 0 && length == 0) {
+                first = k;
+                firstRecord = r;
+                length = 1;
+            } else if (k >= 0 && length == 1 && k > first && r == firstRecord + 1) {
+                step = k - first;
+                length = 2;
+            } else if (k >= 0 && length > 1 && k == first + step * length && r == firstRecord + length) {
+                length++;
+            } else {
+                keepApart(key, r);
+            }
+            return -1;
+        }
+
+        /** The record that named {@code key}, -1 if none. */
+        long owner(String key) {
+            long k = number(key);
+            if (k >= 0 && length > 0 && k >= first) {
+                long i = length == 1 ? (k == first ? 0 : -1) : ((k - first) % step == 0 ? (k - first) / step : -1);
+                if (i >= 0 && i < length) {
+                    return firstRecord + i;
+                }
+            }
+            return apart.getOrDefault(key, -1L);
+        }
+
+        private void keepApart(String key, long r) {
+            if (apart.size() == MAX_APART) {
+                throw new InvalidInputException(RECORDS, "has more than " + MAX_APART + " forward passes whose "
+                        + "counts' storages are not numbered in order, as torch.save numbers them");
+            }
+            apart.put(key, r);
+        }
+
+        /** {@code key} as torch writes a storage's number, -1 if it is none. */
+        private static long number(String key) {
+            if (key.isEmpty() || key.length() > 18 || (key.length() > 1 && key.charAt(0) == '0')) {
+                return -1;
+            }
+            long v = 0;
+            for (int i = 0; i < key.length(); i++) {
+                char c = key.charAt(i);
+                if (c < '0' || c > '9') {
+                    return -1;
+                }
+                v = v * 10 + (c - '0');
+            }
+            return v;
+        }
+    }
+
+    /** A pass over one rank's records, one at a time: null after the last. */
+    private interface Records extends AutoCloseable {
+        Object next() throws IOException;
+
+        @Override
+        void close() throws IOException;
     }
 
     /** What a directory read as a trace is, for its errors. */
@@ -164,7 +379,8 @@ final class TorchTraces {
      * others ignored. Each rank's record i holds the counts of its own tokens in forward pass i; step i is their sum
      * over the ranks (what stat mode's all-reduce makes), mapped to logical experts. Refused: no {@code .pt} file, one
      * that is no per_pass or per_token dump, a rank twice or missing below the highest, maps or pass ids that differ
-     * between the files. The ranks' records are read one at a time: one summed step is held, and one rank's beside it.
+     * between the files. The ranks' records are read one at a time, each file's pickle streamed: one summed step is
+     * held, and one rank's beside it.
      *
      * @param source the directory's name for errors; a file's are named {@code source/NAME}
      * @return the number of steps
@@ -243,7 +459,7 @@ final class TorchTraces {
                         + "rank's per_pass or per_token file (a directory is read as one such dump, one .pt file "
                         + "per rank; give a stat dump as a file)");
             }
-            return new PerPass(opened.zip(), opened.prefix(), (Map<?, ?>) opened.top(), source);
+            return new PerPass(opened, source);
         } catch (InvalidInputException e) {
             throw e.in(source);
         } catch (ZipException e) {
@@ -257,7 +473,8 @@ final class TorchTraces {
      * Refuses two ranks' files that are not of one dump: another map (another placement) or other forward passes.
      * SGLang's MoE layers run on every rank together, so every rank records the same passes, in one order.
      */
-    private static void requireSameDump(String source, PerPass a, String aName, PerPass b, String bName) {
+    private static void requireSameDump(String source, PerPass a, String aName, PerPass b, String bName)
+            throws IOException {
         if (a.layers != b.layers || a.slots != b.slots) {
             throw new InvalidInputException(source, bName + "'s last_physical_to_logical_map is [" + b.layers + ", "
                     + b.slots + "], " + aName + "'s [" + a.layers + ", " + a.slots + "]: the files are of different "
@@ -270,26 +487,29 @@ final class TorchTraces {
                         + a.map[i] + "): the files are of different dumps");
             }
         }
-        if (a.records.size() != b.records.size()) {
-            throw new InvalidInputException(source, bName + " has " + b.records.size() + " forward passes, but "
-                    + aName + " has " + a.records.size() + " (every rank records the same forward passes)");
+        if (a.count != b.count) {
+            throw new InvalidInputException(source, bName + " has " + b.count + " forward passes, but "
+                    + aName + " has " + a.count + " (every rank records the same forward passes)");
         }
-        for (int r = 0; r < a.records.size(); r++) {
-            long pa;
-            long pb;
-            try {
-                pa = a.passId(r);
-            } catch (InvalidInputException e) {
-                throw e.in(a.source);
-            }
-            try {
-                pb = b.passId(r);
-            } catch (InvalidInputException e) {
-                throw e.in(b.source);
-            }
-            if (pa != pb) {
-                throw new InvalidInputException(source, bName + "'s records[" + r + "] is forward pass " + pb
-                        + ", but " + aName + "'s is " + pa + " (every rank records the same forward passes)");
+        // A pass over both files' records together, one record of each held.
+        try (Records ra = a.records(); Records rb = b.records()) {
+            for (int r = 0; r < a.count; r++) {
+                long pa;
+                long pb;
+                try {
+                    pa = PerPass.passId(r, a.record(ra, r));
+                } catch (InvalidInputException e) {
+                    throw e.in(a.source);
+                }
+                try {
+                    pb = PerPass.passId(r, b.record(rb, r));
+                } catch (InvalidInputException e) {
+                    throw e.in(b.source);
+                }
+                if (pa != pb) {
+                    throw new InvalidInputException(source, bName + "'s records[" + r + "] is forward pass " + pb
+                            + ", but " + aName + "'s is " + pa + " (every rank records the same forward passes)");
+                }
             }
         }
     }
@@ -745,35 +965,56 @@ final class TorchTraces {
      * the tokens this rank recorded), and {@code last_physical_to_logical_map}, {@code [layers][physical slots]}, the
      * logical expert each slot holds. Each record is one step of logical loads: each slot's count added to its
      * logical expert's, as SGLang's stat mode does before it sums over ranks. All-zero layers are dropped, as the
-     * stat form's; the records' storages are read once to find them and once to deliver.
+     * stat form's; the records (the pickle streamed again) and their storages are read once to find them and once to
+     * deliver. SGLang's dict names the map after the records, so the first reading of the pickle ({@link Header})
+     * only checks them and counts them; none is held.
      */
     private static final class PerPass {
         private static final String MAP = "last_physical_to_logical_map";
-        private static final String COUNT = "global_physical_count";
+        static final String COUNT = "global_physical_count";
         private static final String PRIMARY = "primary";
 
         private final ZipFile zip;
         private final String prefix;
         private final String source;
-        private final List<?> records;
+        /** The pickle, read again for each pass over the records; with {@link #held} null. */
+        private final Pickle pickle;
+        /** The records where the pickle's reading did not hand them out (no dump of torch's): else null. */
+        private final List<?> held;
+        private final Header header;
+        private final int count;
         private final int layers;
         private final int slots;
         private final int experts;
         /** {@code [layer * slots + slot]}: the logical expert of the slot. */
         private final int[] map;
 
-        PerPass(ZipFile zip, String prefix, Map<?, ?> dict, String source) throws IOException {
-            this.zip = zip;
-            this.prefix = prefix;
+        PerPass(Opened opened, String source) throws IOException {
+            this.zip = opened.zip();
+            this.prefix = opened.prefix();
             this.source = source;
+            this.pickle = opened.pickle();
+            Map<?, ?> dict = (Map<?, ?>) opened.top();
             if (!(dict.get(RECORDS) instanceof List<?> list)) {
                 throw new InvalidInputException(RECORDS, "expected a list of forward passes but found "
                         + TorchPickle.describe(dict.get(RECORDS)));
             }
-            if (list.isEmpty()) {
+            if (opened.header().streamed) {
+                this.held = null;
+                this.header = opened.header();
+            } else {
+                this.held = list;
+                this.header = new Header();
+                list.forEach(header::accept);
+            }
+            if (header.count == 0) {
                 throw new InvalidInputException(RECORDS, "is empty: no forward pass was recorded");
             }
-            this.records = list;
+            if (header.count > Integer.MAX_VALUE) {
+                throw new InvalidInputException(RECORDS, "holds " + header.count + " forward passes, more than the "
+                        + Integer.MAX_VALUE + " read");
+            }
+            this.count = (int) header.count;
             if (!dict.containsKey(MAP)) {
                 throw new InvalidInputException(source, "is an SGLang per_pass or per_token dump without \"" + MAP
                         + "\": its counts are of physical slots, and nothing says which logical expert each "
@@ -819,12 +1060,12 @@ final class TorchTraces {
             experts = max + 1;
             // SGLang places every logical expert in every layer; a map that does not would drop its loads.
             for (int l = 0; l < layers; l++) {
-                boolean[] held = new boolean[experts];
+                boolean[] placed = new boolean[experts];
                 for (int p = 0; p < slots; p++) {
-                    held[map[l * slots + p]] = true;
+                    placed[map[l * slots + p]] = true;
                 }
                 for (int e = 0; e < experts; e++) {
-                    if (!held[e]) {
+                    if (!placed[e]) {
                         throw new InvalidInputException(MAP + "[" + l + "]", "has no slot for logical expert " + e
                                 + " of 0 to " + (experts - 1) + " (every expert has one in every layer)");
                     }
@@ -835,21 +1076,70 @@ final class TorchTraces {
         /**
          * Refuses records whose counts share a storage with another record's or the map's: each record reads and
          * checks its whole storage entry, so one large deflated storage named by thousands of records would be
-         * inflated thousands of times (hours of work from a few MB). SGLang clones each pass's counts.
+         * inflated thousands of times (hours of work from a few MB). SGLang clones each pass's counts. The first
+         * record at fault is named, as though the map's storage were met first.
          */
         private void requireOwnStorages(String mapKey) {
-            Map<String, String> owners = new HashMap<>();
-            owners.put(mapKey, MAP);
-            for (int r = 0; r < records.size(); r++) {
-                if (records.get(r) instanceof Map<?, ?> record && record.get(COUNT) instanceof Tensor t) {
-                    String key = t.storage().key();
-                    String owner = owners.putIfAbsent(key, RECORDS + "[" + r + "]'s counts");
-                    if (owner != null) {
-                        throw new InvalidInputException(RECORDS + "[" + r + "]." + COUNT, "shares its storage (data/"
-                                + MessageText.oneLine(key) + ") with " + owner
-                                + " (SGLang writes each forward pass's counts apart)");
+            long mapOwner = header.owners.owner(mapKey);
+            if (mapOwner >= 0 && (header.shared == null || mapOwner < header.sharedAt)) {
+                throw shares(mapOwner, mapKey, MAP);
+            }
+            if (header.shared != null) {
+                throw header.shared;
+            }
+        }
+
+        /** Record {@code r}'s counts sharing storage {@code key} with {@code owner}. */
+        static InvalidInputException shares(long r, String key, String owner) {
+            return new InvalidInputException(RECORDS + "[" + r + "]." + COUNT, "shares its storage (data/"
+                    + MessageText.oneLine(key) + ") with " + owner + " (SGLang writes each forward pass's counts "
+                    + "apart)");
+        }
+
+        /** The records in turn, from a fresh reading of the pickle (or the list held); the caller closes it. */
+        private Records records() throws IOException {
+            if (held != null) {
+                Iterator<?> items = held.iterator();
+                return new Records() {
+                    @Override
+                    public Object next() {
+                        return items.hasNext() ? items.next() : null;
                     }
+
+                    @Override
+                    public void close() {
+                    }
+                };
+            }
+            Pickle.Reading reading = pickle.read();
+            return new Records() {
+                @Override
+                public Object next() throws IOException {
+                    return reading.next();
                 }
+
+                @Override
+                public void close() throws IOException {
+                    reading.close();
+                }
+            };
+        }
+
+        /** Record {@code r} of {@code records}, refused where the pickle holds fewer than its first reading found. */
+        private Object record(Records records, int r) throws IOException {
+            Object record = records.next();
+            if (record == null) {
+                throw new InvalidInputException(source, "holds " + r + " forward passes, not the " + count
+                        + " read before (changed while read)");
+            }
+            return record;
+        }
+
+        /** Refuses a record past the {@link #count} read, at the end of a pass over them. */
+        private void requireEnd(Records records) throws IOException {
+            if (records.next() != null) {
+                throw new InvalidInputException(source, "holds more forward passes than the " + count
+                        + " read before (changed while read)");
             }
         }
 
@@ -857,26 +1147,41 @@ final class TorchTraces {
          * Delivers the ranks' records summed pass by pass, record i of every rank in step i (their pass ids checked
          * to match by {@link #readRanks}), the layers zero in every sum dropped as a stat dump's are
          * ({@link TorchTraces#deliver(String, Shape, Reading, StepSink)}: a first reading finds them, holding one
-         * step, the second delivers). One rank's dump is a list of one.
+         * step, the second delivers). Each reading reads every rank's pickle again, a record at a time. One rank's
+         * dump is a list of one.
          */
         static int deliver(List<PerPass> ranks, StepSink sink) throws IOException {
             PerPass first = ranks.getFirst();
-            Shape shape = new Shape(true, first.records.size(), first.layers, first.experts);
+            Shape shape = new Shape(true, first.count, first.layers, first.experts);
             return TorchTraces.deliver(RECORDS, shape, each -> {
-                for (int r = 0; r < shape.steps(); r++) {
-                    each.accept(r, LoadMatrix.ofFlat(shape.layers(), shape.experts(), sum(ranks, r),
-                            RECORDS + "[" + r + "]"));
+                List<Records> open = new ArrayList<>();
+                try {
+                    for (PerPass rank : ranks) {
+                        open.add(rank.records());
+                    }
+                    for (int r = 0; r < shape.steps(); r++) {
+                        each.accept(r, LoadMatrix.ofFlat(shape.layers(), shape.experts(), sum(ranks, open, r),
+                                RECORDS + "[" + r + "]"));
+                    }
+                    for (int k = 0; k < ranks.size(); k++) {
+                        ranks.get(k).requireEnd(open.get(k));
+                    }
+                } finally {
+                    for (Records records : open) {
+                        records.close();
+                    }
                 }
             }, sink);
         }
 
         /** Record {@code r}'s logical loads summed over the ranks, each rank's problems naming its file. */
-        private static double[] sum(List<PerPass> ranks, int r) throws IOException {
+        private static double[] sum(List<PerPass> ranks, List<Records> open, int r) throws IOException {
             double[] sum = null;
-            for (PerPass rank : ranks) {
+            for (int k = 0; k < ranks.size(); k++) {
+                PerPass rank = ranks.get(k);
                 double[] step;
                 try {
-                    step = rank.logical(r);
+                    step = rank.logical(r, rank.record(open.get(k), r));
                 } catch (InvalidInputException e) {
                     throw e.in(rank.source);
                 } catch (ZipException e) {
@@ -897,28 +1202,21 @@ final class TorchTraces {
 
         /** The rank every record names, the same in all of them. */
         long rank() {
-            long rank = -1;
-            for (int r = 0; r < records.size(); r++) {
-                long v = integer(r, "rank");
-                if (r > 0 && v != rank) {
-                    throw new InvalidInputException(RECORDS + "[" + r + "].rank", "is " + v + ", but records[0]'s is "
-                            + rank + " (a file holds one rank's passes)");
-                }
-                rank = v;
+            if (header.rankProblem != null) {
+                throw header.rankProblem;
             }
-            return rank;
+            return header.rank;
         }
 
-        /** Record {@code r}'s {@code forward_pass_id}. */
-        long passId(int r) {
-            return integer(r, "forward_pass_id");
+        /** {@code record}'s {@code forward_pass_id}, record {@code r}. */
+        static long passId(long r, Object record) {
+            return integer(r, record, "forward_pass_id");
         }
 
-        private long integer(int r, String key) {
+        static long integer(long r, Object item, String key) {
             String name = RECORDS + "[" + r + "]";
-            if (!(records.get(r) instanceof Map<?, ?> record)) {
-                throw new InvalidInputException(name, "expected a dict but found "
-                        + TorchPickle.describe(records.get(r)));
+            if (!(item instanceof Map<?, ?> record)) {
+                throw new InvalidInputException(name, "expected a dict but found " + TorchPickle.describe(item));
             }
             if (!record.containsKey(key)) {
                 throw new InvalidInputException(name, "has no \"" + key + "\"");
@@ -931,11 +1229,10 @@ final class TorchTraces {
         }
 
         /** Record {@code r}'s logical loads, {@code [layer * experts + expert]}, its counts checked as loads. */
-        private double[] logical(int r) throws IOException {
+        private double[] logical(int r, Object item) throws IOException {
             String name = RECORDS + "[" + r + "]";
-            if (!(records.get(r) instanceof Map<?, ?> record)) {
-                throw new InvalidInputException(name, "expected a dict but found "
-                        + TorchPickle.describe(records.get(r)));
+            if (!(item instanceof Map<?, ?> record)) {
+                throw new InvalidInputException(name, "expected a dict but found " + TorchPickle.describe(item));
             }
             Object key = record.get("gatherer_key");
             if (key != null && !PRIMARY.equals(key)) {

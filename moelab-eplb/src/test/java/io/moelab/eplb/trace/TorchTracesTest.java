@@ -728,24 +728,24 @@ class TorchTracesTest {
     }
 
     @Test
-    void aPickleLargerThanAStatDumpsIsRefusedUnread() throws IOException {
-        // 2 MiB of pickle and more: a per_token dump's size, not a stat dump's (under 1 KiB) or a per_pass dump's.
-        assertRefused(withPickle(p -> concat(p, new byte[TorchTraces.MAX_PICKLE])), "stat_int32/data.pkl: is "
-                + (238 + TorchTraces.MAX_PICKLE) + " bytes, more than the 2097152 read here (an SGLang stat or "
-                + "per_pass dump's is smaller)");
+    void bytesAfterAPicklesStopAreRefused() throws IOException {
+        // The pickle is read as a stream, of any size: 2 MiB after its STOP (once refused as too large) are named.
+        int extra = 1 << 21;
+        assertRefused(withPickle(p -> concat(p, new byte[extra])), "stat_int32/data.pkl: has " + extra
+                + " bytes after the pickle's STOP");
     }
 
     /**
      * The pickle's values take far more heap than its bytes: one byte makes an empty dict. A pickle of 1 MiB of them,
      * which deflates to a 1 KiB file, took over 64 MiB (out of memory in -Xmx64m, where evaluate reads long traces);
-     * the most values read ({@link TorchPickle#MAX_VALUES}) take little heap, and a pickle that makes more, within
-     * the bytes read, is refused at the first value past them.
+     * the most values held ({@link TorchPickle#MAX_VALUES}) take little heap, and a pickle that holds more is refused
+     * at the first value past them.
      */
     @Test
     void theLargestPickleReadTakesLittleHeap() throws IOException {
         com.sun.management.ThreadMXBean threads =
                 (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-        for (int length : new int[] {TorchPickle.MAX_VALUES + 3, TorchTraces.MAX_PICKLE}) {
+        for (int length : new int[] {TorchPickle.MAX_VALUES + 3, 1 << 21}) {
             byte[] pickle = new byte[length];
             Arrays.fill(pickle, (byte) '}');
             pickle[0] = (byte) 0x80;
@@ -753,9 +753,9 @@ class TorchTracesTest {
             pickle[pickle.length - 1] = '.';
             Path dicts = file("dicts.pt", deflated(Map.of("a/data.pkl", pickle)));
             long before = threads.getCurrentThreadAllocatedBytes();
-            assertRefused(dicts, length == TorchTraces.MAX_PICKLE ? "a/data.pkl: pickle makes more than 262144 "
-                    + "values, more than are read (an SGLang per_pass dump of about 11,900 forward passes; a "
-                    + "per_token dump's token ids make far more)"
+            assertRefused(dicts, length > TorchPickle.MAX_VALUES + 3 ? "a/data.pkl: pickle holds more than 262144 "
+                    + "values at once, more than are read (an SGLang dump's holds a batch of 1,000 forward passes, "
+                    + "about 22,000)"
                     : "a/data.pkl: pickle stops with values left on its stack");
             long allocated = threads.getCurrentThreadAllocatedBytes() - before;
             assertThat(allocated).as("bytes allocated reading a pickle of empty dicts").isLessThan(32L << 20);
