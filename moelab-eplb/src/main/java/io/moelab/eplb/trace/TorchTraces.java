@@ -520,17 +520,49 @@ final class TorchTraces {
 
     /**
      * Refuses two entries of one name: which of them a reader takes differs (Java's, torch's miniz, Python's), so the
-     * counts read here could be other than those torch loads.
+     * counts read here could be other than those torch loads. The names are held as 64-bit hashes, 16 bytes an entry
+     * (a per_pass dump has one a forward pass; a set of the names took over 100), a hash met twice checked by a second
+     * look at the names of that hash.
      */
     private static void requireDistinctNames(ZipFile zip, String source) {
+        int size = Math.max(zip.size(), 1);
+        // Open addressing, at most half full; 0 marks a free slot, so no name hashes to it.
+        long[] table = new long[Integer.highestOneBit(2 * size - 1) << 1];
+        for (Enumeration<? extends ZipEntry> e = zip.entries(); e.hasMoreElements(); ) {
+            long h = hash(e.nextElement().getName());
+            int i = (int) (h ^ h >>> 32) & (table.length - 1);
+            while (table[i] != 0 && table[i] != h) {
+                i = (i + 1) & (table.length - 1);
+            }
+            if (table[i] == h) {
+                requireDistinctNames(zip, h, source);
+            }
+            table[i] = h;
+        }
+    }
+
+    /** Refuses two entries of one name among those whose names hash to {@code h}. */
+    private static void requireDistinctNames(ZipFile zip, long h, String source) {
         Set<String> names = new HashSet<>();
         for (Enumeration<? extends ZipEntry> e = zip.entries(); e.hasMoreElements(); ) {
             String name = e.nextElement().getName();
-            if (!names.add(name)) {
+            if (hash(name) == h && !names.add(name)) {
                 throw new InvalidInputException(source, "has two entries named " + MessageText.oneLine(name)
                         + " (which of them is read depends on the zip reader)");
             }
         }
+    }
+
+    /** A 64-bit hash of {@code name} (FNV-1a over its chars, then mixed), never 0. */
+    private static long hash(String name) {
+        long h = 0xcbf29ce484222325L;
+        for (int i = 0; i < name.length(); i++) {
+            h = (h ^ name.charAt(i)) * 0x100000001b3L;
+        }
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        return h == 0 ? 1 : h;
     }
 
     /** torch 2.x records the byte order it wrote; torch 1.x wrote little-endian without saying so. */
