@@ -2,6 +2,8 @@ package io.moelab.eplb.trace;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.longs;
 
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
@@ -18,6 +20,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -93,6 +96,42 @@ class SglangLongPerPassTest {
         assertThatThrownBy(() -> TraceFiles.read(pt)).isInstanceOf(InvalidInputException.class)
                 .hasMessage(pt + ": records[12345].global_physical_count: shares its storage (data/17) with "
                         + "records[17]'s counts (SGLang writes each forward pass's counts apart)");
+    }
+
+    /**
+     * The owners of storage keys, held as a run of torch's numbers and the rest apart, are those of a map of every
+     * key: keys in order at a step (torch's, a per_pass or per_token dump's), with repeats, gaps, leading zeros and
+     * names that are no numbers mixed in.
+     */
+    @Test
+    void storageOwnersAreThoseOfAMapOfEveryKey() {
+        qt().withExamples(300).withFixedSeed(5).forAll(longs().all()).checkAssert(seed -> {
+            SplittableRandom random = new SplittableRandom(seed);
+            TorchTraces.Owners owners = new TorchTraces.Owners();
+            Map<String, Long> naive = new HashMap<>();
+            int step = 1 + random.nextInt(3);
+            long next = random.nextInt(5);
+            int records = random.nextInt(200);
+            for (long r = 0; r < records; r++) {
+                String key = switch (random.nextInt(random.nextBoolean() ? 40 : 4)) {
+                    case 0 -> String.valueOf(random.nextLong(next + 2));
+                    case 1 -> "0" + random.nextInt(30);
+                    case 2 -> "k" + random.nextInt(30);
+                    case 3 -> String.valueOf(next + step * (1 + random.nextInt(3)));
+                    default -> String.valueOf(next);
+                };
+                if (key.equals(String.valueOf(next))) {
+                    next += step;
+                }
+                Long expected = naive.putIfAbsent(key, r);
+                assertThat(owners.add(key, r)).as("record %d's key %s", r, key)
+                        .isEqualTo(expected == null ? -1 : expected);
+            }
+            for (long k = 0; k < next + 3; k++) {
+                String key = String.valueOf(k);
+                assertThat(owners.owner(key)).as(key).isEqualTo(naive.getOrDefault(key, -1L));
+            }
+        });
     }
 
     /**
