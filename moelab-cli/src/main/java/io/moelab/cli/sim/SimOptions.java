@@ -68,7 +68,8 @@ final class SimOptions {
     String routing;
 
     @Option(names = "--overlap-migration", description = "Plan and move weights in the background while the old "
-            + "placement serves, instead of stalling.")
+            + "placement serves, instead of stalling; the transfer shares each GPU's links with the all-to-all "
+            + "meanwhile, slowing those steps.")
     boolean overlapMigration;
 
     @Option(names = "--planning-ms", paramLabel = "MS", description = "Charge this much per plan instead of the "
