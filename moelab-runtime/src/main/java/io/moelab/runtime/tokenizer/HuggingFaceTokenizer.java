@@ -22,6 +22,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.BooleanNode;
+import tools.jackson.databind.node.MissingNode;
 import tools.jackson.databind.node.ObjectNode;
 import tools.jackson.databind.node.StringNode;
 
@@ -162,6 +163,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
                 : modelType == null ? null : CLASS_OF_MODEL_TYPE.get(modelType);
         Map<String, JsonNode> special = specialTokens(config, className);
         boolean extended = addSpecialTokens((ObjectNode) root, added, special);
+        extended |= markSpecial((ObjectNode) root, config, className, special);
         if (vocabSize(root, added) == 0) {
             throw new ModelFormatException(where, null, "empty vocabulary");
         }
@@ -312,6 +314,89 @@ public final class HuggingFaceTokenizer implements Tokenizer {
             ((ArrayNode) root.get("added_tokens")).add(entry);
             added.put(content, id);
             any = true;
+        }
+        return any;
+    }
+
+    /** The keys whose strings {@code Qwen2TokenizerFast.__init__} (v4) wraps in special, not normalized tokens. */
+    private static final List<String> QWEN2_WRAPPED = List.of("bos_token", "eos_token", "unk_token", "pad_token");
+
+    /**
+     * Makes special, as transformers v4 makes them, the {@code special} tokens that the file's {@code added_tokens}
+     * holds as ordinary ones ({@code "special": false}). {@code _from_pretrained} replaces each named token other
+     * than {@code additional_special_tokens} by the added token of that content it read (from
+     * {@code tokenizer_config.json}'s {@code added_tokens_decoder} when it has the key, else from the file's
+     * {@code added_tokens}); {@code Qwen2TokenizerFast.__init__} wraps its bos, eos, unk and pad strings, its
+     * defaults included, in special tokens that are not normalized; a config object is a token too.
+     * {@code PreTrainedTokenizerFast.__init__} adds every special token held as a token (not a string) again,
+     * marked special, and the tokenizers library then lists it among its special tokens with that token's flags,
+     * keeping its id, so decode skips it. A string (a Llama or GPT-NeoX default, a name the decoder lacks, any of
+     * {@code additional_special_tokens}') is already there and not added again: the file's token stands.
+     *
+     * <p>The library keeps the ordinary token's pattern too, which matters only where the two differ in
+     * {@code normalized}, {@code lstrip}, {@code rstrip} or {@code single_word}; here the entry takes the special
+     * token's flags.
+     *
+     * @return whether any entry was changed
+     */
+    private static boolean markSpecial(ObjectNode root, JsonNode config, String className,
+            Map<String, JsonNode> special) {
+        JsonNode list = root.get("added_tokens");
+        if (list == null || !list.isArray()) {
+            return false;
+        }
+        JsonNode decoder = config == null ? null : config.get("added_tokens_decoder");
+        boolean qwen2 = className != null && CLASS_TOKENS.get(className) == QWEN2_TOKENS;
+        boolean any = false;
+        for (Map.Entry<String, JsonNode> e : special.entrySet()) {
+            String key = e.getKey();
+            boolean additional = key.equals("additional_special_tokens");
+            List<JsonNode> values = new ArrayList<>();
+            if (additional) {
+                e.getValue().values().forEach(values::add);
+            } else {
+                values.add(e.getValue());
+            }
+            for (JsonNode v : values) {
+                String content = v.isString() ? v.stringValue() : v.path("content").isString()
+                        ? v.path("content").stringValue() : null;
+                if (content == null || content.isEmpty()) {
+                    continue;
+                }
+                // The token transformers adds again: the flags it has, or null when it adds none.
+                JsonNode token = null;
+                boolean fromConfig = config != null && config.has(key);
+                if (!additional && fromConfig && decoder != null && decoder.isObject()) {
+                    for (JsonNode d : decoder.values()) {
+                        if (content.equals(d.path("content").asString(null))) {
+                            token = d;
+                        }
+                    }
+                } else if (!additional && fromConfig) {
+                    token = MissingNode.getInstance(); // the file's own entry, as it is
+                }
+                if (token == null && v.isObject()) {
+                    token = v;
+                } else if (token == null && qwen2 && QWEN2_WRAPPED.contains(key)) {
+                    token = JSON.createObjectNode();
+                }
+                if (token == null) {
+                    continue;
+                }
+                for (JsonNode t : list.values()) {
+                    if (t instanceof ObjectNode entry && content.equals(entry.path("content").asString(null))
+                            && !entry.path("special").asBoolean(false)) {
+                        if (!token.isMissingNode()) {
+                            // A flag the token lacks is the library's default for a special token: false.
+                            for (String flag : List.of("single_word", "lstrip", "rstrip", "normalized")) {
+                                entry.put(flag, token.path(flag).asBoolean(false));
+                            }
+                        }
+                        entry.put("special", true);
+                        any = true;
+                    }
+                }
+            }
         }
         return any;
     }
