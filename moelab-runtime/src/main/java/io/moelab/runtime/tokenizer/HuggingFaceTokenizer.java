@@ -5,18 +5,23 @@ import io.moelab.runtime.ModelFormatException;
 import io.moelab.runtime.TextFiles;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -53,7 +58,9 @@ import tools.jackson.databind.node.StringNode;
  * <p>The added tokens' ids, and so the EOS, the BOS, the template's ids and {@link #vocabSize()}, are those the
  * tokenizers library gives them, which {@link #encode} returns, not the ids {@code added_tokens} lists: the library
  * adds the tokens in file order (the model vocabulary's id for a token it holds, else the next free one) and only
- * logs a warning where the file says otherwise. They are asked of the loaded library.
+ * logs a warning where the file says otherwise. They are asked of the loaded library. {@code tokenizer_config.json}'s
+ * {@code added_tokens_decoder} entries are added after the file's as transformers v4 adds them, their ids again the
+ * library's, not their keys.
  */
 public final class HuggingFaceTokenizer implements Tokenizer {
     /**
@@ -141,8 +148,9 @@ public final class HuggingFaceTokenizer implements Tokenizer {
      * @throws ModelFormatException naming the file when it is missing, malformed or not a tokenizer the library
      *                              accepts, or when the native library cannot be loaded; naming
      *                              {@code tokenizer_config.json} when it is malformed, holds an
-     *                              {@code add_bos_token} or {@code add_eos_token} that is not a boolean, or asks
-     *                              for a BOS or EOS that the tokenizer does not have
+     *                              {@code add_bos_token} or {@code add_eos_token} that is not a boolean, asks
+     *                              for a BOS or EOS that the tokenizer does not have, or holds a malformed
+     *                              {@code added_tokens_decoder}
      */
     public static HuggingFaceTokenizer open(Path tokenizerJson, String modelType) {
         String where = tokenizerJson.toString();
@@ -161,8 +169,10 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         JsonNode cls = config == null ? null : config.get("tokenizer_class");
         String className = cls != null && cls.isString() ? cls.stringValue()
                 : modelType == null ? null : CLASS_OF_MODEL_TYPE.get(modelType);
+        List<JsonNode> decoderTokens = decoderTokens(config, configFile);
         Map<String, JsonNode> special = specialTokens(config, className);
-        boolean extended = addSpecialTokens((ObjectNode) root, added, special);
+        boolean extended = addDecoderTokens((ObjectNode) root, added, decoderTokens, special);
+        extended |= addSpecialTokens((ObjectNode) root, added, special);
         extended |= markSpecial((ObjectNode) root, config, className, special);
         if (vocabSize(root, added) == 0) {
             throw new ModelFormatException(where, null, "empty vocabulary");
@@ -316,6 +326,137 @@ public final class HuggingFaceTokenizer implements Tokenizer {
             any = true;
         }
         return any;
+    }
+
+    /** The flags of an added token besides {@code content}, as tokenizer.json and added_tokens_decoder spell them. */
+    private static final List<String> TOKEN_FLAGS = List.of("single_word", "lstrip", "rstrip", "normalized",
+            "special");
+    /** What Python's {@code int(str)} reads (after stripping whitespace): a sign, digits, single underscores. */
+    private static final Pattern PY_INT = Pattern.compile("[+-]?\\d+(?:_\\d+)*", Pattern.UNICODE_CHARACTER_CLASS);
+
+    /**
+     * {@code tokenizer_config.json}'s {@code added_tokens_decoder} entries in the order transformers v4 adds them, by
+     * their key read as an integer ({@code int(key)}; of two keys reading as the same integer the later entry
+     * stands), or an empty list when the config has no such key. Refused naming the file and key where v4 fails
+     * ({@code null} or a value that is not an object, a key {@code int()} refuses, an entry that is not an object
+     * or has a flag that is not a boolean) and for an entry without a {@code content} string.
+     */
+    private static List<JsonNode> decoderTokens(JsonNode config, String configFile) {
+        JsonNode decoder = config == null ? null : config.get("added_tokens_decoder");
+        if (decoder == null) {
+            return List.of();
+        }
+        if (!decoder.isObject()) {
+            throw new ModelFormatException(configFile, null, "added_tokens_decoder: expected an object of id -> "
+                    + "token, got " + decoder);
+        }
+        TreeMap<BigInteger, JsonNode> byKey = new TreeMap<>();
+        for (Map.Entry<String, JsonNode> e : decoder.properties()) {
+            String key = e.getKey().strip();
+            if (!PY_INT.matcher(key).matches()) {
+                throw new ModelFormatException(configFile, null, "added_tokens_decoder: key "
+                        + StringNode.valueOf(e.getKey()) + " is not an integer");
+            }
+            JsonNode token = e.getValue();
+            String where = "added_tokens_decoder " + StringNode.valueOf(e.getKey()) + ": ";
+            if (!token.isObject() || !token.path("content").isString()) {
+                throw new ModelFormatException(configFile, null, where + "expected an object with a \"content\" "
+                        + "string, got " + token);
+            }
+            for (String flag : TOKEN_FLAGS) {
+                JsonNode f = token.get(flag);
+                if (f != null && !f.isBoolean()) {
+                    throw new ModelFormatException(configFile, null, where + flag + ": expected true or false, got "
+                            + f);
+                }
+            }
+            byKey.put(new BigInteger(key.replace("_", "")), token);
+        }
+        return new ArrayList<>(byKey.values());
+    }
+
+    /**
+     * Adds the {@code decoderTokens} (see {@link #decoderTokens}) to the file's {@code added_tokens} (and to
+     * {@code added}) as {@code PreTrainedTokenizerFast.__init__} (v4) adds them: every one, in that order, before
+     * the named special tokens it lacks ({@link #addSpecialTokens}). (It means to skip those the loaded tokenizer
+     * holds, but checks the tokens against the loaded ids, so it skips none.) Each is special where it says so or
+     * where its content is one of the {@code special} tokens' ({@code all_special_tokens}); {@code normalized}
+     * defaults to not special, the other flags to false. The tokenizers library's {@code add_tokens} then ignores a
+     * token equal to the one it holds, gives one of a content it holds that content's id (an added token's, else
+     * the model vocabulary's) and puts it in that token's place, a special one among its special tokens, and gives a
+     * new one the next free id ({@link #addedId}): the key is not the id. An entry appended to the file's list is
+     * what the library's loader passes to that same call, in the same order.
+     *
+     * <p>Where a special token replaces an ordinary one of different {@code normalized} flag, the library loading
+     * both at once keeps only the special one's pattern, where v4, adding it after the load, keeps both.
+     *
+     * @return whether any was added
+     */
+    private static boolean addDecoderTokens(ObjectNode root, Map<String, Integer> added, List<JsonNode> decoderTokens,
+            Map<String, JsonNode> special) {
+        if (decoderTokens.isEmpty()) {
+            return false;
+        }
+        Set<String> named = new HashSet<>();
+        for (JsonNode v : special.values()) {
+            for (JsonNode t : v.isArray() ? v.values() : List.of(v)) {
+                String content = t.isString() ? t.stringValue() : t.path("content").isString()
+                        ? t.path("content").stringValue() : null;
+                if (content != null) {
+                    named.add(content);
+                }
+            }
+        }
+        if (!(root.get("added_tokens") instanceof ArrayNode)) {
+            root.set("added_tokens", JSON.createArrayNode());
+        }
+        ArrayNode list = (ArrayNode) root.get("added_tokens");
+        Function<String, Integer> vocab = vocabIds(root);
+        boolean any = false;
+        for (JsonNode d : decoderTokens) {
+            String content = d.path("content").stringValue();
+            if (content.isEmpty()) {
+                continue; // the library ignores an empty token
+            }
+            boolean isSpecial = d.path("special").asBoolean(false) || named.contains(content);
+            ObjectNode entry = JSON.createObjectNode();
+            entry.put("content", content);
+            for (String flag : List.of("single_word", "lstrip", "rstrip")) {
+                entry.put(flag, d.path(flag).asBoolean(false));
+            }
+            entry.put("normalized", d.path("normalized").asBoolean(!isSpecial));
+            entry.put("special", isSpecial);
+            if (equalsHeld(list, entry)) {
+                continue; // equal to the token the library holds: ignored
+            }
+            int id = addedId(root, vocab, added, content);
+            ObjectNode withId = JSON.createObjectNode();
+            withId.put("id", id);
+            withId.setAll(entry);
+            list.add(withId);
+            added.put(content, id);
+            any = true;
+        }
+        return any;
+    }
+
+    /** Whether the last of {@code list}'s entries of {@code token}'s content has the same flags. */
+    private static boolean equalsHeld(ArrayNode list, ObjectNode token) {
+        JsonNode held = null;
+        for (JsonNode t : list.values()) {
+            if (token.path("content").equals(t.path("content"))) {
+                held = t;
+            }
+        }
+        if (held == null) {
+            return false;
+        }
+        for (String flag : TOKEN_FLAGS) {
+            if (!held.path(flag).isBoolean() || held.path(flag).booleanValue() != token.path(flag).booleanValue()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The keys whose strings {@code Qwen2TokenizerFast.__init__} (v4) wraps in special, not normalized tokens. */
