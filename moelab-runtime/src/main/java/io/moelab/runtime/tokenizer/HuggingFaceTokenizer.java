@@ -149,8 +149,8 @@ public final class HuggingFaceTokenizer implements Tokenizer {
      *                              accepts, or when the native library cannot be loaded; naming
      *                              {@code tokenizer_config.json} when it is malformed, holds an
      *                              {@code add_bos_token} or {@code add_eos_token} that is not a boolean, asks
-     *                              for a BOS or EOS that the tokenizer does not have, or holds a malformed
-     *                              {@code added_tokens_decoder}
+     *                              for a BOS or EOS that the tokenizer does not have, holds a malformed
+     *                              {@code added_tokens_decoder}, or sets {@code from_slow}
      */
     public static HuggingFaceTokenizer open(Path tokenizerJson, String modelType) {
         String where = tokenizerJson.toString();
@@ -166,6 +166,14 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         Map<String, Integer> added = addedTokens(root);
         JsonNode config = tokenizerConfig(tokenizerJson);
         String configFile = tokenizerJson.resolveSibling("tokenizer_config.json").toString();
+        // PreTrainedTokenizerFast.__init__ (v4) reads tokenizer.json only when from_slow is false; true builds the
+        // slow tokenizer from its own files and converts it (or raises for a class without one).
+        if (Boolean.TRUE.equals(flag(config, "from_slow", configFile))) {
+            throw new ModelFormatException(configFile, null, "from_slow: transformers builds the tokenizer from the "
+                    + "slow tokenizer's files (tokenizer.model, SentencePiece, for a Llama class) rather than "
+                    + "tokenizer.json, and moelab reads only tokenizer.json; without the key (or with false or null) "
+                    + "tokenizer.json is used");
+        }
         JsonNode cls = config == null ? null : config.get("tokenizer_class");
         String className = cls != null && cls.isString() ? cls.stringValue()
                 : modelType == null ? null : CLASS_OF_MODEL_TYPE.get(modelType);
@@ -579,8 +587,8 @@ public final class HuggingFaceTokenizer implements Tokenizer {
     }
 
     /**
-     * {@code add_bos_token}, {@code add_eos_token}, {@code clean_up_tokenization_spaces} or
-     * {@code add_prefix_space}: null when absent; a JSON null is false, as in transformers.
+     * {@code add_bos_token}, {@code add_eos_token}, {@code clean_up_tokenization_spaces}, {@code add_prefix_space}
+     * or {@code from_slow}: null when absent; a JSON null is false, as in transformers.
      */
     private static Boolean flag(JsonNode config, String key, String configFile) {
         JsonNode v = config == null ? null : config.get(key);
