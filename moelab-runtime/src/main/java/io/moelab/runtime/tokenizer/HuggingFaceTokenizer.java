@@ -1,35 +1,38 @@
 package io.moelab.runtime.tokenizer;
 
+import static io.moelab.runtime.tokenizer.TokenizerConfig.BOS_NAMES;
+import static io.moelab.runtime.tokenizer.TokenizerConfig.CLASS_OF_MODEL_TYPE;
+import static io.moelab.runtime.tokenizer.TokenizerConfig.EOS_NAMES;
+import static io.moelab.runtime.tokenizer.TokenizerConfig.addDecoderTokens;
+import static io.moelab.runtime.tokenizer.TokenizerConfig.addSpecialTokens;
+import static io.moelab.runtime.tokenizer.TokenizerConfig.addedTokens;
+import static io.moelab.runtime.tokenizer.TokenizerConfig.decoderTokens;
+import static io.moelab.runtime.tokenizer.TokenizerConfig.flag;
+import static io.moelab.runtime.tokenizer.TokenizerConfig.ids;
+import static io.moelab.runtime.tokenizer.TokenizerConfig.libraryIds;
+import static io.moelab.runtime.tokenizer.TokenizerConfig.markSpecial;
+import static io.moelab.runtime.tokenizer.TokenizerConfig.prefixSpace;
+import static io.moelab.runtime.tokenizer.TokenizerConfig.specialId;
+import static io.moelab.runtime.tokenizer.TokenizerConfig.specialTokens;
+import static io.moelab.runtime.tokenizer.TokenizerConfig.templateTokens;
+import static io.moelab.runtime.tokenizer.TokenizerConfig.tokenizerConfig;
+
 import io.moelab.runtime.JsonProblems;
 import io.moelab.runtime.ModelFormatException;
 import io.moelab.runtime.TextFiles;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
-import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.function.Function;
-import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ArrayNode;
-import tools.jackson.databind.node.BooleanNode;
-import tools.jackson.databind.node.MissingNode;
 import tools.jackson.databind.node.ObjectNode;
-import tools.jackson.databind.node.StringNode;
 
 /**
  * A Hugging Face {@code tokenizer.json}, run by DJL's binding of the Rust {@code tokenizers} library. The native
@@ -69,39 +72,6 @@ public final class HuggingFaceTokenizer implements Tokenizer {
      * Python json) load taking the last value; refusing would reject files that the reference loads.
      */
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final List<String> EOS_NAMES = List.of("</s>", "<|endoftext|>", "<|end_of_text|>", "<|im_end|>");
-    private static final List<String> BOS_NAMES = List.of("<s>", "<|begin_of_text|>");
-
-    /**
-     * The transformers classes whose constructor rebuilds the post-processor from {@code add_bos_token} and
-     * {@code add_eos_token} whatever the file holds, with their defaults for those keys (transformers v4:
-     * {@code LlamaTokenizerFast}, {@code GPTNeoXTokenizerFast}).
-     */
-    private record TemplateClass(boolean addBos, boolean addEos) {}
-
-    private static final TemplateClass LLAMA = new TemplateClass(true, false);
-    private static final TemplateClass GPT_NEOX = new TemplateClass(false, false);
-    private static final Map<String, TemplateClass> TEMPLATE_CLASSES = Map.of(
-            "LlamaTokenizer", LLAMA, "LlamaTokenizerFast", LLAMA,
-            "GPTNeoXTokenizer", GPT_NEOX, "GPTNeoXTokenizerFast", GPT_NEOX);
-    /**
-     * The special tokens each class's {@code __init__} defaults to (transformers v4's fast classes), which stand
-     * where {@code tokenizer_config.json} lacks the key: a key it holds, null included, replaces the default.
-     */
-    private static final Map<String, String> LLAMA_TOKENS = Map.of("bos_token", "<s>", "eos_token", "</s>",
-            "unk_token", "<unk>");
-    private static final Map<String, String> GPT_NEOX_TOKENS = Map.of("bos_token", "<|endoftext|>",
-            "eos_token", "<|endoftext|>", "unk_token", "<|endoftext|>");
-    private static final Map<String, String> QWEN2_TOKENS = Map.of("eos_token", "<|endoftext|>",
-            "unk_token", "<|endoftext|>", "pad_token", "<|endoftext|>");
-    private static final Map<String, Map<String, String>> CLASS_TOKENS = Map.of(
-            "LlamaTokenizer", LLAMA_TOKENS, "LlamaTokenizerFast", LLAMA_TOKENS,
-            "GPTNeoXTokenizer", GPT_NEOX_TOKENS, "GPTNeoXTokenizerFast", GPT_NEOX_TOKENS,
-            "Qwen2Tokenizer", QWEN2_TOKENS, "Qwen2TokenizerFast", QWEN2_TOKENS);
-    /** AutoTokenizer's class for a {@code model_type} when {@code tokenizer_config.json} names none. */
-    private static final Map<String, String> CLASS_OF_MODEL_TYPE = Map.of(
-            "mixtral", "LlamaTokenizerFast", "olmoe", "GPTNeoXTokenizerFast",
-            "qwen2_moe", "Qwen2TokenizerFast", "qwen3_moe", "Qwen2TokenizerFast");
 
     private final ai.djl.huggingface.tokenizers.HuggingFaceTokenizer djl;
     /** The file, to name in errors. */
@@ -182,7 +152,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         boolean extended = addDecoderTokens((ObjectNode) root, added, decoderTokens, special);
         extended |= addSpecialTokens((ObjectNode) root, added, special);
         extended |= markSpecial((ObjectNode) root, config, className, special);
-        if (vocabSize(root, added) == 0) {
+        if (TokenizerConfig.vocabSize(root, added) == 0) {
             throw new ModelFormatException(where, null, "empty vocabulary");
         }
         String[][] templateTokens = templateTokens(root, added, config, special, configFile, className);
@@ -213,7 +183,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         }
         // The ids as the loaded library has them: the rest is worked out from these.
         added = libraryIds(djl, added);
-        int vocab = vocabSize(root, added);
+        int vocab = TokenizerConfig.vocabSize(root, added);
         OptionalInt eos = specialId(special, "eos_token", added, EOS_NAMES);
         OptionalInt bos = specialId(special, "bos_token", added, BOS_NAMES);
         int[][] template = templateTokens == null ? null
@@ -226,564 +196,6 @@ public final class HuggingFaceTokenizer implements Tokenizer {
                 + vocab + ")", vocab, eos, bos, template, cleanUp);
     }
 
-    /**
-     * The tokens transformers puts before and after a text when its tokenizer class or {@code tokenizer_config.json}
-     * replaces the file's post-processor (see the class comment), or null when the file's post-processor stands.
-     * Each is an added token or in the model's vocabulary ({@link #ids} gives their ids); refused otherwise, so that
-     * a bad config is told before the native library loads.
-     */
-    private static String[][] templateTokens(JsonNode root, Map<String, Integer> added, JsonNode config,
-            Map<String, JsonNode> special, String configFile, String className) {
-        TemplateClass defaults = className == null ? null : TEMPLATE_CLASSES.get(className);
-        Boolean addBos = flag(config, "add_bos_token", configFile);
-        Boolean addEos = flag(config, "add_eos_token", configFile);
-        if (defaults == null && addBos == null && addEos == null) {
-            return null;
-        }
-        // A key the config leaves out takes the class's default (v4); classes without a template of their own
-        // default to false (v5's TokenizersBackend).
-        boolean bosOn = addBos != null ? addBos : defaults != null && defaults.addBos();
-        boolean eosOn = addEos != null ? addEos : defaults != null && defaults.addEos();
-        String[] prefix = bosOn ? new String[] {token(root, added, special, "bos_token", "add_bos_token",
-                configFile)} : new String[0];
-        String[] suffix = eosOn ? new String[] {token(root, added, special, "eos_token", "add_eos_token",
-                configFile)} : new String[0];
-        return new String[][] {prefix, suffix};
-    }
-
-    /**
-     * The ids of {@code tokens}, each an added token or in the model's vocabulary, looked up as transformers'
-     * {@code convert_tokens_to_ids} does: added tokens, then the model's vocabulary.
-     */
-    private static int[] ids(JsonNode root, Map<String, Integer> added, String[] tokens) {
-        int[] out = new int[tokens.length];
-        for (int i = 0; i < tokens.length; i++) {
-            Integer id = added.get(tokens[i]);
-            out[i] = id != null ? id : vocabId(root, tokens[i]);
-        }
-        return out;
-    }
-
-    /** transformers' {@code SPECIAL_TOKENS_ATTRIBUTES} (v4), in the order its fast tokenizer adds them. */
-    private static final List<String> SPECIAL_TOKEN_KEYS = List.of("bos_token", "eos_token", "unk_token",
-            "sep_token", "pad_token", "cls_token", "mask_token", "additional_special_tokens");
-
-    /**
-     * The special tokens transformers v4 gives the tokenizer, by key in {@link #SPECIAL_TOKEN_KEYS}' order: the
-     * config's value where it holds the key (null included), else the class's {@code __init__} default
-     * ({@link #CLASS_TOKENS}); keys with neither are left out.
-     */
-    private static Map<String, JsonNode> specialTokens(JsonNode config, String className) {
-        Map<String, String> defaults = className == null ? Map.of() : CLASS_TOKENS.getOrDefault(className, Map.of());
-        Map<String, JsonNode> out = new LinkedHashMap<>();
-        for (String key : SPECIAL_TOKEN_KEYS) {
-            JsonNode v = config == null ? null : config.get(key);
-            if (v != null) {
-                out.put(key, v);
-            } else if (defaults.containsKey(key)) {
-                out.put(key, StringNode.valueOf(defaults.get(key)));
-            }
-        }
-        return out;
-    }
-
-    /**
-     * Adds to the file's {@code added_tokens} (and to {@code added}) every one of the {@code special} tokens (those
-     * {@code tokenizer_config.json} names and the class's defaults) that the file lacks, as
-     * {@code PreTrainedTokenizerFast.__init__} (v4) adds them, so that a text holding one encodes it whole and decode
-     * skips it. Each is special and, unless the config gives it as an object saying otherwise, not normalized, not
-     * stripped and not a single word (the tokenizers library's defaults for a special token). Its id is the
-     * tokenizers library's: the model's own id for a token in its vocabulary, else the vocabulary's size while every
-     * added id is below it, else one past the largest.
-     *
-     * @return whether any was added
-     */
-    private static boolean addSpecialTokens(ObjectNode root, Map<String, Integer> added,
-            Map<String, JsonNode> special) {
-        List<JsonNode> named = new ArrayList<>();
-        for (JsonNode v : special.values()) {
-            if (v.isArray()) {
-                v.values().forEach(named::add);
-            } else {
-                named.add(v);
-            }
-        }
-        Function<String, Integer> vocab = vocabIds(root);
-        boolean any = false;
-        for (JsonNode token : named) {
-            String content = token.isString() ? token.stringValue() : token.path("content").isString()
-                    ? token.path("content").stringValue() : null;
-            if (content == null || content.isEmpty() || added.containsKey(content)) {
-                continue;
-            }
-            int id = addedId(root, vocab, added, content);
-            ObjectNode entry = JSON.createObjectNode();
-            entry.put("id", id);
-            entry.put("content", content);
-            for (String flag : List.of("single_word", "lstrip", "rstrip", "normalized")) {
-                JsonNode f = token.get(flag);
-                entry.put(flag, f != null && f.isBoolean() && f.booleanValue());
-            }
-            entry.put("special", true);
-            JsonNode list = root.get("added_tokens");
-            if (list == null || !list.isArray()) {
-                root.set("added_tokens", JSON.createArrayNode());
-            }
-            ((ArrayNode) root.get("added_tokens")).add(entry);
-            added.put(content, id);
-            any = true;
-        }
-        return any;
-    }
-
-    /** The flags of an added token besides {@code content}, as tokenizer.json and added_tokens_decoder spell them. */
-    private static final List<String> TOKEN_FLAGS = List.of("single_word", "lstrip", "rstrip", "normalized",
-            "special");
-    /** What Python's {@code int(str)} reads (after stripping whitespace): a sign, digits, single underscores. */
-    private static final Pattern PY_INT = Pattern.compile("[+-]?\\d+(?:_\\d+)*", Pattern.UNICODE_CHARACTER_CLASS);
-
-    /**
-     * {@code tokenizer_config.json}'s {@code added_tokens_decoder} entries in the order transformers v4 adds them, by
-     * their key read as an integer ({@code int(key)}; of two keys reading as the same integer the later entry
-     * stands), or an empty list when the config has no such key. Refused naming the file and key where v4 fails
-     * ({@code null} or a value that is not an object, a key {@code int()} refuses, an entry that is not an object
-     * or has a flag that is not a boolean) and for an entry without a {@code content} string.
-     */
-    private static List<JsonNode> decoderTokens(JsonNode config, String configFile) {
-        JsonNode decoder = config == null ? null : config.get("added_tokens_decoder");
-        if (decoder == null) {
-            return List.of();
-        }
-        if (!decoder.isObject()) {
-            throw new ModelFormatException(configFile, null, "added_tokens_decoder: expected an object of id -> "
-                    + "token, got " + decoder);
-        }
-        TreeMap<BigInteger, JsonNode> byKey = new TreeMap<>();
-        for (Map.Entry<String, JsonNode> e : decoder.properties()) {
-            String key = e.getKey().strip();
-            if (!PY_INT.matcher(key).matches()) {
-                throw new ModelFormatException(configFile, null, "added_tokens_decoder: key "
-                        + StringNode.valueOf(e.getKey()) + " is not an integer");
-            }
-            JsonNode token = e.getValue();
-            String where = "added_tokens_decoder " + StringNode.valueOf(e.getKey()) + ": ";
-            if (!token.isObject() || !token.path("content").isString()) {
-                throw new ModelFormatException(configFile, null, where + "expected an object with a \"content\" "
-                        + "string, got " + token);
-            }
-            for (String flag : TOKEN_FLAGS) {
-                JsonNode f = token.get(flag);
-                if (f != null && !f.isBoolean()) {
-                    throw new ModelFormatException(configFile, null, where + flag + ": expected true or false, got "
-                            + f);
-                }
-            }
-            byKey.put(new BigInteger(key.replace("_", "")), token);
-        }
-        return new ArrayList<>(byKey.values());
-    }
-
-    /**
-     * Adds the {@code decoderTokens} (see {@link #decoderTokens}) to the file's {@code added_tokens} (and to
-     * {@code added}) as {@code PreTrainedTokenizerFast.__init__} (v4) adds them: every one, in that order, before
-     * the named special tokens it lacks ({@link #addSpecialTokens}). (It means to skip those the loaded tokenizer
-     * holds, but checks the tokens against the loaded ids, so it skips none.) Each is special where it says so or
-     * where its content is one of the {@code special} tokens' ({@code all_special_tokens}); {@code normalized}
-     * defaults to not special, the other flags to false. The tokenizers library's {@code add_tokens} then ignores a
-     * token equal to the one it holds, gives one of a content it holds that content's id (an added token's, else
-     * the model vocabulary's) and puts it in that token's place, a special one among its special tokens, and gives a
-     * new one the next free id ({@link #addedId}): the key is not the id. An entry appended to the file's list is
-     * what the library's loader passes to that same call, in the same order.
-     *
-     * <p>Where a special token replaces an ordinary one of different {@code normalized} flag, the library loading
-     * both at once keeps only the special one's pattern, where v4, adding it after the load, keeps both.
-     *
-     * @return whether any was added
-     */
-    private static boolean addDecoderTokens(ObjectNode root, Map<String, Integer> added, List<JsonNode> decoderTokens,
-            Map<String, JsonNode> special) {
-        if (decoderTokens.isEmpty()) {
-            return false;
-        }
-        Set<String> named = new HashSet<>();
-        for (JsonNode v : special.values()) {
-            for (JsonNode t : v.isArray() ? v.values() : List.of(v)) {
-                String content = t.isString() ? t.stringValue() : t.path("content").isString()
-                        ? t.path("content").stringValue() : null;
-                if (content != null) {
-                    named.add(content);
-                }
-            }
-        }
-        if (!(root.get("added_tokens") instanceof ArrayNode)) {
-            root.set("added_tokens", JSON.createArrayNode());
-        }
-        ArrayNode list = (ArrayNode) root.get("added_tokens");
-        Function<String, Integer> vocab = vocabIds(root);
-        boolean any = false;
-        for (JsonNode d : decoderTokens) {
-            String content = d.path("content").stringValue();
-            if (content.isEmpty()) {
-                continue; // the library ignores an empty token
-            }
-            boolean isSpecial = d.path("special").asBoolean(false) || named.contains(content);
-            ObjectNode entry = JSON.createObjectNode();
-            entry.put("content", content);
-            for (String flag : List.of("single_word", "lstrip", "rstrip")) {
-                entry.put(flag, d.path(flag).asBoolean(false));
-            }
-            entry.put("normalized", d.path("normalized").asBoolean(!isSpecial));
-            entry.put("special", isSpecial);
-            if (equalsHeld(list, entry)) {
-                continue; // equal to the token the library holds: ignored
-            }
-            int id = addedId(root, vocab, added, content);
-            ObjectNode withId = JSON.createObjectNode();
-            withId.put("id", id);
-            withId.setAll(entry);
-            list.add(withId);
-            added.put(content, id);
-            any = true;
-        }
-        return any;
-    }
-
-    /** Whether the last of {@code list}'s entries of {@code token}'s content has the same flags. */
-    private static boolean equalsHeld(ArrayNode list, ObjectNode token) {
-        JsonNode held = null;
-        for (JsonNode t : list.values()) {
-            if (token.path("content").equals(t.path("content"))) {
-                held = t;
-            }
-        }
-        if (held == null) {
-            return false;
-        }
-        for (String flag : TOKEN_FLAGS) {
-            if (!held.path(flag).isBoolean() || held.path(flag).booleanValue() != token.path(flag).booleanValue()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** The keys whose strings {@code Qwen2TokenizerFast.__init__} (v4) wraps in special, not normalized tokens. */
-    private static final List<String> QWEN2_WRAPPED = List.of("bos_token", "eos_token", "unk_token", "pad_token");
-
-    /**
-     * Makes special, as transformers v4 makes them, the {@code special} tokens that the file's {@code added_tokens}
-     * holds as ordinary ones ({@code "special": false}). {@code _from_pretrained} replaces each named token other
-     * than {@code additional_special_tokens} by the added token of that content it read (from
-     * {@code tokenizer_config.json}'s {@code added_tokens_decoder} when it has the key, else from the file's
-     * {@code added_tokens}); {@code Qwen2TokenizerFast.__init__} wraps its bos, eos, unk and pad strings, its
-     * defaults included, in special tokens that are not normalized; a config object is a token too.
-     * {@code PreTrainedTokenizerFast.__init__} adds every special token held as a token (not a string) again,
-     * marked special, and the tokenizers library then lists it among its special tokens with that token's flags,
-     * keeping its id, so decode skips it. A string (a Llama or GPT-NeoX default, a name the decoder lacks, any of
-     * {@code additional_special_tokens}') is already there and not added again: the file's token stands.
-     *
-     * <p>The library keeps the ordinary token's pattern too, which matters only where the two differ in
-     * {@code normalized}, {@code lstrip}, {@code rstrip} or {@code single_word}; here the entry takes the special
-     * token's flags.
-     *
-     * @return whether any entry was changed
-     */
-    private static boolean markSpecial(ObjectNode root, JsonNode config, String className,
-            Map<String, JsonNode> special) {
-        JsonNode list = root.get("added_tokens");
-        if (list == null || !list.isArray()) {
-            return false;
-        }
-        JsonNode decoder = config == null ? null : config.get("added_tokens_decoder");
-        boolean qwen2 = className != null && CLASS_TOKENS.get(className) == QWEN2_TOKENS;
-        boolean any = false;
-        for (Map.Entry<String, JsonNode> e : special.entrySet()) {
-            String key = e.getKey();
-            boolean additional = key.equals("additional_special_tokens");
-            List<JsonNode> values = new ArrayList<>();
-            if (additional) {
-                e.getValue().values().forEach(values::add);
-            } else {
-                values.add(e.getValue());
-            }
-            for (JsonNode v : values) {
-                String content = v.isString() ? v.stringValue() : v.path("content").isString()
-                        ? v.path("content").stringValue() : null;
-                if (content == null || content.isEmpty()) {
-                    continue;
-                }
-                // The token transformers adds again: the flags it has, or null when it adds none.
-                JsonNode token = null;
-                boolean fromConfig = config != null && config.has(key);
-                if (!additional && fromConfig && decoder != null && decoder.isObject()) {
-                    for (JsonNode d : decoder.values()) {
-                        if (content.equals(d.path("content").asString(null))) {
-                            token = d;
-                        }
-                    }
-                } else if (!additional && fromConfig) {
-                    token = MissingNode.getInstance(); // the file's own entry, as it is
-                }
-                if (token == null && v.isObject()) {
-                    token = v;
-                } else if (token == null && qwen2 && QWEN2_WRAPPED.contains(key)) {
-                    token = JSON.createObjectNode();
-                }
-                if (token == null) {
-                    continue;
-                }
-                for (JsonNode t : list.values()) {
-                    if (t instanceof ObjectNode entry && content.equals(entry.path("content").asString(null))
-                            && !entry.path("special").asBoolean(false)) {
-                        if (!token.isMissingNode()) {
-                            // A flag the token lacks is the library's default for a special token: false.
-                            for (String flag : List.of("single_word", "lstrip", "rstrip", "normalized")) {
-                                entry.put(flag, token.path(flag).asBoolean(false));
-                            }
-                        }
-                        entry.put("special", true);
-                        any = true;
-                    }
-                }
-            }
-        }
-        return any;
-    }
-
-    /**
-     * Sets the pre-tokenizer's {@code add_prefix_space} in the file's JSON as transformers' GPT-NeoX class sets it.
-     * {@code GPTNeoXTokenizerFast.__init__} (v4) takes the config's {@code add_prefix_space} (default false) and,
-     * where the file's pre-tokenizer (a ByteLevel, not inside a Sequence) holds another value, rebuilds it with the
-     * config's; other classes keep the file's.
-     *
-     * <p>The Llama class's config may not set it (null is unset): {@code LlamaTokenizerFast.__init__} (v4) then
-     * builds the whole tokenizer from {@code tokenizer.model} ({@code from_slow}: SentencePiece's vocabulary and
-     * control tokens, normalizer or Metaspace and decoder chosen by the key and {@code legacy}), which no rewrite of
-     * {@code tokenizer.json} can be shown to match without reading that file.
-     *
-     * @return whether the JSON was changed
-     * @throws ModelFormatException naming {@code configFile} for a Llama-class config that sets the key
-     */
-    private static boolean prefixSpace(JsonNode root, JsonNode config, String configFile, String className) {
-        if (className != null && TEMPLATE_CLASSES.get(className) == LLAMA) {
-            if (flag(config, "add_prefix_space", configFile) != null && !config.get("add_prefix_space").isNull()) {
-                throw new ModelFormatException(configFile, null, "add_prefix_space: transformers builds a "
-                        + "Llama-class tokenizer that sets it from tokenizer.model (SentencePiece), which moelab does "
-                        + "not read; without the key (or with null) tokenizer.json is used as it is");
-            }
-            return false;
-        }
-        if (className == null || TEMPLATE_CLASSES.get(className) != GPT_NEOX) {
-            return false;
-        }
-        boolean want = Boolean.TRUE.equals(flag(config, "add_prefix_space", configFile));
-        JsonNode pre = root.get("pre_tokenizer");
-        if (!(pre instanceof ObjectNode o) || !o.has("add_prefix_space")
-                || o.get("add_prefix_space").equals(BooleanNode.valueOf(want))) {
-            return false;
-        }
-        o.put("add_prefix_space", want);
-        return true;
-    }
-
-    /**
-     * {@code add_bos_token}, {@code add_eos_token}, {@code clean_up_tokenization_spaces}, {@code add_prefix_space}
-     * or {@code from_slow}: null when absent; a JSON null is false, as in transformers.
-     */
-    private static Boolean flag(JsonNode config, String key, String configFile) {
-        JsonNode v = config == null ? null : config.get(key);
-        if (v == null) {
-            return null;
-        }
-        if (v.isNull()) {
-            return false;
-        }
-        if (!v.isBoolean()) {
-            throw new ModelFormatException(configFile, null, key + ": expected true, false or null, got " + v);
-        }
-        return v.booleanValue();
-    }
-
-    /**
-     * The token that {@code key} ({@code bos_token}, {@code eos_token}) names in {@code special}, refused unless it
-     * is an added token or in the model's vocabulary.
-     */
-    private static String token(JsonNode root, Map<String, Integer> added, Map<String, JsonNode> special, String key,
-            String flag, String configFile) {
-        JsonNode v = special.get(key);
-        String content = v == null ? null : v.isString() ? v.stringValue()
-                : v.path("content").isString() ? v.path("content").stringValue() : null;
-        if (content == null) {
-            // transformers' update_post_processor raises "add_bos_token = True but bos_token = None".
-            throw new ModelFormatException(configFile, null, flag + " is true but there is no " + key);
-        }
-        if (!added.containsKey(content) && vocabId(root, content) == null) {
-            throw new ModelFormatException(configFile, null, key + " " + quote(content) + " (added by " + flag
-                    + ") is neither an added token nor in the vocabulary of tokenizer.json");
-        }
-        return content;
-    }
-
-    private static Integer vocabId(JsonNode root, String token) {
-        JsonNode vocab = root.path("model").path("vocab");
-        if (vocab.isObject()) {
-            JsonNode id = vocab.get(token);
-            return id != null && id.canConvertToInt() ? id.asInt() : null;
-        }
-        // Unigram: [[piece, score], ...], ids by position; a piece listed twice has its last (the library's map).
-        Integer found = null;
-        int i = 0;
-        for (JsonNode piece : vocab.values()) {
-            if (piece.path(0).isString() && piece.path(0).stringValue().equals(token)) {
-                found = i;
-            }
-            i++;
-        }
-        return found;
-    }
-
-    private static String quote(String s) {
-        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
-    }
-
-    /** One more than the largest id in the model's vocabulary and the {@code added} tokens. */
-    private static int vocabSize(JsonNode root, Map<String, Integer> added) {
-        int max = -1;
-        JsonNode vocab = root.path("model").path("vocab");
-        if (vocab.isObject()) { // WordLevel, WordPiece, BPE: token -> id
-            for (Map.Entry<String, JsonNode> e : vocab.properties()) {
-                if (e.getValue().canConvertToInt()) {
-                    max = Math.max(max, e.getValue().asInt());
-                }
-            }
-        } else if (vocab.isArray()) { // Unigram: [[piece, score], ...], ids by position
-            max = vocab.size() - 1;
-        }
-        for (int id : added.values()) {
-            max = Math.max(max, id);
-        }
-        return max + 1;
-    }
-
-    /**
-     * The file's {@code added_tokens} with the ids the tokenizers library gives them, not the ids the file lists:
-     * its deserializer (v0.21, the version DJL bundles) adds them in file order with {@code add_tokens}, only logging
-     * a warning where an id differs. See {@link #addedId}; an empty content it skips, and a repeat keeps its first id.
-     */
-    private static Map<String, Integer> addedTokens(JsonNode root) {
-        Map<String, Integer> out = new HashMap<>();
-        Function<String, Integer> vocab = vocabIds(root);
-        for (JsonNode t : root.path("added_tokens").values()) {
-            JsonNode content = t.path("content");
-            if (content.isString() && !content.stringValue().isEmpty()) {
-                out.put(content.stringValue(), addedId(root, vocab, out, content.stringValue()));
-            }
-        }
-        return out;
-    }
-
-    /** {@link #vocabId} as a function, a Unigram's list read into a map once rather than searched per token. */
-    private static Function<String, Integer> vocabIds(JsonNode root) {
-        JsonNode vocab = root.path("model").path("vocab");
-        if (!vocab.isArray()) {
-            return token -> vocabId(root, token);
-        }
-        Map<String, Integer> ids = new HashMap<>();
-        int i = 0;
-        for (JsonNode piece : vocab.values()) {
-            if (piece.path(0).isString()) {
-                ids.put(piece.path(0).stringValue(), i); // a repeat takes the later id, as vocabId
-            }
-            i++;
-        }
-        return ids::get;
-    }
-
-    /**
-     * The id the tokenizers library's {@code add_tokens} (v0.21) gives {@code content} after the {@code added}
-     * tokens: the added token's own where it is one already, else the model vocabulary's, else the vocabulary's
-     * size while every added id is below it (or none is added), else one past the largest added id.
-     */
-    private static int addedId(JsonNode root, Function<String, Integer> vocabIds, Map<String, Integer> added,
-            String content) {
-        Integer id = added.get(content);
-        if (id == null) {
-            id = vocabIds.apply(content);
-        }
-        if (id != null) {
-            return id;
-        }
-        JsonNode vocab = root.path("model").path("vocab");
-        int modelSize = vocab.isObject() || vocab.isArray() ? vocab.size() : 0;
-        int max = added.values().stream().mapToInt(Integer::intValue).max().orElse(-1);
-        return max < 0 ? modelSize : max >= modelSize || modelSize == 0 ? max + 1 : modelSize;
-    }
-
-    /**
-     * The {@code added} tokens' ids as the loaded library has them: each token's content encoded alone, where that
-     * gives one id spanning all of it. Otherwise (a normalized token holding a not-normalized one, which the library
-     * splits out first, so that no text produces it) the id {@link #addedId} worked out stands. Asking the library
-     * keeps moelab's ids those {@link #encode} returns should its rule differ from the one read here.
-     */
-    static Map<String, Integer> libraryIds(ai.djl.huggingface.tokenizers.HuggingFaceTokenizer djl,
-            Map<String, Integer> added) {
-        Map<String, Integer> out = new HashMap<>(added);
-        for (String content : added.keySet()) {
-            ai.djl.huggingface.tokenizers.Encoding e;
-            try {
-                e = djl.encode(content, false, false);
-            } catch (RuntimeException ex) {
-                continue; // a split piece met a WordLevel unk_token missing from the vocabulary: as above
-            }
-            long[] ids = e.getIds();
-            ai.djl.huggingface.tokenizers.jni.CharSpan[] spans = e.getCharTokenSpans();
-            if (ids.length == 1 && spans.length == 1 && spans[0] != null && spans[0].getStart() == 0
-                    && spans[0].getEnd() == content.codePointCount(0, content.length())) {
-                out.put(content, Math.toIntExact(ids[0]));
-            }
-        }
-        return out;
-    }
-
-    /**
-     * {@code tokenizer_config.json} beside the file, or null when there is none (it is optional). One that cannot be
-     * read is refused, as transformers refuses it: it decides which special tokens a text gets.
-     */
-    private static JsonNode tokenizerConfig(Path tokenizerJson) {
-        Path cfg = tokenizerJson.resolveSibling("tokenizer_config.json");
-        if (!Files.exists(cfg)) {
-            return null;
-        }
-        JsonNode n;
-        try {
-            n = JSON.readTree(TextFiles.readUtf8(cfg));
-        } catch (JacksonException e) {
-            throw new ModelFormatException(cfg.toString(), null, "not valid JSON: " + JsonProblems.describe(e));
-        }
-        if (n == null || !n.isObject()) {
-            throw new ModelFormatException(cfg.toString(), null, "expected a JSON object");
-        }
-        return n;
-    }
-
-    private static OptionalInt specialId(Map<String, JsonNode> special, String key, Map<String, Integer> added,
-            List<String> names) {
-        JsonNode v = special.get(key);
-        if (v != null) {
-            String content = v.isString() ? v.stringValue() : v.path("content").isString()
-                    ? v.path("content").stringValue() : null;
-            if (content != null && added.containsKey(content)) {
-                return OptionalInt.of(added.get(content));
-            }
-        }
-        for (String n : names) {
-            Integer id = added.get(n);
-            if (id != null) {
-                return OptionalInt.of(id);
-            }
-        }
-        return OptionalInt.empty();
-    }
 
     /**
      * {@inheritDoc}
