@@ -17,9 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Enumeration;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -29,9 +27,7 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 import java.util.zip.CRC32;
 import java.util.zip.CheckedInputStream;
-import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
-import java.util.zip.ZipFile;
 
 /**
  * Reads SGLang's expert-distribution dumps as {@code torch.save} writes them ({@code .pt}): a zip archive whose
@@ -79,7 +75,7 @@ final class TorchTraces {
         if (opened == null) {
             return NOT_TORCH;
         }
-        try (ZipFile zip = opened.zip()) {
+        try (TorchZip zip = opened.zip()) {
             Counts counts = counts(opened.top(), source);
             if (counts.key().equals(RECORDS)) {
                 return PerPass.deliver(List.of(new PerPass(opened, source)), sink);
@@ -96,7 +92,7 @@ final class TorchTraces {
      * A torch.save file opened: its zip (the caller closes it), the entries' folder, the pickled object (a per_pass
      * dump's records list empty, its records read again from {@code pickle}) and what that reading found of them.
      */
-    private record Opened(ZipFile zip, String prefix, Object top, Pickle pickle, Header header) {
+    private record Opened(TorchZip zip, String prefix, Object top, Pickle pickle, Header header) {
     }
 
     /**
@@ -105,22 +101,23 @@ final class TorchTraces {
      * @return null, the zip closed, where it holds no {@code ARCHIVE/data.pkl}
      */
     private static Opened open(Path file, String source) throws IOException {
-        ZipFile zip;
+        TorchZip zip;
         try {
-            zip = new ZipFile(file.toFile());
+            zip = TorchZip.open(file);
         } catch (ZipException e) {
             throw corrupt(source, e);
+        } catch (EOFException e) {
+            throw new InvalidInputException(source, "truncated zip archive", e);
         }
         try {
-            Enumeration<? extends ZipEntry> entries = zip.entries();
-            if (!entries.hasMoreElements()) {
+            String first = zip.firstName();
+            if (first == null) {
                 zip.close();
                 return null;
             }
             // torch names every entry ARCHIVE/...; its reader takes ARCHIVE from the first.
-            String first = entries.nextElement().getName();
             int slash = first.indexOf('/');
-            ZipEntry pkl = slash <= 0 ? null : zip.getEntry(first.substring(0, slash + 1) + "data.pkl");
+            TorchZip.Entry pkl = slash <= 0 ? null : zip.entry(first.substring(0, slash + 1) + "data.pkl");
             if (pkl == null || pkl.isDirectory()) {
                 zip.close();
                 return null;
@@ -156,9 +153,9 @@ final class TorchTraces {
      * again (and checked whole: its size and CRC-32), then each {@link #read} a fresh reading of it, its records
      * handed out one at a time. Nothing of it is held between readings but those entries' numbers.
      */
-    private record Pickle(ZipFile zip, ZipEntry entry, String source, Set<Long> got) {
-        static Pickle of(ZipFile zip, ZipEntry entry, String source) throws IOException {
-            if (entry.getSize() < 0) {
+    private record Pickle(TorchZip zip, TorchZip.Entry entry, String source, Set<Long> got) {
+        static Pickle of(TorchZip zip, TorchZip.Entry entry, String source) throws IOException {
+            if (entry.size() < 0) {
                 throw new InvalidInputException(source, name(entry) + ": is of unknown size");
             }
             try (CheckedInputStream in = buffered(zip, entry)) {
@@ -170,7 +167,7 @@ final class TorchTraces {
                 };
                 Set<Long> got;
                 try {
-                    got = TorchPickle.gets(counted, entry.getSize());
+                    got = TorchPickle.gets(counted, entry.size());
                 } catch (TorchPickle.Malformed e) {
                     requireIntact(in, entry, read[0], source);
                     throw new InvalidInputException(source, name(entry) + ": " + e.getMessage());
@@ -196,7 +193,7 @@ final class TorchTraces {
             Reading(Pickle pickle, CheckedInputStream in) {
                 this.pickle = pickle;
                 this.in = in;
-                this.parser = TorchPickle.open(in::read, pickle.entry.getSize(), pickle.got);
+                this.parser = TorchPickle.open(in::read, pickle.entry.size(), pickle.got);
             }
 
             /** The next record, null at the pickle's end (its entry then checked whole). */
@@ -231,7 +228,7 @@ final class TorchTraces {
     }
 
     /** The entry's bytes, buffered below their CRC-32: a pickle is read a byte at a time. */
-    private static CheckedInputStream buffered(ZipFile zip, ZipEntry entry) throws IOException {
+    private static CheckedInputStream buffered(TorchZip zip, TorchZip.Entry entry) throws IOException {
         return new CheckedInputStream(new BufferedInputStream(zip.getInputStream(entry), 1 << 16), new CRC32());
     }
 
@@ -392,7 +389,7 @@ final class TorchTraces {
             throw new InvalidInputException(source, "holds no .pt file (a trace is a file, or a directory of one "
                     + "SGLang per_pass or per_token dump, one .pt file per rank)");
         }
-        List<ZipFile> open = new ArrayList<>();
+        List<TorchZip> open = new ArrayList<>();
         try {
             List<PerPass> ranks = new ArrayList<>();
             Map<Long, String> names = new TreeMap<>();
@@ -435,14 +432,14 @@ final class TorchTraces {
                 throw named ? e : e.in(source);
             }
         } finally {
-            for (ZipFile zip : open) {
+            for (TorchZip zip : open) {
                 zip.close();
             }
         }
     }
 
     /** One rank's file of a directory read by {@link #readRanks}, its zip added to {@code open}; errors name it. */
-    private static PerPass rankFile(Path file, String source, List<ZipFile> open) throws IOException {
+    private static PerPass rankFile(Path file, String source, List<TorchZip> open) throws IOException {
         boolean zip;
         try (InputStream in = Files.newInputStream(file)) {
             zip = Arrays.equals(in.readNBytes(MAGIC.length), MAGIC);
@@ -520,54 +517,24 @@ final class TorchTraces {
 
     /**
      * Refuses two entries of one name: which of them a reader takes differs (Java's, torch's miniz, Python's), so the
-     * counts read here could be other than those torch loads. The names are held as 64-bit hashes, 16 bytes an entry
-     * (a per_pass dump has one a forward pass; a set of the names took over 100), a hash met twice checked by a second
-     * look at the names of that hash.
+     * counts read here could be other than those torch loads. {@link TorchZip} finds them as it scans the directory;
+     * it holds no more than {@link TorchZip#MAX_OTHERS} entries named otherwise than torch names its storages, so a
+     * zip with more is refused too.
      */
-    private static void requireDistinctNames(ZipFile zip, String source) {
-        int size = Math.max(zip.size(), 1);
-        // Open addressing, at most half full; 0 marks a free slot, so no name hashes to it.
-        long[] table = new long[Integer.highestOneBit(2 * size - 1) << 1];
-        for (Enumeration<? extends ZipEntry> e = zip.entries(); e.hasMoreElements(); ) {
-            long h = hash(e.nextElement().getName());
-            int i = (int) (h ^ h >>> 32) & (table.length - 1);
-            while (table[i] != 0 && table[i] != h) {
-                i = (i + 1) & (table.length - 1);
-            }
-            if (table[i] == h) {
-                requireDistinctNames(zip, h, source);
-            }
-            table[i] = h;
+    private static void requireDistinctNames(TorchZip zip, String source) {
+        if (zip.duplicate() != null) {
+            throw new InvalidInputException(source, "has two entries named " + MessageText.oneLine(zip.duplicate())
+                    + " (which of them is read depends on the zip reader)");
         }
-    }
-
-    /** Refuses two entries of one name among those whose names hash to {@code h}. */
-    private static void requireDistinctNames(ZipFile zip, long h, String source) {
-        Set<String> names = new HashSet<>();
-        for (Enumeration<? extends ZipEntry> e = zip.entries(); e.hasMoreElements(); ) {
-            String name = e.nextElement().getName();
-            if (hash(name) == h && !names.add(name)) {
-                throw new InvalidInputException(source, "has two entries named " + MessageText.oneLine(name)
-                        + " (which of them is read depends on the zip reader)");
-            }
+        if (zip.tooMany()) {
+            throw new InvalidInputException(source, "has more than " + TorchZip.MAX_OTHERS + " zip entries named "
+                    + "otherwise than torch.save names its storages (ARCHIVE/data/0, 1, 2, ...)");
         }
-    }
-
-    /** A 64-bit hash of {@code name} (FNV-1a over its chars, then mixed), never 0. */
-    private static long hash(String name) {
-        long h = 0xcbf29ce484222325L;
-        for (int i = 0; i < name.length(); i++) {
-            h = (h ^ name.charAt(i)) * 0x100000001b3L;
-        }
-        h ^= h >>> 33;
-        h *= 0xff51afd7ed558ccdL;
-        h ^= h >>> 33;
-        return h == 0 ? 1 : h;
     }
 
     /** torch 2.x records the byte order it wrote; torch 1.x wrote little-endian without saying so. */
-    private static void requireLittleEndian(ZipFile zip, String prefix, String source) throws IOException {
-        ZipEntry entry = zip.getEntry(prefix + "byteorder");
+    private static void requireLittleEndian(TorchZip zip, String prefix, String source) throws IOException {
+        TorchZip.Entry entry = zip.entry(prefix + "byteorder");
         if (entry == null) {
             return;
         }
@@ -583,8 +550,8 @@ final class TorchTraces {
     }
 
     /** An entry's name, fit for a one-line message. */
-    private static String name(ZipEntry entry) {
-        return MessageText.oneLine(entry.getName());
+    private static String name(TorchZip.Entry entry) {
+        return MessageText.oneLine(entry.name());
     }
 
     private static String printable(String s) {
@@ -592,8 +559,8 @@ final class TorchTraces {
     }
 
     /** The whole of {@code entry}, refused past {@code max} bytes before anything is allocated. */
-    private static byte[] bytes(ZipFile zip, ZipEntry entry, int max, String source) throws IOException {
-        long size = entry.getSize();
+    private static byte[] bytes(TorchZip zip, TorchZip.Entry entry, int max, String source) throws IOException {
+        long size = entry.size();
         if (size < 0 || size > max) {
             throw new InvalidInputException(source, name(entry) + ": is " + (size < 0 ? "of unknown size"
                     : size + " bytes") + ", more than the " + max + " read here (an SGLang stat or per_pass dump's is "
@@ -611,7 +578,7 @@ final class TorchTraces {
     }
 
     /** The entry's bytes with their CRC-32 computed as they are read: the zip reader checks none of a stored one. */
-    private static CheckedInputStream checked(ZipFile zip, ZipEntry entry) throws IOException {
+    private static CheckedInputStream checked(TorchZip zip, TorchZip.Entry entry) throws IOException {
         return new CheckedInputStream(zip.getInputStream(entry), new CRC32());
     }
 
@@ -623,10 +590,10 @@ final class TorchTraces {
      *
      * @param consumed how many of the entry's bytes were read before
      */
-    private static void requireIntact(CheckedInputStream in, ZipEntry entry, long consumed, String source)
+    private static void requireIntact(CheckedInputStream in, TorchZip.Entry entry, long consumed, String source)
             throws IOException {
         // One byte past the stated size, no more: a longer entry (a zip bomb, say) is not inflated to its end.
-        long left = entry.getSize() - consumed + 1;
+        long left = entry.size() - consumed + 1;
         byte[] buffer = new byte[8192];
         while (left > 0) {
             int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
@@ -636,17 +603,17 @@ final class TorchTraces {
             left -= n;
         }
         if (left == 0) {
-            throw new InvalidInputException(source, name(entry) + ": holds more than the " + entry.getSize()
+            throw new InvalidInputException(source, name(entry) + ": holds more than the " + entry.size()
                     + " bytes the zip archive says (corrupt)");
         }
         if (left > 1) {
-            throw new InvalidInputException(source, name(entry) + ": holds " + (entry.getSize() + 1 - left)
-                    + " bytes, but the zip archive says " + entry.getSize() + " (truncated or corrupt)");
+            throw new InvalidInputException(source, name(entry) + ": holds " + (entry.size() + 1 - left)
+                    + " bytes, but the zip archive says " + entry.size() + " (truncated or corrupt)");
         }
-        if (entry.getCrc() != -1 && in.getChecksum().getValue() != entry.getCrc()) {
+        if (entry.crc() != -1 && in.getChecksum().getValue() != entry.crc()) {
             throw new InvalidInputException(source, name(entry) + ": corrupt (its CRC-32 is "
                     + String.format(Locale.ROOT, "%08x", in.getChecksum().getValue()) + ", the archive says "
-                    + String.format(Locale.ROOT, "%08x", entry.getCrc()) + ")");
+                    + String.format(Locale.ROOT, "%08x", entry.crc()) + ")");
         }
     }
 
@@ -691,7 +658,7 @@ final class TorchTraces {
      * (once to check it, find its all-zero layers and check the entry's size and CRC-32, once to deliver), one step's
      * bytes at a time; a view whose steps interleave in its storage (none of SGLang's) from the bytes of its span.
      */
-    private static int deliver(ZipFile zip, String prefix, Counts counts, String source, StepSink sink)
+    private static int deliver(TorchZip zip, String prefix, Counts counts, String source, StepSink sink)
             throws IOException {
         String key = counts.key();
         Tensor t = counts.tensor();
@@ -704,7 +671,7 @@ final class TorchTraces {
         // From the pickle, before the storage is read: a deflated storage of 2^28 zeros is 255 KiB.
         TraceLimits.requireShape(key, size[size.length - 2], size[size.length - 1], "expert");
         Dtype dtype = t.storage().dtype();
-        ZipEntry entry = locate(zip, prefix, key, t);
+        TorchZip.Entry entry = locate(zip, prefix, key, t);
         Shape shape = Shape.of(key, t);
         long[] stride = t.stride();
         // One step's span in the storage, in elements: within the tensor's, which locate found to fit a long.
@@ -725,7 +692,7 @@ final class TorchTraces {
      * The bytes of the part of {@code t}'s storage that it spans, little-endian, after its type, size and strides are
      * checked against the storage's entry; {@code key} names the tensor in errors.
      */
-    private static ByteBuffer span(ZipFile zip, String prefix, String key, Tensor t, String source)
+    private static ByteBuffer span(TorchZip zip, String prefix, String key, Tensor t, String source)
             throws IOException {
         return span(zip, locate(zip, prefix, key, t), key, t, source);
     }
@@ -734,7 +701,7 @@ final class TorchTraces {
      * The entry of {@code t}'s storage, after the tensor's type, size and strides are checked against it;
      * {@code key} names the tensor in errors.
      */
-    private static ZipEntry locate(ZipFile zip, String prefix, String key, Tensor t) {
+    private static TorchZip.Entry locate(TorchZip zip, String prefix, String key, Tensor t) throws IOException {
         Storage storage = t.storage();
         long[] size = t.size();
         Dtype dtype = storage.dtype();
@@ -742,14 +709,14 @@ final class TorchTraces {
             throw new InvalidInputException(key, "is a tensor of " + dtype.torchName + ", which is not read (counts "
                     + "are int64, int32, int16, int8, uint8, float32 or float64)");
         }
-        ZipEntry entry = zip.getEntry(prefix + "data/" + storage.key());
+        TorchZip.Entry entry = zip.entry(prefix + "data/" + storage.key());
         if (entry == null || entry.isDirectory()) {
             throw new InvalidInputException(key, "its storage " + MessageText.oneLine(prefix + "data/"
                     + storage.key()) + " is missing from the zip archive");
         }
         long numel = storage.numel();
-        if (numel > Long.MAX_VALUE / dtype.bytes || entry.getSize() != numel * dtype.bytes) {
-            throw new InvalidInputException(key, "its storage " + name(entry) + " is " + entry.getSize()
+        if (numel > Long.MAX_VALUE / dtype.bytes || entry.size() != numel * dtype.bytes) {
+            throw new InvalidInputException(key, "its storage " + name(entry) + " is " + entry.size()
                     + " bytes, but the pickle says " + numel + " elements of " + dtype.torchName);
         }
         long offset = t.offset();
@@ -795,7 +762,7 @@ final class TorchTraces {
     }
 
     /** The bytes of the part of {@code t}'s storage, {@code entry} (checked by {@link #locate}), that it spans. */
-    private static ByteBuffer span(ZipFile zip, ZipEntry entry, String key, Tensor t, String source)
+    private static ByteBuffer span(TorchZip zip, TorchZip.Entry entry, String key, Tensor t, String source)
             throws IOException {
         Dtype dtype = t.storage().dtype();
         long offset = t.offset();
@@ -941,7 +908,7 @@ final class TorchTraces {
      * it found is thrown, so a damaged byte is named as such rather than as the bad load it made; a file changed
      * between the two readings fails the second at its end, after the steps before.
      */
-    private record Streamed(ZipFile zip, ZipEntry entry, String key, Tensor t, Shape shape, int stepBytes,
+    private record Streamed(TorchZip zip, TorchZip.Entry entry, String key, Tensor t, Shape shape, int stepBytes,
                             String source) implements Reading {
         @Override
         public void steps(StepVisitor each) throws IOException {
@@ -1006,7 +973,7 @@ final class TorchTraces {
         static final String COUNT = "global_physical_count";
         private static final String PRIMARY = "primary";
 
-        private final ZipFile zip;
+        private final TorchZip zip;
         private final String prefix;
         private final String source;
         /** The pickle, read again for each pass over the records; with {@link #held} null. */

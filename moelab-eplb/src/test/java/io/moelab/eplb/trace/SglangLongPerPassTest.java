@@ -44,15 +44,27 @@ class SglangLongPerPassTest {
 
     /** Slot {@code s}'s count of layer {@code l} in pass {@code p}. */
     private static int count(int p, int l, int s) {
-        return (p * 7 + l * 3 + s * 5) % 11;
+        return count(p, l, s, 0);
+    }
+
+    /** Rank {@code rank}'s count of slot {@code s} of layer {@code l} in pass {@code p}. */
+    private static int count(int p, int l, int s, int rank) {
+        return (p * 7 + l * 3 + s * 5 + rank * 2) % 11;
     }
 
     /** Pass {@code p}'s logical loads, worked naively. */
     private static double[][] expected(int p) {
+        return expected(p, 1);
+    }
+
+    /** Pass {@code p}'s logical loads summed over ranks 0 to {@code ranks - 1}, worked naively. */
+    private static double[][] expected(int p, int ranks) {
         double[][] loads = new double[MAP.length][EXPERTS];
-        for (int l = 0; l < MAP.length; l++) {
-            for (int s = 0; s < SLOTS; s++) {
-                loads[l][MAP[l][s]] += count(p, l, s);
+        for (int rank = 0; rank < ranks; rank++) {
+            for (int l = 0; l < MAP.length; l++) {
+                for (int s = 0; s < SLOTS; s++) {
+                    loads[l][MAP[l][s]] += count(p, l, s, rank);
+                }
             }
         }
         return loads;
@@ -142,14 +154,50 @@ class SglangLongPerPassTest {
     @Test
     void aLongPerPassDumpIsReadInASmallHeap() throws Exception {
         int passes = 1 << 18;
-        int window = 1 << 16;
         Path pt = dir.resolve("long.pt");
         write(pt, passes, 0);
+        assertWindowsInHeap(pt, "36m", passes, 1 << 16, 1);
+    }
+
+    /**
+     * 2^19 passes (85 MiB, as many zip entries, a zip64 directory) in a 24 MiB heap: Java's zip reader held the
+     * directory, about 85 bytes an entry (45 MiB here), and ran out of memory reading it; 2^20 passes needed 128 MiB.
+     * The directory is now scanned, 4 bytes a pass kept (2^20 passes were read in 64 MiB).
+     */
+    @Test
+    void aDumpOfHalfAMillionPassesIsReadIn24MiB() throws Exception {
+        int passes = 1 << 19;
+        Path pt = dir.resolve("half-million.pt");
+        write(pt, passes, 0);
+        assertWindowsInHeap(pt, "24m", passes, 1 << 17, 1);
+    }
+
+    /**
+     * A directory of 4 ranks of 2^17 passes each in a 24 MiB heap, summed pass by pass: every rank's zip directory was
+     * held at once, about 4 x 85 bytes a pass (45 MiB here); 4 ranks of 2^18 passes ran out of memory in 64 MiB.
+     */
+    @Test
+    void fourRanksOfManyPassesAreReadIn24MiB() throws Exception {
+        int passes = 1 << 17;
+        int ranks = 4;
+        Path ranksDir = Files.createDirectories(dir.resolve("ranks"));
+        for (int rank = 0; rank < ranks; rank++) {
+            write(ranksDir.resolve("expert_distribution_recorder_1718000000.25_" + rank + ".pt"), passes, 0, -1, -1,
+                    rank);
+        }
+        assertWindowsInHeap(ranksDir, "24m", passes, 1 << 15, ranks);
+    }
+
+    /**
+     * Reads {@code trace} in a child JVM of heap {@code heap} into windows of {@code window} steps and checks them
+     * against the sums of {@code ranks} ranks' passes worked here.
+     */
+    private void assertWindowsInHeap(Path trace, String heap, int passes, int window, int ranks) throws Exception {
         List<String> expected = new ArrayList<>();
         for (int w = 0; w < passes / window; w++) {
             double[][] sum = new double[MAP.length][EXPERTS];
             for (int p = w * window; p < (w + 1) * window; p++) {
-                double[][] e = expected(p);
+                double[][] e = expected(p, ranks);
                 for (int l = 0; l < MAP.length; l++) {
                     for (int x = 0; x < EXPERTS; x++) {
                         sum[l][x] += e[l][x];
@@ -160,11 +208,11 @@ class SglangLongPerPassTest {
         }
         Path log = dir.resolve("child.log");
         Process jvm = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx36m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                TorchTracesTest.WindowSumsMain.class.getName(), pt.toString(), String.valueOf(window))
+                "-Xmx" + heap, "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+                TorchTracesTest.WindowSumsMain.class.getName(), trace.toString(), String.valueOf(window))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
-            assertThat(jvm.waitFor(300, TimeUnit.SECONDS)).isTrue();
+            assertThat(jvm.waitFor(600, TimeUnit.SECONDS)).isTrue();
             String output = Files.readString(log);
             assertThat(jvm.exitValue()).as(output).isZero();
             assertThat(output.lines().toList()).isEqualTo(expected);
@@ -182,6 +230,12 @@ class SglangLongPerPassTest {
      * positions a pass), record {@code sharer}'s counts naming record {@code owner}'s storage where not -1.
      */
     private static void write(Path path, int passes, int tokens, int sharer, int owner) throws IOException {
+        write(path, passes, tokens, sharer, owner, 0);
+    }
+
+    /** As {@link #write(Path, int, int, int, int)}, rank {@code rank}'s file: its counts and its records' rank. */
+    private static void write(Path path, int passes, int tokens, int sharer, int owner, int rank)
+            throws IOException {
         try (OutputStream file = Files.newOutputStream(path);
              ZipOutputStream zip = new ZipOutputStream(new BufferedOutputStream(file, 1 << 16))) {
             zip.putNextEntry(new ZipEntry("long/data.pkl"));
@@ -204,7 +258,7 @@ class SglangLongPerPassTest {
                     p.string("forward_pass_id");
                     p.integer(1000 + r);
                     p.string("rank");
-                    p.integer(0);
+                    p.integer(rank);
                     p.string("gatherer_key");
                     p.string("primary");
                     if (tokens > 0) {
@@ -236,7 +290,7 @@ class SglangLongPerPassTest {
                 ByteBuffer counts = ByteBuffer.allocate(MAP.length * SLOTS * 4).order(ByteOrder.LITTLE_ENDIAN);
                 for (int l = 0; l < MAP.length; l++) {
                     for (int s = 0; s < SLOTS; s++) {
-                        counts.putInt(count(r, l, s));
+                        counts.putInt(count(r, l, s, rank));
                     }
                 }
                 zip.putNextEntry(new ZipEntry("long/data/" + r));
