@@ -423,6 +423,7 @@ final class TorchTraces {
             for (int k = 1; k < ranks.size(); k++) {
                 requireSameDump(source, first, firstName, ranks.get(k), files.get(k).getFileName().toString());
             }
+            requireSamePasses(source, ranks, files);
             try {
                 return PerPass.deliver(ranks, sink);
             } catch (InvalidInputException e) {
@@ -467,11 +468,11 @@ final class TorchTraces {
     }
 
     /**
-     * Refuses two ranks' files that are not of one dump: another map (another placement) or other forward passes.
-     * SGLang's MoE layers run on every rank together, so every rank records the same passes, in one order.
+     * Refuses two ranks' files that are not of one dump: another map (another placement) or another count of forward
+     * passes ({@link #requireSamePasses} checks the passes). SGLang's MoE layers run on every rank together, so every
+     * rank records the same passes, in one order.
      */
-    private static void requireSameDump(String source, PerPass a, String aName, PerPass b, String bName)
-            throws IOException {
+    private static void requireSameDump(String source, PerPass a, String aName, PerPass b, String bName) {
         if (a.layers != b.layers || a.slots != b.slots) {
             throw new InvalidInputException(source, bName + "'s last_physical_to_logical_map is [" + b.layers + ", "
                     + b.slots + "], " + aName + "'s [" + a.layers + ", " + a.slots + "]: the files are of different "
@@ -488,25 +489,45 @@ final class TorchTraces {
             throw new InvalidInputException(source, bName + " has " + b.count + " forward passes, but "
                     + aName + " has " + a.count + " (every rank records the same forward passes)");
         }
-        // A pass over both files' records together, one record of each held.
-        try (Records ra = a.records(); Records rb = b.records()) {
+    }
+
+    /**
+     * Refuses ranks' files whose records are not of the same forward passes, record by record: one pass over every
+     * file's records together (each pickle read once), one record of each held.
+     */
+    private static void requireSamePasses(String source, List<PerPass> ranks, List<Path> files) throws IOException {
+        List<Records> open = new ArrayList<>();
+        try {
+            for (PerPass rank : ranks) {
+                open.add(rank.records());
+            }
+            PerPass a = ranks.getFirst();
+            String aName = files.getFirst().getFileName().toString();
             for (int r = 0; r < a.count; r++) {
                 long pa;
-                long pb;
                 try {
-                    pa = PerPass.passId(r, a.record(ra, r));
+                    pa = PerPass.passId(r, a.record(open.getFirst(), r));
                 } catch (InvalidInputException e) {
                     throw e.in(a.source);
                 }
-                try {
-                    pb = PerPass.passId(r, b.record(rb, r));
-                } catch (InvalidInputException e) {
-                    throw e.in(b.source);
+                for (int k = 1; k < ranks.size(); k++) {
+                    PerPass b = ranks.get(k);
+                    long pb;
+                    try {
+                        pb = PerPass.passId(r, b.record(open.get(k), r));
+                    } catch (InvalidInputException e) {
+                        throw e.in(b.source);
+                    }
+                    if (pa != pb) {
+                        throw new InvalidInputException(source, files.get(k).getFileName() + "'s records[" + r
+                                + "] is forward pass " + pb + ", but " + aName + "'s is " + pa + " (every rank "
+                                + "records the same forward passes)");
+                    }
                 }
-                if (pa != pb) {
-                    throw new InvalidInputException(source, bName + "'s records[" + r + "] is forward pass " + pb
-                            + ", but " + aName + "'s is " + pa + " (every rank records the same forward passes)");
-                }
+            }
+        } finally {
+            for (Records records : open) {
+                records.close();
             }
         }
     }
