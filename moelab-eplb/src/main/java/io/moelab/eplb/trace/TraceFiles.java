@@ -87,7 +87,7 @@ public final class TraceFiles {
             return List.of(path);
         }
         try {
-            return TorchTraces.rankFiles(path);
+            return SglangPerPass.rankFiles(path);
         } catch (IOException | RuntimeException e) {
             return List.of(); // reading it fails the same way, naming the directory
         }
@@ -101,7 +101,7 @@ public final class TraceFiles {
         if (Files.isDirectory(path)) {
             // SGLang's per_pass and per_token modes write one file per rank into one directory.
             try {
-                return TorchTraces.readRanks(path, source, sink);
+                return SglangPerPass.readRanks(path, source, sink);
             } catch (IOException e) {
                 throw new InvalidInputException(source, "cannot read: " + e.getMessage(), e);
             }
