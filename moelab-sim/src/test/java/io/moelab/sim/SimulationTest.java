@@ -403,15 +403,7 @@ class SimulationTest {
      */
     @Test
     void anOverlappedTransferSharesTheLinksWorkedByHand() {
-        ModelSpec model = new ModelSpec("tiny", 1, 2, 1, 100, 1000, 1, 2, 0, 0, 0);
-        ClusterSpec cluster = new ClusterSpec("test", 1, 2, 1, 1.0, 1, 1, 0.5, 2, 10, 80);
-        List<LoadMatrix> steps = new ArrayList<>();
-        for (int t = 0; t < 26; t++) {
-            steps.add(LoadMatrix.of(new double[][] {{30, 10}}, "step"));
-        }
-        Simulation.Options overlap = new Simulation.Options(2, 1, 0, 0, true, 0, 0, StepModel.Options.defaults());
-        PolicyResult r = new Simulation(ExpertLoadTrace.of(steps), model, cluster, overlap)
-                .run(new Policy("swap", SWAP), Simulation.Progress.NONE);
+        PolicyResult r = swapRun(26, true);
         double[] expected = new double[26];
         Arrays.fill(expected, 34e-6);
         expected[0] = expected[1] = expected[24] = expected[25] = 28e-6;
@@ -428,10 +420,8 @@ class SimulationTest {
         assertThat(r.unfinished()).isZero();
         assertThat(r.stallSeconds()).isZero();
         // A trace that ends at step 23 ends with the transfer done; one that ends at step 22 does not.
-        PolicyResult at23 = new Simulation(ExpertLoadTrace.of(steps.subList(0, 24)), model, cluster, overlap)
-                .run(new Policy("swap", SWAP), Simulation.Progress.NONE);
-        PolicyResult at22 = new Simulation(ExpertLoadTrace.of(steps.subList(0, 23)), model, cluster, overlap)
-                .run(new Policy("swap", SWAP), Simulation.Progress.NONE);
+        PolicyResult at23 = swapRun(24, true);
+        PolicyResult at22 = swapRun(23, true);
         assertThat(at23.unfinished()).isZero();
         assertThat(at22.unfinished()).isEqualTo(1);
     }
@@ -442,18 +432,27 @@ class SimulationTest {
      */
     @Test
     void aStalledTransferHasTheLinksToItself() {
-        ModelSpec model = new ModelSpec("tiny", 1, 2, 1, 100, 1000, 1, 2, 0, 0, 0);
-        ClusterSpec cluster = new ClusterSpec("test", 1, 2, 1, 1.0, 1, 1, 0.5, 2, 10, 80);
-        List<LoadMatrix> steps = new ArrayList<>();
-        for (int t = 0; t < 4; t++) {
-            steps.add(LoadMatrix.of(new double[][] {{30, 10}}, "step"));
-        }
-        Simulation.Options stall = new Simulation.Options(2, 1, 0, 0, false, 0, 0, StepModel.Options.defaults());
-        PolicyResult r = new Simulation(ExpertLoadTrace.of(steps), model, cluster, stall)
-                .run(new Policy("swap", SWAP), Simulation.Progress.NONE);
+        PolicyResult r = swapRun(4, false);
         assertThat(r.stepSeconds()).usingElementComparator((a, b) -> Math.abs(a - b) < 1e-14 ? 0 : 1)
                 .containsExactly(28e-6, 28e-6, 630e-6, 28e-6);
         assertThat(r.migrationSeconds()).isCloseTo(602e-6, within(1e-14));
+    }
+
+    /**
+     * The swap policy on the hand-worked case above: {@code steps} steps of loads 30 and 10 on two GPUs, replanned
+     * every two steps from one-step windows, the transfer overlapped or stalled.
+     */
+    private static PolicyResult swapRun(int steps, boolean overlapMigration) {
+        ModelSpec model = new ModelSpec("tiny", 1, 2, 1, 100, 1000, 1, 2, 0, 0, 0);
+        ClusterSpec cluster = new ClusterSpec("test", 1, 2, 1, 1.0, 1, 1, 0.5, 2, 10, 80);
+        List<LoadMatrix> loads = new ArrayList<>();
+        for (int t = 0; t < steps; t++) {
+            loads.add(LoadMatrix.of(new double[][] {{30, 10}}, "step"));
+        }
+        Simulation.Options options = new Simulation.Options(2, 1, 0, 0, overlapMigration, 0, 0,
+                StepModel.Options.defaults());
+        return new Simulation(ExpertLoadTrace.of(loads), model, cluster, options)
+                .run(new Policy("swap", SWAP), Simulation.Progress.NONE);
     }
 
     /**
