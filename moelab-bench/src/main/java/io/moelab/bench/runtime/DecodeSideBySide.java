@@ -87,10 +87,7 @@ public final class DecodeSideBySide {
             if (args.length < 3 || args.length > 6) {
                 throw HarnessArgs.usage(USAGE);
             }
-            String[] builds = args[0].split(",");
-            for (String build : builds) {
-                HarnessArgs.directory("CLASSES", build);
-            }
+            String[] builds = HarnessArgs.classDirectories("CLASSES", args[0]);
             Path modelDir = HarnessArgs.directory("MODEL_DIR", args[1]);
             String weights = HarnessArgs.oneOf("WEIGHTS", args[2], FORMATS);
             int tokens = args.length > 3 ? HarnessArgs.count("TOKENS", args[3]) : 32;

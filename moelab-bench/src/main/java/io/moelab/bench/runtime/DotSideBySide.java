@@ -44,10 +44,7 @@ public final class DotSideBySide {
             if (args.length != 4) {
                 throw HarnessArgs.usage("DotSideBySide CLASSES[,CLASSES...] FORMATS SHAPES SLICES");
             }
-            String[] builds = args[0].split(",");
-            for (String build : builds) {
-                HarnessArgs.directory("CLASSES", build);
-            }
+            String[] builds = HarnessArgs.classDirectories("CLASSES", args[0]);
             List<String> formats = List.of(args[1].split(","));
             formats.forEach(f -> HarnessArgs.oneOf("FORMATS", f, FORMATS));
             List<String> shapes = List.of(args[2].split(","));

@@ -91,4 +91,13 @@ final class HarnessArgs {
         }
         return dir;
     }
+
+    /** {@code value}'s comma-separated builds' class directories, each checked by {@link #directory}. */
+    static String[] classDirectories(String name, String value) {
+        String[] builds = value.split(",");
+        for (String build : builds) {
+            directory(name, build);
+        }
+        return builds;
+    }
 }
