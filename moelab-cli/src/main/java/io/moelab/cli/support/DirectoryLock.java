@@ -159,9 +159,7 @@ public final class DirectoryLock implements AutoCloseable {
      */
     private void deleteOnExit() {
         try {
-            if (key.equals(key(file))) {
-                Files.deleteIfExists(file);
-            }
+            deleteIfStillOurs();
         } catch (IOException | RuntimeException e) {
             // The JVM is ending: a file that cannot be deleted stays, unlocked, as after SIGKILL.
         }
@@ -179,16 +177,23 @@ public final class DirectoryLock implements AutoCloseable {
         closed = true;
         OPEN.remove(this);
         try {
-            // Deleted while locked: a process that opened it meanwhile finds another file (or none) at its path.
-            if (key.equals(key(file))) {
-                Files.deleteIfExists(file);
-            }
+            deleteIfStillOurs();
         } finally {
             try {
                 channel.close(); // releases the lock
             } finally {
                 HELD.remove(file);
             }
+        }
+    }
+
+    /**
+     * Deletes the lock file while it still is this lock's: deleted while locked, so a process that opened it meanwhile
+     * finds another file (or none) at its path.
+     */
+    private void deleteIfStillOurs() throws IOException {
+        if (key.equals(key(file))) {
+            Files.deleteIfExists(file);
         }
     }
 }
