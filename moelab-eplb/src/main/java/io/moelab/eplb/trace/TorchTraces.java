@@ -452,7 +452,7 @@ final class TorchTraces {
             throw new InvalidInputException(source, name(entry) + ": holds " + (entry.size() + 1 - left)
                     + " bytes, but the zip archive says " + entry.size() + " (truncated or corrupt)");
         }
-        if (entry.crc() != -1 && in.getChecksum().getValue() != entry.crc()) {
+        if (in.getChecksum().getValue() != entry.crc()) {
             throw new InvalidInputException(source, name(entry) + ": corrupt (its CRC-32 is "
                     + String.format(Locale.ROOT, "%08x", in.getChecksum().getValue()) + ", the archive says "
                     + String.format(Locale.ROOT, "%08x", entry.crc()) + ")");
