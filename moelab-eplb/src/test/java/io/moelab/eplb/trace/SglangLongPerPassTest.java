@@ -75,6 +75,11 @@ class SglangLongPerPassTest {
         int passes = 20_000;
         Path pt = dir.resolve("long.pt");
         write(pt, passes, 0);
+        assertReadPassByPass(pt, passes);
+    }
+
+    /** Reads {@code pt}, checking each step against the pass's sums worked here and the count of steps. */
+    private static void assertReadPassByPass(Path pt, int passes) throws IOException {
         int[] seen = {0};
         int steps = TraceFiles.read(pt, pt.toString(), step -> {
             assertThat(step.toArray()).as("pass %d", seen[0]).isDeepEqualTo(expected(seen[0]));
@@ -93,11 +98,7 @@ class SglangLongPerPassTest {
         int passes = 3_000;
         Path pt = dir.resolve("tokens.pt");
         write(pt, passes, 300);
-        int[] seen = {0};
-        assertThat(TraceFiles.read(pt, pt.toString(), step -> {
-            assertThat(step.toArray()).as("pass %d", seen[0]).isDeepEqualTo(expected(seen[0]));
-            seen[0]++;
-        })).isEqualTo(passes);
+        assertReadPassByPass(pt, passes);
     }
 
     /** Two records sharing a storage far into a long dump are named as in a short one. */
