@@ -149,19 +149,10 @@ final class TokenizerConfig {
      */
     static boolean addSpecialTokens(ObjectNode root, Map<String, Integer> added,
             Map<String, JsonNode> special) {
-        List<JsonNode> named = new ArrayList<>();
-        for (JsonNode v : special.values()) {
-            if (v.isArray()) {
-                v.values().forEach(named::add);
-            } else {
-                named.add(v);
-            }
-        }
         Function<String, Integer> vocab = vocabIds(root);
         boolean any = false;
-        for (JsonNode token : named) {
-            String content = token.isString() ? token.stringValue() : token.path("content").isString()
-                    ? token.path("content").stringValue() : null;
+        for (JsonNode token : namedTokens(special)) {
+            String content = tokenContent(token);
             if (content == null || content.isEmpty() || added.containsKey(content)) {
                 continue;
             }
@@ -174,11 +165,7 @@ final class TokenizerConfig {
                 entry.put(flag, f != null && f.isBoolean() && f.booleanValue());
             }
             entry.put("special", true);
-            JsonNode list = root.get("added_tokens");
-            if (list == null || !list.isArray()) {
-                root.set("added_tokens", JSON.createArrayNode());
-            }
-            ((ArrayNode) root.get("added_tokens")).add(entry);
+            addedTokenList(root).add(entry);
             added.put(content, id);
             any = true;
         }
@@ -255,19 +242,13 @@ final class TokenizerConfig {
             return false;
         }
         Set<String> named = new HashSet<>();
-        for (JsonNode v : special.values()) {
-            for (JsonNode t : v.isArray() ? v.values() : List.of(v)) {
-                String content = t.isString() ? t.stringValue() : t.path("content").isString()
-                        ? t.path("content").stringValue() : null;
-                if (content != null) {
-                    named.add(content);
-                }
+        for (JsonNode t : namedTokens(special)) {
+            String content = tokenContent(t);
+            if (content != null) {
+                named.add(content);
             }
         }
-        if (!(root.get("added_tokens") instanceof ArrayNode)) {
-            root.set("added_tokens", JSON.createArrayNode());
-        }
-        ArrayNode list = (ArrayNode) root.get("added_tokens");
+        ArrayNode list = addedTokenList(root);
         Function<String, Integer> vocab = vocabIds(root);
         boolean any = false;
         for (JsonNode d : decoderTokens) {
@@ -356,8 +337,7 @@ final class TokenizerConfig {
                 values.add(e.getValue());
             }
             for (JsonNode v : values) {
-                String content = v.isString() ? v.stringValue() : v.path("content").isString()
-                        ? v.path("content").stringValue() : null;
+                String content = tokenContent(v);
                 if (content == null || content.isEmpty()) {
                     continue;
                 }
@@ -460,8 +440,7 @@ final class TokenizerConfig {
     private static String token(JsonNode root, Map<String, Integer> added, Map<String, JsonNode> special, String key,
             String flag, String configFile) {
         JsonNode v = special.get(key);
-        String content = v == null ? null : v.isString() ? v.stringValue()
-                : v.path("content").isString() ? v.path("content").stringValue() : null;
+        String content = v == null ? null : tokenContent(v);
         if (content == null) {
             // transformers' update_post_processor raises "add_bos_token = True but bos_token = None".
             throw new ModelFormatException(configFile, null, flag + " is true but there is no " + key);
@@ -620,8 +599,7 @@ final class TokenizerConfig {
             List<String> names) {
         JsonNode v = special.get(key);
         if (v != null) {
-            String content = v.isString() ? v.stringValue() : v.path("content").isString()
-                    ? v.path("content").stringValue() : null;
+            String content = tokenContent(v);
             if (content != null && added.containsKey(content)) {
                 return OptionalInt.of(added.get(content));
             }
@@ -633,5 +611,32 @@ final class TokenizerConfig {
             }
         }
         return OptionalInt.empty();
+    }
+
+    /** A token as the config gives it: a string, or an object's {@code content} string; else null. */
+    private static String tokenContent(JsonNode token) {
+        return token.isString() ? token.stringValue()
+                : token.path("content").isString() ? token.path("content").stringValue() : null;
+    }
+
+    /** The tokens {@code special} names, {@code additional_special_tokens}' list entries one by one, in key order. */
+    private static List<JsonNode> namedTokens(Map<String, JsonNode> special) {
+        List<JsonNode> named = new ArrayList<>();
+        for (JsonNode v : special.values()) {
+            if (v.isArray()) {
+                v.values().forEach(named::add);
+            } else {
+                named.add(v);
+            }
+        }
+        return named;
+    }
+
+    /** The file's {@code added_tokens} list, made (empty) where it has none or something else under the key. */
+    private static ArrayNode addedTokenList(ObjectNode root) {
+        if (!(root.get("added_tokens") instanceof ArrayNode)) {
+            root.set("added_tokens", JSON.createArrayNode());
+        }
+        return (ArrayNode) root.get("added_tokens");
     }
 }
