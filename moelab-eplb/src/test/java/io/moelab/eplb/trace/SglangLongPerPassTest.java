@@ -150,7 +150,8 @@ class SglangLongPerPassTest {
     /**
      * 2^19 passes (85 MiB, as many zip entries, a zip64 directory) in a 24 MiB heap: Java's zip reader held the
      * directory, about 85 bytes an entry (45 MiB here), and ran out of memory reading it; 2^20 passes needed 128 MiB.
-     * The directory is now scanned, 4 bytes a pass kept (2^20 passes were read in 64 MiB). Before that, the pickle
+     * The directory is now scanned, 4 bytes a pass kept (2^20 passes were read in 64 MiB; since 2026-12-05 12 bytes
+     * a block of 64 passes, {@link TorchZipIndexTest}). Before that, the pickle
      * parsed whole (6 million values for 2^18 passes) took far more than the directory.
      */
     @Test
