@@ -122,7 +122,7 @@ public final class ReportCommand implements Callable<Integer>, OptionFields {
             // run's).
             AtomicFiles.together(() -> {
                 write(drifting, stationary, pairs);
-                lock.beforeRenames();
+                lock.ensureLocked();
             });
         }
         PrintWriter w = spec.commandLine().getOut();

@@ -3,6 +3,7 @@ package io.moelab.cli.evolve;
 import io.moelab.cli.support.DirectoryLock;
 import io.moelab.cli.support.Inputs;
 import io.moelab.cli.support.Json;
+import io.moelab.cli.support.OutputLock;
 import io.moelab.cli.support.Outputs;
 import io.moelab.cli.support.Plots;
 import io.moelab.cli.support.Progress;
@@ -112,8 +113,8 @@ public final class EvolveCommand implements Callable<Integer> {
     @Option(names = "--budget", paramLabel = "USD", description = "Stop starting iterations after this LLM cost.")
     private Double budget;
 
-    /** This run's claim on --out, once it exists; null before. */
-    private DirectoryLock lock;
+    /** This run's claim on --out: taken at once if it exists, else once it is made. */
+    private OutputLock lock;
 
     @Override
     public Integer call() throws Exception {
@@ -143,13 +144,9 @@ public final class EvolveCommand implements Callable<Integer> {
         }
         // Before the run's files are read: a second run on this --out at the same time deleted the first's work
         // files (its initial program then "failed evaluation"). A new --out is locked once it is made.
-        lock = Files.isDirectory(out) ? DirectoryLock.acquire("--out", out) : null;
-        try {
+        try (OutputLock claim = OutputLock.start("--out", out)) {
+            lock = claim;
             return evolve();
-        } finally {
-            if (lock != null) {
-                lock.close();
-            }
         }
     }
 
@@ -243,9 +240,7 @@ public final class EvolveCommand implements Callable<Integer> {
                 : LlmEnsemble.create(settings.llm(), ledger, Sleeper.SYSTEM, System::getenv);
         boolean created = !Files.exists(out);
         Files.createDirectories(out);
-        if (lock == null) {
-            lock = DirectoryLock.acquire("--out", out);
-        }
+        lock.ensureLocked();
         LlmClient client = replayed != null ? replayed
                 : new RecordingClient(models, out.resolve("llm_responses.jsonl"));
         PrintWriter stdout = spec.commandLine().getOut();

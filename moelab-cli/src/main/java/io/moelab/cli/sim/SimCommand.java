@@ -69,7 +69,7 @@ public final class SimCommand implements Callable<Integer>, OptionFields {
             AtomicFiles.writeString(dir.resolve("summary.json"), Json.write(summary(report)) + "\n");
             AtomicFiles.writeString(dir.resolve("steps.csv"), steps(report.policies()));
             plot(report, dir);
-            lock.beforeRenames();
+            lock.ensureLocked();
         });
         PrintWriter out = spec.commandLine().getOut();
         out.print(options.describe(trace) + "\n" + SimReports.header(report) + "\n"

@@ -118,7 +118,7 @@ public final class SweepCommand implements Callable<Integer>, OptionFields {
                         "redundant slots per layer",
                         byRedundant, policies, false);
             }
-            lock.beforeRenames();
+            lock.ensureLocked();
         });
         if (byInterval.isEmpty()) {
             // An earlier sweep's plot in the directory would read as this one's, beside a sweep.json without an
