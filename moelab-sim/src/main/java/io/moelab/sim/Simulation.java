@@ -467,9 +467,10 @@ public final class Simulation {
                         transfer = new Transfer(migration, planning, cluster);
                         pendingMigration = migration;
                     } else {
-                        stall = planning + migration.seconds();
+                        double seconds = migration.seconds(cluster);
+                        stall = planning + seconds;
                         current = next;
-                        migrationTotal += migration.seconds();
+                        migrationTotal += seconds;
                         bytes += migration.bytes();
                         copies += migration.copies();
                     }

@@ -20,7 +20,7 @@ import java.util.List;
  * held, rescaled into a second copy up front, each policy run over it in turn, and every window summed afresh from
  * the held steps. Planning time must be given (measured times differ from run to run). With {@code sharedLinks}
  * false, an overlapped transfer is as it was before it shared the links: done once the serving time since the
- * rebalance covers planning and {@link MigrationCost#seconds()}, slowing no step.
+ * rebalance covers planning and {@link MigrationCost#seconds(ClusterSpec)}, slowing no step.
  */
 final class HeldTraceReference {
     private HeldTraceReference() {
@@ -85,13 +85,13 @@ final class HeldTraceReference {
                     planningTotal += planning;
                     if (options.overlapMigration()) {
                         pending = plan;
-                        pendingSeconds = planning + migration.seconds();
+                        pendingSeconds = planning + migration.seconds(cluster);
                         transfer = sharedLinks ? new Transfer(migration, planning, cluster) : null;
                         pendingMigration = migration;
                     } else {
-                        stall = planning + migration.seconds();
+                        stall = planning + migration.seconds(cluster);
                         current = plan;
-                        migrationTotal += migration.seconds();
+                        migrationTotal += migration.seconds(cluster);
                         bytes += migration.bytes();
                         copies += migration.copies();
                     }
@@ -112,7 +112,7 @@ final class HeldTraceReference {
                 if (transfer != null ? transfer.done() : pendingSeconds <= 0) {
                     current = pending;
                     pending = null;
-                    migrationTotal += transfer != null ? transfer.seconds() : pendingMigration.seconds();
+                    migrationTotal += transfer != null ? transfer.seconds() : pendingMigration.seconds(cluster);
                     bytes += pendingMigration.bytes();
                     copies += pendingMigration.copies();
                 }

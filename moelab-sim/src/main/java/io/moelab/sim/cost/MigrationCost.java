@@ -17,14 +17,12 @@ import java.util.Objects;
  * @param copies       expert copies transferred (equals {@code PlacementEvaluator.migration(...).expertsMoved()})
  * @param bytes        bytes transferred in total
  * @param interBytes   of which across nodes
- * @param seconds      wall-clock time of the transfer with the links to itself
  * @param nvlinkBytes  per GPU, the larger of the bytes it sends and receives over NVLink (empty: no copies)
  * @param networkBytes per GPU, the same over the network; what a {@link Transfer} moves while serving goes on
  */
-public record MigrationCost(int copies, double bytes, double interBytes, double seconds, double[] nvlinkBytes,
-                            double[] networkBytes) {
+public record MigrationCost(int copies, double bytes, double interBytes, double[] nvlinkBytes, double[] networkBytes) {
     /** No change. */
-    public static final MigrationCost NONE = new MigrationCost(0, 0, 0, 0, new double[0], new double[0]);
+    public static final MigrationCost NONE = new MigrationCost(0, 0, 0, new double[0], new double[0]);
 
     /** Copies the per-GPU arrays, so that the record stays as it was made. */
     public MigrationCost {
@@ -98,19 +96,36 @@ public record MigrationCost(int copies, double bytes, double interBytes, double 
         if (copies == 0) {
             return NONE;
         }
-        double seconds = 0;
         double[] nvlinkBytes = new double[gpus];
         double[] networkBytes = new double[gpus];
         for (int g = 0; g < gpus; g++) {
-            double intra = Math.max(sendIntra[g], recvIntra[g]);
-            double inter = Math.max(sendInter[g], recvInter[g]);
-            nvlinkBytes[g] = intra;
-            networkBytes[g] = inter;
+            nvlinkBytes[g] = Math.max(sendIntra[g], recvIntra[g]);
+            networkBytes[g] = Math.max(sendInter[g], recvInter[g]);
+        }
+        return new MigrationCost(copies, copies * expertBytes, interBytes, nvlinkBytes, networkBytes);
+    }
+
+    /**
+     * The wall-clock time of the transfer with the links to itself on {@code cluster}: the busiest GPU's bytes on
+     * its slower link plus that link's latency (0 without copies). Worked from the per-GPU bytes rather than held,
+     * so that it cannot disagree with what a {@link Transfer} of this cost moves.
+     *
+     * @throws IllegalArgumentException if the cost is for another number of GPUs
+     */
+    public double seconds(ClusterSpec cluster) {
+        if (nvlinkBytes.length != 0 && nvlinkBytes.length != cluster.gpus()) {
+            throw new IllegalArgumentException("transfer is for " + nvlinkBytes.length + " GPUs, cluster has "
+                    + cluster.gpus());
+        }
+        double seconds = 0;
+        for (int g = 0; g < nvlinkBytes.length; g++) {
+            double intra = nvlinkBytes[g];
+            double inter = networkBytes[g];
             seconds = Math.max(seconds, Math.max(
                     intra > 0 ? intra / cluster.nvlinkBytesPerSecond() + cluster.nvlinkLatencyUs() * 1e-6 : 0,
                     inter > 0 ? inter / cluster.networkBytesPerSecond() + cluster.networkLatencyUs() * 1e-6 : 0));
         }
-        return new MigrationCost(copies, copies * expertBytes, interBytes, seconds, nvlinkBytes, networkBytes);
+        return seconds;
     }
 
     /** The GPU to copy expert {@code e} from: on the receiver's node if one holds it, the least busy one. */
@@ -140,18 +155,18 @@ public record MigrationCost(int copies, double bytes, double interBytes, double 
     @Override
     public boolean equals(Object o) {
         return o instanceof MigrationCost m && copies == m.copies && Double.compare(bytes, m.bytes) == 0
-                && Double.compare(interBytes, m.interBytes) == 0 && Double.compare(seconds, m.seconds) == 0
-                && Arrays.equals(nvlinkBytes, m.nvlinkBytes) && Arrays.equals(networkBytes, m.networkBytes);
+                && Double.compare(interBytes, m.interBytes) == 0 && Arrays.equals(nvlinkBytes, m.nvlinkBytes)
+                && Arrays.equals(networkBytes, m.networkBytes);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(copies, bytes, interBytes, seconds, Arrays.hashCode(nvlinkBytes),
+        return Objects.hash(copies, bytes, interBytes, Arrays.hashCode(nvlinkBytes),
                 Arrays.hashCode(networkBytes));
     }
 
     @Override
     public String toString() {
-        return copies + " expert copies, " + bytes + " bytes (" + interBytes + " across nodes), " + seconds + " s";
+        return copies + " expert copies, " + bytes + " bytes (" + interBytes + " across nodes)";
     }
 }

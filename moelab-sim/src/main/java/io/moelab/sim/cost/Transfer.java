@@ -8,7 +8,7 @@ import io.moelab.sim.spec.ClusterSpec;
  * it phase by phase; docs/SIM.md ("Overlapped migration shares the links") gives the model:
  * <ul>
  *   <li>no byte moves during the first {@code delaySeconds} of serving (planning); then each link's copies start
- *       after that link's latency, as {@link MigrationCost#seconds()} counts it;</li>
+ *       after that link's latency, as {@link MigrationCost#seconds(ClusterSpec)} counts it;</li>
  *   <li>per GPU and link, the transfer's bytes are the larger of those it sends and receives
  *       ({@link MigrationCost#nvlinkBytes()}, {@link MigrationCost#networkBytes()}) and the all-to-all's the larger
  *       of its own, as the step model takes them;</li>
@@ -67,7 +67,7 @@ public final class Transfer {
 
     /**
      * The time from the end of the delay to the last byte moved, once {@link #done()}: the transfer's duration with
-     * the links shared ({@link MigrationCost#seconds()} when nothing else used them; 0 without copies).
+     * the links shared ({@link MigrationCost#seconds(ClusterSpec)} when nothing else used them; 0 without copies).
      */
     public double seconds() {
         return lastByte - delay;

@@ -1,6 +1,7 @@
 package io.moelab.sim.cost;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.moelab.eplb.Placement;
@@ -45,7 +46,7 @@ class MigrationCostTest {
         assertThat(m.copies()).isEqualTo(1);
         assertThat(m.bytes()).isEqualTo(6000);
         assertThat(m.interBytes()).isZero();
-        assertThat(m.seconds()).isCloseTo(6e-6 + 2e-6, within(EPS));
+        assertThat(m.seconds(c)).isCloseTo(6e-6 + 2e-6, within(EPS));
     }
 
     @Test
@@ -54,7 +55,17 @@ class MigrationCostTest {
         MigrationCost m = MigrationCost.between(placement(c, 3, new int[] {0, 1, 2, 0}),
                 placement(c, 3, new int[] {0, 1, 2, 1}), MODEL, c);
         assertThat(m.interBytes()).isEqualTo(6000);
-        assertThat(m.seconds()).isCloseTo(12e-6 + 10e-6, within(EPS)); // 6000 B at 0.5 GB/s + 10 us
+        assertThat(m.seconds(c)).isCloseTo(12e-6 + 10e-6, within(EPS)); // 6000 B at 0.5 GB/s + 10 us
+    }
+
+    @Test
+    void noCopiesTakeNoTimeAndAnotherClusterIsRefused() {
+        assertThat(MigrationCost.NONE.seconds(cluster(2, 2))).isZero();
+        ClusterSpec c = cluster(1, 2);
+        MigrationCost m = MigrationCost.between(placement(c, 3, new int[] {0, 1, 2, 0}),
+                placement(c, 3, new int[] {0, 1, 2, 1}), MODEL, c);
+        assertThatThrownBy(() -> m.seconds(cluster(2, 2))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("transfer is for 2 GPUs, cluster has 4");
     }
 
     @Test
@@ -70,7 +81,7 @@ class MigrationCostTest {
         // to GPU 3 (NVLink).
         assertThat(m.interBytes()).isEqualTo(6000);
         assertThat(m.bytes()).isEqualTo(18000);
-        assertThat(m.seconds()).isCloseTo(22e-6, within(EPS)); // the network copy is the slowest
+        assertThat(m.seconds(c)).isCloseTo(22e-6, within(EPS)); // the network copy is the slowest
     }
 
     @Test
@@ -84,7 +95,7 @@ class MigrationCostTest {
                 placement(c, 4, new int[] {0, 1, 0, 2, 3, 0, 2, 0}), model, c);
         // GPU 2 trades expert 1 for 0, GPU 3 trades expert 3 for 0; experts 1 and 3 keep a replica elsewhere.
         assertThat(m.copies()).isEqualTo(2);
-        assertThat(m.seconds()).isCloseTo(6e-6 + 2e-6, within(EPS));
+        assertThat(m.seconds(c)).isCloseTo(6e-6 + 2e-6, within(EPS));
     }
 
     @Test
@@ -100,7 +111,7 @@ class MigrationCostTest {
             assertThat(m.bytes()).isEqualTo(m.copies() * model.expertBytes());
             assertThat(m.interBytes()).isBetween(0.0, m.bytes());
             // At least the busiest receiver's copies must cross its fastest link.
-            assertThat(m.seconds()).isGreaterThanOrEqualTo(m.copies() == 0 ? 0
+            assertThat(m.seconds(c)).isGreaterThanOrEqualTo(m.copies() == 0 ? 0
                     : model.expertBytes() / c.nvlinkBytesPerSecond());
         }
     }

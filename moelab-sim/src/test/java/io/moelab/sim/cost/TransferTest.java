@@ -45,7 +45,7 @@ class TransferTest {
         for (double b : perGpu) {
             max = Math.max(max, b);
         }
-        return new MigrationCost(1, max, 0, max / 1e9 + 2e-6, perGpu, new double[perGpu.length]);
+        return new MigrationCost(1, max, 0, perGpu, new double[perGpu.length]);
     }
 
     @Test
@@ -60,8 +60,9 @@ class TransferTest {
         assertThat(cost.combine()).isCloseTo(32e-6, within(EPS));
         assertThat(cost.seconds()).isCloseTo(71.8e-6, within(EPS));
         assertThat(transfer.done()).isTrue();
-        // 14 us, against the 8 us it takes with the link to itself (MigrationCost.seconds).
+        // 14 us, against the 8 us it takes with the link to itself.
         assertThat(transfer.seconds()).isCloseTo(14e-6, within(EPS));
+        assertThat(nvlink(6000, 6000).seconds(ONE_NODE)).isCloseTo(8e-6, within(EPS));
         assertThat(transfer.elapsed()).isCloseTo(cost.seconds(), within(EPS));
     }
 
@@ -128,7 +129,7 @@ class TransferTest {
         // 30000 B, 60 us + 10 us. A 6000 B copy each way starts at 10 us, when the dispatch has 25000 B left; they
         // share: done at 10 + 24 = 34 us, the dispatch held back 12 us: 82 us.
         ClusterSpec two = cluster(2, 1);
-        Transfer transfer = new Transfer(new MigrationCost(2, 12000, 12000, 22e-6, new double[2],
+        Transfer transfer = new Transfer(new MigrationCost(2, 12000, 12000, new double[2],
                 new double[] {6000, 6000}), 0, two);
         StepCost cost = new StepModel(MODEL, two, StepModel.Options.defaults())
                 .step(placement(two, 2, new int[] {0, 1}), LOAD, transfer);
@@ -194,7 +195,7 @@ class TransferTest {
                     }
                     StepModel model = new StepModel(m, c, StepModel.Options.defaults());
                     StepCost alone = model.step(p, load);
-                    Transfer transfer = new Transfer(new MigrationCost(1, 1, 0, 0, nv, net), delay, c);
+                    Transfer transfer = new Transfer(new MigrationCost(1, 1, 0, nv, net), delay, c);
                     StepCost shared = model.step(p, load, transfer);
                     assertThat(shared.dispatch()).isGreaterThanOrEqualTo(alone.dispatch());
                     assertThat(shared.combine()).isGreaterThanOrEqualTo(alone.combine());
@@ -209,12 +210,14 @@ class TransferTest {
                                     / c.networkBytesPerSecond() + c.networkLatencyUs() * 1e-6 : 0));
                         }
                         assertThat(transfer.seconds()).isGreaterThanOrEqualTo(lone * (1 - 1e-12));
+                        // The time MigrationCost works out for the links to itself is the one worked out here.
+                        assertThat(new MigrationCost(1, 1, 0, nv, net).seconds(c)).isEqualTo(lone);
                         assertThat(delay + transfer.seconds()).isLessThanOrEqualTo(shared.seconds() * (1 + 1e-12));
                     }
-                    Transfer none = new Transfer(new MigrationCost(0, 0, 0, 0, new double[gpus],
+                    Transfer none = new Transfer(new MigrationCost(0, 0, 0, new double[gpus],
                             new double[gpus]), delay, c);
                     assertThat(model.step(p, load, none)).isEqualTo(alone);
-                    Transfer late = new Transfer(new MigrationCost(1, 1, 0, 0, nv, net), 2 * alone.seconds(), c);
+                    Transfer late = new Transfer(new MigrationCost(1, 1, 0, nv, net), 2 * alone.seconds(), c);
                     assertThat(model.step(p, load, late)).isEqualTo(alone);
                 });
     }
