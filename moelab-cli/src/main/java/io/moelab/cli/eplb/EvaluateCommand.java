@@ -142,11 +142,7 @@ public final class EvaluateCommand implements Callable<Integer>, OptionFields {
             case "json" -> Json.write(jsonReport(report, trace)) + "\n";
             default -> rows(report).csv();
         };
-        Map<String, double[]> series = new LinkedHashMap<>();
-        for (AlgorithmReport a : report.algorithms()) {
-            series.put(a.algorithm(), a.windowGpuBalancedness());
-        }
-        series.put("bound", report.windowBound());
+        Map<String, double[]> series = balancednessSeries(report);
         String title = "GPU balancedness: plan on window i, score on window i+1 (" + report.topology() + ")";
         // The report is printed anyway: an --output that is stdout (-, /dev/stdout) printed it twice.
         Path file = Outputs.isStdout(output) ? null : output;
@@ -164,6 +160,19 @@ public final class EvaluateCommand implements Callable<Integer>, OptionFields {
         out.print(text);
         out.flush();
         return 0;
+    }
+
+    /**
+     * The lines of a plot of GPU balancedness per scored window: each algorithm's, in the report's order, then the
+     * bound's ({@code bound}). {@code eplb evaluate --plot} and {@code eplb report} draw the same lines.
+     */
+    static Map<String, double[]> balancednessSeries(EvaluationReport report) {
+        Map<String, double[]> series = new LinkedHashMap<>();
+        for (AlgorithmReport a : report.algorithms()) {
+            series.put(a.algorithm(), a.windowGpuBalancedness());
+        }
+        series.put("bound", report.windowBound());
+        return series;
     }
 
     private Map<String, Object> jsonReport(EvaluationReport report, WindowSums trace) {

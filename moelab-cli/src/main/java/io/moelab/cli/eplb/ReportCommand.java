@@ -280,13 +280,9 @@ public final class ReportCommand implements Callable<Integer>, OptionFields {
         }
         md.append(String.format(Locale.ROOT, "%nBound (mean over windows): %.4f.%n%n", report.meanBound()));
         String png = slug(c.name()) + ".png";
-        Map<String, double[]> series = new LinkedHashMap<>();
-        for (AlgorithmReport a : report.algorithms()) {
-            series.put(a.algorithm(), a.windowGpuBalancedness());
-        }
-        series.put("bound", report.windowBound());
         Plots.lines(out.resolve(png), c.name() + ": GPU balancedness per window (" + c.topology() + ")",
-                "scored window", "GPU balancedness", series, new double[] {0.4, 1.0});
+                "scored window", "GPU balancedness", EvaluateCommand.balancednessSeries(report),
+                new double[] {0.4, 1.0});
         md.append("![").append(c.name()).append("](").append(png).append(")\n\n");
     }
 
