@@ -120,7 +120,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
      *                              {@code tokenizer_config.json} when it is malformed, holds an
      *                              {@code add_bos_token} or {@code add_eos_token} that is not a boolean, asks
      *                              for a BOS or EOS that the tokenizer does not have, holds a malformed
-     *                              {@code added_tokens_decoder}, or sets {@code from_slow}
+     *                              {@code added_tokens_decoder}, or sets {@code from_slow} to a true value
      */
     public static HuggingFaceTokenizer open(Path tokenizerJson, String modelType) {
         String where = tokenizerJson.toString();
@@ -138,11 +138,11 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         String configFile = tokenizerJson.resolveSibling("tokenizer_config.json").toString();
         // PreTrainedTokenizerFast.__init__ (v4) reads tokenizer.json only when from_slow is false; true builds the
         // slow tokenizer from its own files and converts it (or raises for a class without one).
-        if (Boolean.TRUE.equals(flag(config, "from_slow", configFile))) {
+        if (TokenizerConfig.fromSlow(config)) {
             throw new ModelFormatException(configFile, null, "from_slow: transformers builds the tokenizer from the "
                     + "slow tokenizer's files (tokenizer.model, SentencePiece, for a Llama class) rather than "
-                    + "tokenizer.json, and moelab reads only tokenizer.json; without the key (or with false or null) "
-                    + "tokenizer.json is used");
+                    + "tokenizer.json, and moelab reads only tokenizer.json; without the key (or with a false value: "
+                    + "false, null, 0, an empty string, list or object) tokenizer.json is used");
         }
         JsonNode cls = config == null ? null : config.get("tokenizer_class");
         String className = cls != null && cls.isString() ? cls.stringValue()

@@ -183,7 +183,9 @@ final class TokenizerConfig {
      * their key read as an integer ({@code int(key)}; of two keys reading as the same integer the later entry
      * stands), or an empty list when the config has no such key. Refused naming the file and key where v4 fails
      * ({@code null} or a value that is not an object, a key {@code int()} refuses, an entry that is not an object
-     * or has a flag that is not a boolean) and for an entry without a {@code content} string.
+     * or has a content that is not a string or a flag that is not a boolean). An entry without a content, or with a
+     * null one, is v4's empty token: it stays in the list (replacing an earlier one of the same integer key) and
+     * {@link #addDecoderTokens} skips it, as the library's {@code add_tokens} does.
      */
     static List<JsonNode> decoderTokens(JsonNode config, String configFile) {
         JsonNode decoder = config == null ? null : config.get("added_tokens_decoder");
@@ -203,7 +205,9 @@ final class TokenizerConfig {
             }
             JsonNode token = e.getValue();
             String where = "added_tokens_decoder " + StringNode.valueOf(e.getKey()) + ": ";
-            if (!token.isObject() || !token.path("content").isString()) {
+            JsonNode content = token.path("content");
+            // The tokenizers binding reads a missing (or None) content as "", which add_tokens then ignores.
+            if (!token.isObject() || !(content.isString() || content.isMissingNode() || content.isNull())) {
                 throw new ModelFormatException(configFile, null, where + "expected an object with a \"content\" "
                         + "string, got " + token);
             }
@@ -252,7 +256,7 @@ final class TokenizerConfig {
         Function<String, Integer> vocab = vocabIds(root);
         boolean any = false;
         for (JsonNode d : decoderTokens) {
-            String content = d.path("content").stringValue();
+            String content = decoderContent(d);
             if (content.isEmpty()) {
                 continue; // the library ignores an empty token
             }
@@ -276,6 +280,12 @@ final class TokenizerConfig {
             any = true;
         }
         return any;
+    }
+
+    /** An {@code added_tokens_decoder} entry's content: its string, or "" where it has none (v4's empty token). */
+    private static String decoderContent(JsonNode entry) {
+        JsonNode content = entry.path("content");
+        return content.isString() ? content.stringValue() : "";
     }
 
     /** Whether the last of {@code list}'s entries of {@code token}'s content has the same flags. */
@@ -346,7 +356,7 @@ final class TokenizerConfig {
                 boolean fromConfig = config != null && config.has(key);
                 if (!additional && fromConfig && decoder != null && decoder.isObject()) {
                     for (JsonNode d : decoder.values()) {
-                        if (content.equals(d.path("content").asString(null))) {
+                        if (content.equals(decoderContent(d))) {
                             token = d;
                         }
                     }
@@ -416,8 +426,33 @@ final class TokenizerConfig {
     }
 
     /**
-     * {@code add_bos_token}, {@code add_eos_token}, {@code clean_up_tokenization_spaces}, {@code add_prefix_space}
-     * or {@code from_slow}: null when absent; a JSON null is false, as in transformers.
+     * {@code from_slow} as {@code PreTrainedTokenizerFast.__init__} (v4) reads it, by the truth Python gives the
+     * value json reads: false where absent, null, false, a zero number (1e-400 too, which Python reads as 0.0), or an
+     * empty string, list or object; true otherwise ("false" included).
+     */
+    static boolean fromSlow(JsonNode config) {
+        JsonNode v = config == null ? null : config.get("from_slow");
+        if (v == null || v.isNull()) {
+            return false;
+        }
+        if (v.isBoolean()) {
+            return v.booleanValue();
+        }
+        if (v.isIntegralNumber()) {
+            return v.bigIntegerValue().signum() != 0;
+        }
+        if (v.isNumber()) {
+            return v.doubleValue() != 0.0; // Python's float: an underflow is 0.0, an overflow inf
+        }
+        if (v.isString()) {
+            return !v.stringValue().isEmpty();
+        }
+        return !v.isEmpty(); // a list or an object
+    }
+
+    /**
+     * {@code add_bos_token}, {@code add_eos_token}, {@code clean_up_tokenization_spaces} or
+     * {@code add_prefix_space}: null when absent; a JSON null is false, as in transformers.
      */
     static Boolean flag(JsonNode config, String key, String configFile) {
         JsonNode v = config == null ? null : config.get(key);

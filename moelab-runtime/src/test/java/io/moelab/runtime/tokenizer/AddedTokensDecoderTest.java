@@ -158,8 +158,28 @@ class AddedTokensDecoderTest {
     }
 
     /**
+     * An entry without a content, or with a null one, is {@code AddedToken("")} in v4 (the tokenizers binding reads
+     * a missing content as empty), which {@code add_tokens} ignores: it adds nothing, and &lt;x&gt; after it still
+     * gets the next free id, 5. As any entry, it replaces an earlier one of a key reading as the same integer ("05"
+     * after "5"), so then &lt;x&gt; is not added and splits into three [UNK]s.
+     */
+    @Test
+    void anEntryWithoutContentIsAnEmptyTokenAndAddsNothing() {
+        try (HuggingFaceTokenizer tok = open("{\"added_tokens_decoder\": {\"5\": {\"special\": true}, "
+                + "\"6\": {\"content\": null, \"special\": true}, \"7\": " + entry("<x>", true) + "}}")) {
+            assertThat(tok.encode("the <x> cat")).containsExactly(1, 5, 2);
+            assertThat(tok.vocabSize()).isEqualTo(6);
+        }
+        try (HuggingFaceTokenizer tok = open("{\"added_tokens_decoder\": {\"5\": " + entry("<x>", true)
+                + ", \"05\": {\"normalized\": false}}}")) {
+            assertThat(tok.encode("the <x> cat")).containsExactly(1, 0, 0, 0, 2);
+            assertThat(tok.vocabSize()).isEqualTo(5);
+        }
+    }
+
+    /**
      * What transformers v4 refuses ({@code None.items()}, {@code int(key)}, a value that is not a dict,
-     * {@code AddedToken} given a flag that is not a bool) and an entry without a content, refused naming the file
+     * {@code AddedToken} given a content that is not a string or a flag that is not a bool), refused naming the file
      * and key before the native library loads.
      */
     @Test
@@ -174,8 +194,9 @@ class AddedTokensDecoderTest {
                 "added_tokens_decoder: key \"1.5\" is not an integer"},
             {"{\"added_tokens_decoder\": {\"5\": \"<x>\"}}",
                 "added_tokens_decoder \"5\": expected an object with a \"content\" string, got \"<x>\""},
-            {"{\"added_tokens_decoder\": {\"5\": {\"special\": true}}}",
-                "added_tokens_decoder \"5\": expected an object with a \"content\" string, got {\"special\":true}"},
+            {"{\"added_tokens_decoder\": {\"5\": {\"content\": [\"<x>\"]}}}",
+                "added_tokens_decoder \"5\": expected an object with a \"content\" string, got "
+                    + "{\"content\":[\"<x>\"]}"},
             {"{\"added_tokens_decoder\": {\"5\": {\"content\": 5}}}",
                 "added_tokens_decoder \"5\": expected an object with a \"content\" string, got {\"content\":5}"},
             {"{\"added_tokens_decoder\": {\"5\": {\"content\": \"<x>\", \"special\": \"yes\"}}}",
