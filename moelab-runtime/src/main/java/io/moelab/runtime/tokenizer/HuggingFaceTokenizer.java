@@ -12,6 +12,7 @@ import static io.moelab.runtime.tokenizer.TokenizerConfig.ids;
 import static io.moelab.runtime.tokenizer.TokenizerConfig.libraryIds;
 import static io.moelab.runtime.tokenizer.TokenizerConfig.markSpecial;
 import static io.moelab.runtime.tokenizer.TokenizerConfig.prefixSpace;
+import static io.moelab.runtime.tokenizer.TokenizerConfig.reAddSpecialTokens;
 import static io.moelab.runtime.tokenizer.TokenizerConfig.specialId;
 import static io.moelab.runtime.tokenizer.TokenizerConfig.specialTokens;
 import static io.moelab.runtime.tokenizer.TokenizerConfig.templateTokens;
@@ -152,6 +153,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         boolean extended = addDecoderTokens((ObjectNode) root, added, decoderTokens, special);
         extended |= addSpecialTokens((ObjectNode) root, added, special);
         extended |= markSpecial((ObjectNode) root, config, className, special);
+        extended |= reAddSpecialTokens((ObjectNode) root, added, config, className, special, decoderTokens);
         if (TokenizerConfig.vocabSize(root, added) == 0) {
             throw new ModelFormatException(where, null, "empty vocabulary");
         }

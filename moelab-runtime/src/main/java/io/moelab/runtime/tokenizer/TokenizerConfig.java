@@ -390,6 +390,107 @@ final class TokenizerConfig {
     }
 
     /**
+     * Appends to the file's {@code added_tokens} each named special token that {@code PreTrainedTokenizerFast.__init__}
+     * (v4) adds again over a token of its content that the tokenizer already holds with other flags (run after
+     * {@link #addDecoderTokens}, {@link #addSpecialTokens} and {@link #markSpecial}). After the decoder's entries
+     * ({@code decoderTokens}; without {@code added_tokens_decoder} in the config, the file's own added tokens, which
+     * {@code _from_pretrained} then reads as the decoder) it adds each of {@code all_special_tokens_extended} (the
+     * first named token of each content) that is an {@code AddedToken} equal to none of those entries: it never
+     * equals the strings it is also checked against, and the library's equality takes the content and every flag.
+     * The AddedTokens: an object among {@code additional_special_tokens}; a bos ... mask object that the decoder
+     * (or without one, the file) does not replace by its token of that content, a replaced one being equal to an
+     * entry; Qwen2's wrapped strings ({@link #markSpecial}). It goes in as special, {@code normalized} false unless
+     * it says so; the library keeps the held token's id and pattern but matches with the new one's
+     * {@code single_word}, {@code lstrip} and {@code rstrip}, as it does with an entry appended to the list (the
+     * held id given, which {@code added} has). One equal to the list's last token of its content changes nothing and
+     * is left out.
+     *
+     * @return whether any was appended
+     */
+    static boolean reAddSpecialTokens(ObjectNode root, Map<String, Integer> added, JsonNode config,
+            String className, Map<String, JsonNode> special, List<JsonNode> decoderTokens) {
+        if (!(root.get("added_tokens") instanceof ArrayNode list)) {
+            return false;
+        }
+        JsonNode decoder = config == null ? null : config.get("added_tokens_decoder");
+        // The entries __init__ adds first, which a named token is compared with.
+        List<JsonNode> entries = new ArrayList<>(decoder != null ? decoderTokens : list.valueStream().toList());
+        Map<String, JsonNode> replacements = new HashMap<>();
+        for (JsonNode t : entries) {
+            replacements.put(decoderContent(t), t); // the last of a content, as _from_pretrained's map
+        }
+        boolean qwen2 = className != null && CLASS_TOKENS.get(className) == QWEN2_TOKENS;
+        Set<String> seen = new HashSet<>();
+        boolean any = false;
+        for (Map.Entry<String, JsonNode> e : special.entrySet()) {
+            String key = e.getKey();
+            boolean additional = key.equals("additional_special_tokens");
+            List<JsonNode> values = additional ? e.getValue().valueStream().toList() : List.of(e.getValue());
+            for (JsonNode v : values) {
+                String content = tokenContent(v);
+                if (content == null || content.isEmpty() || !seen.add(content)) {
+                    continue; // all_special_tokens_extended keeps the first token of a content
+                }
+                boolean fromConfig = config != null && config.has(key);
+                if (!additional && fromConfig && replacements.containsKey(content)) {
+                    continue; // replaced by an entry: equal to it
+                }
+                JsonNode token = v.isObject() ? v
+                        : !additional && qwen2 && QWEN2_WRAPPED.contains(key) ? wrapped(content) : null;
+                if (token == null || entries.stream().anyMatch(t -> sameToken(t, token))) {
+                    continue;
+                }
+                entries.add(token);
+                Integer id = added.get(content); // held: addSpecialTokens added every named token
+                if (id == null) {
+                    continue;
+                }
+                ObjectNode entry = JSON.createObjectNode();
+                entry.put("id", id);
+                entry.put("content", content);
+                for (String flag : List.of("single_word", "lstrip", "rstrip", "normalized")) {
+                    entry.put(flag, token.path(flag).asBoolean(false));
+                }
+                entry.put("special", true);
+                if (!equalsHeld(list, entry)) {
+                    list.add(entry);
+                    any = true;
+                }
+            }
+        }
+        return any;
+    }
+
+    /** The token {@code Qwen2TokenizerFast.__init__} (v4) wraps a named string in. */
+    private static JsonNode wrapped(String content) {
+        ObjectNode t = JSON.createObjectNode();
+        t.put("content", content);
+        t.put("single_word", false);
+        t.put("lstrip", false);
+        t.put("rstrip", false);
+        t.put("normalized", false);
+        t.put("special", true);
+        return t;
+    }
+
+    /**
+     * Whether two tokens as the config or file gives them are equal {@code AddedToken}s: the same content and flags,
+     * a flag left out false except {@code normalized}, which defaults to not {@code special}.
+     */
+    private static boolean sameToken(JsonNode a, JsonNode b) {
+        if (!decoderContent(a).equals(decoderContent(b))) {
+            return false;
+        }
+        for (String flag : List.of("single_word", "lstrip", "rstrip", "special")) {
+            if (a.path(flag).asBoolean(false) != b.path(flag).asBoolean(false)) {
+                return false;
+            }
+        }
+        return a.path("normalized").asBoolean(!a.path("special").asBoolean(false))
+                == b.path("normalized").asBoolean(!b.path("special").asBoolean(false));
+    }
+
+    /**
      * Sets the pre-tokenizer's {@code add_prefix_space} in the file's JSON as transformers' GPT-NeoX class sets it.
      * {@code GPTNeoXTokenizerFast.__init__} (v4) takes the config's {@code add_prefix_space} (default false) and,
      * where the file's pre-tokenizer (a ByteLevel, not inside a Sequence) holds another value, rebuilds it with the
