@@ -571,7 +571,7 @@ final class TokenizerConfig {
 
     /**
      * The token that {@code key} ({@code bos_token}, {@code eos_token}) names in {@code special}, refused unless it
-     * is an added token or in the model's vocabulary.
+     * is an added token or in the model's vocabulary (an empty one, refused where v4 would put the unk token).
      */
     private static String token(JsonNode root, Map<String, Integer> added, Map<String, JsonNode> special, String key,
             String flag, String configFile) {
@@ -582,6 +582,13 @@ final class TokenizerConfig {
             throw new ModelFormatException(configFile, null, flag + " is true but there is no " + key);
         }
         if (!added.containsKey(content) && vocabId(root, content) == null) {
+            // addSpecialTokens added every other named token, so only "" gets here. v4's convert_tokens_to_ids
+            // would put unk_token_id in the template: an <unk> before every text, which no model reads as a BOS.
+            if (content.isEmpty()) {
+                throw new ModelFormatException(configFile, null, key + " is empty, and " + flag + " would put it "
+                        + "in every text: transformers v4 puts the unk_token's id there instead (and fails without "
+                        + "an unk_token), which moelab does not follow; name a token or set " + flag + " to false");
+            }
             throw new ModelFormatException(configFile, null, key + " " + quote(content) + " (added by " + flag
                     + ") is neither an added token nor in the vocabulary of tokenizer.json");
         }

@@ -224,6 +224,36 @@ class SpecialTokensTest {
     }
 
     /**
+     * The one template token that can be neither an added token nor in the vocabulary: an empty bos_token or
+     * eos_token (every other named token is added, see below; the library adds no empty one). transformers v4
+     * builds the template ":0 $A:0" with {@code convert_tokens_to_ids("")}, which falls back to
+     * {@code unk_token_id}: the Llama class (unk_token &lt;unk&gt;, added as id 12) would put &lt;unk&gt; before
+     * every text, which no model reads as a BOS, and raises without an unk_token. moelab refuses it instead. A
+     * vocabulary that holds "" gives it its id, as v4's lookup does ("" = 12 here, the text's ids unchanged).
+     */
+    @Test
+    void anEmptyTemplateTokenIsRefusedNotReplacedByUnk() {
+        String[][] cases = {
+            {"{\"tokenizer_class\": \"LlamaTokenizerFast\", \"bos_token\": \"\"}", "bos_token", "add_bos_token"},
+            {"{\"tokenizer_class\": \"LlamaTokenizerFast\", \"add_eos_token\": true, "
+                + "\"eos_token\": {\"content\": \"\"}}", "eos_token", "add_eos_token"},
+        };
+        for (String[] c : cases) {
+            Path file = TokenizerFixtures.write(dir.resolve("empty" + n++), TokenizerFixtures.WORD_LEVEL, c[0]);
+            assertThatThrownBy(() -> HuggingFaceTokenizer.open(file)).as(c[0])
+                    .isInstanceOf(ModelFormatException.class)
+                    .hasMessage(file.resolveSibling("tokenizer_config.json") + ": " + c[1] + " is empty, and "
+                            + c[2] + " would put it in every text: transformers v4 puts the unk_token's id there "
+                            + "instead (and fails without an unk_token), which moelab does not follow; name a token "
+                            + "or set " + c[2] + " to false");
+        }
+        String withEmpty = TokenizerFixtures.WORD_LEVEL.replace("\".\": 11}", "\".\": 11, \"\": 12}");
+        assertThat(withEmpty).isNotEqualTo(TokenizerFixtures.WORD_LEVEL);
+        assertIds(encode(withEmpty, "{\"tokenizer_class\": \"LlamaTokenizerFast\", \"bos_token\": \"\"}"),
+                ids(12), ids(3, 4), ids());
+    }
+
+    /**
      * Special tokens that tokenizer_config.json names but tokenizer.json's added_tokens lacks are added as
      * transformers' {@code PreTrainedTokenizerFast.__init__} (v4) adds them, in the order bos, eos, unk, sep, pad,
      * cls, mask, additional_special_tokens, each special: a token in the model's vocabulary keeps its id, another
