@@ -9,8 +9,8 @@ import static io.moelab.runtime.tokenizer.TokenizerConfig.addedTokens;
 import static io.moelab.runtime.tokenizer.TokenizerConfig.decoderTokens;
 import static io.moelab.runtime.tokenizer.TokenizerConfig.flag;
 import static io.moelab.runtime.tokenizer.TokenizerConfig.ids;
+import static io.moelab.runtime.tokenizer.TokenizerConfig.initTokens;
 import static io.moelab.runtime.tokenizer.TokenizerConfig.libraryIds;
-import static io.moelab.runtime.tokenizer.TokenizerConfig.markSpecial;
 import static io.moelab.runtime.tokenizer.TokenizerConfig.prefixSpace;
 import static io.moelab.runtime.tokenizer.TokenizerConfig.reAddSpecialTokens;
 import static io.moelab.runtime.tokenizer.TokenizerConfig.specialId;
@@ -148,11 +148,10 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         JsonNode cls = config == null ? null : config.get("tokenizer_class");
         String className = cls != null && cls.isString() ? cls.stringValue()
                 : modelType == null ? null : CLASS_OF_MODEL_TYPE.get(modelType);
-        List<JsonNode> decoderTokens = decoderTokens(config, configFile);
+        List<JsonNode> decoderTokens = initTokens(root, config, decoderTokens(config, configFile));
         Map<String, JsonNode> special = specialTokens(config, className);
         boolean extended = addDecoderTokens((ObjectNode) root, added, decoderTokens, special);
         extended |= addSpecialTokens((ObjectNode) root, added, special);
-        extended |= markSpecial((ObjectNode) root, config, className, special);
         extended |= reAddSpecialTokens((ObjectNode) root, added, config, className, special, decoderTokens);
         if (TokenizerConfig.vocabSize(root, added) == 0) {
             throw new ModelFormatException(where, null, "empty vocabulary");

@@ -224,7 +224,27 @@ final class TokenizerConfig {
     }
 
     /**
-     * Adds the {@code decoderTokens} (see {@link #decoderTokens}) to the file's {@code added_tokens} (and to
+     * The tokens {@code PreTrainedTokenizerFast.__init__} (v4) adds first, as {@code added_tokens_decoder}: the
+     * config's {@code decoderTokens} where it has that key; otherwise {@code _from_pretrained} reads the file's
+     * {@code added_tokens} in its place, by their listed ids (of two entries of an id the later stands), which
+     * {@code __init__} adds again, each special where it is or where its content is a named special token's. Read
+     * before any rewrite of the list.
+     */
+    static List<JsonNode> initTokens(JsonNode root, JsonNode config, List<JsonNode> decoderTokens) {
+        if (config != null && config.has("added_tokens_decoder")) {
+            return decoderTokens;
+        }
+        TreeMap<BigInteger, JsonNode> byId = new TreeMap<>();
+        for (JsonNode t : root.path("added_tokens").values()) {
+            if (t.path("id").isIntegralNumber()) { // the library refuses an entry without one
+                byId.put(t.path("id").bigIntegerValue(), t.deepCopy());
+            }
+        }
+        return new ArrayList<>(byId.values());
+    }
+
+    /**
+     * Adds the {@code decoderTokens} (see {@link #initTokens}) to the file's {@code added_tokens} (and to
      * {@code added}) as {@code PreTrainedTokenizerFast.__init__} (v4) adds them: every one, in that order, before
      * the named special tokens it lacks ({@link #addSpecialTokens}). (It means to skip those the loaded tokenizer
      * holds, but checks the tokens against the loaded ids, so it skips none.) Each is special where it says so or
@@ -311,95 +331,16 @@ final class TokenizerConfig {
     private static final List<String> QWEN2_WRAPPED = List.of("bos_token", "eos_token", "unk_token", "pad_token");
 
     /**
-     * Makes special, as transformers v4 makes them, the {@code special} tokens that the file's {@code added_tokens}
-     * holds as ordinary ones ({@code "special": false}). {@code _from_pretrained} replaces each named token other
-     * than {@code additional_special_tokens} by the added token of that content it read (from
-     * {@code tokenizer_config.json}'s {@code added_tokens_decoder} when it has the key, else from the file's
-     * {@code added_tokens}); {@code Qwen2TokenizerFast.__init__} wraps its bos, eos, unk and pad strings, its
-     * defaults included, in special tokens that are not normalized; a config object is a token too.
-     * {@code PreTrainedTokenizerFast.__init__} adds every special token held as a token (not a string) again,
-     * marked special, and the tokenizers library then lists it among its special tokens with that token's flags,
-     * keeping its id, so decode skips it. A string (a Llama or GPT-NeoX default, a name the decoder lacks, any of
-     * {@code additional_special_tokens}') is already there and not added again: the file's token stands.
-     *
-     * <p>The library keeps the ordinary token's pattern too, which matters only where the two differ in
-     * {@code normalized}, {@code lstrip}, {@code rstrip} or {@code single_word}; here the entry takes the special
-     * token's flags.
-     *
-     * @return whether any entry was changed
-     */
-    static boolean markSpecial(ObjectNode root, JsonNode config, String className,
-            Map<String, JsonNode> special) {
-        JsonNode list = root.get("added_tokens");
-        if (list == null || !list.isArray()) {
-            return false;
-        }
-        JsonNode decoder = config == null ? null : config.get("added_tokens_decoder");
-        boolean qwen2 = className != null && CLASS_TOKENS.get(className) == QWEN2_TOKENS;
-        boolean any = false;
-        for (Map.Entry<String, JsonNode> e : special.entrySet()) {
-            String key = e.getKey();
-            boolean additional = key.equals("additional_special_tokens");
-            List<JsonNode> values = new ArrayList<>();
-            if (additional) {
-                e.getValue().values().forEach(values::add);
-            } else {
-                values.add(e.getValue());
-            }
-            for (JsonNode v : values) {
-                String content = tokenContent(v);
-                if (content == null || content.isEmpty()) {
-                    continue;
-                }
-                // The token transformers adds again: the flags it has, or null when it adds none.
-                JsonNode token = null;
-                boolean fromConfig = config != null && config.has(key);
-                if (!additional && fromConfig && decoder != null && decoder.isObject()) {
-                    for (JsonNode d : decoder.values()) {
-                        if (content.equals(decoderContent(d))) {
-                            token = d;
-                        }
-                    }
-                } else if (!additional && fromConfig) {
-                    token = MissingNode.getInstance(); // the file's own entry, as it is
-                }
-                if (token == null && v.isObject()) {
-                    token = v;
-                } else if (token == null && qwen2 && QWEN2_WRAPPED.contains(key)) {
-                    token = JSON.createObjectNode();
-                }
-                if (token == null) {
-                    continue;
-                }
-                for (JsonNode t : list.values()) {
-                    if (t instanceof ObjectNode entry && content.equals(entry.path("content").asString(null))
-                            && !entry.path("special").asBoolean(false)) {
-                        if (!token.isMissingNode()) {
-                            // A flag the token lacks is the library's default for a special token: false.
-                            for (String flag : List.of("single_word", "lstrip", "rstrip", "normalized")) {
-                                entry.put(flag, token.path(flag).asBoolean(false));
-                            }
-                        }
-                        entry.put("special", true);
-                        any = true;
-                    }
-                }
-            }
-        }
-        return any;
-    }
-
-    /**
      * Appends to the file's {@code added_tokens} each named special token that {@code PreTrainedTokenizerFast.__init__}
      * (v4) adds again over a token of its content that the tokenizer already holds with other flags (run after
-     * {@link #addDecoderTokens}, {@link #addSpecialTokens} and {@link #markSpecial}). After the decoder's entries
-     * ({@code decoderTokens}; without {@code added_tokens_decoder} in the config, the file's own added tokens, which
-     * {@code _from_pretrained} then reads as the decoder) it adds each of {@code all_special_tokens_extended} (the
+     * {@link #addDecoderTokens} and {@link #addSpecialTokens}). After the decoder's entries ({@code decoderTokens},
+     * {@link #initTokens}) it adds each of {@code all_special_tokens_extended} (the
      * first named token of each content) that is an {@code AddedToken} equal to none of those entries: it never
      * equals the strings it is also checked against, and the library's equality takes the content and every flag.
      * The AddedTokens: an object among {@code additional_special_tokens}; a bos ... mask object that the decoder
      * (or without one, the file) does not replace by its token of that content, a replaced one being equal to an
-     * entry; Qwen2's wrapped strings ({@link #markSpecial}). It goes in as special, {@code normalized} false unless
+     * entry; the strings {@code Qwen2TokenizerFast.__init__} wraps in special, not normalized tokens (its bos, eos,
+     * unk and pad, its defaults included). It goes in as special, {@code normalized} false unless
      * it says so; the library keeps the held token's id and pattern but matches with the new one's
      * {@code single_word}, {@code lstrip} and {@code rstrip}, as it does with an entry appended to the list (the
      * held id given, which {@code added} has). One equal to the list's last token of its content changes nothing and
@@ -412,9 +353,8 @@ final class TokenizerConfig {
         if (!(root.get("added_tokens") instanceof ArrayNode list)) {
             return false;
         }
-        JsonNode decoder = config == null ? null : config.get("added_tokens_decoder");
-        // The entries __init__ adds first, which a named token is compared with.
-        List<JsonNode> entries = new ArrayList<>(decoder != null ? decoderTokens : list.valueStream().toList());
+        // The entries __init__ adds first ({@link #initTokens}), which a named token is compared with.
+        List<JsonNode> entries = new ArrayList<>(decoderTokens);
         Map<String, JsonNode> replacements = new HashMap<>();
         for (JsonNode t : entries) {
             replacements.put(decoderContent(t), t); // the last of a content, as _from_pretrained's map

@@ -88,28 +88,38 @@ class NonSpecialAddedTokensTest {
     }
 
     /**
-     * additional_special_tokens' strings are never replaced, so they stay ordinary; an object in the list is an
-     * AddedToken, added again as special.
+     * additional_special_tokens' strings are never replaced, so with added_tokens_decoder (here empty) they stay
+     * ordinary; an object in the list is an AddedToken, added again as special. Without the key,
+     * {@code _from_pretrained} passes tokenizer.json's added tokens to {@code __init__} as the decoder, which adds
+     * each again, special where its content is any special token's ({@code all_special_tokens}, strings included):
+     * then both are special (moelab used to leave the strings ordinary there too).
      */
     @Test
-    void additionalSpecialTokensStringsStayAsTheFileHasThem() {
-        assertThat(decode("{\"additional_special_tokens\": [\"<|im_end|>\", \"<|endoftext|>\"]}", null))
+    void additionalSpecialTokensStringsStayAsTheFileHasThemUnderADecoder() {
+        assertThat(decode("""
+                {"additional_special_tokens": ["<|im_end|>", "<|endoftext|>"], "added_tokens_decoder": {}}""", null))
                 .isEqualTo("the <|im_end|> cat <|endoftext|>");
         assertThat(decode("""
-                {"additional_special_tokens": [{"__type": "AddedToken", "content": "<|im_end|>"}, "<|endoftext|>"]}""",
-                null)).isEqualTo("the cat <|endoftext|>");
+                {"additional_special_tokens": [{"__type": "AddedToken", "content": "<|im_end|>"}, "<|endoftext|>"],
+                 "added_tokens_decoder": {}}""", null)).isEqualTo("the cat <|endoftext|>");
+        assertThat(decode("{\"additional_special_tokens\": [\"<|im_end|>\", \"<|endoftext|>\"]}", null))
+                .isEqualTo("the cat");
     }
 
     /**
-     * A class default is a string passed to __init__, not replaced: the Llama and GPT-NeoX defaults stay ordinary
-     * (here GPT-NeoX's &lt;|endoftext|&gt;). Qwen2TokenizerFast wraps its strings, defaults included, so its default
-     * eos &lt;|endoftext|&gt; and a named eos string are special, even where added_tokens_decoder lacks them.
+     * A class default is a string passed to __init__, not replaced: under added_tokens_decoder the Llama and
+     * GPT-NeoX defaults stay ordinary (here GPT-NeoX's &lt;|endoftext|&gt;); without it (no config at all, or one
+     * without the key) tokenizer.json's tokens are the decoder, added again special where their content is a
+     * special token's, the defaults' included. Qwen2TokenizerFast wraps its strings, defaults included, so its
+     * default eos &lt;|endoftext|&gt; and a named eos string are special, even where added_tokens_decoder lacks them.
      */
     @Test
     void qwen2MakesItsStringsSpecialOtherClassesKeepTheirDefaultsOrdinary() {
-        assertThat(decode(null, "olmoe")).isEqualTo("the <|im_end|> cat <|endoftext|>");
-        assertThat(decode("{\"tokenizer_class\": \"GPTNeoXTokenizerFast\"}", null))
+        assertThat(decode("{\"added_tokens_decoder\": {}}", "olmoe")).isEqualTo("the <|im_end|> cat <|endoftext|>");
+        assertThat(decode("{\"tokenizer_class\": \"GPTNeoXTokenizerFast\", \"added_tokens_decoder\": {}}", null))
                 .isEqualTo("the <|im_end|> cat <|endoftext|>");
+        assertThat(decode(null, "olmoe")).isEqualTo("the <|im_end|> cat");
+        assertThat(decode("{\"tokenizer_class\": \"GPTNeoXTokenizerFast\"}", null)).isEqualTo("the <|im_end|> cat");
         assertThat(decode(null, "qwen3_moe")).isEqualTo("the <|im_end|> cat");
         assertThat(decode("{\"tokenizer_class\": \"Qwen2Tokenizer\"}", null)).isEqualTo("the <|im_end|> cat");
         assertThat(decode("""
