@@ -10,6 +10,7 @@ import static io.moelab.runtime.tokenizer.TokenizerConfig.decoderTokens;
 import static io.moelab.runtime.tokenizer.TokenizerConfig.flag;
 import static io.moelab.runtime.tokenizer.TokenizerConfig.ids;
 import static io.moelab.runtime.tokenizer.TokenizerConfig.initTokens;
+import static io.moelab.runtime.tokenizer.TokenizerConfig.keepOrdinaryPatterns;
 import static io.moelab.runtime.tokenizer.TokenizerConfig.libraryIds;
 import static io.moelab.runtime.tokenizer.TokenizerConfig.prefixSpace;
 import static io.moelab.runtime.tokenizer.TokenizerConfig.reAddSpecialTokens;
@@ -26,9 +27,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -86,11 +89,16 @@ public final class HuggingFaceTokenizer implements Tokenizer {
     private final int[] templateSuffix;
     /** tokenizer_config.json's {@code clean_up_tokenization_spaces}: whether decode cleans up as transformers does. */
     private final boolean cleanUp;
+    /**
+     * Special tokens that the library is given as ordinary ones, to keep two patterns for their content as
+     * transformers v4 does ({@code TokenizerConfig.keepOrdinaryPatterns}): decode skips them itself.
+     */
+    private final BitSet skipInDecode;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private boolean closed;
 
     private HuggingFaceTokenizer(ai.djl.huggingface.tokenizers.HuggingFaceTokenizer djl, String file, String name,
-            int vocabSize, OptionalInt eos, OptionalInt bos, int[][] template, boolean cleanUp) {
+            int vocabSize, OptionalInt eos, OptionalInt bos, int[][] template, boolean cleanUp, BitSet skipInDecode) {
         this.djl = djl;
         this.file = file;
         this.name = name;
@@ -100,6 +108,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         this.templatePrefix = template == null ? null : template[0];
         this.templateSuffix = template == null ? null : template[1];
         this.cleanUp = cleanUp;
+        this.skipInDecode = skipInDecode;
     }
 
     /**
@@ -148,11 +157,14 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         JsonNode cls = config == null ? null : config.get("tokenizer_class");
         String className = cls != null && cls.isString() ? cls.stringValue()
                 : modelType == null ? null : CLASS_OF_MODEL_TYPE.get(modelType);
+        JsonNode fileTokens = root.path("added_tokens").deepCopy();
         List<JsonNode> decoderTokens = initTokens(root, config, decoderTokens(config, configFile));
         Map<String, JsonNode> special = specialTokens(config, className);
         boolean extended = addDecoderTokens((ObjectNode) root, added, decoderTokens, special);
         extended |= addSpecialTokens((ObjectNode) root, added, special);
         extended |= reAddSpecialTokens((ObjectNode) root, added, config, className, special, decoderTokens);
+        Set<String> skippedHere = keepOrdinaryPatterns((ObjectNode) root, fileTokens);
+        extended |= !skippedHere.isEmpty();
         if (TokenizerConfig.vocabSize(root, added) == 0) {
             throw new ModelFormatException(where, null, "empty vocabulary");
         }
@@ -185,6 +197,13 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         // The ids as the loaded library has them: the rest is worked out from these.
         added = libraryIds(djl, added);
         int vocab = TokenizerConfig.vocabSize(root, added);
+        BitSet skipInDecode = new BitSet();
+        for (String content : skippedHere) {
+            Integer id = added.get(content); // every content of the list is there
+            if (id != null) {
+                skipInDecode.set(id);
+            }
+        }
         OptionalInt eos = specialId(special, "eos_token", added, EOS_NAMES);
         OptionalInt bos = specialId(special, "bos_token", added, BOS_NAMES);
         int[][] template = templateTokens == null ? null
@@ -194,7 +213,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         String label = (dir != null && dir.getFileName() != null ? dir.getFileName() + "/" : "") + file;
         String type = root.path("model").path("type").asString("");
         return new HuggingFaceTokenizer(djl, where, "hf(" + label + (type.isEmpty() ? "" : ", " + type) + ", vocab="
-                + vocab + ")", vocab, eos, bos, template, cleanUp);
+                + vocab + ")", vocab, eos, bos, template, cleanUp, skipInDecode);
     }
 
 
@@ -288,7 +307,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
             if (id < 0) {
                 throw new IllegalArgumentException("negative token id " + id);
             }
-            if (id < vocabSize) {
+            if (id < vocabSize && !skipInDecode.get(id)) {
                 keep[n++] = id;
             }
         }

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -256,7 +257,8 @@ final class TokenizerConfig {
      * what the library's loader passes to that same call, in the same order.
      *
      * <p>Where a special token replaces an ordinary one of different {@code normalized} flag, the library loading
-     * both at once keeps only the special one's pattern, where v4, adding it after the load, keeps both.
+     * both at once would keep only the special one's pattern, where v4, adding it after the load, keeps both:
+     * {@link #keepOrdinaryPatterns} sees to that.
      *
      * @return whether any was added
      */
@@ -399,6 +401,57 @@ final class TokenizerConfig {
             }
         }
         return any;
+    }
+
+    /**
+     * Keeps both patterns where transformers v4 ends with two for one content, and returns those contents, which the
+     * caller must then skip in decode itself. The library takes a file's tokens in one {@code add_tokens} call,
+     * where v4 adds its own after the file's in later calls: an ordinary token of the file (not special there) joins
+     * the library's ordinary tokens, and a special one of that content added later joins its special tokens, each a
+     * pattern in the trie of its {@code normalized} flag (matched before or after normalization). In one call the
+     * library lists no ordinary token of a content that the call makes special, so where the first special entry's
+     * flag is none of the ordinary entries' before it, v4's second pattern would be lost. Every entry of such a
+     * content is made ordinary instead: the library then lists each of them, and as the two flags are both there,
+     * the patterns are v4's two; the last entry's flags, with which the content is matched, are v4's too. Only the
+     * library's own skipping of special tokens in decode is lost.
+     *
+     * @param original the file's {@code added_tokens} as read, before any rewrite
+     */
+    static Set<String> keepOrdinaryPatterns(ObjectNode root, JsonNode original) {
+        Set<String> specialInFile = new HashSet<>();
+        for (JsonNode t : original.values()) {
+            if (t.path("special").asBoolean(false) && t.path("content").isString()) {
+                specialInFile.add(t.path("content").stringValue());
+            }
+        }
+        Map<String, List<ObjectNode>> byContent = new LinkedHashMap<>();
+        for (JsonNode t : root.path("added_tokens").values()) {
+            if (t instanceof ObjectNode o && o.path("content").isString()) {
+                byContent.computeIfAbsent(o.path("content").stringValue(), k -> new ArrayList<>()).add(o);
+            }
+        }
+        Set<String> out = new LinkedHashSet<>();
+        for (Map.Entry<String, List<ObjectNode>> e : byContent.entrySet()) {
+            if (specialInFile.contains(e.getKey())) {
+                continue; // special from the load on, in v4 as here: no ordinary pattern
+            }
+            Set<Boolean> ordinary = new HashSet<>();
+            Boolean firstSpecial = null;
+            for (ObjectNode t : e.getValue()) {
+                boolean special = t.path("special").asBoolean(false);
+                boolean normalized = t.path("normalized").asBoolean(!special); // AddedToken's default
+                if (special) {
+                    firstSpecial = normalized;
+                    break;
+                }
+                ordinary.add(normalized);
+            }
+            if (firstSpecial != null && !ordinary.isEmpty() && !ordinary.contains(firstSpecial)) {
+                e.getValue().forEach(t -> t.put("special", false));
+                out.add(e.getKey());
+            }
+        }
+        return out;
     }
 
     /** The token {@code Qwen2TokenizerFast.__init__} (v4) wraps a named string in. */
