@@ -130,7 +130,8 @@ public final class HuggingFaceTokenizer implements Tokenizer {
      *                              {@code tokenizer_config.json} when it is malformed, holds an
      *                              {@code add_bos_token} or {@code add_eos_token} that is not a boolean, asks
      *                              for a BOS or EOS that the tokenizer does not have, holds a malformed
-     *                              {@code added_tokens_decoder}, or sets {@code from_slow} to a true value
+     *                              {@code added_tokens_decoder} or special-token object (a flag that is not a
+     *                              boolean), or sets {@code from_slow} to a true value
      */
     public static HuggingFaceTokenizer open(Path tokenizerJson, String modelType) {
         String where = tokenizerJson.toString();
@@ -159,7 +160,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
                 : modelType == null ? null : CLASS_OF_MODEL_TYPE.get(modelType);
         JsonNode fileTokens = root.path("added_tokens").deepCopy();
         List<JsonNode> decoderTokens = initTokens(root, config, decoderTokens(config, configFile));
-        Map<String, JsonNode> special = specialTokens(config, className);
+        Map<String, JsonNode> special = specialTokens(config, className, configFile);
         boolean extended = addDecoderTokens((ObjectNode) root, added, decoderTokens, special);
         extended |= addSpecialTokens((ObjectNode) root, added, special);
         extended |= reAddSpecialTokens((ObjectNode) root, added, config, className, special, decoderTokens);

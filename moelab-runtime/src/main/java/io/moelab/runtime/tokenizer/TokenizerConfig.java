@@ -121,14 +121,23 @@ final class TokenizerConfig {
     /**
      * The special tokens transformers v4 gives the tokenizer, by key in {@link #SPECIAL_TOKEN_KEYS}' order: the
      * config's value where it holds the key (null included), else the class's {@code __init__} default
-     * ({@link #CLASS_TOKENS}); keys with neither are left out.
+     * ({@link #CLASS_TOKENS}); keys with neither are left out. A token the config gives as an object is refused,
+     * naming {@code configFile} and the field, where {@code AddedToken(**obj)} (v4) raises: a flag that is not a
+     * boolean, a content that is neither a string nor null.
      */
-    static Map<String, JsonNode> specialTokens(JsonNode config, String className) {
+    static Map<String, JsonNode> specialTokens(JsonNode config, String className, String configFile) {
         Map<String, String> defaults = className == null ? Map.of() : CLASS_TOKENS.getOrDefault(className, Map.of());
         Map<String, JsonNode> out = new LinkedHashMap<>();
         for (String key : SPECIAL_TOKEN_KEYS) {
             JsonNode v = config == null ? null : config.get(key);
             if (v != null) {
+                if (v.isArray()) {
+                    for (int i = 0; i < v.size(); i++) {
+                        checkTokenObject(v.get(i), key + "[" + i + "]: ", configFile);
+                    }
+                } else {
+                    checkTokenObject(v, key + ": ", configFile);
+                }
                 out.put(key, v);
             } else if (defaults.containsKey(key)) {
                 out.put(key, StringNode.valueOf(defaults.get(key)));
@@ -212,16 +221,39 @@ final class TokenizerConfig {
                 throw new ModelFormatException(configFile, null, where + "expected an object with a \"content\" "
                         + "string, got " + token);
             }
-            for (String flag : TOKEN_FLAGS) {
-                JsonNode f = token.get(flag);
-                if (f != null && !f.isBoolean()) {
-                    throw new ModelFormatException(configFile, null, where + flag + ": expected true or false, got "
-                            + f);
-                }
-            }
+            checkFlags(token, where, configFile);
             byKey.put(new BigInteger(key.replace("_", "")), token);
         }
         return new ArrayList<>(byKey.values());
+    }
+
+    /**
+     * Refuses, naming {@code configFile} and {@code where} (the field, ending ": "), an object {@code token} whose
+     * {@code content} is neither a string nor null (nor missing) or that {@link #checkFlags} refuses; the tokenizers
+     * binding's {@code AddedToken} raises a TypeError on each. Anything but an object is left alone.
+     */
+    private static void checkTokenObject(JsonNode token, String where, String configFile) {
+        if (!token.isObject()) {
+            return;
+        }
+        JsonNode content = token.get("content");
+        if (content != null && !content.isString() && !content.isNull()) {
+            throw new ModelFormatException(configFile, null, where + "content: expected a string, got " + content);
+        }
+        checkFlags(token, where, configFile);
+    }
+
+    /**
+     * Refuses, naming {@code configFile} and {@code where}, a token object's flag ({@link #TOKEN_FLAGS}) that is not
+     * a boolean: {@code AddedToken} takes only Python booleans (1, "false" and null raise).
+     */
+    private static void checkFlags(JsonNode token, String where, String configFile) {
+        for (String flag : TOKEN_FLAGS) {
+            JsonNode f = token.get(flag);
+            if (f != null && !f.isBoolean()) {
+                throw new ModelFormatException(configFile, null, where + flag + ": expected true or false, got " + f);
+            }
+        }
     }
 
     /**

@@ -1,0 +1,65 @@
+package io.moelab.runtime.tokenizer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.moelab.runtime.ModelFormatException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A special token that tokenizer_config.json gives as an object ({@code bos_token} ... {@code mask_token}, an entry
+ * of {@code additional_special_tokens}). transformers v4's {@code convert_added_tokens} makes each
+ * {@code "__type": "AddedToken"} object an {@code AddedToken(**obj)}, whose constructor (the tokenizers binding)
+ * takes its {@code single_word}, {@code lstrip}, {@code rstrip}, {@code normalized} and {@code special} only as Python
+ * booleans and its {@code content} only as a string or None: {@code 1}, {@code "false"} or {@code null} for a flag,
+ * or a number for the content, raise a TypeError as the tokenizer loads. moelab read such a flag as false and such a
+ * content as no token; both are now refused naming the file and the field.
+ */
+class TokenObjectFlagsTest {
+    @TempDir
+    Path dir;
+
+    private int n;
+
+    private Path write(String config) {
+        return TokenizerFixtures.write(dir.resolve("t" + n++), TokenizerFixtures.QWEN_STYLE, config);
+    }
+
+    @Test
+    void aFlagThatIsNotABooleanIsRefusedNamingTheFileAndField() {
+        String[][] cases = {
+            {"{\"bos_token\": {\"__type\": \"AddedToken\", \"content\": \"<|endoftext|>\", \"lstrip\": 1}}",
+                "bos_token: lstrip: expected true or false, got 1"},
+            {"{\"eos_token\": {\"content\": \"<|im_end|>\", \"special\": null}}",
+                "eos_token: special: expected true or false, got null"},
+            {"{\"pad_token\": {\"content\": \"<p>\", \"normalized\": \"false\"}}",
+                "pad_token: normalized: expected true or false, got \"false\""},
+            {"{\"additional_special_tokens\": [\"<a>\", {\"__type\": \"AddedToken\", \"content\": \"<x>\", "
+                + "\"single_word\": 0}]}",
+                "additional_special_tokens[1]: single_word: expected true or false, got 0"},
+            {"{\"mask_token\": {\"content\": \"<m>\", \"rstrip\": [true]}}",
+                "mask_token: rstrip: expected true or false, got [true]"},
+            {"{\"unk_token\": {\"__type\": \"AddedToken\", \"content\": 7}}",
+                "unk_token: content: expected a string, got 7"},
+        };
+        for (String[] c : cases) {
+            Path file = write(c[0]);
+            assertThatThrownBy(() -> HuggingFaceTokenizer.open(file)).as(c[0])
+                    .isInstanceOf(ModelFormatException.class)
+                    .hasMessage(file.resolveSibling("tokenizer_config.json") + ": " + c[1]);
+        }
+    }
+
+    /** Boolean flags, and a null or missing content (v4's empty token, which adds nothing), still load. */
+    @Test
+    void booleanFlagsAndAnEmptyContentStillLoad() {
+        try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(write("""
+                {"bos_token": {"__type": "AddedToken", "content": "<x>", "lstrip": true, "rstrip": false,
+                 "single_word": false, "normalized": false, "special": true},
+                 "additional_special_tokens": [{"__type": "AddedToken", "content": null}, {"lstrip": false}]}"""))) {
+            assertThat(tok.encode("the <x> cat")).containsExactly(1, 5, 2);
+        }
+    }
+}
