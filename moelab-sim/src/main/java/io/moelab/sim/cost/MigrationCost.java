@@ -24,8 +24,16 @@ public record MigrationCost(int copies, double bytes, double interBytes, double[
     /** No change. */
     public static final MigrationCost NONE = new MigrationCost(0, 0, 0, new double[0], new double[0]);
 
-    /** Copies the per-GPU arrays, so that the record stays as it was made. */
+    /**
+     * Copies the per-GPU arrays, so that the record stays as it was made.
+     *
+     * @throws IllegalArgumentException if the arrays differ in length (they give no one time)
+     */
     public MigrationCost {
+        if (nvlinkBytes.length != networkBytes.length) {
+            throw new IllegalArgumentException("NVLink bytes for " + nvlinkBytes.length + " GPUs, network bytes for "
+                    + networkBytes.length);
+        }
         nvlinkBytes = nvlinkBytes.clone();
         networkBytes = networkBytes.clone();
     }

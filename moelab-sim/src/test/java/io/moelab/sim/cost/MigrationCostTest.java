@@ -68,6 +68,24 @@ class MigrationCostTest {
                 .hasMessage("transfer is for 2 GPUs, cluster has 4");
     }
 
+    /**
+     * Per-GPU arrays of two lengths say no one time: with its NVLink bytes left out, a cost of 6000 network bytes a
+     * GPU was worked out as taking 0 s (which a {@link Transfer} of it refused), and with its network bytes left
+     * out, seconds failed with an index out of bounds. Such a cost is refused as it is made.
+     */
+    @Test
+    void perGpuBytesOfTwoLengthsAreRefused() {
+        assertThatThrownBy(() -> new MigrationCost(2, 12000, 12000, new double[0], new double[] {6000, 6000}))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("NVLink bytes for 0 GPUs, network bytes for 2");
+        assertThatThrownBy(() -> new MigrationCost(1, 6000, 0, new double[] {6000, 0}, new double[0]))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("NVLink bytes for 2 GPUs, network bytes for 0");
+        // Network bytes alone, for every GPU: 6000 B at 0.5 GB/s + 10 us.
+        MigrationCost network = new MigrationCost(2, 12000, 12000, new double[2], new double[] {6000, 6000});
+        assertThat(network.seconds(cluster(2, 1))).isCloseTo(12e-6 + 10e-6, within(EPS));
+    }
+
     @Test
     void copiesComeFromTheReceiversNodeWhenItHasTheExpert() {
         // Two nodes of two GPUs, one slot each (E = 3, R = 4). Expert 0 is on GPU 1 (node 0) and GPU 2 (node 1);
