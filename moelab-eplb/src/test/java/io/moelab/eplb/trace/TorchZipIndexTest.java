@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.longs;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -93,6 +94,92 @@ class TorchZipIndexTest {
         });
     }
 
+    /**
+     * Records of every length: a lookup walks its block's records from the first (or the last found) by their
+     * lengths, name, extra field and comment together, so each storage here has an extra field and a comment of a
+     * length of its own. The blocks lie in descending order (each one's records still in order), storages 63, 64
+     * and 65 around a block boundary missing in turn.
+     */
+    @Test
+    void recordsWithExtraFieldsAndCommentsAndBlocksInAnyOrderAreFound() throws IOException {
+        List<String> names = new ArrayList<>();
+        for (int b = 4; b >= 0; b--) {
+            for (int n = 64 * b; n < 64 * b + 64; n++) {
+                if (n != 63 && n != 129 && n != 192) {
+                    names.add("a/data/" + n);
+                }
+            }
+        }
+        names.addFirst("a/data.pkl");
+        names.add("a/version");
+        Path zip = dir.resolve("extras.zip");
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(zip));
+                ZipOutputStream z = new ZipOutputStream(out)) {
+            for (int i = 0; i < names.size(); i++) {
+                ZipEntry e = new ZipEntry(names.get(i));
+                // An unknown extra field (id 0xcafe) of i % 7 bytes; a comment of i % 5 characters.
+                byte[] extra = new byte[4 + i % 7];
+                extra[0] = (byte) 0xfe;
+                extra[1] = (byte) 0xca;
+                extra[2] = (byte) (i % 7);
+                e.setExtra(extra);
+                e.setComment("c".repeat(i % 5));
+                z.putNextEntry(e);
+                z.write((names.get(i) + "@" + i).getBytes(StandardCharsets.US_ASCII));
+                z.closeEntry();
+            }
+        }
+        try (TorchZip torch = TorchZip.open(zip)) {
+            assertThat(torch.indexBytes()).as("compact").isLessThan(4L * names.size());
+        }
+        assertSameEntries(zip, names.size() + 2, new Random(3));
+    }
+
+    /**
+     * Over 65,535 entries: a zip64 END record, which the directory's size and entry count are read from; the
+     * storages, in torch's order, are indexed compactly and found.
+     */
+    @Test
+    void aZip64DirectoryIsIndexedCompactly() throws IOException {
+        List<String> names = new ArrayList<>();
+        names.add("a/data.pkl");
+        for (int n = 0; n < 70_000; n++) {
+            if (n % 1000 != 999) {
+                names.add("a/data/" + n);
+            }
+        }
+        names.add("a/version");
+        Path zip = dir.resolve("zip64.zip");
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(zip));
+                ZipOutputStream z = new ZipOutputStream(out)) {
+            for (int i = 0; i < names.size(); i++) { // not write(): its check for repeats takes quadratic time
+                z.putNextEntry(new ZipEntry(names.get(i)));
+                z.write((names.get(i) + "@" + i).getBytes(StandardCharsets.US_ASCII));
+                z.closeEntry();
+            }
+        }
+        byte[] tail = Files.readAllBytes(zip);
+        // The zip64 END record (signature 0x06064b50) and its locator lie before the END record (22 bytes).
+        assertThat(sig(tail, tail.length - 22 - 20 - 56)).as("zip64 END record").isEqualTo(0x06064b50);
+        try (TorchZip torch = TorchZip.open(zip)) {
+            assertThat(torch.size()).isEqualTo(names.size());
+            assertThat(torch.indexBytes()).isLessThanOrEqualTo(12L * (names.size() + 63) / 64);
+            for (int n : new int[] {0, 63, 64, 65, 998, 999, 1000, 65_535, 65_536, 69_998, 69_999}) {
+                TorchZip.Entry entry = torch.entry("a/data/" + n);
+                if (n % 1000 == 999) {
+                    assertThat(entry).as("" + n).isNull();
+                } else {
+                    assertThat(entry).as("" + n).isNotNull();
+                    try (InputStream in = torch.getInputStream(entry)) {
+                        int position = names.indexOf("a/data/" + n);
+                        assertThat(new String(in.readAllBytes(), StandardCharsets.US_ASCII))
+                                .isEqualTo("a/data/" + n + "@" + position);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void aStorageTwiceIsNamedAsTheDuplicate() throws IOException {
         List<String> names = List.of("a/data.pkl", "a/data/0", "a/data/1", "a/data/2", "a/data/1", "a/version");
@@ -143,7 +230,8 @@ class TorchZipIndexTest {
     /** A zip of {@code names} in order, each entry's bytes its name and position (so that two of a name differ). */
     private Path write(List<String> names, String file) throws IOException {
         Path path = dir.resolve(file);
-        try (OutputStream out = Files.newOutputStream(path); ZipOutputStream zip = new ZipOutputStream(out)) {
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(path));
+                ZipOutputStream zip = new ZipOutputStream(out)) {
             for (int i = 0; i < names.size(); i++) {
                 String name = names.get(i);
                 if (i > 0 && names.subList(0, i).contains(name)) {
