@@ -368,9 +368,11 @@ final class TokenizerConfig {
      * Appends to the file's {@code added_tokens} each named special token that {@code PreTrainedTokenizerFast.__init__}
      * (v4) adds again over a token of its content that the tokenizer already holds with other flags (run after
      * {@link #addDecoderTokens} and {@link #addSpecialTokens}). After the decoder's entries ({@code decoderTokens},
-     * {@link #initTokens}) it adds each of {@code all_special_tokens_extended} (the
-     * first named token of each content) that is an {@code AddedToken} equal to none of those entries: it never
-     * equals the strings it is also checked against, and the library's equality takes the content and every flag.
+     * {@link #initTokens}) it adds each of {@code all_special_tokens_extended} (the named tokens but those whose
+     * content an earlier key named: a content repeated within {@code additional_special_tokens} stays, each token
+     * added in turn) that is an {@code AddedToken} equal to none of those entries (compared with them alone, not
+     * with the named tokens added before it): it never equals the strings it is also checked against, and the
+     * library's equality takes the content and every flag.
      * The AddedTokens: an object among {@code additional_special_tokens}; a bos ... mask object that the decoder
      * (or without one, the file) does not replace by its token of that content, a replaced one being equal to an
      * entry; the strings {@code Qwen2TokenizerFast.__init__} wraps in special, not normalized tokens (its bos, eos,
@@ -387,8 +389,9 @@ final class TokenizerConfig {
         if (!(root.get("added_tokens") instanceof ArrayNode list)) {
             return false;
         }
-        // The entries __init__ adds first ({@link #initTokens}), which a named token is compared with.
-        List<JsonNode> entries = new ArrayList<>(decoderTokens);
+        // The entries __init__ adds first ({@link #initTokens}), which a named token is compared with (and with no
+        // named token added before it: v4's list comprehension reads the list as it was).
+        List<JsonNode> entries = decoderTokens;
         Map<String, JsonNode> replacements = new HashMap<>();
         for (JsonNode t : entries) {
             replacements.put(decoderContent(t), t); // the last of a content, as _from_pretrained's map
@@ -400,11 +403,15 @@ final class TokenizerConfig {
             String key = e.getKey();
             boolean additional = key.equals("additional_special_tokens");
             List<JsonNode> values = additional ? e.getValue().valueStream().toList() : List.of(e.getValue());
+            // all_special_tokens_extended drops a token whose content an earlier key named, but keeps a content
+            // repeated within additional_special_tokens: the key's contents count as seen only after it.
+            Set<String> seenBefore = new HashSet<>(seen);
             for (JsonNode v : values) {
                 String content = tokenContent(v);
-                if (content == null || content.isEmpty() || !seen.add(content)) {
-                    continue; // all_special_tokens_extended keeps the first token of a content
+                if (content == null || content.isEmpty() || seenBefore.contains(content)) {
+                    continue;
                 }
+                seen.add(content);
                 boolean fromConfig = config != null && config.has(key);
                 if (!additional && fromConfig && replacements.containsKey(content)) {
                     continue; // replaced by an entry: equal to it
@@ -414,7 +421,6 @@ final class TokenizerConfig {
                 if (token == null || entries.stream().anyMatch(t -> sameToken(t, token))) {
                     continue;
                 }
-                entries.add(token);
                 Integer id = added.get(content); // held: addSpecialTokens added every named token
                 if (id == null) {
                     continue;

@@ -63,6 +63,33 @@ class ReAddedSpecialTokensTest {
     }
 
     /**
+     * all_special_tokens_extended drops a token whose content an earlier key named, but not one that repeats a
+     * content within additional_special_tokens; and each named token is compared with the decoder's entries only,
+     * not with the named tokens added before it. So two objects of &lt;x&gt;, single-word then lstrip, are both added
+     * again, in that order, and the library matches with the last one's flags: not single-word, "the&lt;x&gt;cat"
+     * encodes &lt;x&gt; whole (moelab kept the first). Single-word, lstrip, single-word again ends single-word.
+     */
+    @Test
+    void objectsOfOneContentInTheAdditionalListAreAllAddedAgainTheLastOnesFlagsStanding() {
+        String decoder = """
+                "added_tokens_decoder": {"5": {"content": "<x>", "lstrip": false, "normalized": false,
+                 "rstrip": false, "single_word": false, "special": true}}""";
+        String single = "{\"__type\": \"AddedToken\", \"content\": \"<x>\", \"normalized\": false, "
+                + "\"single_word\": true}";
+        String lstrip = "{\"__type\": \"AddedToken\", \"content\": \"<x>\", \"normalized\": false, "
+                + "\"lstrip\": true}";
+        try (HuggingFaceTokenizer tok = open(TokenizerFixtures.QWEN_STYLE, "{" + decoder
+                + ", \"additional_special_tokens\": [" + single + ", " + lstrip + "]}")) {
+            assertThat(tok.encode("the<x>cat")).containsExactly(WHOLE);
+        }
+        try (HuggingFaceTokenizer tok = open(TokenizerFixtures.QWEN_STYLE, "{" + decoder
+                + ", \"additional_special_tokens\": [" + single + ", " + lstrip + ", " + single + "]}")) {
+            assertThat(tok.encode("the<x>cat")).containsExactly(SPLIT);
+            assertThat(tok.encode("the <x> cat")).containsExactly(WHOLE);
+        }
+    }
+
+    /**
      * Without added_tokens_decoder the entries compared are tokenizer.json's: an additional object that is
      * single-word differs from the file's special &lt;|im_end|&gt; and is added again (the library keeping id 4).
      */
