@@ -30,6 +30,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -641,7 +642,9 @@ public final class EvolutionRun {
             Program best = db.best().orElse(null);
             return new RunSummary(completed, settings.maxIterations(), best == null ? null : best.id(),
                     best == null ? Double.NaN : db.fitness(best), best == null ? Map.of() : best.metrics(),
-                    initialFitness, ledger.totalUsd(), ledger.totalTokens(), stopReason, Map.copyOf(errors));
+                    initialFitness, ledger.totalUsd(), ledger.totalTokens(), stopReason,
+                    // A sorted copy: Map.copyOf's order changes from JVM to JVM, and so did the printed line.
+                    Collections.unmodifiableMap(new TreeMap<>(errors)));
         }
     }
 

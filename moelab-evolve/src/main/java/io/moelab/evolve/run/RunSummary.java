@@ -14,7 +14,7 @@ import java.util.Map;
  * @param costUsd      LLM cost of the run
  * @param tokens       LLM tokens of the run
  * @param stopReason   why it stopped before the total ({@code early_stopping}, {@code budget}), or null
- * @param errors       failed iterations by error kind
+ * @param errors       failed iterations by error kind, in the kinds' alphabetical order
  */
 public record RunSummary(long completed, int total, String bestId, double bestFitness, Map<String, Double> bestMetrics,
                          double initialFitness, double costUsd, long tokens, String stopReason,
