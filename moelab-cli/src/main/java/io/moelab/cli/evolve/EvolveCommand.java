@@ -120,11 +120,17 @@ public final class EvolveCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         // Checked here, not by picocli, so that 'evolve init' does not need the run's options.
         // --iterations may be left to the configuration's max_iterations, checked once the file is read.
-        for (var required : java.util.Map.of("--task", task == null, "--out", out == null).entrySet()) {
-            if (required.getValue()) {
-                throw new InvalidInputException(required.getKey(), "missing required option (see 'moelab evolve"
-                        + " --help')");
-            }
+        // Every missing one named, in this order (a Map.of's order changed from JVM to JVM).
+        List<String> missing = new ArrayList<>();
+        if (task == null) {
+            missing.add("--task");
+        }
+        if (out == null) {
+            missing.add("--out");
+        }
+        if (!missing.isEmpty()) {
+            throw new InvalidInputException(String.join(", ", missing), "missing required option"
+                    + (missing.size() > 1 ? "s" : "") + " (see 'moelab evolve --help')");
         }
         Outputs.refuseStdoutDirectory("--out", out);
         if (Inputs.isStdin(task)) {

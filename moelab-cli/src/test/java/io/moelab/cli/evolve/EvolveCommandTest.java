@@ -436,6 +436,10 @@ class EvolveCommandTest {
     void badInputIsOneLineAndExitTwo() throws Exception {
         Path out = dir.resolve("run");
         assertBad(CliRunner.run("evolve", "--task", "eplb", "--iterations", "3"), "--out");
+        assertBad(CliRunner.run("evolve", "--out", out.toString(), "--iterations", "3"), "--task");
+        // Both missing: both named, in a fixed order (one of the two, chosen by Map.of's order, varied by JVM).
+        assertThat(CliRunner.run("evolve", "--iterations", "3").err().strip())
+                .isEqualTo("error: --task, --out: missing required options (see 'moelab evolve --help')");
         assertBad(CliRunner.run("evolve", "--task", "no-such-task", "--iterations", "3", "--out", out.toString(),
                 "--model", "m", "--api-base", "http://127.0.0.1:1/v1"), "no-such-task");
         assertBad(CliRunner.run("evolve", "--task", "eplb", "--iterations", "3", "--out", out.toString()), "--model");
