@@ -32,7 +32,7 @@ public final class LogitsCommand implements Callable<Integer> {
     @Mixin
     private ModelOptions model;
 
-    @Option(names = "--token-ids", required = true, split = ",", paramLabel = "ID,ID,...",
+    @Option(names = "--token-ids", required = true, split = ",", paramLabel = "ID",
             description = "Token ids, comma-separated.")
     private int[] tokens;
 

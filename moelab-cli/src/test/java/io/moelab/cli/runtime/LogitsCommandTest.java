@@ -23,6 +23,14 @@ class LogitsCommandTest {
         return TinyMixtral.write(dir.resolve("model"), 20);
     }
 
+    /** The usage line shows the comma-separated ids once (picocli repeated a label that held the commas). */
+    @Test
+    void helpShowsTheTokenIdsAsCommaSeparatedIds() {
+        Result r = CliRunner.run("logits", "--help");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("--token-ids=ID[,ID...]").doesNotContain("......");
+    }
+
     @Test
     void writesEveryPositionsLogits() throws Exception {
         Path model = tinyMixtral();
