@@ -30,6 +30,8 @@ final class LayerRepair {
     private final double[] perReplica;
     private final int[] have;
     private final int[] free;
+    /** The GPU of each free slot, {@code free[f] / slotsPerGpu}, kept beside {@link #free} while placing. */
+    private final int[] freeGpu;
     private final int[] order;
     private final int[] partners;
     private final int[] partnerHeap;
@@ -50,6 +52,7 @@ final class LayerRepair {
         perReplica = new double[experts];
         have = new int[experts];
         free = new int[replicas];
+        freeGpu = new int[replicas];
         order = new int[experts];
     }
 
@@ -123,16 +126,24 @@ final class LayerRepair {
         }
         sortByPerReplicaDescending(missing);
         int remaining = freed;
+        for (int f = 0; f < freed; f++) {
+            freeGpu[f] = free[f] / slotsPerGpu;
+        }
         for (int i = 0; i < missing; i++) {
             int e = order[i];
             int block = blockOfExpert != null ? blockOfExpert[e] : blockOf(slots, e);
             for (; have[e] < counts[e]; have[e]++) {
                 int best = -1;
+                double bestLoad = 0;
                 for (int f = 0; f < remaining; f++) {
-                    int g = free[f] / slotsPerGpu;
-                    if (g / gpusPerBlock == block && !GpuSlots.holds(slots, slotsPerGpu, g, e)
-                            && (best < 0 || gpuLoad[g] < gpuLoad[free[best] / slotsPerGpu])) {
+                    // The lighter-than-best test first: it rejects most free slots without the division and the
+                    // scan of the GPU's slots (the conditions are pure, so their order does not change the choice).
+                    int g = freeGpu[f];
+                    double gpu = gpuLoad[g];
+                    if ((best < 0 || gpu < bestLoad) && g / gpusPerBlock == block
+                            && !GpuSlots.holds(slots, slotsPerGpu, g, e)) {
                         best = f;
+                        bestLoad = gpu;
                     }
                 }
                 if (best < 0) {
@@ -148,6 +159,7 @@ final class LayerRepair {
                 slots[s] = e;
                 gpuLoad[s / slotsPerGpu] += perReplica[e];
                 free[best] = free[--remaining];
+                freeGpu[best] = freeGpu[remaining];
             }
         }
         for (int round = 0; round < replicas; round++) {
@@ -209,6 +221,7 @@ final class LayerRepair {
         gpuLoad[f / slotsPerGpu] += perReplica[x];
         gpuLoad[bestSlot / slotsPerGpu] += perReplica[e] - perReplica[x];
         free[bestFree] = free[remaining - 1];
+        freeGpu[bestFree] = freeGpu[remaining - 1];
         return true;
     }
 
@@ -254,21 +267,30 @@ final class LayerRepair {
         }
     }
 
-    /** Applies the best load-lowering swap between GPU {@code top} and one of the lightest GPUs. */
+    /**
+     * Applies the best load-lowering swap between GPU {@code top} and one of the lightest GPUs. A GPU whose gap to
+     * {@code top} is at most twice the gain found so far is not searched: a swap there gains at most half the gap
+     * (the larger of the two loads after it is at least their mean), and the search accepts only a larger gain,
+     * so it could not change the choice (rounding is monotone: {@code gap - d} rounds to at most the gain when it
+     * is below it).
+     */
     private boolean swapDown(int[] slots, int top) {
         int found = lightest(top);
         best.reset(1e-12 * gpuLoad[top]);
         for (int p = 0; p < found; p++) {
-            GpuSlots.bestSwap(slots, slotsPerGpu, perReplica, top, partners[p], gpuLoad[top] - gpuLoad[partners[p]],
-                    best);
+            double gap = gpuLoad[top] - gpuLoad[partners[p]];
+            if (gap > 2 * best.gain) {
+                GpuSlots.bestSwap(slots, slotsPerGpu, perReplica, top, partners[p], gap, best);
+            }
         }
         if (!best.found()) {
             // The lightest GPUs may hold no replica light enough (two slots per GPU: a hot expert wants the
             // coldest replica, which may sit beside a warm one): try every GPU of the block.
             int first = top / gpusPerBlock * gpusPerBlock;
             for (int g = first; g < first + gpusPerBlock; g++) {
-                if (g != top) {
-                    GpuSlots.bestSwap(slots, slotsPerGpu, perReplica, top, g, gpuLoad[top] - gpuLoad[g], best);
+                double gap = gpuLoad[top] - gpuLoad[g];
+                if (g != top && gap > 2 * best.gain) {
+                    GpuSlots.bestSwap(slots, slotsPerGpu, perReplica, top, g, gap, best);
                 }
             }
         }
@@ -312,10 +334,13 @@ final class LayerRepair {
         for (int i = k / 2 - 1; i >= 0; i--) {
             siftDown(load, partners, heap, k, i);
         }
+        // The most loaded partner's load, read again only when it changes: most GPUs of a scan are heavier.
+        double bound = load[partners[heap[0]]];
         for (; g < end; g++) {
-            if (g != exclude && load[g] < load[partners[heap[0]]]) {
+            if (load[g] < bound && g != exclude) {
                 partners[heap[0]] = g;
                 siftDown(load, partners, heap, k, 0);
+                bound = load[partners[heap[0]]];
             }
         }
         return found;
