@@ -36,6 +36,9 @@ final class MigrationPlanner {
     private final int blocks;
     private final int gpusPerBlock;
     private final LayerPlanner planner;
+    /** Scratch of {@link #moved}: per expert, the stamp of the GPU that holds it (previously or earlier in a row). */
+    private final int[] movedMark;
+    private int movedStamp;
 
     /**
      * @param planner plans a layer on a given split of groups over nodes (hierarchical mode), so that the
@@ -50,6 +53,7 @@ final class MigrationPlanner {
         this.slotsPerGpu = topology.slotsPerGpu();
         this.blocks = hierarchical ? topology.nodes() : 1;
         this.gpusPerBlock = gpus / blocks;
+        this.movedMark = new int[experts];
     }
 
     /**
@@ -572,22 +576,23 @@ final class MigrationPlanner {
         return max;
     }
 
-    /** (GPU, expert) pairs of {@code slots} that the previous layer did not have. */
+    /**
+     * (GPU, expert) pairs of {@code slots} that the previous layer did not have: per GPU, its previous experts are
+     * marked, and each slot whose expert is unmarked counts and marks it (a second copy counts once). Linear in the
+     * slots; the pairwise scan of each GPU's slots it replaces took 3% of a hierarchical rebalance in service.
+     */
     private int moved(Placement previous, int layer, int[] slots) {
         int moved = 0;
         for (int g = 0; g < gpus; g++) {
             int first = g * slotsPerGpu;
+            int stamp = ++movedStamp;
+            for (int q = first; q < first + slotsPerGpu; q++) {
+                movedMark[previous.expertAt(layer, q)] = stamp;
+            }
             for (int s = first; s < first + slotsPerGpu; s++) {
                 int e = slots[s];
-                boolean had = false;
-                boolean earlier = false;
-                for (int q = first; q < first + slotsPerGpu && !had; q++) {
-                    had = previous.expertAt(layer, q) == e;
-                }
-                for (int q = first; q < s && !earlier; q++) {
-                    earlier = slots[q] == e;
-                }
-                if (!had && !earlier) {
+                if (movedMark[e] != stamp) {
+                    movedMark[e] = stamp;
                     moved++;
                 }
             }
