@@ -91,6 +91,69 @@ public final class LoadForecast {
      * @throws InvalidInputException    naming {@code history[i]}, a window of another shape than {@code latest}
      */
     public static LoadForecast of(LoadMatrix latest, List<LoadMatrix> history, int maxHistory, double fixedDecay) {
+        return of(latest, history, maxHistory, fixedDecay, null);
+    }
+
+    /**
+     * The shares of the windows a forecast read, by window, for the next forecast to reuse: in service each
+     * rebalance reads the windows the one before read, shifted by one, and working out their shares again (a copy
+     * and a pass over every window's loads, into a table allocated anew) took about a third of the forecast. A
+     * window is known by identity ({@link LoadMatrix} is immutable), so a reused row holds exactly the values it
+     * would be given again. Not thread-safe: a caller takes it for one forecast at a time.
+     */
+    static final class SharesCache {
+        private LoadMatrix[] windows = new LoadMatrix[0];
+        private double[][] rows = new double[0][];
+
+        /** Rows for {@code windows}, reused where a window was read last time, else worked out (into a spare row). */
+        double[][] shares(List<LoadMatrix> used, LoadMatrix latest, int cells) {
+            int n = used.size() + 1;
+            LoadMatrix[] next = new LoadMatrix[n];
+            double[][] x = new double[n][];
+            for (int w = 0; w < n; w++) {
+                next[w] = w < used.size() ? used.get(w) : latest;
+                for (int k = 0; k < windows.length && x[w] == null; k++) {
+                    if (windows[k] == next[w]) {
+                        x[w] = rows[k]; // rows are only read, so one window given twice may share one
+                    }
+                }
+            }
+            int spare = 0;
+            for (int w = 0; w < n; w++) {
+                if (x[w] != null) {
+                    continue;
+                }
+                // A row of a window not read this time, of the right length, is overwritten; else a new one.
+                double[] row = null;
+                for (; spare < windows.length && row == null; spare++) {
+                    if (rows[spare].length == cells && !contains(next, windows[spare])) {
+                        row = rows[spare];
+                    }
+                }
+                x[w] = row != null ? row : new double[cells];
+                LoadForecast.shares(next[w], x[w]);
+            }
+            windows = next;
+            rows = x;
+            return x;
+        }
+
+        private static boolean contains(LoadMatrix[] windows, LoadMatrix window) {
+            for (LoadMatrix w : windows) {
+                if (w == window) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /**
+     * {@link #of(LoadMatrix, List, int, double)}, reusing the shares {@code cache} holds from the forecast before
+     * (null: none kept).
+     */
+    static LoadForecast of(LoadMatrix latest, List<LoadMatrix> history, int maxHistory, double fixedDecay,
+                           SharesCache cache) {
         Objects.requireNonNull(latest, "latest");
         Objects.requireNonNull(history, "history");
         if (maxHistory < 0) {
@@ -115,9 +178,14 @@ public final class LoadForecast {
             return new LoadForecast(latest.toArray(), new double[layers][experts], "last");
         }
         int cells = layers * experts;
-        double[][] x = new double[windows][cells];
-        for (int w = 0; w < windows; w++) {
-            shares(w < used.size() ? used.get(w) : latest, x[w]);
+        double[][] x;
+        if (cache != null) {
+            x = cache.shares(used, latest, cells);
+        } else {
+            x = new double[windows][cells];
+            for (int w = 0; w < windows; w++) {
+                shares(w < used.size() ? used.get(w) : latest, x[w]);
+            }
         }
         boolean choose = Double.isNaN(fixedDecay);
         // Periods need two cycles before the first scored window; at least a third of the windows are scored.

@@ -108,6 +108,13 @@ public final class MoelabBalancer implements BalancerAlgorithm {
     private final String name;
     /** A planner kept from an earlier rebalance, or null ({@link #takePlanner}). */
     private final AtomicReference<LayerPlanner> spare = new AtomicReference<>();
+    /**
+     * The windows' shares kept from the last forecast, or null while a rebalance has them: the next rebalance in
+     * service reads all but one of the same windows ({@link LoadForecast.SharesCache}). Holds up to
+     * {@code historyWindows + 1} rows of layers x experts values, and the windows they came from, between calls.
+     */
+    private final AtomicReference<LoadForecast.SharesCache> spareShares =
+            new AtomicReference<>(new LoadForecast.SharesCache());
 
     /** The default balancer. */
     public MoelabBalancer() {
@@ -246,8 +253,14 @@ public final class MoelabBalancer implements BalancerAlgorithm {
         if (!forecasts(request)) {
             return request.weight().toArray();
         }
+        // Taken, not shared: a concurrent rebalance finds none and works every window's shares out itself.
+        LoadForecast.SharesCache cache = spareShares.getAndSet(null);
+        if (cache == null) {
+            cache = new LoadForecast.SharesCache();
+        }
         LoadForecast forecast = LoadForecast.of(request.weight(), request.history(), settings.historyWindows(),
-                settings.decay());
+                settings.decay(), cache);
+        spareShares.set(cache);
         double[][] mean = forecast.mean();
         if (settings.hedge() > 0) {
             double[][] volatility = forecast.volatility();
