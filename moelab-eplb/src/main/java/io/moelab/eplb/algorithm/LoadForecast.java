@@ -123,10 +123,11 @@ public final class LoadForecast {
                 if (x[w] != null) {
                     continue;
                 }
-                // A row of a window not read this time, of the right length, is overwritten; else a new one.
+                // A row of a window not read this time, of the right length, is overwritten; else a new one. A window
+                // given twice last time left one row under two entries: it is taken once.
                 double[] row = null;
                 for (; spare < windows.length && row == null; spare++) {
-                    if (rows[spare].length == cells && !contains(next, windows[spare])) {
+                    if (rows[spare].length == cells && !contains(next, windows[spare]) && !contains(x, rows[spare])) {
                         row = rows[spare];
                     }
                 }
@@ -138,9 +139,10 @@ public final class LoadForecast {
             return x;
         }
 
-        private static boolean contains(LoadMatrix[] windows, LoadMatrix window) {
-            for (LoadMatrix w : windows) {
-                if (w == window) {
+        /** Whether {@code items} holds {@code item} itself (identity). */
+        private static boolean contains(Object[] items, Object item) {
+            for (Object o : items) {
+                if (o == item) {
                     return true;
                 }
             }

@@ -50,6 +50,25 @@ class SharesCacheTest {
         }
     }
 
+    @Test
+    void aWindowGivenTwiceAndThenDroppedLendsItsRowToOneNewWindowOnly() {
+        SplittableRandom random = new SplittableRandom(7);
+        LoadMatrix w1 = window(random, 2, 5);
+        LoadMatrix w2 = window(random, 2, 5);
+        LoadMatrix latest = window(random, 2, 5);
+        LoadForecast.SharesCache cache = new LoadForecast.SharesCache();
+        LoadForecast.of(latest, List.of(w1, w2), 8, Double.NaN, cache);
+        // w1 twice: both read the one row kept for it.
+        LoadForecast.of(latest, List.of(w1, w1, w2), 8, Double.NaN, cache);
+        // None of those windows now: their rows are reused for the new ones, the shared one for one of them only.
+        List<LoadMatrix> history = List.of(window(random, 2, 5), window(random, 2, 5), window(random, 2, 5));
+        LoadMatrix next = window(random, 2, 5);
+        LoadForecast fresh = LoadForecast.of(next, history, 8, Double.NaN);
+        LoadForecast reused = LoadForecast.of(next, history, 8, Double.NaN, cache);
+        assertThat(bits(reused.mean())).isEqualTo(bits(fresh.mean()));
+        assertThat(bits(reused.volatility())).isEqualTo(bits(fresh.volatility()));
+    }
+
     private static LoadMatrix window(SplittableRandom random, int layers, int experts) {
         double[][] w = new double[layers][experts];
         for (double[] row : w) {
