@@ -95,6 +95,85 @@ class WindowedEvaluationTest {
         }
     }
 
+    /**
+     * Warm-up calls and the extra timed calls carry the placement before them, as the plans do: they were all made
+     * without one, so an algorithm's migration step (moelab's) ran first in the timed plans, compiled there.
+     */
+    @Test
+    void warmUpAndExtraTimedCallsCarryThePlacementBefore() {
+        List<BalancingRequest> seen = new ArrayList<>();
+        BalancerAlgorithm recorder = new BalancerAlgorithm() {
+            @Override
+            public String name() {
+                return "recorder";
+            }
+
+            @Override
+            public String description() {
+                return "records requests";
+            }
+
+            @Override
+            public Placement rebalance(BalancingRequest request) {
+                seen.add(request);
+                return new StaticBalancer().rebalance(request);
+            }
+        };
+        double[][] steps = new double[4][];
+        for (int i = 0; i < steps.length; i++) {
+            steps[i] = new double[] {i, 1, 1, 1};
+        }
+        // 4 windows, 3 plans, 8 timed calls: 5 beyond the plans; a warm-up of 100 ms makes many calls.
+        WindowedEvaluation.Options options = new WindowedEvaluation.Options(1, 2, 100, 8, false);
+        WindowedEvaluation.run(trace(steps), TWO_GPUS, List.of(recorder), options, WindowedEvaluation.Progress.NONE);
+        int warmUp = seen.size() - 8;
+        assertThat(warmUp).isGreaterThan(3);
+        for (int c = 0; c < seen.size(); c++) {
+            BalancingRequest req = seen.get(c);
+            int window = (int) req.weight().load(0, 0);
+            boolean extra = c >= warmUp + 3;
+            assertThat(req.previousPlacement().isPresent()).as("call %d (window %d)", c, window)
+                    .isEqualTo(extra || window > 0);
+            if (c < warmUp) {
+                assertThat(window).as("warm-up call %d", c).isEqualTo(c % 3);
+            }
+        }
+    }
+
+    /** With hindsight every call, warm-up and extra ones included, plans on the window it is scored on, alone. */
+    @Test
+    void hindsightCallsPlanOnTheNextWindowAlone() {
+        List<BalancingRequest> seen = new ArrayList<>();
+        BalancerAlgorithm recorder = new BalancerAlgorithm() {
+            @Override
+            public String name() {
+                return "recorder";
+            }
+
+            @Override
+            public String description() {
+                return "records requests";
+            }
+
+            @Override
+            public Placement rebalance(BalancingRequest request) {
+                seen.add(request);
+                return new StaticBalancer().rebalance(request);
+            }
+        };
+        double[][] steps = new double[3][];
+        for (int i = 0; i < steps.length; i++) {
+            steps[i] = new double[] {i, 1, 1, 1};
+        }
+        WindowedEvaluation.run(trace(steps), TWO_GPUS, List.of(recorder),
+                new WindowedEvaluation.Options(1, 2, 20, 6, true), WindowedEvaluation.Progress.NONE);
+        for (BalancingRequest req : seen) {
+            assertThat(req.weight().load(0, 0)).isGreaterThan(0);
+            assertThat(req.history()).isEmpty();
+            assertThat(req.previousPlacement()).isEmpty();
+        }
+    }
+
     @Test
     void needsTwoCompleteWindows() {
         ExpertLoadTrace t = trace(new double[] {1, 1, 1, 1}, new double[] {1, 1, 1, 1}, new double[] {1, 1, 1, 1});
