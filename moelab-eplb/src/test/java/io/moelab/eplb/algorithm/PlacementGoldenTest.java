@@ -1,7 +1,5 @@
 package io.moelab.eplb.algorithm;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.moelab.eplb.LoadMatrix;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
@@ -11,10 +9,6 @@ import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.eplb.trace.SyntheticTraceGenerator;
 import io.moelab.eplb.trace.SyntheticTraceSpec;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -38,31 +32,7 @@ class PlacementGoldenTest {
 
     @Test
     void placementsMatchTheRecordedDigests() throws IOException {
-        Map<String, String> actual = digests();
-        String write = System.getProperty("moelab.golden.write");
-        if (write != null) {
-            StringBuilder out = new StringBuilder();
-            actual.forEach((k, v) -> out.append(k).append(' ').append(v).append('\n'));
-            Files.writeString(Path.of(write), out);
-        }
-        Map<String, String> expected = new LinkedHashMap<>();
-        try (InputStream in = PlacementGoldenTest.class.getResourceAsStream(RESOURCE)) {
-            assertThat(in).as(RESOURCE).isNotNull();
-            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-                if (!line.isBlank()) {
-                    int space = line.lastIndexOf(' ');
-                    expected.put(line.substring(0, space), line.substring(space + 1));
-                }
-            }
-        }
-        List<String> differing = new ArrayList<>();
-        actual.forEach((k, v) -> {
-            if (!v.equals(expected.get(k))) {
-                differing.add(k);
-            }
-        });
-        assertThat(differing).as("cases whose placement changed (of %d)", actual.size()).isEmpty();
-        assertThat(actual.keySet()).containsExactlyElementsOf(expected.keySet());
+        GoldenDigests.assertMatch(PlacementGoldenTest.class, RESOURCE, digests(), "placement");
     }
 
     private static final List<String> ALGORITHMS = List.of("moelab", "moelab:global", "moelab:hierarchical",

@@ -33,6 +33,27 @@ class WindowedEvaluationTest {
         return ExpertLoadTrace.of(list);
     }
 
+    /** A static placement that records every request it is given into {@code seen}. */
+    private static BalancerAlgorithm recorder(List<BalancingRequest> seen) {
+        return new BalancerAlgorithm() {
+            @Override
+            public String name() {
+                return "recorder";
+            }
+
+            @Override
+            public String description() {
+                return "records requests";
+            }
+
+            @Override
+            public Placement rebalance(BalancingRequest request) {
+                seen.add(request);
+                return new StaticBalancer().rebalance(request);
+            }
+        };
+    }
+
     @Test
     void scoresEachPlanOnTheNextWindow() {
         // Windows of 2 steps: w0 = [2,2,2,2], w1 = [4,2,2,0], w2 = [1,1,1,1]; one trailing step is dropped.
@@ -57,23 +78,7 @@ class WindowedEvaluationTest {
     @Test
     void plansSeeTheLatestWindowAndBoundedHistory() {
         List<BalancingRequest> seen = new ArrayList<>();
-        BalancerAlgorithm recorder = new BalancerAlgorithm() {
-            @Override
-            public String name() {
-                return "recorder";
-            }
-
-            @Override
-            public String description() {
-                return "records requests";
-            }
-
-            @Override
-            public Placement rebalance(BalancingRequest request) {
-                seen.add(request);
-                return new StaticBalancer().rebalance(request);
-            }
-        };
+        BalancerAlgorithm recorder = recorder(seen);
         double[][] steps = new double[8][];
         for (int i = 0; i < steps.length; i++) {
             steps[i] = new double[] {i, 1, 1, 1};
@@ -102,23 +107,7 @@ class WindowedEvaluationTest {
     @Test
     void warmUpAndExtraTimedCallsCarryThePlacementBefore() {
         List<BalancingRequest> seen = new ArrayList<>();
-        BalancerAlgorithm recorder = new BalancerAlgorithm() {
-            @Override
-            public String name() {
-                return "recorder";
-            }
-
-            @Override
-            public String description() {
-                return "records requests";
-            }
-
-            @Override
-            public Placement rebalance(BalancingRequest request) {
-                seen.add(request);
-                return new StaticBalancer().rebalance(request);
-            }
-        };
+        BalancerAlgorithm recorder = recorder(seen);
         double[][] steps = new double[4][];
         for (int i = 0; i < steps.length; i++) {
             steps[i] = new double[] {i, 1, 1, 1};
@@ -144,23 +133,7 @@ class WindowedEvaluationTest {
     @Test
     void hindsightCallsPlanOnTheNextWindowAlone() {
         List<BalancingRequest> seen = new ArrayList<>();
-        BalancerAlgorithm recorder = new BalancerAlgorithm() {
-            @Override
-            public String name() {
-                return "recorder";
-            }
-
-            @Override
-            public String description() {
-                return "records requests";
-            }
-
-            @Override
-            public Placement rebalance(BalancingRequest request) {
-                seen.add(request);
-                return new StaticBalancer().rebalance(request);
-            }
-        };
+        BalancerAlgorithm recorder = recorder(seen);
         double[][] steps = new double[3][];
         for (int i = 0; i < steps.length; i++) {
             steps[i] = new double[] {i, 1, 1, 1};
