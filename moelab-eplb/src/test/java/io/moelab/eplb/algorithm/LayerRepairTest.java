@@ -51,7 +51,7 @@ class LayerRepairTest {
                 }
             }
             int[] partners = new int[k];
-            int found = LayerRepair.lightest(load, first, end, exclude, partners, new int[k]);
+            int found = LayerRepair.lightest(load, first, end, exclude, partners, new int[k], new double[k]);
             assertThat(found).isEqualTo(expectedFound);
             assertThat(Arrays.copyOf(partners, found)).as("trial %d", trial)
                     .containsExactly(Arrays.copyOf(expected, expectedFound));
