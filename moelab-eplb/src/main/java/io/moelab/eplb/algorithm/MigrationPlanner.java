@@ -199,8 +199,12 @@ final class MigrationPlanner {
          */
         private void greedyMatch(Entries entries, int[] rowToCol, boolean[] colTaken, int rowStart, int colStart,
                                  int rows, int cols) {
+            // Entries are row-major: the rows asked for are one run of them, found by bisection (a scan of every
+            // entry per block of bins, three times, cost hierarchical relabeling O(blocks x entries)).
+            int lo = entries.firstOfRow(rowStart);
+            int hi = entries.firstOfRow(rowStart + rows);
             int maxValue = 0;
-            for (int i = 0; i < entries.count; i++) {
+            for (int i = lo; i < hi; i++) {
                 if (entries.inRange(i, rowStart, colStart, rows, cols)) {
                     maxValue = Math.max(maxValue, entries.value[i]);
                 }
@@ -209,7 +213,7 @@ final class MigrationPlanner {
                 bucketStart = new int[maxValue + 2];
             }
             Arrays.fill(bucketStart, 0, maxValue + 2, 0);
-            for (int i = 0; i < entries.count; i++) {
+            for (int i = lo; i < hi; i++) {
                 if (entries.inRange(i, rowStart, colStart, rows, cols)) {
                     bucketStart[maxValue - entries.value[i] + 1]++;
                 }
@@ -221,7 +225,7 @@ final class MigrationPlanner {
                 sorted = new int[entries.row.length];
             }
             int found = 0;
-            for (int i = 0; i < entries.count; i++) {
+            for (int i = lo; i < hi; i++) {
                 if (entries.inRange(i, rowStart, colStart, rows, cols)) {
                     sorted[bucketStart[maxValue - entries.value[i]]++] = i;
                     found++;
@@ -309,6 +313,21 @@ final class MigrationPlanner {
             }
             col[j] = c;
             row[count - 1] = r; // every entry of the row has row r
+        }
+
+        /** The index of the first entry whose row is at least {@code r} ({@link #count} when none). */
+        int firstOfRow(int r) {
+            int lo = 0;
+            int hi = count;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (row[mid] < r) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            return lo;
         }
 
         boolean inRange(int i, int rowStart, int colStart, int rows, int cols) {
