@@ -15,6 +15,9 @@ final class GpuSlots {
         int to = -1;
         /** Scratch: the per-replica loads of the other GPU's slots, read once per search. */
         private double[] values = new double[0];
+        /** Scratch of {@link #bestSwapAmong}: the top GPU's experts and their per-replica loads. */
+        private int[] topExperts = new int[0];
+        private double[] topValues = new double[0];
 
         /** Starts a search that needs a gain above {@code minimum}. */
         Swap reset(double minimum) {
@@ -96,6 +99,77 @@ final class GpuSlots {
                         gain = Math.min(d, gap - d);
                         from = i;
                         to = first + j;
+                    }
+                }
+            }
+        }
+        best.gain = gain;
+        best.from = from;
+        best.to = to;
+    }
+
+    /**
+     * {@link #bestSwap} of GPU {@code top} with every GPU of {@code first..end} but {@code top} and those marked in
+     * {@code skip}, in order, each searched only while its gap to {@code top} exceeds twice the gain found (the
+     * bound of {@link LayerRepair}'s search: a swap gains at most half the gap): the same result as those calls one
+     * after another, with {@code top}'s slots and loads read once rather than once per GPU (the repair's search of
+     * every GPU of 144 on DeepSeek-V3 decode, half of its swap rounds, read them 117 times a round).
+     *
+     * @param gpuLoad each GPU's load
+     * @param skip    GPUs not to search (already searched without a find at a lower gain), or null
+     */
+    static void bestSwapAmong(int[] slots, int perGpu, double[] perReplica, double[] gpuLoad, int top, int first,
+                              int end, boolean[] skip, Swap best) {
+        if (best.values.length < perGpu) {
+            best.values = new double[perGpu];
+        }
+        if (best.topExperts.length < perGpu) {
+            best.topExperts = new int[perGpu];
+            best.topValues = new double[perGpu];
+        }
+        double[] values = best.values;
+        int[] topExperts = best.topExperts;
+        double[] topValues = best.topValues;
+        int start = top * perGpu;
+        long onTop = 0;
+        for (int i = 0; i < perGpu; i++) {
+            int a = slots[start + i];
+            topExperts[i] = a;
+            topValues[i] = perReplica[a];
+            onTop |= 1L << a;
+        }
+        double topLoad = gpuLoad[top];
+        double gain = best.gain;
+        int from = best.from;
+        int to = best.to;
+        for (int g = first; g < end; g++) {
+            double gap = topLoad - gpuLoad[g];
+            if (g == top || !(gap > 2 * gain) || (skip != null && skip[g])) {
+                continue;
+            }
+            // From here as bestSwap(slots, perGpu, perReplica, top, g, gap, best), top's side read above.
+            int other = g * perGpu;
+            long onOther = 0;
+            for (int j = 0; j < perGpu; j++) {
+                int x = slots[other + j];
+                values[j] = perReplica[x];
+                onOther |= 1L << x;
+            }
+            for (int i = 0; i < perGpu; i++) {
+                int a = topExperts[i];
+                if ((onOther & 1L << a) != 0 && holds(slots, perGpu, g, a)) {
+                    continue;
+                }
+                double va = topValues[i];
+                for (int j = 0; j < perGpu; j++) {
+                    double d = va - values[j];
+                    if (d > gain && gap - d > gain) {
+                        int x = slots[other + j];
+                        if ((onTop & 1L << x) == 0 || !holds(slots, perGpu, top, x)) {
+                            gain = Math.min(d, gap - d);
+                            from = start + i;
+                            to = other + j;
+                        }
                     }
                 }
             }

@@ -36,6 +36,8 @@ final class LayerRepair {
     private final int[] partners;
     private final int[] partnerHeap;
     private final double[] partnerKey;
+    /** Marks the partners during the search of every GPU (all false between searches). */
+    private final boolean[] searched;
     private final int gpusPerBlock;
     private final GpuSlots.Swap best = new GpuSlots.Swap();
 
@@ -47,6 +49,7 @@ final class LayerRepair {
         partners = new int[Math.max(MIN_PARTNERS, gpusPerBlock / 16)];
         partnerHeap = new int[partners.length];
         partnerKey = new double[partners.length];
+        searched = new boolean[topology.gpus()];
         gpus = topology.gpus();
         slotsPerGpu = topology.slotsPerGpu();
         replicas = topology.replicas();
@@ -288,12 +291,15 @@ final class LayerRepair {
         if (!best.found()) {
             // The lightest GPUs may hold no replica light enough (two slots per GPU: a hot expert wants the
             // coldest replica, which may sit beside a warm one): try every GPU of the block.
+            // The partners are passed over: they found nothing at the lowest gain, so they find nothing at a higher.
+            for (int p = 0; p < found; p++) {
+                searched[partners[p]] = true;
+            }
             int first = top / gpusPerBlock * gpusPerBlock;
-            for (int g = first; g < first + gpusPerBlock; g++) {
-                double gap = gpuLoad[top] - gpuLoad[g];
-                if (g != top && gap > 2 * best.gain) {
-                    GpuSlots.bestSwap(slots, slotsPerGpu, perReplica, top, g, gap, best);
-                }
+            GpuSlots.bestSwapAmong(slots, slotsPerGpu, perReplica, gpuLoad, top, first, first + gpusPerBlock,
+                    searched, best);
+            for (int p = 0; p < found; p++) {
+                searched[partners[p]] = false;
             }
         }
         if (!best.found()) {
