@@ -145,6 +145,9 @@ public final class TrainCommand implements Callable<Integer> {
      */
     private List<String> movedCorpus;
 
+    /** The directories a run writes in its --out. */
+    private static final List<String> RUN_DIRECTORIES = List.of("checkpoints", "model", "validation");
+
     /** The step this invocation started from (a resume's checkpoint), once training has started. */
     private long firstStep = -1;
 
@@ -169,8 +172,16 @@ public final class TrainCommand implements Callable<Integer> {
             // Read by DJL when the engine loads, which happens below.
             System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         }
-        // Before training: a bad --out (a file, no access) would otherwise fail only when the first file is written.
-        Outputs.checkDirectory("--out", out, "summary.json", "loss.png");
+        // Before training: a bad --out (a file, no access) would otherwise fail only when the first file is written,
+        // and a path of the run's taken by the wrong kind of file only once the run had trained (a file checkpoints
+        // then left a run that could neither resume nor start again).
+        Outputs.checkDirectory("--out", out, "summary.json", "loss.png", "routing.json", "metrics.jsonl");
+        for (String directory : RUN_DIRECTORIES) {
+            if (Files.exists(out.resolve(directory)) && !Files.isDirectory(out.resolve(directory))) {
+                throw new InvalidInputException("--out " + out, directory + " is a file, not a directory (the run "
+                        + "writes one there)");
+            }
+        }
         List<Path> created = Stream.of(out, out.resolve("checkpoints"), out.resolve("metrics.jsonl"))
                 .filter(p -> !Files.exists(p)).toList();
         // Claimed for the whole run, resume included: two runs on one --out at once wrote one metrics.jsonl and one

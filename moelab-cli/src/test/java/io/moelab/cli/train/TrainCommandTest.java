@@ -206,6 +206,41 @@ class TrainCommandTest {
     }
 
     /**
+     * A path of the run's taken by the wrong kind of file: a run in such an --out trained to the end and then failed
+     * with exit 1 (a file for checkpoints/: with no checkpoint saved and metrics.jsonl written, the --out could then
+     * neither resume nor start again; a directory routing.json left a .routing.json.tmp beside it; a file model was
+     * deleted to make room for the export), and a directory metrics.jsonl was called a run without a checkpoint. Each
+     * is refused before training, naming the path, and nothing is written.
+     */
+    @Test
+    void aRunPathOfTheWrongKindIsRefusedBeforeTraining() throws Exception {
+        String[][] cases = {{"checkpoints", "file"}, {"model", "file"}, {"validation", "file"},
+            {"routing.json", "directory"}, {"metrics.jsonl", "directory"}};
+        for (String[] c : cases) {
+            Path out = Files.createDirectories(dir.resolve("wrong-" + c[0]));
+            Path taken = out.resolve(c[0]);
+            if (c[1].equals("file")) {
+                Files.writeString(taken, "mine\n");
+            } else {
+                Files.createDirectory(taken);
+            }
+            CliRunner.Result r = CliRunner.run("train", "--preset", "tiny", "--steps", "1", "--seq", "32",
+                    "--batch", "2", "--warmup", "1", "--eval-windows", "1", "--threads", "1", "--out", out.toString());
+            assertThat(r.exitCode()).as(c[0] + ": " + r.err()).isEqualTo(2);
+            String expected = c[1].equals("file")
+                    ? "error: --out " + out + ": " + c[0] + " is a file, not a directory (the run writes one there)"
+                    : "error: " + taken + ": cannot write: is a directory";
+            assertThat(r.errLines()).as(c[0]).containsExactly(expected);
+            try (var names = Files.list(out)) {
+                assertThat(names).as(c[0]).containsExactly(taken);
+            }
+            if (c[1].equals("file")) {
+                assertThat(taken).hasContent("mine");
+            }
+        }
+    }
+
+    /**
      * Two runs on one --out at the same time wrote one metrics.jsonl and one checkpoints/ between them. A run in
      * use is refused up front, starting or resuming; a killed run's lock does not outlive it.
      */
