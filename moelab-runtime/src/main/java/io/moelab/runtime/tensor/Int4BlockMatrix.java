@@ -55,8 +55,11 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p><b>Error bound.</b> With {@code ŵ} the dequantized weights (bounded against {@code w} as in
  * {@link Int4Matrix}) and {@code |x_i − a_i t_g| ≤ t_g / 2}: {@code |dot − ŵ·x| ≤ Σ_i |ŵ_i| · t_{g(i)} / 2},
- * plus float rounding of the per-group scaling and accumulation (relative {@code 2^-23} per group). Non-finite
- * activations give NaN.
+ * plus float rounding of the per-group scaling and accumulation (relative {@code 2^-23} per group), and where
+ * {@code t_g} is subnormal ({@code max|x_g| < 127 · 2^-126}) underflow, at most
+ * {@code 2^-150 (127 Σ_{i∈g} |ŵ_i| + |Σ_{i∈g} q_i a_i| + 1)} per group. The codes are rounded from {@code x_i} times
+ * the float {@code 127 / max|x_g|}, computed as with an unbounded exponent where that quotient overflows (below
+ * 3.7e-37). Non-finite activations give NaN.
  *
  * <p>Memory: half a byte per weight plus two bytes per group and row, off-heap.
  */
@@ -332,6 +335,10 @@ public final class Int4BlockMatrix implements WeightMatrix {
             }
             c.t[g] = max / 127f;
             float inverse = max > 0f ? 127f / max : 0f;
+            if (inverse == Float.POSITIVE_INFINITY) {
+                tinyGroupCodes(x, xo, end, max, a);
+                continue;
+            }
             for (int i = xo; i < end; i++) {
                 // |x · inverse| <= 127 (up to rounding, clamped): adding and subtracting ROUND rounds it exactly.
                 a[A0 + i] = (short) (int) Math.max(-127f, Math.min(127f, x[i] * inverse + ROUND - ROUND));
@@ -354,13 +361,28 @@ public final class Int4BlockMatrix implements WeightMatrix {
     }
 
     /**
+     * The codes of {@code x[from..to)}, whose largest magnitude {@code max} is so small (below
+     * {@code 127 / Float.MAX_VALUE}, about 3.7e-37) that {@code 127 / max} overflows float: an infinite inverse
+     * gave every nonzero value the code ±127 and a zero NaN. The values and {@code max} are scaled by 2^64 first,
+     * exactly (subnormals included, nothing overflows), so the codes are those of an unbounded exponent range:
+     * {@code fl(127 / max)} and each product keep their significands, scaled by powers of two. Both quantizations
+     * call this, so their codes agree; ordinary groups never reach it.
+     */
+    private static void tinyGroupCodes(float[] x, int from, int to, float max, short[] a) {
+        float inverse = 127f / (max * 0x1p64f);
+        for (int i = from; i < to; i++) {
+            a[A0 + i] = (short) (int) Math.max(-127f, Math.min(127f, x[i] * 0x1p64f * inverse + ROUND - ROUND));
+        }
+    }
+
+    /**
      * {@link #quantizeScalar}'s values, {@code L} columns to a vector: each group's largest magnitude as the
      * largest of the values' bits with the sign cleared; the codes rounded as floats (the same operations in the
      * same order) and narrowed to shorts; each window's even and odd sums reduced from the rounded floats, exact
      * (integers of at most 32 · 127 in magnitude) in any order; the pairs from the codes and the codes two columns
      * back, in 16-bit lanes reinterpreted as ints. 512 columns on an AVX-512 host: 0.25-0.35 µs, against 0.82 µs in
      * plain loops, which was about two 32-row blocks' products, on every thread that takes part of a matrix. (Lanes
-     * reduced through memory instead took 0.46 µs.) At about 460 bytes of bytecode the method is past C2's inlining
+     * reduced through memory instead took 0.46 µs.) At about 580 bytes of bytecode the method is past C2's inlining
      * limit (325), so it compiles on its own, with its Vector API calls intrinsified: an earlier, smaller Vector API
      * version inlined into {@link #dotRows} ran the API's Java fallback. Profiles of m100 decode show no fallback.
      */
@@ -384,6 +406,19 @@ public final class Int4BlockMatrix implements WeightMatrix {
             }
             c.t[g] = max / 127f;
             float inverse = max > 0f ? 127f / max : 0f;
+            if (inverse == Float.POSITIVE_INFINITY) {
+                tinyGroupCodes(x, xo, end, max, a);
+                for (int w = xo; w < end; w += window) {
+                    int even = 0;
+                    int odd = 0;
+                    for (int i = w; i < w + window; i += 2) {
+                        even += a[A0 + i];
+                        odd += a[A0 + i + 1];
+                    }
+                    c.offsets[w / window] = pair(8 * even, 8 * odd);
+                }
+                continue;
+            }
             for (int w = xo; w < end; w += window) {
                 FloatVector sum = FloatVector.zero(F);
                 for (int i = w; i < w + window; i += L) {

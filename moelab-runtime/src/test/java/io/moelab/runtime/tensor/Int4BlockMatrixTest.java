@@ -3,6 +3,9 @@ package io.moelab.runtime.tensor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.longs;
 
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
@@ -53,8 +56,9 @@ class Int4BlockMatrixTest {
     }
 
     /**
-     * The documented arithmetic restated: activations rounded (ties to even) to {@code x · 127 / max|x_g|},
-     * integer group sums, then one fused multiply-add per group by {@code s_g · (max|x_g| / 127)}.
+     * The documented arithmetic restated: activations rounded (ties to even) to {@code x · 127 / max|x_g|} (float
+     * products, as with an unbounded exponent range), integer group sums, then one fused multiply-add per group by
+     * {@code s_g · (max|x_g| / 127)}.
      */
     private static float reference(Int4BlockMatrix m, int r, float[] x) {
         int group = m.groupSize();
@@ -65,9 +69,15 @@ class Int4BlockMatrixTest {
                 max = Math.max(max, Math.abs(x[c]));
             }
             float inverse = max > 0f ? 127f / max : 0f;
+            // Where 127 / max overflows, the products as with an unbounded exponent: both sides scaled by 2^64.
+            float pre = 1f;
+            if (inverse == Float.POSITIVE_INFINITY) {
+                pre = 0x1p64f;
+                inverse = 127f / (max * pre);
+            }
             long sum = 0;
             for (int c = g * group; c < (g + 1) * group; c++) {
-                long a = (long) Math.max(-127, Math.min(127, Math.rint(x[c] * inverse)));
+                long a = (long) Math.max(-127, Math.min(127, Math.rint(x[c] * pre * inverse)));
                 long q = Math.round(m.get(r, c) / m.scale(r, g));
                 sum += q * a;
             }
@@ -219,6 +229,79 @@ class Int4BlockMatrixTest {
                         .isLessThanOrEqualTo(bound * (1 + 1e-6) + 1e-6 * magnitude);
             }
         }
+    }
+
+    /**
+     * Groups of activations whose largest magnitude is below {@code 127 / Float.MAX_VALUE} (about 3.7e-37), where
+     * {@code 127 / max} overflows float, down to subnormals, beside ordinary groups: every path computes the same
+     * bits, and the documented bound holds, with underflow's absolute error where {@code t_g} is subnormal. (An
+     * infinite inverse gave every nonzero activation the code ±127, an error of up to max|x_g| per weight, and a zero
+     * the code of NaN, which the vector quantization summed into a window offset of 0 while the codes said
+     * otherwise, so {@code dot} and {@code dotRows} disagreed.)
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {32, 64, 128})
+    void tinyActivationsKeepTheBoundAndEveryPathAgrees(int group) {
+        qt().withExamples(40).forAll(integers().between(0, 5), longs().all()).checkAssert((kind, seed) -> {
+            Random rnd = new Random(seed);
+            int rows = 40;
+            int cols = 4 * group;
+            Int4BlockMatrix m = Int4BlockMatrix.quantize(WeightMatrix.ofFloats(weights(rnd, rows * cols), rows,
+                    cols), group);
+            float[] x = weights(rnd, cols);
+            for (int g = 0; g < 3; g++) {
+                // Largest magnitudes from just above the overflow (2^-121) to subnormal, far below it.
+                double magnitude = switch ((kind + g) % 6) {
+                    case 0 -> 0x1p-121;
+                    case 1 -> 0x1p-122;
+                    case 2 -> 0x1p-126;
+                    case 3 -> 0x1p-135;
+                    case 4 -> 0x1p-145;
+                    default -> 0x1p-130;
+                };
+                for (int c = g * group; c < (g + 1) * group; c++) {
+                    x[c] = c % 5 == 0 ? 0f : (float) (rnd.nextGaussian() * magnitude);
+                }
+            }
+            Int4BlockMatrix.Activations scalar = new Int4BlockMatrix.Activations();
+            Int4BlockMatrix.Activations vectors = new Int4BlockMatrix.Activations();
+            m.quantize(x, scalar, false);
+            m.quantize(x, vectors, true);
+            assertThat(vectors.a).isEqualTo(scalar.a);
+            assertThat(vectors.pairs).isEqualTo(scalar.pairs);
+            assertThat(vectors.offsets).isEqualTo(scalar.offsets);
+            float[] out = new float[rows];
+            m.dotRows(0, rows, x, out);
+            for (int r = 0; r < rows; r++) {
+                assertThat(Float.floatToRawIntBits(m.dot(r, x))).as("row %d", r)
+                        .isEqualTo(Float.floatToRawIntBits(out[r]));
+                assertThat(Float.floatToRawIntBits(reference(m, r, x))).isEqualTo(Float.floatToRawIntBits(out[r]));
+                double exact = 0;
+                double bound = 0;
+                double magnitude = 0;
+                for (int g = 0; g < cols / group; g++) {
+                    double max = 0;
+                    double absW = 0;
+                    for (int c = g * group; c < (g + 1) * group; c++) {
+                        max = Math.max(max, Math.abs(x[c]));
+                        absW += Math.abs(m.get(r, c));
+                    }
+                    for (int c = g * group; c < (g + 1) * group; c++) {
+                        double w = m.get(r, c);
+                        exact += w * x[c];
+                        bound += Math.abs(w) * (max / 127) / 2;
+                        magnitude += Math.abs(w * x[c]);
+                    }
+                    // Underflow where t_g is subnormal: 2^-150 (127 Σ|ŵ| + |Σ q a| + 1) per group, |Σ q a| at
+                    // most 8 · 127 per column.
+                    if (max / 127 < Float.MIN_NORMAL) {
+                        bound += 0x1p-150 * (127 * absW + 8 * 127 * group + 1);
+                    }
+                }
+                assertThat(Math.abs(out[r] - exact)).as("kind %d row %d", kind, r)
+                        .isLessThanOrEqualTo(bound * (1 + 1e-6) + 1e-6 * magnitude);
+            }
+        });
     }
 
     @ParameterizedTest
