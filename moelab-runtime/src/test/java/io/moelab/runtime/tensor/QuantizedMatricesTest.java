@@ -114,6 +114,121 @@ class QuantizedMatricesTest {
     }
 
     /**
+     * A group of {@code n} weights at {@code w[from..]} built to sit where the bound's derivation has its edges:
+     * codes at half steps of an exact binary16 scale (the error is exactly {@code s/2}); a largest magnitude just
+     * above, or exactly at, a binary16 rounding midpoint of its scale, so the stored scale is rounded down and the
+     * largest code clamps; scales at the top of binary16 (rounded down to 65504); binary16-subnormal scales, with the
+     * largest magnitude negative where INT4's code -8 is reached; float-subnormal weights (the scale rounds to 0); one
+     * outlier a million times the rest; all zero; and Gaussian weights of any magnitude.
+     */
+    private static void adversarialGroup(Random rnd, float[] w, int from, int n, int qmax, int kind) {
+        float sign = rnd.nextBoolean() ? 1f : -1f;
+        int at = from + rnd.nextInt(n);
+        switch (kind) {
+            case 0 -> {
+                // An exact binary16 scale h (normal or subnormal): qmax·h and (k + 1/2)·h are exact floats.
+                float h = Float.float16ToFloat((short) (1 + rnd.nextInt(0x7BFF)));
+                for (int i = from; i < from + n; i++) {
+                    w[i] = (rnd.nextInt(2 * qmax) - qmax + 0.5f) * h;
+                }
+                w[at] = sign * qmax * h;
+            }
+            case 1, 2 -> {
+                // max/qmax just above (or at) the midpoint between binary16 neighbours h and h + ulp.
+                short bits = (short) (0x0400 + rnd.nextInt(0x7BFF - 0x0400));
+                float h = Float.float16ToFloat(bits);
+                float mid = (h + Float.float16ToFloat((short) (bits + 1))) / 2;
+                float s = kind == 1 ? h + (mid - h) * rnd.nextFloat() : mid;
+                for (int i = from; i < from + n; i++) {
+                    w[i] = (float) (rnd.nextDouble() * 2 - 1) * qmax * s;
+                }
+                w[at] = sign * qmax * s;
+            }
+            case 3 -> {
+                // The largest scale binary16 holds: max/qmax in [65504, 65520) rounds down to 65504.
+                float m = qmax * (65504f + 15.99f * rnd.nextFloat());
+                for (int i = from; i < from + n; i++) {
+                    w[i] = (float) (rnd.nextDouble() * 2 - 1) * m;
+                }
+                w[at] = sign * m;
+            }
+            case 4 -> {
+                // A binary16-subnormal scale k·2^-24 (k < 1024) and a largest magnitude up to half a step above it,
+                // which rounds the scale down: for INT4 a negative maximum then reaches code -8.
+                int k = 1 + rnd.nextInt(rnd.nextBoolean() ? 4 : 1023);
+                float m = (float) (qmax * (k + 0.49 * rnd.nextDouble()) * 0x1p-24);
+                for (int i = from; i < from + n; i++) {
+                    w[i] = (float) (rnd.nextDouble() * 2 - 1) * m;
+                }
+                w[at] = sign * m;
+            }
+            case 5 -> {
+                for (int i = from; i < from + n; i++) {
+                    w[i] = (rnd.nextInt(2001) - 1000) * Float.MIN_VALUE;
+                }
+            }
+            case 6 -> {
+                for (int i = from; i < from + n; i++) {
+                    w[i] = (float) (rnd.nextGaussian() * 1e-3);
+                }
+                w[at] = sign * 1000f;
+            }
+            case 7 -> Arrays.fill(w, from, from + n, 0f);
+            default -> {
+                double magnitude = Math.scalb(1.0, rnd.nextInt(41) - 30);
+                for (int i = from; i < from + n; i++) {
+                    w[i] = (float) (rnd.nextGaussian() * magnitude);
+                }
+            }
+        }
+    }
+
+    /**
+     * The documented per-weight bound, {@code (s/2)(1 + 2^-11) + qmax·2^-25} with {@code s = max|w_g| / qmax} in
+     * float64, holds for every weight of adversarial groups, up to the documented float rounding (relative
+     * {@code 2^-23}; the scale's float quotient rounded again to binary16 adds at most {@code s·2^-25}), and the
+     * dot-product bound {@code Σ|x_i|·bound_i} up to float accumulation, for Q8 and each INT4 group size.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 32, 64, 128})
+    void elementAndDotBoundsHoldOnAdversarialGroups(int int4Group) {
+        int group = int4Group == 0 ? Q8Matrix.GROUP : int4Group;
+        int qmax = int4Group == 0 ? 127 : 7;
+        qt().withExamples(200).forAll(integers().between(1, 3), integers().between(1, 4), longs().all())
+                .checkAssert((rows, groups, seed) -> {
+                    Random rnd = new Random(seed);
+                    int cols = groups * group;
+                    float[] w = new float[rows * cols];
+                    for (int g = 0; g < rows * groups; g++) {
+                        adversarialGroup(rnd, w, g * group, group, qmax, rnd.nextInt(9));
+                    }
+                    WeightMatrix src = WeightMatrix.ofFloats(w, rows, cols);
+                    WeightMatrix q = int4Group == 0 ? Q8Matrix.quantize(src) : Int4Matrix.quantize(src, int4Group);
+                    for (int r = 0; r < rows; r++) {
+                        float[] hat = TestData.row(q, r);
+                        float[] x = TestData.gaussian(rnd, cols, 1.0);
+                        double allowed = 0;
+                        for (int g = 0; g < groups; g++) {
+                            double maxAbs = 0;
+                            for (int j = g * group; j < (g + 1) * group; j++) {
+                                maxAbs = Math.max(maxAbs, Math.abs((double) w[r * cols + j]));
+                            }
+                            double b = bound(maxAbs, qmax) * (1 + 0x1p-22);
+                            for (int j = g * group; j < (g + 1) * group; j++) {
+                                double err = Math.abs(w[r * cols + j] - (double) hat[j]);
+                                assertThat(err).as("row %d col %d: w=%s ŵ=%s", r, j, w[r * cols + j], hat[j])
+                                        .isLessThanOrEqualTo(b);
+                                allowed += Math.abs(x[j]) * b;
+                            }
+                        }
+                        allowed += 1e-5 * TestData.absDot(hat, 0, x, cols) + Double.MIN_NORMAL;
+                        double err = Math.abs(q.dot(r, x) - TestData.refDot(w, r * cols, x, cols));
+                        assertThat(err).as("dot of row %d", r).isLessThanOrEqualTo(allowed);
+                    }
+                });
+    }
+
+    /**
      * {@code dotRows} over a random sub-range (odd starts and lengths included, so row pairs and the single-row
      * tail both run) gives {@code dot}'s bits for every row, leaves the other outputs alone, and is within float
      * accumulation error of the naive dot of the dequantized row computed in double.
