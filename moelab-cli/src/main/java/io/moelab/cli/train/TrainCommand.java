@@ -205,6 +205,8 @@ public final class TrainCommand implements Callable<Integer> {
                 summary = Trainer.start(config(), out, listener, batchSampler());
             }
             trained = true;
+        } catch (Refused e) {
+            throw e.getCause();
         } catch (Corpus.CorpusException e) {
             // The saved paths, read without a --corpus: they are all the user sees of it, and may have moved.
             String hint = resume && corpus == null ? " (the run's corpus, as its checkpoint names it; if its files "
@@ -248,9 +250,39 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    /** An output path refused before training ({@link TrainListener#writes}), carried out of the trainer. */
+    private static final class Refused extends RuntimeException {
+        Refused(IOException cause) {
+            super(cause);
+        }
+
+        @Override
+        public synchronized IOException getCause() {
+            return (IOException) super.getCause();
+        }
+    }
+
     private TrainListener listener(Progress progress) {
         return new TrainListener() {
             private double val = Double.NaN;
+
+            @Override
+            public void writes(TrainConfig config, List<Path> files, boolean validated) {
+                Map<String, Path> outputs = new LinkedHashMap<>();
+                files.forEach(f -> outputs.put(f.toString(), f));
+                if (validated) {
+                    // The plots (plots()): one per layer, drawn from the validation's routing.
+                    for (int l = 0; l < config.model().layers(); l++) {
+                        Path plot = out.resolve("routing-layer-" + l + ".png");
+                        outputs.put(plot.toString(), plot);
+                    }
+                }
+                try {
+                    Outputs.check(outputs);
+                } catch (IOException e) {
+                    throw new Refused(e);
+                }
+            }
 
             @Override
             public void started(TrainConfig config, long firstStep, long totalSteps) {

@@ -241,6 +241,29 @@ class TrainCommandTest {
     }
 
     /**
+     * A path whose name is known only once the corpus and settings are loaded, taken by a directory: a domain's
+     * held-out text (OUT/validation/humor.txt: the default corpus has a domain humor), a layer's routing plot (the
+     * tiny preset has layers 0 and 1) and the checkpoints' pointer file. The run trained, saved its checkpoint and
+     * model, then failed (exit 1 and a stray .humor.txt.tmp, or exit 2 with no summary.json). Each is refused
+     * before training, naming the path, with nothing written.
+     */
+    @Test
+    void aLatePathOfTheWrongKindIsRefusedBeforeTraining() throws Exception {
+        for (String name : List.of("validation/humor.txt", "routing-layer-1.png", "checkpoints/latest")) {
+            Path out = Files.createDirectories(dir.resolve("late-" + name.replace('/', '-')));
+            Path taken = Files.createDirectories(out.resolve(name));
+            CliRunner.Result r = CliRunner.run("train", "--preset", "tiny", "--steps", "1", "--seq", "32",
+                    "--batch", "2", "--warmup", "1", "--eval-windows", "1", "--threads", "1", "--out", out.toString());
+            assertThat(r.exitCode()).as(name + ": " + r.err()).isEqualTo(2);
+            assertThat(r.errLines()).as(name).containsExactly("error: " + taken + ": cannot write: is a directory");
+            try (var files = Files.walk(out)) {
+                // Only the directory made above and its parents: no metrics.jsonl, checkpoint, model or .tmp.
+                assertThat(files.filter(f -> !taken.startsWith(f))).as(name).isEmpty();
+            }
+        }
+    }
+
+    /**
      * Two runs on one --out at the same time wrote one metrics.jsonl and one checkpoints/ between them. A run in
      * use is refused up front, starting or resuming; a killed run's lock does not outlive it.
      */

@@ -53,6 +53,9 @@ public final class Checkpoints {
         this.dir = out.resolve("checkpoints");
     }
 
+    /** The file in {@code checkpoints/} that names the newest checkpoint. */
+    static final String LATEST = "latest";
+
     /** A checkpoint directory's name: {@code step-N}, N of at most 18 digits (so that it parses as a long). */
     private static final String STEP_DIR = "step-\\d{1,18}";
 
@@ -108,7 +111,7 @@ public final class Checkpoints {
             Path latestTmp = dir.resolve(".latest.tmp");
             Files.writeString(latestTmp, name + "\n");
             RunFiles.sync(latestTmp);
-            RunFiles.move(latestTmp, dir.resolve("latest"));
+            RunFiles.move(latestTmp, dir.resolve(LATEST));
             RunFiles.syncDirectory(dir);
             try (Stream<Path> s = Files.list(dir)) {
                 for (Path old : s.filter(p -> p.getFileName().toString().startsWith("step-")
@@ -123,7 +126,7 @@ public final class Checkpoints {
 
     /** The newest complete checkpoint's directory, if any. */
     public Optional<Path> latest() {
-        Path pointer = dir.resolve("latest");
+        Path pointer = dir.resolve(LATEST);
         try {
             if (Files.isRegularFile(pointer)) {
                 // Only a step directory of this run: a pointer that is not UTF-8 failed the resume, and one naming

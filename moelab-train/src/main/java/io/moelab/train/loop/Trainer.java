@@ -30,6 +30,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -247,6 +248,10 @@ public final class Trainer {
         TokenStreams streams = new TokenStreams(corpus);
         streams.requireTrainingWindows(config.seq());
         Map<String, int[][]> validationWindows = streams.validationWindows(config.seq(), config.evalWindows());
+        Map<String, String> validationTexts = TokenStreams.validationTexts(corpus);
+        // Before anything is written: a path named after a domain, taken by a directory, failed only once the run
+        // had trained and saved its checkpoint and model.
+        listener.writes(config, outputs(validationTexts.keySet()), !validationWindows.isEmpty());
         for (String domain : corpus.train().keySet()) {
             if (!validationWindows.containsKey(domain)) {
                 listener.warning(unvalidated(corpus, streams, domain, config.seq()));
@@ -368,7 +373,7 @@ public final class Trainer {
             extra.put("val_bits_per_byte", last.bitsPerByte());
             HfExport.write(model, out.resolve("model"), extra);
             writeRouting(last);
-            writeValidationTexts(corpus);
+            writeValidationTexts(validationTexts);
             Summary summary = new Summary(config, config.steps(), config.model().parameterCount(),
                     config.model().activeParameterCount(), last, trainNanos / 1e9,
                     trainNanos == 0 ? 0 : trainTokens / (trainNanos / 1e9));
@@ -519,12 +524,29 @@ public final class Trainer {
                 Checkpoints.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n");
     }
 
-    private void writeValidationTexts(Corpus corpus) throws IOException {
+    /**
+     * The files this run writes in {@code out}, besides {@code model/} (replaced as a whole): {@code metrics.jsonl},
+     * the checkpoints' {@code latest}, {@code routing.json}, {@code summary.json} and one held-out text per domain.
+     */
+    private List<Path> outputs(Collection<String> validatedDomains) {
+        List<Path> files = new ArrayList<>(List.of(out.resolve("metrics.jsonl"),
+                out.resolve("checkpoints").resolve(Checkpoints.LATEST), out.resolve("routing.json"),
+                out.resolve("summary.json")));
+        for (String domain : validatedDomains) {
+            files.add(validationText(domain));
+        }
+        return files;
+    }
+
+    private Path validationText(String domain) {
+        return out.resolve("validation").resolve(domain + ".txt");
+    }
+
+    private void writeValidationTexts(Map<String, String> texts) throws IOException {
         Path dir = out.resolve("validation");
         Files.createDirectories(dir);
-        Map<String, String> texts = TokenStreams.validationTexts(corpus);
         for (Map.Entry<String, String> e : texts.entrySet()) {
-            RunFiles.writeAtomically(dir.resolve(e.getKey() + ".txt"), e.getValue());
+            RunFiles.writeAtomically(validationText(e.getKey()), e.getValue());
         }
         // An earlier run's texts of domains this corpus lacks (an --out started over) would pass for this run's
         // held-out text, e.g. as workloads for 'moelab trace'.
