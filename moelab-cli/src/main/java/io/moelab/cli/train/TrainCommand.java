@@ -549,7 +549,9 @@ public final class TrainCommand implements Callable<Integer> {
         try (Stream<Path> files = Files.list(out)) {
             for (Path f : files.toList()) {
                 Matcher m = ROUTING_PLOT.matcher(f.getFileName().toString());
-                if (m.matches() && (m.group(1).length() > 9 || Integer.parseInt(m.group(1)) >= written)) {
+                // A directory of that name is no plot of a run's: deleted when empty, it failed the run when not.
+                if (m.matches() && !Files.isDirectory(f)
+                        && (m.group(1).length() > 9 || Integer.parseInt(m.group(1)) >= written)) {
                     Files.deleteIfExists(f);
                 }
             }

@@ -264,6 +264,24 @@ class TrainCommandTest {
     }
 
     /**
+     * A directory that merely looks like an earlier run's routing plot of a layer this model lacks is not one: the
+     * run deleted it when empty, and failed at the end (exit 1, after the model was saved) when not.
+     */
+    @Test
+    void aDirectoryNamedLikeAStalePlotIsKept() throws Exception {
+        Path out = dir.resolve("stale-plot");
+        Path plots = Files.createDirectories(out.resolve("routing-layer-7.png"));
+        Files.writeString(plots.resolve("mine.txt"), "mine\n");
+        Path empty = Files.createDirectories(out.resolve("routing-layer-8.png"));
+        CliRunner.Result r = CliRunner.run("train", "--preset", "tiny", "--steps", "1", "--seq", "32",
+                "--batch", "2", "--warmup", "1", "--eval-windows", "1", "--threads", "1", "--out", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(plots.resolve("mine.txt")).hasContent("mine");
+        assertThat(empty).isDirectory();
+        assertThat(out.resolve("summary.json")).isRegularFile();
+    }
+
+    /**
      * Two runs on one --out at the same time wrote one metrics.jsonl and one checkpoints/ between them. A run in
      * use is refused up front, starting or resuming; a killed run's lock does not outlive it.
      */
