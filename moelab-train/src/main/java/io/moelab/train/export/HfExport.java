@@ -87,7 +87,26 @@ public final class HfExport {
             RunFiles.syncDirectory(target.getParent());
             RunFiles.deleteTree(old);
         } catch (IOException e) {
+            restore(tmp, old, target, e);
             throw new UncheckedIOException("cannot export the model to " + dir, e);
+        } catch (RuntimeException e) {
+            restore(tmp, old, target, e); // the weights' writer fails unchecked
+            throw e;
+        }
+    }
+
+    /**
+     * After a failed export: deletes the half-written {@code tmp} (as large as the model, it stayed until the next
+     * export) and puts the model moved aside to {@code old} back in {@code target}'s place, where it is missing.
+     */
+    private static void restore(Path tmp, Path old, Path target, Exception failure) {
+        RunFiles.deleteTemporary(tmp, failure);
+        if (Files.exists(old) && !Files.exists(target)) {
+            try {
+                Files.move(old, target);
+            } catch (IOException | RuntimeException e) {
+                failure.addSuppressed(e);
+            }
         }
     }
 

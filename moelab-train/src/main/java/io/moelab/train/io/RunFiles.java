@@ -5,6 +5,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -16,16 +17,41 @@ public final class RunFiles {
     private RunFiles() {}
 
     /**
-     * Writes {@code text} (UTF-8) to a hidden sibling, syncs it and renames it over {@code file}.
+     * Writes {@code text} (UTF-8) to a hidden sibling, syncs it and renames it over {@code file}. On a failure the
+     * hidden file is deleted: {@code file} is as it was, and nothing else is left.
      *
      * @throws IOException if the hidden file cannot be written, synced or renamed
      */
     public static void writeAtomically(Path file, String text) throws IOException {
         Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
-        Files.writeString(tmp, text, StandardCharsets.UTF_8);
-        sync(tmp);
-        move(tmp, file);
+        try {
+            Files.writeString(tmp, text, StandardCharsets.UTF_8);
+            sync(tmp);
+            move(tmp, file);
+        } catch (IOException | RuntimeException e) {
+            // A rename refused (a directory in the file's place) or a full disk left the hidden file, as large as
+            // the text, in the run's directory.
+            if (!Files.isDirectory(tmp, LinkOption.NOFOLLOW_LINKS)) { // a directory there was never this write's
+                deleteTemporary(tmp, e);
+            }
+            throw e;
+        }
         syncDirectory(file.toAbsolutePath().getParent());
+    }
+
+    /**
+     * Deletes the temporary file or directory {@code tmp} (everything under it) after {@code failure}, adding to it
+     * any failure to delete: a failed write leaves nothing behind.
+     *
+     * @param tmp     the temporary file or directory the failed write made; nothing happens if it is gone
+     * @param failure what failed the write, to report
+     */
+    public static void deleteTemporary(Path tmp, Exception failure) {
+        try {
+            deleteTree(tmp);
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+        }
     }
 
     /**

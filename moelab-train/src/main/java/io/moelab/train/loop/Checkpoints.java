@@ -76,10 +76,10 @@ public final class Checkpoints {
 
     /** Saves parameters, optimizer state and {@code state}. */
     public void save(Map<String, NDArray> params, AdamW optimizer, State state) {
+        String name = "step-" + state.step();
+        Path tmp = dir.resolve(".tmp-" + name);
         try {
             Files.createDirectories(dir);
-            String name = "step-" + state.step();
-            Path tmp = dir.resolve(".tmp-" + name);
             RunFiles.deleteTree(tmp);
             Files.createDirectories(tmp);
             SafetensorsWriter w = new SafetensorsWriter();
@@ -108,11 +108,7 @@ public final class Checkpoints {
             RunFiles.deleteTree(target);
             RunFiles.move(tmp, target);
             RunFiles.syncDirectory(dir);
-            Path latestTmp = dir.resolve(".latest.tmp");
-            Files.writeString(latestTmp, name + "\n");
-            RunFiles.sync(latestTmp);
-            RunFiles.move(latestTmp, dir.resolve(LATEST));
-            RunFiles.syncDirectory(dir);
+            RunFiles.writeAtomically(dir.resolve(LATEST), name + "\n");
             try (Stream<Path> s = Files.list(dir)) {
                 for (Path old : s.filter(p -> p.getFileName().toString().startsWith("step-")
                         && !p.getFileName().toString().equals(name)).toList()) {
@@ -120,7 +116,13 @@ public final class Checkpoints {
                 }
             }
         } catch (IOException e) {
+            // A half-written checkpoint (a full disk) would stay, as large as the model and its moments, until the
+            // next save.
+            RunFiles.deleteTemporary(tmp, e);
             throw new UncheckedIOException("cannot write checkpoint in " + dir, e);
+        } catch (RuntimeException e) {
+            RunFiles.deleteTemporary(tmp, e); // the weights' writer fails unchecked
+            throw e;
         }
     }
 

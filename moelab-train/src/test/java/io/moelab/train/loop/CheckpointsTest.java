@@ -68,6 +68,26 @@ class CheckpointsTest {
         }
     }
 
+    /**
+     * A checkpoint that cannot be made current (a directory {@code latest} in the pointer's place) fails, and leaves
+     * no hidden {@code .latest.tmp} in the checkpoints.
+     */
+    @Test
+    void aFailedSaveLeavesNoTemporaryFile() throws Exception {
+        Path out = dir.resolve("run");
+        Path checkpoints = out.resolve("checkpoints");
+        Files.createDirectories(checkpoints.resolve("latest"));
+        try (NDManager m = Pytorch.engine().newBaseManager()) {
+            Map<String, NDArray> params = params(m);
+            AdamW opt = new AdamW(params, m, 0.9, 0.95, 1e-8, 0.1);
+            assertThatThrownBy(() -> new Checkpoints(out).save(params, opt, STATE))
+                    .hasMessageContaining("cannot write checkpoint");
+        }
+        try (var names = Files.list(checkpoints)) {
+            assertThat(names.map(p -> p.getFileName().toString())).doesNotContain(".latest.tmp", ".tmp-step-10");
+        }
+    }
+
     @Test
     void restoresTheSavedValuesAndStepCount() {
         try (NDManager m = Pytorch.engine().newBaseManager()) {
