@@ -81,8 +81,10 @@ public final class StepModel {
     private final double[] ownFlow;     // per GPU: tokens from its own node that it serves
     private final int[] activeSlots;
     private final double[] perReplica;
-    /** [expert * nodes + node]: the layer's replicas of the expert on the node (node-local; zero between layers). */
-    private final int[] replicasOnNode;
+    /** Per expert: its replicas on the node being counted (node-local; zero between nodes). */
+    private final int[] onNode;
+    /** Per slot: its expert's replicas on the slot's node (node-local; sized for the placement's slots). */
+    private int[] slotOnNode;
     /** Per expert: the nodes holding a replica of it (node-local routing). */
     private final int[] nodesWith;
     private final double[] flowTotal;   // per origin node: all its routed tokens
@@ -103,7 +105,9 @@ public final class StepModel {
         ownFlow = new double[gpus];
         activeSlots = new int[gpus];
         perReplica = new double[model.experts()];
-        replicasOnNode = nodeLocal ? new int[Math.multiplyExact(model.experts(), nodes)] : null;
+        // Per expert and per slot, not per (expert, node): 65,536 experts on 65,536 nodes made 2^32 cells.
+        onNode = nodeLocal ? new int[model.experts()] : null;
+        slotOnNode = nodeLocal ? new int[0] : null;
         nodesWith = nodeLocal ? new int[model.experts()] : null;
         flowTotal = new double[nodes];
         flowLocal = new double[nodes];
@@ -266,12 +270,26 @@ public final class StepModel {
             nodesWith[e] = 0;
             total += load.load(l, e) / nodes;
         }
-        for (int s = 0; s < replicas; s++) {
-            int e = placement.expertAt(l, s);
-            int node = s / slotsPerNode;
-            if (replicasOnNode[e * nodes + node]++ == 0) {
-                nodesWith[e]++;
-                flowLocal[node] += load.load(l, e) / nodes;
+        if (slotOnNode.length < replicas) {
+            slotOnNode = new int[replicas];
+        }
+        // A node's slots are contiguous: count each expert's replicas there, node by node, clearing the counts of the
+        // node's experts before the next (O(R) a layer, in the slot order the sums always ran in).
+        for (int node = 0; node < nodes; node++) {
+            int from = node * slotsPerNode;
+            int to = from + slotsPerNode;
+            for (int s = from; s < to; s++) {
+                int e = placement.expertAt(l, s);
+                if (onNode[e]++ == 0) {
+                    nodesWith[e]++;
+                    flowLocal[node] += load.load(l, e) / nodes;
+                }
+            }
+            for (int s = from; s < to; s++) {
+                slotOnNode[s] = onNode[placement.expertAt(l, s)];
+            }
+            for (int s = from; s < to; s++) {
+                onNode[placement.expertAt(l, s)] = 0;
             }
         }
         for (int s = 0; s < replicas; s++) {
@@ -279,15 +297,11 @@ public final class StepModel {
             int g = s / slotsPerGpu;
             double w = load.load(l, e);
             double share = w / nodes;
-            double own = share / replicasOnNode[e * nodes + s / slotsPerNode];
+            double own = share / slotOnNode[s];
             double remote = (nodes - nodesWith[e]) * (share / placement.replicaCount(l, e));
             ownFlow[g] += own;
             served[g] += own + remote;
             activeSlots[g] += w > 0 ? 1 : 0;
-        }
-        for (int s = 0; s < replicas; s++) {
-            // Cleared slot by slot for the next layer: O(R), not the whole E x N table.
-            replicasOnNode[placement.expertAt(l, s) * nodes + s / slotsPerNode] = 0;
         }
         Arrays.fill(flowTotal, total);
         return routed;

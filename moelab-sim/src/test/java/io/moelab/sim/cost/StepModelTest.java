@@ -91,6 +91,32 @@ class StepModelTest {
     }
 
     @Test
+    void nodeLocalRoutingOnTheMostGpusNeedsNoExpertByNodeTable() {
+        // 65,536 nodes of one GPU (the most a cluster may have), each holding one of 65,536 experts that gets 100
+        // tokens. An expert x node table of replica counts has 2^32 cells: more than an int array holds (the CLI
+        // failed with "ArithmeticException: integer overflow"), and 2^31 of them took 8 GB.
+        int gpus = 65_536;
+        ClusterSpec c = cluster(gpus, 1, 2, 10);
+        int[] slots = new int[gpus];
+        double[] perExpert = new double[gpus];
+        for (int g = 0; g < gpus; g++) {
+            slots[g] = g;
+            perExpert[g] = 100;
+        }
+        StepCost cost = new StepModel(model(1, gpus), c, new StepModel.Options(Routing.NODE_LOCAL, 2, 2))
+                .step(placement(c, gpus, slots), load(perExpert));
+        // By hand: one replica per expert, so node-local routing sends as even routing does. A GPU serves 100
+        // tokens, 100 / 65,536 of them from its own node (itself), the rest over the network; as an origin it sends
+        // its node's 100 tokens less those it keeps. (100 - 100 / 65,536) * 200 B at 0.5 GB/s = 39.99939 us, plus
+        // 10 us of network latency, each way.
+        double seconds = (100 - 100.0 / gpus) * 200 / 0.5e9 + 10e-6;
+        assertThat(cost.dispatch()).isCloseTo(seconds, within(1e-12));
+        assertThat(cost.combine()).isCloseTo(seconds, within(1e-12));
+        assertThat(cost.compute()).isCloseTo(0.6e-6, within(EPS));
+        assertThat(cost.balancedness()).isCloseTo(1, within(1e-12));
+    }
+
+    @Test
     void aStepTimeNoDoubleHoldsIsBadInputNamingThePart() {
         // Each value passes its range check; together they make an infinite time, which reached the report as NaN
         // rates and failed in the plot library (exit 1) or printed "Infinity" (sim sweep, exit 0).
