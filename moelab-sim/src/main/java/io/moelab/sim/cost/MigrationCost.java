@@ -69,35 +69,55 @@ public record MigrationCost(int copies, double bytes, double interBytes, double[
         double[] recvIntra = new double[gpus];
         double[] sendInter = new double[gpus];
         double[] recvInter = new double[gpus];
-        // heldBefore[g * E + e] == layer + 1 when GPU g holds expert e in `from`, heldAfter when a copy to it is
-        // counted already (stamps avoid clearing per layer).
-        int[] heldBefore = new int[gpus * experts];
-        int[] heldAfter = new int[gpus * experts];
+        // Per layer, the GPUs holding each expert in `from`, ascending (holders[start[e] .. end[e])), and per GPU a
+        // mark of the experts it held (even tokens) or has been copied (odd): O(E + R) memory, where a GPU x expert
+        // table had 2^32 cells for 65,536 of each.
+        int[] start = new int[experts + 1];
+        int[] end = new int[experts];
+        int[] holders = new int[topology.replicas()];
+        long[] mark = new long[experts];
+        long token = 0;
         int copies = 0;
         double interBytes = 0;
         for (int l = 0; l < to.layers(); l++) {
-            int stamp = l + 1;
+            Arrays.fill(start, 0);
             for (int p = 0; p < topology.replicas(); p++) {
-                heldBefore[(p / slotsPerGpu) * experts + from.expertAt(l, p)] = stamp;
+                start[from.expertAt(l, p) + 1]++;
+            }
+            for (int e = 0; e < experts; e++) {
+                start[e + 1] += start[e];
+                end[e] = start[e];
             }
             for (int p = 0; p < topology.replicas(); p++) {
+                int e = from.expertAt(l, p);
                 int g = p / slotsPerGpu;
-                int e = to.expertAt(l, p);
-                int cell = g * experts + e;
-                if (heldBefore[cell] == stamp || heldAfter[cell] == stamp) {
-                    continue; // already there, or a second replica on this GPU copied locally
+                if (end[e] == start[e] || holders[end[e] - 1] != g) {
+                    holders[end[e]++] = g; // slots run in GPU order: a GPU's second replica follows its first
                 }
-                heldAfter[cell] = stamp;
-                int source = source(heldBefore, stamp, e, experts, g / gpusPerNode, gpusPerNode, gpus, sendIntra,
-                        sendInter);
-                copies++;
-                if (source / gpusPerNode == g / gpusPerNode) {
-                    sendIntra[source] += expertBytes;
-                    recvIntra[g] += expertBytes;
-                } else {
-                    sendInter[source] += expertBytes;
-                    recvInter[g] += expertBytes;
-                    interBytes += expertBytes;
+            }
+            for (int g = 0; g < gpus; g++) {
+                long held = token += 2;
+                long copied = held + 1;
+                for (int p = g * slotsPerGpu; p < (g + 1) * slotsPerGpu; p++) {
+                    mark[from.expertAt(l, p)] = held;
+                }
+                for (int p = g * slotsPerGpu; p < (g + 1) * slotsPerGpu; p++) {
+                    int e = to.expertAt(l, p);
+                    if (mark[e] == held || mark[e] == copied) {
+                        continue; // already there, or a second replica on this GPU copied locally
+                    }
+                    mark[e] = copied;
+                    int source = source(holders, start[e], end[e], e, g / gpusPerNode, gpusPerNode, sendIntra,
+                            sendInter);
+                    copies++;
+                    if (source / gpusPerNode == g / gpusPerNode) {
+                        sendIntra[source] += expertBytes;
+                        recvIntra[g] += expertBytes;
+                    } else {
+                        sendInter[source] += expertBytes;
+                        recvInter[g] += expertBytes;
+                        interBytes += expertBytes;
+                    }
                 }
             }
         }
@@ -136,20 +156,25 @@ public record MigrationCost(int copies, double bytes, double interBytes, double[
         return seconds;
     }
 
-    /** The GPU to copy expert {@code e} from: on the receiver's node if one holds it, the least busy one. */
-    private static int source(int[] heldBefore, int stamp, int e, int experts, int node, int gpusPerNode, int gpus,
-                              double[] sendIntra, double[] sendInter) {
+    /**
+     * The GPU to copy expert {@code e} from, among its holders {@code holders[from .. to)} (ascending): on the
+     * receiver's node if one holds it, the least busy one (the first of equals).
+     */
+    private static int source(int[] holders, int from, int to, int e, int node, int gpusPerNode, double[] sendIntra,
+                              double[] sendInter) {
         int best = -1;
-        for (int g = node * gpusPerNode; g < (node + 1) * gpusPerNode; g++) {
-            if (heldBefore[g * experts + e] == stamp && (best < 0 || sendIntra[g] < sendIntra[best])) {
+        for (int i = from; i < to; i++) {
+            int g = holders[i];
+            if (g / gpusPerNode == node && (best < 0 || sendIntra[g] < sendIntra[best])) {
                 best = g;
             }
         }
         if (best >= 0) {
             return best;
         }
-        for (int g = 0; g < gpus; g++) {
-            if (heldBefore[g * experts + e] == stamp && (best < 0 || sendInter[g] < sendInter[best])) {
+        for (int i = from; i < to; i++) {
+            int g = holders[i];
+            if (best < 0 || sendInter[g] < sendInter[best]) {
                 best = g;
             }
         }

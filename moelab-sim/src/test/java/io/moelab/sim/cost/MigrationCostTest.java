@@ -59,6 +59,34 @@ class MigrationCostTest {
     }
 
     @Test
+    void theMostGpusAndExpertsNeedNoGpuByExpertTable() {
+        // 8,192 nodes of 8 GPUs (65,536, the most a cluster may have), one of 65,536 experts each. A table of which
+        // GPU holds which expert has 2^32 cells: the int count overflowed, and 2^30 of them (16,384 experts) ran
+        // the CLI out of memory at the first rebalance.
+        int gpus = 65_536;
+        ClusterSpec c = cluster(gpus / 8, 8);
+        ModelSpec model = new ModelSpec("tiny", 1, gpus, 1, 100, 10, 1, 2, 0, 0, 0);
+        int[] before = new int[gpus];
+        for (int g = 0; g < gpus; g++) {
+            before[g] = g;
+        }
+        int[] after = before.clone();
+        // GPUs 1 and 2 (one node) swap their experts over NVLink; GPUs 0 and 8 (two nodes) over the network.
+        after[1] = 2;
+        after[2] = 1;
+        after[0] = 8;
+        after[8] = 0;
+        MigrationCost m = MigrationCost.between(placement(c, gpus, before), placement(c, gpus, after), model, c);
+        assertThat(m.copies()).isEqualTo(4);
+        assertThat(m.bytes()).isEqualTo(4 * 6000);
+        assertThat(m.interBytes()).isEqualTo(2 * 6000);
+        assertThat(m.nvlinkBytes()[1]).isEqualTo(6000);
+        assertThat(m.networkBytes()[8]).isEqualTo(6000);
+        // Each GPU sends and receives one expert: 6000 B at 0.5 GB/s + 10 us on the network, the slower link.
+        assertThat(m.seconds(c)).isCloseTo(12e-6 + 10e-6, within(EPS));
+    }
+
+    @Test
     void noCopiesTakeNoTimeAndAnotherClusterIsRefused() {
         assertThat(MigrationCost.NONE.seconds(cluster(2, 2))).isZero();
         ClusterSpec c = cluster(1, 2);
