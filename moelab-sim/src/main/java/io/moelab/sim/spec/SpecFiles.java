@@ -304,8 +304,10 @@ public final class SpecFiles {
                 throw new InvalidInputException(source + ": " + name, "missing");
             }
             if (!(v instanceof Double d) || !Double.isFinite(d)) {
+                // A string quoted: "hidden": "2048" read "expected a number, found 2048".
                 throw new InvalidInputException(source + ": " + name, "expected a number, found "
-                        + MessageText.oneLine(String.valueOf(v)));
+                        + (v instanceof String text ? "the string \"" + MessageText.oneLine(text) + "\""
+                        : MessageText.oneLine(String.valueOf(v))));
             }
             return d;
         }

@@ -258,7 +258,7 @@ class SpecFilesTest {
     void textFromTheFileKeepsAMessageOneLine() throws IOException {
         Path value = write("v.json", "{\"nodes\": \"a\\nb\\u0007\"}");
         assertThatThrownBy(() -> SpecFiles.cluster(value.toString())).isInstanceOf(InvalidInputException.class)
-                .hasMessage(value + ": nodes: expected a number, found a\\nb\\u0007");
+                .hasMessage(value + ": nodes: expected a number, found the string \"a\\nb\\u0007\"");
         Path key = write("k.json", "{\"moe_layers\": 1, \"experts\": 2, \"top_k\": 1, \"hidden\": 8, "
                 + "\"expert_ffn\": 8, \"shared\\r\\nffn\": 1}");
         assertThatThrownBy(() -> SpecFiles.model(key.toString())).isInstanceOf(InvalidInputException.class)
@@ -343,7 +343,11 @@ class SpecFilesTest {
                 .hasMessage(fractional + ": moe_layers: expected an integer, found 1.5");
         Path text = write("t.json", "{\"nodes\": \"two\"}");
         assertThatThrownBy(() -> SpecFiles.cluster(text.toString()))
-                .hasMessage(text + ": nodes: expected a number, found two");
+                .hasMessage(text + ": nodes: expected a number, found the string \"two\"");
+        // A number written as a string read "expected a number, found 2": quoted, it says what is wrong.
+        Path quoted = write("q.json", "{\"nodes\": \"2\"}");
+        assertThatThrownBy(() -> SpecFiles.cluster(quoted.toString()))
+                .hasMessage(quoted + ": nodes: expected a number, found the string \"2\"");
         Path array = write("a.json", "[1, 2]");
         assertThatThrownBy(() -> SpecFiles.model(array.toString())).hasMessage(array + ": expected a JSON object");
         Path broken = write("b.json", "{\"moe_layers\": ");
