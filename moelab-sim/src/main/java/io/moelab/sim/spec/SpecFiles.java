@@ -2,6 +2,7 @@ package io.moelab.sim.spec;
 
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.MessageText;
+import io.moelab.eplb.Numbers;
 import io.moelab.eplb.io.JsonReader;
 import io.moelab.eplb.io.Utf8Text;
 import java.io.BufferedInputStream;
@@ -318,8 +319,13 @@ public final class SpecFiles {
 
         int integer(String name) {
             double d = number(name);
-            if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) {
-                throw new InvalidInputException(source + ": " + name, "expected an integer, found " + d);
+            // Written as given (Numbers.plain): a whole number past an int read "expected an integer, found 3.0E9".
+            if (d != Math.rint(d)) {
+                throw new InvalidInputException(source + ": " + name, "expected an integer, found " + Numbers.plain(d));
+            }
+            if (Math.abs(d) > Integer.MAX_VALUE) {
+                throw new InvalidInputException(source + ": " + name, "expected an integer from -" + Integer.MAX_VALUE
+                        + " to " + Integer.MAX_VALUE + ", found " + Numbers.plain(d));
             }
             return (int) d;
         }

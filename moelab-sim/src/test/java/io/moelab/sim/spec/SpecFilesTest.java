@@ -341,6 +341,10 @@ class SpecFilesTest {
                 + "\"expert_ffn\": 8}");
         assertThatThrownBy(() -> SpecFiles.model(fractional.toString()))
                 .hasMessage(fractional + ": moe_layers: expected an integer, found 1.5");
+        // A whole number past an int was "expected an integer, found 3.0E9": it is one, too large.
+        Path large = write("l.json", "{\"nodes\": 3000000000}");
+        assertThatThrownBy(() -> SpecFiles.cluster(large.toString()))
+                .hasMessage(large + ": nodes: expected an integer from -2147483647 to 2147483647, found 3000000000");
         Path text = write("t.json", "{\"nodes\": \"two\"}");
         assertThatThrownBy(() -> SpecFiles.cluster(text.toString()))
                 .hasMessage(text + ": nodes: expected a number, found the string \"two\"");
