@@ -89,6 +89,10 @@ public final class StepModel {
     private final int[] nodesWith;
     private final double[] flowTotal;   // per origin node: all its routed tokens
     private final double[] flowLocal;   // per origin node: those served on the node
+    /** Per origin node: the tokens it sends to other nodes, exactly 0 when it keeps them all. */
+    private final double[] flowOut;
+    /** Per node: its GPUs that serve any of the node's own tokens. */
+    private final int[] servingOn;
     private final double[] nvlinkBytes; // per GPU: the all-to-all phase's bytes on NVLink, for a transfer sharing it
     private final double[] networkBytes;
 
@@ -111,6 +115,8 @@ public final class StepModel {
         nodesWith = nodeLocal ? new int[model.experts()] : null;
         flowTotal = new double[nodes];
         flowLocal = new double[nodes];
+        flowOut = new double[nodes];
+        servingOn = new int[nodes];
         nvlinkBytes = new double[gpus];
         networkBytes = new double[gpus];
     }
@@ -255,6 +261,13 @@ public final class StepModel {
                 flowLocal[g / gpusPerNode] += share;
             }
             Arrays.fill(flowTotal, total);
+            Arrays.fill(servingOn, 0);
+            for (int g = 0; g < gpus; g++) {
+                servingOn[g / gpusPerNode] += ownFlow[g] > 0 ? 1 : 0;
+            }
+            for (int n = 0; n < nodes; n++) {
+                flowOut[n] = total - flowLocal[n];
+            }
             return routed;
         }
         // Node-local: node n's share of expert e (load / N) goes to e's replicas on n, evenly, when n holds any, else
@@ -266,9 +279,11 @@ public final class StepModel {
         Arrays.fill(ownFlow, 0);
         Arrays.fill(flowLocal, 0);
         double total = 0;
+        int loaded = 0;
         for (int e = 0; e < experts; e++) {
             nodesWith[e] = 0;
             total += load.load(l, e) / nodes;
+            loaded += load.load(l, e) > 0 ? 1 : 0;
         }
         if (slotOnNode.length < replicas) {
             slotOnNode = new int[replicas];
@@ -278,13 +293,18 @@ public final class StepModel {
         for (int node = 0; node < nodes; node++) {
             int from = node * slotsPerNode;
             int to = from + slotsPerNode;
+            int loadedHere = 0;
             for (int s = from; s < to; s++) {
                 int e = placement.expertAt(l, s);
                 if (onNode[e]++ == 0) {
                     nodesWith[e]++;
                     flowLocal[node] += load.load(l, e) / nodes;
+                    loadedHere += load.load(l, e) > 0 ? 1 : 0;
                 }
             }
+            // A node holding every expert that has tokens keeps all its tokens: the difference of its two sums, added
+            // in different orders, could leave 1e-13 tokens "sent" across nodes, and the step paid network latency.
+            flowOut[node] = loadedHere == loaded ? 0 : total - flowLocal[node];
             for (int s = from; s < to; s++) {
                 slotOnNode[s] = onNode[placement.expertAt(l, s)];
             }
@@ -304,6 +324,10 @@ public final class StepModel {
             activeSlots[g] += w > 0 ? 1 : 0;
         }
         Arrays.fill(flowTotal, total);
+        Arrays.fill(servingOn, 0);
+        for (int g = 0; g < gpus; g++) {
+            servingOn[g / gpusPerNode] += ownFlow[g] > 0 ? 1 : 0;
+        }
         return routed;
     }
 
@@ -337,8 +361,10 @@ public final class StepModel {
             double servedIntra = own * (gpusPerNode - 1) / gpusPerNode;
             double servedInter = served[g] - own;
             // As an origin GPU: its 1/gpusPerNode share of its node's flow to every other GPU.
-            double originIntra = (flowLocal[node] - own) / gpusPerNode;
-            double originInter = (flowTotal[node] - flowLocal[node]) / gpusPerNode;
+            // Exactly 0 when no other GPU of the node serves its tokens (rounding left a residue, which paid NVLink
+            // latency on a node of one GPU), or when the node keeps every token.
+            double originIntra = servingOn[node] == (own > 0 ? 1 : 0) ? 0 : (flowLocal[node] - own) / gpusPerNode;
+            double originInter = flowOut[node] / gpusPerNode;
             double intra = Math.max(servedIntra, originIntra) * bytesPerToken;
             double inter = Math.max(servedInter, originInter) * bytesPerToken;
             // Send and receive swap roles between dispatch and combine; the larger of the two sets the time.

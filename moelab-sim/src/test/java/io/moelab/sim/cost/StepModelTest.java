@@ -173,6 +173,45 @@ class StepModelTest {
         assertThat(replicated.dispatch()).isCloseTo(2500 * 200 / 1e9, within(EPS));
     }
 
+    /**
+     * Node-local routing on nodes that hold every expert keeps every token on its node, so no step may pay the
+     * network's latency (here a second), nor, on a node of one GPU, NVLink's. Rounding left about 1e-13 tokens
+     * "sent" across nodes for some loads (a node's kept tokens and all its tokens, summed in different orders), and
+     * the step took the latency.
+     */
+    @Test
+    void nodeLocalRoutingOnNodesHoldingEveryExpertPaysNoLatencyOfAnUnusedLink() {
+        ClusterSpec c = cluster(2, 2, 0, 1e6);
+        StepModel m = new StepModel(model(1, 3), c, new StepModel.Options(Routing.NODE_LOCAL, 2, 2));
+        Placement p = placement(c, 3, new int[] {0, 1, 2, 0, 1, 2, 0, 1});
+        ClusterSpec single = cluster(2, 1, 1e6, 1e6);
+        StepModel alone = new StepModel(model(1, 2), single, new StepModel.Options(Routing.NODE_LOCAL, 2, 2));
+        Placement three = placement(single, 2, new int[] {0, 0, 0, 1, 1, 1, 1, 0});
+        Random rng = new Random(3);
+        for (int trial = 0; trial < 1000; trial++) {
+            double l0 = rng.nextDouble() * 1000;
+            double l1 = rng.nextDouble() * 1000;
+            double l2 = rng.nextDouble() * 1000;
+            StepCost cost = m.step(p, load(l0, l1, l2));
+            // By hand: each node sends half of each expert's tokens to its own replicas of it: GPU 0 serves
+            // l0/4 + l1/2, GPU 1 l2/2 + l0/4, GPU 2 l1/4 + l2/2, GPU 3 l0/2 + l1/4, all from its own node. Over
+            // NVLink a GPU receives half of those (its node's other GPU's share) and sends half of what its node's
+            // other GPU serves: the larger of the two at 200 B a token and 1 GB/s, no latency.
+            double node = (l0 + l1 + l2) / 2;
+            double worst = 0;
+            for (double own : new double[] {l0 / 4 + l1 / 2, l2 / 2 + l0 / 4, l1 / 4 + l2 / 2, l0 / 2 + l1 / 4}) {
+                worst = Math.max(worst, Math.max(own, node - own) / 2);
+            }
+            String as = "loads " + l0 + ", " + l1 + ", " + l2;
+            assertThat(cost.dispatch()).as(as).isCloseTo(worst * 200 / 1e9, within(1e-15));
+            assertThat(cost.combine()).as(as).isCloseTo(worst * 200 / 1e9, within(1e-15));
+            // One GPU a node, three replicas of an expert on each: nothing leaves a GPU.
+            StepCost home = alone.step(three, load(l0, l1));
+            assertThat(home.dispatch()).as(as).isZero();
+            assertThat(home.combine()).as(as).isZero();
+        }
+    }
+
     @Test
     void fewTokensAreBoundByReadingTheWeights() {
         // One token on expert 0: 6000 FLOPs = 6 ns, but 6000 weight bytes + 400 activation bytes = 6.4 ns of HBM.
