@@ -18,7 +18,8 @@ import java.util.Locale;
  * (other tenants' load), the medians of separate runs can rank builds either way; the paired ratio is the figure
  * to read.
  *
- * <p>Usage: {@code EplbSideBySide CLASSES[,CLASSES...] SHAPES ALGORITHMS SLICES}, e.g.
+ * <p>Usage: {@code EplbSideBySide CLASSES[,CLASSES...] SHAPES ALGORITHMS SLICES} (each CLASSES a classes directory
+ * or a jar of moelab-eplb), e.g.
  * {@code /tmp/base/moelab-eplb/target/classes,moelab-eplb/target/classes dsv3-prefill,adrs moelab:global 60}.
  * Only moelab-eplb's public API is called, so any build since issue 3 works; the loaders fall back to this
  * program's own class path (Jackson) for everything a build directory does not hold.

@@ -24,7 +24,8 @@ import java.util.SplittableRandom;
  * in the last-level cache. With {@code random}, each step's input token is drawn at random (the same draws for
  * every build in a round), so the experts vary as in serving and the weights come from memory.
  *
- * <p>Usage: {@code DecodeSideBySide CLASSES[,CLASSES...] MODEL_DIR WEIGHTS [TOKENS] [ROUNDS] [greedy|random]}, e.g.
+ * <p>Usage: {@code DecodeSideBySide CLASSES[,CLASSES...] MODEL_DIR WEIGHTS [TOKENS] [ROUNDS] [greedy|random]}
+ * (each CLASSES a classes directory or a jar of moelab-runtime), e.g.
  * {@code /tmp/base/classes,moelab-runtime/target/classes /tmp/m100 INT4_I8 32 40}; WEIGHTS is a
  * {@code WeightFormat} name (STORED, PACKED, Q8, INT4, INT4_I8). Needs {@code --add-modules jdk.incubator.vector}
  * (and {@code --enable-native-access=ALL-UNNAMED} to load weights onto huge-page slabs without a warning);

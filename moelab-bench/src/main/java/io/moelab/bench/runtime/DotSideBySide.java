@@ -18,7 +18,8 @@ import java.util.Locale;
  * run in alternating 20 ms slices per (format, shape), so a noisy neighbour slows them alike. Prints the median,
  * 10th percentile and best GB/s of weight bytes read, and each build's median relative to the first.
  *
- * <p>Usage: {@code DotSideBySide CLASSES[,CLASSES...] FORMATS SHAPES SLICES}, e.g.
+ * <p>Usage: {@code DotSideBySide CLASSES[,CLASSES...] FORMATS SHAPES SLICES} (each CLASSES a classes directory or
+ * a jar of moelab-runtime), e.g.
  * {@code /tmp/base/classes,moelab-runtime/target/classes INT4,Q8 512x448,1024x2816 100}; formats are F32, PACKED
  * (F32 in {@code PackedF32Matrix}'s layout), BF16, Q8, INT4 and INT4_I8 (groups of 64). Needs
  * {@code --add-modules jdk.incubator.vector}.

@@ -1,5 +1,6 @@
 package io.moelab.bench.runtime;
 
+import io.moelab.bench.BuildLoader;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,11 +93,16 @@ final class HarnessArgs {
         return dir;
     }
 
-    /** {@code value}'s comma-separated builds' class directories, each checked by {@link #directory}. */
+    /**
+     * {@code value}'s comma-separated builds, each a classes directory or a jar ({@link BuildLoader#isBuild}), or
+     * {@code error: NAME: not a classes directory or jar: ...}.
+     */
     static String[] classDirectories(String name, String value) {
         String[] builds = value.split(",");
         for (String build : builds) {
-            directory(name, build);
+            if (!BuildLoader.isBuild(build)) {
+                throw new BadArgument("error: " + name + ": not a classes directory or jar: " + build);
+            }
         }
         return builds;
     }

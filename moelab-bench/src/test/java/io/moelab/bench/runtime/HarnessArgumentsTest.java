@@ -51,7 +51,7 @@ class HarnessArgumentsTest {
                 .isEqualTo("error: MODEL_DIR: not a directory: " + missing);
         String noBuild = dir.resolve("no-build").toString();
         assertThat(refusal(() -> DecodeSideBySide.Options.parse(new String[] {classes + "," + noBuild, model, "Q8"})))
-                .isEqualTo("error: CLASSES: not a directory: " + noBuild);
+                .isEqualTo("error: CLASSES: not a classes directory or jar: " + noBuild);
         DecodeSideBySide.Options ok = DecodeSideBySide.Options.parse(new String[] {classes, model, "INT4_I8", "16",
                 "3", "random"});
         assertThat(ok.tokens()).isEqualTo(16);
@@ -75,7 +75,12 @@ class HarnessArgumentsTest {
                 .isEqualTo("error: SHAPES columns: not a whole number: 'abc'");
         String missing = dir.resolve("no-build").toString();
         assertThat(refusal(() -> DotSideBySide.Options.parse(new String[] {missing, "Q8", "512x448", "10"})))
-                .isEqualTo("error: CLASSES: not a directory: " + missing);
+                .isEqualTo("error: CLASSES: not a classes directory or jar: " + missing);
+        // A module's jar is a build (docs/BENCHMARKS.md compares BEFORE.jar with target/classes); an empty jar is one.
+        String jar = dir.resolve("before.jar").toString();
+        new java.util.jar.JarOutputStream(Files.newOutputStream(Path.of(jar))).close();
+        assertThat(DotSideBySide.Options.parse(new String[] {jar + "," + classes, "F32", "512x448", "2"}).builds())
+                .containsExactly(jar, classes);
         assertThat(DotSideBySide.Options.parse(new String[] {classes, "INT4,Q8", "512x448,1024x2816", "7"}))
                 .satisfies(o -> {
                     assertThat(o.formats()).containsExactly("INT4", "Q8");
