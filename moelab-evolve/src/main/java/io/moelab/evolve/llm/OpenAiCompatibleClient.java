@@ -16,6 +16,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -124,7 +128,7 @@ public final class OpenAiCompatibleClient implements LlmClient {
             }
             Duration retryAfter = null;
             try {
-                HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> response = send(request);
                 int status = response.statusCode();
                 String body = response.body() == null ? "" : response.body();
                 if (status >= 200 && status < 300) {
@@ -157,6 +161,34 @@ public final class OpenAiCompatibleClient implements LlmClient {
         }
         throw new LlmException(last.kind(), last.getMessage() + " (after " + maxAttempts + " attempts)",
                 last.getCause());
+    }
+
+    /**
+     * Sends the request and reads the whole answer within {@code llm.timeout}. The request's own timeout ends when
+     * the headers arrive: a server that then sent the body slowly (a proxy keeping a long generation's connection
+     * alive with whitespace) held the call, its iteration and a run of one evaluation at a time for as long as it
+     * went on.
+     */
+    private HttpResponse<String> send(HttpRequest request) throws IOException, InterruptedException {
+        CompletableFuture<HttpResponse<String>> pending = http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+        try {
+            return pending.get(saturatedNanos(settings.timeout()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            pending.cancel(true); // aborts the exchange and closes its connection
+            throw new HttpTimeoutException("the answer was not complete within " + settings.timeout());
+        } catch (InterruptedException e) {
+            pending.cancel(true);
+            throw e;
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IOException(cause);
+        }
     }
 
     /** The request JSON for a prompt. */

@@ -12,7 +12,10 @@ import io.moelab.evolve.llm.LlmException.Kind;
 import io.moelab.evolve.testing.ScriptedChatServer;
 import io.moelab.evolve.testing.ScriptedChatServer.Reply;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -202,6 +205,57 @@ class OpenAiCompatibleClientTest {
         assertThat(e.getMessage()).contains("after 2 attempts");
         assertThat(sleeper.sleeps()).hasSize(1);
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(3));
+    }
+
+    /**
+     * A server that sends its headers at once and then the body a byte at a time (as proxies that keep a slow
+     * generation's connection alive with whitespace do) must still be cut off at llm.timeout: the request timeout
+     * of java.net.http ends when the headers arrive, and such a call hung its iteration, and a run of one
+     * evaluation at a time, for as long as the server went on.
+     */
+    @Test
+    void aBodyThatTricklesInIsCutOffAtTheTimeout() throws Exception {
+        try (ServerSocket ss = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread serve = Thread.ofVirtual().start(() -> {
+                while (!ss.isClosed()) {
+                    try {
+                        Socket s = ss.accept();
+                        Thread.ofVirtual().start(() -> trickle(s));
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            LlmModel m = new LlmModel("m", 1, "http://127.0.0.1:" + ss.getLocalPort() + "/v1", null, 0, 0);
+            LlmSettings s = settings(m).withTimeout(Duration.ofMillis(300)).withRetries(1);
+            long t0 = System.nanoTime();
+            LlmException e = catchThrowableOfType(LlmException.class, () -> client(s).complete(PROMPT, 0));
+            Duration took = Duration.ofNanos(System.nanoTime() - t0);
+            ss.close();
+            serve.join();
+            assertThat(e).isNotNull();
+            assertThat(e.kind()).isEqualTo(Kind.TIMEOUT);
+            assertThat(e.getMessage()).contains("no answer within", "after 2 attempts");
+            assertThat(took).isLessThan(Duration.ofSeconds(5));
+        }
+    }
+
+    /** Answers one request with a 200 and a long body written one space every 50 ms. */
+    private static void trickle(Socket socket) {
+        try (socket) {
+            socket.getInputStream().read(new byte[1 << 16]);
+            var out = socket.getOutputStream();
+            out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            for (int i = 0; i < 200; i++) {
+                Thread.sleep(50);
+                out.write(' ');
+                out.flush();
+            }
+        } catch (IOException | InterruptedException e) {
+            // the client hung up: done
+        }
     }
 
     @Test
