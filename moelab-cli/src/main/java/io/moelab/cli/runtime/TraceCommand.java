@@ -8,7 +8,7 @@ import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
 import io.moelab.eplb.Nouns;
 import io.moelab.eplb.io.AtomicFiles;
-import io.moelab.eplb.trace.ExpertLoadTrace;
+import io.moelab.eplb.trace.StepSink;
 import io.moelab.eplb.trace.TraceFiles;
 import io.moelab.eplb.trace.TraceFormat;
 import io.moelab.runtime.model.KvCache;
@@ -83,24 +83,29 @@ public final class TraceCommand implements Callable<Integer> {
         for (Path t : texts) {
             contents.add(ModelText.read(t, "--text"));
         }
-        ExpertLoadRecorder recorder;
-        long tokensRead = 0;
         List<long[][]> perText = new ArrayList<>();
+        List<String> lines = new ArrayList<>();
+        long[] tokensRead = {0};
+        int steps;
+        int moeLayers;
+        // Each step goes to the file as it closes: held to the end, --batch-tokens 1 kept a layers x experts matrix
+        // per token, twice (counts, then loads), and 20,000 tokens of a 16 x 256 model ran a 1 GiB heap out.
+        StepSink[] file = new StepSink[1];
         try (MoeModel m = model.load();
              Tokenizer tokenizer = Tokenizers.forModel(model.dir(), m.config().vocabSize())) {
-            recorder = new ExpertLoadRecorder(m.config());
+            ExpertLoadRecorder recorder = new ExpertLoadRecorder(m.config(), step -> file[0].accept(loads(step)));
+            moeLayers = recorder.moeLayers();
             // No experts, or experts that no layer uses (mlp_only_layers, decoder_sparse_step): nothing to record.
-            if (recorder.moeLayers() == 0) {
+            if (moeLayers == 0) {
                 throw new InvalidInputException("--model", model.dir() + " has no MoE layers");
             }
-            if (plotLayer < 0 || plotLayer >= recorder.moeLayers()) {
-                throw new InvalidInputException("--plot-layer", "must lie in 0.." + (recorder.moeLayers() - 1)
+            if (plotLayer < 0 || plotLayer >= moeLayers) {
+                throw new InvalidInputException("--plot-layer", "must lie in 0.." + (moeLayers - 1)
                         + ", got " + plotLayer);
             }
             ExpertLoadRecorder[] text = new ExpertLoadRecorder[1];
-            ExpertLoadRecorder all = recorder;
             m.routingListener((layer, chosen) -> {
-                all.routed(layer, chosen);
+                recorder.routed(layer, chosen);
                 text[0].routed(layer, chosen);
             });
             // Every text first, so that one without tokens is refused before the others run. Summarized and
@@ -120,41 +125,92 @@ public final class TraceCommand implements Callable<Integer> {
             int longest = encoded.stream().mapToInt(tokens -> Math.min(tokens.length, context)).max().orElseThrow();
             KvCacheSize.require("--context", m.config(), longest, "a window of " + Nouns.count(longest, "token"));
             long total = encoded.stream().mapToLong(tokens -> tokens.length).sum();
-            try (Progress progress = Progress.start("trace", total)) {
-                for (int[] tokens : encoded) {
-                    text[0] = new ExpertLoadRecorder(m.config());
-                    for (int start = 0; start < tokens.length; start += context) {
-                        int end = (int) Math.min(tokens.length, (long) start + context);
-                        KvCache cache = m.newCache(end - start);
-                        // Chunks that end where a step ends, each prefilled in one batched pass.
-                        for (int i = start; i < end; ) {
-                            int chunk = (int) Math.min(end - i, batchTokens - recorder.tokensInStep());
-                            m.prefill(java.util.Arrays.copyOfRange(tokens, i, i + chunk), i - start, cache, false);
-                            i += chunk;
-                            tokensRead += chunk;
-                            progress.stepTo(tokensRead);
-                            if (recorder.tokensInStep() >= batchTokens) {
-                                recorder.endStep();
-                            }
+            // Steps run on across windows and texts, so every one but the last holds --batch-tokens tokens.
+            long stepCount = (total + batchTokens - 1) / batchTokens;
+            if (stepCount > Integer.MAX_VALUE) {
+                throw new InvalidInputException("--batch-tokens", "makes " + stepCount + " steps of "
+                        + Nouns.count(total, "token") + ", more than a trace holds (" + Integer.MAX_VALUE + ")");
+            }
+            steps = (int) stepCount;
+            java.util.Map<String, double[]> rows = new java.util.LinkedHashMap<>();
+            // Both files or neither: a plot that cannot be written leaves no trace behind (and prints none), and a
+            // run that fails part way leaves no file.
+            try (Outputs.TextOutput out = Outputs.text(output)) {
+                AtomicFiles.together(() -> {
+                    TraceFiles.write(out.file(), TraceFormat.VLLM, moeLayers, m.config().experts(), steps, true,
+                            sink -> {
+                                file[0] = sink;
+                                tokensRead[0] = record(m, encoded, recorder, text, perText, total);
+                            });
+                    summarize(perText, lines, rows);
+                    if (plot != null) {
+                        Plots.heatMap(plot, "MoE layer " + plotLayer + ": share of each text's tokens per expert",
+                                "expert", rows);
+                    }
+                });
+                out.print(spec.commandLine().getOut());
+            }
+        }
+        java.io.PrintWriter out = Outputs.notes(spec, output, plot);
+        out.println("wrote " + Outputs.name(output) + ": " + Nouns.count(steps, "step") + " of up to "
+                + Nouns.count(batchTokens, "token") + " (" + Nouns.count(tokensRead[0], "token") + "), "
+                + Nouns.count(moeLayers, "MoE layer"));
+        out.println("hottest expert per text and MoE layer (share of the text's assignments):");
+        lines.forEach(out::println);
+        if (plot != null) {
+            out.println("wrote " + plot);
+        }
+        return 0;
+    }
+
+    /**
+     * Runs the model over every text in windows of --context tokens, closing a step of {@code recorder} every
+     * --batch-tokens tokens (and the last, partial one); {@code perText} gets each text's counts. Returns the tokens
+     * read.
+     */
+    private long record(MoeModel m, List<int[]> encoded, ExpertLoadRecorder recorder, ExpertLoadRecorder[] text,
+                        List<long[][]> perText, long total) {
+        long tokensRead = 0;
+        try (Progress progress = Progress.start("trace", total)) {
+            for (int[] tokens : encoded) {
+                text[0] = new ExpertLoadRecorder(m.config());
+                for (int start = 0; start < tokens.length; start += context) {
+                    int end = (int) Math.min(tokens.length, (long) start + context);
+                    KvCache cache = m.newCache(end - start);
+                    // Chunks that end where a step ends, each prefilled in one batched pass.
+                    for (int i = start; i < end; ) {
+                        int chunk = (int) Math.min(end - i, batchTokens - recorder.tokensInStep());
+                        m.prefill(java.util.Arrays.copyOfRange(tokens, i, i + chunk), i - start, cache, false);
+                        i += chunk;
+                        tokensRead += chunk;
+                        progress.stepTo(tokensRead);
+                        if (recorder.tokensInStep() >= batchTokens) {
+                            recorder.endStep();
                         }
                     }
-                    text[0].endStep();
-                    perText.add(text[0].steps().getFirst());
                 }
+                text[0].endStep();
+                perText.add(text[0].steps().getFirst());
             }
-            recorder.endStep();
         }
-        List<LoadMatrix> steps = new ArrayList<>();
-        for (long[][] step : recorder.steps()) {
-            double[][] rows = new double[step.length][];
-            for (int l = 0; l < step.length; l++) {
-                rows[l] = java.util.Arrays.stream(step[l]).asDoubleStream().toArray();
-            }
-            steps.add(LoadMatrix.of(rows, "load"));
+        recorder.endStep();
+        return tokensRead;
+    }
+
+    /** A step's counts as loads. */
+    private static LoadMatrix loads(long[][] step) {
+        double[][] rows = new double[step.length][];
+        for (int l = 0; l < step.length; l++) {
+            rows[l] = java.util.Arrays.stream(step[l]).asDoubleStream().toArray();
         }
-        // Per text, each MoE layer's hottest expert and its share of the text's routed tokens.
-        List<String> lines = new ArrayList<>();
-        java.util.Map<String, double[]> rows = new java.util.LinkedHashMap<>();
+        return LoadMatrix.of(rows, "load");
+    }
+
+    /**
+     * Per text, each MoE layer's hottest expert and its share of the text's routed tokens, as summary lines; and the
+     * shares of MoE layer --plot-layer, per text label, for the plot.
+     */
+    private void summarize(List<long[][]> perText, List<String> lines, java.util.Map<String, double[]> rows) {
         List<String> labels = labels(texts);
         for (int t = 0; t < texts.size(); t++) {
             StringBuilder line = new StringBuilder(String.format("  %-28s", labels.get(t)));
@@ -174,27 +230,6 @@ public final class TraceCommand implements Callable<Integer> {
             }
             lines.add(line.toString());
         }
-        // Both files or neither: a plot that cannot be written leaves no trace behind (and prints none).
-        try (Outputs.TextOutput text = Outputs.text(output)) {
-            AtomicFiles.together(() -> {
-                TraceFiles.write(ExpertLoadTrace.of(steps), text.file(), TraceFormat.VLLM);
-                if (plot != null) {
-                    Plots.heatMap(plot, "MoE layer " + plotLayer + ": share of each text's tokens per expert",
-                            "expert", rows);
-                }
-            });
-            text.print(spec.commandLine().getOut());
-        }
-        java.io.PrintWriter out = Outputs.notes(spec, output, plot);
-        out.println("wrote " + Outputs.name(output) + ": " + Nouns.count(steps.size(), "step") + " of up to "
-                + Nouns.count(batchTokens, "token") + " (" + Nouns.count(tokensRead, "token") + "), "
-                + Nouns.count(recorder.moeLayers(), "MoE layer"));
-        out.println("hottest expert per text and MoE layer (share of the text's assignments):");
-        lines.forEach(out::println);
-        if (plot != null) {
-            out.println("wrote " + plot);
-        }
-        return 0;
     }
 
     /**

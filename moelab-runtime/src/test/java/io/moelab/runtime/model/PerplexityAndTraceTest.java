@@ -96,6 +96,21 @@ class PerplexityAndTraceTest {
             recorder.endStep();
             recorder.endStep(); // an empty step is not recorded
             List<long[][]> steps = recorder.steps();
+            // Handed on as they close, the same steps, none kept.
+            List<long[][]> handed = new java.util.ArrayList<>();
+            ExpertLoadRecorder streaming = new ExpertLoadRecorder(model.config(), handed::add);
+            model.routingListener(streaming);
+            model.logits(new int[] {1, 2, 3, 4});
+            streaming.endStep();
+            assertThat(handed).hasSize(1);
+            model.logits(new int[] {5, 6});
+            streaming.endStep();
+            streaming.endStep();
+            assertThat(handed).hasSize(2);
+            assertThat(streaming.steps()).isEmpty();
+            for (int s = 0; s < 2; s++) {
+                assertThat(handed.get(s)).isDeepEqualTo(steps.get(s));
+            }
             // mlp_only_layers [1]: layers 0 and 2 are MoE.
             assertThat(recorder.moeLayers()).isEqualTo(2);
             assertThat(steps).hasSize(2);
