@@ -20,7 +20,10 @@ public final class LlmException extends Exception {
         TIMEOUT,
         /** Connection or I/O failure. */
         NETWORK,
-        /** A body that is not a chat completion: not JSON, no choices, no content. */
+        /**
+         * A body that is not a chat completion: not JSON, no choices, no content; or one larger than the client
+         * reads (16 MiB), which the client does not retry although the kind is retryable.
+         */
         MALFORMED_RESPONSE,
         /** Any other HTTP 4xx (bad key, bad model name, prompt too long): retrying will not help. */
         CLIENT_ERROR,

@@ -3,6 +3,7 @@ package io.moelab.evolve.llm;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.evolve.llm.LlmException.Kind;
 import java.io.IOException;
+import java.io.Serial;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -11,13 +12,16 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
@@ -35,7 +39,8 @@ import tools.jackson.databind.node.ObjectNode;
  * are retried up to {@link LlmSettings#retries()} times with exponential back-off from
  * {@link LlmSettings#retryDelay()}, doubled per retry, with up to 10% deterministic jitter, capped at
  * {@link LlmSettings#maxRetryDelay()}; a {@code Retry-After} header in seconds replaces the back-off (still
- * capped). Other 4xx answers fail at once with {@link Kind#CLIENT_ERROR}. Each successful call is added to the
+ * capped). Other 4xx answers fail at once with {@link Kind#CLIENT_ERROR}, and so does an answer whose body is over
+ * 16 MiB, with {@link Kind#MALFORMED_RESPONSE} (its bytes so far dropped). Each successful call is added to the
  * {@link CostLedger}; no request is sent once the ledger has reached the budget.
  *
  * <p>The API key only ever goes into the {@code Authorization} header: not into messages, {@code toString} or
@@ -49,6 +54,11 @@ public final class OpenAiCompatibleClient implements LlmClient {
      */
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final int SNIPPET = 200;
+    /**
+     * The most bytes read of one answer (16 MiB): far above any chat completion (max_tokens of text, escaped), and
+     * small enough that a server or proxy sending without end cannot run the run's heap out.
+     */
+    static final long MAX_ANSWER_BYTES = 16L << 20;
 
     private final LlmModel model;
     private final LlmSettings settings;
@@ -57,6 +67,7 @@ public final class OpenAiCompatibleClient implements LlmClient {
     private final String apiKey;
     private final URI uri;
     private final HttpClient http;
+    private final long maxAnswerBytes;
 
     /**
      * A client for one model.
@@ -70,11 +81,21 @@ public final class OpenAiCompatibleClient implements LlmClient {
      */
     public OpenAiCompatibleClient(
             LlmModel model, LlmSettings settings, CostLedger ledger, Sleeper sleeper, Function<String, String> env) {
+        this(model, settings, ledger, sleeper, env, MAX_ANSWER_BYTES);
+    }
+
+    /** Same, with another cap on an answer's bytes (tests use a small one). */
+    OpenAiCompatibleClient(LlmModel model, LlmSettings settings, CostLedger ledger, Sleeper sleeper,
+            Function<String, String> env, long maxAnswerBytes) {
         this.model = Objects.requireNonNull(model, "model");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.ledger = Objects.requireNonNull(ledger, "ledger");
         this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
         Objects.requireNonNull(env, "env");
+        if (maxAnswerBytes < 1) {
+            throw new IllegalArgumentException("maxAnswerBytes must be positive, got " + maxAnswerBytes);
+        }
+        this.maxAnswerBytes = maxAnswerBytes;
         if (model.apiKeyEnv() != null) {
             String key = env.apply(model.apiKeyEnv());
             if (key == null || key.isBlank()) {
@@ -138,6 +159,11 @@ public final class OpenAiCompatibleClient implements LlmClient {
                 retryAfter = retryAfter(response.headers().firstValue("Retry-After"));
             } catch (LlmException e) {
                 last = e;
+            } catch (AnswerTooLargeException e) {
+                // Not retried, though other malformed answers are: a body past the cap is a server or proxy that
+                // ignores max_tokens or sends something else entirely, not a glitch, and each retry would read
+                // another cap's worth and could hold the call for another timeout.
+                throw new LlmException(Kind.MALFORMED_RESPONSE, prefix() + e.getMessage() + "; not retried", e);
             } catch (HttpTimeoutException e) {
                 last = new LlmException(Kind.TIMEOUT, prefix() + "no answer within " + settings.timeout(), e);
             } catch (IOException e) {
@@ -167,10 +193,12 @@ public final class OpenAiCompatibleClient implements LlmClient {
      * Sends the request and reads the whole answer within {@code llm.timeout}. The request's own timeout ends when
      * the headers arrive: a server that then sent the body slowly (a proxy keeping a long generation's connection
      * alive with whitespace) held the call, its iteration and a run of one evaluation at a time for as long as it
-     * went on.
+     * went on. At most {@link #maxAnswerBytes} of the body are read.
      */
     private HttpResponse<String> send(HttpRequest request) throws IOException, InterruptedException {
-        CompletableFuture<HttpResponse<String>> pending = http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+        HttpResponse.BodyHandler<String> capped =
+                info -> new CappedSubscriber<>(HttpResponse.BodyHandlers.ofString().apply(info), maxAnswerBytes);
+        CompletableFuture<HttpResponse<String>> pending = http.sendAsync(request, capped);
         try {
             return pending.get(saturatedNanos(settings.timeout()), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
@@ -181,6 +209,11 @@ public final class OpenAiCompatibleClient implements LlmClient {
             throw e;
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
+            for (Throwable t = cause; t != null; t = t.getCause()) {
+                if (t instanceof AnswerTooLargeException big) {
+                    throw big; // java.net.http may wrap the subscriber's error in its own IOException
+                }
+            }
             if (cause instanceof IOException io) {
                 throw io;
             }
@@ -188,6 +221,79 @@ public final class OpenAiCompatibleClient implements LlmClient {
                 throw r;
             }
             throw new IOException(cause);
+        }
+    }
+
+    /** An answer whose body went past the cap; its bytes so far have been dropped. */
+    static final class AnswerTooLargeException extends IOException {
+        @Serial
+        private static final long serialVersionUID = 1L;
+
+        AnswerTooLargeException(long cap) {
+            super("the answer is larger than the cap of " + cap + " bytes"
+                    + (cap % (1L << 20) == 0 ? " (" + (cap >> 20) + " MiB)" : ""));
+        }
+    }
+
+    /**
+     * Passes a body on to another subscriber until more than {@code cap} bytes have come; then cancels the
+     * subscription (which closes the connection) and fails the other subscriber, so what it held is dropped.
+     * Reactive Streams delivers the signals one at a time, in order, so the fields need no locking.
+     */
+    static final class CappedSubscriber<T> implements HttpResponse.BodySubscriber<T> {
+        private final HttpResponse.BodySubscriber<T> downstream;
+        private final long cap;
+        private Flow.Subscription subscription;
+        private long received;
+        private boolean done;
+
+        CappedSubscriber(HttpResponse.BodySubscriber<T> downstream, long cap) {
+            this.downstream = downstream;
+            this.cap = cap;
+        }
+
+        @Override
+        public CompletionStage<T> getBody() {
+            return downstream.getBody();
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            subscription = s;
+            downstream.onSubscribe(s);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> items) {
+            if (done) {
+                return;
+            }
+            for (ByteBuffer b : items) {
+                received += b.remaining();
+            }
+            if (received > cap) {
+                done = true;
+                subscription.cancel();
+                downstream.onError(new AnswerTooLargeException(cap));
+                return;
+            }
+            downstream.onNext(items);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            if (!done) {
+                done = true;
+                downstream.onError(t);
+            }
+        }
+
+        @Override
+        public void onComplete() {
+            if (!done) {
+                done = true;
+                downstream.onComplete();
+            }
         }
     }
 

@@ -258,6 +258,94 @@ class OpenAiCompatibleClientTest {
         }
     }
 
+    /**
+     * The body was read whole with no cap, so a server or proxy that sent gigabytes ran the run out of heap. Up to
+     * the cap an answer is read; one byte past it the attempt fails, and is not retried.
+     */
+    @Test
+    void anAnswerPastTheSizeCapFailsAndIsNotRetried() throws LlmException {
+        int cap = 4096;
+        String fits = padded(Reply.content("ok").body(), cap);
+        String over = padded(Reply.content("too big").body(), cap + 1);
+        LlmSettings s = settings(model());
+        server.enqueue(Reply.raw(200, fits), Reply.raw(200, over), Reply.content("never"));
+        OpenAiCompatibleClient client = new OpenAiCompatibleClient(model(), s, ledger, sleeper, ENV, cap);
+
+        assertThat(client.complete(PROMPT, 0).content()).isEqualTo("ok");
+        LlmException e = catchThrowableOfType(LlmException.class, () -> client.complete(PROMPT, 1));
+        assertThat(e).isNotNull();
+        assertThat(e.kind()).isEqualTo(Kind.MALFORMED_RESPONSE);
+        assertThat(e.getMessage()).isEqualTo("model test-model at " + server.apiBase() + "/chat/completions: "
+                + "the answer is larger than the cap of 4096 bytes; not retried");
+        assertThat(server.requestCount()).isEqualTo(2);
+        assertThat(sleeper.sleeps()).isEmpty();
+        assertThat(ledger.byModel().get("test-model").calls()).isEqualTo(1);
+    }
+
+    /** A JSON body with trailing spaces up to exactly {@code bytes} (ASCII) bytes. */
+    private static String padded(String json, int bytes) {
+        assertThat(json.length()).isLessThan(bytes);
+        return json + " ".repeat(bytes - json.length());
+    }
+
+    /**
+     * A server that streams a body with no end: the attempt ends when the cap is passed, not at the timeout or when
+     * the heap runs out, and the connection is closed rather than read on.
+     */
+    @Test
+    void anEndlessBodyIsCutOffAtTheCapAndItsConnectionClosed() throws Exception {
+        try (ServerSocket ss = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.CountDownLatch hungUp = new java.util.concurrent.CountDownLatch(1);
+            Thread serve = Thread.ofVirtual().start(() -> {
+                while (!ss.isClosed()) {
+                    try {
+                        Socket s = ss.accept();
+                        connections.incrementAndGet();
+                        Thread.ofVirtual().start(() -> {
+                            flood(s);
+                            hungUp.countDown();
+                        });
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            LlmModel m = new LlmModel("m", 1, "http://127.0.0.1:" + ss.getLocalPort() + "/v1", null, 0, 0);
+            LlmSettings s = settings(m).withTimeout(Duration.ofSeconds(60));
+            OpenAiCompatibleClient client = new OpenAiCompatibleClient(m, s, ledger, sleeper, ENV, 1 << 20);
+            long t0 = System.nanoTime();
+            LlmException e = catchThrowableOfType(LlmException.class, () -> client.complete(PROMPT, 0));
+            Duration took = Duration.ofNanos(System.nanoTime() - t0);
+            assertThat(e).isNotNull();
+            assertThat(e.kind()).isEqualTo(Kind.MALFORMED_RESPONSE);
+            assertThat(e.getMessage()).endsWith("the answer is larger than the cap of 1048576 bytes (1 MiB); "
+                    + "not retried");
+            assertThat(took).isLessThan(Duration.ofSeconds(20));
+            assertThat(hungUp.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("connection closed").isTrue();
+            assertThat(connections.get()).isEqualTo(1);
+            ss.close();
+            serve.join();
+        }
+    }
+
+    /** Answers one request with a 200 and up to 256 MiB of spaces, until the client hangs up. */
+    private static void flood(Socket socket) {
+        try (socket) {
+            socket.getInputStream().read(new byte[1 << 16]);
+            var out = socket.getOutputStream();
+            out.write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"
+                    .getBytes(StandardCharsets.US_ASCII));
+            byte[] spaces = " ".repeat(1 << 16).getBytes(StandardCharsets.US_ASCII);
+            for (int i = 0; i < 4096; i++) {
+                out.write(spaces);
+            }
+            out.flush();
+        } catch (IOException e) {
+            // the client hung up: done
+        }
+    }
+
     @Test
     void refusedConnectionIsANetworkError() throws IOException {
         int port;
