@@ -38,9 +38,9 @@ import picocli.CommandLine.Spec;
         description = {"Score load balancers side by side on a trace (plan on window i, score on window i+1).",
                 "Sums W steps into a window, plans on window i (earlier windows as history) and scores GPU "
                         + "balancedness (mean GPU load / max GPU load, summed over layers) on window i+1.",
-                "Traces: vLLM expert-load JSON, SGLang recorder dumps (JSON or .pt; a directory of one per_pass "
-                        + "dump's rank files is summed pass by pass), moelab compact traces (gzip or not, told "
-                        + "from the content), builtin:NAME, or - for standard input (one of them), e.g. 'moelab eplb "
+                "Traces: vLLM-style expert-load JSON (load_history), SGLang recorder dumps (JSON or .pt; a "
+                        + "directory of one per_pass dump's rank files is summed pass by pass), moelab compact "
+                        + "traces (gzip or not, told from the content), builtin:NAME, or - for standard input (one of them), e.g. 'moelab eplb "
                         + "generate ... --output - | moelab eplb evaluate --trace - ...'. Several --trace are "
                         + "concatenated, e.g. one-step SGLang dumps of successive workloads."})
 public final class EvaluateCommand implements Callable<Integer>, OptionFields {

@@ -26,7 +26,8 @@ import picocli.CommandLine.Spec;
                 "Skewed expert popularity with different hot experts per layer, random-walk and mean-reverting "
                         + "drift, dead experts, and a mixture of traffic domains (say chat and math) whose shares "
                         + "cycle over time.",
-                "Written in vLLM's expert-load format (gzip-compressed if FILE ends in .gz) or moelab's compact one."})
+                "Written as vLLM-style expert-load JSON, load_history (gzip-compressed if FILE ends in .gz), or "
+                        + "moelab's compact format."})
 public final class GenerateCommand implements Callable<Integer>, OptionFields {
     @Spec
     private CommandSpec spec;

@@ -6,8 +6,9 @@ import java.util.Locale;
 /** The expert-load trace formats moelab reads and writes. */
 public enum TraceFormat {
     /**
-     * vLLM's expert-load format: {@code {"load_history": [{"logical_expert_load": [[...] per layer]}, ...]}},
-     * one entry per step. Read and written.
+     * The vLLM-style expert-load JSON: {@code {"load_history": [{"logical_expert_load": [[...] per layer]}, ...]}},
+     * one entry per step. vLLM's EPLB keeps a step's {@code logical_expert_load} counts in memory and writes no
+     * file; {@code load_history}, the list of steps, is moelab's. Read and written.
      */
     VLLM,
     /**
