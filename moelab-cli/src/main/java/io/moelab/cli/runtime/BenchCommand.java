@@ -33,7 +33,8 @@ import tools.jackson.databind.node.ObjectNode;
 /** {@code moelab bench}: prefill and decode throughput, memory and the bandwidth roofline of a model. */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Benchmark a Hugging Face MoE model: batched prefill (the prompt layer by layer, each weight"
-                + " read once) and greedy decode tokens/s (medians over --runs after --warmup-tokens untimed passes"
+                + " read once) and decode tokens/s (greedy, or fed random token ids: --decode-inputs; medians over"
+                + " --runs after --warmup-tokens untimed passes"
                 + " and untimed runs until the JIT settles), the median"
                 + " and 90th-percentile time of a decoded token, resident weight bytes, peak heap, off-heap bytes,"
                 + " weight bytes read per decoded token, and the machine's measured memory read bandwidth with the"
@@ -66,6 +67,14 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--decode-tokens", paramLabel = "N", defaultValue = "32",
             description = "Tokens decoded after the prompt (default: 32).")
     private int decodeTokens;
+
+    @Option(names = "--decode-inputs", paramLabel = "greedy|random", defaultValue = "greedy",
+            converter = DecodeInputsConverter.class,
+            description = "What each decode step is fed: the previous step's argmax (greedy), or a random token id"
+                    + " after computing that argmax (random: the same work per step, experts varying as in serving;"
+                    + " a model with random weights decodes greedily into loops of one token whose experts stay in"
+                    + " cache) (default: greedy).")
+    private ModelBench.DecodeInputs decodeInputs;
 
     @Option(names = "--runs", paramLabel = "N", defaultValue = "3",
             description = "Timed prefill + decode runs; medians are reported (default: 3).")
@@ -227,7 +236,7 @@ public final class BenchCommand implements Callable<Integer> {
     /** What the benchmark runs with, from the options as given (package-private: a test pins the defaults). */
     Options options() {
         return new Options(ModelOptions.weightFormat(weights), promptTokens, decodeTokens, warmupTokens, warmupRuns,
-                runs, seed, measureBandwidth ? (long) bandwidthMib << 20 : 0, 5);
+                runs, seed, measureBandwidth ? (long) bandwidthMib << 20 : 0, 5, decodeInputs);
     }
 
     private ObjectNode json(Result r) {
@@ -238,6 +247,8 @@ public final class BenchCommand implements Callable<Integer> {
         n.put("parameters", r.parameters());
         n.put("prompt_tokens", promptTokens);
         n.put("decode_tokens", decodeTokens);
+        n.put("decode_inputs", decodeInputs.name().toLowerCase(Locale.ROOT));
+        n.put("decode_distinct_inputs", r.distinctDecodeInputs());
         n.put("runs", runs);
         n.put("warmup_runs", r.warmupRunsDone());
         n.put("jit_settled", r.jitSettled());
@@ -273,6 +284,19 @@ public final class BenchCommand implements Callable<Integer> {
         return n;
     }
 
+    /** {@code greedy} or {@code random}, in any case; anything else is refused naming the two. */
+    static final class DecodeInputsConverter implements picocli.CommandLine.ITypeConverter<ModelBench.DecodeInputs> {
+        @Override
+        public ModelBench.DecodeInputs convert(String value) {
+            return switch (value.toLowerCase(Locale.ROOT)) {
+                case "greedy" -> ModelBench.DecodeInputs.GREEDY;
+                case "random" -> ModelBench.DecodeInputs.RANDOM;
+                default -> throw new picocli.CommandLine.TypeConversionException("expected greedy or random, found '"
+                        + value + "'");
+            };
+        }
+    }
+
     private static void array(ArrayNode a, List<Double> values) {
         values.forEach(a::add);
     }
@@ -283,8 +307,9 @@ public final class BenchCommand implements Callable<Integer> {
                 + " parameters), weights " + weights + ", " + ProductTeam.shared().threads() + " threads");
         row(out, "prefill", String.format(Locale.ROOT, "%.1f tokens/s (batched, %d-token prompt, %s)",
                 r.prefillTokensPerSecond(), promptTokens, runsNote));
-        row(out, "decode", String.format(Locale.ROOT, "%.1f tokens/s (greedy, %s, %s)",
-                r.decodeTokensPerSecond(), Nouns.count(decodeTokens, "token"), runsNote));
+        row(out, "decode", String.format(Locale.ROOT, "%.1f tokens/s (%s, %s, %s; %d distinct inputs)",
+                r.decodeTokensPerSecond(), decodeInputs == ModelBench.DecodeInputs.GREEDY ? "greedy" : "random inputs",
+                Nouns.count(decodeTokens, "token"), runsNote, r.distinctDecodeInputs()));
         row(out, "warm-up", Nouns.count(warmupTokens, "token") + ", then "
                 + Nouns.count(r.warmupRunsDone(), "untimed run") + (r.jitSettled() ? " (until the JIT settled)"
                 : warmupRuns == 0 ? "" : " (the JIT still compiling: raise --warmup-runs)"));

@@ -54,6 +54,9 @@ class BenchCommandTest {
             assertThat(n.get(key).asDouble()).as(key).isPositive();
         }
         assertThat(n.get("decode_tokens_per_s_runs").size()).isEqualTo(2);
+        assertThat(n.get("decode_inputs").asString()).isEqualTo("greedy");
+        // Two runs of the default 32 greedy steps from one prompt: the same ids twice, at most 32 distinct.
+        assertThat(n.get("decode_distinct_inputs").asInt()).isBetween(1, 32);
         // Settling takes two quiet runs in a row, so two or three warm-up runs; three when the JIT never settled.
         int warmups = n.get("warmup_runs").asInt();
         assertThat(warmups).isBetween(2, 3);
@@ -145,7 +148,18 @@ class BenchCommandTest {
             assertThat(help).as(o.longestName()).contains("(default: " + value);
             stated++;
         }
-        assertThat(stated).isEqualTo(11);
+        assertThat(stated).isEqualTo(12);
+        BenchCommand random = new BenchCommand();
+        new CommandLine(random).parseArgs("--model", "m", "--decode-inputs", "RANDOM");
+        assertThat(random.options().decodeInputs()).isEqualTo(ModelBench.DecodeInputs.RANDOM);
+    }
+
+    @Test
+    void decodeInputsOtherThanGreedyOrRandomAreRefused() {
+        Result r = bench("--model", dir.toString(), "--decode-inputs", "sampled");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("--decode-inputs").contains("expected greedy or random, found 'sampled'");
+        assertThat(r.out()).isEmpty();
     }
 
     @Test

@@ -30,8 +30,11 @@ import java.util.function.Consumer;
  * on a fresh KV cache: <i>prefill</i> the same {@code promptTokens} random token ids (drawn from {@code seed}),
  * with one {@link MoeModel#prefill} (batched: layer by layer over the whole prompt, each weight read once); then
  * <i>decode</i> {@code decodeTokens}
- * tokens greedily (each the argmax of the previous logits). Rates are tokens divided by wall time of each phase;
- * the result holds every run's rates and their medians, and every decoded token's own time.
+ * tokens greedily (each the argmax of the previous logits), or, with {@link DecodeInputs#RANDOM}, each step fed a
+ * random token id instead of that argmax (still computed, so a step does the same work): a model with random
+ * weights decodes greedily into loops of one token, whose experts then stay in cache (m100 from seed 1 repeats
+ * one token ten times), which flatters the token time against memory. Rates are tokens divided by wall time of each
+ * phase; the result holds every run's rates and their medians, and every decoded token's own time.
  *
  * <p><b>Token times.</b> On a shared host a run's rate counts every stall of the machine: the same build's per-token
  * times on m100 ranged from 0.39 ms to 5.4 ms within one run (the host taking the vCPU away for milliseconds),
@@ -73,25 +76,44 @@ public final class ModelBench {
      * @param seed              seed of the prompt's token ids
      * @param bandwidthBytes    bytes for {@link MemoryBandwidth#measureGBps}, or 0 not to measure
      * @param bandwidthRepeats  timed passes of the bandwidth measurement
+     * @param decodeInputs      what each decode step is fed: the previous step's argmax, or a random token id
      */
     public record Options(WeightFormat format, int promptTokens, int decodeTokens, int warmupTokens, int warmupRuns,
-                          int runs, long seed, long bandwidthBytes, int bandwidthRepeats) {
+                          int runs, long seed, long bandwidthBytes, int bandwidthRepeats, DecodeInputs decodeInputs) {
         /** Checks the values. */
         public Options {
-            if (format == null || promptTokens < 1 || decodeTokens < 1 || warmupTokens < 0 || warmupRuns < 0
-                    || runs < 1
-                    || bandwidthBytes < 0 || (bandwidthBytes > 0 && bandwidthRepeats < 1)) {
+            if (format == null || decodeInputs == null || promptTokens < 1 || decodeTokens < 1 || warmupTokens < 0
+                    || warmupRuns < 0 || runs < 1 || bandwidthBytes < 0 || (bandwidthBytes > 0 && bandwidthRepeats < 1)) {
                 throw new IllegalArgumentException("invalid benchmark options: " + this);
             }
         }
 
+        /** The options with greedy decoding ({@link DecodeInputs#GREEDY}). */
+        public Options(WeightFormat format, int promptTokens, int decodeTokens, int warmupTokens, int warmupRuns,
+                       int runs, long seed, long bandwidthBytes, int bandwidthRepeats) {
+            this(format, promptTokens, decodeTokens, warmupTokens, warmupRuns, runs, seed, bandwidthBytes,
+                    bandwidthRepeats, DecodeInputs.GREEDY);
+        }
+
         /**
          * The defaults: 64 prompt tokens, 32 decoded, 256 warm-up passes, at most {@value #DEFAULT_WARMUP_RUNS}
-         * warm-up runs, 3 runs, seed 1, bandwidth over 1 GiB, best of 5.
+         * warm-up runs, 3 runs, seed 1, bandwidth over 1 GiB, best of 5, greedy decoding.
          */
         public static Options defaults(WeightFormat format) {
             return new Options(format, 64, 32, 256, DEFAULT_WARMUP_RUNS, 3, 1, 1L << 30, 5);
         }
+    }
+
+    /** What each decode step is fed. */
+    public enum DecodeInputs {
+        /** The argmax of the previous step's logits: greedy decoding. */
+        GREEDY,
+        /**
+         * A token id drawn at random (timed run {@code r}'s from {@code new SplittableRandom(seed + 1 + r)}, warm-up
+         * runs' from other seeds), after the argmax is computed as in greedy decoding: the same work per step, with
+         * the experts varying from step to step as in serving.
+         */
+        RANDOM
     }
 
     /**
@@ -118,6 +140,8 @@ public final class ModelBench {
      * @param runBandwidthGBps        when the bandwidth is measured: one reading right after each run's decode (best
      *                                of {@value #PAIRED_REPEATS} passes), in run order; otherwise empty
      * @param decodeTokenMicros       every decoded token's time (its forward pass), in microseconds, runs in order
+     * @param distinctDecodeInputs    distinct token ids fed to the timed runs' decode steps (greedy decoding of a
+     *                                model with random weights repeats a few)
      * @param warmupRunsDone          untimed runs made before the timed ones
      * @param jitSettled              whether the warm-up runs ended because the JIT had settled (false when they ran
      *                                their full count, or there were none)
@@ -127,8 +151,8 @@ public final class ModelBench {
                          long residentWeightBytes, long accountedResidentBytes, long activeBytesPerToken,
                          long peakHeapBytes, long offHeapBytes, long mappedBytes, long quantizedBytes,
                          long offHeapPoolBytes, double loadSeconds, OptionalDouble bandwidthGBps,
-                         List<Double> runBandwidthGBps, List<Double> decodeTokenMicros, int warmupRunsDone,
-                         boolean jitSettled) {
+                         List<Double> runBandwidthGBps, List<Double> decodeTokenMicros, int distinctDecodeInputs,
+                         int warmupRunsDone, boolean jitSettled) {
         /** Copies the lists. */
         public Result {
             prefillRuns = List.copyOf(prefillRuns);
@@ -250,13 +274,13 @@ public final class ModelBench {
             while (!settled && warmup.count() < o.warmupRuns()) {
                 phases.accept("warm-up run " + (warmup.count() + 1) + " of at most " + o.warmupRuns()
                         + " (until the JIT settles)");
-                warmup.run(model, prompt, o);
+                warmup.run(model, prompt, o, -1 - warmup.count());
                 settled = jit.runDone();
             }
             Runs timed = new Runs();
             for (int r = 0; r < o.runs(); r++) {
                 phases.accept("run " + (r + 1) + " of " + o.runs());
-                timed.run(model, prompt, o);
+                timed.run(model, prompt, o, r);
             }
             long pools = offHeapPools() - poolsBefore;
             long peakHeap = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
@@ -272,33 +296,51 @@ public final class ModelBench {
                     model.weightBytes(), accounting.residentBytes(), accounting.activeBytesPerToken(), peakHeap,
                     accounting.mappedBytes() + accounting.quantizedBytes(), accounting.mappedBytes(),
                     accounting.quantizedBytes(), pools, loadSeconds, bandwidth, timed.bandwidth, timed.tokenMicros,
+                    (int) timed.inputs.stream().distinct().count(),
                     warmup.count(), settled);
         }
     }
 
-    /** What runs measured, in run order: one prefill, then greedy decoding, then the paired bandwidth reading. */
+    /** What runs measured, in run order: one prefill, then decoding, then the paired bandwidth reading. */
     private static final class Runs {
         final List<Double> prefill = new ArrayList<>();
         final List<Double> decode = new ArrayList<>();
         final List<Double> bandwidth = new ArrayList<>();
         final List<Double> tokenMicros = new ArrayList<>();
+        /** The token ids fed to the decode steps. */
+        final List<Integer> inputs = new ArrayList<>();
+        /** The argmaxes of random-input runs, summed: stored, so that their computation is never dropped. */
+        long argmaxSum;
 
         int count() {
             return prefill.size();
         }
 
-        /** One run on a fresh KV cache. */
-        void run(MoeModel model, int[] prompt, Options o) {
+        /** One run on a fresh KV cache; {@code index} seeds its random inputs (timed runs from 0, warm-up below). */
+        void run(MoeModel model, int[] prompt, Options o, int index) {
             KvCache cache = model.newCache(o.promptTokens() + o.decodeTokens());
+            boolean random = o.decodeInputs() == DecodeInputs.RANDOM;
+            SplittableRandom draws = new SplittableRandom(o.seed() + 1 + index);
+            int vocab = model.config().vocabSize();
+            int[] fed = new int[o.decodeTokens()];
             long start = System.nanoTime();
             float[] logits = model.prefill(prompt, 0, cache, false)[0];
             long mid = System.nanoTime();
             long before = mid;
             for (int i = 0; i < o.decodeTokens(); i++) {
-                logits = model.forward(Sampler.argmax(logits), prompt.length + i, cache);
+                int token = Sampler.argmax(logits);
+                if (random) {
+                    argmaxSum += token;
+                    token = draws.nextInt(vocab);
+                }
+                fed[i] = token;
+                logits = model.forward(token, prompt.length + i, cache);
                 long after = System.nanoTime();
                 tokenMicros.add((after - before) / 1e3);
                 before = after;
+            }
+            for (int token : fed) {
+                inputs.add(token);
             }
             prefill.add(prompt.length * 1e9 / Math.max(1, mid - start));
             decode.add(o.decodeTokens() * 1e9 / Math.max(1, before - mid));

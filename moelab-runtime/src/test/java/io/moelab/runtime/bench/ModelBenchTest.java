@@ -49,6 +49,29 @@ class ModelBenchTest {
     }
 
     @Test
+    void randomDecodeInputsAreTheSeededDrawsAndGreedyCountsItsOwn() {
+        // Random inputs: timed run r feeds the draws of SplittableRandom(seed + 1 + r) over the vocabulary (64 ids),
+        // so the distinct inputs of 3 runs x 12 steps are known without the model.
+        Path d = SyntheticCheckpoint.write(dir, Shape.tiny(), DType.F32, 2);
+        long seed = 9;
+        Result random = ModelBench.run(d, new Options(WeightFormat.STORED, 3, 12, 0, 0, 3, seed, 0, 0,
+                ModelBench.DecodeInputs.RANDOM));
+        java.util.Set<Integer> drawn = new java.util.HashSet<>();
+        for (int r = 0; r < 3; r++) {
+            java.util.SplittableRandom draws = new java.util.SplittableRandom(seed + 1 + r);
+            for (int i = 0; i < 12; i++) {
+                drawn.add(draws.nextInt(Shape.tiny().vocab()));
+            }
+        }
+        assertThat(random.distinctDecodeInputs()).isEqualTo(drawn.size()).isGreaterThan(12);
+        assertThat(random.decodeTokenMicros()).hasSize(36);
+        // Greedy: the argmaxes, at most one id per step; a tiny random model settles into a short loop.
+        Result greedy = ModelBench.run(d, new Options(WeightFormat.STORED, 3, 12, 0, 0, 3, seed, 0, 0));
+        assertThat(greedy.options().decodeInputs()).isEqualTo(ModelBench.DecodeInputs.GREEDY);
+        assertThat(greedy.distinctDecodeInputs()).isBetween(1, 12);
+    }
+
+    @Test
     void int4WithBandwidth() {
         Path d = SyntheticCheckpoint.write(dir, Shape.tiny(), DType.BF16, 2);
         Result r = ModelBench.run(d, new Options(WeightFormat.INT4, 3, 2, 0, 0, 1, 9, 2L << 20, 1));
@@ -116,7 +139,7 @@ class ModelBenchTest {
         // the bandwidth, median 0.5, where the median decode (20) against the best reading (60) gives 1/3.
         Result r = new Result(Options.defaults(WeightFormat.STORED), 1, 1, 20, List.of(1.0, 1.0, 1.0),
                 List.of(10.0, 20.0, 30.0), 1, 1, 1_000_000_000L, 1, 1, 1, 0, 0, 1, OptionalDouble.of(60),
-                List.of(20.0, 25.0, 60.0), List.of(50_000.0, 20_000.0, 25_000.0, 400_000.0, 30_000.0), 0, false);
+                List.of(20.0, 25.0, 60.0), List.of(50_000.0, 20_000.0, 25_000.0, 400_000.0, 30_000.0), 5, 0, false);
         assertThat(r.pairedRooflineFraction().orElseThrow()).isCloseTo(0.5, within(1e-12));
         assertThat(r.rooflineFraction().orElseThrow()).isCloseTo(1.0 / 3, within(1e-12));
         // Token times of 20, 25, 30, 50 and 400 ms: median 30 ms, 1 GB in 30 ms is 33.3 GB/s, 5/9 of 60 GB/s; the
