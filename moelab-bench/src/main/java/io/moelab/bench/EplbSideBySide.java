@@ -18,6 +18,13 @@ import java.util.Locale;
  * (other tenants' load), the medians of separate runs can rank builds either way; the paired ratio is the figure
  * to read.
  *
+ * <p>Give the JVM {@code -Xms3g -XX:+AlwaysPreTouch}. Without them G1 keeps growing its young generation into heap
+ * pages never touched for the first seconds of a run, and the kernel's page faults under the rebalances' allocations
+ * (150 KB each on DeepSeek-V3) lasted past 50 warm-up and 150 timed slices: hierarchical DeepSeek-V3 prefill medians
+ * of 466-475 µs against 309-318 pre-touched (2026-12-05). Ratios between builds in one JVM suffer less, as every
+ * build meets the faults, but not equally. JMH's forks reach a steady heap within their warm-up (a young collection
+ * every second, eden no longer growing).
+ *
  * <p>Usage: {@code EplbSideBySide CLASSES[,CLASSES...] SHAPES ALGORITHMS SLICES} (each CLASSES a classes directory
  * or a jar of moelab-eplb), e.g.
  * {@code /tmp/base/moelab-eplb/target/classes,moelab-eplb/target/classes dsv3-prefill,adrs moelab:global 60}.
