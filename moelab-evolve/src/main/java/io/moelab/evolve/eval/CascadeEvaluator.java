@@ -3,6 +3,7 @@ package io.moelab.evolve.eval;
 import io.moelab.evolve.process.ChildProcess;
 import io.moelab.evolve.process.ProcessOutcome;
 import io.moelab.evolve.process.ProcessSpec;
+import io.moelab.evolve.task.StageScorer;
 import io.moelab.evolve.task.Task;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -27,6 +28,10 @@ import java.util.Map;
  * {@code evaluator_error} (the stage command could not be started), and whatever the stage itself reports in
  * its {@code error} field (the EPLB task: {@code compile_error}, {@code exception}, {@code invalid_output},
  * {@code no_algorithm}).
+ *
+ * <p>A task with a {@link StageScorer} (the EPLB task) is scored from the output file its stages write, by the
+ * scorer in this process: its stages' {@code {metrics}} files and stdout are not read, so a candidate that runs
+ * inside the stage's process cannot report a score of its own.
  */
 public final class CascadeEvaluator {
     private final Task task;
@@ -94,17 +99,22 @@ public final class CascadeEvaluator {
         List<Double> thresholds = settings.cascadeThresholds().isEmpty() ? task.defaultCascadeThresholds()
                 : settings.cascadeThresholds();
         String cascadeMetric = settings.cascadeMetric() != null ? settings.cascadeMetric() : fitnessMetric;
+        StageScorer scorer = task.stageScorer();
         int ran = 0;
         for (int s = 0; s < stages.size(); s++) {
             int stage = s + 1;
             Path stageDir = workDir.resolve("stage" + stage);
             Path metricsFile = stageDir.resolve("metrics.json");
+            Path outputFile = scorer == null ? null : stageDir.resolve(scorer.outputFile());
             List<String> argv = substitute(stages.get(s), program, workDir, metricsFile, stage);
             ProcessOutcome outcome;
             try {
                 // Left by an evaluation of this iteration that a crash cut short: read as this stage's result, it
                 // gave a candidate that reported nothing the metrics of another.
                 Files.deleteIfExists(metricsFile);
+                if (outputFile != null) {
+                    Files.deleteIfExists(outputFile);
+                }
                 outcome = ChildProcess.run(new ProcessSpec(argv, stageDir, settings.timeout(),
                         Map.of("MOELAB_STAGE", String.valueOf(stage)), settings.maxOutputBytes()));
             } catch (IOException e) {
@@ -128,31 +138,48 @@ public final class CascadeEvaluator {
                     // handled below
                 }
             }
-            long metricsBytes = size(metricsFile);
-            if (metricsBytes > settings.maxOutputBytes()) {
-                // Read whole, a file the stage filled without end took the run's heap (the cap covered only the
-                // stage's stdout and stderr).
-                return finish(metrics, "output_limit", where + "wrote a metrics file of " + metricsBytes
-                        + " bytes, more than " + settings.maxOutputBytes() + tails(stdout, stderr), feedback, ran,
-                        start);
-            }
-            String resultText = readResult(metricsFile, outcome);
-            if (resultText == null) {
-                if (stderr.contains("java.lang.OutOfMemoryError")) {
-                    return finish(metrics, "out_of_memory", where + "ran out of memory (heap cap "
-                            + settings.memoryMb() + " MiB)" + tails(stdout, stderr), feedback, ran, start);
-                }
-                String kind = outcome.exitCode() == 0 ? "no_metrics" : "exit";
-                String what = outcome.exitCode() == 0 ? "exited without printing metrics"
-                        : "exited with code " + outcome.exitCode() + " before reporting metrics";
-                return finish(metrics, kind, where + what + tails(stdout, stderr), feedback, ran, start);
-            }
             StageResult result;
-            try {
-                result = StageResult.parse(resultText);
-            } catch (IllegalArgumentException e) {
-                return finish(metrics, "invalid_metrics", where + e.getMessage() + tails(stdout, stderr), feedback,
-                        ran, start);
+            if (scorer != null && outcome.exitCode() == 0) {
+                // Neither the metrics file nor stdout: the candidate shares the stage's process and could write
+                // either. The scorer computes the result from the outputs it checks.
+                StageScorer.Verdict verdict;
+                try {
+                    verdict = scorer.score(stage, outputFile);
+                } catch (RuntimeException e) {
+                    return finish(metrics, "evaluator_error", where + "scoring failed: " + e, feedback, ran, start);
+                }
+                if (verdict.error() != null && List.of("no_metrics", "invalid_metrics", "output_limit")
+                        .contains(verdict.error())) {
+                    return finish(metrics, verdict.error(), where + verdict.errorMessage() + tails(stdout, stderr),
+                            feedback, ran, start);
+                }
+                result = new StageResult(verdict.metrics(), verdict.error(), verdict.errorMessage(), "");
+            } else {
+                long metricsBytes = scorer != null ? 0 : size(metricsFile);
+                if (metricsBytes > settings.maxOutputBytes()) {
+                    // Read whole, a file the stage filled without end took the run's heap (the cap covered only the
+                    // stage's stdout and stderr).
+                    return finish(metrics, "output_limit", where + "wrote a metrics file of " + metricsBytes
+                            + " bytes, more than " + settings.maxOutputBytes() + tails(stdout, stderr), feedback, ran,
+                            start);
+                }
+                String resultText = scorer != null ? null : readResult(metricsFile, outcome);
+                if (resultText == null) {
+                    if (stderr.contains("java.lang.OutOfMemoryError")) {
+                        return finish(metrics, "out_of_memory", where + "ran out of memory (heap cap "
+                                + settings.memoryMb() + " MiB)" + tails(stdout, stderr), feedback, ran, start);
+                    }
+                    String kind = outcome.exitCode() == 0 ? "no_metrics" : "exit";
+                    String what = outcome.exitCode() == 0 ? "exited without printing metrics"
+                            : "exited with code " + outcome.exitCode() + " before reporting metrics";
+                    return finish(metrics, kind, where + what + tails(stdout, stderr), feedback, ran, start);
+                }
+                try {
+                    result = StageResult.parse(resultText);
+                } catch (IllegalArgumentException e) {
+                    return finish(metrics, "invalid_metrics", where + e.getMessage() + tails(stdout, stderr), feedback,
+                            ran, start);
+                }
             }
             metrics.putAll(result.metrics());
             feedback.append(result.feedback());

@@ -20,6 +20,7 @@ final class BuiltinTasks {
         }
         // {java} and {memory_mb} are left for the evaluator, so the heap cap follows evaluator.memory_mb.
         List<List<String>> stages = EplbTask.stageCommands("{java}", EplbTask.classpath(), "{memory_mb}", suite);
+        StageScorer scorer = EplbTask.scorer(suite);
         String name = suite.equals("default") ? EplbTask.name() : EplbTask.name() + ":" + suite;
         return new Task() {
             @Override
@@ -60,6 +61,13 @@ final class BuiltinTasks {
             @Override
             public Path directory() {
                 return null;
+            }
+
+            @Override
+            public StageScorer stageScorer() {
+                // The candidate runs in the stage's JVM: what that JVM prints or writes as a score is the
+                // candidate's to fake, so the score is computed here from the placements it recorded.
+                return scorer;
             }
 
             @Override

@@ -45,4 +45,13 @@ public interface Task {
     default List<Double> defaultCascadeThresholds() {
         return List.of();
     }
+
+    /**
+     * Scores the task's stages in the evolving process instead of trusting what they print or write (see
+     * {@link StageScorer}), or null (the default) to read each stage's {@code {metrics}} file or the last JSON
+     * line of its stdout, as OpenEvolve does.
+     */
+    default StageScorer stageScorer() {
+        return null;
+    }
 }

@@ -128,6 +128,45 @@ class EplbEvolutionTest {
         assertThat(lastPrompt).contains("compile_error").contains("illegal start of expression");
     }
 
+    /**
+     * Candidates that report a score of their own from inside the harness's JVM: each printed or wrote 1000 and
+     * became the run's best when the stage's stdout or metrics file was the score. Now each is a failure.
+     */
+    @Test
+    void candidatesThatFakeTheirScoreFail() throws Exception {
+        String write = "            try { java.nio.file.Files.writeString(java.nio.file.Path.of(\"%s\"), \"%s\"); }"
+                + " catch (java.io.IOException x) { throw new java.io.UncheckedIOException(x); }";
+        String fake = "{\\\"combined_score\\\": 1000, \\\"validity\\\": 1}";
+        server.enqueue(
+                Reply.content(after("        if (experts > 0) { System.out.println(\"" + fake
+                        + "\"); System.exit(0); }")),
+                Reply.content(after("        if (experts > 0) {\n" + write.formatted("metrics.json", fake)
+                        + "\n            System.exit(0);\n        }")),
+                Reply.content(after("        if (experts > 0) {\n" + write.formatted("eplb-results.txt",
+                        "moelab-eplb-results 1\\nstage 1 suite quick\\nplan 1\\n0 0 0 0 0 0 0 0\\nend 16\\n")
+                        + "\n            System.exit(0);\n        }")));
+        Task task = Tasks.resolve("eplb:quick");
+        EvolveSettings s = EvolveConfig.defaults(task.fitnessMetric()).read(config("")).iterations(3)
+                .model("scripted").apiBase(server.apiBase()).build(null);
+        CostLedger ledger = new CostLedger();
+        Path out = tmp.resolve("run");
+        RunSummary summary = new EvolutionRun(task, s, LlmEnsemble.create(s.llm(), ledger, d -> { }, k -> null), ledger,
+                out, RunListener.NONE).run(false);
+
+        List<JsonNode> t = trace(out);
+        assertThat(t).hasSize(4);
+        for (int i = 1; i <= 3; i++) {
+            assertThat(Files.readString(out.resolve("programs/" + t.get(i).get("program_id").asString() + ".java")))
+                    .as("iteration %d's edit applied", i).contains("System.exit(0)");
+        }
+        assertThat(error(t, 1)).isEqualTo("no_metrics");
+        assertThat(error(t, 2)).isEqualTo("no_metrics");
+        assertThat(error(t, 3)).isEqualTo("invalid_output");
+        assertThat(t.get(3).get("error_message").asString()).contains("no replica");
+        assertThat(summary.bestId()).isEqualTo("0");
+        assertThat(summary.bestFitness()).isEqualTo(summary.initialFitness()).isLessThan(100);
+    }
+
     @Test
     void runKilledWithSigkillResumesToTheTotal() throws Exception {
         server.fallback(req -> Reply.content(after("        int unused" + System.nanoTime() % 1000 + " = 0;")));

@@ -4,14 +4,12 @@ import io.moelab.eplb.LoadMatrix;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.algorithm.BalancerAlgorithm;
 import io.moelab.eplb.algorithm.BalancingRequest;
-import io.moelab.eplb.eval.PlacementEvaluator;
 import io.moelab.eplb.io.AtomicFiles;
-import io.moelab.eplb.io.JsonWriter;
 import java.io.IOException;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,23 +21,24 @@ import java.util.Set;
  *
  * <pre>
  * java -Xmx512m -cp CLASSPATH io.moelab.evolve.task.eplb.EplbHarness --program FILE --stage 1|2 --workdir DIR
- *      --metrics FILE [--suite default|quick]
+ *      --results FILE [--suite default|quick]
  * </pre>
  *
  * <p>It compiles the program (cached in {@code DIR/classes} by source hash), loads it so that it sees only
  * {@code java.*}, {@code javax.*} and the EPLB API, instantiates its public {@code BalancerAlgorithm} and runs
- * it on the main thread. Stage 1 checks validity on small random cases; stage 2 scores next-window GPU
- * balancedness on the suite and times a rebalance ({@link EplbScore}). It writes one flat JSON object to the
- * metrics file, atomically: the metrics, or {@code error} ({@code compile_error}, {@code exception},
- * {@code invalid_output}, {@code no_algorithm}) and {@code error_message}; the exit code is 0 either way.
- * Bad arguments exit with 2. A candidate that exits the JVM or hangs is left to the parent, which sees the
- * exit code or a missing metrics file.
+ * it on the main thread. Stage 1 plans small random cases; stage 2 plans every window of the suite and times a
+ * rebalance. It checks each placement (to stop at the first bad one) but computes no score: the candidate runs
+ * in this JVM and could fake one. It writes, atomically and last, an {@link EplbResults} file of the
+ * placements and the raw timing samples, or of the candidate's failure ({@code compile_error}, {@code exception},
+ * {@code invalid_output}, {@code no_algorithm}); the evolve process scores that file. The exit code is 0 either
+ * way; bad arguments exit with 2. A candidate that exits the JVM or hangs is left to the parent, which sees the
+ * exit code or a missing results file.
  */
 public final class EplbHarness {
     /** Longest {@code error_message} written. */
     static final int MAX_MESSAGE = 4000;
     /** Earlier windows passed as history in stage 2. */
-    private static final int HISTORY_WINDOWS = 4;
+    static final int HISTORY_WINDOWS = 4;
 
     private EplbHarness() {
     }
@@ -56,7 +55,7 @@ public final class EplbHarness {
         System.exit(code);
     }
 
-    private record Arguments(Path program, int stage, Path workdir, Path metrics, String suite) {
+    private record Arguments(Path program, int stage, Path workdir, Path results, String suite) {
     }
 
     private static final class BadArguments extends Exception {
@@ -80,37 +79,41 @@ public final class EplbHarness {
             }
         } catch (BadArguments e) {
             System.err.println("error: " + e.getMessage());
-            System.err.println("usage: EplbHarness --program FILE --stage 1|2 --workdir DIR --metrics FILE"
+            System.err.println("usage: EplbHarness --program FILE --stage 1|2 --workdir DIR --results FILE"
                     + " [--suite default|quick]");
             return 2;
         }
-        Files.deleteIfExists(a.metrics());
+        Files.deleteIfExists(a.results());
         Files.createDirectories(a.workdir());
-        Map<String, Object> metrics;
+        EplbResults.Writer results = new EplbResults.Writer(a.stage(), a.suite());
+        String text;
+        String summary;
         long start = System.nanoTime();
         try {
             CandidateCompiler.compile(source, System.getProperty("java.class.path"), a.workdir().resolve("classes"));
             try (CandidateLoader loader = CandidateLoader.open(a.workdir().resolve("classes"))) {
                 BalancerAlgorithm algorithm = loader.instantiate();
-                metrics = a.stage() == 1 ? stageOne(algorithm, loader.candidateClasses())
-                        : stageTwo(algorithm, loader.candidateClasses(), EplbWorkloads.suite(a.suite()));
+                if (a.stage() == 1) {
+                    stageOne(algorithm, loader.candidateClasses(), results);
+                } else {
+                    stageTwo(algorithm, loader.candidateClasses(), EplbWorkloads.suite(a.suite()), results);
+                }
             }
+            text = results.finish();
+            summary = "planned every case";
         } catch (CandidateFailure f) {
-            metrics = new LinkedHashMap<>();
-            metrics.put("error", f.kind().key());
-            String message = f.getMessage();
-            metrics.put("error_message", message.length() > MAX_MESSAGE ? message.substring(0, MAX_MESSAGE) : message);
+            text = EplbResults.Writer.failure(a.stage(), a.suite(), f);
+            summary = f.kind().key();
         }
-        writeMetrics(a.metrics(), metrics);
-        System.out.printf("eplb stage %d (%s): %s in %.2f s%n", a.stage(), a.suite(),
-                metrics.containsKey("error") ? metrics.get("error") : "combined_score=" + metrics.get("combined_score"),
+        AtomicFiles.writeString(a.results(), text);
+        System.out.printf("eplb stage %d (%s): %s in %.2f s%n", a.stage(), a.suite(), summary,
                 (System.nanoTime() - start) / 1e9);
         return 0;
     }
 
     private static Arguments parse(String[] args) throws BadArguments {
         Map<String, String> options = new LinkedHashMap<>();
-        Set<String> known = Set.of("--program", "--stage", "--workdir", "--metrics", "--suite");
+        Set<String> known = Set.of("--program", "--stage", "--workdir", "--results", "--suite");
         for (int i = 0; i < args.length; i += 2) {
             if (!known.contains(args[i])) {
                 throw new BadArguments("unknown argument '" + args[i] + "'");
@@ -122,7 +125,7 @@ public final class EplbHarness {
                 throw new BadArguments(args[i] + " given twice");
             }
         }
-        for (String required : List.of("--program", "--stage", "--workdir", "--metrics")) {
+        for (String required : List.of("--program", "--stage", "--workdir", "--results")) {
             if (!options.containsKey(required)) {
                 throw new BadArguments("missing " + required);
             }
@@ -136,47 +139,35 @@ public final class EplbHarness {
             throw new BadArguments("--suite must be one of " + EplbWorkloads.SUITES + ", got '" + suite + "'");
         }
         return new Arguments(Path.of(options.get("--program")), Integer.parseInt(stage),
-                Path.of(options.get("--workdir")), Path.of(options.get("--metrics")), suite);
+                Path.of(options.get("--workdir")), Path.of(options.get("--results")), suite);
     }
 
-    /** Validity on the small cases; the score is 90 × mean balancedness on the planned loads themselves. */
-    private static Map<String, Object> stageOne(BalancerAlgorithm algorithm, Set<String> own) throws CandidateFailure {
+    /** Plans each small case twice (the second time with history and the first plan), checking each plan. */
+    private static void stageOne(BalancerAlgorithm algorithm, Set<String> own, EplbResults.Writer results)
+            throws CandidateFailure {
         List<EplbWorkloads.Case> cases = EplbWorkloads.stageOneCases();
-        double sum = 0;
-        int scored = 0;
         for (int i = 0; i < cases.size(); i++) {
             EplbWorkloads.Case c = cases.get(i);
             String where = "case " + (i + 1) + " (" + c.name() + ")";
             BalancingRequest first = BalancingRequest.of(c.first(), c.topology());
             Placement plan = call(algorithm, first, where, own);
             PlacementCheck.validate(plan, first, where);
-            sum += PlacementEvaluator.score(plan, c.first()).gpuBalancedness();
+            results.plan(plan);
             String again = where + ", second call with history and previous placement";
             BalancingRequest second = new BalancingRequest(c.second(), List.of(c.first()), c.topology(), plan);
             Placement next = call(algorithm, second, again, own);
             PlacementCheck.validate(next, second, again);
-            sum += PlacementEvaluator.score(next, c.second()).gpuBalancedness();
-            scored += 2;
+            results.plan(next);
         }
-        double balancedness = sum / scored;
-        Map<String, Object> metrics = new LinkedHashMap<>();
-        metrics.put("validity", 1.0);
-        metrics.put("combined_score", EplbScore.stageOne(balancedness));
-        metrics.put("stage1_balancedness", balancedness);
-        metrics.put("stage1_cases", (double) cases.size());
-        return metrics;
     }
 
-    /** Next-window balancedness on the suite, then the rebalance time on its largest shape. */
-    private static Map<String, Object> stageTwo(BalancerAlgorithm algorithm, Set<String> own,
-                                                EplbWorkloads.Suite suite) throws CandidateFailure {
-        Map<String, Object> perWorkload = new LinkedHashMap<>();
-        double total = 0;
+    /** Plans every window of the suite, then times a rebalance on its largest shape. */
+    private static void stageTwo(BalancerAlgorithm algorithm, Set<String> own, EplbWorkloads.Suite suite,
+                                 EplbResults.Writer results) throws CandidateFailure {
         BalancingRequest timed = null;
         for (int w = 0; w < suite.workloads().size(); w++) {
             EplbWorkloads.Workload workload = suite.workloads().get(w).get();
             List<LoadMatrix> windows = workload.windows();
-            double sum = 0;
             Placement previous = null;
             for (int i = 0; i + 1 < windows.size(); i++) {
                 String where = "workload " + workload.key() + ", window " + i;
@@ -184,51 +175,40 @@ public final class EplbHarness {
                         windows.subList(Math.max(0, i - HISTORY_WINDOWS), i), workload.topology(), previous);
                 Placement plan = call(algorithm, request, where, own);
                 PlacementCheck.validate(plan, request, where);
-                sum += PlacementEvaluator.score(plan, windows.get(i + 1)).gpuBalancedness();
+                results.plan(plan);
                 previous = plan;
             }
-            double balancedness = sum / (windows.size() - 1);
-            perWorkload.put("balancedness_" + workload.key(), balancedness);
-            total += balancedness;
             if (w == suite.timingWorkload()) {
                 timed = BalancingRequest.of(windows.getFirst(), workload.topology());
             }
         }
-        double balancedness = total / suite.workloads().size();
-        double[] timing = time(algorithm, timed, suite, own);
-        double median = timing[0];
-        Map<String, Object> metrics = new LinkedHashMap<>();
-        metrics.put("validity", 1.0);
-        metrics.put("combined_score", EplbScore.combined(balancedness, median));
-        metrics.put("balancedness", balancedness);
-        metrics.put("rebalance_ms", median);
-        metrics.put("speed_score", EplbScore.speedScore(median));
-        metrics.put("time_penalty", EplbScore.timePenalty(median));
-        metrics.putAll(perWorkload);
-        metrics.put("timed_calls", timing[1]);
-        return metrics;
+        results.timing(time(algorithm, timed, suite, own));
     }
 
     /** Timing rounds; the least disturbed one counts. */
-    private static final int ROUNDS = 5;
+    static final int ROUNDS = 5;
+
+    /** Timed calls per round for a suite's total. */
+    static int perRound(int totalCalls) {
+        return Math.max(1, totalCalls / ROUNDS);
+    }
 
     /**
-     * Wall milliseconds per rebalance after the warm-up: the lowest of the per-round medians. A shared machine
-     * slows some rounds by multiples (other processes, a stray GC); the quietest round is what the code costs.
-     * Returns {milliseconds, timed calls}.
+     * Wall milliseconds of each timed rebalance after the warm-up, round by round. The score takes the lowest of
+     * the per-round medians: a shared machine slows some rounds by multiples (other processes, a stray GC); the
+     * quietest round is what the code costs.
      */
-    private static double[] time(BalancerAlgorithm algorithm, BalancingRequest request, EplbWorkloads.Suite suite,
+    private static List<double[]> time(BalancerAlgorithm algorithm, BalancingRequest request, EplbWorkloads.Suite suite,
                                  Set<String> own) throws CandidateFailure {
         String where = "timing run";
         long warmupEnd = System.nanoTime() + suite.warmupMillis() * 1_000_000L;
         do {
             call(algorithm, request, where, own);
         } while (System.nanoTime() < warmupEnd);
-        int perRound = Math.max(1, suite.maxTimedCalls() / ROUNDS);
-        int minPerRound = Math.max(1, suite.minTimedCalls() / ROUNDS);
+        int perRound = perRound(suite.maxTimedCalls());
+        int minPerRound = perRound(suite.minTimedCalls());
         long roundNanos = suite.timingMillis() * 1_000_000L / ROUNDS;
-        double best = Double.POSITIVE_INFINITY;
-        int calls = 0;
+        List<double[]> rounds = new ArrayList<>();
         for (int round = 0; round < ROUNDS; round++) {
             double[] millis = new double[perRound];
             int n = 0;
@@ -238,13 +218,12 @@ public final class EplbHarness {
                 call(algorithm, request, where, own);
                 millis[n++] = (System.nanoTime() - t0) / 1e6;
             }
-            best = Math.min(best, median(Arrays.copyOf(millis, n)));
-            calls += n;
+            rounds.add(Arrays.copyOf(millis, n));
         }
-        return new double[] {best, calls};
+        return rounds;
     }
 
-    private static double median(double[] values) {
+    static double median(double[] values) {
         double[] sorted = values.clone();
         Arrays.sort(sorted);
         int n = sorted.length;
@@ -260,20 +239,5 @@ public final class EplbHarness {
             throw new CandidateFailure(CandidateFailure.Kind.EXCEPTION,
                     "rebalance threw on " + where + ": " + Failures.describe(t, own));
         }
-    }
-
-    private static void writeMetrics(Path file, Map<String, Object> metrics) throws IOException {
-        StringWriter text = new StringWriter();
-        JsonWriter json = new JsonWriter(text).beginObject();
-        for (Map.Entry<String, Object> e : metrics.entrySet()) {
-            json.name(e.getKey());
-            if (e.getValue() instanceof Double d) {
-                json.value(d.doubleValue());
-            } else {
-                json.value(String.valueOf(e.getValue()));
-            }
-        }
-        json.endObject().finish();
-        AtomicFiles.writeString(file, text.toString());
     }
 }

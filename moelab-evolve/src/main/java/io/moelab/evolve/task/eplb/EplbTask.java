@@ -1,6 +1,7 @@
 package io.moelab.evolve.task.eplb;
 
 import io.moelab.eplb.Placement;
+import io.moelab.evolve.task.StageScorer;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,15 +17,19 @@ import java.util.Set;
 
 /**
  * The built-in {@code eplb} task: evolve one Java class implementing moelab's {@code BalancerAlgorithm},
- * starting from DeepSeek's EPLB, scored by {@link EplbHarness} in child JVMs with {@link EplbScore}.
+ * starting from DeepSeek's EPLB, run by {@link EplbHarness} in child JVMs and scored with {@link EplbScore} by
+ * {@link #scorer} in the evolve process, from the placements the harness records.
  */
 public final class EplbTask {
     /** Placeholder, in {@link #stageCommands}, for the candidate's source file. */
     public static final String PROGRAM = "{program}";
     /** Placeholder for the candidate's work directory (compiled classes are cached there across stages). */
     public static final String WORKDIR = "{workdir}";
-    /** Placeholder for the metrics file a stage writes. */
-    public static final String METRICS = "{metrics}";
+    /**
+     * The results file a stage writes (the candidate's placements and timing samples, see {@link #scorer}),
+     * relative to the stage's working directory.
+     */
+    public static final String RESULTS = EplbResults.FILE;
 
     private static final String INITIAL_PROGRAM = "initial_program.java";
 
@@ -100,8 +105,9 @@ public final class EplbTask {
     }
 
     /**
-     * The argv of each evaluation stage (stage 1: validity, stage 2: score), with {@link #PROGRAM},
-     * {@link #WORKDIR} and {@link #METRICS} left in place for the evaluator to substitute.
+     * The argv of each evaluation stage (stage 1: validity, stage 2: score), with {@link #PROGRAM} and
+     * {@link #WORKDIR} left in place for the evaluator to substitute; each writes {@link #RESULTS} in its working
+     * directory, for {@link #scorer}.
      *
      * @param javaExecutable the {@code java} launcher of a JDK (the harness compiles with javac in-process)
      * @param classpath      the harness's class path, e.g. {@link #classpath()}
@@ -115,9 +121,21 @@ public final class EplbTask {
         for (String stage : List.of("1", "2")) {
             stages.add(List.of(javaExecutable, "-Xmx" + heapMb + "m", "-XX:+UseSerialGC", "-cp", classpath,
                     EplbHarness.class.getName(), "--program", PROGRAM, "--stage", stage, "--workdir", WORKDIR,
-                    "--metrics", METRICS, "--suite", suite));
+                    "--results", RESULTS, "--suite", suite));
         }
         return List.copyOf(stages);
+    }
+
+    /**
+     * Scores the stages in the evolve process from their {@link #RESULTS} files: every placement re-checked and
+     * balancedness computed from the process's own copy of the suite's workloads; only the timing samples are
+     * taken from the child, where the candidate runs.
+     *
+     * @param suite {@code default} or {@code quick}, as given to {@link #stageCommands}
+     * @throws IllegalArgumentException for an unknown suite
+     */
+    public static StageScorer scorer(String suite) {
+        return EplbResults.scorer(suite);
     }
 
     /**

@@ -3,6 +3,7 @@ package io.moelab.evolve.task.eplb;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.moelab.evolve.task.StageScorer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 /** Runs the harness as the evaluator does: a child JVM per stage, on the quick suite. */
 class EplbHarnessTest {
@@ -27,7 +29,10 @@ class EplbHarnessTest {
     @TempDir
     Path dir;
 
-    /** Exit code, console output and the metrics (null when the file is missing). */
+    /**
+     * Exit code, console output, and the metrics as the evolve process scores the results file (null when the
+     * file is missing).
+     */
     private record Result(int exitCode, String output, JsonNode metrics) {
         String error() {
             return metrics.path("error").asString();
@@ -164,8 +169,8 @@ class EplbHarnessTest {
     }
 
     @Test
-    void systemExitEndsTheProcessWithoutMetrics() throws Exception {
-        Path metrics = dir.resolve("exit.json");
+    void systemExitEndsTheProcessWithoutResults() throws Exception {
+        Path metrics = dir.resolve("exit.txt");
         Result r = run(write("Quitter.java", HEADER + """
                 public class Quitter implements BalancerAlgorithm {
                     public String name() { return "q"; }
@@ -185,7 +190,7 @@ class EplbHarnessTest {
         List<String> argv = new ArrayList<>(command(dir.resolve("x.java"), 1, dir.resolve("w"), dir.resolve("m")));
         int stage = argv.indexOf("--stage");
         argv.set(stage + 1, "3");
-        Result r = exec(argv, dir.resolve("m"));
+        Result r = exec(argv, dir.resolve("m"), 1);
         assertThat(r.exitCode()).isEqualTo(2);
         assertThat(r.output()).contains("error: --stage must be 1 or 2");
     }
@@ -207,29 +212,40 @@ class EplbHarnessTest {
     }
 
     private Result run(Path program, int stage, Path workdir) throws Exception {
-        return run(program, stage, workdir, dir.resolve("metrics-" + stage + ".json"));
+        return run(program, stage, workdir, dir.resolve("results-" + stage + ".txt"));
     }
 
-    private Result run(Path program, int stage, Path workdir, Path metrics) throws Exception {
-        return exec(command(program, stage, workdir, metrics), metrics);
+    private Result run(Path program, int stage, Path workdir, Path results) throws Exception {
+        return exec(command(program, stage, workdir, results), results, stage);
     }
 
-    /** The evaluator's argv for a stage, placeholders substituted. */
-    private static List<String> command(Path program, int stage, Path workdir, Path metrics) {
+    /** The evaluator's argv for a stage, placeholders substituted and the results file moved to {@code results}. */
+    private static List<String> command(Path program, int stage, Path workdir, Path results) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> template = EplbTask.stageCommands(java, EplbTask.classpath(), "512", "quick").get(stage - 1);
         return template.stream().map(a -> a.replace(EplbTask.PROGRAM, program.toString())
-                .replace(EplbTask.WORKDIR, workdir.toString()).replace(EplbTask.METRICS, metrics.toString())).toList();
+                .replace(EplbTask.WORKDIR, workdir.toString()))
+                .map(a -> a.equals(EplbTask.RESULTS) ? results.toString() : a).toList();
     }
 
-    private static Result exec(List<String> argv, Path metrics) throws Exception {
+    private static Result exec(List<String> argv, Path results, int stage) throws Exception {
         Process process = new ProcessBuilder(argv).redirectErrorStream(true).start();
         byte[] out = process.getInputStream().readAllBytes();
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             throw new AssertionError("harness timed out");
         }
-        JsonNode json = Files.exists(metrics) ? JsonMapper.shared().readTree(Files.readString(metrics)) : null;
+        JsonNode json = null;
+        if (Files.exists(results)) {
+            StageScorer.Verdict v = EplbResults.score(stage, "quick", results);
+            ObjectNode node = JsonMapper.shared().createObjectNode();
+            v.metrics().forEach(node::put);
+            if (v.error() != null) {
+                node.put("error", v.error());
+                node.put("error_message", v.errorMessage());
+            }
+            json = node;
+        }
         return new Result(process.exitValue(), new String(out, StandardCharsets.UTF_8), json);
     }
 }

@@ -40,8 +40,9 @@ class EplbTaskTest {
         for (int i = 0; i < 2; i++) {
             List<String> argv = stages.get(i);
             assertThat(argv.getFirst()).isEqualTo("/jdk/bin/java");
-            assertThat(argv).contains("-Xmx512m", "a.jar", EplbHarness.class.getName(), "{program}", "{workdir}",
-                    "{metrics}");
+            assertThat(argv).contains("-Xmx512m", "a.jar", EplbHarness.class.getName(), "{program}", "{workdir}")
+                    .doesNotContain("{metrics}");
+            assertThat(argv.get(argv.indexOf("--results") + 1)).isEqualTo("eplb-results.txt");
             assertThat(argv.get(argv.indexOf("--stage") + 1)).isEqualTo(String.valueOf(i + 1));
             assertThat(argv.get(argv.indexOf("--suite") + 1)).isEqualTo("quick");
         }
