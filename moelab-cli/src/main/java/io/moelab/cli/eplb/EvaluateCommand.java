@@ -40,8 +40,9 @@ import picocli.CommandLine.Spec;
                         + "balancedness (mean GPU load / max GPU load, summed over layers) on window i+1.",
                 "Traces: vLLM-style expert-load JSON (load_history), SGLang recorder dumps (JSON or .pt; a "
                         + "directory of one per_pass dump's rank files is summed pass by pass), moelab compact "
-                        + "traces (gzip or not, told from the content), builtin:NAME, or - for standard input (one of them), e.g. 'moelab eplb "
-                        + "generate ... --output - | moelab eplb evaluate --trace - ...'. Several --trace are "
+                        + "traces (gzip or not, told from the content), builtin:NAME, or - for standard input "
+                        + "(one of them), e.g. 'moelab eplb generate ... --output - | moelab eplb evaluate --trace - "
+                        + "...'. Several --trace are "
                         + "concatenated, e.g. one-step SGLang dumps of successive workloads."})
 public final class EvaluateCommand implements Callable<Integer>, OptionFields {
     @Spec

@@ -83,7 +83,8 @@ public final class ModelBench {
         /** Checks the values. */
         public Options {
             if (format == null || decodeInputs == null || promptTokens < 1 || decodeTokens < 1 || warmupTokens < 0
-                    || warmupRuns < 0 || runs < 1 || bandwidthBytes < 0 || (bandwidthBytes > 0 && bandwidthRepeats < 1)) {
+                    || warmupRuns < 0 || runs < 1 || bandwidthBytes < 0
+                    || (bandwidthBytes > 0 && bandwidthRepeats < 1)) {
                 throw new IllegalArgumentException("invalid benchmark options: " + this);
             }
         }
