@@ -229,8 +229,8 @@ public final class StepModel {
     }
 
     /**
-     * Fills {@link #served}, {@link #activeSlots}, {@link #ownFlow}, {@link #flowTotal} and {@link #flowLocal} for one
-     * layer.
+     * Fills {@link #served}, {@link #activeSlots}, {@link #ownFlow}, {@link #flowTotal}, {@link #flowLocal},
+     * {@link #flowOut} and {@link #servingOn} for one layer.
      *
      * @return routed tokens of the layer
      */
