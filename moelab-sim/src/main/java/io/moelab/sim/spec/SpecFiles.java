@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.Reader;
 import java.io.UncheckedIOException;
+import java.math.BigDecimal;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -325,9 +326,18 @@ public final class SpecFiles {
             }
             if (Math.abs(d) > Integer.MAX_VALUE) {
                 throw new InvalidInputException(source + ": " + name, "expected an integer from -" + Integer.MAX_VALUE
-                        + " to " + Integer.MAX_VALUE + ", found " + Numbers.plain(d));
+                        + " to " + Integer.MAX_VALUE + ", found " + whole(d));
             }
             return (int) d;
+        }
+
+        /**
+         * A whole number's digits: Numbers.plain writes 1.0E16 from 10^15 on. Up to 10^21 (where a number is seldom
+         * written out) the shortest decimal that reads back as {@code d}, as written in the file when it was.
+         */
+        private static String whole(double d) {
+            return Math.abs(d) < 1e21 ? new BigDecimal(Double.toString(d)).toBigInteger().toString()
+                    : Numbers.plain(d);
         }
 
         int integer(String name, int fallback) {

@@ -345,6 +345,13 @@ class SpecFilesTest {
         Path large = write("l.json", "{\"nodes\": 3000000000}");
         assertThatThrownBy(() -> SpecFiles.cluster(large.toString()))
                 .hasMessage(large + ": nodes: expected an integer from -2147483647 to 2147483647, found 3000000000");
+        // From 10^15 on, Numbers.plain writes a double's notation: "found 1.0E16" for a whole number written out.
+        Path larger = write("l16.json", "{\"nodes\": 10000000000000000, \"gpus_per_node\": 1}");
+        assertThatThrownBy(() -> SpecFiles.cluster(larger.toString())).hasMessage(larger
+                + ": nodes: expected an integer from -2147483647 to 2147483647, found 10000000000000000");
+        Path negative = write("n20.json", "{\"nodes\": -100000000000000000000}");
+        assertThatThrownBy(() -> SpecFiles.cluster(negative.toString())).hasMessage(negative
+                + ": nodes: expected an integer from -2147483647 to 2147483647, found -100000000000000000000");
         Path text = write("t.json", "{\"nodes\": \"two\"}");
         assertThatThrownBy(() -> SpecFiles.cluster(text.toString()))
                 .hasMessage(text + ": nodes: expected a number, found the string \"two\"");
