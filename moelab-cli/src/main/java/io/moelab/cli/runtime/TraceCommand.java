@@ -30,10 +30,11 @@ import picocli.CommandLine.Spec;
 /** {@code moelab trace}: record expert loads while a model reads texts. */
 @Command(name = "trace", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Run a MoE model over texts and record, per step of --batch-tokens tokens, how many tokens each "
-                + "expert of each MoE layer received (dense layers and shared experts left out), as the JSON that "
-                + "'moelab eplb' and 'moelab sim' read as vLLM's expert-load format "
-                + "({\"load_history\": [{\"logical_expert_load\": [[...] per MoE layer]}, ...]}: vLLM's name for "
-                + "one forward pass's counts, which it keeps in memory). Each text is a separate sequence, read in "
+                + "expert of each MoE layer received (dense layers and shared experts left out), as the vLLM-style "
+                + "expert-load JSON that 'moelab eplb' and 'moelab sim' read "
+                + "({\"load_history\": [{\"logical_expert_load\": [[...] per MoE layer]}, ...]}: "
+                + "logical_expert_load is vLLM's name for one forward pass's counts, which it keeps in memory; "
+                + "load_history is moelab's). Each text is a separate sequence, read in "
                 + "windows of --context tokens; steps run on from one text into the next.")
 public final class TraceCommand implements Callable<Integer> {
     @Spec
