@@ -11,7 +11,7 @@ import java.util.Set;
  * How the loop talks to language models.
  *
  * @param models        the ensemble; at least one, names distinct
- * @param timeout       limit on one HTTP request, positive
+ * @param timeout       limit on one HTTP request attempt, from sending it until its whole answer has arrived, positive
  * @param retries       retries after the first attempt on transient failures, at least 0
  * @param retryDelay    first back-off delay; doubles per retry
  * @param maxRetryDelay cap on any back-off delay, including one asked for by {@code Retry-After}; one beyond about
