@@ -27,6 +27,16 @@ import java.util.Map;
  */
 public final class HfExport {
     private static final ObjectMapper JSON = JsonMapper.builder().build();
+    /** For tests: run just before the hidden {@code .old} directory an earlier export left, if any, is deleted. */
+    static volatile IoStep beforeDeletingOld;
+    /** For tests: run between the two renames, the old model moved aside and the new one not yet in place. */
+    static volatile IoStep betweenRenames;
+
+    /** A test hook's action, which may fail as the file operation it stands beside could. */
+    @FunctionalInterface
+    interface IoStep {
+        void run() throws IOException;
+    }
 
     private HfExport() {}
 
@@ -34,7 +44,8 @@ public final class HfExport {
      * Writes the model into {@code dir}, replacing what is there: the files are written into a hidden sibling
      * directory that is then renamed in place of the old one (moved aside first, then deleted), so a reader never
      * sees a half-written model: the old one whole, the new one whole, or, between the two renames, none (a run
-     * killed there exports again when resumed).
+     * killed there exports again when resumed, deleting the {@code .old} directory it left rather than putting it
+     * back).
      *
      * @param extra extra {@code config.json} keys under {@code "moelab"} (how it was trained)
      */
@@ -43,6 +54,9 @@ public final class HfExport {
         Path target = dir.toAbsolutePath();
         Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
         Path old = target.resolveSibling("." + target.getFileName() + ".old");
+        // Only what this call moved aside is put back: an .old left by an earlier run, with no model beside it, may
+        // be half-deleted by the time this one fails (its deletion below failing part-way), and must not come back.
+        boolean movedAside = false;
         try {
             Files.createDirectories(target.getParent());
             RunFiles.deleteTree(tmp);
@@ -75,10 +89,13 @@ public final class HfExport {
             RunFiles.sync(tmp.resolve("config.json"));
             RunFiles.sync(tmp.resolve("tokenizer_config.json"));
             RunFiles.syncDirectory(tmp);
+            run(beforeDeletingOld);
             RunFiles.deleteTree(old);
             if (Files.exists(target)) {
                 Files.move(target, old);
+                movedAside = true;
             }
+            run(betweenRenames);
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {
@@ -87,10 +104,10 @@ public final class HfExport {
             RunFiles.syncDirectory(target.getParent());
             RunFiles.deleteTree(old);
         } catch (IOException e) {
-            restore(tmp, old, target, e);
+            restore(tmp, movedAside ? old : null, target, e);
             throw new UncheckedIOException("cannot export the model to " + dir, e);
         } catch (RuntimeException e) {
-            restore(tmp, old, target, e); // the weights' writer fails unchecked
+            restore(tmp, movedAside ? old : null, target, e); // the weights' writer fails unchecked
             throw e;
         }
     }
@@ -98,15 +115,23 @@ public final class HfExport {
     /**
      * After a failed export: deletes the half-written {@code tmp} (as large as the model, it stayed until the next
      * export) and puts the model moved aside to {@code old} back in {@code target}'s place, where it is missing.
+     *
+     * @param old where this export moved the previous model aside; {@code null} if it moved nothing
      */
     private static void restore(Path tmp, Path old, Path target, Exception failure) {
         RunFiles.deleteTemporary(tmp, failure);
-        if (Files.exists(old) && !Files.exists(target)) {
+        if (old != null && Files.exists(old) && !Files.exists(target)) {
             try {
                 Files.move(old, target);
             } catch (IOException | RuntimeException e) {
                 failure.addSuppressed(e);
             }
+        }
+    }
+
+    private static void run(IoStep hook) throws IOException {
+        if (hook != null) {
+            hook.run();
         }
     }
 

@@ -5,12 +5,16 @@ import io.moelab.train.data.TokenStreams;
 import io.moelab.train.engine.Pytorch;
 import io.moelab.train.model.ModelSpec;
 import io.moelab.train.model.MoeTransformer;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -18,8 +22,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** An export that fails part-way leaves the previous model in place and no half-written hidden directory. */
 class HfExportFailureTest {
+    private static final ModelSpec SPEC = new ModelSpec(TokenStreams.VOCAB, 1, 16, 2, 1, 2, 1, 8, false, 10000, 1e-6);
+
     @TempDir
     Path dir;
+
+    @AfterEach
+    void clearHooks() {
+        HfExport.beforeDeletingOld = null;
+        HfExport.betweenRenames = null;
+    }
 
     /**
      * A failure while the weights are written (here: their arrays already freed) left {@code .model.tmp}, as large
@@ -27,11 +39,10 @@ class HfExportFailureTest {
      */
     @Test
     void aFailedExportLeavesTheOldModelAndNoTemporaryDirectory() throws Exception {
-        ModelSpec spec = new ModelSpec(TokenStreams.VOCAB, 1, 16, 2, 1, 2, 1, 8, false, 10000, 1e-6);
         Path model = dir.resolve("model");
         MoeTransformer trained;
         try (NDManager manager = Pytorch.engine().newBaseManager()) {
-            trained = new MoeTransformer(spec, manager, 1);
+            trained = new MoeTransformer(SPEC, manager, 1);
             HfExport.write(trained, model, Map.of());
         }
         String config = Files.readString(model.resolve("config.json"));
@@ -41,5 +52,79 @@ class HfExportFailureTest {
         }
         assertThat(model.resolve("config.json")).hasContent(config.strip());
         assertThat(model.resolve("model.safetensors")).isRegularFile();
+    }
+
+    /**
+     * A failure between the two renames (the old model moved to {@code .model.old}, the new one not yet in place)
+     * puts the old model back as it was, file for file and byte for byte, and leaves no hidden directory.
+     */
+    @Test
+    void aFailureBetweenTheRenamesPutsTheOldModelBack() throws Exception {
+        Path model = dir.resolve("model");
+        try (NDManager manager = Pytorch.engine().newBaseManager()) {
+            HfExport.write(new MoeTransformer(SPEC, manager, 1), model, Map.of());
+            Map<String, byte[]> before = contents(model);
+            // A differently seeded model, so a new model left in place would not pass for the old one.
+            MoeTransformer other = new MoeTransformer(SPEC, manager, 2);
+            Path aside = dir.resolve(".model.old");
+            HfExport.betweenRenames = () -> {
+                assertThat(model).doesNotExist();
+                assertThat(aside).isDirectory();
+                throw new IOException("simulated failure of the second rename");
+            };
+            assertThatThrownBy(() -> HfExport.write(other, model, Map.of()))
+                    .isInstanceOf(UncheckedIOException.class)
+                    .hasRootCauseMessage("simulated failure of the second rename");
+            assertThat(names()).containsExactly("model");
+            Map<String, byte[]> after = contents(model);
+            assertThat(after.keySet()).isEqualTo(before.keySet());
+            before.forEach((name, bytes) -> assertThat(after.get(name)).as(name).isEqualTo(bytes));
+        }
+    }
+
+    /**
+     * An earlier run killed between the renames left {@code .model.old} and no {@code model/}; if this export then
+     * fails part-way through deleting it, what is left of it must not be moved in as {@code model/}, where a reader
+     * would load a model with files missing. The next export succeeds and leaves only {@code model/}.
+     */
+    @Test
+    void aLeftoverOldModelHalfDeletedIsNotMovedBackIn() throws Exception {
+        Path model = dir.resolve("model");
+        Path aside = dir.resolve(".model.old");
+        try (NDManager manager = Pytorch.engine().newBaseManager()) {
+            MoeTransformer trained = new MoeTransformer(SPEC, manager, 1);
+            HfExport.write(trained, model, Map.of());
+            Files.move(model, aside); // as left by a run killed between the renames
+            HfExport.beforeDeletingOld = () -> {
+                Files.delete(aside.resolve("config.json")); // the deletion gets this far, then fails
+                throw new IOException("simulated failure deleting " + aside);
+            };
+            assertThatThrownBy(() -> HfExport.write(trained, model, Map.of()))
+                    .isInstanceOf(UncheckedIOException.class);
+            assertThat(model).doesNotExist();
+            assertThat(dir.resolve(".model.tmp")).doesNotExist();
+
+            HfExport.beforeDeletingOld = null;
+            HfExport.write(trained, model, Map.of());
+            assertThat(names()).containsExactly("model");
+            assertThat(model.resolve("config.json")).isRegularFile();
+            assertThat(model.resolve("model.safetensors")).isRegularFile();
+        }
+    }
+
+    private java.util.List<String> names() throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(f -> f.getFileName().toString()).toList();
+        }
+    }
+
+    private static Map<String, byte[]> contents(Path model) throws IOException {
+        Map<String, byte[]> m = new TreeMap<>();
+        try (Stream<Path> files = Files.list(model)) {
+            for (Path f : files.toList()) {
+                m.put(f.getFileName().toString(), Files.readAllBytes(f));
+            }
+        }
+        return m;
     }
 }
