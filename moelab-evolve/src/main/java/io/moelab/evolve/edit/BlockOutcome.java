@@ -26,7 +26,9 @@ public record BlockOutcome(EditBlock block, Status status, MatchKind match, int 
         /** The SEARCH text is empty or blank. */
         EMPTY_SEARCH,
         /** Applying the block would leave the program as it is. */
-        NO_CHANGE
+        NO_CHANGE,
+        /** Applying the block would leave an EVOLVE-BLOCK marker without its pair, or regions nested. */
+        MALFORMED_MARKERS
     }
 
     /** Checks the block and status are present. */

@@ -12,7 +12,8 @@ import java.util.function.UnaryOperator;
  * ignoring trailing whitespace, then ignoring indentation (see {@link MatchKind}), and the first comparison that
  * matches anywhere decides. A block that matches several places is not applied to any of them, unless edits
  * are restricted to the EVOLVE-BLOCK regions and exactly one of the places lies inside one (the others could not
- * be changed anyway). Every block that does not apply gets a one-line reason for the next prompt.
+ * be changed anyway). When so restricted, a program without markers may gain them only as balanced, unnested
+ * pairs. Every block that does not apply gets a one-line reason for the next prompt.
  *
  * <p>The program's line endings and final newline are kept; when no block applies the program is returned as it
  * was given.
@@ -38,7 +39,9 @@ public final class EditApplier {
      *
      * @param restrictToEvolveBlocks when true and the program has EVOLVE-BLOCK markers, only lines strictly inside
      *                               one region may change; a SEARCH that matches several places is then applied
-     *                               when exactly one of them lies inside a region
+     *                               when exactly one of them lies inside a region; a program without markers
+     *                               may change anywhere, but a block that would leave it a lone or nested marker
+     *                               is refused ({@link Status#MALFORMED_MARKERS})
      * @throws EditException when restricting and the program's markers are malformed
      */
     public static EditResult apply(String program, List<EditBlock> blocks, boolean restrictToEvolveBlocks) {
@@ -111,6 +114,21 @@ public final class EditApplier {
         if (replacement.equals(target)) {
             return failed(block, Status.NO_CHANGE, m.kind(), start + 1, "block " + no + ": REPLACE equals "
                     + Text.span(start + 1, start + k) + " as they are, so it changes nothing");
+        }
+        if (restrict && replacement.stream().anyMatch(EvolveBlocks::isMarker)) {
+            // Only a program without markers gets here (with regions a marker in REPLACE was refused above). The
+            // markers it gains must pair up: a lone or nested one would make every later restricted edit of this
+            // program fail on its markers instead of being refused with a reason.
+            List<String> edited = new ArrayList<>(lines.subList(0, start));
+            edited.addAll(replacement);
+            edited.addAll(lines.subList(start + k, lines.size()));
+            try {
+                EvolveBlocks.regions(edited);
+            } catch (EditException e) {
+                return failed(block, Status.MALFORMED_MARKERS, m.kind(), start + 1, "block " + no + ": after it, "
+                        + e.getMessage() + "; add EVOLVE-BLOCK-START and EVOLVE-BLOCK-END lines only in pairs, "
+                        + "one region closed before the next opens");
+            }
         }
         target.clear();
         target.addAll(replacement);

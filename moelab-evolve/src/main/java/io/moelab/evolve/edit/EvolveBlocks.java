@@ -79,18 +79,21 @@ public final class EvolveBlocks {
      * cannot change however the model rewrote it. The original's line endings and final newline are kept.
      *
      * @return the rewrite itself when the original has no markers, else the original with new region contents
-     * @throws EditException when either program's markers are malformed or their region counts differ
+     * @throws EditException when either program's markers are malformed (the rewrite's also when the original has
+     *                       none) or their region counts differ
      */
     public static String splice(String original, String rewrite) {
         Objects.requireNonNull(original, "original");
         Objects.requireNonNull(rewrite, "rewrite");
         List<String> orig = Text.lines(original);
         List<int[]> origRegions = regions(orig);
+        List<String> rew = Text.lines(rewrite);
+        // Checked also when the original has none: a lone or nested marker the rewrite adds would make every
+        // later splice into this program fail.
+        List<int[]> rewRegions = regions(rew);
         if (origRegions.isEmpty()) {
             return rewrite;
         }
-        List<String> rew = Text.lines(rewrite);
-        List<int[]> rewRegions = regions(rew);
         if (rewRegions.size() != origRegions.size()) {
             throw new EditException("the rewrite has " + rewRegions.size() + " " + START + "/" + END
                     + " pair(s) but the program has " + origRegions.size()

@@ -481,7 +481,14 @@ public final class EvolutionRun {
     /** Applies the model's answer to the parent; null (with the reason in {@code b}) when nothing changed. */
     private String edit(Builder b, Program parent, String answer) {
         if (settings.diffBased()) {
-            EditResult r = EditApplier.applyAnswer(parent.code(), answer, true);
+            EditResult r;
+            try {
+                r = EditApplier.applyAnswer(parent.code(), answer, true);
+            } catch (EditException e) {
+                // The parent's own markers are malformed (an initial program so written): no edit can be placed.
+                b.fail("no_edit", e.getMessage());
+                return null;
+            }
             b.applied = (int) r.outcomes().stream().filter(o -> o.status() == BlockOutcome.Status.APPLIED).count();
             b.failed = r.failures().size() + r.parseProblems().size();
             b.editFeedback = r.feedback();

@@ -233,6 +233,45 @@ class EditApplierTest {
         assertThat(r.code()).isEqualTo(EVOLVING);
     }
 
+    /**
+     * A program without markers is edited freely, but a REPLACE must not leave a lone or nested marker: every later
+     * restricted edit of that program would fail on its markers rather than be refused with a reason.
+     */
+    @Test
+    void restrictionRefusesABlockThatLeavesTheMarkersUnbalanced() {
+        String plain = "a\nb\nc\n";
+        String start = "# EVOLVE-BLOCK-START";
+        String end = "# EVOLVE-BLOCK-END";
+        List<String> reasons = new java.util.ArrayList<>();
+        for (String replace : List.of(start + "\nb", "b\n" + end, end + "\nb\n" + start,
+                start + "\n" + start + "\nb\n" + end + "\n" + end)) {
+            EditResult r = EditApplier.apply(plain, List.of(new EditBlock(0, "b", replace)), true);
+            BlockOutcome o = r.outcomes().getFirst();
+            assertThat(o.status()).as(replace).isEqualTo(Status.MALFORMED_MARKERS);
+            assertThat(r.code()).isEqualTo(plain);
+            assertThat(r.changed()).isFalse();
+            reasons.add(o.reason());
+        }
+        assertThat(reasons.get(0)).startsWith("block 1: ")
+                .contains("EVOLVE-BLOCK-START at line 2 has no EVOLVE-BLOCK-END after it");
+        assertThat(reasons.get(1)).contains("EVOLVE-BLOCK-END at line 3 has no EVOLVE-BLOCK-START before it");
+        assertThat(reasons.get(2)).contains("EVOLVE-BLOCK-END at line 2 has no EVOLVE-BLOCK-START before it");
+        assertThat(reasons.get(3)).contains("EVOLVE-BLOCK-START at line 3 is nested in the region opened at line 2");
+        // Unrestricted, markers mean nothing and the same block applies.
+        assertThat(EditApplier.apply(plain, List.of(new EditBlock(0, "b", start + "\nb")), false).changed()).isTrue();
+    }
+
+    @Test
+    void restrictionAcceptsABalancedPairAddedToAProgramWithoutMarkers() {
+        EditResult r = EditApplier.apply("a\nb\nc\n", List.of(
+                new EditBlock(0, "b", "# EVOLVE-BLOCK-START\nb\n# EVOLVE-BLOCK-END"),
+                new EditBlock(1, "a", "A"),
+                new EditBlock(2, "b", "B")), true);
+        assertThat(r.outcomes()).extracting(BlockOutcome::status)
+                .containsExactly(Status.APPLIED, Status.OUTSIDE_EVOLVE_BLOCK, Status.APPLIED);
+        assertThat(r.code()).isEqualTo("a\n# EVOLVE-BLOCK-START\nB\n# EVOLVE-BLOCK-END\nc\n");
+    }
+
     @Test
     void feedbackListsEveryFailureAndParseProblem() {
         String answer = block("nothing like this", "x") + block("a", "A") + block("b", "b")

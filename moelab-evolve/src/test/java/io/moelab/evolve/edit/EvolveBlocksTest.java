@@ -84,4 +84,17 @@ class EvolveBlocksTest {
         assertThatThrownBy(() -> EvolveBlocks.splice(PROGRAM, "def a(): pass\n"))
                 .isInstanceOf(EditException.class).hasMessageContaining("the rewrite has 0");
     }
+
+    /** A program without markers takes a rewrite with balanced markers, but not one with a lone or nested marker. */
+    @Test
+    void spliceIntoAProgramWithoutMarkersRefusesUnbalancedOnes() {
+        String paired = "x\n# EVOLVE-BLOCK-START\ny\n# EVOLVE-BLOCK-END\n";
+        assertThat(EvolveBlocks.splice("plain\n", paired)).isEqualTo(paired);
+        assertThatThrownBy(() -> EvolveBlocks.splice("plain\n", "x\n# EVOLVE-BLOCK-START\ny\n"))
+                .isInstanceOf(EditException.class)
+                .hasMessageContaining("EVOLVE-BLOCK-START at line 2 has no EVOLVE-BLOCK-END after it");
+        assertThatThrownBy(() -> EvolveBlocks.splice("plain\n", "x\n# EVOLVE-BLOCK-END\n"))
+                .isInstanceOf(EditException.class)
+                .hasMessageContaining("EVOLVE-BLOCK-END at line 2 has no EVOLVE-BLOCK-START before it");
+    }
 }

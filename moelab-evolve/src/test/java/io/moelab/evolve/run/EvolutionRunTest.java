@@ -79,9 +79,14 @@ class EvolutionRunTest {
     }
 
     private RunSummary run(EvolveSettings s, Path out, boolean resume, RunListener listener) throws Exception {
+        return run(INITIAL, s, out, resume, listener);
+    }
+
+    private RunSummary run(String initial, EvolveSettings s, Path out, boolean resume, RunListener listener)
+            throws Exception {
         CostLedger ledger = new CostLedger();
         LlmClient client = LlmEnsemble.create(s.llm(), ledger, d -> { }, k -> null);
-        ShellTask task = ShellTask.of(INITIAL, "sh \"$1\"");
+        ShellTask task = ShellTask.of(initial, "sh \"$1\"");
         return new EvolutionRun(task, s, client, ledger, out, listener).run(resume);
     }
 
@@ -807,6 +812,31 @@ class EvolutionRunTest {
         }
         Files.writeString(database, saved);
         assertThat(run(settings(3, ""), checked, true).completed()).isEqualTo(3);
+    }
+
+    /**
+     * An initial program without markers, in diff mode: an edit adding a lone marker was applied, and every child of
+     * that program then failed as internal_error on its markers. The edit is refused as no_edit naming the marker,
+     * and so is one whose parent already holds a lone marker (the initial program here), instead of internal_error.
+     */
+    @Test
+    void anEditLeavingALoneMarkerIsNoEdit() throws Exception {
+        String plain = "score=1\necho \"{\\\"score\\\": $score}\"\n";
+        server.enqueue(Reply.content(edit("score=1", "# EVOLVE-BLOCK-START\nscore=2")));
+        RunSummary s = run(plain, settings(1, ""), tmp.resolve("plain"), false, RunListener.NONE);
+        List<JsonNode> t = trace(tmp.resolve("plain"));
+        assertThat(t.get(1).get("error").asString()).isEqualTo("no_edit");
+        assertThat(t.get(1).get("error_message").asString())
+                .contains("EVOLVE-BLOCK-START at line 1 has no EVOLVE-BLOCK-END after it");
+        assertThat(s.errors()).containsExactly(entry("no_edit", 1));
+
+        server.enqueue(Reply.content(edit("score=1", "score=2")));
+        Path lone = tmp.resolve("lone");
+        run("# EVOLVE-BLOCK-START\n" + plain, settings(1, ""), lone, false, RunListener.NONE);
+        t = trace(lone);
+        assertThat(t.get(1).get("error").asString()).isEqualTo("no_edit");
+        assertThat(t.get(1).get("error_message").asString())
+                .contains("EVOLVE-BLOCK-START at line 1 has no EVOLVE-BLOCK-END after it");
     }
 
     @Test
