@@ -31,6 +31,8 @@ public final class HfExport {
     static volatile IoStep beforeDeletingOld;
     /** For tests: run between the two renames, the old model moved aside and the new one not yet in place. */
     static volatile IoStep betweenRenames;
+    /** For tests: run just before the old model moved aside is deleted, the new one in place. */
+    static volatile IoStep afterRenames;
 
     /** A test hook's action, which may fail as the file operation it stands beside could. */
     @FunctionalInterface
@@ -102,13 +104,20 @@ public final class HfExport {
                 Files.move(tmp, target);
             }
             RunFiles.syncDirectory(target.getParent());
-            RunFiles.deleteTree(old);
         } catch (IOException e) {
             restore(tmp, movedAside ? old : null, target, e);
             throw new UncheckedIOException("cannot export the model to " + dir, e);
         } catch (RuntimeException e) {
             restore(tmp, movedAside ? old : null, target, e); // the weights' writer fails unchecked
             throw e;
+        }
+        // The new model is in place: failing to delete the old one loses nothing (it reported "cannot export" with
+        // the model exported), and the next export deletes what is left of it before anything else.
+        try {
+            run(afterRenames);
+            RunFiles.deleteTree(old);
+        } catch (IOException | RuntimeException e) {
+            // left for the next export
         }
     }
 

@@ -31,6 +31,7 @@ class HfExportFailureTest {
     void clearHooks() {
         HfExport.beforeDeletingOld = null;
         HfExport.betweenRenames = null;
+        HfExport.afterRenames = null;
     }
 
     /**
@@ -109,6 +110,36 @@ class HfExportFailureTest {
             assertThat(names()).containsExactly("model");
             assertThat(model.resolve("config.json")).isRegularFile();
             assertThat(model.resolve("model.safetensors")).isRegularFile();
+        }
+    }
+
+    /**
+     * The new model in place, a failure to delete the old one moved aside loses nothing: the export succeeds (it
+     * reported "cannot export the model" with the new model exported), and the next export deletes the leftover.
+     */
+    @Test
+    void aFailureDeletingTheOldModelAfterTheRenamesStillExports() throws Exception {
+        Path model = dir.resolve("model");
+        Path aside = dir.resolve(".model.old");
+        try (NDManager manager = Pytorch.engine().newBaseManager()) {
+            HfExport.write(new MoeTransformer(SPEC, manager, 1), model, Map.of());
+            MoeTransformer other = new MoeTransformer(SPEC, manager, 2);
+            HfExport.write(other, dir.resolve("expected"), Map.of());
+            Map<String, byte[]> expected = contents(dir.resolve("expected"));
+            io.moelab.train.io.RunFiles.deleteTree(dir.resolve("expected"));
+            HfExport.afterRenames = () -> {
+                assertThat(aside).isDirectory();
+                throw new IOException("simulated failure deleting " + aside);
+            };
+            HfExport.write(other, model, Map.of());
+            Map<String, byte[]> after = contents(model);
+            assertThat(after.keySet()).isEqualTo(expected.keySet());
+            expected.forEach((name, bytes) -> assertThat(after.get(name)).as(name).isEqualTo(bytes));
+            assertThat(names()).containsExactlyInAnyOrder("model", ".model.old");
+
+            HfExport.afterRenames = null;
+            HfExport.write(other, model, Map.of());
+            assertThat(names()).containsExactly("model");
         }
     }
 
