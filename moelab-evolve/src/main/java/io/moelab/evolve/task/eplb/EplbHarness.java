@@ -1,6 +1,5 @@
 package io.moelab.evolve.task.eplb;
 
-import io.moelab.eplb.LoadMatrix;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.algorithm.BalancerAlgorithm;
 import io.moelab.eplb.algorithm.BalancingRequest;
@@ -15,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Evaluates one candidate program of the {@code eplb} task; run in a child JVM by the evolve evaluator:
@@ -37,8 +37,6 @@ import java.util.Set;
 public final class EplbHarness {
     /** Longest {@code error_message} written. */
     static final int MAX_MESSAGE = 4000;
-    /** Earlier windows passed as history in stage 2. */
-    static final int HISTORY_WINDOWS = 4;
 
     private EplbHarness() {
     }
@@ -145,44 +143,28 @@ public final class EplbHarness {
     /** Plans each small case twice (the second time with history and the first plan), checking each plan. */
     private static void stageOne(BalancerAlgorithm algorithm, Set<String> own, EplbResults.Writer results)
             throws CandidateFailure {
-        List<EplbWorkloads.Case> cases = EplbWorkloads.stageOneCases();
-        for (int i = 0; i < cases.size(); i++) {
-            EplbWorkloads.Case c = cases.get(i);
-            String where = "case " + (i + 1) + " (" + c.name() + ")";
-            BalancingRequest first = BalancingRequest.of(c.first(), c.topology());
-            Placement plan = call(algorithm, first, where, own);
-            PlacementCheck.validate(plan, first, where);
-            results.plan(plan);
-            String again = where + ", second call with history and previous placement";
-            BalancingRequest second = new BalancingRequest(c.second(), List.of(c.first()), c.topology(), plan);
-            Placement next = call(algorithm, second, again, own);
-            PlacementCheck.validate(next, second, again);
-            results.plan(next);
-        }
+        StagePlans.stageOne(EplbWorkloads.stageOneCases(), recorded(algorithm, own, results));
     }
 
     /** Plans every window of the suite, then times a rebalance on its largest shape. */
     private static void stageTwo(BalancerAlgorithm algorithm, Set<String> own, EplbWorkloads.Suite suite,
                                  EplbResults.Writer results) throws CandidateFailure {
-        BalancingRequest timed = null;
-        for (int w = 0; w < suite.workloads().size(); w++) {
-            EplbWorkloads.Workload workload = suite.workloads().get(w).get();
-            List<LoadMatrix> windows = workload.windows();
-            Placement previous = null;
-            for (int i = 0; i + 1 < windows.size(); i++) {
-                String where = "workload " + workload.key() + ", window " + i;
-                BalancingRequest request = new BalancingRequest(windows.get(i),
-                        windows.subList(Math.max(0, i - HISTORY_WINDOWS), i), workload.topology(), previous);
-                Placement plan = call(algorithm, request, where, own);
-                PlacementCheck.validate(plan, request, where);
-                results.plan(plan);
-                previous = plan;
-            }
-            if (w == suite.timingWorkload()) {
-                timed = BalancingRequest.of(windows.getFirst(), workload.topology());
-            }
-        }
-        results.timing(time(algorithm, timed, suite, own));
+        List<EplbWorkloads.Workload> workloads = suite.workloads().stream().map(Supplier::get).toList();
+        StagePlans.stageTwo(workloads, recorded(algorithm, own, results));
+        EplbWorkloads.Workload timed = workloads.get(suite.timingWorkload());
+        results.timing(time(algorithm, BalancingRequest.of(timed.windows().getFirst(), timed.topology()), suite,
+                own));
+    }
+
+    /** A step that has the candidate plan, checks the plan and records it for the evolve process to score. */
+    private static StagePlans.Step<RuntimeException> recorded(BalancerAlgorithm algorithm, Set<String> own,
+                                                              EplbResults.Writer results) {
+        return (group, request, scoredOn, where) -> {
+            Placement plan = call(algorithm, request, where, own);
+            PlacementCheck.validate(plan, request, where);
+            results.plan(plan);
+            return plan;
+        };
     }
 
     /** Timing rounds; the least disturbed one counts. */

@@ -163,12 +163,10 @@ final class EplbResults {
             if (next.startsWith("error ")) {
                 return failure(next.substring("error ".length()), lines.rest());
             }
-            Map<String, Object> metrics = stage == 1 ? stageOne(lines) : stageTwo(lines, suite);
+            Map<String, Double> metrics = stage == 1 ? stageOne(lines) : stageTwo(lines, suite);
             lines.expect("end " + lines.plans);
             lines.requireEnd();
-            Map<String, Double> numbers = new LinkedHashMap<>();
-            metrics.forEach((k, v) -> numbers.put(k, (Double) v));
-            return new StageScorer.Verdict(numbers, null, "");
+            return new StageScorer.Verdict(metrics, null, "");
         } catch (Malformed e) {
             return StageScorer.Verdict.failed("invalid_metrics", name + e.getMessage());
         } catch (CandidateFailure f) {
@@ -188,25 +186,17 @@ final class EplbResults {
         throw new Malformed("unknown error kind '" + kind + "'");
     }
 
-    /** Stage 1 as the harness plans it: each case twice, the second time with history and the first plan. */
-    private static Map<String, Object> stageOne(Lines lines) throws Malformed, CandidateFailure {
+    /** Stage 1 as the harness plans it ({@link StagePlans#stageOne}): the mean balancedness of its plans. */
+    private static Map<String, Double> stageOne(Lines lines) throws Malformed, CandidateFailure {
         List<EplbWorkloads.Case> cases = EplbWorkloads.stageOneCases();
-        double sum = 0;
-        int scored = 0;
-        for (int i = 0; i < cases.size(); i++) {
-            EplbWorkloads.Case c = cases.get(i);
-            String where = "case " + (i + 1) + " (" + c.name() + ")";
-            BalancingRequest first = BalancingRequest.of(c.first(), c.topology());
-            Placement plan = lines.plan(first, where);
-            sum += PlacementEvaluator.score(plan, c.first()).gpuBalancedness();
-            String again = where + ", second call with history and previous placement";
-            BalancingRequest second = new BalancingRequest(c.second(), List.of(c.first()), c.topology(), plan);
-            Placement next = lines.plan(second, again);
-            sum += PlacementEvaluator.score(next, c.second()).gpuBalancedness();
-            scored += 2;
-        }
-        double balancedness = sum / scored;
-        Map<String, Object> metrics = new LinkedHashMap<>();
+        double[] sum = new double[1];
+        StagePlans.stageOne(cases, (group, request, scoredOn, where) -> {
+            Placement plan = lines.plan(request, where);
+            sum[0] += PlacementEvaluator.score(plan, scoredOn).gpuBalancedness();
+            return plan;
+        });
+        double balancedness = sum[0] / (2 * cases.size());
+        Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("validity", 1.0);
         metrics.put("combined_score", EplbScore.stageOne(balancedness));
         metrics.put("stage1_balancedness", balancedness);
@@ -214,34 +204,28 @@ final class EplbResults {
         return metrics;
     }
 
-    /** Stage 2 as the harness plans it: window i planned with earlier windows as history, scored on i + 1. */
-    private static Map<String, Object> stageTwo(Lines lines, String suiteName) throws Malformed, CandidateFailure {
+    /** Stage 2 as the harness plans it ({@link StagePlans#stageTwo}): each workload's mean, their mean, timing. */
+    private static Map<String, Double> stageTwo(Lines lines, String suiteName) throws Malformed, CandidateFailure {
         EplbWorkloads.Suite suite = EplbWorkloads.suite(suiteName);
         List<EplbWorkloads.Workload> workloads = WORKLOADS.computeIfAbsent(suiteName,
                 k -> suite.workloads().stream().map(w -> w.get()).toList());
-        Map<String, Object> perWorkload = new LinkedHashMap<>();
+        double[] sums = new double[workloads.size()];
+        StagePlans.stageTwo(workloads, (group, request, scoredOn, where) -> {
+            Placement plan = lines.plan(request, where);
+            sums[group] += PlacementEvaluator.score(plan, scoredOn).gpuBalancedness();
+            return plan;
+        });
+        Map<String, Double> perWorkload = new LinkedHashMap<>();
         double total = 0;
-        for (EplbWorkloads.Workload workload : workloads) {
-            List<LoadMatrix> windows = workload.windows();
-            double sum = 0;
-            Placement previous = null;
-            for (int i = 0; i + 1 < windows.size(); i++) {
-                String where = "workload " + workload.key() + ", window " + i;
-                BalancingRequest request = new BalancingRequest(windows.get(i),
-                        windows.subList(Math.max(0, i - EplbHarness.HISTORY_WINDOWS), i), workload.topology(),
-                        previous);
-                Placement plan = lines.plan(request, where);
-                sum += PlacementEvaluator.score(plan, windows.get(i + 1)).gpuBalancedness();
-                previous = plan;
-            }
-            double balancedness = sum / (windows.size() - 1);
-            perWorkload.put("balancedness_" + workload.key(), balancedness);
+        for (int w = 0; w < workloads.size(); w++) {
+            double balancedness = sums[w] / (workloads.get(w).windows().size() - 1);
+            perWorkload.put("balancedness_" + workloads.get(w).key(), balancedness);
             total += balancedness;
         }
         double balancedness = total / workloads.size();
         double[] timing = lines.timing(suite);
         double median = timing[0];
-        Map<String, Object> metrics = new LinkedHashMap<>();
+        Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("validity", 1.0);
         metrics.put("combined_score", EplbScore.combined(balancedness, median));
         metrics.put("balancedness", balancedness);
