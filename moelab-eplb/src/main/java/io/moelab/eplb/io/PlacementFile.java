@@ -89,11 +89,11 @@ public final class PlacementFile {
             while (reader.hasNext()) {
                 String name = reader.nextName();
                 if (name.equals("phy2log")) {
-                    phy2log = intMatrix(NumericArray.read(reader, "phy2log"));
+                    phy2log = intMatrix(NumericArray.read(reader, "phy2log", InputLimits.SLOTS));
                 } else if (name.equals("logcnt")) {
-                    logcnt = NumericArray.read(reader, "logcnt");
+                    logcnt = NumericArray.read(reader, "logcnt", InputLimits.COUNTS);
                 } else if (name.equals("log2phy")) {
-                    log2phy = NumericArray.read(reader, "log2phy");
+                    log2phy = NumericArray.read(reader, "log2phy", InputLimits.REPLICA_SLOTS);
                 } else if (!fields.accept(name, reader)) {
                     reader.skipValue();
                 }

@@ -52,7 +52,8 @@ public final class RebalanceInput {
             while (reader.hasNext()) {
                 String name = reader.nextName();
                 switch (name) {
-                    case "weight" -> weight = NumericArray.read(reader, "weight").toLoadMatrix("weight");
+                    case "weight" ->
+                            weight = NumericArray.read(reader, "weight", InputLimits.LOADS).toLoadMatrix("weight");
                     case "history" -> history = history(reader);
                     default -> {
                         if (!topology.accept(name, reader)) {
@@ -85,7 +86,7 @@ public final class RebalanceInput {
         List<LoadMatrix> windows = new ArrayList<>();
         while (reader.hasNext()) {
             String field = "history[" + windows.size() + "]";
-            windows.add(NumericArray.read(reader, field).toLoadMatrix(field));
+            windows.add(NumericArray.read(reader, field, InputLimits.LOADS).toLoadMatrix(field));
         }
         reader.endArray();
         return windows;

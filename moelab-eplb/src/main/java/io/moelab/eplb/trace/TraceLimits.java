@@ -3,6 +3,7 @@ package io.moelab.eplb.trace;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Nouns;
 import io.moelab.eplb.Topology;
+import io.moelab.eplb.io.InputLimits;
 import io.moelab.eplb.io.NumericArray;
 
 /**
@@ -15,9 +16,9 @@ final class TraceLimits {
      * Most experts per layer: a placement has at most {@link Topology#MAX_REPLICAS} slots per layer and every expert
      * needs one, so no trace of more can be planned or simulated.
      */
-    static final int MAX_EXPERTS = Topology.MAX_REPLICAS;
+    static final int MAX_EXPERTS = InputLimits.MAX_ROW;
     /** Most loads (layers x experts) in one step: 2^24, 128 MiB as doubles; DeepSeek-V3 has 61 x 256. */
-    static final int MAX_LOADS_PER_STEP = 1 << 24;
+    static final int MAX_LOADS_PER_STEP = InputLimits.MAX_MATRIX;
     /** The JSON forms' bounds, checked as the numbers are parsed: a row is a layer's experts, a matrix a step. */
     static final NumericArray.Limits JSON = new NumericArray.Limits(MAX_EXPERTS, MAX_LOADS_PER_STEP,
             "has more than " + MAX_EXPERTS + " experts per layer, the most read" + whyExperts(),

@@ -44,6 +44,22 @@ class PlacementFileTest {
     }
 
     @Test
+    void rowsPastALayersSlotsAreRefusedWhileTheyAreParsed() throws IOException {
+        // Before the limits a --previous of 600 such rows ran a 64 MiB heap out of memory (exit 1).
+        String row = RebalanceInputTest.zeros(65_537);
+        String why = ", the most read (a layer has at most 65536 slots)";
+        Path phy2log = file("{\"phy2log\": [[0, 1, 2, 3, 0, 0], " + row + "]}");
+        assertThatThrownBy(() -> PlacementFile.read(phy2log, 4, SMALL)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(phy2log + ": phy2log[1]: has more than 65536 slots per layer" + why);
+        Path logcnt = file("{\"logcnt\": [" + row + "], \"phy2log\": [[0, 1, 2, 3, 0, 0]]}");
+        assertThatThrownBy(() -> PlacementFile.read(logcnt, 4, SMALL)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(logcnt + ": logcnt[0]: has more than 65536 experts per layer" + why);
+        Path log2phy = file("{\"log2phy\": [[[0], " + row + "]], \"phy2log\": [[0, 1, 2, 3, 0, 0]]}");
+        assertThatThrownBy(() -> PlacementFile.read(log2phy, 4, SMALL)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(log2phy + ": log2phy[0][1]: has more than 65536 replicas per expert" + why);
+    }
+
+    @Test
     void writesTheDocumentedLayout() throws IOException {
         Path path = dir.resolve("p.json");
         PlacementFile.write(path, "hand", small());

@@ -186,6 +186,26 @@ class RebalanceInputTest {
         });
     }
 
+    /** A row of {@code n} zeros. */
+    static String zeros(int n) {
+        return "[" + "0,".repeat(n - 1) + "0]";
+    }
+
+    @Test
+    void rowsPastALayersSlotsAreRefusedWhileTheyAreParsed() throws IOException {
+        // Before the limits a file of 600 such rows ran a 64 MiB heap out of memory (exit 1) instead of naming them.
+        String tooMany = "has more than 65536 experts per layer, the most read (a layer has at most 65536 slots)";
+        Path weight = file("{\"weight\": [[1], " + zeros(65_537) + "]}");
+        assertThatThrownBy(() -> RebalanceInput.read(weight)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(weight + ": weight[1]: " + tooMany);
+        Path history = file("{\"weight\": [[1]], \"history\": [[[1]], [" + zeros(65_537) + "]]}");
+        assertThatThrownBy(() -> RebalanceInput.read(history)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(history + ": history[1][0]: " + tooMany);
+        // At the limit the rows are read (and the shapes then compared as before).
+        assertThat(RebalanceInput.read(file("{\"weight\": [" + zeros(65_536) + "]}")).weight().experts())
+                .isEqualTo(65_536);
+    }
+
     @Test
     void malformedJsonNamesTheFileLineAndColumn() throws IOException {
         Path path = file("{\"weight\": [[1, 2]],\n \"num_gpus\": 2,,\n}");

@@ -1,0 +1,36 @@
+package io.moelab.eplb.io;
+
+import io.moelab.eplb.Topology;
+
+/**
+ * The largest arrays the rebalance input and placement files may hold, checked as the numbers are parsed: a file
+ * of a few hundred MB can state more numbers than the heap holds, which ran out of memory (exit 1) instead of being
+ * refused. The bounds are those of a trace's step: no layer has more than {@link Topology#MAX_REPLICAS} slots, so
+ * none can be planned with more experts or placed with more slots.
+ */
+public final class InputLimits {
+    /** Most numbers in a row: a layer's experts or slots, or an expert's replicas. */
+    public static final int MAX_ROW = Topology.MAX_REPLICAS;
+    /** Most numbers in a matrix (the two innermost levels), e.g. a window's layers x experts: 2^24. */
+    public static final int MAX_MATRIX = 1 << 24;
+
+    /** A {@code [layers][experts]} matrix of loads ({@code weight}, a {@code history} window). */
+    static final NumericArray.Limits LOADS = limits("experts per layer", "loads (layers x experts)");
+    /** A placement's {@code [layers][slots]} expert ids. */
+    static final NumericArray.Limits SLOTS = limits("slots per layer", "slots (layers x slots)");
+    /** A placement's {@code [layers][experts]} replica counts. */
+    static final NumericArray.Limits COUNTS = limits("experts per layer", "counts (layers x experts)");
+    /** A placement's {@code [layers][experts][replicas]} slot numbers; the matrix is one layer's. */
+    static final NumericArray.Limits REPLICA_SLOTS = limits("replicas per expert", "slot numbers in a layer");
+
+    private InputLimits() {
+    }
+
+    private static NumericArray.Limits limits(String row, String matrix) {
+        return new NumericArray.Limits(MAX_ROW, MAX_MATRIX,
+                "has more than " + MAX_ROW + " " + row + ", the most read (a layer has at most " + Topology.MAX_REPLICAS
+                        + " slots)",
+                "has more than " + MAX_MATRIX + " " + matrix + ", the most read (2^24, far above any model: "
+                        + "DeepSeek-V3 has 61 x 256)");
+    }
+}
