@@ -99,7 +99,10 @@ public final class PerplexityCommand implements Callable<Integer> {
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("tokens", r.tokens());
             json.put("nll_per_token", r.nllPerToken());
-            json.put("perplexity", r.perplexity());
+            // Past 709.78 nats a token e^nll overflows a double; JSON has no infinity, and Jackson's "Infinity"
+            // string read as text where a number belongs. null says there is no such number.
+            double perplexity = r.perplexity();
+            json.put("perplexity", Double.isFinite(perplexity) ? perplexity : null);
             json.put("bits_per_byte", r.bitsPerByte(bytes));
             out.println(Json.write(json));
         } else {

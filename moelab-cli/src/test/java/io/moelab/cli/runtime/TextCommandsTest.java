@@ -698,6 +698,29 @@ class TextCommandsTest {
         assertThat(r.out()).isEmpty();
     }
 
+    /**
+     * A model that predicts a text terribly (lm_head scaled so that logits lie thousands apart) has a mean NLL past
+     * 709.78 nats, whose exponential overflows a double. The JSON perplexity is then null, still a JSON number or
+     * null for every reader; it was the string "Infinity", which json.load and jq read as text. The other keys stay
+     * numbers, the NLL and bits per byte being finite.
+     */
+    @Test
+    void aPerplexityPastTheDoubleRangeIsNullInJson() throws Exception {
+        Path bad = TinyMixtral.write(dir.resolve("bad"), 258, 4, 10_000);
+        Result r = CliRunner.run("perplexity", "--model", bad.toString(), "--text", text.toString(), "--format",
+                "json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode json = JsonMapper.builder().build().readTree(r.out());
+        assertThat(json.propertyNames()).containsExactly("tokens", "nll_per_token", "perplexity", "bits_per_byte");
+        assertThat(json.get("nll_per_token").isNumber()).as(r.out()).isTrue();
+        assertThat(json.get("nll_per_token").asDouble()).isGreaterThan(Math.log(Double.MAX_VALUE));
+        assertThat(json.get("perplexity").isNull()).as(r.out()).isTrue();
+        assertThat(json.get("bits_per_byte").isNumber()).as(r.out()).isTrue();
+        // The table still says Infinity.
+        Result table = CliRunner.run("perplexity", "--model", bad.toString(), "--text", text.toString());
+        assertThat(table.out()).contains("perplexity      Infinity");
+    }
+
     /** A tokenizer_config.json whose add_bos_token is not a boolean: one line naming the file and key, exit 2. */
     @Test
     void aBadAddBosTokenIsOneLineNamingTheFile() throws Exception {

@@ -21,6 +21,14 @@ final class TinyMixtral {
      * positions ({@code KvCache.maxPositions}).
      */
     static Path write(Path m, int vocab, int headDim) throws Exception {
+        return write(m, vocab, headDim, 1);
+    }
+
+    /**
+     * Writes the model with {@code lm_head} scaled by {@code headScale}: a large scale gives logits thousands apart,
+     * a model that predicts its texts terribly.
+     */
+    static Path write(Path m, int vocab, int headDim, float headScale) throws Exception {
         Files.createDirectories(m);
         Files.writeString(m.resolve("config.json"), """
                 {"model_type": "mixtral", "vocab_size": %d, "hidden_size": 8, "num_hidden_layers": 1,
@@ -44,13 +52,18 @@ final class TinyMixtral {
             add(w, r, p + "w2.weight", 8, 6);
         }
         add(w, r, "model.norm.weight", 8);
-        add(w, r, "lm_head.weight", vocab, 8);
+        add(w, r, headScale, "lm_head.weight", vocab, 8);
         w.write(m.resolve("model.safetensors"));
         return m;
     }
 
     /** Adds a tensor of {@code shape} with random values. */
     static void add(SafetensorsWriter w, Random r, String name, int... shape) {
+        add(w, r, 1, name, shape);
+    }
+
+    /** Adds a tensor of {@code shape} with random values times {@code scale}. */
+    static void add(SafetensorsWriter w, Random r, float scale, String name, int... shape) {
         int n = 1;
         long[] s = new long[shape.length];
         for (int i = 0; i < shape.length; i++) {
@@ -59,7 +72,7 @@ final class TinyMixtral {
         }
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
-            v[i] = (float) (0.3 * r.nextGaussian());
+            v[i] = (float) (0.3 * r.nextGaussian()) * scale;
         }
         w.add(name, DType.F32, s, v);
     }
