@@ -5,8 +5,9 @@ import java.util.SplittableRandom;
 
 /**
  * Picks the next token from logits: greedy at temperature 0, otherwise softmax at the temperature restricted
- * to the nucleus (the most probable tokens whose probabilities reach {@code topP}), drawn from a seeded
- * generator so that a seed repeats a generation. Not thread-safe: every draw advances the one generator.
+ * to the nucleus (the most probable tokens whose probabilities reach {@code topP}; every token at top-p 1, drawn
+ * by id), drawn from a seeded generator so that a seed repeats a generation. Not thread-safe: every draw advances
+ * the one generator.
  */
 public final class Sampler {
     private final double temperature;
@@ -76,27 +77,77 @@ public final class Sampler {
             p[i] = infinite ? (logits[i] == max ? 1 : 0) : Math.exp(((double) logits[i] - max) / temperature);
             sum += p[i];
         }
-        Integer[] order = new Integer[n];
+        double pmax = 0;
         for (int i = 0; i < n; i++) {
-            order[i] = i;
             p[i] /= sum;
+            pmax = Math.max(pmax, p[i]);
         }
-        Arrays.sort(order, (a, b) -> a.equals(b) ? 0 : p[b] != p[a] ? Double.compare(p[b], p[a]) : a - b);
-        // The nucleus: the smallest prefix of the sorted tokens whose mass reaches topP.
-        int size = 0;
-        double mass = 0;
-        while (size < n && (size == 0 || mass < topP)) {
-            mass += p[order[size++]];
-        }
-        double u = random.nextDouble() * mass;
-        double acc = 0;
-        for (int i = 0; i < size; i++) {
-            acc += p[order[i]];
-            if (u < acc) {
-                return order[i];
+        if (topP >= 1) {
+            // Every token: nothing to order, so the draw walks them by id (sorting a 151,936-token vocabulary
+            // took 60 ms a token, far more than a small model's forward pass).
+            double mass = 0;
+            for (int i = 0; i < n; i++) {
+                mass += p[i];
             }
+            double u = random.nextDouble() * mass;
+            double acc = 0;
+            int last = best;
+            for (int i = 0; i < n; i++) {
+                acc += p[i];
+                if (p[i] > 0) {
+                    last = i;
+                }
+                if (u < acc) {
+                    return i;
+                }
+            }
+            return last;
         }
-        return order[size - 1];
+        // The nucleus is a prefix of the tokens by probability, so only the tokens of at least some cutoff need
+        // sorting: the cutoff falls until they hold top-p, and where rounding leaves their ordered mass short, the
+        // next pass takes every token. Either way the prefix is the one a full sort gives, draw for draw.
+        double cutoff = pmax;
+        for (int pass = 0; ; pass++) {
+            cutoff = pass >= 6 ? 0 : cutoff / 16;
+            double held = 0;
+            int count = 0;
+            for (int i = 0; i < n; i++) {
+                if (p[i] >= cutoff) {
+                    held += p[i];
+                    count++;
+                }
+            }
+            if (held < topP && cutoff > 0) {
+                continue;
+            }
+            Integer[] order = new Integer[count];
+            for (int i = 0, k = 0; i < n; i++) {
+                if (p[i] >= cutoff) {
+                    order[k++] = i;
+                }
+            }
+            Arrays.sort(order, (a, b) -> p[b] != p[a] ? Double.compare(p[b], p[a]) : Integer.compare(a, b));
+            // The nucleus: the smallest prefix of the sorted tokens whose mass reaches topP.
+            int size = 0;
+            double mass = 0;
+            while (size < count && (size == 0 || mass < topP)) {
+                mass += p[order[size++]];
+            }
+            if (size == count && mass < topP && count < n) {
+                cutoff = 0;
+                pass = 6;
+                continue;
+            }
+            double u = random.nextDouble() * mass;
+            double acc = 0;
+            for (int i = 0; i < size; i++) {
+                acc += p[order[i]];
+                if (u < acc) {
+                    return order[i];
+                }
+            }
+            return order[size - 1];
+        }
     }
 
     /**
