@@ -98,7 +98,7 @@ public final class GenerateCommand implements Callable<Integer> {
             tokenizer.eosId().ifPresent(stops::add);
             KvCache cache = m.newCache((int) positions);
             long start = System.nanoTime();
-            float[] logits = m.prefill(ids.stream().mapToInt(Integer::intValue).toArray(), 0, cache, false)[0];
+            float[] logits = prefill(m, ids.stream().mapToInt(Integer::intValue).toArray(), cache);
             long prefillEnd = System.nanoTime();
             int[] generated = new int[maxTokens];
             int n = 0;
@@ -124,5 +124,22 @@ public final class GenerateCommand implements Callable<Integer> {
                     ids.size() / ((prefillEnd - start) / 1e9), n, decode));
         }
         return 0;
+    }
+
+    /** Prompt tokens per batched pass: enough to read each weight once for many tokens, as trace's default. */
+    static final int PROMPT_CHUNK = 256;
+
+    /**
+     * The logits after {@code prompt}, run into {@code cache} from position 0 in chunks of {@value #PROMPT_CHUNK}
+     * tokens. A whole prompt in one pass held every token's activations at once, which could take more memory than
+     * the KV cache that is checked against the heap; a token's logits do not depend on the chunk it is in.
+     */
+    static float[] prefill(MoeModel m, int[] prompt, KvCache cache) {
+        float[] logits = null;
+        for (int c = 0; c < prompt.length; c += PROMPT_CHUNK) {
+            int len = Math.min(PROMPT_CHUNK, prompt.length - c);
+            logits = m.prefill(java.util.Arrays.copyOfRange(prompt, c, c + len), c, cache, false)[0];
+        }
+        return logits;
     }
 }

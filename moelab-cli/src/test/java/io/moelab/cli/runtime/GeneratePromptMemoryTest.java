@@ -1,0 +1,113 @@
+package io.moelab.cli.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moelab.cli.Main;
+import io.moelab.runtime.model.KvCache;
+import io.moelab.runtime.model.MoeModel;
+import io.moelab.runtime.model.WeightFormat;
+import io.moelab.runtime.safetensors.SafetensorsWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * generate runs its prompt through the model in chunks: a whole prompt's activations can take far more memory than
+ * its KV cache, the one size checked against the heap.
+ */
+class GeneratePromptMemoryTest {
+    private static final int HIDDEN = 1024;
+    private static final int PROMPT = 4000;
+
+    @TempDir
+    Path dir;
+
+    /**
+     * A model of hidden size 1024 and one 16-wide attention head: a 4,000-token prompt's KV cache is half a MB, but
+     * its activations in one batch (the residual, norm and update rows, the attention and expert outputs, each
+     * 4,000 x 1024 floats) are tens of MB more than a 64 MiB heap holds. Prefilled whole, generate ran out of memory
+     * (exit 1) on a request its KV cache check had let through.
+     */
+    @Test
+    void aLongPromptIsPrefilledWithinASmallHeap() throws Exception {
+        Path model = write(dir.resolve("model"));
+        StringBuilder prompt = new StringBuilder();
+        Random r = new Random(5);
+        for (int i = 0; i < PROMPT; i++) {
+            prompt.append((char) ('a' + r.nextInt(26)));
+        }
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx64m", "-XX:+UseSerialGC", "--add-modules",
+                "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Djava.awt.headless=true", "-cp",
+                System.getProperty("java.class.path"), Main.class.getName(), "generate", "--model", model.toString(),
+                "--prompt", prompt.toString(), "--max-tokens", "3", "--threads", "1"));
+        Path stdout = dir.resolve("out.txt");
+        Path stderr = dir.resolve("err.txt");
+        Process p = new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile())
+                .start();
+        assertThat(p.waitFor(300, TimeUnit.SECONDS)).isTrue();
+        String err = Files.readString(stderr, StandardCharsets.UTF_8);
+        assertThat(p.exitValue()).as(err).isZero();
+        assertThat(err).contains((PROMPT + 1) + " prompt tokens");
+        try (MoeModel m = MoeModel.load(model, WeightFormat.STORED)) {
+            assertThat(KvCache.bytes(m.config(), PROMPT + 3)).isLessThan(1L << 20);
+        }
+    }
+
+    /**
+     * Chunks change no bit: the last prompt token's logits prefilled in chunks of 256 equal those of one batch, in
+     * every weight format (each row is dotted with each token's activations alone, whatever the batch).
+     */
+    @Test
+    void chunksGiveTheLogitsOfOneBatch() throws Exception {
+        Path model = TinyMixtral.write(dir.resolve("tiny"), 258, 32);
+        int[] tokens = new int[700];
+        Random r = new Random(9);
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = r.nextInt(258);
+        }
+        for (WeightFormat f : WeightFormat.values()) {
+            try (MoeModel m = MoeModel.load(model, f)) {
+                float[] whole = m.prefill(tokens, 0, m.newCache(tokens.length), false)[0];
+                assertThat(GenerateCommand.prefill(m, tokens, m.newCache(tokens.length))).as(f.name())
+                        .isEqualTo(whole);
+            }
+        }
+    }
+
+    /** A byte-level Mixtral-layout model: one layer, hidden 1024, one attention head of 16, two experts of 32. */
+    private static Path write(Path m) throws Exception {
+        Files.createDirectories(m);
+        Files.writeString(m.resolve("config.json"), """
+                {"model_type": "mixtral", "vocab_size": 258, "hidden_size": %d, "num_hidden_layers": 1,
+                 "num_attention_heads": 1, "num_key_value_heads": 1, "head_dim": 16, "intermediate_size": 32,
+                 "num_local_experts": 2, "num_experts_per_tok": 1, "rms_norm_eps": 1e-5, "rope_theta": 10000}
+                """.formatted(HIDDEN));
+        Random r = new Random(1);
+        SafetensorsWriter w = new SafetensorsWriter();
+        TinyMixtral.add(w, r, "model.embed_tokens.weight", 258, HIDDEN);
+        TinyMixtral.add(w, r, "model.layers.0.input_layernorm.weight", HIDDEN);
+        TinyMixtral.add(w, r, "model.layers.0.post_attention_layernorm.weight", HIDDEN);
+        TinyMixtral.add(w, r, "model.layers.0.self_attn.q_proj.weight", 16, HIDDEN);
+        TinyMixtral.add(w, r, "model.layers.0.self_attn.k_proj.weight", 16, HIDDEN);
+        TinyMixtral.add(w, r, "model.layers.0.self_attn.v_proj.weight", 16, HIDDEN);
+        TinyMixtral.add(w, r, "model.layers.0.self_attn.o_proj.weight", HIDDEN, 16);
+        TinyMixtral.add(w, r, "model.layers.0.block_sparse_moe.gate.weight", 2, HIDDEN);
+        for (int e = 0; e < 2; e++) {
+            String p = "model.layers.0.block_sparse_moe.experts." + e + ".";
+            TinyMixtral.add(w, r, p + "w1.weight", 32, HIDDEN);
+            TinyMixtral.add(w, r, p + "w3.weight", 32, HIDDEN);
+            TinyMixtral.add(w, r, p + "w2.weight", HIDDEN, 32);
+        }
+        TinyMixtral.add(w, r, "model.norm.weight", HIDDEN);
+        TinyMixtral.add(w, r, "lm_head.weight", 258, HIDDEN);
+        w.write(m.resolve("model.safetensors"));
+        return m;
+    }
+}
