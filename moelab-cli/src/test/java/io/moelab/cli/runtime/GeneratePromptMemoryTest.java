@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * generate runs its prompt through the model in chunks: a whole prompt's activations can take far more memory than
- * its KV cache, the one size checked against the heap.
+ * generate and logits run their tokens through the model in chunks: a whole sequence's activations can take far more
+ * memory than its KV cache and logits, the sizes checked against the heap.
  */
 class GeneratePromptMemoryTest {
     private static final int HIDDEN = 1024;
@@ -42,21 +42,42 @@ class GeneratePromptMemoryTest {
         for (int i = 0; i < PROMPT; i++) {
             prompt.append((char) ('a' + r.nextInt(26)));
         }
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx64m", "-XX:+UseSerialGC", "--add-modules",
-                "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Djava.awt.headless=true", "-cp",
-                System.getProperty("java.class.path"), Main.class.getName(), "generate", "--model", model.toString(),
-                "--prompt", prompt.toString(), "--max-tokens", "3", "--threads", "1"));
-        Path stdout = dir.resolve("out.txt");
-        Path stderr = dir.resolve("err.txt");
-        Process p = new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile())
-                .start();
-        assertThat(p.waitFor(300, TimeUnit.SECONDS)).isTrue();
-        String err = Files.readString(stderr, StandardCharsets.UTF_8);
-        assertThat(p.exitValue()).as(err).isZero();
-        assertThat(err).contains((PROMPT + 1) + " prompt tokens");
+        String notes = runSmallHeap("generate", "--model", model.toString(), "--prompt", prompt.toString(),
+                "--max-tokens", "3", "--threads", "1");
+        assertThat(notes).contains((PROMPT + 1) + " prompt tokens");
         try (MoeModel m = MoeModel.load(model, WeightFormat.STORED)) {
             assertThat(KvCache.bytes(m.config(), PROMPT + 3)).isLessThan(1L << 20);
+        }
+    }
+
+    /**
+     * logits over the same 4,000 ids: their logits are 4 MB and the KV cache half a MB, both checked against the
+     * heap, but the activations of one batch were not and ran out of memory; in chunks they fit a 64 MiB heap.
+     */
+    @Test
+    void logitsOfALongSequenceFitASmallHeap() throws Exception {
+        Path model = write(dir.resolve("model"));
+        StringBuilder ids = new StringBuilder();
+        Random r = new Random(6);
+        for (int i = 0; i < PROMPT; i++) {
+            ids.append(i == 0 ? "" : ",").append(r.nextInt(258));
+        }
+        Path out = dir.resolve("logits.json");
+        String notes = runSmallHeap("logits", "--model", model.toString(), "--token-ids", ids.toString(), "--output",
+                out.toString(), "--threads", "1");
+        assertThat(notes).contains("wrote " + out + " (" + PROMPT + " positions x 258 logits)");
+        int[] tokens = java.util.Arrays.stream(ids.toString().split(",")).mapToInt(Integer::parseInt).toArray();
+        try (MoeModel m = MoeModel.load(model, WeightFormat.STORED)) {
+            float[][] expected = m.prefill(java.util.Arrays.copyOf(tokens, 300), 0, m.newCache(300), true);
+            tools.jackson.databind.JsonNode json = tools.jackson.databind.json.JsonMapper.builder().build()
+                    .readTree(out.toFile()).get("logits");
+            assertThat(json.size()).isEqualTo(PROMPT);
+            for (int p : new int[] {0, 255, 256, 299}) {
+                for (int v = 0; v < 258; v++) {
+                    assertThat(json.get(p).get(v).floatValue()).as("position %d id %d", p, v)
+                            .isEqualTo(expected[p][v]);
+                }
+            }
         }
     }
 
@@ -79,6 +100,26 @@ class GeneratePromptMemoryTest {
                         .isEqualTo(whole);
             }
         }
+    }
+
+    /**
+     * Runs the CLI in a JVM with a 64 MiB heap; returns its standard output, then its standard error, after checking
+     * that it exited with 0.
+     */
+    private String runSmallHeap(String... args) throws Exception {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx64m", "-XX:+UseSerialGC", "--add-modules",
+                "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Djava.awt.headless=true", "-cp",
+                System.getProperty("java.class.path"), Main.class.getName()));
+        command.addAll(List.of(args));
+        Path stdout = dir.resolve("out.txt");
+        Path stderr = dir.resolve("err.txt");
+        Process p = new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile())
+                .start();
+        assertThat(p.waitFor(300, TimeUnit.SECONDS)).isTrue();
+        String err = Files.readString(stderr, StandardCharsets.UTF_8);
+        assertThat(p.exitValue()).as(err).isZero();
+        return Files.readString(stdout, StandardCharsets.UTF_8) + err;
     }
 
     /** A byte-level Mixtral-layout model: one layer, hidden 1024, one attention head of 16, two experts of 32. */
