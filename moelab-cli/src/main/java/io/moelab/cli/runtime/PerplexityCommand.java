@@ -39,7 +39,8 @@ public final class PerplexityCommand implements Callable<Integer> {
     @Option(names = "--text", required = true, paramLabel = "FILE", description = "UTF-8 text file; - reads stdin.")
     private Path text;
 
-    @Option(names = "--format", paramLabel = "table|json", defaultValue = "table", description = "Output format.")
+    @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
+            description = "Output: a table or one JSON object (default: table).")
     private String format;
 
     @Option(names = "--context", paramLabel = "N", defaultValue = "512",
