@@ -52,9 +52,9 @@ import java.util.stream.Stream;
                 "Writes OUT/metrics.jsonl, OUT/checkpoints/, OUT/model/, OUT/summary.json, OUT/routing.json "
                         + "(per-domain expert assignments on validation text), OUT/validation/DOMAIN.txt (held-out "
                         + "text, a workload for 'moelab trace'), OUT/loss.png and OUT/routing-layer-N.png.",
-                "Presets: tiny (0.45M parameters, about a minute) and small (the reference Switch Transformer: "
-                        + "26M parameters, 16 experts, top-1). Every hyper-parameter can be overridden; unset ones "
-                        + "come from the preset (see docs/TRAINING.md)."})
+                "Presets: tiny (0.45M parameters, about 15 s on two idle cores) and small (the reference Switch "
+                        + "Transformer: 26M parameters, 16 experts, top-1). Every hyper-parameter can be overridden; "
+                        + "unset ones come from the preset (see docs/TRAINING.md)."})
 public final class TrainCommand implements Callable<Integer> {
     /** Reads the run's metrics.jsonl, which never repeats a key: a repeat is refused (see Checkpoints.JSON). */
     private static final ObjectMapper JSON = JsonMapper.builder()

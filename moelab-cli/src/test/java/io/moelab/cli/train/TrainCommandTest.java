@@ -19,6 +19,23 @@ class TrainCommandTest {
     @TempDir
     Path dir;
 
+    /**
+     * The tiny preset's time as --help gives it is README's measured figure (BENCHMARKS.md: 13.8 s for the whole
+     * command on two quiet cores), not a guess of its own.
+     */
+    @Test
+    void helpGivesTheTinyPresetTimeTheReadmeGives() throws Exception {
+        String readme = Files.readString(Path.of("..", "README.md"));
+        java.util.regex.Matcher quoted = java.util.regex.Pattern
+                .compile("train --preset tiny --out runs/tiny +# about 0\\.5M parameters, ~(\\d+) s on 2 idle cores")
+                .matcher(readme);
+        assertThat(quoted.find()).as("README's train --preset tiny line").isTrue();
+        CliRunner.Result help = CliRunner.run("train", "--help");
+        assertThat(help.exitCode()).isZero();
+        assertThat(help.out().replaceAll("\\s+", " "))
+                .contains("tiny (0.45M parameters, about " + quoted.group(1) + " s on two idle cores)");
+    }
+
     @Test
     void trainsExportsAndTheRuntimeReadsTheModel() throws Exception {
         Path out = dir.resolve("run");
