@@ -50,9 +50,10 @@ import tools.jackson.databind.JsonNode;
         description = {"Evolve a program with an LLM: each iteration asks a model (any OpenAI-compatible endpoint) "
                 + "to edit a program from an island of the database, evaluates the child in a child process with a "
                 + "hard timeout, and keeps the best (islands, MAP-Elites grid, elite archive).",
-                "Writes OUT/trace.jsonl (one line per iteration), OUT/programs/, OUT/best/, "
-                        + "OUT/checkpoints/checkpoint_N/ and OUT/llm_responses.jsonl (replayable with --llm-replay). "
-                        + "See docs/EVOLVE.md."},
+                "Writes OUT/trace.jsonl (one line per iteration), OUT/run.json (how the run was started, for "
+                        + "--resume), OUT/programs/, OUT/best/, OUT/checkpoints/checkpoint_N/, OUT/prompts/, "
+                        + "OUT/progress.png and OUT/llm_responses.jsonl (replayable with --llm-replay; a replay "
+                        + "writes none). See docs/EVOLVE.md."},
         subcommands = InitCommand.class)
 public final class EvolveCommand implements Callable<Integer> {
     @Spec

@@ -39,6 +39,26 @@ class EvolveCommandTest {
     @TempDir
     Path dir;
 
+    /** Every path of docs/EVOLVE.md's "What a run writes" table is named in the help's list of what a run writes. */
+    @Test
+    void helpNamesEveryFileOfTheDocsTable() throws IOException {
+        String doc = Files.readString(Path.of("..", "docs", "EVOLVE.md"), StandardCharsets.UTF_8);
+        String table = doc.substring(doc.indexOf("## What a run writes"), doc.indexOf("**Resume.**"));
+        java.util.regex.Matcher row = java.util.regex.Pattern.compile("(?m)^\\| `(OUT/[^`]+)`").matcher(table);
+        List<String> paths = new ArrayList<>();
+        while (row.find()) {
+            // A file inside a directory of many (programs/ID.EXT) counts as its directory.
+            String path = row.group(1);
+            int slash = path.indexOf('/', "OUT/".length());
+            paths.add(slash < 0 ? path : path.substring(0, slash + 1));
+        }
+        assertThat(paths).as("the table's paths").hasSizeGreaterThanOrEqualTo(7);
+        // The description as written: the rendered help breaks lines inside a path at its dots.
+        String text = String.join(" ", new picocli.CommandLine(new EvolveCommand()).getCommandSpec().usageMessage()
+                .description());
+        assertThat(paths).allSatisfy(p -> assertThat(text).contains(p));
+    }
+
     @Test
     void initWritesTheInitialProgramAndAConfigThatLoads() throws Exception {
         Path d = dir.resolve("eplb");
