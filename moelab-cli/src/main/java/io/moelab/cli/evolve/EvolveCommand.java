@@ -61,7 +61,7 @@ public final class EvolveCommand implements Callable<Integer> {
 
     @Option(names = "--task", paramLabel = "eplb|DIR",
             description = "The built-in task eplb (eplb:quick for a small smoke-test suite), or a task directory "
-                    + "with task.yaml.")
+                    + "with task.yaml. Required.")
     private String task;
 
     @Option(names = "--model", paramLabel = "NAME",
@@ -92,7 +92,7 @@ public final class EvolveCommand implements Callable<Integer> {
                     + "'moelab evolve init' writes a commented one; with --resume the run's, from OUT/run.json.")
     private Path config;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Run directory.")
+    @Option(names = "--out", paramLabel = "DIR", description = "Run directory. Required.")
     private Path out;
 
     @Option(names = "--resume", description = "Continue the run in --out from its newest checkpoint and trace.")

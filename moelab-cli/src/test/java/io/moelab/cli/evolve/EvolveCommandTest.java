@@ -59,6 +59,23 @@ class EvolveCommandTest {
         assertThat(paths).allSatisfy(p -> assertThat(text).contains(p));
     }
 
+    /**
+     * The options a bare 'moelab evolve' names as missing are the ones its help calls required: picocli's synopsis
+     * shows them as optional, since the command checks them itself so that 'evolve init' needs none of them.
+     */
+    @Test
+    void helpCallsRequiredWhatTheCommandRequires() {
+        Result bare = CliRunner.run("evolve");
+        assertThat(bare.exitCode()).isEqualTo(2);
+        java.util.regex.Matcher missing = java.util.regex.Pattern.compile("^error: (.+): missing required options? ")
+                .matcher(bare.errLines().getFirst());
+        assertThat(missing.find()).as(bare.err()).isTrue();
+        picocli.CommandLine.Model.CommandSpec spec = new picocli.CommandLine(new EvolveCommand()).getCommandSpec();
+        List<String> named = List.of(missing.group(1).split(", "));
+        assertThat(named).isNotEmpty().allSatisfy(option -> assertThat(String.join(" ",
+                spec.findOption(option).description())).as(option).contains("Required."));
+    }
+
     @Test
     void initWritesTheInitialProgramAndAConfigThatLoads() throws Exception {
         Path d = dir.resolve("eplb");
