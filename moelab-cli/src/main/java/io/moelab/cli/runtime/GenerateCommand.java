@@ -4,6 +4,7 @@ import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.Numbers;
 import io.moelab.eplb.Nouns;
 import io.moelab.runtime.generate.Sampler;
+import io.moelab.runtime.generate.TextStream;
 import io.moelab.runtime.model.KvCache;
 import io.moelab.runtime.model.MoeModel;
 import io.moelab.runtime.model.StopTokens;
@@ -27,7 +28,8 @@ import picocli.CommandLine.Spec;
         description = "Continue a prompt with a Hugging Face MoE model: the model's tokenizer.json (or the built-in "
                 + "byte-level tokenizer of moelab's own models), greedy at temperature 0, else temperature and "
                 + "top-p sampling from a seed. Stops at the model's EOS ids (generation_config.json's eos_token_id, "
-                + "else config.json's) or the tokenizer's EOS. Prints the continuation, then tokens/s on stderr.")
+                + "else config.json's) or the tokenizer's EOS. Prints the continuation as it comes (a word or two behind the "
+                + "model, where later tokens can still change the text), then tokens/s on stderr.")
 public final class GenerateCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
@@ -100,7 +102,9 @@ public final class GenerateCommand implements Callable<Integer> {
             long start = System.nanoTime();
             float[] logits = prefill(m, ids.stream().mapToInt(Integer::intValue).toArray(), cache);
             long prefillEnd = System.nanoTime();
-            int[] generated = new int[maxTokens];
+            // Printed as it comes, each piece once later tokens can no longer change it (TextStream): in all, the
+            // decoding of every new token at once.
+            TextStream text = new TextStream(tokenizer);
             int n = 0;
             int pos = ids.size();
             while (n < maxTokens) {
@@ -108,13 +112,18 @@ public final class GenerateCommand implements Callable<Integer> {
                 if (stops.contains(next)) {
                     break;
                 }
-                generated[n++] = next;
+                n++;
+                String piece = text.add(next);
+                if (!piece.isEmpty()) {
+                    out.print(piece);
+                    out.flush();
+                }
                 if (n < maxTokens) {
                     logits = m.forward(next, pos++, cache);
                 }
             }
             long end = System.nanoTime();
-            out.println(tokenizer.decode(java.util.Arrays.copyOf(generated, n)));
+            out.println(text.finish());
             out.flush();
             // The first new token comes from the prompt's logits: the decode rate is of the n - 1 forward passes after.
             String decode = n > 1 ? String.format(Locale.ROOT, " (decode %.1f tokens/s)",
