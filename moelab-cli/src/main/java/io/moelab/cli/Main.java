@@ -1,6 +1,7 @@
 package io.moelab.cli;
 
 import io.moelab.cli.support.OptionFields;
+import io.moelab.cli.support.WholeNumbers;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.io.AtomicFiles;
 import io.moelab.eplb.io.OutputPathException;
@@ -43,6 +44,7 @@ public final class Main {
         cmd.setOut(out);
         cmd.setErr(err);
         cmd.setCaseInsensitiveEnumValuesAllowed(true);
+        WholeNumbers.register(cmd);
         cmd.setParameterExceptionHandler((ex, ignored) -> {
             CommandLine failed = ex.getCommandLine();
             err.println("error: " + ex.getMessage() + " (see '" + failed.getCommandSpec().qualifiedName()
