@@ -173,6 +173,24 @@ class PromptBuilderTest {
         assertThat(u2).contains("Evaluator feedback:\n[... 1 character cut ...]\n" + "y".repeat(30) + "\n");
     }
 
+    /**
+     * {@code max_artifact_bytes: 0}, which the settings accept, cuts every text to its note: building the prompt
+     * threw StringIndexOutOfBoundsException (the cut looked at the character after the text's end), and every
+     * iteration of such a run failed as internal_error.
+     */
+    @Test
+    void aZeroArtifactLimitShowsOnlyTheNoteOfWhatWasCut() {
+        Program parent = new Program("0", "x", null, 0, 0, 0, Map.of("score", 0.5), null, "warning: slow", null);
+        Attempt a = new Attempt(2, "0", "2", Outcome.FAILED, 0.5, Double.NaN, "exception: boom");
+        String user = new PromptBuilder(settings(5, true, 0)).build(new Sample(0, parent, List.of(), List.of(),
+                List.of(a)), "java", "score", null, true, SCORE).user();
+        assertThat(user).contains("Evaluator feedback:\n[... 13 characters cut ...]\n\n\n```java\nx\n```")
+                .contains("- iteration 2 (edited program 0): failed\n  [... 15 characters cut ...]\n")
+                .doesNotContain("slow", "boom");
+        assertThat(TextTail.of("", 0)).isEmpty();
+        assertThat(TextTail.of("\ud83d\ude00", 0)).isEqualTo("[... 2 characters cut ...]\n");
+    }
+
     @Test
     void feedbackIsOmittedWhenBlankOrArtifactsAreOff() {
         Program parent = new Program("0", "x", null, 0, 0, 0, Map.of(), null, "warning: slow", null);
