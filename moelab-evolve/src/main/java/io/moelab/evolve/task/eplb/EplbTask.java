@@ -68,7 +68,10 @@ public final class EplbTask {
         }
     }
 
-    /** The task-specific system prompt for the model. */
+    /**
+     * The task-specific system prompt for the model. It names no answer form: the user message asks for
+     * SEARCH/REPLACE edits or a whole program, as {@code diff_based_evolution} says.
+     */
     public static String systemMessage() {
         return """
                 You are an expert in high-performance Java and in expert-parallel load balancing (EPLB) for \
@@ -99,8 +102,8 @@ public final class EplbTask {
                 InvalidInputException} and io.moelab.eplb.algorithm.{BalancerAlgorithm, BalancingRequest, \
                 PlacementMode}; every other class is invisible at compile and run time. Be deterministic, \
                 single-threaded and stateless between calls; never call System.exit. Change only the code \
-                between // EVOLVE-BLOCK-START and // EVOLVE-BLOCK-END unless told otherwise, and return the \
-                complete file.
+                between // EVOLVE-BLOCK-START and // EVOLVE-BLOCK-END; the user message says in which form to \
+                answer (SEARCH/REPLACE edits or the whole program).
                 """;
     }
 

@@ -20,6 +20,16 @@ class EplbTaskTest {
                 "no-argument constructor", "EVOLVE-BLOCK-START");
     }
 
+    /**
+     * The system message goes with both answer forms: it said "return the complete file" while the default diff
+     * mode's user message asks for SEARCH/REPLACE blocks only, two contradicting instructions in every prompt.
+     */
+    @Test
+    void theSystemMessageLeavesTheAnswersFormToTheUserMessage() {
+        assertThat(EplbTask.systemMessage()).doesNotContainIgnoringCase("complete file")
+                .doesNotContainIgnoringCase("whole file").doesNotContain("unless told otherwise");
+    }
+
     @Test
     void initialProgramHasOneEvolveBlockAndNoPackage() {
         String program = EplbTask.initialProgram();
