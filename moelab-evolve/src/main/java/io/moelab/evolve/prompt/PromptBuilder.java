@@ -21,8 +21,9 @@ import java.util.Map;
 /**
  * Builds each iteration's prompt from templates: the parent with its metrics, the island's recent attempts
  * with their outcomes (improved, regressed, failed with the evaluator's error, or edits that did not apply
- * and why), its best programs and inspirations. Other programs are shown by their EVOLVE-BLOCK regions only
- * when the program has markers: the rest is the same in every program and would only cost tokens.
+ * and why), its best programs and inspirations (those not among the best programs). Other programs are shown
+ * by their EVOLVE-BLOCK regions only when the program has markers: the rest is the same in every program and
+ * would only cost tokens.
  * Templates use {@code {name}} placeholders; unknown braces (code) are left alone.
  */
 public final class PromptBuilder {
@@ -70,7 +71,14 @@ public final class PromptBuilder {
         values.put("program", parent.code());
         values.put("previous_attempts", attempts(sample.attempts()));
         values.put("top_programs", programs(sample.topPrograms(), language, marked, "Program"));
-        values.put("inspirations", programs(sample.inspirations(), language, marked, "Inspiration"));
+        // The database's inspirations start with the island's best, mostly also the first of its best programs:
+        // each program is shown once (the duplicates took a third of a prompt), the parent only as itself.
+        java.util.Set<String> shown = new java.util.HashSet<>();
+        shown.add(parent.id());
+        sample.topPrograms().forEach(p -> shown.add(p.id()));
+        List<Program> inspirations = sample.inspirations().stream().filter(p -> !shown.contains(p.id())).toList();
+        values.put("inspirations", inspirations.isEmpty() && !sample.inspirations().isEmpty()
+                ? "(none besides the programs above)" : programs(inspirations, language, marked, "Inspiration"));
         values.put("fitness_metric", fitnessMetric);
         values.put("evolve_note", marked
                 ? "Change only the code between the EVOLVE-BLOCK-START and EVOLVE-BLOCK-END markers; keep the"

@@ -244,6 +244,37 @@ class PromptBuilderTest {
         assertThat(count(user, "class Fixed")).isEqualTo(1);
     }
 
+    /**
+     * The database's inspirations start with the island's best, which is also the first of its best programs
+     * unless it is the parent: a replay of docs/evolve/example-run showed both of iteration 7's best programs again
+     * as its two inspirations, a third of a 45 KB prompt. Each program is now shown once.
+     */
+    @Test
+    void aProgramAmongTheBestIsNotShownAgainAsAnInspiration() {
+        Program parent = program("3", "parent code", Map.of("score", 0.5));
+        Program best = program("1", "best code", Map.of("score", 0.9));
+        Program second = program("2", "second code", Map.of("score", 0.7));
+        Program other = program("4", "other code", Map.of("score", 0.1));
+        PromptBuilder b = new PromptBuilder(PromptSettings.defaults());
+        String user = b.build(new Sample(0, parent, List.of(best, second), List.of(best, other, parent), List.of()),
+                "java", "score", null, true, SCORE).user();
+        assertThat(count(user, "best code")).isEqualTo(1);
+        assertThat(count(user, "parent code")).isEqualTo(1);
+        assertThat(user).contains("""
+                # Inspirations
+
+                ## Inspiration 4 (score=0.1)
+                ```java
+                other code
+                ```
+
+                # Your task""").doesNotContain("## Inspiration 1 ", "## Inspiration 3 ");
+        String none = b.build(new Sample(0, parent, List.of(best, second), List.of(second, best), List.of()),
+                "java", "score", null, true, SCORE).user();
+        assertThat(none).contains("# Inspirations\n\n(none besides the programs above)\n\n# Your task");
+        assertThat(count(none, "second code")).isEqualTo(1);
+    }
+
     @Test
     void otherProgramsAreShownWholeWhenTheParentHasNoMarkers() {
         Program parent = program("0", "plain", Map.of("score", 0.5));
