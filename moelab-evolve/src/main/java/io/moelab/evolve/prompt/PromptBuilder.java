@@ -98,7 +98,7 @@ public final class PromptBuilder {
             sb.append("- iteration ").append(a.iteration()).append(" (edited program ").append(a.parentId())
                     .append("): ").append(switch (a.outcome()) {
                         case IMPROVED, UNCHANGED, REGRESSED -> a.outcome().name().toLowerCase(Locale.ROOT)
-                                + ", fitness " + number(a.parentFitness()) + " -> " + number(a.fitness());
+                                + ", fitness " + change(a.parentFitness(), a.fitness());
                         case FAILED -> "failed";
                         case NO_EDIT -> "no edit applied";
                         case LLM_ERROR -> "the model could not be called";
@@ -161,12 +161,32 @@ public final class PromptBuilder {
     }
 
     static String number(double v) {
+        return number(v, 0);
+    }
+
+    /**
+     * {@code from -> to}, with as many more digits as make two different values read differently: an improvement
+     * from 63.5589 to 63.5612 read "improved, fitness 63.56 -> 63.56".
+     */
+    static String change(double from, double to) {
+        for (int extra = 0; ; extra++) {
+            String a = number(from, extra);
+            String b = number(to, extra);
+            if (!a.equals(b) || from == to || extra == 13 || !Double.isFinite(from) || !Double.isFinite(to)) {
+                return a + " -> " + b;
+            }
+        }
+    }
+
+    /** {@link #number(double)} with {@code extra} more digits. */
+    private static String number(double v, int extra) {
         if (Double.isNaN(v) || Double.isInfinite(v)) {
             return "n/a";
         }
         // Fixed-point from 1000 up to 15 digits; past them a double's digits are noise (1e300 took 301 characters).
         double a = Math.abs(v);
-        String text = String.format(Locale.ROOT, a >= 1000 && a < 1e15 ? "%.1f" : "%.4g", v);
+        String text = String.format(Locale.ROOT, a >= 1000 && a < 1e15 ? "%." + (1 + extra) + "f"
+                : "%." + (4 + extra) + "g", v);
         // Trailing zeros go from the decimals, also from a mantissa (1.000e-05 reads 1e-05).
         return text.replaceAll("(\\.\\d*?)0+(e|$)", "$1$2").replaceAll("\\.(e|$)", "$1");
     }

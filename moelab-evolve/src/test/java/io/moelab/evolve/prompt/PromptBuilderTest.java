@@ -359,6 +359,27 @@ class PromptBuilderTest {
         assertThat(PromptBuilder.metrics(program("0", "", Map.of()))).isEqualTo("no metrics");
     }
 
+    /** An attempt's two fitnesses read differently when they differ, however little; equal ones read alike. */
+    @Test
+    void anAttemptsFitnessesReadDifferentlyWhenTheyDiffer() {
+        Program parent = program("0", "x", Map.of("score", 63.5589));
+        List<Attempt> attempts = List.of(
+                new Attempt(4, "0", "4", Outcome.IMPROVED, 63.5589, 63.5612, ""),
+                new Attempt(3, "0", "3", Outcome.REGRESSED, 1234.51, 1234.54, ""),
+                new Attempt(2, "0", "2", Outcome.UNCHANGED, 0.25, 0.25, ""),
+                new Attempt(1, "0", "1", Outcome.IMPROVED, 0.1, 0.5, ""));
+        String user = new PromptBuilder(settings(5, true, 100)).build(new Sample(0, parent, List.of(), List.of(),
+                attempts), "java", "score", null, true, SCORE).user();
+        assertThat(user).contains("""
+                - iteration 4 (edited program 0): improved, fitness 63.559 -> 63.561
+                - iteration 3 (edited program 0): regressed, fitness 1234.51 -> 1234.54
+                - iteration 2 (edited program 0): unchanged, fitness 0.25 -> 0.25
+                - iteration 1 (edited program 0): improved, fitness 0.1 -> 0.5
+                """);
+        assertThat(PromptBuilder.change(1.0, Math.nextUp(1.0))).isEqualTo("1 -> 1.0000000000000002");
+        assertThat(PromptBuilder.change(Double.NaN, 2)).isEqualTo("n/a -> 2");
+    }
+
     @Test
     void evolveRegionsJoinsRegionsWithAnElisionLine() {
         assertThat(PromptBuilder.evolveRegions(MARKED)).isEqualTo("""
