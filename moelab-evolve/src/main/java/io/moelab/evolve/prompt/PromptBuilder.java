@@ -29,6 +29,8 @@ import java.util.Map;
 public final class PromptBuilder {
     private final PromptSettings settings;
     private final String systemTemplate;
+    /** Whether {@link #systemTemplate} is the user's own file, which outranks the task's system message. */
+    private final boolean ownSystem;
     private final String diffTemplate;
     private final String rewriteTemplate;
 
@@ -45,6 +47,7 @@ public final class PromptBuilder {
             throw new InvalidInputException("prompt.template_dir", dir + " is not a directory");
         }
         this.systemTemplate = template(dir, "system.txt");
+        this.ownSystem = dir != null && Files.isRegularFile(dir.resolve("system.txt"));
         this.diffTemplate = template(dir, "diff_user.txt");
         this.rewriteTemplate = template(dir, "full_rewrite_user.txt");
     }
@@ -55,7 +58,8 @@ public final class PromptBuilder {
      * @param sample        parent and context
      * @param language      the code fence language (java, python, ...)
      * @param fitnessMetric the name of the fitness, for the instructions
-     * @param taskSystem    the task's system message (used unless the settings give one)
+     * @param taskSystem    the task's system message (used unless the settings give one or the template
+     *                      directory holds a {@code system.txt})
      * @param diff          SEARCH/REPLACE answers rather than full rewrites
      * @param fitnessOf     the fitness of a program, to describe attempts
      */
@@ -83,8 +87,10 @@ public final class PromptBuilder {
         values.put("evolve_note", marked
                 ? "Change only the code between the EVOLVE-BLOCK-START and EVOLVE-BLOCK-END markers; keep the"
                         + " markers." : "");
+        // The user's own system.txt comes before the task's message: it was silently ignored for every task that
+        // has one (the EPLB task among them).
         String system = settings.systemMessage() != null ? settings.systemMessage()
-                : taskSystem != null && !taskSystem.isBlank() ? taskSystem : systemTemplate;
+                : !ownSystem && taskSystem != null && !taskSystem.isBlank() ? taskSystem : systemTemplate;
         return new Prompt(fill(system, values), fill(diff ? diffTemplate : rewriteTemplate, values));
     }
 

@@ -313,6 +313,22 @@ class PromptBuilderTest {
         assertThat(full.system()).startsWith("You are an expert");
     }
 
+    /** The user's system.txt was silently ignored for a task with a system message of its own (EPLB's). */
+    @Test
+    void aSystemTemplateInTheTemplateDirComesBeforeTheTasksMessage() throws Exception {
+        Files.writeString(tmp.resolve("system.txt"), "MY SYSTEM for {fitness_metric}");
+        Program parent = program("0", "x", Map.of("score", 1.0));
+        assertThat(new PromptBuilder(new PromptSettings(null, tmp, 5, true, 100)).build(sample(parent), "java",
+                "score", "Task says.", true, SCORE).system()).isEqualTo("MY SYSTEM for score");
+        // prompt.system_message still comes first.
+        assertThat(new PromptBuilder(new PromptSettings("Mine", tmp, 5, true, 100)).build(sample(parent), "java",
+                "score", "Task says.", true, SCORE).system()).isEqualTo("Mine");
+        // A directory without system.txt leaves the task's message.
+        Path other = Files.createDirectory(tmp.resolve("other"));
+        assertThat(new PromptBuilder(new PromptSettings(null, other, 5, true, 100)).build(sample(parent), "java",
+                "score", "Task says.", true, SCORE).system()).isEqualTo("Task says.");
+    }
+
     @Test
     void missingTemplateDirIsAnInputError() throws Exception {
         assertThatThrownBy(() -> new PromptBuilder(new PromptSettings(null, tmp.resolve("nope"), 5, true, 100)))
