@@ -317,7 +317,7 @@ public final class EvolutionRun {
         TraceRecord r = new TraceRecord(0, 0, null, "0", 0, "unchanged", ev.metrics(), f, Double.NaN, null, "",
                 cut(ev.feedback()), 0, 0, null, 0, 0, 0, ledger.totalUsd(), (System.nanoTime() - start) / 1e9);
         synchronized (journal) {
-            commit(r, initial);
+            commit(r, initial, null);
         }
     }
 
@@ -472,6 +472,12 @@ public final class EvolutionRun {
         } catch (IOException e) {
             fatal = e;
         } catch (RuntimeException e) {
+            if (b.traced) {
+                // After its trace line: a second line for the iteration made a trace no resume accepts. The run
+                // ends here (no other iteration starts), its trace whole, and a resume goes on from it.
+                stopReason = "internal_error";
+                throw e;
+            }
             // A bug or an unexpected shape of input must not end a long run: the iteration fails visibly.
             b.fail("internal_error", e.toString());
             finish(b, null, start);
@@ -529,19 +535,25 @@ public final class EvolutionRun {
                     b.completion == null ? 0 : b.completion.costUsd(), ledger.totalUsd(),
                     (System.nanoTime() - start) / 1e9);
             try {
-                commit(r, child);
+                commit(r, child, b);
             } catch (IOException e) {
                 fatal = e;
             }
         }
     }
 
-    /** Writes the program and the trace line, then applies them; the caller holds the journal lock. */
-    private void commit(TraceRecord r, Program child) throws IOException {
+    /**
+     * Writes the program and the trace line, then applies them; the caller holds the journal lock. {@code b} (null
+     * for the initial program) learns when the line is written.
+     */
+    private void commit(TraceRecord r, Program child, Builder b) throws IOException {
         if (child != null) {
             dir.writeProgram(child.id(), child.code());
         }
         dir.appendTrace(RunDirectory.JSON.writeValueAsString(r.toJson(RunDirectory.JSON.createObjectNode())));
+        if (b != null) {
+            b.traced = true;
+        }
         String bestBefore = db.best().map(Program::id).orElse(null);
         apply(r, child);
         String bestNow = db.best().map(Program::id).orElse(null);
@@ -688,6 +700,8 @@ public final class EvolutionRun {
         int applied;
         int failed;
         Completion completion;
+        /** Whether the iteration's trace line is written: it completed, whatever fails after. */
+        boolean traced;
 
         Builder(long iteration, int island, Program parent, double parentFitness) {
             this.iteration = iteration;

@@ -331,6 +331,32 @@ class EvolutionRunTest {
         }
     }
 
+    /**
+     * A failure after an iteration's trace line was written (here the listener told of it throws) was caught as the
+     * iteration's internal_error and written as a second line for the same iteration, a trace no resume accepts.
+     * Now the run ends with the failure, its trace whole, and a resume continues it.
+     */
+    @Test
+    void aFailureAfterTheTraceLineDoesNotTraceTheIterationTwice() throws Exception {
+        server.fallback(req -> Reply.content(edit("score=1", "score=2")));
+        Path out = tmp.resolve("run");
+        RunListener throwing = new RunListener() {
+            @Override
+            public void iteration(IterationReport r) {
+                if (r.record().iteration() == 1) {
+                    throw new IllegalStateException("listener failed");
+                }
+            }
+        };
+        assertThatThrownBy(() -> run(settings(3, "database:\n  num_islands: 1\n"), out, false, throwing))
+                .hasMessageContaining("listener failed");
+        assertThat(trace(out)).extracting(n -> n.get("iteration").asLong()).containsExactly(0L, 1L);
+        assertThat(trace(out).get(1).get("outcome").asString()).isEqualTo("improved");
+        RunSummary resumed = run(settings(3, "database:\n  num_islands: 1\n"), out, true);
+        assertThat(resumed.completed()).isEqualTo(3);
+        assertThat(trace(out)).extracting(n -> n.get("iteration").asLong()).containsExactly(0L, 1L, 2L, 3L);
+    }
+
     /** Resumes a one-island run in {@code out} to {@code iterations}, collecting its messages. */
     private RunSummary resumeOneIsland(Path out, int iterations, List<String> messages) throws Exception {
         return run(settings(iterations, "database:\n  num_islands: 1\n"), out, true, new RunListener() {
