@@ -425,6 +425,8 @@ public final class EvolutionRun {
                         (int) i);
             } catch (LlmException e) {
                 if (e.kind() == LlmException.Kind.BUDGET_EXHAUSTED) {
+                    // Refused before it was sent: prompts/ holds the prompts sent (a resume writes it again).
+                    dir.removePrompt(i);
                     stop("budget", "stopping: " + e.getMessage());
                     return;
                 }

@@ -99,6 +99,11 @@ final class RunDirectory {
                 + "\n");
     }
 
+    /** Removes the prompt of an iteration whose call was never made. */
+    void removePrompt(long iteration) throws IOException {
+        Files.deleteIfExists(prompt(iteration));
+    }
+
     Path work(long iteration) {
         return root.resolve("work").resolve(String.valueOf(iteration));
     }

@@ -986,10 +986,15 @@ class EvolutionRunTest {
                 base.convergenceThreshold(), base.llm().withModels(List.of(priced)).withBudgetUsd(0.5),
                 base.prompt(), base.database(), base.evaluator());
         RunSummary summary = run(s, tmp.resolve("run"), false);
-        // Each call costs 100 * 1000 / 1e6 + 50 * 1000 / 1e6 = 0.15 USD: the fourth call is refused.
+        // Each call costs 100 * 1000 / 1e6 + 50 * 1000 / 1e6 = 0.15 USD: after four (0.6) the fifth is refused.
         assertThat(summary.stopReason()).isEqualTo("budget");
         assertThat(summary.completed()).isEqualTo(4);
         assertThat(summary.costUsd()).isCloseTo(0.6, org.assertj.core.data.Offset.offset(1e-9));
+        // prompts/ holds the prompts sent: the refused call's was left there as if it had been.
+        try (Stream<Path> prompts = Files.list(tmp.resolve("run/prompts"))) {
+            assertThat(prompts.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("1.md", "2.md", "3.md",
+                    "4.md");
+        }
     }
 
     /**
