@@ -46,6 +46,11 @@ public final class PromptBuilder {
         if (dir != null && !Files.isDirectory(dir)) {
             throw new InvalidInputException("prompt.template_dir", dir + " is not a directory");
         }
+        if (dir != null && Files.exists(dir.resolve("system_message.txt"))) {
+            // OpenEvolve's name: the file was ignored without a word.
+            throw new InvalidInputException(dir.resolve("system_message.txt").toString(), "OpenEvolve's name for "
+                    + "the system template, which moelab does not read: name it system.txt");
+        }
         this.systemTemplate = template(dir, "system.txt");
         this.ownSystem = dir != null && Files.isRegularFile(dir.resolve("system.txt"));
         this.diffTemplate = template(dir, "diff_user.txt");
@@ -216,11 +221,30 @@ public final class PromptBuilder {
 
     private static final java.util.regex.Pattern PLACEHOLDER = java.util.regex.Pattern.compile("\\{([a-z_]+)}");
 
+    /**
+     * Placeholders of OpenEvolve's templates and what moelab names them (its evolution history is three here). A
+     * template from an OpenEvolve setup kept them as text: every prompt went out without the program.
+     */
+    private static final Map<String, String> OPENEVOLVE_PLACEHOLDERS = Map.of(
+            "current_program", "{program}",
+            "artifacts", "{evaluator_feedback}",
+            "evolution_history", "{previous_attempts}, {top_programs} and {inspirations}",
+            "improvement_areas", "{previous_attempts}");
+
     private static String template(Path dir, String name) {
         if (dir != null && Files.isRegularFile(dir.resolve(name))) {
             Path file = dir.resolve(name);
             try {
-                return Files.readString(file, StandardCharsets.UTF_8);
+                String text = Files.readString(file, StandardCharsets.UTF_8);
+                java.util.regex.Matcher m = PLACEHOLDER.matcher(text);
+                while (m.find()) {
+                    String ours = OPENEVOLVE_PLACEHOLDERS.get(m.group(1));
+                    if (ours != null) {
+                        throw new InvalidInputException(file.toString(), m.group() + " is OpenEvolve's placeholder, "
+                                + "which moelab does not fill: use " + ours);
+                    }
+                }
+                return text;
             } catch (IOException e) {
                 // The user's file: bad input named as such (a decoding error ended the command as an internal one).
                 throw new InvalidInputException(file.toString(), "cannot read: " + (e instanceof

@@ -329,6 +329,32 @@ class PromptBuilderTest {
                 "score", "Task says.", true, SCORE).system()).isEqualTo("Task says.");
     }
 
+    /**
+     * OpenEvolve's templates name the program {current_program}: such a template from an OpenEvolve setup was
+     * taken, the placeholder left as it was, and every prompt went out without the program. Its system_message.txt
+     * was ignored. Both are refused, naming the file and moelab's name.
+     */
+    @Test
+    void openEvolvePlaceholdersAndFileNamesAreRefusedNamingMoelabs() throws Exception {
+        Path d = Files.createDirectory(tmp.resolve("oe"));
+        Path diff = Files.writeString(d.resolve("diff_user.txt"), "# Current Program\n```{language}\n"
+                + "{current_program}\n```\n{evolution_history}\n");
+        assertThatThrownBy(() -> new PromptBuilder(new PromptSettings(null, d, 5, true, 100)))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage(diff + ": {current_program} is OpenEvolve's placeholder, which moelab does not fill: use "
+                        + "{program}");
+        Files.writeString(diff, "{metrics}\n{artifacts}\n{program}");
+        assertThatThrownBy(() -> new PromptBuilder(new PromptSettings(null, d, 5, true, 100)))
+                .hasMessage(diff + ": {artifacts} is OpenEvolve's placeholder, which moelab does not fill: use "
+                        + "{evaluator_feedback}");
+        Files.delete(diff);
+        Path system = Files.writeString(d.resolve("system_message.txt"), "Be brief.");
+        assertThatThrownBy(() -> new PromptBuilder(new PromptSettings(null, d, 5, true, 100)))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage(system + ": OpenEvolve's name for the system template, which moelab does not read: "
+                        + "name it system.txt");
+    }
+
     @Test
     void missingTemplateDirIsAnInputError() throws Exception {
         assertThatThrownBy(() -> new PromptBuilder(new PromptSettings(null, tmp.resolve("nope"), 5, true, 100)))
