@@ -133,6 +133,15 @@ public final class EvolveCommand implements Callable<Integer> {
             throw new InvalidInputException(String.join(", ", missing), "missing required option"
                     + (missing.size() > 1 ? "s" : "") + " (see 'moelab evolve --help')");
         }
+        // Empty, as a quoted shell variable that was never set gives it: the run went to the working directory, and
+        // the task was read as a directory named "".
+        if (out.toString().isEmpty()) {
+            throw new InvalidInputException("--out", "an empty path; name the run directory (. for the working "
+                    + "directory)");
+        }
+        if (task.isEmpty()) {
+            throw new InvalidInputException("--task", "an empty name; give eplb, eplb:quick or a task directory");
+        }
         Outputs.refuseStdoutDirectory("--out", out);
         if (Inputs.isStdin(task)) {
             Inputs.refuseDirectory("--task", Path.of(task)); // a task is a directory of files
@@ -144,6 +153,15 @@ public final class EvolveCommand implements Callable<Integer> {
         if (Files.exists(out) && !Files.isDirectory(out)) {
             // Checked before the initial program's evaluation; createDirectories failed on it later, with exit 1.
             throw new InvalidInputException("--out " + out, "is a file, not a run directory");
+        }
+        for (Path d = out.getParent(); d != null; d = d.getParent()) {
+            // Likewise a file above it ("error: FILE/run: Not a directory", exit 1, naming no option).
+            if (Files.exists(d)) {
+                if (!Files.isDirectory(d)) {
+                    throw new InvalidInputException("--out " + out, d + " is a file, not a directory");
+                }
+                break;
+            }
         }
         if (resume && !Files.isDirectory(out)) {
             throw new InvalidInputException("--out", out + " does not exist: no run to resume (leave out --resume "

@@ -36,6 +36,10 @@ public final class InitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (dir.toString().isEmpty()) {
+            // As 'evolve' refuses an empty --out: the files went to the working directory.
+            throw new InvalidInputException("--dir", "an empty path; name a directory (. for the working directory)");
+        }
         if (Inputs.isStdin(task)) {
             Inputs.refuseDirectory("--task", Path.of(task)); // as 'evolve' refuses it
         }

@@ -816,6 +816,28 @@ class EvolveCommandTest {
         assertThat(out.resolve(".moelab.lock")).doesNotExist();
     }
 
+    /**
+     * An empty --out (a shell variable that was not set, quoted) ran in the working directory, writing trace.jsonl,
+     * programs/ and checkpoints/ there (and init's empty --dir its files); an empty --task read as a task directory
+     * named "". A file among --out's parents failed with exit 1, "error: FILE/run: Not a directory", naming no
+     * option.
+     */
+    @Test
+    void anEmptyOutOrTaskAndAFileAboveOutAreRefused() throws Exception {
+        Path recording = Files.writeString(dir.resolve("r.jsonl"), line(1, "nothing") + "\n");
+        assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--iterations", "1", "--out", "",
+                "--llm-replay", recording.toString()), "error: --out: an empty path; name the run directory");
+        assertBad(CliRunner.run("evolve", "--task", "", "--iterations", "1", "--out", dir.resolve("run").toString(),
+                "--llm-replay", recording.toString()), "error: --task: an empty name; give eplb, eplb:quick or a "
+                + "task directory");
+        Path file = Files.writeString(dir.resolve("file"), "x");
+        assertBad(CliRunner.run("evolve", "--task", "eplb:quick", "--iterations", "1", "--out",
+                file.resolve("run").toString(), "--llm-replay", recording.toString()),
+                "error: --out " + file.resolve("run") + ": " + file + " is a file, not a directory");
+        assertThat(dir.resolve("run")).doesNotExist();
+        assertBad(CliRunner.run("evolve", "init", "--task", "eplb", "--dir", ""), "error: --dir: an empty path");
+    }
+
     private static void assertBad(Result r, String mentions) {
         assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
         assertThat(r.err()).startsWith("error: ").contains(mentions);
