@@ -152,14 +152,23 @@ public final class PromptBuilder {
         }
     }
 
-    /** The text inside the EVOLVE-BLOCK markers, regions separated by an elision line. */
+    /**
+     * The text inside the EVOLVE-BLOCK markers, regions separated by an elision line, a comment as the markers
+     * write one: always {@code //}, it was no comment in Python or shell programs, and a model copied it as code.
+     */
     static String evolveRegions(String code) {
         List<String> lines = code.lines().toList();
-        List<String> parts = new ArrayList<>();
+        StringBuilder sb = new StringBuilder();
         for (int[] r : regions(code)) {
-            parts.add(String.join("\n", lines.subList(r[0], Math.min(r[1], lines.size()))));
+            if (!sb.isEmpty()) {
+                String marker = lines.get(r[0] - 1);
+                String comment = marker.substring(0, marker.indexOf(EvolveBlocks.START)).strip();
+                sb.append('\n').append(comment.isEmpty() ? "" : comment + " ")
+                        .append("... (unchanged code outside the evolve blocks) ...\n");
+            }
+            sb.append(String.join("\n", lines.subList(r[0], Math.min(r[1], lines.size()))));
         }
-        return String.join("\n// ... (unchanged code outside the evolve blocks) ...\n", parts);
+        return sb.toString();
     }
 
     static String metrics(Program p) {

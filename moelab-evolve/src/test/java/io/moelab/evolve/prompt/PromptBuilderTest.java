@@ -430,6 +430,25 @@ class PromptBuilderTest {
                 int g() { return 2; }
                 int h() { return 3; }""");
         assertThat(PromptBuilder.evolveRegions("// EVOLVE-BLOCK-START\n// EVOLVE-BLOCK-END\n")).isEmpty();
+        // The elision line is a comment of the program's language, as its markers are (it was // in Python too).
+        assertThat(PromptBuilder.evolveRegions("""
+                import os
+                # EVOLVE-BLOCK-START
+                def f(): return 1
+                # EVOLVE-BLOCK-END
+                x = 2
+                    # EVOLVE-BLOCK-START
+                def g(): return 2
+                # EVOLVE-BLOCK-END
+                EVOLVE-BLOCK-START
+                h = 3
+                EVOLVE-BLOCK-END
+                """)).isEqualTo("""
+                def f(): return 1
+                # ... (unchanged code outside the evolve blocks) ...
+                def g(): return 2
+                ... (unchanged code outside the evolve blocks) ...
+                h = 3""");
         assertThat(PromptBuilder.evolveRegions("no markers")).isEmpty();
     }
 }
