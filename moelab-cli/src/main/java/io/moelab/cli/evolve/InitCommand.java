@@ -20,7 +20,9 @@ import picocli.CommandLine.Spec;
 /** {@code moelab evolve init}: write a task's initial program and a commented configuration. */
 @Command(name = "init", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Write the task's initial program and a commented config.yaml (every key with its default) "
-                + "into DIR, to read and edit before a run.")
+                + "into DIR: the config to edit and pass with --config; the program to read (a run of the built-in "
+                + "eplb task starts from the task's own copy, so edits to it take effect only in a task directory "
+                + "of your own, as its initial_program).")
 public final class InitCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
