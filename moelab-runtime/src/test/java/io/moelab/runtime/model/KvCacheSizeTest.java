@@ -105,6 +105,38 @@ class KvCacheSizeTest {
     }
 
     /**
+     * A prefill that starts among the held positions and runs past the capacity is refused before it stores
+     * anything: the positions held before stay as they were, keys and values alike.
+     */
+    @Test
+    void aRunFromAHeldPositionPastTheCapacityIsRefusedBeforeItStores() throws Exception {
+        TinyModel tiny = TinyModel.create(Family.MIXTRAL, DType.F32, 2);
+        try (MoeModel model = MoeModel.load(tiny.write(tmp.resolve("m")), WeightFormat.STORED)) {
+            KvCache cache = model.newCache(8);
+            model.prefill(new int[] {5, 6, 7, 8, 9, 10}, 0, cache, true);
+            assertThat(cache.filled()).isEqualTo(6);
+            float[][] keys = new float[3][];
+            float[][] values = new float[3][];
+            for (int l = 0; l < 3; l++) {
+                keys[l] = cache.keys(l).clone();
+                values[l] = cache.values(l).clone();
+            }
+            // Positions 5..8: one past the last of 0..7.
+            assertThatThrownBy(() -> model.prefill(new int[] {1, 2, 3, 4}, 5, cache, true))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("positions up to 8 beyond the KV cache's 8");
+            assertThat(cache.filled()).isEqualTo(6);
+            for (int l = 0; l < 3; l++) {
+                assertThat(cache.keys(l)).as("layer %d keys", l).isEqualTo(keys[l]);
+                assertThat(cache.values(l)).as("layer %d values", l).isEqualTo(values[l]);
+            }
+            // Positions 5..7 fit.
+            model.prefill(new int[] {1, 2, 3}, 5, cache, true);
+            assertThat(cache.filled()).isEqualTo(8);
+        }
+    }
+
+    /**
      * A position past those the cache holds is refused, for forward and prefill: it attended to zeros (a new cache)
      * or to a stale run's keys without a sign. Running an earlier position rewinds the cache to it, and what follows
      * equals a fresh run of the new sequence bit for bit.
