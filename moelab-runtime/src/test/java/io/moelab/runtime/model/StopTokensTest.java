@@ -70,6 +70,23 @@ class StopTokensTest {
         assertThat(stops(model(Family.QWEN3_MOE, c -> { }))).isEmpty();
     }
 
+    /**
+     * The ends of the vocabulary: id 0 is a token (vocab_size - 1 the last one), and a family default is left out
+     * exactly when it is not below vocab_size.
+     */
+    @Test
+    void theVocabularysFirstAndLastIdsAreStopIdsAndADefaultAtItsSizeIsLeftOut() throws IOException {
+        assertThat(stops(model(Family.MIXTRAL, c -> c.put("eos_token_id", 0)))).containsExactly(0);
+        Path dir = model(Family.QWEN3_MOE, c -> { });
+        generation(dir, "{\"eos_token_id\": [49, 0]}");
+        assertThat(stops(dir)).containsExactly(0, 49);
+        // MixtralConfig's 2 needs a vocabulary of 3; OlmoeConfig's 50279 one of 50280.
+        assertThat(stops(model(Family.MIXTRAL, c -> c.put("vocab_size", 3)))).containsExactly(2);
+        assertThat(stops(model(Family.MIXTRAL, c -> c.put("vocab_size", 2)))).isEmpty();
+        assertThat(stops(model(Family.OLMOE, c -> c.put("vocab_size", 50280)))).containsExactly(50279);
+        assertThat(stops(model(Family.OLMOE, c -> c.put("vocab_size", 50279)))).isEmpty();
+    }
+
     @Test
     void malformedIdsAreRefusedNamingFileAndKey() throws IOException {
         String[] values = {"\"2\"", "2.0", "2.5", "true", "-1", "50", "1e30", "[1, \"a\"]", "[[1]]", "{\"id\": 1}",
