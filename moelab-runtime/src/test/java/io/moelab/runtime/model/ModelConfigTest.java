@@ -478,6 +478,30 @@ class ModelConfigTest {
         assertThat(read(Family.QWEN2_MOE, n -> n.putArray("mlp_only_layers").add(0)).isMoe(0)).isFalse();
     }
 
+    /**
+     * transformers' Qwen MoE decoder layer {@code i} is sparse when {@code (i + 1) % decoder_sparse_step == 0} and
+     * {@code i} is not in {@code mlp_only_layers}: with a step of 3, layers 2 and 5 of 7 (a step of 2 could not tell
+     * {@code i + 1} from {@code i - 1}).
+     */
+    @Test
+    void everyStepThLayerCountingFromOneIsSparse() throws IOException {
+        for (Family f : new Family[] {Family.QWEN2_MOE, Family.QWEN3_MOE}) {
+            ModelConfig c = read(f, n -> {
+                n.put("num_hidden_layers", 7);
+                n.put("decoder_sparse_step", 3);
+            });
+            assertThat(java.util.stream.IntStream.range(0, 7).filter(c::isMoe).toArray()).as(f.name())
+                    .containsExactly(2, 5);
+            ModelConfig only = read(f, n -> {
+                n.put("num_hidden_layers", 7);
+                n.put("decoder_sparse_step", 3);
+                n.putArray("mlp_only_layers").add(5).add(4);
+            });
+            assertThat(java.util.stream.IntStream.range(0, 7).filter(only::isMoe).toArray()).as(f.name())
+                    .containsExactly(2);
+        }
+    }
+
     @Test
     void integersPastAnIntAreCalledTooLarge() throws IOException {
         assertRefused(Family.MIXTRAL, c -> c.put("hidden_size", 1099511627776L),
