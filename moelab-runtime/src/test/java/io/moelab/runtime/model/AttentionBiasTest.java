@@ -100,6 +100,10 @@ class AttentionBiasTest {
                     "model.layers.0.self_attn.o_proj.bias");
             float[][] actual = logits(tiny);
             assertMatchesReference(tiny, actual);
+            // Decoding token by token adds them on its own path (the output bias there was untested).
+            try (MoeModel model = MoeModel.load(tiny.write(tmp.resolve("d" + written++)), WeightFormat.STORED)) {
+                assertMatchesReference(tiny, CompiledKernels.decoded(model, TOKENS));
+            }
             // The biases change the logits: matching the reference is not matching a model without them.
             TinyModel without = TinyModel.create(f, DType.F32, 23, false, c -> c.put("attention_bias", true));
             without.weights.keySet().removeIf(k -> k.endsWith("_proj.bias"));
