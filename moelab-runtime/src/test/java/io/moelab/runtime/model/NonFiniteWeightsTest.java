@@ -53,6 +53,12 @@ class NonFiniteWeightsTest {
                     .isInstanceOf(ModelFormatException.class)
                     .hasMessage(dir.resolve("model.safetensors") + ": tensor model.embed_tokens.weight: holds "
                             + "Infinity at [7, 5] (the forward pass gave non-finite logits at position 2)");
+            // A prefill from position 1 names the position of the first non-finite row it returns: token 7's at 2,
+            // or with the last row only, position 3's (which attends to it).
+            assertThatThrownBy(() -> model.prefill(new int[] {2, 7, 4}, 1, cache, true))
+                    .hasMessageEndingWith("(the forward pass gave non-finite logits at position 2)");
+            assertThatThrownBy(() -> model.prefill(new int[] {2, 7, 4}, 1, cache, false))
+                    .hasMessageEndingWith("(the forward pass gave non-finite logits at position 3)");
         }
     }
 
