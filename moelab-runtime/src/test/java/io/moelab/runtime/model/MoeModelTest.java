@@ -140,6 +140,43 @@ class MoeModelTest {
     }
 
     /**
+     * Router logits in the thousands route as the reference's softmax does (one expert takes nearly all the weight):
+     * computed without subtracting the largest logit first, the exponentials overflow, and a mutation that added it
+     * instead passed every test whose router logits were near 1.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Family.class)
+    void routerLogitsInTheThousandsRouteAsTheReferenceDoes(Family family) throws Exception {
+        TinyModel tiny = TinyModel.create(family, DType.F32, 29);
+        for (int l = 0; l < 3; l++) {
+            double[] router = tiny.weights.get(family.router(l));
+            if (router != null) {
+                for (int i = 0; i < router.length; i++) {
+                    router[i] *= 5000;
+                }
+            }
+        }
+        double[][] expected = new ReferenceForward(tiny).logits(TOKENS);
+        try (MoeModel model = MoeModel.load(tiny.write(tmp.resolve("loud")), WeightFormat.STORED)) {
+            float[][] prefilled = model.logits(TOKENS);
+            float[][] decoded = CompiledKernels.decoded(model, TOKENS);
+            for (int t = 0; t < TOKENS.length; t++) {
+                double scale = 0;
+                for (double v : expected[t]) {
+                    scale = Math.max(scale, Math.abs(v));
+                }
+                org.assertj.core.data.Offset<Double> near = org.assertj.core.data.Offset.offset(1e-4 * scale);
+                for (int i = 0; i < expected[t].length; i++) {
+                    assertThat((double) prefilled[t][i]).as("%s prefill position %d logit %d", family, t, i)
+                            .isCloseTo(expected[t][i], near);
+                    assertThat((double) decoded[t][i]).as("%s decode position %d logit %d", family, t, i)
+                            .isCloseTo(expected[t][i], near);
+                }
+            }
+        }
+    }
+
+    /**
      * Routing picks the k most probable experts, most probable first, and among equal probabilities the lower index
      * first, as the reference's stable sort does: a router whose logits tie (zero rows, duplicated experts) then
      * runs the same experts and reports them in the same order. Hand cases: taking the last of equals instead
@@ -165,6 +202,55 @@ class MoeModelTest {
             model.logits(new int[] {1, 2, 3});
             // decoder_sparse_step 2: only layer 1 of 3 is MoE.
             assertThat(layers).containsExactly(1, 1, 1);
+        }
+    }
+
+    /**
+     * Decoding token by token reports the same routing as a prefill of the same tokens (the recorder of a generation
+     * hears the decoding path): every MoE layer, each token's experts in the same order.
+     */
+    @Test
+    void decodingReportsTheRoutingAPrefillReports() throws Exception {
+        TinyModel tiny = TinyModel.create(Family.QWEN2_MOE, DType.F32, 5);
+        try (MoeModel model = MoeModel.load(tiny.write(tmp.resolve("m")), WeightFormat.STORED)) {
+            List<String> batched = new ArrayList<>();
+            model.routingListener((layer, experts) -> batched.add(layer + " " + java.util.Arrays.toString(experts)));
+            model.logits(TOKENS);
+            List<String> decoded = new ArrayList<>();
+            model.routingListener((layer, experts) -> decoded.add(layer + " " + java.util.Arrays.toString(experts)));
+            CompiledKernels.decoded(model, TOKENS);
+            // A prefill reports layer by layer, decoding token by token: the same routing per layer.
+            assertThat(decoded).hasSize(batched.size()).isNotEmpty();
+            for (int layer = 0; layer < 3; layer++) {
+                String l = layer + " ";
+                assertThat(decoded.stream().filter(e -> e.startsWith(l)).toList()).as("layer %d", layer)
+                        .isEqualTo(batched.stream().filter(e -> e.startsWith(l)).toList());
+            }
+        }
+    }
+
+    /**
+     * Token ids are checked against the vocabulary at both ends, before the cache changes; a prefill of no tokens
+     * gives no logits and leaves the cache as it was.
+     */
+    @Test
+    void tokenIdsOutsideTheVocabularyAreRefusedAndNoTokensChangeNothing() throws Exception {
+        TinyModel tiny = TinyModel.create(Family.MIXTRAL, DType.F32, 2);
+        try (MoeModel model = MoeModel.load(tiny.write(tmp.resolve("m")), WeightFormat.STORED)) {
+            KvCache cache = model.newCache(8);
+            model.prefill(new int[] {1, 2, 3}, 0, cache, true);
+            for (int bad : new int[] {50, -1, Integer.MAX_VALUE}) {
+                String message = "token id " + bad + " outside the vocabulary [0, 50)";
+                assertThatThrownBy(() -> model.forward(bad, 3, cache)).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessage(message);
+                assertThatThrownBy(() -> model.prefill(new int[] {4, bad}, 1, cache, true))
+                        .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
+                assertThat(cache.filled()).isEqualTo(3);
+            }
+            assertThat(model.prefill(new int[0], 3, cache, true)).isEmpty();
+            assertThat(cache.filled()).isEqualTo(3);
+            // The last id is a token.
+            assertThat(model.forward(49, 3, cache)).isEqualTo(model.logits(new int[] {1, 2, 3, 49})[3]);
         }
     }
 
