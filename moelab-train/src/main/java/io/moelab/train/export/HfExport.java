@@ -49,9 +49,11 @@ public final class HfExport {
      * killed there exports again when resumed, deleting the {@code .old} directory it left rather than putting it
      * back).
      *
-     * @param extra extra {@code config.json} keys under {@code "moelab"} (how it was trained)
+     * @param context the tokens per window it was trained on ({@code --seq}), written as
+     *                {@code max_position_embeddings}
+     * @param extra   extra {@code config.json} keys under {@code "moelab"} (how it was trained)
      */
-    public static void write(MoeTransformer model, Path dir, Map<String, Object> extra) {
+    public static void write(MoeTransformer model, Path dir, int context, Map<String, Object> extra) {
         ModelSpec spec = model.spec();
         Path target = dir.toAbsolutePath();
         Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
@@ -84,7 +86,7 @@ public final class HfExport {
                 }
             }
             w.write(tmp.resolve("model.safetensors"));
-            Files.writeString(tmp.resolve("config.json"), pretty(config(spec, extra)));
+            Files.writeString(tmp.resolve("config.json"), pretty(config(spec, context, extra)));
             Files.writeString(tmp.resolve("tokenizer_config.json"), pretty(tokenizer(spec)));
             // As a checkpoint: the files' data and the directory's entries reach the disk before the rename, or a
             // power cut soon after could leave model/ with an empty config.json (the writer syncs only the weights).
@@ -147,9 +149,16 @@ public final class HfExport {
     /**
      * The Hugging Face {@code config.json} of {@code spec}.
      *
-     * @param extra keys written under {@code "moelab"} (how it was trained); empty for none
+     * @param context the tokens per window it was trained on, its {@code max_position_embeddings}: without the key
+     *                transformers takes Qwen3MoeConfig's default 32768, and its {@code generate}, given no length,
+     *                would stop there rather than at the context the model knows
+     * @param extra   keys written under {@code "moelab"} (how it was trained); empty for none
+     * @throws IllegalArgumentException if {@code context} is below 1
      */
-    public static ObjectNode config(ModelSpec spec, Map<String, Object> extra) {
+    public static ObjectNode config(ModelSpec spec, int context, Map<String, Object> extra) {
+        if (context < 1) {
+            throw new IllegalArgumentException("context must be at least 1, got " + context);
+        }
         ObjectNode c = JSON.createObjectNode();
         c.putArray("architectures").add("Qwen3MoeForCausalLM");
         c.put("model_type", "qwen3_moe");
@@ -170,6 +179,7 @@ public final class HfExport {
         c.put("attention_bias", false);
         c.put("rope_theta", spec.ropeTheta());
         c.put("rms_norm_eps", spec.rmsEps());
+        c.put("max_position_embeddings", context);
         c.put("tie_word_embeddings", false);
         c.put("bos_token_id", ByteTokenizer.BOS);
         c.put("eos_token_id", ByteTokenizer.EOS);

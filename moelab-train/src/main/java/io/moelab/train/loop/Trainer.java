@@ -371,7 +371,7 @@ public final class Trainer {
             extra.put("aux_loss_weight", config.auxWeight());
             extra.put("z_loss_weight", config.zWeight());
             extra.put("val_bits_per_byte", last.bitsPerByte());
-            HfExport.write(model, out.resolve("model"), extra);
+            HfExport.write(model, out.resolve("model"), config.seq(), extra);
             writeRouting(last);
             writeValidationTexts(validationTexts);
             Summary summary = new Summary(config, config.steps(), config.model().parameterCount(),

@@ -41,7 +41,7 @@ class ExportParityTest {
             model.parameters().all().values().forEach(p -> p.muli(p.getShape().dimension() >= 2 ? 10f : 1f));
             int[][] row = {java.util.Arrays.copyOf(tokens, tokens.length + 1)};
             expected = model.forward(row, tokens.length, 0, m).logits().toFloatArray();
-            HfExport.write(model, dir.resolve("model"), Map.of());
+            HfExport.write(model, dir.resolve("model"), 64, Map.of());
         }
         try (MoeModel runtime = MoeModel.load(dir.resolve("model"), WeightFormat.STORED)) {
             float[][] actual = runtime.logits(tokens);

@@ -44,10 +44,10 @@ class HfExportFailureTest {
         MoeTransformer trained;
         try (NDManager manager = Pytorch.engine().newBaseManager()) {
             trained = new MoeTransformer(SPEC, manager, 1);
-            HfExport.write(trained, model, Map.of());
+            HfExport.write(trained, model, 64, Map.of());
         }
         String config = Files.readString(model.resolve("config.json"));
-        assertThatThrownBy(() -> HfExport.write(trained, model, Map.of())).isInstanceOf(RuntimeException.class);
+        assertThatThrownBy(() -> HfExport.write(trained, model, 64, Map.of())).isInstanceOf(RuntimeException.class);
         try (Stream<Path> files = Files.list(dir)) {
             assertThat(files.map(f -> f.getFileName().toString())).containsExactly("model");
         }
@@ -63,7 +63,7 @@ class HfExportFailureTest {
     void aFailureBetweenTheRenamesPutsTheOldModelBack() throws Exception {
         Path model = dir.resolve("model");
         try (NDManager manager = Pytorch.engine().newBaseManager()) {
-            HfExport.write(new MoeTransformer(SPEC, manager, 1), model, Map.of());
+            HfExport.write(new MoeTransformer(SPEC, manager, 1), model, 64, Map.of());
             Map<String, byte[]> before = contents(model);
             // A differently seeded model, so a new model left in place would not pass for the old one.
             MoeTransformer other = new MoeTransformer(SPEC, manager, 2);
@@ -73,7 +73,7 @@ class HfExportFailureTest {
                 assertThat(aside).isDirectory();
                 throw new IOException("simulated failure of the second rename");
             };
-            assertThatThrownBy(() -> HfExport.write(other, model, Map.of()))
+            assertThatThrownBy(() -> HfExport.write(other, model, 64, Map.of()))
                     .isInstanceOf(UncheckedIOException.class)
                     .hasRootCauseMessage("simulated failure of the second rename");
             assertThat(names()).containsExactly("model");
@@ -94,19 +94,19 @@ class HfExportFailureTest {
         Path aside = dir.resolve(".model.old");
         try (NDManager manager = Pytorch.engine().newBaseManager()) {
             MoeTransformer trained = new MoeTransformer(SPEC, manager, 1);
-            HfExport.write(trained, model, Map.of());
+            HfExport.write(trained, model, 64, Map.of());
             Files.move(model, aside); // as left by a run killed between the renames
             HfExport.beforeDeletingOld = () -> {
                 Files.delete(aside.resolve("config.json")); // the deletion gets this far, then fails
                 throw new IOException("simulated failure deleting " + aside);
             };
-            assertThatThrownBy(() -> HfExport.write(trained, model, Map.of()))
+            assertThatThrownBy(() -> HfExport.write(trained, model, 64, Map.of()))
                     .isInstanceOf(UncheckedIOException.class);
             assertThat(model).doesNotExist();
             assertThat(dir.resolve(".model.tmp")).doesNotExist();
 
             HfExport.beforeDeletingOld = null;
-            HfExport.write(trained, model, Map.of());
+            HfExport.write(trained, model, 64, Map.of());
             assertThat(names()).containsExactly("model");
             assertThat(model.resolve("config.json")).isRegularFile();
             assertThat(model.resolve("model.safetensors")).isRegularFile();
@@ -122,23 +122,23 @@ class HfExportFailureTest {
         Path model = dir.resolve("model");
         Path aside = dir.resolve(".model.old");
         try (NDManager manager = Pytorch.engine().newBaseManager()) {
-            HfExport.write(new MoeTransformer(SPEC, manager, 1), model, Map.of());
+            HfExport.write(new MoeTransformer(SPEC, manager, 1), model, 64, Map.of());
             MoeTransformer other = new MoeTransformer(SPEC, manager, 2);
-            HfExport.write(other, dir.resolve("expected"), Map.of());
+            HfExport.write(other, dir.resolve("expected"), 64, Map.of());
             Map<String, byte[]> expected = contents(dir.resolve("expected"));
             io.moelab.train.io.RunFiles.deleteTree(dir.resolve("expected"));
             HfExport.afterRenames = () -> {
                 assertThat(aside).isDirectory();
                 throw new IOException("simulated failure deleting " + aside);
             };
-            HfExport.write(other, model, Map.of());
+            HfExport.write(other, model, 64, Map.of());
             Map<String, byte[]> after = contents(model);
             assertThat(after.keySet()).isEqualTo(expected.keySet());
             expected.forEach((name, bytes) -> assertThat(after.get(name)).as(name).isEqualTo(bytes));
             assertThat(names()).containsExactlyInAnyOrder("model", ".model.old");
 
             HfExport.afterRenames = null;
-            HfExport.write(other, model, Map.of());
+            HfExport.write(other, model, 64, Map.of());
             assertThat(names()).containsExactly("model");
         }
     }

@@ -61,7 +61,7 @@ class HfExportLayoutTest {
         try (NDManager m = Pytorch.engine().newBaseManager()) {
             MoeTransformer model = new MoeTransformer(spec, m, 7);
             stackedDown = model.parameters().get("model.layers.1.mlp.experts.down_proj").toFloatArray();
-            HfExport.write(model, dir.resolve("model"), Map.of("preset", "test"));
+            HfExport.write(model, dir.resolve("model"), 96, Map.of("preset", "test"));
         }
         try (SafetensorsFile f = SafetensorsFile.open(dir.resolve("model/model.safetensors"))) {
             Map<String, long[]> actual = new TreeMap<>();
@@ -85,7 +85,7 @@ class HfExportLayoutTest {
                 Map.entry("num_key_value_heads", 2), Map.entry("head_dim", 8), Map.entry("moe_intermediate_size", 48),
                 Map.entry("num_experts", 3), Map.entry("num_experts_per_tok", 2), Map.entry("decoder_sparse_step", 1),
                 Map.entry("rope_theta", 5000.0), Map.entry("rms_norm_eps", 1e-5), Map.entry("bos_token_id", 256),
-                Map.entry("eos_token_id", 257));
+                Map.entry("eos_token_id", 257), Map.entry("max_position_embeddings", 96));
         numbers.forEach((k, v) -> assertThat(c.get(k).asDouble()).as(k).isEqualTo(v.doubleValue()));
         assertThat(c.get("norm_topk_prob").asBoolean()).isTrue();
         assertThat(c.get("tie_word_embeddings").asBoolean()).isFalse();

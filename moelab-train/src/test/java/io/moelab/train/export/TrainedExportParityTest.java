@@ -71,8 +71,11 @@ class TrainedExportParityTest {
         assertThat(config.get("rope_theta").asDouble()).isEqualTo(spec.ropeTheta());
         assertThat(config.get("rms_norm_eps").asDouble()).isEqualTo(spec.rmsEps());
         assertThat(config.get("moelab").get("trained_steps").asInt()).isEqualTo(c.steps());
+        // The context it was trained on (--seq), not Qwen3MoeConfig's default 32768 that its absence stands for.
+        assertThat(config.get("max_position_embeddings").asInt()).isEqualTo(c.seq());
 
-        // BOS, then text: the positions a prompt has at inference, past the training window (32) too.
+        // BOS, then text: the positions a prompt has at inference, past the training window (32) too, so past
+        // max_position_embeddings, which neither transformers' forward nor the runtime's stops at.
         byte[] text = "The trainer writes what the runtime reads, at every position. ".repeat(4)
                 .getBytes(StandardCharsets.UTF_8);
         int[] tokens = new int[text.length + 1];
