@@ -125,7 +125,7 @@ class TrainCommandTest {
                 .map(l -> l.replaceAll("^\\{\"step\":(\\d+),.*", "$1") + (l.contains("val_loss") ? "v" : "")))
                 .containsExactly("3", "6v", "9", "12v", "15v", "16v", "17", "18", "19", "20v", "21", "22v");
         String summary = Files.readString(out.resolve("summary.json"));
-        assertThat(summary).contains("\"logEvery\" : 1").contains("\"evalEvery\" : 4");
+        assertThat(summary).contains("\"log_every\" : 1").contains("\"eval_every\" : 4");
         // --steps at the checkpoint's step trains nothing: it says so (it reported "0.0 s of training, 0
         // tokens/s"), re-validates (here on more windows) and leaves the run's outputs in place.
         String metricsAt22 = Files.readString(out.resolve("metrics.jsonl"));
@@ -136,7 +136,7 @@ class TrainCommandTest {
                 + "(the checkpoint is at step 22): its weights were validated and exported\n")
                 .doesNotContain("tokens/s");
         assertThat(out.resolve("metrics.jsonl")).hasContent(metricsAt22);
-        assertThat(Files.readString(out.resolve("summary.json"))).contains("\"evalWindows\" : 3");
+        assertThat(Files.readString(out.resolve("summary.json"))).contains("\"eval_windows\" : 3");
         assertThat(out.resolve("model/model.safetensors")).exists();
         assertThat(out.resolve("loss.png")).exists();
 

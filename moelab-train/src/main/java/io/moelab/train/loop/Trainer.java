@@ -16,6 +16,9 @@ import io.moelab.train.model.MoeTransformer;
 import io.moelab.train.optim.AdamW;
 import io.moelab.train.optim.LearningRateSchedule;
 import tools.jackson.core.JacksonException;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -86,6 +89,14 @@ public final class Trainer {
      * Metric lines but no checkpoint: a run stopped before its first validation (or its checkpoints were deleted).
      * Neither a resume nor, over its files, a new start can continue it; the start's advice to resume was wrong.
      */
+    /**
+     * Writes {@code summary.json} with the keys in snake_case, as metrics.jsonl, routing.json, the exported
+     * config.json and every other JSON file moelab writes spell them (the record's Java names gave dModel,
+     * bitsPerByte). The checkpoints' trainer.json keeps Java's names: resumes read it, including older runs'.
+     */
+    private static final ObjectMapper SUMMARY_JSON = JsonMapper.builder()
+            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE).build();
+
     private static final String WITHOUT_CHECKPOINT = "without a checkpoint to resume from (it stopped before its "
             + "first validation, or its checkpoints were deleted)";
 
@@ -378,7 +389,7 @@ public final class Trainer {
                     config.model().activeParameterCount(), last, trainNanos / 1e9,
                     trainNanos == 0 ? 0 : trainTokens / (trainNanos / 1e9));
             RunFiles.writeAtomically(out.resolve("summary.json"),
-                    Checkpoints.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(summary) + "\n");
+                    SUMMARY_JSON.writerWithDefaultPrettyPrinter().writeValueAsString(summary) + "\n");
             return summary;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write in " + out, e);

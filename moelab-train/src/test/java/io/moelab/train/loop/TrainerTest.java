@@ -127,6 +127,23 @@ class TrainerTest {
         assertThat(dir.resolve("validation/humor.txt")).exists();
         assertThat(dir.resolve("routing.json")).exists();
         assertThat(dir.resolve("checkpoints/latest")).hasContent("step-50");
+        // summary.json spells its keys as metrics.jsonl, routing.json and config.json do (it used Java's names:
+        // dModel, bitsPerByte, tokensPerSecond).
+        JsonNode summary = Checkpoints.JSON.readTree(dir.resolve("summary.json").toFile());
+        assertThat(summary.propertyNames()).containsExactly("config", "steps", "parameters", "active_parameters",
+                "validation", "train_seconds", "tokens_per_second");
+        assertThat(summary.get("config").propertyNames()).containsExactly("preset", "model", "seq", "batch",
+                "steps", "lr", "min_lr_ratio", "warmup", "weight_decay", "beta1", "beta2", "clip", "aux_weight",
+                "z_weight", "capacity_factor", "seed", "log_every", "eval_every", "eval_windows", "corpus");
+        assertThat(summary.get("config").get("model").propertyNames()).containsExactly("vocab", "layers", "d_model",
+                "heads", "kv_heads", "experts", "top_k", "expert_dim", "norm_top_k", "rope_theta", "rms_eps");
+        assertThat(summary.get("validation").propertyNames()).containsExactly("loss", "bits_per_byte",
+                "bits_per_byte_by_domain", "routing_by_domain", "specialization");
+        assertThat(summary.get("validation").get("specialization").propertyNames())
+                .containsExactly("between_domains", "within_domain");
+        assertThat(summary.get("validation").get("bits_per_byte_by_domain").has("fiction-mystery")).isTrue();
+        assertThat(summary.get("validation").get("bits_per_byte").asDouble()).isEqualTo(s.validation().bitsPerByte());
+        assertThat(summary.get("config").get("model").get("d_model").asInt()).isEqualTo(c.model().dModel());
     }
 
     /**
