@@ -229,12 +229,20 @@ final class TokenizerConfig {
 
     /**
      * Refuses, naming {@code configFile} and {@code where} (the field, ending ": "), an object {@code token} whose
-     * {@code content} is neither a string nor null (nor missing) or that {@link #checkFlags} refuses; the tokenizers
-     * binding's {@code AddedToken} raises a TypeError on each. Anything but an object is left alone.
+     * {@code "__type"} is not {@code "AddedToken"} (transformers v4 then keeps it a dict and its {@code __init__}
+     * raises), whose {@code content} is neither a string nor null (nor missing) or that {@link #checkFlags} refuses;
+     * the tokenizers binding's {@code AddedToken} raises a TypeError on each. Anything but an object is left alone.
      */
     private static void checkTokenObject(JsonNode token, String where, String configFile) {
         if (!token.isObject()) {
             return;
+        }
+        // v4's _from_pretrained makes an AddedToken only of an object whose "__type" is "AddedToken" (as its
+        // save_pretrained writes them); any other stays a dict, which __init__ refuses (TypeError).
+        JsonNode type = token.get("__type");
+        if (type == null || !type.isString() || !type.stringValue().equals("AddedToken")) {
+            throw new ModelFormatException(configFile, null, where + "an object must have \"__type\": "
+                    + "\"AddedToken\" (transformers reads any other as a plain dict and refuses it), got " + token);
         }
         JsonNode content = token.get("content");
         if (content != null && !content.isString() && !content.isNull()) {

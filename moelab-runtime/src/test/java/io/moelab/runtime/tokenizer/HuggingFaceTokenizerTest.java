@@ -118,7 +118,7 @@ class HuggingFaceTokenizerTest {
     void tokenizerConfigNamesTheEosToken() throws Exception {
         Path json = TokenizerFixtures.write(dir.resolve("chat"), TokenizerFixtures.QWEN_STYLE);
         Files.writeString(json.resolveSibling("tokenizer_config.json"),
-                "{\"eos_token\": {\"content\": \"<|im_end|>\"}, \"bos_token\": null}");
+                "{\"eos_token\": {\"__type\": \"AddedToken\", \"content\": \"<|im_end|>\"}, \"bos_token\": null}");
         try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(json)) {
             assertThat(tok.eosId()).hasValue(4);
             assertThat(tok.bosId()).isEmpty();

@@ -130,7 +130,7 @@ class SpecialTokensTest {
     void addEosTokenAppendsEos() {
         assertIds(encode(TokenizerFixtures.wordLevel(TokenizerFixtures.BOS_A), """
                 {"tokenizer_class": "LlamaTokenizer", "add_bos_token": true, "add_eos_token": true,
-                 "bos_token": "<s>", "eos_token": {"content": "</s>", "special": true}}"""),
+                 "bos_token": "<s>", "eos_token": {"__type": "AddedToken", "content": "</s>", "special": true}}"""),
                 ids(1), ids(3, 4), ids(2));
     }
 
@@ -236,7 +236,7 @@ class SpecialTokensTest {
         String[][] cases = {
             {"{\"tokenizer_class\": \"LlamaTokenizerFast\", \"bos_token\": \"\"}", "bos_token", "add_bos_token"},
             {"{\"tokenizer_class\": \"LlamaTokenizerFast\", \"add_eos_token\": true, "
-                + "\"eos_token\": {\"content\": \"\"}}", "eos_token", "add_eos_token"},
+                + "\"eos_token\": {\"__type\": \"AddedToken\", \"content\": \"\"}}", "eos_token", "add_eos_token"},
         };
         for (String[] c : cases) {
             Path file = TokenizerFixtures.write(dir.resolve("empty" + n++), TokenizerFixtures.WORD_LEVEL, c[0]);
@@ -264,8 +264,8 @@ class SpecialTokensTest {
     @Test
     void specialTokensTheConfigNamesButTheFileLacksAreAdded() {
         Path file = TokenizerFixtures.write(dir.resolve("named"), TokenizerFixtures.wordLevel("null"), """
-                {"eos_token": "<|eot|>", "pad_token": {"content": "<pad>", "lstrip": false, "rstrip": false,
-                 "normalized": false, "single_word": false, "special": true},
+                {"eos_token": "<|eot|>", "pad_token": {"__type": "AddedToken", "content": "<pad>", "lstrip": false,
+                 "rstrip": false, "normalized": false, "single_word": false, "special": true},
                  "bos_token": null, "additional_special_tokens": ["<tool>", "cat", "<|eot|>"]}""");
         try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(file)) {
             assertThat(tok.encode("the <|eot|> cat <tool> <pad>sat")).containsExactly(3, 12, 4, 14, 13, 5);

@@ -32,17 +32,25 @@ class TokenObjectFlagsTest {
         String[][] cases = {
             {"{\"bos_token\": {\"__type\": \"AddedToken\", \"content\": \"<|endoftext|>\", \"lstrip\": 1}}",
                 "bos_token: lstrip: expected true or false, got 1"},
-            {"{\"eos_token\": {\"content\": \"<|im_end|>\", \"special\": null}}",
+            {"{\"eos_token\": {\"__type\": \"AddedToken\", \"content\": \"<|im_end|>\", \"special\": null}}",
                 "eos_token: special: expected true or false, got null"},
-            {"{\"pad_token\": {\"content\": \"<p>\", \"normalized\": \"false\"}}",
+            {"{\"pad_token\": {\"__type\": \"AddedToken\", \"content\": \"<p>\", \"normalized\": \"false\"}}",
                 "pad_token: normalized: expected true or false, got \"false\""},
             {"{\"additional_special_tokens\": [\"<a>\", {\"__type\": \"AddedToken\", \"content\": \"<x>\", "
                 + "\"single_word\": 0}]}",
                 "additional_special_tokens[1]: single_word: expected true or false, got 0"},
-            {"{\"mask_token\": {\"content\": \"<m>\", \"rstrip\": [true]}}",
+            {"{\"mask_token\": {\"__type\": \"AddedToken\", \"content\": \"<m>\", \"rstrip\": [true]}}",
                 "mask_token: rstrip: expected true or false, got [true]"},
             {"{\"unk_token\": {\"__type\": \"AddedToken\", \"content\": 7}}",
                 "unk_token: content: expected a string, got 7"},
+            // transformers v4 makes an AddedToken only of an object marked so; another stays a dict, and the
+            // tokenizer's __init__ raises a TypeError (an AssertionError within additional_special_tokens).
+            {"{\"bos_token\": {\"content\": \"<s>\", \"lstrip\": false}}",
+                "bos_token: an object must have \"__type\": \"AddedToken\" (transformers reads any other as a "
+                + "plain dict and refuses it), got {\"content\":\"<s>\",\"lstrip\":false}"},
+            {"{\"additional_special_tokens\": [{\"__type\": \"Token\", \"content\": \"<x>\"}]}",
+                "additional_special_tokens[0]: an object must have \"__type\": \"AddedToken\" (transformers reads "
+                + "any other as a plain dict and refuses it), got {\"__type\":\"Token\",\"content\":\"<x>\"}"},
         };
         for (String[] c : cases) {
             Path file = write(c[0]);
@@ -58,7 +66,8 @@ class TokenObjectFlagsTest {
         try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(write("""
                 {"bos_token": {"__type": "AddedToken", "content": "<x>", "lstrip": true, "rstrip": false,
                  "single_word": false, "normalized": false, "special": true},
-                 "additional_special_tokens": [{"__type": "AddedToken", "content": null}, {"lstrip": false}]}"""))) {
+                 "additional_special_tokens": [{"__type": "AddedToken", "content": null},
+                 {"__type": "AddedToken", "lstrip": false}]}"""))) {
             assertThat(tok.encode("the <x> cat")).containsExactly(1, 5, 2);
         }
     }
