@@ -288,7 +288,7 @@ public final class ProgramDatabase {
         }
         List<Program> top = ranked.stream().filter(p -> !p.id().equals(parent.id()))
                 .limit(settings.numTopPrograms()).toList();
-        return new Sample(island, parent, top, inspirations(isl, parent, ranked, rng),
+        return new Sample(island, parent, top, inspirations(isl, parent, top, ranked, rng),
                 isl.recentAttempts(Island.ATTEMPTS_KEPT));
     }
 
@@ -306,13 +306,24 @@ public final class ProgramDatabase {
         return ranked.getLast();
     }
 
-    private List<Program> inspirations(Island island, Program parent, List<Program> ranked, SeededRandom rng) {
-        LinkedHashSet<String> chosen = new LinkedHashSet<>();
+    /**
+     * Up to {@code num_diverse_programs} programs of the island that the prompt does not show otherwise (neither
+     * the parent nor a top program): its best, then the elites of grid cells next to the parent's, then random
+     * members. OpenEvolve's {@code _sample_inspirations} starts with the island's best, which here is nearly
+     * always the parent or the first top program, so that slot showed nothing the prompt lacked. Drawn after the
+     * parent and from the iteration's own generator, so the parents drawn do not depend on it.
+     */
+    private List<Program> inspirations(Island island, Program parent, List<Program> top, List<Program> ranked,
+                                       SeededRandom rng) {
         int want = settings.numInspirations();
         if (want == 0) {
             return List.of();
         }
-        if (!island.bestId.equals(parent.id())) {
+        Set<String> shown = new java.util.HashSet<>();
+        shown.add(parent.id());
+        top.forEach(p -> shown.add(p.id()));
+        LinkedHashSet<String> chosen = new LinkedHashSet<>();
+        if (!shown.contains(island.bestId)) {
             chosen.add(island.bestId);
         }
         String cell = island.cellOf.get(parent.id());
@@ -321,14 +332,13 @@ public final class ProgramDatabase {
                 if (chosen.size() >= want) {
                     break;
                 }
-                if (FeatureMap.adjacent(cell, e.getKey()) && !e.getValue().equals(parent.id())) {
+                if (FeatureMap.adjacent(cell, e.getKey()) && !shown.contains(e.getValue())) {
                     chosen.add(e.getValue());
                 }
             }
         }
-        List<Program> others = ranked.stream().filter(p -> !p.id().equals(parent.id()) && !chosen.contains(p.id()))
-                .toList();
-        List<Program> pool = new ArrayList<>(others);
+        List<Program> pool = new ArrayList<>(ranked.stream()
+                .filter(p -> !shown.contains(p.id()) && !chosen.contains(p.id())).toList());
         while (chosen.size() < want && !pool.isEmpty()) {
             chosen.add(pool.remove(rng.nextInt(pool.size())).id());
         }

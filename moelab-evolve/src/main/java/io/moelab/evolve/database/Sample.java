@@ -8,7 +8,8 @@ import java.util.List;
  * @param island       the island the child will live on
  * @param parent       the program to edit
  * @param topPrograms  the island's best programs other than the parent
- * @param inspirations other programs of the island: its best, grid neighbours of the parent, random ones
+ * @param inspirations other programs of the island, neither the parent nor top programs: its best, grid
+ *                     neighbours of the parent, random ones
  * @param attempts     the island's most recent attempts, newest first
  */
 public record Sample(int island, Program parent, List<Program> topPrograms, List<Program> inspirations,

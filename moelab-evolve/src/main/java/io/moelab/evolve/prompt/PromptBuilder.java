@@ -21,7 +21,7 @@ import java.util.Map;
 /**
  * Builds each iteration's prompt from templates: the parent with its metrics, the island's recent attempts
  * with their outcomes (improved, regressed, failed with the evaluator's error, or edits that did not apply
- * and why), its best programs and inspirations (those not among the best programs). Other programs are shown
+ * and why), its best programs and inspirations (other programs of the island). Other programs are shown
  * by their EVOLVE-BLOCK regions only when the program has markers: the rest is the same in every program and
  * would only cost tokens.
  * Templates use {@code {name}} placeholders; unknown braces (code) are left alone.
@@ -80,13 +80,14 @@ public final class PromptBuilder {
         values.put("program", parent.code());
         values.put("previous_attempts", attempts(sample.attempts()));
         values.put("top_programs", programs(sample.topPrograms(), language, marked, "Program"));
-        // The database's inspirations start with the island's best, mostly also the first of its best programs:
-        // each program is shown once (the duplicates took a third of a prompt), the parent only as itself.
+        // Each program is shown once (duplicates took a third of a prompt), the parent only as itself: the database
+        // draws inspirations from the programs not shown otherwise, and a sample built elsewhere may not.
         java.util.Set<String> shown = new java.util.HashSet<>();
         shown.add(parent.id());
         sample.topPrograms().forEach(p -> shown.add(p.id()));
         List<Program> inspirations = sample.inspirations().stream().filter(p -> !shown.contains(p.id())).toList();
-        values.put("inspirations", inspirations.isEmpty() && !sample.inspirations().isEmpty()
+        values.put("inspirations", inspirations.isEmpty() && (!sample.inspirations().isEmpty()
+                || !sample.topPrograms().isEmpty())
                 ? "(none besides the programs above)" : programs(inspirations, language, marked, "Inspiration"));
         values.put("fitness_metric", fitnessMetric);
         values.put("evolve_note", marked

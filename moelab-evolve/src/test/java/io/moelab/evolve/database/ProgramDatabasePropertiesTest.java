@@ -105,6 +105,7 @@ class ProgramDatabasePropertiesTest {
             db.seed(initial());
             int it = 0;
             for (Op op : sc.ops()) {
+                int sampled = db.members(op.island()).size();
                 Sample s = step(db, op, ++it, sc.seed());
                 assertThat(s.island()).isEqualTo(op.island());
                 List<String> members = db.members(op.island());
@@ -115,8 +116,10 @@ class ProgramDatabasePropertiesTest {
                 });
                 assertThat(s.topPrograms()).doesNotContain(s.parent()).doesNotHaveDuplicates()
                         .hasSizeLessThanOrEqualTo(sc.settings().numTopPrograms());
+                // Inspirations are what the prompt shows besides the parent and top programs, as many as there are.
                 assertThat(s.inspirations()).doesNotContain(s.parent()).doesNotHaveDuplicates()
-                        .hasSizeLessThanOrEqualTo(sc.settings().numInspirations());
+                        .noneMatch(s.topPrograms()::contains)
+                        .hasSize(Math.min(sc.settings().numInspirations(), sampled - 1 - s.topPrograms().size()));
                 assertThat(members).allSatisfy(id -> assertThat(db.get(id).orElseThrow().island())
                         .isEqualTo(op.island()));
             }

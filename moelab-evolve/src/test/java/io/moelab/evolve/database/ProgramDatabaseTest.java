@@ -689,10 +689,38 @@ class ProgramDatabaseTest {
             List<String> ranked = Stream.of("6", "5", "4", "3", "2", "1", "0")
                     .filter(id -> !id.equals(s.parent().id())).limit(3).toList();
             assertThat(ids(s.topPrograms())).isEqualTo(ranked);
-            assertThat(ids(s.inspirations())).hasSize(3).doesNotHaveDuplicates()
-                    .doesNotContain(s.parent().id(), "7");
-            if (!s.parent().id().equals("6")) {
-                assertThat(ids(s.inspirations())).first().isEqualTo("6");
+            // The prompt shows the parent and the top programs already: the inspirations are the three others.
+            List<String> others = Stream.of("6", "5", "4", "3", "2", "1", "0")
+                    .filter(id -> !id.equals(s.parent().id()) && !ranked.contains(id)).toList();
+            assertThat(ids(s.inspirations())).containsExactlyInAnyOrderElementsOf(others);
+        }
+    }
+
+    /**
+     * The island's best came first among the inspirations although it is also the first top program (or the
+     * parent): the prompt shows each program once, so one of the inspiration slots showed nothing, and an island of
+     * five read "(none besides the programs above)" with programs it never showed. Inspirations are now drawn from
+     * the programs the prompt does not show otherwise; with no top programs, the island's best leads them.
+     */
+    @Test
+    void inspirationsAreProgramsThePromptDoesNotShowOtherwise() {
+        DatabaseSettings one = new DatabaseSettings(1, 100, 50, 100, 0.1, 1.0, 0.0, List.of("complexity"), 1,
+                "score", List.of(), 1, 2);
+        DatabaseSettings none = new DatabaseSettings(1, 100, 50, 100, 0.1, 1.0, 0.0, List.of("complexity"), 1,
+                "score", List.of(), 0, 2);
+        for (DatabaseSettings settings : List.of(one, none)) {
+            ProgramDatabase db = new ProgramDatabase(settings);
+            db.seed(initial(0.1));
+            for (int i = 1; i <= 4; i++) {
+                db.add(child(i, 0, 0.1 * i + 0.05));
+            }
+            for (int k = 0; k < 100; k++) {
+                Sample s = db.sample(0, SeededRandom.forIteration(5, k));
+                assertThat(s.inspirations()).hasSize(2).doesNotContain(s.parent())
+                        .noneMatch(s.topPrograms()::contains);
+                if (settings.numTopPrograms() == 0 && !s.parent().id().equals("4")) {
+                    assertThat(ids(s.inspirations())).first().isEqualTo("4");
+                }
             }
         }
     }

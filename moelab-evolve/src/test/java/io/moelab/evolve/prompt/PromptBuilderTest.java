@@ -245,9 +245,9 @@ class PromptBuilderTest {
     }
 
     /**
-     * The database's inspirations start with the island's best, which is also the first of its best programs
+     * The database's inspirations started with the island's best, which is also the first of its best programs
      * unless it is the parent: a replay of docs/evolve/example-run showed both of iteration 7's best programs again
-     * as its two inspirations, a third of a 45 KB prompt. Each program is now shown once.
+     * as its two inspirations, a third of a 45 KB prompt. Each program is now shown once (whoever built the sample).
      */
     @Test
     void aProgramAmongTheBestIsNotShownAgainAsAnInspiration() {
@@ -283,7 +283,7 @@ class PromptBuilderTest {
         String user = new PromptBuilder(PromptSettings.defaults()).build(s, "java", "score", null, false, SCORE)
                 .user();
         assertThat(user).contains("## Program 4 (score=0.8)\n```java\n" + MARKED
-                + "```\n\n# Inspirations\n\n(none yet)");
+                + "```\n\n# Inspirations\n\n(none besides the programs above)");
         assertThat(user).doesNotContain("Change only the code between");
     }
 
