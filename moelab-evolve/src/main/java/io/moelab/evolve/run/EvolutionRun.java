@@ -315,7 +315,7 @@ public final class EvolutionRun {
         Program initial = new Program("0", code, null, 0, 0, 0, ev.metrics(), null, cut(ev.feedback()), null);
         double f = db.fitness(initial);
         TraceRecord r = new TraceRecord(0, 0, null, "0", 0, "unchanged", ev.metrics(), f, Double.NaN, null, "",
-                cut(ev.feedback()), 0, 0, null, 0, 0, 0, ledger.totalUsd(), (System.nanoTime() - start) / 1e9);
+                cut(ev.feedback()), "", 0, 0, null, 0, 0, 0, ledger.totalUsd(), (System.nanoTime() - start) / 1e9);
         synchronized (journal) {
             commit(r, initial, null);
         }
@@ -457,9 +457,12 @@ public final class EvolutionRun {
             Evaluation ev = evaluator.evaluate(code, dir.work(i));
             Directories.deleteTree(dir.work(i));
             Program child = new Program(String.valueOf(i), code, parent.id(), island, parent.generation() + 1, i,
-                    ev.metrics(), ev.error(), cut(ev.feedback() + b.editNote()), null);
+                    ev.metrics(), ev.error(), cut(ev.feedback()), null);
             b.metrics = ev.metrics();
             b.feedback = child.feedback();
+            // About the edit that made the child, so the attempt's: as the child's feedback, the prompts that edit
+            // the child showed it as what the evaluator said of it.
+            b.editNote = cut(b.editNote());
             if (ev.ok()) {
                 b.fitness = db.fitness(child);
                 b.outcome = b.fitness > parentFitness ? "improved" : b.fitness < parentFitness ? "regressed"
@@ -530,7 +533,7 @@ public final class EvolutionRun {
         synchronized (journal) {
             TraceRecord r = new TraceRecord(b.iteration, b.island, b.parent.id(), child == null ? null : child.id(),
                     b.parent.generation() + 1, b.outcome, b.metrics, b.fitness, b.parentFitness, b.error,
-                    cut(b.errorMessage), b.feedback, b.applied, b.failed,
+                    cut(b.errorMessage), b.feedback, b.editNote, b.applied, b.failed,
                     b.completion == null ? null : b.completion.model(),
                     b.completion == null ? 0 : b.completion.promptTokens(),
                     b.completion == null ? 0 : b.completion.completionTokens(),
@@ -699,6 +702,8 @@ public final class EvolutionRun {
         String errorMessage = "";
         String feedback = "";
         String editFeedback = "";
+        /** The edit's note for the trace, set once a child was made. */
+        String editNote = "";
         int applied;
         int failed;
         Completion completion;
@@ -724,7 +729,7 @@ public final class EvolutionRun {
 
         /** Blocks that did not apply although others did: the model should hear about them too. */
         String editNote() {
-            return editFeedback.isBlank() ? "" : "\nSome edits did not apply:\n" + editFeedback;
+            return editFeedback.isBlank() ? "" : "Some edits did not apply:\n" + editFeedback;
         }
     }
 

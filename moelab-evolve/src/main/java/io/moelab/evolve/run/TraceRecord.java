@@ -24,6 +24,8 @@ import tools.jackson.databind.node.ObjectNode;
  * @param error            why it failed ({@code timeout}, {@code compile_error}, {@code no_edit}, ...), or null
  * @param errorMessage     details of the failure, cut
  * @param feedback         the evaluator's other output, cut
+ * @param editNote         SEARCH/REPLACE blocks that did not apply although others did (empty when none, and in
+ *                         traces written before the field): the attempt's, not the child's evaluator feedback
  * @param editsApplied     SEARCH/REPLACE blocks applied
  * @param editsFailed      blocks that did not apply
  * @param model            the model that answered, or null
@@ -35,7 +37,7 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public record TraceRecord(long iteration, int island, String parentId, String programId, int generation,
                           String outcome, Map<String, Double> metrics, double fitness, double parentFitness,
-                          String error, String errorMessage, String feedback, int editsApplied, int editsFailed,
+                          String error, String errorMessage, String feedback, String editNote, int editsApplied, int editsFailed,
                           String model, long promptTokens, long completionTokens, double costUsd,
                           double totalCostUsd, double seconds) {
 
@@ -44,13 +46,14 @@ public record TraceRecord(long iteration, int island, String parentId, String pr
         metrics = java.util.Collections.unmodifiableMap(new TreeMap<>(metrics));
         errorMessage = errorMessage == null ? "" : errorMessage;
         feedback = feedback == null ? "" : feedback;
+        editNote = editNote == null ? "" : editNote;
     }
 
     /** The attempt this iteration adds to its island's history. */
     Attempt attempt() {
         String summary = error == null ? feedback : error + (errorMessage.isBlank() ? "" : ": " + errorMessage);
-        if (error == null && editsFailed > 0) {
-            summary = feedback;
+        if (!editNote.isBlank()) {
+            summary = summary.isBlank() ? editNote : summary + "\n" + editNote;
         }
         return new Attempt(iteration, parentId, programId, Attempt.Outcome.valueOf(outcome.toUpperCase(
                 java.util.Locale.ROOT)), parentFitness, fitness, summary);
@@ -71,6 +74,7 @@ public record TraceRecord(long iteration, int island, String parentId, String pr
         o.put("error", error);
         o.put("error_message", errorMessage);
         o.put("feedback", feedback);
+        o.put("edit_note", editNote);
         o.put("edits_applied", editsApplied);
         o.put("edits_failed", editsFailed);
         o.put("model", model);
@@ -109,7 +113,7 @@ public record TraceRecord(long iteration, int island, String parentId, String pr
         return new TraceRecord(n.get("iteration").asLong(), n.get("island").asInt(), text(n, "parent_id"),
                 text(n, "program_id"), n.get("generation").asInt(), outcome, metrics,
                 num(n, "fitness"), num(n, "parent_fitness"), text(n, "error"), text(n, "error_message"),
-                text(n, "feedback"), n.get("edits_applied").asInt(), n.get("edits_failed").asInt(),
+                text(n, "feedback"), text(n, "edit_note"), n.get("edits_applied").asInt(), n.get("edits_failed").asInt(),
                 text(n, "model"), n.get("prompt_tokens").asLong(), n.get("completion_tokens").asLong(),
                 n.get("cost_usd").asDouble(), n.get("total_cost_usd").asDouble(), n.get("seconds").asDouble());
     }

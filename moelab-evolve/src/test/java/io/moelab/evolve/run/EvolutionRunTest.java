@@ -183,6 +183,38 @@ class EvolutionRunTest {
                 .contains("score=1");
     }
 
+    /**
+     * "Some edits did not apply" describes the edit that made a child, yet it was stored as the child's evaluator
+     * feedback: the prompt editing that child showed it as "Evaluator feedback", about an edit to its parent. The
+     * note is now the attempt's (trace field edit_note), and a trace line without it reads as having none.
+     */
+    @Test
+    void anEditsNoteBelongsToItsAttemptNotToTheChildsEvaluatorFeedback() throws Exception {
+        server.enqueue(Reply.content(edit("score=1", "score=5") + edit("score=404", "score=2")));
+        server.fallback(req -> Reply.content("no edit"));
+        // One island whose archive holds its best only: iteration 2 edits program 1.
+        String yaml = "database:\n  num_islands: 1\n  archive_size: 1\n  exploration_ratio: 0\n"
+                + "  exploitation_ratio: 1\n";
+        Path out = tmp.resolve("run");
+        run(settings(2, yaml), out, false);
+        List<JsonNode> t = trace(out);
+        assertThat(t.get(1).get("edits_failed").asInt()).isEqualTo(1);
+        assertThat(t.get(1).get("feedback").asString()).isEmpty();
+        assertThat(t.get(1).get("edit_note").asString()).startsWith("Some edits did not apply:").contains("score=404");
+        assertThat(t.get(2).get("parent_id").asString()).isEqualTo("1");
+        String prompt2 = server.requests().get(1).get("messages").get(1).get("content").asString();
+        int attempts = prompt2.indexOf("# Previous attempts");
+        assertThat(prompt2.substring(0, attempts)).doesNotContain("did not apply").doesNotContain("Evaluator feedback");
+        assertThat(prompt2.substring(attempts, prompt2.indexOf("# Best programs")))
+                .contains("iteration 1 (edited program 0): improved").contains("Some edits did not apply");
+
+        tools.jackson.databind.node.ObjectNode line = ((tools.jackson.databind.node.ObjectNode) t.get(1)).deepCopy();
+        line.remove("edit_note");
+        TraceRecord old = TraceRecord.fromJson(line);
+        assertThat(old.editNote()).isEmpty();
+        assertThat(old.attempt().summary()).isEmpty();
+    }
+
     @Test
     void nextPromptsTellTheModelWhatWentWrong() throws Exception {
         server.enqueue(Reply.content(edit("score=404", "score=2")), Reply.content("no edit"),
