@@ -10,9 +10,17 @@ package io.moelab.evolve.database;
  * @param parentFitness the parent's fitness
  * @param fitness      the child's fitness (NaN when there is none)
  * @param summary      one or a few lines: the evaluator's error, or edits that did not apply
+ * @param changes      what the answer said it changes (its words before its edits, on one line), or null/empty
+ *                     when it said nothing (and in checkpoints written before the field)
  */
 public record Attempt(long iteration, String parentId, String programId, Outcome outcome, double parentFitness,
-                      double fitness, String summary) {
+                      double fitness, String summary, String changes) {
+
+    /** An attempt that says nothing of what it changed. */
+    public Attempt(long iteration, String parentId, String programId, Outcome outcome, double parentFitness,
+                   double fitness, String summary) {
+        this(iteration, parentId, programId, outcome, parentFitness, fitness, summary, null);
+    }
 
     /** How an attempt went. */
     public enum Outcome {

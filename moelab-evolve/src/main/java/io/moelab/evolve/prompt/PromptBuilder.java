@@ -115,6 +115,10 @@ public final class PromptBuilder {
                         case NO_EDIT -> "no edit applied";
                         case LLM_ERROR -> "the model could not be called";
                     });
+            // What it tried, as OpenEvolve's "Changes" line: else the model could only guess from the outcome.
+            if (a.changes() != null && !a.changes().isBlank()) {
+                sb.append("\n  Changes: ").append(a.changes());
+            }
             if (settings.includeArtifacts() && a.summary() != null && !a.summary().isBlank()) {
                 sb.append("\n  ").append(cut(a.summary()).replace("\n", "\n  "));
             }

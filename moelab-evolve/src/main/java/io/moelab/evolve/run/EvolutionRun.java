@@ -315,7 +315,7 @@ public final class EvolutionRun {
         Program initial = new Program("0", code, null, 0, 0, 0, ev.metrics(), null, cut(ev.feedback()), null);
         double f = db.fitness(initial);
         TraceRecord r = new TraceRecord(0, 0, null, "0", 0, "unchanged", ev.metrics(), f, Double.NaN, null, "",
-                cut(ev.feedback()), "", 0, 0, null, 0, 0, 0, ledger.totalUsd(), (System.nanoTime() - start) / 1e9);
+                cut(ev.feedback()), "", "", 0, 0, null, 0, 0, 0, ledger.totalUsd(), (System.nanoTime() - start) / 1e9);
         synchronized (journal) {
             commit(r, initial, null);
         }
@@ -435,6 +435,7 @@ public final class EvolutionRun {
                 return;
             }
             b.completion = c;
+            b.changes = changes(c.content(), settings.diffBased());
             int broken = unpairedSurrogate(c.content());
             if (broken >= 0) {
                 // Not text: no file could hold the child (it failed as evaluator_error, "Input length = 1").
@@ -533,7 +534,7 @@ public final class EvolutionRun {
         synchronized (journal) {
             TraceRecord r = new TraceRecord(b.iteration, b.island, b.parent.id(), child == null ? null : child.id(),
                     b.parent.generation() + 1, b.outcome, b.metrics, b.fitness, b.parentFitness, b.error,
-                    cut(b.errorMessage), b.feedback, b.editNote, b.applied, b.failed,
+                    cut(b.errorMessage), b.feedback, b.editNote, b.changes, b.applied, b.failed,
                     b.completion == null ? null : b.completion.model(),
                     b.completion == null ? 0 : b.completion.promptTokens(),
                     b.completion == null ? 0 : b.completion.completionTokens(),
@@ -704,6 +705,8 @@ public final class EvolutionRun {
         String editFeedback = "";
         /** The edit's note for the trace, set once a child was made. */
         String editNote = "";
+        /** What the answer said it changes. */
+        String changes = "";
         int applied;
         int failed;
         Completion completion;
@@ -733,6 +736,36 @@ public final class EvolutionRun {
         }
     }
 
+
+    /** The most characters of an answer's explanation kept for the prompts' previous attempts. */
+    private static final int CHANGES_CHARS = 300;
+
+    /**
+     * What an answer says it changes: its words before the first SEARCH/REPLACE block (diff mode) or code block
+     * (full rewrites), whitespace collapsed to one line and cut to {@value #CHANGES_CHARS} characters; empty when
+     * it has no such block (no edit to describe) or no words before it.
+     */
+    static String changes(String answer, boolean diff) {
+        java.util.regex.Matcher m = (diff ? FIRST_SEARCH : FIRST_FENCE).matcher(answer);
+        if (!m.find()) {
+            return "";
+        }
+        String words = answer.substring(0, m.start()).strip().replaceAll("\\s+", " ");
+        if (words.length() <= CHANGES_CHARS) {
+            return words;
+        }
+        int end = CHANGES_CHARS - 3;
+        if (Character.isHighSurrogate(words.charAt(end - 1))) {
+            end--;
+        }
+        return words.substring(0, end) + "...";
+    }
+
+    private static final java.util.regex.Pattern FIRST_SEARCH = java.util.regex.Pattern.compile(
+            "^\\s*<{5,9}\\s*SEARCH\\s*$", java.util.regex.Pattern.MULTILINE
+                    | java.util.regex.Pattern.CASE_INSENSITIVE);
+    private static final java.util.regex.Pattern FIRST_FENCE = java.util.regex.Pattern.compile("^\\s*```",
+            java.util.regex.Pattern.MULTILINE);
 
     /** The index of the first surrogate in {@code s} that is not half of a pair, or -1 if there is none. */
     static int unpairedSurrogate(String s) {

@@ -26,6 +26,8 @@ import tools.jackson.databind.node.ObjectNode;
  * @param feedback         the evaluator's other output, cut
  * @param editNote         SEARCH/REPLACE blocks that did not apply although others did (empty when none, and in
  *                         traces written before the field): the attempt's, not the child's evaluator feedback
+ * @param changes          what the answer said it changes, on one line (empty when nothing, and in traces
+ *                         written before the field)
  * @param editsApplied     SEARCH/REPLACE blocks applied
  * @param editsFailed      blocks that did not apply
  * @param model            the model that answered, or null
@@ -37,7 +39,8 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public record TraceRecord(long iteration, int island, String parentId, String programId, int generation,
                           String outcome, Map<String, Double> metrics, double fitness, double parentFitness,
-                          String error, String errorMessage, String feedback, String editNote, int editsApplied, int editsFailed,
+                          String error, String errorMessage, String feedback, String editNote, String changes,
+                          int editsApplied, int editsFailed,
                           String model, long promptTokens, long completionTokens, double costUsd,
                           double totalCostUsd, double seconds) {
 
@@ -47,6 +50,7 @@ public record TraceRecord(long iteration, int island, String parentId, String pr
         errorMessage = errorMessage == null ? "" : errorMessage;
         feedback = feedback == null ? "" : feedback;
         editNote = editNote == null ? "" : editNote;
+        changes = changes == null ? "" : changes;
     }
 
     /** The attempt this iteration adds to its island's history. */
@@ -56,7 +60,7 @@ public record TraceRecord(long iteration, int island, String parentId, String pr
             summary = summary.isBlank() ? editNote : summary + "\n" + editNote;
         }
         return new Attempt(iteration, parentId, programId, Attempt.Outcome.valueOf(outcome.toUpperCase(
-                java.util.Locale.ROOT)), parentFitness, fitness, summary);
+                java.util.Locale.ROOT)), parentFitness, fitness, summary, changes);
     }
 
     /** The JSON object of one trace line. */
@@ -75,6 +79,7 @@ public record TraceRecord(long iteration, int island, String parentId, String pr
         o.put("error_message", errorMessage);
         o.put("feedback", feedback);
         o.put("edit_note", editNote);
+        o.put("changes", changes);
         o.put("edits_applied", editsApplied);
         o.put("edits_failed", editsFailed);
         o.put("model", model);
@@ -113,7 +118,8 @@ public record TraceRecord(long iteration, int island, String parentId, String pr
         return new TraceRecord(n.get("iteration").asLong(), n.get("island").asInt(), text(n, "parent_id"),
                 text(n, "program_id"), n.get("generation").asInt(), outcome, metrics,
                 num(n, "fitness"), num(n, "parent_fitness"), text(n, "error"), text(n, "error_message"),
-                text(n, "feedback"), text(n, "edit_note"), n.get("edits_applied").asInt(), n.get("edits_failed").asInt(),
+                text(n, "feedback"), text(n, "edit_note"), text(n, "changes"), n.get("edits_applied").asInt(),
+                n.get("edits_failed").asInt(),
                 text(n, "model"), n.get("prompt_tokens").asLong(), n.get("completion_tokens").asLong(),
                 n.get("cost_usd").asDouble(), n.get("total_cost_usd").asDouble(), n.get("seconds").asDouble());
     }

@@ -27,7 +27,7 @@ class DatabaseStateTest {
                 new Attempt(2, "0", null, Attempt.Outcome.NO_EDIT, Double.NEGATIVE_INFINITY, Double.NaN, null),
                 new Attempt(3, "0", "3", Attempt.Outcome.IMPROVED, Double.NEGATIVE_INFINITY,
                         Double.POSITIVE_INFINITY, ""),
-                new Attempt(4, "0", "4", Attempt.Outcome.REGRESSED, 0.5, -0.0, "x"));
+                new Attempt(4, "0", "4", Attempt.Outcome.REGRESSED, 0.5, -0.0, "x", "Hedge by 10%."));
         attempts.forEach(a -> db.recordAttempt(0, a));
         DatabaseState state = db.snapshot();
         String text = json(state);
@@ -46,6 +46,22 @@ class DatabaseStateTest {
         assertThat(restored.sample(0, new SeededRandom(4))).isEqualTo(db.sample(0, new SeededRandom(4)));
         assertThat(restored.best()).isEqualTo(db.best());
         assertThat(restored.programs()).isEqualTo(db.programs());
+    }
+
+    /** A checkpoint written before attempts recorded their changes resumes, its attempts describing none. */
+    @Test
+    void attemptsOfACheckpointWithoutChangesReadAsHavingNone() {
+        ProgramDatabase db = new ProgramDatabase(settings(1, 20, 5, 10, 0.1, 0.2, 0.5));
+        db.seed(initial(0.5));
+        db.recordAttempt(0, new Attempt(1, "0", null, Attempt.Outcome.NO_EDIT, 0.5, Double.NaN, "x", "An idea."));
+        tools.jackson.databind.node.ObjectNode tree = (tools.jackson.databind.node.ObjectNode)
+                Fixtures.JSON.readTree(json(db.snapshot()));
+        tools.jackson.databind.node.ObjectNode attempt = (tools.jackson.databind.node.ObjectNode)
+                tree.get("islands").get(0).get("attempts").get(0);
+        assertThat(attempt.remove("changes").asString()).isEqualTo("An idea.");
+        DatabaseState old = fromJson(Fixtures.JSON.writeValueAsString(tree));
+        assertThat(old.islands().get(0).attempts()).containsExactly(
+                new Attempt(1, "0", null, Attempt.Outcome.NO_EDIT, 0.5, Double.NaN, "x", null));
     }
 
     @Test

@@ -130,6 +130,35 @@ class PromptBuilderTest {
                 .contains("(newest first)\n\n(none yet)\n");
     }
 
+    /**
+     * The template asks the model to explain its idea, but previous attempts said only how each went, never what
+     * it tried (OpenEvolve shows a "Changes" line per attempt): each attempt now says what it changed, whether or
+     * not artifacts are shown, before the evaluator's words; an attempt from an older checkpoint has none.
+     */
+    @Test
+    void eachPreviousAttemptSaysWhatItChanged() {
+        Program parent = program("3", "x", Map.of("score", 0.5));
+        List<Attempt> attempts = List.of(
+                new Attempt(9, "3", "9", Outcome.FAILED, 0.5, Double.NaN, "Main.java:3: error",
+                        "Replicate the hottest experts first."),
+                new Attempt(8, "2", "8", Outcome.REGRESSED, 0.5, 0.25, "", null));
+        Sample s = new Sample(0, parent, List.of(), List.of(), attempts);
+        assertThat(new PromptBuilder(settings(6, true, 100)).build(s, "java", "score", null, true, SCORE).user())
+                .contains("""
+                        - iteration 9 (edited program 3): failed
+                          Changes: Replicate the hottest experts first.
+                          Main.java:3: error
+                        - iteration 8 (edited program 2): regressed, fitness 0.5 -> 0.25
+
+                        # Best programs""");
+        assertThat(new PromptBuilder(settings(6, false, 100)).build(s, "java", "score", null, true, SCORE).user())
+                .contains("""
+                        - iteration 9 (edited program 3): failed
+                          Changes: Replicate the hottest experts first.
+                        - iteration 8 (edited program 2): regressed, fitness 0.5 -> 0.25
+                        """);
+    }
+
     @Test
     void longErrorsAreCutKeepingTheirEnd() {
         String error = "start of a long trace\n" + "x".repeat(100) + "\nCaused by: the real reason";

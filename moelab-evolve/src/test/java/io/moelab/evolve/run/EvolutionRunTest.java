@@ -215,6 +215,39 @@ class EvolutionRunTest {
         assertThat(old.attempt().summary()).isEmpty();
     }
 
+    /** What an answer says it changes: its words before the first edit block (or code block), on one line. */
+    @Test
+    void anAttemptsChangesAreTheAnswersWordsBeforeItsEdits() {
+        assertThat(EvolutionRun.changes("Replicate the hottest\n  experts first.\n\n<<<<<<< SEARCH\na\n=======\nb\n"
+                + ">>>>>>> REPLACE\n", true)).isEqualTo("Replicate the hottest experts first.");
+        assertThat(EvolutionRun.changes("Rewrite it.\n```java\nclass A {}\n```\n", false)).isEqualTo("Rewrite it.");
+        // No words, or no edit to describe.
+        assertThat(EvolutionRun.changes("<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE\n", true)).isEmpty();
+        assertThat(EvolutionRun.changes("I would rather not edit anything.", true)).isEmpty();
+        assertThat(EvolutionRun.changes("I would rather not.", false)).isEmpty();
+        // A long explanation is cut to 300 characters, never inside a surrogate pair.
+        String cut = EvolutionRun.changes("\uD83D\uDE00".repeat(400) + "\n```sh\nx\n```", false);
+        assertThat(cut).endsWith("...").hasSizeBetween(299, 300);
+        assertThat(EvolutionRun.unpairedSurrogate(cut)).isEqualTo(-1);
+    }
+
+    /** The next prompt of the island says what an attempt changed, also after a resume from its trace. */
+    @Test
+    void previousAttemptsSayWhatEachChanged() throws Exception {
+        server.enqueue(Reply.content("Raise the score\nto five.\n<<<<<<< SEARCH\nscore=1\n=======\nscore=5\n"
+                + ">>>>>>> REPLACE\n"));
+        server.fallback(req -> Reply.content("no edit"));
+        String yaml = "checkpoint_interval: 10\ndatabase:\n  num_islands: 1\n";
+        Path out = tmp.resolve("run");
+        run(settings(2, yaml), out, false);
+        assertThat(trace(out).get(1).get("changes").asString()).isEqualTo("Raise the score to five.");
+        String attempt = "- iteration 1 (edited program 0): improved, fitness 1 -> 5\n"
+                + "  Changes: Raise the score to five.";
+        assertThat(server.requests().get(1).get("messages").get(1).get("content").asString()).contains(attempt);
+        run(settings(3, yaml), out, true);
+        assertThat(server.requests().get(2).get("messages").get(1).get("content").asString()).contains(attempt);
+    }
+
     @Test
     void nextPromptsTellTheModelWhatWentWrong() throws Exception {
         server.enqueue(Reply.content(edit("score=404", "score=2")), Reply.content("no edit"),
