@@ -532,6 +532,11 @@ public final class EvolutionRun {
 
     private void finish(Builder b, Program child, long start) {
         synchronized (journal) {
+            if (fatal != null) {
+                // A journal write failed (maybe half-way through a trace line): the run ends, and a whole line
+                // after a torn one would leave a trace no resume reads. The iteration is run again on resume.
+                return;
+            }
             TraceRecord r = new TraceRecord(b.iteration, b.island, b.parent.id(), child == null ? null : child.id(),
                     b.parent.generation() + 1, b.outcome, b.metrics, b.fitness, b.parentFitness, b.error,
                     cut(b.errorMessage), b.feedback, b.editNote, b.changes, b.applied, b.failed,

@@ -248,6 +248,30 @@ class EvolutionRunTest {
         assertThat(server.requests().get(2).get("messages").get(1).get("content").asString()).contains(attempt);
     }
 
+    /**
+     * Once a write of the run's journal failed (the run is then fatal), iterations still in flight went on writing
+     * their programs and trace lines: after an append that failed half-way, a whole line after the torn one made the
+     * trace unreadable to a resume. Nothing is written after a failure. Here the first child evaluated blocks its
+     * own program file (a directory in its place) while the other one is still running.
+     */
+    @Test
+    void nothingIsWrittenAfterAJournalWriteFailed() throws Exception {
+        Path out = tmp.resolve("run");
+        String block = "score=2\nif mkdir \"" + tmp.resolve("lock") + "\" 2>/dev/null; then mkdir -p \""
+                + out.resolve("programs") + "/$(basename \"$(dirname \"$0\")\").sh/x\"; else sleep 2; fi\n";
+        server.fallback(req -> Reply.content("```bash\n" + INITIAL.replace("score=1\n", block) + "```\n"));
+        String yaml = "diff_based_evolution: false\nevaluator:\n  parallel_evaluations: 2\n";
+        assertThatThrownBy(() -> run(settings(2, yaml), out, false)).isInstanceOf(java.io.IOException.class);
+        assertThat(server.requestCount()).isEqualTo(2);
+        assertThat(trace(out)).hasSize(1);
+        try (Stream<Path> programs = Files.list(out.resolve("programs"))) {
+            assertThat(programs.map(p -> p.getFileName().toString()))
+                    .allSatisfy(name -> assertThat(name).isIn("0.sh", "1.sh", "2.sh"))
+                    .noneMatch(name -> Files.isRegularFile(out.resolve("programs").resolve(name))
+                            && !name.equals("0.sh"));
+        }
+    }
+
     @Test
     void nextPromptsTellTheModelWhatWentWrong() throws Exception {
         server.enqueue(Reply.content(edit("score=404", "score=2")), Reply.content("no edit"),
