@@ -1,0 +1,127 @@
+package io.moelab.eplb.trace;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.moelab.eplb.trace.TorchPickle.Malformed;
+import io.moelab.eplb.trace.TorchPickle.None;
+import io.moelab.eplb.trace.TorchPickle.Tuple;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The pickle reader on its own, against pickles that Python's pickle module wrote ({@code torch/pickle/make_pickles.py}
+ * says how): each value as Python put it in, the memo entries got again found by the first scan.
+ */
+class TorchPickleTest {
+    private static byte[] resource(String name) throws IOException {
+        try (InputStream in = TorchPickleTest.class.getResourceAsStream("torch/pickle/" + name)) {
+            assertThat(in).as(name).isNotNull();
+            return in.readAllBytes();
+        }
+    }
+
+    private static TorchPickle.Input input(byte[] pickle) {
+        ByteArrayInputStream in = new ByteArrayInputStream(pickle);
+        return in::read;
+    }
+
+    /** A streamed reading of {@code pickle}, as TorchTraces reads one: the records handed out into {@code records}. */
+    private static TorchPickle read(byte[] pickle, List<Object> records) throws Malformed, IOException {
+        Set<Long> got = TorchPickle.gets(input(pickle), pickle.length);
+        TorchPickle p = TorchPickle.open(input(pickle), pickle.length, got);
+        for (Object r; (r = p.next()) != null; ) {
+            records.add(r);
+        }
+        assertThat(p.position()).isEqualTo(pickle.length);
+        return p;
+    }
+
+    private static Object parse(byte[] pickle) throws Malformed, IOException {
+        return read(pickle, new ArrayList<>()).result();
+    }
+
+    private static Tuple tuple(Object... items) {
+        return new Tuple(List.of(items));
+    }
+
+    @Test
+    void everyAtomAsPythonWroteIt() throws Exception {
+        Object top = parse(resource("atoms.pkl"));
+        assertThat(top).isInstanceOf(Map.class);
+        Map<?, ?> dict = (Map<?, ?>) top;
+        assertThat(List.copyOf(dict.keySet())).isEqualTo(List.of("ints", "floats", "b", "t"));
+        assertThat(dict.get("ints")).isEqualTo(List.of(0L, 1L, 255L, 256L, 65535L, 65536L, -1L, -129L,
+                (long) Integer.MAX_VALUE, (long) Integer.MIN_VALUE, 1L << 31, -(1L << 31) - 1, 1L << 40, -(1L << 40),
+                Long.MAX_VALUE, Long.MIN_VALUE));
+        assertThat(dict.get("floats")).isEqualTo(List.of(0.5, -1e300, 1.0));
+        assertThat(dict.get("b")).isEqualTo(List.of(true, false, None.NONE));
+        assertThat(dict.get("t")).isEqualTo(tuple(tuple(), tuple(1L), tuple(1L, 2L), tuple(1L, 2L, 3L),
+                tuple(1L, 2L, 3L, 4L)));
+    }
+
+    /** Python gets a string again after each opcode that has operands: the first scan must skip each's exactly. */
+    @Test
+    void entriesGotAgainAfterEveryOperandAreFound() throws Exception {
+        byte[] pickle = resource("memo.pkl");
+        Set<Long> got = TorchPickle.gets(input(pickle), pickle.length);
+        // BINGET 1 ("shared"), BINGET 5 ("k0"), LONG_BINGET 304 ("k299"): no other entry is got.
+        assertThat(got).containsExactlyInAnyOrder(1L, 5L, 304L);
+        List<Object> many = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            many.add("k" + i);
+        }
+        String s = "shared";
+        assertThat(parse(pickle)).isEqualTo(List.of(s, 0.5, s, 1L << 40, s, 300L, s, 70000L, s, "xyz", s, true, s,
+                tuple(1L, 2L), s, many, "k0", "k299", -5L, "k299", tuple(s, 7L)));
+    }
+
+    /**
+     * A dump's records, appended by Python in batches of 1,000, are handed out in order, their keys got from the
+     * memo; a list inside a record (a per_token pass's token ids) is counted, not kept; the top dict keeps the rest.
+     */
+    @Test
+    void recordsAreHandedOutInOrderAcrossPythonsBatches() throws Exception {
+        List<Object> records = new ArrayList<>();
+        TorchPickle p = read(resource("records.pkl"), records);
+        assertThat(p.recordCount()).isEqualTo(1200);
+        assertThat(records).hasSize(1200);
+        for (int i = 0; i < records.size(); i++) {
+            assertThat(records.get(i)).as("record %d", i).isEqualTo(Map.of("rank", 0L, "forward_pass_id", (long) i,
+                    "share", 0.25 * i, "ids", List.of()));
+        }
+        Map<?, ?> top = (Map<?, ?>) p.result();
+        assertThat(top).isEqualTo(Map.of("records", List.of(), "tail", "end"));
+        assertThat(p.streamed(top.get("records"))).isTrue();
+        assertThat(p.streamed(new ArrayList<>())).isFalse();
+        assertThat(p.streamed(null)).isFalse();
+    }
+
+    private static void assertMalformed(byte[] pickle, String message) {
+        assertThatThrownBy(() -> parse(pickle)).isInstanceOf(Malformed.class).hasMessage(message);
+    }
+
+    private static byte[] bytes(int... b) {
+        byte[] out = new byte[b.length];
+        for (int i = 0; i < b.length; i++) {
+            out[i] = (byte) b[i];
+        }
+        return out;
+    }
+
+    /** pickle.dumps(2**64, protocol=2) and pickle.dumps(-2**63 - 1, protocol=2): LONG1 of 9 bytes, past a long. */
+    @Test
+    void anIntegerPastALongIsRefused() {
+        assertMalformed(bytes(0x80, 2, 0x8a, 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, '.'),
+                "pickle has an integer of 9 bytes at byte 2, too large for a count");
+        assertMalformed(bytes(0x80, 2, 0x8a, 9, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0xff, '.'),
+                "pickle has an integer of 9 bytes at byte 2, too large for a count");
+    }
+
+}
