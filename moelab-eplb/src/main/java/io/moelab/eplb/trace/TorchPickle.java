@@ -32,8 +32,48 @@ final class TorchPickle {
     /** Python's None. */
     enum None { NONE }
 
-    /** A Python tuple. */
-    record Tuple(List<Object> items) {
+    /**
+     * A Python tuple, with what it weighs ({@link #weight(Object)}) and whether it holds no container, both found as
+     * it is made from its items' own: a tuple may hold another got again from the memo, so walking its items would
+     * count one tuple once for every path to it (2^60 times from a few hundred bytes), or recurse as deep as the
+     * tuples nest.
+     */
+    static final class Tuple {
+        private final List<Object> items;
+        private final int weight;
+        private final boolean atom;
+
+        Tuple(List<Object> items) {
+            this.items = items;
+            long w = 1;
+            boolean a = true;
+            for (Object item : items) {
+                // Capped past the bound: a weight above it is refused wherever it counts.
+                w = Math.min(w + weight(item), MAX_VALUES + 1L);
+                a &= atom(item);
+            }
+            this.weight = (int) w;
+            this.atom = a;
+        }
+
+        List<Object> items() {
+            return items;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Tuple t && items.equals(t.items);
+        }
+
+        @Override
+        public int hashCode() {
+            return items.hashCode();
+        }
+
+        @Override
+        public String toString() {
+            return "Tuple" + items;
+        }
     }
 
     /** A global the pickle refers to, {@code module.name}. */
@@ -335,8 +375,8 @@ final class TorchPickle {
             }
             case 'q' -> put((long) u8());
             case 'r' -> put(u32());
-            case 'h' -> stack.add(get(u8(), at));
-            case 'j' -> stack.add(get(u32(), at));
+            case 'h' -> pushGot(get(u8(), at));
+            case 'j' -> pushGot(get(u32(), at));
             case 'J' -> push((long) (int) u32());
             case 'K' -> push((long) u8());
             case 'M' -> push(requireLeft(2) | u8() | (long) u8() << 8);
@@ -411,29 +451,23 @@ final class TorchPickle {
 
     /** A value that holds no container: a memo entry of it stays fit to get once its record is handed out. */
     private static boolean atom(Object o) {
-        if (o instanceof Tuple(List<Object> items)) {
-            for (Object item : items) {
-                if (!atom(item)) {
-                    return false;
-                }
-            }
-            return true;
+        if (o instanceof Tuple t) {
+            return t.atom;
         }
         return o instanceof String || o instanceof Long || o instanceof Double || o instanceof Boolean
                 || o == None.NONE || o instanceof Global;
     }
 
-    /** How many values {@code o} counts as: a string one per 32 bytes (as heap goes), a tuple its items too. */
+    /**
+     * How many values {@code o} counts as: a string one per 32 bytes (as heap goes), a tuple its items too (capped
+     * past {@link #MAX_VALUES}).
+     */
     private static int weight(Object o) {
         if (o instanceof String s) {
             return 1 + s.length() / 32;
         }
-        if (o instanceof Tuple(List<Object> items)) {
-            int w = 1;
-            for (Object item : items) {
-                w += item == MARK ? 1 : weight(item);
-            }
-            return w;
+        if (o instanceof Tuple t) {
+            return t.weight;
         }
         return 1;
     }
@@ -531,9 +565,10 @@ final class TorchPickle {
     }
 
     private Object reduce(Object callable, Object args, long at) throws Malformed {
-        if (!(args instanceof Tuple(List<Object> a))) {
+        if (!(args instanceof Tuple tuple)) {
             throw new Malformed("pickle has a REDUCE without an argument tuple at byte " + at);
         }
+        List<Object> a = tuple.items();
         if (ORDERED_DICT.equals(callable) && a.isEmpty()) {
             return new LinkedHashMap<>();
         }
@@ -559,9 +594,10 @@ final class TorchPickle {
     }
 
     private static long[] longs(Object tuple, String what, long at) throws Malformed {
-        if (!(tuple instanceof Tuple(List<Object> items))) {
+        if (!(tuple instanceof Tuple t)) {
             throw new Malformed("pickle has a tensor " + what + " that is not a tuple at byte " + at);
         }
+        List<Object> items = t.items();
         long[] values = new long[items.size()];
         for (int i = 0; i < values.length; i++) {
             if (!(items.get(i) instanceof Long v)) {
@@ -574,7 +610,8 @@ final class TorchPickle {
 
     /** BINPERSID: torch's {@code ('storage', torch.XStorage, key, location, numel)}. */
     private static Storage storage(Object id, long at) throws Malformed {
-        if (id instanceof Tuple(List<Object> t) && t.size() == 5 && "storage".equals(t.get(0))
+        List<Object> t = id instanceof Tuple tuple ? tuple.items() : List.of();
+        if (t.size() == 5 && "storage".equals(t.get(0))
                 && t.get(1) instanceof Global(String module, String name) && module.equals("torch")
                 && Dtype.ofStorage(name) != null && t.get(2) instanceof String key
                 && t.get(3) instanceof String location && t.get(4) instanceof Long numel && numel >= 0) {
@@ -624,10 +661,23 @@ final class TorchPickle {
 
     /**
      * Pushes a value the pickle makes, refusing past {@link #MAX_VALUES} held: their heap is bounded by their number
-     * (a byte can make an empty dict), not by the pickle's bytes. A value got from the memo is no new one.
+     * (a byte can make an empty dict), not by the pickle's bytes. A tuple's items were counted as they were made.
      */
     private void push(Object value) throws Malformed {
-        values += value instanceof String s ? weight(s) : 1;
+        push(value, value instanceof String s ? weight(s) : 1);
+    }
+
+    /**
+     * Pushes a value got from the memo, counted as what it weighs: each get is one more reference held (on the
+     * stack, then in a list), and a list appended to itself 2^20 times is 2 MiB of pickle, a few KiB deflated. What
+     * is taken off the count as a value is dropped is its weight, so it must have been counted so.
+     */
+    private void pushGot(Object value) throws Malformed {
+        push(value, weight(value));
+    }
+
+    private void push(Object value, int weight) throws Malformed {
+        values += weight;
         if (values > MAX_VALUES) {
             throw new Malformed("pickle holds more than " + MAX_VALUES + " values at once, more than are read (an "
                     + "SGLang dump's holds a batch of 1,000 forward passes, about 22,000)");

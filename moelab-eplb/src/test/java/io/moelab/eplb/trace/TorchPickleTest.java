@@ -2,17 +2,20 @@ package io.moelab.eplb.trace;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.moelab.eplb.trace.TorchPickle.Malformed;
 import io.moelab.eplb.trace.TorchPickle.None;
 import io.moelab.eplb.trace.TorchPickle.Tuple;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -124,4 +127,65 @@ class TorchPickleTest {
                 "pickle has an integer of 9 bytes at byte 2, too large for a count");
     }
 
+    private static final String TOO_MANY = "pickle holds more than " + TorchPickle.MAX_VALUES + " values at once, "
+            + "more than are read (an SGLang dump's holds a batch of 1,000 forward passes, about 22,000)";
+
+    /**
+     * Tuples that hold a tuple got again from the memo twice, 60 deep: 250 bytes. Each tuple's weight was the sum of
+     * its items' weights, counted again through every path to them (2^60 items), so appending the last to a list
+     * never ended. A tuple now counts what it weighs when got again, and the pickle is refused as holding more
+     * values than are read.
+     */
+    @Test
+    void tuplesOfTuplesGotAgainAreRefusedNotCountedForever() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(bytes(0x80, 2, ']', 'K', 1, 'K', 1, 0x86, 'q', 0));
+        for (int k = 1; k <= 60; k++) {
+            out.writeBytes(bytes('h', k - 1, 0x86, 'q', k));
+        }
+        out.writeBytes(bytes('a', '.'));
+        byte[] pickle = out.toByteArray();
+        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertMalformed(pickle, TOO_MANY));
+    }
+
+    /**
+     * A tuple in a tuple 200,000 deep (TUPLE1 after TUPLE1, 200 KB, a few hundred bytes deflated) appended to a list:
+     * its weight was counted recursively, a StackOverflowError. Now read, each tuple's weight kept as it is made.
+     */
+    @Test
+    void aTupleNestedDeepIsReadWithoutRecursion() throws Exception {
+        int depth = 200_000;
+        byte[] pickle = new byte[2 + 1 + 2 + depth + 2];
+        System.arraycopy(bytes(0x80, 2, ']', 'K', 1), 0, pickle, 0, 5);
+        java.util.Arrays.fill(pickle, 5, 5 + depth, (byte) 0x85);
+        pickle[5 + depth] = 'a';
+        pickle[6 + depth] = '.';
+        Object top = parse(pickle);
+        assertThat(top).isInstanceOf(List.class);
+        Object o = ((List<?>) top).getFirst();
+        int d = 0;
+        while (o instanceof Tuple t) {
+            assertThat(t.items()).hasSize(1);
+            o = t.items().getFirst();
+            d++;
+        }
+        assertThat(d).isEqualTo(depth);
+        assertThat(o).isEqualTo(1L);
+    }
+
+    /**
+     * BINGET pushed what it got without counting it: a list appended to itself 300,000 times (600 KB, a few KB
+     * deflated) held 300,000 references past the bound of values held. Each got value now counts.
+     */
+    @Test
+    void valuesGotAgainCountTowardTheValuesHeld() {
+        int gets = TorchPickle.MAX_VALUES + 100;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(bytes(0x80, 2, ']', 'q', 0, '('));
+        for (int i = 0; i < gets; i++) {
+            out.writeBytes(bytes('h', 0));
+        }
+        out.writeBytes(bytes('e', '.'));
+        assertMalformed(out.toByteArray(), TOO_MANY);
+    }
 }
