@@ -127,6 +127,28 @@ class TorchPickleTest {
                 "pickle has an integer of 9 bytes at byte 2, too large for a count");
     }
 
+    /**
+     * pickle.dumps(-2**39, protocol=2): LONG1 of 5 bytes whose last is exactly 0x80, the least that makes it negative.
+     * A string of MAX_STRING bytes is read, one byte more refused.
+     */
+    @Test
+    void theEdgesOfSignsAndStringLengths() throws Exception {
+        assertThat(parse(bytes(0x80, 2, 0x8a, 5, 0, 0, 0, 0, 0x80, '.'))).isEqualTo(-(1L << 39));
+        assertThat(parse(bytes(0x80, 2, 0x8a, 5, 0, 0, 0, 0, 0x7f, '.'))).isEqualTo(0x7fL << 32);
+        for (int n : new int[] {TorchPickle.MAX_STRING, TorchPickle.MAX_STRING + 1}) {
+            byte[] pickle = new byte[2 + 5 + n + 1];
+            System.arraycopy(bytes(0x80, 2, 'X', n & 0xff, n >> 8 & 0xff, n >> 16 & 0xff, 0), 0, pickle, 0, 7);
+            java.util.Arrays.fill(pickle, 7, 7 + n, (byte) 'a');
+            pickle[7 + n] = '.';
+            if (n == TorchPickle.MAX_STRING) {
+                assertThat(parse(pickle)).isEqualTo("a".repeat(n));
+            } else {
+                assertMalformed(pickle, "pickle has a string of " + n + " bytes at byte 2, more than the "
+                        + TorchPickle.MAX_STRING + " read (torch.save's keys and names are short)");
+            }
+        }
+    }
+
     private static final String TOO_MANY = "pickle holds more than " + TorchPickle.MAX_VALUES + " values at once, "
             + "more than are read (an SGLang dump's holds a batch of 1,000 forward passes, about 22,000)";
 
