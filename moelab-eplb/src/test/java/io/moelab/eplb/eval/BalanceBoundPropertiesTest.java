@@ -104,7 +104,7 @@ class BalanceBoundPropertiesTest {
     }
 
     /** Every expert once, the other slots random experts, shuffled over the slots (colocations allowed). */
-    private static Placement randomPlacement(SplittableRandom random, Topology t, int layers, int experts) {
+    static Placement randomPlacement(SplittableRandom random, Topology t, int layers, int experts) {
         int[][] phy2log = new int[layers][t.replicas()];
         for (int[] slots : phy2log) {
             for (int s = 0; s < slots.length; s++) {

@@ -118,7 +118,7 @@ class BruteForceReferenceTest {
                 integers().between(1, 3), integers().all()).checkAssert((experts, gpus, slots, seed) -> {
             Instance c = instance(experts, gpus, slots, 1 + Math.floorMod(seed, 3), seed);
             SplittableRandom random = new SplittableRandom(seed ^ 0x9E3779B97F4A7C15L);
-            Placement p = randomPlacement(random, c.topology(), c.load().length, experts);
+            Placement p = BalanceBoundPropertiesTest.randomPlacement(random, c.topology(), c.load().length, experts);
             PlacementScore s = PlacementEvaluator.score(p, LoadMatrix.of(c.load(), "w"));
             Topology t = c.topology();
             int spg = t.slotsPerGpu();
@@ -164,8 +164,8 @@ class BruteForceReferenceTest {
             Instance c = instance(experts, gpus, slots, 1 + Math.floorMod(seed, 3), seed);
             SplittableRandom random = new SplittableRandom(seed);
             int layers = c.load().length;
-            Placement a = randomPlacement(random, c.topology(), layers, experts);
-            Placement b = random.nextBoolean() ? randomPlacement(random, c.topology(), layers, experts)
+            Placement a = BalanceBoundPropertiesTest.randomPlacement(random, c.topology(), layers, experts);
+            Placement b = random.nextBoolean() ? BalanceBoundPropertiesTest.randomPlacement(random, c.topology(), layers, experts)
                     : permuteWithinGpus(random, a);
             Migration m = PlacementEvaluator.migration(a, b);
             Set<List<Integer>> before = triples(a);
@@ -213,22 +213,6 @@ class BruteForceReferenceTest {
             }
         }
         return Placement.of(p.topology(), p.experts(), rows);
-    }
-
-    private static Placement randomPlacement(SplittableRandom random, Topology t, int layers, int experts) {
-        int[][] phy2log = new int[layers][t.replicas()];
-        for (int[] slots : phy2log) {
-            for (int s = 0; s < slots.length; s++) {
-                slots[s] = s < experts ? s : random.nextInt(experts);
-            }
-            for (int i = slots.length - 1; i > 0; i--) {
-                int j = random.nextInt(i + 1);
-                int tmp = slots[i];
-                slots[i] = slots[j];
-                slots[j] = tmp;
-            }
-        }
-        return Placement.of(t, experts, phy2log);
     }
 
     private static double ratio(double mean, double max) {
