@@ -165,7 +165,8 @@ class BruteForceReferenceTest {
             SplittableRandom random = new SplittableRandom(seed);
             int layers = c.load().length;
             Placement a = BalanceBoundPropertiesTest.randomPlacement(random, c.topology(), layers, experts);
-            Placement b = random.nextBoolean() ? BalanceBoundPropertiesTest.randomPlacement(random, c.topology(), layers, experts)
+            Placement b = random.nextBoolean()
+                    ? BalanceBoundPropertiesTest.randomPlacement(random, c.topology(), layers, experts)
                     : permuteWithinGpus(random, a);
             Migration m = PlacementEvaluator.migration(a, b);
             Set<List<Integer>> before = triples(a);
