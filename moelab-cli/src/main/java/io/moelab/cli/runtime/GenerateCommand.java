@@ -28,8 +28,8 @@ import picocli.CommandLine.Spec;
         description = "Continue a prompt with a Hugging Face MoE model: the model's tokenizer.json (or the built-in "
                 + "byte-level tokenizer of moelab's own models), greedy at temperature 0, else temperature and "
                 + "top-p sampling from a seed. Stops at the model's EOS ids (generation_config.json's eos_token_id, "
-                + "else config.json's) or the tokenizer's EOS. Prints the continuation as it comes (a word or two behind the "
-                + "model, where later tokens can still change the text), then tokens/s on stderr.")
+                + "else config.json's) or the tokenizer's EOS. Prints the continuation as it comes (a word or two "
+                + "behind the model, where later tokens can still change the text), then tokens/s on stderr.")
 public final class GenerateCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
