@@ -100,7 +100,10 @@ public final class GenerateCommand implements Callable<Integer> {
             tokenizer.eosId().ifPresent(stops::add);
             KvCache cache = m.newCache((int) positions);
             long start = System.nanoTime();
-            float[] logits = prefill(m, ids.stream().mapToInt(Integer::intValue).toArray(), cache);
+            // In passes (prefillInChunks): one pass over a long prompt held every token's activations at once, more
+            // memory than the KV cache checked against the heap.
+            int[] promptIds = ids.stream().mapToInt(Integer::intValue).toArray();
+            float[] logits = m.prefillInChunks(promptIds, 0, cache, false)[0];
             long prefillEnd = System.nanoTime();
             // Printed as it comes, each piece once later tokens can no longer change it (TextStream): in all, the
             // decoding of every new token at once.
@@ -133,22 +136,5 @@ public final class GenerateCommand implements Callable<Integer> {
                     ids.size() / ((prefillEnd - start) / 1e9), n, decode));
         }
         return 0;
-    }
-
-    /** Prompt tokens per batched pass: enough to read each weight once for many tokens, as trace's default. */
-    static final int PROMPT_CHUNK = 256;
-
-    /**
-     * The logits after {@code prompt}, run into {@code cache} from position 0 in chunks of {@value #PROMPT_CHUNK}
-     * tokens. A whole prompt in one pass held every token's activations at once, which could take more memory than
-     * the KV cache that is checked against the heap; a token's logits do not depend on the chunk it is in.
-     */
-    static float[] prefill(MoeModel m, int[] prompt, KvCache cache) {
-        float[] logits = null;
-        for (int c = 0; c < prompt.length; c += PROMPT_CHUNK) {
-            int len = Math.min(PROMPT_CHUNK, prompt.length - c);
-            logits = m.prefill(java.util.Arrays.copyOfRange(prompt, c, c + len), c, cache, false)[0];
-        }
-        return logits;
     }
 }

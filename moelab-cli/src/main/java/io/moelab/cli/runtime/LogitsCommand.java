@@ -71,15 +71,9 @@ public final class LogitsCommand implements Callable<Integer> {
             Heap.require("--token-ids", KvCache.bytes(config, tokens.length)
                     + (long) Float.BYTES * tokens.length * vocab, what + ", with its KV cache and " + tokens.length
                     + " x " + vocab + " logits,", "fewer token ids");
-            // In chunks, as generate's prompt: one pass over every id held all their activations at once besides
-            // the cache and the logits checked above (a wide model ran out of memory); the logits are the same.
-            logits = new float[tokens.length][];
-            KvCache cache = m.newCache(tokens.length);
-            for (int c = 0; c < tokens.length; c += GenerateCommand.PROMPT_CHUNK) {
-                int len = Math.min(GenerateCommand.PROMPT_CHUNK, tokens.length - c);
-                float[][] chunk = m.prefill(java.util.Arrays.copyOfRange(tokens, c, c + len), c, cache, true);
-                System.arraycopy(chunk, 0, logits, c, len);
-            }
+            // In passes (MoeModel.logits): one over every id held all their activations at once besides the cache
+            // and the logits checked above (a wide model ran out of memory); the logits are the same.
+            logits = m.logits(tokens);
         }
         try (Outputs.TextOutput text = Outputs.text(output)) {
             AtomicFiles.write(text.file(), out -> {

@@ -198,7 +198,39 @@ public final class MoeModel implements AutoCloseable {
      */
     public float[][] logits(int[] tokens) {
         KvCache cache = newCache(Math.max(1, tokens.length));
-        return prefill(tokens, 0, cache, true);
+        return prefillInChunks(tokens, 0, cache, true);
+    }
+
+    /** Most tokens {@link #prefillInChunks} runs in one pass: enough to read each weight once for many tokens. */
+    public static final int PREFILL_CHUNK = 256;
+
+    /**
+     * {@link #prefill} in passes of at most {@value #PREFILL_CHUNK} tokens: the same logits (a token's do not depend
+     * on the pass it is in), but a pass holds only its own tokens' activations, where a whole long sequence at once
+     * could take far more memory than its KV cache and logits. Token ids and positions are checked for the whole
+     * sequence before the first pass, as {@link #prefill} checks them.
+     *
+     * @throws IllegalArgumentException as {@link #prefill}
+     * @throws ModelFormatException   as {@link #prefill}
+     */
+    public float[][] prefillInChunks(int[] tokens, int start, KvCache cache, boolean allLogits) {
+        if (tokens.length <= PREFILL_CHUNK) {
+            return prefill(tokens, start, cache, allLogits);
+        }
+        for (int token : tokens) {
+            requireToken(token);
+        }
+        cache.begin(start, tokens.length);
+        float[][] all = allLogits ? new float[tokens.length][] : null;
+        float[][] pass = null;
+        for (int c = 0; c < tokens.length; c += PREFILL_CHUNK) {
+            int len = Math.min(PREFILL_CHUNK, tokens.length - c);
+            pass = prefill(Arrays.copyOfRange(tokens, c, c + len), start + c, cache, allLogits);
+            if (allLogits) {
+                System.arraycopy(pass, 0, all, c, len);
+            }
+        }
+        return allLogits ? all : pass;
     }
 
     /**
