@@ -39,9 +39,33 @@ public final class SmallHeapCli {
     /** {@link #run}, with the file {@code stdin} (if not null) as the child's standard input. */
     public static List<String> runWithStdin(Path dir, Path stdin, String... args)
             throws IOException, InterruptedException {
+        return Files.readAllLines(launch(dir, stdin, List.of(), args).stdout(), StandardCharsets.UTF_8);
+    }
+
+    /** A child's standard output and standard error. */
+    public record Output(String out, String err) {
+    }
+
+    /**
+     * {@link #run} for the runtime's commands, which need the Vector API and native access (as bin/moelab gives
+     * them); returns both streams.
+     */
+    public static Output runRuntime(Path dir, String... args) throws IOException, InterruptedException {
+        Launched l = launch(dir, null, List.of("--add-modules", "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED"), args);
+        return new Output(Files.readString(l.stdout(), StandardCharsets.UTF_8), l.err());
+    }
+
+    private record Launched(Path stdout, String err) {
+    }
+
+    private static Launched launch(Path dir, Path stdin, List<String> jvmOptions, String... args)
+            throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElseThrow();
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx64m", "-XX:+UseSerialGC",
-                "-Djava.awt.headless=true", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx64m", "-XX:+UseSerialGC"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-Djava.awt.headless=true", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName()));
         command.addAll(List.of(args));
         Path stdout = dir.resolve("out.txt");
         Path stderr = dir.resolve("err.txt");
@@ -54,7 +78,7 @@ public final class SmallHeapCli {
         assertThat(p.waitFor(300, TimeUnit.SECONDS)).isTrue();
         String err = Files.readString(stderr, StandardCharsets.UTF_8);
         assertThat(p.exitValue()).as(err).isZero();
-        return Files.readAllLines(stdout, StandardCharsets.UTF_8);
+        return new Launched(stdout, err);
     }
 
     /**

@@ -2,18 +2,14 @@ package io.moelab.cli.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.moelab.cli.Main;
+import io.moelab.cli.SmallHeapCli;
 import io.moelab.runtime.model.KvCache;
 import io.moelab.runtime.model.MoeModel;
 import io.moelab.runtime.model.WeightFormat;
 import io.moelab.runtime.safetensors.SafetensorsWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -96,30 +92,16 @@ class GeneratePromptMemoryTest {
         for (WeightFormat f : WeightFormat.values()) {
             try (MoeModel m = MoeModel.load(model, f)) {
                 float[] whole = m.prefill(tokens, 0, m.newCache(tokens.length), false)[0];
-                assertThat(GenerateCommand.prefill(m, tokens, m.newCache(tokens.length))).as(f.name())
+                assertThat(m.prefillInChunks(tokens, 0, m.newCache(tokens.length), false)[0]).as(f.name())
                         .isEqualTo(whole);
             }
         }
     }
 
-    /**
-     * Runs the CLI in a JVM with a 64 MiB heap; returns its standard output, then its standard error, after checking
-     * that it exited with 0.
-     */
+    /** Runs the CLI in a JVM with a 64 MiB heap; returns its standard output, then its standard error. */
     private String runSmallHeap(String... args) throws Exception {
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx64m", "-XX:+UseSerialGC", "--add-modules",
-                "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Djava.awt.headless=true", "-cp",
-                System.getProperty("java.class.path"), Main.class.getName()));
-        command.addAll(List.of(args));
-        Path stdout = dir.resolve("out.txt");
-        Path stderr = dir.resolve("err.txt");
-        Process p = new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile())
-                .start();
-        assertThat(p.waitFor(300, TimeUnit.SECONDS)).isTrue();
-        String err = Files.readString(stderr, StandardCharsets.UTF_8);
-        assertThat(p.exitValue()).as(err).isZero();
-        return Files.readString(stdout, StandardCharsets.UTF_8) + err;
+        SmallHeapCli.Output o = SmallHeapCli.runRuntime(dir, args);
+        return o.out() + o.err();
     }
 
     /** A byte-level Mixtral-layout model: one layer, hidden 1024, one attention head of 16, two experts of 32. */

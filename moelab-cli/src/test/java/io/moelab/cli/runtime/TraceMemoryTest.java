@@ -2,16 +2,14 @@ package io.moelab.cli.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.moelab.cli.Main;
+import io.moelab.cli.SmallHeapCli;
 import io.moelab.eplb.trace.TraceFiles;
 import io.moelab.runtime.safetensors.SafetensorsWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,6 +62,11 @@ class TraceMemoryTest {
         assertThat(steps[0]).isEqualTo(TOKENS);
     }
 
+    /** Runs the CLI in a JVM with a 64 MiB heap; returns its standard output. */
+    private String runSmallHeap(String... args) throws Exception {
+        return SmallHeapCli.runRuntime(dir, args).out();
+    }
+
     /** A byte-level Mixtral-layout model: 16 layers of 256 experts (top-2), hidden 8. */
     private static Path write(Path m) throws Exception {
         Files.createDirectories(m);
@@ -95,22 +98,5 @@ class TraceMemoryTest {
         TinyMixtral.add(w, r, "lm_head.weight", 258, 8);
         w.write(m.resolve("model.safetensors"));
         return m;
-    }
-
-    /** Runs the CLI in a JVM with a 64 MiB heap (and the Vector API the runtime uses); returns its standard output. */
-    private String runSmallHeap(String... args) throws Exception {
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx64m", "-XX:+UseSerialGC", "--add-modules",
-                "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Djava.awt.headless=true", "-cp",
-                System.getProperty("java.class.path"), Main.class.getName()));
-        command.addAll(List.of(args));
-        Path stdout = dir.resolve("out.txt");
-        Path stderr = dir.resolve("err.txt");
-        Process p = new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile())
-                .start();
-        assertThat(p.waitFor(300, TimeUnit.SECONDS)).isTrue();
-        String err = Files.readString(stderr, StandardCharsets.UTF_8);
-        assertThat(p.exitValue()).as(err).isZero();
-        return Files.readString(stdout, StandardCharsets.UTF_8);
     }
 }
