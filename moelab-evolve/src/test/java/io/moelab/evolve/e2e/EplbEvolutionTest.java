@@ -80,6 +80,16 @@ class EplbEvolutionTest {
         return lines;
     }
 
+    /** Runs the quick EPLB task for {@code iterations} against the scripted server into {@code out}. */
+    private RunSummary runQuick(int iterations, Path out) throws Exception {
+        Task task = Tasks.resolve("eplb:quick");
+        EvolveSettings s = EvolveConfig.defaults(task.fitnessMetric()).read(config("")).iterations(iterations)
+                .model("scripted").apiBase(server.apiBase()).build(null);
+        CostLedger ledger = new CostLedger();
+        return new EvolutionRun(task, s, LlmEnsemble.create(s.llm(), ledger, d -> { }, k -> null), ledger, out,
+                RunListener.NONE).run(false);
+    }
+
     @Test
     void improvingEditWinsAndEveryFailingCandidateIsRecorded() throws Exception {
         server.enqueue(
@@ -93,13 +103,8 @@ class EplbEvolutionTest {
                 Reply.status(429).withHeader("Retry-After", "0"),                               // ...rate limited
                 Reply.content(after("        long[] waste = new long[1_000_000_000]; // 8 GB, beyond the heap cap")),
                 Reply.status(500), Reply.status(500), Reply.status(500));                      // server down
-        Task task = Tasks.resolve("eplb:quick");
-        EvolveSettings s = EvolveConfig.defaults(task.fitnessMetric()).read(config("")).iterations(8)
-                .model("scripted").apiBase(server.apiBase()).build(null);
-        CostLedger ledger = new CostLedger();
         Path out = tmp.resolve("run");
-        RunSummary summary = new EvolutionRun(task, s, LlmEnsemble.create(s.llm(), ledger, d -> { }, k -> null), ledger,
-                out, RunListener.NONE).run(false);
+        RunSummary summary = runQuick(8, out);
 
         List<JsonNode> t = trace(out);
         assertThat(t).hasSize(9);
@@ -145,13 +150,8 @@ class EplbEvolutionTest {
                 Reply.content(after("        if (experts > 0) {\n" + write.formatted("eplb-results.txt",
                         "moelab-eplb-results 1\\nstage 1 suite quick\\nplan 1\\n0 0 0 0 0 0 0 0\\nend 16\\n")
                         + "\n            System.exit(0);\n        }")));
-        Task task = Tasks.resolve("eplb:quick");
-        EvolveSettings s = EvolveConfig.defaults(task.fitnessMetric()).read(config("")).iterations(3)
-                .model("scripted").apiBase(server.apiBase()).build(null);
-        CostLedger ledger = new CostLedger();
         Path out = tmp.resolve("run");
-        RunSummary summary = new EvolutionRun(task, s, LlmEnsemble.create(s.llm(), ledger, d -> { }, k -> null), ledger,
-                out, RunListener.NONE).run(false);
+        RunSummary summary = runQuick(3, out);
 
         List<JsonNode> t = trace(out);
         assertThat(t).hasSize(4);
