@@ -86,10 +86,6 @@ public final class Trainer {
                           Validation.Result validation, double trainSeconds, double tokensPerSecond) {}
 
     /**
-     * Metric lines but no checkpoint: a run stopped before its first validation (or its checkpoints were deleted).
-     * Neither a resume nor, over its files, a new start can continue it; the start's advice to resume was wrong.
-     */
-    /**
      * Writes {@code summary.json} with the keys in snake_case, as metrics.jsonl, routing.json, the exported
      * config.json and every other JSON file moelab writes spell them (the record's Java names gave dModel,
      * bitsPerByte). The checkpoints' trainer.json keeps Java's names: resumes read it, including older runs'.
@@ -97,6 +93,10 @@ public final class Trainer {
     private static final ObjectMapper SUMMARY_JSON = JsonMapper.builder()
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE).build();
 
+    /**
+     * Metric lines but no checkpoint: a run stopped before its first validation (or its checkpoints were deleted).
+     * Neither a resume nor, over its files, a new start can continue it; the start's advice to resume was wrong.
+     */
     private static final String WITHOUT_CHECKPOINT = "without a checkpoint to resume from (it stopped before its "
             + "first validation, or its checkpoints were deleted)";
 
