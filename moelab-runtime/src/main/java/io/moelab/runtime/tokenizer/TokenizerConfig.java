@@ -123,7 +123,8 @@ final class TokenizerConfig {
      * config's value where it holds the key (null included), else the class's {@code __init__} default
      * ({@link #CLASS_TOKENS}); keys with neither are left out. A token the config gives as an object is refused,
      * naming {@code configFile} and the field, where {@code AddedToken(**obj)} (v4) raises: a flag that is not a
-     * boolean, a content that is neither a string nor null.
+     * boolean, a content that is neither a string nor null; so is a value of another type
+     * ({@link #checkSpecialToken}).
      */
     static Map<String, JsonNode> specialTokens(JsonNode config, String className, String configFile) {
         Map<String, String> defaults = className == null ? Map.of() : CLASS_TOKENS.getOrDefault(className, Map.of());
@@ -131,13 +132,7 @@ final class TokenizerConfig {
         for (String key : SPECIAL_TOKEN_KEYS) {
             JsonNode v = config == null ? null : config.get(key);
             if (v != null) {
-                if (v.isArray()) {
-                    for (int i = 0; i < v.size(); i++) {
-                        checkTokenObject(v.get(i), key + "[" + i + "]: ", configFile);
-                    }
-                } else {
-                    checkTokenObject(v, key + ": ", configFile);
-                }
+                checkSpecialToken(key, v, configFile);
                 out.put(key, v);
             } else if (defaults.containsKey(key)) {
                 out.put(key, StringNode.valueOf(defaults.get(key)));
@@ -233,6 +228,36 @@ final class TokenizerConfig {
      * raises), whose {@code content} is neither a string nor null (nor missing) or that {@link #checkFlags} refuses;
      * the tokenizers binding's {@code AddedToken} raises a TypeError on each. Anything but an object is left alone.
      */
+    /**
+     * Refuses, naming {@code configFile} and the key, a value of special token {@code key} that v4's
+     * {@code SpecialTokensMixin.__init__} refuses: a named token that is neither null, a string nor an AddedToken
+     * object (TypeError), an {@code additional_special_tokens} that is neither null nor a list, or one holding
+     * anything but strings and AddedToken objects (AssertionError); and objects as {@link #checkTokenObject}.
+     */
+    private static void checkSpecialToken(String key, JsonNode v, String configFile) {
+        if (v.isNull()) {
+            return;
+        }
+        if (!key.equals("additional_special_tokens")) {
+            checkStringOrObject(v, key + ": ", configFile);
+            return;
+        }
+        if (!v.isArray()) {
+            throw new ModelFormatException(configFile, null, key + ": expected a list of tokens, got " + v);
+        }
+        for (int i = 0; i < v.size(); i++) {
+            checkStringOrObject(v.get(i), key + "[" + i + "]: ", configFile);
+        }
+    }
+
+    private static void checkStringOrObject(JsonNode token, String where, String configFile) {
+        if (!token.isString() && !token.isObject()) {
+            throw new ModelFormatException(configFile, null, where + "expected a string or an AddedToken object, got "
+                    + token);
+        }
+        checkTokenObject(token, where, configFile);
+    }
+
     private static void checkTokenObject(JsonNode token, String where, String configFile) {
         if (!token.isObject()) {
             return;

@@ -60,6 +60,42 @@ class TokenObjectFlagsTest {
         }
     }
 
+    /**
+     * A special token that is neither a string nor an object: v4's {@code SpecialTokensMixin.__init__} raises a
+     * TypeError for a named one ({@code "bos_token": 7}) and an AssertionError where
+     * {@code additional_special_tokens} is not a list or holds something other than strings and AddedTokens. moelab
+     * ignored such values and loaded the tokenizer without them.
+     */
+    @Test
+    void aSpecialTokenThatIsNeitherAStringNorAnObjectIsRefused() {
+        String[][] cases = {
+            {"{\"bos_token\": 7}", "bos_token: expected a string or an AddedToken object, got 7"},
+            {"{\"eos_token\": true}", "eos_token: expected a string or an AddedToken object, got true"},
+            {"{\"pad_token\": [\"<p>\"]}", "pad_token: expected a string or an AddedToken object, got [\"<p>\"]"},
+            {"{\"additional_special_tokens\": \"<a>\"}",
+                "additional_special_tokens: expected a list of tokens, got \"<a>\""},
+            {"{\"additional_special_tokens\": [\"<a>\", 3]}",
+                "additional_special_tokens[1]: expected a string or an AddedToken object, got 3"},
+            {"{\"additional_special_tokens\": [null]}",
+                "additional_special_tokens[0]: expected a string or an AddedToken object, got null"},
+        };
+        for (String[] c : cases) {
+            Path file = write(c[0]);
+            assertThatThrownBy(() -> HuggingFaceTokenizer.open(file)).as(c[0])
+                    .isInstanceOf(ModelFormatException.class)
+                    .hasMessage(file.resolveSibling("tokenizer_config.json") + ": " + c[1]);
+        }
+    }
+
+    /** v4 skips a special token given as null, {@code additional_special_tokens} included. */
+    @Test
+    void nullSpecialTokensStillLoad() {
+        try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(write("""
+                {"bos_token": null, "additional_special_tokens": null}"""))) {
+            assertThat(tok.encode("the cat")).containsExactly(1, 2);
+        }
+    }
+
     /** Boolean flags, and a null or missing content (v4's empty token, which adds nothing), still load. */
     @Test
     void booleanFlagsAndAnEmptyContentStillLoad() {
