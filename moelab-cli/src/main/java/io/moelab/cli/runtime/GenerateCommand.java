@@ -90,8 +90,9 @@ public final class GenerateCommand implements Callable<Integer> {
             }
             // The last new token is never fed back to the model: the cache holds the prompt and all but that one.
             long positions = (long) ids.size() + maxTokens - 1;
-            KvCacheSize.require("--max-tokens", m.config(), positions,
-                    "a prompt of " + Nouns.count(ids.size(), "token") + " plus " + maxTokens + " new ones");
+            String run = "a prompt of " + Nouns.count(ids.size(), "token") + " plus " + maxTokens + " new ones";
+            KvCacheSize.require("--max-tokens", m.config(), positions, run);
+            KvCacheSize.warnPastTrained(spec.commandLine().getErr(), "--max-tokens", m.config(), positions, run);
             // transformers' stop ids (generation_config.json, else config.json), and the tokenizer's EOS as before.
             Set<Integer> stops = new HashSet<>();
             for (int id : StopTokens.of(model.dir(), m.config())) {

@@ -4,6 +4,7 @@ import io.moelab.cli.support.Heap;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.runtime.model.KvCache;
 import io.moelab.runtime.model.ModelConfig;
+import java.io.PrintWriter;
 import java.util.Locale;
 
 /**
@@ -33,5 +34,32 @@ final class KvCacheSize {
         }
         Heap.require(option, KvCache.bytes(config, positions), String.format(Locale.ROOT,
                 "%s needs a KV cache of %d positions, which", what, positions), "fewer");
+    }
+
+    /**
+     * Warns on {@code err} where the positions a run uses go past the model's {@code max_position_embeddings}: RoPE
+     * computes them, but at angles the model never saw in training, so its predictions there can be much worse, and
+     * nothing else would say so (transformers' generate warns likewise). A warning, not an error: the run is still
+     * what was asked for.
+     *
+     * @param positions positions the run feeds the model (0 to {@code positions - 1})
+     * @param what      what needs them, e.g. "the longest window"
+     */
+    static void warnPastTrained(PrintWriter err, String option, ModelConfig config, long positions, String what) {
+        if (positions > config.maxPositionEmbeddings()) {
+            err.println(String.format(Locale.ROOT, "warning: %s needs %d positions, more than this model's "
+                    + "max_position_embeddings %d (config.json): it was not trained on positions past that and may "
+                    + "predict worse there (lower %s)", what, positions, config.maxPositionEmbeddings(), option));
+            err.flush();
+        }
+    }
+
+    /**
+     * The window a command uses when {@code --context} is not given: {@code fallback}, or the model's
+     * {@code max_position_embeddings} where that is smaller, so that a default run stays within the positions the
+     * model was trained on.
+     */
+    static int defaultContext(int fallback, ModelConfig config) {
+        return Math.min(fallback, config.maxPositionEmbeddings());
     }
 }

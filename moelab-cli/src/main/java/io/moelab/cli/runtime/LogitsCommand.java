@@ -68,6 +68,7 @@ public final class LogitsCommand implements Callable<Integer> {
             // A long list ended in the cache's own exception (exit 1) or in running out of memory.
             String what = "a sequence of " + Nouns.count(tokens.length, "token id");
             KvCacheSize.require("--token-ids", config, tokens.length, what);
+            KvCacheSize.warnPastTrained(spec.commandLine().getErr(), "--token-ids", config, tokens.length, what);
             Heap.require("--token-ids", KvCache.bytes(config, tokens.length)
                     + (long) Float.BYTES * tokens.length * vocab, what + ", with its KV cache and " + tokens.length
                     + " x " + vocab + " logits,", "fewer token ids");

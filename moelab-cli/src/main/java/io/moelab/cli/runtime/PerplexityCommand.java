@@ -45,7 +45,7 @@ public final class PerplexityCommand implements Callable<Integer> {
 
     @Option(names = "--context", paramLabel = "N", defaultValue = "512",
             description = "Window length, at least 2: a window opened by its first token scores the next "
-                    + "(default 512).")
+                    + "(default 512; the model's max_position_embeddings where that is smaller).")
     private int context;
 
     @Override
@@ -89,8 +89,13 @@ public final class PerplexityCommand implements Callable<Integer> {
             }
             // The longest window's cache: BOS or the conditioning token, then the targets but the last. A --context
             // longer than the text asks for no more; one that cannot exist is bad input, as in trace and generate.
+            if (!spec.commandLine().getParseResult().hasMatchedOption("--context")) {
+                context = KvCacheSize.defaultContext(context, m.config());
+            }
             int window = (int) Math.min(context - 1L, tokens.length - (bos >= 0 ? 0 : 1));
             KvCacheSize.require("--context", m.config(), window, "a window of " + window + " positions");
+            KvCacheSize.warnPastTrained(spec.commandLine().getErr(), "--context", m.config(), window,
+                    "the longest window");
             try (Progress progress = Progress.start("perplexity", tokens.length - (bos >= 0 ? 0 : 1))) {
                 r = Perplexity.compute(m, tokens, bos, context, progress::stepTo);
             }

@@ -56,7 +56,8 @@ public final class TraceCommand implements Callable<Integer> {
     private int batchTokens;
 
     @Option(names = "--context", paramLabel = "N", defaultValue = "512",
-            description = "Window length, at least 1 (default 512).")
+            description = "Window length, at least 1 (default 512; the model's max_position_embeddings where that "
+                    + "is smaller).")
     private int context;
 
     @Option(names = "--plot", paramLabel = "PNG",
@@ -125,8 +126,13 @@ public final class TraceCommand implements Callable<Integer> {
             // The longest window of all texts, before the model reads any: a window's own length, so a --context
             // longer than the texts asks for no larger cache. Checked window by window, a long last text was refused
             // only after every earlier one had run.
+            if (!spec.commandLine().getParseResult().hasMatchedOption("--context")) {
+                context = KvCacheSize.defaultContext(context, m.config());
+            }
             int longest = encoded.stream().mapToInt(tokens -> Math.min(tokens.length, context)).max().orElseThrow();
             KvCacheSize.require("--context", m.config(), longest, "a window of " + Nouns.count(longest, "token"));
+            KvCacheSize.warnPastTrained(spec.commandLine().getErr(), "--context", m.config(), longest,
+                    "the longest window");
             long total = encoded.stream().mapToLong(tokens -> tokens.length).sum();
             // Steps run on across windows and texts, so every one but the last holds --batch-tokens tokens.
             long stepCount = (total + batchTokens - 1) / batchTokens;

@@ -47,6 +47,18 @@ public enum Family {
         return this == MIXTRAL || this == OLMOE ? 1e-5 : 1e-6;
     }
 
+    /**
+     * transformers' {@code max_position_embeddings} of the family's config class, for a {@code config.json} without
+     * the key.
+     */
+    int defaultMaxPositions() {
+        return switch (this) {
+            case MIXTRAL -> 4096 * 32;
+            case QWEN2_MOE, QWEN3_MOE -> 32768;
+            case OLMOE -> 4096;
+        };
+    }
+
     /** transformers' RoPE base of the family's config class, for a {@code config.json} without one. */
     double defaultRopeTheta() {
         return this == MIXTRAL ? 1e6 : 10000;

@@ -43,12 +43,15 @@ import tools.jackson.databind.json.JsonMapper;
  *                            {@code sliding_window} accepted because it is at least {@code max_position_embeddings},
  *                            past which transformers would hide the oldest keys; {@link Integer#MAX_VALUE} without
  *                            one
+ * @param maxPositionEmbeddings {@code max_position_embeddings}, the positions the model was made for (the family's
+ *                            transformers default where {@code config.json} has none): RoPE runs past it, but
+ *                            with angles the model never saw in training; {@link Integer#MAX_VALUE} where unknown
  */
 public record ModelConfig(Family family, int vocabSize, int hidden, int layers, int heads, int kvHeads, int headDim,
                           int intermediate, int expertIntermediate, int experts, int topK, boolean normTopKProb,
                           int sharedIntermediate, int sparseStep, Set<Integer> mlpOnlyLayers, boolean qkvBias,
                           boolean oBias, double ropeTheta, double rmsNormEps, boolean tieWordEmbeddings,
-                          int window) {
+                          int window, int maxPositionEmbeddings) {
     /** Duplicate keys fail: Python's json, which transformers reads with, silently keeps the last of them. */
     private static final JsonMapper JSON = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
@@ -81,6 +84,7 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
         requireNonNegative("sharedIntermediate", sharedIntermediate);
         requirePositive("sparseStep", sparseStep);
         requirePositive("window", window);
+        requirePositive("maxPositionEmbeddings", maxPositionEmbeddings);
         if (heads % kvHeads != 0) {
             throw new IllegalArgumentException("heads " + heads + " is not a multiple of kvHeads " + kvHeads);
         }
@@ -99,7 +103,8 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
     }
 
     /**
-     * A configuration without a sliding window ({@code window} {@link Integer#MAX_VALUE}).
+     * A configuration without a sliding window and with no known position limit ({@code window} and
+     * {@code maxPositionEmbeddings} {@link Integer#MAX_VALUE}).
      *
      * @throws IllegalArgumentException as the canonical constructor
      * @throws NullPointerException     as the canonical constructor
@@ -110,7 +115,7 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
                        boolean oBias, double ropeTheta, double rmsNormEps, boolean tieWordEmbeddings) {
         this(family, vocabSize, hidden, layers, heads, kvHeads, headDim, intermediate, expertIntermediate, experts,
                 topK, normTopKProb, sharedIntermediate, sparseStep, mlpOnlyLayers, qkvBias, oBias, ropeTheta,
-                rmsNormEps, tieWordEmbeddings, Integer.MAX_VALUE);
+                rmsNormEps, tieWordEmbeddings, Integer.MAX_VALUE, Integer.MAX_VALUE);
     }
 
     private static void requirePositive(String name, int value) {
@@ -287,7 +292,8 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
                 // As transformers reads an omitted key: the family's default (1e-6 for all gave Mixtral and OLMoE
                 // configs without the key other logits).
                 optionalDouble(n, "rms_norm_eps", family.defaultRmsNormEps(), where),
-                optionalBool(n, "tie_word_embeddings", false, where), window);
+                optionalBool(n, "tie_word_embeddings", false, where), window,
+                maxPositionEmbeddings(n, family, where));
     }
 
     /**
@@ -344,6 +350,18 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
     }
 
     /** An optional key that must be positive when present; {@code fallback} (unchecked) when absent or null. */
+    /**
+     * {@code max_position_embeddings}, the family's default where absent or null; one past the int range reads as
+     * {@link Integer#MAX_VALUE} (it only bounds positions, which are ints, and transformers takes any integer).
+     */
+    private static int maxPositionEmbeddings(JsonNode n, Family family, String where) {
+        JsonNode v = n.get("max_position_embeddings");
+        if (v != null && v.isIntegralNumber() && !v.canConvertToInt() && v.bigIntegerValue().signum() > 0) {
+            return Integer.MAX_VALUE;
+        }
+        return optionalPositive(n, "max_position_embeddings", family.defaultMaxPositions(), where);
+    }
+
     private static int optionalPositive(JsonNode n, String key, int fallback, String where) {
         JsonNode v = n.get(key);
         return v == null || v.isNull() ? fallback : positive(n, key, where);
@@ -429,11 +447,6 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
      * @return the accepted window, or {@link Integer#MAX_VALUE} for none
      */
     private static int slidingWindow(JsonNode n, Family family, String where) {
-        int defaultMaxPositions = switch (family) {
-            case MIXTRAL -> 4096 * 32;
-            case QWEN2_MOE, QWEN3_MOE -> 32768;
-            case OLMOE -> 4096;
-        };
         boolean enabled = switch (family) {
             case MIXTRAL, OLMOE -> true;
             case QWEN2_MOE, QWEN3_MOE -> optionalBool(n, "use_sliding_window", false, where);
@@ -443,7 +456,7 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
             return Integer.MAX_VALUE;
         }
         int window = integer(w, "sliding_window", where);
-        int maxPositions = optionalPositive(n, "max_position_embeddings", defaultMaxPositions, where);
+        int maxPositions = maxPositionEmbeddings(n, family, where);
         if (window < maxPositions) {
             throw new ModelFormatException(where, null, "sliding-window attention is not supported (sliding_window "
                     + window + " is below max_position_embeddings " + maxPositions + ", so it would apply)");

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -263,6 +264,30 @@ class ModelConfigTest {
             read(f, c -> c.remove("hidden_act"));
             read(f, c -> c.putNull("hidden_act"));
         }
+    }
+
+    /**
+     * {@code max_position_embeddings} as given, else transformers' default of the family's config class (MixtralConfig
+     * 4096 x 32, Qwen2MoeConfig and Qwen3MoeConfig 32768, OlmoeConfig 4096); one past the int range as the largest
+     * int, since it only bounds int positions; a value that is not a positive integer refused.
+     */
+    @Test
+    void maxPositionEmbeddingsIsReadWithTheFamilyDefault() throws IOException {
+        Map<Family, Integer> defaults = Map.of(Family.MIXTRAL, 131072, Family.QWEN2_MOE, 32768,
+                Family.QWEN3_MOE, 32768, Family.OLMOE, 4096);
+        for (Family f : Family.values()) {
+            assertThat(read(f, c -> c.remove("max_position_embeddings")).maxPositionEmbeddings()).as(f.modelType())
+                    .isEqualTo(defaults.get(f));
+            assertThat(read(f, c -> c.putNull("max_position_embeddings")).maxPositionEmbeddings())
+                    .isEqualTo(defaults.get(f));
+            assertThat(read(f, c -> c.put("max_position_embeddings", 256)).maxPositionEmbeddings()).isEqualTo(256);
+        }
+        assertThat(read(Family.OLMOE, c -> c.put("max_position_embeddings", 1L << 40)).maxPositionEmbeddings())
+                .isEqualTo(Integer.MAX_VALUE);
+        assertRefused(Family.QWEN3_MOE, c -> c.put("max_position_embeddings", 0),
+                "max_position_embeddings must be positive, got 0");
+        assertRefused(Family.QWEN3_MOE, c -> c.put("max_position_embeddings", 512.5),
+                "max_position_embeddings must be a non-negative integer, got 512.5");
     }
 
     @Test

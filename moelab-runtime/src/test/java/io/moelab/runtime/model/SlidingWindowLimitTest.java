@@ -54,7 +54,7 @@ class SlidingWindowLimitTest {
         assertThatThrownBy(() -> new ModelConfig(c.family(), c.vocabSize(), c.hidden(), c.layers(), c.heads(),
                 c.kvHeads(), c.headDim(), c.intermediate(), c.expertIntermediate(), c.experts(), c.topK(),
                 c.normTopKProb(), c.sharedIntermediate(), c.sparseStep(), c.mlpOnlyLayers(), c.qkvBias(), c.oBias(),
-                c.ropeTheta(), c.rmsNormEps(), c.tieWordEmbeddings(), 0)).isInstanceOf(IllegalArgumentException.class)
+                c.ropeTheta(), c.rmsNormEps(), c.tieWordEmbeddings(), 0, 1)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("window must be positive, got 0");
     }
 }
