@@ -51,10 +51,17 @@ class SlidingWindowLimitTest {
                 .put("sliding_window", 16).put("max_position_embeddings", 8)).write(tmp.resolve("q2"));
         assertThat(ModelConfig.ofModel(on).window()).isEqualTo(16);
         ModelConfig c = ModelConfig.ofModel(qwen);
-        assertThatThrownBy(() -> new ModelConfig(c.family(), c.vocabSize(), c.hidden(), c.layers(), c.heads(),
-                c.kvHeads(), c.headDim(), c.intermediate(), c.expertIntermediate(), c.experts(), c.topK(),
-                c.normTopKProb(), c.sharedIntermediate(), c.sparseStep(), c.mlpOnlyLayers(), c.qkvBias(), c.oBias(),
-                c.ropeTheta(), c.rmsNormEps(), c.tieWordEmbeddings(), 0, 1)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> withLimits(c, 0, 1)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("window must be positive, got 0");
+        assertThatThrownBy(() -> withLimits(c, 1, 0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("maxPositionEmbeddings must be positive, got 0");
+        assertThat(withLimits(c, 8, 8).maxPositionEmbeddings()).isEqualTo(8);
+    }
+
+    private static ModelConfig withLimits(ModelConfig c, int window, int maxPositionEmbeddings) {
+        return new ModelConfig(c.family(), c.vocabSize(), c.hidden(), c.layers(), c.heads(), c.kvHeads(), c.headDim(),
+                c.intermediate(), c.expertIntermediate(), c.experts(), c.topK(), c.normTopKProb(),
+                c.sharedIntermediate(), c.sparseStep(), c.mlpOnlyLayers(), c.qkvBias(), c.oBias(), c.ropeTheta(),
+                c.rmsNormEps(), c.tieWordEmbeddings(), window, maxPositionEmbeddings);
     }
 }
