@@ -20,7 +20,7 @@ import picocli.CommandLine.ScopeType;
         subcommands = {EplbCommand.class, SimCommand.class, EvolveCommand.class,
                 LogitsCommand.class, GenerateCommand.class,
                 PerplexityCommand.class, TraceCommand.class, BenchCommand.class, TrainCommand.class,
-                picocli.CommandLine.HelpCommand.class})
+                HelpCommand.class})
 public final class MoelabCommand {
     private boolean verbose;
 
