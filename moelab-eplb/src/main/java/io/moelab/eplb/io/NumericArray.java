@@ -110,20 +110,35 @@ public record NumericArray(int[] shape, double[] values) {
      *
      * @param row          the most numbers an innermost array may hold
      * @param matrix       the most numbers an innermost matrix (the two innermost levels) may hold
+     * @param total        the most numbers the whole array may hold, all levels together: rows and matrices within
+     *                     their bounds can still add up without end in an array of three levels or more
      * @param rowExcess    the problem with a row past {@code row}, after its path, e.g. {@code "has more than ..."}
      * @param matrixExcess the problem with a matrix past {@code matrix}, after its path
+     * @param totalExcess  the problem with an array past {@code total}, after the whole array's path
      */
-    public record Limits(int row, long matrix, String rowExcess, String matrixExcess) {
+    public record Limits(int row, long matrix, long total, String rowExcess, String matrixExcess,
+                         String totalExcess) {
         /** No bounds but what an array can hold. */
         public static final Limits NONE = new Limits(Integer.MAX_VALUE, Long.MAX_VALUE, "", "");
 
         /** Validates the bounds. */
         public Limits {
-            if (row < 1 || matrix < 1) {
-                throw new IllegalArgumentException("limits must be positive: " + row + ", " + matrix);
+            if (row < 1 || matrix < 1 || total < 1) {
+                throw new IllegalArgumentException("limits must be positive: " + row + ", " + matrix + ", " + total);
             }
             Objects.requireNonNull(rowExcess, "rowExcess");
             Objects.requireNonNull(matrixExcess, "matrixExcess");
+            Objects.requireNonNull(totalExcess, "totalExcess");
+        }
+
+        /** Bounds on rows and matrices only (an array read element by element holds one element at a time). */
+        public Limits(int row, long matrix, String rowExcess, String matrixExcess) {
+            this(row, matrix, Long.MAX_VALUE, rowExcess, matrixExcess, "");
+        }
+
+        /** These bounds with the whole array's at {@code total}, past which {@code totalExcess} is the problem. */
+        public Limits withTotal(long total, String totalExcess) {
+            return new Limits(row, matrix, total, rowExcess, matrixExcess, totalExcess);
         }
     }
 
@@ -196,6 +211,9 @@ public record NumericArray(int[] shape, double[] values) {
                     }
                     if (depth >= 2 && added - starts[depth - 2] == limits.matrix()) {
                         throw new InvalidInputException(path(depth - 2), limits.matrixExcess());
+                    }
+                    if (added == limits.total()) {
+                        throw new InvalidInputException(root, limits.totalExcess());
                     }
                     add(reader.nextDouble());
                 } else {

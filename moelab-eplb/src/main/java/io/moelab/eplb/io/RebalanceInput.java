@@ -84,9 +84,15 @@ public final class RebalanceInput {
         }
         reader.beginArray();
         List<LoadMatrix> windows = new ArrayList<>();
+        long numbers = 0;
         while (reader.hasNext()) {
             String field = "history[" + windows.size() + "]";
-            windows.add(NumericArray.read(reader, field, InputLimits.LOADS).toLoadMatrix(field));
+            if (numbers >= InputLimits.MAX_HISTORY) {
+                throw new InvalidInputException(field, InputLimits.HISTORY_EXCESS);
+            }
+            LoadMatrix window = NumericArray.read(reader, field, InputLimits.historyWindow(numbers)).toLoadMatrix(field);
+            numbers += (long) window.layers() * window.experts();
+            windows.add(window);
         }
         reader.endArray();
         return windows;

@@ -178,6 +178,30 @@ class NumericArrayTest {
         assertThat(NumericArray.read(column, "w", THREE_BY_SIX).values()).containsExactly(1, 2, 3, 4, 5, 6);
     }
 
+    /**
+     * A total of at most 10 numbers over all levels, with rows and matrices within theirs: the 11th number is
+     * refused naming the whole array, before it is held; exactly 10 read. (Without it, a three-level array's
+     * matrices added up without end.)
+     */
+    @Test
+    void aTotalLimitRefusesTheWholeArrayAtTheFirstNumberPastIt() {
+        NumericArray.Limits total = THREE_BY_SIX.withTotal(10, "too many in all");
+        JsonReader past = new JsonReader(new StringReader("[[[1, 2]], [[3, 4]], [[5, 6]], [[7, 8]], [[9, 10]], "
+                + "[[11, 12]]]"), "t.json");
+        assertThatThrownBy(() -> NumericArray.read(past, "w", total)).isInstanceOf(InvalidInputException.class)
+                .hasMessage("w: too many in all");
+        assertThat(past.location()).isEqualTo("line 1, column 57");
+        JsonReader atLimit = new JsonReader(new StringReader("[[[1, 2]], [[3, 4]], [[5, 6]], [[7, 8]], [[9, 10]]]"),
+                "t.json");
+        assertThat(NumericArray.read(atLimit, "w", total).values()).hasSize(10);
+        // The row and matrix limits still come first where both are passed at one number.
+        JsonReader matrix = new JsonReader(new StringReader("[[1], [2], [3], [4], [5], [6], [7]]"), "t.json");
+        assertThatThrownBy(() -> NumericArray.read(matrix, "w", THREE_BY_SIX.withTotal(6, "too many in all")))
+                .hasMessage("w: matrix too large");
+        assertThatThrownBy(() -> new NumericArray.Limits(3, 6, 0, "", "", "")).isInstanceOf(
+                IllegalArgumentException.class);
+    }
+
     @Test
     void elementsAreHandedOverAsTheyAreRead() {
         // Element 1 is handed over before element 2 is found ragged; the reader is then past element 1 only.

@@ -59,6 +59,19 @@ class PlacementFileTest {
                 .hasMessage(log2phy + ": log2phy[0][1]: has more than 65536 replicas per expert" + why);
     }
 
+    /**
+     * A {@code log2phy} was bounded per layer only: layers within the row and matrix limits added up without end.
+     * It is now refused at the first number past 2^24 in all, while it is parsed.
+     */
+    @Test
+    void aLog2phyPast2To24NumbersInAllIsRefusedWhileItIsParsed() throws IOException {
+        String layer = "[" + RebalanceInputTest.zeros(65_536) + "]"; // one expert of 65536 replica slots
+        Path log2phy = file("{\"log2phy\": [" + (layer + ",").repeat(256) + layer + "], \"phy2log\": [[0]]}");
+        assertThatThrownBy(() -> PlacementFile.read(log2phy, 4, SMALL)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(log2phy + ": log2phy: has more than 16777216 numbers in all, the most read (2^24, far "
+                        + "above any model: DeepSeek-V3 has 61 x 256 loads)");
+    }
+
     @Test
     void writesTheDocumentedLayout() throws IOException {
         Path path = dir.resolve("p.json");

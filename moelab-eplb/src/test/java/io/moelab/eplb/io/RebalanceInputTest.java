@@ -13,6 +13,7 @@ import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -204,6 +205,26 @@ class RebalanceInputTest {
         // At the limit the rows are read (and the shapes then compared as before).
         assertThat(RebalanceInput.read(file("{\"weight\": [" + zeros(65_536) + "]}")).weight().experts())
                 .isEqualTo(65_536);
+    }
+
+    /**
+     * {@code history} windows, each within the row and matrix limits, are refused once together they pass 2^24
+     * numbers, at the first number past it, while they are parsed: before, a history's windows had no bound
+     * together. Every field, whatever its depth, holds at most 2^24.
+     */
+    @Test
+    void historyWindowsPast2To24NumbersInAllAreRefusedWhileTheyAreParsed() throws IOException {
+        // 256 windows of 1 x 65535 leave 256 numbers of the 2^24; the 257th window's 257th number is past them.
+        String window = "[" + zeros(65_535) + "]";
+        Path history = file("{\"weight\": " + window + ", \"history\": [" + (window + ",").repeat(256) + window
+                + "]}");
+        assertThatThrownBy(() -> RebalanceInput.read(history)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(history + ": history[256]: brings the history's windows past 16777216 numbers in all, "
+                        + "the most read (2^24: 1,074 windows of DeepSeek-V3's 61 x 256)");
+        for (NumericArray.Limits limits : List.of(InputLimits.LOADS, InputLimits.SLOTS, InputLimits.COUNTS,
+                InputLimits.REPLICA_SLOTS)) {
+            assertThat(limits.total()).isEqualTo(1 << 24);
+        }
     }
 
     @Test
