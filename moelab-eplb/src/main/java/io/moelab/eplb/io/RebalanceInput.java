@@ -90,7 +90,8 @@ public final class RebalanceInput {
             if (numbers >= InputLimits.MAX_HISTORY) {
                 throw new InvalidInputException(field, InputLimits.HISTORY_EXCESS);
             }
-            LoadMatrix window = NumericArray.read(reader, field, InputLimits.historyWindow(numbers)).toLoadMatrix(field);
+            LoadMatrix window = NumericArray.read(reader, field, InputLimits.historyWindow(numbers))
+                    .toLoadMatrix(field);
             numbers += (long) window.layers() * window.experts();
             windows.add(window);
         }
