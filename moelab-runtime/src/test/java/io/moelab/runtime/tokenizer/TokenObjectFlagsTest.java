@@ -27,6 +27,16 @@ class TokenObjectFlagsTest {
         return TokenizerFixtures.write(dir.resolve("t" + n++), TokenizerFixtures.QWEN_STYLE, config);
     }
 
+    /** Each case's config ({@code [config, problem]}) is refused naming tokenizer_config.json, then the problem. */
+    private void assertRefused(String[][] cases) {
+        for (String[] c : cases) {
+            Path file = write(c[0]);
+            assertThatThrownBy(() -> HuggingFaceTokenizer.open(file)).as(c[0])
+                    .isInstanceOf(ModelFormatException.class)
+                    .hasMessage(file.resolveSibling("tokenizer_config.json") + ": " + c[1]);
+        }
+    }
+
     @Test
     void aFlagThatIsNotABooleanIsRefusedNamingTheFileAndField() {
         String[][] cases = {
@@ -52,12 +62,7 @@ class TokenObjectFlagsTest {
                 "additional_special_tokens[0]: an object must have \"__type\": \"AddedToken\" (transformers reads "
                 + "any other as a plain dict and refuses it), got {\"__type\":\"Token\",\"content\":\"<x>\"}"},
         };
-        for (String[] c : cases) {
-            Path file = write(c[0]);
-            assertThatThrownBy(() -> HuggingFaceTokenizer.open(file)).as(c[0])
-                    .isInstanceOf(ModelFormatException.class)
-                    .hasMessage(file.resolveSibling("tokenizer_config.json") + ": " + c[1]);
-        }
+        assertRefused(cases);
     }
 
     /**
@@ -79,12 +84,7 @@ class TokenObjectFlagsTest {
             {"{\"additional_special_tokens\": [null]}",
                 "additional_special_tokens[0]: expected a string or an AddedToken object, got null"},
         };
-        for (String[] c : cases) {
-            Path file = write(c[0]);
-            assertThatThrownBy(() -> HuggingFaceTokenizer.open(file)).as(c[0])
-                    .isInstanceOf(ModelFormatException.class)
-                    .hasMessage(file.resolveSibling("tokenizer_config.json") + ": " + c[1]);
-        }
+        assertRefused(cases);
     }
 
     /** v4 skips a special token given as null, {@code additional_special_tokens} included. */
