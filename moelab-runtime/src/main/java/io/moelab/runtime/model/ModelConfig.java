@@ -349,7 +349,6 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
         return v == null || v.isNull() ? fallback : integer(v, key, where);
     }
 
-    /** An optional key that must be positive when present; {@code fallback} (unchecked) when absent or null. */
     /**
      * {@code max_position_embeddings}, the family's default where absent or null; one past the int range reads as
      * {@link Integer#MAX_VALUE} (it only bounds positions, which are ints, and transformers takes any integer).
@@ -362,6 +361,7 @@ public record ModelConfig(Family family, int vocabSize, int hidden, int layers, 
         return optionalPositive(n, "max_position_embeddings", family.defaultMaxPositions(), where);
     }
 
+    /** An optional key that must be positive when present; {@code fallback} (unchecked) when absent or null. */
     private static int optionalPositive(JsonNode n, String key, int fallback, String where) {
         JsonNode v = n.get(key);
         return v == null || v.isNull() ? fallback : positive(n, key, where);
