@@ -223,12 +223,6 @@ final class TokenizerConfig {
     }
 
     /**
-     * Refuses, naming {@code configFile} and {@code where} (the field, ending ": "), an object {@code token} whose
-     * {@code "__type"} is not {@code "AddedToken"} (transformers v4 then keeps it a dict and its {@code __init__}
-     * raises), whose {@code content} is neither a string nor null (nor missing) or that {@link #checkFlags} refuses;
-     * the tokenizers binding's {@code AddedToken} raises a TypeError on each. Anything but an object is left alone.
-     */
-    /**
      * Refuses, naming {@code configFile} and the key, a value of special token {@code key} that v4's
      * {@code SpecialTokensMixin.__init__} refuses: a named token that is neither null, a string nor an AddedToken
      * object (TypeError), an {@code additional_special_tokens} that is neither null nor a list, or one holding
@@ -258,6 +252,12 @@ final class TokenizerConfig {
         checkTokenObject(token, where, configFile);
     }
 
+    /**
+     * Refuses, naming {@code configFile} and {@code where} (the field, ending ": "), an object {@code token} whose
+     * {@code "__type"} is not {@code "AddedToken"} (transformers v4 then keeps it a dict and its {@code __init__}
+     * raises), whose {@code content} is neither a string nor null (nor missing) or that {@link #checkFlags} refuses;
+     * the tokenizers binding's {@code AddedToken} raises a TypeError on each. Anything but an object is left alone.
+     */
     private static void checkTokenObject(JsonNode token, String where, String configFile) {
         if (!token.isObject()) {
             return;
