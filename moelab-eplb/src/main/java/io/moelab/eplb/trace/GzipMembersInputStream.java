@@ -15,18 +15,20 @@ import java.util.zip.ZipException;
  * with garbage appended (a botched copy or concatenation) read as if it were whole.
  *
  * <p>Throws {@link EOFException} for a stream that ends inside a member, {@link ZipException} for corrupt data,
- * including data after the last member.
+ * including data after the last member, a header whose CRC-16 (FHCRC) does not match, and reserved header flags.
  */
 final class GzipMembersInputStream extends InputStream {
     private static final int FHCRC = 2;
     private static final int FEXTRA = 4;
     private static final int FNAME = 8;
     private static final int FCOMMENT = 16;
+    private static final int RESERVED = 0xe0;
 
     private final PushbackInputStream in;
     private final byte[] buffer;
     private final Inflater inflater = new Inflater(true);
     private final CRC32 crc = new CRC32();
+    private final CRC32 headerCrc = new CRC32();
     /** How many bytes of {@link #buffer} the inflater was last given. */
     private int filled;
     private boolean eof;
@@ -108,17 +110,21 @@ final class GzipMembersInputStream extends InputStream {
     }
 
     private void readHeader() throws IOException {
-        if (readByte() != 0x1f || readByte() != 0x8b) {
+        headerCrc.reset();
+        if (headerByte() != 0x1f || headerByte() != 0x8b) {
             throw new ZipException("not in gzip format");
         }
-        if (readByte() != 8) {
+        if (headerByte() != 8) {
             throw new ZipException("unsupported compression method");
         }
-        int flags = readByte();
-        in.skipNBytes(6); // MTIME, XFL, OS
+        int flags = headerByte();
+        if ((flags & RESERVED) != 0) {
+            // RFC 1952 2.3.1.2: a decompressor must refuse them; a new field could follow, read as deflate data.
+            throw new ZipException("reserved gzip header flags set (0x" + Integer.toHexString(flags & RESERVED) + ")");
+        }
+        skipHeader(6); // MTIME, XFL, OS
         if ((flags & FEXTRA) != 0) {
-            int length = readByte() | readByte() << 8;
-            in.skipNBytes(length);
+            skipHeader(headerByte() | headerByte() << 8);
         }
         if ((flags & FNAME) != 0) {
             skipZeroTerminated();
@@ -127,14 +133,31 @@ final class GzipMembersInputStream extends InputStream {
             skipZeroTerminated();
         }
         if ((flags & FHCRC) != 0) {
-            in.skipNBytes(2);
+            // The low 16 bits of the CRC-32 of the header's bytes before it, as gzip(1) and GZIPInputStream check.
+            int expected = (int) headerCrc.getValue() & 0xffff;
+            if ((readByte() | readByte() << 8) != expected) {
+                throw new ZipException("gzip header CRC-16 mismatch");
+            }
         }
     }
 
     private void skipZeroTerminated() throws IOException {
-        while (readByte() != 0) {
+        while (headerByte() != 0) {
             // skip
         }
+    }
+
+    private void skipHeader(int n) throws IOException {
+        for (int i = 0; i < n; i++) {
+            headerByte();
+        }
+    }
+
+    /** A byte of the header, counted in its CRC. */
+    private int headerByte() throws IOException {
+        int b = readByte();
+        headerCrc.update(b);
+        return b;
     }
 
     private int readByte() throws IOException {

@@ -3,6 +3,7 @@ package io.moelab.eplb.trace;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.moelab.eplb.InvalidInputException;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
@@ -113,6 +114,7 @@ class GzipMembersTest {
                 try {
                     data = new String(inflate(prefix, buffer, 4096));
                 } catch (EOFException e) {
+                    assertThat(e).hasMessage("unexpected end of gzip data");
                     continue;
                 } catch (ZipException e) {
                     // Cut one byte into a member: a lone 0x1f may as well be a byte appended.
@@ -203,8 +205,18 @@ class GzipMembersTest {
         for (int length : new int[] {1, 2, 3, 4, 9, 10, 11, 12, 200, 311, 312, 320, 322, 330, 337, 338, 339, 340}) {
             byte[] prefix = Arrays.copyOf(gz, length);
             assertThatThrownBy(() -> inflate(prefix, 64, 4096)).as("length %d", length)
-                    .isInstanceOf(EOFException.class);
+                    .isInstanceOf(EOFException.class).hasMessage("unexpected end of gzip data");
         }
+    }
+
+    @Test
+    void aHeaderWithAWrongCrcOrReservedFlagsIsRefused() throws IOException {
+        Path bad = Files.write(dir.resolve("bad.json.gz"), resource("bad-header-crc.json.gz"));
+        assertThatThrownBy(() -> TraceFiles.read(bad)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(bad + ": corrupt gzip data: gzip header CRC-16 mismatch");
+        Path reserved = Files.write(dir.resolve("reserved.json.gz"), resource("reserved-flag.json.gz"));
+        assertThatThrownBy(() -> TraceFiles.read(reserved)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(reserved + ": corrupt gzip data: reserved gzip header flags set (0x20)");
     }
 
     @Test
