@@ -1,6 +1,7 @@
 package io.moelab.sim;
 
 import io.moelab.eplb.InvalidInputException;
+import io.moelab.eplb.Topology;
 import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.sim.spec.ClusterSpec;
 import io.moelab.sim.spec.ModelSpec;
@@ -95,13 +96,15 @@ public final class Sweep {
 
     /**
      * Redundant slot counts worth trying: the fewest that fill every GPU evenly, and the next {@code more}
-     * counts that add one slot per GPU each.
+     * counts that add one slot per GPU each, less those past a placement's {@link Topology#MAX_REPLICAS} slots
+     * (none, where even the fewest is: no count can be simulated there).
      */
     public static List<Integer> defaultRedundants(int experts, int gpus, int more) {
-        int first = Math.max(gpus, Math.ceilDiv(experts, gpus) * gpus) - experts;
+        // In long: near the limit the slots pass it, and a count past it failed the sweep as if the user had asked.
+        long first = Math.max(gpus, Math.ceilDiv((long) experts, gpus) * gpus) - experts;
         List<Integer> values = new ArrayList<>();
-        for (int j = 0; j <= more; j++) {
-            values.add(first + j * gpus);
+        for (int j = 0; j <= more && experts + first + (long) j * gpus <= Topology.MAX_REPLICAS; j++) {
+            values.add((int) (first + (long) j * gpus));
         }
         return values;
     }

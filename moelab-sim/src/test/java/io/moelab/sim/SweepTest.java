@@ -2,7 +2,10 @@ package io.moelab.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
 
+import io.moelab.eplb.Topology;
 import io.moelab.eplb.trace.ExpertLoadTrace;
 import io.moelab.eplb.trace.SyntheticTraceGenerator;
 import io.moelab.eplb.trace.SyntheticTraceSpec;
@@ -23,6 +26,34 @@ class SweepTest {
         assertThat(Sweep.defaultRedundants(256, 32, 1)).containsExactly(0, 32);
         assertThat(Sweep.defaultRedundants(8, 32, 1)).containsExactly(24, 56);
         assertThat(Sweep.defaultRedundants(60, 8, 0)).containsExactly(4);
+    }
+
+    /**
+     * The default counts are the first {@code more + 1} that fill the GPUs evenly, found one count at a time, and
+     * stop where a placement's slots do: 65,528 experts on 8 GPUs listed 16 and 24 redundant (65,544 and 65,552
+     * slots), and {@code sim sweep} without {@code --redundants} failed naming {@code --redundants}.
+     */
+    @Test
+    void defaultRedundantsAreTheFirstCountsThatFillTheGpusAndFitAPlacement() {
+        assertThat(Sweep.defaultRedundants(65_528, 8, 3)).containsExactly(0, 8);
+        assertThat(Sweep.defaultRedundants(65_536, 8, 3)).containsExactly(0);
+        assertThat(Sweep.defaultRedundants(65_536, 3, 3)).isEmpty(); // 65,538 slots at the fewest
+        ModelSpec big = new ModelSpec("big", 1, 65_528, 1, 64, 64, 1, 2, 0, 0, 0);
+        assertThat(Sweep.redundants(Simulation.Options.of(10, 10), Sweep.defaultRedundants(65_528, 8, 3), big,
+                CLUSTER)).extracting(Sweep.Variant::value).containsExactly(0, 8);
+        qt().withFixedSeed(0x5EEDL).withExamples(3000).forAll(integers().between(1, Topology.MAX_REPLICAS),
+                integers().between(1, Topology.MAX_REPLICAS), integers().between(0, 5)).checkAssert(
+                    (experts, gpus, more) -> {
+                        List<Integer> expected = new ArrayList<>();
+                        for (int r = 0; experts + r <= Topology.MAX_REPLICAS && expected.size() <= more; r++) {
+                            int slots = experts + r;
+                            if (slots >= gpus && slots % gpus == 0) {
+                                expected.add(r);
+                            }
+                        }
+                        assertThat(Sweep.defaultRedundants(experts, gpus, more))
+                                .as("%d experts, %d GPUs, %d more", experts, gpus, more).isEqualTo(expected);
+                    });
     }
 
     @Test
