@@ -99,6 +99,8 @@ class SpecFilesTest {
         // Its weights are stored as FP8 (torch_dtype names the compute type): 3 x 7168 x 2048 x 1 byte per expert.
         assertThat(m.bytesPerParam()).isEqualTo(1);
         assertThat(m.expertBytes()).isEqualTo(3.0 * 7168 * 2048);
+        // A config has no dense FLOPs: the four attention projections, 2 x 4 x 7168^2.
+        assertThat(m.denseFlopsPerToken()).isEqualTo(411_041_792.0);
     }
 
     @Test
@@ -248,6 +250,24 @@ class SpecFilesTest {
                 """);
         ClusterSpec c = SpecFiles.cluster(cluster.toString());
         assertThat(c).isEqualTo(new ClusterSpec("a100s", 2, 4, 312, 0.5, 2.0, 300, 25, 3, 10, 80));
+    }
+
+    /** A file is one JSON object: a second one after it, as a careless append leaves, is not read past. */
+    @Test
+    void whatFollowsTheObjectIsRefused() throws IOException {
+        Path model = write("m.json", """
+                {"moe_layers": 12, "experts": 32, "top_k": 4, "hidden": 1024, "expert_ffn": 512}
+                {"moe_layers": 6}
+                """);
+        String after = "unexpected data after the top-level value";
+        assertThatThrownBy(() -> SpecFiles.model(model.toString())).isInstanceOf(InvalidInputException.class)
+                .hasMessage(model + ": malformed JSON at line 2, column 1: " + after);
+        Path cluster = write("c.json", """
+                {"nodes": 2, "gpus_per_node": 4, "peak_tflops": 312, "hbm_tbps": 2.0, "nvlink_gbps": 300,
+                 "network_gbps": 25} x
+                """);
+        assertThatThrownBy(() -> SpecFiles.cluster(cluster.toString())).isInstanceOf(InvalidInputException.class)
+                .hasMessage(cluster + ": malformed JSON at line 2, column 22: " + after);
     }
 
     /**
