@@ -106,6 +106,11 @@ final class PlanWindows {
         }
     }
 
+    /** Windows held now: registered for a rebalance that has not yet planned (summing, summed or not started). */
+    int held() {
+        return byRange.size();
+    }
+
     /**
      * The windows of the rebalance before step {@code t}: the latest, then the history oldest first (only the whole
      * windows that start at step 0 or later: (j + 1) W <= t).
