@@ -136,4 +136,33 @@ class SweepTest {
         assertThat(Sweep.run(trace, grouped, threeNodes, policies, variants.subList(0, 1), Simulation.Progress.NONE))
                 .singleElement().extracting(p -> p.report().policies().get(1).rebalances()).isEqualTo(0);
     }
+
+    /** Simulations made without {@link Sweep#requireCanRun} are checked by the run itself, before any runs. */
+    @Test
+    void simulationsMadeElsewhereAreCheckedBeforeAnyVariantRuns() {
+        ModelSpec grouped = new ModelSpec("grouped", 2, 32, 4, 512, 256, 4, 2, 0, 0, 0);
+        ClusterSpec threeNodes = ClusterSpec.preset("3x1-h100");
+        ExpertLoadTrace trace = SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(2, 32, 60, 3)
+                .withRouting(1024, 4));
+        TraceSource source = TraceSource.of(trace);
+        Simulation.Options base = new Simulation.Options(20, 20, -1, 4, false, 1e-3, 0, StepModel.Options.defaults());
+        List<Sweep.Variant> variants = Sweep.redundants(base, List.of(1), grouped, threeNodes);
+        List<Simulation> simulations = List.of(new Simulation(source, grouped, threeNodes, variants.get(0).options()));
+        List<Long> progress = new ArrayList<>();
+        assertThatThrownBy(() -> Sweep.run(variants, simulations, Policy.parseAll(List.of("none",
+                "deepseek:hierarchical")), (done, total) -> progress.add(done)))
+                .hasMessageStartingWith("policies: 'deepseek:hierarchical' cannot plan for 3 GPUs on 3 nodes");
+        assertThat(progress).isEmpty();
+        // The held trace's check is the streamed one's.
+        assertThat(Sweep.requireCanRun(trace, grouped, threeNodes, Policy.parseAll(List.of("none")), variants))
+                .hasSize(1);
+    }
+
+    @Test
+    void anIntervalOfOneStepIsASweepPoint() {
+        assertThat(Sweep.intervals(Simulation.Options.of(100, 100), List.of(2, 1), true))
+                .extracting(Sweep.Variant::value).containsExactly(1, 2);
+        assertThat(Sweep.Parameter.REBALANCE_EVERY.key()).isEqualTo("rebalance_every");
+        assertThat(Sweep.Parameter.REDUNDANT.key()).isEqualTo("redundant");
+    }
 }
