@@ -219,6 +219,37 @@ class GzipMembersTest {
                 .hasMessage(reserved + ": corrupt gzip data: reserved gzip header flags set (0x20)");
     }
 
+    /** Each member's header CRC covers that header alone: two members with one read as two, whatever the buffer. */
+    @Test
+    void aLaterMembersHeaderCrcIsItsOwn() throws IOException {
+        byte[] trace = resource("trace.json");
+        byte[] one = resource("header-fields.json.gz");
+        byte[] members = resource("members.json.gz");
+        byte[] file = new byte[2 * one.length + members.length];
+        System.arraycopy(one, 0, file, 0, one.length);
+        System.arraycopy(members, 0, file, one.length, members.length);
+        System.arraycopy(one, 0, file, one.length + members.length, one.length);
+        byte[] expected = new byte[3 * trace.length];
+        for (int i = 0; i < 3; i++) {
+            System.arraycopy(trace, 0, expected, i * trace.length, trace.length);
+        }
+        for (int buffer : BUFFERS) {
+            assertThat(inflate(file, buffer, 4096)).as("buffer %d", buffer).isEqualTo(expected);
+        }
+    }
+
+    /** zlib's own words for bad deflate data reach the error: a block of the reserved type 3. */
+    @Test
+    void badDeflateDataIsNamedAsZlibNamesIt() throws IOException {
+        byte[] gz = resource("header-fields.json.gz");
+        gz[340] |= 0x06; // the first deflate byte, after the 340-byte header: BTYPE 11
+        assertThatThrownBy(() -> inflate(gz, 64, 4096)).isInstanceOf(ZipException.class)
+                .hasMessage("invalid block type");
+        Path path = Files.write(dir.resolve("block.json.gz"), gz);
+        assertThatThrownBy(() -> TraceFiles.read(path)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(path + ": corrupt gzip data: invalid block type");
+    }
+
     @Test
     void closingClosesTheSource() throws IOException {
         boolean[] closed = {false};
