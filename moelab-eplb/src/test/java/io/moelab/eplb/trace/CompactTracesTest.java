@@ -1,7 +1,9 @@
 package io.moelab.eplb.trace;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -10,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** {@link CompactTraces} on steps past the 2^16 values its reader starts with. */
+/** {@link CompactTraces} at its bounds: steps past the 2^16 values its reader starts with, counts, 2^53. */
 class CompactTracesTest {
 
     /** A load that changes from step to step, up and down, by more than a one-byte varint holds. */
@@ -63,5 +65,36 @@ class CompactTracesTest {
                 }
             }
         }
+    }
+
+    /** A count of 2^31 - 1 steps is one the header may state (the file then ends early); 2^31 is not. */
+    @Test
+    void aStepCountIsReadUpToTheLargestInt() {
+        byte[] magic = CompactTraces.MAGIC;
+        byte[] most = {1, 1, 1, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x07, 0};
+        byte[] past = {1, 1, 1, (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x08, 0};
+        assertThatThrownBy(() -> CompactTraces.read(stream(magic, most), "t", step -> { }))
+                .isInstanceOf(InvalidInputException.class).hasMessage("t: truncated compact trace");
+        assertThatThrownBy(() -> CompactTraces.read(stream(magic, past), "t", step -> { }))
+                .isInstanceOf(InvalidInputException.class).hasMessage("t: invalid steps count 2147483648");
+    }
+
+    private static ByteArrayInputStream stream(byte[] a, byte[] b) {
+        byte[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return new ByteArrayInputStream(all);
+    }
+
+    /** "A whole number below 2^53", as the format says: 2^53 itself is written as a double. */
+    @Test
+    void integersStopBelowTwoToThe53() throws IOException {
+        LoadMatrix below = LoadMatrix.of(new double[][] {{0x1p53 - 1, 3}}, "step");
+        LoadMatrix at = LoadMatrix.of(new double[][] {{0x1p53, 3}}, "step");
+        assertThat(CompactTraces.isIntegral(ExpertLoadTrace.of(List.of(below)))).isTrue();
+        assertThat(CompactTraces.isIntegral(ExpertLoadTrace.of(List.of(below, at)))).isFalse();
+        StepWriter writer = CompactTraces.writer(new ByteArrayOutputStream(), 1, 2, 1, true);
+        assertThatThrownBy(() -> writer.accept(at)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("load 9.007199254740992E15 of layer 0 expert 0 is not a whole number below 2^53, in a "
+                        + "trace written as integers");
     }
 }
