@@ -248,4 +248,118 @@ class CorpusTest {
         assertThat(Corpus.fromTexts(Map.of("a", block + "\n\n" + block + "z")).sha256()).isNotEqualTo(a);
         assertThat(Corpus.fromTexts(Map.of("b", block + "\n\n" + block)).sha256()).isNotEqualTo(a);
     }
+
+    /**
+     * The merge's two thresholds at their edges: blocks of 3,999 characters close a document at exactly 8,000
+     * (3,999 + 2 + 3,999), and a tail of exactly half of that stands alone while one character less joins the
+     * document before it.
+     */
+    @Test
+    void aDocumentClosesAtExactlyTheMinimumAndATailOfHalfItStandsAlone() {
+        String a = "a".repeat(3999);
+        assertThat(Corpus.documents("d", a + "\n\n" + a)).extracting(Document::text)
+                .containsExactly(a + "\n\n" + a);
+        String big = "b".repeat(Corpus.DOCUMENT_CHARS);
+        String half = "h".repeat(Corpus.DOCUMENT_CHARS / 2);
+        assertThat(Corpus.documents("d", big + "\n\n" + half)).extracting(Document::text)
+                .containsExactly(big, half);
+        String less = half.substring(1);
+        assertThat(Corpus.documents("d", big + "\n\n" + less)).extracting(Document::text)
+                .containsExactly(big + "\n\n" + less);
+        assertThat(Corpus.documents("d", less)).extracting(Document::text).containsExactly(less);
+        assertThat(Corpus.documents("d", big + "\n\n" + big)).allSatisfy(doc -> assertThat(doc.domain())
+                .isEqualTo("d")).hasSize(2);
+    }
+
+    /**
+     * Blocks are separated by a line that is empty or holds only spaces and tabs, with Unix or Windows line ends; a
+     * block's surrounding whitespace is dropped and merged blocks are joined by one blank line. A line holding
+     * anything else separates nothing.
+     */
+    @Test
+    void blankLinesOfSpacesTabsOrWindowsLineEndsSeparateBlocks() {
+        String text = "  one\r\n\r\ntwo\n \t \nthree\n\n\n\nfour\n.\nstill four\r\n";
+        assertThat(Corpus.documents("d", text)).extracting(Document::text)
+                .containsExactly("one\n\ntwo\n\nthree\n\nfour\n.\nstill four");
+        // One block per document, each long enough alone: four documents, so the separators are where they seem.
+        String x = "x".repeat(Corpus.DOCUMENT_CHARS);
+        assertThat(Corpus.documents("d", x + "\r\n\r\n" + x + "\n\t\n" + x + "\n \n" + x + "\n-\n" + x))
+                .extracting(Document::text).containsExactly(x, x, x, x + "\n-\n" + x);
+    }
+
+    /**
+     * How many documents a domain holds out: a tenth, rounded half up, and at least one from two documents on
+     * (n = 2: 1, 14: 1, 15: 2, 25: 3).
+     */
+    @Test
+    void aTenthRoundedHalfUpIsHeldOutAndAtLeastOne() {
+        for (int[] c : new int[][] {{2, 1}, {5, 1}, {14, 1}, {15, 2}, {24, 2}, {25, 3}}) {
+            Corpus corpus = Corpus.fromTexts(Map.of("d", docs(c[0], 'q')));
+            assertThat(corpus.validation().get("d")).as("%d documents", c[0]).hasSize(c[1]);
+            assertThat(corpus.train().get("d")).hasSize(c[0] - c[1]);
+        }
+    }
+
+    /**
+     * Which documents are held out is fixed: a shuffle seeded by the domain's name and its number of documents. A
+     * change would change every corpus's SHA-256, which a resume checks against its checkpoint: every saved run would
+     * be refused, and the validation texts would no longer be the ones earlier runs reported on. Pinned here.
+     */
+    @Test
+    void theHeldOutDocumentsAreFixed() {
+        Map<String, String> texts = new LinkedHashMap<>();
+        texts.put("a", docs(20, 'a'));
+        texts.put("brown", docs(12, 'b'));
+        Corpus c = Corpus.fromTexts(texts);
+        assertThat(c.validation().get("a")).extracting(d -> d.text().substring(Corpus.DOCUMENT_CHARS))
+                .containsExactly(HELD_A);
+        assertThat(c.validation().get("brown")).extracting(d -> d.text().substring(Corpus.DOCUMENT_CHARS))
+                .containsExactly(HELD_BROWN);
+        // The training documents keep their order.
+        List<String> train = c.train().get("a").stream().map(d -> d.text().substring(Corpus.DOCUMENT_CHARS)).toList();
+        assertThat(train).isSortedAccordingTo(java.util.Comparator.comparingInt(Integer::parseInt)).hasSize(18);
+    }
+
+    private static final String[] HELD_A = {"10", "15"};
+    private static final String[] HELD_BROWN = {"8"};
+
+    /** The fingerprint hashes each document's length with it: "ab" + "c" and "a" + "bc" differ. */
+    @Test
+    void sha256TellsWhereTheDomainNameEndsAndTheTextBegins() {
+        assertThat(Corpus.fromTexts(Map.of("ab", "c")).sha256())
+                .isNotEqualTo(Corpus.fromTexts(Map.of("a", "bc")).sha256());
+        // Known value: SHA-256 over (8-byte domain length, 8-byte text length, domain, text) per document, then 0xff
+        // after the training part and after the (empty) validation part.
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(16 + 1 + 2);
+        b.putLong(1).putLong(2).put("a".getBytes(StandardCharsets.UTF_8)).put("bc".getBytes(StandardCharsets.UTF_8));
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            md.update(b.array());
+            md.update((byte) 0xff);
+            md.update((byte) 0xff);
+            assertThat(Corpus.fromTexts(Map.of("a", "bc")).sha256())
+                    .isEqualTo(java.util.HexFormat.of().formatHex(md.digest()));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** A directory's files are domains in name order, whatever order the file system lists them in. */
+    @Test
+    void aDirectorysFilesAreDomainsInNameOrder() throws Exception {
+        for (String name : List.of("m.txt", "b.txt", "z.txt.gz", "a.txt")) {
+            Path f = dir.resolve(name);
+            if (name.endsWith(".gz")) {
+                try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(f))) {
+                    out.write("zed".getBytes(StandardCharsets.UTF_8));
+                }
+            } else {
+                Files.writeString(f, name);
+            }
+        }
+        Corpus c = Corpus.fromPaths(List.of(dir));
+        assertThat(c.train().keySet()).containsExactly("a", "b", "m", "z");
+        assertThat(c.train().get("z")).containsExactly(new Document("z", "zed"));
+        assertThat(c.train().get("m")).containsExactly(new Document("m", "m.txt"));
+    }
 }
