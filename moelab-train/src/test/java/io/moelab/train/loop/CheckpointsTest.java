@@ -5,14 +5,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
 import io.moelab.runtime.safetensors.SafetensorsWriter;
 import io.moelab.runtime.tensor.DType;
+import io.moelab.train.data.TokenStreams;
 import io.moelab.train.engine.Pytorch;
 import io.moelab.train.optim.AdamW;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -144,6 +148,71 @@ class CheckpointsTest {
             assertThatThrownBy(() -> Checkpoints.restore(dir, STATE, params, opt))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessage(dir.resolve("state.safetensors") + ": tensor adam.v/w holds Infinity (value 5 of 6)");
+        }
+    }
+
+    /**
+     * A save and what reads it back: the state as saved (configuration, step, window, AdamW's count, the corpus's
+     * SHA-256 or none, the sampler), the parameters and both moments as they were, the pointer naming the newest
+     * checkpoint and the older one deleted, no hidden directory left.
+     */
+    @Test
+    void aSavedCheckpointReadsBackAsSavedAndReplacesTheOlder() throws Exception {
+        Path out = dir.resolve("run");
+        Checkpoints checkpoints = new Checkpoints(out);
+        assertThat(checkpoints.latest()).isEmpty();
+        TrainConfig config = TrainConfig.preset("tiny").withSteps(9).withCorpus(List.of("/texts/a.txt"));
+        try (NDManager m = Pytorch.engine().newBaseManager()) {
+            NDArray w = m.create(SIX, new Shape(2, 3));
+            w.setRequiresGradient(true);
+            Map<String, NDArray> params = new LinkedHashMap<>();
+            params.put("w", w);
+            AdamW opt = new AdamW(params, m, 0.9, 0.95, 1e-8, 0.1);
+            for (int step = 0; step < 3; step++) {
+                // The gradient of sum(w * w) is 2w: the moments become distinct from the weights and from each other.
+                try (NDScope scope = new NDScope(); GradientCollector gc = Pytorch.engine().newGradientCollector()) {
+                    scope.suppressNotUsedWarning();
+                    gc.backward(w.mul(w).sum());
+                }
+                opt.step(0.01, 0);
+                if (step == 1) {
+                    checkpoints.save(params, opt, new Checkpoints.State(config, 2, LogWindow.EMPTY, 2, null,
+                            TokenStreams.LEGACY_SAMPLER));
+                }
+            }
+            LogWindow window = LogWindow.EMPTY.plus(1.25, 0.5, 0.125, 0.0625);
+            Checkpoints.State state = new Checkpoints.State(config, 3, window, 3, "ab".repeat(32),
+                    TokenStreams.SAMPLER);
+            checkpoints.save(params, opt, state);
+            Path ckpt = out.resolve("checkpoints/step-3");
+            assertThat(checkpoints.latest()).contains(ckpt);
+            assertThat(out.resolve("checkpoints/latest")).hasContent("step-3");
+            try (var names = Files.list(out.resolve("checkpoints"))) {
+                assertThat(names.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("latest", "step-3");
+            }
+            assertThat(Checkpoints.readState(ckpt)).isEqualTo(state);
+            float[] weights = w.toFloatArray();
+            float[] first = opt.firstMoments().get("w").toFloatArray();
+            float[] second = opt.secondMoments().get("w").toFloatArray();
+            assertThat(first).isNotEqualTo(second).isNotEqualTo(new float[6]);
+
+            Map<String, NDArray> fresh = params(m);
+            AdamW restored = new AdamW(fresh, m, 0.9, 0.95, 1e-8, 0.1);
+            Checkpoints.restore(ckpt, Checkpoints.readState(ckpt), fresh, restored);
+            assertThat(fresh.get("w").toFloatArray()).containsExactly(weights);
+            assertThat(restored.firstMoments().get("w").toFloatArray()).containsExactly(first);
+            assertThat(restored.secondMoments().get("w").toFloatArray()).containsExactly(second);
+            assertThat(restored.steps()).isEqualTo(3);
+        }
+        // A checkpoint saved without the corpus's SHA-256 reads back without one.
+        try (NDManager m = Pytorch.engine().newBaseManager()) {
+            Map<String, NDArray> params = params(m);
+            AdamW opt = new AdamW(params, m, 0.9, 0.95, 1e-8, 0.1);
+            Checkpoints.State none = new Checkpoints.State(config, 4, LogWindow.EMPTY, 4, null, TokenStreams.SAMPLER);
+            checkpoints.save(params, opt, none);
+            assertThat(Checkpoints.readState(out.resolve("checkpoints/step-4"))).isEqualTo(none);
+            assertThat(Files.readString(out.resolve("checkpoints/step-4/trainer.json")))
+                    .doesNotContain("corpus_sha256");
         }
     }
 }
