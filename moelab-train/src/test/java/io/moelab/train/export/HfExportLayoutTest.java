@@ -94,10 +94,34 @@ class HfExportLayoutTest {
         assertThat(c.get("hidden_act").asString()).isEqualTo("silu");
         assertThat(c.get("torch_dtype").asString()).isEqualTo("float32");
         assertThat(c.get("moelab").get("preset").asString()).isEqualTo("test");
+        // transformers reads intermediate_size for layers without experts (none here): the experts' size.
+        assertThat(c.get("intermediate_size").asInt()).isEqualTo(48);
+        // Nothing else: a key transformers reads that these lines do not check would go unseen.
+        assertThat(c.propertyNames()).containsExactlyInAnyOrder("architectures", "model_type", "vocab_size",
+                "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim",
+                "intermediate_size", "moe_intermediate_size", "num_experts", "num_experts_per_tok", "norm_topk_prob",
+                "decoder_sparse_step", "mlp_only_layers", "hidden_act", "attention_bias", "rope_theta",
+                "rms_norm_eps", "max_position_embeddings", "tie_word_embeddings", "bos_token_id", "eos_token_id",
+                "torch_dtype", "moelab");
         JsonNode t = json.readTree(dir.resolve("model/tokenizer_config.json").toFile());
+        assertThat(t.get("tokenizer_class").asString()).isEqualTo("moelab.ByteTokenizer");
+        assertThat(t.get("description").asString()).isEqualTo("byte-level: ids 0-255 are the bytes of the UTF-8 "
+                + "text, 256 is BOS, 257 is EOS");
+        assertThat(t.propertyNames()).hasSize(6);
         assertThat(t.get("vocab_size").asInt()).isEqualTo(258);
         assertThat(t.get("bos_token_id").asInt()).isEqualTo(256);
         assertThat(t.get("eos_token_id").asInt()).isEqualTo(257);
         assertThat(t.get("add_bos_token").asBoolean()).isTrue();
+    }
+
+    /** Without extra keys there is no {@code "moelab"} object; a context below 1 is refused, 1 taken. */
+    @Test
+    void configWithoutExtrasAndTheSmallestContext() {
+        ModelSpec spec = new ModelSpec(TokenStreams.VOCAB, 1, 8, 2, 2, 2, 1, 4, false, 10000, 1e-6);
+        assertThat(HfExport.config(spec, 1, Map.of()).has("moelab")).isFalse();
+        assertThat(HfExport.config(spec, 1, Map.of()).get("max_position_embeddings").asInt()).isEqualTo(1);
+        assertThat(HfExport.config(spec, 1, Map.of()).get("norm_topk_prob").asBoolean()).isFalse();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> HfExport.config(spec, 0, Map.of()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("context must be at least 1, got 0");
     }
 }
