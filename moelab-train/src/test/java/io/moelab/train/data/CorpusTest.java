@@ -54,6 +54,11 @@ class CorpusTest {
         assertThatThrownBy(() -> Corpus.fromPaths(List.of(f)))
                 .isInstanceOf(Corpus.CorpusException.class)
                 .hasMessage(f + ": too large (2147483640 bytes; a corpus file holds at most 2147483639)");
+        // Exactly at a limit is read; a byte past it is refused (shown with a limit of 100 bytes).
+        Path at = java.nio.file.Files.writeString(dir.resolve("at.txt"), "b".repeat(100));
+        assertThat(Corpus.read(at, 100)).isEqualTo("b".repeat(100));
+        assertThatThrownBy(() -> Corpus.read(at, 99)).isInstanceOf(Corpus.CorpusException.class)
+                .hasMessage(at + ": too large (100 bytes; a corpus file holds at most 99)");
     }
 
     /**

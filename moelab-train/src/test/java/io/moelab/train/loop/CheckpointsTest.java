@@ -215,4 +215,84 @@ class CheckpointsTest {
                     .doesNotContain("corpus_sha256");
         }
     }
+
+    /**
+     * What readState refuses in a trainer.json, and where its checks end: the step its directory names (no other),
+     * AdamW's count equal to it, a logging window of at most the run's steps, the sampler 1 or 2 (none recorded: 1).
+     */
+    @Test
+    void readStateTakesWhatARunWritesAndRefusesEachEdit() throws Exception {
+        Path out = dir.resolve("run");
+        TrainConfig config = TrainConfig.preset("tiny");
+        try (NDManager m = Pytorch.engine().newBaseManager()) {
+            Map<String, NDArray> params = params(m);
+            new Checkpoints(out).save(params, new AdamW(params, m, 0.9, 0.95, 1e-8, 0.1),
+                    new Checkpoints.State(config, 5, new LogWindow(5, 1, 1, 1, 1), 5, null, TokenStreams.SAMPLER));
+        }
+        Path ckpt = out.resolve("checkpoints/step-5");
+        Path meta = ckpt.resolve("trainer.json");
+        String saved = Files.readString(meta);
+        // A window as long as the run is taken.
+        assertThat(Checkpoints.readState(ckpt).window().steps()).isEqualTo(5);
+        String[][] edits = {
+                {"\"step\" : 5,", "\"step\" : 6,", "step 6 disagrees with its directory step-5"},
+                {"\"optimizer_steps\" : 5,", "\"optimizer_steps\" : 4,",
+                        "optimizer_steps 4 disagrees with step 5 (one AdamW update a step)"},
+                {"\"steps\" : 5,", "\"steps\" : 6,", "window of 6 steps is longer than the run's 5"},
+                {"\"batch_sampler\" : 2,", "\"batch_sampler\" : 0,", "batch_sampler 0 is none of this moelab's (1, 2)"},
+                {"\"batch_sampler\" : 2,", "\"batch_sampler\" : \"1\",",
+                        "batch_sampler \"1\" is none of this moelab's (1, 2)"},
+                {"\"steps\" : 200,", "\"steps\" : 0,", "steps must be at least 1, got 0"},
+        };
+        for (String[] e : edits) {
+            assertThat(saved).contains(e[0]);
+            Files.writeString(meta, saved.replace(e[0], e[1]));
+            assertThatThrownBy(() -> Checkpoints.readState(ckpt)).as(e[1]).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage(meta + ": not a moelab checkpoint: " + e[2]);
+        }
+        Files.writeString(meta, saved.replace("\"batch_sampler\" : 2,", "\"batch_sampler\" : null,"));
+        assertThat(Checkpoints.readState(ckpt).sampler()).isEqualTo(TokenStreams.LEGACY_SAMPLER);
+        Files.writeString(meta, saved.replace("\"batch_sampler\" : 2,", "\"batch_sampler\" : 1,"));
+        assertThat(Checkpoints.readState(ckpt).sampler()).isEqualTo(TokenStreams.LEGACY_SAMPLER);
+        Files.writeString(meta, "[");
+        assertThatThrownBy(() -> Checkpoints.readState(ckpt)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith(meta + ": not a moelab checkpoint: Unexpected end-of-input")
+                .hasMessageNotContaining("\n");
+        // Outside a step directory nothing says which step it saved.
+        Path elsewhere = Files.createDirectories(dir.resolve("copy"));
+        Files.writeString(elsewhere.resolve("trainer.json"), saved.replace("\"step\" : 5,", "\"step\" : 6,")
+                .replace("\"optimizer_steps\" : 5,", "\"optimizer_steps\" : 6,"));
+        assertThat(Checkpoints.readState(elsewhere).step()).isEqualTo(6);
+    }
+
+    /**
+     * A step saved again replaces the checkpoint of that step (a run killed after renaming it into place but before
+     * naming it latest resumes from the one before and saves it again); without a pointer the newest of many step
+     * directories, by number, is the latest.
+     */
+    @Test
+    void aStepSavedAgainReplacesItsCheckpointAndTheNewestByNumberIsLatest() throws Exception {
+        Path out = dir.resolve("run");
+        Checkpoints checkpoints = new Checkpoints(out);
+        TrainConfig config = TrainConfig.preset("tiny");
+        try (NDManager m = Pytorch.engine().newBaseManager()) {
+            Map<String, NDArray> params = params(m);
+            AdamW opt = new AdamW(params, m, 0.9, 0.95, 1e-8, 0.1);
+            checkpoints.save(params, opt, new Checkpoints.State(config, 7, LogWindow.EMPTY, 7, null, 2));
+            params.get("w").addi(1);
+            checkpoints.save(params, opt, new Checkpoints.State(config, 7, LogWindow.EMPTY, 7, null, 2));
+            Map<String, NDArray> fresh = params(m);
+            Path seven = out.resolve("checkpoints/step-7");
+            Checkpoints.restore(seven, Checkpoints.readState(seven), fresh, opt);
+            assertThat(fresh.get("w").toFloatArray()).containsOnly(1f);
+        }
+        Path dirs = out.resolve("checkpoints");
+        Files.delete(dirs.resolve("latest"));
+        for (int step : new int[] {3, 12, 9, 100, 11, 20, 1, 99, 8}) {
+            Files.createDirectories(dirs.resolve("step-" + step));
+            Files.writeString(dirs.resolve("step-" + step).resolve("trainer.json"), "{}");
+        }
+        Files.createDirectories(dirs.resolve("step-500")); // no trainer.json: a checkpoint half deleted
+        assertThat(checkpoints.latest()).contains(dirs.resolve("step-100"));
+    }
 }

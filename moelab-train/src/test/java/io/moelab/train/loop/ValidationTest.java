@@ -35,6 +35,8 @@ class ValidationTest {
         withNull.put("a", null);
         assertThatThrownBy(() -> new Validation(withNull, 3, 4)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("domain a has no windows (null)");
+        // The least of each: one predicted token a window, one window a pass.
+        new Validation(Map.of("a", new int[][] {{256, 1}}), 1, 1);
     }
 
     /** The logit every position gives token {@code v}, by construction of the model below. */
@@ -57,6 +59,9 @@ class ValidationTest {
         Map<String, int[][]> windows = new LinkedHashMap<>();
         windows.put("x", new int[][] {{bos, 65, 66, eos, bos}, {67, eos, bos, 0, 255}});
         windows.put("y", new int[][] {{bos, 200, 201, 202, 203}});
+        // Four windows: two in each half, so that a pass of two or three windows holds more than one.
+        windows.put("z", new int[][] {{bos, 1, 2, 3, 4}, {5, 6, eos, 8, 9}, {10, 11, 12, 13, 14},
+                {15, 16, 17, 18, 19}});
         double lse = 0;
         for (int v = 0; v < spec.vocab(); v++) {
             lse += Math.exp(logit(v));
@@ -71,6 +76,12 @@ class ValidationTest {
         double yBytes = 0;
         for (int t : new int[] {200, 201, 202, 203}) {
             yBytes += lse - logit(t);
+        }
+        double zAll = 0;
+        double zBytes = 0;
+        for (int t : new int[] {1, 2, 3, 4, 6, eos, 8, 9, 11, 12, 13, 14, 16, 17, 18, 19}) {
+            zAll += lse - logit(t);
+            zBytes += t < 256 ? lse - logit(t) : 0;
         }
         double ln2 = Math.log(2);
         try (NDManager m = Pytorch.engine().newBaseManager()) {
@@ -99,15 +110,17 @@ class ValidationTest {
             for (int batch : new int[] {1, 2, 3}) {
                 Validation.Result r = new Validation(windows, 4, batch).run(model, m);
                 // RMSNorm of a row of ones is 1 / sqrt(1 + eps): within 1e-6 of the logits set.
-                assertThat(r.loss()).as("batch %d", batch).isCloseTo((xAll + yBytes) / 12, within(1e-5));
-                assertThat(r.bitsPerByte()).isCloseTo((xBytes + yBytes) / ln2 / 8, within(1e-5));
-                assertThat(r.bitsPerByteByDomain()).containsOnlyKeys("x", "y");
+                assertThat(r.loss()).as("batch %d", batch).isCloseTo((xAll + yBytes + zAll) / 28, within(1e-5));
+                assertThat(r.bitsPerByte()).isCloseTo((xBytes + yBytes + zBytes) / ln2 / 23, within(1e-5));
+                assertThat(r.bitsPerByteByDomain()).containsOnlyKeys("x", "y", "z");
+                assertThat(r.bitsPerByteByDomain().get("z")).isCloseTo(zBytes / ln2 / 15, within(1e-5));
                 assertThat(r.bitsPerByteByDomain().get("x")).isCloseTo(xBytes / ln2 / 4, within(1e-5));
                 assertThat(r.bitsPerByteByDomain().get("y")).isCloseTo(yBytes / ln2 / 4, within(1e-5));
-                // Every input position once, to expert 0: x has 2 windows of 4, y one.
+                // Every input position once, to expert 0: x has 2 windows of 4, y one, z four.
                 assertThat(r.routingByDomain().get("x")).isDeepEqualTo(new long[][] {{8, 0}});
                 assertThat(r.routingByDomain().get("y")).isDeepEqualTo(new long[][] {{4, 0}});
-                // Both route alike; x's halves alike, y's single window has no halves.
+                assertThat(r.routingByDomain().get("z")).isDeepEqualTo(new long[][] {{16, 0}});
+                // All route alike; x's and z's halves alike, y's single window has no halves.
                 assertThat(r.specialization().betweenDomains()).containsExactly(0.0);
                 assertThat(r.specialization().withinDomain()).containsExactly(0.0);
             }
