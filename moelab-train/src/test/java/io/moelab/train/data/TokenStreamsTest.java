@@ -217,8 +217,9 @@ class TokenStreamsTest {
         TokenStreams s = new TokenStreams(Corpus.fromTexts(texts));
         List<int[]> streams = List.of(framed(varied(70)), framed(varied(300)), framed(varied(45)));
         int seq = 40;
-        for (long seed : new long[] {0, 1, 7, -3}) {
-            for (long step : new long[] {0, 1, 99}) {
+        // 6,000 windows over 421 tokens: draws land on the domains' first tokens, where a window changes domain.
+        for (long seed = -3; seed < 47; seed++) {
+            for (long step = 0; step < 10; step++) {
                 long state = seed * 0x9E3779B97F4A7C15L + step;
                 for (int sampler : new int[] {TokenStreams.LEGACY_SAMPLER, TokenStreams.SAMPLER}) {
                     SplittableRandom rnd = new SplittableRandom(sampler == TokenStreams.SAMPLER ? mix64(state)
