@@ -143,6 +143,56 @@ class HfExportFailureTest {
         }
     }
 
+    /**
+     * An unchecked failure between the renames (the path a failure of the weights' writer takes) puts the old model
+     * back as a checked one does; and a leftover {@code .model.old} from an earlier run, with no model beside it, is
+     * not moved in as the model when this export fails before moving anything aside.
+     */
+    @Test
+    void anUncheckedFailurePutsBackOnlyWhatThisExportMovedAside() throws Exception {
+        Path model = dir.resolve("model");
+        Path aside = dir.resolve(".model.old");
+        try (NDManager manager = Pytorch.engine().newBaseManager()) {
+            HfExport.write(new MoeTransformer(SPEC, manager, 1), model, 64, Map.of());
+            Map<String, byte[]> before = contents(model);
+            MoeTransformer other = new MoeTransformer(SPEC, manager, 2);
+            HfExport.betweenRenames = () -> {
+                throw new IllegalStateException("simulated unchecked failure");
+            };
+            assertThatThrownBy(() -> HfExport.write(other, model, 64, Map.of()))
+                    .isInstanceOf(IllegalStateException.class).hasMessage("simulated unchecked failure");
+            assertThat(names()).containsExactly("model");
+            Map<String, byte[]> after = contents(model);
+            assertThat(after.keySet()).isEqualTo(before.keySet());
+            before.forEach((name, bytes) -> assertThat(after.get(name)).as(name).isEqualTo(bytes));
+
+            HfExport.betweenRenames = null;
+            Files.move(model, aside); // as left by a run killed between the renames
+            HfExport.beforeDeletingOld = () -> {
+                throw new IllegalStateException("simulated failure before deleting " + aside);
+            };
+            assertThatThrownBy(() -> HfExport.write(other, model, 64, Map.of()))
+                    .isInstanceOf(IllegalStateException.class);
+            assertThat(names()).containsExactly(".model.old");
+        }
+    }
+
+    /**
+     * A hidden {@code .model.tmp} left by an export killed while writing is emptied before this one writes into it:
+     * its files would otherwise be renamed into {@code model/} with the new ones.
+     */
+    @Test
+    void aLeftoverTemporaryDirectoryIsNotCarriedIntoTheModel() throws Exception {
+        Path stale = Files.createDirectories(dir.resolve(".model.tmp"));
+        Files.writeString(stale.resolve("model-00001-of-00002.safetensors"), "half-written");
+        try (NDManager manager = Pytorch.engine().newBaseManager()) {
+            HfExport.write(new MoeTransformer(SPEC, manager, 1), dir.resolve("model"), 64, Map.of());
+        }
+        assertThat(names()).containsExactly("model");
+        assertThat(contents(dir.resolve("model")).keySet()).containsExactly("config.json", "model.safetensors",
+                "tokenizer_config.json");
+    }
+
     private java.util.List<String> names() throws IOException {
         try (Stream<Path> files = Files.list(dir)) {
             return files.map(f -> f.getFileName().toString()).toList();
