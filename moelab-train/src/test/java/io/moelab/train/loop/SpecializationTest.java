@@ -37,6 +37,17 @@ class SpecializationTest {
         single.put("a", new long[][][] {{{3, 1}}, {{0, 0}}});
         single.put("b", new long[][][] {{{2, 0}}, {{0, 0}}});
         assertThat(Specialization.of(single).withinDomain()[0]).isNaN();
+        // Nor one whose first half is the empty one.
+        d.put("c", new long[][][] {{{0, 0}}, {{0, 4}}});
+        assertThat(Specialization.of(d).withinDomain()[0]).isCloseTo(0.25, within(1e-12));
+    }
+
+    /** No domain, no layer measured. */
+    @Test
+    void noDomainsMeasureNothing() {
+        Specialization s = Specialization.of(Map.of());
+        assertThat(s.betweenDomains()).isEmpty();
+        assertThat(s.withinDomain()).isEmpty();
     }
 
     /** One domain has no other to differ from: no distance between domains, rather than 0 (routing alike). */
