@@ -288,5 +288,12 @@ class TokenStreamsTest {
         assertThat(heldOut).hasSize(2);
         assertThat(TokenStreams.validationTexts(c)).containsExactly(Map.entry("d", heldOut.get(0).text() + "\n\n"
                 + heldOut.get(1).text() + "\n"));
+        // The stream they were encoded to: each document framed, one after the other (one window of all of it).
+        int[] first = framed(heldOut.get(0).text());
+        int[] second = framed(heldOut.get(1).text());
+        int[] both = Arrays.copyOf(first, first.length + second.length);
+        System.arraycopy(second, 0, both, first.length, second.length);
+        assertThat(new TokenStreams(c).validationWindows(both.length - 1, 1).get("d"))
+                .isDeepEqualTo(new int[][] {both});
     }
 }
