@@ -19,6 +19,15 @@ import org.junit.jupiter.api.Test;
 class SweepTest {
     private static final ModelSpec MODEL = new ModelSpec("small", 2, 32, 4, 512, 256, 1, 2, 0, 0, 0);
     private static final ClusterSpec CLUSTER = ClusterSpec.preset("1x8-h100");
+    /** 4 expert groups, which cannot be kept on {@link #THREE_NODES}' 3 nodes in hierarchical mode. */
+    private static final ModelSpec GROUPED = new ModelSpec("grouped", 2, 32, 4, 512, 256, 4, 2, 0, 0, 0);
+    private static final ClusterSpec THREE_NODES = ClusterSpec.preset("3x1-h100");
+    private static final Simulation.Options GROUPED_BASE = new Simulation.Options(20, 20, -1, 4, false, 1e-3, 0,
+            StepModel.Options.defaults());
+
+    private static ExpertLoadTrace groupedTrace(int steps) {
+        return SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(2, 32, steps, 3).withRouting(1024, 4));
+    }
 
     @Test
     void defaultRedundantsFillTheGpusThenAddOnePerGpu() {
@@ -116,45 +125,37 @@ class SweepTest {
     void aPolicyThatCannotPlanInALaterVariantIsRefusedBeforeAnyVariantRuns() {
         // 4 expert groups cannot be kept on 3 nodes. The interval sweep's run never rebalances (K = 200 > 120 steps),
         // so only the redundancy sweep's first rebalance found it, after the interval sweep had been simulated.
-        ModelSpec grouped = new ModelSpec("grouped", 2, 32, 4, 512, 256, 4, 2, 0, 0, 0);
-        ClusterSpec threeNodes = ClusterSpec.preset("3x1-h100");
-        ExpertLoadTrace trace = SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(2, 32, 120, 3)
-                .withRouting(1024, 4));
-        Simulation.Options base = new Simulation.Options(20, 20, -1, 4, false, 1e-3, 0, StepModel.Options.defaults());
-        List<Sweep.Variant> variants = new ArrayList<>(Sweep.intervals(base, List.of(200), true));
-        variants.addAll(Sweep.redundants(base, List.of(1), grouped, threeNodes));
+        ExpertLoadTrace trace = groupedTrace(120);
+        List<Sweep.Variant> variants = new ArrayList<>(Sweep.intervals(GROUPED_BASE, List.of(200), true));
+        variants.addAll(Sweep.redundants(GROUPED_BASE, List.of(1), GROUPED, THREE_NODES));
         List<Policy> policies = Policy.parseAll(List.of("none", "deepseek:hierarchical"));
         List<Long> progress = new ArrayList<>();
         String message = "policies: 'deepseek:hierarchical' cannot plan for 3 GPUs on 3 nodes with 4 expert groups: "
                 + "hierarchical mode needs the G=4 expert groups to divide evenly over the N=3 nodes";
-        assertThatThrownBy(() -> Sweep.requireCanRun(trace, grouped, threeNodes, policies, variants))
+        assertThatThrownBy(() -> Sweep.requireCanRun(trace, GROUPED, THREE_NODES, policies, variants))
                 .hasMessage(message);
-        assertThatThrownBy(() -> Sweep.run(trace, grouped, threeNodes, policies, variants,
+        assertThatThrownBy(() -> Sweep.run(trace, GROUPED, THREE_NODES, policies, variants,
                 (done, total) -> progress.add(done))).hasMessage(message);
         assertThat(progress).isEmpty();
         // The interval sweep alone never plans, and runs.
-        assertThat(Sweep.run(trace, grouped, threeNodes, policies, variants.subList(0, 1), Simulation.Progress.NONE))
+        assertThat(Sweep.run(trace, GROUPED, THREE_NODES, policies, variants.subList(0, 1), Simulation.Progress.NONE))
                 .singleElement().extracting(p -> p.report().policies().get(1).rebalances()).isEqualTo(0);
     }
 
     /** Simulations made without {@link Sweep#requireCanRun} are checked by the run itself, before any runs. */
     @Test
     void simulationsMadeElsewhereAreCheckedBeforeAnyVariantRuns() {
-        ModelSpec grouped = new ModelSpec("grouped", 2, 32, 4, 512, 256, 4, 2, 0, 0, 0);
-        ClusterSpec threeNodes = ClusterSpec.preset("3x1-h100");
-        ExpertLoadTrace trace = SyntheticTraceGenerator.generate(SyntheticTraceSpec.defaults(2, 32, 60, 3)
-                .withRouting(1024, 4));
+        ExpertLoadTrace trace = groupedTrace(60);
         TraceSource source = TraceSource.of(trace);
-        Simulation.Options base = new Simulation.Options(20, 20, -1, 4, false, 1e-3, 0, StepModel.Options.defaults());
-        List<Sweep.Variant> variants = Sweep.redundants(base, List.of(1), grouped, threeNodes);
-        List<Simulation> simulations = List.of(new Simulation(source, grouped, threeNodes, variants.get(0).options()));
+        List<Sweep.Variant> variants = Sweep.redundants(GROUPED_BASE, List.of(1), GROUPED, THREE_NODES);
+        List<Simulation> simulations = List.of(new Simulation(source, GROUPED, THREE_NODES, variants.get(0).options()));
         List<Long> progress = new ArrayList<>();
         assertThatThrownBy(() -> Sweep.run(variants, simulations, Policy.parseAll(List.of("none",
                 "deepseek:hierarchical")), (done, total) -> progress.add(done)))
                 .hasMessageStartingWith("policies: 'deepseek:hierarchical' cannot plan for 3 GPUs on 3 nodes");
         assertThat(progress).isEmpty();
         // The held trace's check is the streamed one's.
-        assertThat(Sweep.requireCanRun(trace, grouped, threeNodes, Policy.parseAll(List.of("none")), variants))
+        assertThat(Sweep.requireCanRun(trace, GROUPED, THREE_NODES, Policy.parseAll(List.of("none")), variants))
                 .hasSize(1);
     }
 
