@@ -134,9 +134,15 @@ public final class ChildProcess {
         }
     }
 
+    /**
+     * A new, empty file at {@code file}, open for its size. Whatever was there goes first, without being followed:
+     * an earlier stage of the same candidate can leave a named pipe there, whose opening blocked before the child
+     * started (where no timeout applies), or a link, through which the child's output truncated and filled the file
+     * it points to.
+     */
     private static FileChannel sizeChannel(Path file) throws IOException {
-        return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING);
+        Files.deleteIfExists(file);
+        return FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     }
 
     /** Kills every process tree still running: the JVM is exiting. */
@@ -166,9 +172,13 @@ public final class ChildProcess {
 
     /**
      * The last {@code maxBytes} of a file as text (invalid UTF-8 replaced), prefixed with a note when cut; empty
-     * if the file is missing.
+     * if the file is missing or not a regular file (a named pipe a child put in place of its output file: reading
+     * one blocks until something writes to it, which nothing does).
      */
     public static String tail(Path file, int maxBytes) {
+        if (!Files.isRegularFile(file)) {
+            return "";
+        }
         try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
             long length = raf.length();
             int n = (int) Math.min(length, Math.max(0, maxBytes));

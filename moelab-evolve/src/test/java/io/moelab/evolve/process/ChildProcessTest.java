@@ -3,6 +3,7 @@ package io.moelab.evolve.process;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -173,6 +174,36 @@ class ChildProcessTest {
         assertThat(q.ending()).isEqualTo(ProcessOutcome.Ending.TIMED_OUT);
         assertThat(stillRunningAfterGrace(pidFrom(pidFile))).isFalse();
         assertThat(ChildProcess.tail(q.stdout(), 100)).isEmpty();
+    }
+
+    /**
+     * A named pipe where an output file goes: opening one blocks until its other end is opened, which nothing
+     * does. Left in the working directory before a run (an earlier stage of the same candidate can write there),
+     * it held {@code run} before the command started, where no timeout applies; made by the command itself,
+     * {@code tail} never returned. A link left there had the run truncate and fill the file it points to.
+     */
+    @Test
+    void aNamedPipeOrLinkInPlaceOfAnOutputFileHoldsNothingUp() throws Exception {
+        Path work = tmp.resolve("work");
+        Files.createDirectories(work);
+        mkfifo(work.resolve("stderr.txt"));
+        Path outside = tmp.resolve("outside.txt");
+        Files.writeString(outside, "keep\n");
+        Files.createSymbolicLink(work.resolve("stdout.txt"), outside);
+        ProcessOutcome o = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> sh("echo out; echo err >&2"));
+        assertThat(o.succeeded()).isTrue();
+        assertThat(o.stdout()).isRegularFile().hasContent("out\n");
+        assertThat(o.stderr()).isRegularFile().hasContent("err\n");
+        assertThat(outside).hasContent("keep\n");
+
+        ProcessOutcome p = sh("rm -f stdout.txt; mkfifo stdout.txt; echo lost");
+        assertThat(p.succeeded()).isTrue();
+        assertThat(assertTimeoutPreemptively(Duration.ofSeconds(60), () -> ChildProcess.tail(p.stdout(), 100)))
+                .isEmpty();
+    }
+
+    private static void mkfifo(Path path) throws IOException, InterruptedException {
+        assertThat(new ProcessBuilder("mkfifo", path.toString()).inheritIO().start().waitFor()).isZero();
     }
 
     @Test
