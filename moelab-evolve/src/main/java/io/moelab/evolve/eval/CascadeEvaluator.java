@@ -8,6 +8,7 @@ import io.moelab.evolve.task.Task;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -142,6 +143,11 @@ public final class CascadeEvaluator {
             if (scorer != null && outcome.exitCode() == 0) {
                 // Neither the metrics file nor stdout: the candidate shares the stage's process and could write
                 // either. The scorer computes the result from the outputs it checks.
+                if (Files.exists(outputFile, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(outputFile)) {
+                    // A named pipe made by the candidate: the scorer's read would block, with no timeout, forever.
+                    return finish(metrics, "invalid_metrics", where + scorer.outputFile() + " is not a regular file"
+                            + tails(stdout, stderr), feedback, ran, start);
+                }
                 StageScorer.Verdict verdict;
                 try {
                     verdict = scorer.score(stage, outputFile);

@@ -2,7 +2,9 @@ package io.moelab.evolve.eval;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import io.moelab.evolve.task.StageScorer;
 import io.moelab.evolve.task.Task;
 
 import java.nio.file.Files;
@@ -189,6 +191,129 @@ class CascadeEvaluatorTest {
         Evaluation e = run(t, Duration.ofSeconds(20));
         assertThat(e.error()).isEqualTo("exit");
         assertThat(e.stages()).isEqualTo(1);
+    }
+
+    /**
+     * A stage that leaves a named pipe where the evaluator reads: the next stage's output files, its own stdout, or
+     * the scorer's output file. Opening a pipe blocks until its other end is opened, which nothing does: the
+     * evaluation hung once the stage had ended, where no timeout applies, and with it a run of one at a time.
+     */
+    @Test
+    void namedPipesLeftByAStageHoldNothingUp() throws Exception {
+        ShellTask next = new ShellTask("x", List.of("mkdir -p ../stage2; mkfifo ../stage2/stdout.txt "
+                + "../stage2/stderr.txt; echo '{\"score\": 1}'", "echo '{\"score\": 2}'"), List.of());
+        Evaluation e = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> run(next, Duration.ofSeconds(20)));
+        assertThat(e.ok()).as(e.errorMessage()).isTrue();
+        assertThat(e.stages()).isEqualTo(2);
+        assertThat(e.metrics()).containsEntry("score", 2.0);
+        // Its own stdout: the metrics file still counts; a result printed there is gone with the file.
+        Evaluation file = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> run("echo '{\"score\": 3}' "
+                + "> \"$2\"; rm stdout.txt; mkfifo stdout.txt"));
+        assertThat(file.metrics()).containsEntry("score", 3.0);
+        Evaluation printed = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> run("echo '{\"score\": 3}'; "
+                + "rm stdout.txt; mkfifo stdout.txt"));
+        assertThat(printed.error()).isEqualTo("no_metrics");
+        // The scorer's file: refused before the scorer opens it.
+        Task scored = scored(ShellTask.of("x", "mkfifo result.txt"));
+        Evaluation pipe = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> new CascadeEvaluator(scored,
+                EvaluatorSettings.defaults(), "score").evaluate("x", tmp.resolve("w")));
+        assertThat(pipe.error()).isEqualTo("invalid_metrics");
+        assertThat(pipe.errorMessage()).startsWith("stage 1: result.txt is not a regular file");
+    }
+
+    /**
+     * With a scorer, the result is what it makes of its output file alone: the metrics file and stdout, which the
+     * candidate could write, are not read; a stage that fails without exiting 0 is not scored.
+     */
+    @Test
+    void aScorerReadsItsOutputFileAndNothingElse() throws Exception {
+        Task twoStages = scored(new ShellTask("x", List.of("echo 5 > result.txt; echo '{\"score\": 99}' > \"$2\"; "
+                + "echo '{\"score\": 98}'", "echo 7 > result.txt; echo '{\"late\": 1}'"), List.of()));
+        Evaluation e = new CascadeEvaluator(twoStages, EvaluatorSettings.defaults(), "score").evaluate("x",
+                tmp.resolve("w"));
+        assertThat(e.ok()).as(e.errorMessage()).isTrue();
+        assertThat(e.stages()).isEqualTo(2);
+        assertThat(e.metrics()).isEqualTo(java.util.Map.of("score", 7.0, "stage1", 1.0, "stage2", 1.0));
+        Evaluation exit = new CascadeEvaluator(scored(ShellTask.of("x", "echo 5 > result.txt; exit 4")),
+                EvaluatorSettings.defaults(), "score").evaluate("x", tmp.resolve("w"));
+        assertThat(exit.error()).isEqualTo("exit");
+        assertThat(exit.errorMessage()).startsWith("stage 1: exited with code 4 before reporting metrics");
+        // The scorer's error kinds that say the result was unusable end the evaluation under that kind.
+        Evaluation missing = new CascadeEvaluator(scored(ShellTask.of("x", "exit 0")), EvaluatorSettings.defaults(),
+                "score").evaluate("x", tmp.resolve("w"));
+        assertThat(missing.error()).isEqualTo("no_metrics");
+        assertThat(missing.errorMessage()).isEqualTo("stage 1: no result.txt");
+    }
+
+    /**
+     * {@code shell} with a scorer reading a number from {@code result.txt} as {@code score}, and the stage as
+     * {@code stageN}; no_metrics when the file is missing.
+     */
+    private static Task scored(ShellTask shell) {
+        StageScorer scorer = new StageScorer() {
+            @Override
+            public String outputFile() {
+                return "result.txt";
+            }
+
+            @Override
+            public Verdict score(int stage, Path file) {
+                try {
+                    return new Verdict(java.util.Map.of("score", Double.parseDouble(Files.readString(file).strip()),
+                            "stage" + stage, 1.0), null, "");
+                } catch (java.nio.file.NoSuchFileException e) {
+                    return Verdict.failed("no_metrics", "no result.txt");
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        };
+        return new Task() {
+            @Override
+            public String name() {
+                return shell.name();
+            }
+
+            @Override
+            public String language() {
+                return shell.language();
+            }
+
+            @Override
+            public String programFileName() {
+                return shell.programFileName();
+            }
+
+            @Override
+            public String initialProgram() {
+                return shell.initialProgram();
+            }
+
+            @Override
+            public String systemMessage() {
+                return null;
+            }
+
+            @Override
+            public String fitnessMetric() {
+                return "score";
+            }
+
+            @Override
+            public List<List<String>> stageCommands() {
+                return shell.stageCommands();
+            }
+
+            @Override
+            public Path directory() {
+                return null;
+            }
+
+            @Override
+            public StageScorer stageScorer() {
+                return scorer;
+            }
+        };
     }
 
     /** ShellTask's stages under another candidate file name, or with other stage commands. */
