@@ -15,6 +15,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Scores candidates by running the task's stages as child processes, each under a hard timeout and an output
@@ -35,6 +37,8 @@ import java.util.Map;
  * inside the stage's process cannot report a score of its own.
  */
 public final class CascadeEvaluator {
+    private static final Pattern PLACEHOLDER = Pattern.compile(
+            "\\{(?:program|workdir|metrics|stage|java|task_dir|memory_mb|timeout)}");
     private final Task task;
     private final EvaluatorSettings settings;
     private final String fitnessMetric;
@@ -251,13 +255,11 @@ public final class CascadeEvaluator {
         values.put("{task_dir}", task.directory() == null ? "" : task.directory().toAbsolutePath().toString());
         values.put("{memory_mb}", String.valueOf(settings.memoryMb()));
         values.put("{timeout}", seconds(settings.timeout().toMillis()));
+        // In one pass: replaced one after another, a placeholder in a substituted path (a working directory named
+        // runs/{stage}) was replaced too, and the stage got a path that does not exist.
         List<String> out = new ArrayList<>();
         for (String arg : template) {
-            String a = arg;
-            for (Map.Entry<String, String> e : values.entrySet()) {
-                a = a.replace(e.getKey(), e.getValue());
-            }
-            out.add(a);
+            out.add(PLACEHOLDER.matcher(arg).replaceAll(m -> Matcher.quoteReplacement(values.get(m.group()))));
         }
         return out;
     }

@@ -44,6 +44,21 @@ class CascadeEvaluatorTest {
         assertThat(e.metrics()).containsEntry("score", 5.0);
     }
 
+    /**
+     * Placeholders are replaced in the command as the task wrote it, once: a working directory whose name holds one
+     * ({@code runs/{stage}}) had it replaced again inside the substituted path, and the stage was given a program
+     * that does not exist.
+     */
+    @Test
+    void aPlaceholderInTheWorkingDirectorysNameIsNotReplacedAgain() throws Exception {
+        ShellTask t = ShellTask.of("hello", "n=$(wc -c < \"$1\") && echo \"{\\\"score\\\": $n, \\\"stage\\\": $3}\"");
+        Path dir = tmp.resolve("w{stage}-{timeout}-{workdir}");
+        Evaluation e = new CascadeEvaluator(t, EvaluatorSettings.defaults(), "score").evaluate("hello", dir);
+        assertThat(e.ok()).as(e.errorMessage()).isTrue();
+        assertThat(e.metrics()).containsEntry("score", 5.0).containsEntry("stage", 1.0);
+        assertThat(dir.resolve("stage1/stdout.txt")).exists();
+    }
+
     @Test
     void hangingStageIsKilledWithItsBackgroundChildren() throws Exception {
         long start = System.nanoTime();
