@@ -165,7 +165,7 @@ public final class EvolveConfig {
      * @throws InvalidInputException naming the file and key path of the first problem
      */
     public EvolveConfig read(Path file) {
-        return read(file, () -> Files.readString(file, StandardCharsets.UTF_8));
+        return read(file, () -> Files.readAllBytes(file));
     }
 
     /**
@@ -176,21 +176,18 @@ public final class EvolveConfig {
      * @throws InvalidInputException naming {@code name} and key path of the first problem
      */
     public EvolveConfig read(java.io.InputStream in, Path name) {
-        return read(name, () -> StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
-                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
-                .decode(java.nio.ByteBuffer.wrap(in.readAllBytes())).toString());
+        return read(name, in::readAllBytes);
     }
 
-    /** The text of a configuration, read when it is overlaid. */
-    private interface Text {
-        String read() throws IOException;
+    /** The bytes of a configuration, read when it is overlaid. */
+    private interface Bytes {
+        byte[] read() throws IOException;
     }
 
-    private EvolveConfig read(Path file, Text text) {
+    private EvolveConfig read(Path file, Bytes bytes) {
         JsonNode root;
         try {
-            root = YAML.readTree(text.read());
+            root = YAML.readTree(utf8(file, bytes.read()));
         } catch (IOException | JacksonException e) {
             throw new InvalidInputException(file.toString(), "cannot read: " + YamlErrors.describe(e));
         }
@@ -222,6 +219,24 @@ public final class EvolveConfig {
         database = inFile(file, db::build);
         top.section("evaluator").ifPresent(this::readEvaluator);
         return this;
+    }
+
+    /**
+     * The text of UTF-8 bytes. The decoder's own message for other bytes, "Input length = 1", named neither the
+     * encoding nor where (a file saved as UTF-16 by Windows PowerShell's {@code >}, or as Latin-1).
+     */
+    private static String utf8(Path file, byte[] bytes) {
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes);
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(in).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            // The decoder stops at the first byte that is not UTF-8.
+            throw new InvalidInputException(file.toString(), "cannot read: not UTF-8 text (at byte offset "
+                    + in.position() + ")");
+        }
     }
 
     private void readLlm(Section s) {

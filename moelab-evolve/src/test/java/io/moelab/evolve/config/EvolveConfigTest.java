@@ -467,6 +467,40 @@ class EvolveConfigTest {
                 .isInstanceOf(InvalidInputException.class).hasMessageContaining("absent.yaml");
     }
 
+    /**
+     * A file in another encoding (UTF-16, as Windows PowerShell's {@code >} writes it, or Latin-1) was refused as
+     * "cannot read: Input length = 1", the decoder's message, which names neither the encoding nor where.
+     */
+    @Test
+    void aFileThatIsNotUtf8IsNamedSo() throws IOException {
+        Path utf16 = tmp.resolve("utf16.yaml");
+        Files.writeString(utf16, "max_iterations: 5\n", StandardCharsets.UTF_16LE);
+        Files.write(utf16, concat(new byte[] {(byte) 0xFF, (byte) 0xFE}, Files.readAllBytes(utf16)));
+        assertThatThrownBy(() -> EvolveConfig.defaults("x").read(utf16)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(utf16 + ": cannot read: not UTF-8 text (at byte offset 0)");
+        Path latin1 = tmp.resolve("latin1.yaml");
+        Files.writeString(latin1, "prompt:\n  system_message: caf\u00e9\n", StandardCharsets.ISO_8859_1);
+        assertThatThrownBy(() -> EvolveConfig.defaults("x").read(latin1)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(latin1 + ": cannot read: not UTF-8 text (at byte offset 29)");
+        // Standard input likewise, under the name it is given.
+        byte[] bytes = Files.readAllBytes(latin1);
+        assertThatThrownBy(() -> EvolveConfig.defaults("x").read(new java.io.ByteArrayInputStream(bytes),
+                Path.of("-"))).isInstanceOf(InvalidInputException.class)
+                .hasMessage("-: cannot read: not UTF-8 text (at byte offset 29)");
+        // A UTF-8 byte order mark is UTF-8.
+        Path bom = tmp.resolve("bom.yaml");
+        Files.write(bom, concat(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF},
+                "max_iterations: 5\n".getBytes(StandardCharsets.UTF_8)));
+        assertThat(EvolveConfig.defaults("x").read(bom).model("m").apiBase(BASE).build(null).maxIterations())
+                .isEqualTo(5);
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     @Test
     void ignoredOpenEvolveKeysWarnButLoad() throws IOException {
         EvolveConfig cfg = read("""
