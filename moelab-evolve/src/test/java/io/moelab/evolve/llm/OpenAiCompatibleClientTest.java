@@ -396,6 +396,98 @@ class OpenAiCompatibleClientTest {
         assertThat(server.requests().getFirst().toString()).doesNotContain(KEY);
     }
 
+    /** 401 and 403 point at the key's variable when there is one; another 4xx, or a model without a key, does not. */
+    @Test
+    void aRefusedKeyIsPointedAtOnlyWhenThereIsOne() {
+        String prefix = "model test-model at " + server.apiBase() + "/chat/completions: ";
+        for (int status : List.of(401, 403)) {
+            server.enqueue(Reply.status(status));
+            LlmException e = catchThrowableOfType(LlmException.class, () -> client().complete(PROMPT, 0));
+            assertThat(e.getMessage()).isEqualTo(prefix + "HTTP " + status + " (check the key in $TEST_KEY): "
+                    + "scripted error " + status);
+        }
+        server.enqueue(Reply.status(404));
+        assertThat(catchThrowableOfType(LlmException.class, () -> client().complete(PROMPT, 0)).getMessage())
+                .isEqualTo(prefix + "HTTP 404: scripted error 404");
+        LlmModel local = new LlmModel("test-model", 1, server.apiBase(), null, 0, 0);
+        server.enqueue(Reply.status(401));
+        assertThat(catchThrowableOfType(LlmException.class, () -> client(settings(local)).complete(PROMPT, 0))
+                .getMessage()).isEqualTo(prefix + "HTTP 401: scripted error 401");
+    }
+
+    /**
+     * An error body's message, or its start when it is not an OpenAI error: on one line, at most 200 characters
+     * and the key never in it; none at all for an empty body.
+     */
+    @Test
+    void errorBodiesAreShownOnOneShortLine() {
+        String prefix = "model test-model at " + server.apiBase() + "/chat/completions: HTTP 400";
+        server.enqueue(Reply.raw(400, "{\"error\": \"bad\\nrequest\"}"));
+        assertThat(catchThrowableOfType(LlmException.class, () -> client().complete(PROMPT, 0)).getMessage())
+                .isEqualTo(prefix + ": bad request");
+        String longText = "x".repeat(150) + " " + KEY + " " + "y".repeat(100);
+        server.enqueue(Reply.raw(400, longText));
+        String cut = ("x".repeat(150) + " *** " + "y".repeat(100)).substring(0, 200) + "...";
+        assertThat(catchThrowableOfType(LlmException.class, () -> client().complete(PROMPT, 0)).getMessage())
+                .isEqualTo(prefix + ": " + cut);
+        server.enqueue(Reply.raw(400, " \n"));
+        assertThat(catchThrowableOfType(LlmException.class, () -> client().complete(PROMPT, 0)).getMessage())
+                .isEqualTo(prefix);
+        // An error object without a message: the body as it came.
+        server.enqueue(Reply.raw(400, "{\"error\": {\"code\": 7}}"));
+        assertThat(catchThrowableOfType(LlmException.class, () -> client().complete(PROMPT, 0)).getMessage())
+                .isEqualTo(prefix + ": {\"error\": {\"code\": 7}}");
+    }
+
+    /** 408 is the server's own timeout: retried, and after the last attempt a TIMEOUT; with no retries, as it came. */
+    @Test
+    void requestTimeoutIsRetriedAsATimeout() throws LlmException {
+        server.enqueue(Reply.status(408), Reply.content("ok"));
+        assertThat(client().complete(PROMPT, 2).attempts()).isEqualTo(2);
+        assertThat(sleeper.sleeps()).containsExactly(client().backoff(0, 2));
+        server.enqueue(Reply.status(408));
+        LlmException e = catchThrowableOfType(LlmException.class,
+                () -> client(settings(model()).withRetries(0)).complete(PROMPT, 0));
+        assertThat(e.kind()).isEqualTo(Kind.TIMEOUT);
+        assertThat(e.getMessage()).endsWith("HTTP 408 (request timeout): scripted error 408");
+        assertThat(server.requestCount()).isEqualTo(3);
+    }
+
+    /**
+     * Retry-After in seconds, fractions rounded up to the millisecond, replaces the back-off; a date, a negative or
+     * an infinite number leaves the back-off.
+     */
+    @Test
+    void retryAfterThatIsNotAUsableNumberLeavesTheBackoff() throws LlmException {
+        OpenAiCompatibleClient client = client();
+        for (String header : List.of("Wed, 21 Oct 2015 07:28:00 GMT", "-1", "Infinity", "NaN", "0.0004", "0")) {
+            server.enqueue(Reply.status(503).withHeader("Retry-After", header), Reply.content("ok"));
+            client.complete(PROMPT, 5);
+        }
+        Duration backoff = client.backoff(0, 5);
+        assertThat(sleeper.sleeps()).containsExactly(backoff, backoff, backoff, backoff, Duration.ofMillis(1),
+                Duration.ZERO);
+    }
+
+    /** Token counts that are not non-negative integers are estimated, as when the usage is missing. */
+    @Test
+    void unusableTokenCountsAreEstimated() throws LlmException {
+        server.enqueue(Reply.raw(200, "{\"choices\":[{\"message\":{\"content\":\"abcdefghi\"}}],"
+                + "\"usage\":{\"prompt_tokens\":-3,\"completion_tokens\":\"40\"}}"));
+        Completion c = client().complete(PROMPT, 0);
+        long promptChars = PROMPT.stream().mapToLong(m -> m.content().length()).sum();
+        assertThat(c.promptTokens()).isEqualTo((promptChars + 3) / 4);
+        assertThat(c.completionTokens()).isEqualTo(3);
+        server.enqueue(Reply.raw(200, "{\"choices\":[{\"message\":{\"content\":\"\"}}],"
+                + "\"usage\":{\"prompt_tokens\":0,\"completion_tokens\":0}}"));
+        Completion zero = client().complete(PROMPT, 0);
+        assertThat(zero.promptTokens()).isZero();
+        assertThat(zero.completionTokens()).isZero();
+        assertThat(zero.costUsd()).isZero();
+        assertThat(ledger.byModel().get("test-model")).isEqualTo(new CostLedger.ModelUsage(2,
+                (promptChars + 3) / 4, 3, c.costUsd()));
+    }
+
     @Test
     void noKeyVariableSendsNoAuthorization() throws LlmException {
         server.enqueue(Reply.content("ok"));
