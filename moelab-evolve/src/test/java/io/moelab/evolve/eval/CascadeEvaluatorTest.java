@@ -200,6 +200,44 @@ class CascadeEvaluatorTest {
         assertThat(both.metrics()).containsEntry("score", 9.0).containsEntry("late", 2.0);
     }
 
+    /**
+     * A stage passes its threshold when its metric reaches it; stages after the last threshold are not gated; the
+     * settings' thresholds and metric replace the task's; a stage without the metric ends the cascade; with the
+     * cascade off every stage runs.
+     */
+    @Test
+    void cascadeThresholdsGateTheStagesAfterThem() throws Exception {
+        List<String> three = List.of("echo '{\"score\": 0.5, \"speed\": 2}'", "echo '{\"score\": 0.1, \"speed\": 1}'",
+                "echo '{\"third\": 3}'");
+        // At the threshold: passes. No threshold after stage 2: stage 3 runs whatever stage 2 scored.
+        Evaluation at = run(new ShellTask("x", three, List.of(0.5)), Duration.ofSeconds(20));
+        assertThat(at.stages()).isEqualTo(3);
+        assertThat(at.metrics()).isEqualTo(java.util.Map.of("score", 0.1, "speed", 1.0, "third", 3.0));
+        assertThat(at.feedback()).doesNotContain("cascade");
+        // The settings' thresholds replace the task's, on their metric.
+        EvaluatorSettings d = EvaluatorSettings.defaults();
+        EvaluatorSettings bySpeed = new EvaluatorSettings(d.timeout(), d.memoryMb(), true, List.of(1.5, 1.5),
+                "speed", 1, d.maxOutputBytes(), d.artifactBytes());
+        ShellTask gated = new ShellTask("x", three, List.of(0.9));
+        Evaluation second = new CascadeEvaluator(gated, bySpeed, "score").evaluate("x", tmp.resolve("a"));
+        assertThat(second.ok()).isTrue();
+        assertThat(second.stages()).isEqualTo(2);
+        assertThat(second.feedback()).isEqualTo("cascade stopped after stage 2: speed = 1.0 < threshold 1.5");
+        // A stage that does not report the metric ends the cascade.
+        EvaluatorSettings byMissing = new EvaluatorSettings(d.timeout(), d.memoryMb(), true, List.of(0.0),
+                "absent", 1, d.maxOutputBytes(), d.artifactBytes());
+        Evaluation missing = new CascadeEvaluator(gated, byMissing, "score").evaluate("x", tmp.resolve("b"));
+        assertThat(missing.stages()).isEqualTo(1);
+        assertThat(missing.feedback()).isEqualTo("cascade stopped after stage 1: absent missing < threshold 0.0");
+        // The fitness metric when the settings name none; off, every stage runs.
+        Evaluation task = new CascadeEvaluator(gated, d, "score").evaluate("x", tmp.resolve("c"));
+        assertThat(task.stages()).isEqualTo(1);
+        assertThat(task.feedback()).isEqualTo("cascade stopped after stage 1: score = 0.5 < threshold 0.9");
+        EvaluatorSettings off = new EvaluatorSettings(d.timeout(), d.memoryMb(), false, List.of(), null, 1,
+                d.maxOutputBytes(), d.artifactBytes());
+        assertThat(new CascadeEvaluator(gated, off, "score").evaluate("x", tmp.resolve("d")).stages()).isEqualTo(3);
+    }
+
     @Test
     void aFailingFirstStageSkipsTheRest() throws Exception {
         ShellTask t = new ShellTask("x", List.of("exit 1", "echo '{\"score\": 9}'"), List.of());
