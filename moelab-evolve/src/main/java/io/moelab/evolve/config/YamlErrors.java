@@ -5,6 +5,7 @@ import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.core.exc.StreamReadException;
+import tools.jackson.databind.exc.MismatchedInputException;
 
 /** One line for a YAML or JSON file that does not parse: what the parser expected, and where. */
 public final class YamlErrors {
@@ -31,6 +32,12 @@ public final class YamlErrors {
         String message = e instanceof JacksonException j ? withoutSource(j.getOriginalMessage()) : e.getMessage();
         if (message == null) {
             return e.getClass().getSimpleName();
+        }
+        if (e instanceof MismatchedInputException m && message.startsWith("Trailing token")
+                && m.getLocation() != null) {
+            // Jackson's words named its own setting (FAIL_ON_TRAILING_TOKENS), not the file's second document.
+            return "a second document begins at line " + m.getLocation().getLineNr() + ", column "
+                    + m.getLocation().getColumnNr() + " (after ---): the file must hold one";
         }
         StringBuilder out = new StringBuilder();
         for (String line : message.lines().toList()) {

@@ -495,6 +495,21 @@ class EvolveConfigTest {
                 .isEqualTo(5);
     }
 
+    /**
+     * A file of two YAML documents: Jackson refused it in its own terms ("Trailing token (`JsonToken.START_OBJECT`)
+     * found after value (bound as `tools.jackson.databind.JsonNode`): not allowed as per
+     * `DeserializationFeature.FAIL_ON_TRAILING_TOKENS`"), which named neither the second document nor `---`.
+     */
+    @Test
+    void aSecondYamlDocumentIsNamedAsSuch() throws IOException {
+        assertThat(readError("max_iterations: 5\n---\nmax_iterations: 7\n")).endsWith(": cannot read: a second "
+                + "document begins at line 3, column 1 (after ---): the file must hold one");
+        assertThat(readError("# runs\nmax_iterations: 5\n--- 7\n")).endsWith(": cannot read: a second document "
+                + "begins at line 3, column 5 (after ---): the file must hold one");
+        // A document end marker alone, or a leading ---, is one document.
+        assertThat(load("---\nmax_iterations: 5\n...\n").maxIterations()).isEqualTo(5);
+    }
+
     private static byte[] concat(byte[] a, byte[] b) {
         byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
