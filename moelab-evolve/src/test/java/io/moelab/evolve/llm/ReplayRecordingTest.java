@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -127,6 +128,46 @@ class ReplayRecordingTest {
                 """);
         assertThatThrownBy(() -> new ReplayClient(last)).isInstanceOf(InvalidInputException.class)
                 .hasMessage(last + ":2: Duplicate Object property \"iteration\"");
+    }
+
+    /**
+     * Each field of a line that is JSON but not a completion is named with the line, also on the last line (a crash
+     * leaves a line cut short, not one of the wrong types); absent or null optional fields take their defaults.
+     */
+    @Test
+    void aFieldOfTheWrongTypeIsNamedWithItsLine() throws Exception {
+        String good = "{\"iteration\": 0, \"content\": \"zero\"}\n";
+        Map<String, String> errors = new java.util.LinkedHashMap<>();
+        errors.put("[1]", "not a JSON object");
+        errors.put("{\"content\": \"a\"}", "iteration: must be an integer");
+        errors.put("{\"iteration\": 1.5, \"content\": \"a\"}", "iteration: must be an integer");
+        errors.put("{\"iteration\": 3000000000, \"content\": \"a\"}", "iteration: must be an integer");
+        errors.put("{\"iteration\": 1}", "content: must be a string");
+        errors.put("{\"iteration\": 1, \"content\": 5}", "content: must be a string");
+        errors.put("{\"iteration\": 1, \"content\": \"a\", \"model\": 5}", "model: must be a string");
+        errors.put("{\"iteration\": 1, \"content\": \"a\", \"prompt_tokens\": -1}",
+                "prompt_tokens: must be a non-negative integer");
+        errors.put("{\"iteration\": 1, \"content\": \"a\", \"completion_tokens\": 2.5}",
+                "completion_tokens: must be a non-negative integer");
+        errors.put("{\"iteration\": 1, \"content\": \"a\", \"completion_tokens\": 1e30}",
+                "completion_tokens: must be a non-negative integer");
+        errors.put("{\"iteration\": 1, \"content\": \"a\", \"cost_usd\": -0.5}",
+                "cost_usd: must be a non-negative number");
+        errors.put("{\"iteration\": 1, \"content\": \"a\", \"cost_usd\": \"1\"}",
+                "cost_usd: must be a non-negative number");
+        errors.put("{\"iteration\": 1, \"content\": \"a\", \"cost_usd\": 1e400}",
+                "cost_usd: must be a non-negative number");
+        for (Map.Entry<String, String> e : errors.entrySet()) {
+            Path middle = write(good + e.getKey() + "\n" + good);
+            assertThatThrownBy(() -> new ReplayClient(middle)).as(e.getKey()).isInstanceOf(InvalidInputException.class)
+                    .hasMessage(middle + ":2: " + e.getValue());
+            Path last = write(good + e.getKey() + "\n");
+            assertThatThrownBy(() -> new ReplayClient(last)).as(e.getKey()).hasMessage(last + ":2: " + e.getValue());
+        }
+        Path defaults = write("{\"iteration\": -4, \"content\": \"a\", \"model\": null, \"prompt_tokens\": null, "
+                + "\"completion_tokens\": 0, \"cost_usd\": null, \"extra\": [1]}\n");
+        assertThat(new ReplayClient(defaults).complete(PROMPT, -4)).isEqualTo(new Completion("replay", "a", 0, 0, 0,
+                1));
     }
 
     @Test
