@@ -175,7 +175,9 @@ public final class CascadeEvaluator {
                 }
                 String resultText = scorer != null ? null : readResult(metricsFile, outcome);
                 if (resultText == null) {
-                    if (stderr.contains("java.lang.OutOfMemoryError")) {
+                    // Looked for beyond the artifact's tail: the JVM prints the error before the stack trace,
+                    // which deep recursion makes longer than that tail.
+                    if (ChildProcess.tail(outcome.stderr(), 1 << 20).contains("java.lang.OutOfMemoryError")) {
                         return finish(metrics, "out_of_memory", where + "ran out of memory (heap cap "
                                 + settings.memoryMb() + " MiB)" + tails(stdout, stderr), feedback, ran, start);
                     }

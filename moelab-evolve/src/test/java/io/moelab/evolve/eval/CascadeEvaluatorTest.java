@@ -166,6 +166,20 @@ class CascadeEvaluatorTest {
         assertThat(e.error()).isEqualTo("out_of_memory");
     }
 
+    /**
+     * The JVM prints the error before its stack trace, which deep recursion makes long (up to 1,024 frames): it was
+     * looked for only in the 4 KiB of stderr kept for the prompt, and a candidate that ran out of memory 200 frames
+     * deep failed as {@code exit}.
+     */
+    @Test
+    void outOfMemoryIsNamedBehindALongStackTrace() throws Exception {
+        Evaluation e = run("echo 'Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space' >&2; "
+                + "i=0; while [ $i -lt 200 ]; do echo \"\tat Candidate.deeper(Candidate.java:$i)\" >&2; i=$((i+1)); "
+                + "done; exit 1");
+        assertThat(e.error()).isEqualTo("out_of_memory");
+        assertThat(e.errorMessage()).startsWith("stage 1: ran out of memory (heap cap 512 MiB)");
+    }
+
     @Test
     void errorReportedByTheStage() throws Exception {
         Evaluation e = run("echo '{\"error\": \"compile_error\", \"error_message\": \"line 3: missing ;\"}'");
