@@ -41,6 +41,27 @@ class LlmEnsembleTest {
         assertThat(big / 10_000.0).isBetween(0.78, 0.82);
     }
 
+    /** With more than two clients each gets its share, the middle ones too (two never reach past the first). */
+    @Test
+    void threeClientsGetTheirShares() {
+        LlmClient none = (m, it) -> null;
+        LlmEnsemble e = new LlmEnsemble(List.of(none, none, none), new double[] {1, 2, 3}, 11);
+        int[] counts = new int[3];
+        IntStream.range(0, 30_000).forEach(i -> counts[e.choose(i)]++);
+        assertThat(counts[0] / 30_000.0).isBetween(1 / 6.0 - 0.02, 1 / 6.0 + 0.02);
+        assertThat(counts[1] / 30_000.0).isBetween(2 / 6.0 - 0.02, 2 / 6.0 + 0.02);
+        assertThat(counts[2] / 30_000.0).isBetween(3 / 6.0 - 0.02, 3 / 6.0 + 0.02);
+    }
+
+    /** mix64 is SplitMix64's finalizer: SplitMix64 seeded with 0 gives 0xE220A8397B1DCDAF first. */
+    @Test
+    void mixingIsSplitMix64() {
+        assertThat(Seeds.mix64(0x9E3779B97F4A7C15L)).isEqualTo(0xE220A8397B1DCDAFL);
+        assertThat(Seeds.mix64(2 * 0x9E3779B97F4A7C15L)).isEqualTo(0x6E789E6AA1B965F4L);
+        assertThat(Seeds.unit(-1L)).isEqualTo(1 - 0x1.0p-53);
+        assertThat(Seeds.unit(0x7FFL)).isZero();
+    }
+
     @Test
     void delegatesToTheChosenClient() throws LlmException {
         LlmEnsemble e = ensemble(1);

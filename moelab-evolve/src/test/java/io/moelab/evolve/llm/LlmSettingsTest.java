@@ -44,6 +44,10 @@ class LlmSettingsTest {
         assertThatThrownBy(() -> s.withBudgetUsd(-1)).hasMessageStartingWith("llm.budget_usd:");
         assertThatThrownBy(() -> s.withBudgetUsd(Double.NaN)).hasMessageStartingWith("llm.budget_usd:");
         assertThatThrownBy(() -> s.withTemperature(3)).hasMessageStartingWith("llm.temperature:");
+        // The ends of the ranges are in them.
+        assertThat(s.withTemperature(2).withTopP(1).temperature()).isEqualTo(2);
+        assertThatThrownBy(() -> s.withTemperature(Math.nextUp(2.0))).hasMessageStartingWith("llm.temperature:");
+        assertThatThrownBy(() -> s.withTopP(Math.nextUp(1.0))).hasMessageStartingWith("llm.top_p:");
         assertThatThrownBy(() -> s.withTopP(0)).hasMessageStartingWith("llm.top_p:");
         assertThatThrownBy(() -> s.withMaxTokens(0)).hasMessageStartingWith("llm.max_tokens:");
         assertThatThrownBy(() -> s.withRetries(-1)).isInstanceOf(InvalidInputException.class);

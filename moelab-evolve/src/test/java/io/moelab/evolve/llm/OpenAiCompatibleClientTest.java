@@ -488,6 +488,38 @@ class OpenAiCompatibleClientTest {
                 (promptChars + 3) / 4, 3, c.costUsd()));
     }
 
+    /** Only 2xx is an answer: a 300 (redirects are not followed) carrying a completion is a client error. */
+    @Test
+    void aCompletionUnder300IsNotAnAnswer() {
+        server.enqueue(new Reply(300, Reply.content("moved").body(), Map.of(), null));
+        LlmException e = catchThrowableOfType(LlmException.class, () -> client().complete(PROMPT, 0));
+        assertThat(e.kind()).isEqualTo(Kind.CLIENT_ERROR);
+        assertThat(e.getMessage()).contains("HTTP 300");
+        assertThat(ledger.totalCalls()).isZero();
+    }
+
+    /** Content parts: plain strings and text parts (typed or not) joined; other parts skipped; none at all is null. */
+    @Test
+    void contentPartsOfEveryKind() {
+        tools.jackson.databind.json.JsonMapper json = tools.jackson.databind.json.JsonMapper.builder().build();
+        Function<String, String> text = s -> OpenAiCompatibleClient.contentText(json.readTree(s));
+        assertThat(text.apply("[\"a\", {\"type\": \"text\", \"text\": \"b\"}, {\"text\": \"c\"}, "
+                + "{\"type\": \"image_url\", \"text\": \"x\"}, {\"type\": \"text\", \"text\": 5}, 7]"))
+                .isEqualTo("abc");
+        assertThat(text.apply("[]")).isEmpty();
+        assertThat(text.apply("[{\"type\": \"image_url\"}]")).isNull();
+        assertThat(text.apply("5")).isNull();
+        assertThat(text.apply("null")).isNull();
+    }
+
+    @Test
+    void toStringNamesTheModelUrlAndKeyVariable() {
+        assertThat(client()).hasToString("OpenAiCompatibleClient[model=test-model, url=" + server.apiBase()
+                + "/chat/completions, key=$TEST_KEY]");
+        assertThat(client(settings(new LlmModel("local", 1, server.apiBase(), null, 0, 0)))).hasToString(
+                "OpenAiCompatibleClient[model=local, url=" + server.apiBase() + "/chat/completions, key=none]");
+    }
+
     @Test
     void noKeyVariableSendsNoAuthorization() throws LlmException {
         server.enqueue(Reply.content("ok"));

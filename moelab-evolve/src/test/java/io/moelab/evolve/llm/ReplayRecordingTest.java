@@ -91,6 +91,9 @@ class ReplayRecordingTest {
         ReplayClient r = new ReplayClient(p);
         assertThat(r.size()).isEqualTo(1);
         assertThat(r.complete(PROMPT, 0)).isEqualTo(new Completion("replay", "zero", 0, 0, 0, 1));
+        // Blank lines after it (the file edited, or copied with a newline added) leave it the last line.
+        Path trailing = write("{\"iteration\": 0, \"content\": \"zero\"}\n{\"iteration\": 1, \"content\": \"o\n\n \n");
+        assertThat(new ReplayClient(trailing).iterations()).containsExactly(0);
     }
 
     /**
@@ -248,6 +251,24 @@ class ReplayRecordingTest {
         ReplayClient r = new ReplayClient(p);
         assertThat(r.iterations()).containsExactly(0, 5);
         assertThat(r.complete(PROMPT, 5).content()).isEqualTo("x5");
+    }
+
+    /**
+     * A recording that is one torn line (a crash in the first write) is cut to nothing; the delegate's completion is
+     * what the recorder returns; after close, completions fail rather than go unrecorded.
+     */
+    @Test
+    void aRecordingOfOneTornLineIsCutToNothingAndAClosedOneRecordsNoMore() throws Exception {
+        Path p = write("{\"iteration\": 0, \"cont");
+        Completion answer = new Completion("m", "x", 1, 2, 0.5, 3);
+        RecordingClient rec = new RecordingClient((m, it) -> answer, p);
+        assertThat(p).isEmptyFile();
+        assertThat(rec.complete(PROMPT, 4)).isSameAs(answer);
+        rec.close();
+        assertThatThrownBy(() -> rec.complete(PROMPT, 5)).isInstanceOf(java.io.UncheckedIOException.class)
+                .hasMessageStartingWith("cannot append to the recording " + p);
+        assertThat(new ReplayClient(p).iterations()).containsExactly(4);
+        assertThat(rec.path()).isEqualTo(p);
     }
 
     @Test
