@@ -279,6 +279,22 @@ class EvolveConfigTest {
     void earlyStoppingPatienceNullMeansNever() throws IOException {
         assertThat(load("early_stopping_patience: 4\n").earlyStoppingPatience()).isEqualTo(4);
         assertThat(load("early_stopping_patience: null\n").earlyStoppingPatience()).isZero();
+        // Null in a later file turns off what an earlier one set.
+        assertThat(read("early_stopping_patience: 4\n").read(write("early_stopping_patience: null\n")).model("m")
+                .apiBase(BASE).build(null).earlyStoppingPatience()).isZero();
+    }
+
+    /** Delays may be zero (no wait between retries); a negative one is named with its range. */
+    @Test
+    void retryDelaysMayBeZeroButNotNegative() throws IOException {
+        EvolveSettings s = load("llm: {retry_delay: 0, max_retry_delay: 0}\n");
+        assertThat(s.llm().retryDelay()).isZero();
+        assertThat(s.llm().maxRetryDelay()).isZero();
+        assertThat(readError("llm: {retry_delay: -1}\n")).endsWith(": llm.retry_delay: must be a non-negative number "
+                + "of seconds up to 10000000, got -1");
+        assertThat(readError("llm: {timeout: 10000001}\n")).endsWith(": llm.timeout: must be a positive number "
+                + "of seconds up to 10000000, got 10000001");
+        assertThat(load("llm: {timeout: 10000000}\n").llm().timeout()).isEqualTo(Duration.ofSeconds(10_000_000));
     }
 
     @Test
