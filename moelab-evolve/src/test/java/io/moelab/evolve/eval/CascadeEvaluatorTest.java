@@ -96,9 +96,14 @@ class CascadeEvaluatorTest {
 
     @Test
     void exitCodeWithoutMetrics() throws Exception {
+        long before = System.nanoTime();
         Evaluation e = run("echo boom >&2; exit 3");
+        double elapsed = (System.nanoTime() - before) / 1e9;
         assertThat(e.error()).isEqualTo("exit");
-        assertThat(e.errorMessage()).contains("code 3").contains("boom");
+        // Only the stream that printed something is shown.
+        assertThat(e.errorMessage()).isEqualTo("stage 1: exited with code 3 before reporting metrics\nstderr (end):\n"
+                + "boom");
+        assertThat(e.seconds()).isPositive().isLessThanOrEqualTo(elapsed);
     }
 
     @Test
@@ -247,6 +252,14 @@ class CascadeEvaluatorTest {
         Evaluation task = new CascadeEvaluator(gated, d, "score").evaluate("x", tmp.resolve("c"));
         assertThat(task.stages()).isEqualTo(1);
         assertThat(task.feedback()).isEqualTo("cascade stopped after stage 1: score = 0.5 < threshold 0.9");
+        // More thresholds than stages after the first (a run's configuration may give them): the last stage is not
+        // gated by one.
+        EvaluatorSettings many = new EvaluatorSettings(d.timeout(), d.memoryMb(), true, List.of(0.0, 9.0, 9.0),
+                null, 1, d.maxOutputBytes(), d.artifactBytes());
+        Evaluation two = new CascadeEvaluator(new ShellTask("x", three.subList(0, 2), List.of()), many, "score")
+                .evaluate("x", tmp.resolve("e"));
+        assertThat(two.stages()).isEqualTo(2);
+        assertThat(two.feedback()).isEmpty();
         EvaluatorSettings off = new EvaluatorSettings(d.timeout(), d.memoryMb(), false, List.of(), null, 1,
                 d.maxOutputBytes(), d.artifactBytes());
         assertThat(new CascadeEvaluator(gated, off, "score").evaluate("x", tmp.resolve("d")).stages()).isEqualTo(3);

@@ -119,6 +119,21 @@ class ChildProcessTest {
         }
     }
 
+    /**
+     * A grandchild that left the child's process group for a session of its own is out of reach of the group's
+     * kill: it is killed as a descendant the JVM saw.
+     */
+    @Test
+    @EnabledOnOs(OS.LINUX)
+    void aGrandchildInASessionOfItsOwnIsKilledToo() throws Exception {
+        Path pidFile = tmp.resolve("own.pid");
+        ProcessOutcome o = sh("setsid sleep 300 & echo $! > " + pidFile + "; sleep 300", Duration.ofMillis(700),
+                1 << 20, Map.of());
+        assertThat(o.ending()).isEqualTo(ProcessOutcome.Ending.TIMED_OUT);
+        long pid = pidFrom(pidFile);
+        assertThat(stillRunningAfterGrace(pid)).as("grandchild %d in its own session", pid).isFalse();
+    }
+
     @Test
     void backgroundChildOfAProcessThatExitedIsKilled() throws Exception {
         Path pidFile = tmp.resolve("bg.pid");
