@@ -323,6 +323,9 @@ class CascadeEvaluatorTest {
                 "score").evaluate("x", tmp.resolve("w"));
         assertThat(missing.error()).isEqualTo("no_metrics");
         assertThat(missing.errorMessage()).isEqualTo("stage 1: no result.txt");
+        Evaluation talked = new CascadeEvaluator(scored(ShellTask.of("x", "echo hello")), EvaluatorSettings.defaults(),
+                "score").evaluate("x", tmp.resolve("w"));
+        assertThat(talked.errorMessage()).isEqualTo("stage 1: no result.txt\nstdout (end):\nhello");
     }
 
     /**

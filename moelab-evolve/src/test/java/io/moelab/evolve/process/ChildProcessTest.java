@@ -168,6 +168,10 @@ class ChildProcessTest {
             assertThat(o.ending()).isEqualTo(ProcessOutcome.Ending.OUTPUT_LIMIT);
             assertThat(o.exitCode()).isEqualTo(-1);
         }
+        // stdout and stderr count together, also after the exit.
+        ProcessOutcome both = sh("head -c 600000 /dev/zero; head -c 600000 /dev/zero >&2", Duration.ofSeconds(20),
+                1 << 20, Map.of());
+        assertThat(both.ending()).isEqualTo(ProcessOutcome.Ending.OUTPUT_LIMIT);
         // At the cap exactly: a normal exit.
         ProcessOutcome at = sh("head -c 1048571 /dev/zero; echo done", Duration.ofSeconds(20), 1 << 20, Map.of());
         assertThat(at.ending()).isEqualTo(ProcessOutcome.Ending.EXITED);
