@@ -351,57 +351,17 @@ class CascadeEvaluatorTest {
                 }
             }
         };
-        return new Task() {
-            @Override
-            public String name() {
-                return shell.name();
-            }
-
-            @Override
-            public String language() {
-                return shell.language();
-            }
-
-            @Override
-            public String programFileName() {
-                return shell.programFileName();
-            }
-
-            @Override
-            public String initialProgram() {
-                return shell.initialProgram();
-            }
-
-            @Override
-            public String systemMessage() {
-                return null;
-            }
-
-            @Override
-            public String fitnessMetric() {
-                return "score";
-            }
-
-            @Override
-            public List<List<String>> stageCommands() {
-                return shell.stageCommands();
-            }
-
-            @Override
-            public Path directory() {
-                return null;
-            }
-
-            @Override
-            public StageScorer stageScorer() {
-                return scorer;
-            }
-        };
+        return task(shell, shell.programFileName(), shell.stageCommands(), scorer);
     }
 
     /** ShellTask's stages under another candidate file name, or with other stage commands. */
     private static Task task(String programFile, List<List<String>> stages) {
         ShellTask shell = ShellTask.of("echo '{\"score\": 1}'", "sh \"$1\"");
+        return task(shell, programFile, stages == null ? shell.stageCommands() : stages, null);
+    }
+
+    /** {@code shell}'s name, language and program under {@code programFile}, with {@code stages} and {@code scorer}. */
+    private static Task task(ShellTask shell, String programFile, List<List<String>> stages, StageScorer scorer) {
         return new Task() {
             @Override
             public String name() {
@@ -435,12 +395,17 @@ class CascadeEvaluatorTest {
 
             @Override
             public List<List<String>> stageCommands() {
-                return stages == null ? shell.stageCommands() : stages;
+                return stages;
             }
 
             @Override
             public Path directory() {
                 return null;
+            }
+
+            @Override
+            public StageScorer stageScorer() {
+                return scorer;
             }
         };
     }
