@@ -49,8 +49,10 @@ record StageResult(Map<String, Double> metrics, String error, String errorMessag
             String key = e.getKey();
             JsonNode v = e.getValue();
             if (key.equals("error")) {
-                // "error": false (or null, or blank) says there was none; "error": true is an unnamed one.
-                error = v.isNull() || v.isBoolean() && !v.asBoolean() ? null : v.isBoolean() ? "error" : v.asString();
+                // A string names the error (blank: none). Anything else reads by Python's truth, as an OpenEvolve
+                // evaluator's dict would: false, null, 0 and empty containers say there was none, the rest is an
+                // unnamed error ("error": 0 used to fail the candidate as error "0", and an object read as none).
+                error = v.isString() ? v.asString() : truthy(v) ? "error" : null;
             } else if (key.equals("error_message")) {
                 message = v.isNull() ? "" : v.asString();
             } else if (v.isNumber()) {
@@ -70,6 +72,20 @@ record StageResult(Map<String, Double> metrics, String error, String errorMessag
             error = null;
         }
         return new StageResult(metrics, error, message, feedback.toString());
+    }
+
+    /** Whether Python would read {@code v} (not a string) as true. */
+    private static boolean truthy(JsonNode v) {
+        if (v.isNull()) {
+            return false;
+        }
+        if (v.isBoolean()) {
+            return v.asBoolean();
+        }
+        if (v.isNumber()) {
+            return v.asDouble() != 0;
+        }
+        return !v.isEmpty();
     }
 
     /** The last line of {@code stdout} that is a JSON object, or null. */

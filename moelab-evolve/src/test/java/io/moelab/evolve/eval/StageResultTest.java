@@ -50,6 +50,24 @@ class StageResultTest {
         assertThat(StageResult.parse("{\"error\": true}").error()).isEqualTo("error");
     }
 
+    /**
+     * An {@code error} that is neither a string, a boolean nor null reads as Python's truth would read it, as an
+     * OpenEvolve evaluator's dict does: 0 and empty containers say there was none, anything else is an unnamed error.
+     * A number was taken as the error's name ({@code "error": 0} failed the candidate as error "0"), and an object or
+     * array read as blank, so no error.
+     */
+    @Test
+    void anErrorOfAnotherTypeReadsByItsTruth() {
+        for (String none : new String[] {"0", "0.0", "-0", "[]", "{}"}) {
+            assertThat(StageResult.parse("{\"error\": " + none + ", \"score\": 1}").error()).as(none).isNull();
+        }
+        for (String some : new String[] {"1", "-3", "0.5", "[\"oom\"]", "{\"kind\": \"oom\"}"}) {
+            StageResult r = StageResult.parse("{\"error\": " + some + ", \"score\": 1}");
+            assertThat(r.error()).as(some).isEqualTo("error");
+            assertThat(r.metrics()).as("error is never a metric").containsExactly(Map.entry("score", 1.0));
+        }
+    }
+
     @Test
     void otherStringsAreFeedbackLines() {
         StageResult r = StageResult.parse("{\"note\": \"try 2-opt\", \"x\": 1, \"hint\": \"too slow\"}");
