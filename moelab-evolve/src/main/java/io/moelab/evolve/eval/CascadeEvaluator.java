@@ -37,8 +37,8 @@ import java.util.regex.Pattern;
  * inside the stage's process cannot report a score of its own.
  */
 public final class CascadeEvaluator {
-    private static final Pattern PLACEHOLDER = Pattern.compile(
-            "\\{(?:program|workdir|metrics|stage|java|task_dir|memory_mb|timeout)}");
+    /** A {@code {name}} in a stage command: replaced where {@link #substitute} knows the name, else left alone. */
+    private static final Pattern PLACEHOLDER = Pattern.compile("\\{[a-z_]+}");
     private final Task task;
     private final EvaluatorSettings settings;
     private final String fitnessMetric;
@@ -261,7 +261,8 @@ public final class CascadeEvaluator {
         // runs/{stage}) was replaced too, and the stage got a path that does not exist.
         List<String> out = new ArrayList<>();
         for (String arg : template) {
-            out.add(PLACEHOLDER.matcher(arg).replaceAll(m -> Matcher.quoteReplacement(values.get(m.group()))));
+            out.add(PLACEHOLDER.matcher(arg).replaceAll(m -> Matcher.quoteReplacement(values.getOrDefault(m.group(),
+                    m.group()))));
         }
         return out;
     }
