@@ -6,6 +6,7 @@ import io.moelab.runtime.model.KvCache;
 import io.moelab.runtime.model.ModelConfig;
 import java.io.PrintWriter;
 import java.util.Locale;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * Refuses, as bad input naming the option, a KV cache that the options ask for but that cannot exist: more
@@ -55,11 +56,12 @@ final class KvCacheSize {
     }
 
     /**
-     * The window a command uses when {@code --context} is not given: {@code fallback}, or the model's
+     * The window a command uses: {@code --context}'s value where the user gave it, else its default or the model's
      * {@code max_position_embeddings} where that is smaller, so that a default run stays within the positions the
      * model was trained on.
      */
-    static int defaultContext(int fallback, ModelConfig config) {
-        return Math.min(fallback, config.maxPositionEmbeddings());
+    static int context(CommandSpec spec, int value, ModelConfig config) {
+        return spec.commandLine().getParseResult().hasMatchedOption("--context") ? value
+                : Math.min(value, config.maxPositionEmbeddings());
     }
 }

@@ -89,9 +89,7 @@ public final class PerplexityCommand implements Callable<Integer> {
             }
             // The longest window's cache: BOS or the conditioning token, then the targets but the last. A --context
             // longer than the text asks for no more; one that cannot exist is bad input, as in trace and generate.
-            if (!spec.commandLine().getParseResult().hasMatchedOption("--context")) {
-                context = KvCacheSize.defaultContext(context, m.config());
-            }
+            context = KvCacheSize.context(spec, context, m.config());
             int window = (int) Math.min(context - 1L, tokens.length - (bos >= 0 ? 0 : 1));
             KvCacheSize.require("--context", m.config(), window, "a window of " + window + " positions");
             KvCacheSize.warnPastTrained(spec.commandLine().getErr(), "--context", m.config(), window,

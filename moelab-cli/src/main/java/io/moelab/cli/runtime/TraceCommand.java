@@ -126,9 +126,7 @@ public final class TraceCommand implements Callable<Integer> {
             // The longest window of all texts, before the model reads any: a window's own length, so a --context
             // longer than the texts asks for no larger cache. Checked window by window, a long last text was refused
             // only after every earlier one had run.
-            if (!spec.commandLine().getParseResult().hasMatchedOption("--context")) {
-                context = KvCacheSize.defaultContext(context, m.config());
-            }
+            context = KvCacheSize.context(spec, context, m.config());
             int longest = encoded.stream().mapToInt(tokens -> Math.min(tokens.length, context)).max().orElseThrow();
             KvCacheSize.require("--context", m.config(), longest, "a window of " + Nouns.count(longest, "token"));
             KvCacheSize.warnPastTrained(spec.commandLine().getErr(), "--context", m.config(), longest,
