@@ -741,7 +741,6 @@ public final class EvolutionRun {
         }
     }
 
-
     /** The most characters of an answer's explanation kept for the prompts' previous attempts. */
     private static final int CHANGES_CHARS = 300;
 
