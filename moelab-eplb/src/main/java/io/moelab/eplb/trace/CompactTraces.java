@@ -182,6 +182,10 @@ final class CompactTraces {
         long v = 0;
         for (int shift = 0; shift < 64; shift += 7) {
             int b = in.readUnsignedByte();
+            if (shift == 63 && (b & 0x7E) != 0) {
+                // The tenth byte holds bit 63 only; more would be bits no long has, silently dropped by the shift.
+                break;
+            }
             v |= (long) (b & 0x7F) << shift;
             if ((b & 0x80) == 0) {
                 return v;

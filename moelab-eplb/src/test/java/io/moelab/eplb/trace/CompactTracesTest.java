@@ -79,6 +79,34 @@ class CompactTracesTest {
                 .isInstanceOf(InvalidInputException.class).hasMessage("t: invalid steps count 2147483648");
     }
 
+    /**
+     * A varint holds 64 bits: its tenth byte carries bit 63 and nothing more. One whose tenth byte sets bit 64 or
+     * above (0x02) states a number no long holds, so the file is corrupt; it was read as if that bit were absent.
+     */
+    @Test
+    void aVarintPastSixtyFourBitsIsCorrupt() throws IOException {
+        byte[] magic = CompactTraces.MAGIC;
+        // 1 layer, 1 expert, 1 step, integers; then the one load's zig-zag delta in ten bytes.
+        byte[] header = {1, 1, 1, 1, 0};
+        byte[] past = new byte[10];
+        java.util.Arrays.fill(past, 0, 9, (byte) 0x80);
+        past[9] = 0x02;
+        assertThatThrownBy(() -> CompactTraces.read(stream(magic, concat(header, past)), "t", step -> { }))
+                .isInstanceOf(InvalidInputException.class).hasMessage("t: corrupt varint");
+        // The largest ten-byte varint a long holds, 2^64 - 2 zig-zagged: a delta of 2^63 - 1, read whole.
+        byte[] most = new byte[10];
+        java.util.Arrays.fill(most, 0, 9, (byte) 0xff);
+        most[0] = (byte) 0xfe;
+        most[9] = 0x01;
+        List<LoadMatrix> read = new ArrayList<>();
+        CompactTraces.read(stream(magic, concat(header, most)), "t", read::add);
+        assertThat(read.getFirst().load(0, 0)).isEqualTo((double) Long.MAX_VALUE);
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        return stream(a, b).readAllBytes();
+    }
+
     private static ByteArrayInputStream stream(byte[] a, byte[] b) {
         byte[] all = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, all, a.length, b.length);
