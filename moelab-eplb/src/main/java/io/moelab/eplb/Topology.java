@@ -92,6 +92,15 @@ public record Topology(int replicas, int groups, int nodes, int gpus) {
     }
 
     /**
+     * Whether a placement made for {@code other} can be served here: the same slots, nodes and GPUs. Expert groups
+     * may differ, since they are the model's routing, not the hardware (a global plan made without groups is the
+     * placement in service when hierarchical mode starts).
+     */
+    public boolean sameHardware(Topology other) {
+        return replicas == other.replicas && nodes == other.nodes && gpus == other.gpus;
+    }
+
+    /**
      * Checks that {@code experts} logical experts fit: at least one slot per expert.
      *
      * @throws InvalidInputException naming {@code num_replicas} when R &lt; E

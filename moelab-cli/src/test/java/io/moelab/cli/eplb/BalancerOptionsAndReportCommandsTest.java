@@ -115,6 +115,11 @@ class BalancerOptionsAndReportCommandsTest {
         assertThat(otherGpus.exitCode()).isEqualTo(2);
         assertThat(otherGpus.errLines()).containsExactly("error: " + first
                 + ": placement is for R=16 G=4 N=2 M=8, expected R=16 G=4 N=2 M=2");
+        // Other expert groups on the same slots, nodes and GPUs are the model's routing, not the hardware: accepted.
+        Result otherGroups = CliRunner.run("eplb", "rebalance", "--input", after.toString(), "--output",
+                dir.resolve("g.json").toString(), "--previous", first.toString(), "--groups", "2");
+        assertThat(otherGroups.exitCode()).as(otherGroups.err()).isZero();
+        assertThat(otherGroups.out()).contains("moved from " + first);
         Path twoLayers = input("d.json", "[[95, 120, 45, 70, 100, 150, 44, 9, 80, 50, 170, 90], "
                 + "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]]");
         Result otherLayers = CliRunner.run("eplb", "rebalance", "--input", twoLayers.toString(), "--output",

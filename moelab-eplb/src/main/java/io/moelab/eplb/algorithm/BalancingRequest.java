@@ -29,7 +29,8 @@ public record BalancingRequest(LoadMatrix weight, List<LoadMatrix> history, Topo
      * @throws InvalidInputException naming {@code weight[l][e]} or {@code history[i]...} for a load above
      *                               {@link LoadMatrix#MAX_PLANNED_LOAD} or a window of another shape,
      *                               {@code num_replicas} for fewer slots than experts, or {@code previous} for a
-     *                               placement of another topology or shape
+     *                               placement of other slots, nodes or GPUs or another shape (its expert groups may
+     *                               differ)
      */
     public BalancingRequest {
         Objects.requireNonNull(weight, "weight");
@@ -43,7 +44,7 @@ public record BalancingRequest(LoadMatrix weight, List<LoadMatrix> history, Topo
         }
         topology.requireFits(weight.experts());
         if (previous != null) {
-            if (!previous.topology().equals(topology)) {
+            if (!previous.topology().sameHardware(topology)) {
                 throw new InvalidInputException("previous", "placement is for " + previous.topology()
                         + ", expected " + topology);
             }

@@ -120,10 +120,10 @@ public final class PlacementEvaluator {
      * What moving from {@code previous} to {@code next} costs. An expert moves when a GPU holds it in
      * {@code next} but held no replica of it in {@code previous}, in that layer.
      *
-     * @throws InvalidInputException if the placements differ in topology or shape
+     * @throws InvalidInputException if the placements differ in slots, nodes, GPUs or shape (expert groups may differ)
      */
     public static Migration migration(Placement previous, Placement next) {
-        if (!previous.topology().equals(next.topology()) || previous.layers() != next.layers()
+        if (!previous.topology().sameHardware(next.topology()) || previous.layers() != next.layers()
                 || previous.experts() != next.experts()) {
             throw new InvalidInputException("previous", "placement (" + previous + ") does not match " + next);
         }

@@ -105,6 +105,40 @@ class MigrationContractTest {
         });
     }
 
+    /**
+     * Expert groups are the model's routing, not the hardware's: a placement in service made with other groups (a
+     * global plan made with none, the user switching to hierarchical mode) is one to migrate from, as long as the
+     * slots, nodes and GPUs are the same. A global plan ignores groups, so the same plan made with one group moves
+     * nothing; a hierarchical plan from it is valid, keeps its groups on nodes, and moves as the naive count says.
+     */
+    @Test
+    void aPlacementInServiceMadeWithOtherGroupsIsMigratedFrom() {
+        qt().withExamples(200).withFixedSeed(41).forAll(BalancingCases.cases(), integers().all())
+                .checkAssert((c, s) -> {
+            SplittableRandom random = new SplittableRandom(s);
+            Topology t = c.topology();
+            Topology ungrouped = new Topology(t.replicas(), 1, t.nodes(), t.gpus());
+            LoadMatrix w = c.weight();
+            Placement global = Algorithms.byName("moelab:global").rebalance(BalancingRequest.of(w, ungrouped));
+            Placement again = Algorithms.byName("moelab:global")
+                    .rebalance(new BalancingRequest(w, List.of(), t, global));
+            assertThat(PlacementEvaluator.migration(global, again)).isEqualTo(Migration.NONE);
+            Placement previous = random.nextBoolean() ? global
+                    : randomPlacement(random, ungrouped, w.layers(), w.experts());
+            Placement next = Algorithms.byName("moelab:auto:tolerance=0.01")
+                    .rebalance(new BalancingRequest(w, List.of(), t, previous));
+            PlacementPropertiesTest.assertValid(next, c);
+            if (t.groupsDivideNodes()) {
+                assertGroupsOnNodes(next, t);
+            }
+            assertThat(PlacementEvaluator.migration(previous, next)).isEqualTo(naiveMigration(previous, next));
+            // And back: a hierarchical plan in service, a global plan made with no groups.
+            Placement back = Algorithms.byName("moelab:global")
+                    .rebalance(new BalancingRequest(w, List.of(), ungrouped, next));
+            assertThat(PlacementEvaluator.migration(next, back)).isEqualTo(naiveMigration(next, back));
+        });
+    }
+
     @Test
     void expertsMovedIsTheNaiveCount() {
         qt().withExamples(500).withFixedSeed(37).forAll(BalancingCases.cases(), integers().all())
