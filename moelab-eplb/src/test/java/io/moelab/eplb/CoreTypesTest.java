@@ -47,6 +47,11 @@ class CoreTypesTest {
         }
         assertThat(t.groupsDivideNodes()).isTrue();
         assertThat(new Topology(288, 8, 18, 144).groupsDivideNodes()).isFalse();
+        // Only the groups may differ between a placement and the hardware it serves.
+        assertThat(t.sameHardware(new Topology(288, 1, 4, 32))).isTrue();
+        assertThat(t.sameHardware(new Topology(288, 8, 2, 32))).isFalse();
+        assertThat(t.sameHardware(new Topology(288, 8, 4, 16))).isFalse();
+        assertThat(t.sameHardware(new Topology(320, 8, 4, 32))).isFalse();
     }
 
     @Test
