@@ -2,7 +2,9 @@ package io.moelab.runtime.generate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -90,6 +92,91 @@ class SamplerReferenceTest {
                 }
             }
         }
+    }
+
+    @Test
+    void logitsFarFromZeroDrawAsTheReferencesDo() {
+        // Logits near +-1000 overflow exp() unless the largest is taken off first; the draws must not change.
+        Random r = new Random(5);
+        for (float offset : new float[] {1000, -1000}) {
+            for (double topP : new double[] {0.5, 1}) {
+                for (double t : new double[] {0.3, 1}) {
+                    Sampler s = new Sampler(t, topP, 23);
+                    SplittableRandom ref = new SplittableRandom(23);
+                    for (int k = 0; k < 20; k++) {
+                        float[] l = logits(r, 2 + r.nextInt(500));
+                        for (int i = 0; i < l.length; i++) {
+                            l[i] += offset;
+                        }
+                        assertThat(s.sample(l)).as("offset %s, top-p %s, T %s, draw %d", offset, topP, t, k)
+                                .isEqualTo(reference(l, t, topP, ref));
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Top-p values where rounding decides: each the mass of the tokens down to some probability summed in id order
+     * (the order a search over the vocabulary adds them in, which the sorted nucleus's sum can miss by an ulp), one
+     * ulp either side, and the largest double below 1 (the whole vocabulary's rounded mass can fall short of it).
+     * The nucleus must still be the full sort's, draw for draw, and a draw must come out.
+     */
+    @Test
+    void topPAtTheRoundedMassesDrawsAsTheReferenceDoes() {
+        Random r = new Random(11);
+        int cases = 0;
+        for (int k = 0; k < 400; k++) {
+            float[] l = logits(r, 2 + r.nextInt(400));
+            double t = k % 2 == 0 ? 1 : 2.5;
+            double[] p = probabilities(l, t);
+            double[] sorted = p.clone();
+            Arrays.sort(sorted);
+            List<Double> topPs = new ArrayList<>(List.of(Math.nextDown(1.0)));
+            for (int j = 0; j < 4; j++) {
+                double cutoff = sorted[sorted.length - 1 - r.nextInt(Math.min(sorted.length, 60))];
+                double held = 0;
+                for (double v : p) {
+                    if (v >= cutoff) {
+                        held += v;
+                    }
+                }
+                for (double topP : new double[] {held, Math.nextDown(held), Math.nextUp(held)}) {
+                    if (topP > 0 && topP <= 1) {
+                        topPs.add(topP);
+                    }
+                }
+            }
+            for (double topP : topPs) {
+                long seed = r.nextLong();
+                Sampler s = new Sampler(t, topP, seed);
+                SplittableRandom ref = new SplittableRandom(seed);
+                for (int d = 0; d < 3; d++) {
+                    assertThat(s.sample(l)).as("case %d, top-p %s, draw %d", k, topP, d)
+                            .isEqualTo(reference(l, t, topP, ref));
+                    cases++;
+                }
+            }
+        }
+        assertThat(cases).isGreaterThan(10_000);
+    }
+
+    /** Softmax of logits / T in float64, as {@link #reference} computes it. */
+    private static double[] probabilities(float[] logits, double t) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float v : logits) {
+            max = Math.max(max, v);
+        }
+        double[] p = new double[logits.length];
+        double sum = 0;
+        for (int i = 0; i < p.length; i++) {
+            p[i] = Math.exp(((double) logits[i] - max) / t);
+            sum += p[i];
+        }
+        for (int i = 0; i < p.length; i++) {
+            p[i] /= sum;
+        }
+        return p;
     }
 
     /**

@@ -147,6 +147,36 @@ class TextStreamTest {
     }
 
     @Test
+    void aStreamLongerThanItsFirstArrayGivesTheWholeText() {
+        // 300 byte tokens, past the 16 ids the stream starts with and several doublings after.
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; text.length() < 200; i++) {
+            text.append(i % 3 == 0 ? "wörd " : i % 3 == 1 ? "日本 " : "x\n");
+        }
+        int[] ids = bytes(text.toString());
+        assertThat(ids.length).isGreaterThan(256);
+        List<String> out = pieces(new ByteTokenizer(258), ids);
+        assertThat(String.join("", out)).isEqualTo(text.toString());
+        assertThat(out).noneMatch(p -> p.indexOf('\uFFFD') >= 0);
+        // Words came out while the stream ran, not all at the end.
+        assertThat(out.get(out.size() - 1).length()).isLessThan(20);
+    }
+
+    @Test
+    void nothingIsStableInATextOfNoCharactersOrOnlyHalfCharacters() {
+        assertThat(TextStream.stableEnd("")).isZero();
+        assertThat(TextStream.stableEnd("\uFFFD")).isZero();
+        assertThat(TextStream.stableEnd("\uFFFD\uFFFD\uFFFD")).isZero();
+        assertThat(TextStream.stableEnd("a b \uFFFD")).isEqualTo(1);
+        // The first byte of a three-byte character alone decodes to U+FFFD: nothing to give out yet.
+        TextStream stream = new TextStream(new ByteTokenizer(258));
+        assertThat(stream.add(0xE2)).isEmpty();
+        assertThat(stream.add(0x82)).isEmpty();
+        assertThat(stream.add(0xAC)).isEmpty();
+        assertThat(stream.finish()).isEqualTo("\u20AC");
+    }
+
+    @Test
     void negativeIdsAreRefusedAsDecodeRefusesThem() {
         assertThatThrownBy(() -> new TextStream(new ByteTokenizer(258)).add(-1))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("-1");

@@ -67,6 +67,17 @@ class PerplexityAndTraceTest {
             Perplexity.compute(model, TOKENS, 0, 6, told::add);
             assertThat(told).containsExactly(5L, 10L);
             assertThat(Perplexity.compute(model, TOKENS, -1, 4).totalNll()).isEqualTo(r.totalNll());
+            // Windows of 128 inputs are two whole passes of 64: no empty third pass is told.
+            int[] longer = new int[130];
+            for (int i = 0; i < longer.length; i++) {
+                longer[i] = TOKENS[i % TOKENS.length];
+            }
+            told.clear();
+            Perplexity.compute(model, longer, 0, 129, told::add);
+            assertThat(told).containsExactly(64L, 128L, 130L);
+            told.clear();
+            Perplexity.compute(model, longer, -1, 65, told::add);
+            assertThat(told).containsExactly(64L, 128L, 129L);
         }
     }
 
