@@ -51,6 +51,21 @@ class ExpertLoadRecorderTest {
     }
 
     @Test
+    void aTokenCountsWhenTheFirstMoeLayerRoutesIt() {
+        // A token is counted once, at the first MoE layer (layer 1), not at every MoE layer it passes.
+        ExpertLoadRecorder r = new ExpertLoadRecorder(config());
+        r.routed(1, new int[] {0, 1});
+        assertThat(r.tokensInStep()).isEqualTo(1);
+        r.routed(3, new int[] {2, 3});
+        assertThat(r.tokensInStep()).isEqualTo(1);
+        r.routed(1, new int[] {1, 2});
+        assertThat(r.tokensInStep()).isEqualTo(2);
+        r.endStep();
+        assertThat(r.steps()).hasSize(1);
+        assertThat(r.steps().get(0)).isDeepEqualTo(new long[][] {{1, 2, 1, 0}, {0, 0, 1, 1}});
+    }
+
+    @Test
     void handedOnStepsAreTheSameCountsInArraysOfTheirOwn() {
         List<long[][]> handed = new ArrayList<>();
         ExpertLoadRecorder r = new ExpertLoadRecorder(config(), handed::add);
