@@ -45,4 +45,10 @@ class JitSettlingTest {
     void anUnmonitoredJitNeverSettles() {
         assertThat(replay(-1, -1, -1, -1)).containsExactly(false, false, false);
     }
+
+    @Test
+    void aCounterThatStartsAtZeroIsMonitored() {
+        // 0 ms of compilation so far is a reading like any other; only a negative one means unmonitored.
+        assertThat(replay(0, 0, 0, 1)).containsExactly(false, true, true);
+    }
 }

@@ -161,4 +161,51 @@ class ModelBenchTest {
         assertThatThrownBy(() -> new Options(null, 1, 1, 0, 0, 1, 1, 0, 0))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void optionsAtTheirSmallestAreAccepted() {
+        Options o = new Options(WeightFormat.STORED, 1, 1, 0, 0, 1, 1, 1, 1);
+        assertThat(o.promptTokens()).isEqualTo(1);
+        assertThat(new Options(WeightFormat.STORED, 1, 1, 0, 0, 1, 1, 0, 0).bandwidthBytes()).isZero();
+        assertThatThrownBy(() -> new Options(WeightFormat.STORED, 1, 0, 0, 0, 1, 1, 0, 0))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Options(WeightFormat.STORED, 1, 1, -1, 0, 1, 1, 0, 0))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Options(WeightFormat.STORED, 1, 1, 0, 0, 1, 1, -1, 0))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Options(WeightFormat.STORED, 1, 1, 0, 0, 1, 1, 1, 0))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Options(WeightFormat.STORED, 1, 1, 0, 0, 1, 1, 0, 0, null))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void eachRunsDecodeRateIsItsTokensOverTheirTimes() {
+        // The decode phase is timed once as a whole and once token by token, back to back: the two agree.
+        Path d = SyntheticCheckpoint.write(dir, Shape.tiny(), DType.F32, 2);
+        Result r = ModelBench.run(d, new Options(WeightFormat.STORED, 3, 5, 0, 0, 3, 9, 0, 0));
+        assertThat(r.decodeTokenMicros()).hasSize(15);
+        for (int run = 0; run < 3; run++) {
+            double micros = 0;
+            for (int i = 0; i < 5; i++) {
+                micros += r.decodeTokenMicros().get(5 * run + i);
+            }
+            assertThat(r.decodeRuns().get(run)).as("run %d", run).isCloseTo(5 * 1e6 / micros,
+                    within(1e-9 * r.decodeRuns().get(run)));
+        }
+    }
+
+    @Test
+    void offHeapPoolsCountADirectBuffer() {
+        // A direct buffer of 8 MiB grows the figure by 8 MiB. (A buffer of an earlier test collected in between
+        // would hide part of it: a few tries, any of which must see it.)
+        long grown = 0;
+        for (int attempt = 0; attempt < 3 && grown < 8 << 20; attempt++) {
+            long before = ModelBench.offHeapPools();
+            java.nio.ByteBuffer held = java.nio.ByteBuffer.allocateDirect(8 << 20);
+            grown = ModelBench.offHeapPools() - before;
+            java.lang.ref.Reference.reachabilityFence(held);
+        }
+        assertThat(grown).isGreaterThanOrEqualTo(8 << 20);
+    }
 }

@@ -2,6 +2,7 @@ package io.moelab.runtime.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import io.moelab.runtime.EndedMidWrite;
 import io.moelab.runtime.bench.SyntheticCheckpoint.Contents;
@@ -213,5 +214,64 @@ class SyntheticCheckpointTest {
             assertThat(Files.getPosixFilePermissions(d.resolve("model.safetensors")))
                     .isEqualTo(Files.getPosixFilePermissions(d.resolve("config.json")));
         }
+    }
+
+    /**
+     * The weights are uniform with the documented spread: a projection's within sqrt(3) standard deviations of 0
+     * (1/sqrt(cols): the input width), mean near 0 and sample deviation near its own; the embedding's deviation 1;
+     * norms within 1 +- 0.1. A shape whose hidden (64), attention (32) and expert (128) widths differ, with an
+     * embedding of more than the writer's chunk of 2^20 values, one layer, one KV head and top-k of every expert.
+     */
+    @Test
+    void weightsAreUniformWithTheDocumentedSpread() {
+        Shape shape = new Shape(16_400, 64, 1, 2, 1, 16, 128, 2, 2);
+        Path d = SyntheticCheckpoint.write(dir, shape, DType.F32, 3);
+        assertThat(shape.tensors().getFirst().elements()).isGreaterThan(1 << 20);
+        try (ShardedCheckpoint c = ShardedCheckpoint.open(d)) {
+            int norms = 0;
+            for (Tensor t : shape.tensors()) {
+                java.lang.foreign.MemorySegment s = c.segment(t.name());
+                long n = t.elements();
+                double sum = 0;
+                double squares = 0;
+                double min = Double.POSITIVE_INFINITY;
+                double max = Double.NEGATIVE_INFINITY;
+                for (long i = 0; i < n; i++) {
+                    double v = s.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED
+                            .withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), i);
+                    sum += v;
+                    squares += v * v;
+                    min = Math.min(min, v);
+                    max = Math.max(max, v);
+                }
+                double mean = sum / n;
+                if (t.std() < 0) {
+                    norms++;
+                    assertThat(min).as(t.name()).isGreaterThanOrEqualTo(0.9f);
+                    assertThat(max).as(t.name()).isLessThanOrEqualTo(1.1f);
+                    assertThat(mean).as(t.name()).isCloseTo(1, within(0.02));
+                    continue;
+                }
+                String name = t.name();
+                double expected = name.contains("embed") ? 1 : name.contains("o_proj") ? 1 / Math.sqrt(32)
+                        : name.endsWith("w2.weight") ? 1 / Math.sqrt(128) : 1 / Math.sqrt(64);
+                assertThat(t.std()).as(name).isCloseTo(expected, within(1e-12));
+                double bound = Math.sqrt(3) * expected * (1 + 1e-6);
+                assertThat(Math.max(-min, max)).as(name).isLessThanOrEqualTo(bound).isGreaterThan(0.9 * bound);
+                double sd = Math.sqrt(squares / n - mean * mean);
+                assertThat(mean).as(name).isCloseTo(0, within(5 * expected / Math.sqrt(n)));
+                assertThat(sd).as(name).isCloseTo(expected, within(expected * (n >= 4096 ? 0.05 : 0.25)));
+            }
+            assertThat(norms).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aShapeOfOnesAndOfTopKEqualToTheExpertsIsValid() {
+        Shape ones = new Shape(1, 1, 1, 1, 1, 2, 1, 1, 1);
+        assertThat(ones.parameters()).isEqualTo(2 + 1 + (2 + 4 * 2 + 1 + 3));
+        assertThat(new Shape(64, 64, 2, 4, 2, 16, 64, 4, 4).topK()).isEqualTo(4);
+        assertThatThrownBy(() -> new Shape(64, 64, 2, 4, 2, 16, 64, 4, 5)).isInstanceOf(
+                IllegalArgumentException.class);
     }
 }

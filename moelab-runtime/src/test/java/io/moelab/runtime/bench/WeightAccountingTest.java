@@ -1,8 +1,11 @@
 package io.moelab.runtime.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.moelab.runtime.bench.SyntheticCheckpoint.Shape;
+import io.moelab.runtime.model.Family;
+import io.moelab.runtime.model.ModelConfig;
 import io.moelab.runtime.model.MoeModel;
 import io.moelab.runtime.model.WeightFormat;
 import io.moelab.runtime.safetensors.ShardedCheckpoint;
@@ -155,5 +158,73 @@ class WeightAccountingTest {
             case PACKED -> info.dtype() == DType.F32 && PackedF32Matrix.fits(stored.rows(), stored.cols())
                     ? PackedF32Matrix.pack(stored) : stored;
         };
+    }
+
+    @Test
+    void matrixBytesOfEachFormatByHand() {
+        // As stored and packed: rows x cols x the type's bytes.
+        assertThat(WeightAccounting.matrixBytes(3, 5, DType.BF16, WeightFormat.STORED)).isEqualTo(30);
+        assertThat(WeightAccounting.matrixBytes(3, 5, DType.F32, WeightFormat.PACKED)).isEqualTo(60);
+        // Q8: a byte per weight and a binary16 scale per 32; 48 columns are no whole groups: as stored.
+        assertThat(WeightAccounting.matrixBytes(3, 64, DType.F32, WeightFormat.Q8)).isEqualTo(192 + 12);
+        assertThat(WeightAccounting.matrixBytes(3, 48, DType.BF16, WeightFormat.Q8)).isEqualTo(288);
+        // INT4: half a byte per weight and a scale per 64; 96 columns stay as stored.
+        assertThat(WeightAccounting.matrixBytes(3, 128, DType.BF16, WeightFormat.INT4)).isEqualTo(192 + 12);
+        assertThat(WeightAccounting.matrixBytes(5, 96, DType.F32, WeightFormat.INT4)).isEqualTo(1920);
+        // INT4_I8: INT4's bytes for the rows padded to whole blocks (68 bytes a row of 128).
+        long padded = Int4BlockMatrix.paddedRows(5);
+        assertThat(padded).isGreaterThanOrEqualTo(5);
+        assertThat(WeightAccounting.matrixBytes(5, 128, DType.F32, WeightFormat.INT4_I8)).isEqualTo(68 * padded);
+        assertThat(WeightAccounting.matrixBytes(5, 96, DType.F32, WeightFormat.INT4_I8)).isEqualTo(1920);
+    }
+
+    /**
+     * Families the synthetic (Mixtral) checkpoints do not reach, by hand from a configuration alone, every tensor F32:
+     * Qwen2-MoE with q/k/v biases, a dense first layer (MLP of 32) and a shared expert (12) with its gate; OLMoE and
+     * Qwen3-MoE with attention biases (o too), their q/k norms and tied embeddings. Hidden 16, 4 heads over 2 KV heads
+     * of 4 (q 16, k and v 8 wide), vocabulary 50, experts of 8.
+     */
+    @Test
+    void denseLayersSharedExpertsBiasesAndNormsByHand() {
+        java.util.function.Function<String, java.util.Optional<DType>> f32 = name -> java.util.Optional.of(DType.F32);
+        ModelConfig qwen2 = new ModelConfig(Family.QWEN2_MOE, 50, 16, 2, 4, 2, 4, 32, 8, 4, 2, false, 12, 2,
+                java.util.Set.of(), true, false, 1e6, 1e-6, false);
+        WeightAccounting a = WeightAccounting.of(qwen2, f32, WeightFormat.STORED, 0, 0, "test");
+        // Embedding and lm_head 3200 each, final norm 64. Attention per layer: q and o 1024, k and v 512; its
+        // vectors (two norms, q/k/v biases: 64 floats) 256. Layer 0 dense: 3 x 2048. Layer 1: router 256, four
+        // experts of 3 x 512, shared expert 3 x 768 and its gate 64.
+        long attention = 1024 + 512 + 512 + 1024;
+        long layer0 = attention + 256 + 3 * 2048;
+        long layer1 = attention + 256 + 256 + 4 * 1536 + 3 * 768 + 64;
+        assertThat(a.residentBytes()).isEqualTo(3200 + 3200 + 64 + layer0 + layer1).isEqualTo(4 * 7008);
+        // A token reads lm_head, one embedding row (64), attention, the dense MLP, the router, two of the four
+        // experts, the shared expert and its gate.
+        assertThat(a.activeBytesPerToken()).isEqualTo(3200 + 64 + attention + 3 * 2048 + attention + 256
+                + 2 * 1536 + 3 * 768 + 64);
+        assertThat(a.quantizedBytes()).isZero();
+
+        for (Family family : List.of(Family.OLMOE, Family.QWEN3_MOE)) {
+            ModelConfig c = new ModelConfig(family, 50, 16, 1, 4, 2, 4, 32, 8, 4, 1, false, 0, 1, java.util.Set.of(),
+                    true, true, 1e6, 1e-6, true);
+            WeightAccounting w = WeightAccounting.of(c, f32, WeightFormat.STORED, 0, 0, "test");
+            // Vectors: two norms (32 floats), q/k/v biases (32) and o's (16), then OLMoE's q and k norms over the
+            // whole projections (16 + 8) or Qwen3-MoE's per head (4 + 4).
+            long vectors = 32 + 32 + 16 + (family == Family.OLMOE ? 24 : 8);
+            // Tied: the embedding once, and no lm_head.
+            assertThat(w.residentBytes()).as("%s", family).isEqualTo(3200 + 64 + attention + 4 * vectors + 256
+                    + 4 * 1536);
+            // The output projection is the embedding: a token reads it whole, and one row of it.
+            assertThat(w.activeBytesPerToken()).as("%s", family).isEqualTo(3200 + 64 + attention + 256 + 1536);
+        }
+    }
+
+    @Test
+    void aTensorTheConfigurationImpliesAndTheCheckpointLacksIsNamed() {
+        ModelConfig qwen2 = new ModelConfig(Family.QWEN2_MOE, 50, 16, 2, 4, 2, 4, 32, 8, 4, 2, false, 12, 2,
+                java.util.Set.of(), true, false, 1e6, 1e-6, false);
+        assertThatThrownBy(() -> WeightAccounting.of(qwen2, name -> name.endsWith("shared_expert_gate.weight")
+                ? java.util.Optional.empty() : java.util.Optional.of(DType.F32), WeightFormat.STORED, 0, 0, "ckpt"))
+                .isInstanceOf(io.moelab.runtime.ModelFormatException.class)
+                .hasMessage("ckpt: tensor model.layers.1.mlp.shared_expert_gate.weight: missing from the checkpoint");
     }
 }
