@@ -211,4 +211,25 @@ class AddedTokensDecoderTest {
                     .hasMessage(file.resolveSibling("tokenizer_config.json") + ": " + c[1]);
         }
     }
+
+    /**
+     * An entry without {@code normalized} is normalized unless it is special (AddedToken's default): under a
+     * Lowercase normalizer an ordinary "<X>" matches "<x>" too, a special one only itself, as does an ordinary one
+     * that says {@code "normalized": false}.
+     */
+    @Test
+    void anEntryWithoutNormalizedIsNormalizedUnlessSpecial() {
+        String lower = TokenizerFixtures.WORD_LEVEL.replace("\"normalizer\": null",
+                "\"normalizer\": {\"type\": \"Lowercase\"}");
+        String[] entries = {"\"special\": false", "\"special\": true", "\"special\": false, \"normalized\": false"};
+        int[][] lowerCase = {{12}, {0, 0, 0}, {0, 0, 0}};
+        for (int i = 0; i < entries.length; i++) {
+            Path file = TokenizerFixtures.write(dir.resolve("n" + i), lower,
+                    "{\"added_tokens_decoder\": {\"12\": {\"content\": \"<X>\", " + entries[i] + "}}}");
+            try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(file)) {
+                assertThat(tok.encode("<X>")).as(entries[i]).containsExactly(12);
+                assertThat(tok.encode("<x>")).as(entries[i]).containsExactly(lowerCase[i]);
+            }
+        }
+    }
 }

@@ -211,4 +211,51 @@ class HuggingFaceTokenizerTest {
             assertThat(d).isEqualTo(Path.of(System.getProperty("user.home"), ".cache", "moelab", "djl"));
         }
     }
+
+    @Test
+    void idZeroDecodesAsAnyOtherId() {
+        // [UNK] (0) is special in the fixture, so skipped; in a file where it is not, it is its text.
+        try (HuggingFaceTokenizer tok = wordLevel()) {
+            assertThat(tok.decode(new int[] {0, 3})).isEqualTo("the");
+        }
+        String plain = TokenizerFixtures.WORD_LEVEL.replace("\"content\":\"[UNK]\",\"single_word\":false,"
+                + "\"lstrip\":false,\"rstrip\":false,\"normalized\":false,\"special\":true", "\"content\":\"[UNK]\","
+                + "\"single_word\":false,\"lstrip\":false,\"rstrip\":false,\"normalized\":false,\"special\":false");
+        assertThat(plain).isNotEqualTo(TokenizerFixtures.WORD_LEVEL);
+        try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(TokenizerFixtures.write(dir.resolve("p"), plain))) {
+            assertThat(tok.decode(new int[] {0, 3})).isEqualTo("[UNK] the");
+        }
+    }
+
+    /**
+     * A CUDA flavor of DJL's native library, which DJL would download, is refused before DJL is touched, naming the
+     * file, unless a local library is named. (Set as system properties: the environment, which wins, is left alone
+     * and must not set them.)
+     */
+    @Test
+    void aCudaFlavorWithoutALocalLibraryIsRefused() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("RUST_FLAVOR") == null
+                && System.getenv("RUST_LIBRARY_PATH") == null);
+        assertThat(DjlNative.prepare()).isNull(); // prepared once, the flavor now cpu
+        String flavor = System.getProperty("RUST_FLAVOR");
+        Path json = TokenizerFixtures.write(dir, TokenizerFixtures.WORD_LEVEL);
+        try {
+            System.setProperty("RUST_FLAVOR", "cu121");
+            String refusal = "RUST_FLAVOR=cu121 would make DJL download its tokenizers library; unset it or set "
+                    + "RUST_LIBRARY_PATH to a local libtokenizers";
+            assertThat(DjlNative.prepare()).isEqualTo(refusal);
+            assertThatThrownBy(() -> HuggingFaceTokenizer.open(json)).isInstanceOf(ModelFormatException.class)
+                    .hasMessage(json + ": " + refusal);
+            System.setProperty("RUST_LIBRARY_PATH", "/nonexistent/libtokenizers.so");
+            assertThat(DjlNative.prepare()).isNull();
+        } finally {
+            System.clearProperty("RUST_LIBRARY_PATH");
+            if (flavor == null) {
+                System.clearProperty("RUST_FLAVOR");
+            } else {
+                System.setProperty("RUST_FLAVOR", flavor);
+            }
+        }
+        assertThat(DjlNative.prepare()).isNull();
+    }
 }

@@ -111,4 +111,23 @@ class PrefixSpaceTest {
                 .containsExactly(4);
         assertThat(encode(true, "{\"add_prefix_space\": false}", null)).containsExactly(5);
     }
+
+    /**
+     * The GPT-NeoX class's prefix space applies where it is the only change to the file: a file that already holds
+     * the class's special token (its bos, eos and unk, {@code <|endoftext|>}) as an added token, so that none is added.
+     */
+    @Test
+    void thePrefixSpaceAloneRewritesTheFile() {
+        String json = json(false).replace("\"added_tokens\": []", "\"added_tokens\": [{\"id\": 6, \"content\": "
+                + "\"<|endoftext|>\", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, "
+                + "\"normalized\": false, \"special\": true}]")
+                .replace("\"Ġhi\": 5}", "\"Ġhi\": 5, \"<|endoftext|>\": 6}");
+        Path file = TokenizerFixtures.write(dir.resolve("alone"), json,
+                "{\"tokenizer_class\": \"GPTNeoXTokenizerFast\", \"add_prefix_space\": true}");
+        try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(file)) {
+            assertThat(tok.encode("hi")).containsExactly(5);
+            assertThat(tok.eosId()).hasValue(6);
+            assertThat(tok.vocabSize()).isEqualTo(7);
+        }
+    }
 }

@@ -107,4 +107,26 @@ class TokenObjectFlagsTest {
             assertThat(tok.encode("the <x> cat")).containsExactly(1, 5, 2);
         }
     }
+
+    /**
+     * The flags of a special token the config gives as an object and the file lacks are those it is added with: a
+     * {@code single_word} token is not matched inside a word, an {@code rstrip} one takes the whitespace after it
+     * (its span ends past it). Without them, neither (WordLevel fixture: the=3, [UNK]=0, the token 12).
+     */
+    @Test
+    void theFlagsOfATokenTheConfigAddsAreTheObjects() {
+        String[] flags = {"\"single_word\": true", "\"rstrip\": true", "\"lstrip\": false"};
+        int[][] glued = {{0, 0, 0, 0}, {12, 0}, {12, 0}};
+        long[] through = {5, 6, 5};
+        for (int i = 0; i < flags.length; i++) {
+            Path file = TokenizerFixtures.write(dir.resolve("flags" + i), TokenizerFixtures.WORD_LEVEL,
+                    "{\"eos_token\": {\"__type\": \"AddedToken\", \"content\": \"<eos>\", " + flags[i] + "}}");
+            try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(file)) {
+                assertThat(tok.eosId()).as(flags[i]).hasValue(12);
+                assertThat(tok.encode("the <eos>")).as(flags[i]).containsExactly(3, 12);
+                assertThat(tok.encode("<eos>x")).as(flags[i]).containsExactly(glued[i]);
+                assertThat(tok.bytesThroughFirstToken("<eos> the")).as(flags[i]).isEqualTo(through[i]);
+            }
+        }
+    }
 }

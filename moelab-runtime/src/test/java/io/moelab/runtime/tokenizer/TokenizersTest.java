@@ -117,4 +117,25 @@ class TokenizersTest {
         assertThatThrownBy(() -> Tokenizers.forModel(dir, 258))
                 .isInstanceOf(ModelFormatException.class).hasMessageStartingWith(json.toString());
     }
+
+    /**
+     * The model-vocabulary wrapper passes the rest through (the tokenizer's own vocabulary size, name, byte counts,
+     * close) and checks the text's ids from {@code encodeWithSpecialTokens} as {@code encode}'s; id 0 is in range.
+     */
+    @Test
+    void theWrapperPassesTheRestThroughAndChecksEveryTextId() {
+        Path json = TokenizerFixtures.write(dir, TokenizerFixtures.WORD_LEVEL);
+        Tokenizer tok = Tokenizers.forModel(dir, 10);
+        assertThat(tok.encode("zebra the")).containsExactly(0, 3);
+        assertThat(tok.vocabSize()).isEqualTo(12);
+        assertThat(tok.name()).isEqualTo("hf(" + dir.getFileName() + "/tokenizer.json, WordLevel, vocab=12)");
+        assertThat(tok.bytesThroughFirstToken("  cat sat")).isEqualTo(5);
+        assertThat(tok.encodeWithSpecialTokens("the cat").all()).containsExactly(1, 3, 4, 2);
+        assertThatThrownBy(() -> tok.encodeWithSpecialTokens("the cat ."))
+                .isInstanceOf(ModelFormatException.class)
+                .hasMessage(json + ": a text's token id 11 is outside the model's vocabulary [0, 10) "
+                        + "(config.json vocab_size)");
+        tok.close();
+        assertThatThrownBy(() -> tok.decode(new int[] {3})).isInstanceOf(IllegalStateException.class);
+    }
 }
