@@ -40,7 +40,8 @@ public final class Perplexity {
      *
      * @param bos     a token to open every window with (then every text token is scored), or -1 for none
      * @param context the longest window, its opening BOS or conditioning token included
-     * @throws IllegalArgumentException if {@code context} is under 2, or {@code bos} is negative but not -1
+     * @throws IllegalArgumentException if {@code context} is under 2, {@code bos} is negative but not -1, or
+     *                                  {@code bos} or a token is outside the model's vocabulary
      */
     public static Result compute(MoeModel model, int[] tokens, int bos, int context) {
         return compute(model, tokens, bos, context, scored -> { });
@@ -53,7 +54,9 @@ public final class Perplexity {
      * @param bos      a token to open every window with (then every text token is scored), or -1 for none
      * @param context  the longest window, its opening BOS or conditioning token included
      * @param progress told the tokens scored so far, rising to {@link Result#tokens()}
-     * @throws IllegalArgumentException if {@code context} is under 2, or {@code bos} is negative but not -1
+     * @throws IllegalArgumentException if {@code context} is under 2, {@code bos} is negative but not -1, or
+     *                                  {@code bos} or a token is outside the model's vocabulary (before anything
+     *                                  is scored)
      */
     public static Result compute(MoeModel model, int[] tokens, int bos, int context, LongConsumer progress) {
         if (context < 2) {
@@ -62,6 +65,17 @@ public final class Perplexity {
         if (bos < -1) {
             // Only -1 means "none": another negative id is a caller's bug, not to be read silently as no BOS.
             throw new IllegalArgumentException("bos must be a token id or -1 for none, got " + bos);
+        }
+        // Checked here, as the model checks the ids it is fed: a window's last target is never fed, and its logit
+        // was looked up unchecked (an index out of bounds).
+        int vocab = model.config().vocabSize();
+        if (bos >= vocab) {
+            throw outsideVocabulary(bos, vocab);
+        }
+        for (int t : tokens) {
+            if (t < 0 || t >= vocab) {
+                throw outsideVocabulary(t, vocab);
+            }
         }
         double total = 0;
         long scored = 0;
@@ -88,6 +102,10 @@ public final class Perplexity {
             start = end;
         }
         return new Result(scored, scored == 0 ? Double.NaN : total / scored, total);
+    }
+
+    private static IllegalArgumentException outsideVocabulary(int token, int vocab) {
+        return new IllegalArgumentException("token id " + token + " outside the vocabulary [0, " + vocab + ")");
     }
 
     /** log softmax(logits)[target], computed stably. */

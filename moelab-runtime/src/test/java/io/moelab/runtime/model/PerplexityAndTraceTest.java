@@ -81,6 +81,38 @@ class PerplexityAndTraceTest {
         }
     }
 
+    /**
+     * A token id outside the vocabulary is refused as the model refuses one it is given, wherever it stands: the last
+     * token of a text (of every window, with BOS) is only ever a target, never fed to the model, and was looked up in
+     * the logits unchecked (an ArrayIndexOutOfBoundsException, "Index 50 out of bounds for length 50").
+     */
+    @Test
+    void aTokenIdOutsideTheVocabularyIsRefusedWhereverItStands() throws Exception {
+        TinyModel tiny = TinyModel.create(Family.MIXTRAL, DType.F32, 8);
+        try (MoeModel model = MoeModel.load(tiny.write(tmp.resolve("m")), WeightFormat.STORED)) {
+            int[][] texts = {{5, 1, 50}, {50}, {5, -3, 7}, {5, 1, 44, 23, 99, 7}};
+            String[] ids = {"50", "50", "-3", "99"};
+            for (int t = 0; t < texts.length; t++) {
+                for (int bos : new int[] {0, -1}) {
+                    for (int context : new int[] {2, 3, 100}) {
+                        int[] text = texts[t];
+                        List<Long> told = new java.util.ArrayList<>();
+                        assertThatThrownBy(() -> Perplexity.compute(model, text, bos, context, told::add))
+                                .as("text %d, bos %d, context %d", t, bos, context)
+                                .isInstanceOf(IllegalArgumentException.class)
+                                .hasMessage("token id " + ids[t] + " outside the vocabulary [0, 50)");
+                        assertThat(told).as("nothing scored before the refusal").isEmpty();
+                    }
+                }
+            }
+            assertThatThrownBy(() -> Perplexity.compute(model, TOKENS, 50, 4))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("token id 50 outside the vocabulary [0, 50)");
+            // The text's first token without BOS is only ever conditioned on; it is fed to the model, and checked.
+            assertThat(Perplexity.compute(model, new int[] {49, 0}, -1, 2).tokens()).isEqualTo(1);
+        }
+    }
+
     @Test
     void aNegativeBosOtherThanMinusOneIsRefused() throws Exception {
         TinyModel tiny = TinyModel.create(Family.MIXTRAL, DType.F32, 8);
