@@ -129,4 +129,24 @@ class TokenObjectFlagsTest {
             }
         }
     }
+
+    /**
+     * Its {@code normalized} flag too, which decides the pattern it is matched by: under a Lowercase normalizer a
+     * normalized "&lt;EOS&gt;" matches "&lt;eos&gt;", a special token's default (not normalized) only itself.
+     */
+    @Test
+    void theNormalizedFlagOfATokenTheConfigAddsIsTheObjects() {
+        String lower = TokenizerFixtures.WORD_LEVEL.replace("\"normalizer\": null",
+                "\"normalizer\": {\"type\": \"Lowercase\"}");
+        String[] flags = {"\"normalized\": true", "\"normalized\": false", "\"special\": true"};
+        int[][] lowerCase = {{12}, {0, 0, 0}, {0, 0, 0}};
+        for (int i = 0; i < flags.length; i++) {
+            Path file = TokenizerFixtures.write(dir.resolve("normalized" + i), lower,
+                    "{\"eos_token\": {\"__type\": \"AddedToken\", \"content\": \"<EOS>\", " + flags[i] + "}}");
+            try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.open(file)) {
+                assertThat(tok.encode("<EOS>")).as(flags[i]).containsExactly(12);
+                assertThat(tok.encode("<eos>")).as(flags[i]).containsExactly(lowerCase[i]);
+            }
+        }
+    }
 }
