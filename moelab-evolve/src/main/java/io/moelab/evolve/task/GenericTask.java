@@ -5,6 +5,9 @@ import io.moelab.evolve.config.EvolveConfig;
 import io.moelab.evolve.config.YamlErrors;
 import io.moelab.evolve.eval.EvaluatorSettings;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,8 +76,8 @@ public final class GenericTask implements Task {
         }
         JsonNode root;
         try {
-            root = YAML.readTree(Files.readString(yaml, StandardCharsets.UTF_8));
-        } catch (IOException | JacksonException e) {
+            root = YAML.readTree(utf8(yaml));
+        } catch (JacksonException e) {
             throw new InvalidInputException(yaml.toString(), "cannot read: " + YamlErrors.describe(e));
         }
         if (root == null || !root.isObject()) {
@@ -87,12 +90,7 @@ public final class GenericTask implements Task {
             }
         }
         Path initial = initialProgram(dir, yaml, text(root, "initial_program", yaml, null));
-        String code;
-        try {
-            code = Files.readString(initial, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new InvalidInputException(initial.toString(), "cannot read: " + e.getMessage());
-        }
+        String code = utf8(initial);
         String fileName = initial.getFileName().toString();
         String ext = fileName.contains(".") ? fileName.substring(fileName.lastIndexOf('.') + 1) : "";
         String language = text(root, "language", yaml, languageOf(ext));
@@ -134,6 +132,27 @@ public final class GenericTask implements Task {
         }
         return new GenericTask(dir, language, programFile, code, text(root, "system_message", yaml, null),
                 fitnessMetric, stages, List.copyOf(thresholds));
+    }
+
+    /**
+     * A file's text, which must be UTF-8: the decoder's own message for other bytes, "Input length = 1", named
+     * neither the encoding nor where (a file saved as Latin-1, or as UTF-16 by Windows PowerShell's {@code >}).
+     */
+    private static String utf8(Path file) {
+        ByteBuffer in;
+        try {
+            in = ByteBuffer.wrap(Files.readAllBytes(file));
+        } catch (IOException e) {
+            throw new InvalidInputException(file.toString(), "cannot read: " + e.getMessage());
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(in).toString();
+        } catch (CharacterCodingException e) {
+            // The decoder stops at the first byte that is not UTF-8.
+            throw new InvalidInputException(file.toString(), "cannot read: not UTF-8 text (at byte offset "
+                    + in.position() + ")");
+        }
     }
 
     private static Path initialProgram(Path dir, Path yaml, String named) {

@@ -214,6 +214,24 @@ class GenericTaskTest {
     }
 
     /**
+     * A task.yaml or initial program saved in another encoding (Latin-1, or UTF-16 by PowerShell's {@code >}) was
+     * refused as "cannot read: Input length = 1", the decoder's words, which name neither the encoding nor where.
+     */
+    @Test
+    void filesThatAreNotUtf8AreRefusedSayingSo() throws IOException {
+        Path program = dir("evaluator: [x]\n");
+        Files.write(program.resolve("initial_program.py"), "# caf\u00e9\nx = 1\n".getBytes(
+                java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertThatThrownBy(() -> GenericTask.load(program)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(program.resolve("initial_program.py") + ": cannot read: not UTF-8 text (at byte offset "
+                        + "5)");
+        Path yaml = dir(null, "initial_program.py", "x = 1\n");
+        Files.write(yaml.resolve("task.yaml"), "evaluator: [x]\n".getBytes(java.nio.charset.StandardCharsets.UTF_16));
+        assertThatThrownBy(() -> GenericTask.load(yaml)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(yaml.resolve("task.yaml") + ": cannot read: not UTF-8 text (at byte offset 0)");
+    }
+
+    /**
      * A blank fitness_metric was taken, and the run then refused it as the configuration's
      * ("database.fitness_metric: must name a metric, got ''"), naming neither task.yaml nor the key there.
      */
