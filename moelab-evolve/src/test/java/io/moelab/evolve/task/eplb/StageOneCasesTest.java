@@ -1,0 +1,109 @@
+package io.moelab.evolve.task.eplb;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moelab.eplb.LoadMatrix;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The stage-1 cases are what their names say, and their loads are drawn as described: whole numbers from a
+ * log-normal distribution of median 100 and log-spread 1.2, some experts idle.
+ */
+class StageOneCasesTest {
+    private static final List<EplbWorkloads.Case> CASES = EplbWorkloads.stageOneCases();
+
+    private static int named(String name, String regex, int otherwise) {
+        Matcher m = Pattern.compile(regex).matcher(name);
+        return m.find() ? Integer.parseInt(m.group(1)) : otherwise;
+    }
+
+    @Test
+    void eachCasesShapeIsTheOneItsNameGives() {
+        assertThat(CASES).hasSize(8);
+        for (EplbWorkloads.Case c : CASES) {
+            String n = c.name();
+            for (LoadMatrix m : List.of(c.first(), c.second())) {
+                assertThat(m.layers()).as(n).isEqualTo(named(n, "^(\\d+) layers?", -1));
+                assertThat(m.experts()).as(n).isEqualTo(named(n, "(\\d+) experts", -1));
+            }
+            assertThat(c.topology().replicas()).as(n).isEqualTo(named(n, "R=(\\d+)", -1));
+            assertThat(c.topology().groups()).as(n).isEqualTo(named(n, "G=(\\d+)", c.topology().groups()));
+            assertThat(c.topology().nodes()).as(n).isEqualTo(named(n, "(\\d+) nodes", c.topology().nodes()));
+            int gpusPerNode = named(n, "nodes x (\\d+) GPUs", -1);
+            assertThat(c.topology().gpus()).as(n).isEqualTo(gpusPerNode > 0 ? gpusPerNode * c.topology().nodes()
+                    : named(n, "on (\\d+) GPUs", c.topology().gpus()));
+        }
+    }
+
+    @Test
+    void idleAndEqualCasesAreSo() {
+        EplbWorkloads.Case zero = CASES.get(4);
+        EplbWorkloads.Case equal = CASES.get(5);
+        EplbWorkloads.Case halfIdle = CASES.get(3);
+        assertThat(zero.name()).contains("layer 0 all zero");
+        for (LoadMatrix m : List.of(zero.first(), zero.second())) {
+            assertThat(m.layerTotal(0)).isZero();
+            assertThat(m.layerTotal(1)).isPositive();
+        }
+        assertThat(equal.name()).contains("equal loads");
+        for (LoadMatrix m : List.of(equal.first(), equal.second())) {
+            for (int l = 0; l < m.layers(); l++) {
+                for (int e = 0; e < m.experts(); e++) {
+                    assertThat(m.load(l, e)).isEqualTo(100.0);
+                }
+            }
+        }
+        assertThat(halfIdle.name()).contains("half of them idle");
+        // 128 experts in all, each idle with chance 1/2: 64 +- 4 standard deviations of 5.7.
+        assertThat(idle(halfIdle)).isBetween(41, 87);
+        // The others leave an expert idle with chance 0.2 or 0.1 (and layer 1 of the all-zero case 0.2).
+        for (int i : new int[] {0, 1, 2, 6, 7}) {
+            int all = 2 * CASES.get(i).first().layers() * CASES.get(i).first().experts();
+            assertThat(idle(CASES.get(i))).as(CASES.get(i).name()).isLessThan(all * 2 / 5 + 2);
+        }
+        assertThat(idle(CASES.get(0)) + idle(CASES.get(1)) + idle(CASES.get(2))).as("some idle at 0.2")
+                .isPositive();
+    }
+
+    @Test
+    void loadsAreWholeNumbersOfALogNormalOfMedian100() {
+        List<Double> logs = new ArrayList<>();
+        for (int i : new int[] {0, 1, 2, 3, 4, 6, 7}) {
+            for (LoadMatrix m : List.of(CASES.get(i).first(), CASES.get(i).second())) {
+                for (int l = 0; l < m.layers(); l++) {
+                    for (int e = 0; e < m.experts(); e++) {
+                        double load = m.load(l, e);
+                        assertThat(load).isEqualTo(Math.rint(load)).isNotNegative();
+                        if (load > 0) {
+                            logs.add(Math.log(load / 100));
+                        }
+                    }
+                }
+            }
+        }
+        // About 750 draws of N(0, 1.2) (rounding moves a log by less than 1/load): the mean within 0.2 of 0
+        // (4.6 standard errors), the spread within 10%.
+        assertThat(logs.size()).isGreaterThan(600);
+        double mean = logs.stream().mapToDouble(x -> x).average().orElseThrow();
+        double variance = logs.stream().mapToDouble(x -> (x - mean) * (x - mean)).sum() / (logs.size() - 1);
+        assertThat(mean).isBetween(-0.2, 0.2);
+        assertThat(Math.sqrt(variance)).isBetween(1.08, 1.32);
+    }
+
+    /** Idle experts over both matrices of a case. */
+    private static int idle(EplbWorkloads.Case c) {
+        int n = 0;
+        for (LoadMatrix m : List.of(c.first(), c.second())) {
+            for (int l = 0; l < m.layers(); l++) {
+                for (int e = 0; e < m.experts(); e++) {
+                    n += m.load(l, e) == 0 ? 1 : 0;
+                }
+            }
+        }
+        return n;
+    }
+}
