@@ -415,13 +415,14 @@ final class RunDirectory {
     }
 
     /**
-     * The directory is named after the iterations it completed: a state that says otherwise was edited (not cut
-     * short, so it is refused rather than skipped), and resuming from it counted on from 400 (or -4) and named
-     * new checkpoints after that.
+     * The directory is named after the iterations it completed, and its trace lines are those and the initial
+     * program's: a state that says otherwise was edited (not cut short, so it is refused rather than skipped).
+     * Resuming from it counted on from 400 (or -4) and named new checkpoints after that, or replayed trace lines
+     * the checkpoint already held.
      */
     private static void requireNamedCount(Path dir, CheckpointData.RunState state) {
         long named = Long.parseLong(dir.getFileName().toString().substring(CHECKPOINT.length()));
-        if (state.completed() != named || state.traceLines() < 0) {
+        if (state.completed() != named || state.traceLines() != named + 1) {
             throw new InvalidInputException(dir.resolve("state.json").toString(), "completed " + state.completed()
                     + " and trace lines " + state.traceLines() + " disagree with the checkpoint's name "
                     + dir.getFileName());

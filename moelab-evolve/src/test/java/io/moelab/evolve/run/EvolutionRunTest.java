@@ -707,6 +707,30 @@ class EvolutionRunTest {
                 .hasMessageEndingWith(" disagree with the checkpoint's name checkpoint_2");
     }
 
+    /**
+     * A checkpoint's trace lines are its completed iterations and the initial program's line: edited to another
+     * count, a resume replayed lines the checkpoint already held (2 of 3 lines: the second iteration counted twice,
+     * its tokens too, and the third never run; 0: "program 0 is already in the database", an internal error).
+     */
+    @Test
+    void aCheckpointWhoseTraceLinesDisagreeWithItsNameIsRefused() throws Exception {
+        server.fallback(req -> Reply.content("no edit"));
+        for (int lines : new int[] {0, 1, 2, 4}) {
+            Path out = tmp.resolve("run" + lines);
+            run(settings(2, "checkpoint_interval: 1\n"), out, false);
+            Path state = out.resolve("checkpoints/checkpoint_2/state.json");
+            String text = Files.readString(state);
+            assertThat(text).containsPattern("\"traceLines\"\\s*:\\s*3,");
+            Files.writeString(state, text.replaceFirst("\"traceLines\"\\s*:\\s*3", "\"traceLines\" : " + lines));
+            int requests = server.requestCount();
+            assertThatThrownBy(() -> run(settings(3, "checkpoint_interval: 1\n"), out, true))
+                    .isInstanceOf(InvalidInputException.class)
+                    .hasMessage(state + ": completed 2 and trace lines " + lines + " disagree with the checkpoint's "
+                            + "name checkpoint_2");
+            assertThat(server.requestCount()).isEqualTo(requests);
+        }
+    }
+
     /** A file where the run keeps a directory is refused before any work (it failed at the first checkpoint). */
     @Test
     void aFileWhereTheRunKeepsADirectoryIsRefusedFirst() throws Exception {
