@@ -480,4 +480,18 @@ class PromptBuilderTest {
                 h = 3""");
         assertThat(PromptBuilder.evolveRegions("no markers")).isEmpty();
     }
+
+    @Test
+    void settingsRangesAtTheirEdges() {
+        assertThat(settings(0, true, 0).numPreviousAttempts()).isZero();
+        assertThat(settings(50, true, 0).numPreviousAttempts()).isEqualTo(50);
+        assertThatThrownBy(() -> settings(-1, true, 0)).isInstanceOf(InvalidInputException.class)
+                .hasMessage("prompt.num_previous_attempts: must not be negative, got -1");
+        assertThatThrownBy(() -> settings(51, true, 0)).isInstanceOf(InvalidInputException.class)
+                .hasMessage("prompt.num_previous_attempts: must be at most 50 (the recent attempts each island "
+                        + "keeps), got 51");
+        assertThatThrownBy(() -> settings(5, true, -1)).isInstanceOf(InvalidInputException.class)
+                .hasMessage("prompt.max_artifact_bytes: must not be negative, got -1");
+        assertThat(PromptSettings.defaults()).isEqualTo(new PromptSettings(null, null, 5, true, 2000));
+    }
 }
