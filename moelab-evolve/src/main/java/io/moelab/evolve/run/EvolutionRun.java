@@ -146,8 +146,10 @@ public final class EvolutionRun {
         }
         boolean created = !Files.exists(dir.root());
         Files.createDirectories(dir.root());
-        for (Path sub : List.of(dir.checkpoints(), dir.root().resolve("programs"), dir.root().resolve("best"))) {
-            // Checked before any work: a file named so failed at the first checkpoint, with the trace written on.
+        for (Path sub : List.of(dir.checkpoints(), dir.root().resolve("programs"), dir.root().resolve("best"),
+                dir.root().resolve("prompts"), dir.root().resolve("work"))) {
+            // Checked before any work: a file named so failed at the first checkpoint, with the trace written on (or
+            // at the first prompt; and a file named work was deleted as an empty working folder).
             if (Files.exists(sub) && !Files.isDirectory(sub)) {
                 throw new InvalidInputException(sub.toString(), "is a file where the run keeps a directory");
             }

@@ -731,16 +731,23 @@ class EvolutionRunTest {
         }
     }
 
-    /** A file where the run keeps a directory is refused before any work (it failed at the first checkpoint). */
+    /**
+     * A file where the run keeps a directory is refused before any work and left as it was. It failed at the first
+     * checkpoint (checkpoints), at the first prompt with the trace begun (prompts: the exception's bare path), or
+     * failed the initial program's evaluation and was then deleted as an empty working folder (work).
+     */
     @Test
     void aFileWhereTheRunKeepsADirectoryIsRefusedFirst() throws Exception {
         server.fallback(req -> Reply.content("no edit"));
-        Path out = Files.createDirectories(tmp.resolve("run"));
-        Files.writeString(out.resolve("checkpoints"), "x");
-        assertThatThrownBy(() -> run(settings(2, ""), out, false)).isInstanceOf(InvalidInputException.class)
-                .hasMessage(out.resolve("checkpoints") + ": is a file where the run keeps a directory");
-        assertThat(out.resolve("trace.jsonl")).doesNotExist();
-        assertThat(server.requestCount()).isZero();
+        for (String name : List.of("checkpoints", "programs", "best", "prompts", "work")) {
+            Path out = Files.createDirectories(tmp.resolve("run-" + name));
+            Files.writeString(out.resolve(name), "x");
+            assertThatThrownBy(() -> run(settings(2, ""), out, false)).isInstanceOf(InvalidInputException.class)
+                    .hasMessage(out.resolve(name) + ": is a file where the run keeps a directory");
+            assertThat(out.resolve("trace.jsonl")).doesNotExist();
+            assertThat(out.resolve(name)).hasContent("x");
+            assertThat(server.requestCount()).isZero();
+        }
     }
 
     /**
