@@ -97,7 +97,8 @@ class CandidateInProcessTest {
         assertThat(dir.resolve("c").resolve(CandidateCompiler.HASH_FILE)).doesNotExist();
 
         // A class of moelab's that is not the API: javac's error, then what candidates may use.
-        String hidden = HEADER + "public class Copy {\n    Object o = new io.moelab.eplb.algorithm.DeepSeekBalancer();\n}\n";
+        String hidden = HEADER + "public class Copy {\n"
+                + "    Object o = new io.moelab.eplb.algorithm.DeepSeekBalancer();\n}\n";
         CandidateFailure h = catchThrowableOfType(CandidateFailure.class,
                 () -> CandidateCompiler.compile(hidden, EplbTask.classpath(), dir.resolve("h")));
         assertThat(h.getMessage()).startsWith("Copy.java:5:").contains("DeepSeekBalancer").endsWith("\nnote: "
@@ -141,7 +142,8 @@ class CandidateInProcessTest {
                 + "        throw new IllegalStateException(\"no\");\n    }\n" + BODY + "}\n"))
                 .startsWith("exception: constructing Thrower threw java.lang.IllegalStateException: no\n"
                         + "    at Thrower.<init>(Thrower.java:6)");
-        assertThat(failure("public class Init implements BalancerAlgorithm {\n    static int x = Integer.parseInt(\"none\");\n"
+        assertThat(failure("public class Init implements BalancerAlgorithm {\n"
+                + "    static int x = Integer.parseInt(\"none\");\n"
                 + BODY + "}\n")).startsWith("exception: constructing Init failed: "
                 + "java.lang.ExceptionInInitializerError\n");
     }

@@ -10,10 +10,11 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The stage-1 cases are what their names say, and their loads are drawn as described: whole numbers from a
- * log-normal distribution of median 100 and log-spread 1.2, some experts idle.
+ * The bundled workloads: the stage-1 cases are what their names say, their loads drawn as described (whole
+ * numbers from a log-normal distribution of median 100 and log-spread 1.2, some experts idle), and the default
+ * suite is what the task describes.
  */
-class StageOneCasesTest {
+class EplbWorkloadsTest {
     private static final List<EplbWorkloads.Case> CASES = EplbWorkloads.stageOneCases();
 
     private static int named(String name, String regex, int otherwise) {
@@ -92,6 +93,36 @@ class StageOneCasesTest {
         double variance = logs.stream().mapToDouble(x -> (x - mean) * (x - mean)).sum() / (logs.size() - 1);
         assertThat(mean).isBetween(-0.2, 0.2);
         assertThat(Math.sqrt(variance)).isBetween(1.08, 1.32);
+    }
+
+    /**
+     * The default suite is what the task's system message describes: 26 x 64 and 58 x 256 synthetic traces and
+     * real DeepSeek-V3 loads, R=288, timed on the 58 x 256 prefill shape of 32 GPUs.
+     */
+    @Test
+    void theDefaultSuitesWorkloadsHaveTheDescribedShapes() {
+        EplbWorkloads.Suite suite = EplbWorkloads.suite("default");
+        List<EplbWorkloads.Workload> workloads = suite.workloads().stream().map(w -> w.get()).toList();
+        assertThat(workloads).extracting(EplbWorkloads.Workload::key)
+                .containsExactly("adrs", "dsv3_decode", "real_dsv3_prefill");
+        // Windows of 50 steps: 600 and 300 steps; the real loads are two windows, planned on one, scored on the other.
+        int[][] shapes = {{26, 64, 12}, {58, 256, 6}, {58, 256, 2}};
+        for (int w = 0; w < 3; w++) {
+            EplbWorkloads.Workload workload = workloads.get(w);
+            assertThat(workload.windows()).as(workload.key()).hasSize(shapes[w][2]);
+            for (LoadMatrix m : workload.windows()) {
+                assertThat(m.layers()).as(workload.key()).isEqualTo(shapes[w][0]);
+                assertThat(m.experts()).as(workload.key()).isEqualTo(shapes[w][1]);
+                assertThat(m.layerTotal(0)).as(workload.key()).isPositive();
+            }
+        }
+        assertThat(workloads.get(0).topology()).isEqualTo(new io.moelab.eplb.Topology(288, 8, 4, 32));
+        assertThat(workloads.get(1).topology()).isEqualTo(new io.moelab.eplb.Topology(288, 8, 18, 144));
+        assertThat(workloads.get(2).topology()).isEqualTo(new io.moelab.eplb.Topology(288, 8, 4, 32));
+        assertThat(workloads.get(2).windows().get(0)).isNotEqualTo(workloads.get(2).windows().get(1));
+        assertThat(suite.timingWorkload()).isEqualTo(2);
+        assertThat(List.of(suite.warmupMillis(), (long) suite.minTimedCalls(), (long) suite.maxTimedCalls(),
+                suite.timingMillis())).containsExactly(300L, 5L, 200L, 1500L);
     }
 
     /** Idle experts over both matrices of a case. */
