@@ -494,4 +494,31 @@ class PromptBuilderTest {
                 .hasMessage("prompt.max_artifact_bytes: must not be negative, got -1");
         assertThat(PromptSettings.defaults()).isEqualTo(new PromptSettings(null, null, 5, true, 2000));
     }
+
+    /** A parent alone on its island: no best programs and no inspirations yet, and the prompt says so. */
+    @Test
+    void aParentAloneShowsNoneYetForTheOtherPrograms() {
+        String user = new PromptBuilder(PromptSettings.defaults()).build(sample(program("0", "x", Map.of("score",
+                1.0))), "java", "score", null, true, SCORE).user();
+        assertThat(user).contains("# Best programs on this island\n\n(none yet)\n\n# Inspirations\n\n(none yet)\n\n"
+                + "# Your task");
+    }
+
+    /** Fixed-point up to 15 digits, 10^15 and above as a mantissa and exponent. */
+    @Test
+    void numbersOf16DigitsAreWrittenWithAnExponent() {
+        assertThat(PromptBuilder.number(999_999_999_999_999.0)).isEqualTo("999999999999999");
+        assertThat(PromptBuilder.number(1e15)).isEqualTo("1e+15");
+        assertThat(PromptBuilder.number(-1e15)).isEqualTo("-1e+15");
+        assertThat(PromptBuilder.number(1000)).isEqualTo("1000");
+    }
+
+    /** A cut inside a pair moves past its second half, whatever follows. */
+    @Test
+    void aCutInsideAPairBeforePlainText() {
+        assertThat(TextTail.of("a\ud83d\ude00b", 2)).isEqualTo("[... 3 characters cut ...]\nb");
+        assertThat(TextTail.of("a\ud83d\ude00", 1)).isEqualTo("[... 3 characters cut ...]\n");
+        assertThat(TextTail.of("ab\ude00c", 2)).as("a lone second half is no pair").isEqualTo(
+                "[... 2 characters cut ...]\n\ude00c");
+    }
 }

@@ -437,8 +437,9 @@ class EvolutionRunTest {
                 }
             }
         };
+        // The worker's exception itself, not wrapped.
         assertThatThrownBy(() -> run(settings(3, "database:\n  num_islands: 1\n"), out, false, throwing))
-                .hasMessageContaining("listener failed");
+                .isInstanceOf(IllegalStateException.class).hasMessage("listener failed");
         assertThat(trace(out)).extracting(n -> n.get("iteration").asLong()).containsExactly(0L, 1L);
         assertThat(trace(out).get(1).get("outcome").asString()).isEqualTo("improved");
         RunSummary resumed = run(settings(3, "database:\n  num_islands: 1\n"), out, true);
@@ -500,10 +501,13 @@ class EvolutionRunTest {
             Path dead = out.resolve("checkpoints/.tmp_3_" + ended.pid());
             Path own = out.resolve("checkpoints/.tmp_3_" + ProcessHandle.current().pid());
             Path live = out.resolve("checkpoints/.tmp_3_" + alive.pid());
-            for (Path p : List.of(dead, own, live)) {
+            // A pid past a long's range: no process this program ran.
+            Path odd = out.resolve("checkpoints/.tmp_3_99999999999999999999");
+            for (Path p : List.of(dead, own, live, odd)) {
                 Files.writeString(Files.createDirectories(p).resolve("database.json"), "{\"programs\": [");
             }
             run(settings(3, ""), out, true);
+            assertThat(odd).doesNotExist();
             assertThat(dead).doesNotExist();
             assertThat(own).doesNotExist();
             assertThat(live).isDirectory();
@@ -865,6 +869,29 @@ class EvolutionRunTest {
         assertThat(summary.completed()).isEqualTo(1);
         assertThat(messages).contains("warning: evaluator.cascade_thresholds: 3 thresholds, but the task has 1 "
                 + "stage; they gate nothing (a threshold gates the stage after the one it follows), as in OpenEvolve");
+
+        // One threshold for one stage gates nothing either; with two stages, one threshold gates the second.
+        messages.clear();
+        run(settings(1, "evaluator:\n  cascade_thresholds: [0.5]\n"), tmp.resolve("one"), false, listener);
+        assertThat(messages).contains("warning: evaluator.cascade_thresholds: 1 threshold, but the task has 1 "
+                + "stage; they gate nothing (a threshold gates the stage after the one it follows), as in OpenEvolve");
+        String script = "sh \"$1\"";
+        for (int thresholds = 1; thresholds <= 3; thresholds++) {
+            messages.clear();
+            CostLedger ledger = new CostLedger();
+            EvolveSettings s = settings(1, "evaluator:\n  cascade_thresholds: " + List.of(0.5, 0.6, 0.7)
+                    .subList(0, thresholds) + "\n");
+            new EvolutionRun(new ShellTask(INITIAL, List.of(script, script), List.of()), s,
+                    LlmEnsemble.create(s.llm(), ledger, d -> { }, k -> null), ledger, tmp.resolve("two" + thresholds),
+                    listener).run(false);
+            if (thresholds == 1) {
+                assertThat(messages).noneMatch(m -> m.startsWith("warning: evaluator.cascade_thresholds"));
+            } else {
+                assertThat(messages).contains("warning: evaluator.cascade_thresholds: " + thresholds + " thresholds, "
+                        + "but the task has 2 stages; the last " + (thresholds - 1) + " gate nothing (a threshold "
+                        + "gates the stage after the one it follows), as in OpenEvolve");
+            }
+        }
     }
 
     /**
@@ -947,9 +974,13 @@ class EvolutionRunTest {
         run(settings(2, ""), checked, false);
         Path database = checked.resolve("checkpoints/checkpoint_2/database.json");
         String saved = Files.readString(database);
-        for (String field : List.of("parentId", "migratedFrom", "programId")) {
-            String edited = saved.replaceFirst("\"" + field + "\" : (\"[^\"]*\"|null)", "\"" + field
-                    + "\" : \"../../x\"");
+        int attempts = saved.indexOf("\"attempts\"");
+        for (String field : List.of("parentId", "migratedFrom", "programId", "attempts[0].parentId")) {
+            // The first of a field's values, in the programs (or, for the attempts' fields, in an island's attempts).
+            int from = field.startsWith("attempts") ? attempts : 0;
+            String key = field.substring(field.lastIndexOf('.') + 1);
+            String edited = saved.substring(0, from) + saved.substring(from).replaceFirst("\"" + key
+                    + "\" : (\"[^\"]*\"|null)", "\"" + key + "\" : \"../../x\"");
             assertThat(edited).as(field).isNotEqualTo(saved);
             Files.writeString(database, edited);
             assertThatThrownBy(() -> run(settings(3, ""), checked, true)).isInstanceOf(InvalidInputException.class)
@@ -1224,5 +1255,248 @@ class EvolutionRunTest {
         assertThat(s.completed()).isEqualTo(6);
         assertThat(trace(out)).hasSize(7);
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(60));
+    }
+    /** What a listener hears and the summary says, on a run and on its resume (which restores the checkpoint's). */
+    @Test
+    void theListenerAndTheSummaryOnARunAndItsResume() throws Exception {
+        server.enqueue(Reply.content(edit("score=1", "score=3")), Reply.content("no edit"),
+                Reply.content("no edit"));
+        String yaml = "checkpoint_interval: 1\ndatabase:\n  num_islands: 1\n";
+        List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+        RunListener listener = new RunListener() {
+            @Override
+            public void started(int total, long completed, double best) {
+                heard.add("started " + total + " " + completed + " " + best);
+            }
+        };
+        Path out = tmp.resolve("run");
+        RunSummary first = run(settings(2, yaml), out, false, listener);
+        assertThat(heard).containsExactly("started 2 0 1.0");
+        assertThat(first.bestId()).isEqualTo("1");
+        assertThat(first.bestFitness()).isEqualTo(3.0);
+        assertThat(first.bestMetrics()).containsExactly(entry("score", 3.0));
+        assertThat(first.errors()).containsExactly(entry("no_edit", 1));
+
+        heard.clear();
+        RunSummary resumed = run(settings(3, yaml), out, true, listener);
+        // The best fitness and the counts come from checkpoint_2: no trace line after it is replayed.
+        assertThat(heard).containsExactly("started 3 2 3.0");
+        assertThat(resumed.completed()).isEqualTo(3);
+        assertThat(resumed.initialFitness()).isEqualTo(1.0);
+        assertThat(resumed.bestFitness()).isEqualTo(3.0);
+        assertThat(resumed.errors()).containsExactly(entry("no_edit", 2));
+        JsonNode state = RunDirectory.readJson(out.resolve("checkpoints/checkpoint_3/state.json"));
+        assertThat(state.get("costs").get("scripted").get("calls").asLong()).as("the calls before the resume too")
+                .isEqualTo(3);
+        assertThat(state.get("bestFitness").asDouble()).isEqualTo(3.0);
+        assertThat(state.get("traceLines").asLong()).isEqualTo(4);
+
+        assertThat(EvolutionRun.checkpointSeed(out)).isEqualTo(java.util.OptionalLong.of(settings(3, yaml)
+                .randomSeed()));
+        assertThat(EvolutionRun.checkpointSeed(tmp.resolve("none"))).isEmpty();
+        CostLedger ledger = new CostLedger();
+        assertThat(new EvolutionRun(ShellTask.of(INITIAL, "sh \"$1\""), settings(1, ""), (m, i) -> null, ledger,
+                out, RunListener.NONE).out()).isEqualTo(out);
+    }
+
+    /**
+     * An improvement of exactly the convergence threshold does not reset the patience ("an improvement smaller than
+     * this does not", and one of it is no larger), and the early stop is told to the listener.
+     */
+    @Test
+    void anImprovementOfExactlyTheThresholdDoesNotResetThePatience() throws Exception {
+        server.enqueue(Reply.content(edit("score=1", "score=3")));
+        server.fallback(req -> Reply.content("no edit"));
+        List<String> messages = new java.util.concurrent.CopyOnWriteArrayList<>();
+        RunSummary summary = run(settings(4, "early_stopping_patience: 2\nconvergence_threshold: 2\n"
+                + "database:\n  num_islands: 1\n"), tmp.resolve("run"), false, new RunListener() {
+                    @Override
+                    public void message(String text) {
+                        messages.add(text);
+                    }
+                });
+        assertThat(summary.stopReason()).isEqualTo("early_stopping");
+        assertThat(summary.completed()).isEqualTo(2);
+        assertThat(summary.bestFitness()).isEqualTo(3.0);
+        assertThat(messages).containsExactly("stopping early: no improvement above 2.0 in 2 iterations");
+    }
+
+    /** One iteration from the initial program with {@code answer}, under {@code yaml}: its trace line. */
+    private JsonNode oneIteration(String name, String yaml, Reply answer) throws Exception {
+        server.enqueue(answer);
+        Path out = tmp.resolve(name);
+        long start = System.nanoTime();
+        run(settings(1, yaml), out, false);
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        List<JsonNode> t = trace(out);
+        assertThat(t).hasSize(2);
+        for (JsonNode line : t) {
+            // A line's seconds are a part of the run's, rounded to the millisecond.
+            assertThat(line.get("seconds").asDouble()).as(name).isBetween(0.0, elapsed + 0.0005);
+        }
+        return t.get(1);
+    }
+
+    /** Outcomes, edit counts and the reasons an answer makes no child, each on its first iteration. */
+    @Test
+    void outcomesEditCountsAndTheReasonsForNoChild() throws Exception {
+        JsonNode same = oneIteration("same", "", Reply.content(edit("extra=0", "extra=1")
+                + edit("score=404", "score=2")));
+        assertThat(same.get("outcome").asString()).as("the parent's fitness, equal").isEqualTo("unchanged");
+        assertThat(same.get("edits_applied").asInt()).isEqualTo(1);
+        assertThat(same.get("edits_failed").asInt()).isEqualTo(1);
+        assertThat(oneIteration("lower", "", Reply.content(edit("score=1", "score=0"))).get("outcome").asString())
+                .isEqualTo("regressed");
+
+        JsonNode none = oneIteration("none", "", Reply.content("I would rather not."));
+        assertThat(none.get("error").asString() + ": " + none.get("error_message").asString())
+                .startsWith("no_edit: - the answer has no SEARCH/REPLACE block; write each change as '<<<<<<< SEARCH'");
+
+        String content = RunDirectory.JSON.writeValueAsString("X" + edit("score=1", "score=5")).replaceFirst("X",
+                "\\\\udc00");
+        JsonNode lone = oneIteration("lone", "", Reply.raw(200, "{\"choices\": [{\"index\": 0, \"finish_reason\": "
+                + "\"stop\", \"message\": {\"role\": \"assistant\", \"content\": " + content + "}}], \"usage\": "
+                + "{\"prompt_tokens\": 1, \"completion_tokens\": 1, \"total_tokens\": 2}}"));
+        assertThat(lone.get("error_message").asString()).startsWith("malformed_response: the answer holds an "
+                + "unpaired UTF-16 surrogate at character 0,");
+
+        // Children as long as max_code_length are evaluated; one character more is too long.
+        String limit = "max_code_length: " + (INITIAL.length() + 2) + "\n";
+        JsonNode fits = oneIteration("fits", limit, Reply.content(edit("extra=0", "extra=000")));
+        assertThat(fits.get("outcome").asString()).isEqualTo("unchanged");
+        assertThat(fits.get("program_id").asString()).isEqualTo("1");
+        JsonNode longer = oneIteration("longer", limit, Reply.content(edit("extra=0", "extra=0000")));
+        assertThat(longer.get("error").asString() + ": " + longer.get("error_message").asString())
+                .isEqualTo("too_long: " + (INITIAL.length() + 3) + " characters, more than max_code_length "
+                        + (INITIAL.length() + 2));
+        assertThat(longer.get("program_id").isNull()).isTrue();
+
+        JsonNode identical = oneIteration("identical", "diff_based_evolution: false\n",
+                Reply.content("The same.\n```bash\n" + INITIAL + "```\n"));
+        assertThat(identical.get("error").asString() + ": " + identical.get("error_message").asString())
+                .isEqualTo("no_edit: the rewrite is identical to the current program");
+    }
+
+    /** A bug or an unexpected input in an iteration, before its trace line, fails that iteration only. */
+    @Test
+    void anUnexpectedExceptionFailsTheIterationAsInternalError() throws Exception {
+        EvolveSettings s = settings(2, "");
+        Path out = tmp.resolve("run");
+        RunSummary summary = new EvolutionRun(ShellTask.of(INITIAL, "sh \"$1\""), s, (messages, i) -> {
+            throw new IllegalStateException("boom " + i);
+        }, new CostLedger(), out, RunListener.NONE).run(false);
+        assertThat(summary.completed()).isEqualTo(2);
+        assertThat(summary.errors()).containsExactly(entry("internal_error", 2));
+        JsonNode line = trace(out).get(2);
+        assertThat(line.get("outcome").asString()).isEqualTo("failed");
+        assertThat(line.get("error_message").asString()).isEqualTo("java.lang.IllegalStateException: boom 2");
+    }
+
+    /**
+     * The fitness metric must be one the initial program reports, whether the configuration names it or a
+     * task.yaml does (only combined_score, the default, falls back to the mean); a cascade metric only where a
+     * later stage would be gated by it.
+     */
+    @Test
+    void aFitnessMetricTheInitialProgramDoesNotReportIsRefused() throws Exception {
+        assertThatThrownBy(() -> run(settings(1, "database:\n  fitness_metric: speed\n"), tmp.resolve("config"),
+                false)).isInstanceOf(InvalidInputException.class).hasMessage("database.fitness_metric: 'speed' is "
+                + "not a metric of the initial program, which reports score");
+        Path dir = Files.createDirectories(tmp.resolve("task"));
+        Files.writeString(dir.resolve("task.yaml"), "evaluator: [sh, \"{program}\"]\nfitness_metric: speed\n");
+        Files.writeString(dir.resolve("initial_program.sh"), INITIAL);
+        io.moelab.evolve.task.GenericTask task = io.moelab.evolve.task.GenericTask.load(dir);
+        EvolveSettings s = EvolveConfig.defaults("speed").iterations(1).model("scripted").apiBase(server.apiBase())
+                .build(null);
+        CostLedger ledger = new CostLedger();
+        assertThatThrownBy(() -> new EvolutionRun(task, s, LlmEnsemble.create(s.llm(), ledger, d -> { }, k -> null),
+                ledger, tmp.resolve("yaml"), RunListener.NONE).run(false)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(dir.resolve("task.yaml") + ": fitness_metric: 'speed' is not a metric of the initial "
+                        + "program, which reports score");
+        server.fallback(req -> Reply.content("no edit"));
+        assertThat(run(settings(1, "evaluator:\n  cascade_metric: nowhere\n"), tmp.resolve("last"), false)
+                .completed()).as("one stage: nothing to gate").isEqualTo(1);
+        assertThat(server.requestCount()).isEqualTo(1);
+    }
+
+    /** An initial program that fails: its error kind and the first lines of its message, on one line. */
+    @Test
+    void aFailingInitialProgramIsRefusedWithTheFirstLinesOfItsError() throws Exception {
+        StringBuilder program = new StringBuilder();
+        for (int i = 1; i <= 14; i++) {
+            program.append("echo line").append(i).append(" >&2\n");
+        }
+        program.append("exit 3\n");
+        CostLedger ledger = new CostLedger();
+        EvolveSettings s = settings(1, "");
+        Path out = tmp.resolve("failing");
+        Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> new EvolutionRun(ShellTask.of(
+                program.toString(), "sh \"$1\""), s, LlmEnsemble.create(s.llm(), ledger, d -> { }, k -> null), ledger,
+                out, RunListener.NONE).run(false));
+        assertThat(t).isInstanceOf(InvalidInputException.class);
+        assertThat(t.getMessage()).startsWith("initial program: failed evaluation: exit: ").doesNotContain("\n")
+                .contains(" | ");
+        assertThat(t.getMessage().split(" \\| ", -1)).hasSizeLessThanOrEqualTo(12);
+        assertThat(out).doesNotExist();
+    }
+
+    /** The newest keep_checkpoints checkpoints stay, the older go. */
+    @Test
+    void onlyTheNewestCheckpointsAreKept() throws Exception {
+        server.fallback(req -> Reply.content("no edit"));
+        Path out = tmp.resolve("run");
+        run(settings(4, "checkpoint_interval: 1\nkeep_checkpoints: 2\n"), out, false);
+        try (Stream<Path> s = Files.list(out.resolve("checkpoints"))) {
+            assertThat(s.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("checkpoint_3",
+                    "checkpoint_4");
+        }
+    }
+
+    /**
+     * A trace with a blank line inside and a last line cut short but ended (a line the crash ended with a newline):
+     * the cut line is dropped from the file at its first byte, so that appends go on from a clean end; an iteration
+     * given twice is refused, also iteration 0.
+     */
+    @Test
+    void aTornLastLineIsCutAtItsFirstBytePastABlankLine() throws Exception {
+        server.fallback(req -> Reply.content("no edit"));
+        String yaml = "checkpoint_interval: 100\n";
+        Path out = tmp.resolve("run");
+        run(settings(2, yaml), out, false);
+        Path trace = out.resolve("trace.jsonl");
+        List<String> lines = Files.readAllLines(trace);
+        String kept = lines.get(0) + "\n\n" + lines.get(1) + "\n" + lines.get(2) + "\n";
+        Files.writeString(trace, kept + "{\"iteration\": 3, \"isl\n");
+        assertThat(run(settings(3, yaml), out, true).completed()).isEqualTo(3);
+        String after = Files.readString(trace);
+        assertThat(after).startsWith(kept);
+        assertThat(after.substring(kept.length())).startsWith("{\"iteration\":3,").endsWith("}\n")
+                .containsOnlyOnce("\n");
+
+        Files.writeString(trace, lines.get(0) + "\n" + lines.get(0) + "\n");
+        assertThatThrownBy(() -> run(settings(3, yaml), out, true)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(trace + ":2: iteration 0 appears twice");
+    }
+
+    @Test
+    void programFilesKeepTheTasksExtension() {
+        assertThat(new RunDirectory(tmp, "Main.java").program("7")).isEqualTo(tmp.resolve("programs/7.java"));
+        assertThat(new RunDirectory(tmp, "Makefile").program("7")).isEqualTo(tmp.resolve("programs/7"));
+        assertThat(new RunDirectory(tmp, ".profile").program("7")).isEqualTo(tmp.resolve("programs/7.profile"));
+        assertThat(new RunDirectory(tmp, "a.tar.gz").program("0")).isEqualTo(tmp.resolve("programs/0.gz"));
+    }
+
+    /** What an answer says it changes is kept whole up to 300 characters, and cut before half a surrogate pair. */
+    @Test
+    void changesAreCutAt300Characters() {
+        String fence = "\n```sh\nx\n```";
+        String exactly = "w".repeat(300);
+        assertThat(EvolutionRun.changes(exactly + fence, false)).isEqualTo(exactly);
+        assertThat(EvolutionRun.changes(exactly + "v" + fence, false)).isEqualTo("w".repeat(297) + "...");
+        // A pair at characters 296 and 297: the cut at 297 would keep its first half.
+        String pair = "w".repeat(296) + "\uD83D\uDE00" + "w".repeat(10);
+        assertThat(EvolutionRun.changes(pair + fence, false)).isEqualTo("w".repeat(296) + "...");
+        String after = "w".repeat(297) + "\uD83D\uDE00" + "w".repeat(10);
+        assertThat(EvolutionRun.changes(after + fence, false)).isEqualTo("w".repeat(297) + "...");
     }
 }
