@@ -172,7 +172,9 @@ public final class EvolutionRun {
         Optional<CheckpointData> checkpoint = resume ? dir.newestCheckpoint(listener::message, true)
                 : Optional.empty();
         if (resume && trace.isEmpty() && checkpoint.isEmpty()) {
-            // As train refuses it: a mistyped --out would otherwise start a fresh run where a resume was meant.
+            // As train refuses it: a mistyped --out would otherwise start a fresh run where a resume was meant. The
+            // folder made above goes again.
+            dir.removeEmpty(created);
             throw new InvalidInputException(dir.root().toString(), "holds no run to resume (no trace.jsonl, no "
                     + "checkpoint); leave out --resume to start one");
         }

@@ -1393,6 +1393,20 @@ class EvolutionRunTest {
     }
 
     /**
+     * A resume where there is no run is refused, and leaves no folder behind: it left the empty folder it had
+     * made (the command line refuses a missing --out before; a library caller got the folder).
+     */
+    @Test
+    void aResumeWithNothingToResumeIsRefused() throws Exception {
+        Path out = tmp.resolve("never");
+        assertThatThrownBy(() -> run(settings(1, ""), out, true)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(out + ": holds no run to resume (no trace.jsonl, no checkpoint); leave out --resume to "
+                        + "start one");
+        assertThat(out).doesNotExist();
+        assertThat(server.requestCount()).isZero();
+    }
+
+    /**
      * The fitness metric must be one the initial program reports, whether the configuration names it or a
      * task.yaml does (only combined_score, the default, falls back to the mean); a cascade metric only where a
      * later stage would be gated by it.
