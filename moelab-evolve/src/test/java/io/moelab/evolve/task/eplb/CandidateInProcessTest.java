@@ -29,6 +29,9 @@ class CandidateInProcessTest {
                 public String name() { return "n"; }
                 public String description() { return "d"; }
                 public Placement rebalance(BalancingRequest request) {
+                    if (request.previous() == null && !request.history().isEmpty()) {
+                        throw new IllegalStateException("history without the placement in service");
+                    }
                     int r = request.topology().replicas();
                     int e = request.weight().experts();
                     int[][] phy2log = new int[request.weight().layers()][r];
@@ -243,6 +246,71 @@ class CandidateInProcessTest {
                 dir.resolve("work2").toString(), "--results", results.toString()})).isZero();
         assertThat(Files.readString(results)).isEqualTo("moelab-eplb-results 1\nstage 1 suite default\n"
                 + "error no_algorithm\nno public class implements io.moelab.eplb.algorithm.BalancerAlgorithm\n");
+    }
+
+    /**
+     * The harness checks each plan before it records it and stops at the first bad one, reporting the case: here a
+     * plan of one layer for the second case, of three, and a null plan. A candidate's exception names its own
+     * frames, not the harness's.
+     */
+    @Test
+    void theHarnessStopsAtTheFirstBadPlanOrException() throws Exception {
+        String oneLayer = HEADER + "public class OneLayer implements BalancerAlgorithm {\n" + BODY.replace(
+                "new int[request.weight().layers()][r]", "new int[1][r]") + "}\n";
+        assertThat(harness(oneLayer, "OneLayer")).startsWith("error invalid_output\ncase 2 (3 layers, 12 experts, "
+                + "R=16, G=4 on 2 nodes (hierarchical)): placement has 1 layer, expected 3");
+        String nothing = HEADER + "public class Null implements BalancerAlgorithm {\n" + BODY.replace(
+                "int r = request", "if (true) return null;\n        int r = request") + "}\n";
+        assertThat(harness(nothing, "Null")).isEqualTo("error invalid_output\ncase 1 (1 layer, 8 experts, R=8 on 2 "
+                + "GPUs): rebalance returned null\n");
+        String thrower = HEADER + "public class Thrower implements BalancerAlgorithm {\n" + BODY.replace(
+                "int r = request", "if (true) throw new IllegalStateException(\"boom\");\n        int r = request")
+                + "}\n";
+        assertThat(harness(thrower, "Thrower")).startsWith("error exception\nrebalance threw on case 1 (1 layer, 8 "
+                + "experts, R=8 on 2 GPUs): java.lang.IllegalStateException: boom\n    at Thrower.rebalance(Thrower"
+                + ".java:").doesNotContain("EplbHarness");
+    }
+
+    /** The results file of stage 1 of {@code source}, from its error line on. */
+    private String harness(String source, String name) throws Exception {
+        Path program = dir.resolve(name + ".java");
+        Files.writeString(program, source);
+        Path results = dir.resolve(name + ".txt");
+        assertThat(EplbHarness.run(new String[] {"--program", program.toString(), "--stage", "1", "--workdir",
+                dir.resolve("work-" + name).toString(), "--results", results.toString(), "--suite", "quick"}))
+                .isZero();
+        String text = Files.readString(results);
+        String header = "moelab-eplb-results 1\nstage 1 suite quick\n";
+        assertThat(text).startsWith(header);
+        return text.substring(header.length());
+    }
+
+    /** Candidates load java.* and javax.* classes, the API, and nothing else of the JDK's or moelab's. */
+    @Test
+    void candidatesSeeJavaAndJavaxButNotTheJdksInternals() throws Exception {
+        String probe = "public class Probe implements BalancerAlgorithm {\n"
+                + "    public Probe() throws Exception {\n"
+                + "        javax.crypto.Cipher.class.getName();\n"
+                + "        java.util.List.of(1);\n"
+                + "        for (String hidden : new String[] {\"sun.misc.Unsafe\", \"jdk.internal.misc.Unsafe\",\n"
+                + "                \"io.moelab.eplb.algorithm.DeepSeekBalancer\"}) {\n"
+                + "            try {\n"
+                + "                Class.forName(hidden);\n"
+                + "                throw new IllegalStateException(hidden + \" is visible\");\n"
+                + "            } catch (ClassNotFoundException expected) {\n"
+                + "            }\n"
+                + "        }\n"
+                + "    }\n" + BODY + "}\n";
+        assertThat(instantiate(probe).getClass().getName()).isEqualTo("Probe");
+    }
+
+    /** javac's error on the last line of a source without a final newline still quotes that line. */
+    @Test
+    void anErrorOnTheLastLineQuotesIt() {
+        CandidateFailure f = catchThrowableOfType(CandidateFailure.class,
+                () -> CandidateCompiler.compile("public class Open {", EplbTask.classpath(), dir.resolve("c")));
+        assertThat(f.getMessage()).startsWith("Open.java:1:").endsWith(": error: reached end of file while "
+                + "parsing\n    public class Open {\n");
     }
 
     @Test

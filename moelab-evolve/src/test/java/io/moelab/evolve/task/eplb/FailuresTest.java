@@ -48,10 +48,12 @@ class FailuresTest {
                     at java.util.Lib1.m(Lib1.java:11)
                     at Cand.a(Cand.java:1)
                 """);
-        Throwable top = thrown(new RuntimeException("y"), frame("Cand", "a", "Cand.java", 1), lib(0));
+        Throwable top = thrown(new RuntimeException("y"), frame("Cand", "a", "Cand.java", 1), lib(0),
+                frame("Cand", "b", "Cand.java", 2));
         assertThat(Failures.describe(top, OWN)).isEqualTo("""
                 java.lang.RuntimeException: y
                     at Cand.a(Cand.java:1)
+                    at Cand.b(Cand.java:2)
                 """);
     }
 
