@@ -503,11 +503,14 @@ class EvolutionRunTest {
             Path live = out.resolve("checkpoints/.tmp_3_" + alive.pid());
             // A pid past a long's range: no process this program ran.
             Path odd = out.resolve("checkpoints/.tmp_3_99999999999999999999");
+            // Not the run's: left alone, and no checkpoint.
+            Path notes = Files.writeString(out.resolve("checkpoints/notes.txt"), "mine");
             for (Path p : List.of(dead, own, live, odd)) {
                 Files.writeString(Files.createDirectories(p).resolve("database.json"), "{\"programs\": [");
             }
             run(settings(3, ""), out, true);
             assertThat(odd).doesNotExist();
+            assertThat(notes).hasContent("mine");
             assertThat(dead).doesNotExist();
             assertThat(own).doesNotExist();
             assertThat(live).isDirectory();
@@ -1340,11 +1343,12 @@ class EvolutionRunTest {
     /** Outcomes, edit counts and the reasons an answer makes no child, each on its first iteration. */
     @Test
     void outcomesEditCountsAndTheReasonsForNoChild() throws Exception {
+        // One block applies, two find nothing to replace, and one is never closed.
         JsonNode same = oneIteration("same", "", Reply.content(edit("extra=0", "extra=1")
-                + edit("score=404", "score=2")));
+                + edit("score=404", "score=2") + edit("score=405", "score=3") + "<<<<<<< SEARCH\nscore=1\n"));
         assertThat(same.get("outcome").asString()).as("the parent's fitness, equal").isEqualTo("unchanged");
         assertThat(same.get("edits_applied").asInt()).isEqualTo(1);
-        assertThat(same.get("edits_failed").asInt()).isEqualTo(1);
+        assertThat(same.get("edits_failed").asInt()).isEqualTo(3);
         assertThat(oneIteration("lower", "", Reply.content(edit("score=1", "score=0"))).get("outcome").asString())
                 .isEqualTo("regressed");
 
