@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -288,14 +289,20 @@ final class EplbResults {
             int[][] phy2log = new int[Math.min(layers, lines.length - at)][];
             for (int l = 0; l < layers; l++) {
                 String row = next();
-                String[] ids = row.isEmpty() ? new String[0] : row.split(" ", -1);
-                int[] slots = new int[ids.length];
-                for (int p = 0; p < ids.length; p++) {
-                    if (!COUNT.matcher(ids[p]).matches()) {
-                        throw new Malformed("line " + at + " (" + where + ", layer " + l + "): '" + shorten(ids[p])
-                                + "' is not an expert id");
+                // Read in place, not split: a forged row of 16 million ids fits the file's 32 MiB, and a string
+                // per id took a gigabyte of heap to refuse.
+                int[] slots = new int[row.isEmpty() ? 0 : fields(row)];
+                Matcher id = COUNT.matcher(row);
+                int start = 0;
+                for (int p = 0; p < slots.length; p++) {
+                    int end = row.indexOf(' ', start);
+                    end = end < 0 ? row.length() : end;
+                    if (!id.region(start, end).matches()) {
+                        throw new Malformed("line " + at + " (" + where + ", layer " + l + "): '"
+                                + shorten(row.substring(start, end)) + "' is not an expert id");
                     }
-                    slots[p] = Integer.parseInt(ids[p]);
+                    slots[p] = Integer.parseInt(row, start, end, 10);
+                    start = end + 1;
                 }
                 phy2log[l] = slots;
             }
@@ -321,15 +328,20 @@ final class EplbResults {
             double best = Double.POSITIVE_INFINITY;
             int calls = 0;
             for (int r = 0; r < rounds; r++) {
-                String[] fields = next().split(" ", -1);
-                if (!COUNT.matcher(fields[0]).matches()) {
-                    throw new Malformed("line " + at + ": '" + shorten(fields[0]) + "' is not a count");
+                String line = next();
+                int space = line.indexOf(' ');
+                String first = space < 0 ? line : line.substring(0, space);
+                if (!COUNT.matcher(first).matches()) {
+                    throw new Malformed("line " + at + ": '" + shorten(first) + "' is not a count");
                 }
-                int n = Integer.parseInt(fields[0]);
-                if (n < minPerRound || n > perRound || fields.length != n + 1) {
+                int n = Integer.parseInt(first);
+                // Counted before the line is split, for the reason plan rows are read in place.
+                int samples = fields(line) - 1;
+                if (n < minPerRound || n > perRound || samples != n) {
                     throw new Malformed("line " + at + ": timing round " + (r + 1) + " gives " + n + " calls and "
-                            + (fields.length - 1) + " samples, expected " + minPerRound + ".." + perRound);
+                            + samples + " samples, expected " + minPerRound + ".." + perRound);
                 }
+                String[] fields = line.split(" ", -1);
                 double[] millis = new double[n];
                 for (int i = 0; i < n; i++) {
                     if (!MILLIS.matcher(fields[i + 1]).matches()) {
@@ -341,6 +353,15 @@ final class EplbResults {
                 calls += n;
             }
             return new double[] {best, calls};
+        }
+
+        /** The number of space-separated fields of {@code line}. */
+        private static int fields(String line) {
+            int n = 1;
+            for (int i = line.indexOf(' '); i >= 0; i = line.indexOf(' ', i + 1)) {
+                n++;
+            }
+            return n;
         }
 
         private int count(String line, String word, String where) throws Malformed {

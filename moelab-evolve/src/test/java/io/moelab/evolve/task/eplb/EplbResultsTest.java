@@ -78,6 +78,46 @@ class EplbResultsTest {
                 + "stage 1 suite default\nerror no_algorithm\nnone\n");
     }
 
+    /**
+     * A forged row of 16 million expert ids fits in the 32 MiB a results file may take. Split into a string per id
+     * it took about a gigabyte of heap to refuse (an {@code OutOfMemoryError} at {@code -Xmx1g}); read in place it
+     * allocates little more than the file's text and one int per id.
+     */
+    @Test
+    void aForgedRowOfMillionsOfIdsIsRefusedInLittleMemory() throws IOException {
+        int ids = 16_000_000;
+        byte[] row = new byte[2 * ids];
+        for (int i = 0; i < ids; i++) {
+            row[2 * i] = '7';
+            row[2 * i + 1] = ' ';
+        }
+        row[row.length - 1] = '\n';
+        byte[] head = (HEADER_1 + "plan 1\n").getBytes(StandardCharsets.UTF_8);
+        byte[] file = java.util.Arrays.copyOf(head, head.length + row.length);
+        System.arraycopy(row, 0, file, head.length, row.length);
+        Path path = dir.resolve("results.txt");
+        Files.write(path, file);
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        StageScorer.Verdict v = EplbResults.score(1, "quick", path);
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertThat(v.error()).isEqualTo("invalid_output");
+        assertThat(v.errorMessage()).startsWith("case 1 (1 layer, 8 experts, R=8 on 2 GPUs): ");
+        // The text decoded and copied a few times (32 MB each) and 64 MB of ids: well under 400 MB. A string per id
+        // is 16 million objects of 40 bytes and more.
+        assertThat(allocated).isLessThan(400L << 20);
+        // A timing round of 16 million samples, the same way: its count is checked before the line is split.
+        String plans = withTiming("timing 5\n");
+        String forged = plans.substring(0, plans.lastIndexOf("end ")) + "1" + " 1.0".repeat(ids / 2) + "\n";
+        Files.writeString(path, forged);
+        before = threads.getCurrentThreadAllocatedBytes();
+        StageScorer.Verdict t = EplbResults.score(2, "quick", path);
+        allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertThat(t.error()).isEqualTo("invalid_metrics");
+        assertThat(t.errorMessage()).endsWith(": timing round 1 gives 1 calls and 8000000 samples, expected 1..40");
+        assertThat(allocated).isLessThan(400L << 20);
+    }
+
     /** Placement.of takes any number of layers: the check against the case's shape is what refuses them. */
     @Test
     void aPlanWithALayerTooManyIsInvalidOutput() throws IOException {
