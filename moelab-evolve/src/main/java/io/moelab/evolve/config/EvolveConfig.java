@@ -187,7 +187,7 @@ public final class EvolveConfig {
     private EvolveConfig read(Path file, Bytes bytes) {
         JsonNode root;
         try {
-            root = YAML.readTree(utf8(file, bytes.read()));
+            root = YAML.readTree(Utf8Files.decode(file, bytes.read()));
         } catch (IOException | JacksonException e) {
             throw new InvalidInputException(file.toString(), "cannot read: " + YamlErrors.describe(e));
         }
@@ -219,24 +219,6 @@ public final class EvolveConfig {
         database = inFile(file, db::build);
         top.section("evaluator").ifPresent(this::readEvaluator);
         return this;
-    }
-
-    /**
-     * The text of UTF-8 bytes. The decoder's own message for other bytes, "Input length = 1", named neither the
-     * encoding nor where (a file saved as UTF-16 by Windows PowerShell's {@code >}, or as Latin-1).
-     */
-    private static String utf8(Path file, byte[] bytes) {
-        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes);
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
-                    .decode(in).toString();
-        } catch (java.nio.charset.CharacterCodingException e) {
-            // The decoder stops at the first byte that is not UTF-8.
-            throw new InvalidInputException(file.toString(), "cannot read: not UTF-8 text (at byte offset "
-                    + in.position() + ")");
-        }
     }
 
     private void readLlm(Section s) {

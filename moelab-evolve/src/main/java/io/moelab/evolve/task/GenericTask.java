@@ -2,13 +2,10 @@ package io.moelab.evolve.task;
 
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.evolve.config.EvolveConfig;
+import io.moelab.evolve.config.Utf8Files;
 import io.moelab.evolve.config.YamlErrors;
 import io.moelab.evolve.eval.EvaluatorSettings;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -76,7 +73,7 @@ public final class GenericTask implements Task {
         }
         JsonNode root;
         try {
-            root = YAML.readTree(utf8(yaml));
+            root = YAML.readTree(Utf8Files.read(yaml));
         } catch (JacksonException e) {
             throw new InvalidInputException(yaml.toString(), "cannot read: " + YamlErrors.describe(e));
         }
@@ -90,7 +87,7 @@ public final class GenericTask implements Task {
             }
         }
         Path initial = initialProgram(dir, yaml, text(root, "initial_program", yaml, null));
-        String code = utf8(initial);
+        String code = Utf8Files.read(initial);
         String fileName = initial.getFileName().toString();
         String ext = fileName.contains(".") ? fileName.substring(fileName.lastIndexOf('.') + 1) : "";
         String language = text(root, "language", yaml, languageOf(ext));
@@ -132,27 +129,6 @@ public final class GenericTask implements Task {
         }
         return new GenericTask(dir, language, programFile, code, text(root, "system_message", yaml, null),
                 fitnessMetric, stages, List.copyOf(thresholds));
-    }
-
-    /**
-     * A file's text, which must be UTF-8: the decoder's own message for other bytes, "Input length = 1", named
-     * neither the encoding nor where (a file saved as Latin-1, or as UTF-16 by Windows PowerShell's {@code >}).
-     */
-    private static String utf8(Path file) {
-        ByteBuffer in;
-        try {
-            in = ByteBuffer.wrap(Files.readAllBytes(file));
-        } catch (IOException e) {
-            throw new InvalidInputException(file.toString(), "cannot read: " + e.getMessage());
-        }
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(in).toString();
-        } catch (CharacterCodingException e) {
-            // The decoder stops at the first byte that is not UTF-8.
-            throw new InvalidInputException(file.toString(), "cannot read: not UTF-8 text (at byte offset "
-                    + in.position() + ")");
-        }
     }
 
     private static Path initialProgram(Path dir, Path yaml, String named) {
