@@ -71,10 +71,6 @@ final class RunDirectory {
         return root.resolve("trace.jsonl");
     }
 
-    Path llmResponses() {
-        return root.resolve("llm_responses.jsonl");
-    }
-
     /** The file of an iteration's program; {@code id} is an iteration number (the caller has checked it). */
     Path program(String id) {
         if (!id.matches("0|[1-9]\\d{0,18}")) {
