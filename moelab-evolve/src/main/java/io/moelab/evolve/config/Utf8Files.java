@@ -42,12 +42,20 @@ public final class Utf8Files {
     public static String decode(Path file, byte[] bytes) {
         ByteBuffer in = ByteBuffer.wrap(bytes);
         try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(in).toString();
+            return strict(in);
         } catch (CharacterCodingException e) {
             // The decoder stops at the first byte that is not UTF-8.
             throw new InvalidInputException(file.toString(), "cannot read: not UTF-8 text (at byte offset "
                     + in.position() + ")");
         }
+    }
+
+    /**
+     * Decodes {@code in} as UTF-8, refusing malformed bytes rather than replacing them; on failure {@code in}'s
+     * position is at the first byte that is not UTF-8. For callers that report the failure in their own terms.
+     */
+    public static String strict(ByteBuffer in) throws CharacterCodingException {
+        return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT).decode(in).toString();
     }
 }

@@ -5,13 +5,12 @@ import io.moelab.eplb.LoadMatrix;
 import io.moelab.eplb.Placement;
 import io.moelab.eplb.algorithm.BalancingRequest;
 import io.moelab.eplb.eval.PlacementEvaluator;
+import io.moelab.evolve.config.Utf8Files;
 import io.moelab.evolve.task.StageScorer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -146,8 +145,7 @@ final class EplbResults {
             if (bytes.length > MAX_BYTES) {
                 return StageScorer.Verdict.failed("output_limit", name + "larger than " + MAX_BYTES + " bytes");
             }
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+            text = Utf8Files.strict(ByteBuffer.wrap(bytes));
         } catch (NoSuchFileException e) {
             return StageScorer.Verdict.failed("no_metrics", "exited without writing " + FILE + " (the harness "
                     + "writes it last, so the candidate ended the JVM before it)");
