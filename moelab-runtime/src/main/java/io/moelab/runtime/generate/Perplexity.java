@@ -68,14 +68,11 @@ public final class Perplexity {
         }
         // Checked here, as the model checks the ids it is fed: a window's last target is never fed, and its logit
         // was looked up unchecked (an index out of bounds).
-        int vocab = model.config().vocabSize();
-        if (bos >= vocab) {
-            throw outsideVocabulary(bos, vocab);
+        if (bos >= 0) {
+            model.requireToken(bos);
         }
         for (int t : tokens) {
-            if (t < 0 || t >= vocab) {
-                throw outsideVocabulary(t, vocab);
-            }
+            model.requireToken(t);
         }
         double total = 0;
         long scored = 0;
@@ -102,10 +99,6 @@ public final class Perplexity {
             start = end;
         }
         return new Result(scored, scored == 0 ? Double.NaN : total / scored, total);
-    }
-
-    private static IllegalArgumentException outsideVocabulary(int token, int vocab) {
-        return new IllegalArgumentException("token id " + token + " outside the vocabulary [0, " + vocab + ")");
     }
 
     /** log softmax(logits)[target], computed stably. */

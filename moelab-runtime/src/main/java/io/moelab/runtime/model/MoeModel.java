@@ -287,7 +287,13 @@ public final class MoeModel implements AutoCloseable {
         }
     }
 
-    private void requireToken(int token) {
+    /**
+     * Checks a token id as the forward passes check those they are fed; for callers that use an id without feeding
+     * it (a scored target).
+     *
+     * @throws IllegalArgumentException for a token id outside the vocabulary
+     */
+    public void requireToken(int token) {
         if (token < 0 || token >= config.vocabSize()) {
             throw new IllegalArgumentException("token id " + token + " outside the vocabulary [0, "
                     + config.vocabSize() + ")");
