@@ -5,6 +5,9 @@ import io.moelab.eplb.Topology;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.ObjIntConsumer;
+import java.util.function.Supplier;
+import java.util.stream.IntStream;
 
 /**
  * Makes a fresh plan cheap to deploy over the placement in service.
@@ -26,6 +29,10 @@ import java.util.List;
  * under the predicted maximum, and the next window's noise lifts the largest of them: judged on the forecast
  * alone, repairs that cost 0.002 of predicted balancedness cost up to 0.005 of realized balancedness on
  * DeepSeek-V3 decode. The observed window carries that noise.
+ *
+ * <p>With {@code parallel}, the layers' relabeling and options are worked out on the common pool, each thread with
+ * its own scratch; the options are then taken in the same order as one thread would take them, so the result is the
+ * same bits.
  */
 final class MigrationPlanner {
     private final Topology topology;
@@ -35,17 +42,29 @@ final class MigrationPlanner {
     private final int slotsPerGpu;
     private final int blocks;
     private final int gpusPerBlock;
-    private final LayerPlanner planner;
-    /** Scratch of {@link #moved}: per expert, the stamp of the GPU that holds it (previously or earlier in a row). */
-    private final int[] movedMark;
-    private int movedStamp;
+    private final Supplier<LayerPlanner> planners;
+    private final boolean parallel;
+    /** The scratch of a serial reconcile, made on first use. */
+    private Scratch serial;
 
     /**
+     * A serial planner.
+     *
      * @param planner plans a layer on a given split of groups over nodes (hierarchical mode), so that the
      *                previous split can be kept when regrouping would move many experts for little balance
      */
     MigrationPlanner(Topology topology, int experts, boolean hierarchical, LayerPlanner planner) {
-        this.planner = planner;
+        this(topology, experts, hierarchical, () -> planner, false);
+    }
+
+    /**
+     * @param planners makes a planner of layers on a given split of groups (one per thread that works on layers)
+     * @param parallel work out the layers' options on the common pool
+     */
+    MigrationPlanner(Topology topology, int experts, boolean hierarchical, Supplier<LayerPlanner> planners,
+                     boolean parallel) {
+        this.planners = planners;
+        this.parallel = parallel;
         this.topology = topology;
         this.experts = experts;
         this.hierarchical = hierarchical;
@@ -53,7 +72,35 @@ final class MigrationPlanner {
         this.slotsPerGpu = topology.slotsPerGpu();
         this.blocks = hierarchical ? topology.nodes() : 1;
         this.gpusPerBlock = gpus / blocks;
-        this.movedMark = new int[experts];
+    }
+
+    /** What one thread needs to work on a layer: every part holds arrays it overwrites. */
+    private final class Scratch {
+        final Relabeler relabeler = new Relabeler();
+        final LayerRepair repair = new LayerRepair(topology, experts, hierarchical);
+        final LayerPlanner planner = planners.get();
+        final int[] counts = new int[experts];
+        /** Per expert, the stamp of the GPU that holds it (previously or earlier in a row): {@link #moved}'s. */
+        final int[] movedMark = new int[experts];
+        int movedStamp;
+    }
+
+    /**
+     * Runs {@code work} for every layer of {@code 0..layers-1}, each with a thread's scratch: in turn on this thread,
+     * or with {@code parallel} on the common pool in any order (so {@code work} writes only its layer's results).
+     */
+    private void forEachLayer(int layers, ObjIntConsumer<Scratch> work) {
+        if (parallel && layers > 1) {
+            ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+            IntStream.range(0, layers).parallel().forEach(l -> work.accept(scratch.get(), l));
+        } else {
+            if (serial == null) {
+                serial = new Scratch();
+            }
+            for (int l = 0; l < layers; l++) {
+                work.accept(serial, l);
+            }
+        }
     }
 
     /**
@@ -65,11 +112,8 @@ final class MigrationPlanner {
      * @param tolerance GPU balancedness that keeping previous layers may cost, on each of the two
      */
     void reconcile(Placement previous, int[][] phy2log, double[][] load, double[][] observed, double tolerance) {
-        Relabeler relabeler = new Relabeler();
-        for (int l = 0; l < phy2log.length; l++) {
-            relabeler.relabel(previous, l, phy2log[l]);
-        }
-        keepWithinTolerance(previous, phy2log, load, observed, tolerance, relabeler);
+        forEachLayer(phy2log.length, (scratch, l) -> scratch.relabeler.relabel(previous, l, phy2log[l]));
+        keepWithinTolerance(previous, phy2log, load, observed, tolerance);
     }
 
     /** Scratch for relabeling one layer at a time. */
@@ -346,52 +390,32 @@ final class MigrationPlanner {
      * the loads (planned, observed).
      */
     private void keepWithinTolerance(Placement previous, int[][] phy2log, double[][] load, double[][] observed,
-                                     double tolerance, Relabeler relabeler) {
+                                     double tolerance) {
         int layers = phy2log.length;
-        int[] counts = new int[experts];
         Budget[] budgets = observed == load ? new Budget[] {new Budget(load, layers)}
                 : new Budget[] {new Budget(load, layers), new Budget(observed, layers)};
         int[] freshMoves = new int[layers];
+        forEachLayer(layers, (scratch, l) -> freshMoves[l] = moved(previous, l, phy2log[l], scratch));
+        // The sums in layer order, as they always were: the budget's bits do not depend on the threads.
+        int[] counts = new int[experts];
         for (int l = 0; l < layers; l++) {
             countReplicas(phy2log[l], counts);
             for (Budget b : budgets) {
                 b.addFresh(l, phy2log[l], counts);
             }
-            freshMoves[l] = moved(previous, l, phy2log[l]);
         }
         Budget planned = budgets[0];
         // Slack for a repaired layer: the relative max increase that costs about `tolerance` of balancedness.
         // Without any planned load every option is free (nothing to balance): the previous layers stay whole.
         double slack = planned.maxSum > 0 ? tolerance / Math.max(planned.meanSum / planned.maxSum, 1e-9) : 0;
+        @SuppressWarnings("unchecked")
+        List<Option>[] byLayer = new List[layers];
+        forEachLayer(layers, (scratch, l) -> byLayer[l] = layerOptions(previous, phy2log[l], load[l], l,
+                freshMoves[l], budgets, slack, scratch));
+        // Layer after layer, as a serial run adds them: the sort below is stable, so ties keep this order.
         List<Option> options = new ArrayList<>();
-        LayerRepair repair = new LayerRepair(topology, experts, hierarchical);
-        for (int l = 0; l < layers; l++) {
-            if (freshMoves[l] == 0 || (hierarchical && !respectsGroups(previous, l))) {
-                continue; // nothing to save, or reusing the previous layer would break the groups
-            }
-            int[] prev = previous.layerPhy2log(l);
-            if (!colocatesNeedlessly(prev)) {
-                options.add(option(l, prev, freshMoves[l], budgets, counts));
-            }
-            // The plan to repair toward: the fresh one, or hierarchically a plan that keeps the previous split
-            // of groups over nodes (regrouping a node moves whole groups).
-            int[] goal = phy2log[l];
-            if (hierarchical) {
-                int[] split = previousSplit(prev);
-                goal = planner.planOnNodes(load[l], split, new int[prev.length]);
-                relabeler.relabel(previous, l, goal);
-                options.add(option(l, goal, freshMoves[l] - moved(previous, l, goal), budgets, counts));
-                int[] exchanged = exchangeGroups(prev, split, load[l], repair, slack, counts);
-                if (exchanged != null) {
-                    options.add(option(l, exchanged, freshMoves[l] - moved(previous, l, exchanged), budgets, counts));
-                }
-            }
-            countReplicas(goal, counts);
-            double target = maxGpuLoad(goal, load[l], counts) * (1 + slack);
-            int[] repaired = repair.repair(prev, counts, load[l], target);
-            if (repaired != null) {
-                options.add(option(l, repaired, freshMoves[l] - moved(previous, l, repaired), budgets, counts));
-            }
+        for (List<Option> layerOptions : byLayer) {
+            options.addAll(layerOptions);
         }
         // Most experts saved per unit of max load added first; free options (nothing added) before all.
         options.sort((x, y) -> Double.compare(y.value(), x.value()));
@@ -412,6 +436,47 @@ final class MigrationPlanner {
                 phy2log[o.layer] = o.slots;
             }
         }
+    }
+
+    /**
+     * Layer {@code l}'s options in the order they are offered: the previous layer kept whole, hierarchically the
+     * plan on the previous split and one exchange of groups, and the previous layer repaired toward the plan.
+     *
+     * @param fresh      the layer's fresh plan, relabeled
+     * @param freshMoves experts the fresh plan moves
+     */
+    private List<Option> layerOptions(Placement previous, int[] fresh, double[] load, int l, int freshMoves,
+                                      Budget[] budgets, double slack, Scratch scratch) {
+        if (freshMoves == 0 || (hierarchical && !respectsGroups(previous, l))) {
+            return List.of(); // nothing to save, or reusing the previous layer would break the groups
+        }
+        List<Option> options = new ArrayList<>(4);
+        int[] counts = scratch.counts;
+        int[] prev = previous.layerPhy2log(l);
+        if (!colocatesNeedlessly(prev)) {
+            options.add(option(l, prev, freshMoves, budgets, counts));
+        }
+        // The plan to repair toward: the fresh one, or hierarchically a plan that keeps the previous split
+        // of groups over nodes (regrouping a node moves whole groups).
+        int[] goal = fresh;
+        if (hierarchical) {
+            int[] split = previousSplit(prev);
+            goal = scratch.planner.planOnNodes(load, split, new int[prev.length]);
+            scratch.relabeler.relabel(previous, l, goal);
+            options.add(option(l, goal, freshMoves - moved(previous, l, goal, scratch), budgets, counts));
+            int[] exchanged = exchangeGroups(prev, split, load, scratch, slack);
+            if (exchanged != null) {
+                options.add(option(l, exchanged, freshMoves - moved(previous, l, exchanged, scratch), budgets,
+                        counts));
+            }
+        }
+        countReplicas(goal, counts);
+        double target = maxGpuLoad(goal, load, counts) * (1 + slack);
+        int[] repaired = scratch.repair.repair(prev, counts, load, target);
+        if (repaired != null) {
+            options.add(option(l, repaired, freshMoves - moved(previous, l, repaired, scratch), budgets, counts));
+        }
+        return options;
     }
 
     /** An option for layer {@code l}: the max load it adds on each view ({@code counts} is scratch). */
@@ -488,10 +553,10 @@ final class MigrationPlanner {
      * and one exchange moves two groups' replicas instead of re-packing every node. Null when no exchange lowers
      * the largest node load or the repair fails.
      *
-     * @param counts scratch
+     * @param scratch the thread's planner, repair and counts
      */
-    private int[] exchangeGroups(int[] prev, int[] split, double[] load, LayerRepair repair, double slack,
-                                 int[] counts) {
+    private int[] exchangeGroups(int[] prev, int[] split, double[] load, Scratch scratch, double slack) {
+        int[] counts = scratch.counts;
         int groups = topology.groups();
         int nodes = topology.nodes();
         int perNode = groups / nodes;
@@ -535,7 +600,7 @@ final class MigrationPlanner {
         int[] newSplit = split.clone();
         newSplit[bestI] = split[bestJ];
         newSplit[bestJ] = split[bestI];
-        int[] goal = planner.planOnNodes(load, newSplit, new int[prev.length]);
+        int[] goal = scratch.planner.planOnNodes(load, newSplit, new int[prev.length]);
         countReplicas(goal, counts);
         double target = maxGpuLoad(goal, load, counts) * (1 + slack);
         int[] blockOfExpert = new int[experts];
@@ -554,7 +619,7 @@ final class MigrationPlanner {
                 start[s] = -1;
             }
         }
-        return repair.repair(start, counts, load, target, blockOfExpert);
+        return scratch.repair.repair(start, counts, load, target, blockOfExpert);
     }
 
     /** The groups on each node of a hierarchical layer, node after node ({@link LayerPlanner#planOnNodes}). */
@@ -600,11 +665,12 @@ final class MigrationPlanner {
      * marked, and each slot whose expert is unmarked counts and marks it (a second copy counts once). Linear in the
      * slots; the pairwise scan of each GPU's slots it replaces took 3% of a hierarchical rebalance in service.
      */
-    private int moved(Placement previous, int layer, int[] slots) {
+    private int moved(Placement previous, int layer, int[] slots, Scratch scratch) {
+        int[] movedMark = scratch.movedMark;
         int moved = 0;
         for (int g = 0; g < gpus; g++) {
             int first = g * slotsPerGpu;
-            int stamp = ++movedStamp;
+            int stamp = ++scratch.movedStamp;
             for (int q = first; q < first + slotsPerGpu; q++) {
                 movedMark[previous.expertAt(layer, q)] = stamp;
             }

@@ -53,7 +53,7 @@ public final class MoelabBalancer implements BalancerAlgorithm {
      * @param migrate        use the previous placement, when there is one, to move fewer experts
      * @param tolerance      GPU balancedness (0 to 1) the migration step may give up to keep layers in place (on
      *                       the loads planned on and on the latest window)
-     * @param parallel       plan layers on all cores
+     * @param parallel       plan layers, and work out their migration options, on all cores (the same placement)
      */
     public record Settings(PlacementMode mode, double hedge, double decay, int historyWindows, int swapRounds,
                            boolean migrate, double tolerance, boolean parallel) {
@@ -201,7 +201,7 @@ public final class MoelabBalancer implements BalancerAlgorithm {
         }
         if (migrate) {
             new MigrationPlanner(topology, experts, hierarchical,
-                    new LayerPlanner(topology, experts, hierarchical, settings.swapRounds()))
+                    () -> new LayerPlanner(topology, experts, hierarchical, settings.swapRounds()), settings.parallel())
                     .reconcile(request.previous(), phy2log, plan, forecasts(request) ? weight.toArray() : plan,
                             settings.tolerance());
         }
