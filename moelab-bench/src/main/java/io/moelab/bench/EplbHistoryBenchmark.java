@@ -42,8 +42,11 @@ public class EplbHistoryBenchmark {
     /** Earlier windows each request carries, at most (as {@code eplb report}). */
     static final int HISTORY = 32;
 
-    /** Algorithm name as on the command line ({@code moelab}: hierarchical where groups divide nodes). */
-    @Param({"moelab", "moelab:global", "deepseek"})
+    /**
+     * Algorithm name as on the command line ({@code moelab}: hierarchical where groups divide nodes; with
+     * {@code parallel=on} the layers' plans and migration options on all cores).
+     */
+    @Param({"moelab", "moelab:global", "moelab:parallel=on", "deepseek"})
     public String algorithm;
 
     /** A drifting case of {@link EplbSuite}: {@code adrs-26x64}, {@code dsv3-prefill} or {@code dsv3-decode}. */
