@@ -44,7 +44,9 @@ final class MigrationPlanner {
     private final int gpusPerBlock;
     private final Supplier<LayerPlanner> planners;
     private final boolean parallel;
-    /** The scratch of a serial reconcile, made on first use. */
+    /** Each pool thread's scratch with {@code parallel}, kept for the reconcile's three passes over the layers. */
+    private final ThreadLocal<Scratch> scratches = ThreadLocal.withInitial(Scratch::new);
+    /** The scratch of a serial reconcile, made on first use (a field: nothing left in the caller's thread). */
     private Scratch serial;
 
     /**
@@ -78,11 +80,19 @@ final class MigrationPlanner {
     private final class Scratch {
         final Relabeler relabeler = new Relabeler();
         final LayerRepair repair = new LayerRepair(topology, experts, hierarchical);
-        final LayerPlanner planner = planners.get();
         final int[] counts = new int[experts];
         /** Per expert, the stamp of the GPU that holds it (previously or earlier in a row): {@link #moved}'s. */
         final int[] movedMark = new int[experts];
         int movedStamp;
+        /** Made on first use: only hierarchical mode plans on a given split. */
+        private LayerPlanner planner;
+
+        LayerPlanner planner() {
+            if (planner == null) {
+                planner = planners.get();
+            }
+            return planner;
+        }
     }
 
     /**
@@ -91,8 +101,7 @@ final class MigrationPlanner {
      */
     private void forEachLayer(int layers, ObjIntConsumer<Scratch> work) {
         if (parallel && layers > 1) {
-            ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
-            IntStream.range(0, layers).parallel().forEach(l -> work.accept(scratch.get(), l));
+            IntStream.range(0, layers).parallel().forEach(l -> work.accept(scratches.get(), l));
         } else {
             if (serial == null) {
                 serial = new Scratch();
@@ -461,7 +470,7 @@ final class MigrationPlanner {
         int[] goal = fresh;
         if (hierarchical) {
             int[] split = previousSplit(prev);
-            goal = scratch.planner.planOnNodes(load, split, new int[prev.length]);
+            goal = scratch.planner().planOnNodes(load, split, new int[prev.length]);
             scratch.relabeler.relabel(previous, l, goal);
             options.add(option(l, goal, freshMoves - moved(previous, l, goal, scratch), budgets, counts));
             int[] exchanged = exchangeGroups(prev, split, load, scratch, slack);
@@ -600,7 +609,7 @@ final class MigrationPlanner {
         int[] newSplit = split.clone();
         newSplit[bestI] = split[bestJ];
         newSplit[bestJ] = split[bestI];
-        int[] goal = scratch.planner.planOnNodes(load, newSplit, new int[prev.length]);
+        int[] goal = scratch.planner().planOnNodes(load, newSplit, new int[prev.length]);
         countReplicas(goal, counts);
         double target = maxGpuLoad(goal, load, counts) * (1 + slack);
         int[] blockOfExpert = new int[experts];
