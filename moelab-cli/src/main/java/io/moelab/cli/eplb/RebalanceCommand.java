@@ -72,8 +72,8 @@ public final class RebalanceCommand implements Callable<Integer>, OptionFields {
                     + "and on the latest window (default: 0.002).")
     private Double tolerance;
 
-    @Option(names = "--parallel", description = "moelab: plan layers (and with --previous, their migration) on all "
-            + "cores; the same placement as without.")
+    @Option(names = "--parallel", description = "moelab: plan layers (with their forecast and, with --previous, "
+            + "their migration) on all cores; the same placement as without.")
     private boolean parallel;
 
     @Option(names = "--replicas", paramLabel = "R", description = "Override num_replicas: physical slots per layer.")

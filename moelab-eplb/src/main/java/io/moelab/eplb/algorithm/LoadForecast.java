@@ -5,6 +5,8 @@ import io.moelab.eplb.LoadMatrix;
 import io.moelab.eplb.Numbers;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.IntConsumer;
+import java.util.stream.IntStream;
 
 /**
  * Forecast of the next window's expert load from the latest window and earlier ones.
@@ -156,6 +158,16 @@ public final class LoadForecast {
      */
     static LoadForecast of(LoadMatrix latest, List<LoadMatrix> history, int maxHistory, double fixedDecay,
                            SharesCache cache) {
+        return of(latest, history, maxHistory, fixedDecay, cache, false);
+    }
+
+    /**
+     * {@link #of(LoadMatrix, List, int, double, SharesCache)}, with {@code parallel} running the chosen model over
+     * each layer's cells on the common pool: every cell's arithmetic is the one a single thread does, so the
+     * forecast is the same bits.
+     */
+    static LoadForecast of(LoadMatrix latest, List<LoadMatrix> history, int maxHistory, double fixedDecay,
+                           SharesCache cache, boolean parallel) {
         Objects.requireNonNull(latest, "latest");
         Objects.requireNonNull(history, "history");
         if (maxHistory < 0) {
@@ -198,17 +210,29 @@ public final class LoadForecast {
 
         double[] next = new double[cells];
         double[] squared = new double[cells];
-        run(x, best, firstScored, next, squared);
-        double[][] mean = new double[layers][experts];
-        double[][] volatility = new double[layers][experts];
+        double[][] mean = new double[layers][];
+        double[][] volatility = new double[layers][];
         int scored = windows - firstScored;
-        for (int l = 0; l < layers; l++) {
+        IntConsumer toTokens = l -> {
+            mean[l] = new double[experts];
+            volatility[l] = new double[experts];
             double total = latest.layerTotal(l);
             for (int e = 0; e < experts; e++) {
                 int i = l * experts + e;
                 // Back to the latest window's units, so loads and volatilities read as tokens.
                 mean[l][e] = Math.max(0, next[i]) * total;
                 volatility[l][e] = Math.sqrt(squared[i] / scored) * total;
+            }
+        };
+        if (parallel && layers > 1) {
+            IntStream.range(0, layers).parallel().forEach(l -> {
+                run(x, best, firstScored, next, squared, l * experts, (l + 1) * experts);
+                toTokens.accept(l);
+            });
+        } else {
+            run(x, best, firstScored, next, squared, 0, cells);
+            for (int l = 0; l < layers; l++) {
+                toTokens.accept(l);
             }
         }
         return new LoadForecast(mean, volatility, best.describe());
@@ -248,7 +272,7 @@ public final class LoadForecast {
         double bestError = Double.POSITIVE_INFINITY;
         for (double a : DECAYS) {
             Model m = Model.ewma(a);
-            double error = run(x, m, firstScored, next, squared) * (a == 1.0 ? 1.0 : SMOOTHING_PENALTY);
+            double error = run(x, m, firstScored, next, squared, 0, cells) * (a == 1.0 ? 1.0 : SMOOTHING_PENALTY);
             if (error < bestError) {
                 best = m;
                 bestError = error;
@@ -257,7 +281,7 @@ public final class LoadForecast {
         for (int period = 2; period <= maxPeriod; period++) {
             for (boolean difference : new boolean[] {true, false}) {
                 Model m = new Model(0, period, difference);
-                double error = run(x, m, firstScored, next, squared) * SEASONAL_PENALTY;
+                double error = run(x, m, firstScored, next, squared, 0, cells) * SEASONAL_PENALTY;
                 if (error < bestError) {
                     best = m;
                     bestError = error;
@@ -268,58 +292,63 @@ public final class LoadForecast {
     }
 
     /**
-     * Runs a model over the windows: fills {@code next} with its forecast of the window after the last and
-     * {@code squared} with each cell's summed squared one-step error over windows {@code firstScored..}.
+     * Runs a model over the windows' cells {@code from..to-1}: fills those of {@code next} with its forecast of the
+     * window after the last and of {@code squared} with each cell's summed squared one-step error over windows
+     * {@code firstScored..}; other cells are not touched.
      *
-     * @return the pooled squared error
+     * @return the pooled squared error of the cells
      */
-    private static double run(double[][] x, Model m, int firstScored, double[] next, double[] squared) {
-        int cells = next.length;
-        java.util.Arrays.fill(squared, 0);
+    private static double run(double[][] x, Model m, int firstScored, double[] next, double[] squared, int from,
+                              int to) {
+        java.util.Arrays.fill(squared, from, to, 0);
         if (m.period == 0) {
             double a = m.decay;
-            System.arraycopy(x[0], 0, next, 0, cells);
+            System.arraycopy(x[0], from, next, from, to - from);
             for (int w = 1; w < x.length; w++) {
                 double[] xw = x[w];
                 if (w >= firstScored) {
-                    for (int i = 0; i < cells; i++) {
+                    for (int i = from; i < to; i++) {
                         double diff = xw[i] - next[i];
                         squared[i] += diff * diff;
                         next[i] += a * diff;
                     }
                 } else {
-                    for (int i = 0; i < cells; i++) {
+                    for (int i = from; i < to; i++) {
                         next[i] += a * (xw[i] - next[i]);
                     }
                 }
             }
         } else {
             for (int w = firstScored; w < x.length; w++) {
-                seasonal(x, w, m.period, m.difference, next);
+                seasonal(x, w, m.period, m.difference, next, from, to);
                 double[] xw = x[w];
-                for (int i = 0; i < cells; i++) {
+                for (int i = from; i < to; i++) {
                     double diff = xw[i] - next[i];
                     squared[i] += diff * diff;
                 }
             }
-            seasonal(x, x.length, m.period, m.difference, next);
+            seasonal(x, x.length, m.period, m.difference, next, from, to);
         }
         double error = 0;
-        for (double s : squared) {
-            error += s;
+        for (int i = from; i < to; i++) {
+            error += squared[i];
         }
         return error;
+    }
+
+    /** {@link #seasonal(double[][], int, int, boolean, double[], int, int)} of every cell. */
+    static void seasonal(double[][] x, int w, int period, boolean difference, double[] out) {
+        seasonal(x, w, period, difference, out, 0, out.length);
     }
 
     /**
      * Seasonal forecast of window {@code w} from the windows before it, into {@code out}: the last plus the
      * average change one phase ahead in past cycles ({@code difference}), or the average of the same phase in
-     * past cycles.
+     * past cycles. Only cells {@code from..to-1} of {@code out} are written.
      */
-    static void seasonal(double[][] x, int w, int period, boolean difference, double[] out) {
-        int cells = out.length;
+    static void seasonal(double[][] x, int w, int period, boolean difference, double[] out, int from, int to) {
         if (difference) {
-            System.arraycopy(x[w - 1], 0, out, 0, cells);
+            System.arraycopy(x[w - 1], from, out, from, to - from);
             int seasons = 0;
             while (seasons < SEASONS && w - 1 - (seasons + 1) * period >= 0) {
                 seasons++;
@@ -328,7 +357,7 @@ public final class LoadForecast {
             for (int k = 1; k <= seasons; k++) {
                 double[] ahead = x[w - k * period];
                 double[] before = x[w - 1 - k * period];
-                for (int i = 0; i < cells; i++) {
+                for (int i = from; i < to; i++) {
                     out[i] += weight * (ahead[i] - before[i]);
                 }
             }
@@ -339,14 +368,14 @@ public final class LoadForecast {
             seasons++;
         }
         if (seasons == 0) {
-            System.arraycopy(x[w - 1], 0, out, 0, cells);
+            System.arraycopy(x[w - 1], from, out, from, to - from);
             return;
         }
-        java.util.Arrays.fill(out, 0);
+        java.util.Arrays.fill(out, from, to, 0);
         double weight = 1.0 / seasons;
         for (int k = 1; k <= seasons; k++) {
             double[] same = x[w - k * period];
-            for (int i = 0; i < cells; i++) {
+            for (int i = from; i < to; i++) {
                 out[i] += weight * same[i];
             }
         }

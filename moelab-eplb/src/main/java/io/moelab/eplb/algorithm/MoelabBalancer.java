@@ -53,7 +53,8 @@ public final class MoelabBalancer implements BalancerAlgorithm {
      * @param migrate        use the previous placement, when there is one, to move fewer experts
      * @param tolerance      GPU balancedness (0 to 1) the migration step may give up to keep layers in place (on
      *                       the loads planned on and on the latest window)
-     * @param parallel       plan layers, and work out their migration options, on all cores (the same placement)
+     * @param parallel       plan layers, forecast them and work out their migration options on all cores (the same
+     *                       placement)
      */
     public record Settings(PlacementMode mode, double hedge, double decay, int historyWindows, int swapRounds,
                            boolean migrate, double tolerance, boolean parallel) {
@@ -259,7 +260,7 @@ public final class MoelabBalancer implements BalancerAlgorithm {
             cache = new LoadForecast.SharesCache();
         }
         LoadForecast forecast = LoadForecast.of(request.weight(), request.history(), settings.historyWindows(),
-                settings.decay(), cache);
+                settings.decay(), cache, settings.parallel());
         spareShares.set(cache);
         double[][] mean = forecast.mean();
         if (settings.hedge() > 0) {

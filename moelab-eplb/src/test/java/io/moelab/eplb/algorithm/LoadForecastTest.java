@@ -166,6 +166,50 @@ class LoadForecastTest {
         }
     }
 
+    /**
+     * Layer by layer on the common pool ({@code parallel}), the forecast is the bits of one thread's, for histories
+     * whose best model is the last window, a weighted mean, a seasonal difference or a seasonal mean, on 2 to 13
+     * layers (so that several threads share them), with zeros and a fixed decay now and then.
+     */
+    @Test
+    void parallelForecastsAreTheSerialBits() {
+        Random rng = new Random(20261206);
+        java.util.Set<String> models = new java.util.TreeSet<>();
+        for (int trial = 0; trial < 60; trial++) {
+            int layers = 2 + rng.nextInt(12);
+            int experts = 1 + rng.nextInt(40);
+            int n = 2 + rng.nextInt(36);
+            int period = 2 + rng.nextInt(5);
+            int kind = trial % 4;
+            List<LoadMatrix> w = new ArrayList<>();
+            for (int t = 0; t < n; t++) {
+                double[][] rows = new double[layers][experts];
+                for (int l = 0; l < layers; l++) {
+                    for (int e = 0; e < experts; e++) {
+                        double base = 1 + (e + l) % 7;
+                        double cycle = kind == 1 ? 1 + 0.9 * Math.sin(2 * Math.PI * (t + e) / period) : 1;
+                        double walk = kind == 3 ? Math.exp(0.3 * t * ((e + l) % 2 == 0 ? 1 : -1)) : 1;
+                        // A cycle on a linear trend, little noise: what a seasonal difference forecasts.
+                        rows[l][e] = kind == 2 ? 1000 * (8 + 0.15 * t * (e % 3 - 1)
+                                + 2 * Math.sin(2 * Math.PI * (t + e) / period)) * Math.exp(0.01 * rng.nextGaussian())
+                                : rng.nextInt(6) == 0 ? 0
+                                : 1000 * base * cycle * walk * Math.exp(0.2 * rng.nextGaussian());
+                    }
+                }
+                w.add(LoadMatrix.of(rows, "w"));
+            }
+            double decay = trial % 7 == 6 ? 0.35 : Double.NaN;
+            List<LoadMatrix> history = w.subList(0, n - 1);
+            LoadForecast serial = LoadForecast.of(w.getLast(), history, 32, decay, null, false);
+            LoadForecast parallel = LoadForecast.of(w.getLast(), history, 32, decay, null, true);
+            assertThat(parallel.model()).as("trial %d", trial).isEqualTo(serial.model());
+            assertThat(parallel.mean()).as("trial %d mean", trial).isDeepEqualTo(serial.mean());
+            assertThat(parallel.volatility()).as("trial %d volatility", trial).isDeepEqualTo(serial.volatility());
+            models.add(serial.model().replaceAll("\\(.*", ""));
+        }
+        assertThat(models).contains("last", "ewma", "seasonal-difference", "seasonal-mean");
+    }
+
     @Test
     void aFixedDecayIsUsedAsGiven() {
         List<LoadMatrix> w = List.of(LoadMatrix.of(new double[][] {{0, 10}}, "w"),
