@@ -404,14 +404,15 @@ final class MigrationPlanner {
         Budget[] budgets = observed == load ? new Budget[] {new Budget(load, layers)}
                 : new Budget[] {new Budget(load, layers), new Budget(observed, layers)};
         int[] freshMoves = new int[layers];
-        forEachLayer(layers, (scratch, l) -> freshMoves[l] = moved(previous, l, phy2log[l], scratch));
-        // The sums in layer order, as they always were: the budget's bits do not depend on the threads.
-        int[] counts = new int[experts];
-        for (int l = 0; l < layers; l++) {
-            countReplicas(phy2log[l], counts);
+        forEachLayer(layers, (scratch, l) -> {
+            freshMoves[l] = moved(previous, l, phy2log[l], scratch);
+            countReplicas(phy2log[l], scratch.counts);
             for (Budget b : budgets) {
-                b.addFresh(l, phy2log[l], counts);
+                b.fresh(l, phy2log[l], scratch.counts);
             }
+        });
+        for (Budget b : budgets) {
+            b.sumFresh();
         }
         Budget planned = budgets[0];
         // Slack for a repaired layer: the relative max increase that costs about `tolerance` of balancedness.
@@ -504,6 +505,7 @@ final class MigrationPlanner {
      */
     private final class Budget {
         private final double[][] load;
+        private final double[] freshMean;
         private final double[] freshMax;
         private final double[] takenAdded;
         private double meanSum;
@@ -512,18 +514,27 @@ final class MigrationPlanner {
 
         Budget(double[][] load, int layers) {
             this.load = load;
+            this.freshMean = new double[layers];
             this.freshMax = new double[layers];
             this.takenAdded = new double[layers];
         }
 
-        void addFresh(int l, int[] slots, int[] counts) {
+        /** Layer {@code l}'s mean and max GPU load with the fresh plan (each layer by one thread). */
+        void fresh(int l, int[] slots, int[] counts) {
             double total = 0;
             for (double v : load[l]) {
                 total += v;
             }
-            meanSum += total / gpus;
+            freshMean[l] = total / gpus;
             freshMax[l] = maxGpuLoad(slots, load[l], counts);
-            maxSum += freshMax[l];
+        }
+
+        /** Sums the layers' means and maxima in layer order, so that the sums' bits do not depend on the threads. */
+        void sumFresh() {
+            for (int l = 0; l < freshMax.length; l++) {
+                meanSum += freshMean[l];
+                maxSum += freshMax[l];
+            }
         }
 
         double added(int l, int[] slots, int[] counts) {
