@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
 
 class ShardedCheckpointTest {
@@ -91,6 +93,49 @@ class ShardedCheckpointTest {
         SafetensorsWriter.writeIndex(dir, weightMap("a", S1, "b", S1, "c", S2, "d", S2));
         assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining(S2).hasMessageContaining("tensor d").hasMessageContaining("absent");
+    }
+
+    /**
+     * An index that fails after some shards opened unmaps them: nothing else would (the caller has no checkpoint to
+     * close), and each failed open left its shards mapped for the life of the process. Read from the kernel's list
+     * of this process's mappings, which names each mapped file.
+     */
+    @Test
+    @EnabledOnOs(OS.LINUX)
+    void aFailedOpenUnmapsTheShardsItHadOpened() throws IOException {
+        twoShards(false);
+        // Both shards open, then "d" is not in the second.
+        SafetensorsWriter.writeIndex(dir, weightMap("a", S1, "c", S2, "d", S2));
+        assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining("tensor d");
+        assertThat(mapped()).doesNotContain(S1).doesNotContain(S2);
+        // The first shard open, the second refused by its own header.
+        Files.write(dir.resolve(S2), new byte[3]);
+        assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining(S2);
+        assertThat(mapped()).doesNotContain(S1);
+        // The check sees a mapping where there is one.
+        SafetensorsWriter.writeIndex(dir, weightMap("a", S1));
+        try (ShardedCheckpoint c = ShardedCheckpoint.open(dir)) {
+            assertThat(mapped()).contains(dir.resolve(S1).toString());
+        }
+        assertThat(mapped()).doesNotContain(S1);
+    }
+
+    /** The files this process has mapped, one a line. */
+    private static String mapped() throws IOException {
+        return Files.readString(Path.of("/proc/self/maps"));
+    }
+
+    @Test
+    void toStringNamesTheDirectoryAndCounts() {
+        twoShards(false);
+        SafetensorsWriter.writeIndex(dir, weightMap("a", S1, "b", S1, "c", S2));
+        try (ShardedCheckpoint c = ShardedCheckpoint.open(dir);
+             SafetensorsFile f = SafetensorsFile.open(dir.resolve(S1))) {
+            assertThat(c).hasToString("ShardedCheckpoint[" + dir + ", 2 shards, 3 tensors]");
+            assertThat(f).hasToString("SafetensorsFile[" + dir.resolve(S1) + ", 2 tensors]");
+        }
     }
 
     /**
