@@ -23,6 +23,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import tools.jackson.core.JacksonException;
@@ -163,39 +164,41 @@ public final class SafetensorsFile implements AutoCloseable {
         for (Map.Entry<String, JsonNode> e : node.properties()) {
             if (!e.getValue().isString()) {
                 throw new ModelFormatException(f, null,
-                        METADATA_KEY + " value of key '" + e.getKey() + "' is not a string");
+                        METADATA_KEY + " value of key '" + shown(e.getKey()) + "' is not a string");
             }
             out.put(e.getKey(), e.getValue().stringValue());
         }
     }
 
     private static TensorInfo parseTensor(String f, String name, JsonNode node, long dataSize) {
+        // Errors show the name as shown(): a forged header's names are not to be echoed whole.
+        String shownName = shown(name);
         if (!node.isObject()) {
-            throw new ModelFormatException(f, name, "entry is not an object");
+            throw new ModelFormatException(f, shownName, "entry is not an object");
         }
         for (String key : node.propertyNames()) {
             if (!key.equals("dtype") && !key.equals("shape") && !key.equals("data_offsets")) {
-                throw new ModelFormatException(f, name, "unexpected key '" + key + "'");
+                throw new ModelFormatException(f, shownName, "unexpected key '" + shown(key) + "'");
             }
         }
         for (String key : List.of("dtype", "shape", "data_offsets")) {
             if (!node.has(key)) {
-                throw new ModelFormatException(f, name, "missing key '" + key + "'");
+                throw new ModelFormatException(f, shownName, "missing key '" + key + "'");
             }
         }
         JsonNode dtypeNode = node.get("dtype");
         if (!dtypeNode.isString()) {
-            throw new ModelFormatException(f, name, "dtype is not a string");
+            throw new ModelFormatException(f, shownName, "dtype is not a string");
         }
         String dtypeName = dtypeNode.stringValue();
         DType dtype = DType.parse(dtypeName).orElseThrow(
-                () -> new ModelFormatException(f, name, "unsupported dtype " + dtypeName));
-        long[] shape = longs(f, name, node.get("shape"), "shape", -1);
-        long[] offsets = longs(f, name, node.get("data_offsets"), "data_offsets", 2);
+                () -> new ModelFormatException(f, shownName, "unsupported dtype " + shown(dtypeName)));
+        long[] shape = longs(f, shownName, node.get("shape"), "shape", -1);
+        long[] offsets = longs(f, shownName, node.get("data_offsets"), "data_offsets", 2);
         long begin = offsets[0];
         long end = offsets[1];
         if (begin > end) {
-            throw new ModelFormatException(f, name, "data_offsets begin " + begin + " > end " + end);
+            throw new ModelFormatException(f, shownName, "data_offsets begin " + begin + " > end " + end);
         }
         long needed;
         try {
@@ -205,16 +208,16 @@ public final class SafetensorsFile implements AutoCloseable {
             }
             needed = Math.multiplyExact(elements, (long) dtype.bytes());
         } catch (ArithmeticException e) {
-            throw new ModelFormatException(f, name, "byte size of shape " + Arrays.toString(shape) + " "
+            throw new ModelFormatException(f, shownName, "byte size of shape " + Arrays.toString(shape) + " "
                     + dtype + " overflows a long");
         }
         if (end - begin != needed) {
-            throw new ModelFormatException(f, name, "data_offsets [" + begin + ", " + end + "] span "
+            throw new ModelFormatException(f, shownName, "data_offsets [" + begin + ", " + end + "] span "
                     + (end - begin) + " bytes but shape " + Arrays.toString(shape) + " " + dtype + " needs "
                     + needed);
         }
         if (end > dataSize) {
-            throw new ModelFormatException(f, name, "data_offsets end " + end + " is beyond the data section of "
+            throw new ModelFormatException(f, shownName, "data_offsets end " + end + " is beyond the data section of "
                     + dataSize + " bytes");
         }
         return new TensorInfo(name, dtype, shape, begin, end);
@@ -272,20 +275,57 @@ public final class SafetensorsFile implements AutoCloseable {
         TensorInfo previous = null;
         for (TensorInfo t : sorted) {
             if (previous != null && t.begin() < previous.end()) {
-                throw new ModelFormatException(f, t.name(), "data_offsets [" + t.begin() + ", " + t.end()
-                        + "] overlap tensor " + previous.name() + " [" + previous.begin() + ", "
+                throw new ModelFormatException(f, shown(t.name()), "data_offsets [" + t.begin() + ", " + t.end()
+                        + "] overlap tensor " + shown(previous.name()) + " [" + previous.begin() + ", "
                         + previous.end() + "]");
             }
             long gapFrom = previous == null ? 0 : previous.end();
             if (t.begin() > gapFrom) {
-                throw new ModelFormatException(f, t.name(), "data_offsets [" + t.begin() + ", " + t.end()
+                throw new ModelFormatException(f, shown(t.name()), "data_offsets [" + t.begin() + ", " + t.end()
                         + "] leave bytes " + gapFrom + ".." + (t.begin() - 1) + " unaccounted for"
-                        + (previous == null ? " before the first tensor" : " after tensor " + previous.name()));
+                        + (previous == null ? " before the first tensor" : " after tensor " + shown(previous.name())));
             }
             if (previous == null || t.end() > previous.end()) {
                 previous = t;
             }
         }
+    }
+
+    /** Most characters of a header's string that a message shows. */
+    private static final int SHOWN_CHARS = 200;
+
+    /**
+     * A string from a header or an index as an error shows it: control characters escaped as JSON escapes them (a
+     * newline ended the CLI's one line before the problem), cut after {@value #SHOWN_CHARS} characters with its
+     * length (a forged 20 MB dtype was a 20 MB error). Other strings are returned as they are.
+     */
+    static String shown(String s) {
+        int n = Math.min(s.length(), SHOWN_CHARS);
+        int i = 0;
+        while (i < n && s.charAt(i) >= 0x20) {
+            i++;
+        }
+        if (i == s.length()) {
+            return s;
+        }
+        StringBuilder b = new StringBuilder(n + 32).append(s, 0, i);
+        for (; i < n; i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return s.length() > n ? b.append("... (").append(s.length()).append(" characters)").toString()
+                : b.toString();
     }
 
     /** The file this was opened from. */

@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -41,8 +42,9 @@ public final class ShardedCheckpoint implements AutoCloseable {
             for (TensorInfo t : s.tensors().values()) {
                 SafetensorsFile other = own.putIfAbsent(t.name(), s);
                 if (other != null) {
-                    throw new ModelFormatException(s.path().toString(), t.name(),
-                            "tensor also present in shard " + other.path().getFileName());
+                    throw new ModelFormatException(s.path().toString(), SafetensorsFile.shown(t.name()),
+                            "tensor also present in shard "
+                                    + SafetensorsFile.shown(other.path().getFileName().toString()));
                 }
                 all.put(t.name(), t);
             }
@@ -107,7 +109,8 @@ public final class ShardedCheckpoint implements AutoCloseable {
         Map<String, String> weightMap = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : root.get("weight_map").properties()) {
             if (!e.getValue().isString()) {
-                throw new ModelFormatException(i, e.getKey(), "weight_map value is not a string");
+                throw new ModelFormatException(i, SafetensorsFile.shown(e.getKey()),
+                        "weight_map value is not a string");
             }
             weightMap.put(e.getKey(), e.getValue().stringValue());
         }
@@ -122,25 +125,33 @@ public final class ShardedCheckpoint implements AutoCloseable {
         try {
             for (Map.Entry<String, String> e : weightMap.entrySet()) {
                 String shardName = e.getValue();
-                Path p = base.resolve(shardName).normalize();
-                if (!base.equals(p.getParent())) {
-                    throw new ModelFormatException(i, e.getKey(),
-                            "shard " + shardName + " is not a file name in the checkpoint directory");
+                // The index's strings as errors show them (a forged index's are not echoed whole).
+                String tensor = SafetensorsFile.shown(e.getKey());
+                String shownShard = SafetensorsFile.shown(shardName);
+                Path p;
+                try {
+                    p = base.resolve(shardName).normalize();
+                } catch (InvalidPathException x) {
+                    p = null; // a NUL in the name: no path at all (an InvalidPathException, exit 1 from the CLI)
+                }
+                if (p == null || !base.equals(p.getParent())) {
+                    throw new ModelFormatException(i, tensor,
+                            "shard " + shownShard + " is not a file name in the checkpoint directory");
                 }
                 SafetensorsFile shard = byFile.get(p);
                 if (shard == null) {
                     if (!Files.isRegularFile(p)) {
-                        throw new ModelFormatException(p.toString(), e.getKey(),
-                                "shard file " + shardName + " named in " + SafetensorsWriter.INDEX_FILE
-                                        + " is missing");
+                        String file = shownShard.equals(shardName) ? p.toString() : SafetensorsFile.shown(p.toString());
+                        throw new ModelFormatException(file, tensor, "shard file " + shownShard + " named in "
+                                + SafetensorsWriter.INDEX_FILE + " is missing");
                     }
                     shard = SafetensorsFile.open(p);
                     byFile.put(p, shard);
                 }
                 if (shard.info(e.getKey()).isEmpty()) {
-                    throw new ModelFormatException(shard.path().toString(), e.getKey(),
+                    throw new ModelFormatException(shard.path().toString(), tensor,
                             "tensor listed in " + SafetensorsWriter.INDEX_FILE + " is absent from shard "
-                                    + shardName);
+                                    + shownShard);
                 }
             }
             ShardedCheckpoint c = new ShardedCheckpoint(dir, index, new ArrayList<>(byFile.values()));

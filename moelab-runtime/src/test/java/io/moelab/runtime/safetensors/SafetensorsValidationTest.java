@@ -4,6 +4,7 @@ import static io.moelab.runtime.safetensors.Fixtures.assertRejects;
 import static io.moelab.runtime.safetensors.Fixtures.file;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.moelab.runtime.ModelFormatException;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -220,6 +221,40 @@ class SafetensorsValidationTest {
         String before = "{\"a\":" + entry("\"F32\"", "[1]", "[2,6]") + "}";
         assertRejects(dir, file(before, new byte[6]), "a", "data_offsets [2, 6] leave bytes 0..1 unaccounted for "
                 + "before the first tensor");
+    }
+
+    /**
+     * The header's own strings are shown cut and with their control characters escaped: a forged 20 MB dtype made a
+     * 20 MB "one-line" error, and a newline in a name cut the CLI's line (it prints the first) before the problem.
+     */
+    @Test
+    void longOrMultiLineStringsOfTheHeaderAreShownCutOnOneLine() {
+        String x = "x".repeat(20 << 20);
+        ModelFormatException e = assertRejects(dir, one(entry("\"" + x + "\"", "[2]", "[0,8]"), 8), "t",
+                "unsupported dtype " + "x".repeat(200) + "... (20971520 characters)");
+        assertThat(e.getMessage()).hasSizeLessThan(1000);
+        // Keys: Jackson refuses names over 50,000 characters itself.
+        String key = "k".repeat(50_000);
+        e = assertRejects(dir, one("{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"" + key + "\":1}", 8),
+                "t", "unexpected key '" + "k".repeat(200) + "... (50000 characters)'");
+        assertThat(e.getMessage()).hasSizeLessThan(1000);
+        e = assertRejects(dir, file("{\"__metadata__\":{\"" + key + "\":1}}", new byte[0]), null,
+                "__metadata__ value of key '" + "k".repeat(200) + "... (50000 characters)' is not a string");
+        assertThat(e.getMessage()).hasSizeLessThan(1000);
+        // A name: the tensor the error names is the name as shown.
+        String name = "y".repeat(300);
+        e = assertRejects(dir, file("{\"" + name + "\":" + entry("\"F64\"", "[1]", "[0,8]") + "}", new byte[8]),
+                "y".repeat(200) + "... (300 characters)", "unsupported dtype F64");
+        // Control characters, as JSON escapes them; the rest of the line stays.
+        assertRejects(dir, file("{\"a\\nb\":" + entry("\"F32\\r\\u0000\"", "[1]", "[0,4]") + "}", new byte[4]),
+                "a\\nb", "unsupported dtype F32\\r\\u0000");
+        String overlap = "{\"a\\tb\":" + entry("\"F32\"", "[2]", "[0,8]") + ",\"c\\u001b\":"
+                + entry("\"F32\"", "[1]", "[4,8]") + "}";
+        assertRejects(dir, file(overlap, new byte[8]), "c\\u001b", "overlap tensor a\\tb [0, 8]");
+        // Names of ordinary length, with other characters, are shown as they are.
+        String plain = "model.language_model.layers.10.mlp.experts.gate_up_proj_blocks.ünï/😀";
+        assertRejects(dir, file("{\"" + plain + "\":" + entry("\"I8\"", "[1]", "[0,1]") + "}", new byte[1]), plain,
+                "unsupported dtype I8");
     }
 
     @Test

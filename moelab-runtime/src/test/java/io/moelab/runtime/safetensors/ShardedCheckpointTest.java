@@ -190,6 +190,34 @@ class ShardedCheckpointTest {
                 .hasMessageContaining(S2).hasMessageContaining("shorter");
     }
 
+    /**
+     * The index's strings are shown cut and on one line, as a header's are; a NUL in a shard's name, which no path
+     * can hold, was an InvalidPathException (exit 1 from the CLI) rather than a bad checkpoint.
+     */
+    @Test
+    void theIndexsStringsAreShownCutOnOneLineAndANulIsNotAFileName() throws IOException {
+        twoShards(false);
+        Path index = dir.resolve("model.safetensors.index.json");
+        Files.writeString(index, "{\"weight_map\": {\"a\": \"x\\u0000y\"}}");
+        assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
+                .hasMessage(index + ": tensor a: shard x\\u0000y is not a file name in the checkpoint directory");
+        String longName = "s".repeat(1 << 20);
+        SafetensorsWriter.writeIndex(dir, weightMap("a\nb", longName));
+        String shownName = "s".repeat(200) + "... (1048576 characters)";
+        assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
+                .hasMessageEndingWith(": tensor a\\nb: shard file " + shownName + " named in "
+                        + "model.safetensors.index.json is missing")
+                .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(2000).doesNotContain("\n"));
+        SafetensorsWriter.writeIndex(dir, weightMap("d\r", S1));
+        assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
+                .hasMessage(dir.resolve(S1) + ": tensor d\\r: tensor listed in model.safetensors.index.json is"
+                        + " absent from shard " + S1);
+        Files.writeString(index, "{\"weight_map\": {\"" + "t".repeat(300) + "\": 1}}");
+        assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
+                .hasMessage(index + ": tensor " + "t".repeat(200) + "... (300 characters): weight_map value is not"
+                        + " a string");
+    }
+
     @Test
     void singleFileWithoutIndex() {
         new SafetensorsWriter().add("x", DType.F16, new long[] {2}, values(2, 1))
