@@ -121,6 +121,89 @@ class FloatMatricesTest {
         }
     }
 
+    /**
+     * The multi-row kernels (eight F32 rows, four F16 or BF16 rows per pass) over widths where a single vector is left
+     * after the pairs of vectors: {@code cols mod 2L} at least {@code L}, exactly {@code L} among them. The widths
+     * above never left one, so that loop of both kernels had not run. Each row has {@code dot}'s bits, which are
+     * those of {@link MatVec#dot} on the decoded row (the float formats' documented equality), and is within float
+     * accumulation of the float64 reference.
+     */
+    @Test
+    void multiRowKernelsOnWidthsWithASingleVectorLeftGiveTheBitsOfDot() {
+        int l = Kernels.L;
+        Random rnd = new Random(2024);
+        Maker[] makers = {FloatMatricesTest::f32, FloatMatricesTest::f16, FloatMatricesTest::bf16};
+        for (Maker maker : makers) {
+            for (int cols : new int[] {l, l + 2, 3 * l, 3 * l + 5, 5 * l + l / 2}) {
+                int rows = 8 * 3 + 5;
+                Case c = maker.make(rnd, rows, cols);
+                WeightMatrix m = c.matrix();
+                // Magnitudes spread over many binades: a different order of the sums changes the bits.
+                float[] x = TestData.gaussian(rnd, cols, 1.0);
+                for (int i = 0; i < cols; i++) {
+                    x[i] = Math.scalb(x[i], rnd.nextInt(24) - 12);
+                }
+                for (int[] range : new int[][] {{0, rows}, {3, rows - 1}, {rows - 9, rows}}) {
+                    float[] out = new float[rows];
+                    Arrays.fill(out, Float.NaN);
+                    m.dotRows(range[0], range[1], x, out);
+                    for (int r = range[0]; r < range[1]; r++) {
+                        float[] row = Arrays.copyOfRange(c.values(), r * cols, (r + 1) * cols);
+                        String what = m.format() + " " + rows + "x" + cols + " row " + r;
+                        assertThat(Float.floatToRawIntBits(out[r])).as(what)
+                                .isEqualTo(Float.floatToRawIntBits(m.dot(r, x)))
+                                .isEqualTo(Float.floatToRawIntBits(MatVec.dot(row, x, cols)));
+                        assertThat((double) out[r]).as(what).isCloseTo(TestData.refDot(row, 0, x, cols),
+                                offset(1e-5 * TestData.absDot(row, 0, x, cols)));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void ofFloatsWrapsRowMajorValuesAndRefusesEmptyShapes() {
+        float[] v = {1, 2, 3, 4, 5, 6};
+        WeightMatrix w = WeightMatrix.ofFloats(v, 3, 2);
+        // Wrapped, not copied (on a little-endian host): a later write shows through.
+        v[5] = -7f;
+        if (java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN) {
+            assertThat(w.get(2, 1)).isEqualTo(-7f);
+        }
+        assertThat(w.rows()).isEqualTo(3);
+        assertThat(w.cols()).isEqualTo(2);
+        // A zero dimension, with as many values (none) as it needs, is still refused.
+        assertThatThrownBy(() -> WeightMatrix.ofFloats(new float[0], 0, 3))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be positive: 0x3");
+        assertThatThrownBy(() -> WeightMatrix.ofFloats(new float[0], 3, 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be positive: 3x0");
+        assertThatThrownBy(() -> WeightMatrix.of(DType.BF16, MemorySegment.ofArray(new byte[0]), 0, 4))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be positive: 0x4");
+        assertThatThrownBy(() -> WeightMatrix.of(DType.F32, MemorySegment.ofArray(new byte[0]), 4, 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be positive: 4x0");
+        assertThatThrownBy(() -> WeightMatrix.ofFloats(v, 4, 2)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("a 4x2 matrix needs 8 values, got 6");
+    }
+
+    @Test
+    void dtypesParseTheirSafetensorsNamesOnly() {
+        for (DType d : DType.values()) {
+            assertThat(DType.parse(d.name())).contains(d);
+        }
+        assertThat(DType.parse("f32")).isEmpty();
+        assertThat(DType.parse("F64")).isEmpty();
+        assertThat(DType.F32.bytes()).isEqualTo(4);
+        assertThat(DType.F16.bytes()).isEqualTo(2);
+        assertThat(DType.BF16.bytes()).isEqualTo(2);
+    }
+
+    @Test
+    void bytesAreTheWrappedSegmentsSize() {
+        MemorySegment seg = MemorySegment.ofArray(new byte[48]);
+        assertThat(WeightMatrix.of(DType.F16, seg, 4, 6).bytes()).isEqualTo(48);
+        assertThat(WeightMatrix.of(DType.BF16, seg, 6, 4).bytes()).isEqualTo(48);
+    }
+
     @Test
     void ofFloatsWrapsRowMajorValues() {
         float[] v = {1, 2, 3, 4, 5, 6};

@@ -381,6 +381,53 @@ class Int4BlockMatrixTest {
         assertThat(again).isEqualTo(first);
     }
 
+    /**
+     * The per-thread activation cache is keyed by the values and the group size: matrices of the same width but other
+     * group sizes, called in turn with one vector, and a zero vector after another, each get their own products,
+     * those of a thread that never saw another vector (a fresh thread's cache is empty).
+     */
+    @Test
+    void theActivationCacheTellsGroupSizesAndVectorsApart() throws Exception {
+        Random rnd = new Random(10);
+        int rows = 40;
+        int cols = 256;
+        WeightMatrix src = WeightMatrix.ofFloats(weights(rnd, rows * cols), rows, cols);
+        Int4BlockMatrix[] ms = {Int4BlockMatrix.quantize(src, 32), Int4BlockMatrix.quantize(src, 64),
+            Int4BlockMatrix.quantize(src, 128)};
+        float[] x = weights(rnd, cols);
+        float[] zero = new float[cols];
+        float[][][] fresh = new float[ms.length][2][];
+        Thread t = Thread.ofPlatform().start(() -> {
+            for (int i = 0; i < ms.length; i++) {
+                fresh[i][0] = new float[rows];
+                ms[i].dotRows(0, rows, x, fresh[i][0]);
+            }
+        });
+        t.join();
+        Thread z = Thread.ofPlatform().start(() -> {
+            for (int i = 0; i < ms.length; i++) {
+                fresh[i][1] = new float[rows];
+                ms[i].dotRows(0, rows, zero, fresh[i][1]);
+            }
+        });
+        z.join();
+        for (int round = 0; round < 2; round++) {
+            for (int i = 0; i < ms.length; i++) {
+                for (int v = 0; v < 2; v++) {
+                    float[] out = new float[rows];
+                    ms[i].dotRows(0, rows, v == 0 ? x : zero, out);
+                    assertThat(out).as("G%d, %s vector", ms[i].groupSize(), v == 0 ? "x" : "zero")
+                            .isEqualTo(fresh[i][v]);
+                    assertThat(ms[i].dot(rows - 1, v == 0 ? x : zero)).isEqualTo(fresh[i][v][rows - 1]);
+                }
+            }
+        }
+        assertThat(fresh[1][1]).containsOnly(0f);
+        assertThat(fresh[0][0]).isNotEqualTo(fresh[1][0]);
+        assertThat(ms[2].rows()).isEqualTo(rows);
+        assertThat(ms[2].cols()).isEqualTo(cols);
+    }
+
     @Test
     void validatesGroupsAndArguments() {
         WeightMatrix src = WeightMatrix.ofFloats(new float[4 * 96], 4, 96);

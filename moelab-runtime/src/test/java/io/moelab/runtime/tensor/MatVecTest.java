@@ -345,6 +345,98 @@ class MatVecTest {
         assertThat(out[0]).isZero();
     }
 
+    /**
+     * Strided ranges that exactly fill their array, start at 0 or repeat one row (stride 0) are inside it: computed,
+     * against the scalar loops of the documented sums, not refused.
+     */
+    @Test
+    void stridedRangesThatExactlyFitTheirArraysAreComputed() {
+        Random rnd = new Random(31);
+        int m = 3;
+        int n = Kernels.L + 3;
+        for (int stride : new int[] {0, n, n + 5}) {
+            float[] a = TestData.gaussian(rnd, m, 1.0);
+            float[] b = TestData.gaussian(rnd, (m - 1) * stride + n, 1.0);
+            float[] out = new float[n];
+            MatVec.dotColumns(a, 0, b, 0, stride, m, n, out, 0);
+            float[] dst = TestData.gaussian(rnd, n, 1.0);
+            float[] expected = dst.clone();
+            MatVec.weightedSumStrided(dst, 0, b, 0, stride, a, 0, m, n);
+            for (int t = 0; t < n; t++) {
+                float s = 0;
+                for (int d = 0; d < m; d++) {
+                    s = Math.fma(b[d * stride + t], a[d], s);
+                    expected[t] = Math.fma(a[d], b[d * stride + t], expected[t]);
+                }
+                assertThat(out[t]).as("stride %d column %d", stride, t).isEqualTo(s);
+                assertThat(dst[t]).as("stride %d element %d", stride, t).isEqualTo(expected[t]);
+            }
+            // One element short: refused.
+            float[] shortB = new float[b.length - 1];
+            assertThatThrownBy(() -> MatVec.dotColumns(a, 0, shortB, 0, stride, m, n, new float[n], 0))
+                    .isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> MatVec.weightedSumStrided(new float[n], 0, shortB, 0, stride, a, 0, m, n))
+                    .isInstanceOf(IndexOutOfBoundsException.class);
+        }
+    }
+
+    /** {@code allFinite} against a plain loop: one NaN or infinity anywhere, in the vector body or the tail. */
+    @Test
+    void allFiniteFindsANonFiniteValueAnywhere() {
+        Random rnd = new Random(5);
+        for (int n = 0; n <= 3 * Kernels.L + 3; n++) {
+            float[] a = TestData.gaussian(rnd, n, 1e30);
+            assertThat(MatVec.allFinite(a)).as("length %d", n).isTrue();
+            for (int i = 0; i < n; i++) {
+                for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+                    float[] b = a.clone();
+                    b[i] = bad;
+                    assertThat(MatVec.allFinite(b)).as("%s at %d of %d", bad, i, n).isFalse();
+                }
+            }
+        }
+        assertThat(MatVec.allFinite(new float[] {Float.MAX_VALUE, -Float.MAX_VALUE, Float.MIN_VALUE})).isTrue();
+    }
+
+    /**
+     * A batch product of an {@link Int4BlockMatrix} runs its own kernel per vector: each output has the bits of
+     * {@code dotRows} on that vector alone (a prompt computed as its tokens would be decoded). A short vector
+     * anywhere in a batch is refused before anything is written.
+     */
+    @Test
+    void aBatchOfAnInt4BlockMatrixGivesEachVectorsDotRowsBits() {
+        Random rnd = new Random(8);
+        int rows = 2 * Int4BlockMatrix.R + 5;
+        int cols = 256;
+        Int4BlockMatrix w = Int4BlockMatrix.quantize(
+                WeightMatrix.ofFloats(TestData.gaussian(rnd, rows * cols, 1.0), rows, cols), 64);
+        float[][] xs = new float[5][];
+        float[][] outs = new float[5][rows];
+        for (int b = 0; b < xs.length; b++) {
+            xs[b] = TestData.gaussian(rnd, cols, 1.0);
+        }
+        MatVec.multiply(w, xs, outs);
+        for (int b = 0; b < xs.length; b++) {
+            float[] alone = new float[rows];
+            w.dotRows(0, rows, xs[b], alone);
+            for (int r = 0; r < rows; r++) {
+                assertThat(Float.floatToRawIntBits(outs[b][r])).as("vector %d row %d", b, r)
+                        .isEqualTo(Float.floatToRawIntBits(alone[r]));
+            }
+        }
+        float[][] fresh = new float[3][rows];
+        for (WeightMatrix m : List.of(w, WeightMatrix.ofFloats(new float[rows * cols], rows, cols))) {
+            assertThatThrownBy(() -> MatVec.multiply(m, new float[][] {xs[0], xs[1], new float[cols - 1]}, fresh))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> MatVec.multiply(m, new float[][] {xs[0], xs[1], xs[2]},
+                    new float[][] {fresh[0], fresh[1], new float[rows - 1]}))
+                    .isInstanceOf(IllegalArgumentException.class);
+            for (float[] o : fresh) {
+                assertThat(o).containsOnly(0f);
+            }
+        }
+    }
+
     @Test
     void dotColumnsRejectsRangesOutsideTheArrays() {
         assertThatThrownBy(() -> MatVec.dotColumns(new float[4], 0, new float[3 * 8 + 7], 0, 8, 4, 8, new float[8], 0))

@@ -324,6 +324,8 @@ class ProductTeamTest {
         try {
             System.setProperty("moelab.threads", " 3 ");
             assertThat(ProductTeam.defaultThreads()).isEqualTo(3);
+            System.setProperty("moelab.threads", "1");
+            assertThat(ProductTeam.defaultThreads()).isEqualTo(1);
             System.setProperty("moelab.threads", "0");
             assertThat(ProductTeam.defaultThreads()).isEqualTo(cores);
             System.setProperty("moelab.threads", "many");

@@ -129,6 +129,30 @@ class WeightSlabsTest {
         assertThat(WeightSlabs.mapsSlabs()).isTrue();
     }
 
+    /**
+     * The edges of the arguments accepted: no bytes, an alignment of exactly one huge page. A slab's mapping starts
+     * on a huge page boundary (where slabs are mapped), so its first segment does, and one of its own does too.
+     */
+    @Test
+    void emptyRequestsAndHugePageAlignmentAreServedAndSlabsStartOnAHugePage() {
+        try (Arena arena = Arena.ofConfined()) {
+            WeightSlabs slabs = new WeightSlabs(arena);
+            assertThat(slabs.allocate(0, 1).byteSize()).isZero();
+            MemorySegment first = slabs.allocate(100, 64);
+            MemorySegment aligned = slabs.allocate(10, WeightSlabs.HUGE_PAGE);
+            assertThat(aligned.address() % WeightSlabs.HUGE_PAGE).isZero();
+            assertThat(aligned.byteSize()).isEqualTo(10);
+            MemorySegment own = slabs.allocate(WeightSlabs.SLAB_BYTES + 1, 64);
+            if (WeightSlabs.mapsSlabs()) {
+                assertThat(first.address() % WeightSlabs.HUGE_PAGE).isZero();
+                assertThat(own.address() % WeightSlabs.HUGE_PAGE).isZero();
+                // Offsets from the first: a huge page on, then the next request right after it.
+                assertThat(aligned.address()).isEqualTo(first.address() + WeightSlabs.HUGE_PAGE);
+                assertThat(slabs.allocate(3, 1).address()).isEqualTo(aligned.address() + 10);
+            }
+        }
+    }
+
     @Test
     void rejectsBadArguments() {
         WeightSlabs slabs = new WeightSlabs();
