@@ -46,6 +46,14 @@ class SafetensorsValidationTest {
         assertRejects(dir, new byte[16], null, "header length is 0");
     }
 
+    /** Exactly the length field: its value is read and judged, the file is not "shorter than" it. */
+    @Test
+    void aFileOfOnlyTheLengthField() {
+        assertRejects(dir, new byte[8], null, "header length is 0");
+        assertRejects(dir, file(2, new byte[0], new byte[0]), null,
+                "header length 2 exceeds the 0 bytes after the length field");
+    }
+
     @Test
     void headerLengthBeyondFile() {
         byte[] h = "{}".getBytes(StandardCharsets.UTF_8);
@@ -248,6 +256,9 @@ class SafetensorsValidationTest {
         // Control characters, as JSON escapes them; the rest of the line stays.
         assertRejects(dir, file("{\"a\\nb\":" + entry("\"F32\\r\\u0000\"", "[1]", "[0,4]") + "}", new byte[4]),
                 "a\\nb", "unsupported dtype F32\\r\\u0000");
+        // A space after a control character stays a space.
+        assertRejects(dir, file("{\"x\\ty z\":" + entry("\"F64\"", "[1]", "[0,8]") + "}", new byte[8]), "x\\ty z",
+                "unsupported dtype F64");
         String overlap = "{\"a\\tb\":" + entry("\"F32\"", "[2]", "[0,8]") + ",\"c\\u001b\":"
                 + entry("\"F32\"", "[1]", "[4,8]") + "}";
         assertRejects(dir, file(overlap, new byte[8]), "c\\u001b", "overlap tensor a\\tb [0, 8]");
