@@ -12,7 +12,8 @@ import java.nio.ByteOrder;
 import java.nio.CharBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileChannel.MapMode;
-import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -27,6 +28,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.exc.StreamConstraintsException;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -127,16 +129,17 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     private static Header parseHeader(String f, byte[] bytes, long dataSize) {
-        String text;
-        try {
-            CharBuffer chars = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes));
-            text = chars.toString();
-        } catch (CharacterCodingException e) {
+        if (!isUtf8(bytes)) {
             throw new ModelFormatException(f, null, "header is not valid UTF-8");
         }
+        // Decoded once, as a string: checked first in small pieces, the header is not held twice more as chars.
+        String text = new String(bytes, StandardCharsets.UTF_8);
         JsonNode root;
         try {
             root = Json.MAPPER.readTree(text);
+        } catch (StreamConstraintsException e) {
+            throw new ModelFormatException(f, null, "header is beyond this reader's limits: "
+                    + JsonProblems.describe(e));
         } catch (JacksonException e) {
             throw new ModelFormatException(f, null, "header is not valid JSON: " + JsonProblems.describe(e));
         }
@@ -155,6 +158,23 @@ public final class SafetensorsFile implements AutoCloseable {
         checkOverlaps(f, tensors);
         checkCovered(f, tensors, dataSize);
         return new Header(Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
+    }
+
+    /** Whether the bytes are well-formed UTF-8, decoded into a small buffer that is thrown away as it fills. */
+    private static boolean isUtf8(byte[] bytes) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder(); // reports malformed input, replaces nothing
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(8192);
+        while (true) {
+            CoderResult r = decoder.decode(in, out, true);
+            if (r.isError()) {
+                return false;
+            }
+            if (r.isUnderflow()) {
+                return !decoder.flush(out).isError();
+            }
+            out.clear();
+        }
     }
 
     private static void parseMetadata(String f, JsonNode node, Map<String, String> out) {

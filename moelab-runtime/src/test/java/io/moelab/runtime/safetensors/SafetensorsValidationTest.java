@@ -81,6 +81,31 @@ class SafetensorsValidationTest {
         assertThat(Fixtures.allocatedBytes() - before).isLessThan(16L << 20);
     }
 
+    /**
+     * A header near the 100 MiB limit that is a few huge values: a shape of tens of millions of zeros (a legal
+     * tensor of no bytes, but not a checkpoint) or a dtype string of 94 MB. Read as a whole tree after a decoded copy,
+     * the first allocated 2.4 GB and the second 1.4 GB (out of memory under {@code -Xmx1g}); now each is refused at
+     * the parser's limits, allocating a few times the header's own bytes.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"shape", "dtype"})
+    void headerOfHugeValuesIsRefusedWithoutAGiantAllocation(String which) {
+        int size = 95 << 20;
+        StringBuilder h = new StringBuilder(size);
+        if (which.equals("shape")) {
+            h.append("{\"w\":{\"dtype\":\"F32\",\"data_offsets\":[0,0],\"shape\":[0");
+            while (h.length() < size - 8) {
+                h.append(",0");
+            }
+            h.append("]}}");
+        } else {
+            h.append("{\"w\":{\"shape\":[],\"data_offsets\":[0,4],\"dtype\":\"");
+            h.append("F".repeat(size - 60 - h.length()));
+            h.append("\"}}");
+        }
+        assertRejects(dir, file(h.toString(), new byte[4]), null, "header is beyond", 3L * size + (64L << 20));
+    }
+
     @Test
     void headerNotUtf8() {
         byte[] h = {'{', '"', (byte) 0xC3, 0x28, '"', ':', '{', '}', '}'};
@@ -233,13 +258,14 @@ class SafetensorsValidationTest {
 
     /**
      * The header's own strings are shown cut and with their control characters escaped: a forged 20 MB dtype made a
-     * 20 MB "one-line" error, and a newline in a name cut the CLI's line (it prints the first) before the problem.
+     * 20 MB "one-line" error (such a string is now refused at the parser's limit of 16 Mi characters; one under it),
+     * and a newline in a name cut the CLI's line (it prints the first) before the problem.
      */
     @Test
     void longOrMultiLineStringsOfTheHeaderAreShownCutOnOneLine() {
-        String x = "x".repeat(20 << 20);
+        String x = "x".repeat(Json.MAX_STRING_CHARS);
         ModelFormatException e = assertRejects(dir, one(entry("\"" + x + "\"", "[2]", "[0,8]"), 8), "t",
-                "unsupported dtype " + "x".repeat(200) + "... (20971520 characters)");
+                "unsupported dtype " + "x".repeat(200) + "... (16777216 characters)");
         assertThat(e.getMessage()).hasSizeLessThan(1000);
         // Keys: Jackson refuses names over 50,000 characters itself.
         String key = "k".repeat(50_000);
