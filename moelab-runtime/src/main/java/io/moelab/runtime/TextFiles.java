@@ -24,11 +24,22 @@ public final class TextFiles {
      *                              = 1")
      */
     public static String readUtf8(Path file) {
+        return readUtf8(file, MAX_BYTES);
+    }
+
+    /**
+     * As {@link #readUtf8(Path)}, refusing a file of more than {@code maxBytes} (at most the JDK's array limit) by
+     * its size, before reading it.
+     *
+     * @throws ModelFormatException as {@link #readUtf8(Path)}, {@code too large} naming {@code maxBytes}
+     */
+    public static String readUtf8(Path file, long maxBytes) {
+        long limit = Math.min(maxBytes, MAX_BYTES);
         try {
             long size = Files.size(file);
-            if (size > MAX_BYTES) {
+            if (size > limit) {
                 throw new ModelFormatException(file.toString(), null, "too large (" + size + " bytes; at most "
-                        + MAX_BYTES + ")");
+                        + limit + ")");
             }
             String text = Files.readString(file);
             return text.startsWith("\uFEFF") ? text.substring(1) : text;

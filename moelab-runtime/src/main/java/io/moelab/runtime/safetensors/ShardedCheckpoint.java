@@ -99,7 +99,8 @@ public final class ShardedCheckpoint implements AutoCloseable {
         String i = index.toString();
         JsonNode root;
         try {
-            root = Json.MAPPER.readTree(TextFiles.readUtf8(index));
+            // At most a header's size: an index names each tensor once, as a header does with more besides.
+            root = Json.MAPPER.readTree(TextFiles.readUtf8(index, SafetensorsFile.MAX_HEADER_BYTES));
         } catch (JacksonException e) {
             throw new ModelFormatException(i, null, "not valid JSON: " + JsonProblems.describe(e));
         }

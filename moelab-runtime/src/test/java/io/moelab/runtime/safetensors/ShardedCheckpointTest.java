@@ -191,6 +191,23 @@ class ShardedCheckpointTest {
     }
 
     /**
+     * An index past the header's limit of 100 MiB is refused by its size before it is read: a forged one of 2 GB
+     * was read whole (its bytes and its text, 4 GB) and ran out of memory. The file is sparse, so nothing is written.
+     */
+    @Test
+    void anIndexOverAHundredMiBIsRefusedUnread() throws IOException {
+        twoShards(false);
+        Path index = dir.resolve("model.safetensors.index.json");
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(index.toFile(), "rw")) {
+            raf.setLength(SafetensorsFile.MAX_HEADER_BYTES + 1);
+        }
+        long before = Fixtures.allocatedBytes();
+        assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
+                .hasMessage(index + ": too large (104857601 bytes; at most 104857600)");
+        assertThat(Fixtures.allocatedBytes() - before).isLessThan(16L << 20);
+    }
+
+    /**
      * The index's strings are shown cut and on one line, as a header's are; a NUL in a shard's name, which no path
      * can hold, was an InvalidPathException (exit 1 from the CLI) rather than a bad checkpoint.
      */
