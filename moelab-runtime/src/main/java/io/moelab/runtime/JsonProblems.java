@@ -15,13 +15,15 @@ public final class JsonProblems {
      */
     private static final Pattern START_MARKER = Pattern.compile("\\s*\\(start marker at \\[Source:[^\\]]*]\\)");
     private static final int MOST_CHARS = 200;
+    /** Where a limit's message names the setting that holds it, {@code , from `StreamReadConstraints.getX()`}. */
+    private static final Pattern SETTING = Pattern.compile(", from `[^`]*`");
 
     private JsonProblems() {
     }
 
     /**
-     * The parser's problem in one bounded line: Jackson's original message without its source clause, whitespace
-     * runs as one space, at most 200 characters.
+     * The parser's problem in one bounded line: Jackson's original message without its source clause or the name of
+     * a limit's setting, whitespace runs as one space, at most 200 characters.
      *
      * @return e.g. {@code Unexpected end-of-input: expected close marker for Object}
      */
@@ -30,7 +32,7 @@ public final class JsonProblems {
         if (m == null) {
             return e.getClass().getSimpleName();
         }
-        m = START_MARKER.matcher(m).replaceAll("").replaceAll("\\s+", " ").strip();
+        m = SETTING.matcher(START_MARKER.matcher(m).replaceAll("")).replaceAll("").replaceAll("\\s+", " ").strip();
         return m.length() > MOST_CHARS ? m.substring(0, MOST_CHARS) + "..." : m;
     }
 

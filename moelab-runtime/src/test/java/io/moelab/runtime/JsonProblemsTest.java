@@ -27,6 +27,18 @@ class JsonProblemsTest {
                 .doesNotContain("Source");
     }
 
+    /** A parser limit is said as a limit, without the name of the Jackson method that holds it. */
+    @Test
+    void aLimitLosesTheNameOfItsSetting() {
+        JsonMapper limited = JsonMapper.builder(tools.jackson.core.json.JsonFactory.builder()
+                .streamReadConstraints(tools.jackson.core.StreamReadConstraints.builder().maxTokenCount(4).build())
+                .build()).build();
+        String problem = JsonProblems.describe(catchThrowableOfType(JacksonException.class,
+                () -> limited.readTree("[1, 2, 3, 4, 5]")));
+        assertThat(problem).startsWith("Token count").contains("exceeds the maximum allowed (4)")
+                .doesNotContain("StreamReadConstraints").doesNotContain("from");
+    }
+
     @Test
     void longMessagesAreBounded() {
         String token = "x".repeat(5000);
