@@ -268,6 +268,19 @@ class BalancerOptionsAndReportCommandsTest {
                         .isLessThanOrEqualTo(0.005);
             }
         }
+        // The case's table: MAIN's rows, then snake:global and moelab:global planned with hindsight; of bound =
+        // balancedness / the bound written under the table (both rounded to 4 places).
+        String section = md.substring(md.indexOf("### adrs-26x64"), md.indexOf("## Stationary"));
+        double bound = Double.parseDouble(section.lines().filter(l -> l.startsWith("Bound (mean over windows): "))
+                .findFirst().orElseThrow().replaceAll("[^0-9.]|\\.$", ""));
+        List<String[]> rows = section.lines().filter(l -> l.startsWith("| ") && !l.startsWith("| algorithm "))
+                .map(l -> l.split("\\s*\\|\\s*")).toList();
+        assertThat(rows).extracting(row -> row[1]).containsExactly("deepseek", "snake", "snake:global",
+                "moelab:hierarchical", "moelab:global", "snake:global (hindsight)", "moelab:global (hindsight)");
+        for (String[] row : rows) {
+            assertThat(Double.parseDouble(row[4])).as(row[1])
+                    .isCloseTo(Double.parseDouble(row[3]) / bound, within(0.0005 + 1e-4 / bound));
+        }
         // What history buys: the closure column recomputed from the row's own columns (rounded to 4 places).
         String[] history = md.lines().filter(l -> l.startsWith("| cycling-noisy: ")).findFirst().orElseThrow()
                 .split("\\s*\\|\\s*");
@@ -276,6 +289,72 @@ class BalancerOptionsAndReportCommandsTest {
         double ideal = Double.parseDouble(history[5]);
         assertThat(Double.parseDouble(history[6].replace("%", ""))).isCloseTo(100 * (full - last) / (ideal - last),
                 within(1.0));
+        // The forecast model moelab picks: the domains cycle every 8 windows (200 steps in windows of 25), which a
+        // seasonal model of period 8 follows.
+        assertThat(history[7]).matches("seasonal-(mean|difference)\\(8\\)");
+    }
+
+    /**
+     * Two prefill pairs and a decode pair (144 GPUs in 18 nodes, where 8 groups do not divide the nodes): the decode
+     * pair has no hierarchical result, its DeepSeek runs global, and the ablation's real column averages the prefill
+     * pairs alone. Every figure derived from others is recomputed from RESULTS.md's own tables.
+     */
+    @Test
+    void reportOnPrefillAndDecodePairs() throws Exception {
+        Path out = dir.resolve("report3");
+        Result r = CliRunner.run("eplb", "report", "--out", out.toString(), "--cases",
+                "in512 > prefill_in1024,in1024 > prefill_in512,out1000 > decode", "--timing-rounds", "0");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo("wrote " + out.resolve("RESULTS.md") + " and plots in " + out + "\n");
+        String md = Files.readString(out.resolve("RESULTS.md"));
+        String prefillA = "prefill_in512 > prefill_in1024";
+        String prefillB = "prefill_in1024 > prefill_in512";
+        String decode = "decode_in1000out1000 > decode_in1800out100";
+        // The side-by-side table: bound, then MAIN's columns; n/a where the spec cannot run.
+        assertThat(md).contains("| pair | bound | deepseek | snake | snake:global | moelab:hierarchical "
+                + "| moelab:global |");
+        Map<String, String[]> real = new HashMap<>();
+        for (String pair : List.of(prefillA, prefillB, decode)) {
+            String[] row = md.lines().filter(l -> l.startsWith("| " + pair + " | ") && l.split("\\|").length == 8)
+                    .findFirst().orElseThrow(() -> new AssertionError("no row for " + pair)).split("\\s*\\|\\s*");
+            real.put(pair, row);
+        }
+        assertThat(real.get(decode)[6]).isEqualTo("n/a");
+        for (String pair : List.of(prefillA, prefillB)) {
+            for (int c = 2; c <= 7; c++) {
+                assertThat(Double.parseDouble(real.get(pair)[c])).as(pair + " column " + c).isBetween(0.0, 1.0);
+            }
+        }
+        // The detail table: of bound = balancedness / the pair's bound (both rounded to 4 places in the tables).
+        String detail = md.substring(md.indexOf("### Each pair in detail"), md.indexOf("## Ablation"));
+        List<String[]> rows = detail.lines().filter(l -> l.startsWith("| ") && !l.startsWith("| pair "))
+                .map(l -> l.split("\\s*\\|\\s*")).toList();
+        // Five MAIN rows and hindsight per prefill pair; four and hindsight for decode (no hierarchical moelab).
+        assertThat(rows).hasSize(6 + 6 + 5);
+        for (String[] row : rows) {
+            double bound = Double.parseDouble(real.get(row[1])[2]);
+            double balancedness = Double.parseDouble(row[4]);
+            assertThat(Double.parseDouble(row[5])).as(row[1] + " " + row[2])
+                    .isCloseTo(balancedness / bound, within(0.0005 + 1e-4 / bound));
+            if (row[1].equals(decode)) {
+                assertThat(row[2]).isNotEqualTo("moelab:hierarchical");
+                assertThat(row[3]).isIn("global", "auto = global");
+            }
+        }
+        assertThat(rows.stream().filter(row -> row[1].equals(decode) && row[2].equals("deepseek"))
+                .map(row -> row[3])).containsExactly("auto = global");
+        // The ablation: its real column is the mean over the two prefill pairs only ("2 prefill pairs", not 3),
+        // checked where the side-by-side table has the same variant.
+        assertThat(md).contains("Real pairs: mean over the 2 prefill pairs.").contains("| real prefill pairs |");
+        Map<String, Integer> mainColumn = Map.of("snake:global", 5, "moelab:hierarchical", 6, "moelab:global", 7);
+        for (var variant : mainColumn.entrySet()) {
+            String[] ablation = md.substring(md.indexOf("## Ablation")).lines()
+                    .filter(l -> l.startsWith("| " + variant.getKey() + " | ")).findFirst().orElseThrow()
+                    .split("\\s*\\|\\s*");
+            double mean = (Double.parseDouble(real.get(prefillA)[variant.getValue()])
+                    + Double.parseDouble(real.get(prefillB)[variant.getValue()])) / 2;
+            assertThat(Double.parseDouble(ablation[3])).as(variant.getKey()).isCloseTo(mean, within(1.0001e-4));
+        }
     }
 
     /** Runs {@code eplb report} on the cases named, without timing; returns RESULTS.md. */

@@ -1,6 +1,7 @@
 package io.moelab.cli.eplb;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import io.moelab.cli.CliRunner;
 import io.moelab.cli.CliRunner.Result;
@@ -245,6 +246,14 @@ class EvaluateAndGenerateCommandTest {
         assertThat(lines.get(1)).startsWith(String.format(java.util.Locale.ROOT, "deepseek,%.4f,",
                 direct.algorithms().get(0).meanGpuBalancedness()));
         assertThat(Files.readString(csvFile)).isEqualTo(csv.out());
+        // of_bound: each row's balancedness over the bound, from the JSON report's own figures.
+        for (int i = 1; i < lines.size(); i++) {
+            JsonNode a = root.get("algorithms").get(i - 1);
+            String[] cells = lines.get(i).split(",");
+            assertThat(cells[0]).isEqualTo(a.get("algorithm").asString());
+            assertThat(cells[2]).isEqualTo(String.format(java.util.Locale.ROOT, "%.4f",
+                    a.get("mean_gpu_balancedness").asDouble() / root.get("mean_bound").asDouble()));
+        }
     }
 
     /** A count of one reads in the singular (it was "1 layers", "1 windows", "1 slots per GPU"). */
@@ -384,6 +393,11 @@ class EvaluateAndGenerateCommandTest {
         Result bench = CliRunner.run("eplb", "bench", "--shape", "adrs", "--algorithms", "static,static");
         assertThat(bench.exitCode()).isEqualTo(2);
         assertThat(bench.errLines()).containsExactly("error: --algorithms: lists an algorithm twice: static,static");
+        // The library names the field "algorithm"; bench's option is --algorithms.
+        Result benchUnknown = CliRunner.run("eplb", "bench", "--shape", "adrs", "--algorithms", "static,nope");
+        assertThat(benchUnknown.exitCode()).isEqualTo(2);
+        assertThat(benchUnknown.errLines()).containsExactly(
+                "error: --algorithms: unknown algorithm 'nope' (known: moelab, deepseek, snake, static)");
 
         Result missing = CliRunner.run("eplb", "evaluate", "--trace", dir.resolve("none.json").toString(), "--window",
                 "1", "--replicas", "32", "--gpus", "4");
@@ -443,6 +457,24 @@ class EvaluateAndGenerateCommandTest {
         double deepseek = Double.parseDouble(demoRow(r.out(), "deepseek")[6]);
         assertThat(moelab).isPositive().isLessThan(deepseek / 2);
         assertThat(demoRow(r.out(), "static")[6]).isEqualTo("0");
+        // --format json: both evaluations whole, each algorithm's figures those of the table's row.
+        Result json = CliRunner.run("eplb", "demo", "--steps", "100", "--window", "25", "--format", "json");
+        assertThat(json.exitCode()).as(json.err()).isZero();
+        JsonNode root = JsonMapper.builder().build().readTree(json.out());
+        assertThat(root.propertyNames()).containsExactly("synthetic", "real");
+        assertThat(root.get("synthetic").get("windows").asInt()).isEqualTo(4);
+        assertThat(root.get("real").get("windows").asInt()).isEqualTo(DemoCommand.REAL.size());
+        for (int i = 0; i < DemoCommand.ALGORITHMS.size(); i++) {
+            JsonNode synthetic = root.get("synthetic").get("algorithms").get(i);
+            JsonNode real = root.get("real").get("algorithms").get(i);
+            String[] row = demoRow(r.out(), synthetic.get("algorithm").asString());
+            assertThat(real.get("algorithm").asString()).isEqualTo(row[0]);
+            assertThat(row[1]).isEqualTo(String.format(java.util.Locale.ROOT, "%.4f",
+                    synthetic.get("mean_gpu_balancedness").asDouble()));
+            assertThat(row[2]).isEqualTo(String.format(java.util.Locale.ROOT, "%.4f",
+                    real.get("mean_gpu_balancedness").asDouble()));
+            assertThat(Double.parseDouble(row[6])).isCloseTo(real.get("mean_experts_moved").asDouble(), within(0.05));
+        }
     }
 
     /** The cells of the demo table's row for {@code algorithm}, split at runs of two or more spaces. */
