@@ -19,6 +19,7 @@ import io.moelab.sim.Simulation;
 import io.moelab.sim.cost.StepModel;
 import io.moelab.sim.spec.ClusterSpec;
 import io.moelab.sim.spec.ModelSpec;
+import io.moelab.sim.spec.SpecFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -391,6 +392,47 @@ class SimCommandTest {
                 "4x8-h100", "--out", dir.resolve("shape").toString());
         assertThat(shape.errLines()).containsExactly(
                 "error: --trace: has 1 MoE layer x 4 experts, but model deepseek-v3 has 58 x 256");
+    }
+
+    /**
+     * The lines above the table, whole, for settings the other tests leave at their defaults: overlapped migration,
+     * measured planning, an interval as long as the trace, and expert weights larger than the GPU's memory; and the
+     * line naming what was written. summary.json records the same settings.
+     */
+    @Test
+    void theHeaderSaysWhatWasSimulated() throws Exception {
+        // 4x8-h100 with 0.01 GB of HBM a GPU: DeepSeek-V2-Lite's experts (3 matrices of 2048 x 1408 bf16 weights
+        // each, 26 layers, 3 slots a GPU: 1.35 GB) do not fit.
+        Path cluster = Files.writeString(dir.resolve("small-hbm.json"), "{\"nodes\": 4, \"gpus_per_node\": 8, "
+                + "\"peak_tflops\": 989, \"compute_efficiency\": 0.5, \"hbm_tbps\": 3.35, \"nvlink_gbps\": 450, "
+                + "\"network_gbps\": 50, \"nvlink_latency_us\": 3, \"network_latency_us\": 10, \"hbm_gb\": 0.01}");
+        Path out = dir.resolve("header");
+        Result r = CliRunner.run("sim", "--trace", trace.toString(), "--model", "deepseek-v2-lite", "--cluster",
+                cluster.toString(), "--policies", "none,moelab", "--rebalance-every", "200", "--overlap-migration",
+                "--out", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        List<String> lines = r.out().lines().toList();
+        assertThat(lines.subList(0, 6)).containsExactly(
+                "trace: " + trace + " (200 steps, 26 layers x 64 experts)",
+                "model: " + ModelSpec.preset("deepseek-v2-lite"),
+                "cluster: " + SpecFiles.cluster(cluster.toString()),
+                "placement: 96 slots per layer (32 redundant), 3 per GPU; expert weights 1.3 GB per GPU (more than "
+                        + "the GPU's HBM!)",
+                "rebalance: every 200 steps from the last 200 (overlapped with serving while weights move; planning "
+                        + "measured)",
+                "note: the trace has 200 steps, so no rebalance happens before it ends");
+        assertThat(lines.getLast()).isEqualTo("wrote " + out.resolve("summary.json")
+                + ", balancedness.png, step_time.png, steps.csv");
+        JsonNode summary = JsonMapper.builder().build().readTree(out.resolve("summary.json").toFile());
+        assertThat(summary.get("expert_memory_gb_per_gpu").asDouble()).isCloseTo(3.0 * 26 * 3 * 2048 * 1408 * 2 / 1e9,
+                within(1e-9));
+        assertThat(summary.get("experts_fit_in_hbm").asBoolean()).isFalse();
+        assertThat(summary.get("overlap_migration").asBoolean()).isTrue();
+        assertThat(summary.get("planning").asString()).isEqualTo("measured");
+        for (JsonNode p : summary.get("policies")) {
+            assertThat(p.get("rebalances").asInt()).isZero();
+            assertThat(p.get("migrated_bytes").asDouble()).isZero();
+        }
     }
 
     /** The settings record the routing as --routing spells it ("node_local" was the enum constant's name). */
