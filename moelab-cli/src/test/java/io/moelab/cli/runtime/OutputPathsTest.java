@@ -228,6 +228,17 @@ class OutputPathsTest {
         sim[1] = out.resolve("sweep.json").toString();
         assertBadInput(CliRunner.run(concat(new String[] {"sim", "sweep"}, sim)), "--out sweep.json: "
                 + out.resolve("sweep.json") + " is also the input --trace; write the output to another file");
+        // The model and cluster files too, not only the trace.
+        Path clusterThere = Files.copy(cluster, out.resolve("summary.json"));
+        assertBadInput(CliRunner.run("sim", "--trace", trace.toString(), "--model", "deepseek-v2-lite", "--cluster",
+                clusterThere.toString(), "--out", out.toString()), "--out summary.json: " + clusterThere
+                + " is also the input --cluster; write the output to another file");
+        Path modelThere = Files.writeString(out.resolve("throughput_vs_interval.png"), "{\"moe_layers\": 2, "
+                + "\"experts\": 8, \"top_k\": 2, \"hidden\": 64, \"expert_ffn\": 32}");
+        assertBadInput(CliRunner.run("sim", "sweep", "--trace", trace.toString(), "--model", modelThere.toString(),
+                "--cluster", cluster.toString(), "--out", out.toString()), "--out throughput_vs_interval.png: "
+                + modelThere + " is also the input --model; write the output to another file");
+        assertThat(clusterThere).hasSameTextualContentAs(cluster);
         assertBadInput(CliRunner.run("logits", "--model", model.toString(), "--token-ids", "1,2", "--output",
                 config.toString()), "--output: " + config + " is also the input --model; write the output to another "
                 + "file");
@@ -238,8 +249,8 @@ class OutputPathsTest {
         for (int i = 0; i < inputs.size(); i++) {
             assertThat(inputs.get(i)).hasContent(before.get(i));
         }
-        assertThat(outputs()).containsExactly("cluster.json", "in.json", "steps.csv", "sweep.json", "text.txt",
-                "trace.json");
+        assertThat(outputs()).containsExactly("cluster.json", "in.json", "steps.csv", "summary.json", "sweep.json",
+                "text.txt", "throughput_vs_interval.png", "trace.json");
     }
 
     @Test

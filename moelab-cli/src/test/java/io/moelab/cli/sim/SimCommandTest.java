@@ -207,6 +207,13 @@ class SimCommandTest {
             assertThat(series.getXData()[i]).isEqualTo(Double.parseDouble(rows.get(i)[0]));
             assertThat(series.getYData()[i]).isCloseTo(Double.parseDouble(rows.get(i)[4]), within(1e-6));
         }
+        // The step time plot in milliseconds, as steps.csv.
+        var time = SimCommand.charts(report).get("step_time.png").getSeriesMap().get("deepseek");
+        assertThat(time.getXData()).hasSize(rows.size());
+        for (int i = 0; i < rows.size(); i++) {
+            assertThat(time.getXData()[i]).isEqualTo(i);
+            assertThat(time.getYData()[i]).isCloseTo(Double.parseDouble(rows.get(i)[3]), within(1e-6));
+        }
     }
 
     @Test
@@ -239,6 +246,7 @@ class SimCommandTest {
                 List.of("--tokens-per-step", "0"),
                 List.of("--tokens-per-step", "1e300"),
                 List.of("--combine-bytes", "0"),
+                List.of("--dispatch-bytes", "0"),
                 // A trailing comma was dropped without a word; an inner empty item read as "empty algorithm name".
                 List.of("--policies", "none,deepseek,"),
                 List.of("--policies", "none,,moelab"));
@@ -258,6 +266,7 @@ class SimCommandTest {
                 "error: --tokens-per-step: must be a number > 0 and at most 1e9, got 0",
                 "error: --tokens-per-step: must be a number > 0 and at most 1e9, got 1.0E300",
                 "error: --combine-bytes: bytes per value must be at least 1, got 0",
+                "error: --dispatch-bytes: bytes per value must be at least 1, got 0",
                 "error: --policies: empty item in 'none,deepseek,'",
                 "error: --policies: empty item in 'none,,moelab'");
         for (int i = 0; i < cases.size(); i++) {
@@ -432,6 +441,21 @@ class SimCommandTest {
         for (JsonNode p : summary.get("policies")) {
             assertThat(p.get("rebalances").asInt()).isZero();
             assertThat(p.get("migrated_bytes").asDouble()).isZero();
+        }
+    }
+
+    /** The ends of the ranges the options accept are accepted: free planning, the longest plan, a billion tokens. */
+    @Test
+    void theEndsOfTheAcceptedRangesRun() throws Exception {
+        String[][] cases = {{"--planning-ms", "0", "0 ms"}, {"--planning-ms", "10000000", "10000000 ms"},
+            {"--tokens-per-step", "1e9", "measured"}, {"--dispatch-bytes", "1", "measured"}};
+        for (String[] c : cases) {
+            Path out = dir.resolve("ends-" + c[0].substring(2) + "-" + c[1]);
+            Result r = CliRunner.run("sim", "--trace", trace.toString(), "--model", "deepseek-v2-lite", "--cluster",
+                    "4x8-h100", "--policies", "none", c[0], c[1], "--out", out.toString());
+            assertThat(r.exitCode()).as(c[0] + " " + c[1] + ": " + r.err()).isZero();
+            JsonNode summary = JsonMapper.builder().build().readTree(out.resolve("summary.json").toFile());
+            assertThat(summary.get("planning").asString()).as(c[0]).isEqualTo(c[2]);
         }
     }
 
