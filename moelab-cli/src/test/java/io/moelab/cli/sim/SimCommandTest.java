@@ -459,6 +459,20 @@ class SimCommandTest {
         }
     }
 
+    /** The default intervals are those shorter than the trace: on 200 steps, 200 itself would never rebalance. */
+    @Test
+    void sweepsDefaultIntervalsAreThoseShorterThanTheTrace() throws Exception {
+        Result r = CliRunner.run("sim", "sweep", "--trace", trace.toString(), "--model", "deepseek-v2-lite",
+                "--cluster", "4x8-h100", "--policies", "none", "--redundants", "32", "--out",
+                dir.resolve("defaults").toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.err()).doesNotContain("warning");
+        JsonNode sweep = JsonMapper.builder().build().readTree(dir.resolve("defaults/sweep.json").toFile());
+        List<Integer> values = new ArrayList<>();
+        sweep.get("rebalance_every").forEach(p -> values.add(p.get("value").asInt()));
+        assertThat(values).containsExactly(10, 25, 50, 100);
+    }
+
     /** The settings record the routing as --routing spells it ("node_local" was the enum constant's name). */
     @Test
     void routingIsRecordedAsTheOptionSpellsIt() throws Exception {
