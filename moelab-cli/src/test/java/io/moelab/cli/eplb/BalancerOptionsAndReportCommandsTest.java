@@ -250,6 +250,13 @@ class BalancerOptionsAndReportCommandsTest {
         assertThat(out.resolve("real-pairs.png")).doesNotExist();
         assertThat(md).doesNotContain("## Real DeepSeek-V3").doesNotContain("real prefill pairs")
                 .doesNotContain("Real pairs:").contains("## Ablation").contains("## Migration");
+        // Each ablation row has a cell per column of its header: no real column's cell without the column.
+        String ablation = md.substring(md.indexOf("## Ablation"), md.indexOf("## Migration"));
+        List<String> table = ablation.lines().filter(l -> l.startsWith("|")).toList();
+        assertThat(table).hasSize(2 + ReportCommand.ABLATION.size());
+        for (String line : table) {
+            assertThat(line.split("\\|", -1)).as(line).hasSameSizeAs(table.getFirst().split("\\|", -1));
+        }
         // Migration: each row's percentage recomputed from its experts moved and its mode's migrate=off row; and
         // issue 3's target on this case: at least 50% fewer moved for at most 0.005 of balancedness.
         Map<String, String[]> migration = new HashMap<>();
