@@ -336,11 +336,6 @@ public final class LoadForecast {
         return error;
     }
 
-    /** {@link #seasonal(double[][], int, int, boolean, double[], int, int)} of every cell. */
-    static void seasonal(double[][] x, int w, int period, boolean difference, double[] out) {
-        seasonal(x, w, period, difference, out, 0, out.length);
-    }
-
     /**
      * Seasonal forecast of window {@code w} from the windows before it, into {@code out}: the last plus the
      * average change one phase ahead in past cycles ({@code difference}), or the average of the same phase in

@@ -50,17 +50,9 @@ final class MigrationPlanner {
     private Scratch serial;
 
     /**
-     * A serial planner.
-     *
-     * @param planner plans a layer on a given split of groups over nodes (hierarchical mode), so that the
-     *                previous split can be kept when regrouping would move many experts for little balance
-     */
-    MigrationPlanner(Topology topology, int experts, boolean hierarchical, LayerPlanner planner) {
-        this(topology, experts, hierarchical, () -> planner, false);
-    }
-
-    /**
-     * @param planners makes a planner of layers on a given split of groups (one per thread that works on layers)
+     * @param planners makes a planner of layers on a given split of groups over nodes (hierarchical mode), one per
+     *                 thread that works on layers, so that the previous split can be kept when regrouping would move
+     *                 many experts for little balance
      * @param parallel work out the layers' options on the common pool
      */
     MigrationPlanner(Topology topology, int experts, boolean hierarchical, Supplier<LayerPlanner> planners,

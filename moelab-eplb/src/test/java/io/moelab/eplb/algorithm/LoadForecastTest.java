@@ -257,20 +257,20 @@ class LoadForecastTest {
         double[][] x = {{1}, {4}, {2}, {8}, {3}, {9}, {5}, {7}};
         double[] out = new double[1];
         // Difference, window 8: x7 + mean of the two latest cycles' changes (x6 - x5, x4 - x3) = 7 - 4.5.
-        LoadForecast.seasonal(x, 8, 2, true, out);
+        LoadForecast.seasonal(x, 8, 2, true, out, 0, out.length);
         assertThat(out[0]).isEqualTo(2.5);
         // Mean, window 8: the same phase in three cycles, (x6 + x4 + x2) / 3.
-        LoadForecast.seasonal(x, 8, 2, false, out);
+        LoadForecast.seasonal(x, 8, 2, false, out, 0, out.length);
         assertThat(out[0]).isCloseTo(10.0 / 3, within(1e-15));
         // Window 3: one cycle behind it; a difference x2 + (x1 - x0), a mean x1.
-        LoadForecast.seasonal(x, 3, 2, true, out);
+        LoadForecast.seasonal(x, 3, 2, true, out, 0, out.length);
         assertThat(out[0]).isEqualTo(5);
-        LoadForecast.seasonal(x, 3, 2, false, out);
+        LoadForecast.seasonal(x, 3, 2, false, out, 0, out.length);
         assertThat(out[0]).isEqualTo(4);
         // Too early for a cycle: the last window.
-        LoadForecast.seasonal(x, 2, 2, true, out);
+        LoadForecast.seasonal(x, 2, 2, true, out, 0, out.length);
         assertThat(out[0]).isEqualTo(4);
-        LoadForecast.seasonal(x, 1, 2, false, out);
+        LoadForecast.seasonal(x, 1, 2, false, out, 0, out.length);
         assertThat(out[0]).isEqualTo(1);
     }
 
@@ -290,7 +290,7 @@ class LoadForecastTest {
             int period = 2 + rng.nextInt(6);
             for (boolean difference : new boolean[] {true, false}) {
                 double[] out = new double[cells];
-                LoadForecast.seasonal(x, w, period, difference, out);
+                LoadForecast.seasonal(x, w, period, difference, out, 0, out.length);
                 for (int i = 0; i < cells; i++) {
                     double expected = naiveSeasonal(x, w, period, difference, i);
                     assertThat(out[i]).as("trial %d difference %s", trial, difference)

@@ -19,7 +19,7 @@ class MigrationPlannerTest {
         // The fresh plan pairs 0 with 2 and 1 with 3.
         int[][] phy2log = {{0, 2, 1, 3}};
         double[][] load = {planned};
-        new MigrationPlanner(TWO_GPUS, 4, false, new LayerPlanner(TWO_GPUS, 4, false, 64))
+        new MigrationPlanner(TWO_GPUS, 4, false, () -> new LayerPlanner(TWO_GPUS, 4, false, 64), false)
                 .reconcile(PREVIOUS, phy2log, load, observed == planned ? load : new double[][] {observed}, 0.002);
         return phy2log[0];
     }
@@ -69,7 +69,7 @@ class MigrationPlannerTest {
         Topology t = new Topology(4, 1, 1, 2);
         int[][] phy2log = {{0, 1, 0, 1}};
         double[][] load = {{1, 1}};
-        new MigrationPlanner(t, 2, false, new LayerPlanner(t, 2, false, 64))
+        new MigrationPlanner(t, 2, false, () -> new LayerPlanner(t, 2, false, 64), false)
                 .reconcile(Placement.of(t, 2, new int[][] {{0, 0, 1, 1}}), phy2log, load, load, 0.002);
         assertThat(phy2log[0]).containsExactly(0, 1, 1, 0);
     }
@@ -91,7 +91,7 @@ class MigrationPlannerTest {
         }
         int[][] phy2log = {shifted};
         double[][] loads = {load};
-        new MigrationPlanner(topology, gpus, false, new LayerPlanner(topology, gpus, false, 64))
+        new MigrationPlanner(topology, gpus, false, () -> new LayerPlanner(topology, gpus, false, 64), false)
                 .reconcile(Placement.of(topology, gpus, new int[][] {inService}), phy2log, loads, loads, 0.002);
         assertThat(phy2log[0]).isEqualTo(inService);
     }
