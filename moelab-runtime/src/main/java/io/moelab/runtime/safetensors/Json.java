@@ -1,7 +1,10 @@
 package io.moelab.runtime.safetensors;
 
+import io.moelab.runtime.JsonProblems;
+import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadConstraints;
 import tools.jackson.core.StreamReadFeature;
+import tools.jackson.core.exc.StreamConstraintsException;
 import tools.jackson.core.json.JsonFactory;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.json.JsonMapper;
@@ -35,5 +38,15 @@ final class Json {
             .build();
 
     private Json() {
+    }
+
+    /**
+     * What is wrong with a header or index that {@link #MAPPER} refused, for "NAME is " + it: {@code beyond this
+     * reader's limits: ...} (valid JSON past {@link #MAX_TOKENS} or {@link #MAX_STRING_CHARS}) or {@code not valid
+     * JSON: ...}.
+     */
+    static String problem(JacksonException e) {
+        return (e instanceof StreamConstraintsException ? "beyond this reader's limits: " : "not valid JSON: ")
+                + JsonProblems.describe(e);
     }
 }

@@ -1,6 +1,5 @@
 package io.moelab.runtime.safetensors;
 
-import io.moelab.runtime.JsonProblems;
 import io.moelab.runtime.ModelFormatException;
 import io.moelab.runtime.tensor.DType;
 import java.io.IOException;
@@ -28,7 +27,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import tools.jackson.core.JacksonException;
-import tools.jackson.core.exc.StreamConstraintsException;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -137,11 +135,8 @@ public final class SafetensorsFile implements AutoCloseable {
         JsonNode root;
         try {
             root = Json.MAPPER.readTree(text);
-        } catch (StreamConstraintsException e) {
-            throw new ModelFormatException(f, null, "header is beyond this reader's limits: "
-                    + JsonProblems.describe(e));
         } catch (JacksonException e) {
-            throw new ModelFormatException(f, null, "header is not valid JSON: " + JsonProblems.describe(e));
+            throw new ModelFormatException(f, null, "header is " + Json.problem(e));
         }
         if (root == null || !root.isObject()) {
             throw new ModelFormatException(f, null, "header is not a JSON object");

@@ -1,6 +1,5 @@
 package io.moelab.runtime.safetensors;
 
-import io.moelab.runtime.JsonProblems;
 import io.moelab.runtime.ModelFormatException;
 import io.moelab.runtime.TextFiles;
 import java.io.IOException;
@@ -102,7 +101,7 @@ public final class ShardedCheckpoint implements AutoCloseable {
             // At most a header's size: an index names each tensor once, as a header does with more besides.
             root = Json.MAPPER.readTree(TextFiles.readUtf8(index, SafetensorsFile.MAX_HEADER_BYTES));
         } catch (JacksonException e) {
-            throw new ModelFormatException(i, null, "not valid JSON: " + JsonProblems.describe(e));
+            throw new ModelFormatException(i, null, Json.problem(e));
         }
         if (root == null || !root.isObject() || !root.path("weight_map").isObject()) {
             throw new ModelFormatException(i, null, "no weight_map object");

@@ -207,6 +207,16 @@ class ShardedCheckpointTest {
         assertThat(Fixtures.allocatedBytes() - before).isLessThan(16L << 20);
     }
 
+    /** Valid JSON past the reader's limits is said to be that, as a header's is, not "not valid JSON". */
+    @Test
+    void anIndexPastTheParsersLimitsIsSaidToBeSo() throws IOException {
+        twoShards(false);
+        Path index = dir.resolve("model.safetensors.index.json");
+        Files.writeString(index, "{\"weight_map\": {\"a\": \"" + "s".repeat(Json.MAX_STRING_CHARS + 1) + "\"}}");
+        assertThatThrownBy(() -> ShardedCheckpoint.open(dir)).isInstanceOf(ModelFormatException.class)
+                .hasMessageStartingWith(index + ": beyond this reader's limits: String value length");
+    }
+
     /**
      * The index's strings are shown cut and on one line, as a header's are; a NUL in a shard's name, which no path
      * can hold, was an InvalidPathException (exit 1 from the CLI) rather than a bad checkpoint.
