@@ -3,10 +3,9 @@ package io.moelab.eplb.algorithm;
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
 import io.moelab.eplb.Numbers;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.function.IntConsumer;
-import java.util.stream.IntStream;
 
 /**
  * Forecast of the next window's expert load from the latest window and earlier ones.
@@ -162,9 +161,9 @@ public final class LoadForecast {
     }
 
     /**
-     * {@link #of(LoadMatrix, List, int, double, SharesCache)}, with {@code parallel} running the chosen model over
-     * each layer's cells on the common pool: every cell's arithmetic is the one a single thread does, so the
-     * forecast is the same bits.
+     * {@link #of(LoadMatrix, List, int, double, SharesCache)}, with {@code parallel} scoring the candidate models
+     * and running the chosen one over each layer's cells on the common pool: every cell's arithmetic is the one a
+     * single thread does, and the choice is made in candidate order, so the forecast is the same bits.
      */
     static LoadForecast of(LoadMatrix latest, List<LoadMatrix> history, int maxHistory, double fixedDecay,
                            SharesCache cache, boolean parallel) {
@@ -206,14 +205,16 @@ public final class LoadForecast {
         int minScored = Math.max(MIN_SCORED, (windows - 1) / 3);
         int maxPeriod = choose ? (windows - 1 - minScored) / 2 : 1;
         int firstScored = maxPeriod >= 2 ? 2 * maxPeriod : 1;
-        Model best = choose ? choose(sample(x), maxPeriod, firstScored) : Model.ewma(fixedDecay);
+        Model best = choose ? choose(sample(x), maxPeriod, firstScored, parallel) : Model.ewma(fixedDecay);
 
         double[] next = new double[cells];
         double[] squared = new double[cells];
         double[][] mean = new double[layers][];
         double[][] volatility = new double[layers][];
         int scored = windows - firstScored;
-        IntConsumer toTokens = l -> {
+        // Layer by layer, so that parallel runs split at layers; every cell's arithmetic is the same either way.
+        LayerWorkers.forEach(parallel, layers, l -> {
+            run(x, best, firstScored, next, squared, l * experts, (l + 1) * experts);
             mean[l] = new double[experts];
             volatility[l] = new double[experts];
             double total = latest.layerTotal(l);
@@ -223,18 +224,7 @@ public final class LoadForecast {
                 mean[l][e] = Math.max(0, next[i]) * total;
                 volatility[l][e] = Math.sqrt(squared[i] / scored) * total;
             }
-        };
-        if (parallel && layers > 1) {
-            IntStream.range(0, layers).parallel().forEach(l -> {
-                run(x, best, firstScored, next, squared, l * experts, (l + 1) * experts);
-                toTokens.accept(l);
-            });
-        } else {
-            run(x, best, firstScored, next, squared, 0, cells);
-            for (int l = 0; l < layers; l++) {
-                toTokens.accept(l);
-            }
-        }
+        });
         return new LoadForecast(mean, volatility, best.describe());
     }
 
@@ -264,28 +254,33 @@ public final class LoadForecast {
         return s;
     }
 
-    private static Model choose(double[][] x, int maxPeriod, int firstScored) {
+    /**
+     * The candidate with the least penalized pooled error on {@code x}, the first in candidate order on a tie. With
+     * {@code parallel} the candidates are scored on the common pool, each with its own arrays: the same errors, and
+     * the choice is still made in order, so the same model.
+     */
+    private static Model choose(double[][] x, int maxPeriod, int firstScored, boolean parallel) {
         int cells = x[0].length;
-        double[] next = new double[cells];
-        double[] squared = new double[cells];
-        Model best = null;
-        double bestError = Double.POSITIVE_INFINITY;
+        List<Model> models = new ArrayList<>();
         for (double a : DECAYS) {
-            Model m = Model.ewma(a);
-            double error = run(x, m, firstScored, next, squared, 0, cells) * (a == 1.0 ? 1.0 : SMOOTHING_PENALTY);
-            if (error < bestError) {
-                best = m;
-                bestError = error;
-            }
+            models.add(Model.ewma(a));
         }
         for (int period = 2; period <= maxPeriod; period++) {
-            for (boolean difference : new boolean[] {true, false}) {
-                Model m = new Model(0, period, difference);
-                double error = run(x, m, firstScored, next, squared, 0, cells) * SEASONAL_PENALTY;
-                if (error < bestError) {
-                    best = m;
-                    bestError = error;
-                }
+            models.add(new Model(0, period, true));
+            models.add(new Model(0, period, false));
+        }
+        double[] errors = new double[models.size()];
+        new LayerWorkers<double[][]>(parallel, () -> new double[2][cells]).forEach(models.size(), (scratch, k) -> {
+            Model m = models.get(k);
+            double penalty = m.period > 0 ? SEASONAL_PENALTY : m.decay == 1.0 ? 1.0 : SMOOTHING_PENALTY;
+            errors[k] = run(x, m, firstScored, scratch[0], scratch[1], 0, cells) * penalty;
+        });
+        Model best = null;
+        double bestError = Double.POSITIVE_INFINITY;
+        for (int k = 0; k < errors.length; k++) {
+            if (errors[k] < bestError) {
+                best = models.get(k);
+                bestError = errors[k];
             }
         }
         return best;

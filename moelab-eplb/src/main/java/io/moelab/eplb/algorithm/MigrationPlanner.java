@@ -5,9 +5,7 @@ import io.moelab.eplb.Topology;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.ObjIntConsumer;
 import java.util.function.Supplier;
-import java.util.stream.IntStream;
 
 /**
  * Makes a fresh plan cheap to deploy over the placement in service.
@@ -30,9 +28,9 @@ import java.util.stream.IntStream;
  * alone, repairs that cost 0.002 of predicted balancedness cost up to 0.005 of realized balancedness on
  * DeepSeek-V3 decode. The observed window carries that noise.
  *
- * <p>With {@code parallel}, the layers' relabeling and options are worked out on the common pool, each thread with
- * its own scratch; the options are then taken in the same order as one thread would take them, so the result is the
- * same bits.
+ * <p>With {@code parallel}, the layers' relabeling and options are worked out on the common pool
+ * ({@link LayerWorkers}), each layer with scratch no other uses meanwhile; the options are then taken in the same
+ * order as one thread would take them, so the result is the same bits.
  */
 final class MigrationPlanner {
     private final Topology topology;
@@ -43,11 +41,8 @@ final class MigrationPlanner {
     private final int blocks;
     private final int gpusPerBlock;
     private final Supplier<LayerPlanner> planners;
-    private final boolean parallel;
-    /** Each pool thread's scratch with {@code parallel}, kept for the reconcile's three passes over the layers. */
-    private final ThreadLocal<Scratch> scratches = ThreadLocal.withInitial(Scratch::new);
-    /** The scratch of a serial reconcile, made on first use (a field: nothing left in the caller's thread). */
-    private Scratch serial;
+    /** Scratch lent to each layer's work, kept for the reconcile's three passes over the layers. */
+    private final LayerWorkers<Scratch> workers;
 
     /**
      * @param planners makes a planner of layers on a given split of groups over nodes (hierarchical mode), one per
@@ -58,7 +53,7 @@ final class MigrationPlanner {
     MigrationPlanner(Topology topology, int experts, boolean hierarchical, Supplier<LayerPlanner> planners,
                      boolean parallel) {
         this.planners = planners;
-        this.parallel = parallel;
+        this.workers = new LayerWorkers<>(parallel, Scratch::new);
         this.topology = topology;
         this.experts = experts;
         this.hierarchical = hierarchical;
@@ -68,7 +63,7 @@ final class MigrationPlanner {
         this.gpusPerBlock = gpus / blocks;
     }
 
-    /** What one thread needs to work on a layer: every part holds arrays it overwrites. */
+    /** What the work on one layer needs: every part holds arrays it overwrites. */
     private final class Scratch {
         final Relabeler relabeler = new Relabeler();
         final LayerRepair repair = new LayerRepair(topology, experts, hierarchical);
@@ -88,23 +83,6 @@ final class MigrationPlanner {
     }
 
     /**
-     * Runs {@code work} for every layer of {@code 0..layers-1}, each with a thread's scratch: in turn on this thread,
-     * or with {@code parallel} on the common pool in any order (so {@code work} writes only its layer's results).
-     */
-    private void forEachLayer(int layers, ObjIntConsumer<Scratch> work) {
-        if (parallel && layers > 1) {
-            IntStream.range(0, layers).parallel().forEach(l -> work.accept(scratches.get(), l));
-        } else {
-            if (serial == null) {
-                serial = new Scratch();
-            }
-            for (int l = 0; l < layers; l++) {
-                work.accept(serial, l);
-            }
-        }
-    }
-
-    /**
      * Rewrites {@code phy2log} in place.
      *
      * @param load      {@code [layer][expert]} loads the plan was made for (the prediction)
@@ -113,7 +91,7 @@ final class MigrationPlanner {
      * @param tolerance GPU balancedness that keeping previous layers may cost, on each of the two
      */
     void reconcile(Placement previous, int[][] phy2log, double[][] load, double[][] observed, double tolerance) {
-        forEachLayer(phy2log.length, (scratch, l) -> scratch.relabeler.relabel(previous, l, phy2log[l]));
+        workers.forEach(phy2log.length, (scratch, l) -> scratch.relabeler.relabel(previous, l, phy2log[l]));
         keepWithinTolerance(previous, phy2log, load, observed, tolerance);
     }
 
@@ -396,7 +374,7 @@ final class MigrationPlanner {
         Budget[] budgets = observed == load ? new Budget[] {new Budget(load, layers)}
                 : new Budget[] {new Budget(load, layers), new Budget(observed, layers)};
         int[] freshMoves = new int[layers];
-        forEachLayer(layers, (scratch, l) -> {
+        workers.forEach(layers, (scratch, l) -> {
             freshMoves[l] = moved(previous, l, phy2log[l], scratch);
             countReplicas(phy2log[l], scratch.counts);
             for (Budget b : budgets) {
@@ -412,7 +390,7 @@ final class MigrationPlanner {
         double slack = planned.maxSum > 0 ? tolerance / Math.max(planned.meanSum / planned.maxSum, 1e-9) : 0;
         @SuppressWarnings("unchecked")
         List<Option>[] byLayer = new List[layers];
-        forEachLayer(layers, (scratch, l) -> byLayer[l] = layerOptions(previous, phy2log[l], load[l], l,
+        workers.forEach(layers, (scratch, l) -> byLayer[l] = layerOptions(previous, phy2log[l], load[l], l,
                 freshMoves[l], budgets, slack, scratch));
         // Layer after layer, as a serial run adds them: the sort below is stable, so ties keep this order.
         List<Option> options = new ArrayList<>();

@@ -9,7 +9,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntFunction;
-import java.util.stream.IntStream;
 
 /**
  * moelab's load balancer. Per layer:
@@ -189,16 +188,12 @@ public final class MoelabBalancer implements BalancerAlgorithm {
             return Placement.ofOwned(topology, experts, phy2log);
         }
         double[][] plan = planningLoads(request);
-        if (settings.parallel() && layers > 1) {
-            ThreadLocal<LayerPlanner> planners = ThreadLocal.withInitial(
-                    () -> new LayerPlanner(topology, experts, hierarchical, settings.swapRounds()));
-            IntStream.range(0, (layers + 1) / 2).parallel()
-                    .forEach(pair -> planLayers(planners.get(), 2 * pair, Math.min(layers, 2 * pair + 2), l -> plan[l],
-                            phy2log));
-        } else {
-            LayerPlanner planner = takePlanner(topology, experts, hierarchical);
-            planLayers(planner, 0, layers, l -> plan[l], phy2log);
-            spare.set(planner);
+        LayerWorkers<LayerPlanner> workers = new LayerWorkers<>(settings.parallel(),
+                () -> takePlanner(topology, experts, hierarchical));
+        workers.forEach((layers + 1) / 2, (planner, pair) ->
+                planLayers(planner, 2 * pair, Math.min(layers, 2 * pair + 2), l -> plan[l], phy2log));
+        if (workers.kept() != null) {
+            spare.set(workers.kept());
         }
         if (migrate) {
             new MigrationPlanner(topology, experts, hierarchical,

@@ -1,0 +1,101 @@
+package io.moelab.eplb.algorithm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+
+class LayerWorkersTest {
+
+    /** A scratch that knows whether an index is using it. */
+    private static final class Lent {
+        final AtomicBoolean inUse = new AtomicBoolean();
+        final Thread maker = Thread.currentThread();
+    }
+
+    @Test
+    void inTurnRunsEveryIndexInOrderWithOneScratchKeptForTheCaller() {
+        AtomicInteger made = new AtomicInteger();
+        LayerWorkers<List<Integer>> workers = new LayerWorkers<>(false, () -> {
+            made.incrementAndGet();
+            return new ArrayList<>();
+        });
+        assertThat(workers.kept()).isNull();
+        workers.forEach(0, (s, i) -> s.add(i));
+        assertThat(made).hasValue(0);
+        assertThat(workers.kept()).isNull();
+        workers.forEach(5, (s, i) -> s.add(i));
+        workers.forEach(3, (s, i) -> s.add(10 + i));
+        assertThat(made).hasValue(1);
+        assertThat(workers.kept()).containsExactly(0, 1, 2, 3, 4, 10, 11, 12);
+
+        List<Integer> seen = new ArrayList<>();
+        LayerWorkers.forEach(false, 4, seen::add);
+        assertThat(seen).containsExactly(0, 1, 2, 3);
+    }
+
+    @Test
+    void aSingleIndexRunsOnTheCallerEvenWhenParallel() {
+        Thread caller = Thread.currentThread();
+        List<Thread> ran = new ArrayList<>();
+        LayerWorkers<Lent> workers = new LayerWorkers<>(true, Lent::new);
+        workers.forEach(1, (s, i) -> ran.add(Thread.currentThread()));
+        LayerWorkers.forEach(true, 1, i -> ran.add(Thread.currentThread()));
+        assertThat(ran).containsExactly(caller, caller);
+        assertThat(workers.kept().maker).isSameAs(caller);
+    }
+
+    @Test
+    void parallelRunsEveryIndexOnceEachScratchLentToOneIndexAtATimeAndKeptAcrossRuns() {
+        int count = 2_000;
+        AtomicInteger made = new AtomicInteger();
+        Set<Thread> threads = ConcurrentHashMap.newKeySet();
+        LayerWorkers<Lent> workers = new LayerWorkers<>(true, () -> {
+            made.incrementAndGet();
+            return new Lent();
+        });
+        for (int run = 0; run < 5; run++) {
+            AtomicIntegerArray visits = new AtomicIntegerArray(count);
+            workers.forEach(count, (s, i) -> {
+                // A scratch lent to two indices at once would be written by both.
+                assertThat(s.inUse.getAndSet(true)).isFalse();
+                threads.add(Thread.currentThread());
+                visits.incrementAndGet(i);
+                s.inUse.set(false);
+            });
+            for (int i = 0; i < count; i++) {
+                assertThat(visits.get(i)).as("index %d, run %d", i, run).isEqualTo(1);
+            }
+        }
+        // At most one scratch per thread that ever took part: not one per run (thread locals on the common pool
+        // made two a run) or per index.
+        assertThat(made.get()).isBetween(1, threads.size());
+        assertThat(workers.kept()).isNotNull();
+
+        AtomicIntegerArray visits = new AtomicIntegerArray(count);
+        LayerWorkers.forEach(true, count, visits::incrementAndGet);
+        for (int i = 0; i < count; i++) {
+            assertThat(visits.get(i)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aScratchIsGivenBackWhenWorkThrows() {
+        AtomicInteger made = new AtomicInteger();
+        LayerWorkers<Lent> workers = new LayerWorkers<>(false, () -> {
+            made.incrementAndGet();
+            return new Lent();
+        });
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> workers.forEach(3, (s, i) -> {
+            throw new IllegalStateException("boom");
+        })).hasMessage("boom");
+        workers.forEach(3, (s, i) -> { });
+        assertThat(made).hasValue(1);
+    }
+}
