@@ -210,6 +210,51 @@ class LoadForecastTest {
         assertThat(models).contains("last", "ewma", "seasonal-difference", "seasonal-mean");
     }
 
+    /**
+     * Shares that never change are forecast without error by every candidate (each weighted mean, each seasonal
+     * model): a tie of all of them, which the first candidate, the last window, wins in either mode.
+     */
+    @Test
+    void aTieOfEveryCandidateGoesToTheFirstTheLastWindow() {
+        List<LoadMatrix> w = windows(24, (t, e) -> 1.0 + e, 0, 1);
+        for (boolean parallel : new boolean[] {false, true}) {
+            LoadForecast f = LoadForecast.of(w.getLast(), w.subList(0, w.size() - 1), 32, Double.NaN, null, parallel);
+            assertThat(f.model()).isEqualTo("last");
+            assertThat(f.volatility()[0]).containsOnly(0.0);
+        }
+    }
+
+    /**
+     * Past {@value LoadForecast#SAMPLE_CELLS} cells the model is chosen on every {@code stride}-th cell only. Even
+     * experts here are stationary noise, odd ones a clean cycle of 4 windows: over all 1,024 cells of one layer the
+     * cycle's errors decide (a seasonal model), while over 2,048 cells the sample is every second cell, the even
+     * experts alone, and a weighted mean wins. The forecast itself still covers every cell, in parallel the same bits.
+     */
+    @Test
+    void pastTheSampleSizeTheModelIsChosenOnEveryStrideThCell() {
+        for (int experts : new int[] {LoadForecast.SAMPLE_CELLS, 2 * LoadForecast.SAMPLE_CELLS}) {
+            Random rng = new Random(7);
+            List<LoadMatrix> w = new ArrayList<>();
+            for (int t = 0; t < 24; t++) {
+                double[] row = new double[experts];
+                for (int e = 0; e < experts; e++) {
+                    row[e] = e % 2 == 0 ? 1000 * (1 + e % 5) * Math.exp(0.3 * rng.nextGaussian())
+                            : 1000 * (1 + 0.9 * Math.sin(2 * Math.PI * (t + e) / 4));
+                }
+                w.add(LoadMatrix.of(new double[][] {row}, "w"));
+            }
+            List<LoadMatrix> history = w.subList(0, w.size() - 1);
+            LoadForecast serial = LoadForecast.of(w.getLast(), history, 32, Double.NaN, null, false);
+            LoadForecast parallel = LoadForecast.of(w.getLast(), history, 32, Double.NaN, null, true);
+            assertThat(serial.model()).as("%d experts", experts)
+                    .startsWith(experts == LoadForecast.SAMPLE_CELLS ? "seasonal" : "ewma(");
+            assertThat(parallel.model()).isEqualTo(serial.model());
+            assertThat(parallel.mean()).isDeepEqualTo(serial.mean());
+            assertThat(parallel.volatility()).isDeepEqualTo(serial.volatility());
+            assertThat(serial.mean()[0]).hasSize(experts);
+        }
+    }
+
     @Test
     void aFixedDecayIsUsedAsGiven() {
         List<LoadMatrix> w = List.of(LoadMatrix.of(new double[][] {{0, 10}}, "w"),
