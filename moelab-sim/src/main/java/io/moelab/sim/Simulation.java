@@ -231,11 +231,13 @@ public final class Simulation {
                     + " slots per layer, more than a placement has (at most " + Topology.MAX_REPLICAS + ")");
         }
         if (slots % gpus != 0 || slots < gpus) {
-            long below = Math.max(0, Math.max(gpus, slots / gpus * gpus) - experts);
-            long above = Math.max(gpus, Math.ceilDiv(slots, gpus) * gpus) - experts;
+            // The nearest counts that fill the GPUs: the multiple of the GPUs below the slots only when it holds every
+            // expert (10 experts on 4 GPUs: 8 slots do not, and "try 0 or 2" offered a count refused in turn).
+            long below = slots / gpus * gpus - experts;
+            long above = Math.ceilDiv(slots, gpus) * gpus - experts;
             throw new InvalidInputException("redundant", experts + " experts + " + redundant + " redundant = " + slots
-                    + " slots do not fill " + gpus + " GPUs evenly; try " + (below == above || slots < gpus
-                    ? String.valueOf(above) : below + " or " + above));
+                    + " slots do not fill " + gpus + " GPUs evenly; try " + (below >= 0 ? below + " or " + above
+                    : String.valueOf(above)));
         }
         return (int) slots;
     }

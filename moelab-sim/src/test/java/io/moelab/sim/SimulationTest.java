@@ -353,6 +353,40 @@ class SimulationTest {
         assertThat(Simulation.replicas(65534, 2, 2)).isEqualTo(65536);
     }
 
+    /**
+     * The redundancies a refusal suggests are ones it accepts: where the GPUs' multiple below the slots holds fewer
+     * than every expert, there is no smaller count to offer (10 experts on 4 GPUs: 0 and 1 redundant slots were
+     * answered "try 0 or 2", and 0 gives 10 slots, refused in turn).
+     */
+    @Test
+    void theRedundanciesARefusalSuggestsAreAccepted() {
+        assertThatThrownBy(() -> Simulation.replicas(10, 4, 1))
+                .hasMessage("redundant: 10 experts + 1 redundant = 11 slots do not fill 4 GPUs evenly; try 2");
+        assertThatThrownBy(() -> Simulation.replicas(10, 4, 0))
+                .hasMessage("redundant: 10 experts + 0 redundant = 10 slots do not fill 4 GPUs evenly; try 2");
+        assertThatThrownBy(() -> Simulation.replicas(10, 4, 3))
+                .hasMessage("redundant: 10 experts + 3 redundant = 13 slots do not fill 4 GPUs evenly; try 2 or 6");
+        assertThatThrownBy(() -> Simulation.replicas(3, 2, 0))
+                .hasMessage("redundant: 3 experts + 0 redundant = 3 slots do not fill 2 GPUs evenly; try 1");
+        // Every refusal over a range of shapes: each number it suggests is accepted.
+        for (int experts = 1; experts <= 20; experts++) {
+            for (int gpus = 1; gpus <= 12; gpus++) {
+                for (int redundant = 0; redundant <= 30; redundant++) {
+                    try {
+                        Simulation.replicas(experts, gpus, redundant);
+                    } catch (InvalidInputException e) {
+                        String tail = e.getMessage().substring(e.getMessage().indexOf("; try ") + 6);
+                        for (String suggested : tail.split(" or ")) {
+                            int r = Integer.parseInt(suggested);
+                            assertThat(Simulation.replicas(experts, gpus, r)).as("%s (%d experts, %d GPUs)",
+                                    e.getMessage(), experts, gpus).isEqualTo(experts + r);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void optionsNameTheBadValue() {
         assertThatThrownBy(() -> Simulation.Options.of(0, 10)).hasMessageStartingWith("rebalance-every:");
