@@ -178,4 +178,61 @@ class MigrationCostTest {
         }
         return Placement.of(new Topology(replicas, 1, c.nodes(), c.gpus()), experts, phy2log);
     }
+
+    /**
+     * Among holders that have sent equally, the first sends: one node of three GPUs (two slots each), GPU 2 trades an
+     * expert 1 for expert 0, which GPUs 0 and 1 hold, so GPU 0 sends it over NVLink. On three nodes of one GPU the
+     * same copy crosses the network from GPU 0.
+     */
+    @Test
+    void theFirstOfEquallyBusyHoldersSends() {
+        ModelSpec model = new ModelSpec("tiny", 1, 2, 1, 100, 10, 1, 2, 0, 0, 0);
+        int[] from = {0, 1, 0, 1, 1, 1};
+        int[] to = {0, 1, 0, 1, 0, 1};
+        ClusterSpec oneNode = cluster(1, 3);
+        MigrationCost intra = MigrationCost.between(placement(oneNode, 2, from), placement(oneNode, 2, to), model,
+                oneNode);
+        assertThat(intra.nvlinkBytes()).containsExactly(6000, 0, 6000);
+        assertThat(intra.networkBytes()).containsExactly(0, 0, 0);
+        ClusterSpec threeNodes = cluster(3, 1);
+        MigrationCost inter = MigrationCost.between(placement(threeNodes, 2, from), placement(threeNodes, 2, to), model,
+                threeNodes);
+        assertThat(inter.networkBytes()).containsExactly(6000, 0, 6000);
+        assertThat(inter.nvlinkBytes()).containsExactly(0, 0, 0);
+        assertThat(inter.interBytes()).isEqualTo(6000);
+    }
+
+    /**
+     * A holder on the receiver's node sends even when it has sent more across the network than a holder elsewhere.
+     * Two nodes of two GPUs, two slots each; layer 0: GPU 2 gains expert 0, which only GPU 0 holds (a network copy);
+     * layer 1: GPU 1 gains expert 0, which GPU 0 (its node) and GPU 3 (the other node, nothing sent) hold: GPU 0 sends
+     * it over NVLink.
+     */
+    @Test
+    void aHolderOnTheReceiversNodeSendsWhateverItSentAcrossNodes() {
+        ClusterSpec c = cluster(2, 2);
+        Placement from = Placement.of(new Topology(8, 1, 2, 4), 3,
+                new int[][] {{0, 1, 1, 2, 2, 1, 1, 2}, {0, 1, 1, 2, 2, 1, 0, 2}});
+        Placement to = Placement.of(new Topology(8, 1, 2, 4), 3,
+                new int[][] {{0, 1, 1, 2, 2, 0, 1, 2}, {0, 1, 0, 2, 2, 1, 0, 2}});
+        MigrationCost m = MigrationCost.between(from, to, MODEL, c);
+        assertThat(m.copies()).isEqualTo(2);
+        assertThat(m.interBytes()).isEqualTo(6000);
+        assertThat(m.networkBytes()).containsExactly(6000, 0, 6000, 0);
+        assertThat(m.nvlinkBytes()).containsExactly(6000, 6000, 0, 0);
+    }
+
+    @Test
+    void equalCostsAreEqualAndDifferentOnesAreNot() {
+        MigrationCost a = new MigrationCost(1, 6000, 0, new double[] {6000, 6000}, new double[2]);
+        MigrationCost same = new MigrationCost(1, 6000, 0, new double[] {6000, 6000}, new double[2]);
+        assertThat(a).isEqualTo(same).hasSameHashCodeAs(same);
+        assertThat(a).isNotEqualTo(new MigrationCost(2, 6000, 0, new double[] {6000, 6000}, new double[2]))
+                .isNotEqualTo(new MigrationCost(1, 12000, 0, new double[] {6000, 6000}, new double[2]))
+                .isNotEqualTo(new MigrationCost(1, 6000, 6000, new double[] {6000, 6000}, new double[2]))
+                .isNotEqualTo(new MigrationCost(1, 6000, 0, new double[] {6000, 0}, new double[2]))
+                .isNotEqualTo(new MigrationCost(1, 6000, 0, new double[] {6000, 6000}, new double[] {0, 1}))
+                .isNotEqualTo("1 expert copies");
+        assertThat(a.toString()).isEqualTo("1 expert copies, 6000.0 bytes (0.0 across nodes)");
+    }
 }

@@ -455,4 +455,104 @@ class StepModelTest {
             }
         }
     }
+
+    @Test
+    void aLoadOfAnotherShapeIsRefused() {
+        ClusterSpec c = cluster(1, 2, 2, 10);
+        StepModel m = new StepModel(model(1, 2), c, StepModel.Options.defaults());
+        assertThatThrownBy(() -> m.step(placement(c, 2, new int[] {0, 1}), load(300, 100, 5)))
+                .isInstanceOf(InvalidInputException.class).hasMessageStartingWith("load");
+    }
+
+    /** A step without tokens takes no time and counts as perfectly balanced (not 0 / 0), with either routing. */
+    @Test
+    void aStepWithoutTokensIsFreeAndBalanced() {
+        ClusterSpec c = cluster(1, 2, 2, 10);
+        for (Routing routing : Routing.values()) {
+            StepCost cost = new StepModel(model(1, 2), c, new StepModel.Options(routing, 2, 2))
+                    .step(placement(c, 2, new int[] {0, 1}), load(0, 0));
+            assertThat(cost.seconds()).as("%s", routing).isZero();
+            assertThat(cost.tokens()).as("%s", routing).isZero();
+            assertThat(cost.balancedness()).as("%s", routing).isEqualTo(1);
+            assertThat(cost.utilization()).as("%s", routing).isZero();
+        }
+    }
+
+    /**
+     * Only slots that get tokens read their weights, with either routing: GPU 0 holds experts 0 (one token) and 1
+     * (none), so its compute reads one expert's 6000 bytes and 400 activation bytes: 6.4 ns, not 12.4.
+     */
+    @Test
+    void anIdleSlotReadsNoWeights() {
+        ClusterSpec c = cluster(1, 2, 0, 0);
+        for (Routing routing : Routing.values()) {
+            StepCost cost = new StepModel(model(1, 4), c, new StepModel.Options(routing, 2, 2))
+                    .step(placement(c, 4, new int[] {0, 1, 2, 3}), load(1, 0, 1, 0));
+            assertThat(cost.compute()).as("%s", routing).isCloseTo(6.4e-9, within(1e-20));
+        }
+    }
+
+    /**
+     * A GPU that serves nothing still sends its tokens, and a transfer on its link meets them. One node of two GPUs:
+     * expert 1 (GPU 1) gets all 400 tokens, so GPU 0 sends its 200 (40,000 B) and GPU 1 receives as many: 42 us each
+     * way alone. A copy of 6000 B on GPU 0's NVLink starts after the 2 us latency, when 38,000 B of the dispatch are
+     * left: sharing the link it holds the dispatch back by 6 us (48 us) and is done at 14 us; the compute is
+     * 400 x 6000 FLOPs = 2.4 us and the combine has the link alone: 92.4 us.
+     */
+    @Test
+    void aTransferMeetsTheTokensOfAGpuThatOnlySends() {
+        ClusterSpec c = cluster(1, 2, 2, 10);
+        StepModel m = new StepModel(model(1, 2), c, StepModel.Options.defaults());
+        Placement p = placement(c, 2, new int[] {0, 1});
+        assertThat(m.step(p, load(0, 400)).dispatch()).isCloseTo(42e-6, within(EPS));
+        Transfer transfer = new Transfer(new MigrationCost(1, 6000, 0, new double[] {6000, 0}, new double[2]), 0, c);
+        StepCost cost = m.step(p, load(0, 400), transfer);
+        assertThat(cost.dispatch()).isCloseTo(48e-6, within(EPS));
+        assertThat(cost.compute()).isCloseTo(2.4e-6, within(EPS));
+        assertThat(cost.combine()).isCloseTo(42e-6, within(EPS));
+        assertThat(cost.seconds()).isCloseTo(92.4e-6, within(EPS));
+        assertThat(transfer.done()).isTrue();
+        assertThat(transfer.seconds()).isCloseTo(14e-6, within(EPS));
+    }
+
+    /**
+     * The same across nodes: two nodes of one GPU, GPU 0 sends its 200 tokens over the network (40,000 B at 0.5 GB/s
+     * = 80 us + 10 us latency). A copy of 6000 B on GPU 0's network link starts at 10 us with 35,000 B of the
+     * dispatch left: it holds the dispatch back by 12 us (102 us) and is done at 10 + 24 = 34 us.
+     */
+    @Test
+    void aTransferMeetsTheNetworkTokensOfANodeThatOnlySends() {
+        ClusterSpec c = cluster(2, 1, 2, 10);
+        StepModel m = new StepModel(model(1, 2), c, StepModel.Options.defaults());
+        Placement p = placement(c, 2, new int[] {0, 1});
+        assertThat(m.step(p, load(0, 400)).dispatch()).isCloseTo(90e-6, within(EPS));
+        Transfer transfer = new Transfer(new MigrationCost(1, 6000, 6000, new double[2], new double[] {6000, 0}), 0, c);
+        StepCost cost = m.step(p, load(0, 400), transfer);
+        assertThat(cost.dispatch()).isCloseTo(102e-6, within(EPS));
+        assertThat(cost.combine()).isCloseTo(90e-6, within(EPS));
+        assertThat(cost.seconds()).isCloseTo(194.4e-6, within(EPS));
+        assertThat(transfer.done()).isTrue();
+        assertThat(transfer.seconds()).isCloseTo(34e-6, within(EPS));
+    }
+
+    /**
+     * Node-local routing on nodes that hold every expert with tokens keeps every token home, even where an idle
+     * expert lives on one node only (expert 3, on node 1): no step pays the network's second. The nodes add their
+     * experts' tokens up in other orders than the expert order ((2 + 1) + 0 and (2 + 0) + 1 against (0 + 1) + 2), so
+     * that counting the idle expert as one with tokens (or as one node 1 must keep) would leave a rounding residue
+     * "sent" across nodes.
+     */
+    @Test
+    void nodeLocalRoutingIgnoresIdleExpertsWhenTokensStayHome() {
+        ClusterSpec c = cluster(2, 2, 0, 1e6);
+        StepModel m = new StepModel(model(1, 4), c, new StepModel.Options(Routing.NODE_LOCAL, 2, 2));
+        Placement p = placement(c, 4, new int[] {2, 1, 0, 0, 2, 3, 0, 1});
+        Random rng = new Random(7);
+        for (int trial = 0; trial < 1000; trial++) {
+            StepCost cost = m.step(p, load(rng.nextDouble() * 1000, rng.nextDouble() * 1000,
+                    rng.nextDouble() * 1000, 0));
+            assertThat(cost.dispatch()).as("trial %d", trial).isLessThan(1e-3);
+            assertThat(cost.combine()).as("trial %d", trial).isLessThan(1e-3);
+        }
+    }
 }

@@ -221,4 +221,45 @@ class TransferTest {
                     assertThat(model.step(p, load, late)).isEqualTo(alone);
                 });
     }
+
+    /** Links without latency, so that a phase's capacity is exactly its rate times its length. */
+    private static final ClusterSpec NO_LATENCY = new ClusterSpec("test", 1, 2, 1, 1.0, 1, 1, 0.5, 0, 0, 80);
+
+    /**
+     * A transfer whose bytes exactly fill a compute phase is done at its end: 2^-20 s at 1 GB/s moves exactly
+     * 953.67431640625 bytes (both exact in binary).
+     */
+    @Test
+    void bytesThatExactlyFillAPhaseAreDoneInIt() {
+        double seconds = 0x1p-20;
+        double bytes = 1e9 * seconds;
+        assertThat(bytes).isEqualTo(953.67431640625);
+        Transfer transfer = new Transfer(new MigrationCost(1, bytes, 0, new double[] {bytes, 0}, new double[2]), 0,
+                NO_LATENCY);
+        transfer.compute(seconds);
+        assertThat(transfer.done()).isTrue();
+        assertThat(transfer.seconds()).isEqualTo(seconds);
+    }
+
+    /** A transfer without bytes is done once exactly its planning time has been served. */
+    @Test
+    void noBytesAreDoneExactlyWhenPlanningIs() {
+        double delay = 0x1p-20;
+        Transfer transfer = new Transfer(MigrationCost.NONE, delay, NO_LATENCY);
+        transfer.compute(delay / 2);
+        assertThat(transfer.done()).isFalse();
+        transfer.compute(delay / 2);
+        assertThat(transfer.done()).isTrue();
+        assertThat(transfer.seconds()).isZero();
+    }
+
+    /** Network bytes move in a compute phase as NVLink bytes do: 1000 B at 0.5 GB/s take 2 us of a 1 ms phase. */
+    @Test
+    void networkBytesMoveInAComputePhase() {
+        Transfer transfer = new Transfer(new MigrationCost(1, 1000, 1000, new double[2], new double[] {1000, 1000}), 0,
+                NO_LATENCY);
+        transfer.compute(1e-3);
+        assertThat(transfer.done()).isTrue();
+        assertThat(transfer.seconds()).isCloseTo(2e-6, within(EPS));
+    }
 }
