@@ -92,4 +92,18 @@ class RebalanceTimerTest {
         assertThatThrownBy(() -> RebalanceTimer.time(one, REQUEST, Long.MAX_VALUE, 1, 1))
                 .hasMessageStartingWith("warmup-ms: must be 0 to 3600000 ms");
     }
+
+    /**
+     * The samples are the calls' own durations in microseconds: none exceeds the whole timing run that made them (a
+     * bound that holds on any machine, not a speed).
+     */
+    @Test
+    void samplesLieWithinTheRun() {
+        Counting a = new Counting("a");
+        long start = System.nanoTime();
+        RebalanceTimer.Result r = RebalanceTimer.time(List.of(a), REQUEST, 0, 2, 2).getFirst();
+        double elapsedMicros = (System.nanoTime() - start) / 1e3;
+        assertThat(r.medianMicros()).isPositive().isLessThanOrEqualTo(r.p90Micros());
+        assertThat(r.p90Micros()).isLessThanOrEqualTo(elapsedMicros);
+    }
 }
