@@ -19,6 +19,7 @@ import io.moelab.runtime.trace.ExpertLoadRecorder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -220,7 +221,7 @@ public final class TraceCommand implements Callable<Integer> {
     private void summarize(List<long[][]> perText, List<String> lines, java.util.Map<String, double[]> rows) {
         List<String> labels = labels(texts);
         for (int t = 0; t < texts.size(); t++) {
-            StringBuilder line = new StringBuilder(String.format("  %-28s", labels.get(t)));
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-28s", labels.get(t)));
             long[][] counts = perText.get(t);
             for (int l = 0; l < counts.length; l++) {
                 double[] share = ExpertLoadRecorder.shares(counts[l]);
@@ -230,7 +231,8 @@ public final class TraceCommand implements Callable<Integer> {
                         hot = e;
                     }
                 }
-                line.append(String.format(" L%d:e%-3d %4.1f%%", l, hot, 100 * share[hot]));
+                // A decimal point in any locale, as every other number printed (LANG=de_DE gave "61,3%").
+                line.append(String.format(Locale.ROOT, " L%d:e%-3d %4.1f%%", l, hot, 100 * share[hot]));
                 if (l == plotLayer) {
                     rows.put(labels.get(t), share);
                 }

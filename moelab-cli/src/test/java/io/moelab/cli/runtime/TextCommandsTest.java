@@ -340,6 +340,26 @@ class TextCommandsTest {
     }
 
     /**
+     * The summary's shares have a decimal point whatever the default locale: under a German one (a user's
+     * LANG=de_DE.UTF-8) they read "62,5%", unlike every other number the command line prints.
+     */
+    @Test
+    void traceSummaryUsesADecimalPointInAnyLocale() throws Exception {
+        Locale before = Locale.getDefault();
+        Result r;
+        try {
+            Locale.setDefault(Locale.GERMANY);
+            r = CliRunner.run("trace", "--model", model.toString(), "--text", text.toString(), "--output",
+                    dir.resolve("german.json").toString());
+        } finally {
+            Locale.setDefault(before);
+        }
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        String line = r.out().lines().filter(l -> l.strip().startsWith("text.txt")).findFirst().orElseThrow();
+        assertThat(line.strip()).matches("text\\.txt +L0:e[01] +[0-9]{1,3}\\.[0-9]%");
+    }
+
+    /**
      * Texts with the same file name are told apart by their directories, and a text given twice is numbered: the
      * summary printed "x.txt" twice, and the plot kept one row of the two.
      */
