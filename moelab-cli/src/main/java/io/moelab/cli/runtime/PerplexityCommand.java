@@ -89,7 +89,9 @@ public final class PerplexityCommand implements Callable<Integer> {
             }
             // The longest window's cache: BOS or the conditioning token, then the targets but the last. A --context
             // longer than the text asks for no more; one that cannot exist is bad input, as in trace and generate.
-            context = KvCacheSize.context(spec, context, m.config());
+            // The default follows max_position_embeddings down to 2 at least, the shortest window that scores a token
+            // (it feeds position 0 alone): on a model of one position it fell to 1, an internal error (exit 1).
+            context = Math.max(2, KvCacheSize.context(spec, context, m.config()));
             int window = (int) Math.min(context - 1L, tokens.length - (bos >= 0 ? 0 : 1));
             KvCacheSize.require("--context", m.config(), window, "a window of " + window + " positions");
             KvCacheSize.warnPastTrained(spec.commandLine().getErr(), "--context", m.config(), window,

@@ -79,6 +79,31 @@ class TrainedPositionsTest {
         assertThat(fits.err()).doesNotContain("warning");
     }
 
+    /**
+     * A model made for one position (max_position_embeddings 1): perplexity's default window is the shortest that
+     * scores a token, BOS and one target, which feeds only position 0. The default used to follow the config down to
+     * 1, under the 2 a window needs, and the run ended in an IllegalArgumentException (exit 1) although no option
+     * asked for anything wrong.
+     */
+    @Test
+    void perplexityOnAModelOfOnePositionScoresWindowsOfTwo() throws Exception {
+        Path config = model.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replace("\"max_position_embeddings\": 16",
+                "\"max_position_embeddings\": 1"));
+        Result r = CliRunner.run("perplexity", "--model", model.toString(), "--text", text.toString(), "--format",
+                "json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.err()).isEmpty();
+        int[] tokens = IntStream.range(0, bytes.length).map(i -> bytes[i] & 0xFF).toArray();
+        try (MoeModel m = MoeModel.load(model, WeightFormat.STORED)) {
+            Perplexity.Result two = Perplexity.compute(m, tokens, 256, 2);
+            JsonNode json = JsonMapper.builder().build().readTree(r.out());
+            assertThat(json.get("tokens").asLong()).isEqualTo(bytes.length);
+            assertThat(json.get("nll_per_token").asDouble()).isCloseTo(two.nllPerToken(),
+                    Percentage.withPercentage(1e-4));
+        }
+    }
+
     @Test
     void traceDefaultsToWindowsWithinTheTrainedPositionsAndWarnsBeyondThem() throws Exception {
         Path byDefault = dir.resolve("default.json");
