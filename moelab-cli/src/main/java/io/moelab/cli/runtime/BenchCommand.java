@@ -239,7 +239,8 @@ public final class BenchCommand implements Callable<Integer> {
                 runs, seed, measureBandwidth ? (long) bandwidthMib << 20 : 0, 5, decodeInputs);
     }
 
-    private ObjectNode json(Result r) {
+    /** The JSON report of {@code r} (package-private: a test checks it against figures chosen by hand). */
+    ObjectNode json(Result r) {
         ObjectNode n = JSON.createObjectNode();
         n.put("model", model.toString());
         n.put("weights", weights);
@@ -301,7 +302,8 @@ public final class BenchCommand implements Callable<Integer> {
         values.forEach(a::add);
     }
 
-    private void table(PrintWriter out, Result r) {
+    /** The table of {@code r} (package-private: a test checks it against figures chosen by hand). */
+    void table(PrintWriter out, Result r) {
         String runsNote = runs == 1 ? "1 run" : "median of " + runs + " runs";
         row(out, "model", model + " (" + String.format(Locale.ROOT, "%.1fM", r.parameters() / 1e6)
                 + " parameters), weights " + weights + ", " + ProductTeam.shared().threads() + " threads");

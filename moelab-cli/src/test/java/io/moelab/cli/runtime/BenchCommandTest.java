@@ -224,6 +224,36 @@ class BenchCommandTest {
         assertOneLineError(bench("--model", m.toString(), "--no-measure-bandwidth"), "config.json");
     }
 
+    /**
+     * Each count option at its edge: zero decode tokens, a zero buffer and a negative warm-up are refused (only
+     * --runs, --prompt-tokens and --warmup-runs were tried), a buffer between half the machine and all of it is
+     * refused naming both sizes, and one run after no warm-up tokens is a run.
+     */
+    @Test
+    void countOptionsAtTheirEdges() throws Exception {
+        Path m = dir.resolve("tiny");
+        assertOneLineError(CliRunner.run("bench", "--model", m.toString(), "--decode-tokens", "0"),
+                "--decode-tokens: must be positive, got 0");
+        assertOneLineError(CliRunner.run("bench", "--model", m.toString(), "--bandwidth-mib", "0"),
+                "--bandwidth-mib: must be positive, got 0");
+        assertOneLineError(CliRunner.run("bench", "--model", m.toString(), "--warmup-tokens", "-1"),
+                "--warmup-tokens: must not be negative, got -1");
+        long machineMib = io.moelab.cli.support.Heap.machineBytes() >> 20;
+        long threeQuarters = machineMib * 3 / 4;
+        Result big = CliRunner.run("bench", "--model", m.toString(), "--bandwidth-mib", Long.toString(threeQuarters));
+        assertOneLineError(big, "--bandwidth-mib: " + threeQuarters + " MiB is more than half of this machine's "
+                + machineMib + " MiB of memory");
+        assertThat(m).doesNotExist();
+        Result r = CliRunner.run("bench", "--synthetic", "tiny", "--model", m.toString(), "--no-measure-bandwidth",
+                "--format", "json", "--prompt-tokens", "1", "--decode-tokens", "1", "--runs", "1", "--warmup-tokens",
+                "0", "--warmup-runs", "0");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode n = JsonMapper.builder().build().readTree(r.out());
+        assertThat(n.get("runs").asInt()).isEqualTo(1);
+        assertThat(n.get("decode_tokens_per_s_runs").size()).isEqualTo(1);
+        assertThat(n.get("prefill_tokens_per_s_runs").size()).isEqualTo(1);
+    }
+
     @Test
     void syntheticRefusesADirectoryHoldingAnotherModel() throws Exception {
         Path other = TinyMixtral.write(dir.resolve("other"), 258);
