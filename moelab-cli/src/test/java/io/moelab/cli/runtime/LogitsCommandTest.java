@@ -99,6 +99,37 @@ class LogitsCommandTest {
     }
 
     /**
+     * The vocabulary's first and last ids are ids, one below it is not; and --threads may be as many as the limit
+     * it states. The tests tried ids past the vocabulary and a thread past the limit only.
+     */
+    @Test
+    void theEdgesOfTheVocabularyAndOfThreads() throws Exception {
+        Path model = tinyMixtral();
+        Path out = dir.resolve("out.json");
+        int most = ProductTeam.MAX_THREADS_PER_PROCESSOR * Runtime.getRuntime().availableProcessors();
+        Result r;
+        try {
+            r = CliRunner.run("logits", "--model", model.toString(), "--token-ids", "0,19", "--output",
+                    out.toString(), "--threads", Integer.toString(most));
+            assertThat(ProductTeam.shared().threads()).isEqualTo(most);
+        } finally {
+            ProductTeam.useShared(Runtime.getRuntime().availableProcessors());
+        }
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo("wrote " + out + " (2 positions x 20 logits)" + System.lineSeparator());
+        JsonNode logits = JsonMapper.builder().build().readTree(out.toFile()).get("logits");
+        assertThat(logits.size()).isEqualTo(2);
+        assertThat(logits.get(1).size()).isEqualTo(20);
+        Path refused = dir.resolve("refused.json");
+        Result negative = CliRunner.run("logits", "--model", model.toString(), "--token-ids=3,-1", "--output",
+                refused.toString());
+        assertThat(negative.exitCode()).isEqualTo(2);
+        assertThat(negative.errLines()).containsExactly(
+                "error: --token-ids: token id -1 outside the vocabulary [0, 20)");
+        assertThat(refused).doesNotExist();
+    }
+
+    /**
      * More token ids than a KV cache of the model holds, or than the heap holds logits for, are refused naming
      * --token-ids before the model runs (they ended in the cache's own message, exit 1, or out of memory).
      */

@@ -88,10 +88,38 @@ class TextCommandsTest {
         assertThat(sampledChain(8, new Sampler(1.0, 1.0, 1))).isNotEqualTo(chain);
     }
 
+    /**
+     * A long sampled continuation stops at the byte tokenizer's EOS (257; the model's config names no EOS), and what
+     * is printed as it comes adds up to the whole text. The seed is the first whose draws (by the runtime, here)
+     * reach the EOS after text with two whitespace characters, so that pieces are printed before the end: the
+     * other generations were too short to print any before the end, or to reach the EOS.
+     */
+    @Test
+    void aLongSampledTextStopsAtTheTokenizersEosAndPrintsWhole() throws Exception {
+        int seed = -1;
+        int[] chain = null;
+        int eos = -1;
+        for (int s = 0; s < 100 && seed < 0; s++) {
+            chain = sampledChain(200, new Sampler(1.0, 1.0, s));
+            int[] drawn = chain;
+            eos = java.util.stream.IntStream.range(0, drawn.length).filter(i -> drawn[i] == 257).findFirst()
+                    .orElse(-1);
+            long spaces = eos < 0 ? 0 : Arrays.stream(drawn, 0, eos).filter(t -> t < 128
+                    && Character.isWhitespace(t)).count();
+            seed = spaces >= 2 ? s : -1;
+        }
+        assertThat(seed).as("a seed that reaches the EOS after two whitespace characters").isNotNegative();
+        Result r = CliRunner.run("generate", "--model", model.toString(), "--prompt", "Hi", "--max-tokens", "200",
+                "--temperature", "1", "--seed", Integer.toString(seed));
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo(bytes(Arrays.copyOf(chain, eos)) + System.lineSeparator());
+        assertThat(r.err()).contains(", " + eos + " generated");
+    }
+
     /** The continuation of "Hi" (after BOS) for {@code n} tokens drawn by {@code sampler}, not stopping anywhere. */
     private int[] sampledChain(int n, Sampler sampler) throws Exception {
         try (MoeModel m = MoeModel.load(model, WeightFormat.STORED)) {
-            KvCache cache = m.newCache(16);
+            KvCache cache = m.newCache(3 + n);
             int[] prompt = {256, 'H', 'i'};
             float[] logits = m.prefill(prompt, 0, cache, false)[0];
             int[] chain = new int[n];
@@ -340,6 +368,61 @@ class TextCommandsTest {
     }
 
     /**
+     * Windows of one token (--context 1, the least allowed) route each byte alone, at position 0 of a fresh cache, so
+     * a text of one repeated byte sends all its tokens to that byte's expert. Four texts of four tokens, one step
+     * each: the summary's hottest expert and share per text are recomputed from the written steps, ties going to the
+     * lower expert, and the note counts the 16 tokens. The tests' texts had expert 0 hottest, where a summary that
+     * never looked past expert 0, or took the later of two tied experts, passed; and the note's token count was not
+     * read.
+     */
+    @Test
+    void traceOfOneTokenWindowsSummarizesEachTextFromItsStep() throws Exception {
+        Path probe = dir.resolve("probe.json");
+        String letters = "abcdefghijklmnopqrstuvwxyz";
+        Files.writeString(text, letters);
+        Result p = CliRunner.run("trace", "--model", model.toString(), "--text", text.toString(), "--output",
+                probe.toString(), "--context", "1", "--batch-tokens", "1");
+        assertThat(p.exitCode()).as(p.err()).isZero();
+        ExpertLoadTrace routes = TraceFiles.read(probe);
+        char[] byExpert = new char[2];
+        for (int s = 0; s < routes.steps(); s++) {
+            byExpert[routes.step(s).load(0, 1) > 0 ? 1 : 0] = letters.charAt(s);
+        }
+        assertThat(byExpert).as("a letter routed to each expert").doesNotContain('\0');
+        char zero = byExpert[0];
+        char one = byExpert[1];
+        String[] contents = {"" + one + one + one + one, "" + zero + zero + zero + zero, "" + zero + one + zero + one,
+            "" + one + one + one + zero};
+        List<String> args = new java.util.ArrayList<>(List.of("trace", "--model", model.toString(), "--context", "1",
+                "--batch-tokens", "4", "--output", dir.resolve("four.json").toString(), "--text"));
+        for (int t = 0; t < contents.length; t++) {
+            Path file = dir.resolve("t" + t + ".txt");
+            Files.writeString(file, contents[t]);
+            args.add(file.toString());
+        }
+        Result r = CliRunner.run(args.toArray(String[]::new));
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        List<String> lines = r.out().lines().toList();
+        assertThat(lines.getFirst()).isEqualTo("wrote " + dir.resolve("four.json")
+                + ": 4 steps of up to 4 tokens (16 tokens), 1 MoE layer");
+        ExpertLoadTrace trace = TraceFiles.read(dir.resolve("four.json"));
+        assertThat(trace.steps()).isEqualTo(4);
+        List<Integer> hottest = new java.util.ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            double e0 = trace.step(t).load(0, 0);
+            double e1 = trace.step(t).load(0, 1);
+            int hot = e1 > e0 ? 1 : 0;
+            hottest.add(hot);
+            assertThat(lines.get(2 + t).strip().replaceAll("\\s+", " ")).isEqualTo(String.format(Locale.ROOT,
+                    "t%d.txt L0:e%d %.1f%%", t, hot, 100 * Math.max(e0, e1) / (e0 + e1)));
+        }
+        // Expert 1 hottest, expert 0 hottest, a tie (expert 0) and expert 1 at 75%.
+        assertThat(hottest).containsExactly(1, 0, 0, 1);
+        assertThat(lines.get(4)).endsWith("L0:e0   50.0%");
+        assertThat(lines.get(5)).endsWith("L0:e1   75.0%");
+    }
+
+    /**
      * The summary's shares have a decimal point whatever the default locale: under a German one (a user's
      * LANG=de_DE.UTF-8) they read "62,5%", unlike every other number the command line prints.
      */
@@ -378,6 +461,10 @@ class TextCommandsTest {
         assertThat(r.out()).contains("x.txt (2)");
         assertThat(TraceCommand.labels(List.of(Path.of("one.txt"), Path.of("d", "two.txt"))))
                 .containsExactly("one.txt", "two.txt");
+        // Told apart only by their first elements: the whole paths, less the root.
+        Path root = Path.of("/").toAbsolutePath();
+        assertThat(TraceCommand.labels(List.of(root.resolve("p").resolve("x.txt"), root.resolve("q").resolve("x.txt"))))
+                .containsExactly(Path.of("p", "x.txt").toString(), Path.of("q", "x.txt").toString());
     }
 
     /**
@@ -701,6 +788,69 @@ class TextCommandsTest {
         Result r = CliRunner.run("generate", "--model", model.toString(), "--prompt", "the cat", "--max-tokens", "1");
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.err()).contains("4 prompt tokens");
+    }
+
+    /**
+     * A BOS of id 0 (here [UNK]'s id, named as bos_token) is a BOS: it opens every window, every text token is scored
+     * over every byte, and the longest window is the text's 7 tokens (BOS at position 0, the last target only
+     * predicted). The tests' BOS ids were 1 and 256 only. The config says max_position_embeddings 4, so the warning
+     * names the window's length; --context 2, the shortest window, scores each token after BOS alone.
+     */
+    @Test
+    void aBosOfIdZeroOpensEveryWindow() throws Exception {
+        writeHfTokenizer(model, "null", """
+                {"tokenizer_class": "LlamaTokenizer", "add_bos_token": true, "add_eos_token": false,
+                 "bos_token": "[UNK]", "eos_token": "</s>"}""");
+        Path config = model.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replace("\"rope_theta\": 10000",
+                "\"rope_theta\": 10000, \"max_position_embeddings\": 4"));
+        Files.writeString(text, "the cat sat on the mat .\n");
+        int[] tokens = {3, 4, 5, 6, 3, 7, 8};
+        try (MoeModel m = MoeModel.load(model, WeightFormat.STORED)) {
+            for (int context : new int[] {512, 2}) {
+                Result r = CliRunner.run("perplexity", "--model", model.toString(), "--text", text.toString(),
+                        "--format", "json", "--context", Integer.toString(context));
+                assertThat(r.exitCode()).as(r.err()).isZero();
+                assertThat(r.errLines()).as("context %d", context).isEqualTo(context == 2 ? List.of() : List.of(
+                        "warning: the longest window needs 7 positions, more than this model's max_position_embeddings"
+                        + " 4 (config.json): it was not trained on positions past that and may predict worse there "
+                        + "(lower --context)"));
+                Perplexity.Result expected = Perplexity.compute(m, tokens, 0, context);
+                JsonNode json = JsonMapper.builder().build().readTree(r.out());
+                assertThat(json.get("tokens").asLong()).isEqualTo(7);
+                assertThat(json.get("nll_per_token").asDouble()).isCloseTo(expected.nllPerToken(),
+                        org.assertj.core.data.Percentage.withPercentage(1e-4));
+                // Every one of the text's 25 bytes is scored.
+                assertThat(json.get("bits_per_byte").asDouble()).isCloseTo(expected.totalNll() / Math.log(2) / 25,
+                        org.assertj.core.data.Percentage.withPercentage(1e-4));
+            }
+        }
+    }
+
+    /**
+     * A text that is not empty but leaves nothing to score is refused naming the file, one line, exit 2: blanks
+     * that the tokenizer drops leave BOS alone, and without BOS one word is only conditioned on. Neither refusal had
+     * run in a test.
+     */
+    @Test
+    void aTextWithNothingToScoreIsOneLineExitTwo() throws Exception {
+        writeHfTokenizer(model, "null", """
+                {"tokenizer_class": "LlamaTokenizer", "add_bos_token": true, "add_eos_token": false,
+                 "bos_token": "<s>", "eos_token": "</s>"}""");
+        Files.writeString(text, " \n\t ");
+        Result blank = CliRunner.run("perplexity", "--model", model.toString(), "--text", text.toString());
+        assertThat(blank.exitCode()).as(blank.err()).isEqualTo(2);
+        assertThat(blank.errLines()).containsExactly("error: --text: " + text + " holds no tokens");
+        assertThat(blank.out()).isEmpty();
+        writeHfTokenizer(model, """
+                {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}""", """
+                {"tokenizer_class": "Qwen2Tokenizer", "bos_token": null, "eos_token": "<|endoftext|>"}""");
+        Files.writeString(text, "cat");
+        Result one = CliRunner.run("perplexity", "--model", model.toString(), "--text", text.toString());
+        assertThat(one.exitCode()).as(one.err()).isEqualTo(2);
+        assertThat(one.errLines()).containsExactly("error: --text: " + text + " holds fewer than two tokens (without "
+                + "a BOS token the first is not scored)");
+        assertThat(one.out()).isEmpty();
     }
 
     /**
