@@ -153,6 +153,14 @@ public final class Plots {
      * @throws IOException as {@link AtomicFiles#write(Path, AtomicFiles.Content)}
      */
     public static void heatMap(Path png, String title, String xTitle, Map<String, double[]> rows) throws IOException {
+        HeatMapChart chart = heatMapChart(title, xTitle, rows);
+        AtomicFiles.write(png, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
+    }
+
+    /**
+     * The chart {@link #heatMap} writes, for callers that check what it plots: the first row of {@code rows} on top.
+     */
+    public static HeatMapChart heatMapChart(String title, String xTitle, Map<String, double[]> rows) {
         int columns = rows.values().iterator().next().length;
         java.util.List<Integer> xs = new java.util.ArrayList<>();
         for (int i = 0; i < columns; i++) {
@@ -175,7 +183,7 @@ public final class Plots {
         chart.getStyler().setShowValue(false);
         chart.getStyler().setRangeColors(new Color[] {Color.WHITE, new Color(0x9ecae1), new Color(0x08306b)});
         chart.addSeries("share", xs, ys, cells);
-        AtomicFiles.write(png, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
+        return chart;
     }
 
     /** An empty white chart with the legend inside, bottom right. */

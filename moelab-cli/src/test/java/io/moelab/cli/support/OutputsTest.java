@@ -26,6 +26,47 @@ class OutputsTest {
         assertThat(Outputs.name(Path.of("./-"))).isEqualTo("./-");
     }
 
+    /**
+     * The system's own names of this process's stdout are standard output too, compared as files (tried where the
+     * system has them: Linux). A check that never compared, or compared the wrong way round, passed the case above.
+     */
+    @Test
+    void theSystemsNamesOfStdoutAreStandardOutput() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(Path.of("/proc/self/fd/1")), "no /proc");
+        assertThat(Outputs.isStdout(Path.of("/proc/self/fd/1"))).isTrue();
+        assertThat(Outputs.isStdout(Path.of("/dev/stdout"))).isTrue();
+    }
+
+    /** Printed through a buffered writer, standard output's text is there once print returns (flushed). */
+    @Test
+    void aTextOutputPrintedToAStreamIsFlushed() throws Exception {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (Outputs.TextOutput text = Outputs.text(Path.of("-"))) {
+            Files.writeString(text.file(), "{\"a\": 1}\n");
+            text.print(new java.io.PrintWriter(bytes, false, java.nio.charset.StandardCharsets.UTF_8));
+        }
+        assertThat(bytes.toString(java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("{\"a\": 1}\n");
+    }
+
+    /**
+     * The one- and two-output checks are the map's: a directory in a file's place, and two options naming one file,
+     * are refused; a model directory's inputs are its regular files, not its subdirectories.
+     */
+    @Test
+    void theShortChecksRefuseWhatTheMapsDoes() throws Exception {
+        Path sub = Files.createDirectory(dir.resolve("sub"));
+        assertThatThrownBy(() -> Outputs.check("--output", sub))
+                .isInstanceOf(io.moelab.eplb.io.OutputPathException.class).hasMessageContaining(sub.toString());
+        Path file = dir.resolve("same.json");
+        assertThatThrownBy(() -> Outputs.check("--output", file, "--plot", file))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage("--plot: names the same file as --output (" + file + "); give each output its own file");
+        Outputs.check("--output", file, "--plot", null);
+        Path config = Files.writeString(dir.resolve("config.json"), "{}");
+        assertThat(Outputs.filesIn(dir)).containsExactly(config);
+        assertThat(Outputs.filesIn(config)).isEmpty();
+    }
+
     @Test
     void twoOutputsCannotBothBeStandardOutput() throws Exception {
         Map<String, Path> outputs = new LinkedHashMap<>();

@@ -59,6 +59,41 @@ class TracesTest {
         assertThatThrownBy(() -> Traces.windows(sources, 2)).hasMessage(expected);
     }
 
+    /**
+     * One source read alone says how many steps it delivered, for a file and a built-in trace; the files among the
+     * sources, for the check against outputs, leave out built-in traces and standard input.
+     */
+    @Test
+    void oneSourceCountsItsStepsAndOnlyFilesAreFiles() throws IOException {
+        Path file = write("a.json", TraceFormat.VLLM, 7, 1);
+        List<Object> steps = new java.util.ArrayList<>();
+        assertThat(Traces.read(file.toString(), steps::add)).isEqualTo(7);
+        assertThat(steps).hasSize(7);
+        steps.clear();
+        int builtin = Traces.read("builtin:deepseek-v3/prefill_in512", steps::add);
+        assertThat(builtin).isPositive().isEqualTo(steps.size());
+        assertThat(Traces.files(List.of("builtin:deepseek-v3/prefill_in512", "-", file.toString())))
+                .containsExactly(file);
+        assertThat(Traces.files(null)).isEmpty();
+    }
+
+    /**
+     * Sources to read more than once refuse a second standard input before reading any (standard input here is a
+     * few bytes, never the test's own).
+     */
+    @Test
+    void rereadableSourcesTakeStandardInputOnce() {
+        java.io.InputStream saved = System.in;
+        System.setIn(new java.io.ByteArrayInputStream("{}".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        try {
+            assertThatThrownBy(() -> Traces.rereadable(List.of("-", "-"))).isInstanceOf(InvalidInputException.class)
+                    .hasMessage("--trace: names standard input (-) twice; it can be read once (name a file for the "
+                            + "other)");
+        } finally {
+            System.setIn(saved);
+        }
+    }
+
     private static String message(Runnable r) {
         try {
             r.run();
