@@ -794,7 +794,8 @@ class TextCommandsTest {
      * A BOS of id 0 (here [UNK]'s id, named as bos_token) is a BOS: it opens every window, every text token is scored
      * over every byte, and the longest window is the text's 7 tokens (BOS at position 0, the last target only
      * predicted). The tests' BOS ids were 1 and 256 only. The config says max_position_embeddings 4, so the warning
-     * names the window's length; --context 2, the shortest window, scores each token after BOS alone.
+     * names the window's length; --context 5 feeds positions 0 to 3, within them; --context 2, the shortest window,
+     * scores each token after BOS alone.
      */
     @Test
     void aBosOfIdZeroOpensEveryWindow() throws Exception {
@@ -807,11 +808,11 @@ class TextCommandsTest {
         Files.writeString(text, "the cat sat on the mat .\n");
         int[] tokens = {3, 4, 5, 6, 3, 7, 8};
         try (MoeModel m = MoeModel.load(model, WeightFormat.STORED)) {
-            for (int context : new int[] {512, 2}) {
+            for (int context : new int[] {512, 5, 2}) {
                 Result r = CliRunner.run("perplexity", "--model", model.toString(), "--text", text.toString(),
                         "--format", "json", "--context", Integer.toString(context));
                 assertThat(r.exitCode()).as(r.err()).isZero();
-                assertThat(r.errLines()).as("context %d", context).isEqualTo(context == 2 ? List.of() : List.of(
+                assertThat(r.errLines()).as("context %d", context).isEqualTo(context < 512 ? List.of() : List.of(
                         "warning: the longest window needs 7 positions, more than this model's max_position_embeddings"
                         + " 4 (config.json): it was not trained on positions past that and may predict worse there "
                         + "(lower --context)"));

@@ -104,6 +104,23 @@ class TrainedPositionsTest {
         }
     }
 
+    /**
+     * Without BOS (a byte model of 257 ids) a window longer than the text feeds the text's tokens but the last: 43
+     * positions for these 44 bytes, as the warning says. The warned text of the tests above had a BOS.
+     */
+    @Test
+    void withoutBosTheLongestWindowIsTheTextLessItsLastToken() throws Exception {
+        Path noBos = TinyMixtral.write(dir.resolve("no-bos"), 257);
+        Path config = noBos.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replace("\"rope_theta\": 10000",
+                "\"rope_theta\": 10000, \"max_position_embeddings\": 16"));
+        Result r = CliRunner.run("perplexity", "--model", noBos.toString(), "--text", text.toString(), "--context",
+                "100");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(bytes).hasSize(44);
+        assertThat(r.err().lines()).containsExactly(warning("the longest window", 43, "--context"));
+    }
+
     @Test
     void traceDefaultsToWindowsWithinTheTrainedPositionsAndWarnsBeyondThem() throws Exception {
         Path byDefault = dir.resolve("default.json");
