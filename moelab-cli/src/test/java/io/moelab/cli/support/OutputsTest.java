@@ -123,6 +123,10 @@ class OutputsTest {
                 .isInstanceOf(InvalidInputException.class)
                 .hasMessage("--dir " + under + ": " + file + " is a file, not a directory");
         assertThat(file).hasContent("{}");
+        // Standard output holds no files: refused by the check itself, whatever the command checked before.
+        assertThatThrownBy(() -> Outputs.checkDirectory("--out", Path.of("-"), "summary.json"))
+                .isInstanceOf(InvalidInputException.class).hasMessage("--out: standard output (-) takes text only, "
+                        + "not a directory of files; name a directory (./- for one named -)");
         Outputs.checkDirectory("--out", dir.resolve("new/sub"), "summary.json"); // made when written: fine
         Outputs.checkDirectory("--out", dir, "summary.json");
     }

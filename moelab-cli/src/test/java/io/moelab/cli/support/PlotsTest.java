@@ -81,7 +81,10 @@ class PlotsTest {
         assertThat(large.getHeight()).isEqualTo(140 + 12 * 28);
     }
 
-    /** The heat map and the chart of series with x values of their own are written as PNGs of their size. */
+    /**
+     * The heat map, the chart of series with x values of their own and a rendered image are written as PNGs of their
+     * size.
+     */
     @Test
     void chartsAreWrittenAsPngs() throws Exception {
         Path heat = dir.resolve("heat.png");
@@ -97,8 +100,15 @@ class PlotsTest {
         BufferedImage image = ImageIO.read(xy.toFile());
         assertThat(image.getWidth()).isEqualTo(900);
         assertThat(image.getHeight()).isEqualTo(500);
+        // A rendered image, as the sweep's labelled plot is written.
+        Path rendered = dir.resolve("rendered.png");
+        Plots.write(rendered, new BufferedImage(30, 20, BufferedImage.TYPE_INT_RGB));
+        BufferedImage back = ImageIO.read(rendered.toFile());
+        assertThat(back.getWidth()).isEqualTo(30);
+        assertThat(back.getHeight()).isEqualTo(20);
         try (var files = Files.list(dir)) {
-            assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("heat.png", "xy.png");
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("heat.png", "xy.png",
+                    "rendered.png");
         }
     }
 }
