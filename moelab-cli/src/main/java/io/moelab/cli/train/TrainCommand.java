@@ -294,8 +294,8 @@ public final class TrainCommand implements Callable<Integer> {
             @Override
             public void stepped(long step, double loss) {
                 progress.stepTo(step);
-                progress.extra(String.format("loss %.3f%s", loss,
-                        Double.isNaN(val) ? "" : String.format(", val %.3f bpb", val)));
+                progress.extra(String.format(Locale.ROOT, "loss %.3f%s", loss,
+                        Double.isNaN(val) ? "" : String.format(Locale.ROOT, ", val %.3f bpb", val)));
             }
 
             @Override
@@ -601,13 +601,13 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private void report(PrintWriter stdout, Trainer.Summary s) {
-        stdout.printf("trained %s of %s: %,d parameters (%,d active per token)%n", Nouns.count(s.steps(), "step"),
-                s.config().preset(), s.parameters(), s.activeParameters());
+        stdout.printf(Locale.ROOT, "trained %s of %s: %,d parameters (%,d active per token)%n",
+                Nouns.count(s.steps(), "step"), s.config().preset(), s.parameters(), s.activeParameters());
         boolean validated = !s.validation().bitsPerByteByDomain().isEmpty();
         if (!validated) {
             stdout.println("validation: none (no domain has held-out text; see the warnings above)");
         } else {
-            stdout.printf("validation: loss %.4f nats/token, %.4f bits/byte%n", s.validation().loss(),
+            stdout.printf(Locale.ROOT, "validation: loss %.4f nats/token, %.4f bits/byte%n", s.validation().loss(),
                     s.validation().bitsPerByte());
             double[] between = s.validation().specialization().betweenDomains();
             double[] within = s.validation().specialization().withinDomain();
@@ -616,17 +616,18 @@ public final class TrainCommand implements Callable<Integer> {
             for (int l = 0; l < between.length; l++) {
                 // NaN: a single domain (no pair to compare), or every domain has a single validation window (no
                 // halves to compare).
-                spec.append(String.format(" L%d %s vs %s", l, threeDecimals(between[l]), threeDecimals(within[l])));
+                spec.append(String.format(Locale.ROOT, " L%d %s vs %s", l, threeDecimals(between[l]),
+                        threeDecimals(within[l])));
             }
             stdout.println(spec);
         }
         if (s.steps() == firstStep) {
             // --resume --steps S at the checkpoint's step (or a finished run resumed): "0.0 s of training, 0
             // tokens/s" left the user to guess whether anything happened.
-            stdout.printf("this invocation: nothing to train (the checkpoint is at step %,d): its weights were "
-                    + "validated and exported%n", firstStep);
+            stdout.printf(Locale.ROOT, "this invocation: nothing to train (the checkpoint is at step %,d): its weights "
+                    + "were validated and exported%n", firstStep);
         } else {
-            stdout.printf("this invocation: %.1f s of training, %.0f tokens/s%n", s.trainSeconds(),
+            stdout.printf(Locale.ROOT, "this invocation: %.1f s of training, %.0f tokens/s%n", s.trainSeconds(),
                     s.tokensPerSecond());
         }
         stdout.printf("model: %s (load with 'moelab generate --model %s ...')%n", out.resolve("model"),

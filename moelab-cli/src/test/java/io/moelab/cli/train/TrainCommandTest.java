@@ -10,6 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
@@ -50,11 +51,24 @@ class TrainCommandTest {
         // And its held-out text of a domain this corpus lacks.
         Files.createDirectories(out.resolve("validation"));
         Files.writeString(out.resolve("validation/genre.txt"), "an earlier run's held-out text");
-        CliRunner.Result r = CliRunner.run("train", "--preset", "tiny", "--corpus", corpus.toString(),
-                "--steps", "12", "--eval-every", "6", "--log-every", "3", "--seq", "32", "--batch", "4",
-                "--experts", "4", "--top-k", "2", "--threads", "1", "--out", out.toString());
+        // Under a German default locale (a user's LANG=de_DE.UTF-8), which wrote "2,3456" and "449.000" in the
+        // summary: numbers print as everywhere else on the command line.
+        Locale before = Locale.getDefault();
+        CliRunner.Result r;
+        try {
+            Locale.setDefault(Locale.GERMANY);
+            r = CliRunner.run("train", "--preset", "tiny", "--corpus", corpus.toString(),
+                    "--steps", "12", "--eval-every", "6", "--log-every", "3", "--seq", "32", "--batch", "4",
+                    "--experts", "4", "--top-k", "2", "--threads", "1", "--out", out.toString());
+        } finally {
+            Locale.setDefault(before);
+        }
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).contains("trained 12 steps of tiny").contains("bits/byte").contains("this invocation: ");
+        assertThat(r.out()).containsPattern("trained 12 steps of tiny: \\d{1,3}(,\\d{3})* parameters "
+                + "\\(\\d{1,3}(,\\d{3})* active per token\\)\n")
+                .containsPattern("\nvalidation: loss \\d+\\.\\d{4} nats/token, \\d+\\.\\d{4} bits/byte\n")
+                .containsPattern("\nthis invocation: \\d+\\.\\d s of training, \\d+ tokens/s\n");
         // One distance pair per layer (the tiny preset has two).
         assertThat(r.out().lines().filter(l -> l.startsWith("routing by domain")).findFirst()).get().asString()
                 .containsPattern(" L0 \\d\\.\\d{3} vs \\d\\.\\d{3} L1 \\d\\.\\d{3} vs \\d\\.\\d{3}$");

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -104,7 +105,7 @@ public final class EplbHarness {
             summary = f.kind().key();
         }
         AtomicFiles.writeString(a.results(), text);
-        System.out.printf("eplb stage %d (%s): %s in %.2f s%n", a.stage(), a.suite(), summary,
+        System.out.printf(Locale.ROOT, "eplb stage %d (%s): %s in %.2f s%n", a.stage(), a.suite(), summary,
                 (System.nanoTime() - start) / 1e9);
         return 0;
     }
