@@ -1,6 +1,11 @@
 package io.moelab.eplb.algorithm;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 import java.util.function.ObjIntConsumer;
 import java.util.function.Supplier;
@@ -22,7 +27,7 @@ final class LayerWorkers<S> {
     private final boolean parallel;
     private final Supplier<S> scratch;
     /**
-     * Scratch not in use, lent to one index at a time and kept across runs (the migration step makes three passes).
+     * Scratch not in use, lent to one drain at a time and kept across runs (the migration step makes three passes).
      * Not thread locals: the common pool's threads drop theirs after each task they run, so a pass made its scratch
      * anew (five made for three passes on two threads, measured).
      */
@@ -40,14 +45,37 @@ final class LayerWorkers<S> {
     /** Runs {@code work} for every index in {@code 0..count-1}, each with a scratch no other index uses meanwhile. */
     void forEach(int count, ObjIntConsumer<S> work) {
         if (parallel && count > 1) {
-            IntStream.range(0, count).parallel().forEach(i -> {
+            // As many drains as the pool has threads, plus the caller, each with one scratch for the whole run,
+            // taking the next index until none is left: balanced like work stealing, with no scratch moving from
+            // core to core between indices. Side by side with thread locals made anew each rebalance, in service
+            // 0.95-0.97x the time on two cores, planning alone 0.86-0.95x (a scratch lent per index: 1.00-1.04x).
+            int drains = Math.min(count, ForkJoinPool.getCommonPoolParallelism() + 1);
+            AtomicInteger next = new AtomicInteger();
+            Runnable drain = () -> {
                 S s = borrow();
                 try {
-                    work.accept(s, i);
+                    for (int i; (i = next.getAndIncrement()) < count; ) {
+                        work.accept(s, i);
+                    }
+                } catch (RuntimeException | Error e) {
+                    next.set(count); // the other drains stop at their next index
+                    throw e;
                 } finally {
                     giveBack(s);
                 }
-            });
+            };
+            List<ForkJoinTask<?>> others = new ArrayList<>(drains - 1);
+            for (int d = 1; d < drains; d++) {
+                others.add(ForkJoinTask.adapt(drain).fork());
+            }
+            try {
+                drain.run();
+            } finally {
+                // Every drain ends before the caller goes on (or rethrows): none may still write a result.
+                for (ForkJoinTask<?> other : others) {
+                    other.join();
+                }
+            }
             return;
         }
         if (count > 0) {

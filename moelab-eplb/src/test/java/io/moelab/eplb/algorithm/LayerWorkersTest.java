@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -73,9 +74,9 @@ class LayerWorkersTest {
                 assertThat(visits.get(i)).as("index %d, run %d", i, run).isEqualTo(1);
             }
         }
-        // At most one scratch per thread that ever took part: not one per run (thread locals on the common pool
-        // made two a run) or per index.
-        assertThat(made.get()).isBetween(1, threads.size());
+        // At most one scratch per drain (the pool's threads and the caller), for all runs together: not one per run
+        // (thread locals on the common pool made two a run) or per index.
+        assertThat(made.get()).isBetween(1, ForkJoinPool.getCommonPoolParallelism() + 1);
         assertThat(workers.kept()).isNotNull();
 
         AtomicIntegerArray visits = new AtomicIntegerArray(count);
@@ -83,6 +84,33 @@ class LayerWorkersTest {
         for (int i = 0; i < count; i++) {
             assertThat(visits.get(i)).isEqualTo(1);
         }
+    }
+
+    @Test
+    void aFailureInParallelStopsTheRunAndIsRethrownAfterEveryDrainEnded() {
+        LayerWorkers<Lent> workers = new LayerWorkers<>(true, Lent::new);
+        AtomicInteger ran = new AtomicInteger();
+        AtomicInteger running = new AtomicInteger();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> workers.forEach(10_000, (s, i) -> {
+            running.incrementAndGet();
+            ran.incrementAndGet();
+            try {
+                if (i == 5) {
+                    throw new IllegalStateException("boom at 5");
+                }
+            } finally {
+                running.decrementAndGet();
+            }
+        })).hasMessageContaining("boom at 5");
+        // No index still running once the failure is rethrown, and the rest of the indices were not all run.
+        assertThat(running).hasValue(0);
+        assertThat(ran.get()).isLessThan(10_000);
+        // Every scratch was given back, so none is still marked in use by the failed run.
+        workers.forEach(4, (s, i) -> {
+            assertThat(s.inUse.getAndSet(true)).isFalse();
+            s.inUse.set(false);
+        });
+        assertThat(workers.kept()).isNotNull();
     }
 
     @Test
