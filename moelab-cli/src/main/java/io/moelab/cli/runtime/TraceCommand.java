@@ -79,6 +79,11 @@ public final class TraceCommand implements Callable<Integer> {
         if (context < 1) {
             throw new InvalidInputException("--context", "must be at least 1, got " + context);
         }
+        if (plot == null && spec.commandLine().getParseResult().hasMatchedOption("--plot-layer")) {
+            // The layer of a heat map that is not drawn: silently ignored, it looked like it had been used.
+            throw new InvalidInputException("--plot-layer", "picks the layer of --plot's heat map, and no --plot "
+                    + "was given");
+        }
         // Before the model runs: a bad path would otherwise fail only after it.
         Outputs.refuseStdout("--plot", plot, "a PNG image");
         Inputs.requireOne(Map.of("--text", texts));

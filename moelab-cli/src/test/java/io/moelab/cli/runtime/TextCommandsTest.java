@@ -14,6 +14,7 @@ import io.moelab.runtime.model.WeightFormat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -355,15 +356,22 @@ class TextCommandsTest {
                 Locale.ROOT, "L0:e%d %.1f%%", hot, 100 * perExpert[hot] / (perExpert[0] + perExpert[1])));
         assertThat(r.out()).contains("wrote " + png);
         assertThat(Arrays.copyOf(Files.readAllBytes(png), 4)).containsExactly(0x89, 'P', 'N', 'G');
+        Path badPng = dir.resolve("bad.png");
         for (String[] bad : new String[][] {
                 {"--batch-tokens", "0", "error: --batch-tokens: must be at least 1, got 0"},
                 {"--context", "0", "error: --context: must be at least 1, got 0"},
-                {"--plot-layer", "1", "error: --plot-layer: must lie in 0..0, got 1"}}) {
-            Result e = CliRunner.run("trace", "--model", model.toString(), "--text", text.toString(), "--output",
-                    dir.resolve("bad.json").toString(), bad[0], bad[1]);
+                {"--plot-layer", "1", "error: --plot-layer: must lie in 0..0, got 1", "--plot", badPng.toString()},
+                {"--plot-layer", "0", "error: --plot-layer: picks the layer of --plot's heat map, and no --plot was "
+                        + "given"}}) {
+            List<String> args = new ArrayList<>(List.of("trace", "--model", model.toString(), "--text",
+                    text.toString(), "--output", dir.resolve("bad.json").toString()));
+            args.addAll(Arrays.asList(bad).subList(0, 2));
+            args.addAll(Arrays.asList(bad).subList(3, bad.length));
+            Result e = CliRunner.run(args.toArray(String[]::new));
             assertThat(e.exitCode()).as(bad[0]).isEqualTo(2);
             assertThat(e.errLines()).containsExactly(bad[2]);
             assertThat(dir.resolve("bad.json")).doesNotExist();
+            assertThat(badPng).doesNotExist();
         }
     }
 
