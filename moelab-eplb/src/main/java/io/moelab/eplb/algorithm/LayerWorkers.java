@@ -9,7 +9,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 import java.util.function.ObjIntConsumer;
 import java.util.function.Supplier;
-import java.util.stream.IntStream;
 
 /**
  * Runs work over indices (layers, pairs of layers, candidate models) in turn on the caller's thread, or with
@@ -109,14 +108,8 @@ final class LayerWorkers<S> {
         free.addFirst(s);
     }
 
-    /** {@link #forEach} for work that needs no scratch. */
+    /** {@link #forEach} for work that needs no scratch: the same drains, each lent a placeholder. */
     static void forEach(boolean parallel, int count, IntConsumer work) {
-        if (parallel && count > 1) {
-            IntStream.range(0, count).parallel().forEach(work);
-            return;
-        }
-        for (int i = 0; i < count; i++) {
-            work.accept(i);
-        }
+        new LayerWorkers<>(parallel, Object::new).forEach(count, (none, i) -> work.accept(i));
     }
 }
