@@ -113,6 +113,28 @@ class LayerWorkersTest {
         assertThat(workers.kept()).isNotNull();
     }
 
+    /**
+     * Rebalances run from the common pool's own tasks (a parallel evaluation) fork their drains inside it: every index
+     * still runs once, and each run ends.
+     */
+    @Test
+    void runsNestedInThePoolsOwnTasksVisitEveryIndexOnce() {
+        int outer = 8;
+        int count = 500;
+        AtomicIntegerArray visits = new AtomicIntegerArray(outer * count);
+        java.util.stream.IntStream.range(0, outer).parallel().forEach(o -> {
+            LayerWorkers<Lent> workers = new LayerWorkers<>(true, Lent::new);
+            workers.forEach(count, (s, i) -> {
+                assertThat(s.inUse.getAndSet(true)).isFalse();
+                visits.incrementAndGet(o * count + i);
+                s.inUse.set(false);
+            });
+        });
+        for (int i = 0; i < outer * count; i++) {
+            assertThat(visits.get(i)).as("index %d", i).isEqualTo(1);
+        }
+    }
+
     @Test
     void aScratchIsGivenBackWhenWorkThrows() {
         AtomicInteger made = new AtomicInteger();
