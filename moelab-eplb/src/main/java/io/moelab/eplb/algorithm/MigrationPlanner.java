@@ -46,7 +46,7 @@ final class MigrationPlanner {
 
     /**
      * @param planners makes a planner of layers on a given split of groups over nodes (hierarchical mode), one per
-     *                 thread that works on layers, so that the previous split can be kept when regrouping would move
+     *                 scratch that works on layers, so that the previous split can be kept when regrouping would move
      *                 many experts for little balance
      * @param parallel work out the layers' options on the common pool
      */

@@ -192,8 +192,9 @@ public final class MoelabBalancer implements BalancerAlgorithm {
                 () -> takePlanner(topology, experts, hierarchical));
         workers.forEach((layers + 1) / 2, (planner, pair) ->
                 planLayers(planner, 2 * pair, Math.min(layers, 2 * pair + 2), l -> plan[l], phy2log));
-        if (workers.kept() != null) {
-            spare.set(workers.kept());
+        LayerPlanner kept = workers.kept();
+        if (kept != null) {
+            spare.set(kept);
         }
         if (migrate) {
             new MigrationPlanner(topology, experts, hierarchical,
