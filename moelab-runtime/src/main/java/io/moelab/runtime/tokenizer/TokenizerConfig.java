@@ -203,7 +203,7 @@ final class TokenizerConfig {
         }
         TreeMap<BigInteger, JsonNode> byKey = new TreeMap<>();
         for (Map.Entry<String, JsonNode> e : decoder.properties()) {
-            String key = e.getKey().strip();
+            String key = pythonStrip(e.getKey());
             if (!PY_INT.matcher(key).matches()) {
                 throw new ModelFormatException(configFile, null, "added_tokens_decoder: key "
                         + StringNode.valueOf(e.getKey()) + " is not an integer");
@@ -220,6 +220,29 @@ final class TokenizerConfig {
             byKey.put(new BigInteger(key.replace("_", "")), token);
         }
         return new ArrayList<>(byKey.values());
+    }
+
+    /**
+     * {@code s} without the leading and trailing characters Python's {@code str.isspace} accepts, which
+     * {@code int(str)} strips: Java's {@link String#strip} keeps the no-break spaces and NEL.
+     */
+    static String pythonStrip(String s) {
+        int from = 0;
+        int to = s.length();
+        while (from < to && pythonSpace(s.charAt(from))) {
+            from++;
+        }
+        while (to > from && pythonSpace(s.charAt(to - 1))) {
+            to--;
+        }
+        return s.substring(from, to);
+    }
+
+    /** Python's whitespace (bidirectional class WS, B or S, or category Zs), all of it in the BMP. */
+    private static boolean pythonSpace(char c) {
+        return c >= 0x09 && c <= 0x0D || c >= 0x1C && c <= 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680
+                || c >= 0x2000 && c <= 0x200A || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F
+                || c == 0x3000;
     }
 
     /**

@@ -77,6 +77,22 @@ class AddedTokensDecoderTest {
         }
     }
 
+    /**
+     * {@code int(key)} strips what Python's {@code str.isspace} calls whitespace, which includes the no-break spaces
+     * (U+00A0, U+2007, U+202F) and NEL (U+0085) that Java's {@code strip} keeps; a zero-width space (U+200B) is not
+     * whitespace there either, so a key holding one is refused.
+     */
+    @Test
+    void theKeysAreReadAsPythonsIntReadsThem() {
+        try (HuggingFaceTokenizer tok = open("{\"added_tokens_decoder\": {\"\u00a010\u2007\": " + entry("<a>", true)
+                + ", \"\u202f\u00859 \": " + entry("<b>", true) + "}}")) {
+            assertThat(tok.encode("<a> <b>")).containsExactly(6, 5);
+        }
+        assertThatThrownBy(() -> open("{\"added_tokens_decoder\": {\"\u200b5\": " + entry("<x>", true) + "}}"))
+                .isInstanceOf(ModelFormatException.class)
+                .hasMessageEndingWith("added_tokens_decoder: key \"\u200b5\" is not an integer");
+    }
+
     /** An entry whose content the model's vocabulary holds keeps the model's id, 2, and, special, decode drops it. */
     @Test
     void anEntryInTheModelVocabularyKeepsItsId() {
