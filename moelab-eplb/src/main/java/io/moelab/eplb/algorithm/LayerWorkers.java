@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 import java.util.function.ObjIntConsumer;
 import java.util.function.Supplier;
@@ -48,34 +49,44 @@ final class LayerWorkers<S> {
             // taking the next index until none is left: balanced like work stealing, with no scratch moving from
             // core to core between indices. Side by side with thread locals made anew each rebalance, in service
             // 0.95-0.97x the time on two cores, planning alone 0.86-0.95x (a scratch lent per index: 1.00-1.04x).
-            int drains = Math.min(count, ForkJoinPool.getCommonPoolParallelism() + 1);
+            // The pool the caller runs in, if any (a parallel evaluation's), else the common pool that fork uses.
+            ForkJoinPool pool = ForkJoinTask.inForkJoinPool() ? ForkJoinTask.getPool() : ForkJoinPool.commonPool();
+            int drains = Math.min(count, pool.getParallelism() + 1);
             AtomicInteger next = new AtomicInteger();
+            // The first failure itself: a forked task's join rethrows a copy made for the joining thread.
+            AtomicReference<Throwable> failure = new AtomicReference<>();
             Runnable drain = () -> {
-                S s = borrow();
+                S s = null;
                 try {
+                    s = borrow(); // inside: a scratch that cannot be made fails the run like the work
                     for (int i; (i = next.getAndIncrement()) < count; ) {
                         work.accept(s, i);
                     }
                 } catch (RuntimeException | Error e) {
+                    failure.compareAndSet(null, e);
                     next.set(count); // the other drains stop at their next index
-                    throw e;
                 } finally {
-                    giveBack(s);
+                    if (s != null) {
+                        giveBack(s);
+                    }
                 }
             };
             List<ForkJoinTask<?>> others = new ArrayList<>(drains - 1);
             for (int d = 1; d < drains; d++) {
                 others.add(ForkJoinTask.adapt(drain).fork());
             }
-            try {
-                drain.run();
-            } finally {
-                // Every drain ends before the caller goes on (or rethrows): none may still write a result.
-                for (ForkJoinTask<?> other : others) {
-                    other.join();
+            drain.run();
+            // Every drain ends before the caller goes on or rethrows: none may still write a result.
+            for (ForkJoinTask<?> other : others) {
+                other.quietlyJoin();
+            }
+            switch (failure.get()) {
+                case RuntimeException e -> throw e;
+                case Error e -> throw e;
+                case null, default -> {
+                    return;
                 }
             }
-            return;
         }
         if (count > 0) {
             S s = borrow();

@@ -10,6 +10,7 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class LayerWorkersTest {
@@ -111,6 +112,64 @@ class LayerWorkersTest {
             s.inUse.set(false);
         });
         assertThat(workers.kept()).isNotNull();
+    }
+
+    /**
+     * With more than two drains, a failure is rethrown only once every other drain has ended, and the drains follow
+     * the pool the caller runs in. In a pool of four, the first pool drain to start waits until another is inside a
+     * slow index, then throws; joined in fork order with {@code join}, whose throw skipped the rest, the thrower
+     * (forked first, so stolen first) rethrew while the slow drains still ran, and as a copy of its exception.
+     */
+    @Test
+    void aFailureIsRethrownOnlyAfterEveryOneOfManyDrainsEnded() throws Exception {
+        ForkJoinPool pool = new ForkJoinPool(4);
+        try {
+            for (int round = 0; round < 5; round++) {
+                AtomicBoolean thrown = new AtomicBoolean();
+                AtomicInteger slow = new AtomicInteger();
+                AtomicInteger slowAtRethrow = new AtomicInteger(-1);
+                AtomicReference<String> message = new AtomicReference<>();
+                Set<Thread> drains = ConcurrentHashMap.newKeySet();
+                pool.submit(() -> {
+                    Thread caller = Thread.currentThread();
+                    try {
+                        new LayerWorkers<>(true, Lent::new).forEach(1_000, (s, i) -> {
+                            drains.add(Thread.currentThread());
+                            if (Thread.currentThread() == caller) {
+                                pause(1);
+                            } else if (thrown.compareAndSet(false, true)) {
+                                for (long end = System.nanoTime() + 1_000_000_000L; slow.get() == 0
+                                        && System.nanoTime() < end; ) {
+                                    Thread.onSpinWait();
+                                }
+                                throw new IllegalStateException("boom");
+                            } else {
+                                slow.incrementAndGet();
+                                pause(200);
+                                slow.decrementAndGet();
+                            }
+                        });
+                    } catch (IllegalStateException e) {
+                        slowAtRethrow.set(slow.get());
+                        message.set(e.getMessage());
+                    }
+                }).get();
+                assertThat(slowAtRethrow).as("round %d", round).hasValue(0);
+                // The exception the work threw, not the copy that joining a forked task makes ("java.lang....: boom").
+                assertThat(message).as("round %d", round).hasValue("boom");
+                assertThat(drains.size()).isLessThanOrEqualTo(5);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
