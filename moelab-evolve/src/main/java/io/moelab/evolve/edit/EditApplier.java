@@ -2,7 +2,9 @@ package io.moelab.evolve.edit;
 
 import io.moelab.evolve.edit.BlockOutcome.Status;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
 
@@ -205,6 +207,23 @@ public final class EditApplier {
         String programIndent = Text.indent(lines.get(at + first));
         boolean tabs = programIndent.isEmpty() ? prefersTabs(lines) : programIndent.indexOf('\t') >= 0;
         int unit = indentUnit(search, replace);
+        // Each SEARCH line's indentation stands for the indentation of the program line it matched. Column deltas
+        // alone broke programs whose step differs from the model's: in a four-space program a line the model
+        // dedented by its two-space step landed at six spaces, which is no level of the program at all.
+        Map<Integer, String> known = new HashMap<>();
+        int lo = Integer.MAX_VALUE;
+        int hi = -1;
+        for (int j = 0; j < search.size(); j++) {
+            if (!search.get(j).isBlank()) {
+                int w = Text.width(Text.indent(search.get(j)), TAB);
+                known.putIfAbsent(w, Text.indent(lines.get(at + j)));
+                lo = Math.min(lo, w);
+                hi = Math.max(hi, w);
+            }
+        }
+        // Other widths scale by the program's columns per model column, as the two outermost SEARCH indentations
+        // give it, when the program indents those lines with spaces; tabs are counted in the model's steps below.
+        boolean scale = hi > lo && known.get(lo).indexOf('\t') < 0 && known.get(hi).indexOf('\t') < 0;
         List<String> out = new ArrayList<>(replace.size());
         for (String line : replace) {
             if (line.isBlank()) {
@@ -213,9 +232,16 @@ public final class EditApplier {
             }
             String indent = Text.indent(line);
             String body = line.substring(indent.length());
-            int delta = Text.width(indent, TAB) - Text.width(searchIndent, TAB);
+            int width = Text.width(indent, TAB);
+            int delta = width - Text.width(searchIndent, TAB);
             String prefix;
-            if (indent.startsWith(searchIndent)) {
+            if (known.containsKey(width)) {
+                prefix = known.get(width);
+            } else if (scale) {
+                int pLo = known.get(lo).length();
+                double cols = pLo + (double) (width - lo) * (known.get(hi).length() - pLo) / (hi - lo);
+                prefix = " ".repeat((int) Math.max(0, Math.round(cols)));
+            } else if (indent.startsWith(searchIndent)) {
                 prefix = programIndent + restyle(indent.substring(searchIndent.length()), tabs, unit);
             } else if (delta >= 0) {
                 prefix = programIndent + restyle(" ".repeat(delta), tabs, unit);

@@ -112,6 +112,28 @@ class EditApplierTest {
     }
 
     @Test
+    void aModelThatStepsByTwoKeepsTheLevelsOfAFourSpaceProgram() {
+        // The model indents by two where the program indents by four. Each SEARCH line stands for the program
+        // line it matched, so `h(x)` lands on the loop's level and `k()` on the function body's: kept in columns,
+        // `g(x)` moved to ten spaces and `k()` to six, which is no level of the program (an IndentationError).
+        String program = "def f(xs):\n    for x in xs:\n        if x:\n            g(x)\n    return 1\n";
+        EditResult r = apply(program, "  if x:\n    g(x)", "  if x:\n    g(x)\n      y\n  h(x)\nk()");
+        assertThat(r.outcomes().getFirst().match()).isEqualTo(MatchKind.INDENTATION);
+        assertThat(r.code()).isEqualTo("def f(xs):\n    for x in xs:\n        if x:\n            g(x)\n"
+                + "                y\n        h(x)\n    k()\n    return 1\n");
+    }
+
+    @Test
+    void aModelThatStepsByFourKeepsTheLevelsOfATwoSpaceProgram() {
+        String program = "def f(xs):\n  for x in xs:\n    if x:\n      g(x)\n  return 1\n";
+        EditResult r = apply(program, "        if x:\n            g(x)", "        if x:\n            g(x)\n"
+                + "                y\n        h(x)\n    k()");
+        assertThat(r.outcomes().getFirst().match()).isEqualTo(MatchKind.INDENTATION);
+        assertThat(r.code()).isEqualTo(
+                "def f(xs):\n  for x in xs:\n    if x:\n      g(x)\n        y\n    h(x)\n  k()\n  return 1\n");
+    }
+
+    @Test
     void ambiguousMatchIsNotAppliedAndListsTheLines() {
         String program = "x = 0\ny = 1\nz\ny = 1\nw\ny = 1\n";
         EditResult r = apply(program, "y = 1", "y = 2");

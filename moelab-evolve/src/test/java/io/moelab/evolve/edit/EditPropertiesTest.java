@@ -100,4 +100,65 @@ class EditPropertiesTest {
             assertThat(o.status()).isIn(Status.APPLIED, Status.NO_CHANGE);
         });
     }
+
+    /**
+     * A program indented in steps of {@code programStep} spaces, quoted and replaced by a model that indents in steps
+     * of {@code modelStep} and {@code shift} levels deeper; levels per line, the replaced run has two of them.
+     */
+    record Stepped(List<String> tokens, List<Integer> levels, int from, int to, List<String> newTokens,
+                   List<Integer> newLevels, int programStep, int modelStep, int shift) {
+        static String lines(List<String> tokens, List<Integer> levels, int step, int shift) {
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < tokens.size(); i++) {
+                sb.append(i == 0 ? "" : "\n").append(" ".repeat((levels.get(i) + shift) * step)).append(tokens.get(i));
+            }
+            return sb.toString();
+        }
+    }
+
+    private static Gen<Stepped> stepped() {
+        return r -> {
+            int n = between(r, 2, 20);
+            List<String> tokens = new ArrayList<>();
+            List<Integer> levels = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                tokens.add("t" + i);
+                levels.add(between(r, 0, 3));
+            }
+            int from = between(r, 0, n - 2);
+            int to = between(r, from + 2, n);
+            if (levels.subList(from, to).stream().distinct().count() < 2) {
+                levels.set(from, levels.get(from + 1) == 0 ? 1 : 0);
+            }
+            List<String> newTokens = new ArrayList<>();
+            List<Integer> newLevels = new ArrayList<>();
+            int m = between(r, 1, 5);
+            for (int i = 0; i < m; i++) {
+                newTokens.add("n" + i);
+                newLevels.add(between(r, 0, 4));
+            }
+            int[] programSteps = {1, 2, 4, 8};
+            int[] modelSteps = {2, 3, 4};
+            return new Stepped(tokens, levels, from, to, newTokens, newLevels, programSteps[between(r, 0, 3)],
+                    modelSteps[between(r, 0, 2)], between(r, 0, 2));
+        };
+    }
+
+    @Test
+    void aModelsOwnIndentationStepBecomesTheProgramsLevels() {
+        qt().withExamples(500).withFixedSeed(13).forAll(stepped()).checkAssert(c -> {
+            String program = Stepped.lines(c.tokens(), c.levels(), c.programStep(), 0) + "\n";
+            String search = Stepped.lines(c.tokens().subList(c.from(), c.to()),
+                    c.levels().subList(c.from(), c.to()), c.modelStep(), c.shift());
+            String replace = Stepped.lines(c.newTokens(), c.newLevels(), c.modelStep(), c.shift());
+            List<String> tokens = new ArrayList<>(c.tokens().subList(0, c.from()));
+            tokens.addAll(c.newTokens());
+            tokens.addAll(c.tokens().subList(c.to(), c.tokens().size()));
+            List<Integer> levels = new ArrayList<>(c.levels().subList(0, c.from()));
+            levels.addAll(c.newLevels());
+            levels.addAll(c.levels().subList(c.to(), c.levels().size()));
+            EditResult r = EditApplier.apply(program, List.of(new EditBlock(0, search, replace)), false);
+            assertThat(r.code()).isEqualTo(Stepped.lines(tokens, levels, c.programStep(), 0) + "\n");
+        });
+    }
 }
