@@ -51,4 +51,23 @@ class CodeExtractorTest {
     void keepsCrlf() {
         assertThat(CodeExtractor.program("```c\r\nint x;\r\n```\r\n", "c")).contains("int x;\r\n");
     }
+
+    @Test
+    void tildeFencesCountAndABacktickFenceOpensNoInlineCode() {
+        assertThat(CodeExtractor.program("~~~python\nx = `a`\n~~~\n", "python")).contains("x = `a`\n");
+        // A blank line first: the first fence is found on the answer's second line, not read through the end.
+        assertThat(CodeExtractor.program("\n~~~python\nx\n~~~\n", "python")).contains("x\n");
+        // A line of backticks followed by inline code opens nothing, so the closing-looking line opens a block
+        // that the answer never closes.
+        assertThat(CodeExtractor.program("``` `a`\nnot code\n```\n", null)).isEmpty();
+        // With tildes the info string may hold backticks.
+        assertThat(CodeExtractor.program("~~~ `py`\ncode\n~~~\n", null)).contains("code\n");
+    }
+
+    @Test
+    void ofEquallyLongBlocksTheFirstIsTakenAndABlankBlockIsSkipped() {
+        String answer = "```python\n\n\n```\n```python\nfirst\n```\n```python\nlater\n```\n```python\nend\n```\n";
+        assertThat(CodeExtractor.program(answer, "python")).contains("first\n");
+        assertThat(CodeExtractor.program(answer, "java")).contains("first\n");
+    }
 }

@@ -295,6 +295,115 @@ class EditApplierTest {
     }
 
     @Test
+    void noChangeNamesTheLinesItWouldHaveReplaced() {
+        // Matched ignoring trailing whitespace at lines 2-3, where REPLACE is the program's text already.
+        BlockOutcome o = apply("a\nb\nc\nd\n", "b \nc", "b\nc").outcomes().getFirst();
+        assertThat(o.status()).isEqualTo(Status.NO_CHANGE);
+        assertThat(o.line()).isEqualTo(2);
+        assertThat(o.reason()).isEqualTo("block 1: REPLACE equals lines 2-3 as they are, so it changes nothing");
+    }
+
+    @Test
+    void aMarkerAddedAtTheFirstLineIsCheckedAgainstTheWholeProgram() {
+        EditResult r = EditApplier.apply("a\nb\n", List.of(new EditBlock(0, "a", "# EVOLVE-BLOCK-START\na")), true);
+        BlockOutcome o = r.outcomes().getFirst();
+        assertThat(o.status()).isEqualTo(Status.MALFORMED_MARKERS);
+        assertThat(o.line()).isEqualTo(1);
+        EditResult paired = EditApplier.apply("a\nb\n",
+                List.of(new EditBlock(0, "a", "# EVOLVE-BLOCK-START\na\n# EVOLVE-BLOCK-END")), true);
+        assertThat(paired.code()).isEqualTo("# EVOLVE-BLOCK-START\na\n# EVOLVE-BLOCK-END\nb\n");
+    }
+
+    @Test
+    void tabsTheModelWroteStayTabsAndBecomeSpacesInASpacedProgram() {
+        // Both SEARCHes are one tab deeper than the program; the REPLACE's extra tab is a tab in the tabbed
+        // program and four spaces in the spaced one.
+        assertThat(apply("f {\n\tx\n}\n", "\t\tx", "\t\tx\n\t\t\ty").code()).isEqualTo("f {\n\tx\n\t\ty\n}\n");
+        assertThat(apply("def f():\n    x\n", "\tx", "\tx\n\t\ty").code()).isEqualTo("def f():\n    x\n        y\n");
+    }
+
+    @Test
+    void aDedentBeyondTheProgramsIndentationStopsAtColumnZero() {
+        // Matched one tab deep; the model steps by two, and `z` is two of its steps left of the SEARCH.
+        EditResult r = apply("f {\n\tx\n}\n", "    x", "    x\n  y\nz");
+        assertThat(r.outcomes().getFirst().match()).isEqualTo(MatchKind.INDENTATION);
+        assertThat(r.code()).isEqualTo("f {\n\tx\ny\nz\n}\n");
+    }
+
+    @Test
+    void notFoundInAnEmptyProgram() {
+        assertThat(apply("", "x", "y").outcomes().getFirst().reason())
+                .isEqualTo("SEARCH text of block 1 not found; the program is empty");
+    }
+
+    @Test
+    void notFoundWhenTheProgramIsShorterThanTheSearch() {
+        // The program's lines equal the SEARCH's first ones; blank lines at the SEARCH's ends are not counted.
+        assertThat(apply("a\nb\n", "\na\nb\nc\n\n", "y").outcomes().getFirst().reason())
+                .isEqualTo("SEARCH text of block 1 not found; it has 3 lines but the program only 2");
+    }
+
+    @Test
+    void notFoundNamesTheFirstOfEquallyCloseWindowsAndReachesTheLastOne() {
+        assertThat(apply("p\na\nx\nq\na\nx\n", "a\nb", "y").outcomes().getFirst().reason())
+                .isEqualTo("SEARCH text of block 1 not found; closest lines 2-3 (1 of 2 lines equal) differ at line 3:"
+                        + " expected `b` but the program has `x`");
+        assertThat(apply("p\nq\na\nx\n", "a\nb", "y").outcomes().getFirst().reason())
+                .isEqualTo("SEARCH text of block 1 not found; closest lines 3-4 (1 of 2 lines equal) differ at line 4:"
+                        + " expected `b` but the program has `x`");
+    }
+
+    @Test
+    void theMostSimilarLineCountsItsCommonPrefixAndSuffix() {
+        // Both lines share the prefix `foo(`; only the second also shares ` + baz`.
+        assertThat(apply("foo(1) + bar\nfoo(2) + baz\n", "foo(3) + baz", "y").outcomes().getFirst().reason())
+                .isEqualTo("SEARCH text of block 1 not found; no program lines line up with it. Its first line "
+                        + "`foo(3) + baz` is most like line 2 `foo(2) + baz`; copy the lines to change exactly from "
+                        + "the current program");
+        // `aab` and `aaa` share two characters with `aa` (the prefix of `aaa` is not counted again as its suffix):
+        // the first of equals is named.
+        assertThat(apply("aab\naaa\n", "aa", "y").outcomes().getFirst().reason()).contains("most like line 1 `aab`");
+        // Suffix alone: `xyz` shares `yz` with `ayz` and nothing with `xbc`'s end beyond its prefix `x`.
+        assertThat(apply("xbc\nayz\n", "xyz", "y").outcomes().getFirst().reason()).contains("most like line 2 `ayz`");
+    }
+
+    @Test
+    void ambiguousPlacesAreListedUpToEight() {
+        String eight = "a\n".repeat(8);
+        assertThat(apply(eight + "b\n", "a", "c").outcomes().getFirst().reason()).isEqualTo("SEARCH text of block 1 "
+                + "matches 8 places (lines 1, 2, 3, 4, 5, 6, 7, 8); add context lines so that it matches one");
+        assertThat(apply(eight + "a\n", "a", "c").outcomes().getFirst().reason()).isEqualTo("SEARCH text of block 1 "
+                + "matches 9 places (lines 1, 2, 3, 4, 5, 6, 7, 8, ...); add context lines so that it matches one");
+    }
+
+    @Test
+    void loneCarriageReturnsAndCrlfBlocksAreLineEndings() {
+        assertThat(apply("a\rb\r", "a", "x").code()).isEqualTo("x\rb\r");
+        assertThat(apply("\ra\r", "a", "x").code()).isEqualTo("\rx\r");
+        // Both kinds but no CRLF: written back with LF.
+        assertThat(apply("\na\rb", "b", "c").code()).isEqualTo("\na\nc");
+        // A hand-made block with CRLF compares like a parsed one.
+        assertThat(apply("a\nb\nc\n", "a\r\nb", "x\r\ny").code()).isEqualTo("x\ny\nc\n");
+    }
+
+    @Test
+    void quotedLinesAreCutAfter120Characters() {
+        String exact = "v".repeat(119) + "1";
+        String longer = "w".repeat(120) + "1";
+        assertThat(apply("a\n", exact, "y").outcomes().getFirst().reason()).contains("`" + exact + "`");
+        assertThat(apply("a\n", longer, "y").outcomes().getFirst().reason())
+                .contains("`" + "w".repeat(120) + "...`").doesNotContain(longer);
+    }
+
+    @Test
+    void feedbackNamesTheStatusOfAFailureWithoutAReason() {
+        EditBlock b = new EditBlock(2, "a", "b");
+        EditResult r = new EditResult("a", List.of(new BlockOutcome(b, Status.NOT_FOUND, null, -1, null),
+                new BlockOutcome(b, Status.AMBIGUOUS, null, -1, "")), List.of());
+        assertThat(r.feedback()).isEqualTo("- block 3: NOT_FOUND\n- block 3: AMBIGUOUS");
+    }
+
+    @Test
     void feedbackListsEveryFailureAndParseProblem() {
         String answer = block("nothing like this", "x") + block("a", "A") + block("b", "b")
                 + "<<<<<<< SEARCH\nc\n=======\nC\n";

@@ -35,6 +35,9 @@ class EvolveBlocksTest {
                 .isInstanceOf(EditException.class).hasMessageContaining("line 2 has no EVOLVE-BLOCK-START");
         assertThatThrownBy(() -> EvolveBlocks.regions("# EVOLVE-BLOCK-START\n# EVOLVE-BLOCK-START\n"))
                 .isInstanceOf(EditException.class).hasMessageContaining("nested");
+        assertThatThrownBy(() -> EvolveBlocks.regions("x\n# EVOLVE-BLOCK-START EVOLVE-BLOCK-END\n"))
+                .isInstanceOf(EditException.class)
+                .hasMessage("line 2 holds both EVOLVE-BLOCK-START and EVOLVE-BLOCK-END");
     }
 
     @Test
