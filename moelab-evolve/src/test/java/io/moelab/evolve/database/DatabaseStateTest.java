@@ -169,4 +169,47 @@ class DatabaseStateTest {
         }
         assertThat(json(restored.snapshot())).isEqualTo(json(db.snapshot()));
     }
+
+    @Test
+    void everyReferenceOfAnIslandAndTheBestMustNameAProgram() {
+        List<Program> programs = List.of(initial(0.5));
+        List<double[]> ranges = List.of(new double[] {1}, new double[] {2});
+        java.util.function.Function<DatabaseState.IslandState, DatabaseState> state = island ->
+                new DatabaseState(programs, List.of(island), List.of(), "0", 0, 0, ranges);
+        assertThatThrownBy(() -> state.apply(new DatabaseState.IslandState(List.of("0"), Map.of("0", "ghost"),
+                Map.of(), "0", 0, List.of()))).hasMessage("island 0: grid cell 'ghost' is not among the programs");
+        assertThatThrownBy(() -> state.apply(new DatabaseState.IslandState(List.of("0"), Map.of(),
+                Map.of("ghost", "0"), "0", 0, List.of())))
+                .hasMessage("island 0: cellOf 'ghost' is not among the programs");
+        assertThatThrownBy(() -> state.apply(new DatabaseState.IslandState(List.of("0"), Map.of(), Map.of(), "ghost",
+                0, List.of()))).hasMessage("island 0: bestId 'ghost' is not among the programs");
+        DatabaseState.IslandState fine = new DatabaseState.IslandState(List.of("0"), Map.of("0", "0"),
+                Map.of("0", "0"), "0", 0, List.of());
+        assertThat(state.apply(fine).islands()).containsExactly(fine);
+        assertThatThrownBy(() -> new DatabaseState(programs, List.of(fine), List.of(), "ghost", 0, 0, ranges))
+                .hasMessage("bestId 'ghost' is not among the programs");
+    }
+
+    @Test
+    void aStateOrIslandWithoutAPartNamesIt() {
+        List<double[]> ranges = List.of(new double[0], new double[0]);
+        DatabaseState.IslandState island = new DatabaseState.IslandState(List.of(), Map.of(), Map.of(), null, 0,
+                List.of());
+        assertThatThrownBy(() -> new DatabaseState(null, List.of(island), List.of(), null, 0, 0, ranges))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("no programs");
+        assertThatThrownBy(() -> new DatabaseState(List.of(), null, List.of(), null, 0, 0, ranges))
+                .hasMessage("no islands");
+        assertThatThrownBy(() -> new DatabaseState(List.of(), List.of(island), null, null, 0, 0, ranges))
+                .hasMessage("no archive");
+        assertThatThrownBy(() -> new DatabaseState(List.of(), List.of(island), List.of(), null, 0, 0, null))
+                .hasMessage("no featureRanges");
+        assertThatThrownBy(() -> new DatabaseState.IslandState(null, Map.of(), Map.of(), null, 0, List.of()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("no members");
+        assertThatThrownBy(() -> new DatabaseState.IslandState(List.of(), null, Map.of(), null, 0, List.of()))
+                .hasMessage("no grid");
+        assertThatThrownBy(() -> new DatabaseState.IslandState(List.of(), Map.of(), null, null, 0, List.of()))
+                .hasMessage("no cellOf");
+        assertThatThrownBy(() -> new DatabaseState.IslandState(List.of(), Map.of(), Map.of(), null, 0, null))
+                .hasMessage("no attempts");
+    }
 }

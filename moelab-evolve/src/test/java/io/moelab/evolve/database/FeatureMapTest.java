@@ -40,6 +40,17 @@ class FeatureMapTest {
         assertThat(restored.cell(new double[] {2.5, 6})).isEqualTo("1,1");
     }
 
+    @Test
+    void aRangeOfNegativeValuesEndsAtItsLargest() {
+        FeatureMap map = new FeatureMap(List.of("a"), 2, p -> 0);
+        map.observe(new double[] {-10});
+        map.observe(new double[] {-2});
+        assertThat(map.ranges()).isDeepEqualTo(new double[][] {{-10}, {-2}});
+        // -6 is the middle of [-10, -2]: the upper bin (of [-10, 0] it would be the lower).
+        assertThat(map.cell(new double[] {-6})).isEqualTo("1");
+        assertThat(map.cell(new double[] {-6.5})).isEqualTo("0");
+    }
+
     /**
      * A range wider than the largest double (metrics from -1e308 to 1e308, each finite) has an infinite span: every
      * value fell into bin 0, the top of the range included, so the axis collapsed to one cell.

@@ -805,6 +805,160 @@ class ProgramDatabaseTest {
     }
 
     @Test
+    void aParetoGridCellChangesHandsOnlyToAProgramThatDominatesItsElite() {
+        // One cell; objectives a (maximized) and b (minimized).
+        DatabaseSettings s = new DatabaseSettings(1, 100, 50, 100, 0.1, 0.2, 0.5, List.of("complexity"), 1, "score",
+                List.of("a", "-b"), 3, 3);
+        ProgramDatabase db = new ProgramDatabase(s);
+        db.seed(new Program("0", "c0", null, 0, 0, 0, Map.of("a", 1.0, "b", 1.0), null, "", null));
+        db.add(child(1, 0, "c1", Map.of("a", 2.0, "b", 2.0))); // better a, worse b: no dominance
+        assertThat(db.grid(0)).isEqualTo(Map.of("0", "0"));
+        db.add(child(2, 0, "c2", Map.of("a", 1.5, "b", 0.5))); // better in both
+        assertThat(db.grid(0)).isEqualTo(Map.of("0", "2"));
+        db.add(child(3, 0, "c3", Map.of("a", 3.0, "b", 3.0))); // a trade-off against 2
+        assertThat(db.grid(0)).isEqualTo(Map.of("0", "2"));
+    }
+
+    @Test
+    void diversityIsTheMeanTrigramDistanceToTheIslandsElites() {
+        DatabaseSettings s = new DatabaseSettings(1, 100, 50, 100, 0.1, 0.2, 0.5, List.of("diversity"), 10, "score",
+                List.of(), 3, 3);
+        ProgramDatabase db = new ProgramDatabase(s);
+        // Alone on its island, the seed has no reference: diversity 0, cell 0.
+        db.seed(new Program("0", "alpha beta gamma delta", null, 0, 0, 0, Map.of("score", 0.1), null, "", null));
+        // No trigram in common with the seed: distance 1, the top of the range [0, 1].
+        db.add(child(1, 0, "one two three four", Map.of("score", 0.5)));
+        // Distance 1 to program 1, and 1 - 2/3 to the seed (two of three trigrams shared): mean 2/3, bin 6.
+        db.add(child(2, 0, "alpha beta gamma delta epsilon", Map.of("score", 0.2)));
+        assertThat(db.grid(0)).isEqualTo(Map.of("0", "0", "9", "1", "6", "2"));
+        assertThat(db.cachedDiversityPrograms()).containsExactlyInAnyOrder("0", "1", "2");
+    }
+
+    @Test
+    void generationsCountAnIslandsOwnChildrenFailedOnesIncluded() {
+        ProgramDatabase db = new ProgramDatabase(settings(2, 100, 50, 100, 0.1, 0.2, 0.5));
+        db.seed(initial(0.1));
+        db.add(child(1, 0, 0.2));
+        db.add(child(2, 0, 0.3));
+        db.add(failed(3, 0));
+        db.add(child(4, 1, 0.4));
+        assertThat(db.snapshot().islands()).extracting(DatabaseState.IslandState::generation).containsExactly(3L, 1L);
+    }
+
+    @Test
+    void iterationsWithoutAChildCountTowardMigration() {
+        // Interval 1 over two islands: the second count migrates.
+        ProgramDatabase db = new ProgramDatabase(settings(2, 100, 50, 1, 0.1, 0.2, 0.5));
+        db.seed(initial(0.1));
+        db.add(child(1, 0, 0.9));
+        assertThat(db.migrations()).isZero();
+        db.recordNoChild(1);
+        assertThat(db.migrations()).isEqualTo(1);
+        assertThat(db.members(1)).containsExactly("0>1", "1>1");
+        assertThat(db.snapshot().childrenSinceMigration()).isZero();
+        db.recordNoChild(0);
+        assertThat(db.snapshot().childrenSinceMigration()).isEqualTo(1);
+    }
+
+    @Test
+    void anIslandsBestIsTheFirstOfEquallyFitPrograms() {
+        ProgramDatabase db = new ProgramDatabase(settings(1, 100, 50, 100, 0.1, 0.2, 0.5));
+        db.seed(initial(0.1));
+        db.add(child(1, 0, 0.5));
+        db.add(child(2, 0, 0.5));
+        assertThat(db.snapshot().islands().getFirst().bestId()).isEqualTo("1");
+        assertThat(db.best().orElseThrow().id()).isEqualTo("1");
+    }
+
+    /**
+     * Grid cells along one metric x in ten bins: the parent (the only archive member, so exploitation always picks
+     * it) sits in cell 9, program 2 in the neighbouring cell 8, programs 0 and 3 in cells 0 and 5, and program 4 in
+     * the parent's own cell without being its elite.
+     */
+    private static ProgramDatabase gridOfFive(int numTop) {
+        DatabaseSettings s = new DatabaseSettings(1, 100, 1, 100, 0.1, 0.0, 1.0, List.of("x"), 10, "score",
+                List.of(), numTop, 1);
+        ProgramDatabase db = new ProgramDatabase(s);
+        db.seed(new Program("0", "c0", null, 0, 0, 0, Map.of("score", 0.1, "x", 0.0), null, "", null));
+        db.add(child(1, 0, "c1", Map.of("score", 1.0, "x", 9.0)));
+        db.add(child(2, 0, "c2", Map.of("score", 0.5, "x", 8.0)));
+        db.add(child(3, 0, "c3", Map.of("score", 0.3, "x", 4.5)));
+        db.add(child(4, 0, "c4", Map.of("score", 0.4, "x", 8.9)));
+        assertThat(db.grid(0)).isEqualTo(Map.of("0", "0", "9", "1", "8", "2", "5", "3"));
+        return db;
+    }
+
+    @Test
+    void theElitesOfNeighbouringCellsInspireBeforeRandomPrograms() {
+        ProgramDatabase db = gridOfFive(0);
+        for (int k = 0; k < 30; k++) {
+            Sample s = db.sample(0, SeededRandom.forIteration(4, k));
+            assertThat(s.parent().id()).isEqualTo("1");
+            assertThat(ids(s.inspirations())).containsExactly("2");
+        }
+    }
+
+    @Test
+    void aNeighbouringEliteThePromptShowsAsATopProgramIsNotAnInspiration() {
+        ProgramDatabase db = gridOfFive(1);
+        Set<String> seen = new HashSet<>();
+        for (int k = 0; k < 30; k++) {
+            Sample s = db.sample(0, SeededRandom.forIteration(4, k));
+            assertThat(ids(s.topPrograms())).containsExactly("2");
+            assertThat(s.inspirations()).hasSize(1);
+            seen.add(s.inspirations().getFirst().id());
+        }
+        assertThat(seen).containsExactlyInAnyOrder("0", "3", "4");
+    }
+
+    @Test
+    void aProgramKeepsItsFeedbackAndNoneReadsAsEmpty() {
+        assertThat(new Program("1", "c", null, 0, 0, 1, Map.of(), null, "warning: slow", null).feedback())
+                .isEqualTo("warning: slow");
+        assertThat(new Program("1", "c", null, 0, 0, 1, Map.of(), null, null, null).feedback()).isEmpty();
+    }
+
+    @Test
+    void settingsNameEachKeyOutOfRange() {
+        record Bad(String message, Runnable make) {
+        }
+        List<String> x = List.of("x");
+        List<Bad> bad = List.of(
+                new Bad("database.num_islands: must be at least 1, got 0", () -> settings(0, 10, 5, 5, 0.1, 0.2, 0.5)),
+                new Bad("database.population_size: must be at least 3, got 2",
+                        () -> settings(3, 2, 5, 5, 0.1, 0.2, 0.5)),
+                new Bad("database.archive_size: must be at least 1, got 0", () -> settings(1, 10, 0, 5, 0.1, 0.2, 0.5)),
+                new Bad("database.migration_interval: must be at least 1, got 0",
+                        () -> settings(1, 10, 5, 0, 0.1, 0.2, 0.5)),
+                new Bad("database.feature_bins: must be at least 1, got 0", () -> new DatabaseSettings(1, 10, 5, 5, 0.1,
+                        0.2, 0.5, x, 0, "score", List.of(), 3, 3)),
+                new Bad("prompt.num_top_programs: must be at least 0, got -1", () -> new DatabaseSettings(1, 10, 5, 5,
+                        0.1, 0.2, 0.5, x, 1, "score", List.of(), -1, 3)),
+                new Bad("prompt.num_diverse_programs: must be at least 0, got -1", () -> new DatabaseSettings(1, 10, 5,
+                        5, 0.1, 0.2, 0.5, x, 1, "score", List.of(), 3, -1)),
+                new Bad("database.migration_rate: must be in [0, 1], got 1.5",
+                        () -> settings(1, 10, 5, 5, 1.5, 0.2, 0.5)),
+                new Bad("database.exploration_ratio: must be in [0, 1], got -0.5",
+                        () -> settings(1, 10, 5, 5, 0.1, -0.5, 0.5)),
+                new Bad("database.exploitation_ratio: must be in [0, 1], got NaN",
+                        () -> settings(1, 10, 5, 5, 0.1, 0.2, Double.NaN)),
+                new Bad("database.exploration_ratio: plus exploitation_ratio must be at most 1, got 1.25",
+                        () -> settings(1, 10, 5, 5, 0.1, 0.75, 0.5)),
+                new Bad("database.feature_dimensions: lists x twice: each is an axis of the grid once",
+                        () -> new DatabaseSettings(1, 10, 5, 5, 0.1, 0.2, 0.5, List.of("x", "y", "x"), 1, "score",
+                                List.of(), 3, 3)),
+                new Bad("database.pareto_metrics: lists a twice: each is an objective (- minimizes it) once",
+                        () -> new DatabaseSettings(1, 10, 5, 5, 0.1, 0.2, 0.5, x, 1, "score", List.of("a", "-a"), 3,
+                                3)));
+        for (Bad b : bad) {
+            assertThatThrownBy(b.make()::run).isInstanceOf(InvalidInputException.class).hasMessage(b.message());
+        }
+        // The smallest values of each are accepted.
+        assertThat(new DatabaseSettings(2, 2, 1, 1, 0, 0, 1, List.of(), 1, "score", List.of(), 0, 0).numIslands())
+                .isEqualTo(2);
+    }
+
+    @Test
     void settingsRejectOutOfRangeValues() {
         assertThatThrownBy(() -> settings(0, 10, 5, 5, 0.1, 0.2, 0.5)).isInstanceOf(InvalidInputException.class);
         assertThatThrownBy(() -> settings(3, 2, 5, 5, 0.1, 0.2, 0.5)).isInstanceOf(InvalidInputException.class);
