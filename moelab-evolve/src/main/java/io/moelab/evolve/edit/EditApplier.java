@@ -202,9 +202,9 @@ public final class EditApplier {
      * the program's style (tabs or spaces).
      */
     private static List<String> reindent(List<String> replace, List<String> search, List<String> lines, int at) {
-        int first = leadingBlank(search);
-        String searchIndent = Text.indent(search.get(first));
-        String programIndent = Text.indent(lines.get(at + first));
+        // The SEARCH lines here have no blank lines at their ends (find() took them off), so the first is code.
+        String searchIndent = Text.indent(search.getFirst());
+        String programIndent = Text.indent(lines.get(at));
         boolean tabs = programIndent.isEmpty() ? prefersTabs(lines) : programIndent.indexOf('\t') >= 0;
         int unit = indentUnit(search, replace);
         // Each SEARCH line's indentation stands for the indentation of the program line it matched. Column deltas

@@ -134,6 +134,23 @@ class EditApplierTest {
     }
 
     @Test
+    void aLineDeeperThanAnySearchLineTakesTheProgramsTabsInTheModelsSteps() {
+        // The SEARCH starts at column 0, so tabs come from the program's lines; the model steps by two, and
+        // `y = 2` is two of its steps deep, where no SEARCH line was.
+        String program = "int f() {\n\treturn 1;\n}\nint g() {\n\ty = 1;\n}\n";
+        EditResult r = apply(program, "int g() {\n  y = 1;", "int g() {\n  if (x) {\n    y = 2;\n  }");
+        assertThat(r.outcomes().getFirst().match()).isEqualTo(MatchKind.INDENTATION);
+        assertThat(r.code()).isEqualTo("int f() {\n\treturn 1;\n}\nint g() {\n\tif (x) {\n\t\ty = 2;\n\t}\n}\n");
+    }
+
+    @Test
+    void aSearchOfOneIndentationKeepsTheModelsColumnsBeyondIt() {
+        // One SEARCH indentation gives no step to scale by: the four columns the model added stay four.
+        EditResult r = apply("def f():\n    x = 1\n", "x = 1", "x = 1\nif y:\n    z = 2");
+        assertThat(r.code()).isEqualTo("def f():\n    x = 1\n    if y:\n        z = 2\n");
+    }
+
+    @Test
     void ambiguousMatchIsNotAppliedAndListsTheLines() {
         String program = "x = 0\ny = 1\nz\ny = 1\nw\ny = 1\n";
         EditResult r = apply(program, "y = 1", "y = 2");
@@ -365,6 +382,9 @@ class EditApplierTest {
         assertThat(apply("aab\naaa\n", "aa", "y").outcomes().getFirst().reason()).contains("most like line 1 `aab`");
         // Suffix alone: `xyz` shares `yz` with `ayz` and nothing with `xbc`'s end beyond its prefix `x`.
         assertThat(apply("xbc\nayz\n", "xyz", "y").outcomes().getFirst().reason()).contains("most like line 2 `ayz`");
+        // Two and two characters beat two.
+        assertThat(apply("abYcd\nabcZ\n", "abXcd", "y").outcomes().getFirst().reason())
+                .contains("most like line 1 `abYcd`");
     }
 
     @Test
