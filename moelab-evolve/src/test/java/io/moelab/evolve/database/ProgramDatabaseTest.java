@@ -44,6 +44,7 @@ class ProgramDatabaseTest {
         }
         assertThat(db.migrations()).isZero();
         assertThat(db.best().orElseThrow().id()).isEqualTo("0");
+        assertThat(db.islandCount()).isEqualTo(3);
     }
 
     @Test

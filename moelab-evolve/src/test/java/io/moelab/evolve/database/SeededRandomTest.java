@@ -50,6 +50,17 @@ class SeededRandomTest {
     }
 
     @Test
+    void seedsThatDifferInAnyOneBitGiveDifferentIterationStreams() {
+        // Every bit of the seed counts: runs seeded 0 and 2^40 must not make the same choices.
+        for (int bit = 0; bit < 64; bit++) {
+            for (long iteration : new long[] {0, 1, 1000}) {
+                assertThat(draws(SeededRandom.forIteration(1L << bit, iteration), 4)).as("bit %d", bit)
+                        .isNotEqualTo(draws(SeededRandom.forIteration(0, iteration), 4));
+            }
+        }
+    }
+
+    @Test
     void iterationStreamsDoNotOverlap() {
         // Iteration i must not replay iteration j's numbers shifted by a few draws, or consecutive iterations
         // would make correlated choices.
