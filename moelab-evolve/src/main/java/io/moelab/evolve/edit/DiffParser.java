@@ -3,6 +3,7 @@ package io.moelab.evolve.edit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
@@ -19,6 +20,10 @@ import java.util.regex.Pattern;
  * <p>Models are sloppy with the markers, so 5 to 9 marker characters, surrounding whitespace and any letter case
  * are accepted, blocks may sit inside or outside code fences, and CRLF answers read like LF ones. A block that
  * lacks its divider or REPLACE line is skipped with a problem message; the blocks around it still parse.
+ *
+ * <p>A block with several divider lines could divide at any of them: SEARCH may quote a line of equals signs (an
+ * underlined heading), and REPLACE may add one. Given the program, the parser takes the last divider whose SEARCH
+ * text is in the program; otherwise, and without a program, the first.
  */
 public final class DiffParser {
     private static final Pattern SEARCH = Pattern.compile("^\\s*<{5,9}\\s*SEARCH\\s*$", Pattern.CASE_INSENSITIVE);
@@ -47,9 +52,20 @@ public final class DiffParser {
         return parseReport(answer).blocks();
     }
 
-    /** The well-formed blocks of an answer and a message for each malformed one. */
+    /** The well-formed blocks of an answer and a message for each malformed one; each divides at its first divider. */
     public static ParseReport parseReport(String answer) {
+        return parseReport(answer, search -> false);
+    }
+
+    /**
+     * The well-formed blocks of an answer and a message for each malformed one.
+     *
+     * @param inProgram whether a SEARCH text is in the program: a block with several divider lines divides at the
+     *                  last one whose SEARCH text it accepts, or at the first when it accepts none
+     */
+    public static ParseReport parseReport(String answer, Predicate<String> inProgram) {
         Objects.requireNonNull(answer, "answer");
+        Objects.requireNonNull(inProgram, "inProgram");
         List<EditBlock> blocks = new ArrayList<>();
         List<String> problems = new ArrayList<>();
         List<String> lines = answer.lines().toList();
@@ -60,6 +76,8 @@ public final class DiffParser {
         int startLine = 0;
         List<String> search = new ArrayList<>();
         List<String> replace = new ArrayList<>();
+        String divider = null;
+        List<Integer> laterDividers = new ArrayList<>(); // positions in replace of divider lines after the first
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i);
             int lineNo = i + 1;
@@ -71,12 +89,14 @@ public final class DiffParser {
                 startLine = lineNo;
                 search.clear();
                 replace.clear();
+                laterDividers.clear();
                 state = 1;
             } else if (state == 1 && DIVIDER.matcher(line).matches()) {
+                divider = line;
                 state = 2;
             } else if (REPLACE.matcher(line).matches()) {
                 if (state == 2) {
-                    blocks.add(new EditBlock(started - 1, String.join("\n", search), String.join("\n", replace)));
+                    blocks.add(divide(started - 1, search, divider, replace, laterDividers, inProgram));
                 } else if (state == 1) {
                     problems.add("block " + started + ": no '=======' line between the SEARCH at answer line "
                             + startLine + " and the REPLACE at line " + lineNo + " (block skipped)");
@@ -88,7 +108,10 @@ public final class DiffParser {
             } else if (state == 1) {
                 search.add(line);
             } else if (state == 2) {
-                // A second divider here is taken as REPLACE content: the model may be writing such a line.
+                // A second divider is REPLACE content unless the program says otherwise (see divide).
+                if (DIVIDER.matcher(line).matches()) {
+                    laterDividers.add(replace.size());
+                }
                 replace.add(line);
             }
         }
@@ -100,6 +123,26 @@ public final class DiffParser {
                     + "the current lines, '=======', the new lines, '>>>>>>> REPLACE'");
         }
         return new ParseReport(blocks, problems);
+    }
+
+    /**
+     * The block divided at its first divider, or at the last later one whose SEARCH text is in the program: a
+     * SEARCH quoting a line of equals signs was cut there, and the block replaced that line's predecessors with the
+     * rest of SEARCH and all of REPLACE.
+     */
+    private static EditBlock divide(int index, List<String> search, String divider, List<String> replace,
+                                    List<Integer> laterDividers, Predicate<String> inProgram) {
+        for (int k = laterDividers.size() - 1; k >= 0; k--) {
+            int at = laterDividers.get(k);
+            List<String> longer = new ArrayList<>(search);
+            longer.add(divider);
+            longer.addAll(replace.subList(0, at));
+            String text = String.join("\n", longer);
+            if (inProgram.test(text)) {
+                return new EditBlock(index, text, String.join("\n", replace.subList(at + 1, replace.size())));
+            }
+        }
+        return new EditBlock(index, String.join("\n", search), String.join("\n", replace));
     }
 
     private static String missing(int state, int block, int startLine) {

@@ -29,9 +29,14 @@ public final class EditApplier {
     private EditApplier() {
     }
 
-    /** Parses an answer and applies its blocks; the result carries the parser's problems. */
+    /**
+     * Parses an answer and applies its blocks; the result carries the parser's problems. A block with several
+     * divider lines divides where its SEARCH text is in the program (by any of the comparisons), if anywhere.
+     */
     public static EditResult applyAnswer(String program, String answer, boolean restrictToEvolveBlocks) {
-        DiffParser.ParseReport report = DiffParser.parseReport(answer);
+        List<String> original = Text.lines(program);
+        DiffParser.ParseReport report = DiffParser.parseReport(answer,
+                search -> find(original, Text.blockLines(search), List.of()) != null);
         EditResult result = apply(program, report.blocks(), restrictToEvolveBlocks);
         return new EditResult(result.code(), result.outcomes(), report.problems());
     }

@@ -51,6 +51,23 @@ class DiffParserTest {
     }
 
     @Test
+    void givenTheProgramABlockDividesAtTheLastDividerWhoseSearchIsInIt() {
+        String answer = "<<<<<<< SEARCH\na\n=====\nb\n=======\nc\n=====\nd\n>>>>>>> REPLACE\n";
+        // Three places to divide: after a, after b (SEARCH "a", "=====", "b") and after c.
+        assertThat(DiffParser.parseReport(answer, s -> s.equals("a\n=====\nb")).blocks())
+                .containsExactly(new EditBlock(0, "a\n=====\nb", "c\n=====\nd"));
+        assertThat(DiffParser.parseReport(answer, s -> true).blocks())
+                .containsExactly(new EditBlock(0, "a\n=====\nb\n=======\nc", "d"));
+        assertThat(DiffParser.parseReport(answer, s -> false).blocks())
+                .containsExactly(new EditBlock(0, "a", "b\n=======\nc\n=====\nd"));
+        assertThat(DiffParser.parse(answer)).isEqualTo(DiffParser.parseReport(answer, s -> false).blocks());
+        // The dividers of one block do not carry over to the next.
+        String two = answer + "<<<<<<< SEARCH\ne\n=======\nf\n>>>>>>> REPLACE\n";
+        assertThat(DiffParser.parseReport(two, s -> s.startsWith("a") || s.equals("e")).blocks())
+                .containsExactly(new EditBlock(0, "a\n=====\nb\n=======\nc", "d"), new EditBlock(1, "e", "f"));
+    }
+
+    @Test
     void toleratesMarkerLengthCaseTrailingSpaceFencesAndCrlf() {
         String answer = "```python\r\n<<<<< search  \r\na = 1\r\n=========\t\r\na = 2\r\n>>>>>>>>> Replace \r\n```\r\n"
                 + "<<<<<<< SEARCH\r\nb\r\n=======\r\n>>>>>>> REPLACE\r\n";

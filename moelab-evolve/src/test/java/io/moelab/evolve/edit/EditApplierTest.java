@@ -150,6 +150,24 @@ class EditApplierTest {
         assertThat(r.code()).isEqualTo("def f():\n    x = 1\n    if y:\n        z = 2\n");
     }
 
+    /**
+     * A SEARCH that quotes a line of equals signs (an underlined docstring heading) was cut at that line, taken for
+     * the divider: the block replaced the heading's first line with the rest of SEARCH and all of REPLACE, the real
+     * divider included. Of the places a block could divide, the last whose SEARCH is in the program is now taken.
+     */
+    @Test
+    void aSearchQuotingALineOfEqualsSignsDividesWhereItsSearchIsInTheProgram() {
+        String program = "def f():\n    \"\"\"Sum.\n\n    Notes\n    =====\n    Adds.\n    \"\"\"\n    return 1\n";
+        String answer = block("    Notes\n    =====\n    Adds.\n    \"\"\"\n    return 1",
+                "    Notes\n    =====\n    Adds twice.\n    \"\"\"\n    return 2");
+        EditResult r = EditApplier.applyAnswer(program, answer, false);
+        assertThat(r.outcomes()).singleElement().extracting(BlockOutcome::status).isEqualTo(Status.APPLIED);
+        assertThat(r.code()).isEqualTo(program.replace("Adds.", "Adds twice.").replace("return 1", "return 2"));
+        // A line of equals signs the REPLACE adds stays REPLACE content.
+        EditResult underline = EditApplier.applyAnswer("Title\ntext\n", block("Title", "Title\n====="), false);
+        assertThat(underline.code()).isEqualTo("Title\n=====\ntext\n");
+    }
+
     @Test
     void ambiguousMatchIsNotAppliedAndListsTheLines() {
         String program = "x = 0\ny = 1\nz\ny = 1\nw\ny = 1\n";
