@@ -6,6 +6,7 @@ import static org.quicktheories.QuickTheory.qt;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.quicktheories.core.Gen;
@@ -53,6 +54,130 @@ class ReplicaPackerReferenceTest {
                 assertThat(out).as("swaps=%d", swaps).containsExactly(reference.slots);
                 assertThat(max).isEqualTo(expectedMax);
             }
+        });
+    }
+
+    /**
+     * Problems the first property rarely draws: one item far heavier than the rest (the swaps' lower bound is the
+     * largest item, not the mean), items within 0.5% of each other (where the swaps stop), and counts above the bin
+     * count or with more slots per bin than experts (duplicates that the LPT forces and the repair moves out). Counts
+     * that are all multiples of the bins with more slots per bin than experts are left to
+     * {@link #moreSlotsPerBinThanExpertsLayEveryBinOutAlike}.
+     */
+    static Gen<ReplicaPackerTest.Problem> crowdedProblems() {
+        return r -> {
+            int bins = (int) r.next(Constraint.between(1, 12));
+            int perBin = (int) r.next(Constraint.between(1, 8));
+            int slots = bins * perBin;
+            int experts = (int) r.next(Constraint.between(1, slots));
+            int[] counts = new int[experts];
+            Arrays.fill(counts, 1);
+            int cap = bins + (int) r.next(Constraint.between(0, bins));
+            for (int left = slots - experts; left > 0; ) {
+                int e = (int) r.next(Constraint.between(0, experts - 1));
+                if (counts[e] < cap || experts * cap < slots) {
+                    counts[e]++;
+                    left--;
+                }
+            }
+            int kind = (int) r.next(Constraint.between(0, 2));
+            double[] v = new double[experts];
+            for (int e = 0; e < experts; e++) {
+                v[e] = switch (kind) {
+                    case 0 -> e == 0 ? 1000 : r.next(Constraint.between(1, 1000)) / 100.0; // one dominant item
+                    case 1 -> 100 + r.next(Constraint.between(0, 1000)) * 1e-3; // within 1% of each other
+                    default -> r.next(Constraint.between(0, 1_000_000)) / 1000.0;
+                };
+            }
+            return new ReplicaPackerTest.Problem(v, counts, bins, perBin);
+        };
+    }
+
+    /** Every multiple of {@code bins}, with more slots per bin than experts: laid out alike, not packed by LPT. */
+    private static boolean evenLayout(ReplicaPackerTest.Problem p) {
+        if (p.perBin() <= p.counts().length) {
+            return false;
+        }
+        for (int c : p.counts()) {
+            if (c % p.bins() != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The crowded problems against the reference, with the swap limit binding (1 to 3 rounds) as well as not:
+     * {@code swaps=N} is a documented option, and only 0 and 64 rounds were compared.
+     */
+    @ParameterizedTest
+    @EnumSource(ReplicaPacker.Lpt.class)
+    void crowdedProblemsAndEverySwapLimitPackAsTheNaiveReference(ReplicaPacker.Lpt lpt) {
+        ReplicaPacker packer = new ReplicaPacker(lpt);
+        int[] compared = new int[1];
+        qt().withExamples(3000).withFixedSeed(79).forAll(crowdedProblems()).checkAssert(p -> {
+            if (evenLayout(p)) {
+                return;
+            }
+            compared[0]++;
+            for (int swaps : new int[] {1, 2, 3, 64}) {
+                int[] out = new int[p.bins() * p.perBin()];
+                double max = packer.pack(p.perReplica(), p.counts(), p.counts().length, p.bins(), p.perBin(), swaps,
+                        out);
+                Reference reference = new Reference(p.perReplica(), p.counts(), p.bins(), p.perBin());
+                double expectedMax = reference.pack(swaps);
+                assertThat(out).as("swaps=%d", swaps).containsExactly(reference.slots);
+                assertThat(max).isEqualTo(expectedMax);
+            }
+        });
+        assertThat(compared[0]).isGreaterThan(2000);
+    }
+
+    /**
+     * More slots per bin than experts, every count a multiple of the bins (how the planner apportions such shapes):
+     * each bin holds {@code counts[e] / bins} replicas of every expert, in the bucket order of the reference, and the
+     * largest bin load reported is each bin's sum.
+     */
+    @Test
+    void moreSlotsPerBinThanExpertsLayEveryBinOutAlike() {
+        ReplicaPacker packer = new ReplicaPacker();
+        qt().withExamples(1000).withFixedSeed(80).forAll(ReplicaPackerTest.problems()).checkAssert(base -> {
+            // The base problem's experts and loads, each count made per bin and repeated on every bin.
+            int experts = base.counts().length;
+            int bins = base.bins();
+            int[] perBinCounts = new int[experts];
+            Arrays.fill(perBinCounts, 1);
+            int perBin = experts + 1 + (int) (base.perReplica()[0] * 7) % 5;
+            for (int left = perBin - experts, e = 0; left > 0; left--, e = (e * 5 + 3) % experts) {
+                perBinCounts[e]++;
+            }
+            int[] counts = new int[experts];
+            for (int e = 0; e < experts; e++) {
+                counts[e] = perBinCounts[e] * bins;
+            }
+            double[] v = base.perReplica();
+            int[] out = new int[bins * perBin];
+            double max = packer.pack(v, counts, experts, bins, perBin, 64, out);
+            // The reference's order: descending buckets of the largest value, ascending index within a bucket.
+            double largest = Arrays.stream(v).max().orElse(0);
+            int buckets = Math.max(256, 2 * Integer.highestOneBit(experts));
+            double scale = largest > 0 ? (buckets - 1) / largest : 0;
+            Integer[] order = IntStream.range(0, experts).boxed().sorted(Comparator
+                    .comparingInt((Integer e) -> buckets - 1 - (int) (v[e] * scale)).thenComparingInt(e -> e))
+                    .toArray(Integer[]::new);
+            int[] bin = new int[perBin];
+            double sum = 0;
+            for (int i = 0, s = 0; i < experts; i++) {
+                for (int c = 0; c < perBinCounts[order[i]]; c++) {
+                    bin[s++] = order[i];
+                    sum += v[order[i]];
+                }
+            }
+            for (int b = 0; b < bins; b++) {
+                assertThat(Arrays.copyOfRange(out, b * perBin, (b + 1) * perBin)).as("bin %d", b)
+                        .containsExactly(bin);
+            }
+            assertThat(max).isEqualTo(sum);
         });
     }
 
