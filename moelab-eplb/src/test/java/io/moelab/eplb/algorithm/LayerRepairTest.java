@@ -238,4 +238,32 @@ class LayerRepairTest {
         }
         return max;
     }
+
+    /**
+     * An expert held twice on a GPU whose new count equals the GPUs of its domain has its second replica placed anew:
+     * it then sits once on every GPU. Its freed slot is on the GPU that holds it, so a replica from the other GPU moves
+     * in (B, the first of the equally good) and the expert takes its place.
+     */
+    @Test
+    void aDuplicateIsSpreadWhenTheCountEqualsTheGpus() {
+        Topology t = new Topology(4, 1, 1, 2);
+        int[] repaired = new LayerRepair(t, 3, false).repair(new int[] {0, 0, 1, 2}, new int[] {2, 1, 1},
+                new double[] {2, 1, 1}, 100);
+        assertThat(repaired).containsExactly(0, 1, 0, 2);
+    }
+
+    /**
+     * An expert with more replicas than GPUs keeps a GPU's duplicates, but a surplus replica leaves a GPU holding it
+     * twice or more before the more loaded GPU holding it once: otherwise GPU 0 keeps three of expert A's replicas.
+     * Worked by hand: A's freed slot is on GPU 0, which holds B, so C (the first of GPU 1's equally good replicas)
+     * moves in and the missing B takes C's slot.
+     */
+    @Test
+    void aSurplusReplicaLeavesADuplicateFirst() {
+        Topology t = new Topology(8, 1, 1, 2);
+        int[] previous = {0, 0, 0, 1, 0, 2, 3, 4};
+        int[] repaired = new LayerRepair(t, 5, false).repair(previous, new int[] {3, 2, 1, 1, 1},
+                new double[] {3, 2, 5, 5, 5}, 100);
+        assertThat(repaired).containsExactly(2, 0, 0, 1, 0, 1, 3, 4);
+    }
 }
