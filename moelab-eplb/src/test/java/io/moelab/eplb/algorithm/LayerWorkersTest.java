@@ -1,12 +1,15 @@
 package io.moelab.eplb.algorithm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -206,5 +209,30 @@ class LayerWorkersTest {
         })).hasMessage("boom");
         workers.forEach(3, (s, i) -> { });
         assertThat(made).hasValue(1);
+    }
+
+    /**
+     * With {@code parallel} and more than one index, the work runs on two threads at once, the caller one of them:
+     * each of two indices waits until the other has started, which only two drains running together get past. (A
+     * run on the caller alone, or on the pool without the caller, waits out the minute and fails.)
+     */
+    @Test
+    void parallelWorkRunsOnThePoolAndTheCallerAtOnce() {
+        assumeTrue(ForkJoinPool.getCommonPoolParallelism() >= 1);
+        Thread caller = Thread.currentThread();
+        CountDownLatch started = new CountDownLatch(2);
+        Set<Thread> threads = ConcurrentHashMap.newKeySet();
+        AtomicInteger met = new AtomicInteger();
+        new LayerWorkers<>(true, Lent::new).forEach(2, (s, i) -> {
+            threads.add(Thread.currentThread());
+            started.countDown();
+            try {
+                met.addAndGet(started.await(1, TimeUnit.MINUTES) ? 1 : 0);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertThat(met).hasValue(2);
+        assertThat(threads).hasSize(2).contains(caller);
     }
 }
