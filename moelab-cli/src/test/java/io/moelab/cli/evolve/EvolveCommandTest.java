@@ -91,6 +91,46 @@ class EvolveCommandTest {
                 .isZero();
     }
 
+    /**
+     * What 'evolve init' says: the two files it wrote and the command that runs with them; --force replaces both
+     * files' content; one file already there refuses the run, naming it, and the other is not written.
+     */
+    @Test
+    void initNamesWhatItWroteAndForceReplacesBothFiles() throws Exception {
+        Path d = dir.resolve("init");
+        Result r = CliRunner.run("evolve", "init", "--task", "eplb", "--dir", d.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        Path program = d.resolve("EvolvedBalancer.java");
+        Path config = d.resolve("config.yaml");
+        assertThat(r.out().lines().toList()).containsExactly(
+                "wrote " + program + " (the initial program of task eplb) and " + config,
+                "run: bin/moelab evolve --task eplb --model NAME --api-base URL --iterations 100 --config " + config
+                        + " --out RUN_DIR");
+        assertThat(r.err()).isEmpty();
+        String programText = Files.readString(program);
+        String configText = Files.readString(config);
+        assertThat(programText).isEqualTo(Tasks.resolve("eplb").initialProgram());
+        assertThat(configText).isEqualTo(EvolveConfig.commentedDefaults());
+
+        Files.writeString(program, "edited\n");
+        Files.writeString(config, "edited: true\n");
+        Result forced = CliRunner.run("evolve", "init", "--task", "eplb", "--dir", d.toString(), "--force");
+        assertThat(forced.exitCode()).as(forced.err()).isZero();
+        assertThat(program).hasContent(programText);
+        assertThat(config).hasContent(configText);
+
+        // Only the configuration there: named, and the program is not written beside it.
+        Path half = Files.createDirectory(dir.resolve("half"));
+        Files.writeString(half.resolve("config.yaml"), "mine: 1\n");
+        assertBad(CliRunner.run("evolve", "init", "--task", "eplb", "--dir", half.toString()),
+                "error: --dir: " + half.resolve("config.yaml") + " exists (use --force to overwrite)");
+        assertThat(half.resolve("EvolvedBalancer.java")).doesNotExist();
+        assertThat(half.resolve("config.yaml")).hasContent("mine: 1\n");
+        // Standard output holds no files: no directory named - is made.
+        assertBad(CliRunner.run("evolve", "init", "--task", "eplb", "--dir", "-"), "error: --dir: standard output "
+                + "(-) takes text only");
+    }
+
     @Test
     void replayedRunWritesTraceBestAndResumes() throws Exception {
         Path replay = dir.resolve("replay.jsonl");
