@@ -65,8 +65,11 @@ class TrainCommandTest {
         }
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).contains("trained 12 steps of tiny").contains("bits/byte").contains("this invocation: ");
-        assertThat(r.out()).containsPattern("trained 12 steps of tiny: \\d{1,3}(,\\d{3})* parameters "
-                + "\\(\\d{1,3}(,\\d{3})* active per token\\)\n")
+        // By hand, the tiny preset (vocabulary 258, 2 layers, d-model 64, 4 heads of 16, 2 key/value heads, experts
+        // of 128) with 4 experts, top-2: per layer attention 64*16*(2*4+2*2) + 2*16 (q/k norms) + 2*64 (norms) =
+        // 12,448 and MoE 4*64 (router) + 3*4*64*128 = 98,560 (3*2*64*128 + 256 = 49,408 active); embedding and
+        // output 2*258*64 plus the final norm's 64 = 33,088. The exported tensors hold the same total (below).
+        assertThat(r.out()).startsWith("trained 12 steps of tiny: 255,104 parameters (156,800 active per token)\n")
                 .containsPattern("\nvalidation: loss \\d+\\.\\d{4} nats/token, \\d+\\.\\d{4} bits/byte\n")
                 .containsPattern("\nthis invocation: \\d+\\.\\d s of training, \\d+ tokens/s\n");
         // One distance pair per layer (the tiny preset has two).
@@ -86,6 +89,7 @@ class TrainCommandTest {
         String config = Files.readString(out.resolve("model/config.json"));
         assertThat(config).contains("\"model_type\" : \"qwen3_moe\"").contains("\"num_experts\" : 4")
                 .contains("\"norm_topk_prob\" : true");
+        assertThat(exportedParameters(out.resolve("model/model.safetensors"))).isEqualTo(255_104);
 
         // On changed text the batches would not be the run's: refused, and nothing is written.
         Path letters = corpus.resolve("letters.txt");
@@ -439,6 +443,35 @@ class TrainCommandTest {
                 + " was saved with " + moved + ", got " + other + ";");
     }
 
+    /**
+     * A run refused once it has claimed its --out removes only what it made: an --out, checkpoints/ and an empty
+     * metrics.jsonl that were already there, empty, are the user's and stay. A corpus error that names no file
+     * is passed on as the corpus gave it.
+     */
+    @Test
+    void aRefusedRunKeepsTheEmptyPathsItFound() throws Exception {
+        Path out = Files.createDirectory(dir.resolve("made-by-user"));
+        CliRunner.Result r = CliRunner.run("train", "--steps", "1", "--batch-sampler", "3", "--out", out.toString());
+        assertThat(r.errLines()).containsExactly("error: --batch-sampler: must be 1 or 2, got 3");
+        assertThat(out).isEmptyDirectory();
+        Files.createDirectory(out.resolve("checkpoints"));
+        Files.createFile(out.resolve("metrics.jsonl"));
+        assertThat(CliRunner.run("train", "--steps", "1", "--batch-sampler", "3", "--out", out.toString())
+                .exitCode()).isEqualTo(2);
+        assertThat(out.resolve("checkpoints")).isEmptyDirectory();
+        assertThat(out.resolve("metrics.jsonl")).isEmptyFile();
+
+        Path blank = Files.createDirectory(dir.resolve("blank"));
+        Files.writeString(blank.resolve("empty.txt"), "\n\n");
+        Path fresh = dir.resolve("fresh");
+        CliRunner.Result noText = CliRunner.run("train", "--steps", "1", "--corpus", blank.toString(), "--threads",
+                "1", "--out", fresh.toString());
+        assertThat(noText.exitCode()).isEqualTo(2);
+        assertThat(noText.errLines()).containsExactly("error: --corpus: the corpus holds no text: every domain is "
+                + "empty or blank (empty)");
+        assertThat(fresh).doesNotExist();
+    }
+
     @Test
     void badInputIsOneLineAndExitCodeTwo() throws Exception {
         Path out = dir.resolve("x");
@@ -599,6 +632,20 @@ class TrainCommandTest {
             assertThat(r.errLines()).containsExactly("error: --threads: must be from 1 to " + most + " (8 per "
                     + "processor), got " + threads);
         }
+        // The bound itself is allowed: the error is the next option's. The property DJL reads is put back, as the
+        // engine may not have loaded yet.
+        String numThreads = System.getProperty("ai.djl.pytorch.num_threads");
+        try {
+            CliRunner.Result atMost = CliRunner.run("train", "--threads", Integer.toString(most), "--batch-sampler",
+                    "3", "--out", out.toString());
+            assertThat(atMost.errLines()).containsExactly("error: --batch-sampler: must be 1 or 2, got 3");
+        } finally {
+            if (numThreads == null) {
+                System.clearProperty("ai.djl.pytorch.num_threads");
+            } else {
+                System.setProperty("ai.djl.pytorch.num_threads", numThreads);
+            }
+        }
 
         CliRunner.Result resume = CliRunner.run("train", "--resume", "--out", out.toString());
         assertThat(resume.exitCode()).isEqualTo(2);
@@ -611,5 +658,24 @@ class TrainCommandTest {
         assertThat(change.exitCode()).isEqualTo(2);
         assertThat(change.errLines()).containsExactly("error: train: " + out + " holds no checkpoint to resume from");
         assertThat(out.resolve("metrics.jsonl")).doesNotExist();
+    }
+
+    /** The elements of every tensor in a safetensors file, from its header (8-byte little-endian length, JSON). */
+    private static long exportedParameters(Path file) throws Exception {
+        byte[] bytes = Files.readAllBytes(file);
+        long length = java.nio.ByteBuffer.wrap(bytes, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        var header = tools.jackson.databind.json.JsonMapper.builder().build()
+                .readTree(new String(bytes, 8, Math.toIntExact(length), java.nio.charset.StandardCharsets.UTF_8));
+        long total = 0;
+        for (String name : header.propertyNames()) {
+            if (!name.equals("__metadata__")) {
+                long elements = 1;
+                for (var d : header.get(name).get("shape")) {
+                    elements *= d.asLong();
+                }
+                total += elements;
+            }
+        }
+        return total;
     }
 }
