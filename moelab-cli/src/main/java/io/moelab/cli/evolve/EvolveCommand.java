@@ -163,6 +163,13 @@ public final class EvolveCommand implements Callable<Integer> {
                 break;
             }
         }
+        // A directory in the place of a file the run writes failed the run only once it was due: after every
+        // iteration (progress.png), or with exit code 1 (run.json). The recording is written only when not replaying.
+        List<String> files = new ArrayList<>(List.of("run.json", "progress.png"));
+        if (replay == null) {
+            files.add("llm_responses.jsonl");
+        }
+        Outputs.checkDirectory("--out", out, files.toArray(String[]::new));
         if (resume && !Files.isDirectory(out)) {
             throw new InvalidInputException("--out", out + " does not exist: no run to resume (leave out --resume "
                     + "to start one)");

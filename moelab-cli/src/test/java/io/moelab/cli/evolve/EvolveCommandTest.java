@@ -878,6 +878,31 @@ class EvolveCommandTest {
         assertBad(CliRunner.run("evolve", "init", "--task", "eplb", "--dir", ""), "error: --dir: an empty path");
     }
 
+    /**
+     * A directory where the run writes its progress.png or run.json: the run evolved every iteration and then failed
+     * (exit code 2 once the plot was due, with no summary; exit code 1 for run.json, leaving the run's files). Such
+     * an --out is refused before the initial program is evaluated, naming the path, and nothing is written.
+     */
+    @Test
+    void aDirectoryWhereTheRunWritesAFileIsRefusedBeforeTheRun() throws Exception {
+        Path replay = Files.write(dir.resolve("replay.jsonl"), List.of(line(1, "nothing to change")));
+        for (String name : List.of("progress.png", "run.json", "llm_responses.jsonl")) {
+            Path out = Files.createDirectories(dir.resolve("out-" + name));
+            Path taken = Files.createDirectories(out.resolve(name).resolve("inside"));
+            List<String> args = new ArrayList<>(List.of("evolve", "--task", "eplb:quick", "--iterations", "1",
+                    "--out", out.toString()));
+            // The recording is written only when a model is called.
+            args.addAll(name.startsWith("llm") ? List.of("--model", "m", "--api-base", "http://127.0.0.1:1/v1")
+                    : List.of("--llm-replay", replay.toString()));
+            Result r = CliRunner.run(args.toArray(String[]::new));
+            assertBad(r, out.resolve(name).toString());
+            assertThat(r.out()).as(name).isEmpty();
+            try (var left = Files.walk(out)) {
+                assertThat(left).as(name).containsExactlyInAnyOrder(out, out.resolve(name), taken);
+            }
+        }
+    }
+
     private static void assertBad(Result r, String mentions) {
         assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
         assertThat(r.err()).startsWith("error: ").contains(mentions);
