@@ -517,6 +517,15 @@ class EvolveCommandTest {
         // Both missing: both named, in a fixed order (one of the two, chosen by Map.of's order, varied by JVM).
         assertThat(CliRunner.run("evolve", "--iterations", "3").err().strip())
                 .isEqualTo("error: --task, --out: missing required options (see 'moelab evolve --help')");
+        // One missing: in the singular.
+        assertThat(CliRunner.run("evolve", "--task", "eplb", "--iterations", "3").errLines())
+                .containsExactly("error: --out: missing required option (see 'moelab evolve --help')");
+        // Standard output holds no run directory; a configuration that is missing or no file is named as such.
+        assertBad(withModel(Path.of("-")), "error: --out: standard output (-) takes text only, not a directory");
+        assertBad(withModel(out, "--config", dir.resolve("none.yaml").toString()), "error: --config: "
+                + dir.resolve("none.yaml") + " does not exist");
+        assertBad(withModel(out, "--config", dir.toString()), "error: --config: " + dir + " is not a regular file");
+        assertThat(out).doesNotExist();
         assertBad(CliRunner.run("evolve", "--task", "no-such-task", "--iterations", "3", "--out", out.toString(),
                 "--model", "m", "--api-base", "http://127.0.0.1:1/v1"), "no-such-task");
         assertBad(CliRunner.run("evolve", "--task", "eplb", "--iterations", "3", "--out", out.toString()), "--model");
