@@ -45,15 +45,7 @@ class ReplicaPackerReferenceTest {
     void packsExactlyAsTheNaiveReference(ReplicaPacker.Lpt lpt) {
         ReplicaPacker packer = new ReplicaPacker(lpt); // reused across problems, like a planner's
         qt().withExamples(4000).withFixedSeed(77).forAll(problems()).checkAssert(p -> {
-            for (int swaps : new int[] {0, 64}) {
-                int[] out = new int[p.bins() * p.perBin()];
-                double max = packer.pack(p.perReplica(), p.counts(), p.counts().length, p.bins(), p.perBin(), swaps,
-                        out);
-                Reference reference = new Reference(p.perReplica(), p.counts(), p.bins(), p.perBin());
-                double expectedMax = reference.pack(swaps);
-                assertThat(out).as("swaps=%d", swaps).containsExactly(reference.slots);
-                assertThat(max).isEqualTo(expectedMax);
-            }
+            packsAsTheReference(packer, p, 0, 64);
         });
     }
 
@@ -106,6 +98,18 @@ class ReplicaPackerReferenceTest {
         return true;
     }
 
+    /** {@code packer}'s slots and largest bin on {@code p} are the naive reference's, for each swap limit. */
+    private static void packsAsTheReference(ReplicaPacker packer, ReplicaPackerTest.Problem p, int... swapLimits) {
+        for (int swaps : swapLimits) {
+            int[] out = new int[p.bins() * p.perBin()];
+            double max = packer.pack(p.perReplica(), p.counts(), p.counts().length, p.bins(), p.perBin(), swaps, out);
+            Reference reference = new Reference(p.perReplica(), p.counts(), p.bins(), p.perBin());
+            double expectedMax = reference.pack(swaps);
+            assertThat(out).as("swaps=%d", swaps).containsExactly(reference.slots);
+            assertThat(max).isEqualTo(expectedMax);
+        }
+    }
+
     /**
      * The crowded problems against the reference, with the swap limit binding (1 to 3 rounds) as well as not:
      * {@code swaps=N} is a documented option, and only 0 and 64 rounds were compared.
@@ -120,15 +124,7 @@ class ReplicaPackerReferenceTest {
                 return;
             }
             compared[0]++;
-            for (int swaps : new int[] {1, 2, 3, 64}) {
-                int[] out = new int[p.bins() * p.perBin()];
-                double max = packer.pack(p.perReplica(), p.counts(), p.counts().length, p.bins(), p.perBin(), swaps,
-                        out);
-                Reference reference = new Reference(p.perReplica(), p.counts(), p.bins(), p.perBin());
-                double expectedMax = reference.pack(swaps);
-                assertThat(out).as("swaps=%d", swaps).containsExactly(reference.slots);
-                assertThat(max).isEqualTo(expectedMax);
-            }
+            packsAsTheReference(packer, p, 1, 2, 3, 64);
         });
         assertThat(compared[0]).isGreaterThan(2000);
     }
