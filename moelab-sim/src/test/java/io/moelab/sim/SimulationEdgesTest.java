@@ -6,9 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.moelab.eplb.InvalidInputException;
 import io.moelab.eplb.LoadMatrix;
-import io.moelab.eplb.Placement;
 import io.moelab.eplb.Topology;
-import io.moelab.eplb.algorithm.BalancerAlgorithm;
 import io.moelab.eplb.algorithm.BalancingRequest;
 import io.moelab.eplb.algorithm.StaticBalancer;
 import io.moelab.eplb.trace.ExpertLoadTrace;
@@ -44,27 +42,6 @@ class SimulationEdgesTest {
     private static Simulation.Options options(int k, int w, int redundant, double tokensPerStep, double planning) {
         return new Simulation.Options(k, w, redundant, 0, false, planning, tokensPerStep,
                 StepModel.Options.defaults());
-    }
-
-    /** A static placement that records the requests it is given. */
-    private static BalancerAlgorithm recorder(List<BalancingRequest> seen) {
-        return new BalancerAlgorithm() {
-            @Override
-            public String name() {
-                return "recorder";
-            }
-
-            @Override
-            public String description() {
-                return "records requests";
-            }
-
-            @Override
-            public Placement rebalance(BalancingRequest request) {
-                seen.add(request);
-                return new StaticBalancer().rebalance(request);
-            }
-        };
     }
 
     /**
@@ -123,11 +100,12 @@ class SimulationEdgesTest {
      */
     @Test
     void theCheckBeforeARunPlansOnTheRescaledWindowAsTheRebalanceDoes() {
-        List<BalancingRequest> seen = new ArrayList<>();
+        RecordingBalancer recorder = new RecordingBalancer(new StaticBalancer());
+        List<BalancingRequest> seen = recorder.requests;
         ExpertLoadTrace t = trace(new double[] {30, 10}, new double[] {10, 30}, new double[] {5, 5},
                 new double[] {1, 3});
         PolicyResult r = new Simulation(t, TINY, ONE_NODE, options(2, 2, 0, 1000, 0))
-                .run(List.of(new Policy("rec", recorder(seen))), Simulation.Progress.NONE).policies().getFirst();
+                .run(List.of(new Policy("rec", recorder)), Simulation.Progress.NONE).policies().getFirst();
         assertThat(r.rebalances()).isEqualTo(1);
         // The check's plan, then the rebalance before step 2 (no warm-up: planning time is given).
         assertThat(seen).hasSize(2);
@@ -142,10 +120,11 @@ class SimulationEdgesTest {
     /** Without rescaling the check plans on the trace's own window, [40, 40], as the rebalance does. */
     @Test
     void theCheckBeforeARunPlansOnTheTracesWindowWhenNotRescaled() {
-        List<BalancingRequest> seen = new ArrayList<>();
+        RecordingBalancer recorder = new RecordingBalancer(new StaticBalancer());
+        List<BalancingRequest> seen = recorder.requests;
         ExpertLoadTrace t = trace(new double[] {30, 10}, new double[] {10, 30}, new double[] {5, 5});
         new Simulation(t, TINY, ONE_NODE, options(2, 2, 0, 0, 0))
-                .run(List.of(new Policy("rec", recorder(seen))), Simulation.Progress.NONE);
+                .run(List.of(new Policy("rec", recorder)), Simulation.Progress.NONE);
         assertThat(seen).hasSize(2);
         for (BalancingRequest request : seen) {
             assertThat(request.weight().toArray()).isDeepEqualTo(new double[][] {{40, 40}});

@@ -133,28 +133,9 @@ class SimulationTest {
         // from [20, 50). Each plan after the first is asked with the one before it in service.
         Simulation.Options o = new Simulation.Options(100, 30, 8, 16, false, 1e-3, 0, StepModel.Options.defaults());
         Simulation simulation = new Simulation(skewed, MODEL, CLUSTER, o);
-        BalancerAlgorithm deepseek = Algorithms.byName("deepseek");
-        List<BalancingRequest> requests = new ArrayList<>();
-        List<Placement> plans = new ArrayList<>();
-        BalancerAlgorithm recording = new BalancerAlgorithm() {
-            @Override
-            public String name() {
-                return "recording";
-            }
-
-            @Override
-            public String description() {
-                return "deepseek, recording what it is asked";
-            }
-
-            @Override
-            public Placement rebalance(BalancingRequest request) {
-                requests.add(request);
-                Placement plan = deepseek.rebalance(request);
-                plans.add(plan);
-                return plan;
-            }
-        };
+        RecordingBalancer recording = new RecordingBalancer(Algorithms.byName("deepseek"));
+        List<BalancingRequest> requests = recording.requests;
+        List<Placement> plans = recording.plans;
         simulation.run(new Policy("recording", recording), Simulation.Progress.NONE);
         assertThat(requests).hasSize(5);
         for (int i = 0; i < requests.size(); i++) {
