@@ -1,11 +1,11 @@
 package io.moelab.eplb.eval;
 
+import static io.moelab.eplb.eval.WindowedEvaluationTest.trace;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.moelab.eplb.InvalidInputException;
-import io.moelab.eplb.LoadMatrix;
 import io.moelab.eplb.Topology;
 import io.moelab.eplb.algorithm.Algorithms;
 import io.moelab.eplb.algorithm.StaticBalancer;
@@ -24,14 +24,6 @@ class WindowedEvaluationReportTest {
     /** One layer, two experts, one slot on each of two GPUs. */
     private static final Topology ONE_EACH = new Topology(2, 1, 1, 2);
     private static final WindowedEvaluation.Options ONE_STEP = new WindowedEvaluation.Options(1, 16, 0, 1, false);
-
-    private static ExpertLoadTrace trace(double[]... steps) {
-        List<LoadMatrix> list = new ArrayList<>();
-        for (double[] s : steps) {
-            list.add(LoadMatrix.of(new double[][] {s}, "step"));
-        }
-        return ExpertLoadTrace.of(list);
-    }
 
     /**
      * Windows [1, 1], [3, 1], [1, 1] on one slot per GPU: the bound of window [3, 1] is its mean GPU load 2 over the

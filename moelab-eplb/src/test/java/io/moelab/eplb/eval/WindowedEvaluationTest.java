@@ -25,7 +25,8 @@ class WindowedEvaluationTest {
     private static final Topology TWO_GPUS = new Topology(4, 1, 1, 2);
     private static final WindowedEvaluation.Options FAST = new WindowedEvaluation.Options(2, 16, 0, 1, false);
 
-    private static ExpertLoadTrace trace(double[]... steps) {
+    /** A trace of one layer, a step per row (also the evaluation report's tests' traces). */
+    static ExpertLoadTrace trace(double[]... steps) {
         List<LoadMatrix> list = new ArrayList<>();
         for (double[] s : steps) {
             list.add(LoadMatrix.of(new double[][] {s}, "step"));
